@@ -1,0 +1,43 @@
+# One task file for people and CI alike. `make run` and `make test` are the
+# two quickstart commands; both create the environment first if needed.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.nbops-installed
+# Telemetry and upstream cloud features stay off everywhere we run things.
+export PLOOMBER_STATS_ENABLED := false
+export PLOOMBER_VERSION_CHECK_DISABLED := true
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: install run test lab bench lock clean-runs
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11'"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m nbops.core.telemetry_off --install
+	touch $(STAMP)
+
+# The reference pipeline on its embedded default data.
+run: install
+	$(BIN)/ploomber build
+
+test: install
+	bash .ci/install-browser
+	$(BIN)/python -m pytest
+
+lab: install
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --config=jupyter_server_config.py
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+# Re-resolve the exact dependency set after editing pyproject.toml.
+lock:
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 -o requirements.lock

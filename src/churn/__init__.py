@@ -1,0 +1,1 @@
+# churn: the reference project's own code

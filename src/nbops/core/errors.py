@@ -1,0 +1,86 @@
+"""The nbops exception tree.
+
+    NbopsError                 root: ``problem`` and ``fix`` say what went wrong and what to do
+    ├── ConfigError            pipeline.yaml / env.yaml / nbops settings are malformed
+    ├── DataError              input data is missing, empty, or has the wrong shape
+    ├── ValidationError        data violates its schema (pandera)
+    ├── LedgerError            runs, manifests and the content store
+    │   ├── IntegrityError     a stored object or manifest does not match its hash
+    │   └── LockTimeout        another build holds the project lock
+    ├── RegistryError          model registry and artifacts
+    ├── GateFailure            one or more quality gates failed
+    └── ReproduceError         a past run cannot be re-executed
+
+Every error renders as one sentence naming the problem, then the fix, so that
+the CLI and the Ploomber hooks can show it without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class NbopsError(Exception):
+    """Root of every error nbops raises on purpose."""
+
+    def __init__(self, problem: str, fix: str | None = None) -> None:
+        self.problem = problem
+        self.fix = fix
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        if self.fix:
+            return f"{self.problem.rstrip('.')}. Fix: {self.fix}"
+        return self.problem
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(NbopsError):
+    """A configuration file (pipeline.yaml, env.yaml) is malformed or inconsistent."""
+
+
+class DataError(NbopsError):
+    """Input data is missing, empty, unreadable or has the wrong columns."""
+
+
+class ValidationError(DataError):
+    """Data violates its declared or inferred schema."""
+
+
+class LedgerError(NbopsError):
+    """The run ledger or content store cannot do what was asked."""
+
+
+class IntegrityError(LedgerError):
+    """A stored object or manifest does not match its recorded hash or schema."""
+
+
+class LockTimeout(LedgerError):
+    """Another process holds the project lock."""
+
+
+class RegistryError(NbopsError):
+    """The model registry or a model artifact cannot be used."""
+
+
+class GateFailure(NbopsError):
+    """One or more quality gates failed."""
+
+
+class ReproduceError(NbopsError):
+    """A past run cannot be re-executed."""
+
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "GateFailure",
+    "IntegrityError",
+    "LedgerError",
+    "LockTimeout",
+    "NbopsError",
+    "RegistryError",
+    "ReproduceError",
+    "ValidationError",
+]
