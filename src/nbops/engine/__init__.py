@@ -1,0 +1,1 @@
+"""Notebook execution engines (registered with Papermill through its entry point)."""
