@@ -21,6 +21,9 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m nbops.core.telemetry_off --install
+	# ploomber-extension only adds a cloud-upload button: keep it off.
+	$(BIN)/jupyter server extension disable --sys-prefix ploomber_extension >/dev/null 2>&1
+	$(BIN)/jupyter labextension disable --level=sys_prefix ploomber-extension >/dev/null 2>&1
 	touch $(STAMP)
 
 # The reference pipeline on its embedded default data.
@@ -32,7 +35,7 @@ test: install
 	$(BIN)/python -m pytest
 
 lab: install
-	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --config=jupyter_server_config.py
+	$(BIN)/nbops lab
 
 bench: install
 	$(BIN)/python -m benchmarks

@@ -18,7 +18,9 @@ from nbops.core.errors import NbopsError
 
 # Feature command modules, in the order they appear in --help. Each feature
 # adds its module here when it lands.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "nbops.cli.lab",
+)
 
 
 @click.group()
