@@ -1,0 +1,103 @@
+"""The models: a seeded gradient-boosting classifier and a logistic-regression baseline.
+
+Each model is one scikit-learn ``Pipeline`` holding its preprocessing, so it
+scores raw feature frames (the columns listed in ``feature_schema.json``).
+Models are saved with ``skops`` (no pickle) and loaded back trusting only
+scikit-learn, numpy and this project's own functions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from churn.features import build_preprocessor
+from nbops.core.errors import RegistryError
+
+_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "churn.features.", "builtins.", "scipy.")
+
+
+def make_model(
+    numeric: list[str],
+    categorical: list[str],
+    *,
+    seed: int = 0,
+    learning_rate: float = 0.1,
+    max_iter: int = 200,
+    max_depth: int | None = None,
+) -> Pipeline:
+    """Preprocessing + ``HistGradientBoostingClassifier`` with early stopping off (seeded)."""
+    classifier = HistGradientBoostingClassifier(
+        learning_rate=learning_rate,
+        max_iter=max_iter,
+        max_depth=max_depth,
+        l2_regularization=1.0,
+        early_stopping=False,
+        random_state=seed,
+    )
+    return Pipeline(
+        [("preprocess", build_preprocessor(numeric, categorical, scale=False)), ("model", classifier)]
+    )
+
+
+def make_baseline(numeric: list[str], categorical: list[str], *, seed: int = 0) -> Pipeline:
+    """Preprocessing + a plain logistic regression."""
+    return Pipeline(
+        [
+            ("preprocess", build_preprocessor(numeric, categorical, scale=True)),
+            ("model", LogisticRegression(max_iter=2000, random_state=seed)),
+        ]
+    )
+
+
+def shuffle_labels(y: pd.Series, fraction: float, seed: int = 0) -> pd.Series:
+    """Permute a ``fraction`` (0..1) of the labels among themselves.
+
+    ``fraction=1.0`` severs every link between features and labels: the model
+    learns nothing (ROC AUC near 0.5).  Used to test that quality gates catch a
+    useless model.
+    """
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError("label_shuffle_fraction must be between 0 and 1")
+    if fraction == 0.0:
+        return y
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(len(y), size=int(round(fraction * len(y))), replace=False)
+    values = y.to_numpy().copy()
+    values[chosen] = values[rng.permutation(chosen)]
+    return pd.Series(values, index=y.index, name=y.name)
+
+
+def save(model: Pipeline, path: str | Path) -> Path:
+    """Write ``model`` with ``skops.io.dump`` (atomically: temp file then rename)."""
+    import skops.io
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    skops.io.dump(model, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load(path: str | Path) -> Pipeline:
+    """Load a model saved by :func:`save`, refusing types outside sklearn/numpy/churn."""
+    import skops.io
+
+    path = Path(path)
+    if not path.exists():
+        raise RegistryError(f"model file {path} does not exist", "run the train step first")
+    untrusted = skops.io.get_untrusted_types(file=path)
+    unexpected = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+    if unexpected:
+        raise RegistryError(
+            f"model file {path} contains unexpected types {unexpected[:3]}",
+            "only load models written by churn.models.save from a trusted run",
+        )
+    model: Pipeline = skops.io.load(path, trusted=untrusted)
+    return model

@@ -1,0 +1,83 @@
+"""Data schemas for the churn pipeline.
+
+The embedded generator has a declared schema (:func:`reference_schema`): the
+ranges, categories and missing-value rates it is built to produce.  User
+data gets a schema inferred from itself on the first run (write it out and pass
+it back with ``--env--data--schema FILE`` to hold later files to it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from churn import generator
+from churn.data import Roles, is_embedded
+from nbops.validation import ColumnSpec, DataSchema, infer_schema, read_data_schema
+
+NULL_SLACK = 0.05
+
+
+def reference_schema(min_rows: int = 100) -> DataSchema:
+    """The rules the embedded generator's (undrifted) output satisfies."""
+    rate = {name: r + NULL_SLACK for name, r in generator.MISSING_RATES.items()}
+    rate["total_charges"] = 0.03 + NULL_SLACK
+    numeric = {
+        "tenure_months": ("int", 0, 72),
+        "monthly_charges": ("float", 18, 200),
+        "total_charges": ("float", 0, 72 * 200 * 1.1),
+        "support_calls": ("int", 0, 30),
+        "data_usage_gb": ("float", 0, 2000),
+        "age": ("int", 18, 95),
+    }
+    columns = [
+        ColumnSpec(generator.ID_COLUMN, "string", nullable=False, unique=True),
+        ColumnSpec(generator.DATE_COLUMN, "datetime", nullable=False),
+    ]
+    for name, (dtype, low, high) in numeric.items():
+        columns.append(
+            ColumnSpec(name, dtype, max_null_rate=rate.get(name, 0.0), min=low, max=high)  # type: ignore[arg-type]
+        )
+    for name, levels in generator.CATEGORIES.items():
+        columns.append(
+            ColumnSpec(
+                name,
+                "category",
+                max_null_rate=rate.get(name, 0.0),
+                categories=tuple(levels),
+            )
+        )
+    columns.append(
+        ColumnSpec(generator.TARGET, "int", nullable=False, min=0, max=1, categories=None)
+    )
+    return DataSchema(
+        columns=tuple(columns),
+        min_rows=min_rows,
+        target=generator.TARGET,
+        source="declared for the embedded churn generator",
+    )
+
+
+def schema_for(
+    frame: pd.DataFrame,
+    roles: Roles,
+    data_path: str | Path | None,
+    schema_path: str | Path | None = None,
+) -> DataSchema:
+    """The schema to validate ``frame`` against.
+
+    A schema file given by ``schema_path`` wins; else the declared schema
+    for embedded data; else one inferred from ``frame`` itself.
+    """
+    if not is_embedded(schema_path):
+        assert schema_path is not None
+        return read_data_schema(Path(schema_path))
+    if is_embedded(data_path) and roles.target == generator.TARGET:
+        return reference_schema()
+    return infer_schema(
+        frame,
+        unique=roles.id_columns,
+        target=roles.target,
+        source=f"inferred from {Path(str(data_path)).name}",
+    )
