@@ -6,7 +6,8 @@
     ├── ValidationError        data violates its schema (pandera)
     ├── LedgerError            runs, manifests and the content store
     │   ├── IntegrityError     a stored object or manifest does not match its hash
-    │   └── LockTimeout        another build holds the project lock
+    │   ├── LockTimeout        another build holds the project lock
+    │   └── RecordError        a metric or artifact cannot be recorded (nbops.log_*)
     ├── RegistryError          model registry and artifacts
     ├── GateFailure            one or more quality gates failed
     └── ReproduceError         a past run cannot be re-executed
@@ -60,6 +61,10 @@ class LockTimeout(LedgerError):
     """Another process holds the project lock."""
 
 
+class RecordError(LedgerError):
+    """A notebook asked to record a metric or artifact that cannot be recorded."""
+
+
 class RegistryError(NbopsError):
     """The model registry or a model artifact cannot be used."""
 
@@ -80,6 +85,7 @@ __all__ = [
     "LedgerError",
     "LockTimeout",
     "NbopsError",
+    "RecordError",
     "RegistryError",
     "ReproduceError",
     "ValidationError",

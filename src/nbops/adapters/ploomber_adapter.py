@@ -1,0 +1,218 @@
+"""Everything nbops needs from Ploomber's DAG and task objects, in one place.
+
+Ploomber is archived upstream; if its internals move, this is the module to
+change. Nothing here writes files: it turns a live DAG into plain data
+(:class:`TaskInfo`) for :mod:`nbops.runs`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ploomber.constants import TaskStatus
+from ploomber.products import File, MetaProduct
+
+_STATUS = {
+    TaskStatus.Executed: "executed",
+    TaskStatus.Skipped: "skipped",
+    TaskStatus.Errored: "failed",
+}
+_PENDING = {TaskStatus.WaitingExecution, TaskStatus.WaitingUpstream,
+            TaskStatus.WaitingDownload}
+
+
+@dataclass
+class TaskInfo:
+    """One task of a DAG, as plain data.
+
+    Attributes:
+        name: the task name.
+        status: ``executed``, ``skipped``, ``failed`` or ``not_run`` (aborted or pending).
+        will_run: at render time, whether Ploomber plans to execute it.
+        source_path: the task's source file, if it has one.
+        products: product key → absolute path (key ``"product"`` for single products).
+        notebook_key: the key of the executed-notebook product, if any.
+        params: the task's own parameters (without ``product`` and ``upstream``).
+        upstream: names of upstream tasks.
+    """
+
+    name: str
+    status: str
+    will_run: bool
+    source_path: Path | None
+    products: dict[str, Path]
+    notebook_key: str | None
+    params: dict[str, Any] = field(default_factory=dict)
+    upstream: list[str] = field(default_factory=list)
+
+
+def _product_paths(product: Any) -> dict[str, Path]:
+    if isinstance(product, MetaProduct):
+        inner = product.products.products
+        items = inner.items() if isinstance(inner, Mapping) else enumerate(inner)
+        return {str(key): Path(os.path.abspath(str(value))) for key, value in items
+                if isinstance(value, File)}
+    if isinstance(product, File):
+        return {"product": Path(os.path.abspath(str(product)))}
+    return {}  # SQL tables and other non-file products are not snapshotted
+
+
+def _notebook_key(task: Any, products: dict[str, Path]) -> str | None:
+    if type(task).__name__ != "NotebookRunner":
+        return None
+    key = getattr(task, "nb_product_key", "nb")
+    if isinstance(key, list):
+        key = next((k for k in key if str(products.get(k, "")).endswith(".ipynb")), key[0])
+    if "product" in products and len(products) == 1:
+        return "product"
+    return str(key) if key in products else None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def task_info(task: Any) -> TaskInfo:
+    """Describe one Ploomber task."""
+    products = _product_paths(task.product)
+    params = {k: _plain(v) for k, v in task.params.to_dict().items()
+              if k not in ("product", "upstream")}
+    loc = getattr(task.source, "loc", None)
+    source_path = Path(os.path.abspath(str(loc))) if loc and os.path.isfile(str(loc)) else None
+    return TaskInfo(
+        name=str(task.name),
+        status=_STATUS.get(task.exec_status, "not_run"),
+        will_run=task.exec_status in _PENDING,
+        source_path=source_path,
+        products=products,
+        notebook_key=_notebook_key(task, products),
+        params=params,
+        upstream=[str(name) for name in task.upstream],
+    )
+
+
+def task_infos(dag: Any) -> list[TaskInfo]:
+    """Every task of ``dag`` in topological order."""
+    return [task_info(dag[name]) for name in dag]
+
+
+def _building_frame(dag: Any, code_name: str) -> Any:
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == code_name and frame.f_locals.get("self") is dag:
+            return frame
+        frame = frame.f_back
+    return None
+
+
+def is_building(dag: Any) -> bool:
+    """Whether ``dag`` is being rendered as part of ``DAG.build``.
+
+    ``on_render`` also fires for ``ploomber status``, ``plot``, JupyterLab's
+    cell injection and any ``dag.render()``; only a build opens a run.
+    """
+    return (_building_frame(dag, "_build") is not None
+            or _building_frame(dag, "_build_partially") is not None)
+
+
+def build_options(dag: Any) -> dict[str, Any]:
+    """How the build was requested: ``force`` and the ``partially`` target, if any."""
+    frame = _building_frame(dag, "_build") or _building_frame(dag, "_build_partially")
+    force = bool(frame.f_locals.get("force")) if frame is not None else False
+    partially = None
+    probe = sys._getframe(1)
+    while probe is not None:
+        if probe.f_code.co_name == "_build_partially":
+            target = probe.f_locals.get("target")
+            partially = None if target is None else str(target)
+            break
+        probe = probe.f_back
+    return {"force": force, "partially": partially}
+
+
+def _parse_overrides(argv: list[str]) -> dict[tuple[str, ...], str]:
+    overrides: dict[tuple[str, ...], str] = {}
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg.startswith("--env--"):
+            name, sep, value = arg[len("--env--"):].partition("=")
+            if not sep and index + 1 < len(argv):
+                index += 1
+                value = argv[index]
+            overrides[tuple(name.split("--"))] = value
+        index += 1
+    return overrides
+
+
+def resolved_env(root: Path, argv: list[str] | None = None) -> dict[str, Any]:
+    """``env.yaml`` next to ``pipeline.yaml`` with ``--env--a--b VALUE`` overrides applied.
+
+    Values overridden on the command line are recorded as the strings given.
+    Returns an empty dict when the project has no ``env.yaml``.
+    """
+    import yaml
+
+    path = Path(root) / "env.yaml"
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        return {}
+    for keys, value in _parse_overrides(list(sys.argv if argv is None else argv)).items():
+        node = data
+        for key in keys[:-1]:
+            node = node.setdefault(key, {}) if isinstance(node.get(key, {}), dict) else {}
+        node[keys[-1]] = value
+    plain: dict[str, Any] = _plain(data)
+    return plain
+
+
+def dag_root(dag: Any) -> Path | None:
+    """The folder of the ``pipeline.yaml`` the DAG was loaded from, when Ploomber knows it."""
+    for task_name in dag:
+        loc = getattr(dag[task_name].source, "loc", None)
+        if loc:
+            folder = Path(os.path.abspath(str(loc))).parent
+            for candidate in (folder, *folder.parents):
+                if (candidate / "pipeline.yaml").is_file():
+                    return candidate
+    return None
+
+
+def report_durations(report: Any) -> dict[str, float]:
+    """Seconds per task that ran, from Ploomber's ``BuildReport`` (empty if unavailable)."""
+    try:
+        names = report.values["name"]
+        elapsed = report.values["Elapsed (s)"]
+        ran = report.values["Ran?"]
+    except (AttributeError, KeyError, TypeError):
+        return {}
+    return {str(n): float(e) for n, e, r in zip(names, elapsed, ran, strict=False) if r}
+
+
+def command_argv() -> list[str]:
+    """The command line of this build as the user typed it.
+
+    ``ploomber build`` removes ``build`` from ``sys.argv`` before parsing; it
+    is put back when the build was started by Ploomber's CLI.
+    """
+    argv = [str(arg) for arg in sys.argv]
+    marker = os.path.join("ploomber", "cli", "build.py")
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_filename.endswith(marker):
+            return [os.path.basename(argv[0]) if argv else "ploomber", "build", *argv[1:]]
+        frame = frame.f_back
+    return argv

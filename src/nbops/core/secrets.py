@@ -1,0 +1,59 @@
+"""Keep secrets out of manifests and reports.
+
+Values whose key looks like a secret (token, password, secret, key,
+credential, ...) are replaced by :data:`REDACTED`, at any depth. Environment
+variables are never recorded unless their name is whitelisted, and even then a
+secret-looking name is redacted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+REDACTED = "***redacted***"
+
+_SECRET_NAME = re.compile(
+    r"(token|passw(or)?d|passwd|passphrase|pwd|secret|credential|api[_-]?key|private[_-]?key|"
+    r"access[_-]?key|(^|[_\-.])keys?($|[_\-.])|authorization|cookie|dsn)",
+    re.IGNORECASE,
+)
+
+#: Environment variables recorded by default (none of them carries a secret).
+DEFAULT_ENV_WHITELIST = (
+    "NBOPS_RUN_ID", "PYTHONHASHSEED", "OMP_NUM_THREADS", "CUDA_VISIBLE_DEVICES",
+)
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a parameter, setting or variable called ``name`` may hold a secret."""
+    return bool(_SECRET_NAME.search(str(name)))
+
+
+def redact(value: Any, name: str = "") -> Any:
+    """Return a copy of ``value`` with every secret-named entry replaced.
+
+    Args:
+        value: any JSON-like structure (dicts, lists, scalars).
+        name: the key ``value`` was found under, if any.
+    """
+    if name and is_secret_name(name):
+        return REDACTED
+    if isinstance(value, Mapping):
+        return {str(k): redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v) for v in value]
+    return value
+
+
+def whitelisted_env(whitelist: Iterable[str] = DEFAULT_ENV_WHITELIST,
+                    environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The whitelisted environment variables that are set, secrets redacted."""
+    source = os.environ if environ is None else environ
+    return {
+        name: (REDACTED if is_secret_name(name) else source[name])
+        for name in sorted(set(whitelist))
+        if name in source
+    }

@@ -1,0 +1,111 @@
+"""The Ploomber DAG hooks: the glue between a ``ploomber build`` and the run ledger.
+
+Declare them in ``pipeline.yaml``::
+
+    on_render: nbops.hooks.on_render
+    on_finish: nbops.hooks.on_finish
+    on_failure: nbops.hooks.on_failure
+
+``on_render`` opens a run (only when the DAG is being built: ``ploomber
+status`` or JupyterLab's cell injection render too, and must not record
+anything); ``on_finish`` / ``on_failure`` close it, then call the
+:data:`POST_CLOSE_STEPS` in order with the :class:`~nbops.runs.context.RunContext`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from nbops.core.errors import NbopsError
+
+logger = logging.getLogger("nbops")
+
+#: Features that run after the ledger closed a run, in this order, each as
+#: ``"module:function"`` called with the RunContext. Gates and the registry
+#: come first (they may mark the run ``gated``), reports last (they show the
+#: final verdict). A step that raises NbopsError (e.g. GateFailure) fails the
+#: build, after the remaining steps ran. Add one line per feature.
+POST_CLOSE_STEPS: tuple[str, ...] = (
+)
+
+_ATTR = "_nbops_open_run"
+
+
+def _project_for(dag: Any) -> Any:
+    from nbops.adapters.ploomber_adapter import dag_root
+    from nbops.core.errors import ConfigError
+    from nbops.core.project import Project, find_project
+
+    try:
+        return find_project()
+    except ConfigError:
+        root = dag_root(dag)
+        if root is None:
+            raise
+        return Project(root)
+
+
+def on_render(dag: Any) -> None:
+    """Open a run for this build (idempotent: Ploomber may render more than once)."""
+    from nbops.adapters import ploomber_adapter as adapter
+
+    if not adapter.is_building(dag):
+        return
+    current = getattr(dag, _ATTR, None)
+    if current is not None and not current.closed:
+        return
+    from nbops.runs.lifecycle import open_run
+
+    project = _project_for(dag)
+    run = open_run(project, adapter.task_infos(dag), adapter.build_options(dag),
+                   adapter.resolved_env(project.root), adapter.command_argv())
+    setattr(dag, _ATTR, run)
+
+
+def on_finish(dag: Any, report: Any) -> None:
+    """Close the run as ``succeeded`` and run the post-close steps."""
+    from nbops.adapters.ploomber_adapter import report_durations
+
+    _close(dag, report_durations(report), None)
+
+
+def on_failure(dag: Any, traceback: dict[str, str]) -> None:
+    """Close the run as ``failed`` (task, cell, error recorded) and run the post-close steps."""
+    text = "\n".join(str(v) for v in traceback.values()) or "the build failed"
+    try:
+        _close(dag, {}, text)
+    except NbopsError as exc:  # the build already failed; say why the close failed too
+        logger.error("nbops: %s", exc)
+
+
+def _close(dag: Any, durations: dict[str, float], error_text: str | None) -> None:
+    from nbops.adapters.ploomber_adapter import task_infos
+    from nbops.runs.lifecycle import close_run
+
+    run = getattr(dag, _ATTR, None)
+    if run is None or run.closed:
+        logger.warning("nbops: no open run for this build (was on_render declared?)")
+        return
+    try:
+        context = close_run(run, task_infos(dag), durations, error_text)
+        run_post_close_steps(context)
+    finally:
+        run.release()
+
+
+def run_post_close_steps(context: Any, steps: tuple[str, ...] | None = None) -> None:
+    """Call each post-close step; re-raise the first failure after all of them ran."""
+    first: BaseException | None = None
+    for spec in POST_CLOSE_STEPS if steps is None else steps:
+        module_name, _, function_name = spec.partition(":")
+        try:
+            step = getattr(importlib.import_module(module_name), function_name)
+            step(context)
+        except Exception as exc:
+            if not isinstance(exc, NbopsError):
+                logger.exception("nbops: post-close step %s crashed", spec)
+            first = first or exc
+    if first is not None:
+        raise first

@@ -1,0 +1,119 @@
+"""The run index: ``reports/runs/index.jsonl``, one summary line per run event.
+
+Listing 10,000 runs must not parse 10,000 manifests. Every time the ledger
+writes a manifest it appends that run's summary here; the last line for a
+run id wins. The index is only a cache: lines for runs whose folder is gone
+are ignored, runs missing from it are summarised from their manifest and
+appended, and a damaged line is skipped (and the file rewritten from the
+manifests on the next ledger write).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from nbops.core.atomic import atomic_write_text
+from nbops.core.ids import is_run_id
+from nbops.core.manifest import Manifest, read_manifest
+from nbops.core.project import Project
+from nbops.core.schema import schema_errors
+
+Summary = dict[str, Any]
+logger = logging.getLogger("nbops")
+
+
+def summarize(manifest: Manifest) -> Summary:
+    """The index line for ``manifest``."""
+    counts = {"executed": 0, "skipped": 0, "failed": 0}
+    for task in manifest["tasks"].values():
+        if task["status"] in counts:
+            counts[task["status"]] += 1
+    return {
+        "schema_version": 1,
+        "run_id": manifest["run_id"],
+        "status": manifest["status"],
+        "started_at": manifest["started_at"],
+        "finished_at": manifest["finished_at"],
+        "duration_s": manifest["duration_s"],
+        **counts,
+        "metrics": manifest["metrics"],
+        "pid": manifest["pid"],
+        "host": manifest["host"],
+    }
+
+
+def _line(summary: Summary) -> str:
+    errors = schema_errors(summary, "run_index")
+    if errors:
+        raise ValueError(f"invalid run index line: {errors[0]}")
+    return json.dumps(summary, separators=(",", ":"), allow_nan=False) + "\n"
+
+
+def append(project: Project, summary: Summary) -> None:
+    """Append one summary line (a single ``write`` of a whole line under ``O_APPEND``)."""
+    project.runs_dir.mkdir(parents=True, exist_ok=True)
+    data = _line(summary).encode("utf-8")
+    fd = os.open(project.index_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _read_lines(path: Path) -> tuple[dict[str, Summary], int]:
+    latest: dict[str, Summary] = {}
+    bad = 0
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return latest, 0
+    for line in text.splitlines():
+        if not line:
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError:
+            bad += 1
+            continue
+        if not isinstance(item, dict) or schema_errors(item, "run_index"):
+            bad += 1
+            continue
+        latest[item["run_id"]] = item
+    return latest, bad
+
+
+def run_ids_on_disk(project: Project) -> list[str]:
+    """Run ids that have a folder under ``reports/runs/``, oldest first."""
+    try:
+        names = os.listdir(project.runs_dir)
+    except FileNotFoundError:
+        return []
+    return sorted(name for name in names if is_run_id(name))
+
+
+def summaries(project: Project) -> list[Summary]:
+    """Summaries of every run on disk, oldest first (healing the index as needed)."""
+    latest, bad = _read_lines(project.index_path)
+    on_disk = run_ids_on_disk(project)
+    missing = [run_id for run_id in on_disk if run_id not in latest]
+    for run_id in missing:
+        try:
+            summary = summarize(read_manifest(project.manifest_path(run_id)))
+        except Exception as exc:  # noqa: BLE001 - a broken run is listed as such, not fatal
+            logger.warning("nbops: run %s has no readable manifest (%s)", run_id, exc)
+            continue
+        latest[run_id] = summary
+        append(project, summary)
+    if bad or len(latest) > len(on_disk) + 100:
+        rewrite(project, [latest[r] for r in on_disk if r in latest])
+    return [latest[run_id] for run_id in on_disk if run_id in latest]
+
+
+def rewrite(project: Project, items: list[Summary]) -> None:
+    """Replace the index with ``items`` (atomically)."""
+    atomic_write_text(project.index_path, "".join(_line(item) for item in items))

@@ -1,0 +1,190 @@
+"""Open and close a run: the ledger's side of a ``ploomber build``.
+
+:func:`open_run` (from ``on_render``) takes the project lock, closes stale
+runs, and writes a ``running`` manifest with the run's provenance.
+:func:`close_run` (from ``on_finish`` / ``on_failure``) snapshots every
+product and output notebook into the content store, collects the notebooks'
+records, and writes the final manifest. The lock is released by
+:meth:`OpenRun.release` once the post-close steps are done.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from nbops.adapters.ploomber_adapter import TaskInfo
+from nbops.core.hashing import HashCache
+from nbops.core.ids import new_run_id, utc_now_iso
+from nbops.core.locks import ProjectLock
+from nbops.core.manifest import Manifest
+from nbops.core.project import ROOT_ENV, RUN_ENV, Project
+from nbops.core.secrets import redact, whitelisted_env
+from nbops.core.store import ContentStore
+from nbops.runs import provenance
+from nbops.runs.context import RunContext
+from nbops.runs.persist import save_manifest
+from nbops.runs.snapshot import Snapshotter
+from nbops.runs.stale import close_stale_runs
+
+logger = logging.getLogger("nbops")
+
+
+@dataclass
+class OpenRun:
+    """A run between ``on_render`` and the end of its post-close steps."""
+
+    project: Project
+    run_id: str
+    lock: ProjectLock
+    manifest: Manifest
+    started: float
+    closed: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def release(self) -> None:
+        """Release the project lock and forget the run's environment variables."""
+        if os.environ.get(RUN_ENV) == self.run_id:
+            os.environ.pop(RUN_ENV, None)
+        self.lock.release()
+
+
+def _task_entry(project: Project, info: TaskInfo, cache: HashCache) -> dict[str, Any]:
+    source: dict[str, Any] = {"path": "", "hash": None}
+    if info.source_path is not None:
+        source = {"path": project.relative(info.source_path),
+                  "hash": cache.hash(info.source_path)[0]}
+    return {
+        "status": "not_run",
+        "duration_s": None,
+        "upstream": list(info.upstream),
+        "source": source,
+        "products": {key: {"path": project.relative(path), "hash": None, "size": None}
+                     for key, path in info.products.items()},
+        "notebook": None,
+        "produced_by": None,
+        "metrics": {},
+        "artifacts": [],
+        "error": None,
+    }
+
+
+def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
+             env: dict[str, Any], argv: list[str] | None = None,
+             lock_timeout: float | None = None) -> OpenRun:
+    """Start a run: lock, close stale runs, write the ``running`` manifest, export env vars.
+
+    Raises:
+        LockTimeout: another build holds the project lock.
+    """
+    started = time.monotonic()
+    run_id = new_run_id()
+    lock = ProjectLock(project.lock_path, purpose="build")
+    lock.acquire(timeout=lock_timeout, run_id=run_id)
+    try:
+        close_stale_runs(project, own_run_id=run_id)
+        store = ContentStore(project.store_dir)
+        cache = HashCache(project.hash_cache_path)
+        params = {info.name: redact(info.params) for info in tasks}
+        safe_env = redact(env)
+        entries = {info.name: _task_entry(project, info, cache) for info in tasks}
+        python, platform_name = provenance.interpreter()
+        products = [path for info in tasks for path in info.products.values()]
+        manifest: Manifest = {
+            "schema_version": 1,
+            "run_id": run_id,
+            "project": project.name,
+            "status": "running",
+            "started_at": utc_now_iso(),
+            "finished_at": None,
+            "duration_s": None,
+            "command": [str(arg) for arg in (sys.argv if argv is None else argv)],
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "build": {**build, "tasks_in_dag": [info.name for info in tasks]},
+            "params": params,
+            "env": safe_env,
+            "tasks": entries,
+            "metrics": {},
+            "provenance": {
+                "git": provenance.git_state(project.root, store),
+                "python": python,
+                "platform": platform_name,
+                "packages": provenance.installed_packages(),
+                "lock_hash": provenance.lock_hash(project.root),
+                "sources": {name: entry["source"]["hash"] for name, entry in entries.items()},
+                "config": provenance.config_hashes(project.root),
+                "inputs": provenance.input_hashes(project.root, params, safe_env, cache,
+                                                  project.relative, products),
+                "seeds": provenance.seeds(params, safe_env),
+                "env_vars": whitelisted_env(),
+            },
+            "failure": None,
+        }
+        save_manifest(project, manifest)
+        cache.save()
+    except BaseException:
+        lock.release()
+        raise
+    os.environ[RUN_ENV] = run_id
+    os.environ[ROOT_ENV] = str(project.root)
+    logger.info("nbops: run %s opened", run_id)
+    return OpenRun(project, run_id, lock, manifest, started)
+
+
+def close_run(run: OpenRun, tasks: list[TaskInfo], durations: dict[str, float],
+              error_text: str | None) -> RunContext:
+    """Finish ``run``: snapshot products, collect records, write the final manifest.
+
+    Args:
+        run: the open run.
+        tasks: the DAG's tasks with their final statuses.
+        durations: seconds per executed task, when Ploomber reported them.
+        error_text: Ploomber's build traceback when the build failed, else None.
+    """
+    project = run.project
+    manifest = run.manifest
+    snap = Snapshotter(project, run.run_id)
+    failed_task: str | None = None
+    for info in tasks:
+        entry = manifest["tasks"].get(info.name)
+        if entry is None:
+            entry = _task_entry(project, info, snap.cache)
+            manifest["tasks"][info.name] = entry
+        snap.record_task(info, entry, durations.get(info.name))
+        if info.status == "failed" and failed_task is None:
+            failed_task = info.name
+    manifest["metrics"] = {name: value for entry in manifest["tasks"].values()
+                           for name, value in entry["metrics"].items()}
+    if error_text is not None:
+        manifest["status"] = "failed"
+        manifest["failure"] = _failure(manifest, failed_task, error_text)
+    else:
+        manifest["status"] = "succeeded"
+    manifest["finished_at"] = utc_now_iso()
+    manifest["duration_s"] = round(time.monotonic() - run.started, 3)
+    manifest["store"] = {"objects_added": snap.objects_added, "bytes_added": snap.bytes_added}
+    save_manifest(project, manifest)
+    snap.cache.save()
+    run.closed = True
+    logger.info("nbops: run %s %s", run.run_id, manifest["status"])
+    return RunContext(project, run.run_id, manifest)
+
+
+def _failure(manifest: Manifest, task: str | None, error_text: str) -> dict[str, Any]:
+    error = manifest["tasks"][task]["error"] if task else None
+    if error:
+        message = (f"task {task!r} failed in cell {error['cell_index']}: "
+                   f"{error['ename']}: {error['evalue']}")
+        return {"task": task, "cell_index": error["cell_index"], "ename": error["ename"],
+                "evalue": error["evalue"], "message": message}
+    lines = [line for line in error_text.strip().splitlines() if line.strip()]
+    tail = lines[-1] if lines else "the build failed"
+    prefix = f"task {task!r} failed: " if task else ""
+    return {"task": task, "cell_index": None, "ename": None, "evalue": None,
+            "message": (prefix + tail)[:2000]}

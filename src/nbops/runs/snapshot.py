@@ -1,0 +1,111 @@
+"""Snapshot a run's products, notebooks and artifacts into the content store.
+
+Unchanged files cost nothing: the stat-keyed hash cache avoids re-reading
+them and the store skips content it already holds. Skipped (up-to-date)
+tasks are recorded by reference: ``produced_by`` names the run that executed
+them, found by matching content hashes in earlier manifests.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from nbops.adapters.ploomber_adapter import TaskInfo
+from nbops.core.errors import NbopsError
+from nbops.core.hashing import HashCache
+from nbops.core.manifest import Manifest, read_manifest
+from nbops.core.project import Project
+from nbops.core.store import ContentStore
+from nbops.runs import index
+from nbops.runs.records import read_facts
+
+logger = logging.getLogger("nbops")
+_LOOKBACK = 50
+
+
+class Snapshotter:
+    """Stores the files of one run and fills in its task entries."""
+
+    def __init__(self, project: Project, run_id: str) -> None:
+        self.project = project
+        self.run_id = run_id
+        self.store = ContentStore(project.store_dir)
+        self.cache = HashCache(project.hash_cache_path)
+        self.objects_added = 0
+        self.bytes_added = 0
+        self._previous: list[Manifest] | None = None
+
+    def _put(self, path: Path) -> dict[str, Any]:
+        digest, size = self.cache.hash(path)
+        result = self.store.put_file(path, digest)
+        if result.added:
+            self.objects_added += 1
+            self.bytes_added += result.size
+        return {"path": self.project.relative(path), "hash": result.digest, "size": result.size}
+
+    def record_task(self, info: TaskInfo, entry: dict[str, Any], duration: float | None) -> None:
+        """Fill ``entry`` (a manifest task) from the task's final state and files."""
+        entry["status"] = info.status
+        if info.status == "not_run":
+            return
+        for key, path in info.products.items():
+            if path.is_file():
+                entry["products"][key] = self._put(path)
+        facts = None
+        if info.notebook_key is not None:
+            notebook = info.products[info.notebook_key]
+            stored = entry["products"].get(info.notebook_key, {})
+            if stored.get("hash"):
+                target = Path("notebooks") / f"{info.name}.ipynb"
+                self.store.materialize(stored["hash"], self.project.run_dir(self.run_id) / target)
+                entry["notebook"] = {"path": target.as_posix(), "hash": stored["hash"],
+                                     "size": stored["size"]}
+            facts = read_facts(notebook)
+        if facts is not None:
+            entry["metrics"] = facts.metrics
+            entry["artifacts"] = [self._artifact(item) for item in facts.artifacts]
+            if info.status == "failed":
+                entry["error"] = facts.error
+        if info.status == "skipped":
+            entry["duration_s"] = 0.0
+            entry["produced_by"] = self._producer(info.name, entry)
+        else:
+            seconds = duration if duration is not None else (facts.duration_s if facts else None)
+            entry["duration_s"] = None if seconds is None else round(seconds, 3)
+            entry["produced_by"] = self.run_id
+
+    def _artifact(self, item: dict[str, Any]) -> dict[str, Any]:
+        path = self.project.absolute(item["path"])
+        if not path.is_file():
+            return {**item, "path": self.project.relative(path)}
+        digest, _ = self.cache.hash(path)
+        if item["hash"] is not None and digest != item["hash"]:
+            logger.warning("nbops: artifact %s changed after it was logged; keeping the logged "
+                           "hash and not storing the new content", path)
+            return {**item, "path": self.project.relative(path)}
+        return self._put(path)
+
+    def _previous_manifests(self) -> Iterator[Manifest]:
+        if self._previous is None:
+            self._previous = []
+            earlier = [r for r in index.run_ids_on_disk(self.project) if r < self.run_id]
+            for run_id in reversed(earlier[-_LOOKBACK:]):
+                try:
+                    self._previous.append(read_manifest(self.project.manifest_path(run_id)))
+                except NbopsError as exc:
+                    logger.warning("nbops: skipping unreadable run %s (%s)", run_id, exc)
+        yield from self._previous
+
+    def _producer(self, task: str, entry: dict[str, Any]) -> str | None:
+        fingerprint = {k: v.get("hash") for k, v in entry["products"].items()}
+        for manifest in self._previous_manifests():
+            old = manifest["tasks"].get(task)
+            if old is None or old["status"] not in ("executed", "skipped"):
+                continue
+            if {k: v.get("hash") for k, v in old["products"].items()} != fingerprint:
+                continue
+            return manifest["run_id"] if old["status"] == "executed" else old["produced_by"]
+        return None
