@@ -1,0 +1,192 @@
+"""Render one executed notebook to a self-contained HTML page with nbconvert.
+
+The exporter is built once per process and per ``hide_code`` setting and then
+reused: building it costs far more than converting a small notebook. The page
+uses JupyterLab's cell markup with nbops' own compact stylesheet and template
+(``templates/nbops_notebook``): no CDN scripts, images embedded as data URIs,
+the injected-parameters cell folded into a ``<details>``, Papermill's error
+marker cells replaced by a red banner that links to the failed cell, and HTML
+outputs sanitized so a notebook cannot run scripts in the reader's browser.
+
+nbconvert is imported here only, and only when a page is rendered.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from nbops.reports.markup import asset, esc
+from nbops.reports.redaction import INJECTED_TAG, redact_notebook, secret_replacements
+from nbops.reports.sanitize import clean_html
+
+PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
+_TEMPLATE_NAME = "nbops_notebook"
+
+_TOGGLE_JS = """
+(function () {
+  var b = document.getElementById('nbops-toggle-code');
+  if (!b) return;
+  b.addEventListener('click', function () {
+    var hidden = document.body.classList.toggle('nbops-hide-code');
+    b.textContent = hidden ? 'Show code' : 'Hide code';
+  });
+})();
+"""
+
+
+@dataclass(frozen=True)
+class NotebookPage:
+    """What to render and how.
+
+    Attributes:
+        task: the task name (shown as the title).
+        run_id: the run the notebook belongs to.
+        status: the task's status in the manifest.
+        error: the manifest's ``error`` record for a failed task, if any.
+        params: the task's parameters as recorded (redacted) in the manifest.
+        hide_code: start with code cells hidden (readers can still show them).
+        links: extra ``(label, href)`` links for the top bar.
+    """
+
+    task: str
+    run_id: str = ""
+    status: str = ""
+    error: dict[str, Any] | None = None
+    params: dict[str, Any] | None = None
+    hide_code: bool = False
+    links: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+@cache
+def _css() -> str:
+    from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
+
+    pygments_css = HtmlFormatter(style="default").get_style_defs(".highlight")
+    return asset("notebook.css") + "\n" + pygments_css
+
+
+_lock = threading.Lock()
+_exporters: dict[bool, Any] = {}
+
+
+def _exporter(hide_code: bool) -> Any:
+    """One configured HTMLExporter per ``hide_code`` value, built on first use."""
+    with _lock:
+        if hide_code not in _exporters:
+            from nbconvert import HTMLExporter
+
+            templates = str(resources.files("nbops.reports") / "templates")
+            exporter = HTMLExporter(
+                template_name=_TEMPLATE_NAME,
+                extra_template_basedirs=[templates],
+                embed_images=True,
+                sanitize_html=True,
+                exclude_input=hide_code,
+                exclude_input_prompt=hide_code,
+                exclude_output_prompt=hide_code,
+            )
+            exporter.register_filter("clean_html", clean_html)
+            _exporters[hide_code] = exporter
+        return _exporters[hide_code]
+
+
+def failed_cell_index(nb: Any) -> int | None:
+    """Index of the first code cell with an error output, if any."""
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if any(out.get("output_type") == "error" for out in cell.get("outputs", [])):
+            return index
+    return None
+
+
+def prepare(nb: Any, page: NotebookPage) -> int | None:
+    """Annotate ``nb`` in place for the template; return the failed cell's index.
+
+    Drops Papermill's error marker cells (the banner replaces them), redacts
+    secrets, and marks each cell with its index, whether Ploomber injected it
+    and whether it failed.
+    """
+    nb.cells = [c for c in nb.cells if PAPERMILL_ERROR_TAG not in c.metadata.get("tags", [])]
+    redact_notebook(nb, secret_replacements(nb, page.params))
+    failed = failed_cell_index(nb)
+    if failed is None and page.error and isinstance(page.error.get("cell_index"), int):
+        if 0 <= page.error["cell_index"] < len(nb.cells):
+            failed = page.error["cell_index"]
+    for index, cell in enumerate(nb.cells):
+        cell.metadata["nbops_report"] = {
+            "index": index,
+            "injected": INJECTED_TAG in cell.metadata.get("tags", []),
+            "failed": index == failed,
+        }
+    return failed
+
+
+def _banner(page: NotebookPage, failed: int | None, nb: Any) -> str:
+    if page.status != "failed" and failed is None:
+        return ""
+    error = dict(page.error or {})
+    if failed is not None and not error.get("ename"):
+        for out in nb.cells[failed].get("outputs", []):
+            if out.get("output_type") == "error":
+                error.setdefault("ename", out.get("ename"))
+                error.setdefault("evalue", out.get("evalue"))
+    what = ": ".join(str(error[k]) for k in ("ename", "evalue") if error.get(k))
+    where = (
+        f' at <a href="#nbops-failed-cell">cell {failed + 1}</a> (jump to the failed cell)'
+        if failed is not None
+        else " before any cell raised"
+    )
+    detail = f"<pre>{esc(what)}</pre>" if what else ""
+    return (
+        f'<div class="nbops-banner" role="alert">Task {esc(page.task)} failed{where}.'
+        f"{detail}</div>"
+    )
+
+
+def _bar(page: NotebookPage) -> str:
+    links = "".join(f' <a href="{esc(href)}">{esc(label)}</a>' for label, href in page.links)
+    label = "Show code" if page.hide_code else "Hide code"
+    toggle = (
+        ""
+        if page.hide_code
+        else f' <button type="button" id="nbops-toggle-code">{esc(label)}</button>'
+    )
+    run = f' <span class="muted">run {esc(page.run_id)}</span>' if page.run_id else ""
+    return f'<div class="nbops-bar"><strong>{esc(page.task)}</strong>{run}{links}{toggle}</div>'
+
+
+def render_notebook(nb: Any, page: NotebookPage) -> str:
+    """Render a notebook node (modified in place) to a complete HTML document."""
+    failed = prepare(nb, page)
+    exporter = _exporter(page.hide_code)
+    extra = {
+        "nbops": {
+            "title": f"{page.task} · {page.run_id}" if page.run_id else page.task,
+            "css": _css(),
+            "hide_code": False,
+            "banner": _bar(page) + _banner(page, failed, nb),
+            "footer": '<footer class="nbops-foot">Rendered by nbops from the executed '
+            "notebook; works offline.</footer>",
+            "script": f"<script>{_TOGGLE_JS}</script>" if not page.hide_code else "",
+        }
+    }
+    with _lock:
+        body, _ = exporter.from_notebook_node(nb, resources=extra)
+    return str(body)
+
+
+def render_notebook_file(source: Path, dest: Path, page: NotebookPage) -> Path:
+    """Read ``source`` (.ipynb), render it and write ``dest`` atomically."""
+    import nbformat
+
+    from nbops.core.atomic import atomic_write_text
+
+    nb = nbformat.read(str(source), as_version=4)
+    atomic_write_text(dest, render_notebook(nb, page))
+    return dest

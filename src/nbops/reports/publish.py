@@ -1,0 +1,167 @@
+"""Share a run: one self-contained HTML file, or the run folder as a zip.
+
+The single file holds the run page and every notebook page. Each notebook page
+is embedded whole in a sandboxed ``<iframe srcdoc>`` (its styles and anchors
+stay its own and its scripts cannot run), and plain CSS ``:target`` rules show
+one view at a time, so it works from disk with scripts disabled and fetches
+nothing. Links to files that are not part of what is shared are turned into
+plain text rather than left dangling.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import unquote
+
+from nbops.core.atomic import atomic_write_text
+from nbops.core.errors import LedgerError
+from nbops.reports.ledger_view import load_manifest
+from nbops.reports.markup import asset, badge, esc
+from nbops.reports.paths import page_stem, task_page
+from nbops.reports.render import render_run
+
+_HREF = re.compile(r'href="([^"]*)"')
+_TASK_PAGE = re.compile(r"^html/([^/#?]+)\.html(#.*)?$")
+
+_PUBLISH_CSS = """
+.view { display: none; } .view:target { display: block; } #run { display: block; }
+.view:target ~ #run { display: none; }
+.view iframe { width: 100%; height: calc(100vh - 90px); border: 1px solid var(--line); }
+header.top nav a { display: inline-block; }
+"""
+
+
+def rewrite_hrefs(text: str, mapper: Callable[[str], str | None]) -> str:
+    """Replace every ``href="..."`` in ``text``; ``None`` drops the link target."""
+
+    def swap(match: re.Match[str]) -> str:
+        new = mapper(html.unescape(match.group(1)))
+        return f'href="{esc(new)}"' if new is not None else 'data-link-removed=""'
+
+    return _HREF.sub(swap, text)
+
+
+def _external_or_anchor(href: str) -> bool:
+    return href.startswith(("#", "http://", "https://", "mailto:"))
+
+
+def _inner_main(page_html: str) -> str:
+    start, end = page_html.find("<main>"), page_html.rfind("</main>")
+    if start < 0 or end < 0:
+        raise LedgerError("The run page has no <main> element", "re-render it with `nbops report`")
+    return page_html[start + len("<main>") : end]
+
+
+def _resolve_run(run: str, reports_dir: Path) -> Path:
+    run_dir = Path(reports_dir) / "runs" / run
+    if not (run_dir / "manifest.json").is_file():
+        candidates = sorted(
+            p.name for p in (Path(reports_dir) / "runs").glob(f"{run}*") if p.is_dir()
+        ) if (Path(reports_dir) / "runs").is_dir() else []
+        if len(candidates) != 1:
+            raise LedgerError(
+                f"No single run matches {run!r} in {Path(reports_dir) / 'runs'}"
+                + (f" ({len(candidates)} do)" if candidates else ""),
+                "pass a full run id as listed by `nbops runs`",
+            )
+        run_dir = run_dir.parent / candidates[0]
+    return run_dir
+
+
+def publish_html(run: str, output: Path, *, reports_dir: Path = Path("reports")) -> Path:
+    """Write the run page and every notebook page of ``run`` as one HTML file.
+
+    Args:
+        run: a run id (or an unambiguous prefix of one).
+        output: the ``.html`` file to write.
+        reports_dir: the project's ``reports`` folder.
+    """
+    run_dir = _resolve_run(run, reports_dir)
+    manifest = load_manifest(run_dir)
+    if not (run_dir / "index.html").is_file():
+        render_run(run_dir, reports_dir=Path(reports_dir))
+    stems = {page_stem(n): n for n in manifest.get("tasks", {}) if task_page(run_dir, n).is_file()}
+
+    def run_links(href: str) -> str | None:
+        match = _TASK_PAGE.match(href)
+        if match and match.group(1) in stems:
+            return f"#nb-{match.group(1)}"
+        if href == "manifest.json":
+            return "#manifest"
+        return href if _external_or_anchor(href) else None
+
+    def notebook_links(href: str) -> str | None:
+        return href if _external_or_anchor(href) else None
+
+    run_html = rewrite_hrefs(_inner_main((run_dir / "index.html").read_text("utf-8")), run_links)
+    nav = ['<a href="#run">Run</a>']
+    views = []
+    for stem, name in stems.items():
+        nb_html = (run_dir / "html" / f"{stem}.html").read_text("utf-8")
+        nb_html = rewrite_hrefs(nb_html, notebook_links)
+        # Fragment links inside a srcdoc document must resolve against the
+        # document itself, not against the file that embeds it.
+        nb_html = nb_html.replace("<head>", '<head><base href="about:srcdoc">', 1)
+        nav.append(f'<a href="#nb-{esc(stem)}">{esc(name)}</a>')
+        views.append(
+            f'<section class="view" id="nb-{esc(stem)}"><iframe title="{esc(name)}" '
+            f'sandbox="" srcdoc="{esc(nb_html)}"></iframe></section>'
+        )
+    nav.append('<a href="#manifest">manifest</a>')
+    manifest_json = json.dumps(manifest, indent=2, ensure_ascii=False)
+    views.append(f'<section class="view" id="manifest"><pre>{esc(manifest_json)}</pre></section>')
+    views.append(f'<section class="view" id="run">{run_html}</section>')
+    run_id = manifest["run_id"]
+    document = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
+        f"<title>nbops run {esc(run_id)}</title>\n"
+        f"<style>\n{asset('report.css')}{_PUBLISH_CSS}</style>\n</head>\n<body>\n"
+        f'<header class="top"><h1>Run {esc(run_id)}</h1> {badge(manifest.get("status"))}'
+        f"<nav>{' '.join(nav)}</nav></header>\n<main>\n{''.join(views)}\n</main>\n"
+        '<footer class="foot">Published by nbops: one self-contained file, works offline.'
+        "</footer>\n</body>\n</html>\n"
+    )
+    output = Path(output)
+    atomic_write_text(output, document)
+    return output
+
+
+def publish_zip(run: str, output: Path, *, reports_dir: Path = Path("reports")) -> Path:
+    """Write the run folder (pages, notebooks, manifest) as a zip archive.
+
+    The archive holds ``<run_id>/...``; links to other runs and to the site,
+    which are not in the archive, become plain text on the run page.
+    """
+    run_dir = _resolve_run(run, reports_dir)
+    if not (run_dir / "index.html").is_file():
+        render_run(run_dir, reports_dir=Path(reports_dir))
+    files = sorted(p for p in run_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
+    present = {p.relative_to(run_dir).as_posix() for p in files}
+
+    def run_links(href: str) -> str | None:
+        target = href.split("#", 1)[0]
+        if _external_or_anchor(href) or unquote(target) in present:
+            return href
+        return None
+
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.name}.tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            name = f"{run_dir.name}/{path.relative_to(run_dir).as_posix()}"
+            if path == run_dir / "index.html":
+                archive.writestr(name, rewrite_hrefs(path.read_text("utf-8"), run_links))
+            else:
+                archive.write(path, name)
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, output)
+    return output

@@ -1,0 +1,102 @@
+"""The report site: ``reports/index.html``.
+
+Every run newest first with a status badge, sortable and filterable in the
+browser by a small inline script, and trend charts of the headline metrics.
+Built from run summaries only (the run index), so a ledger of a thousand runs
+rebuilds in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nbops.reports.charts_svg import Point, trend_svg
+from nbops.reports.markup import asset, badge, esc, fmt_duration, fmt_number, page
+from nbops.reports.paths import rel_href
+
+MAX_HEADLINE = 6
+STATUSES = ("succeeded", "failed", "gated", "interrupted", "running")
+
+
+def headline_metrics(summaries: list[dict[str, Any]], wanted: list[str] | None = None) -> list[str]:
+    """The metrics to chart: ``wanted`` if given, else the newest run's (at most 6)."""
+    if wanted:
+        return list(wanted)
+    for summary in summaries:  # newest first
+        if summary.get("metrics"):
+            return list(summary["metrics"])[:MAX_HEADLINE]
+    return []
+
+
+def _run_href(run_id: str) -> str:
+    return f"runs/{rel_href(run_id)}/index.html"
+
+
+def charts_section(summaries: list[dict[str, Any]], names: list[str]) -> str:
+    """One trend chart per headline metric, oldest run on the left."""
+    if not names:
+        return ""
+    charts = []
+    oldest_first = summaries[::-1]
+    for name in names:
+        points = [
+            Point(s["run_id"], float(s["metrics"][name]), s["status"], _run_href(s["run_id"]))
+            for s in oldest_first
+            if isinstance(s.get("metrics", {}).get(name), int | float)
+        ]
+        charts.append(f'<div class="chart"><h3>{esc(name)}</h3>{trend_svg(name, points)}</div>')
+    return f'<section><h2>Trends</h2><div class="charts">{"".join(charts)}</div></section>'
+
+
+def runs_table(summaries: list[dict[str, Any]], names: list[str]) -> str:
+    """The runs table with sortable headers and data attributes for filtering."""
+    heads = "".join(f'<th class="num" data-sort="num">{esc(n)}</th>' for n in names)
+    rows = []
+    for s in summaries:
+        metrics = s.get("metrics", {})
+        cells = "".join(
+            f'<td class="num" data-v="{esc(metrics[n])}">{fmt_number(metrics[n])}</td>'
+            if n in metrics
+            else '<td class="num muted" data-v="">\u2013</td>'
+            for n in names
+        )
+        duration = s.get("duration_s")
+        rows.append(
+            f'<tr data-status="{esc(s["status"])}"><td><a href="{esc(_run_href(s["run_id"]))}">'
+            f'{esc(s["run_id"])}</a></td><td data-v="{esc(s["status"])}">{badge(s["status"])}</td>'
+            f'<td>{esc(s.get("started_at"))}</td>'
+            f'<td class="num" data-v="{esc(duration if duration is not None else "")}">'
+            f"{fmt_duration(duration)}</td>"
+            f'<td class="num">{esc(s.get("executed", 0))}</td>'
+            f'<td class="num">{esc(s.get("skipped", 0))}</td>'
+            f'<td class="num">{esc(s.get("failed", 0))}</td>{cells}</tr>'
+        )
+    options = "".join(f'<option value="{s}">{s}</option>' for s in STATUSES)
+    return (
+        '<section><h2>Runs</h2><div class="controls">'
+        '<label>Filter <input id="filter-text" type="search" placeholder="run id, status, ...">'
+        '</label><label>Status <select id="filter-status"><option value="">any</option>'
+        f'{options}</select></label><span class="muted"><span id="shown-count">{len(summaries)}'
+        f"</span> of {len(summaries)} runs shown</span></div>"
+        '<table id="runs"><thead><tr><th data-sort="text">run</th><th data-sort="text">status'
+        '</th><th data-sort="text">started (UTC)</th><th class="num" data-sort="num">duration'
+        '</th><th class="num" data-sort="num">executed</th><th class="num" data-sort="num">'
+        f'reused</th><th class="num" data-sort="num">failed</th>{heads}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></section>"
+    )
+
+
+def site_html(summaries: list[dict[str, Any]], *, headline: list[str] | None = None,
+              title: str = "nbops runs") -> str:
+    """The complete site page for ``summaries`` (newest first)."""
+    names = headline_metrics(summaries, headline)
+    latest = summaries[0] if summaries else None
+    latest_line = (
+        f'Latest: <a href="{esc(_run_href(latest["run_id"]))}">{esc(latest["run_id"])}</a> '
+        f"{badge(latest['status'])}"
+        if latest
+        else "No runs yet: run <code>ploomber build</code>."
+    )
+    header = f"<h1>{esc(title)}</h1><span>{latest_line}</span>"
+    body = charts_section(summaries, names) + runs_table(summaries, names)
+    return page(title, body, header=header, script=asset("site.js"))

@@ -1,0 +1,45 @@
+/* nbops report site: sort and filter the runs table. No network, no libraries. */
+(function () {
+  var table = document.getElementById('runs');
+  if (!table) return;
+  var body = table.tBodies[0];
+  var text = document.getElementById('filter-text');
+  var status = document.getElementById('filter-status');
+  var count = document.getElementById('shown-count');
+  function value(row, index, kind) {
+    var cell = row.cells[index];
+    var raw = cell.getAttribute('data-v');
+    if (raw === null) raw = cell.textContent;
+    if (kind === 'num') { var n = parseFloat(raw); return isNaN(n) ? -Infinity : n; }
+    return raw.toLowerCase();
+  }
+  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, index) {
+    if (!th.hasAttribute('data-sort')) return;
+    th.addEventListener('click', function () {
+      var kind = th.getAttribute('data-sort');
+      var asc = th.getAttribute('aria-sort') !== 'ascending';
+      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (o) { o.removeAttribute('aria-sort'); });
+      th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = value(a, index, kind), y = value(b, index, kind);
+        return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+  function filter() {
+    var needle = (text.value || '').toLowerCase();
+    var wanted = status.value;
+    var shown = 0;
+    Array.prototype.forEach.call(body.rows, function (row) {
+      var ok = (!wanted || row.getAttribute('data-status') === wanted) &&
+               (!needle || row.textContent.toLowerCase().indexOf(needle) !== -1);
+      row.hidden = !ok;
+      if (ok) shown += 1;
+    });
+    count.textContent = String(shown);
+  }
+  text.addEventListener('input', filter);
+  status.addEventListener('change', filter);
+})();

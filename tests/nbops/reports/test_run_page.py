@@ -1,0 +1,84 @@
+import re
+
+import pytest
+from reports_fixture import SECRET, XSS_IMG, XSS_SCRIPT, run_id_at
+
+from nbops.reports.render import render_run
+
+
+@pytest.fixture(scope="module")
+def rendered(ledger):
+    for key in ("first", "failed", "latest"):
+        render_run(ledger[key])
+    return {key: (ledger[key] / "index.html").read_text("utf-8")
+            for key in ("first", "failed", "latest")}
+
+
+def _row(html: str, table: str, first_cell: str) -> str:
+    body = re.search(rf'<table id="{table}">(.*?)</table>', html, re.S).group(1)
+    for row in re.findall(r"<tr.*?</tr>", body, re.S):
+        if f"<td>{first_cell}</td>" in row:
+            return row
+    raise AssertionError(f"no row {first_cell!r} in table {table}")
+
+
+def test_every_task_with_a_notebook_gets_a_page_and_links(ledger, rendered):
+    html = rendered["latest"]
+    for task in ("load", "features", "train", "evaluate"):
+        assert (ledger["latest"] / "html" / f"{task}.html").is_file()
+        assert f'href="html/{task}.html"' in html
+        assert f'href="notebooks/{task}.ipynb"' in html
+
+
+def test_reused_task_page_is_linked_from_the_run_that_executed_it(ledger, rendered):
+    reused = ledger["latest"] / "html" / "load.html"
+    original = ledger["first"] / "html" / "load.html"
+    assert reused.stat().st_ino == original.stat().st_ino
+    row = _row(rendered["latest"], "tasks", "load")
+    assert "reused" in row and f"../{run_id_at(1)}/index.html" in row
+
+
+def test_graph_colours_tasks_by_status(rendered):
+    svg = re.search(r"<svg.*?</svg>", rendered["failed"], re.S).group(0)
+    statuses = dict(re.findall(r'<g class="node" data-task="([^"]+)" data-status="([^"]+)"', svg))
+    assert statuses == {"load": "executed", "features": "executed", "train": "failed",
+                        "evaluate": "not_run", "report": "not_run"}
+
+
+def test_metrics_show_deltas_against_previous_run_and_champion(rendered):
+    html = rendered["latest"]
+    # previous comparable run is the first one (the failed run in between has no metrics)
+    assert f"vs previous run <a href=\"../{run_id_at(1)}/index.html\">" in html
+    assert "vs champion churn 2" in html
+    row = _row(html, "metrics", "roc_auc")
+    assert "+0.03 (+3.7%)" in row  # 0.83 vs 0.80, against both baselines
+    assert row.count("+0.03") == 2
+    assert "\u22120.01" in _row(html, "metrics", "accuracy")
+
+
+def test_gates_and_registry_sections_appear_only_when_present(rendered):
+    assert "Quality gates" in rendered["latest"] and "auc_floor" in rendered["latest"]
+    assert "Model registry" in rendered["latest"]
+    assert "Quality gates" not in rendered["first"] and "Model registry" not in rendered["first"]
+
+
+def test_failed_run_has_banner_linking_to_the_failed_cell(rendered):
+    banner = re.search(r'<div class="banner".*?</div>', rendered["failed"], re.S).group(0)
+    assert "Task train failed" in banner
+    assert 'href="html/train.html#nbops-failed-cell"' in banner
+
+
+def test_provenance_and_parameters(rendered):
+    html = rendered["first"]
+    for text in ("0123abc", "uncommitted changes", "3.11.9", "ploomber", "0.23.3", "seed"):
+        assert text in html
+
+
+def test_hostile_strings_are_escaped_and_secrets_absent(ledger, rendered):
+    html = rendered["latest"]
+    assert XSS_SCRIPT not in html and XSS_IMG not in html
+    assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in html
+    assert "onerror=&quot;window.__xss=1&quot;" in html
+    for page in (ledger["latest"] / "html").iterdir():
+        text = page.read_text("utf-8")
+        assert SECRET not in text and XSS_SCRIPT not in text and XSS_IMG not in text, page

@@ -1,0 +1,60 @@
+import re
+
+from reports_fixture import XSS_SCRIPT, make_run, run_id_at
+
+from nbops.reports.ledger_view import list_summaries
+from nbops.reports.render import render_site
+
+
+def test_site_lists_runs_newest_first_with_badges_trends_and_controls(ledger):
+    html = render_site(ledger["reports"]).read_text("utf-8")
+    ids = re.findall(r'<tr data-status="[a-z]+"><td><a href="runs/([^/]+)/index.html">', html)
+    assert ids == [run_id_at(3), run_id_at(2), run_id_at(1)]
+    assert 'data-status="failed"' in html and "badge s-failed" in html
+    assert html.count('class="nbops-chart"') >= 2  # roc_auc and accuracy trends
+    assert 'id="filter-text"' in html and 'id="filter-status"' in html and "data-sort" in html
+    assert XSS_SCRIPT not in html and "&lt;script&gt;" in html
+    assert "<script src" not in html and not re.search(r'(src|href)="(https?:)?//', html)
+
+
+def test_site_reads_the_run_index_not_every_manifest(tmp_path):
+    reports = tmp_path / "reports"
+    for i in range(5):
+        make_run(reports, run_id_at(i, "bbbbbb"), metrics={"roc_auc": 0.7 + i / 100},
+                 write_notebooks=False)
+    # A damaged manifest does not matter while the index has the run's summary.
+    (reports / "runs" / run_id_at(2, "bbbbbb") / "manifest.json").write_text("{broken")
+    summaries = list_summaries(reports)
+    assert [s["run_id"] for s in summaries] == [run_id_at(i, "bbbbbb") for i in (4, 3, 2, 1, 0)]
+
+
+def test_runs_missing_from_the_index_are_summarised_from_their_manifest(tmp_path):
+    reports = tmp_path / "reports"
+    make_run(reports, run_id_at(1, "cccccc"), write_notebooks=False)
+    make_run(reports, run_id_at(2, "cccccc"), write_notebooks=False)
+    (reports / "runs" / "index.jsonl").unlink()
+    assert [s["run_id"] for s in list_summaries(reports)] == [run_id_at(2, "cccccc"),
+                                                            run_id_at(1, "cccccc")]
+
+
+def test_site_of_a_thousand_runs_is_built_from_the_index(tmp_path):
+    import json
+
+    reports = tmp_path / "reports"
+    runs = reports / "runs"
+    runs.mkdir(parents=True)
+    lines = []
+    for i in range(1000):
+        run_id = run_id_at(i, "dddddd")
+        (runs / run_id).mkdir()
+        (runs / run_id / "manifest.json").write_text("{}")  # never read: the index answers
+        lines.append(json.dumps({
+            "schema_version": 1, "run_id": run_id, "status": "succeeded" if i % 7 else "failed",
+            "started_at": "2026-01-01T00:00:00.000000Z", "finished_at": None, "duration_s": 3.0,
+            "executed": 3, "skipped": 1, "failed": 0,
+            "metrics": {"roc_auc": 0.8 + (i % 10) / 100, "accuracy": 0.9}}))
+    (runs / "index.jsonl").write_text("\n".join(lines) + "\n")
+    html = render_site(reports).read_text("utf-8")  # timed in benchmarks/reports_bench.py
+    assert html.count("<tr data-status=") == 1000
+    assert html.count("<circle") == 2000  # both headline metrics charted across every run
+    assert html.count('<circle cx="') - html.count('fill="#ffffff"') == 2000 - 2 * 143
