@@ -1,0 +1,172 @@
+"""The nbops Ploomber executor: pooled fresh kernels, independent tasks in parallel.
+
+Chosen in ``pipeline.yaml`` without touching any notebook::
+
+    executor:
+      dotted_path: nbops.engine.executor.NbopsExecutor
+      workers: 2                    # independent tasks run side by side
+      preload: [pandas, sklearn]    # imported by each kernel while it waits
+
+How it differs from Ploomber's executors:
+
+* notebooks run through the ``nbops`` Papermill engine on kernels that a
+  :class:`~nbops.engine.kernel_pool.KernelPool` started ahead of need; each
+  kernel serves one notebook and is killed afterwards, and the pool is torn
+  down when the build ends, fails or is interrupted;
+* tasks run in worker threads of the build process (the heavy lifting happens
+  in the kernel processes, so threads are enough to keep every core busy), the
+  scheduler waits on futures instead of polling, and every status change,
+  task hook and metadata write happens in the main thread, one at a time;
+* nothing is pickled and nothing runs in a forked copy of the build, so DAG
+  hooks (the nbops run ledger) see exactly what Ploomber's serial executor
+  would show them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from typing import Any
+
+from ploomber.constants import TaskStatus
+from ploomber.exceptions import DAGBuildEarlyStop, DAGBuildError
+from ploomber.executors import _format
+from ploomber.executors.abc import Executor
+from ploomber.messagecollector import BuildExceptionsCollector
+from ploomber.tasks import NotebookRunner
+
+from nbops.engine.kernel_pool import KernelPool
+
+logger = logging.getLogger("nbops")
+
+ENGINE_NAME = "nbops"
+_READY = (TaskStatus.WaitingExecution, TaskStatus.WaitingDownload)
+
+
+class NbopsExecutor(Executor):  # type: ignore[misc]
+    """Runs a rendered DAG: notebooks on pre-started kernels, up to ``workers`` at once.
+
+    Args:
+        workers: how many tasks may run at the same time (``None``: one per CPU).
+        ahead: idle kernels kept started (default: ``workers``).
+        preload: modules each waiting kernel imports (no name is bound).
+    """
+
+    def __init__(
+        self, workers: int | None = 1, ahead: int | None = None, preload: Iterable[str] = ()
+    ) -> None:
+        self.workers = max(1, int(workers or os.cpu_count() or 1))
+        self.ahead = self.workers if ahead is None else max(0, int(ahead))
+        self.preload = tuple(preload)
+
+    def __repr__(self) -> str:
+        return f"NbopsExecutor(workers={self.workers}, ahead={self.ahead}, preload={self.preload})"
+
+    def __call__(self, dag: Any, show_progress: bool = True) -> list[Any]:
+        super().__call__(dag)
+        todo = [t for t in dag.values() if t.exec_status != TaskStatus.Skipped]
+        notebooks = [t for t in todo if _runs_on_papermill(t)]
+        workers = self.workers
+        if workers > 1 and any(_changes_cwd(t) for t in todo):
+            logger.warning(
+                "a task sets its own working directory (local_execution or cwd); "
+                "running tasks one at a time"
+            )
+            workers = 1
+        with KernelPool(ahead=self.ahead, preload=self.preload, budget=len(notebooks)) as pool:
+            for name in _kernel_names(notebooks)[:1]:
+                pool.refill(name)
+            with _pooled(notebooks, pool):
+                return _schedule(dag, workers)
+
+
+def _schedule(dag: Any, workers: int) -> list[Any]:
+    reports: list[Any] = []
+    errors = BuildExceptionsCollector()
+    running: dict[Future[Any], Any] = {}
+    started: set[str] = set()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nbops-task") as threads:
+        while True:
+            for task in dag.values():
+                if len(running) >= workers:
+                    break
+                if task.name not in started and task.exec_status in _READY:
+                    started.add(task.name)
+                    logger.info("starting task %s", task.name)
+                    running[threads.submit(task._run)] = task
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                task = running.pop(future)
+                report = _finish(task, future, errors)
+                if report is not None:
+                    reports.append(report)
+    if errors:
+        if any(isinstance(m.obj, DAGBuildEarlyStop) for m in errors):
+            raise DAGBuildEarlyStop(f"Early stop requested by a task:\n{errors}")
+        raise DAGBuildError(str(errors))
+    return reports
+
+
+def _finish(task: Any, future: Future[Any], errors: Any) -> Any:
+    """Record a finished task (main thread): hooks, metadata, status."""
+    exc = future.exception()
+    if exc is None:
+        try:
+            task._post_run_actions()
+        except Exception as post_exc:  # recorded for the build summary, like Ploomber does
+            task.exec_status = TaskStatus.Errored
+            errors.append(task=task, message=_format.exception(post_exc), obj=post_exc)
+            return None
+        task.exec_status = TaskStatus.Executed
+        return future.result()
+    logger.error("task %s failed: %s", task.name, exc)
+    task.exec_status = TaskStatus.Errored
+    try:
+        task._run_on_failure()
+    except Exception as hook_exc:  # the hook's own failure is reported too
+        errors.append(task=task, message=_format.exception(hook_exc), obj=hook_exc)
+    errors.append(task=task, message=_format.exception(exc), obj=exc)
+    return None
+
+
+@contextmanager
+def _pooled(tasks: list[Any], pool: KernelPool) -> Iterator[None]:
+    """Route the notebook tasks through the nbops engine for this build only."""
+    saved = {t.name: t.executor_params for t in tasks}
+    try:
+        for t in tasks:
+            t.executor_params = {**t.executor_params, "engine_name": ENGINE_NAME,
+                                 "kernel_pool": pool}
+        yield
+    finally:
+        for t in tasks:
+            t.executor_params = saved[t.name]
+
+
+def _runs_on_papermill(task: Any) -> bool:
+    return isinstance(task, NotebookRunner) and task.executor == "papermill"
+
+
+def _changes_cwd(task: Any) -> bool:
+    params = getattr(task, "executor_params", None) or {}
+    return bool(getattr(task, "local_execution", False) or "cwd" in params)
+
+
+def _kernel_names(tasks: list[Any]) -> list[str]:
+    """Kernel names of the notebook tasks, in execution order, without repeats."""
+    names: list[str] = []
+    for task in tasks:
+        try:
+            meta = json.loads(task.source.nb_str_rendered).get("metadata", {})
+        except ValueError:
+            continue
+        name = meta.get("kernelspec", {}).get("name")
+        if name and name not in names:
+            names.append(name)
+    return names

@@ -1,0 +1,115 @@
+"""Papermill's notebook client, driving a kernel taken from the pool.
+
+Differences from Papermill's own client:
+
+* the kernel is already running (started ahead of need by
+  :class:`nbops.engine.kernel_pool.KernelPool`); its ``os.environ`` is brought
+  up to date before the first cell, silently, binding no name;
+* a kernel that dies mid-notebook (``os._exit``, a segfault, the OOM killer)
+  becomes an ordinary cell error, ``DeadKernelError`` on the cell that was
+  running, so Papermill saves the partial notebook and raises its usual
+  ``PapermillExecutionError`` naming the cell, and only that task fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from typing import Any
+
+from nbclient.exceptions import CellExecutionError, DeadKernelError
+from nbformat import NotebookNode
+from nbformat.v4 import new_output
+from papermill.clientwrap import PapermillNotebookClient
+
+from nbops.engine.kernel_pool import PooledKernel
+
+DEAD_KERNEL_ENAME = "DeadKernelError"
+
+
+def env_sync_code(to_set: dict[str, str], to_unset: list[str]) -> str:
+    """Python source that updates ``os.environ`` in a kernel without binding names."""
+    return (
+        f"__import__('os').environ.update({json.dumps(to_set)}); "
+        f"[__import__('os').environ.pop(k, None) for k in {json.dumps(to_unset)}] and None"
+    )
+
+
+class PooledNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
+    """Runs one notebook on one pre-started kernel, then hands it back to be killed."""
+
+    def __init__(self, nb_man: Any, kernel: PooledKernel, **kwargs: Any) -> None:
+        super().__init__(nb_man, km=kernel.manager, **kwargs)
+        self.pooled_kernel = kernel
+        self.kernel_died = False
+
+    async def async_start_new_kernel_client(self) -> Any:
+        kc = await super().async_start_new_kernel_client()
+        to_set, to_unset = self.pooled_kernel.env_changes(os.environ)
+        if to_set or to_unset:
+            msg_id = kc.execute(
+                env_sync_code(to_set, to_unset), silent=True, store_history=False
+            )
+            reply = await self.async_wait_for_reply(msg_id)
+            if reply is None or reply["content"].get("status") != "ok":
+                raise RuntimeError("could not pass the build's environment to the kernel")
+        return kc
+
+    def execute(self, **kwargs: Any) -> NotebookNode:
+        """Execute every cell; never ask a dead kernel for its info."""
+        self.reset_execution_trackers()
+        with self.setup_kernel(**kwargs):
+            try:
+                self.papermill_execute_cells()
+                if not self.kernel_died:
+                    info_msg = self.wait_for_reply(self.kc.kernel_info())
+                    self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
+                    self.set_widgets_metadata()
+            finally:
+                if self.kc is not None:
+                    self.kc.stop_channels()
+                    self.kc = None
+        return self.nb
+
+    def papermill_execute_cells(self) -> None:
+        for index, cell in enumerate(self.nb.cells):
+            try:
+                self.nb_man.cell_start(cell, index)
+                self.execute_cell(cell, index)
+            except CellExecutionError as exc:
+                self.nb_man.cell_exception(self.nb.cells[index], cell_index=index, exception=exc)
+                break
+            except DeadKernelError as exc:
+                self.kernel_died = True
+                self._record_dead_kernel(self.nb.cells[index], index, exc)
+                break
+            finally:
+                self.nb_man.cell_complete(self.nb.cells[index], cell_index=index)
+
+    def _record_dead_kernel(self, cell: NotebookNode, index: int, exc: Exception) -> None:
+        code = _exit_code(self.pooled_kernel)
+        evalue = (
+            f"the kernel process (pid {self.pooled_kernel.pid}) died while running cell "
+            f"index {index}{'' if code is None else f' (exit code {code})'}; the cell's own code "
+            "ended the process (os._exit, a crash in native code, or the out-of-memory killer). "
+            "Run the notebook interactively to find the line"
+        )
+        cell.setdefault("outputs", []).append(
+            new_output(
+                "error", ename=DEAD_KERNEL_ENAME, evalue=evalue,
+                traceback=[f"{DEAD_KERNEL_ENAME}: {evalue}"],
+            )
+        )
+        self.nb_man.cell_exception(cell, cell_index=index, exception=exc)
+
+
+def _exit_code(kernel: PooledKernel) -> int | None:
+    provisioner = getattr(kernel.manager, "provisioner", None)
+    process = getattr(provisioner, "process", None)
+    if process is None:
+        return None
+    try:
+        return process.wait(timeout=2)  # type: ignore[no-any-return]
+    except subprocess.TimeoutExpired:
+        return None

@@ -1,0 +1,134 @@
+"""The nbops executor keeps every notebook in its own fresh kernel process.
+
+Real ``ploomber build``s of the fixture notebooks in ``tests/notebooks/engine_project``
+through :class:`nbops.engine.executor.NbopsExecutor`: nothing leaks from one
+notebook to the next, a notebook that kills its own kernel fails only its task
+with an error naming the cell, and no kernel process outlives the build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.integration
+
+FIXTURES = Path(__file__).parents[1] / "notebooks" / "engine_project"
+
+
+def marked_processes(name: str, value: str) -> list[int]:
+    """Live processes (other than this one) whose environment has ``name=value``."""
+    needle = f"{name}={value}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:  # the process ended while we looked, or is not ours
+            continue
+        if needle in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def _project(tmp_path: Path, tasks: dict[str, list[str]], executor: dict[str, object]) -> Path:
+    for name in tasks:
+        shutil.copy(FIXTURES / f"{name}.py", tmp_path / f"{name}.py")
+    spec = {
+        "executor": {"dotted_path": "nbops.engine.executor.NbopsExecutor", **executor},
+        "tasks": [
+            {"source": f"{name}.py",
+             "product": {"nb": f"out/{name}.ipynb",
+                         **({"facts": f"out/{name}.json"} if products else {})}}
+            for name, products in tasks.items()
+        ],
+    }
+    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    return tmp_path
+
+
+def _build(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``ploomber build --force`` in ``project``, exactly as a user would run it."""
+    ploomber = Path(sys.executable).parent / "ploomber"
+    return subprocess.run(
+        [str(ploomber), "build", "--force"], cwd=project, capture_output=True, text=True,
+        env={**os.environ, "PLOOMBER_STATS_ENABLED": "false", **env}, timeout=300,
+    )
+
+
+def _mark() -> dict[str, str]:
+    """A unique environment: every process of the build inherits it."""
+    value = uuid.uuid4().hex
+    return {"NBOPS_TEST_MARK": value, "NBOPS_RUN_ID": f"run-{value[:8]}"}
+
+
+@pytest.fixture(scope="module")
+def isolation_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    env = _mark()
+    project = _project(
+        tmp_path_factory.mktemp("isolation"), {"leak": ["facts"], "probe": ["facts"]},
+        {"workers": 1, "ahead": 2},
+    )
+    result = _build(project, env)
+    assert result.returncode == 0, result.stderr
+    return {
+        "leak": json.loads((project / "out/leak.json").read_text()),
+        "probe": json.loads((project / "out/probe.json").read_text()),
+        "left_over": marked_processes("NBOPS_TEST_MARK", env["NBOPS_TEST_MARK"]),
+        "run_id": env["NBOPS_RUN_ID"],
+    }
+
+
+def test_a_variable_set_in_one_notebook_is_not_visible_in_the_next(isolation_run):
+    assert isolation_run["probe"]["leaked_variable"] is False
+
+
+def test_an_import_in_one_notebook_is_not_visible_in_the_next(isolation_run):
+    assert isolation_run["probe"]["colorsys_bound"] is False
+    assert isolation_run["probe"]["colorsys_imported"] is False
+
+
+def test_each_notebook_gets_its_own_kernel_process(isolation_run):
+    probe = isolation_run["probe"]
+    assert probe["pid"] != probe["upstream_pid"] == isolation_run["leak"]["pid"]
+    assert os.getpid() not in (probe["pid"], probe["upstream_pid"])
+
+
+def test_kernels_started_ahead_see_the_builds_environment(isolation_run):
+    assert isolation_run["leak"]["run_id"] == isolation_run["run_id"]
+    assert isolation_run["probe"]["run_id"] == isolation_run["run_id"]
+
+
+def test_no_kernel_outlives_a_successful_build(isolation_run):
+    assert isolation_run["left_over"] == []
+
+
+def test_a_kernel_crash_fails_only_its_task_with_a_clear_error(tmp_path):
+    env = _mark()
+    project = _project(
+        tmp_path, {"crash": [], "after_crash": [], "independent": ["facts"]}, {"workers": 2}
+    )
+    result = _build(project, env)
+    assert result.returncode != 0
+    message = result.stderr
+    assert "DeadKernelError" in message
+    assert "died while running cell" in message
+    assert "exit code 1" in message
+    # the independent task ran in its own kernel and finished
+    assert json.loads((project / "out/independent.json").read_text())["pid"] > 0
+    # the downstream task never ran; the partial notebook names the failing cell
+    assert not (project / "out/after_crash.ipynb").exists()
+    failed = json.loads((project / "out/crash.ipynb").read_text())
+    errors = [o for c in failed["cells"] for o in c.get("outputs", ()) if o["output_type"] == "error"]
+    assert [e["ename"] for e in errors] == ["DeadKernelError"]
+    # and the failed build left no kernel behind either
+    assert marked_processes("NBOPS_TEST_MARK", env["NBOPS_TEST_MARK"]) == []
