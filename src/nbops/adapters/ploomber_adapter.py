@@ -2,7 +2,9 @@
 
 Ploomber is archived upstream; if its internals move, this is the module to
 change. Nothing here writes files: it turns a live DAG into plain data
-(:class:`TaskInfo`) for :mod:`nbops.runs`.
+(:class:`TaskInfo`) for :mod:`nbops.runs`. Ploomber itself is imported only
+inside the functions that need a live DAG, so that CLI commands using the
+path helpers here do not pay for importing it.
 """
 
 from __future__ import annotations
@@ -14,16 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ploomber.constants import TaskStatus
-from ploomber.products import File, MetaProduct
-
-_STATUS = {
-    TaskStatus.Executed: "executed",
-    TaskStatus.Skipped: "skipped",
-    TaskStatus.Errored: "failed",
-}
-_PENDING = {TaskStatus.WaitingExecution, TaskStatus.WaitingUpstream,
-            TaskStatus.WaitingDownload}
+_STATUS = {"executed": "executed", "skipped": "skipped", "errored": "failed"}
+_PENDING = {"waiting_execution", "waiting_upstream", "waiting_download"}
 
 
 @dataclass
@@ -36,6 +30,8 @@ class TaskInfo:
         will_run: at render time, whether Ploomber plans to execute it.
         source_path: the task's source file, if it has one.
         products: product key → absolute path (key ``"product"`` for single products).
+        metadata: product key → Ploomber's metadata file for it (source, params,
+            timestamp: what makes Ploomber consider a product up to date).
         notebook_key: the key of the executed-notebook product, if any.
         params: the task's own parameters (without ``product`` and ``upstream``).
         upstream: names of upstream tasks.
@@ -49,9 +45,12 @@ class TaskInfo:
     notebook_key: str | None
     params: dict[str, Any] = field(default_factory=dict)
     upstream: list[str] = field(default_factory=list)
+    metadata: dict[str, Path] = field(default_factory=dict)
 
 
 def _product_paths(product: Any) -> dict[str, Path]:
+    from ploomber.products import File, MetaProduct
+
     if isinstance(product, MetaProduct):
         inner = product.products.products
         items = inner.items() if isinstance(inner, Mapping) else enumerate(inner)
@@ -92,14 +91,20 @@ def task_info(task: Any) -> TaskInfo:
     source_path = Path(os.path.abspath(str(loc))) if loc and os.path.isfile(str(loc)) else None
     return TaskInfo(
         name=str(task.name),
-        status=_STATUS.get(task.exec_status, "not_run"),
-        will_run=task.exec_status in _PENDING,
+        status=_STATUS.get(task.exec_status.value, "not_run"),
+        will_run=task.exec_status.value in _PENDING,
         source_path=source_path,
         products=products,
         notebook_key=_notebook_key(task, products),
         params=params,
         upstream=[str(name) for name in task.upstream],
+        metadata={key: metadata_path(path) for key, path in products.items()},
     )
+
+
+def metadata_path(product: Path) -> Path:
+    """Where Ploomber keeps the metadata of the file product ``product``."""
+    return product.parent / f".{product.name}.metadata"
 
 
 def task_infos(dag: Any) -> list[TaskInfo]:

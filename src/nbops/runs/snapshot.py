@@ -21,6 +21,7 @@ from nbops.core.project import Project
 from nbops.core.store import ContentStore
 from nbops.runs import index
 from nbops.runs.records import read_facts
+from nbops.runs.redaction import needs_redaction, redact_notebook
 
 logger = logging.getLogger("nbops")
 _LOOKBACK = 50
@@ -54,15 +55,14 @@ class Snapshotter:
         for key, path in info.products.items():
             if path.is_file():
                 entry["products"][key] = self._put(path)
+                meta = info.metadata.get(key)
+                if meta is not None and meta.is_file():
+                    entry["products"][key]["metadata_hash"] = self._put(meta)["hash"]
         facts = None
         if info.notebook_key is not None:
             notebook = info.products[info.notebook_key]
-            stored = entry["products"].get(info.notebook_key, {})
-            if stored.get("hash"):
-                target = Path("notebooks") / f"{info.name}.ipynb"
-                self.store.materialize(stored["hash"], self.project.run_dir(self.run_id) / target)
-                entry["notebook"] = {"path": target.as_posix(), "hash": stored["hash"],
-                                     "size": stored["size"]}
+            if entry["products"].get(info.notebook_key, {}).get("hash"):
+                entry["notebook"] = self._link_notebook(info, entry)
             facts = read_facts(notebook)
         if facts is not None:
             entry["metrics"] = facts.metrics
@@ -76,6 +76,23 @@ class Snapshotter:
             seconds = duration if duration is not None else (facts.duration_s if facts else None)
             entry["duration_s"] = None if seconds is None else round(seconds, 3)
             entry["produced_by"] = self.run_id
+
+    def _link_notebook(self, info: TaskInfo, entry: dict[str, Any]) -> dict[str, Any]:
+        """Link the output notebook into the run folder (secret parameters redacted)."""
+        stored = entry["products"][info.notebook_key]
+        digest, size, redacted = stored["hash"], stored["size"], False
+        clean = None
+        if needs_redaction(info.params):
+            clean = redact_notebook(self.store.read_bytes(digest), info.params)
+        if clean is not None:
+            result = self.store.put_bytes(clean)
+            if result.added:
+                self.objects_added += 1
+                self.bytes_added += result.size
+            digest, size, redacted = result.digest, result.size, True
+        target = Path("notebooks") / f"{info.name}.ipynb"
+        self.store.materialize(digest, self.project.run_dir(self.run_id) / target)
+        return {"path": target.as_posix(), "hash": digest, "size": size, "redacted": redacted}
 
     def _artifact(self, item: dict[str, Any]) -> dict[str, Any]:
         path = self.project.absolute(item["path"])

@@ -1,0 +1,234 @@
+"""``nbops runs`` / ``show`` / ``diff`` / ``checkout`` / ``verify`` / ``gc`` / ``pin``.
+
+Thin commands over :mod:`nbops.runs`; imports happen inside the commands so
+that ``nbops runs`` stays fast with thousands of runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+_project_option = click.option(
+    "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Project folder (default: the one holding pipeline.yaml above the current folder).",
+)
+
+
+def _project(project: Path | None) -> Any:
+    from nbops.core.project import find_project
+
+    return find_project(project)
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{secs:02d}s"
+
+
+def _metrics_text(metrics: dict[str, float], limit: int = 3) -> str:
+    items = list(metrics.items())[:limit]
+    text = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in items)
+    return text + (" …" if len(metrics) > limit else "")
+
+
+@click.command("runs")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summaries as JSON.")
+@click.option("--limit", type=int, default=None, help="Show only the newest N runs.")
+@_project_option
+def runs_command(as_json: bool, limit: int | None, project: Path | None) -> None:
+    """List runs, newest last: id, status, duration, executed/skipped tasks, metrics."""
+    from nbops.runs.ledger import list_runs
+
+    summaries = list_runs(_project(project))
+    if limit is not None:
+        summaries = summaries[-limit:] if limit > 0 else []
+    if as_json:
+        _echo_json(summaries)
+        return
+    if not summaries:
+        click.echo("No runs yet: run `ploomber build` in the project.")
+        return
+    lines = [f"{'RUN':<29} {'STATUS':<11} {'DURATION':>8} {'EXEC':>4} {'SKIP':>4}  METRICS"]
+    for s in summaries:
+        lines.append(f"{s['run_id']:<29} {s['status']:<11} {_duration(s['duration_s']):>8} "
+                     f"{s['executed']:>4} {s['skipped']:>4}  {_metrics_text(s['metrics'])}")
+    click.echo("\n".join(lines))
+
+
+@click.command("show")
+@click.argument("run", default="latest")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole manifest as JSON.")
+@_project_option
+def show_command(run: str, as_json: bool, project: Path | None) -> None:
+    """Show one run in full (RUN: an id, a unique prefix, latest or latest~N)."""
+    from nbops.runs.ledger import CORE_SECTIONS, load_manifest
+
+    proj = _project(project)
+    manifest = load_manifest(proj, run)
+    if as_json:
+        _echo_json(manifest)
+        return
+    git = manifest["provenance"]["git"]
+    out = [
+        f"run       {manifest['run_id']}  ({manifest['status']})",
+        f"folder    {proj.run_dir(manifest['run_id'])}",
+        f"started   {manifest['started_at']}   duration {_duration(manifest['duration_s'])}",
+        f"command   {' '.join(manifest['command'])}",
+        f"git       {(git['commit'] or '-')[:12]} on {git['branch'] or '-'}"
+        f"{'  (dirty)' if git['dirty'] else ''}",
+        f"python    {manifest['provenance']['python']} on {manifest['provenance']['platform']}",
+    ]
+    if manifest["failure"]:
+        out.append(f"failure   {manifest['failure']['message']}")
+    out.append("tasks")
+    for name, task in manifest["tasks"].items():
+        by = ""
+        if task["status"] == "skipped" and task["produced_by"]:
+            by = f"  (from {task['produced_by']})"
+        out.append(f"  {name:<24} {task['status']:<9} {_duration(task['duration_s']):>8}{by}")
+        if task["error"]:
+            err = task["error"]
+            out.append(f"    cell {err['cell_index']}: {err['ename']}: {err['evalue']}")
+    if manifest["metrics"]:
+        out.append("metrics")
+        out.extend(f"  {k:<24} {v}" for k, v in manifest["metrics"].items())
+    for section in sorted(set(manifest) - CORE_SECTIONS):
+        out.append(f"{section}  {json.dumps(manifest[section], ensure_ascii=False)[:200]}")
+    click.echo("\n".join(out))
+
+
+def _change_lines(title: str, changes: dict[str, Any]) -> list[str]:
+    if not changes:
+        return []
+    lines = [title]
+    for key, change in changes.items():
+        lines.append(f"  {key}: {change['a']!r} -> {change['b']!r}")
+    return lines
+
+
+@click.command("diff")
+@click.argument("run_a")
+@click.argument("run_b", default="latest")
+@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+@_project_option
+def diff_command(run_a: str, run_b: str, as_json: bool, project: Path | None) -> None:
+    """What changed from RUN_A to RUN_B: parameters, sources, inputs, packages, metrics."""
+    from nbops.runs.diff import diff_runs
+    from nbops.runs.ledger import load_manifest
+
+    proj = _project(project)
+    result = diff_runs(load_manifest(proj, run_a), load_manifest(proj, run_b))
+    if as_json:
+        _echo_json(result)
+        return
+    out = [f"{result['a']} -> {result['b']}"]
+    executed = result["executed_in_b"]
+    out.append(f"re-executed in {result['b']}: {', '.join(executed) if executed else 'none'}")
+    out += _change_lines("task status", {k: v for k, v in result["tasks"].items()
+                                         if v["a"] != v["b"]})
+    for section in ("sources", "config", "params", "env", "inputs", "git", "packages"):
+        out += _change_lines(section, result[section])
+    if result["products"]:
+        out.append("products changed")
+        out.extend(f"  {task}: {', '.join(keys)}" for task, keys in result["products"].items())
+    if result["metrics"]:
+        out.append("metrics")
+        for name, m in result["metrics"].items():
+            delta = f" ({m['delta']:+.4g})" if m["delta"] is not None else ""
+            out.append(f"  {name}: {m['a']} -> {m['b']}{delta}")
+    click.echo("\n".join(out))
+
+
+@click.command("checkout")
+@click.argument("run")
+@_project_option
+def checkout_command(run: str, project: Path | None) -> None:
+    """Restore RUN's products into the working products folder (hash-verified)."""
+    from nbops.runs.checkout import checkout_run
+    from nbops.runs.ledger import resolve_run
+
+    proj = _project(project)
+    result = checkout_run(proj, resolve_run(proj, run))
+    click.echo(f"Restored {len(result.restored)} products of run {result.run_id}.")
+    if result.skipped:
+        click.echo(f"Not restored (not produced by that run): {', '.join(result.skipped)}")
+
+
+@click.command("verify")
+@click.argument("run", default="latest")
+@click.option("--all", "all_runs", is_flag=True, help="Verify every run.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@_project_option
+def verify_command(run: str, all_runs: bool, as_json: bool, project: Path | None) -> None:
+    """Re-hash everything RUN references; exit 1 if anything is missing or altered."""
+    from nbops.runs.index import run_ids_on_disk
+    from nbops.runs.ledger import resolve_run
+    from nbops.runs.verify import verify_run
+
+    proj = _project(project)
+    run_ids = run_ids_on_disk(proj) if all_runs else [resolve_run(proj, run)]
+    reports = [verify_run(proj, run_id) for run_id in run_ids]
+    if as_json:
+        _echo_json([r.to_dict() for r in reports])
+    else:
+        for report in reports:
+            if report.ok:
+                click.echo(f"{report.run_id}: OK ({report.checked} items verified)")
+            else:
+                click.secho(f"{report.run_id}: {len(report.problems)} problem(s)", fg="red")
+                for problem in report.problems:
+                    click.echo(f"  {problem['what']}: {problem['problem']}")
+    if not all(r.ok for r in reports):
+        raise SystemExit(1)
+
+
+@click.command("gc")
+@click.option("--keep", type=int, required=True, help="Keep the newest N runs.")
+@click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@_project_option
+def gc_command(keep: int, dry_run: bool, as_json: bool, project: Path | None) -> None:
+    """Delete old runs and unreferenced stored objects (pinned and registered runs stay)."""
+    from nbops.runs.gc import collect_garbage
+
+    result = collect_garbage(_project(project), keep, dry_run=dry_run)
+    if as_json:
+        _echo_json(result.to_dict())
+        return
+    verb = "Would delete" if dry_run else "Deleted"
+    click.echo(f"{verb} {len(result.deleted_runs)} runs and {result.deleted_objects} stored "
+               f"objects, freeing {result.freed_bytes / 1e6:.1f} MB; kept "
+               f"{len(result.kept_runs)} runs.")
+
+
+@click.command("pin")
+@click.argument("run")
+@click.option("--remove", is_flag=True, help="Unpin instead.")
+@_project_option
+def pin_command(run: str, remove: bool, project: Path | None) -> None:
+    """Pin RUN so that `nbops gc` always keeps it (or --remove the pin)."""
+    from nbops.runs.gc import read_pins, write_pins
+    from nbops.runs.ledger import resolve_run
+
+    proj = _project(project)
+    run_id = resolve_run(proj, run)
+    pins = read_pins(proj)
+    pins = pins - {run_id} if remove else pins | {run_id}
+    write_pins(proj, pins)
+    click.echo(f"{'Unpinned' if remove else 'Pinned'} {run_id}.")
+
+
+COMMANDS = [runs_command, show_command, diff_command, checkout_command, verify_command,
+            gc_command, pin_command]
