@@ -20,6 +20,10 @@ from nbops.core.errors import NbopsError
 # adds its module here when it lands.
 COMMAND_MODULES: tuple[str, ...] = (
     "nbops.cli.lab",
+    "nbops.cli.registry",
+    "nbops.cli.reports",
+    "nbops.cli.reproduce",
+    "nbops.cli.runs",
 )
 
 
