@@ -36,6 +36,15 @@ class NbopsError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback when a notebook cell raises this.
+
+        The one-sentence message is the whole story for an expected error, so a
+        failed step's output (and ``ploomber build``'s report, which quotes it)
+        ends with that sentence rather than a page of library frames.
+        """
+        return [f"{type(self).__name__}: {self.message}"]
+
 
 class ConfigError(NbopsError):
     """A configuration file (pipeline.yaml, env.yaml) is malformed or inconsistent."""
