@@ -126,6 +126,10 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
             },
             "failure": None,
         }
+        # Input data is kept in the store too, so `nbops reproduce` can restore it by hash.
+        for name, digest in manifest["provenance"]["inputs"].items():
+            if digest is not None:
+                store.put_file(project.absolute(name), digest)
         save_manifest(project, manifest)
         cache.save()
     except BaseException:
