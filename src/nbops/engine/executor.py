@@ -39,6 +39,7 @@ from ploomber.executors.abc import Executor
 from ploomber.messagecollector import BuildExceptionsCollector
 from ploomber.tasks import NotebookRunner
 
+from nbops.engine.fork_provisioner import ForkServer
 from nbops.engine.kernel_pool import KernelPool
 
 logger = logging.getLogger("nbops")
@@ -54,14 +55,27 @@ class NbopsExecutor(Executor):  # type: ignore[misc]
         workers: how many tasks may run at the same time (``None``: one per CPU).
         ahead: idle kernels kept started (default: ``workers``).
         preload: modules each waiting kernel imports (no name is bound).
+        fork: fork kernels from a pre-imported server (POSIX; default) instead
+            of starting a new interpreter for each.
     """
 
     def __init__(
-        self, workers: int | None = 1, ahead: int | None = None, preload: Iterable[str] = ()
+        self,
+        workers: int | None = 1,
+        ahead: int | None = None,
+        preload: Iterable[str] = (),
+        fork: bool = True,
     ) -> None:
         self.workers = max(1, int(workers or os.cpu_count() or 1))
-        self.ahead = self.workers if ahead is None else max(0, int(ahead))
+        self.ahead = (self.workers + 1) if ahead is None else max(0, int(ahead))
         self.preload = tuple(preload)
+        self.fork = bool(fork) and os.name == "posix"
+        self._fork_server: ForkServer | None = None
+        if self.fork:
+            # Ploomber builds the executor when it loads pipeline.yaml, before
+            # rendering: the server imports ipykernel while the DAG renders.
+            # It holds no kernel until asked, and exits when this process does.
+            self._fork_server = ForkServer()
 
     def __repr__(self) -> str:
         return f"NbopsExecutor(workers={self.workers}, ahead={self.ahead}, preload={self.preload})"
@@ -77,11 +91,25 @@ class NbopsExecutor(Executor):  # type: ignore[misc]
                 "running tasks one at a time"
             )
             workers = 1
-        with KernelPool(ahead=self.ahead, preload=self.preload, budget=len(notebooks)) as pool:
-            for name in _kernel_names(notebooks)[:1]:
-                pool.refill(name)
-            with _pooled(notebooks, pool):
-                return _schedule(dag, workers)
+        server = self._take_fork_server() if notebooks else None
+        try:
+            with KernelPool(
+                ahead=self.ahead, preload=self.preload, budget=len(notebooks), fork_server=server
+            ) as pool:
+                for name in _kernel_names(notebooks)[:1]:
+                    pool.refill(name)
+                with _pooled(notebooks, pool):
+                    return _schedule(dag, workers)
+        finally:
+            if server is not None:
+                server.close()
+
+    def _take_fork_server(self) -> ForkServer | None:
+        """The fork server for this build (started now if the last build used it)."""
+        server, self._fork_server = self._fork_server, None
+        if server is None and self.fork:
+            server = ForkServer()
+        return server
 
 
 def _schedule(dag: Any, workers: int) -> list[Any]:
@@ -141,8 +169,15 @@ def _pooled(tasks: list[Any], pool: KernelPool) -> Iterator[None]:
     saved = {t.name: t.executor_params for t in tasks}
     try:
         for t in tasks:
-            t.executor_params = {**t.executor_params, "engine_name": ENGINE_NAME,
-                                 "kernel_pool": pool}
+            t.executor_params = {
+                # Papermill rewrites (and re-validates) the whole output notebook
+                # before and after every cell by default; write it once at the
+                # end (it is still written when a cell fails or the kernel dies).
+                "request_save_on_cell_execute": False,
+                **t.executor_params,
+                "engine_name": ENGINE_NAME,
+                "kernel_pool": pool,
+            }
         yield
     finally:
         for t in tasks:

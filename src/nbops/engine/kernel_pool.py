@@ -25,6 +25,7 @@ import tempfile
 import itertools
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -90,13 +91,20 @@ class KernelPool:
         budget: the total number of kernels this pool may still launch (the
             number of notebooks left to run); ``None`` means unlimited. Keeps
             the pool from starting kernels nobody will use.
+        fork_server: a running :class:`~nbops.engine.fork_provisioner.ForkServer`
+            to fork kernels from (milliseconds instead of a fresh interpreter's
+            start-up); ``None`` starts each kernel as a new process.
 
     Use it as a context manager: leaving the block kills every kernel it
     started, whether the build succeeded, failed or was interrupted.
     """
 
     def __init__(
-        self, ahead: int = 1, preload: Iterable[str] = (), budget: int | None = None
+        self,
+        ahead: int = 1,
+        preload: Iterable[str] = (),
+        budget: int | None = None,
+        fork_server: Any = None,
     ) -> None:
         self.ahead = max(0, int(ahead))
         self.preload = tuple(preload)
@@ -108,6 +116,8 @@ class KernelPool:
         self._closed = False
         self.started = 0
         self._serial = itertools.count()
+        self._fork_server = fork_server
+        self._killers: list[threading.Thread] = []
         # IPC sockets: no TCP port hunting, and no plain-text TCP between processes.
         self.transport = "ipc" if os.name == "posix" else "tcp"
         self._socket_dir = tempfile.mkdtemp(prefix="nbops-kernels-") if self.transport == "ipc" else ""
@@ -124,11 +134,14 @@ class KernelPool:
         with self._cond:
             self._closed = True
             victims = [k for q in self._idle.values() for k in q] + list(self._in_use.values())
+            killers, self._killers = self._killers, []
             self._idle.clear()
             self._in_use.clear()
             self._cond.notify_all()
         for kernel in victims:
             _kill(kernel)
+        for thread in killers:
+            thread.join()
         if self._socket_dir:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
 
@@ -176,10 +189,17 @@ class KernelPool:
         return kernel
 
     def release(self, kernel: PooledKernel) -> None:
-        """Kill a kernel after its notebook ran (it is never reused)."""
+        """Kill a kernel after its notebook ran (it is never reused).
+
+        The kill and the wait for the process to end happen in the background,
+        off the build's critical path; :meth:`close` waits for them.
+        """
+        thread = threading.Thread(target=_kill, args=(kernel,), name="nbops-kernel-kill")
         with self._cond:
             self._in_use.pop(id(kernel), None)
-        _kill(kernel)
+            self._killers = [t for t in self._killers if t.is_alive()]
+            self._killers.append(thread)
+        thread.start()
 
     def refill(self, kernel_name: str, cwd: str | None = None) -> None:
         """Top the idle kernels back up in a background thread."""
@@ -227,6 +247,16 @@ class KernelPool:
         if self._socket_dir:
             options["ip"] = os.path.join(self._socket_dir, f"k{next(self._serial)}")
         manager = AsyncKernelManager(**options)
+        server = self._fork_server
+        if server is not None and _startup_env_matches(server.env, env):
+            from nbops.engine.fork_provisioner import ForkProvisioner
+
+            manager.kernel_id = str(uuid.uuid4())
+            provisioner = ForkProvisioner(
+                kernel_id=manager.kernel_id, kernel_spec=manager.kernel_spec, parent=manager
+            )
+            provisioner.fork_server = server
+            manager.provisioner = provisioner
         run_sync(manager.start_kernel)(
             cwd=cwd, env=env, extra_arguments=preload_arguments(self.preload)
         )

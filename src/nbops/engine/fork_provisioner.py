@@ -1,0 +1,183 @@
+"""Launch kernels by forking them from the pre-imported fork server.
+
+:class:`ForkServer` runs ``python -m nbops.engine.forkserver`` (see that module
+for the protocol and the fork-safety rules) and keeps track of the kernels it
+forked; :class:`ForkProvisioner` is a jupyter_client kernel provisioner that
+asks the server for a kernel instead of starting a new interpreter, and looks
+like an ordinary local kernel to everything else (interrupts, kills, exit
+codes). Any kernel command the server cannot serve (another interpreter or
+kernel) falls back to the ordinary launch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+logger = logging.getLogger("nbops")
+
+LAUNCHER_ARGS = ["-m", "ipykernel_launcher"]
+
+
+class ForkServerError(RuntimeError):
+    """The fork server is gone or refused to fork."""
+
+
+class ForkServer:
+    """A running fork server process and the exit codes of the kernels it forked."""
+
+    def __init__(self, env: Mapping[str, str] | None = None, start_timeout: float = 60) -> None:
+        self.env = dict(os.environ if env is None else env)
+        read_fd, write_fd = os.pipe()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "nbops.engine.forkserver", "--reply-fd", str(write_fd)],
+            stdin=subprocess.PIPE, pass_fds=(write_fd,), env=self.env, start_new_session=True,
+        )
+        os.close(write_fd)
+        self._replies = os.fdopen(read_fd, "rb")
+        self._cond = threading.Condition()
+        self._answers: list[dict[str, Any]] = []
+        self._exits: dict[int, int] = {}
+        self._request_lock = threading.Lock()
+        self._alive = True
+        self._reader = threading.Thread(target=self._read, name="nbops-forkserver", daemon=True)
+        self._reader.start()
+        self.pid = self._process.pid
+        self._ready = self._await_answer(start_timeout)
+
+    # -- requests ---------------------------------------------------------
+    def fork(self, argv: list[str], cwd: str, env: Mapping[str, str], timeout: float = 30) -> int:
+        """Fork a kernel running ``ipykernel_launcher <argv>``; returns its pid."""
+        line = json.dumps({"argv": argv, "cwd": cwd, "env": dict(env)}) + "\n"
+        with self._request_lock:
+            if not self._alive or self._process.stdin is None:
+                raise ForkServerError("the kernel fork server is not running")
+            try:
+                self._process.stdin.write(line.encode())
+                self._process.stdin.flush()
+            except (BrokenPipeError, ValueError) as exc:
+                raise ForkServerError("the kernel fork server went away") from exc
+            answer = self._await_answer(timeout)
+        if "pid" not in answer:
+            raise ForkServerError(answer.get("error", f"unexpected answer {answer!r}"))
+        return int(answer["pid"])
+
+    def exit_code(self, pid: int) -> int | None:
+        """The exit code of a forked kernel, or None while it runs."""
+        with self._cond:
+            return self._exits.get(pid)
+
+    def wait(self, pid: int, timeout: float | None = None) -> int | None:
+        """Wait until a forked kernel has ended; its exit code (None on timeout)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while pid not in self._exits and self._alive:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return None
+                self._cond.wait(remaining)
+            return self._exits.get(pid, -signal.SIGKILL)
+
+    def close(self, timeout: float = 10) -> None:
+        """Stop the server; it kills any kernel still running first."""
+        with self._request_lock:
+            if self._process.stdin is not None and not self._process.stdin.closed:
+                self._process.stdin.close()
+        try:
+            self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._reader.join(timeout)
+        self._replies.close()
+
+    # -- internals --------------------------------------------------------
+    def _await_answer(self, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not self._answers:
+                remaining = deadline - time.monotonic()
+                if not self._alive or remaining <= 0:
+                    raise ForkServerError("the kernel fork server did not answer")
+                self._cond.wait(remaining)
+            return self._answers.pop(0)
+
+    def _read(self) -> None:
+        for raw in self._replies:
+            message = json.loads(raw)
+            with self._cond:
+                if "exit" in message:
+                    self._exits[int(message["exit"])] = int(message["code"])
+                else:
+                    self._answers.append(message)
+                self._cond.notify_all()
+        with self._cond:
+            self._alive = False
+            self._cond.notify_all()
+
+
+class ForkedProcess:
+    """The ``subprocess.Popen`` subset jupyter_client uses, for a forked kernel."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int, server: ForkServer) -> None:
+        self.pid = pid
+        self._server = server
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self._server.exit_code(self.pid)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        code = self._server.wait(self.pid, timeout)
+        if code is None:
+            raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout or 0)
+        self.returncode = code
+        return code
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
+    """A local kernel provisioner whose kernels are forked by a :class:`ForkServer`."""
+
+    fork_server: ForkServer | None = None
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+        server = self.fork_server
+        if server is None or cmd[:3] != [sys.executable, *LAUNCHER_ARGS]:
+            return await super().launch_kernel(cmd, **kwargs)
+        env = dict(kwargs.get("env") or os.environ)
+        # as jupyter_client's launcher does: the kernel watches the build process
+        env["JPY_PARENT_PID"] = str(os.getpid())
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        # ipykernel reads JPY_PARENT_PID when it is imported, which in the
+        # server happened long before this kernel: pass it explicitly.
+        argv = [*cmd[3:], f"--IPKernelApp.parent_handle={os.getpid()}"]
+        pid = server.fork(argv, cwd, env)
+        self.process = ForkedProcess(pid, server)
+        self.pid = pid
+        self.pgid = pid  # the child started its own session
+        self.cwd = cwd
+        return self.connection_info
