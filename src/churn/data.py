@@ -244,3 +244,26 @@ def infer_roles(frame: pd.DataFrame, target: str, max_levels: int = 100) -> tupl
             "pass a file with at least one numeric or categorical feature column",
         )
     return roles, warnings
+
+
+def describe_roles(frame: pd.DataFrame, roles: Roles) -> pd.DataFrame:
+    """One row per column: its role, dtype and share of missing values."""
+    groups = [
+        ("target", [roles.target]),
+        ("id", roles.id_columns),
+        ("date", [roles.date_column] if roles.date_column else []),
+        ("numeric", roles.numeric),
+        ("categorical", roles.categorical),
+        ("dropped", roles.dropped),
+    ]
+    rows = [
+        {
+            "column": name,
+            "role": role,
+            "dtype": str(frame[name].dtype),
+            "missing": f"{frame[name].isna().mean():.1%}",
+        }
+        for role, names in groups
+        for name in names
+    ]
+    return pd.DataFrame(rows).set_index("column")

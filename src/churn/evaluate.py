@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,8 +20,12 @@ from sklearn.metrics import (
     roc_curve,
 )
 
+from nbops.core.atomic import atomic_write_json
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+METRICS_SCHEMA_VERSION = 1
 
 
 def metrics(y_true: pd.Series | np.ndarray, proba: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
@@ -44,6 +51,43 @@ def verdict(model: dict[str, float], baseline: dict[str, float], key: str = "roc
         f"The model does NOT beat the baseline: {key} {model[key]:.3f} vs "
         f"{baseline[key]:.3f} ({delta:+.3f}); prefer the baseline or improve the model."
     )
+
+
+def _metrics_validator() -> Any:
+    import jsonschema
+
+    text = resources.files("churn").joinpath("schemas/metrics.schema.json").read_text()
+    return jsonschema.Draft202012Validator(json.loads(text))
+
+
+def write_metrics(
+    path: str | Path,
+    model: dict[str, float],
+    baseline: dict[str, float],
+    verdict_text: str,
+    threshold: float,
+    n_test: int,
+) -> Path:
+    """Write ``metrics.json`` (schema-checked, atomic)."""
+    data = {
+        "schema_version": METRICS_SCHEMA_VERSION,
+        "model": model,
+        "baseline": baseline,
+        "beats_baseline": model["roc_auc"] > baseline["roc_auc"],
+        "verdict": verdict_text,
+        "threshold": threshold,
+        "n_test": int(n_test),
+    }
+    _metrics_validator().validate(data)
+    atomic_write_json(Path(path), data)
+    return Path(path)
+
+
+def read_metrics(path: str | Path) -> dict[str, Any]:
+    """Read and schema-check a ``metrics.json`` written by :func:`write_metrics`."""
+    data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    _metrics_validator().validate(data)
+    return data
 
 
 def predictions(

@@ -81,3 +81,24 @@ def schema_for(
         target=roles.target,
         source=f"inferred from {Path(str(data_path)).name}",
     )
+
+
+def describe(data_schema: DataSchema) -> pd.DataFrame:
+    """The schema's rules as a table, one row per column (blank = no rule)."""
+    rows = []
+    for spec in data_schema.columns:
+        categories = ", ".join(spec.categories) if spec.categories else ""
+        rows.append(
+            {
+                "column": spec.name,
+                "type": spec.dtype,
+                "nullable": "yes" if spec.nullable else "no",
+                "max null rate": "" if spec.max_null_rate is None else f"{spec.max_null_rate:.1%}",
+                "range": ""
+                if spec.min is None and spec.max is None
+                else f"[{'' if spec.min is None else spec.min}, {'' if spec.max is None else spec.max}]",
+                "categories": categories if len(categories) <= 80 else categories[:77] + "...",
+                "unique": "yes" if spec.unique else "",
+            }
+        )
+    return pd.DataFrame(rows).set_index("column")

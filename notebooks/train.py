@@ -1,0 +1,65 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 4 · Train
+#
+# A seeded `HistGradientBoostingClassifier` and a logistic-regression
+# baseline, each a scikit-learn `Pipeline` that includes its preprocessing,
+# saved with `skops`.
+
+# %% tags=["parameters"]
+upstream = ["features"]
+product = None
+seed = 42
+learning_rate = 0.1
+max_iter = 100
+max_depth = 3
+label_shuffle_fraction = 0.0
+
+# %%
+import pandas as pd
+
+from churn import evaluate, models
+from nbops.validation import read_feature_schema
+
+feature_schema = read_feature_schema(upstream["features"]["feature_schema"])
+train = pd.read_parquet(upstream["features"]["train"])
+X = train[feature_schema.names]
+y = models.shuffle_labels(train[feature_schema.target], label_shuffle_fraction, seed)
+
+model = models.make_model(
+    feature_schema.numeric,
+    feature_schema.categorical,
+    seed=seed,
+    learning_rate=learning_rate,
+    max_iter=max_iter,
+    max_depth=max_depth,
+).fit(X, y)
+baseline = models.make_baseline(feature_schema.numeric, feature_schema.categorical, seed=seed).fit(X, y)
+for trained, path in ((model, product["model"]), (baseline, product["baseline"])):
+    models.save(trained, path)
+
+# %%
+if label_shuffle_fraction:
+    print(f"WARNING: {label_shuffle_fraction:.0%} of the training labels were shuffled.")
+pd.DataFrame(
+    {
+        name: evaluate.metrics(y, m.predict_proba(X)[:, 1])
+        for name, m in (("model", model), ("baseline", baseline))
+    }
+).T.style.format("{:.3f}").set_caption("Training-set metrics (optimistic; see evaluate)")
+
+# %%
+model
