@@ -19,6 +19,7 @@ from nbops.core.errors import NbopsError
 # Feature command modules, in the order they appear in --help. Each feature
 # adds its module here when it lands.
 COMMAND_MODULES: tuple[str, ...] = (
+    "nbops.cli.check",
     "nbops.cli.lab",
     "nbops.cli.registry",
     "nbops.cli.reports",
