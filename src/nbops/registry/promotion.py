@@ -1,0 +1,233 @@
+"""The pipeline's last word: evaluate the gates, register, promote.
+
+Called once a run is closed (see :mod:`nbops.hooks`). The champion is
+re-scored on *this* run's held-out data, so the candidate and the champion
+are compared on the same rows, never against numbers from an older test set.
+
+* Any gate failed: nothing is registered, the champion is untouched, and
+  :meth:`Outcome.error` is the one message listing every failed gate.
+* All gates passed: the model is registered (once per distinct file) and,
+  with ``promotion: auto``, becomes the champion when there is none yet or
+  when it beats the champion on the primary metric by more than
+  ``min_improvement``. With ``promotion: manual`` it becomes ``challenger``.
+
+The two manifest sections this returns are the contract with the reports
+(see ARCHITECTURE.md, "gates" and "registry").
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nbops.core.errors import GateFailure, NbopsError, RegistryError
+from nbops.core.hashing import hash_bytes
+from nbops.registry import artifacts, operations, registry_file, scoring
+from nbops.registry.config import RegistryConfig
+from nbops.registry.gates import evaluate_gates, failure_lines, parse_gates
+from nbops.registry.refs import DEFAULT_ALIAS
+
+logger = logging.getLogger("nbops")
+CHALLENGER = "challenger"
+
+
+@dataclass
+class Candidate:
+    """What a run produced, as files on disk plus its logged metrics.
+
+    ``hashes`` holds digests already known from the manifest (path -> hash).
+    """
+
+    run_id: str | None
+    model_file: Path
+    train_data: Path
+    test_data: Path
+    feature_schema: Path
+    metrics: dict[str, Any]
+    task_metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    git_commit: str | None = None
+    hashes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """The manifest sections of a gated run, and the error to raise if it failed."""
+
+    gates: dict[str, Any]
+    registry: dict[str, Any]
+    message: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether every gate passed."""
+        return self.gates["verdict"] == "passed"
+
+    def error(self) -> GateFailure | None:
+        """The build-failing error, or None when the gates passed."""
+        if self.passed:
+            return None
+        return GateFailure(
+            self.message or "quality gates failed",
+            "improve the model, or adjust the thresholds under gates: in env.yaml if they "
+            "are wrong (see the gates section of the run report)",
+        )
+
+
+def _require(path: Path, what: str) -> Path:
+    if not Path(path).is_file():
+        raise RegistryError(
+            f"the {what} {path} does not exist, so the model cannot be gated or registered",
+            f"check registry.{what.replace(' ', '_')} in env.yaml against the pipeline's products",
+        )
+    return Path(path)
+
+
+def _stored(root: Path, path: Path, known: dict[str, str]) -> dict[str, Any]:
+    result = artifacts.store_of(root).put_file(path, known.get(str(path)))
+    return {"hash": result.digest, "size": result.size, "path": _relative(root, path)}
+
+
+def _relative(root: Path, path: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def _score_champion(root: Path, config: RegistryConfig, test: Any,
+                    schema: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None,
+                                                    str | None]:
+    data = registry_file.read(root)
+    model = data["models"].get(config.model)
+    if not model or DEFAULT_ALIAS not in model["aliases"]:
+        return None, None, None
+    number = model["aliases"][DEFAULT_ALIAS]
+    record = next(v for v in model["versions"] if v["version"] == number)
+    label = f"{config.model}:{number} (champion)"
+    try:
+        champion = artifacts.load_verified(root, record, label)
+        metrics = scoring.evaluate(champion, test, record["feature_schema"], schema.get("target"))
+    except NbopsError as exc:
+        note = (f"the champion {config.model}:{number} could not be re-scored on this run's "
+                f"held-out data: {exc.problem}")
+        logger.warning(note)
+        return record, None, note
+    return record, metrics, None
+
+
+def _better(config: RegistryConfig, candidate: float, champion: float) -> bool:
+    if config.higher_is_better:
+        return candidate - champion > config.min_improvement
+    return champion - candidate > config.min_improvement
+
+
+def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
+                     gates_config: Any, actor: operations.Actor | None = None) -> Outcome:
+    """Gate the candidate against the champion, then register and promote it if it earns it.
+
+    Raises:
+        ConfigError: the gates do not parse.
+        RegistryError / DataError: a product is missing or unreadable.
+    """
+    import pandas as pd
+
+    root = Path(root)
+    actor = actor or operations.Actor.from_process(candidate.run_id)
+    gates = parse_gates(gates_config)
+    schema_path = _require(candidate.feature_schema, "feature schema")
+    schema_bytes = schema_path.read_bytes()
+    schema = json.loads(schema_bytes)
+    test = pd.read_parquet(_require(candidate.test_data, "test data"))
+    _require(candidate.train_data, "train data")
+    _require(candidate.model_file, "model file")
+
+    trusted = artifacts.inspect_types(candidate.model_file, config.trusted_modules)
+    artifact = {**_stored(root, candidate.model_file, candidate.hashes), "format": "skops",
+                "trusted_types": trusted}
+    record = {
+        "run_id": candidate.run_id,
+        "artifact": artifact,
+        "metrics": {k: v for k, v in candidate.metrics.items()
+                    if isinstance(v, (int, float)) and not isinstance(v, bool)},
+        "training_data": _stored(root, candidate.train_data, candidate.hashes),
+        "test_data": _stored(root, candidate.test_data, candidate.hashes),
+        "feature_schema": schema,
+        "feature_schema_hash": hash_bytes(schema_bytes),
+        "git_commit": candidate.git_commit,
+        "gates": "passed",
+    }
+    model = artifacts.load_verified(root, record, f"{config.model} candidate")
+    rescored = scoring.evaluate(model, test, schema)
+    champ_record, champ_metrics, champ_note = _score_champion(root, config, test, schema)
+
+    gate_metrics = {**rescored, **candidate.metrics}
+    verdict, results = evaluate_gates(gates, gate_metrics, candidate.task_metrics,
+                                      champ_metrics, champ_note)
+    champion_before = None if champ_record is None else {
+        "version": champ_record["version"], "run_id": champ_record["run_id"],
+        "metrics": champ_metrics}
+    deltas = {k: rescored[k] - champ_metrics[k] for k in rescored if champ_metrics
+              and k in champ_metrics}
+    section: dict[str, Any] = {
+        "model": config.model, "version": None, "new_version": False, "promoted": False,
+        "alias": DEFAULT_ALIAS, "mode": config.promotion, "primary_metric": config.primary_metric,
+        "candidate_metrics": rescored, "champion_before": champion_before,
+        "champion_after": None if champ_record is None else champ_record["version"],
+        "deltas": deltas, "champion_note": champ_note, "decision": "",
+    }
+    gates_section = {"verdict": verdict, "evaluated_on": record["test_data"],
+                     "results": [r.to_dict() for r in results]}
+    before = "no champion" if champ_record is None else f"version {champ_record['version']}"
+    if verdict == "failed":
+        section["decision"] = f"not registered: quality gates failed; champion unchanged ({before})"
+        lines = failure_lines(results)
+        message = (
+            f"QUALITY GATES FAILED for model {config.model!r} (run {candidate.run_id}): "
+            f"{len(lines)} of {len(results)} gate(s) failed; the run is recorded as gated and "
+            f"{config.model}@{DEFAULT_ALIAS} is unchanged ({before}).\n" + "\n".join(lines) + "\n"
+        )
+        logger.error(message)
+        return Outcome(gates_section, section, message)
+
+    number, new = operations.register_version(root, config.model, record)
+    section.update(version=number, new_version=new)
+    section["decision"] = _decide(root, config, number, champ_record, champ_metrics, champ_note,
+                                  rescored, actor, section)
+    logger.info("nbops registry: %s", section["decision"])
+    return Outcome(gates_section, section)
+
+
+def _decide(root: Path, config: RegistryConfig, number: int, champ_record: dict[str, Any] | None,
+            champ_metrics: dict[str, Any] | None, champ_note: str | None,
+            rescored: dict[str, float], actor: operations.Actor,
+            section: dict[str, Any]) -> str:
+    name, primary = config.model, config.primary_metric
+    expect = None if champ_record is None else champ_record["version"]
+    if champ_record is not None and champ_record["version"] == number:
+        return f"{name}:{number} is already the champion (same model file)"
+    if champ_record is None:
+        why = f"first version to pass the gates ({primary} {rescored[primary]:.4f})"
+    elif champ_metrics is None:
+        return (f"registered {name}:{number} but not promoted: {champ_note}; promote by hand "
+                f"with nbops promote {name} {number} --reason TEXT")
+    elif _better(config, rescored[primary], champ_metrics[primary]):
+        why = (f"{primary} {rescored[primary]:.4f} beats champion {name}:{expect} "
+               f"{champ_metrics[primary]:.4f} on the same held-out data")
+    else:
+        return (f"registered {name}:{number}, champion {name}:{expect} kept: {primary} "
+                f"{rescored[primary]:.4f} does not beat {champ_metrics[primary]:.4f} by more "
+                f"than {config.min_improvement:g}")
+    if config.promotion == "manual":
+        operations.promote(root, name, number, CHALLENGER, reason=why, actor=actor)
+        return (f"registered {name}:{number} as @{CHALLENGER} ({why}); promotion is manual: "
+                f"nbops promote {name} {number} --reason TEXT")
+    try:
+        operations.promote(root, name, number, DEFAULT_ALIAS, reason=why, actor=actor,
+                           expect=expect)
+    except operations.AliasMoved as exc:
+        return f"registered {name}:{number} but not promoted: {exc.problem}"
+    section.update(promoted=True, champion_after=number)
+    return f"promoted {name}:{number} to @{DEFAULT_ALIAS}: {why}"

@@ -1,0 +1,56 @@
+"""Data and models for the registry tests (imported by conftest and tests)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+FEATURE_SCHEMA = {
+    "schema_version": 1,
+    "target": "churned",
+    "features": [
+        {"name": "tenure", "dtype": "float64"},
+        {"name": "charges", "dtype": "float64"},
+        {"name": "plan", "dtype": "str", "categories": ["basic", "plus", "pro"]},
+    ],
+}
+
+
+def make_data(n: int, seed: int) -> pd.DataFrame:
+    """Rows where churn depends on tenure, charges and plan."""
+    rng = np.random.default_rng(seed)
+    tenure = rng.uniform(0, 60, n)
+    charges = rng.normal(70, 20, n)
+    plan = rng.choice(["basic", "plus", "pro"], n)
+    logit = -0.08 * tenure + 0.03 * (charges - 70) + np.where(plan == "basic", 0.8, -0.4)
+    churned = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype("int64")
+    return pd.DataFrame(
+        {"customer_id": [f"c{i:05d}" for i in range(n)], "tenure": tenure, "charges": charges,
+         "plan": plan, "churned": churned}
+    )
+
+
+def fit_model(train: pd.DataFrame, shuffle: float, seed: int, c: float = 1.0) -> Pipeline:
+    """A preprocessing + logistic regression pipeline; ``shuffle`` destroys label signal."""
+    y = train["churned"].to_numpy().copy()
+    rng = np.random.default_rng(seed)
+    k = int(len(y) * shuffle)
+    if k:
+        idx = rng.choice(len(y), k, replace=False)
+        y[idx] = rng.permutation(y[idx])
+    pre = ColumnTransformer(
+        [("num", SimpleImputer(), ["tenure", "charges"]),
+         ("cat", OneHotEncoder(handle_unknown="ignore"), ["plan"])]
+    )
+    model = Pipeline([("pre", pre), ("clf", LogisticRegression(C=c, max_iter=500))])
+    model.fit(train[["tenure", "charges", "plan"]], y)
+    return model
+
+
+GATES = {"min_roc_auc": "roc_auc >= 0.75", "no_regression": "roc_auc >= champion - 0.01",
+         "beats_baseline": "roc_auc > baseline_roc_auc"}

@@ -1,0 +1,133 @@
+import json
+
+import pytest
+import skops.io as sio
+
+from nbops.core.errors import GateFailure
+from nbops.registry import registry_file, scoring
+from nbops.registry.artifacts import store_of
+from nbops.registry.config import parse_registry_config
+from nbops.registry.promotion import gate_and_promote
+
+from registry_helpers import FEATURE_SCHEMA, GATES, make_data
+
+CONFIG = parse_registry_config({"model": "churn"})
+
+
+def _champion(project):
+    return registry_file.read(project)["models"]["churn"]["aliases"].get("champion")
+
+
+def test_first_run_becomes_champion(project, make_run):
+    run = make_run()
+    outcome = gate_and_promote(project, run, CONFIG, GATES)
+    assert outcome.passed and outcome.error() is None
+    assert [r["verdict"] for r in outcome.gates["results"]] == ["passed", "skipped", "passed"]
+    section = outcome.registry
+    assert (section["version"], section["new_version"], section["promoted"]) == (1, True, True)
+    assert section["champion_before"] is None and section["champion_after"] == 1
+    assert "first version to pass the gates" in section["decision"]
+    version = registry_file.read(project)["models"]["churn"]["versions"][0]
+    assert version["run_id"] == run.run_id
+    assert version["feature_schema"] == FEATURE_SCHEMA
+    assert version["metrics"]["roc_auc"] == pytest.approx(run.metrics["roc_auc"])
+    assert store_of(project).has(version["artifact"]["hash"])
+    assert store_of(project).has(version["training_data"]["hash"])
+    assert version["artifact"]["path"].endswith("model.skops")
+
+
+def test_crippled_run_fails_with_one_message_and_leaves_champion(project, make_run):
+    gate_and_promote(project, make_run(), CONFIG, GATES)
+    before = registry_file.registry_path(project).read_bytes()
+
+    crippled = make_run(shuffle=1.0, seed=3)
+    outcome = gate_and_promote(project, crippled, CONFIG, GATES)
+    assert not outcome.passed
+    error = outcome.error()
+    assert isinstance(error, GateFailure)
+    text = str(error)
+    assert text.startswith("QUALITY GATES FAILED for model 'churn'")
+    assert "x min_roc_auc: roc_auc = 0." in text and "needs >= 0.75" in text
+    assert "x no_regression:" in text and "(champion 0.8" in text
+    assert "churn@champion is unchanged (version 1)" in text
+    assert outcome.registry["version"] is None and not outcome.registry["promoted"]
+    assert outcome.registry["deltas"]["roc_auc"] < -0.2
+    assert registry_file.registry_path(project).read_bytes() == before
+
+
+def test_better_run_promotes_after_rescoring_champion_on_same_data(project, make_run, datasets):
+    weak = make_run(shuffle=0.6, seed=1)
+    weak.metrics["roc_auc"] = 0.99  # a stale/boasting number must not decide anything
+    gate_and_promote(project, weak, CONFIG, {"min": "roc_auc >= 0.5"})
+    assert _champion(project) == 1
+
+    fresh_test = make_data(600, seed=9)
+    better = make_run(test=fresh_test)
+    outcome = gate_and_promote(project, better, CONFIG, GATES)
+    section = outcome.registry
+    assert section["promoted"] and section["version"] == 2 and _champion(project) == 2
+
+    # the champion's numbers are a re-score on *this* run's held-out rows
+    weak_model = sio.load(weak.model_file, trusted=sio.get_untrusted_types(file=weak.model_file))
+    expected = scoring.evaluate(weak_model, fresh_test, FEATURE_SCHEMA)
+    assert section["champion_before"]["metrics"] == pytest.approx(expected)
+    assert section["champion_before"]["version"] == 1
+    assert section["deltas"]["roc_auc"] == pytest.approx(
+        section["candidate_metrics"]["roc_auc"] - expected["roc_auc"])
+    assert "beats champion churn:1" in section["decision"]
+    history = registry_file.read(project)["models"]["churn"]["history"]
+    assert [(m["from"], m["to"]) for m in history] == [(None, 1), (1, 2)]
+    assert history[-1]["by"]["run_id"] == better.run_id
+
+
+def test_not_better_registers_without_promoting(project, make_run):
+    gate_and_promote(project, make_run(), CONFIG, GATES)
+    similar = make_run(c=0.9)  # same signal, a slightly different file
+    outcome = gate_and_promote(project, similar, parse_registry_config(
+        {"model": "churn", "min_improvement": 0.05}), GATES)
+    assert outcome.passed and outcome.registry["version"] == 2
+    assert not outcome.registry["promoted"] and _champion(project) == 1
+    assert "champion churn:1 kept" in outcome.registry["decision"]
+
+
+def test_same_model_twice_is_not_registered_twice(project, make_run):
+    run = make_run()
+    gate_and_promote(project, run, CONFIG, GATES)
+    outcome = gate_and_promote(project, run, CONFIG, GATES)
+    assert outcome.registry["version"] == 1 and not outcome.registry["new_version"]
+    assert "already the champion" in outcome.registry["decision"]
+    assert len(registry_file.read(project)["models"]["churn"]["versions"]) == 1
+
+
+def test_manual_mode_sets_challenger_only(project, make_run):
+    manual = parse_registry_config({"model": "churn", "promotion": "manual"})
+    outcome = gate_and_promote(project, make_run(), manual, GATES)
+    aliases = registry_file.read(project)["models"]["churn"]["aliases"]
+    assert aliases == {"challenger": 1}
+    assert "promotion is manual: nbops promote churn 1" in outcome.registry["decision"]
+
+
+def test_champion_that_cannot_score_new_data_fails_relative_gate(project, make_run, datasets):
+    gate_and_promote(project, make_run(), CONFIG, GATES)
+    train, test = datasets
+    renamed = test.rename(columns={"plan": "tier"})
+    schema = json.loads(json.dumps(FEATURE_SCHEMA).replace('"plan"', '"tier"'))
+    run = make_run(test=renamed, schema=schema, metrics={"roc_auc": 0.8, "baseline_roc_auc": 0.5})
+    # the new run's model was trained on the old column names; swap in one that scores 'tier'
+    run_train = train.rename(columns={"plan": "tier"})
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    model = Pipeline([("pre", ColumnTransformer([("num", "passthrough", ["tenure", "charges"]),
+                                                 ("cat", OneHotEncoder(), ["tier"])])),
+                      ("clf", LogisticRegression(max_iter=500))])
+    model.fit(run_train[["tenure", "charges", "tier"]], run_train["churned"])
+    sio.dump(model, run.model_file)
+    outcome = gate_and_promote(project, run, CONFIG, GATES)
+    failed = {r["name"]: r for r in outcome.gates["results"] if r["verdict"] == "failed"}
+    assert list(failed) == ["no_regression"]
+    assert "could not be re-scored" in failed["no_regression"]["detail"]
+    assert "missing column(s): 'plan'" in failed["no_regression"]["detail"]
+    assert _champion(project) == 1
