@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; expected errors exit 1 with a one-line message."""
     os.environ.setdefault("PLOOMBER_STATS_ENABLED", "false")
     try:
-        cli.main(args=argv, prog_name="nbops", standalone_mode=False)
+        # Without standalone mode, click returns (not raises) a command's ctx.exit(code).
+        code = cli.main(args=argv, prog_name="nbops", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
@@ -65,3 +66,5 @@ def main(argv: list[str] | None = None) -> None:
             raise
         click.secho(f"Error: {exc}", fg="red", err=True)
         sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)

@@ -1,0 +1,97 @@
+"""Notebooks compare on what they computed, not on timings or scratch paths."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from nbops.reproduce.notebook_compare import compare_notebooks, normalise
+
+
+def notebook(root: str, value: str, duration: float) -> dict:
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
+            "papermill": {"duration": duration, "start_time": f"t{duration}"},
+            "language_info": {"version": "3.11.9"},
+        },
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": 1,
+                "id": "a",
+                "metadata": {"papermill": {"duration": duration}, "execution": {"x": duration}},
+                "source": f'product = {{"nb": "{root}/.nbops/products/x.ipynb"}}',
+                "outputs": [],
+            },
+            {
+                "cell_type": "code",
+                "execution_count": 2,
+                "id": "b",
+                "metadata": {},
+                "source": "print(value)",
+                "outputs": [
+                    {"output_type": "stream", "name": "stdout", "text": [value, "\n"]},
+                    {
+                        "output_type": "display_data",
+                        "metadata": {"x": duration},
+                        "data": {"text/plain": [value]},
+                    },
+                ],
+            },
+        ],
+    }
+
+
+def write(path: Path, nb: dict) -> Path:
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def test_timings_metadata_and_scratch_paths_do_not_count(tmp_path: Path) -> None:
+    a = write(tmp_path / "a.ipynb", notebook("/work/proj", "0.81", 1.5))
+    b = write(tmp_path / "b.ipynb", notebook("/tmp/scratch/proj", "0.81", 9.25))
+    assert compare_notebooks(a, b, {"/tmp/scratch/proj": "/work/proj"}) is None
+    # without rewriting the scratch folder, the injected cell differs
+    difference = compare_notebooks(a, b, {})
+    assert difference is not None and difference.cell_index == 0
+    assert difference.what == "source"
+
+
+def test_a_different_output_is_located(tmp_path: Path) -> None:
+    a = write(tmp_path / "a.ipynb", notebook("/p", "0.81", 1))
+    b = write(tmp_path / "b.ipynb", notebook("/p", "0.79", 1))
+    difference = compare_notebooks(a, b, {})
+    assert difference is not None
+    assert (difference.cell_index, difference.what) == (1, "outputs")
+    assert "0.81" in difference.recorded and "0.79" in difference.reproduced
+    assert difference.describe() == "cell 1 outputs differ"
+
+
+def test_extra_cells_are_a_difference() -> None:
+    nb = notebook("/p", "1", 1)
+    longer = {**nb, "cells": nb["cells"] + [{"cell_type": "markdown", "source": "x"}]}
+    from nbops.reproduce.notebook_compare import first_difference
+
+    difference = first_difference(normalise(nb), normalise(longer))
+    assert difference is not None and difference.cell_index is None
+    assert "2 and 3 cells" in difference.describe()
+
+
+def test_volatile_strings_are_masked_but_real_values_are_not() -> None:
+    from nbops.reproduce.notebook_compare import mask_volatile
+
+    a = {
+        "text/plain": "<pandas.io.formats.style.Styler at 0x7ff00f49f9d0> f...x7ff00f49f9d0&gt;",
+        "text/html": '<table id="T_0129a"><th id="T_0129a_level0_col0">0.81</th>',
+        "stderr": "/tmp/ipykernel_21414/2797712767.py:1: Warning",
+    }
+    b = {
+        "text/plain": "<pandas.io.formats.style.Styler at 0x7f4be2b030d0> f...x7f4be2b030d0&gt;",
+        "text/html": '<table id="T_be015"><th id="T_be015_level0_col0">0.81</th>',
+        "stderr": "/tmp/ipykernel_24961/2797712767.py:1: Warning",
+    }
+    assert mask_volatile(a) == mask_volatile(b)
+    c = dict(b, **{"text/html": b["text/html"].replace("0.81", "0.80")})
+    assert mask_volatile(a) != mask_volatile(c)
