@@ -32,6 +32,7 @@ label_shuffle_fraction = 0.0
 import pandas as pd
 
 from churn import evaluate, models
+from churn.deterministic import fixed_threads
 from nbops.validation import read_feature_schema
 
 feature_schema = read_feature_schema(upstream["features"]["feature_schema"])
@@ -39,15 +40,20 @@ train = pd.read_parquet(upstream["features"]["train"])
 X = train[feature_schema.names]
 y = models.shuffle_labels(train[feature_schema.target], label_shuffle_fraction, seed)
 
-model = models.make_model(
-    feature_schema.numeric,
-    feature_schema.categorical,
-    seed=seed,
-    learning_rate=learning_rate,
-    max_iter=max_iter,
-    max_depth=max_depth,
-).fit(X, y)
-baseline = models.make_baseline(feature_schema.numeric, feature_schema.categorical, seed=seed).fit(X, y)
+# A fixed thread count: OpenMP sums in a thread-dependent order, so results
+# would otherwise depend on the machine's core count.
+with fixed_threads(models.TRAIN_THREADS):
+    model = models.make_model(
+        feature_schema.numeric,
+        feature_schema.categorical,
+        seed=seed,
+        learning_rate=learning_rate,
+        max_iter=max_iter,
+        max_depth=max_depth,
+    ).fit(X, y)
+    baseline = models.make_baseline(
+        feature_schema.numeric, feature_schema.categorical, seed=seed
+    ).fit(X, y)
 for trained, path in ((model, product["model"]), (baseline, product["baseline"])):
     models.save(trained, path)
 

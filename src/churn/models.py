@@ -19,6 +19,8 @@ from sklearn.pipeline import Pipeline
 from churn.features import build_preprocessor
 from nbops.core.errors import RegistryError
 
+#: Threads used to fit models (fixed, so results do not depend on the core count).
+TRAIN_THREADS = 2
 _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "churn.features.", "builtins.", "scipy.")
 
 
@@ -74,13 +76,20 @@ def shuffle_labels(y: pd.Series, fraction: float, seed: int = 0) -> pd.Series:
 
 
 def save(model: Pipeline, path: str | Path) -> Path:
-    """Write ``model`` with ``skops.io.dump`` (atomically: temp file then rename)."""
+    """Write ``model`` with ``skops.io.dump`` (atomically: temp file then rename).
+
+    The archive is re-packed deterministically (:func:`churn.deterministic.repack_skops`),
+    so equal models give byte-identical files.
+    """
     import skops.io
+
+    from churn.deterministic import repack_skops
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     skops.io.dump(model, tmp)
+    repack_skops(tmp)
     tmp.replace(path)
     return path
 
