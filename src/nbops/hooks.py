@@ -47,10 +47,21 @@ def _project_for(dag: Any) -> Any:
         return Project(root)
 
 
-def on_render(dag: Any) -> None:
-    """Open a run for this build (idempotent: Ploomber may render more than once)."""
+def on_render(dag: Any, reproduce: Any = None) -> None:
+    """Open a run for this build (idempotent: Ploomber may render more than once).
+
+    Args:
+        reproduce: env.yaml's ``reproduce`` section, when the project declares
+            non-deterministic tasks (``on_render: {dotted_path: nbops.hooks.on_render,
+            reproduce: '{{reproduce}}'}``); checked here so a typo fails before
+            anything runs. The ledger records it with the rest of ``env``.
+    """
     from nbops.adapters import ploomber_adapter as adapter
 
+    if reproduce is not None:
+        from nbops.reproduce.declaration import check_tasks, parse_declaration
+
+        check_tasks(parse_declaration(reproduce), [str(name) for name in dag])
     if not adapter.is_building(dag):
         return
     current = getattr(dag, _ATTR, None)
