@@ -28,6 +28,7 @@ logger = logging.getLogger("nbops")
 #: final verdict). A step that raises NbopsError (e.g. GateFailure) fails the
 #: build, after the remaining steps ran. Add one line per feature.
 POST_CLOSE_STEPS: tuple[str, ...] = (
+    "nbops.reports.render:render_after_close",  # keep last: pages show final verdicts
 )
 
 _ATTR = "_nbops_open_run"

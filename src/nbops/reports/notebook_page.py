@@ -85,6 +85,7 @@ def _exporter(hide_code: bool) -> Any:
                 template_name=_TEMPLATE_NAME,
                 extra_template_basedirs=[templates],
                 embed_images=True,
+                exclude_anchor_links=True,
                 sanitize_html=True,
                 exclude_input=hide_code,
                 exclude_input_prompt=hide_code,
@@ -137,11 +138,12 @@ def _banner(page: NotebookPage, failed: int | None, nb: Any) -> str:
                 error.setdefault("ename", out.get("ename"))
                 error.setdefault("evalue", out.get("evalue"))
     what = ": ".join(str(error[k]) for k in ("ename", "evalue") if error.get(k))
-    where = (
-        f' at <a href="#nbops-failed-cell">cell {failed + 1}</a> (jump to the failed cell)'
-        if failed is not None
-        else " before any cell raised"
-    )
+    if failed is not None:
+        count = nb.cells[failed].get("execution_count")
+        label = f"In [{count}]" if count else f"cell {failed + 1}"
+        where = f' at <a href="#nbops-failed-cell">{esc(label)}</a> (jump to the failed cell)'
+    else:
+        where = " before any cell raised"
     detail = f"<pre>{esc(what)}</pre>" if what else ""
     return (
         f'<div class="nbops-banner" role="alert">Task {esc(page.task)} failed{where}.'
@@ -150,7 +152,10 @@ def _banner(page: NotebookPage, failed: int | None, nb: Any) -> str:
 
 
 def _bar(page: NotebookPage) -> str:
-    links = "".join(f' <a href="{esc(href)}">{esc(label)}</a>' for label, href in page.links)
+    links = "".join(
+        f' <a class="nbops-barlink" href="{esc(href)}">{esc(label)}</a>'
+        for label, href in page.links
+    )
     label = "Show code" if page.hide_code else "Hide code"
     toggle = (
         ""

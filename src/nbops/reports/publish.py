@@ -27,6 +27,11 @@ from nbops.reports.paths import page_stem, task_page
 from nbops.reports.render import render_run
 
 _HREF = re.compile(r'href="([^"]*)"')
+# Embedded notebook pages are sandboxed without scripts: drop the page's own
+# script and the button it drives rather than leave a dead control.
+_SCRIPTS = re.compile(r"<script\b.*?</script>", re.IGNORECASE | re.DOTALL)
+_TOGGLE = re.compile(r'<button[^>]*id="nbops-toggle-code"[^>]*>.*?</button>', re.DOTALL)
+_BAR_LINKS = re.compile(r'<a class="nbops-barlink"[^>]*>.*?</a>', re.DOTALL)
 _TASK_PAGE = re.compile(r"^html/([^/#?]+)\.html(#.*)?$")
 
 _PUBLISH_CSS = """
@@ -104,6 +109,7 @@ def publish_html(run: str, output: Path, *, reports_dir: Path = Path("reports"))
     views = []
     for stem, name in stems.items():
         nb_html = (run_dir / "html" / f"{stem}.html").read_text("utf-8")
+        nb_html = _BAR_LINKS.sub("", _TOGGLE.sub("", _SCRIPTS.sub("", nb_html)))
         nb_html = rewrite_hrefs(nb_html, notebook_links)
         # Fragment links inside a srcdoc document must resolve against the
         # document itself, not against the file that embeds it.

@@ -23,6 +23,7 @@ from nbops.reports.run_sections import (
     provenance_section,
     registry_section,
 )
+from nbops.reproduce.report_html import reproductions_section
 
 
 def _run_href(run_id: str) -> str:
@@ -42,8 +43,8 @@ def failure_banner(manifest: dict[str, Any], run_dir: Path) -> str:
     link = ""
     if task and task_page(run_dir, task).is_file():
         link = f' <a href="{esc(task_href(task))}#nbops-failed-cell">Open the failed cell</a>.'
-    where = f"Task {esc(task)} failed" if task else "The run failed"
-    return f'<div class="banner" role="alert">{where}: {esc(message)}.{link}</div>'
+    text = message if message else (f"task {task!r} failed" if task else "the run failed")
+    return f'<div class="banner" role="alert">{esc(text.rstrip("."))}.{link}</div>'
 
 
 def summary_section(manifest: dict[str, Any]) -> str:
@@ -160,6 +161,7 @@ def run_page_html(
             gates_section(manifest.get("gates")),
             registry_section(manifest.get("registry")),
             monitoring_section(manifest.get("monitoring")),
+            reproductions_section(manifest.get("reproductions")),
             params_section(manifest),
             provenance_section(manifest.get("provenance", {})),
         ]

@@ -12,6 +12,9 @@ from typing import Any
 
 from nbops.reports.markup import badge, esc, fmt_number, fmt_value, kv_list
 
+KEY_PACKAGES = ("nbops", "ploomber", "papermill", "nbconvert", "nbformat", "nbclient", "ipykernel",
+                "jupytext", "numpy", "pandas", "scikit-learn", "scipy", "pandera", "pyarrow",
+                "skops", "matplotlib")
 _GATE_COLUMNS = ("name", "verdict", "value", "threshold", "expression", "detail")
 
 
@@ -96,10 +99,12 @@ def provenance_section(provenance: dict[str, Any]) -> str:
     }
     facts = {k: v for k, v in facts.items() if v not in (None, "")}
     parts = [kv_list(facts)]
-    packages = provenance.get("packages")
-    if packages:
-        parts.append(f"<h3>Key packages</h3>{kv_list(packages)}")
+    packages = provenance.get("packages") or {}
+    key = {name: packages[name] for name in KEY_PACKAGES if name in packages}
+    if key:
+        parts.append(f"<h3>Key packages</h3>{kv_list(key)}")
     for key, title in (
+        ("packages", f"All {len(packages)} installed packages"),
         ("seeds", "Seeds"),
         ("sources", "Source hashes"),
         ("inputs", "Input data hashes"),

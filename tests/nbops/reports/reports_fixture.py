@@ -209,3 +209,41 @@ def make_run(
     with open(Path(reports_dir) / "runs" / "index.jsonl", "a", encoding="utf-8") as handle:
         handle.write(json.dumps(line) + "\n")
     return run_dir
+
+
+_BUILT: dict[str, Path] = {}
+LEDGER_PROJECT = Path(__file__).parents[2] / "notebooks" / "ledger_project"
+
+
+def ploomber_build(root: Path, *args: str) -> Any:
+    """Run a real ``ploomber build`` in ``root`` (telemetry off, no inherited run)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PLOOMBER_STATS_ENABLED": "false",
+           "PLOOMBER_VERSION_CHECK_DISABLED": "true"}
+    env.pop("NBOPS_RUN_ID", None)
+    env.pop("NBOPS_PROJECT_ROOT", None)
+    ploomber = Path(sys.executable).parent / "ploomber"
+    return subprocess.run([str(ploomber), "build", *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def built_project(base: Path) -> Path:
+    """The fixture pipeline after a passing build then a failing one, built once per session.
+
+    Args:
+        base: a session-lived temporary folder (used on the first call only).
+    """
+    if "root" not in _BUILT:
+        import shutil
+
+        root = Path(base) / "project"
+        shutil.copytree(LEDGER_PROJECT, root)
+        ok = ploomber_build(root)
+        assert ok.returncode == 0, ok.stderr[-3000:]
+        failing = ploomber_build(root, "--env--fail", "true")
+        assert failing.returncode != 0, failing.stdout[-2000:]
+        _BUILT["root"] = root
+    return _BUILT["root"]

@@ -25,6 +25,8 @@ def test_single_file_holds_run_page_and_every_notebook(published):
     train = htmllib.unescape(dict(frames)["train"])
     assert "Parameters injected by Ploomber" in train and "data:image/png;base64," in train
     assert '<base href="about:srcdoc">' in train
+    assert "<script" not in train and "nbops-toggle-code" not in train  # sandboxed: no scripts
+    assert "nbops-barlink" not in train  # links to files outside the single file are gone
     assert '<section class="view" id="run">' in published and "Pipeline" in published
 
 

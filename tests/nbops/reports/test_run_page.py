@@ -64,7 +64,7 @@ def test_gates_and_registry_sections_appear_only_when_present(rendered):
 
 def test_failed_run_has_banner_linking_to_the_failed_cell(rendered):
     banner = re.search(r'<div class="banner".*?</div>', rendered["failed"], re.S).group(0)
-    assert "Task train failed" in banner
+    assert "train failed: ZeroDivisionError: division by zero" in banner
     assert 'href="html/train.html#nbops-failed-cell"' in banner
 
 
