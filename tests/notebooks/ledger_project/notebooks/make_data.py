@@ -5,10 +5,14 @@ n_rows = 10
 seed = 0
 data_path = None
 api_token = None
+sleep_s = 0
 
 # %%
 import random
+import time
 from pathlib import Path
+
+time.sleep(float(sleep_s))  # lets tests catch a build mid-flight
 
 random.seed(seed)
 assert api_token, "the fixture passes a fake token to check redaction"

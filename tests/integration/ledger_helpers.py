@@ -1,0 +1,54 @@
+"""Shared helpers for the ledger's integration tests (real ``ploomber build`` processes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+FIXTURE = Path(__file__).resolve().parents[1] / "notebooks" / "ledger_project"
+BIN = Path(sys.executable).parent
+
+
+def make_project(tmp: Path) -> Path:
+    """Copy the fixture pipeline into ``tmp`` and commit it to a fresh git repository."""
+    root = tmp / "project"
+    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns(".nbops", "reports"))
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "fixture"], cwd=root, check=True)
+    return root
+
+
+def env(**extra: str) -> dict[str, str]:
+    """The environment for child processes (telemetry off, no inherited run)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("NBOPS_")}
+    return {**base, "PLOOMBER_STATS_ENABLED": "false", "PLOOMBER_VERSION_CHECK_DISABLED": "true",
+            **extra}
+
+
+def build(root: Path, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess:
+    """Run ``ploomber build`` in ``root``."""
+    done = subprocess.run([str(BIN / "ploomber"), "build", *args], cwd=root, env=env(**extra),
+                          capture_output=True, text=True, timeout=600)
+    if check and done.returncode != 0:
+        output = done.stdout[-3000:] + "\n" + done.stderr[-3000:]
+        raise AssertionError(f"ploomber build failed:\n{output}")
+    return done
+
+
+def nbops(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run the ``nbops`` CLI in ``root``."""
+    return subprocess.run([str(BIN / "nbops"), *args], cwd=root, env=env(), capture_output=True,
+                          text=True, timeout=120)
+
+
+def manifests(root: Path) -> list[dict[str, Any]]:
+    """Every run's manifest, oldest first."""
+    runs = sorted(p for p in (root / "reports" / "runs").iterdir() if p.is_dir())
+    return [json.loads((p / "manifest.json").read_text()) for p in runs]

@@ -1,0 +1,88 @@
+"""Secret redaction and the project lock."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from nbops.core.errors import LockTimeout
+from nbops.core.locks import ProjectLock, is_locked, read_holder
+from nbops.core.secrets import REDACTED, is_secret_name, redact, whitelisted_env
+
+
+@pytest.mark.parametrize("name", ["api_token", "PASSWORD", "db_password", "client_secret",
+                                  "aws_access_key_id", "key", "private_key", "credentials",
+                                  "GITHUB_TOKEN", "passphrase"])
+def test_secret_names(name: str) -> None:
+    assert is_secret_name(name)
+
+
+@pytest.mark.parametrize("name", ["seed", "n_rows", "target", "monkey", "keyboard", "data_path"])
+def test_ordinary_names(name: str) -> None:
+    assert not is_secret_name(name)
+
+
+def test_redact_is_deep_and_leaves_other_values() -> None:
+    params = {"seed": 1, "db": {"host": "h", "password": "p"}, "tokens": ["a"],
+              "items": [{"api_key": "k", "n": 2}]}
+    assert redact(params) == {"seed": 1, "db": {"host": "h", "password": REDACTED},
+                              "tokens": REDACTED, "items": [{"api_key": REDACTED, "n": 2}]}
+
+
+def test_only_whitelisted_env_vars_are_recorded() -> None:
+    environ = {"HOME": "/root", "MY_TOKEN": "t", "PYTHONHASHSEED": "0", "SECRET_KEY": "s"}
+    assert whitelisted_env(["PYTHONHASHSEED", "SECRET_KEY", "ABSENT"], environ) == {
+        "PYTHONHASHSEED": "0", "SECRET_KEY": REDACTED}
+
+
+def _holder(lock_path) -> subprocess.Popen:
+    code = textwrap.dedent(f"""
+        import sys, time
+        from nbops.core.locks import ProjectLock
+        lock = ProjectLock({str(lock_path)!r})
+        lock.acquire(run_id="20260101T000000000000Z-abcdef")
+        print("locked", flush=True)
+        time.sleep(60)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_second_holder_waits_then_gets_a_clear_message(tmp_path) -> None:
+    lock_path = tmp_path / ".nbops" / "lock"
+    proc = _holder(lock_path)
+    try:
+        assert is_locked(lock_path)
+        assert read_holder(lock_path)["pid"] == proc.pid
+        started = time.monotonic()
+        with pytest.raises(LockTimeout) as info:
+            ProjectLock(lock_path).acquire(timeout=0.5)
+        assert time.monotonic() - started >= 0.5
+        message = str(info.value)
+        assert f"pid {proc.pid}" in message and "20260101T000000000000Z-abcdef" in message
+        assert "NBOPS_LOCK_TIMEOUT" in message
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+
+
+def test_kill_9_releases_the_lock(tmp_path) -> None:
+    lock_path = tmp_path / "lock"
+    proc = _holder(lock_path)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    assert not is_locked(lock_path)
+    lock = ProjectLock(lock_path)
+    lock.acquire(timeout=0)
+    assert lock.held and is_locked(lock_path)
+    lock.release()
+    assert not is_locked(lock_path)

@@ -1,0 +1,72 @@
+"""The content-addressed store."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from nbops.core.errors import IntegrityError
+from nbops.core.hashing import hash_bytes
+from nbops.core.store import ContentStore
+
+
+@pytest.fixture
+def store(tmp_path) -> ContentStore:
+    return ContentStore(tmp_path / "store")
+
+
+def test_put_dedupes_and_objects_are_read_only_copies(store, tmp_path) -> None:
+    product = tmp_path / "model.bin"
+    product.write_bytes(b"weights" * 1000)
+    first = store.put_file(product)
+    second = store.put_file(product)
+    assert first.added and not second.added
+    assert first.digest == second.digest == hash_bytes(b"weights" * 1000)
+    stored = store.path_for(first.digest)
+    assert stored.parent.parent == store.objects
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o444
+    assert stored.stat().st_ino != product.stat().st_ino  # never a hard link to a product
+    assert list(store.iter_digests()) == [first.digest]
+
+
+def test_rewriting_the_product_in_place_cannot_change_the_stored_object(store, tmp_path) -> None:
+    product = tmp_path / "nb.ipynb"
+    product.write_bytes(b"version one")
+    digest = store.put_file(product).digest
+    with open(product, "r+b") as handle:  # what Papermill does to its output
+        handle.write(b"VERSION TWO")
+    store.verify(digest)
+    assert store.read_bytes(digest) == b"version one"
+
+
+def test_tampered_truncated_or_missing_objects_are_detected(store, tmp_path) -> None:
+    digest = store.put_bytes(b"payload" * 100).digest
+    target = store.path_for(digest)
+    os.chmod(target, 0o644)
+    target.write_bytes(b"payload")  # truncated
+    with pytest.raises(IntegrityError, match="corrupt"):
+        store.verify(digest)
+    with pytest.raises(IntegrityError, match="corrupt"):
+        store.read_bytes(digest)
+    target.unlink()
+    with pytest.raises(IntegrityError, match="missing"):
+        store.verify(digest)
+
+
+def test_materialize_links_for_run_folders_and_copies_for_products(store, tmp_path) -> None:
+    digest = store.put_bytes(b"content").digest
+    linked = tmp_path / "run" / "nb.ipynb"
+    store.materialize(digest, linked)
+    assert linked.stat().st_ino == store.path_for(digest).stat().st_ino
+    copied = tmp_path / "products" / "nb.ipynb"
+    store.materialize(digest, copied, link=False)
+    assert copied.stat().st_ino != store.path_for(digest).stat().st_ino
+    copied.write_bytes(b"rewritten")  # writable, and the store is untouched
+    store.verify(digest)
+
+
+def test_bad_digest_is_rejected(store) -> None:
+    with pytest.raises(Exception, match="not an nbops content hash"):
+        store.path_for("sha256:abc")
