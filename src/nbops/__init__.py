@@ -4,10 +4,8 @@ The public API is imported lazily (``import nbops`` stays cheap inside every
 kernel): names listed in :data:`_LAZY` are loaded on first use.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
+import importlib as _importlib
+from typing import Any as _Any
 
 __version__ = "0.1.0"
 
@@ -16,17 +14,18 @@ _LAZY: dict[str, str] = {
     "log_metric": "nbops.record:log_metric",
     "log_metrics": "nbops.record:log_metrics",
     "log_artifact": "nbops.record:log_artifact",
+    "load_model": "nbops.registry.api:load_model",
 }
 
-__all__ = ["__version__", "log_artifact", "log_metric", "log_metrics"]
+__all__ = ["__version__", "load_model", "log_artifact", "log_metric", "log_metrics"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     target = _LAZY.get(name)
     if target is None:
         raise AttributeError(f"module 'nbops' has no attribute {name!r}")
     module_name, _, attribute = target.partition(":")
-    value = getattr(importlib.import_module(module_name), attribute)
+    value = getattr(_importlib.import_module(module_name), attribute)
     globals()[name] = value
     return value
 

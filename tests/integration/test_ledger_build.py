@@ -47,7 +47,7 @@ def test_first_run_executes_and_stores_everything(ledger) -> None:
     assert first["metrics"] == {"train_mean": pytest.approx(first["metrics"]["train_mean"]),
                                 "score": first["metrics"]["score"], "n_chars": 10}
     store = ContentStore(Project(root).store_dir)
-    for name, task in first["tasks"].items():
+    for task in first["tasks"].values():
         assert task["produced_by"] == first["run_id"]
         assert task["duration_s"] > 0
         notebook = root / "reports" / "runs" / first["run_id"] / task["notebook"]["path"]
