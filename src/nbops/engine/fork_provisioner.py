@@ -72,6 +72,12 @@ class ForkServer:
             raise ForkServerError(answer.get("error", f"unexpected answer {answer!r}"))
         return int(answer["pid"])
 
+    @property
+    def alive(self) -> bool:
+        """Whether the server still answers (it reports kernel exits while it does)."""
+        with self._cond:
+            return self._alive
+
     def exit_code(self, pid: int) -> int | None:
         """The exit code of a forked kernel, or None while it runs."""
         with self._cond:
@@ -139,6 +145,12 @@ class ForkedProcess:
     def poll(self) -> int | None:
         if self.returncode is None:
             self.returncode = self._server.exit_code(self.pid)
+        if self.returncode is None and not self._server.alive:
+            # nobody will report this kernel's exit any more: look for it directly
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = -signal.SIGKILL
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
@@ -150,7 +162,10 @@ class ForkedProcess:
 
     def send_signal(self, signum: int) -> None:
         if self.poll() is None:
-            os.kill(self.pid, signum)
+            try:
+                os.kill(self.pid, signum)
+            except ProcessLookupError:  # ended between the poll and the signal
+                self.returncode = self._server.exit_code(self.pid) or -signum
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)

@@ -60,6 +60,10 @@ def _reap(signum: int = 0, frame: object = None) -> None:
         _send({"exit": pid, "code": os.waitstatus_to_exitcode(status)})
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _become_kernel(request: dict[str, Any], base_path: list[str]) -> None:
     """In the child: turn this fresh process into an IPython kernel (never returns)."""
     code = 1
@@ -110,6 +114,7 @@ def serve(preimport: list[str]) -> None:
         importlib.import_module(name)
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build handles Ctrl-C, then closes stdin
+    signal.signal(signal.SIGTERM, _terminate)  # still take the kernels down (finally below)
     _send({"ready": os.getpid()})
     try:
         for line in sys.stdin:

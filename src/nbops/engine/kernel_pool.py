@@ -239,7 +239,6 @@ class KernelPool:
 
     def _launch(self, kernel_name: str, cwd: str) -> PooledKernel:
         from jupyter_client.manager import AsyncKernelManager
-        from jupyter_core.utils import run_sync
 
         t0 = time.perf_counter()
         env = dict(os.environ)
@@ -257,14 +256,25 @@ class KernelPool:
             )
             provisioner.fork_server = server
             manager.provisioner = provisioner
-        run_sync(manager.start_kernel)(
+        _await(manager.start_kernel(
             cwd=cwd, env=env, extra_arguments=preload_arguments(self.preload)
-        )
+        ))
         self.started += 1
         kernel = PooledKernel(manager=manager, kernel_name=kernel_name, cwd=cwd, env=env)
         logger.debug("launched kernel %s (pid %s) in %.3f s", kernel_name, kernel.pid,
                      time.perf_counter() - t0)
         return kernel
+
+
+def _await(coroutine: Any) -> Any:
+    """Run one kernel-manager coroutine to completion on a loop of its own, then close it.
+
+    Pool work happens in short-lived threads; a loop left open per thread would
+    leak its sockets.
+    """
+    import asyncio
+
+    return asyncio.run(coroutine)
 
 
 def _startup_env_matches(started_with: Mapping[str, str], current: Mapping[str, str]) -> bool:
@@ -273,13 +283,11 @@ def _startup_env_matches(started_with: Mapping[str, str], current: Mapping[str, 
 
 def _kill(kernel: PooledKernel) -> None:
     """Kill the kernel process right away and release its files and sockets."""
-    from jupyter_core.utils import run_sync
-
     manager = kernel.manager
     try:
         if manager.has_kernel:
-            run_sync(manager.shutdown_kernel)(now=True)
+            _await(manager.shutdown_kernel(now=True))
         else:
-            run_sync(manager.cleanup_resources)()
+            _await(manager.cleanup_resources())
     except RuntimeError as exc:  # "No kernel is running!" and closed loops
         logger.debug("kernel cleanup: %s", exc)

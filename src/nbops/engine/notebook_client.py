@@ -18,6 +18,7 @@ import os
 import subprocess
 from typing import Any
 
+from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
@@ -55,6 +56,9 @@ class PooledNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
             if reply is None or reply["content"].get("status") != "ok":
                 raise RuntimeError("could not pass the build's environment to the kernel")
         return kc
+
+    # nbclient binds the synchronous twin to its own coroutine: rebind to ours
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def execute(self, **kwargs: Any) -> NotebookNode:
         """Execute every cell; never ask a dead kernel for its info."""

@@ -1,0 +1,112 @@
+"""Compile rfc3987_syntax's IRI grammar when an IRI is validated, not at import.
+
+``jsonschema`` imports ``rfc3987_syntax`` to offer the ``iri`` formats, and
+that import compiles a Lark grammar: 1.2–1.5 s on every ``ploomber build``,
+``nbops`` command and notebook conversion (nbformat validates through
+jsonschema), although neither nbformat's nor nbops' schemas use those formats
+(jsonschema#1428).
+
+:func:`install` adds an import hook for that one module: importing it yields a
+small stand-in whose ``is_valid_syntax``/``parse`` (and any other attribute)
+load the real module on first use. Behaviour is unchanged, only deferred.
+``make install`` writes a ``.pth`` file so that every interpreter of the
+project's environment installs the hook at start-up.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
+import sysconfig
+import threading
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+MODULE = "rfc3987_syntax"
+PTH_NAME = "nbops_lazy_grammar.pth"
+PTH_LINE = (
+    "import importlib.util as _u; _u.find_spec('nbops') and "
+    "__import__('nbops.engine.lazy_grammar').engine.lazy_grammar.install()\n"
+)
+
+
+class _LazyGrammarLoader(importlib.abc.Loader):
+    """Creates the stand-in module; the real one loads on first attribute use."""
+
+    def __init__(self, real_spec: importlib.machinery.ModuleSpec) -> None:
+        self.real_spec = real_spec
+        self._real: ModuleType | None = None
+        self._lock = threading.Lock()
+
+    def real(self) -> ModuleType:
+        with self._lock:
+            if self._real is None:
+                module = importlib.util.module_from_spec(self.real_spec)
+                sys.modules[MODULE] = module  # relative imports inside need the real package
+                assert self.real_spec.loader is not None
+                self.real_spec.loader.exec_module(module)
+                self._real = module
+            return self._real
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        loader = self
+
+        def is_valid_syntax(term: str, value: str) -> Any:
+            return loader.real().is_valid_syntax(term, value)
+
+        def parse(term: str, value: str) -> Any:
+            return loader.real().parse(term, value)
+
+        def __getattr__(name: str) -> Any:
+            if name.startswith("__"):  # import machinery probing (__path__ …): not the API
+                raise AttributeError(name)
+            return getattr(loader.real(), name)
+
+        module.is_valid_syntax = is_valid_syntax  # type: ignore[attr-defined]
+        module.parse = parse  # type: ignore[attr-defined]
+        module.__getattr__ = __getattr__  # type: ignore[method-assign]
+
+
+class LazyGrammarFinder(importlib.abc.MetaPathFinder):
+    """Serves :data:`MODULE` through :class:`_LazyGrammarLoader`."""
+
+    def find_spec(
+        self, fullname: str, path: Any = None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != MODULE:
+            return None
+        real = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if real is None:
+            return None
+        return importlib.util.spec_from_loader(
+            fullname, _LazyGrammarLoader(real), origin=real.origin
+        )
+
+
+def install() -> None:
+    """Install the import hook in this interpreter (idempotent; no-op if too late)."""
+    if MODULE in sys.modules:
+        return
+    if not any(isinstance(f, LazyGrammarFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, LazyGrammarFinder())
+
+
+def install_pth(site_packages: Path | None = None) -> Path:
+    """Write the ``.pth`` file that installs the hook in every interpreter of this env."""
+    target = site_packages or Path(sysconfig.get_paths()["purelib"])
+    path = target / PTH_NAME
+    path.write_text(PTH_LINE, encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised by `make install`
+    if sys.argv[1:] == ["--install"]:
+        install_pth()
+    else:
+        raise SystemExit("usage: python -m nbops.engine.lazy_grammar --install")

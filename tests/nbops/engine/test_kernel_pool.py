@@ -1,0 +1,125 @@
+"""The kernel pool and fork server, driven through Papermill's ``nbops`` engine.
+
+Real kernels, real notebooks: a kernel started before an environment variable
+was set still sees it, preloading binds no name, every notebook gets its own
+process, and closing the pool (or losing the build process) leaves no kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from nbops.engine.fork_provisioner import ForkServer
+from nbops.engine.kernel_pool import KernelPool
+
+pytestmark = pytest.mark.integration
+
+FACTS = """
+import json, os, sys
+print(json.dumps({
+    "pid": os.getpid(),
+    "probe": os.environ.get("NBOPS_POOL_PROBE"),
+    "gone": os.environ.get("NBOPS_POOL_GONE"),
+    "names": sorted(n for n in globals() if not n.startswith("_")),
+    "json_preloaded": "colorsys" in sys.modules,
+}))
+"""
+
+
+def _run(pool: KernelPool, tmp_path: Path, code: str = FACTS) -> dict[str, object]:
+    import papermill
+
+    source = tmp_path / "in.ipynb"
+    nb = new_notebook(cells=[new_code_cell(code)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, source)
+    out = papermill.execute_notebook(
+        str(source), str(tmp_path / "out.ipynb"), engine_name="nbops", kernel_pool=pool,
+        progress_bar=False,
+    )
+    return json.loads(out.cells[0].outputs[0]["text"])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+@pytest.fixture(scope="module")
+def server():
+    server = ForkServer()
+    yield server
+    server.close()
+
+
+def test_a_kernel_started_ahead_sees_variables_set_later(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("NBOPS_POOL_GONE", "set before the kernel started")
+    with KernelPool(ahead=1, fork_server=server) as pool:
+        pool.prestart("python3")
+        assert pool.live_pids()  # started before the variable below exists
+        monkeypatch.setenv("NBOPS_POOL_PROBE", "set after the kernel started")
+        monkeypatch.delenv("NBOPS_POOL_GONE")
+        facts = _run(pool, tmp_path)
+    assert facts["probe"] == "set after the kernel started"
+    assert facts["gone"] is None
+
+
+def test_preloading_binds_no_name_in_the_notebook(server, tmp_path):
+    with KernelPool(ahead=1, preload=["colorsys"], fork_server=server) as pool:
+        pool.prestart("python3")
+        preloaded = _run(pool, tmp_path)
+    with KernelPool(ahead=0, fork_server=server) as pool:
+        plain = _run(pool, tmp_path)
+    assert preloaded["json_preloaded"] is True and plain["json_preloaded"] is False
+    assert preloaded["names"] == plain["names"]
+    assert "colorsys" not in preloaded["names"]
+
+
+def test_each_notebook_gets_a_new_process_that_is_gone_afterwards(server, tmp_path):
+    with KernelPool(ahead=2, fork_server=server) as pool:
+        pool.prestart("python3")
+        first = _run(pool, tmp_path)
+        second = _run(pool, tmp_path)
+        assert first["pid"] != second["pid"]
+        deadline = time.monotonic() + 10
+        while _alive(first["pid"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(first["pid"])
+        idle = pool.live_pids()
+        assert idle  # a kernel is waiting for a next notebook
+    assert not any(_alive(pid) for pid in [*idle, second["pid"]])
+
+
+def test_kernels_started_without_the_fork_server_are_cleaned_up_too(tmp_path):
+    with KernelPool(ahead=1) as pool:
+        pool.prestart("python3")
+        idle = pool.live_pids()
+        facts = _run(pool, tmp_path)
+    assert facts["pid"] in idle  # the notebook ran on the kernel started ahead
+    assert not any(_alive(pid) for pid in [*idle, facts["pid"]])
+
+
+def test_losing_the_server_kills_the_kernels_it_forked():
+    server = ForkServer()
+    pool = KernelPool(ahead=2, fork_server=server)
+    pool.prestart("python3")
+    pids = pool.live_pids()
+    assert len(pids) == 2 and all(_alive(p) for p in pids)
+    os.kill(server.pid, signal.SIGTERM)  # as if the build died without cleaning up
+    server.close()
+    deadline = time.monotonic() + 15
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in pids)
+    pool.close()

@@ -1,0 +1,61 @@
+"""The rfc3987_syntax grammar compiles on first IRI validation, not on import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import nbops
+
+PROBE = """
+import json, sys
+if INSTALL:
+    from nbops.engine import lazy_grammar
+    lazy_grammar.install()
+import jsonschema
+loaded_on_import = "lark" in sys.modules
+checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+v = jsonschema.Draft202012Validator({"format": "iri"}, format_checker=checker)
+print(json.dumps({
+    "loaded_on_import": loaded_on_import,
+    "valid": v.is_valid("https://example.org/r\\u00e9sum\\u00e9"),
+    "invalid": v.is_valid("no scheme here"),
+    "loaded_after_use": "lark" in sys.modules,
+}))
+"""
+
+
+def _probe(install: bool) -> dict[str, bool]:
+    # -S: no .pth files run (the environment's own copy of the hook stays out),
+    # the package folders are put on sys.path by hand instead
+    paths = [sysconfig.get_paths()["purelib"], str(Path(nbops.__file__).parents[1])]
+    code = f"import sys; sys.path[:0] = {paths!r}; INSTALL = {install}\n{PROBE}"
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_without_the_hook_importing_jsonschema_compiles_the_grammar():
+    assert _probe(install=False)["loaded_on_import"] is True
+
+
+def test_with_the_hook_importing_jsonschema_does_not_compile_the_grammar():
+    assert _probe(install=True)["loaded_on_import"] is False
+
+
+def test_iri_validation_still_works_and_loads_the_grammar_on_demand():
+    result = _probe(install=True)
+    assert result["valid"] is True
+    assert result["invalid"] is False
+    assert result["loaded_after_use"] is True
+
+
+def test_install_writes_a_pth_line_that_installs_the_hook(tmp_path):
+    from nbops.engine.lazy_grammar import install_pth
+
+    line = install_pth(tmp_path).read_text()
+    assert line.startswith("import ") and "lazy_grammar" in line and line.count("\n") == 1
