@@ -354,6 +354,11 @@ def compare_task(
     bad = [c for c in checks if not c.acceptable]
     if bad:
         reason = bad[0].detail
+        if recorded.get("status") == "skipped" and recorded.get("produced_by"):
+            reason += (
+                f" (the run reused this task's products from run {recorded['produced_by']}; "
+                "Ploomber does not see changes to imported code or input files)"
+            )
         if nondeterministic_upstream and tolerance is None:
             reason += (
                 f"; its upstream {', '.join(nondeterministic_upstream)} is declared "

@@ -148,3 +148,27 @@ def report_html(record: dict[str, Any]) -> str:
         "</section>",
     ]
     return page(f"nbops reproduction of {run_id}: {verdict}", "".join(sections), header=header)
+
+
+def reproductions_section(section: Any) -> str:
+    """The run page's list of this run's reproductions (manifest section ``reproductions``)."""
+    if not isinstance(section, dict):
+        return ""
+    items = [item for item in section.get("items", []) if isinstance(item, dict)]
+    if not items:
+        return ""
+    rows = []
+    for item in reversed(items):  # newest first
+        first = item.get("first_diverged") or {}
+        how = f"{first.get('task')}: {first.get('reason')}" if first else ""
+        env = "" if item.get("environment_identical") else "environment differed"
+        rows.append(
+            f'<tr><td><a href="{esc(item.get("report", ""))}">{esc(item.get("id"))}</a></td>'
+            f"<td>{esc(item.get('started_at'))}</td><td>{_pill(str(item.get('verdict')))}</td>"
+            f"<td>{esc(how)}</td><td>{esc(env)}</td></tr>"
+        )
+    return (
+        '<section><h2>Reproductions</h2><table id="reproductions"><thead><tr><th>reproduction</th>'
+        "<th>started</th><th>verdict</th><th>first divergence</th><th>environment</th></tr>"
+        f"</thead><tbody>{''.join(rows)}</tbody></table></section>"
+    )

@@ -152,3 +152,14 @@ def test_skipped_counts_as_succeeded_and_missing_task_diverges(sides: Sides) -> 
     _, first = verdict(compare_runs(original, again, sides, {}))
     assert first is not None and first.task == "report"
     assert "no such task" in first.reason
+
+
+def test_reused_products_name_the_run_that_made_them(sides: Sides) -> None:
+    original = manifest()
+    original["tasks"]["data"]["status"] = "skipped"
+    original["tasks"]["data"]["produced_by"] = "20261124T034105879591Z-n6dhvl"
+    again = copy.deepcopy(manifest())
+    again["tasks"]["data"]["products"]["data"]["hash"] = H["e"]
+    _, first = verdict(compare_runs(original, again, sides, {}))
+    assert first is not None and first.task == "data"
+    assert "reused this task's products from run 20261124T034105879591Z-n6dhvl" in first.reason
