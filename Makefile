@@ -25,6 +25,8 @@ $(STAMP): pyproject.toml requirements.lock
 	# ploomber-extension only adds a cloud-upload button: keep it off.
 	$(BIN)/jupyter server extension disable --sys-prefix ploomber_extension >/dev/null 2>&1
 	$(BIN)/jupyter labextension disable --level=sys_prefix ploomber-extension >/dev/null 2>&1
+	# no calls home from JupyterLab either: its news/update announcements stay off.
+	$(BIN)/jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1
 	touch $(STAMP)
 
 # The reference pipeline on its embedded default data.
