@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -58,63 +59,152 @@ def _is_type(value: Any, name: str) -> bool:
     return isinstance(value, _TYPES[name])
 
 
-def _check(value: Any, schema: dict[str, Any], root: dict[str, Any], where: str,
-           errors: list[str]) -> None:
+# A compiled check appends to ``errors``; ``where`` is the JSON path, or None on
+# the fast first pass (paths are only built when something is wrong).
+Check = Callable[[Any, str | None, list[str]], None]
+
+
+def _compile(schema: dict[str, Any], root: dict[str, Any], refs: dict[str, Check]) -> Check:
+    """Turn a schema into a chain of small checks, built once per schema."""
+    checks: list[Check] = []
     if "$ref" in schema:
         ref = schema["$ref"]
-        target: Any = root
-        for part in ref.removeprefix("#/").split("/"):
-            target = target[part]
-        _check(value, target, root, where, errors)
-    kind = schema.get("type")
-    if kind is not None:
-        kinds = kind if isinstance(kind, list) else [kind]
-        if not any(_is_type(value, k) for k in kinds):
-            errors.append(f"{where}: expected {' or '.join(kinds)}, got {type(value).__name__}")
+        if ref not in refs:
+            target: Any = root
+            for part in ref.removeprefix("#/").split("/"):
+                target = target[part]
+            refs[ref] = lambda v, w, e: None  # placeholder while compiling (recursion)
+            refs[ref] = _compile(target, root, refs)
+        checks.append(lambda v, w, e, ref=ref: refs[ref](v, w, e))
+    kinds = schema.get("type")
+    kind_list = [] if kinds is None else (kinds if isinstance(kinds, list) else [kinds])
+    simple = tuple(_TYPES[k] for k in kind_list if k not in ("integer", "number", "boolean"))
+    plain = tuple(t for group in simple for t in group)
+    checks.extend(_value_checks(schema))
+    body = _container_checks(schema, root, refs)
+
+    def check(value: Any, where: str | None, errors: list[str]) -> None:
+        if kind_list and not (isinstance(value, plain) and not isinstance(value, bool)
+                              or any(_is_type(value, k) for k in kind_list)):
+            errors.append(f"{where}: expected {' or '.join(kind_list)}, "
+                          f"got {type(value).__name__}")
             return
-    if "enum" in schema and value not in schema["enum"]:
-        errors.append(f"{where}: {value!r} is not one of {schema['enum']}")
-    if "const" in schema and value != schema["const"]:
-        errors.append(f"{where}: expected {schema['const']!r}, got {value!r}")
-    if isinstance(value, str):
-        if "pattern" in schema and not _regex(schema["pattern"]).search(value):
-            errors.append(f"{where}: {value!r} does not match {schema['pattern']}")
-        if len(value) < schema.get("minLength", 0):
-            errors.append(f"{where}: shorter than {schema['minLength']} characters")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            errors.append(f"{where}: {value} is below {schema['minimum']}")
-        if "maximum" in schema and value > schema["maximum"]:
-            errors.append(f"{where}: {value} is above {schema['maximum']}")
-    if isinstance(value, dict):
-        for key in schema.get("required", ()):
-            if key not in value:
-                errors.append(f"{where}: missing required key {key!r}")
-        props = schema.get("properties", {})
-        extra = schema.get("additionalProperties", True)
-        for key, item in value.items():
-            if key in props:
-                _check(item, props[key], root, f"{where}.{key}", errors)
-            elif extra is False:
-                errors.append(f"{where}: unexpected key {key!r}")
-            elif isinstance(extra, dict):
-                _check(item, extra, root, f"{where}.{key}", errors)
-    if isinstance(value, list) and "items" in schema:
-        for index, item in enumerate(value):
-            _check(item, schema["items"], root, f"{where}[{index}]", errors)
+        for item in checks:
+            item(value, where, errors)
+        if body is not None:
+            body(value, where, errors)
+
+    return check
+
+
+def _value_checks(schema: dict[str, Any]) -> list[Check]:
+    checks: list[Check] = []
+    if "enum" in schema:
+        allowed = schema["enum"]
+
+        def enum(v: Any, w: str | None, e: list[str]) -> None:
+            if v not in allowed or isinstance(v, bool) != any(isinstance(a, bool) and a == v
+                                                               for a in allowed):
+                e.append(f"{w}: {v!r} is not one of {allowed}")
+        checks.append(enum)
+    if "const" in schema:
+        const = schema["const"]
+
+        def same(v: Any, w: str | None, e: list[str]) -> None:
+            if v != const or isinstance(v, bool) != isinstance(const, bool):
+                e.append(f"{w}: expected {const!r}, got {v!r}")
+        checks.append(same)
+    if "pattern" in schema or "minLength" in schema:
+        regex = _regex(schema["pattern"]) if "pattern" in schema else None
+        min_length = schema.get("minLength", 0)
+
+        def text(v: Any, w: str | None, e: list[str]) -> None:
+            if isinstance(v, str):
+                if regex is not None and not regex.search(v):
+                    e.append(f"{w}: {v!r} does not match {regex.pattern}")
+                if len(v) < min_length:
+                    e.append(f"{w}: shorter than {min_length} characters")
+        checks.append(text)
+    if "minimum" in schema or "maximum" in schema:
+        low, high = schema.get("minimum"), schema.get("maximum")
+
+        def bounds(v: Any, w: str | None, e: list[str]) -> None:
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                if low is not None and v < low:
+                    e.append(f"{w}: {v} is below {low}")
+                if high is not None and v > high:
+                    e.append(f"{w}: {v} is above {high}")
+        checks.append(bounds)
+    return checks
+
+
+def _container_checks(schema: dict[str, Any], root: dict[str, Any],
+                      refs: dict[str, Check]) -> Check | None:
+    parts: list[Check] = []
+    if "required" in schema or "properties" in schema or "additionalProperties" in schema:
+        required = tuple(schema.get("required", ()))
+        props = {k: _compile(v, root, refs) for k, v in schema.get("properties", {}).items()}
+        extra_schema = schema.get("additionalProperties", True)
+        extra = _compile(extra_schema, root, refs) if isinstance(extra_schema, dict) else None
+        closed = extra_schema is False
+
+        def obj(v: Any, w: str | None, e: list[str]) -> None:
+            if not isinstance(v, dict):
+                return
+            for key in required:
+                if key not in v:
+                    e.append(f"{w}: missing required key {key!r}")
+            for key, item in v.items():
+                sub = props.get(key)
+                if sub is not None:
+                    sub(item, None if w is None else f"{w}.{key}", e)
+                elif closed:
+                    e.append(f"{w}: unexpected key {key!r}")
+                elif extra is not None:
+                    extra(item, None if w is None else f"{w}.{key}", e)
+        parts.append(obj)
+    if "items" in schema:
+        each = _compile(schema["items"], root, refs)
+
+        def array(v: Any, w: str | None, e: list[str]) -> None:
+            if isinstance(v, list):
+                for index, item in enumerate(v):
+                    each(item, None if w is None else f"{w}[{index}]", e)
+        parts.append(array)
     if "anyOf" in schema:
-        for option in schema["anyOf"]:
-            trial: list[str] = []
-            _check(value, option, root, where, trial)
-            if not trial:
-                break
-        else:
-            errors.append(f"{where}: matches none of the allowed shapes")
+        options = [_compile(option, root, refs) for option in schema["anyOf"]]
+
+        def any_of(v: Any, w: str | None, e: list[str]) -> None:
+            for option in options:
+                trial: list[str] = []
+                option(v, w, trial)
+                if not trial:
+                    return
+            e.append(f"{w}: matches none of the allowed shapes")
+        parts.append(any_of)
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+
+    def chain(v: Any, w: str | None, e: list[str]) -> None:
+        for part in parts:
+            part(v, w, e)
+    return chain
+
+
+@cache
+def _validator(name: str) -> Check:
+    schema = load_schema(name)
+    return _compile(schema, schema, {})
 
 
 def schema_errors(document: Any, name: str) -> list[str]:
     """Every way ``document`` violates the shipped schema ``name`` (empty if valid)."""
-    schema = load_schema(name)
+    check = _validator(name)
     errors: list[str] = []
-    _check(document, schema, schema, "$", errors)
+    check(document, None, errors)
+    if errors:  # second pass, with JSON paths in the messages
+        errors = []
+        check(document, "$", errors)
     return errors

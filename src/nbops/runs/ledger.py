@@ -25,7 +25,7 @@ from nbops.runs.stale import close_stale_runs
 CORE_SECTIONS = frozenset({
     "schema_version", "run_id", "project", "status", "started_at", "finished_at", "duration_s",
     "command", "host", "pid", "build", "params", "env", "tasks", "metrics", "provenance",
-    "failure", "store", "interrupted",
+    "failure", "store", "interrupted", "overhead",
 })
 FINAL_STATUSES = ("succeeded", "failed", "gated", "interrupted")
 

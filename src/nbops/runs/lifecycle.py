@@ -86,6 +86,7 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
     run_id = new_run_id()
     lock = ProjectLock(project.lock_path, purpose="build")
     lock.acquire(timeout=lock_timeout, run_id=run_id)
+    acquired = time.monotonic()  # overhead excludes waiting for another build
     try:
         close_stale_runs(project, own_run_id=run_id)
         store = ContentStore(project.store_dir)
@@ -130,6 +131,7 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
         for name, digest in manifest["provenance"]["inputs"].items():
             if digest is not None:
                 store.put_file(project.absolute(name), digest)
+        manifest["overhead"] = {"open_s": round(time.monotonic() - acquired, 4)}
         save_manifest(project, manifest)
         cache.save()
     except BaseException:
@@ -151,6 +153,7 @@ def close_run(run: OpenRun, tasks: list[TaskInfo], durations: dict[str, float],
         durations: seconds per executed task, when Ploomber reported them.
         error_text: Ploomber's build traceback when the build failed, else None.
     """
+    closing = time.monotonic()
     project = run.project
     manifest = run.manifest
     snap = Snapshotter(project, run.run_id)
@@ -173,6 +176,7 @@ def close_run(run: OpenRun, tasks: list[TaskInfo], durations: dict[str, float],
     manifest["finished_at"] = utc_now_iso()
     manifest["duration_s"] = round(time.monotonic() - run.started, 3)
     manifest["store"] = {"objects_added": snap.objects_added, "bytes_added": snap.bytes_added}
+    manifest["overhead"]["close_s"] = round(time.monotonic() - closing, 4)
     save_manifest(project, manifest)
     snap.cache.save()
     run.closed = True
