@@ -95,12 +95,13 @@ def seeds(params: dict[str, dict[str, Any]], env: dict[str, Any]) -> dict[str, i
 
 
 def input_hashes(root: Path, params: dict[str, dict[str, Any]], env: dict[str, Any],
-                 cache: HashCache, relative: Any,
-                 exclude: Iterable[Path] = ()) -> dict[str, str | None]:
+                 cache: HashCache, relative: Any, exclude: Iterable[Path] = (),
+                 store: ContentStore | None = None) -> dict[str, str | None]:
     """Digests of input files named by parameters or env values (``data.path`` and the like).
 
-    A string value counts as an input when it names an existing file inside
-    the project that is not one of the pipeline's own products.
+    A string value counts as an input when it names an existing file that is
+    not one of the pipeline's own products. With ``store``, each input is also
+    kept in the content store (once per content) so the run can be reproduced.
     """
     excluded = {p.resolve() for p in exclude}
     found: dict[str, str | None] = {}
@@ -116,7 +117,10 @@ def input_hashes(root: Path, params: dict[str, dict[str, Any]], env: dict[str, A
             candidate = Path(node) if Path(node).is_absolute() else root / node
             try:
                 if candidate.is_file() and candidate.resolve() not in excluded:
-                    found[relative(candidate)] = cache.hash(candidate)[0]
+                    digest = cache.hash(candidate)[0]
+                    if store is not None:
+                        store.put_file(candidate, digest)
+                    found[relative(candidate)] = digest
             except OSError:
                 return
 
