@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from nbops.core.errors import NbopsError
 from nbops.core.manifest import read_manifest
 from nbops.core.schema import schema_errors
 
@@ -89,7 +90,7 @@ def list_summaries(reports_dir: Path) -> list[Summary]:
     for run_id in present - summaries.keys():
         try:
             summaries[run_id] = summary_of(load_manifest(folder / run_id))
-        except Exception as exc:  # a damaged run must not hide the others
+        except (NbopsError, OSError) as exc:  # a damaged run must not hide the others
             log.warning("nbops: leaving run %s out of the site: %s", run_id, exc)
     return [summaries[rid] for rid in sorted(summaries, reverse=True)]
 
@@ -117,8 +118,11 @@ def champion_metrics(manifest: dict[str, Any], reports_dir: Path) -> tuple[str, 
         return "", {}
     if not isinstance(champion, dict):
         return str(champion), {}
+    model = champion.get("model") or registry.get("model")
+    version = champion.get("version")
     label = " ".join(
-        str(champion[k]) for k in ("model", "version") if champion.get(k) is not None
+        part for part in (str(model) if model else "", f"v{version}" if version is not None else "")
+        if part
     ) or str(champion.get("run_id", "champion"))
     metrics = champion.get("metrics")
     if isinstance(metrics, dict):
@@ -127,6 +131,6 @@ def champion_metrics(manifest: dict[str, Any], reports_dir: Path) -> tuple[str, 
     if isinstance(run_id, str) and (runs_dir(reports_dir) / run_id / "manifest.json").is_file():
         try:
             return label, dict(load_manifest(runs_dir(reports_dir) / run_id).get("metrics", {}))
-        except Exception as exc:
+        except (NbopsError, OSError) as exc:
             log.warning("nbops: cannot read champion run %s: %s", run_id, exc)
     return label, {}

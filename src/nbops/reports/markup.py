@@ -26,8 +26,10 @@ STATUS_LABELS = {
     "not_run": "not run",
 }
 # Verdict words other features use (gates, registry), coloured like statuses.
-_BADGE_CSS = {"passed": "passed", "pass": "passed", "promoted": "promoted", "warn": "gated",
-              "warning": "gated", "skipped_gate": "not_run"}
+_BADGE_CSS = {"passed": "passed", "pass": "passed", "promoted": "promoted", "ok": "succeeded",
+              "warn": "gated", "warning": "gated", "alert": "failed", "error": "failed",
+              "fail": "failed", "reproduced": "succeeded", "identical": "succeeded",
+              "diverged": "failed"}
 
 
 def esc(value: Any) -> str:

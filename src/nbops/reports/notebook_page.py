@@ -13,6 +13,7 @@ nbconvert is imported here only, and only when a page is rendered.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from functools import cache
@@ -72,18 +73,49 @@ def _css() -> str:
 
 _lock = threading.Lock()
 _exporters: dict[bool, Any] = {}
+_IMG_NO_ALT = re.compile(r"<img(?![^>]*\balt=)")
+
+
+def _exporter_class() -> Any:
+    """HTMLExporter minus its final BeautifulSoup pass over the whole page.
+
+    That pass only adds ``alt`` text and ``tabindex`` attributes, yet re-parses
+    every embedded image and costs as much as the rendering itself; the page
+    gets its ``alt`` text from a regular expression instead.
+    """
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class ReportExporter(HTMLExporter):  # type: ignore[misc]
+        def from_notebook_node(  # type: ignore[no-untyped-def]
+            self, nb, resources=None, **kw
+        ):
+            info = nb.metadata.get("language_info", {})
+            lexer = info.get("pygments_lexer", info.get("name"))
+            resources = self._init_resources(resources)
+            self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=lexer,
+                                                                  parent=self))
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return ReportExporter
 
 
 def _exporter(hide_code: bool) -> Any:
-    """One configured HTMLExporter per ``hide_code`` value, built on first use."""
+    """One configured exporter per ``hide_code`` value, built on first use."""
     with _lock:
         if hide_code not in _exporters:
-            from nbconvert import HTMLExporter
-
             templates = str(resources.files("nbops.reports") / "templates")
-            exporter = HTMLExporter(
+            exporter = _exporter_class()(
                 template_name=_TEMPLATE_NAME,
                 extra_template_basedirs=[templates],
+                # nbops prepares the notebook itself (``prepare``); of nbconvert's
+                # default preprocessors only %%magic highlighting does anything
+                # here, and each one costs a full nbformat validation.
+                default_preprocessors=["nbconvert.preprocessors.HighlightMagicsPreprocessor"],
                 embed_images=True,
                 exclude_anchor_links=True,
                 sanitize_html=True,
@@ -92,6 +124,13 @@ def _exporter(hide_code: bool) -> Any:
                 exclude_output_prompt=hide_code,
             )
             exporter.register_filter("clean_html", clean_html)
+            # The lab template's conf.json adds a preprocessor computing Pygments
+            # CSS for every page; nbops' template inlines that CSS once (``_css``).
+            exporter._preprocessors = [
+                p
+                for p in exporter._preprocessors
+                if type(p).__name__ != "CSSHTMLHeaderPreprocessor"
+            ]
             _exporters[hide_code] = exporter
         return _exporters[hide_code]
 
@@ -183,7 +222,7 @@ def render_notebook(nb: Any, page: NotebookPage) -> str:
     }
     with _lock:
         body, _ = exporter.from_notebook_node(nb, resources=extra)
-    return str(body)
+    return _IMG_NO_ALT.sub('<img alt="output figure"', str(body))
 
 
 def render_notebook_file(source: Path, dest: Path, page: NotebookPage) -> Path:

@@ -19,6 +19,7 @@ from nbops.reports.paths import rel_href, task_href, task_page
 from nbops.reports.run_sections import (
     gates_section,
     monitoring_section,
+    notice_banners,
     params_section,
     provenance_section,
     registry_section,
@@ -154,6 +155,7 @@ def run_page_html(
     body = "".join(
         [
             failure_banner(manifest, run_dir),
+            notice_banners(manifest),
             summary_section(manifest),
             graph_section(manifest, run_dir),
             tasks_section(manifest, run_dir),

@@ -62,11 +62,61 @@ def registry_section(registry: Any) -> str:
     )
 
 
+_DRIFT_COLUMNS = ("kind", "status", "psi", "ks", "missing_current", "unseen_share")
+
+
 def monitoring_section(monitoring: Any) -> str:
-    """Drift and monitoring results, shown generically."""
+    """Drift verdict, summary, problems and the per-feature drift table."""
     if not isinstance(monitoring, dict):
         return ""
-    return f"<section><h2>Monitoring</h2>{kv_list(monitoring)}</section>"
+    verdict = monitoring.get("verdict")
+    head = f"<h2>Monitoring {badge(str(verdict))}</h2>" if verdict else "<h2>Monitoring</h2>"
+    parts = [head]
+    if monitoring.get("summary"):
+        parts.append(f"<p>{esc(monitoring['summary'])}</p>")
+    problems = monitoring.get("problems") or []
+    if problems:
+        parts.append("<ul>" + "".join(f"<li>{esc(p)}</li>" for p in problems) + "</ul>")
+    features = monitoring.get("features")
+    if isinstance(features, dict) and features:
+        top = list(monitoring.get("top_features") or [])
+        order = top + [name for name in features if name not in top]
+        head_row = "".join(f"<th>{esc(c)}</th>" for c in _DRIFT_COLUMNS)
+        rows = "".join(
+            f"<tr><td>{esc(name)}</td>"
+            + "".join(_cell(c, (features.get(name) or {}).get(c)) for c in _DRIFT_COLUMNS)
+            + "</tr>"
+            for name in order
+            if name in features
+        )
+        parts.append(
+            f'<table id="drift"><thead><tr><th>feature</th>{head_row}</tr></thead>'
+            f"<tbody>{rows}</tbody></table>"
+        )
+    shown = {"verdict", "summary", "problems", "features", "top_features", "banner"}
+    rest = {k: v for k, v in monitoring.items() if k not in shown}
+    if rest:
+        parts.append(f"<details><summary>Details</summary>{kv_list(rest)}</details>")
+    return f"<section>{''.join(parts)}</section>"
+
+
+def notice_banners(manifest: dict[str, Any]) -> str:
+    """Amber or red banners for a gated run and for monitoring warnings or alerts."""
+    banners = []
+    if manifest.get("status") == "gated":
+        gates = manifest.get("gates") or {}
+        failed = [r.get("name") for r in gates.get("results", []) if isinstance(r, dict)
+                  and r.get("verdict") == "failed"]
+        which = f" ({', '.join(str(n) for n in failed)})" if failed else ""
+        banners.append(
+            '<div class="banner warn" role="alert">Quality gates failed'
+            f"{esc(which)}: the run is recorded as gated and the model was not promoted.</div>"
+        )
+    monitoring = manifest.get("monitoring")
+    if isinstance(monitoring, dict) and monitoring.get("banner"):
+        css = "banner" if monitoring.get("verdict") == "alert" else "banner warn"
+        banners.append(f'<div class="{css}" role="alert">{esc(monitoring["banner"])}</div>')
+    return "".join(banners)
 
 
 def params_section(manifest: dict[str, Any]) -> str:

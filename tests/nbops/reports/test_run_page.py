@@ -49,7 +49,7 @@ def test_metrics_show_deltas_against_previous_run_and_champion(rendered):
     html = rendered["latest"]
     # previous comparable run is the first one (the failed run in between has no metrics)
     assert f"vs previous run <a href=\"../{run_id_at(1)}/index.html\">" in html
-    assert "vs champion churn 2" in html
+    assert "vs champion churn v2" in html
     row = _row(html, "metrics", "roc_auc")
     assert "+0.03 (+3.7%)" in row  # 0.83 vs 0.80, against both baselines
     assert row.count("+0.03") == 2

@@ -1,0 +1,238 @@
+"""Speed of the HTML reports: notebook pages, the run page, the site, publishing.
+
+Targets (issue 4): rendering adds at most 0.5 s per notebook to a build, and
+the site of 1,000 runs rebuilds in under 2 s. Notebook pages are rendered in
+the build's process with a reused nbconvert exporter; the baseline is what a
+build would pay per notebook by calling ``jupyter nbconvert --to html`` as a
+separate process. The one-time cost of building the exporter (paid once per
+build) is measured in a fresh process that has already imported ploomber and
+papermill, as a build's process has (they import nbconvert themselves).
+
+Run: ``python -m benchmarks.reports_bench`` (or through ``python -m benchmarks``).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+NOTEBOOK_TARGET_S = 0.5
+SITE_TARGET_S = 2.0
+SITE_RUNS = 1000
+HASH = "blake3:" + "0" * 64
+
+
+def _best_of(repeats: int, fn: Callable[[], Any]) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def _figure_png() -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    x = np.linspace(0, 10, 400)
+    ax.plot(x, np.sin(x))
+    ax.plot(x, np.cos(x))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _notebook(path: Path, png: str, cells: int = 24) -> Path:
+    """A realistic output notebook: injected cell, code, text, a table and two figures."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    table = "<table class='dataframe'><thead><tr><th>a</th><th>b</th></tr></thead><tbody>" + \
+        "".join(f"<tr><td>{i}</td><td>{i * 0.5}</td></tr>" for i in range(20)) + "</tbody></table>"
+    body = [
+        new_code_cell("seed = 1", metadata={"tags": ["parameters"]}, execution_count=1),
+        new_code_cell("# Parameters\nseed = 7\nproduct = {'nb': 'x.ipynb'}\n",
+                      metadata={"tags": ["injected-parameters"]}, execution_count=2),
+    ]
+    for i in range(cells):
+        if i % 6 == 0:
+            body.append(new_markdown_cell(f"## Section {i}\nSome *narrative* text."))
+        outputs = [new_output("stream", name="stdout", text=f"step {i} done\n" * 3)]
+        if i in (5, 17):
+            outputs = [new_output("display_data", data={"image/png": png, "text/plain": "<Fig>"})]
+        elif i % 7 == 3:
+            outputs = [new_output("execute_result", data={"text/html": table, "text/plain": "df"},
+                                  execution_count=i + 3)]
+        body.append(new_code_cell(f"x_{i} = compute({i})\nprint('step {i} done')",
+                                  outputs=outputs, execution_count=i + 3))
+    nb = new_notebook(cells=body)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    nbformat.write(nb, str(path))
+    return path
+
+
+def _manifest(run_id: str, tasks: list[str]) -> dict[str, Any]:
+    def task(name: str, index: int) -> dict[str, Any]:
+        return {"status": "executed", "duration_s": 2.0, "upstream": tasks[max(index - 1, 0):index],
+                "source": {"path": f"notebooks/{name}.py", "hash": HASH}, "products": {},
+                "notebook": {"path": f"notebooks/{name}.ipynb", "hash": HASH},
+                "produced_by": run_id, "metrics": {}, "artifacts": [], "error": None}
+
+    return {
+        "schema_version": 1, "run_id": run_id, "project": "bench", "status": "succeeded",
+        "started_at": "2026-01-01T00:00:00.000000Z", "finished_at": "2026-01-01T00:01:00.000000Z",
+        "duration_s": 60.0, "command": ["ploomber", "build"], "host": "bench", "pid": 1,
+        "params": {t: {"seed": 7} for t in tasks}, "env": {"seed": 7},
+        "tasks": {t: task(t, i) for i, t in enumerate(tasks)},
+        "metrics": {"roc_auc": 0.81, "pr_auc": 0.55, "brier": 0.12},
+        "provenance": {"git": {"commit": "abc", "branch": "main", "dirty": False,
+                               "diff_hash": None}, "python": "3.11", "platform": "Linux",
+                       "packages": {"ploomber": "0.23.3"}, "lock_hash": None, "sources": {},
+                       "inputs": {}, "seeds": {}},
+        "failure": None,
+    }
+
+
+def _ledger(reports: Path, runs: int, png: str, tasks: list[str]) -> Path:
+    """``runs`` index lines and folders; the newest run has real notebooks and a manifest."""
+    from nbops.core.manifest import write_manifest
+
+    folder = reports / "runs"
+    folder.mkdir(parents=True)
+    lines = []
+    for i in range(runs):
+        month, day, hour = 1 + i // (28 * 24) % 12, 1 + i // 24 % 28, i % 24
+        run_id = f"2026{month:02d}{day:02d}T{hour:02d}0000000000Z-bench{chr(97 + i % 26)}"
+        (folder / run_id).mkdir()
+        (folder / run_id / "manifest.json").write_text("{}")  # the site never reads it
+        lines.append(json.dumps({
+            "schema_version": 1, "run_id": run_id,
+            "status": "failed" if i % 9 == 0 else "succeeded",
+            "started_at": "2026-01-01T00:00:00.000000Z", "finished_at": None, "duration_s": 61.0,
+            "executed": 4, "skipped": 1, "failed": 0,
+            "metrics": {"roc_auc": 0.8 + (i % 13) / 200, "pr_auc": 0.5 + (i % 7) / 100,
+                        "brier": 0.12}}))
+    (folder / "index.jsonl").write_text("\n".join(lines) + "\n")
+    newest = folder / sorted(p.name for p in folder.iterdir() if p.is_dir())[-1]
+    (newest / "notebooks").mkdir()
+    for name in tasks:
+        _notebook(newest / "notebooks" / f"{name}.ipynb", png)
+    write_manifest(newest / "manifest.json", _manifest(newest.name, tasks))
+    return newest
+
+
+def _cold_first_render(notebook: Path, out: Path) -> float:
+    code = (
+        "import ploomber, papermill  # already loaded in a build's process\n"
+        "import time, sys; t = time.perf_counter()\n"
+        "from pathlib import Path\n"
+        "from nbops.reports.notebook_page import NotebookPage, render_notebook_file\n"
+        f"render_notebook_file(Path({str(notebook)!r}), Path({str(out)!r}), NotebookPage('t'))\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def _subprocess_nbconvert(notebook: Path, out_dir: Path) -> None:
+    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", "--output-dir",
+                    str(out_dir), str(notebook)], capture_output=True, check=True)
+
+
+def run(repeats: int = 3) -> list[dict[str, Any]]:
+    """Time notebook pages (warm, cold, subprocess baseline), run page, site and publish."""
+    from nbops.reports.notebook_page import NotebookPage, render_notebook_file
+    from nbops.reports.publish import publish_html
+    from nbops.reports.render import render_notebooks, render_run, render_site
+
+    tasks = ["get", "clean", "features", "train", "evaluate"]
+    png = _figure_png()
+    with tempfile.TemporaryDirectory() as tmp:
+        reports = Path(tmp) / "reports"
+        newest = _ledger(reports, SITE_RUNS, png, tasks)
+        notebook = newest / "notebooks" / "train.ipynb"
+        page = newest / "html" / "train.html"
+        render_notebook_file(notebook, page, NotebookPage("train"))  # exporter built once
+        warm_s = _best_of(repeats, lambda: render_notebook_file(notebook, page,
+                                                                NotebookPage("train")))
+        assert "nbops-injected" in page.read_text()  # the bench measures real pages
+        cold_s = _cold_first_render(notebook, Path(tmp) / "cold.html")
+        baseline_s = _best_of(1, lambda: _subprocess_nbconvert(notebook, Path(tmp) / "nbc"))
+        from nbops.reports.ledger_view import load_manifest
+
+        manifest = load_manifest(newest)
+        all_pages_s = _best_of(repeats, lambda: render_notebooks(manifest, newest, reuse=False))
+        run_page_s = _best_of(repeats, lambda: render_run(newest, notebooks=False))
+        site_s = _best_of(repeats, lambda: render_site(reports))
+        assert (reports / "index.html").read_text().count("<tr data-status=") == SITE_RUNS
+        publish_s = _best_of(repeats, lambda: publish_html(newest.name, Path(tmp) / "one.html",
+                                                           reports_dir=reports))
+    size_kib = notebook.stat().st_size / 1024 if notebook.exists() else 0
+    per_notebook_s = all_pages_s / len(tasks)
+    return [
+        {
+            "name": "reports.notebook_page",
+            "what": f"one notebook page in the build process, reused exporter ({len(tasks)} "
+                    "pages of 24 code cells, 2 figures, 4 tables each; mean per page)",
+            "seconds": round(per_notebook_s, 4),
+            "target_seconds": NOTEBOOK_TARGET_S,
+            "ratio_to_target": round(per_notebook_s / NOTEBOOK_TARGET_S, 3),
+        },
+        {
+            "name": "reports.notebook_page_single",
+            "what": "the train page alone, best of repeats (warm)",
+            "seconds": round(warm_s, 4),
+        },
+        {
+            "name": "reports.first_page_cold",
+            "what": "first page of a build: in a fresh process that has imported ploomber and "
+                    "papermill (as a build has), build the exporter and render one page",
+            "seconds": round(cold_s, 3),
+        },
+        {
+            "name": "reports.nbconvert_subprocess_baseline",
+            "what": "`python -m nbconvert --to html` as a separate process, same notebook",
+            "seconds": round(baseline_s, 3),
+            "ratio_inprocess_to_subprocess": round(per_notebook_s / baseline_s, 4),
+        },
+        {
+            "name": "reports.run_page",
+            "what": f"run page of a {len(tasks)}-task run (reads the index for the previous run)",
+            "seconds": round(run_page_s, 4),
+        },
+        {
+            "name": "reports.site",
+            "what": f"reports/index.html for {SITE_RUNS:,} runs from the run index, 3 trends",
+            "seconds": round(site_s, 3),
+            "target_seconds": SITE_TARGET_S,
+            "ratio_to_target": round(site_s / SITE_TARGET_S, 3),
+        },
+        {
+            "name": "reports.publish_html",
+            "what": f"single self-contained file of a {len(tasks)}-notebook run",
+            "seconds": round(publish_s, 4),
+            "notebook_kib": round(size_kib, 1),
+        },
+    ]
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)  # noqa: T201 - a benchmark script reports on stdout
