@@ -23,6 +23,12 @@ from nbops.core.ids import utc_now_iso
 DEFAULT_TIMEOUT_ENV = "NBOPS_LOCK_TIMEOUT"
 DEFAULT_TIMEOUT_S = 30.0
 
+# Locks this process holds: real path -> [fd, holders]. The lock is re-entrant
+# within a process, so a post-close step that takes it (checkout, gc) does not
+# deadlock against the build that runs it, and a build interrupted inside a
+# long-lived process (Ctrl-C in a notebook) does not block the next one there.
+_HELD: dict[str, list[int]] = {}
+
 
 def default_timeout() -> float:
     """Seconds to wait for the lock: ``$NBOPS_LOCK_TIMEOUT`` or 30."""
@@ -58,8 +64,15 @@ class ProjectLock:
         """
         if self._fd is not None:
             return
-        wait = default_timeout() if timeout is None else timeout
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        key = os.path.realpath(self.path)
+        if key in _HELD:
+            _HELD[key][1] += 1
+            self._fd = _HELD[key][0]
+            if run_id is not None:
+                self._write_holder(run_id)
+            return
+        wait = default_timeout() if timeout is None else timeout
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + wait
         delay = 0.05
@@ -81,16 +94,27 @@ class ProjectLock:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
         self._fd = fd
+        _HELD[key] = [fd, 1]
+        self._write_holder(run_id)
+
+    def _write_holder(self, run_id: str | None) -> None:
+        assert self._fd is not None
         info = {"schema_version": 1, "pid": os.getpid(), "host": socket.gethostname(),
                 "acquired_at": utc_now_iso(), "run_id": run_id, "purpose": self.purpose}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, dumps_json(info).encode(), 0)
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, dumps_json(info).encode(), 0)
 
     def release(self) -> None:
-        """Release the lock (no-op if not held)."""
+        """Release the lock (no-op if not held; the last holder in this process unlocks)."""
         if self._fd is None:
             return
         fd, self._fd = self._fd, None
+        key = os.path.realpath(self.path)
+        entry = _HELD.get(key)
+        if entry is not None and entry[0] == fd and entry[1] > 1:
+            entry[1] -= 1
+            return
+        _HELD.pop(key, None)
         try:
             os.ftruncate(fd, 0)
         finally:

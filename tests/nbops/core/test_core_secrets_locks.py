@@ -86,3 +86,17 @@ def test_kill_9_releases_the_lock(tmp_path) -> None:
     assert lock.held and is_locked(lock_path)
     lock.release()
     assert not is_locked(lock_path)
+
+
+def test_lock_is_reentrant_within_a_process(tmp_path) -> None:
+    lock_path = tmp_path / "lock"
+    build = ProjectLock(lock_path)
+    build.acquire(timeout=0, run_id="20260101T000000000000Z-aaaaaa")
+    step = ProjectLock(lock_path, purpose="gc")  # e.g. a post-close step in the same build
+    step.acquire(timeout=0)
+    holder = read_holder(lock_path)  # still names the build, so its run stays live
+    assert holder["run_id"] == "20260101T000000000000Z-aaaaaa" and holder["purpose"] == "build"
+    step.release()
+    assert is_locked(lock_path)
+    build.release()
+    assert not is_locked(lock_path)
