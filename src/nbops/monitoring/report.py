@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from nbops.core.atomic import atomic_write_json
+from nbops.core.errors import DataError
+from nbops.core.schema import schema_errors
 from nbops.monitoring.batch_checks import BatchProblem
 from nbops.monitoring.drift import FeatureDrift
 from nbops.monitoring.performance import PerformanceCheck
 from nbops.monitoring.status import ALERT, OK, severity
 
 SCHEMA_VERSION = 1
+SCHEMA_NAME = "monitor_report"
 
 
 @dataclass
@@ -88,3 +93,50 @@ class MonitorReport:
             "prediction": self.prediction.to_dict() if self.prediction else None,
             "performance": self.performance.to_dict() if self.performance else None,
         }
+
+
+def check_report(data: Any, where: str) -> dict[str, Any]:
+    """Validate a monitoring report document against its shipped JSON Schema.
+
+    Raises:
+        DataError: the document does not match ``monitor_report.schema.json``.
+    """
+    errors = schema_errors(data, SCHEMA_NAME)
+    if errors:
+        raise DataError(
+            f"{where} is not a valid nbops monitoring report ({'; '.join(errors[:3])})",
+            "re-run the monitoring step to write it again",
+        )
+    report: dict[str, Any] = data
+    return report
+
+
+def write_report(report: MonitorReport, path: Path | str) -> dict[str, Any]:
+    """Write ``report`` as validated JSON to ``path`` atomically; return the document."""
+    data = check_report(report.to_dict(), "the monitoring report being written")
+    atomic_write_json(Path(path), data)
+    return data
+
+
+def read_report(path: Path | str) -> dict[str, Any]:
+    """Read and validate a monitoring report written by :func:`write_report`.
+
+    Raises:
+        DataError: the file is missing, not JSON, or not a valid report.
+    """
+    import json
+
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(
+            f"the monitoring report {path} does not exist",
+            "run the monitoring step (ploomber build -e pipeline.monitor.yaml) first",
+        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(
+            f"the monitoring report {path} is not JSON ({exc})",
+            "re-run the monitoring step to write it again",
+        ) from None
+    return check_report(data, str(path))

@@ -1,0 +1,131 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Monitor
+#
+# Compare a new batch of customers with what the champion model was trained on:
+# per-feature drift (PSI, Kolmogorov–Smirnov, missing rates, unseen
+# categories), drift of the champion's scores, and — when the batch has labels —
+# its live ROC AUC against its reference. The verdict is `ok`, `warn` or
+# `alert`; the thresholds live under `monitoring:` in `env.monitor.yaml`.
+
+# %% tags=["parameters"]
+upstream = None
+product = None
+champion = "churn@champion"
+batch_path = None
+batch_month = 12
+batch_rows = 5000
+batch_seed = 7
+batch_shift = None
+batch_concept = 0.0
+target = "churn"
+thresholds = {}
+fail_on = None
+retrain = False
+retrain_data = None
+
+# %%
+# %matplotlib inline
+import html
+from pathlib import Path
+
+from IPython.display import HTML, display
+
+import nbops
+from churn.batches import load_batch
+from nbops.core.errors import DataError
+from nbops.monitoring import Thresholds
+from nbops.monitoring import plots
+from nbops.monitoring.champion import Champion, monitor, unreadable_report
+from nbops.monitoring.metrics import report_metrics
+from nbops.monitoring.report import write_report
+from nbops.registry.api import find_root, get_version
+from nbops.registry.refs import parse_ref
+
+settings = Thresholds.from_mapping(thresholds)
+record = get_version(champion)
+champ = Champion.from_record(find_root(), parse_ref(champion).name, record, nbops.load_model(champion))
+profile = champ.profile(settings)
+
+try:
+    batch = load_batch(
+        batch_path, month=batch_month, rows=batch_rows, seed=batch_seed,
+        shift=batch_shift, concept=batch_concept, target=target,
+    )
+    frame = batch.frame
+    report = monitor(champ, frame, settings, batch.info, profile)
+except DataError as exc:  # an unreadable batch is a finding, not a crash
+    import pandas as pd
+
+    frame = pd.DataFrame()
+    report = unreadable_report(str(exc), settings, {"source": str(batch_path)})
+
+document = write_report(report, product["monitor_report"])
+Path(product["batch"]).parent.mkdir(parents=True, exist_ok=True)
+try:
+    frame.to_parquet(product["batch"], index=False)
+except (ValueError, TypeError, ArithmeticError):  # mixed-type columns of a bad batch
+    frame.astype("string").to_parquet(product["batch"], index=False)
+nbops.log_metrics(report_metrics(document))
+
+# %% [markdown]
+# ## Verdict
+
+# %%
+colour = plots.COLORS[report.verdict]
+display(HTML(
+    f'<div style="padding:10px;border-left:8px solid {colour};background:#f6f6f6;'
+    f'font-size:15px"><b>{report.verdict.upper()}</b> — '
+    f'{html.escape(report.summary)}<br><small>champion {champ.label}, '
+    f'{report.rows:,} rows, {report.tests} tests sharing alpha={settings.alpha:g}</small></div>'
+))
+# What happens next is decided after the run closes (nbops.monitoring.after_run).
+print(f"fail the build at: {fail_on or 'never'}; retrain on alert: {retrain} "
+      f"(data: {retrain_data or 'this batch'})")
+
+# %%
+if report.features or report.prediction:
+    display(plots.drift_overview(document))
+
+# %%
+figure = plots.top_feature_distributions(document, profile, frame)
+if figure is not None:
+    display(figure)
+
+# %%
+scored = champ.score(frame) if report.prediction is not None else None
+figure = plots.scores_and_performance(document, profile, scored)
+if figure is not None:
+    display(figure)
+
+# %% [markdown]
+# ## Every check
+
+# %%
+import pandas as pd
+
+table = pd.DataFrame(
+    [
+        {
+            "feature": name, "status": d["status"], "PSI": d["psi"], "KS": d["ks"],
+            "missing (ref → batch)": f"{d['missing_reference']:.1%} → {d['missing_current']:.1%}",
+            "unseen": f"{d['unseen_share']:.1%}" if d["kind"] == "categorical" else "",
+            "why": "; ".join(d["reasons"]),
+        }
+        for name, d in document["features"].items()
+    ]
+)
+table.set_index("feature") if len(table) else "no feature could be checked"
