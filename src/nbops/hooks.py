@@ -28,6 +28,8 @@ logger = logging.getLogger("nbops")
 #: final verdict). A step that raises NbopsError (e.g. GateFailure) fails the
 #: build, after the remaining steps ran. Add one line per feature.
 POST_CLOSE_STEPS: tuple[str, ...] = (
+    "nbops.registry.pipeline_step:gate_after_close",  # gates, register, promote; may gate
+    "nbops.monitoring.after_run:record_monitoring",  # monitoring builds only: verdict, alert
     "nbops.reports.render:render_after_close",  # keep last: pages show final verdicts
 )
 
@@ -48,7 +50,7 @@ def _project_for(dag: Any) -> Any:
         return Project(root)
 
 
-def on_render(dag: Any, reproduce: Any = None) -> None:
+def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any = None) -> None:
     """Open a run for this build (idempotent: Ploomber may render more than once).
 
     Args:
@@ -56,9 +58,16 @@ def on_render(dag: Any, reproduce: Any = None) -> None:
             non-deterministic tasks (``on_render: {dotted_path: nbops.hooks.on_render,
             reproduce: '{{reproduce}}'}``); checked here so a typo fails before
             anything runs. The ledger records it with the rest of ``env``.
+        gates, registry: env.yaml's ``gates`` and ``registry`` sections
+            (``gates: '{{gates}}'``, ``registry: '{{registry}}'``), checked here
+            for the same reason; the registry step reads them from the run's env.
     """
     from nbops.adapters import ploomber_adapter as adapter
 
+    if gates is not None or registry is not None:
+        from nbops.registry.pipeline_step import check_settings
+
+        check_settings(gates, registry)
     if reproduce is not None:
         from nbops.reproduce.declaration import check_tasks, parse_declaration
 
