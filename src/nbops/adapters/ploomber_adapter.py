@@ -49,7 +49,7 @@ class TaskInfo:
 
 
 def _product_paths(product: Any) -> dict[str, Path]:
-    from ploomber.products import File, MetaProduct
+    from ploomber.products import File, MetaProduct  # type: ignore[import-untyped]
 
     if isinstance(product, MetaProduct):
         inner = product.products.products
@@ -113,7 +113,7 @@ def task_infos(dag: Any) -> list[TaskInfo]:
 
 
 def _building_frame(dag: Any, code_name: str) -> Any:
-    frame = sys._getframe(1)
+    frame: Any = sys._getframe(1)
     while frame is not None:
         if frame.f_code.co_name == code_name and frame.f_locals.get("self") is dag:
             return frame
@@ -136,7 +136,7 @@ def build_options(dag: Any) -> dict[str, Any]:
     frame = _building_frame(dag, "_build") or _building_frame(dag, "_build_partially")
     force = bool(frame.f_locals.get("force")) if frame is not None else False
     partially = None
-    probe = sys._getframe(1)
+    probe: Any = sys._getframe(1)
     while probe is not None:
         if probe.f_code.co_name == "_build_partially":
             target = probe.f_locals.get("target")
@@ -167,7 +167,7 @@ def resolved_env(root: Path, argv: list[str] | None = None) -> dict[str, Any]:
     Values overridden on the command line are recorded as the strings given.
     Returns an empty dict when the project has no ``env.yaml``.
     """
-    import yaml
+    import yaml  # type: ignore[import-untyped]
 
     path = Path(root) / "env.yaml"
     if not path.is_file():
@@ -215,7 +215,7 @@ def command_argv() -> list[str]:
     """
     argv = [str(arg) for arg in sys.argv]
     marker = os.path.join("ploomber", "cli", "build.py")
-    frame = sys._getframe(1)
+    frame: Any = sys._getframe(1)
     while frame is not None:
         if frame.f_code.co_filename.endswith(marker):
             return [os.path.basename(argv[0]) if argv else "ploomber", "build", *argv[1:]]

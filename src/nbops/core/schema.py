@@ -64,6 +64,10 @@ def _is_type(value: Any, name: str) -> bool:
 Check = Callable[[Any, str | None, list[str]], None]
 
 
+def _noop(value: Any, where: str | None, errors: list[str]) -> None:
+    return None
+
+
 def _compile(schema: dict[str, Any], root: dict[str, Any], refs: dict[str, Check]) -> Check:
     """Turn a schema into a chain of small checks, built once per schema."""
     checks: list[Check] = []
@@ -73,9 +77,12 @@ def _compile(schema: dict[str, Any], root: dict[str, Any], refs: dict[str, Check
             target: Any = root
             for part in ref.removeprefix("#/").split("/"):
                 target = target[part]
-            refs[ref] = lambda v, w, e: None  # placeholder while compiling (recursion)
+            refs[ref] = _noop  # placeholder while compiling (recursive schemas)
             refs[ref] = _compile(target, root, refs)
-        checks.append(lambda v, w, e, ref=ref: refs[ref](v, w, e))
+
+        def follow(v: Any, w: str | None, e: list[str], ref: str = ref) -> None:
+            refs[ref](v, w, e)
+        checks.append(follow)
     kinds = schema.get("type")
     kind_list = [] if kinds is None else (kinds if isinstance(kinds, list) else [kinds])
     simple = tuple(_TYPES[k] for k in kind_list if k not in ("integer", "number", "boolean"))

@@ -50,7 +50,9 @@ def redact_notebook(data: bytes, params: dict[str, Any]) -> bytes | None:
         text = "".join(source) if isinstance(source, list) else str(source)
         for name, clean in changed.items():
             pattern = re.compile(rf"^(\s*){re.escape(name)}\s*=.*$", re.MULTILINE)
-            text = pattern.sub(lambda m, n=name, c=clean: f"{m.group(1)}{n} = {c!r}", text)
+            # \g<1> keeps the indentation; the value is escaped for re's template syntax
+            replacement = "\\g<1>" + f"{name} = {clean!r}".replace("\\", "\\\\")
+            text = pattern.sub(replacement, text)
         cell["source"] = text
     papermill = notebook.get("metadata", {}).get("papermill", {})
     if isinstance(papermill.get("parameters"), dict):
