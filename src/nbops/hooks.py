@@ -37,17 +37,18 @@ _ATTR = "_nbops_open_run"
 
 
 def _project_for(dag: Any) -> Any:
+    """The project being built: where its pipeline.yaml is, else the cwd's project.
+
+    Never ``$NBOPS_PROJECT_ROOT``: a build started from inside another build
+    (a reproduction, a test) inherits the outer project's variable.
+    """
+    import os
+
     from nbops.adapters.ploomber_adapter import dag_root
-    from nbops.core.errors import ConfigError
     from nbops.core.project import Project, find_project
 
-    try:
-        return find_project()
-    except ConfigError:
-        root = dag_root(dag)
-        if root is None:
-            raise
-        return Project(root)
+    root = dag_root(dag)
+    return Project(root) if root is not None else find_project(os.getcwd())
 
 
 def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any = None) -> None:
