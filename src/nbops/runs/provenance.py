@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import os
 import platform
 import subprocess
 import sys
@@ -59,12 +60,33 @@ def git_state(root: Path, store: ContentStore | None) -> dict[str, Any]:
 
 
 def installed_packages() -> dict[str, str]:
-    """Every distribution installed in this interpreter: normalised name → version."""
+    """Every distribution importable from ``sys.path``: normalised name → version.
+
+    Read from the ``<name>-<version>.dist-info`` folder names (as pip lists
+    them), which takes a millisecond; parsing every METADATA file through
+    ``importlib.metadata`` takes ~0.2-0.6 s here. A folder whose name does
+    not carry a version falls back to ``importlib.metadata``.
+    """
     packages: dict[str, str] = {}
-    for dist in importlib.metadata.distributions():
-        name = dist.metadata["Name"]
-        if name:
-            packages[name.lower().replace("_", "-")] = dist.version
+    for entry in sys.path:
+        if not entry or not os.path.isdir(entry):
+            continue
+        for item in os.scandir(entry):
+            name = item.name
+            if not name.endswith((".dist-info", ".egg-info")):
+                continue
+            dist, _, version = name.rsplit(".", 1)[0].partition("-")
+            if name.endswith(".egg-info"):
+                version = version.split("-py")[0]
+            key = dist.lower().replace("_", "-").replace(".", "-")
+            if key in packages:
+                continue  # the first on sys.path wins, as for imports
+            if not version:
+                try:
+                    version = importlib.metadata.version(dist)
+                except importlib.metadata.PackageNotFoundError:
+                    continue
+            packages[key] = version
     return dict(sorted(packages.items()))
 
 
