@@ -22,12 +22,16 @@ Fixtures:
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from browser_guard import Guard  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -39,31 +43,12 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"
-LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
             item.add_marker(pytest.mark.browser)
-
-
-@dataclass
-class Guard:
-    """What a page tried to do that a report must never do."""
-
-    allowed: tuple[str, ...] = ()
-    blocked: list[str] = field(default_factory=list)
-    console_errors: list[str] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
-
-    def allows(self, url: str) -> bool:
-        return url.startswith(LOCAL_SCHEMES) or url.startswith(self.allowed)
-
-    def check(self) -> None:
-        assert not self.blocked, f"requests left the machine: {self.blocked}"
-        assert not self.console_errors, f"console errors: {self.console_errors}"
-        assert not self.page_errors, f"uncaught page errors: {self.page_errors}"
 
 
 @pytest.fixture(scope="session")

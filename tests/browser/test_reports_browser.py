@@ -10,6 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "nbops" / "reports"))
 
+from browser_guard import Guard  # noqa: E402
 from reports_fixture import XSS_IMG, XSS_SCRIPT, built_project, make_run, run_id_at  # noqa: E402
 
 from nbops.reports.publish import publish_html  # noqa: E402
@@ -73,8 +74,6 @@ def visible_box(tab, selector: str) -> dict[str, float]:
 
 def test_guard_catches_a_request_that_leaves_the_machine(browser, tmp_path):
     """The no-network check itself can fail: a file:// page's external image is caught."""
-    from conftest import Guard
-
     local = tmp_path / "external.html"
     local.write_text('<img src="http://example.invalid/pixel.png">')
     guard = Guard()
