@@ -6,13 +6,16 @@
       min_roc_auc: roc_auc >= 0.75                 # absolute
       no_regression: roc_auc >= champion - 0.01    # relative to the champion
       beats_baseline: roc_auc >= baseline_roc_auc  # against another metric
-      enough_rows: validate.n_rows >= 500          # a data check (task.metric)
+      enough_rows: data.test_rows >= 200           # a data check
 
 Each gate is ``METRIC OP RIGHT`` where ``OP`` is one of ``>= > <= < == !=``
 and ``RIGHT`` is a number, another metric, ``champion`` (the champion's value
 of the same metric, re-scored on this run's held-out data) or
 ``champion.METRIC``, optionally followed by ``+ NUMBER`` or ``- NUMBER``.
-A metric may be qualified by its task (``validate.n_rows``).
+A metric may be qualified by its task (``evaluate.roc_auc``). ``data.*``
+names facts about the run's data computed by the registry step:
+``data.train_rows``, ``data.test_rows``, ``data.test_positives`` and
+``data.test_negatives``.
 """
 
 from __future__ import annotations

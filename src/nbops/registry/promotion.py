@@ -38,7 +38,9 @@ CHALLENGER = "challenger"
 class Candidate:
     """What a run produced, as files on disk plus its logged metrics.
 
-    ``hashes`` holds digests already known from the manifest (path -> hash).
+    ``hashes`` holds digests already known from the manifest (file -> hash),
+    ``paths`` the product path to record for a file when it is read from the
+    content store (file -> e.g. ``.nbops/products/model.skops``).
     """
 
     run_id: str | None
@@ -50,6 +52,8 @@ class Candidate:
     task_metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
     git_commit: str | None = None
     hashes: dict[str, str] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)
+    model_run_id: str | None = None  # the run that trained it, when an earlier one did
 
 
 @dataclass
@@ -69,11 +73,24 @@ class Outcome:
         """The build-failing error, or None when the gates passed."""
         if self.passed:
             return None
-        return GateFailure(
+        return GatesFailed(
             self.message or "quality gates failed",
             "improve the model, or adjust the thresholds under gates: in env.yaml if they "
             "are wrong (see the gates section of the run report)",
         )
+
+
+class GatesFailed(GateFailure):
+    """A GateFailure whose message is a block: a banner, one line per failed gate, the fix.
+
+    Ploomber prints it after ``Exception when running on_finish for DAG …:``,
+    so it starts on a line of its own.
+    """
+
+    @property
+    def message(self) -> str:
+        rule = "=" * 78
+        return f"\n{rule}\n{self.problem.rstrip()}\nFix: {self.fix}\n{rule}"
 
 
 def _require(path: Path, what: str) -> Path:
@@ -85,9 +102,10 @@ def _require(path: Path, what: str) -> Path:
     return Path(path)
 
 
-def _stored(root: Path, path: Path, known: dict[str, str]) -> dict[str, Any]:
-    result = artifacts.store_of(root).put_file(path, known.get(str(path)))
-    return {"hash": result.digest, "size": result.size, "path": _relative(root, path)}
+def _stored(root: Path, path: Path, candidate: Candidate) -> dict[str, Any]:
+    result = artifacts.store_of(root).put_file(path, candidate.hashes.get(str(path)))
+    shown = candidate.paths.get(str(path)) or _relative(root, path)
+    return {"hash": result.digest, "size": result.size, "path": shown}
 
 
 def _relative(root: Path, path: Path) -> str:
@@ -118,6 +136,20 @@ def _score_champion(root: Path, config: RegistryConfig, test: Any,
     return record, metrics, None
 
 
+def _data_metrics(train: Path, test: Any, schema: dict[str, Any]) -> dict[str, float]:
+    """Facts about the data the model was trained and tested on, for ``data.*`` gates."""
+    import pyarrow.parquet as pq
+
+    target = schema.get("target")
+    positives = int(test[target].sum()) if target in test.columns else 0
+    return {
+        "train_rows": float(pq.ParquetFile(train).metadata.num_rows),
+        "test_rows": float(len(test)),
+        "test_positives": float(positives),
+        "test_negatives": float(len(test) - positives),
+    }
+
+
 def _better(config: RegistryConfig, candidate: float, champion: float) -> bool:
     if config.higher_is_better:
         return candidate - champion > config.min_improvement
@@ -145,15 +177,16 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
     _require(candidate.model_file, "model file")
 
     trusted = artifacts.inspect_types(candidate.model_file, config.trusted_modules)
-    artifact = {**_stored(root, candidate.model_file, candidate.hashes), "format": "skops",
+    artifact = {**_stored(root, candidate.model_file, candidate), "format": "skops",
                 "trusted_types": trusted}
     record = {
-        "run_id": candidate.run_id,
+        "run_id": candidate.model_run_id or candidate.run_id,
+        "registered_by_run": candidate.run_id,
         "artifact": artifact,
         "metrics": {k: v for k, v in candidate.metrics.items()
                     if isinstance(v, (int, float)) and not isinstance(v, bool)},
-        "training_data": _stored(root, candidate.train_data, candidate.hashes),
-        "test_data": _stored(root, candidate.test_data, candidate.hashes),
+        "training_data": _stored(root, candidate.train_data, candidate),
+        "test_data": _stored(root, candidate.test_data, candidate),
         "feature_schema": schema,
         "feature_schema_hash": hash_bytes(schema_bytes),
         "git_commit": candidate.git_commit,
@@ -164,7 +197,9 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
     champ_record, champ_metrics, champ_note = _score_champion(root, config, test, schema)
 
     gate_metrics = {**rescored, **candidate.metrics}
-    verdict, results = evaluate_gates(gates, gate_metrics, candidate.task_metrics,
+    data_checks = _data_metrics(candidate.train_data, test, schema)
+    verdict, results = evaluate_gates(gates, gate_metrics,
+                                      {"data": data_checks, **candidate.task_metrics},
                                       champ_metrics, champ_note)
     champion_before = None if champ_record is None else {
         "version": champ_record["version"], "run_id": champ_record["run_id"],
@@ -179,7 +214,7 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
         "deltas": deltas, "champion_note": champ_note, "decision": "",
     }
     gates_section = {"verdict": verdict, "evaluated_on": record["test_data"],
-                     "results": [r.to_dict() for r in results]}
+                     "data": data_checks, "results": [r.to_dict() for r in results]}
     before = "no champion" if champ_record is None else f"version {champ_record['version']}"
     if verdict == "failed":
         section["decision"] = f"not registered: quality gates failed; champion unchanged ({before})"
@@ -187,9 +222,8 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
         message = (
             f"QUALITY GATES FAILED for model {config.model!r} (run {candidate.run_id}): "
             f"{len(lines)} of {len(results)} gate(s) failed; the run is recorded as gated and "
-            f"{config.model}@{DEFAULT_ALIAS} is unchanged ({before}).\n" + "\n".join(lines) + "\n"
+            f"{config.model}@{DEFAULT_ALIAS} is unchanged ({before}).\n" + "\n".join(lines)
         )
-        logger.error(message)
         return Outcome(gates_section, section, message)
 
     number, new = operations.register_version(root, config.model, record)

@@ -46,7 +46,7 @@ def test_crippled_run_fails_with_one_message_and_leaves_champion(project, make_r
     error = outcome.error()
     assert isinstance(error, GateFailure)
     text = str(error)
-    assert text.startswith("QUALITY GATES FAILED for model 'churn'")
+    assert error.problem.startswith("QUALITY GATES FAILED for model 'churn'")
     assert "x min_roc_auc: roc_auc = 0." in text and "needs >= 0.75" in text
     assert "x no_regression:" in text and "(champion 0.8" in text
     assert "churn@champion is unchanged (version 1)" in text
