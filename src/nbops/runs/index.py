@@ -4,8 +4,9 @@ Listing 10,000 runs must not parse 10,000 manifests. Every time the ledger
 writes a manifest it appends that run's summary here; the last line for a
 run id wins. The index is only a cache: lines for runs whose folder is gone
 are ignored, runs missing from it are summarised from their manifest and
-appended, and a damaged line is skipped (and the file rewritten from the
-manifests on the next ledger write).
+appended, and a damaged line is skipped. When damaged or superseded lines
+pile up, the file is compacted to one line per run (only while no build holds
+the project lock, so no append can be lost).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from nbops.core.atomic import atomic_write_text
+from nbops.core.errors import LockTimeout
 from nbops.core.ids import is_run_id
+from nbops.core.locks import ProjectLock
 from nbops.core.manifest import Manifest, read_manifest
 from nbops.core.project import Project
 from nbops.core.schema import schema_errors
@@ -65,16 +68,18 @@ def append(project: Project, summary: Summary) -> None:
         os.close(fd)
 
 
-def _read_lines(path: Path) -> tuple[dict[str, Summary], int]:
+def _read_lines(path: Path) -> tuple[dict[str, Summary], int, int]:
+    """``(latest summary per run id, damaged lines, total lines)``."""
     latest: dict[str, Summary] = {}
-    bad = 0
+    bad = total = 0
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return latest, 0
+        return latest, 0, 0
     for line in text.splitlines():
         if not line:
             continue
+        total += 1
         try:
             item = json.loads(line)
         except ValueError:
@@ -84,7 +89,7 @@ def _read_lines(path: Path) -> tuple[dict[str, Summary], int]:
             bad += 1
             continue
         latest[item["run_id"]] = item
-    return latest, bad
+    return latest, bad, total
 
 
 def run_ids_on_disk(project: Project) -> list[str]:
@@ -98,7 +103,7 @@ def run_ids_on_disk(project: Project) -> list[str]:
 
 def summaries(project: Project) -> list[Summary]:
     """Summaries of every run on disk, oldest first (healing the index as needed)."""
-    latest, bad = _read_lines(project.index_path)
+    latest, bad, total = _read_lines(project.index_path)
     on_disk = run_ids_on_disk(project)
     missing = [run_id for run_id in on_disk if run_id not in latest]
     for run_id in missing:
@@ -109,9 +114,22 @@ def summaries(project: Project) -> list[Summary]:
             continue
         latest[run_id] = summary
         append(project, summary)
-    if bad or len(latest) > len(on_disk) + 100:
-        rewrite(project, [latest[r] for r in on_disk if r in latest])
+    if bad or total > 2 * len(on_disk) + 50:
+        _compact(project, [latest[r] for r in on_disk if r in latest])
     return [latest[run_id] for run_id in on_disk if run_id in latest]
+
+
+def _compact(project: Project, items: list[Summary]) -> None:
+    """Rewrite the index with one line per run, if no build is writing to the ledger now."""
+    lock = ProjectLock(project.lock_path, purpose="index compaction")
+    try:
+        lock.acquire(timeout=0)
+    except LockTimeout:
+        return  # a build holds the lock; compact another time
+    try:
+        rewrite(project, items)
+    finally:
+        lock.release()
 
 
 def rewrite(project: Project, items: list[Summary]) -> None:

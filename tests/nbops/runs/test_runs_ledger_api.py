@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -69,3 +71,27 @@ def test_damaged_manifest_is_never_used(project, add_run) -> None:
     path.write_text(path.read_text()[:40])
     with pytest.raises(IntegrityError):
         load_manifest(project, run_id)
+
+
+def test_superseded_index_lines_are_compacted_unless_a_build_holds_the_lock(project,
+                                                                            add_run) -> None:
+    run_id = add_run()["run_id"]
+    add_run()
+    for i in range(60):
+        update_section(project, run_id, "gates", {"round": i})
+    lines = lambda: project.index_path.read_text().splitlines()  # noqa: E731
+    assert len(lines()) == 62
+    code = ("import time; from nbops.core.locks import ProjectLock; "
+            f"ProjectLock({str(project.lock_path)!r}).acquire(run_id={run_id!r}); "
+            "print('locked', flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        assert len(list_runs(project)) == 2
+        assert len(lines()) == 62  # another process may be appending: leave the file alone
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    assert len(list_runs(project)) == 2
+    assert len(lines()) == 2
