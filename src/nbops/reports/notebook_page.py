@@ -26,6 +26,10 @@ from nbops.reports.redaction import INJECTED_TAG, redact_notebook, secret_replac
 from nbops.reports.sanitize import clean_html
 
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
+# HTML reprs that only make sense with their own stylesheet and scripts (which a
+# report drops) and are large enough to dominate sanitizing time: scikit-learn's
+# estimator diagram is ~190 KB. Such outputs are shown by their text/plain twin.
+_STYLED_REPR_MARKERS = ("sk-top-container",)
 _TEMPLATE_NAME = "nbops_notebook"
 
 _TOGGLE_JS = """
@@ -94,6 +98,10 @@ def _exporter_class() -> Any:
         ):
             info = nb.metadata.get("language_info", {})
             lexer = info.get("pygments_lexer", info.get("name"))
+            if lexer in ("ipython3", "ipython"):
+                # Pygments' own Python lexer: the IPython lexer imports IPython
+                # (about a second, once per build) to colour %magic lines.
+                lexer = "python3"
             resources = self._init_resources(resources)
             self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=lexer,
                                                                   parent=self))
@@ -145,6 +153,18 @@ def failed_cell_index(nb: Any) -> int | None:
     return None
 
 
+def _prefer_text_for_styled_reprs(nb: Any) -> None:
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data") or {}
+            html = data.get("text/html")
+            if html is None or "text/plain" not in data:
+                continue
+            text = html if isinstance(html, str) else "".join(html)
+            if any(marker in text for marker in _STYLED_REPR_MARKERS):
+                del data["text/html"]
+
+
 def prepare(nb: Any, page: NotebookPage) -> int | None:
     """Annotate ``nb`` in place for the template; return the failed cell's index.
 
@@ -153,6 +173,7 @@ def prepare(nb: Any, page: NotebookPage) -> int | None:
     and whether it failed.
     """
     nb.cells = [c for c in nb.cells if PAPERMILL_ERROR_TAG not in c.metadata.get("tags", [])]
+    _prefer_text_for_styled_reprs(nb)
     redact_notebook(nb, secret_replacements(nb, page.params))
     failed = failed_cell_index(nb)
     if failed is None and page.error and isinstance(page.error.get("cell_index"), int):

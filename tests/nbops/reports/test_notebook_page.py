@@ -67,3 +67,14 @@ def test_a_succeeded_notebook_has_no_banner():
     html = render_notebook(output_notebook("load", {"seed": 1}), NotebookPage(task="load",
                                                                              status="executed"))
     assert "nbops-banner" not in html.split("</style>")[-1]
+
+
+def test_styled_estimator_reprs_are_shown_as_text():
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    html = '<style>.sk-top-container{}</style><div class="sk-top-container">' + "x" * 5000
+    nb = new_notebook(cells=[new_code_cell("model", execution_count=1, outputs=[new_output(
+        "execute_result", execution_count=1,
+        data={"text/html": html, "text/plain": "HistGradientBoostingClassifier()"})])])
+    page = render_notebook(nb, NotebookPage(task="train"))
+    assert "HistGradientBoostingClassifier()" in page and "sk-top-container" not in page
