@@ -32,7 +32,9 @@ def store_of(root: Path) -> ContentStore:
     return ContentStore(Project(Path(root)).store_dir)
 
 
-def inspect_types(path: Path, trusted_modules: Iterable[str] = DEFAULT_TRUSTED_MODULES) -> list[str]:
+def inspect_types(
+    path: Path, trusted_modules: Iterable[str] = DEFAULT_TRUSTED_MODULES
+) -> list[str]:
     """Return the non-default types in the skops file ``path``, checked against a policy.
 
     Raises:

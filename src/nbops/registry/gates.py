@@ -177,7 +177,8 @@ def evaluate_gate(
     base: float | None
     if gate.kind == "champion":
         if champion is None and champion_note is None:
-            return result("skipped", None, "no champion yet: relative gates apply from the next run")
+            return result("skipped", None,
+                          "no champion yet: relative gates apply from the next run")
         base = None if champion is None else _lookup(champion, {}, gate.champion_metric)
         if base is None:
             note = champion_note or f"the champion has no {gate.champion_metric!r} metric"
@@ -216,4 +217,5 @@ def evaluate_gates(
 
 def failure_lines(results: list[GateResult]) -> list[str]:
     """One line per failed gate: name, value and threshold."""
-    return [f"  x {r.name}: {r.detail}   [{r.expression}]" for r in results if r.verdict == "failed"]
+    return [f"  x {r.name}: {r.detail}   [{r.expression}]"
+            for r in results if r.verdict == "failed"]

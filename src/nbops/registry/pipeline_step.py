@@ -76,10 +76,10 @@ def candidate_from_manifest(root: Path, manifest: dict[str, Any],
     files: dict[str, Path] = {}
     known: dict[str, str] = {}
     shown: dict[str, str] = {}
-    producers: dict[str, str | None] = {}
-    for field_name in ("model_file", "train_data", "test_data", "feature_schema"):
-        path, digest, producers[field_name] = _product(root, manifest,
-                                                       getattr(config, field_name))
+    names = ("model_file", "train_data", "test_data", "feature_schema")
+    found = {name: _product(root, manifest, getattr(config, name)) for name in names}
+    producers = {name: found[name][2] for name in names}
+    for field_name, (path, digest, _) in found.items():
         store.verify(digest)
         stored = store.path_for(digest)
         files[field_name] = stored

@@ -8,8 +8,8 @@ at existing versions, an unbroken history) on every read and every write.
 
 Writers go through :func:`transaction`: an exclusive lock on
 ``.nbops/registry.lock`` (so two concurrent promotions serialise), a fresh
-read, the change, validation, then an atomic replace (temp file, fsync,
-``os.replace``, fsync of the folder: :mod:`nbops.core.atomic`). A crash at any point leaves either the
+read, the change, validation, then an atomic replace (:mod:`nbops.core.atomic`:
+temp file, fsync, ``os.replace``, fsync of the folder). A crash at any point leaves either the
 old file or the new one, never a half-written or dangling one.
 """
 

@@ -45,7 +45,8 @@ def read_table(path: Path) -> pd.DataFrame:
         else:
             df = pd.read_parquet(path)
     except pd.errors.EmptyDataError:
-        raise DataError(f"input file {path} is empty", "give a file with a header and rows") from None
+        raise DataError(f"input file {path} is empty",
+                        "give a file with a header and rows") from None
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise DataError(
             f"cannot read {path} ({type(exc).__name__}: {exc})",

@@ -14,6 +14,7 @@ from sklearn.metrics import roc_auc_score
 
 from nbops.registry.promotion import Candidate
 
+
 @pytest.fixture(scope="session")
 def datasets() -> tuple[pd.DataFrame, pd.DataFrame]:
     return make_data(1500, seed=1), make_data(800, seed=2)

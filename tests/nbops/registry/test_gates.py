@@ -22,7 +22,9 @@ def test_parse_forms():
     assert parse_gates(None) == []
 
 
-@pytest.mark.parametrize("text", ["roc_auc", "roc_auc >>= 1", ">= 0.7", "roc_auc >= champion *2", 3])
+@pytest.mark.parametrize(
+    "text", ["roc_auc", "roc_auc >>= 1", ">= 0.7", "roc_auc >= champion *2", 3]
+)
 def test_bad_expression_names_the_gate(text):
     with pytest.raises(ConfigError, match="gate 'g1'.*not a comparison"):
         parse_gate("g1", text)

@@ -2,14 +2,13 @@ import json
 
 import pytest
 import skops.io as sio
+from registry_helpers import FEATURE_SCHEMA, GATES, make_data
 
 from nbops.core.errors import GateFailure
 from nbops.registry import registry_file, scoring
 from nbops.registry.artifacts import store_of
 from nbops.registry.config import parse_registry_config
 from nbops.registry.promotion import gate_and_promote
-
-from registry_helpers import FEATURE_SCHEMA, GATES, make_data
 
 CONFIG = parse_registry_config({"model": "churn"})
 
