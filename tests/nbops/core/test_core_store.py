@@ -70,3 +70,11 @@ def test_materialize_links_for_run_folders_and_copies_for_products(store, tmp_pa
 def test_bad_digest_is_rejected(store) -> None:
     with pytest.raises(Exception, match="not an nbops content hash"):
         store.path_for("sha256:abc")
+
+
+def test_a_wrong_digest_for_a_small_file_is_caught_before_install(store, tmp_path) -> None:
+    product = tmp_path / "p.txt"
+    product.write_text("real content")
+    with pytest.raises(Exception, match="changed while nbops was snapshotting"):
+        store.put_file(product, hash_bytes(b"other content"))
+    assert list(store.iter_digests()) == []
