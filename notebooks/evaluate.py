@@ -30,6 +30,7 @@ from IPython.display import display
 
 import nbops
 from churn import evaluate, models
+from churn.deterministic import fixed_threads
 from nbops.validation import read_feature_schema
 
 feature_schema = read_feature_schema(upstream["features"]["feature_schema"])
@@ -37,8 +38,9 @@ test = pd.read_parquet(upstream["features"]["test"])
 model = models.load(upstream["train"]["model"])
 baseline = models.load(upstream["train"]["baseline"])
 y = test[feature_schema.target].to_numpy()
-proba = model.predict_proba(test[feature_schema.names])[:, 1]
-baseline_proba = baseline.predict_proba(test[feature_schema.names])[:, 1]
+with fixed_threads(models.TRAIN_THREADS):
+    proba = model.predict_proba(test[feature_schema.names])[:, 1]
+    baseline_proba = baseline.predict_proba(test[feature_schema.names])[:, 1]
 scores = evaluate.metrics(y, proba, threshold)
 baseline_scores = evaluate.metrics(y, baseline_proba, threshold)
 verdict = evaluate.verdict(scores, baseline_scores)

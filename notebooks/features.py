@@ -55,8 +55,11 @@ pd.DataFrame(
 # %%
 pd.DataFrame(
     [
-        {"feature": f.name, "dtype": f.dtype,
-         "categories": ", ".join(f.categories or ()) if f.categories else ""}
+        {
+            "feature": f.name,
+            "dtype": f.dtype,
+            "categories": ", ".join(f.categories or ()) if f.categories else "",
+        }
         for f in feature_schema.features
     ]
 ).set_index("feature")

@@ -52,7 +52,9 @@ data_schema = schema.schema_for(clean, roles, data_path, schema_path)
 validate(clean, data_schema, name="the input data")
 write_data_schema(product["schema"], data_schema)
 clean.to_parquet(product["data"], index=False)
-print(f"{len(clean):,} rows passed {len(data_schema.columns)} column checks ({data_schema.source}).")
+print(
+    f"{len(clean):,} rows passed {len(data_schema.columns)} column checks ({data_schema.source})."
+)
 
 # %%
 schema.describe(data_schema)

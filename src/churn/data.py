@@ -21,8 +21,8 @@ from nbops.core.errors import DataError
 FORMATS = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 _POSITIVE = {"1", "yes", "y", "true", "t", "churn", "churned", "positive"}
 _NEGATIVE = {"0", "no", "n", "false", "f", "stayed", "negative"}
-_ID_NAME = re.compile(r"(^id$|[_\s.-]id$|ID$|Id$|^id[_\s.-]|_key$|^uuid$)", re.IGNORECASE)
-_ID_CAMEL = re.compile(r"(ID|Id)$")
+_ID_NAME = re.compile(r"(^id$|[_\s.-]id$|^id[_\s.-]|_key$|^uuid$)", re.IGNORECASE)
+_ID_CAMEL = re.compile(r"[a-z](ID|Id)$")
 _DATE_TEXT = re.compile(r"^\d{4}-\d{2}(-\d{2})?([ T]\d{2}:\d{2}(:\d{2})?)?")
 FIX_TARGET = "pass the label column with --env--data--target COLUMN"
 
@@ -59,7 +59,9 @@ def read_file(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
             "(or set data.path to null in env.yaml to use the embedded generator)",
         )
     if path.is_dir():
-        raise DataError(f"data path {path} is a folder, not a file", "point to a CSV or Parquet file")
+        raise DataError(
+            f"data path {path} is a folder, not a file", "point to a CSV or Parquet file"
+        )
     kind = (fmt or FORMATS.get(path.suffix.lower(), "")).lower()
     if kind not in ("csv", "parquet"):
         raise DataError(
@@ -110,8 +112,12 @@ def check_target(frame: pd.DataFrame, target: str) -> None:
     values = frame[target].dropna()
     if isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype(str)
-    distinct = pd.unique(values.astype(str).str.strip())
-    distinct = [v for v in distinct if v != ""]
+    seen: dict[str, str] = {}
+    for value in pd.unique(values.astype(str).str.strip()):
+        key = value.lower().removesuffix(".0")
+        if value != "" and key not in seen:
+            seen[key] = value
+    distinct = list(seen.values())
     if len(distinct) != 2:
         shown = ", ".join(repr(v) for v in distinct[:5]) + (", ..." if len(distinct) > 5 else "")
         raise DataError(
@@ -122,19 +128,30 @@ def check_target(frame: pd.DataFrame, target: str) -> None:
 
 
 def map_target(series: pd.Series) -> tuple[pd.Series, list[str]]:
-    """Map a two-valued label to 0/1 (yes/true/1 -> 1); say how if it is not obvious."""
+    """Map a two-valued label to 0/1 (yes/true/1 -> 1); say how if it is not obvious.
+
+    Values are compared stripped and case-insensitively ("Yes", "yes " and "YES"
+    are one value); a label that is not yes/no-like maps its larger (or, for
+    text, alphabetically later) value to 1.
+    """
     name = series.name
     text = series.astype(object).where(series.notna(), None)
-    text = text.map(lambda v: None if v is None else str(v).strip(), na_action="ignore")
-    levels = sorted({v for v in text.dropna() if v != ""})
-    lowered = {v: v.lower().removesuffix(".0") for v in levels}
+    keys = text.map(lambda v: str(v).strip().lower().removesuffix(".0") or None, na_action="ignore")
+    shown: dict[str, str] = {}
+    for value, key in zip(text, keys, strict=True):
+        if isinstance(key, str) and key not in shown:
+            shown[key] = str(value).strip()
+    levels = sorted(shown)
     warnings: list[str] = []
-    positive = [v for v in levels if lowered[v] in _POSITIVE]
-    negative = [v for v in levels if lowered[v] in _NEGATIVE]
+    positive = [k for k in levels if k in _POSITIVE]
+    negative = [k for k in levels if k in _NEGATIVE]
     if len(positive) == 1 and len(negative) == 1:
         mapping = {positive[0]: 1, negative[0]: 0}
         if {positive[0], negative[0]} != {"0", "1"}:
-            warnings.append(f"target {name!r}: mapped {positive[0]!r} to 1 and {negative[0]!r} to 0")
+            warnings.append(
+                f"target {name!r}: mapped {shown[positive[0]]!r} to 1 "
+                f"and {shown[negative[0]]!r} to 0"
+            )
     else:
         try:
             ordered = sorted(levels, key=float)
@@ -142,10 +159,10 @@ def map_target(series: pd.Series) -> tuple[pd.Series, list[str]]:
             ordered = levels
         mapping = {ordered[0]: 0, ordered[1]: 1}
         warnings.append(
-            f"target {name!r}: no yes/no values, so mapped {ordered[1]!r} to 1 "
-            f"and {ordered[0]!r} to 0"
+            f"target {name!r}: no yes/no values, so mapped {shown[ordered[1]]!r} to 1 "
+            f"and {shown[ordered[0]]!r} to 0"
         )
-    mapped = text.map(mapping)
+    mapped = keys.map(mapping, na_action="ignore")
     return mapped.astype("Int8"), warnings
 
 
@@ -202,7 +219,7 @@ def clean(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, list[str]]:
 
 def _is_id_like(series: pd.Series) -> bool:
     name = str(series.name)
-    if _ID_NAME.search(name) or (_ID_CAMEL.search(name) and len(name) > 2):
+    if _ID_NAME.search(name) or _ID_CAMEL.search(name):
         return True
     text = pd.api.types.is_string_dtype(series) and not isinstance(
         series.dtype, pd.CategoricalDtype
@@ -237,7 +254,9 @@ def infer_roles(frame: pd.DataFrame, target: str, max_levels: int = 100) -> tupl
         else:
             roles.categorical.append(name)
     if roles.id_columns:
-        warnings.append(f"id-like column(s) kept out of the features: {', '.join(roles.id_columns)}")
+        warnings.append(
+            f"id-like column(s) kept out of the features: {', '.join(roles.id_columns)}"
+        )
     if not roles.features:
         raise DataError(
             f"no usable feature columns besides the target {target!r}",

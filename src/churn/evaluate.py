@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 METRICS_SCHEMA_VERSION = 1
 
 
-def metrics(y_true: pd.Series | np.ndarray, proba: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
+def metrics(
+    y_true: pd.Series | np.ndarray, proba: np.ndarray, threshold: float = 0.5
+) -> dict[str, float]:
     """ROC AUC, PR AUC (average precision), F1 at ``threshold``, Brier score."""
     y = np.asarray(y_true).astype(int)
     return {
@@ -91,8 +93,12 @@ def read_metrics(path: str | Path) -> dict[str, Any]:
 
 
 def predictions(
-    test: pd.DataFrame, target: str, proba: np.ndarray, baseline_proba: np.ndarray,
-    id_columns: list[str], threshold: float = 0.5,
+    test: pd.DataFrame,
+    target: str,
+    proba: np.ndarray,
+    baseline_proba: np.ndarray,
+    id_columns: list[str],
+    threshold: float = 0.5,
 ) -> pd.DataFrame:
     """The test rows' ids, label, both models' scores and the model's decision."""
     out = test[id_columns].copy() if id_columns else pd.DataFrame(index=test.index)

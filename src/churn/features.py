@@ -94,8 +94,9 @@ def build_preprocessor(
         ("impute", SimpleImputer(strategy="constant", fill_value="(missing)")),
         (
             "encode",
-            OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=30,
-                          sparse_output=False),
+            OneHotEncoder(
+                handle_unknown="infrequent_if_exist", max_categories=30, sparse_output=False
+            ),
         ),
     ]
     return ColumnTransformer(

@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -245,8 +246,8 @@ def _block(
             - 0.3 * calls
             + 0.4 * (contract == 0)
         )
-        c = drift.concept * s
-        logit = (1 - c) * logit + c * new_logit
+        weight = drift.concept * s
+        logit = (1 - weight) * logit + weight * new_logit
     churn = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(np.int8)
 
     def masked(values: np.ndarray, column: str) -> np.ndarray:
@@ -258,10 +259,10 @@ def _block(
     total[tenure == 0] = np.nan
     month0 = _month_start(start, month_index)
     days = (_month_start(start, month_index + 1) - month0).days
-    dates = np.datetime64(month0.to_datetime64(), "s") + (
-        rng.integers(0, days * 86400, n).astype("timedelta64[s]")
+    dates = np.datetime64(month0.to_datetime64(), "ms") + (
+        rng.integers(0, days * 86400, n).astype("timedelta64[s]").astype("timedelta64[ms]")
     )
-    frame = {
+    frame: dict[str, Any] = {
         DATE_COLUMN: dates,
         "tenure_months": tenure.astype(np.int16),
         "monthly_charges": monthly.astype(np.float32).round(2),
@@ -271,11 +272,11 @@ def _block(
         "age": pd.array(masked(age, "age"), dtype="Int8"),
     }
     for column, levels in CATEGORIES.items():
-        c = codes[column]
+        level_codes = codes[column]
         if column in MISSING_RATES:
-            c = c.copy()
-            c[rng.random(n) < MISSING_RATES[column]] = -1
-        frame[column] = pd.Categorical.from_codes(c, categories=list(levels))
+            level_codes = level_codes.copy()
+            level_codes[rng.random(n) < MISSING_RATES[column]] = -1
+        frame[column] = pd.Categorical.from_codes(level_codes, categories=list(levels))
     frame[TARGET] = churn
     return pd.DataFrame(frame)
 
@@ -316,9 +317,11 @@ def generate_month(
     """Customers who signed up in month ``month_index`` (0 = ``start``)."""
     blocks = list(_month_blocks(month_index, n_rows, seed, start, drift))
     if not blocks:
-        return _block(month_index, 0, seed, start, drift).iloc[:0].assign(
-            **{ID_COLUMN: pd.Series([], dtype=pd.StringDtype("pyarrow"))}
-        )[list(COLUMNS)]
+        return (
+            _block(month_index, 0, seed, start, drift)
+            .iloc[:0]
+            .assign(**{ID_COLUMN: pd.Series([], dtype=pd.StringDtype("pyarrow"))})[list(COLUMNS)]
+        )
     return pd.concat(blocks, ignore_index=True)[list(COLUMNS)]
 
 

@@ -83,6 +83,12 @@ def schema_for(
     )
 
 
+def _range(low: float | str | None, high: float | str | None) -> str:
+    if low is None and high is None:
+        return ""
+    return f"[{'' if low is None else low}, {'' if high is None else high}]"
+
+
 def describe(data_schema: DataSchema) -> pd.DataFrame:
     """The schema's rules as a table, one row per column (blank = no rule)."""
     rows = []
@@ -94,9 +100,7 @@ def describe(data_schema: DataSchema) -> pd.DataFrame:
                 "type": spec.dtype,
                 "nullable": "yes" if spec.nullable else "no",
                 "max null rate": "" if spec.max_null_rate is None else f"{spec.max_null_rate:.1%}",
-                "range": ""
-                if spec.min is None and spec.max is None
-                else f"[{'' if spec.min is None else spec.min}, {'' if spec.max is None else spec.max}]",
+                "range": _range(spec.min, spec.max),
                 "categories": categories if len(categories) <= 80 else categories[:77] + "...",
                 "unique": "yes" if spec.unique else "",
             }

@@ -19,7 +19,9 @@ import yaml
 from nbops.core.errors import ConfigError
 
 # Placeholders Ploomber fills in itself.
-BUILTIN_PLACEHOLDERS = frozenset({"here", "cwd", "root", "user", "now", "git", "git_hash", "version"})
+BUILTIN_PLACEHOLDERS = frozenset(
+    {"here", "cwd", "root", "user", "now", "git", "git_hash", "version"}
+)
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
 
 
@@ -38,7 +40,9 @@ def load_yaml(path: Path, what: str) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}", f"make {path.name} readable") from None
+        raise ConfigError(
+            f"cannot read {path}: {exc.strerror}", f"make {path.name} readable"
+        ) from None
     try:
         return yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
@@ -51,7 +55,9 @@ def load_yaml(path: Path, what: str) -> Any:
             "that contain ':' or '{{...}}', close every bracket and quote)",
         ) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}", f"correct the {what} syntax") from None
+        raise ConfigError(
+            f"{path} is not valid YAML: {exc}", f"correct the {what} syntax"
+        ) from None
 
 
 def _flatten(data: Any, prefix: str = "") -> set[str]:

@@ -1,0 +1,123 @@
+"""Bad input fails with one clear sentence (problem + fix) at the end of the output.
+
+Each bad-data case is a real ``ploomber build`` (it fails in the first step,
+so it is quick; the four run two at a time).  Malformed YAML is caught by
+``nbops check``, because Ploomber itself crashes inside its env.yaml loader
+before any nbops code runs.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+NBOPS = Path(sys.executable).parent / "nbops"
+
+# case: (file content, None for no file; extra build args; expected sentence)
+CASES: dict[str, tuple[str | None, list[str], str]] = {
+    "missing_file": (
+        None,
+        ["--env--data--path", "{data}"],
+        "DataError: data file {data} does not exist. Fix: pass an existing CSV or "
+        "Parquet file with --env--data--path FILE",
+    ),
+    "unknown_target": (
+        "id,tenure,Churn\n1,3,Yes\n2,40,No\n3,12,Yes\n",
+        ["--env--data--path", "{data}", "--env--data--target", "churn"],
+        "DataError: target column 'churn' is not in the data (did you mean 'Churn'?); "
+        "columns are: id, tenure, Churn. Fix: pass the label column with "
+        "--env--data--target COLUMN",
+    ),
+    "empty_file": (
+        "",
+        ["--env--data--path", "{data}"],
+        "DataError: data file {data} is empty. Fix: pass a file with a header row and data rows",
+    ),
+    "non_binary_target": (
+        "tenure,plan\n1,basic\n2,plus\n3,premium\n4,basic\n",
+        ["--env--data--path", "{data}", "--env--data--target", "plan"],
+        "DataError: target column 'plan' has 3 distinct value(s) ('basic', 'plus', 'premium') "
+        "but a churn model needs exactly two (e.g. yes/no or 0/1). Fix: choose a binary column",
+    ),
+}
+
+
+def _tail(proc: subprocess.CompletedProcess[str], lines: int = 12) -> str:
+    return "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-lines:])
+
+
+@pytest.fixture(scope="module")
+def failed_builds(tmp_path_factory, copy_project, run_build) -> dict[str, tuple[str, str]]:
+    """Every bad-data build, two at a time: case -> (last lines of output, expected sentence)."""
+    jobs = {}
+    for case, (content, args, sentence) in CASES.items():
+        project = copy_project(tmp_path_factory.mktemp(case))
+        data = project / f"{case}.csv"
+        if content is not None:
+            data.write_text(content)
+        jobs[case] = (project, [a.format(data=data) for a in args], sentence.format(data=data))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            case: pool.submit(run_build, project, *argv, check=False, rows=500)
+            for case, (project, argv, _) in jobs.items()
+        }
+        procs = {case: future.result() for case, future in futures.items()}
+    return {case: (_tail(proc), jobs[case][2]) for case, proc in procs.items()} | {
+        f"{case}:proc": (proc.stdout + proc.stderr, str(proc.returncode))
+        for case, proc in procs.items()
+    }
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_data_fails_with_one_sentence_at_the_end(failed_builds, case: str) -> None:
+    output, returncode = failed_builds[f"{case}:proc"]
+    assert returncode != "0"
+    assert "Traceback (most recent call last)" not in output, output[-4000:]
+    tail, sentence = failed_builds[case]
+    assert sentence in tail, tail
+
+
+def _nbops_check(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(NBOPS), "check", "--project", str(project)], capture_output=True, text=True
+    )
+
+
+def test_valid_project_passes_check(tmp_path: Path, copy_project) -> None:
+    proc = _nbops_check(copy_project(tmp_path / "project"))
+    assert proc.returncode == 0, proc.stderr
+    assert "OK: pipeline.yaml (5 tasks: ingest, validate, features, train, evaluate)" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "sentence"),
+    [
+        (
+            "env.yaml",
+            "data:\n  path: null\n  target: [churn\nseed: 1\n",
+            "env.yaml is not valid YAML at line 4, column 5: expected ',' or ']'",
+        ),
+        (
+            "pipeline.yaml",
+            "tasks:\n  - source: notebooks/ingest.py\n    name: ingest\n   product: x\n",
+            "pipeline.yaml is not valid YAML at line 4, column 4: expected <block end>",
+        ),
+    ],
+)
+def test_malformed_yaml_is_named_with_line_and_fix(
+    tmp_path: Path, copy_project, name: str, text: str, sentence: str
+) -> None:
+    project = copy_project(tmp_path / "project")
+    (project / name).write_text(text)
+    proc = _nbops_check(project)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert sentence in lines[0]
+    assert f"Fix: correct the {name} syntax there" in lines[0]
