@@ -158,7 +158,7 @@ def _retrain(
 ) -> dict[str, Any]:
     explicit = params.get("retrain_data")
     if explicit not in (None, "", "None", "null"):
-        data = context.project.absolute(str(explicit))
+        data: Path | None = context.project.absolute(str(explicit))
     else:
         data = _stored(store, products.get(BATCH_PRODUCT))
     if data is None or not Path(data).is_file():

@@ -58,7 +58,11 @@ class MonitorReport:
     @property
     def summary(self) -> str:
         """One line a person reads first: the verdict and what drove it."""
-        parts = [problem.message for problem in self.problems]
+        missing = [p.column for p in self.problems if p.kind == "missing_column"]
+        parts = [p.message for p in self.problems if p.kind != "missing_column" or len(missing) < 3]
+        if len(missing) >= 3:
+            parts.insert(0, f"{len(missing)} columns of the champion's feature schema are missing "
+                            f"from the batch ({', '.join(map(str, missing))}); add them")
         by_name = {f.name: f for f in self.features}
         drifted = [f"{name} ({'; '.join(by_name[name].reasons)})" for name in self.top_features]
         if drifted:

@@ -1,0 +1,157 @@
+"""Monitoring end to end: a real champion, real monitoring builds, the CLI, retraining.
+
+One module-scoped project: a training build (2,400 rows) whose model is
+registered as champion through the registry's own gate-and-promote code, then
+monitoring builds (`ploomber build -e pipeline.monitor.yaml`) on a clean and a
+drifted generator month, and `nbops monitor` on files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from churn import generator
+from nbops.core.project import Project
+from nbops.registry.api import get_version
+from nbops.runs import list_runs, load_manifest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+NBOPS = str(Path(sys.executable).with_name("nbops"))
+
+
+def _register(root: Path) -> None:
+    from nbops.registry.config import parse_registry_config
+    from nbops.registry.promotion import Candidate, gate_and_promote
+
+    products = root / ".nbops" / "products"
+    metrics = json.loads((products / "metrics.json").read_text())["model"]
+    candidate = Candidate(
+        run_id=None,
+        model_file=products / "model.skops",
+        train_data=products / "train.parquet",
+        test_data=products / "test.parquet",
+        feature_schema=products / "feature_schema.json",
+        metrics={k: v for k, v in metrics.items() if isinstance(v, (int, float))},
+    )
+    outcome = gate_and_promote(root, candidate, parse_registry_config({"model": "churn"}), {})
+    assert outcome.passed, outcome.message
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, copy_project, run_build) -> Path:
+    root = copy_project(tmp_path_factory.mktemp("monitoring") / "project")
+    for name in ("pipeline.monitor.yaml", "env.monitor.yaml"):
+        shutil.copy2(ROOT / name, root / name)
+    run_build(root, rows=2400)
+    _register(root)
+    return root
+
+
+def _latest_manifest(root: Path) -> dict:
+    project = Project(root)
+    return load_manifest(project, list_runs(project)[-1]["run_id"])
+
+
+def _nbops(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NBOPS_")}
+    env["PLOOMBER_STATS_ENABLED"] = "false"
+    return subprocess.run([NBOPS, *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+def test_clean_month_is_ok_and_recorded_with_metrics(project, run_build) -> None:
+    run_build(project, "-e", "pipeline.monitor.yaml", rows=None)
+    manifest = _latest_manifest(project)
+    section = manifest["monitoring"]
+    assert section["verdict"] == "ok", section["summary"]
+    assert section["banner"] is None
+    assert section["champion"] == {"model": "churn", "version": 1}
+    assert section["thresholds"]["psi_alert"] == 0.02
+    metrics = manifest["metrics"]
+    assert metrics["monitor_verdict"] == 0
+    assert "drift_psi.age" in metrics and "live_roc_auc" in metrics
+    assert metrics["monitor_threshold.psi_alert"] == 0.02
+    assert metrics["monitor_threshold.live_roc_auc_alert"] == pytest.approx(
+        metrics["reference_roc_auc"] - 0.02
+    )
+
+
+def test_drifted_month_alerts_names_the_feature_and_can_fail_the_build(
+    project, run_build
+) -> None:
+    before = get_version("churn@champion", project)
+    proc = run_build(
+        project, "-e", "pipeline.monitor.yaml", "--env--batch--shift", "age=0.5",
+        "--env--monitoring--fail_on", "alert", rows=None, check=False,
+    )
+    assert proc.returncode != 0
+    assert "monitoring verdict is alert" in proc.stdout + proc.stderr
+    manifest = _latest_manifest(project)
+    section = manifest["monitoring"]
+    assert section["verdict"] == "alert"
+    assert section["top_features"][0] == "age"
+    assert section["banner"].startswith("MONITORING ALERT")
+    assert section["action"]["failed_build"] is True
+    assert manifest["metrics"]["monitor_verdict"] == 2
+    assert get_version("churn@champion", project) == before  # monitoring never touches it
+
+
+def test_cli_json_verdict_and_fail_on(project) -> None:
+    month = generator.generate_month(13, 3000, seed=7,
+                                     drift=generator.DriftSpec(13, concept=0.8))
+    month.to_parquet(project / "concept.parquet")
+    proc = _nbops(project, "monitor", "concept.parquet", "--json", "--fail-on", "alert")
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["verdict"] == "alert"
+    assert report["performance"]["status"] == "alert"
+    assert set(report["features"]) >= {"age", "contract"}
+    clean = generator.generate_month(14, 3000, seed=7).drop(columns=["churn"])
+    clean.to_csv(project / "clean.csv", index=False)
+    proc = _nbops(project, "monitor", "clean.csv", "--fail-on", "alert")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("ok:")
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda f: f.iloc[:0], "no rows"),
+        (lambda f: f.drop(columns=["age"]), "Column 'age'"),
+        (lambda f: f.assign(region=None), "Column 'region' is null"),
+        (lambda f: f.assign(monthly_charges="cheap"), "Column 'monthly_charges' should be numeric"),
+    ],
+)
+def test_bad_batches_give_a_named_verdict_not_a_traceback(project, make, expected) -> None:
+    frame = make(generator.generate_month(15, 500, seed=7))
+    path = project / "bad.csv"
+    frame.to_csv(path, index=False)
+    registry = (project / ".nbops" / "registry" / "models.json").read_bytes()
+    proc = _nbops(project, "monitor", str(path), "--fail-on", "alert")
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout.startswith("alert:") and expected in proc.stdout
+    assert (project / ".nbops" / "registry" / "models.json").read_bytes() == registry
+
+
+def test_retrain_on_alert_goes_through_the_gates(project) -> None:
+    drifted = generator.generate_month(16, 3000, seed=7,
+                                       drift=generator.DriftSpec(16, concept=1.0))
+    drifted.to_parquet(project / "new_world.parquet")
+    proc = _nbops(project, "monitor", "new_world.parquet", "--retrain", "--json")
+    report = json.loads(proc.stdout)
+    assert report["verdict"] == "alert"
+    assert report["retrain"]["status"] in ("succeeded", "failed"), report["retrain"]
+    runs = list_runs(Project(project))
+    retrain_run = load_manifest(Project(project), runs[-1]["run_id"])
+    assert "train" in retrain_run["tasks"]  # a full training build ran on the new batch
+    assert retrain_run["env"]["data"]["path"].endswith("new_world.parquet")
