@@ -21,6 +21,7 @@ from nbops.core.errors import NbopsError
 COMMAND_MODULES: tuple[str, ...] = (
     "nbops.cli.check",
     "nbops.cli.lab",
+    "nbops.cli.monitor",
     "nbops.cli.registry",
     "nbops.cli.reports",
     "nbops.cli.reproduce",
