@@ -41,7 +41,10 @@ def _nbops(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, copy_project, run_build):
     root = copy_project(tmp_path_factory.mktemp("gates") / "project")
-    first = run_build(root, "--env--model--label_shuffle_fraction", "0.5")
+    # half the labels shuffled: a weaker model; the baseline suffers as much, so this
+    # build also shows a gate overridden on the command line
+    first = run_build(root, "--env--model--label_shuffle_fraction", "0.5",
+                      "--env--gates--beats_baseline", "roc_auc >= baseline_roc_auc - 0.05")
     return {"root": root, "first": first}
 
 
@@ -50,6 +53,8 @@ def test_first_build_registers_v1_as_champion(project):
     manifest = _manifest(root)
     assert manifest["status"] == "succeeded"
     assert manifest["gates"]["verdict"] == "passed"
+    overridden = {r["name"]: r["expression"] for r in manifest["gates"]["results"]}
+    assert overridden["beats_baseline"] == "roc_auc >= baseline_roc_auc - 0.05"
     assert manifest["registry"]["decision"].startswith("promoted churn:1 to @champion")
     model = _registry(root)["models"]["churn"]
     assert model["aliases"] == {"champion": 1}

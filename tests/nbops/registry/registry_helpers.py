@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
+
+from nbops.registry.promotion import Candidate
 
 FEATURE_SCHEMA = {
     "schema_version": 1,
@@ -54,3 +61,40 @@ def fit_model(train: pd.DataFrame, shuffle: float, seed: int, c: float = 1.0) ->
 
 GATES = {"min_roc_auc": "roc_auc >= 0.75", "no_regression": "roc_auc >= champion - 0.01",
          "beats_baseline": "roc_auc > baseline_roc_auc"}
+
+
+MakeRun = Callable[..., Candidate]
+
+
+def run_writer(project: Path, datasets: tuple[pd.DataFrame, pd.DataFrame]) -> MakeRun:
+    """A function writing one run's products (model, train/test, schema) into ``project``."""
+    counter = iter(range(1, 1000))
+
+    def _make(shuffle: float = 0.0, seed: int = 0, c: float = 1.0,
+              test: pd.DataFrame | None = None,
+              schema: dict | None = None, metrics: dict | None = None) -> Candidate:
+        n = next(counter)
+        folder = project / ".nbops" / "products" / f"run{n}"
+        folder.mkdir(parents=True)
+        train, default_test = datasets
+        test = default_test if test is None else test
+        model = fit_model(train, shuffle, seed, c)
+        import skops.io as sio
+
+        sio.dump(model, folder / "model.skops")
+        train.to_parquet(folder / "train.parquet")
+        test.to_parquet(folder / "test.parquet")
+        (folder / "feature_schema.json").write_text(json.dumps(schema or FEATURE_SCHEMA))
+        logged = metrics
+        if logged is None:
+            proba = model.predict_proba(test[["tenure", "charges", "plan"]])[:, 1]
+            logged = {"roc_auc": float(roc_auc_score(test["churned"], proba)),
+                      "baseline_roc_auc": 0.5}
+        return Candidate(
+            run_id=f"20260101T0000000000{n:02d}Z-abcdef",
+            model_file=folder / "model.skops", train_data=folder / "train.parquet",
+            test_data=folder / "test.parquet", feature_schema=folder / "feature_schema.json",
+            metrics=logged, task_metrics={"evaluate": logged}, git_commit="abc123",
+        )
+
+    return _make

@@ -2,11 +2,12 @@
 
 import json
 import os
+import shutil
 import stat
 
 import pandas as pd
 import pytest
-from registry_helpers import GATES
+from registry_helpers import GATES, run_writer
 
 from nbops.cli.main import main
 from nbops.registry import artifacts, registry_file
@@ -26,12 +27,24 @@ def run_cli(capsys, *argv):
     return code, out, err
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory, datasets):
+    """A project with two registered versions, built once per module."""
+    root = tmp_path_factory.mktemp("template")
+    (root / "pipeline.yaml").write_text("tasks: []\n")
+    make = run_writer(root, datasets)
+    gate_and_promote(root, make(shuffle=0.5, seed=1), CONFIG, {"min": "roc_auc >= 0.5"})
+    gate_and_promote(root, make(), CONFIG, GATES)
+    return root
+
+
 @pytest.fixture
-def two_versions(project, make_run, monkeypatch):
-    gate_and_promote(project, make_run(shuffle=0.5, seed=1), CONFIG, {"min": "roc_auc >= 0.5"})
-    gate_and_promote(project, make_run(), CONFIG, GATES)
-    monkeypatch.chdir(project)
-    return project
+def two_versions(template, tmp_path, monkeypatch):
+    """A private copy of the template for one test."""
+    root = tmp_path / "project"
+    shutil.copytree(template, root)
+    monkeypatch.chdir(root)
+    return root
 
 
 def test_models_table_and_json(two_versions, capsys):
