@@ -43,10 +43,15 @@ def asset(name: str) -> str:
     return (resources.files("nbops.reports") / "static" / name).read_text(encoding="utf-8")
 
 
-def badge(status: str | None) -> str:
-    """A coloured status pill; unknown statuses are shown escaped and grey."""
+def badge(status: str | None, *, verdict: bool = False) -> str:
+    """A coloured status pill; unknown statuses are shown escaped and grey.
+
+    Args:
+        status: a run or task status, or (with ``verdict``) a verdict word.
+        verdict: show the word as is (a *skipped gate* is not a *reused task*).
+    """
     raw = status or "unknown"
-    label = STATUS_LABELS.get(raw, raw)
+    label = raw if verdict else STATUS_LABELS.get(raw, raw)
     css = raw if raw in STATUS_LABELS else _BADGE_CSS.get(raw, "not_run")
     return f'<span class="badge s-{css}" data-status="{esc(raw)}">{esc(label)}</span>'
 

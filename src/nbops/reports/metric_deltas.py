@@ -23,12 +23,22 @@ def delta_cell(value: Any, baseline: Any) -> str:
     change = delta(value, baseline)
     if change is None:
         return '<td class="num muted">\u2013</td>'
-    if change == 0:
+    if abs(change) <= 1e-12 * max(1.0, abs(float(baseline))):  # float noise is no change
         return '<td class="num delta-same">=</td>'
     arrow, css = ("\u25b2", "delta-up") if change > 0 else ("\u25bc", "delta-down")
-    pct = f" ({change / abs(baseline) * 100:+.1f}%)" if baseline else ""
+    pct = ""
+    if baseline:
+        share = change / abs(baseline) * 100
+        pct = f" ({share:+.1f}%)" if abs(share) >= 1 else f" ({share:+.2f}%)"
     sign = "+" if change > 0 else "\u2212"
     return (
         f'<td class="num {css}" data-value="{change!r}">{arrow} {sign}'
-        f"{fmt_number(abs(change))}{pct}</td>"
+        f"{_magnitude(abs(change))}{pct}</td>"
     )
+
+
+def _magnitude(value: float) -> str:
+    """Four significant digits, never in scientific notation for everyday sizes."""
+    if value >= 1e6 or value < 1e-6:
+        return fmt_number(value)
+    return f"{value:.4g}" if value < 1 else f"{value:,.4g}"

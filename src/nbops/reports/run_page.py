@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.reports.graph_svg import graph_svg
-from nbops.reports.markup import badge, esc, fmt_duration, fmt_number, kv_list, page
+from nbops.reports.markup import badge, esc, fmt_duration, fmt_number, page
 from nbops.reports.metric_deltas import delta_cell
 from nbops.reports.paths import rel_href, task_href, task_page
 from nbops.reports.run_sections import (
@@ -55,14 +55,16 @@ def summary_section(manifest: dict[str, Any]) -> str:
               ("executed", "skipped", "failed", "not_run")}
     facts = {
         "project": manifest.get("project"),
-        "started": manifest.get("started_at"),
-        "finished": manifest.get("finished_at"),
+        "started (UTC)": manifest.get("started_at"),
         "duration": fmt_duration(manifest.get("duration_s")),
         "tasks": ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n),
         "command": " ".join(manifest.get("command", [])),
         "host": manifest.get("host"),
     }
-    return f"<section><h2>Summary</h2>{kv_list(facts)}</section>"
+    items = "".join(
+        f'<div><span class="muted">{esc(k)}</span> {esc(v)}</div>' for k, v in facts.items() if v
+    )
+    return f'<section class="facts">{items}</section>'
 
 
 def graph_section(manifest: dict[str, Any], run_dir: Path) -> str:
@@ -158,9 +160,9 @@ def run_page_html(
             notice_banners(manifest),
             summary_section(manifest),
             graph_section(manifest, run_dir),
-            tasks_section(manifest, run_dir),
             metrics_section(manifest, previous, champion),
             gates_section(manifest.get("gates")),
+            tasks_section(manifest, run_dir),
             registry_section(manifest.get("registry")),
             monitoring_section(manifest.get("monitoring")),
             reproductions_section(manifest.get("reproductions")),

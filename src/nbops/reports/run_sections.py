@@ -20,7 +20,7 @@ _GATE_COLUMNS = ("name", "verdict", "value", "threshold", "expression", "detail"
 
 def _cell(key: str, value: Any) -> str:
     if key == "verdict":
-        return f"<td>{badge(str(value))}</td>"
+        return f"<td>{badge(str(value), verdict=True)}</td>"
     if isinstance(value, int | float) and not isinstance(value, bool):
         return f'<td class="num">{fmt_number(value)}</td>'
     if value is None:
@@ -44,7 +44,8 @@ def gates_section(gates: Any) -> str:
     others = {k: v for k, v in gates.items() if k not in ("verdict", "results")}
     table = f'<table id="gates"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
     return (
-        f"<section><h2>Quality gates {badge(str(gates.get('verdict', 'unknown')))}</h2>"
+        f"<section><h2>Quality gates {badge(str(gates.get('verdict', 'unknown')), verdict=True)}"
+        "</h2>"
         f"{table if results else ''}{kv_list(others) if others else ''}</section>"
     )
 
@@ -70,7 +71,10 @@ def monitoring_section(monitoring: Any) -> str:
     if not isinstance(monitoring, dict):
         return ""
     verdict = monitoring.get("verdict")
-    head = f"<h2>Monitoring {badge(str(verdict))}</h2>" if verdict else "<h2>Monitoring</h2>"
+    head = (
+        f"<h2>Monitoring {badge(str(verdict), verdict=True)}</h2>" if verdict
+        else "<h2>Monitoring</h2>"
+    )
     parts = [head]
     if monitoring.get("summary"):
         parts.append(f"<p>{esc(monitoring['summary'])}</p>")
