@@ -83,3 +83,20 @@ def test_retrain_command_reads_store_objects_as_parquet(tmp_path: Path) -> None:
     assert argv[argv.index("--env--data--format") + 1] == "parquet"
     assert argv[-2:] == ["--env--data--target", "churn"]
     assert retrain_command(tmp_path / "new.csv")[-1] == "csv"
+
+
+def test_plots_draw_the_drifted_features(profile, drifted) -> None:
+    from nbops.monitoring import plots
+
+    document = drifted.to_dict()
+    frame = make_frame(5_000, seed=21, shift=0.4)
+    overview = plots.drift_overview(document)
+    labels = [t.get_text() for t in overview.axes[0].get_yticklabels()]
+    assert "charges" in labels and "scores (prediction)" in labels
+    panels = plots.top_feature_distributions(document, profile, frame)
+    assert panels is not None
+    assert panels.axes[0].get_title().startswith("charges: alert")
+    both = plots.scores_and_performance(document, profile, champion_score(frame))
+    assert both is not None and len(both.axes) == 2
+    quiet = check_batch(profile, make_frame(2_000, seed=22)).to_dict()
+    assert plots.top_feature_distributions(quiet, profile, make_frame(2_000, seed=22)) is None
