@@ -154,9 +154,9 @@ def provenance_section(provenance: dict[str, Any]) -> str:
     facts = {k: v for k, v in facts.items() if v not in (None, "")}
     parts = [kv_list(facts)]
     packages = provenance.get("packages") or {}
-    key = {name: packages[name] for name in KEY_PACKAGES if name in packages}
-    if key:
-        parts.append(f"<h3>Key packages</h3>{kv_list(key)}")
+    key_packages = {name: packages[name] for name in KEY_PACKAGES if name in packages}
+    if key_packages:
+        parts.append(f"<h3>Key packages</h3>{kv_list(key_packages)}")
     for key, title in (
         ("packages", f"All {len(packages)} installed packages"),
         ("seeds", "Seeds"),
