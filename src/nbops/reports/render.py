@@ -152,6 +152,12 @@ def render_after_run(run_dir: Path, *, headline: list[str] | None = None) -> Ren
             run_dir.name, exc, run_dir.name,
         )
         return None
+    except Exception:  # a bug in nbops.reports: keep the traceback, keep the build
+        log.exception(
+            "nbops: rendering the reports of run %s crashed (a bug in nbops; the run itself "
+            "is recorded). Retry with `nbops report %s`.", run_dir.name, run_dir.name,
+        )
+        return None
     log.info(
         "nbops: reports rendered for %d notebook(s) in %.2f s: %s",
         len(result.notebook_pages), time.perf_counter() - started, result.run_page,

@@ -82,3 +82,14 @@ def test_hostile_strings_are_escaped_and_secrets_absent(ledger, rendered):
     for page in (ledger["latest"] / "html").iterdir():
         text = page.read_text("utf-8")
         assert SECRET not in text and XSS_SCRIPT not in text and XSS_IMG not in text, page
+
+
+def test_a_rendering_problem_is_logged_and_never_fails_the_build(tmp_path, caplog):
+    from reports_fixture import make_run
+
+    from nbops.reports.render import render_after_run
+
+    run = make_run(tmp_path / "reports", run_id_at(5))
+    (run / "manifest.json").write_text("{truncated")
+    assert render_after_run(run) is None
+    assert f"nbops report {run.name}" in caplog.text and "not valid JSON" in caplog.text
