@@ -16,6 +16,7 @@ from typing import Any
 
 from nbops.core.errors import RegistryError
 from nbops.core.ids import utc_now_iso as now_iso
+from nbops.core.secrets import REDACTED, is_secret_name
 from nbops.registry import registry_file
 from nbops.registry.refs import DEFAULT_ALIAS, get_model
 
@@ -31,8 +32,8 @@ class Actor:
 
     @classmethod
     def from_process(cls, run_id: str | None = None) -> Actor:
-        """The current process's command line (and run, if any)."""
-        return cls(run_id=run_id, command=tuple(sys.argv))
+        """The current process's command line (and run, if any), secrets redacted."""
+        return cls(run_id=run_id, command=tuple(redact_argv(sys.argv)))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form for the history."""
@@ -41,6 +42,26 @@ class Actor:
         except (KeyError, OSError):
             user = None
         return {"run_id": self.run_id, "command": list(self.command), "user": user}
+
+
+def redact_argv(argv: list[str] | tuple[str, ...]) -> list[str]:
+    """``argv`` with the value of every secret-named option replaced.
+
+    Covers ``--env--db--password VALUE`` and ``--token=VALUE``: the registry
+    is meant to be committed to git.
+    """
+    out: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            out.append(REDACTED)
+            hide_next = False
+        elif arg.startswith("-") and "=" in arg and is_secret_name(arg.split("=", 1)[0]):
+            out.append(arg.split("=", 1)[0] + "=" + REDACTED)
+        else:
+            out.append(arg)
+            hide_next = arg.startswith("-") and is_secret_name(arg)
+    return out
 
 
 def register_version(root: Path, name: str, record: dict[str, Any]) -> tuple[int, bool]:

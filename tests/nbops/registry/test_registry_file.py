@@ -195,3 +195,11 @@ def test_kill_9_while_writing_leaves_a_valid_registry(project):
     # the lock died with its holder: a new change goes through at once
     operations.promote(project, "churn", 3 - data["models"]["churn"]["aliases"]["champion"],
                        reason="after crash", actor=Actor())
+
+
+def test_secret_options_never_reach_the_history():
+    argv = ["ploomber", "build", "--env--db--password", "hunter2", "--api-key=abc",
+            "--env--model--max_iter", "5"]
+    assert operations.redact_argv(argv) == [
+        "ploomber", "build", "--env--db--password", "***redacted***", "--api-key=***redacted***",
+        "--env--model--max_iter", "5"]
