@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from typing import Any
 
 from nbops.core.errors import NbopsError
@@ -118,7 +119,17 @@ def _close(dag: Any, durations: dict[str, float], error_text: str | None) -> Non
 
 
 def run_post_close_steps(context: Any, steps: tuple[str, ...] | None = None) -> None:
-    """Call each post-close step; re-raise the first failure after all of them ran."""
+    """Call each post-close step; re-raise the first failure after all of them ran.
+
+    A build made by ``nbops reproduce`` in its scratch copy skips them: only its
+    run record is compared; gates, registry, monitoring and pages would be thrown away.
+    """
+    from nbops.reproduce.execute import REPRODUCTION_ENV
+
+    if os.environ.get(REPRODUCTION_ENV):
+        logger.info("nbops: reproduction build of run %s: post-close steps skipped",
+                    os.environ[REPRODUCTION_ENV])
+        return
     first: BaseException | None = None
     for spec in POST_CLOSE_STEPS if steps is None else steps:
         module_name, _, function_name = spec.partition(":")

@@ -24,6 +24,9 @@ from nbops.core.errors import ReproduceError
 from nbops.core.project import ROOT_ENV, RUN_ENV
 from nbops.core.secrets import DEFAULT_ENV_WHITELIST, REDACTED
 
+#: Set (to the reproduced run's id) in the scratch build: nbops.hooks then skips the
+#: post-close steps (gates, registry, monitoring, pages), whose results would be discarded.
+REPRODUCTION_ENV = "NBOPS_REPRODUCTION"
 #: Packages of the checkout that are *not* put on the path: the framework itself.
 INSTRUMENT_PACKAGES = frozenset({"nbops"})
 _LOG_TAIL = 4000
@@ -90,13 +93,15 @@ def child_environment(
     recorded_vars: Mapping[str, str],
     python_path: Path | None,
     base: Mapping[str, str] | None = None,
+    run_id: str = "unknown",
 ) -> dict[str, str]:
-    """The environment of the scratch build.
+    """The environment of the scratch build of run ``run_id``.
 
     The ledger's whitelisted variables (thread counts, hash seed) are set to
     their recorded values, and unset when the run did not have them.
     """
     env = dict(os.environ if base is None else base)
+    env[REPRODUCTION_ENV] = run_id
     for name in (RUN_ENV, ROOT_ENV):
         env.pop(name, None)
     for name in DEFAULT_ENV_WHITELIST:  # unset then means unset now (e.g. OMP_NUM_THREADS)

@@ -221,7 +221,9 @@ def reproduce_run(
         if strict and not environment.identical:
             _refuse(environment)
         shim = execute.package_path(scratch.root, scratch_dir / "pythonpath")
-        child_env = execute.child_environment(manifest["provenance"].get("env_vars") or {}, shim)
+        child_env = execute.child_environment(
+            manifest["provenance"].get("env_vars") or {}, shim, run_id=run_id
+        )
         build = execute.run_build(
             scratch.root,
             _entry_args(manifest) + overrides.argv(),

@@ -25,6 +25,7 @@ def test_run_variables_are_dropped_and_recorded_ones_restored(tmp_path: Path) ->
     assert "CUDA_VISIBLE_DEVICES" not in env
     assert env["PYTHONPATH"] == f"{tmp_path}:/other"
     assert env["HOME"] == "/root" and env["PLOOMBER_STATS_ENABLED"] == "false"
+    assert env["NBOPS_REPRODUCTION"] == "unknown"  # hooks skip post-close steps
 
 
 def test_checkout_packages_shadow_installed_ones_except_nbops(tmp_path: Path) -> None:
