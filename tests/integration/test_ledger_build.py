@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from ledger_helpers import build, make_project, manifests, nbops
+from ledger_helpers import BIN, build, env, make_project, manifests, nbops
 
 from nbops.core.project import Project
 from nbops.core.schema import schema_errors
@@ -111,6 +112,15 @@ def test_cli_lists_and_shows_runs(ledger) -> None:
     table = nbops(ledger["root"], "runs").stdout
     assert "succeeded" in table and "score=" in table
     assert len(table.strip().splitlines()) == 5
+
+
+def test_rendering_without_building_records_nothing(ledger) -> None:
+    root: Path = ledger["root"]
+    before = sorted((root / "reports" / "runs").iterdir())
+    done = subprocess.run([str(BIN / "ploomber"), "status"], cwd=root, env=env(),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert sorted((root / "reports" / "runs").iterdir()) == before
 
 
 def test_checkout_restores_an_older_runs_products_as_up_to_date(ledger) -> None:
