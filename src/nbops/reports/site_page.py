@@ -78,11 +78,12 @@ def runs_table(summaries: list[dict[str, Any]], names: list[str]) -> str:
         '</label><label>Status <select id="filter-status"><option value="">any</option>'
         f'{options}</select></label><span class="muted"><span id="shown-count">{len(summaries)}'
         f"</span> of {len(summaries)} runs shown</span></div>"
-        '<table id="runs"><thead><tr><th data-sort="text">run</th><th data-sort="text">status'
+        '<div class="scroll"><table id="runs"><thead><tr><th data-sort="text">run</th>'
+        '<th data-sort="text">status'
         '</th><th data-sort="text">started (UTC)</th><th class="num" data-sort="num">duration'
         '</th><th class="num" data-sort="num">executed</th><th class="num" data-sort="num">'
         f'reused</th><th class="num" data-sort="num">failed</th>{heads}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></section>"
+        f"<tbody>{''.join(rows)}</tbody></table></div></section>"
     )
 
 
