@@ -23,20 +23,27 @@ COLORS = {"ok": "#4c9a5b", "warn": "#e0a030", "alert": "#c8453c"}
 
 
 def drift_overview(report: dict[str, Any]) -> Figure:
-    """Horizontal bars: PSI per feature (and the scores), coloured by status, floors drawn."""
+    """Horizontal bars: PSI beyond noise per feature and for the scores, floors drawn.
+
+    A bar past a line is flagged only if the change is also significant, so a
+    feature can sit past ``psi warn`` in a small batch and stay green.
+    """
     rows = list(report["features"].values())
     if report.get("prediction"):
         rows.append(report["prediction"])
-    rows.sort(key=lambda d: d["psi"])
+    rows.sort(key=lambda d: d["psi"] - d["psi_noise"])
     figure = Figure(figsize=(7, 0.35 * max(len(rows), 3) + 1.2))
     axes = figure.subplots()
     names = [("scores (prediction)" if d["kind"] == "prediction" else d["name"]) for d in rows]
-    axes.barh(names, [d["psi"] for d in rows], color=[COLORS[d["status"]] for d in rows])
+    # The floors apply to PSI beyond its sampling noise, so that is what the bars show.
+    excess = [max(d["psi"] - d["psi_noise"], 0.0) for d in rows]
+    axes.barh(names, excess, color=[COLORS[d["status"]] for d in rows])
     thresholds = report["thresholds"]
     for key, style in (("psi_warn", ":"), ("psi_alert", "--")):
         axes.axvline(thresholds[key], color="#555", linestyle=style, linewidth=1,
                      label=f"{key.replace('_', ' ')} {thresholds[key]:g}")
-    axes.set_xlabel("PSI vs the champion's training data (colour = status)")
+    axes.set_xlabel("PSI vs the champion's training data, beyond sampling noise "
+                    "(colour = status)")
     axes.set_title(f"Verdict: {report['verdict'].upper()} — {report['rows']:,} rows")
     axes.legend(loc="lower right", fontsize=8)
     figure.tight_layout()
