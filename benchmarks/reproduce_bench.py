@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = ["--env--data--rows", "3000", "--env--model--max_iter", "30"]
+SMALL = ["--env--data--rows", "2400"]
 
 
 def _git(repo: Path, *args: str) -> None:
