@@ -1,9 +1,9 @@
 """Monitoring end to end: a real champion, real monitoring builds, the CLI, retraining.
 
-One module-scoped project: a training build (2,400 rows) whose model is
-registered as champion through the registry's own gate-and-promote code, then
-monitoring builds (`ploomber build -e pipeline.monitor.yaml`) on a clean and a
-drifted generator month, and `nbops monitor` on files.
+One module-scoped project: a training build (2,400 rows) that the registry's
+post-close step gates and promotes to champion, then monitoring builds
+(`ploomber build -e pipeline.monitor.yaml`) on clean and drifted generator
+months, `nbops monitor` on files, and retraining on alert through the gates.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -28,31 +29,13 @@ ROOT = Path(__file__).resolve().parents[2]
 NBOPS = str(Path(sys.executable).with_name("nbops"))
 
 
-def _register(root: Path) -> None:
-    from nbops.registry.config import parse_registry_config
-    from nbops.registry.promotion import Candidate, gate_and_promote
-
-    products = root / ".nbops" / "products"
-    metrics = json.loads((products / "metrics.json").read_text())["model"]
-    candidate = Candidate(
-        run_id=None,
-        model_file=products / "model.skops",
-        train_data=products / "train.parquet",
-        test_data=products / "test.parquet",
-        feature_schema=products / "feature_schema.json",
-        metrics={k: v for k, v in metrics.items() if isinstance(v, (int, float))},
-    )
-    outcome = gate_and_promote(root, candidate, parse_registry_config({"model": "churn"}), {})
-    assert outcome.passed, outcome.message
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, copy_project, run_build) -> Path:
     root = copy_project(tmp_path_factory.mktemp("monitoring") / "project")
     for name in ("pipeline.monitor.yaml", "env.monitor.yaml"):
         shutil.copy2(ROOT / name, root / name)
     run_build(root, rows=2400)
-    _register(root)
+    assert get_version("churn@champion", root)["version"] == 1
     return root
 
 
@@ -143,15 +126,52 @@ def test_bad_batches_give_a_named_verdict_not_a_traceback(project, make, expecte
     assert (project / ".nbops" / "registry" / "models.json").read_bytes() == registry
 
 
-def test_retrain_on_alert_goes_through_the_gates(project) -> None:
+def _wait_for(pid: int, timeout: float = 900) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(2)
+    raise AssertionError(f"retraining build {pid} still running after {timeout} s")
+
+
+def _retrain_outcome(project: Path, data_path_part: str) -> dict:
+    runs = list_runs(Project(project))
+    retrain_run = load_manifest(Project(project), runs[-1]["run_id"])
+    assert "train" in retrain_run["tasks"], "the last run is not a training build"
+    assert data_path_part in str(retrain_run["params"]["ingest"]["data_path"])
+    assert "gates" in retrain_run  # it went through the quality gates
+    return retrain_run
+
+
+def test_pipeline_alert_starts_retraining_through_the_gates(project, run_build) -> None:
+    run_build(project, "-e", "pipeline.monitor.yaml", "--env--batch--concept", "1.0",
+              "--env--batch--month", "17", "--env--monitoring--retrain", "true", rows=None)
+    section = _latest_manifest(project)["monitoring"]
+    assert section["verdict"] == "alert"
+    retrain = section["action"]["retrain"]
+    assert retrain["status"] == "started", retrain
+    _wait_for(retrain["pid"])
+    run = _retrain_outcome(project, ".nbops/store/objects/")  # the stored, immutable batch
+    log = (project / retrain["log"]).read_text()
+    assert "train" in log
+    champion = get_version("churn@champion", project)
+    if run["gates"]["verdict"] == "passed" and run["registry"]["promoted"]:
+        assert champion["version"] == run["registry"]["version"]
+    else:
+        assert champion["version"] == 1
+
+
+def test_cli_retrain_on_alert_goes_through_the_gates(project) -> None:
     drifted = generator.generate_month(16, 3000, seed=7,
                                        drift=generator.DriftSpec(16, concept=1.0))
     drifted.to_parquet(project / "new_world.parquet")
     proc = _nbops(project, "monitor", "new_world.parquet", "--retrain", "--json")
     report = json.loads(proc.stdout)
     assert report["verdict"] == "alert"
-    assert report["retrain"]["status"] in ("succeeded", "failed"), report["retrain"]
-    runs = list_runs(Project(project))
-    retrain_run = load_manifest(Project(project), runs[-1]["run_id"])
-    assert "train" in retrain_run["tasks"]  # a full training build ran on the new batch
-    assert retrain_run["env"]["data"]["path"].endswith("new_world.parquet")
+    run = _retrain_outcome(project, "new_world.parquet")
+    passed = run["gates"]["verdict"] == "passed"
+    assert report["retrain"]["status"] == ("succeeded" if passed else "failed")
+    assert (proc.returncode == 0) == passed
