@@ -37,6 +37,15 @@ def _duration(seconds: float | None) -> str:
     return f"{minutes}m{secs:02d}s"
 
 
+def _size(count: int) -> str:
+    size = float(count)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
 def _metrics_text(metrics: dict[str, float], limit: int = 3) -> str:
     items = list(metrics.items())[:limit]
     text = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in items)
@@ -209,8 +218,10 @@ def gc_command(keep: int, dry_run: bool, as_json: bool, project: Path | None) ->
         return
     verb = "Would delete" if dry_run else "Deleted"
     click.echo(f"{verb} {len(result.deleted_runs)} runs and {result.deleted_objects} stored "
-               f"objects, freeing {result.freed_bytes / 1e6:.1f} MB; kept "
+               f"objects, freeing {_size(result.freed_bytes)}; kept "
                f"{len(result.kept_runs)} runs.")
+    for run_id in result.deleted_runs:
+        click.echo(f"  {'would delete' if dry_run else 'deleted'} {run_id}")
 
 
 @click.command("pin")

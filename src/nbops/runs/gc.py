@@ -4,7 +4,8 @@ Keeps the newest N runs, every pinned run (``.nbops/pins.json``), every run a
 registered model references (any ``run_id`` found in
 ``.nbops/registry/*.json``) and every ``running`` run; deletes the other run
 folders, then every stored object no kept run references. Runs under the
-project lock, so no build can add references meanwhile.
+project lock, so no build can add references meanwhile; that also makes every
+file left in ``.nbops/store/tmp`` (an interrupted snapshot) garbage.
 """
 
 from __future__ import annotations
@@ -135,6 +136,12 @@ def _collect(project: Project, keep: int, dry_run: bool) -> GcResult:
             size = store.delete(digest)
         result.freed_bytes += size
         result.deleted_objects += 1
+    if store.tmp.is_dir():  # leftovers of interrupted snapshots: no build runs, we hold the lock
+        for leftover in store.tmp.iterdir():
+            result.freed_bytes += leftover.stat().st_size
+            result.deleted_objects += 1
+            if not dry_run:
+                leftover.unlink()
     if not dry_run:
         for run_id in result.deleted_runs:
             shutil.rmtree(project.run_dir(run_id))

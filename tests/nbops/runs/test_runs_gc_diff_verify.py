@@ -82,3 +82,13 @@ def test_verify_reports_tampered_objects_and_manifest(project, add_run) -> None:
     path.write_text(path.read_text()[:100])
     problems = [p["problem"] for p in verify_run(project, run_id).problems]
     assert len(problems) == 1 and "not valid JSON" in problems[0]
+
+
+def test_gc_removes_leftovers_of_interrupted_snapshots(project, add_run) -> None:
+    add_run(products={"data": b"kept"})
+    store = ContentStore(project.store_dir)
+    store.tmp.mkdir(parents=True, exist_ok=True)
+    (store.tmp / "in-crashed").write_bytes(b"x" * 100)
+    result = collect_garbage(project, keep=1)
+    assert result.freed_bytes == 100 and not list(store.tmp.iterdir())
+    assert len(list(store.iter_digests())) == 1
