@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import weakref
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -76,6 +77,9 @@ class NbopsExecutor(Executor):  # type: ignore[misc]
             # rendering: the server imports ipykernel while the DAG renders.
             # It holds no kernel until asked, and exits when this process does.
             self._fork_server = ForkServer()
+            # an executor that never builds (ploomber status, a DAG loaded in a
+            # notebook) still stops its server when it is dropped or at exit
+            weakref.finalize(self, self._fork_server.close)
 
     def __repr__(self) -> str:
         return f"NbopsExecutor(workers={self.workers}, ahead={self.ahead}, preload={self.preload})"

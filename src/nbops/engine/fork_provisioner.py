@@ -95,7 +95,9 @@ class ForkServer:
             return self._exits.get(pid, -signal.SIGKILL)
 
     def close(self, timeout: float = 10) -> None:
-        """Stop the server; it kills any kernel still running first."""
+        """Stop the server; it kills any kernel still running first. Idempotent."""
+        if self._replies.closed:
+            return
         with self._request_lock:
             if self._process.stdin is not None and not self._process.stdin.closed:
                 self._process.stdin.close()
