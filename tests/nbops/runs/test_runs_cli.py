@@ -1,0 +1,56 @@
+"""The ledger's click commands on a synthetic ledger (in-process, no build)."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from nbops.cli.runs import (
+    diff_command,
+    gc_command,
+    pin_command,
+    runs_command,
+    show_command,
+    verify_command,
+)
+
+
+def _run(command, *args: str):
+    return CliRunner().invoke(command, [*args], catch_exceptions=False)
+
+
+def test_runs_table_and_json(project, add_run) -> None:
+    first = add_run(metrics={"roc_auc": 0.91234, "f1": 0.5, "brier": 0.1, "extra": 1})
+    add_run(status="failed")
+    table = _run(runs_command, "--project", str(project.root)).output
+    assert first["run_id"] in table and "roc_auc=0.9123" in table and "…" in table
+    assert "failed" in table
+    listed = json.loads(_run(runs_command, "--json", "--limit", "1",
+                             "--project", str(project.root)).output)
+    assert len(listed) == 1 and listed[0]["status"] == "failed"
+
+
+def test_show_diff_and_json(project, add_run) -> None:
+    a = add_run(metrics={"auc": 0.8})
+    b = add_run(metrics={"auc": 0.9}, failure={"task": "a", "cell_index": 2, "ename": "E",
+                                               "evalue": "v", "message": "task 'a' failed"})
+    shown = _run(show_command, b["run_id"][:22], "--project", str(project.root)).output
+    assert "failure   task 'a' failed" in shown and "auc" in shown
+    manifest = json.loads(_run(show_command, "latest", "--json",
+                               "--project", str(project.root)).output)
+    assert manifest == b
+    diffed = _run(diff_command, a["run_id"], "--project", str(project.root)).output
+    assert "auc: 0.8 -> 0.9 (+0.1)" in diffed
+
+
+def test_verify_exit_codes_and_pin_gc(project, add_run) -> None:
+    runs = [add_run(products={"data": f"d{i}".encode()})["run_id"] for i in range(3)]
+    ok = _run(verify_command, "--all", "--project", str(project.root))
+    assert ok.exit_code == 0 and ok.output.count(": OK") == 3
+    assert "Pinned" in _run(pin_command, runs[0], "--project", str(project.root)).output
+    out = _run(gc_command, "--keep", "1", "--project", str(project.root)).output
+    assert f"deleted {runs[1]}" in out and "Deleted 1 runs" in out
+    project.manifest_path(runs[2]).write_text("{}")
+    bad = CliRunner().invoke(verify_command, ["latest", "--project", str(project.root)])
+    assert bad.exit_code == 1 and "problem" in bad.output
