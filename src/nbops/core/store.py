@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from nbops.core.atomic import fsync_dir
 from nbops.core.errors import IntegrityError, LedgerError
 from nbops.core.hashing import PREFIX, hash_bytes, hash_file, is_hash
 
@@ -73,10 +74,12 @@ class ContentStore:
         return self.path_for(digest).is_file()
 
     def _install(self, tmp: Path, digest: str) -> None:
+        """Move a fully written, fsynced temp file into place, durably."""
         target = self.path_for(digest)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(tmp, 0o444)
         os.replace(tmp, target)
+        fsync_dir(target.parent)  # the manifest naming it is written after this
 
     def _tempfile(self) -> tuple[int, Path]:
         self.tmp.mkdir(parents=True, exist_ok=True)
