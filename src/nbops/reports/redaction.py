@@ -2,10 +2,11 @@
 
 The ledger stores each task's resolved parameters in the manifest with secret
 values replaced by a marker, but the executed notebook still holds the raw
-value in the cell Ploomber injected. Before a notebook is rendered, every
-injected string parameter whose manifest value differs from the notebook's
-value is treated as a secret: its raw text is replaced by the manifest's
-marker in every cell source and every text output of the notebook.
+value in the cell Ploomber injected (unless the ledger redacted its copy too).
+Before a notebook is rendered, every injected string value (at any depth in
+dicts and lists) whose manifest counterpart differs is treated as a secret:
+its raw text is replaced by the manifest's marker in every cell source and
+every text output of the notebook.
 """
 
 from __future__ import annotations
@@ -53,12 +54,22 @@ def secret_replacements(nb: Any, recorded: dict[str, Any] | None) -> dict[str, s
         if INJECTED_TAG not in cell.get("metadata", {}).get("tags", []):
             continue
         for name, raw in injected_literals(cell.source).items():
-            if name not in recorded or not isinstance(raw, str) or not raw:
-                continue
-            marker = recorded[name]
-            if marker != raw:
-                replacements[raw] = str(marker)
+            if name in recorded:
+                _collect(raw, recorded[name], replacements)
     return replacements
+
+
+def _collect(raw: Any, recorded: Any, replacements: dict[str, str]) -> None:
+    """Pair raw strings with the redacted values recorded in their place, at any depth."""
+    if isinstance(raw, dict) and isinstance(recorded, dict):
+        for key, value in raw.items():
+            if key in recorded:
+                _collect(value, recorded[key], replacements)
+    elif isinstance(raw, list | tuple) and isinstance(recorded, list | tuple):
+        for value, kept in zip(raw, recorded, strict=False):
+            _collect(value, kept, replacements)
+    elif isinstance(raw, str) and raw and isinstance(recorded, str) and recorded != raw:
+        replacements[raw] = recorded
 
 
 def _scrub(value: Any, replacements: dict[str, str]) -> Any:

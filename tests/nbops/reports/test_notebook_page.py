@@ -78,3 +78,18 @@ def test_styled_estimator_reprs_are_shown_as_text():
         data={"text/html": html, "text/plain": "HistGradientBoostingClassifier()"})])])
     page = render_notebook(nb, NotebookPage(task="train"))
     assert "HistGradientBoostingClassifier()" in page and "sk-top-container" not in page
+
+
+def test_nested_secret_parameters_are_redacted_everywhere_in_the_page():
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    nb = new_notebook(cells=[
+        new_code_cell("db = {'user': 'ann', 'password': 'pa55-w0rd-xyz'}",
+                      metadata={"tags": ["injected-parameters"]}, execution_count=1),
+        new_code_cell("print(db)", execution_count=2, outputs=[new_output(
+            "stream", name="stdout", text="{'user': 'ann', 'password': 'pa55-w0rd-xyz'}\n")]),
+    ])
+    recorded = {"db": {"user": "ann", "password": "***redacted***"}}
+    page = render_notebook(nb, NotebookPage(task="load", params=recorded))
+    assert "pa55-w0rd-xyz" not in page
+    assert page.count("***redacted***") >= 2 and "ann" in page
