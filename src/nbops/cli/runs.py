@@ -101,6 +101,8 @@ def show_command(run: str, as_json: bool, project: Path | None) -> None:
     ]
     if manifest["failure"]:
         out.append(f"failure   {manifest['failure']['message']}")
+    if "interrupted" in manifest:
+        out.append(f"stopped   {manifest['interrupted'].get('reason', 'interrupted')}")
     out.append("tasks")
     for name, task in manifest["tasks"].items():
         by = ""
