@@ -40,18 +40,23 @@ def marked_processes(name: str, value: str) -> list[int]:
     return found
 
 
-def _project(tmp_path: Path, tasks: dict[str, list[str]], executor: dict[str, object]) -> Path:
+def _project(
+    tmp_path: Path, tasks: dict[str, list[str]], executor: dict[str, object],
+    hooks: bool = False,
+) -> Path:
     for name in tasks:
         shutil.copy(FIXTURES / f"{name}.py", tmp_path / f"{name}.py")
-    spec = {
+    spec: dict[str, object] = {
         "executor": {"dotted_path": "nbops.engine.executor.NbopsExecutor", **executor},
-        "tasks": [
+    }
+    if hooks:  # the nbops run ledger
+        spec.update({f"on_{h}": f"nbops.hooks.on_{h}" for h in ("render", "finish", "failure")})
+    spec["tasks"] = [
             {"source": f"{name}.py",
              "product": {"nb": f"out/{name}.ipynb",
                          **({"facts": f"out/{name}.json"} if products else {})}}
             for name, products in tasks.items()
-        ],
-    }
+    ]
     (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     return tmp_path
 
@@ -128,7 +133,26 @@ def test_a_kernel_crash_fails_only_its_task_with_a_clear_error(tmp_path):
     # the downstream task never ran; the partial notebook names the failing cell
     assert not (project / "out/after_crash.ipynb").exists()
     failed = json.loads((project / "out/crash.ipynb").read_text())
-    errors = [o for c in failed["cells"] for o in c.get("outputs", ()) if o["output_type"] == "error"]
+    outputs = [o for c in failed["cells"] for o in c.get("outputs", ())]
+    errors = [o for o in outputs if o["output_type"] == "error"]
     assert [e["ename"] for e in errors] == ["DeadKernelError"]
     # and the failed build left no kernel behind either
+    assert marked_processes("NBOPS_TEST_MARK", env["NBOPS_TEST_MARK"]) == []
+
+
+def test_independent_tasks_run_side_by_side_and_the_ledger_records_both(tmp_path):
+    env = _mark()
+    del env["NBOPS_RUN_ID"]  # the ledger's on_render hook opens the run
+    project = _project(
+        tmp_path, {"metric_a": ["facts"], "metric_b": ["facts"]}, {"workers": 2}, hooks=True
+    )
+    result = _build(project, env)
+    assert result.returncode == 0, result.stderr
+    a, b = (json.loads((project / f"out/metric_{x}.json").read_text()) for x in "ab")
+    assert a["started"] < b["ended"] and b["started"] < a["ended"]  # they overlapped
+    (manifest_path,) = (project / "reports" / "runs").glob("*/manifest.json")
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["status"] == "succeeded"
+    assert manifest["tasks"]["metric_a"]["metrics"] == {"value_a": 1.0}
+    assert manifest["tasks"]["metric_b"]["metrics"] == {"value_b": 1.0}
     assert marked_processes("NBOPS_TEST_MARK", env["NBOPS_TEST_MARK"]) == []

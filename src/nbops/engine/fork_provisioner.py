@@ -193,7 +193,7 @@ class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
         # server happened long before this kernel: pass it explicitly.
         argv = [*cmd[3:], f"--IPKernelApp.parent_handle={os.getpid()}"]
         pid = server.fork(argv, cwd, env)
-        self.process = ForkedProcess(pid, server)
+        self.process = ForkedProcess(pid, server)  # type: ignore[assignment]  # Popen-alike
         self.pid = pid
         self.pgid = pid  # the child started its own session
         self.cwd = cwd

@@ -18,11 +18,11 @@ brought up to date when it is handed out: see :meth:`PooledKernel.env_changes`.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import shutil
 import tempfile
-import itertools
 import threading
 import time
 import uuid
@@ -120,7 +120,8 @@ class KernelPool:
         self._killers: list[threading.Thread] = []
         # IPC sockets: no TCP port hunting, and no plain-text TCP between processes.
         self.transport = "ipc" if os.name == "posix" else "tcp"
-        self._socket_dir = tempfile.mkdtemp(prefix="nbops-kernels-") if self.transport == "ipc" else ""
+        ipc = self.transport == "ipc"
+        self._socket_dir = tempfile.mkdtemp(prefix="nbops-kernels-") if ipc else ""
 
     # -- life cycle -------------------------------------------------------
     def __enter__(self) -> KernelPool:

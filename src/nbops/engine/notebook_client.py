@@ -64,16 +64,16 @@ class PooledNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
         """Execute every cell; never ask a dead kernel for its info."""
         self.reset_execution_trackers()
         with self.setup_kernel(**kwargs):
+            kc: Any = self.kc  # type: ignore[has-type]  # nbclient is untyped
             try:
                 self.papermill_execute_cells()
                 if not self.kernel_died:
-                    info_msg = self.wait_for_reply(self.kc.kernel_info())
+                    info_msg = self.wait_for_reply(kc.kernel_info())
                     self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
                     self.set_widgets_metadata()
             finally:
-                if self.kc is not None:
-                    self.kc.stop_channels()
-                    self.kc = None
+                kc.stop_channels()
+                self.kc = None
         return self.nb
 
     def papermill_execute_cells(self) -> None:

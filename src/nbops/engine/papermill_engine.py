@@ -23,7 +23,6 @@ from typing import Any
 from papermill.engines import NBClientEngine
 from papermill.utils import merge_kwargs, remove_args
 
-
 logger = logging.getLogger("nbops")
 
 
