@@ -41,15 +41,21 @@ def _resolve(project, ref: str) -> str:  # type: ignore[no-untyped-def]
 @_project_option
 def report(runs: tuple[str, ...], all_runs: bool, hide_code: bool, as_json: bool,
            project: Path | None) -> None:
-    """Rebuild reports/index.html, and the pages of RUNS (ids, prefixes, latest~N)."""
+    """Rebuild reports/index.html, and the pages of RUNS (ids, prefixes, latest~N).
+
+    Without RUNS, runs that have no run page yet (copied ledgers, older
+    versions) get theirs.
+    """
     from nbops.reports.ledger_view import list_summaries
-    from nbops.reports.render import render_run, render_site
+    from nbops.reports.render import render_run, render_site, runs_without_pages
 
     proj = _project(project)
     if all_runs:
         run_ids = [s["run_id"] for s in list_summaries(proj.reports_dir)]
-    else:
+    elif runs:
         run_ids = [_resolve(proj, ref) for ref in runs]
+    else:
+        run_ids = runs_without_pages(proj.reports_dir)
     written = []
     for run_id in run_ids:
         result = render_run(proj.run_dir(run_id), reports_dir=proj.reports_dir,

@@ -26,6 +26,7 @@ from nbops.reports.ledger_view import (
     list_summaries,
     load_manifest,
     previous_comparable,
+    runs_dir,
 )
 from nbops.reports.paths import task_page
 from nbops.reports.run_page import run_page_html
@@ -130,8 +131,17 @@ def render_site(reports_dir: Path, *, headline: list[str] | None = None) -> Path
     """Rewrite ``reports/index.html`` from the run index; return its path."""
     reports_dir = Path(reports_dir)
     dest = reports_dir / "index.html"
-    atomic_write_text(dest, site_html(list_summaries(reports_dir), headline=headline))
+    summaries = list_summaries(reports_dir)
+    pages = {s["run_id"] for s in summaries if runs_dir(reports_dir).joinpath(
+        s["run_id"], "index.html").is_file()}
+    atomic_write_text(dest, site_html(summaries, headline=headline, pages=pages))
     return dest
+
+
+def runs_without_pages(reports_dir: Path) -> list[str]:
+    """Run ids (oldest first) whose run page was never rendered."""
+    return sorted(s["run_id"] for s in list_summaries(reports_dir)
+                  if not runs_dir(reports_dir).joinpath(s["run_id"], "index.html").is_file())
 
 
 def render_after_run(run_dir: Path, *, headline: list[str] | None = None) -> RenderResult | None:

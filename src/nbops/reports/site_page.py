@@ -32,7 +32,15 @@ def _run_href(run_id: str) -> str:
     return f"runs/{rel_href(run_id)}/index.html"
 
 
-def charts_section(summaries: list[dict[str, Any]], names: list[str]) -> str:
+def _run_link(run_id: str, pages: set[str] | None) -> str:
+    if pages is None or run_id in pages:
+        return f'<a href="{esc(_run_href(run_id))}">{esc(run_id)}</a>'
+    return f'{esc(run_id)} <span class="muted">(no page yet: nbops report {esc(run_id)})</span>'
+
+
+def charts_section(
+    summaries: list[dict[str, Any]], names: list[str], pages: set[str] | None = None
+) -> str:
     """One trend chart per headline metric, oldest run on the left."""
     if not names:
         return ""
@@ -40,7 +48,8 @@ def charts_section(summaries: list[dict[str, Any]], names: list[str]) -> str:
     oldest_first = summaries[::-1]
     for name in names:
         points = [
-            Point(s["run_id"], float(s["metrics"][name]), s["status"], _run_href(s["run_id"]))
+            Point(s["run_id"], float(s["metrics"][name]), s["status"],
+                  _run_href(s["run_id"]) if pages is None or s["run_id"] in pages else None)
             for s in oldest_first
             if isinstance(s.get("metrics", {}).get(name), int | float)
         ]
@@ -48,7 +57,9 @@ def charts_section(summaries: list[dict[str, Any]], names: list[str]) -> str:
     return f'<section><h2>Trends</h2><div class="charts">{"".join(charts)}</div></section>'
 
 
-def runs_table(summaries: list[dict[str, Any]], names: list[str]) -> str:
+def runs_table(
+    summaries: list[dict[str, Any]], names: list[str], pages: set[str] | None = None
+) -> str:
     """The runs table with sortable headers and data attributes for filtering."""
     heads = "".join(f'<th class="num" data-sort="num">{esc(n)}</th>' for n in names)
     rows = []
@@ -62,8 +73,8 @@ def runs_table(summaries: list[dict[str, Any]], names: list[str]) -> str:
         )
         duration = s.get("duration_s")
         rows.append(
-            f'<tr data-status="{esc(s["status"])}"><td><a href="{esc(_run_href(s["run_id"]))}">'
-            f'{esc(s["run_id"])}</a></td><td data-v="{esc(s["status"])}">{badge(s["status"])}</td>'
+            f'<tr data-status="{esc(s["status"])}"><td>{_run_link(s["run_id"], pages)}</td>'
+            f'<td data-v="{esc(s["status"])}">{badge(s["status"])}</td>'
             f'<td>{esc(s.get("started_at"))}</td>'
             f'<td class="num" data-v="{esc(duration if duration is not None else "")}">'
             f"{fmt_duration(duration)}</td>"
@@ -88,16 +99,20 @@ def runs_table(summaries: list[dict[str, Any]], names: list[str]) -> str:
 
 
 def site_html(summaries: list[dict[str, Any]], *, headline: list[str] | None = None,
-              title: str = "nbops runs") -> str:
-    """The complete site page for ``summaries`` (newest first)."""
+              title: str = "nbops runs", pages: set[str] | None = None) -> str:
+    """The complete site page for ``summaries`` (newest first).
+
+    Args:
+        pages: run ids whose run page exists (``None``: all); others are not linked.
+    """
     names = headline_metrics(summaries, headline)
     latest = summaries[0] if summaries else None
     latest_line = (
-        f'Latest: <a href="{esc(_run_href(latest["run_id"]))}">{esc(latest["run_id"])}</a> '
+        f'Latest: {_run_link(latest["run_id"], pages)} '
         f"{badge(latest['status'])}"
         if latest
         else "No runs yet: run <code>ploomber build</code>."
     )
     header = f"<h1>{esc(title)}</h1><span>{latest_line}</span>"
-    body = charts_section(summaries, names) + runs_table(summaries, names)
+    body = charts_section(summaries, names, pages) + runs_table(summaries, names, pages)
     return page(title, body, header=header, script=asset("site.js"))

@@ -31,6 +31,18 @@ def test_report_renders_named_runs_and_the_site(project):
     assert not (project / "reports" / "runs" / run_id_at(1) / "index.html").exists()
 
 
+def test_report_without_runs_renders_runs_missing_their_page(project):
+    site = (project / "reports" / "index.html").read_text()
+    assert f'href="runs/{run_id_at(2)}/index.html"' in site
+    assert f'href="runs/{run_id_at(1)}/index.html"' not in site  # no page, no dead link
+    assert f"nbops report {run_id_at(1)}" in site
+    result = CliRunner().invoke(cli, ["report", "--json", "--project", str(project)])
+    assert result.exit_code == 0, result.output
+    assert [r["run_id"] for r in json.loads(result.output)["runs"]] == [run_id_at(1)]
+    site = (project / "reports" / "index.html").read_text()
+    assert f'href="runs/{run_id_at(1)}/index.html"' in site
+
+
 def test_report_all_with_hidden_code(project):
     result = CliRunner().invoke(cli, ["report", "--all", "--hide-code", "--project", str(project)])
     assert result.exit_code == 0, result.output

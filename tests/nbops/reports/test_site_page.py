@@ -3,10 +3,12 @@ import re
 from reports_fixture import XSS_SCRIPT, make_run, run_id_at
 
 from nbops.reports.ledger_view import list_summaries
-from nbops.reports.render import render_site
+from nbops.reports.render import render_run, render_site
 
 
 def test_site_lists_runs_newest_first_with_badges_trends_and_controls(ledger):
+    for key in ("first", "failed", "latest"):
+        render_run(ledger[key], notebooks=False)
     html = render_site(ledger["reports"]).read_text("utf-8")
     ids = re.findall(r'<tr data-status="[a-z]+"><td><a href="runs/([^/]+)/index.html">', html)
     assert ids == [run_id_at(3), run_id_at(2), run_id_at(1)]
