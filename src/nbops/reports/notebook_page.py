@@ -72,7 +72,8 @@ def _css() -> str:
     from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
 
     pygments_css = HtmlFormatter(style="default").get_style_defs(".highlight")
-    return asset("notebook.css") + "\n" + pygments_css
+    # IPython syntax (%magics, !shell) is lexed as Python: no red error boxes.
+    return asset("notebook.css") + "\n" + pygments_css + "\n.highlight .err { border: none; }\n"
 
 
 _lock = threading.Lock()
