@@ -54,3 +54,17 @@ def test_verify_exit_codes_and_pin_gc(project, add_run) -> None:
     project.manifest_path(runs[2]).write_text("{}")
     bad = CliRunner().invoke(verify_command, ["latest", "--project", str(project.root)])
     assert bad.exit_code == 1 and "problem" in bad.output
+
+
+def test_cli_start_up_does_not_import_heavy_libraries() -> None:
+    """Every command module is imported at start-up; `nbops runs` must stay under 1 s."""
+    import subprocess
+    import sys
+
+    code = ("import sys, json, nbops.cli.main; "
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    heavy = set(json.loads(out)) & {"pandas", "numpy", "sklearn", "matplotlib", "ploomber",
+                                    "papermill", "nbconvert", "jsonschema", "pyarrow"}
+    assert not heavy, f"a CLI module imports {sorted(heavy)} at start-up; import it lazily"
