@@ -14,8 +14,9 @@ of the same metric, re-scored on this run's held-out data) or
 ``champion.METRIC``, optionally followed by ``+ NUMBER`` or ``- NUMBER``.
 A metric may be qualified by its task (``evaluate.roc_auc``). ``data.*``
 names facts about the run's data computed by the registry step:
-``data.train_rows``, ``data.test_rows``, ``data.test_positives`` and
-``data.test_negatives``.
+``data.train_rows``, ``data.test_rows``, ``data.test_positives``,
+``data.test_negatives`` and ``data.test_max_missing_rate`` (the largest share
+of missing values in any feature of the test data).
 """
 
 from __future__ import annotations

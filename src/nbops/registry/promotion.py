@@ -142,11 +142,14 @@ def _data_metrics(train: Path, test: Any, schema: dict[str, Any]) -> dict[str, f
 
     target = schema.get("target")
     positives = int(test[target].sum()) if target in test.columns else 0
+    features = [f["name"] for f in schema.get("features", []) if f["name"] in test.columns]
+    missing = test[features].isna().mean() if features and len(test) else None
     return {
         "train_rows": float(pq.ParquetFile(train).metadata.num_rows),
         "test_rows": float(len(test)),
         "test_positives": float(positives),
         "test_negatives": float(len(test) - positives),
+        "test_max_missing_rate": float(missing.max()) if missing is not None else 0.0,
     }
 
 

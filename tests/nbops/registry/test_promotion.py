@@ -17,11 +17,16 @@ def _champion(project):
     return registry_file.read(project)["models"]["churn"]["aliases"].get("champion")
 
 
-def test_first_run_becomes_champion(project, make_run):
+def test_first_run_becomes_champion(project, make_run, datasets):
     run = make_run()
     outcome = gate_and_promote(project, run, CONFIG, GATES)
     assert outcome.passed and outcome.error() is None
     assert [r["verdict"] for r in outcome.gates["results"]] == ["passed", "skipped", "passed"]
+    positives = float(datasets[1]["churned"].sum())
+    assert outcome.gates["data"] == {"train_rows": 1500.0, "test_rows": 800.0,
+                                     "test_positives": positives,
+                                     "test_negatives": 800.0 - positives,
+                                     "test_max_missing_rate": 0.0}
     section = outcome.registry
     assert (section["version"], section["new_version"], section["promoted"]) == (1, True, True)
     assert section["champion_before"] is None and section["champion_after"] == 1
