@@ -48,10 +48,19 @@ def redact(value: Any, name: str = "") -> Any:
     return value
 
 
+#: Comma-separated extra variable names to record, e.g. ``NBOPS_RECORD_ENV=CUDA_HOME,TZ``.
+RECORD_ENV_VAR = "NBOPS_RECORD_ENV"
+
+
 def whitelisted_env(whitelist: Iterable[str] = DEFAULT_ENV_WHITELIST,
                     environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The whitelisted environment variables that are set, secrets redacted."""
+    """The whitelisted environment variables that are set, secrets redacted.
+
+    The whitelist is ``whitelist`` plus the names listed in ``$NBOPS_RECORD_ENV``.
+    """
     source = os.environ if environ is None else environ
+    extra = [name.strip() for name in source.get(RECORD_ENV_VAR, "").split(",") if name.strip()]
+    whitelist = [*whitelist, *extra]
     return {
         name: (REDACTED if is_secret_name(name) else source[name])
         for name in sorted(set(whitelist))

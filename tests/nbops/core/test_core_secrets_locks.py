@@ -39,6 +39,8 @@ def test_only_whitelisted_env_vars_are_recorded() -> None:
     environ = {"HOME": "/root", "MY_TOKEN": "t", "PYTHONHASHSEED": "0", "SECRET_KEY": "s"}
     assert whitelisted_env(["PYTHONHASHSEED", "SECRET_KEY", "ABSENT"], environ) == {
         "PYTHONHASHSEED": "0", "SECRET_KEY": REDACTED}
+    environ["NBOPS_RECORD_ENV"] = "HOME, MY_TOKEN"
+    assert whitelisted_env([], environ) == {"HOME": "/root", "MY_TOKEN": REDACTED}
 
 
 def _holder(lock_path) -> subprocess.Popen:
