@@ -23,7 +23,7 @@
 upstream = ["features"]
 product = None
 seed = 42
-learning_rate = 0.1
+learning_rate = 0.05
 max_iter = 100
 max_depth = 3
 label_shuffle_fraction = 0.0

@@ -32,16 +32,21 @@ def make_model(
     categorical: list[str],
     *,
     seed: int = 0,
-    learning_rate: float = 0.1,
-    max_iter: int = 200,
-    max_depth: int | None = None,
+    learning_rate: float = 0.05,
+    max_iter: int = 100,
+    max_depth: int | None = 3,
 ) -> Pipeline:
-    """Preprocessing + ``HistGradientBoostingClassifier`` with early stopping off (seeded)."""
+    """Preprocessing + ``HistGradientBoostingClassifier`` with early stopping off (seeded).
+
+    Leaves of at least 50 rows and an L2 penalty of 5 keep the trees from
+    chasing noise on small tables (the telco data has 5,282 training rows).
+    """
     classifier = HistGradientBoostingClassifier(
         learning_rate=learning_rate,
         max_iter=max_iter,
         max_depth=max_depth,
-        l2_regularization=1.0,
+        min_samples_leaf=50,
+        l2_regularization=5.0,
         early_stopping=False,
         random_state=seed,
     )

@@ -1,7 +1,7 @@
 """Bad input fails with one clear sentence (problem + fix) at the end of the output.
 
 Each bad-data case is a real ``ploomber build`` (it fails in the first step,
-so it is quick; the four run two at a time).  Malformed YAML is caught by
+so it is quick).  Malformed YAML is caught by
 ``nbops check``, because Ploomber itself crashes inside its env.yaml loader
 before any nbops code runs.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -54,7 +53,7 @@ def _tail(proc: subprocess.CompletedProcess[str], lines: int = 12) -> str:
 
 @pytest.fixture(scope="module")
 def failed_builds(tmp_path_factory, copy_project, run_build) -> dict[str, tuple[str, str]]:
-    """Every bad-data build, two at a time: case -> (last lines of output, expected sentence)."""
+    """Every bad-data build: case -> (last lines of output, expected sentence)."""
     jobs = {}
     for case, (content, args, sentence) in CASES.items():
         project = copy_project(tmp_path_factory.mktemp(case))
@@ -62,12 +61,10 @@ def failed_builds(tmp_path_factory, copy_project, run_build) -> dict[str, tuple[
         if content is not None:
             data.write_text(content)
         jobs[case] = (project, [a.format(data=data) for a in args], sentence.format(data=data))
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {
-            case: pool.submit(run_build, project, *argv, check=False, rows=500)
-            for case, (project, argv, _) in jobs.items()
-        }
-        procs = {case: future.result() for case, future in futures.items()}
+    procs = {
+        case: run_build(project, *argv, check=False, rows=500)
+        for case, (project, argv, _) in jobs.items()
+    }
     return {case: (_tail(proc), jobs[case][2]) for case, proc in procs.items()} | {
         f"{case}:proc": (proc.stdout + proc.stderr, str(proc.returncode))
         for case, proc in procs.items()
