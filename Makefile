@@ -8,7 +8,6 @@ STAMP := $(VENV)/.nbops-installed
 # Telemetry and upstream cloud features stay off everywhere we run things.
 export PLOOMBER_STATS_ENABLED := false
 export PLOOMBER_VERSION_CHECK_DISABLED := true
-export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: install run test lab bench lock
 
@@ -18,7 +17,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c "import sys; assert sys.version_info[:2] == (3, 11)" 2>/dev/null || { echo "make: Python 3.11 is needed (found: $(PYTHON)); run: make PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m nbops.core.telemetry_off --install
 	$(BIN)/python -m nbops.engine.lazy_grammar --install

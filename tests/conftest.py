@@ -46,7 +46,6 @@ def build_environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NBOPS_")}
     env["PLOOMBER_STATS_ENABLED"] = "false"
     env["PLOOMBER_VERSION_CHECK_DISABLED"] = "true"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
