@@ -80,7 +80,8 @@ def register_version(root: Path, name: str, record: dict[str, Any]) -> tuple[int
             if existing["artifact"]["hash"] == record["artifact"]["hash"]:
                 return existing["version"], False
         number = len(model["versions"]) + 1
-        model["versions"].append({"version": number, "registered_at": now_iso(), **record})
+        fields = {k: v for k, v in record.items() if k not in ("version", "registered_at")}
+        model["versions"].append({"version": number, "registered_at": now_iso(), **fields})
     logger.info("registered %s:%d", name, number)
     return number, True
 

@@ -135,3 +135,22 @@ def test_champion_that_cannot_score_new_data_fails_relative_gate(project, make_r
     assert "could not be re-scored" in failed["no_regression"]["detail"]
     assert "missing column(s): 'plan'" in failed["no_regression"]["detail"]
     assert _champion(project) == 1
+
+
+def test_champion_moved_by_someone_else_during_the_build_is_not_overwritten(project, make_run):
+    from nbops.registry import operations
+    from nbops.registry.promotion import _decide
+
+    gate_and_promote(project, make_run(shuffle=0.6, seed=1), CONFIG, {"min": "roc_auc >= 0.5"})
+    stale = registry_file.read(project)["models"]["churn"]["versions"][0]  # what the build saw
+    operations.register_version(project, "churn", {**stale, "artifact": {
+        **stale["artifact"], "hash": "blake3:" + "1" * 64}})
+    operations.promote(project, "churn", 2, reason="by hand meanwhile",
+                       actor=operations.Actor(command=("nbops", "promote")))
+    number, _ = operations.register_version(project, "churn", {**stale, "artifact": {
+        **stale["artifact"], "hash": "blake3:" + "2" * 64}})
+    section = {}
+    decision = _decide(project, CONFIG, number, stale, {"roc_auc": 0.6}, None,
+                       {"roc_auc": 0.9}, operations.Actor(), section)
+    assert "not promoted" in decision and "moved to version 2" in decision
+    assert _champion(project) == 2 and "promoted" not in section
