@@ -40,8 +40,13 @@ def project(tmp_path_factory, copy_project, run_build) -> Path:
 
 
 def _latest_manifest(root: Path) -> dict:
+    """The newest monitoring run (a retraining build may have started after it)."""
     project = Project(root)
-    return load_manifest(project, list_runs(project)[-1]["run_id"])
+    for summary in reversed(list_runs(project)):
+        manifest = load_manifest(project, summary["run_id"])
+        if "monitor" in manifest["tasks"]:
+            return manifest
+    raise AssertionError("no monitoring run in the ledger")
 
 
 def _nbops(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
