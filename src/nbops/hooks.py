@@ -82,7 +82,11 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     from nbops.runs.lifecycle import open_run
 
     project = _project_for(dag)
-    run = open_run(project, adapter.task_infos(dag), adapter.build_options(dag),
+    build = adapter.build_options(dag)
+    env_path = adapter.env_file(project.root)
+    build["pipeline"] = project.relative(adapter.pipeline_file(project.root))
+    build["env_file"] = None if env_path is None else project.relative(env_path)
+    run = open_run(project, adapter.task_infos(dag), build,
                    adapter.resolved_env(project.root), adapter.command_argv())
     setattr(dag, _ATTR, run)
 

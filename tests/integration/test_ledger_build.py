@@ -92,7 +92,9 @@ def test_editing_one_notebook_reexecutes_only_it_and_diff_says_so(ledger) -> Non
 def test_partial_build_records_only_the_target_lineage(ledger) -> None:
     partial = ledger["runs"][3]
     assert partial["build"] == {"force": False, "partially": "train",
-                                "tasks_in_dag": ["make_data", "train"]}
+                                "tasks_in_dag": ["make_data", "train"],
+                                "pipeline": "pipeline.yaml", "env_file": "env.yaml"}
+    assert list(partial["provenance"]["config"]) == ["pipeline.yaml", "env.yaml"]
     assert {t["status"] for t in partial["tasks"].values()} == {"skipped"}
 
 

@@ -135,7 +135,10 @@ def is_building(dag: Any) -> bool:
 
 
 def build_options(dag: Any) -> dict[str, Any]:
-    """How the build was requested: ``force`` and the ``partially`` target, if any."""
+    """How the build was requested: ``force`` and the ``partially`` target, if any.
+
+    The pipeline and env files are added by the caller (see :func:`pipeline_file`).
+    """
     frame = _building_frame(dag, "_build") or _building_frame(dag, "_build_partially")
     force = bool(frame.f_locals.get("force")) if frame is not None else False
     partially = None
@@ -164,16 +167,50 @@ def _parse_overrides(argv: list[str]) -> dict[tuple[str, ...], str]:
     return overrides
 
 
+def entry_point(argv: list[str] | None = None) -> str:
+    """The pipeline file of this build (``-e``/``--entry-point``), by default ``pipeline.yaml``."""
+    args = list(sys.argv if argv is None else argv)
+    for index, arg in enumerate(args):
+        if arg in ("-e", "--entry-point") and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--entry-point="):
+            return arg.partition("=")[2]
+    return "pipeline.yaml"
+
+
+def pipeline_file(root: Path, argv: list[str] | None = None) -> Path:
+    """The absolute path of the pipeline file this build loaded."""
+    entry = entry_point(argv)
+    if entry == "pipeline.yaml":
+        return Path(root) / entry
+    return Path(os.path.abspath(entry))
+
+
+def env_file(root: Path, argv: list[str] | None = None) -> Path | None:
+    """The env file Ploomber uses.
+
+    ``env.{name}.yaml`` for ``pipeline.{name}.yaml`` when it exists, else ``env.yaml``.
+    """
+    pipeline = pipeline_file(root, argv)
+    folder = pipeline.parent
+    parts = pipeline.name.split(".")
+    candidates = []
+    if len(parts) == 3 and parts[0] == "pipeline" and parts[2] in ("yaml", "yml"):
+        candidates.append(folder / f"env.{parts[1]}.yaml")
+    candidates.append(folder / "env.yaml")
+    return next((c for c in candidates if c.is_file()), None)
+
+
 def resolved_env(root: Path, argv: list[str] | None = None) -> dict[str, Any]:
-    """``env.yaml`` next to ``pipeline.yaml`` with ``--env--a--b VALUE`` overrides applied.
+    """The build's env file (see :func:`env_file`) with ``--env--a--b VALUE`` overrides applied.
 
     Values overridden on the command line are recorded as the strings given.
-    Returns an empty dict when the project has no ``env.yaml``.
+    Returns an empty dict when the project has no env file.
     """
     import yaml  # type: ignore[import-untyped]
 
-    path = Path(root) / "env.yaml"
-    if not path.is_file():
+    path = env_file(root, argv)
+    if path is None:
         return {}
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):

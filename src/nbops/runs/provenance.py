@@ -156,7 +156,8 @@ def interpreter() -> tuple[str, str]:
     return sys.version.split()[0], platform.platform()
 
 
-def config_hashes(root: Path) -> dict[str, str | None]:
-    """Digests of ``pipeline.yaml`` and ``env.yaml``."""
+def config_hashes(root: Path, names: Iterable[str] = ("pipeline.yaml", "env.yaml")
+                  ) -> dict[str, str | None]:
+    """Digests of the build's pipeline and env files (paths relative to ``root``)."""
     return {name: (hash_bytes((root / name).read_bytes()) if (root / name).is_file() else None)
-            for name in ("pipeline.yaml", "env.yaml")}
+            for name in names}

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nbops.adapters.ploomber_adapter import _plain, metadata_path, resolved_env
+from nbops.adapters.ploomber_adapter import (
+    _plain,
+    env_file,
+    metadata_path,
+    pipeline_file,
+    resolved_env,
+)
 
 
 def test_env_yaml_with_command_line_overrides(tmp_path) -> None:
@@ -25,3 +31,18 @@ def test_values_become_json_safe() -> None:
 def test_ploomber_metadata_lives_next_to_the_product() -> None:
     assert metadata_path(Path("/p/.nbops/products/model.skops")) == Path(
         "/p/.nbops/products/.model.skops.metadata")
+
+
+def test_env_file_follows_ploomber_naming(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("pipeline.yaml", "pipeline.monitor.yaml", "pipeline.other.yaml"):
+        (tmp_path / name).write_text("tasks: []\n")
+    (tmp_path / "env.yaml").write_text("a: 1\n")
+    (tmp_path / "env.monitor.yaml").write_text("a: 2\n")
+    assert env_file(tmp_path, ["ploomber", "build"]) == tmp_path / "env.yaml"
+    monitor = ["ploomber", "build", "-e", "pipeline.monitor.yaml"]
+    assert pipeline_file(tmp_path, monitor) == tmp_path / "pipeline.monitor.yaml"
+    assert env_file(tmp_path, monitor) == tmp_path / "env.monitor.yaml"
+    assert resolved_env(tmp_path, [*monitor, "--env--a", "3"]) == {"a": "3"}
+    other = ["ploomber", "build", "--entry-point=pipeline.other.yaml"]
+    assert env_file(tmp_path, other) == tmp_path / "env.yaml"
