@@ -7,8 +7,6 @@ from pathlib import Path
 
 import click
 
-from nbops.validation.config_files import check_project
-
 
 @click.command("check")
 @click.option(
@@ -21,6 +19,10 @@ from nbops.validation.config_files import check_project
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def check(project: Path, as_json: bool) -> None:
     """Check pipeline.yaml and env.yaml: YAML syntax, tasks, placeholders."""
+    # imported here: nbops.validation loads pandas, and every nbops command
+    # imports this module at start-up (`nbops runs` must answer in < 1 s)
+    from nbops.validation.config_files import check_project
+
     result = check_project(project)
     if as_json:
         click.echo(
@@ -39,7 +41,9 @@ def check(project: Path, as_json: bool) -> None:
     for note in result.notes:
         click.echo(f"note: {note}")
     env = "and env.yaml are" if result.env else "is"
-    click.echo(f"OK: pipeline.yaml ({len(result.tasks)} tasks: {', '.join(result.tasks)}) {env} valid.")
+    click.echo(
+        f"OK: pipeline.yaml ({len(result.tasks)} tasks: {', '.join(result.tasks)}) {env} valid."
+    )
 
 
 COMMANDS = [check]
