@@ -15,7 +15,7 @@ import os
 import socket
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from nbops.adapters.ploomber_adapter import TaskInfo
@@ -45,7 +45,6 @@ class OpenRun:
     manifest: Manifest
     started: float
     closed: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def release(self) -> None:
         """Release the project lock and forget the run's environment variables."""
