@@ -68,7 +68,7 @@ class NbopsExecutor(Executor):  # type: ignore[misc]
         fork: bool = True,
     ) -> None:
         self.workers = max(1, int(workers or os.cpu_count() or 1))
-        self.ahead = (self.workers + 1) if ahead is None else max(0, int(ahead))
+        self.ahead = self.workers if ahead is None else max(0, int(ahead))
         self.preload = tuple(preload)
         self.fork = bool(fork) and os.name == "posix"
         self._fork_server: ForkServer | None = None
