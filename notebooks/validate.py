@@ -49,7 +49,9 @@ print("\n".join(f"WARNING: {w}" for w in warnings) if warnings else "No changes 
 
 # %%
 data_schema = schema.schema_for(clean, roles, data_path, schema_path)
-validate(clean, data_schema, name="the input data")
+validate(
+    clean, data_schema, name="the input data", fix=schema.fix_hint(data_path, schema_path)
+)
 write_data_schema(product["schema"], data_schema)
 clean.to_parquet(product["data"], index=False)
 print(

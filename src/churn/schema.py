@@ -106,3 +106,18 @@ def describe(data_schema: DataSchema) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).set_index("column")
+
+
+def fix_hint(data_path: str | Path | None, schema_path: str | Path | None = None) -> str:
+    """What a validation failure should tell the reader to do, given where the rules came from."""
+    if not is_embedded(schema_path):
+        return (
+            f"correct the data at its source, or update {schema_path} if the new values "
+            "are legitimate"
+        )
+    if is_embedded(data_path):
+        return (
+            "generate at least 100 rows (--env--data--rows N); any other failure means "
+            "churn/generator.py and churn/schema.py disagree"
+        )
+    return "correct the data at its source"

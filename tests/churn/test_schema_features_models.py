@@ -121,3 +121,20 @@ def test_shuffled_labels_make_a_useless_model(prepared) -> None:
     model.fit(parts.train[roles.features], y)
     auc = roc_auc_score(parts.test["churn"], model.predict_proba(parts.test[roles.features])[:, 1])
     assert 0.4 < auc < 0.6
+
+
+def test_fix_hint_depends_on_where_the_rules_came_from(prepared) -> None:
+    clean, roles = prepared
+    with pytest.raises(ValidationError) as info:
+        validate(
+            clean.iloc[:40],
+            schema.schema_for(clean, roles, None),
+            name="the input data",
+            fix=schema.fix_hint(None),
+        )
+    assert str(info.value) == (
+        "the input data failed 1 validation check(s): table: at least 100 rows required, "
+        "it has 40. Fix: generate at least 100 rows (--env--data--rows N); any other failure "
+        "means churn/generator.py and churn/schema.py disagree"
+    )
+    assert "update rules.json if" in schema.fix_hint("a.csv", "rules.json")

@@ -20,12 +20,15 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def describe_failures(failure_cases: pd.DataFrame, max_values: int = 3) -> list[str]:
+def describe_failures(
+    failure_cases: pd.DataFrame, max_values: int = 3, n_rows: int | None = None
+) -> list[str]:
     """One line per (column, check): what failed, how often, a few offending values.
 
     Args:
         failure_cases: pandera's ``SchemaErrors.failure_cases`` table.
         max_values: how many distinct offending values to quote per line.
+        n_rows: the table's row count, quoted when the row-count check fails.
 
     Returns:
         Lines such as ``column 'age': range [18, 95] failed for 12 rows, e.g. 130, -1``.
@@ -39,6 +42,8 @@ def describe_failures(failure_cases: pd.DataFrame, max_values: int = 3) -> list[
             if check == "column_in_dataframe":
                 missing = ", ".join(repr(str(v)) for v in group["failure_case"].unique())
                 lines.append(f"required column(s) {missing} missing")
+            elif n_rows is not None and name.startswith("at least "):
+                lines.append(f"table: {name} required, it has {n_rows}")
             else:
                 lines.append(f"table: {name} failed")
             continue

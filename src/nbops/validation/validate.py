@@ -39,7 +39,7 @@ def validate(
     try:
         to_pandera(schema).validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as exc:
-        lines = describe_failures(exc.failure_cases)
+        lines = describe_failures(exc.failure_cases, n_rows=len(frame))
         raise ValidationError(
             f"{name} failed {len(lines)} validation check(s): " + "; ".join(lines),
             fix,

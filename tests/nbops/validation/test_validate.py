@@ -69,7 +69,7 @@ def test_categories_null_rate_uniqueness_rows_and_missing_columns_all_reported()
     text = _message(frame, schema)
     assert "failed 6 validation check(s)" in text
     assert "required column(s) 'tenure' missing" in text
-    assert "table: at least 10 rows failed" in text
+    assert "table: at least 10 rows required, it has 4" in text
     assert "column 'id': no missing values failed for 1 row(s)" in text
     assert "column 'id': unique values failed for 2 row(s), e.g. 'a'" in text
     assert (
