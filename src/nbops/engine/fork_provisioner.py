@@ -53,13 +53,17 @@ class ForkServer:
         self._reader = threading.Thread(target=self._read, name="nbops-forkserver", daemon=True)
         self._reader.start()
         self.pid = self._process.pid
-        self._ready = self._await_answer(start_timeout)
+        # not waited for here: the server imports while Ploomber renders the DAG;
+        # the first fork waits for it
+        self._ready = False
+        self.start_timeout = start_timeout
 
     # -- requests ---------------------------------------------------------
     def fork(self, argv: list[str], cwd: str, env: Mapping[str, str], timeout: float = 30) -> int:
         """Fork a kernel running ``ipykernel_launcher <argv>``; returns its pid."""
         line = json.dumps({"argv": argv, "cwd": cwd, "env": dict(env)}) + "\n"
         with self._request_lock:
+            self._await_ready()
             if not self._alive or self._process.stdin is None:
                 raise ForkServerError("the kernel fork server is not running")
             try:
@@ -110,6 +114,15 @@ class ForkServer:
         self._replies.close()
 
     # -- internals --------------------------------------------------------
+    def _await_ready(self) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        with self._cond:
+            while not self._ready:
+                remaining = deadline - time.monotonic()
+                if not self._alive or remaining <= 0:
+                    raise ForkServerError("the kernel fork server did not start")
+                self._cond.wait(remaining)
+
     def _await_answer(self, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -126,6 +139,8 @@ class ForkServer:
             with self._cond:
                 if "exit" in message:
                     self._exits[int(message["exit"])] = int(message["code"])
+                elif "ready" in message:
+                    self._ready = True
                 else:
                     self._answers.append(message)
                 self._cond.notify_all()
@@ -192,7 +207,11 @@ class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
         # ipykernel reads JPY_PARENT_PID when it is imported, which in the
         # server happened long before this kernel: pass it explicitly.
         argv = [*cmd[3:], f"--IPKernelApp.parent_handle={os.getpid()}"]
-        pid = server.fork(argv, cwd, env)
+        try:
+            pid = server.fork(argv, cwd, env)
+        except ForkServerError as exc:
+            logger.warning("starting a kernel the ordinary way: %s", exc)
+            return await super().launch_kernel(cmd, **kwargs)
         self.process = ForkedProcess(pid, server)  # type: ignore[assignment]  # Popen-alike
         self.pid = pid
         self.pgid = pid  # the child started its own session
