@@ -32,6 +32,12 @@ VOLATILE: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bT_[0-9a-f]{5}(?=[_\"'\s])"), "T_<uuid>"),
 )
 
+#: Lines a library prints once per environment rather than per result (first
+#: use after an install); removed from stream outputs, which are dropped if empty.
+ENVIRONMENT_NOISE: tuple[re.Pattern[str], ...] = (
+    re.compile(r"^Matplotlib is building the font cache; this may take a moment\.\n?", re.M),
+)
+
 _KEPT_OUTPUT_KEYS = {
     "stream": ("name", "text"),
     "display_data": ("data",),
@@ -79,6 +85,9 @@ def _output(output: Mapping[str, Any]) -> dict[str, Any]:
             if key == "data":
                 value = {mime: _text(v) for mime, v in sorted(value.items())}
             kept[key] = _text(value) if key == "text" else value
+    if kind == "stream" and isinstance(kept.get("text"), str):
+        for pattern in ENVIRONMENT_NOISE:
+            kept["text"] = pattern.sub("", kept["text"])
     return kept
 
 
@@ -99,7 +108,9 @@ def normalise(
         }
         if cell.get("cell_type") == "code":
             entry["execution_count"] = cell.get("execution_count")
-            entry["outputs"] = mask_volatile([_output(o) for o in cell.get("outputs", [])])
+            outputs = [_output(o) for o in cell.get("outputs", [])]
+            outputs = [o for o in outputs if o["output_type"] != "stream" or o.get("text")]
+            entry["outputs"] = mask_volatile(outputs)
         cells.append(entry)
     ordered = dict(sorted((replacements or {}).items(), key=lambda kv: -len(kv[0])))
     return [rewrite_strings(c, ordered) for c in cells]

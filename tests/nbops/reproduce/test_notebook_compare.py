@@ -95,3 +95,21 @@ def test_volatile_strings_are_masked_but_real_values_are_not() -> None:
     assert mask_volatile(a) == mask_volatile(b)
     c = dict(b, **{"text/html": b["text/html"].replace("0.81", "0.80")})
     assert mask_volatile(a) != mask_volatile(c)
+
+
+def test_one_off_environment_messages_are_ignored() -> None:
+    from nbops.reproduce.notebook_compare import first_difference
+
+    nb = notebook("/p", "1", 1)
+    noisy = json.loads(json.dumps(nb))
+    noisy["cells"][1]["outputs"].insert(
+        0,
+        {
+            "output_type": "stream",
+            "name": "stderr",
+            "text": ["Matplotlib is building the font cache; this may take a moment.\n"],
+        },
+    )
+    assert first_difference(normalise(nb), normalise(noisy)) is None
+    noisy["cells"][1]["outputs"][0]["text"].append("a real warning\n")
+    assert first_difference(normalise(nb), normalise(noisy)) is not None
