@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import weakref
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -71,15 +70,6 @@ class NbopsExecutor(Executor):  # type: ignore[misc]
         self.ahead = self.workers if ahead is None else max(0, int(ahead))
         self.preload = tuple(preload)
         self.fork = bool(fork) and os.name == "posix"
-        self._fork_server: ForkServer | None = None
-        if self.fork:
-            # Ploomber builds the executor when it loads pipeline.yaml, before
-            # rendering: the server imports ipykernel while the DAG renders.
-            # It holds no kernel until asked, and exits when this process does.
-            self._fork_server = ForkServer()
-            # an executor that never builds (ploomber status, a DAG loaded in a
-            # notebook) still stops its server when it is dropped or at exit
-            weakref.finalize(self, self._fork_server.close)
 
     def __repr__(self) -> str:
         return f"NbopsExecutor(workers={self.workers}, ahead={self.ahead}, preload={self.preload})"
@@ -95,7 +85,9 @@ class NbopsExecutor(Executor):  # type: ignore[misc]
                 "running tasks one at a time"
             )
             workers = 1
-        server = self._take_fork_server() if notebooks else None
+        # Started only when there is a notebook to run (a no-op build pays
+        # nothing); the first kernels start the ordinary way while it imports.
+        server = ForkServer() if self.fork and notebooks else None
         try:
             with KernelPool(
                 ahead=self.ahead, preload=self.preload, budget=len(notebooks), fork_server=server
@@ -107,13 +99,6 @@ class NbopsExecutor(Executor):  # type: ignore[misc]
         finally:
             if server is not None:
                 server.close()
-
-    def _take_fork_server(self) -> ForkServer | None:
-        """The fork server for this build (started now if the last build used it)."""
-        server, self._fork_server = self._fork_server, None
-        if server is None and self.fork:
-            server = ForkServer()
-        return server
 
 
 def _schedule(dag: Any, workers: int) -> list[Any]:

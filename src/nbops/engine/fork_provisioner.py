@@ -63,7 +63,7 @@ class ForkServer:
         """Fork a kernel running ``ipykernel_launcher <argv>``; returns its pid."""
         line = json.dumps({"argv": argv, "cwd": cwd, "env": dict(env)}) + "\n"
         with self._request_lock:
-            self._await_ready()
+            self.wait_ready()
             if not self._alive or self._process.stdin is None:
                 raise ForkServerError("the kernel fork server is not running")
             try:
@@ -75,6 +75,12 @@ class ForkServer:
         if "pid" not in answer:
             raise ForkServerError(answer.get("error", f"unexpected answer {answer!r}"))
         return int(answer["pid"])
+
+    @property
+    def ready(self) -> bool:
+        """Whether the server has finished its imports and can fork right away."""
+        with self._cond:
+            return self._ready and self._alive
 
     @property
     def alive(self) -> bool:
@@ -114,7 +120,8 @@ class ForkServer:
         self._replies.close()
 
     # -- internals --------------------------------------------------------
-    def _await_ready(self) -> None:
+    def wait_ready(self) -> None:
+        """Block until the server has finished its imports (or raise ForkServerError)."""
         deadline = time.monotonic() + self.start_timeout
         with self._cond:
             while not self._ready:
@@ -198,7 +205,9 @@ class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
         server = self.fork_server
-        if server is None or cmd[:3] != [sys.executable, *LAUNCHER_ARGS]:
+        if server is None or not server.ready or cmd[:3] != [sys.executable, *LAUNCHER_ARGS]:
+            # never wait for the server: while it is still importing, a new
+            # interpreter is as quick
             return await super().launch_kernel(cmd, **kwargs)
         env = dict(kwargs.get("env") or os.environ)
         # as jupyter_client's launcher does: the kernel watches the build process

@@ -39,7 +39,8 @@ def _run(pool: KernelPool, tmp_path: Path, code: str = FACTS) -> dict[str, objec
 
     source = tmp_path / "in.ipynb"
     nb = new_notebook(cells=[new_code_cell(code)])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
     nbformat.write(nb, source)
     out = papermill.execute_notebook(
         str(source), str(tmp_path / "out.ipynb"), engine_name="nbops", kernel_pool=pool,
@@ -56,9 +57,14 @@ def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
 
 
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
 @pytest.fixture(scope="module")
 def server():
     server = ForkServer()
+    server.wait_ready()  # otherwise the first kernels would start the ordinary way
     yield server
     server.close()
 
@@ -89,6 +95,7 @@ def test_preloading_binds_no_name_in_the_notebook(server, tmp_path):
 def test_each_notebook_gets_a_new_process_that_is_gone_afterwards(server, tmp_path):
     with KernelPool(ahead=2, fork_server=server) as pool:
         pool.prestart("python3")
+        assert _parent(pool.live_pids()[0]) == server.pid  # forked, not a new interpreter
         first = _run(pool, tmp_path)
         second = _run(pool, tmp_path)
         assert first["pid"] != second["pid"]
@@ -112,6 +119,7 @@ def test_kernels_started_without_the_fork_server_are_cleaned_up_too(tmp_path):
 
 def test_losing_the_server_kills_the_kernels_it_forked():
     server = ForkServer()
+    server.wait_ready()
     pool = KernelPool(ahead=2, fork_server=server)
     pool.prestart("python3")
     pids = pool.live_pids()
