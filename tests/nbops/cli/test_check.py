@@ -1,0 +1,31 @@
+"""``nbops check``: a human line or JSON for a valid project; errors go to the main handler."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nbops.cli.check import check
+from nbops.core.errors import ConfigError
+
+
+def test_human_and_json_output(tmp_path: Path, copy_project) -> None:
+    project = copy_project(tmp_path / "project")
+    runner = CliRunner()
+    human = runner.invoke(check, ["--project", str(project)])
+    assert human.exit_code == 0, human.output
+    assert human.output.startswith("OK: pipeline.yaml (5 tasks: ingest, validate, features")
+    as_json = runner.invoke(check, ["--project", str(project), "--json"])
+    data = json.loads(as_json.output)
+    assert data["ok"] is True
+    assert data["tasks"] == ["ingest", "validate", "features", "train", "evaluate"]
+
+
+def test_problems_raise_config_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(check, ["--project", str(tmp_path)])
+    assert isinstance(result.exception, ConfigError)
+    with pytest.raises(ConfigError, match="no pipeline.yaml in"):
+        raise result.exception
