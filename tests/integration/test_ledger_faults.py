@@ -78,6 +78,30 @@ def test_concurrent_build_waits_then_stops_and_kill_9_leaves_an_interrupted_run(
     assert interrupted["finished_at"] is None and "reason" in interrupted["interrupted"]
 
 
+def test_ctrl_c_marks_the_run_interrupted_as_the_build_exits(root) -> None:
+    build_ = subprocess.Popen([str(BIN / "ploomber"), "build", "--env--sleep_s", "90"],
+                              cwd=root, env=env(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        running = None
+        while time.monotonic() < deadline and running is None:
+            time.sleep(0.5)
+            runs = [m for m in manifests(root) if m["status"] == "running"]
+            running = runs[0]["run_id"] if runs else None
+        assert running, "the build never opened its run"
+        time.sleep(3)  # let the kernel start the sleeping cell
+        os.killpg(build_.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
+        build_.wait(timeout=120)
+    finally:
+        if build_.poll() is None:
+            os.killpg(build_.pid, signal.SIGKILL)
+            build_.wait(timeout=30)
+    run = [m for m in manifests(root) if m["run_id"] == running][0]
+    assert run["status"] == "interrupted"  # at once, not only when someone looks
+    assert "exited before the run closed" in run["interrupted"]["reason"]
+
+
 def test_tampered_object_and_manifest_are_reported_by_verify(root) -> None:
     run = [m for m in manifests(root) if m["status"] == "failed"][0]
     assert nbops(root, "verify", run["run_id"]).returncode == 0
@@ -92,3 +116,4 @@ def test_tampered_object_and_manifest_are_reported_by_verify(root) -> None:
     manifest.write_text(manifest.read_text()[:200])
     out = nbops(root, "verify", run["run_id"])
     assert out.returncode == 1 and "not valid JSON" in out.stdout
+

@@ -10,6 +10,7 @@ records, and writes the final manifest. The lock is released by
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import socket
@@ -30,9 +31,11 @@ from nbops.runs import provenance
 from nbops.runs.context import RunContext
 from nbops.runs.persist import save_manifest
 from nbops.runs.snapshot import Snapshotter
-from nbops.runs.stale import close_stale_runs
+from nbops.runs.stale import close_stale_runs, mark_interrupted
 
 logger = logging.getLogger("nbops")
+EXIT_REASON = ("the build process exited before the run closed (Ctrl-C, or an error outside "
+               "Ploomber's hooks); tasks after the last write were not recorded")
 
 
 @dataclass
@@ -48,9 +51,20 @@ class OpenRun:
 
     def release(self) -> None:
         """Release the project lock and forget the run's environment variables."""
+        atexit.unregister(self.abandon)
         if os.environ.get(RUN_ENV) == self.run_id:
             os.environ.pop(RUN_ENV, None)
         self.lock.release()
+
+    def abandon(self) -> None:
+        """At interpreter exit (Ctrl-C, an error outside Ploomber's hooks): mark it interrupted.
+
+        ``kill -9`` skips this; the next build or ``nbops runs`` catches those.
+        """
+        if not self.closed:
+            self.closed = True
+            mark_interrupted(self.project, self.manifest, EXIT_REASON)
+        self.release()
 
 
 def _task_entry(project: Project, info: TaskInfo, cache: HashCache) -> dict[str, Any]:
@@ -141,7 +155,9 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
     os.environ[RUN_ENV] = run_id
     os.environ[ROOT_ENV] = str(project.root)
     logger.info("nbops: run %s opened", run_id)
-    return OpenRun(project, run_id, lock, manifest, started)
+    run = OpenRun(project, run_id, lock, manifest, started)
+    atexit.register(run.abandon)
+    return run
 
 
 def close_run(run: OpenRun, tasks: list[TaskInfo], durations: dict[str, float],

@@ -14,7 +14,7 @@ import socket
 from nbops.core.errors import NbopsError
 from nbops.core.ids import utc_now_iso
 from nbops.core.locks import is_locked, read_holder
-from nbops.core.manifest import read_manifest
+from nbops.core.manifest import Manifest, read_manifest
 from nbops.core.project import Project
 from nbops.runs import index
 from nbops.runs.persist import save_manifest
@@ -64,14 +64,19 @@ def close_stale_runs(project: Project, own_run_id: str | None = None) -> list[st
             continue
         if _is_live(run_id, manifest["pid"], manifest["host"], locked, holder):
             continue
-        manifest["status"] = "interrupted"
-        manifest["interrupted"] = {
-            "detected_at": utc_now_iso(),
-            "detected_by_pid": os.getpid(),
-            "reason": "the build stopped without closing the run (killed, interrupted or "
-                      "crashed); nothing after its last write was recorded",
-        }
-        save_manifest(project, manifest)
-        logger.warning("nbops: run %s was interrupted; marked it so", run_id)
+        mark_interrupted(project, manifest, STALE_REASON)
         closed.append(run_id)
     return closed
+
+
+STALE_REASON = ("the build stopped without closing the run (killed or crashed); nothing "
+                "after its last write was recorded")
+
+
+def mark_interrupted(project: Project, manifest: Manifest, reason: str) -> None:
+    """Record that ``manifest``'s run will never close normally."""
+    manifest["status"] = "interrupted"
+    manifest["interrupted"] = {"detected_at": utc_now_iso(), "detected_by_pid": os.getpid(),
+                               "reason": reason}
+    save_manifest(project, manifest)
+    logger.warning("nbops: run %s was interrupted: %s", manifest["run_id"], reason)
