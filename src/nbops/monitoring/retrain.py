@@ -60,7 +60,8 @@ def retrain_command(data_path: Path | str, target: str | None = None) -> list[st
 
 
 def _environment() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("NBOPS_RUN_ID",)}
+    # A fresh build: nothing of the monitoring run (NBOPS_RUN_ID, ...) is inherited.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NBOPS_")}
     env.setdefault("PLOOMBER_STATS_ENABLED", "false")
     env.setdefault("PLOOMBER_VERSION_CHECK_DISABLED", "true")
     env["NBOPS_LOCK_TIMEOUT"] = str(LOCK_WAIT_S)
