@@ -126,7 +126,9 @@ def scores_and_performance(
             floor = reference - report["thresholds"]["auc_drop_alert"]
             axes.axhline(floor, color="#555", linestyle="--", linewidth=1, label="alert below")
             axes.legend(fontsize=7)
-        axes.set_ylim(0.5, 1.0)
+        axes.set_ylim(min([0.5, *(v - 0.05 for v in shown.values())]), 1.0)
+        for x, value in enumerate(shown.values()):
+            axes.annotate(f"{value:.3f}", (x, value), ha="center", va="bottom", fontsize=8)
         axes.set_title(f"ROC AUC: {performance['status']}", fontsize=9)
     figure.tight_layout()
     return figure
