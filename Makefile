@@ -13,7 +13,7 @@ export PLOOMBER_VERSION_CHECK_DISABLED := true
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock Makefile
 	@$(PYTHON) -c "import sys; assert sys.version_info[:2] == (3, 11)" 2>/dev/null || { echo "make: Python 3.11 is needed (found: $(PYTHON)); run: make PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m nbops.core.telemetry_off --install
 	$(BIN)/python -m nbops.engine.lazy_grammar --install
+	$(BIN)/python -m nbops.adapters.ploomber_config_errors --install
 	# ploomber-extension only adds a cloud-upload button: keep it off.
 	$(BIN)/jupyter server extension disable --sys-prefix ploomber_extension >/dev/null 2>&1
 	$(BIN)/jupyter labextension disable --level=sys_prefix ploomber-extension >/dev/null 2>&1

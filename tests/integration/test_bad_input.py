@@ -1,13 +1,15 @@
 """Bad input fails with one clear sentence (problem + fix) at the end of the output.
 
 Each bad-data case is a real ``ploomber build`` (it fails in the first step,
-so it is quick).  Malformed YAML is caught by
-``nbops check``, because Ploomber itself crashes inside its env.yaml loader
-before any nbops code runs.
+so it is quick).  Malformed YAML is named by ``nbops check`` and by a plain
+``ploomber build`` alike: Ploomber itself would crash inside its env.yaml loader
+before any nbops code runs, so nbops checks the YAML as Ploomber imports its
+loaders (``nbops.adapters.ploomber_config_errors``).
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +120,24 @@ def test_malformed_yaml_is_named_with_line_and_fix(
     assert len(lines) == 1, proc.stderr
     assert sentence in lines[0]
     assert f"Fix: correct the {name} syntax there" in lines[0]
+
+    build = subprocess.run(
+        [str(NBOPS.parent / "ploomber"), "build"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PLOOMBER_STATS_ENABLED": "false"},
+    )
+    assert build.returncode == 1
+    output = (build.stdout + build.stderr).strip().splitlines()
+    assert "Traceback" not in build.stderr, build.stderr
+    assert sentence in output[-1] and f"Fix: correct the {name} syntax there" in output[-1]
+
+
+def test_env_yaml_that_is_not_a_mapping_is_named(tmp_path: Path, copy_project, run_build) -> None:
+    project = copy_project(tmp_path / "project")
+    (project / "env.yaml").write_text("- just\n- a list\n")
+    build = run_build(project, check=False)
+    assert build.returncode == 1
+    assert "Traceback" not in build.stderr, build.stderr
+    assert "env.yaml holds a list, not a mapping of keys to values" in build.stderr

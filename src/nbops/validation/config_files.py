@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from nbops.core.errors import ConfigError
+from nbops.core.yaml_files import load_yaml
 
 # Placeholders Ploomber fills in itself.
 BUILTIN_PLACEHOLDERS = frozenset(
@@ -33,31 +32,6 @@ class ProjectCheck:
     env: Path | None
     tasks: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def load_yaml(path: Path, what: str) -> Any:
-    """Parse a YAML file, turning a syntax error into one sentence with its line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read {path}: {exc.strerror}", f"make {path.name} readable"
-        ) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = (exc.problem or exc.context or "invalid syntax").strip()
-        raise ConfigError(
-            f"{path} is not valid YAML{where}: {problem}",
-            f"correct the {what} syntax there (indent with spaces, quote values "
-            "that contain ':' or '{{...}}', close every bracket and quote)",
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            f"{path} is not valid YAML: {exc}", f"correct the {what} syntax"
-        ) from None
 
 
 def _flatten(data: Any, prefix: str = "") -> set[str]:
