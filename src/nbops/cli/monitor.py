@@ -83,7 +83,7 @@ def monitor_command(
     record = get_version(ref, root)
     champion = Champion.from_record(root, parse_ref(ref).name, record, load_model(ref, root))
     target = target or champion.schema.get("target")
-    info = {"source": str(batch)}
+    info: dict[str, Any] = {"source": str(batch)}
     frame, problem = read_batch(batch)
     if frame is None:
         report = unreadable_report(problem or "unreadable batch", thresholds, info)
