@@ -60,6 +60,7 @@ def test_first_run_executes_and_stores_everything(ledger) -> None:
     provenance = first["provenance"]
     assert provenance["git"]["commit"] and provenance["git"]["dirty"] is False
     assert provenance["inputs"] == {"input.csv": provenance["inputs"]["input.csv"]}
+    assert store.has(provenance["inputs"]["input.csv"])  # kept for nbops reproduce
     assert provenance["seeds"] == {"env.seed": 7, "make_data.seed": 7}
     assert "pandas" in provenance["packages"] or "ploomber" in provenance["packages"]
 

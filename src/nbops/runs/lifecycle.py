@@ -135,6 +135,7 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
                 "config": provenance.config_hashes(
                     project.root, [build.get("pipeline") or "pipeline.yaml",
                                    build.get("env_file") or "env.yaml"]),
+                # input files go into the store too, so `nbops reproduce` can restore them
                 "inputs": provenance.input_hashes(project.root, params, safe_env, cache,
                                                   project.relative, products, store),
                 "seeds": provenance.seeds(params, safe_env),
@@ -142,10 +143,6 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
             },
             "failure": None,
         }
-        # Input data is kept in the store too, so `nbops reproduce` can restore it by hash.
-        for name, digest in manifest["provenance"]["inputs"].items():
-            if digest is not None:
-                store.put_file(project.absolute(name), digest)
         manifest["overhead"] = {"open_s": round(time.monotonic() - acquired, 4)}
         save_manifest(project, manifest)
         cache.save()
