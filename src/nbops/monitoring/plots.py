@@ -18,6 +18,7 @@ from nbops.monitoring.profile import (
     category_codes,
     numeric_values,
 )
+from nbops.monitoring.status import severity
 
 COLORS = {"ok": "#4c9a5b", "warn": "#e0a030", "alert": "#c8453c"}
 
@@ -31,17 +32,23 @@ def drift_overview(report: dict[str, Any]) -> Figure:
     rows = list(report["features"].values())
     if report.get("prediction"):
         rows.append(report["prediction"])
-    rows.sort(key=lambda d: d["psi"] - d["psi_noise"])
+    # Worst last (barh draws bottom-up, so they end on top): status, then PSI beyond noise.
+    rows.sort(key=lambda d: (severity(d["status"]), d["psi"] - d["psi_noise"]))
     figure = Figure(figsize=(7, 0.35 * max(len(rows), 3) + 1.2))
     axes = figure.subplots()
     names = [("scores (prediction)" if d["kind"] == "prediction" else d["name"]) for d in rows]
     # The floors apply to PSI beyond its sampling noise, so that is what the bars show.
     excess = [max(d["psi"] - d["psi_noise"], 0.0) for d in rows]
     axes.barh(names, excess, color=[COLORS[d["status"]] for d in rows])
+    for y, (d, value) in enumerate(zip(rows, excess, strict=True)):
+        if d["status"] != "ok" and d["reasons"]:  # say why, even when the bar is short
+            axes.annotate(f" {d['reasons'][0]}", (value, y), va="center", fontsize=7,
+                          color=COLORS[d["status"]])
     thresholds = report["thresholds"]
     for key, style in (("psi_warn", ":"), ("psi_alert", "--")):
         axes.axvline(thresholds[key], color="#555", linestyle=style, linewidth=1,
                      label=f"{key.replace('_', ' ')} {thresholds[key]:g}")
+    axes.set_xlim(0, 1.35 * max([*excess, thresholds["psi_alert"]]))  # room for the notes
     axes.set_xlabel("PSI vs the champion's training data, beyond sampling noise "
                     "(colour = status)")
     axes.set_title(f"Verdict: {report['verdict'].upper()} — {report['rows']:,} rows")
