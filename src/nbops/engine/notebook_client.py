@@ -16,10 +16,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
+from queue import Empty
 from typing import Any
 
-from jupyter_core.utils import run_sync
+from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellExecutionError, DeadKernelError
+from nbclient.util import run_hook
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from papermill.clientwrap import PapermillNotebookClient
@@ -46,7 +49,25 @@ class PooledNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
         self.kernel_died = False
 
     async def async_start_new_kernel_client(self) -> Any:
-        kc = await super().async_start_new_kernel_client()
+        """Connect to the pooled kernel; ready as soon as both channels answer.
+
+        jupyter_client's ``wait_for_ready`` ends by waiting for 0.2 s of
+        silence on IOPub — per notebook, on the critical path. Here the kernel
+        is ready once a ``kernel_info`` request has its reply on the shell
+        channel *and* its status messages on IOPub (proof that the
+        subscription is live, so no output of the first cell can be lost).
+        """
+        assert self.km is not None
+        kc = self.km.client()
+        await ensure_async(kc.start_channels())
+        try:
+            await _wait_until_connected(kc, self.startup_timeout)
+        except Exception:
+            await ensure_async(kc.stop_channels())
+            raise
+        self.kc = kc
+        kc.allow_stdin = False
+        await run_hook(self.on_notebook_start, notebook=self.nb)
         to_set, to_unset = self.pooled_kernel.env_changes(os.environ)
         if to_set or to_unset:
             msg_id = kc.execute(
@@ -106,6 +127,54 @@ class PooledNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
             )
         )
         self.nb_man.cell_exception(cell, cell_index=index, exception=exc)
+
+
+async def _wait_until_connected(kc: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    asked: set[str] = set()
+    while time.monotonic() < deadline:
+        asked.add(kc.kernel_info())
+        answered = await _shell_answer(kc, asked)
+        if answered is None:
+            if not await ensure_async(kc.is_alive()):
+                raise RuntimeError("the kernel died before it answered")
+            continue
+        if await _saw_idle(kc, answered):
+            while True:  # drop whatever else start-up published
+                try:
+                    await kc.get_iopub_msg(timeout=0)
+                except Empty:
+                    return
+    raise RuntimeError(f"the kernel did not answer within {timeout} s")
+
+
+async def _shell_answer(kc: Any, asked: set[str], wait: float = 0.5) -> str | None:
+    """The request id of the first reply to any of ``asked`` (a kernel still
+    starting answers earlier attempts late), or None if none came in time."""
+    deadline = time.monotonic() + wait
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            reply = await kc.get_shell_msg(timeout=left)
+        except Empty:
+            return None
+        parent = reply["parent_header"].get("msg_id")
+        if parent in asked:
+            return str(parent)
+    return None
+
+
+async def _saw_idle(kc: Any, msg_id: str, wait: float = 0.5) -> bool:
+    """Whether IOPub carries the ``idle`` status of request ``msg_id`` (it is subscribed)."""
+    deadline = time.monotonic() + wait
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            msg = await kc.get_iopub_msg(timeout=left)
+        except Empty:
+            return False
+        if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
+                and msg["content"].get("execution_state") == "idle"):
+            return True
+    return False
 
 
 def _exit_code(kernel: PooledKernel) -> int | None:
