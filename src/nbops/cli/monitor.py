@@ -115,14 +115,17 @@ def monitor_command(
         if outcome is not None:
             click.echo(f"retraining: {outcome['status']}"
                        + (f" ({outcome.get('reason')})" if outcome.get("reason") else ""))
+            if outcome["status"] == "failed":
+                click.echo("$ ploomber " + " ".join(outcome["command"]), err=True)
+                click.echo(outcome["output_tail"][-1200:], err=True)
     if fail_on and severity(report.verdict) >= severity(fail_on):
         click.echo(f"nbops monitor: verdict {report.verdict} (--fail-on {fail_on})", err=True)
         raise click.exceptions.Exit(1)
     if outcome is not None and outcome["status"] == "failed":
         raise NbopsError(
-            f"retraining did not finish successfully (ploomber build exit "
-            f"{outcome['returncode']}; a failed quality gate also ends this way)",
-            "run the printed command by hand to see the failing step",
+            f"the retraining build exited with {outcome['returncode']} (a failed quality gate "
+            "ends this way too; the champion is unchanged then)",
+            "read the build output above (or output_tail with --json), and the run's report",
         )
 
 
