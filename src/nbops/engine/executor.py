@@ -24,6 +24,7 @@ How it differs from Ploomber's executors:
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -39,6 +40,7 @@ from ploomber.executors.abc import Executor
 from ploomber.messagecollector import BuildExceptionsCollector
 from ploomber.tasks import NotebookRunner
 
+from nbops.core.errors import ConfigError
 from nbops.engine.fork_provisioner import ForkServer
 from nbops.engine.kernel_pool import KernelPool
 
@@ -68,7 +70,7 @@ class NbopsExecutor(Executor):  # type: ignore[misc]
     ) -> None:
         self.workers = max(1, int(workers or os.cpu_count() or 1))
         self.ahead = self.workers if ahead is None else max(0, int(ahead))
-        self.preload = tuple(preload)
+        self.preload = _checked_preload(preload)
         self.fork = bool(fork) and os.name == "posix"
 
     def __repr__(self) -> str:
@@ -99,6 +101,20 @@ class NbopsExecutor(Executor):  # type: ignore[misc]
         finally:
             if server is not None:
                 server.close()
+
+
+def _checked_preload(modules: Iterable[str]) -> tuple[str, ...]:
+    """The preload list, refusing names that are not installed (checked without importing)."""
+    if isinstance(modules, str):
+        modules = [modules]
+    names = tuple(str(m).strip() for m in modules if str(m).strip())
+    for name in names:
+        if importlib.util.find_spec(name.split(".")[0]) is None:
+            raise ConfigError(
+                f"executor preload module {name!r} in pipeline.yaml is not installed",
+                "remove it from `preload:` or install it in the project's environment",
+            )
+    return names
 
 
 def _schedule(dag: Any, workers: int) -> list[Any]:

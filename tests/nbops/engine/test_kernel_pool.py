@@ -131,3 +131,19 @@ def test_losing_the_server_kills_the_kernels_it_forked():
         time.sleep(0.1)
     assert not any(_alive(p) for p in pids)
     pool.close()
+
+
+def test_a_preload_module_that_is_not_installed_is_refused_with_a_fix():
+    import warnings
+
+    from nbops.core.errors import ConfigError
+
+    with warnings.catch_warnings():  # Ploomber's own import-time deprecation warnings
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from nbops.engine.executor import NbopsExecutor
+
+    with pytest.raises(ConfigError) as info:
+        NbopsExecutor(preload=["pandas", "no_such_module_anywhere.sub"])
+    assert "'no_such_module_anywhere.sub'" in str(info.value)
+    assert "Fix:" in str(info.value)
+    assert NbopsExecutor(preload="pandas").preload == ("pandas",)
