@@ -136,7 +136,7 @@ def test_a_worker_dying_mid_task_is_retried(mixed_build):
 def test_a_task_that_keeps_killing_its_worker_fails_the_build(tmp_path, scheduler):
     project = _project(
         tmp_path, {"kill_worker": {"every_time": True}},
-        {"address": scheduler, "allowed_failures": 0},
+        {"address": scheduler},  # the scheduler's own allowed-failures (3) then applies
     )
     result, _ = _build(project, "--force")
     assert result.returncode != 0

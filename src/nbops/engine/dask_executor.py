@@ -16,8 +16,8 @@ directory and its ``NBOPS_*`` variables (``NBOPS_RUN_ID`` …) for the length
 of the task, so notebooks record into the right run.
 
 Failures are never silent: a task that raises fails its task; a worker that
-dies mid-task makes the scheduler retry the task elsewhere (``retries``) and,
-past that, fails it with ``KilledWorker``. On a real multi-machine cluster,
+dies mid-task makes the scheduler run the task elsewhere and, past its
+``allowed-failures``, fails it with ``KilledWorker``. On a real multi-machine cluster,
 products and the nbops store must live on storage every worker sees under
 the same path (see README, *Speed and scale*).
 
@@ -68,9 +68,11 @@ class DaskExecutor(Executor):  # type: ignore[misc]
         address: the scheduler (``tcp://host:8786``); empty or ``None`` starts a
             ``LocalCluster`` bound to 127.0.0.1 for the length of the build.
         workers: worker processes of that local cluster.
-        retries: extra attempts for a task whose worker died (or that failed).
-        allowed_failures: worker deaths the scheduler tolerates per task
-            before it gives up with ``KilledWorker`` (local cluster only).
+        retries: extra attempts for a task that raised (Dask's ``retries``).
+        allowed_failures: worker deaths the scheduler tolerates per task (it
+            reschedules the task elsewhere) before it gives up with
+            ``KilledWorker``; applies to the local cluster only — a remote
+            scheduler keeps its own ``distributed.scheduler.allowed-failures``.
     """
 
     def __init__(
