@@ -5,7 +5,7 @@ Debian's ``/usr/bin/chromium`` only (``make test`` installs it through
 browser downloaded by Playwright.
 
 Fixtures:
-    browser            one Chromium per session.
+    browser            one Chromium per test module.
     page               a fresh page whose every request is checked: ``file:``,
                        ``data:``, ``blob:`` and ``about:`` pass, and so do URLs
                        starting with a prefix from ``allowed_url_prefixes``
@@ -51,7 +51,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running
+# on the main thread while it is open, which would make every later test that
+# calls asyncio.run() (jupyter_client, the kernel pool) fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.skip("Debian chromium is not installed: run `bash .ci/install-browser`")

@@ -69,6 +69,18 @@ def trains_a_model(root: Path, manifest: dict[str, Any], config: RegistryConfig)
     )
 
 
+def _partial_without_model(root: Path, manifest: dict[str, Any],
+                           config: RegistryConfig) -> bool:
+    """A ``--partially`` build whose lineage stops before the model file."""
+    if not (manifest.get("build") or {}).get("partially"):
+        return False
+    try:
+        _product(root, manifest, config.model_file)
+    except RegistryError:
+        return True
+    return False
+
+
 def candidate_from_manifest(root: Path, manifest: dict[str, Any],
                             config: RegistryConfig) -> Candidate:
     """The run's model, data and schema, as verified content-store objects."""
@@ -112,6 +124,11 @@ def gate_after_close(context: Any) -> None:
         if not trains_a_model(project.root, context.manifest, config):
             logger.info("nbops registry: run %s produced none of the registry's files "
                         "(%s), nothing to gate", run_id, config.model_file)
+            return
+        if _partial_without_model(project.root, context.manifest, config):
+            logger.info("nbops registry: run %s is a partial build (--partially %s) that "
+                        "does not build the model, nothing to gate", run_id,
+                        context.manifest["build"]["partially"])
             return
         candidate = candidate_from_manifest(project.root, context.manifest, config)
         outcome = gate_and_promote(project.root, candidate, config, env.get("gates"),
