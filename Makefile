@@ -35,6 +35,9 @@ run: install
 
 test: install
 	bash .ci/install-browser
+	$(BIN)/ruff check src tests benchmarks notebooks
+	$(BIN)/lint-imports
+	$(BIN)/mypy src/nbops --ignore-missing-imports
 	$(BIN)/python -m pytest
 
 lab: install

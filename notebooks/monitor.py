@@ -47,8 +47,7 @@ from IPython.display import HTML, display
 import nbops
 from churn.batches import load_batch
 from nbops.core.errors import DataError
-from nbops.monitoring import Thresholds
-from nbops.monitoring import plots
+from nbops.monitoring import Thresholds, plots
 from nbops.monitoring.champion import Champion, monitor, unreadable_report
 from nbops.monitoring.metrics import report_metrics
 from nbops.monitoring.report import write_report
@@ -57,7 +56,9 @@ from nbops.registry.refs import parse_ref
 
 settings = Thresholds.from_mapping(thresholds)
 record = get_version(champion)
-champ = Champion.from_record(find_root(), parse_ref(champion).name, record, nbops.load_model(champion))
+champ = Champion.from_record(
+    find_root(), parse_ref(champion).name, record, nbops.load_model(champion)
+)
 profile = champ.profile(settings)
 
 try:

@@ -69,4 +69,6 @@ def test_lock_contains_every_direct_dependency_at_its_pin() -> None:
             name, version = line.split("==", 1)
             lock[name.strip().lower().replace("_", "-")] = "==" + version.split()[0]
     for name, spec in _pyproject_pins().items():
-        assert lock.get(name) == spec, f"requirements.lock has {name}{lock.get(name)}, pyproject {spec}"
+        assert lock.get(name) == spec, (
+            f"requirements.lock has {name}{lock.get(name)}, pyproject {spec}"
+        )

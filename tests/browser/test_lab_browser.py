@@ -9,13 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from lab_server import TOKEN, LabServer, running_lab
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def built_lab(tmp_path_factory: pytest.TempPathFactory, copy_project, run_build) -> Iterator[LabServer]:
+def built_lab(
+    tmp_path_factory: pytest.TempPathFactory, copy_project, run_build
+) -> Iterator[LabServer]:
     project = copy_project(tmp_path_factory.mktemp("lab-browser") / "project")
     # the train step reads the products of its upstream steps
     run_build(project, "--partially", "features")

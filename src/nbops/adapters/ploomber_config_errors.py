@@ -77,11 +77,12 @@ def _checked_spec_init(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def patch_env_module(module: ModuleType) -> None:
     """Make ``module.load_from_source`` check the YAML first (idempotent)."""
-    loader = module.load_from_source
+    namespace = vars(module)
+    loader = namespace["load_from_source"]
     if not getattr(loader, "_nbops_checked", False):
         checked = _checked_env_loader(loader)
         checked._nbops_checked = True  # type: ignore[attr-defined]
-        module.load_from_source = checked
+        namespace["load_from_source"] = checked
 
 
 def patch_spec_module(module: ModuleType) -> None:

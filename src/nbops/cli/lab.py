@@ -55,7 +55,9 @@ def lab_argv(
 @click.option("--token", default=None, help="Fixed access token (default: a random one).")
 @click.option("--browser/--no-browser", default=False, help="Open a web browser.")
 @click.argument("jupyter_args", nargs=-1, type=click.UNPROCESSED)
-def lab(ip: str, port: int, token: str | None, browser: bool, jupyter_args: tuple[str, ...]) -> None:
+def lab(
+    ip: str, port: int, token: str | None, browser: bool, jupyter_args: tuple[str, ...]
+) -> None:
     """Start JupyterLab on the project, with Ploomber's cell injection."""
     argv = lab_argv(ip=ip, port=port, token=token, open_browser=browser, extra=jupyter_args)
     executable = shutil.which("jupyter", path=os.path.dirname(sys.executable)) or shutil.which(

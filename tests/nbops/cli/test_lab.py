@@ -8,11 +8,10 @@ and talk to its contents API.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from lab_server import LabServer, running_lab
 
+from lab_server import LabServer, running_lab
 from nbops.cli.lab import CONTENTS_MANAGER, lab_argv
 
 pytestmark = pytest.mark.integration

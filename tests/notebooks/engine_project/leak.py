@@ -6,10 +6,9 @@ upstream = None
 product = None
 
 # %%
+import colorsys  # noqa: F401 - the import itself is what the next notebook looks for
 import json
 import os
-
-import colorsys  # noqa: F401 - the import itself is what the next notebook looks for
 
 leaked_variable = 42
 with open(product["facts"], "w") as f:
