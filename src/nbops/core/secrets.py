@@ -66,3 +66,24 @@ def whitelisted_env(whitelist: Iterable[str] = DEFAULT_ENV_WHITELIST,
         for name in sorted(set(whitelist))
         if name in source
     }
+
+
+def redact_argv(argv: list[str] | tuple[str, ...]) -> list[str]:
+    """``argv`` with the value of every secret-named option replaced.
+
+    Covers ``--env--db--password VALUE`` and ``--token=VALUE``, so a command
+    line recorded in a manifest or in the registry (which is committed to git)
+    never carries a secret typed on it.
+    """
+    out: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            out.append(REDACTED)
+            hide_next = False
+        elif arg.startswith("-") and "=" in arg and is_secret_name(arg.split("=", 1)[0]):
+            out.append(arg.split("=", 1)[0] + "=" + REDACTED)
+        else:
+            out.append(arg)
+            hide_next = arg.startswith("-") and is_secret_name(arg)
+    return out

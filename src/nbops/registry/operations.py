@@ -16,7 +16,7 @@ from typing import Any
 
 from nbops.core.errors import RegistryError
 from nbops.core.ids import utc_now_iso as now_iso
-from nbops.core.secrets import REDACTED, is_secret_name
+from nbops.core.secrets import redact_argv
 from nbops.registry import registry_file
 from nbops.registry.refs import DEFAULT_ALIAS, get_model
 
@@ -42,26 +42,6 @@ class Actor:
         except (KeyError, OSError):
             user = None
         return {"run_id": self.run_id, "command": list(self.command), "user": user}
-
-
-def redact_argv(argv: list[str] | tuple[str, ...]) -> list[str]:
-    """``argv`` with the value of every secret-named option replaced.
-
-    Covers ``--env--db--password VALUE`` and ``--token=VALUE``: the registry
-    is meant to be committed to git.
-    """
-    out: list[str] = []
-    hide_next = False
-    for arg in argv:
-        if hide_next:
-            out.append(REDACTED)
-            hide_next = False
-        elif arg.startswith("-") and "=" in arg and is_secret_name(arg.split("=", 1)[0]):
-            out.append(arg.split("=", 1)[0] + "=" + REDACTED)
-        else:
-            out.append(arg)
-            hide_next = arg.startswith("-") and is_secret_name(arg)
-    return out
 
 
 def register_version(root: Path, name: str, record: dict[str, Any]) -> tuple[int, bool]:

@@ -25,7 +25,7 @@ from nbops.core.ids import new_run_id, utc_now_iso
 from nbops.core.locks import ProjectLock
 from nbops.core.manifest import Manifest
 from nbops.core.project import ROOT_ENV, RUN_ENV, Project
-from nbops.core.secrets import redact, whitelisted_env
+from nbops.core.secrets import redact, redact_argv, whitelisted_env
 from nbops.core.store import ContentStore
 from nbops.runs import provenance
 from nbops.runs.context import RunContext
@@ -117,7 +117,7 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
             "started_at": utc_now_iso(),
             "finished_at": None,
             "duration_s": None,
-            "command": [str(arg) for arg in (sys.argv if argv is None else argv)],
+            "command": redact_argv([str(arg) for arg in (sys.argv if argv is None else argv)]),
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "build": {**build, "tasks_in_dag": [info.name for info in tasks]},

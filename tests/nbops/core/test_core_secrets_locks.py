@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from nbops.core import secrets
 from nbops.core.errors import LockTimeout
 from nbops.core.locks import ProjectLock, is_locked, read_holder
 from nbops.core.secrets import REDACTED, is_secret_name, redact, whitelisted_env
@@ -102,3 +103,12 @@ def test_lock_is_reentrant_within_a_process(tmp_path) -> None:
     assert is_locked(lock_path)
     build.release()
     assert not is_locked(lock_path)
+
+
+def test_a_secret_typed_on_the_build_command_line_is_redacted() -> None:
+    argv = ["ploomber", "build", "--env--db--password", "hunter2", "--env--api_token=abc",
+            "--env--data--rows", "500"]
+    assert secrets.redact_argv(argv) == [
+        "ploomber", "build", "--env--db--password", secrets.REDACTED,
+        f"--env--api_token={secrets.REDACTED}", "--env--data--rows", "500",
+    ]

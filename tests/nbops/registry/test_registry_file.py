@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from nbops.core import secrets
 from nbops.core.errors import RegistryError
 from nbops.registry import operations, registry_file
 from nbops.registry.operations import Actor
@@ -200,6 +201,6 @@ def test_kill_9_while_writing_leaves_a_valid_registry(project):
 def test_secret_options_never_reach_the_history():
     argv = ["ploomber", "build", "--env--db--password", "hunter2", "--api-key=abc",
             "--env--model--max_iter", "5"]
-    assert operations.redact_argv(argv) == [
+    assert secrets.redact_argv(argv) == [
         "ploomber", "build", "--env--db--password", "***redacted***", "--api-key=***redacted***",
         "--env--model--max_iter", "5"]
