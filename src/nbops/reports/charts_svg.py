@@ -47,9 +47,22 @@ def _ticks(lo: float, hi: float) -> list[float]:
     return ticks
 
 
-def trend_svg(name: str, points: list[Point]) -> str:
-    """Return an ``<svg>`` line chart of ``points`` (oldest first) for metric ``name``."""
+@dataclass(frozen=True)
+class Threshold:
+    """A horizontal reference line, e.g. a monitoring warn or alert level."""
+
+    label: str
+    value: float
+    colour: str = "#bf8700"
+
+
+def trend_svg(name: str, points: list[Point], thresholds: tuple[Threshold, ...] = ()) -> str:
+    """Return an ``<svg>`` line chart of ``points`` (oldest first) for metric ``name``.
+
+    ``thresholds`` are drawn as dashed labelled lines, and kept inside the plot.
+    """
     finite = [p for p in points if math.isfinite(p.value)]
+    lines = [t for t in thresholds if math.isfinite(t.value)]
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="nbops-chart" role="img" '
         f'aria-label="trend of {esc(name)}" width="{WIDTH}" height="{HEIGHT}" '
@@ -64,8 +77,8 @@ def trend_svg(name: str, points: list[Point]) -> str:
     if not finite:
         parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no data</text>')
         return "".join(parts) + "</svg>"
-    lo = min(p.value for p in finite)
-    hi = max(p.value for p in finite)
+    lo = min([p.value for p in finite] + [t.value for t in lines])
+    hi = max([p.value for p in finite] + [t.value for t in lines])
     pad = (hi - lo) * 0.08 or (abs(hi) * 0.05 or 1.0)
     lo, hi = lo - pad, hi + pad
 
@@ -81,6 +94,16 @@ def trend_svg(name: str, points: list[Point]) -> str:
             f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d7de"/>'
             f'<text x="{LEFT - 4}" y="{y + 3:.1f}" text-anchor="end" fill="#57606a">'
             f"{fmt_number(tick)}</text>"
+        )
+    for threshold in lines:
+        y = sy(threshold.value)
+        parts.append(
+            f'<line class="threshold" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y:.1f}" '
+            f'y2="{y:.1f}" stroke="{threshold.colour}" stroke-width="1.5" '
+            f'stroke-dasharray="5 3"><title>{esc(threshold.label)}: '
+            f"{fmt_number(threshold.value)}</title></line>"
+            f'<text x="{LEFT + plot_w - 3}" y="{y - 3:.1f}" text-anchor="end" '
+            f'fill="{threshold.colour}">{esc(threshold.label)}</text>'
         )
     coords = [(sx(i), sy(p.value)) for i, p in enumerate(finite)]
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nbops.reports.charts_svg import Point, trend_svg
+from nbops.reports.charts_svg import Point, Threshold, trend_svg
 from nbops.reports.markup import asset, badge, esc, fmt_duration, fmt_number, page
 from nbops.reports.paths import rel_href
 
@@ -18,14 +18,57 @@ MAX_HEADLINE = 6
 STATUSES = ("succeeded", "failed", "gated", "interrupted", "running")
 
 
+#: Monitoring metrics recorded as ``monitor_threshold.<name>`` draw lines on these charts.
+THRESHOLD_PREFIX = "monitor_threshold."
+THRESHOLD_LINES = {
+    "drift_psi.": (("psi_warn", "warn", "#bf8700"), ("psi_alert", "alert", "#cf222e")),
+    "live_roc_auc": (
+        ("live_roc_auc_warn", "warn", "#bf8700"),
+        ("live_roc_auc_alert", "alert", "#cf222e"),
+    ),
+}
+MAX_DRIFT_CHARTS = 4
+
+
+def _is_monitoring(metrics: dict[str, Any]) -> bool:
+    return any(name.startswith(THRESHOLD_PREFIX) for name in metrics)
+
+
 def headline_metrics(summaries: list[dict[str, Any]], wanted: list[str] | None = None) -> list[str]:
-    """The metrics to chart: ``wanted`` if given, else the newest run's (at most 6)."""
+    """The metrics to chart: ``wanted`` if given, else the newest runs' headline metrics.
+
+    That is the first :data:`MAX_HEADLINE` metrics of the newest training run (any
+    run that is not a monitoring run), then, from the newest monitoring run, live
+    ROC AUC and the most drifted features' PSI, which carry threshold lines.
+    """
     if wanted:
         return list(wanted)
+    training: dict[str, Any] = next((s["metrics"] for s in summaries
+                     if s.get("metrics") and not _is_monitoring(s["metrics"])), {})
+    monitoring: dict[str, Any] = next((s["metrics"] for s in summaries
+                       if s.get("metrics") and _is_monitoring(s["metrics"])), {})
+    names = list(training)[:MAX_HEADLINE]
+    if "live_roc_auc" in monitoring:
+        names.append("live_roc_auc")
+    drift = sorted((n for n in monitoring if n.startswith("drift_psi.")),
+                   key=lambda n: -float(monitoring[n]))
+    return names + drift[:MAX_DRIFT_CHARTS]
+
+
+def thresholds_for(name: str, summaries: list[dict[str, Any]]) -> tuple[Threshold, ...]:
+    """The warn/alert lines of metric ``name``, as the newest run recording them set them."""
+    lines = next((spec for prefix, spec in THRESHOLD_LINES.items()
+                  if name == prefix or (prefix.endswith(".") and name.startswith(prefix))), ())
     for summary in summaries:  # newest first
-        if summary.get("metrics"):
-            return list(summary["metrics"])[:MAX_HEADLINE]
-    return []
+        metrics = summary.get("metrics") or {}
+        found = tuple(
+            Threshold(label, float(metrics[THRESHOLD_PREFIX + key]), colour)
+            for key, label, colour in lines
+            if isinstance(metrics.get(THRESHOLD_PREFIX + key), int | float)
+        )
+        if found:
+            return found
+    return ()
 
 
 def _run_href(run_id: str) -> str:
@@ -53,7 +96,8 @@ def charts_section(
             for s in oldest_first
             if isinstance(s.get("metrics", {}).get(name), int | float)
         ]
-        charts.append(f'<div class="chart"><h3>{esc(name)}</h3>{trend_svg(name, points)}</div>')
+        svg = trend_svg(name, points, thresholds_for(name, summaries))
+        charts.append(f'<div class="chart"><h3>{esc(name)}</h3>{svg}</div>')
     return f'<section><h2>Trends</h2><div class="charts">{"".join(charts)}</div></section>'
 
 

@@ -60,3 +60,33 @@ def test_site_of_a_thousand_runs_is_built_from_the_index(tmp_path):
     assert html.count("<tr data-status=") == 1000
     assert html.count("<circle") == 2000  # both headline metrics charted across every run
     assert html.count('<circle cx="') - html.count('fill="#ffffff"') == 2000 - 2 * 143
+
+
+def _summary(run: int, metrics: dict, status: str = "succeeded") -> dict:
+    return {"run_id": run_id_at(run), "status": status, "metrics": metrics,
+            "executed": 1, "skipped": 0, "failed": 0, "duration_s": 1.0}
+
+
+def test_monitoring_trends_carry_their_warn_and_alert_lines() -> None:
+    from nbops.reports.site_page import headline_metrics, site_html
+
+    monitoring = {"monitor_verdict": 0.0, "drift_psi.age": 0.02, "drift_psi.tenure": 0.31,
+                  "live_roc_auc": 0.81, "monitor_threshold.psi_warn": 0.1,
+                  "monitor_threshold.psi_alert": 0.25,
+                  "monitor_threshold.live_roc_auc_warn": 0.84,
+                  "monitor_threshold.live_roc_auc_alert": 0.79}
+    summaries = [  # newest first: two monitoring batches after a training run
+        _summary(3, monitoring),
+        _summary(2, {**monitoring, "drift_psi.tenure": 0.05, "live_roc_auc": 0.86}),
+        _summary(1, {"roc_auc": 0.88, "f1": 0.7}),
+    ]
+    names = headline_metrics(summaries)
+    # training metrics stay charted; monitoring adds live AUC and the most drifted first
+    assert names == ["roc_auc", "f1", "live_roc_auc", "drift_psi.tenure", "drift_psi.age"]
+    html = site_html(summaries)
+    charts = dict(re.findall(r'<div class="chart"><h3>([^<]+)</h3>(<svg.*?</svg>)', html))
+    assert charts["drift_psi.tenure"].count('class="threshold"') == 2
+    assert "alert: 0.25" in charts["drift_psi.tenure"] and "warn: 0.1" in charts["drift_psi.tenure"]
+    assert "alert: 0.79" in charts["live_roc_auc"]
+    assert 'class="threshold"' not in charts["roc_auc"]
+    assert not any(name.startswith("monitor_threshold.") for name in names)
