@@ -10,8 +10,9 @@ upstream, and a plain ``ploomber build`` runs before any nbops hook, so
 imported, their YAML loading is preceded by nbops' own parse, which raises a
 Ploomber ``BaseException`` (printed by Ploomber's CLI as one red line, without
 a traceback) naming the file, the line, the problem and the fix. Valid files
-go to Ploomber unchanged. ``make install`` writes a ``.pth`` file so every
-interpreter of the project's environment installs the hook at start-up.
+go to Ploomber unchanged. ``make install`` writes a ``.pth`` file
+(:mod:`nbops.core.startup_hooks`) so every interpreter of the project's
+environment installs the hook at start-up.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import sys
-import sysconfig
 from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
@@ -29,12 +29,6 @@ from typing import Any
 from nbops.core.errors import ConfigError
 from nbops.core.yaml_files import load_mapping
 
-PTH_NAME = "nbops_ploomber_config_errors.pth"
-PTH_LINE = (
-    "import importlib.util as _u; _u.find_spec('nbops') and "
-    "__import__('nbops.adapters.ploomber_config_errors')"
-    ".adapters.ploomber_config_errors.install()\n"
-)
 ENV_MODULE = "ploomber.env.envdict"
 SPEC_MODULE = "ploomber.spec.dagspec"
 
@@ -134,18 +128,3 @@ def install() -> None:
             patch(sys.modules[name])
     if not any(isinstance(finder, _Finder) for finder in sys.meta_path):
         sys.meta_path.insert(0, _Finder())
-
-
-def install_pth(site_packages: Path | None = None) -> Path:
-    """Write the start-up hook into ``site_packages`` (default: this interpreter's)."""
-    target = site_packages or Path(sysconfig.get_paths()["purelib"])
-    path = target / PTH_NAME
-    path.write_text(PTH_LINE, encoding="utf-8")
-    return path
-
-
-if __name__ == "__main__":  # pragma: no cover - exercised by `make install`
-    if sys.argv[1:] == ["--install"]:
-        install_pth()
-    else:
-        raise SystemExit("usage: python -m nbops.adapters.ploomber_config_errors --install")

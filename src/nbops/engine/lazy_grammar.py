@@ -9,8 +9,8 @@ jsonschema), although neither nbformat's nor nbops' schemas use those formats
 :func:`install` adds an import hook for that one module: importing it yields a
 small stand-in whose ``is_valid_syntax``/``parse`` (and any other attribute)
 load the real module on first use. Behaviour is unchanged, only deferred.
-``make install`` writes a ``.pth`` file so that every interpreter of the
-project's environment installs the hook at start-up.
+``make install`` writes a ``.pth`` file (:mod:`nbops.core.startup_hooks`) so that
+every interpreter of the project's environment installs the hook at start-up.
 """
 
 from __future__ import annotations
@@ -19,18 +19,11 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
-import sysconfig
 import threading
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 MODULE = "rfc3987_syntax"
-PTH_NAME = "nbops_lazy_grammar.pth"
-PTH_LINE = (
-    "import importlib.util as _u; _u.find_spec('nbops') and "
-    "__import__('nbops.engine.lazy_grammar').engine.lazy_grammar.install()\n"
-)
 
 
 class _LazyGrammarLoader(importlib.abc.Loader):
@@ -95,18 +88,3 @@ def install() -> None:
         return
     if not any(isinstance(f, LazyGrammarFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, LazyGrammarFinder())
-
-
-def install_pth(site_packages: Path | None = None) -> Path:
-    """Write the ``.pth`` file that installs the hook in every interpreter of this env."""
-    target = site_packages or Path(sysconfig.get_paths()["purelib"])
-    path = target / PTH_NAME
-    path.write_text(PTH_LINE, encoding="utf-8")
-    return path
-
-
-if __name__ == "__main__":  # pragma: no cover - exercised by `make install`
-    if sys.argv[1:] == ["--install"]:
-        install_pth()
-    else:
-        raise SystemExit("usage: python -m nbops.engine.lazy_grammar --install")

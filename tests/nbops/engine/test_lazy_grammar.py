@@ -52,10 +52,3 @@ def test_iri_validation_still_works_and_loads_the_grammar_on_demand():
     assert result["valid"] is True
     assert result["invalid"] is False
     assert result["loaded_after_use"] is True
-
-
-def test_install_writes_a_pth_line_that_installs_the_hook(tmp_path):
-    from nbops.engine.lazy_grammar import install_pth
-
-    line = install_pth(tmp_path).read_text()
-    assert line.startswith("import ") and "lazy_grammar" in line and line.count("\n") == 1
