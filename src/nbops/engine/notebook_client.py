@@ -139,7 +139,11 @@ async def _wait_until_connected(kc: Any, timeout: float) -> None:
             if not await ensure_async(kc.is_alive()):
                 raise RuntimeError("the kernel died before it answered")
             continue
-        if await _saw_idle(kc, answered):
+        # Any asked request's idle proves IOPub is connected. Waiting for the idle
+        # of the one just answered could lag forever: once an idle was missed
+        # (IOPub still subscribing), every later round answered an older request
+        # whose idle had already gone by, while asking a new one.
+        if await _saw_idle(kc, asked):
             while True:  # drop whatever else start-up published
                 try:
                     await kc.get_iopub_msg(timeout=0)
@@ -163,15 +167,15 @@ async def _shell_answer(kc: Any, asked: set[str], wait: float = 0.5) -> str | No
     return None
 
 
-async def _saw_idle(kc: Any, msg_id: str, wait: float = 0.5) -> bool:
-    """Whether IOPub carries the ``idle`` status of request ``msg_id`` (it is subscribed)."""
+async def _saw_idle(kc: Any, msg_ids: set[str], wait: float = 0.5) -> bool:
+    """Whether IOPub carries the ``idle`` status of one of ``msg_ids`` (it is subscribed)."""
     deadline = time.monotonic() + wait
     while (left := deadline - time.monotonic()) > 0:
         try:
             msg = await kc.get_iopub_msg(timeout=left)
         except Empty:
             return False
-        if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
+        if (msg["parent_header"].get("msg_id") in msg_ids and msg["msg_type"] == "status"
                 and msg["content"].get("execution_state") == "idle"):
             return True
     return False

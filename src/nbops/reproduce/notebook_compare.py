@@ -17,6 +17,7 @@ output must match exactly.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Mapping
@@ -91,6 +92,27 @@ def _output(output: Mapping[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def canonical_parameters(source: str) -> str:
+    """The injected-parameters cell as sorted JSON of its ``name = literal`` lines.
+
+    Ploomber builds the ``upstream`` dict in an order that varies from process to
+    process (string hashing), so the same parameters can be written in another
+    order; compared as values they are equal. A cell that is not only literal
+    assignments is kept as written.
+    """
+    try:
+        tree = ast.parse(source)
+        values = {}
+        for node in tree.body:
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                    and isinstance(node.targets[0], ast.Name)):
+                return source
+            values[node.targets[0].id] = ast.literal_eval(node.value)
+    except (SyntaxError, ValueError):
+        return source
+    return json.dumps(values, sort_keys=True, default=repr)
+
+
 def normalise(
     notebook: Mapping[str, Any], replacements: Mapping[str, str] | None = None
 ) -> list[dict[str, Any]]:
@@ -102,10 +124,10 @@ def normalise(
     """
     cells = []
     for cell in notebook.get("cells", []):
-        entry: dict[str, Any] = {
-            "cell_type": cell.get("cell_type"),
-            "source": _text(cell.get("source", "")),
-        }
+        source = _text(cell.get("source", ""))
+        if "injected-parameters" in (cell.get("metadata", {}).get("tags") or []):
+            source = canonical_parameters(source)
+        entry: dict[str, Any] = {"cell_type": cell.get("cell_type"), "source": source}
         if cell.get("cell_type") == "code":
             entry["execution_count"] = cell.get("execution_count")
             outputs = [_output(o) for o in cell.get("outputs", [])]

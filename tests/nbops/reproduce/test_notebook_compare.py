@@ -113,3 +113,20 @@ def test_one_off_environment_messages_are_ignored() -> None:
     assert first_difference(normalise(nb), normalise(noisy)) is None
     noisy["cells"][1]["outputs"][0]["text"].append("a real warning\n")
     assert first_difference(normalise(nb), normalise(noisy)) is not None
+
+
+def _injected(source: str) -> dict:
+    return {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]},
+            "source": source, "outputs": [], "execution_count": 1}
+
+
+def test_injected_parameters_in_another_order_are_equal_but_other_values_are_not() -> None:
+    from nbops.reproduce.notebook_compare import first_difference, normalise
+
+    train, features = '"train": {"nb": "t.ipynb"}', '"features": {"nb": "f.ipynb"}'
+    a = {"cells": [_injected(f"threshold = 0.5\nupstream = {{{train}, {features}}}\n")]}
+    b = {"cells": [_injected(f"threshold = 0.5\nupstream = {{{features}, {train}}}\n")]}
+    c = {"cells": [_injected(f"threshold = 0.6\nupstream = {{{features}, {train}}}\n")]}
+    assert first_difference(normalise(a), normalise(b)) is None
+    difference = first_difference(normalise(a), normalise(c))
+    assert difference is not None and difference.what == "source"
