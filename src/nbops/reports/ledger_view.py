@@ -17,6 +17,7 @@ from typing import Any
 from nbops.core.errors import NbopsError
 from nbops.core.manifest import read_manifest
 from nbops.core.schema import schema_errors
+from nbops.runs.index import summarize
 
 log = logging.getLogger("nbops")
 
@@ -37,20 +38,8 @@ def load_manifest(run_dir: Path) -> dict[str, Any]:
 
 
 def summary_of(manifest: dict[str, Any]) -> Summary:
-    """A run-index-shaped summary built from a full manifest."""
-    statuses = [t.get("status") for t in manifest.get("tasks", {}).values()]
-    return {
-        "schema_version": 1,
-        "run_id": manifest["run_id"],
-        "status": manifest["status"],
-        "started_at": manifest["started_at"],
-        "finished_at": manifest["finished_at"],
-        "duration_s": manifest["duration_s"],
-        "executed": statuses.count("executed"),
-        "skipped": statuses.count("skipped"),
-        "failed": statuses.count("failed"),
-        "metrics": dict(manifest.get("metrics", {})),
-    }
+    """A run-index summary built from a full manifest (the ledger's own index line)."""
+    return summarize(manifest)
 
 
 def _read_index(path: Path) -> dict[str, Summary] | None:
