@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from benchmarks.harness import best_of
 from scipy import stats
 
 from nbops.monitoring import Thresholds, build_profile, check_batch
@@ -60,15 +61,6 @@ def _naive(reference: pd.DataFrame, batch: pd.DataFrame) -> None:
         np.histogram(cur, edges)
 
 
-def _best_of(repeats: int, fn: Any) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
 def _cpu_of(fn: Any) -> float:
     """CPU seconds of this process (all threads) for one call: robust to a busy machine."""
     started = time.process_time()
@@ -87,15 +79,15 @@ def run(full: bool = True, rows: int | None = None, repeats: int = 3) -> list[di
     reference, batch = _frame(rng, rows, 0.0), _frame(rng, rows, 0.2)
     scores = rng.random(rows)
     thresholds = Thresholds()
-    profile_s = _best_of(
+    profile_s = best_of(
         1, lambda: build_profile(reference, _schema(), scores=rng.random(rows))
     )
     profile = build_profile(reference, _schema(), scores=rng.random(rows))
     report = check_batch(profile, batch, thresholds, scores=scores)
     assert report.top_features[:1] == ["x0"], report.summary  # the bench measures real work
-    check_s = _best_of(repeats, lambda: check_batch(profile, batch, thresholds, scores=scores))
+    check_s = best_of(repeats, lambda: check_batch(profile, batch, thresholds, scores=scores))
     check_cpu = _cpu_of(lambda: check_batch(profile, batch, thresholds, scores=scores))
-    naive_s = _best_of(1, lambda: _naive(reference, batch))
+    naive_s = best_of(1, lambda: _naive(reference, batch))
     load = os.getloadavg()[0]
     shape = f"{rows:,} rows × {NUMERIC + CATEGORICAL} features"
     return [

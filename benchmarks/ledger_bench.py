@@ -26,10 +26,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from benchmarks.harness import best_of
 
 LIST_RUNS = 10_000
 LIST_TARGET_S = 1.0
@@ -38,15 +39,6 @@ OVERHEAD_TARGET_RATIO = 0.05
 OVERHEAD_TARGET_S = 0.5
 HASH = "blake3:" + "0" * 64
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _best_of(repeats: int, fn: Callable[[], Any]) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def _fake_ledger(root: Path, count: int) -> None:
@@ -95,7 +87,7 @@ def bench_listing(count: int = LIST_RUNS, repeats: int = 3) -> list[dict[str, An
         _fake_ledger(root, count)
         project = Project(root)
         assert len(list_runs(project)) == count
-        library_s = _best_of(repeats, lambda: list_runs(project))
+        library_s = best_of(repeats, lambda: list_runs(project))
         cpu_started = time.process_time()
         list_runs(project)
         library_cpu_s = time.process_time() - cpu_started
@@ -106,8 +98,8 @@ def bench_listing(count: int = LIST_RUNS, repeats: int = 3) -> list[dict[str, An
             subprocess.run([nbops, "runs", "--json"], cwd=root, env=env, check=True,
                            stdout=subprocess.DEVNULL)
 
-        cli_s = _best_of(repeats, cli)
-        startup_s = _best_of(repeats, lambda: subprocess.run(
+        cli_s = best_of(repeats, cli)
+        startup_s = best_of(repeats, lambda: subprocess.run(
             [nbops, "--help"], cwd=root, env=env, check=True, stdout=subprocess.DEVNULL))
     return [
         {"name": "ledger.list_runs", "what": f"nbops.runs.list_runs over {count:,} runs",

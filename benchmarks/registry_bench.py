@@ -13,21 +13,12 @@ Run: ``python -m benchmarks.registry_bench``.
 from __future__ import annotations
 
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.harness import best_of
+
 VERSIONS = 1000
-
-
-def _best_of(repeats: int, fn: Callable[[], Any]) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def _model(folder: Path) -> Path:
@@ -67,8 +58,8 @@ def run(repeats: int = 5) -> list[dict[str, Any]]:
         record = {"run_id": None, "version": 1, "artifact": {
             "hash": stored.digest, "size": stored.size, "format": "skops",
             "trusted_types": types}}
-        plain_s = _best_of(repeats, lambda: sio.load(path, trusted=types))
-        verified_s = _best_of(repeats, lambda: artifacts.load_verified(root, record, "m:1"))
+        plain_s = best_of(repeats, lambda: sio.load(path, trusted=types))
+        verified_s = best_of(repeats, lambda: artifacts.load_verified(root, record, "m:1"))
 
         base = {"artifact": record["artifact"], "metrics": {"roc_auc": 0.8},
                 "training_data": {"hash": stored.digest, "size": 1}, "test_data": None,
@@ -81,9 +72,9 @@ def run(repeats: int = 5) -> list[dict[str, Any]]:
                                        for n in range(1, VERSIONS + 1)]}
         actor = operations.Actor(command=("bench",))
         targets = iter(range(1, 10 * repeats + 2))
-        promote_s = _best_of(repeats, lambda: operations.promote(
+        promote_s = best_of(repeats, lambda: operations.promote(
             root, "m", next(targets), reason="bench", actor=actor))
-        read_s = _best_of(repeats, lambda: registry_file.read(root))
+        read_s = best_of(repeats, lambda: registry_file.read(root))
         size_kib = registry_file.registry_path(root).stat().st_size / 1024
     return [
         {"name": "registry.plain_skops_load", "what": "skops.io.load of a HistGB pipeline",

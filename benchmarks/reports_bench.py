@@ -19,24 +19,15 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from benchmarks.harness import best_of
 
 NOTEBOOK_TARGET_S = 0.5
 SITE_TARGET_S = 2.0
 SITE_RUNS = 1000
 HASH = "blake3:" + "0" * 64
-
-
-def _best_of(repeats: int, fn: Callable[[], Any]) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def _figure_png() -> str:
@@ -172,19 +163,19 @@ def run(repeats: int = 3) -> list[dict[str, Any]]:
         notebook = newest / "notebooks" / "train.ipynb"
         page = newest / "html" / "train.html"
         render_notebook_file(notebook, page, NotebookPage("train"))  # exporter built once
-        warm_s = _best_of(repeats, lambda: render_notebook_file(notebook, page,
+        warm_s = best_of(repeats, lambda: render_notebook_file(notebook, page,
                                                                 NotebookPage("train")))
         assert "nbops-injected" in page.read_text()  # the bench measures real pages
         cold_s = _cold_first_render(notebook, Path(tmp) / "cold.html")
-        baseline_s = _best_of(1, lambda: _subprocess_nbconvert(notebook, Path(tmp) / "nbc"))
+        baseline_s = best_of(1, lambda: _subprocess_nbconvert(notebook, Path(tmp) / "nbc"))
         from nbops.reports.ledger_view import load_manifest
 
         manifest = load_manifest(newest)
-        all_pages_s = _best_of(repeats, lambda: render_notebooks(manifest, newest, reuse=False))
-        run_page_s = _best_of(repeats, lambda: render_run(newest, notebooks=False))
-        site_s = _best_of(repeats, lambda: render_site(reports))
+        all_pages_s = best_of(repeats, lambda: render_notebooks(manifest, newest, reuse=False))
+        run_page_s = best_of(repeats, lambda: render_run(newest, notebooks=False))
+        site_s = best_of(repeats, lambda: render_site(reports))
         assert (reports / "index.html").read_text().count("<tr data-status=") == SITE_RUNS
-        publish_s = _best_of(repeats, lambda: publish_html(newest.name, Path(tmp) / "one.html",
+        publish_s = best_of(repeats, lambda: publish_html(newest.name, Path(tmp) / "one.html",
                                                            reports_dir=reports))
         size_kib = (Path(tmp) / "one.html").stat().st_size / 1024
     per_notebook_s = all_pages_s / len(tasks)
