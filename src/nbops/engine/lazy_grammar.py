@@ -7,23 +7,71 @@ jsonschema), although neither nbformat's nor nbops' schemas use those formats
 (jsonschema#1428).
 
 :func:`install` adds an import hook for that one module: importing it yields a
-small stand-in whose ``is_valid_syntax``/``parse`` (and any other attribute)
-load the real module on first use. Behaviour is unchanged, only deferred.
+small stand-in whose ``is_valid_syntax``/``parse`` (and any other name the
+real package defines) load the real module on first use. Behaviour is
+unchanged, only deferred. A name the real package never defines is answered
+with ``AttributeError`` without loading it: code that scans every module in
+``sys.modules`` with ``getattr(module, name, None)`` (pickle's and skops'
+``whichmodule``, run when skops is imported) would otherwise compile the
+grammar for nothing. The package's names are read from its source with
+:mod:`ast` (about a millisecond), never by running it.
 ``make install`` writes a ``.pth`` file (:mod:`nbops.core.startup_hooks`) so that
 every interpreter of the project's environment installs the hook at start-up.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
 import threading
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 MODULE = "rfc3987_syntax"
+
+
+def defined_names(init_file: Path) -> frozenset[str] | None:
+    """Top-level names a package's ``__init__.py`` binds, following ``from .x import *``.
+
+    None when the source cannot be read or parsed: the caller then treats
+    every name as possibly defined (the real module loads, as without the hook).
+    """
+    names: set[str] = set()
+
+    def collect(path: Path, public_only: bool) -> bool:
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            return False
+        for node in tree.body:
+            found: list[str] = []
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found = [node.name]
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                found = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                if isinstance(node, ast.ImportFrom) and node.names[0].name == "*":
+                    if node.level != 1 or not node.module:
+                        return False  # a star import from elsewhere: names unknowable
+                    if not collect(init_file.parent / f"{node.module}.py", True):
+                        return False
+                    continue
+                found = [(a.asname or a.name).split(".")[0] for a in node.names]
+            elif not isinstance(node, ast.Expr):
+                return False  # if/try/for at top level: names unknowable without running
+            names.update(n for n in found if not (public_only and n.startswith("_")))
+        return True
+
+    if not collect(init_file, False):
+        return None
+    # importing a submodule binds it on the package too
+    submodules = {p.stem for p in init_file.parent.glob("*.py") if p.stem != "__init__"}
+    return frozenset(names | submodules)
 
 
 class _LazyGrammarLoader(importlib.abc.Loader):
@@ -33,6 +81,8 @@ class _LazyGrammarLoader(importlib.abc.Loader):
         self.real_spec = real_spec
         self._real: ModuleType | None = None
         self._lock = threading.Lock()
+        origin = real_spec.origin
+        self.names = defined_names(Path(origin)) if origin else None
 
     def real(self) -> ModuleType:
         with self._lock:
@@ -59,6 +109,8 @@ class _LazyGrammarLoader(importlib.abc.Loader):
         def __getattr__(name: str) -> Any:
             if name.startswith("__"):  # import machinery probing (__path__ …): not the API
                 raise AttributeError(name)
+            if loader.names is not None and name not in loader.names:
+                raise AttributeError(f"module {MODULE!r} has no attribute {name!r}")
             return getattr(loader.real(), name)
 
         module.is_valid_syntax = is_valid_syntax  # type: ignore[attr-defined]
