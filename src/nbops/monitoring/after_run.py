@@ -19,7 +19,6 @@ from typing import Any
 
 from nbops.core.errors import NbopsError
 from nbops.core.store import ContentStore
-from nbops.monitoring.report import read_report
 from nbops.monitoring.retrain import retrain_command, start_retrain
 from nbops.monitoring.status import ALERT, LEVELS, severity
 from nbops.runs import RunContext, update_section
@@ -127,6 +126,8 @@ def record_monitoring(context: RunContext) -> None:
     if report_path is None:
         logger.warning("nbops monitoring: the %s task left no stored report", task)
         return
+    from nbops.monitoring.report import read_report  # numpy, scipy: monitoring builds only
+
     report = read_report(report_path)
     params = (manifest.get("params") or {}).get(task, {})
     fail_on = _level(params.get("fail_on"))
