@@ -107,6 +107,23 @@ def test_better_model_promotes_against_rescored_champion(project, run_build):
     assert champion_on_this_data == pytest.approx(model["versions"][0]["metrics"]["roc_auc"])
 
 
+def test_no_op_rebuild_reuses_the_trainers_scores_and_changes_nothing(project, run_build):
+    root = project["root"]
+    trainer = _manifest(root)
+    before = (root / REGISTRY).read_bytes()
+    run_build(root)  # nothing changed since the previous build
+    manifest = _manifest(root)
+    assert manifest["run_id"] != trainer["run_id"]
+    assert manifest["tasks"]["train"]["produced_by"] == trainer["run_id"]
+    assert manifest["status"] == "succeeded" and manifest["gates"]["verdict"] == "passed"
+    assert manifest["gates"]["measured"]["reused_from"] == trainer["run_id"]
+    assert manifest["registry"]["candidate_metrics"] == trainer["registry"]["candidate_metrics"]
+    assert manifest["registry"]["decision"] == "churn:2 is already the champion (same model file)"
+    assert (root / REGISTRY).read_bytes() == before
+    page = (root / "reports" / "runs" / manifest["run_id"] / "index.html").read_text()
+    assert f"Scores reused from run {trainer['run_id']}" in page
+
+
 def test_rollback_and_listing(project):
     root = project["root"]
     proc = _nbops(root, "rollback", "churn", "--reason", "v2 misbehaves")

@@ -50,6 +50,15 @@ def inspect_types(
             f"{path} is not a readable skops model file ({type(exc).__name__}: {exc})",
             "save the model with skops.io.dump(model, path) in the train step",
         ) from exc
+    return check_types(path, types, trusted_modules)
+
+
+def check_types(path: Path, types: list[str], trusted_modules: Iterable[str]) -> list[str]:
+    """Return ``types`` (found in the model file ``path``) if all are trusted.
+
+    Raises:
+        RegistryError: a type comes from a module outside ``trusted_modules``.
+    """
     prefixes = tuple(trusted_modules)
     refused = [t for t in types if not t.startswith(prefixes)]
     if refused:

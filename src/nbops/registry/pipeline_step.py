@@ -107,6 +107,21 @@ def candidate_from_manifest(root: Path, manifest: dict[str, Any],
     )
 
 
+def _trainer_gates(project: Any, candidate: Candidate) -> tuple[str, Any] | None:
+    """(run id, ``gates`` section) of the earlier run that trained the model, if readable."""
+    from nbops.runs import load_manifest
+
+    trainer = candidate.model_run_id
+    if not trainer or trainer == candidate.run_id:
+        return None
+    try:
+        return trainer, load_manifest(project, trainer).get("gates")
+    except NbopsError as exc:  # collected or unreadable: the model is simply measured again
+        logger.info("nbops registry: run %s's record is unavailable (%s); measuring again",
+                    trainer, exc.problem)
+        return None
+
+
 def gate_after_close(context: Any) -> None:
     """Post-close step: gates, registration, promotion; manifest sections and status."""
     from nbops.runs import set_status, update_section
@@ -132,7 +147,7 @@ def gate_after_close(context: Any) -> None:
             return
         candidate = candidate_from_manifest(project.root, context.manifest, config)
         outcome = gate_and_promote(project.root, candidate, config, env.get("gates"),
-                                   Actor.from_process(run_id))
+                                   Actor.from_process(run_id), _trainer_gates(project, candidate))
     except NbopsError as exc:
         update_section(project, run_id, "gates", {"verdict": "error", "results": [],
                                                   "error": str(exc)})

@@ -3,6 +3,8 @@
 Called once a run is closed (see :mod:`nbops.hooks`). The champion is
 re-scored on *this* run's held-out data, so the candidate and the champion
 are compared on the same rows, never against numbers from an older test set.
+Scores an earlier run took on the very same files are reused rather than
+measured twice (:mod:`nbops.registry.measurements`).
 
 * Any gate failed: nothing is registered, the champion is untouched, and
   :meth:`Outcome.error` is the one message listing every failed gate.
@@ -23,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbops.core.errors import GateFailure, NbopsError, RegistryError
+from nbops.core.errors import GateFailure, RegistryError
 from nbops.core.hashing import hash_bytes
-from nbops.registry import artifacts, operations, registry_file, scoring
+from nbops.registry import artifacts, measurements, operations
 from nbops.registry.config import RegistryConfig
 from nbops.registry.gates import evaluate_gates, failure_lines, parse_gates
 from nbops.registry.refs import DEFAULT_ALIAS
@@ -115,44 +117,6 @@ def _relative(root: Path, path: Path) -> str:
         return Path(path).as_posix()
 
 
-def _score_champion(root: Path, config: RegistryConfig, test: Any,
-                    schema: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None,
-                                                    str | None]:
-    data = registry_file.read(root)
-    model = data["models"].get(config.model)
-    if not model or DEFAULT_ALIAS not in model["aliases"]:
-        return None, None, None
-    number = model["aliases"][DEFAULT_ALIAS]
-    record = next(v for v in model["versions"] if v["version"] == number)
-    label = f"{config.model}:{number} (champion)"
-    try:
-        champion = artifacts.load_verified(root, record, label)
-        metrics = scoring.evaluate(champion, test, record["feature_schema"], schema.get("target"))
-    except NbopsError as exc:
-        note = (f"the champion {config.model}:{number} could not be re-scored on this run's "
-                f"held-out data: {exc.problem}")
-        logger.warning(note)
-        return record, None, note
-    return record, metrics, None
-
-
-def _data_metrics(train: Path, test: Any, schema: dict[str, Any]) -> dict[str, float]:
-    """Facts about the data the model was trained and tested on, for ``data.*`` gates."""
-    import pyarrow.parquet as pq
-
-    target = schema.get("target")
-    positives = int(test[target].sum()) if target in test.columns else 0
-    features = [f["name"] for f in schema.get("features", []) if f["name"] in test.columns]
-    missing = test[features].isna().mean() if features and len(test) else None
-    return {
-        "train_rows": float(pq.ParquetFile(train).metadata.num_rows),
-        "test_rows": float(len(test)),
-        "test_positives": float(positives),
-        "test_negatives": float(len(test) - positives),
-        "test_max_missing_rate": float(missing.max()) if missing is not None else 0.0,
-    }
-
-
 def _better(config: RegistryConfig, candidate: float, champion: float) -> bool:
     if config.higher_is_better:
         return candidate - champion > config.min_improvement
@@ -160,28 +124,40 @@ def _better(config: RegistryConfig, candidate: float, champion: float) -> bool:
 
 
 def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
-                     gates_config: Any, actor: operations.Actor | None = None) -> Outcome:
+                     gates_config: Any, actor: operations.Actor | None = None,
+                     earlier: tuple[str, Any] | None = None) -> Outcome:
     """Gate the candidate against the champion, then register and promote it if it earns it.
+
+    Args:
+        earlier: (run id, ``gates`` section) of the run that trained the model,
+            when that was an earlier run: its measurements are reused if they
+            were taken on the same files (see :mod:`nbops.registry.measurements`).
 
     Raises:
         ConfigError: the gates do not parse.
         RegistryError / DataError: a product is missing or unreadable.
     """
-    import pandas as pd
-
     root = Path(root)
     actor = actor or operations.Actor.from_process(candidate.run_id)
     gates = parse_gates(gates_config)
     schema_path = _require(candidate.feature_schema, "feature schema")
     schema_bytes = schema_path.read_bytes()
     schema = json.loads(schema_bytes)
-    test = pd.read_parquet(_require(candidate.test_data, "test data"))
+    _require(candidate.test_data, "test data")
     _require(candidate.train_data, "train data")
     _require(candidate.model_file, "model file")
 
-    trusted = artifacts.inspect_types(candidate.model_file, config.trusted_modules)
-    artifact = {**_stored(root, candidate.model_file, candidate), "format": "skops",
-                "trusted_types": trusted}
+    stored_model = _stored(root, candidate.model_file, candidate)  # scored from the store
+    inputs = measurements.inputs_of(candidate)
+    test = measurements.held_out(candidate.test_data)
+    measured = measurements.reusable(*earlier, inputs) if earlier else None
+    if measured is None:
+        measured = measurements.measure(root, candidate, config, schema, inputs, test)
+    else:
+        artifacts.check_types(candidate.model_file, measured.model_types, config.trusted_modules)
+        logger.info("nbops registry: model and data unchanged since run %s, its scores reused",
+                    measured.reused_from)
+    artifact = {**stored_model, "format": "skops", "trusted_types": measured.model_types}
     record = {
         "run_id": candidate.model_run_id or candidate.run_id,
         "registered_by_run": candidate.run_id,
@@ -195,12 +171,12 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
         "git_commit": candidate.git_commit,
         "gates": "passed",
     }
-    model = artifacts.load_verified(root, record, f"{config.model} candidate")
-    rescored = scoring.evaluate(model, test, schema)
-    champ_record, champ_metrics, champ_note = _score_champion(root, config, test, schema)
+    rescored = measured.candidate
+    champ_record, champ_metrics, champ_note = measurements.champion_scores(
+        root, config, measured, test, schema)
 
     gate_metrics = {**rescored, **candidate.metrics}
-    data_checks = _data_metrics(candidate.train_data, test, schema)
+    data_checks = measured.data
     verdict, results = evaluate_gates(gates, gate_metrics,
                                       {"data": data_checks, **candidate.task_metrics},
                                       champ_metrics, champ_note)
@@ -217,7 +193,8 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
         "deltas": deltas, "champion_note": champ_note, "decision": "",
     }
     gates_section = {"verdict": verdict, "evaluated_on": record["test_data"],
-                     "data": data_checks, "results": [r.to_dict() for r in results]}
+                     "data": data_checks, "results": [r.to_dict() for r in results],
+                     "measured": measured.to_dict()}
     before = "no champion" if champ_record is None else f"version {champ_record['version']}"
     if verdict == "failed":
         section["decision"] = f"not registered: quality gates failed; champion unchanged ({before})"

@@ -41,13 +41,25 @@ def gates_section(gates: Any) -> str:
     rows = "".join(
         "<tr>" + "".join(_cell(c, r.get(c)) for c in columns) + "</tr>" for r in results
     )
-    others = {k: v for k, v in gates.items() if k not in ("verdict", "results")}
+    others = {k: v for k, v in gates.items() if k not in ("verdict", "results", "measured")}
     table = f'<table id="gates"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
     return (
         f"<section><h2>Quality gates {badge(str(gates.get('verdict', 'unknown')), verdict=True)}"
         "</h2>"
-        f"{table if results else ''}{kv_list(others) if others else ''}</section>"
+        f"{table if results else ''}{_measured_note(gates.get('measured'))}"
+        f"{kv_list(others) if others else ''}</section>"
     )
+
+
+def _measured_note(measured: Any) -> str:
+    """Where the scores behind the gates came from (the figures are shown elsewhere)."""
+    if not isinstance(measured, dict):
+        return ""
+    if measured.get("reused_from"):
+        return (f'<p class="muted" id="gates-measured">Scores reused from run '
+                f'{esc(measured["reused_from"])}: same model file, same train and test data, '
+                "same feature schema and scoring package versions.</p>")
+    return ('<p class="muted" id="gates-measured">Model and data measured in this run.</p>')
 
 
 def registry_section(registry: Any) -> str:

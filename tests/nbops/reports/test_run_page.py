@@ -93,3 +93,17 @@ def test_a_rendering_problem_is_logged_and_never_fails_the_build(tmp_path, caplo
     (run / "manifest.json").write_text("{truncated")
     assert render_after_run(run) is None
     assert f"nbops report {run.name}" in caplog.text and "not valid JSON" in caplog.text
+
+
+def test_gates_say_where_their_scores_came_from_without_dumping_the_measurements():
+    from nbops.reports.run_sections import gates_section
+
+    measured = {"inputs": {"model_file": "blake3:" + "a" * 64}, "model_types": [],
+                "candidate": {"roc_auc": 0.8}, "data": {}, "champion": None}
+    reused = gates_section({"verdict": "passed", "results": [],
+                            "measured": {**measured, "reused_from": "<i>r1</i>"}})
+    assert "Scores reused from run &lt;i&gt;r1&lt;/i&gt;: same model file" in reused
+    assert "blake3:" not in reused  # the inputs' hashes stay in the manifest
+    fresh = gates_section({"verdict": "passed", "results": [],
+                           "measured": {**measured, "reused_from": None}})
+    assert "Model and data measured in this run." in fresh
