@@ -27,7 +27,9 @@ logger = logging.getLogger("nbops")
 #: ``"module:function"`` called with the RunContext. Gates and the registry
 #: come first (they may mark the run ``gated``), reports last (they show the
 #: final verdict). A step that raises NbopsError (e.g. GateFailure) fails the
-#: build, after the remaining steps ran. Add one line per feature.
+#: build, after the remaining steps ran. Add one line per feature. A step's
+#: module may also define ``prepare(project, run_id, env, tasks)``, called
+#: when the run opens, to get ready while the notebooks run.
 POST_CLOSE_STEPS: tuple[str, ...] = (
     "nbops.registry.pipeline_step:gate_after_close",  # gates, register, promote; may gate
     "nbops.monitoring.after_run:record_monitoring",  # monitoring builds only: verdict, alert
@@ -86,9 +88,30 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     env_path = adapter.env_file(project.root)
     build["pipeline"] = project.relative(adapter.pipeline_file(project.root))
     build["env_file"] = None if env_path is None else project.relative(env_path)
-    run = open_run(project, adapter.task_infos(dag), build,
-                   adapter.resolved_env(project.root), adapter.command_argv())
+    tasks = adapter.task_infos(dag)
+    env = adapter.resolved_env(project.root)
+    run = open_run(project, tasks, build, env, adapter.command_argv())
     setattr(dag, _ATTR, run)
+    _prepare_post_close_steps(project, run.run_id, env, tasks)
+
+
+def _prepare_post_close_steps(project: Any, run_id: str, env: dict[str, Any],
+                              tasks: list[Any]) -> None:
+    """Call each post-close step module's optional ``prepare``; failures only cost speed."""
+    from nbops.reproduce.execute import REPRODUCTION_ENV
+
+    if os.environ.get(REPRODUCTION_ENV):
+        return  # the steps will be skipped (see run_post_close_steps)
+    for spec in POST_CLOSE_STEPS:
+        module = importlib.import_module(spec.partition(":")[0])
+        prepare = getattr(module, "prepare", None)
+        if prepare is None:
+            continue
+        try:
+            prepare(project, run_id, env, tasks)
+        except Exception as exc:  # the step itself will meet the problem and report it
+            logger.warning("nbops: getting %s ready failed (%s: %s); it will run unprepared",
+                           spec, type(exc).__name__, exc)
 
 
 def on_finish(dag: Any, report: Any) -> None:

@@ -53,6 +53,8 @@ def test_first_build_registers_v1_as_champion(project):
     manifest = _manifest(root)
     assert manifest["status"] == "succeeded"
     assert manifest["gates"]["verdict"] == "passed"
+    # this build trained the model, so a helper warmed up for gating while it ran
+    assert manifest["gates"]["measured"]["measured_in"] == "helper process"
     overridden = {r["name"]: r["expression"] for r in manifest["gates"]["results"]}
     assert overridden["beats_baseline"] == "roc_auc >= baseline_roc_auc - 0.05"
     assert manifest["registry"]["decision"].startswith("promoted churn:1 to @champion")

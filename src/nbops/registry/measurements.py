@@ -55,10 +55,17 @@ class Measurements:
     #: the champion scored on these rows: {version, hash, metrics | None, note | None}
     champion: dict[str, Any] | None = None
     reused_from: str | None = None
+    #: where the figures were computed: the build process, or the warmed-up helper
+    measured_in: str = "build process"
 
     def to_dict(self) -> dict[str, Any]:
         """The manifest's ``gates.measured``."""
         return asdict(self)
+
+
+#: measure()'s signature: (root, candidate, config, schema, inputs, champion record).
+Measure = Callable[[Path, "Candidate", RegistryConfig, dict[str, Any], dict[str, str],
+                    "dict[str, Any] | None"], Measurements]
 
 
 def inputs_of(candidate: Candidate) -> dict[str, str]:
@@ -86,6 +93,7 @@ def reusable(earlier_run: str | None, earlier_gates: Any,
             candidate=dict(measured["candidate"]), data=dict(measured["data"]),
             champion=measured.get("champion"),
             reused_from=measured.get("reused_from") or earlier_run,
+            measured_in=str(measured.get("measured_in", "build process")),
         )
     except (KeyError, TypeError):  # an older or hand-edited manifest: measure again
         return None
@@ -104,20 +112,27 @@ def held_out(path: Path) -> Callable[[], pd.DataFrame]:
 
 
 def measure(root: Path, candidate: Candidate, config: RegistryConfig, schema: dict[str, Any],
-            inputs: dict[str, str], test: Callable[[], pd.DataFrame]) -> Measurements:
-    """Inspect and score the candidate, and describe its data.
+            inputs: dict[str, str], champion: dict[str, Any] | None) -> Measurements:
+    """Inspect and score the candidate, describe its data, score the champion on it.
+
+    ``champion`` is the champion's registry record (None: there is none); it
+    is scored only when it is another file than the candidate.
 
     Raises:
         RegistryError: the model file is not skops or uses untrusted types.
         DataError: the held-out data cannot be scored.
     """
+    test = held_out(candidate.test_data)
     types = artifacts.inspect_types(candidate.model_file, config.trusted_modules)
     record = {"run_id": candidate.model_run_id or candidate.run_id,
               "artifact": {"hash": inputs["model_file"], "trusted_types": types}}
     model = artifacts.load_verified(root, record, f"{config.model} candidate")
-    scores = scoring.evaluate(model, test(), schema)
-    return Measurements(inputs=dict(inputs), model_types=types, candidate=scores,
-                        data=data_facts(candidate.train_data, test(), schema))
+    measured = Measurements(inputs=dict(inputs), model_types=types,
+                            candidate=scoring.evaluate(model, test(), schema),
+                            data=data_facts(candidate.train_data, test(), schema))
+    if champion is not None and champion["artifact"]["hash"] != inputs["model_file"]:
+        measured.champion = score_champion(root, config, champion, test, schema)
+    return measured
 
 
 def data_facts(train: Path, test: pd.DataFrame, schema: dict[str, Any]) -> dict[str, float]:
@@ -137,36 +152,51 @@ def data_facts(train: Path, test: pd.DataFrame, schema: dict[str, Any]) -> dict[
     }
 
 
-def champion_scores(root: Path, config: RegistryConfig, measured: Measurements,
-                    test: Callable[[], pd.DataFrame], schema: dict[str, Any],
-                    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, str | None]:
-    """The champion's registry record, its scores on these rows, and why they are missing.
-
-    The champion's scores come, in order, from the candidate's own when it is
-    the same model file, from ``measured.champion`` when that scored the same
-    file, else from loading and scoring it (recorded into ``measured``).
-    """
-    data = registry_file.read(root)
-    model = data["models"].get(config.model)
+def current_champion(root: Path, config: RegistryConfig) -> dict[str, Any] | None:
+    """The registry record of ``config.model``'s champion, or None."""
+    model = registry_file.read(root)["models"].get(config.model)
     if not model or DEFAULT_ALIAS not in model["aliases"]:
-        return None, None, None
+        return None
     number = model["aliases"][DEFAULT_ALIAS]
-    record = next(v for v in model["versions"] if v["version"] == number)
-    digest = record["artifact"]["hash"]
-    if digest == measured.inputs["model_file"]:
-        return record, dict(measured.candidate), None
-    known = measured.champion
-    if known and known.get("hash") == digest and known.get("metrics") is not None:
-        return record, dict(known["metrics"]), None
-    label = f"{config.model}:{number} (champion)"
+    return next(v for v in model["versions"] if v["version"] == number)
+
+
+def score_champion(root: Path, config: RegistryConfig, record: dict[str, Any],
+                   test: Callable[[], pd.DataFrame], schema: dict[str, Any]) -> dict[str, Any]:
+    """The champion scored on ``test``: ``{version, hash, metrics, note}`` (note: why not)."""
+    number = record["version"]
     metrics: dict[str, Any] | None = None
     note: str | None = None
     try:
-        champion = artifacts.load_verified(root, record, label)
+        champion = artifacts.load_verified(root, record, f"{config.model}:{number} (champion)")
         metrics = scoring.evaluate(champion, test(), record["feature_schema"], schema.get("target"))
     except NbopsError as exc:
         note = (f"the champion {config.model}:{number} could not be re-scored on this run's "
                 f"held-out data: {exc.problem}")
         logger.warning(note)
-    measured.champion = {"version": number, "hash": digest, "metrics": metrics, "note": note}
-    return record, metrics, note
+    return {"version": number, "hash": record["artifact"]["hash"], "metrics": metrics,
+            "note": note}
+
+
+def champion_scores(root: Path, config: RegistryConfig, measured: Measurements,
+                    record: dict[str, Any] | None, test_data: Path, schema: dict[str, Any],
+                    ) -> tuple[dict[str, Any] | None, str | None]:
+    """The champion's scores on the candidate's held-out rows, and why they are missing.
+
+    From the candidate's own scores when the champion is the same model file,
+    else from ``measured.champion`` when that scored the same file (a reused
+    failure is retried), else the champion is scored now and recorded there.
+    """
+    if record is None:
+        return None, None
+    digest = record["artifact"]["hash"]
+    if digest == measured.inputs["model_file"]:
+        return dict(measured.candidate), None
+    known = measured.champion
+    stale = (not known or known.get("hash") != digest
+             or (known.get("metrics") is None and measured.reused_from))
+    if stale:
+        known = measured.champion = score_champion(root, config, record, held_out(test_data),
+                                                   schema)
+    assert known is not None
+    return known["metrics"], known["note"]

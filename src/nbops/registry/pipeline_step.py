@@ -26,6 +26,27 @@ from nbops.registry.promotion import Candidate, gate_and_promote
 logger = logging.getLogger("nbops")
 
 
+#: run id -> the helper started for it by :func:`prepare`, until its gating step
+_HELPERS: dict[str, Any] = {}
+
+
+def prepare(project: Any, run_id: str, env: dict[str, Any], tasks: list[Any]) -> None:
+    """At ``on_render``: when this build will train the model, start the measuring helper.
+
+    The helper imports what gating needs while the notebooks run (see
+    :mod:`nbops.registry.measure_helper`); a build that reuses the model needs none.
+    """
+    if env.get("registry") is None:
+        return
+    config = parse_registry_config(env["registry"])
+    model_file = (project.root / config.model_file).resolve()
+    if any(task.will_run and model_file in {Path(p).resolve() for p in task.products.values()}
+           for task in tasks):
+        from nbops.registry.measure_helper import MeasureHelper
+
+        _HELPERS[run_id] = MeasureHelper(project.root)
+
+
 def check_settings(gates: Any, registry: Any) -> None:
     """Parse the ``gates:`` and ``registry:`` sections, so a typo fails before the build runs.
 
@@ -124,6 +145,30 @@ def _trainer_gates(project: Any, candidate: Candidate) -> tuple[str, Any] | None
 
 def gate_after_close(context: Any) -> None:
     """Post-close step: gates, registration, promotion; manifest sections and status."""
+    helper = _HELPERS.pop(context.run_id, None)
+    try:
+        _gate(context, helper)
+    finally:
+        if helper is not None:
+            helper.close()
+
+
+def _measure_with(helper: Any) -> Any:
+    """measure() through the warmed-up helper, or in this process if it cannot answer."""
+    from nbops.registry.measure_helper import HelperGone
+    from nbops.registry.measurements import measure
+
+    def measure_via_helper(*args: Any) -> Any:
+        try:
+            return helper.measure(*args)
+        except HelperGone as exc:
+            logger.warning("nbops registry: %s; measuring in the build process instead", exc)
+            return measure(*args)
+
+    return measure_via_helper
+
+
+def _gate(context: Any, helper: Any) -> None:
     from nbops.runs import set_status, update_section
 
     if context.status != "succeeded":
@@ -147,7 +192,8 @@ def gate_after_close(context: Any) -> None:
             return
         candidate = candidate_from_manifest(project.root, context.manifest, config)
         outcome = gate_and_promote(project.root, candidate, config, env.get("gates"),
-                                   Actor.from_process(run_id), _trainer_gates(project, candidate))
+                                   Actor.from_process(run_id), _trainer_gates(project, candidate),
+                                   None if helper is None else _measure_with(helper))
     except NbopsError as exc:
         update_section(project, run_id, "gates", {"verdict": "error", "results": [],
                                                   "error": str(exc)})

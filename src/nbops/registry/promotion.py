@@ -125,13 +125,16 @@ def _better(config: RegistryConfig, candidate: float, champion: float) -> bool:
 
 def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
                      gates_config: Any, actor: operations.Actor | None = None,
-                     earlier: tuple[str, Any] | None = None) -> Outcome:
+                     earlier: tuple[str, Any] | None = None,
+                     measure: measurements.Measure | None = None) -> Outcome:
     """Gate the candidate against the champion, then register and promote it if it earns it.
 
     Args:
         earlier: (run id, ``gates`` section) of the run that trained the model,
             when that was an earlier run: its measurements are reused if they
             were taken on the same files (see :mod:`nbops.registry.measurements`).
+        measure: what measures the model when nothing can be reused
+            (default :func:`~nbops.registry.measurements.measure`, in this process).
 
     Raises:
         ConfigError: the gates do not parse.
@@ -149,10 +152,11 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
 
     stored_model = _stored(root, candidate.model_file, candidate)  # scored from the store
     inputs = measurements.inputs_of(candidate)
-    test = measurements.held_out(candidate.test_data)
+    champ_record = measurements.current_champion(root, config)
     measured = measurements.reusable(*earlier, inputs) if earlier else None
     if measured is None:
-        measured = measurements.measure(root, candidate, config, schema, inputs, test)
+        measured = (measure or measurements.measure)(root, candidate, config, schema, inputs,
+                                                     champ_record)
     else:
         artifacts.check_types(candidate.model_file, measured.model_types, config.trusted_modules)
         logger.info("nbops registry: model and data unchanged since run %s, its scores reused",
@@ -172,8 +176,8 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
         "gates": "passed",
     }
     rescored = measured.candidate
-    champ_record, champ_metrics, champ_note = measurements.champion_scores(
-        root, config, measured, test, schema)
+    champ_metrics, champ_note = measurements.champion_scores(
+        root, config, measured, champ_record, candidate.test_data, schema)
 
     gate_metrics = {**rescored, **candidate.metrics}
     data_checks = measured.data

@@ -1,0 +1,103 @@
+"""The warmed-up helper process measures exactly what the build process would."""
+
+import dataclasses
+import json
+import logging
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from registry_helpers import GATES
+
+from nbops.core.errors import RegistryError
+from nbops.core.project import Project
+from nbops.registry import measurements, pipeline_step
+from nbops.registry.artifacts import store_of
+from nbops.registry.config import parse_registry_config
+from nbops.registry.measure_helper import MeasureHelper
+from nbops.registry.promotion import gate_and_promote
+
+CONFIG = parse_registry_config({"model": "churn"})
+
+
+def _arguments(project, run):
+    schema = json.loads(Path(run.feature_schema).read_text())
+    return (project, run, CONFIG, schema, measurements.inputs_of(run),
+            measurements.current_champion(project, CONFIG))
+
+
+@pytest.fixture
+def helper(project):
+    started = MeasureHelper(project)
+    yield started
+    started.close()
+
+
+def test_the_helper_measures_what_the_build_process_measures(project, make_run, helper):
+    gate_and_promote(project, make_run(), CONFIG, GATES)  # a champion to score too
+    challenger = make_run(seed=5, c=0.05)
+    store_of(project).put_file(challenger.model_file)  # gate_and_promote stores it first
+    here = measurements.measure(*_arguments(project, challenger))
+    there = helper.measure(*_arguments(project, challenger))
+    assert there.measured_in == "helper process" and here.measured_in == "build process"
+    assert dataclasses.replace(there, measured_in=here.measured_in) == here
+    assert there.champion is not None and there.champion["version"] == 1
+    assert there.champion["metrics"]["roc_auc"] > 0.5
+
+
+def test_an_error_in_the_helper_is_raised_here_with_its_problem_and_fix(project, make_run,
+                                                                         helper):
+    run = make_run()
+    Path(run.model_file).write_text("not a zip")
+    with pytest.raises(RegistryError, match="not a readable skops model file.*Fix: save the "
+                                            "model with skops.io.dump"):
+        helper.measure(*_arguments(project, run))
+
+
+def test_a_dead_helper_means_measuring_in_the_build_process(project, make_run, helper, caplog):
+    helper._process.kill()
+    helper._process.wait()
+    run = make_run()
+    with caplog.at_level(logging.WARNING, logger="nbops"):
+        outcome = gate_and_promote(project, run, CONFIG, GATES,
+                                   measure=pipeline_step._measure_with(helper))
+    assert outcome.passed and outcome.gates["measured"]["candidate"]["roc_auc"] > 0.5
+    assert outcome.gates["measured"]["measured_in"] == "build process"
+    assert "measuring in the build process instead" in caplog.text
+
+
+def _task(will_run, *paths):
+    return SimpleNamespace(will_run=will_run, products={f"p{i}": Path(p)
+                                                        for i, p in enumerate(paths)})
+
+
+def test_the_helper_starts_only_when_the_build_trains_the_model(project):
+    env = {"registry": {"model": "churn"}}
+    model = project / ".nbops" / "products" / "model.skops"
+    try:
+        pipeline_step.prepare(Project(project), "skips", env, [_task(False, model)])
+        pipeline_step.prepare(Project(project), "other", env, [_task(True, project / "x.csv")])
+        pipeline_step.prepare(Project(project), "none", {}, [_task(True, model)])
+        assert pipeline_step._HELPERS == {}
+        pipeline_step.prepare(Project(project), "trains", env, [_task(True, model)])
+        assert list(pipeline_step._HELPERS) == ["trains"]
+    finally:
+        for started in pipeline_step._HELPERS.values():
+            started.close()
+        pipeline_step._HELPERS.clear()
+
+
+def test_gating_a_failed_build_still_ends_its_helper(project):
+    started = MeasureHelper(project)
+    pipeline_step._HELPERS["r"] = started
+    context = SimpleNamespace(status="failed", env={"registry": {"model": "churn"}},
+                              project=Project(project), run_id="r", manifest=None)
+    pipeline_step.gate_after_close(context)
+    assert "r" not in pipeline_step._HELPERS
+    assert started._process.poll() == 0  # it saw its stdin close and exited
+
+
+def test_measurements_round_trip_through_json():
+    measured = measurements.Measurements(inputs={"model_file": "h"}, model_types=["a"],
+                                         candidate={"roc_auc": 0.5}, data={"test_rows": 3.0})
+    assert measurements.Measurements(**json.loads(json.dumps(measured.to_dict()))) == measured
