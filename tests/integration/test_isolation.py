@@ -61,12 +61,17 @@ def _project(
     return tmp_path
 
 
+def _user_environment() -> dict[str, str]:
+    """This environment as a user's shell has it: without what importing Papermill set here."""
+    return {k: v for k, v in os.environ.items() if k != "PYDEVD_DISABLE_FILE_VALIDATION"}
+
+
 def _build(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """``ploomber build --force`` in ``project``, exactly as a user would run it."""
     ploomber = Path(sys.executable).parent / "ploomber"
     return subprocess.run(
         [str(ploomber), "build", "--force"], cwd=project, capture_output=True, text=True,
-        env={**os.environ, "PLOOMBER_STATS_ENABLED": "false", **env}, timeout=300,
+        env={**_user_environment(), "PLOOMBER_STATS_ENABLED": "false", **env}, timeout=300,
     )
 
 
@@ -90,6 +95,7 @@ def isolation_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]
         "probe": json.loads((project / "out/probe.json").read_text()),
         "left_over": marked_processes("NBOPS_TEST_MARK", env["NBOPS_TEST_MARK"]),
         "run_id": env["NBOPS_RUN_ID"],
+        "stderr": result.stderr,
     }
 
 
@@ -111,6 +117,12 @@ def test_each_notebook_gets_its_own_kernel_process(isolation_run):
 def test_kernels_started_ahead_see_the_builds_environment(isolation_run):
     assert isolation_run["leak"]["run_id"] == isolation_run["run_id"]
     assert isolation_run["probe"]["run_id"] == isolation_run["run_id"]
+
+
+def test_kernels_print_no_debugger_warnings(isolation_run):
+    # forked kernels skip the interpreter start-up where Papermill's CLI would have
+    # silenced debugpy's frozen-modules check; every build printed it on stderr
+    assert "frozen modules" not in isolation_run["stderr"]
 
 
 def test_no_kernel_outlives_a_successful_build(isolation_run):

@@ -33,11 +33,22 @@ class ForkServerError(RuntimeError):
     """The fork server is gone or refused to fork."""
 
 
+#: Set in every kernel's environment unless the user set them: what Papermill's own
+#: command line sets (debugpy otherwise warns on stderr, in every build, that Python's
+#: frozen modules may hide breakpoints; nobody debugs a kernel Papermill drives).
+KERNEL_ENV_DEFAULTS = {"PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+
+
+def kernel_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``base`` (default ``os.environ``) with :data:`KERNEL_ENV_DEFAULTS` filled in."""
+    return {**KERNEL_ENV_DEFAULTS, **(os.environ if base is None else base)}
+
+
 class ForkServer:
     """A running fork server process and the exit codes of the kernels it forked."""
 
     def __init__(self, env: Mapping[str, str] | None = None, start_timeout: float = 60) -> None:
-        self.env = dict(os.environ if env is None else env)
+        self.env = kernel_environment(env)
         read_fd, write_fd = os.pipe()
         self._process = subprocess.Popen(
             [sys.executable, "-m", "nbops.engine.forkserver", "--reply-fd", str(write_fd)],

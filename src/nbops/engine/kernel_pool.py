@@ -241,8 +241,10 @@ class KernelPool:
     def _launch(self, kernel_name: str, cwd: str) -> PooledKernel:
         from jupyter_client.manager import AsyncKernelManager
 
+        from nbops.engine.fork_provisioner import kernel_environment
+
         t0 = time.perf_counter()
-        env = dict(os.environ)
+        env = kernel_environment()
         options: dict[str, Any] = {"kernel_name": kernel_name, "transport": self.transport}
         if self._socket_dir:
             options["ip"] = os.path.join(self._socket_dir, f"k{next(self._serial)}")

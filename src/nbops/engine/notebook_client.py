@@ -14,7 +14,6 @@ Differences from Papermill's own client:
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from queue import Empty
@@ -27,6 +26,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from papermill.clientwrap import PapermillNotebookClient
 
+from nbops.engine.fork_provisioner import kernel_environment
 from nbops.engine.kernel_pool import PooledKernel
 
 DEAD_KERNEL_ENAME = "DeadKernelError"
@@ -68,7 +68,7 @@ class PooledNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
         self.kc = kc
         kc.allow_stdin = False
         await run_hook(self.on_notebook_start, notebook=self.nb)
-        to_set, to_unset = self.pooled_kernel.env_changes(os.environ)
+        to_set, to_unset = self.pooled_kernel.env_changes(kernel_environment())
         if to_set or to_unset:
             msg_id = kc.execute(
                 env_sync_code(to_set, to_unset), silent=True, store_history=False
