@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,18 @@ def nbops(root: Path, *args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
+def wait_until_sleeping(root: Path, timeout: float = 120) -> None:
+    """Wait until the fixture's first notebook is inside its ``sleep_s`` cell."""
+    marker = root / ".nbops" / "products" / "sleeping"
+    deadline = time.monotonic() + timeout
+    while not marker.is_file():
+        assert time.monotonic() < deadline, "the build never reached its sleeping cell"
+        time.sleep(0.2)
+    marker.unlink()
+
+
 def manifests(root: Path) -> list[dict[str, Any]]:
     """Every run's manifest, oldest first."""
-    runs = sorted(p for p in (root / "reports" / "runs").iterdir() if p.is_dir())
+    folder = root / "reports" / "runs"
+    runs = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
     return [json.loads((p / "manifest.json").read_text()) for p in runs]

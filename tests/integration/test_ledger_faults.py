@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from ledger_helpers import BIN, build, env, make_project, manifests, nbops
+from ledger_helpers import BIN, build, env, make_project, manifests, nbops, wait_until_sleeping
 
 from nbops.core.project import Project
 from nbops.runs import list_runs
@@ -90,7 +90,9 @@ def test_ctrl_c_marks_the_run_interrupted_as_the_build_exits(root) -> None:
             runs = [m for m in manifests(root) if m["status"] == "running"]
             running = runs[0]["run_id"] if runs else None
         assert running, "the build never opened its run"
-        time.sleep(3)  # let the kernel start the sleeping cell
+        # inside the cell, not while the kernel starts: asyncio code in jupyter_client
+        # that swallows the cancellation a Ctrl-C becomes could lose the interrupt
+        wait_until_sleeping(root)
         os.killpg(build_.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
         build_.wait(timeout=120)
     finally:

@@ -12,7 +12,9 @@ import random
 import time
 from pathlib import Path
 
-time.sleep(float(sleep_s))  # lets tests catch a build mid-flight
+if float(sleep_s):  # lets tests catch a build mid-flight; they wait for this file
+    (Path(product["data"]).parent / "sleeping").write_text(str(sleep_s))
+    time.sleep(float(sleep_s))
 
 random.seed(seed)
 assert api_token, "the fixture passes a fake token to check redaction"
