@@ -78,10 +78,20 @@ def test_concurrent_build_waits_then_stops_and_kill_9_leaves_an_interrupted_run(
     assert interrupted["finished_at"] is None and "reason" in interrupted["interrupted"]
 
 
+def _as_from_a_terminal() -> None:
+    """Let SIGINT interrupt the build even when these tests run in the background.
+
+    A non-interactive shell starts background jobs (``make test &``, CI runners) with
+    SIGINT ignored; the build would inherit that and sleep through the Ctrl-C.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_marks_the_run_interrupted_as_the_build_exits(root) -> None:
     build_ = subprocess.Popen([str(BIN / "ploomber"), "build", "--env--sleep_s", "90"],
                               cwd=root, env=env(), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)
+                              stderr=subprocess.DEVNULL, start_new_session=True,
+                              preexec_fn=_as_from_a_terminal)
     try:
         deadline = time.monotonic() + 120
         running = None
