@@ -20,6 +20,7 @@ from nbops.core.atomic import atomic_write_json
 from nbops.core.errors import LedgerError, NbopsError
 from nbops.core.hashing import is_hash
 from nbops.core.ids import is_run_id
+from nbops.core.json_walk import strings
 from nbops.core.locks import ProjectLock
 from nbops.core.manifest import read_manifest
 from nbops.core.project import Project
@@ -76,19 +77,10 @@ def _registry_refs(project: Project) -> set[str]:
     """Run ids and content hashes mentioned anywhere in the model registry."""
     found: set[str] = set()
 
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for value in node:
-                visit(value)
-        elif isinstance(node, str) and (is_run_id(node) or is_hash(node)):
-            found.add(node)
-
     for path in sorted(project.registry_dir.glob("*.json")):
         try:
-            visit(json.loads(path.read_text(encoding="utf-8")))
+            found.update(s for s in strings(json.loads(path.read_text(encoding="utf-8")))
+                         if is_run_id(s) or is_hash(s))
         except ValueError as exc:
             raise LedgerError(f"Registry file {path} is not valid JSON ({exc})",
                               "fix it first; gc must know which runs models need") from None

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.core.hashing import HashCache, hash_bytes
+from nbops.core.json_walk import strings
 from nbops.core.store import ContentStore
 
 MAX_DIFF_BYTES = 20 << 20
@@ -128,26 +129,18 @@ def input_hashes(root: Path, params: dict[str, dict[str, Any]], env: dict[str, A
     excluded = {p.resolve() for p in exclude}
     found: dict[str, str | None] = {}
 
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for value in node:
-                visit(value)
-        elif isinstance(node, str) and 0 < len(node) < 4096 and "\n" not in node:
-            candidate = Path(node) if Path(node).is_absolute() else root / node
-            try:
-                if candidate.is_file() and candidate.resolve() not in excluded:
-                    digest = cache.hash(candidate)[0]
-                    if store is not None:
-                        store.put_file(candidate, digest)
-                    found[relative(candidate)] = digest
-            except OSError:
-                return
-
-    visit(env)
-    visit(params)
+    for node in (*strings(env), *strings(params)):
+        if not 0 < len(node) < 4096 or "\n" in node:
+            continue
+        candidate = Path(node) if Path(node).is_absolute() else root / node
+        try:
+            if candidate.is_file() and candidate.resolve() not in excluded:
+                digest = cache.hash(candidate)[0]
+                if store is not None:
+                    store.put_file(candidate, digest)
+                found[relative(candidate)] = digest
+        except OSError:
+            continue
     return dict(sorted(found.items()))
 
 
