@@ -32,9 +32,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from nbops.adapters.ploomber_adapter import TaskInfo
+from nbops.adapters.ploomber_adapter import TaskInfo, metadata_path
 from nbops.core.errors import NbopsError
 from nbops.core.hashing import HashCache
 from nbops.core.project import Project
@@ -56,6 +57,8 @@ class ReusePlan:
     run_id: str | None = None
     tasks: list[str] = field(default_factory=list)
     needed: bool = False  # some of those tasks would otherwise execute
+    #: products (with Ploomber metadata) of the tasks downstream of ``tasks``
+    downstream: list[Path] = field(default_factory=list)
 
 
 def _current_sources(project: Project, tasks: Iterable[TaskInfo]) -> dict[str, str | None]:
@@ -122,7 +125,23 @@ def plan_reuse(project: Project, tasks: list[TaskInfo]) -> ReusePlan:
             best = ReusePlan(summary["run_id"], names)
     will_run = {info.name for info in tasks if info.will_run}
     best.needed = bool(will_run & set(best.tasks))
+    best.downstream = [path for info in _downstream(tasks, set(best.tasks))
+                       for path in info.products.values()]
     return best
+
+
+def _downstream(tasks: list[TaskInfo], restored: set[str]) -> list[TaskInfo]:
+    """The tasks that depend, directly or not, on a restored one (and are not restored)."""
+    below: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for info in tasks:
+            if info.name not in restored and info.name not in below and (
+                    set(info.upstream) & (restored | below)):
+                below.add(info.name)
+                changed = True
+    return [info for info in tasks if info.name in below]
 
 
 def restore(project: Project, plan: ReusePlan) -> list[str]:
@@ -136,5 +155,10 @@ def restore(project: Project, plan: ReusePlan) -> list[str]:
     if plan.run_id is None or not plan.needed:
         return []
     checkout_run(project, plan.run_id, tasks=plan.tasks)
+    # Restored products carry their original (older) timestamps, so Ploomber would
+    # take a downstream product built from *other* inputs for up to date: forget
+    # what it knows about those, and they are built again from the restored inputs.
+    for product in plan.downstream:
+        metadata_path(product).unlink(missing_ok=True)
     logger.info("nbops: restored %s from run %s", ", ".join(plan.tasks), plan.run_id)
     return list(plan.tasks)

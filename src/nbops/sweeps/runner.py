@@ -34,6 +34,7 @@ from typing import Any
 
 from nbops.adapters.ploomber_adapter import ploomber_command, render_tasks
 from nbops.core.errors import ConfigError
+from nbops.core.faults import crash_point
 from nbops.core.ids import utc_now_iso
 from nbops.core.locks import ProjectLock
 from nbops.core.project import Project
@@ -230,6 +231,7 @@ def run_sweep(project: Project, name: str, has_registry: bool, echo: Echo,
             log_path = records.state_dir(project, name) / f"trial-{trial['number']}.log"
             build = build_trial(project, record, trial,
                                 trial_overrides(record, trial, has_registry), log_path)
+            crash_point("sweep.trial_built")
             _outcome(project, record, trial, build, log_path)
             if tpe is not None and trial["sampler_trial"] is not None:
                 tpe.tell(trial["sampler_trial"],

@@ -103,8 +103,9 @@ def coerce(key: str, raw: Any, default: Any) -> Any:
     else:
         return value
     kind = type(default).__name__
-    raise ConfigError(f"Sweep value {raw!r} for {key!r} is not a {kind} like its env.yaml "
-                      f"default {default!r}", f"give {key} {kind} values")
+    article = "an" if kind[0] in "aeiou" else "a"
+    raise ConfigError(f"Sweep value {raw!r} for {key!r} is not {article} {kind} like its "
+                      f"env.yaml default {default!r}", f"give {key} {kind} values")
 
 
 def _split_assignment(text: str, flag: str) -> tuple[str, str]:
