@@ -18,7 +18,8 @@ def _record(direction: str = "maximize") -> dict:
     for trial, (status, value) in zip(trials, [("succeeded", 0.8), ("succeeded", 0.9),
                                                ("gated", 0.95), ("failed", None)], strict=True):
         run_id = f"20261128T000000000000Z-aaaaa{trial['number']}"
-        trial.update(status=status, value=value, run_id=run_id, duration_s=1.0, note="<img src=x onerror=alert(2)>")
+        trial.update(status=status, value=value, run_id=run_id, duration_s=1.0,
+                     note="<img src=x onerror=alert(2)>")
     return {"schema_version": 1, "name": "s1", "id": "s1@2026-11-28T00:00:00Z",
             "created_at": "2026-11-28T00:00:00Z", "pipeline": "pipeline.yaml",
             "sampler": {"kind": "grid", "seed": 0},
