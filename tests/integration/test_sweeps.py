@@ -125,6 +125,27 @@ def test_products_of_an_earlier_trial_are_restored_from_the_store(project: Path,
     assert "restored prepare" in done.stdout
 
 
+def test_parallel_trials_build_in_their_own_slots(project: Path, grid4: dict) -> None:
+    products = project / ".nbops" / "products"
+    before = {p.name: p.read_bytes() for p in products.iterdir() if p.is_file()}
+    done = sweep(project, "--grid", "rows=300", "--grid", "alpha=0.1,0.2,0.3,0.4",
+                 "--objective", "score", "--name", "parallel", "--workers", "2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    trials = record(project, "parallel")["trials"]
+    assert [t["status"] for t in trials] == ["succeeded"] * 4
+    executed = [name for t in trials for name in t["executed"]]
+    assert executed.count("prepare") == 1 and executed.count("fit") == 4
+    # the project's own working products were not touched; each slot has its own
+    assert {p.name: p.read_bytes() for p in products.iterdir() if p.is_file()} == before
+    slots = project / ".nbops" / "sweeps" / "parallel" / "slots"
+    assert sorted(p.name for p in slots.iterdir()) == ["1", "2"]
+    for slot in slots.iterdir():
+        assert (slot / "project" / ".nbops" / "products" / "model.json").is_file()
+    # trials 2-4 ran two at a time
+    spans = [(t["started_at"], t["finished_at"]) for t in trials[1:]]
+    assert any(a[0] < b[1] and b[0] < a[1] for a in spans for b in spans if a is not b)
+
+
 @pytest.mark.parametrize("point, signal_name", [
     ("sweep.trial_started#3", "KILL"),   # trial 3 marked running, its build not started
     ("sweep.trial_built#3", "KILL"),     # trial 3's run finished, its outcome not recorded

@@ -73,6 +73,8 @@ def _render_page(project: Any, record: dict[str, Any]) -> Path:
 @click.option("--name", default=None, help="The sweep's name (default: sweep-<time>).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the random and tpe samplers.")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Trials built side by side, each in its own slot (working folder).")
 @click.option("--resume", "resume", default=None, metavar="NAME",
               help="Finish sweep NAME: run only its trials that did not finish.")
 @click.option("--register", type=click.Choice(["best"]), default=None,
@@ -85,7 +87,8 @@ def _render_page(project: Any, record: dict[str, Any]) -> Path:
 @click.pass_context
 def sweep_command(ctx: click.Context, grids: tuple[str, ...], params: tuple[str, ...],
                   sampler: str | None, trials: int | None, objective: str | None,
-                  direction: str | None, name: str | None, seed: int, resume: str | None,
+                  direction: str | None, name: str | None, seed: int, workers: int,
+                  resume: str | None,
                   register: str | None, pipeline: str, as_json: bool,
                   project_dir: Path | None) -> None:
     """Run a sweep: one ordinary, recorded run per trial, reusing what did not change.
@@ -116,7 +119,7 @@ def sweep_command(ctx: click.Context, grids: tuple[str, ...], params: tuple[str,
     if resume is None:
         metric, way = _defaults(env, objective, direction)
         request = SweepRequest(name, pipeline, metric, way, list(grids), list(params), fixed,
-                               sampler, trials, seed)
+                               sampler, trials, seed, workers)
         record = create_sweep(project, request, env)
         name = record["name"]
         click.echo(f"sweep {name}: {record['budget']} trial(s), {record['sampler']['kind']} "

@@ -24,25 +24,24 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbops.adapters.ploomber_adapter import ploomber_command, render_tasks
 from nbops.core.errors import ConfigError
 from nbops.core.faults import crash_point
 from nbops.core.ids import utc_now_iso
 from nbops.core.locks import ProjectLock
 from nbops.core.project import Project
 from nbops.runs.ledger import list_runs, load_manifest
-from nbops.runs.reuse import plan_reuse, restore
-from nbops.runs.tags import TAGS_ENV
 from nbops.sweeps import record as records
 from nbops.sweeps.samplers import TpeSampler
+from nbops.sweeps.slots import slot_root
 from nbops.sweeps.space import Dimension
 
 logger = logging.getLogger("nbops")
@@ -101,21 +100,29 @@ def find_run(project: Project, record: records.Record, number: int,
 
 def build_trial(project: Project, record: records.Record, trial: records.Record,
                 overrides: Mapping[str, Any], log_path: Path,
-                extra_tags: Mapping[str, Any] | None = None) -> TrialBuild:
-    """Restore what did not change, then run the trial's ``ploomber build``."""
+                extra_tags: Mapping[str, Any] | None = None,
+                root: Path | None = None) -> TrialBuild:
+    """Restore what did not change, then run the trial's ``ploomber build``.
+
+    Both happen in a child process (:mod:`nbops.sweeps.trial_build`) working in
+    ``root``: the project itself, or a slot of it.
+    """
     started = time.monotonic()
-    strings = {key: cli_value(value) for key, value in overrides.items()}
-    plan = plan_reuse(project, render_tasks(project.root, record["pipeline"], strings))
-    reused = restore(project, plan)
     tags = {"sweep": record["name"], "sweep_id": record["id"], "trial": trial["number"],
             **(extra_tags or {})}
-    env = {**os.environ, TAGS_ENV: json.dumps(tags)}
-    argv = [ploomber_command(), "build", "--entry-point", record["pipeline"],
-            *env_args(overrides)]
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    report = log_path.with_suffix(".reuse.json")
+    report.unlink(missing_ok=True)
+    request = log_path.with_suffix(".request.json")
+    request.write_text(json.dumps({
+        "root": str(root or project.root), "pipeline": record["pipeline"],
+        "overrides": {key: cli_value(value) for key, value in overrides.items()},
+        "tags": tags, "report": str(report)}), encoding="utf-8")
     with open(log_path, "wb") as log:
-        done = subprocess.run(argv, cwd=project.root, env=env, stdout=log,
-                              stderr=subprocess.STDOUT, check=False)
+        done = subprocess.run([sys.executable, "-m", "nbops.sweeps.trial_build", str(request)],
+                              cwd=root or project.root, stdout=log, stderr=subprocess.STDOUT,
+                              check=False)
+    reused = json.loads(report.read_text())["reused"] if report.is_file() else []
     return TrialBuild(done.returncode, round(time.monotonic() - started, 3), reused,
                       find_run(project, record, trial["number"], tags.get("purpose")))
 
@@ -210,9 +217,70 @@ def tpe_for(project: Project, record: records.Record) -> TpeSampler | None:
                       record["objective"]["direction"], record["budget"])
 
 
+class _Sweep:
+    """A running sweep: its record, sampler and lock, shared by its worker threads."""
+
+    def __init__(self, project: Project, record: records.Record, has_registry: bool,
+                 echo: Echo, on_change: OnChange | None) -> None:
+        self.project = project
+        self.record = record
+        self.has_registry = has_registry
+        self.echo = echo
+        self.on_change = on_change
+        self.tpe = tpe_for(project, record)
+        self.lock = threading.Lock()
+        self.error: BaseException | None = None
+
+    def take(self) -> records.Record | None:
+        """The next trial to run, marked ``running`` (a durable step), or None."""
+        with self.lock:
+            if self.error is not None:
+                return None
+            trial = _next_trial(self.record, self.tpe)
+            if trial is not None:
+                trial.update(status="running", started_at=utc_now_iso())
+                records.write(self.project, self.record, "sweep.trial_started")
+            return trial
+
+    def execute(self, trial: records.Record, root: Path | None) -> None:
+        """Build ``trial`` (in ``root``, a slot, when given) and record its outcome."""
+        name = self.record["name"]
+        log_path = records.state_dir(self.project, name) / f"trial-{trial['number']}.log"
+        build = build_trial(self.project, self.record, trial,
+                            trial_overrides(self.record, trial, self.has_registry), log_path,
+                            root=root)
+        crash_point("sweep.trial_built")
+        with self.lock:
+            _outcome(self.project, self.record, trial, build, log_path)
+            if self.tpe is not None and trial["sampler_trial"] is not None:
+                self.tpe.tell(trial["sampler_trial"],
+                              trial["value"] if trial["status"] == "succeeded" else None)
+            _update_best(self.record)
+            records.write(self.project, self.record, "sweep.trial_recorded")
+            self.echo(_describe(trial, self.record["objective"]["metric"],
+                                self.record["budget"]))
+            if self.on_change is not None:
+                self.on_change(self.record)
+            _stop_if_metric_never_logged(self.record, trial)
+
+    def worker(self, root: Path | None) -> None:
+        """Run trials until none is left (or another worker failed)."""
+        try:
+            while (trial := self.take()) is not None:
+                self.execute(trial, root)
+        except BaseException as exc:
+            with self.lock:
+                self.error = self.error or exc
+
+
 def run_sweep(project: Project, name: str, has_registry: bool, echo: Echo,
               on_change: OnChange | None = None) -> records.Record:
     """Run every trial of sweep ``name`` that is not finished yet; return the final record.
+
+    With ``workers`` > 1 in the record, trials build side by side, each worker in
+    its own slot (:mod:`nbops.sweeps.slots`); the first trial of a sweep that has
+    none finished runs alone first, so that the others can restore its upstream
+    products instead of computing them once per worker.
 
     Raises:
         LockTimeout: the sweep is already running.
@@ -223,25 +291,24 @@ def run_sweep(project: Project, name: str, has_registry: bool, echo: Echo,
     try:
         record = records.read(project, name)
         _heal(project, record)
-        tpe = tpe_for(project, record)
-        metric = record["objective"]["metric"]
-        while (trial := _next_trial(record, tpe)) is not None:
-            trial.update(status="running", started_at=utc_now_iso())
-            records.write(project, record, "sweep.trial_started")
-            log_path = records.state_dir(project, name) / f"trial-{trial['number']}.log"
-            build = build_trial(project, record, trial,
-                                trial_overrides(record, trial, has_registry), log_path)
-            crash_point("sweep.trial_built")
-            _outcome(project, record, trial, build, log_path)
-            if tpe is not None and trial["sampler_trial"] is not None:
-                tpe.tell(trial["sampler_trial"],
-                         trial["value"] if trial["status"] == "succeeded" else None)
-            _update_best(record)
-            records.write(project, record, "sweep.trial_recorded")
-            echo(_describe(trial, metric, record["budget"]))
-            if on_change is not None:
-                on_change(record)
-            _stop_if_metric_never_logged(record, trial)
+        sweep = _Sweep(project, record, has_registry, echo, on_change)
+        workers = record["workers"]
+        if workers == 1:
+            sweep.worker(None)
+        else:
+            state = records.state_dir(project, name)
+            slots = [slot_root(project, state, k) for k in range(1, workers + 1)]
+            if not records.finished(record) and (first := sweep.take()) is not None:
+                sweep.execute(first, slots[0])
+            threads = [threading.Thread(target=sweep.worker, args=(slot,), daemon=True,
+                                        name=f"nbops-sweep-{k}")
+                       for k, slot in enumerate(slots, 1)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        if sweep.error is not None:
+            raise sweep.error
         return record
     finally:
         lock.release()
