@@ -29,6 +29,7 @@ from nbops.reports.ledger_view import (
     runs_dir,
 )
 from nbops.reports.paths import task_page
+from nbops.reports.reproduction_page import report_html
 from nbops.reports.run_page import run_page_html
 from nbops.reports.site_page import site_html
 
@@ -183,3 +184,27 @@ def render_after_close(context: Any) -> None:
             its ``run_dir`` is used).
     """
     render_after_run(Path(context.run_dir))
+
+
+def publish_reproduction(run_dir: Path, record: dict[str, Any]) -> Path:
+    """Write a reproduction's page beside its record and refresh the run page.
+
+    ``record`` is the reproduction record (``reproductions/<id>.json``, written
+    by nbops.reproduce). A run page that cannot be refreshed is logged, not
+    raised: the reproduction is recorded either way.
+
+    Returns:
+        The path of ``reproductions/<id>.html``.
+    """
+    run_dir = Path(run_dir)
+    html_path = run_dir / "reproductions" / f"{record['id']}.html"
+    atomic_write_text(html_path, report_html(record))
+    try:
+        render_run(run_dir, notebooks=False)
+    except (NbopsError, OSError, ValueError) as exc:
+        log.warning(
+            "nbops: the run page could not be refreshed (%s); the reproduction report is at %s",
+            exc,
+            html_path,
+        )
+    return html_path
