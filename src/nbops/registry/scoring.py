@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nbops.core.errors import DataError
-from nbops.registry.feature_schema import check_input
+from nbops.core.feature_schema import check_input
 
 if TYPE_CHECKING:
     import numpy as np
@@ -119,7 +119,7 @@ def evaluate(model: Any, df: pd.DataFrame, feature_schema: dict[str, Any],
     Raises:
         DataError: the target column is absent or has a single class.
     """
-    from sklearn.metrics import average_precision_score, brier_score_loss, f1_score, roc_auc_score
+    from nbops.core.metrics import classification_metrics
 
     target = target or feature_schema.get("target")
     if not target or target not in df.columns:
@@ -135,9 +135,4 @@ def evaluate(model: Any, df: pd.DataFrame, feature_schema: dict[str, Any],
         )
     checked = check_input(df, feature_schema)
     scores = positive_scores(model, checked.frame)
-    return {
-        "roc_auc": float(roc_auc_score(y, scores)),
-        "pr_auc": float(average_precision_score(y, scores)),
-        "f1": float(f1_score(y, scores >= 0.5)),
-        "brier": float(brier_score_loss(y, scores)),
-    }
+    return classification_metrics(y, scores)
