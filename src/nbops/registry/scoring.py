@@ -83,8 +83,7 @@ def predict_table(
 
 def write_table(df: pd.DataFrame, path: Path) -> None:
     """Write ``df`` as CSV or Parquet, by extension, atomically."""
-    import os
-    import tempfile
+    from nbops.core.atomic import atomic_path
 
     path = Path(path)
     suffix = path.suffix.lower()
@@ -93,18 +92,11 @@ def write_table(df: pd.DataFrame, path: Path) -> None:
             f"output {path} has an unsupported extension {suffix or '(none)'!r}",
             "name the output .csv or .parquet",
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         if suffix == ".csv":
             df.to_csv(tmp, index=False)
         else:
             df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def evaluate(model: Any, df: pd.DataFrame, feature_schema: dict[str, Any],

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
-from nbops.core.atomic import atomic_write_text
+from nbops.core.atomic import atomic_path, atomic_write_text
 from nbops.core.errors import LedgerError
 from nbops.reports.ledger_view import load_manifest
 from nbops.reports.markup import asset, badge, esc
@@ -158,16 +157,12 @@ def publish_zip(run: str, output: Path, *, reports_dir: Path = Path("reports")) 
         return None
 
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with atomic_path(output) as tmp, \
+            zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in files:
             name = f"{run_dir.name}/{path.relative_to(run_dir).as_posix()}"
             if path == run_dir / "index.html":
                 archive.writestr(name, rewrite_hrefs(path.read_text("utf-8"), run_links))
             else:
                 archive.write(path, name)
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, output)
     return output

@@ -12,14 +12,12 @@ notebook, same page, no work.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbops.core.atomic import atomic_write_text
+from nbops.core.atomic import atomic_write_text, link_or_copy
 from nbops.core.errors import NbopsError
 from nbops.reports.ledger_view import (
     champion_metrics,
@@ -46,17 +44,6 @@ class RenderResult:
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
-def _link_or_copy(source: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.link")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(source, tmp)
-    except OSError:
-        shutil.copyfile(source, tmp)
-    os.replace(tmp, dest)
-
-
 def _reusable_page(run_dir: Path, name: str, task: dict[str, Any]) -> Path | None:
     produced = task.get("produced_by")
     if task.get("status") != "skipped" or not produced or produced == run_dir.name:
@@ -80,7 +67,7 @@ def render_notebooks(
         started = time.perf_counter()
         source = _reusable_page(run_dir, name, task) if reuse and not hide_code else None
         if source is not None:
-            _link_or_copy(source, dest)
+            link_or_copy(source, dest)
             result.reused_pages.append(name)
         else:
             page = NotebookPage(
