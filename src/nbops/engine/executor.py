@@ -39,6 +39,7 @@ from ploomber.executors.abc import Executor
 from ploomber.messagecollector import BuildExceptionsCollector
 from ploomber.tasks import NotebookRunner
 
+from nbops.adapters.papermill_adapter import kernel_name
 from nbops.adapters.ploomber_adapter import format_task_exception
 from nbops.core.errors import ConfigError
 from nbops.engine.fork_provisioner import ForkServer
@@ -203,10 +204,9 @@ def _kernel_names(tasks: list[Any]) -> list[str]:
     names: list[str] = []
     for task in tasks:
         try:
-            meta = json.loads(task.source.nb_str_rendered).get("metadata", {})
+            name = kernel_name(json.loads(task.source.nb_str_rendered))
         except ValueError:
             continue
-        name = meta.get("kernelspec", {}).get("name")
         if name and name not in names:
             names.append(name)
     return names
