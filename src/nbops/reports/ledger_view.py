@@ -36,6 +36,16 @@ def runs_dir(reports_dir: Path) -> Path:
     return project_of(reports_dir).runs_dir
 
 
+def run_dir_of(reports_dir: Path, ref: str) -> Path:
+    """The folder of the run ``ref`` names (an id, a unique prefix, ``latest``, ``latest~N``).
+
+    Raises:
+        LedgerError: no run, or an ambiguous prefix (see :func:`nbops.runs.resolve_run`).
+    """
+    project = project_of(reports_dir)
+    return project.run_dir(runs.resolve_run(project, ref))
+
+
 def load_manifest(run_dir: Path) -> dict[str, Any]:
     """The validated manifest of the run stored in ``run_dir``."""
     run_dir = Path(run_dir)
