@@ -152,18 +152,42 @@ def build_options(dag: Any) -> dict[str, Any]:
     return {"force": force, "partially": partially}
 
 
-def _parse_overrides(argv: list[str]) -> dict[tuple[str, ...], str]:
-    overrides: dict[tuple[str, ...], str] = {}
-    index = 0
-    while index < len(argv):
-        arg = argv[index]
-        if arg.startswith("--env--"):
-            name, sep, value = arg[len("--env--"):].partition("=")
-            if not sep and index + 1 < len(argv):
-                index += 1
-                value = argv[index]
-            overrides[tuple(name.split("--"))] = value
-        index += 1
+def _flat_keys(data: Mapping[Any, Any], prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every leaf of ``data`` as a key path, as Ploomber's CLI flattens the env."""
+    keys: list[tuple[Any, ...]] = []
+    for key, value in data.items():
+        path = (*prefix, key)
+        keys.extend(_flat_keys(value, path) if isinstance(value, Mapping) else [path])
+    return keys
+
+
+def env_overrides(data: Mapping[Any, Any], argv: list[str]) -> dict[tuple[Any, ...], Any]:
+    """The ``--env--a--b VALUE`` overrides of ``argv``, read and typed as Ploomber reads them.
+
+    Ploomber's CLI adds one ``--env--KEY`` option per leaf of the env file to
+    an :mod:`argparse` parser (so ``--env--k=v`` and unambiguous prefixes work
+    too) and casts each value with ``ploomber.env.expand.cast_if_possible``
+    (``2`` is an int, ``true`` a bool; under a top-level ``path`` key, a
+    path). This does the same, so the recorded env holds the values the
+    notebooks received. Keys the env file lacks are ignored (Ploomber refuses
+    them before anything runs).
+    """
+    import argparse
+
+    from ploomber.env.expand import cast_if_possible  # type: ignore[import-untyped]
+
+    keys = _flat_keys(data)
+    parser = argparse.ArgumentParser(add_help=False)
+    for number, key in enumerate(keys):
+        parser.add_argument("--env--" + "--".join(map(str, key)), dest=f"key{number}")
+    known, _ = parser.parse_known_args(argv[1:])
+    overrides: dict[tuple[Any, ...], Any] = {}
+    for number, key in enumerate(keys):
+        value = getattr(known, f"key{number}")
+        if value is None:
+            continue
+        overrides[key] = (str(Path(value).expanduser()) if key[0] == "path"
+                          else cast_if_possible(value))
     return overrides
 
 
@@ -202,10 +226,14 @@ def env_file(root: Path, argv: list[str] | None = None) -> Path | None:
 
 
 def resolved_env(root: Path, argv: list[str] | None = None) -> dict[str, Any]:
-    """The build's env file (see :func:`env_file`) with ``--env--a--b VALUE`` overrides applied.
+    """The build's env file (see :func:`env_file`) with its ``--env--`` overrides applied.
 
-    Values overridden on the command line are recorded as the strings given.
-    Returns an empty dict when the project has no env file.
+    The one place nbops resolves env values: the ledger records this as the
+    run's ``env`` and post-close steps read their settings from it. Overrides
+    are typed as Ploomber types them (:func:`env_overrides`); placeholders such
+    as ``{{here}}`` are recorded as written (expanding them would run Ploomber's
+    ``git`` look-ups a second time in every build). Returns an empty dict when
+    the project has no env file.
     """
     import yaml  # type: ignore[import-untyped]
 
@@ -215,10 +243,10 @@ def resolved_env(root: Path, argv: list[str] | None = None) -> dict[str, Any]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
         return {}
-    for keys, value in _parse_overrides(list(sys.argv if argv is None else argv)).items():
+    for keys, value in env_overrides(data, list(sys.argv if argv is None else argv)).items():
         node = data
         for key in keys[:-1]:
-            node = node.setdefault(key, {}) if isinstance(node.get(key, {}), dict) else {}
+            node = node[key]
         node[keys[-1]] = value
     plain: dict[str, Any] = _plain(data)
     return plain
@@ -245,6 +273,21 @@ def report_durations(report: Any) -> dict[str, float]:
     except (AttributeError, KeyError, TypeError):
         return {}
     return {str(n): float(e) for n, e, r in zip(names, elapsed, ran, strict=False) if r}
+
+
+def format_task_exception(exc: BaseException) -> str:
+    """A failed task's error as Ploomber's own executors word it for the build report.
+
+    Ploomber keeps that formatter private (``ploomber.executors._format``); if
+    it moves, the error falls back to the full Python traceback.
+    """
+    try:
+        from ploomber.executors._format import exception  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - only on a Ploomber without the private module
+        import traceback
+
+        return "".join(traceback.format_exception(exc))
+    return str(exception(exc))
 
 
 def command_argv() -> list[str]:

@@ -78,8 +78,9 @@ def reproduce(
     every product is bit-identical (3: within declared tolerance, 4: diverged).
     """
     from nbops.core.project import find_project
+    from nbops.reports.render import publish_reproduction
+    from nbops.reports.reproduction_page import verdict_sentence
     from nbops.reproduce import reproduce_run
-    from nbops.reproduce.report_html import verdict_sentence
 
     found = find_project(project)
     result = reproduce_run(
@@ -91,7 +92,7 @@ def reproduce(
         announce=_announce_to(stream_err=as_json),
     )
     data = result.to_dict()
-    report = found.run_dir(result.run_id) / "reproductions" / f"{result.id}.html"
+    report = publish_reproduction(found.run_dir(result.run_id), data)
     if as_json:
         click.echo(json.dumps({**data, "report": str(report)}, indent=2))
     else:

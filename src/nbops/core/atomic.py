@@ -2,13 +2,20 @@
 
 A reader never sees a half-written file: either the old content or the new
 one. A crash leaves at most a stray ``.tmp-*`` file, never a truncated target.
+Every nbops write of a whole file goes through here: :func:`atomic_write_bytes`
+(and its text/JSON forms) for data in memory, :func:`atomic_path` for files a
+library writes itself (``DataFrame.to_parquet``, ``zipfile``), and
+:func:`link_or_copy` for putting an existing file in place.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,23 +29,59 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` atomically and durably."""
+@contextmanager
+def atomic_path(path: Path, mode: int = 0o644) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to; it replaces ``path`` on success.
+
+    Use it for files written by a library that wants a path::
+
+        with atomic_path(out) as tmp:
+            frame.to_parquet(tmp)
+
+    On a clean exit the file is fsynced, given ``mode``, renamed over ``path``
+    and the folder fsynced; on an exception it is removed and ``path`` is
+    untouched.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix="-" + path.name)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix="-" + path.name)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
+        yield tmp
+        with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` atomically and durably."""
+    with atomic_path(path, mode) as tmp:
+        tmp.write_bytes(data)
+
+
+def link_or_copy(source: Path, dest: Path) -> None:
+    """Put ``source``'s content at ``dest`` atomically: a hard link, or a copy across devices.
+
+    Only for destinations nothing writes to in place (a hard link shares the file).
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".tmp-{os.getpid()}-{dest.name}")
+    tmp.unlink(missing_ok=True)
+    try:
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbops.core.atomic import fsync_dir
+from nbops.core.atomic import fsync_dir, link_or_copy
 from nbops.core.errors import IntegrityError, LedgerError
 from nbops.core.hashing import PREFIX, hash_bytes, hash_file, is_hash
 
@@ -189,22 +189,19 @@ class ContentStore:
             raise IntegrityError(f"Stored object {digest} is missing from {self.objects}",
                                  "restore .nbops/store from a backup or rebuild the run")
         dest = Path(dest)
+        if link:
+            link_or_copy(source, dest)
+            return
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.parent / f".tmp-{os.getpid()}-{dest.name}"
         if tmp.exists():
             tmp.unlink()
         try:
-            if link:
-                try:
-                    os.link(source, tmp)
-                except OSError:
-                    shutil.copyfile(source, tmp)
-            else:
-                with open(tmp, "wb") as out:
-                    if not _reflink(source, out.fileno()):
-                        with open(source, "rb") as src:
-                            shutil.copyfileobj(src, out, 1 << 20)
-                os.chmod(tmp, 0o644)
+            with open(tmp, "wb") as out:
+                if not _reflink(source, out.fileno()):
+                    with open(source, "rb") as src:
+                        shutil.copyfileobj(src, out, 1 << 20)
+            os.chmod(tmp, 0o644)
             os.replace(tmp, dest)
         finally:
             if tmp.exists():

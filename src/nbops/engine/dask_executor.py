@@ -33,10 +33,11 @@ from typing import Any
 
 from ploomber.constants import TaskStatus
 from ploomber.exceptions import DAGBuildEarlyStop, DAGBuildError
-from ploomber.executors import _format
 from ploomber.executors.abc import Executor
 from ploomber.messagecollector import BuildExceptionsCollector
 from ploomber.tasks import NotebookRunner
+
+from nbops.adapters.ploomber_adapter import format_task_exception
 
 logger = logging.getLogger("nbops")
 
@@ -161,5 +162,5 @@ def _finish(task: Any, future: Any, errors: Any) -> Any:
     exc = future.exception()
     logger.error("task %s failed on the cluster: %r", task.name, exc)
     task.exec_status = TaskStatus.Errored
-    errors.append(task=task, message=_format.exception(exc), obj=exc)
+    errors.append(task=task, message=format_task_exception(exc), obj=exc)
     return None

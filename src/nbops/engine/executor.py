@@ -35,11 +35,12 @@ from typing import Any
 
 from ploomber.constants import TaskStatus
 from ploomber.exceptions import DAGBuildEarlyStop, DAGBuildError
-from ploomber.executors import _format
 from ploomber.executors.abc import Executor
 from ploomber.messagecollector import BuildExceptionsCollector
 from ploomber.tasks import NotebookRunner
 
+from nbops.adapters.papermill_adapter import kernel_name
+from nbops.adapters.ploomber_adapter import format_task_exception
 from nbops.core.errors import ConfigError
 from nbops.engine.fork_provisioner import ForkServer
 from nbops.engine.kernel_pool import KernelPool
@@ -154,7 +155,7 @@ def _finish(task: Any, future: Future[Any], errors: Any) -> Any:
             task._post_run_actions()
         except Exception as post_exc:  # recorded for the build summary, like Ploomber does
             task.exec_status = TaskStatus.Errored
-            errors.append(task=task, message=_format.exception(post_exc), obj=post_exc)
+            errors.append(task=task, message=format_task_exception(post_exc), obj=post_exc)
             return None
         task.exec_status = TaskStatus.Executed
         return future.result()
@@ -163,8 +164,8 @@ def _finish(task: Any, future: Future[Any], errors: Any) -> Any:
     try:
         task._run_on_failure()
     except Exception as hook_exc:  # the hook's own failure is reported too
-        errors.append(task=task, message=_format.exception(hook_exc), obj=hook_exc)
-    errors.append(task=task, message=_format.exception(exc), obj=exc)
+        errors.append(task=task, message=format_task_exception(hook_exc), obj=hook_exc)
+    errors.append(task=task, message=format_task_exception(exc), obj=exc)
     return None
 
 
@@ -203,10 +204,9 @@ def _kernel_names(tasks: list[Any]) -> list[str]:
     names: list[str] = []
     for task in tasks:
         try:
-            meta = json.loads(task.source.nb_str_rendered).get("metadata", {})
+            name = kernel_name(json.loads(task.source.nb_str_rendered))
         except ValueError:
             continue
-        name = meta.get("kernelspec", {}).get("name")
         if name and name not in names:
             names.append(name)
     return names

@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 
 from nbops.core.errors import RegistryError
+from nbops.core.metrics import roc_auc
 from nbops.core.store import ContentStore
 from nbops.monitoring.batch_checks import BatchProblem, find_problems
 from nbops.monitoring.check import check_batch
-from nbops.monitoring.performance import roc_auc
 from nbops.monitoring.profile import ReferenceProfile, build_profile, numeric_values
 from nbops.monitoring.report import MonitorReport
 from nbops.monitoring.thresholds import Thresholds

@@ -1,9 +1,11 @@
 """Live performance of the champion on a labelled batch, against its reference metrics.
 
-The ROC AUC drop is tested one-sided against the sampling noise of both AUCs
-(Hanley & McNeil's standard error, from the positives and negatives behind
-each), then graded by the ``auc_drop_*`` floors. Other live metrics are
-reported next to their reference values when the registry recorded them.
+The metrics themselves are :mod:`nbops.core.metrics` (the registry scores
+with the same functions). The ROC AUC drop is tested one-sided against the
+sampling noise of both AUCs (Hanley & McNeil's standard error, from the
+positives and negatives behind each), then graded by the ``auc_drop_*``
+floors. Other live metrics are reported next to their reference values when
+the registry recorded them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from nbops.core.metrics import average_precision, brier, roc_auc
 from nbops.monitoring.status import OK, graded
 
 
@@ -55,15 +58,6 @@ class PerformanceCheck:
         }
 
 
-def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    """ROC AUC by the rank-sum formula (ties get average ranks)."""
-    ranks = stats.rankdata(scores)
-    positives = int(labels.sum())
-    negatives = labels.size - positives
-    rank_sum = float(ranks[labels == 1].sum())
-    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
-
-
 def auc_variance(auc: float, positives: int, negatives: int) -> float:
     """Hanley & McNeil (1982) sampling variance of a ROC AUC."""
     q1 = auc / (2 - auc)
@@ -74,18 +68,6 @@ def auc_variance(auc: float, positives: int, negatives: int) -> float:
         + (negatives - 1) * (q2 - auc * auc)
     )
     return max(numerator / (positives * negatives), 0.0)
-
-
-def average_precision(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Area under the precision–recall curve (step-wise, as scikit-learn computes it)."""
-    order = np.argsort(-scores, kind="stable")
-    sorted_scores, sorted_labels = scores[order], labels[order]
-    last_of_tie = np.r_[np.flatnonzero(np.diff(sorted_scores)), sorted_labels.size - 1]
-    true_pos = np.cumsum(sorted_labels)[last_of_tie]
-    predicted = last_of_tie + 1
-    precision = true_pos / predicted
-    recall = true_pos / true_pos[-1]
-    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 
 
 def check_performance(
@@ -122,7 +104,7 @@ def check_performance(
     check.live = {
         "roc_auc": auc,
         "pr_auc": average_precision(labels, scores),
-        "brier": float(np.mean((scores - labels) ** 2)),
+        "brier": brier(labels, scores),
         "positive_rate": positives / labels.size,
     }
     if "roc_auc" not in check.reference:

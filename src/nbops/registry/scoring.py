@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nbops.core.errors import DataError
-from nbops.registry.feature_schema import check_input
+from nbops.core.feature_schema import check_input
 
 if TYPE_CHECKING:
     import numpy as np
@@ -83,8 +83,7 @@ def predict_table(
 
 def write_table(df: pd.DataFrame, path: Path) -> None:
     """Write ``df`` as CSV or Parquet, by extension, atomically."""
-    import os
-    import tempfile
+    from nbops.core.atomic import atomic_path
 
     path = Path(path)
     suffix = path.suffix.lower()
@@ -93,18 +92,11 @@ def write_table(df: pd.DataFrame, path: Path) -> None:
             f"output {path} has an unsupported extension {suffix or '(none)'!r}",
             "name the output .csv or .parquet",
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         if suffix == ".csv":
             df.to_csv(tmp, index=False)
         else:
             df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def evaluate(model: Any, df: pd.DataFrame, feature_schema: dict[str, Any],
@@ -119,7 +111,7 @@ def evaluate(model: Any, df: pd.DataFrame, feature_schema: dict[str, Any],
     Raises:
         DataError: the target column is absent or has a single class.
     """
-    from sklearn.metrics import average_precision_score, brier_score_loss, f1_score, roc_auc_score
+    from nbops.core.metrics import classification_metrics
 
     target = target or feature_schema.get("target")
     if not target or target not in df.columns:
@@ -135,9 +127,4 @@ def evaluate(model: Any, df: pd.DataFrame, feature_schema: dict[str, Any],
         )
     checked = check_input(df, feature_schema)
     scores = positive_scores(model, checked.frame)
-    return {
-        "roc_auc": float(roc_auc_score(y, scores)),
-        "pr_auc": float(average_precision_score(y, scores)),
-        "f1": float(f1_score(y, scores >= 0.5)),
-        "brier": float(brier_score_loss(y, scores)),
-    }
+    return classification_metrics(y, scores)

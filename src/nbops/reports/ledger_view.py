@@ -1,87 +1,75 @@
-"""What reports read from the ledger: manifests and the run index.
+"""What reports read from the ledger: manifests and the run index, through nbops.runs.
 
-The site lists every run, so it reads the run summaries in
-``reports/runs/index.jsonl`` (one validated line per change; the last line for
-a run id wins) rather than every manifest. When the index is missing, the
-summaries are derived from the manifests instead, so reports still work on a
-ledger copied without it.
+The site lists every run, so it reads the run summaries of the run index
+(:func:`nbops.runs.index.summaries`: one validated line per change, the last
+line for a run id wins) rather than every manifest; runs missing from the index
+are summarised from their manifest by the ledger. Paths come from
+:class:`nbops.core.project.Project`: the reports folder is the project's
+``reports/``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
+from nbops import runs
 from nbops.core.errors import NbopsError
-from nbops.core.manifest import read_manifest
-from nbops.core.schema import schema_errors
-from nbops.runs.index import summarize
+from nbops.core.project import Project
+from nbops.runs import index
 
 log = logging.getLogger("nbops")
 
-INDEX_NAME = "index.jsonl"
 COMPARABLE = ("succeeded", "gated")
 
 Summary = dict[str, Any]
 
 
+def project_of(reports_dir: Path) -> Project:
+    """The project whose report site is ``reports_dir``."""
+    return Project(Path(reports_dir).parent)
+
+
 def runs_dir(reports_dir: Path) -> Path:
     """The folder holding one subfolder per run."""
-    return Path(reports_dir) / "runs"
+    return project_of(reports_dir).runs_dir
+
+
+def run_dir_of(reports_dir: Path, ref: str) -> Path:
+    """The folder of the run ``ref`` names (an id, a unique prefix, ``latest``, ``latest~N``).
+
+    Raises:
+        LedgerError: no run, or an ambiguous prefix (see :func:`nbops.runs.resolve_run`).
+    """
+    project = project_of(reports_dir)
+    return project.run_dir(runs.resolve_run(project, ref))
 
 
 def load_manifest(run_dir: Path) -> dict[str, Any]:
     """The validated manifest of the run stored in ``run_dir``."""
-    return read_manifest(Path(run_dir) / "manifest.json")
+    run_dir = Path(run_dir)
+    return runs.load_manifest(project_of(run_dir.parent.parent), run_dir.name)
 
 
 def summary_of(manifest: dict[str, Any]) -> Summary:
     """A run-index summary built from a full manifest (the ledger's own index line)."""
-    return summarize(manifest)
-
-
-def _read_index(path: Path) -> dict[str, Summary] | None:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return None
-    latest: dict[str, Summary] = {}
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            log.warning("nbops: skipping unreadable line %d of %s", number, path)
-            continue
-        errors = schema_errors(entry, "run_index")
-        if errors:
-            log.warning("nbops: skipping invalid line %d of %s (%s)", number, path, errors[0])
-            continue
-        latest[entry["run_id"]] = entry
-    return latest
+    return index.summarize(manifest)
 
 
 def list_summaries(reports_dir: Path) -> list[Summary]:
     """Every run of the ledger, newest first.
 
-    Runs present in the index but whose folder is gone (pruned) are left out;
-    runs with a manifest but no index line (copied ledgers) are added.
+    Runs present in the index but whose manifest is gone (pruned) are left out;
+    runs with a manifest but no index line (copied ledgers) are summarised by
+    the ledger, which adds them to the index.
     """
-    folder = runs_dir(reports_dir)
-    if not folder.is_dir():
+    project = project_of(reports_dir)
+    if not project.runs_dir.is_dir():
         return []
-    present = {p.name for p in folder.iterdir() if (p / "manifest.json").is_file()}
-    indexed = _read_index(folder / INDEX_NAME) or {}
-    summaries = {rid: s for rid, s in indexed.items() if rid in present}
-    for run_id in present - summaries.keys():
-        try:
-            summaries[run_id] = summary_of(load_manifest(folder / run_id))
-        except (NbopsError, OSError) as exc:  # a damaged run must not hide the others
-            log.warning("nbops: leaving run %s out of the site: %s", run_id, exc)
-    return [summaries[rid] for rid in sorted(summaries, reverse=True)]
+    summaries = [s for s in index.summaries(project)
+                 if project.manifest_path(s["run_id"]).is_file()]
+    return summaries[::-1]
 
 
 def previous_comparable(summaries: list[Summary], run_id: str) -> Summary | None:
@@ -117,9 +105,10 @@ def champion_metrics(manifest: dict[str, Any], reports_dir: Path) -> tuple[str, 
     if isinstance(metrics, dict):
         return label, metrics
     run_id = champion.get("run_id")
-    if isinstance(run_id, str) and (runs_dir(reports_dir) / run_id / "manifest.json").is_file():
+    project = project_of(reports_dir)
+    if isinstance(run_id, str) and project.manifest_path(run_id).is_file():
         try:
-            return label, dict(load_manifest(runs_dir(reports_dir) / run_id).get("metrics", {}))
+            return label, dict(load_manifest(project.run_dir(run_id)).get("metrics", {}))
         except (NbopsError, OSError) as exc:
             log.warning("nbops: cannot read champion run %s: %s", run_id, exc)
     return label, {}

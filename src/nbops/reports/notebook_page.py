@@ -21,11 +21,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from nbops.adapters.papermill_adapter import is_error_banner, is_injected_parameters
 from nbops.reports.markup import asset, esc
-from nbops.reports.redaction import INJECTED_TAG, redact_notebook, secret_replacements
+from nbops.reports.redaction import redact_notebook, secret_replacements
 from nbops.reports.sanitize import clean_html
 
-PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
 # HTML reprs that only make sense with their own stylesheet and scripts (which a
 # report drops) and are large enough to dominate sanitizing time: scikit-learn's
 # estimator diagram is ~190 KB. Such outputs are shown by their text/plain twin.
@@ -173,7 +173,7 @@ def prepare(nb: Any, page: NotebookPage) -> int | None:
     secrets, and marks each cell with its index, whether Ploomber injected it
     and whether it failed.
     """
-    nb.cells = [c for c in nb.cells if PAPERMILL_ERROR_TAG not in c.metadata.get("tags", [])]
+    nb.cells = [c for c in nb.cells if not is_error_banner(c)]
     _prefer_text_for_styled_reprs(nb)
     redact_notebook(nb, secret_replacements(nb, page.params))
     failed = failed_cell_index(nb)
@@ -183,7 +183,7 @@ def prepare(nb: Any, page: NotebookPage) -> int | None:
     for index, cell in enumerate(nb.cells):
         cell.metadata["nbops_report"] = {
             "index": index,
-            "injected": INJECTED_TAG in cell.metadata.get("tags", []),
+            "injected": is_injected_parameters(cell),
             "failed": index == failed,
         }
     return failed

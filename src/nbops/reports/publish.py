@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
-from nbops.core.atomic import atomic_write_text
+from nbops.core.atomic import atomic_path, atomic_write_text
 from nbops.core.errors import LedgerError
-from nbops.reports.ledger_view import load_manifest
+from nbops.reports.ledger_view import load_manifest, run_dir_of, runs_dir
 from nbops.reports.markup import asset, badge, esc
 from nbops.reports.paths import page_stem, task_page
 from nbops.reports.render import render_run
@@ -64,19 +63,14 @@ def _inner_main(page_html: str) -> str:
 
 
 def _resolve_run(run: str, reports_dir: Path) -> Path:
-    run_dir = Path(reports_dir) / "runs" / run
-    if not (run_dir / "manifest.json").is_file():
-        candidates = sorted(
-            p.name for p in (Path(reports_dir) / "runs").glob(f"{run}*") if p.is_dir()
-        ) if (Path(reports_dir) / "runs").is_dir() else []
-        if len(candidates) != 1:
-            raise LedgerError(
-                f"No single run matches {run!r} in {Path(reports_dir) / 'runs'}"
-                + (f" ({len(candidates)} do)" if candidates else ""),
-                "pass a full run id as listed by `nbops runs`",
-            )
-        run_dir = run_dir.parent / candidates[0]
-    return run_dir
+    """The folder of ``run`` (an id, a unique prefix, ``latest`` or ``latest~N``)."""
+    try:
+        return run_dir_of(reports_dir, run)
+    except LedgerError as exc:
+        raise LedgerError(
+            f"No single run matches {run!r} in {runs_dir(reports_dir)} ({exc.problem})",
+            "pass a full run id as listed by `nbops runs`",
+        ) from None
 
 
 def publish_html(run: str, output: Path, *, reports_dir: Path = Path("reports")) -> Path:
@@ -158,16 +152,12 @@ def publish_zip(run: str, output: Path, *, reports_dir: Path = Path("reports")) 
         return None
 
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with atomic_path(output) as tmp, \
+            zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in files:
             name = f"{run_dir.name}/{path.relative_to(run_dir).as_posix()}"
             if path == run_dir / "index.html":
                 archive.writestr(name, rewrite_hrefs(path.read_text("utf-8"), run_links))
             else:
                 archive.write(path, name)
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, output)
     return output

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-INJECTED_TAG = "injected-parameters"
+from nbops.adapters.papermill_adapter import is_injected_parameters
 
 
 def injected_literals(source: str) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def secret_replacements(nb: Any, recorded: dict[str, Any] | None) -> dict[str, s
         return {}
     replacements: dict[str, str] = {}
     for cell in nb.cells:
-        if INJECTED_TAG not in cell.get("metadata", {}).get("tags", []):
+        if not is_injected_parameters(cell):
             continue
         for name, raw in injected_literals(cell.source).items():
             if name in recorded:

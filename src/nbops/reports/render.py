@@ -12,14 +12,12 @@ notebook, same page, no work.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbops.core.atomic import atomic_write_text
+from nbops.core.atomic import atomic_write_text, link_or_copy
 from nbops.core.errors import NbopsError
 from nbops.reports.ledger_view import (
     champion_metrics,
@@ -29,6 +27,7 @@ from nbops.reports.ledger_view import (
     runs_dir,
 )
 from nbops.reports.paths import task_page
+from nbops.reports.reproduction_page import report_html
 from nbops.reports.run_page import run_page_html
 from nbops.reports.site_page import site_html
 
@@ -43,17 +42,6 @@ class RenderResult:
     notebook_pages: dict[str, Path] = field(default_factory=dict)
     reused_pages: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
-
-
-def _link_or_copy(source: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.link")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(source, tmp)
-    except OSError:
-        shutil.copyfile(source, tmp)
-    os.replace(tmp, dest)
 
 
 def _reusable_page(run_dir: Path, name: str, task: dict[str, Any]) -> Path | None:
@@ -79,7 +67,7 @@ def render_notebooks(
         started = time.perf_counter()
         source = _reusable_page(run_dir, name, task) if reuse and not hide_code else None
         if source is not None:
-            _link_or_copy(source, dest)
+            link_or_copy(source, dest)
             result.reused_pages.append(name)
         else:
             page = NotebookPage(
@@ -183,3 +171,27 @@ def render_after_close(context: Any) -> None:
             its ``run_dir`` is used).
     """
     render_after_run(Path(context.run_dir))
+
+
+def publish_reproduction(run_dir: Path, record: dict[str, Any]) -> Path:
+    """Write a reproduction's page beside its record and refresh the run page.
+
+    ``record`` is the reproduction record (``reproductions/<id>.json``, written
+    by nbops.reproduce). A run page that cannot be refreshed is logged, not
+    raised: the reproduction is recorded either way.
+
+    Returns:
+        The path of ``reproductions/<id>.html``.
+    """
+    run_dir = Path(run_dir)
+    html_path = run_dir / "reproductions" / f"{record['id']}.html"
+    atomic_write_text(html_path, report_html(record))
+    try:
+        render_run(run_dir, notebooks=False)
+    except (NbopsError, OSError, ValueError) as exc:
+        log.warning(
+            "nbops: the run page could not be refreshed (%s); the reproduction report is at %s",
+            exc,
+            html_path,
+        )
+    return html_path

@@ -16,6 +16,7 @@ from nbops.reports.graph_svg import graph_svg
 from nbops.reports.markup import badge, esc, fmt_duration, fmt_number, page
 from nbops.reports.metric_deltas import delta_cell
 from nbops.reports.paths import rel_href, task_href, task_page
+from nbops.reports.reproduction_page import reproductions_section
 from nbops.reports.run_sections import (
     gates_section,
     monitoring_section,
@@ -24,7 +25,6 @@ from nbops.reports.run_sections import (
     provenance_section,
     registry_section,
 )
-from nbops.reproduce.report_html import reproductions_section
 
 
 def _run_href(run_id: str) -> str:

@@ -17,13 +17,14 @@ output must match exactly.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from nbops.adapters.papermill_adapter import injected_values, is_injected_parameters
 
 #: ``(pattern, mask)`` pairs applied to every string inside outputs.
 VOLATILE: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -100,15 +101,8 @@ def canonical_parameters(source: str) -> str:
     order; compared as values they are equal. A cell that is not only literal
     assignments is kept as written.
     """
-    try:
-        tree = ast.parse(source)
-        values = {}
-        for node in tree.body:
-            if not (isinstance(node, ast.Assign) and len(node.targets) == 1
-                    and isinstance(node.targets[0], ast.Name)):
-                return source
-            values[node.targets[0].id] = ast.literal_eval(node.value)
-    except (SyntaxError, ValueError):
+    values = injected_values(source)
+    if values is None:
         return source
     return json.dumps(values, sort_keys=True, default=repr)
 
@@ -125,7 +119,7 @@ def normalise(
     cells = []
     for cell in notebook.get("cells", []):
         source = _text(cell.get("source", ""))
-        if "injected-parameters" in (cell.get("metadata", {}).get("tags") or []):
+        if is_injected_parameters(cell):
             source = canonical_parameters(source)
         entry: dict[str, Any] = {"cell_type": cell.get("cell_type"), "source": source}
         if cell.get("cell_type") == "code":

@@ -31,8 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbops.core.atomic import atomic_write_text
-from nbops.core.errors import NbopsError, ReproduceError
+from nbops.core.errors import ReproduceError
 from nbops.core.ids import utc_now_iso
 from nbops.core.project import Project, find_project
 from nbops.core.store import ContentStore
@@ -41,7 +40,6 @@ from nbops.reproduce.declaration import declaration_from_env
 from nbops.reproduce.environment import EnvironmentReport, compare_environment
 from nbops.reproduce.inputs import RestoredInputs, restore_inputs
 from nbops.reproduce.overrides import Overrides, compute_overrides, read_env_file
-from nbops.reproduce.report_html import report_html
 
 logger = logging.getLogger("nbops")
 
@@ -301,19 +299,12 @@ def _delete(folder: Path) -> None:
 
 
 def publish(project: Project, data: dict[str, Any]) -> Path:
-    """Write the record and its HTML page, link them from the run, refresh the run page."""
-    path = record.write_record(project, data)
-    html_path = path.with_suffix(".html")
-    atomic_write_text(html_path, report_html(data))
-    record.link_from_run(project, data)
-    try:
-        from nbops.reports import render_run
+    """Write the record and link it from the run; return the record's path.
 
-        render_run(project.run_dir(data["run_id"]), notebooks=False)
-    except (NbopsError, OSError, ValueError) as exc:
-        logger.warning(
-            "nbops: the run page could not be refreshed (%s); the reproduction report is at %s",
-            exc,
-            html_path,
-        )
-    return html_path
+    The HTML page (``<id>.html`` beside the record) and the refreshed run page
+    are the reports feature's: ``nbops reproduce`` calls
+    :func:`nbops.reports.render.publish_reproduction` next.
+    """
+    path = record.write_record(project, data)
+    record.link_from_run(project, data)
+    return path

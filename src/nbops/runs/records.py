@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbops.adapters.papermill_adapter import execution_duration, is_error_banner
+
 RECORD_MIME = "application/vnd.nbops.record+json"
-_PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
 
 
 @dataclass
@@ -31,7 +32,7 @@ class NotebookFacts:
 def _error_of(cells: list[dict[str, Any]]) -> dict[str, Any] | None:
     index = 0
     for cell in cells:
-        if _PAPERMILL_ERROR_TAG in cell.get("metadata", {}).get("tags", []):
+        if is_error_banner(cell):
             continue  # banners papermill inserts after the fact
         if cell.get("cell_type") == "code":
             for output in cell.get("outputs", []):
@@ -64,9 +65,7 @@ def read_facts(path: Path) -> NotebookFacts:
             if isinstance(payload, dict):
                 _add_record(facts, payload)
     facts.error = _error_of(cells)
-    duration = notebook.get("metadata", {}).get("papermill", {}).get("duration")
-    if isinstance(duration, (int, float)) and duration >= 0:
-        facts.duration_s = float(duration)
+    facts.duration_s = execution_duration(notebook)
     return facts
 
 

@@ -14,9 +14,8 @@ import json
 import re
 from typing import Any
 
+from nbops.adapters.papermill_adapter import is_injected_parameters, papermill_metadata
 from nbops.core.secrets import redact
-
-_INJECTED_TAG = "injected-parameters"
 
 
 def _changed_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -44,7 +43,7 @@ def redact_notebook(data: bytes, params: dict[str, Any]) -> bytes | None:
         return None
     notebook = json.loads(data)
     for cell in notebook.get("cells", []):
-        if _INJECTED_TAG not in cell.get("metadata", {}).get("tags", []):
+        if not is_injected_parameters(cell):
             continue
         source = cell.get("source", "")
         text = "".join(source) if isinstance(source, list) else str(source)
@@ -54,7 +53,7 @@ def redact_notebook(data: bytes, params: dict[str, Any]) -> bytes | None:
             replacement = "\\g<1>" + f"{name} = {clean!r}".replace("\\", "\\\\")
             text = pattern.sub(replacement, text)
         cell["source"] = text
-    papermill = notebook.get("metadata", {}).get("papermill", {})
+    papermill = papermill_metadata(notebook)
     if isinstance(papermill.get("parameters"), dict):
         papermill["parameters"] = redact(papermill["parameters"])
     return (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8")

@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 from nbops.adapters.ploomber_adapter import ploomber_command, render_tasks
@@ -46,6 +47,9 @@ def run(request: dict[str, object]) -> int:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: ``python -m nbops.sweeps.trial_build REQUEST.json``."""
     args = sys.argv[1:] if argv is None else argv
+    # A slot is a project inside the project's .nbops/: Ploomber notices the outer
+    # pipeline.yaml, says so, and correctly uses the slot's own.
+    warnings.filterwarnings("ignore", message="Found project root with filename")
     request = json.loads(Path(args[0]).read_text(encoding="utf-8"))
     try:
         code = run(request)

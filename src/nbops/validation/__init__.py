@@ -9,14 +9,16 @@ JSON (``schema_version`` + a shipped JSON Schema) and checked with
 :class:`nbops.core.errors.ValidationError` naming each failing column, check
 and a few offending values.
 
-A :class:`~nbops.validation.feature_schema.FeatureSchema` describes the
-feature frame a model scores; the registry and monitoring check batches
-against it with :func:`~nbops.validation.feature_schema.check_batch`.
+A :class:`~nbops.core.feature_schema.FeatureSchema` describes the
+feature frame a model scores (re-exported here); it lives in ``nbops.core``
+because every feature that scores a frame checks it the same way
+(:func:`~nbops.core.feature_schema.check_batch`,
+:func:`~nbops.core.feature_schema.check_input`).
 """
 
 from __future__ import annotations
 
-from nbops.validation.feature_schema import FeatureSchema, FeatureSpec, check_batch
+from nbops.core.feature_schema import FeatureSchema, FeatureSpec, check_batch
 from nbops.validation.infer import infer_schema
 from nbops.validation.schema_file import (
     read_data_schema,

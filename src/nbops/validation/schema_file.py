@@ -15,7 +15,7 @@ from typing import Any
 
 from nbops.core.atomic import atomic_write_json
 from nbops.core.errors import ConfigError
-from nbops.validation.feature_schema import FeatureSchema
+from nbops.core.feature_schema import FeatureSchema
 from nbops.validation.spec import DataSchema
 
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from nbops.adapters.ploomber_adapter import (
     _plain,
     env_file,
+    format_task_exception,
     metadata_path,
     pipeline_file,
     resolved_env,
 )
+
+# resolved_env types overrides with Ploomber's own functions; a build has
+# Ploomber imported already, so import it here once, without its dependencies'
+# deprecation warnings (the suite turns warnings into errors).
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from ploomber.env.envdict import EnvDict  # type: ignore[import-untyped]
 
 
 def test_env_yaml_with_command_line_overrides(tmp_path) -> None:
@@ -19,7 +28,7 @@ def test_env_yaml_with_command_line_overrides(tmp_path) -> None:
     argv = ["ploomber", "build", "--env--data--path", "other.csv", "--env--seed=2",
             "--partially", "train"]
     assert resolved_env(tmp_path, argv) == {
-        "data": {"path": "other.csv", "rows": 10}, "seed": "2", "api_token": "t"}
+        "data": {"path": "other.csv", "rows": 10}, "seed": 2, "api_token": "t"}
     assert resolved_env(tmp_path / "missing", argv) == {}
 
 
@@ -43,6 +52,34 @@ def test_env_file_follows_ploomber_naming(tmp_path, monkeypatch) -> None:
     monitor = ["ploomber", "build", "-e", "pipeline.monitor.yaml"]
     assert pipeline_file(tmp_path, monitor) == tmp_path / "pipeline.monitor.yaml"
     assert env_file(tmp_path, monitor) == tmp_path / "env.monitor.yaml"
-    assert resolved_env(tmp_path, [*monitor, "--env--a", "3"]) == {"a": "3"}
+    assert resolved_env(tmp_path, [*monitor, "--env--a", "3"]) == {"a": 3}
     other = ["ploomber", "build", "--entry-point=pipeline.other.yaml"]
     assert env_file(tmp_path, other) == tmp_path / "env.yaml"
+
+
+def test_overrides_resolve_to_what_ploomber_gives_the_notebooks(tmp_path) -> None:
+    (tmp_path / "env.yaml").write_text(
+        "data:\n  path: in.csv\n  rows: 10\nseed: 1\nflag: false\nrate: 0.5\n"
+        "gates:\n  auc: roc_auc >= 0.7\nmissing: null\n")
+    given = {"data--path": "x y.csv", "data--rows": "20", "seed": "3", "flag": "true",
+             "rate": "1e-3", "gates--auc": "roc_auc >= champion - 0.01", "missing": "[1, 2]"}
+    argv = ["ploomber", "build"] + [a for k, v in given.items() for a in (f"--env--{k}", v)]
+    ploomber = EnvDict(str(tmp_path / "env.yaml"), path_to_here=tmp_path)._replace_flatten_keys(
+        {"env__" + k.replace("--", "__"): v for k, v in given.items()})
+    expected = {k: v for k, v in ploomber._data.items() if k not in ploomber.default_keys}
+    assert resolved_env(tmp_path, argv) == expected
+    assert expected["data"]["rows"] == 20 and expected["flag"] is True  # typed, not strings
+
+
+def test_task_errors_are_worded_as_ploomber_words_them() -> None:
+    from ploomber.exceptions import TaskBuildError  # type: ignore[import-untyped]
+
+    try:
+        try:
+            raise ValueError("boom")
+        except ValueError as exc:
+            raise TaskBuildError("task train failed") from exc
+    except TaskBuildError as exc:
+        text = format_task_exception(exc)
+    assert 'raise ValueError("boom")' in text and "ValueError: boom" in text
+    assert text.endswith("ploomber.exceptions.TaskBuildError: task train failed")

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from nbops.core.errors import DataError, ValidationError
-from nbops.registry.feature_schema import check_input, kind_of
+from nbops.core.feature_schema import check_input, kind_of
 from nbops.registry.scoring import read_table
 
 SCHEMA = {

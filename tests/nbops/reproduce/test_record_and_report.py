@@ -9,11 +9,11 @@ import pytest
 
 from nbops.core.errors import IntegrityError, LedgerError
 from nbops.core.project import Project
+from nbops.reports.reproduction_page import report_html, reproductions_section, verdict_sentence
 from nbops.reproduce.compare import Check, TaskResult
 from nbops.reproduce.declaration import Tolerance
 from nbops.reproduce.environment import Difference, EnvironmentReport, LockStatus
 from nbops.reproduce.record import Reproduction, read_record, summary, write_record
-from nbops.reproduce.report_html import report_html, reproductions_section, verdict_sentence
 
 EVIL = '<script>alert("x")</script>'
 RUN = "20261124T034105879591Z-n6dhvl"
