@@ -133,6 +133,7 @@ def test_parallel_trials_build_in_their_own_slots(project: Path, grid4: dict) ->
     assert done.returncode == 0, done.stdout + done.stderr
     trials = record(project, "parallel")["trials"]
     assert [t["status"] for t in trials] == ["succeeded"] * 4
+    assert {t["ran_on"] for t in trials} == {"here"}
     executed = [name for t in trials for name in t["executed"]]
     assert executed.count("prepare") == 1 and executed.count("fit") == 4
     # the project's own working products were not touched; each slot has its own
@@ -210,3 +211,18 @@ def test_bad_input_is_one_sentence_before_any_trial_runs(project: Path, grid4: d
     assert message in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert len(manifests(project)) == before
+
+
+def test_trials_run_as_tasks_on_a_dask_cluster(project: Path, grid4: dict) -> None:
+    done = sweep(project, "--grid", "rows=400", "--grid", "depth=1,2,3",
+                 "--objective", "score", "--name", "on-dask", "--workers", "2",
+                 "--dask", "local")
+    assert done.returncode == 0, done.stdout + done.stderr
+    trials = record(project, "on-dask")["trials"]
+    assert [t["status"] for t in trials] == ["succeeded"] * 3
+    executed = [name for t in trials for name in t["executed"]]
+    assert executed.count("prepare") == 1 and executed.count("fit") == 3
+    runs = runs_of(project, "on-dask")
+    assert sorted(m["tags"]["trial"] for m in runs) == [1, 2, 3]
+    # each trial's build ran in a Dask worker process, not as a child of the sweep
+    assert all(t["ran_on"].startswith("dask worker tcp://127.0.0.1:") for t in trials)

@@ -75,6 +75,10 @@ def _render_page(project: Any, record: dict[str, Any]) -> Path:
               help="Seed of the random and tpe samplers.")
 @click.option("--workers", type=int, default=1, show_default=True,
               help="Trials built side by side, each in its own slot (working folder).")
+@click.option("--dask", "dask", default=None, metavar="ADDRESS",
+              help="Run the trials on a Dask cluster: 'local' starts one with --workers "
+                   "processes on 127.0.0.1; else a scheduler address (workers must see "
+                   "the project folder).")
 @click.option("--resume", "resume", default=None, metavar="NAME",
               help="Finish sweep NAME: run only its trials that did not finish.")
 @click.option("--register", type=click.Choice(["best"]), default=None,
@@ -88,7 +92,7 @@ def _render_page(project: Any, record: dict[str, Any]) -> Path:
 def sweep_command(ctx: click.Context, grids: tuple[str, ...], params: tuple[str, ...],
                   sampler: str | None, trials: int | None, objective: str | None,
                   direction: str | None, name: str | None, seed: int, workers: int,
-                  resume: str | None,
+                  dask: str | None, resume: str | None,
                   register: str | None, pipeline: str, as_json: bool,
                   project_dir: Path | None) -> None:
     """Run a sweep: one ordinary, recorded run per trial, reusing what did not change.
@@ -126,8 +130,18 @@ def sweep_command(ctx: click.Context, grids: tuple[str, ...], params: tuple[str,
                    f"sampler, objective {metric} ({way})", err=as_json)
     assert name is not None
     echo = (lambda line: click.echo(line, err=True)) if as_json else click.echo
-    record = run_sweep(project, name, env.get("registry") is not None, echo,
-                       on_change=lambda rec: _render_page(project, rec))
+    launcher = None
+    if dask is not None:
+        from nbops.sweeps.launchers import DaskLauncher
+
+        launcher = DaskLauncher(dask, record["workers"])
+    try:
+        record = run_sweep(project, name, env.get("registry") is not None, echo,
+                           on_change=lambda rec: _render_page(project, rec),
+                           **({} if launcher is None else {"launch": launcher}))
+    finally:
+        if launcher is not None:
+            launcher.close()
     page = _render_page(project, record)
     if register == "best":
         from nbops.sweeps.register import register_best

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
 import sys
 import threading
 import time
@@ -40,6 +39,7 @@ from nbops.core.locks import ProjectLock
 from nbops.core.project import Project
 from nbops.runs.ledger import list_runs, load_manifest
 from nbops.sweeps import record as records
+from nbops.sweeps.launchers import Launcher, run_here
 from nbops.sweeps.samplers import TpeSampler
 from nbops.sweeps.slots import slot_root
 from nbops.sweeps.space import Dimension
@@ -73,6 +73,7 @@ class TrialBuild:
     duration_s: float
     reused: list[str]
     summary: dict[str, Any] | None
+    ran_on: str = "here"
 
 
 def trial_overrides(record: records.Record, trial: records.Record,
@@ -101,7 +102,7 @@ def find_run(project: Project, record: records.Record, number: int,
 def build_trial(project: Project, record: records.Record, trial: records.Record,
                 overrides: Mapping[str, Any], log_path: Path,
                 extra_tags: Mapping[str, Any] | None = None,
-                root: Path | None = None) -> TrialBuild:
+                root: Path | None = None, launch: Launcher = run_here) -> TrialBuild:
     """Restore what did not change, then run the trial's ``ploomber build``.
 
     Both happen in a child process (:mod:`nbops.sweeps.trial_build`) working in
@@ -118,20 +119,19 @@ def build_trial(project: Project, record: records.Record, trial: records.Record,
         "root": str(root or project.root), "pipeline": record["pipeline"],
         "overrides": {key: cli_value(value) for key, value in overrides.items()},
         "tags": tags, "report": str(report)}), encoding="utf-8")
-    with open(log_path, "wb") as log:
-        done = subprocess.run([sys.executable, "-m", "nbops.sweeps.trial_build", str(request)],
-                              cwd=root or project.root, stdout=log, stderr=subprocess.STDOUT,
-                              check=False)
+    returncode, where = launch([sys.executable, "-m", "nbops.sweeps.trial_build", str(request)],
+                               root or project.root, log_path)
     reused = json.loads(report.read_text())["reused"] if report.is_file() else []
-    return TrialBuild(done.returncode, round(time.monotonic() - started, 3), reused,
-                      find_run(project, record, trial["number"], tags.get("purpose")))
+    return TrialBuild(returncode, round(time.monotonic() - started, 3), reused,
+                      find_run(project, record, trial["number"], tags.get("purpose")), where)
 
 
 def _outcome(project: Project, record: records.Record, trial: records.Record,
              build: TrialBuild, log_path: Path) -> None:
     """Fill in ``trial`` from its build."""
     metric = record["objective"]["metric"]
-    trial.update(finished_at=utc_now_iso(), duration_s=build.duration_s, reused=build.reused)
+    trial.update(finished_at=utc_now_iso(), duration_s=build.duration_s, reused=build.reused,
+                 ran_on=build.ran_on)
     summary = build.summary
     if summary is None or summary["status"] in ("running", "closing", "interrupted"):
         trial.update(status="failed", run_id=None if summary is None else summary["run_id"],
@@ -221,8 +221,9 @@ class _Sweep:
     """A running sweep: its record, sampler and lock, shared by its worker threads."""
 
     def __init__(self, project: Project, record: records.Record, has_registry: bool,
-                 echo: Echo, on_change: OnChange | None) -> None:
+                 echo: Echo, on_change: OnChange | None, launch: Launcher) -> None:
         self.project = project
+        self.launch = launch
         self.record = record
         self.has_registry = has_registry
         self.echo = echo
@@ -248,7 +249,7 @@ class _Sweep:
         log_path = records.state_dir(self.project, name) / f"trial-{trial['number']}.log"
         build = build_trial(self.project, self.record, trial,
                             trial_overrides(self.record, trial, self.has_registry), log_path,
-                            root=root)
+                            root=root, launch=self.launch)
         crash_point("sweep.trial_built")
         with self.lock:
             _outcome(self.project, self.record, trial, build, log_path)
@@ -274,13 +275,15 @@ class _Sweep:
 
 
 def run_sweep(project: Project, name: str, has_registry: bool, echo: Echo,
-              on_change: OnChange | None = None) -> records.Record:
+              on_change: OnChange | None = None, launch: Launcher = run_here) -> records.Record:
     """Run every trial of sweep ``name`` that is not finished yet; return the final record.
 
     With ``workers`` > 1 in the record, trials build side by side, each worker in
-    its own slot (:mod:`nbops.sweeps.slots`); the first trial of a sweep that has
-    none finished runs alone first, so that the others can restore its upstream
-    products instead of computing them once per worker.
+    its own slot (:mod:`nbops.sweeps.slots`), as children of this process or, with
+    a :class:`~nbops.sweeps.launchers.DaskLauncher`, as tasks on a Dask cluster. The
+    first trial of a sweep that has none finished runs alone first, so that the
+    others can restore its upstream products instead of computing them once per
+    worker.
 
     Raises:
         LockTimeout: the sweep is already running.
@@ -291,7 +294,7 @@ def run_sweep(project: Project, name: str, has_registry: bool, echo: Echo,
     try:
         record = records.read(project, name)
         _heal(project, record)
-        sweep = _Sweep(project, record, has_registry, echo, on_change)
+        sweep = _Sweep(project, record, has_registry, echo, on_change, launch)
         workers = record["workers"]
         if workers == 1:
             sweep.worker(None)
