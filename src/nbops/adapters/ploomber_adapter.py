@@ -304,3 +304,58 @@ def command_argv() -> list[str]:
             return [os.path.basename(argv[0]) if argv else "ploomber", "build", *argv[1:]]
         frame = frame.f_back
     return argv
+
+
+def render_tasks(root: Path, pipeline: str = "pipeline.yaml",
+                 overrides: Mapping[str, str] | None = None) -> list[TaskInfo]:
+    """The tasks ``ploomber build --entry-point PIPELINE --env--K V …`` would build.
+
+    Loads and renders the DAG in this process exactly as Ploomber's command line
+    does (the same env file, ``--env--`` keys replaced as the strings given), without
+    building it: the DAG hooks see no build, so no run is opened. Used to decide,
+    before a build, which tasks it will execute and with which parameters.
+
+    Args:
+        root: the project folder.
+        pipeline: the pipeline file, relative to ``root``.
+        overrides: dotted env keys (``model.max_depth``) → the command-line string.
+    """
+    from ploomber.env.envdict import EnvDict
+    from ploomber.spec import DAGSpec
+
+    path_to_env = env_file(root, ["ploomber", "build", "--entry-point", pipeline])
+    previous = os.getcwd()
+    os.chdir(root)
+    try:
+        env = None
+        if path_to_env is not None:
+            env = EnvDict(str(path_to_env), path_to_here=root)
+            replace = {"env__" + key.replace(".", "__"): value
+                       for key, value in (overrides or {}).items()}
+            if replace:
+                env = env._replace_flatten_keys(replace)
+        dag = DAGSpec(str(root / pipeline), env=env).to_dag()
+        dag.render(show_progress=False)
+        return task_infos(dag)
+    finally:
+        os.chdir(previous)
+
+
+def ploomber_command() -> str:
+    """The ``ploomber`` executable of this environment (for builds in a child process).
+
+    Raises:
+        ConfigError: Ploomber's command line is not installed.
+    """
+    import shutil
+
+    from nbops.core.errors import ConfigError
+
+    candidate = Path(sys.executable).with_name("ploomber")
+    if candidate.is_file():
+        return str(candidate)
+    found = shutil.which("ploomber")
+    if found is None:
+        raise ConfigError("the ploomber command is not installed in this environment",
+                          "install nbops with pip (it brings Ploomber), or run make install")
+    return found

@@ -9,7 +9,7 @@
       test_data: .nbops/products/test.parquet
       feature_schema: .nbops/products/feature_schema.json
       primary_metric: roc_auc                       # decides champion vs challenger
-      promotion: auto                               # auto | manual
+      promotion: auto                               # auto | manual | never
       min_improvement: 0.0                          # how much better than the champion
 """
 
@@ -24,6 +24,10 @@ from nbops.core.errors import ConfigError
 from nbops.registry.artifacts import DEFAULT_TRUSTED_MODULES
 from nbops.registry.scoring import METRIC_DIRECTIONS
 
+#: auto: a passing candidate that beats the champion becomes it; manual: it becomes
+#: @challenger; never: the gates are evaluated and recorded, nothing is registered
+#: (sweep trials, dry runs).
+PROMOTION_MODES = ("auto", "manual", "never")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -73,8 +77,8 @@ def parse_registry_config(raw: Any) -> RegistryConfig:
     model = values.get("model")
     if not isinstance(model, str) or not _NAME.match(model):
         raise _bad("model", model, "name the model with a letter then letters/digits/_.-")
-    if values.get("promotion", "auto") not in ("auto", "manual"):
-        raise _bad("promotion", values["promotion"], "use auto or manual")
+    if values.get("promotion", "auto") not in PROMOTION_MODES:
+        raise _bad("promotion", values["promotion"], "use auto, manual or never")
     if values.get("primary_metric", "roc_auc") not in METRIC_DIRECTIONS:
         raise _bad("primary_metric", values["primary_metric"],
                    f"use one of {', '.join(METRIC_DIRECTIONS)}")

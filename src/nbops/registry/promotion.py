@@ -11,7 +11,9 @@ measured twice (:mod:`nbops.registry.measurements`).
 * All gates passed: the model is registered (once per distinct file) and,
   with ``promotion: auto``, becomes the champion when there is none yet or
   when it beats the champion on the primary metric by more than
-  ``min_improvement``. With ``promotion: manual`` it becomes ``challenger``.
+  ``min_improvement``. With ``promotion: manual`` it becomes ``challenger``;
+  with ``promotion: never`` (sweep trials) nothing is registered: the gates'
+  verdict and the scores are recorded all the same.
 
 The two manifest sections this returns are the contract with the reports
 (see ARCHITECTURE.md, "gates" and "registry").
@@ -210,6 +212,10 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
         )
         return Outcome(gates_section, section, message)
 
+    if config.promotion == "never":
+        section["decision"] = (f"not registered: the gates passed but promotion is never "
+                               f"(a sweep trial or dry run); champion unchanged ({before})")
+        return Outcome(gates_section, section)
     number, new = operations.register_version(root, config.model, record)
     section.update(version=number, new_version=new)
     section["decision"] = _decide(root, config, number, champ_record, champ_metrics, champ_note,

@@ -12,14 +12,13 @@ nbops does the recording: it is the instrument, not the thing measured.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from nbops.adapters.ploomber_adapter import ploomber_command
 from nbops.core.errors import ReproduceError
 from nbops.core.project import ROOT_ENV, RUN_ENV
 from nbops.core.secrets import DEFAULT_ENV_WHITELIST, REDACTED
@@ -49,23 +48,6 @@ class BuildResult:
     duration_s: float
     log_path: Path
     log_tail: str
-
-
-def ploomber_command() -> str:
-    """The ``ploomber`` executable of this environment.
-
-    Raises:
-        ReproduceError: Ploomber's command line is not installed.
-    """
-    candidate = Path(sys.executable).with_name("ploomber")
-    if candidate.is_file():
-        return str(candidate)
-    found = shutil.which("ploomber")
-    if found is None:
-        raise ReproduceError(
-            "the ploomber command is not installed in this environment", "run make install"
-        )
-    return found
 
 
 def package_path(checkout_project: Path, shim: Path) -> Path | None:

@@ -8,6 +8,7 @@ are up to date for the next ``ploomber build``. Runs under the project lock.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from nbops.adapters.ploomber_adapter import metadata_path
@@ -27,9 +28,11 @@ class CheckoutResult:
     skipped: list[str] = field(default_factory=list)
 
 
-def checkout_run(project: Project, run_id: str,
-                 lock_timeout: float | None = None) -> CheckoutResult:
+def checkout_run(project: Project, run_id: str, lock_timeout: float | None = None,
+                 tasks: Collection[str] | None = None) -> CheckoutResult:
     """Restore every product ``run_id`` recorded (``run_id`` must be resolved).
+
+    With ``tasks``, only those tasks' products (a sweep restoring what did not change).
 
     Raises:
         IntegrityError: a stored object is missing or corrupt (nothing is
@@ -41,6 +44,8 @@ def checkout_run(project: Project, run_id: str,
     plan: list[tuple[str, str, str | None]] = []
     result = CheckoutResult(run_id)
     for name, task in manifest["tasks"].items():
+        if tasks is not None and name not in tasks:
+            continue
         for key, product in task["products"].items():
             if product.get("hash") and task["status"] in ("executed", "skipped"):
                 plan.append((product["path"], product["hash"], product.get("metadata_hash")))

@@ -35,7 +35,7 @@ def summarize(manifest: Manifest) -> Summary:
     for task in manifest["tasks"].values():
         if task["status"] in counts:
             counts[task["status"]] += 1
-    return {
+    summary: Summary = {
         "schema_version": 1,
         "run_id": manifest["run_id"],
         "status": manifest["status"],
@@ -47,6 +47,9 @@ def summarize(manifest: Manifest) -> Summary:
         "pid": manifest["pid"],
         "host": manifest["host"],
     }
+    if manifest.get("tags"):
+        summary["tags"] = manifest["tags"]
+    return summary
 
 
 def _line(summary: Summary) -> str:

@@ -32,6 +32,7 @@ from nbops.runs.context import RunContext
 from nbops.runs.persist import save_manifest
 from nbops.runs.snapshot import Snapshotter
 from nbops.runs.stale import close_stale_runs, mark_interrupted
+from nbops.runs.tags import run_tags
 
 logger = logging.getLogger("nbops")
 EXIT_REASON = ("the build process exited before the run closed (Ctrl-C, or an error outside "
@@ -96,6 +97,7 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
         LockTimeout: another build holds the project lock.
     """
     started = time.monotonic()
+    tags = run_tags()  # a malformed request fails before the lock is taken
     run_id = new_run_id()
     lock = ProjectLock(project.lock_path, purpose="build")
     lock.acquire(timeout=lock_timeout, run_id=run_id)
@@ -143,6 +145,8 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
             },
             "failure": None,
         }
+        if tags:
+            manifest["tags"] = tags
         manifest["overhead"] = {"open_s": round(time.monotonic() - acquired, 4)}
         save_manifest(project, manifest)
         cache.save()

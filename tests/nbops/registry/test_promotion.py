@@ -154,3 +154,22 @@ def test_champion_moved_by_someone_else_during_the_build_is_not_overwritten(proj
                        {"roc_auc": 0.9}, operations.Actor(), section)
     assert "not promoted" in decision and "moved to version 2" in decision
     assert _champion(project) == 2 and "promoted" not in section
+
+
+def test_promotion_never_evaluates_the_gates_and_registers_nothing(project, make_run):
+    gate_and_promote(project, make_run(), CONFIG, GATES)
+    before = registry_file.registry_path(project).read_bytes()
+    trial = make_run(seed=5)
+    outcome = gate_and_promote(project, trial, parse_registry_config(
+        {"model": "churn", "promotion": "never"}), GATES)
+    assert outcome.passed and outcome.error() is None
+    assert [r["verdict"] for r in outcome.gates["results"]][0] == "passed"
+    assert outcome.registry["version"] is None and not outcome.registry["promoted"]
+    assert outcome.registry["mode"] == "never"
+    assert "not registered" in outcome.registry["decision"]
+    assert registry_file.registry_path(project).read_bytes() == before
+
+
+def test_promotion_mode_is_checked():
+    with pytest.raises(Exception, match="use auto, manual or never"):
+        parse_registry_config({"model": "churn", "promotion": "sometimes"})

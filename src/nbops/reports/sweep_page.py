@@ -1,0 +1,113 @@
+"""A sweep's page, ``reports/sweeps/<name>/index.html``: trials, and a plot per parameter.
+
+Rendered from the sweep record (plain data handed over by the command that runs
+the sweep) and the run index, with a Jinja2 template that escapes every value.
+Each plot is an inline SVG scatter of one parameter against the objective, with
+axis titles and a hover title per point; nothing is loaded from the network.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from nbops.core.atomic import atomic_write_text
+from nbops.core.project import Project
+from nbops.reports.markup import STATUS_LABELS, asset, esc, fmt_duration, fmt_number
+
+_W, _H, _PAD = 360, 240, 48
+
+
+@cache
+def _template() -> Any:
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(loader=PackageLoader("nbops.reports", "templates"),
+                      autoescape=select_autoescape(default=True, default_for_string=True))
+    return env.get_template("sweep.html.j2")
+
+
+def _positions(values: list[Any]) -> tuple[list[float], list[str] | None]:
+    """x positions: numbers as they are, anything else by category (with its labels)."""
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return [float(v) for v in values], None
+    labels = sorted({str(v) for v in values})
+    return [float(labels.index(str(v))) for v in values], labels
+
+
+def scatter_svg(key: str, metric: str, points: list[tuple[Any, float, int]]) -> str:
+    """One parameter (x) against the objective (y); ``points`` are (value, objective, trial)."""
+    if not points:
+        return ""
+    xs, labels = _positions([p[0] for p in points])
+    ys = [p[1] for p in points]
+    x_lo, x_hi = min(xs), max(xs)
+    y_lo, y_hi = min(ys), max(ys)
+    x_span = (x_hi - x_lo) or 1.0
+    y_span = (y_hi - y_lo) or abs(y_hi) * 0.01 or 1.0
+
+    def sx(x: float) -> float:
+        return _PAD + (x - x_lo + x_span * 0.05) / (x_span * 1.1) * (_W - _PAD - 12)
+
+    def sy(y: float) -> float:
+        return _H - _PAD + 8 - (y - y_lo + y_span * 0.05) / (y_span * 1.1) * (_H - _PAD - 8)
+
+    dots = "".join(
+        f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="5" fill="#0969da" fill-opacity="0.75">'
+        f"<title>trial {n}: {esc(key)}={esc(value)}, {esc(metric)}={fmt_number(y)}</title>"
+        "</circle>"
+        for (value, y, n), x in zip(points, xs, strict=True))
+    if labels is None:
+        x_ticks = [(x_lo, fmt_number(x_lo)), (x_hi, fmt_number(x_hi))]
+    else:
+        x_ticks = [(float(i), label) for i, label in enumerate(labels)]
+    ticks = "".join(
+        f'<text x="{sx(x):.1f}" y="{_H - _PAD + 24}" font-size="11" text-anchor="middle">'
+        f"{esc(text)}</text>" for x, text in x_ticks)
+    ticks += "".join(
+        f'<text x="{_PAD - 6}" y="{sy(y) + 4:.1f}" font-size="11" text-anchor="end">'
+        f"{fmt_number(y)}</text>" for y in {y_lo, y_hi})
+    axes = (f'<line x1="{_PAD}" y1="{_H - _PAD + 8}" x2="{_W - 8}" y2="{_H - _PAD + 8}" '
+            'stroke="#57606a"/>'
+            f'<line x1="{_PAD}" y1="8" x2="{_PAD}" y2="{_H - _PAD + 8}" stroke="#57606a"/>')
+    titles = (f'<text x="{(_W + _PAD) / 2:.0f}" y="{_H - 6}" font-size="12" '
+              f'text-anchor="middle">{esc(key)}</text>'
+              f'<text x="12" y="{(_H - _PAD) / 2:.0f}" font-size="12" text-anchor="middle" '
+              f'transform="rotate(-90 12 {(_H - _PAD) / 2:.0f})">{esc(metric)}</text>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" width="{_W}" '
+            f'height="{_H}" role="img" aria-label="{esc(key)} against {esc(metric)}">'
+            f"{axes}{ticks}{titles}{dots}</svg>")
+
+
+def render_sweep_page(record: dict[str, Any], run_prefix: str = "../../runs/") -> str:
+    """The sweep page's HTML (links to runs relative to ``reports/sweeps/<name>/``)."""
+    metric = record["objective"]["metric"]
+    sign = -1.0 if record["objective"]["direction"] == "maximize" else 1.0
+    trials = sorted(record["trials"], key=lambda t: (
+        t["value"] is None, sign * (t["value"] if t["value"] is not None else 0.0),
+        t["number"]))
+    keys = list(record["space"])
+    scored = [t for t in record["trials"] if t["value"] is not None
+              and isinstance(t["value"], int | float) and math.isfinite(t["value"])]
+    plots = [scatter_svg(key, metric, [(t["params"].get(key), float(t["value"]), t["number"])
+                                       for t in scored]) for key in keys]
+    ranked = [t["run_id"] for t in trials if t["status"] == "succeeded" and t["run_id"]][:3]
+    compare = f"nbops compare {' '.join(ranked)}" if len(ranked) >= 2 else ""
+    html: str = _template().render(
+        sweep=record, trials=trials, keys=keys, plots=[p for p in plots if p],
+        best=record["best"], finished=sum(t["status"] in ("succeeded", "failed", "gated")
+                                          for t in record["trials"]),
+        fmt=lambda v: "-" if v is None else fmt_number(v), duration=fmt_duration,
+        run_href=lambda run_id: f"{run_prefix}{run_id}/index.html", site_href="../../index.html",
+        known_status=set(STATUS_LABELS) | {"pending"}, css=asset("report.css"),
+        compare_command=compare)
+    return html
+
+
+def write_sweep_page(project: Project, record: dict[str, Any]) -> Path:
+    """Write ``reports/sweeps/<name>/index.html``; returns its path."""
+    path = project.reports_dir / "sweeps" / record["name"] / "index.html"
+    atomic_write_text(path, render_sweep_page(record))
+    return path

@@ -1,0 +1,63 @@
+"""One trial's build, in a child process: restore what did not change, then ``ploomber build``.
+
+``python -m nbops.sweeps.trial_build REQUEST.json`` runs in the folder the trial
+builds in (the project, or one of the sweep's slots). It renders the DAG with the
+trial's overrides (nothing executes), restores the products of the earlier run
+with the most unchanged tasks (:mod:`nbops.runs.reuse`, every object verified),
+writes the names of the restored tasks to the request's ``report`` file, and
+then runs ``ploomber build`` with the same overrides, passing its exit code on.
+
+A child process per trial keeps the sweep's own process free of Ploomber's
+state and working directory, so trials can run side by side in slots.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+from nbops.adapters.ploomber_adapter import ploomber_command, render_tasks
+from nbops.core.atomic import atomic_write_json
+from nbops.core.errors import NbopsError
+from nbops.core.project import Project
+from nbops.runs.reuse import plan_reuse, restore
+from nbops.runs.tags import TAGS_ENV
+
+
+def run(request: dict[str, object]) -> int:
+    """Restore, then build; returns ``ploomber build``'s exit code."""
+    root = Path(str(request["root"]))
+    pipeline = str(request["pipeline"])
+    overrides = dict(request["overrides"])  # type: ignore[call-overload]
+    project = Project(root)
+    plan = plan_reuse(project, render_tasks(root, pipeline, overrides))
+    reused = restore(project, plan)
+    atomic_write_json(Path(str(request["report"])), {"reused": reused, "from": plan.run_id})
+    argv = [ploomber_command(), "build", "--entry-point", pipeline]
+    for key, value in overrides.items():
+        argv += ["--env--" + key.replace(".", "--"), str(value)]
+    env = {**os.environ, TAGS_ENV: json.dumps(request["tags"])}
+    return subprocess.run(argv, cwd=root, env=env, check=False).returncode
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: ``python -m nbops.sweeps.trial_build REQUEST.json``."""
+    args = sys.argv[1:] if argv is None else argv
+    # A slot is a project inside the project's .nbops/: Ploomber notices the outer
+    # pipeline.yaml, says so, and correctly uses the slot's own.
+    warnings.filterwarnings("ignore", message="Found project root with filename")
+    request = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    try:
+        code = run(request)
+    except NbopsError as exc:  # e.g. a corrupt stored object: the trial fails, in one sentence
+        sys.stderr.write(f"Error: {exc}\n")
+        code = 1
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
