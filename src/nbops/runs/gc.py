@@ -18,6 +18,7 @@ from typing import Any
 
 from nbops.core.atomic import atomic_write_json
 from nbops.core.errors import LedgerError, NbopsError
+from nbops.core.faults import crash_point
 from nbops.core.hashing import is_hash
 from nbops.core.ids import is_run_id
 from nbops.core.json_walk import strings
@@ -27,6 +28,7 @@ from nbops.core.project import Project
 from nbops.core.schema import schema_errors
 from nbops.core.store import ContentStore
 from nbops.runs import index
+from nbops.runs.stale import UNFINISHED
 from nbops.runs.verify import referenced_objects
 
 logger = logging.getLogger("nbops")
@@ -106,7 +108,7 @@ def _collect(project: Project, keep: int, dry_run: bool) -> GcResult:
     run_ids = index.run_ids_on_disk(project)
     registry = _registry_refs(project)
     protected = set(run_ids[-keep:]) | read_pins(project) | registry
-    protected |= {r for r, s in summaries.items() if s["status"] == "running"}
+    protected |= {r for r, s in summaries.items() if s["status"] in UNFINISHED}
     live: set[str] = {ref for ref in registry if is_hash(ref)}
     for run_id in run_ids:
         if run_id not in protected:
@@ -126,6 +128,7 @@ def _collect(project: Project, keep: int, dry_run: bool) -> GcResult:
         size = store.path_for(digest).stat().st_size
         if not dry_run:
             size = store.delete(digest)
+            crash_point("gc.object_deleted")
         result.freed_bytes += size
         result.deleted_objects += 1
     if store.tmp.is_dir():  # leftovers of interrupted snapshots: no build runs, we hold the lock
@@ -134,9 +137,12 @@ def _collect(project: Project, keep: int, dry_run: bool) -> GcResult:
             result.deleted_objects += 1
             if not dry_run:
                 leftover.unlink()
+                crash_point("gc.leftover_removed")
     if not dry_run:
         for run_id in result.deleted_runs:
             shutil.rmtree(project.run_dir(run_id))
+            crash_point("gc.run_folder_removed")
         kept = [summaries[r] for r in result.kept_runs if r in summaries]
         index.rewrite(project, kept)
+        crash_point("gc.index_rewritten")
     return result
