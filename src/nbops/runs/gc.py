@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,6 +103,10 @@ def collect_garbage(project: Project, keep: int, dry_run: bool = False,
         lock.release()
 
 
+#: a run folder being deleted is first renamed to this prefix + its id (not a run id)
+TRASH_PREFIX = ".gc-"
+
+
 def _collect(project: Project, keep: int, dry_run: bool) -> GcResult:
     result = GcResult(dry_run=dry_run)
     summaries = {s["run_id"]: s for s in index.summaries(project)}
@@ -124,6 +129,19 @@ def _collect(project: Project, keep: int, dry_run: bool) -> GcResult:
         live.update(digest for _, digest in referenced_objects(manifest))
     store = ContentStore(project.store_dir)
     doomed = [digest for digest in store.iter_digests() if digest not in live]
+    if not dry_run:  # runs first: a gc killed midway leaves unreferenced objects, never
+        for run_id in result.deleted_runs:  # a run whose objects are gone
+            # renamed first (atomic), so no reader ever sees a half-deleted run
+            trash = project.runs_dir / f"{TRASH_PREFIX}{run_id}"
+            os.replace(project.run_dir(run_id), trash)
+            crash_point("gc.run_folder_moved")
+            shutil.rmtree(trash)
+            crash_point("gc.run_folder_removed")
+        for leftover_run in project.runs_dir.glob(f"{TRASH_PREFIX}*"):  # an earlier gc's
+            shutil.rmtree(leftover_run, ignore_errors=True)
+        kept = [summaries[r] for r in result.kept_runs if r in summaries]
+        index.rewrite(project, kept)
+        crash_point("gc.index_rewritten")
     for digest in doomed:
         size = store.path_for(digest).stat().st_size
         if not dry_run:
@@ -138,11 +156,4 @@ def _collect(project: Project, keep: int, dry_run: bool) -> GcResult:
             if not dry_run:
                 leftover.unlink()
                 crash_point("gc.leftover_removed")
-    if not dry_run:
-        for run_id in result.deleted_runs:
-            shutil.rmtree(project.run_dir(run_id))
-            crash_point("gc.run_folder_removed")
-        kept = [summaries[r] for r in result.kept_runs if r in summaries]
-        index.rewrite(project, kept)
-        crash_point("gc.index_rewritten")
     return result

@@ -49,6 +49,14 @@ def _is_live(run_id: str, manifest_pid: int, manifest_host: str, locked: bool,
 UNFINISHED = ("running", "closing")
 
 
+def build_alive(project: Project, manifest: Manifest) -> bool:
+    """Whether the build that wrote ``manifest`` (an unfinished run) may still be running."""
+    locked = is_locked(project.lock_path)
+    holder = read_holder(project.lock_path) if locked else {}
+    return _is_live(str(manifest["run_id"]), int(manifest["pid"]), str(manifest["host"]),
+                    locked, holder)
+
+
 def close_stale_runs(project: Project, own_run_id: str | None = None) -> list[str]:
     """Mark every dead ``running`` or ``closing`` run ``interrupted``; return their ids.
 
