@@ -148,14 +148,14 @@ def prepare_post_close_steps(project: Project, run_id: str, env: JsonObject,
 
 
 def on_finish(dag: Any, report: Any) -> None:
-    """Close the run as ``succeeded`` and run the post-close steps."""
+    """Close the run (to be ``succeeded``), run the post-close steps, then finish it."""
     from nbops.adapters.ploomber_adapter import report_durations
 
     _close(dag, report_durations(report), None)
 
 
 def on_failure(dag: Any, traceback: dict[str, str]) -> None:
-    """Close the run as ``failed`` (task, cell, error recorded) and run the post-close steps."""
+    """Close the run (to be ``failed``: task, cell, error recorded), run the steps, finish it."""
     text = "\n".join(str(v) for v in traceback.values()) or "the build failed"
     try:
         _close(dag, {}, text)

@@ -64,7 +64,8 @@ def seal_path(path: Path) -> Path:
     return Path(path).parent / SEAL_NAME
 
 
-def write_manifest(path: Path, manifest: Manifest, previous_hash: str | None = None) -> str:
+def write_manifest(path: Path, manifest: Manifest, previous_hash: str | None = None,
+                   validate: bool = True) -> str:
     """Validate ``manifest``, seal it, then write it atomically to ``path``.
 
     The seal is written first and names both the digest of the bytes about to
@@ -73,12 +74,14 @@ def write_manifest(path: Path, manifest: Manifest, previous_hash: str | None = N
     the seal's ``previous_hash``: an interrupted write (the previous genuine
     version), never something that looks forged (see :func:`seal_state`).
     The bytes sealed are the bytes of ``manifest`` serialised here, never
-    whatever is on disk.
+    whatever is on disk. ``validate=False`` skips the whole-manifest schema
+    check, for a caller that validated the only part it changed (a feature
+    section, against that section's own schema).
 
     Returns:
         The digest of the bytes written (also recorded in ``seal.json``).
     """
-    errors = manifest_errors(manifest)
+    errors = manifest_errors(manifest) if validate else []
     if errors:
         raise LedgerError(f"nbops produced an invalid manifest for {path}: {'; '.join(errors[:5])}",
                           "this is a bug in nbops; please report it with the message above")

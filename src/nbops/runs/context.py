@@ -139,7 +139,8 @@ class RunContext:
         """Set a feature's section, validated, in memory and on disk (still ``closing``)."""
         check_section(section, value)
         self.manifest[section.name] = dict(value)
-        self._write(index_too=False)
+        # only this section changed, and it was just checked against its own schema
+        self._write(index_too=False, validate=False)
         crash_point(f"close.section.{section.name}")
 
     def set_outcome(self, outcome: Outcome) -> None:
@@ -157,5 +158,6 @@ class RunContext:
         crash_point("close.finished")
         logger.info("nbops: run %s %s", self.run_id, self.outcome)
 
-    def _write(self, index_too: bool) -> None:
-        self.sealed = save_manifest(self.project, self.manifest, self.sealed, index_too)
+    def _write(self, index_too: bool, validate: bool = True) -> None:
+        self.sealed = save_manifest(self.project, self.manifest, self.sealed, index_too,
+                                    validate)

@@ -29,7 +29,7 @@ from nbops.core.project import Project
 from nbops.core.schema import schema_errors
 from nbops.core.store import ContentStore
 from nbops.runs import index
-from nbops.runs.stale import UNFINISHED
+from nbops.runs.stale import UNFINISHED, discard_unwritten_runs
 from nbops.runs.verify import referenced_objects
 
 logger = logging.getLogger("nbops")
@@ -109,6 +109,8 @@ TRASH_PREFIX = ".gc-"
 
 def _collect(project: Project, keep: int, dry_run: bool) -> GcResult:
     result = GcResult(dry_run=dry_run)
+    if not dry_run:
+        discard_unwritten_runs(project)
     summaries = {s["run_id"]: s for s in index.summaries(project)}
     run_ids = index.run_ids_on_disk(project)
     registry = _registry_refs(project)

@@ -34,7 +34,12 @@ from nbops.runs import provenance
 from nbops.runs.context import Outcome, RunContext
 from nbops.runs.persist import save_manifest
 from nbops.runs.snapshot import Snapshotter
-from nbops.runs.stale import CLOSING_REASON, close_stale_runs, mark_interrupted
+from nbops.runs.stale import (
+    CLOSING_REASON,
+    close_stale_runs,
+    discard_unwritten_runs,
+    mark_interrupted,
+)
 
 logger = logging.getLogger("nbops")
 EXIT_REASON = ("the build process exited before the run closed (Ctrl-C, or an error outside "
@@ -117,6 +122,7 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
     acquired = time.monotonic()  # overhead excludes waiting for another build
     try:
         close_stale_runs(project, own_run_id=run_id)
+        discard_unwritten_runs(project)
         store = ContentStore(project.store_dir)
         cache = HashCache(project.hash_cache_path)
         params = {info.name: redact(info.params) for info in tasks}

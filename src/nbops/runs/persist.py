@@ -9,7 +9,7 @@ from nbops.runs import index
 
 
 def save_manifest(project: Project, manifest: Manifest, previous_hash: str | None = None,
-                  index_too: bool = True) -> str:
+                  index_too: bool = True, validate: bool = True) -> str:
     """Write ``manifest`` (validated, sealed, atomic) and append its summary to the index.
 
     Args:
@@ -18,11 +18,14 @@ def save_manifest(project: Project, manifest: Manifest, previous_hash: str | Non
             interrupted write (see :func:`nbops.core.manifest.seal_state`).
         index_too: also append the run's summary line (skip it when the
             summary cannot have changed, e.g. a feature section was added).
+        validate: check the whole manifest against its schema (skip it when
+            only a feature section changed and was checked against its own).
 
     Returns:
         The digest of the manifest bytes written.
     """
-    digest = write_manifest(project.manifest_path(manifest["run_id"]), manifest, previous_hash)
+    digest = write_manifest(project.manifest_path(manifest["run_id"]), manifest, previous_hash,
+                            validate)
     if index_too:
         summary = index.summarize(manifest)
         stat = index.manifest_stat(project, manifest["run_id"])

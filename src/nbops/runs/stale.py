@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 
 from nbops.core.errors import NbopsError
@@ -92,6 +93,25 @@ def close_stale_runs(project: Project, own_run_id: str | None = None) -> list[st
         mark_interrupted(project, manifest, reason, state.digest)
         closed.append(run_id)
     return closed
+
+
+def discard_unwritten_runs(project: Project) -> list[str]:
+    """Remove run folders holding only the seal of a first write that never happened.
+
+    A build killed between sealing and writing its very first manifest leaves
+    ``seal.json`` and nothing else: no record was made, so there is nothing to
+    keep. Only called with the project lock held (no build is opening a run).
+    """
+    removed = []
+    for run_id in index.run_ids_on_disk(project):
+        path = project.manifest_path(run_id)
+        if path.exists() or seal_state(path).kind != "interrupted":
+            continue
+        shutil.rmtree(project.run_dir(run_id), ignore_errors=True)
+        logger.warning("nbops: run %s was interrupted before it recorded anything; its "
+                       "empty folder was removed", run_id)
+        removed.append(run_id)
+    return removed
 
 
 STALE_REASON = ("the build stopped without closing the run (killed or crashed); nothing "
