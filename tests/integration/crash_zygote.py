@@ -11,7 +11,8 @@ parent reports how it ended.
 
 Protocol: one JSON request per stdin line, ``{"tool": "ploomber"|"nbops",
 "argv": [...], "cwd": DIR, "env": {...}, "log": FILE}``; one JSON answer per
-stdout line, ``{"exit": CODE}`` or ``{"signal": NUMBER}``.
+stdout line, ``{"exit": CODE}`` or ``{"signal": NUMBER}``, with ``cpu_s``, the CPU
+seconds the command used (a cost figure that does not depend on the machine's load).
 """
 
 from __future__ import annotations
@@ -91,11 +92,12 @@ def main() -> None:
         pid = os.fork()
         if pid == 0:
             _child(request)
-        _, status = os.waitpid(pid, 0)
+        _, status, usage = os.wait4(pid, 0)
         if os.WIFSIGNALED(status):
-            answer = {"signal": os.WTERMSIG(status)}
+            answer: dict[str, float] = {"signal": os.WTERMSIG(status)}
         else:
             answer = {"exit": os.WEXITSTATUS(status)}
+        answer["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 3)
         sys.stdout.write(json.dumps(answer) + "\n")
         sys.stdout.flush()
 

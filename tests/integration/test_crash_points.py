@@ -49,6 +49,7 @@ REGISTRY = Path(".nbops") / "registry" / "models.json"
 BUILD = ["ploomber", "build", "--env--data--rows", str(SMALL_ROWS)]
 SIGNALS = ("KILL", "INT")
 COSTS: dict[str, float] = {}
+CPU: Counter[str] = Counter()  # CPU seconds of the commands run, per test (load-independent)
 LOG = logging.getLogger("nbops.tests.crash_points")  # -o log_cli=true shows points and costs
 
 
@@ -56,6 +57,7 @@ class Zygote:
     """The forking command runner (see crash_zygote.py)."""
 
     def __init__(self) -> None:
+        self.test = ""
         self.proc = subprocess.Popen([sys.executable, str(ZYGOTE)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, env=build_environment())
         assert self.proc.stdout is not None
@@ -68,8 +70,9 @@ class Zygote:
                    "env": {**build_environment(), **env}}
         self.proc.stdin.write(json.dumps(request) + "\n")
         self.proc.stdin.flush()
-        answer: dict[str, int] = json.loads(self.proc.stdout.readline())
-        return answer
+        answer: dict[str, float] = json.loads(self.proc.stdout.readline())
+        CPU[self.test] += answer.pop("cpu_s")
+        return {key: int(value) for key, value in answer.items()}
 
     def close(self) -> None:
         assert self.proc.stdin is not None and self.proc.stdout is not None
@@ -173,8 +176,15 @@ def _check_champion(root: Path, where: str) -> None:
     assert run["registry"]["model"] == "churn", where
 
 
+def _report(what: str, points: list[str], started: float) -> None:
+    COSTS[what] = time.perf_counter() - started
+    LOG.warning("%s: %d points x %d signals, %.1f s wall, %.1f s CPU in commands: %s", what,
+                len(points), len(SIGNALS), COSTS[what], CPU[what], ", ".join(points))
+
+
 def test_build_close_survives_a_kill_at_every_point(zygote, template, tmp_path):
     started = time.perf_counter()
+    zygote.test = "build close"
     points = _points(zygote, template, tmp_path / "enumerate", BUILD)
     names = {p.split("#")[0] for p in points}
     # every durable step of the close is named, each post-close step included
@@ -204,14 +214,13 @@ def test_build_close_survives_a_kill_at_every_point(zygote, template, tmp_path):
                     assert status in ("interrupted", "succeeded"), (where, status)
             except AssertionError as exc:
                 failures.append(f"{where}: {exc}")
-    COSTS["build close"] = time.perf_counter() - started
-    LOG.warning(f"build close: {len(points)} points x {len(SIGNALS)} signals "
-          f"in {COSTS['build close']:.1f} s: {', '.join(points)}")
+    _report("build close", points, started)
     assert not failures, "\n".join(failures[:10])
 
 
 def test_promote_survives_a_kill_at_every_point(zygote, built, tmp_path):
     started = time.perf_counter()
+    zygote.test = "promote"
     argv = ["nbops", "promote", "churn", "1", "--alias", "challenger", "--reason", "crash test"]
     points = _points(zygote, built, tmp_path / "enumerate", argv)
     assert "registry.replaced#1" in points, points
@@ -233,8 +242,7 @@ def test_promote_survives_a_kill_at_every_point(zygote, built, tmp_path):
                 _check_ledger(root, set(), f"{point} {sig}")
             except AssertionError as exc:
                 failures.append(f"{point} {sig}: {exc}")
-    COSTS["promote"] = time.perf_counter() - started
-    LOG.warning(f"promote: {len(points)} points in {COSTS['promote']:.1f} s: {', '.join(points)}")
+    _report("promote", points, started)
     assert not failures, "\n".join(failures)
 
 
@@ -242,6 +250,7 @@ def test_promote_survives_a_kill_at_every_point(zygote, built, tmp_path):
 def two_runs(zygote, template, tmp_path_factory):
     """The template after one more (no-op) build, with the registry emptied: gc can delete."""
     root = _copy(template, tmp_path_factory.mktemp("crash") / "two_runs")
+    zygote.test = "gc"
     assert zygote.run(BUILD, root) == {"exit": 0}, (root / "cmd.log").read_text()[-3000:]
     (root / REGISTRY).unlink()
     return root
@@ -249,6 +258,7 @@ def two_runs(zygote, template, tmp_path_factory):
 
 def test_gc_survives_a_kill_at_every_point(zygote, two_runs, tmp_path):
     started = time.perf_counter()
+    zygote.test = "gc"
     argv = ["nbops", "gc", "--keep", "1"]
     points = _points(zygote, two_runs, tmp_path / "enumerate", argv)
     assert {"gc.run_folder_removed#1", "gc.index_rewritten#1"} <= set(points), points
@@ -264,13 +274,13 @@ def test_gc_survives_a_kill_at_every_point(zygote, two_runs, tmp_path):
                 assert len(run_ids_on_disk(Project(root))) == 1
             except AssertionError as exc:
                 failures.append(f"{point} {sig}: {exc}")
-    COSTS["gc"] = time.perf_counter() - started
-    LOG.warning(f"gc: {len(points)} points in {COSTS['gc']:.1f} s: {', '.join(points)}")
+    _report("gc", points, started)
     assert not failures, "\n".join(failures)
 
 
 def test_checkout_survives_a_kill_at_every_point(zygote, built, tmp_path):
     started = time.perf_counter()
+    zygote.test = "checkout"
     run_id = run_ids_on_disk(Project(built))[-1]
     manifest = _manifests(built)[run_id]
     products = {p["path"]: p["hash"] for task in manifest["tasks"].values()
@@ -294,7 +304,6 @@ def test_checkout_survives_a_kill_at_every_point(zygote, built, tmp_path):
                 assert all(hash_file(root / path) == digest for path, digest in products.items())
             except AssertionError as exc:
                 failures.append(f"{point} {sig}: {exc}")
-    COSTS["checkout"] = time.perf_counter() - started
-    LOG.warning(f"checkout: {len(points)} points in {COSTS['checkout']:.1f} s: {', '.join(points)}")
+    _report("checkout", points, started)
     assert not failures, "\n".join(failures)
 
