@@ -23,6 +23,7 @@ from nbops.core.errors import NbopsError
 from nbops.core.faults import crash_point
 
 if TYPE_CHECKING:
+    from nbops.adapters.ploomber_adapter import TaskInfo
     from nbops.core.project import Project
     from nbops.runs.context import JsonObject, RunContext
     from nbops.runs.steps import PostCloseStep, StepFactory
@@ -130,7 +131,7 @@ def _skipped_for_reproduction() -> bool:
 
 
 def prepare_post_close_steps(project: Project, run_id: str, env: JsonObject,
-                             tasks: list[Any]) -> list[PostCloseStep]:
+                             tasks: list[TaskInfo]) -> list[PostCloseStep]:
     """Make this build's steps and call each one's ``prepare``; failures only cost speed."""
     from nbops.runs.steps import OpenContext
 
