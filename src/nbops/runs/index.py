@@ -51,10 +51,15 @@ def summarize(manifest: Manifest) -> Summary:
     }
 
 
-def manifest_stat(project: Project, run_id: str) -> list[int] | None:
-    """``[size, mtime_ns, inode]`` of a run's manifest file, None if it has none."""
+def manifest_stat(project: Project, run_id: str, runs_dir: str | None = None) -> list[int] | None:
+    """``[size, mtime_ns, inode]`` of a run's manifest file, None if it has none.
+
+    ``runs_dir`` (``str(project.runs_dir)``) saves building Path objects when
+    called for every run of a large ledger.
+    """
+    folder = str(project.runs_dir) if runs_dir is None else runs_dir
     try:
-        st = os.stat(project.manifest_path(run_id))
+        st = os.stat(f"{folder}/{run_id}/manifest.json")
     except OSError:
         return None
     return [st.st_size, st.st_mtime_ns, st.st_ino]
@@ -116,8 +121,10 @@ def summaries(project: Project) -> list[Summary]:
     """Summaries of every run on disk, oldest first (healing the index as needed)."""
     latest, bad, total = _read_lines(project.index_path)
     on_disk = run_ids_on_disk(project)
+    healed = 0
+    folder = str(project.runs_dir)
     for run_id in on_disk:
-        stat = manifest_stat(project, run_id)
+        stat = manifest_stat(project, run_id, folder)
         known = latest.get(run_id)
         if known is not None and (stat is None or known.get("manifest_stat") == stat):
             continue
@@ -131,7 +138,8 @@ def summaries(project: Project) -> list[Summary]:
             summary["manifest_stat"] = stat
         latest[run_id] = summary
         append(project, summary)
-    if bad or total > 2 * len(on_disk) + 50:
+        healed += 1
+    if bad or healed > 50 or total + healed > 2 * len(on_disk) + 50:
         _compact(project, [latest[r] for r in on_disk if r in latest])
     return [latest[run_id] for run_id in on_disk if run_id in latest]
 
