@@ -36,6 +36,7 @@ test: install
 	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/lint-imports
 	$(BIN)/mypy src/nbops --ignore-missing-imports
+	$(BIN)/mypy --strict src/nbops/core src/nbops/runs
 	$(BIN)/python -m pytest
 
 lab: install

@@ -9,34 +9,63 @@ Declare them in ``pipeline.yaml``::
 ``on_render`` opens a run (only when the DAG is being built: ``ploomber
 status`` or JupyterLab's cell injection render too, and must not record
 anything); ``on_finish`` / ``on_failure`` close it, then call the
-:data:`POST_CLOSE_STEPS` in order with the :class:`~nbops.runs.context.RunContext`.
+:data:`POST_CLOSE_STEPS` in order with the :class:`~nbops.runs.context.RunContext`
+while the run is ``closing``, and only then write its final status.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbops.core.errors import NbopsError
+from nbops.core.faults import crash_point
+
+if TYPE_CHECKING:
+    from nbops.adapters.ploomber_adapter import TaskInfo
+    from nbops.core.project import Project
+    from nbops.runs.context import JsonObject, RunContext
+    from nbops.runs.steps import PostCloseStep, StepFactory
 
 logger = logging.getLogger("nbops")
 
-#: Features that run after the ledger closed a run, in this order, each as
-#: ``"module:function"`` called with the RunContext. Gates and the registry
-#: come first (they may mark the run ``gated``), reports last (they show the
-#: final verdict). A step that raises NbopsError (e.g. GateFailure) fails the
-#: build, after the remaining steps ran. Add one line per feature. A step's
-#: module may also define ``prepare(project, run_id, env, tasks)``, called
-#: when the run opens, to get ready while the notebooks run.
-POST_CLOSE_STEPS: tuple[str, ...] = (
-    "nbops.registry.pipeline_step:gate_after_close",  # gates, register, promote; may gate
-    "nbops.monitoring.after_run:record_monitoring",  # monitoring builds only: verdict, alert
-    "nbops.reports.render:render_after_close",  # keep last: pages show final verdicts
-)
+
+
+def _registry_step() -> PostCloseStep:
+    from nbops.registry.pipeline_step import RegistryStep
+
+    return RegistryStep()
+
+
+def _monitoring_step() -> PostCloseStep:
+    from nbops.monitoring.after_run import MonitoringStep
+
+    return MonitoringStep()
+
+
+def _reports_step() -> PostCloseStep:
+    from nbops.reports.render import ReportsStep
+
+    return ReportsStep()
+
+
+#: What runs after the ledger closed a run, in this order: each entry makes a
+#: fresh :class:`~nbops.runs.steps.PostCloseStep` for one build (its state
+#: lives on the object). Gates and the registry come first (they may set the
+#: outcome to ``gated``), reports last (they show the final verdict). A step
+#: that raises NbopsError (e.g. GateFailure) fails the build, after the
+#: remaining steps ran. The run stays ``closing`` until every step finished.
+#: To add a step: one class with ``name``/``prepare``/``run``/``close`` in your
+#: feature package, one factory here.
+POST_CLOSE_STEPS: list[StepFactory] = [
+    _registry_step,  # gates, register, promote; may gate
+    _monitoring_step,  # monitoring builds only: verdict, alert
+    _reports_step,  # keep last: pages show final verdicts
+]
 
 _ATTR = "_nbops_open_run"
+_STEPS_ATTR = "_nbops_post_close_steps"
 
 
 def _project_for(dag: Any) -> Any:
@@ -92,37 +121,42 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     env = adapter.resolved_env(project.root)
     run = open_run(project, tasks, build, env, adapter.command_argv())
     setattr(dag, _ATTR, run)
-    _prepare_post_close_steps(project, run.run_id, env, tasks)
+    setattr(dag, _STEPS_ATTR, prepare_post_close_steps(project, run.run_id, env, tasks))
 
 
-def _prepare_post_close_steps(project: Any, run_id: str, env: dict[str, Any],
-                              tasks: list[Any]) -> None:
-    """Call each post-close step module's optional ``prepare``; failures only cost speed."""
+def _skipped_for_reproduction() -> bool:
     from nbops.reproduce.execute import REPRODUCTION_ENV
 
-    if os.environ.get(REPRODUCTION_ENV):
-        return  # the steps will be skipped (see run_post_close_steps)
-    for spec in POST_CLOSE_STEPS:
-        module = importlib.import_module(spec.partition(":")[0])
-        prepare = getattr(module, "prepare", None)
-        if prepare is None:
-            continue
+    return bool(os.environ.get(REPRODUCTION_ENV))
+
+
+def prepare_post_close_steps(project: Project, run_id: str, env: JsonObject,
+                             tasks: list[TaskInfo]) -> list[PostCloseStep]:
+    """Make this build's steps and call each one's ``prepare``; failures only cost speed."""
+    from nbops.runs.steps import OpenContext
+
+    if _skipped_for_reproduction():
+        return []  # the steps will be skipped (see run_post_close_steps)
+    steps = [factory() for factory in POST_CLOSE_STEPS]
+    ctx = OpenContext(project, run_id, env, tasks)
+    for step in steps:
         try:
-            prepare(project, run_id, env, tasks)
+            step.prepare(ctx)
         except Exception as exc:  # the step itself will meet the problem and report it
             logger.warning("nbops: getting %s ready failed (%s: %s); it will run unprepared",
-                           spec, type(exc).__name__, exc)
+                           step.name, type(exc).__name__, exc)
+    return steps
 
 
 def on_finish(dag: Any, report: Any) -> None:
-    """Close the run as ``succeeded`` and run the post-close steps."""
+    """Close the run (to be ``succeeded``), run the post-close steps, then finish it."""
     from nbops.adapters.ploomber_adapter import report_durations
 
     _close(dag, report_durations(report), None)
 
 
 def on_failure(dag: Any, traceback: dict[str, str]) -> None:
-    """Close the run as ``failed`` (task, cell, error recorded) and run the post-close steps."""
+    """Close the run (to be ``failed``: task, cell, error recorded), run the steps, finish it."""
     text = "\n".join(str(v) for v in traceback.values()) or "the build failed"
     try:
         _close(dag, {}, text)
@@ -131,41 +165,64 @@ def on_failure(dag: Any, traceback: dict[str, str]) -> None:
 
 
 def _close(dag: Any, durations: dict[str, float], error_text: str | None) -> None:
+    """Close the run (``closing``), run every post-close step, then write its final status.
+
+    If anything stops the close before the final status is written (Ctrl-C,
+    an error in the ledger itself), the run is marked ``interrupted`` from
+    this process's own record; ``kill -9`` leaves it ``closing`` for the
+    next reader to find (its build's pid is dead).
+    """
     from nbops.adapters.ploomber_adapter import task_infos
     from nbops.runs.lifecycle import close_run
 
     run = getattr(dag, _ATTR, None)
+    steps: list[PostCloseStep] = getattr(dag, _STEPS_ATTR, None) or []
     if run is None or run.closed:
         logger.warning("nbops: no open run for this build (was on_render declared?)")
         return
     try:
         context = close_run(run, task_infos(dag), durations, error_text)
-        run_post_close_steps(context)
+        failure = run_post_close_steps(context, steps)
+        context.finish()
+    except BaseException:
+        try:
+            run.abandon()
+        except Exception as exc:  # the original error matters more; say what else failed
+            logger.error("nbops: run %s could not be marked interrupted (%s)", run.run_id, exc)
+        raise
     finally:
+        for step in steps:
+            _close_step(step)
         run.release()
+    if failure is not None:
+        raise failure
 
 
-def run_post_close_steps(context: Any, steps: tuple[str, ...] | None = None) -> None:
-    """Call each post-close step; re-raise the first failure after all of them ran.
+def _close_step(step: PostCloseStep) -> None:
+    try:
+        step.close()
+    except Exception as exc:  # a helper that will not stop must not fail the build
+        logger.warning("nbops: closing post-close step %s failed (%s)", step.name, exc)
+
+
+def run_post_close_steps(context: RunContext, steps: list[PostCloseStep]) -> Exception | None:
+    """Run each step on the closing run; return the first failure (after all of them ran).
 
     A build made by ``nbops reproduce`` in its scratch copy skips them: only its
     run record is compared; gates, registry, monitoring and pages would be thrown away.
     """
-    from nbops.reproduce.execute import REPRODUCTION_ENV
-
-    if os.environ.get(REPRODUCTION_ENV):
+    if _skipped_for_reproduction():
         logger.info("nbops: reproduction build of run %s: post-close steps skipped",
-                    os.environ[REPRODUCTION_ENV])
-        return
-    first: BaseException | None = None
-    for spec in POST_CLOSE_STEPS if steps is None else steps:
-        module_name, _, function_name = spec.partition(":")
+                    context.run_id)
+        return None
+    first: Exception | None = None
+    for step in steps:
+        crash_point(f"close.step.{step.name}.started")
         try:
-            step = getattr(importlib.import_module(module_name), function_name)
-            step(context)
+            step.run(context)
         except Exception as exc:
             if not isinstance(exc, NbopsError):
-                logger.exception("nbops: post-close step %s crashed", spec)
+                logger.exception("nbops: post-close step %s crashed", step.name)
             first = first or exc
-    if first is not None:
-        raise first
+        crash_point(f"close.step.{step.name}.finished")
+    return first

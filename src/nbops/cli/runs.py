@@ -197,6 +197,10 @@ def verify_command(run: str, all_runs: bool, as_json: bool, project: Path | None
         for report in reports:
             if report.ok:
                 click.echo(f"{report.run_id}: OK ({report.checked} items verified)")
+            elif report.interrupted_only:
+                click.secho(f"{report.run_id}: interrupted (not altered)", fg="yellow")
+                for problem in report.problems:
+                    click.echo(f"  {problem['what']}: {problem['problem']}")
             else:
                 click.secho(f"{report.run_id}: {len(report.problems)} problem(s)", fg="red")
                 for problem in report.problems:

@@ -8,11 +8,13 @@ A manifest that does not parse or does not match its schema is never used:
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nbops.core.atomic import atomic_write_bytes, atomic_write_json, dumps_json
 from nbops.core.errors import IntegrityError, LedgerError
+from nbops.core.faults import crash_point
 from nbops.core.hashing import hash_bytes
 from nbops.core.ids import utc_now_iso
 from nbops.core.schema import schema_errors
@@ -62,36 +64,103 @@ def seal_path(path: Path) -> Path:
     return Path(path).parent / SEAL_NAME
 
 
-def write_manifest(path: Path, manifest: Manifest) -> str:
-    """Validate ``manifest``, write it atomically to ``path`` and seal it.
+def write_manifest(path: Path, manifest: Manifest, previous_hash: str | None = None,
+                   validate: bool = True) -> str:
+    """Validate ``manifest``, seal it, then write it atomically to ``path``.
+
+    The seal is written first and names both the digest of the bytes about to
+    be written and ``previous_hash``, the digest of the version they replace.
+    A crash between the two writes therefore leaves a manifest that matches
+    the seal's ``previous_hash``: an interrupted write (the previous genuine
+    version), never something that looks forged (see :func:`seal_state`).
+    The bytes sealed are the bytes of ``manifest`` serialised here, never
+    whatever is on disk. ``validate=False`` skips the whole-manifest schema
+    check, for a caller that validated the only part it changed (a feature
+    section, against that section's own schema).
 
     Returns:
         The digest of the bytes written (also recorded in ``seal.json``).
     """
-    errors = manifest_errors(manifest)
+    errors = manifest_errors(manifest) if validate else []
     if errors:
         raise LedgerError(f"nbops produced an invalid manifest for {path}: {'; '.join(errors[:5])}",
                           "this is a bug in nbops; please report it with the message above")
     data = dumps_json(manifest).encode("utf-8")
     digest = hash_bytes(data)
-    seal = {"schema_version": 1, "manifest_hash": digest, "written_at": utc_now_iso()}
-    atomic_write_bytes(Path(path), data)
+    seal: dict[str, object] = {"schema_version": 1, "manifest_hash": digest,
+                               "written_at": utc_now_iso()}
+    if previous_hash is not None and previous_hash != digest:
+        seal["previous_hash"] = previous_hash
     atomic_write_json(seal_path(path), seal)
+    crash_point("manifest.seal_written")
+    atomic_write_bytes(Path(path), data)
+    crash_point("manifest.replaced")
     return digest
 
 
-def check_seal(path: Path) -> str | None:
-    """Why the manifest at ``path`` does not match its seal, or None if it does."""
+@dataclass(frozen=True)
+class SealState:
+    """How a manifest on disk relates to its seal.
+
+    ``kind`` is ``"ok"`` (it matches), ``"interrupted"`` (an nbops write was
+    cut short: the manifest is the genuine previous version, or the seal was
+    written before the run's first manifest), or ``"tampered"`` (it matches
+    nothing nbops wrote, or the seal itself is missing or broken).
+    ``digest`` is the digest of the manifest's bytes (None when there are none).
+    """
+
+    kind: str
+    problem: str | None = None
+    digest: str | None = None
+
+
+def seal_state(path: Path) -> SealState:
+    """Compare the manifest at ``path`` with its seal (see :class:`SealState`)."""
+    path = Path(path)
+    try:
+        actual: str | None = hash_bytes(path.read_bytes())
+    except FileNotFoundError:
+        actual = None
     try:
         seal = json.loads(seal_path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return f"{seal_path(path)} is missing"
+        if actual is None:
+            return SealState("interrupted", f"{path} and its seal were never written")
+        return SealState("tampered", f"{seal_path(path)} is missing", actual)
     except ValueError:
-        return f"{seal_path(path)} is not valid JSON"
+        return SealState("tampered", f"{seal_path(path)} is not valid JSON", actual)
     errors = schema_errors(seal, "seal")
     if errors:
-        return f"{seal_path(path)} is invalid ({errors[0]})"
-    actual = hash_bytes(Path(path).read_bytes())
-    if actual != seal["manifest_hash"]:
-        return f"{path} was modified outside nbops (its hash no longer matches seal.json)"
-    return None
+        return SealState("tampered", f"{seal_path(path)} is invalid ({errors[0]})", actual)
+    if actual == seal["manifest_hash"]:
+        return SealState("ok", None, actual)
+    if actual == seal.get("previous_hash") or (actual is None and "previous_hash" not in seal):
+        what = ("its first manifest was never written" if actual is None else
+                "the manifest still holds the version before that write")
+        return SealState("interrupted",
+                         f"an nbops write to {path} was interrupted ({what})", actual)
+    if actual is None:
+        return SealState("tampered", f"{path} is missing", None)
+    return SealState("tampered",
+                     f"{path} was modified outside nbops (its hash no longer matches seal.json)",
+                     actual)
+
+
+def check_seal(path: Path) -> str | None:
+    """Why the manifest at ``path`` is not what nbops wrote, or None if it is.
+
+    A manifest left by an interrupted write is what nbops wrote (its previous
+    version), so it passes; :func:`seal_state` tells the two apart.
+    """
+    state = seal_state(path)
+    return state.problem if state.kind == "tampered" else None
+
+
+def reseal(path: Path, digest: str) -> None:
+    """After an interrupted write, seal the manifest version that survived it.
+
+    Only for a manifest whose :func:`seal_state` is ``interrupted`` with this
+    ``digest`` (the caller checked): the bytes are a version nbops itself wrote.
+    """
+    atomic_write_json(seal_path(path), {"schema_version": 1, "manifest_hash": digest,
+                                        "written_at": utc_now_iso()})

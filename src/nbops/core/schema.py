@@ -38,10 +38,13 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+CORE_SCHEMAS = "nbops.core.schemas"
+
+
 @cache
-def load_schema(name: str) -> dict[str, Any]:
-    """Load the shipped schema ``<name>.schema.json``."""
-    text = resources.files("nbops.core.schemas").joinpath(f"{name}.schema.json").read_text()
+def load_schema(name: str, package: str = CORE_SCHEMAS) -> dict[str, Any]:
+    """Load the schema ``<name>.schema.json`` shipped in ``package`` (default: core's)."""
+    text = resources.files(package).joinpath(f"{name}.schema.json").read_text()
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -201,14 +204,18 @@ def _container_checks(schema: dict[str, Any], root: dict[str, Any],
 
 
 @cache
-def _validator(name: str) -> Check:
-    schema = load_schema(name)
+def _validator(name: str, package: str) -> Check:
+    schema = load_schema(name, package)
     return _compile(schema, schema, {})
 
 
-def schema_errors(document: Any, name: str) -> list[str]:
-    """Every way ``document`` violates the shipped schema ``name`` (empty if valid)."""
-    check = _validator(name)
+def schema_errors(document: Any, name: str, package: str = CORE_SCHEMAS) -> list[str]:
+    """Every way ``document`` violates the schema ``name`` of ``package`` (empty if valid).
+
+    Features keep the schemas of their manifest sections in their own package
+    (e.g. ``nbops.registry.schemas``); the core's are the default.
+    """
+    check = _validator(name, package)
     errors: list[str] = []
     check(document, None, errors)
     if errors:  # second pass, with JSON paths in the messages

@@ -1,8 +1,8 @@
 """After a monitoring build closes: the manifest section, the opt-in failure, retraining.
 
-Registered in :data:`nbops.hooks.POST_CLOSE_STEPS` as
-``nbops.monitoring.after_run:record_monitoring``. It does nothing for runs
-without a monitoring task (a task with a ``monitor_report`` product).
+:class:`MonitoringStep` is listed in :data:`nbops.hooks.POST_CLOSE_STEPS`. It
+does nothing for runs without a monitoring task (a task with a
+``monitor_report`` product).
 
 The ``monitoring`` manifest section (contract in ARCHITECTURE.md) carries the
 verdict, the one-line summary, a ``banner`` for alerts, the thresholds, the
@@ -20,8 +20,10 @@ from typing import Any
 from nbops.core.errors import NbopsError
 from nbops.core.store import ContentStore
 from nbops.monitoring.retrain import retrain_command, start_retrain
+from nbops.monitoring.sections import MONITORING, MonitoringSection
 from nbops.monitoring.status import ALERT, LEVELS, severity
-from nbops.runs import RunContext, update_section
+from nbops.runs import RunContext
+from nbops.runs.steps import OpenContext
 
 logger = logging.getLogger("nbops")
 
@@ -31,6 +33,22 @@ BATCH_PRODUCT = "batch"
 
 class MonitoringAlert(NbopsError):
     """The monitoring verdict reached the configured ``fail_on`` level."""
+
+
+class MonitoringStep:
+    """The post-close step: :func:`record_monitoring` (nothing to prepare or release)."""
+
+    name = "monitoring"
+
+    def prepare(self, ctx: OpenContext) -> None:
+        """Nothing to get ready: monitoring builds compute their report in a notebook."""
+
+    def run(self, ctx: RunContext) -> None:
+        """Record the ``monitoring`` section and act on the verdict."""
+        record_monitoring(ctx)
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 def _monitor_task(manifest: dict[str, Any]) -> str | None:
@@ -57,7 +75,7 @@ def banner(report: dict[str, Any]) -> str | None:
 
 def manifest_section(
     report: dict[str, Any], task: str, action: dict[str, Any], report_file: dict[str, Any]
-) -> dict[str, Any]:
+) -> MonitoringSection:
     """The ``monitoring`` manifest section for one monitoring report."""
     features = {
         name: {
@@ -140,12 +158,8 @@ def record_monitoring(context: RunContext) -> None:
         action["retrain"] = _retrain(context, params, products, store)
     elif not action["retrain"]["requested"]:
         action["retrain"]["status"] = "not_configured"
-    update_section(
-        context.project,
-        context.run_id,
-        "monitoring",
-        manifest_section(report, task, action, dict(products[REPORT_PRODUCT])),
-    )
+    context.update(MONITORING,
+                   manifest_section(report, task, action, dict(products[REPORT_PRODUCT])))
     if action["failed_build"]:
         raise MonitoringAlert(
             f"monitoring verdict is {report['verdict']} (fail_on: {fail_on}): {report['summary']}",

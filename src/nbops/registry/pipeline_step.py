@@ -1,12 +1,16 @@
 """The registry's post-close step: gate the run's model, then register and promote it.
 
-Listed in :data:`nbops.hooks.POST_CLOSE_STEPS`; receives the closed run's
-:class:`~nbops.runs.RunContext`. It reads its settings from the build's
+:class:`RegistryStep` is listed in :data:`nbops.hooks.POST_CLOSE_STEPS`; it
+receives the closing run's :class:`~nbops.runs.RunContext`. It reads its settings from the build's
 resolved ``env.yaml`` (``gates:`` and ``registry:``, command-line
 ``--env--…`` overrides included), finds the model, data and feature schema
 among the run's products by path, reads them back from the content store by
 the hashes the manifest recorded, and writes the ``gates`` and ``registry``
-manifest sections. A failed gate marks the run ``gated`` and raises the one
+manifest sections (:data:`~nbops.registry.sections.GATES`,
+:data:`~nbops.registry.sections.REGISTRY`). They are written *before* the
+registry file changes (and again with the final decision after), so a build
+killed in between leaves a champion whose run records why it was chosen. A
+failed gate sets the run's outcome to ``gated`` and raises the one
 :class:`~nbops.core.errors.GateFailure` message that fails the build.
 """
 
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from nbops.core.errors import NbopsError, RegistryError
 from nbops.registry import artifacts
@@ -22,29 +26,58 @@ from nbops.registry.config import RegistryConfig, parse_registry_config
 from nbops.registry.gates import parse_gates
 from nbops.registry.operations import Actor
 from nbops.registry.promotion import Candidate, gate_and_promote
+from nbops.registry.sections import GATES, REGISTRY, GatesSection, RegistrySection
+
+if TYPE_CHECKING:
+    from nbops.registry.measure_helper import MeasureHelper
+    from nbops.runs.context import RunContext
+    from nbops.runs.steps import OpenContext
 
 logger = logging.getLogger("nbops")
 
 
-#: run id -> the helper started for it by :func:`prepare`, until its gating step
-_HELPERS: dict[str, Any] = {}
+class RegistryStep:
+    """The post-close step: gates, registration, promotion.
 
-
-def prepare(project: Any, run_id: str, env: dict[str, Any], tasks: list[Any]) -> None:
-    """At ``on_render``: when this build will train the model, start the measuring helper.
-
-    The helper imports what gating needs while the notebooks run (see
-    :mod:`nbops.registry.measure_helper`); a build that reuses the model needs none.
+    Its measuring helper (started by :meth:`prepare` when the build will train
+    the model) lives on the step object, one per build.
     """
-    if env.get("registry") is None:
-        return
-    config = parse_registry_config(env["registry"])
-    model_file = (project.root / config.model_file).resolve()
-    if any(task.will_run and model_file in {Path(p).resolve() for p in task.products.values()}
-           for task in tasks):
-        from nbops.registry.measure_helper import MeasureHelper
 
-        _HELPERS[run_id] = MeasureHelper(project.root)
+    name = "registry"
+
+    def __init__(self) -> None:
+        self.helper: MeasureHelper | None = None
+
+    def prepare(self, ctx: OpenContext) -> None:
+        """At ``on_render``: when this build will train the model, start the measuring helper.
+
+        The helper imports what gating needs while the notebooks run (see
+        :mod:`nbops.registry.measure_helper`); a build that reuses the model needs none.
+        """
+        registry = ctx.env.get("registry")
+        if registry is None:
+            return
+        config = parse_registry_config(registry)
+        model_file = (ctx.project.root / config.model_file).resolve()
+        if any(task.will_run and model_file in {Path(p).resolve()
+                                                for p in task.products.values()}
+               for task in ctx.tasks):
+            from nbops.registry.measure_helper import MeasureHelper
+
+            self.helper = MeasureHelper(ctx.project.root)
+
+    def run(self, ctx: RunContext) -> None:
+        """Gate, register and promote the run's model (see the module docstring)."""
+        try:
+            _gate(ctx, self.helper)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the measuring helper, if one was started."""
+        helper, self.helper = self.helper, None
+        if helper is not None:
+            helper.close()
 
 
 def check_settings(gates: Any, registry: Any) -> None:
@@ -143,14 +176,9 @@ def _trainer_gates(project: Any, candidate: Candidate) -> tuple[str, Any] | None
         return None
 
 
-def gate_after_close(context: Any) -> None:
-    """Post-close step: gates, registration, promotion; manifest sections and status."""
-    helper = _HELPERS.pop(context.run_id, None)
-    try:
-        _gate(context, helper)
-    finally:
-        if helper is not None:
-            helper.close()
+def gate_after_close(context: RunContext) -> None:
+    """Gates, registration, promotion without a helper (what :class:`RegistryStep` runs)."""
+    RegistryStep().run(context)
 
 
 def _measure_with(helper: Any) -> Any:
@@ -168,9 +196,7 @@ def _measure_with(helper: Any) -> Any:
     return measure_via_helper
 
 
-def _gate(context: Any, helper: Any) -> None:
-    from nbops.runs import set_status, update_section
-
+def _gate(context: RunContext, helper: MeasureHelper | None) -> None:
     if context.status != "succeeded":
         logger.info("nbops registry: run %s %s, nothing to gate", context.run_id, context.status)
         return
@@ -191,17 +217,23 @@ def _gate(context: Any, helper: Any) -> None:
                         context.manifest["build"]["partially"])
             return
         candidate = candidate_from_manifest(project.root, context.manifest, config)
+
+        def write_ahead(gates: dict[str, Any], registry: dict[str, Any]) -> None:
+            context.update(GATES, cast(GatesSection, gates))
+            context.update(REGISTRY, cast(RegistrySection, registry))
+
         outcome = gate_and_promote(project.root, candidate, config, env.get("gates"),
                                    Actor.from_process(run_id), _trainer_gates(project, candidate),
-                                   None if helper is None else _measure_with(helper))
+                                   None if helper is None else _measure_with(helper),
+                                   before_registry_write=write_ahead)
     except NbopsError as exc:
-        update_section(project, run_id, "gates", {"verdict": "error", "results": [],
-                                                  "error": str(exc)})
-        set_status(project, run_id, "gated")
+        failed: GatesSection = {"verdict": "error", "results": [], "error": str(exc)}
+        context.update(GATES, failed)
+        context.set_outcome("gated")
         raise
-    update_section(project, run_id, "gates", outcome.gates)
-    update_section(project, run_id, "registry", outcome.registry)
+    context.update(GATES, cast(GatesSection, outcome.gates))
+    context.update(REGISTRY, cast(RegistrySection, outcome.registry))
     error = outcome.error()
     if error is not None:
-        set_status(project, run_id, "gated")
+        context.set_outcome("gated")
         raise error

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ from nbops.registry.refs import DEFAULT_ALIAS
 
 logger = logging.getLogger("nbops")
 CHALLENGER = "challenger"
+PENDING_DECISION = ("gates passed; registering and promoting (a run interrupted here may or "
+                    "may not have changed the registry: see nbops models)")
 
 
 @dataclass
@@ -128,7 +131,9 @@ def _better(config: RegistryConfig, candidate: float, champion: float) -> bool:
 def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
                      gates_config: Any, actor: operations.Actor | None = None,
                      earlier: tuple[str, Any] | None = None,
-                     measure: measurements.Measure | None = None) -> Outcome:
+                     measure: measurements.Measure | None = None,
+                     before_registry_write: Callable[[Any, Any], None] | None = None,
+                     ) -> Outcome:
     """Gate the candidate against the champion, then register and promote it if it earns it.
 
     Args:
@@ -137,6 +142,10 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
             were taken on the same files (see :mod:`nbops.registry.measurements`).
         measure: what measures the model when nothing can be reused
             (default :func:`~nbops.registry.measurements.measure`, in this process).
+        before_registry_write: called with the ``gates`` and (provisional)
+            ``registry`` sections once the gates passed, before the registry
+            file changes: the build records them first (write-ahead), so a
+            champion's run always says why it was chosen.
 
     Raises:
         ConfigError: the gates do not parse.
@@ -216,6 +225,8 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
         section["decision"] = (f"not registered: the gates passed but promotion is never "
                                f"(a sweep trial or dry run); champion unchanged ({before})")
         return Outcome(gates_section, section)
+    if before_registry_write is not None:
+        before_registry_write(gates_section, {**section, "decision": PENDING_DECISION})
     number, new = operations.register_version(root, config.model, record)
     section.update(version=number, new_version=new)
     section["decision"] = _decide(root, config, number, champ_record, champ_metrics, champ_note,

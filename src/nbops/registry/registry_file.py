@@ -25,6 +25,7 @@ from typing import Any
 
 from nbops.core.atomic import atomic_write_json
 from nbops.core.errors import RegistryError
+from nbops.core.faults import crash_point
 from nbops.core.locks import ProjectLock
 from nbops.core.schema import schema_errors
 
@@ -145,7 +146,9 @@ def transaction(root: Path, timeout_s: float = 30.0) -> Iterator[Registry]:
         data = read(root)
         yield data
         validate(data, where="the updated registry")
+        crash_point("registry.replacing")
         atomic_write_json(registry_path(root), data)
+        crash_point("registry.replaced")
         logger.debug("registry written: %s", registry_path(root))
     finally:
         with_lock.release()

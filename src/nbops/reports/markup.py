@@ -21,6 +21,7 @@ STATUS_LABELS = {
     "gated": "gated",
     "interrupted": "interrupted",
     "running": "running",
+    "closing": "closing",
     "executed": "executed",
     "skipped": "reused",
     "not_run": "not run",

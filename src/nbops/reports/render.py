@@ -15,7 +15,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbops.core.atomic import atomic_write_text, link_or_copy
 from nbops.core.errors import NbopsError
@@ -25,11 +25,16 @@ from nbops.reports.ledger_view import (
     load_manifest,
     previous_comparable,
     runs_dir,
+    summary_of,
 )
 from nbops.reports.paths import task_page
 from nbops.reports.reproduction_page import report_html
 from nbops.reports.run_page import run_page_html
 from nbops.reports.site_page import site_html
+
+if TYPE_CHECKING:
+    from nbops.runs.context import RunContext
+    from nbops.runs.steps import OpenContext
 
 log = logging.getLogger("nbops")
 
@@ -91,6 +96,7 @@ def render_run(
     reports_dir: Path | None = None,
     hide_code: bool = False,
     notebooks: bool = True,
+    manifest: dict[str, Any] | None = None,
 ) -> RenderResult:
     """Render the notebook pages and the run page of the run in ``run_dir``.
 
@@ -100,10 +106,12 @@ def render_run(
             find the previous run and the champion's run.
         hide_code: render notebook pages without code (for non-technical readers).
         notebooks: also render the notebook pages (``False``: run page only).
+        manifest: the run's manifest as the build holds it (while it closes),
+            instead of reading it from ``run_dir``.
     """
     run_dir = Path(run_dir)
     reports_dir = Path(reports_dir) if reports_dir else run_dir.parent.parent
-    manifest = load_manifest(run_dir)
+    manifest = load_manifest(run_dir) if manifest is None else manifest
     if notebooks:
         result = render_notebooks(manifest, run_dir, hide_code=hide_code)
     else:
@@ -115,11 +123,19 @@ def render_run(
     return result
 
 
-def render_site(reports_dir: Path, *, headline: list[str] | None = None) -> Path:
-    """Rewrite ``reports/index.html`` from the run index; return its path."""
+def render_site(reports_dir: Path, *, headline: list[str] | None = None,
+                pending: dict[str, Any] | None = None) -> Path:
+    """Rewrite ``reports/index.html`` from the run index; return its path.
+
+    Args:
+        pending: the summary of the run being closed, shown with the verdict it
+            will close with (the index says ``closing`` until then).
+    """
     reports_dir = Path(reports_dir)
     dest = reports_dir / "index.html"
     summaries = list_summaries(reports_dir)
+    if pending is not None:
+        summaries = [pending if s["run_id"] == pending["run_id"] else s for s in summaries]
     pages = {s["run_id"] for s in summaries if runs_dir(reports_dir).joinpath(
         s["run_id"], "index.html").is_file()}
     atomic_write_text(dest, site_html(summaries, headline=headline, pages=pages))
@@ -132,7 +148,8 @@ def runs_without_pages(reports_dir: Path) -> list[str]:
                   if not runs_dir(reports_dir).joinpath(s["run_id"], "index.html").is_file())
 
 
-def render_after_run(run_dir: Path, *, headline: list[str] | None = None) -> RenderResult | None:
+def render_after_run(run_dir: Path, *, headline: list[str] | None = None,
+                     manifest: dict[str, Any] | None = None) -> RenderResult | None:
     """Render a just-closed run and the site; called by nbops.hooks.
 
     The run's record is complete before this runs, so a rendering problem must
@@ -141,8 +158,9 @@ def render_after_run(run_dir: Path, *, headline: list[str] | None = None) -> Ren
     run_dir = Path(run_dir)
     started = time.perf_counter()
     try:
-        result = render_run(run_dir)
-        render_site(run_dir.parent.parent, headline=headline)
+        result = render_run(run_dir, manifest=manifest)
+        pending = None if manifest is None else summary_of(manifest)
+        render_site(run_dir.parent.parent, headline=headline, pending=pending)
     except (NbopsError, OSError, ValueError) as exc:
         log.error(
             "nbops: the reports of run %s could not be rendered (%s); the run itself is "
@@ -163,14 +181,30 @@ def render_after_run(run_dir: Path, *, headline: list[str] | None = None) -> Ren
     return result
 
 
-def render_after_close(context: Any) -> None:
-    """Post-close step for nbops.hooks: render the run's pages and the site.
+class ReportsStep:
+    """The post-close step (last in :data:`nbops.hooks.POST_CLOSE_STEPS`): the run's pages.
 
-    Args:
-        context: the :class:`nbops.runs.RunContext` of the closed run (only
-            its ``run_dir`` is used).
+    It runs while the run is still ``closing``, so it renders the manifest the
+    build holds, with the verdict the run is about to close with.
     """
-    render_after_run(Path(context.run_dir))
+
+    name = "reports"
+
+    def prepare(self, ctx: OpenContext) -> None:
+        """Nothing to get ready."""
+
+    def run(self, ctx: RunContext) -> None:
+        """Render the run's pages and the site."""
+        render_after_close(ctx)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def render_after_close(context: RunContext) -> None:
+    """Render the closing run's pages and the site, showing the run's final verdict."""
+    view = {**context.manifest, "status": context.outcome}
+    render_after_run(Path(context.run_dir), manifest=view)
 
 
 def publish_reproduction(run_dir: Path, record: dict[str, Any]) -> Path:

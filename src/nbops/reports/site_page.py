@@ -15,7 +15,7 @@ from nbops.reports.markup import asset, badge, esc, fmt_duration, fmt_number, pa
 from nbops.reports.paths import rel_href
 
 MAX_HEADLINE = 6
-STATUSES = ("succeeded", "failed", "gated", "interrupted", "running")
+STATUSES = ("succeeded", "failed", "gated", "interrupted", "running", "closing")
 
 
 #: Monitoring metrics recorded as ``monitor_threshold.<name>`` draw lines on these charts.

@@ -7,7 +7,7 @@ Each ``nbops reproduce`` writes, inside the reproduced run's folder::
 
 and appends a summary to the run manifest's ``reproductions`` section
 (``{"items": [{id, verdict, first_diverged, started_at, report, record}, ...]}``)
-through :func:`nbops.runs.ledger.update_section`, so the run page links it.
+through :func:`nbops.runs.ledger.amend_section`, so the run page links it.
 ``<id>`` is the run id the reproduction's own (scratch) build got.
 """
 
@@ -17,7 +17,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from nbops.core.atomic import atomic_write_json
 from nbops.core.errors import IntegrityError, LedgerError
@@ -149,10 +149,12 @@ def summary(record: dict[str, Any]) -> dict[str, Any]:
 
 def link_from_run(project: Project, record: dict[str, Any]) -> None:
     """Add the record's summary to the run manifest's ``reproductions`` section."""
-    from nbops.runs.ledger import load_manifest, update_section
+    from nbops.reproduce.sections import REPRODUCTIONS, ReproductionItem, ReproductionsSection
+    from nbops.runs.ledger import amend_section, load_manifest
 
     manifest = load_manifest(project, record["run_id"])
-    section = manifest.get(SECTION) or {}
-    items = [item for item in section.get("items", []) if item.get("id") != record["id"]]
-    items.append(summary(record))
-    update_section(project, record["run_id"], SECTION, {"items": items})
+    section = REPRODUCTIONS.read(manifest) or {"items": []}
+    items = [item for item in section["items"] if item["id"] != record["id"]]
+    items.append(cast(ReproductionItem, summary(record)))
+    updated: ReproductionsSection = {"items": items}
+    amend_section(project, record["run_id"], REPRODUCTIONS, updated)

@@ -66,9 +66,10 @@ def plan_from_manifest(project: Project, manifest: Mapping[str, Any]) -> Plan:
         ReproduceError: the run is still running, has no commit, or its diff was not kept.
     """
     run_id = manifest["run_id"]
-    if manifest["status"] == "running":
+    if manifest["status"] in ("running", "closing"):
         raise ReproduceError(
-            f"run {run_id} is still running", "wait for it to finish, then reproduce it"
+            f"run {run_id} is still {manifest['status']}",
+            "wait for it to finish, then reproduce it"
         )
     git = manifest["provenance"]["git"]
     if not git.get("commit"):

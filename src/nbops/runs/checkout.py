@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from nbops.adapters.ploomber_adapter import metadata_path
 from nbops.core.errors import LedgerError
+from nbops.core.faults import crash_point
 from nbops.core.locks import ProjectLock
 from nbops.core.manifest import read_manifest
 from nbops.core.project import Project
@@ -66,6 +67,7 @@ def checkout_run(project: Project, run_id: str, lock_timeout: float | None = Non
             store.materialize(digest, target, link=False)
             if meta:
                 store.materialize(meta, metadata_path(target), link=False)
+            crash_point("checkout.product_restored")
             result.restored.append(path)
     finally:
         lock.release()

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from typing import Any
 
 from nbops.core.atomic import atomic_write_json
 from nbops.core.errors import LedgerError, NbopsError
+from nbops.core.faults import crash_point
 from nbops.core.hashing import is_hash
 from nbops.core.ids import is_run_id
 from nbops.core.json_walk import strings
@@ -27,6 +29,7 @@ from nbops.core.project import Project
 from nbops.core.schema import schema_errors
 from nbops.core.store import ContentStore
 from nbops.runs import index
+from nbops.runs.stale import UNFINISHED, discard_unwritten_runs
 from nbops.runs.verify import referenced_objects
 
 logger = logging.getLogger("nbops")
@@ -100,13 +103,19 @@ def collect_garbage(project: Project, keep: int, dry_run: bool = False,
         lock.release()
 
 
+#: a run folder being deleted is first renamed to this prefix + its id (not a run id)
+TRASH_PREFIX = ".gc-"
+
+
 def _collect(project: Project, keep: int, dry_run: bool) -> GcResult:
     result = GcResult(dry_run=dry_run)
+    if not dry_run:
+        discard_unwritten_runs(project)
     summaries = {s["run_id"]: s for s in index.summaries(project)}
     run_ids = index.run_ids_on_disk(project)
     registry = _registry_refs(project)
     protected = set(run_ids[-keep:]) | read_pins(project) | registry
-    protected |= {r for r, s in summaries.items() if s["status"] == "running"}
+    protected |= {r for r, s in summaries.items() if s["status"] in UNFINISHED}
     live: set[str] = {ref for ref in registry if is_hash(ref)}
     for run_id in run_ids:
         if run_id not in protected:
@@ -122,10 +131,24 @@ def _collect(project: Project, keep: int, dry_run: bool) -> GcResult:
         live.update(digest for _, digest in referenced_objects(manifest))
     store = ContentStore(project.store_dir)
     doomed = [digest for digest in store.iter_digests() if digest not in live]
+    if not dry_run:  # runs first: a gc killed midway leaves unreferenced objects, never
+        for run_id in result.deleted_runs:  # a run whose objects are gone
+            # renamed first (atomic), so no reader ever sees a half-deleted run
+            trash = project.runs_dir / f"{TRASH_PREFIX}{run_id}"
+            os.replace(project.run_dir(run_id), trash)
+            crash_point("gc.run_folder_moved")
+            shutil.rmtree(trash)
+            crash_point("gc.run_folder_removed")
+        for leftover_run in project.runs_dir.glob(f"{TRASH_PREFIX}*"):  # an earlier gc's
+            shutil.rmtree(leftover_run, ignore_errors=True)
+        kept = [summaries[r] for r in result.kept_runs if r in summaries]
+        index.rewrite(project, kept)
+        crash_point("gc.index_rewritten")
     for digest in doomed:
         size = store.path_for(digest).stat().st_size
         if not dry_run:
             size = store.delete(digest)
+            crash_point("gc.object_deleted")
         result.freed_bytes += size
         result.deleted_objects += 1
     if store.tmp.is_dir():  # leftovers of interrupted snapshots: no build runs, we hold the lock
@@ -134,9 +157,5 @@ def _collect(project: Project, keep: int, dry_run: bool) -> GcResult:
             result.deleted_objects += 1
             if not dry_run:
                 leftover.unlink()
-    if not dry_run:
-        for run_id in result.deleted_runs:
-            shutil.rmtree(project.run_dir(run_id))
-        kept = [summaries[r] for r in result.kept_runs if r in summaries]
-        index.rewrite(project, kept)
+                crash_point("gc.leftover_removed")
     return result

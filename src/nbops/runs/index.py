@@ -1,12 +1,14 @@
 """The run index: ``reports/runs/index.jsonl``, one summary line per run event.
 
 Listing 10,000 runs must not parse 10,000 manifests. Every time the ledger
-writes a manifest it appends that run's summary here; the last line for a
-run id wins. The index is only a cache: lines for runs whose folder is gone
-are ignored, runs missing from it are summarised from their manifest and
-appended, and a damaged line is skipped. When damaged or superseded lines
-pile up, the file is compacted to one line per run (only while no build holds
-the project lock, so no append can be lost).
+writes a manifest it appends that run's summary here, with the manifest file's
+``manifest_stat`` (size, mtime, inode); the last line for a run id wins. The
+index is only a cache: lines for runs whose folder is gone are ignored, runs
+missing from it or whose manifest changed since their line was written (a
+crash between the manifest write and the append, an old index) are
+summarised from their manifest and appended, and a damaged line is skipped.
+When damaged or superseded lines pile up, the file is compacted to one line
+per run (only while no build holds the project lock, so no append can be lost).
 """
 
 from __future__ import annotations
@@ -50,6 +52,20 @@ def summarize(manifest: Manifest) -> Summary:
     if manifest.get("tags"):
         summary["tags"] = manifest["tags"]
     return summary
+
+
+def manifest_stat(project: Project, run_id: str, runs_dir: str | None = None) -> list[int] | None:
+    """``[size, mtime_ns, inode]`` of a run's manifest file, None if it has none.
+
+    ``runs_dir`` (``str(project.runs_dir)``) saves building Path objects when
+    called for every run of a large ledger.
+    """
+    folder = str(project.runs_dir) if runs_dir is None else runs_dir
+    try:
+        st = os.stat(f"{folder}/{run_id}/manifest.json")
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
 def _line(summary: Summary) -> str:
@@ -108,16 +124,25 @@ def summaries(project: Project) -> list[Summary]:
     """Summaries of every run on disk, oldest first (healing the index as needed)."""
     latest, bad, total = _read_lines(project.index_path)
     on_disk = run_ids_on_disk(project)
-    missing = [run_id for run_id in on_disk if run_id not in latest]
-    for run_id in missing:
+    healed = 0
+    folder = str(project.runs_dir)
+    for run_id in on_disk:
+        stat = manifest_stat(project, run_id, folder)
+        known = latest.get(run_id)
+        if known is not None and (stat is None or known.get("manifest_stat") == stat):
+            continue
         try:
             summary = summarize(read_manifest(project.manifest_path(run_id)))
         except Exception as exc:  # noqa: BLE001 - a broken run is listed as such, not fatal
-            logger.warning("nbops: run %s has no readable manifest (%s)", run_id, exc)
+            if known is None:
+                logger.warning("nbops: run %s has no readable manifest (%s)", run_id, exc)
             continue
+        if stat is not None:
+            summary["manifest_stat"] = stat
         latest[run_id] = summary
         append(project, summary)
-    if bad or total > 2 * len(on_disk) + 50:
+        healed += 1
+    if bad or healed > 50 or total + healed > 2 * len(on_disk) + 50:
         _compact(project, [latest[r] for r in on_disk if r in latest])
     return [latest[run_id] for run_id in on_disk if run_id in latest]
 

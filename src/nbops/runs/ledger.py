@@ -7,26 +7,26 @@
     resolve_run(project, ref)                      ``latest``, a full id or a unique prefix
 
 Every write goes through :func:`nbops.core.manifest.write_manifest`
-(schema-validated, atomic, sealed) and appends the run's summary to the index.
+(schema-validated, sealed, atomic) and appends the run's summary to the index.
+These amend a run *on disk* (e.g. a reproduction recorded later), so they
+first check the manifest against its seal: a manifest edited outside nbops is
+refused, never sealed again. During a build's close, steps use
+:meth:`nbops.runs.RunContext.update` instead (memory and disk in step).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from nbops.core.errors import LedgerError
-from nbops.core.manifest import Manifest, read_manifest
+from nbops.core.errors import IntegrityError, LedgerError
+from nbops.core.manifest import Manifest, read_manifest, seal_state
 from nbops.core.project import Project
 from nbops.runs import index
+from nbops.runs.context import CORE_SECTIONS, Section, SectionT, check_section
 from nbops.runs.persist import save_manifest
-from nbops.runs.stale import close_stale_runs
+from nbops.runs.stale import UNFINISHED, close_stale_runs
 
-#: Sections owned by the ledger itself; features add their own instead.
-CORE_SECTIONS = frozenset({
-    "schema_version", "run_id", "project", "status", "started_at", "finished_at", "duration_s",
-    "command", "host", "pid", "build", "params", "env", "tasks", "metrics", "provenance",
-    "failure", "store", "interrupted", "overhead",
-})
 FINAL_STATUSES = ("succeeded", "failed", "gated", "interrupted")
 
 
@@ -47,10 +47,26 @@ def update_section(project: Project, run_id: str, section: str, data: dict[str, 
     if not isinstance(data, dict):
         raise LedgerError(f"Manifest section {section!r} must be a JSON object",
                           "pass a dict")
-    manifest = load_manifest(project, run_id)
-    manifest[section] = data
-    save_manifest(project, manifest)
-    return manifest
+    def change(manifest: Manifest) -> None:
+        manifest[section] = data
+
+    return _amend(project, run_id, change)
+
+
+def amend_section(project: Project, run_id: str, section: Section[SectionT],
+                  value: SectionT) -> Manifest:
+    """Set a feature's typed section of a finished run on disk (validated against its schema).
+
+    Raises:
+        LedgerError: ``value`` does not match the section's schema.
+        IntegrityError: the manifest does not match its seal.
+    """
+    check_section(section, value)
+
+    def change(manifest: Manifest) -> None:
+        manifest[section.name] = dict(value)
+
+    return _amend(project, run_id, change)
 
 
 def set_status(project: Project, run_id: str, status: str) -> Manifest:
@@ -58,19 +74,35 @@ def set_status(project: Project, run_id: str, status: str) -> Manifest:
     if status not in FINAL_STATUSES:
         raise LedgerError(f"{status!r} is not a final run status",
                           f"use one of {', '.join(FINAL_STATUSES)}")
-    manifest = load_manifest(project, run_id)
-    manifest["status"] = status
-    save_manifest(project, manifest)
+    def change(manifest: Manifest) -> None:
+        manifest["status"] = status
+
+    return _amend(project, run_id, change)
+
+
+def _amend(project: Project, run_id: str, change: Callable[[Manifest], None]) -> Manifest:
+    """Apply ``change`` to a run's manifest on disk, if it is the one nbops sealed."""
+    run_id = resolve_run(project, run_id)
+    path = project.manifest_path(run_id)
+    manifest = read_manifest(path)
+    state = seal_state(path)
+    if state.kind == "tampered":
+        raise IntegrityError(
+            f"Run {run_id} was not changed: {state.problem}, and nbops never seals a "
+            "record it did not write",
+            f"run `nbops verify {run_id}`; restore the manifest from a backup or delete the run")
+    change(manifest)
+    save_manifest(project, manifest, state.digest)
     return manifest
 
 
 def list_runs(project: Project) -> list[dict[str, Any]]:
     """Summaries of every run, oldest first (see :func:`nbops.runs.index.summarize`).
 
-    Runs left ``running`` by a dead build are marked ``interrupted`` first.
+    Runs left ``running`` or ``closing`` by a dead build are marked ``interrupted`` first.
     """
     summaries = index.summaries(project)
-    if any(item["status"] == "running" for item in summaries):
+    if any(item["status"] in UNFINISHED for item in summaries):
         if close_stale_runs(project):
             summaries = index.summaries(project)
     return summaries

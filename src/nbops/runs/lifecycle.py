@@ -4,8 +4,10 @@
 runs, and writes a ``running`` manifest with the run's provenance.
 :func:`close_run` (from ``on_finish`` / ``on_failure``) snapshots every
 product and output notebook into the content store, collects the notebooks'
-records, and writes the final manifest. The lock is released by
-:meth:`OpenRun.release` once the post-close steps are done.
+records, and writes the manifest as ``closing``; it returns the
+:class:`~nbops.runs.context.RunContext` the post-close steps amend, and
+:meth:`RunContext.finish` writes the final status once they all finished.
+The lock is released by :meth:`OpenRun.release` after that.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nbops.adapters.ploomber_adapter import TaskInfo
+from nbops.core.faults import crash_point
 from nbops.core.hashing import HashCache
 from nbops.core.ids import new_run_id, utc_now_iso
 from nbops.core.locks import ProjectLock
@@ -28,10 +31,15 @@ from nbops.core.project import ROOT_ENV, RUN_ENV, Project
 from nbops.core.secrets import redact, redact_argv, whitelisted_env
 from nbops.core.store import ContentStore
 from nbops.runs import provenance
-from nbops.runs.context import RunContext
+from nbops.runs.context import Outcome, RunContext
 from nbops.runs.persist import save_manifest
 from nbops.runs.snapshot import Snapshotter
-from nbops.runs.stale import close_stale_runs, mark_interrupted
+from nbops.runs.stale import (
+    CLOSING_REASON,
+    close_stale_runs,
+    discard_unwritten_runs,
+    mark_interrupted,
+)
 from nbops.runs.tags import run_tags
 
 logger = logging.getLogger("nbops")
@@ -49,6 +57,13 @@ class OpenRun:
     manifest: Manifest
     started: float
     closed: bool = False
+    sealed: str | None = None
+    context: RunContext | None = None
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run got its final status (every post-close step done)."""
+        return self.context is not None and self.context.finished
 
     def release(self) -> None:
         """Release the project lock and forget the run's environment variables."""
@@ -57,14 +72,19 @@ class OpenRun:
             os.environ.pop(RUN_ENV, None)
         self.lock.release()
 
-    def abandon(self) -> None:
-        """At interpreter exit (Ctrl-C, an error outside Ploomber's hooks): mark it interrupted.
+    def abandon(self, reason: str = EXIT_REASON) -> None:
+        """At interpreter exit or Ctrl-C: mark a run not yet finished ``interrupted``.
 
-        ``kill -9`` skips this; the next build or ``nbops runs`` catches those.
+        Written from this process's own record of the run (never re-read from
+        disk). ``kill -9`` skips this; the next build or ``nbops runs`` catches those.
         """
-        if not self.closed:
+        if not self.finished:
+            if self.context is not None:
+                self.context.finished = True
+                reason = CLOSING_REASON
+                self.sealed = self.context.sealed
             self.closed = True
-            mark_interrupted(self.project, self.manifest, EXIT_REASON)
+            self.sealed = mark_interrupted(self.project, self.manifest, reason, self.sealed)
         self.release()
 
 
@@ -104,6 +124,7 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
     acquired = time.monotonic()  # overhead excludes waiting for another build
     try:
         close_stale_runs(project, own_run_id=run_id)
+        discard_unwritten_runs(project)
         store = ContentStore(project.store_dir)
         cache = HashCache(project.hash_cache_path)
         params = {info.name: redact(info.params) for info in tasks}
@@ -148,7 +169,8 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
         if tags:
             manifest["tags"] = tags
         manifest["overhead"] = {"open_s": round(time.monotonic() - acquired, 4)}
-        save_manifest(project, manifest)
+        sealed = save_manifest(project, manifest)
+        crash_point("open.manifest_written")
         cache.save()
     except BaseException:
         lock.release()
@@ -156,14 +178,17 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
     os.environ[RUN_ENV] = run_id
     os.environ[ROOT_ENV] = str(project.root)
     logger.info("nbops: run %s opened", run_id)
-    run = OpenRun(project, run_id, lock, manifest, started)
+    run = OpenRun(project, run_id, lock, manifest, started, sealed=sealed)
     atexit.register(run.abandon)
     return run
 
 
 def close_run(run: OpenRun, tasks: list[TaskInfo], durations: dict[str, float],
               error_text: str | None) -> RunContext:
-    """Finish ``run``: snapshot products, collect records, write the final manifest.
+    """Close ``run``: snapshot products, collect records, write the ``closing`` manifest.
+
+    The run gets its final status from :meth:`RunContext.finish`, after the
+    post-close steps (until then readers treat it as unfinished).
 
     Args:
         run: the open run.
@@ -186,20 +211,23 @@ def close_run(run: OpenRun, tasks: list[TaskInfo], durations: dict[str, float],
             failed_task = info.name
     manifest["metrics"] = {name: value for entry in manifest["tasks"].values()
                            for name, value in entry["metrics"].items()}
+    crash_point("close.snapshots_stored")
+    outcome: Outcome = "succeeded"
     if error_text is not None:
-        manifest["status"] = "failed"
+        outcome = "failed"
         manifest["failure"] = _failure(manifest, failed_task, error_text)
-    else:
-        manifest["status"] = "succeeded"
+    manifest["status"] = "closing"
     manifest["finished_at"] = utc_now_iso()
     manifest["duration_s"] = round(time.monotonic() - run.started, 3)
     manifest["store"] = {"objects_added": snap.objects_added, "bytes_added": snap.bytes_added}
     manifest["overhead"]["close_s"] = round(time.monotonic() - closing, 4)
-    save_manifest(project, manifest)
+    run.sealed = save_manifest(project, manifest, run.sealed)
+    crash_point("close.manifest_written")
     snap.cache.save()
     run.closed = True
-    logger.info("nbops: run %s %s", run.run_id, manifest["status"])
-    return RunContext(project, run.run_id, manifest)
+    logger.info("nbops: run %s closing (%s)", run.run_id, outcome)
+    run.context = RunContext(project, run.run_id, manifest, outcome, run.sealed)
+    return run.context
 
 
 def _failure(manifest: Manifest, task: str | None, error_text: str) -> dict[str, Any]:

@@ -124,5 +124,6 @@ class Snapshotter:
                 continue
             if {k: v.get("hash") for k, v in old["products"].items()} != fingerprint:
                 continue
-            return manifest["run_id"] if old["status"] == "executed" else old["produced_by"]
+            producer = manifest["run_id"] if old["status"] == "executed" else old["produced_by"]
+            return None if producer is None else str(producer)
         return None

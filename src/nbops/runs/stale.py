@@ -1,4 +1,7 @@
-"""Find runs left ``running`` by a build that died (kill -9, Ctrl-C, power loss).
+"""Find runs left unfinished by a build that died (kill -9, Ctrl-C, power loss).
+
+Unfinished means ``running`` (notebooks executing) or ``closing`` (notebooks
+done, post-close steps such as gating and the registry not all finished).
 
 A run is live only while its build holds the project lock (an ``flock`` the
 kernel drops when the process dies) and the lock names that run. Time alone
@@ -9,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 
 from nbops.core.errors import NbopsError
 from nbops.core.ids import utc_now_iso
 from nbops.core.locks import is_locked, read_holder
-from nbops.core.manifest import Manifest, read_manifest
+from nbops.core.manifest import Manifest, read_manifest, seal_state
 from nbops.core.project import Project
 from nbops.runs import index
 from nbops.runs.persist import save_manifest
@@ -43,10 +47,25 @@ def _is_live(run_id: str, manifest_pid: int, manifest_host: str, locked: bool,
     return holder.get("run_id") == run_id
 
 
+UNFINISHED = ("running", "closing")
+
+
+def build_alive(project: Project, manifest: Manifest) -> bool:
+    """Whether the build that wrote ``manifest`` (an unfinished run) may still be running."""
+    locked = is_locked(project.lock_path)
+    holder = read_holder(project.lock_path) if locked else {}
+    return _is_live(str(manifest["run_id"]), int(manifest["pid"]), str(manifest["host"]),
+                    locked, holder)
+
+
 def close_stale_runs(project: Project, own_run_id: str | None = None) -> list[str]:
-    """Mark every dead ``running`` run ``interrupted``; return their ids."""
+    """Mark every dead ``running`` or ``closing`` run ``interrupted``; return their ids.
+
+    A manifest that does not match its seal is left alone (and reported by
+    ``nbops verify``): nbops never seals a record it did not write.
+    """
     running = [s["run_id"] for s in index.summaries(project)
-               if s["status"] == "running" and s["run_id"] != own_run_id]
+               if s["status"] in UNFINISHED and s["run_id"] != own_run_id]
     if not running:
         return []
     locked = is_locked(project.lock_path)
@@ -59,24 +78,61 @@ def close_stale_runs(project: Project, own_run_id: str | None = None) -> list[st
         except NbopsError as exc:
             logger.warning("nbops: cannot check run %s: %s", run_id, exc)
             continue
-        if manifest["status"] != "running":  # the index lagged behind the manifest
+        if manifest["status"] not in UNFINISHED:  # the index lagged behind the manifest
             index.append(project, index.summarize(manifest))
             continue
         if _is_live(run_id, manifest["pid"], manifest["host"], locked, holder):
             continue
-        mark_interrupted(project, manifest, STALE_REASON)
+        state = seal_state(path)
+        if state.kind == "tampered":
+            logger.warning("nbops: run %s looks interrupted but its manifest does not match "
+                           "its seal (%s); left as it is, see `nbops verify %s`",
+                           run_id, state.problem, run_id)
+            continue
+        reason = CLOSING_REASON if manifest["status"] == "closing" else STALE_REASON
+        mark_interrupted(project, manifest, reason, state.digest)
         closed.append(run_id)
     return closed
 
 
+def discard_unwritten_runs(project: Project) -> list[str]:
+    """Remove run folders holding only the seal of a first write that never happened.
+
+    A build killed between sealing and writing its very first manifest leaves
+    ``seal.json`` and nothing else: no record was made, so there is nothing to
+    keep. Only called with the project lock held (no build is opening a run).
+    """
+    removed = []
+    for run_id in index.run_ids_on_disk(project):
+        path = project.manifest_path(run_id)
+        if path.exists() or seal_state(path).kind != "interrupted":
+            continue
+        shutil.rmtree(project.run_dir(run_id), ignore_errors=True)
+        logger.warning("nbops: run %s was interrupted before it recorded anything; its "
+                       "empty folder was removed", run_id)
+        removed.append(run_id)
+    return removed
+
+
 STALE_REASON = ("the build stopped without closing the run (killed or crashed); nothing "
                 "after its last write was recorded")
+CLOSING_REASON = ("the build stopped after its notebooks finished but before every "
+                  "post-close step (gates, registry, monitoring, reports) had finished; "
+                  "sections missing from this run were never completed")
 
 
-def mark_interrupted(project: Project, manifest: Manifest, reason: str) -> None:
-    """Record that ``manifest``'s run will never close normally."""
+def mark_interrupted(project: Project, manifest: Manifest, reason: str,
+                     previous_hash: str | None) -> str:
+    """Record that ``manifest``'s run will never close normally; return the new digest.
+
+    Args:
+        previous_hash: digest of the manifest version being replaced, as nbops
+            last wrote it (the seal's chain, see ``write_manifest``).
+    """
+    phase = "closing" if manifest["status"] == "closing" else "running"
     manifest["status"] = "interrupted"
     manifest["interrupted"] = {"detected_at": utc_now_iso(), "detected_by_pid": os.getpid(),
-                               "reason": reason}
-    save_manifest(project, manifest)
+                               "reason": reason, "phase": phase}
+    digest = save_manifest(project, manifest, previous_hash)
     logger.warning("nbops: run %s was interrupted: %s", manifest["run_id"], reason)
+    return digest

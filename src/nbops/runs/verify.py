@@ -3,7 +3,11 @@
 Checks the manifest (parses, matches its schema, matches its seal), every
 stored object it names (products, Ploomber metadata, notebooks, artifacts,
 the uncommitted git diff) and the notebooks in the run folder. Problems are
-reported, never repaired silently.
+reported, never repaired silently. Each problem has a ``kind``:
+``integrity`` (missing, altered or forged) or ``interrupted`` (a build or an
+nbops write was cut short: the run never finished, or the manifest holds the
+version before an interrupted write). The next build or ``nbops runs`` records
+an unfinished run whose build is dead as ``interrupted``.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from typing import Any
 
 from nbops.core.errors import NbopsError
 from nbops.core.hashing import hash_file
-from nbops.core.manifest import Manifest, check_seal, read_manifest
+from nbops.core.manifest import Manifest, read_manifest, seal_state
 from nbops.core.project import Project
 from nbops.core.store import ContentStore
+from nbops.runs.stale import UNFINISHED, build_alive
 
 
 @dataclass
@@ -31,6 +36,16 @@ class VerifyReport:
     def ok(self) -> bool:
         """Whether nothing was wrong."""
         return not self.problems
+
+    @property
+    def interrupted_only(self) -> bool:
+        """Whether every problem is an interruption (nothing altered or missing)."""
+        return bool(self.problems) and all(p.get("kind") == "interrupted"
+                                           for p in self.problems)
+
+    def add(self, what: str, problem: str, kind: str = "integrity") -> None:
+        """Record one problem."""
+        self.problems.append({"what": what, "problem": problem, "kind": kind})
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view (for ``--json``)."""
@@ -60,15 +75,25 @@ def verify_run(project: Project, run_id: str) -> VerifyReport:
     """Verify one run (``run_id`` must already be resolved)."""
     report = VerifyReport(run_id)
     path = project.manifest_path(run_id)
+    state = seal_state(path)
+    if state.kind == "interrupted" and state.digest is None:
+        report.add("manifest", f"the build was interrupted before it wrote {path} "
+                   "(only its seal exists)", "interrupted")
+        return report
     try:
         manifest = read_manifest(path)
     except NbopsError as exc:
-        report.problems.append({"what": "manifest", "problem": str(exc)})
+        report.add("manifest", str(exc))
         return report
     report.checked += 1
-    seal_problem = check_seal(path)
-    if seal_problem:
-        report.problems.append({"what": "manifest", "problem": seal_problem})
+    if state.kind == "tampered":
+        report.add("manifest", state.problem or "does not match its seal")
+    elif state.kind == "interrupted":
+        report.add("manifest", state.problem or "an nbops write was interrupted", "interrupted")
+    if manifest["status"] in UNFINISHED and not build_alive(project, manifest):
+        report.add("run", f"interrupted: the run is still {manifest['status']} but its build "
+                   f"(pid {manifest['pid']}) is gone; `nbops runs` records it as interrupted",
+                   "interrupted")
     store = ContentStore(project.store_dir)
     seen: set[str] = set()
     for what, digest in referenced_objects(manifest):
@@ -79,7 +104,7 @@ def verify_run(project: Project, run_id: str) -> VerifyReport:
         try:
             store.verify(digest)
         except NbopsError as exc:
-            report.problems.append({"what": what, "problem": str(exc)})
+            report.add(what, str(exc))
     for name, task in manifest["tasks"].items():
         notebook = task["notebook"]
         if not notebook:
@@ -87,9 +112,7 @@ def verify_run(project: Project, run_id: str) -> VerifyReport:
         report.checked += 1
         copy = project.run_dir(run_id) / notebook["path"]
         if not copy.is_file():
-            report.problems.append({"what": f"task {name} notebook",
-                                    "problem": f"{copy} is missing"})
+            report.add(f"task {name} notebook", f"{copy} is missing")
         elif hash_file(copy) != notebook["hash"]:
-            report.problems.append({"what": f"task {name} notebook",
-                                    "problem": f"{copy} does not match its recorded hash"})
+            report.add(f"task {name} notebook", f"{copy} does not match its recorded hash")
     return report

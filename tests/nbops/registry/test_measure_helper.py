@@ -16,6 +16,7 @@ from nbops.registry.artifacts import store_of
 from nbops.registry.config import parse_registry_config
 from nbops.registry.measure_helper import MeasureHelper
 from nbops.registry.promotion import gate_and_promote
+from nbops.runs.steps import OpenContext
 
 CONFIG = parse_registry_config({"model": "churn"})
 
@@ -71,29 +72,37 @@ def _task(will_run, *paths):
                                                         for i, p in enumerate(paths)})
 
 
+def _prepared(project, env, task):
+    step = pipeline_step.RegistryStep()
+    step.prepare(OpenContext(Project(project), "r", env, [task]))
+    return step
+
+
 def test_the_helper_starts_only_when_the_build_trains_the_model(project):
     env = {"registry": {"model": "churn"}}
     model = project / ".nbops" / "products" / "model.skops"
+    steps = []
     try:
-        pipeline_step.prepare(Project(project), "skips", env, [_task(False, model)])
-        pipeline_step.prepare(Project(project), "other", env, [_task(True, project / "x.csv")])
-        pipeline_step.prepare(Project(project), "none", {}, [_task(True, model)])
-        assert pipeline_step._HELPERS == {}
-        pipeline_step.prepare(Project(project), "trains", env, [_task(True, model)])
-        assert list(pipeline_step._HELPERS) == ["trains"]
+        steps = [_prepared(project, env, _task(False, model)),
+                 _prepared(project, env, _task(True, project / "x.csv")),
+                 _prepared(project, {}, _task(True, model))]
+        assert [step.helper for step in steps] == [None, None, None]
+        steps.append(_prepared(project, env, _task(True, model)))
+        assert isinstance(steps[-1].helper, MeasureHelper)
     finally:
-        for started in pipeline_step._HELPERS.values():
-            started.close()
-        pipeline_step._HELPERS.clear()
+        for step in steps:
+            step.close()
+    assert steps[-1].helper is None
 
 
 def test_gating_a_failed_build_still_ends_its_helper(project):
     started = MeasureHelper(project)
-    pipeline_step._HELPERS["r"] = started
+    step = pipeline_step.RegistryStep()
+    step.helper = started
     context = SimpleNamespace(status="failed", env={"registry": {"model": "churn"}},
                               project=Project(project), run_id="r", manifest=None)
-    pipeline_step.gate_after_close(context)
-    assert "r" not in pipeline_step._HELPERS
+    step.run(context)
+    assert step.helper is None
     assert started._process.poll() == 0  # it saw its stdin close and exited
 
 

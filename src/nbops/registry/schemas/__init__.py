@@ -1,0 +1,1 @@
+"""JSON Schemas of this feature's manifest sections (``<name>.section.schema.json``)."""

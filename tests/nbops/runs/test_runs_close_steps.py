@@ -1,0 +1,64 @@
+"""The close in order: steps see a ``closing`` run; only ``finish`` writes the final status."""
+
+from __future__ import annotations
+
+import json
+
+from nbops.core.errors import GateFailure
+from nbops.hooks import run_post_close_steps
+from nbops.runs import RunContext, list_runs, load_manifest
+from nbops.runs.lifecycle import close_run, open_run
+from nbops.runs.steps import OpenContext, PostCloseStep
+from nbops.runs.verify import verify_run
+
+
+class Recorder:
+    """A post-close step that records what it saw of the run, on disk and in memory."""
+
+    def __init__(self, name: str, gate: bool = False) -> None:
+        self.name = name
+        self.gate = gate
+        self.seen: list[tuple[str, str]] = []
+        self.closed = False
+
+    def prepare(self, ctx: OpenContext) -> None:
+        self.seen.append(("prepared", ctx.run_id))
+
+    def run(self, ctx: RunContext) -> None:
+        on_disk = json.loads(ctx.manifest_path.read_text())["status"]
+        self.seen.append((on_disk, ctx.status))
+        if self.gate:
+            ctx.set_outcome("gated")
+            raise GateFailure("the gate failed", "fix the model")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_steps_run_while_the_run_is_closing_and_finish_writes_the_verdict(project) -> None:
+    run = open_run(project, [], {"pipeline": "pipeline.yaml"}, {})
+    try:
+        gate, later = Recorder("gate", gate=True), Recorder("later")
+        assert isinstance(gate, PostCloseStep)
+        context = close_run(run, [], {}, None)
+        assert list_runs(project)[-1]["status"] == "closing"  # unfinished, build alive
+        failure = run_post_close_steps(context, [gate, later])
+        assert isinstance(failure, GateFailure)  # returned after every step ran
+        assert gate.seen == [("closing", "succeeded")]
+        assert later.seen == [("closing", "gated")]
+        assert load_manifest(project, run.run_id)["status"] == "closing"
+        context.finish()
+    finally:
+        run.release()
+    assert load_manifest(project, run.run_id)["status"] == "gated"
+    assert list_runs(project)[-1]["status"] == "gated"
+    assert verify_run(project, run.run_id).ok
+
+
+def test_a_build_stopped_while_closing_is_recorded_as_interrupted(project) -> None:
+    run = open_run(project, [], {"pipeline": "pipeline.yaml"}, {})
+    context = close_run(run, [], {}, None)
+    run.abandon()  # what Ctrl-C during a post-close step does (hooks._close)
+    manifest = load_manifest(project, run.run_id)
+    assert manifest["status"] == "interrupted" and manifest["interrupted"]["phase"] == "closing"
+    assert context.finished and verify_run(project, run.run_id).ok
