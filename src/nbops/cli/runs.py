@@ -113,11 +113,17 @@ def show_command(run: str, as_json: bool, project: Path | None) -> None:
             err = task["error"]
             out.append(f"    cell {err['cell_index']}: {err['ename']}: {err['evalue']}")
     if manifest["metrics"]:
+        from nbops.reports.summary import fmt
+
         out.append("metrics")
-        out.extend(f"  {k:<24} {v}" for k, v in manifest["metrics"].items())
-    for section in sorted(set(manifest) - CORE_SECTIONS):
-        out.append(f"{section}  {json.dumps(manifest[section], ensure_ascii=False)[:200]}")
+        out.extend(f"  {k:<24} {fmt(v):>12}" for k, v in manifest["metrics"].items())
     click.echo("\n".join(out))
+    extra = sorted(set(manifest) - CORE_SECTIONS)
+    if extra:
+        from nbops.cli.output import echo_rich
+        from nbops.reports.section_tables import section_tables
+
+        echo_rich(section_tables(manifest, extra))
 
 
 def _change_lines(title: str, changes: dict[str, Any]) -> list[str]:
@@ -133,14 +139,23 @@ def _change_lines(title: str, changes: dict[str, Any]) -> list[str]:
 @click.argument("run_a")
 @click.argument("run_b", default="latest")
 @click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+@click.option("--markdown", is_flag=True,
+              help="Markdown tables of what changed (CI job summaries, PR comments).")
 @_project_option
-def diff_command(run_a: str, run_b: str, as_json: bool, project: Path | None) -> None:
+def diff_command(run_a: str, run_b: str, as_json: bool, markdown: bool,
+                 project: Path | None) -> None:
     """What changed from RUN_A to RUN_B: parameters, sources, inputs, packages, metrics."""
     from nbops.runs.diff import diff_runs
     from nbops.runs.ledger import load_manifest
 
     proj = _project(project)
-    result = diff_runs(load_manifest(proj, run_a), load_manifest(proj, run_b))
+    manifest_a, manifest_b = load_manifest(proj, run_a), load_manifest(proj, run_b)
+    if markdown and not as_json:
+        from nbops.reports.compare import compare_runs, comparison_markdown
+
+        click.echo(comparison_markdown(compare_runs([manifest_a, manifest_b])), nl=False)
+        return
+    result = diff_runs(manifest_a, manifest_b)
     if as_json:
         _echo_json(result)
         return

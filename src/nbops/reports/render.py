@@ -31,6 +31,7 @@ from nbops.reports.ledger_view import (
 from nbops.reports.paths import task_page
 from nbops.reports.run_page import run_page_html
 from nbops.reports.site_page import site_html
+from nbops.reports.summary import emit_summary
 
 log = logging.getLogger("nbops")
 
@@ -178,8 +179,12 @@ def render_after_run(run_dir: Path, *, headline: list[str] | None = None) -> Ren
 def render_after_close(context: Any) -> None:
     """Post-close step for nbops.hooks: render the run's pages and the site.
 
+    Then the build's closing summary (run, metrics, gates, registry, monitoring,
+    pages) is written for the person who started it.
+
     Args:
         context: the :class:`nbops.runs.RunContext` of the closed run (only
             its ``run_dir`` is used).
     """
     render_after_run(Path(context.run_dir))
+    emit_summary(Path(context.run_dir))  # one line: the lead may move it to its own step
