@@ -21,6 +21,8 @@ from typing import Any
 
 from nbops.core.atomic import atomic_write_text
 from nbops.core.errors import NbopsError
+from nbops.core.experiment import from_summary
+from nbops.reports.compare_page import write_run_record, write_site_compare_page
 from nbops.reports.ledger_view import (
     champion_metrics,
     list_summaries,
@@ -30,7 +32,7 @@ from nbops.reports.ledger_view import (
 )
 from nbops.reports.paths import task_page
 from nbops.reports.run_page import run_page_html
-from nbops.reports.site_page import site_html
+from nbops.reports.site_page import experiment_html, group_experiments, site_html
 from nbops.reports.summary import emit_summary
 
 log = logging.getLogger("nbops")
@@ -124,6 +126,7 @@ def render_run(
     previous = previous_comparable(list_summaries(reports_dir), manifest["run_id"])
     champion = champion_metrics(manifest, reports_dir)
     html = run_page_html(manifest, run_dir, previous=previous, champion=champion)
+    write_run_record(manifest, run_dir)
     atomic_write_text(result.run_page, html)
     return result
 
@@ -135,6 +138,13 @@ def render_site(reports_dir: Path, *, headline: list[str] | None = None) -> Path
     summaries = list_summaries(reports_dir)
     pages = {s["run_id"] for s in summaries if runs_dir(reports_dir).joinpath(
         s["run_id"], "index.html").is_file()}
+    folder = reports_dir / "experiments"
+    folder.mkdir(parents=True, exist_ok=True)
+    for runs in group_experiments(summaries).values():
+        slug = from_summary(runs[0]).slug
+        atomic_write_text(folder / f"{slug}.html",
+                          experiment_html(runs, pages=pages, headline=headline))
+    write_site_compare_page(reports_dir)
     atomic_write_text(dest, site_html(summaries, headline=headline, pages=pages))
     return dest
 

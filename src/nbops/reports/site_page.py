@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from nbops.core.experiment import Experiment, from_summary
 from nbops.reports.charts_svg import Point, Threshold, trend_svg
 from nbops.reports.markup import asset, badge, esc, fmt_duration, fmt_number, page
 from nbops.reports.paths import rel_href
 
 MAX_HEADLINE = 6
+DASH = "\u2013"
 STATUSES = ("succeeded", "failed", "gated", "interrupted", "running")
 
 
@@ -71,18 +73,19 @@ def thresholds_for(name: str, summaries: list[dict[str, Any]]) -> tuple[Threshol
     return ()
 
 
-def _run_href(run_id: str) -> str:
-    return f"runs/{rel_href(run_id)}/index.html"
+def _run_href(run_id: str, prefix: str = "") -> str:
+    return f"{prefix}runs/{rel_href(run_id)}/index.html"
 
 
-def _run_link(run_id: str, pages: set[str] | None) -> str:
+def _run_link(run_id: str, pages: set[str] | None, prefix: str = "") -> str:
     if pages is None or run_id in pages:
-        return f'<a href="{esc(_run_href(run_id))}">{esc(run_id)}</a>'
+        return f'<a href="{esc(_run_href(run_id, prefix))}">{esc(run_id)}</a>'
     return f'{esc(run_id)} <span class="muted">(no page yet: nbops report {esc(run_id)})</span>'
 
 
 def charts_section(
-    summaries: list[dict[str, Any]], names: list[str], pages: set[str] | None = None
+    summaries: list[dict[str, Any]], names: list[str], pages: set[str] | None = None,
+    prefix: str = "",
 ) -> str:
     """One trend chart per headline metric, oldest run on the left."""
     if not names:
@@ -92,7 +95,8 @@ def charts_section(
     for name in names:
         points = [
             Point(s["run_id"], float(s["metrics"][name]), s["status"],
-                  _run_href(s["run_id"]) if pages is None or s["run_id"] in pages else None)
+                  _run_href(s["run_id"], prefix) if pages is None or s["run_id"] in pages
+                  else None, _when(s.get("started_at")))
             for s in oldest_first
             if isinstance(s.get("metrics", {}).get(name), int | float)
         ]
@@ -101,11 +105,40 @@ def charts_section(
     return f'<section><h2>Trends</h2><div class="charts">{"".join(charts)}</div></section>'
 
 
+def _verdict_badge(summary: dict[str, Any]) -> str:
+    """The monitoring verdict beside the status: an alert is not a green success."""
+    verdict = summary.get("monitoring_verdict")
+    if not verdict:
+        return ""
+    return (f' <span class="badge s-{esc(_MONITOR_CSS.get(verdict, "not_run"))}" '
+            f'data-monitoring="{esc(verdict)}">monitoring {esc(verdict)}</span>')
+
+
+_MONITOR_CSS = {"ok": "succeeded", "warn": "gated", "alert": "failed"}
+
+
+def _param_text(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def runs_table(
-    summaries: list[dict[str, Any]], names: list[str], pages: set[str] | None = None
+    summaries: list[dict[str, Any]], names: list[str], pages: set[str] | None = None,
+    *, params: list[str] | None = None, prefix: str = "", show_experiment: bool = True,
 ) -> str:
-    """The runs table with sortable headers and data attributes for filtering."""
+    """The runs table: pick boxes for comparing, sortable headers, filters.
+
+    Args:
+        params: parameter columns to show (the ones that vary within the experiment).
+        prefix: path from the page to ``reports/`` (``"../"`` for experiment pages).
+        show_experiment: add the experiment column and its filters (the overview).
+    """
+    params = params or []
     heads = "".join(f'<th class="num" data-sort="num">{esc(n)}</th>' for n in names)
+    param_heads = "".join(f'<th data-sort="text">{esc(n)}</th>' for n in params)
     rows = []
     for s in summaries:
         metrics = s.get("metrics", {})
@@ -115,48 +148,157 @@ def runs_table(
             else '<td class="num muted" data-v="">\u2013</td>'
             for n in names
         )
+        run_params = s.get("params") or {}
+        param_cells = "".join(
+            f'<td data-v="{esc(_param_text(run_params.get(n)))}">'
+            f'{esc(_param_text(run_params[n])) if n in run_params else "&ndash;"}</td>'
+            for n in params)
+        experiment = from_summary(s)
+        experiment_cell = (
+            f'<td><a href="{prefix}experiments/{esc(experiment.slug)}.html">'
+            f"{esc(experiment.label)}</a></td>" if show_experiment else "")
+        param_attr = ";".join(f"{k}={_param_text(v)}" for k, v in run_params.items())
         duration = s.get("duration_s")
+        run_id = s["run_id"]
         rows.append(
-            f'<tr data-status="{esc(s["status"])}"><td>{_run_link(s["run_id"], pages)}</td>'
-            f'<td data-v="{esc(s["status"])}">{badge(s["status"])}</td>'
-            f'<td>{esc(s.get("started_at"))}</td>'
+            f'<tr data-status="{esc(s["status"])}" data-run="{esc(run_id)}" '
+            f'data-experiment="{esc(experiment.key)}" data-data="{esc(experiment.data)}" '
+            f'data-params="{esc(param_attr)}">'
+            f'<td><input type="checkbox" class="pick" value="{esc(run_id)}" '
+            f'aria-label="compare {esc(run_id)}"></td>'
+            f"<td>{_run_link(run_id, pages, prefix)}</td>"
+            f'<td data-v="{esc(s["status"])}">{badge(s["status"])}{_verdict_badge(s)}</td>'
+            f"{experiment_cell}"
+            f'<td data-v="{esc(s.get("started_at"))}">{esc(_when(s.get("started_at")))}</td>'
             f'<td class="num" data-v="{esc(duration if duration is not None else "")}">'
             f"{fmt_duration(duration)}</td>"
             f'<td class="num">{esc(s.get("executed", 0))}</td>'
             f'<td class="num">{esc(s.get("skipped", 0))}</td>'
-            f'<td class="num">{esc(s.get("failed", 0))}</td>{cells}</tr>'
+            f'<td class="num">{esc(s.get("failed", 0))}</td>{param_cells}{cells}</tr>'
         )
     options = "".join(f'<option value="{s}">{s}</option>' for s in STATUSES)
+    experiment_filters = ""
+    if show_experiment:
+        found = {from_summary(s).key: from_summary(s) for s in summaries}
+        exp_options = "".join(f'<option value="{esc(k)}">{esc(e.label)}</option>'
+                              for k, e in sorted(found.items(), key=lambda kv: kv[1].label))
+        data_options = "".join(f'<option value="{esc(d)}">{esc(d)}</option>'
+                               for d in sorted({e.data for e in found.values()}))
+        experiment_filters = (
+            '<label>Experiment <select id="filter-experiment"><option value="">any</option>'
+            f'{exp_options}</select></label><label>Data <select id="filter-data">'
+            f'<option value="">any</option>{data_options}</select></label>')
     return (
         '<section><h2>Runs</h2><div class="controls">'
         '<label>Filter <input id="filter-text" type="search" placeholder="run id, status, ...">'
         '</label><label>Status <select id="filter-status"><option value="">any</option>'
-        f'{options}</select></label><span class="muted"><span id="shown-count">{len(summaries)}'
-        f"</span> of {len(summaries)} runs shown</span></div>"
-        '<div class="scroll"><table id="runs"><thead><tr><th data-sort="text">run</th>'
-        '<th data-sort="text">status'
-        '</th><th data-sort="text">started (UTC)</th><th class="num" data-sort="num">duration'
+        f'{options}</select></label>{experiment_filters}'
+        '<label>Parameter <input id="filter-param" type="search" '
+        'placeholder="model.max_iter=300"></label>'
+        f'<span class="muted"><span id="shown-count">{len(summaries)}'
+        f"</span> of {len(summaries)} runs shown</span>"
+        f'<button type="button" id="compare-picked" data-href="{prefix}compare.html" disabled>'
+        'Compare selected</button></div>'
+        '<div class="scroll"><table id="runs"><thead><tr><th><span class="sr">pick</span></th>'
+        '<th data-sort="text">run</th><th data-sort="text">status</th>'
+        + ('<th data-sort="text">experiment</th>' if show_experiment else "")
+        + '<th data-sort="text">started (UTC)</th><th class="num" data-sort="num">duration'
         '</th><th class="num" data-sort="num">executed</th><th class="num" data-sort="num">'
-        f'reused</th><th class="num" data-sort="num">failed</th>{heads}</tr></thead>'
+        f'reused</th><th class="num" data-sort="num">failed</th>{param_heads}{heads}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div></section>"
     )
 
 
+def _when(started: Any) -> str:
+    """``2026-11-28 18:39`` from an ISO timestamp."""
+    text = str(started or "")
+    return text[:16].replace("T", " ") if len(text) >= 16 else text
+
+
+def varying_params(summaries: list[dict[str, Any]], limit: int = 8) -> list[str]:
+    """Parameter names whose value differs between the runs (at most ``limit``)."""
+    seen: dict[str, set[str]] = {}
+    for s in summaries:
+        for name, value in (s.get("params") or {}).items():
+            seen.setdefault(name, set()).add(_param_text(value))
+    names = [n for n, values in seen.items() if len(values) > 1
+             or any(n not in (s.get("params") or {}) for s in summaries)]
+    return names[:limit]
+
+
+def group_experiments(summaries: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Runs (newest first) by experiment key, most recently active experiment first."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for s in summaries:
+        groups.setdefault(from_summary(s).key, []).append(s)
+    return groups
+
+
+def experiments_section(groups: dict[str, list[dict[str, Any]]],
+                        pages: set[str] | None = None) -> str:
+    """One row per experiment: its runs, how many were gated or failed, the latest run."""
+    rows = []
+    for runs in groups.values():
+        experiment: Experiment = from_summary(runs[0])
+        latest = runs[0]
+        counts = {st: sum(1 for r in runs if r["status"] == st)
+                  for st in ("gated", "failed", "interrupted")}
+        alerts = sum(1 for r in runs if r.get("monitoring_verdict") in ("warn", "alert"))
+        names = headline_metrics(runs)[:2]
+        latest_metrics = ", ".join(
+            f"{esc(n)} {fmt_number(latest['metrics'][n])}" for n in names
+            if n in (latest.get("metrics") or {}))
+        rows.append(
+            f'<tr data-experiment="{esc(experiment.key)}">'
+            f'<td><a href="experiments/{esc(experiment.slug)}.html">{esc(experiment.label)}</a>'
+            f'</td><td>{esc(experiment.model or DASH)}</td><td>{esc(experiment.data)}</td>'
+            f'<td class="num">{len(runs)}</td>'
+            f'<td class="num">{counts["gated"] or ""}</td>'
+            f'<td class="num">{counts["failed"] + counts["interrupted"] or ""}</td>'
+            f'<td class="num">{alerts or ""}</td>'
+            f"<td>{_run_link(latest['run_id'], pages)} {badge(latest['status'])}"
+            f"{_verdict_badge(latest)}</td><td>{latest_metrics}</td></tr>")
+    return (
+        '<section><h2>Experiments</h2><p class="muted">Runs are grouped by registered model, '
+        "data source and the optional <code>experiment</code> name; trends and comparisons "
+        'stay within an experiment.</p><div class="scroll"><table id="experiments"><thead><tr>'
+        "<th>experiment</th><th>model</th><th>data</th><th class=\"num\">runs</th>"
+        '<th class="num">gated</th><th class="num">failed</th>'
+        '<th class="num">monitoring alerts</th><th>latest run</th><th>latest metrics</th>'
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div></section>"
+    )
+
+
+def experiment_html(runs: list[dict[str, Any]], *, pages: set[str] | None = None,
+                    headline: list[str] | None = None) -> str:
+    """The page of one experiment: trends, then its runs with the parameters that vary."""
+    experiment = from_summary(runs[0])
+    names = headline_metrics(runs, headline)
+    header = (f'<h1>{esc(experiment.label)}</h1><nav><a href="../index.html">All experiments'
+              "</a></nav>")
+    body = (charts_section(runs, names, pages, prefix="../")
+            + runs_table(runs, names, pages, params=varying_params(runs), prefix="../",
+                         show_experiment=False))
+    return page(f"nbops experiment {experiment.label}", body, header=header,
+                script=asset("site.js"))
+
+
 def site_html(summaries: list[dict[str, Any]], *, headline: list[str] | None = None,
               title: str = "nbops runs", pages: set[str] | None = None) -> str:
-    """The complete site page for ``summaries`` (newest first).
+    """The site's front page for ``summaries`` (newest first): experiments, then every run.
 
     Args:
         pages: run ids whose run page exists (``None``: all); others are not linked.
     """
-    names = headline_metrics(summaries, headline)
+    names = headline_metrics(summaries, headline)[:4]
     latest = summaries[0] if summaries else None
     latest_line = (
         f'Latest: {_run_link(latest["run_id"], pages)} '
-        f"{badge(latest['status'])}"
+        f"{badge(latest['status'])}{_verdict_badge(latest)}"
         if latest
         else "No runs yet: run <code>ploomber build</code>."
     )
     header = f"<h1>{esc(title)}</h1><span>{latest_line}</span>"
-    body = charts_section(summaries, names, pages) + runs_table(summaries, names, pages)
+    groups = group_experiments(summaries)
+    body = experiments_section(groups, pages) + runs_table(summaries, names, pages)
     return page(title, body, header=header, script=asset("site.js"))
