@@ -127,17 +127,29 @@ def metrics_section(
         else "vs previous run (none)"
     )
     champ_head = f"vs champion {esc(champ_label)}" if champ_label else "vs champion (none)"
-    rows = "".join(
-        f'<tr><td>{esc(name)}</td><td class="num">{fmt_number(value)}</td>'
-        f"{delta_cell(value, prev_metrics.get(name))}{delta_cell(value, champ_metrics.get(name))}"
-        "</tr>"
-        for name, value in metrics.items()
-    )
+    def row(name: str, value: Any) -> str:
+        return (f'<tr><td>{esc(name)}</td><td class="num">{fmt_number(value)}</td>'
+                f"{delta_cell(value, prev_metrics.get(name))}"
+                f"{delta_cell(value, champ_metrics.get(name))}</tr>")
+
+    head = (f'<thead><tr><th>metric</th><th class="num">value</th>'
+            f'<th class="num">{prev_head}</th><th class="num">{champ_head}</th></tr></thead>')
+    shown = {n: v for n, v in metrics.items() if not n.startswith(FOLDED_METRICS)}
+    folded = {n: v for n, v in metrics.items() if n.startswith(FOLDED_METRICS)}
+    rows = "".join(row(n, v) for n, v in shown.items())
+    extra = ""
+    if folded:
+        extra = (f'<details id="raw-metrics"><summary>{len(folded)} raw drift and threshold '
+                 f'metrics</summary><table>{head}<tbody>'
+                 f'{"".join(row(n, v) for n, v in folded.items())}</tbody></table></details>')
     return (
-        '<section><h2>Metrics</h2><table id="metrics"><thead><tr><th>metric</th>'
-        f'<th class="num">value</th><th class="num">{prev_head}</th>'
-        f'<th class="num">{champ_head}</th></tr></thead><tbody>{rows}</tbody></table></section>'
+        f'<section><h2>Metrics</h2><table id="metrics">{head}<tbody>{rows}</tbody></table>'
+        f"{extra}</section>"
     )
+
+
+#: Per-feature monitoring figures: the drift table shows them; the raw values are folded.
+FOLDED_METRICS = ("drift_", "monitor_threshold.")
 
 
 def run_page_html(
@@ -150,24 +162,37 @@ def run_page_html(
     """The complete run page for ``manifest`` stored in ``run_dir``."""
     run_id = manifest["run_id"]
     header = (
-        f"<h1>Run {esc(run_id)}</h1> {badge(manifest.get('status'))}"
+        f"<h1>Run {esc(run_id)}</h1> {_status_badges(manifest)}"
         '<nav><a href="../../index.html">All runs</a>'
         '<a href="manifest.json">manifest.json</a></nav>'
     )
+    monitoring = monitoring_section(manifest.get("monitoring"))
     body = "".join(
         [
             failure_banner(manifest, run_dir),
             notice_banners(manifest),
+            monitoring,  # a monitoring run opens with its verdict and per-feature table
             summary_section(manifest),
             graph_section(manifest, run_dir),
             metrics_section(manifest, previous, champion),
             gates_section(manifest.get("gates")),
             tasks_section(manifest, run_dir),
             registry_section(manifest.get("registry")),
-            monitoring_section(manifest.get("monitoring")),
             reproductions_section(manifest.get("reproductions")),
             params_section(manifest),
             provenance_section(manifest.get("provenance", {})),
         ]
     )
     return page(f"nbops run {run_id} ({manifest.get('status')})", body, header=header)
+
+
+def _status_badges(manifest: dict[str, Any]) -> str:
+    """The run's status, and the monitoring verdict beside it (an alert is not green)."""
+    monitoring = manifest.get("monitoring")
+    verdict = monitoring.get("verdict") if isinstance(monitoring, dict) else None
+    extra = ""
+    if isinstance(verdict, str):
+        css = {"ok": "succeeded", "warn": "gated", "alert": "failed"}.get(verdict, "not_run")
+        extra = (f' <span class="badge s-{css}" data-monitoring="{esc(verdict)}">'
+                 f"monitoring {esc(verdict)}</span>")
+    return badge(manifest.get("status")) + extra

@@ -63,16 +63,45 @@ def _measured_note(measured: Any) -> str:
 
 
 def registry_section(registry: Any) -> str:
-    """What the model registry decided for this run."""
+    """What the model registry decided for this run: the sentence, then a table of numbers."""
     if not isinstance(registry, dict):
         return ""
     promoted = registry.get("promoted")
     status = badge("promoted") if promoted else ""
     label = " (not promoted)" if promoted is False else ""
-    return (
-        f"<section><h2>Model registry {status}<span class=\"muted\">{esc(label)}</span></h2>"
-        f"{kv_list(registry)}</section>"
-    )
+    parts = [f"<section><h2>Model registry {status}<span class=\"muted\">{esc(label)}</span>"
+             "</h2>"]
+    if registry.get("decision"):
+        parts.append(f'<p id="registry-decision">{esc(registry["decision"])}</p>')
+    before = registry.get("champion_before") if isinstance(
+        registry.get("champion_before"), dict) else {}
+    assert isinstance(before, dict)
+    facts = {"model": registry.get("model"), "version": registry.get("version"),
+             "champion before": before.get("version"),
+             "champion after": registry.get("champion_after"),
+             "primary metric": registry.get("primary_metric"), "mode": registry.get("mode")}
+    parts.append('<table id="registry-facts"><tbody>' + "".join(
+        f"<tr><th>{esc(k)}</th>{_cell(k, v)}</tr>" for k, v in facts.items()
+        if v is not None) + "</tbody></table>")
+    candidate = registry.get("candidate_metrics")
+    if isinstance(candidate, dict) and candidate:
+        champion = before.get("metrics") if isinstance(before.get("metrics"), dict) else {}
+        deltas = registry.get("deltas") if isinstance(registry.get("deltas"), dict) else {}
+        assert isinstance(champion, dict) and isinstance(deltas, dict)
+        rows = "".join(
+            f"<tr><td>{esc(name)}</td>{_cell('candidate', value)}"
+            f"{_cell('champion', champion.get(name))}{_cell('change', deltas.get(name))}</tr>"
+            for name, value in candidate.items())
+        parts.append(
+            '<table id="registry-metrics"><thead><tr><th>metric (same held-out rows)</th>'
+            '<th class="num">candidate</th><th class="num">champion</th>'
+            f'<th class="num">change</th></tr></thead><tbody>{rows}</tbody></table>')
+    shown = {"decision", "model", "version", "champion_before", "champion_after",
+             "primary_metric", "mode", "candidate_metrics", "deltas", "promoted"}
+    rest = {k: v for k, v in registry.items() if k not in shown and v not in (None, "", {})}
+    if rest:
+        parts.append(f"<details><summary>Details</summary>{kv_list(rest)}</details>")
+    return "".join(parts) + "</section>"
 
 
 _DRIFT_COLUMNS = ("kind", "status", "psi", "ks", "missing_current", "unseen_share")
