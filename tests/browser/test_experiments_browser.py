@@ -120,6 +120,10 @@ def test_compare_three_runs_picked_on_the_site(page, site, shoot):
     assert note == XSS_IMG  # shown as text
     metrics = page.locator("section.compare-section", has=page.locator("h2", has_text="Metrics"))
     assert "0.81 (\u22120.02)" in metrics.inner_text()  # change against the first column
+    diff_links = page.locator(".notebook-links a")
+    assert diff_links.count() >= 2  # runs 3 and 2 against their previous runs
+    assert diff_links.first.get_attribute("href").endswith("/diff/evaluate.html") or \
+        "/diff/" in diff_links.first.get_attribute("href")
     for width in WIDTHS:
         _no_overflow(page, width)
         shoot(page, f"compare-{width}")
@@ -152,3 +156,21 @@ def test_real_pages_fit_the_screen(page, tmp_path_factory):
         page.goto(target.as_uri())
         for width in WIDTHS:
             _no_overflow(page, width)
+
+
+def test_notebook_diff_page(page, site, shoot):
+    """The hostile run's notebooks against the previous run of its experiment."""
+    run = site["reports"] / "runs" / run_id_at(3)
+    run_page = (run / "index.html").read_text("utf-8")
+    assert 'class="diff-link" href="diff/evaluate.html"' in run_page
+    page.goto((run / "diff" / "evaluate.html").as_uri())
+    changed = page.locator(".cell-diff.k-changed")
+    assert changed.count() >= 1
+    text = page.locator("main").inner_text()
+    assert "- roc_auc = 0.7" in text and "+ roc_auc = 0.83" in text
+    for width in WIDTHS:
+        _no_overflow(page, width)
+        shoot(page, f"notebook-diff-{width}")
+    _no_payload_ran(page)
+    page.click(f'nav a:text-is("previous run ({run_id_at(2)})")')
+    assert page.url.endswith(f"{run_id_at(2)}/index.html")

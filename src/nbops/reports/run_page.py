@@ -81,7 +81,8 @@ def graph_section(manifest: dict[str, Any], run_dir: Path) -> str:
     return f'<section><h2>Pipeline</h2><div class="graph">{svg}</div></section>'
 
 
-def tasks_section(manifest: dict[str, Any], run_dir: Path) -> str:
+def tasks_section(manifest: dict[str, Any], run_dir: Path,
+                  diffs: dict[str, str] | None = None) -> str:
     """One row per task: status, duration, metrics, links."""
     rows = []
     for name, task in manifest.get("tasks", {}).items():
@@ -91,6 +92,9 @@ def tasks_section(manifest: dict[str, Any], run_dir: Path) -> str:
         notebook = task.get("notebook") or {}
         if notebook.get("path") and (run_dir / notebook["path"]).is_file():
             links.append(f'<a href="{esc(rel_href(notebook["path"]))}">.ipynb</a>')
+        if name in (diffs or {}):
+            links.append(f'<a class="diff-link" href="{esc((diffs or {})[name])}">'
+                         "diff vs previous</a>")
         produced = task.get("produced_by")
         origin = ""
         if task.get("status") == "skipped" and produced and produced != manifest["run_id"]:
@@ -158,8 +162,13 @@ def run_page_html(
     *,
     previous: dict[str, Any] | None = None,
     champion: tuple[str, dict[str, Any]] = ("", {}),
+    diffs: dict[str, str] | None = None,
 ) -> str:
-    """The complete run page for ``manifest`` stored in ``run_dir``."""
+    """The complete run page for ``manifest`` stored in ``run_dir``.
+
+    Args:
+        diffs: ``{task: href}`` of its notebooks' diffs against the previous run.
+    """
     run_id = manifest["run_id"]
     header = (
         f"<h1>Run {esc(run_id)}</h1> {_status_badges(manifest)}"
@@ -176,7 +185,7 @@ def run_page_html(
             graph_section(manifest, run_dir),
             metrics_section(manifest, previous, champion),
             gates_section(manifest.get("gates")),
-            tasks_section(manifest, run_dir),
+            tasks_section(manifest, run_dir, diffs),
             registry_section(manifest.get("registry")),
             reproductions_section(manifest.get("reproductions")),
             params_section(manifest),

@@ -183,7 +183,7 @@ def make_run(
         "host": "test-host",
         "pid": 1,
         "params": params,
-        "env": {"seed": 7, "api_token": "***redacted***"},
+        "env": {"seed": 7, "api_token": "***redacted***", "registry": {"model": "churn"}},
         "tasks": tasks,
         "metrics": {} if failed else metrics,
         "provenance": {

@@ -105,6 +105,27 @@
       section.querySelector('h2').appendChild(el('span', changed ? ' ' + changed + ' differ' : ' identical', 'muted'));
       root.appendChild(section);
     });
+    if (!window.NBOPS_PICK) {
+      var nb = el('section', null, 'compare-section notebook-links');
+      nb.appendChild(el('h2', 'Notebooks, cell by cell'));
+      nb.appendChild(el('p', 'Each run\'s executed notebooks against the previous run of its experiment. ' +
+        'For any two runs: nbops compare RUN_A RUN_B -o compare.html', 'muted'));
+      var list = el('ul');
+      present.forEach(function (run, i) {
+        var tasks = Object.keys(run.diffs || {});
+        var item = el('li', String.fromCharCode(65 + i) + ': ');
+        if (!tasks.length) item.appendChild(el('span', 'no notebook changed against ' + (run.previous || 'a previous run'), 'muted'));
+        tasks.forEach(function (task) {
+          var a = el('a', task);
+          a.href = prefix + 'runs/' + encodeURIComponent(run.run_id) + '/' + run.diffs[task];
+          item.appendChild(a); item.appendChild(document.createTextNode(' '));
+        });
+        if (tasks.length) item.appendChild(el('span', '(vs ' + run.previous + ')', 'muted'));
+        list.appendChild(item);
+      });
+      nb.appendChild(list);
+      root.appendChild(nb);
+    }
     function apply() { root.classList.toggle('only-diff', box.checked); }
     box.addEventListener('change', apply); apply();
   }
