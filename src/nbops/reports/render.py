@@ -30,6 +30,7 @@ from nbops.reports.ledger_view import (
     previous_comparable,
     runs_dir,
 )
+from nbops.reports.model_page import models_section, read_registry, write_model_pages
 from nbops.reports.paths import page_stem, task_page
 from nbops.reports.run_page import run_page_html
 from nbops.reports.site_page import experiment_html, group_experiments, site_html
@@ -189,7 +190,10 @@ def render_site(reports_dir: Path, *, headline: list[str] | None = None) -> Path
         write_if_changed(folder / f"{slug}.html",
                          experiment_html(runs, pages=pages, headline=headline))
     write_site_compare_page(reports_dir)
-    atomic_write_text(dest, site_html(summaries, headline=headline, pages=pages))
+    registry = read_registry(reports_dir)
+    write_model_pages(reports_dir, registry, summaries)
+    atomic_write_text(dest, site_html(summaries, headline=headline, pages=pages,
+                                      models=models_section(registry)))
     return dest
 
 

@@ -284,11 +284,13 @@ def experiment_html(runs: list[dict[str, Any]], *, pages: set[str] | None = None
 
 
 def site_html(summaries: list[dict[str, Any]], *, headline: list[str] | None = None,
-              title: str = "nbops runs", pages: set[str] | None = None) -> str:
+              title: str = "nbops runs", pages: set[str] | None = None,
+              models: str = "") -> str:
     """The site's front page for ``summaries`` (newest first): experiments, then every run.
 
     Args:
         pages: run ids whose run page exists (``None``: all); others are not linked.
+        models: the registered models section (already-safe HTML).
     """
     names = headline_metrics(summaries, headline)[:4]
     latest = summaries[0] if summaries else None
@@ -300,5 +302,5 @@ def site_html(summaries: list[dict[str, Any]], *, headline: list[str] | None = N
     )
     header = f"<h1>{esc(title)}</h1><span>{latest_line}</span>"
     groups = group_experiments(summaries)
-    body = experiments_section(groups, pages) + runs_table(summaries, names, pages)
+    body = experiments_section(groups, pages) + models + runs_table(summaries, names, pages)
     return page(title, body, header=header, script=asset("site.js"))

@@ -75,9 +75,18 @@ def flat_params(env: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _verdicts(manifest: Manifest) -> dict[str, str]:
-    """The gates' and the monitoring verdicts, when the run has them."""
-    found = {}
+def _verdicts(manifest: Manifest) -> dict[str, Any]:
+    """The gates' and the monitoring verdicts, and the model version the run registered or
+    monitored (``{model, version}``), when the run has them."""
+    found: dict[str, Any] = {}
+    registry, monitoring = manifest.get("registry"), manifest.get("monitoring")
+    used = None
+    if isinstance(registry, dict) and registry.get("version") is not None:
+        used = {"model": registry.get("model"), "version": registry.get("version")}
+    elif isinstance(monitoring, dict) and isinstance(monitoring.get("champion"), dict):
+        used = {k: monitoring["champion"].get(k) for k in ("model", "version")}
+    if used and isinstance(used["model"], str) and isinstance(used["version"], int):
+        found["model_version"] = used
     for section, key in (("gates", "gates_verdict"), ("monitoring", "monitoring_verdict")):
         value = manifest.get(section)
         if isinstance(value, dict) and isinstance(value.get("verdict"), str):
