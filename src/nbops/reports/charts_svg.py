@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from nbops.reports.markup import esc, fmt_number
 
 WIDTH = 360
-HEIGHT = 170
+HEIGHT = 180
 LEFT = 60
 RIGHT = 12
-TOP = 12
+TOP = 22
 BOTTOM = 34
 
 
@@ -140,8 +140,8 @@ def trend_svg(name: str, points: list[Point], thresholds: tuple[Threshold, ...] 
         legend.append(("#ffffff", "#cf222e", "failed / interrupted"))
     x0 = LEFT + 4
     for fill, stroke, label in legend:
-        parts.append(f'<g class="legend"><circle cx="{x0 + 4}" cy="{TOP + 8}" r="3.5" '
+        parts.append(f'<g class="legend"><circle cx="{x0 + 4}" cy="{TOP - 11}" r="3.5" '
                      f'fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>'
-                     f'<text x="{x0 + 11}" y="{TOP + 11}" fill="#57606a">{label}</text></g>')
+                     f'<text x="{x0 + 11}" y="{TOP - 8}" fill="#57606a">{label}</text></g>')
         x0 += 14 + 6 * len(label)
     return "".join(parts) + "</svg>"
