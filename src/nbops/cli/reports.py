@@ -103,8 +103,10 @@ def publish(run: str, output: Path, as_json: bool, project: Path | None) -> None
 
 @click.command()
 @click.option("--port", type=int, default=8765, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the address as one JSON line when serving starts.")
 @_project_option
-def serve(port: int, project: Path | None) -> None:
+def serve(port: int, as_json: bool, project: Path | None) -> None:
     """Serve the report site on http://127.0.0.1:PORT/ until Ctrl-C."""
     from nbops.reports.render import render_site
     from nbops.reports.serve import HOST, make_server
@@ -116,7 +118,11 @@ def serve(port: int, project: Path | None) -> None:
         render_site(proj.reports_dir)
     server = make_server(proj.reports_dir, port)
     bound = server.server_address[1]
-    click.echo(f"Serving {proj.reports_dir} at http://{HOST}:{bound}/ (Ctrl-C to stop)")
+    if as_json:
+        click.echo(json.dumps({"ok": True, "url": f"http://{HOST}:{bound}/",
+                               "folder": str(proj.reports_dir)}))
+    else:
+        click.echo(f"Serving {proj.reports_dir} at http://{HOST}:{bound}/ (Ctrl-C to stop)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

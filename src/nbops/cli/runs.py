@@ -69,11 +69,30 @@ def runs_command(as_json: bool, limit: int | None, project: Path | None) -> None
     if not summaries:
         click.echo("No runs yet: run `ploomber build` in the project.")
         return
-    lines = [f"{'RUN':<29} {'STATUS':<11} {'DURATION':>8} {'EXEC':>4} {'SKIP':>4}  METRICS"]
+    from rich.table import Table
+
+    from nbops.cli.output import echo_rich
+    from nbops.core.experiment import from_summary
+
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    # (name, justify, min width): ids, statuses and numbers are never cut; the rest folds.
+    for column, justify, width in (("RUN", "left", 29), ("STATUS", "left", 17),
+                                   ("EXPERIMENT", "left", 12), ("DURATION", "right", 8),
+                                   ("EXEC", "right", 4), ("SKIP", "right", 4),
+                                   ("METRICS", "left", 10)):
+        table.add_column(column, justify=justify, no_wrap=True,  # type: ignore[arg-type]
+                         overflow="ellipsis", min_width=width)
+    styles = {"succeeded": "green", "failed": "red", "gated": "yellow",
+              "interrupted": "yellow", "running": "blue"}
     for s in summaries:
-        lines.append(f"{s['run_id']:<29} {s['status']:<11} {_duration(s['duration_s']):>8} "
-                     f"{s['executed']:>4} {s['skipped']:>4}  {_metrics_text(s['metrics'])}")
-    click.echo("\n".join(lines))
+        status = f"[{styles.get(s['status'], '')}]{s['status']}[/]" if s["status"] in styles \
+            else s["status"]
+        verdict = s.get("monitoring_verdict")
+        if verdict in ("warn", "alert"):
+            status += f" [{'red' if verdict == 'alert' else 'yellow'}]{verdict}[/]"
+        table.add_row(s["run_id"], status, from_summary(s).label, _duration(s["duration_s"]),
+                      str(s["executed"]), str(s["skipped"]), _metrics_text(s["metrics"]))
+    echo_rich(table)
 
 
 @click.command("show")
@@ -179,14 +198,19 @@ def diff_command(run_a: str, run_b: str, as_json: bool, markdown: bool,
 
 @click.command("checkout")
 @click.argument("run")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @_project_option
-def checkout_command(run: str, project: Path | None) -> None:
+def checkout_command(run: str, as_json: bool, project: Path | None) -> None:
     """Restore RUN's products into the working products folder (hash-verified)."""
     from nbops.runs.checkout import checkout_run
     from nbops.runs.ledger import resolve_run
 
     proj = _project(project)
     result = checkout_run(proj, resolve_run(proj, run))
+    if as_json:
+        _echo_json({"ok": True, "run_id": result.run_id, "restored": list(result.restored),
+                    "skipped": list(result.skipped)})
+        return
     click.echo(f"Restored {len(result.restored)} products of run {result.run_id}.")
     if result.skipped:
         click.echo(f"Not restored (not produced by that run): {', '.join(result.skipped)}")
@@ -244,8 +268,9 @@ def gc_command(keep: int, dry_run: bool, as_json: bool, project: Path | None) ->
 @click.command("pin")
 @click.argument("run")
 @click.option("--remove", is_flag=True, help="Unpin instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @_project_option
-def pin_command(run: str, remove: bool, project: Path | None) -> None:
+def pin_command(run: str, remove: bool, as_json: bool, project: Path | None) -> None:
     """Pin RUN so that `nbops gc` always keeps it (or --remove the pin)."""
     from nbops.runs.gc import read_pins, write_pins
     from nbops.runs.ledger import resolve_run
@@ -255,6 +280,9 @@ def pin_command(run: str, remove: bool, project: Path | None) -> None:
     pins = read_pins(proj)
     pins = pins - {run_id} if remove else pins | {run_id}
     write_pins(proj, pins)
+    if as_json:
+        _echo_json({"ok": True, "run_id": run_id, "pinned": not remove})
+        return
     click.echo(f"{'Unpinned' if remove else 'Pinned'} {run_id}.")
 
 
