@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from nbops.core.experiment import Experiment, from_summary
+from nbops.core.experiment import from_summary
 from nbops.reports.charts_svg import Point, Threshold, trend_svg
-from nbops.reports.markup import asset, badge, esc, fmt_duration, fmt_number, page
+from nbops.reports.markup import asset, badge, esc, page
 from nbops.reports.paths import rel_href
+from nbops.reports.templates_env import render
 
 MAX_HEADLINE = 6
 DASH = "\u2013"
@@ -129,84 +130,25 @@ def runs_table(
     summaries: list[dict[str, Any]], names: list[str], pages: set[str] | None = None,
     *, params: list[str] | None = None, prefix: str = "", show_experiment: bool = True,
 ) -> str:
-    """The runs table: pick boxes for comparing, sortable headers, filters.
+    """The runs table (template ``runs_table.html.j2``): pick boxes, sorting, filters.
 
     Args:
         params: parameter columns to show (the ones that vary within the experiment).
         prefix: path from the page to ``reports/`` (``"../"`` for experiment pages).
         show_experiment: add the experiment column and its filters (the overview).
     """
-    params = params or []
-    heads = "".join(f'<th class="num" data-sort="num">{esc(n)}</th>' for n in names)
-    param_heads = "".join(f'<th data-sort="text">{esc(n)}</th>' for n in params)
-    rows = []
-    for s in summaries:
-        metrics = s.get("metrics", {})
-        cells = "".join(
-            f'<td class="num" data-v="{esc(metrics[n])}">{fmt_number(metrics[n])}</td>'
-            if n in metrics
-            else '<td class="num muted" data-v="">\u2013</td>'
-            for n in names
-        )
-        run_params = s.get("params") or {}
-        param_cells = "".join(
-            f'<td data-v="{esc(_param_text(run_params.get(n)))}">'
-            f'{esc(_param_text(run_params[n])) if n in run_params else "&ndash;"}</td>'
-            for n in params)
-        experiment = from_summary(s)
-        experiment_cell = (
-            f'<td><a href="{prefix}experiments/{esc(experiment.slug)}.html">'
-            f"{esc(experiment.label)}</a></td>" if show_experiment else "")
-        param_attr = ";".join(f"{k}={_param_text(v)}" for k, v in run_params.items())
-        duration = s.get("duration_s")
-        run_id = s["run_id"]
-        rows.append(
-            f'<tr data-status="{esc(s["status"])}" data-run="{esc(run_id)}" '
-            f'data-experiment="{esc(experiment.key)}" data-data="{esc(experiment.data)}" '
-            f'data-params="{esc(param_attr)}">'
-            f'<td><input type="checkbox" class="pick" value="{esc(run_id)}" '
-            f'aria-label="compare {esc(run_id)}"></td>'
-            f"<td>{_run_link(run_id, pages, prefix)}</td>"
-            f'<td data-v="{esc(s["status"])}">{badge(s["status"])}{_verdict_badge(s)}</td>'
-            f"{experiment_cell}"
-            f'<td data-v="{esc(s.get("started_at"))}">{esc(_when(s.get("started_at")))}</td>'
-            f'<td class="num" data-v="{esc(duration if duration is not None else "")}">'
-            f"{fmt_duration(duration)}</td>"
-            f'<td class="num">{esc(s.get("executed", 0))}</td>'
-            f'<td class="num">{esc(s.get("skipped", 0))}</td>'
-            f'<td class="num">{esc(s.get("failed", 0))}</td>{param_cells}{cells}</tr>'
-        )
-    options = "".join(f'<option value="{s}">{s}</option>' for s in STATUSES)
-    experiment_filters = ""
-    if show_experiment:
-        found = {from_summary(s).key: from_summary(s) for s in summaries}
-        exp_options = "".join(f'<option value="{esc(k)}">{esc(e.label)}</option>'
-                              for k, e in sorted(found.items(), key=lambda kv: kv[1].label))
-        data_options = "".join(f'<option value="{esc(d)}">{esc(d)}</option>'
-                               for d in sorted({e.data for e in found.values()}))
-        experiment_filters = (
-            '<label>Experiment <select id="filter-experiment"><option value="">any</option>'
-            f'{exp_options}</select></label><label>Data <select id="filter-data">'
-            f'<option value="">any</option>{data_options}</select></label>')
-    return (
-        '<section><h2>Runs</h2><div class="controls">'
-        '<label>Filter <input id="filter-text" type="search" placeholder="run id, status, ...">'
-        '</label><label>Status <select id="filter-status"><option value="">any</option>'
-        f'{options}</select></label>{experiment_filters}'
-        '<label>Parameter <input id="filter-param" type="search" '
-        'placeholder="model.max_iter=300"></label>'
-        f'<span class="muted"><span id="shown-count">{len(summaries)}'
-        f"</span> of {len(summaries)} runs shown</span>"
-        f'<button type="button" id="compare-picked" data-href="{prefix}compare.html" disabled>'
-        'Compare selected</button></div>'
-        '<div class="scroll"><table id="runs"><thead><tr><th><span class="sr">pick</span></th>'
-        '<th data-sort="text">run</th><th data-sort="text">status</th>'
-        + ('<th data-sort="text">experiment</th>' if show_experiment else "")
-        + '<th data-sort="text">started (UTC)</th><th class="num" data-sort="num">duration'
-        '</th><th class="num" data-sort="num">executed</th><th class="num" data-sort="num">'
-        f'reused</th><th class="num" data-sort="num">failed</th>{param_heads}{heads}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div></section>"
-    )
+    defaults = {"started_at": None, "duration_s": None, "executed": 0, "skipped": 0,
+                "failed": 0}
+    rows = [{**defaults, **s, "experiment": from_summary(s),
+             "monitoring": s.get("monitoring_verdict"), "params": s.get("params") or {},
+             "metrics": s.get("metrics") or {},
+             "linked": pages is None or s["run_id"] in pages} for s in summaries]
+    found = {r["experiment"].key: r["experiment"] for r in rows}
+    experiments = sorted(((k, e.label) for k, e in found.items()), key=lambda kv: kv[1])
+    return render("runs_table.html.j2", rows=rows, metrics=names, params=params or [],
+                  prefix=prefix, show_experiment=show_experiment, statuses=STATUSES,
+                  experiments=experiments, sources=sorted({e.data for e in found.values()}),
+                  monitor_css=_MONITOR_CSS)
 
 
 def _when(started: Any) -> str:
@@ -239,34 +181,17 @@ def experiments_section(groups: dict[str, list[dict[str, Any]]],
     """One row per experiment: its runs, how many were gated or failed, the latest run."""
     rows = []
     for runs in groups.values():
-        experiment: Experiment = from_summary(runs[0])
         latest = runs[0]
-        counts = {st: sum(1 for r in runs if r["status"] == st)
-                  for st in ("gated", "failed", "interrupted")}
-        alerts = sum(1 for r in runs if r.get("monitoring_verdict") in ("warn", "alert"))
         names = headline_metrics(runs)[:2]
-        latest_metrics = ", ".join(
-            f"{esc(n)} {fmt_number(latest['metrics'][n])}" for n in names
-            if n in (latest.get("metrics") or {}))
-        rows.append(
-            f'<tr data-experiment="{esc(experiment.key)}">'
-            f'<td><a href="experiments/{esc(experiment.slug)}.html">{esc(experiment.label)}</a>'
-            f'</td><td>{esc(experiment.model or DASH)}</td><td>{esc(experiment.data)}</td>'
-            f'<td class="num">{len(runs)}</td>'
-            f'<td class="num">{counts["gated"] or ""}</td>'
-            f'<td class="num">{counts["failed"] + counts["interrupted"] or ""}</td>'
-            f'<td class="num">{alerts or ""}</td>'
-            f"<td>{_run_link(latest['run_id'], pages)} {badge(latest['status'])}"
-            f"{_verdict_badge(latest)}</td><td>{latest_metrics}</td></tr>")
-    return (
-        '<section><h2>Experiments</h2><p class="muted">Runs are grouped by registered model, '
-        "data source and the optional <code>experiment</code> name; trends and comparisons "
-        'stay within an experiment.</p><div class="scroll"><table id="experiments"><thead><tr>'
-        "<th>experiment</th><th>model</th><th>data</th><th class=\"num\">runs</th>"
-        '<th class="num">gated</th><th class="num">failed</th>'
-        '<th class="num">monitoring alerts</th><th>latest run</th><th>latest metrics</th>'
-        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div></section>"
-    )
+        rows.append({
+            "experiment": from_summary(latest), "runs": len(runs),
+            "gated": sum(1 for r in runs if r["status"] == "gated"),
+            "failed": sum(1 for r in runs if r["status"] in ("failed", "interrupted")),
+            "alerts": sum(1 for r in runs if r.get("monitoring_verdict") in ("warn", "alert")),
+            "latest": latest, "latest_linked": pages is None or latest["run_id"] in pages,
+            "metrics": [(n, latest["metrics"][n]) for n in names
+                        if n in (latest.get("metrics") or {})]})
+    return render("experiments.html.j2", groups=rows, monitor_css=_MONITOR_CSS)
 
 
 def experiment_html(runs: list[dict[str, Any]], *, pages: set[str] | None = None,
