@@ -200,7 +200,8 @@ def run(repeats: int = 3) -> list[dict[str, Any]]:
         all_pages_s = best_of(repeats, lambda: render_notebooks(manifest, newest, reuse=False))
         run_page_s = best_of(repeats, lambda: render_run(newest, notebooks=False))
         site_s = best_of(repeats, lambda: render_site(reports))
-        assert (reports / "index.html").read_text().count("<tr data-status=") == SITE_RUNS
+        assert sum(p.read_text().count("<tr data-status=")
+                   for p in (reports / "experiments").iterdir()) == SITE_RUNS
         site_bytes = sum(p.stat().st_size for p in [reports / "index.html",
                                                      reports / "compare.html",
                                                      *(reports / "experiments").iterdir()])
@@ -243,7 +244,9 @@ def run(repeats: int = 3) -> list[dict[str, Any]]:
         },
         {
             "name": "reports.site",
-            "what": f"reports/index.html for {SITE_RUNS:,} runs from the run index, 3 trends",
+            "what": f"the whole site for {SITE_RUNS:,} runs in {EXPERIMENTS} experiments from "
+                    "the run index: front page (newest 300 runs), experiment pages with "
+                    "trends, compare page",
             "seconds": round(site_s, 3),
             "target_seconds": SITE_TARGET_S,
             "ratio_to_target": round(site_s / SITE_TARGET_S, 3),

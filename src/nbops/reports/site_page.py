@@ -17,6 +17,8 @@ from nbops.reports.paths import rel_href
 from nbops.reports.templates_env import render
 
 MAX_HEADLINE = 6
+#: The front page lists the newest runs; every run is on its experiment's page.
+MAX_FRONT_RUNS = 300
 DASH = "\u2013"
 STATUSES = ("succeeded", "failed", "gated", "interrupted", "running")
 
@@ -227,5 +229,11 @@ def site_html(summaries: list[dict[str, Any]], *, headline: list[str] | None = N
     )
     header = f"<h1>{esc(title)}</h1><span>{latest_line}</span>"
     groups = group_experiments(summaries)
-    body = experiments_section(groups, pages) + models + runs_table(summaries, names, pages)
+    shown = summaries[:MAX_FRONT_RUNS]
+    older = ""
+    if len(summaries) > len(shown):
+        older = (f'<p class="muted" id="older-runs">The {len(summaries) - len(shown):,} older '
+                 "runs are listed on their experiment's page.</p>")
+    body = (experiments_section(groups, pages) + models + runs_table(shown, names, pages)
+            + older)
     return page(title, body, header=header, script=asset("site.js"))

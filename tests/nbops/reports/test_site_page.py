@@ -65,9 +65,11 @@ def test_site_of_a_thousand_runs_is_built_from_the_index(tmp_path):
             "metrics": {"roc_auc": 0.8 + (i % 10) / 100, "accuracy": 0.9}}))
     (runs / "index.jsonl").write_text("\n".join(lines) + "\n")
     html = render_site(reports).read_text("utf-8")  # timed in benchmarks/reports_bench.py
-    assert html.count("<tr data-status=") == 1000
+    assert html.count("<tr data-status=") == 300  # the newest; pages link runs, never all
+    assert "The 700 older runs are listed on their experiment's page." in html
     (experiment,) = (reports / "experiments").iterdir()
     page = experiment.read_text("utf-8")
+    assert page.count("<tr data-status=") == 1000
     dots = re.findall(r'<circle [^>]*data-status="([a-z]+)"', page)
     assert len(dots) == 2000  # both headline metrics charted across every run
     assert dots.count("failed") == 2 * 143  # drawn hollow and red, and in the legend
