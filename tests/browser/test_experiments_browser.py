@@ -94,6 +94,8 @@ def test_site_opens_on_experiments_with_filters(page, site, shoot):
     page.click('#experiments a:text-is("churn · embedded generator")')
     assert page.locator(".nbops-chart").count() >= 2
     assert page.locator('circle[data-status="gated"]').count() >= 1  # gated runs marked
+    gated_row = page.locator(f'#runs tr[data-run="{run_id_at(2)}"]')
+    assert gated_row.locator(".failed-gates").inner_text() == "min_roc_auc"  # and why
     heads = page.locator("#runs thead th").all_inner_texts()
     assert "model.max_iter" in heads and "note" in heads and "seed" not in heads
     chart = page.locator(".nbops-chart").first.inner_html()

@@ -87,6 +87,12 @@ def _verdicts(manifest: Manifest) -> dict[str, Any]:
         used = {k: monitoring["champion"].get(k) for k in ("model", "version")}
     if used and isinstance(used["model"], str) and isinstance(used["version"], int):
         found["model_version"] = used
+    gates = manifest.get("gates")
+    if isinstance(gates, dict):
+        failed = [str(r.get("name")) for r in gates.get("results") or []
+                  if isinstance(r, dict) and r.get("verdict") == "failed"]
+        if failed:
+            found["failed_gates"] = failed
     for section, key in (("gates", "gates_verdict"), ("monitoring", "monitoring_verdict")):
         value = manifest.get(section)
         if isinstance(value, dict) and isinstance(value.get("verdict"), str):
