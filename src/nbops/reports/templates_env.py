@@ -10,6 +10,7 @@ the SVG chart and graph builders, which escape themselves). Filters: ``num``
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any
 
@@ -33,6 +34,7 @@ def environment() -> Any:
     env.filters["when"] = lambda v: (str(v or "")[:16].replace("T", " "))
     env.filters["href"] = rel_href
     env.globals["asset"] = lambda name: Markup(asset(name))
+    env.filters["tojson_sorted"] = lambda v: json.dumps(v, sort_keys=True, default=str)
     return env
 
 
@@ -44,3 +46,8 @@ def render(name: str, **context: Any) -> str:
 def render_string(source: str, **context: Any) -> str:
     """Render a small inline template (headers) with the same escaping and filters."""
     return str(environment().from_string(source).render(**context))
+
+
+def macro(template: str, name: str) -> Any:
+    """A macro of ``template`` as a Python callable (its output is Markup)."""
+    return getattr(environment().get_template(template).module, name)
