@@ -15,11 +15,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from nbops.core.atomic import atomic_write_text
 from nbops.reports.compare import record_of
 from nbops.reports.ledger_view import load_manifest, runs_dir
 from nbops.reports.markup import asset, page
 from nbops.reports.notebook_diff import DIFF_CSS
+from nbops.reports.templates_env import render_string
 
 RECORD_FILE = "compare.js"
 
@@ -67,11 +70,14 @@ def compare_html(*, prefix: str = "", inline: list[dict[str, Any]] | None = None
         preset = ("window.NBOPS_RUNS = {" + ",".join(
             f"{_script_json(r['run_id'])}: {_script_json(r)}" for r in inline) + "};\n"
             f"window.NBOPS_PICK = {_script_json([r['run_id'] for r in inline])};\n")
-    header = ('<h1>Compare runs</h1>' + ("" if inline else
-              f'<nav><a href="{prefix}index.html">All experiments</a></nav>'))
-    body = (f'<div id="compare" data-prefix="{prefix}"></div>{notebooks}'
-            '<noscript><p>The comparison is laid out by a small inline script; '
-            "<code>nbops compare RUN_A RUN_B</code> prints it in a terminal.</p></noscript>")
+    header = render_string(
+        '<h1>Compare runs</h1>{% if not inline %}<nav><a href="{{ prefix }}index.html">'
+        "All experiments</a></nav>{% endif %}", prefix=prefix, inline=bool(inline))
+    body = render_string(
+        '<div id="compare" data-prefix="{{ prefix }}"></div>{{ notebooks }}<noscript><p>The '
+        "comparison is laid out by a small inline script; <code>nbops compare RUN_A RUN_B"
+        "</code> prints it in a terminal.</p></noscript>", prefix=prefix,
+        notebooks=Markup(notebooks))
     return page("nbops compare", body, header=header, script=preset + asset("compare.js"),
                 css=DIFF_CSS)
 
@@ -105,28 +111,24 @@ def _notebook_file(reports_dir: Path, manifest: dict[str, Any], task: str) -> Pa
 
 def notebooks_section(reports_dir: Path, manifests: list[dict[str, Any]]) -> str:
     """Task by task, each run's executed notebook diffed cell by cell against the first's."""
-    from nbops.reports.markup import esc
+    from markupsafe import Markup
+
     from nbops.reports.notebook_diff import diff_notebook_files
+    from nbops.reports.templates_env import render
 
     first = manifests[0]
-    parts = ['<section id="notebook-diffs"><h2>Notebooks, cell by cell</h2>'
-             f'<p class="muted">Each run against A ({esc(first["run_id"])}).</p>']
     tasks = list(first.get("tasks") or {})
+    entries = []
     for other_index, other in enumerate(manifests[1:], start=1):
         letter = chr(65 + other_index) if other_index < 26 else str(other_index + 1)
         for task in tasks + [t for t in other.get("tasks") or {} if t not in tasks]:
             a = _notebook_file(reports_dir, first, task)
             b = _notebook_file(reports_dir, other, task)
-            title = f"{esc(task)}: A → {letter}"
-            if a is None or b is None:
-                parts.append(f'<details class="nb-diff"><summary>{title} '
-                             '<span class="muted">(no notebook on one side)</span></summary>'
-                             "</details>")
-                continue
-            pairs, html = diff_notebook_files(a, b)
-            changed = sum(1 for p in pairs if p.kind != "same")
-            note = f"{changed} cell{'s' if changed != 1 else ''} differ" if changed else "same"
-            parts.append(f'<details class="nb-diff" data-task="{esc(task)}"'
-                         f'{" open" if changed else ""}><summary>{title} '
-                         f'<span class="muted">({note})</span></summary>{html}</details>')
-    return "".join(parts) + "</section>"
+            entry: dict[str, Any] = {"task": task, "letter": letter, "missing": a is None
+                                     or b is None, "changed": 0, "html": ""}
+            if a is not None and b is not None:
+                pairs, html = diff_notebook_files(a, b)
+                entry.update(changed=sum(1 for p in pairs if p.kind != "same"),
+                             html=Markup(html))
+            entries.append(entry)
+    return render("compare_notebooks.html.j2", first=first["run_id"], entries=entries)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbops.reports.markup import esc
 from nbops.reproduce.notebook_compare import normalise
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
@@ -124,25 +123,22 @@ def _images(outputs: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return found
 
 
-def _line_diff(a: str, b: str) -> str:
-    """A unified line diff as HTML (``del``/``ins`` lines), escaped."""
-    a_lines, b_lines = a.splitlines(), b.splitlines()
+def _line_diff(a: str, b: str) -> list[tuple[str, str, str]]:
+    """A line diff as ``(css, tag, text)`` rows (``del``/``ins``/``ctx``), at most MAX_LINES."""
     rows = []
-    for line in difflib.ndiff(a_lines, b_lines):
+    for line in difflib.ndiff(a.splitlines(), b.splitlines()):
         tag, text = line[:1], line[2:]
         if tag == "?":
             continue
-        css = {"-": "del", "+": "ins"}.get(tag, "ctx")
-        rows.append(f'<span class="{css}">{esc(tag if tag != " " else " ")} {esc(text)}</span>')
+        rows.append(({"-": "del", "+": "ins"}.get(tag, "ctx"), tag, text))
         if len(rows) >= MAX_LINES:
-            rows.append('<span class="ctx">… (cut)</span>')
+            rows.append(("ctx", " ", "… (cut)"))
             break
-    return f'<pre class="line-diff">{"".join(rows)}</pre>'
+    return rows
 
 
-def _plain(text: str, css: str) -> str:
-    lines = text.splitlines()[:MAX_LINES]
-    return f'<pre class="{css}">{esc(chr(10).join(lines))}</pre>'
+def _cut(text: str) -> str:
+    return "\n".join(text.splitlines()[:MAX_LINES])
 
 
 def _outputs_text(cell: dict[str, Any] | None) -> str:
@@ -151,77 +147,56 @@ def _outputs_text(cell: dict[str, Any] | None) -> str:
     return "\n".join(t for t in (_output_text(o) for o in cell.get("outputs", [])) if t)
 
 
-def _images_html(cell: dict[str, Any] | None) -> str:
-    if not cell:
-        return '<div class="img-side muted">–</div>'
-    images = _images(cell.get("outputs", []))
-    if not images:
-        return '<div class="img-side muted">no image</div>'
-    return '<div class="img-side">' + "".join(
-        f'<img alt="output image" src="data:{esc(mime)};base64,{esc(data)}">'
-        for mime, data in images) + "</div>"
-
-
-def pair_html(pair: CellPair) -> str:
-    """One changed, added or removed cell."""
+def _pair_item(pair: CellPair) -> dict[str, Any]:
+    """What the template shows of one changed, added or removed cell."""
     where = (f"cell {pair.a_index}" if pair.b_index is None else
              f"cell {pair.b_index}" if pair.a_index is None or pair.a_index == pair.b_index
              else f"cell {pair.a_index} → {pair.b_index}")
-    cell = pair.b or pair.a or {}
-    head = (f'<div class="cell-head"><span class="badge s-{_KIND_CSS[pair.kind]}">'
-            f"{pair.kind}</span> {esc(where)} "
-            f'<span class="muted">{esc(cell.get("cell_type"))}</span></div>')
-    parts = [head]
     a_source = (pair.a or {}).get("source", "")
     b_source = (pair.b or {}).get("source", "")
+    item: dict[str, Any] = {"kind": pair.kind, "badge": _KIND_CSS[pair.kind], "where": where,
+                            "cell_type": (pair.b or pair.a or {}).get("cell_type"),
+                            "source_diff": None, "source": "", "source_css": "source",
+                            "output_diff": None, "output": "", "output_css": ""}
     if pair.kind == "changed":
         if a_source != b_source:
-            parts.append(_line_diff(a_source, b_source))
+            item["source_diff"] = _line_diff(a_source, b_source)
         else:
-            parts.append(_plain(b_source, "source"))
+            item["source"] = _cut(b_source)
         a_out, b_out = _outputs_text(pair.a), _outputs_text(pair.b)
         if a_out != b_out:
-            parts.append('<div class="out-title">output</div>' + _line_diff(a_out, b_out))
+            item["output_diff"] = _line_diff(a_out, b_out)
     else:
         css = "del-block" if pair.kind == "removed" else "ins-block"
-        parts.append(_plain(a_source or b_source, f"source {css}"))
-        text = _outputs_text(pair.a or pair.b)
-        if text:
-            parts.append('<div class="out-title">output</div>' + _plain(text, css))
+        item.update(source=_cut(a_source or b_source), source_css=f"source {css}",
+                    output=_cut(_outputs_text(pair.a or pair.b)), output_css=css)
     a_images = _images((pair.a or {}).get("outputs", []))
     b_images = _images((pair.b or {}).get("outputs", []))
+    item["images"] = None
     if (a_images or b_images) and a_images != b_images:
-        parts.append('<div class="out-title">images (left: first run, right: this run)</div>'
-                     f'<div class="img-pair">{_images_html(pair.a)}{_images_html(pair.b)}</div>')
-    return f'<div class="cell-diff k-{pair.kind}">{"".join(parts)}</div>'
+        item["images"] = [None if pair.a is None else a_images,
+                          None if pair.b is None else b_images]
+    return item
 
 
 _KIND_CSS = {"changed": "gated", "added": "succeeded", "removed": "failed", "same": "not_run"}
 
 
 def diff_html(pairs: list[CellPair]) -> str:
-    """The whole alignment: changes shown, runs of unchanged cells folded."""
-    parts = []
-    same_run = 0
+    """The whole alignment (``notebook_diff.html.j2``): changes shown, unchanged runs folded."""
+    from nbops.reports.templates_env import render
 
-    def flush() -> None:
-        nonlocal same_run
-        if same_run:
-            parts.append(f'<p class="muted same-cells">{same_run} unchanged cell'
-                         f'{"s" if same_run != 1 else ""}</p>')
-            same_run = 0
-
+    items: list[tuple[str, Any]] = []
     for pair in pairs:
         if pair.kind == "same":
-            same_run += 1
-            continue
-        flush()
-        parts.append(pair_html(pair))
-    flush()
-    if not any(p.kind != "same" for p in pairs):
-        return '<p class="muted">The notebooks computed the same thing (after masking ' \
-               "timings, process ids and object addresses).</p>"
-    return "".join(parts)
+            if items and items[-1][0] == "same":
+                items[-1] = ("same", items[-1][1] + 1)
+            else:
+                items.append(("same", 1))
+        else:
+            items.append(("cell", _pair_item(pair)))
+    identical = not any(p.kind != "same" for p in pairs)
+    return render("notebook_diff.html.j2", items=items, identical=identical)
 
 
 def diff_notebook_files(a_path: Path, b_path: Path) -> tuple[list[CellPair], str]:
@@ -251,14 +226,15 @@ pre.line-diff .ctx { color: var(--muted); }
 def diff_page(task: str, a_path: Path, b_path: Path, a_run: str, b_run: str) -> str:
     """``runs/<b_run>/diff/<task>.html``: task's notebook of ``b_run`` against ``a_run``'s."""
     from nbops.reports.markup import page
-    from nbops.reports.paths import rel_href
+    from nbops.reports.templates_env import render_string
 
     _, body = diff_notebook_files(a_path, b_path)
-    header = (f"<h1>{esc(task)}: notebook diff</h1><nav>"
-              f'<a href="../index.html">this run ({esc(b_run)})</a>'
-              f'<a href="../../{esc(rel_href(a_run))}/index.html">previous run ({esc(a_run)})'
-              "</a></nav>")
-    intro = (f'<p class="muted">Cell by cell, the previous run of this experiment '
-             f"({esc(a_run)}, red) against this run ({esc(b_run)}, green); timings, process "
-             "ids and object addresses are masked.</p>")
+    header = render_string(
+        '<h1>{{ task }}: notebook diff</h1><nav><a href="../index.html">this run ({{ b }})</a>'
+        '<a href="../../{{ a|href }}/index.html">previous run ({{ a }})</a></nav>',
+        task=task, a=a_run, b=b_run)
+    intro = render_string(
+        '<p class="muted">Cell by cell, the previous run of this experiment ({{ a }}, red) '
+        "against this run ({{ b }}, green); timings, process ids and object addresses are "
+        "masked.</p>", a=a_run, b=b_run)
     return page(f"nbops diff {task}", intro + body, header=header, css=DIFF_CSS)
