@@ -307,6 +307,8 @@ def summary_text(summary: BuildSummary, *, colour: bool = False) -> str:
             out.append(f"  {mark} {gate.name}: {_paint(gate.verdict, colour)} - {gate.detail}")
         if summary.gates_error:
             out.append(f"  {summary.gates_error}")
+        if failed or summary.gates_error:
+            out.append(f"  gates on the run page: {summary.run_page}#gates")
     if summary.registry_decision:
         out.append(f"registry: {summary.registry_decision}")
     if summary.monitoring_verdict:

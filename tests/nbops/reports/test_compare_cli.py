@@ -104,3 +104,15 @@ def test_json_errors_are_json_on_stdout(project, capsys):
     with pytest.raises(SystemExit):
         main(["compare", run_id_at(1), "--json", "--project", str(project)])
     assert json.loads(capsys.readouterr().out)["error"]["type"] == "ConfigError"
+
+
+def test_runs_list_shows_experiment_and_monitoring_verdict(tmp_path):
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pipeline.yaml").write_text("tasks: []\n")
+    make_run(root / "reports", run_id_at(1), metrics={"monitor_verdict": 2.0}, extra={
+        "monitoring": {"verdict": "alert", "champion": {"model": "churn", "version": 1}}})
+    out = _invoke(root, "runs")
+    row = next(line for line in out.splitlines() if line.startswith(run_id_at(1)))
+    assert "succeeded alert" in " ".join(row.split()) and "churn · monitoring" in row
+    assert "\x1b[" not in out
