@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup
+
 from nbops.core.experiment import from_summary
 from nbops.reports.charts_svg import Point, Threshold, trend_svg
-from nbops.reports.markup import asset, badge, esc, page
+from nbops.reports.markup import asset, page
 from nbops.reports.paths import rel_href
-from nbops.reports.templates_env import render
+from nbops.reports.templates_env import macro, render
 
 MAX_HEADLINE = 6
 #: The front page lists the newest runs; every run is on its experiment's page.
 MAX_FRONT_RUNS = 300
+_SITE = "site.html.j2"
 DASH = "\u2013"
 STATUSES = ("succeeded", "failed", "gated", "interrupted", "running")
 
@@ -80,12 +83,6 @@ def _run_href(run_id: str, prefix: str = "") -> str:
     return f"{prefix}runs/{rel_href(run_id)}/index.html"
 
 
-def _run_link(run_id: str, pages: set[str] | None, prefix: str = "") -> str:
-    if pages is None or run_id in pages:
-        return f'<a href="{esc(_run_href(run_id, prefix))}">{esc(run_id)}</a>'
-    return f'{esc(run_id)} <span class="muted">(no page yet: nbops report {esc(run_id)})</span>'
-
-
 def charts_section(
     summaries: list[dict[str, Any]], names: list[str], pages: set[str] | None = None,
     prefix: str = "",
@@ -104,17 +101,8 @@ def charts_section(
             if isinstance(s.get("metrics", {}).get(name), int | float)
         ]
         svg = trend_svg(name, points, thresholds_for(name, summaries))
-        charts.append(f'<div class="chart"><h3>{esc(name)}</h3>{svg}</div>')
-    return f'<section><h2>Trends</h2><div class="charts">{"".join(charts)}</div></section>'
-
-
-def _verdict_badge(summary: dict[str, Any]) -> str:
-    """The monitoring verdict beside the status: an alert is not a green success."""
-    verdict = summary.get("monitoring_verdict")
-    if not verdict:
-        return ""
-    return (f' <span class="badge s-{esc(_MONITOR_CSS.get(verdict, "not_run"))}" '
-            f'data-monitoring="{esc(verdict)}">monitoring {esc(verdict)}</span>')
+        charts.append((name, Markup(svg)))
+    return str(macro(_SITE, "trends")(charts))
 
 
 _MONITOR_CSS = {"ok": "succeeded", "warn": "gated", "alert": "failed"}
@@ -201,8 +189,7 @@ def experiment_html(runs: list[dict[str, Any]], *, pages: set[str] | None = None
     """The page of one experiment: trends, then its runs with the parameters that vary."""
     experiment = from_summary(runs[0])
     names = headline_metrics(runs, headline)
-    header = (f'<h1>{esc(experiment.label)}</h1><nav><a href="../index.html">All experiments'
-              "</a></nav>")
+    header = str(macro(_SITE, "experiment_header")(experiment.label))
     body = (charts_section(runs, names, pages, prefix="../")
             + runs_table(runs, names, pages, params=varying_params(runs), prefix="../",
                          show_experiment=False))
@@ -221,19 +208,11 @@ def site_html(summaries: list[dict[str, Any]], *, headline: list[str] | None = N
     """
     names = headline_metrics(summaries, headline)[:4]
     latest = summaries[0] if summaries else None
-    latest_line = (
-        f'Latest: {_run_link(latest["run_id"], pages)} '
-        f"{badge(latest['status'])}{_verdict_badge(latest)}"
-        if latest
-        else "No runs yet: run <code>ploomber build</code>."
-    )
-    header = f"<h1>{esc(title)}</h1><span>{latest_line}</span>"
+    header = str(macro(_SITE, "front_header")(
+        title, latest, latest is not None and (pages is None or latest["run_id"] in pages),
+        _MONITOR_CSS))
     groups = group_experiments(summaries)
     shown = summaries[:MAX_FRONT_RUNS]
-    older = ""
-    if len(summaries) > len(shown):
-        older = (f'<p class="muted" id="older-runs">The {len(summaries) - len(shown):,} older '
-                 "runs are listed on their experiment's page.</p>")
     body = (experiments_section(groups, pages) + models + runs_table(shown, names, pages)
-            + older)
+            + str(macro(_SITE, "older")(len(summaries) - len(shown))))
     return page(title, body, header=header, script=asset("site.js"))
