@@ -7,6 +7,7 @@ file `nbops compare -o` writes).
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parents[1] / "nbops" / "reports"))
 
 from reports_fixture import XSS_IMG, XSS_SCRIPT, built_project, make_run, run_id_at  # noqa: E402
+from test_model_page import REGISTRY  # noqa: E402
 
 from nbops.reports.compare_page import write_compare_page  # noqa: E402
 from nbops.reports.render import render_run, render_site  # noqa: E402
@@ -53,6 +55,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     monitor = make_run(reports, run_id_at(5), metrics={"monitor_verdict": 2.0,
                                                        "live_roc_auc": 0.7},
                        extra={"env": _env(100), "monitoring": MONITORING})
+    registry = reports.parent / ".nbops" / "registry" / "models.json"
+    registry.parent.mkdir(parents=True)
+    registry.write_text(json.dumps(REGISTRY))
     for run in sorted(p for p in (reports / "runs").iterdir() if p.is_dir()):
         render_run(run)
     render_site(reports)
@@ -176,3 +181,14 @@ def test_notebook_diff_page(page, site, shoot):
     _no_payload_ran(page)
     page.click(f'nav a:text-is("previous run ({run_id_at(2)})")')
     assert page.url.endswith(f"{run_id_at(2)}/index.html")
+
+
+def test_model_version_page(page, site, shoot):
+    page.goto(site["site"].as_uri())
+    page.click('#models a:text-is("churn:1")')  # the version the monitoring run watched
+    assert "1 → 2" in page.locator("#model-history").inner_text()
+    assert "monitoring alert" in page.locator("#model-runs").inner_text()
+    for width in WIDTHS:
+        _no_overflow(page, width)
+        shoot(page, f"model-{width}")
+    _no_payload_ran(page)
