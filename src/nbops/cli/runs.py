@@ -57,7 +57,8 @@ def _metrics_text(metrics: dict[str, float], limit: int = 3) -> str:
 @click.option("--limit", type=int, default=None, help="Show only the newest N runs.")
 @_project_option
 def runs_command(as_json: bool, limit: int | None, project: Path | None) -> None:
-    """List runs, newest last: id, status, duration, executed/skipped tasks, metrics."""
+    """List runs, newest first as on the report site: id, status, experiment, duration, tasks,
+    metrics (--json keeps the ledger's oldest-first order)."""
     from nbops.runs.ledger import list_runs
 
     summaries = list_runs(_project(project))
@@ -84,7 +85,7 @@ def runs_command(as_json: bool, limit: int | None, project: Path | None) -> None
                          overflow="ellipsis", min_width=width)
     styles = {"succeeded": "green", "failed": "red", "gated": "yellow",
               "interrupted": "yellow", "running": "blue"}
-    for s in summaries:
+    for s in reversed(summaries):  # newest first, as the site lists them
         status = f"[{styles.get(s['status'], '')}]{s['status']}[/]" if s["status"] in styles \
             else s["status"]
         verdict = s.get("monitoring_verdict")
