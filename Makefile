@@ -9,7 +9,7 @@ STAMP := $(VENV)/.nbops-installed
 export PLOOMBER_STATS_ENABLED := false
 export PLOOMBER_VERSION_CHECK_DISABLED := true
 
-.PHONY: install run test lab bench lock
+.PHONY: install run test lab bench lock screenshots
 
 install: $(STAMP)
 
@@ -44,6 +44,10 @@ lab: install
 
 bench: install
 	$(BIN)/python -m benchmarks
+
+# docs/images/reports-*.png: the report pages, photographed by the Debian chromium.
+screenshots: install
+	$(BIN)/python -m benchmarks.screenshots
 
 # Re-resolve the exact dependency set after editing pyproject.toml.
 lock:

@@ -27,6 +27,9 @@ from benchmarks.harness import best_of
 NOTEBOOK_TARGET_S = 0.5
 SITE_TARGET_S = 2.0
 SITE_RUNS = 1000
+EXPERIMENTS = 20
+SITE_MB_TARGET = 5.0
+COMPARE_TARGET_S = 0.5
 HASH = "blake3:" + "0" * 64
 
 
@@ -118,7 +121,11 @@ def _ledger(reports: Path, runs: int, png: str, tasks: list[str]) -> Path:
             "started_at": "2026-01-01T00:00:00.000000Z", "finished_at": None, "duration_s": 61.0,
             "executed": 4, "skipped": 1, "failed": 0,
             "metrics": {"roc_auc": 0.8 + (i % 13) / 200, "pr_auc": 0.5 + (i % 7) / 100,
-                        "brier": 0.12}}))
+                        "brier": 0.12},
+            "experiment": {"model": f"model{i % EXPERIMENTS}",
+                           "data": f"data{i % EXPERIMENTS}.csv", "name": None},
+            "params": {"seed": 7, "model.max_iter": 100 + 50 * (i % 5),
+                       "model.learning_rate": 0.05, "data.path": f"data{i % EXPERIMENTS}.csv"}}))
     (folder / "index.jsonl").write_text("\n".join(lines) + "\n")
     newest = folder / sorted(p.name for p in folder.iterdir() if p.is_dir())[-1]
     (newest / "notebooks").mkdir()
@@ -149,6 +156,25 @@ def _subprocess_nbconvert(notebook: Path, out_dir: Path) -> None:
                     str(out_dir), str(notebook)], capture_output=True, check=True)
 
 
+def _compare(folder: Path, repeats: int) -> float:
+    """Time the comparison page of three runs with full provenance (300 packages each)."""
+    from nbops.core.manifest import write_manifest
+    from nbops.reports.compare_page import write_compare_page
+
+    ids = [f"20260101T0{i}0000000000Z-cmpaaa" for i in range(3)]
+    for i, run_id in enumerate(ids):
+        manifest = _manifest(run_id, ["get", "clean", "features", "train", "evaluate"])
+        manifest["provenance"]["packages"] = {f"pkg{k}": f"1.{k}.{i if k < 3 else 0}"
+                                              for k in range(300)}
+        manifest["env"] = {"seed": 7 + i, "model": {"max_iter": 100 * (i + 1)}}
+        (folder / "runs" / run_id).mkdir(parents=True)
+        write_manifest(folder / "runs" / run_id / "manifest.json", manifest)
+    out = folder / "compare.html"
+    seconds = best_of(repeats, lambda: write_compare_page(folder, ids, out))
+    assert "NBOPS_PICK" in out.read_text()
+    return seconds
+
+
 def run(repeats: int = 3) -> list[dict[str, Any]]:
     """Time notebook pages (warm, cold, subprocess baseline), run page, site and publish."""
     from nbops.reports.notebook_page import NotebookPage, render_notebook_file
@@ -174,10 +200,16 @@ def run(repeats: int = 3) -> list[dict[str, Any]]:
         all_pages_s = best_of(repeats, lambda: render_notebooks(manifest, newest, reuse=False))
         run_page_s = best_of(repeats, lambda: render_run(newest, notebooks=False))
         site_s = best_of(repeats, lambda: render_site(reports))
-        assert (reports / "index.html").read_text().count("<tr data-status=") == SITE_RUNS
+        assert sum(p.read_text().count("<tr data-status=")
+                   for p in (reports / "experiments").iterdir()) == SITE_RUNS
+        site_bytes = sum(p.stat().st_size for p in [reports / "index.html",
+                                                     reports / "compare.html",
+                                                     *(reports / "experiments").iterdir()])
+        experiment_pages = len(list((reports / "experiments").iterdir()))
         publish_s = best_of(repeats, lambda: publish_html(newest.name, Path(tmp) / "one.html",
                                                            reports_dir=reports))
         size_kib = (Path(tmp) / "one.html").stat().st_size / 1024
+        compare_s = _compare(Path(tmp) / "cmp", repeats)
     per_notebook_s = all_pages_s / len(tasks)
     return [
         {
@@ -212,10 +244,30 @@ def run(repeats: int = 3) -> list[dict[str, Any]]:
         },
         {
             "name": "reports.site",
-            "what": f"reports/index.html for {SITE_RUNS:,} runs from the run index, 3 trends",
+            "what": f"the whole site for {SITE_RUNS:,} runs in {EXPERIMENTS} experiments from "
+                    "the run index: front page (newest 300 runs), experiment pages with "
+                    "trends, compare page",
             "seconds": round(site_s, 3),
             "target_seconds": SITE_TARGET_S,
             "ratio_to_target": round(site_s / SITE_TARGET_S, 3),
+        },
+        {
+            "name": "reports.site_size",
+            "what": f"front page, compare page and {experiment_pages} experiment pages for "
+                    f"{SITE_RUNS:,} runs in {EXPERIMENTS} experiments (run pages are linked, "
+                    "never inlined)",
+            "seconds": None,
+            "site_mb": round(site_bytes / 1e6, 3),
+            "target_mb": SITE_MB_TARGET,
+            "ratio_to_target": round(site_bytes / 1e6 / SITE_MB_TARGET, 3),
+        },
+        {
+            "name": "reports.compare_page",
+            "what": "nbops compare -o of three real-shaped runs: read three manifests, build "
+                    "their records, write the one-file page",
+            "seconds": round(compare_s, 4),
+            "target_seconds": COMPARE_TARGET_S,
+            "ratio_to_target": round(compare_s / COMPARE_TARGET_S, 3),
         },
         {
             "name": "reports.publish_html",

@@ -24,6 +24,7 @@ def check(project: Path, as_json: bool) -> None:
     from nbops.validation.config_files import check_project
 
     result = check_project(project)
+    _check_nbops_sections(project)
     if as_json:
         click.echo(
             json.dumps(
@@ -44,6 +45,28 @@ def check(project: Path, as_json: bool) -> None:
     click.echo(
         f"OK: pipeline.yaml ({len(result.tasks)} tasks: {', '.join(result.tasks)}) {env} valid."
     )
+
+
+def _check_nbops_sections(project: Path) -> None:
+    """The ``gates:``, ``registry:`` and ``reproduce:`` sections, as the build would read them.
+
+    A malformed gate is rejected here with the build's own message, not only when a
+    build reaches its ``on_render`` hook.
+    """
+    from nbops.core.yaml_files import load_yaml
+
+    env_path = project / "env.yaml"
+    env = load_yaml(env_path, "env.yaml") if env_path.is_file() else {}
+    if not isinstance(env, dict):
+        return
+    if env.get("gates") is not None or env.get("registry") is not None:
+        from nbops.registry.pipeline_step import check_settings
+
+        check_settings(env.get("gates"), env.get("registry"))
+    if env.get("reproduce") is not None:
+        from nbops.reproduce.declaration import parse_declaration
+
+        parse_declaration(env["reproduce"])
 
 
 COMMANDS = [check]

@@ -9,6 +9,7 @@ message without a traceback; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
 
@@ -49,9 +50,27 @@ def _register() -> None:
 _register()
 
 
+def error_json(exc: BaseException) -> str:
+    """An error as the JSON object ``--json`` promises: ``{"ok": false, "error": {...}}``."""
+    if isinstance(exc, NbopsError):
+        error = {"type": type(exc).__name__, "problem": exc.problem, "fix": exc.fix,
+                 "message": exc.message}
+    else:
+        text = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
+        error = {"type": "UsageError", "problem": text, "fix": "see nbops COMMAND --help",
+                 "message": text}
+    return json.dumps({"ok": False, "error": error}, ensure_ascii=False)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; expected errors exit 1 with a one-line message."""
+    """Run the CLI; expected errors exit 1 with a one-line message.
+
+    With ``--json`` the error is also printed on stdout as a JSON object, so a
+    script reading stdout always gets JSON, success or not.
+    """
     os.environ.setdefault("PLOOMBER_STATS_ENABLED", "false")
+    args = argv if argv is not None else sys.argv[1:]
+    as_json = "--json" in args
     try:
         # Without standalone mode, click returns (not raises) a command's ctx.exit(code).
         code = cli.main(args=argv, prog_name="nbops", standalone_mode=False)
@@ -59,13 +78,17 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("Aborted.", err=True)
         sys.exit(130)
     except click.ClickException as exc:
+        if as_json:
+            click.echo(error_json(exc))
         exc.show()
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except NbopsError as exc:
-        if "--verbose" in (argv if argv is not None else sys.argv[1:]):
+        if "--verbose" in args:
             raise
+        if as_json:
+            click.echo(error_json(exc))
         click.secho(f"Error: {exc}", fg="red", err=True)
         sys.exit(1)
     if isinstance(code, int) and code:

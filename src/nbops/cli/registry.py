@@ -76,8 +76,10 @@ def models(name: str | None, as_json: bool, history: bool, project: Path | None)
 @click.argument("version", type=int)
 @click.option("--alias", default="champion", show_default=True)
 @click.option("--reason", required=True, help="Why (recorded in the alias history).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @_project_option
-def promote(model: str, version: int, alias: str, reason: str, project: Path | None) -> None:
+def promote(model: str, version: int, alias: str, reason: str, as_json: bool,
+            project: Path | None) -> None:
     """Point MODEL@ALIAS at VERSION (recorded with time, reason and command)."""
     from nbops.registry.operations import Actor
     from nbops.registry.operations import promote as promote_version
@@ -86,6 +88,10 @@ def promote(model: str, version: int, alias: str, reason: str, project: Path | N
     before = promote_version(_root(project), model, version, alias, reason=reason,
                              actor=Actor(command=command))
     was = "nothing" if before is None else f"version {before}"
+    if as_json:
+        click.echo(json.dumps({"ok": True, "model": model, "alias": alias, "version": version,
+                               "previous": before}))
+        return
     click.echo(f"{model}@{alias} -> version {version} (was {was})")
 
 
@@ -93,8 +99,9 @@ def promote(model: str, version: int, alias: str, reason: str, project: Path | N
 @click.argument("model")
 @click.option("--alias", default="champion", show_default=True)
 @click.option("--reason", default="rolled back with nbops rollback", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @_project_option
-def rollback(model: str, alias: str, reason: str, project: Path | None) -> None:
+def rollback(model: str, alias: str, reason: str, as_json: bool, project: Path | None) -> None:
     """Move MODEL@ALIAS back to the version it pointed to before."""
     from nbops.registry.operations import Actor
     from nbops.registry.operations import rollback as rollback_alias
@@ -102,6 +109,10 @@ def rollback(model: str, alias: str, reason: str, project: Path | None) -> None:
     command = ("nbops", "rollback", model, "--alias", alias, "--reason", reason)
     current, target = rollback_alias(_root(project), model, alias, reason=reason,
                                      actor=Actor(command=command))
+    if as_json:
+        click.echo(json.dumps({"ok": True, "model": model, "alias": alias, "from": current,
+                               "to": target}))
+        return
     click.echo(f"{model}@{alias} rolled back: version {current} -> version {target}")
 
 
@@ -112,8 +123,9 @@ def rollback(model: str, alias: str, reason: str, project: Path | None) -> None:
               help="Where to write the scores (.csv or .parquet).")
 @click.option("--threshold", default=0.5, show_default=True, type=float,
               help="Score at or above which `prediction` is 1.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @_project_option
-def predict(ref: str, input_path: Path, output: Path, threshold: float,
+def predict(ref: str, input_path: Path, output: Path, threshold: float, as_json: bool,
             project: Path | None) -> None:
     """Score INPUT with a registered model; adds `score` and `prediction` columns."""
     from nbops.registry import artifacts, registry_file, scoring
@@ -132,6 +144,10 @@ def predict(ref: str, input_path: Path, output: Path, threshold: float,
     scoring.write_table(scored, output)
     for note in warnings:
         click.echo(f"Warning: {note}", err=True)
+    if as_json:
+        click.echo(json.dumps({"ok": True, "model": label, "rows": len(scored),
+                               "output": str(output), "warnings": list(warnings)}))
+        return
     click.echo(f"Scored {len(scored)} rows with {label} -> {output}")
 
 

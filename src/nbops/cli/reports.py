@@ -8,6 +8,7 @@ serve the site on 127.0.0.1.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -102,8 +103,10 @@ def publish(run: str, output: Path, as_json: bool, project: Path | None) -> None
 
 @click.command()
 @click.option("--port", type=int, default=8765, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the address as one JSON line when serving starts.")
 @_project_option
-def serve(port: int, project: Path | None) -> None:
+def serve(port: int, as_json: bool, project: Path | None) -> None:
     """Serve the report site on http://127.0.0.1:PORT/ until Ctrl-C."""
     from nbops.reports.render import render_site
     from nbops.reports.serve import HOST, make_server
@@ -115,7 +118,11 @@ def serve(port: int, project: Path | None) -> None:
         render_site(proj.reports_dir)
     server = make_server(proj.reports_dir, port)
     bound = server.server_address[1]
-    click.echo(f"Serving {proj.reports_dir} at http://{HOST}:{bound}/ (Ctrl-C to stop)")
+    if as_json:
+        click.echo(json.dumps({"ok": True, "url": f"http://{HOST}:{bound}/",
+                               "folder": str(proj.reports_dir)}))
+    else:
+        click.echo(f"Serving {proj.reports_dir} at http://{HOST}:{bound}/ (Ctrl-C to stop)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -124,4 +131,76 @@ def serve(port: int, project: Path | None) -> None:
         server.server_close()
 
 
-COMMANDS = [report, publish, serve]
+def _manifest(proj, ref: str):  # type: ignore[no-untyped-def]
+    from nbops.runs import load_manifest
+
+    return load_manifest(proj, ref)
+
+
+@click.command("summary")
+@click.argument("run", default="latest")
+@click.option("--markdown", is_flag=True,
+              help="Markdown for a CI job summary or a pull-request comment.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@_project_option
+def summary(run: str, markdown: bool, as_json: bool, project: Path | None) -> None:
+    """What RUN did (default latest): status, metrics vs previous and champion, gates, registry.
+
+    The same summary every `ploomber build` ends with. In GitHub Actions:
+    `nbops summary --markdown >> "$GITHUB_STEP_SUMMARY"`.
+    """
+    from nbops.reports.ledger_view import list_summaries
+    from nbops.reports.summary import build_summary, summary_markdown, summary_text, use_colour
+
+    proj = _project(project)
+    manifest = _manifest(proj, run)
+    result = build_summary(manifest, proj.run_dir(manifest["run_id"]),
+                           list_summaries(proj.reports_dir))
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    elif markdown:
+        click.echo(summary_markdown(result), nl=False)
+    else:
+        stream = sys.stdout
+        click.echo(summary_text(result, colour=use_colour(stream)), nl=False)
+
+
+@click.command("compare")
+@click.argument("runs", nargs=-1, required=True)
+@click.option("--markdown", is_flag=True, help="Markdown tables (CI summaries, PR comments).")
+@click.option("--all-rows", is_flag=True, help="Also list rows on which the runs agree.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the comparison as one offline HTML page.")
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+@_project_option
+def compare(runs: tuple[str, ...], markdown: bool, all_rows: bool, output: Path | None,
+            as_json: bool, project: Path | None) -> None:
+    """Compare two or more RUNS side by side: parameters, data, code, packages, metrics.
+
+    Rows where the runs differ are highlighted; metrics show the change against
+    the first run given.
+    """
+    from nbops.cli.output import echo_json, echo_rich
+    from nbops.reports.compare import compare_runs, comparison_markdown, comparison_table
+
+    if len(runs) < 2:
+        raise ConfigError(f"nbops compare got one run ({runs[0]})",
+                          "name two or more runs: nbops compare RUN_A RUN_B [RUN_C ...]")
+    proj = _project(project)
+    manifests = [_manifest(proj, ref) for ref in runs]
+    comparison = compare_runs(manifests)
+    if output is not None:
+        from nbops.reports.compare_page import write_compare_page
+
+        write_compare_page(proj.reports_dir, [m["run_id"] for m in manifests], output)
+    if as_json:
+        echo_json(comparison.to_dict())
+    elif markdown:
+        click.echo(comparison_markdown(comparison, changes_only=not all_rows), nl=False)
+    else:
+        echo_rich(comparison_table(comparison, changes_only=not all_rows))
+        if output is not None:
+            click.echo(f"Comparison page: {output}")
+
+
+COMMANDS = [report, publish, serve, summary, compare]

@@ -57,7 +57,8 @@ def _metrics_text(metrics: dict[str, float], limit: int = 3) -> str:
 @click.option("--limit", type=int, default=None, help="Show only the newest N runs.")
 @_project_option
 def runs_command(as_json: bool, limit: int | None, project: Path | None) -> None:
-    """List runs, newest last: id, status, duration, executed/skipped tasks, metrics."""
+    """List runs, newest first as on the report site: id, status, experiment, duration, tasks,
+    metrics (--json keeps the ledger's oldest-first order)."""
     from nbops.runs.ledger import list_runs
 
     summaries = list_runs(_project(project))
@@ -69,11 +70,30 @@ def runs_command(as_json: bool, limit: int | None, project: Path | None) -> None
     if not summaries:
         click.echo("No runs yet: run `ploomber build` in the project.")
         return
-    lines = [f"{'RUN':<29} {'STATUS':<11} {'DURATION':>8} {'EXEC':>4} {'SKIP':>4}  METRICS"]
-    for s in summaries:
-        lines.append(f"{s['run_id']:<29} {s['status']:<11} {_duration(s['duration_s']):>8} "
-                     f"{s['executed']:>4} {s['skipped']:>4}  {_metrics_text(s['metrics'])}")
-    click.echo("\n".join(lines))
+    from rich.table import Table
+
+    from nbops.cli.output import echo_rich
+    from nbops.core.experiment import from_summary
+
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    # (name, justify, min width): ids, statuses and numbers are never cut; the rest folds.
+    for column, justify, width in (("RUN", "left", 29), ("STATUS", "left", 17),
+                                   ("EXPERIMENT", "left", 12), ("DURATION", "right", 8),
+                                   ("EXEC", "right", 4), ("SKIP", "right", 4),
+                                   ("METRICS", "left", 10)):
+        table.add_column(column, justify=justify, no_wrap=True,  # type: ignore[arg-type]
+                         overflow="ellipsis", min_width=width)
+    styles = {"succeeded": "green", "failed": "red", "gated": "yellow",
+              "interrupted": "yellow", "running": "blue"}
+    for s in reversed(summaries):  # newest first, as the site lists them
+        status = f"[{styles.get(s['status'], '')}]{s['status']}[/]" if s["status"] in styles \
+            else s["status"]
+        verdict = s.get("monitoring_verdict")
+        if verdict in ("warn", "alert"):
+            status += f" [{'red' if verdict == 'alert' else 'yellow'}]{verdict}[/]"
+        table.add_row(s["run_id"], status, from_summary(s).label, _duration(s["duration_s"]),
+                      str(s["executed"]), str(s["skipped"]), _metrics_text(s["metrics"]))
+    echo_rich(table)
 
 
 @click.command("show")
@@ -113,11 +133,17 @@ def show_command(run: str, as_json: bool, project: Path | None) -> None:
             err = task["error"]
             out.append(f"    cell {err['cell_index']}: {err['ename']}: {err['evalue']}")
     if manifest["metrics"]:
+        from nbops.reports.summary import fmt
+
         out.append("metrics")
-        out.extend(f"  {k:<24} {v}" for k, v in manifest["metrics"].items())
-    for section in sorted(set(manifest) - CORE_SECTIONS):
-        out.append(f"{section}  {json.dumps(manifest[section], ensure_ascii=False)[:200]}")
+        out.extend(f"  {k:<24} {fmt(v):>12}" for k, v in manifest["metrics"].items())
     click.echo("\n".join(out))
+    extra = sorted(set(manifest) - CORE_SECTIONS)
+    if extra:
+        from nbops.cli.output import echo_rich
+        from nbops.reports.section_tables import section_tables
+
+        echo_rich(section_tables(manifest, extra))
 
 
 def _change_lines(title: str, changes: dict[str, Any]) -> list[str]:
@@ -133,14 +159,23 @@ def _change_lines(title: str, changes: dict[str, Any]) -> list[str]:
 @click.argument("run_a")
 @click.argument("run_b", default="latest")
 @click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+@click.option("--markdown", is_flag=True,
+              help="Markdown tables of what changed (CI job summaries, PR comments).")
 @_project_option
-def diff_command(run_a: str, run_b: str, as_json: bool, project: Path | None) -> None:
+def diff_command(run_a: str, run_b: str, as_json: bool, markdown: bool,
+                 project: Path | None) -> None:
     """What changed from RUN_A to RUN_B: parameters, sources, inputs, packages, metrics."""
     from nbops.runs.diff import diff_runs
     from nbops.runs.ledger import load_manifest
 
     proj = _project(project)
-    result = diff_runs(load_manifest(proj, run_a), load_manifest(proj, run_b))
+    manifest_a, manifest_b = load_manifest(proj, run_a), load_manifest(proj, run_b)
+    if markdown and not as_json:
+        from nbops.reports.compare import compare_runs, comparison_markdown
+
+        click.echo(comparison_markdown(compare_runs([manifest_a, manifest_b])), nl=False)
+        return
+    result = diff_runs(manifest_a, manifest_b)
     if as_json:
         _echo_json(result)
         return
@@ -164,14 +199,19 @@ def diff_command(run_a: str, run_b: str, as_json: bool, project: Path | None) ->
 
 @click.command("checkout")
 @click.argument("run")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @_project_option
-def checkout_command(run: str, project: Path | None) -> None:
+def checkout_command(run: str, as_json: bool, project: Path | None) -> None:
     """Restore RUN's products into the working products folder (hash-verified)."""
     from nbops.runs.checkout import checkout_run
     from nbops.runs.ledger import resolve_run
 
     proj = _project(project)
     result = checkout_run(proj, resolve_run(proj, run))
+    if as_json:
+        _echo_json({"ok": True, "run_id": result.run_id, "restored": list(result.restored),
+                    "skipped": list(result.skipped)})
+        return
     click.echo(f"Restored {len(result.restored)} products of run {result.run_id}.")
     if result.skipped:
         click.echo(f"Not restored (not produced by that run): {', '.join(result.skipped)}")
@@ -233,8 +273,9 @@ def gc_command(keep: int, dry_run: bool, as_json: bool, project: Path | None) ->
 @click.command("pin")
 @click.argument("run")
 @click.option("--remove", is_flag=True, help="Unpin instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @_project_option
-def pin_command(run: str, remove: bool, project: Path | None) -> None:
+def pin_command(run: str, remove: bool, as_json: bool, project: Path | None) -> None:
     """Pin RUN so that `nbops gc` always keeps it (or --remove the pin)."""
     from nbops.runs.gc import read_pins, write_pins
     from nbops.runs.ledger import resolve_run
@@ -244,6 +285,9 @@ def pin_command(run: str, remove: bool, project: Path | None) -> None:
     pins = read_pins(proj)
     pins = pins - {run_id} if remove else pins | {run_id}
     write_pins(proj, pins)
+    if as_json:
+        _echo_json({"ok": True, "run_id": run_id, "pinned": not remove})
+        return
     click.echo(f"{'Unpinned' if remove else 'Pinned'} {run_id}.")
 
 

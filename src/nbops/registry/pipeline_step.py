@@ -181,6 +181,56 @@ def gate_after_close(context: RunContext) -> None:
     RegistryStep().run(context)
 
 
+def missing_inputs(champion_schema: Any, schema: dict[str, Any]) -> list[str]:
+    """The champion's input features that this run's feature schema does not have."""
+    have = {f.get("name") for f in schema.get("features", []) if isinstance(f, dict)}
+    wanted = [f.get("name") for f in (champion_schema or {}).get("features", [])
+              if isinstance(f, dict)]
+    return [str(name) for name in wanted if name not in have]
+
+
+def own_experiment(root: Path, config: RegistryConfig, candidate: Candidate,
+                   env: dict[str, Any]) -> tuple[RegistryConfig, str | None]:
+    """Register a model whose data does not fit the champion's input under its own name.
+
+    A model trained on other columns (the telco file after the embedded churn
+    data) is not a regression of the champion: re-scoring the champion on this
+    run's rows would fail on the missing columns. Such a run belongs to another
+    experiment (:mod:`nbops.core.experiment`): its model is registered and
+    compared as ``<registry.model>.<data file stem>`` (e.g.
+    ``churn.telco-customer-churn``), unless that name's champion does not fit
+    either, in which case nothing changes and the gates say why.
+
+    Returns:
+        the configuration to gate with, and the sentence saying why the name
+        changed (None when it did not).
+    """
+    import dataclasses
+    import json
+
+    from nbops.core.experiment import data_slug
+    from nbops.registry.measurements import current_champion
+
+    champion = current_champion(root, config)
+    if champion is None:
+        return config, None
+    schema = json.loads(Path(candidate.feature_schema).read_bytes())
+    missing = missing_inputs(champion.get("feature_schema"), schema)
+    if not missing:
+        return config, None
+    name = f"{config.model}.{data_slug(env)}"[:64].rstrip(".-")
+    moved = dataclasses.replace(config, model=name)
+    other = current_champion(root, moved)
+    if other is not None and missing_inputs(other.get("feature_schema"), schema):
+        return config, None
+    shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+    note = (f"this run's data does not fit {config.model}:{champion['version']}'s input "
+            f"(no {shown}), so it is its own experiment: registered as {name} "
+            f"(set registry.model to name it yourself)")
+    logger.info("nbops registry: %s", note)
+    return moved, note
+
+
 def _measure_with(helper: Any) -> Any:
     """measure() through the warmed-up helper, or in this process if it cannot answer."""
     from nbops.registry.measure_helper import HelperGone
@@ -222,6 +272,7 @@ def _gate(context: RunContext, helper: MeasureHelper | None) -> None:
             context.update(GATES, cast(GatesSection, gates))
             context.update(REGISTRY, cast(RegistrySection, registry))
 
+        config, moved = own_experiment(project.root, config, candidate, env)
         outcome = gate_and_promote(project.root, candidate, config, env.get("gates"),
                                    Actor.from_process(run_id), _trainer_gates(project, candidate),
                                    None if helper is None else _measure_with(helper),
@@ -231,6 +282,9 @@ def _gate(context: RunContext, helper: MeasureHelper | None) -> None:
         context.update(GATES, failed)
         context.set_outcome("gated")
         raise
+    if moved:
+        outcome.registry["experiment_note"] = moved
+        outcome.registry["decision"] = f"{moved}; {outcome.registry['decision']}"
     context.update(GATES, cast(GatesSection, outcome.gates))
     context.update(REGISTRY, cast(RegistrySection, outcome.registry))
     error = outcome.error()

@@ -7,7 +7,7 @@ Written by :class:`~nbops.registry.pipeline_step.RegistryStep` through
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 from nbops.runs.context import Section
 
@@ -44,6 +44,7 @@ class RegistrySection(TypedDict):
     deltas: dict[str, float]
     champion_note: str | None
     decision: str
+    experiment_note: NotRequired[str]
 
 
 GATES: Section[GatesSection] = Section("gates", SCHEMAS)

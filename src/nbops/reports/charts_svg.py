@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from nbops.reports.markup import esc, fmt_number
 
 WIDTH = 360
-HEIGHT = 170
-LEFT = 56
+HEIGHT = 180
+LEFT = 60
 RIGHT = 12
-TOP = 12
-BOTTOM = 26
+TOP = 22
+BOTTOM = 34
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Point:
     value: float
     status: str = "succeeded"
     href: str | None = None
+    when: str = ""  # the run's start, for the axis and the tooltip
 
 
 def _ticks(lo: float, hi: float) -> list[float]:
@@ -110,18 +111,37 @@ def trend_svg(name: str, points: list[Point], thresholds: tuple[Threshold, ...] 
     parts.append(f'<polyline points="{line}" fill="none" stroke="#0969da" stroke-width="2"/>')
     for (x, y), point in zip(coords, finite, strict=True):
         failed = point.status in ("failed", "interrupted")
-        fill = "#ffffff" if failed else "#0969da"
-        stroke = "#cf222e" if failed else "#0969da"
+        gated = point.status == "gated"
+        fill = "#ffffff" if failed else ("#bf8700" if gated else "#0969da")
+        stroke = "#cf222e" if failed else ("#bf8700" if gated else "#0969da")
+        when = f" ({esc(point.when)} UTC)" if point.when else ""
         dot = (
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{fill}" stroke="{stroke}" '
-            f'stroke-width="1.5"><title>{esc(point.run_id)}: {fmt_number(point.value)}'
+            f'stroke-width="1.5" data-status="{esc(point.status)}"><title>{esc(point.run_id)}'
+            f"{when}: {esc(name)} = {fmt_number(point.value)} [{esc(point.status)}]"
             f"</title></circle>"
         )
         parts.append(f'<a href="{esc(point.href)}">{dot}</a>' if point.href else dot)
-    first, last = finite[0].run_id[:8], finite[-1].run_id[:8]
+    first = finite[0].when or finite[0].run_id[:8]
+    last = finite[-1].when or finite[-1].run_id[:8]
     parts.append(
-        f'<text x="{LEFT}" y="{HEIGHT - 8}" fill="#57606a">{esc(first)}</text>'
-        f'<text x="{LEFT + plot_w}" y="{HEIGHT - 8}" text-anchor="end" fill="#57606a">'
-        f"{esc(last)} ({len(finite)} runs)</text>"
+        f'<text x="{LEFT}" y="{HEIGHT - 20}" fill="#57606a">{esc(first)}</text>'
+        f'<text x="{LEFT + plot_w}" y="{HEIGHT - 20}" text-anchor="end" fill="#57606a">'
+        f"{esc(last)}</text>"
+        f'<text class="axis-title" x="{LEFT + plot_w / 2}" y="{HEIGHT - 4}" '
+        f'text-anchor="middle" fill="#57606a">run start, UTC ({len(finite)} runs)</text>'
+        f'<text class="axis-title" x="10" y="{TOP + plot_h / 2}" text-anchor="middle" '
+        f'fill="#57606a" transform="rotate(-90 10 {TOP + plot_h / 2})">{esc(name[:28])}</text>'
     )
+    legend = [("#0969da", "#0969da", "succeeded")]
+    if any(p.status == "gated" for p in finite):
+        legend.append(("#bf8700", "#bf8700", "gated"))
+    if any(p.status in ("failed", "interrupted") for p in finite):
+        legend.append(("#ffffff", "#cf222e", "failed / interrupted"))
+    x0 = LEFT + 4
+    for fill, stroke, label in legend:
+        parts.append(f'<g class="legend"><circle cx="{x0 + 4}" cy="{TOP - 11}" r="3.5" '
+                     f'fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>'
+                     f'<text x="{x0 + 11}" y="{TOP - 8}" fill="#57606a">{label}</text></g>')
+        x0 += 14 + 6 * len(label)
     return "".join(parts) + "</svg>"

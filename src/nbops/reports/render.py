@@ -12,6 +12,7 @@ notebook, same page, no work.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from nbops.core.atomic import atomic_write_text, link_or_copy
 from nbops.core.errors import NbopsError
+from nbops.core.experiment import from_summary
+from nbops.reports.compare_page import write_run_record, write_site_compare_page
 from nbops.reports.ledger_view import (
     champion_metrics,
     list_summaries,
@@ -27,10 +30,12 @@ from nbops.reports.ledger_view import (
     runs_dir,
     summary_of,
 )
-from nbops.reports.paths import task_page
+from nbops.reports.model_page import models_section, read_registry, write_model_pages
+from nbops.reports.paths import page_stem, task_page
 from nbops.reports.reproduction_page import report_html
 from nbops.reports.run_page import run_page_html
-from nbops.reports.site_page import site_html
+from nbops.reports.site_page import experiment_html, group_experiments, site_html
+from nbops.reports.summary import emit_summary, previous_in_experiment
 
 if TYPE_CHECKING:
     from nbops.runs.context import RunContext
@@ -90,6 +95,42 @@ def render_notebooks(
     return result
 
 
+def render_notebook_diffs(manifest: dict[str, Any], run_dir: Path,
+                          previous_dir: Path) -> dict[str, str]:
+    """Diff each notebook this run executed against the previous run's; {task: href}.
+
+    Reused tasks are the same notebook and get none. A diff that cannot be made
+    is logged and skipped: the pages of the run matter more.
+    """
+    from nbops.reports.notebook_diff import diff_page
+
+    try:
+        previous = load_manifest(previous_dir)
+    except (NbopsError, OSError):
+        return {}
+    written: dict[str, str] = {}
+    for name, task in manifest.get("tasks", {}).items():
+        if task.get("status") not in ("executed", "failed"):
+            continue
+        mine = (task.get("notebook") or {}).get("path")
+        theirs = ((previous.get("tasks", {}).get(name) or {}).get("notebook") or {}).get("path")
+        if not mine or not theirs or not (run_dir / mine).is_file() \
+                or not (previous_dir / theirs).is_file():
+            continue
+        dest = run_dir / "diff" / f"{page_stem(name)}.html"
+        try:
+            html = diff_page(name, previous_dir / theirs, run_dir / mine,
+                             previous["run_id"], manifest["run_id"])
+        except Exception as exc:  # nbdime on an odd notebook: no diff, pages still written
+            log.warning("nbops: no notebook diff for task %s of run %s (%s: %s)", name,
+                        manifest["run_id"], type(exc).__name__, exc)
+            continue
+        dest.parent.mkdir(exist_ok=True)
+        atomic_write_text(dest, html)
+        written[name] = f"diff/{page_stem(name)}.html"
+    return written
+
+
 def render_run(
     run_dir: Path,
     *,
@@ -116,9 +157,17 @@ def render_run(
         result = render_notebooks(manifest, run_dir, hide_code=hide_code)
     else:
         result = RenderResult(run_page=run_dir / "index.html")
-    previous = previous_comparable(list_summaries(reports_dir), manifest["run_id"])
+    summaries = list_summaries(reports_dir)
+    previous = previous_in_experiment(manifest, summaries) or (
+        None if summaries and "experiment" in summaries[0]
+        else previous_comparable(summaries, manifest["run_id"]))
     champion = champion_metrics(manifest, reports_dir)
-    html = run_page_html(manifest, run_dir, previous=previous, champion=champion)
+    diffs: dict[str, str] = {}
+    if notebooks and previous is not None:
+        diffs = render_notebook_diffs(manifest, run_dir, runs_dir(reports_dir) /
+                                      previous["run_id"])
+    html = run_page_html(manifest, run_dir, previous=previous, champion=champion, diffs=diffs)
+    write_run_record(manifest, run_dir, previous=previous, diffs=diffs)
     atomic_write_text(result.run_page, html)
     return result
 
@@ -136,10 +185,33 @@ def render_site(reports_dir: Path, *, headline: list[str] | None = None,
     summaries = list_summaries(reports_dir)
     if pending is not None:
         summaries = [pending if s["run_id"] == pending["run_id"] else s for s in summaries]
-    pages = {s["run_id"] for s in summaries if runs_dir(reports_dir).joinpath(
-        s["run_id"], "index.html").is_file()}
-    atomic_write_text(dest, site_html(summaries, headline=headline, pages=pages))
+    base = str(runs_dir(reports_dir))
+    pages = {s["run_id"] for s in summaries
+             if os.path.isfile(os.path.join(base, s["run_id"], "index.html"))}
+    folder = reports_dir / "experiments"
+    folder.mkdir(parents=True, exist_ok=True)
+    for runs in group_experiments(summaries).values():
+        slug = from_summary(runs[0]).slug
+        write_if_changed(folder / f"{slug}.html",
+                         experiment_html(runs, pages=pages, headline=headline))
+    write_site_compare_page(reports_dir)
+    registry = read_registry(reports_dir)
+    write_model_pages(reports_dir, registry, summaries)
+    atomic_write_text(dest, site_html(summaries, headline=headline, pages=pages,
+                                      models=models_section(registry)))
     return dest
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Atomically replace ``path`` unless it already holds ``text`` (a build changes one
+    experiment's page, not twenty); returns whether it wrote."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except (OSError, UnicodeDecodeError):
+        pass
+    atomic_write_text(path, text)
+    return True
 
 
 def runs_without_pages(reports_dir: Path) -> list[str]:
@@ -205,6 +277,8 @@ def render_after_close(context: RunContext) -> None:
     """Render the closing run's pages and the site, showing the run's final verdict."""
     view = {**context.manifest, "status": context.outcome}
     render_after_run(Path(context.run_dir), manifest=view)
+    # the build's closing summary (run, metrics, gates, registry, monitoring, pages)
+    emit_summary(Path(context.run_dir), manifest=view)
 
 
 def publish_reproduction(run_dir: Path, record: dict[str, Any]) -> Path:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.reports.graph_svg import graph_svg
-from nbops.reports.markup import badge, esc, fmt_duration, fmt_number, page
+from nbops.reports.markup import badge, esc, fmt_duration, page
 from nbops.reports.metric_deltas import delta_cell
 from nbops.reports.paths import rel_href, task_href, task_page
 from nbops.reports.reproduction_page import reproductions_section
@@ -31,42 +31,6 @@ def _run_href(run_id: str) -> str:
     return f"../{rel_href(run_id)}/index.html"
 
 
-def failure_banner(manifest: dict[str, Any], run_dir: Path) -> str:
-    """Red banner naming the failed task and linking to the failed cell."""
-    failure = manifest.get("failure")
-    if not failure:
-        if manifest.get("status") in ("failed", "interrupted"):
-            return f'<div class="banner" role="alert">This run {esc(manifest["status"])}.</div>'
-        return ""
-    task = failure.get("task") or ""
-    what = ": ".join(str(failure[k]) for k in ("ename", "evalue") if failure.get(k))
-    message = failure.get("message") or what
-    link = ""
-    if task and task_page(run_dir, task).is_file():
-        link = f' <a href="{esc(task_href(task))}#nbops-failed-cell">Open the failed cell</a>.'
-    text = message if message else (f"task {task!r} failed" if task else "the run failed")
-    return f'<div class="banner" role="alert">{esc(text.rstrip("."))}.{link}</div>'
-
-
-def summary_section(manifest: dict[str, Any]) -> str:
-    """Key facts of the run."""
-    tasks = manifest.get("tasks", {})
-    counts = {s: sum(1 for t in tasks.values() if t.get("status") == s) for s in
-              ("executed", "skipped", "failed", "not_run")}
-    facts = {
-        "project": manifest.get("project"),
-        "started (UTC)": manifest.get("started_at"),
-        "duration": fmt_duration(manifest.get("duration_s")),
-        "tasks": ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n),
-        "command": " ".join(manifest.get("command", [])),
-        "host": manifest.get("host"),
-    }
-    items = "".join(
-        f'<div><span class="muted">{esc(k)}</span> {esc(v)}</div>' for k, v in facts.items() if v
-    )
-    return f'<section class="facts">{items}</section>'
-
-
 def graph_section(manifest: dict[str, Any], run_dir: Path) -> str:
     """The DAG as SVG, nodes linking to task pages."""
     tasks = manifest.get("tasks", {})
@@ -81,63 +45,52 @@ def graph_section(manifest: dict[str, Any], run_dir: Path) -> str:
     return f'<section><h2>Pipeline</h2><div class="graph">{svg}</div></section>'
 
 
-def tasks_section(manifest: dict[str, Any], run_dir: Path) -> str:
-    """One row per task: status, duration, metrics, links."""
+def _failure(manifest: dict[str, Any], run_dir: Path) -> dict[str, str] | None:
+    failure = manifest.get("failure")
+    if not failure:
+        return None
+    task = failure.get("task") or ""
+    what = ": ".join(str(failure[k]) for k in ("ename", "evalue") if failure.get(k))
+    message = failure.get("message") or what
+    text = message if message else (f"task {task!r} failed" if task else "the run failed")
+    link = task_href(task) if task and task_page(run_dir, task).is_file() else ""
+    return {"text": text.rstrip("."), "link": link}
+
+
+def _facts(manifest: dict[str, Any]) -> list[tuple[str, Any]]:
+    tasks = manifest.get("tasks", {})
+    counts = {s: sum(1 for t in tasks.values() if t.get("status") == s) for s in
+              ("executed", "skipped", "failed", "not_run")}
+    facts = {
+        "project": manifest.get("project"),
+        "started (UTC)": manifest.get("started_at"),
+        "duration": fmt_duration(manifest.get("duration_s")),
+        "tasks": ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n),
+        "command": " ".join(manifest.get("command", [])),
+        "host": manifest.get("host"),
+    }
+    return [(k, v) for k, v in facts.items() if v]
+
+
+def _tasks(manifest: dict[str, Any], run_dir: Path,
+           diffs: dict[str, str]) -> list[dict[str, Any]]:
     rows = []
     for name, task in manifest.get("tasks", {}).items():
         links = []
         if task_page(run_dir, name).is_file():
-            links.append(f'<a href="{esc(task_href(name))}">report</a>')
+            links.append(("report", task_href(name), ""))
         notebook = task.get("notebook") or {}
         if notebook.get("path") and (run_dir / notebook["path"]).is_file():
-            links.append(f'<a href="{esc(rel_href(notebook["path"]))}">.ipynb</a>')
+            links.append((".ipynb", rel_href(notebook["path"]), ""))
+        if name in diffs:
+            links.append(("diff vs previous", diffs[name], "diff-link"))
         produced = task.get("produced_by")
-        origin = ""
-        if task.get("status") == "skipped" and produced and produced != manifest["run_id"]:
-            origin = f' <span class="muted">from <a href="{esc(_run_href(produced))}">' \
-                     f"{esc(produced)}</a></span>"
-        metrics = ", ".join(f"{esc(k)}={fmt_number(v)}" for k, v in task.get("metrics", {}).items())
-        rows.append(
-            f'<tr data-task="{esc(name)}"><td>{esc(name)}</td><td>{badge(task.get("status"))}'
-            f'{origin}</td><td class="num">{fmt_duration(task.get("duration_s"))}</td>'
-            f"<td>{metrics}</td><td>{' · '.join(links)}</td></tr>"
-        )
-    return (
-        '<section><h2>Tasks</h2><table id="tasks"><thead><tr><th>task</th><th>status</th>'
-        '<th class="num">duration</th><th>metrics</th><th>files</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></section>"
-    )
-
-
-def metrics_section(
-    manifest: dict[str, Any],
-    previous: dict[str, Any] | None,
-    champion: tuple[str, dict[str, Any]],
-) -> str:
-    """Metrics with deltas against the previous run and the champion."""
-    metrics = manifest.get("metrics", {})
-    if not metrics:
-        return '<section><h2>Metrics</h2><p class="muted">No metrics were logged.</p></section>'
-    prev_metrics = (previous or {}).get("metrics", {})
-    champ_label, champ_metrics = champion
-    prev_head = (
-        f'vs previous run <a href="{esc(_run_href(previous["run_id"]))}">'
-        f"{esc(previous['run_id'])}</a>"
-        if previous
-        else "vs previous run (none)"
-    )
-    champ_head = f"vs champion {esc(champ_label)}" if champ_label else "vs champion (none)"
-    rows = "".join(
-        f'<tr><td>{esc(name)}</td><td class="num">{fmt_number(value)}</td>'
-        f"{delta_cell(value, prev_metrics.get(name))}{delta_cell(value, champ_metrics.get(name))}"
-        "</tr>"
-        for name, value in metrics.items()
-    )
-    return (
-        '<section><h2>Metrics</h2><table id="metrics"><thead><tr><th>metric</th>'
-        f'<th class="num">value</th><th class="num">{prev_head}</th>'
-        f'<th class="num">{champ_head}</th></tr></thead><tbody>{rows}</tbody></table></section>'
-    )
+        origin = produced if (task.get("status") == "skipped" and produced
+                              and produced != manifest["run_id"]) else None
+        rows.append({"name": name, "status": task.get("status"), "origin": origin,
+                     "duration": task.get("duration_s"), "metrics": task.get("metrics") or {},
+                     "links": links})
+    return rows
 
 
 def run_page_html(
@@ -146,28 +99,59 @@ def run_page_html(
     *,
     previous: dict[str, Any] | None = None,
     champion: tuple[str, dict[str, Any]] = ("", {}),
+    diffs: dict[str, str] | None = None,
 ) -> str:
-    """The complete run page for ``manifest`` stored in ``run_dir``."""
+    """The complete run page for ``manifest`` stored in ``run_dir`` (``run.html.j2``).
+
+    Args:
+        diffs: ``{task: href}`` of its notebooks' diffs against the previous run.
+    """
+    from markupsafe import Markup
+
+    from nbops.reports.templates_env import render, render_string
+
     run_id = manifest["run_id"]
-    header = (
-        f"<h1>Run {esc(run_id)}</h1> {badge(manifest.get('status'))}"
-        '<nav><a href="../../index.html">All runs</a>'
-        '<a href="manifest.json">manifest.json</a></nav>'
-    )
-    body = "".join(
-        [
-            failure_banner(manifest, run_dir),
-            notice_banners(manifest),
-            summary_section(manifest),
-            graph_section(manifest, run_dir),
-            metrics_section(manifest, previous, champion),
-            gates_section(manifest.get("gates")),
-            tasks_section(manifest, run_dir),
-            registry_section(manifest.get("registry")),
-            monitoring_section(manifest.get("monitoring")),
-            reproductions_section(manifest.get("reproductions")),
-            params_section(manifest),
-            provenance_section(manifest.get("provenance", {})),
-        ]
-    )
+    prev_metrics = (previous or {}).get("metrics", {})
+    champ_label, champ_metrics = champion
+
+    def metric_rows(items: dict[str, Any]) -> list[tuple[str, Any, Markup, Markup]]:
+        return [(n, v, Markup(delta_cell(v, prev_metrics.get(n))),
+                 Markup(delta_cell(v, champ_metrics.get(n)))) for n, v in items.items()]
+
+    metrics = manifest.get("metrics", {})
+    header = Markup(render_string(
+        '<h1>Run {{ run_id }}</h1> {{ badges }}<nav><a href="../../index.html">All runs</a>'
+        '<a href="manifest.json">manifest.json</a></nav>',
+        run_id=run_id, badges=Markup(_status_badges(manifest))))
+    body = render(
+        "run.html.j2", status=manifest.get("status"), failure=_failure(manifest, run_dir),
+        notices=Markup(notice_banners(manifest)),
+        monitoring=Markup(monitoring_section(manifest.get("monitoring"))),
+        facts=_facts(manifest), graph=Markup(graph_section(manifest, run_dir)),
+        metrics=metric_rows({n: v for n, v in metrics.items()
+                             if not n.startswith(FOLDED_METRICS)}),
+        folded=metric_rows({n: v for n, v in metrics.items() if n.startswith(FOLDED_METRICS)}),
+        previous=(previous or {}).get("run_id"), champion=champ_label,
+        gates=Markup(gates_section(manifest.get("gates"))),
+        tasks=_tasks(manifest, run_dir, diffs or {}),
+        registry=Markup(registry_section(manifest.get("registry"))),
+        reproductions=Markup(reproductions_section(manifest.get("reproductions"))),
+        params=Markup(params_section(manifest)),
+        provenance=Markup(provenance_section(manifest.get("provenance", {}))))
     return page(f"nbops run {run_id} ({manifest.get('status')})", body, header=header)
+
+
+#: Per-feature monitoring figures: the drift table shows them; the raw values are folded.
+FOLDED_METRICS = ("drift_", "monitor_threshold.")
+
+
+def _status_badges(manifest: dict[str, Any]) -> str:
+    """The run's status, and the monitoring verdict beside it (an alert is not green)."""
+    monitoring = manifest.get("monitoring")
+    verdict = monitoring.get("verdict") if isinstance(monitoring, dict) else None
+    extra = ""
+    if isinstance(verdict, str):
+        css = {"ok": "succeeded", "warn": "gated", "alert": "failed"}.get(verdict, "not_run")
+        extra = (f' <span class="badge s-{css}" data-monitoring="{esc(verdict)}">'
+                 f"monitoring {esc(verdict)}</span>")
+    return badge(manifest.get("status")) + extra

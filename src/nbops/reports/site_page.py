@@ -10,11 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup
+
+from nbops.core.experiment import from_summary
 from nbops.reports.charts_svg import Point, Threshold, trend_svg
-from nbops.reports.markup import asset, badge, esc, fmt_duration, fmt_number, page
+from nbops.reports.markup import asset, page
 from nbops.reports.paths import rel_href
+from nbops.reports.templates_env import macro, render
 
 MAX_HEADLINE = 6
+#: The front page lists the newest runs; every run is on its experiment's page.
+MAX_FRONT_RUNS = 300
+_SITE = "site.html.j2"
+DASH = "\u2013"
 STATUSES = ("succeeded", "failed", "gated", "interrupted", "running", "closing")
 
 
@@ -71,18 +79,13 @@ def thresholds_for(name: str, summaries: list[dict[str, Any]]) -> tuple[Threshol
     return ()
 
 
-def _run_href(run_id: str) -> str:
-    return f"runs/{rel_href(run_id)}/index.html"
-
-
-def _run_link(run_id: str, pages: set[str] | None) -> str:
-    if pages is None or run_id in pages:
-        return f'<a href="{esc(_run_href(run_id))}">{esc(run_id)}</a>'
-    return f'{esc(run_id)} <span class="muted">(no page yet: nbops report {esc(run_id)})</span>'
+def _run_href(run_id: str, prefix: str = "") -> str:
+    return f"{prefix}runs/{rel_href(run_id)}/index.html"
 
 
 def charts_section(
-    summaries: list[dict[str, Any]], names: list[str], pages: set[str] | None = None
+    summaries: list[dict[str, Any]], names: list[str], pages: set[str] | None = None,
+    prefix: str = "",
 ) -> str:
     """One trend chart per headline metric, oldest run on the left."""
     if not names:
@@ -92,71 +95,124 @@ def charts_section(
     for name in names:
         points = [
             Point(s["run_id"], float(s["metrics"][name]), s["status"],
-                  _run_href(s["run_id"]) if pages is None or s["run_id"] in pages else None)
+                  _run_href(s["run_id"], prefix) if pages is None or s["run_id"] in pages
+                  else None, _when(s.get("started_at")))
             for s in oldest_first
             if isinstance(s.get("metrics", {}).get(name), int | float)
         ]
         svg = trend_svg(name, points, thresholds_for(name, summaries))
-        charts.append(f'<div class="chart"><h3>{esc(name)}</h3>{svg}</div>')
-    return f'<section><h2>Trends</h2><div class="charts">{"".join(charts)}</div></section>'
+        charts.append((name, Markup(svg)))
+    return str(macro(_SITE, "trends")(charts))
+
+
+_MONITOR_CSS = {"ok": "succeeded", "warn": "gated", "alert": "failed"}
+
+
+def _param_text(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def runs_table(
-    summaries: list[dict[str, Any]], names: list[str], pages: set[str] | None = None
+    summaries: list[dict[str, Any]], names: list[str], pages: set[str] | None = None,
+    *, params: list[str] | None = None, prefix: str = "", show_experiment: bool = True,
 ) -> str:
-    """The runs table with sortable headers and data attributes for filtering."""
-    heads = "".join(f'<th class="num" data-sort="num">{esc(n)}</th>' for n in names)
-    rows = []
+    """The runs table (template ``runs_table.html.j2``): pick boxes, sorting, filters.
+
+    Args:
+        params: parameter columns to show (the ones that vary within the experiment).
+        prefix: path from the page to ``reports/`` (``"../"`` for experiment pages).
+        show_experiment: add the experiment column and its filters (the overview).
+    """
+    defaults = {"started_at": None, "duration_s": None, "executed": 0, "skipped": 0,
+                "failed": 0}
+    rows = [{**defaults, **s, "experiment": from_summary(s),
+             "monitoring": s.get("monitoring_verdict"), "params": s.get("params") or {},
+             "metrics": s.get("metrics") or {},
+             "linked": pages is None or s["run_id"] in pages} for s in summaries]
+    found = {r["experiment"].key: r["experiment"] for r in rows}
+    experiments = sorted(((k, e.label) for k, e in found.items()), key=lambda kv: kv[1])
+    return render("runs_table.html.j2", rows=rows, metrics=names, params=params or [],
+                  prefix=prefix, show_experiment=show_experiment, statuses=STATUSES,
+                  experiments=experiments, sources=sorted({e.data for e in found.values()}),
+                  monitor_css=_MONITOR_CSS)
+
+
+def _when(started: Any) -> str:
+    """``2026-11-28 18:39`` from an ISO timestamp."""
+    text = str(started or "")
+    return text[:16].replace("T", " ") if len(text) >= 16 else text
+
+
+def varying_params(summaries: list[dict[str, Any]], limit: int = 8) -> list[str]:
+    """Parameter names whose value differs between the runs (at most ``limit``)."""
+    seen: dict[str, set[str]] = {}
     for s in summaries:
-        metrics = s.get("metrics", {})
-        cells = "".join(
-            f'<td class="num" data-v="{esc(metrics[n])}">{fmt_number(metrics[n])}</td>'
-            if n in metrics
-            else '<td class="num muted" data-v="">\u2013</td>'
-            for n in names
-        )
-        duration = s.get("duration_s")
-        rows.append(
-            f'<tr data-status="{esc(s["status"])}"><td>{_run_link(s["run_id"], pages)}</td>'
-            f'<td data-v="{esc(s["status"])}">{badge(s["status"])}</td>'
-            f'<td>{esc(s.get("started_at"))}</td>'
-            f'<td class="num" data-v="{esc(duration if duration is not None else "")}">'
-            f"{fmt_duration(duration)}</td>"
-            f'<td class="num">{esc(s.get("executed", 0))}</td>'
-            f'<td class="num">{esc(s.get("skipped", 0))}</td>'
-            f'<td class="num">{esc(s.get("failed", 0))}</td>{cells}</tr>'
-        )
-    options = "".join(f'<option value="{s}">{s}</option>' for s in STATUSES)
-    return (
-        '<section><h2>Runs</h2><div class="controls">'
-        '<label>Filter <input id="filter-text" type="search" placeholder="run id, status, ...">'
-        '</label><label>Status <select id="filter-status"><option value="">any</option>'
-        f'{options}</select></label><span class="muted"><span id="shown-count">{len(summaries)}'
-        f"</span> of {len(summaries)} runs shown</span></div>"
-        '<div class="scroll"><table id="runs"><thead><tr><th data-sort="text">run</th>'
-        '<th data-sort="text">status'
-        '</th><th data-sort="text">started (UTC)</th><th class="num" data-sort="num">duration'
-        '</th><th class="num" data-sort="num">executed</th><th class="num" data-sort="num">'
-        f'reused</th><th class="num" data-sort="num">failed</th>{heads}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div></section>"
-    )
+        for name, value in (s.get("params") or {}).items():
+            seen.setdefault(name, set()).add(_param_text(value))
+    names = [n for n, values in seen.items() if len(values) > 1
+             or any(n not in (s.get("params") or {}) for s in summaries)]
+    return names[:limit]
+
+
+def group_experiments(summaries: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Runs (newest first) by experiment key, most recently active experiment first."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for s in summaries:
+        groups.setdefault(from_summary(s).key, []).append(s)
+    return groups
+
+
+def experiments_section(groups: dict[str, list[dict[str, Any]]],
+                        pages: set[str] | None = None) -> str:
+    """One row per experiment: its runs, how many were gated or failed, the latest run."""
+    rows = []
+    for runs in groups.values():
+        latest = runs[0]
+        names = headline_metrics(runs)[:2]
+        rows.append({
+            "experiment": from_summary(latest), "runs": len(runs),
+            "gated": sum(1 for r in runs if r["status"] == "gated"),
+            "failed": sum(1 for r in runs if r["status"] in ("failed", "interrupted")),
+            "alerts": sum(1 for r in runs if r.get("monitoring_verdict") in ("warn", "alert")),
+            "latest": latest, "latest_linked": pages is None or latest["run_id"] in pages,
+            "metrics": [(n, latest["metrics"][n]) for n in names
+                        if n in (latest.get("metrics") or {})]})
+    return render("experiments.html.j2", groups=rows, monitor_css=_MONITOR_CSS)
+
+
+def experiment_html(runs: list[dict[str, Any]], *, pages: set[str] | None = None,
+                    headline: list[str] | None = None) -> str:
+    """The page of one experiment: trends, then its runs with the parameters that vary."""
+    experiment = from_summary(runs[0])
+    names = headline_metrics(runs, headline)
+    header = str(macro(_SITE, "experiment_header")(experiment.label))
+    body = (charts_section(runs, names, pages, prefix="../")
+            + runs_table(runs, names, pages, params=varying_params(runs), prefix="../",
+                         show_experiment=False))
+    return page(f"nbops experiment {experiment.label}", body, header=header,
+                script=asset("site.js"))
 
 
 def site_html(summaries: list[dict[str, Any]], *, headline: list[str] | None = None,
-              title: str = "nbops runs", pages: set[str] | None = None) -> str:
-    """The complete site page for ``summaries`` (newest first).
+              title: str = "nbops runs", pages: set[str] | None = None,
+              models: str = "") -> str:
+    """The site's front page for ``summaries`` (newest first): experiments, then every run.
 
     Args:
         pages: run ids whose run page exists (``None``: all); others are not linked.
+        models: the registered models section (already-safe HTML).
     """
-    names = headline_metrics(summaries, headline)
+    names = headline_metrics(summaries, headline)[:4]
     latest = summaries[0] if summaries else None
-    latest_line = (
-        f'Latest: {_run_link(latest["run_id"], pages)} '
-        f"{badge(latest['status'])}"
-        if latest
-        else "No runs yet: run <code>ploomber build</code>."
-    )
-    header = f"<h1>{esc(title)}</h1><span>{latest_line}</span>"
-    body = charts_section(summaries, names, pages) + runs_table(summaries, names, pages)
+    header = str(macro(_SITE, "front_header")(
+        title, latest, latest is not None and (pages is None or latest["run_id"] in pages),
+        _MONITOR_CSS))
+    groups = group_experiments(summaries)
+    shown = summaries[:MAX_FRONT_RUNS]
+    body = (experiments_section(groups, pages) + models + runs_table(shown, names, pages)
+            + str(macro(_SITE, "older")(len(summaries) - len(shown))))
     return page(title, body, header=header, script=asset("site.js"))

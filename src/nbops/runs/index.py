@@ -21,6 +21,7 @@ from typing import Any
 
 from nbops.core.atomic import atomic_write_text
 from nbops.core.errors import LockTimeout
+from nbops.core.experiment import experiment_of
 from nbops.core.ids import is_run_id
 from nbops.core.locks import ProjectLock
 from nbops.core.manifest import Manifest, read_manifest
@@ -48,6 +49,9 @@ def summarize(manifest: Manifest) -> Summary:
         "metrics": manifest["metrics"],
         "pid": manifest["pid"],
         "host": manifest["host"],
+        "experiment": experiment_of(manifest).to_dict(),
+        "params": flat_params(manifest.get("env") or {}),
+        **_verdicts(manifest),
     }
     if manifest.get("tags"):
         summary["tags"] = manifest["tags"]
@@ -66,6 +70,53 @@ def manifest_stat(project: Project, run_id: str, runs_dir: str | None = None) ->
     except OSError:
         return None
     return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+#: env.yaml sections that are settings of nbops itself, not parameters of the experiment.
+_NOT_PARAMS = ("gates", "registry", "reproduce")
+
+
+def flat_params(env: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The run's parameters as ``{"model.max_iter": 300, ...}`` (scalars only, short text).
+
+    The reports' runs table shows the ones that vary between runs of an experiment.
+    """
+    flat: dict[str, Any] = {}
+    for key, value in env.items():
+        name = f"{prefix}{key}"
+        if not prefix and key in _NOT_PARAMS:
+            continue
+        if isinstance(value, dict):
+            flat.update(flat_params(value, f"{name}."))
+        elif value is None or isinstance(value, bool | int | float) or (
+                isinstance(value, str) and len(value) <= 120):
+            flat[name] = value
+    return flat
+
+
+def _verdicts(manifest: Manifest) -> dict[str, Any]:
+    """The gates' and the monitoring verdicts, and the model version the run registered or
+    monitored (``{model, version}``), when the run has them."""
+    found: dict[str, Any] = {}
+    registry, monitoring = manifest.get("registry"), manifest.get("monitoring")
+    used = None
+    if isinstance(registry, dict) and registry.get("version") is not None:
+        used = {"model": registry.get("model"), "version": registry.get("version")}
+    elif isinstance(monitoring, dict) and isinstance(monitoring.get("champion"), dict):
+        used = {k: monitoring["champion"].get(k) for k in ("model", "version")}
+    if used and isinstance(used["model"], str) and isinstance(used["version"], int):
+        found["model_version"] = used
+    gates = manifest.get("gates")
+    if isinstance(gates, dict):
+        failed = [str(r.get("name")) for r in gates.get("results") or []
+                  if isinstance(r, dict) and r.get("verdict") == "failed"]
+        if failed:
+            found["failed_gates"] = failed
+    for section, key in (("gates", "gates_verdict"), ("monitoring", "monitoring_verdict")):
+        value = manifest.get(section)
+        if isinstance(value, dict) and isinstance(value.get("verdict"), str):
+            found[key] = value["verdict"]
+    return found
 
 
 def _line(summary: Summary) -> str:

@@ -29,3 +29,26 @@ def test_problems_raise_config_error(tmp_path: Path) -> None:
     assert isinstance(result.exception, ConfigError)
     with pytest.raises(ConfigError, match="no pipeline.yaml in"):
         raise result.exception
+
+
+def test_broken_file_with_json_prints_json(tmp_path: Path, copy_project, capsys) -> None:
+    from nbops.cli.main import main
+
+    project = copy_project(tmp_path / "project")
+    (project / "env.yaml").write_text("data: [unclosed\n", encoding="utf-8")
+    with pytest.raises(SystemExit):
+        main(["check", "--project", str(project), "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is False and data["error"]["type"] == "ConfigError"
+    assert "env.yaml" in data["error"]["problem"]
+
+
+def test_malformed_gate_is_not_ok(tmp_path: Path, copy_project) -> None:
+    project = copy_project(tmp_path / "project")
+    env = (project / "env.yaml").read_text(encoding="utf-8")
+    (project / "env.yaml").write_text(
+        env.replace("min_roc_auc: roc_auc >= 0.75", "min_roc_auc: roc_auc >>= 0.75"),
+        encoding="utf-8")
+    result = CliRunner().invoke(check, ["--project", str(project), "--json"])
+    assert isinstance(result.exception, ConfigError)
+    assert "min_roc_auc" in str(result.exception)

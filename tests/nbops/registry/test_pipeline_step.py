@@ -55,3 +55,74 @@ def test_settings_are_checked_up_front():
         check_settings(None, {"modle": "churn"})
     with pytest.raises(ConfigError, match="gate 'a'"):
         check_settings({"a": "roc_auc => 0.7"}, None)
+
+
+def _renamed_run(project, datasets):
+    """A candidate trained on other columns (``months`` for ``tenure``): another data set."""
+    import json
+
+    import skops.io as sio
+    from registry_helpers import FEATURE_SCHEMA
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from nbops.registry.promotion import Candidate
+
+    train, test = (frame.rename(columns={"tenure": "months"}) for frame in datasets)
+    columns = ["months", "charges", "plan"]
+    pre = ColumnTransformer([("num", SimpleImputer(), ["months", "charges"]),
+                             ("cat", OneHotEncoder(handle_unknown="ignore"), ["plan"])])
+    model = Pipeline([("pre", pre), ("clf", LogisticRegression(max_iter=500))])
+    model.fit(train[columns], train["churned"])
+    folder = project / ".nbops" / "products" / "telco"
+    folder.mkdir(parents=True)
+    sio.dump(model, folder / "model.skops")
+    train.to_parquet(folder / "train.parquet")
+    test.to_parquet(folder / "test.parquet")
+    schema = {**FEATURE_SCHEMA, "features": [
+        {**f, "name": "months"} if f["name"] == "tenure" else f
+        for f in FEATURE_SCHEMA["features"]]}
+    (folder / "feature_schema.json").write_text(json.dumps(schema))
+    auc = float(roc_auc_score(test["churned"], model.predict_proba(test[columns])[:, 1]))
+    metrics = {"roc_auc": auc, "baseline_roc_auc": 0.5}
+    return Candidate(run_id="20260101T000000000099Z-abcdef", model_file=folder / "model.skops",
+                     train_data=folder / "train.parquet", test_data=folder / "test.parquet",
+                     feature_schema=folder / "feature_schema.json", metrics=metrics,
+                     task_metrics={"evaluate": metrics}, git_commit="abc123")
+
+
+def test_data_that_does_not_fit_the_champion_is_its_own_experiment(project, make_run,
+                                                                   datasets):
+    """The README's telco build after `make run`: registered and compared on its own."""
+    from registry_helpers import GATES
+
+    from nbops.core.errors import GateFailure
+    from nbops.registry import registry_file
+    from nbops.registry.config import parse_registry_config
+    from nbops.registry.pipeline_step import own_experiment
+    from nbops.registry.promotion import gate_and_promote
+
+    config = parse_registry_config({"model": "churn"})
+    assert gate_and_promote(project, make_run(), config, GATES).passed
+    telco = _renamed_run(project, datasets)
+    # what happened before: the churn champion cannot be re-scored, no_regression fails
+    stuck = gate_and_promote(project, telco, config, GATES)
+    assert isinstance(stuck.error(), GateFailure) and "no_regression" in str(stuck.error())
+    env = {"data": {"path": "/data/telco-customer-churn.csv"}}
+    moved, note = own_experiment(project, config, telco, env)
+    assert moved.model == "churn.telco-customer-churn"
+    assert note is not None and "no tenure" in note and "churn.telco-customer-churn" in note
+    outcome = gate_and_promote(project, telco, moved, GATES)
+    assert outcome.passed, outcome.message
+    models = registry_file.read(project)["models"]
+    assert models["churn.telco-customer-churn"]["aliases"]["champion"] == 1
+    assert models["churn"]["aliases"]["champion"] == 1 and len(models["churn"]["versions"]) == 1
+    # the next telco run is compared within its own experiment, unchanged config in
+    again, note_again = own_experiment(project, config, telco, env)
+    assert again.model == "churn.telco-customer-churn" and note_again
+    # a run that fits the champion keeps the configured name
+    assert own_experiment(project, config, make_run(seed=3), env) == (config, None)

@@ -18,6 +18,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from nbops.core.manifest import write_manifest
+from nbops.runs.index import summarize
 
 XSS_SCRIPT = "<script>window.__xss=1</script>"
 XSS_IMG = '"><img src=x onerror="window.__xss=1">'
@@ -182,7 +183,7 @@ def make_run(
         "host": "test-host",
         "pid": 1,
         "params": params,
-        "env": {"seed": 7, "api_token": "***redacted***"},
+        "env": {"seed": 7, "api_token": "***redacted***", "registry": {"model": "churn"}},
         "tasks": tasks,
         "metrics": {} if failed else metrics,
         "provenance": {
@@ -197,15 +198,7 @@ def make_run(
     }
     manifest.update(extra or {})
     write_manifest(run_dir / "manifest.json", manifest)
-    line = {
-        "schema_version": 1, "run_id": run_id, "status": status,
-        "started_at": manifest["started_at"], "finished_at": manifest["finished_at"],
-        "duration_s": 5.0,
-        "executed": sum(t["status"] == "executed" for t in tasks.values()),
-        "skipped": sum(t["status"] == "skipped" for t in tasks.values()),
-        "failed": sum(t["status"] == "failed" for t in tasks.values()),
-        "metrics": manifest["metrics"],
-    }
+    line = summarize(manifest)  # the ledger's own index line
     with open(Path(reports_dir) / "runs" / "index.jsonl", "a", encoding="utf-8") as handle:
         handle.write(json.dumps(line) + "\n")
     return run_dir
@@ -246,4 +239,10 @@ def built_project(base: Path) -> Path:
         failing = ploomber_build(root, "--env--fail", "true")
         assert failing.returncode != 0, failing.stdout[-2000:]
         _BUILT["root"] = root
+        _BUILT["outputs"] = (ok, failing)  # type: ignore[assignment]
     return _BUILT["root"]
+
+
+def built_outputs() -> Any:
+    """The two ``CompletedProcess`` of :func:`built_project` (passing, failing)."""
+    return _BUILT["outputs"]

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from reports_fixture import built_project
+from reports_fixture import built_outputs, built_project
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -53,3 +53,21 @@ def test_failed_build_shows_the_failed_cell(built):
 def test_secret_parameters_never_reach_the_reports(built):
     for page in (built / "reports").rglob("*.html"):
         assert "not-a-real-token" not in page.read_text("utf-8"), page
+
+
+def test_every_build_ends_with_its_summary(built):
+    """After Ploomber's own table or error: run, status, metrics, failed cell, page."""
+    passing_run, failed_run = (run.name for run in _runs(built))
+    ok, failing = built_outputs()
+    tail = ok.stderr.rstrip().splitlines()
+    assert tail[-1] == f"run page: reports/runs/{passing_run}/index.html"
+    head = next(i for i, line in enumerate(tail) if line.startswith("nbops: run "))
+    assert tail[head].startswith(f"nbops: run {passing_run} succeeded (")
+    assert any(line.split()[:2] == ["train_mean", "5.65"] for line in tail[head:])
+    failed_tail = failing.stderr.rstrip().splitlines()
+    assert failed_tail[-1] == f"run page: reports/runs/{failed_run}/index.html"
+    assert (f"failed cell: reports/runs/{failed_run}/html/train.html#nbops-failed-cell"
+            in failed_tail)
+    assert any(line.startswith(f"nbops: run {failed_run} failed (") for line in failed_tail)
+    # the summary comes after Ploomber's own last words
+    assert "DAG build failed" not in "\n".join(failed_tail[-6:])

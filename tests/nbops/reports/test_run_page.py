@@ -1,7 +1,7 @@
 import re
 
 import pytest
-from reports_fixture import SECRET, XSS_IMG, XSS_SCRIPT, run_id_at
+from reports_fixture import SECRET, XSS_IMG, XSS_SCRIPT, make_run, run_id_at
 
 from nbops.reports.render import render_run
 
@@ -107,3 +107,39 @@ def test_gates_say_where_their_scores_came_from_without_dumping_the_measurements
     fresh = gates_section({"verdict": "passed", "results": [],
                            "measured": {**measured, "reused_from": None}})
     assert "Model and data measured in this run." in fresh
+
+
+def test_monitoring_run_page_opens_with_verdict_and_folds_raw_drift(tmp_path):
+    from test_summary import MONITORING
+
+    from nbops.reports.render import render_run
+
+    run = make_run(tmp_path / "reports", run_id_at(9), metrics={
+        "monitor_verdict": 2.0, "live_roc_auc": 0.7, "drift_psi.age": 0.41,
+        "monitor_threshold.psi_alert": 0.25}, extra={"monitoring": MONITORING})
+    render_run(run, notebooks=False)
+    html = (run / "index.html").read_text("utf-8")
+    assert 'data-monitoring="alert">monitoring alert</span>' in html.split("</header>")[0]
+    main = html.split("<main>")[1]
+    assert main.index('id="drift"') < main.index('id="metrics"') < main.index('id="raw-metrics"')
+    shown = main.split('id="metrics"')[1].split("</table>")[0]
+    assert "live_roc_auc" in shown and "drift_psi.age" not in shown
+    assert "drift_psi.age" in main.split('id="raw-metrics"')[1]
+
+
+def test_registry_section_is_a_table_of_rounded_numbers(tmp_path):
+    from nbops.reports.render import render_run
+
+    registry = {"model": "churn", "version": 2, "promoted": True, "primary_metric": "roc_auc",
+                "decision": "promoted churn:2 to @champion",
+                "candidate_metrics": {"roc_auc": 0.8412345},
+                "champion_before": {"version": 1, "run_id": run_id_at(1),
+                                    "metrics": {"roc_auc": 0.8300001}},
+                "deltas": {"roc_auc": 0.0112344}, "champion_after": 2}
+    run = make_run(tmp_path / "reports", run_id_at(8), extra={"registry": registry})
+    render_run(run, notebooks=False)
+    html = (run / "index.html").read_text("utf-8")
+    table = html.split('id="registry-metrics"')[1].split("</table>")[0]
+    assert ">0.8412<" in table and ">0.83<" in table and ">0.0112<" in table
+    assert "0.8412345" not in html.split('id="registry-metrics"')[1].split("</section>")[0]
+    assert "promoted churn:2 to @champion" in html

@@ -10,13 +10,21 @@ def test_site_lists_runs_newest_first_with_badges_trends_and_controls(ledger):
     for key in ("first", "failed", "latest"):
         render_run(ledger[key], notebooks=False)
     html = render_site(ledger["reports"]).read_text("utf-8")
-    ids = re.findall(r'<tr data-status="[a-z]+"><td><a href="runs/([^/]+)/index.html">', html)
+    ids = re.findall(r'<tr data-status="[a-z]+" data-run="([^"]+)"', html)
     assert ids == [run_id_at(3), run_id_at(2), run_id_at(1)]
+    for run_id in ids:
+        assert f'<a href="runs/{run_id}/index.html">' in html
+        assert f'<input type="checkbox" class="pick" value="{run_id}"' in html
     assert 'data-status="failed"' in html and "badge s-failed" in html
-    assert html.count('class="nbops-chart"') >= 2  # roc_auc and accuracy trends
     assert 'id="filter-text"' in html and 'id="filter-status"' in html and "data-sort" in html
+    assert 'id="filter-experiment"' in html and 'id="filter-data"' in html
     assert XSS_SCRIPT not in html and "&lt;script&gt;" in html
     assert "<script src" not in html and not re.search(r'(src|href)="(https?:)?//', html)
+    experiment = re.search(r'<a href="(experiments/[^"]+\.html)">', html).group(1)
+    page = (ledger["reports"] / experiment).read_text("utf-8")
+    assert page.count('class="nbops-chart"') >= 2  # roc_auc and accuracy trends
+    assert XSS_SCRIPT not in page
+    assert (ledger["reports"] / "compare.html").is_file()
 
 
 def test_site_reads_the_run_index_not_every_manifest(tmp_path):
@@ -57,9 +65,15 @@ def test_site_of_a_thousand_runs_is_built_from_the_index(tmp_path):
             "metrics": {"roc_auc": 0.8 + (i % 10) / 100, "accuracy": 0.9}}))
     (runs / "index.jsonl").write_text("\n".join(lines) + "\n")
     html = render_site(reports).read_text("utf-8")  # timed in benchmarks/reports_bench.py
-    assert html.count("<tr data-status=") == 1000
-    assert html.count("<circle") == 2000  # both headline metrics charted across every run
-    assert html.count('<circle cx="') - html.count('fill="#ffffff"') == 2000 - 2 * 143
+    assert html.count("<tr data-status=") == 300  # the newest; pages link runs, never all
+    assert "The 700 older runs are listed on their experiment's page." in html
+    (experiment,) = (reports / "experiments").iterdir()
+    page = experiment.read_text("utf-8")
+    assert page.count("<tr data-status=") == 1000
+    dots = re.findall(r'<circle [^>]*data-status="([a-z]+)"', page)
+    assert len(dots) == 2000  # both headline metrics charted across every run
+    assert dots.count("failed") == 2 * 143  # drawn hollow and red, and in the legend
+    assert "failed / interrupted" in page
 
 
 def _summary(run: int, metrics: dict, status: str = "succeeded") -> dict:
@@ -68,7 +82,7 @@ def _summary(run: int, metrics: dict, status: str = "succeeded") -> dict:
 
 
 def test_monitoring_trends_carry_their_warn_and_alert_lines() -> None:
-    from nbops.reports.site_page import headline_metrics, site_html
+    from nbops.reports.site_page import experiment_html, headline_metrics
 
     monitoring = {"monitor_verdict": 0.0, "drift_psi.age": 0.02, "drift_psi.tenure": 0.31,
                   "live_roc_auc": 0.81, "monitor_threshold.psi_warn": 0.1,
@@ -83,7 +97,7 @@ def test_monitoring_trends_carry_their_warn_and_alert_lines() -> None:
     names = headline_metrics(summaries)
     # training metrics stay charted; monitoring adds live AUC and the most drifted first
     assert names == ["roc_auc", "f1", "live_roc_auc", "drift_psi.tenure", "drift_psi.age"]
-    html = site_html(summaries)
+    html = experiment_html(summaries)  # these summaries carry no experiment: all one
     charts = dict(re.findall(r'<div class="chart"><h3>([^<]+)</h3>(<svg.*?</svg>)', html))
     assert charts["drift_psi.tenure"].count('class="threshold"') == 2
     assert "alert: 0.25" in charts["drift_psi.tenure"] and "warn: 0.1" in charts["drift_psi.tenure"]

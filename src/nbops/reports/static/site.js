@@ -28,12 +28,28 @@
       rows.forEach(function (r) { body.appendChild(r); });
     });
   });
+  var experiment = document.getElementById('filter-experiment');
+  var data = document.getElementById('filter-data');
+  var param = document.getElementById('filter-param');
+  function paramMatch(row, wanted) {
+    if (!wanted) return true;
+    var pairs = (row.getAttribute('data-params') || '').toLowerCase().split(';');
+    return wanted.split(/\s+/).every(function (w) {
+      return pairs.some(function (p) { return w.indexOf('=') >= 0 ? p === w : p.indexOf(w) !== -1; });
+    });
+  }
   function filter() {
     var needle = (text.value || '').toLowerCase();
     var wanted = status.value;
+    var exp = experiment ? experiment.value : '';
+    var src = data ? data.value : '';
+    var par = param ? (param.value || '').trim().toLowerCase() : '';
     var shown = 0;
     Array.prototype.forEach.call(body.rows, function (row) {
       var ok = (!wanted || row.getAttribute('data-status') === wanted) &&
+               (!exp || row.getAttribute('data-experiment') === exp) &&
+               (!src || row.getAttribute('data-data') === src) &&
+               paramMatch(row, par) &&
                (!needle || row.textContent.toLowerCase().indexOf(needle) !== -1);
       row.hidden = !ok;
       if (ok) shown += 1;
@@ -42,4 +58,18 @@
   }
   text.addEventListener('input', filter);
   status.addEventListener('change', filter);
+  if (experiment) experiment.addEventListener('change', filter);
+  if (data) data.addEventListener('change', filter);
+  if (param) param.addEventListener('input', filter);
+  var button = document.getElementById('compare-picked');
+  function picked() {
+    return Array.prototype.filter.call(table.querySelectorAll('input.pick'), function (b) { return b.checked; })
+      .map(function (b) { return b.value; });
+  }
+  table.addEventListener('change', function (event) {
+    if (event.target.classList.contains('pick')) button.disabled = picked().length < 2;
+  });
+  button.addEventListener('click', function () {
+    window.location.href = button.getAttribute('data-href') + '?runs=' + picked().map(encodeURIComponent).join(',');
+  });
 })();
