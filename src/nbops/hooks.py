@@ -33,7 +33,8 @@ logger = logging.getLogger("nbops")
 POST_CLOSE_STEPS: tuple[str, ...] = (
     "nbops.registry.pipeline_step:gate_after_close",  # gates, register, promote; may gate
     "nbops.monitoring.after_run:record_monitoring",  # monitoring builds only: verdict, alert
-    "nbops.reports.render:render_after_close",  # keep last: pages show final verdicts
+    "nbops.reports.render:render_after_close",  # pages show final verdicts
+    "nbops.sync.after_build:push_after_close",  # after the pages: a failed push never fails
 )
 
 _ATTR = "_nbops_open_run"

@@ -155,3 +155,28 @@ def test_remote_set_writes_the_committed_file(tmp_path: Path) -> None:
     refused = nbops(root, "remote", "set", "s3://key:secret@bucket/x")
     assert refused.returncode == 1 and "secret" not in refused.stderr
     assert "url: s3://team-bucket/churn\n" in (root / ".nbops" / "remote.yaml").read_text()
+
+
+def _latest(root: Path) -> str:
+    return sorted(p.name for p in (root / "reports" / "runs").iterdir() if p.is_dir())[-1]
+
+
+def test_auto_push_never_fails_the_build_and_push_catches_up(built: Path,
+                                                              seaweedfs: Any) -> None:
+    bucket = seaweedfs.new_bucket()
+    good = seaweedfs.env(NBOPS_REMOTE=f"s3://{bucket}/team", NBOPS_AUTO_PUSH="1")
+    down = {**good, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
+
+    offline = build(built, **down)  # exits 0 although the remote is down
+    missed = _latest(built)
+    output = offline.stdout + offline.stderr
+    assert f"run {missed} was NOT pushed" in output and "unreachable" in output
+    assert nbops(built, "verify", missed).returncode == 0
+    listed = nbops(built, "runs", "--remote", "--json", **good)
+    assert missed not in listed.stdout
+
+    online = build(built, **good)  # pushes its own run and the one the remote missed
+    assert "NOT pushed" not in online.stdout + online.stderr
+    listed = nbops(built, "runs", "--remote", "--json", **good)
+    ids = [r["run_id"] for r in json.loads(listed.stdout)]
+    assert missed in ids and _latest(built) in ids
