@@ -71,6 +71,23 @@ def check_types(path: Path, types: list[str], trusted_modules: Iterable[str]) ->
     return types
 
 
+def fetch_from_remote(root: Path, digest: str, label: str) -> None:
+    """Fetch a stored object the registry needs from the team remote, if there is one.
+
+    Raises:
+        RegistryError: the remote's copy is missing or altered (named), or unreachable.
+    """
+    from nbops.core.errors import NbopsError
+    from nbops.remote.objects import fetch_missing
+
+    try:
+        fetch_missing(Path(root), [digest])
+    except NbopsError as exc:
+        raise RegistryError(f"{label} needs {digest}, which is not in the local store, and "
+                            f"the remote cannot supply it: {exc.problem}",
+                            exc.fix or "push the run that produced it from its machine") from None
+
+
 def verified_path(root: Path, record: dict[str, Any], label: str) -> Path:
     """Return the stored model file of ``record`` after checking its hash.
 
@@ -80,6 +97,8 @@ def verified_path(root: Path, record: dict[str, Any], label: str) -> Path:
     """
     expected = record["artifact"]["hash"]
     path = store_of(root).path_for(expected)
+    if not path.is_file():
+        fetch_from_remote(root, expected, label)
     if not path.is_file():
         raise RegistryError(
             f"the model file of {label} ({expected}) is missing from the content store "

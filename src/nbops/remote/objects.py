@@ -17,7 +17,7 @@ from nbops.core.faults import crash_point
 from nbops.core.project import Project
 from nbops.core.store import ContentStore
 from nbops.remote.config import configured_url
-from nbops.remote.store import RemoteStore
+from nbops.remote.store import RemoteStore, open_remote
 
 logger = logging.getLogger("nbops")
 
@@ -66,7 +66,7 @@ def fetch_missing(root: Path, digests: Iterable[str]) -> bool:
     store = ContentStore(project.store_dir)
     missing = [d for d in digests if not store.has(d)]
     if missing:
-        remote = RemoteStore(url)
+        remote = open_remote(url)
         count, size = download_objects(remote, store, missing)
         logger.info("nbops: fetched %d object(s), %d bytes, from %s", count, size, remote.label)
     return True

@@ -78,8 +78,28 @@ def _translate(exc: BaseException, remote: str, doing: str) -> NbopsError:
                        "retry; if it persists, check the remote's settings and credentials")
 
 
+_OPEN: dict[tuple[str, tuple[tuple[str, str], ...]], RemoteStore] = {}
+
+
+def open_remote(url: str) -> RemoteStore:
+    """The :class:`RemoteStore` for ``url``, reused within a process.
+
+    Opening a client costs about a second (credentials, the S3 service model,
+    connections); a registry transaction or a pull opens the same remote many
+    times. Keyed by the URL and the store's environment variables, so a change
+    of endpoint or credentials opens a new client.
+    """
+    settings = tuple(sorted((k, v) for k, v in os.environ.items()
+                            if k.startswith(("AWS_", "GOOGLE_", "AZURE_", "GCS"))))
+    key = (url, settings)
+    remote = _OPEN.get(key)
+    if remote is None:
+        remote = _OPEN[key] = RemoteStore(url)
+    return remote
+
+
 class RemoteStore:
-    """One remote, opened from its URL.
+    """One remote, opened from its URL (use :func:`open_remote` to reuse clients).
 
     Args:
         url: ``s3://bucket/prefix``, ``file:///folder``, ``gs://…``, ``az://…``.

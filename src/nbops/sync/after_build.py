@@ -22,7 +22,7 @@ logger = logging.getLogger("nbops")
 def push_after_close(context: Any) -> None:
     """Push this run (and earlier runs the remote lacks); log, never raise, on failure."""
     from nbops.remote.index import read_index
-    from nbops.remote.store import RemoteStore
+    from nbops.remote.store import open_remote
     from nbops.runs.index import run_ids_on_disk
     from nbops.sync.push import push_runs
 
@@ -35,7 +35,7 @@ def push_after_close(context: Any) -> None:
             logger.warning("nbops: auto_push is on but no remote is set; run %s was not pushed "
                            "(run `nbops remote set URL`)", context.run_id)
             return
-        remote = RemoteStore(url)
+        remote = open_remote(url)
         remote.check_reachable()
         behind = [r for r in run_ids_on_disk(project) if r not in read_index(remote)]
         targets = sorted(set(behind) | {context.run_id})

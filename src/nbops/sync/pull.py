@@ -29,7 +29,7 @@ from nbops.core.store import ContentStore
 from nbops.remote.config import require_url
 from nbops.remote.index import Entry, read_index
 from nbops.remote.objects import download_objects
-from nbops.remote.store import RemoteStore
+from nbops.remote.store import RemoteStore, open_remote
 from nbops.runs import index as local_index
 from nbops.runs.verify import referenced_objects
 from nbops.sync.push import CONTENTS, MANIFEST
@@ -96,7 +96,7 @@ def _verified(remote: RemoteStore, key: str, expected: str) -> bytes:
 def pull_runs(project: Project, refs: Iterable[str] = (), all_runs: bool = False,
               url: str | None = None) -> PullResult:
     """Pull the runs named by ``refs`` (ids or prefixes; default the latest), or all."""
-    remote = RemoteStore(url or require_url(project))
+    remote = open_remote(url or require_url(project))
     remote.check_reachable()
     visible = read_index(remote)
     result = PullResult(remote.label)

@@ -38,7 +38,7 @@ from nbops.core.project import Project
 from nbops.core.store import ContentStore
 from nbops.remote.config import require_url
 from nbops.remote.index import Entry, add_entries, read_index
-from nbops.remote.store import RemoteStore
+from nbops.remote.store import RemoteStore, open_remote
 from nbops.runs.index import run_ids_on_disk, summarize
 from nbops.runs.ledger import resolve_run
 from nbops.runs.verify import referenced_objects
@@ -94,7 +94,7 @@ def _select(project: Project, refs: Iterable[str], all_runs: bool) -> list[str]:
 def push_runs(project: Project, refs: Iterable[str] = (), all_runs: bool = False,
               url: str | None = None) -> PushResult:
     """Push the runs named by ``refs`` (default: the latest), or every run."""
-    remote = RemoteStore(url or require_url(project))
+    remote = open_remote(url or require_url(project))
     run_ids = _select(project, refs, all_runs)
     remote.check_reachable()
     result = PushResult(remote.label)
