@@ -180,3 +180,23 @@ def test_auto_push_never_fails_the_build_and_push_catches_up(built: Path,
     listed = nbops(built, "runs", "--remote", "--json", **good)
     ids = [r["run_id"] for r in json.loads(listed.stdout)]
     assert missed in ids and _latest(built) in ids
+
+
+def test_publish_to_a_bucket_prints_a_link_a_reader_opens(built: Path,
+                                                          remote: dict[str, str]) -> None:
+    import urllib.request
+
+    run_id = _latest(built)
+    done = nbops(built, "publish", run_id, "--to", remote["NBOPS_REMOTE"], "--json", **remote)
+    assert done.returncode == 0, done.stderr
+    published = json.loads(done.stdout)
+    assert published["key"] == f"site/runs/{run_id}.html"
+    with urllib.request.urlopen(published["link"], timeout=30) as response:  # presigned GET
+        assert response.headers["Content-Type"].startswith("text/html")
+        page = response.read().decode("utf-8")
+    assert run_id in page and 'id="nb-make_data"' in page
+
+    site = nbops(built, "publish", "--site", "--json", **remote)  # the project's remote
+    assert site.returncode == 0, site.stderr
+    with urllib.request.urlopen(json.loads(site.stdout)["link"], timeout=30) as response:
+        assert run_id in response.read().decode("utf-8")

@@ -247,6 +247,24 @@ class RemoteStore:
             return
         self.call(f"writing {key}", lambda: self.fs.pipe_file(self.path(key), data))
 
+    def put_page(self, key: str, data: bytes, content_type: str) -> None:
+        """Write a page for readers (with its content type, so browsers render it)."""
+        if self.scheme != "s3":
+            self.put_bytes(key, data)
+            return
+        self.call(f"writing {key}", lambda: self.fs.pipe_file(self.path(key), data,
+                                                              ContentType=content_type))
+
+    def link(self, key: str, expires_s: int) -> str:
+        """A link a reader can open: presigned for s3:// (valid ``expires_s``), else the URL."""
+        if self.scheme == "file":
+            return "file://" + self.path(key)
+        if self.scheme == "s3":
+            signed: str = self.call(f"signing {key}",
+                                    lambda: self.fs.sign(self.path(key), expiration=expires_s))
+            return signed
+        return f"{self.scheme}://{self.path(key)}"
+
     def delete(self, key: str) -> None:
         """Remove ``key`` (absent is fine)."""
         with contextlib.suppress(FileNotFoundError):
