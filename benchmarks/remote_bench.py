@@ -16,8 +16,8 @@ Run: ``python -m benchmarks.remote_bench [--quick]``.
 from __future__ import annotations
 
 import json
-import resource
 import os
+import resource
 import shutil
 import subprocess
 import sys
