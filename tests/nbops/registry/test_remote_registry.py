@@ -61,11 +61,19 @@ def test_a_fresh_clone_loads_the_champion_from_the_remote(
     record = _register(project, make_run)
     digest = record["artifact"]["hash"]
     remote = RemoteStore(remote_env)
-    remote.put_object(ContentStore(project / ".nbops" / "store").path_for(digest), digest)
+    local = ContentStore(project / ".nbops" / "store")
+    for needed in (digest, record["training_data"]["hash"]):  # what `nbops push` uploads
+        remote.put_object(local.path_for(needed), needed)
 
     clone = _machine(tmp_path, "clone")  # nothing local: no registry file, no store
     model = api.load_model("churn@champion", root=clone)
     assert hasattr(model, "predict_proba")
+    # what `nbops monitor` reads: the champion's training data, fetched and verified too
+    from nbops.monitoring.champion import Champion
+
+    champion = Champion.from_record(clone, "churn", api.get_version("churn@champion", clone),
+                                    model)
+    assert len(champion.training) > 100
     assert registry_file.read_local(clone) == registry_file.read_local(project)
     assert ContentStore(clone / ".nbops" / "store").has(digest)
 
