@@ -88,6 +88,8 @@ def test_push_then_pull_in_a_fresh_clone(built: Path, remote: dict[str, str],
     assert verified.returncode == 0, verified.stdout + verified.stderr
     runs = nbops(clone, "runs", "--json")
     assert [r["run_id"] for r in json.loads(runs.stdout)] == [run_id]
+    site = (clone / "reports" / "index.html").read_text(encoding="utf-8")
+    assert f"runs/{run_id}/index.html" in site  # the report site lists and links the run
 
 
 @pytest.mark.parametrize("damage", ["altered", "deleted"])

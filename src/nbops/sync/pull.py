@@ -106,7 +106,21 @@ def pull_runs(project: Project, refs: Iterable[str] = (), all_runs: bool = False
             result.already_here.append(run_id)
             continue
         _pull_one(project, remote, store, run_id, visible[run_id], result)
+    if result.pulled:
+        _render_site(project)
     return result
+
+
+def _render_site(project: Project) -> None:
+    """Refresh ``reports/index.html`` so the pulled runs appear on the site (best effort)."""
+    from nbops.core.errors import NbopsError
+    from nbops.reports.render import render_site
+
+    try:
+        render_site(project.reports_dir)
+    except (NbopsError, OSError, ValueError) as exc:
+        logger.warning("nbops: the runs were pulled but the report site was not refreshed "
+                       "(%s); run `nbops report --all`", exc)
 
 
 def _pull_one(project: Project, remote: RemoteStore, store: ContentStore, run_id: str,
