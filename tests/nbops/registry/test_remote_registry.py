@@ -119,3 +119,22 @@ def test_two_machines_registering_at_once_lose_nothing(remote_env: str, tmp_path
         f"m{i}-{n}" for i in (1, 2) for n in range(count))
     assert len(model["history"]) == 2 * count
     assert registry_file.read(machines[1]) == data
+
+
+def test_a_build_whose_remote_registry_is_down_still_passes(
+        project: Path, make_run: MakeRun, monkeypatch: pytest.MonkeyPatch) -> None:
+    from registry_helpers import GATES
+
+    from nbops.registry.config import parse_registry_config
+    from nbops.registry.promotion import gate_and_promote
+
+    for key, value in {"NBOPS_REMOTE": "s3://some-bucket/team", "AWS_ACCESS_KEY_ID": "k",
+                       "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1",
+                       "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}.items():  # nothing listens
+        monkeypatch.setenv(key, value)
+    outcome = gate_and_promote(project, make_run(), parse_registry_config({"model": "churn"}),
+                               GATES)
+    assert outcome.passed and outcome.error() is None  # the build is not failed
+    decision = outcome.registry["decision"]
+    assert decision.startswith("not registered") and "unreachable" in decision
+    assert registry_file.read_local(project)["models"] == {}  # nothing half-written
