@@ -54,6 +54,7 @@ class SeaweedFS:
     endpoint: str
     pid: int
     folder: Path
+    bucket: str | None = None
 
     def env(self, **extra: str) -> dict[str, str]:
         """Standard AWS variables pointing at this server (what a user's CI would set)."""
@@ -62,15 +63,21 @@ class SeaweedFS:
                 **extra}
 
     def new_bucket(self) -> str:
-        """Create a fresh bucket and return its name."""
+        """A fresh, empty place to use as a bucket: ``BUCKET/PREFIX``.
+
+        One real bucket per server, a new prefix per call: SeaweedFS gives each
+        bucket its own collection of volumes, and a few dozen buckets exhaust
+        a test server's volume slots (it then answers InternalError).
+        """
         import s3fs
 
-        name = "t" + uuid.uuid4().hex[:12]
-        fs = s3fs.S3FileSystem(key=ACCESS_KEY, secret=SECRET_KEY, skip_instance_cache=True,
-                               client_kwargs={"endpoint_url": self.endpoint,
-                                              "region_name": "us-east-1"})
-        fs.mkdir(name)
-        return name
+        if self.bucket is None:
+            self.bucket = "nbops-tests"
+            fs = s3fs.S3FileSystem(key=ACCESS_KEY, secret=SECRET_KEY, skip_instance_cache=True,
+                                   client_kwargs={"endpoint_url": self.endpoint,
+                                                  "region_name": "us-east-1"})
+            fs.mkdir(self.bucket)
+        return f"{self.bucket}/t{uuid.uuid4().hex[:12]}"
 
 
 @contextmanager
@@ -89,7 +96,7 @@ def running_seaweedfs(folder: Path, timeout: float = 90) -> Iterator[SeaweedFS]:
     proc = subprocess.Popen(
         [str(WEED), "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
          f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}",
-         "-master.volumeSizeLimitMB=1024", "-volume.max=0",
+         "-master.volumeSizeLimitMB=128", "-volume.max=300",
          "-s3", f"-s3.port={s3}", f"-s3.config={config}", "-s3.port.iceberg=0",
          "-s3.port.lance=0"],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -202,3 +202,23 @@ def test_publish_to_a_bucket_prints_a_link_a_reader_opens(built: Path,
     assert site.returncode == 0, site.stderr
     with urllib.request.urlopen(json.loads(site.stdout)["link"], timeout=30) as response:
         assert run_id in response.read().decode("utf-8")
+
+
+def test_a_mounted_folder_remote_round_trips(built: Path, tmp_path: Path) -> None:
+    from nbops.core.project import Project
+    from nbops.remote.index import read_index
+    from nbops.remote.store import open_remote
+    from nbops.sync.pull import pull_runs
+    from nbops.sync.push import push_runs
+
+    folder = tmp_path / "mounted"
+    folder.mkdir()
+    url = f"file://{folder}"
+    pushed = push_runs(Project(built), all_runs=True, url=url)
+    assert pushed.pushed and pushed.bytes_uploaded > 0
+    assert sorted(read_index(open_remote(url))) == sorted(pushed.pushed)
+    assert not list(folder.rglob(".tmp-*"))  # every object written whole, then renamed
+    clone = fresh_clone(built, tmp_path / "clone")
+    pulled = pull_runs(Project(clone), all_runs=True, url=url)
+    assert sorted(pulled.pulled) == sorted(pushed.pushed)
+    assert nbops(clone, "verify", "--all").returncode == 0
