@@ -19,6 +19,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,3 +98,12 @@ def copy_project() -> Callable[[Path], Path]:
 def run_build() -> Callable[..., subprocess.CompletedProcess[str]]:
     """The :func:`run_build_process` helper, as a fixture."""
     return run_build_process
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One real SeaweedFS S3 server for the whole session (see tests/seaweed_server.py)."""
+    from seaweed_server import running_seaweedfs
+
+    with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server

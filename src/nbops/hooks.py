@@ -50,6 +50,12 @@ def _reports_step() -> PostCloseStep:
     return ReportsStep()
 
 
+def _push_step() -> PostCloseStep:
+    from nbops.sync.after_build import PushStep
+
+    return PushStep()
+
+
 #: What runs after the ledger closed a run, in this order: each entry makes a
 #: fresh :class:`~nbops.runs.steps.PostCloseStep` for one build (its state
 #: lives on the object). Gates and the registry come first (they may set the
@@ -61,7 +67,8 @@ def _reports_step() -> PostCloseStep:
 POST_CLOSE_STEPS: list[StepFactory] = [
     _registry_step,  # gates, register, promote; may gate
     _monitoring_step,  # monitoring builds only: verdict, alert
-    _reports_step,  # keep last: pages show final verdicts
+    _reports_step,  # pages show final verdicts
+    _push_step,  # after the pages: a failed push never fails the build
 ]
 
 _ATTR = "_nbops_open_run"

@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nbops.cli.lab",
     "nbops.cli.monitor",
     "nbops.cli.registry",
+    "nbops.cli.remote",
     "nbops.cli.reports",
     "nbops.cli.reproduce",
     "nbops.cli.runs",

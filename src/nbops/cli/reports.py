@@ -74,16 +74,31 @@ def report(runs: tuple[str, ...], all_runs: bool, hide_code: bool, as_json: bool
 
 
 @click.command()
-@click.argument("run")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.argument("run", required=False)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="FILE.html for one self-contained page, or DIR.zip for the run folder.")
+@click.option("--to", "to_url", default=None,
+              help="Upload to a bucket (s3://…, file://…; default: the project's remote) "
+                   "and print a link readers can open.")
+@click.option("--site", is_flag=True, help="With --to: upload the whole report site.")
+@click.option("--expires", default=7 * 24 * 3600, show_default=True,
+              help="Seconds the printed presigned link stays valid (s3://).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @_project_option
-def publish(run: str, output: Path, as_json: bool, project: Path | None) -> None:
-    """Share RUN (id, prefix, latest): one offline HTML file, or a zip of its folder."""
+def publish(run: str | None, output: Path | None, to_url: str | None, site: bool,
+            expires: int, as_json: bool, project: Path | None) -> None:
+    """Share RUN (id, prefix, latest): one offline HTML file, a zip of its folder, or
+    pages uploaded to a bucket (--to URL, --site for every run)."""
     from nbops.reports.publish import publish_html, publish_zip
 
     proj = _project(project)
+    if to_url is not None or site:
+        _publish_remote(proj, run, to_url, site, expires, as_json)
+        return
+    if run is None or output is None:
+        raise ConfigError("publish needs RUN and -o FILE, or --to URL",
+                          "e.g. nbops publish latest -o run.html, or nbops publish latest "
+                          "--to s3://bucket/reports")
     run_id = _resolve(proj, run)
     suffix = output.suffix.lower()
     if suffix in (".html", ".htm"):
@@ -99,6 +114,24 @@ def publish(run: str, output: Path, as_json: bool, project: Path | None) -> None
     else:
         click.echo(f"Published run {run_id} to {written} ({size / 1024:.0f} KiB); "
                    "it opens offline in any browser.")
+
+
+def _publish_remote(proj, run: str | None, to_url: str | None, site: bool,  # type: ignore[no-untyped-def]
+                    expires: int, as_json: bool) -> None:
+    from nbops.remote.config import check_url, require_url
+    from nbops.sync.publish import publish_run_to, publish_site_to
+
+    url = check_url(to_url) if to_url else require_url(proj)
+    if site:
+        done = publish_site_to(proj, url, expires)
+    else:
+        done = publish_run_to(proj, _resolve(proj, run or "latest"), url, expires)
+    if as_json:
+        click.echo(json.dumps({"remote": done.remote, "key": done.key, "link": done.link,
+                               "files": done.files, "bytes": done.bytes}))
+        return
+    click.echo(f"Published {done.files} file(s) ({done.bytes / 1024:.0f} KiB) to "
+               f"{done.remote}/{done.key}; open: {done.link}")
 
 
 @click.command()

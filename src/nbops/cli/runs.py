@@ -55,20 +55,29 @@ def _metrics_text(metrics: dict[str, float], limit: int = 3) -> str:
 @click.command("runs")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summaries as JSON.")
 @click.option("--limit", type=int, default=None, help="Show only the newest N runs.")
+@click.option("--remote", "on_remote", is_flag=True,
+              help="List the runs on the project's remote (from its index object).")
 @_project_option
-def runs_command(as_json: bool, limit: int | None, project: Path | None) -> None:
+def runs_command(as_json: bool, limit: int | None, on_remote: bool,
+                 project: Path | None) -> None:
     """List runs, newest first as on the report site: id, status, experiment, duration, tasks,
-    metrics (--json keeps the ledger's oldest-first order)."""
-    from nbops.runs.ledger import list_runs
+    metrics (--json keeps the ledger's oldest-first order; --remote lists the team remote's)."""
+    if on_remote:
+        from nbops.sync.listing import remote_summaries
 
-    summaries = list_runs(_project(project))
+        summaries = remote_summaries(_project(project))
+    else:
+        from nbops.runs.ledger import list_runs
+
+        summaries = list_runs(_project(project))
     if limit is not None:
         summaries = summaries[-limit:] if limit > 0 else []
     if as_json:
         _echo_json(summaries)
         return
     if not summaries:
-        click.echo("No runs yet: run `ploomber build` in the project.")
+        click.echo("No runs on the remote yet: run `nbops push`." if on_remote
+                   else "No runs yet: run `ploomber build` in the project.")
         return
     from rich.table import Table
 

@@ -7,7 +7,8 @@
     ├── LedgerError            runs, manifests and the content store
     │   ├── IntegrityError     a stored object or manifest does not match its hash
     │   ├── LockTimeout        another build holds the project lock
-    │   └── RecordError        a metric or artifact cannot be recorded (nbops.log_*)
+    │   ├── RecordError        a metric or artifact cannot be recorded (nbops.log_*)
+    │   └── RemoteError        the team remote (object storage) cannot be used
     ├── RegistryError          model registry and artifacts
     ├── GateFailure            one or more quality gates failed
     └── ReproduceError         a past run cannot be re-executed
@@ -74,6 +75,10 @@ class RecordError(LedgerError):
     """A notebook asked to record a metric or artifact that cannot be recorded."""
 
 
+class RemoteError(LedgerError):
+    """The team remote is unreachable, refuses us, or holds something it should not."""
+
+
 class RegistryError(NbopsError):
     """The model registry or a model artifact cannot be used."""
 
@@ -96,6 +101,7 @@ __all__ = [
     "NbopsError",
     "RecordError",
     "RegistryError",
+    "RemoteError",
     "ReproduceError",
     "ValidationError",
 ]

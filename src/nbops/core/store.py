@@ -149,6 +149,30 @@ class ContentStore:
                 tmp.unlink()
         return PutResult(digest, len(data), True)
 
+    def new_tempfile(self) -> Path:
+        """An empty temp file inside the store (same filesystem), for :meth:`install_verified`."""
+        fd, tmp = self._tempfile()
+        os.close(fd)
+        return tmp
+
+    def install_verified(self, tmp: Path, digest: str) -> bool:
+        """Move ``tmp`` (from :meth:`new_tempfile`, already hashed to ``digest`` by the
+        caller, e.g. a verified download) into place; returns whether it was added.
+
+        One rename, no second copy or hash of a large download.
+        """
+        tmp = Path(tmp)
+        if tmp.parent != self.tmp:
+            raise LedgerError(f"{tmp} is not a temp file of {self.root}",
+                              "this is a bug in nbops; please report it")
+        if self.has(digest):
+            tmp.unlink()
+            return False
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        self._install(tmp, digest)
+        return True
+
     def verify(self, digest: str) -> None:
         """Re-hash the object.
 

@@ -18,7 +18,9 @@ of the task, so notebooks record into the right run.
 Failures are never silent: a task that raises fails its task; a worker that
 dies mid-task makes the scheduler run the task elsewhere and, past its
 ``allowed-failures``, fails it with ``KilledWorker``. On a real multi-machine cluster,
-products and the nbops store must live on storage every worker sees under
+either the project has a team remote (then inputs and products travel through
+it by hash and workers need no shared folder: :mod:`nbops.engine.dask_remote`),
+or products and the nbops store must live on storage every worker sees under
 the same path (see README, *Speed and scale*).
 
 Dask is imported only when this executor is built, never on the default path.
@@ -112,6 +114,7 @@ class DaskExecutor(Executor):  # type: ignore[misc]
 
         env = {k: v for k, v in os.environ.items() if k.startswith("NBOPS_")}
         cwd = os.getcwd()
+        root, url = _remote_of(dag)
         notebooks = [t for t in dag.values() if isinstance(t, NotebookRunner)]
         saved = {t.name: t.executor_params for t in notebooks}
         for t in notebooks:
@@ -129,17 +132,29 @@ class DaskExecutor(Executor):  # type: ignore[misc]
                     if task.name not in started and task.exec_status in _READY:
                         started.add(task.name)
                         logger.info("submitting task %s to %s", task.name, client.scheduler.address)
-                        future = client.submit(
-                            build_on_worker, task, cwd, env, key=f"nbops-{task.name}",
-                            retries=self.retries, pure=False,
-                        )
+                        if url is not None and root is not None:
+                            from nbops.engine.dask_remote import (
+                                build_in_private_folder,
+                                send_inputs,
+                            )
+
+                            future = client.submit(
+                                build_in_private_folder, task, str(root), env, url,
+                                send_inputs(task, root, url), key=f"nbops-{task.name}",
+                                retries=self.retries, pure=False,
+                            )
+                        else:
+                            future = client.submit(
+                                build_on_worker, task, cwd, env, key=f"nbops-{task.name}",
+                                retries=self.retries, pure=False,
+                            )
                         running[future] = task
                 if not running:
                     break
                 done = wait(list(running), return_when="FIRST_COMPLETED").done
                 for future in done:
                     task = running.pop(future)
-                    report = _finish(task, future, errors)
+                    report = _finish(task, future, errors, root, url)
                     if report is not None:
                         reports.append(report)
         finally:
@@ -152,10 +167,35 @@ class DaskExecutor(Executor):  # type: ignore[misc]
         return reports
 
 
-def _finish(task: Any, future: Any, errors: Any) -> Any:
+def _remote_of(dag: Any) -> tuple[Any, str | None]:
+    """``(project root, remote URL)`` when the project has a remote, else ``(None, None)``."""
+    from nbops.adapters.ploomber_adapter import dag_root
+    from nbops.core.project import Project
+    from nbops.remote.config import configured_url
+
+    root = dag_root(dag)
+    if root is None:
+        return None, None
+    url = configured_url(Project(root))
+    return (root, url) if url else (None, None)
+
+
+def _finish(task: Any, future: Any, errors: Any, root: Any = None, url: str | None = None) -> Any:
     """Record a task the cluster finished with (build process)."""
     if future.status == "finished":
-        report, metadata = future.result()
+        if url is not None:
+            from nbops.engine.dask_remote import receive_outputs
+
+            report, metadata, outputs = future.result()
+            try:
+                receive_outputs(root, url, outputs)
+            except Exception as lost:  # noqa: BLE001 - a product that cannot come back fails it
+                logger.error("task %s: its products could not be fetched: %s", task.name, lost)
+                task.exec_status = TaskStatus.Errored
+                errors.append(task=task, message=str(lost), obj=lost)
+                return None
+        else:
+            report, metadata = future.result()
         task.product.metadata.update_locally(metadata)
         task.exec_status = TaskStatus.Executed
         return report

@@ -82,6 +82,10 @@ class Champion:
                 return None
             path = store.path_for(entry["hash"])
             if not path.is_file():
+                from nbops.remote.objects import fetch_for
+
+                fetch_for(Path(root), entry["hash"], label)
+            if not path.is_file():
                 raise RegistryError(
                     f"the {key.replace('_', ' ')} of {label} ({entry['hash']}) is missing "
                     "from the content store, so there is nothing to compare new data with",

@@ -81,6 +81,10 @@ def verified_path(root: Path, record: dict[str, Any], label: str) -> Path:
     expected = record["artifact"]["hash"]
     path = store_of(root).path_for(expected)
     if not path.is_file():
+        from nbops.remote.objects import fetch_for
+
+        fetch_for(root, expected, label)
+    if not path.is_file():
         raise RegistryError(
             f"the model file of {label} ({expected}) is missing from the content store "
             f"({path})",

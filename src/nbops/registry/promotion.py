@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbops.core.errors import GateFailure, RegistryError
+from nbops.core.errors import GateFailure, RegistryError, RemoteError
 from nbops.core.hashing import hash_bytes
 from nbops.registry import artifacts, measurements, operations
 from nbops.registry.config import RegistryConfig
@@ -227,10 +227,17 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
         return Outcome(gates_section, section)
     if before_registry_write is not None:
         before_registry_write(gates_section, {**section, "decision": PENDING_DECISION})
-    number, new = operations.register_version(root, config.model, record)
-    section.update(version=number, new_version=new)
-    section["decision"] = _decide(root, config, number, champ_record, champ_metrics, champ_note,
-                                  rescored, actor, section)
+    try:
+        number, new = operations.register_version(root, config.model, record)
+        section.update(version=number, new_version=new)
+        section["decision"] = _decide(root, config, number, champ_record, champ_metrics,
+                                      champ_note, rescored, actor, section)
+    except RemoteError as exc:  # the shared registry is down: the build still succeeds
+        section["decision"] = (f"not registered: the team remote's registry could not be "
+                               f"updated ({exc.problem}); the model passed its gates: build "
+                               "again when the remote is back (nothing retrains)")
+        logger.warning("nbops registry: %s", section["decision"])
+        return Outcome(gates_section, section)
     logger.info("nbops registry: %s", section["decision"])
     return Outcome(gates_section, section)
 

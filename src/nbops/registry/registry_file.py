@@ -11,6 +11,14 @@ Writers go through :func:`transaction`: an exclusive lock on
 read, the change, validation, then an atomic replace (:mod:`nbops.core.atomic`:
 temp file, fsync, ``os.replace``, fsync of the folder). A crash at any point leaves either the
 old file or the new one, never a half-written or dangling one.
+
+With a team remote (``.nbops/remote.yaml`` or ``$NBOPS_REMOTE``) the remote's
+``registry/models.json`` is the source of truth (see ARCHITECTURE.md): reads
+refresh the local file from it (falling back to the local copy, with a
+warning, when the remote is unreachable), and :func:`transaction` holds a
+lease on the remote, reads the remote document, and replaces it with a
+conditional write (``If-Match`` on the version read) before writing the local
+mirror, so two machines never lose each other's update.
 """
 
 from __future__ import annotations
@@ -112,8 +120,70 @@ def _check_model(name: str, model: dict[str, Any], where: str) -> None:
         )
 
 
+def _remote(root: Path) -> Any:
+    """The project's :class:`~nbops.remote.store.RemoteStore`, or None without a remote."""
+    from nbops.core.project import Project
+    from nbops.remote.config import configured_url
+
+    url = configured_url(Project(Path(root)))
+    if url is None:
+        return None
+    from nbops.remote.store import open_remote
+
+    return open_remote(url)
+
+
+REMOTE_KEY = "registry/models.json"
+REMOTE_LEASE = "registry/lease.json"
+
+
+def _parse(text: str | bytes, where: str) -> Registry:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RegistryError(
+            f"{where} is not valid JSON (line {exc.lineno}: {exc.msg})",
+            "restore it from git (git checkout -- .nbops/registry/models.json)",
+        ) from exc
+    validate(data, where=where)
+    result: Registry = data
+    return result
+
+
+def _refresh_from_remote(root: Path) -> None:
+    """Copy the remote registry over the local mirror when they differ (best effort)."""
+    from nbops.core.errors import NbopsError
+
+    try:
+        remote = _remote(root)
+        if remote is None:
+            return
+        data = remote.get_bytes(REMOTE_KEY)
+    except NbopsError as exc:
+        logger.warning("nbops: reading the registry from the local copy: the remote's could "
+                       "not be read (%s)", exc)
+        return
+    if data is None:
+        return
+    where = f"{REMOTE_KEY} on remote {remote.label}"
+    doc = _parse(data, where)
+    path = registry_path(root)
+    try:
+        if json.loads(path.read_text(encoding="utf-8")) == doc:
+            return
+    except (FileNotFoundError, ValueError):
+        pass
+    atomic_write_json(path, doc)
+
+
 def read(root: Path) -> Registry:
     """Read and validate the registry; a project without one has an empty registry."""
+    _refresh_from_remote(Path(root))
+    return read_local(root)
+
+
+def read_local(root: Path) -> Registry:
+    """Read and validate the local registry file only."""
     path = registry_path(root)
     try:
         text = path.read_text(encoding="utf-8")
@@ -143,7 +213,12 @@ def transaction(root: Path, timeout_s: float = 30.0) -> Iterator[Registry]:
     with_lock = ProjectLock(lock, purpose="registry update")
     with_lock.acquire(timeout=timeout_s)
     try:
-        data = read(root)
+        remote = _remote(root)
+        if remote is not None:
+            with _remote_transaction(root, remote) as data:
+                yield data
+            return
+        data = read_local(root)
         yield data
         validate(data, where="the updated registry")
         crash_point("registry.replacing")
@@ -152,3 +227,31 @@ def transaction(root: Path, timeout_s: float = 30.0) -> Iterator[Registry]:
         logger.debug("registry written: %s", registry_path(root))
     finally:
         with_lock.release()
+
+
+@contextmanager
+def _remote_transaction(root: Path, remote: Any) -> Iterator[Registry]:
+    """Lease, read, change, conditional write to the remote, then the local mirror."""
+    from nbops.core.faults import crash_point
+    from nbops.remote.lease import RemoteLease
+
+    with RemoteLease(remote, REMOTE_LEASE, purpose="registry update"):
+        crash_point("registry.lease_taken")
+        current, version = remote.read_versioned(REMOTE_KEY)
+        if current is None:  # first write to this remote: start from the committed file
+            data = read_local(root)
+        else:
+            data = _parse(current, f"{REMOTE_KEY} on remote {remote.label}")
+        yield data
+        validate(data, where="the updated registry")
+        from nbops.core.atomic import dumps_json
+
+        if not remote.write_if(REMOTE_KEY, dumps_json(data).encode("utf-8"), version):
+            raise RegistryError(
+                f"The registry on remote {remote.label} was changed by another machine while "
+                "this update held an expired lease; nothing was written",
+                "run the command again (it will start from the current registry)",
+            )
+        crash_point("registry.remote_replaced")
+        atomic_write_json(registry_path(root), data)
+        logger.debug("registry written to %s and %s", remote.label, registry_path(root))

@@ -80,18 +80,32 @@ def models_section(registry: dict[str, Any]) -> str:
 
 
 def read_registry(reports_dir: Path) -> dict[str, Any]:
-    """The project's registry (``reports/``'s project), empty when there is none or it is bad."""
-    from nbops.core.errors import NbopsError
-    from nbops.registry import registry_file
+    """The project's registry file (``reports/``'s project), empty when there is none or it is bad.
 
-    root = Path(reports_dir).resolve().parent
-    if not registry_file.registry_path(root).is_file():
+    Read as a document (JSON Schema in ``nbops.core``), not through the registry's
+    own API: features do not import each other, and a page only displays it. The
+    registry's commands refresh this file from the team remote and say how to fix
+    a bad one.
+    """
+    import json
+
+    from nbops.core.schema import schema_errors
+
+    path = Path(reports_dir).resolve().parent / ".nbops" / "registry" / "models.json"
+    if not path.is_file():
         return {}
     try:
-        return dict(registry_file.read(root))
-    except NbopsError as exc:  # the registry's own commands say how to fix it
-        log.warning("nbops: model pages skipped: %s", exc)
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        log.warning("nbops: model pages skipped: %s is unreadable (%s); nbops models says "
+                    "how to fix it", path, exc)
         return {}
+    errors = schema_errors(data, "registry")
+    if errors:
+        log.warning("nbops: model pages skipped: %s is invalid (%s); nbops models says how "
+                    "to fix it", path, errors[0])
+        return {}
+    return dict(data)
 
 
 def write_model_pages(reports_dir: Path, registry: dict[str, Any],

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbops.reproduce.notebook_compare import normalise
+from nbops.runs.notebook_compare import normalise
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 MAX_LINES = 400

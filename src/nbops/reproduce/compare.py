@@ -2,7 +2,7 @@
 
 For every task, in pipeline order: its status, its resolved parameters, its
 products (bit for bit, by content hash; notebooks on normalised content, see
-:mod:`nbops.reproduce.notebook_compare`) and its metrics (exactly). A task
+:mod:`nbops.runs.notebook_compare`) and its metrics (exactly). A task
 declared non-deterministic (:mod:`nbops.reproduce.declaration`) may differ in
 products and notebook as long as every metric is within its tolerance.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.reproduce.declaration import Tolerance
-from nbops.reproduce.notebook_compare import compare_notebooks, rewrite_strings
+from nbops.runs.notebook_compare import compare_notebooks, rewrite_strings
 
 IDENTICAL = "identical"
 WITHIN = "within-tolerance"

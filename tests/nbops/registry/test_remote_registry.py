@@ -1,0 +1,140 @@
+"""The registry across machines, on a real S3 server (SeaweedFS).
+
+* A fresh clone that has only the remote loads ``churn@champion`` (objects
+  fetched on demand and re-hashed); an altered remote object is refused, named.
+* Two machines registering at the same moment: no update lost, registry valid.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from registry_helpers import MakeRun
+
+from nbops.core.errors import RegistryError
+from nbops.core.store import ContentStore
+from nbops.registry import api, artifacts, operations, registry_file
+from nbops.remote.store import RemoteStore
+
+pytestmark = [pytest.mark.integration]
+
+
+def _machine(tmp_path: Path, name: str) -> Path:
+    root = tmp_path / name
+    root.mkdir()
+    (root / "pipeline.yaml").write_text("tasks: []\n")
+    return root
+
+
+@pytest.fixture
+def remote_env(seaweedfs: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"s3://{seaweedfs.new_bucket()}/team"
+    for key, value in seaweedfs.env(NBOPS_REMOTE=url).items():
+        monkeypatch.setenv(key, value)
+    return url
+
+
+def _register(root: Path, make_run: MakeRun) -> dict[str, Any]:
+    candidate = make_run()
+    store = ContentStore(root / ".nbops" / "store")
+    stored = store.put_file(candidate.model_file)
+    train = store.put_file(candidate.train_data)
+    record = {
+        "run_id": candidate.run_id,
+        "artifact": {"hash": stored.digest, "size": stored.size, "format": "skops",
+                     "trusted_types": artifacts.inspect_types(candidate.model_file)},
+        "metrics": candidate.metrics,
+        "training_data": {"hash": train.digest, "size": train.size}, "test_data": None,
+        "feature_schema": {"features": [{"name": "tenure", "dtype": "float64"}]},
+    }
+    number, _ = operations.register_version(root, "churn", record)
+    operations.promote(root, "churn", number, reason="first model", actor=operations.Actor())
+    return record
+
+
+def test_a_fresh_clone_loads_the_champion_from_the_remote(
+        project: Path, make_run: MakeRun, remote_env: str, tmp_path: Path) -> None:
+    record = _register(project, make_run)
+    digest = record["artifact"]["hash"]
+    remote = RemoteStore(remote_env)
+    local = ContentStore(project / ".nbops" / "store")
+    for needed in (digest, record["training_data"]["hash"]):  # what `nbops push` uploads
+        remote.put_object(local.path_for(needed), needed)
+
+    clone = _machine(tmp_path, "clone")  # nothing local: no registry file, no store
+    model = api.load_model("churn@champion", root=clone)
+    assert hasattr(model, "predict_proba")
+    # what `nbops monitor` reads: the champion's training data, fetched and verified too
+    from nbops.monitoring.champion import Champion
+
+    champion = Champion.from_record(clone, "churn", api.get_version("churn@champion", clone),
+                                    model)
+    assert len(champion.training) > 100
+    assert registry_file.read_local(clone) == registry_file.read_local(project)
+    assert ContentStore(clone / ".nbops" / "store").has(digest)
+
+    remote.put_bytes(remote.object_key(digest), b"not the model")
+    other = _machine(tmp_path, "other")
+    with pytest.raises(RegistryError, match="altered") as caught:
+        api.load_model("churn@champion", root=other)
+    assert digest in str(caught.value)
+
+
+_REGISTRAR = """
+import sys
+from pathlib import Path
+from nbops.registry import operations
+root, machine, count = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+for n in range(count):
+    record = {"run_id": f"m{machine}-{n}",
+              "artifact": {"hash": "blake3:" + f"{machine}{n:x}".rjust(64, "0"), "size": 1,
+                           "format": "skops", "trusted_types": []},
+              "metrics": {"roc_auc": 0.5}, "test_data": None,
+              "training_data": {"hash": "blake3:" + "ab" * 32, "size": 1},
+              "feature_schema": {"features": [{"name": "x", "dtype": "float"}]}}
+    version, _ = operations.register_version(root, "churn", record)
+    operations.promote(root, "churn", version, reason=f"m{machine} {n}",
+                       actor=operations.Actor())
+"""
+
+
+def test_two_machines_registering_at_once_lose_nothing(remote_env: str, tmp_path: Path) -> None:
+    import os
+
+    machines = [_machine(tmp_path, f"m{i}") for i in (1, 2)]
+    count = 4
+    workers = [subprocess.Popen([sys.executable, "-c", _REGISTRAR, str(root), str(i + 1),
+                                 str(count)], env=dict(os.environ), stderr=subprocess.PIPE,
+                                text=True)
+               for i, root in enumerate(machines)]
+    errors = [w.communicate(timeout=240)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], errors
+    data = registry_file.read(machines[0])  # refreshed from the remote, then validated
+    model = data["models"]["churn"]
+    assert sorted(v["run_id"] for v in model["versions"]) == sorted(
+        f"m{i}-{n}" for i in (1, 2) for n in range(count))
+    assert len(model["history"]) == 2 * count
+    assert registry_file.read(machines[1]) == data
+
+
+def test_a_build_whose_remote_registry_is_down_still_passes(
+        project: Path, make_run: MakeRun, monkeypatch: pytest.MonkeyPatch) -> None:
+    from registry_helpers import GATES
+
+    from nbops.registry.config import parse_registry_config
+    from nbops.registry.promotion import gate_and_promote
+
+    for key, value in {"NBOPS_REMOTE": "s3://some-bucket/team", "AWS_ACCESS_KEY_ID": "k",
+                       "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1",
+                       "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}.items():  # nothing listens
+        monkeypatch.setenv(key, value)
+    outcome = gate_and_promote(project, make_run(), parse_registry_config({"model": "churn"}),
+                               GATES)
+    assert outcome.passed and outcome.error() is None  # the build is not failed
+    decision = outcome.registry["decision"]
+    assert decision.startswith("not registered") and "unreachable" in decision
+    assert registry_file.read_local(project)["models"] == {}  # nothing half-written
