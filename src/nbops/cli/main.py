@@ -8,6 +8,7 @@ message without a traceback; anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
@@ -48,6 +49,25 @@ def _register() -> None:
 _register()
 
 
+#: Disk errors a user can fix, and the fix; any other OSError is a bug and keeps its traceback.
+_DISK_FIXES = {
+    errno.ENOSPC: "free some disk space (or run `nbops gc --keep N`), then run the command again",
+    errno.EDQUOT: "free some space within your disk quota, then run the command again",
+    errno.EROFS: "run nbops where the project folder is writable",
+    errno.EACCES: "check the permissions of that path",
+    errno.EIO: "check the disk (input/output error), then run the command again",
+}
+
+
+def disk_error_message(exc: OSError) -> str | None:
+    """One sentence for a disk error (full disk, read-only, permissions), or None."""
+    fix = _DISK_FIXES.get(exc.errno or 0)
+    if fix is None:
+        return None
+    where = f" while writing {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or os.strerror(exc.errno or 0)}{where}. Fix: {fix}"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; expected errors exit 1 with a one-line message."""
     os.environ.setdefault("PLOOMBER_STATS_ENABLED", "false")
@@ -66,6 +86,12 @@ def main(argv: list[str] | None = None) -> None:
         if "--verbose" in (argv if argv is not None else sys.argv[1:]):
             raise
         click.secho(f"Error: {exc}", fg="red", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        message = disk_error_message(exc)
+        if message is None or "--verbose" in (argv if argv is not None else sys.argv[1:]):
+            raise
+        click.secho(f"Error: {message}", fg="red", err=True)
         sys.exit(1)
     if isinstance(code, int) and code:
         sys.exit(code)

@@ -8,6 +8,7 @@ A manifest that does not parse or does not match its schema is never used:
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +38,24 @@ def read_manifest(path: Path) -> Manifest:
         IntegrityError: it is truncated, not JSON, or violates the schema.
     """
     path = Path(path)
+    return _parse(path, _read_bytes(path))
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except FileNotFoundError:
         raise LedgerError(f"No manifest at {path}",
                           "check the run id with `nbops runs`") from None
+
+
+def _parse(path: Path, raw: bytes) -> Manifest:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IntegrityError(f"Manifest {path} is corrupt (byte {exc.start} is not UTF-8); it "
+                             "was damaged or edited outside nbops",
+                             "restore it from a backup or delete the run folder") from None
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -94,4 +108,52 @@ def check_seal(path: Path) -> str | None:
     actual = hash_bytes(Path(path).read_bytes())
     if actual != seal["manifest_hash"]:
         return f"{path} was modified outside nbops (its hash no longer matches seal.json)"
+    return None
+
+
+def read_sealed_manifest(path: Path) -> Manifest:
+    """Load the manifest at ``path`` only if it matches its seal, then validate it.
+
+    Every command that acts on a run reads it through here: a manifest edited
+    outside nbops (a forged product path, a changed metric) is refused before
+    anything trusts it. The bytes are read once, so what is checked is what is
+    used.
+
+    Raises:
+        LedgerError: the manifest does not exist.
+        IntegrityError: the seal is missing or does not match, or the manifest
+            is corrupt or violates its schema.
+    """
+    path = Path(path)
+    raw = _read_bytes(path)
+    problem = _seal_problem(path, raw)
+    if problem and "does not match" in problem:
+        # A build writes the manifest and then its seal; a reader caught between
+        # the two writes sees the new manifest with the old seal. Look again.
+        time.sleep(0.05)
+        raw = _read_bytes(path)
+        problem = _seal_problem(path, raw)
+    if problem:
+        _parse(path, raw)  # a truncated or non-UTF-8 file is named as such first
+        run = path.parent.name
+        raise IntegrityError(f"Run {run} cannot be trusted: {problem}",
+                             f"run `nbops verify {run}`; restore the run folder from a backup "
+                             "or delete it")
+    return _parse(path, raw)
+
+
+def _seal_problem(path: Path, raw: bytes) -> str | None:
+    """Why ``raw`` (the bytes of the manifest at ``path``) does not match its seal."""
+    try:
+        seal = json.loads(seal_path(path).read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        return f"its seal {seal_path(path).name} is missing"
+    except ValueError:
+        return f"its seal {seal_path(path).name} is not valid JSON"
+    errors = schema_errors(seal, "seal")
+    if errors:
+        return f"its seal {seal_path(path).name} is invalid ({errors[0]})"
+    if hash_bytes(raw) != seal["manifest_hash"]:
+        return ("its manifest.json was modified outside nbops (the hash no longer "
+                "matches seal.json)")
     return None

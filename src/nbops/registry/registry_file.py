@@ -23,10 +23,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from nbops.core.atomic import atomic_write_json
+from nbops.core.atomic import atomic_write_bytes, dumps_json
 from nbops.core.errors import RegistryError
+from nbops.core.faults import crash_point
 from nbops.core.locks import ProjectLock
 from nbops.core.schema import schema_errors
+from nbops.registry import seal
 
 SCHEMA_VERSION = 1
 REGISTRY_RELPATH = Path(".nbops") / "registry" / "models.json"
@@ -112,21 +114,72 @@ def _check_model(name: str, model: dict[str, Any], where: str) -> None:
 
 
 def read(root: Path) -> Registry:
-    """Read and validate the registry; a project without one has an empty registry."""
+    """Read, check against its seal and validate the registry.
+
+    A project without one has an empty registry.
+
+    Raises:
+        RegistryError: the file is corrupt, invalid, or was edited outside nbops.
+    """
     path = registry_path(root)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    raw = _read_bytes(path)
+    if raw is None:
         return empty_registry()
+    return _parse(path, raw, check_seal=True)
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _parse(path: Path, raw: bytes, check_seal: bool) -> Registry:
+    restore = "restore it from git (git checkout -- .nbops/registry/)"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RegistryError(f"{path} is corrupt (byte {exc.start} is not UTF-8)",
+                            restore) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RegistryError(
-            f"{path} is not valid JSON (line {exc.lineno}: {exc.msg})",
-            "restore it from git (git checkout -- .nbops/registry/models.json)",
-        ) from exc
-    validate(data, where=str(path))
+            f"{path} is not valid JSON (line {exc.lineno}: {exc.msg})", restore,
+        ) from None
+    validate(data, where=str(path))  # names a broken rule more precisely than the seal
+    if check_seal:
+        broken = seal.problem(path, raw)
+        if broken:
+            raise RegistryError(
+                f"the model registry cannot be trusted: {broken}",
+                "restore .nbops/registry/ from git; if the edit was deliberate, make it with "
+                "nbops promote/rollback instead",
+            )
     return data
+
+
+def seal_problem(root: Path) -> str | None:
+    """Why the registry does not match its seal (for ``nbops verify``), or None."""
+    path = registry_path(root)
+    raw = _read_bytes(path)
+    return None if raw is None else seal.problem(path, raw)
+
+
+def remove_stray_temp_files(root: Path) -> list[Path]:
+    """Delete ``.tmp-*`` files an interrupted registry write left (hold the registry lock)."""
+    removed = []
+    folder = registry_path(root).parent
+    for leftover in folder.glob(".tmp-*") if folder.is_dir() else []:
+        try:
+            leftover.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append(leftover)
+    if removed:
+        logger.info("nbops: removed %d stray registry temp file(s)", len(removed))
+    return removed
 
 
 @contextmanager
@@ -142,10 +195,21 @@ def transaction(root: Path, timeout_s: float = 30.0) -> Iterator[Registry]:
     with_lock = ProjectLock(lock, purpose="registry update")
     with_lock.acquire(timeout=timeout_s)
     try:
-        data = read(root)
+        remove_stray_temp_files(root)  # no other writer runs: we hold the registry lock
+        path = registry_path(root)
+        previous = _read_bytes(path)
+        data = empty_registry() if previous is None else _parse(path, previous, check_seal=True)
         yield data
         validate(data, where="the updated registry")
-        atomic_write_json(registry_path(root), data)
-        logger.debug("registry written: %s", registry_path(root))
+        new = dumps_json(data).encode("utf-8")
+        # seal first (accepting old and new), then replace, then seal only the new one:
+        # a crash between any two steps leaves a registry its seal accepts
+        seal.write(path, new, previous)
+        crash_point("registry.seal_widened")
+        atomic_write_bytes(path, new)
+        crash_point("registry.replaced")
+        seal.write(path, new, None)
+        crash_point("registry.sealed")
+        logger.debug("registry written: %s", path)
     finally:
         with_lock.release()

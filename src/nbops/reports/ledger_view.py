@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.core.errors import NbopsError
-from nbops.core.manifest import read_manifest
+from nbops.core.manifest import read_sealed_manifest
 from nbops.core.schema import schema_errors
 from nbops.runs.index import summarize
 
@@ -33,8 +33,8 @@ def runs_dir(reports_dir: Path) -> Path:
 
 
 def load_manifest(run_dir: Path) -> dict[str, Any]:
-    """The validated manifest of the run stored in ``run_dir``."""
-    return read_manifest(Path(run_dir) / "manifest.json")
+    """The validated manifest of the run in ``run_dir``, refused unless it matches its seal."""
+    return read_sealed_manifest(Path(run_dir) / "manifest.json")
 
 
 def summary_of(manifest: dict[str, Any]) -> Summary:
@@ -44,7 +44,7 @@ def summary_of(manifest: dict[str, Any]) -> Summary:
 
 def _read_index(path: Path) -> dict[str, Summary] | None:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except FileNotFoundError:
         return None
     latest: dict[str, Summary] = {}

@@ -148,7 +148,10 @@ def publish_zip(run: str, output: Path, *, reports_dir: Path = Path("reports")) 
     run_dir = _resolve_run(run, reports_dir)
     if not (run_dir / "index.html").is_file():
         render_run(run_dir, reports_dir=Path(reports_dir))
-    files = sorted(p for p in run_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
+    # symbolic links are never followed: a link placed in the run folder must not
+    # export the file it points to
+    files = sorted(p for p in run_dir.rglob("*") if p.is_file() and not p.name.startswith(".")
+                   and not _through_link(run_dir, p))
     present = {p.relative_to(run_dir).as_posix() for p in files}
 
     def run_links(href: str) -> str | None:
@@ -171,3 +174,13 @@ def publish_zip(run: str, output: Path, *, reports_dir: Path = Path("reports")) 
         os.fsync(handle.fileno())
     os.replace(tmp, output)
     return output
+
+
+def _through_link(folder: Path, path: Path) -> bool:
+    """Whether ``path`` (inside ``folder``) is, or is reached through, a symbolic link."""
+    current = folder
+    for part in path.relative_to(folder).parts:
+        current = current / part
+        if current.is_symlink():
+            return True
+    return False

@@ -94,8 +94,11 @@ def tasks_section(manifest: dict[str, Any], run_dir: Path) -> str:
         produced = task.get("produced_by")
         origin = ""
         if task.get("status") == "skipped" and produced and produced != manifest["run_id"]:
-            origin = f' <span class="muted">from <a href="{esc(_run_href(produced))}">' \
-                     f"{esc(produced)}</a></span>"
+            if (run_dir.parent / produced / "index.html").is_file():
+                origin = f' <span class="muted">from <a href="{esc(_run_href(produced))}">' \
+                         f"{esc(produced)}</a></span>"
+            else:  # that run was deleted (nbops gc): no dead link
+                origin = f' <span class="muted">from {esc(produced)} (deleted)</span>'
         metrics = ", ".join(f"{esc(k)}={fmt_number(v)}" for k, v in task.get("metrics", {}).items())
         rows.append(
             f'<tr data-task="{esc(name)}"><td>{esc(name)}</td><td>{badge(task.get("status"))}'

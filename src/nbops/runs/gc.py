@@ -3,7 +3,8 @@
 Keeps the newest N runs, every pinned run (``.nbops/pins.json``), every run a
 registered model references (any ``run_id`` found in
 ``.nbops/registry/*.json``) and every ``running`` run; deletes the other run
-folders, then every stored object no kept run references. Runs under the
+folders (first, so a killed gc never leaves a run whose objects are gone),
+then every stored object no kept run references. Runs under the
 project lock, so no build can add references meanwhile; that also makes every
 file left in ``.nbops/store/tmp`` (an interrupted snapshot) garbage.
 """
@@ -18,11 +19,12 @@ from typing import Any
 
 from nbops.core.atomic import atomic_write_json
 from nbops.core.errors import LedgerError, NbopsError
+from nbops.core.faults import crash_point
 from nbops.core.hashing import is_hash
 from nbops.core.ids import is_run_id
 from nbops.core.json_walk import strings
 from nbops.core.locks import ProjectLock
-from nbops.core.manifest import read_manifest
+from nbops.core.manifest import read_sealed_manifest
 from nbops.core.project import Project
 from nbops.core.schema import schema_errors
 from nbops.core.store import ContentStore
@@ -77,7 +79,9 @@ def _registry_refs(project: Project) -> set[str]:
     """Run ids and content hashes mentioned anywhere in the model registry."""
     found: set[str] = set()
 
-    for path in sorted(project.registry_dir.glob("*.json")):
+    # temp files of an interrupted registry write (".tmp-*") and the seal are not the registry
+    for path in sorted(p for p in project.registry_dir.glob("*.json")
+                       if not p.name.startswith(".") and not p.name.endswith(".seal.json")):
         try:
             found.update(s for s in strings(json.loads(path.read_text(encoding="utf-8")))
                          if is_run_id(s) or is_hash(s))
@@ -114,7 +118,7 @@ def _collect(project: Project, keep: int, dry_run: bool) -> GcResult:
             continue
         result.kept_runs.append(run_id)
         try:
-            manifest = read_manifest(project.manifest_path(run_id))
+            manifest = read_sealed_manifest(project.manifest_path(run_id))
         except NbopsError as exc:
             raise LedgerError(f"Kept run {run_id} has an unreadable manifest ({exc})",
                               f"run `nbops verify {run_id}`, fix or delete it, then gc again"
@@ -122,10 +126,20 @@ def _collect(project: Project, keep: int, dry_run: bool) -> GcResult:
         live.update(digest for _, digest in referenced_objects(manifest))
     store = ContentStore(project.store_dir)
     doomed = [digest for digest in store.iter_digests() if digest not in live]
+    if not dry_run:
+        # Run folders go first: a gc killed half-way then leaves objects nobody
+        # references (the next gc frees them), never a run whose objects are gone.
+        for run_id in result.deleted_runs:
+            shutil.rmtree(project.run_dir(run_id))
+            crash_point("gc.run_folder_removed")
+        kept = [summaries[r] for r in result.kept_runs if r in summaries]
+        index.rewrite(project, kept)
+        crash_point("gc.index_rewritten")
     for digest in doomed:
         size = store.path_for(digest).stat().st_size
         if not dry_run:
             size = store.delete(digest)
+            crash_point("gc.object_deleted")
         result.freed_bytes += size
         result.deleted_objects += 1
     if store.tmp.is_dir():  # leftovers of interrupted snapshots: no build runs, we hold the lock
@@ -134,9 +148,4 @@ def _collect(project: Project, keep: int, dry_run: bool) -> GcResult:
             result.deleted_objects += 1
             if not dry_run:
                 leftover.unlink()
-    if not dry_run:
-        for run_id in result.deleted_runs:
-            shutil.rmtree(project.run_dir(run_id))
-        kept = [summaries[r] for r in result.kept_runs if r in summaries]
-        index.rewrite(project, kept)
     return result

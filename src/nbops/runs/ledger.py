@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from nbops.core.errors import LedgerError
-from nbops.core.manifest import Manifest, read_manifest
+from nbops.core.manifest import Manifest, read_sealed_manifest
 from nbops.core.project import Project
 from nbops.runs import index
 from nbops.runs.persist import save_manifest
@@ -31,8 +31,13 @@ FINAL_STATUSES = ("succeeded", "failed", "gated", "interrupted")
 
 
 def load_manifest(project: Project, run_id: str) -> Manifest:
-    """The validated manifest of ``run_id`` (``latest`` and prefixes accepted)."""
-    return read_manifest(project.manifest_path(resolve_run(project, run_id)))
+    """The validated manifest of ``run_id`` (``latest`` and prefixes accepted).
+
+    Raises:
+        IntegrityError: the manifest does not match its seal (edited outside
+            nbops) or is corrupt: nothing may act on such a run.
+    """
+    return read_sealed_manifest(project.manifest_path(resolve_run(project, run_id)))
 
 
 def update_section(project: Project, run_id: str, section: str, data: dict[str, Any]) -> Manifest:
