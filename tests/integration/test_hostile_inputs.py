@@ -296,6 +296,37 @@ def test_registry_corruption_and_stray_temp_files(victim: Path, capsys) -> None:
     TALLY["registry-non-utf8/gc"] = True
 
 
+def test_gc_leaves_no_broken_links_on_the_site(victim: Path, capsys) -> None:
+    TALLY["gc/broken-links"] = False
+    first, last = runs_of(victim)
+    page = victim / "reports" / "runs" / last / "index.html"
+    assert f"{first}/index.html" in page.read_text()  # the no-op run's tasks came from run 1
+    code, _, err = nbops(capsys, "gc", "--keep", "1", "--project", str(victim))
+    assert code == 0, err
+    assert first not in (victim / "reports" / "index.html").read_text()
+    assert f"{first}/index.html" not in page.read_text()
+    TALLY["gc/broken-links"] = True
+
+
+def test_a_gc_killed_after_its_first_deletion_leaves_no_false_corruption(victim: Path) -> None:
+    """Run folders go before objects: killed there, every remaining run still verifies."""
+    import subprocess
+
+    from ledger_helpers import BIN, env
+
+    TALLY["gc/killed-midway"] = False
+    objects = sorted((victim / ".nbops" / "store" / "objects").rglob("*"))
+    killed = subprocess.run([str(BIN / "nbops"), "gc", "--keep", "1"], cwd=victim,
+                            env=env(NBOPS_CRASH_AT="gc.run_folder_removed"),
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr
+    assert sorted((victim / ".nbops" / "store" / "objects").rglob("*")) == objects
+    check = subprocess.run([str(BIN / "nbops"), "verify", "--all"], cwd=victim, env=env(),
+                           capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stdout + check.stderr
+    TALLY["gc/killed-midway"] = True
+
+
 # ---- secrets -------------------------------------------------------------------------------
 
 def _everything_shown(root: Path, tmp: Path, capsys) -> dict[str, str]:

@@ -28,15 +28,15 @@ class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib name)
         log.info("nbops serve: " + format, *args)
 
-    def translate_path(self, path: str) -> str:
-        """The file for ``path``, or a name that cannot exist when it leaves the folder."""
-        translated = super().translate_path(path)
+    def send_head(self) -> Any:
+        """Answer 404 for anything that resolves outside the served folder."""
         root = os.path.realpath(self.directory)
-        real = os.path.realpath(translated)
+        real = os.path.realpath(self.translate_path(self.path))
         if real != root and not real.startswith(root + os.sep):
-            log.warning("nbops serve: refused %s: it resolves outside %s", path, root)
-            return os.path.join(root, "\0outside")  # never a file: the handler answers 404
-        return translated
+            log.warning("nbops serve: refused %s: it resolves outside %s", self.path, root)
+            self.send_error(404, "File not found")
+            return None
+        return super().send_head()
 
 
 def make_server(reports_dir: Path, port: int = 8765) -> ThreadingHTTPServer:
