@@ -327,6 +327,30 @@ def test_a_gc_killed_after_its_first_deletion_leaves_no_false_corruption(victim:
     TALLY["gc/killed-midway"] = True
 
 
+def test_a_forged_notebook_path_never_renders_a_file_from_outside_the_run(victim: Path,
+                                                                         capsys) -> None:
+    TALLY["forged-notebook-path/report"] = False
+    run = runs_of(victim)[0]
+    run_dir = victim / "reports" / "runs" / run
+    outside = victim.parent / "private.ipynb"
+    outside.write_text((run_dir / "notebooks" / "train.ipynb").read_text()
+                       .replace("train_mean", "PRIVATE-MARKER"))
+    for page in (run_dir / "html").iterdir():
+        page.unlink()
+
+    def change(m: dict[str, Any]) -> None:
+        m["tasks"]["train"]["notebook"]["path"] = "../../../../private.ipynb"
+
+    edit_json(run_dir / "manifest.json", change, reseal=True)
+    code, _, err = nbops(capsys, "report", run, "--project", str(victim))
+    assert code == 0, err
+    rendered = "".join(p.read_text() for p in (run_dir / "html").glob("*.html"))
+    rendered += (run_dir / "index.html").read_text()
+    assert "PRIVATE-MARKER" not in rendered
+    assert not (run_dir / "html" / "train.html").exists()
+    TALLY["forged-notebook-path/report"] = True
+
+
 # ---- secrets -------------------------------------------------------------------------------
 
 def _everything_shown(root: Path, tmp: Path, capsys) -> dict[str, str]:

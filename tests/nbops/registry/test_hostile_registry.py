@@ -109,7 +109,8 @@ def test_credentials_on_a_command_line_never_reach_the_registry_history(project,
                                                                          monkeypatch):
     monkeypatch.setattr("sys.argv", ["nbops", "promote", "churn", "1", "--reason",
                                      "moved after postgresql://ops:pa55word@db/prod was fixed"])
-    promote(project, "churn", 1, alias="staging", reason="x", actor=Actor.from_process())
+    promote(project, "churn", 1, alias="staging", actor=Actor.from_process(),
+            reason="moved after postgresql://ops:pa55word@db/prod was fixed")
     text = registered.read_text()
     assert "pa55word" not in text
     assert "postgresql://ops:***redacted***@db/prod" in text
