@@ -146,6 +146,7 @@ def publish_zip(run: str, output: Path, *, reports_dir: Path = Path("reports")) 
     which are not in the archive, become plain text on the run page.
     """
     run_dir = _resolve_run(run, reports_dir)
+    load_manifest(run_dir)  # refuses a run whose manifest does not match its seal
     if not (run_dir / "index.html").is_file():
         render_run(run_dir, reports_dir=Path(reports_dir))
     # symbolic links are never followed: a link placed in the run folder must not
