@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbops.core.secrets import mask_credentials
+
 RECORD_MIME = "application/vnd.nbops.record+json"
 _PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
 
@@ -40,7 +42,8 @@ def _error_of(cells: list[dict[str, Any]]) -> dict[str, Any] | None:
                         "cell_index": index,
                         "execution_count": cell.get("execution_count"),
                         "ename": str(output.get("ename", "")),
-                        "evalue": str(output.get("evalue", "")),
+                        # an error message may quote a connection URL with its password
+                        "evalue": mask_credentials(str(output.get("evalue", ""))),
                     }
         index += 1
     return None
