@@ -102,7 +102,10 @@ def declared_products(project: Project, pipeline: str | None) -> list[str] | Non
         values = product.values() if isinstance(product, dict) else [product]
         for value in values:
             if isinstance(value, str):
-                declared.append(_PLACEHOLDER.sub("*", value))
+                pattern = _PLACEHOLDER.sub("*", value)
+                declared.append(pattern)
+                if pattern.startswith("*/"):  # '{{root}}/out/x.csv': the project-relative part
+                    declared.append(pattern[2:])
     return declared
 
 
