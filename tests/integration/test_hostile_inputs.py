@@ -231,6 +231,19 @@ def test_verify_all_names_the_corrupt_run_and_checks_every_other(victim: Path, c
     TALLY["non-utf8/verify-all"] = True
 
 
+def test_report_all_refuses_the_edited_run_and_renders_the_others(victim: Path,
+                                                                   capsys) -> None:
+    TALLY["edited-metric/report-all"] = False
+    first, last = runs_of(victim)
+    edit_metric(victim)
+    page = victim / "reports" / "runs" / first / "index.html"
+    page.unlink()
+    code, out, err = nbops(capsys, "report", "--all", "--project", str(victim))
+    assert code == 1 and "cannot be trusted" in one_sentence(err) and last in err
+    assert page.is_file() and first in out
+    TALLY["edited-metric/report-all"] = True
+
+
 def test_gc_refuses_an_unreadable_kept_run_and_deletes_an_old_one(world: Path, victim: Path,
                                                                     tmp_path: Path,
                                                                     capsys) -> None:
