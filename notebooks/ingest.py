@@ -34,7 +34,7 @@ from pathlib import Path
 from churn import data
 
 raw = data.load_raw(data_path, data_format, rows, data_seed)
-data.check_target(raw, target)
+data.check_target(raw, target, min_rows=data.MIN_ROWS)
 Path(product["data"]).parent.mkdir(parents=True, exist_ok=True)
 raw.to_parquet(product["data"], index=False)
 

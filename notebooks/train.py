@@ -68,4 +68,4 @@ pd.DataFrame(
 ).T.style.format("{:.3f}").set_caption("Training-set metrics (optimistic; see evaluate)")
 
 # %%
-model
+models.view(model)  # scikit-learn's diagram, or its text for very wide data

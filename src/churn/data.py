@@ -87,7 +87,27 @@ def read_file(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
             f"data file {path} has a header but no data rows",
             "pass a file with at least one data row",
         )
+    if kind == "parquet":
+        _refuse_nested(path)
     return frame
+
+
+def _refuse_nested(path: Path) -> None:
+    """Fail clearly on list/struct/map columns instead of silently turning them into text."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    nested = [
+        f"{field.name} ({field.type})"
+        for field in pq.read_schema(path)
+        if pa.types.is_nested(field.type)
+    ]
+    if nested:
+        shown = ", ".join(nested[:5]) + (", ..." if len(nested) > 5 else "")
+        raise DataError(
+            f"data file {path} has nested column(s) {shown}, which a churn model cannot use",
+            "flatten them into plain number or text columns (one column per field) first",
+        )
 
 
 def load_raw(path: str | Path | None, fmt: str | None, rows: int, seed: int) -> pd.DataFrame:
@@ -98,8 +118,17 @@ def load_raw(path: str | Path | None, fmt: str | None, rows: int, seed: int) -> 
     return read_file(path, None if is_embedded(fmt) else fmt)
 
 
-def check_target(frame: pd.DataFrame, target: str) -> None:
-    """Fail clearly unless ``target`` is a column with exactly two values."""
+#: Fewest labelled rows the pipeline accepts: below it the train/test split and the
+#: models fail inside scikit-learn, or the metrics mean nothing.
+MIN_ROWS = 50
+
+
+def check_target(frame: pd.DataFrame, target: str, min_rows: int = 0) -> None:
+    """Fail clearly unless ``target`` is a column with two values on at least ``min_rows`` rows.
+
+    The ingest step passes :data:`MIN_ROWS`, so a 1- or 2-row file is named as
+    too small rather than as a label problem or a scikit-learn error later.
+    """
     if target not in frame.columns:
         close = [c for c in frame.columns if str(c).lower() == str(target).lower()]
         hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -118,6 +147,13 @@ def check_target(frame: pd.DataFrame, target: str) -> None:
         if value != "" and key not in seen:
             seen[key] = value
     distinct = list(seen.values())
+    labelled = len(values)
+    if len(distinct) <= 2 and labelled < min_rows:
+        raise DataError(
+            f"the data has {labelled} row(s) with a {target!r} label, but a churn model needs "
+            f"at least {min_rows} to train and evaluate",
+            f"pass a file with at least {min_rows} labelled rows",
+        )
     if len(distinct) != 2:
         shown = ", ".join(repr(v) for v in distinct[:5]) + (", ..." if len(distinct) > 5 else "")
         raise DataError(

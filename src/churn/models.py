@@ -121,3 +121,32 @@ def load(path: str | Path) -> Pipeline:
         )
     model: Pipeline = skops.io.load(path, trusted=untrusted)
     return model
+
+
+class ModelView:
+    """What the train notebook shows for a model: scikit-learn's diagram, or its text.
+
+    scikit-learn's HTML diagram fails (``TypeError`` in its feature-name
+    labels) for pipelines over very wide data, e.g. 2,000 columns; a display
+    problem must never fail the step that trained and saved the model, so the
+    view falls back to the estimator's short text form.
+    """
+
+    def __init__(self, model: Pipeline) -> None:
+        self.model = model
+
+    def _repr_html_(self) -> str:
+        import html
+
+        try:
+            return str(self.model._repr_html_())
+        except Exception:  # noqa: BLE001 - any display failure falls back to text
+            return f"<pre>{html.escape(repr(self.model))}</pre>"
+
+    def __repr__(self) -> str:
+        return repr(self.model)
+
+
+def view(model: Pipeline) -> ModelView:
+    """A notebook display of ``model`` that works for any width of data."""
+    return ModelView(model)

@@ -90,7 +90,8 @@ def _project_for(dag: Any) -> Any:
     return Project(root) if root is not None else find_project(os.getcwd())
 
 
-def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any = None) -> None:
+def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any = None,
+              parameters: Any = None) -> None:
     """Open a run for this build (idempotent: Ploomber may render more than once).
 
     Args:
@@ -101,6 +102,11 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
         gates, registry: env.yaml's ``gates`` and ``registry`` sections
             (``gates: '{{gates}}'``, ``registry: '{{registry}}'``), checked here
             for the same reason; the registry step reads them from the run's env.
+        parameters: env.yaml's ``parameters`` declaration (``parameters:
+            '{{parameters}}'``; declaring it keeps Ploomber from warning that the
+            section is unused). The resolved values are checked against it
+            (:mod:`nbops.core.parameters`) before any task runs or any run is
+            recorded.
     """
     from nbops.adapters import ploomber_adapter as adapter
 
@@ -126,6 +132,9 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     build["env_file"] = None if env_path is None else project.relative(env_path)
     tasks = adapter.task_infos(dag)
     env = adapter.resolved_env(project.root)
+    from nbops.core.parameters import check_parameters
+
+    check_parameters(env)  # declared types and ranges, before any task runs or run is recorded
     run = open_run(project, tasks, build, env, adapter.command_argv())
     setattr(dag, _ATTR, run)
     setattr(dag, _STEPS_ATTR, prepare_post_close_steps(project, run.run_id, env, tasks))

@@ -67,6 +67,16 @@ def test_non_binary_target_is_refused(values: list, count: int) -> None:
         data.check_target(pd.DataFrame({"t": values}), "t")
 
 
+@pytest.mark.parametrize("values", [["yes"], ["yes", "no"], ["yes", "yes", None], [None, None],
+                                    ["yes", "no"] * 24 + ["yes"]])
+def test_too_few_labelled_rows_are_named_as_such(values: list) -> None:
+    labelled = sum(v is not None for v in values)
+    with pytest.raises(DataError, match=f"the data has {labelled} row\\(s\\) with a 't' label, "
+                       f"but a churn model needs at least {data.MIN_ROWS}"):
+        data.check_target(pd.DataFrame({"t": values}), "t", min_rows=data.MIN_ROWS)
+    data.check_target(pd.DataFrame({"t": ["yes", "no"] * 25}), "t", min_rows=data.MIN_ROWS)
+
+
 @pytest.mark.parametrize(
     ("values", "expected", "note"),
     [
@@ -134,3 +144,16 @@ def test_no_features_left_is_an_error() -> None:
     frame = pd.DataFrame({"id": ["a", "b"], "y": [0, 1]})
     with pytest.raises(DataError, match="no usable feature columns"):
         data.infer_roles(frame, "y")
+
+
+def test_nested_parquet_columns_are_refused_not_turned_into_text(tmp_path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "nested.parquet"
+    pq.write_table(pa.table({"tenure": [1, 2], "tags": [[1, 2], [3]],
+                             "address": [{"city": "a"}, {"city": "b"}], "churn": ["yes", "no"]}),
+                   path)
+    with pytest.raises(DataError, match=r"has nested column\(s\) tags \(list<element: int64>\), "
+                       r"address \(struct<city: string>\), which a churn model cannot use"):
+        data.read_file(path, None)

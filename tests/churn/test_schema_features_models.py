@@ -138,3 +138,17 @@ def test_fix_hint_depends_on_where_the_rules_came_from(prepared) -> None:
         "means churn/generator.py and churn/schema.py disagree"
     )
     assert "update rules.json if" in schema.fix_hint("a.csv", "rules.json")
+
+
+def test_a_model_over_2000_columns_displays_in_the_train_notebook() -> None:
+    """scikit-learn's HTML diagram raises TypeError for such a pipeline; the view falls back."""
+    columns = [f"f{i}" for i in range(2000)]
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(60, 2000)), columns=columns)
+    labels = (frame["f0"] > 0).astype(int)
+    model = models.make_model(columns, [], seed=1, learning_rate=0.1, max_iter=2,
+                              max_depth=2).fit(frame, labels)
+    html = models.view(model)._repr_html_()
+    assert html.startswith(("<pre>", "<style>", "<div")) and "HistGradientBoosting" in html
+    train = (Path(__file__).parents[2] / "notebooks" / "train.py").read_text()
+    assert "\nmodels.view(model)" in train and not train.rstrip().endswith("\nmodel")

@@ -46,6 +46,18 @@ CASES: dict[str, tuple[str | None, list[str], str]] = {
         "DataError: target column 'plan' has 3 distinct value(s) ('basic', 'plus', 'premium') "
         "but a churn model needs exactly two (e.g. yes/no or 0/1). Fix: choose a binary column",
     ),
+    "two_rows": (
+        "tenure,churn\n1,yes\n2,no\n",
+        ["--env--data--path", "{data}"],
+        "DataError: the data has 2 row(s) with a 'churn' label, but a churn model needs at least "
+        "50 to train and evaluate. Fix: pass a file with at least 50 labelled rows",
+    ),
+    "one_row": (
+        "tenure,churn\n1,yes\n",
+        ["--env--data--path", "{data}"],
+        "DataError: the data has 1 row(s) with a 'churn' label, but a churn model needs at least "
+        "50",
+    ),
 }
 
 
@@ -141,3 +153,22 @@ def test_env_yaml_that_is_not_a_mapping_is_named(tmp_path: Path, copy_project, r
     assert build.returncode == 1
     assert "Traceback" not in build.stderr, build.stderr
     assert "env.yaml holds a list, not a mapping of keys to values" in build.stderr
+
+
+@pytest.mark.parametrize(("override", "sentence"), [
+    (["--env--data--rows", "-5"], "parameter data.rows is '-5', but it must be between 100 and "
+     "10000000. Fix: pass a value between 100 and 10000000 with --env--data--rows VALUE"),
+    (["--env--model--max_iter", "abc"], "parameter model.max_iter is 'abc', which is not an "
+     "integer. Fix: pass an integer with --env--model--max_iter VALUE"),
+])
+def test_bad_parameters_stop_the_build_before_any_task_runs(
+    tmp_path: Path, copy_project, run_build, override: list[str], sentence: str
+) -> None:
+    project = copy_project(tmp_path / "project")
+    build = run_build(project, *override, check=False, rows=None)
+    output = (build.stdout + build.stderr).strip()
+    assert build.returncode == 1
+    assert "Traceback" not in output, output[-3000:]
+    assert sentence in output.splitlines()[-2] or sentence in output.splitlines()[-1], output
+    assert not (project / ".nbops" / "products").exists()  # no task ran
+    assert not (project / "reports").exists()  # no run was recorded

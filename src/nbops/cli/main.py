@@ -8,6 +8,7 @@ message without a traceback; anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import os
@@ -63,6 +64,25 @@ def error_json(exc: BaseException) -> str:
     return json.dumps({"ok": False, "error": error}, ensure_ascii=False)
 
 
+#: Disk errors a user can fix, and the fix; any other OSError is a bug and keeps its traceback.
+_DISK_FIXES = {
+    errno.ENOSPC: "free some disk space (or run `nbops gc --keep N`), then run the command again",
+    errno.EDQUOT: "free some space within your disk quota, then run the command again",
+    errno.EROFS: "run nbops where the project folder is writable",
+    errno.EACCES: "check the permissions of that path",
+    errno.EIO: "check the disk (input/output error), then run the command again",
+}
+
+
+def disk_error_message(exc: OSError) -> str | None:
+    """One sentence for a disk error (full disk, read-only, permissions), or None."""
+    fix = _DISK_FIXES.get(exc.errno or 0)
+    if fix is None:
+        return None
+    where = f" while writing {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or os.strerror(exc.errno or 0)}{where}. Fix: {fix}"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; expected errors exit 1 with a one-line message.
 
@@ -91,6 +111,16 @@ def main(argv: list[str] | None = None) -> None:
         if as_json:
             click.echo(error_json(exc))
         click.secho(f"Error: {exc}", fg="red", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        message = disk_error_message(exc)
+        if message is None or "--verbose" in args:
+            raise
+        if as_json:
+            click.echo(json.dumps({"ok": False, "error": {
+                "type": "DiskError", "problem": message, "fix": None, "message": message}},
+                ensure_ascii=False))
+        click.secho(f"Error: {message}", fg="red", err=True)
         sys.exit(1)
     if isinstance(code, int) and code:
         sys.exit(code)

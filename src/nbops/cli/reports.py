@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from nbops.core.errors import ConfigError, LedgerError
+from nbops.core.errors import ConfigError, IntegrityError, LedgerError
 
 _project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -58,19 +58,32 @@ def report(runs: tuple[str, ...], all_runs: bool, hide_code: bool, as_json: bool
     else:
         run_ids = runs_without_pages(proj.reports_dir)
     written = []
+    refused: list[str] = []
     for run_id in run_ids:
-        result = render_run(proj.run_dir(run_id), reports_dir=proj.reports_dir,
-                            hide_code=hide_code)
+        try:
+            result = render_run(proj.run_dir(run_id), reports_dir=proj.reports_dir,
+                                hide_code=hide_code)
+        except IntegrityError as exc:
+            if runs:  # a run named on the command line: its one sentence is the answer
+                raise
+            click.secho(f"Error: {exc}", fg="red", err=True)  # the other runs still render
+            refused.append(run_id)
+            continue
         written.append({"run_id": run_id, "run_page": str(result.run_page),
                         "notebook_pages": {k: str(v) for k, v in result.notebook_pages.items()}})
     site = render_site(proj.reports_dir)
     if as_json:
-        click.echo(json.dumps({"site": str(site), "runs": written}, indent=2))
+        click.echo(json.dumps({"site": str(site), "runs": written, "refused": refused},
+                              indent=2))
+        if refused:
+            raise SystemExit(1)
         return
     for item in written:
         click.echo(f"{item['run_id']}: {item['run_page']} "
                    f"(+{len(item['notebook_pages'])} notebook pages)")
     click.echo(f"site: {site}")
+    if refused:
+        raise SystemExit(1)
 
 
 @click.command()

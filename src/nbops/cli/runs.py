@@ -239,9 +239,16 @@ def verify_command(run: str, all_runs: bool, as_json: bool, project: Path | None
 
     proj = _project(project)
     run_ids = run_ids_on_disk(proj) if all_runs else [resolve_run(proj, run)]
+    from nbops.registry.registry_file import registry_path, seal_problem
+
     reports = [verify_run(proj, run_id) for run_id in run_ids]
+    registry_broken = seal_problem(proj.root)
     if as_json:
-        _echo_json([r.to_dict() for r in reports])
+        items = [r.to_dict() for r in reports]
+        if registry_broken:
+            items.append({"registry": str(registry_path(proj.root)), "ok": False, "checked": 1,
+                          "problems": [{"what": "registry", "problem": registry_broken}]})
+        _echo_json(items)
     else:
         for report in reports:
             if report.ok:
@@ -254,7 +261,9 @@ def verify_command(run: str, all_runs: bool, as_json: bool, project: Path | None
                 click.secho(f"{report.run_id}: {len(report.problems)} problem(s)", fg="red")
                 for problem in report.problems:
                     click.echo(f"  {problem['what']}: {problem['problem']}")
-    if not all(r.ok for r in reports):
+        if registry_broken:
+            click.secho(f"registry: {registry_broken}", fg="red")
+    if not all(r.ok for r in reports) or registry_broken:
         raise SystemExit(1)
 
 
@@ -267,7 +276,10 @@ def gc_command(keep: int, dry_run: bool, as_json: bool, project: Path | None) ->
     """Delete old runs and unreferenced stored objects (pinned and registered runs stay)."""
     from nbops.runs.gc import collect_garbage
 
-    result = collect_garbage(_project(project), keep, dry_run=dry_run)
+    proj = _project(project)
+    result = collect_garbage(proj, keep, dry_run=dry_run)
+    if result.deleted_runs and not dry_run:
+        _refresh_pages(proj, result.deleted_runs, result.kept_runs)
     if as_json:
         _echo_json(result.to_dict())
         return
@@ -277,6 +289,23 @@ def gc_command(keep: int, dry_run: bool, as_json: bool, project: Path | None) ->
                f"{len(result.kept_runs)} runs.")
     for run_id in result.deleted_runs:
         click.echo(f"  {'would delete' if dry_run else 'deleted'} {run_id}")
+
+
+def _refresh_pages(proj: Any, deleted: list[str], kept: list[str]) -> None:
+    """Re-render the site, and every kept run page that linked to a deleted run."""
+    from nbops.reports.render import render_run, render_site
+
+    if not (proj.reports_dir / "index.html").is_file():
+        return
+    for run_id in kept:
+        page = proj.run_dir(run_id) / "index.html"
+        try:
+            text = page.read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            continue
+        if any(gone in text for gone in deleted):
+            render_run(proj.run_dir(run_id), reports_dir=proj.reports_dir, notebooks=False)
+    render_site(proj.reports_dir)
 
 
 @click.command("pin")

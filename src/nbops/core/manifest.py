@@ -32,18 +32,31 @@ def manifest_errors(manifest: Any) -> list[str]:
 
 
 def read_manifest(path: Path) -> Manifest:
-    """Load and validate the manifest at ``path``.
+    """Load and validate the manifest at ``path`` (no seal check: see :func:`read_sealed_manifest`).
 
     Raises:
         LedgerError: the file does not exist.
-        IntegrityError: it is truncated, not JSON, or violates the schema.
+        IntegrityError: it is truncated, not UTF-8, not JSON, or violates the schema.
     """
     path = Path(path)
+    return _parse(path, _read_bytes(path))
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except FileNotFoundError:
         raise LedgerError(f"No manifest at {path}",
                           "check the run id with `nbops runs`") from None
+
+
+def _parse(path: Path, raw: bytes) -> Manifest:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IntegrityError(f"Manifest {path} is corrupt (byte {exc.start} is not UTF-8); it "
+                             "was damaged or edited outside nbops",
+                             "restore it from a backup or delete the run folder") from None
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -57,6 +70,32 @@ def read_manifest(path: Path) -> Manifest:
                              "restore it from a backup or delete the run folder")
     manifest: Manifest = data
     return manifest
+
+
+def read_sealed_manifest(path: Path) -> Manifest:
+    """Load the manifest at ``path`` only if nbops wrote it (its seal agrees), then validate it.
+
+    Every command that acts on a run reads it through here: a manifest edited
+    outside nbops (a forged product path, a changed metric) is refused before
+    anything trusts it. A manifest left by an interrupted write (the sealed
+    previous version) is one nbops wrote, and passes. The bytes are read once,
+    so what is checked is what is used.
+
+    Raises:
+        LedgerError: the manifest does not exist.
+        IntegrityError: the seal is missing or does not match, or the manifest
+            is corrupt or violates its schema.
+    """
+    path = Path(path)
+    raw = _read_bytes(path)
+    state = _state(path, hash_bytes(raw))
+    if state.kind == "tampered":
+        _parse(path, raw)  # a truncated or non-UTF-8 file is named as such first
+        run = path.parent.name
+        raise IntegrityError(f"Run {run} cannot be trusted: {state.problem}",
+                             f"run `nbops verify {run}`; restore the run folder from a backup "
+                             "or delete it")
+    return _parse(path, raw)
 
 
 def seal_path(path: Path) -> Path:
@@ -121,8 +160,13 @@ def seal_state(path: Path) -> SealState:
         actual: str | None = hash_bytes(path.read_bytes())
     except FileNotFoundError:
         actual = None
+    return _state(path, actual)
+
+
+def _state(path: Path, actual: str | None) -> SealState:
+    """The seal state of a manifest whose bytes hash to ``actual`` (None: no file)."""
     try:
-        seal = json.loads(seal_path(path).read_text(encoding="utf-8"))
+        seal = json.loads(seal_path(path).read_bytes().decode("utf-8"))
     except FileNotFoundError:
         if actual is None:
             return SealState("interrupted", f"{path} and its seal were never written")

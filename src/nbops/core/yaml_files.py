@@ -18,6 +18,10 @@ def load_yaml(path: Path, what: str) -> Any:
         raise ConfigError(
             f"cannot read {path}: {exc.strerror}", f"make {path.name} readable"
         ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte {exc.start})", f"save {path.name} as UTF-8"
+        ) from None
     try:
         return yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:

@@ -15,16 +15,41 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from nbops.core.errors import RegistryError
+from nbops.core.errors import ConfigError, RegistryError
 from nbops.core.hashing import hash_file
 from nbops.core.project import Project
 from nbops.core.store import ContentStore
+from nbops.core.yaml_files import load_yaml
 
 logger = logging.getLogger("nbops")
 
 # Module prefixes whose types a registered skops file may use. Anything else
 # (os, subprocess, builtins.eval, an unknown package) refuses the registration.
 DEFAULT_TRUSTED_MODULES: tuple[str, ...] = ("sklearn.", "numpy.", "scipy.", "churn.")
+
+
+def trusted_modules_of(root: Path) -> tuple[str, ...]:
+    """``registry.trusted_modules`` from the project's env.yaml, else the defaults.
+
+    Raises:
+        RegistryError: env.yaml cannot be read or the setting is not a list of strings.
+    """
+    path = Path(root) / "env.yaml"
+    if not path.is_file():
+        return DEFAULT_TRUSTED_MODULES
+    try:
+        env = load_yaml(path, "env.yaml")
+    except ConfigError as exc:
+        raise RegistryError(f"cannot read the trusted modules: {exc.problem}",
+                            exc.fix or "fix env.yaml") from None
+    section = env.get("registry") if isinstance(env, dict) else None
+    modules = section.get("trusted_modules") if isinstance(section, dict) else None
+    if modules is None:
+        return DEFAULT_TRUSTED_MODULES
+    if not isinstance(modules, list) or not all(isinstance(m, str) and m for m in modules):
+        raise RegistryError(f"registry.trusted_modules in {path} is {modules!r}",
+                            "give a list of module prefixes like 'sklearn.'")
+    return tuple(m if m.endswith(".") else m + "." for m in modules)
 
 
 def store_of(root: Path) -> ContentStore:
@@ -109,6 +134,17 @@ def load_verified(root: Path, record: dict[str, Any], label: str) -> Any:
     path = verified_path(root, record, label)
     recorded = record["artifact"]["trusted_types"]
     found = sio.get_untrusted_types(file=path)
+    # the registry is a file people can edit: the types it trusts are re-checked
+    # against the project's policy at every load, not only at registration
+    policy = trusted_modules_of(root)
+    outside = sorted(t for t in set(recorded) | set(found) if not t.startswith(policy))
+    if outside:
+        raise RegistryError(
+            f"refusing to load {label}: the registry trusts types outside the trusted modules "
+            f"({', '.join(policy)}): {', '.join(outside)}",
+            "restore .nbops/registry/models.json from git, or add the module to "
+            "registry.trusted_modules in env.yaml if you wrote and trust it",
+        )
     unexpected = sorted(set(found) - set(recorded))
     if unexpected:  # unreachable unless blake3 collides; kept as a second lock
         raise RegistryError(

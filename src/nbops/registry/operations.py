@@ -16,7 +16,7 @@ from typing import Any
 
 from nbops.core.errors import RegistryError
 from nbops.core.ids import utc_now_iso as now_iso
-from nbops.core.secrets import redact_argv
+from nbops.core.secrets import mask_credentials, redact_argv
 from nbops.registry import registry_file
 from nbops.registry.refs import DEFAULT_ALIAS, get_model
 
@@ -83,7 +83,7 @@ def _move(model: dict[str, Any], alias: str, to: int | None, reason: str, actor:
 def _require_reason(reason: str) -> str:
     if not reason or not reason.strip():
         raise RegistryError("an alias move needs a reason", "pass --reason 'why this version'")
-    return reason.strip()
+    return mask_credentials(reason.strip())  # the history is committed to git
 
 
 class AliasMoved(RegistryError):

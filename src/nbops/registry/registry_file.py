@@ -10,7 +10,9 @@ Writers go through :func:`transaction`: an exclusive lock on
 ``.nbops/registry.lock`` (so two concurrent promotions serialise), a fresh
 read, the change, validation, then an atomic replace (:mod:`nbops.core.atomic`:
 temp file, fsync, ``os.replace``, fsync of the folder). A crash at any point leaves either the
-old file or the new one, never a half-written or dangling one.
+old file or the new one, never a half-written or dangling one. The file is
+sealed (``models.seal.json``, :mod:`nbops.registry.seal`): an edit made outside
+nbops is refused on read and reported by ``nbops verify``.
 
 With a team remote (``.nbops/remote.yaml`` or ``$NBOPS_REMOTE``) the remote's
 ``registry/models.json`` is the source of truth (see ARCHITECTURE.md): reads
@@ -31,11 +33,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from nbops.core.atomic import atomic_write_json
+from nbops.core.atomic import atomic_write_bytes, dumps_json
 from nbops.core.errors import RegistryError
 from nbops.core.faults import crash_point
 from nbops.core.locks import ProjectLock
 from nbops.core.schema import schema_errors
+from nbops.registry import seal
 
 SCHEMA_VERSION = 1
 REGISTRY_RELPATH = Path(".nbops") / "registry" / "models.json"
@@ -137,22 +140,20 @@ REMOTE_KEY = "registry/models.json"
 REMOTE_LEASE = "registry/lease.json"
 
 
-def _parse(text: str | bytes, where: str) -> Registry:
+def _parse_remote(data: bytes, where: str) -> Registry:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RegistryError(
-            f"{where} is not valid JSON (line {exc.lineno}: {exc.msg})",
-            "restore it from git (git checkout -- .nbops/registry/models.json)",
-        ) from exc
-    validate(data, where=where)
-    result: Registry = data
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RegistryError(f"{where} is not valid JSON ({exc})",
+                            "restore it from a machine's committed models.json") from None
+    validate(doc, where=where)
+    result: Registry = doc
     return result
 
 
 def _refresh_from_remote(root: Path) -> None:
     """Copy the remote registry over the local mirror when they differ (best effort)."""
-    from nbops.core.errors import NbopsError
+    from nbops.core.errors import LockTimeout, NbopsError
 
     try:
         remote = _remote(root)
@@ -165,39 +166,109 @@ def _refresh_from_remote(root: Path) -> None:
         return
     if data is None:
         return
-    where = f"{REMOTE_KEY} on remote {remote.label}"
-    doc = _parse(data, where)
+    doc = _parse_remote(data, f"{REMOTE_KEY} on remote {remote.label}")
     path = registry_path(root)
+    new = dumps_json(doc).encode("utf-8")
+    if _read_bytes(path) == new:
+        return
+    lock = ProjectLock(Path(root) / LOCK_RELPATH, purpose="registry mirror")
     try:
-        if json.loads(path.read_text(encoding="utf-8")) == doc:
-            return
-    except (FileNotFoundError, ValueError):
-        pass
-    atomic_write_json(path, doc)
+        lock.acquire(timeout=5)
+    except LockTimeout:
+        return  # a writer holds it and will write the mirror itself
+    try:
+        _write_sealed(path, new, _read_bytes(path))
+    finally:
+        lock.release()
+
+
+def _write_sealed(path: Path, new: bytes, previous: bytes | None) -> None:
+    """Replace the registry file with ``new``, keeping its seal valid at every step.
+
+    Seal first (accepting old and new), then replace, then seal only the new
+    one: a crash between any two steps leaves a registry its seal accepts.
+    """
+    seal.write(path, new, previous)
+    crash_point("registry.seal_widened")
+    atomic_write_bytes(path, new)
+    crash_point("registry.replaced")
+    seal.write(path, new, None)
+    crash_point("registry.sealed")
 
 
 def read(root: Path) -> Registry:
-    """Read and validate the registry; a project without one has an empty registry."""
+    """Read, check against its seal and validate the registry (refreshed from the remote).
+
+    A project without one has an empty registry.
+
+    Raises:
+        RegistryError: the file is corrupt, invalid, or was edited outside nbops.
+    """
     _refresh_from_remote(Path(root))
     return read_local(root)
 
 
 def read_local(root: Path) -> Registry:
-    """Read and validate the local registry file only."""
+    """Like :func:`read`, from the local file only (no remote consulted)."""
     path = registry_path(root)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    raw = _read_bytes(path)
+    if raw is None:
         return empty_registry()
+    return _parse(path, raw, check_seal=True)
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _parse(path: Path, raw: bytes, check_seal: bool) -> Registry:
+    restore = "restore it from git (git checkout -- .nbops/registry/)"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RegistryError(f"{path} is corrupt (byte {exc.start} is not UTF-8)",
+                            restore) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RegistryError(
-            f"{path} is not valid JSON (line {exc.lineno}: {exc.msg})",
-            "restore it from git (git checkout -- .nbops/registry/models.json)",
-        ) from exc
-    validate(data, where=str(path))
+            f"{path} is not valid JSON (line {exc.lineno}: {exc.msg})", restore,
+        ) from None
+    validate(data, where=str(path))  # names a broken rule more precisely than the seal
+    if check_seal:
+        broken = seal.problem(path, raw)
+        if broken:
+            raise RegistryError(
+                f"the model registry cannot be trusted: {broken}",
+                "restore .nbops/registry/ from git; if the edit was deliberate, make it with "
+                "nbops promote/rollback instead",
+            )
     return data
+
+
+def seal_problem(root: Path) -> str | None:
+    """Why the registry does not match its seal (for ``nbops verify``), or None."""
+    path = registry_path(root)
+    raw = _read_bytes(path)
+    return None if raw is None else seal.problem(path, raw)
+
+
+def remove_stray_temp_files(root: Path) -> list[Path]:
+    """Delete ``.tmp-*`` files an interrupted registry write left (hold the registry lock)."""
+    removed = []
+    folder = registry_path(root).parent
+    for leftover in folder.glob(".tmp-*") if folder.is_dir() else []:
+        try:
+            leftover.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append(leftover)
+    if removed:
+        logger.info("nbops: removed %d stray registry temp file(s)", len(removed))
+    return removed
 
 
 @contextmanager
@@ -213,18 +284,19 @@ def transaction(root: Path, timeout_s: float = 30.0) -> Iterator[Registry]:
     with_lock = ProjectLock(lock, purpose="registry update")
     with_lock.acquire(timeout=timeout_s)
     try:
+        remove_stray_temp_files(root)  # no other writer runs: we hold the registry lock
         remote = _remote(root)
         if remote is not None:
             with _remote_transaction(root, remote) as data:
                 yield data
             return
-        data = read_local(root)
+        path = registry_path(root)
+        previous = _read_bytes(path)
+        data = empty_registry() if previous is None else _parse(path, previous, check_seal=True)
         yield data
         validate(data, where="the updated registry")
-        crash_point("registry.replacing")
-        atomic_write_json(registry_path(root), data)
-        crash_point("registry.replaced")
-        logger.debug("registry written: %s", registry_path(root))
+        _write_sealed(path, dumps_json(data).encode("utf-8"), previous)
+        logger.debug("registry written: %s", path)
     finally:
         with_lock.release()
 
@@ -232,7 +304,6 @@ def transaction(root: Path, timeout_s: float = 30.0) -> Iterator[Registry]:
 @contextmanager
 def _remote_transaction(root: Path, remote: Any) -> Iterator[Registry]:
     """Lease, read, change, conditional write to the remote, then the local mirror."""
-    from nbops.core.faults import crash_point
     from nbops.remote.lease import RemoteLease
 
     with RemoteLease(remote, REMOTE_LEASE, purpose="registry update"):
@@ -241,17 +312,17 @@ def _remote_transaction(root: Path, remote: Any) -> Iterator[Registry]:
         if current is None:  # first write to this remote: start from the committed file
             data = read_local(root)
         else:
-            data = _parse(current, f"{REMOTE_KEY} on remote {remote.label}")
+            data = _parse_remote(current, f"{REMOTE_KEY} on remote {remote.label}")
         yield data
         validate(data, where="the updated registry")
-        from nbops.core.atomic import dumps_json
-
-        if not remote.write_if(REMOTE_KEY, dumps_json(data).encode("utf-8"), version):
+        new = dumps_json(data).encode("utf-8")
+        if not remote.write_if(REMOTE_KEY, new, version):
             raise RegistryError(
                 f"The registry on remote {remote.label} was changed by another machine while "
                 "this update held an expired lease; nothing was written",
                 "run the command again (it will start from the current registry)",
             )
         crash_point("registry.remote_replaced")
-        atomic_write_json(registry_path(root), data)
-        logger.debug("registry written to %s and %s", remote.label, registry_path(root))
+        path = registry_path(root)
+        _write_sealed(path, new, _read_bytes(path))
+        logger.debug("registry written to %s and %s", remote.label, path)

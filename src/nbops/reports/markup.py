@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -36,6 +37,24 @@ _BADGE_CSS = {"passed": "passed", "pass": "passed", "promoted": "promoted", "ok"
 def esc(value: Any) -> str:
     """Escape any value for HTML text or a double- or single-quoted attribute."""
     return html.escape("" if value is None else str(value), quote=True)
+
+
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
+_IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f]")
+
+
+def safe_href(url: Any) -> str:
+    """``url`` escaped for an ``href``, or ``#`` when it could run code.
+
+    Only relative links and http(s)/mailto URLs pass: ``javascript:``,
+    ``data:``, ``vbscript:`` … (also with a tab inside the word, or leading
+    spaces, which browsers ignore) never reach a page from a manifest value.
+    """
+    text = str(url or "")
+    match = _SCHEME.match(_IGNORED_IN_URLS.sub("", text))
+    if match and match.group(1).lower() not in ("http", "https", "mailto"):
+        return "#"
+    return esc(text)
 
 
 @cache

@@ -140,9 +140,13 @@ def publish_zip(run: str, output: Path, *, reports_dir: Path = Path("reports")) 
     which are not in the archive, become plain text on the run page.
     """
     run_dir = _resolve_run(run, reports_dir)
+    load_manifest(run_dir)  # refuses a run whose manifest does not match its seal
     if not (run_dir / "index.html").is_file():
         render_run(run_dir, reports_dir=Path(reports_dir))
-    files = sorted(p for p in run_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
+    # symbolic links are never followed: a link placed in the run folder must not
+    # export the file it points to
+    files = sorted(p for p in run_dir.rglob("*") if p.is_file() and not p.name.startswith(".")
+                   and not _through_link(run_dir, p))
     present = {p.relative_to(run_dir).as_posix() for p in files}
 
     def run_links(href: str) -> str | None:
@@ -161,3 +165,13 @@ def publish_zip(run: str, output: Path, *, reports_dir: Path = Path("reports")) 
             else:
                 archive.write(path, name)
     return output
+
+
+def _through_link(folder: Path, path: Path) -> bool:
+    """Whether ``path`` (inside ``folder``) is, or is reached through, a symbolic link."""
+    current = folder
+    for part in path.relative_to(folder).parts:
+        current = current / part
+        if current.is_symlink():
+            return True
+    return False

@@ -15,6 +15,8 @@ import ast
 from typing import Any
 
 from nbops.adapters.papermill_adapter import is_injected_parameters
+from nbops.core.secrets import scrub
+from nbops.core.secrets import secret_replacements as _value_secrets
 
 
 def injected_literals(source: str) -> dict[str, Any]:
@@ -70,18 +72,7 @@ def _collect(raw: Any, recorded: Any, replacements: dict[str, str]) -> None:
             _collect(value, kept, replacements)
     elif isinstance(raw, str) and raw and isinstance(recorded, str) and recorded != raw:
         replacements[raw] = recorded
-
-
-def _scrub(value: Any, replacements: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        for raw, marker in replacements.items():
-            value = value.replace(raw, marker)
-        return value
-    if isinstance(value, list):
-        return [_scrub(item, replacements) for item in value]
-    if isinstance(value, dict):
-        return {key: _scrub(item, replacements) for key, item in value.items()}
-    return value
+        replacements.update(_value_secrets(raw))
 
 
 def redact_notebook(nb: Any, replacements: dict[str, str]) -> None:
@@ -89,13 +80,13 @@ def redact_notebook(nb: Any, replacements: dict[str, str]) -> None:
     if not replacements:
         return
     for cell in nb.cells:
-        cell.source = _scrub(cell.source, replacements)
+        cell.source = scrub(cell.source, replacements)
         for output in cell.get("outputs", []):
             for key in ("text", "evalue", "traceback"):
                 if key in output:
-                    output[key] = _scrub(output[key], replacements)
+                    output[key] = scrub(output[key], replacements)
             data = output.get("data")
             if data:
                 for mime in list(data):
                     if not mime.startswith("image/") or mime == "image/svg+xml":
-                        data[mime] = _scrub(data[mime], replacements)
+                        data[mime] = scrub(data[mime], replacements)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from nbops.core.atomic import atomic_write_text, link_or_copy
 from nbops.core.errors import NbopsError
 from nbops.core.experiment import from_summary
+from nbops.core.ids import is_run_id
 from nbops.reports.compare_page import write_run_record, write_site_compare_page
 from nbops.reports.ledger_view import (
     champion_metrics,
@@ -54,9 +55,17 @@ class RenderResult:
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
+def _inside(run_dir: Path, relative: str) -> bool:
+    """Whether ``relative`` names a file inside ``run_dir`` (no ``..``, no link out of it)."""
+    root = os.path.realpath(run_dir)
+    return os.path.realpath(run_dir / relative).startswith(root + os.sep)
+
+
 def _reusable_page(run_dir: Path, name: str, task: dict[str, Any]) -> Path | None:
     produced = task.get("produced_by")
     if task.get("status") != "skipped" or not produced or produced == run_dir.name:
+        return None
+    if not is_run_id(produced):  # a forged manifest must not link pages from elsewhere
         return None
     candidate = task_page(run_dir.parent / produced, name)
     return candidate if candidate.is_file() else None
@@ -71,7 +80,7 @@ def render_notebooks(
     result = RenderResult(run_page=run_dir / "index.html")
     for name, task in manifest.get("tasks", {}).items():
         notebook = (task.get("notebook") or {}).get("path")
-        if not notebook or not (run_dir / notebook).is_file():
+        if not notebook or not _inside(run_dir, notebook) or not (run_dir / notebook).is_file():
             continue
         dest = task_page(run_dir, name)
         started = time.perf_counter()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nbops.reports.markup import esc, fmt_duration, fmt_value, kv_list, page
+from nbops.reports.markup import esc, fmt_duration, fmt_value, kv_list, page, safe_href
 
 _OUTCOME_CLASS = {
     "reproduced": "s-succeeded",
@@ -163,7 +163,7 @@ def reproductions_section(section: Any) -> str:
         how = f"{first.get('task')}: {first.get('reason')}" if first else ""
         env = "" if item.get("environment_identical") else "environment differed"
         rows.append(
-            f'<tr><td><a href="{esc(item.get("report", ""))}">{esc(item.get("id"))}</a></td>'
+            f'<tr><td><a href="{safe_href(item.get("report", ""))}">{esc(item.get("id"))}</a></td>'
             f"<td>{esc(item.get('started_at'))}</td><td>{_pill(str(item.get('verdict')))}</td>"
             f"<td>{esc(how)}</td><td>{esc(env)}</td></tr>"
         )

@@ -87,7 +87,10 @@ def _tasks(manifest: dict[str, Any], run_dir: Path,
         produced = task.get("produced_by")
         origin = produced if (task.get("status") == "skipped" and produced
                               and produced != manifest["run_id"]) else None
+        # a run deleted by nbops gc keeps its name here, without a dead link
+        gone = origin is not None and not (run_dir.parent / origin / "index.html").is_file()
         rows.append({"name": name, "status": task.get("status"), "origin": origin,
+                     "origin_deleted": gone,
                      "duration": task.get("duration_s"), "metrics": task.get("metrics") or {},
                      "links": links})
     return rows

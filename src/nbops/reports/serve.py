@@ -1,13 +1,16 @@
 """Serve the report site on 127.0.0.1 for people who prefer a URL.
 
 A plain static file server over ``reports/`` (Python's ``http.server``), bound
-to the loopback interface only; nothing is served outside that folder.
+to the loopback interface only; nothing is served outside that folder: a
+request whose file resolves (through ``..`` or a symbolic link placed inside
+``reports/``) to anything outside it gets a 404.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,16 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib name)
         log.info("nbops serve: " + format, *args)
+
+    def send_head(self) -> Any:
+        """Answer 404 for anything that resolves outside the served folder."""
+        root = os.path.realpath(self.directory)
+        real = os.path.realpath(self.translate_path(self.path))
+        if real != root and not real.startswith(root + os.sep):
+            log.warning("nbops serve: refused %s: it resolves outside %s", self.path, root)
+            self.send_error(404, "File not found")
+            return None
+        return super().send_head()
 
 
 def make_server(reports_dir: Path, port: int = 8765) -> ThreadingHTTPServer:

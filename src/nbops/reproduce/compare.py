@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbops.core.secrets import rewrite_strings
 from nbops.reproduce.declaration import Tolerance
-from nbops.runs.notebook_compare import compare_notebooks, rewrite_strings
+from nbops.runs.notebook_compare import compare_notebooks
 
 IDENTICAL = "identical"
 WITHIN = "within-tolerance"

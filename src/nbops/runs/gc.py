@@ -3,7 +3,8 @@
 Keeps the newest N runs, every pinned run (``.nbops/pins.json``), every run a
 registered model references (any ``run_id`` found in
 ``.nbops/registry/*.json``) and every ``running`` run; deletes the other run
-folders, then every stored object no kept run references. Runs under the
+folders (first, so a killed gc never leaves a run whose objects are gone),
+then every stored object no kept run references. Runs under the
 project lock, so no build can add references meanwhile; that also makes every
 file left in ``.nbops/store/tmp`` (an interrupted snapshot) garbage.
 """
@@ -24,7 +25,7 @@ from nbops.core.hashing import is_hash
 from nbops.core.ids import is_run_id
 from nbops.core.json_walk import strings
 from nbops.core.locks import ProjectLock
-from nbops.core.manifest import read_manifest
+from nbops.core.manifest import read_sealed_manifest
 from nbops.core.project import Project
 from nbops.core.schema import schema_errors
 from nbops.core.store import ContentStore
@@ -80,7 +81,9 @@ def _registry_refs(project: Project) -> set[str]:
     """Run ids and content hashes mentioned anywhere in the model registry."""
     found: set[str] = set()
 
-    for path in sorted(project.registry_dir.glob("*.json")):
+    # temp files of an interrupted registry write (".tmp-*") and the seal are not the registry
+    for path in sorted(p for p in project.registry_dir.glob("*.json")
+                       if not p.name.startswith(".") and not p.name.endswith(".seal.json")):
         try:
             found.update(s for s in strings(json.loads(path.read_text(encoding="utf-8")))
                          if is_run_id(s) or is_hash(s))
@@ -123,7 +126,7 @@ def _collect(project: Project, keep: int, dry_run: bool) -> GcResult:
             continue
         result.kept_runs.append(run_id)
         try:
-            manifest = read_manifest(project.manifest_path(run_id))
+            manifest = read_sealed_manifest(project.manifest_path(run_id))
         except NbopsError as exc:
             raise LedgerError(f"Kept run {run_id} has an unreadable manifest ({exc})",
                               f"run `nbops verify {run_id}`, fix or delete it, then gc again"

@@ -134,6 +134,8 @@ def append(project: Project, summary: Summary) -> None:
     try:
         os.write(fd, data)
         os.fsync(fd)
+    except OSError as exc:  # name the file: "No space left on device" alone says too little
+        raise OSError(exc.errno, exc.strerror, str(project.index_path)) from None
     finally:
         os.close(fd)
 
@@ -143,15 +145,15 @@ def _read_lines(path: Path) -> tuple[dict[str, Summary], int, int]:
     latest: dict[str, Summary] = {}
     bad = total = 0
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return latest, 0, 0
-    for line in text.splitlines():
+    for line in raw.splitlines():
         if not line:
             continue
         total += 1
-        try:
-            item = json.loads(line)
+        try:  # a damaged line (even a non-UTF-8 byte) is skipped, never fatal
+            item = json.loads(line.decode("utf-8"))
         except ValueError:
             bad += 1
             continue

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nbops.core.errors import IntegrityError, LedgerError
-from nbops.core.manifest import Manifest, read_manifest, seal_state
+from nbops.core.manifest import Manifest, read_manifest, read_sealed_manifest, seal_state
 from nbops.core.project import Project
 from nbops.runs import index
 from nbops.runs.context import CORE_SECTIONS, Section, SectionT, check_section
@@ -31,8 +31,13 @@ FINAL_STATUSES = ("succeeded", "failed", "gated", "interrupted")
 
 
 def load_manifest(project: Project, run_id: str) -> Manifest:
-    """The validated manifest of ``run_id`` (``latest`` and prefixes accepted)."""
-    return read_manifest(project.manifest_path(resolve_run(project, run_id)))
+    """The validated manifest of ``run_id`` (``latest`` and prefixes accepted).
+
+    Raises:
+        IntegrityError: the manifest does not match its seal (edited outside
+            nbops) or is corrupt: nothing may act on such a run.
+    """
+    return read_sealed_manifest(project.manifest_path(resolve_run(project, run_id)))
 
 
 def update_section(project: Project, run_id: str, section: str, data: dict[str, Any]) -> Manifest:

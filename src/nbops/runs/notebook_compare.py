@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.adapters.papermill_adapter import injected_values, is_injected_parameters
+from nbops.core.secrets import rewrite_strings
 
 #: ``(pattern, mask)`` pairs applied to every string inside outputs.
 VOLATILE: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -50,19 +51,6 @@ _KEPT_OUTPUT_KEYS = {
 
 def _text(value: Any) -> Any:
     return "".join(value) if isinstance(value, list) else value
-
-
-def rewrite_strings(value: Any, replacements: Mapping[str, str]) -> Any:
-    """Replace every ``old`` by ``new`` in every string inside ``value`` (a JSON-like tree)."""
-    if isinstance(value, str):
-        for old, new in replacements.items():
-            value = value.replace(old, new)
-        return value
-    if isinstance(value, list):
-        return [rewrite_strings(v, replacements) for v in value]
-    if isinstance(value, dict):
-        return {k: rewrite_strings(v, replacements) for k, v in value.items()}
-    return value
 
 
 def mask_volatile(value: Any) -> Any:

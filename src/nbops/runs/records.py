@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.adapters.papermill_adapter import execution_duration, is_error_banner
+from nbops.core.secrets import mask_credentials
 
 RECORD_MIME = "application/vnd.nbops.record+json"
 
@@ -41,7 +42,8 @@ def _error_of(cells: list[dict[str, Any]]) -> dict[str, Any] | None:
                         "cell_index": index,
                         "execution_count": cell.get("execution_count"),
                         "ename": str(output.get("ename", "")),
-                        "evalue": str(output.get("evalue", "")),
+                        # an error message may quote a connection URL with its password
+                        "evalue": mask_credentials(str(output.get("evalue", ""))),
                     }
         index += 1
     return None

@@ -16,7 +16,7 @@ from typing import Any
 from nbops.adapters.ploomber_adapter import TaskInfo
 from nbops.core.errors import NbopsError
 from nbops.core.hashing import HashCache
-from nbops.core.manifest import Manifest, read_manifest
+from nbops.core.manifest import Manifest, read_sealed_manifest
 from nbops.core.project import Project
 from nbops.core.store import ContentStore
 from nbops.runs import index
@@ -111,7 +111,7 @@ class Snapshotter:
             earlier = [r for r in index.run_ids_on_disk(self.project) if r < self.run_id]
             for run_id in reversed(earlier[-_LOOKBACK:]):
                 try:
-                    self._previous.append(read_manifest(self.project.manifest_path(run_id)))
+                    self._previous.append(read_sealed_manifest(self.project.manifest_path(run_id)))
                 except NbopsError as exc:
                     logger.warning("nbops: skipping unreadable run %s (%s)", run_id, exc)
         yield from self._previous

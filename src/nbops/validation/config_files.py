@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.core.errors import ConfigError
+from nbops.core.parameters import check_parameters
 from nbops.core.yaml_files import load_yaml
 
 # Placeholders Ploomber fills in itself.
@@ -86,6 +87,7 @@ def check_project(root: Path | str = ".") -> ProjectCheck:
         )
     env_path = root / "env.yaml"
     env = check_env(env_path) if env_path.exists() else {}
+    check_parameters(env)  # declared types and ranges (docs/ledger.md), as the build will
     spec = load_yaml(pipeline, "pipeline.yaml")
     tasks = spec.get("tasks") if isinstance(spec, dict) else None
     if not isinstance(tasks, list) or not tasks:

@@ -52,3 +52,12 @@ def test_malformed_gate_is_not_ok(tmp_path: Path, copy_project) -> None:
     result = CliRunner().invoke(check, ["--project", str(project), "--json"])
     assert isinstance(result.exception, ConfigError)
     assert "min_roc_auc" in str(result.exception)
+
+
+def test_check_names_a_value_outside_its_declared_range(tmp_path) -> None:
+    from nbops.validation.config_files import check_project
+
+    (tmp_path / "pipeline.yaml").write_text("tasks: []\n")
+    (tmp_path / "env.yaml").write_text("rows: 3\nparameters:\n  rows: {type: int, min: 10}\n")
+    with pytest.raises(ConfigError, match="parameter rows is 3, but it must be at least 10"):
+        check_project(tmp_path)

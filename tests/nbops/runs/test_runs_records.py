@@ -64,3 +64,14 @@ def test_secret_parameters_are_redacted_from_the_shown_notebook() -> None:
     assert clean["metadata"]["papermill"]["parameters"]["api_token"] == REDACTED
     assert "seed = 1" in clean["cells"][0]["source"]
     assert redact_notebook(json.dumps(nb).encode(), {"seed": 1}) is None
+
+
+def test_a_password_quoted_in_an_error_message_never_reaches_the_manifest(tmp_path) -> None:
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "source": "",
+                                           "execution_count": 1, "outputs": [
+        {"output_type": "error", "ename": "OperationalError", "traceback": [],
+         "evalue": "could not connect to postgresql://etl:Tr0ub4dor@db:5432/prod"}]}],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    assert read_facts(path).error["evalue"] == \
+        "could not connect to postgresql://etl:***redacted***@db:5432/prod"

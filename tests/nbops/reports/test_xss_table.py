@@ -1,0 +1,110 @@
+"""XSS payloads through every string a page renders, checked on the rendered HTML.
+
+One hostile ledger (module scope) carries a payload in each place a manifest
+string reaches a page: task names, parameter names and values, env values,
+metric names, gate names and details, registry decisions, monitoring banners,
+summaries, problems, feature names and drift rows, error messages, the
+command line, git branch, package names, reproduction links. Every page is
+rendered; each row names where the payload went and asserts that no page holds
+it as live markup (the browser test proves the same in Chromium for a subset).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from reports_fixture import XSS_IMG, XSS_SCRIPT, make_run, run_id_at
+
+from nbops.reports.publish import publish_html
+from nbops.reports.render import render_run, render_site
+
+JS_URL = "javascript:window.__xss=1"
+SVG = '<svg onload="window.__xss=1">'
+PAYLOADS = (XSS_SCRIPT, XSS_IMG, SVG)
+
+# where each payload is planted: (row id, manifest keys it reaches)
+WHERE = [
+    "task name", "parameter name", "parameter value", "env value", "metric name",
+    "gate name", "gate detail", "gate expression", "registry decision", "champion note",
+    "monitoring banner", "monitoring summary", "monitoring problem", "feature name",
+    "drift row kind", "drift row status", "error message", "failed cell evalue", "command",
+    "git branch", "package name", "reproduction verdict", "reproduction link",
+]
+
+
+def _hostile_sections(p: str) -> dict:
+    return {
+        "params": {"train": {f"name{p}": f"value{p}", "seed": 7}},
+        "env": {"db": {"host": f"h{p}"}},
+        "command": ["ploomber", "build", f"--env--x{p}"],
+        "gates": {"verdict": "failed", "results": [
+            {"name": f"gate{p}", "verdict": "failed", "value": 0.1, "threshold": 0.5,
+             "expression": f"roc_auc >= {p}", "detail": f"detail{p}"}]},
+        "registry": {"model": "churn", "promoted": False, "decision": f"decision{p}",
+                     "champion_note": f"note{p}", "champion_before": None},
+        "monitoring": {"verdict": "alert", "summary": f"summary{p}", "banner": f"banner{p}",
+                       "problems": [f"problem{p}"], "top_features": [f"feat{p}"],
+                       "features": {f"feat{p}": {"kind": f"kind{p}", "status": f"st{p}",
+                                                 "psi": 0.3, "ks": 0.2}}},
+        "reproductions": {"items": [{"id": f"rep{p}", "started_at": "2026-01-01",
+                                     "verdict": f"verdict{p}", "first_diverged": None,
+                                     "environment_identical": True, "report": JS_URL}]},
+    }
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Every page of a ledger whose strings all carry payloads, by file name."""
+    reports = tmp_path_factory.mktemp("xss") / "reports"
+    make_run(reports, run_id_at(1))
+    runs = []
+    for index, payload in enumerate(PAYLOADS, start=2):
+        extra = _hostile_sections(payload)
+        run = make_run(reports, run_id_at(index), hostile=True, extra=extra,
+                       status="failed" if index == 3 else "succeeded")
+        runs.append(run)
+    # a failed run whose error message and failed cell carry payloads, and whose git
+    # branch and a package name do
+    failed = make_run(reports, run_id_at(9), status="failed", hostile=True, extra={
+        "failure": {"task": "train", "cell_index": 9, "ename": f"E{XSS_IMG}",
+                    "evalue": XSS_SCRIPT, "message": f"train failed: {SVG}"},
+        "provenance": {"git": {"commit": "0", "branch": f"b{XSS_SCRIPT}", "dirty": False,
+                               "diff_hash": None},
+                       "python": "3.11", "platform": SVG, "packages": {f"p{XSS_IMG}": "1"},
+                       "lock_hash": None, "sources": {}, "inputs": {}, "seeds": {}}})
+    runs.append(failed)
+    for run in sorted(p for p in (reports / "runs").iterdir() if p.is_dir()):
+        render_run(run, reports_dir=reports)
+    render_site(reports)
+    shown = {str(p.relative_to(reports)): p.read_text("utf-8") for p in reports.rglob("*.html")}
+    for run in runs:
+        out = tmp_path_factory.mktemp("pub") / "page.html"
+        publish_html(run.name, out, reports_dir=reports)
+        shown[f"published {run.name}"] = out.read_text("utf-8")
+    return shown
+
+
+def _live(html: str) -> list[str]:
+    """Payload markup that a browser would run: raw tags, handlers or javascript: URLs."""
+    found = [payload for payload in PAYLOADS if payload in html]
+    found += re.findall(r"""(?:href|src|action)\s*=\s*["']?\s*javascript:""", html, re.I)
+    found += re.findall(r"<[a-z]+[^>]*\son[a-z]+\s*=\s*[\"']?window\.__xss", html, re.I)
+    return found
+
+
+@pytest.mark.parametrize("where", WHERE)
+def test_no_page_renders_a_payload_as_markup(pages: dict[str, str], where: str) -> None:
+    # every row shares the same rendered ledger; the row names what was planted, and
+    # the check below covers every page (a leak anywhere fails every row)
+    leaks = {name: _live(html) for name, html in pages.items() if _live(html)}
+    assert not leaks, leaks
+
+
+def test_the_payloads_are_shown_as_text(pages: dict[str, str]) -> None:
+    """The control: the strings did reach the pages (escaped), so the check above means it."""
+    every = "\n".join(pages.values())
+    for planted in ("gate&lt;script&gt;", "banner&lt;svg", "feat&lt;script&gt;",
+                    "decision&quot;&gt;&lt;img", "summary&lt;script&gt;", "problem&lt;svg",
+                    "b&lt;script&gt;", "name&lt;script&gt;"):
+        assert planted in every, planted
