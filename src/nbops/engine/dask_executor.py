@@ -93,8 +93,16 @@ class DaskExecutor(Executor):  # type: ignore[misc]
 
     def __call__(self, dag: Any, show_progress: bool = True) -> list[Any]:
         super().__call__(dag)
-        import dask
-        from distributed import Client, LocalCluster
+        try:
+            import dask
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            from nbops.core.errors import ConfigError
+
+            raise ConfigError(
+                f"pipeline.yaml asks for the Dask executor but {exc.name} is not installed",
+                "pip install 'nbops[dask]', or use nbops.engine.executor.NbopsExecutor",
+            ) from None
 
         with dask.config.set({"distributed.scheduler.allowed-failures": self.allowed_failures}):
             if self.address:

@@ -38,7 +38,7 @@ def prepare(project: Any, run_id: str, env: dict[str, Any], tasks: list[Any]) ->
     """
     if env.get("registry") is None:
         return
-    config = parse_registry_config(env["registry"])
+    config = parse_registry_config(env["registry"], project.name)
     model_file = (project.root / config.model_file).resolve()
     if any(task.will_run and model_file in {Path(p).resolve() for p in task.products.values()}
            for task in tasks):
@@ -180,7 +180,7 @@ def _gate(context: Any, helper: Any) -> None:
         return
     project, run_id = context.project, context.run_id
     try:
-        config = parse_registry_config(env["registry"])
+        config = parse_registry_config(env["registry"], project.name)
         if not trains_a_model(project.root, context.manifest, config):
             logger.info("nbops registry: run %s produced none of the registry's files "
                         "(%s), nothing to gate", run_id, config.model_file)
