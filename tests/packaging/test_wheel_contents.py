@@ -76,6 +76,10 @@ def test_the_wheel_holds_nbops_only(wheel) -> None:
     top = {n.split("/")[0] for n in names}
     assert top == {"nbops", wheel.name.split("-py3")[0] + ".dist-info", *HOOKS}
     assert not [n for n in names if n.startswith("churn")]
+    # the project template and CI workflows travel with it (package data)
+    assert {"nbops/scaffold/new/pipeline.yaml", "nbops/scaffold/new/notebooks/train.py",
+            "nbops/scaffold/files/ci/github.yml",
+            "nbops/scaffold/files/jupyter/labconfig/default_setting_overrides.json"} <= set(names)
     metadata = zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith("METADATA"))).decode()
     assert "Requires-Python: <3.14,>=3.11" in metadata

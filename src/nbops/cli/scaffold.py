@@ -74,3 +74,21 @@ def new_command(name: str, into: Path) -> None:
 
 
 COMMANDS = [init_command, new_command]
+
+
+@click.command("summary")
+@click.argument("run", default="latest")
+@click.option("--markdown", "as_markdown", is_flag=True, default=True,
+              help="Markdown for a CI job's summary page (the only format).")
+@click.option("--project", "project", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Project folder (default: the one above the current folder).")
+def summary_command(run: str, as_markdown: bool, project: Path | None) -> None:
+    """Summarize RUN (default: latest) in Markdown: status, gates, metrics, registry."""
+    from nbops.core.project import find_project
+    from nbops.runs import load_manifest
+    from nbops.scaffold.summary import markdown_summary
+
+    click.echo(markdown_summary(load_manifest(find_project(project), run)), nl=False)
+
+
+COMMANDS.append(summary_command)
