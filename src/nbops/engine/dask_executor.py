@@ -19,7 +19,7 @@ Failures are never silent: a task that raises fails its task; a worker that
 dies mid-task makes the scheduler run the task elsewhere and, past its
 ``allowed-failures``, fails it with ``KilledWorker``. On a real multi-machine cluster,
 products and the nbops store must live on storage every worker sees under
-the same path (see README, *Speed and scale*).
+the same path (see docs/scaling-out.md).
 
 Dask is imported only when this executor is built, never on the default path.
 """
