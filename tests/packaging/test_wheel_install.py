@@ -107,7 +107,7 @@ def test_wheel_installs_and_a_new_project_builds(version, wheel, tmp_path, recor
     assert {r["name"] for r in manifest["gates"]["results"]} >= {"min_roc_auc", "calibrated"}
     assert manifest["registry"]["model"] == "demo" and manifest["registry"]["version"] == 1
     assert (project / "reports" / "index.html").is_file()
-    assert (project / "reports" / "runs" / manifest["run_id"] / "html" / "index.html").is_file()
+    assert (project / "reports" / "runs" / manifest["run_id"] / "index.html").is_file()
     record_property("install_s", round(installed - started, 1))
     record_property("build_s", round(built - installed, 1))
     sys.stderr.write(f"\nwheel on Python {version}: venv+install {installed - started:.1f} s, "

@@ -53,5 +53,5 @@ def markdown_summary(manifest: dict[str, Any]) -> str:
     if registry and registry.get("decision"):
         lines += ["", f"Registry: {_cell(registry['decision'])}"]
     lines += ["", "The full report is in the `reports/` artifact "
-                  f"(`reports/runs/{_cell(manifest['run_id'])}/html/index.html`)."]
+                  f"(`reports/runs/{_cell(manifest['run_id'])}/index.html`)."]
     return "\n".join(lines) + "\n"
