@@ -114,3 +114,10 @@ def test_double_click_on_a_step_opens_it_as_a_notebook(
         "() => window.jupyterapp.shell.currentWidget.hasClass('jp-NotebookPanel')")
     shoot(page, "jupyterlab-step-opens-as-notebook")
     _wait_idle(page)
+
+
+def test_lab_serves_jupytext_as_the_default_viewer_for_python(built_lab: LabServer) -> None:
+    # what decides a double click when the listing does not mark a .py as a notebook
+    plugin = built_lab.request("/lab/api/settings/@jupyterlab/docmanager-extension:plugin")
+    default = plugin["schema"]["properties"]["defaultViewers"]["default"]
+    assert default["python"] == "Jupytext Notebook"
