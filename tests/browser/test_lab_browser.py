@@ -109,9 +109,13 @@ def test_double_click_on_a_step_opens_it_as_a_notebook(
         timeout=120_000,
     )
     # a notebook panel with cells, not a text editor
-    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(state="visible", timeout=60_000)
-    assert page.evaluate(
-        "() => window.jupyterapp.shell.currentWidget.hasClass('jp-NotebookPanel')")
+    page.wait_for_function(
+        """() => {
+            const w = window.jupyterapp.shell.currentWidget;
+            return w.hasClass('jp-NotebookPanel') && w.content.widgets.length > 1;
+        }""",
+        timeout=60_000,
+    )
     shoot(page, "jupyterlab-step-opens-as-notebook")
     _wait_idle(page)
 
