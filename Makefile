@@ -9,7 +9,7 @@ STAMP := $(VENV)/.nbops-installed
 export PLOOMBER_STATS_ENABLED := false
 export PLOOMBER_VERSION_CHECK_DISABLED := true
 
-.PHONY: install run test lab bench lock screenshots
+.PHONY: install run test lab bench lock screenshots docs
 
 install: $(STAMP)
 
@@ -37,10 +37,15 @@ test: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy src/nbops --ignore-missing-imports
 	$(BIN)/mypy --strict src/nbops/core src/nbops/runs
+	$(BIN)/mkdocs build --strict  # not --quiet: it hides the warnings strict counts
 	$(BIN)/python -m pytest
 
 lab: install
 	$(BIN)/nbops lab
+
+# The user guide (docs/, mkdocs.yml) in site/; strict: a broken link fails.
+docs: install
+	$(BIN)/mkdocs build --strict
 
 bench: install
 	$(BIN)/python -m benchmarks

@@ -54,6 +54,9 @@ def running_lab(project: Path, *jupyter_args: str) -> Iterator[LabServer]:
         **{k: v for k, v in os.environ.items() if not k.startswith("NBOPS_")},
         "PLOOMBER_STATS_ENABLED": "false",
         "JUPYTER_RUNTIME_DIR": str(project / ".jupyter-runtime"),
+        # JupyterLab restores the documents left open in a workspace; a per-test folder
+        # keeps one test's (or one worktree's) open tabs out of the next session
+        "JUPYTERLAB_WORKSPACES_DIR": str(project / ".jupyter-workspaces"),
     }
     log_path = project / "lab.log"
     with log_path.open("w") as log:

@@ -86,3 +86,42 @@ def test_train_step_runs_in_jupyterlab_and_saves_clean(
     assert on_disk == original
     # the run really happened: the step wrote its products in the project copy
     assert (built_lab.project / ".nbops" / "products" / "model.skops").stat().st_size > 0
+
+
+def test_double_click_on_a_step_opens_it_as_a_notebook(
+    built_lab: LabServer, page: Any, shoot: Callable[[Any, str], Path]
+) -> None:
+    # A regression test: with this stack jupytext's contents manager already lists
+    # .py steps as notebooks, and nbops lab also sets jupytext's notebook view as the
+    # default viewer (nbops.scaffold.lab_settings), so either alone keeps this true.
+    page.goto(f"{built_lab.url}/lab?token={TOKEN}")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.started", timeout=120_000)
+    page.evaluate("() => window.jupyterapp.commands.execute('filebrowser:open-path',"
+                  " {path: 'notebooks'})")
+    item = page.locator(".jp-DirListing-item", has_text="evaluate.py")
+    item.wait_for(state="visible", timeout=60_000)
+    item.dblclick()
+    page.wait_for_function(
+        """() => {
+            const w = window.jupyterapp.shell.currentWidget;
+            return w && w.context && w.context.path === 'notebooks/evaluate.py';
+        }""",
+        timeout=120_000,
+    )
+    # a notebook panel with cells, not a text editor
+    page.wait_for_function(
+        """() => {
+            const w = window.jupyterapp.shell.currentWidget;
+            return w.hasClass('jp-NotebookPanel') && w.content.widgets.length > 1;
+        }""",
+        timeout=60_000,
+    )
+    shoot(page, "jupyterlab-step-opens-as-notebook")
+    _wait_idle(page)
+
+
+def test_lab_serves_jupytext_as_the_default_viewer_for_python(built_lab: LabServer) -> None:
+    # what decides a double click when the listing does not mark a .py as a notebook
+    plugin = built_lab.request("/lab/api/settings/@jupyterlab/docmanager-extension:plugin")
+    default = plugin["schema"]["properties"]["defaultViewers"]["default"]
+    assert default["python"] == "Jupytext Notebook"

@@ -20,7 +20,11 @@ from nbops.validation import read_data_schema, read_feature_schema
 
 pytestmark = pytest.mark.integration
 
-TELCO = Path("/work/shared/datasets/telco-customer-churn.csv")
+REPO = Path(__file__).resolve().parents[2]
+# docs/reference-pipeline.md: data/ in the repository, or shared/ beside it (this workplace)
+TELCO = next((p for p in (REPO / "data" / "telco-customer-churn.csv",
+                          REPO.parent / "shared" / "datasets" / "telco-customer-churn.csv")
+              if p.exists()), REPO / "data" / "telco-customer-churn.csv")
 PRODUCTS = {
     "ingest": ["ingest.ipynb", "raw.parquet"],
     "validate": ["validate.ipynb", "clean.parquet", "data_schema.json"],

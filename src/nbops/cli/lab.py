@@ -10,6 +10,10 @@ Two settings make that work with the pinned stack:
   once jupytext wraps it too. We select the synchronous ``LargeFileManager``.
 * The server binds to 127.0.0.1 unless told otherwise, and the
   ``ploomber_extension`` server extension (a cloud-upload button) stays off.
+* A double click on a ``.py`` step opens jupytext's notebook view, not a text
+  editor: the project's ``.jupyter/`` (written by ``nbops init``/``nbops new``,
+  see :mod:`nbops.scaffold.lab_settings`) goes first on ``JUPYTER_CONFIG_PATH``,
+  and when the project has no such file nbops' default is used all the same.
 """
 
 from __future__ import annotations
@@ -17,10 +21,30 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from pathlib import Path
 
 import click
 
 CONTENTS_MANAGER = "jupyter_server.services.contents.largefilemanager.LargeFileManager"
+
+
+def lab_config_path(cwd: Path) -> str:
+    """``JUPYTER_CONFIG_PATH`` for ``nbops lab`` started in ``cwd``.
+
+    The project's ``.jupyter/`` first when it has lab settings, else nbops'
+    own copy of the same defaults, so steps open as notebooks either way.
+    """
+    from nbops.scaffold.lab_settings import (
+        CONFIG_DIR,
+        OVERRIDES,
+        config_path_env,
+        default_config_dir,
+    )
+
+    root = next((p for p in (cwd, *cwd.parents) if (p / "pipeline.yaml").is_file()), cwd)
+    if (root / OVERRIDES).is_file():
+        return config_path_env(root / CONFIG_DIR)
+    return config_path_env(default_config_dir())
 
 
 def lab_argv(
@@ -66,6 +90,7 @@ def lab(
     if executable is None:
         raise click.ClickException("jupyter is not installed in this environment; run make install")
     os.environ.setdefault("PLOOMBER_STATS_ENABLED", "false")
+    os.environ["JUPYTER_CONFIG_PATH"] = lab_config_path(Path.cwd())
     os.execv(executable, [executable, *argv[1:]])
 
 

@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nbops.cli.reproduce",
     "nbops.cli.runs",
     "nbops.cli.sweeps",
+    "nbops.cli.scaffold",
 )
 
 

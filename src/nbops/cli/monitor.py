@@ -52,8 +52,9 @@ def _table(report: dict[str, Any]) -> str:
 
 @click.command("monitor")
 @click.argument("batch", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--champion", "ref", default="churn@champion", show_default=True,
-              help="Registered model to compare with (NAME@ALIAS or NAME:VERSION).")
+@click.option("--champion", "ref", default=None,
+              help="Registered model to compare with (NAME@ALIAS or NAME:VERSION; default: "
+                   "the project's model, registry.model in env.yaml, @champion).")
 @click.option("--target", default=None, help="Label column (default: the champion's target).")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 @click.option("--fail-on", type=click.Choice(["alert", "warn"]), default=None,
@@ -61,7 +62,8 @@ def _table(report: dict[str, Any]) -> str:
 @click.option("--retrain", is_flag=True,
               help="On alert, retrain on BATCH through the normal train/gate/promote build.")
 def monitor_command(
-    batch: Path, ref: str, target: str | None, as_json: bool, fail_on: str | None, retrain: bool
+    batch: Path, ref: str | None, target: str | None, as_json: bool, fail_on: str | None,
+    retrain: bool,
 ) -> None:
     """Check BATCH (CSV or Parquet) for drift against the champion and print the verdict.
 
@@ -76,9 +78,11 @@ def monitor_command(
     from nbops.monitoring.retrain import retrain_command, run_retrain
     from nbops.monitoring.status import ALERT, severity
     from nbops.registry.api import find_root, get_version, load_model
+    from nbops.registry.config import project_model_name
     from nbops.registry.refs import parse_ref
 
     root = find_root()
+    ref = ref or f"{project_model_name(root)}@champion"
     thresholds = Thresholds.from_mapping(_settings(root).get("thresholds"))
     record = get_version(ref, root)
     champion = Champion.from_record(root, parse_ref(ref).name, record, load_model(ref, root))

@@ -21,7 +21,7 @@ dies mid-task makes the scheduler run the task elsewhere and, past its
 either the project has a team remote (then inputs and products travel through
 it by hash and workers need no shared folder: :mod:`nbops.engine.dask_remote`),
 or products and the nbops store must live on storage every worker sees under
-the same path (see README, *Speed and scale*).
+the same path (see docs/scaling-out.md).
 
 Dask is imported only when this executor is built, never on the default path.
 """
@@ -96,8 +96,16 @@ class DaskExecutor(Executor):  # type: ignore[misc]
 
     def __call__(self, dag: Any, show_progress: bool = True) -> list[Any]:
         super().__call__(dag)
-        import dask
-        from distributed import Client, LocalCluster
+        try:
+            import dask
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            from nbops.core.errors import ConfigError
+
+            raise ConfigError(
+                f"pipeline.yaml asks for the Dask executor but {exc.name} is not installed",
+                "pip install 'nbops[dask]', or use nbops.engine.executor.NbopsExecutor",
+            ) from None
 
         with dask.config.set({"distributed.scheduler.allowed-failures": self.allowed_failures}):
             if self.address:

@@ -24,8 +24,10 @@ from nbops.core.yaml_files import load_yaml
 logger = logging.getLogger("nbops")
 
 # Module prefixes whose types a registered skops file may use. Anything else
-# (os, subprocess, builtins.eval, an unknown package) refuses the registration.
-DEFAULT_TRUSTED_MODULES: tuple[str, ...] = ("sklearn.", "numpy.", "scipy.", "churn.")
+# (os, subprocess, builtins.eval, an unknown package — a project's own code
+# included, unless its env.yaml lists it in registry.trusted_modules) refuses
+# the registration.
+DEFAULT_TRUSTED_MODULES: tuple[str, ...] = ("sklearn.", "numpy.", "scipy.")
 
 
 def trusted_modules_of(root: Path) -> tuple[str, ...]:

@@ -3,7 +3,7 @@
 ::
 
     registry:
-      model: churn                                  # registered model name
+      model: churn                                  # registered name (default: the project's)
       model_file: .nbops/products/model.skops       # product paths, relative to the project
       train_data: .nbops/products/train.parquet
       test_data: .nbops/products/test.parquet
@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from nbops.core.errors import ConfigError
@@ -55,8 +56,21 @@ def _bad(key: str, value: Any, fix: str) -> ConfigError:
     return ConfigError(f"registry.{key} in env.yaml is {value!r}", fix)
 
 
-def parse_registry_config(raw: Any) -> RegistryConfig:
+def default_model_name(project_name: str) -> str:
+    """The registered name of a project's model when ``registry.model`` is not set.
+
+    The project's folder name, made a valid model name (``my project`` -> ``my_project``).
+    """
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", project_name).strip("_.-")[:64]
+    if not name or not name[0].isalpha():
+        name = f"model_{name}"[:64]
+    return name
+
+
+def parse_registry_config(raw: Any, project_name: str = "model") -> RegistryConfig:
     """Validate the ``registry:`` mapping.
+
+    ``model`` defaults to :func:`default_model_name` of ``project_name``.
 
     Raises:
         ConfigError: naming the bad key and the accepted values.
@@ -64,7 +78,8 @@ def parse_registry_config(raw: Any) -> RegistryConfig:
     if not isinstance(raw, Mapping):
         raise ConfigError(
             f"the registry: section of env.yaml is a {type(raw).__name__}, not a mapping",
-            "add 'registry: {model: churn}' (see README, Model registry and quality gates)",
+            "write registry: as a mapping, e.g. 'registry: {primary_metric: roc_auc}' "
+            "(see docs/registry-and-gates.md)",
         )
     known = set(RegistryConfig.__dataclass_fields__)
     unknown = sorted(set(raw) - known)
@@ -74,6 +89,8 @@ def parse_registry_config(raw: Any) -> RegistryConfig:
             f"use only {', '.join(sorted(known))}",
         )
     values = dict(raw)
+    if values.get("model") is None:
+        values["model"] = default_model_name(project_name)
     model = values.get("model")
     if not isinstance(model, str) or not _NAME.match(model):
         raise _bad("model", model, "name the model with a letter then letters/digits/_.-")
@@ -97,3 +114,20 @@ def parse_registry_config(raw: Any) -> RegistryConfig:
             raise _bad("trusted_modules", modules, "give a list of module prefixes like 'sklearn.'")
         values["trusted_modules"] = tuple(m if m.endswith(".") else m + "." for m in modules)
     return RegistryConfig(**values)
+
+
+def project_model_name(root: Path) -> str:
+    """The model name a project registers: env.yaml's ``registry.model``, else its folder's."""
+    import yaml
+
+    path = Path(root) / "env.yaml"
+    if path.is_file():
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path} is not valid YAML ({exc})",
+                              "fix the file, or pass the model explicitly") from None
+        section = data.get("registry") if isinstance(data, dict) else None
+        if isinstance(section, Mapping) and isinstance(section.get("model"), str):
+            return str(section["model"])
+    return default_model_name(Path(root).resolve().name)

@@ -57,7 +57,7 @@ class RegistryStep:
         registry = ctx.env.get("registry")
         if registry is None:
             return
-        config = parse_registry_config(registry)
+        config = parse_registry_config(registry, ctx.project.name)
         model_file = (ctx.project.root / config.model_file).resolve()
         if any(task.will_run and model_file in {Path(p).resolve()
                                                 for p in task.products.values()}
@@ -256,7 +256,7 @@ def _gate(context: RunContext, helper: MeasureHelper | None) -> None:
         return
     project, run_id = context.project, context.run_id
     try:
-        config = parse_registry_config(env["registry"])
+        config = parse_registry_config(env["registry"], project.name)
         if not trains_a_model(project.root, context.manifest, config):
             logger.info("nbops registry: run %s produced none of the registry's files "
                         "(%s), nothing to gate", run_id, config.model_file)

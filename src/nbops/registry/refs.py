@@ -40,7 +40,7 @@ def parse_ref(text: str) -> ModelRef:
     if not match:
         raise RegistryError(
             f"{text!r} is not a model reference",
-            "write NAME, NAME@ALIAS or NAME:VERSION, e.g. churn@champion or churn:3",
+            "write NAME, NAME@ALIAS or NAME:VERSION, e.g. mymodel@champion or mymodel:3",
         )
     version = match.group("version")
     if version is not None:

@@ -47,7 +47,13 @@ class DaskLauncher:
     """Run each trial as a task on a Dask cluster (one trial per worker thread)."""
 
     def __init__(self, address: str, workers: int) -> None:
-        from distributed import Client, LocalCluster
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            from nbops.core.errors import ConfigError
+
+            raise ConfigError("--dask needs Dask's distributed package, which is not installed",
+                              "pip install 'nbops[dask]'") from None
 
         self.cluster: Any = None
         if address == "local":

@@ -1,0 +1,101 @@
+"""The library wheel: compatible ranges, the framework only, start-up hooks included."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+import warnings
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from nbops.core.startup_hooks import HOOKS
+
+ROOT = Path(__file__).resolve().parents[2]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower()
+
+
+def test_dependencies_are_ranges_never_exact_pins() -> None:
+    project = PYPROJECT["project"]
+    runtime = list(project["dependencies"])
+    for extra, requirements in project["optional-dependencies"].items():
+        if extra != "dev":  # dev tools are the repository's, never a user's
+            runtime += requirements
+    pinned = [r for r in runtime if "==" in r]
+    assert not pinned, f"exact pins in the wheel's dependencies: {pinned}"
+    assert all(">=" in r for r in runtime), "every dependency has a tested lower bound"
+
+
+def test_lower_bounds_are_the_locked_versions_or_lower() -> None:
+    locked = {}
+    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        if "==" in line and not line.startswith(" "):
+            name, _, version = line.partition("==")
+            locked[name.strip().lower().replace("_", "-").replace(".", "-")] = version.strip()
+    for requirement in PYPROJECT["project"]["dependencies"]:
+        name = _name(requirement).replace("_", "-").replace(".", "-")
+        low = re.search(r">=([0-9][^,; ]*)", requirement)
+        assert low and name in locked, requirement
+        as_tuple = [tuple(int(p) for p in re.findall(r"\d+", v)) for v in (low[1], locked[name])]
+        assert as_tuple[0] <= as_tuple[1], f"{requirement} but the lock tests {locked[name]}"
+
+
+def test_python_range_and_dask_is_an_extra() -> None:
+    project = PYPROJECT["project"]
+    assert project["requires-python"] == ">=3.11,<3.14"
+    base = {_name(r) for r in project["dependencies"]}
+    assert not base & {"dask", "distributed"}
+    assert {_name(r) for r in project["optional-dependencies"]["dask"]} == {"dask", "distributed"}
+
+
+def test_shipped_startup_hooks_match_the_installer() -> None:
+    folder = ROOT / "src/nbops_startup"
+    shipped = {p.name: p.read_text(encoding="utf-8") for p in folder.glob("*.pth")}
+    assert shipped == HOOKS
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    uv = Path(sys.executable).with_name("uv")
+    subprocess.run([str(uv), "build", "--wheel", "--quiet", "-o", str(out), str(ROOT)],
+                   check=True, capture_output=True, text=True, timeout=120)
+    (path,) = out.glob("nbops-*.whl")
+    return path
+
+
+def test_the_wheel_holds_nbops_only(wheel) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {n.split("/")[0] for n in names}
+    assert top == {"nbops", wheel.name.split("-py3")[0] + ".dist-info", *HOOKS}
+    assert not [n for n in names if n.startswith("churn")]
+    # the project template and CI workflows travel with it (package data)
+    assert {"nbops/scaffold/new/pipeline.yaml", "nbops/scaffold/new/notebooks/train.py",
+            "nbops/scaffold/files/ci/github.yml",
+            "nbops/scaffold/files/jupyter/labconfig/default_setting_overrides.json"} <= set(names)
+    metadata = zipfile.ZipFile(wheel).read(
+        next(n for n in names if n.endswith("METADATA"))).decode()
+    assert "Requires-Python: <3.14,>=3.11" in metadata
+    assert "Provides-Extra: dask" in metadata
+    requires = re.findall(r"^Requires-Dist: (.*)$", metadata, re.M)
+    assert requires and not [r for r in requires
+                             if "==" in r.split(";")[0] and "extra == 'dev'" not in r]
+
+
+def test_dask_executor_without_dask_says_which_extra(monkeypatch) -> None:
+    from nbops.core.errors import ConfigError
+
+    with warnings.catch_warnings():  # ploomber 0.23 warns about pydantic v1 style at import
+        warnings.simplefilter("ignore")
+        from nbops.engine.dask_executor import DaskExecutor
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(ConfigError, match=r"nbops\[dask\]"):
+        DaskExecutor()(dag={})
