@@ -28,7 +28,7 @@ from nbops.core.ids import new_run_id, utc_now_iso
 from nbops.core.locks import ProjectLock
 from nbops.core.manifest import Manifest
 from nbops.core.project import ROOT_ENV, RUN_ENV, Project
-from nbops.core.secrets import redact, redact_argv, whitelisted_env
+from nbops.core.secrets import mask_credentials, redact, redact_argv, whitelisted_env
 from nbops.core.store import ContentStore
 from nbops.runs import provenance
 from nbops.runs.context import Outcome, RunContext
@@ -240,5 +240,6 @@ def _failure(manifest: Manifest, task: str | None, error_text: str) -> dict[str,
     lines = [line for line in error_text.strip().splitlines() if line.strip()]
     tail = lines[-1] if lines else "the build failed"
     prefix = f"task {task!r} failed: " if task else ""
+    # Ploomber's traceback is outside any notebook: mask credentials it quotes too
     return {"task": task, "cell_index": None, "ename": None, "evalue": None,
-            "message": (prefix + tail)[:2000]}
+            "message": mask_credentials(prefix + tail)[:2000]}

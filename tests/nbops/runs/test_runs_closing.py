@@ -106,3 +106,14 @@ def test_run_context_keeps_memory_and_disk_in_step_and_checks_sections(project,
     assert load_manifest(project, manifest["run_id"])["status"] == "gated"
     assert list_runs(project)[-1]["status"] == "gated"
     assert verify_run(project, manifest["run_id"]).ok
+
+
+def test_a_failure_message_from_ploombers_traceback_masks_credentials() -> None:
+    from nbops.runs.lifecycle import _failure
+
+    manifest = {"tasks": {"load": {"error": None}}}
+    text = ("Traceback ...\nOperationalError: could not connect to "
+            "postgresql://etl:hunter2secret@db.example/prod")
+    failure = _failure(manifest, "load", text)
+    assert "hunter2secret" not in failure["message"]
+    assert "postgresql://etl:" in failure["message"]
