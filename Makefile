@@ -46,5 +46,5 @@ bench: install
 
 # Re-resolve the exact dependency set after editing pyproject.toml.
 lock:
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --all-extras --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 -o requirements.lock

@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nbops.cli.reports",
     "nbops.cli.reproduce",
     "nbops.cli.runs",
+    "nbops.cli.serving",
 )
 
 

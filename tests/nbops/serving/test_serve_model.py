@@ -1,0 +1,237 @@
+"""`nbops serve-model` as a real process on a loopback port, driven over HTTP."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+from serving_world import Server, make_project, promote, start_server
+
+from churn import generator
+from nbops.registry.api import get_version, load_model
+from nbops.serving.prediction_log import log_dir, read_parts
+from nbops.validation.preparation import prepare_for_model, spec_from_feature_schema
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_project(tmp_path_factory.mktemp("serving") / "project")
+
+
+@pytest.fixture(scope="module")
+def server(project: Path) -> Iterator[Server]:
+    server = start_server(project, "churn@champion", "--flush-seconds", "0.2")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def raw() -> pd.DataFrame:
+    """Raw generator rows (as they would arrive), with missing categorical values."""
+    frame = generator.generate(60, seed=11).drop(columns=["churn"])
+    return frame
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    return json.loads(frame.to_json(orient="records", date_format="iso"))
+
+
+def in_process(project: Path, frame: pd.DataFrame, ref: str = "churn:1") -> np.ndarray:
+    record = get_version(ref, project)
+    features, problems = prepare_for_model(frame, spec_from_feature_schema(
+        record["feature_schema"]))
+    assert not problems
+    return load_model(ref, project).predict_proba(features)[:, 1]
+
+
+def test_json_csv_and_parquet_bodies_score_like_the_model_in_process(
+    project: Path, server: Server, raw: pd.DataFrame
+) -> None:
+    expected = in_process(project, raw)
+    answers = {
+        "json": httpx.post(f"{server.url}/predict", json=records(raw)),
+        "csv": httpx.post(f"{server.url}/predict", content=raw.to_csv(index=False).encode(),
+                          headers={"content-type": "text/csv"}),
+    }
+    buffer = io.BytesIO()
+    raw.to_parquet(buffer, index=False)
+    answers["parquet"] = httpx.post(
+        f"{server.url}/predict", content=buffer.getvalue(),
+        headers={"content-type": "application/vnd.apache.parquet"})
+    ids = set()
+    for kind, answer in answers.items():
+        assert answer.status_code == 200, (kind, answer.text)
+        body = answer.json()
+        assert body["model"] == "churn" and body["version"] == 1
+        np.testing.assert_allclose(body["scores"], expected, rtol=0, atol=1e-12, err_msg=kind)
+        assert body["labels"] == [int(s >= 0.5) for s in body["scores"]]
+        ids.add(body["request_id"])
+    assert len(ids) == 3
+
+
+def test_a_record_alone_gets_exactly_its_score_in_a_batch(
+    server: Server, raw: pd.DataFrame
+) -> None:
+    batch = records(raw)
+    categorical = [k for k, v in batch[0].items() if isinstance(v, str)
+                   and k not in ("customer_id", "signup_date")]
+    for i, record in enumerate(batch[:12]):  # a missing categorical value in several rows
+        record[categorical[i % len(categorical)]] = None
+    together = httpx.post(f"{server.url}/predict", json=batch).json()["scores"]
+    for i, record in enumerate(batch[:12]):
+        alone = httpx.post(f"{server.url}/predict", json=record).json()["scores"]
+        assert alone == [together[i]], f"record {i} scored alone differs from its batch score"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "words"),
+    [
+        (b'[{"tenure_months": 3,', "application/json", 400, "not valid JSON"),
+        (b"", "application/json", 400, "empty"),
+        (b"[]", "application/json", 400, "no records"),
+        (b"a,b\n1,2\n", "text/csv", 422, "is missing"),
+        (b"\x00\x01", "application/x-foo", 415, "not supported"),
+        (b"PAR1garbage", "application/vnd.apache.parquet", 400, "Parquet"),
+    ],
+)
+def test_bad_bodies_get_a_4xx_with_a_sentence(
+    server: Server, body: bytes, content_type: str, status: int, words: str
+) -> None:
+    answer = httpx.post(f"{server.url}/predict", content=body,
+                        headers={"content-type": content_type})
+    assert answer.status_code == status, answer.text
+    assert words in answer.json()["error"]
+    assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"
+
+
+def test_wrong_type_unknown_and_missing_fields_are_422_naming_the_field(
+    server: Server, raw: pd.DataFrame
+) -> None:
+    record = records(raw)[0]
+    numeric = next(k for k, v in record.items() if isinstance(v, (int, float))
+                   and not isinstance(v, bool) and k != "churn")
+    cases = {
+        numeric: {**record, numeric: "lots"},
+        "favourite_colour": {**record, "favourite_colour": "blue"},
+    }
+    missing = dict(record)
+    del missing[numeric]
+    for field, body in [*cases.items(), (numeric, missing)]:
+        answer = httpx.post(f"{server.url}/predict", json=body)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["field"] == field
+        assert repr(field) in answer.json()["error"]
+    # numbers sent as text (the raw CSV format) are fine
+    ok = httpx.post(f"{server.url}/predict", json={**record, numeric: f" {record[numeric]} "})
+    assert ok.status_code == 200, ok.text
+
+
+def test_a_10_mb_body_is_refused_and_the_server_stays_up(server: Server) -> None:
+    answer = httpx.post(f"{server.url}/predict", content=b"[" + b" " * (10 * 1024 * 1024) + b"]",
+                        headers={"content-type": "application/json"})
+    assert answer.status_code == 413
+    assert "limit" in answer.json()["error"]
+    assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def test_metrics_are_prometheus_text(server: Server, raw: pd.DataFrame) -> None:
+    httpx.post(f"{server.url}/predict", json=records(raw)[:2])
+    text = httpx.get(f"{server.url}/metrics").text
+    assert 'nbops_predict_requests_total{status="200"}' in text
+    assert "nbops_predict_latency_seconds_bucket" in text
+    assert 'nbops_model_version{model="churn"} 1.0' in text
+    assert "nbops_predict_errors_total" in text
+
+
+def test_promotion_under_load_switches_versions_without_failing_a_request(
+    project: Path, raw: pd.DataFrame
+) -> None:
+    server = start_server(project, "churn@champion", "--no-log")
+    try:
+        batch = records(raw)[:5]
+        results: list[tuple[int, int]] = []
+        lock = threading.Lock()
+        promoted = threading.Event()
+        per_client = 60
+
+        def client(k: int) -> None:
+            with httpx.Client(base_url=server.url, timeout=30) as http:
+                for i in range(per_client):
+                    answer = http.post("/predict", json=batch)
+                    with lock:
+                        results.append((answer.status_code,
+                                        answer.json().get("version", -1)))
+                        if k == 0 and i == per_client // 3:
+                            promoted.set()
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        promoted.wait(60)
+        promote(project, 2)
+        for thread in threads:
+            thread.join(120)
+        assert len(results) == 4 * per_client
+        assert all(status == 200 for status, _ in results), results
+        versions = [v for _, v in results]
+        assert versions[0] == 1 and versions[-1] == 2
+        assert set(versions) == {1, 2}
+        health = httpx.get(f"{server.url}/healthz").json()
+        assert health["version"] == 2 and health["swaps"] == 1
+        expected = in_process(project, raw.iloc[:5], "churn:2")
+        scores = httpx.post(f"{server.url}/predict", json=batch).json()["scores"]
+        np.testing.assert_allclose(scores, expected, rtol=0, atol=1e-12)
+    finally:
+        server.stop()
+        promote(project, 1)
+
+
+def test_sigterm_flushes_the_prediction_log(project: Path, raw: pd.DataFrame) -> None:
+    folder = log_dir(project, "churn")
+    before = len(read_parts(folder))
+    # a long flush interval: only the shutdown can have written these rows
+    server = start_server(project, "churn@champion", "--flush-seconds", "600")
+    sent = []
+    for i in range(5):
+        sent.append(httpx.post(f"{server.url}/predict", json=records(raw)[i:i + 3]).json())
+    server.stop()
+    assert "prediction log flushed (15 rows)" in server.stderr()
+    assert not list(folder.glob(f"*-{server.process.pid}-*.arrows"))
+    logged = read_parts(folder)
+    assert len(logged) == before + 15
+    mine = logged[logged["request_id"].isin([a["request_id"] for a in sent])]
+    assert len(mine) == 15
+    assert mine["model_version"].eq(1).all()
+    first = mine[mine["request_id"] == sent[0]["request_id"]].sort_values("row")
+    np.testing.assert_allclose(first["score"], sent[0]["scores"])
+    assert list(first["customer_id"]) == list(raw["customer_id"].iloc[0:3])
+
+
+def test_kill_9_loses_at_most_the_rows_of_one_flush_interval(
+    project: Path, raw: pd.DataFrame
+) -> None:
+    import signal
+    import time
+
+    folder = log_dir(project, "churn")
+    before = len(read_parts(folder))
+    server = start_server(project, "churn@champion", "--flush-seconds", "0.2")
+    ids = [httpx.post(f"{server.url}/predict", json=records(raw)[i:i + 2]).json()["request_id"]
+           for i in range(10)]
+    time.sleep(1.0)  # > flush interval: everything answered so far is on disk
+    server.stop(signal.SIGKILL)
+    left = f"*-{server.process.pid}-*.arrows"
+    assert list(folder.glob(left)), "kill -9 should leave the open part behind"
+    logged = read_parts(folder)  # finishes the killed server's open part
+    assert not list(folder.glob(left))
+    assert len(logged) == before + 20
+    assert set(ids) <= set(logged["request_id"])
