@@ -51,7 +51,10 @@ def _table(report: dict[str, Any]) -> str:
 
 
 @click.command("monitor")
-@click.argument("batch", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("batch", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("--log", "window", default=None, metavar="WINDOW",
+              help="Check logged traffic of `nbops serve-model` instead of a file: last:7d "
+                   "(s/m/h/d/w), all, or FROM..TO; labels come from `nbops feedback`.")
 @click.option("--champion", "ref", default="churn@champion", show_default=True,
               help="Registered model to compare with (NAME@ALIAS or NAME:VERSION).")
 @click.option("--target", default=None, help="Label column (default: the champion's target).")
@@ -61,9 +64,15 @@ def _table(report: dict[str, Any]) -> str:
 @click.option("--retrain", is_flag=True,
               help="On alert, retrain on BATCH through the normal train/gate/promote build.")
 def monitor_command(
-    batch: Path, ref: str, target: str | None, as_json: bool, fail_on: str | None, retrain: bool
+    batch: Path | None, window: str | None, ref: str, target: str | None, as_json: bool,
+    fail_on: str | None, retrain: bool
 ) -> None:
     """Check BATCH (CSV or Parquet) for drift against the champion and print the verdict.
+
+    BATCH is in the raw format the champion was trained from: the cleaning
+    registered with it (blank strings missing, text to numbers, labels to 0/1)
+    is applied first.  With --log WINDOW, the rows the scoring service logged
+    in that window are checked instead, with the labels `nbops feedback` attached.
 
     Reads the champion's training data, scores and reference metrics from the
     registry; thresholds come from monitoring.thresholds in env.monitor.yaml.
@@ -77,14 +86,35 @@ def monitor_command(
     from nbops.monitoring.status import ALERT, severity
     from nbops.registry.api import find_root, get_version, load_model
     from nbops.registry.refs import parse_ref
+    from nbops.validation.preparation import clean_raw, spec_from_feature_schema
 
+    if (batch is None) == (window is None):
+        raise click.UsageError("give either a BATCH file or --log WINDOW (not both)")
     root = find_root()
     thresholds = Thresholds.from_mapping(_settings(root).get("thresholds"))
     record = get_version(ref, root)
     champion = Champion.from_record(root, parse_ref(ref).name, record, load_model(ref, root))
     target = target or champion.schema.get("target")
-    info: dict[str, Any] = {"source": str(batch)}
-    frame, problem = read_batch(batch)
+    preparation = record.get("input_preparation") or spec_from_feature_schema(champion.schema)
+    if target:
+        preparation = {**preparation, "target": {**(preparation.get("target") or {}),
+                                                 "name": target}}
+    info: dict[str, Any]
+    if window is not None:
+        from nbops.serving.feedback import logged_batch, parse_window
+        from nbops.serving.prediction_log import log_dir
+
+        logged, info = logged_batch(log_dir(root, champion.name), parse_window(window),
+                                    target or "target")
+        frame, problem = (logged, None) if len(logged) else (
+            None, f"the prediction log of {champion.name} has no rows in {window}; "
+                  "check that nbops serve-model ran with logging on, or widen the window")
+    else:
+        assert batch is not None
+        info = {"source": str(batch)}
+        frame, problem = read_batch(batch)
+        if frame is not None:
+            frame = clean_raw(frame, preparation)
     if frame is None:
         report = unreadable_report(problem or "unreadable batch", thresholds, info)
     else:
@@ -95,7 +125,10 @@ def monitor_command(
     document = report.to_dict()
     outcome: dict[str, Any] | None = None
     if retrain and report.verdict == ALERT:
-        if frame is None or not target or target not in frame.columns:
+        if batch is None:
+            outcome = {"status": "skipped", "reason": "retraining from the log is not supported "
+                       "yet; export the window with labels and pass it as BATCH"}
+        elif frame is None or not target or target not in frame.columns:
             outcome = {"status": "skipped", "reason": "the batch has no labels to train on"}
         else:
             argv = retrain_command(batch, target)

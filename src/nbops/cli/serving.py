@@ -60,4 +60,40 @@ def serve_model(ref: str, host: str, port: int, log_predictions: bool, max_body_
           rotate_seconds=rotate_seconds, on_ready=lambda line: click.echo(line, err=True))
 
 
-COMMANDS = [serve_model]
+@click.command("feedback")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--model", "ref", default="churn@champion", show_default=True,
+              help="Registered model whose prediction log the labels belong to.")
+@click.option("--key", default=None,
+              help="Column naming each outcome: request_id (plus row) or an id column of the "
+                   "model (default: the first of those the file has).")
+@click.option("--label", "label_column", default=None,
+              help="Column holding the outcome (default: the model's target).")
+@_project_option
+def feedback(file: Path, ref: str, key: str | None, label_column: str | None,
+             project: Path | None) -> None:
+    """Attach outcomes that arrived later (FILE: CSV or Parquet) to the prediction log.
+
+    `nbops monitor --log WINDOW` then reports live ROC AUC on the logged
+    requests that have a label.
+    """
+    from nbops.registry.api import get_version
+    from nbops.registry.refs import parse_ref
+    from nbops.serving.feedback import read_feedback_file, record_feedback
+    from nbops.serving.prediction_log import log_dir
+    from nbops.validation.preparation import spec_from_feature_schema
+
+    root = _root(project)
+    record = get_version(ref, root)
+    schema = record["feature_schema"]
+    name = parse_ref(ref).name
+    frame = read_feedback_file(file)
+    used, stored, skipped = record_feedback(
+        log_dir(root, name), frame, target=schema.get("target") or "target",
+        id_columns=list(schema.get("id_columns") or ()), key=key, label_column=label_column,
+        preparation=record.get("input_preparation") or spec_from_feature_schema(schema))
+    click.echo(f"{stored:,} label(s) for {name} stored by {used}"
+               + (f"; {skipped:,} row(s) without a usable label skipped" if skipped else ""))
+
+
+COMMANDS = [serve_model, feedback]

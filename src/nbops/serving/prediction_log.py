@@ -76,18 +76,12 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def finish_part(stream: Path) -> Path | None:
-    """Rewrite the Arrow stream ``stream`` as Parquet under its final name; remove it.
-
-    Complete record batches are kept; a batch cut short by a kill is dropped.
-    Returns the Parquet part, or None when the stream held no complete batch.
-    """
+def read_stream(stream: Path) -> pa.Table | None:
+    """The complete record batches of an Arrow stream part (a torn last batch is dropped)."""
     batches: list[pa.RecordBatch] = []
-    schema = None
     try:
         with pa.OSFile(str(stream), "rb") as source:
             reader = pa.ipc.open_stream(source)
-            schema = reader.schema
             while True:
                 try:
                     batches.append(reader.read_next_batch())
@@ -95,19 +89,30 @@ def finish_part(stream: Path) -> Path | None:
                     break
                 except (pa.ArrowInvalid, OSError):  # torn last batch after a kill
                     break
-    except (pa.ArrowInvalid, OSError):  # killed before the schema was written
-        schema = None
+            schema = reader.schema
+    except (pa.ArrowInvalid, OSError, FileNotFoundError):  # no schema written yet
+        return None
+    return pa.Table.from_batches(batches, schema=schema) if batches else None
+
+
+def finish_part(stream: Path) -> Path | None:
+    """Rewrite the Arrow stream ``stream`` as Parquet under its final name; remove it.
+
+    Complete record batches are kept; a batch cut short by a kill is dropped.
+    Returns the Parquet part, or None when the stream held no complete batch.
+    """
+    table = read_stream(stream)
     target = stream.with_suffix(".parquet")
-    if schema is not None and batches:
+    if table is not None:
         tmp = stream.with_suffix(".parquet.tmp")
-        pq.write_table(pa.Table.from_batches(batches, schema=schema), tmp)
+        pq.write_table(table, tmp)
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
         crash_point("serve.log_part_closed")
         fsync_dir(stream.parent)
     stream.unlink(missing_ok=True)
-    return target if batches else None
+    return target if table is not None else None
 
 
 def recover(folder: Path, own: Path | None = None) -> list[Path]:
@@ -261,18 +266,25 @@ class PredictionLog:
 
 def read_parts(folder: Path, since: datetime | None = None,
                until: datetime | None = None) -> pd.DataFrame:
-    """Every logged row in ``folder`` (closed parts, plus finished leftovers), oldest first."""
+    """Every logged row in ``folder``, oldest first.
+
+    Closed parts, parts left by killed servers (finished first) and what live
+    servers have flushed to their open parts so far.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         return pd.DataFrame()
     recover(folder)
     tables = []
-    for part in sorted(folder.glob("part-*.parquet")):
-        table = pq.read_table(part)
-        tables.append(table.to_pandas())
+    for stream in sorted(folder.glob("part-*.arrows")):  # live servers' open parts
+        table = read_stream(stream)
+        if table is not None:
+            tables.append(table.to_pandas())
+    for part in sorted(folder.glob("part-*.parquet")):  # after: a rotation in between is
+        tables.append(pq.read_table(part).to_pandas())  # read twice, never missed
     if not tables:
         return pd.DataFrame()
-    frame = pd.concat(tables, ignore_index=True)
+    frame = pd.concat(tables, ignore_index=True).drop_duplicates(["request_id", "row"])
     if since is not None:
         frame = frame[frame["logged_at"] >= pd.Timestamp(since)]
     if until is not None:

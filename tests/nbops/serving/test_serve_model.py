@@ -235,3 +235,65 @@ def test_kill_9_loses_at_most_the_rows_of_one_flush_interval(
     assert not list(folder.glob(left))
     assert len(logged) == before + 20
     assert set(ids) <= set(logged["request_id"])
+
+
+def _monitor(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+             *args: str) -> dict:
+    from nbops.cli.main import main
+
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("NBOPS_PROJECT_ROOT", raising=False)
+    capsys.readouterr()
+    main(["monitor", *args, "--json"])
+    return json.loads(capsys.readouterr().out)
+
+
+def _send(server: Server, frame: pd.DataFrame, per_request: int = 40) -> tuple[str, str]:
+    """Score ``frame`` through the service; return the log window that holds it."""
+    import time
+    from datetime import UTC, datetime
+
+    start = datetime.now(UTC).isoformat()
+    body = records(frame.drop(columns=["churn"]))
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        for i in range(0, len(body), per_request):
+            assert http.post("/predict", json=body[i:i + per_request]).status_code == 200
+    time.sleep(0.6)  # > --flush-seconds: the rows are in the log
+    return start, datetime.now(UTC).isoformat()
+
+
+@pytest.mark.slow
+def test_monitor_log_sees_drift_in_served_traffic_and_feedback_gives_live_auc(
+    project: Path, server: Server, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], tmp_path: Path,
+) -> None:
+    from nbops.cli.main import main
+
+    steady = generator.generate_month(12, 600, seed=3)
+    drift = generator.DriftSpec(13, covariate={"monthly_charges": 1.5, "support_calls": 1.0})
+    shifted = generator.generate_month(13, 600, seed=3, drift=drift)
+    concept = generator.generate_month(14, 600, seed=3,
+                                       drift=generator.DriftSpec(14, concept=1.0))
+    windows = [_send(server, frame) for frame in (steady, shifted, concept)]
+
+    before = _monitor(project, monkeypatch, capsys, "--log", "..".join(windows[0]))
+    assert before["rows"] == 600 and before["verdict"] == "ok", before["summary"]
+    assert before["batch"]["labelled"] == 0 and not (before.get("performance") or {}).get("live")
+
+    after = _monitor(project, monkeypatch, capsys, "--log", "..".join(windows[1]))
+    assert after["verdict"] == "alert", after["summary"]
+    assert {"monthly_charges", "support_calls"} <= set(after["top_features"])
+
+    labels = pd.concat([steady, concept])[["customer_id", "churn"]]
+    labels["churn"] = labels["churn"].map({1: "Yes", 0: "No"})
+    labels.to_csv(tmp_path / "outcomes.csv", index=False)
+    capsys.readouterr()
+    main(["feedback", str(tmp_path / "outcomes.csv"), "--project", str(project)])
+    assert "1,200 label(s) for churn stored by customer_id" in capsys.readouterr().out
+
+    labelled = _monitor(project, monkeypatch, capsys, "--log", "..".join(windows[0]))
+    live = labelled["performance"]["live"]["roc_auc"]
+    assert labelled["batch"]["labelled"] == 600 and live > 0.7, labelled["performance"]
+    late = _monitor(project, monkeypatch, capsys, "--log", "..".join(windows[2]))
+    assert late["performance"]["live"]["roc_auc"] < live - 0.05
+    assert late["verdict"] == "alert", late["summary"]
