@@ -61,6 +61,7 @@ def test_clean_month_is_ok_and_recorded_with_metrics(project, run_build) -> None
     manifest = _latest_manifest(project)
     section = manifest["monitoring"]
     assert section["verdict"] == "ok", section["summary"]
+    assert manifest["status"] == "succeeded"
     assert section["banner"] is None
     assert section["champion"] == {"model": "churn", "version": 1}
     assert section["thresholds"]["psi_alert"] == 0.02
@@ -89,6 +90,7 @@ def test_drifted_month_alerts_names_the_feature_and_can_fail_the_build(
     assert section["top_features"][0] == "age"
     assert section["banner"].startswith("MONITORING ALERT")
     assert section["action"]["failed_build"] is True
+    assert manifest["status"] == "alert"  # the verdict is the run's outcome, not "succeeded"
     assert manifest["metrics"]["monitor_verdict"] == 2
     assert get_version("churn@champion", project) == before  # monitoring never touches it
 

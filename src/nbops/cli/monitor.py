@@ -59,8 +59,9 @@ def _table(report: dict[str, Any]) -> str:
               help="Registered model to compare with (NAME@ALIAS or NAME:VERSION).")
 @click.option("--target", default=None, help="Label column (default: the champion's target).")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
-@click.option("--fail-on", type=click.Choice(["alert", "warn"]), default=None,
-              help="Exit with status 1 when the verdict is this or worse.")
+@click.option("--fail-on", type=click.Choice(["alert", "warn", "never"]), default=None,
+              help="Exit with status 1 when the verdict is this or worse "
+                   "(default: monitoring.fail_on in env.monitor.yaml).")
 @click.option("--retrain", is_flag=True,
               help="On alert, retrain on BATCH through the normal train/gate/promote build.")
 def monitor_command(
@@ -79,6 +80,7 @@ def monitor_command(
     Nothing is written: the registry is never touched (unless --retrain starts
     a training build, which goes through the quality gates like any other).
     """
+    from nbops.core.input_preparation import of_version
     from nbops.monitoring import Thresholds
     from nbops.monitoring.batch_io import binary_labels, read_batch
     from nbops.monitoring.champion import Champion, monitor, unreadable_report
@@ -86,16 +88,21 @@ def monitor_command(
     from nbops.monitoring.status import ALERT, severity
     from nbops.registry.api import find_root, get_version, load_model
     from nbops.registry.refs import parse_ref
-    from nbops.validation.preparation import clean_raw, spec_from_feature_schema
+    from nbops.validation.preparation import clean_raw
 
     if (batch is None) == (window is None):
         raise click.UsageError("give either a BATCH file or --log WINDOW (not both)")
     root = find_root()
-    thresholds = Thresholds.from_mapping(_settings(root).get("thresholds"))
+    settings = _settings(root)
+    thresholds = Thresholds.from_mapping(settings.get("thresholds"))
+    if fail_on is None and str(settings.get("fail_on")).lower() in ("alert", "warn"):
+        fail_on = str(settings["fail_on"]).lower()
+    if fail_on == "never":
+        fail_on = None
     record = get_version(ref, root)
     champion = Champion.from_record(root, parse_ref(ref).name, record, load_model(ref, root))
     target = target or champion.schema.get("target")
-    preparation = record.get("input_preparation") or spec_from_feature_schema(champion.schema)
+    preparation = of_version(record)
     if target:
         preparation = {**preparation, "target": {**(preparation.get("target") or {}),
                                                  "name": target}}

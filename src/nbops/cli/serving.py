@@ -77,11 +77,11 @@ def feedback(file: Path, ref: str, key: str | None, label_column: str | None,
     `nbops monitor --log WINDOW` then reports live ROC AUC on the logged
     requests that have a label.
     """
+    from nbops.core.input_preparation import of_version
     from nbops.registry.api import get_version
     from nbops.registry.refs import parse_ref
     from nbops.serving.feedback import read_feedback_file, record_feedback
     from nbops.serving.prediction_log import log_dir
-    from nbops.validation.preparation import spec_from_feature_schema
 
     root = _root(project)
     record = get_version(ref, root)
@@ -91,7 +91,7 @@ def feedback(file: Path, ref: str, key: str | None, label_column: str | None,
     used, stored, skipped = record_feedback(
         log_dir(root, name), frame, target=schema.get("target") or "target",
         id_columns=list(schema.get("id_columns") or ()), key=key, label_column=label_column,
-        preparation=record.get("input_preparation") or spec_from_feature_schema(schema))
+        preparation=of_version(record))
     click.echo(f"{stored:,} label(s) for {name} stored by {used}"
                + (f"; {skipped:,} row(s) without a usable label skipped" if skipped else ""))
 

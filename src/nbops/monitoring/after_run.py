@@ -7,8 +7,9 @@ without a monitoring task (a task with a ``monitor_report`` product).
 The ``monitoring`` manifest section (contract in ARCHITECTURE.md) carries the
 verdict, the one-line summary, a ``banner`` for alerts, the thresholds, the
 per-feature drift and what was done about it (``action``). When the verdict is
-at least the task's ``fail_on`` parameter, :class:`MonitoringAlert` fails the
-build (after the remaining post-close steps, so the report still shows it).
+at least the task's ``fail_on`` parameter, the run's status becomes ``alert``
+and :class:`MonitoringAlert` fails the build (non-zero exit, after the
+remaining post-close steps, so the report still shows it).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from nbops.core.errors import NbopsError
 from nbops.core.store import ContentStore
 from nbops.monitoring.retrain import retrain_command, start_retrain
 from nbops.monitoring.status import ALERT, LEVELS, severity
-from nbops.runs import RunContext, update_section
+from nbops.runs import RunContext, set_status, update_section
 
 logger = logging.getLogger("nbops")
 
@@ -147,6 +148,8 @@ def record_monitoring(context: RunContext) -> None:
         manifest_section(report, task, action, dict(products[REPORT_PRODUCT])),
     )
     if action["failed_build"]:
+        # The verdict is the run's outcome: recorded as "alert", and the build exits non-zero.
+        set_status(context.project, context.run_id, "alert")
         raise MonitoringAlert(
             f"monitoring verdict is {report['verdict']} (fail_on: {fail_on}): {report['summary']}",
             "look at the monitoring report of this run; set fail_on: null under monitoring: "

@@ -27,7 +27,7 @@ CORE_SECTIONS = frozenset({
     "command", "host", "pid", "build", "params", "env", "tasks", "metrics", "provenance",
     "failure", "store", "interrupted", "overhead",
 })
-FINAL_STATUSES = ("succeeded", "failed", "gated", "interrupted")
+FINAL_STATUSES = ("succeeded", "failed", "gated", "alert", "interrupted")
 
 
 def load_manifest(project: Project, run_id: str) -> Manifest:

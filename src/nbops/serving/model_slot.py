@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from nbops.core.errors import RegistryError
+from nbops.core.input_preparation import of_version
 from nbops.registry import artifacts, registry_file
 from nbops.registry.refs import ModelRef, parse_ref, resolve
-from nbops.validation.preparation import prepare_for_model, spec_from_feature_schema
+from nbops.validation.preparation import prepare_for_model
 
 logger = logging.getLogger("nbops")
 
@@ -77,7 +78,7 @@ def load(root: Path, ref: ModelRef, record: dict[str, Any]) -> LoadedModel:
     label = f"{ref.name}:{record['version']}"
     model = artifacts.load_verified(root, record, label)
     schema = dict(record["feature_schema"])
-    preparation = record.get("input_preparation") or spec_from_feature_schema(schema)
+    preparation = of_version(record)
     allowed = set(preparation.get("numeric", ())) | set(preparation.get("categorical", ()))
     allowed |= set(schema.get("id_columns") or ())
     for key in ("target", "date_column"):

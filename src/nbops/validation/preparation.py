@@ -26,7 +26,6 @@ so monitoring reports it as a finding instead of failing.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -35,10 +34,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SPEC_VERSION = 1
-# Label spellings mapped to 1 / 0 (compared stripped and lower-cased), as churn.data does.
-POSITIVE = ("1", "1.0", "yes", "y", "true", "t", "churn", "churned", "positive")
-NEGATIVE = ("0", "0.0", "no", "n", "false", "f", "stayed", "negative")
+from nbops.core.input_preparation import (  # noqa: F401 - re-exported
+    NEGATIVE,
+    POSITIVE,
+    SPEC_VERSION,
+    spec_bytes,
+    spec_from_feature_schema,
+    spec_hash,
+)
 
 
 @dataclass(frozen=True)
@@ -47,36 +50,6 @@ class FieldProblem:
 
     field: str
     message: str
-
-
-def spec_from_feature_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The preparation spec of a model trained on ``schema`` (a feature_schema.json dict)."""
-    features = schema["features"]
-    return {
-        "spec_version": SPEC_VERSION,
-        "strip_text": True,
-        "blank_is_missing": True,
-        "numeric": [f["name"] for f in features if f["dtype"] in ("int", "float")],
-        "categorical": [f["name"] for f in features if f["dtype"] == "category"],
-        "order": [f["name"] for f in features],
-        "target": {
-            "name": schema.get("target"),
-            "positive": list(POSITIVE),
-            "negative": list(NEGATIVE),
-        },
-    }
-
-
-def spec_bytes(spec: dict[str, Any]) -> bytes:
-    """Canonical JSON bytes of ``spec`` (what its hash is taken of)."""
-    return json.dumps(spec, sort_keys=True, separators=(",", ":")).encode()
-
-
-def spec_hash(spec: dict[str, Any]) -> str:
-    """``blake3:<hex>`` of the canonical spec."""
-    from nbops.core.hashing import hash_bytes
-
-    return hash_bytes(spec_bytes(spec))
 
 
 def _text(column: pd.Series, spec: dict[str, Any]) -> pd.Series:
