@@ -173,14 +173,36 @@ def test_pipeline_alert_starts_retraining_through_the_gates(project, run_build) 
         assert champion["version"] == 1
 
 
-def test_cli_retrain_on_alert_goes_through_the_gates(project) -> None:
+def test_cli_retrain_follows_the_policy_and_promotes_only_a_winner(project) -> None:
+    before = get_version("churn@champion", project)
     drifted = generator.generate_month(16, 3000, seed=7,
                                        drift=generator.DriftSpec(16, concept=1.0))
     drifted.to_parquet(project / "new_world.parquet")
     proc = _nbops(project, "monitor", "new_world.parquet", "--retrain", "--json")
     report = json.loads(proc.stdout)
     assert report["verdict"] == "alert"
-    run = _retrain_outcome(project, "new_world.parquet")
-    passed = run["gates"]["verdict"] == "passed"
-    assert report["retrain"]["status"] == ("succeeded" if passed else "failed")
-    assert (proc.returncode == 0) == passed
+    outcome = report["retrain"]
+    assert any("live ROC AUC" in why for why in outcome["why"]), outcome
+    # the champion's own training data plus the older recent rows, never the batch alone
+    assert outcome["training_rows"] == outcome["champion_rows"] + outcome["recent_rows"]
+    assert outcome["champion_rows"] > 0 and outcome["holdout_rows"] == 900
+    run = _retrain_outcome(project, ".nbops/retrain/")
+    assert (run.get("registry") or {"model": "churn"})["model"] == "churn"  # keeps the name
+    after = get_version("churn@champion", project)
+    if outcome["status"] in ("promoted", "not_promoted"):
+        won = outcome["candidate"]["roc_auc"] - outcome["champion"]["roc_auc"] > 0.001
+        assert outcome["promoted"] == won
+        assert after["version"] == (outcome["candidate"]["version"] if won
+                                    else before["version"])
+    else:
+        assert outcome["status"] == "failed" and after == before
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_cli_retrain_is_not_needed_when_live_performance_is_fine(project) -> None:
+    steady = generator.generate_month(12, 2000, seed=7)
+    steady.to_parquet(project / "steady.parquet")
+    proc = _nbops(project, "monitor", "steady.parquet", "--retrain", "--json")
+    outcome = json.loads(proc.stdout)["retrain"]
+    assert outcome["status"] == "not_needed", outcome
+    assert "live ROC AUC" in outcome["reason"]

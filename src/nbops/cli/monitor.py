@@ -50,6 +50,102 @@ def _table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _safe_retrain(root: Path, champion: Any, record: dict[str, Any], document: dict[str, Any],
+                  frame: Any, target: str | None, settings: dict[str, Any]) -> dict[str, Any]:
+    """Retrain under monitoring.retrain_policy; promote only a candidate that wins.
+
+    Trains (a normal build through the quality gates, same model name, promotion
+    manual) on the champion's training data plus the older recent rows, scores
+    candidate and champion on the newest recent rows, and promotes the
+    candidate when it beats the champion there by more than min_margin.
+    """
+    from datetime import UTC, datetime
+
+    from nbops.core.input_preparation import of_version
+    from nbops.core.project import Project
+    from nbops.monitoring.retrain import retrain_command, run_retrain
+    from nbops.monitoring.retrain_policy import (
+        RetrainPolicy,
+        holdout_auc,
+        reasons_to_retrain,
+        should_promote,
+        split_recent,
+    )
+    from nbops.registry import operations
+    from nbops.registry.api import get_version, load_model
+    from nbops.runs import list_runs, load_manifest
+    from nbops.validation.preparation import prepare_for_model
+
+    policy = RetrainPolicy.from_mapping(settings.get("retrain_policy"))
+    why, checked = reasons_to_retrain(policy, document, record.get("registered_at"))
+    if not why:
+        return {"status": "not_needed", "reason": "; ".join(checked) or "no trigger fired",
+                "lines": []}
+    if frame is None or not target or target not in frame.columns \
+            or not frame[target].notna().any():
+        return {"status": "skipped", "reason": "the batch has no labels to train on",
+                "why": why, "lines": [f"why: {w}" for w in why]}
+    data = split_recent(champion.training, frame, target, champion.schema.get("date_column"),
+                        policy.holdout_fraction)
+    folder = root / ".nbops" / "retrain" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder.mkdir(parents=True, exist_ok=True)
+    data_path = folder / "training.parquet"
+    data.training.to_parquet(data_path, index=False)
+    argv = retrain_command(data_path, target) + [
+        "--env--registry--model", champion.name, "--env--registry--promotion", "manual"]
+    lines = [f"why: {w}" for w in why] + [
+        f"data: {champion.label} training data ({data.champion_rows:,} rows) + "
+        f"{data.recent_rows:,} older recent labelled rows = {len(data.training):,} rows "
+        f"({data_path.relative_to(root)})",
+        f"shared holdout: the {len(data.holdout):,} newest recent labelled rows "
+        "(neither model trained on them)"]
+    done = run_retrain(root, argv)
+    outcome: dict[str, Any] = {"why": why, "command": argv[1:], "returncode": done.returncode,
+                               "training_rows": len(data.training),
+                               "champion_rows": data.champion_rows,
+                               "recent_rows": data.recent_rows,
+                               "holdout_rows": len(data.holdout), "lines": lines,
+                               "output_tail": (done.stdout + done.stderr)[-2000:]}
+    project = Project(root)
+    runs = list_runs(project)
+    manifest = load_manifest(project, runs[-1]["run_id"]) if runs else {}
+    registered = (manifest.get("registry") or {}).get("version")
+    if done.returncode != 0 or registered is None:
+        lines.append(f"the retraining build did not register a model (exit {done.returncode}: "
+                     "a failed quality gate ends this way); champion "
+                     f"{champion.label} kept")
+        return {**outcome, "status": "failed", "promoted": False}
+    candidate_label = f"{champion.name}:{registered}"
+    spec = of_version(record)
+    holdout, problems = prepare_for_model(data.holdout, spec)
+    if problems:
+        raise NbopsError(f"the holdout cannot be scored: {problems[0].message}",
+                         "check the batch's columns")
+    y = data.holdout[target]
+    champion_auc = holdout_auc(champion.model.predict_proba(holdout)[:, 1], y)
+    candidate_model = load_model(candidate_label, root)
+    candidate_auc = holdout_auc(candidate_model.predict_proba(holdout)[:, 1], y)
+    promoted = should_promote(candidate_auc, champion_auc, policy.min_margin)
+    lines.append(f"on the shared holdout: candidate {candidate_label} ROC AUC "
+                 f"{candidate_auc:.4f}, champion {champion.label} {champion_auc:.4f} "
+                 f"(must beat it by more than {policy.min_margin:g})")
+    if promoted and registered != champion.version:
+        reason = (f"retrained ({'; '.join(why)}): ROC AUC {candidate_auc:.4f} vs "
+                  f"{champion_auc:.4f} on {len(data.holdout):,} recent held-out rows")
+        operations.promote(root, champion.name, int(registered), reason=reason,
+                           actor=operations.Actor.from_process(manifest.get("run_id")),
+                           expect=champion.version)
+        lines.append(f"decision: promoted {candidate_label} to {champion.name}@champion")
+    else:
+        promoted = False
+        lines.append(f"decision: not promoted; {champion.label} stays champion")
+    assert get_version(f"{champion.name}@champion", root)["version"] == (
+        registered if promoted else champion.version)
+    return {**outcome, "status": "promoted" if promoted else "not_promoted",
+            "promoted": promoted, "candidate": {"version": registered, "roc_auc": candidate_auc},
+            "champion": {"version": champion.version, "roc_auc": champion_auc}}
+
+
 @click.command("monitor")
 @click.argument("batch", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--log", "window", default=None, metavar="WINDOW",
@@ -63,7 +159,9 @@ def _table(report: dict[str, Any]) -> str:
               help="Exit with status 1 when the verdict is this or worse "
                    "(default: monitoring.fail_on in env.monitor.yaml).")
 @click.option("--retrain", is_flag=True,
-              help="On alert, retrain on BATCH through the normal train/gate/promote build.")
+              help="Retrain when monitoring.retrain_policy's triggers fire: on the champion's "
+                   "data plus BATCH's older rows, promoted only if it beats the champion on "
+                   "BATCH's newest rows.")
 def monitor_command(
     batch: Path | None, window: str | None, ref: str, target: str | None, as_json: bool,
     fail_on: str | None, retrain: bool
@@ -84,8 +182,7 @@ def monitor_command(
     from nbops.monitoring import Thresholds
     from nbops.monitoring.batch_io import binary_labels, read_batch
     from nbops.monitoring.champion import Champion, monitor, unreadable_report
-    from nbops.monitoring.retrain import retrain_command, run_retrain
-    from nbops.monitoring.status import ALERT, severity
+    from nbops.monitoring.status import severity
     from nbops.registry.api import find_root, get_version, load_model
     from nbops.registry.refs import parse_ref
     from nbops.validation.preparation import clean_raw
@@ -131,18 +228,12 @@ def monitor_command(
         report = monitor(champion, frame, thresholds, info)
     document = report.to_dict()
     outcome: dict[str, Any] | None = None
-    if retrain and report.verdict == ALERT:
+    if retrain:
         if batch is None:
             outcome = {"status": "skipped", "reason": "retraining from the log is not supported "
                        "yet; export the window with labels and pass it as BATCH"}
-        elif frame is None or not target or target not in frame.columns:
-            outcome = {"status": "skipped", "reason": "the batch has no labels to train on"}
         else:
-            argv = retrain_command(batch, target)
-            done = run_retrain(root, argv)
-            outcome = {"status": "succeeded" if done.returncode == 0 else "failed",
-                       "returncode": done.returncode, "command": argv[1:],
-                       "output_tail": (done.stdout + done.stderr)[-2000:]}
+            outcome = _safe_retrain(root, champion, record, document, frame, target, settings)
         document["retrain"] = outcome
     if as_json:
         click.echo(json.dumps(document, indent=2))
@@ -155,13 +246,15 @@ def monitor_command(
         if outcome is not None:
             click.echo(f"retraining: {outcome['status']}"
                        + (f" ({outcome.get('reason')})" if outcome.get("reason") else ""))
+            for line in outcome.get("lines", ()):
+                click.echo(f"  {line}")
             if outcome["status"] == "failed":
                 click.echo("$ ploomber " + " ".join(outcome["command"]), err=True)
                 click.echo(outcome["output_tail"][-1200:], err=True)
     if fail_on and severity(report.verdict) >= severity(fail_on):
         click.echo(f"nbops monitor: verdict {report.verdict} (--fail-on {fail_on})", err=True)
         raise click.exceptions.Exit(1)
-    if outcome is not None and outcome["status"] == "failed":
+    if outcome is not None and outcome["status"] == "failed" and outcome.get("returncode"):
         raise NbopsError(
             f"the retraining build exited with {outcome['returncode']} (a failed quality gate "
             "ends this way too; the champion is unchanged then)",
