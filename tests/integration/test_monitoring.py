@@ -194,9 +194,10 @@ def test_cli_retrain_follows_the_policy_and_promotes_only_a_winner(project) -> N
         assert outcome["promoted"] == won
         assert after["version"] == (outcome["candidate"]["version"] if won
                                     else before["version"])
-    else:
-        assert outcome["status"] == "failed" and after == before
-    assert proc.returncode == 0, proc.stderr
+    else:  # the candidate failed a quality gate: nothing registered, champion kept
+        assert outcome["status"] == "failed" and after == before, outcome["output_tail"]
+        assert "QUALITY GATES FAILED" in outcome["output_tail"], outcome["output_tail"]
+    assert proc.returncode == (1 if outcome["status"] == "failed" else 0), proc.stderr
 
 
 def test_cli_retrain_is_not_needed_when_live_performance_is_fine(project) -> None:

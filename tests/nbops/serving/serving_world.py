@@ -106,7 +106,7 @@ class Server:
 
 
 def start_server(root: Path, ref: str = "churn@champion", *extra: str,
-                 timeout: float = 120) -> Server:
+                 timeout: float = 300) -> Server:
     """Start `nbops serve-model` on a free loopback port; return once /healthz answers."""
     port = free_port()
     stderr_path = root / f"serve-{port}.stderr"

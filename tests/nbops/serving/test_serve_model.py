@@ -152,13 +152,16 @@ def test_metrics_are_prometheus_text(server: Server, raw: pd.DataFrame) -> None:
     assert "nbops_predict_errors_total" in text
 
 
-def test_promotion_under_load_switches_versions_without_failing_a_request(
+def test_promotion_under_load_switches_versions_without_failing_a_request_and_sigterm_flushes(
     project: Path, raw: pd.DataFrame
 ) -> None:
-    server = start_server(project, "churn@champion", "--no-log")
+    folder = log_dir(project, "churn")
+    before = len(read_parts(folder))
+    # a long flush interval: only the shutdown can write this server's rows
+    server = start_server(project, "churn@champion", "--flush-seconds", "600")
     try:
         batch = records(raw)[:5]
-        results: list[tuple[int, int]] = []
+        results: list[tuple[int, int, str]] = []
         lock = threading.Lock()
         promoted = threading.Event()
         per_client = 60
@@ -167,9 +170,10 @@ def test_promotion_under_load_switches_versions_without_failing_a_request(
             with httpx.Client(base_url=server.url, timeout=30) as http:
                 for i in range(per_client):
                     answer = http.post("/predict", json=batch)
+                    body = answer.json()
                     with lock:
-                        results.append((answer.status_code,
-                                        answer.json().get("version", -1)))
+                        results.append((answer.status_code, body.get("version", -1),
+                                        body.get("request_id", "")))
                         if k == 0 and i == per_client // 3:
                             promoted.set()
 
@@ -181,39 +185,29 @@ def test_promotion_under_load_switches_versions_without_failing_a_request(
         for thread in threads:
             thread.join(120)
         assert len(results) == 4 * per_client
-        assert all(status == 200 for status, _ in results), results
-        versions = [v for _, v in results]
+        assert all(status == 200 for status, _, _ in results), results
+        versions = [v for _, v, _ in results]
         assert versions[0] == 1 and versions[-1] == 2
         assert set(versions) == {1, 2}
         health = httpx.get(f"{server.url}/healthz").json()
         assert health["version"] == 2 and health["swaps"] == 1
         expected = in_process(project, raw.iloc[:5], "churn:2")
-        scores = httpx.post(f"{server.url}/predict", json=batch).json()["scores"]
-        np.testing.assert_allclose(scores, expected, rtol=0, atol=1e-12)
+        last = httpx.post(f"{server.url}/predict", json=batch).json()
+        np.testing.assert_allclose(last["scores"], expected, rtol=0, atol=1e-12)
     finally:
         server.stop()
         promote(project, 1)
-
-
-def test_sigterm_flushes_the_prediction_log(project: Path, raw: pd.DataFrame) -> None:
-    folder = log_dir(project, "churn")
-    before = len(read_parts(folder))
-    # a long flush interval: only the shutdown can have written these rows
-    server = start_server(project, "churn@champion", "--flush-seconds", "600")
-    sent = []
-    for i in range(5):
-        sent.append(httpx.post(f"{server.url}/predict", json=records(raw)[i:i + 3]).json())
-    server.stop()
-    assert "prediction log flushed (15 rows)" in server.stderr()
+    # SIGTERM: every answered record is in the log, with the version that scored it
+    assert "prediction log flushed (1205 rows)" in server.stderr()
     assert not list(folder.glob(f"*-{server.process.pid}-*.arrows"))
     logged = read_parts(folder)
-    assert len(logged) == before + 15
-    mine = logged[logged["request_id"].isin([a["request_id"] for a in sent])]
-    assert len(mine) == 15
-    assert mine["model_version"].eq(1).all()
-    first = mine[mine["request_id"] == sent[0]["request_id"]].sort_values("row")
-    np.testing.assert_allclose(first["score"], sent[0]["scores"])
-    assert list(first["customer_id"]) == list(raw["customer_id"].iloc[0:3])
+    assert len(logged) == before + 1205
+    mine = logged[logged["request_id"].isin([r for _, _, r in results])]
+    by_request = mine.groupby("request_id")["model_version"].first()
+    assert by_request.to_dict() == {r: v for _, v, r in results}
+    first = logged[logged["request_id"] == last["request_id"]].sort_values("row")
+    np.testing.assert_allclose(first["score"], last["scores"])
+    assert list(first["customer_id"]) == list(raw["customer_id"].iloc[0:5])
 
 
 def test_kill_9_loses_at_most_the_rows_of_one_flush_interval(

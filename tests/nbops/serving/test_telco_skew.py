@@ -87,3 +87,17 @@ def test_serving_the_raw_file_scores_like_the_cleaned_training_data(
     assert single.status_code == 200, single.text
     position = int(np.flatnonzero(clean["customerID"].to_numpy() == row["customerID"])[0])
     assert single.json()["scores"] == [answer.json()["scores"][position]]
+
+
+def test_nbops_predict_scores_the_raw_file_too(project: Path, tmp_path: Path) -> None:
+    from nbops.cli.main import main
+
+    main(["predict", "telco@champion", str(SAMPLE), "-o", str(tmp_path / "scored.csv"),
+          "--project", str(project)])
+    scored = pd.read_csv(tmp_path / "scored.csv")
+    clean, _ = data.clean(pd.read_csv(SAMPLE), "Churn")
+    record = get_version("telco@champion", project)
+    names = [f["name"] for f in record["feature_schema"]["features"]]
+    expected = load_model("telco@champion", project).predict_proba(clean[names])[:, 1]
+    np.testing.assert_allclose(scored["score"], expected, rtol=0, atol=1e-12)
+    assert scored["Churn"].iloc[0] in ("Yes", "No")  # the input columns are kept as they were
