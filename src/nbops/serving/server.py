@@ -28,6 +28,26 @@ def limit_threads(threads: int = 1) -> None:
     threadpool_limits(threads)
 
 
+def _check_port(host: str, port: int) -> None:
+    """Fail with one sentence when ``host:port`` cannot be bound.
+
+    Raises:
+        ConfigError: the port is taken or the address is not local.
+    """
+    import socket
+
+    from nbops.core.errors import ConfigError
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror})",
+                          "stop what uses that port or pass another --port "
+                          "(--host must be an address of this machine)") from None
+
+
 def serve(
     root: Path,
     ref: str,
@@ -46,6 +66,7 @@ def serve(
     Raises:
         RegistryError: the reference does not resolve or its model cannot be loaded.
     """
+    _check_port(host, port)  # before seconds of model loading are spent
     limit_threads(threads)
     import uvicorn
 

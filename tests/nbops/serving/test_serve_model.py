@@ -291,3 +291,19 @@ def test_monitor_log_sees_drift_in_served_traffic_and_feedback_gives_live_auc(
     late = _monitor(project, monkeypatch, capsys, "--log", "..".join(windows[2]))
     assert late["performance"]["live"]["roc_auc"] < live - 0.05
     assert late["verdict"] == "alert", late["summary"]
+
+
+def test_a_port_in_use_is_one_sentence_before_the_model_loads(
+    project: Path, server: Server
+) -> None:
+    import subprocess
+    import sys
+
+    port = server.url.rsplit(":", 1)[1]
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "nbops"), "serve-model", "churn@champion",
+         "--port", port, "--project", str(project)],
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
