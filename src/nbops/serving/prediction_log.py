@@ -13,7 +13,8 @@ record batch, flushed to the operating system; an Arrow stream stays readable
 up to its last complete batch, so a ``kill -9`` loses at most the rows still
 in the buffer (the last ``flush_seconds`` of traffic, never more than
 ``max_buffer_rows``).  The open part is rotated (rewritten as Parquet under
-its final name, atomically) every ``rotate_seconds`` or ``rotate_rows``; an
+its final name, atomically) every ``rotate_seconds``, ``rotate_rows`` or
+``rotate_bytes``; an
 ``.arrows`` part left by a killed process is recovered the same way by the
 next :class:`PredictionLog` or reader.  Shutdown (SIGTERM through uvicorn's
 lifespan) flushes and rotates everything.
@@ -150,6 +151,7 @@ class PredictionLog:
         flush_seconds: float = 1.0,
         rotate_seconds: float = 300.0,
         rotate_rows: int = 200_000,
+        rotate_bytes: int = 64 * 1024 * 1024,
         max_buffer_rows: int = 50_000,
     ) -> None:
         self.folder = Path(folder)
@@ -157,6 +159,7 @@ class PredictionLog:
         self.flush_seconds = flush_seconds
         self.rotate_seconds = rotate_seconds
         self.rotate_rows = rotate_rows
+        self.rotate_bytes = rotate_bytes
         self.max_buffer_rows = max_buffer_rows
         self._lock = threading.Lock()  # guards the buffer
         self._io_lock = threading.Lock()  # guards the open part
@@ -235,6 +238,7 @@ class PredictionLog:
             self._rows_in_part += table.num_rows
             self.rows_written += table.num_rows
             if (self._rows_in_part >= self.rotate_rows
+                    or self._sink.tell() >= self.rotate_bytes
                     or time.monotonic() - self._opened_at >= self.rotate_seconds):
                 self._rotate()
 
