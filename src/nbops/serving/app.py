@@ -101,22 +101,28 @@ class Service:
              features: pd.DataFrame, scores: np.ndarray, labels: np.ndarray) -> None:
         assert self.log is not None
         n = len(features)
-        frame = features.copy()
-        for column in model.id_columns:
-            if column in raw.columns:
-                values = raw[column].astype(object)
-                frame[column] = values.where(values.notna(), None).map(
-                    lambda v: None if v is None else str(v)).to_numpy()
-            else:
-                frame[column] = None
-        frame.insert(0, "request_id", request_id)
-        frame.insert(1, "row", np.arange(n, dtype=np.int32))
-        frame.insert(2, "logged_at", pd.Timestamp(datetime.now(UTC)))
-        frame.insert(3, "model", model.name)
-        frame.insert(4, "model_version", np.int32(model.version))
-        frame.insert(5, "score", scores)
-        frame.insert(6, "label", labels.astype(np.int8))
-        self.log.append(frame, self._log_schema(model))
+        at = pd.Timestamp(datetime.now(UTC))
+        ids = {c: raw[c].to_numpy(dtype=object) if c in raw.columns else np.full(n, None)
+               for c in model.id_columns}
+
+        def build() -> pd.DataFrame:  # called by the log's writer thread, off the request path
+            data: dict[str, Any] = {
+                "request_id": np.full(n, request_id, dtype=object),
+                "row": np.arange(n, dtype=np.int32),
+                "logged_at": pd.DatetimeIndex([at] * n),
+                "model": np.full(n, model.name, dtype=object),
+                "model_version": np.full(n, model.version, dtype=np.int32),
+                "score": scores, "label": labels.astype(np.int8),
+            }
+            for name in features.columns:
+                data[name] = features[name].to_numpy()
+            for name, values in ids.items():
+                text = values.astype(str).astype(object)
+                text[pd.isna(values)] = None
+                data[name] = text
+            return pd.DataFrame(data)
+
+        self.log.append(build, self._log_schema(model), rows=n)
 
     def score(self, model: LoadedModel, raw: pd.DataFrame,
               request_id: str) -> tuple[np.ndarray, np.ndarray]:

@@ -27,6 +27,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,7 +70,7 @@ def log_schema(numeric: list[str], text: list[str]) -> pa.Schema:
 @dataclass
 class _Pending:
     schema: pa.Schema
-    frames: list[pd.DataFrame]
+    frames: list[Any]  # frames, or functions returning them
     rows: int
 
 
@@ -180,8 +181,14 @@ class PredictionLog:
         self._thread.start()
 
     # -- request side --------------------------------------------------------
-    def append(self, frame: pd.DataFrame, schema: pa.Schema) -> None:
-        """Queue ``frame`` (columns as in ``schema``) for writing."""
+    def append(self, frame: pd.DataFrame | Callable[[], pd.DataFrame], schema: pa.Schema,
+               rows: int | None = None) -> None:
+        """Queue ``frame`` (columns as in ``schema``) for writing.
+
+        ``frame`` may be a function returning it (``rows`` long), called by the
+        writer, so that building the log rows costs the request nothing.
+        """
+        n = len(frame) if rows is None else rows  # type: ignore[arg-type]
         earlier: _Pending | None = None
         full: _Pending | None = None
         with self._lock:
@@ -190,8 +197,8 @@ class PredictionLog:
             if self._pending is None:
                 self._pending = _Pending(schema, [], 0)
             self._pending.frames.append(frame)
-            self._pending.rows += len(frame)
-            self.rows_logged += len(frame)
+            self._pending.rows += n
+            self.rows_logged += n
             if self._pending.rows >= self.max_buffer_rows:
                 full, self._pending = self._pending, None
         for pending in (earlier, full):  # bounded memory: the request thread writes
@@ -223,8 +230,8 @@ class PredictionLog:
         self._stream_path = None
 
     def _write(self, pending: _Pending) -> None:
-        frame = pending.frames[0] if len(pending.frames) == 1 else pd.concat(
-            pending.frames, ignore_index=True)
+        frames = [f() if callable(f) else f for f in pending.frames]
+        frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         table = pa.Table.from_pandas(frame, schema=pending.schema, preserve_index=False)
         with self._io_lock:
             if self._writer is not None and self._schema != pending.schema:

@@ -116,6 +116,10 @@ def clean_raw(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     return out
 
 
+def _is_missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
 def _numeric(name: str, column: pd.Series, spec: dict[str, Any],
              problems: list[FieldProblem]) -> np.ndarray:
     if pd.api.types.is_bool_dtype(column):
@@ -123,41 +127,63 @@ def _numeric(name: str, column: pd.Series, spec: dict[str, Any],
         return np.full(len(column), np.nan)
     if pd.api.types.is_numeric_dtype(column):
         return column.to_numpy(dtype="float64", na_value=np.nan)
-    out = np.full(len(column), np.nan)
-    for i, value in enumerate(_text(column, spec).to_numpy(dtype=object)):
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+    strip = spec.get("strip_text", True)
+    blank = spec.get("blank_is_missing", True)
+    values = column.to_numpy(dtype=object)
+    out = np.full(len(values), np.nan)
+    for i, value in enumerate(values):  # plain loop: no per-column pandas calls
+        if _is_missing(value):
             continue
-        try:
-            if isinstance(value, bool) or not isinstance(value, (str, int, float, np.number)):
-                raise TypeError
+        if isinstance(value, str):
+            text = value.strip() if strip else value
+            if blank and text == "":
+                continue
+            try:
+                out[i] = float(text)
+                continue
+            except ValueError:
+                pass
+        elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+                value, (bool, np.bool_)):
             out[i] = float(value)
-        except (TypeError, ValueError):
-            problems.append(FieldProblem(
-                name, f"field {name!r} must be a number (or null), got {value!r}"))
-            break
+            continue
+        problems.append(FieldProblem(
+            name, f"field {name!r} must be a number (or null), got {value!r}"))
+        break
     return out
+
+
+def _category_value(name: str, value: Any, strip: bool, blank: bool,
+                    problems: list[FieldProblem]) -> Any:
+    if _is_missing(value):
+        return np.nan
+    if isinstance(value, str):
+        text = value.strip() if strip else value
+        return np.nan if blank and text == "" else text
+    if isinstance(value, (bool, np.bool_, dict, list)):
+        problems.append(FieldProblem(
+            name, f"field {name!r} must be text (one of the model's categories), got {value!r}"))
+        return np.nan
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _category(name: str, column: pd.Series, spec: dict[str, Any],
               problems: list[FieldProblem]) -> np.ndarray:
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        column = column.astype(object)
-    text = _text(column, spec)
-    values = text.to_numpy(dtype=object)
+    strip = spec.get("strip_text", True)
+    blank = spec.get("blank_is_missing", True)
+    if isinstance(column.dtype, pd.CategoricalDtype):  # convert the categories, not the rows
+        mapped = np.array([_category_value(name, c, strip, blank, problems)
+                           for c in column.cat.categories] + [np.nan], dtype=object)
+        codes = column.cat.codes.to_numpy()
+        return mapped[np.where(codes < 0, len(mapped) - 1, codes)]
+    values = column.to_numpy(dtype=object)
     out = np.empty(len(values), dtype=object)
     for i, value in enumerate(values):
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            out[i] = np.nan
-        elif isinstance(value, str):
-            out[i] = value
-        elif isinstance(value, (bool, dict, list)):
-            problems.append(FieldProblem(
-                name, f"field {name!r} must be text (one of the model's categories), "
-                      f"got {value!r}"))
-            return out
-        else:
-            out[i] = str(int(value)) if isinstance(value, float) and value.is_integer() \
-                else str(value)
+        out[i] = _category_value(name, value, strip, blank, problems)
+        if problems and problems[-1].field == name and "must be text" in problems[-1].message:
+            break
     return out
 
 
