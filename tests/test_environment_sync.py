@@ -25,7 +25,8 @@ def _pins(requirements: list[str]) -> dict[str, str]:
 
 def _pyproject_pins() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return _pins(project["dependencies"] + project["optional-dependencies"]["dev"])
+    extras = [req for group in project["optional-dependencies"].values() for req in group]
+    return _pins(project["dependencies"] + extras)
 
 
 def _environment_yml() -> dict:
