@@ -26,6 +26,7 @@ upstream = None
 product = None
 champion = "churn@champion"
 batch_path = None
+batch_log = None
 batch_month = 12
 batch_rows = 5000
 batch_seed = 7
@@ -47,12 +48,14 @@ from IPython.display import HTML, display
 import nbops
 from churn.batches import load_batch
 from nbops.core.errors import DataError
+from nbops.core.input_preparation import of_version
 from nbops.monitoring import Thresholds, plots
 from nbops.monitoring.champion import Champion, monitor, unreadable_report
 from nbops.monitoring.metrics import report_metrics
 from nbops.monitoring.report import write_report
 from nbops.registry.api import find_root, get_version
 from nbops.registry.refs import parse_ref
+from nbops.validation.preparation import clean_raw
 
 settings = Thresholds.from_mapping(thresholds)
 record = get_version(champion)
@@ -61,18 +64,32 @@ champ = Champion.from_record(
 )
 profile = champ.profile(settings)
 
+# The raw batch is cleaned as the champion's training data was (its registered
+# input preparation: blanks missing, text to numbers, labels to 0/1).
+preparation = of_version(record)
 try:
-    batch = load_batch(
-        batch_path, month=batch_month, rows=batch_rows, seed=batch_seed,
-        shift=batch_shift, concept=batch_concept, target=target,
-    )
-    frame = batch.frame
-    report = monitor(champ, frame, settings, batch.info, profile)
+    if batch_log not in (None, "", "None", "null"):  # traffic logged by nbops serve-model
+        from nbops.serving.feedback import logged_batch, parse_window
+        from nbops.serving.prediction_log import log_dir
+
+        frame, info = logged_batch(
+            log_dir(find_root(), champ.name), parse_window(str(batch_log)), target
+        )
+        if frame.empty:
+            raise DataError(f"the prediction log of {champ.name} has no rows in {batch_log}",
+                            "check that nbops serve-model logs, or widen batch.log")
+    else:
+        batch = load_batch(
+            batch_path, month=batch_month, rows=batch_rows, seed=batch_seed,
+            shift=batch_shift, concept=batch_concept, target=target,
+        )
+        frame, info = clean_raw(batch.frame, preparation), batch.info
+    report = monitor(champ, frame, settings, info, profile)
 except DataError as exc:  # an unreadable batch is a finding, not a crash
     import pandas as pd
 
     frame = pd.DataFrame()
-    report = unreadable_report(str(exc), settings, {"source": str(batch_path)})
+    report = unreadable_report(str(exc), settings, {"source": str(batch_log or batch_path)})
 
 document = write_report(report, product["monitor_report"])
 Path(product["batch"]).parent.mkdir(parents=True, exist_ok=True)

@@ -36,12 +36,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SMALL_ROWS, build_environment
 from nbops.core.hashing import hash_file
 from nbops.core.project import Project
 from nbops.core.store import ContentStore
 from nbops.runs.index import run_ids_on_disk
 from nbops.runs.verify import verify_run
+from project_files import SMALL_ROWS, build_environment
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, build_environment
+from project_files import BIN, build_environment
 
 pytestmark = pytest.mark.integration
 

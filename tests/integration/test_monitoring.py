@@ -61,6 +61,7 @@ def test_clean_month_is_ok_and_recorded_with_metrics(project, run_build) -> None
     manifest = _latest_manifest(project)
     section = manifest["monitoring"]
     assert section["verdict"] == "ok", section["summary"]
+    assert manifest["status"] == "succeeded"
     assert section["banner"] is None
     assert section["champion"] == {"model": "churn", "version": 1}
     assert section["thresholds"]["psi_alert"] == 0.02
@@ -89,6 +90,7 @@ def test_drifted_month_alerts_names_the_feature_and_can_fail_the_build(
     assert section["top_features"][0] == "age"
     assert section["banner"].startswith("MONITORING ALERT")
     assert section["action"]["failed_build"] is True
+    assert manifest["status"] == "alert"  # the verdict is the run's outcome, not "succeeded"
     assert manifest["metrics"]["monitor_verdict"] == 2
     assert get_version("churn@champion", project) == before  # monitoring never touches it
 
@@ -171,14 +173,37 @@ def test_pipeline_alert_starts_retraining_through_the_gates(project, run_build) 
         assert champion["version"] == 1
 
 
-def test_cli_retrain_on_alert_goes_through_the_gates(project) -> None:
+def test_cli_retrain_follows_the_policy_and_promotes_only_a_winner(project) -> None:
+    before = get_version("churn@champion", project)
     drifted = generator.generate_month(16, 3000, seed=7,
                                        drift=generator.DriftSpec(16, concept=1.0))
     drifted.to_parquet(project / "new_world.parquet")
     proc = _nbops(project, "monitor", "new_world.parquet", "--retrain", "--json")
     report = json.loads(proc.stdout)
     assert report["verdict"] == "alert"
-    run = _retrain_outcome(project, "new_world.parquet")
-    passed = run["gates"]["verdict"] == "passed"
-    assert report["retrain"]["status"] == ("succeeded" if passed else "failed")
-    assert (proc.returncode == 0) == passed
+    outcome = report["retrain"]
+    assert any("live ROC AUC" in why for why in outcome["why"]), outcome
+    # the champion's own training data plus the older recent rows, never the batch alone
+    assert outcome["training_rows"] == outcome["champion_rows"] + outcome["recent_rows"]
+    assert outcome["champion_rows"] > 0 and outcome["holdout_rows"] == 900
+    run = _retrain_outcome(project, ".nbops/retrain/")
+    assert (run.get("registry") or {"model": "churn"})["model"] == "churn"  # keeps the name
+    after = get_version("churn@champion", project)
+    if outcome["status"] in ("promoted", "not_promoted"):
+        won = outcome["candidate"]["roc_auc"] - outcome["champion"]["roc_auc"] > 0.001
+        assert outcome["promoted"] == won
+        assert after["version"] == (outcome["candidate"]["version"] if won
+                                    else before["version"])
+    else:  # the candidate failed a quality gate: nothing registered, champion kept
+        assert outcome["status"] == "failed" and after == before, outcome["output_tail"]
+        assert "QUALITY GATES FAILED" in outcome["output_tail"], outcome["output_tail"]
+    assert proc.returncode == (1 if outcome["status"] == "failed" else 0), proc.stderr
+
+
+def test_cli_retrain_is_not_needed_when_live_performance_is_fine(project) -> None:
+    steady = generator.generate_month(12, 2000, seed=7)
+    steady.to_parquet(project / "steady.parquet")
+    proc = _nbops(project, "monitor", "steady.parquet", "--retrain", "--json")
+    outcome = json.loads(proc.stdout)["retrain"]
+    assert outcome["status"] == "not_needed", outcome
+    assert "live ROC AUC" in outcome["reason"]

@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nbops.cli.runs",
     "nbops.cli.sweeps",
     "nbops.cli.scaffold",
+    "nbops.cli.serving",
 )
 
 

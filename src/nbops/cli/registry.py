@@ -127,9 +127,15 @@ def rollback(model: str, alias: str, reason: str, as_json: bool, project: Path |
 @_project_option
 def predict(ref: str, input_path: Path, output: Path, threshold: float, as_json: bool,
             project: Path | None) -> None:
-    """Score INPUT with a registered model; adds `score` and `prediction` columns."""
+    """Score INPUT with a registered model; adds `score` and `prediction` columns.
+
+    INPUT is in the raw format the model was trained from: the input preparation
+    registered with it (blank strings missing, text to numbers) is applied first.
+    """
+    from nbops.core.input_preparation import of_version
     from nbops.registry import artifacts, registry_file, scoring
     from nbops.registry.refs import parse_ref, resolve
+    from nbops.validation.preparation import clean_raw
 
     if output.resolve() == input_path.resolve():
         raise RegistryError("the output would overwrite the input file",
@@ -140,7 +146,9 @@ def predict(ref: str, input_path: Path, output: Path, threshold: float, as_json:
     table = scoring.read_table(input_path)
     label = f"{parsed.name}:{record['version']}"
     model = artifacts.load_verified(root, record, label)
-    scored, warnings = scoring.predict_table(model, table, record["feature_schema"], threshold)
+    prepared = clean_raw(table, of_version(record))
+    scored, warnings = scoring.predict_table(model, prepared, record["feature_schema"], threshold)
+    scored = table.assign(score=scored["score"], prediction=scored["prediction"])
     scoring.write_table(scored, output)
     for note in warnings:
         click.echo(f"Warning: {note}", err=True)

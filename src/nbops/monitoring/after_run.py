@@ -7,8 +7,9 @@ does nothing for runs without a monitoring task (a task with a
 The ``monitoring`` manifest section (contract in ARCHITECTURE.md) carries the
 verdict, the one-line summary, a ``banner`` for alerts, the thresholds, the
 per-feature drift and what was done about it (``action``). When the verdict is
-at least the task's ``fail_on`` parameter, :class:`MonitoringAlert` fails the
-build (after the remaining post-close steps, so the report still shows it).
+at least the task's ``fail_on`` parameter, the run's status becomes ``alert``
+and :class:`MonitoringAlert` fails the build (non-zero exit, after the
+remaining post-close steps, so the report still shows it).
 """
 
 from __future__ import annotations
@@ -161,6 +162,8 @@ def record_monitoring(context: RunContext) -> None:
     context.update(MONITORING,
                    manifest_section(report, task, action, dict(products[REPORT_PRODUCT])))
     if action["failed_build"]:
+        # The verdict is the run's outcome: recorded as "alert", and the build exits non-zero.
+        context.set_outcome("alert")
         raise MonitoringAlert(
             f"monitoring verdict is {report['verdict']} (fail_on: {fail_on}): {report['summary']}",
             "look at the monitoring report of this run; set fail_on: null under monitoring: "

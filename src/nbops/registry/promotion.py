@@ -30,6 +30,7 @@ from typing import Any
 
 from nbops.core.errors import GateFailure, RegistryError, RemoteError
 from nbops.core.hashing import hash_bytes
+from nbops.core.input_preparation import spec_from_feature_schema, spec_hash
 from nbops.registry import artifacts, measurements, operations
 from nbops.registry.config import RegistryConfig
 from nbops.registry.gates import evaluate_gates, failure_lines, parse_gates
@@ -173,6 +174,7 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
         logger.info("nbops registry: model and data unchanged since run %s, its scores reused",
                     measured.reused_from)
     artifact = {**stored_model, "format": "skops", "trusted_types": measured.model_types}
+    preparation = spec_from_feature_schema(schema)  # raw data -> model input, for serve/monitor
     record = {
         "run_id": candidate.model_run_id or candidate.run_id,
         "registered_by_run": candidate.run_id,
@@ -183,6 +185,8 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
         "test_data": _stored(root, candidate.test_data, candidate),
         "feature_schema": schema,
         "feature_schema_hash": hash_bytes(schema_bytes),
+        "input_preparation": preparation,
+        "input_preparation_hash": spec_hash(preparation),
         "git_commit": candidate.git_commit,
         "gates": "passed",
     }

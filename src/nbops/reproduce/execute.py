@@ -107,13 +107,14 @@ def run_build(
     env: Mapping[str, str],
     log_path: Path,
     timeout: float | None = None,
+    pipeline: str = "pipeline.yaml",
 ) -> BuildResult:
-    """Run ``ploomber build`` in ``project_dir``, logging to ``log_path``.
+    """Run ``ploomber build`` of ``pipeline`` in ``project_dir``, logging to ``log_path``.
 
     Raises:
         ReproduceError: the build did not finish within ``timeout`` seconds.
     """
-    argv = [ploomber_command(), "build", "--entry-point", "pipeline.yaml", *extra_args]
+    argv = [ploomber_command(), "build", "--entry-point", pipeline, *extra_args]
     started = time.monotonic()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:

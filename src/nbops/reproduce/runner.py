@@ -101,6 +101,18 @@ def plan_from_manifest(project: Project, manifest: Mapping[str, Any]) -> Plan:
     )
 
 
+def _pipeline_files(manifest: Mapping[str, Any]) -> tuple[str, str]:
+    """The pipeline file the run built (pipeline.monitor.yaml for a monitoring run) and
+    its env file, as recorded; pipeline.yaml and env.yaml for runs that recorded none."""
+    build = manifest.get("build") or {}
+    pipeline = str(build.get("pipeline") or "pipeline.yaml")
+    env_file = build.get("env_file")
+    if not env_file:
+        stem = Path(pipeline).name.removeprefix("pipeline").removesuffix(".yaml")
+        env_file = f"env{stem}.yaml"
+    return pipeline, str(env_file)
+
+
 def _entry_args(manifest: Mapping[str, Any]) -> list[str]:
     partially = (manifest.get("build") or {}).get("partially")
     return ["--partially", str(partially)] if partially else []
@@ -211,8 +223,9 @@ def reproduce_run(
             ContentStore(project.store_dir),
             scratch.root,
         )
+        pipeline, env_name = _pipeline_files(manifest)
         overrides = compute_overrides(
-            manifest.get("env") or {}, read_env_file(scratch.root / "env.yaml"), inputs.redirect
+            manifest.get("env") or {}, read_env_file(scratch.root / env_name), inputs.redirect
         )
         warnings = _warnings(plan, overrides, inputs)
         if announce is not None:
@@ -229,6 +242,7 @@ def reproduce_run(
             child_env,
             scratch_dir / "build.log",
             timeout,
+            pipeline=pipeline,
         )
         reproduced = _reproduced_run(scratch, build)
         replacements = {

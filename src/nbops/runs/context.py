@@ -29,8 +29,9 @@ logger = logging.getLogger("nbops")
 #: A JSON object (a manifest section, ``env.yaml``'s values).
 JsonObject = dict[str, object]
 #: The verdict a closing run will get once every post-close step has finished.
-Outcome = Literal["succeeded", "failed", "gated"]
-OUTCOMES: tuple[Outcome, ...] = ("succeeded", "failed", "gated")
+Outcome = Literal["succeeded", "failed", "gated", "alert"]
+#: ``alert``: a monitoring build whose verdict reached its ``fail_on``.
+OUTCOMES: tuple[Outcome, ...] = ("succeeded", "failed", "gated", "alert")
 
 SectionT = TypeVar("SectionT", bound=Mapping[str, object])
 

@@ -27,7 +27,7 @@ from nbops.runs.context import CORE_SECTIONS, Section, SectionT, check_section
 from nbops.runs.persist import save_manifest
 from nbops.runs.stale import UNFINISHED, close_stale_runs
 
-FINAL_STATUSES = ("succeeded", "failed", "gated", "interrupted")
+FINAL_STATUSES = ("succeeded", "failed", "gated", "alert", "interrupted")
 
 
 def load_manifest(project: Project, run_id: str) -> Manifest:

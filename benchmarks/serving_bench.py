@@ -1,0 +1,272 @@
+"""`nbops serve-model` against the in-process floor: latency, concurrency, batch, start-up, log.
+
+The floor is the registered model's own ``predict_proba`` called in this
+process on the same rows (already a DataFrame).  The model is the reference
+kind: preprocessing ColumnTransformer + HistGradientBoosting (100 trees) on
+the embedded generator's 13 features, registered in a scratch project.
+
+* ``serving.single_p50`` / ``single_p99``: one JSON record per request, one
+  keep-alive client, vs the floor's one-row call (targets ≤ 1.5× / ≤ 2×);
+* ``serving.concurrent4``: 4 client threads of single-record requests, rate vs
+  the floor's single-thread rate (target ≥ 0.8×);
+* ``serving.parquet_10k``: one 10,000-row raw Parquet request, rows/s vs the
+  floor's rows/s on the same frame (target ≥ 0.8×);
+* ``serving.ready``: launch of ``nbops serve-model`` to the first ``/healthz``
+  answer (target ≤ 2 s);
+* ``serving.log_cost``: single-record throughput with the prediction log on vs
+  off, alternated (target ≤ 10 % slower).
+
+Run: ``python -m benchmarks.serving_bench``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+BIN = Path(sys.executable).parent
+ready_cpu: list[float] = []  # CPU seconds each started service used until ready
+
+
+def _project(root: Path, rows: int) -> None:
+    """A scratch project with churn:1 (the reference model kind) as champion."""
+    from churn import data, features, generator, models
+    from nbops.core.hashing import hash_bytes
+    from nbops.registry import artifacts, operations
+    from nbops.registry.artifacts import store_of
+
+    (root / "pipeline.yaml").write_text("tasks: []\n")
+    clean, _ = data.clean(generator.generate(rows, seed=7), "churn")
+    roles, _ = data.infer_roles(clean, "churn")
+    parts = features.split(clean, "churn", roles.date_column, 0.25, 42)
+    schema = features.feature_schema(parts.train, roles).to_dict()
+    model = models.make_model(roles.numeric, roles.categorical, seed=42)
+    model.fit(parts.train[roles.features], parts.train["churn"])
+    models.save(model, root / "model.skops")
+    parts.train.to_parquet(root / "train.parquet", index=False)
+    store = store_of(root)
+
+    def stored(name: str) -> dict[str, Any]:
+        put = store.put_file(root / name)
+        return {"hash": put.digest, "size": put.size}
+
+    record = {"run_id": None, "artifact": {**stored("model.skops"), "format": "skops",
+                                          "trusted_types": artifacts.inspect_types(
+                                              root / "model.skops")},
+              "metrics": {}, "training_data": stored("train.parquet"), "test_data": None,
+              "feature_schema": schema,
+              "feature_schema_hash": hash_bytes(json.dumps(schema).encode())}
+    operations.register_version(root, "churn", record)
+    operations.promote(root, "churn", 1, reason="bench", actor=operations.Actor())
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _start(root: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str, float]:
+    import httpx
+
+    port = _port()
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [str(BIN / "nbops"), "serve-model", "churn@champion", "--port", str(port),
+         "--project", str(root), *extra],
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "PLOOMBER_STATS_ENABLED": "false"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"nbops serve-model exited {process.returncode}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                ready = time.perf_counter() - started
+                ready_cpu.append(_cpu_seconds(process.pid))
+                return process, url, ready
+        except httpx.HTTPError:
+            time.sleep(0.01)
+        if time.perf_counter() - started > 120:
+            process.kill()
+            raise RuntimeError("nbops serve-model did not become ready in 120 s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def _single_latencies(url: str, bodies: list[bytes], n: int) -> list[float]:
+    import httpx
+
+    out = []
+    with httpx.Client(base_url=url, timeout=30,
+                      headers={"content-type": "application/json"}) as http:
+        for i in range(n):
+            started = time.perf_counter()
+            answer = http.post("/predict", content=bodies[i % len(bodies)])
+            out.append(time.perf_counter() - started)
+            assert answer.status_code == 200, answer.text
+    return out
+
+
+def _concurrent_rate(url: str, bodies: list[bytes], per_client: int, clients: int = 4) -> float:
+    import httpx
+
+    def work(k: int) -> None:
+        with httpx.Client(base_url=url, timeout=60,
+                          headers={"content-type": "application/json"}) as http:
+            for i in range(per_client):
+                assert http.post("/predict", content=bodies[(i + k) % len(bodies)]
+                                 ).status_code == 200
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return clients * per_client / (time.perf_counter() - started)
+
+
+def run(full: bool = True) -> list[dict[str, Any]]:
+    """Measure and return one row per figure."""
+    import httpx
+    import pandas as pd
+
+    from churn import generator
+    from nbops.core.input_preparation import of_version
+    from nbops.registry.api import get_version, load_model
+    from nbops.serving.server import limit_threads
+    from nbops.validation.preparation import prepare_for_model
+
+    limit_threads(1)  # the floor gets the same single-threaded pools as the service
+    n_single = 400 if full else 120
+    per_client = 150 if full else 50
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        _project(root, 6000)
+        record = get_version("churn@champion", root)
+        model = load_model("churn@champion", root)
+        raw = generator.generate_month(12, 10_000, seed=7).drop(columns=["churn"])
+        prepared, problems = prepare_for_model(raw, of_version(record))
+        assert not problems
+        singles = [prepared.iloc[[i]] for i in range(200)]
+        bodies = [json.dumps(r).encode() for r in json.loads(
+            raw.iloc[:200].to_json(orient="records", date_format="iso"))]
+
+        # the floor, in this process
+        for frame in singles[:20]:
+            model.predict_proba(frame)
+        floor_single = []
+        for i in range(n_single):
+            started = time.perf_counter()
+            model.predict_proba(singles[i % len(singles)])
+            floor_single.append(time.perf_counter() - started)
+        floor_batch = min(_timed(lambda: model.predict_proba(prepared)) for _ in range(5))
+        buffer = io.BytesIO()
+        raw.to_parquet(buffer, index=False)
+        parquet = buffer.getvalue()
+
+        readies = []
+        process, url, ready = _start(root, "--no-log")
+        readies.append(ready)
+        try:
+            _single_latencies(url, bodies, 50)  # warm-up
+            served_single = _single_latencies(url, bodies, n_single)
+            rate4 = _concurrent_rate(url, bodies, per_client)
+            batch_s = []
+            for _ in range(5):
+                started = time.perf_counter()
+                answer = httpx.post(f"{url}/predict", content=parquet, timeout=120,
+                                    headers={"content-type": "application/vnd.apache.parquet"})
+                batch_s.append(time.perf_counter() - started)
+                assert answer.status_code == 200 and len(answer.json()["scores"]) == 10_000
+        finally:
+            _stop(process)
+
+        # logging on vs off, alternated; 4 clients of single records each time
+        rates: dict[str, list[float]] = {"off": [], "on": []}
+        for _ in range(3 if full else 1):
+            for mode in ("off", "on"):
+                process, url, ready = _start(root, "--no-log" if mode == "off" else "--log")
+                readies.append(ready)
+                try:
+                    _concurrent_rate(url, bodies, 20)  # warm-up
+                    rates[mode].append(_concurrent_rate(url, bodies, per_client))
+                finally:
+                    _stop(process)
+        logged = pd.read_parquet(root / ".nbops" / "predictions" / "churn")
+        assert len(logged) > 0
+
+    floor_p50, floor_p99 = _percentile(floor_single, 0.5), _percentile(floor_single, 0.99)
+    p50, p99 = _percentile(served_single, 0.5), _percentile(served_single, 0.99)
+    floor_rate = 1 / statistics.mean(floor_single)
+    rows_floor = 10_000 / floor_batch
+    rows_served = 10_000 / min(batch_s)
+    cost = 1 - statistics.median(rates["on"]) / statistics.median(rates["off"])
+    return [
+        {"name": "serving.floor_single", "what": "in-process predict_proba, one row (p50)",
+         "seconds": round(floor_p50, 5), "p99_s": round(floor_p99, 5)},
+        {"name": "serving.single_p50", "what": "one JSON record over HTTP, p50 vs floor p50",
+         "seconds": round(p50, 5), "ratio_to_baseline": round(p50 / floor_p50, 3),
+         "target_ratio": 1.5},
+        {"name": "serving.single_p99", "what": "one JSON record over HTTP, p99 vs floor p99",
+         "seconds": round(p99, 5), "ratio_to_baseline": round(p99 / floor_p99, 3),
+         "target_ratio": 2.0},
+        {"name": "serving.concurrent4", "what": "4 clients, requests/s vs floor's 1-thread rate",
+         "seconds": round(1 / rate4, 5), "rate": round(rate4, 1),
+         "floor_rate": round(floor_rate, 1),
+         "ratio_to_baseline": round(rate4 / floor_rate, 3), "target_ratio": 0.8},
+        {"name": "serving.parquet_10k", "what": "10,000-row Parquet request, rows/s vs floor",
+         "seconds": round(min(batch_s), 4), "floor_s": round(floor_batch, 4),
+         "rows_per_s": round(rows_served), "floor_rows_per_s": round(rows_floor),
+         "ratio_to_baseline": round(rows_served / rows_floor, 3), "target_ratio": 0.8},
+        {"name": "serving.ready", "what": "launch to first /healthz answer (median)",
+         "seconds": round(statistics.median(readies), 3), "min_s": round(min(readies), 3),
+         "cpu_seconds": round(statistics.median(ready_cpu), 3), "target_seconds": 2.0,
+         "ratio_to_target": round(statistics.median(readies) / 2.0, 3)},
+        {"name": "serving.log_cost", "what": "4-client rate with the prediction log on vs off",
+         "seconds": round(1 / statistics.median(rates["on"]), 5),
+         "rate_on": round(statistics.median(rates["on"]), 1),
+         "rate_off": round(statistics.median(rates["off"]), 1),
+         "cost_fraction": round(cost, 3), "target_cost": 0.10},
+    ]
+
+
+def _timed(fn: Any) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    for row in run(full="--quick" not in sys.argv):
+        print(row)
