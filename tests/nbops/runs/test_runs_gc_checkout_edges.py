@@ -1,0 +1,83 @@
+"""What gc must keep and what checkout must refuse: a live ``running`` run survives gc,
+and checkout verifies every stored object before it writes the first one."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from nbops.core.errors import IntegrityError, LedgerError
+from nbops.core.locks import ProjectLock
+from nbops.core.store import ContentStore
+from nbops.runs import list_runs
+from nbops.runs.checkout import checkout_run
+from nbops.runs.gc import collect_garbage
+
+
+def test_gc_keeps_a_run_that_is_still_running(project, add_run) -> None:
+    live = add_run(status="running", products={"data": b"half-written run " * 20})
+    newer = [add_run(products={"model": f"model {i}".encode() * 20}) for i in range(3)]
+    lock = ProjectLock(project.lock_path)
+    lock.acquire(timeout=0, run_id=live["run_id"])  # the build of `live` is alive
+    try:
+        result = collect_garbage(project, keep=1)
+        statuses = {r["run_id"]: r["status"] for r in list_runs(project)}
+    finally:
+        lock.release()
+    assert result.kept_runs == [live["run_id"], newer[-1]["run_id"]]
+    assert result.deleted_runs == [newer[0]["run_id"], newer[1]["run_id"]]
+    assert statuses[live["run_id"]] == "running"
+    assert project.run_dir(live["run_id"]).is_dir()
+    digest = live["tasks"]["a"]["products"]["data"]["hash"]
+    assert ContentStore(project.store_dir).has(digest)  # its objects are kept too
+
+
+def test_gc_deletes_an_interrupted_run_like_any_other(project, add_run) -> None:
+    dead = add_run(status="running")  # nobody holds the lock: it was interrupted
+    newer = add_run()
+    assert list_runs(project)[0]["status"] == "interrupted"  # listing heals the ledger
+    result = collect_garbage(project, keep=1)
+    assert result.deleted_runs == [dead["run_id"]]
+    assert result.kept_runs == [newer["run_id"]]
+
+
+def _corrupt(store: ContentStore, digest: str) -> None:
+    path = store.path_for(digest)
+    os.chmod(path, 0o644)
+    path.write_bytes(b"bit rot")
+
+
+def test_checkout_restores_every_product_of_a_run(project, add_run) -> None:
+    run = add_run(products={"data": b"rows " * 50, "model": b"weights " * 50})
+    result = checkout_run(project, run["run_id"])
+    assert result.restored == ["out/data", "out/model"] and result.skipped == []
+    assert project.absolute("out/data").read_bytes() == b"rows " * 50
+    assert project.absolute("out/model").read_bytes() == b"weights " * 50
+
+
+def test_checkout_verifies_every_object_before_it_writes_any(project, add_run) -> None:
+    run = add_run(products={"data": b"rows " * 50, "model": b"weights " * 50})
+    store = ContentStore(project.store_dir)
+    _corrupt(store, run["tasks"]["a"]["products"]["model"]["hash"])  # the second one
+    working = project.absolute("out/data")
+    working.parent.mkdir(parents=True)
+    working.write_bytes(b"my working copy")
+    with pytest.raises(IntegrityError, match="corrupt"):
+        checkout_run(project, run["run_id"])
+    assert working.read_bytes() == b"my working copy"  # nothing was written
+    assert not project.absolute("out/model").exists()
+
+
+def test_checkout_refuses_a_missing_object_and_a_run_without_products(project, add_run) -> None:
+    run = add_run(products={"data": b"rows " * 50})
+    store = ContentStore(project.store_dir)
+    digest = run["tasks"]["a"]["products"]["data"]["hash"]
+    os.chmod(store.path_for(digest), 0o644)
+    store.path_for(digest).unlink()
+    with pytest.raises(IntegrityError, match="missing"):
+        checkout_run(project, run["run_id"])
+    assert not project.absolute("out/data").exists()
+    empty = add_run()
+    with pytest.raises(LedgerError, match="recorded no products"):
+        checkout_run(project, empty["run_id"])
