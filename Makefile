@@ -9,7 +9,7 @@ STAMP := $(VENV)/.nbops-installed
 export PLOOMBER_STATS_ENABLED := false
 export PLOOMBER_VERSION_CHECK_DISABLED := true
 
-.PHONY: install run test lab bench lock
+.PHONY: install run test lab bench lock mutate
 
 install: $(STAMP)
 
@@ -43,6 +43,11 @@ lab: install
 
 bench: install
 	$(BIN)/python -m benchmarks
+
+# Mutation testing of the modules that decide or protect (slow: not part of `make test`;
+# see docs/testing.md). Writes benchmarks/results/mutation.md and mutation.json.
+mutate: install
+	$(BIN)/python -m benchmarks.mutation
 
 # Re-resolve the exact dependency set after editing pyproject.toml.
 lock:
