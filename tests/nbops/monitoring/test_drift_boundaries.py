@@ -103,7 +103,24 @@ def test_the_family_wise_alpha_is_split_over_every_test_of_the_batch() -> None:
     assert unsplit.features[0].status == ALERT and unsplit.verdict == ALERT
 
 
-def test_count_tests_adds_every_kind_of_check(profile) -> None:
+@pytest.fixture(scope="module")
+def small_profile():
+    """A small profile of the monitoring world (numeric and categorical features, scores)."""
+    from monitoring_world import SCHEMA, champion_score, make_frame
+
+    from nbops.monitoring.performance import roc_auc
+
+    reference = make_frame(2000, seed=1)
+    labels = reference["churned"].to_numpy()
+    scores = champion_score(reference)
+    positives = int(labels.sum())
+    return build_profile(reference, SCHEMA, scores=scores,
+                         metrics={"roc_auc": roc_auc(labels, scores)},
+                         metrics_counts=(positives, labels.size - positives))
+
+
+def test_count_tests_adds_every_kind_of_check(small_profile) -> None:
+    profile = small_profile
     kinds = [ref.kind for ref in profile.features.values()]
     features = (TESTS_PER_NUMERIC * kinds.count("numeric")
                 + TESTS_PER_CATEGORICAL * kinds.count("categorical"))
@@ -116,9 +133,10 @@ def test_count_tests_adds_every_kind_of_check(profile) -> None:
     assert count_tests(bare, scored=True, labelled=False) == 1  # never divide by zero
 
 
-def test_check_batch_records_the_split_it_used(profile) -> None:
+def test_check_batch_records_the_split_it_used(small_profile) -> None:
     from monitoring_world import champion_score, make_frame
 
+    profile = small_profile
     batch = make_frame(500, seed=5)
     thresholds = Thresholds(alpha=0.02)
     report = check_batch(profile, batch, thresholds, scores=champion_score(batch))
@@ -230,3 +248,13 @@ def test_categorical_missing_and_unseen_rates_are_counted_per_row() -> None:
     assert drift.missing_current == 0.1 and drift.missing_reference == 0.1
     assert drift.unseen_share == 0.2 and drift.unseen_values == ["yy", "zz"]
     assert drift.status == ALERT
+
+
+def test_feature_drift_to_dict_is_every_field() -> None:
+    drift = categorical_drift(_categorical(missing=0.1),
+                              pd.Series(["a"] * 400 + [None] * 100 + ["zz"] * 500), 0.01,
+                              Thresholds())
+    assert drift.to_dict() == dataclasses.asdict(drift)
+    numeric = numeric_drift(REFERENCE, SHIFTED, 0.01, Thresholds())
+    assert numeric.to_dict() == dataclasses.asdict(numeric)
+    assert numeric.to_dict()["reasons"] is not numeric.reasons  # a copy, safe to change
