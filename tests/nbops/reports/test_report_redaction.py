@@ -37,6 +37,7 @@ def _notebook():
         new_output("execute_result", data={
             "text/plain": "tok-123", "text/html": ["<b>tok-123</b>"],
             "image/svg+xml": "<svg>tok-123</svg>",
+            "application/json": {"token": "tok-123", "nested": ["pw-list"], "n": 1},
             "image/png": base64.b64encode(b"tok-123").decode()}, execution_count=1),
     ])
     return new_notebook(cells=[injected, untagged, used, new_markdown_cell("uses tok-123")])
@@ -77,6 +78,7 @@ def test_every_text_output_and_source_is_scrubbed_but_images_are_left() -> None:
     data = outputs[2]["data"]
     assert data["text/plain"] == MARK and data["text/html"] == [f"<b>{MARK}</b>"]
     assert data["image/svg+xml"] == f"<svg>{MARK}</svg>"
+    assert data["application/json"] == {"token": MARK, "nested": [MARK], "n": 1}
     assert data["image/png"] == base64.b64encode(b"tok-123").decode()  # binary: untouched
     assert nb.cells[3].source == f"uses {MARK}"
     assert "seed = 7" in nb.cells[0].source and '"pool": 5' in nb.cells[0].source
