@@ -81,3 +81,53 @@ def test_checkout_refuses_a_missing_object_and_a_run_without_products(project, a
     empty = add_run()
     with pytest.raises(LedgerError, match="recorded no products"):
         checkout_run(project, empty["run_id"])
+
+
+def test_verify_checks_every_kind_of_reference_once_and_names_it(project, add_run) -> None:
+    from nbops.core.hashing import hash_bytes
+    from nbops.runs.persist import save_manifest
+    from nbops.runs.verify import verify_run
+
+    store = ContentStore(project.store_dir)
+    run = add_run(products={"data": b"rows " * 20, "copy": b"rows " * 20})  # one object
+    task = run["tasks"]["a"]
+    task["products"]["data"]["metadata_hash"] = store.put_bytes(b"meta").digest
+    task["artifacts"] = [{"path": "plot.png", "hash": store.put_bytes(b"png").digest}]
+    notebook = b'{"cells": []}'
+    task["notebook"] = {"path": "notebooks/a.ipynb", "hash": store.put_bytes(notebook).digest}
+    run["provenance"]["git"].update(diff_stored=True,
+                                    diff_hash=store.put_bytes(b"diff").digest)
+    save_manifest(project, run)
+    copy = project.run_dir(run["run_id"]) / "notebooks" / "a.ipynb"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_bytes(notebook)
+    report = verify_run(project, run["run_id"])
+    assert report.to_dict() == {"run_id": run["run_id"], "ok": True, "checked": 7,
+                                "problems": []}
+
+    def gone(digest: str) -> None:
+        os.chmod(store.path_for(digest), 0o644)
+        store.path_for(digest).unlink()
+
+    gone(task["products"]["data"]["metadata_hash"])
+    gone(task["artifacts"][0]["hash"])
+    gone(run["provenance"]["git"]["diff_hash"])
+    copy.write_bytes(b"edited")
+    report = verify_run(project, run["run_id"])
+    assert not report.ok and report.checked == 7
+    assert [p["what"] for p in report.problems] == [
+        "task a product data metadata", "task a artifact plot.png", "uncommitted git diff",
+        "task a notebook"]
+    assert report.problems[-1]["problem"] == f"{copy} does not match its recorded hash"
+    assert hash_bytes(b"edited") != task["notebook"]["hash"]
+    copy.unlink()
+    assert verify_run(project, run["run_id"]).problems[-1]["problem"] == f"{copy} is missing"
+
+
+def test_gc_result_json_form(project, add_run) -> None:
+    old = add_run(products={"data": b"old " * 10})
+    new = add_run()
+    result = collect_garbage(project, keep=1, dry_run=True)
+    assert result.to_dict() == {"kept_runs": [new["run_id"]], "deleted_runs": [old["run_id"]],
+                                "deleted_objects": 1, "freed_bytes": 40, "dry_run": True}
+    assert project.run_dir(old["run_id"]).is_dir()  # a dry run deletes nothing
