@@ -78,3 +78,75 @@ def test_recorded_environment_defaults_to_the_process_environment(monkeypatch) -
     assert whitelisted_env()["PYTHONHASHSEED"] == "7"
     # nothing outside the whitelist, whatever it is called
     assert whitelisted_env(["A"], {"A": "1", "XXXX": "2", "HOME": "/h"}) == {"A": "1"}
+
+
+def test_lock_timeout_defaults_and_the_message_names_the_holder(tmp_path, monkeypatch) -> None:
+    import fcntl
+    import json
+    import os
+    import time
+
+    from nbops.core.errors import LockTimeout
+    from nbops.core.locks import ProjectLock, default_timeout
+
+    monkeypatch.delenv("NBOPS_LOCK_TIMEOUT", raising=False)
+    assert default_timeout() == 30.0
+    monkeypatch.setenv("NBOPS_LOCK_TIMEOUT", "0.25")
+    assert default_timeout() == 0.25
+    monkeypatch.setenv("NBOPS_LOCK_TIMEOUT", "soon")
+    assert default_timeout() == 30.0
+    monkeypatch.setenv("NBOPS_LOCK_TIMEOUT", "0.25")
+
+    path = tmp_path / "deep" / "lock"
+    path.parent.mkdir()
+    holder = {"pid": 4242, "host": "elsewhere", "run_id": None, "purpose": "gc",
+              "acquired_at": "2026-01-01T00:00:00Z"}
+    path.write_text(json.dumps(holder))
+    other = os.open(path, os.O_RDWR)  # another open file description: a second holder
+    fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        started = time.monotonic()
+        with pytest.raises(LockTimeout) as caught:
+            ProjectLock(path).acquire()  # waits NBOPS_LOCK_TIMEOUT
+        assert time.monotonic() - started >= 0.25
+        assert caught.value.problem == (
+            f"Another nbops gc holds the project lock {path} (pid 4242 on elsewhere, run -, "
+            "since 2026-01-01T00:00:00Z); waited 0.25s")
+        assert caught.value.fix == ("wait for it to finish, or raise NBOPS_LOCK_TIMEOUT to "
+                                    "wait longer")
+        path.write_text("[]")
+        with pytest.raises(LockTimeout) as unknown:
+            ProjectLock(path).acquire(timeout=0)
+        assert unknown.value.problem.startswith(
+            f"Another nbops build holds the project lock {path} (pid ? on ?, run -, since ?)")
+    finally:
+        os.close(other)
+
+
+def test_lock_holder_record_and_release(tmp_path) -> None:
+    import os
+    import socket
+
+    from nbops.core.locks import ProjectLock, is_locked, read_holder
+
+    path = tmp_path / "new" / "lock"
+    assert not is_locked(path) and read_holder(path) == {}
+    lock = ProjectLock(path, purpose="checkout")
+    lock.release()  # not held: nothing to do
+    with lock:
+        holder = read_holder(path)
+        assert {k: holder[k] for k in ("schema_version", "pid", "host", "run_id", "purpose")} == {
+            "schema_version": 1, "pid": os.getpid(), "host": socket.gethostname(),
+            "run_id": None, "purpose": "checkout"}
+        lock.acquire(timeout=0)  # already held by this object: no-op
+        step = ProjectLock(path, purpose="gc")
+        step.acquire(timeout=0, run_id="20260101T000000000000Z-bbbbbb")  # re-entrant, named
+        assert read_holder(path)["run_id"] == "20260101T000000000000Z-bbbbbb"
+        step.release()
+        assert is_locked(path) and lock.held
+    assert not lock.held and not is_locked(path)
+    assert path.read_text() == ""  # the holder record is cleared on release
+    again = ProjectLock(path)
+    again.acquire(timeout=0)
+    again.release()
+    assert not is_locked(path)
