@@ -150,3 +150,56 @@ def test_lock_holder_record_and_release(tmp_path) -> None:
     again.acquire(timeout=0)
     again.release()
     assert not is_locked(path)
+
+
+def test_store_sizes_dedupe_delete_and_listing(tmp_path) -> None:
+    import stat
+
+    from nbops.core.errors import IntegrityError
+
+    store = ContentStore(tmp_path / "store")
+    assert list(store.iter_digests()) == []  # no objects folder yet
+    first = store.put_bytes(b"abc")
+    assert (first.size, first.added) == (3, True)
+    assert store.put_bytes(b"abc") == type(first)(first.digest, 3, False)
+    product = tmp_path / "p.bin"
+    product.write_bytes(b"abc")
+    known = store.put_file(product, first.digest)  # known and stored: nothing copied
+    assert (known.digest, known.size, known.added) == (first.digest, 3, False)
+    assert not list(store.tmp.iterdir())
+    (store.objects / "stray-file").write_text("not a bucket")
+    assert list(store.iter_digests()) == [first.digest]
+    assert store.delete(first.digest) == 3 and not store.has(first.digest)
+    assert store.delete(first.digest) == 0
+    with pytest.raises(IntegrityError, match="missing"):
+        store.read_bytes(first.digest)
+    with pytest.raises(IntegrityError, match="missing"):
+        store.materialize(first.digest, tmp_path / "out" / "p.bin")
+    again = store.put_bytes(b"abc").digest
+    target = tmp_path / "work" / "p.bin"
+    target.parent.mkdir()
+    (target.parent / f".tmp-{__import__('os').getpid()}-p.bin").write_text("stale")
+    store.materialize(again, target, link=False)
+    assert target.read_bytes() == b"abc"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert sorted(p.name for p in target.parent.iterdir()) == ["p.bin"]  # no temp left
+
+
+def test_a_known_digest_is_trusted_only_for_big_unchanged_files(tmp_path, monkeypatch) -> None:
+    from nbops.core import store as store_module
+    from nbops.core.hashing import hash_bytes
+
+    calls = []
+    real = store_module.hash_file
+    monkeypatch.setattr(store_module, "hash_file", lambda p: calls.append(p) or real(p))
+    product = tmp_path / "big.bin"
+    product.write_bytes(b"x" * 100)
+    digest = hash_bytes(b"x" * 100)
+    monkeypatch.setattr(store_module, "TRUST_DIGEST_BYTES", 100)  # exactly its size: trusted
+    store = ContentStore(tmp_path / "a")
+    assert store.put_file(product, digest).added and calls == []
+    assert store.read_bytes(digest) == b"x" * 100
+    monkeypatch.setattr(store_module, "TRUST_DIGEST_BYTES", 101)  # one byte short: re-hashed
+    assert ContentStore(tmp_path / "b").put_file(product, digest).added and len(calls) == 1
+    monkeypatch.setattr(store_module, "TRUST_DIGEST_BYTES", 1)
+    assert ContentStore(tmp_path / "c").put_file(product).added and len(calls) == 2  # unknown
