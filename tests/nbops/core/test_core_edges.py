@@ -203,3 +203,27 @@ def test_a_known_digest_is_trusted_only_for_big_unchanged_files(tmp_path, monkey
     assert ContentStore(tmp_path / "b").put_file(product, digest).added and len(calls) == 1
     monkeypatch.setattr(store_module, "TRUST_DIGEST_BYTES", 1)
     assert ContentStore(tmp_path / "c").put_file(product).added and len(calls) == 2  # unknown
+
+
+def test_store_integrity_messages_name_the_object_and_the_fix(tmp_path) -> None:
+    import os
+
+    from nbops.core.errors import IntegrityError
+
+    store = ContentStore(tmp_path / "store")
+    digest = store.put_bytes(b"payload").digest
+    target = store.path_for(digest)
+    os.chmod(target, 0o644)
+    target.write_bytes(b"tampered")
+    for read in (store.verify, store.read_bytes):
+        with pytest.raises(IntegrityError) as corrupt:
+            read(digest)
+        assert corrupt.value.problem.startswith(f"Stored object {target} is corrupt")
+        assert corrupt.value.fix == "delete it and rebuild the run that produced it"
+    target.unlink()
+    for read in (store.verify, store.read_bytes,
+                 lambda d: store.materialize(d, tmp_path / "out")):
+        with pytest.raises(IntegrityError) as missing:
+            read(digest)
+        assert missing.value.problem == f"Stored object {digest} is missing from {store.objects}"
+        assert missing.value.fix == "restore .nbops/store from a backup or rebuild the run"

@@ -38,7 +38,8 @@ def _notebook():
             "text/plain": "tok-123", "text/html": ["<b>tok-123</b>"],
             "image/svg+xml": "<svg>tok-123</svg>",
             "application/json": {"token": "tok-123", "nested": ["pw-list"], "n": 1},
-            "image/png": base64.b64encode(b"tok-123").decode()}, execution_count=1),
+            "image/png": base64.b64encode(b"tok-123").decode(),
+            "image/jpeg": "tok-123 as bytes"}, execution_count=1),
     ])
     return new_notebook(cells=[injected, untagged, used, new_markdown_cell("uses tok-123")])
 
@@ -71,7 +72,7 @@ def test_every_text_output_and_source_is_scrubbed_but_images_are_left() -> None:
     redact_notebook(nb, secret_replacements(nb, RECORDED))
     text = str(nb)
     for raw in ("tok-123", "pw-9", "k-77", "pw-list"):
-        assert raw not in text.replace(base64.b64encode(b"tok-123").decode(), ""), raw
+        assert raw not in text.replace("tok-123 as bytes", ""), raw
     outputs = nb.cells[2].outputs
     assert outputs[0]["text"] == f"{MARK} {MARK}\n"
     assert outputs[1]["evalue"] == f"bad {MARK}" and outputs[1]["traceback"] == [f"line {MARK}"]
@@ -80,6 +81,7 @@ def test_every_text_output_and_source_is_scrubbed_but_images_are_left() -> None:
     assert data["image/svg+xml"] == f"<svg>{MARK}</svg>"
     assert data["application/json"] == {"token": MARK, "nested": [MARK], "n": 1}
     assert data["image/png"] == base64.b64encode(b"tok-123").decode()  # binary: untouched
+    assert data["image/jpeg"] == "tok-123 as bytes"
     assert nb.cells[3].source == f"uses {MARK}"
     assert "seed = 7" in nb.cells[0].source and '"pool": 5' in nb.cells[0].source
 

@@ -206,3 +206,28 @@ def test_reasons_name_reused_products_and_declared_upstream(tmp_path: Path) -> N
     assert "more)" not in exactly.reason
     assert within.to_dict()["nondeterministic"] is True
     assert within.to_dict()["tolerance"] == {"default": 1.0, "per_metric": {}}
+
+
+def test_compare_runs_follows_upstream_transitively_and_flags_extra_tasks(tmp_path: Path) -> None:
+    from nbops.reproduce.compare import WITHIN, compare_runs
+    from nbops.reproduce.declaration import Tolerance
+
+    def run(value: float) -> dict:
+        tasks = {"a": _task(metrics={"m": value}), "b": _task(upstream=["a"]),
+                 "c": _task(upstream=["b"], metrics={"n": value})}
+        del tasks["a"]["upstream"]  # older manifests may omit it
+        return {"tasks": tasks, "params": {}}
+
+    recorded, reproduced = run(0.5), run(0.75)
+    reproduced["tasks"]["d"] = _task()
+    results = compare_runs(recorded, reproduced, _sides(tmp_path), {"a": Tolerance(default=1)})
+    assert [(r.task, r.outcome) for r in results] == [
+        ("a", WITHIN), ("b", IDENTICAL), ("c", DIVERGED), ("d", DIVERGED)]
+    assert results[2].reason.endswith("; its upstream a is declared non-deterministic: "
+                                      "declare a tolerance for this task too")
+    extra = results[3]
+    assert extra.reason == "the reproduction has a task the run did not have"
+    assert extra.tolerance is None and extra.checks == []
+    declared_extra = compare_runs(recorded, reproduced, _sides(tmp_path),
+                                  {"d": Tolerance(default=1)})[-1]
+    assert declared_extra.tolerance == Tolerance(default=1)

@@ -67,3 +67,18 @@ def test_recorded_environment_is_sorted_and_extra_names_are_trimmed() -> None:
     recorded = whitelisted_env([], environ)
     assert list(recorded) == ["A", "B"] and recorded == {"A": "1", "B": "2"}
     assert whitelisted_env(["A", "A"], {"A": "1"}) == {"A": "1"}
+
+
+def test_minimal_notebooks_and_cell_order_do_not_matter() -> None:
+    params = {"db": {"password": "pw", "dir": "C:\\data"}, "seed": 1}
+    other = {"cell_type": "code", "metadata": {}, "source": "x = 1\n"}
+    no_source = {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]}}
+    injected = _cell('db = {"password": "pw", "dir": "C:\\\\data"}\n')
+    out = redact_notebook(json.dumps({"cells": [other, no_source, injected]}).encode(), params)
+    assert out is not None
+    cells = json.loads(out)["cells"]
+    assert cells[0] == other and cells[1]["source"] == ""
+    assert cells[2]["source"] == f"db = {{'password': '{REDACTED}', 'dir': 'C:\\\\data'}}\n"
+    assert "metadata" not in json.loads(out)
+    empty = redact_notebook(b"{}", params)
+    assert empty is not None and json.loads(empty) == {}
