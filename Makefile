@@ -47,7 +47,7 @@ bench: install
 # Mutation testing of the modules that decide or protect (slow: not part of `make test`;
 # see docs/testing.md). Writes benchmarks/results/mutation.md and mutation.json.
 mutate: install
-	$(BIN)/python -m benchmarks.mutation
+	$(BIN)/python -m benchmarks.mutation --sample $(or $(SAMPLE),1)
 
 # Re-resolve the exact dependency set after editing pyproject.toml.
 lock:

@@ -37,6 +37,9 @@ def test_check_and_task_result_json_forms(tmp_path: Path) -> None:
     missing = compare_task("t", _task(), None, {}, {}, _sides(tmp_path), None, [])
     assert missing.outcome == DIVERGED and missing.reason == "the reproduction has no such task"
     assert isinstance(missing, TaskResult) and len(missing.checks) == 1
+    assert missing.checks[0].to_dict() == {
+        "what": "status", "equal": False, "acceptable": False, "recorded": "executed",
+        "reproduced": None, "detail": "the reproduction has no such task", "tolerance": None}
 
 
 def _nb(path: Path, output: str) -> Path:
@@ -66,13 +69,16 @@ def test_status_messages(tmp_path: Path) -> None:
     same_failure = _compare(tmp_path, _task(status="failed", error=boom),
                             _task(status="failed", error=dict(boom)))
     assert same_failure.outcome == IDENTICAL and same_failure.checks[0].equal
+    reused = _compare(tmp_path, _task(status="skipped"), _task(status="executed"))
+    assert reused.outcome == IDENTICAL
     other = _compare(tmp_path, _task(status="failed", error=boom),
                      _task(status="failed", error={"ename": "KeyError", "evalue": "'x'"}))
     assert other.reason == "failed with ValueError: bad, now with KeyError: 'x'"
     both_not_run = _compare(tmp_path, _task(status="not_run"), _task(status="not_run"))
     assert both_not_run.outcome == IDENTICAL
-    reused = _compare(tmp_path, _task(status="skipped"), _task(status="executed"))
-    assert reused.outcome == IDENTICAL
+    assert both_not_run.checks[0] == Check("status", True, "not_run", "not_run")
+    assert same_failure.checks[0] == Check("status", True, "failed", "failed", "")
+    assert reused.checks[0] == Check("status", True, "skipped", "executed")
 
 
 def test_source_and_parameter_messages(tmp_path: Path) -> None:
