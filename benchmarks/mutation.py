@@ -41,7 +41,10 @@ MUTANTS = ROOT / "mutants"
 #: that is killed or gone is reported as stale).
 EQUIVALENT: dict[str, str] = {}
 
-KILLED = {"killed", "timeout", "caught by type check", "segfault"}
+KILLED = {"killed", "caught by type check", "segfault"}
+#: Not counted either way: mutmut's timeouts are wall-clock, and on a loaded machine a slow
+#: fixture looks like a hang. They are listed, and left out of the kill rate.
+UNDECIDED = {"timeout", "suspicious"}
 SAMPLE_USED: float | None = None
 
 #: Modules whose code runs only in a child process (the fork server), where mutmut's
@@ -175,8 +178,9 @@ def _diff(name: str) -> str:
         os.chdir(cwd)
 
 
-def collect() -> dict:
-    """Per-module counts and the surviving mutants of the last run."""
+def collect(sample: float | None = None) -> dict:
+    """Per-module counts and the surviving mutants of the last run (of its sample, if any)."""
+    chosen = set(sample_names(sample)) if sample is not None and sample < 1 else None
     modules: dict[str, dict] = {}
     survivors: list[dict] = []
     for pattern in config()["only_mutate"]:
@@ -186,13 +190,15 @@ def collect() -> dict:
             modules[module] = {"error": "not mutated (no results)"}
             continue
         data = json.loads(meta.read_text("utf-8"))
-        statuses = {name: _status(code) for name, code in data["exit_code_by_key"].items()}
+        statuses = {name: _status(code) for name, code in data["exit_code_by_key"].items()
+                    if chosen is None or name in chosen}
         counts = Counter(statuses.values())
         equivalent = sorted(n for n, s in statuses.items() if s == "survived" and n in EQUIVALENT)
         killed = sum(counts[s] for s in KILLED)
         total = len(statuses)
+        undecided = sum(counts[s] for s in UNDECIDED)
         checked = total - counts["not checked"]
-        counted = checked - len(equivalent)
+        counted = checked - len(equivalent) - undecided
         modules[module] = {
             "mutants": total,
             "checked": checked,
@@ -201,8 +207,10 @@ def collect() -> dict:
             "equivalent": len(equivalent),
             "no_tests": counts["no tests"],
             "not_checked": counts["not checked"],
+            "timeouts": undecided,
             "other": {s: c for s, c in counts.items()
                       if s not in KILLED | {"survived", "no tests", "not checked"}},
+            "timed_out": sorted(n for n, s in statuses.items() if s in UNDECIDED),
             "kill_rate": round(100 * killed / counted, 1) if counted else None,
         }
         for name, status in sorted(statuses.items()):
@@ -213,11 +221,14 @@ def collect() -> dict:
     checked = sum(m.get("checked", 0) for m in modules.values())
     killed = sum(m.get("killed", 0) for m in modules.values())
     equivalent = sum(m.get("equivalent", 0) for m in modules.values())
+    timeouts = sum(m.get("timeouts", 0) for m in modules.values())
     stale = sorted(set(EQUIVALENT) - {s["mutant"] for s in survivors})
+    counted = checked - equivalent - timeouts
     return {"modules": modules, "survivors": survivors, "total": total, "checked": checked,
             "not_checked": total - checked, "killed": killed, "equivalent": equivalent,
-            "kill_rate": round(100 * killed / (checked - equivalent), 1) if checked else None,
-            "raw_kill_rate": round(100 * killed / checked, 1) if checked else None,
+            "timeouts": timeouts,
+            "kill_rate": round(100 * killed / counted, 1) if counted else None,
+            "raw_kill_rate": round(100 * killed / (counted + equivalent), 1) if counted else None,
             "stale_equivalents": stale}
 
 
@@ -237,9 +248,13 @@ def write(result: dict, wall_s: float | None, children: int) -> None:
         "The kill rate leaves out the survivors listed as equivalent (no behaviour change).",
         "",
         f"Overall: **{result['kill_rate']} %** killed ({result['killed']} of "
-        f"{result['checked']} mutants checked, {result['equivalent']} of them equivalent; "
-        f"{result['raw_kill_rate']} % counting those).",
+        f"{result['checked']} mutants checked; {result['equivalent']} equivalent and "
+        f"{result['timeouts']} timed out are left out; {result['raw_kill_rate']} % counting the "
+        "equivalent ones as survivors).",
     ]
+    if result.get("sample") is not None and result["sample"] < 1:
+        lines.append(f"Sample: a seeded stratified {result['sample']:.0%} of each module's "
+                     "mutants (`make mutate SAMPLE=...`); the table counts the sample only.")
     if result["not_checked"]:
         lines.append(f"**{result['not_checked']} of {result['total']} mutants were not checked** "
                      "(the run was stopped before reaching them; see the table).")
@@ -247,14 +262,16 @@ def write(result: dict, wall_s: float | None, children: int) -> None:
         lines.append(f"Wall time: {wall_s / 60:.1f} min with {children} workers on "
                      f"{os.cpu_count()} CPUs.")
     lines += ["", "| module | mutants | checked | killed | survived | equivalent | no tests "
-              "| kill rate |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+              "| timed out | kill rate |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for module, m in result["modules"].items():
         if "error" in m:
-            lines.append(f"| {module} | {m['error']} | | | | | | |")
+            lines.append(f"| {module} | {m['error']} | | | | | | | |")
             continue
         rate = "–" if m["kill_rate"] is None else f"{m['kill_rate']} %"
         lines.append(f"| {module} | {m['mutants']} | {m['checked']} | {m['killed']} | "
-                     f"{m['survived']} | {m['equivalent']} | {m['no_tests']} | {rate} |")
+                     f"{m['survived']} | {m['equivalent']} | {m['no_tests']} | "
+                     f"{m['timeouts']} | {rate} |")
     equivalent = [s for s in result["survivors"] if s["equivalent"]]
     live = [s for s in result["survivors"] if not s["equivalent"]]
     lines += ["", f"## Equivalent survivors ({len(equivalent)})", ""]
@@ -263,6 +280,10 @@ def write(result: dict, wall_s: float | None, children: int) -> None:
     lines += ["", f"## Other survivors ({len(live)})", ""]
     for s in live:
         lines += [f"### `{s['mutant']}` ({s['status']})", "", "```diff", s["diff"], "```", ""]
+    timed_out = [n for m in result["modules"].values() for n in m.get("timed_out", [])]
+    if timed_out:
+        lines += ["", f"## Timed out ({len(timed_out)}, not counted)", "",
+                  ", ".join(f"`{n}`" for n in timed_out)]
     if result["stale_equivalents"]:
         lines += ["", "Listed as equivalent but no longer surviving: "
                   + ", ".join(f"`{n}`" for n in result["stale_equivalents"])]
@@ -285,12 +306,15 @@ def main() -> None:
     previous = RESULTS / "mutation.json"
     wall = None
     if not args.report:
-        global SAMPLE_USED
-        SAMPLE_USED = args.sample
         wall = run(args.children, args.sample, fresh=not args.keep)
     elif previous.is_file():
         wall = json.loads(previous.read_text("utf-8")).get("wall_s")
-    result = collect()
+    sample = args.sample
+    if args.report and previous.is_file():
+        sample = json.loads(previous.read_text("utf-8")).get("sample") or sample
+    result = collect(sample)
+    global SAMPLE_USED
+    SAMPLE_USED = sample
     write(result, wall, args.children)
     print(f"mutation: {result['kill_rate']} % killed ({result['killed']}/{result['checked']} "
           f"checked of {result['total']}, {result['equivalent']} equivalent); "

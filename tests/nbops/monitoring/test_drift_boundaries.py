@@ -142,6 +142,22 @@ def test_check_batch_records_the_split_it_used(small_profile) -> None:
     report = check_batch(profile, batch, thresholds, scores=champion_score(batch))
     assert report.tests == count_tests(profile, scored=True, labelled=True)
     assert report.alpha_each == 0.02 / report.tests
+    assert report.performance is not None and report.prediction is not None
+    assert report.prediction.kind == "prediction" and report.batch == {}
+    assert report.performance.status == OK
+    # labels that no longer follow the scores: live performance alerts and decides the verdict
+    flipped = batch.assign(churned=1 - batch["churned"])
+    scores = champion_score(batch)
+    scores[:50] = np.nan  # unscored rows are left out of the performance check
+    broken = check_batch(profile, flipped, thresholds, scores=scores,
+                         batch_info={"path": "b.parquet"})
+    assert broken.performance is not None and broken.performance.status == ALERT
+    assert broken.verdict == ALERT and broken.batch == {"path": "b.parquet"}
+    assert all(f.status != ALERT for f in broken.features)  # the features did not move
+    quiet = check_batch(profile, flipped, dataclasses.replace(thresholds, auc_drop_warn=1.0,
+                                                              auc_drop_alert=1.0),
+                        scores=champion_score(batch))
+    assert quiet.performance is not None and quiet.performance.status == OK
     unlabelled = check_batch(profile, batch.drop(columns="churned"), thresholds,
                              scores=champion_score(batch))
     assert unlabelled.tests == report.tests - 1 and unlabelled.performance is None

@@ -131,3 +131,40 @@ def test_gc_result_json_form(project, add_run) -> None:
     assert result.to_dict() == {"kept_runs": [new["run_id"]], "deleted_runs": [old["run_id"]],
                                 "deleted_objects": 1, "freed_bytes": 40, "dry_run": True}
     assert project.run_dir(old["run_id"]).is_dir()  # a dry run deletes nothing
+
+
+def test_checkout_restores_metadata_as_private_copies_and_skips_unfinished_tasks(
+        project, add_run) -> None:
+    import copy as copying
+
+    from nbops.adapters.ploomber_adapter import metadata_path
+    from nbops.runs.persist import save_manifest
+
+    store = ContentStore(project.store_dir)
+    run = add_run(products={"data": b"rows " * 50})
+    task = run["tasks"]["a"]
+    task["products"]["data"]["metadata_hash"] = store.put_bytes(b'{"source": "x"}').digest
+    reused = copying.deepcopy(task)
+    reused["status"] = "skipped"
+    reused["products"] = {"model": {"path": "out/model", "hash": store.put_bytes(b"m").digest,
+                                    "size": 1}}
+    failed = copying.deepcopy(task)
+    failed["status"] = "failed"
+    failed["products"] = {"plot": {"path": "out/plot", "hash": store.put_bytes(b"p").digest,
+                                   "size": 1}}
+    unhashed = copying.deepcopy(task)
+    unhashed["products"] = {"log": {"path": "out/log", "hash": None, "size": None}}
+    run["tasks"].update(b=reused, c=failed, d=unhashed)
+    save_manifest(project, run)
+    result = checkout_run(project, run["run_id"])
+    assert result.restored == ["out/data", "out/model"]
+    assert result.skipped == ["c:plot", "d:log"]
+    data = project.absolute("out/data")
+    meta = metadata_path(data)
+    assert meta.read_bytes() == b'{"source": "x"}'
+    for restored, digest in ((data, task["products"]["data"]["hash"]),
+                             (meta, task["products"]["data"]["metadata_hash"])):
+        assert restored.stat().st_ino != store.path_for(digest).stat().st_ino  # a copy
+        restored.write_bytes(b"rewritten by the next build")  # writable
+        store.verify(digest)  # and the store is untouched
+    assert not project.absolute("out/plot").exists()
