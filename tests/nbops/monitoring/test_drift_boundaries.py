@@ -274,3 +274,22 @@ def test_feature_drift_to_dict_is_every_field() -> None:
     numeric = numeric_drift(REFERENCE, SHIFTED, 0.01, Thresholds())
     assert numeric.to_dict() == dataclasses.asdict(numeric)
     assert numeric.to_dict()["reasons"] is not numeric.reasons  # a copy, safe to change
+
+
+def test_kinds_and_empty_batches() -> None:
+    assert numeric_drift(REFERENCE, SHIFTED, 0.01, Thresholds()).kind == "numeric"
+    empty = numeric_drift(REFERENCE, np.array([]), 0.01, Thresholds())
+    assert (empty.rows, empty.missing_current, empty.status) == (0, 0.0, OK)
+    column = pd.Series(["a", "b"])
+    assert categorical_drift(_categorical(), column, 0.01, Thresholds()).kind == "categorical"
+    none = categorical_drift(_categorical(), pd.Series([], dtype=object), 0.01, Thresholds())
+    assert (none.rows, none.missing_current, none.unseen_share) == (0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0, -0.5, 1.5])
+def test_alpha_must_lie_strictly_between_zero_and_one(alpha: float) -> None:
+    from nbops.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="monitoring.alpha"):
+        Thresholds(alpha=alpha)
+    assert Thresholds(alpha=0.999).alpha == 0.999
