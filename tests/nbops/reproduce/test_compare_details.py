@@ -237,3 +237,95 @@ def test_compare_runs_follows_upstream_transitively_and_flags_extra_tasks(tmp_pa
     declared_extra = compare_runs(recorded, reproduced, _sides(tmp_path),
                                   {"d": Tolerance(default=1)})[-1]
     assert declared_extra.tolerance == Tolerance(default=1)
+
+
+def test_every_check_records_both_sides(tmp_path: Path) -> None:
+    from nbops.reproduce.compare import WITHIN
+    from nbops.reproduce.declaration import Tolerance
+    from nbops.reproduce.notebook_compare import compare_notebooks
+
+    nb_a, nb_b = _nb(tmp_path / "a.ipynb", "1\n"), _nb(tmp_path / "b.ipynb", "2\n")
+    files = {"na": nb_a, "nb": nb_b}
+    recorded = _task(source={"hash": "s1"}, metrics={"auc": 0.5, "same": 1.0, "lost": 2.0},
+                     products={"model": {"path": "m.bin", "hash": "a", "size": 1},
+                               "gone": {"path": "g.bin", "hash": "g", "size": 1},
+                               "nb": {"path": "t.ipynb", "hash": "na", "size": 1}})
+    reproduced = _task(source={"hash": "s2"}, metrics={"auc": 0.75, "same": 1.0},
+                       products={"model": {"path": "m.bin", "hash": "bb", "size": 2},
+                                 "new": {"path": "n.bin", "hash": "n", "size": 1},
+                                 "nb": {"path": "t.ipynb", "hash": "nb", "size": 1}})
+    result = _compare(tmp_path, recorded, reproduced, params=({"lr": 0.1}, {"lr": 0.2}),
+                      tolerance=Tolerance(default=0.5),
+                      locate=lambda side, digest: files.get(digest))
+    difference = compare_notebooks(nb_a, nb_b, {"/scratch": "/proj"})
+    assert difference is not None
+    got = {c.what: c for c in result.checks}
+    assert list(got) == ["status", "source", "params", "product:gone", "product:model",
+                         "product:nb", "product:new", "metric:auc", "metric:lost",
+                         "metric:same"]
+    assert got["source"] == Check("source", False, "s1", "s2", got["source"].detail,
+                                  acceptable=False)
+    assert got["params"] == Check("params", False, {"lr": 0.1}, {"lr": 0.2},
+                                  "parameters differ (lr: recorded 0.1, reproduction 0.2)",
+                                  acceptable=False)
+    assert got["product:gone"] == Check("product:gone", False, "g", None,
+                                        "product gone: the reproduction did not produce it",
+                                        acceptable=False)
+    assert got["product:new"] == Check("product:new", False, None, "n",
+                                       "product new: the run did not record it",
+                                       acceptable=False)
+    assert got["product:model"] == Check(
+        "product:model", False, "a", "bb", "product model (m.bin) is not bit-identical "
+        "(size 1 vs 2)", acceptable=True)
+    assert got["product:nb"] == Check("product:nb", False, difference.recorded,
+                                      difference.reproduced,
+                                      f"notebook {difference.describe()}", acceptable=True)
+    assert got["metric:auc"] == Check("metric:auc", False, 0.5, 0.75, got["metric:auc"].detail,
+                                      tolerance=0.5, acceptable=True)
+    assert got["metric:lost"] == Check("metric:lost", False, 2.0, None,
+                                       "metric lost: the reproduction did not log it",
+                                       acceptable=False)
+    assert got["metric:same"] == Check("metric:same", True, 1.0, 1.0)
+    assert result.outcome == DIVERGED and result.outcome != WITHIN
+    same = _compare(tmp_path, _task(source={"hash": "s"}), _task(source={"hash": "s"}),
+                    params=({"lr": 1}, {"lr": 1}))
+    assert same.checks[1:] == [Check("source", True, "s", "s"),
+                               Check("params", True, {"lr": 1}, {"lr": 1})]
+    missing_nb = _compare(tmp_path, _task(products={"nb": {"path": "t.ipynb", "hash": "na"}}),
+                          _task(products={"nb": {"path": "t.ipynb", "hash": "zz"}}),
+                          locate=lambda side, digest: files.get(digest))
+    assert missing_nb.checks[-1] == Check("product:nb", False, str(nb_a), "None",
+                                          "the reproduced notebook is missing",
+                                          acceptable=False)
+    sides_seen = []
+    _compare(tmp_path, _task(products={"nb": {"path": "t.ipynb", "hash": "na"}}),
+             _task(products={"nb": {"path": "t.ipynb", "hash": "nb"}}),
+             locate=lambda side, digest: sides_seen.append((side, digest)) or files[digest])
+    assert sides_seen == [("recorded", "na"), ("reproduced", "nb")]
+    unhashed = _compare(tmp_path, _task(products={"nb": {"path": "t.ipynb", "hash": "na"}}),
+                        _task(products={"nb": {"path": "t.ipynb", "hash": None}}),
+                        locate=lambda side, digest: files[digest])
+    assert unhashed.reason == "the reproduced notebook is missing"
+
+
+def test_a_nan_metric_equals_only_nan_and_every_metric_is_checked(tmp_path: Path) -> None:
+    result = _compare(tmp_path, _task(metrics={"a": 1.0, "b": float("nan"), "c": 0.5}),
+                      _task(metrics={"b": 0.5, "c": 0.75}))
+    assert [c.what for c in result.checks[3:]] == ["metric:a", "metric:b", "metric:c"]
+    assert [c.acceptable for c in result.checks[3:]] == [False, False, False]
+
+
+def test_task_order_places_upstream_first_and_survives_a_cycle() -> None:
+    from nbops.reproduce.compare import task_order
+
+    chain = {"x": {"upstream": ["y"]}, "y": {"upstream": ["z"]}, "z": {}}
+    assert task_order(chain) == ["z", "y", "x"]
+    cycle = {"a": {"upstream": ["b"]}, "b": {"upstream": ["a"]}, "c": {"upstream": ["gone"]}}
+    assert task_order(cycle) == ["c", "a", "b"]
+
+
+def test_upstream_names_missing_from_the_manifest_are_ignored(tmp_path: Path) -> None:
+    from nbops.reproduce.compare import compare_runs
+
+    run = {"tasks": {"b": _task(upstream=["ghost"])}, "params": {}}
+    assert [r.outcome for r in compare_runs(run, run, _sides(tmp_path), {})] == [IDENTICAL]
