@@ -227,3 +227,19 @@ def test_store_integrity_messages_name_the_object_and_the_fix(tmp_path) -> None:
             read(digest)
         assert missing.value.problem == f"Stored object {digest} is missing from {store.objects}"
         assert missing.value.fix == "restore .nbops/store from a backup or rebuild the run"
+
+
+def test_materialize_copies_when_a_hard_link_is_impossible(tmp_path, monkeypatch) -> None:
+    import os
+
+    store = ContentStore(tmp_path / "store")
+    digest = store.put_bytes(b"content").digest
+
+    def no_links(*args, **kwargs):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", no_links)
+    target = tmp_path / "run" / "nb.ipynb"
+    store.materialize(digest, target)  # a run folder on another filesystem
+    assert target.read_bytes() == b"content"
+    assert target.stat().st_ino != store.path_for(digest).stat().st_ino

@@ -91,3 +91,14 @@ def test_no_replacements_leave_the_notebook_as_it_was() -> None:
     before = str(nb)
     redact_notebook(nb, {})
     assert str(nb) == before
+
+
+def test_only_single_name_literal_assignments_count_and_order_does_not_matter() -> None:
+    source = 'a = b = "x"\nprint("hi")\nbad = object()\ngood = "tok"\n'
+    assert injected_literals(source) == {"good": "tok"}
+    untagged = new_code_cell('token = "nope"')
+    injected = new_code_cell('token = "tok-9"\nlist_ = ["s-1", "s-2"]',
+                             metadata={"tags": [INJECTED_TAG]})
+    nb = new_notebook(cells=[untagged, injected])
+    assert secret_replacements(nb, {"token": MARK, "list_": [MARK]}) == {"tok-9": MARK,
+                                                                         "s-1": MARK}
