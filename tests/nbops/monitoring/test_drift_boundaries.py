@@ -293,3 +293,17 @@ def test_alpha_must_lie_strictly_between_zero_and_one(alpha: float) -> None:
     with pytest.raises(ConfigError, match="monitoring.alpha"):
         Thresholds(alpha=alpha)
     assert Thresholds(alpha=0.999).alpha == 0.999
+
+
+def test_bad_columns_and_prediction_drift_each_decide_the_verdict(small_profile) -> None:
+    from monitoring_world import champion_score, make_frame
+
+    batch = make_frame(2000, seed=8)
+    broken = check_batch(small_profile, batch.drop(columns=["plan"]), Thresholds())
+    assert broken.problems and broken.verdict == ALERT
+    assert all(f.status == OK for f in broken.features)
+    shifted = champion_score(batch) * 0.5  # same features, the model now scores differently
+    report = check_batch(small_profile, batch.drop(columns="churned"), Thresholds(),
+                         scores=shifted)
+    assert report.prediction is not None and report.prediction.status == ALERT
+    assert all(f.status == OK for f in report.features) and report.verdict == ALERT

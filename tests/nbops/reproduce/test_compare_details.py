@@ -83,7 +83,8 @@ def test_status_messages(tmp_path: Path) -> None:
 
 def test_source_and_parameter_messages(tmp_path: Path) -> None:
     source = _compare(tmp_path, _task(), _task(source={"hash": "other"}))
-    assert source.reason.startswith("its source differs from the recorded one")
+    assert source.reason == ("its source differs from the recorded one (a change the run did "
+                             "not capture, e.g. an untracked file)")
     params = _compare(tmp_path, _task(), _task(), params=({"lr": 0.1, "p": "/proj/x"},
                                                           {"lr": 0.2, "p": "/scratch/x"}))
     assert params.reason == "parameters differ (lr: recorded 0.1, reproduction 0.2)"

@@ -168,3 +168,25 @@ def test_checkout_restores_metadata_as_private_copies_and_skips_unfinished_tasks
         restored.write_bytes(b"rewritten by the next build")  # writable
         store.verify(digest)  # and the store is untouched
     assert not project.absolute("out/plot").exists()
+
+
+def test_a_modified_manifest_is_one_manifest_problem_and_bad_pins_are_refused(
+        project, add_run) -> None:
+    import json
+
+    from nbops.core.errors import LedgerError
+    from nbops.runs.gc import write_pins
+    from nbops.runs.verify import verify_run
+
+    run = add_run()
+    path = project.manifest_path(run["run_id"])
+    edited = json.loads(path.read_text())
+    edited["metrics"] = {"auc": 1.0}
+    path.write_text(json.dumps(edited))
+    problems = verify_run(project, run["run_id"]).problems
+    assert [p["what"] for p in problems] == ["manifest"]
+    assert "modified outside nbops" in problems[0]["problem"]
+    with pytest.raises(LedgerError) as caught:
+        write_pins(project, {"not-a-run"})
+    assert caught.value.problem == "Cannot pin ['not-a-run']: not run ids"
+    assert caught.value.fix == "pin runs by their id"
