@@ -190,3 +190,47 @@ def test_a_modified_manifest_is_one_manifest_problem_and_bad_pins_are_refused(
         write_pins(project, {"not-a-run"})
     assert caught.value.problem == "Cannot pin ['not-a-run']: not run ids"
     assert caught.value.fix == "pin runs by their id"
+
+
+def test_gc_refusals_say_what_is_wrong_and_how_to_fix_it(project, add_run) -> None:
+    from nbops.core.errors import LedgerError
+
+    run = add_run()
+    with pytest.raises(LedgerError) as zero:
+        collect_garbage(project, keep=0)
+    assert (zero.value.problem, zero.value.fix) == ("--keep 0 would delete every run",
+                                                    "keep at least 1 run")
+    project.pins_path.parent.mkdir(parents=True, exist_ok=True)
+    for content, problem in (("{not json", "is not valid JSON"),
+                             ('{"schema_version": 1, "runs": ["x"]}', "is invalid")):
+        project.pins_path.write_text(content)
+        with pytest.raises(LedgerError) as pins:
+            collect_garbage(project, keep=1)
+        assert pins.value.problem.startswith(f"{project.pins_path} {problem}")
+        assert pins.value.fix == "fix or delete it; gc refuses to guess what is pinned"
+    project.pins_path.unlink()
+    project.registry_dir.mkdir(parents=True, exist_ok=True)
+    bad = project.registry_dir / "models.json"
+    bad.write_text("{broken")
+    with pytest.raises(LedgerError) as registry:
+        collect_garbage(project, keep=1)
+    assert registry.value.problem.startswith(f"Registry file {bad} is not valid JSON (")
+    assert registry.value.fix == "fix it first; gc must know which runs models need"
+    bad.unlink()
+    project.manifest_path(run["run_id"]).write_text("{truncated")
+    with pytest.raises(LedgerError) as kept:
+        collect_garbage(project, keep=1)
+    assert kept.value.problem.startswith(f"Kept run {run['run_id']} has an unreadable manifest")
+    assert kept.value.fix == (f"run `nbops verify {run['run_id']}`, fix or delete it, then gc "
+                              "again")
+
+
+def test_gc_counts_each_leftover_once_and_keeps_the_index(project, add_run) -> None:
+    runs = [add_run() for _ in range(3)]
+    store = ContentStore(project.store_dir)
+    store.tmp.mkdir(parents=True, exist_ok=True)
+    (store.tmp / "in-a").write_bytes(b"x")
+    result = collect_garbage(project, keep=2)
+    assert result.deleted_objects == 1 and result.freed_bytes == 1
+    assert [r["run_id"] for r in list_runs(project)] == [r["run_id"] for r in runs[1:]]
+    assert project.index_path.read_text().count("\n") == 2  # one line per kept run
