@@ -226,11 +226,14 @@ def test_gc_refusals_say_what_is_wrong_and_how_to_fix_it(project, add_run) -> No
 
 
 def test_gc_counts_each_leftover_once_and_keeps_the_index(project, add_run) -> None:
+    import json
+
     runs = [add_run() for _ in range(3)]
     store = ContentStore(project.store_dir)
     store.tmp.mkdir(parents=True, exist_ok=True)
     (store.tmp / "in-a").write_bytes(b"x")
     result = collect_garbage(project, keep=2)
     assert result.deleted_objects == 1 and result.freed_bytes == 1
+    lines = project.index_path.read_text().splitlines()  # rewritten: one line per kept run
+    assert [json.loads(line)["run_id"] for line in lines] == [r["run_id"] for r in runs[1:]]
     assert [r["run_id"] for r in list_runs(project)] == [r["run_id"] for r in runs[1:]]
-    assert project.index_path.read_text().count("\n") == 2  # one line per kept run
