@@ -9,7 +9,7 @@ STAMP := $(VENV)/.nbops-installed
 export PLOOMBER_STATS_ENABLED := false
 export PLOOMBER_VERSION_CHECK_DISABLED := true
 
-.PHONY: install run test lab bench lock screenshots docs
+.PHONY: install run test lab bench lock screenshots docs mutate
 
 install: $(STAMP)
 
@@ -53,6 +53,11 @@ bench: install
 # docs/images/reports-*.png: the report pages, photographed by the Debian chromium.
 screenshots: install
 	$(BIN)/python -m benchmarks.screenshots
+
+# Mutation testing of the modules that decide or protect (slow: not part of `make test`;
+# see docs/testing.md). Writes benchmarks/results/mutation.md and mutation.json.
+mutate: install
+	$(BIN)/python -m benchmarks.mutation --sample $(or $(SAMPLE),1)
 
 # Re-resolve the exact dependency set after editing pyproject.toml.
 lock:

@@ -147,3 +147,45 @@ def test_a_preload_module_that_is_not_installed_is_refused_with_a_fix():
     assert "'no_such_module_anywhere.sub'" in str(info.value)
     assert "Fix:" in str(info.value)
     assert NbopsExecutor(preload="pandas").preload == ("pandas",)
+
+
+WHERE = """
+import json, os
+print(json.dumps({"cwd": os.getcwd(), "server_only": os.environ.get("NBOPS_SERVER_ONLY"),
+                  "probe": os.environ.get("NBOPS_POOL_PROBE"), "pid": os.getpid(),
+                  "ppid": os.getppid()}))
+"""
+
+
+def test_a_forked_kernel_takes_the_requested_environment_and_folder(tmp_path, monkeypatch):
+    """Nothing of the fork server's own environment or folder leaks into a kernel."""
+    server_home = tmp_path / "server-home"
+    server_home.mkdir()
+    monkeypatch.chdir(server_home)
+    server = ForkServer(env={**os.environ, "NBOPS_SERVER_ONLY": "leaked from the server"})
+    try:
+        server.wait_ready()
+        monkeypatch.delenv("NBOPS_SERVER_ONLY", raising=False)
+        monkeypatch.setenv("NBOPS_POOL_PROBE", "from the build")
+        work = tmp_path / "work"
+        subdir = work / "subdir"
+        subdir.mkdir(parents=True)
+        monkeypatch.chdir(work)
+        with KernelPool(ahead=0, fork_server=server) as pool:
+            import papermill
+
+            source = tmp_path / "where.ipynb"
+            nb = new_notebook(cells=[new_code_cell(WHERE)])
+            nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                         "language": "python"}
+            nbformat.write(nb, source)
+            out = papermill.execute_notebook(
+                str(source), str(tmp_path / "where-out.ipynb"), engine_name="nbops",
+                kernel_pool=pool, progress_bar=False, cwd=str(subdir))
+        facts = json.loads(out.cells[0].outputs[0]["text"])
+    finally:
+        server.close()
+    assert facts["ppid"] == server.pid  # really forked by the server, not started anew
+    assert facts["cwd"] == str(subdir)
+    assert facts["server_only"] is None
+    assert facts["probe"] == "from the build"

@@ -1,5 +1,6 @@
 """The post-close step's choices that need no build: what it gates and what it checks."""
 
+import logging
 from types import SimpleNamespace
 
 import pytest
@@ -32,11 +33,23 @@ def test_other_pipelines_are_not_gated(project):
     assert not (project / ".nbops" / "registry").exists()
 
 
-def test_failed_runs_and_projects_without_registry_are_skipped(project):
-    for status, env in (("failed", {"registry": {"model": "churn"}}), ("succeeded", {})):
+def test_failed_runs_and_projects_without_registry_are_skipped(project, caplog):
+    caplog.set_level(logging.INFO, logger="nbops")
+    training = _manifest(".nbops/products/model.skops", ".nbops/products/train.parquet",
+                         ".nbops/products/test.parquet", ".nbops/products/feature_schema.json")
+    assert trains_a_model(project, training, CONFIG)  # gating it would go on (and fail)
+    for status, env, why in (
+        ("failed", {"registry": {"model": "churn"}}, "run r failed, nothing to gate"),
+        ("interrupted", {"registry": {"model": "churn"}}, "run r interrupted, nothing to gate"),
+        ("succeeded", {}, "no registry: section in env.yaml, nothing to register"),
+        ("succeeded", {"registry": None}, "no registry: section in env.yaml, nothing to register"),
+    ):
+        caplog.clear()
         context = SimpleNamespace(status=status, env=env, project=Project(project),
-                                  run_id="r", manifest=None)
-        gate_after_close(context)  # would crash on manifest=None if it went further
+                                  run_id="r", manifest=training)
+        assert gate_after_close(context) is None
+        assert [r.getMessage() for r in caplog.records] == [f"nbops registry: {why}"]
+    assert not (project / ".nbops").exists()  # no registry, no store, no section written
 
 
 def test_a_training_run_missing_some_files_is_a_clear_error(project):

@@ -1,0 +1,363 @@
+"""Mutation testing of the modules where nbops decides or protects (``make mutate``).
+
+Runs mutmut (configured under ``[tool.mutmut]`` in pyproject.toml: which modules,
+which fast tests) and writes the kill rate per module and every surviving mutant to
+``benchmarks/results/mutation.md`` and ``mutation.json``.
+
+Two adjustments make mutmut see this project's code:
+
+* the environment's start-up hooks (``nbops_*.pth``) import ``nbops`` before mutmut
+  has put its mutated copy first on ``sys.path``; the copy would never be tested.
+  ``nbops`` modules are dropped from ``sys.modules`` right after mutmut sets its paths.
+* tests start child processes (the fork server, kernels, the CLI); ``PYTHONPATH``
+  points them at the mutated copy too, and they inherit the active mutant's name
+  (only a mutant's: mutmut's own phases, such as collecting coverage, stay in this
+  process, since a child cannot report its coverage back).
+
+Usage::
+
+    python -m benchmarks.mutation            # run, then report
+    python -m benchmarks.mutation --report   # report on the last run only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+MUTANTS = ROOT / "mutants"
+
+#: Surviving mutants that change no behaviour, with the reason (see docs/testing.md).
+#: Keys are mutmut's mutant names; they are re-checked on every run (a listed mutant
+#: that is killed or gone is reported as stale).
+_SPEED_ONLY = ("only chooses between checking features one by one and in threads; the "
+               "results are identical either way (test_big_batches_are_checked_in_parallel_"
+               "with_the_same_result)")
+EQUIVALENT: dict[str, str] = {
+    "nbops.core.hashing.xǁHashCacheǁ_load__mutmut_3":
+        "encoding=None reads the locale's encoding; the cache is ASCII JSON (json.dumps "
+        "escapes every non-ASCII path), so any ASCII-compatible locale reads the same",
+    "nbops.core.hashing.xǁHashCacheǁsave__mutmut_10":
+        "unreachable check: entries are schema-checked on load and built from os.stat and "
+        "a digest, so the saved cache is always valid",
+    "nbops.core.hashing.xǁHashCacheǁsave__mutmut_17":
+        "message of the same unreachable check",
+    "nbops.core.secrets.x_redact__mutmut_1":
+        "the default name 'XXXX' does not look like a secret, so it behaves like ''",
+    "nbops.runs.redaction.x_redact_notebook__mutmut_94": "'UTF-8' and 'utf-8' are one codec",
+    "nbops.core.store.xǁContentStoreǁmaterialize__mutmut_51":
+        "copyfileobj's buffer size changes speed, not the bytes copied",
+    "nbops.reports.redaction.x__collect__mutmut_15":
+        "zip's strict defaults to False: the same call",
+    "nbops.monitoring.check.x__feature_drifts__mutmut_28":
+        "os.cpu_count() is never None on Linux, so the fallback is never used",
+    "nbops.monitoring.check.x__feature_drifts__mutmut_29": _SPEED_ONLY,
+    "nbops.monitoring.check.x__feature_drifts__mutmut_32": _SPEED_ONLY,
+    "nbops.runs.checkout.x_checkout_run__mutmut_54":
+        "link=None is falsy like link=False: the same private copy",
+    "nbops.runs.checkout.x_checkout_run__mutmut_61":
+        "link=None is falsy like link=False: the same private copy",
+    "nbops.reproduce.compare.x__product_checks__mutmut_73":
+        "a missing path gives str(None) == 'None' instead of '': neither ends with .ipynb",
+    "nbops.reproduce.compare.x_compare_task__mutmut_157":
+        "unreachable text: a task is within tolerance only when a declared tolerance "
+        "accepted a difference, so the tolerance is never None there",
+    "nbops.monitoring.check.x__feature_drifts__mutmut_37":
+        "the thread pool's size changes speed, not the per-feature results",
+}
+
+KILLED = {"killed", "caught by type check", "segfault"}
+#: Not counted either way: mutmut's timeouts are wall-clock, and on a loaded machine a slow
+#: fixture looks like a hang. They are listed, and left out of the kill rate.
+UNDECIDED = {"timeout", "suspicious"}
+SAMPLE_USED: float | None = None
+
+#: Modules whose code runs only in a child process (the fork server), where mutmut's
+#: coverage stats cannot see it: their mutants run against these tests, which start that
+#: process (it inherits the active mutant's name and imports the mutated copy).
+CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
+    "src/nbops/engine/forkserver.py": (
+        "test_a_forked_kernel_takes_the_requested_environment_and_folder",
+        "test_each_notebook_gets_a_new_process_that_is_gone_afterwards",
+    ),
+}
+
+
+def config() -> dict:
+    """The ``[tool.mutmut]`` table of pyproject.toml."""
+    return tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["mutmut"]
+
+
+def _entry() -> None:
+    """Run mutmut's command line in this process, with the two adjustments above."""
+    from mutmut import __main__ as mutmut_main
+
+    original = mutmut_main.setup_source_paths
+
+    def setup_source_paths() -> None:
+        original()
+        for name in [n for n in sys.modules if n == "nbops" or n.startswith("nbops.")]:
+            del sys.modules[name]
+        mutated = str(MUTANTS / "src")
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            p for p in (mutated, os.environ.get("PYTHONPATH")) if p)
+
+    mutmut_main.setup_source_paths = setup_source_paths
+
+    from mutmut.state import state
+    from mutmut.utils.format_utils import mangled_name_from_mutant_name
+
+    collect_or_load_stats = mutmut_main.collect_or_load_stats
+
+    def with_child_process_tests(*args: object, **kwargs: object) -> None:
+        collect_or_load_stats(*args, **kwargs)
+        known = state().duration_by_test
+        for path, names in CHILD_PROCESS_TESTS.items():
+            tests = {t for t in known if t.rpartition("::")[2] in names}
+            meta = json.loads((MUTANTS / (path + ".meta")).read_text("utf-8"))
+            for key in meta["exit_code_by_key"]:
+                state().tests_by_mangled_function_name[mangled_name_from_mutant_name(key)] |= tests
+
+    mutmut_main.collect_or_load_stats = with_child_process_tests
+
+    from mutmut.mutation import trampoline
+    from mutmut.workers import isolation
+
+    def set_mutant_under_test(name: str | None) -> None:
+        trampoline.set_mutant_under_test(name)
+        if name is not None and "." not in name:
+            # "stats", "fail", "" ...: mutmut's own phases stay in this process; child
+            # processes (which cannot report coverage back) run the original code
+            os.environ.pop("MUTANT_UNDER_TEST", None)
+
+    mutmut_main.set_mutant_under_test = set_mutant_under_test
+    isolation.set_mutant_under_test = set_mutant_under_test
+    mutmut_main.cli(sys.argv[2:], prog_name="mutmut")
+
+
+#: A cheap module whose mutants are run first when sampling: that first run makes mutmut
+#: generate every mutant and learn which tests reach which function.
+FIRST = "nbops.monitoring.status.*"
+
+
+def _mutmut(children: int, *names: str) -> None:
+    command = [sys.executable, "-m", "benchmarks.mutation", "--mutmut", "run",
+               "--max-children", str(children), *names]
+    code = subprocess.call(command, cwd=ROOT)
+    if code != 0:
+        print(f"mutmut exited with code {code}", file=sys.stderr)
+
+
+def sample_names(fraction: float, seed: int = 0) -> list[str]:
+    """A stratified random sample of the generated mutants: ``fraction`` of each module."""
+    import math
+    import random
+
+    chosen: list[str] = []
+    rng = random.Random(seed)
+    for pattern in config()["only_mutate"]:
+        meta = MUTANTS / (pattern + ".meta")
+        if meta.is_file():
+            names = sorted(json.loads(meta.read_text("utf-8"))["exit_code_by_key"])
+            chosen += rng.sample(names, math.ceil(fraction * len(names)))
+    return chosen
+
+
+def run(children: int, sample: float = 1.0, fresh: bool = True) -> float:
+    """Run mutmut (from scratch unless ``fresh`` is False); returns the wall time in seconds.
+
+    With ``sample`` < 1, every mutant is generated but only a stratified random sample of
+    each module's mutants is run (seeded: the same sample every time); the rest are
+    reported as not checked.
+    """
+    started = time.monotonic()
+    if fresh and MUTANTS.exists():
+        import shutil
+
+        shutil.rmtree(MUTANTS)
+    if sample >= 1:
+        _mutmut(children)
+    else:
+        if not (MUTANTS / "mutmut-stats.json").is_file():
+            _mutmut(children, FIRST)
+        _mutmut(children, *sample_names(sample))
+    return time.monotonic() - started
+
+
+def _status(exit_code: int | None) -> str:
+    from mutmut.stats import status_by_exit_code
+
+    return status_by_exit_code[exit_code]
+
+
+def _diff(name: str) -> str:
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return get_diff_for_mutant(name)
+    except Exception as exc:  # noqa: BLE001 - a report line, not a failure
+        return f"(no diff: {exc})"
+    finally:
+        os.chdir(cwd)
+
+
+def collect(sample: float | None = None) -> dict:
+    """Per-module counts and the surviving mutants of the last run (of its sample, if any)."""
+    chosen = set(sample_names(sample)) if sample is not None and sample < 1 else None
+    modules: dict[str, dict] = {}
+    survivors: list[dict] = []
+    for pattern in config()["only_mutate"]:
+        meta = MUTANTS / (pattern + ".meta")
+        module = pattern.removeprefix("src/").removesuffix(".py").replace("/", ".")
+        if not meta.is_file():
+            modules[module] = {"error": "not mutated (no results)"}
+            continue
+        data = json.loads(meta.read_text("utf-8"))
+        statuses = {name: _status(code) for name, code in data["exit_code_by_key"].items()
+                    if chosen is None or name in chosen}
+        counts = Counter(statuses.values())
+        equivalent = sorted(n for n, s in statuses.items() if s == "survived" and n in EQUIVALENT)
+        killed = sum(counts[s] for s in KILLED)
+        total = len(statuses)
+        undecided = sum(counts[s] for s in UNDECIDED)
+        checked = total - counts["not checked"]
+        counted = checked - len(equivalent) - undecided
+        modules[module] = {
+            "mutants": total,
+            "checked": checked,
+            "killed": killed,
+            "survived": counts["survived"] - len(equivalent),
+            "equivalent": len(equivalent),
+            "no_tests": counts["no tests"],
+            "not_checked": counts["not checked"],
+            "timeouts": undecided,
+            "other": {s: c for s, c in counts.items()
+                      if s not in KILLED | {"survived", "no tests", "not checked"}},
+            "timed_out": sorted(n for n, s in statuses.items() if s in UNDECIDED),
+            "kill_rate": round(100 * killed / counted, 1) if counted else None,
+        }
+        for name, status in sorted(statuses.items()):
+            if status in ("survived", "no tests"):
+                survivors.append({"module": module, "mutant": name, "status": status,
+                                  "equivalent": EQUIVALENT.get(name), "diff": _diff(name)})
+    total = sum(m.get("mutants", 0) for m in modules.values())
+    checked = sum(m.get("checked", 0) for m in modules.values())
+    killed = sum(m.get("killed", 0) for m in modules.values())
+    equivalent = sum(m.get("equivalent", 0) for m in modules.values())
+    timeouts = sum(m.get("timeouts", 0) for m in modules.values())
+    stale = sorted(set(EQUIVALENT) - {s["mutant"] for s in survivors})
+    counted = checked - equivalent - timeouts
+    return {"modules": modules, "survivors": survivors, "total": total, "checked": checked,
+            "not_checked": total - checked, "killed": killed, "equivalent": equivalent,
+            "timeouts": timeouts,
+            "kill_rate": round(100 * killed / counted, 1) if counted else None,
+            "raw_kill_rate": round(100 * killed / (counted + equivalent), 1) if counted else None,
+            "stale_equivalents": stale}
+
+
+def write(result: dict, wall_s: float | None, children: int) -> None:
+    """benchmarks/results/mutation.md and mutation.json."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    cfg = config()
+    result = {**result, "wall_s": None if wall_s is None else round(wall_s, 1),
+              "children": children, "cpus": os.cpu_count(), "sample": SAMPLE_USED,
+              "tests": cfg["pytest_add_cli_args_test_selection"]}
+    (RESULTS / "mutation.json").write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+    lines = [
+        "# Mutation testing",
+        "",
+        "Produced by `make mutate` (mutmut, configured under `[tool.mutmut]` in pyproject.toml;",
+        "see docs/testing.md). Killed = a test failed with the mutant in place.",
+        "The kill rate leaves out the survivors listed as equivalent (no behaviour change).",
+        "",
+        f"Overall: **{result['kill_rate']} %** killed ({result['killed']} of "
+        f"{result['checked']} mutants checked; {result['equivalent']} equivalent and "
+        f"{result['timeouts']} timed out are left out; {result['raw_kill_rate']} % counting the "
+        "equivalent ones as survivors).",
+    ]
+    if result.get("sample") is not None and result["sample"] < 1:
+        lines.append(f"Sample: a seeded stratified {result['sample']:.0%} of each module's "
+                     "mutants (`make mutate SAMPLE=...`); the table counts the sample only.")
+    if result["not_checked"]:
+        lines.append(f"**{result['not_checked']} of {result['total']} mutants were not checked** "
+                     "(the run was stopped before reaching them; see the table).")
+    if wall_s is not None:
+        lines.append(f"Wall time: {wall_s / 60:.1f} min with {children} workers on "
+                     f"{os.cpu_count()} CPUs.")
+    lines += ["", "| module | mutants | checked | killed | survived | equivalent | no tests "
+              "| timed out | kill rate |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for module, m in result["modules"].items():
+        if "error" in m:
+            lines.append(f"| {module} | {m['error']} | | | | | | | |")
+            continue
+        rate = "–" if m["kill_rate"] is None else f"{m['kill_rate']} %"
+        lines.append(f"| {module} | {m['mutants']} | {m['checked']} | {m['killed']} | "
+                     f"{m['survived']} | {m['equivalent']} | {m['no_tests']} | "
+                     f"{m['timeouts']} | {rate} |")
+    equivalent = [s for s in result["survivors"] if s["equivalent"]]
+    live = [s for s in result["survivors"] if not s["equivalent"]]
+    lines += ["", f"## Equivalent survivors ({len(equivalent)})", ""]
+    for s in equivalent:
+        lines += [f"- `{s['mutant']}`: {s['equivalent']}"]
+    lines += ["", f"## Other survivors ({len(live)})", ""]
+    for s in live:
+        lines += [f"### `{s['mutant']}` ({s['status']})", "", "```diff", s["diff"], "```", ""]
+    timed_out = [n for m in result["modules"].values() for n in m.get("timed_out", [])]
+    if timed_out:
+        lines += ["", f"## Timed out ({len(timed_out)}, not counted)", "",
+                  ", ".join(f"`{n}`" for n in timed_out)]
+    if result["stale_equivalents"]:
+        lines += ["", "Listed as equivalent but no longer surviving: "
+                  + ", ".join(f"`{n}`" for n in result["stale_equivalents"])]
+    (RESULTS / "mutation.md").write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--mutmut":
+        _entry()
+        return
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.mutation")
+    parser.add_argument("--report", action="store_true", help="only report on the last run")
+    parser.add_argument("--children", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--sample", type=float, default=float(os.environ.get("SAMPLE", 1)),
+                        help="run this fraction of each module's mutants (default: all)")
+    parser.add_argument("--no-wall", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the mutants and results of the last run (re-run only the "
+                             "sample; new tests are picked up)")
+    args = parser.parse_args()
+    previous = RESULTS / "mutation.json"
+    wall = None
+    if not args.report:
+        wall = run(args.children, args.sample, fresh=not args.keep)
+    elif previous.is_file():
+        wall = json.loads(previous.read_text("utf-8")).get("wall_s")
+        wall = None if args.no_wall else wall
+    sample = args.sample
+    if args.report and previous.is_file():
+        sample = json.loads(previous.read_text("utf-8")).get("sample") or sample
+    result = collect(sample)
+    global SAMPLE_USED
+    SAMPLE_USED = sample
+    write(result, wall, args.children)
+    print(f"mutation: {result['kill_rate']} % killed ({result['killed']}/{result['checked']} "
+          f"checked of {result['total']}, {result['equivalent']} equivalent); "
+          "see benchmarks/results/mutation.md")
+    for module, m in result["modules"].items():
+        print(f"  {module}: {m.get('kill_rate')} % of {m.get('checked')}/{m.get('mutants')}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""Promotion decided at its edges: a tie, a win by exactly ``min_improvement``, and
+a lower-is-better primary metric (brier).
+
+The models and files are real; the re-scored figures are set through
+``gate_and_promote``'s ``measure`` argument (the real measurement, then the
+primary metric pinned to binary fractions), so "exactly" is exact.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from registry_helpers import run_writer
+
+from nbops.registry import artifacts, measurements, registry_file
+from nbops.registry.config import parse_registry_config
+from nbops.registry.promotion import Candidate, Outcome, gate_and_promote
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, datasets) -> tuple[Path, Candidate, measurements.Measurements]:
+    """A project whose champion is version 1, a second model's files, and their scores."""
+    root = tmp_path_factory.mktemp("promotion-edges")
+    (root / "pipeline.yaml").write_text("tasks: []\n")
+    make_run = run_writer(root, datasets)
+    config = parse_registry_config({"model": "churn"})
+    assert gate_and_promote(root, make_run(), config, {}).registry["promoted"]
+    second = make_run(c=0.5)
+    artifacts.store_of(root).put_file(second.model_file)  # gate_and_promote does it first
+    champion = measurements.current_champion(root, config)
+    schema = registry_file.read(root)["models"]["churn"]["versions"][0]["feature_schema"]
+    measured = measurements.measure(root, second, config, schema,
+                                    measurements.inputs_of(second), champion)
+    assert measured.champion is not None and measured.champion["metrics"] is not None
+    return root, second, measured
+
+
+def _gate(world, tmp_path: Path, settings: dict[str, Any], gates: Any,
+          candidate: dict[str, float], champion: dict[str, float] | None,
+          note: str | None = None, registry: bool = True) -> tuple[Outcome, Path]:
+    """Gate the second model in a copy of the world, its figures pinned to the given ones."""
+    template, second, measured = world
+    root = tmp_path / "project"
+    shutil.copytree(template, root)
+    if not registry:
+        shutil.rmtree(root / ".nbops" / "registry")
+    moved = dataclasses.replace(second, metrics={**second.metrics, **candidate}, **{
+        name: root / Path(getattr(second, name)).relative_to(template)
+        for name in ("model_file", "train_data", "test_data", "feature_schema")})
+
+    def measure(*args: Any) -> measurements.Measurements:
+        pinned = copy.deepcopy(measured)
+        pinned.candidate.update(candidate)
+        if not registry:
+            pinned.champion = None
+        else:
+            assert pinned.champion is not None
+            pinned.champion["note"] = note
+            if champion is None:
+                pinned.champion["metrics"] = None
+            else:
+                pinned.champion["metrics"].update(champion)
+        return pinned
+
+    config = parse_registry_config({"model": "churn", **settings})
+    return gate_and_promote(root, moved, config, gates, measure=measure), root
+
+
+def _promote(world, tmp_path: Path, metric: str, candidate: float, champion: float,
+             min_improvement: float = 0.0) -> dict[str, Any]:
+    outcome, _ = _gate(world, tmp_path, {"primary_metric": metric,
+                                         "min_improvement": min_improvement}, {},
+                       {metric: candidate}, {metric: champion})
+    assert outcome.passed and outcome.registry["version"] == 2
+    return outcome.registry
+
+
+def _champion(root: Path) -> int:
+    return registry_file.read(root)["models"]["churn"]["aliases"]["champion"]
+
+
+@pytest.mark.parametrize(
+    ("metric", "candidate", "champion", "min_improvement", "promoted"),
+    [
+        ("roc_auc", 0.75, 0.75, 0.0, False),  # a tie never promotes
+        ("roc_auc", 0.75, 0.5, 0.25, False),  # better by exactly min_improvement
+        ("roc_auc", 0.875, 0.5, 0.25, True),  # better by more
+        ("roc_auc", 0.5, 0.75, 0.0, False),  # worse
+        ("roc_auc", 0.5, 0.75, -0.5, True),  # a negative floor accepts a small loss
+        ("brier", 0.25, 0.25, 0.0, False),  # lower is better: a tie
+        ("brier", 0.25, 0.5, 0.25, False),  # lower by exactly min_improvement
+        ("brier", 0.125, 0.5, 0.25, True),  # lower by more
+        ("brier", 0.75, 0.5, 0.0, False),  # a higher brier is worse
+        ("brier", 0.5, 0.25, -0.5, True),  # a negative floor accepts a small loss
+    ],
+)
+def test_promotion_edges_in_both_metric_directions(world, tmp_path, metric, candidate,
+                                                   champion, min_improvement, promoted) -> None:
+    section = _promote(world, tmp_path, metric, candidate, champion, min_improvement)
+    assert section["promoted"] is promoted
+    assert _champion(tmp_path / "project") == (2 if promoted else 1)
+    assert section["champion_after"] == (2 if promoted else 1)
+    assert section["candidate_metrics"][metric] == candidate
+    assert section["champion_before"]["metrics"][metric] == champion
+    assert section["deltas"][metric] == candidate - champion
+    if promoted:
+        assert section["decision"].startswith(f"promoted churn:2 to @champion: {metric} ")
+        assert f"beats champion churn:1 {champion:.4f}" in section["decision"]
+    else:
+        assert section["decision"] == (
+            f"registered churn:2, champion churn:1 kept: {metric} {candidate:.4f} does not "
+            f"beat {champion:.4f} by more than {min_improvement:g}")
+
+
+
+def _aliases(root: Path) -> dict[str, int]:
+    return registry_file.read(root)["models"]["churn"]["aliases"]
+
+
+def test_a_failed_gate_registers_nothing_and_says_which_gate(world, tmp_path) -> None:
+    gates = {"floor": "roc_auc >= 0.875", "rel": "roc_auc >= champion", "ok": "roc_auc > 0.5"}
+    before = (world[0] / ".nbops" / "registry" / "models.json").read_bytes()
+    outcome, root = _gate(world, tmp_path, {}, gates, {"roc_auc": 0.75}, {"roc_auc": 0.875})
+    assert not outcome.passed and outcome.gates["verdict"] == "failed"
+    assert [r["verdict"] for r in outcome.gates["results"]] == ["failed", "failed", "passed"]
+    assert (root / ".nbops" / "registry" / "models.json").read_bytes() == before
+    section = outcome.registry
+    assert (section["version"], section["new_version"], section["promoted"]) == (None, False,
+                                                                                  False)
+    assert section["champion_after"] == 1 and section["deltas"] == {
+        k: v - section["champion_before"]["metrics"][k]
+        for k, v in section["candidate_metrics"].items()}
+    assert section["decision"] == ("not registered: quality gates failed; champion unchanged "
+                                   "(version 1)")
+    error = outcome.error()
+    assert error is not None
+    assert error.problem.startswith(
+        "QUALITY GATES FAILED for model 'churn' (run 20260101T000000000002Z-abcdef): 2 of 3 "
+        "gate(s) failed; the run is recorded as gated and churn@champion is unchanged "
+        "(version 1).\n  x floor: roc_auc = 0.75, needs >= 0.875")
+    assert "\n  x rel: roc_auc = 0.75, needs >= 0.875 (champion 0.875)" in error.problem
+    rule = "=" * 78
+    assert error.message == f"\n{rule}\n{error.problem.rstrip()}\nFix: {error.fix}\n{rule}"
+    assert "gates: in env.yaml" in error.fix
+    assert outcome.gates["evaluated_on"]["path"].endswith("test.parquet")
+    assert outcome.gates["measured"]["candidate"]["roc_auc"] == 0.75
+
+
+def test_passing_gates_register_and_report_no_error(world, tmp_path) -> None:
+    outcome, root = _gate(world, tmp_path, {}, {"rel": "roc_auc >= champion"},
+                          {"roc_auc": 0.875}, {"roc_auc": 0.875})
+    assert outcome.passed and outcome.error() is None
+    assert outcome.registry["version"] == 2 and outcome.registry["new_version"] is True
+    assert outcome.registry["promoted"] is False  # a tie passes the gate, not promotion
+    version = registry_file.read(root)["models"]["churn"]["versions"][1]
+    assert version["gates"] == "passed" and version["registered_by_run"] == world[1].run_id
+    assert version["artifact"]["format"] == "skops" and version["artifact"]["trusted_types"]
+    assert version["metrics"] == {**world[1].metrics, "roc_auc": 0.875}
+
+
+def test_manual_promotion_makes_a_better_model_challenger_only(world, tmp_path) -> None:
+    outcome, root = _gate(world, tmp_path, {"promotion": "manual"}, {},
+                          {"roc_auc": 0.875}, {"roc_auc": 0.5})
+    assert _aliases(root) == {"champion": 1, "challenger": 2}
+    assert outcome.registry["promoted"] is False and outcome.registry["champion_after"] == 1
+    assert outcome.registry["decision"] == (
+        "registered churn:2 as @challenger (roc_auc 0.8750 beats champion churn:1 0.5000 on "
+        "the same held-out data); promotion is manual: nbops promote churn 2 --reason TEXT")
+
+
+def test_a_champion_that_could_not_be_scored_is_not_replaced_silently(world, tmp_path) -> None:
+    note = "the champion churn:1 could not be re-scored: schema changed"
+    outcome, root = _gate(world, tmp_path, {}, {}, {"roc_auc": 0.875}, None, note=note)
+    assert outcome.passed and _aliases(root) == {"champion": 1}
+    assert outcome.registry["champion_note"] == note and outcome.registry["deltas"] == {}
+    assert outcome.registry["decision"] == (
+        f"registered churn:2 but not promoted: {note}; promote by hand with "
+        "nbops promote churn 2 --reason TEXT")
+
+
+def test_the_first_version_to_pass_becomes_champion(world, tmp_path) -> None:
+    outcome, root = _gate(world, tmp_path, {}, {"rel": "roc_auc >= champion"},
+                          {"roc_auc": 0.75}, None, registry=False)
+    assert outcome.passed and outcome.gates["results"][0]["verdict"] == "skipped"
+    assert _aliases(root) == {"champion": 1}
+    section = outcome.registry
+    assert (section["version"], section["promoted"], section["champion_after"]) == (1, True, 1)
+    assert section["champion_before"] is None and section["deltas"] == {}
+    assert section["decision"] == ("promoted churn:1 to @champion: first version to pass the "
+                                   "gates (roc_auc 0.7500)")

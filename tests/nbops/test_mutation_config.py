@@ -1,0 +1,46 @@
+"""`make mutate` is configured with modules and tests that exist (it is too slow for
+`make test`, so a renamed module or test file would otherwise go unnoticed)."""
+
+from __future__ import annotations
+
+import importlib.util
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _config() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["mutmut"]
+
+
+def test_every_mutated_module_exists_and_is_importable() -> None:
+    modules = _config()["only_mutate"]
+    assert modules, "make mutate names no module"
+    for path in modules:
+        assert path.startswith("src/nbops/") and path.endswith(".py"), path
+        assert (ROOT / path).is_file(), f"{path} in [tool.mutmut] only_mutate does not exist"
+        name = path.removeprefix("src/").removesuffix(".py").replace("/", ".")
+        assert importlib.util.find_spec(name) is not None, name
+
+
+def test_every_selected_test_file_exists_and_each_module_has_tests() -> None:
+    config = _config()
+    tests = config["pytest_add_cli_args_test_selection"]
+    for path in tests:
+        assert (ROOT / path.split("::")[0]).is_file(), f"{path} in [tool.mutmut] does not exist"
+    # a module is covered when a selected test file names it (import path or class name)
+    sources = "\n".join((ROOT / p.split("::")[0]).read_text("utf-8") for p in tests)
+    flat = sources.lower().replace("_", "")
+    for path in config["only_mutate"]:
+        name = path.removeprefix("src/").removesuffix(".py").replace("/", ".")
+        module = name.rpartition(".")[2]
+        assert name in sources or f"{module.replace('_', '')}" in flat, (
+            f"no test selected for mutation names {name}")
+
+
+def test_the_make_target_runs_the_configured_tool() -> None:
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    assert "\nmutate:" in makefile and "benchmarks.mutation" in makefile
+    pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
+    assert '"mutmut==' in pyproject  # pinned in the dev extra
