@@ -194,7 +194,8 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
     champ_metrics, champ_note = measurements.champion_scores(
         root, config, measured, champ_record, candidate.test_data, schema)
 
-    gate_metrics = {**rescored, **candidate.metrics}
+    # what nbops re-scored wins over what the notebook logged under the same name
+    gate_metrics = {**candidate.metrics, **rescored}
     data_checks = measured.data
     verdict, results = evaluate_gates(gates, gate_metrics,
                                       {"data": data_checks, **candidate.task_metrics},

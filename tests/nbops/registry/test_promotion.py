@@ -173,3 +173,13 @@ def test_promotion_never_evaluates_the_gates_and_registers_nothing(project, make
 def test_promotion_mode_is_checked():
     with pytest.raises(Exception, match="use auto, manual or never"):
         parse_registry_config({"model": "churn", "promotion": "sometimes"})
+
+
+def test_gates_judge_the_rescored_model_not_the_score_a_notebook_logged(project, make_run):
+    crippled = make_run(shuffle=1.0, seed=3)
+    crippled.metrics["roc_auc"] = 0.99  # a notebook that logs a score its model does not earn
+    outcome = gate_and_promote(project, crippled, CONFIG, GATES)
+    assert not outcome.passed
+    assert outcome.registry["version"] is None
+    gate = next(r for r in outcome.gates["results"] if r["name"] == "min_roc_auc")
+    assert gate["verdict"] == "failed" and gate["value"] < 0.75

@@ -7,8 +7,8 @@ import base64
 
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from nbops.adapters.papermill_adapter import INJECTED_PARAMETERS_TAG as INJECTED_TAG
 from nbops.reports.redaction import (
-    INJECTED_TAG,
     injected_literals,
     redact_notebook,
     secret_replacements,
@@ -55,8 +55,10 @@ def test_injected_literals_reads_simple_assignments_only() -> None:
 
 def test_replacements_pair_raw_strings_with_their_markers_at_any_depth() -> None:
     nb = _notebook()
+    # a URL keeps its non-secret parts: only the password inside it is a secret
     assert secret_replacements(nb, RECORDED) == {
-        "tok-123": MARK, "postgres://u:pw-9@h/db": MARK, "k-77": MARK, "pw-list": MARK}
+        "tok-123": MARK, "postgres://u:pw-9@h/db": f"postgres://u:{MARK}@h/db",
+        "pw-9": MARK, "k-77": MARK, "pw-list": MARK}
     assert secret_replacements(nb, None) == {} and secret_replacements(nb, {}) == {}
     untagged = new_notebook(cells=[new_code_cell(INJECTED)])
     assert secret_replacements(untagged, RECORDED) == {}
@@ -74,7 +76,7 @@ def test_every_text_output_and_source_is_scrubbed_but_images_are_left() -> None:
     for raw in ("tok-123", "pw-9", "k-77", "pw-list"):
         assert raw not in text.replace("tok-123 as bytes", ""), raw
     outputs = nb.cells[2].outputs
-    assert outputs[0]["text"] == f"{MARK} {MARK}\n"
+    assert outputs[0]["text"] == f"{MARK} postgres://u:{MARK}@h/db\n"
     assert outputs[1]["evalue"] == f"bad {MARK}" and outputs[1]["traceback"] == [f"line {MARK}"]
     data = outputs[2]["data"]
     assert data["text/plain"] == MARK and data["text/html"] == [f"<b>{MARK}</b>"]
