@@ -7,29 +7,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
-_project_option = click.option(
-    "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Project folder (default: the one holding pipeline.yaml above the current folder).",
-)
-
-
-def _project(project: Path | None) -> Any:
-    from nbops.core.project import find_project
-
-    return find_project(project)
-
-
-def _size(count: int) -> str:
-    size = float(count)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GiB"
+from nbops.cli.runs import _project, _project_option, _size  # one definition each
 
 
 @click.group("remote")

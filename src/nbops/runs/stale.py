@@ -19,6 +19,7 @@ from nbops.core.errors import NbopsError
 from nbops.core.ids import utc_now_iso
 from nbops.core.locks import is_locked, read_holder
 from nbops.core.manifest import Manifest, read_manifest, seal_state
+from nbops.core.processes import pid_alive
 from nbops.core.project import Project
 from nbops.runs import index
 from nbops.runs.persist import save_manifest
@@ -26,19 +27,9 @@ from nbops.runs.persist import save_manifest
 logger = logging.getLogger("nbops")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _is_live(run_id: str, manifest_pid: int, manifest_host: str, locked: bool,
              holder: dict[str, object]) -> bool:
-    if manifest_host == socket.gethostname() and not _pid_alive(manifest_pid):
+    if manifest_host == socket.gethostname() and not pid_alive(manifest_pid):
         return False
     if not locked:
         return False

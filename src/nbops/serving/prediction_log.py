@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 
 from nbops.core.atomic import fsync_dir
 from nbops.core.faults import crash_point
+from nbops.core.processes import pid_alive
 
 logger = logging.getLogger("nbops")
 
@@ -124,22 +125,12 @@ def recover(folder: Path, own: Path | None = None) -> list[Path]:
         if own is not None and stream == own:
             continue
         pid = stream.stem.split("-")[2] if stream.stem.count("-") >= 3 else ""
-        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and pid_alive(int(pid)):
             continue  # another live server's open part
         part = finish_part(stream)
         if part is not None:
             done.append(part)
     return done
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class PredictionLog:
