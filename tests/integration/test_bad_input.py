@@ -156,7 +156,7 @@ def test_env_yaml_that_is_not_a_mapping_is_named(tmp_path: Path, copy_project, r
 
 
 @pytest.mark.parametrize(("override", "sentence"), [
-    (["--env--data--rows", "-5"], "parameter data.rows is '-5', but it must be between 100 and "
+    (["--env--data--rows", "-5"], "parameter data.rows is -5, but it must be between 100 and "
      "10000000. Fix: pass a value between 100 and 10000000 with --env--data--rows VALUE"),
     (["--env--model--max_iter", "abc"], "parameter model.max_iter is 'abc', which is not an "
      "integer. Fix: pass an integer with --env--model--max_iter VALUE"),
