@@ -66,7 +66,7 @@ def checkout_run(project: Project, run_id: str, lock_timeout: float | None = Non
     if not plan:
         raise LedgerError(f"Run {run_id} recorded no products to restore",
                           "pick a run whose tasks executed or were reused")
-    declared = declared_products(project, manifest["build"].get("pipeline"))
+    declared = declared_products(project, (manifest.get("build") or {}).get("pipeline"))
     for path, _, _ in plan:
         confine(project, path, declared, run_id)
     lock = ProjectLock(project.lock_path, purpose="checkout")

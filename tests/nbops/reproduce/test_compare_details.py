@@ -241,7 +241,7 @@ def test_compare_runs_follows_upstream_transitively_and_flags_extra_tasks(tmp_pa
 
 
 def test_every_check_records_both_sides(tmp_path: Path) -> None:
-    from nbops.reproduce.notebook_compare import compare_notebooks
+    from nbops.runs.notebook_compare import compare_notebooks
 
     from nbops.reproduce.compare import WITHIN
     from nbops.reproduce.declaration import Tolerance

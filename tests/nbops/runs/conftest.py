@@ -45,7 +45,11 @@ def manifest_for(run_id: str, status: str = "succeeded", **overrides: Any) -> di
 
 @pytest.fixture
 def project(tmp_path) -> Project:
-    (tmp_path / "pipeline.yaml").write_text("tasks: []\n")
+    # one task declaring the products the runs below record (checkout restores only
+    # declared products)
+    (tmp_path / "pipeline.yaml").write_text(
+        "tasks:\n  - source: make.py\n    product:\n      data: out/data\n"
+        "      model: out/model\n")
     return Project(tmp_path)
 
 
