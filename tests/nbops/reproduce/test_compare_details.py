@@ -241,10 +241,9 @@ def test_compare_runs_follows_upstream_transitively_and_flags_extra_tasks(tmp_pa
 
 
 def test_every_check_records_both_sides(tmp_path: Path) -> None:
-    from nbops.runs.notebook_compare import compare_notebooks
-
     from nbops.reproduce.compare import WITHIN
     from nbops.reproduce.declaration import Tolerance
+    from nbops.runs.notebook_compare import compare_notebooks
 
     nb_a, nb_b = _nb(tmp_path / "a.ipynb", "1\n"), _nb(tmp_path / "b.ipynb", "2\n")
     files = {"na": nb_a, "nb": nb_b}
