@@ -50,7 +50,7 @@ def train_version(root: Path, raw: pd.DataFrame, target: str, *, seed: int = 0,
     record = {
         "run_id": None, "registered_by_run": None,
         "artifact": {**stored(folder / "model.skops"), "format": "skops",
-                     "trusted_types": artifacts.inspect_types(folder / "model.skops")},
+                     "trusted_types": artifacts.inspect_types(folder / "model.skops", TRUSTED)},
         "metrics": {"roc_auc": float(roc_auc_score(parts.test[target], proba))},
         "training_data": stored(folder / "train.parquet"),
         "test_data": stored(folder / "test.parquet"),
@@ -64,10 +64,16 @@ def train_version(root: Path, raw: pd.DataFrame, target: str, *, seed: int = 0,
     return number
 
 
+TRUSTED = ("sklearn.", "numpy.", "scipy.", "churn.")
+
+
 def make_project(root: Path, rows: int = 1200) -> Path:
     """A project (pipeline.yaml only) with churn:1 as champion and churn:2 registered."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "pipeline.yaml").write_text("tasks: []\n")
+    # the churn model converts columns with two functions of the churn package
+    (root / "env.yaml").write_text(
+        "registry:\n  model: churn\n  trusted_modules: [sklearn., numpy., scipy., churn.]\n")
     raw = generator.generate(rows, seed=3)
     train_version(root, raw, "churn", seed=0, max_iter=15)
     train_version(root, raw, "churn", seed=1, max_iter=40)
