@@ -7,6 +7,7 @@ these string checks catch an unescaped cell on any machine, Chromium or not.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from reports_fixture import XSS_IMG, XSS_SCRIPT, make_run, run_id_at
