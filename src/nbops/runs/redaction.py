@@ -49,9 +49,11 @@ def redact_notebook(data: bytes, params: dict[str, Any]) -> bytes | None:
     for cell in notebook.get("cells", []):
         if is_injected_parameters(cell):
             cell["source"] = _redact_injected(cell.get("source", ""), changed)
-        cell["source"] = scrub(cell.get("source", ""), replacements)
-        cell["outputs"] = [_scrub_output(output, replacements)
-                           for output in cell.get("outputs", [])]
+        if "source" in cell or is_injected_parameters(cell):
+            cell["source"] = scrub(cell.get("source", ""), replacements)
+        if "outputs" in cell:  # markdown and raw cells have none: never add the key
+            cell["outputs"] = [_scrub_output(output, replacements)
+                               for output in cell["outputs"]]
     papermill = papermill_metadata(notebook)
     if isinstance(papermill.get("parameters"), dict):
         papermill["parameters"] = redact(papermill["parameters"])
