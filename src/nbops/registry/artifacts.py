@@ -108,9 +108,13 @@ def verified_path(root: Path, record: dict[str, Any], label: str) -> Path:
     expected = record["artifact"]["hash"]
     path = store_of(root).path_for(expected)
     if not path.is_file():
+        from nbops.core.errors import RemoteError
         from nbops.remote.objects import fetch_for
 
-        fetch_for(root, expected, label)
+        try:
+            fetch_for(root, expected, label)
+        except RemoteError as exc:  # a model the registry names: a registry error
+            raise RegistryError(exc.problem, exc.fix) from None
     if not path.is_file():
         raise RegistryError(
             f"the model file of {label} ({expected}) is missing from the content store "
