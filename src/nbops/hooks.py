@@ -198,8 +198,12 @@ def _close(dag: Any, durations: dict[str, float], error_text: str | None) -> Non
         return
     try:
         context = close_run(run, task_infos(dag), durations, error_text)
-        failure = run_post_close_steps(context, steps)
+        # steps that only read the finished run (auto push: only final runs are pushed)
+        # run after the final status is written
+        after = [step for step in steps if getattr(step, "after_finish", False)]
+        failure = run_post_close_steps(context, [s for s in steps if s not in after])
         context.finish()
+        failure = run_post_close_steps(context, after) or failure
     except BaseException:
         try:
             run.abandon()

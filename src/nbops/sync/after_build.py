@@ -24,6 +24,8 @@ class PushStep:
     """The post-close step (after the reports): push the run when the project asks for it."""
 
     name = "push"
+    #: runs once the run's final status is written (hooks._close): only final runs are pushed
+    after_finish = True
 
     def prepare(self, ctx: OpenContext) -> None:
         """Nothing to get ready."""
