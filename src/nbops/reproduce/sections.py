@@ -18,7 +18,7 @@ class ReproductionItem(TypedDict):
     id: str
     started_at: str
     verdict: str
-    first_diverged: str | None
+    first_diverged: dict[str, str] | None  # {task, reason}
     environment_identical: bool
     report: str
     record: str
