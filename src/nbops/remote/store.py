@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from nbops.core.atomic import atomic_write_bytes
 from nbops.core.errors import ConfigError, IntegrityError, NbopsError, RemoteError
 from nbops.core.hashing import PREFIX, hash_bytes, hash_file, is_hash
 from nbops.remote.config import SCHEMES, check_url, redact_url
@@ -381,18 +382,7 @@ class RemoteStore:
     # --- file:// -------------------------------------------------------------------
     @staticmethod
     def _local_atomic_write(target: Path, data: bytes) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        atomic_write_bytes(target, data)  # core.atomic: temp file, fsync, replace
 
     @staticmethod
     def _local_atomic_copy(source: Path, target: Path) -> None:
