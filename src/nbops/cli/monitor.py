@@ -105,7 +105,7 @@ def _safe_retrain(root: Path, champion: Any, record: dict[str, Any], document: d
                                "champion_rows": data.champion_rows,
                                "recent_rows": data.recent_rows,
                                "holdout_rows": len(data.holdout), "lines": lines,
-                               "output_tail": (done.stdout + done.stderr)[-2000:]}
+                               "output_tail": (done.stdout + done.stderr)[-4000:]}
     project = Project(root)
     runs = list_runs(project)
     manifest = load_manifest(project, runs[-1]["run_id"]) if runs else {}
@@ -258,11 +258,16 @@ def monitor_command(
         click.echo(f"nbops monitor: verdict {report.verdict} (--fail-on {fail_on})", err=True)
         raise click.exceptions.Exit(1)
     if outcome is not None and outcome["status"] == "failed" and outcome.get("returncode"):
-        raise NbopsError(
+        failure = NbopsError(
             f"the retraining build exited with {outcome['returncode']} (a failed quality gate "
             "ends this way too; the champion is unchanged then)",
             "read the build output above (or output_tail with --json), and the run's report",
         )
+        if not as_json:
+            raise failure
+        # stdout already holds the report (with retrain.status "failed"): one JSON document
+        click.secho(f"Error: {failure}", fg="red", err=True)
+        raise click.exceptions.Exit(1)
 
 
 COMMANDS = [monitor_command]
