@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -119,8 +118,7 @@ def build_trial(project: Project, record: records.Record, trial: records.Record,
         "root": str(root or project.root), "pipeline": record["pipeline"],
         "overrides": {key: cli_value(value) for key, value in overrides.items()},
         "tags": tags, "report": str(report)}), encoding="utf-8")
-    returncode, where = launch([sys.executable, "-m", "nbops.sweeps.trial_build", str(request)],
-                               root or project.root, log_path)
+    returncode, where = launch(request, root or project.root, log_path)
     reused = json.loads(report.read_text())["reused"] if report.is_file() else []
     return TrialBuild(returncode, round(time.monotonic() - started, 3), reused,
                       find_run(project, record, trial["number"], tags.get("purpose")), where)
