@@ -12,7 +12,10 @@ checked:
   (never as altered or forged);
 * the champion is unchanged or fully changed (the registry is valid and the
   run that registered the champion records its gates and registry sections);
-* the next build succeeds, and afterwards every run verifies clean.
+* the next build succeeds, and afterwards every run verifies clean (after every
+  SIGKILL, which leaves the most behind, and after every fourth Ctrl-C: an
+  interrupted build runs its clean-up first, and the first three invariants are
+  checked after every one; the rebuilds are most of this module's time).
 
 Cheap by construction: the reference pipeline is built once (the one real
 build, which trains churn v1); every trial copies it with the registry emptied
@@ -197,7 +200,7 @@ def test_build_close_survives_a_kill_at_every_point(zygote, template, tmp_path):
         assert expected in names, (expected, points)
     template_runs = set(run_ids_on_disk(Project(template)))
     failures = []
-    for point in points:
+    for index, point in enumerate(points):
         for sig in SIGNALS:
             where = f"{point} {sig}"
             root = _copy(template, tmp_path / "trial")
@@ -206,6 +209,8 @@ def test_build_close_survives_a_kill_at_every_point(zygote, template, tmp_path):
                 killed = set(run_ids_on_disk(Project(root))) - template_runs
                 _check_ledger(root, killed, where)
                 _check_champion(root, where)
+                if sig == "INT" and index % 4:  # see the module docstring
+                    continue
                 answer = zygote.run(BUILD, root)  # the next build succeeds ...
                 assert answer == {"exit": 0}, (where, (root / "cmd.log").read_text()[-3000:])
                 _check_ledger(root, set(), where + " then rebuilt")  # ... and heals
