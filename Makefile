@@ -38,7 +38,9 @@ test: install
 	$(BIN)/mypy src/nbops --ignore-missing-imports
 	$(BIN)/mypy --strict src/nbops/core src/nbops/runs
 	$(BIN)/mkdocs build --strict  # not --quiet: it hides the warnings strict counts
-	$(BIN)/python -m pytest
+	# one worker per core, each test module on one worker (its shared build stays one build);
+	# the slowest tests are listed so CI shows where the time goes
+	$(BIN)/python -m pytest -n auto --dist loadfile --durations=15
 
 lab: install
 	$(BIN)/nbops lab
