@@ -81,8 +81,12 @@ def runs_command(as_json: bool, limit: int | None, on_remote: bool,
         return
     from rich.table import Table
 
-    from nbops.cli.output import echo_rich
+    from nbops.cli.output import RICH_ROWS, echo_rich
     from nbops.core.experiment import from_summary
+
+    if len(summaries) > RICH_ROWS:
+        _echo_long_listing(summaries)
+        return
 
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     # (name, justify, min width): ids, statuses and numbers are never cut; the rest folds.
@@ -103,6 +107,24 @@ def runs_command(as_json: bool, limit: int | None, on_remote: bool,
         table.add_row(s["run_id"], status, from_summary(s).label, _duration(s["duration_s"]),
                       str(s["executed"]), str(s["skipped"]), _metrics_text(s["metrics"]))
     echo_rich(table)
+
+
+def _echo_long_listing(summaries: list[dict[str, Any]]) -> None:
+    """The same columns as the rich table, as plain aligned text (see output.RICH_ROWS)."""
+    from nbops.cli.output import echo_columns
+    from nbops.core.experiment import from_summary
+
+    rows = []
+    for s in reversed(summaries):
+        status = s["status"]
+        if s.get("monitoring_verdict") in ("warn", "alert"):
+            status += f" {s['monitoring_verdict']}"
+        rows.append([s["run_id"], status, from_summary(s).label, _duration(s["duration_s"]),
+                     str(s["executed"]), str(s["skipped"]), _metrics_text(s["metrics"])])
+    echo_columns(["RUN", "STATUS", "EXPERIMENT", "DURATION", "EXEC", "SKIP", "METRICS"], rows,
+                 right={3, 4, 5}, statuses={"succeeded": "green", "failed": "red",
+                                            "gated": "yellow", "interrupted": "yellow",
+                                            "running": "blue"})
 
 
 @click.command("show")

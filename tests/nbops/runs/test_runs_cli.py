@@ -31,6 +31,24 @@ def test_runs_table_and_json(project, add_run) -> None:
     assert len(listed) == 1 and listed[0]["status"] == "failed"
 
 
+def test_a_long_listing_prints_the_same_cells_as_the_rich_table(project, add_run,
+                                                                 monkeypatch) -> None:
+    """Past output.RICH_ROWS rows the table is plain columns (rich is too slow there)."""
+    add_run(metrics={"roc_auc": 0.91234, "f1": 0.5, "brier": 0.1, "extra": 1})
+    add_run(status="failed")
+    add_run(metrics={"auc": 0.8})
+    rich_table = _run(runs_command, "--project", str(project.root)).output
+    monkeypatch.setattr("nbops.cli.output.RICH_ROWS", 2)
+    plain = _run(runs_command, "--project", str(project.root)).output
+    assert plain != rich_table  # the other renderer ran
+    assert [line.split() for line in plain.splitlines()] == \
+        [line.split() for line in rich_table.splitlines()]
+    header, *rows = plain.splitlines()
+    status_at = header.index("STATUS")
+    assert all(row[status_at - 2:status_at] == "  " and row[status_at] != " " for row in rows)
+    assert all(len(line) <= 160 for line in plain.splitlines())
+
+
 def test_show_diff_and_json(project, add_run) -> None:
     a = add_run(metrics={"auc": 0.8})
     b = add_run(metrics={"auc": 0.9}, failure={"task": "a", "cell_index": 2, "ename": "E",
