@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nbops.core.errors import DataError
+from nbops.core.errors import DataError, RegistryError
 from nbops.core.feature_schema import check_input
 
 if TYPE_CHECKING:
@@ -72,9 +72,18 @@ def predict_table(
 
     Raises:
         ValidationError: missing or mistyped feature columns, all named.
+        RegistryError: the model itself refuses columns its schema accepts.
     """
     checked = check_input(df, feature_schema)
-    scores = positive_scores(model, checked.frame)
+    try:
+        scores = positive_scores(model, checked.frame)
+    except (ValueError, KeyError, TypeError) as exc:  # the schema passed, the model refused
+        raise RegistryError(
+            f"the model could not score the input its feature schema accepts: "
+            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+            "the registered feature schema does not describe this model's inputs; register "
+            "the model again from a pipeline run (which records both together)",
+        ) from None
     out = df.copy()
     out["score"] = scores
     out["prediction"] = (scores >= threshold).astype("int64")

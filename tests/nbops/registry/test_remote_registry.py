@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from registry_helpers import MakeRun
+from registry_helpers import FEATURE_SCHEMA, MakeRun
 
 from nbops.core.errors import RegistryError
 from nbops.core.store import ContentStore
@@ -49,7 +49,7 @@ def _register(root: Path, make_run: MakeRun) -> dict[str, Any]:
                      "trusted_types": artifacts.inspect_types(candidate.model_file)},
         "metrics": candidate.metrics,
         "training_data": {"hash": train.digest, "size": train.size}, "test_data": None,
-        "feature_schema": {"features": [{"name": "tenure", "dtype": "float64"}]},
+        "feature_schema": FEATURE_SCHEMA,  # the model's own inputs
     }
     number, _ = operations.register_version(root, "churn", record)
     operations.promote(root, "churn", number, reason="first model", actor=operations.Actor())
@@ -82,6 +82,28 @@ def test_a_fresh_clone_loads_the_champion_from_the_remote(
     with pytest.raises(RegistryError, match="altered") as caught:
         api.load_model("churn@champion", root=other)
     assert digest in str(caught.value)
+
+
+def test_nbops_predict_scores_with_the_remote_champion_in_a_fresh_folder(
+        project: Path, make_run: MakeRun, remote_env: str, tmp_path: Path) -> None:
+    """The command a teammate runs: nothing local but the remote's address."""
+    import pandas as pd
+
+    record = _register(project, make_run)
+    remote = RemoteStore(remote_env)
+    local = ContentStore(project / ".nbops" / "store")
+    for needed in (record["artifact"]["hash"], record["training_data"]["hash"]):
+        remote.put_object(local.path_for(needed), needed)
+    clone = _machine(tmp_path, "teammate")
+    rows = pd.read_parquet(local.path_for(record["training_data"]["hash"])).head(25)
+    rows.drop(columns=["churned"]).to_csv(clone / "customers.csv", index=False)
+    done = subprocess.run([str(Path(sys.executable).with_name("nbops")), "predict",
+                           "churn@champion", "customers.csv", "-o", "scores.csv", "--json"],
+                          cwd=clone, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    scores = pd.read_csv(clone / "scores.csv")
+    assert len(scores) == 25 and scores["score"].between(0, 1).all()
+    assert set(scores["prediction"]) <= {0, 1}
 
 
 _REGISTRAR = """

@@ -70,3 +70,21 @@ def test_read_table_errors(tmp_path):
     (tmp_path / "header.csv").write_text("a,b\n")
     with pytest.raises(DataError, match="has no rows"):
         read_table(tmp_path / "header.csv")
+
+
+def test_a_model_that_refuses_what_its_schema_accepts_is_one_sentence():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from nbops.core.errors import RegistryError
+    from nbops.registry.scoring import predict_table
+
+    train = pd.DataFrame({"tenure": [1.0, 5, 9, 30], "charges": [10.0, 50, 20, 80],
+                          "churned": [1, 0, 1, 0]})
+    model = make_pipeline(ColumnTransformer([("n", "passthrough", ["tenure", "charges"])]),
+                          LogisticRegression()).fit(train, train["churned"])
+    only_tenure = {"features": [{"name": "tenure", "dtype": "float64"}]}
+    with pytest.raises(RegistryError, match="columns are missing") as caught:
+        predict_table(model, train.drop(columns="churned"), only_tenure)
+    assert "register the model again" in caught.value.fix
