@@ -46,6 +46,8 @@ def _project(root: Path, rows: int) -> None:
     from nbops.registry.artifacts import store_of
 
     (root / "pipeline.yaml").write_text("tasks: []\n")
+    trusted = ["sklearn.", "numpy.", "scipy.", "churn."]  # the reference model's converters
+    (root / "env.yaml").write_text(f"registry:\n  trusted_modules: {json.dumps(trusted)}\n")
     clean, _ = data.clean(generator.generate(rows, seed=7), "churn")
     roles, _ = data.infer_roles(clean, "churn")
     parts = features.split(clean, "churn", roles.date_column, 0.25, 42)
@@ -62,7 +64,7 @@ def _project(root: Path, rows: int) -> None:
 
     record = {"run_id": None, "artifact": {**stored("model.skops"), "format": "skops",
                                           "trusted_types": artifacts.inspect_types(
-                                              root / "model.skops")},
+                                              root / "model.skops", trusted)},
               "metrics": {}, "training_data": stored("train.parquet"), "test_data": None,
               "feature_schema": schema,
               "feature_schema_hash": hash_bytes(json.dumps(schema).encode())}
