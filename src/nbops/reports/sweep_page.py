@@ -1,9 +1,10 @@
 """A sweep's page, ``reports/sweeps/<name>/index.html``: trials, and a plot per parameter.
 
 Rendered from the sweep record (plain data handed over by the command that runs
-the sweep) and the run index, with a Jinja2 template that escapes every value.
-Each plot is an inline SVG scatter of one parameter against the objective, with
-axis titles and a hover title per point; nothing is loaded from the network.
+the sweep) and the run index, with Jinja2 templates that escape every value.
+Each plot is an inline SVG scatter of one parameter against the objective
+(``scatter.svg.j2``: this module only computes the positions), with axis titles
+and a hover title per point; nothing is loaded from the network.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from nbops.core.atomic import atomic_write_text
 from nbops.core.project import Project
-from nbops.reports.markup import STATUS_LABELS, asset, esc, fmt_duration, fmt_number
+from nbops.reports.markup import STATUS_LABELS, asset, fmt_duration, fmt_number
 
 _W, _H, _PAD = 360, 240, 48
 
@@ -37,10 +38,14 @@ def _positions(values: list[Any]) -> tuple[list[float], list[str] | None]:
     return [float(labels.index(str(v))) for v in values], labels
 
 
-def scatter_svg(key: str, metric: str, points: list[tuple[Any, float, int]]) -> str:
-    """One parameter (x) against the objective (y); ``points`` are (value, objective, trial)."""
+def scatter(key: str, metric: str, points: list[tuple[Any, float, int]]) -> dict[str, Any] | None:
+    """Geometry of one parameter (x) against the objective (y), for ``scatter.svg.j2``.
+
+    ``points`` are (value, objective, trial); None when there is nothing to plot.
+    Only numbers and plain strings: the template writes (and escapes) the markup.
+    """
     if not points:
-        return ""
+        return None
     xs, labels = _positions([p[0] for p in points])
     ys = [p[1] for p in points]
     x_lo, x_hi = min(xs), max(xs)
@@ -48,37 +53,26 @@ def scatter_svg(key: str, metric: str, points: list[tuple[Any, float, int]]) -> 
     x_span = (x_hi - x_lo) or 1.0
     y_span = (y_hi - y_lo) or abs(y_hi) * 0.01 or 1.0
 
-    def sx(x: float) -> float:
-        return _PAD + (x - x_lo + x_span * 0.05) / (x_span * 1.1) * (_W - _PAD - 12)
+    def sx(x: float) -> str:
+        return f"{_PAD + (x - x_lo + x_span * 0.05) / (x_span * 1.1) * (_W - _PAD - 12):.1f}"
 
-    def sy(y: float) -> float:
-        return _H - _PAD + 8 - (y - y_lo + y_span * 0.05) / (y_span * 1.1) * (_H - _PAD - 8)
+    def sy(y: float) -> str:
+        top = (y - y_lo + y_span * 0.05) / (y_span * 1.1) * (_H - _PAD - 8)
+        return f"{_H - _PAD + 8 - top:.1f}"
 
-    dots = "".join(
-        f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="5" fill="#0969da" fill-opacity="0.75">'
-        f"<title>trial {n}: {esc(key)}={esc(value)}, {esc(metric)}={fmt_number(y)}</title>"
-        "</circle>"
-        for (value, y, n), x in zip(points, xs, strict=True))
     if labels is None:
         x_ticks = [(x_lo, fmt_number(x_lo)), (x_hi, fmt_number(x_hi))]
     else:
         x_ticks = [(float(i), label) for i, label in enumerate(labels)]
-    ticks = "".join(
-        f'<text x="{sx(x):.1f}" y="{_H - _PAD + 24}" font-size="11" text-anchor="middle">'
-        f"{esc(text)}</text>" for x, text in x_ticks)
-    ticks += "".join(
-        f'<text x="{_PAD - 6}" y="{sy(y) + 4:.1f}" font-size="11" text-anchor="end">'
-        f"{fmt_number(y)}</text>" for y in {y_lo, y_hi})
-    axes = (f'<line x1="{_PAD}" y1="{_H - _PAD + 8}" x2="{_W - 8}" y2="{_H - _PAD + 8}" '
-            'stroke="#57606a"/>'
-            f'<line x1="{_PAD}" y1="8" x2="{_PAD}" y2="{_H - _PAD + 8}" stroke="#57606a"/>')
-    titles = (f'<text x="{(_W + _PAD) / 2:.0f}" y="{_H - 6}" font-size="12" '
-              f'text-anchor="middle">{esc(key)}</text>'
-              f'<text x="12" y="{(_H - _PAD) / 2:.0f}" font-size="12" text-anchor="middle" '
-              f'transform="rotate(-90 12 {(_H - _PAD) / 2:.0f})">{esc(metric)}</text>')
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" width="{_W}" '
-            f'height="{_H}" role="img" aria-label="{esc(key)} against {esc(metric)}">'
-            f"{axes}{ticks}{titles}{dots}</svg>")
+    return {
+        "width": _W, "height": _H, "pad": _PAD, "key": key, "metric": metric,
+        "dots": [{"cx": sx(x), "cy": sy(y),
+                  "title": f"trial {n}: {key}={value}, {metric}={fmt_number(y)}"}
+                 for (value, y, n), x in zip(points, xs, strict=True)],
+        "x_ticks": [{"x": sx(x), "label": str(text)} for x, text in x_ticks],
+        "y_ticks": [{"y": f"{float(sy(y)) + 4:.1f}", "label": fmt_number(y)}
+                    for y in sorted({y_lo, y_hi})],
+    }
 
 
 def render_sweep_page(record: dict[str, Any], run_prefix: str = "../../runs/") -> str:
@@ -91,8 +85,8 @@ def render_sweep_page(record: dict[str, Any], run_prefix: str = "../../runs/") -
     keys = list(record["space"])
     scored = [t for t in record["trials"] if t["value"] is not None
               and isinstance(t["value"], int | float) and math.isfinite(t["value"])]
-    plots = [scatter_svg(key, metric, [(t["params"].get(key), float(t["value"]), t["number"])
-                                       for t in scored]) for key in keys]
+    plots = [scatter(key, metric, [(t["params"].get(key), float(t["value"]), t["number"])
+                                   for t in scored]) for key in keys]
     ranked = [t["run_id"] for t in trials if t["status"] == "succeeded" and t["run_id"]][:3]
     compare = f"nbops compare {' '.join(ranked)}" if len(ranked) >= 2 else ""
     html: str = _template().render(

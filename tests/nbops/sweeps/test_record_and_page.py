@@ -58,6 +58,10 @@ def test_page_escapes_parameter_values_and_notes() -> None:
     # trials best first: 0.95 (gated), 0.9, 0.8, then the one without a value
     order = [html.index(f"aaaaa{n}/index.html") for n in (3, 2, 1, 4)]
     assert order == sorted(order)
+    # the plot (scatter.svg.j2): one point per scored trial, its hover title escaped too
+    assert html.count("<circle ") == 3
+    assert ("<title>trial 2: model.kind=&lt;script&gt;alert(1)&lt;/script&gt;, roc_auc=0.9"
+            "</title>") in html
 
 
 def test_cli_values_read_back_as_the_same_literal() -> None:
