@@ -237,3 +237,22 @@ def test_gc_counts_each_leftover_once_and_keeps_the_index(project, add_run) -> N
     lines = project.index_path.read_text().splitlines()  # rewritten: one line per kept run
     assert [json.loads(line)["run_id"] for line in lines] == [r["run_id"] for r in runs[1:]]
     assert [r["run_id"] for r in list_runs(project)] == [r["run_id"] for r in runs[1:]]
+
+
+@pytest.mark.parametrize("command", ["gc", "checkout"])
+def test_gc_and_checkout_name_themselves_as_the_lock_holder(project, add_run, monkeypatch,
+                                                            command: str) -> None:
+    """A build that waits for the lock is told which command holds it (found by mutmut)."""
+    from nbops.core.locks import read_holder
+
+    runs = [add_run(products={"data": f"rows {i}".encode() * 20}) for i in range(2)]
+    holders = []
+    module = f"nbops.runs.{command}"
+    monkeypatch.setattr(f"{module}.crash_point",
+                        lambda name: holders.append(read_holder(project.lock_path)))
+    if command == "gc":
+        collect_garbage(project, keep=1)
+    else:
+        checkout_run(project, runs[0]["run_id"])
+    assert holders and all(h["purpose"] == command for h in holders)
+    assert all(h["pid"] == os.getpid() for h in holders)
