@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
-from nbops.reports.markup import esc, fmt_number
+from nbops.reports.markup import fmt_number
 
 WIDTH = 360
 HEIGHT = 180
@@ -57,27 +58,18 @@ class Threshold:
     colour: str = "#bf8700"
 
 
-def trend_svg(name: str, points: list[Point], thresholds: tuple[Threshold, ...] = ()) -> str:
-    """Return an ``<svg>`` line chart of ``points`` (oldest first) for metric ``name``.
-
-    ``thresholds`` are drawn as dashed labelled lines, and kept inside the plot.
-    """
+def trend_chart(name: str, points: list[Point],
+                thresholds: tuple[Threshold, ...] = ()) -> dict[str, Any]:
+    """The geometry of a trend chart (numbers and plain strings) for ``trend.svg.j2``."""
     finite = [p for p in points if math.isfinite(p.value)]
     lines = [t for t in thresholds if math.isfinite(t.value)]
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="nbops-chart" role="img" '
-        f'aria-label="trend of {esc(name)}" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="system-ui, sans-serif" font-size="10">'
-    ]
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
-    parts.append(
-        f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#f6f8fa" '
-        'stroke="#d0d7de"/>'
-    )
+    chart: dict[str, Any] = {"name": name, "width": WIDTH, "height": HEIGHT, "left": LEFT,
+                             "top": TOP, "plot_w": plot_w, "plot_h": plot_h,
+                             "right_x": LEFT + plot_w, "points": []}
     if not finite:
-        parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no data</text>')
-        return "".join(parts) + "</svg>"
+        return chart
     lo = min([p.value for p in finite] + [t.value for t in lines])
     hi = max([p.value for p in finite] + [t.value for t in lines])
     pad = (hi - lo) * 0.08 or (abs(hi) * 0.05 or 1.0)
@@ -89,59 +81,44 @@ def trend_svg(name: str, points: list[Point], thresholds: tuple[Threshold, ...] 
     def sy(v: float) -> float:
         return TOP + plot_h * (1 - (v - lo) / (hi - lo))
 
-    for tick in _ticks(lo, hi):
-        y = sy(tick)
-        parts.append(
-            f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d7de"/>'
-            f'<text x="{LEFT - 4}" y="{y + 3:.1f}" text-anchor="end" fill="#57606a">'
-            f"{fmt_number(tick)}</text>"
-        )
-    for threshold in lines:
-        y = sy(threshold.value)
-        parts.append(
-            f'<line class="threshold" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y:.1f}" '
-            f'y2="{y:.1f}" stroke="{threshold.colour}" stroke-width="1.5" '
-            f'stroke-dasharray="5 3"><title>{esc(threshold.label)}: '
-            f"{fmt_number(threshold.value)}</title></line>"
-            f'<text x="{LEFT + plot_w - 3}" y="{y - 3:.1f}" text-anchor="end" '
-            f'fill="{threshold.colour}">{esc(threshold.label)}</text>'
-        )
+    chart["ticks"] = [{"y": f"{sy(t):.1f}", "label_y": f"{sy(t) + 3:.1f}",
+                       "label": fmt_number(t)} for t in _ticks(lo, hi)]
+    chart["thresholds"] = [{"y": f"{sy(t.value):.1f}", "label_y": f"{sy(t.value) - 3:.1f}",
+                            "colour": t.colour, "label": t.label,
+                            "value": fmt_number(t.value)} for t in lines]
     coords = [(sx(i), sy(p.value)) for i, p in enumerate(finite)]
-    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-    parts.append(f'<polyline points="{line}" fill="none" stroke="#0969da" stroke-width="2"/>')
+    chart["line"] = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     for (x, y), point in zip(coords, finite, strict=True):
         failed = point.status in ("failed", "interrupted")
         gated = point.status == "gated"
-        fill = "#ffffff" if failed else ("#bf8700" if gated else "#0969da")
-        stroke = "#cf222e" if failed else ("#bf8700" if gated else "#0969da")
-        when = f" ({esc(point.when)} UTC)" if point.when else ""
-        dot = (
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{fill}" stroke="{stroke}" '
-            f'stroke-width="1.5" data-status="{esc(point.status)}"><title>{esc(point.run_id)}'
-            f"{when}: {esc(name)} = {fmt_number(point.value)} [{esc(point.status)}]"
-            f"</title></circle>"
-        )
-        parts.append(f'<a href="{esc(point.href)}">{dot}</a>' if point.href else dot)
-    first = finite[0].when or finite[0].run_id[:8]
-    last = finite[-1].when or finite[-1].run_id[:8]
-    parts.append(
-        f'<text x="{LEFT}" y="{HEIGHT - 20}" fill="#57606a">{esc(first)}</text>'
-        f'<text x="{LEFT + plot_w}" y="{HEIGHT - 20}" text-anchor="end" fill="#57606a">'
-        f"{esc(last)}</text>"
-        f'<text class="axis-title" x="{LEFT + plot_w / 2}" y="{HEIGHT - 4}" '
-        f'text-anchor="middle" fill="#57606a">run start, UTC ({len(finite)} runs)</text>'
-        f'<text class="axis-title" x="10" y="{TOP + plot_h / 2}" text-anchor="middle" '
-        f'fill="#57606a" transform="rotate(-90 10 {TOP + plot_h / 2})">{esc(name[:28])}</text>'
-    )
+        when = f" ({point.when} UTC)" if point.when else ""
+        chart["points"].append({
+            "x": f"{x:.1f}", "y": f"{y:.1f}", "status": point.status, "href": point.href,
+            "fill": "#ffffff" if failed else ("#bf8700" if gated else "#0969da"),
+            "stroke": "#cf222e" if failed else ("#bf8700" if gated else "#0969da"),
+            "title": f"{point.run_id}{when}: {name} = {fmt_number(point.value)} "
+                     f"[{point.status}]"})
+    chart["first"] = finite[0].when or finite[0].run_id[:8]
+    chart["last"] = finite[-1].when or finite[-1].run_id[:8]
     legend = [("#0969da", "#0969da", "succeeded")]
     if any(p.status == "gated" for p in finite):
         legend.append(("#bf8700", "#bf8700", "gated"))
     if any(p.status in ("failed", "interrupted") for p in finite):
         legend.append(("#ffffff", "#cf222e", "failed / interrupted"))
     x0 = LEFT + 4
+    chart["legend"] = []
     for fill, stroke, label in legend:
-        parts.append(f'<g class="legend"><circle cx="{x0 + 4}" cy="{TOP - 11}" r="3.5" '
-                     f'fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>'
-                     f'<text x="{x0 + 11}" y="{TOP - 8}" fill="#57606a">{label}</text></g>')
+        chart["legend"].append({"x": x0, "fill": fill, "stroke": stroke, "label": label})
         x0 += 14 + 6 * len(label)
-    return "".join(parts) + "</svg>"
+    return chart
+
+
+def trend_svg(name: str, points: list[Point], thresholds: tuple[Threshold, ...] = ()) -> str:
+    """Return an ``<svg>`` line chart of ``points`` (oldest first) for metric ``name``.
+
+    ``thresholds`` are drawn as dashed labelled lines, and kept inside the plot. The
+    markup is the ``trend.svg.j2`` macro (autoescaped); this module computes positions.
+    """
+    from nbops.reports.templates_env import macro
+
+    return str(macro("trend.svg.j2", "trend")(trend_chart(name, points, thresholds)))
