@@ -2,13 +2,16 @@
 
 Each task is a box coloured by its status in the manifest (executed, reused,
 failed, not run) and, when a page for it exists, a link to that page. Labels
-are escaped; long names are shortened on the box and shown whole on hover.
+are escaped (the markup is the ``graph.svg.j2`` template); long names are
+shortened on the box and shown whole on hover.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from nbops.reports.graph_layout import CHAR_W, Layout, layout
-from nbops.reports.markup import STATUS_LABELS, esc
+from nbops.reports.markup import STATUS_LABELS
 
 FILL = {
     "executed": ("#1a7f37", "#ffffff"),
@@ -25,6 +28,7 @@ def _label(name: str, width: float) -> str:
 
 
 def _edge(lay: Layout, up: str, down: str) -> str:
+    """The path of the arrow from ``up`` to ``down`` (an SVG ``d`` attribute)."""
     a, b = lay.nodes[up], lay.nodes[down]
     x1, y1 = a.x + a.w, a.y + a.h / 2
     x2, y2 = b.x, b.y + b.h / 2
@@ -34,10 +38,38 @@ def _edge(lay: Layout, up: str, down: str) -> str:
     else:
         mid = (x1 + x2) / 2
         curve = f"C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} "
-    return (
-        f'<path class="edge" d="M{x1:.1f},{y1:.1f} {curve}{x2 - 4:.1f},{y2:.1f}" fill="none" '
-        'stroke="#8c959f" stroke-width="1.5" marker-end="url(#nbops-arrow)"/>'
-    )
+    return f"M{x1:.1f},{y1:.1f} {curve}{x2 - 4:.1f},{y2:.1f}"
+
+
+def graph_layout(
+    tasks: dict[str, list[str]],
+    statuses: dict[str, str],
+    links: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Positions, colours and labels of the graph (plain data for ``graph.svg.j2``)."""
+    lay = layout(tasks)
+    links = links or {}
+    nodes = []
+    for name, node in lay.nodes.items():
+        status = statuses.get(name, "not_run")
+        fill, ink = FILL.get(status, FILL["not_run"])
+        nodes.append({
+            "name": name, "status": status, "status_label": STATUS_LABELS.get(status, status),
+            "x": f"{node.x:.1f}", "y": f"{node.y:.1f}", "w": f"{node.w:.1f}",
+            "h": f"{node.h:.1f}", "fill": fill, "ink": ink, "dashed": status == "not_run",
+            "text_x": f"{node.x + node.w / 2:.1f}", "text_y": f"{node.y + node.h / 2 + 4:.1f}",
+            "label": _label(name, node.w), "href": links.get(name)})
+    legend = []
+    x = 12.0
+    y = lay.height + 8
+    for status in LEGEND:
+        label = STATUS_LABELS[status]
+        legend.append({"x": f"{x:.0f}", "y": f"{y:.0f}", "fill": FILL[status][0],
+                       "text_x": f"{x + 16:.0f}", "text_y": f"{y + 10:.0f}", "label": label})
+        x += 16 + len(label) * CHAR_W + 18
+    return {"width": f"{max(lay.width, 440):.0f}", "height": f"{lay.height + 28:.0f}",
+            "edges": [_edge(lay, up, down) for up, down in lay.edges], "nodes": nodes,
+            "legend": legend}
 
 
 def graph_svg(
@@ -45,52 +77,13 @@ def graph_svg(
     statuses: dict[str, str],
     links: dict[str, str] | None = None,
 ) -> str:
-    """Return an ``<svg>`` element for the DAG.
+    """Return an ``<svg>`` element for the DAG (the ``graph.svg.j2`` macro, autoescaped).
 
     Args:
         tasks: task name -> upstream task names, in declaration order.
         statuses: task name -> manifest status.
         links: task name -> href for the task's page (optional).
     """
-    lay = layout(tasks)
-    links = links or {}
-    legend_h = 28
-    height = lay.height + legend_h
-    width = max(lay.width, 440)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="nbops-graph" role="img" '
-        f'aria-label="pipeline graph" width="{width:.0f}" height="{height:.0f}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="system-ui, sans-serif" '
-        'font-size="12">',
-        '<defs><marker id="nbops-arrow" viewBox="0 0 10 10" refX="9" refY="5" '
-        'markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" '
-        'fill="#8c959f"/></marker></defs>',
-    ]
-    parts.extend(_edge(lay, up, down) for up, down in lay.edges)
-    for name, node in lay.nodes.items():
-        status = statuses.get(name, "not_run")
-        fill, ink = FILL.get(status, FILL["not_run"])
-        dash = ' stroke-dasharray="4 3"' if status == "not_run" else ""
-        box = (
-            f'<g class="node" data-task="{esc(name)}" data-status="{esc(status)}">'
-            f"<title>{esc(name)}: {esc(STATUS_LABELS.get(status, status))}</title>"
-            f'<rect x="{node.x:.1f}" y="{node.y:.1f}" width="{node.w:.1f}" height="{node.h:.1f}" '
-            f'rx="6" fill="{fill}" stroke="#57606a"{dash}/>'
-            f'<text x="{node.x + node.w / 2:.1f}" y="{node.y + node.h / 2 + 4:.1f}" '
-            f'text-anchor="middle" fill="{ink}">{esc(_label(name, node.w))}</text></g>'
-        )
-        href = links.get(name)
-        parts.append(f'<a href="{esc(href)}">{box}</a>' if href else box)
-    x = 12.0
-    y = lay.height + 8
-    for status in LEGEND:
-        fill, _ = FILL[status]
-        label = STATUS_LABELS[status]
-        parts.append(
-            f'<rect x="{x:.0f}" y="{y:.0f}" width="12" height="12" rx="2" fill="{fill}" '
-            'stroke="#57606a"/>'
-            f'<text x="{x + 16:.0f}" y="{y + 10:.0f}" fill="#57606a">{esc(label)}</text>'
-        )
-        x += 16 + len(label) * CHAR_W + 18
-    parts.append("</svg>")
-    return "".join(parts)
+    from nbops.reports.templates_env import macro
+
+    return str(macro("graph.svg.j2", "graph")(graph_layout(tasks, statuses, links)))
