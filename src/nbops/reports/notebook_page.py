@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from nbops.adapters.papermill_adapter import is_error_banner, is_injected_parameters
-from nbops.reports.markup import asset, esc
+from nbops.reports.markup import asset
 from nbops.reports.redaction import redact_notebook, secret_replacements
 from nbops.reports.sanitize import clean_html
+from nbops.reports.templates_env import macro
 
 # HTML reprs that only make sense with their own stylesheet and scripts (which a
 # report drops) and are large enough to dominate sanitizing time: scikit-learn's
@@ -199,32 +200,15 @@ def _banner(page: NotebookPage, failed: int | None, nb: Any) -> str:
                 error.setdefault("ename", out.get("ename"))
                 error.setdefault("evalue", out.get("evalue"))
     what = ": ".join(str(error[k]) for k in ("ename", "evalue") if error.get(k))
+    label = None
     if failed is not None:
         count = nb.cells[failed].get("execution_count")
         label = f"In [{count}]" if count else f"cell {failed + 1}"
-        where = f' at <a href="#nbops-failed-cell">{esc(label)}</a> (jump to the failed cell)'
-    else:
-        where = " before any cell raised"
-    detail = f"<pre>{esc(what)}</pre>" if what else ""
-    return (
-        f'<div class="nbops-banner" role="alert">Task {esc(page.task)} failed{where}.'
-        f"{detail}</div>"
-    )
+    return str(macro("notebook_bar.html.j2", "failed")(page.task, label, what))
 
 
 def _bar(page: NotebookPage) -> str:
-    links = "".join(
-        f' <a class="nbops-barlink" href="{esc(href)}">{esc(label)}</a>'
-        for label, href in page.links
-    )
-    label = "Show code" if page.hide_code else "Hide code"
-    toggle = (
-        ""
-        if page.hide_code
-        else f' <button type="button" id="nbops-toggle-code">{esc(label)}</button>'
-    )
-    run = f' <span class="muted">run {esc(page.run_id)}</span>' if page.run_id else ""
-    return f'<div class="nbops-bar"><strong>{esc(page.task)}</strong>{run}{links}{toggle}</div>'
+    return str(macro("notebook_bar.html.j2", "bar")(page))
 
 
 def render_notebook(nb: Any, page: NotebookPage) -> str:

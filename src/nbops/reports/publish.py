@@ -18,12 +18,15 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
+from markupsafe import Markup
+
 from nbops.core.atomic import atomic_path, atomic_write_text
 from nbops.core.errors import LedgerError
 from nbops.reports.ledger_view import load_manifest, run_dir_of, runs_dir
-from nbops.reports.markup import asset, badge, esc
+from nbops.reports.markup import esc
 from nbops.reports.paths import page_stem, task_page
 from nbops.reports.render import render_run
+from nbops.reports.templates_env import render
 
 _HREF = re.compile(r'href="([^"]*)"')
 # Embedded notebook pages are sandboxed without scripts: drop the page's own
@@ -99,8 +102,7 @@ def publish_html(run: str, output: Path, *, reports_dir: Path = Path("reports"))
         return href if _external_or_anchor(href) else None
 
     run_html = rewrite_hrefs(_inner_main((run_dir / "index.html").read_text("utf-8")), run_links)
-    nav = ['<a href="#run">Run</a>']
-    views = []
+    notebooks = []
     for stem, name in stems.items():
         nb_html = (run_dir / "html" / f"{stem}.html").read_text("utf-8")
         nb_html = _BAR_LINKS.sub("", _TOGGLE.sub("", _SCRIPTS.sub("", nb_html)))
@@ -108,26 +110,12 @@ def publish_html(run: str, output: Path, *, reports_dir: Path = Path("reports"))
         # Fragment links inside a srcdoc document must resolve against the
         # document itself, not against the file that embeds it.
         nb_html = nb_html.replace("<head>", '<head><base href="about:srcdoc">', 1)
-        nav.append(f'<a href="#nb-{esc(stem)}">{esc(name)}</a>')
-        views.append(
-            f'<section class="view" id="nb-{esc(stem)}"><iframe title="{esc(name)}" '
-            f'sandbox="" srcdoc="{esc(nb_html)}"></iframe></section>'
-        )
-    nav.append('<a href="#manifest">manifest</a>')
-    manifest_json = json.dumps(manifest, indent=2, ensure_ascii=False)
-    views.append(f'<section class="view" id="manifest"><pre>{esc(manifest_json)}</pre></section>')
-    views.append(f'<section class="view" id="run">{run_html}</section>')
-    run_id = manifest["run_id"]
-    document = (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
-        f"<title>nbops run {esc(run_id)}</title>\n"
-        f"<style>\n{asset('report.css')}{_PUBLISH_CSS}</style>\n</head>\n<body>\n"
-        f'<header class="top"><h1>Run {esc(run_id)}</h1> {badge(manifest.get("status"))}'
-        f"<nav>{' '.join(nav)}</nav></header>\n<main>\n{''.join(views)}\n</main>\n"
-        '<footer class="foot">Published by nbops: one self-contained file, works offline.'
-        "</footer>\n</body>\n</html>\n"
-    )
+        notebooks.append({"stem": stem, "name": name, "html": nb_html})
+    document = render("published.html.j2", run_id=manifest["run_id"],
+                      status=manifest.get("status"), notebooks=notebooks,
+                      manifest_json=json.dumps(manifest, indent=2, ensure_ascii=False),
+                      run_html=Markup(run_html),  # our own rendered page, links rewritten
+                      css=Markup(_PUBLISH_CSS))
     output = Path(output)
     atomic_write_text(output, document)
     return output
