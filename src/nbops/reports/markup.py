@@ -9,7 +9,6 @@ Pages link nothing external: CSS and scripts are inlined from the package.
 from __future__ import annotations
 
 import html
-import json
 import math
 import re
 from functools import cache
@@ -73,7 +72,9 @@ def badge(status: str | None, *, verdict: bool = False) -> str:
     raw = status or "unknown"
     label = raw if verdict else STATUS_LABELS.get(raw, raw)
     css = raw if raw in STATUS_LABELS else _BADGE_CSS.get(raw, "not_run")
-    return f'<span class="badge s-{css}" data-status="{esc(raw)}">{esc(label)}</span>'
+    from nbops.reports.templates_env import macro
+
+    return str(macro("markup.html.j2", "badge")(raw, label, css))
 
 
 def fmt_number(value: Any) -> str:
@@ -99,21 +100,6 @@ def fmt_duration(seconds: Any) -> str:
         return f"{seconds:.1f} s"
     minutes, rest = divmod(int(round(seconds)), 60)
     return f"{minutes} min {rest:02d} s"
-
-
-def fmt_value(value: Any) -> str:
-    """Escape a parameter value; containers are shown as compact JSON."""
-    if isinstance(value, dict | list):
-        return f"<code>{esc(json.dumps(value, sort_keys=True, default=str))}</code>"
-    if isinstance(value, str):
-        return f"<code>{esc(value)}</code>"
-    return f"<code>{esc(json.dumps(value, default=str))}</code>"
-
-
-def kv_list(items: dict[str, Any]) -> str:
-    """A definition list of escaped keys and values."""
-    rows = "".join(f"<dt>{esc(k)}</dt><dd>{fmt_value(v)}</dd>" for k, v in items.items())
-    return f'<dl class="kv">{rows}</dl>'
 
 
 def page(title: str, body: str, *, header: str = "", script: str = "", css: str = "") -> str:

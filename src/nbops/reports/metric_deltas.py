@@ -22,19 +22,22 @@ def delta_cell(value: Any, baseline: Any) -> str:
     """A table cell showing the signed change, with an arrow and percentage."""
     change = delta(value, baseline)
     if change is None:
-        return '<td class="num muted">\u2013</td>'
+        return _cell("muted", None, "\u2013")
     if abs(change) <= 1e-12 * max(1.0, abs(float(baseline))):  # float noise is no change
-        return '<td class="num delta-same">=</td>'
+        return _cell("delta-same", None, "=")
     arrow, css = ("\u25b2", "delta-up") if change > 0 else ("\u25bc", "delta-down")
     pct = ""
     if baseline:
         share = change / abs(baseline) * 100
         pct = f" ({share:+.1f}%)" if abs(share) >= 1 else f" ({share:+.2f}%)"
     sign = "+" if change > 0 else "\u2212"
-    return (
-        f'<td class="num {css}" data-value="{change!r}">{arrow} {sign}'
-        f"{_magnitude(abs(change))}{pct}</td>"
-    )
+    return _cell(css, repr(change), f"{arrow} {sign}{_magnitude(abs(change))}{pct}")
+
+
+def _cell(css: str, value: str | None, text: str) -> str:
+    from nbops.reports.templates_env import macro
+
+    return str(macro("markup.html.j2", "delta_cell")(css, value, text))
 
 
 def _magnitude(value: float) -> str:

@@ -221,9 +221,7 @@ def render_notebook(nb: Any, page: NotebookPage) -> str:
             "css": _css(),
             "hide_code": False,
             "banner": _bar(page) + _banner(page, failed, nb),
-            "footer": '<footer class="nbops-foot">Rendered by nbops from the executed '
-            "notebook; works offline.</footer>",
-            "script": f"<script>{_TOGGLE_JS}</script>" if not page.hide_code else "",
+            "toggle_js": "" if page.hide_code else _TOGGLE_JS,  # package-owned script
         }
     }
     with _lock:

@@ -12,8 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from nbops.reports.graph_svg import graph_svg
-from nbops.reports.markup import badge, esc, fmt_duration, page
+from nbops.reports.markup import badge, fmt_duration, page
 from nbops.reports.metric_deltas import delta_cell
 from nbops.reports.paths import rel_href, task_href, task_page
 from nbops.reports.reproduction_page import reproductions_section
@@ -25,6 +27,7 @@ from nbops.reports.run_sections import (
     provenance_section,
     registry_section,
 )
+from nbops.reports.templates_env import macro
 
 
 def _run_href(run_id: str) -> str:
@@ -42,7 +45,7 @@ def graph_section(manifest: dict[str, Any], run_dir: Path) -> str:
     statuses = {name: tasks.get(name, {}).get("status", "not_run") for name in order}
     links = {name: task_href(name) for name in order if task_page(run_dir, name).is_file()}
     svg = graph_svg(graph, statuses, links)
-    return f'<section><h2>Pipeline</h2><div class="graph">{svg}</div></section>'
+    return str(macro("markup.html.j2", "pipeline")(Markup(svg)))  # the svg is escaped there
 
 
 def _failure(manifest: dict[str, Any], run_dir: Path) -> dict[str, str] | None:
@@ -155,6 +158,5 @@ def _status_badges(manifest: dict[str, Any]) -> str:
     extra = ""
     if isinstance(verdict, str):
         css = {"ok": "succeeded", "warn": "gated", "alert": "failed"}.get(verdict, "not_run")
-        extra = (f' <span class="badge s-{css}" data-monitoring="{esc(verdict)}">'
-                 f"monitoring {esc(verdict)}</span>")
+        extra = " " + str(macro("markup.html.j2", "monitoring_badge")(verdict, css))
     return badge(manifest.get("status")) + extra

@@ -2,8 +2,7 @@
 
 Templates live in ``nbops/reports/templates/pages/``. Autoescaping is always on, so a
 value from a manifest, a notebook or the registry is escaped unless the code passes
-it as :class:`markupsafe.Markup` (fragments built by other escaped templates or by
-the SVG chart and graph builders, which escape themselves). Filters: ``num``
+it as :class:`markupsafe.Markup` (the output of another template or macro). Filters: ``num``
 (rounded number), ``duration``, ``badge`` (status pill), ``when`` (``YYYY-mm-dd HH:MM``),
 ``href`` (URL-encode a relative path).
 """
