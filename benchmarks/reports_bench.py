@@ -167,7 +167,7 @@ def _compare(folder: Path, repeats: int) -> float:
         manifest["provenance"]["packages"] = {f"pkg{k}": f"1.{k}.{i if k < 3 else 0}"
                                               for k in range(300)}
         manifest["env"] = {"seed": 7 + i, "model": {"max_iter": 100 * (i + 1)}}
-        (folder / "runs" / run_id).mkdir(parents=True)
+        (folder / "runs" / run_id).mkdir(parents=True, exist_ok=True)
         write_manifest(folder / "runs" / run_id / "manifest.json", manifest)
     out = folder / "compare.html"
     seconds = best_of(repeats, lambda: write_compare_page(folder, ids, out))
@@ -209,7 +209,7 @@ def run(repeats: int = 3) -> list[dict[str, Any]]:
         publish_s = best_of(repeats, lambda: publish_html(newest.name, Path(tmp) / "one.html",
                                                            reports_dir=reports))
         size_kib = (Path(tmp) / "one.html").stat().st_size / 1024
-        compare_s = _compare(Path(tmp) / "cmp", repeats)
+        compare_s = _compare(Path(tmp) / "cmp" / "reports", repeats)  # a project's reports/
     per_notebook_s = all_pages_s / len(tasks)
     return [
         {
