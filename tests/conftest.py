@@ -56,3 +56,16 @@ def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
         yield server
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """End-to-end modules first (slow, integration, browser), each module's tests kept
+    together and in order.
+
+    ``make test`` hands whole modules to the workers (``--dist loadfile``) in this
+    order; the long end-to-end modules going first and the many quick unit modules
+    filling the gaps at the end keeps one worker from finishing the suite alone.
+    """
+    heavy = {item.nodeid.split("::")[0] for item in items
+             if any(item.get_closest_marker(m) for m in ("slow", "integration", "browser"))}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in heavy)
