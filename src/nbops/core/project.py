@@ -73,6 +73,15 @@ class Project:
         return self.root / "reports"
 
     @property
+    def shares_ledger(self) -> bool:
+        """Whether ``reports/`` is linked from another project (a sweep's slot).
+
+        Builds in such a project write runs into a ledger that other builds, holding
+        other locks, write too; holding this project's lock says nothing about them.
+        """
+        return self.reports_dir.is_symlink()
+
+    @property
     def runs_dir(self) -> Path:
         """``reports/runs/``: one folder per run."""
         return self.reports_dir / "runs"

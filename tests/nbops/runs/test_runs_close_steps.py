@@ -62,3 +62,28 @@ def test_a_build_stopped_while_closing_is_recorded_as_interrupted(project) -> No
     manifest = load_manifest(project, run.run_id)
     assert manifest["status"] == "interrupted" and manifest["interrupted"]["phase"] == "closing"
     assert context.finished and verify_run(project, run.run_id).ok
+
+
+def test_a_slot_sharing_the_ledger_never_removes_a_run_another_build_is_opening(
+        project, tmp_path) -> None:
+    """Seen in CI: a parallel sweep trial deleted the folder of a run being opened next door."""
+    from nbops.core.manifest import seal_path
+    from nbops.core.project import Project
+
+    opening = project.run_dir("20261128T235925514774Z-w6ngld")  # sealed, manifest not yet
+    opening.mkdir(parents=True)
+    seal_path(opening / "manifest.json").write_text(json.dumps({
+        "schema_version": 1, "manifest_hash": "blake3:" + "0" * 64,
+        "written_at": "2026-11-28T23:59:25Z"}))
+    slot_root = tmp_path / "slot"
+    slot_root.mkdir()
+    (slot_root / "pipeline.yaml").write_text("tasks: []\n")
+    (slot_root / "reports").symlink_to(project.reports_dir, target_is_directory=True)
+    slot = Project(slot_root)
+    assert slot.shares_ledger and not project.shares_ledger
+    run = open_run(slot, [], {"pipeline": "pipeline.yaml"}, {})
+    close_run(run, [], {}, None).finish()
+    assert opening.is_dir()  # the slot's build left it alone
+    run = open_run(project, [], {"pipeline": "pipeline.yaml"}, {})  # the owner cleans up
+    close_run(run, [], {}, None).finish()
+    assert not opening.exists()
