@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import socket
+from pathlib import Path
 
 from nbops.core.errors import NbopsError
 from nbops.core.ids import utc_now_iso
@@ -27,15 +28,31 @@ from nbops.runs.persist import save_manifest
 logger = logging.getLogger("nbops")
 
 
-def _is_live(run_id: str, manifest_pid: int, manifest_host: str, locked: bool,
-             holder: dict[str, object]) -> bool:
+def _lock_paths(project: Project) -> list[Path]:
+    """The locks a build writing this ledger may hold: the project's and its sweep slots'.
+
+    A slot (``nbops sweep --workers N``) builds under a lock of its own, into the
+    project's ledger; from inside a slot, the ledger's owner is the project its
+    ``reports/`` links to.
+    """
+    owner = Project(project.reports_dir.resolve().parent) if project.shares_ledger else project
+    slots = owner.state_dir.glob(f"sweeps/*/slots/*/*/{owner.state_dir.name}/"
+                                 f"{owner.lock_path.name}")
+    return [owner.lock_path, *sorted(slots)]
+
+
+def _holders(project: Project) -> list[dict[str, object]]:
+    """What each held lock says of its holder ({} when not written yet)."""
+    return [read_holder(path) for path in _lock_paths(project) if is_locked(path)]
+
+
+def _is_live(run_id: str, manifest_pid: int, manifest_host: str,
+             holders: list[dict[str, object]]) -> bool:
     if manifest_host == socket.gethostname() and not pid_alive(manifest_pid):
         return False
-    if not locked:
-        return False
-    if not holder:
-        return True  # lock held but holder not yet written: be conservative
-    return holder.get("run_id") == run_id
+    if any(not holder for holder in holders):
+        return True  # a lock held but its holder not yet written: be conservative
+    return any(holder.get("run_id") == run_id for holder in holders)
 
 
 UNFINISHED = ("running", "closing")
@@ -43,10 +60,8 @@ UNFINISHED = ("running", "closing")
 
 def build_alive(project: Project, manifest: Manifest) -> bool:
     """Whether the build that wrote ``manifest`` (an unfinished run) may still be running."""
-    locked = is_locked(project.lock_path)
-    holder = read_holder(project.lock_path) if locked else {}
     return _is_live(str(manifest["run_id"]), int(manifest["pid"]), str(manifest["host"]),
-                    locked, holder)
+                    _holders(project))
 
 
 def close_stale_runs(project: Project, own_run_id: str | None = None) -> list[str]:
@@ -59,8 +74,7 @@ def close_stale_runs(project: Project, own_run_id: str | None = None) -> list[st
                if s["status"] in UNFINISHED and s["run_id"] != own_run_id]
     if not running:
         return []
-    locked = is_locked(project.lock_path)
-    holder = read_holder(project.lock_path) if locked else {}
+    holders = _holders(project)
     closed = []
     for run_id in running:
         path = project.manifest_path(run_id)
@@ -72,7 +86,7 @@ def close_stale_runs(project: Project, own_run_id: str | None = None) -> list[st
         if manifest["status"] not in UNFINISHED:  # the index lagged behind the manifest
             index.append(project, index.summarize(manifest))
             continue
-        if _is_live(run_id, manifest["pid"], manifest["host"], locked, holder):
+        if _is_live(run_id, manifest["pid"], manifest["host"], holders):
             continue
         state = seal_state(path)
         if state.kind == "tampered":
@@ -93,6 +107,8 @@ def discard_unwritten_runs(project: Project) -> list[str]:
     ``seal.json`` and nothing else: no record was made, so there is nothing to
     keep. Only called with the project lock held (no build is opening a run).
     """
+    if any(is_locked(path) for path in _lock_paths(project)[1:]):
+        return []  # a sweep slot is building: its next run may be opening right now
     removed = []
     for run_id in index.run_ids_on_disk(project):
         path = project.manifest_path(run_id)

@@ -256,3 +256,38 @@ def test_gc_and_checkout_name_themselves_as_the_lock_holder(project, add_run, mo
         checkout_run(project, runs[0]["run_id"])
     assert holders and all(h["purpose"] == command for h in holders)
     assert all(h["pid"] == os.getpid() for h in holders)
+
+
+def test_a_run_building_in_a_sweep_slot_is_live_while_the_slot_lock_is_held(project,
+                                                                          add_run) -> None:
+    """A parallel trial builds under its slot's lock, not the project's: still alive."""
+    live = add_run(status="running")
+    slot_state = (project.state_dir / "sweeps" / "s" / "slots" / "1" / project.name
+                  / project.state_dir.name)
+    slot_state.mkdir(parents=True)
+    lock = ProjectLock(slot_state / project.lock_path.name)
+    lock.acquire(timeout=0, run_id=live["run_id"])
+    try:
+        assert {r["run_id"]: r["status"] for r in list_runs(project)}[live["run_id"]] == \
+            "running"
+    finally:
+        lock.release()
+    assert {r["run_id"]: r["status"] for r in list_runs(project)}[live["run_id"]] == \
+        "interrupted"  # its build is gone: the next listing says so
+
+
+def test_no_half_opened_run_is_removed_while_a_sweep_slot_builds(project) -> None:
+    from nbops.core.manifest import seal_path
+    from nbops.runs.stale import discard_unwritten_runs
+
+    opening = project.run_dir("20261128T235925514774Z-w6ngld")  # sealed, not yet written
+    opening.mkdir(parents=True)
+    seal_path(opening / "manifest.json").write_text(
+        '{"schema_version": 1, "manifest_hash": "blake3:' + "0" * 64 + '", '
+        '"written_at": "2026-11-28T23:59:25Z"}')
+    slot_state = (project.state_dir / "sweeps" / "s" / "slots" / "0" / project.name
+                  / project.state_dir.name)
+    slot_state.mkdir(parents=True)
+    with ProjectLock(slot_state / project.lock_path.name):
+        assert discard_unwritten_runs(project) == [] and opening.is_dir()
+    assert discard_unwritten_runs(project) == [opening.name] and not opening.exists()
