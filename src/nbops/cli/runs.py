@@ -79,52 +79,50 @@ def runs_command(as_json: bool, limit: int | None, on_remote: bool,
         click.echo("No runs on the remote yet: run `nbops push`." if on_remote
                    else "No runs yet: run `ploomber build` in the project.")
         return
+    from nbops.cli.output import RICH_ROWS, echo_columns, echo_rich
+
+    rows = _listing_rows(summaries)
+    if len(rows) > RICH_ROWS:  # plain columns: rich is too slow for long listings
+        echo_columns([name for name, _, _ in _COLUMNS], [cells for cells, _, _ in rows],
+                     right={i for i, (_, justify, _) in enumerate(_COLUMNS) if justify == "right"},
+                     statuses=_STATUS_COLOURS)
+        return
     from rich.table import Table
 
-    from nbops.cli.output import RICH_ROWS, echo_rich
-    from nbops.core.experiment import from_summary
-
-    if len(summaries) > RICH_ROWS:
-        _echo_long_listing(summaries)
-        return
-
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
-    # (name, justify, min width): ids, statuses and numbers are never cut; the rest folds.
-    for column, justify, width in (("RUN", "left", 29), ("STATUS", "left", 17),
-                                   ("EXPERIMENT", "left", 12), ("DURATION", "right", 8),
-                                   ("EXEC", "right", 4), ("SKIP", "right", 4),
-                                   ("METRICS", "left", 10)):
+    for column, justify, width in _COLUMNS:
         table.add_column(column, justify=justify, no_wrap=True,  # type: ignore[arg-type]
                          overflow="ellipsis", min_width=width)
-    styles = {"succeeded": "green", "failed": "red", "gated": "yellow",
-              "interrupted": "yellow", "running": "blue"}
-    for s in reversed(summaries):  # newest first, as the site lists them
-        status = f"[{styles.get(s['status'], '')}]{s['status']}[/]" if s["status"] in styles \
-            else s["status"]
-        verdict = s.get("monitoring_verdict")
-        if verdict in ("warn", "alert"):
-            status += f" [{'red' if verdict == 'alert' else 'yellow'}]{verdict}[/]"
-        table.add_row(s["run_id"], status, from_summary(s).label, _duration(s["duration_s"]),
-                      str(s["executed"]), str(s["skipped"]), _metrics_text(s["metrics"]))
+    for cells, status, verdict in rows:
+        styled = f"[{_STATUS_COLOURS[status]}]{status}[/]" if status in _STATUS_COLOURS \
+            else status
+        if verdict:
+            styled += f" [{'red' if verdict == 'alert' else 'yellow'}]{verdict}[/]"
+        table.add_row(cells[0], styled, *cells[2:])
     echo_rich(table)
 
 
-def _echo_long_listing(summaries: list[dict[str, Any]]) -> None:
-    """The same columns as the rich table, as plain aligned text (see output.RICH_ROWS)."""
-    from nbops.cli.output import echo_columns
+#: (name, justify, min width): ids, statuses and numbers are never cut; the rest folds.
+_COLUMNS = (("RUN", "left", 29), ("STATUS", "left", 17), ("EXPERIMENT", "left", 12),
+            ("DURATION", "right", 8), ("EXEC", "right", 4), ("SKIP", "right", 4),
+            ("METRICS", "left", 10))
+_STATUS_COLOURS = {"succeeded": "green", "failed": "red", "gated": "yellow",
+                   "interrupted": "yellow", "running": "blue"}
+
+
+def _listing_rows(summaries: list[dict[str, Any]]) -> list[tuple[list[str], str, str | None]]:
+    """Newest first, as the site lists them: (plain cells, status, monitoring verdict)."""
     from nbops.core.experiment import from_summary
 
     rows = []
     for s in reversed(summaries):
-        status = s["status"]
-        if s.get("monitoring_verdict") in ("warn", "alert"):
-            status += f" {s['monitoring_verdict']}"
-        rows.append([s["run_id"], status, from_summary(s).label, _duration(s["duration_s"]),
-                     str(s["executed"]), str(s["skipped"]), _metrics_text(s["metrics"])])
-    echo_columns(["RUN", "STATUS", "EXPERIMENT", "DURATION", "EXEC", "SKIP", "METRICS"], rows,
-                 right={3, 4, 5}, statuses={"succeeded": "green", "failed": "red",
-                                            "gated": "yellow", "interrupted": "yellow",
-                                            "running": "blue"})
+        verdict = s.get("monitoring_verdict")
+        verdict = verdict if verdict in ("warn", "alert") else None
+        status = f"{s['status']} {verdict}" if verdict else s["status"]
+        rows.append(([s["run_id"], status, from_summary(s).label, _duration(s["duration_s"]),
+                      str(s["executed"]), str(s["skipped"]), _metrics_text(s["metrics"])],
+                     s["status"], verdict))
+    return rows
 
 
 @click.command("show")
