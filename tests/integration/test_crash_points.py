@@ -35,6 +35,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -186,6 +187,22 @@ def _report(what: str, points: list[str], started: float) -> None:
                 len(points), len(SIGNALS), COSTS[what], CPU[what], ", ".join(points))
 
 
+def _kill_everywhere(zygote: Zygote, source: Path, argv: list[str], points: list[str],
+                     tmp_path: Path, check: Callable[[Path, str, str, int], None]) -> list[str]:
+    """Kill ``argv`` at every point under every signal, each time in a fresh copy of
+    ``source``, then ``check(root, point, signal, index)``; the failures, one line each."""
+    failures = []
+    for index, point in enumerate(points):
+        for sig in SIGNALS:
+            root = _copy(source, tmp_path / "trial")
+            try:
+                _kill(zygote, root, argv, point, sig)
+                check(root, point, sig, index)
+            except AssertionError as exc:
+                failures.append(f"{point} {sig}: {exc}")
+    return failures
+
+
 def test_build_close_survives_a_kill_at_every_point(zygote, template, tmp_path):
     started = time.perf_counter()
     zygote.test = "build close"
@@ -199,30 +216,26 @@ def test_build_close_survives_a_kill_at_every_point(zygote, template, tmp_path):
                      "close.finished"):
         assert expected in names, (expected, points)
     template_runs = set(run_ids_on_disk(Project(template)))
-    failures = []
-    for index, point in enumerate(points):
-        for sig in SIGNALS:
-            where = f"{point} {sig}"
-            root = _copy(template, tmp_path / "trial")
-            try:
-                _kill(zygote, root, BUILD, point, sig)
-                killed = set(run_ids_on_disk(Project(root))) - template_runs
-                _check_ledger(root, killed, where)
-                _check_champion(root, where)
-                if sig == "INT" and index % 4:  # see the module docstring
-                    continue
-                answer = zygote.run(BUILD, root)  # the next build succeeds ...
-                assert answer == {"exit": 0}, (where, (root / "cmd.log").read_text()[-3000:])
-                _check_ledger(root, set(), where + " then rebuilt")  # ... and heals
-                _check_champion(root, where + " then rebuilt")
-                after = _manifests(root)
-                for run_id in killed:  # finished, or recorded as interrupted; a run killed
-                    if run_id not in after:  # before its first manifest left no folder
-                        assert not (root / "reports" / "runs" / run_id).exists(), where
-                        continue
-                    assert after[run_id]["status"] in ("interrupted", "succeeded"), where
-            except AssertionError as exc:
-                failures.append(f"{where}: {exc}")
+
+    def check(root: Path, point: str, sig: str, index: int) -> None:
+        where = f"{point} {sig}"
+        killed = set(run_ids_on_disk(Project(root))) - template_runs
+        _check_ledger(root, killed, where)
+        _check_champion(root, where)
+        if sig == "INT" and index % 4:  # see the module docstring
+            return
+        answer = zygote.run(BUILD, root)  # the next build succeeds ...
+        assert answer == {"exit": 0}, (where, (root / "cmd.log").read_text()[-3000:])
+        _check_ledger(root, set(), where + " then rebuilt")  # ... and heals
+        _check_champion(root, where + " then rebuilt")
+        after = _manifests(root)
+        for run_id in killed:  # finished, or recorded as interrupted; a run killed
+            if run_id not in after:  # before its first manifest left no folder
+                assert not (root / "reports" / "runs" / run_id).exists(), where
+                continue
+            assert after[run_id]["status"] in ("interrupted", "succeeded"), where
+
+    failures = _kill_everywhere(zygote, template, BUILD, points, tmp_path, check)
     _report("build close", points, started)
     assert not failures, "\n".join(failures[:10])
 
@@ -234,23 +247,19 @@ def test_promote_survives_a_kill_at_every_point(zygote, built, tmp_path):
     points = _points(zygote, built, tmp_path / "enumerate", argv)
     assert "registry.replaced#1" in points, points
     before = json.loads((built / REGISTRY).read_text())
-    failures = []
-    for point in points:
-        for sig in SIGNALS:
-            root = _copy(built, tmp_path / "trial")
-            try:
-                _kill(zygote, root, argv, point, sig)
-                from nbops.registry import registry_file
 
-                after = registry_file.read(root)
-                moved = after["models"]["churn"]["aliases"].get("challenger")
-                if moved is None:
-                    assert after == before, point
-                else:  # fully changed: the alias and its history entry together
-                    assert moved == 1 and after["models"]["churn"]["history"][-1]["to"] == 1
-                _check_ledger(root, set(), f"{point} {sig}")
-            except AssertionError as exc:
-                failures.append(f"{point} {sig}: {exc}")
+    def check(root: Path, point: str, sig: str, index: int) -> None:
+        from nbops.registry import registry_file
+
+        after = registry_file.read(root)
+        moved = after["models"]["churn"]["aliases"].get("challenger")
+        if moved is None:
+            assert after == before, point
+        else:  # fully changed: the alias and its history entry together
+            assert moved == 1 and after["models"]["churn"]["history"][-1]["to"] == 1
+        _check_ledger(root, set(), f"{point} {sig}")
+
+    failures = _kill_everywhere(zygote, built, argv, points, tmp_path, check)
     _report("promote", points, started)
     assert not failures, "\n".join(failures)
 
@@ -276,18 +285,14 @@ def test_gc_survives_a_kill_at_every_point(zygote, two_runs, tmp_path):
     points = _points(zygote, two_runs, tmp_path / "enumerate", argv)
     assert {"gc.run_folder_removed#1", "gc.index_rewritten#1", "gc.object_deleted#1",
             "gc.leftover_removed#1"} <= set(points), points
-    failures = []
-    for point in points:
-        for sig in SIGNALS:
-            root = _copy(two_runs, tmp_path / "trial")
-            try:
-                _kill(zygote, root, argv, point, sig)
-                _check_ledger(root, set(), f"{point} {sig}")
-                assert zygote.run(argv, root) == {"exit": 0}, (root / "cmd.log").read_text()
-                _check_ledger(root, set(), f"{point} {sig} then gc again")
-                assert len(run_ids_on_disk(Project(root))) == 1
-            except AssertionError as exc:
-                failures.append(f"{point} {sig}: {exc}")
+
+    def check(root: Path, point: str, sig: str, index: int) -> None:
+        _check_ledger(root, set(), f"{point} {sig}")
+        assert zygote.run(argv, root) == {"exit": 0}, (root / "cmd.log").read_text()
+        _check_ledger(root, set(), f"{point} {sig} then gc again")
+        assert len(run_ids_on_disk(Project(root))) == 1
+
+    failures = _kill_everywhere(zygote, two_runs, argv, points, tmp_path, check)
     _report("gc", points, started)
     assert not failures, "\n".join(failures)
 
@@ -305,19 +310,15 @@ def test_checkout_survives_a_kill_at_every_point(zygote, built, tmp_path):
     argv = ["nbops", "checkout", run_id]
     points = _points(zygote, source, tmp_path / "enumerate", argv)
     assert points.count("checkout.product_restored#1") == 1 and len(points) >= 2, points
-    failures = []
-    for point in points:
-        for sig in SIGNALS:
-            root = _copy(source, tmp_path / "trial")
-            try:
-                _kill(zygote, root, argv, point, sig)
-                for path, digest in products.items():  # each product absent or whole
-                    assert not (root / path).exists() or hash_file(root / path) == digest, path
-                _check_ledger(root, set(), f"{point} {sig}")
-                assert zygote.run(argv, root) == {"exit": 0}, (root / "cmd.log").read_text()
-                assert all(hash_file(root / path) == digest for path, digest in products.items())
-            except AssertionError as exc:
-                failures.append(f"{point} {sig}: {exc}")
+
+    def check(root: Path, point: str, sig: str, index: int) -> None:
+        for path, digest in products.items():  # each product absent or whole
+            assert not (root / path).exists() or hash_file(root / path) == digest, path
+        _check_ledger(root, set(), f"{point} {sig}")
+        assert zygote.run(argv, root) == {"exit": 0}, (root / "cmd.log").read_text()
+        assert all(hash_file(root / path) == digest for path, digest in products.items())
+
+    failures = _kill_everywhere(zygote, source, argv, points, tmp_path, check)
     _report("checkout", points, started)
     assert not failures, "\n".join(failures)
 

@@ -34,7 +34,8 @@ print(json.dumps({
 """
 
 
-def _run(pool: KernelPool, tmp_path: Path, code: str = FACTS) -> dict[str, object]:
+def _run(pool: KernelPool, tmp_path: Path, code: str = FACTS,
+         cwd: Path | None = None) -> dict[str, object]:
     import papermill
 
     source = tmp_path / "in.ipynb"
@@ -44,7 +45,7 @@ def _run(pool: KernelPool, tmp_path: Path, code: str = FACTS) -> dict[str, objec
     nbformat.write(nb, source)
     out = papermill.execute_notebook(
         str(source), str(tmp_path / "out.ipynb"), engine_name="nbops", kernel_pool=pool,
-        progress_bar=False,
+        progress_bar=False, cwd=None if cwd is None else str(cwd),
     )
     return json.loads(out.cells[0].outputs[0]["text"])
 
@@ -172,17 +173,7 @@ def test_a_forked_kernel_takes_the_requested_environment_and_folder(tmp_path, mo
         subdir.mkdir(parents=True)
         monkeypatch.chdir(work)
         with KernelPool(ahead=0, fork_server=server) as pool:
-            import papermill
-
-            source = tmp_path / "where.ipynb"
-            nb = new_notebook(cells=[new_code_cell(WHERE)])
-            nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                         "language": "python"}
-            nbformat.write(nb, source)
-            out = papermill.execute_notebook(
-                str(source), str(tmp_path / "where-out.ipynb"), engine_name="nbops",
-                kernel_pool=pool, progress_bar=False, cwd=str(subdir))
-        facts = json.loads(out.cells[0].outputs[0]["text"])
+            facts = _run(pool, tmp_path, WHERE, cwd=subdir)
     finally:
         server.close()
     assert facts["ppid"] == server.pid  # really forked by the server, not started anew
