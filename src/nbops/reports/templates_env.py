@@ -47,6 +47,10 @@ def render_string(source: str, **context: Any) -> str:
     return str(environment().from_string(source).render(**context))
 
 
+@cache
 def macro(template: str, name: str) -> Any:
-    """A macro of ``template`` as a Python callable (its output is Markup)."""
+    """A macro of ``template`` as a Python callable (its output is Markup).
+
+    Cached: badges and delta cells call it once per table row.
+    """
     return getattr(environment().get_template(template).module, name)
