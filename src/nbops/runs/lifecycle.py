@@ -123,13 +123,8 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
     lock.acquire(timeout=lock_timeout, run_id=run_id)
     acquired = time.monotonic()  # overhead excludes waiting for another build
     try:
-        if not project.shares_ledger:
-            # Housekeeping needs every other writer excluded by this lock. A sweep's
-            # slot shares the ledger with builds under other locks (a trial being
-            # opened next door looks exactly like an unwritten run): the project's
-            # own builds and listings do it instead.
-            close_stale_runs(project, own_run_id=run_id)
-            discard_unwritten_runs(project)
+        close_stale_runs(project, own_run_id=run_id)  # both know the sweep slots' locks
+        discard_unwritten_runs(project)
         store = ContentStore(project.store_dir)
         cache = HashCache(project.hash_cache_path)
         params = {info.name: redact(info.params) for info in tasks}

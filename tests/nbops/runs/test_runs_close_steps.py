@@ -75,15 +75,17 @@ def test_a_slot_sharing_the_ledger_never_removes_a_run_another_build_is_opening(
     seal_path(opening / "manifest.json").write_text(json.dumps({
         "schema_version": 1, "manifest_hash": "blake3:" + "0" * 64,
         "written_at": "2026-11-28T23:59:25Z"}))
-    slot_root = tmp_path / "slot"
-    slot_root.mkdir()
+    slot_root = project.state_dir / "sweeps" / "s" / "slots" / "1" / project.name
+    slot_root.mkdir(parents=True)
     (slot_root / "pipeline.yaml").write_text("tasks: []\n")
     (slot_root / "reports").symlink_to(project.reports_dir, target_is_directory=True)
     slot = Project(slot_root)
     assert slot.shares_ledger and not project.shares_ledger
     run = open_run(slot, [], {"pipeline": "pipeline.yaml"}, {})
     close_run(run, [], {}, None).finish()
+    run.release()  # as the build's hooks do
     assert opening.is_dir()  # the slot's build left it alone
     run = open_run(project, [], {"pipeline": "pipeline.yaml"}, {})  # the owner cleans up
     close_run(run, [], {}, None).finish()
+    run.release()
     assert not opening.exists()
