@@ -5,7 +5,7 @@ Chosen in ``pipeline.yaml`` without touching any notebook::
     executor:
       dotted_path: nbops.engine.executor.NbopsExecutor
       workers: 2                    # independent tasks run side by side
-      preload: [pandas, sklearn]    # imported by each kernel while it waits
+      preload: [pandas, sklearn]    # every kernel starts with these imported
 
 How it differs from Ploomber's executors:
 
@@ -28,7 +28,7 @@ import importlib.util
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any
@@ -42,7 +42,7 @@ from ploomber.tasks import NotebookRunner
 from nbops.adapters.papermill_adapter import kernel_name
 from nbops.adapters.ploomber_adapter import format_task_exception
 from nbops.core.errors import ConfigError
-from nbops.engine.fork_provisioner import ForkServer
+from nbops.engine.fork_provisioner import ForkServer, take_handed_over
 from nbops.engine.kernel_pool import KernelPool
 
 logger = logging.getLogger("nbops")
@@ -57,7 +57,9 @@ class NbopsExecutor(Executor):  # type: ignore[misc]
     Args:
         workers: how many tasks may run at the same time (``None``: one per CPU).
         ahead: idle kernels kept started (default: ``workers``).
-        preload: modules each waiting kernel imports (no name is bound).
+        preload: modules every kernel starts with (no name is bound): imported once by
+            the fork server before it forks, or by each kernel started the ordinary way
+            while it waits.
         fork: fork kernels from a pre-imported server (POSIX; default) instead
             of starting a new interpreter for each.
     """
@@ -89,8 +91,14 @@ class NbopsExecutor(Executor):  # type: ignore[misc]
             )
             workers = 1
         # Started only when there is a notebook to run (a no-op build pays
-        # nothing); the first kernels start the ordinary way while it imports.
-        server = ForkServer() if self.fork and notebooks else None
+        # nothing); the first kernels start the ordinary way while it imports,
+        # unless a server was started ahead for this build (a sweep's next trial).
+        started = take_handed_over()
+        server = None
+        if self.fork and notebooks:
+            server = ForkServer(preimport=self.preload, started=started)
+        elif started is not None:
+            started.close()
         try:
             with KernelPool(
                 ahead=self.ahead, preload=self.preload, budget=len(notebooks), fork_server=server
@@ -102,6 +110,28 @@ class NbopsExecutor(Executor):  # type: ignore[misc]
         finally:
             if server is not None:
                 server.close()
+
+
+def fork_preimports(pipeline: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """What the kernel fork server of ``pipeline`` (a loaded ``pipeline.yaml``) pre-imports.
+
+    None when its builds fork no kernels: another executor, ``fork: false``, or a
+    ``preload`` that is not a plain list of names (checked when the build starts).
+    """
+    executor = pipeline.get("executor")
+    if not isinstance(executor, Mapping):
+        return None
+    path = str(executor.get("dotted_path", ""))
+    if path.rpartition(".")[2] != NbopsExecutor.__name__ or executor.get("fork") is False:
+        return None
+    if os.name != "posix":
+        return None
+    preload = executor.get("preload", [])
+    if isinstance(preload, str):
+        preload = [preload]
+    if not isinstance(preload, list) or not all(isinstance(m, str) for m in preload):
+        return None
+    return tuple(m.strip() for m in preload if m.strip())
 
 
 def _checked_preload(modules: Iterable[str]) -> tuple[str, ...]:

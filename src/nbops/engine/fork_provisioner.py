@@ -11,6 +11,8 @@ kernel) falls back to the ordinary launch.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -20,6 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
@@ -44,30 +47,111 @@ def kernel_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return {**KERNEL_ENV_DEFAULTS, **(os.environ if base is None else base)}
 
 
-class ForkServer:
-    """A running fork server process and the exit codes of the kernels it forked."""
+@dataclass(frozen=True)
+class StartedServer:
+    """A fork server process started ahead of the build that will use it.
 
-    def __init__(self, env: Mapping[str, str] | None = None, start_timeout: float = 60) -> None:
-        self.env = kernel_environment(env)
-        read_fd, write_fd = os.pipe()
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "nbops.engine.forkserver", "--reply-fd", str(write_fd)],
-            stdin=subprocess.PIPE, pass_fds=(write_fd,), env=self.env, start_new_session=True,
-        )
+    Only file descriptors and numbers: started by a process that must not start a
+    thread (the sweep's trial server), then adopted by a :class:`ForkServer` in the
+    forked process that runs the build. Whoever started it reaps it.
+    """
+
+    pid: int
+    stdin_fd: int
+    reply_fd: int
+    env: dict[str, str]
+    preimport: tuple[str, ...]
+
+    def close(self) -> None:
+        """Close this process's ends of the pipes (the server exits when all are closed)."""
+        for fd in (self.stdin_fd, self.reply_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def start_server(env: Mapping[str, str] | None = None, preimport: tuple[str, ...] = (),
+                 log: str | None = None) -> tuple[subprocess.Popen[bytes], StartedServer]:
+    """Start ``python -m nbops.engine.forkserver`` without starting a thread here.
+
+    Its output and its kernels' (what they write outside the notebook) go to this
+    process's, or are appended to the file ``log``.
+    """
+    full_env = kernel_environment(env)
+    output = None if log is None else open(log, "ab")  # noqa: SIM115 - closed below
+    read_fd, write_fd = os.pipe()
+    stdin_read, stdin_write = os.pipe()
+    argv = [sys.executable, "-m", "nbops.engine.forkserver", "--reply-fd", str(write_fd)]
+    for name in preimport:
+        argv += ["--preimport", name]
+    try:
+        process = subprocess.Popen(argv, stdin=stdin_read, stdout=output, stderr=output,
+                                   pass_fds=(write_fd,), env=full_env, start_new_session=True)
+    except BaseException:
+        for fd in (read_fd, stdin_write):
+            os.close(fd)
+        raise
+    finally:
         os.close(write_fd)
-        self._replies = os.fdopen(read_fd, "rb")
+        os.close(stdin_read)
+        if output is not None:
+            output.close()
+    return process, StartedServer(process.pid, stdin_write, read_fd, full_env, tuple(preimport))
+
+
+_handed_over: StartedServer | None = None
+
+
+def hand_over(started: StartedServer) -> None:
+    """Give this process's next build a fork server started ahead for it (see sweeps)."""
+    global _handed_over
+    _handed_over = started
+
+
+def take_handed_over() -> StartedServer | None:
+    """The fork server handed over to this process, once; None if there is none."""
+    global _handed_over
+    started, _handed_over = _handed_over, None
+    return started
+
+
+class ForkServer:
+    """A running fork server process and the exit codes of the kernels it forked.
+
+    Args:
+        env: the server's environment (default ``os.environ``); kernels whose
+            start-up-only variables differ are not forked from it.
+        start_timeout: how long a fork waits for the server's imports.
+        preimport: modules the server imports once, so that every kernel starts
+            with them loaded (the executor's ``preload``).
+        started: adopt a server started ahead (:func:`start_server`) instead of
+            starting one; ``env`` and ``preimport`` are then the server's own.
+    """
+
+    def __init__(self, env: Mapping[str, str] | None = None, start_timeout: float = 60,
+                 preimport: tuple[str, ...] = (), started: StartedServer | None = None) -> None:
+        self._process: subprocess.Popen[bytes] | None = None
+        if started is None:
+            self._process, started = start_server(env, tuple(preimport))
+        self.env = started.env
+        self.preimport = started.preimport
+        self.pid = started.pid
+        self._stdin = os.fdopen(started.stdin_fd, "wb")
+        self._replies = os.fdopen(started.reply_fd, "rb")
         self._cond = threading.Condition()
         self._answers: list[dict[str, Any]] = []
         self._exits: dict[int, int] = {}
         self._request_lock = threading.Lock()
         self._alive = True
-        self._reader = threading.Thread(target=self._read, name="nbops-forkserver", daemon=True)
-        self._reader.start()
-        self.pid = self._process.pid
+        #: Why the server cannot fork (a pre-imported module started a thread), if so.
+        self.unforkable: str | None = None
         # not waited for here: the server imports while Ploomber renders the DAG;
         # the first fork waits for it
         self._ready = False
         self.start_timeout = start_timeout
+        self._reader = threading.Thread(target=self._read, name="nbops-forkserver", daemon=True)
+        self._reader.start()
 
     # -- requests ---------------------------------------------------------
     def fork(self, argv: list[str], cwd: str, env: Mapping[str, str], timeout: float = 30) -> int:
@@ -75,11 +159,11 @@ class ForkServer:
         line = json.dumps({"argv": argv, "cwd": cwd, "env": dict(env)}) + "\n"
         with self._request_lock:
             self.wait_ready()
-            if not self._alive or self._process.stdin is None:
+            if not self._alive or self._stdin.closed:
                 raise ForkServerError("the kernel fork server is not running")
             try:
-                self._process.stdin.write(line.encode())
-                self._process.stdin.flush()
+                self._stdin.write(line.encode())
+                self._stdin.flush()
             except (BrokenPipeError, ValueError) as exc:
                 raise ForkServerError("the kernel fork server went away") from exc
             answer = self._await_answer(timeout)
@@ -91,7 +175,7 @@ class ForkServer:
     def ready(self) -> bool:
         """Whether the server has finished its imports and can fork right away."""
         with self._cond:
-            return self._ready and self._alive
+            return self._ready and self._alive and self.unforkable is None
 
     @property
     def alive(self) -> bool:
@@ -120,13 +204,21 @@ class ForkServer:
         if self._replies.closed:
             return
         with self._request_lock:
-            if self._process.stdin is not None and not self._process.stdin.closed:
-                self._process.stdin.close()
-        try:
-            self._process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+            if not self._stdin.closed:
+                self._stdin.close()
+        if self._process is not None:
+            try:
+                self._process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        else:  # adopted: not this process's child; its replies end when it exits
+            self._reader.join(timeout)
+            if self._reader.is_alive():
+                try:
+                    os.kill(self.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         self._reader.join(timeout)
         self._replies.close()
 
@@ -159,6 +251,13 @@ class ForkServer:
                     self._exits[int(message["exit"])] = int(message["code"])
                 elif "ready" in message:
                     self._ready = True
+                    self.unforkable = message.get("unforkable")
+                    if self.unforkable:
+                        logger.warning(
+                            "kernels start the ordinary way (slower): the kernel fork server "
+                            "pre-imports the executor's `preload` modules and %s, so it cannot "
+                            "fork; remove that module from `preload:` in pipeline.yaml",
+                            self.unforkable)
                 else:
                     self._answers.append(message)
                 self._cond.notify_all()
@@ -216,9 +315,14 @@ class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
         server = self.fork_server
+        if server is not None and server.preimport and server.alive:
+            # a new interpreter would import the same modules again, competing with
+            # the server for the CPU: waiting for the server is quicker
+            with contextlib.suppress(ForkServerError):
+                await asyncio.to_thread(server.wait_ready)
         if server is None or not server.ready or cmd[:3] != [sys.executable, *LAUNCHER_ARGS]:
-            # never wait for the server: while it is still importing, a new
-            # interpreter is as quick
+            # without pre-imports, never wait for the server: while it is still
+            # importing, a new interpreter is as quick
             return await super().launch_kernel(cmd, **kwargs)
         env = dict(kwargs.get("env") or os.environ)
         # as jupyter_client's launcher does: the kernel watches the build process

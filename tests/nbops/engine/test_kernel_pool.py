@@ -180,3 +180,105 @@ def test_a_forked_kernel_takes_the_requested_environment_and_folder(tmp_path, mo
     assert facts["cwd"] == str(subdir)
     assert facts["server_only"] is None
     assert facts["probe"] == "from the build"
+
+
+# -- pre-imports: the executor's `preload` imported once, by the fork server ---------
+
+AFRESH = """
+import json, os, sys
+had_numpy = "numpy" in sys.modules
+import numpy
+from threadpoolctl import threadpool_info
+print(json.dumps({"ppid": os.getppid(), "had_numpy": had_numpy,
+                  "draw": float(numpy.random.random()),
+                  "blas": sorted({i["num_threads"] for i in threadpool_info()
+                                  if i["user_api"] == "blas"})}))
+"""
+
+
+def _fresh_interpreter_blas_threads() -> list[int]:
+    import subprocess
+    import sys
+
+    code = ("import json, numpy; from threadpoolctl import threadpool_info; print(json.dumps("
+            "sorted({i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'})))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    return json.loads(done.stdout)
+
+
+def test_kernels_forked_after_preimports_start_as_a_new_interpreter_would(tmp_path, monkeypatch):
+    """numpy imported once by the server (by a module that draws from numpy's global
+    random state as it is imported); each kernel still gets its own random state and the
+    BLAS threads a new interpreter gets (the server imported with one)."""
+    for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "nbops_draws_at_import.py").write_text("import numpy\nnumpy.random.random()\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        p for p in (str(lib), os.environ.get("PYTHONPATH")) if p))
+    server = ForkServer(preimport=("nbops_draws_at_import",))
+    try:
+        server.wait_ready()
+        assert server.ready and server.unforkable is None
+        with KernelPool(ahead=0, fork_server=server) as pool:
+            first = _run(pool, tmp_path, AFRESH)
+            second = _run(pool, tmp_path, AFRESH)
+    finally:
+        server.close()
+    assert first["ppid"] == second["ppid"] == server.pid  # forked, not started anew
+    assert first["had_numpy"] and second["had_numpy"]
+    assert first["draw"] != second["draw"]
+    assert first["blas"] == second["blas"] == _fresh_interpreter_blas_threads()
+
+
+def test_blas_threads_follow_the_variables_openblas_reads():
+    from nbops.engine.forkserver import blas_threads
+
+    assert blas_threads({"OPENBLAS_NUM_THREADS": "3", "OMP_NUM_THREADS": "5"}) == 3
+    assert blas_threads({"GOTO_NUM_THREADS": "4", "OMP_NUM_THREADS": "5"}) == 4
+    assert blas_threads({"OMP_NUM_THREADS": "5"}) == 5
+    assert blas_threads({"OPENBLAS_NUM_THREADS": "0"}) == len(os.sched_getaffinity(0))
+    assert blas_threads({}) == len(os.sched_getaffinity(0))
+
+
+def test_a_preimport_that_starts_a_thread_leaves_kernels_to_start_the_ordinary_way(
+        tmp_path, monkeypatch, caplog):
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="nbops")
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "nbops_starts_a_thread.py").write_text(
+        "import threading, time\n"
+        "threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        p for p in (str(lib), os.environ.get("PYTHONPATH")) if p))
+    server = ForkServer(preimport=("nbops_starts_a_thread",))
+    try:
+        server.wait_ready()
+        assert not server.ready
+        assert "'nbops_starts_a_thread' started a thread" in (server.unforkable or "")
+        with KernelPool(ahead=0, fork_server=server) as pool:
+            facts = _run(pool, tmp_path, WHERE)
+    finally:
+        server.close()
+    assert facts["ppid"] != server.pid  # started the ordinary way
+    assert "cannot fork" in caplog.text and "nbops_starts_a_thread" in caplog.text
+
+
+def test_a_server_started_ahead_is_adopted_and_ends_with_its_client(tmp_path):
+    from nbops.engine.fork_provisioner import start_server
+
+    process, started = start_server(preimport=("colorsys",))
+    server = ForkServer(started=started)
+    try:
+        server.wait_ready()
+        assert server.preimport == ("colorsys",)
+        with KernelPool(ahead=0, fork_server=server) as pool:
+            facts = _run(pool, tmp_path, WHERE)
+    finally:
+        server.close()
+    assert facts["ppid"] == process.pid
+    assert process.wait(10) == 0  # closing the client's pipe ended it
