@@ -16,6 +16,15 @@ main script in every child (a script that calls :func:`nbops.sweeps.runner.run_s
 without an ``if __name__ == "__main__"`` guard starts its sweep again in each trial).
 The kernel fork server (:mod:`nbops.engine.forkserver`) is the same pattern for kernels.
 
+Kernels ahead of the trial: when the pipeline forks its kernels from a fork server
+(:class:`nbops.engine.executor.NbopsExecutor`), the trial server starts the *next*
+trial's kernel fork server while the current trial runs, so that its imports (the
+executor's ``preload``: pandas, scikit-learn ...) are done before that trial asks for
+its first kernel. The forked trial adopts it
+(:func:`nbops.engine.fork_provisioner.hand_over`) and holds the only ends of its
+pipes: when the trial ends, however it ends, the kernel fork server kills the trial's
+kernels and exits, and this server reaps it.
+
 Fork safety: the server never starts a thread; it checks that before each fork
 and answers ``{"error": ...}`` instead (the launcher then runs the trial as a
 plain child process).
@@ -28,9 +37,13 @@ import importlib
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
+from pathlib import Path
 from typing import Any
+
+from nbops.engine.fork_provisioner import StartedServer, hand_over, start_server
 
 #: What every trial imports.
 PRELOAD = ("nbops.sweeps.trial_build", "ploomber_cli.cli", "ploomber.spec", "ploomber.executors",
@@ -75,22 +88,79 @@ def _child(request: dict[str, Any], out: int) -> None:
         os._exit(code)
 
 
+#: A kernel fork server started ahead: the process (reaped here) and what a trial adopts.
+Ahead = tuple[subprocess.Popen[bytes], StartedServer]
+
+
+def kernel_preimports(request: dict[str, Any]) -> tuple[str, ...] | None:
+    """What the trial's kernel fork server pre-imports; None if its build forks no kernels."""
+    from nbops.core.errors import ConfigError
+    from nbops.core.yaml_files import load_mapping
+    from nbops.engine.executor import fork_preimports
+
+    try:
+        build = json.loads(Path(str(request["request"])).read_text(encoding="utf-8"))
+        pipeline = Path(str(build["root"])) / str(build["pipeline"])
+        return fork_preimports(load_mapping(pipeline, "pipeline"))
+    except (OSError, ValueError, KeyError, ConfigError):
+        return None  # the trial itself reports what is wrong with it
+
+
+def _start_ahead(preimport: tuple[str, ...] | None, request: dict[str, Any]) -> Ahead | None:
+    """A kernel fork server for a trial of ``request``'s sweep; its output goes to the
+    sweep's ``kernels.log`` (the trial it will serve is not known yet)."""
+    if preimport is None:
+        return None
+    try:
+        return start_server(preimport=preimport,
+                            log=str(Path(str(request["log"])).parent / "kernels.log"))
+    except OSError:
+        return None  # the trial's build starts its own
+
+
+def _end(ahead: Ahead | None, used: bool) -> None:
+    """Reap a kernel fork server: it exits once no process holds its stdin."""
+    if ahead is None:
+        return
+    process, started = ahead
+    if not used:
+        started.close()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def serve(lines: Any, out: int) -> None:
     """Answer each request line with how its forked trial ended."""
+    ahead: Ahead | None = None
     for line in lines:
         if not line.strip():
             continue
         request = json.loads(line)
+        preimport = kernel_preimports(request)
+        if ahead is not None and ahead[1].preimport != preimport:
+            _end(ahead, used=False)  # the pipeline's preload changed between trials
+            ahead = None
         if threading.active_count() != 1:
             answer: dict[str, Any] = {"error": "the trial server started a thread; not forking"}
         else:
+            current = ahead if ahead is not None else _start_ahead(preimport, request)
             pid = os.fork()
             if pid == 0:
+                if current is not None:
+                    hand_over(current[1])
                 _child(request, out)
+            if current is not None:
+                current[1].close()  # the trial now holds the only ends of its pipes
+            ahead = _start_ahead(preimport, request)  # imports while this trial runs
             _, status = os.waitpid(pid, 0)
+            _end(current, used=True)
             answer = ({"signal": os.WTERMSIG(status)} if os.WIFSIGNALED(status)
                       else {"exit": os.WEXITSTATUS(status)})
         os.write(out, (json.dumps(answer) + "\n").encode())
+    _end(ahead, used=False)
 
 
 def main() -> None:
