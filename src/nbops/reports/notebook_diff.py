@@ -14,6 +14,7 @@ differences show. Everything from a notebook is escaped; images are only ever
 from __future__ import annotations
 
 import difflib
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,44 @@ def _as_notebook(cells: list[dict[str, Any]]) -> Any:
                                "nbformat_minor": 5})
 
 
+def _digest(text: Any) -> str:
+    joined = "".join(text) if isinstance(text, list) else str(text)
+    return "sha256:" + hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _long_outputs_digested(notebook: Any) -> Any:
+    """A copy for nbdime in which text longer than nbdime compares is a digest.
+
+    nbdime decides that two different texts longer than its limit
+    (``TEXT_MIMEDATA_MAX_COMPARE_LENGTH``, ``STREAM_MAX_COMPARE_LENGTH``) are not
+    similar, but only after building difflib matchers over them: for the 190 KB HTML
+    repr of a scikit-learn pipeline that was 0.5 s of a two-notebook diff. Equal texts
+    still compare equal and different ones different; only the time goes.
+    """
+    import copy
+
+    from nbdime.diffing.notebooks import (
+        STREAM_MAX_COMPARE_LENGTH,
+        TEXT_MIMEDATA_MAX_COMPARE_LENGTH,
+    )
+
+    digested = copy.deepcopy(notebook)
+    for cell in digested["cells"]:
+        for output in cell.get("outputs", ()):
+            text = output.get("text")
+            if output.get("output_type") == "stream" and text is not None and \
+                    len("".join(text) if isinstance(text, list) else text) > \
+                    STREAM_MAX_COMPARE_LENGTH:
+                output["text"] = _digest(text)
+            data = output.get("data") or {}
+            for mimetype, value in data.items():
+                if mimetype.startswith("text/") and isinstance(value, (str, list)) and \
+                        len("".join(value) if isinstance(value, list) else value) > \
+                        TEXT_MIMEDATA_MAX_COMPARE_LENGTH:
+                    data[mimetype] = _digest(value)
+    return digested
+
+
 def align(a_notebook: dict[str, Any], b_notebook: dict[str, Any]) -> list[CellPair]:
     """The cells of two notebooks aligned by nbdime, after normalisation."""
     from nbdime import diff_notebooks
@@ -62,7 +101,7 @@ def align(a_notebook: dict[str, Any], b_notebook: dict[str, Any]) -> list[CellPa
     a = _as_notebook(normalise(a_notebook))
     b = _as_notebook(normalise(b_notebook))
     cells_diff: list[dict[str, Any]] = []
-    for entry in diff_notebooks(a, b):
+    for entry in diff_notebooks(_long_outputs_digested(a), _long_outputs_digested(b)):
         if entry.get("key") == "cells" and entry.get("op") == "patch":
             cells_diff = entry["diff"]
     a_cells, b_cells = a["cells"], b["cells"]

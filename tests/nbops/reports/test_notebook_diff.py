@@ -42,3 +42,31 @@ def test_images_side_by_side_and_identical_notebooks():
     assert html.count('<div class="img-side"><img alt="output image" src="data:image/png') == 2
     same = diff_html(align(a, copy.deepcopy(a)))
     assert "computed the same thing" in same
+
+
+def test_long_outputs_align_by_content_and_show_their_change():
+    """Outputs past nbdime's comparison limit go to nbdime as digests; the page still
+    shows the real text, and a one-character change still makes the cell 'changed'."""
+    from nbformat.v4 import new_code_cell, new_output
+
+    table = "<table>" + "<tr><td>row</td></tr>" * 2000 + "</table>"  # ≈ 42 KB of HTML
+    log = "".join(f"epoch {i}: loss 0.{i:04d}\n" for i in range(200))  # ≈ 4 KB stream
+
+    def nb(html, text):  # type: ignore[no-untyped-def]
+        notebook = _nb()
+        notebook.cells.append(new_code_cell("show()", execution_count=9, outputs=[
+            new_output("execute_result", data={"text/html": html, "text/plain": "<T>"},
+                       execution_count=9),
+            new_output("stream", name="stdout", text=text)]))
+        return notebook
+
+    a = nb(table, log)
+    assert [p.kind for p in align(a, nb(table, log))].count("changed") == 0
+    pairs = align(a, nb(table.replace("row", "wor", 1), log))
+    assert [p.kind for p in pairs].count("changed") == 1
+    pairs = align(a, nb(table, log.replace("loss 0.0199", "loss 0.0200")))
+    changed = [p for p in pairs if p.kind == "changed"]
+    assert len(changed) == 1
+    html = diff_html(pairs)
+    assert "sha256:" not in html  # the page shows real outputs, never the digests
+    assert '<span class="ins">+ epoch 199: loss 0.0200</span>' in html
