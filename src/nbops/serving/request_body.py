@@ -13,9 +13,37 @@ import io
 import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 PARQUET_MAGIC = b"PAR1"
+
+
+class Records:
+    """JSON records as object columns: what a frame would hold, without building one.
+
+    :func:`nbops.validation.preparation.prepare_for_model` reads it like a DataFrame
+    (``columns``, ``records[name]``, ``len(records)``); for the one-record requests a
+    service mostly answers, a DataFrame and its Series cost more than the preparation.
+    """
+
+    def __init__(self, columns: dict[str, np.ndarray], rows: int) -> None:
+        self._columns = columns
+        self._rows = rows
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._columns)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._columns[name]
+
+    def __len__(self) -> int:
+        return self._rows
+
+
+#: What a request carries: a frame (CSV, Parquet) or JSON records.
+RawBatch = pd.DataFrame | Records
 
 
 class BadRequest(Exception):
@@ -28,7 +56,7 @@ class BadRequest(Exception):
         self.field = field
 
 
-def _json_records(body: bytes) -> pd.DataFrame:
+def _json_records(body: bytes) -> Records:
     try:
         data: Any = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -43,16 +71,20 @@ def _json_records(body: bytes) -> pd.DataFrame:
                               "{\"records\": [...]}, each record an object of column: value")
     if not data:
         raise BadRequest(400, "the JSON body holds no records; send at least one")
-    columns: dict[str, list[Any]] = {}
+    keys = data[0].keys()
     for i, record in enumerate(data):
-        if i and record.keys() != data[0].keys():
+        if i and record.keys() != keys:
             missing = sorted(set(data[0]) - set(record)) or sorted(set(record) - set(data[0]))
             raise BadRequest(422, f"record {i} does not have the same fields as record 0 "
                                   f"(differs in {missing[0]!r}); send every field in every "
                                   "record (null for unknown)", missing[0])
-        for key, value in record.items():
-            columns.setdefault(key, []).append(value)
-    return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
+    columns: dict[str, np.ndarray] = {}
+    for key in keys:
+        values = np.empty(len(data), dtype=object)  # filled one by one: a list value
+        for i, record in enumerate(data):           # stays one value, never a 2-d array
+            values[i] = record[key]
+        columns[key] = values
+    return Records(columns, len(data))
 
 
 def _csv(body: bytes) -> pd.DataFrame:
@@ -86,8 +118,8 @@ def _parquet(body: bytes) -> pd.DataFrame:
     return frame
 
 
-def parse(body: bytes, content_type: str | None) -> pd.DataFrame:
-    """The raw frame a request carries.
+def parse(body: bytes, content_type: str | None) -> RawBatch:
+    """The raw rows a request carries.
 
     Raises:
         BadRequest: empty, malformed or unsupported bodies (status 400/415/422).

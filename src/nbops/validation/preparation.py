@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -126,10 +126,12 @@ def _numeric(name: str, column: pd.Series, spec: dict[str, Any],
         problems.append(FieldProblem(name, f"field {name!r} must be a number, not true/false"))
         return np.full(len(column), np.nan)
     if pd.api.types.is_numeric_dtype(column):
+        if isinstance(column, np.ndarray):
+            return column.astype("float64")
         return column.to_numpy(dtype="float64", na_value=np.nan)
     strip = spec.get("strip_text", True)
     blank = spec.get("blank_is_missing", True)
-    values = column.to_numpy(dtype=object)
+    values = _values(column)
     out = np.full(len(values), np.nan)
     for i, value in enumerate(values):  # plain loop: no per-column pandas calls
         if _is_missing(value):
@@ -178,7 +180,7 @@ def _category(name: str, column: pd.Series, spec: dict[str, Any],
                            for c in column.cat.categories] + [np.nan], dtype=object)
         codes = column.cat.codes.to_numpy()
         return mapped[np.where(codes < 0, len(mapped) - 1, codes)]
-    values = column.to_numpy(dtype=object)
+    values = _values(column)
     out = np.empty(len(values), dtype=object)
     for i, value in enumerate(values):
         out[i] = _category_value(name, value, strip, blank, problems)
@@ -187,15 +189,40 @@ def _category(name: str, column: pd.Series, spec: dict[str, Any],
     return out
 
 
+class Columns(Protocol):
+    """What :func:`prepare_for_model` reads: a DataFrame, or columns of a few records.
+
+    ``columns`` names them, ``frame[name]`` is a Series or a 1-d object array, and
+    ``len(frame)`` is the number of rows.
+    """
+
+    @property
+    def columns(self) -> Any: ...
+
+    def __getitem__(self, name: str) -> Any: ...
+
+    def __len__(self) -> int: ...
+
+
+def _values(column: Any) -> np.ndarray:
+    """The column's values as an object array (a Series' values, or the array itself)."""
+    if isinstance(column, np.ndarray):
+        return column
+    return column.to_numpy(dtype=object)
+
+
 def prepare_for_model(
-    frame: pd.DataFrame, spec: dict[str, Any], allowed: Collection[str] | None = None
+    frame: Columns, spec: dict[str, Any], allowed: Collection[str] | None = None
 ) -> tuple[pd.DataFrame, list[FieldProblem]]:
     """The model's input frame built from a raw ``frame``, and what does not fit.
 
     Every feature column must be present (values may be missing); columns
     outside ``allowed`` (when given) are refused; numeric values must parse.
     The result has the features in model order, numeric as ``float64`` and
-    categorical as ``object`` (``str`` or NaN), however ``frame`` was typed.
+    categorical as ``object`` (``str`` or NaN), however ``frame`` was typed:
+    a DataFrame, or the object columns of JSON records (``nbops serve-model``
+    builds no frame of its own for them: for one record that frame cost more than
+    the rest of the preparation).
     """
     problems: list[FieldProblem] = []
     numeric = list(spec.get("numeric", ()))
@@ -216,10 +243,12 @@ def prepare_for_model(
         data[name] = _numeric(name, frame[name], spec, problems)
     for name in categorical:
         data[name] = _category(name, frame[name], spec, problems)
-    ordered = {n: data[n] for n in spec.get("order", numeric + categorical)}
+    numeric_names = set(numeric)
+    # float64 arrays become float64 columns as they are; text needs an explicit object
+    # Series (pandas 3 would otherwise infer its string dtype, which encodes differently)
     result = pd.DataFrame(
-        {n: pd.Series(v, dtype="float64" if n in numeric else object)
-         for n, v in ordered.items()},
+        {n: data[n] if n in numeric_names else pd.Series(data[n], dtype=object, copy=False)
+         for n in spec.get("order", numeric + categorical)},
         index=pd.RangeIndex(len(frame)),
     )
     return result, problems
