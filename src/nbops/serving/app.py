@@ -30,7 +30,7 @@ from nbops.serving import request_body
 from nbops.serving.metrics import ServiceMetrics
 from nbops.serving.model_slot import LoadedModel, ModelSlot, Watcher
 from nbops.serving.prediction_log import PredictionLog, log_schema, new_request_id
-from nbops.serving.request_body import BadRequest
+from nbops.serving.request_body import BadRequest, RawBatch
 from nbops.validation.preparation import prepare_for_model
 
 logger = logging.getLogger("nbops")
@@ -97,19 +97,19 @@ class Service:
             schema = self._schemas[model.version] = log_schema(numeric, text)
         return schema
 
-    def _log(self, model: LoadedModel, request_id: str, raw: pd.DataFrame,
+    def _log(self, model: LoadedModel, request_id: str, raw: RawBatch,
              features: pd.DataFrame, scores: np.ndarray, labels: np.ndarray) -> None:
         assert self.log is not None
         n = len(features)
-        at = pd.Timestamp(datetime.now(UTC))
-        ids = {c: raw[c].to_numpy(dtype=object) if c in raw.columns else np.full(n, None)
+        at = np.datetime64(datetime.now(UTC).replace(tzinfo=None), "us")
+        ids = {c: np.asarray(raw[c], dtype=object) if c in raw.columns else np.full(n, None)
                for c in model.id_columns}
 
-        def build() -> pd.DataFrame:  # called by the log's writer thread, off the request path
-            data: dict[str, Any] = {
+        def build() -> dict[str, np.ndarray]:  # called by the log's writer thread
+            data: dict[str, np.ndarray] = {
                 "request_id": np.full(n, request_id, dtype=object),
                 "row": np.arange(n, dtype=np.int32),
-                "logged_at": pd.DatetimeIndex([at] * n),
+                "logged_at": np.full(n, at, dtype="datetime64[us]"),  # UTC
                 "model": np.full(n, model.name, dtype=object),
                 "model_version": np.full(n, model.version, dtype=np.int32),
                 "score": scores, "label": labels.astype(np.int8),
@@ -120,11 +120,11 @@ class Service:
                 text = values.astype(str).astype(object)
                 text[pd.isna(values)] = None
                 data[name] = text
-            return pd.DataFrame(data)
+            return data
 
         self.log.append(build, self._log_schema(model), rows=n)
 
-    def score(self, model: LoadedModel, raw: pd.DataFrame,
+    def score(self, model: LoadedModel, raw: RawBatch,
               request_id: str) -> tuple[np.ndarray, np.ndarray]:
         """Prepare, check and score ``raw``; log it. Raises BadRequest (422) on a bad field."""
         features, problems = prepare_for_model(raw, model.preparation, model.allowed)

@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -66,6 +67,10 @@ def log_schema(numeric: list[str], text: list[str]) -> pa.Schema:
     fields += [pa.field(n, pa.float64()) for n in numeric]
     fields += [pa.field(n, pa.string()) for n in text]
     return pa.schema(fields)
+
+
+#: One request's log rows: a frame, or its columns as arrays.
+Rows = pd.DataFrame | dict[str, Any]
 
 
 @dataclass
@@ -133,6 +138,26 @@ def recover(folder: Path, own: Path | None = None) -> list[Path]:
     return done
 
 
+def _table(entries: list[Any], schema: pa.Schema) -> pa.Table:
+    """One Arrow table of queued entries: frames, or ``{column: array}`` dicts.
+
+    A service queues one dict of arrays per request: concatenating arrays and
+    converting each column once costs a fraction of building a DataFrame per
+    request (what made logging cost a fifth of a busy service's throughput).
+    Missing values become nulls either way (``from_pandas`` semantics).
+    """
+    if all(isinstance(e, dict) for e in entries):
+        arrays = []
+        for field in schema:
+            parts = [e[field.name] for e in entries]
+            values = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            arrays.append(pa.array(values, type=field.type, from_pandas=True))
+        return pa.Table.from_arrays(arrays, schema=schema)
+    frames = [pd.DataFrame(e) if isinstance(e, dict) else e for e in entries]
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+
+
 class PredictionLog:
     """Append-only, size- and time-rotated log of scored records (thread safe)."""
 
@@ -172,9 +197,9 @@ class PredictionLog:
         self._thread.start()
 
     # -- request side --------------------------------------------------------
-    def append(self, frame: pd.DataFrame | Callable[[], pd.DataFrame], schema: pa.Schema,
+    def append(self, frame: Rows | Callable[[], Rows], schema: pa.Schema,
                rows: int | None = None) -> None:
-        """Queue ``frame`` (columns as in ``schema``) for writing.
+        """Queue ``frame`` (a DataFrame or ``{column: array}``, as in ``schema``) for writing.
 
         ``frame`` may be a function returning it (``rows`` long), called by the
         writer, so that building the log rows costs the request nothing.
@@ -221,9 +246,7 @@ class PredictionLog:
         self._stream_path = None
 
     def _write(self, pending: _Pending) -> None:
-        frames = [f() if callable(f) else f for f in pending.frames]
-        frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-        table = pa.Table.from_pandas(frame, schema=pending.schema, preserve_index=False)
+        table = _table([f() if callable(f) else f for f in pending.frames], pending.schema)
         with self._io_lock:
             if self._writer is not None and self._schema != pending.schema:
                 self._rotate()
