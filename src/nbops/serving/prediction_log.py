@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -70,7 +70,7 @@ def log_schema(numeric: list[str], text: list[str]) -> pa.Schema:
 
 
 #: One request's log rows: a frame, or its columns as arrays.
-Rows = pd.DataFrame | dict[str, Any]
+Rows: TypeAlias = "pd.DataFrame | dict[str, Any]"
 
 
 @dataclass

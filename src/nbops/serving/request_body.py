@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -43,7 +43,7 @@ class Records:
 
 
 #: What a request carries: a frame (CSV, Parquet) or JSON records.
-RawBatch = pd.DataFrame | Records
+RawBatch: TypeAlias = "pd.DataFrame | Records"
 
 
 class BadRequest(Exception):
