@@ -67,6 +67,30 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             "single": single}
 
 
+@pytest.fixture(scope="module")
+def served(site: dict[str, Path]):  # type: ignore[no-untyped-def]
+    """The site served by `nbops serve` on a free loopback port."""
+    import threading
+
+    from nbops.reports.serve import make_server
+
+    server = make_server(site["reports"], port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def allowed_url_prefixes(request: pytest.FixtureRequest) -> tuple[str, ...]:
+    """Only the tests that use `served` may load from it (its loopback address)."""
+    if "served" in request.fixturenames:
+        return (request.getfixturevalue("served"),)
+    return ()
+
+
 def _no_overflow(page, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 900})
     page.wait_for_timeout(50)
@@ -134,6 +158,29 @@ def test_compare_three_runs_picked_on_the_site(page, site, shoot):
     for width in WIDTHS:
         _no_overflow(page, width)
         shoot(page, f"compare-{width}")
+    _no_payload_ran(page)
+    assert page.locator("#pair-diff").count() == 0  # from files: the command, no link
+
+
+def test_notebooks_of_any_runs_picked_on_the_served_site_are_diffed(page, served, shoot):
+    """Served by `nbops serve`, the compare page offers a cell-by-cell diff of exactly
+    the picked runs, made on request."""
+    page.goto(served + "index.html")
+    for index in (1, 3):
+        page.check(f'input.pick[value="{run_id_at(index)}"]')
+    page.click("#compare-picked")
+    link = page.wait_for_selector("#pair-diff")
+    assert link.get_attribute("href") == \
+        f"_nbops/compare?runs={run_id_at(3)},{run_id_at(1)}"
+    link.click()
+    page.wait_for_url("**/_nbops/compare?runs=*")
+    page.wait_for_selector("#compare section", state="attached")
+    text = page.inner_text("body")
+    assert "evaluate" in text and "roc_auc = 0.81" in text and "roc_auc = 0.83" in text
+    assert page.locator(".del, .ins").count() >= 2  # the changed lines, marked
+    for width in WIDTHS:
+        _no_overflow(page, width)
+        shoot(page, f"compare-notebooks-{width}")
     _no_payload_ran(page)
 
 

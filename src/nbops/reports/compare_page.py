@@ -91,13 +91,21 @@ def write_site_compare_page(reports_dir: Path) -> Path:
     return dest
 
 
-def write_compare_page(reports_dir: Path, run_ids: list[str], output: Path) -> Path:
-    """One offline HTML file comparing ``run_ids`` (``nbops compare -o``)."""
+def compare_page_html(reports_dir: Path, run_ids: list[str]) -> str:
+    """One self-contained page comparing ``run_ids``, notebooks diffed cell by cell.
+
+    Raises:
+        LedgerError: a run is missing or its manifest is unreadable.
+    """
     manifests = [load_manifest(runs_dir(reports_dir) / rid) for rid in run_ids]
     records = [run_record(m) for m in manifests]
+    return compare_html(inline=records, notebooks=notebooks_section(reports_dir, manifests))
+
+
+def write_compare_page(reports_dir: Path, run_ids: list[str], output: Path) -> Path:
+    """One offline HTML file comparing ``run_ids`` (``nbops compare -o``)."""
     output = Path(output)
-    atomic_write_text(output, compare_html(inline=records,
-                                           notebooks=notebooks_section(reports_dir, manifests)))
+    atomic_write_text(output, compare_page_html(reports_dir, run_ids))
     return output
 
 
@@ -127,7 +135,8 @@ def notebooks_section(reports_dir: Path, manifests: list[dict[str, Any]]) -> str
             entry: dict[str, Any] = {"task": task, "letter": letter, "missing": a is None
                                      or b is None, "changed": 0, "html": ""}
             if a is not None and b is not None:
-                pairs, html = diff_notebook_files(a, b)
+                pairs, html = diff_notebook_files(a, b, (first.get("params") or {}).get(task),
+                                                  (other.get("params") or {}).get(task))
                 entry.update(changed=sum(1 for p in pairs if p.kind != "same"),
                              html=Markup(html))
             entries.append(entry)

@@ -238,13 +238,23 @@ def diff_html(pairs: list[CellPair]) -> str:
     return render("notebook_diff.html.j2", items=items, identical=identical)
 
 
-def diff_notebook_files(a_path: Path, b_path: Path) -> tuple[list[CellPair], str]:
-    """Align and render two ``.ipynb`` files."""
-    import json
+def _redacted(path: Path, params: dict[str, Any] | None) -> Any:
+    """The notebook at ``path`` with the secrets its run's manifest redacted masked,
+    as on its notebook page (stored copies are redacted already: this is the second
+    line of defence)."""
+    import nbformat
 
-    a = json.loads(Path(a_path).read_text(encoding="utf-8"))
-    b = json.loads(Path(b_path).read_text(encoding="utf-8"))
-    pairs = align(a, b)
+    from nbops.reports.redaction import redact_notebook, secret_replacements
+
+    nb = nbformat.read(str(path), as_version=4)
+    redact_notebook(nb, secret_replacements(nb, params))
+    return nb
+
+
+def diff_notebook_files(a_path: Path, b_path: Path, a_params: dict[str, Any] | None = None,
+                        b_params: dict[str, Any] | None = None) -> tuple[list[CellPair], str]:
+    """Align and render two ``.ipynb`` files; ``*_params``: each task's recorded parameters."""
+    pairs = align(_redacted(a_path, a_params), _redacted(b_path, b_params))
     return pairs, diff_html(pairs)
 
 
@@ -262,12 +272,14 @@ pre.line-diff .ctx { color: var(--muted); }
 """
 
 
-def diff_page(task: str, a_path: Path, b_path: Path, a_run: str, b_run: str) -> str:
+def diff_page(task: str, a_path: Path, b_path: Path, a_run: str, b_run: str,
+              a_params: dict[str, Any] | None = None,
+              b_params: dict[str, Any] | None = None) -> str:
     """``runs/<b_run>/diff/<task>.html``: task's notebook of ``b_run`` against ``a_run``'s."""
     from nbops.reports.markup import page
     from nbops.reports.templates_env import render_string
 
-    _, body = diff_notebook_files(a_path, b_path)
+    _, body = diff_notebook_files(a_path, b_path, a_params, b_params)
     header = render_string(
         '<h1>{{ task }}: notebook diff</h1><nav><a href="../index.html">this run ({{ b }})</a>'
         '<a href="../../{{ a|href }}/index.html">previous run ({{ a }})</a></nav>',

@@ -129,7 +129,9 @@ def render_notebook_diffs(manifest: dict[str, Any], run_dir: Path,
         dest = run_dir / "diff" / f"{page_stem(name)}.html"
         try:
             html = diff_page(name, previous_dir / theirs, run_dir / mine,
-                             previous["run_id"], manifest["run_id"])
+                             previous["run_id"], manifest["run_id"],
+                             (previous.get("params") or {}).get(name),
+                             (manifest.get("params") or {}).get(name))
         except Exception as exc:  # nbdime on an odd notebook: no diff, pages still written
             log.warning("nbops: no notebook diff for task %s of run %s (%s: %s)", name,
                         manifest["run_id"], type(exc).__name__, exc)

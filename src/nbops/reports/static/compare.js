@@ -125,6 +125,25 @@
       });
       nb.appendChild(list);
       root.appendChild(nb);
+      offerPairDiff(nb, list);
+    }
+    /* Served by `nbops serve`: it diffs the notebooks of exactly the picked runs on request
+       (a static copy of the site cannot hold that page for every pair). */
+    function offerPairDiff(section, before) {
+      if (!/^https?:$/.test(location.protocol) || !window.fetch || present.length < 2) return;
+      fetch(prefix + '_nbops/serve.json').then(function (r) {
+        return r.ok ? r.json() : null;
+      }).then(function (info) {
+        if (!info || typeof info.compare !== 'string') return;
+        var a = el('a', 'These ' + present.length + ' runs\' notebooks against ' +
+          present[0].run_id + ', cell by cell');
+        a.id = 'pair-diff';
+        a.href = prefix + info.compare + '?runs=' + present.map(function (run) {
+          return encodeURIComponent(run.run_id);
+        }).join(',');
+        var p = el('p'); p.appendChild(a);
+        section.insertBefore(p, before);
+      }).catch(function () { /* opened from files or a bucket: the command above */ });
     }
     function apply() { root.classList.toggle('only-diff', box.checked); }
     box.addEventListener('change', apply); apply();
