@@ -75,10 +75,11 @@ EQUIVALENT: dict[str, str] = {
         "the thread pool's size changes speed, not the per-feature results",
 }
 
-KILLED = {"killed", "caught by type check", "segfault"}
+KILLED = {"killed", "caught by type check"}
 #: Not counted either way: mutmut's timeouts are wall-clock, and on a loaded machine a slow
-#: fixture looks like a hang. They are listed, and left out of the kill rate.
-UNDECIDED = {"timeout", "suspicious"}
+#: fixture looks like a hang; a crash (segfault) says nothing about the tests (it was how
+#: OpenMP failed in forked children). They are listed, and left out of the kill rate.
+UNDECIDED = {"timeout", "suspicious", "segfault"}
 SAMPLE_USED: float | None = None
 
 #: Modules whose code runs only in a child process (the fork server), where mutmut's
@@ -149,10 +150,17 @@ def _entry() -> None:
 FIRST = "nbops.monitoring.status.*"
 
 
+#: mutmut forks a child per mutant from a process that has already run the tests once.
+#: If that run started OpenMP's thread pool (scikit-learn fitting or predicting), a forked
+#: child that uses OpenMP again crashes or hangs (libgomp is not fork-safe): every
+#: promotion mutant "timed out" that way, whatever it changed. One thread starts no pool.
+SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def _mutmut(children: int, *names: str) -> None:
     command = [sys.executable, "-m", "benchmarks.mutation", "--mutmut", "run",
                "--max-children", str(children), *names]
-    code = subprocess.call(command, cwd=ROOT)
+    code = subprocess.call(command, cwd=ROOT, env={**os.environ, **SINGLE_THREADED})
     if code != 0:
         print(f"mutmut exited with code {code}", file=sys.stderr)
 
@@ -283,8 +291,8 @@ def write(result: dict, wall_s: float | None, children: int) -> None:
         "",
         f"Overall: **{result['kill_rate']} %** killed ({result['killed']} of "
         f"{result['checked']} mutants checked; {result['equivalent']} equivalent and "
-        f"{result['timeouts']} timed out are left out; {result['raw_kill_rate']} % counting the "
-        "equivalent ones as survivors).",
+        f"{result['timeouts']} timed out or crashed are left out; "
+        f"{result['raw_kill_rate']} % counting the equivalent ones as survivors).",
     ]
     if result.get("sample") is not None and result["sample"] < 1:
         lines.append(f"Sample: a seeded stratified {result['sample']:.0%} of each module's "
@@ -296,7 +304,7 @@ def write(result: dict, wall_s: float | None, children: int) -> None:
         lines.append(f"Wall time: {wall_s / 60:.1f} min with {children} workers on "
                      f"{os.cpu_count()} CPUs.")
     lines += ["", "| module | mutants | checked | killed | survived | equivalent | no tests "
-              "| timed out | kill rate |",
+              "| timed out or crashed | kill rate |",
               "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for module, m in result["modules"].items():
         if "error" in m:
@@ -316,7 +324,7 @@ def write(result: dict, wall_s: float | None, children: int) -> None:
         lines += [f"### `{s['mutant']}` ({s['status']})", "", "```diff", s["diff"], "```", ""]
     timed_out = [n for m in result["modules"].values() for n in m.get("timed_out", [])]
     if timed_out:
-        lines += ["", f"## Timed out ({len(timed_out)}, not counted)", "",
+        lines += ["", f"## Timed out or crashed ({len(timed_out)}, not counted)", "",
                   ", ".join(f"`{n}`" for n in timed_out)]
     if result["stale_equivalents"]:
         lines += ["", "Listed as equivalent but no longer surviving: "
