@@ -2,8 +2,10 @@
 
 Every answer names the version that produced it; a request takes the slot's
 model once, at its start, so an alias move during the request cannot mix two
-versions.  Refusals are JSON ``{"error": sentence, "field": name|null,
-"request_id": id}`` with a 4xx status; the server keeps serving.
+versions. Requests waiting at the same time share one model call
+(:mod:`nbops.serving.batching`); each still gets exactly its own scores.
+Refusals are JSON ``{"error": sentence, "field": name|null, "request_id": id}``
+with a 4xx status; the server keeps serving.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nbops.serving import request_body
+from nbops.serving.batching import Batcher
 from nbops.serving.metrics import ServiceMetrics
 from nbops.serving.model_slot import LoadedModel, ModelSlot, Watcher
 from nbops.serving.prediction_log import PredictionLog, log_schema, new_request_id
@@ -83,6 +86,7 @@ class Service:
         self.metrics.version.labels(slot.current.name).set(slot.current.version)
         self._schemas: dict[int, pa.Schema] = {}
         self.watcher = Watcher(slot, self.config.watch_interval, on_swap=self._swapped)
+        self.batcher = Batcher(INLINE_ROWS, on_batch=self._batched)
 
     def _swapped(self, model: LoadedModel) -> None:
         self.metrics.version.labels(model.name).set(model.version)
@@ -124,9 +128,9 @@ class Service:
 
         self.log.append(build, self._log_schema(model), rows=n)
 
-    def score(self, model: LoadedModel, raw: RawBatch,
-              request_id: str) -> tuple[np.ndarray, np.ndarray]:
-        """Prepare, check and score ``raw``; log it. Raises BadRequest (422) on a bad field."""
+    @staticmethod
+    def prepare(model: LoadedModel, raw: RawBatch) -> pd.DataFrame:
+        """The model's input frame for ``raw``. Raises BadRequest (422) naming a bad field."""
         features, problems = prepare_for_model(raw, model.preparation, model.allowed)
         if problems:
             first = problems[0]
@@ -134,11 +138,24 @@ class Service:
             raise BadRequest(422, f"{first.message}{more}; the model's inputs are: "
                                   f"{', '.join(model.preparation.get('order', []))}",
                              first.field)
-        scores = model.scores(features)
+        return features
+
+    async def score(self, model: LoadedModel, raw: RawBatch,
+                    request_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """Prepare, check and score ``raw`` (sharing a model call with requests waiting
+        at the same time); log it. Raises BadRequest (422) on a bad field."""
+        if len(raw) <= INLINE_ROWS:
+            features = self.prepare(model, raw)
+        else:
+            features = await run_in_threadpool(self.prepare, model, raw)
+        scores = await self.batcher.score(model, features)
         labels = (scores >= model.threshold).astype(np.int8)
         if self.log is not None:
             self._log(model, request_id, raw, features, scores, labels)
         return scores, labels
+
+    def _batched(self, requests: int, rows: int) -> None:
+        self.metrics.batch_requests.observe(requests)
 
     async def predict(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -148,10 +165,7 @@ class Service:
         try:
             body = await _read_body(request, self.config.max_body)
             raw = request_body.parse(body, request.headers.get("content-type"))
-            if len(raw) <= INLINE_ROWS:
-                scores, labels = self.score(model, raw, request_id)
-            else:
-                scores, labels = await run_in_threadpool(self.score, model, raw, request_id)
+            scores, labels = await self.score(model, raw, request_id)
             answer = {"request_id": request_id, "model": model.name,
                       "version": model.version, "scores": scores.tolist(),
                       "labels": labels.tolist()}

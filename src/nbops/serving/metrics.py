@@ -38,6 +38,9 @@ class ServiceMetrics:
         self.version = Gauge(
             "nbops_model_version", "Registered version answering requests", ["model"],
             registry=self.registry)
+        self.batch_requests = Histogram(
+            "nbops_predict_batch_requests", "Requests scored together in one model call",
+            buckets=(1, 2, 4, 8, 16, 32, 64), registry=self.registry)
         self.swaps = Counter(
             "nbops_model_swaps", "Times the service switched to a new version",
             registry=self.registry)

@@ -92,6 +92,51 @@ def test_a_record_alone_gets_exactly_its_score_in_a_batch(
         assert alone == [together[i]], f"record {i} scored alone differs from its batch score"
 
 
+def _shared_calls(url: str) -> tuple[float, float]:
+    """(requests scored, model calls) from the batch histogram on /metrics."""
+    values = {}
+    for line in httpx.get(f"{url}/metrics").text.splitlines():
+        if line.startswith("nbops_predict_batch_requests_"):
+            name, _, value = line.rpartition(" ")
+            values[name.split("{")[0]] = float(value)
+    return values["nbops_predict_batch_requests_sum"], values["nbops_predict_batch_requests_count"]
+
+
+def test_concurrent_requests_share_model_calls_and_each_gets_its_own_scores(
+    server: Server, raw: pd.DataFrame
+) -> None:
+    batch = records(raw)
+    alone = [httpx.post(f"{server.url}/predict", json=r).json()["scores"] for r in batch[:16]]
+    before = _shared_calls(server.url)
+    big = pd.concat([raw] * 150, ignore_index=True)  # 9,000 rows: scored on a worker thread
+    buffer = io.BytesIO()
+    big.to_parquet(buffer, index=False)
+    answers: dict[int, list[float]] = {}
+    start = threading.Barrier(17)
+
+    def one(i: int) -> None:
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            start.wait()
+            answers[i] = http.post("/predict", json=batch[i]).json()["scores"]
+
+    def long_one() -> None:
+        with httpx.Client(base_url=server.url, timeout=120) as http:
+            start.wait()
+            answer = http.post("/predict", content=buffer.getvalue(),
+                               headers={"content-type": "application/vnd.apache.parquet"})
+            assert len(answer.json()["scores"]) == len(big)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(16)]
+    threads.append(threading.Thread(target=long_one))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [answers[i] for i in range(16)] == alone  # exactly the scores each gets alone
+    scored, calls = (a - b for a, b in zip(_shared_calls(server.url), before, strict=True))
+    assert scored == 17 and calls < scored  # some requests shared a model call
+
+
 @pytest.mark.parametrize(
     ("body", "content_type", "status", "words"),
     [
