@@ -26,10 +26,25 @@ _RACY_NS = 50_000_000
 logger = logging.getLogger("nbops")
 
 
+#: The process whose blake3 may have started its thread pool (Rayon's), if any.
+_pool_owner: int | None = None
+
+
 def _hasher() -> Any:
+    """A blake3 hasher: multi-threaded, except in a process forked after hashing began.
+
+    blake3's worker threads do not survive ``fork()``: a forked copy of a process that
+    has hashed would wait forever for them on its next large update (the mutation
+    harness, which forks per mutant, hung that way). Such a copy hashes on one thread;
+    the digest is the same.
+    """
+    global _pool_owner
     from blake3 import blake3
 
-    return blake3(max_threads=blake3.AUTO)
+    pid = os.getpid()
+    if _pool_owner is None:
+        _pool_owner = pid
+    return blake3(max_threads=blake3.AUTO if _pool_owner == pid else 1)
 
 
 def hash_bytes(data: bytes) -> str:

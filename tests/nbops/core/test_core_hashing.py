@@ -63,3 +63,32 @@ def test_fresh_files_are_not_cached(tmp_path) -> None:
     cache.hash(data)
     cache.hash(data)
     assert cache.hits == 0  # a same-size rewrite within the timestamp tick could hide
+
+
+FORK_AFTER_HASHING = """
+import os, sys, time
+from nbops.core.hashing import hash_bytes
+data = os.urandom(8 << 20)
+before = hash_bytes(data)  # blake3 starts its worker threads here
+pid = os.fork()
+if pid == 0:
+    os._exit(0 if hash_bytes(data) == before else 3)
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        sys.exit(os.waitstatus_to_exitcode(status))
+    time.sleep(0.05)
+os.kill(pid, 9)
+sys.exit("the forked copy hung hashing")
+"""
+
+
+def test_a_process_forked_after_hashing_still_hashes(tmp_path) -> None:
+    """blake3's threads do not survive fork(): the copy must not wait for them."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", FORK_AFTER_HASHING], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
