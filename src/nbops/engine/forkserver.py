@@ -236,4 +236,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # run the module under its own name, not as __main__: `make mutate` swaps in a
+    # mutant by module name, and a process started with -m would otherwise never
+    # run one (every fork-server mutant "survived" untested)
+    from nbops.engine.forkserver import main as _main
+
+    _main()
