@@ -193,3 +193,73 @@ def test_the_first_version_to_pass_becomes_champion(world, tmp_path) -> None:
     assert section["champion_before"] is None and section["deltas"] == {}
     assert section["decision"] == ("promoted churn:1 to @champion: first version to pass the "
                                    "gates (roc_auc 0.7500)")
+
+
+def test_the_registry_section_names_alias_mode_and_the_champion_it_was_judged_against(
+        world, tmp_path) -> None:
+    written: list[tuple[Any, Any]] = []
+    template, second, measured = world
+
+    def record_first(gates: Any, registry: Any) -> None:
+        written.append((gates, registry))
+
+    root = tmp_path / "project"
+    shutil.copytree(template, root)
+    moved = dataclasses.replace(second, **{
+        name: root / Path(getattr(second, name)).relative_to(template)
+        for name in ("model_file", "train_data", "test_data", "feature_schema")})
+    config = parse_registry_config({"model": "churn"})
+    outcome = gate_and_promote(root, moved, config, {"ok": "roc_auc > 0.5"},
+                               before_registry_write=record_first)
+    section = outcome.registry
+    champion = registry_file.read(template)["models"]["churn"]["versions"][0]
+    assert (section["model"], section["alias"], section["mode"], section["primary_metric"]) \
+        == ("churn", "champion", "auto", "roc_auc")
+    assert section["champion_before"]["version"] == 1
+    assert section["champion_before"]["run_id"] == champion["run_id"]
+    # written ahead of the registry: the same sections, the decision still pending
+    assert len(written) == 1 and written[0][0] is outcome.gates
+    assert {k: v for k, v in written[0][1].items() if k != "decision"} == {
+        **{k: v for k, v in section.items() if k not in ("decision", "version", "new_version",
+                                                         "promoted", "champion_after")},
+        "version": None, "new_version": False, "promoted": False, "champion_after": 1}
+    assert written[0][1]["decision"] != section["decision"]
+    stored = registry_file.read(root)["models"]["churn"]["versions"][1]
+    assert stored["training_data"]["path"] == Path(moved.train_data).relative_to(root).as_posix()
+    assert outcome.gates["results"][0]["name"] == "ok"
+    assert outcome.gates["data"] == measured.data
+
+
+def test_promotion_never_registers_nothing_and_says_so(world, tmp_path) -> None:
+    before = (world[0] / ".nbops" / "registry" / "models.json").read_bytes()
+    outcome, root = _gate(world, tmp_path, {"promotion": "never"}, {}, {"roc_auc": 0.875},
+                          {"roc_auc": 0.5})
+    assert outcome.passed and outcome.error() is None and outcome.gates["verdict"] == "passed"
+    assert outcome.registry["decision"] == (
+        "not registered: the gates passed but promotion is never (a sweep trial or dry run); "
+        "champion unchanged (version 1)")
+    assert (root / ".nbops" / "registry" / "models.json").read_bytes() == before
+
+
+def test_a_missing_product_is_one_sentence_naming_the_setting(world, tmp_path) -> None:
+    from nbops.core.errors import RegistryError
+
+    template, second, _ = world
+    for name, words in [("feature_schema", "feature schema"), ("test_data", "test data"),
+                        ("train_data", "train data"), ("model_file", "model file")]:
+        gone = tmp_path / f"{name}.missing"
+        with pytest.raises(RegistryError) as info:
+            gate_and_promote(template, dataclasses.replace(second, **{name: gone}),
+                             parse_registry_config({"model": "churn"}), {})
+        assert info.value.problem == (f"the {words} {gone} does not exist, so the model "
+                                      "cannot be gated or registered")
+        assert info.value.fix == (f"check registry.{words.replace(' ', '_')} in env.yaml "
+                                  "against the pipeline's products")
+
+
+def test_a_failed_gate_error_says_how_to_fix_it() -> None:
+    failed = Outcome({"verdict": "failed"}, {})
+    error = failed.error()
+    assert error is not None and error.problem == "quality gates failed"
+    assert error.fix == ("improve the model, or adjust the thresholds under gates: in env.yaml "
+                         "if they are wrong (see the gates section of the run report)")
