@@ -82,3 +82,26 @@ def test_minimal_notebooks_and_cell_order_do_not_matter() -> None:
     assert "metadata" not in json.loads(out)
     empty = redact_notebook(b"{}", params)
     assert empty is not None and json.loads(empty) == {}
+
+
+def test_outputs_lose_the_secret_in_text_errors_and_tables_but_keep_images() -> None:
+    secret = "tok-5ecret-value"
+    png = f"iVBOR{secret}"  # base64 that happens to contain it: an image is never rewritten
+    outputs = [
+        {"output_type": "stream", "name": "stdout", "text": [f"using {secret}\n"]},
+        {"output_type": "error", "ename": "E", "evalue": f"bad {secret}",
+         "traceback": [f"line {secret}"]},
+        {"output_type": "display_data", "metadata": {},
+         "data": {"text/plain": f"<{secret}>", "text/html": [f"<b>{secret}</b>"],
+                  "image/svg+xml": f"<svg>{secret}</svg>", "image/png": png}},
+        "not an output",
+    ]
+    notebook = {"cells": [{"cell_type": "code", "metadata": {}, "source": "show()",
+                           "outputs": outputs}], "metadata": {}}
+    clean = json.loads(redact_notebook(json.dumps(notebook).encode(), {"token": secret}) or b"")
+    stream, error, display, other = clean["cells"][0]["outputs"]
+    assert stream == {**outputs[0], "text": [f"using {REDACTED}\n"]}
+    assert (error["evalue"], error["traceback"]) == (f"bad {REDACTED}", [f"line {REDACTED}"])
+    assert display["data"] == {"text/plain": f"<{REDACTED}>", "text/html": [f"<b>{REDACTED}</b>"],
+                               "image/svg+xml": f"<svg>{REDACTED}</svg>", "image/png": png}
+    assert display["metadata"] == {} and other == "not an output"
