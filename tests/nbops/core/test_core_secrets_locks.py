@@ -58,7 +58,8 @@ def _holder(lock_path) -> subprocess.Popen:
     return proc
 
 
-def test_second_holder_waits_then_gets_a_clear_message(tmp_path) -> None:
+def test_second_holder_waits_then_gets_a_clear_message(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("NBOPS_LOCK_TIMEOUT", "60")
     lock_path = tmp_path / ".nbops" / "lock"
     proc = _holder(lock_path)
     try:
@@ -68,6 +69,11 @@ def test_second_holder_waits_then_gets_a_clear_message(tmp_path) -> None:
         with pytest.raises(LockTimeout) as info:
             ProjectLock(lock_path).acquire(timeout=0.5)
         assert time.monotonic() - started >= 0.5
+        # the timeout given wins over the default (made long here): it gave up in time
+        assert time.monotonic() - started < 20
+        holder = read_holder(lock_path)
+        assert set(holder) == {"schema_version", "pid", "host", "acquired_at", "run_id",
+                               "purpose"}
         message = str(info.value)
         assert f"pid {proc.pid}" in message and "20260101T000000000000Z-abcdef" in message
         assert "NBOPS_LOCK_TIMEOUT" in message
@@ -87,6 +93,7 @@ def test_kill_9_releases_the_lock(tmp_path) -> None:
     lock = ProjectLock(lock_path)
     lock.acquire(timeout=0)
     assert lock.held and is_locked(lock_path)
+    assert lock_path.stat().st_mode & 0o777 == 0o644 & ~_umask()  # readable by the team
     lock.release()
     assert not is_locked(lock_path)
 
@@ -112,3 +119,9 @@ def test_a_secret_typed_on_the_build_command_line_is_redacted() -> None:
         "ploomber", "build", "--env--db--password", secrets.REDACTED,
         f"--env--api_token={secrets.REDACTED}", "--env--data--rows", "500",
     ]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -108,3 +108,26 @@ def test_the_overall_verdict_fails_on_any_failed_gate_and_skips_do_not_fail() ->
     assert failure_lines(results) == [
         "  x b: f1 = 0.5, needs >= 0.75 (champion 0.75)   [f1 >= champion]"]
     assert evaluate_gates([], {}, {}, None) == ("passed", [])
+
+
+def test_gate_messages_word_for_word() -> None:
+    from nbops.core.errors import ConfigError
+    from nbops.registry.gates import evaluate_gate, parse_gate, parse_gates
+
+    with pytest.raises(ConfigError) as info:
+        parse_gate("floor", "roc_auc is high")
+    assert info.value.fix == ("write METRIC OP VALUE, e.g. 'roc_auc >= 0.75' or "
+                              "'roc_auc >= champion - 0.01'")
+    with pytest.raises(ConfigError) as info:
+        parse_gates("roc_auc >= 0.7")
+    assert info.value.problem == "the gates: section of env.yaml is a str, not a mapping"
+    assert info.value.fix == "write one 'name: METRIC OP VALUE' line per gate under gates:"
+    relative = parse_gate("rel", "roc_auc >= champion")
+    skipped = evaluate_gate(relative, {"roc_auc": 0.8}, {}, None)
+    assert (skipped.verdict, skipped.detail) == (
+        "skipped", "no champion yet: relative gates apply from the next run")
+    per_task = parse_gate("rows", "validate.rows >= 100")
+    missing = evaluate_gate(per_task, {}, {"train": {"rows": 500}}, None)
+    assert (missing.verdict, missing.detail) == (
+        "failed", "metric 'validate.rows' was not logged by this run")
+    assert evaluate_gate(per_task, {}, {"validate": {"rows": 100}}, None).verdict == "passed"
