@@ -78,3 +78,33 @@ def test_a_wrong_digest_for_a_small_file_is_caught_before_install(store, tmp_pat
     with pytest.raises(Exception, match="changed while nbops was snapshotting"):
         store.put_file(product, hash_bytes(b"other content"))
     assert list(store.iter_digests()) == []
+
+
+def test_the_store_layout_and_verified_installs(store, tmp_path) -> None:
+    """objects/ab/cdef… and tmp/ under the store root: temp files live beside the objects
+    (one filesystem, so installing is one rename) and a download is installed as is."""
+    from nbops.core.errors import LedgerError
+    from nbops.core.hashing import hash_bytes
+
+    source = tmp_path / "a.bin"
+    source.write_bytes(b"layout")
+    digest = store.put_file(source).digest
+    hexpart = digest.split(":", 1)[1]
+    assert store.path_for(digest) == store.root / "objects" / hexpart[:2] / hexpart[2:]
+    assert store.path_for(digest).is_file()
+    tmp = store.new_tempfile()
+    assert tmp.parent == store.root / "tmp" and tmp.name.startswith("in-")
+    tmp.write_bytes(b"downloaded")
+    new = hash_bytes(b"downloaded")
+    assert store.install_verified(tmp, new) is True and not tmp.exists()
+    assert store.read_bytes(new) == b"downloaded"
+    again = store.new_tempfile()
+    again.write_bytes(b"downloaded")
+    assert store.install_verified(again, new) is False and not again.exists()
+    stray = tmp_path / "elsewhere.bin"
+    stray.write_bytes(b"x")
+    with pytest.raises(LedgerError) as info:
+        store.install_verified(stray, hash_bytes(b"x"))
+    assert info.value.problem == f"{stray} is not a temp file of {store.root}"
+    store.materialize(digest, tmp_path / "deep" / "er" / "copy.bin", link=False)
+    assert (tmp_path / "deep" / "er" / "copy.bin").read_bytes() == b"layout"
