@@ -160,7 +160,9 @@ SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM
 def _mutmut(children: int, *names: str) -> None:
     command = [sys.executable, "-m", "benchmarks.mutation", "--mutmut", "run",
                "--max-children", str(children), *names]
-    code = subprocess.call(command, cwd=ROOT, env={**os.environ, **SINGLE_THREADED})
+    # its own session: a mutant that signals its process group cannot reach this one
+    code = subprocess.call(command, cwd=ROOT, env={**os.environ, **SINGLE_THREADED},
+                           start_new_session=True)
     if code != 0:
         print(f"mutmut exited with code {code}", file=sys.stderr)
 

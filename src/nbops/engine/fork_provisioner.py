@@ -116,6 +116,22 @@ def take_handed_over() -> StartedServer | None:
     return started
 
 
+def kernel_pid(answer: dict[str, Any]) -> int:
+    """The pid in the fork server's answer to a fork request.
+
+    Raises:
+        ForkServerError: the server refused, or answered a pid that is not a child's.
+            A kernel is later signalled by pid and by process group: 0 or -1 would
+            reach this build's own process group, or every process it may signal.
+    """
+    if "pid" not in answer:
+        raise ForkServerError(answer.get("error", f"unexpected answer {answer!r}"))
+    pid = answer["pid"]
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        raise ForkServerError(f"the kernel fork server answered an impossible pid {pid!r}")
+    return pid
+
+
 class ForkServer:
     """A running fork server process and the exit codes of the kernels it forked.
 
@@ -167,9 +183,7 @@ class ForkServer:
             except (BrokenPipeError, ValueError) as exc:
                 raise ForkServerError("the kernel fork server went away") from exc
             answer = self._await_answer(timeout)
-        if "pid" not in answer:
-            raise ForkServerError(answer.get("error", f"unexpected answer {answer!r}"))
-        return int(answer["pid"])
+        return kernel_pid(answer)
 
     @property
     def ready(self) -> bool:

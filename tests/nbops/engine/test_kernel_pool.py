@@ -282,3 +282,15 @@ def test_a_server_started_ahead_is_adopted_and_ends_with_its_client(tmp_path):
         server.close()
     assert facts["ppid"] == process.pid
     assert process.wait(10) == 0  # closing the client's pipe ended it
+
+
+@pytest.mark.parametrize("pid", [0, -1, "12", True, None])
+def test_an_impossible_pid_from_the_server_is_refused_before_anything_signals_it(pid):
+    """A kernel is signalled by pid and process group: 0 would be this very build."""
+    from nbops.engine.fork_provisioner import ForkServerError, kernel_pid
+
+    with pytest.raises(ForkServerError, match="impossible pid"):
+        kernel_pid({"pid": pid})
+    with pytest.raises(ForkServerError, match="no longer single-threaded"):
+        kernel_pid({"error": "the fork server is no longer single-threaded"})
+    assert kernel_pid({"pid": 4242}) == 4242
