@@ -43,36 +43,47 @@ _SPEED_ONLY = ("only chooses between checking features one by one and in threads
                "results are identical either way (test_big_batches_are_checked_in_parallel_"
                "with_the_same_result)")
 EQUIVALENT: dict[str, str] = {
-    "nbops.core.hashing.xǁHashCacheǁ_load__mutmut_3":
-        "encoding=None reads the locale's encoding; the cache is ASCII JSON (json.dumps "
-        "escapes every non-ASCII path), so any ASCII-compatible locale reads the same",
-    "nbops.core.hashing.xǁHashCacheǁsave__mutmut_10":
-        "unreachable check: entries are schema-checked on load and built from os.stat and "
-        "a digest, so the saved cache is always valid",
-    "nbops.core.hashing.xǁHashCacheǁsave__mutmut_17":
-        "message of the same unreachable check",
+    "nbops.core.hashing.xǁHashCacheǁ_load__mutmut_5": "'UTF-8' and 'utf-8' are one codec",
+    "nbops.core.manifest.x__parse__mutmut_4": "'UTF-8' and 'utf-8' are one codec",
+    "nbops.runs.redaction.x_redact_notebook__mutmut_80": "'UTF-8' and 'utf-8' are one codec",
+    "nbops.core.hashing.x_hash_file__mutmut_4":
+        "a file of exactly 64 MiB is hashed chunk by chunk instead of memory-mapped: the "
+        "same digest",
+    "nbops.core.store.xǁContentStoreǁmaterialize__mutmut_49":
+        "copyfileobj's buffer size changes speed, not the bytes copied",
+    "nbops.core.store.xǁContentStoreǁput_file__mutmut_41":
+        "copyfileobj's buffer size changes speed, not the bytes copied",
+    "nbops.core.locks.xǁProjectLockǁacquire__mutmut_92":
+        "how fast the polling interval grows (capped at 0.5 s) changes how soon a waiter "
+        "notices a released lock, not whether it gets it or when it gives up",
     "nbops.core.secrets.x_redact__mutmut_1":
         "the default name 'XXXX' does not look like a secret, so it behaves like ''",
-    "nbops.runs.redaction.x_redact_notebook__mutmut_94": "'UTF-8' and 'utf-8' are one codec",
-    "nbops.core.store.xǁContentStoreǁmaterialize__mutmut_51":
-        "copyfileobj's buffer size changes speed, not the bytes copied",
-    "nbops.reports.redaction.x__collect__mutmut_15":
-        "zip's strict defaults to False: the same call",
+    "nbops.core.secrets.x_secret_replacements__mutmut_1":
+        "the default name 'XXXX' does not look like a secret, so it behaves like ''",
+    "nbops.reports.redaction.x__collect__mutmut_12":
+        "zip's strict defaults to False: strict=None is the same call",
+    "nbops.registry.promotion.x__decide__mutmut_48":
+        "operations.promote's alias defaults to DEFAULT_ALIAS: the same call",
+    "nbops.registry.promotion.x__stored__mutmut_5":
+        "the digest hint only spares re-hashing a file the build already hashed",
+    "nbops.registry.promotion.x__stored__mutmut_7":
+        "the digest hint only spares re-hashing a file the build already hashed",
+    "nbops.registry.promotion.x__stored__mutmut_8":
+        "the digest hint only spares re-hashing a file the build already hashed",
+    "nbops.runs.checkout.x_confine__mutmut_7":
+        "on POSIX, PurePosixPath and Path agree on whether a path is absolute",
+    "nbops.engine.forkserver.x_main__mutmut_7":
+        "unreachable: ForkServer always passes --reply-fd",
+    "nbops.engine.forkserver.x_main__mutmut_10":
+        "unreachable: ForkServer always passes --reply-fd",
     "nbops.monitoring.check.x__feature_drifts__mutmut_28":
         "os.cpu_count() is never None on Linux, so the fallback is never used",
     "nbops.monitoring.check.x__feature_drifts__mutmut_29": _SPEED_ONLY,
     "nbops.monitoring.check.x__feature_drifts__mutmut_32": _SPEED_ONLY,
-    "nbops.runs.checkout.x_checkout_run__mutmut_54":
-        "link=None is falsy like link=False: the same private copy",
-    "nbops.runs.checkout.x_checkout_run__mutmut_61":
-        "link=None is falsy like link=False: the same private copy",
-    "nbops.reproduce.compare.x__product_checks__mutmut_73":
-        "a missing path gives str(None) == 'None' instead of '': neither ends with .ipynb",
-    "nbops.reproduce.compare.x_compare_task__mutmut_157":
-        "unreachable text: a task is within tolerance only when a declared tolerance "
-        "accepted a difference, so the tolerance is never None there",
     "nbops.monitoring.check.x__feature_drifts__mutmut_37":
         "the thread pool's size changes speed, not the per-feature results",
+    "nbops.reproduce.compare.x__product_checks__mutmut_73":
+        "a missing path gives str(None) == 'None' instead of '': neither ends with .ipynb",
 }
 
 KILLED = {"killed", "caught by type check"}
@@ -89,6 +100,10 @@ CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
     "src/nbops/engine/forkserver.py": (
         "test_a_forked_kernel_takes_the_requested_environment_and_folder",
         "test_each_notebook_gets_a_new_process_that_is_gone_afterwards",
+        "test_kernels_forked_after_preimports_start_as_a_new_interpreter_would",
+        "test_a_preimport_that_starts_a_thread_leaves_kernels_to_start_the_ordinary_way",
+        "test_a_server_started_ahead_is_adopted_and_ends_with_its_client",
+        "test_losing_the_server_kills_the_kernels_it_forked",
     ),
 }
 

@@ -101,9 +101,9 @@ def test_each_notebook_gets_a_new_process_that_is_gone_afterwards(server, tmp_pa
         second = _run(pool, tmp_path)
         assert first["pid"] != second["pid"]
         deadline = time.monotonic() + 10
-        while _alive(first["pid"]) and time.monotonic() < deadline:
+        while Path(f"/proc/{first['pid']}").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not _alive(first["pid"])
+        assert not Path(f"/proc/{first['pid']}").exists()  # gone and reaped: no zombie
         idle = pool.live_pids()
         assert idle  # a kernel is waiting for a next notebook
     assert not any(_alive(pid) for pid in [*idle, second["pid"]])
@@ -127,6 +127,8 @@ def test_losing_the_server_kills_the_kernels_it_forked():
     assert len(pids) == 2 and all(_alive(p) for p in pids)
     os.kill(server.pid, signal.SIGTERM)  # as if the build died without cleaning up
     server.close()
+    assert server._process is not None
+    assert server._process.returncode == 128 + signal.SIGTERM  # it says how it ended
     deadline = time.monotonic() + 15
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)

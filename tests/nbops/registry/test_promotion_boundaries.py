@@ -263,3 +263,40 @@ def test_a_failed_gate_error_says_how_to_fix_it() -> None:
     assert error is not None and error.problem == "quality gates failed"
     assert error.fix == ("improve the model, or adjust the thresholds under gates: in env.yaml "
                          "if they are wrong (see the gates section of the run report)")
+
+
+def test_a_failed_gate_without_a_champion_says_so(world, tmp_path) -> None:
+    outcome, _ = _gate(world, tmp_path, {}, {"floor": "roc_auc >= 0.875"},
+                       {"roc_auc": 0.75}, None, registry=False)
+    assert outcome.registry["decision"] == ("not registered: quality gates failed; champion "
+                                            "unchanged (no champion)")
+
+
+def test_gates_read_the_measured_data_checks_under_data(world, tmp_path) -> None:
+    name, value = next(iter(world[2].data.items()))
+    outcome, _ = _gate(world, tmp_path, {}, {"seen": f"data.{name} >= {value}",
+                                             "beyond": f"data.{name} > {value}"},
+                       {"roc_auc": 0.875}, {"roc_auc": 0.5})
+    assert [r["verdict"] for r in outcome.gates["results"]] == ["passed", "failed"]
+
+
+def test_an_earlier_run_s_measurements_are_reused_when_the_files_match(world, tmp_path) -> None:
+    template, second, _ = world
+    root = tmp_path / "project"
+    shutil.copytree(template, root)
+    moved = dataclasses.replace(second, **{
+        name: root / Path(getattr(second, name)).relative_to(template)
+        for name in ("model_file", "train_data", "test_data", "feature_schema")})
+    config = parse_registry_config({"model": "churn", "promotion": "never"})
+    first = gate_and_promote(root, moved, config, {})
+    calls: list[Any] = []
+
+    def measure(*args: Any) -> Any:  # must not be needed
+        calls.append(args)
+        raise AssertionError("measured again although an earlier run's figures fit")
+
+    again = gate_and_promote(root, moved, config, {}, earlier=("20260101T000000000009Z-abcdef",
+                                                               first.gates), measure=measure)
+    assert calls == [] and again.gates["measured"]["reused_from"] == \
+        "20260101T000000000009Z-abcdef"
+    assert again.registry["candidate_metrics"] == first.registry["candidate_metrics"]

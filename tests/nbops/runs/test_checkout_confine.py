@@ -63,3 +63,60 @@ def test_a_task_factory_pipeline_keeps_the_other_rules(tmp_path: Path) -> None:
     assert confine(project, "anything/x.csv", None, "r") == tmp_path / "anything/x.csv"
     with pytest.raises(IntegrityError):
         confine(project, "../x.csv", None, "r")
+
+
+FIX = ("run `nbops verify r`; the manifest was forged or damaged, restore the run folder "
+       "from a backup or delete it")
+
+
+@pytest.mark.parametrize("path, problem", [
+    ("/etc/passwd", "which is not relative to the project"),
+    ("../x", "which leaves the products it may restore"),
+    ("a.py", "which pipeline.yaml does not declare as a product"),
+])
+def test_refusals_name_the_run_the_path_and_the_fix(project: Project, path: str,
+                                                    problem: str) -> None:
+    with pytest.raises(IntegrityError) as info:
+        confine(project, path, declared_products(project, "pipeline.yaml"), "r")
+    assert info.value.problem == f"Run r names the product path {path!r}, {problem}"
+    assert info.value.fix == FIX
+
+
+def test_the_run_s_own_pipeline_file_declares_its_products(project: Project) -> None:
+    (project.root / "pipeline.serve.yaml").write_text("tasks:\n  - source: s.py\n"
+                                                     "    product: served/s.csv\n")
+    assert declared_products(project, "pipeline.serve.yaml") == ["served/s.csv"]
+    # a path instead of a file name in the project: the project's pipeline.yaml
+    for name in ("../pipeline.serve.yaml", ".hidden.yaml", None):
+        assert "out/b.parquet" in (declared_products(project, name) or [])
+
+
+def test_checkout_refuses_a_sealed_run_whose_product_is_no_longer_declared(
+        project: Project) -> None:
+    """nbops wrote the run (its seal agrees), but pipeline.serve.yaml, the file it was built
+    from, no longer declares that product: nothing is written."""
+    import sys
+
+    from nbops.core.hashing import hash_bytes
+    from nbops.core.manifest import write_manifest
+    from nbops.runs.checkout import checkout_run
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "core"))
+    from test_core_schema_manifest import RUN, minimal_manifest
+
+    (project.root / "pipeline.serve.yaml").write_text("tasks:\n  - source: s.py\n"
+                                                     "    product: served/s.csv\n")
+    content = b"a,b\n1,2\n"  # never stored: the refusal comes before the store is read
+    manifest = minimal_manifest()
+    task = manifest["tasks"]["a"]
+    task["products"] = {"data": {"path": "out/b.parquet", "hash": hash_bytes(content),
+                                 "size": len(content)}}
+    manifest["build"] = {"pipeline": "pipeline.serve.yaml"}
+    path = project.manifest_path(RUN)
+    path.parent.mkdir(parents=True)
+    write_manifest(path, manifest)
+    with pytest.raises(IntegrityError) as info:
+        checkout_run(project, RUN)
+    assert info.value.problem == (f"Run {RUN} names the product path 'out/b.parquet', which "
+                                  "pipeline.yaml does not declare as a product")
+    assert not (project.root / "out" / "b.parquet").exists()

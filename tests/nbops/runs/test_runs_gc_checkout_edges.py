@@ -3,6 +3,7 @@ and checkout verifies every stored object before it writes the first one."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -291,3 +292,24 @@ def test_no_half_opened_run_is_removed_while_a_sweep_slot_builds(project) -> Non
     with ProjectLock(slot_state / project.lock_path.name):
         assert discard_unwritten_runs(project) == [] and opening.is_dir()
     assert discard_unwritten_runs(project) == [opening.name] and not opening.exists()
+
+
+def test_gc_and_manifest_writes_pass_their_named_crash_points_in_order(
+        project, add_run, tmp_path, monkeypatch) -> None:
+    """The names the crash harness kills at (tests/integration/test_crash_points.py), in a
+    fast test: a renamed or dropped point would leave a durable step untested."""
+    log = tmp_path / "points.log"
+    monkeypatch.setenv("NBOPS_CRASH_POINTS_LOG", str(log))
+    add_run("succeeded")
+    newest = add_run("succeeded")
+    log.write_text("")
+    collect_garbage(project, keep=1)
+    assert log.read_text().split() == ["gc.run_folder_moved", "gc.run_folder_removed",
+                                       "gc.index_rewritten"]
+    log.write_text("")
+    from nbops.core.manifest import write_manifest
+
+    run = project.manifest_path(newest["run_id"])
+    manifest = json.loads(run.read_text())
+    write_manifest(run, manifest)
+    assert log.read_text().split() == ["manifest.seal_written", "manifest.replaced"]
