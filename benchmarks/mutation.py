@@ -76,6 +76,13 @@ EQUIVALENT: dict[str, str] = {
         "unreachable: ForkServer always passes --reply-fd",
     "nbops.engine.forkserver.x_main__mutmut_10":
         "unreachable: ForkServer always passes --reply-fd",
+    "nbops.engine.kernel_pool.x__kill__mutmut_4":
+        "now=False asks the kernel to shut down before killing it: the process ends either "
+        "way, later",
+    "nbops.engine.kernel_pool.xǁKernelPoolǁrefill__mutmut_11":
+        "a thread's name is for debuggers only",
+    "nbops.engine.kernel_pool.xǁKernelPoolǁrelease__mutmut_7":
+        "a thread's name is for debuggers only",
     "nbops.monitoring.check.x__feature_drifts__mutmut_28":
         "os.cpu_count() is never None on Linux, so the fallback is never used",
     "nbops.monitoring.check.x__feature_drifts__mutmut_29": _SPEED_ONLY,

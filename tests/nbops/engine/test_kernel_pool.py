@@ -296,3 +296,38 @@ def test_an_impossible_pid_from_the_server_is_refused_before_anything_signals_it
     with pytest.raises(ForkServerError, match="no longer single-threaded"):
         kernel_pid({"error": "the fork server is no longer single-threaded"})
     assert kernel_pid({"pid": 4242}) == 4242
+
+
+def test_the_budget_caps_kernels_started_ahead_but_never_a_notebook(server, tmp_path):
+    """A build with one notebook left starts one kernel ahead, not `ahead` of them; a
+    notebook that finds none still gets one."""
+    with KernelPool(ahead=3, budget=1, fork_server=server) as pool:
+        pool.prestart("python3")
+        assert len(pool.live_pids()) == 1
+        facts = _run(pool, tmp_path)  # takes the one started ahead
+        pool.prestart("python3")
+        assert pool.live_pids() == []  # the budget is spent: nothing more ahead
+        again = _run(pool, tmp_path)  # forced: a notebook is never refused a kernel
+    assert facts["pid"] != again["pid"]
+    with KernelPool(ahead=0, fork_server=server) as pool:
+        pool.prestart("python3")
+        assert pool.live_pids() == []  # ahead=0: nothing started before it is needed
+
+
+def test_kernels_talk_over_private_ipc_sockets_removed_with_the_pool(server, tmp_path):
+    pool = KernelPool(ahead=1, fork_server=server)
+    try:
+        assert pool.transport == "ipc"
+        folder = Path(pool._socket_dir)
+        assert folder.is_dir() and folder.name.startswith("nbops-kernels-")
+        pool.prestart("python3")
+        (kernel,) = [k for queue in pool._idle.values() for k in queue]
+        assert kernel.manager.transport == "ipc"
+        assert Path(kernel.manager.ip).parent == folder  # its sockets are made in there
+    finally:
+        pool.close()
+    assert not folder.exists()
+    pool.prestart("python3")  # a closed pool starts nothing
+    assert pool.live_pids() == []
+    with pytest.raises(RuntimeError, match="closed"):
+        pool.acquire("python3")
