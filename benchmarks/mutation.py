@@ -79,6 +79,22 @@ EQUIVALENT: dict[str, str] = {
     "nbops.engine.kernel_pool.x__kill__mutmut_4":
         "now=False asks the kernel to shut down before killing it: the process ends either "
         "way, later",
+    "nbops.engine.kernel_pool.xǁKernelPoolǁ__init____mutmut_32":
+        "unreachable on POSIX: kernels use IPC sockets there, never TCP",
+    "nbops.engine.kernel_pool.xǁKernelPoolǁ__init____mutmut_39":
+        "unreachable on POSIX: the socket folder is always made there",
+    "nbops.engine.kernel_pool.xǁKernelPoolǁ__init____mutmut_43":
+        "unreachable on POSIX: the socket folder is always made there",
+    "nbops.engine.kernel_pool.xǁKernelPoolǁacquire__mutmut_18":
+        "daemon only matters at interpreter exit, where the stale kernel's kill finishes "
+        "either way",
+    "nbops.engine.kernel_pool.xǁKernelPoolǁacquire__mutmut_28":
+        "with the budget spent, force only decides whether it goes below zero; a spent "
+        "budget starts nothing ahead either way",
+    "nbops.engine.kernel_pool.xǁKernelPoolǁ_launch__mutmut_24":
+        "jupyter_client gives a kernel without an id a new uuid itself",
+    "nbops.engine.kernel_pool.xǁKernelPoolǁ_launch__mutmut_49":
+        "PooledKernel.cwd is informational: nothing reads it",
     "nbops.engine.kernel_pool.xǁKernelPoolǁrefill__mutmut_11":
         "a thread's name is for debuggers only",
     "nbops.engine.kernel_pool.xǁKernelPoolǁrelease__mutmut_7":

@@ -331,3 +331,18 @@ def test_kernels_talk_over_private_ipc_sockets_removed_with_the_pool(server, tmp
     assert pool.live_pids() == []
     with pytest.raises(RuntimeError, match="closed"):
         pool.acquire("python3")
+
+
+def test_a_kernel_started_before_a_start_up_variable_changed_is_discarded_and_killed(
+        server, tmp_path, monkeypatch):
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    with KernelPool(ahead=1, fork_server=server) as pool:
+        pool.prestart("python3")
+        (stale,) = pool.live_pids()
+        monkeypatch.setenv("PYTHONHASHSEED", "7")  # only read when an interpreter starts
+        facts = _run(pool, tmp_path)
+        assert facts["pid"] != stale  # a new kernel, started with the new value
+        deadline = time.monotonic() + 15
+        while _alive(stale) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(stale)  # and the stale one is gone, not left running
