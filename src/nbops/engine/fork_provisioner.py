@@ -329,7 +329,7 @@ class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
         server = self.fork_server
-        if server is not None and server.preimport and server.alive:
+        if server is not None and server.preimport and server.alive and not server.ready:
             # a new interpreter would import the same modules again, competing with
             # the server for the CPU: waiting for the server is quicker
             with contextlib.suppress(ForkServerError):
