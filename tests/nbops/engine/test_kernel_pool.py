@@ -198,6 +198,15 @@ print(json.dumps({"ppid": os.getppid(), "had_numpy": had_numpy,
 """
 
 
+def _importable(tmp_path: Path, monkeypatch, name: str, code: str) -> None:
+    """A module ``name`` with ``code`` on the PYTHONPATH of servers started from now on."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / f"{name}.py").write_text(code)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        p for p in (str(lib), os.environ.get("PYTHONPATH")) if p))
+
+
 def _fresh_interpreter_blas_threads() -> list[int]:
     import subprocess
     import sys
@@ -215,11 +224,8 @@ def test_kernels_forked_after_preimports_start_as_a_new_interpreter_would(tmp_pa
     BLAS threads a new interpreter gets (the server imported with one)."""
     for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
         monkeypatch.delenv(name, raising=False)
-    lib = tmp_path / "lib"
-    lib.mkdir()
-    (lib / "nbops_draws_at_import.py").write_text("import numpy\nnumpy.random.random()\n")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-        p for p in (str(lib), os.environ.get("PYTHONPATH")) if p))
+    _importable(tmp_path, monkeypatch, "nbops_draws_at_import",
+                "import numpy\nnumpy.random.random()\n")
     server = ForkServer(preimport=("nbops_draws_at_import",))
     try:
         server.wait_ready()
@@ -250,13 +256,9 @@ def test_a_preimport_that_starts_a_thread_leaves_kernels_to_start_the_ordinary_w
     import logging
 
     caplog.set_level(logging.WARNING, logger="nbops")
-    lib = tmp_path / "lib"
-    lib.mkdir()
-    (lib / "nbops_starts_a_thread.py").write_text(
-        "import threading, time\n"
-        "threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-        p for p in (str(lib), os.environ.get("PYTHONPATH")) if p))
+    _importable(tmp_path, monkeypatch, "nbops_starts_a_thread",
+                "import threading, time\n"
+                "threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n")
     server = ForkServer(preimport=("nbops_starts_a_thread",))
     try:
         server.wait_ready()
