@@ -111,6 +111,10 @@ def sweep_command(ctx: click.Context, grids: tuple[str, ...], params: tuple[str,
     from nbops.sweeps.runner import run_sweep
 
     project = find_project(project_dir)
+    if dask is None:  # the trial servers import Ploomber while this process plans the sweep
+        from nbops.sweeps.launchers import start_servers
+
+        start_servers(1 if resume is not None else workers)
     fixed = _fixed_pairs(ctx.args)
     if resume is not None:
         if grids or params or fixed:

@@ -35,20 +35,125 @@ from __future__ import annotations
 import atexit
 import importlib
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
 from nbops.engine.fork_provisioner import StartedServer, hand_over, start_server
 
-#: What every trial imports.
+logger = logging.getLogger("nbops")
+
+#: What every trial imports (before the server says it is ready).
 PRELOAD = ("nbops.sweeps.trial_build", "ploomber_cli.cli", "ploomber.spec", "ploomber.executors",
            "nbops.hooks", "nbops.engine.executor", "nbops.registry.pipeline_step",
            "nbops.reports.render", "nbops.monitoring.after_run", "nbops.runs.lifecycle")
+
+#: What every trial imports later on (``ploomber build``'s command, the close: pages,
+#: diffs, gates, push), imported by :func:`warm_up` while the first trial runs.
+PRELOAD_LATER = ("ploomber.cli.build", "nbops.reports.notebook_page",
+                 "nbops.reports.notebook_diff", "nbops.reports.sweep_page",
+                 "nbops.registry.measure_helper", "nbops.sync.after_build", "nbops.runs.verify",
+                 "nbops.core.parameters", "nbops.engine.notebook_client",
+                 "nbops.reproduce.execute", "pygments.lexers.python")
+
+
+def warm_up(request: dict[str, Any]) -> None:
+    """Do once, in this process, what every forked trial would otherwise do cold.
+
+    Called while the first trial builds (it costs that trial some CPU, once); every
+    later trial is forked with the result:
+
+    * :data:`PRELOAD_LATER` and the libraries that gating a model needs
+      (:data:`nbops.registry.measure_helper.WARM_IMPORTS`): a trial whose process
+      already holds them measures its model in-process, so
+      :class:`~nbops.registry.pipeline_step.RegistryStep` starts no measuring helper
+      (whose imports cost 2-2.5 s of CPU next to the kernels, every trial);
+    * the compiled templates of the report pages and of the notebook pages
+      (nbconvert's exporter), by rendering a small notebook and its diff;
+    * one render of the trial's DAG (Ploomber's, jupytext's and Jinja's lazy
+      imports and caches), nothing executed, no run opened.
+
+    ``os.environ`` is left as it was (kernel fork servers are started from it).
+
+    None of it is needed for a trial to be right: a failure only means colder trials.
+    """
+    from nbops.registry.measure_helper import WARM_IMPORTS
+
+    environ = dict(os.environ)
+    with warnings.catch_warnings():  # the trial shows its own warnings, in its log
+        warnings.simplefilter("ignore")
+        for module in (*PRELOAD_LATER, *WARM_IMPORTS):
+            _quietly(importlib.import_module, module)
+        _quietly(_warm_pages)
+        _quietly(_warm_dag, request)
+    # what imports set for themselves (scikit-learn: KMP_* for OpenMP) must not reach
+    # the kernel fork servers started from this environment (trials get the sweep's own)
+    os.environ.clear()
+    os.environ.update(environ)
+
+
+def _quietly(step: Any, *args: Any) -> None:
+    try:
+        step(*args)
+    except Exception as exc:  # a cold trial is still a right one
+        logger.debug("nbops: trial server warm-up step failed (%s: %s)", type(exc).__name__, exc)
+
+
+#: A 1x1 PNG, for the notebook page's image output.
+_PIXEL = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAA"
+          "AABJRU5ErkJggg==")
+
+
+def _warm_notebook(value: str) -> Any:
+    from nbformat import v4
+
+    outputs = [v4.new_output("stream", name="stdout", text=value + "\n"),
+               v4.new_output("execute_result", execution_count=1,
+                             data={"text/plain": value, "text/html": f"<b>{value}</b>"}),
+               v4.new_output("display_data", data={"image/png": _PIXEL, "text/plain": "fig"})]
+    failed = v4.new_output("error", ename="ValueError", evalue=value, traceback=[value])
+    return v4.new_notebook(
+        cells=[v4.new_markdown_cell("# warm-up"),
+               v4.new_code_cell("x = 1\nx", execution_count=1, outputs=outputs),
+               v4.new_code_cell("raise ValueError", execution_count=2, outputs=[failed])],
+        metadata={"language_info": {"name": "python", "pygments_lexer": "ipython3"}})
+
+
+def _warm_pages() -> None:
+    """Compile every report page template, render a notebook page and a notebook diff."""
+    import tempfile
+
+    import nbformat
+
+    from nbops.reports.notebook_diff import diff_page
+    from nbops.reports.notebook_page import NotebookPage, render_notebook
+    from nbops.reports.templates_env import environment
+
+    pages = environment()
+    for name in pages.list_templates():
+        pages.get_template(name)
+    for hide_code in (False, True):
+        render_notebook(_warm_notebook("1"), NotebookPage(task="warm-up", hide_code=hide_code))
+    with tempfile.TemporaryDirectory(prefix="nbops-warm-") as tmp:
+        a, b = Path(tmp) / "a.ipynb", Path(tmp) / "b.ipynb"
+        nbformat.write(_warm_notebook("1"), str(a))
+        nbformat.write(_warm_notebook("2"), str(b))
+        diff_page("warm-up", a, b, "a", "b", None, None)
+
+
+def _warm_dag(request: dict[str, Any]) -> None:
+    """Render the trial's DAG in this process, as the trial itself is about to."""
+    from nbops.adapters.ploomber_adapter import render_tasks
+
+    build = json.loads(Path(str(request["request"])).read_text(encoding="utf-8"))
+    render_tasks(Path(str(build["root"])), str(build["pipeline"]),
+                 {str(k): str(v) for k, v in dict(build["overrides"]).items()})
 
 
 def _child(request: dict[str, Any], out: int) -> None:
@@ -135,6 +240,7 @@ def _end(ahead: Ahead | None, used: bool) -> None:
 def serve(lines: Any, out: int) -> None:
     """Answer each request line with how its forked trial ended."""
     ahead: Ahead | None = None
+    warmed = False
     for line in lines:
         if not line.strip():
             continue
@@ -155,6 +261,9 @@ def serve(lines: Any, out: int) -> None:
             if current is not None:
                 current[1].close()  # the trial now holds the only ends of its pipes
             ahead = _start_ahead(preimport, request)  # imports while this trial runs
+            if not warmed:
+                warmed = True
+                warm_up(request)  # while the first trial runs; the next ones inherit it
             _, status = os.waitpid(pid, 0)
             _end(current, used=True)
             answer = ({"signal": os.WTERMSIG(status)} if os.WIFSIGNALED(status)
