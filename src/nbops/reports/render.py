@@ -44,6 +44,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("nbops")
 
+#: Set by a sweep's trials (:mod:`nbops.sweeps.trial_build`): a build renders its own run's
+#: pages, and leaves the site index (not part of any run's record) to the sweep, which
+#: renders it once when its trials end instead of once per trial.
+SITE_DEFERRED_ENV = "NBOPS_SITE_DEFERRED"
+
 
 @dataclass
 class RenderResult:
@@ -233,7 +238,8 @@ def runs_without_pages(reports_dir: Path) -> list[str]:
 
 def render_after_run(run_dir: Path, *, headline: list[str] | None = None,
                      manifest: dict[str, Any] | None = None) -> RenderResult | None:
-    """Render a just-closed run and the site; called by nbops.hooks.
+    """Render a just-closed run and the site (unless :data:`SITE_DEFERRED_ENV` is set);
+    called by nbops.hooks.
 
     The run's record is complete before this runs, so a rendering problem must
     not fail the build: it is logged as an error that says how to retry.
@@ -243,7 +249,8 @@ def render_after_run(run_dir: Path, *, headline: list[str] | None = None,
     try:
         result = render_run(run_dir, manifest=manifest)
         pending = None if manifest is None else summary_of(manifest)
-        render_site(run_dir.parent.parent, headline=headline, pending=pending)
+        if not os.environ.get(SITE_DEFERRED_ENV):
+            render_site(run_dir.parent.parent, headline=headline, pending=pending)
     except (NbopsError, OSError, ValueError) as exc:
         log.error(
             "nbops: the reports of run %s could not be rendered (%s); the run itself is "

@@ -18,7 +18,7 @@ from nbops.core.errors import ConfigError
 from nbops.core.project import Project
 from nbops.runs.ledger import load_manifest
 from nbops.sweeps import record as records
-from nbops.sweeps.runner import build_trial
+from nbops.sweeps.runner import build_trial, render_site_index
 
 
 def register_best(project: Project, record: records.Record,
@@ -45,5 +45,6 @@ def register_best(project: Project, record: records.Record,
                             "status": build.summary["status"], "decision": decision,
                             "version": registry.get("version")}
     records.write(project, record, "sweep.registered")
+    render_site_index(project)  # the registering build, like the trials, left it to us
     echo(f"registering best trial {best['number']} (run {build.summary['run_id']}): {decision}")
     return record

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbops.core.errors import ConfigError
+from nbops.core.errors import ConfigError, NbopsError
 from nbops.core.faults import crash_point
 from nbops.core.ids import utc_now_iso
 from nbops.core.locks import ProjectLock
@@ -312,7 +312,26 @@ def run_sweep(project: Project, name: str, has_registry: bool, echo: Echo,
             raise sweep.error
         return record
     finally:
-        lock.release()
+        try:
+            render_site_index(project)  # the trials left it to the sweep (also when stopped)
+        finally:
+            lock.release()
+
+
+def render_site_index(project: Project) -> None:
+    """Render ``reports/index.html`` once for all the runs the trials added.
+
+    Trials build with :data:`nbops.reports.render.SITE_DEFERRED_ENV` set: each renders
+    its own run's pages (part of the run), not the site index (a view of the ledger).
+    A failure is logged with how to retry: every run is recorded either way.
+    """
+    from nbops.reports.render import render_site
+
+    try:
+        render_site(project.reports_dir)
+    except (NbopsError, OSError, ValueError) as exc:
+        logger.error("nbops: the site index could not be rendered (%s); every trial's run "
+                     "is recorded. Fix the cause, then run `nbops report`.", exc)
 
 
 def _stop_if_metric_never_logged(record: records.Record, trial: records.Record) -> None:

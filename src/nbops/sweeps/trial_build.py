@@ -26,6 +26,7 @@ from nbops.adapters.ploomber_adapter import render_tasks
 from nbops.core.atomic import atomic_write_json
 from nbops.core.errors import NbopsError
 from nbops.core.project import Project
+from nbops.reports.render import SITE_DEFERRED_ENV
 from nbops.runs.reuse import plan_reuse, restore
 from nbops.runs.tags import TAGS_ENV
 
@@ -43,6 +44,7 @@ def run(request: dict[str, object]) -> int:
     for key, value in overrides.items():
         argv += ["--env--" + key.replace(".", "--"), str(value)]
     os.environ[TAGS_ENV] = json.dumps(request["tags"])
+    os.environ[SITE_DEFERRED_ENV] = "1"  # the sweep renders the site index once, at its end
     return _ploomber(argv, root)
 
 
