@@ -128,6 +128,17 @@ def _server() -> TrialServer | None:
     return server
 
 
+def release_server() -> None:
+    """Give this thread's trial server (warmed up by its trials) to the next thread that
+    needs one, instead of leaving it idle: the sweep's first trial runs alone in the
+    sweep's own thread, before the worker threads start."""
+    server: TrialServer | None = getattr(_SERVERS, "server", None)
+    _SERVERS.server = None
+    if server is not None and server.proc.poll() is None:
+        with _SPARE_LOCK:
+            _SPARE.insert(0, server)
+
+
 def close_servers() -> None:
     """End every trial server this process started."""
     with _SPARE_LOCK:

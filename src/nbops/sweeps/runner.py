@@ -38,7 +38,7 @@ from nbops.core.locks import ProjectLock
 from nbops.core.project import Project
 from nbops.runs.ledger import list_runs, load_manifest
 from nbops.sweeps import record as records
-from nbops.sweeps.launchers import Launcher, run_here
+from nbops.sweeps.launchers import Launcher, release_server, run_here
 from nbops.sweeps.samplers import TpeSampler
 from nbops.sweeps.slots import slot_root
 from nbops.sweeps.space import Dimension
@@ -301,6 +301,7 @@ def run_sweep(project: Project, name: str, has_registry: bool, echo: Echo,
             slots = [slot_root(project, state, k) for k in range(1, workers + 1)]
             if not records.finished(record) and (first := sweep.take()) is not None:
                 sweep.execute(first, slots[0])
+                release_server()  # its warmed-up trial server goes to the first worker
             threads = [threading.Thread(target=sweep.worker, args=(slot,), daemon=True,
                                         name=f"nbops-sweep-{k}")
                        for k, slot in enumerate(slots, 1)]

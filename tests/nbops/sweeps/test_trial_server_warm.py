@@ -96,3 +96,22 @@ def test_the_warm_up_leaves_the_environment_kernels_are_started_from_as_it_was()
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           timeout=300, check=True)
     assert json.loads(done.stdout.splitlines()[-1]) == [True, True]
+
+
+def test_a_released_server_is_the_next_one_taken():
+    # the sweep's first trial runs alone in its own thread; its warmed-up server then
+    # goes to the first worker thread instead of idling
+    import threading
+
+    launchers.start_servers(1)
+    try:
+        mine = launchers._server()
+        launchers.release_server()
+        taken: list = []
+        worker = threading.Thread(target=lambda: taken.append(launchers._server()))
+        worker.start()
+        worker.join()
+        assert taken == [mine] and len(launchers._ALL) == 1
+    finally:
+        launchers.close_servers()
+        launchers._SERVERS.server = None
