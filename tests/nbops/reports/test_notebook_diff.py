@@ -78,8 +78,6 @@ def test_small_html_tables_and_plots_align_by_their_cell_and_show_their_change()
     cell, found past an inserted cell, and the page shows the real change."""
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
-    from reports_fixture import PNG_1PX
-
     def nb(auc, png, note=False):  # type: ignore[no-untyped-def]
         notebook = _nb()
         rows = "".join(f"<tr><td>{m}</td><td>{v:.3f}</td></tr>"
