@@ -41,9 +41,8 @@ ready_cpu: list[float] = []  # CPU seconds each started service used until ready
 def _project(root: Path, rows: int) -> None:
     """A scratch project with churn:1 (the reference model kind) as champion."""
     from churn import data, features, generator, models
-    from nbops.core.hashing import hash_bytes
-    from nbops.registry import artifacts, operations
-    from nbops.registry.artifacts import store_of
+    from nbops.core import hash_bytes
+    from nbops.registry import Actor, inspect_types, promote, register_version, store_of
 
     (root / "pipeline.yaml").write_text("tasks: []\n")
     trusted = ["sklearn.", "numpy.", "scipy.", "churn."]  # the reference model's converters
@@ -63,13 +62,13 @@ def _project(root: Path, rows: int) -> None:
         return {"hash": put.digest, "size": put.size}
 
     record = {"run_id": None, "artifact": {**stored("model.skops"), "format": "skops",
-                                          "trusted_types": artifacts.inspect_types(
+                                          "trusted_types": inspect_types(
                                               root / "model.skops", trusted)},
               "metrics": {}, "training_data": stored("train.parquet"), "test_data": None,
               "feature_schema": schema,
               "feature_schema_hash": hash_bytes(json.dumps(schema).encode())}
-    operations.register_version(root, "churn", record)
-    operations.promote(root, "churn", 1, reason="bench", actor=operations.Actor())
+    register_version(root, "churn", record)
+    promote(root, "churn", 1, reason="bench", actor=Actor())
 
 
 def _port() -> int:
@@ -164,10 +163,10 @@ def run(full: bool = True) -> list[dict[str, Any]]:
     import pandas as pd
 
     from churn import generator
-    from nbops.core.input_preparation import of_version
-    from nbops.registry.api import get_version, load_model
-    from nbops.serving.server import limit_threads
-    from nbops.validation.preparation import prepare_for_model
+    from nbops.core import of_version
+    from nbops.registry import get_version, load_model
+    from nbops.serving import limit_threads
+    from nbops.validation import prepare_for_model
 
     limit_threads(1)  # the floor gets the same single-threaded pools as the service
     n_single = 400 if full else 120

@@ -205,11 +205,11 @@ def test_publish_to_a_bucket_prints_a_link_a_reader_opens(built: Path,
 
 
 def test_a_mounted_folder_remote_round_trips(built: Path, tmp_path: Path) -> None:
-    from nbops.core.project import Project
-    from nbops.remote.index import read_index
-    from nbops.remote.store import open_remote
-    from nbops.sync.pull import pull_runs
-    from nbops.sync.push import push_runs
+    from nbops.core._project import Project
+    from nbops.remote._index import read_index
+    from nbops.remote._store import open_remote
+    from nbops.sync._pull import pull_runs
+    from nbops.sync._push import push_runs
 
     folder = tmp_path / "mounted"
     folder.mkdir()

@@ -5,5 +5,33 @@ A sweep is a record (``reports/sweeps/<name>/sweep.json``, schema
 tagged with the sweep's id and the trial's number. :mod:`.plan` checks a request
 and writes the record, :mod:`.samplers` draws the trials (grid, random, Optuna
 TPE), :mod:`.runner` runs them (restoring unchanged products through
-:mod:`nbops.runs.reuse`), :mod:`.register` gates the best one.
+:mod:`nbops.runs._reuse`), :mod:`.register` gates the best one.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nbops.core import lazy_exports
+
+if TYPE_CHECKING:
+    from nbops.sweeps._launchers import DaskLauncher
+    from nbops.sweeps._plan import SweepRequest, create_sweep
+    from nbops.sweeps._record import finished as finished_trials
+    from nbops.sweeps._record import read as read_sweep
+    from nbops.sweeps._register import register_best
+    from nbops.sweeps._runner import run_sweep
+
+__all__ = [
+    "DaskLauncher", "SweepRequest", "create_sweep", "finished_trials", "read_sweep",
+    "register_best", "run_sweep",
+]
+
+# Each public name's private module, imported on first use.
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "_launchers": ("DaskLauncher",),
+    "_plan": ("SweepRequest", "create_sweep"),
+    "_record": ("finished_trials=finished", "read_sweep=read"),
+    "_register": ("register_best",),
+    "_runner": ("run_sweep",),
+})

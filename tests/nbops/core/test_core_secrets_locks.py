@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from nbops.core import secrets
-from nbops.core.errors import LockTimeout
-from nbops.core.locks import ProjectLock, is_locked, read_holder
-from nbops.core.secrets import REDACTED, is_secret_name, redact, whitelisted_env
+from nbops.core import _secrets as secrets
+from nbops.core._errors import LockTimeout
+from nbops.core._locks import ProjectLock, is_locked, read_holder
+from nbops.core._secrets import REDACTED, is_secret_name, redact, whitelisted_env
 
 
 @pytest.mark.parametrize("name", ["api_token", "PASSWORD", "db_password", "client_secret",
@@ -47,7 +47,7 @@ def test_only_whitelisted_env_vars_are_recorded() -> None:
 def _holder(lock_path) -> subprocess.Popen:
     code = textwrap.dedent(f"""
         import sys, time
-        from nbops.core.locks import ProjectLock
+        from nbops.core._locks import ProjectLock
         lock = ProjectLock({str(lock_path)!r})
         lock.acquire(run_id="20260101T000000000000Z-abcdef")
         print("locked", flush=True)

@@ -15,10 +15,13 @@ from typing import Any
 import pytest
 from registry_helpers import FEATURE_SCHEMA, MakeRun
 
-from nbops.core.errors import RegistryError
-from nbops.core.store import ContentStore
-from nbops.registry import api, artifacts, operations, registry_file
-from nbops.remote.store import RemoteStore
+from nbops.core._errors import RegistryError
+from nbops.core._store import ContentStore
+from nbops.registry import _api as api
+from nbops.registry import _artifacts as artifacts
+from nbops.registry import _operations as operations
+from nbops.registry import _registry_file as registry_file
+from nbops.remote._store import RemoteStore
 
 pytestmark = [pytest.mark.integration]
 
@@ -69,7 +72,7 @@ def test_a_fresh_clone_loads_the_champion_from_the_remote(
     model = api.load_model("churn@champion", root=clone)
     assert hasattr(model, "predict_proba")
     # what `nbops monitor` reads: the champion's training data, fetched and verified too
-    from nbops.monitoring.champion import Champion
+    from nbops.monitoring._champion import Champion
 
     champion = Champion.from_record(clone, "churn", api.get_version("churn@champion", clone),
                                     model)
@@ -109,7 +112,7 @@ def test_nbops_predict_scores_with_the_remote_champion_in_a_fresh_folder(
 _REGISTRAR = """
 import sys
 from pathlib import Path
-from nbops.registry import operations
+from nbops.registry import _operations as operations
 root, machine, count = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 for n in range(count):
     record = {"run_id": f"m{machine}-{n}",
@@ -147,8 +150,8 @@ def test_a_build_whose_remote_registry_is_down_still_passes(
         project: Path, make_run: MakeRun, monkeypatch: pytest.MonkeyPatch) -> None:
     from registry_helpers import GATES
 
-    from nbops.registry.config import parse_registry_config
-    from nbops.registry.promotion import gate_and_promote
+    from nbops.registry._config import parse_registry_config
+    from nbops.registry._promotion import gate_and_promote
 
     for key, value in {"NBOPS_REMOTE": "s3://some-bucket/team", "AWS_ACCESS_KEY_ID": "k",
                        "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1",

@@ -13,8 +13,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from nbops.serving.batching import Batcher
-from nbops.serving.model_slot import LoadedModel
+from nbops.serving._batching import Batcher
+from nbops.serving._model_slot import LoadedModel
 
 
 class _Counting:
