@@ -142,7 +142,7 @@ def _cold_first_render(notebook: Path, out: Path) -> float:
         f"nbformat.validate(nbformat.read({str(notebook)!r}, as_version=4))"
         "  # papermill validates each notebook it writes\n"
         "import time, sys; t = time.perf_counter()\n"
-        "from nbops.reports._notebook_page import NotebookPage, render_notebook_file\n"
+        "from nbops.reports import NotebookPage, render_notebook_file\n"
         f"render_notebook_file(Path({str(notebook)!r}), Path({str(out)!r}), NotebookPage('t'))\n"
         "print(time.perf_counter() - t)\n"
     )

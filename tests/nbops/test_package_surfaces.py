@@ -64,7 +64,8 @@ def _reaches(path: Path) -> list[str]:
         elif isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            targets = [node.value] if re.fullmatch(r"nbops\.[a-z]+\._\w+(:\w+)?", node.value) else []
+            dotted = re.fullmatch(r"nbops\.[a-z]+\._\w+(:\w+)?", node.value)
+            targets = [node.value] if dotted else []
         for target in targets:
             match = PRIVATE.match(target)
             if match and match.group(1) != own:
@@ -138,7 +139,7 @@ def test_each_package_exports_exactly_its_surface(package: str) -> None:
             assert value.__module__ in (home, f"{home}.__init__") or home == "nbops.core", \
                 f"{package}.{name} should name the module that defines it, {value.__module__}"
     with pytest.raises(AttributeError, match="has no attribute"):
-        getattr(module, "no_such_name")
+        module.no_such_name  # noqa: B018
 
 
 def test_every_package_imports_without_its_libraries() -> None:

@@ -138,7 +138,7 @@ def predict(ref: str, input_path: Path, output: Path, threshold: float, as_json:
         predict_table,
         read_input_table,
         read_registry,
-        resolve,
+        resolve_version,
         write_scored_table,
     )
     from nbops.validation import clean_raw
@@ -148,7 +148,7 @@ def predict(ref: str, input_path: Path, output: Path, threshold: float, as_json:
                             "give -o a different path")
     root = _root(project)
     parsed = parse_ref(ref)
-    record = resolve(read_registry(root), parsed)
+    record = resolve_version(read_registry(root), parsed)
     table = read_input_table(input_path)
     label = f"{parsed.name}:{record['version']}"
     model = load_verified(root, record, label)

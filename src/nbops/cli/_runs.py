@@ -162,10 +162,10 @@ def show_command(run: str, as_json: bool, project: Path | None) -> None:
             err = task["error"]
             out.append(f"    cell {err['cell_index']}: {err['ename']}: {err['evalue']}")
     if manifest["metrics"]:
-        from nbops.reports import fmt
+        from nbops.reports import format_value
 
         out.append("metrics")
-        out.extend(f"  {k:<24} {fmt(v):>12}" for k, v in manifest["metrics"].items())
+        out.extend(f"  {k:<24} {format_value(v):>12}" for k, v in manifest["metrics"].items())
     click.echo("\n".join(out))
     extra = sorted(set(manifest) - CORE_SECTIONS)
     if extra:

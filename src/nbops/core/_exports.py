@@ -7,16 +7,23 @@ re-exports what other packages, notebooks and users may import from its
 build, where loading jsonschema or pandas for one error class would cost
 seconds::
 
-    __all__ = ["ContentStore", "read_registry"]
-    __getattr__, __dir__ = lazy_exports(__name__, {
-        "_store": ("ContentStore",),
-        "_registry_file": ("read_registry=read",),  # public name = the module's name
-    })
+    if TYPE_CHECKING:
+        from nbops.registry._refs import ModelRef
+        from nbops.registry._registry_file import read as read_registry
+
+    __all__ = ["ModelRef", "read_registry"]
+
+    if not TYPE_CHECKING:  # type checkers see the imports, and flag any other name
+        __getattr__, __dir__ = lazy_exports(__name__, {
+            "_refs": ("ModelRef",),
+            "_registry_file": ("read_registry=read",),  # public name = the module's name
+        })
 
 A module key starting with ``nbops.`` names another package's public surface
 (re-exported as is). ``__all__`` lists the same names for readers and linters
-(checked here, at import), and the package's ``if TYPE_CHECKING:`` block imports
-them for type checkers (``tests/nbops/test_public_api.py`` checks it agrees).
+(checked here, at import); the ``if TYPE_CHECKING:`` block imports them for type
+checkers, which must not see ``__getattr__`` (with it, mypy would accept any name).
+``tests/nbops/test_package_surfaces.py`` checks that the three lists agree.
 """
 
 from __future__ import annotations

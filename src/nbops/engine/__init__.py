@@ -13,7 +13,9 @@ __all__ = [
     "StartedServer", "hand_over", "start_server",
 ]
 
-# Each public name's private module, imported on first use.
-__getattr__, __dir__ = lazy_exports(__name__, {
-    "_fork_provisioner": ("StartedServer", "hand_over", "start_server"),
-})
+# Each public name's private module, imported on first use. Type checkers see the
+# imports above instead, so that they flag a name the package does not export.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, {
+        "_fork_provisioner": ("StartedServer", "hand_over", "start_server"),
+    })

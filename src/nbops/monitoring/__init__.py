@@ -46,23 +46,25 @@ __all__ = [
     "write_report",
 ]
 
-# Each public name's private module, imported on first use.
-__getattr__, __dir__ = lazy_exports(__name__, {
-    "_after_run": ("MonitoringStep",),
-    "_batch_io": ("binary_labels", "read_batch"),
-    "_champion": ("Champion", "monitor", "unreadable_report"),
-    "_check": ("check_batch",),
-    "_metrics": ("report_metrics",),
-    "_plots": (
-        "PLOT_COLORS=COLORS", "drift_overview", "scores_and_performance",
-        "top_feature_distributions",
-    ),
-    "_profile": ("ReferenceProfile", "build_profile"),
-    "_report": ("MonitorReport", "write_report"),
-    "_retrain": ("retrain_command", "run_retrain"),
-    "_retrain_policy": (
-        "RetrainPolicy", "holdout_auc", "reasons_to_retrain", "should_promote", "split_recent",
-    ),
-    "_status": ("severity",),
-    "_thresholds": ("Thresholds",),
-})
+# Each public name's private module, imported on first use. Type checkers see the
+# imports above instead, so that they flag a name the package does not export.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, {
+        "_after_run": ("MonitoringStep",),
+        "_batch_io": ("binary_labels", "read_batch"),
+        "_champion": ("Champion", "monitor", "unreadable_report"),
+        "_check": ("check_batch",),
+        "_metrics": ("report_metrics",),
+        "_plots": (
+            "PLOT_COLORS=COLORS", "drift_overview", "scores_and_performance",
+            "top_feature_distributions",
+        ),
+        "_profile": ("ReferenceProfile", "build_profile"),
+        "_report": ("MonitorReport", "write_report"),
+        "_retrain": ("retrain_command", "run_retrain"),
+        "_retrain_policy": (
+            "RetrainPolicy", "holdout_auc", "reasons_to_retrain", "should_promote", "split_recent",
+        ),
+        "_status": ("severity",),
+        "_thresholds": ("Thresholds",),
+    })

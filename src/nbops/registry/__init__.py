@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from nbops.registry._config import default_model_name, parse_registry_config, project_model_name
     from nbops.registry._operations import Actor, promote, register_version, rollback
     from nbops.registry._pipeline_step import RegistryStep, check_settings
-    from nbops.registry._refs import ModelRef, get_model, parse_ref, resolve
+    from nbops.registry._refs import ModelRef, get_model, parse_ref
+    from nbops.registry._refs import resolve as resolve_version
     from nbops.registry._registry_file import read as read_registry
     from nbops.registry._registry_file import registry_path, seal_problem
     from nbops.registry._registry_file import transaction as registry_transaction
@@ -32,23 +33,26 @@ __all__ = [
     "default_model_name", "find_root", "get_model", "get_version", "inspect_types", "load_model",
     "load_verified", "parse_ref", "parse_registry_config", "predict_table", "project_model_name",
     "promote", "read_input_table", "read_registry", "register_version", "registry_path",
-    "registry_transaction", "resolve", "rollback", "seal_problem", "store_of",
+    "registry_transaction", "resolve_version", "rollback", "seal_problem", "store_of",
     "write_scored_table",
 ]
 
-# Each public name's private module, imported on first use.
-__getattr__, __dir__ = lazy_exports(__name__, {
-    "_api": ("find_root", "get_version", "load_model"),
-    "_artifacts": ("inspect_types", "load_verified", "store_of"),
-    "_config": ("default_model_name", "parse_registry_config", "project_model_name"),
-    "_operations": ("Actor", "promote", "register_version", "rollback"),
-    "_pipeline_step": ("RegistryStep", "check_settings"),
-    "_refs": ("ModelRef", "get_model", "parse_ref", "resolve"),
-    "_registry_file": (
-        "read_registry=read", "registry_path", "seal_problem", "registry_transaction=transaction",
-    ),
-    "_scoring": (
-        "METRIC_DIRECTIONS", "predict_table", "read_input_table=read_table",
-        "write_scored_table=write_table",
-    ),
-})
+# Each public name's private module, imported on first use. Type checkers see the
+# imports above instead, so that they flag a name the package does not export.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, {
+        "_api": ("find_root", "get_version", "load_model"),
+        "_artifacts": ("inspect_types", "load_verified", "store_of"),
+        "_config": ("default_model_name", "parse_registry_config", "project_model_name"),
+        "_operations": ("Actor", "promote", "register_version", "rollback"),
+        "_pipeline_step": ("RegistryStep", "check_settings"),
+        "_refs": ("ModelRef", "get_model", "parse_ref", "resolve_version=resolve"),
+        "_registry_file": (
+            "read_registry=read", "registry_path", "registry_transaction=transaction",
+            "seal_problem",
+        ),
+        "_scoring": (
+            "METRIC_DIRECTIONS", "predict_table", "read_input_table=read_table",
+            "write_scored_table=write_table",
+        ),
+    })

@@ -33,37 +33,37 @@ if TYPE_CHECKING:
     from nbops.reports._reproduction_page import verdict_sentence
     from nbops.reports._section_tables import section_tables
     from nbops.reports._serve import HOST, make_server
-    from nbops.reports._summary import (
-        build_summary,
-        fmt,
-        summary_markdown,
-        summary_text,
-        use_colour,
-    )
+    from nbops.reports._summary import build_summary, summary_markdown, summary_text, use_colour
+    from nbops.reports._summary import fmt as format_value
     from nbops.reports._sweep_page import write_sweep_page
 
 __all__ = [
     "HOST", "NotebookPage", "ReportsStep", "build_summary", "compare_runs", "comparison_markdown",
-    "comparison_table", "fmt", "list_summaries", "load_manifest", "make_server", "publish_html",
-    "publish_reproduction", "publish_zip", "render_notebook_file", "render_notebooks",
-    "render_run", "render_site", "runs_without_pages", "section_tables", "summary_markdown",
-    "summary_text", "use_colour", "verdict_sentence", "write_compare_page", "write_sweep_page",
+    "comparison_table", "format_value", "list_summaries", "load_manifest", "make_server",
+    "publish_html", "publish_reproduction", "publish_zip", "render_notebook_file",
+    "render_notebooks", "render_run", "render_site", "runs_without_pages", "section_tables",
+    "summary_markdown", "summary_text", "use_colour", "verdict_sentence", "write_compare_page",
+    "write_sweep_page",
 ]
 
-# Each public name's private module, imported on first use.
-__getattr__, __dir__ = lazy_exports(__name__, {
-    "_compare": ("compare_runs", "comparison_markdown", "comparison_table"),
-    "_compare_page": ("write_compare_page",),
-    "_ledger_view": ("list_summaries", "load_manifest"),
-    "_notebook_page": ("NotebookPage", "render_notebook_file"),
-    "_publish": ("publish_html", "publish_zip"),
-    "_render": (
-        "ReportsStep", "publish_reproduction", "render_notebooks", "render_run", "render_site",
-        "runs_without_pages",
-    ),
-    "_reproduction_page": ("verdict_sentence",),
-    "_section_tables": ("section_tables",),
-    "_serve": ("HOST", "make_server"),
-    "_summary": ("build_summary", "fmt", "summary_markdown", "summary_text", "use_colour"),
-    "_sweep_page": ("write_sweep_page",),
-})
+# Each public name's private module, imported on first use. Type checkers see the
+# imports above instead, so that they flag a name the package does not export.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, {
+        "_compare": ("compare_runs", "comparison_markdown", "comparison_table"),
+        "_compare_page": ("write_compare_page",),
+        "_ledger_view": ("list_summaries", "load_manifest"),
+        "_notebook_page": ("NotebookPage", "render_notebook_file"),
+        "_publish": ("publish_html", "publish_zip"),
+        "_render": (
+            "ReportsStep", "publish_reproduction", "render_notebooks", "render_run", "render_site",
+            "runs_without_pages",
+        ),
+        "_reproduction_page": ("verdict_sentence",),
+        "_section_tables": ("section_tables",),
+        "_serve": ("HOST", "make_server"),
+        "_summary": (
+            "build_summary", "format_value=fmt", "summary_markdown", "summary_text", "use_colour",
+        ),
+        "_sweep_page": ("write_sweep_page",),
+    })

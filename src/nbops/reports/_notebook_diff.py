@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbops.runs import normalise
+from nbops.runs import normalise_notebook
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 MAX_LINES = 400
@@ -98,8 +98,8 @@ def align(a_notebook: dict[str, Any], b_notebook: dict[str, Any]) -> list[CellPa
     """The cells of two notebooks aligned by nbdime, after normalisation."""
     from nbdime import diff_notebooks
 
-    a = _as_notebook(normalise(a_notebook))
-    b = _as_notebook(normalise(b_notebook))
+    a = _as_notebook(normalise_notebook(a_notebook))
+    b = _as_notebook(normalise_notebook(b_notebook))
     cells_diff: list[dict[str, Any]] = []
     for entry in diff_notebooks(_long_outputs_digested(a), _long_outputs_digested(b)):
         if entry.get("key") == "cells" and entry.get("op") == "patch":

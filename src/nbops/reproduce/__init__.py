@@ -3,8 +3,8 @@
     reproduce_run(ref, project=None, strict=False, keep=False, timeout=None, announce=None)
         -> Reproduction (verdict: reproduced | within-tolerance | diverged)
 
-See :mod:`nbops.reproduce._runner` for the procedure, :mod:`.compare` for the
-verdict, :mod:`.declaration` for declaring non-deterministic tasks in env.yaml.
+See :mod:`nbops.reproduce._runner` for the procedure, :mod:`._compare` for the
+verdict, :mod:`._declaration` for declaring non-deterministic tasks in env.yaml.
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ __all__ = [
     "EnvironmentReport", "REPRODUCTION_ENV", "check_tasks", "parse_declaration", "reproduce_run",
 ]
 
-# Each public name's private module, imported on first use.
-__getattr__, __dir__ = lazy_exports(__name__, {
-    "_declaration": ("check_tasks", "parse_declaration"),
-    "_environment": ("EnvironmentReport",),
-    "_execute": ("REPRODUCTION_ENV",),
-    "_runner": ("reproduce_run",),
-})
+# Each public name's private module, imported on first use. Type checkers see the
+# imports above instead, so that they flag a name the package does not export.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, {
+        "_declaration": ("check_tasks", "parse_declaration"),
+        "_environment": ("EnvironmentReport",),
+        "_execute": ("REPRODUCTION_ENV",),
+        "_runner": ("reproduce_run",),
+    })

@@ -28,9 +28,9 @@ from nbops.core import (
     crash_point,
     is_hash,
     is_run_id,
+    json_strings,
     read_sealed_manifest,
     schema_errors,
-    strings,
 )
 from nbops.runs import _index as index
 from nbops.runs._stale import UNFINISHED, discard_unwritten_runs
@@ -88,7 +88,7 @@ def _registry_refs(project: Project) -> set[str]:
     for path in sorted(p for p in project.registry_dir.glob("*.json")
                        if not p.name.startswith(".") and not p.name.endswith(".seal.json")):
         try:
-            found.update(s for s in strings(json.loads(path.read_text(encoding="utf-8")))
+            found.update(s for s in json_strings(json.loads(path.read_text(encoding="utf-8")))
                          if is_run_id(s) or is_hash(s))
         except ValueError as exc:
             raise LedgerError(f"Registry file {path} is not valid JSON ({exc})",

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from nbops.core import ContentStore, HashCache, hash_bytes, strings
+from nbops.core import ContentStore, HashCache, hash_bytes, json_strings
 
 MAX_DIFF_BYTES = 20 << 20
 LOCK_FILES = ("requirements.lock", "uv.lock", "poetry.lock", "environment.lock.yml")
@@ -127,7 +127,7 @@ def input_hashes(root: Path, params: dict[str, dict[str, Any]], env: dict[str, A
     excluded = {p.resolve() for p in exclude}
     found: dict[str, str | None] = {}
 
-    for node in (*strings(env), *strings(params)):
+    for node in (*json_strings(env), *json_strings(params)):
         if not 0 < len(node) < 4096 or "\n" in node:
             continue
         candidate = Path(node) if Path(node).is_absolute() else root / node

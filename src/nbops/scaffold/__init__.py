@@ -28,10 +28,12 @@ __all__ = [
     "new_project", "write_ci",
 ]
 
-# Each public name's private module, imported on first use.
-__getattr__, __dir__ = lazy_exports(__name__, {
-    "_ci": ("write_ci",),
-    "_init": ("init_project",),
-    "_lab_settings": ("CONFIG_DIR", "OVERRIDES", "config_path_env", "default_config_dir"),
-    "_new": ("new_project",),
-})
+# Each public name's private module, imported on first use. Type checkers see the
+# imports above instead, so that they flag a name the package does not export.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, {
+        "_ci": ("write_ci",),
+        "_init": ("init_project",),
+        "_lab_settings": ("CONFIG_DIR", "OVERRIDES", "config_path_env", "default_config_dir"),
+        "_new": ("new_project",),
+    })

@@ -26,9 +26,11 @@ __all__ = [
     "record_feedback", "serve",
 ]
 
-# Each public name's private module, imported on first use.
-__getattr__, __dir__ = lazy_exports(__name__, {
-    "_feedback": ("logged_batch", "parse_window", "read_feedback_file", "record_feedback"),
-    "_prediction_log": ("log_dir",),
-    "_server": ("limit_threads", "serve"),
-})
+# Each public name's private module, imported on first use. Type checkers see the
+# imports above instead, so that they flag a name the package does not export.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, {
+        "_feedback": ("logged_batch", "parse_window", "read_feedback_file", "record_feedback"),
+        "_prediction_log": ("log_dir",),
+        "_server": ("limit_threads", "serve"),
+    })

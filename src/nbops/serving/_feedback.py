@@ -25,7 +25,7 @@ import pandas as pd
 
 from nbops.core import DataError, atomic_write_bytes
 from nbops.serving._prediction_log import META_FIELDS, read_parts
-from nbops.validation import labels as map_labels
+from nbops.validation import map_labels
 
 _LAST = re.compile(r"^last:(?P<n>\d+(?:\.\d+)?)(?P<unit>[smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

@@ -28,7 +28,7 @@ from nbops.registry import (
     parse_ref,
     read_registry,
     registry_path,
-    resolve,
+    resolve_version,
     store_of,
 )
 from nbops.validation import prepare_for_model
@@ -129,7 +129,7 @@ class ModelSlot:
         self.root = Path(root)
         self.ref = parse_ref(ref)
         self._identity = _identity(registry_path(self.root))
-        record = resolve(read_registry(self.root), self.ref)
+        record = resolve_version(read_registry(self.root), self.ref)
         self.current: LoadedModel = load(self.root, self.ref, record)
         self.swaps = 0
         self.last_error: str | None = None
@@ -146,7 +146,7 @@ class ModelSlot:
             return False
         self._identity = identity
         try:
-            record = resolve(read_registry(self.root), self.ref)
+            record = resolve_version(read_registry(self.root), self.ref)
             if int(record["version"]) == self.current.version:
                 return False
             loaded = load(self.root, self.ref, record)

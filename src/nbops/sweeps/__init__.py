@@ -2,10 +2,10 @@
 
 A sweep is a record (``reports/sweeps/<name>/sweep.json``, schema
 ``sweep.schema.json``) and a set of ordinary runs of the ledger, one per trial,
-tagged with the sweep's id and the trial's number. :mod:`.plan` checks a request
-and writes the record, :mod:`.samplers` draws the trials (grid, random, Optuna
-TPE), :mod:`.runner` runs them (restoring unchanged products through
-:mod:`nbops.runs._reuse`), :mod:`.register` gates the best one.
+tagged with the sweep's id and the trial's number. :mod:`._plan` checks a request
+and writes the record, :mod:`._samplers` draws the trials (grid, random, Optuna
+TPE), :mod:`._runner` runs them (restoring unchanged products through
+:mod:`nbops.runs._reuse`), :mod:`._register` gates the best one.
 """
 
 from __future__ import annotations
@@ -27,11 +27,13 @@ __all__ = [
     "register_best", "run_sweep",
 ]
 
-# Each public name's private module, imported on first use.
-__getattr__, __dir__ = lazy_exports(__name__, {
-    "_launchers": ("DaskLauncher",),
-    "_plan": ("SweepRequest", "create_sweep"),
-    "_record": ("finished_trials=finished", "read_sweep=read"),
-    "_register": ("register_best",),
-    "_runner": ("run_sweep",),
-})
+# Each public name's private module, imported on first use. Type checkers see the
+# imports above instead, so that they flag a name the package does not export.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, {
+        "_launchers": ("DaskLauncher",),
+        "_plan": ("SweepRequest", "create_sweep"),
+        "_record": ("finished_trials=finished", "read_sweep=read"),
+        "_register": ("register_best",),
+        "_runner": ("run_sweep",),
+    })

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from nbops.adapters import render_tasks
 from nbops.core import NbopsError, Project, atomic_write_json
-from nbops.runs import TAGS_ENV, plan_reuse, restore
+from nbops.runs import TAGS_ENV, plan_reuse, restore_products
 
 
 def run(request: dict[str, object]) -> int:
@@ -34,7 +34,7 @@ def run(request: dict[str, object]) -> int:
     overrides = dict(request["overrides"])  # type: ignore[call-overload]
     project = Project(root)
     plan = plan_reuse(project, render_tasks(root, pipeline, overrides))
-    reused = restore(project, plan)
+    reused = restore_products(project, plan)
     atomic_write_json(Path(str(request["report"])), {"reused": reused, "from": plan.run_id})
     argv = ["ploomber", "build", "--entry-point", pipeline]
     for key, value in overrides.items():

@@ -21,11 +21,13 @@ __all__ = [
     "PushStep", "publish_run_to", "publish_site_to", "pull_runs", "push_runs", "remote_summaries",
 ]
 
-# Each public name's private module, imported on first use.
-__getattr__, __dir__ = lazy_exports(__name__, {
-    "_after_build": ("PushStep",),
-    "_listing": ("remote_summaries",),
-    "_publish": ("publish_run_to", "publish_site_to"),
-    "_pull": ("pull_runs",),
-    "_push": ("push_runs",),
-})
+# Each public name's private module, imported on first use. Type checkers see the
+# imports above instead, so that they flag a name the package does not export.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, {
+        "_after_build": ("PushStep",),
+        "_listing": ("remote_summaries",),
+        "_publish": ("publish_run_to", "publish_site_to"),
+        "_pull": ("pull_runs",),
+        "_push": ("push_runs",),
+    })

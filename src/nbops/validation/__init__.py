@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from nbops.core import FeatureSchema, FeatureSpec, check_batch
     from nbops.validation._config_files import check_project
     from nbops.validation._infer import infer_schema
-    from nbops.validation._preparation import clean_raw, labels, prepare_for_model
+    from nbops.validation._preparation import clean_raw, prepare_for_model
+    from nbops.validation._preparation import labels as map_labels
     from nbops.validation._schema_file import (
         read_data_schema,
         read_feature_schema,
@@ -38,19 +39,21 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ColumnSpec", "DataSchema", "FeatureSchema", "FeatureSpec", "check_batch", "check_project",
-    "clean_raw", "infer_schema", "labels", "prepare_for_model", "read_data_schema",
+    "clean_raw", "infer_schema", "map_labels", "prepare_for_model", "read_data_schema",
     "read_feature_schema", "validate", "write_data_schema", "write_feature_schema",
 ]
 
-# Each public name's private module, imported on first use.
-__getattr__, __dir__ = lazy_exports(__name__, {
-    "_config_files": ("check_project",),
-    "_infer": ("infer_schema",),
-    "_preparation": ("clean_raw", "labels", "prepare_for_model"),
-    "_schema_file": (
-        "read_data_schema", "read_feature_schema", "write_data_schema", "write_feature_schema",
-    ),
-    "_spec": ("ColumnSpec", "DataSchema"),
-    "_validate": ("validate",),
-    "nbops.core": ("FeatureSchema", "FeatureSpec", "check_batch"),
-})
+# Each public name's private module, imported on first use. Type checkers see the
+# imports above instead, so that they flag a name the package does not export.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, {
+        "_config_files": ("check_project",),
+        "_infer": ("infer_schema",),
+        "_preparation": ("clean_raw", "map_labels=labels", "prepare_for_model"),
+        "_schema_file": (
+            "read_data_schema", "read_feature_schema", "write_data_schema", "write_feature_schema",
+        ),
+        "_spec": ("ColumnSpec", "DataSchema"),
+        "_validate": ("validate",),
+        "nbops.core": ("FeatureSchema", "FeatureSpec", "check_batch"),
+    })

@@ -17,11 +17,11 @@ import httpx
 import pandas as pd
 
 from churn import data, features, generator, models
+from nbops.core import spec_from_feature_schema, spec_hash
 from nbops.core._hashing import hash_bytes
 from nbops.core._store import ContentStore
 from nbops.registry import _artifacts as artifacts
 from nbops.registry import _operations as operations
-from nbops.validation._preparation import spec_from_feature_schema, spec_hash
 
 
 def train_version(root: Path, raw: pd.DataFrame, target: str, *, seed: int = 0,

@@ -15,9 +15,10 @@ import pytest
 from serving_world import Server, make_project, promote, start_server
 
 from churn import generator
+from nbops.core import spec_from_feature_schema
 from nbops.registry._api import get_version, load_model
 from nbops.serving._prediction_log import log_dir, read_parts
-from nbops.validation._preparation import prepare_for_model, spec_from_feature_schema
+from nbops.validation._preparation import prepare_for_model
 
 pytestmark = pytest.mark.integration
 
