@@ -151,3 +151,31 @@ def test_every_package_imports_without_its_libraries() -> None:
     loaded = set(json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True,
                                            text=True, check=True).stdout))
     assert not loaded & set(heavy)
+
+
+def _scratch_package(root: Path, name: str, exported: list[str], mapping: str) -> None:
+    (root / name).mkdir()
+    (root / name / "_home.py").write_text("def a():\n    return 'a'\n\ndef b():\n    return 'b'\n")
+    (root / name / "__init__.py").write_text(
+        "from nbops.core import lazy_exports\n"
+        f"__all__ = {exported!r}\n"
+        f"__getattr__, __dir__ = lazy_exports(__name__, {mapping})\n")
+
+
+def test_a_surface_whose_all_and_mapping_disagree_fails_at_import(tmp_path, monkeypatch) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    _scratch_package(tmp_path, "scratch_disagree", ["a"], '{"_home": ("a", "b")}')
+    with pytest.raises(ImportError, match=r"__all__ and its lazy exports disagree: \['b'\]"):
+        importlib.import_module("scratch_disagree")
+
+
+def test_a_lazy_name_loads_its_module_on_first_use_only(tmp_path, monkeypatch) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    _scratch_package(tmp_path, "scratch_lazy", ["a", "renamed"], '{"_home": ("a", "renamed=b")}')
+    package = importlib.import_module("scratch_lazy")
+    assert "scratch_lazy._home" not in sys.modules
+    assert {"a", "renamed"} <= set(dir(package))
+    assert package.renamed() == "b" and "scratch_lazy._home" in sys.modules
+    assert "renamed" in vars(package)  # kept: the next lookup is a plain attribute
+    with pytest.raises(AttributeError, match="has no attribute 'b'"):
+        package.b  # noqa: B018
