@@ -45,7 +45,8 @@ _SPEED_ONLY = ("only chooses between checking features one by one and in threads
 EQUIVALENT: dict[str, str] = {
     "nbops.core._hashing.xǁHashCacheǁ_load__mutmut_5": "'UTF-8' and 'utf-8' are one codec",
     "nbops.core._manifest.x__parse__mutmut_4": "'UTF-8' and 'utf-8' are one codec",
-    "nbops.runs._redaction.x_redact_notebook__mutmut_80": "'UTF-8' and 'utf-8' are one codec",
+    "nbops.runs._notebook_redaction.x_redact_notebook__mutmut_80":
+        "'UTF-8' and 'utf-8' are one codec",
     "nbops.core._hashing.x_hash_file__mutmut_4":
         "a file of exactly 64 MiB is hashed chunk by chunk instead of memory-mapped: the "
         "same digest",
@@ -60,7 +61,7 @@ EQUIVALENT: dict[str, str] = {
         "the default name 'XXXX' does not look like a secret, so it behaves like ''",
     "nbops.core._secrets.x_secret_replacements__mutmut_1":
         "the default name 'XXXX' does not look like a secret, so it behaves like ''",
-    "nbops.reports._redaction.x__collect__mutmut_12":
+    "nbops.reports._page_redaction.x__collect__mutmut_12":
         "zip's strict defaults to False: strict=None is the same call",
     "nbops.registry._promotion.x__decide__mutmut_48":
         "operations.promote's alias defaults to DEFAULT_ALIAS: the same call",
@@ -99,11 +100,11 @@ EQUIVALENT: dict[str, str] = {
         "a thread's name is for debuggers only",
     "nbops.engine._kernel_pool.xǁKernelPoolǁrelease__mutmut_7":
         "a thread's name is for debuggers only",
-    "nbops.monitoring._check.x__feature_drifts__mutmut_28":
+    "nbops.monitoring._batch_check.x__feature_drifts__mutmut_28":
         "os.cpu_count() is never None on Linux, so the fallback is never used",
-    "nbops.monitoring._check.x__feature_drifts__mutmut_29": _SPEED_ONLY,
-    "nbops.monitoring._check.x__feature_drifts__mutmut_32": _SPEED_ONLY,
-    "nbops.monitoring._check.x__feature_drifts__mutmut_37":
+    "nbops.monitoring._batch_check.x__feature_drifts__mutmut_29": _SPEED_ONLY,
+    "nbops.monitoring._batch_check.x__feature_drifts__mutmut_32": _SPEED_ONLY,
+    "nbops.monitoring._batch_check.x__feature_drifts__mutmut_37":
         "the thread pool's size changes speed, not the per-feature results",
     "nbops.reproduce._compare.x__product_checks__mutmut_73":
         "a missing path gives str(None) == 'None' instead of '': neither ends with .ipynb",

@@ -85,7 +85,7 @@ def test_the_privacy_check_sees_a_reach(tmp_path: Path) -> None:
         planted.write_text("from nbops.registry._operations import promote\n"
                            "from nbops.registry import _artifacts\n"
                            "HELPER = 'nbops.engine._forkserver'\n"
-                           "from nbops.monitoring._check import check_batch\n")
+                           "from nbops.monitoring._batch_check import check_batch\n")
         assert [hit.split(": ")[1] for hit in _reaches(planted)] == [
             "nbops.registry._operations", "nbops.registry._operations.promote",
             "nbops.registry._artifacts", "nbops.engine._forkserver"]

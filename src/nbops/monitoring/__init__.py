@@ -14,9 +14,9 @@ from nbops.core import lazy_exports
 
 if TYPE_CHECKING:
     from nbops.monitoring._after_run import MonitoringStep
+    from nbops.monitoring._batch_check import check_batch
     from nbops.monitoring._batch_io import binary_labels, read_batch
     from nbops.monitoring._champion import Champion, monitor, unreadable_report
-    from nbops.monitoring._check import check_batch
     from nbops.monitoring._metrics import report_metrics
     from nbops.monitoring._plots import COLORS as PLOT_COLORS
     from nbops.monitoring._plots import (
@@ -53,7 +53,7 @@ if not TYPE_CHECKING:
         "_after_run": ("MonitoringStep",),
         "_batch_io": ("binary_labels", "read_batch"),
         "_champion": ("Champion", "monitor", "unreadable_report"),
-        "_check": ("check_batch",),
+        "_batch_check": ("check_batch",),
         "_metrics": ("report_metrics",),
         "_plots": (
             "PLOT_COLORS=COLORS", "drift_overview", "scores_and_performance",

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from nbops.core import ContentStore, RegistryError, roc_auc
+from nbops.monitoring._batch_check import check_batch
 from nbops.monitoring._batch_checks import BatchProblem, find_problems
-from nbops.monitoring._check import check_batch
 from nbops.monitoring._profile import ReferenceProfile, build_profile, numeric_values
 from nbops.monitoring._report import MonitorReport
 from nbops.monitoring._thresholds import Thresholds

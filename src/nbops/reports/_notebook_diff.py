@@ -244,7 +244,7 @@ def _redacted(path: Path, params: dict[str, Any] | None) -> Any:
     line of defence)."""
     import nbformat
 
-    from nbops.reports._redaction import redact_notebook, secret_replacements
+    from nbops.reports._page_redaction import redact_notebook, secret_replacements
 
     nb = nbformat.read(str(path), as_version=4)
     redact_notebook(nb, secret_replacements(nb, params))

@@ -23,7 +23,7 @@ from typing import Any
 
 from nbops.adapters import is_error_banner, is_injected_parameters
 from nbops.reports._markup import asset
-from nbops.reports._redaction import redact_notebook, secret_replacements
+from nbops.reports._page_redaction import redact_notebook, secret_replacements
 from nbops.reports._sanitize import clean_html
 from nbops.reports._templates_env import macro
 

@@ -34,7 +34,7 @@ from typing import Any
 from nbops.core import ContentStore, Project, ReproduceError, find_project, utc_now_iso
 from nbops.reproduce import _compare as compare
 from nbops.reproduce import _execute as execute
-from nbops.reproduce import _record as record
+from nbops.reproduce import _reproduction_record as record
 from nbops.reproduce import _worktree as worktree
 from nbops.reproduce._declaration import declaration_from_env
 from nbops.reproduce._environment import EnvironmentReport, compare_environment

@@ -16,8 +16,8 @@ from typing import Any
 from nbops.adapters import TaskInfo
 from nbops.core import ContentStore, HashCache, Manifest, NbopsError, Project, read_sealed_manifest
 from nbops.runs import _index as index
+from nbops.runs._notebook_redaction import needs_redaction, redact_notebook
 from nbops.runs._records import read_facts
-from nbops.runs._redaction import needs_redaction, redact_notebook
 
 logger = logging.getLogger("nbops")
 _LOOKBACK = 50

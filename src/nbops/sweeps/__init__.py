@@ -17,10 +17,10 @@ from nbops.core import lazy_exports
 if TYPE_CHECKING:
     from nbops.sweeps._launchers import DaskLauncher
     from nbops.sweeps._plan import SweepRequest, create_sweep
-    from nbops.sweeps._record import finished as finished_trials
-    from nbops.sweeps._record import read as read_sweep
     from nbops.sweeps._register import register_best
     from nbops.sweeps._runner import run_sweep
+    from nbops.sweeps._sweep_record import finished as finished_trials
+    from nbops.sweeps._sweep_record import read as read_sweep
 
 __all__ = [
     "DaskLauncher", "SweepRequest", "create_sweep", "finished_trials", "read_sweep",
@@ -33,7 +33,7 @@ if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
         "_launchers": ("DaskLauncher",),
         "_plan": ("SweepRequest", "create_sweep"),
-        "_record": ("finished_trials=finished", "read_sweep=read"),
+        "_sweep_record": ("finished_trials=finished", "read_sweep=read"),
         "_register": ("register_best",),
         "_runner": ("run_sweep",),
     })

@@ -14,7 +14,7 @@ from typing import Any
 
 from nbops.core import ConfigError, Project, new_run_id, utc_now_iso
 from nbops.runs import list_runs
-from nbops.sweeps import _record as records
+from nbops.sweeps import _sweep_record as records
 from nbops.sweeps._runner import new_trial
 from nbops.sweeps._samplers import SAMPLERS, planned_trials
 from nbops.sweeps._space import Dimension, parse_fixed, parse_grid, parse_param

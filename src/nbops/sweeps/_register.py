@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from nbops.core import ConfigError, Project
 from nbops.runs import load_manifest
-from nbops.sweeps import _record as records
+from nbops.sweeps import _sweep_record as records
 from nbops.sweeps._runner import build_trial
 
 

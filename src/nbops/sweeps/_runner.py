@@ -33,7 +33,7 @@ from typing import Any
 
 from nbops.core import ConfigError, Project, ProjectLock, crash_point, utc_now_iso
 from nbops.runs import list_runs, load_manifest
-from nbops.sweeps import _record as records
+from nbops.sweeps import _sweep_record as records
 from nbops.sweeps._launchers import Launcher, run_here
 from nbops.sweeps._samplers import TpeSampler
 from nbops.sweeps._slots import slot_root

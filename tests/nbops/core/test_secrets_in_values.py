@@ -15,7 +15,7 @@ from nbops.core._secrets import (
     secret_replacements,
     whitelisted_env,
 )
-from nbops.runs._redaction import redact_notebook
+from nbops.runs._notebook_redaction import redact_notebook
 
 R = REDACTED
 

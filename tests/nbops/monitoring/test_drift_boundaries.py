@@ -14,7 +14,7 @@ import pytest
 from scipy import stats
 
 from nbops.monitoring import Thresholds, build_profile
-from nbops.monitoring._check import check_batch, count_tests
+from nbops.monitoring._batch_check import check_batch, count_tests
 from nbops.monitoring._drift import (
     TESTS_PER_CATEGORICAL,
     TESTS_PER_NUMERIC,

@@ -13,7 +13,7 @@ from nbops.reports._reproduction_page import report_html, reproductions_section,
 from nbops.reproduce._compare import Check, TaskResult
 from nbops.reproduce._declaration import Tolerance
 from nbops.reproduce._environment import Difference, EnvironmentReport, LockStatus
-from nbops.reproduce._record import Reproduction, read_record, summary, write_record
+from nbops.reproduce._reproduction_record import Reproduction, read_record, summary, write_record
 
 EVIL = '<script>alert("x")</script>'
 RUN = "20261124T034105879591Z-n6dhvl"

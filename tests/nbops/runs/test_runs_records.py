@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from nbops.core._secrets import REDACTED
+from nbops.runs._notebook_redaction import redact_notebook
 from nbops.runs._records import RECORD_MIME, read_facts
-from nbops.runs._redaction import redact_notebook
 
 
 def _record(payload: dict) -> dict:

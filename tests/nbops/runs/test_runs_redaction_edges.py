@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from nbops.core._secrets import REDACTED, redact, whitelisted_env
-from nbops.runs._redaction import needs_redaction, redact_notebook
+from nbops.runs._notebook_redaction import needs_redaction, redact_notebook
 
 PARAMS = {"api_token": "s3", "path": "C:\\data", "seed": 1, "db": {"password": "pw"}}
 

@@ -8,7 +8,7 @@ from nbops.core._errors import ConfigError, IntegrityError
 from nbops.core._project import Project
 from nbops.reports._sweep_page import render_sweep_page
 from nbops.runs._tags import run_tags
-from nbops.sweeps import _record as records
+from nbops.sweeps import _sweep_record as records
 from nbops.sweeps._runner import cli_value, env_args, new_trial
 
 
