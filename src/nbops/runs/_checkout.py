@@ -70,9 +70,10 @@ def checkout_run(project: Project, run_id: str, lock_timeout: float | None = Non
     if not plan:
         raise LedgerError(f"Run {run_id} recorded no products to restore",
                           "pick a run whose tasks executed or were reused")
-    declared = declared_products(project, (manifest.get("build") or {}).get("pipeline"))
+    pipeline = pipeline_name((manifest.get("build") or {}).get("pipeline"))
+    declared = declared_products(project, pipeline)
     for path, _, _ in plan:
-        confine(project, path, declared, run_id)
+        confine(project, path, declared, run_id, pipeline)
     lock = ProjectLock(project.lock_path, purpose="checkout")
     lock.acquire(lock_timeout)
     try:
@@ -81,7 +82,7 @@ def checkout_run(project: Project, run_id: str, lock_timeout: float | None = Non
             if meta:
                 store.verify(meta)
         for path, digest, meta in plan:
-            target = confine(project, path, declared, run_id)
+            target = confine(project, path, declared, run_id, pipeline)
             store.materialize(digest, target, link=False)
             if meta:
                 store.materialize(meta, metadata_path(target), link=False)
@@ -92,14 +93,23 @@ def checkout_run(project: Project, run_id: str, lock_timeout: float | None = Non
     return result
 
 
+def pipeline_name(pipeline: str | None) -> str:
+    """The pipeline file a run was built from, as its manifest names it.
+
+    A name with a folder or a leading dot is not believed (a forged manifest
+    could point anywhere): ``pipeline.yaml`` is read instead.
+    """
+    return pipeline if pipeline and "/" not in pipeline and not pipeline.startswith(".") \
+        else "pipeline.yaml"
+
+
 def declared_products(project: Project, pipeline: str | None) -> list[str] | None:
     """The product paths (or patterns, ``{{placeholders}}`` as ``*``) ``pipeline`` declares.
 
     None when the pipeline's tasks are not a plain list in the file (a task
     factory), so only the other confinement rules apply.
     """
-    name = pipeline if pipeline and "/" not in pipeline and not pipeline.startswith(".") \
-        else "pipeline.yaml"
+    name = pipeline_name(pipeline)
     try:
         spec = load_yaml(project.root / name, "pipeline")
     except ConfigError:
@@ -120,11 +130,13 @@ def declared_products(project: Project, pipeline: str | None) -> list[str] | Non
     return declared
 
 
-def confine(project: Project, path: str, declared: list[str] | None, run_id: str) -> Path:
+def confine(project: Project, path: str, declared: list[str] | None, run_id: str,
+            pipeline: str = "pipeline.yaml") -> Path:
     """The absolute target of the product ``path``, or IntegrityError if it may not be written.
 
     Refused: absolute paths, ``..``, paths inside ``.git``, paths through a
-    symbolic link (or onto one), and paths the pipeline does not declare.
+    symbolic link (or onto one), and paths the pipeline does not declare
+    (``declared``, read from the file ``pipeline``).
     """
     fix = (f"run `nbops verify {run_id}`; the manifest was forged or damaged, restore the run "
            "folder from a backup or delete it")
@@ -139,7 +151,7 @@ def confine(project: Project, path: str, declared: list[str] | None, run_id: str
             fnmatch.fnmatchcase(pure.as_posix(), PurePosixPath(pattern).as_posix())
             for pattern in declared):
         raise IntegrityError(f"Run {run_id} names the product path {path!r}, which "
-                             "pipeline.yaml does not declare as a product", fix)
+                             f"{pipeline} does not declare as a product", fix)
     target = project.root
     for part in pure.parts:
         target = target / part
