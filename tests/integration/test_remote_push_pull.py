@@ -158,6 +158,9 @@ def test_bad_remotes_say_one_sentence_and_lose_nothing(built: Path, seaweedfs: A
                                       AWS_ENDPOINT_URL="http://127.0.0.1:9"), "unreachable"),
         "credentials in url": ({"NBOPS_REMOTE": "s3://AKIA:secret@bucket/x"},
                                "carries credentials"),
+        # refused before any upload (and before asking for gcsfs), saying why and what to use
+        "gs remote": ({"NBOPS_REMOTE": "gs://team-bucket/x"},
+                      "no tested conditional writes for gs:// (GCS generation preconditions"),
     }
     for name, (variables, expected) in cases.items():
         done = nbops(built, "push", **variables)

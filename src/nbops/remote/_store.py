@@ -50,7 +50,7 @@ from nbops.core import (
     is_hash,
 )
 from nbops.remote import _azure
-from nbops.remote._config import SCHEMES, check_url, redact_url
+from nbops.remote._config import SCHEMES, check_conditional_writes, check_url, redact_url
 
 logger = logging.getLogger("nbops")
 T = TypeVar("T")
@@ -366,14 +366,11 @@ class RemoteStore:
 
     def _no_conditional_writes(self) -> RemoteError:
         """gs:// has no tested conditional writes: refuse rather than last-writer-wins."""
-        return RemoteError(
-            f"The shared run index and registry on {self.label} cannot be updated safely: "
-            f"nbops has no tested conditional writes for {self.scheme}:// (GCS generation "
-            "preconditions need a server that honours them to be tested against, and none "
-            "is available), so two machines could overwrite each other's updates",
-            "use an s3:// remote (any S3-compatible store), an az:// remote or a file:// "
-            "mounted folder for the team remote",
-        )
+        try:
+            check_conditional_writes(self.url)
+        except RemoteError as exc:
+            return exc
+        raise AssertionError(f"{self.scheme}:// has conditional writes")  # pragma: no cover
 
     def update(self, key: str, change: Callable[[bytes | None], bytes | None],
                attempts: int = 50) -> bytes | None:
