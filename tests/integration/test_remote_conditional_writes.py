@@ -103,7 +103,7 @@ def test_two_processes_updating_at_once_lose_no_update(
         place: tuple[str, dict[str, str]]) -> None:
     url, variables = place
     count = 12
-    start_at = str(time.time() + 4)  # after both interpreters have started and connected
+    start_at = str(time.time() + 3)  # after both interpreters have started and connected
     workers = [child(_INCREMENT, url, variables, name, str(count), start_at, wait=False)
                for name in ("a", "b")]
     errors = [w.communicate(timeout=180)[1] for w in workers]

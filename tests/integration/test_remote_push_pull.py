@@ -258,6 +258,7 @@ def test_a_mounted_folder_remote_round_trips(built: Path, tmp_path: Path) -> Non
     assert nbops(clone, "verify", "--all").returncode == 0
 
 
+@pytest.mark.slow
 def test_bad_az_remotes_say_one_sentence_and_lose_nothing(built: Path, azurite: Any,
                                                           tmp_path: Path) -> None:
     from azurite_server import ACCOUNT_KEY, connection_string, running_azurite
