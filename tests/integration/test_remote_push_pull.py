@@ -218,6 +218,7 @@ def test_auto_push_never_fails_the_build_and_push_catches_up(built: Path,
     assert missed in ids and _latest(built) in ids
 
 
+@pytest.mark.parametrize("remote", ["s3", "az"], indirect=True)
 def test_publish_to_a_bucket_prints_a_link_a_reader_opens(built: Path,
                                                           remote: dict[str, str]) -> None:
     import urllib.request

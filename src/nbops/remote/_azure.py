@@ -59,6 +59,13 @@ def filesystem_options() -> dict[str, Any]:
     return {"connection_timeout": 5, "read_timeout": 60}
 
 
+def can_sign() -> bool:
+    """Whether a read-only SAS link can be signed here (it needs the account key)."""
+    connection = os.environ.get("AZURE_STORAGE_CONNECTION_STRING", "")
+    return bool(os.environ.get("AZURE_STORAGE_ACCOUNT_KEY", "").strip()) or bool(
+        re.search(r"(?i)(^|;)\s*accountkey=[^;]+", connection))
+
+
 def _split(fs: Any, path: str) -> tuple[str, str]:
     container, blob, _ = fs.split_path(path)
     return str(container), str(blob)

@@ -305,10 +305,11 @@ class RemoteStore:
                                                               ContentType=content_type))
 
     def link(self, key: str, expires_s: int) -> str:
-        """A link a reader can open: presigned for s3:// (valid ``expires_s``), else the URL."""
+        """A link a reader can open, valid ``expires_s``: presigned for s3://, a read-only SAS
+        for az:// when an account key is configured; else the store's own address."""
         if self.scheme == "file":
             return "file://" + self.path(key)
-        if self.scheme == "s3":
+        if self.scheme == "s3" or (self.scheme in _AZURE and _azure.can_sign()):
             signed: str = self.call(f"signing {key}",
                                     lambda: self.fs.sign(self.path(key), expiration=expires_s))
             return signed
