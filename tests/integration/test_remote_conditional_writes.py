@@ -152,7 +152,7 @@ print(json.dumps(out))
 def test_the_lease_excludes_a_second_holder_and_expires_when_its_holder_dies(
         place: tuple[str, dict[str, str]]) -> None:
     url, variables = place
-    count = 4
+    count = 3
     workers = [child(_UNDER_LEASE, url, variables, name, str(count), wait=False)
                for name in ("a", "b")]
     errors = [w.communicate(timeout=180)[1] for w in workers]
