@@ -63,8 +63,8 @@ mutate: install
 	$(BIN)/python -m benchmarks.mutation --sample $(or $(SAMPLE),1)
 
 # Re-resolve the exact dependency set after editing pyproject.toml. Every extra but
-# gcs and azure: installed, they cost every `ploomber build` about 0.45 s of CPU (measured in
-# docs/remote.md), since papermill imports the Azure SDK and gcsfs at start-up. gcs has no
+# gcs and azure: installed, they cost every `ploomber build` about 0.5 s of CPU (+18%; python -m
+# benchmarks.azure_sdk_bench), since papermill imports the Azure SDK and gcsfs at start-up. gcs has no
 # server here to test it. azure is tested against Azurite with its own packages (those not
 # already in requirements.lock) pinned in requirements-azure.lock, which .ci/install-azurite
 # installs in .cache/azure-extra, outside .venv, for the az:// tests' child processes only.
