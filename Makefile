@@ -51,6 +51,7 @@ docs: install
 	$(BIN)/mkdocs build --strict
 
 bench: install
+	bash .ci/install-azurite  # the azure extra, for azure_sdk_bench
 	$(BIN)/python -m benchmarks
 
 # docs/images/reports-*.png: the report pages, photographed by the Debian chromium.
