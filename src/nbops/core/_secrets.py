@@ -29,7 +29,9 @@ REDACTED = "***redacted***"
 
 _SECRET_NAME = re.compile(
     r"(token|passw(or)?d|passwd|passphrase|pwd|secret|credential|api[_-]?key|private[_-]?key|"
-    r"access[_-]?key|(^|[_\-.])keys?($|[_\-.])|authorization|cookie|dsn)",
+    r"access[_-]?key|(^|[_\-.])keys?($|[_\-.])|authorization|cookie|dsn|"
+    # Azure: AZURE_STORAGE_CONNECTION_STRING, its AccountKey=/SharedAccessSignature=, SAS sig=
+    r"connection[_-]?string|account[_-]?key|shared[_-]?access[_-]?signature|(^|[_\-.])sig$)",
     re.IGNORECASE,
 )
 

@@ -51,9 +51,9 @@ __all__ = [
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
         "_after_run": ("MonitoringStep",),
+        "_batch_check": ("check_batch",),
         "_batch_io": ("binary_labels", "read_batch"),
         "_champion": ("Champion", "monitor", "unreadable_report"),
-        "_batch_check": ("check_batch",),
         "_metrics": ("report_metrics",),
         "_plots": (
             "PLOT_COLORS=COLORS", "drift_overview", "scores_and_performance",

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         REMOTE_ENV,
         REMOTE_RELPATH,
         auto_push_enabled,
+        check_conditional_writes,
         check_url,
         configured_url,
         redact_url,
@@ -34,8 +35,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Entry", "INDEX_KEY", "REMOTE_ENV", "REMOTE_RELPATH", "RemoteLease", "RemoteStore",
-    "add_entries", "auto_push_enabled", "check_url", "configured_url", "download_objects",
-    "fetch_for", "open_remote", "read_index", "redact_url", "require_url", "set_remote",
+    "add_entries", "auto_push_enabled", "check_conditional_writes", "check_url", "configured_url",
+    "download_objects", "fetch_for", "open_remote", "read_index", "redact_url", "require_url",
+    "set_remote",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -43,8 +45,8 @@ __all__ = [
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
         "_config": (
-            "REMOTE_ENV", "REMOTE_RELPATH", "auto_push_enabled", "check_url", "configured_url",
-            "redact_url", "require_url", "set_remote",
+            "REMOTE_ENV", "REMOTE_RELPATH", "auto_push_enabled", "check_conditional_writes",
+            "check_url", "configured_url", "redact_url", "require_url", "set_remote",
         ),
         "_index": ("Entry", "INDEX_KEY", "add_entries", "read_index"),
         "_lease": ("RemoteLease",),

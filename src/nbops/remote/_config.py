@@ -18,13 +18,17 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from nbops.core import ConfigError, Project, atomic_write_text, load_mapping
+from nbops.core import ConfigError, Project, RemoteError, atomic_write_text, load_mapping
 
 REMOTE_ENV = "NBOPS_REMOTE"
 REMOTE_RELPATH = Path(".nbops") / "remote.yaml"
 #: URL schemes nbops can use, and the extra that installs each one's fsspec implementation.
 SCHEMES = {"s3": "remote", "file": "remote", "gs": "gcs", "gcs": "gcs", "az": "azure",
            "abfs": "azure"}
+
+#: Schemes whose shared documents (run index, registry, lease) nbops updates with tested
+#: conditional writes: S3 If-Match/If-None-Match, Azure ETags, a flock on a mounted folder.
+CONDITIONAL_WRITES = ("s3", "file", "az", "abfs")
 
 _USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
 
@@ -73,6 +77,26 @@ def check_url(url: str) -> str:
         raise ConfigError(f"The remote URL {url!r} names no bucket",
                           f"write {scheme}://BUCKET/optional/prefix")
     return url.rstrip("/")
+
+
+def check_conditional_writes(url: str) -> None:
+    """Refuse a remote whose shared index and registry nbops cannot update safely (gs://).
+
+    GCS has generation preconditions, but nothing here can serve them to test
+    against (the emulators on PyPI ignore ``ifGenerationMatch``), and untested
+    code guarding the registry is worse than a clear refusal.
+    """
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in CONDITIONAL_WRITES:
+        return
+    raise RemoteError(
+        f"The shared run index and registry on {redact_url(url)} cannot be updated safely: "
+        f"nbops has no tested conditional writes for {scheme}:// (GCS generation "
+        "preconditions need a server that honours them to be tested against, and none is "
+        "available), so two machines could overwrite each other's updates",
+        "use an s3:// remote (any S3-compatible store), an az:// remote or a file:// "
+        "mounted folder as the team remote",
+    )
 
 
 def configured_url(project: Project) -> str | None:

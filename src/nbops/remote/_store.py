@@ -14,12 +14,14 @@ appears at once; a ``file://`` remote writes a temp file and renames it), so
 an object's presence means it is complete. The mutable documents (index,
 registry, lease) are replaced with *conditional writes*: S3 ``If-Match`` on
 the ETag read, or ``If-None-Match: *`` for a document that must not exist yet;
-a ``file://`` remote does the same compare-and-swap under an ``flock``. A
-writer that loses the race gets ``False`` and retries on fresh content, so no
-update is ever lost.
+Azure Blob Storage the same through its SDK (:mod:`nbops.remote._azure`); a
+``file://`` remote does the same compare-and-swap under an ``flock``. A writer
+that loses the race gets ``False`` and retries on fresh content, so no update
+is ever lost. ``gs://`` is refused for these documents (see :meth:`write_if`).
 
-All transport goes through fsspec (s3fs for ``s3://``); endpoint and
-credentials come from the environment (``AWS_ENDPOINT_URL`` …).
+All transport goes through fsspec (s3fs for ``s3://``, adlfs for ``az://``);
+endpoint and credentials come from the environment (``AWS_ENDPOINT_URL``,
+``AZURE_STORAGE_CONNECTION_STRING`` …).
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ from nbops.core import (
     hash_file,
     is_hash,
 )
-from nbops.remote._config import SCHEMES, check_url, redact_url
+from nbops.remote import _azure
+from nbops.remote._config import SCHEMES, check_conditional_writes, check_url, redact_url
 
 logger = logging.getLogger("nbops")
 T = TypeVar("T")
@@ -56,32 +59,53 @@ T = TypeVar("T")
 Version = str | None
 
 _PARALLEL = 16
+_AZURE = ("az", "abfs")
+
+#: Per scheme: where credentials and the endpoint come from (the fix in error sentences).
+_CREDENTIALS_HINT = {
+    "s3": "check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE",
+    "az": "check " + _azure.CREDENTIALS_HINT.removeprefix("set "),
+    "abfs": "check " + _azure.CREDENTIALS_HINT.removeprefix("set "),
+    "gs": "check GOOGLE_APPLICATION_CREDENTIALS",
+    "gcs": "check GOOGLE_APPLICATION_CREDENTIALS",
+}
+_ENDPOINT_HINT = {
+    "s3": "AWS_ENDPOINT_URL",
+    "az": "the endpoint in AZURE_STORAGE_CONNECTION_STRING",
+    "abfs": "the endpoint in AZURE_STORAGE_CONNECTION_STRING",
+}
 
 
 class PreconditionFailed(Exception):
     """A conditional write lost the race (S3 412): re-read and retry."""
 
 
-def _translate(exc: BaseException, remote: str, doing: str) -> NbopsError:
-    """One sentence for what went wrong talking to the remote."""
-    text = f"{type(exc).__name__}: {exc}"
-    lowered = text.lower()
+def _translate(exc: BaseException, remote: str, doing: str, scheme: str = "s3") -> NbopsError:
+    """One sentence for what went wrong talking to the remote (never a credential)."""
     if isinstance(exc, NbopsError):
         return exc
+    first_line = (str(exc).strip().splitlines() or [""])[0]
+    text = _azure.scrub(f"{type(exc).__name__}: {first_line}")
+    lowered = _azure.scrub(f"{type(exc).__name__}: {exc}").lower()
+    bucket = "container" if scheme in _AZURE else "bucket"
     if "nosuchbucket" in lowered or "bucket does not exist" in lowered or (
-            "specified bucket" in lowered):
-        return RemoteError(f"The bucket of remote {remote} does not exist (while {doing})",
+            "specified bucket" in lowered) or "containernotfound" in lowered or (
+            "specified container does not exist" in lowered):
+        return RemoteError(f"The {bucket} of remote {remote} does not exist (while {doing})",
                            "create it, or fix the URL with `nbops remote set URL`")
     if isinstance(exc, PermissionError) or any(word in lowered for word in (
             "accessdenied", "access denied", "invalidaccesskeyid", "signaturedoesnotmatch",
-            "forbidden", "403", "credentials", "unable to locate")):
+            "forbidden", "403", "credentials", "unable to locate", "authenticationfailed",
+            "clientauthenticationerror", "authorizationfailure", "failed to authenticate")):
+        hint = _CREDENTIALS_HINT.get(scheme, "check the store's usual credentials")
         return RemoteError(f"Remote {remote} refused our credentials (while {doing})",
-                           "check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE "
-                           "(or the store's usual credentials)")
+                           f"{hint}; nbops never records them")
     if any(word in lowered for word in ("connect", "timeout", "timed out", "unreachable",
-                                        "name or service", "endpoint", "refused")):
-        return RemoteError(f"Remote {remote} is unreachable (while {doing}: {exc})",
-                           "check the network and AWS_ENDPOINT_URL; nothing local was "
+                                        "name or service", "endpoint", "refused",
+                                        "servicerequesterror")):
+        endpoint = _ENDPOINT_HINT.get(scheme, "the store's endpoint")
+        return RemoteError(f"Remote {remote} is unreachable (while {doing}: {text})",
+                           f"check the network and {endpoint}; nothing local was "
                            "changed, retry later")
     return RemoteError(f"Remote {remote} failed while {doing} ({text})",
                        "retry; if it persists, check the remote's settings and credentials")
@@ -137,6 +161,8 @@ class RemoteStore:
             options.update(use_listings_cache=False, config_kwargs={
                 "connect_timeout": 5, "read_timeout": 60,
                 "retries": {"max_attempts": 2, "mode": "standard"}})
+        elif self.scheme in _AZURE:
+            options.update(use_listings_cache=False, **_azure.filesystem_options())
         try:
             return fsspec.filesystem(self.scheme if self.scheme != "gs" else "gcs", **options)
         except ImportError:
@@ -147,6 +173,10 @@ class RemoteStore:
                 f"install nbops with the {extra!r} extra (pip install 'nbops[{extra}]')",
             ) from None
         except ValueError as exc:
+            if self.scheme in _AZURE:  # adlfs: a malformed connection string, no account
+                raise ConfigError(
+                    f"The Azure client for {self.label} cannot start "
+                    f"({_azure.scrub(str(exc))})", _azure.CREDENTIALS_HINT) from None
             raise ConfigError(f"fsspec cannot open {self.label}: {exc}",
                               "check the URL scheme") from None
 
@@ -161,7 +191,7 @@ class RemoteStore:
         except (NbopsError, PreconditionFailed, FileNotFoundError):
             raise
         except Exception as exc:  # noqa: BLE001 - every transport failure becomes one sentence
-            raise _translate(exc, self.label, doing) from exc
+            raise _translate(exc, self.label, doing, self.scheme) from exc
 
     @staticmethod
     def object_key(digest: str) -> str:
@@ -181,17 +211,21 @@ class RemoteStore:
                                   "`nbops remote set URL`")
             return
         bucket = self.root.split("/", 1)[0]
+        kind = "container" if self.scheme in _AZURE else "bucket"
 
         def probe() -> None:
             if self.scheme == "s3":
                 self.fs.call_s3("head_bucket", Bucket=bucket)
+            elif self.scheme in _AZURE:
+                if not _azure.container_exists(self.fs, bucket):
+                    raise FileNotFoundError(bucket)
             elif not self.fs.exists(bucket):
                 raise FileNotFoundError(bucket)
 
         try:
-            self.call("checking the bucket", probe)
+            self.call(f"checking the {kind}", probe)
         except FileNotFoundError:
-            raise RemoteError(f"The bucket of remote {self.label} does not exist",
+            raise RemoteError(f"The {kind} of remote {self.label} does not exist",
                               "create it, or fix the URL with `nbops remote set URL`") from None
 
     # --- immutable objects ----------------------------------------------------------
@@ -243,6 +277,8 @@ class RemoteStore:
     # --- small documents ------------------------------------------------------------
     def get_bytes(self, key: str) -> bytes | None:
         """The content of ``key``, or None when absent."""
+        if self.scheme in _AZURE:  # one bounded-retry request (see nbops.remote._azure)
+            return self.read_versioned(key)[0]
         try:
             data: bytes = self.call(f"reading {key}", lambda: self.fs.cat_file(self.path(key)))
         except FileNotFoundError:
@@ -258,6 +294,10 @@ class RemoteStore:
 
     def put_page(self, key: str, data: bytes, content_type: str) -> None:
         """Write a page for readers (with its content type, so browsers render it)."""
+        if self.scheme in _AZURE:
+            self.call(f"writing {key}", lambda: self.fs.pipe_file(
+                self.path(key), data, content_settings={"content_type": content_type}))
+            return
         if self.scheme != "s3":
             self.put_bytes(key, data)
             return
@@ -265,10 +305,11 @@ class RemoteStore:
                                                               ContentType=content_type))
 
     def link(self, key: str, expires_s: int) -> str:
-        """A link a reader can open: presigned for s3:// (valid ``expires_s``), else the URL."""
+        """A link a reader can open, valid ``expires_s``: presigned for s3://, a read-only SAS
+        for az:// when an account key is configured; else the store's own address."""
         if self.scheme == "file":
             return "file://" + self.path(key)
-        if self.scheme == "s3":
+        if self.scheme == "s3" or (self.scheme in _AZURE and _azure.can_sign()):
             signed: str = self.call(f"signing {key}",
                                     lambda: self.fs.sign(self.path(key), expiration=expires_s))
             return signed
@@ -299,6 +340,12 @@ class RemoteStore:
         """``(content, version)`` of a mutable document; ``(None, None)`` when absent."""
         if self.scheme == "s3":
             return self._s3_read_versioned(key)
+        if self.scheme in _AZURE:
+            found = self.call(f"reading {key}",
+                              lambda: _azure.read_versioned(self.fs, self.path(key)))
+            return (None, None) if found is None else found
+        if self.scheme != "file":
+            raise self._no_conditional_writes()
         data = self.get_bytes(key)
         return data, (hash_bytes(data) if data is not None else None)
 
@@ -312,11 +359,19 @@ class RemoteStore:
             return self._s3_write_if(key, data, version)
         if self.scheme == "file":
             return self._local_write_if(Path(self.path(key)), data, version)
-        raise RemoteError(
-            f"Conditional writes on {self.scheme}:// remotes are not implemented yet, so "
-            f"the shared index and registry on {self.label} cannot be updated safely",
-            "use an s3:// (any S3-compatible store) or file:// remote for now",
-        )
+        if self.scheme in _AZURE:
+            written: bool = self.call(f"writing {key}", lambda: _azure.write_if(
+                self.fs, self.path(key), data, version))
+            return written
+        raise self._no_conditional_writes()
+
+    def _no_conditional_writes(self) -> RemoteError:
+        """gs:// has no tested conditional writes: refuse rather than last-writer-wins."""
+        try:
+            check_conditional_writes(self.url)
+        except RemoteError as exc:
+            return exc
+        raise AssertionError(f"{self.scheme}:// has conditional writes")  # pragma: no cover
 
     def update(self, key: str, change: Callable[[bytes | None], bytes | None],
                attempts: int = 50) -> bytes | None:

@@ -33,7 +33,7 @@ if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
         "_launchers": ("DaskLauncher",),
         "_plan": ("SweepRequest", "create_sweep"),
-        "_sweep_record": ("finished_trials=finished", "read_sweep=read"),
         "_register": ("register_best",),
         "_runner": ("run_sweep",),
+        "_sweep_record": ("finished_trials=finished", "read_sweep=read"),
     })

@@ -42,7 +42,15 @@ from nbops.core import (
     read_manifest,
     utc_now_iso,
 )
-from nbops.remote import Entry, RemoteStore, add_entries, open_remote, read_index, require_url
+from nbops.remote import (
+    Entry,
+    RemoteStore,
+    add_entries,
+    check_conditional_writes,
+    open_remote,
+    read_index,
+    require_url,
+)
 from nbops.runs import referenced_objects, resolve_run, run_ids_on_disk, summarize
 
 logger = logging.getLogger("nbops")
@@ -96,7 +104,9 @@ def _select(project: Project, refs: Iterable[str], all_runs: bool) -> list[str]:
 def push_runs(project: Project, refs: Iterable[str] = (), all_runs: bool = False,
               url: str | None = None) -> PushResult:
     """Push the runs named by ``refs`` (default: the latest), or every run."""
-    remote = open_remote(url or require_url(project))
+    url = url or require_url(project)
+    check_conditional_writes(url)  # before any upload: the index could not be updated
+    remote = open_remote(url)
     run_ids = _select(project, refs, all_runs)
     remote.check_reachable()
     result = PushResult(remote.label)
