@@ -187,7 +187,7 @@ class Service:
         Raises BadRequest (4xx) on a bad body or field.
         """
         if isinstance(raw, bytes):
-            raw = request_body.parse(raw, content_type)
+            raw = request_body.parse(raw, content_type, model.categorical)
         features = self.prepare(model, raw)
         scores = None
         if self.batcher.fills_a_call(len(features)):
@@ -203,7 +203,7 @@ class Service:
             raw, features, scores = await run_in_threadpool(
                 self._prepare_off_loop, model, body, content_type)
         else:
-            raw = request_body.parse(body, content_type)
+            raw = request_body.parse(body, content_type, model.categorical)
             if len(raw) <= INLINE_ROWS:
                 features = self.prepare(model, raw)
             else:

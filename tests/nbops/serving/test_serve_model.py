@@ -67,6 +67,14 @@ def test_json_csv_and_parquet_bodies_score_like_the_model_in_process(
     answers["parquet"] = httpx.post(
         f"{server.url}/predict", content=buffer.getvalue(),
         headers={"content-type": "application/vnd.apache.parquet"})
+    # as most files arrive: plain text columns (read as categories by the service), padded
+    text = raw.astype({c: object for c in raw.columns if raw[c].dtype == "category"})
+    text["contract"] = " " + text["contract"].astype(object) + " "
+    buffer = io.BytesIO()
+    text.to_parquet(buffer, index=False)
+    answers["parquet, text columns"] = httpx.post(
+        f"{server.url}/predict", content=buffer.getvalue(),
+        headers={"content-type": "application/vnd.apache.parquet"})
     ids = set()
     for kind, answer in answers.items():
         assert answer.status_code == 200, (kind, answer.text)
@@ -75,7 +83,7 @@ def test_json_csv_and_parquet_bodies_score_like_the_model_in_process(
         np.testing.assert_allclose(body["scores"], expected, rtol=0, atol=1e-12, err_msg=kind)
         assert body["labels"] == [int(s >= 0.5) for s in body["scores"]]
         ids.add(body["request_id"])
-    assert len(ids) == 3
+    assert len(ids) == 4
 
 
 def test_a_record_alone_gets_exactly_its_score_in_a_batch(

@@ -1,0 +1,50 @@
+"""A Parquet body's text columns, read as categories, prepare exactly as they did as text."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+
+from nbops.serving.request_body import parse
+from nbops.validation.preparation import prepare_for_model
+
+SPEC = {"spec_version": 1, "strip_text": True, "blank_is_missing": True,
+        "numeric": ["charges"], "categorical": ["plan", "region"],
+        "order": ["charges", "plan", "region"]}
+
+
+def _parquet(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def test_text_columns_read_as_categories_prepare_exactly_as_text():
+    rng = np.random.default_rng(0)
+    n = 3000
+    frame = pd.DataFrame({
+        "id": [f"c{i}" for i in range(n)],
+        "charges": pd.Series(rng.choice(["12.5", " 7", "", " ", None, "3e2"], n), dtype=object),
+        "plan": pd.Series(rng.choice(["basic", " basic ", "pro", "", "  ", None, "1"], n),
+                          dtype=object),
+        "region": pd.Series(rng.choice(["north", "south ", None], n), dtype=object),
+    })
+    body = _parquet(frame)
+    read = parse(body, "application/vnd.apache.parquet", SPEC["categorical"])
+    assert isinstance(read["plan"].dtype, pd.CategoricalDtype)
+    assert not isinstance(read["charges"].dtype, pd.CategoricalDtype)  # numeric: as sent
+    expected, expected_problems = prepare_for_model(frame, SPEC)
+    got, problems = prepare_for_model(read, SPEC)
+    assert problems == expected_problems == []
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["plan"].dtype == object and set(got["plan"].dropna()) == {"basic", "pro", "1"}
+
+
+def test_a_bad_value_in_a_category_column_is_still_named():
+    frame = pd.DataFrame({"charges": [1.0, 2.0], "plan": ["basic", "pro"],
+                          "region": pd.Series([True, False])})  # not text: refused
+    read = parse(_parquet(frame), None, SPEC["categorical"])
+    _, problems = prepare_for_model(read, SPEC)
+    assert problems and problems[0].field == "region"
