@@ -122,12 +122,23 @@ class Service:
         self.metrics = ServiceMetrics()
         self.metrics.version.labels(slot.current.name).set(slot.current.version)
         self._schemas: dict[int, pa.Schema] = {}
+        self._unused_columns: dict[int, frozenset[str]] = {}
         self.watcher = Watcher(slot, self.config.watch_interval, on_swap=self._swapped)
         self.batcher = Batcher(INLINE_ROWS, on_batch=self._batched)
 
     def _swapped(self, model: LoadedModel) -> None:
         self.metrics.version.labels(model.name).set(model.version)
         self.metrics.swaps.inc()
+
+    def _unused(self, model: LoadedModel) -> frozenset[str]:
+        """Columns a request may carry that neither the model nor the log reads."""
+        unused = self._unused_columns.get(model.version)
+        if unused is None:
+            used = set(model.preparation.get("numeric", ())) | set(model.categorical)
+            if self.log is not None:
+                used |= set(model.id_columns)
+            unused = self._unused_columns[model.version] = model.allowed - used
+        return unused
 
     def _log_schema(self, model: LoadedModel) -> pa.Schema:
         schema = self._schemas.get(model.version)
@@ -187,7 +198,8 @@ class Service:
         Raises BadRequest (4xx) on a bad body or field.
         """
         if isinstance(raw, bytes):
-            raw = request_body.parse(raw, content_type, model.categorical)
+            raw = request_body.parse(raw, content_type, model.categorical,
+                                      self._unused(model))
         features = self.prepare(model, raw)
         scores = None
         if self.batcher.fills_a_call(len(features)):
@@ -203,7 +215,7 @@ class Service:
             raw, features, scores = await run_in_threadpool(
                 self._prepare_off_loop, model, body, content_type)
         else:
-            raw = request_body.parse(body, content_type, model.categorical)
+            raw = request_body.parse(body, content_type, model.categorical, self._unused(model))
             if len(raw) <= INLINE_ROWS:
                 features = self.prepare(model, raw)
             else:

@@ -10,7 +10,9 @@ The model's categorical columns of a Parquet body are read as pandas categories
 (Parquet's own dictionary): preparation then cleans each distinct value once
 instead of every row, 2 ms instead of 28 on 10,000 rows of plain-text columns.
 The prepared frame is the same either way (tested).  (CSV is not: converting
-its text columns to categories costs what it saves.)
+its text columns to categories costs what it saves.)  Columns a request may
+carry but the service does not use (a date, the target; ids when nothing is
+logged) are not read from a Parquet body: about 1 ms of a 10,000-row request.
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ def _csv(body: bytes) -> pd.DataFrame:
     return frame
 
 
-def _parquet(body: bytes, categorical: Collection[str]) -> pd.DataFrame:
+def _parquet(body: bytes, categorical: Collection[str], unused: Collection[str]) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -118,22 +120,29 @@ def _parquet(body: bytes, categorical: Collection[str]) -> pd.DataFrame:
     # thread, as the service scores: Arrow's pool saved nothing on a request's rows and
     # its hand-offs cost most on a busy machine (median 7.4 vs 8.5 ms for 10,000 rows)
     try:
-        table = pq.read_table(pa.BufferReader(body), read_dictionary=list(categorical),
-                              use_threads=False)
-        frame = table.to_pandas(use_threads=False)
+        file = pq.ParquetFile(pa.BufferReader(body), read_dictionary=list(categorical))
+        rows = file.metadata.num_rows
+        names = file.schema_arrow.names
+        columns = [n for n in names if n not in unused] if unused else None
+        if columns is not None and len(columns) == len(names):
+            columns = None
+        frame = file.read(columns=columns, use_threads=False).to_pandas(use_threads=False)
     except (pa.ArrowException, OSError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise BadRequest(400, f"the Parquet body cannot be read ({reason}); send a "
                               "complete Parquet file") from None
-    if frame.empty:
+    if rows == 0:
         raise BadRequest(400, "the Parquet body has no rows; send at least one")
     return frame
 
 
-def parse(body: bytes, content_type: str | None,
-          categorical: Collection[str] = ()) -> RawBatch:
-    """The raw rows a request carries (a Parquet body's ``categorical`` columns as
-    categories).
+def parse(body: bytes, content_type: str | None, categorical: Collection[str] = (),
+          unused: Collection[str] = ()) -> RawBatch:
+    """The raw rows a request carries.
+
+    A Parquet body's ``categorical`` columns are read as categories, and its
+    ``unused`` columns (ones a request may carry but the service does not use)
+    are not read at all.
 
     Raises:
         BadRequest: empty, malformed or unsupported bodies (status 400/415/422).
@@ -143,7 +152,7 @@ def parse(body: bytes, content_type: str | None,
     kind = (content_type or "").split(";")[0].strip().lower()
     if body[:4] == PARQUET_MAGIC or kind in ("application/vnd.apache.parquet",
                                               "application/x-parquet", "application/parquet"):
-        return _parquet(body, categorical)
+        return _parquet(body, categorical, unused)
     if kind in ("text/csv", "application/csv"):
         return _csv(body)
     if kind in ("", "application/json", "text/json") or kind.endswith("+json"):

@@ -6,8 +6,9 @@ import io
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from nbops.serving.request_body import parse
+from nbops.serving.request_body import BadRequest, parse
 from nbops.validation.preparation import prepare_for_model
 
 SPEC = {"spec_version": 1, "strip_text": True, "blank_is_missing": True,
@@ -48,3 +49,25 @@ def test_a_bad_value_in_a_category_column_is_still_named():
     read = parse(_parquet(frame), None, SPEC["categorical"])
     _, problems = prepare_for_model(read, SPEC)
     assert problems and problems[0].field == "region"
+
+
+def test_unused_columns_are_not_read_but_unknown_and_missing_ones_still_count():
+    frame = pd.DataFrame({"id": ["a", "b"], "signup": ["2024-01-01", "2024-02-01"],
+                          "charges": [1.0, 2.0], "plan": ["basic", "pro"],
+                          "region": ["north", "south"], "surprise": [1, 2]})
+    read = parse(_parquet(frame), None, SPEC["categorical"], unused={"signup", "id"})
+    assert list(read.columns) == ["charges", "plan", "region", "surprise"]
+    _, problems = prepare_for_model(read, SPEC, allowed={"id", "signup", "charges", "plan",
+                                                          "region"})
+    assert [p.field for p in problems] == ["surprise"]  # not an input: still refused
+    only_unused = parse(_parquet(frame[["id", "signup"]]), None, (), unused={"signup", "id"})
+    _, problems = prepare_for_model(only_unused, SPEC)
+    assert {p.field for p in problems} == {"charges", "plan", "region"}  # still missing
+
+
+def test_a_parquet_body_without_rows_is_refused():
+    empty = pd.DataFrame({"charges": pd.Series([], dtype=float), "id": pd.Series([], dtype=str)})
+    with pytest.raises(BadRequest, match="no rows"):
+        parse(_parquet(empty), None, (), unused={"id"})
+    with pytest.raises(BadRequest, match="no rows"):  # nothing left to read: still no rows
+        parse(_parquet(empty[["id"]]), None, (), unused={"id"})

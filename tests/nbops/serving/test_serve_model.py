@@ -84,6 +84,15 @@ def test_json_csv_and_parquet_bodies_score_like_the_model_in_process(
         assert body["labels"] == [int(s >= 0.5) for s in body["scores"]]
         ids.add(body["request_id"])
     assert len(ids) == 4
+    # the log has every request's ids, whatever the body (a Parquet body's unused
+    # columns are not read, its id column is)
+    import time
+
+    time.sleep(0.6)  # > --flush-seconds
+    logged = read_parts(log_dir(project, "churn"))
+    for kind, answer in answers.items():
+        rows = logged[logged["request_id"] == answer.json()["request_id"]].sort_values("row")
+        assert list(rows["customer_id"]) == list(raw["customer_id"]), kind
 
 
 def test_a_record_alone_gets_exactly_its_score_in_a_batch(
