@@ -21,17 +21,26 @@ def test_scores_read_back_exactly_and_stay_floats():
     assert all(type(v) is float for v in back)
 
 
-def test_whole_float_scores_are_still_floats():
+@pytest.mark.parametrize("n", [3, 1000])  # written by Python's json, and by Arrow
+def test_whole_float_scores_are_still_floats(n):
     # Arrow writes 1.0 as "1", which a JSON reader takes for an integer
-    back = json.loads(json_numbers(np.array([0.0, 0.25, 1.0])))
-    assert back == [0.0, 0.25, 1.0]
-    assert [type(v) for v in back] == [float, float, float]
+    scores = np.full(n, 0.25)
+    scores[0], scores[-1] = 0.0, 1.0
+    back = json.loads(json_numbers(scores))
+    assert back == scores.tolist()
+    assert all(type(v) is float for v in back)
 
 
-def test_labels_are_integers():
-    assert json.loads(json_numbers(np.array([0, 1, 1], dtype=np.int8))) == [0, 1, 1]
+@pytest.mark.parametrize("n", [3, 1000])
+def test_labels_are_integers(n):
+    labels = np.arange(n, dtype=np.int64) % 2
+    back = json.loads(json_numbers(labels.astype(np.int8)))
+    assert back == labels.tolist() and all(type(v) is int for v in back)
 
 
-def test_a_score_json_cannot_carry_is_refused():
+@pytest.mark.parametrize("n", [3, 1000])
+def test_a_score_json_cannot_carry_is_refused(n):
+    scores = np.full(n, 0.5)
+    scores[n // 2] = np.nan
     with pytest.raises(ValueError):
-        json_numbers(np.array([0.5, np.nan]))
+        json_numbers(scores)
