@@ -1,4 +1,5 @@
-"""A Parquet body's text columns, read as categories, prepare exactly as they did as text."""
+"""A Parquet body read as arrays (text columns as Arrow dictionaries) prepares exactly as a
+DataFrame of the same file did."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import io
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from nbops.serving.request_body import BadRequest, parse
@@ -32,10 +35,12 @@ def test_text_columns_read_as_categories_prepare_exactly_as_text():
                           dtype=object),
         "region": pd.Series(rng.choice(["north", "south ", None], n), dtype=object),
     })
-    body = _parquet(frame)
-    read = parse(body, "application/vnd.apache.parquet", SPEC["categorical"])
-    assert isinstance(read["plan"].dtype, pd.CategoricalDtype)
-    assert not isinstance(read["charges"].dtype, pd.CategoricalDtype)  # numeric: as sent
+    buffer = io.BytesIO()  # several row groups: a dictionary each, unified when read
+    pa_table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(pa_table, buffer, row_group_size=700)
+    read = parse(buffer.getvalue(), "application/vnd.apache.parquet", SPEC["categorical"])
+    assert pa.types.is_dictionary(read["plan"].type)  # each distinct value cleaned once
+    assert isinstance(read["charges"], np.ndarray)  # numeric: as sent (text here)
     expected, expected_problems = prepare_for_model(frame, SPEC)
     got, problems = prepare_for_model(read, SPEC)
     assert problems == expected_problems == []
@@ -60,7 +65,8 @@ def test_unused_columns_are_not_read_but_unknown_and_missing_ones_still_count():
     _, problems = prepare_for_model(read, SPEC, allowed={"id", "signup", "charges", "plan",
                                                           "region"})
     assert [p.field for p in problems] == ["surprise"]  # not an input: still refused
-    only_unused = parse(_parquet(frame[["id", "signup"]]), None, (), unused={"signup", "id"})
+    only_unused = parse(_parquet(frame[["id", "signup"]]), None, SPEC["categorical"],
+                        unused={"signup", "id"})  # absent categorical columns: not an error
     _, problems = prepare_for_model(only_unused, SPEC)
     assert {p.field for p in problems} == {"charges", "plan", "region"}  # still missing
 
@@ -71,3 +77,27 @@ def test_a_parquet_body_without_rows_is_refused():
         parse(_parquet(empty), None, (), unused={"id"})
     with pytest.raises(BadRequest, match="no rows"):  # nothing left to read: still no rows
         parse(_parquet(empty[["id"]]), None, (), unused={"id"})
+
+
+def test_numbers_with_gaps_and_a_pandas_index_read_as_from_a_dataframe():
+    frame = pd.DataFrame({"charges": pd.array([1, None, 3], dtype="Int8"),
+                          "plan": ["basic", None, "pro"], "region": ["north", "south", None]},
+                         index=[10, 11, 12])  # a non-range index is stored as a column
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    read = parse(buffer.getvalue(), None, SPEC["categorical"])
+    assert read.columns == ["charges", "plan", "region"]  # the index is not a field
+    got, problems = prepare_for_model(read, SPEC, allowed={"charges", "plan", "region"})
+    expected, _ = prepare_for_model(frame.reset_index(drop=True), SPEC)
+    assert problems == []
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_a_column_sent_twice_is_named():
+    table = pa.table([pa.array([1.0]), pa.array(["basic"]), pa.array([2.0])],
+                     names=["charges", "plan", "charges"])
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    with pytest.raises(BadRequest, match="'charges' appears more than once") as caught:
+        parse(buffer.getvalue(), None, SPEC["categorical"])
+    assert caught.value.status == 422 and caught.value.field == "charges"
