@@ -151,9 +151,11 @@ def _parquet(body: bytes, categorical: Collection[str], unused: Collection[str])
                 raise BadRequest(422, f"column {name!r} appears more than once in the "
                                       "Parquet body; send each column once", name)
             if pa.types.is_dictionary(column.type):
-                columns[name] = column.unify_dictionaries().combine_chunks()
-            else:
-                columns[name] = column.to_numpy()
+                if name in categorical:  # cleaned by its distinct values
+                    columns[name] = column.unify_dictionaries().combine_chunks()
+                    continue
+                column = column.cast(column.type.value_type)  # e.g. a pandas category
+            columns[name] = column.to_numpy()
     except (pa.ArrowException, OSError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise BadRequest(400, f"the Parquet body cannot be read ({reason}); send a "

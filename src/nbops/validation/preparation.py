@@ -175,7 +175,8 @@ def _category(name: str, column: pd.Series, spec: dict[str, Any],
               problems: list[FieldProblem]) -> np.ndarray:
     strip = spec.get("strip_text", True)
     blank = spec.get("blank_is_missing", True)
-    if hasattr(column, "dictionary") and hasattr(column, "indices"):  # an Arrow dictionary
+    if not isinstance(column, (pd.Series, np.ndarray)) and hasattr(column, "dictionary"):
+        # an Arrow dictionary array (a Series' attributes include its index labels)
         mapped = np.array([_category_value(name, c, strip, blank, problems)
                            for c in column.dictionary.to_pylist()] + [np.nan], dtype=object)
         codes = column.indices.fill_null(-1).to_numpy(zero_copy_only=False)

@@ -101,3 +101,14 @@ def test_a_column_sent_twice_is_named():
     with pytest.raises(BadRequest, match="'charges' appears more than once") as caught:
         parse(buffer.getvalue(), None, SPEC["categorical"])
     assert caught.value.status == 422 and caught.value.field == "charges"
+
+
+def test_other_columns_stored_as_categories_read_as_their_values():
+    frame = pd.DataFrame({"id": pd.Series(["a", "b", "a"], dtype="category"),
+                          "charges": pd.Series([1.5, 2.0, 1.5], dtype="category"),
+                          "plan": ["basic", "pro", None], "region": ["north", None, "x"]})
+    read = parse(_parquet(frame), None, SPEC["categorical"])
+    assert isinstance(read["id"], np.ndarray) and read["id"].tolist() == ["a", "b", "a"]
+    assert isinstance(read["charges"], np.ndarray)  # decoded: read as the numbers it holds
+    got, problems = prepare_for_model(read, SPEC)
+    assert problems == [] and got["charges"].tolist() == [1.5, 2.0, 1.5]
