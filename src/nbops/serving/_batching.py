@@ -12,6 +12,14 @@ share the next one. Scores are exactly what each request would get alone:
 prepared rows are scored independently of each other (tested), and a call that
 fails is retried request by request, so only the request that caused the
 failure fails.
+
+A request that alone fills a call (``max_rows`` rows or more) gains nothing
+from the queue: it would be scored alone anyway.  :meth:`Batcher.fills_a_call`
+says so, and the service scores it with :meth:`Batcher.score_alone` on the
+worker thread that already parsed and prepared it, saving a hand-off to the
+scorer task and a second one to a worker thread (about a tenth of a
+10,000-row request's overhead).  It is still scored by the model its request
+took at its start, and a failure is still its own.
 """
 
 from __future__ import annotations
@@ -53,6 +61,20 @@ class Batcher:
         self.on_batch = on_batch
         self._queue: deque[_Waiting] = deque()
         self._worker: asyncio.Task[None] | None = None
+
+    def fills_a_call(self, rows: int) -> bool:
+        """True when a request of ``rows`` rows is scored alone whatever else is waiting."""
+        return rows >= self.max_rows
+
+    def score_alone(self, model: LoadedModel, features: pd.DataFrame) -> np.ndarray:
+        """Score ``features`` now, in one call of its own, on the calling thread.
+
+        For a request that :meth:`fills_a_call`; counted like a queued call.
+        """
+        scores = model.scores(features)
+        if self.on_batch is not None:
+            self.on_batch(1, len(features))
+        return scores
 
     async def score(self, model: LoadedModel, features: pd.DataFrame) -> np.ndarray:
         """Positive-class scores of ``features`` by ``model`` (raises what the model raises)."""

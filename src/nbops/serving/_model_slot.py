@@ -63,6 +63,11 @@ class LoadedModel:
     def label(self) -> str:
         return f"{self.name}:{self.version}"
 
+    @property
+    def categorical(self) -> tuple[str, ...]:
+        """The input columns the model reads as categories (text)."""
+        return tuple(self.preparation.get("categorical", ()))
+
     def scores(self, features: pd.DataFrame) -> np.ndarray:
         """Positive-class probabilities of a prepared feature frame."""
         proba = self.model.predict_proba(features)

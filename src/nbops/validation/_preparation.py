@@ -171,6 +171,12 @@ def _category(name: str, column: pd.Series, spec: dict[str, Any],
               problems: list[FieldProblem]) -> np.ndarray:
     strip = spec.get("strip_text", True)
     blank = spec.get("blank_is_missing", True)
+    if not isinstance(column, (pd.Series, np.ndarray)) and hasattr(column, "dictionary"):
+        # an Arrow dictionary array (a Series' attributes include its index labels)
+        mapped = np.array([_category_value(name, c, strip, blank, problems)
+                           for c in column.dictionary.to_pylist()] + [np.nan], dtype=object)
+        codes = column.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        return mapped[np.where(codes < 0, len(mapped) - 1, codes)]
     if isinstance(column.dtype, pd.CategoricalDtype):  # convert the categories, not the rows
         mapped = np.array([_category_value(name, c, strip, blank, problems)
                            for c in column.cat.categories] + [np.nan], dtype=object)
@@ -188,8 +194,9 @@ def _category(name: str, column: pd.Series, spec: dict[str, Any],
 class Columns(Protocol):
     """What :func:`prepare_for_model` reads: a DataFrame, or columns of a few records.
 
-    ``columns`` names them, ``frame[name]`` is a Series or a 1-d object array, and
-    ``len(frame)`` is the number of rows.
+    ``columns`` names them, ``frame[name]`` is a Series, a 1-d array or (a text
+    column of a Parquet body) an Arrow dictionary array, and ``len(frame)`` is
+    the number of rows.
     """
 
     @property
