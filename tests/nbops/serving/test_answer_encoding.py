@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from nbops.serving.app import json_numbers
+from nbops.serving._app import json_numbers
 
 
 def test_scores_read_back_exactly_and_stay_floats():

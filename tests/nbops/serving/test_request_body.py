@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from nbops.serving.request_body import BadRequest, parse
-from nbops.validation.preparation import prepare_for_model
+from nbops.serving._request_body import BadRequest, parse
+from nbops.validation._preparation import prepare_for_model
 
 SPEC = {"spec_version": 1, "strip_text": True, "blank_is_missing": True,
         "numeric": ["charges"], "categorical": ["plan", "region"],
