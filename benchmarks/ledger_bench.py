@@ -43,9 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _fake_ledger(root: Path, count: int) -> None:
     """``count`` runs with valid manifests and an index, written without fsync (setup only)."""
-    from nbops.core.ids import new_run_id
-    from nbops.core.project import Project
-    from nbops.runs.index import summarize
+    from nbops.core import Project, new_run_id
+    from nbops.runs import summarize
 
     (root / "pipeline.yaml").write_text("tasks: []\n")
     project = Project(root)
@@ -79,7 +78,7 @@ def _fake_ledger(root: Path, count: int) -> None:
 
 def bench_listing(count: int = LIST_RUNS, repeats: int = 3) -> list[dict[str, Any]]:
     """``list_runs`` in-process and ``nbops runs --json`` as a command, on ``count`` runs."""
-    from nbops.core.project import Project
+    from nbops.core import Project
     from nbops.runs import list_runs
 
     with tempfile.TemporaryDirectory(prefix="nbops-ledger-bench-") as tmp:
@@ -117,8 +116,7 @@ def bench_listing(count: int = LIST_RUNS, repeats: int = 3) -> list[dict[str, An
 
 def bench_snapshot(size: int = BIG_BYTES) -> list[dict[str, Any]]:
     """First and repeated snapshot of a ``size``-byte artifact."""
-    from nbops.core.hashing import HashCache
-    from nbops.core.store import ContentStore
+    from nbops.core import ContentStore, HashCache
 
     with tempfile.TemporaryDirectory(prefix="nbops-ledger-bench-", dir=ROOT / ".nbops"
                                      if (ROOT / ".nbops").is_dir() else None) as tmp:
@@ -164,7 +162,7 @@ def build_overhead(project_dir: Path = ROOT, builds: int = 1) -> list[dict[str, 
     are real. Also times importing the hooks' modules in a process that already imported
     Ploomber (what a build pays once to load them).
     """
-    from nbops.core.manifest import read_manifest
+    from nbops.core import read_manifest
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="nbops-ledger-bench-") as tmp:
@@ -192,7 +190,7 @@ def build_overhead(project_dir: Path = ROOT, builds: int = 1) -> list[dict[str, 
                 "target_ratio": OVERHEAD_TARGET_RATIO, "target_seconds": OVERHEAD_TARGET_S,
             })
     code = ("import time, ploomber; t = time.perf_counter(); "
-            "import nbops.hooks, nbops.runs.lifecycle; print(time.perf_counter() - t)")
+            "import nbops.hooks; from nbops.runs import close_run; print(time.perf_counter() - t)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={**os.environ, "PLOOMBER_STATS_ENABLED": "false"})
     rows.append({"name": "ledger.import_hooks", "what": "importing nbops' hook modules once "

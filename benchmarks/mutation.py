@@ -43,69 +43,70 @@ _SPEED_ONLY = ("only chooses between checking features one by one and in threads
                "results are identical either way (test_big_batches_are_checked_in_parallel_"
                "with_the_same_result)")
 EQUIVALENT: dict[str, str] = {
-    "nbops.core.hashing.xǁHashCacheǁ_load__mutmut_5": "'UTF-8' and 'utf-8' are one codec",
-    "nbops.core.manifest.x__parse__mutmut_4": "'UTF-8' and 'utf-8' are one codec",
-    "nbops.runs.redaction.x_redact_notebook__mutmut_80": "'UTF-8' and 'utf-8' are one codec",
-    "nbops.core.hashing.x_hash_file__mutmut_4":
+    "nbops.core._hashing.xǁHashCacheǁ_load__mutmut_5": "'UTF-8' and 'utf-8' are one codec",
+    "nbops.core._manifest.x__parse__mutmut_4": "'UTF-8' and 'utf-8' are one codec",
+    "nbops.runs._notebook_redaction.x_redact_notebook__mutmut_80":
+        "'UTF-8' and 'utf-8' are one codec",
+    "nbops.core._hashing.x_hash_file__mutmut_4":
         "a file of exactly 64 MiB is hashed chunk by chunk instead of memory-mapped: the "
         "same digest",
-    "nbops.core.store.xǁContentStoreǁmaterialize__mutmut_49":
+    "nbops.core._store.xǁContentStoreǁmaterialize__mutmut_49":
         "copyfileobj's buffer size changes speed, not the bytes copied",
-    "nbops.core.store.xǁContentStoreǁput_file__mutmut_41":
+    "nbops.core._store.xǁContentStoreǁput_file__mutmut_41":
         "copyfileobj's buffer size changes speed, not the bytes copied",
-    "nbops.core.locks.xǁProjectLockǁacquire__mutmut_92":
+    "nbops.core._locks.xǁProjectLockǁacquire__mutmut_92":
         "how fast the polling interval grows (capped at 0.5 s) changes how soon a waiter "
         "notices a released lock, not whether it gets it or when it gives up",
-    "nbops.core.secrets.x_redact__mutmut_1":
+    "nbops.core._secrets.x_redact__mutmut_1":
         "the default name 'XXXX' does not look like a secret, so it behaves like ''",
-    "nbops.core.secrets.x_secret_replacements__mutmut_1":
+    "nbops.core._secrets.x_secret_replacements__mutmut_1":
         "the default name 'XXXX' does not look like a secret, so it behaves like ''",
-    "nbops.reports.redaction.x__collect__mutmut_12":
+    "nbops.reports._page_redaction.x__collect__mutmut_12":
         "zip's strict defaults to False: strict=None is the same call",
-    "nbops.registry.promotion.x__decide__mutmut_48":
+    "nbops.registry._promotion.x__decide__mutmut_48":
         "operations.promote's alias defaults to DEFAULT_ALIAS: the same call",
-    "nbops.registry.promotion.x__stored__mutmut_5":
+    "nbops.registry._promotion.x__stored__mutmut_5":
         "the digest hint only spares re-hashing a file the build already hashed",
-    "nbops.registry.promotion.x__stored__mutmut_7":
+    "nbops.registry._promotion.x__stored__mutmut_7":
         "the digest hint only spares re-hashing a file the build already hashed",
-    "nbops.registry.promotion.x__stored__mutmut_8":
+    "nbops.registry._promotion.x__stored__mutmut_8":
         "the digest hint only spares re-hashing a file the build already hashed",
-    "nbops.runs.checkout.x_confine__mutmut_7":
+    "nbops.runs._checkout.x_confine__mutmut_7":
         "on POSIX, PurePosixPath and Path agree on whether a path is absolute",
-    "nbops.engine.forkserver.x_main__mutmut_7":
+    "nbops.engine._forkserver.x_main__mutmut_7":
         "unreachable: ForkServer always passes --reply-fd",
-    "nbops.engine.forkserver.x_main__mutmut_10":
+    "nbops.engine._forkserver.x_main__mutmut_10":
         "unreachable: ForkServer always passes --reply-fd",
-    "nbops.engine.kernel_pool.x__kill__mutmut_4":
+    "nbops.engine._kernel_pool.x__kill__mutmut_4":
         "now=False asks the kernel to shut down before killing it: the process ends either "
         "way, later",
-    "nbops.engine.kernel_pool.xǁKernelPoolǁ__init____mutmut_32":
+    "nbops.engine._kernel_pool.xǁKernelPoolǁ__init____mutmut_32":
         "unreachable on POSIX: kernels use IPC sockets there, never TCP",
-    "nbops.engine.kernel_pool.xǁKernelPoolǁ__init____mutmut_39":
+    "nbops.engine._kernel_pool.xǁKernelPoolǁ__init____mutmut_39":
         "unreachable on POSIX: the socket folder is always made there",
-    "nbops.engine.kernel_pool.xǁKernelPoolǁ__init____mutmut_43":
+    "nbops.engine._kernel_pool.xǁKernelPoolǁ__init____mutmut_43":
         "unreachable on POSIX: the socket folder is always made there",
-    "nbops.engine.kernel_pool.xǁKernelPoolǁacquire__mutmut_18":
+    "nbops.engine._kernel_pool.xǁKernelPoolǁacquire__mutmut_18":
         "daemon only matters at interpreter exit, where the stale kernel's kill finishes "
         "either way",
-    "nbops.engine.kernel_pool.xǁKernelPoolǁacquire__mutmut_28":
+    "nbops.engine._kernel_pool.xǁKernelPoolǁacquire__mutmut_28":
         "with the budget spent, force only decides whether it goes below zero; a spent "
         "budget starts nothing ahead either way",
-    "nbops.engine.kernel_pool.xǁKernelPoolǁ_launch__mutmut_24":
+    "nbops.engine._kernel_pool.xǁKernelPoolǁ_launch__mutmut_24":
         "jupyter_client gives a kernel without an id a new uuid itself",
-    "nbops.engine.kernel_pool.xǁKernelPoolǁ_launch__mutmut_49":
+    "nbops.engine._kernel_pool.xǁKernelPoolǁ_launch__mutmut_49":
         "PooledKernel.cwd is informational: nothing reads it",
-    "nbops.engine.kernel_pool.xǁKernelPoolǁrefill__mutmut_11":
+    "nbops.engine._kernel_pool.xǁKernelPoolǁrefill__mutmut_11":
         "a thread's name is for debuggers only",
-    "nbops.engine.kernel_pool.xǁKernelPoolǁrelease__mutmut_7":
+    "nbops.engine._kernel_pool.xǁKernelPoolǁrelease__mutmut_7":
         "a thread's name is for debuggers only",
-    "nbops.monitoring.check.x__feature_drifts__mutmut_28":
+    "nbops.monitoring._batch_check.x__feature_drifts__mutmut_28":
         "os.cpu_count() is never None on Linux, so the fallback is never used",
-    "nbops.monitoring.check.x__feature_drifts__mutmut_29": _SPEED_ONLY,
-    "nbops.monitoring.check.x__feature_drifts__mutmut_32": _SPEED_ONLY,
-    "nbops.monitoring.check.x__feature_drifts__mutmut_37":
+    "nbops.monitoring._batch_check.x__feature_drifts__mutmut_29": _SPEED_ONLY,
+    "nbops.monitoring._batch_check.x__feature_drifts__mutmut_32": _SPEED_ONLY,
+    "nbops.monitoring._batch_check.x__feature_drifts__mutmut_37":
         "the thread pool's size changes speed, not the per-feature results",
-    "nbops.reproduce.compare.x__product_checks__mutmut_73":
+    "nbops.reproduce._compare.x__product_checks__mutmut_73":
         "a missing path gives str(None) == 'None' instead of '': neither ends with .ipynb",
 }
 
@@ -120,7 +121,7 @@ SAMPLE_USED: float | None = None
 #: coverage stats cannot see it: their mutants run against these tests, which start that
 #: process (it inherits the active mutant's name and imports the mutated copy).
 CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
-    "src/nbops/engine/forkserver.py": (
+    "src/nbops/engine/_forkserver.py": (
         "test_a_forked_kernel_takes_the_requested_environment_and_folder",
         "test_each_notebook_gets_a_new_process_that_is_gone_afterwards",
         "test_kernels_forked_after_preimports_start_as_a_new_interpreter_would",
@@ -185,7 +186,7 @@ def _entry() -> None:
 
 #: A cheap module whose mutants are run first when sampling: that first run makes mutmut
 #: generate every mutant and learn which tests reach which function.
-FIRST = "nbops.monitoring.status.*"
+FIRST = "nbops.monitoring._status.*"
 
 
 #: mutmut forks a child per mutant from a process that has already run the tests once.

@@ -47,35 +47,44 @@ def run(repeats: int = 5) -> list[dict[str, Any]]:
     """Measure and return one row per figure."""
     import skops.io as sio
 
-    from nbops.registry import artifacts, operations, registry_file
+    from nbops.registry import (
+        Actor,
+        inspect_types,
+        load_verified,
+        promote,
+        read_registry,
+        registry_path,
+        registry_transaction,
+        store_of,
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "pipeline.yaml").write_text("tasks: []\n")
         path = _model(root)
-        stored = artifacts.store_of(root).put_file(path)
-        types = artifacts.inspect_types(path)
+        stored = store_of(root).put_file(path)
+        types = inspect_types(path)
         record = {"run_id": None, "version": 1, "artifact": {
             "hash": stored.digest, "size": stored.size, "format": "skops",
             "trusted_types": types}}
         plain_s = best_of(repeats, lambda: sio.load(path, trusted=types))
-        verified_s = best_of(repeats, lambda: artifacts.load_verified(root, record, "m:1"))
+        verified_s = best_of(repeats, lambda: load_verified(root, record, "m:1"))
 
         base = {"artifact": record["artifact"], "metrics": {"roc_auc": 0.8},
                 "training_data": {"hash": stored.digest, "size": 1}, "test_data": None,
                 "feature_schema": {"features": [{"name": "a", "dtype": "float"}]}}
-        with registry_file.transaction(root) as data:
+        with registry_transaction(root) as data:
             data["models"]["m"] = {"created_at": "2026-01-01T00:00:00.000000Z", "aliases": {},
                                    "history": [], "versions": [
                                        {**base, "version": n, "run_id": None,
                                         "registered_at": "2026-01-01T00:00:00.000000Z"}
                                        for n in range(1, VERSIONS + 1)]}
-        actor = operations.Actor(command=("bench",))
+        actor = Actor(command=("bench",))
         targets = iter(range(1, 10 * repeats + 2))
-        promote_s = best_of(repeats, lambda: operations.promote(
+        promote_s = best_of(repeats, lambda: promote(
             root, "m", next(targets), reason="bench", actor=actor))
-        read_s = best_of(repeats, lambda: registry_file.read(root))
-        size_kib = registry_file.registry_path(root).stat().st_size / 1024
+        read_s = best_of(repeats, lambda: read_registry(root))
+        size_kib = registry_path(root).stat().st_size / 1024
     return [
         {"name": "registry.plain_skops_load", "what": "skops.io.load of a HistGB pipeline",
          "seconds": round(plain_s, 4)},

@@ -107,10 +107,9 @@ def run(full: bool = True) -> list[dict[str, Any]]:
 
 
 def _transfer(server: Any, folder: Path, size_mb: int) -> list[dict[str, Any]]:
-    from nbops.core.project import Project
-    from nbops.remote.store import open_remote
-    from nbops.sync.pull import pull_runs
-    from nbops.sync.push import push_runs
+    from nbops.core import Project
+    from nbops.remote import open_remote
+    from nbops.sync import pull_runs, push_runs
 
     root = _project(folder, size_mb)
     big = root / ".nbops" / "products" / "big.bin"
@@ -159,8 +158,7 @@ def _transfer(server: Any, folder: Path, size_mb: int) -> list[dict[str, Any]]:
 
 
 def _listing(server: Any, folder: Path) -> list[dict[str, Any]]:
-    from nbops.remote.index import INDEX_KEY
-    from nbops.remote.store import open_remote
+    from nbops.remote import INDEX_KEY, open_remote
 
     bucket = server.new_bucket()
     url = f"s3://{bucket}/team"

@@ -105,7 +105,7 @@ def _manifest(run_id: str, tasks: list[str]) -> dict[str, Any]:
 
 def _ledger(reports: Path, runs: int, png: str, tasks: list[str]) -> Path:
     """``runs`` index lines and folders; the newest run has real notebooks and a manifest."""
-    from nbops.core.manifest import write_manifest
+    from nbops.core import write_manifest
 
     folder = reports / "runs"
     folder.mkdir(parents=True)
@@ -142,7 +142,7 @@ def _cold_first_render(notebook: Path, out: Path) -> float:
         f"nbformat.validate(nbformat.read({str(notebook)!r}, as_version=4))"
         "  # papermill validates each notebook it writes\n"
         "import time, sys; t = time.perf_counter()\n"
-        "from nbops.reports.notebook_page import NotebookPage, render_notebook_file\n"
+        "from nbops.reports import NotebookPage, render_notebook_file\n"
         f"render_notebook_file(Path({str(notebook)!r}), Path({str(out)!r}), NotebookPage('t'))\n"
         "print(time.perf_counter() - t)\n"
     )
@@ -158,8 +158,8 @@ def _subprocess_nbconvert(notebook: Path, out_dir: Path) -> None:
 
 def _compare(folder: Path, repeats: int) -> float:
     """Time the comparison page of three runs with full provenance (300 packages each)."""
-    from nbops.core.manifest import write_manifest
-    from nbops.reports.compare_page import write_compare_page
+    from nbops.core import write_manifest
+    from nbops.reports import write_compare_page
 
     ids = [f"20260101T0{i}0000000000Z-cmpaaa" for i in range(3)]
     for i, run_id in enumerate(ids):
@@ -177,9 +177,14 @@ def _compare(folder: Path, repeats: int) -> float:
 
 def run(repeats: int = 3) -> list[dict[str, Any]]:
     """Time notebook pages (warm, cold, subprocess baseline), run page, site and publish."""
-    from nbops.reports.notebook_page import NotebookPage, render_notebook_file
-    from nbops.reports.publish import publish_html
-    from nbops.reports.render import render_notebooks, render_run, render_site
+    from nbops.reports import (
+        NotebookPage,
+        publish_html,
+        render_notebook_file,
+        render_notebooks,
+        render_run,
+        render_site,
+    )
 
     tasks = ["get", "clean", "features", "train", "evaluate"]
     png = _figure_png()
@@ -194,7 +199,7 @@ def run(repeats: int = 3) -> list[dict[str, Any]]:
         assert "nbops-injected" in page.read_text()  # the bench measures real pages
         cold_s = _cold_first_render(notebook, Path(tmp) / "cold.html")
         baseline_s = best_of(1, lambda: _subprocess_nbconvert(notebook, Path(tmp) / "nbc"))
-        from nbops.reports.ledger_view import load_manifest
+        from nbops.reports import load_manifest
 
         manifest = load_manifest(newest)
         all_pages_s = best_of(repeats, lambda: render_notebooks(manifest, newest, reuse=False))

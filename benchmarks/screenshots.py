@@ -30,8 +30,8 @@ def _run_id(index: int) -> str:
 def _write(reports: Path, index: int, *, status: str = "succeeded", roc: float = 0.85,
            data: str | None = None, max_iter: int = 100, monitoring: dict | None = None,
            png: str = "") -> Path:
-    from nbops.core.manifest import write_manifest
-    from nbops.runs.index import summarize
+    from nbops.core import write_manifest
+    from nbops.runs import summarize
 
     run_id = _run_id(index)
     run_dir = reports / "runs" / run_id
@@ -73,7 +73,7 @@ def _write(reports: Path, index: int, *, status: str = "succeeded", roc: float =
 
 def demo_ledger(root: Path) -> dict[str, Path]:
     """Ten runs in three experiments, a gated one, a monitoring alert, two model versions."""
-    from nbops.reports.render import render_run, render_site
+    from nbops.reports import render_run, render_site
 
     png = _figure_png()
     reports = root / "reports"

@@ -47,15 +47,21 @@ from IPython.display import HTML, display
 
 import nbops
 from churn.batches import load_batch
-from nbops.core.errors import DataError
-from nbops.core.input_preparation import of_version
-from nbops.monitoring import Thresholds, plots
-from nbops.monitoring.champion import Champion, monitor, unreadable_report
-from nbops.monitoring.metrics import report_metrics
-from nbops.monitoring.report import write_report
-from nbops.registry.api import find_root, get_version
-from nbops.registry.refs import parse_ref
-from nbops.validation.preparation import clean_raw
+from nbops.core import DataError, of_version
+from nbops.monitoring import (
+    PLOT_COLORS,
+    Champion,
+    Thresholds,
+    drift_overview,
+    monitor,
+    report_metrics,
+    scores_and_performance,
+    top_feature_distributions,
+    unreadable_report,
+    write_report,
+)
+from nbops.registry import find_root, get_version, parse_ref
+from nbops.validation import clean_raw
 
 settings = Thresholds.from_mapping(thresholds)
 record = get_version(champion)
@@ -69,8 +75,7 @@ profile = champ.profile(settings)
 preparation = of_version(record)
 try:
     if batch_log not in (None, "", "None", "null"):  # traffic logged by nbops serve-model
-        from nbops.serving.feedback import logged_batch, parse_window
-        from nbops.serving.prediction_log import log_dir
+        from nbops.serving import log_dir, logged_batch, parse_window
 
         frame, info = logged_batch(
             log_dir(find_root(), champ.name), parse_window(str(batch_log)), target
@@ -103,29 +108,29 @@ nbops.log_metrics(report_metrics(document))
 # ## Verdict
 
 # %%
-colour = plots.COLORS[report.verdict]
+colour = PLOT_COLORS[report.verdict]
 display(HTML(
     f'<div style="padding:10px;border-left:8px solid {colour};background:#f6f6f6;'
     f'font-size:15px"><b>{report.verdict.upper()}</b> — '
     f'{html.escape(report.summary)}<br><small>champion {champ.label}, '
     f'{report.rows:,} rows, {report.tests} tests sharing alpha={settings.alpha:g}</small></div>'
 ))
-# What happens next is decided after the run closes (nbops.monitoring.after_run).
+# What happens next is decided after the run closes (nbops.monitoring._after_run).
 print(f"fail the build at: {fail_on or 'never'}; retrain on alert: {retrain} "
       f"(data: {retrain_data or 'this batch'})")
 
 # %%
 if report.features or report.prediction:
-    display(plots.drift_overview(document))
+    display(drift_overview(document))
 
 # %%
-figure = plots.top_feature_distributions(document, profile, frame)
+figure = top_feature_distributions(document, profile, frame)
 if figure is not None:
     display(figure)
 
 # %%
 scored = champ.score(frame) if report.prediction is not None else None
-figure = plots.scores_and_performance(document, profile, scored)
+figure = scores_and_performance(document, profile, scored)
 if figure is not None:
     display(figure)
 

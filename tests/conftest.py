@@ -58,6 +58,15 @@ def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield server
 
 
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One real Azurite blob server for the whole session (see tests/azurite_server.py)."""
+    from azurite_server import running_azurite
+
+    with running_azurite(tmp_path_factory.mktemp("azurite")) as server:
+        yield server
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """End-to-end modules first (slow, integration, browser), each module's tests kept
     together and in order.

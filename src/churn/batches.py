@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from churn import data, generator
-from nbops.core.errors import DataError
+from nbops.core import DataError
 
 
 @dataclass

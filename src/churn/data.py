@@ -4,7 +4,7 @@ The input is either the embedded generator (:mod:`churn.generator`) or a
 CSV/Parquet file.  Nothing is changed silently: every coercion (blank strings
 to missing, text to numbers, labels to 0/1, rows without a label dropped) is
 returned as a warning that the notebooks display.  Bad input raises
-:class:`nbops.core.errors.DataError` with one sentence naming problem and fix.
+:class:`nbops.core._errors.DataError` with one sentence naming problem and fix.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from churn import generator
-from nbops.core.errors import DataError
+from nbops.core import DataError
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 _POSITIVE = {"1", "yes", "y", "true", "t", "churn", "churned", "positive"}

@@ -20,7 +20,7 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-from nbops.core.atomic import atomic_write_json
+from nbops.core import atomic_write_json
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

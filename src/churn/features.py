@@ -13,7 +13,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from churn.data import Roles
-from nbops.core.errors import DataError
+from nbops.core import DataError
 from nbops.validation import FeatureSchema, FeatureSpec
 
 

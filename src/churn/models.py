@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from churn.features import build_preprocessor
-from nbops.core.errors import RegistryError
+from nbops.core import RegistryError
 
 #: Threads used to fit and score models: fixed, so results do not depend on the
 #: core count, and 1 because OpenMP threads spin-wait when the cores are shared

@@ -14,7 +14,7 @@ _LAZY: dict[str, str] = {
     "log_metric": "nbops.record:log_metric",
     "log_metrics": "nbops.record:log_metrics",
     "log_artifact": "nbops.record:log_artifact",
-    "load_model": "nbops.registry.api:load_model",
+    "load_model": "nbops.registry:load_model",
 }
 
 __all__ = ["__version__", "load_model", "log_artifact", "log_metric", "log_metrics"]

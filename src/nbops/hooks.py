@@ -9,7 +9,7 @@ Declare them in ``pipeline.yaml``::
 ``on_render`` opens a run (only when the DAG is being built: ``ploomber
 status`` or JupyterLab's cell injection render too, and must not record
 anything); ``on_finish`` / ``on_failure`` close it, then call the
-:data:`POST_CLOSE_STEPS` in order with the :class:`~nbops.runs.context.RunContext`
+:data:`POST_CLOSE_STEPS` in order with the :class:`~nbops.runs._context.RunContext`
 while the run is ``closing``, and only then write its final status.
 """
 
@@ -19,45 +19,43 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
-from nbops.core.errors import NbopsError
-from nbops.core.faults import crash_point
+from nbops.core import NbopsError, crash_point
 
 if TYPE_CHECKING:
-    from nbops.adapters.ploomber_adapter import TaskInfo
-    from nbops.core.project import Project
-    from nbops.runs.context import JsonObject, RunContext
-    from nbops.runs.steps import PostCloseStep, StepFactory
+    from nbops.adapters import TaskInfo
+    from nbops.core import Project
+    from nbops.runs import JsonObject, PostCloseStep, RunContext, StepFactory
 
 logger = logging.getLogger("nbops")
 
 
 
 def _registry_step() -> PostCloseStep:
-    from nbops.registry.pipeline_step import RegistryStep
+    from nbops.registry import RegistryStep
 
     return RegistryStep()
 
 
 def _monitoring_step() -> PostCloseStep:
-    from nbops.monitoring.after_run import MonitoringStep
+    from nbops.monitoring import MonitoringStep
 
     return MonitoringStep()
 
 
 def _reports_step() -> PostCloseStep:
-    from nbops.reports.render import ReportsStep
+    from nbops.reports import ReportsStep
 
     return ReportsStep()
 
 
 def _push_step() -> PostCloseStep:
-    from nbops.sync.after_build import PushStep
+    from nbops.sync import PushStep
 
     return PushStep()
 
 
 #: What runs after the ledger closed a run, in this order: each entry makes a
-#: fresh :class:`~nbops.runs.steps.PostCloseStep` for one build (its state
+#: fresh :class:`~nbops.runs._steps.PostCloseStep` for one build (its state
 #: lives on the object). Gates and the registry come first (they may set the
 #: outcome to ``gated``), reports last (they show the final verdict). A step
 #: that raises NbopsError (e.g. GateFailure) fails the build, after the
@@ -83,8 +81,8 @@ def _project_for(dag: Any) -> Any:
     """
     import os
 
-    from nbops.adapters.ploomber_adapter import dag_root
-    from nbops.core.project import Project, find_project
+    from nbops.adapters import dag_root
+    from nbops.core import Project, find_project
 
     root = dag_root(dag)
     return Project(root) if root is not None else find_project(os.getcwd())
@@ -105,43 +103,51 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
         parameters: env.yaml's ``parameters`` declaration (``parameters:
             '{{parameters}}'``; declaring it keeps Ploomber from warning that the
             section is unused). The resolved values are checked against it
-            (:mod:`nbops.core.parameters`) before any task runs or any run is
+            (:mod:`nbops.core._parameters`) before any task runs or any run is
             recorded.
     """
-    from nbops.adapters import ploomber_adapter as adapter
+    from nbops.adapters import (
+        build_options,
+        command_argv,
+        env_file,
+        is_building,
+        pipeline_file,
+        resolved_env,
+        task_infos,
+    )
 
     if gates is not None or registry is not None:
-        from nbops.registry.pipeline_step import check_settings
+        from nbops.registry import check_settings
 
         check_settings(gates, registry)
     if reproduce is not None:
-        from nbops.reproduce.declaration import check_tasks, parse_declaration
+        from nbops.reproduce import check_tasks, parse_declaration
 
         check_tasks(parse_declaration(reproduce), [str(name) for name in dag])
-    if not adapter.is_building(dag):
+    if not is_building(dag):
         return
     current = getattr(dag, _ATTR, None)
     if current is not None and not current.closed:
         return
-    from nbops.runs.lifecycle import open_run
+    from nbops.runs import open_run
 
     project = _project_for(dag)
-    build = adapter.build_options(dag)
-    env_path = adapter.env_file(project.root)
-    build["pipeline"] = project.relative(adapter.pipeline_file(project.root))
+    build = build_options(dag)
+    env_path = env_file(project.root)
+    build["pipeline"] = project.relative(pipeline_file(project.root))
     build["env_file"] = None if env_path is None else project.relative(env_path)
-    tasks = adapter.task_infos(dag)
-    env = adapter.resolved_env(project.root)
-    from nbops.core.parameters import check_parameters
+    tasks = task_infos(dag)
+    env = resolved_env(project.root)
+    from nbops.core import check_parameters
 
     check_parameters(env)  # declared types and ranges, before any task runs or run is recorded
-    run = open_run(project, tasks, build, env, adapter.command_argv())
+    run = open_run(project, tasks, build, env, command_argv())
     setattr(dag, _ATTR, run)
     setattr(dag, _STEPS_ATTR, prepare_post_close_steps(project, run.run_id, env, tasks))
 
 
 def _skipped_for_reproduction() -> bool:
-    from nbops.reproduce.execute import REPRODUCTION_ENV
+    from nbops.reproduce import REPRODUCTION_ENV
 
     return bool(os.environ.get(REPRODUCTION_ENV))
 
@@ -149,7 +155,7 @@ def _skipped_for_reproduction() -> bool:
 def prepare_post_close_steps(project: Project, run_id: str, env: JsonObject,
                              tasks: list[TaskInfo]) -> list[PostCloseStep]:
     """Make this build's steps and call each one's ``prepare``; failures only cost speed."""
-    from nbops.runs.steps import OpenContext
+    from nbops.runs import OpenContext
 
     if _skipped_for_reproduction():
         return []  # the steps will be skipped (see run_post_close_steps)
@@ -166,7 +172,7 @@ def prepare_post_close_steps(project: Project, run_id: str, env: JsonObject,
 
 def on_finish(dag: Any, report: Any) -> None:
     """Close the run (to be ``succeeded``), run the post-close steps, then finish it."""
-    from nbops.adapters.ploomber_adapter import report_durations
+    from nbops.adapters import report_durations
 
     _close(dag, report_durations(report), None)
 
@@ -188,8 +194,8 @@ def _close(dag: Any, durations: dict[str, float], error_text: str | None) -> Non
     this process's own record; ``kill -9`` leaves it ``closing`` for the
     next reader to find (its build's pid is dead).
     """
-    from nbops.adapters.ploomber_adapter import task_infos
-    from nbops.runs.lifecycle import close_run
+    from nbops.adapters import task_infos
+    from nbops.runs import close_run
 
     run = getattr(dag, _ATTR, None)
     steps: list[PostCloseStep] = getattr(dag, _STEPS_ATTR, None) or []

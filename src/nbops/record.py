@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from nbops.core.errors import RecordError
+from nbops.core import RecordError
 
 RECORD_MIME = "application/vnd.nbops.record+json"
 logger = logging.getLogger("nbops")
@@ -89,7 +89,7 @@ def log_artifact(path: str | os.PathLike[str]) -> str:
     if not target.is_file():
         raise RecordError(f"Artifact {str(path)!r} is not an existing file",
                           "write the file first, then log it")
-    from nbops.core.hashing import hash_file
+    from nbops.core import hash_file
 
     digest = hash_file(target)
     if _in_run():

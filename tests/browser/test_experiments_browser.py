@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "nbops" / "reports"))
 from reports_fixture import XSS_IMG, XSS_SCRIPT, built_project, make_run, run_id_at  # noqa: E402
 from test_model_page import REGISTRY  # noqa: E402
 
-from nbops.reports.compare_page import write_compare_page  # noqa: E402
-from nbops.reports.render import render_run, render_site  # noqa: E402
+from nbops.reports._compare_page import write_compare_page  # noqa: E402
+from nbops.reports._render import render_run, render_site  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -72,7 +72,7 @@ def served(site: dict[str, Path]):  # type: ignore[no-untyped-def]
     """The site served by `nbops serve` on a free loopback port."""
     import threading
 
-    from nbops.reports.serve import make_server
+    from nbops.reports._serve import make_server
 
     server = make_server(site["reports"], port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

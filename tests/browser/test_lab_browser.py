@@ -93,7 +93,7 @@ def test_double_click_on_a_step_opens_it_as_a_notebook(
 ) -> None:
     # A regression test: with this stack jupytext's contents manager already lists
     # .py steps as notebooks, and nbops lab also sets jupytext's notebook view as the
-    # default viewer (nbops.scaffold.lab_settings), so either alone keeps this true.
+    # default viewer (nbops.scaffold._lab_settings), so either alone keeps this true.
     page.goto(f"{built_lab.url}/lab?token={TOKEN}")
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.started", timeout=120_000)
     page.evaluate("() => window.jupyterapp.commands.execute('filebrowser:open-path',"

@@ -13,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "nbops" / "reports"))
 from browser_guard import Guard  # noqa: E402
 from reports_fixture import XSS_IMG, XSS_SCRIPT, built_project, make_run, run_id_at  # noqa: E402
 
-from nbops.reports.publish import publish_html  # noqa: E402
-from nbops.reports.render import render_run, render_site  # noqa: E402
+from nbops.reports._publish import publish_html  # noqa: E402
+from nbops.reports._render import render_run, render_site  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from churn.batches import load_batch, parse_shift
-from nbops.core.errors import DataError
+from nbops.core._errors import DataError
 
 
 def test_parse_shift() -> None:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from churn import data
-from nbops.core.errors import DataError
+from nbops.core._errors import DataError
 
 
 def _csv(tmp_path: Path, text: str, name: str = "d.csv") -> Path:

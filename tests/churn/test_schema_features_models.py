@@ -11,7 +11,7 @@ from sklearn.metrics import roc_auc_score
 
 from churn import data, features, generator, models, schema
 from churn.deterministic import fixed_threads
-from nbops.core.errors import DataError, RegistryError, ValidationError
+from nbops.core._errors import DataError, RegistryError, ValidationError
 from nbops.validation import check_batch, validate, write_data_schema
 
 

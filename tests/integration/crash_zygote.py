@@ -25,10 +25,10 @@ import traceback
 
 WARM = (
     "ploomber_cli.cli", "ploomber.spec", "ploomber.executors", "nbops.cli.main",
-    "nbops.hooks", "nbops.engine.executor", "nbops.registry.pipeline_step",
-    "nbops.registry.promotion", "nbops.registry.measurements", "nbops.monitoring.after_run",
-    "nbops.reports.render", "nbops.reports.run_page", "nbops.reports.site_page",
-    "nbops.runs.lifecycle", "nbops.runs.verify", "nbops.runs.gc", "nbops.runs.checkout",
+    "nbops.hooks", "nbops.engine.executor", "nbops.registry._pipeline_step",
+    "nbops.registry._promotion", "nbops.registry._measurements", "nbops.monitoring._after_run",
+    "nbops.reports._render", "nbops.reports._run_page", "nbops.reports._site_page",
+    "nbops.runs._lifecycle", "nbops.runs._verify", "nbops.runs._gc", "nbops.runs._checkout",
     "jinja2", "jupytext", "nbformat", "parso",
 )
 

@@ -1,7 +1,7 @@
 """Kill a build's close, ``nbops promote``, ``gc`` and ``checkout`` at every named crash point.
 
 The way storage engines test crash safety: each durable step calls
-``nbops.core.faults.crash_point(name)``. Every command is first run once with
+``nbops.core._faults.crash_point(name)``. Every command is first run once with
 ``NBOPS_CRASH_POINTS_LOG`` to enumerate the points it passes (with their
 occurrence numbers), then a fresh copy of the project is killed at each point
 in turn, under SIGKILL and under SIGINT (Ctrl-C), and the invariants are
@@ -40,11 +40,11 @@ from pathlib import Path
 
 import pytest
 
-from nbops.core.hashing import hash_file
-from nbops.core.project import Project
-from nbops.core.store import ContentStore
-from nbops.runs.index import run_ids_on_disk
-from nbops.runs.verify import verify_run
+from nbops.core._hashing import hash_file
+from nbops.core._project import Project
+from nbops.core._store import ContentStore
+from nbops.runs._index import run_ids_on_disk
+from nbops.runs._verify import verify_run
 from project_files import SMALL_ROWS, build_environment
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -167,7 +167,7 @@ def _check_ledger(root: Path, killed: set[str], where: str) -> None:
 
 def _check_champion(root: Path, where: str) -> None:
     """The registry is valid; a champion's registering run records its gates and registry."""
-    from nbops.registry import registry_file
+    from nbops.registry import _registry_file as registry_file
 
     if not (root / REGISTRY).exists():
         return
@@ -249,7 +249,7 @@ def test_promote_survives_a_kill_at_every_point(zygote, built, tmp_path):
     before = json.loads((built / REGISTRY).read_text())
 
     def check(root: Path, point: str, sig: str, index: int) -> None:
-        from nbops.registry import registry_file
+        from nbops.registry import _registry_file as registry_file
 
         after = registry_file.read(root)
         moved = after["models"]["churn"]["aliases"].get("challenger")

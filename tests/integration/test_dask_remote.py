@@ -99,7 +99,7 @@ def test_workers_without_the_project_folder_exchange_products_through_the_remote
         assert not Path(where).is_relative_to(project), where
     assert second["read"] == "made on a worker\n"  # the input came by hash from the remote
 
-    from nbops.core.hashing import hash_file
+    from nbops.core._hashing import hash_file
 
     digest = hash_file(project / "out/first.txt").split(":", 1)[1]
     import s3fs

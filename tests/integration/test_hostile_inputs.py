@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from ledger_helpers import build, make_project
 
-from nbops.core.manifest import write_manifest
+from nbops.core._manifest import write_manifest
 
 pytestmark = pytest.mark.integration
 
@@ -123,8 +123,8 @@ def forged_status(root: Path) -> None:
     data = json.loads(path.read_text())
     data["status"] = "hacked"
     path.write_text(json.dumps(data))
-    from nbops.core.atomic import atomic_write_json
-    from nbops.core.hashing import hash_bytes
+    from nbops.core._atomic import atomic_write_json
+    from nbops.core._hashing import hash_bytes
     atomic_write_json(path.parent / "seal.json",
                       {"schema_version": 1, "manifest_hash": hash_bytes(path.read_bytes()),
                        "written_at": "2026-01-01T00:00:00.000000Z"})
@@ -266,7 +266,7 @@ def test_gc_refuses_an_unreadable_kept_run_and_deletes_an_old_one(world: Path, v
 
 def test_runs_on_a_full_disk_is_one_sentence(victim: Path, capsys, monkeypatch) -> None:
     TALLY["enospc/runs"] = False
-    import nbops.runs.index as index_module
+    import nbops.runs._index as index_module
 
     (victim / "reports" / "runs" / "index.jsonl").unlink()  # listing must rebuild (write) it
 

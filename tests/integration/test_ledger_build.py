@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from ledger_helpers import BIN, build, env, make_project, manifests, nbops
 
-from nbops.core.project import Project
-from nbops.core.schema import schema_errors
-from nbops.core.store import ContentStore
+from nbops.core._project import Project
+from nbops.core._schema import schema_errors
+from nbops.core._store import ContentStore
 from nbops.runs import list_runs
-from nbops.runs.diff import diff_runs
+from nbops.runs._diff import diff_runs
 
 pytestmark = pytest.mark.integration
 
@@ -134,7 +134,7 @@ def test_checkout_restores_an_older_runs_products_as_up_to_date(ledger) -> None:
     done = nbops(root, "checkout", first["run_id"])
     assert done.returncode == 0, done.stderr
     nb = root / ".nbops" / "products" / "evaluate.ipynb"
-    from nbops.core.hashing import hash_file
+    from nbops.core._hashing import hash_file
 
     assert hash_file(nb) == first["tasks"]["evaluate"]["products"]["nb"]["hash"]
     build(root)

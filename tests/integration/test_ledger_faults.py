@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from ledger_helpers import BIN, build, env, make_project, manifests, nbops, wait_until_sleeping
 
-from nbops.core.project import Project
+from nbops.core._project import Project
 from nbops.runs import list_runs
 
 pytestmark = pytest.mark.integration

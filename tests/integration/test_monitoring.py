@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from churn import generator
-from nbops.core.project import Project
-from nbops.registry.api import get_version
+from nbops.core._project import Project
+from nbops.registry._api import get_version
 from nbops.runs import list_runs, load_manifest
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

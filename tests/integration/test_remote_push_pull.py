@@ -1,7 +1,9 @@
-"""``nbops push`` / ``pull`` / ``runs --remote`` against a real S3 server (SeaweedFS).
+"""``nbops push`` / ``pull`` / ``runs --remote`` against real servers.
 
-One small build (the ledger fixture project) per module; each test gets its
-own bucket so tests do not see each other's runs.
+s3:// against SeaweedFS; the round trip and damaged objects also through az://
+against Azurite (``remote`` parametrized by scheme). One small build (the ledger
+fixture project) per module; each test gets its own bucket (or container
+prefix) so tests do not see each other's runs.
 """
 
 from __future__ import annotations
@@ -49,9 +51,40 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def remote(seaweedfs: Any) -> dict[str, str]:
-    """A fresh bucket; the environment a user would set to use it."""
-    return seaweedfs.env(NBOPS_REMOTE=f"s3://{seaweedfs.new_bucket()}/team")
+def remote(request: pytest.FixtureRequest) -> dict[str, str]:
+    """A fresh bucket (s3://, or az:// when parametrized); the environment a user would set."""
+    if getattr(request, "param", "s3") == "az":
+        azurite = request.getfixturevalue("azurite")
+        return dict(azurite.env(NBOPS_REMOTE=f"az://{azurite.new_place()}/team"))
+    seaweedfs = request.getfixturevalue("seaweedfs")
+    return dict(seaweedfs.env(NBOPS_REMOTE=f"s3://{seaweedfs.new_bucket()}/team"))
+
+
+_DAMAGE_BLOB = """
+import sys
+from adlfs import AzureBlobFileSystem
+fs = AzureBlobFileSystem(skip_instance_cache=True)
+if sys.argv[2] == "altered":
+    fs.pipe_file(sys.argv[1], b"forged,rows\\n1,2\\n")
+else:
+    fs.rm_file(sys.argv[1])
+"""
+
+
+def damage_object(request: pytest.FixtureRequest, remote: dict[str, str], key: str,
+                  damage: str) -> None:
+    """Alter or delete ``key`` (a path under the remote URL) directly on the store."""
+    scheme, _, place = remote["NBOPS_REMOTE"].partition("://")
+    if scheme == "az":
+        done = request.getfixturevalue("azurite").run_python(_DAMAGE_BLOB, f"{place}/{key}",
+                                                             damage)
+        assert done.returncode == 0, done.stderr
+        return
+    fs = s3fs_client(request.getfixturevalue("seaweedfs"))
+    if damage == "altered":
+        fs.pipe_file(f"{place}/{key}", b"forged,rows\n1,2\n")
+    else:
+        fs.rm_file(f"{place}/{key}")
 
 
 def push_json(root: Path, remote: dict[str, str], *args: str) -> dict[str, Any]:
@@ -60,6 +93,7 @@ def push_json(root: Path, remote: dict[str, str], *args: str) -> dict[str, Any]:
     return json.loads(done.stdout)
 
 
+@pytest.mark.parametrize("remote", ["s3", "az"], indirect=True)
 def test_push_then_pull_in_a_fresh_clone(built: Path, remote: dict[str, str],
                                          tmp_path: Path) -> None:
     first = push_json(built, remote)
@@ -92,26 +126,21 @@ def test_push_then_pull_in_a_fresh_clone(built: Path, remote: dict[str, str],
     assert f"runs/{run_id}/index.html" in site  # the report site lists and links the run
 
 
-@pytest.mark.parametrize("damage", ["altered", "deleted"])
-def test_pull_refuses_a_damaged_object(built: Path, remote: dict[str, str], seaweedfs: Any,
-                                       tmp_path: Path, damage: str) -> None:
+@pytest.mark.parametrize("remote", ["s3", "az"], indirect=True)
+def test_pull_refuses_a_damaged_object(built: Path, remote: dict[str, str],
+                                       request: pytest.FixtureRequest, tmp_path: Path) -> None:
     run_id = push_json(built, remote)["runs_pushed"][0]
     manifest = json.loads((built / "reports/runs" / run_id / "manifest.json").read_text())
     digest = manifest["tasks"]["make_data"]["products"]["data"]["hash"]
     hexdigest = digest.split(":", 1)[1]
-    key = f"{remote['NBOPS_REMOTE'][5:]}/objects/{hexdigest[:2]}/{hexdigest[2:]}"
-    fs = s3fs_client(seaweedfs)
-    if damage == "altered":
-        fs.pipe_file(key, b"forged,rows\n1,2\n")
-    else:
-        fs.rm_file(key)
     clone = fresh_clone(built, tmp_path / "clone")
-    pulled = nbops(clone, "pull", run_id, **remote)
-    assert pulled.returncode == 1
-    message = pulled.stderr.strip()
-    word = {"altered": "altered", "deleted": "missing"}[damage]
-    assert digest in message and word in message and len(message.splitlines()) == 1
-    assert not (clone / "reports" / "runs" / run_id).exists()
+    for damage, word in (("altered", "altered"), ("deleted", "missing")):  # one push, both
+        damage_object(request, remote, f"objects/{hexdigest[:2]}/{hexdigest[2:]}", damage)
+        pulled = nbops(clone, "pull", run_id, **remote)
+        assert pulled.returncode == 1, damage
+        message = pulled.stderr.strip()
+        assert digest in message and word in message and len(message.splitlines()) == 1
+        assert not (clone / "reports" / "runs" / run_id).exists()
 
 
 def test_bad_remotes_say_one_sentence_and_lose_nothing(built: Path, seaweedfs: Any) -> None:
@@ -127,6 +156,9 @@ def test_bad_remotes_say_one_sentence_and_lose_nothing(built: Path, seaweedfs: A
                                       AWS_ENDPOINT_URL="http://127.0.0.1:9"), "unreachable"),
         "credentials in url": ({"NBOPS_REMOTE": "s3://AKIA:secret@bucket/x"},
                                "carries credentials"),
+        # refused before any upload (and before asking for gcsfs), saying why and what to use
+        "gs remote": ({"NBOPS_REMOTE": "gs://team-bucket/x"},
+                      "no tested conditional writes for gs:// (GCS generation preconditions"),
     }
     for name, (variables, expected) in cases.items():
         done = nbops(built, "push", **variables)
@@ -184,6 +216,7 @@ def test_auto_push_never_fails_the_build_and_push_catches_up(built: Path,
     assert missed in ids and _latest(built) in ids
 
 
+@pytest.mark.parametrize("remote", ["s3", "az"], indirect=True)
 def test_publish_to_a_bucket_prints_a_link_a_reader_opens(built: Path,
                                                           remote: dict[str, str]) -> None:
     import urllib.request
@@ -205,11 +238,11 @@ def test_publish_to_a_bucket_prints_a_link_a_reader_opens(built: Path,
 
 
 def test_a_mounted_folder_remote_round_trips(built: Path, tmp_path: Path) -> None:
-    from nbops.core.project import Project
-    from nbops.remote.index import read_index
-    from nbops.remote.store import open_remote
-    from nbops.sync.pull import pull_runs
-    from nbops.sync.push import push_runs
+    from nbops.core._project import Project
+    from nbops.remote._index import read_index
+    from nbops.remote._store import open_remote
+    from nbops.sync._pull import pull_runs
+    from nbops.sync._push import push_runs
 
     folder = tmp_path / "mounted"
     folder.mkdir()
@@ -222,3 +255,37 @@ def test_a_mounted_folder_remote_round_trips(built: Path, tmp_path: Path) -> Non
     pulled = pull_runs(Project(clone), all_runs=True, url=url)
     assert sorted(pulled.pulled) == sorted(pushed.pushed)
     assert nbops(clone, "verify", "--all").returncode == 0
+
+
+@pytest.mark.slow
+def test_bad_az_remotes_say_one_sentence_and_lose_nothing(built: Path, azurite: Any,
+                                                          tmp_path: Path) -> None:
+    from azurite_server import ACCOUNT_KEY, connection_string, running_azurite
+
+    runs_before = sorted(p.name for p in (built / "reports" / "runs").iterdir())
+    with running_azurite(tmp_path / "stopped") as gone:  # started, then stopped below
+        stopped = gone.env()
+    place = azurite.new_place()
+    wrong_key = "V3Jvbmcta2V5LWZvci10aGUtZGV2LWFjY291bnQtb2YtYXp1cml0ZQ=="
+    cases = {
+        "wrong key": (azurite.env(NBOPS_REMOTE=f"az://{place}/x",
+                                  AZURE_STORAGE_CONNECTION_STRING=connection_string(
+                                      azurite.endpoint, wrong_key)), "credentials"),
+        "missing container": (azurite.env(NBOPS_REMOTE="az://no-such-container/x"),
+                              "container of remote az://no-such-container/x does not exist"),
+        "server stopped": ({**stopped, "NBOPS_REMOTE": f"az://{place}/x"}, "unreachable"),
+        "no account": ({"NBOPS_REMOTE": f"az://{place}/x", "PYTHONPATH": stopped["PYTHONPATH"],
+                        "AZURE_STORAGE_CONNECTION_STRING": ""}, "No Azure storage account"),
+        "malformed connection string": (
+            azurite.env(NBOPS_REMOTE=f"az://{place}/x", AZURE_STORAGE_CONNECTION_STRING=(
+                f"AccountKey={wrong_key};nonsense")), "cannot start"),
+    }
+    for name, (variables, expected) in cases.items():
+        done = nbops(built, "push", **variables)
+        assert done.returncode == 1, (name, done.stdout, done.stderr)
+        message = done.stderr.strip()
+        assert expected in message and len(message.splitlines()) == 1, (name, message)
+        assert "Traceback" not in done.stderr
+        assert wrong_key not in message and ACCOUNT_KEY not in message, message
+    assert sorted(p.name for p in (built / "reports" / "runs").iterdir()) == runs_before
+    assert nbops(built, "verify", "--all").returncode == 0

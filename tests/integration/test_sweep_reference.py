@@ -67,7 +67,7 @@ def test_every_trial_is_a_complete_sealed_run_and_the_site_lists_them_all(
         swept: tuple[Path, dict, str]) -> None:
     """Trials forked by a warmed-up trial server (measured in-process, site index left to
     the sweep) are still ordinary runs: sealed, verifiable, every page and diff written."""
-    from nbops.reports.paths import page_stem, task_page
+    from nbops.reports._paths import page_stem, task_page
 
     project, record, _ = swept
     runs = project / "reports" / "runs"

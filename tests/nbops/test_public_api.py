@@ -11,7 +11,7 @@ import types
 import pytest
 
 import nbops
-from nbops.core.errors import RecordError
+from nbops.core._errors import RecordError
 
 
 def test_all_lists_exactly_the_public_names() -> None:

@@ -90,7 +90,7 @@ def test_the_wheel_holds_nbops_only(wheel) -> None:
 
 
 def test_dask_executor_without_dask_says_which_extra(monkeypatch) -> None:
-    from nbops.core.errors import ConfigError
+    from nbops.core._errors import ConfigError
 
     with warnings.catch_warnings():  # ploomber 0.23 warns about pydantic v1 style at import
         warnings.simplefilter("ignore")

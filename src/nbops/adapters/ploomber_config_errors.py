@@ -26,8 +26,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from nbops.core.errors import ConfigError
-from nbops.core.yaml_files import load_mapping
+from nbops.core import ConfigError, load_mapping
 
 ENV_MODULE = "ploomber.env.envdict"
 SPEC_MODULE = "ploomber.spec.dagspec"

@@ -2,7 +2,7 @@
 
 Commands live in one module per feature (``nbops.cli.<feature>``), each exposing
 ``COMMANDS``: a list of click commands. They are registered here, and every
-expected error (:class:`nbops.core.errors.NbopsError`) is printed as one clear
+expected error (:class:`nbops.core._errors.NbopsError`) is printed as one clear
 message without a traceback; anything else is a bug and keeps its traceback.
 """
 
@@ -16,22 +16,22 @@ import sys
 
 import click
 
-from nbops.core.errors import NbopsError
+from nbops.core import NbopsError
 
 # Feature command modules, in the order they appear in --help. Each feature
 # adds its module here when it lands.
 COMMAND_MODULES: tuple[str, ...] = (
-    "nbops.cli.check",
-    "nbops.cli.lab",
-    "nbops.cli.monitor",
-    "nbops.cli.registry",
-    "nbops.cli.remote",
-    "nbops.cli.reports",
-    "nbops.cli.reproduce",
-    "nbops.cli.runs",
-    "nbops.cli.sweeps",
-    "nbops.cli.scaffold",
-    "nbops.cli.serving",
+    "nbops.cli._check",
+    "nbops.cli._lab",
+    "nbops.cli._monitor",
+    "nbops.cli._registry",
+    "nbops.cli._remote",
+    "nbops.cli._reports",
+    "nbops.cli._reproduce",
+    "nbops.cli._runs",
+    "nbops.cli._sweeps",
+    "nbops.cli._scaffold",
+    "nbops.cli._serving",
 )
 
 

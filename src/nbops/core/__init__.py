@@ -2,3 +2,139 @@
 
 Nothing here imports click, IPython, nbconvert or ploomber.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nbops.core._exports import lazy_exports
+
+if TYPE_CHECKING:
+    from nbops.core._atomic import (
+        atomic_path,
+        atomic_write_bytes,
+        atomic_write_json,
+        atomic_write_text,
+        dumps_json,
+        fsync_dir,
+        link_or_copy,
+    )
+    from nbops.core._errors import (
+        ConfigError,
+        DataError,
+        GateFailure,
+        IntegrityError,
+        LedgerError,
+        LockTimeout,
+        NbopsError,
+        RecordError,
+        RegistryError,
+        RemoteError,
+        ReproduceError,
+        ValidationError,
+    )
+    from nbops.core._experiment import data_slug, experiment_of, from_summary
+    from nbops.core._exports import lazy_exports
+    from nbops.core._faults import crash_point
+    from nbops.core._feature_schema import FeatureSchema, FeatureSpec, check_batch, check_input
+    from nbops.core._hashing import PREFIX, HashCache, hash_bytes, hash_file, is_hash
+    from nbops.core._ids import is_run_id, new_run_id, utc_now_iso
+    from nbops.core._input_preparation import (
+        NEGATIVE,
+        POSITIVE,
+        SPEC_VERSION,
+        of_version,
+        spec_bytes,
+        spec_from_feature_schema,
+        spec_hash,
+    )
+    from nbops.core._json_walk import strings as json_strings
+    from nbops.core._locks import ProjectLock, is_locked, read_holder
+    from nbops.core._manifest import (
+        SEAL_NAME,
+        Manifest,
+        check_seal,
+        manifest_errors,
+        read_manifest,
+        read_sealed_manifest,
+        seal_state,
+        write_manifest,
+    )
+    from nbops.core._metrics import average_precision, brier, classification_metrics, roc_auc
+    from nbops.core._parameters import check_parameters
+    from nbops.core._processes import pid_alive
+    from nbops.core._project import ROOT_ENV, RUN_ENV, Project, find_project
+    from nbops.core._schema import schema_errors
+    from nbops.core._secrets import (
+        DEFAULT_ENV_WHITELIST,
+        REDACTED,
+        is_secret_name,
+        mask_credentials,
+        redact,
+        redact_argv,
+        rewrite_strings,
+        scrub,
+        secret_replacements,
+        whitelisted_env,
+    )
+    from nbops.core._store import ContentStore
+    from nbops.core._yaml_files import load_mapping, load_yaml
+
+__all__ = [
+    "ConfigError", "ContentStore", "DEFAULT_ENV_WHITELIST", "DataError", "FeatureSchema",
+    "FeatureSpec", "GateFailure", "HashCache", "IntegrityError", "LedgerError", "LockTimeout",
+    "Manifest", "NEGATIVE", "NbopsError", "POSITIVE", "PREFIX", "Project", "ProjectLock",
+    "REDACTED", "ROOT_ENV", "RUN_ENV", "RecordError", "RegistryError", "RemoteError",
+    "ReproduceError", "SEAL_NAME", "SPEC_VERSION", "ValidationError", "atomic_path",
+    "atomic_write_bytes", "atomic_write_json", "atomic_write_text", "average_precision", "brier",
+    "check_batch", "check_input", "check_parameters", "check_seal", "classification_metrics",
+    "crash_point", "data_slug", "dumps_json", "experiment_of", "find_project", "from_summary",
+    "fsync_dir", "hash_bytes", "hash_file", "is_hash", "is_locked", "is_run_id", "is_secret_name",
+    "json_strings", "lazy_exports", "link_or_copy", "load_mapping", "load_yaml", "manifest_errors",
+    "mask_credentials", "new_run_id", "of_version", "pid_alive", "read_holder", "read_manifest",
+    "read_sealed_manifest", "redact", "redact_argv", "rewrite_strings", "roc_auc", "schema_errors",
+    "scrub", "seal_state", "secret_replacements", "spec_bytes", "spec_from_feature_schema",
+    "spec_hash", "utc_now_iso", "whitelisted_env", "write_manifest",
+]
+
+# Each public name's private module, imported on first use. Type checkers see the
+# imports above instead, so that they flag a name the package does not export.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, {
+        "_atomic": (
+            "atomic_path", "atomic_write_bytes", "atomic_write_json", "atomic_write_text",
+            "dumps_json", "fsync_dir", "link_or_copy",
+        ),
+        "_errors": (
+            "ConfigError", "DataError", "GateFailure", "IntegrityError", "LedgerError",
+            "LockTimeout", "NbopsError", "RecordError", "RegistryError", "RemoteError",
+            "ReproduceError", "ValidationError",
+        ),
+        "_experiment": ("data_slug", "experiment_of", "from_summary"),
+        "_exports": ("lazy_exports",),
+        "_faults": ("crash_point",),
+        "_feature_schema": ("FeatureSchema", "FeatureSpec", "check_batch", "check_input"),
+        "_hashing": ("HashCache", "PREFIX", "hash_bytes", "hash_file", "is_hash"),
+        "_ids": ("is_run_id", "new_run_id", "utc_now_iso"),
+        "_input_preparation": (
+            "NEGATIVE", "POSITIVE", "SPEC_VERSION", "of_version", "spec_bytes",
+            "spec_from_feature_schema", "spec_hash",
+        ),
+        "_json_walk": ("json_strings=strings",),
+        "_locks": ("ProjectLock", "is_locked", "read_holder"),
+        "_manifest": (
+            "Manifest", "SEAL_NAME", "check_seal", "manifest_errors", "read_manifest",
+            "read_sealed_manifest", "seal_state", "write_manifest",
+        ),
+        "_metrics": ("average_precision", "brier", "classification_metrics", "roc_auc"),
+        "_parameters": ("check_parameters",),
+        "_processes": ("pid_alive",),
+        "_project": ("Project", "ROOT_ENV", "RUN_ENV", "find_project"),
+        "_schema": ("schema_errors",),
+        "_secrets": (
+            "DEFAULT_ENV_WHITELIST", "REDACTED", "is_secret_name", "mask_credentials", "redact",
+            "redact_argv", "rewrite_strings", "scrub", "secret_replacements", "whitelisted_env",
+        ),
+        "_store": ("ContentStore",),
+        "_yaml_files": ("load_mapping", "load_yaml"),
+    })

@@ -19,7 +19,7 @@ Failures are never silent: a task that raises fails its task; a worker that
 dies mid-task makes the scheduler run the task elsewhere and, past its
 ``allowed-failures``, fails it with ``KilledWorker``. On a real multi-machine cluster,
 either the project has a team remote (then inputs and products travel through
-it by hash and workers need no shared folder: :mod:`nbops.engine.dask_remote`),
+it by hash and workers need no shared folder: :mod:`nbops.engine._dask_remote`),
 or products and the nbops store must live on storage every worker sees under
 the same path (see docs/scaling-out.md).
 
@@ -39,7 +39,7 @@ from ploomber.executors.abc import Executor
 from ploomber.messagecollector import BuildExceptionsCollector
 from ploomber.tasks import NotebookRunner
 
-from nbops.adapters.ploomber_adapter import format_task_exception
+from nbops.adapters import format_task_exception
 
 logger = logging.getLogger("nbops")
 
@@ -100,7 +100,7 @@ class DaskExecutor(Executor):  # type: ignore[misc]
             import dask
             from distributed import Client, LocalCluster
         except ImportError as exc:
-            from nbops.core.errors import ConfigError
+            from nbops.core import ConfigError
 
             raise ConfigError(
                 f"pipeline.yaml asks for the Dask executor but {exc.name} is not installed",
@@ -141,7 +141,7 @@ class DaskExecutor(Executor):  # type: ignore[misc]
                         started.add(task.name)
                         logger.info("submitting task %s to %s", task.name, client.scheduler.address)
                         if url is not None and root is not None:
-                            from nbops.engine.dask_remote import (
+                            from nbops.engine._dask_remote import (
                                 build_in_private_folder,
                                 send_inputs,
                             )
@@ -177,9 +177,9 @@ class DaskExecutor(Executor):  # type: ignore[misc]
 
 def _remote_of(dag: Any) -> tuple[Any, str | None]:
     """``(project root, remote URL)`` when the project has a remote, else ``(None, None)``."""
-    from nbops.adapters.ploomber_adapter import dag_root
-    from nbops.core.project import Project
-    from nbops.remote.config import configured_url
+    from nbops.adapters import dag_root
+    from nbops.core import Project
+    from nbops.remote import configured_url
 
     root = dag_root(dag)
     if root is None:
@@ -192,7 +192,7 @@ def _finish(task: Any, future: Any, errors: Any, root: Any = None, url: str | No
     """Record a task the cluster finished with (build process)."""
     if future.status == "finished":
         if url is not None:
-            from nbops.engine.dask_remote import receive_outputs
+            from nbops.engine._dask_remote import receive_outputs
 
             report, metadata, outputs = future.result()
             try:

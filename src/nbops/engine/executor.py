@@ -10,7 +10,7 @@ Chosen in ``pipeline.yaml`` without touching any notebook::
 How it differs from Ploomber's executors:
 
 * notebooks run through the ``nbops`` Papermill engine on kernels that a
-  :class:`~nbops.engine.kernel_pool.KernelPool` started ahead of need; each
+  :class:`~nbops.engine._kernel_pool.KernelPool` started ahead of need; each
   kernel serves one notebook and is killed afterwards, and the pool is torn
   down when the build ends, fails or is interrupted;
 * tasks run in worker threads of the build process (the heavy lifting happens
@@ -39,11 +39,10 @@ from ploomber.executors.abc import Executor
 from ploomber.messagecollector import BuildExceptionsCollector
 from ploomber.tasks import NotebookRunner
 
-from nbops.adapters.papermill_adapter import kernel_name
-from nbops.adapters.ploomber_adapter import format_task_exception
-from nbops.core.errors import ConfigError
-from nbops.engine.fork_provisioner import ForkServer, take_handed_over
-from nbops.engine.kernel_pool import KernelPool
+from nbops.adapters import format_task_exception, kernel_name
+from nbops.core import ConfigError
+from nbops.engine._fork_provisioner import ForkServer, take_handed_over
+from nbops.engine._kernel_pool import KernelPool
 
 logger = logging.getLogger("nbops")
 

@@ -7,7 +7,7 @@ Two modes:
 
 * given a ``kernel_pool`` (the nbops executor passes one through the task's
   executor parameters), the notebook runs on a kernel started ahead of need,
-  which is killed afterwards (see :mod:`nbops.engine.kernel_pool`);
+  which is killed afterwards (see :mod:`nbops.engine._kernel_pool`);
 * without one, it is Papermill's nbclient engine with an immediate kernel
   shutdown (a kernel that ignores a graceful shutdown request stalls the task
   for seconds; the notebook has finished by then, so nothing is lost).
@@ -49,7 +49,7 @@ class NbopsEngine(NBClientEngine):  # type: ignore[misc]
                 stderr_file=stderr_file, start_timeout=start_timeout,
                 execution_timeout=execution_timeout, **kwargs,
             )
-        from nbops.engine.notebook_client import PooledNotebookClient
+        from nbops.engine._notebook_client import PooledNotebookClient
 
         kwargs = remove_args(["input_path", "timeout", "startup_timeout", "kernel_name"], **kwargs)
         client_kwargs: dict[str, Any] = merge_kwargs(

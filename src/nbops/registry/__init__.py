@@ -1,13 +1,60 @@
 """The model registry: named, versioned models with aliases, quality gates and promotion.
 
 The registry is one JSON file in the project (``.nbops/registry/models.json``,
-see :mod:`nbops.registry.registry_file`); model files live in the content
+see :mod:`nbops.registry._registry_file`); model files live in the content
 store and are loaded only after their hash matches the registry
-(:mod:`nbops.registry.artifacts`). :mod:`nbops.registry.promotion` is the
+(:mod:`nbops.registry._artifacts`). :mod:`nbops.registry._promotion` is the
 pipeline step that gates a run's model and promotes it.
 """
 
-from nbops.registry.api import find_root, get_version, load_model
-from nbops.registry.refs import ModelRef, parse_ref
+from __future__ import annotations
 
-__all__ = ["ModelRef", "find_root", "get_version", "load_model", "parse_ref"]
+from typing import TYPE_CHECKING
+
+from nbops.core import lazy_exports
+
+if TYPE_CHECKING:
+    from nbops.registry._api import find_root, get_version, load_model
+    from nbops.registry._artifacts import inspect_types, load_verified, store_of
+    from nbops.registry._config import default_model_name, parse_registry_config, project_model_name
+    from nbops.registry._measure_helper import WARM_IMPORTS as MEASURING_IMPORTS
+    from nbops.registry._operations import Actor, promote, register_version, rollback
+    from nbops.registry._pipeline_step import RegistryStep, check_settings
+    from nbops.registry._refs import ModelRef, get_model, parse_ref
+    from nbops.registry._refs import resolve as resolve_version
+    from nbops.registry._registry_file import read as read_registry
+    from nbops.registry._registry_file import registry_path, seal_problem
+    from nbops.registry._registry_file import transaction as registry_transaction
+    from nbops.registry._scoring import METRIC_DIRECTIONS, predict_table
+    from nbops.registry._scoring import read_table as read_input_table
+    from nbops.registry._scoring import write_table as write_scored_table
+
+__all__ = [
+    "Actor", "MEASURING_IMPORTS", "METRIC_DIRECTIONS", "ModelRef", "RegistryStep", "check_settings",
+    "default_model_name", "find_root", "get_model", "get_version", "inspect_types", "load_model",
+    "load_verified", "parse_ref", "parse_registry_config", "predict_table", "project_model_name",
+    "promote", "read_input_table", "read_registry", "register_version", "registry_path",
+    "registry_transaction", "resolve_version", "rollback", "seal_problem", "store_of",
+    "write_scored_table",
+]
+
+# Each public name's private module, imported on first use. Type checkers see the
+# imports above instead, so that they flag a name the package does not export.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, {
+        "_api": ("find_root", "get_version", "load_model"),
+        "_artifacts": ("inspect_types", "load_verified", "store_of"),
+        "_config": ("default_model_name", "parse_registry_config", "project_model_name"),
+        "_measure_helper": ("MEASURING_IMPORTS=WARM_IMPORTS",),
+        "_operations": ("Actor", "promote", "register_version", "rollback"),
+        "_pipeline_step": ("RegistryStep", "check_settings"),
+        "_refs": ("ModelRef", "get_model", "parse_ref", "resolve_version=resolve"),
+        "_registry_file": (
+            "read_registry=read", "registry_path", "registry_transaction=transaction",
+            "seal_problem",
+        ),
+        "_scoring": (
+            "METRIC_DIRECTIONS", "predict_table", "read_input_table=read_table",
+            "write_scored_table=write_table",
+        ),
+    })

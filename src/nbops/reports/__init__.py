@@ -12,30 +12,60 @@ nbconvert is only imported when a notebook page is rendered):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+from nbops.core import lazy_exports
+
+if TYPE_CHECKING:
+    from nbops.reports._compare import compare_runs, comparison_markdown, comparison_table
+    from nbops.reports._compare_page import write_compare_page
+    from nbops.reports._ledger_view import list_summaries, load_manifest
+    from nbops.reports._notebook_page import NotebookPage, render_notebook_file
+    from nbops.reports._publish import publish_html, publish_zip
+    from nbops.reports._render import (
+        SITE_DEFERRED_ENV,
+        ReportsStep,
+        publish_reproduction,
+        render_notebooks,
+        render_run,
+        render_site,
+        runs_without_pages,
+        warm_up_renderers,
+    )
+    from nbops.reports._reproduction_page import verdict_sentence
+    from nbops.reports._section_tables import section_tables
+    from nbops.reports._serve import HOST, make_server
+    from nbops.reports._summary import build_summary, summary_markdown, summary_text, use_colour
+    from nbops.reports._summary import fmt as format_value
+    from nbops.reports._sweep_page import write_sweep_page
 
 __all__ = [
-    "publish_html",
-    "publish_zip",
-    "render_after_run",
-    "render_run",
-    "render_site",
-    "serve",
+    "HOST", "NotebookPage", "ReportsStep", "SITE_DEFERRED_ENV", "build_summary", "compare_runs",
+    "comparison_markdown", "comparison_table", "format_value", "list_summaries", "load_manifest",
+    "make_server", "publish_html", "publish_reproduction", "publish_zip", "render_notebook_file",
+    "render_notebooks", "render_run", "render_site", "runs_without_pages", "section_tables",
+    "summary_markdown", "summary_text", "use_colour", "verdict_sentence", "warm_up_renderers",
+    "write_compare_page", "write_sweep_page",
 ]
 
-_HOMES = {
-    "render_run": "nbops.reports.render",
-    "render_site": "nbops.reports.render",
-    "render_after_run": "nbops.reports.render",
-    "publish_html": "nbops.reports.publish",
-    "publish_zip": "nbops.reports.publish",
-    "serve": "nbops.reports.serve",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _HOMES:
-        import importlib
-
-        return getattr(importlib.import_module(_HOMES[name]), name)
-    raise AttributeError(f"module 'nbops.reports' has no attribute {name!r}")
+# Each public name's private module, imported on first use. Type checkers see the
+# imports above instead, so that they flag a name the package does not export.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, {
+        "_compare": ("compare_runs", "comparison_markdown", "comparison_table"),
+        "_compare_page": ("write_compare_page",),
+        "_ledger_view": ("list_summaries", "load_manifest"),
+        "_notebook_page": ("NotebookPage", "render_notebook_file"),
+        "_publish": ("publish_html", "publish_zip"),
+        "_render": (
+            "ReportsStep", "SITE_DEFERRED_ENV", "publish_reproduction", "render_notebooks",
+            "render_run", "render_site", "runs_without_pages", "warm_up_renderers",
+        ),
+        "_reproduction_page": ("verdict_sentence",),
+        "_section_tables": ("section_tables",),
+        "_serve": ("HOST", "make_server"),
+        "_summary": (
+            "build_summary", "format_value=fmt", "summary_markdown", "summary_text", "use_colour",
+        ),
+        "_sweep_page": ("write_sweep_page",),
+    })

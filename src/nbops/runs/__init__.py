@@ -12,8 +12,67 @@ The API other features use (see ARCHITECTURE.md):
 
 from __future__ import annotations
 
-from nbops.runs.context import RunContext
-from nbops.runs.ledger import list_runs, load_manifest, resolve_run, set_status, update_section
+from typing import TYPE_CHECKING
 
-__all__ = ["RunContext", "list_runs", "load_manifest", "resolve_run", "set_status",
-           "update_section"]
+from nbops.core import lazy_exports
+
+if TYPE_CHECKING:
+    from nbops.runs._checkout import checkout_run
+    from nbops.runs._context import CORE_SECTIONS, JsonObject, RunContext, Section
+    from nbops.runs._diff import diff_runs
+    from nbops.runs._gc import collect_garbage, read_pins, write_pins
+    from nbops.runs._index import append as append_summary
+    from nbops.runs._index import flat_params, run_ids_on_disk, summarize
+    from nbops.runs._index import summaries as run_summaries
+    from nbops.runs._ledger import (
+        amend_section,
+        list_runs,
+        load_manifest,
+        resolve_run,
+        set_status,
+        update_section,
+    )
+    from nbops.runs._lifecycle import close_run, open_run
+    from nbops.runs._notebook_compare import compare_notebooks
+    from nbops.runs._notebook_compare import normalise as normalise_notebook
+    from nbops.runs._provenance import LOCK_FILES, installed_packages, interpreter
+    from nbops.runs._reuse import plan_reuse
+    from nbops.runs._reuse import restore as restore_products
+    from nbops.runs._steps import OpenContext, PostCloseStep, StepFactory
+    from nbops.runs._tags import TAGS_ENV
+    from nbops.runs._verify import referenced_objects, verify_run
+
+__all__ = [
+    "CORE_SECTIONS", "JsonObject", "LOCK_FILES", "OpenContext", "PostCloseStep", "RunContext",
+    "Section", "StepFactory", "TAGS_ENV", "amend_section", "append_summary", "checkout_run",
+    "close_run", "collect_garbage", "compare_notebooks", "diff_runs", "flat_params",
+    "installed_packages", "interpreter", "list_runs", "load_manifest", "normalise_notebook",
+    "open_run", "plan_reuse", "read_pins", "referenced_objects", "resolve_run", "restore_products",
+    "run_ids_on_disk", "run_summaries", "set_status", "summarize", "update_section", "verify_run",
+    "write_pins",
+]
+
+# Each public name's private module, imported on first use. Type checkers see the
+# imports above instead, so that they flag a name the package does not export.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, {
+        "_checkout": ("checkout_run",),
+        "_context": ("CORE_SECTIONS", "JsonObject", "RunContext", "Section"),
+        "_diff": ("diff_runs",),
+        "_gc": ("collect_garbage", "read_pins", "write_pins"),
+        "_index": (
+            "append_summary=append", "flat_params", "run_ids_on_disk", "run_summaries=summaries",
+            "summarize",
+        ),
+        "_ledger": (
+            "amend_section", "list_runs", "load_manifest", "resolve_run", "set_status",
+            "update_section",
+        ),
+        "_lifecycle": ("close_run", "open_run"),
+        "_notebook_compare": ("compare_notebooks", "normalise_notebook=normalise"),
+        "_provenance": ("LOCK_FILES", "installed_packages", "interpreter"),
+        "_reuse": ("plan_reuse", "restore_products=restore"),
+        "_steps": ("OpenContext", "PostCloseStep", "StepFactory"),
+        "_tags": ("TAGS_ENV",),
+        "_verify": ("referenced_objects", "verify_run"),
+    })

@@ -2,8 +2,38 @@
 
 A sweep is a record (``reports/sweeps/<name>/sweep.json``, schema
 ``sweep.schema.json``) and a set of ordinary runs of the ledger, one per trial,
-tagged with the sweep's id and the trial's number. :mod:`.plan` checks a request
-and writes the record, :mod:`.samplers` draws the trials (grid, random, Optuna
-TPE), :mod:`.runner` runs them (restoring unchanged products through
-:mod:`nbops.runs.reuse`), :mod:`.register` gates the best one.
+tagged with the sweep's id and the trial's number. :mod:`._plan` checks a request
+and writes the record, :mod:`._samplers` draws the trials (grid, random, Optuna
+TPE), :mod:`._runner` runs them (restoring unchanged products through
+:mod:`nbops.runs._reuse`), :mod:`._register` gates the best one.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nbops.core import lazy_exports
+
+if TYPE_CHECKING:
+    from nbops.sweeps._launchers import DaskLauncher, start_servers
+    from nbops.sweeps._plan import SweepRequest, create_sweep
+    from nbops.sweeps._register import register_best
+    from nbops.sweeps._runner import run_sweep
+    from nbops.sweeps._sweep_record import finished as finished_trials
+    from nbops.sweeps._sweep_record import read as read_sweep
+
+__all__ = [
+    "DaskLauncher", "SweepRequest", "create_sweep", "finished_trials", "read_sweep",
+    "register_best", "run_sweep", "start_servers",
+]
+
+# Each public name's private module, imported on first use. Type checkers see the
+# imports above instead, so that they flag a name the package does not export.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, {
+        "_launchers": ("DaskLauncher", "start_servers"),
+        "_plan": ("SweepRequest", "create_sweep"),
+        "_register": ("register_best",),
+        "_runner": ("run_sweep",),
+        "_sweep_record": ("finished_trials=finished", "read_sweep=read"),
+    })

@@ -9,7 +9,7 @@ import papermill.execute
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
-from nbops.adapters.papermill_adapter import (
+from nbops.adapters._papermill_adapter import (
     ERROR_CELL_TAG,
     PARAMETERS_TAG,
     execution_duration,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from nbops.adapters.ploomber_adapter import (
+from nbops.adapters._ploomber_adapter import (
     _plain,
     env_file,
     format_task_exception,

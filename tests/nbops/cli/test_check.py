@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from nbops.cli.check import check
-from nbops.core.errors import ConfigError
+from nbops.cli._check import check
+from nbops.core._errors import ConfigError
 
 
 def test_human_and_json_output(tmp_path: Path, copy_project) -> None:
@@ -55,7 +55,7 @@ def test_malformed_gate_is_not_ok(tmp_path: Path, copy_project) -> None:
 
 
 def test_check_names_a_value_outside_its_declared_range(tmp_path) -> None:
-    from nbops.validation.config_files import check_project
+    from nbops.validation._config_files import check_project
 
     (tmp_path / "pipeline.yaml").write_text("tasks: []\n")
     (tmp_path / "env.yaml").write_text("rows: 3\nparameters:\n  rows: {type: int, min: 10}\n")

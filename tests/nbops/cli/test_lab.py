@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from lab_server import LabServer, running_lab
-from nbops.cli.lab import CONTENTS_MANAGER, lab_argv
+from nbops.cli._lab import CONTENTS_MANAGER, lab_argv
 
 pytestmark = pytest.mark.integration
 

@@ -6,8 +6,8 @@ import json
 import os
 from pathlib import Path
 
-from nbops.cli.lab import lab_config_path
-from nbops.scaffold.lab_settings import default_config_dir, overrides
+from nbops.cli._lab import lab_config_path
+from nbops.scaffold._lab_settings import default_config_dir, overrides
 
 
 def test_project_settings_come_first(tmp_path, monkeypatch) -> None:

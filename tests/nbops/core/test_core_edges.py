@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from nbops.core.errors import LedgerError
-from nbops.core.store import ContentStore
+from nbops.core._errors import LedgerError
+from nbops.core._store import ContentStore
 
 
 def test_a_malformed_digest_is_refused_before_any_path_is_built(tmp_path) -> None:
@@ -25,7 +25,7 @@ def _aged(path, data: bytes) -> None:
 
 
 def test_hash_cache_counts_and_writes_only_when_something_changed(tmp_path) -> None:
-    from nbops.core.hashing import HashCache, hash_file
+    from nbops.core._hashing import HashCache, hash_file
 
     store = tmp_path / "cache.json"
     HashCache(store).save()
@@ -47,7 +47,7 @@ def test_a_hash_cache_that_breaks_its_schema_is_ignored(tmp_path) -> None:
     import json
     import os
 
-    from nbops.core.hashing import HashCache, hash_file
+    from nbops.core._hashing import HashCache, hash_file
 
     data = tmp_path / "data.bin"
     _aged(data, b"x" * 100)
@@ -71,7 +71,7 @@ def test_thresholds_keep_integer_settings_integers() -> None:
 
 
 def test_recorded_environment_defaults_to_the_process_environment(monkeypatch) -> None:
-    from nbops.core.secrets import whitelisted_env
+    from nbops.core._secrets import whitelisted_env
 
     monkeypatch.setenv("PYTHONHASHSEED", "7")
     monkeypatch.delenv("NBOPS_RECORD_ENV", raising=False)
@@ -86,8 +86,8 @@ def test_lock_timeout_defaults_and_the_message_names_the_holder(tmp_path, monkey
     import os
     import time
 
-    from nbops.core.errors import LockTimeout
-    from nbops.core.locks import ProjectLock, default_timeout
+    from nbops.core._errors import LockTimeout
+    from nbops.core._locks import ProjectLock, default_timeout
 
     monkeypatch.delenv("NBOPS_LOCK_TIMEOUT", raising=False)
     assert default_timeout() == 30.0
@@ -127,7 +127,7 @@ def test_lock_holder_record_and_release(tmp_path) -> None:
     import os
     import socket
 
-    from nbops.core.locks import ProjectLock, is_locked, read_holder
+    from nbops.core._locks import ProjectLock, is_locked, read_holder
 
     path = tmp_path / "new" / "lock"
     assert not is_locked(path) and read_holder(path) == {}
@@ -155,7 +155,7 @@ def test_lock_holder_record_and_release(tmp_path) -> None:
 def test_store_sizes_dedupe_delete_and_listing(tmp_path) -> None:
     import stat
 
-    from nbops.core.errors import IntegrityError
+    from nbops.core._errors import IntegrityError
 
     store = ContentStore(tmp_path / "store")
     assert list(store.iter_digests()) == []  # no objects folder yet
@@ -186,8 +186,8 @@ def test_store_sizes_dedupe_delete_and_listing(tmp_path) -> None:
 
 
 def test_a_known_digest_is_trusted_only_for_big_unchanged_files(tmp_path, monkeypatch) -> None:
-    from nbops.core import store as store_module
-    from nbops.core.hashing import hash_bytes
+    from nbops.core import _store as store_module
+    from nbops.core._hashing import hash_bytes
 
     calls = []
     real = store_module.hash_file
@@ -208,7 +208,7 @@ def test_a_known_digest_is_trusted_only_for_big_unchanged_files(tmp_path, monkey
 def test_store_integrity_messages_name_the_object_and_the_fix(tmp_path) -> None:
     import os
 
-    from nbops.core.errors import IntegrityError
+    from nbops.core._errors import IntegrityError
 
     store = ContentStore(tmp_path / "store")
     digest = store.put_bytes(b"payload").digest

@@ -6,7 +6,7 @@ import json
 import os
 import time
 
-from nbops.core.hashing import HashCache, hash_bytes, hash_file, is_hash
+from nbops.core._hashing import HashCache, hash_bytes, hash_file, is_hash
 
 
 def _age(path, seconds: float = 5.0) -> None:
@@ -67,7 +67,7 @@ def test_fresh_files_are_not_cached(tmp_path) -> None:
 
 FORK_AFTER_HASHING = """
 import os, sys, time
-from nbops.core.hashing import hash_bytes
+from nbops.core._hashing import hash_bytes
 data = os.urandom(8 << 20)
 before = hash_bytes(data)  # blake3 starts its worker threads here
 pid = os.fork()

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from nbops.core.atomic import atomic_write_json, atomic_write_text
-from nbops.core.ids import is_run_id, new_run_id, parse_iso, utc_now_iso
+from nbops.core._atomic import atomic_write_json, atomic_write_text
+from nbops.core._ids import is_run_id, new_run_id, parse_iso, utc_now_iso
 
 
 def test_run_ids_are_well_formed_unique_and_sort_by_time() -> None:

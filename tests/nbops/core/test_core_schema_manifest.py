@@ -8,9 +8,9 @@ from importlib import resources
 
 import pytest
 
-from nbops.core.errors import IntegrityError, LedgerError
-from nbops.core.manifest import check_seal, read_manifest, write_manifest
-from nbops.core.schema import SUPPORTED_KEYWORDS, load_schema, schema_errors
+from nbops.core._errors import IntegrityError, LedgerError
+from nbops.core._manifest import check_seal, read_manifest, write_manifest
+from nbops.core._schema import SUPPORTED_KEYWORDS, load_schema, schema_errors
 
 SCHEMAS = sorted(p.name.removesuffix(".schema.json")
                  for p in resources.files("nbops.core.schemas").iterdir()

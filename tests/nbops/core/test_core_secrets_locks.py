@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from nbops.core import secrets
-from nbops.core.errors import LockTimeout
-from nbops.core.locks import ProjectLock, is_locked, read_holder
-from nbops.core.secrets import REDACTED, is_secret_name, redact, whitelisted_env
+from nbops.core import _secrets as secrets
+from nbops.core._errors import LockTimeout
+from nbops.core._locks import ProjectLock, is_locked, read_holder
+from nbops.core._secrets import REDACTED, is_secret_name, redact, whitelisted_env
 
 
 @pytest.mark.parametrize("name", ["api_token", "PASSWORD", "db_password", "client_secret",
@@ -47,7 +47,7 @@ def test_only_whitelisted_env_vars_are_recorded() -> None:
 def _holder(lock_path) -> subprocess.Popen:
     code = textwrap.dedent(f"""
         import sys, time
-        from nbops.core.locks import ProjectLock
+        from nbops.core._locks import ProjectLock
         lock = ProjectLock({str(lock_path)!r})
         lock.acquire(run_id="20260101T000000000000Z-abcdef")
         print("locked", flush=True)
@@ -125,3 +125,23 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+_AZURE_KEY = "Zm9yZ2VkLWF6dXJlLWFjY291bnQta2V5LWZvci10ZXN0cw=="
+_AZURE_CONNECTION = ("DefaultEndpointsProtocol=https;AccountName=team;"
+                     f"AccountKey={_AZURE_KEY};EndpointSuffix=core.windows.net")
+
+
+def test_an_azure_connection_string_is_never_recorded() -> None:
+    """The az:// remote's credential: named, recorded on request, or inside a SAS URL."""
+    recorded = whitelisted_env(environ={"AZURE_STORAGE_CONNECTION_STRING": _AZURE_CONNECTION,
+                                        "NBOPS_RECORD_ENV": "AZURE_STORAGE_CONNECTION_STRING,"
+                                                            "AZURE_STORAGE_ACCOUNT_KEY",
+                                        "AZURE_STORAGE_ACCOUNT_KEY": _AZURE_KEY})
+    assert recorded == {"AZURE_STORAGE_CONNECTION_STRING": REDACTED,
+                        "AZURE_STORAGE_ACCOUNT_KEY": REDACTED}
+    masked = secrets.mask_credentials(f"conn={_AZURE_CONNECTION}")  # a value naming no secret
+    assert _AZURE_KEY not in masked and "AccountName=team" in masked
+    sas = "https://team.blob.core.windows.net/c/b?sv=2024-01-01&sig=c2lnbmF0dXJlLXZhbHVl"
+    assert "c2lnbmF0dXJlLXZhbHVl" not in secrets.mask_credentials(sas)
+    assert not is_secret_name("signal") and not is_secret_name("design")

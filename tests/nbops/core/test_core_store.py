@@ -7,9 +7,9 @@ import stat
 
 import pytest
 
-from nbops.core.errors import IntegrityError
-from nbops.core.hashing import hash_bytes
-from nbops.core.store import ContentStore
+from nbops.core._errors import IntegrityError
+from nbops.core._hashing import hash_bytes
+from nbops.core._store import ContentStore
 
 
 @pytest.fixture
@@ -83,8 +83,8 @@ def test_a_wrong_digest_for_a_small_file_is_caught_before_install(store, tmp_pat
 def test_the_store_layout_and_verified_installs(store, tmp_path) -> None:
     """objects/ab/cdef… and tmp/ under the store root: temp files live beside the objects
     (one filesystem, so installing is one rename) and a download is installed as is."""
-    from nbops.core.errors import LedgerError
-    from nbops.core.hashing import hash_bytes
+    from nbops.core._errors import LedgerError
+    from nbops.core._hashing import hash_bytes
 
     source = tmp_path / "a.bin"
     source.write_bytes(b"layout")

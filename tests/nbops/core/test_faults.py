@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 SCRIPT = (
-    "from nbops.core.faults import crash_point\n"
+    "from nbops.core._faults import crash_point\n"
     "crash_point('a.first')\n"
     "crash_point('b.second')\n"
     "crash_point('b.second')\n"

@@ -8,9 +8,9 @@ import json
 import pytest
 from test_core_schema_manifest import minimal_manifest
 
-from nbops.core.errors import IntegrityError, LedgerError
-from nbops.core.hashing import hash_bytes
-from nbops.core.manifest import (
+from nbops.core._errors import IntegrityError, LedgerError
+from nbops.core._hashing import hash_bytes
+from nbops.core._manifest import (
     read_manifest,
     read_sealed_manifest,
     seal_path,

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nbops.core.errors import ConfigError
-from nbops.core.parameters import check_parameters
+from nbops.core._errors import ConfigError
+from nbops.core._parameters import check_parameters
 
 ROOT_ENV = yaml.safe_load((Path(__file__).parents[3] / "env.yaml").read_text(encoding="utf-8"))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nbops.core.secrets import (
+from nbops.core._secrets import (
     REDACTED,
     mask_credentials,
     redact,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from nbops.core.secrets import (
+from nbops.core._secrets import (
     REDACTED,
     mask_credentials,
     redact,
@@ -15,7 +15,7 @@ from nbops.core.secrets import (
     secret_replacements,
     whitelisted_env,
 )
-from nbops.runs.redaction import redact_notebook
+from nbops.runs._notebook_redaction import redact_notebook
 
 R = REDACTED
 

@@ -17,8 +17,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from nbops.engine.fork_provisioner import ForkServer
-from nbops.engine.kernel_pool import KernelPool
+from nbops.engine._fork_provisioner import ForkServer
+from nbops.engine._kernel_pool import KernelPool
 
 pytestmark = pytest.mark.integration
 
@@ -139,7 +139,7 @@ def test_losing_the_server_kills_the_kernels_it_forked():
 def test_a_preload_module_that_is_not_installed_is_refused_with_a_fix():
     import warnings
 
-    from nbops.core.errors import ConfigError
+    from nbops.core._errors import ConfigError
 
     with warnings.catch_warnings():  # Ploomber's own import-time deprecation warnings
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -242,7 +242,7 @@ def test_kernels_forked_after_preimports_start_as_a_new_interpreter_would(tmp_pa
 
 
 def test_blas_threads_follow_the_variables_openblas_reads():
-    from nbops.engine.forkserver import blas_threads
+    from nbops.engine._forkserver import blas_threads
 
     assert blas_threads({"OPENBLAS_NUM_THREADS": "3", "OMP_NUM_THREADS": "5"}) == 3
     assert blas_threads({"GOTO_NUM_THREADS": "4", "OMP_NUM_THREADS": "5"}) == 4
@@ -273,7 +273,7 @@ def test_a_preimport_that_starts_a_thread_leaves_kernels_to_start_the_ordinary_w
 
 
 def test_a_server_started_ahead_is_adopted_and_ends_with_its_client(tmp_path):
-    from nbops.engine.fork_provisioner import start_server
+    from nbops.engine._fork_provisioner import start_server
 
     process, started = start_server(preimport=("colorsys",))
     server = ForkServer(started=started)
@@ -291,7 +291,7 @@ def test_a_server_started_ahead_is_adopted_and_ends_with_its_client(tmp_path):
 @pytest.mark.parametrize("pid", [0, -1, "12", True, None])
 def test_an_impossible_pid_from_the_server_is_refused_before_anything_signals_it(pid):
     """A kernel is signalled by pid and process group: 0 would be this very build."""
-    from nbops.engine.fork_provisioner import ForkServerError, kernel_pid
+    from nbops.engine._fork_provisioner import ForkServerError, kernel_pid
 
     with pytest.raises(ForkServerError, match="impossible pid"):
         kernel_pid({"pid": pid})

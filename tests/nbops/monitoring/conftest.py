@@ -17,7 +17,7 @@ def reference() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def profile(reference: pd.DataFrame) -> ReferenceProfile:
     test = make_frame(5_000, seed=2)
-    from nbops.core.metrics import roc_auc
+    from nbops.core._metrics import roc_auc
 
     labels = test["churned"].to_numpy()
     scores = champion_score(test)

@@ -14,8 +14,8 @@ import pytest
 from scipy import stats
 
 from nbops.monitoring import Thresholds, build_profile
-from nbops.monitoring.check import check_batch, count_tests
-from nbops.monitoring.drift import (
+from nbops.monitoring._batch_check import check_batch, count_tests
+from nbops.monitoring._drift import (
     TESTS_PER_CATEGORICAL,
     TESTS_PER_NUMERIC,
     TESTS_PER_PREDICTION,
@@ -23,8 +23,8 @@ from nbops.monitoring.drift import (
     missing_rate_pvalue,
     numeric_drift,
 )
-from nbops.monitoring.profile import CategoricalReference, numeric_reference
-from nbops.monitoring.status import ALERT, OK, WARN, graded, severity, worst
+from nbops.monitoring._profile import CategoricalReference, numeric_reference
+from nbops.monitoring._status import ALERT, OK, WARN, graded, severity, worst
 
 RNG = np.random.default_rng(0)
 REFERENCE = numeric_reference("x", RNG.normal(size=5000), 10)
@@ -108,7 +108,7 @@ def small_profile():
     """A small profile of the monitoring world (numeric and categorical features, scores)."""
     from monitoring_world import SCHEMA, champion_score, make_frame
 
-    from nbops.monitoring.performance import roc_auc
+    from nbops.monitoring._performance import roc_auc
 
     reference = make_frame(2000, seed=1)
     labels = reference["churned"].to_numpy()
@@ -288,7 +288,7 @@ def test_kinds_and_empty_batches() -> None:
 
 @pytest.mark.parametrize("alpha", [0.0, 1.0, -0.5, 1.5])
 def test_alpha_must_lie_strictly_between_zero_and_one(alpha: float) -> None:
-    from nbops.core.errors import ConfigError
+    from nbops.core._errors import ConfigError
 
     with pytest.raises(ConfigError, match="monitoring.alpha"):
         Thresholds(alpha=alpha)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nbops.monitoring.batch_io import read_batch
+from nbops.monitoring._batch_io import read_batch
 
 
 def _write(path: Path, data: bytes) -> Path:

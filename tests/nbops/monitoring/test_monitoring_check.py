@@ -8,7 +8,7 @@ import pytest
 from monitoring_world import champion_score, make_frame
 
 from nbops.monitoring import Thresholds, check_batch
-from nbops.monitoring.check import count_tests
+from nbops.monitoring._batch_check import count_tests
 
 
 def _check(profile, frame, **kwargs):
@@ -113,7 +113,7 @@ def test_report_is_json_ready_and_ordered(profile) -> None:
 def test_big_batches_are_checked_in_parallel_with_the_same_result(profile, monkeypatch) -> None:
     frame = make_frame(20_000, seed=14, shift=0.2)
     serial = _check(profile, frame).to_dict()
-    monkeypatch.setattr("nbops.monitoring.check.PARALLEL_CELLS", 1)
+    monkeypatch.setattr("nbops.monitoring._batch_check.PARALLEL_CELLS", 1)
     parallel = _check(profile, frame).to_dict()
     assert parallel == serial
 

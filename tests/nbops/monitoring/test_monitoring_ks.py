@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nbops.monitoring.ks import ks_pvalue, ks_statistic
+from nbops.monitoring._ks import ks_pvalue, ks_statistic
 
 
 @pytest.mark.parametrize("discrete", [False, True])

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 from monitoring_world import SCHEMA
 
-from nbops.core.errors import DataError
+from nbops.core._errors import DataError
 from nbops.monitoring import build_profile
-from nbops.monitoring.profile import category_codes, feature_kind
+from nbops.monitoring._profile import category_codes, feature_kind
 
 
 def test_kinds_follow_the_schema_dtypes(profile) -> None:

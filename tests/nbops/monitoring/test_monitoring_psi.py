@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nbops.monitoring.psi import bin_counts, psi, psi_noise, psi_pvalue, quantile_edges, used_bins
+from nbops.monitoring._psi import bin_counts, psi, psi_noise, psi_pvalue, quantile_edges, used_bins
 
 
 def test_quantile_edges_split_the_reference_evenly() -> None:

@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 from monitoring_world import champion_score, make_frame
 
-from nbops.core.errors import DataError
+from nbops.core._errors import DataError
 from nbops.monitoring import check_batch
-from nbops.monitoring.after_run import banner, manifest_section
-from nbops.monitoring.batch_io import binary_labels, read_batch
-from nbops.monitoring.metrics import report_metrics
-from nbops.monitoring.report import read_report, write_report
-from nbops.monitoring.retrain import retrain_command
+from nbops.monitoring._after_run import banner, manifest_section
+from nbops.monitoring._batch_io import binary_labels, read_batch
+from nbops.monitoring._metrics import report_metrics
+from nbops.monitoring._report import read_report, write_report
+from nbops.monitoring._retrain import retrain_command
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_retrain_command_reads_store_objects_as_parquet(tmp_path: Path) -> None:
 
 
 def test_plots_draw_the_drifted_features(profile, drifted) -> None:
-    from nbops.monitoring import plots
+    from nbops.monitoring import _plots as plots
 
     document = drifted.to_dict()
     frame = make_frame(5_000, seed=21, shift=0.4)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from nbops.core.errors import ConfigError
+from nbops.core._errors import ConfigError
 from nbops.monitoring import Thresholds
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from nbops.core.errors import ConfigError
-from nbops.monitoring.retrain_policy import (
+from nbops.core._errors import ConfigError
+from nbops.monitoring._retrain_policy import (
     RetrainPolicy,
     reasons_to_retrain,
     should_promote,

@@ -15,7 +15,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from nbops.registry.promotion import Candidate
+from nbops.registry._promotion import Candidate
 
 FEATURE_SCHEMA = {
     "schema_version": 1,

@@ -10,9 +10,10 @@ import pytest
 from registry_helpers import GATES, run_writer
 
 from nbops.cli.main import main
-from nbops.registry import artifacts, registry_file
-from nbops.registry.config import parse_registry_config
-from nbops.registry.promotion import gate_and_promote
+from nbops.registry import _artifacts as artifacts
+from nbops.registry import _registry_file as registry_file
+from nbops.registry._config import parse_registry_config
+from nbops.registry._promotion import gate_and_promote
 
 CONFIG = parse_registry_config({"model": "churn"})
 

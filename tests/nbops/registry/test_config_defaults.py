@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from nbops.core.errors import ConfigError
-from nbops.registry.artifacts import DEFAULT_TRUSTED_MODULES
-from nbops.registry.config import default_model_name, parse_registry_config, project_model_name
+from nbops.core._errors import ConfigError
+from nbops.registry._artifacts import DEFAULT_TRUSTED_MODULES
+from nbops.registry._config import default_model_name, parse_registry_config, project_model_name
 
 
 def test_model_name_defaults_to_the_project_name() -> None:

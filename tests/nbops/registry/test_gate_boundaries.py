@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from nbops.registry.gates import evaluate_gate, evaluate_gates, failure_lines, parse_gate
+from nbops.registry._gates import evaluate_gate, evaluate_gates, failure_lines, parse_gate
 
 BELOW, AT, ABOVE = 0.5, 0.75, 1.0
 
@@ -111,8 +111,8 @@ def test_the_overall_verdict_fails_on_any_failed_gate_and_skips_do_not_fail() ->
 
 
 def test_gate_messages_word_for_word() -> None:
-    from nbops.core.errors import ConfigError
-    from nbops.registry.gates import evaluate_gate, parse_gate, parse_gates
+    from nbops.core._errors import ConfigError
+    from nbops.registry._gates import evaluate_gate, parse_gate, parse_gates
 
     with pytest.raises(ConfigError) as info:
         parse_gate("floor", "roc_auc is high")

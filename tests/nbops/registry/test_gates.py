@@ -1,7 +1,7 @@
 import pytest
 
-from nbops.core.errors import ConfigError
-from nbops.registry.gates import evaluate_gates, failure_lines, parse_gate, parse_gates
+from nbops.core._errors import ConfigError
+from nbops.registry._gates import evaluate_gates, failure_lines, parse_gate, parse_gates
 
 
 def test_parse_forms():

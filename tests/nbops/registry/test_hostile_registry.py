@@ -12,11 +12,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 import nbops
-from nbops.core.errors import RegistryError
-from nbops.registry import artifacts, registry_file, seal
-from nbops.registry.config import parse_registry_config
-from nbops.registry.operations import Actor, promote
-from nbops.registry.promotion import gate_and_promote
+from nbops.core._errors import RegistryError
+from nbops.registry import _artifacts as artifacts
+from nbops.registry import _registry_file as registry_file
+from nbops.registry import _seal as seal
+from nbops.registry._config import parse_registry_config
+from nbops.registry._operations import Actor, promote
+from nbops.registry._promotion import gate_and_promote
 
 CONFIG = parse_registry_config({"model": "churn"})
 

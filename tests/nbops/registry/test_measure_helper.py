@@ -10,14 +10,15 @@ from types import SimpleNamespace
 import pytest
 from registry_helpers import GATES
 
-from nbops.core.errors import RegistryError
-from nbops.core.project import Project
-from nbops.registry import measurements, pipeline_step
-from nbops.registry.artifacts import store_of
-from nbops.registry.config import parse_registry_config
-from nbops.registry.measure_helper import WARM_IMPORTS, MeasureHelper
-from nbops.registry.promotion import gate_and_promote
-from nbops.runs.steps import OpenContext
+from nbops.core._errors import RegistryError
+from nbops.core._project import Project
+from nbops.registry import _measurements as measurements
+from nbops.registry import _pipeline_step as pipeline_step
+from nbops.registry._artifacts import store_of
+from nbops.registry._config import parse_registry_config
+from nbops.registry._measure_helper import WARM_IMPORTS, MeasureHelper
+from nbops.registry._promotion import gate_and_promote
+from nbops.runs._steps import OpenContext
 
 CONFIG = parse_registry_config({"model": "churn"})
 

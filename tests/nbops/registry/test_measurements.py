@@ -6,10 +6,10 @@ import shutil
 import pytest
 from registry_helpers import GATES, make_data
 
-from nbops.core.errors import RegistryError
-from nbops.registry import registry_file
-from nbops.registry.config import parse_registry_config
-from nbops.registry.promotion import gate_and_promote
+from nbops.core._errors import RegistryError
+from nbops.registry import _registry_file as registry_file
+from nbops.registry._config import parse_registry_config
+from nbops.registry._promotion import gate_and_promote
 
 CONFIG = parse_registry_config({"model": "churn"})
 LOOSE = {"min": "roc_auc >= 0.5"}

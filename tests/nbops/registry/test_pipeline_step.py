@@ -5,10 +5,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from nbops.core.errors import ConfigError, RegistryError
-from nbops.core.project import Project
-from nbops.registry.config import parse_registry_config
-from nbops.registry.pipeline_step import (
+from nbops.core._errors import ConfigError, RegistryError
+from nbops.core._project import Project
+from nbops.registry._config import parse_registry_config
+from nbops.registry._pipeline_step import (
     candidate_from_manifest,
     check_settings,
     gate_after_close,
@@ -83,7 +83,7 @@ def _renamed_run(project, datasets):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder
 
-    from nbops.registry.promotion import Candidate
+    from nbops.registry._promotion import Candidate
 
     train, test = (frame.rename(columns={"tenure": "months"}) for frame in datasets)
     columns = ["months", "charges", "plan"]
@@ -113,11 +113,11 @@ def test_data_that_does_not_fit_the_champion_is_its_own_experiment(project, make
     """The README's telco build after `make run`: registered and compared on its own."""
     from registry_helpers import GATES
 
-    from nbops.core.errors import GateFailure
-    from nbops.registry import registry_file
-    from nbops.registry.config import parse_registry_config
-    from nbops.registry.pipeline_step import own_experiment
-    from nbops.registry.promotion import gate_and_promote
+    from nbops.core._errors import GateFailure
+    from nbops.registry import _registry_file as registry_file
+    from nbops.registry._config import parse_registry_config
+    from nbops.registry._pipeline_step import own_experiment
+    from nbops.registry._promotion import gate_and_promote
 
     config = parse_registry_config({"model": "churn"})
     assert gate_and_promote(project, make_run(), config, GATES).passed

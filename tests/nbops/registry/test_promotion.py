@@ -4,11 +4,12 @@ import pytest
 import skops.io as sio
 from registry_helpers import FEATURE_SCHEMA, GATES, make_data
 
-from nbops.core.errors import GateFailure
-from nbops.registry import registry_file, scoring
-from nbops.registry.artifacts import store_of
-from nbops.registry.config import parse_registry_config
-from nbops.registry.promotion import gate_and_promote
+from nbops.core._errors import GateFailure
+from nbops.registry import _registry_file as registry_file
+from nbops.registry import _scoring as scoring
+from nbops.registry._artifacts import store_of
+from nbops.registry._config import parse_registry_config
+from nbops.registry._promotion import gate_and_promote
 
 CONFIG = parse_registry_config({"model": "churn"})
 
@@ -138,8 +139,8 @@ def test_champion_that_cannot_score_new_data_fails_relative_gate(project, make_r
 
 
 def test_champion_moved_by_someone_else_during_the_build_is_not_overwritten(project, make_run):
-    from nbops.registry import operations
-    from nbops.registry.promotion import _decide
+    from nbops.registry import _operations as operations
+    from nbops.registry._promotion import _decide
 
     gate_and_promote(project, make_run(shuffle=0.6, seed=1), CONFIG, {"min": "roc_auc >= 0.5"})
     stale = registry_file.read(project)["models"]["churn"]["versions"][0]  # what the build saw

@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 from registry_helpers import run_writer
 
-from nbops.registry import artifacts, measurements, registry_file
-from nbops.registry.config import parse_registry_config
-from nbops.registry.promotion import Candidate, Outcome, gate_and_promote
+from nbops.registry import _artifacts as artifacts
+from nbops.registry import _measurements as measurements
+from nbops.registry import _registry_file as registry_file
+from nbops.registry._config import parse_registry_config
+from nbops.registry._promotion import Candidate, Outcome, gate_and_promote
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +244,7 @@ def test_promotion_never_registers_nothing_and_says_so(world, tmp_path) -> None:
 
 
 def test_a_missing_product_is_one_sentence_naming_the_setting(world, tmp_path) -> None:
-    from nbops.core.errors import RegistryError
+    from nbops.core._errors import RegistryError
 
     template, second, _ = world
     for name, words in [("feature_schema", "feature schema"), ("test_data", "test data"),

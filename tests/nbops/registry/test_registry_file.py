@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from nbops.core import secrets
-from nbops.core.errors import RegistryError
-from nbops.registry import operations, registry_file
-from nbops.registry.operations import Actor
+from nbops.core import _secrets as secrets
+from nbops.core._errors import RegistryError
+from nbops.registry import _operations as operations
+from nbops.registry import _registry_file as registry_file
+from nbops.registry._operations import Actor
 
 HASH = "blake3:" + "ab" * 32
 
@@ -128,7 +129,7 @@ def test_truncated_file_is_detected(project):
 _PROMOTER = """
 import sys
 from pathlib import Path
-from nbops.registry import operations
+from nbops.registry import _operations as operations
 root, worker, rounds = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 actor = operations.Actor(command=("worker", str(worker)))
 (root / f"ready{worker}").touch()
@@ -173,7 +174,7 @@ def test_two_processes_promoting_at_once_never_corrupt_it(project):
 _WRITER = """
 import sys
 from pathlib import Path
-from nbops.registry import operations
+from nbops.registry import _operations as operations
 root = Path(sys.argv[1])
 actor = operations.Actor()
 n = 0

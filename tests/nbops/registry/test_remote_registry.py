@@ -2,7 +2,8 @@
 
 * A fresh clone that has only the remote loads ``churn@champion`` (objects
   fetched on demand and re-hashed); an altered remote object is refused, named.
-* Two machines registering at the same moment: no update lost, registry valid.
+* Two machines registering at the same moment: no update lost, registry valid
+  (on s3:// and on az://, against Azurite).
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from typing import Any
 import pytest
 from registry_helpers import FEATURE_SCHEMA, MakeRun
 
-from nbops.core.errors import RegistryError
-from nbops.core.store import ContentStore
-from nbops.registry import api, artifacts, operations, registry_file
-from nbops.remote.store import RemoteStore
+from nbops.core._errors import RegistryError
+from nbops.core._store import ContentStore
+from nbops.registry import _api as api
+from nbops.registry import _artifacts as artifacts
+from nbops.registry import _operations as operations
+from nbops.registry import _registry_file as registry_file
+from nbops.remote._store import RemoteStore
 
 pytestmark = [pytest.mark.integration]
 
@@ -31,9 +35,17 @@ def _machine(tmp_path: Path, name: str) -> Path:
 
 
 @pytest.fixture
-def remote_env(seaweedfs: Any, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"s3://{seaweedfs.new_bucket()}/team"
-    for key, value in seaweedfs.env(NBOPS_REMOTE=url).items():
+def remote_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh s3:// remote (az:// when parametrized) in this process's environment."""
+    if getattr(request, "param", "s3") == "az":  # children only: PYTHONPATH has the extra
+        azurite = request.getfixturevalue("azurite")
+        url = f"az://{azurite.new_place()}/team"
+        variables = azurite.env(NBOPS_REMOTE=url)
+    else:
+        seaweedfs = request.getfixturevalue("seaweedfs")
+        url = f"s3://{seaweedfs.new_bucket()}/team"
+        variables = seaweedfs.env(NBOPS_REMOTE=url)
+    for key, value in variables.items():
         monkeypatch.setenv(key, value)
     return url
 
@@ -69,7 +81,7 @@ def test_a_fresh_clone_loads_the_champion_from_the_remote(
     model = api.load_model("churn@champion", root=clone)
     assert hasattr(model, "predict_proba")
     # what `nbops monitor` reads: the champion's training data, fetched and verified too
-    from nbops.monitoring.champion import Champion
+    from nbops.monitoring._champion import Champion
 
     champion = Champion.from_record(clone, "churn", api.get_version("churn@champion", clone),
                                     model)
@@ -109,7 +121,7 @@ def test_nbops_predict_scores_with_the_remote_champion_in_a_fresh_folder(
 _REGISTRAR = """
 import sys
 from pathlib import Path
-from nbops.registry import operations
+from nbops.registry import _operations as operations
 root, machine, count = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 for n in range(count):
     record = {"run_id": f"m{machine}-{n}",
@@ -124,8 +136,25 @@ for n in range(count):
 """
 
 
+_READ_REGISTRY = """
+import json, sys
+from pathlib import Path
+from nbops.registry import _registry_file as registry_file
+print(json.dumps(registry_file.read(Path(sys.argv[1]))))
+"""
+
+
+@pytest.mark.parametrize("remote_env", ["s3", "az"], indirect=True)
 def test_two_machines_registering_at_once_lose_nothing(remote_env: str, tmp_path: Path) -> None:
+    import json
     import os
+
+    def read(root: Path) -> dict[str, Any]:  # refreshed from the remote, then validated
+        done = subprocess.run([sys.executable, "-c", _READ_REGISTRY, str(root)],
+                              env=dict(os.environ), capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        data: dict[str, Any] = json.loads(done.stdout)
+        return data
 
     machines = [_machine(tmp_path, f"m{i}") for i in (1, 2)]
     count = 4
@@ -135,20 +164,20 @@ def test_two_machines_registering_at_once_lose_nothing(remote_env: str, tmp_path
                for i, root in enumerate(machines)]
     errors = [w.communicate(timeout=240)[1] for w in workers]
     assert [w.returncode for w in workers] == [0, 0], errors
-    data = registry_file.read(machines[0])  # refreshed from the remote, then validated
+    data = read(machines[0])
     model = data["models"]["churn"]
     assert sorted(v["run_id"] for v in model["versions"]) == sorted(
         f"m{i}-{n}" for i in (1, 2) for n in range(count))
     assert len(model["history"]) == 2 * count
-    assert registry_file.read(machines[1]) == data
+    assert read(machines[1]) == data
 
 
 def test_a_build_whose_remote_registry_is_down_still_passes(
         project: Path, make_run: MakeRun, monkeypatch: pytest.MonkeyPatch) -> None:
     from registry_helpers import GATES
 
-    from nbops.registry.config import parse_registry_config
-    from nbops.registry.promotion import gate_and_promote
+    from nbops.registry._config import parse_registry_config
+    from nbops.registry._promotion import gate_and_promote
 
     for key, value in {"NBOPS_REMOTE": "s3://some-bucket/team", "AWS_ACCESS_KEY_ID": "k",
                        "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1",

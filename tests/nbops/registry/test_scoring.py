@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nbops.core.errors import DataError, ValidationError
-from nbops.core.feature_schema import check_input, kind_of
-from nbops.registry.scoring import read_table
+from nbops.core._errors import DataError, ValidationError
+from nbops.core._feature_schema import check_input, kind_of
+from nbops.registry._scoring import read_table
 
 SCHEMA = {
     "target": "churned",
@@ -77,8 +77,8 @@ def test_a_model_that_refuses_what_its_schema_accepts_is_one_sentence():
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    from nbops.core.errors import RegistryError
-    from nbops.registry.scoring import predict_table
+    from nbops.core._errors import RegistryError
+    from nbops.registry._scoring import predict_table
 
     train = pd.DataFrame({"tenure": [1.0, 5, 9, 30], "charges": [10.0, 50, 20, 80],
                           "churned": [1, 0, 1, 0]})

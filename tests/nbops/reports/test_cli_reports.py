@@ -74,7 +74,7 @@ def test_publish_to_an_unknown_format_says_how_to_fix_it(project, tmp_path):
 
 
 def test_import_of_reports_does_not_import_nbconvert():
-    code = ("import sys, nbops.reports, nbops.reports.render, nbops.cli.reports; "
+    code = ("import sys, nbops.reports, nbops.reports._render, nbops.cli._reports; "
             "print('nbconvert' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

@@ -6,7 +6,7 @@ import json
 
 from reports_fixture import HASH, XSS_SCRIPT, make_run, run_id_at
 
-from nbops.reports.render import render_site
+from nbops.reports._render import render_site
 
 REGISTRY = {
     "schema_version": 1,

@@ -6,7 +6,7 @@ import copy
 
 from reports_fixture import PNG_1PX, XSS_SCRIPT, output_notebook
 
-from nbops.reports.notebook_diff import align, diff_html
+from nbops.reports._notebook_diff import align, diff_html
 
 
 def _nb(**kwargs):  # type: ignore[no-untyped-def]

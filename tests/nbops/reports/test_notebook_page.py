@@ -4,7 +4,7 @@ import nbformat
 import pytest
 from reports_fixture import PNG_1PX, SECRET, XSS_IMG, output_notebook
 
-from nbops.reports.notebook_page import NotebookPage, render_notebook
+from nbops.reports._notebook_page import NotebookPage, render_notebook
 
 PARAMS = {"seed": 7, "label": "churn", "api_token": SECRET}
 RECORDED = {"seed": 7, "label": "churn", "api_token": "***redacted***"}

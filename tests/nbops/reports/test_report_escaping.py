@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from reports_fixture import XSS_IMG, XSS_SCRIPT, make_run, run_id_at
 
-from nbops.reports.render import render_run, render_site
+from nbops.reports._render import render_run, render_site
 
 SCRIPT_ESCAPED = "&lt;script&gt;window.__xss=1&lt;/script&gt;"
 IMG_ESCAPED = "&quot;&gt;&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;"

@@ -7,8 +7,8 @@ import base64
 
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from nbops.adapters.papermill_adapter import INJECTED_PARAMETERS_TAG as INJECTED_TAG
-from nbops.reports.redaction import (
+from nbops.adapters._papermill_adapter import INJECTED_PARAMETERS_TAG as INJECTED_TAG
+from nbops.reports._page_redaction import (
     injected_literals,
     redact_notebook,
     secret_replacements,

@@ -1,5 +1,5 @@
-from nbops.reports.graph_layout import NODE_H, layout
-from nbops.reports.graph_svg import graph_svg
+from nbops.reports._graph_layout import NODE_H, layout
+from nbops.reports._graph_svg import graph_svg
 
 
 def _overlap(a, b) -> bool:

@@ -6,9 +6,9 @@ from urllib.parse import unquote
 import pytest
 from reports_fixture import SECRET, XSS_SCRIPT, run_id_at
 
-from nbops.core.errors import LedgerError
-from nbops.reports.publish import publish_html, publish_zip
-from nbops.reports.render import render_run
+from nbops.core._errors import LedgerError
+from nbops.reports._publish import publish_html, publish_zip
+from nbops.reports._render import render_run
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ import urllib.request
 
 import pytest
 
-from nbops.core.errors import LedgerError
-from nbops.reports.render import render_site
-from nbops.reports.serve import make_server
+from nbops.core._errors import LedgerError
+from nbops.reports._render import render_site
+from nbops.reports._serve import make_server
 
 
 def test_serves_the_site_on_loopback_only(ledger):

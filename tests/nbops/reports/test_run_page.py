@@ -3,7 +3,7 @@ import re
 import pytest
 from reports_fixture import SECRET, XSS_IMG, XSS_SCRIPT, make_run, run_id_at
 
-from nbops.reports.render import render_run
+from nbops.reports._render import render_run
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def test_hostile_strings_are_escaped_and_secrets_absent(ledger, rendered):
 def test_a_rendering_problem_is_logged_and_never_fails_the_build(tmp_path, caplog):
     from reports_fixture import make_run
 
-    from nbops.reports.render import render_after_run
+    from nbops.reports._render import render_after_run
 
     run = make_run(tmp_path / "reports", run_id_at(5))
     (run / "manifest.json").write_text("{truncated")
@@ -96,7 +96,7 @@ def test_a_rendering_problem_is_logged_and_never_fails_the_build(tmp_path, caplo
 
 
 def test_gates_say_where_their_scores_came_from_without_dumping_the_measurements():
-    from nbops.reports.run_sections import gates_section
+    from nbops.reports._run_sections import gates_section
 
     measured = {"inputs": {"model_file": "blake3:" + "a" * 64}, "model_types": [],
                 "candidate": {"roc_auc": 0.8}, "data": {}, "champion": None}
@@ -112,7 +112,7 @@ def test_gates_say_where_their_scores_came_from_without_dumping_the_measurements
 def test_monitoring_run_page_opens_with_verdict_and_folds_raw_drift(tmp_path):
     from test_summary import MONITORING
 
-    from nbops.reports.render import render_run
+    from nbops.reports._render import render_run
 
     run = make_run(tmp_path / "reports", run_id_at(9), metrics={
         "monitor_verdict": 2.0, "live_roc_auc": 0.7, "drift_psi.age": 0.41,
@@ -128,7 +128,7 @@ def test_monitoring_run_page_opens_with_verdict_and_folds_raw_drift(tmp_path):
 
 
 def test_registry_section_is_a_table_of_rounded_numbers(tmp_path):
-    from nbops.reports.render import render_run
+    from nbops.reports._render import render_run
 
     registry = {"model": "churn", "version": 2, "promoted": True, "primary_metric": "roc_auc",
                 "decision": "promoted churn:2 to @champion",
@@ -147,7 +147,7 @@ def test_registry_section_is_a_table_of_rounded_numbers(tmp_path):
 
 def test_a_sweep_trial_renders_its_run_pages_and_leaves_the_site_index_to_the_sweep(
         tmp_path, monkeypatch):
-    from nbops.reports.render import SITE_DEFERRED_ENV, render_after_run, render_site
+    from nbops.reports._render import SITE_DEFERRED_ENV, render_after_run, render_site
 
     reports = tmp_path / "reports"
     first = make_run(reports, run_id_at(1), metrics={"roc_auc": 0.8})

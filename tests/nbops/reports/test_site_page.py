@@ -2,8 +2,8 @@ import re
 
 from reports_fixture import XSS_SCRIPT, make_run, run_id_at
 
-from nbops.reports.ledger_view import list_summaries
-from nbops.reports.render import render_run, render_site
+from nbops.reports._ledger_view import list_summaries
+from nbops.reports._render import render_run, render_site
 
 
 def test_site_lists_runs_newest_first_with_badges_trends_and_controls(ledger):
@@ -82,7 +82,7 @@ def _summary(run: int, metrics: dict, status: str = "succeeded") -> dict:
 
 
 def test_monitoring_trends_carry_their_warn_and_alert_lines() -> None:
-    from nbops.reports.site_page import experiment_html, headline_metrics
+    from nbops.reports._site_page import experiment_html, headline_metrics
 
     monitoring = {"monitor_verdict": 0.0, "drift_psi.age": 0.02, "drift_psi.tenure": 0.31,
                   "live_roc_auc": 0.81, "monitor_threshold.psi_warn": 0.1,

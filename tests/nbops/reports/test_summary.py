@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from reports_fixture import XSS_SCRIPT, make_run, run_id_at
 
-from nbops.reports.ledger_view import list_summaries, load_manifest
-from nbops.reports.render import render_run
-from nbops.reports.summary import (
+from nbops.reports._ledger_view import list_summaries, load_manifest
+from nbops.reports._render import render_run
+from nbops.reports._summary import (
     build_summary,
     emit_summary,
     fmt,

@@ -16,8 +16,8 @@ import re
 import pytest
 from reports_fixture import XSS_IMG, XSS_SCRIPT, make_run, run_id_at
 
-from nbops.reports.publish import publish_html
-from nbops.reports.render import render_run, render_site
+from nbops.reports._publish import publish_html
+from nbops.reports._render import render_run, render_site
 
 JS_URL = "javascript:window.__xss=1"
 SVG = '<svg onload="window.__xss=1">'

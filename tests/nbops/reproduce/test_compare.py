@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from nbops.reproduce.compare import (
+from nbops.reproduce._compare import (
     DIVERGED,
     IDENTICAL,
     WITHIN,
@@ -17,7 +17,7 @@ from nbops.reproduce.compare import (
     task_order,
     verdict,
 )
-from nbops.reproduce.declaration import parse_declaration
+from nbops.reproduce._declaration import parse_declaration
 
 H = {c: "blake3:" + c * 64 for c in "abcdef"}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nbops.reproduce.compare import DIVERGED, IDENTICAL, Check, Sides, TaskResult, compare_task
+from nbops.reproduce._compare import DIVERGED, IDENTICAL, Check, Sides, TaskResult, compare_task
 
 
 def _task(**overrides: Any) -> dict[str, Any]:
@@ -94,8 +94,8 @@ def test_source_and_parameter_messages(tmp_path: Path) -> None:
 
 
 def test_metric_messages_with_and_without_a_tolerance(tmp_path: Path) -> None:
-    from nbops.reproduce.compare import WITHIN
-    from nbops.reproduce.declaration import Tolerance
+    from nbops.reproduce._compare import WITHIN
+    from nbops.reproduce._declaration import Tolerance
 
     missing = _compare(tmp_path, _task(metrics={"auc": 0.5}), _task(metrics={"f1": 0.5}))
     assert missing.reason == "metric auc: the reproduction did not log it"
@@ -121,8 +121,8 @@ def test_metric_messages_with_and_without_a_tolerance(tmp_path: Path) -> None:
 
 
 def test_product_messages(tmp_path: Path) -> None:
-    from nbops.reproduce.compare import WITHIN
-    from nbops.reproduce.declaration import Tolerance
+    from nbops.reproduce._compare import WITHIN
+    from nbops.reproduce._declaration import Tolerance
 
     def products(**hashes: str) -> dict:
         return {k: {"path": f"{k}.bin", "hash": h, "size": len(h)} for k, h in hashes.items()}
@@ -186,8 +186,8 @@ def test_a_task_notebook_is_compared_when_it_is_not_a_product(tmp_path: Path) ->
 
 
 def test_reasons_name_reused_products_and_declared_upstream(tmp_path: Path) -> None:
-    from nbops.reproduce.compare import WITHIN
-    from nbops.reproduce.declaration import Tolerance
+    from nbops.reproduce._compare import WITHIN
+    from nbops.reproduce._declaration import Tolerance
 
     reused = _compare(tmp_path, _task(status="skipped", produced_by="R1"),
                       _task(source={"hash": "other"}))
@@ -216,8 +216,8 @@ def test_reasons_name_reused_products_and_declared_upstream(tmp_path: Path) -> N
 
 
 def test_compare_runs_follows_upstream_transitively_and_flags_extra_tasks(tmp_path: Path) -> None:
-    from nbops.reproduce.compare import WITHIN, compare_runs
-    from nbops.reproduce.declaration import Tolerance
+    from nbops.reproduce._compare import WITHIN, compare_runs
+    from nbops.reproduce._declaration import Tolerance
 
     def run(value: float) -> dict:
         tasks = {"a": _task(metrics={"m": value}), "b": _task(upstream=["a"]),
@@ -241,9 +241,9 @@ def test_compare_runs_follows_upstream_transitively_and_flags_extra_tasks(tmp_pa
 
 
 def test_every_check_records_both_sides(tmp_path: Path) -> None:
-    from nbops.reproduce.compare import WITHIN
-    from nbops.reproduce.declaration import Tolerance
-    from nbops.runs.notebook_compare import compare_notebooks
+    from nbops.reproduce._compare import WITHIN
+    from nbops.reproduce._declaration import Tolerance
+    from nbops.runs._notebook_compare import compare_notebooks
 
     nb_a, nb_b = _nb(tmp_path / "a.ipynb", "1\n"), _nb(tmp_path / "b.ipynb", "2\n")
     files = {"na": nb_a, "nb": nb_b}
@@ -317,7 +317,7 @@ def test_a_nan_metric_equals_only_nan_and_every_metric_is_checked(tmp_path: Path
 
 
 def test_task_order_places_upstream_first_and_survives_a_cycle() -> None:
-    from nbops.reproduce.compare import task_order
+    from nbops.reproduce._compare import task_order
 
     chain = {"x": {"upstream": ["y"]}, "y": {"upstream": ["z"]}, "z": {}}
     assert task_order(chain) == ["z", "y", "x"]
@@ -326,7 +326,7 @@ def test_task_order_places_upstream_first_and_survives_a_cycle() -> None:
 
 
 def test_upstream_names_missing_from_the_manifest_are_ignored(tmp_path: Path) -> None:
-    from nbops.reproduce.compare import compare_runs
+    from nbops.reproduce._compare import compare_runs
 
     run = {"tasks": {"b": _task(upstream=["ghost"])}, "params": {}}
     assert [r.outcome for r in compare_runs(run, run, _sides(tmp_path), {})] == [IDENTICAL]

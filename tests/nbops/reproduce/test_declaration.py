@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from nbops.core.errors import ConfigError
-from nbops.reproduce.declaration import check_tasks, declaration_from_env, parse_declaration
+from nbops.core._errors import ConfigError
+from nbops.reproduce._declaration import check_tasks, declaration_from_env, parse_declaration
 
 
 def test_absolute_and_per_metric_tolerances() -> None:

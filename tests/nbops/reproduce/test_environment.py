@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nbops.core.hashing import hash_bytes
-from nbops.reproduce.environment import (
+from nbops.core._hashing import hash_bytes
+from nbops.reproduce._environment import (
     compare_environment,
     installed_packages,
     package_differences,
 )
-from nbops.runs import provenance
+from nbops.runs import _provenance as provenance
 
 
 def test_every_added_removed_and_changed_package_is_listed_by_normalised_name() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nbops.core.secrets import REDACTED
-from nbops.reproduce.execute import child_environment, package_path
+from nbops.core._secrets import REDACTED
+from nbops.reproduce._execute import child_environment, package_path
 
 
 def test_run_variables_are_dropped_and_recorded_ones_restored(tmp_path: Path) -> None:

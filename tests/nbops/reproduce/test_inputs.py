@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from nbops.core.errors import ReproduceError
-from nbops.core.hashing import hash_bytes
-from nbops.core.store import ContentStore
-from nbops.reproduce.inputs import restore_inputs
+from nbops.core._errors import ReproduceError
+from nbops.core._hashing import hash_bytes
+from nbops.core._store import ContentStore
+from nbops.reproduce._inputs import restore_inputs
 
 
 def test_changed_inputs_come_back_from_the_store(tmp_path: Path) -> None:

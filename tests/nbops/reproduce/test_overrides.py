@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from nbops.core.errors import ConfigError
-from nbops.core.secrets import REDACTED
-from nbops.reproduce.overrides import as_cli_value, compute_overrides, read_env_file
+from nbops.core._errors import ConfigError
+from nbops.core._secrets import REDACTED
+from nbops.reproduce._overrides import as_cli_value, compute_overrides, read_env_file
 
 
 def test_only_values_that_differ_from_env_yaml_are_passed_again() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nbops.reproduce.runner import _pipeline_files
+from nbops.reproduce._runner import _pipeline_files
 
 
 def test_a_monitoring_run_reproduces_with_its_own_pipeline_and_env_files() -> None:

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from nbops.core.errors import ReproduceError
-from nbops.core.project import Project
-from nbops.core.store import ContentStore
-from nbops.reproduce.runner import plan_from_manifest
+from nbops.core._errors import ReproduceError
+from nbops.core._project import Project
+from nbops.core._store import ContentStore
+from nbops.reproduce._runner import plan_from_manifest
 
 RUN = "20261124T034105879591Z-n6dhvl"
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from nbops.core.errors import IntegrityError, LedgerError
-from nbops.core.project import Project
-from nbops.reports.reproduction_page import report_html, reproductions_section, verdict_sentence
-from nbops.reproduce.compare import Check, TaskResult
-from nbops.reproduce.declaration import Tolerance
-from nbops.reproduce.environment import Difference, EnvironmentReport, LockStatus
-from nbops.reproduce.record import Reproduction, read_record, summary, write_record
+from nbops.core._errors import IntegrityError, LedgerError
+from nbops.core._project import Project
+from nbops.reports._reproduction_page import report_html, reproductions_section, verdict_sentence
+from nbops.reproduce._compare import Check, TaskResult
+from nbops.reproduce._declaration import Tolerance
+from nbops.reproduce._environment import Difference, EnvironmentReport, LockStatus
+from nbops.reproduce._reproduction_record import Reproduction, read_record, summary, write_record
 
 EVIL = '<script>alert("x")</script>'
 RUN = "20261124T034105879591Z-n6dhvl"

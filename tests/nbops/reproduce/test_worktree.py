@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from nbops.core.errors import ReproduceError
-from nbops.reproduce import worktree
+from nbops.core._errors import ReproduceError
+from nbops.reproduce import _worktree as worktree
 
 
 def git(repo: Path, *args: str) -> str:

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from nbops.core.ids import new_run_id
-from nbops.core.project import Project
-from nbops.core.store import ContentStore
-from nbops.runs.persist import save_manifest
+from nbops.core._ids import new_run_id
+from nbops.core._project import Project
+from nbops.core._store import ContentStore
+from nbops.runs._persist import save_manifest
 
 HASH = "blake3:" + "00" * 32
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from nbops.core.errors import IntegrityError
-from nbops.core.project import Project
-from nbops.runs.checkout import confine, declared_products
+from nbops.core._errors import IntegrityError
+from nbops.core._project import Project
+from nbops.runs._checkout import confine, declared_products
 
 PIPELINE = """tasks:
   - source: a.py
@@ -97,9 +97,9 @@ def test_checkout_refuses_a_sealed_run_whose_product_is_no_longer_declared(
     from, no longer declares that product: nothing is written."""
     import sys
 
-    from nbops.core.hashing import hash_bytes
-    from nbops.core.manifest import write_manifest
-    from nbops.runs.checkout import checkout_run
+    from nbops.core._hashing import hash_bytes
+    from nbops.core._manifest import write_manifest
+    from nbops.runs._checkout import checkout_run
 
     sys.path.insert(0, str(Path(__file__).parents[1] / "core"))
     from test_core_schema_manifest import RUN, minimal_manifest
@@ -118,5 +118,20 @@ def test_checkout_refuses_a_sealed_run_whose_product_is_no_longer_declared(
     with pytest.raises(IntegrityError) as info:
         checkout_run(project, RUN)
     assert info.value.problem == (f"Run {RUN} names the product path 'out/b.parquet', which "
-                                  "pipeline.yaml does not declare as a product")
+                                  "pipeline.serve.yaml does not declare as a product")
     assert not (project.root / "out" / "b.parquet").exists()
+
+
+@pytest.mark.parametrize("recorded, read", [
+    ("pipeline.serve.yaml", "pipeline.serve.yaml"),
+    (None, "pipeline.yaml"),
+    ("", "pipeline.yaml"),
+    ("../elsewhere.yaml", "pipeline.yaml"),  # a forged manifest points nowhere else
+    ("conf/pipeline.yaml", "pipeline.yaml"),
+    (".hidden.yaml", "pipeline.yaml"),
+])
+def test_the_pipeline_file_named_by_a_manifest_is_believed_only_in_the_project_folder(
+        recorded: str | None, read: str) -> None:
+    from nbops.runs._checkout import pipeline_name
+
+    assert pipeline_name(recorded) == read

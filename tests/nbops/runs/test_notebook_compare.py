@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from nbops.runs.notebook_compare import compare_notebooks, normalise
+from nbops.runs._notebook_compare import compare_notebooks, normalise
 
 
 def notebook(root: str, value: str, duration: float) -> dict:
@@ -72,7 +72,7 @@ def test_a_different_output_is_located(tmp_path: Path) -> None:
 def test_extra_cells_are_a_difference() -> None:
     nb = notebook("/p", "1", 1)
     longer = {**nb, "cells": nb["cells"] + [{"cell_type": "markdown", "source": "x"}]}
-    from nbops.runs.notebook_compare import first_difference
+    from nbops.runs._notebook_compare import first_difference
 
     difference = first_difference(normalise(nb), normalise(longer))
     assert difference is not None and difference.cell_index is None
@@ -80,7 +80,7 @@ def test_extra_cells_are_a_difference() -> None:
 
 
 def test_volatile_strings_are_masked_but_real_values_are_not() -> None:
-    from nbops.runs.notebook_compare import mask_volatile
+    from nbops.runs._notebook_compare import mask_volatile
 
     a = {
         "text/plain": "<pandas.io.formats.style.Styler at 0x7ff00f49f9d0> f...x7ff00f49f9d0&gt;",
@@ -98,7 +98,7 @@ def test_volatile_strings_are_masked_but_real_values_are_not() -> None:
 
 
 def test_one_off_environment_messages_are_ignored() -> None:
-    from nbops.runs.notebook_compare import first_difference
+    from nbops.runs._notebook_compare import first_difference
 
     nb = notebook("/p", "1", 1)
     noisy = json.loads(json.dumps(nb))
@@ -121,7 +121,7 @@ def _injected(source: str) -> dict:
 
 
 def test_injected_parameters_in_another_order_are_equal_but_other_values_are_not() -> None:
-    from nbops.runs.notebook_compare import first_difference, normalise
+    from nbops.runs._notebook_compare import first_difference, normalise
 
     train, features = '"train": {"nb": "t.ipynb"}', '"features": {"nb": "f.ipynb"}'
     a = {"cells": [_injected(f"threshold = 0.5\nupstream = {{{train}, {features}}}\n")]}

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from nbops.cli.runs import (
+from nbops.cli._runs import (
     diff_command,
     gc_command,
     pin_command,
@@ -38,7 +38,7 @@ def test_a_long_listing_prints_the_same_cells_as_the_rich_table(project, add_run
     add_run(status="failed")
     add_run(metrics={"auc": 0.8})
     rich_table = _run(runs_command, "--project", str(project.root)).output
-    monkeypatch.setattr("nbops.cli.output.RICH_ROWS", 2)
+    monkeypatch.setattr("nbops.cli._output.RICH_ROWS", 2)
     plain = _run(runs_command, "--project", str(project.root)).output
     assert plain != rich_table  # the other renderer ran
     assert [line.split() for line in plain.splitlines()] == \

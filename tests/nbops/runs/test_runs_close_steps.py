@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from nbops.core.errors import GateFailure
+from nbops.core._errors import GateFailure
 from nbops.hooks import run_post_close_steps
 from nbops.runs import RunContext, list_runs, load_manifest
-from nbops.runs.lifecycle import close_run, open_run
-from nbops.runs.steps import OpenContext, PostCloseStep
-from nbops.runs.verify import verify_run
+from nbops.runs._lifecycle import close_run, open_run
+from nbops.runs._steps import OpenContext, PostCloseStep
+from nbops.runs._verify import verify_run
 
 
 class Recorder:
@@ -67,8 +67,8 @@ def test_a_build_stopped_while_closing_is_recorded_as_interrupted(project) -> No
 def test_a_slot_sharing_the_ledger_never_removes_a_run_another_build_is_opening(
         project, tmp_path) -> None:
     """Seen in CI: a parallel sweep trial deleted the folder of a run being opened next door."""
-    from nbops.core.manifest import seal_path
-    from nbops.core.project import Project
+    from nbops.core._manifest import seal_path
+    from nbops.core._project import Project
 
     opening = project.run_dir("20261128T235925514774Z-w6ngld")  # sealed, manifest not yet
     opening.mkdir(parents=True)

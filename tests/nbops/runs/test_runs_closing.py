@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from nbops.core.atomic import atomic_write_json
-from nbops.core.errors import IntegrityError, LedgerError
-from nbops.core.manifest import check_seal, seal_path, seal_state, write_manifest
-from nbops.registry.sections import GATES
+from nbops.core._atomic import atomic_write_json
+from nbops.core._errors import IntegrityError, LedgerError
+from nbops.core._manifest import check_seal, seal_path, seal_state, write_manifest
+from nbops.registry._sections import GATES
 from nbops.runs import RunContext, list_runs, load_manifest, set_status, update_section
-from nbops.runs.verify import verify_run
+from nbops.runs._verify import verify_run
 
 
 def _dead_pid() -> int:
@@ -109,7 +109,7 @@ def test_run_context_keeps_memory_and_disk_in_step_and_checks_sections(project,
 
 
 def test_a_failure_message_from_ploombers_traceback_masks_credentials() -> None:
-    from nbops.runs.lifecycle import _failure
+    from nbops.runs._lifecycle import _failure
 
     manifest = {"tasks": {"load": {"error": None}}}
     text = ("Traceback ...\nOperationalError: could not connect to "

@@ -8,12 +8,12 @@ import os
 
 import pytest
 
-from nbops.core.errors import IntegrityError, LedgerError
-from nbops.core.locks import ProjectLock
-from nbops.core.store import ContentStore
+from nbops.core._errors import IntegrityError, LedgerError
+from nbops.core._locks import ProjectLock
+from nbops.core._store import ContentStore
 from nbops.runs import list_runs
-from nbops.runs.checkout import checkout_run
-from nbops.runs.gc import collect_garbage
+from nbops.runs._checkout import checkout_run
+from nbops.runs._gc import collect_garbage
 
 
 def test_gc_keeps_a_run_that_is_still_running(project, add_run) -> None:
@@ -85,9 +85,9 @@ def test_checkout_refuses_a_missing_object_and_a_run_without_products(project, a
 
 
 def test_verify_checks_every_kind_of_reference_once_and_names_it(project, add_run) -> None:
-    from nbops.core.hashing import hash_bytes
-    from nbops.runs.persist import save_manifest
-    from nbops.runs.verify import verify_run
+    from nbops.core._hashing import hash_bytes
+    from nbops.runs._persist import save_manifest
+    from nbops.runs._verify import verify_run
 
     store = ContentStore(project.store_dir)
     run = add_run(products={"data": b"rows " * 20, "copy": b"rows " * 20})  # one object
@@ -138,8 +138,8 @@ def test_checkout_restores_metadata_as_private_copies_and_skips_unfinished_tasks
         project, add_run) -> None:
     import copy as copying
 
-    from nbops.adapters.ploomber_adapter import metadata_path
-    from nbops.runs.persist import save_manifest
+    from nbops.adapters._ploomber_adapter import metadata_path
+    from nbops.runs._persist import save_manifest
 
     store = ContentStore(project.store_dir)
     run = add_run(products={"data": b"rows " * 50})
@@ -175,9 +175,9 @@ def test_a_modified_manifest_is_one_manifest_problem_and_bad_pins_are_refused(
         project, add_run) -> None:
     import json
 
-    from nbops.core.errors import LedgerError
-    from nbops.runs.gc import write_pins
-    from nbops.runs.verify import verify_run
+    from nbops.core._errors import LedgerError
+    from nbops.runs._gc import write_pins
+    from nbops.runs._verify import verify_run
 
     run = add_run()
     path = project.manifest_path(run["run_id"])
@@ -194,7 +194,7 @@ def test_a_modified_manifest_is_one_manifest_problem_and_bad_pins_are_refused(
 
 
 def test_gc_refusals_say_what_is_wrong_and_how_to_fix_it(project, add_run) -> None:
-    from nbops.core.errors import LedgerError
+    from nbops.core._errors import LedgerError
 
     run = add_run()
     with pytest.raises(LedgerError) as zero:
@@ -244,11 +244,11 @@ def test_gc_counts_each_leftover_once_and_keeps_the_index(project, add_run) -> N
 def test_gc_and_checkout_name_themselves_as_the_lock_holder(project, add_run, monkeypatch,
                                                             command: str) -> None:
     """A build that waits for the lock is told which command holds it (found by mutmut)."""
-    from nbops.core.locks import read_holder
+    from nbops.core._locks import read_holder
 
     runs = [add_run(products={"data": f"rows {i}".encode() * 20}) for i in range(2)]
     holders = []
-    module = f"nbops.runs.{command}"
+    module = f"nbops.runs._{command}"
     monkeypatch.setattr(f"{module}.crash_point",
                         lambda name: holders.append(read_holder(project.lock_path)))
     if command == "gc":
@@ -278,8 +278,8 @@ def test_a_run_building_in_a_sweep_slot_is_live_while_the_slot_lock_is_held(proj
 
 
 def test_no_half_opened_run_is_removed_while_a_sweep_slot_builds(project) -> None:
-    from nbops.core.manifest import seal_path
-    from nbops.runs.stale import discard_unwritten_runs
+    from nbops.core._manifest import seal_path
+    from nbops.runs._stale import discard_unwritten_runs
 
     opening = project.run_dir("20261128T235925514774Z-w6ngld")  # sealed, not yet written
     opening.mkdir(parents=True)
@@ -307,7 +307,7 @@ def test_gc_and_manifest_writes_pass_their_named_crash_points_in_order(
     assert log.read_text().split() == ["gc.run_folder_moved", "gc.run_folder_removed",
                                        "gc.index_rewritten"]
     log.write_text("")
-    from nbops.core.manifest import write_manifest
+    from nbops.core._manifest import write_manifest
 
     run = project.manifest_path(newest["run_id"])
     manifest = json.loads(run.read_text())

@@ -7,12 +7,12 @@ import os
 
 import pytest
 
-from nbops.core.errors import LedgerError
-from nbops.core.store import ContentStore
+from nbops.core._errors import LedgerError
+from nbops.core._store import ContentStore
 from nbops.runs import list_runs
-from nbops.runs.diff import diff_runs
-from nbops.runs.gc import collect_garbage, write_pins
-from nbops.runs.verify import verify_run
+from nbops.runs._diff import diff_runs
+from nbops.runs._gc import collect_garbage, write_pins
+from nbops.runs._verify import verify_run
 
 
 def test_gc_keeps_newest_pinned_and_registered_runs_and_shared_objects(project, add_run) -> None:

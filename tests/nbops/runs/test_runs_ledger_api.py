@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from nbops.core.errors import IntegrityError, LedgerError
+from nbops.core._errors import IntegrityError, LedgerError
 from nbops.runs import list_runs, load_manifest, resolve_run, set_status, update_section
 
 
@@ -81,7 +81,7 @@ def test_superseded_index_lines_are_compacted_unless_a_build_holds_the_lock(proj
         update_section(project, run_id, "gates", {"round": i})
     lines = lambda: project.index_path.read_text().splitlines()  # noqa: E731
     assert len(lines()) == 62
-    code = ("import time; from nbops.core.locks import ProjectLock; "
+    code = ("import time; from nbops.core._locks import ProjectLock; "
             f"ProjectLock({str(project.lock_path)!r}).acquire(run_id={run_id!r}); "
             "print('locked', flush=True); time.sleep(60)")
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)

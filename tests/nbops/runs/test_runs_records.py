@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from nbops.core.secrets import REDACTED
-from nbops.runs.records import RECORD_MIME, read_facts
-from nbops.runs.redaction import redact_notebook
+from nbops.core._secrets import REDACTED
+from nbops.runs._notebook_redaction import redact_notebook
+from nbops.runs._records import RECORD_MIME, read_facts
 
 
 def _record(payload: dict) -> dict:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from nbops.core.secrets import REDACTED, redact, whitelisted_env
-from nbops.runs.redaction import needs_redaction, redact_notebook
+from nbops.core._secrets import REDACTED, redact, whitelisted_env
+from nbops.runs._notebook_redaction import needs_redaction, redact_notebook
 
 PARAMS = {"api_token": "s3", "path": "C:\\data", "seed": 1, "db": {"password": "pw"}}
 

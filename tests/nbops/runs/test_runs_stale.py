@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from nbops.core.locks import ProjectLock
+from nbops.core._locks import ProjectLock
 from nbops.runs import list_runs, load_manifest
 
 

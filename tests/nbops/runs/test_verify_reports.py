@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nbops.core.manifest import write_manifest
-from nbops.core.project import Project
-from nbops.runs.verify import verify_run
+from nbops.core._manifest import write_manifest
+from nbops.core._project import Project
+from nbops.runs._verify import verify_run
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "core"))
 from test_core_schema_manifest import RUN, minimal_manifest  # noqa: E402

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nbops.core.errors import ConfigError
-from nbops.scaffold.init import init_project, plan_init
+from nbops.core._errors import ConfigError
+from nbops.scaffold._init import init_project, plan_init
 
 BIN = Path(sys.executable).parent
 FUNCTIONS = Path(__file__).parents[2] / "fixtures" / "ploomber_functions" / "pipeline.yaml"

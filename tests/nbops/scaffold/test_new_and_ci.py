@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nbops.core.errors import ConfigError
-from nbops.scaffold.ci import render_ci, write_ci
-from nbops.scaffold.init import plan_init
-from nbops.scaffold.new import new_project, render_project
+from nbops.core._errors import ConfigError
+from nbops.scaffold._ci import render_ci, write_ci
+from nbops.scaffold._init import plan_init
+from nbops.scaffold._new import new_project, render_project
 
 BIN = Path(sys.executable).parent
 

@@ -17,10 +17,11 @@ import httpx
 import pandas as pd
 
 from churn import data, features, generator, models
-from nbops.core.hashing import hash_bytes
-from nbops.core.store import ContentStore
-from nbops.registry import artifacts, operations
-from nbops.validation.preparation import spec_from_feature_schema, spec_hash
+from nbops.core import spec_from_feature_schema, spec_hash
+from nbops.core._hashing import hash_bytes
+from nbops.core._store import ContentStore
+from nbops.registry import _artifacts as artifacts
+from nbops.registry import _operations as operations
 
 
 def train_version(root: Path, raw: pd.DataFrame, target: str, *, seed: int = 0,

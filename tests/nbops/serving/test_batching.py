@@ -13,8 +13,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from nbops.serving.batching import Batcher
-from nbops.serving.model_slot import LoadedModel
+from nbops.serving._batching import Batcher
+from nbops.serving._model_slot import LoadedModel
 
 
 class _Counting:
@@ -128,3 +128,20 @@ def test_a_client_that_went_away_is_not_scored(inline_rows):
 
     asyncio.run(cancel_one())
     assert sum(counting.calls) == 2  # the cancelled request's row was never scored
+
+
+def test_a_request_that_fills_a_call_is_scored_alone_on_the_calling_thread():
+    fitted, frame = _fitted()
+    counting = _Counting(fitted, delay=0)
+    batches: list[tuple[int, int]] = []
+    batcher = Batcher(inline_rows=0, max_rows=50,
+                      on_batch=lambda n, rows: batches.append((n, rows)))
+    assert not batcher.fills_a_call(49) and batcher.fills_a_call(50)
+    big = frame.iloc[:120].reset_index(drop=True)
+    got = batcher.score_alone(_loaded(counting), big)
+    assert got.tolist() == fitted.predict_proba(big)[:, 1].tolist()
+    assert counting.calls == [120] and batches == [(1, 120)]  # counted as a call of its own
+
+    failing = _Counting(fitted, delay=0, fail_on=-1.0)
+    with pytest.raises(ValueError, match="x == -1"):  # its failure is its own
+        batcher.score_alone(_loaded(failing), big.assign(x=-1.0))

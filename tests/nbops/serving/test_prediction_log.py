@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nbops.serving.prediction_log import PredictionLog, log_schema, read_parts
+from nbops.serving._prediction_log import PredictionLog, log_schema, read_parts
 
 
 def _rows(n: int, start: int = 0) -> pd.DataFrame:

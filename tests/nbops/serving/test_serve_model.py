@@ -15,9 +15,10 @@ import pytest
 from serving_world import Server, make_project, promote, start_server
 
 from churn import generator
-from nbops.registry.api import get_version, load_model
-from nbops.serving.prediction_log import log_dir, read_parts
-from nbops.validation.preparation import prepare_for_model, spec_from_feature_schema
+from nbops.core import spec_from_feature_schema
+from nbops.registry._api import get_version, load_model
+from nbops.serving._prediction_log import log_dir, read_parts
+from nbops.validation._preparation import prepare_for_model
 
 pytestmark = pytest.mark.integration
 
@@ -67,6 +68,14 @@ def test_json_csv_and_parquet_bodies_score_like_the_model_in_process(
     answers["parquet"] = httpx.post(
         f"{server.url}/predict", content=buffer.getvalue(),
         headers={"content-type": "application/vnd.apache.parquet"})
+    # as most files arrive: plain text columns (read as categories by the service), padded
+    text = raw.astype({c: object for c in raw.columns if raw[c].dtype == "category"})
+    text["contract"] = " " + text["contract"].astype(object) + " "
+    buffer = io.BytesIO()
+    text.to_parquet(buffer, index=False)
+    answers["parquet, text columns"] = httpx.post(
+        f"{server.url}/predict", content=buffer.getvalue(),
+        headers={"content-type": "application/vnd.apache.parquet"})
     ids = set()
     for kind, answer in answers.items():
         assert answer.status_code == 200, (kind, answer.text)
@@ -75,7 +84,16 @@ def test_json_csv_and_parquet_bodies_score_like_the_model_in_process(
         np.testing.assert_allclose(body["scores"], expected, rtol=0, atol=1e-12, err_msg=kind)
         assert body["labels"] == [int(s >= 0.5) for s in body["scores"]]
         ids.add(body["request_id"])
-    assert len(ids) == 3
+    assert len(ids) == 4
+    # the log has every request's ids, whatever the body (a Parquet body's unused
+    # columns are not read, its id column is)
+    import time
+
+    time.sleep(0.6)  # > --flush-seconds
+    logged = read_parts(log_dir(project, "churn"))
+    for kind, answer in answers.items():
+        rows = logged[logged["request_id"] == answer.json()["request_id"]].sort_values("row")
+        assert list(rows["customer_id"]) == list(raw["customer_id"]), kind
 
 
 def test_a_record_alone_gets_exactly_its_score_in_a_batch(
@@ -202,14 +220,37 @@ def test_promotion_under_load_switches_versions_without_failing_a_request_and_si
 ) -> None:
     folder = log_dir(project, "churn")
     before = len(read_parts(folder))
+    # a large CSV body (over 64 KB, over a model call's 1,024 rows) is parsed, prepared and
+    # scored alone on a worker thread, never through the queue: it must answer with the
+    # model it took at its start all the same, with that model's exact scores
+    large = generator.generate(1100, seed=5).drop(columns=["churn"])
+    large_body = large.to_csv(index=False).encode()
+    assert len(large_body) > 64 * 1024
+    exact = {v: in_process(project, large, f"churn:{v}") for v in (1, 2)}
     # a long flush interval: only the shutdown can write this server's rows
     server = start_server(project, "churn@champion", "--flush-seconds", "600")
     try:
         batch = records(raw)[:5]
         results: list[tuple[int, int, str]] = []
+        large_results: list[tuple[int, int, str]] = []
+        large_scores: list[list[float]] = []
         lock = threading.Lock()
         promoted = threading.Event()
+        large_sent = threading.Event()
         per_client = 60
+
+        def large_client() -> None:
+            with httpx.Client(base_url=server.url, timeout=60,
+                              headers={"content-type": "text/csv"}) as http:
+                for _ in range(60):  # until it has been answered by version 2
+                    answer = http.post("/predict", content=large_body)
+                    body = answer.json()
+                    version = body.get("version", -1)
+                    large_results.append((answer.status_code, version, body.get("request_id")))
+                    large_scores.append(body.get("scores"))
+                    large_sent.set()
+                    if answer.status_code != 200 or version == 2:
+                        return
 
         def client(k: int) -> None:
             with httpx.Client(base_url=server.url, timeout=30) as http:
@@ -223,13 +264,20 @@ def test_promotion_under_load_switches_versions_without_failing_a_request_and_si
                             promoted.set()
 
         threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+        threads.append(threading.Thread(target=large_client))
         for thread in threads:
             thread.start()
         promoted.wait(60)
+        large_sent.wait(60)
         promote(project, 2)
         for thread in threads:
             thread.join(120)
         assert len(results) == 4 * per_client
+        assert all(status == 200 for status, _, _ in large_results), large_results
+        assert [v for _, v, _ in large_results][0] == 1
+        assert [v for _, v, _ in large_results][-1] == 2
+        for (_, version, _), scores in zip(large_results, large_scores, strict=True):
+            np.testing.assert_array_equal(scores, exact[version])  # exactly its version's
         assert all(status == 200 for status, _, _ in results), results
         versions = [v for _, v, _ in results]
         assert versions[0] == 1 and versions[-1] == 2
@@ -243,15 +291,20 @@ def test_promotion_under_load_switches_versions_without_failing_a_request_and_si
         server.stop()
         promote(project, 1)
     # SIGTERM: every answered record is in the log, with the version that scored it
-    assert "prediction log flushed (1205 rows)" in server.stderr()
+    answered = 5 * len(results) + len(large) * len(large_results) + 5
+    assert f"prediction log flushed ({answered} rows)" in server.stderr()
     assert not list(folder.glob(f"*-{server.process.pid}-*.arrows"))
     logged = read_parts(folder)
-    assert len(logged) >= before + 1205
-    ours = {r for _, _, r in results} | {last["request_id"]}
-    assert logged["request_id"].isin(ours).sum() == 1205
-    mine = logged[logged["request_id"].isin([r for _, _, r in results])]
+    assert len(logged) >= before + answered
+    ours = {r for _, _, r in results + large_results} | {last["request_id"]}
+    assert logged["request_id"].isin(ours).sum() == answered
+    mine = logged[logged["request_id"].isin([r for _, _, r in results + large_results])]
     by_request = mine.groupby("request_id")["model_version"].first()
-    assert by_request.to_dict() == {r: v for _, v, r in results}
+    assert by_request.to_dict() == {r: v for _, v, r in results + large_results}
+    for _, version, request_id in large_results:  # the log holds the scores that were sent
+        rows = logged[logged["request_id"] == request_id].sort_values("row")
+        np.testing.assert_array_equal(rows["score"], exact[version])
+        assert list(rows["customer_id"]) == list(large["customer_id"])
     first = logged[logged["request_id"] == last["request_id"]].sort_values("row")
     np.testing.assert_allclose(first["score"], last["scores"])
     assert list(first["customer_id"]) == list(raw["customer_id"].iloc[0:5])

@@ -19,9 +19,9 @@ import pytest
 from serving_world import Server, start_server, train_version
 
 from churn import data
-from nbops.core.input_preparation import of_version
-from nbops.registry import operations
-from nbops.registry.api import get_version, load_model
+from nbops.core._input_preparation import of_version
+from nbops.registry import _operations as operations
+from nbops.registry._api import get_version, load_model
 
 pytestmark = pytest.mark.integration
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from nbops.core.errors import ConfigError
-from nbops.sweeps.samplers import planned_trials
-from nbops.sweeps.space import Dimension, coerce, lookup, parse_fixed, parse_grid, parse_param
+from nbops.core._errors import ConfigError
+from nbops.sweeps._samplers import planned_trials
+from nbops.sweeps._space import Dimension, coerce, lookup, parse_fixed, parse_grid, parse_param
 
 ENV = {"seed": 42, "model": {"learning_rate": 0.05, "max_depth": 3, "kind": "hgb",
                              "early": False}, "data": {"path": None}}
@@ -95,7 +95,7 @@ def test_random_draws_replay_with_the_seed_and_stay_in_bounds() -> None:
 
 def test_tpe_proposes_the_same_trials_for_the_same_seed_and_results(tmp_path) -> None:
     pytest.importorskip("optuna")
-    from nbops.sweeps.samplers import TpeSampler
+    from nbops.sweeps._samplers import TpeSampler
 
     space = [parse_param("model.learning_rate=float:0.01:0.3", ENV),
              parse_grid("model.max_depth=3,5", ENV)]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from nbops.engine import fork_provisioner
-from nbops.sweeps import trial_server
+from nbops.engine import _fork_provisioner as fork_provisioner
+from nbops.sweeps import _trial_server as trial_server
 
 with warnings.catch_warnings():  # Ploomber's own import-time deprecation warnings
     warnings.simplefilter("ignore", DeprecationWarning)

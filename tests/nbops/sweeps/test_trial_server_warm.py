@@ -1,7 +1,7 @@
 """What a trial server prepares once for all its trials, and what it starts ahead.
 
 Real processes: the warm-up runs in a fresh interpreter (what it imports shows in
-its ``sys.modules``), and trial servers are real ``python -m nbops.sweeps.trial_server``
+its ``sys.modules``), and trial servers are real ``python -m nbops.sweeps._trial_server``
 processes.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from nbops.sweeps import launchers
+from nbops.sweeps import _launchers as launchers
 
 pytestmark = pytest.mark.integration
 
@@ -32,8 +32,8 @@ STEP = "# %% tags=['parameters']\nvalue = None\n# %%\nprint(value)\n"
 
 PROBE = """
 import json, sys
-from nbops.sweeps import trial_server
-from nbops.reports import notebook_page, templates_env
+from nbops.sweeps import _trial_server as trial_server
+from nbops.reports import _notebook_page as notebook_page, _templates_env as templates_env
 modules = set(sys.modules)
 trial_server.warm_up({"request": sys.argv[1]})
 pages = templates_env.environment()
@@ -48,7 +48,7 @@ print(json.dumps({
 
 
 def test_the_warm_up_imports_compiles_and_renders_what_every_trial_would(tmp_path: Path):
-    from nbops.registry.measure_helper import WARM_IMPORTS
+    from nbops.registry._measure_helper import WARM_IMPORTS
 
     (tmp_path / "pipeline.yaml").write_text(PIPELINE)
     (tmp_path / "env.yaml").write_text("value: 1\n")
@@ -89,7 +89,8 @@ def test_servers_started_ahead_are_taken_by_trials_and_unused_ones_killed():
 
 def test_the_warm_up_leaves_the_environment_kernels_are_started_from_as_it_was():
     # scikit-learn sets KMP_* variables when imported: kernel servers must not inherit them
-    probe = ("import json, os; from nbops.sweeps import trial_server; before = dict(os.environ);"
+    probe = ("import json, os; from nbops.sweeps import _trial_server as trial_server;"
+             " before = dict(os.environ);"
              " trial_server.warm_up({'request': '/nonexistent/request.json'});"
              " print(json.dumps([before == dict(os.environ), 'sklearn' in __import__('sys')"
              ".modules]))")

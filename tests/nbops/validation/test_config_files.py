@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from nbops.core.errors import ConfigError
-from nbops.validation.config_files import check_project
+from nbops.core._errors import ConfigError
+from nbops.validation._config_files import check_project
 
 PIPELINE = """\
 tasks:

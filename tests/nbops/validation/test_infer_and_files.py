@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nbops.core.errors import ConfigError, ValidationError
+from nbops.core._errors import ConfigError, ValidationError
 from nbops.validation import (
     DataSchema,
     FeatureSchema,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from nbops.core.errors import ValidationError
+from nbops.core._errors import ValidationError
 from nbops.validation import ColumnSpec, DataSchema, validate
 
 

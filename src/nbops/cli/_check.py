@@ -1,0 +1,72 @@
+"""``nbops check``: say clearly what is wrong with pipeline.yaml or env.yaml."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.command("check")
+@click.option(
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder holding pipeline.yaml.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def check(project: Path, as_json: bool) -> None:
+    """Check pipeline.yaml and env.yaml: YAML syntax, tasks, placeholders."""
+    # imported here: nbops.validation loads pandas, and every nbops command
+    # imports this module at start-up (`nbops runs` must answer in < 1 s)
+    from nbops.validation import check_project
+
+    result = check_project(project)
+    _check_nbops_sections(project)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "ok": True,
+                    "pipeline": str(result.pipeline),
+                    "env": None if result.env is None else str(result.env),
+                    "tasks": result.tasks,
+                    "notes": result.notes,
+                },
+                indent=2,
+            )
+        )
+        return
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    env = "and env.yaml are" if result.env else "is"
+    click.echo(
+        f"OK: pipeline.yaml ({len(result.tasks)} tasks: {', '.join(result.tasks)}) {env} valid."
+    )
+
+
+def _check_nbops_sections(project: Path) -> None:
+    """The ``gates:``, ``registry:`` and ``reproduce:`` sections, as the build would read them.
+
+    A malformed gate is rejected here with the build's own message, not only when a
+    build reaches its ``on_render`` hook.
+    """
+    from nbops.core import load_yaml
+
+    env_path = project / "env.yaml"
+    env = load_yaml(env_path, "env.yaml") if env_path.is_file() else {}
+    if not isinstance(env, dict):
+        return
+    if env.get("gates") is not None or env.get("registry") is not None:
+        from nbops.registry import check_settings
+
+        check_settings(env.get("gates"), env.get("registry"))
+    if env.get("reproduce") is not None:
+        from nbops.reproduce import parse_declaration
+
+        parse_declaration(env["reproduce"])
+
+
+COMMANDS = [check]

@@ -1,0 +1,113 @@
+"""``nbops reproduce RUN``: re-execute a past run and verify that it reproduces.
+
+Exit codes: 0 reproduced (bit-identical), 3 reproduced within the declared
+tolerance, 4 diverged, 1 the run could not be reproduced at all (message).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from nbops.reproduce import EnvironmentReport
+
+EXIT_CODES = {"reproduced": 0, "within-tolerance": 3, "diverged": 4}
+_OUTCOME_COLOURS = {
+    "identical": "green",
+    "reproduced": "green",
+    "within-tolerance": "yellow",
+    "diverged": "red",
+}
+
+
+def _announce_to(stream_err: bool) -> Callable[[EnvironmentReport, list[str]], None]:
+    """Print the environment comparison before the build (to stderr under --json)."""
+
+    def echo(text: str) -> None:
+        click.echo(text, err=stream_err)
+
+    def announce(environment: EnvironmentReport, warnings: list[str]) -> None:
+        if environment.differences:
+            echo(f"Environment: {len(environment.differences)} difference(s) from the run's:")
+            for difference in environment.differences:
+                echo(f"  {difference.kind:8} {difference.describe()}")
+        else:
+            echo("Environment: same packages, Python and platform as the run.")
+        echo(f"Lock: {environment.lock.describe()}.")
+        for warning in warnings:
+            click.secho(f"Warning: {warning}", fg="yellow", err=stream_err)
+        echo("Building the run's code in a scratch copy …")
+
+    return announce
+
+
+@click.command("reproduce")
+@click.pass_context
+@click.argument("run")
+@click.option("--json", "as_json", is_flag=True, help="Print the reproduction record as JSON.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse to run when packages, Python, platform or lock differ from the run's.",
+)
+@click.option("--keep", is_flag=True, help="Keep the scratch copy for inspection.")
+@click.option("--timeout", type=float, default=None, help="Give up on the build after SECONDS.")
+@click.option(
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The project folder (default: found from the current directory).",
+)
+def reproduce(
+    ctx: click.Context,
+    run: str,
+    as_json: bool,
+    strict: bool,
+    keep: bool,
+    timeout: float | None,
+    project: Path | None,
+) -> None:
+    """Re-execute RUN from its manifest in a scratch copy and compare it task by task.
+
+    RUN is a run id, a unique prefix, latest or latest~N. Exit code 0 only when
+    every product is bit-identical (3: within declared tolerance, 4: diverged).
+    """
+    from nbops.core import find_project
+    from nbops.reports import publish_reproduction, verdict_sentence
+    from nbops.reproduce import reproduce_run
+
+    found = find_project(project)
+    result = reproduce_run(
+        run,
+        project=found,
+        strict=strict,
+        keep=keep,
+        timeout=timeout,
+        announce=_announce_to(stream_err=as_json),
+    )
+    data = result.to_dict()
+    report = publish_reproduction(found.run_dir(result.run_id), data)
+    if as_json:
+        click.echo(json.dumps({**data, "report": str(report)}, indent=2))
+    else:
+        click.echo(
+            f"Reproduction of run {result.run_id} (commit {result.code['commit'][:12]}"
+            + (", uncommitted diff re-applied" if result.code["diff_applied"] else "")
+            + ")"
+        )
+        width = max((len(t.task) for t in result.tasks), default=4)
+        for task in result.tasks:
+            colour = _OUTCOME_COLOURS.get(task.outcome)
+            outcome = click.style(f"{task.outcome:16}", fg=colour)
+            click.echo(f"  {task.task:{width}}  {outcome} {task.reason}")
+        click.secho(verdict_sentence(data), fg=_OUTCOME_COLOURS.get(result.verdict), bold=True)
+        click.echo(f"Report: {report}")
+    ctx.exit(EXIT_CODES[result.verdict])
+
+
+COMMANDS = [reproduce]

@@ -1,0 +1,348 @@
+"""``nbops runs`` / ``show`` / ``diff`` / ``checkout`` / ``verify`` / ``gc`` / ``pin``.
+
+Thin commands over :mod:`nbops.runs`; imports happen inside the commands so
+that ``nbops runs`` stays fast with thousands of runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+_project_option = click.option(
+    "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Project folder (default: the one holding pipeline.yaml above the current folder).",
+)
+
+
+def _project(project: Path | None) -> Any:
+    from nbops.core import find_project
+
+    return find_project(project)
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{secs:02d}s"
+
+
+def _size(count: int) -> str:
+    size = float(count)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
+def _metrics_text(metrics: dict[str, float], limit: int = 3) -> str:
+    items = list(metrics.items())[:limit]
+    text = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in items)
+    return text + (" …" if len(metrics) > limit else "")
+
+
+@click.command("runs")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summaries as JSON.")
+@click.option("--limit", type=int, default=None, help="Show only the newest N runs.")
+@click.option("--remote", "on_remote", is_flag=True,
+              help="List the runs on the project's remote (from its index object).")
+@_project_option
+def runs_command(as_json: bool, limit: int | None, on_remote: bool,
+                 project: Path | None) -> None:
+    """List runs, newest first as on the report site: id, status, experiment, duration, tasks,
+    metrics (--json keeps the ledger's oldest-first order; --remote lists the team remote's)."""
+    if on_remote:
+        from nbops.sync import remote_summaries
+
+        summaries = remote_summaries(_project(project))
+    else:
+        from nbops.runs import list_runs
+
+        summaries = list_runs(_project(project))
+    if limit is not None:
+        summaries = summaries[-limit:] if limit > 0 else []
+    if as_json:
+        _echo_json(summaries)
+        return
+    if not summaries:
+        click.echo("No runs on the remote yet: run `nbops push`." if on_remote
+                   else "No runs yet: run `ploomber build` in the project.")
+        return
+    from nbops.cli._output import RICH_ROWS, echo_columns, echo_rich
+
+    rows = _listing_rows(summaries)
+    if len(rows) > RICH_ROWS:  # plain columns: rich is too slow for long listings
+        echo_columns([name for name, _, _ in _COLUMNS], [cells for cells, _, _ in rows],
+                     right={i for i, (_, justify, _) in enumerate(_COLUMNS) if justify == "right"},
+                     statuses=_STATUS_COLOURS)
+        return
+    from rich.table import Table
+
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for column, justify, width in _COLUMNS:
+        table.add_column(column, justify=justify, no_wrap=True,  # type: ignore[arg-type]
+                         overflow="ellipsis", min_width=width)
+    for cells, status, verdict in rows:
+        styled = f"[{_STATUS_COLOURS[status]}]{status}[/]" if status in _STATUS_COLOURS \
+            else status
+        if verdict:
+            styled += f" [{'red' if verdict == 'alert' else 'yellow'}]{verdict}[/]"
+        table.add_row(cells[0], styled, *cells[2:])
+    echo_rich(table)
+
+
+#: (name, justify, min width): ids, statuses and numbers are never cut; the rest folds.
+_COLUMNS = (("RUN", "left", 29), ("STATUS", "left", 17), ("EXPERIMENT", "left", 12),
+            ("DURATION", "right", 8), ("EXEC", "right", 4), ("SKIP", "right", 4),
+            ("METRICS", "left", 10))
+_STATUS_COLOURS = {"succeeded": "green", "failed": "red", "gated": "yellow",
+                   "interrupted": "yellow", "running": "blue"}
+
+
+def _listing_rows(summaries: list[dict[str, Any]]) -> list[tuple[list[str], str, str | None]]:
+    """Newest first, as the site lists them: (plain cells, status, monitoring verdict)."""
+    from nbops.core import from_summary
+
+    rows = []
+    for s in reversed(summaries):
+        verdict = s.get("monitoring_verdict")
+        verdict = verdict if verdict in ("warn", "alert") else None
+        status = f"{s['status']} {verdict}" if verdict else s["status"]
+        rows.append(([s["run_id"], status, from_summary(s).label, _duration(s["duration_s"]),
+                      str(s["executed"]), str(s["skipped"]), _metrics_text(s["metrics"])],
+                     s["status"], verdict))
+    return rows
+
+
+@click.command("show")
+@click.argument("run", default="latest")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole manifest as JSON.")
+@_project_option
+def show_command(run: str, as_json: bool, project: Path | None) -> None:
+    """Show one run in full (RUN: an id, a unique prefix, latest or latest~N)."""
+    from nbops.runs import CORE_SECTIONS, load_manifest
+
+    proj = _project(project)
+    manifest = load_manifest(proj, run)
+    if as_json:
+        _echo_json(manifest)
+        return
+    git = manifest["provenance"]["git"]
+    out = [
+        f"run       {manifest['run_id']}  ({manifest['status']})",
+        f"folder    {proj.run_dir(manifest['run_id'])}",
+        f"started   {manifest['started_at']}   duration {_duration(manifest['duration_s'])}",
+        f"command   {' '.join(manifest['command'])}",
+        f"git       {(git['commit'] or '-')[:12]} on {git['branch'] or '-'}"
+        f"{'  (dirty)' if git['dirty'] else ''}",
+        f"python    {manifest['provenance']['python']} on {manifest['provenance']['platform']}",
+    ]
+    if manifest["failure"]:
+        out.append(f"failure   {manifest['failure']['message']}")
+    if "interrupted" in manifest:
+        out.append(f"stopped   {manifest['interrupted'].get('reason', 'interrupted')}")
+    out.append("tasks")
+    for name, task in manifest["tasks"].items():
+        by = ""
+        if task["status"] == "skipped" and task["produced_by"]:
+            by = f"  (from {task['produced_by']})"
+        out.append(f"  {name:<24} {task['status']:<9} {_duration(task['duration_s']):>8}{by}")
+        if task["error"]:
+            err = task["error"]
+            out.append(f"    cell {err['cell_index']}: {err['ename']}: {err['evalue']}")
+    if manifest["metrics"]:
+        from nbops.reports import format_value
+
+        out.append("metrics")
+        out.extend(f"  {k:<24} {format_value(v):>12}" for k, v in manifest["metrics"].items())
+    click.echo("\n".join(out))
+    extra = sorted(set(manifest) - CORE_SECTIONS)
+    if extra:
+        from nbops.cli._output import echo_rich
+        from nbops.reports import section_tables
+
+        echo_rich(section_tables(manifest, extra))
+
+
+def _change_lines(title: str, changes: dict[str, Any]) -> list[str]:
+    if not changes:
+        return []
+    lines = [title]
+    for key, change in changes.items():
+        lines.append(f"  {key}: {change['a']!r} -> {change['b']!r}")
+    return lines
+
+
+@click.command("diff")
+@click.argument("run_a")
+@click.argument("run_b", default="latest")
+@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+@click.option("--markdown", is_flag=True,
+              help="Markdown tables of what changed (CI job summaries, PR comments).")
+@_project_option
+def diff_command(run_a: str, run_b: str, as_json: bool, markdown: bool,
+                 project: Path | None) -> None:
+    """What changed from RUN_A to RUN_B: parameters, sources, inputs, packages, metrics."""
+    from nbops.runs import diff_runs, load_manifest
+
+    proj = _project(project)
+    manifest_a, manifest_b = load_manifest(proj, run_a), load_manifest(proj, run_b)
+    if markdown and not as_json:
+        from nbops.reports import compare_runs, comparison_markdown
+
+        click.echo(comparison_markdown(compare_runs([manifest_a, manifest_b])), nl=False)
+        return
+    result = diff_runs(manifest_a, manifest_b)
+    if as_json:
+        _echo_json(result)
+        return
+    out = [f"{result['a']} -> {result['b']}"]
+    executed = result["executed_in_b"]
+    out.append(f"re-executed in {result['b']}: {', '.join(executed) if executed else 'none'}")
+    out += _change_lines("task status", {k: v for k, v in result["tasks"].items()
+                                         if v["a"] != v["b"]})
+    for section in ("sources", "config", "params", "env", "inputs", "git", "packages"):
+        out += _change_lines(section, result[section])
+    if result["products"]:
+        out.append("products changed")
+        out.extend(f"  {task}: {', '.join(keys)}" for task, keys in result["products"].items())
+    if result["metrics"]:
+        out.append("metrics")
+        for name, m in result["metrics"].items():
+            delta = f" ({m['delta']:+.4g})" if m["delta"] is not None else ""
+            out.append(f"  {name}: {m['a']} -> {m['b']}{delta}")
+    click.echo("\n".join(out))
+
+
+@click.command("checkout")
+@click.argument("run")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@_project_option
+def checkout_command(run: str, as_json: bool, project: Path | None) -> None:
+    """Restore RUN's products into the working products folder (hash-verified)."""
+    from nbops.runs import checkout_run, resolve_run
+
+    proj = _project(project)
+    result = checkout_run(proj, resolve_run(proj, run))
+    if as_json:
+        _echo_json({"ok": True, "run_id": result.run_id, "restored": list(result.restored),
+                    "skipped": list(result.skipped)})
+        return
+    click.echo(f"Restored {len(result.restored)} products of run {result.run_id}.")
+    if result.skipped:
+        click.echo(f"Not restored (not produced by that run): {', '.join(result.skipped)}")
+
+
+@click.command("verify")
+@click.argument("run", default="latest")
+@click.option("--all", "all_runs", is_flag=True, help="Verify every run.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@_project_option
+def verify_command(run: str, all_runs: bool, as_json: bool, project: Path | None) -> None:
+    """Re-hash everything RUN references; exit 1 if anything is missing or altered."""
+    from nbops.runs import resolve_run, run_ids_on_disk, verify_run
+
+    proj = _project(project)
+    run_ids = run_ids_on_disk(proj) if all_runs else [resolve_run(proj, run)]
+    from nbops.registry import registry_path, seal_problem
+
+    reports = [verify_run(proj, run_id) for run_id in run_ids]
+    registry_broken = seal_problem(proj.root)
+    if as_json:
+        items = [r.to_dict() for r in reports]
+        if registry_broken:
+            items.append({"registry": str(registry_path(proj.root)), "ok": False, "checked": 1,
+                          "problems": [{"what": "registry", "problem": registry_broken}]})
+        _echo_json(items)
+    else:
+        for report in reports:
+            if report.ok:
+                click.echo(f"{report.run_id}: OK ({report.checked} items verified)")
+            elif report.interrupted_only:
+                click.secho(f"{report.run_id}: interrupted (not altered)", fg="yellow")
+                for problem in report.problems:
+                    click.echo(f"  {problem['what']}: {problem['problem']}")
+            else:
+                click.secho(f"{report.run_id}: {len(report.problems)} problem(s)", fg="red")
+                for problem in report.problems:
+                    click.echo(f"  {problem['what']}: {problem['problem']}")
+        if registry_broken:
+            click.secho(f"registry: {registry_broken}", fg="red")
+    if not all(r.ok for r in reports) or registry_broken:
+        raise SystemExit(1)
+
+
+@click.command("gc")
+@click.option("--keep", type=int, required=True, help="Keep the newest N runs.")
+@click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@_project_option
+def gc_command(keep: int, dry_run: bool, as_json: bool, project: Path | None) -> None:
+    """Delete old runs and unreferenced stored objects (pinned and registered runs stay)."""
+    from nbops.runs import collect_garbage
+
+    proj = _project(project)
+    result = collect_garbage(proj, keep, dry_run=dry_run)
+    if result.deleted_runs and not dry_run:
+        _refresh_pages(proj, result.deleted_runs, result.kept_runs)
+    if as_json:
+        _echo_json(result.to_dict())
+        return
+    verb = "Would delete" if dry_run else "Deleted"
+    click.echo(f"{verb} {len(result.deleted_runs)} runs and {result.deleted_objects} stored "
+               f"objects, freeing {_size(result.freed_bytes)}; kept "
+               f"{len(result.kept_runs)} runs.")
+    for run_id in result.deleted_runs:
+        click.echo(f"  {'would delete' if dry_run else 'deleted'} {run_id}")
+
+
+def _refresh_pages(proj: Any, deleted: list[str], kept: list[str]) -> None:
+    """Re-render the site, and every kept run page that linked to a deleted run."""
+    from nbops.reports import render_run, render_site
+
+    if not (proj.reports_dir / "index.html").is_file():
+        return
+    for run_id in kept:
+        page = proj.run_dir(run_id) / "index.html"
+        try:
+            text = page.read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            continue
+        if any(gone in text for gone in deleted):
+            render_run(proj.run_dir(run_id), reports_dir=proj.reports_dir, notebooks=False)
+    render_site(proj.reports_dir)
+
+
+@click.command("pin")
+@click.argument("run")
+@click.option("--remove", is_flag=True, help="Unpin instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@_project_option
+def pin_command(run: str, remove: bool, as_json: bool, project: Path | None) -> None:
+    """Pin RUN so that `nbops gc` always keeps it (or --remove the pin)."""
+    from nbops.runs import read_pins, resolve_run, write_pins
+
+    proj = _project(project)
+    run_id = resolve_run(proj, run)
+    pins = read_pins(proj)
+    pins = pins - {run_id} if remove else pins | {run_id}
+    write_pins(proj, pins)
+    if as_json:
+        _echo_json({"ok": True, "run_id": run_id, "pinned": not remove})
+        return
+    click.echo(f"{'Unpinned' if remove else 'Pinned'} {run_id}.")
+
+
+COMMANDS = [runs_command, show_command, diff_command, checkout_command, verify_command,
+            gc_command, pin_command]

@@ -1,0 +1,76 @@
+"""``nbops init`` (an existing Ploomber project), ``nbops init ci``, ``nbops new NAME``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def _report(root: Path, plan: list, nothing: str) -> None:
+    if not plan:
+        click.echo(nothing)
+        return
+    for write in plan:
+        click.echo(f"  wrote {write.path.relative_to(root).as_posix()}: {write.description}")
+
+
+@click.group("init", invoke_without_command=True)
+@click.option("-C", "--project", "project", type=click.Path(file_okay=False, path_type=Path),
+              default=".", show_default=True, help="The folder holding pipeline.yaml.")
+@click.option("--registry", is_flag=True,
+              help="Also add gates: and registry: sections to env.yaml, checked at on_render.")
+@click.option("--executor", is_flag=True,
+              help="Also run the pipeline with nbops' executor (fresh kernels started ahead).")
+@click.pass_context
+def init_command(ctx: click.Context, project: Path, registry: bool, executor: bool) -> None:
+    """Add nbops to the Ploomber project here: hooks, .gitignore, reports/, lab settings.
+
+    Changes only what is missing (comments and order in pipeline.yaml are kept);
+    a second run changes nothing. Afterwards a plain `ploomber build` records runs.
+    """
+    ctx.obj = {**(ctx.obj or {}), "project": project}
+    if ctx.invoked_subcommand is not None:
+        return
+    from nbops.scaffold import init_project
+
+    plan = init_project(project, registry=registry, executor=executor)
+    root = project.resolve()
+    _report(root, plan, f"nbops is already set up in {root}: nothing changed.")
+    if plan:
+        click.echo(f"nbops is set up in {root}: `ploomber build` now records runs "
+                   "(nbops runs lists them).")
+
+
+@init_command.command("ci")
+@click.option("--github", "kind", flag_value="github", help="Write .github/workflows/nbops.yml.")
+@click.option("--gitlab", "kind", flag_value="gitlab", help="Write .gitlab-ci.yml.")
+@click.option("--force", is_flag=True, help="Replace an existing workflow file.")
+@click.pass_context
+def init_ci_command(ctx: click.Context, kind: str | None, force: bool) -> None:
+    """Write a CI workflow that builds the pipeline and keeps reports/ as an artifact."""
+    from nbops.scaffold import write_ci
+
+    if kind is None:
+        raise click.UsageError("choose the CI service: nbops init ci --github or --gitlab")
+    root = Path(ctx.obj["project"]).resolve()
+    write = write_ci(root, kind, force=force)
+    if write is None:
+        click.echo(f"the {kind} workflow is already up to date in {root}: nothing changed.")
+    else:
+        _report(root, [write], "")
+
+
+@click.command("new")
+@click.argument("name")
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="Folder to create the project in.")
+def new_command(name: str, into: Path) -> None:
+    """Create a new project NAME that builds out of the box (`cd NAME && ploomber build`)."""
+    from nbops.scaffold import new_project
+
+    root = new_project(into, name)
+    click.echo(f"created {root}: cd {root.name} && ploomber build")
+
+
+COMMANDS = [init_command, new_command]

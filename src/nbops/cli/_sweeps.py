@@ -1,0 +1,163 @@
+"""``nbops sweep``: many runs from one command, over ``env.yaml`` keys.
+
+Thin over :mod:`nbops.sweeps` (the trials) and :mod:`nbops.reports._sweep_page`
+(its page); the registry supplies the default objective and, with
+``--register best``, gates the best trial's model like any build.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from nbops.core import ConfigError
+
+
+def _fixed_pairs(args: list[str]) -> list[tuple[str, str]]:
+    """``--env--model--max_iter 50`` pairs left over by click, as dotted keys."""
+    pairs: list[tuple[str, str]] = []
+    rest = list(args)
+    while rest:
+        flag = rest.pop(0)
+        if not flag.startswith("--env--") or len(flag) <= len("--env--"):
+            raise ConfigError(f"nbops sweep got an unexpected argument {flag!r}",
+                              "fix every trial's values with --env--KEY VALUE, as for "
+                              "ploomber build (see nbops sweep --help)")
+        if not rest:
+            raise ConfigError(f"{flag} has no value", f"write {flag} VALUE")
+        pairs.append((flag[len("--env--"):].replace("--", "."), rest.pop(0)))
+    return pairs
+
+
+def _defaults(env: dict[str, Any], objective: str | None, direction: str | None
+              ) -> tuple[str, str]:
+    """The objective (default: the registry's primary metric) and its direction."""
+    from nbops.registry import METRIC_DIRECTIONS, parse_registry_config
+
+    if objective is None:
+        if env.get("registry") is None:
+            raise ConfigError("This project has no registry: section to take an objective from",
+                              "name the metric to optimise with --objective METRIC")
+        objective = parse_registry_config(env["registry"]).primary_metric
+    if direction is None:
+        higher = METRIC_DIRECTIONS.get(objective, True)
+        direction = "maximize" if higher else "minimize"
+    return objective, direction
+
+
+def _render_page(project: Any, record: dict[str, Any]) -> Path:
+    from nbops.reports import write_sweep_page
+
+    return write_sweep_page(project, record)
+
+
+@click.command("sweep", context_settings={"ignore_unknown_options": True,
+                                          "allow_extra_args": True})
+@click.option("--grid", "grids", multiple=True, metavar="KEY=V1,V2",
+              help="Values of an env.yaml key to try, e.g. model.max_depth=3,5 (repeatable).")
+@click.option("--param", "params", multiple=True, metavar="KEY=KIND:SPEC",
+              help="A range to sample: float:LOW:HIGH[:log], int:LOW:HIGH or choice:A,B.")
+@click.option("--sampler", type=click.Choice(["grid", "random", "tpe"]), default=None,
+              help="grid (default with only --grid), random (default otherwise), or tpe "
+                   "(Optuna; needs nbops[sweep]).")
+@click.option("--trials", type=int, default=None,
+              help="Trial budget (default: the whole grid).")
+@click.option("--objective", default=None,
+              help="Metric to optimise (default: the registry's primary metric).")
+@click.option("--direction", type=click.Choice(["maximize", "minimize"]), default=None,
+              help="Default: the metric's own direction (brier is minimised).")
+@click.option("--name", default=None, help="The sweep's name (default: sweep-<time>).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the random and tpe samplers.")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Trials built side by side, each in its own slot (working folder).")
+@click.option("--dask", "dask", default=None, metavar="ADDRESS",
+              help="Run the trials on a Dask cluster: 'local' starts one with --workers "
+                   "processes on 127.0.0.1; else a scheduler address (workers must see "
+                   "the project folder).")
+@click.option("--resume", "resume", default=None, metavar="NAME",
+              help="Finish sweep NAME: run only its trials that did not finish.")
+@click.option("--register", type=click.Choice(["best"]), default=None,
+              help="Afterwards, gate the best trial's model and register it as @challenger.")
+@click.option("--entry-point", "-e", "pipeline", default="pipeline.yaml", show_default=True,
+              help="The pipeline file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the sweep record as JSON.")
+@click.option("--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Project folder (default: the one holding pipeline.yaml).")
+@click.pass_context
+def sweep_command(ctx: click.Context, grids: tuple[str, ...], params: tuple[str, ...],
+                  sampler: str | None, trials: int | None, objective: str | None,
+                  direction: str | None, name: str | None, seed: int, workers: int,
+                  dask: str | None, resume: str | None,
+                  register: str | None, pipeline: str, as_json: bool,
+                  project_dir: Path | None) -> None:
+    """Run a sweep: one ordinary, recorded run per trial, reusing what did not change.
+
+    \b
+    nbops sweep --grid model.learning_rate=0.03,0.1 --grid model.max_depth=3,5
+    nbops sweep --param model.learning_rate=float:0.01:0.3:log --sampler tpe --trials 12
+    nbops sweep --resume NAME
+    Every trial runs with --env--registry--promotion never: gates are evaluated and
+    recorded, nothing is registered. Fixed overrides: --env--KEY VALUE.
+    """
+    from nbops.adapters import resolved_env
+    from nbops.core import find_project
+    from nbops.sweeps import SweepRequest, create_sweep, finished_trials, read_sweep, run_sweep
+
+    project = find_project(project_dir)
+    if dask is None:  # the trial servers import Ploomber while this process plans the sweep
+        from nbops.sweeps import start_servers
+
+        start_servers(1 if resume is not None else workers)
+    fixed = _fixed_pairs(ctx.args)
+    if resume is not None:
+        if grids or params or fixed:
+            raise ConfigError("--resume continues a sweep as it was planned",
+                              "drop --grid, --param and --env-- when resuming")
+        name = resume
+        record = read_sweep(project, name)
+        pipeline = record["pipeline"]
+    env = resolved_env(project.root, ["ploomber", "build", "--entry-point", pipeline])
+    if resume is None:
+        metric, way = _defaults(env, objective, direction)
+        request = SweepRequest(name, pipeline, metric, way, list(grids), list(params), fixed,
+                               sampler, trials, seed, workers)
+        record = create_sweep(project, request, env)
+        name = record["name"]
+        click.echo(f"sweep {name}: {record['budget']} trial(s), {record['sampler']['kind']} "
+                   f"sampler, objective {metric} ({way})", err=as_json)
+    assert name is not None
+    echo = (lambda line: click.echo(line, err=True)) if as_json else click.echo
+    launcher = None
+    if dask is not None:
+        from nbops.sweeps import DaskLauncher
+
+        launcher = DaskLauncher(dask, record["workers"])
+    try:
+        record = run_sweep(project, name, env.get("registry") is not None, echo,
+                           on_change=lambda rec: _render_page(project, rec),
+                           **({} if launcher is None else {"launch": launcher}))
+    finally:
+        if launcher is not None:
+            launcher.close()
+    page = _render_page(project, record)
+    if register == "best":
+        from nbops.sweeps import register_best
+
+        record = register_best(project, record, echo)
+        page = _render_page(project, record)
+    if as_json:
+        click.echo(json.dumps(record, indent=2))
+        return
+    best = record["best"]
+    done = len(finished_trials(record))
+    click.echo(f"sweep {name}: {done}/{record['budget']} trial(s) finished; " + (
+        f"best trial {best['number']}: {record['objective']['metric']} {best['value']:.4f} "
+        f"(run {best['run_id']})" if best else "no trial succeeded"))
+    click.echo(f"page: {page}")
+
+
+COMMANDS = [sweep_command]

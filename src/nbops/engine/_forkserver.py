@@ -1,0 +1,244 @@
+"""The kernel fork server: a pre-imported parent that forks one fresh kernel per notebook.
+
+Run as ``python -m nbops.engine._forkserver --reply-fd N`` by
+:class:`nbops.engine._fork_provisioner.ForkServer`. It imports ``ipykernel``
+once (the bulk of a kernel's 0.6 s start-up), then serves requests read from
+stdin, one JSON object per line::
+
+    {"argv": [...kernel arguments...], "cwd": "...", "env": {...}}
+
+and answers on the reply pipe, one JSON object per line:
+``{"pid": N}`` or ``{"error": "..."}`` for each request, and
+``{"exit": pid, "code": N}`` whenever a kernel ends.
+
+Fork safety: the server never creates a thread, an event loop or a ZeroMQ
+context; it only imports modules. It checks that it is still single-threaded
+before every fork and refuses (the caller then starts the kernel the ordinary
+way) if anything started a thread. Each child starts a new session, resets
+signal handlers, closes the server's pipes, takes the requested working
+directory and environment, and only then builds the kernel, with its own
+sockets, threads and event loop. ``random`` re-seeds itself in every child.
+
+Pre-imported modules (``--preimport``, the executor's ``preload`` list) make every
+kernel start with them already loaded. Two of the usual ones start a thread when
+imported: OpenBLAS's pool (numpy) and the background purger of the jemalloc that
+pyarrow links. The server imports them with ``OPENBLAS_NUM_THREADS=1`` and
+jemalloc's background thread off (unless the environment already says otherwise),
+and each kernel gets back what a kernel started from scratch would have: its own
+BLAS thread count (see :func:`_as_if_started_afresh`) and its own numpy global
+random state. If a pre-imported module still leaves a thread behind, the ready
+message names it and the server forks nothing (kernels then start the ordinary way).
+When stdin closes (the build ended or died) the server kills every kernel it
+forked and exits, so no kernel outlives its build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+#: What a kernel imports while it starts (``ipykernel.debugger`` pulls in
+#: debugpy/pydevd, the slowest part). None of these start a thread.
+KERNEL_MODULES = (
+    "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger",
+    "IPython.core.history", "psutil", "pdb",
+)
+
+#: Set in the server (only when it pre-imports modules, and only where the environment does
+#: not set them) so that importing numpy and pyarrow starts no thread.
+QUIET_IMPORTS = {"OPENBLAS_NUM_THREADS": "1", "JE_ARROW_MALLOC_CONF": "background_thread:false"}
+
+_children: set[int] = set()
+#: Whether this server capped OpenBLAS's threads for its imports (kernels get theirs back).
+_blas_capped = False
+_reply_fd = -1
+
+
+def _send(message: dict[str, Any]) -> None:
+    # one small write per message: atomic on a pipe, even from a signal handler
+    os.write(_reply_fd, (json.dumps(message) + "\n").encode())
+
+
+def _reap(signum: int = 0, frame: object = None) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        _children.discard(pid)
+        _send({"exit": pid, "code": os.waitstatus_to_exitcode(status)})
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _become_kernel(request: dict[str, Any], base_path: list[str]) -> None:
+    """In the child: turn this fresh process into an IPython kernel (never returns)."""
+    code = 1
+    try:
+        os.setsid()
+        for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        os.close(_reply_fd)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        _as_if_started_afresh(request["env"])
+        sys.argv = ["ipykernel_launcher", *request["argv"]]
+        sys.path[:] = base_path
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance(argv=request["argv"])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # report how the kernel failed to start, then leave
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def blas_threads(env: dict[str, str]) -> int:
+    """The OpenBLAS thread count a new interpreter with ``env`` would start with.
+
+    OpenBLAS reads ``OPENBLAS_NUM_THREADS``, then ``GOTO_NUM_THREADS``, then
+    ``OMP_NUM_THREADS``; without them it uses every CPU this process may run on.
+    """
+    for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = env.get(name, "").strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return len(os.sched_getaffinity(0))
+
+
+def _as_if_started_afresh(env: dict[str, str]) -> None:
+    """In the child: undo what the server's imports share with every fork.
+
+    numpy's global random state was seeded once, in the server: every kernel would
+    draw the same "random" numbers (``random`` re-seeds itself after a fork; numpy
+    does not). OpenBLAS was capped at one thread for the server's imports.
+    """
+    numpy_random = sys.modules.get("numpy.random")
+    if numpy_random is not None:
+        numpy_random.seed()  # from the OS's entropy, as at a fresh import
+    if _blas_capped:
+        threads = blas_threads(env)
+        if threads != 1:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(threads, user_api="blas")
+
+
+def _thread_count() -> int:
+    """Threads in this process, native ones included where the OS tells us."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
+
+
+def _import_all(preimport: list[str]) -> dict[str, Any]:
+    """Import the kernel machinery and ``preimport``; what the ready message adds.
+
+    Returns ``{}``, or ``{"unforkable": sentence}`` when an import left a thread
+    running (forking then would copy a process whose other threads are gone).
+    """
+    global _blas_capped
+    import importlib
+    import importlib.util
+
+    for name in KERNEL_MODULES:
+        importlib.import_module(name)
+    if preimport:
+        for name, value in QUIET_IMPORTS.items():
+            if name not in os.environ:
+                os.environ[name] = value
+                _blas_capped |= name == "OPENBLAS_NUM_THREADS"
+        if _blas_capped and importlib.util.find_spec("threadpoolctl") is None:
+            # nothing could give the kernels their BLAS threads back: do not cap
+            del os.environ["OPENBLAS_NUM_THREADS"]
+            _blas_capped = False
+    for name in preimport:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - the kernel will report it where it matters
+            sys.stderr.write(f"nbops fork server: could not pre-import {name}: {exc}\n")
+        if _thread_count() != 1:
+            return {"unforkable": f"importing {name!r} started a thread"}
+    if _blas_capped:
+        importlib.import_module("threadpoolctl")
+    return {}
+
+
+def serve(preimport: list[str]) -> None:
+    """Import the kernel machinery, then fork kernels on request until stdin closes."""
+    # like ipykernel_launcher: the launch directory is not an import location
+    base_path = [p for p in sys.path[1:]]
+    ready = _import_all(preimport)
+    signal.signal(signal.SIGCHLD, _reap)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build handles Ctrl-C, then closes stdin
+    signal.signal(signal.SIGTERM, _terminate)  # still take the kernels down (finally below)
+    _send({"ready": os.getpid(), **ready})
+    try:
+        for line in sys.stdin:
+            request = json.loads(line)
+            if _thread_count() != 1:
+                _send({"error": "the fork server is no longer single-threaded"})
+                continue
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                _become_kernel(request, base_path)
+            _children.add(pid)
+            _send({"pid": pid})
+    finally:
+        for pid in list(_children):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                _children.discard(pid)
+        _reap()
+
+
+def main(argv: list[str] | None = None) -> None:
+    global _reply_fd
+    parser = argparse.ArgumentParser(prog="python -m nbops.engine._forkserver")
+    parser.add_argument("--reply-fd", type=int, required=True)
+    parser.add_argument("--preimport", action="append", default=[])
+    args = parser.parse_args(argv)
+    _reply_fd = args.reply_fd
+    code = 0
+    try:
+        serve(args.preimport)
+    except SystemExit as exc:  # SIGTERM (after serve killed the kernels)
+        code = exc.code if isinstance(exc.code, int) else 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # every kernel is gone (serve's last step): skip the slow tear-down of all the
+    # pre-imported modules, which the build would wait for as it ends
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    # run the module under its own name, not as __main__: `make mutate` swaps in a
+    # mutant by module name, and a process started with -m would otherwise never
+    # run one (every fork-server mutant "survived" untested)
+    from nbops.engine._forkserver import main as _main
+
+    _main()

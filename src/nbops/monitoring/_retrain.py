@@ -1,0 +1,91 @@
+"""Retraining on alert: the normal train/evaluate/gate/promote path on the newest data.
+
+Monitoring never trains or promotes anything itself. On ``alert`` with
+retraining configured it starts a plain ``ploomber build`` of the training
+pipeline with ``--env--data--path`` pointing at the newest labelled data (the
+monitored batch, or ``monitoring.retrain_data``), so the candidate passes the
+same quality gates and the same champion comparison as any other build.
+
+* ``nbops monitor BATCH --retrain`` runs that build in the foreground.
+* The monitoring pipeline (``retrain: true``) starts it in the background once
+  the monitoring run has closed: the build waits for the project lock that
+  the monitoring build still holds, and writes its output to a log file in the
+  monitoring run's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from nbops.core import ConfigError
+
+# How long a background retrain waits for the monitoring build to release the lock.
+LOCK_WAIT_S = 600
+
+
+def ploomber_executable() -> str:
+    """The ``ploomber`` next to this interpreter, else the one on PATH."""
+    beside = Path(sys.executable).with_name("ploomber")
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which("ploomber")
+    if found is None:
+        raise ConfigError(
+            "cannot retrain: the ploomber command is not installed next to this Python "
+            "or on PATH",
+            "install the project environment (make install)",
+        )
+    return found
+
+
+def retrain_command(data_path: Path | str, target: str | None = None) -> list[str]:
+    """The ``ploomber build`` command that retrains on ``data_path``.
+
+    Files without a ``.csv`` suffix (such as content-store objects) are read as Parquet.
+    """
+    path = Path(data_path).resolve()
+    data_format = "csv" if path.suffix.lower() == ".csv" else "parquet"
+    argv = [
+        ploomber_executable(), "build",
+        "--env--data--path", str(path),
+        "--env--data--format", data_format,
+    ]
+    if target:
+        argv += ["--env--data--target", target]
+    return argv
+
+
+def _environment() -> dict[str, str]:
+    # A fresh build: nothing of the monitoring run (NBOPS_RUN_ID, ...) is inherited.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NBOPS_")}
+    env.setdefault("PLOOMBER_STATS_ENABLED", "false")
+    env.setdefault("PLOOMBER_VERSION_CHECK_DISABLED", "true")
+    env["NBOPS_LOCK_TIMEOUT"] = str(LOCK_WAIT_S)
+    return env
+
+
+def run_retrain(root: Path, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run the retraining build in the foreground and return its outcome."""
+    return subprocess.run(
+        argv, cwd=root, env=_environment(), capture_output=True, text=True, check=False
+    )
+
+
+def start_retrain(root: Path, argv: list[str], log_path: Path) -> int:
+    """Start the retraining build in the background (its own session); return its pid."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(  # noqa: S603 - argv built by retrain_command
+            argv,
+            cwd=root,
+            env=_environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return process.pid

@@ -1,0 +1,155 @@
+"""Measure the model in a helper process that warmed up while the notebooks ran.
+
+Gating a freshly trained model needs pandas, pyarrow, scikit-learn and skops
+in the process that measures it: 2–2.5 s of imports (skops alone scans every
+loaded module when it is imported) on the critical path at the very end of
+the build, while the build process sat idle the whole time the kernels ran.
+
+When a build is going to train the model, the registry step's ``prepare``
+starts ``python -m nbops.registry._measure_helper`` at ``on_render``; it
+imports those libraries on whichever core the kernels leave free, then waits.
+After the build, :meth:`MeasureHelper.measure` sends it one request (paths,
+hashes, settings) as a JSON line on stdin and reads the
+:class:`~nbops.registry._measurements.Measurements` back from stdout. The
+helper runs the very same :func:`~nbops.registry._measurements.measure`; an
+``NbopsError`` it raises is raised again here with the same problem and fix.
+
+A separate process rather than a thread: imports racing the build's own
+threads can trip Python's import-deadlock detection, and nothing here may make
+a task fail. If the helper is gone or answers nonsense, :class:`HelperGone`
+tells the caller to measure in-process instead; when the build process ends,
+the helper sees its stdin close and exits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+from nbops import core
+from nbops.core import NbopsError
+from nbops.registry._config import RegistryConfig
+from nbops.registry._measurements import FILES, Measurements, measure
+from nbops.registry._promotion import Candidate
+
+#: What the helper imports while it waits: everything measure() will need.
+WARM_IMPORTS = ("pandas", "pyarrow.parquet", "sklearn.metrics", "skops.io")
+_ANSWER = "nbops-measured "
+
+
+class HelperGone(Exception):
+    """The helper process died or answered something unreadable."""
+
+
+class MeasureHelper:
+    """Client side: a started helper process, used for at most one measurement."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", __name__], cwd=self.root, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True,
+        )
+
+    def measure(self, root: Path, candidate: Candidate, config: RegistryConfig,
+                schema: dict[str, Any], inputs: dict[str, str],
+                champion: dict[str, Any] | None) -> Measurements:
+        """What :func:`~nbops.registry._measurements.measure` returns, computed by the helper.
+
+        Raises:
+            NbopsError: the helper's measurement failed (same class, problem and fix).
+            HelperGone: the helper cannot answer; measure in-process instead.
+        """
+        request = {
+            "root": str(root), "schema": schema, "inputs": inputs, "champion": champion,
+            "config": {**dataclasses.asdict(config),
+                       "trusted_modules": list(config.trusted_modules)},
+            "candidate": {"run_id": candidate.run_id, "model_run_id": candidate.model_run_id,
+                          **{name: str(getattr(candidate, name)) for name in FILES}},
+        }
+        stdin, stdout = self._process.stdin, self._process.stdout
+        assert stdin is not None and stdout is not None
+        try:
+            stdin.write(json.dumps(request) + "\n")
+            stdin.flush()
+            answer = _read_answer(stdout)
+        except (OSError, ValueError) as exc:
+            raise HelperGone(f"the measuring helper did not answer ({exc})") from exc
+        if "error" in answer:
+            error = answer["error"]
+            kind = getattr(core, str(error.get("kind")), None)  # an error class nbops.core exports
+            if not (isinstance(kind, type) and issubclass(kind, NbopsError)):
+                raise HelperGone(f"the measuring helper failed: {error}")
+            raise kind(error["problem"], error.get("fix"))
+        return Measurements(**{**answer["measured"], "measured_in": "helper process"})
+
+    def close(self) -> None:
+        """End the helper (it exits when its stdin closes); kill it if it lingers."""
+        if self._process.stdin is not None:
+            try:
+                self._process.stdin.close()
+            except OSError:
+                pass
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+
+
+def _read_answer(stdout: IO[str]) -> dict[str, Any]:
+    """The helper's answer line; other lines (a library printing) are skipped."""
+    for line in stdout:
+        if line.startswith(_ANSWER):
+            answer = json.loads(line[len(_ANSWER):])
+            if isinstance(answer, dict):
+                return answer
+            break
+    raise ValueError("no answer before the helper's output ended")
+
+
+def _serve_one(line: str) -> dict[str, Any]:
+    request = json.loads(line)
+    settings = dict(request["config"])
+    settings["trusted_modules"] = tuple(settings["trusted_modules"])
+    config = RegistryConfig(**settings)
+    paths = request["candidate"]
+    candidate = Candidate(
+        run_id=paths["run_id"], model_run_id=paths["model_run_id"], metrics={},
+        model_file=Path(paths["model_file"]), train_data=Path(paths["train_data"]),
+        test_data=Path(paths["test_data"]), feature_schema=Path(paths["feature_schema"]))
+    try:
+        measured = measure(Path(request["root"]), candidate, config, request["schema"],
+                           request["inputs"], request["champion"])
+    except NbopsError as exc:
+        return {"error": {"kind": type(exc).__name__, "problem": exc.problem, "fix": exc.fix}}
+    return {"measured": measured.to_dict()}
+
+
+def main() -> int:
+    """Warm up, then answer each request line on stdin until it closes."""
+    import importlib
+
+    for module in WARM_IMPORTS:
+        importlib.import_module(module)
+    for line in sys.stdin:
+        if line.strip():
+            answer = _serve_one(line)
+            sys.stdout.write(_ANSWER + json.dumps(answer) + "\n")
+            sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    # nothing is left to clean up: skip the slow tear-down of pandas, scikit-learn and
+    # skops (about 0.4 s), which the build would wait for as it closes the run
+    os._exit(code)

@@ -1,0 +1,331 @@
+"""The registry file: ``.nbops/registry/models.json``.
+
+One human-readable JSON document (safe to commit to git) holding every named
+model, its versions, its aliases and the append-only history of alias moves.
+It carries ``schema_version`` and is checked against the shipped JSON Schema
+plus a few rules a schema cannot express (version numbers, aliases pointing
+at existing versions, an unbroken history) on every read and every write.
+
+Writers go through :func:`transaction`: an exclusive lock on
+``.nbops/registry.lock`` (so two concurrent promotions serialise), a fresh
+read, the change, validation, then an atomic replace (:mod:`nbops.core._atomic`:
+temp file, fsync, ``os.replace``, fsync of the folder). A crash at any point leaves either the
+old file or the new one, never a half-written or dangling one. The file is
+sealed (``models.seal.json``, :mod:`nbops.registry._seal`): an edit made outside
+nbops is refused on read and reported by ``nbops verify``.
+
+With a team remote (``.nbops/remote.yaml`` or ``$NBOPS_REMOTE``) the remote's
+``registry/models.json`` is the source of truth (see ARCHITECTURE.md): reads
+refresh the local file from it (falling back to the local copy, with a
+warning, when the remote is unreachable), and :func:`transaction` holds a
+lease on the remote, reads the remote document, and replaces it with a
+conditional write (``If-Match`` on the version read) before writing the local
+mirror, so two machines never lose each other's update.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from nbops.core import (
+    ProjectLock,
+    RegistryError,
+    atomic_write_bytes,
+    crash_point,
+    dumps_json,
+    schema_errors,
+)
+from nbops.registry import _seal as seal
+
+SCHEMA_VERSION = 1
+REGISTRY_RELPATH = Path(".nbops") / "registry" / "models.json"
+LOCK_RELPATH = Path(".nbops") / "registry.lock"
+
+logger = logging.getLogger("nbops")
+
+Registry = dict[str, Any]
+
+
+def registry_path(root: Path) -> Path:
+    """Return the registry file of the project rooted at ``root``."""
+    return Path(root) / REGISTRY_RELPATH
+
+
+def empty_registry() -> Registry:
+    """Return a registry with no models."""
+    return {"schema_version": SCHEMA_VERSION, "models": {}}
+
+
+SCHEMA_NAME = "registry"  # nbops/core/schemas/registry.schema.json
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+
+
+def validate(data: Registry, where: str = "the registry") -> None:
+    """Check ``data`` against the schema and the registry's own rules.
+
+    Raises:
+        RegistryError: naming the first problem found and how to fix it.
+    """
+    if isinstance(data, dict) and data.get("schema_version") not in (None, SCHEMA_VERSION):
+        raise RegistryError(
+            f"{where} has schema_version {data.get('schema_version')!r}, this nbops reads "
+            f"version {SCHEMA_VERSION}",
+            "upgrade nbops to the version that wrote it",
+        )
+    errors = schema_errors(data, SCHEMA_NAME)
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise RegistryError(
+            f"{where} does not match the registry schema: {errors[0]}{more}",
+            "restore models.json from git (git checkout -- .nbops/registry/models.json)",
+        )
+    for name, model in data["models"].items():
+        _check_model(name, model, where)
+
+
+def _check_model(name: str, model: dict[str, Any], where: str) -> None:
+    bad = [n for n in (name, *model["aliases"]) if not _NAME.match(n)]
+    if bad:
+        raise RegistryError(
+            f"{where}: {bad[0]!r} is not a valid model or alias name",
+            "use a letter then letters, digits, '_', '.' or '-' (at most 64)",
+        )
+    numbers = [v["version"] for v in model["versions"]]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise RegistryError(
+            f"{where}: model {name!r} has versions {numbers}, expected 1..{len(numbers)} in order",
+            "restore models.json from git",
+        )
+    for alias, version in model["aliases"].items():
+        if version not in numbers:
+            raise RegistryError(
+                f"{where}: alias {name}@{alias} points to version {version}, which does not exist",
+                "restore models.json from git or move the alias with nbops promote",
+            )
+    current: dict[str, int | None] = {}
+    for move in model["history"]:
+        before = current.get(move["alias"])
+        if move["from"] != before:
+            raise RegistryError(
+                f"{where}: the history of {name}@{move['alias']} is broken (a move from "
+                f"{move['from']} follows one to {before})",
+                "restore models.json from git",
+            )
+        current[move["alias"]] = move["to"]
+    live = {alias: v for alias, v in current.items() if v is not None}
+    if live != model["aliases"]:
+        raise RegistryError(
+            f"{where}: aliases of {name!r} {model['aliases']} disagree with their history {live}",
+            "restore models.json from git",
+        )
+
+
+def _remote(root: Path) -> Any:
+    """The project's :class:`~nbops.remote._store.RemoteStore`, or None without a remote."""
+    from nbops.core import Project
+    from nbops.remote import configured_url
+
+    url = configured_url(Project(Path(root)))
+    if url is None:
+        return None
+    from nbops.remote import open_remote
+
+    return open_remote(url)
+
+
+REMOTE_KEY = "registry/models.json"
+REMOTE_LEASE = "registry/lease.json"
+
+
+def _parse_remote(data: bytes, where: str) -> Registry:
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RegistryError(f"{where} is not valid JSON ({exc})",
+                            "restore it from a machine's committed models.json") from None
+    validate(doc, where=where)
+    result: Registry = doc
+    return result
+
+
+def _refresh_from_remote(root: Path) -> None:
+    """Copy the remote registry over the local mirror when they differ (best effort)."""
+    from nbops.core import LockTimeout, NbopsError
+
+    try:
+        remote = _remote(root)
+        if remote is None:
+            return
+        data = remote.get_bytes(REMOTE_KEY)
+    except NbopsError as exc:
+        logger.warning("nbops: reading the registry from the local copy: the remote's could "
+                       "not be read (%s)", exc)
+        return
+    if data is None:
+        return
+    doc = _parse_remote(data, f"{REMOTE_KEY} on remote {remote.label}")
+    path = registry_path(root)
+    new = dumps_json(doc).encode("utf-8")
+    if _read_bytes(path) == new:
+        return
+    lock = ProjectLock(Path(root) / LOCK_RELPATH, purpose="registry mirror")
+    try:
+        lock.acquire(timeout=5)
+    except LockTimeout:
+        return  # a writer holds it and will write the mirror itself
+    try:
+        _write_sealed(path, new, _read_bytes(path))
+    finally:
+        lock.release()
+
+
+def _write_sealed(path: Path, new: bytes, previous: bytes | None) -> None:
+    """Replace the registry file with ``new``, keeping its seal valid at every step.
+
+    Seal first (accepting old and new), then replace, then seal only the new
+    one: a crash between any two steps leaves a registry its seal accepts.
+    """
+    seal.write(path, new, previous)
+    crash_point("registry.seal_widened")
+    atomic_write_bytes(path, new)
+    crash_point("registry.replaced")
+    seal.write(path, new, None)
+    crash_point("registry.sealed")
+
+
+def read(root: Path) -> Registry:
+    """Read, check against its seal and validate the registry (refreshed from the remote).
+
+    A project without one has an empty registry.
+
+    Raises:
+        RegistryError: the file is corrupt, invalid, or was edited outside nbops.
+    """
+    _refresh_from_remote(Path(root))
+    return read_local(root)
+
+
+def read_local(root: Path) -> Registry:
+    """Like :func:`read`, from the local file only (no remote consulted)."""
+    path = registry_path(root)
+    raw = _read_bytes(path)
+    if raw is None:
+        return empty_registry()
+    return _parse(path, raw, check_seal=True)
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _parse(path: Path, raw: bytes, check_seal: bool) -> Registry:
+    restore = "restore it from git (git checkout -- .nbops/registry/)"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RegistryError(f"{path} is corrupt (byte {exc.start} is not UTF-8)",
+                            restore) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RegistryError(
+            f"{path} is not valid JSON (line {exc.lineno}: {exc.msg})", restore,
+        ) from None
+    validate(data, where=str(path))  # names a broken rule more precisely than the seal
+    if check_seal:
+        broken = seal.problem(path, raw)
+        if broken:
+            raise RegistryError(
+                f"the model registry cannot be trusted: {broken}",
+                "restore .nbops/registry/ from git; if the edit was deliberate, make it with "
+                "nbops promote/rollback instead",
+            )
+    return data
+
+
+def seal_problem(root: Path) -> str | None:
+    """Why the registry does not match its seal (for ``nbops verify``), or None."""
+    path = registry_path(root)
+    raw = _read_bytes(path)
+    return None if raw is None else seal.problem(path, raw)
+
+
+def remove_stray_temp_files(root: Path) -> list[Path]:
+    """Delete ``.tmp-*`` files an interrupted registry write left (hold the registry lock)."""
+    removed = []
+    folder = registry_path(root).parent
+    for leftover in folder.glob(".tmp-*") if folder.is_dir() else []:
+        try:
+            leftover.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append(leftover)
+    if removed:
+        logger.info("nbops: removed %d stray registry temp file(s)", len(removed))
+    return removed
+
+
+@contextmanager
+def transaction(root: Path, timeout_s: float = 30.0) -> Iterator[Registry]:
+    """Lock the registry, yield its current content, and write it back on success.
+
+    The caller mutates the yielded dict in place. Nothing is written if the
+    block raises, and the result is validated before it replaces the file.
+    """
+    root = Path(root)
+    lock = root / LOCK_RELPATH
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with_lock = ProjectLock(lock, purpose="registry update")
+    with_lock.acquire(timeout=timeout_s)
+    try:
+        remove_stray_temp_files(root)  # no other writer runs: we hold the registry lock
+        remote = _remote(root)
+        if remote is not None:
+            with _remote_transaction(root, remote) as data:
+                yield data
+            return
+        path = registry_path(root)
+        previous = _read_bytes(path)
+        data = empty_registry() if previous is None else _parse(path, previous, check_seal=True)
+        yield data
+        validate(data, where="the updated registry")
+        _write_sealed(path, dumps_json(data).encode("utf-8"), previous)
+        logger.debug("registry written: %s", path)
+    finally:
+        with_lock.release()
+
+
+@contextmanager
+def _remote_transaction(root: Path, remote: Any) -> Iterator[Registry]:
+    """Lease, read, change, conditional write to the remote, then the local mirror."""
+    from nbops.remote import RemoteLease
+
+    with RemoteLease(remote, REMOTE_LEASE, purpose="registry update"):
+        crash_point("registry.lease_taken")
+        current, version = remote.read_versioned(REMOTE_KEY)
+        if current is None:  # first write to this remote: start from the committed file
+            data = read_local(root)
+        else:
+            data = _parse_remote(current, f"{REMOTE_KEY} on remote {remote.label}")
+        yield data
+        validate(data, where="the updated registry")
+        new = dumps_json(data).encode("utf-8")
+        if not remote.write_if(REMOTE_KEY, new, version):
+            raise RegistryError(
+                f"The registry on remote {remote.label} was changed by another machine while "
+                "this update held an expired lease; nothing was written",
+                "run the command again (it will start from the current registry)",
+            )
+        crash_point("registry.remote_replaced")
+        path = registry_path(root)
+        _write_sealed(path, new, _read_bytes(path))
+        logger.debug("registry written to %s and %s", remote.label, path)

@@ -1,0 +1,490 @@
+"""The remote as a store: content-addressed objects plus a few small mutable documents.
+
+Layout under the remote URL (``s3://bucket/prefix`` …)::
+
+    objects/ab/cdef…            one object per blake3 digest (same names as .nbops/store)
+    runs/<run_id>/…             manifest.json, seal.json, contents.json, html/…
+    runs/index.json             the remote's run index (what `nbops runs --remote` reads)
+    registry/models.json        the shared model registry
+    registry/lease.json         who is changing the registry right now (with an expiry)
+    site/…                      pages uploaded by `nbops publish --to`
+
+Objects are immutable and written whole (an S3 PUT or multipart upload
+appears at once; a ``file://`` remote writes a temp file and renames it), so
+an object's presence means it is complete. The mutable documents (index,
+registry, lease) are replaced with *conditional writes*: S3 ``If-Match`` on
+the ETag read, or ``If-None-Match: *`` for a document that must not exist yet;
+Azure Blob Storage the same through its SDK (:mod:`nbops.remote._azure`); a
+``file://`` remote does the same compare-and-swap under an ``flock``. A writer
+that loses the race gets ``False`` and retries on fresh content, so no update
+is ever lost. ``gs://`` is refused for these documents (see :meth:`write_if`).
+
+All transport goes through fsspec (s3fs for ``s3://``, adlfs for ``az://``);
+endpoint and credentials come from the environment (``AWS_ENDPOINT_URL``,
+``AZURE_STORAGE_CONNECTION_STRING`` …).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from nbops.core import (
+    PREFIX,
+    ConfigError,
+    IntegrityError,
+    NbopsError,
+    RemoteError,
+    atomic_write_bytes,
+    hash_bytes,
+    hash_file,
+    is_hash,
+)
+from nbops.remote import _azure
+from nbops.remote._config import SCHEMES, check_conditional_writes, check_url, redact_url
+
+logger = logging.getLogger("nbops")
+T = TypeVar("T")
+
+#: An opaque version of a mutable document: an S3 ETag, a local content hash; None = absent.
+Version = str | None
+
+_PARALLEL = 16
+_AZURE = ("az", "abfs")
+
+#: Per scheme: where credentials and the endpoint come from (the fix in error sentences).
+_CREDENTIALS_HINT = {
+    "s3": "check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE",
+    "az": "check " + _azure.CREDENTIALS_HINT.removeprefix("set "),
+    "abfs": "check " + _azure.CREDENTIALS_HINT.removeprefix("set "),
+    "gs": "check GOOGLE_APPLICATION_CREDENTIALS",
+    "gcs": "check GOOGLE_APPLICATION_CREDENTIALS",
+}
+_ENDPOINT_HINT = {
+    "s3": "AWS_ENDPOINT_URL",
+    "az": "the endpoint in AZURE_STORAGE_CONNECTION_STRING",
+    "abfs": "the endpoint in AZURE_STORAGE_CONNECTION_STRING",
+}
+
+
+class PreconditionFailed(Exception):
+    """A conditional write lost the race (S3 412): re-read and retry."""
+
+
+def _translate(exc: BaseException, remote: str, doing: str, scheme: str = "s3") -> NbopsError:
+    """One sentence for what went wrong talking to the remote (never a credential)."""
+    if isinstance(exc, NbopsError):
+        return exc
+    first_line = (str(exc).strip().splitlines() or [""])[0]
+    text = _azure.scrub(f"{type(exc).__name__}: {first_line}")
+    lowered = _azure.scrub(f"{type(exc).__name__}: {exc}").lower()
+    bucket = "container" if scheme in _AZURE else "bucket"
+    if "nosuchbucket" in lowered or "bucket does not exist" in lowered or (
+            "specified bucket" in lowered) or "containernotfound" in lowered or (
+            "specified container does not exist" in lowered):
+        return RemoteError(f"The {bucket} of remote {remote} does not exist (while {doing})",
+                           "create it, or fix the URL with `nbops remote set URL`")
+    if isinstance(exc, PermissionError) or any(word in lowered for word in (
+            "accessdenied", "access denied", "invalidaccesskeyid", "signaturedoesnotmatch",
+            "forbidden", "403", "credentials", "unable to locate", "authenticationfailed",
+            "clientauthenticationerror", "authorizationfailure", "failed to authenticate")):
+        hint = _CREDENTIALS_HINT.get(scheme, "check the store's usual credentials")
+        return RemoteError(f"Remote {remote} refused our credentials (while {doing})",
+                           f"{hint}; nbops never records them")
+    if any(word in lowered for word in ("connect", "timeout", "timed out", "unreachable",
+                                        "name or service", "endpoint", "refused",
+                                        "servicerequesterror")):
+        endpoint = _ENDPOINT_HINT.get(scheme, "the store's endpoint")
+        return RemoteError(f"Remote {remote} is unreachable (while {doing}: {text})",
+                           f"check the network and {endpoint}; nothing local was "
+                           "changed, retry later")
+    return RemoteError(f"Remote {remote} failed while {doing} ({text})",
+                       "retry; if it persists, check the remote's settings and credentials")
+
+
+_OPEN: dict[tuple[str, tuple[tuple[str, str], ...]], RemoteStore] = {}
+
+
+def open_remote(url: str) -> RemoteStore:
+    """The :class:`RemoteStore` for ``url``, reused within a process.
+
+    Opening a client costs about a second (credentials, the S3 service model,
+    connections); a registry transaction or a pull opens the same remote many
+    times. Keyed by the URL and the store's environment variables, so a change
+    of endpoint or credentials opens a new client.
+    """
+    settings = tuple(sorted((k, v) for k, v in os.environ.items()
+                            if k.startswith(("AWS_", "GOOGLE_", "AZURE_", "GCS"))))
+    key = (url, settings)
+    remote = _OPEN.get(key)
+    if remote is None:
+        remote = _OPEN[key] = RemoteStore(url)
+    return remote
+
+
+class RemoteStore:
+    """One remote, opened from its URL (use :func:`open_remote` to reuse clients).
+
+    Args:
+        url: ``s3://bucket/prefix``, ``file:///folder``, ``gs://…``, ``az://…``.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = check_url(url)
+        self.label = redact_url(self.url)
+        parts = urlsplit(self.url)
+        self.scheme = parts.scheme.lower()
+        self.fs = self._filesystem()
+        if self.scheme == "file":
+            self.root = parts.path.rstrip("/")
+        else:
+            self.root = (parts.netloc + parts.path).rstrip("/")
+
+    # --- plumbing -------------------------------------------------------------------
+    def _filesystem(self) -> Any:
+        try:
+            import fsspec
+        except ImportError:
+            raise ConfigError("nbops remotes need fsspec",
+                              "install nbops with the 'remote' extra") from None
+        options: dict[str, Any] = {"skip_instance_cache": True}
+        if self.scheme == "s3":
+            options.update(use_listings_cache=False, config_kwargs={
+                "connect_timeout": 5, "read_timeout": 60,
+                "retries": {"max_attempts": 2, "mode": "standard"}})
+        elif self.scheme in _AZURE:
+            options.update(use_listings_cache=False, **_azure.filesystem_options())
+        try:
+            return fsspec.filesystem(self.scheme if self.scheme != "gs" else "gcs", **options)
+        except ImportError:
+            extra = SCHEMES[self.scheme]
+            raise ConfigError(
+                f"The remote {self.label} needs the fsspec implementation for "
+                f"{self.scheme}://, which is not installed",
+                f"install nbops with the {extra!r} extra (pip install 'nbops[{extra}]')",
+            ) from None
+        except ValueError as exc:
+            if self.scheme in _AZURE:  # adlfs: a malformed connection string, no account
+                raise ConfigError(
+                    f"The Azure client for {self.label} cannot start "
+                    f"({_azure.scrub(str(exc))})", _azure.CREDENTIALS_HINT) from None
+            raise ConfigError(f"fsspec cannot open {self.label}: {exc}",
+                              "check the URL scheme") from None
+
+    def path(self, key: str) -> str:
+        """The fsspec path of ``key`` (``objects/ab/…``, ``runs/index.json`` …)."""
+        return f"{self.root}/{key}"
+
+    def call(self, doing: str, action: Callable[[], T]) -> T:
+        """Run ``action``; turn transport failures into one :class:`RemoteError` sentence."""
+        try:
+            return action()
+        except (NbopsError, PreconditionFailed, FileNotFoundError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - every transport failure becomes one sentence
+            raise _translate(exc, self.label, doing, self.scheme) from exc
+
+    @staticmethod
+    def object_key(digest: str) -> str:
+        """``objects/ab/cdef…`` for ``digest``."""
+        if not is_hash(digest):
+            raise IntegrityError(f"{digest!r} is not an nbops content hash",
+                                 "hashes look like 'blake3:' followed by 64 hex digits")
+        hexdigest = digest[len(PREFIX):]
+        return f"objects/{hexdigest[:2]}/{hexdigest[2:]}"
+
+    def check_reachable(self) -> None:
+        """Fail early with one sentence when the remote cannot be used at all."""
+        if self.scheme == "file":
+            if not Path(self.root).is_dir():
+                raise RemoteError(f"The folder of remote {self.label} does not exist",
+                                  "mount it or create it, or fix the URL with "
+                                  "`nbops remote set URL`")
+            return
+        bucket = self.root.split("/", 1)[0]
+        kind = "container" if self.scheme in _AZURE else "bucket"
+
+        def probe() -> None:
+            if self.scheme == "s3":
+                self.fs.call_s3("head_bucket", Bucket=bucket)
+            elif self.scheme in _AZURE:
+                if not _azure.container_exists(self.fs, bucket):
+                    raise FileNotFoundError(bucket)
+            elif not self.fs.exists(bucket):
+                raise FileNotFoundError(bucket)
+
+        try:
+            self.call(f"checking the {kind}", probe)
+        except FileNotFoundError:
+            raise RemoteError(f"The {kind} of remote {self.label} does not exist",
+                              "create it, or fix the URL with `nbops remote set URL`") from None
+
+    # --- immutable objects ----------------------------------------------------------
+    def missing_objects(self, digests: Iterable[str]) -> list[str]:
+        """Those of ``digests`` the remote does not have (checked in parallel, no listing)."""
+        wanted = list(dict.fromkeys(digests))
+
+        def absent(digest: str) -> bool:
+            return not self.call("checking objects",
+                                 lambda: self.fs.exists(self.path(self.object_key(digest))))
+
+        with ThreadPoolExecutor(_PARALLEL) as pool:
+            flags = list(pool.map(absent, wanted))
+        return [digest for digest, flag in zip(wanted, flags, strict=True) if flag]
+
+    def put_object(self, source: Path, digest: str) -> None:
+        """Upload the local file ``source`` as object ``digest`` (appears whole or not at all)."""
+        self.put_file(source, self.object_key(digest))
+
+    def put_file(self, source: Path, key: str) -> None:
+        """Upload ``source`` to ``key``, atomically."""
+        target = self.path(key)
+        if self.scheme == "file":
+            self._local_atomic_copy(Path(source), Path(target))
+            return
+        self.call(f"uploading {key}", lambda: self.fs.put_file(str(source), target))
+
+    def get_object(self, digest: str, dest: Path) -> int:
+        """Download object ``digest`` to ``dest``, verified; returns its size.
+
+        Raises:
+            IntegrityError: the remote does not have it, or its bytes do not hash to ``digest``.
+        """
+        key = self.object_key(digest)
+        try:
+            self.call(f"downloading {key}", lambda: self.fs.get_file(self.path(key), str(dest)))
+        except FileNotFoundError:
+            raise IntegrityError(f"Object {digest} is missing from remote {self.label}",
+                                 "push the run again from a machine that has it") from None
+        actual = hash_file(dest)
+        if actual != digest:
+            os.unlink(dest)
+            raise IntegrityError(
+                f"Object {digest} on remote {self.label} is altered (its bytes hash to {actual})",
+                f"delete {key} on the remote and push the run again from a machine that has it",
+            )
+        return os.path.getsize(dest)
+
+    # --- small documents ------------------------------------------------------------
+    def get_bytes(self, key: str) -> bytes | None:
+        """The content of ``key``, or None when absent."""
+        if self.scheme in _AZURE:  # one bounded-retry request (see nbops.remote._azure)
+            return self.read_versioned(key)[0]
+        try:
+            data: bytes = self.call(f"reading {key}", lambda: self.fs.cat_file(self.path(key)))
+        except FileNotFoundError:
+            return None
+        return data
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        """Write ``key`` unconditionally (whole or not at all)."""
+        if self.scheme == "file":
+            self._local_atomic_write(Path(self.path(key)), data)
+            return
+        self.call(f"writing {key}", lambda: self.fs.pipe_file(self.path(key), data))
+
+    def put_page(self, key: str, data: bytes, content_type: str) -> None:
+        """Write a page for readers (with its content type, so browsers render it)."""
+        if self.scheme in _AZURE:
+            self.call(f"writing {key}", lambda: self.fs.pipe_file(
+                self.path(key), data, content_settings={"content_type": content_type}))
+            return
+        if self.scheme != "s3":
+            self.put_bytes(key, data)
+            return
+        self.call(f"writing {key}", lambda: self.fs.pipe_file(self.path(key), data,
+                                                              ContentType=content_type))
+
+    def link(self, key: str, expires_s: int) -> str:
+        """A link a reader can open, valid ``expires_s``: presigned for s3://, a read-only SAS
+        for az:// when an account key is configured; else the store's own address."""
+        if self.scheme == "file":
+            return "file://" + self.path(key)
+        if self.scheme == "s3" or (self.scheme in _AZURE and _azure.can_sign()):
+            signed: str = self.call(f"signing {key}",
+                                    lambda: self.fs.sign(self.path(key), expiration=expires_s))
+            return signed
+        return f"{self.scheme}://{self.path(key)}"
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` (absent is fine)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.call(f"deleting {key}", lambda: self.fs.rm_file(self.path(key)))
+
+    def list_prefix(self, key: str) -> list[str]:
+        """Keys under the folder ``key`` (one run's files; never the whole bucket)."""
+        base = self.path(key).rstrip("/")
+        try:
+            found = self.call(f"listing {key}", lambda: self.fs.find(base))
+        except FileNotFoundError:
+            return []
+        prefix = self.root + "/"
+        out = []
+        for item in found:
+            item = str(item)
+            if self.scheme == "file":
+                item = item.replace("\\", "/")
+            out.append(item[len(prefix):] if item.startswith(prefix) else item)
+        return sorted(out)
+
+    def read_versioned(self, key: str) -> tuple[bytes | None, Version]:
+        """``(content, version)`` of a mutable document; ``(None, None)`` when absent."""
+        if self.scheme == "s3":
+            return self._s3_read_versioned(key)
+        if self.scheme in _AZURE:
+            found = self.call(f"reading {key}",
+                              lambda: _azure.read_versioned(self.fs, self.path(key)))
+            return (None, None) if found is None else found
+        if self.scheme != "file":
+            raise self._no_conditional_writes()
+        data = self.get_bytes(key)
+        return data, (hash_bytes(data) if data is not None else None)
+
+    def write_if(self, key: str, data: bytes, version: Version) -> bool:
+        """Replace ``key`` with ``data`` only if it is still at ``version`` (None: still absent).
+
+        Returns:
+            False when another writer got there first (re-read and retry).
+        """
+        if self.scheme == "s3":
+            return self._s3_write_if(key, data, version)
+        if self.scheme == "file":
+            return self._local_write_if(Path(self.path(key)), data, version)
+        if self.scheme in _AZURE:
+            written: bool = self.call(f"writing {key}", lambda: _azure.write_if(
+                self.fs, self.path(key), data, version))
+            return written
+        raise self._no_conditional_writes()
+
+    def _no_conditional_writes(self) -> RemoteError:
+        """gs:// has no tested conditional writes: refuse rather than last-writer-wins."""
+        try:
+            check_conditional_writes(self.url)
+        except RemoteError as exc:
+            return exc
+        raise AssertionError(f"{self.scheme}:// has conditional writes")  # pragma: no cover
+
+    def update(self, key: str, change: Callable[[bytes | None], bytes | None],
+               attempts: int = 50) -> bytes | None:
+        """Read-modify-write ``key`` with conditional writes, retrying on a lost race.
+
+        ``change`` gets the current content (None when absent) and returns the
+        new content, or None to leave the document as it is.
+        """
+        import random
+        import time
+
+        for attempt in range(attempts):
+            current, version = self.read_versioned(key)
+            new = change(current)
+            if new is None:
+                return current
+            if self.write_if(key, new, version):
+                return new
+            logger.info("nbops: %s changed on %s while we updated it; retrying", key, self.label)
+            time.sleep(min(0.02 * (2 ** attempt), 1.0) * random.random())
+        raise RemoteError(f"Could not update {key} on {self.label}: {attempts} writers in a row "
+                          "got there first", "retry in a moment")
+
+    # --- s3 ------------------------------------------------------------------------
+    def _bucket_key(self, key: str) -> tuple[str, str]:
+        bucket, _, prefix = self.path(key).partition("/")
+        return bucket, prefix
+
+    def _s3_read_versioned(self, key: str) -> tuple[bytes | None, Version]:
+        from fsspec.asyn import sync
+
+        bucket, name = self._bucket_key(key)
+
+        async def fetch() -> tuple[bytes, str]:
+            response = await self.fs._call_s3("get_object", Bucket=bucket, Key=name)
+            body = response["Body"]
+            try:
+                data = await body.read()
+            finally:
+                body.close()
+            return data, str(response["ETag"])
+
+        try:
+            data, etag = self.call(f"reading {key}", lambda: sync(self.fs.loop, fetch))
+        except FileNotFoundError:
+            return None, None
+        return data, etag
+
+    def _s3_write_if(self, key: str, data: bytes, version: Version) -> bool:
+        bucket, name = self._bucket_key(key)
+        condition = {"IfNoneMatch": "*"} if version is None else {"IfMatch": version}
+
+        def put() -> None:
+            try:
+                self.fs.call_s3("put_object", Bucket=bucket, Key=name, Body=data, **condition)
+            except Exception as exc:  # noqa: BLE001 - s3fs wraps the 412 in various ways
+                text = f"{exc} {getattr(exc, '__cause__', '')}".lower()
+                if "precondition" in text or "412" in text or (
+                        "conditionalrequestconflict" in text) or "409" in text:
+                    raise PreconditionFailed(key) from exc
+                raise
+
+        try:
+            self.call(f"writing {key}", put)
+        except PreconditionFailed:
+            return False
+        except FileNotFoundError:
+            return False
+        return True
+
+    # --- file:// -------------------------------------------------------------------
+    @staticmethod
+    def _local_atomic_write(target: Path, data: bytes) -> None:
+        atomic_write_bytes(target, data)  # core.atomic: temp file, fsync, replace
+
+    @staticmethod
+    def _local_atomic_copy(source: Path, target: Path) -> None:
+        import shutil
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    @contextlib.contextmanager
+    def _local_lock(self, target: Path) -> Iterator[None]:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(str(target) + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def _local_write_if(self, target: Path, data: bytes, version: Version) -> bool:
+        with self._local_lock(target):
+            try:
+                current: Version = hash_bytes(target.read_bytes())
+            except FileNotFoundError:
+                current = None
+            except OSError as exc:
+                if exc.errno == errno.EISDIR:
+                    raise
+                raise
+            if current != version:
+                return False
+            self._local_atomic_write(target, data)
+        return True

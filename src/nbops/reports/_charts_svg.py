@@ -1,0 +1,124 @@
+"""Trend charts of a metric across runs, as small inline SVG line charts.
+
+Runs are plotted oldest to newest at even spacing (run ids are time-sortable);
+each point carries a tooltip with the run id and value and, when given, links
+to the run's page. Failed runs' points are drawn hollow and red.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from nbops.reports._markup import fmt_number
+
+WIDTH = 360
+HEIGHT = 180
+LEFT = 60
+RIGHT = 12
+TOP = 22
+BOTTOM = 34
+
+
+@dataclass(frozen=True)
+class Point:
+    """One run's value of a metric."""
+
+    run_id: str
+    value: float
+    status: str = "succeeded"
+    href: str | None = None
+    when: str = ""  # the run's start, for the axis and the tooltip
+
+
+def _ticks(lo: float, hi: float) -> list[float]:
+    if hi == lo:
+        return [lo]
+    step = 10 ** math.floor(math.log10((hi - lo) / 2))
+    for mult in (1, 2, 5, 10):
+        if (hi - lo) / (step * mult) <= 4:
+            step *= mult
+            break
+    start = math.ceil(lo / step) * step
+    ticks = []
+    value = start
+    while value <= hi + step * 1e-9:
+        ticks.append(round(value, 12))
+        value += step
+    return ticks
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A horizontal reference line, e.g. a monitoring warn or alert level."""
+
+    label: str
+    value: float
+    colour: str = "#bf8700"
+
+
+def trend_chart(name: str, points: list[Point],
+                thresholds: tuple[Threshold, ...] = ()) -> dict[str, Any]:
+    """The geometry of a trend chart (numbers and plain strings) for ``trend.svg.j2``."""
+    finite = [p for p in points if math.isfinite(p.value)]
+    lines = [t for t in thresholds if math.isfinite(t.value)]
+    plot_w = WIDTH - LEFT - RIGHT
+    plot_h = HEIGHT - TOP - BOTTOM
+    chart: dict[str, Any] = {"name": name, "width": WIDTH, "height": HEIGHT, "left": LEFT,
+                             "top": TOP, "plot_w": plot_w, "plot_h": plot_h,
+                             "right_x": LEFT + plot_w, "points": []}
+    if not finite:
+        return chart
+    lo = min([p.value for p in finite] + [t.value for t in lines])
+    hi = max([p.value for p in finite] + [t.value for t in lines])
+    pad = (hi - lo) * 0.08 or (abs(hi) * 0.05 or 1.0)
+    lo, hi = lo - pad, hi + pad
+
+    def sx(i: int) -> float:
+        return LEFT + (plot_w / 2 if len(finite) == 1 else plot_w * i / (len(finite) - 1))
+
+    def sy(v: float) -> float:
+        return TOP + plot_h * (1 - (v - lo) / (hi - lo))
+
+    chart["ticks"] = [{"y": f"{sy(t):.1f}", "label_y": f"{sy(t) + 3:.1f}",
+                       "label": fmt_number(t)} for t in _ticks(lo, hi)]
+    chart["thresholds"] = [{"y": f"{sy(t.value):.1f}", "label_y": f"{sy(t.value) - 3:.1f}",
+                            "colour": t.colour, "label": t.label,
+                            "value": fmt_number(t.value)} for t in lines]
+    coords = [(sx(i), sy(p.value)) for i, p in enumerate(finite)]
+    chart["line"] = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+    for (x, y), point in zip(coords, finite, strict=True):
+        failed = point.status in ("failed", "interrupted")
+        gated = point.status == "gated"
+        when = f" ({point.when} UTC)" if point.when else ""
+        chart["points"].append({
+            "x": f"{x:.1f}", "y": f"{y:.1f}", "status": point.status, "href": point.href,
+            "fill": "#ffffff" if failed else ("#bf8700" if gated else "#0969da"),
+            "stroke": "#cf222e" if failed else ("#bf8700" if gated else "#0969da"),
+            "title": f"{point.run_id}{when}: {name} = {fmt_number(point.value)} "
+                     f"[{point.status}]"})
+    chart["first"] = finite[0].when or finite[0].run_id[:8]
+    chart["last"] = finite[-1].when or finite[-1].run_id[:8]
+    legend = [("#0969da", "#0969da", "succeeded")]
+    if any(p.status == "gated" for p in finite):
+        legend.append(("#bf8700", "#bf8700", "gated"))
+    if any(p.status in ("failed", "interrupted") for p in finite):
+        legend.append(("#ffffff", "#cf222e", "failed / interrupted"))
+    x0 = LEFT + 4
+    chart["legend"] = []
+    for fill, stroke, label in legend:
+        chart["legend"].append({"x": x0, "fill": fill, "stroke": stroke, "label": label})
+        x0 += 14 + 6 * len(label)
+    return chart
+
+
+def trend_svg(name: str, points: list[Point], thresholds: tuple[Threshold, ...] = ()) -> str:
+    """Return an ``<svg>`` line chart of ``points`` (oldest first) for metric ``name``.
+
+    ``thresholds`` are drawn as dashed labelled lines, and kept inside the plot. The
+    markup is the ``trend.svg.j2`` macro (autoescaped); this module computes positions.
+    """
+    from nbops.reports._templates_env import macro
+
+    return str(macro("trend.svg.j2", "trend")(trend_chart(name, points, thresholds)))

@@ -1,0 +1,162 @@
+"""The run page: ``reports/runs/<run_id>/index.html``.
+
+Status and failure, the pipeline graph coloured by task status, the task table
+with links to each notebook's page and ``.ipynb``, metrics with deltas against
+the previous comparable run and the champion, quality gates and registry
+decisions when nbops.registry recorded them, parameters and provenance.
+Everything shown comes from the manifest and is escaped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from nbops.reports._graph_svg import graph_svg
+from nbops.reports._markup import badge, fmt_duration, page
+from nbops.reports._metric_deltas import delta_cell
+from nbops.reports._paths import rel_href, task_href, task_page
+from nbops.reports._reproduction_page import reproductions_section
+from nbops.reports._run_sections import (
+    gates_section,
+    monitoring_section,
+    notice_banners,
+    params_section,
+    provenance_section,
+    registry_section,
+)
+from nbops.reports._templates_env import macro
+
+
+def _run_href(run_id: str) -> str:
+    return f"../{rel_href(run_id)}/index.html"
+
+
+def graph_section(manifest: dict[str, Any], run_dir: Path) -> str:
+    """The DAG as SVG, nodes linking to task pages."""
+    tasks = manifest.get("tasks", {})
+    order = list(tasks)
+    for name in manifest.get("build", {}).get("tasks_in_dag", []):
+        if name not in tasks:
+            order.append(name)
+    graph = {name: list(tasks.get(name, {}).get("upstream", [])) for name in order}
+    statuses = {name: tasks.get(name, {}).get("status", "not_run") for name in order}
+    links = {name: task_href(name) for name in order if task_page(run_dir, name).is_file()}
+    svg = graph_svg(graph, statuses, links)
+    return str(macro("markup.html.j2", "pipeline")(Markup(svg)))  # the svg is escaped there
+
+
+def _failure(manifest: dict[str, Any], run_dir: Path) -> dict[str, str] | None:
+    failure = manifest.get("failure")
+    if not failure:
+        return None
+    task = failure.get("task") or ""
+    what = ": ".join(str(failure[k]) for k in ("ename", "evalue") if failure.get(k))
+    message = failure.get("message") or what
+    text = message if message else (f"task {task!r} failed" if task else "the run failed")
+    link = task_href(task) if task and task_page(run_dir, task).is_file() else ""
+    return {"text": text.rstrip("."), "link": link}
+
+
+def _facts(manifest: dict[str, Any]) -> list[tuple[str, Any]]:
+    tasks = manifest.get("tasks", {})
+    counts = {s: sum(1 for t in tasks.values() if t.get("status") == s) for s in
+              ("executed", "skipped", "failed", "not_run")}
+    facts = {
+        "project": manifest.get("project"),
+        "started (UTC)": manifest.get("started_at"),
+        "duration": fmt_duration(manifest.get("duration_s")),
+        "tasks": ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n),
+        "command": " ".join(manifest.get("command", [])),
+        "host": manifest.get("host"),
+    }
+    return [(k, v) for k, v in facts.items() if v]
+
+
+def _tasks(manifest: dict[str, Any], run_dir: Path,
+           diffs: dict[str, str]) -> list[dict[str, Any]]:
+    rows = []
+    for name, task in manifest.get("tasks", {}).items():
+        links = []
+        if task_page(run_dir, name).is_file():
+            links.append(("report", task_href(name), ""))
+        notebook = task.get("notebook") or {}
+        if notebook.get("path") and (run_dir / notebook["path"]).is_file():
+            links.append((".ipynb", rel_href(notebook["path"]), ""))
+        if name in diffs:
+            links.append(("diff vs previous", diffs[name], "diff-link"))
+        produced = task.get("produced_by")
+        origin = produced if (task.get("status") == "skipped" and produced
+                              and produced != manifest["run_id"]) else None
+        # a run deleted by nbops gc keeps its name here, without a dead link
+        gone = origin is not None and not (run_dir.parent / origin / "index.html").is_file()
+        rows.append({"name": name, "status": task.get("status"), "origin": origin,
+                     "origin_deleted": gone,
+                     "duration": task.get("duration_s"), "metrics": task.get("metrics") or {},
+                     "links": links})
+    return rows
+
+
+def run_page_html(
+    manifest: dict[str, Any],
+    run_dir: Path,
+    *,
+    previous: dict[str, Any] | None = None,
+    champion: tuple[str, dict[str, Any]] = ("", {}),
+    diffs: dict[str, str] | None = None,
+) -> str:
+    """The complete run page for ``manifest`` stored in ``run_dir`` (``run.html.j2``).
+
+    Args:
+        diffs: ``{task: href}`` of its notebooks' diffs against the previous run.
+    """
+    from markupsafe import Markup
+
+    from nbops.reports._templates_env import render, render_string
+
+    run_id = manifest["run_id"]
+    prev_metrics = (previous or {}).get("metrics", {})
+    champ_label, champ_metrics = champion
+
+    def metric_rows(items: dict[str, Any]) -> list[tuple[str, Any, Markup, Markup]]:
+        return [(n, v, Markup(delta_cell(v, prev_metrics.get(n))),
+                 Markup(delta_cell(v, champ_metrics.get(n)))) for n, v in items.items()]
+
+    metrics = manifest.get("metrics", {})
+    header = Markup(render_string(
+        '<h1>Run {{ run_id }}</h1> {{ badges }}<nav><a href="../../index.html">All runs</a>'
+        '<a href="manifest.json">manifest.json</a></nav>',
+        run_id=run_id, badges=Markup(_status_badges(manifest))))
+    body = render(
+        "run.html.j2", status=manifest.get("status"), failure=_failure(manifest, run_dir),
+        notices=Markup(notice_banners(manifest)),
+        monitoring=Markup(monitoring_section(manifest.get("monitoring"))),
+        facts=_facts(manifest), graph=Markup(graph_section(manifest, run_dir)),
+        metrics=metric_rows({n: v for n, v in metrics.items()
+                             if not n.startswith(FOLDED_METRICS)}),
+        folded=metric_rows({n: v for n, v in metrics.items() if n.startswith(FOLDED_METRICS)}),
+        previous=(previous or {}).get("run_id"), champion=champ_label,
+        gates=Markup(gates_section(manifest.get("gates"))),
+        tasks=_tasks(manifest, run_dir, diffs or {}),
+        registry=Markup(registry_section(manifest.get("registry"))),
+        reproductions=Markup(reproductions_section(manifest.get("reproductions"))),
+        params=Markup(params_section(manifest)),
+        provenance=Markup(provenance_section(manifest.get("provenance", {}))))
+    return page(f"nbops run {run_id} ({manifest.get('status')})", body, header=header)
+
+
+#: Per-feature monitoring figures: the drift table shows them; the raw values are folded.
+FOLDED_METRICS = ("drift_", "monitor_threshold.")
+
+
+def _status_badges(manifest: dict[str, Any]) -> str:
+    """The run's status, and the monitoring verdict beside it (an alert is not green)."""
+    monitoring = manifest.get("monitoring")
+    verdict = monitoring.get("verdict") if isinstance(monitoring, dict) else None
+    extra = ""
+    if isinstance(verdict, str):
+        css = {"ok": "succeeded", "warn": "gated", "alert": "failed"}.get(verdict, "not_run")
+        extra = " " + str(macro("markup.html.j2", "monitoring_badge")(verdict, css))
+    return badge(manifest.get("status")) + extra

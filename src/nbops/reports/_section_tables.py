@@ -1,0 +1,96 @@
+"""Other features' manifest sections as terminal tables (``nbops show``).
+
+Gates, registry, monitoring and reproductions are read by people: one row per
+gate or per feature, numbers rounded, nested detail left to ``--json``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nbops.reports._compare import cell
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_edge=False)
+    for index, column in enumerate(columns):
+        table.add_column(column, justify="left" if index == 0 else "right", overflow="fold")
+    for row in rows:
+        table.add_row(*(cell(v) for v in row))
+    return table
+
+
+def _facts(title: str, facts: dict[str, Any]) -> Any:
+    rows = [[k, v] for k, v in facts.items()
+            if v is not None and not isinstance(v, dict | list)]
+    return _table(title, ["", ""], rows)
+
+
+def gates_table(gates: dict[str, Any]) -> Any:
+    rows = [[r.get("name"), r.get("verdict"), r.get("value"), r.get("threshold"),
+             r.get("detail")] for r in gates.get("results", []) if isinstance(r, dict)]
+    title = f"gates: {gates.get('verdict')}"
+    if gates.get("error"):
+        title += f" ({gates['error']})"
+    return _table(title, ["gate", "verdict", "value", "threshold", "detail"], rows)
+
+
+def registry_table(registry: dict[str, Any]) -> Any:
+    before = registry.get("champion_before") if isinstance(
+        registry.get("champion_before"), dict) else {}
+    assert isinstance(before, dict)
+    facts = {"decision": registry.get("decision"), "model": registry.get("model"),
+             "version": registry.get("version"), "promoted": registry.get("promoted"),
+             "champion before": before.get("version"), "champion after":
+             registry.get("champion_after"), "primary metric": registry.get("primary_metric")}
+    tables = [_facts("registry", facts)]
+    candidate = registry.get("candidate_metrics") or {}
+    champion = before.get("metrics") or {}
+    if candidate:
+        rows = [[name, value, champion.get(name), (registry.get("deltas") or {}).get(name)]
+                for name, value in candidate.items()]
+        tables.append(_table("candidate vs champion (same held-out rows)",
+                             ["metric", "candidate", "champion", "change"], rows))
+    return tables
+
+
+def monitoring_table(monitoring: dict[str, Any]) -> Any:
+    tables = [_facts(f"monitoring: {monitoring.get('verdict')}",
+                     {"summary": monitoring.get("summary"), "rows": monitoring.get("rows")})]
+    features = monitoring.get("features")
+    if isinstance(features, dict) and features:
+        top = [n for n in monitoring.get("top_features") or [] if n in features]
+        order = top + [n for n in features if n not in top]
+        rows = [[n, (features[n] or {}).get("status"), (features[n] or {}).get("psi"),
+                 (features[n] or {}).get("ks"), (features[n] or {}).get("missing_current")]
+                for n in order]
+        tables.append(_table("drift by feature", ["feature", "status", "psi", "ks",
+                                                  "missing"], rows))
+    return tables
+
+
+def section_tables(manifest: dict[str, Any], sections: list[str]) -> Any:
+    """A rich Group of tables for the named manifest sections."""
+    from rich.console import Group
+
+    parts: list[Any] = []
+    for name in sections:
+        value = manifest.get(name)
+        if not isinstance(value, dict):
+            continue
+        if name == "gates":
+            parts.append(gates_table(value))
+        elif name == "registry":
+            parts += registry_table(value)
+        elif name == "monitoring":
+            parts += monitoring_table(value)
+        elif name == "reproductions":
+            rows = [[i.get("id"), i.get("verdict"), (i.get("first_diverged") or {}).get("task")]
+                    for i in value.get("items", []) if isinstance(i, dict)]
+            parts.append(_table("reproductions", ["reproduction", "verdict", "first diverged"],
+                                rows))
+        else:
+            parts.append(_facts(name, value))
+    return Group(*parts)

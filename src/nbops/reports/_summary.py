@@ -1,0 +1,417 @@
+"""What a build did, in a few lines: the end of every ``ploomber build``.
+
+:func:`build_summary` gathers, from the run's manifest (and the run index for the
+previous run of the same experiment), the facts a person wants when a build
+ends: run id and status, headline metrics with their change against the previous
+run and the champion, each gate's verdict, the registry decision, the monitoring
+verdict, and where to read more (the run page, or the failed cell's page).
+:func:`summary_text` renders it for a terminal, :func:`summary_markdown` for a CI
+job summary or a pull-request comment; :meth:`BuildSummary.to_dict` is the JSON.
+
+The build prints it through :func:`emit_summary`, called by the reports'
+post-close step: under the ``ploomber`` command it is written when the process
+exits, so it comes after Ploomber's own task table and error message.
+"""
+
+from __future__ import annotations
+
+import atexit
+import math
+import os
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from nbops.core import experiment_of, from_summary
+from nbops.reports._paths import task_page
+
+MAX_METRICS = 6
+#: Metric name prefixes that are not headline figures (baselines, per-feature drift, settings).
+HIDDEN_PREFIXES = ("baseline_", "drift_", "monitor_threshold.", "monitor_rows")
+#: Monitoring runs: the metrics worth a line, in this order, when present.
+MONITORING_HEADLINE = ("live_roc_auc", "live_roc_auc_drop", "prediction_psi", "monitor_rows",
+                       "monitor_problems")
+COMPARABLE = ("succeeded", "gated")
+
+
+@dataclass
+class MetricLine:
+    """One headline metric with its baselines."""
+
+    name: str
+    value: float
+    previous: float | None = None
+    champion: float | None = None
+
+    @property
+    def vs_previous(self) -> float | None:
+        return _delta(self.value, self.previous)
+
+    @property
+    def vs_champion(self) -> float | None:
+        return _delta(self.value, self.champion)
+
+
+@dataclass
+class GateLine:
+    """One quality gate's verdict."""
+
+    name: str
+    verdict: str
+    detail: str
+
+
+@dataclass
+class BuildSummary:
+    """The facts of one run that its build summary shows (see :func:`build_summary`)."""
+
+    run_id: str
+    status: str
+    duration_s: float | None
+    experiment: str
+    executed: int
+    reused: int
+    metrics: list[MetricLine] = field(default_factory=list)
+    previous_run: str | None = None
+    champion_label: str | None = None
+    gates_verdict: str | None = None
+    gates: list[GateLine] = field(default_factory=list)
+    gates_error: str | None = None
+    registry_decision: str | None = None
+    monitoring_verdict: str | None = None
+    monitoring_summary: str | None = None
+    failure: str | None = None
+    problem_page: str | None = None
+    run_page: str = ""
+
+    @property
+    def verdict(self) -> str:
+        """The one word for the run: its status, or the monitoring verdict when worse than ok."""
+        if self.status == "succeeded" and self.monitoring_verdict in ("warn", "alert"):
+            return f"monitoring {self.monitoring_verdict}"
+        return self.status
+
+    @property
+    def failed_gates(self) -> list[GateLine]:
+        return [g for g in self.gates if g.verdict == "failed"]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["verdict"] = self.verdict
+        for line, item in zip(self.metrics, data["metrics"], strict=True):
+            item["vs_previous"] = line.vs_previous
+            item["vs_champion"] = line.vs_champion
+        return data
+
+
+def _delta(value: Any, base: Any) -> float | None:
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (value, base)):
+        return None
+    if not (math.isfinite(value) and math.isfinite(base)):
+        return None
+    return float(value) - float(base)
+
+
+def headline_names(metrics: dict[str, Any], primary: str | None = None,
+                   limit: int = MAX_METRICS) -> list[str]:
+    """The metrics worth a line: the primary metric first, then the run's own, in order.
+
+    Baselines, per-feature drift figures and monitoring settings stay on the run page.
+    """
+    numeric = [n for n, v in metrics.items()
+               if isinstance(v, int | float) and not isinstance(v, bool)]
+    if "monitor_verdict" in metrics:
+        names = [n for n in MONITORING_HEADLINE if n in numeric]
+    else:
+        names = [n for n in numeric if not n.startswith(HIDDEN_PREFIXES)]
+    if primary and primary in names:
+        names.remove(primary)
+        names.insert(0, primary)
+    return names[:limit]
+
+
+def _champion(manifest: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    registry = manifest.get("registry")
+    if not isinstance(registry, dict) or not isinstance(registry.get("champion_before"), dict):
+        return None, {}
+    before = registry["champion_before"]
+    label = f"{registry.get('model')}:{before.get('version')}"
+    metrics = before.get("metrics")
+    return label, (metrics if isinstance(metrics, dict) else {})
+
+
+def _where(path: Path, base: Path | None) -> str:
+    """``path`` relative to ``base`` (the current folder) when it is inside, else absolute."""
+    base = Path.cwd() if base is None else base
+    try:
+        return Path(os.path.relpath(path, base)).as_posix() if path.is_relative_to(base) \
+            else str(path)
+    except ValueError:
+        return str(path)
+
+
+def previous_in_experiment(manifest: dict[str, Any],
+                           summaries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The newest older run of the same experiment that finished with metrics."""
+    mine = experiment_of(manifest)
+    for summary in summaries:  # newest first
+        if (summary["run_id"] < manifest["run_id"] and summary["status"] in COMPARABLE
+                and summary.get("metrics") and from_summary(summary).key == mine.key):
+            return summary
+    return None
+
+
+def build_summary(manifest: dict[str, Any], run_dir: Path,
+                  summaries: list[dict[str, Any]] | None = None,
+                  base: Path | None = None) -> BuildSummary:
+    """The summary of the run whose manifest is ``manifest`` (stored in ``run_dir``).
+
+    Args:
+        summaries: the run index, newest first (for the previous run of the experiment).
+        base: paths are shown relative to this folder (default: the current one).
+    """
+    run_dir = Path(run_dir).resolve()
+    tasks = manifest.get("tasks", {})
+    registry = manifest.get("registry") if isinstance(manifest.get("registry"), dict) else {}
+    assert isinstance(registry, dict)
+    metrics = manifest.get("metrics") or {}
+    previous = previous_in_experiment(manifest, summaries or [])
+    champ_label, champ_metrics = _champion(manifest)
+    lines = [MetricLine(name, float(metrics[name]),
+                        (previous or {}).get("metrics", {}).get(name),
+                        champ_metrics.get(name))
+             for name in headline_names(metrics, registry.get("primary_metric"))]
+    summary = BuildSummary(
+        run_id=manifest["run_id"], status=manifest.get("status", "unknown"),
+        duration_s=manifest.get("duration_s"), experiment=experiment_of(manifest).label,
+        executed=sum(1 for t in tasks.values() if t.get("status") == "executed"),
+        reused=sum(1 for t in tasks.values() if t.get("status") == "skipped"),
+        metrics=lines, previous_run=(previous or {}).get("run_id"),
+        champion_label=champ_label, run_page=_where(run_dir / "index.html", base),
+    )
+    gates = manifest.get("gates")
+    if isinstance(gates, dict):
+        summary.gates_verdict = str(gates.get("verdict"))
+        summary.gates = [GateLine(str(r.get("name")), str(r.get("verdict")),
+                                  str(r.get("detail") or r.get("expression") or ""))
+                         for r in gates.get("results", []) if isinstance(r, dict)]
+        if gates.get("error"):
+            summary.gates_error = str(gates["error"])
+    if registry.get("decision"):
+        summary.registry_decision = str(registry["decision"])
+    monitoring = manifest.get("monitoring")
+    if isinstance(monitoring, dict) and monitoring.get("verdict"):
+        summary.monitoring_verdict = str(monitoring["verdict"])
+        summary.monitoring_summary = str(monitoring.get("summary") or "") or None
+    failure = manifest.get("failure")
+    if isinstance(failure, dict):
+        task = failure.get("task")
+        summary.failure = str(failure.get("message") or failure.get("evalue") or "failed")
+        if task and task_page(run_dir, task).is_file():
+            summary.problem_page = _where(task_page(run_dir, task), base) + "#nbops-failed-cell"
+    elif manifest.get("status") == "interrupted":
+        reason = (manifest.get("interrupted") or {}).get("reason")
+        summary.failure = f"the build was interrupted{f' ({reason})' if reason else ''}"
+    return summary
+
+
+# ---------------------------------------------------------------- rendering
+
+def fmt(value: Any) -> str:
+    """A number rounded for reading: 4 significant decimals, integers as integers."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int) or (math.isfinite(value) and value == int(value)
+                                  and abs(value) < 1e15):
+        return f"{int(value):,}"
+    if not math.isfinite(value):
+        return str(value)
+    if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
+        return f"{value:.3e}"
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def fmt_delta(change: float | None) -> str:
+    """``+0.0123``, ``-0.0040``, ``=`` for no change, ``-`` when there is nothing to compare."""
+    if change is None:
+        return "-"
+    if abs(change) < 1e-12:
+        return "="
+    return ("+" if change > 0 else "-") + fmt(abs(change))
+
+
+def _duration(seconds: Any) -> str:
+    if not isinstance(seconds, int | float):
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+_STYLE = {"succeeded": "green", "passed": "green", "ok": "green", "promoted": "green",
+          "failed": "red", "alert": "red", "error": "red", "monitoring alert": "red",
+          "gated": "yellow", "warn": "yellow", "monitoring warn": "yellow",
+          "interrupted": "yellow", "skipped": "bright_black"}
+
+
+def use_colour(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set (no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _paint(word: str, colour: bool) -> str:
+    if not colour or word not in _STYLE:
+        return word
+    import click
+
+    return click.style(word, fg=_STYLE[word], bold=True)
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  " + "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                             for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+            for row in rows]
+
+
+def summary_text(summary: BuildSummary, *, colour: bool = False) -> str:
+    """The summary as a few terminal lines."""
+    out = [f"nbops: run {summary.run_id} {_paint(summary.verdict, colour)} "
+           f"({_duration(summary.duration_s)}, {summary.executed} executed, "
+           f"{summary.reused} reused) - experiment {summary.experiment}"]
+    if summary.metrics:
+        champ = f"vs champion {summary.champion_label}" if summary.champion_label \
+            else "vs champion"
+        rows = [["metric", "value", "vs previous", champ]]
+        rows += [[m.name, fmt(m.value), fmt_delta(m.vs_previous), fmt_delta(m.vs_champion)]
+                 for m in summary.metrics]
+        out += _table(rows)
+        out.append(f"  previous run of this experiment: {summary.previous_run or 'none'}")
+    if summary.gates_verdict:
+        failed = summary.failed_gates
+        head = f"gates: {_paint(summary.gates_verdict, colour)}"
+        if failed:
+            head += f" ({len(failed)} of {len(summary.gates)} failed)"
+        elif summary.gates:
+            head += f" ({len(summary.gates)} of {len(summary.gates)})"
+        out.append(head)
+        for gate in summary.gates if failed else []:
+            mark = "x" if gate.verdict == "failed" else ("-" if gate.verdict == "skipped" else "v")
+            out.append(f"  {mark} {gate.name}: {_paint(gate.verdict, colour)} - {gate.detail}")
+        if summary.gates_error:
+            out.append(f"  {summary.gates_error}")
+        if failed or summary.gates_error:
+            out.append(f"  gates on the run page: {summary.run_page}#gates")
+    if summary.registry_decision:
+        out.append(f"registry: {summary.registry_decision}")
+    if summary.monitoring_verdict:
+        text = f"monitoring: {_paint(summary.monitoring_verdict, colour)}"
+        if summary.monitoring_summary:
+            text += f" - {summary.monitoring_summary}"
+        out.append(text)
+    if summary.failure:
+        out.append(f"{_paint('failed', colour) if summary.status == 'failed' else 'stopped'}: "
+                   f"{summary.failure}")
+    if summary.problem_page:
+        out.append(f"failed cell: {summary.problem_page}")
+    out.append(f"run page: {summary.run_page}")
+    return "\n".join(out) + "\n"
+
+
+def _md(text: Any) -> str:
+    """Escape text for a Markdown table cell (pipes, newlines, HTML)."""
+    value = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return value.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def summary_markdown(summary: BuildSummary) -> str:
+    """The summary as GitHub-flavoured Markdown (CI job summaries, PR comments)."""
+    icon = {"succeeded": "✅", "failed": "❌", "gated": "⛔", "interrupted": "⚠️"}.get(
+        summary.status, "•")
+    if summary.monitoring_verdict in ("warn", "alert") and summary.status == "succeeded":
+        icon = "🚨" if summary.monitoring_verdict == "alert" else "⚠️"
+    out = [f"### {icon} nbops run `{summary.run_id}`: {_md(summary.verdict)}", "",
+           f"Experiment **{_md(summary.experiment)}** · {_duration(summary.duration_s)} · "
+           f"{summary.executed} executed, {summary.reused} reused", ""]
+    if summary.metrics:
+        prev = f"vs previous `{summary.previous_run}`" if summary.previous_run else "vs previous"
+        champ = f"vs champion {_md(summary.champion_label)}" if summary.champion_label \
+            else "vs champion"
+        out += [f"| metric | value | {prev} | {champ} |", "|---|---:|---:|---:|"]
+        out += [f"| {_md(m.name)} | {fmt(m.value)} | {fmt_delta(m.vs_previous)} | "
+                f"{fmt_delta(m.vs_champion)} |" for m in summary.metrics]
+        out.append("")
+    if summary.gates_verdict:
+        out += [f"**Quality gates: {_md(summary.gates_verdict)}**", ""]
+        if summary.gates:
+            out += ["| gate | verdict | detail |", "|---|---|---|"]
+            out += [f"| {_md(g.name)} | {_md(g.verdict)} | {_md(g.detail)} |"
+                    for g in summary.gates]
+            out.append("")
+        if summary.gates_error:
+            out += [_md(summary.gates_error), ""]
+    if summary.registry_decision:
+        out += [f"**Registry:** {_md(summary.registry_decision)}", ""]
+    if summary.monitoring_verdict:
+        out += [f"**Monitoring: {_md(summary.monitoring_verdict)}**"
+                + (f" — {_md(summary.monitoring_summary)}" if summary.monitoring_summary
+                   else ""), ""]
+    if summary.failure:
+        out += [f"**Failure:** {_md(summary.failure)}", ""]
+    if summary.problem_page:
+        out += [f"Failed cell: `{summary.problem_page}`", ""]
+    out.append(f"Run page: `{summary.run_page}`")
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- the build's last words
+
+def _under_ploomber_cli() -> bool:
+    return Path(sys.argv[0]).name in ("ploomber", "ploomber.exe") if sys.argv else False
+
+
+def emit_summary(run_dir: Path, *, stream: TextIO | None = None,
+                 manifest: dict[str, Any] | None = None) -> BuildSummary | None:
+    """Write the summary of the run in ``run_dir`` for the person who started the build.
+
+    Under the ``ploomber`` command it is written when the process exits (after
+    Ploomber's task table or error); elsewhere (tests, notebooks driving a DAG)
+    right away. ``NBOPS_SUMMARY=0`` turns it off. Never raises: the run is recorded.
+    ``manifest``: the run as the build holds it (still ``closing`` on disk while the
+    post-close steps run, with the outcome it is about to close with).
+    """
+    import logging
+
+    from nbops.reports._ledger_view import list_summaries, load_manifest
+
+    if os.environ.get("NBOPS_SUMMARY", "1") == "0":
+        return None
+    try:
+        run_dir = Path(run_dir)
+        summary = build_summary(manifest or load_manifest(run_dir), run_dir,
+                                list_summaries(run_dir.parent.parent))
+    except Exception as exc:  # the summary is a courtesy; the run is already recorded
+        logging.getLogger("nbops").warning("nbops: no build summary (%s: %s)",
+                                           type(exc).__name__, exc)
+        return None
+
+    def write() -> None:
+        out = stream or sys.stderr
+        try:
+            out.write("\n" + summary_text(summary, colour=use_colour(out)))
+            out.flush()
+        except (OSError, ValueError):  # closed stream at exit
+            pass
+
+    if stream is None and _under_ploomber_cli():
+        atexit.register(write)
+    else:
+        write()
+    return summary

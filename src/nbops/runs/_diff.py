@@ -1,0 +1,60 @@
+"""``nbops diff RUN_A RUN_B``: what changed between two runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nbops.core import Manifest
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict) and data:
+        flat: dict[str, Any] = {}
+        for key, value in data.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    return {prefix: data}
+
+
+def _changes(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {key: {"a": a.get(key), "b": b.get(key)}
+            for key in sorted(set(a) | set(b)) if a.get(key) != b.get(key)}
+
+
+def diff_runs(a: Manifest, b: Manifest) -> dict[str, Any]:
+    """Differences from run ``a`` to run ``b``, section by section (empty sections: no change)."""
+    metrics: dict[str, dict[str, Any]] = {}
+    for name in sorted(set(a["metrics"]) | set(b["metrics"])):
+        old, new = a["metrics"].get(name), b["metrics"].get(name)
+        if old != new:
+            delta = new - old if old is not None and new is not None else None
+            metrics[name] = {"a": old, "b": new, "delta": delta}
+    tasks = {name: {"a": a["tasks"].get(name, {}).get("status"),
+                    "b": b["tasks"].get(name, {}).get("status")}
+             for name in sorted(set(a["tasks"]) | set(b["tasks"]))}
+    products = {}
+    for name in sorted(set(a["tasks"]) & set(b["tasks"])):
+        old = {k: v.get("hash") for k, v in a["tasks"][name]["products"].items()}
+        new = {k: v.get("hash") for k, v in b["tasks"][name]["products"].items()}
+        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        if changed:
+            products[name] = changed
+    git_a, git_b = a["provenance"]["git"], b["provenance"]["git"]
+    return {
+        "a": a["run_id"],
+        "b": b["run_id"],
+        "status": {"a": a["status"], "b": b["status"]},
+        "executed_in_b": [name for name, task in b["tasks"].items()
+                          if task["status"] in ("executed", "failed")],
+        "tasks": tasks,
+        "params": _changes(_flatten(a["params"]), _flatten(b["params"])),
+        "env": _changes(_flatten(a["env"]), _flatten(b["env"])),
+        "sources": _changes(a["provenance"]["sources"], b["provenance"]["sources"]),
+        "config": _changes(a["provenance"].get("config", {}), b["provenance"].get("config", {})),
+        "inputs": _changes(a["provenance"]["inputs"], b["provenance"]["inputs"]),
+        "packages": _changes(a["provenance"]["packages"], b["provenance"]["packages"]),
+        "git": _changes({k: git_a.get(k) for k in ("commit", "dirty", "diff_hash")},
+                        {k: git_b.get(k) for k in ("commit", "dirty", "diff_hash")}),
+        "products": products,
+        "metrics": metrics,
+    }

@@ -1,0 +1,179 @@
+"""Compare two executed notebooks by what they computed, not when.
+
+An executed ``.ipynb`` carries timings (Papermill's start/end/duration per
+cell), kernel and interpreter details, and the absolute paths Ploomber
+injects into the parameters cell; none of those say whether the run
+reproduced. :func:`normalise` keeps each cell's type, source and outputs and
+rewrites run-specific strings (the scratch folder, the run id) to the
+original's, so two runs of the same code on the same data compare equal.
+
+Outputs also carry a few strings that change on every execution without
+saying anything about results (:data:`VOLATILE`): the kernel's temporary
+file names in warnings (they contain its process id), object addresses in
+default reprs (also inside scikit-learn's HTML diagrams), and the random
+table ids of pandas' ``Styler`` HTML. Those are masked; everything else in an
+output must match exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nbops.adapters import injected_values, is_injected_parameters
+from nbops.core import rewrite_strings
+
+#: ``(pattern, mask)`` pairs applied to every string inside outputs.
+VOLATILE: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"ipykernel_\d+"), "ipykernel_<pid>"),
+    # "<function f at 0x7f0e18205e40>", also HTML-escaped or cut short ("f...x7f0e18205e40")
+    (re.compile(r"(?<= at 0x)[0-9a-f]{6,16}|(?<=\.\.\.x)[0-9a-f]{4,16}"), "<address>"),
+    (re.compile(r"\bT_[0-9a-f]{5}(?=[_\"'\s])"), "T_<uuid>"),
+)
+
+#: Lines a library prints once per environment rather than per result (first
+#: use after an install); removed from stream outputs, which are dropped if empty.
+ENVIRONMENT_NOISE: tuple[re.Pattern[str], ...] = (
+    re.compile(r"^Matplotlib is building the font cache; this may take a moment\.\n?", re.M),
+)
+
+_KEPT_OUTPUT_KEYS = {
+    "stream": ("name", "text"),
+    "display_data": ("data",),
+    "execute_result": ("data", "execution_count"),
+    "error": ("ename", "evalue", "traceback"),
+}
+
+
+def _text(value: Any) -> Any:
+    return "".join(value) if isinstance(value, list) else value
+
+
+def mask_volatile(value: Any) -> Any:
+    """Mask :data:`VOLATILE` strings everywhere inside ``value`` (a JSON-like tree)."""
+    if isinstance(value, str):
+        for pattern, mask in VOLATILE:
+            value = pattern.sub(mask, value)
+        return value
+    if isinstance(value, list):
+        return [mask_volatile(v) for v in value]
+    if isinstance(value, dict):
+        return {k: mask_volatile(v) for k, v in value.items()}
+    return value
+
+
+def _output(output: Mapping[str, Any]) -> dict[str, Any]:
+    kind = output.get("output_type", "")
+    kept: dict[str, Any] = {"output_type": kind}
+    for key in _KEPT_OUTPUT_KEYS.get(kind, ()):
+        if key in output:
+            value = output[key]
+            if key == "data":
+                value = {mime: _text(v) for mime, v in sorted(value.items())}
+            kept[key] = _text(value) if key == "text" else value
+    if kind == "stream" and isinstance(kept.get("text"), str):
+        for pattern in ENVIRONMENT_NOISE:
+            kept["text"] = pattern.sub("", kept["text"])
+    return kept
+
+
+def canonical_parameters(source: str) -> str:
+    """The injected-parameters cell as sorted JSON of its ``name = literal`` lines.
+
+    Ploomber builds the ``upstream`` dict in an order that varies from process to
+    process (string hashing), so the same parameters can be written in another
+    order; compared as values they are equal. A cell that is not only literal
+    assignments is kept as written.
+    """
+    values = injected_values(source)
+    if values is None:
+        return source
+    return json.dumps(values, sort_keys=True, default=repr)
+
+
+def normalise(
+    notebook: Mapping[str, Any], replacements: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The comparable content of an executed notebook: one dict per cell.
+
+    Args:
+        notebook: the parsed ``.ipynb`` JSON.
+        replacements: strings to rewrite everywhere (longest first is safest).
+    """
+    cells = []
+    for cell in notebook.get("cells", []):
+        source = _text(cell.get("source", ""))
+        if is_injected_parameters(cell):
+            source = canonical_parameters(source)
+        entry: dict[str, Any] = {"cell_type": cell.get("cell_type"), "source": source}
+        if cell.get("cell_type") == "code":
+            entry["execution_count"] = cell.get("execution_count")
+            outputs = [_output(o) for o in cell.get("outputs", [])]
+            outputs = [o for o in outputs if o["output_type"] != "stream" or o.get("text")]
+            entry["outputs"] = mask_volatile(outputs)
+        cells.append(entry)
+    ordered = dict(sorted((replacements or {}).items(), key=lambda kv: -len(kv[0])))
+    return [rewrite_strings(c, ordered) for c in cells]
+
+
+@dataclass(frozen=True)
+class NotebookDifference:
+    """Where two notebooks first differ.
+
+    Attributes:
+        cell_index: index of the first differing cell (``None``: cell counts differ only).
+        what: ``source``, ``outputs``, ``execution_count``, ``cell_type`` or ``cells``.
+        recorded: a short excerpt of the recorded side.
+        reproduced: a short excerpt of the reproduced side.
+    """
+
+    cell_index: int | None
+    what: str
+    recorded: str
+    reproduced: str
+
+    def describe(self) -> str:
+        """One line, e.g. ``cell 4 outputs differ``."""
+        if self.cell_index is None:
+            return f"the notebooks have {self.recorded} and {self.reproduced} cells"
+        return f"cell {self.cell_index} {self.what} differ"
+
+
+def _excerpt(value: Any, limit: int = 400) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def first_difference(
+    recorded: list[dict[str, Any]], reproduced: list[dict[str, Any]]
+) -> NotebookDifference | None:
+    """The first cell where two normalised notebooks differ, or ``None`` if equal."""
+    for index, (a, b) in enumerate(zip(recorded, reproduced, strict=False)):
+        if a == b:
+            continue
+        for what in ("cell_type", "source", "execution_count", "outputs"):
+            if a.get(what) != b.get(what):
+                return NotebookDifference(index, what, _excerpt(a.get(what)), _excerpt(b.get(what)))
+    if len(recorded) != len(reproduced):
+        return NotebookDifference(None, "cells", str(len(recorded)), str(len(reproduced)))
+    return None
+
+
+def compare_notebooks(
+    recorded: Path, reproduced: Path, replacements: Mapping[str, str]
+) -> NotebookDifference | None:
+    """Compare two ``.ipynb`` files on normalised content.
+
+    Args:
+        recorded: the original run's notebook.
+        reproduced: the reproduction's notebook.
+        replacements: strings in the reproduction to rewrite to the original's
+            (scratch folder -> project folder, reproduction run id -> run id).
+    """
+    a = normalise(json.loads(Path(recorded).read_text(encoding="utf-8")))
+    b = normalise(json.loads(Path(reproduced).read_text(encoding="utf-8")), replacements)
+    return first_difference(a, b)

@@ -1,0 +1,125 @@
+"""Snapshot a run's products, notebooks and artifacts into the content store.
+
+Unchanged files cost nothing: the stat-keyed hash cache avoids re-reading
+them and the store skips content it already holds. Skipped (up-to-date)
+tasks are recorded by reference: ``produced_by`` names the run that executed
+them, found by matching content hashes in earlier manifests.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from nbops.adapters import TaskInfo
+from nbops.core import ContentStore, HashCache, Manifest, NbopsError, Project, read_sealed_manifest
+from nbops.runs import _index as index
+from nbops.runs._notebook_redaction import needs_redaction, redact_notebook
+from nbops.runs._records import read_facts
+
+logger = logging.getLogger("nbops")
+_LOOKBACK = 50
+
+
+class Snapshotter:
+    """Stores the files of one run and fills in its task entries."""
+
+    def __init__(self, project: Project, run_id: str) -> None:
+        self.project = project
+        self.run_id = run_id
+        self.store = ContentStore(project.store_dir)
+        self.cache = HashCache(project.hash_cache_path)
+        self.objects_added = 0
+        self.bytes_added = 0
+        self._previous: list[Manifest] | None = None
+
+    def _put(self, path: Path) -> dict[str, Any]:
+        digest, size = self.cache.hash(path)
+        result = self.store.put_file(path, digest)
+        if result.added:
+            self.objects_added += 1
+            self.bytes_added += result.size
+        return {"path": self.project.relative(path), "hash": result.digest, "size": result.size}
+
+    def record_task(self, info: TaskInfo, entry: dict[str, Any], duration: float | None) -> None:
+        """Fill ``entry`` (a manifest task) from the task's final state and files."""
+        entry["status"] = info.status
+        if info.status == "not_run":
+            return
+        for key, path in info.products.items():
+            if path.is_file():
+                entry["products"][key] = self._put(path)
+                meta = info.metadata.get(key)
+                if meta is not None and meta.is_file():
+                    entry["products"][key]["metadata_hash"] = self._put(meta)["hash"]
+        facts = None
+        if info.notebook_key is not None:
+            notebook = info.products[info.notebook_key]
+            if entry["products"].get(info.notebook_key, {}).get("hash"):
+                entry["notebook"] = self._link_notebook(info, entry)
+            facts = read_facts(notebook)
+        if facts is not None:
+            entry["metrics"] = facts.metrics
+            entry["artifacts"] = [self._artifact(item) for item in facts.artifacts]
+            if info.status == "failed":
+                entry["error"] = facts.error
+        if info.status == "skipped":
+            entry["duration_s"] = 0.0
+            entry["produced_by"] = self._producer(info.name, entry)
+        else:
+            seconds = duration if duration is not None else (facts.duration_s if facts else None)
+            entry["duration_s"] = None if seconds is None else round(seconds, 3)
+            entry["produced_by"] = self.run_id
+
+    def _link_notebook(self, info: TaskInfo, entry: dict[str, Any]) -> dict[str, Any]:
+        """Link the output notebook into the run folder (secret parameters redacted)."""
+        stored = entry["products"][info.notebook_key]
+        digest, size, redacted = stored["hash"], stored["size"], False
+        clean = None
+        if needs_redaction(info.params):
+            clean = redact_notebook(self.store.read_bytes(digest), info.params)
+        if clean is not None:
+            result = self.store.put_bytes(clean)
+            if result.added:
+                self.objects_added += 1
+                self.bytes_added += result.size
+            digest, size, redacted = result.digest, result.size, True
+        target = Path("notebooks") / f"{info.name}.ipynb"
+        self.store.materialize(digest, self.project.run_dir(self.run_id) / target)
+        return {"path": target.as_posix(), "hash": digest, "size": size, "redacted": redacted}
+
+    def _artifact(self, item: dict[str, Any]) -> dict[str, Any]:
+        path = self.project.absolute(item["path"])
+        if not path.is_file():
+            return {**item, "path": self.project.relative(path)}
+        digest, _ = self.cache.hash(path)
+        if item["hash"] is not None and digest != item["hash"]:
+            logger.warning("nbops: artifact %s changed after it was logged; keeping the logged "
+                           "hash and not storing the new content", path)
+            return {**item, "path": self.project.relative(path)}
+        return self._put(path)
+
+    def _previous_manifests(self) -> Iterator[Manifest]:
+        if self._previous is None:
+            self._previous = []
+            earlier = [r for r in index.run_ids_on_disk(self.project) if r < self.run_id]
+            for run_id in reversed(earlier[-_LOOKBACK:]):
+                try:
+                    self._previous.append(read_sealed_manifest(self.project.manifest_path(run_id)))
+                except NbopsError as exc:
+                    logger.warning("nbops: skipping unreadable run %s (%s)", run_id, exc)
+        yield from self._previous
+
+    def _producer(self, task: str, entry: dict[str, Any]) -> str | None:
+        fingerprint = {k: v.get("hash") for k, v in entry["products"].items()}
+        for manifest in self._previous_manifests():
+            old = manifest["tasks"].get(task)
+            if old is None or old["status"] not in ("executed", "skipped"):
+                continue
+            if {k: v.get("hash") for k, v in old["products"].items()} != fingerprint:
+                continue
+            producer = manifest["run_id"] if old["status"] == "executed" else old["produced_by"]
+            return None if producer is None else str(producer)
+        return None

@@ -1,0 +1,190 @@
+"""The model a service answers with, and the watcher that swaps it when its alias moves.
+
+A :class:`LoadedModel` is immutable: a request takes the slot's current model
+once and uses it to the end, so the version it reports is the one that scored
+it.  The :class:`Watcher` polls the registry file's identity (inode, size,
+mtime); when it changes it resolves the reference again, and if the alias
+points elsewhere it loads the new version *fully* (hash-checked, deserialised,
+one warm-up prediction) before replacing the slot's reference in one
+assignment.  Requests in flight finish on the old model; none waits or fails.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nbops.core import RegistryError, of_version
+from nbops.registry import (
+    ModelRef,
+    load_verified,
+    parse_ref,
+    read_registry,
+    registry_path,
+    resolve_version,
+    store_of,
+)
+from nbops.validation import prepare_for_model
+
+logger = logging.getLogger("nbops")
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """One registered version, ready to score raw records.
+
+    Attributes:
+        name: Registered model name.
+        version: Version number.
+        model: The deserialised model (``predict_proba``).
+        schema: Its feature schema (dict).
+        preparation: The input-preparation spec applied before scoring.
+        allowed: Column names a request may carry (the training data's columns).
+        threshold: Probability at or above which the label is 1.
+    """
+
+    name: str
+    version: int
+    model: Any
+    schema: dict[str, Any]
+    preparation: dict[str, Any]
+    allowed: frozenset[str]
+    threshold: float = 0.5
+    id_columns: tuple[str, ...] = field(default=())
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    @property
+    def categorical(self) -> tuple[str, ...]:
+        """The input columns the model reads as categories (text)."""
+        return tuple(self.preparation.get("categorical", ()))
+
+    def scores(self, features: pd.DataFrame) -> np.ndarray:
+        """Positive-class probabilities of a prepared feature frame."""
+        proba = self.model.predict_proba(features)
+        return np.asarray(proba)[:, -1].astype(np.float64)
+
+
+def _threshold(record: dict[str, Any]) -> float:
+    value = (record.get("metrics") or {}).get("threshold")
+    return float(value) if isinstance(value, (int, float)) and 0 < value < 1 else 0.5
+
+
+def load(root: Path, ref: ModelRef, record: dict[str, Any]) -> LoadedModel:
+    """Load ``record`` (the version ``ref`` resolved to) and score one warm-up row.
+
+    Raises:
+        RegistryError: missing or tampered model file, or a model that cannot
+            score a row of its own training data.
+    """
+    label = f"{ref.name}:{record['version']}"
+    model = load_verified(root, record, label)
+    schema = dict(record["feature_schema"])
+    preparation = of_version(record)
+    allowed = set(preparation.get("numeric", ())) | set(preparation.get("categorical", ()))
+    allowed |= set(schema.get("id_columns") or ())
+    for key in ("target", "date_column"):
+        if schema.get(key):
+            allowed.add(schema[key])
+    warm: pd.DataFrame | None = None
+    training = record.get("training_data") or {}
+    path = store_of(root).path_for(training["hash"]) if training.get("hash") else None
+    if path is not None and path.is_file():
+        import pyarrow.parquet as pq
+
+        allowed |= set(pq.read_schema(path).names)
+        warm = pq.read_table(path).slice(0, 1).to_pandas()
+    loaded = LoadedModel(
+        name=ref.name, version=int(record["version"]), model=model, schema=schema,
+        preparation=preparation, allowed=frozenset(allowed), threshold=_threshold(record),
+        id_columns=tuple(schema.get("id_columns") or ()),
+    )
+    if warm is not None:
+        frame, problems = prepare_for_model(warm, preparation)
+        if problems:
+            raise RegistryError(
+                f"{label} cannot prepare a row of its own training data: {problems[0].message}",
+                "re-register the model from its run",
+            )
+        loaded.scores(frame)
+    return loaded
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class ModelSlot:
+    """Holds the current :class:`LoadedModel`; replaced by one reference assignment."""
+
+    def __init__(self, root: Path, ref: str) -> None:
+        self.root = Path(root)
+        self.ref = parse_ref(ref)
+        self._identity = _identity(registry_path(self.root))
+        record = resolve_version(read_registry(self.root), self.ref)
+        self.current: LoadedModel = load(self.root, self.ref, record)
+        self.swaps = 0
+        self.last_error: str | None = None
+
+    def refresh(self) -> bool:
+        """Reload if the registry changed and the reference points elsewhere; True if swapped.
+
+        A registry that cannot be read, or a new version that cannot be
+        loaded, leaves the current model serving (the problem is logged and
+        kept in ``last_error``).
+        """
+        identity = _identity(registry_path(self.root))
+        if identity == self._identity:
+            return False
+        self._identity = identity
+        try:
+            record = resolve_version(read_registry(self.root), self.ref)
+            if int(record["version"]) == self.current.version:
+                return False
+            loaded = load(self.root, self.ref, record)
+        except RegistryError as exc:
+            self.last_error = str(exc)
+            logger.warning("nbops serve-model: keeping %s: %s", self.current.label, exc)
+            return False
+        before = self.current.label
+        self.current = loaded  # one assignment: requests see the old or the new model
+        self.swaps += 1
+        self.last_error = None
+        logger.warning("nbops serve-model: %s now answers (was %s)", loaded.label, before)
+        return True
+
+
+class Watcher(threading.Thread):
+    """Background thread calling :meth:`ModelSlot.refresh` every ``interval`` seconds."""
+
+    def __init__(self, slot: ModelSlot, interval: float = 0.25,
+                 on_swap: Any = None) -> None:
+        super().__init__(name="nbops-model-watcher", daemon=True)
+        self.slot = slot
+        self.interval = interval
+        self.on_swap = on_swap
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            try:
+                if self.slot.refresh() and self.on_swap is not None:
+                    self.on_swap(self.slot.current)
+            except Exception:  # a watcher that dies would silently pin the old model
+                logger.exception("nbops serve-model: registry watcher error")
+
+    def stop(self) -> None:
+        self._stop_event.set()

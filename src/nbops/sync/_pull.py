@@ -1,0 +1,181 @@
+"""``nbops pull``: bring runs and their objects back from the remote, every byte re-hashed.
+
+Only runs listed in the remote's index are pulled. For each: the manifest and
+``contents.json`` must hash to what the index says, the manifest must match
+its seal and schema, every object is re-hashed on arrival (an altered or
+deleted one is refused, naming it), and the run folder is assembled under a
+temporary name and renamed into place last (``pull.run_installed``), so a
+pull killed midway leaves no half run locally.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from nbops.core import (
+    SEAL_NAME,
+    ContentStore,
+    IntegrityError,
+    LedgerError,
+    Project,
+    crash_point,
+    hash_bytes,
+    manifest_errors,
+    schema_errors,
+)
+from nbops.remote import Entry, RemoteStore, download_objects, open_remote, read_index, require_url
+from nbops.runs import append_summary, referenced_objects, summarize
+from nbops.sync._push import CONTENTS, MANIFEST
+
+logger = logging.getLogger("nbops")
+
+
+@dataclass
+class PullResult:
+    """What a pull did (``--json``)."""
+
+    remote: str
+    pulled: list[str] = field(default_factory=list)
+    already_here: list[str] = field(default_factory=list)
+    objects_downloaded: int = 0
+    bytes_downloaded: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view."""
+        return {"remote": self.remote, "runs_pulled": self.pulled,
+                "runs_already_here": self.already_here,
+                "objects_downloaded": self.objects_downloaded,
+                "bytes_downloaded": self.bytes_downloaded}
+
+
+def _select(visible: dict[str, Entry], refs: Iterable[str], all_runs: bool,
+            label: str) -> list[str]:
+    ids = sorted(visible)
+    if all_runs:
+        return ids
+    refs = list(refs)
+    if not refs:
+        if not ids:
+            return []
+        refs = ["latest"]
+    chosen = []
+    for ref in refs:
+        if ref == "latest":
+            if not ids:
+                raise LedgerError(f"Remote {label} has no runs", "push some runs first")
+            chosen.append(ids[-1])
+            continue
+        matches = [run_id for run_id in ids if run_id.startswith(ref)]
+        if len(matches) != 1:
+            raise LedgerError(
+                f"{'No' if not matches else len(matches)} run(s) on remote {label} match {ref!r}",
+                "list them with `nbops runs --remote`")
+        chosen.append(matches[0])
+    return list(dict.fromkeys(chosen))
+
+
+def _verified(remote: RemoteStore, key: str, expected: str) -> bytes:
+    data = remote.get_bytes(key)
+    if data is None:
+        raise IntegrityError(f"{key} is missing from remote {remote.label}",
+                             "push that run again from a machine that has it")
+    if hash_bytes(data) != expected:
+        raise IntegrityError(f"{key} on remote {remote.label} is altered (it does not match "
+                             "the hash in runs/index.json)",
+                             "push that run again from a machine that has it")
+    return data
+
+
+def pull_runs(project: Project, refs: Iterable[str] = (), all_runs: bool = False,
+              url: str | None = None) -> PullResult:
+    """Pull the runs named by ``refs`` (ids or prefixes; default the latest), or all."""
+    remote = open_remote(url or require_url(project))
+    remote.check_reachable()
+    visible = read_index(remote)
+    result = PullResult(remote.label)
+    store = ContentStore(project.store_dir)
+    for run_id in _select(visible, refs, all_runs, remote.label):
+        if project.manifest_path(run_id).is_file():
+            result.already_here.append(run_id)
+            continue
+        _pull_one(project, remote, store, run_id, visible[run_id], result)
+    if result.pulled:
+        _render_site(project)
+    return result
+
+
+def _render_site(project: Project) -> None:
+    """Refresh ``reports/index.html`` so the pulled runs appear on the site (best effort)."""
+    from nbops.core import NbopsError
+    from nbops.reports import render_site
+
+    try:
+        render_site(project.reports_dir)
+    except (NbopsError, OSError, ValueError) as exc:
+        logger.warning("nbops: the runs were pulled but the report site was not refreshed "
+                       "(%s); run `nbops report --all`", exc)
+
+
+def _pull_one(project: Project, remote: RemoteStore, store: ContentStore, run_id: str,
+              entry: Entry, result: PullResult) -> None:
+    base = f"runs/{run_id}"
+    manifest_bytes = _verified(remote, f"{base}/{MANIFEST}", entry["manifest_hash"])
+    contents_bytes = _verified(remote, f"{base}/{CONTENTS}", entry["contents_hash"])
+    seal_bytes = remote.get_bytes(f"{base}/{SEAL_NAME}")
+    try:
+        manifest = json.loads(manifest_bytes)
+        contents = json.loads(contents_bytes)
+        seal = json.loads(seal_bytes) if seal_bytes is not None else None
+    except ValueError:
+        raise IntegrityError(f"Run {run_id} on remote {remote.label} has an unreadable "
+                             "manifest, contents list or seal", "push it again") from None
+    errors = manifest_errors(manifest)
+    if errors or manifest.get("run_id") != run_id:
+        raise IntegrityError(f"Run {run_id} on remote {remote.label} has an invalid manifest "
+                             f"({errors[0] if errors else 'wrong run id'})", "push it again")
+    if seal is None or schema_errors(seal, "seal") or seal["manifest_hash"] != entry[
+            "manifest_hash"]:
+        raise IntegrityError(f"{base}/{SEAL_NAME} on remote {remote.label} is missing or does "
+                             "not match the manifest", "push that run again")
+
+    needed = [digest for _, digest in referenced_objects(manifest)]
+    count, size = download_objects(remote, store, needed)
+    result.objects_downloaded += count
+    result.bytes_downloaded += size
+
+    staging = project.runs_dir / f".pull-{run_id}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir(parents=True)
+    try:
+        for relpath, item in sorted(contents["files"].items()):
+            target = (staging / relpath).resolve()
+            if staging.resolve() not in target.parents:
+                raise IntegrityError(f"Run {run_id} on remote {remote.label} lists a file "
+                                     f"outside its folder ({relpath!r})", "push it again")
+            digest = item["hash"]
+            if store.has(digest):  # a notebook or other stored object: link it (read-only)
+                store.materialize(digest, target, link=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            remote.get_object(digest, target)  # verified
+            result.objects_downloaded += 1
+            result.bytes_downloaded += item["size"]
+        (staging / SEAL_NAME).write_bytes(seal_bytes or b"")
+        (staging / MANIFEST).write_bytes(manifest_bytes)
+        final = project.run_dir(run_id)
+        if final.exists():
+            raise LedgerError(f"Run folder {final} appeared while pulling",
+                              "pull again")
+        os.rename(staging, final)
+        crash_point("pull.run_installed")
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    append_summary(project, summarize(manifest))
+    result.pulled.append(run_id)

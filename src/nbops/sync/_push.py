@@ -1,0 +1,207 @@
+"""``nbops push``: send finished runs and every object they reference to the remote.
+
+Order (each step a named crash point), so that a run is visible on the remote
+only once everything it needs is there:
+
+1. objects the run references that the remote lacks (``push.object_uploaded``),
+   checked by name, never by listing the bucket; already-present objects are
+   never uploaded again;
+2. the run folder's other files (HTML pages, reproductions, logs) as objects
+   too, listed in ``runs/<id>/contents.json`` (``push.contents_uploaded``);
+3. ``seal.json`` then ``manifest.json`` (``push.manifest_uploaded``);
+4. the run's entry in ``runs/index.json`` with a conditional write
+   (``push.index_updated``): from here on ``nbops runs --remote`` lists it.
+
+A push killed anywhere leaves no visible partial run, and the next push
+uploads only what is still missing. A run whose entry already names the same
+manifest hash is skipped entirely (0 bytes).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nbops.core import (
+    SEAL_NAME,
+    ContentStore,
+    IntegrityError,
+    LedgerError,
+    Project,
+    check_seal,
+    crash_point,
+    hash_bytes,
+    hash_file,
+    read_manifest,
+    utc_now_iso,
+)
+from nbops.remote import (
+    Entry,
+    RemoteStore,
+    add_entries,
+    check_conditional_writes,
+    open_remote,
+    read_index,
+    require_url,
+)
+from nbops.runs import referenced_objects, resolve_run, run_ids_on_disk, summarize
+
+logger = logging.getLogger("nbops")
+
+MANIFEST = "manifest.json"
+CONTENTS = "contents.json"
+FINAL = ("succeeded", "failed", "gated", "interrupted")
+_BATCH = 50  # runs made visible per index update
+
+
+@dataclass
+class PushResult:
+    """What a push did (``--json``)."""
+
+    remote: str
+    pushed: list[str] = field(default_factory=list)
+    up_to_date: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    objects_uploaded: int = 0
+    bytes_uploaded: int = 0
+    objects_present: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view."""
+        return {"remote": self.remote, "runs_pushed": self.pushed,
+                "runs_up_to_date": self.up_to_date, "runs_skipped": self.skipped,
+                "objects_uploaded": self.objects_uploaded,
+                "bytes_uploaded": self.bytes_uploaded,
+                "objects_already_there": self.objects_present}
+
+
+def run_files(run_dir: Path) -> list[Path]:
+    """Files of a run folder that travel besides the manifest and seal (sorted)."""
+    out = []
+    for path in sorted(run_dir.rglob("*")):
+        name = path.relative_to(run_dir).as_posix()
+        if not path.is_file() or name in (MANIFEST, SEAL_NAME) or path.name.startswith(
+                (".tmp-", ".pull-")):
+            continue
+        out.append(path)
+    return out
+
+
+def _select(project: Project, refs: Iterable[str], all_runs: bool) -> list[str]:
+    if all_runs:
+        return run_ids_on_disk(project)
+    refs = list(refs) or ["latest"]
+    return list(dict.fromkeys(resolve_run(project, ref) for ref in refs))
+
+
+def push_runs(project: Project, refs: Iterable[str] = (), all_runs: bool = False,
+              url: str | None = None) -> PushResult:
+    """Push the runs named by ``refs`` (default: the latest), or every run."""
+    url = url or require_url(project)
+    check_conditional_writes(url)  # before any upload: the index could not be updated
+    remote = open_remote(url)
+    run_ids = _select(project, refs, all_runs)
+    remote.check_reachable()
+    result = PushResult(remote.label)
+    visible = read_index(remote)
+    store = ContentStore(project.store_dir)
+    pending: dict[str, Entry] = {}
+    for run_id in run_ids:
+        entry = _push_one(project, remote, store, run_id, visible.get(run_id), result)
+        if entry is not None:
+            pending[run_id] = entry
+        if len(pending) >= _BATCH:
+            add_entries(remote, pending)
+            crash_point("push.index_updated")
+            pending = {}
+    if pending:
+        add_entries(remote, pending)
+        crash_point("push.index_updated")
+    return result
+
+
+def _push_one(project: Project, remote: RemoteStore, store: ContentStore, run_id: str,
+              current: Entry | None, result: PushResult) -> Entry | None:
+    path = project.manifest_path(run_id)
+    manifest = read_manifest(path)
+    if manifest["status"] not in FINAL:
+        result.skipped[run_id] = f"still {manifest['status']}"
+        return None
+    problem = check_seal(path)
+    if problem:
+        raise IntegrityError(f"Run {run_id} cannot be pushed: {problem}",
+                             f"run `nbops verify {run_id}`; restore the manifest first")
+    manifest_bytes = path.read_bytes()
+    manifest_hash = hash_bytes(manifest_bytes)
+    if current is not None and current.get("manifest_hash") == manifest_hash:
+        result.up_to_date.append(run_id)
+        return None
+
+    objects = {digest: what for what, digest in referenced_objects(manifest)}
+    inputs = manifest["provenance"].get("inputs") or {}
+    for name, digest in inputs.items():  # kept by the ledger when still in the store
+        if isinstance(digest, str) and store.has(digest):
+            objects.setdefault(digest, f"input {name}")
+    for digest, what in objects.items():
+        if not store.has(digest):
+            raise IntegrityError(f"Run {run_id} cannot be pushed: its {what} ({digest}) is "
+                                 "missing from the local store",
+                                 f"run `nbops verify {run_id}`; rebuild or pull it first")
+    sources = {digest: store.path_for(digest) for digest in objects}
+    run_dir = project.run_dir(run_id)
+    contents: dict[str, dict[str, Any]] = {}
+    for file in run_files(run_dir):
+        digest = hash_file(file)
+        contents[file.relative_to(run_dir).as_posix()] = {"hash": digest,
+                                                          "size": file.stat().st_size}
+        sources.setdefault(digest, file)
+    _upload_missing(remote, store, sources, objects, result)
+
+    contents_bytes = json.dumps({"schema_version": 1, "run_id": run_id, "files": contents},
+                                indent=1, sort_keys=True).encode("utf-8")
+    remote.put_bytes(f"runs/{run_id}/{CONTENTS}", contents_bytes)
+    crash_point("push.contents_uploaded")
+    remote.put_bytes(f"runs/{run_id}/{SEAL_NAME}", (run_dir / SEAL_NAME).read_bytes())
+    remote.put_bytes(f"runs/{run_id}/{MANIFEST}", manifest_bytes)
+    crash_point("push.manifest_uploaded")
+    result.pushed.append(run_id)
+    return {**summarize(manifest), "manifest_hash": manifest_hash,
+            "contents_hash": hash_bytes(contents_bytes), "pushed_at": utc_now_iso(),
+            "pushed_from": socket.gethostname()}
+
+
+def _upload_missing(remote: RemoteStore, store: ContentStore, sources: dict[str, Path],
+                    stored: dict[str, str], result: PushResult) -> None:
+    missing = remote.missing_objects(sources)
+    result.objects_present += len(sources) - len(missing)
+
+    def upload(digest: str) -> int:
+        source = sources[digest]
+        if digest in stored:
+            store.verify(digest)  # never publish a corrupted local object under its name
+        elif hash_file(source) != digest:
+            raise LedgerError(f"{source} changed while it was being pushed",
+                              "push again once nothing writes to the run folder")
+        size = os.path.getsize(source)
+        remote.put_object(source, digest)
+        crash_point("push.object_uploaded")
+        return size
+
+    # big objects one at a time (the transport parallelises inside them), small ones together
+    small = [d for d in missing if os.path.getsize(sources[d]) < (8 << 20)]
+    big = [d for d in missing if d not in set(small)]
+    if small:
+        with ThreadPoolExecutor(min(8, len(small))) as pool:
+            for size in pool.map(upload, small):
+                result.objects_uploaded += 1
+                result.bytes_uploaded += size
+    for digest in big:
+        result.bytes_uploaded += upload(digest)
+        result.objects_uploaded += 1

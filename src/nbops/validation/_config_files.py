@@ -1,0 +1,131 @@
+"""Check ``pipeline.yaml`` and ``env.yaml`` before Ploomber reads them.
+
+Ploomber reports a YAML syntax error in ``env.yaml`` as a crash inside its own
+loader, and one in ``pipeline.yaml`` without naming the file.  These checks
+say, in one sentence, which file, which line and what to do; they also catch
+a task whose notebook is missing and a ``{{placeholder}}`` that ``env.yaml``
+does not define.  ``nbops check`` runs them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nbops.core import ConfigError, check_parameters, load_yaml
+
+# Placeholders Ploomber fills in itself.
+BUILTIN_PLACEHOLDERS = frozenset(
+    {"here", "cwd", "root", "user", "now", "git", "git_hash", "version"}
+)
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
+
+
+@dataclass
+class ProjectCheck:
+    """What :func:`check_project` found: task names and non-fatal notes."""
+
+    pipeline: Path
+    env: Path | None
+    tasks: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _flatten(data: Any, prefix: str = "") -> set[str]:
+    keys: set[str] = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            name = f"{prefix}{key}"
+            keys.add(name)
+            keys |= _flatten(value, f"{name}.")
+    return keys
+
+
+def _line_of(text: str, needle: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if needle in line:
+            return number
+    return 0
+
+
+def check_env(path: Path) -> dict[str, Any]:
+    """Parse and check ``env.yaml``: a mapping whose keys hold no double ``_``/``-``."""
+    env = load_yaml(path, "env.yaml")
+    if env is None:
+        return {}
+    if not isinstance(env, dict):
+        raise ConfigError(
+            f"{path} holds a {type(env).__name__}, not a mapping of keys to values",
+            "write env.yaml as 'key: value' lines (nested keys indented)",
+        )
+    for key in _flatten(env):
+        leaf = key.rsplit(".", 1)[-1]
+        if "__" in leaf or "--" in leaf:
+            raise ConfigError(
+                f"{path} key {key!r} contains '__' or '--', which Ploomber reserves",
+                "rename the key with single underscores",
+            )
+    return env
+
+
+def check_project(root: Path | str = ".") -> ProjectCheck:
+    """Check the ``pipeline.yaml`` (and ``env.yaml`` beside it) of the project at ``root``.
+
+    Raises:
+        ConfigError: one sentence naming the file, the problem and the fix.
+    """
+    root = Path(root)
+    pipeline = root / "pipeline.yaml"
+    if not pipeline.exists():
+        raise ConfigError(
+            f"no pipeline.yaml in {root.resolve()}",
+            "run this from the project folder, or pass --project DIR",
+        )
+    env_path = root / "env.yaml"
+    env = check_env(env_path) if env_path.exists() else {}
+    check_parameters(env)  # declared types and ranges (docs/ledger.md), as the build will
+    spec = load_yaml(pipeline, "pipeline.yaml")
+    tasks = spec.get("tasks") if isinstance(spec, dict) else None
+    if not isinstance(tasks, list) or not tasks:
+        raise ConfigError(
+            f"{pipeline} has no 'tasks:' list",
+            "declare the steps under 'tasks:', each with 'source:' and 'product:'",
+        )
+    result = ProjectCheck(pipeline=pipeline, env=env_path if env_path.exists() else None)
+    text = pipeline.read_text(encoding="utf-8")
+    for number, task in enumerate(tasks, start=1):
+        if not isinstance(task, dict) or "source" not in task or "product" not in task:
+            raise ConfigError(
+                f"{pipeline} task #{number} lacks 'source:' or 'product:'",
+                "give every task a 'source:' (the notebook) and a 'product:'",
+            )
+        source = root / str(task["source"])
+        if not source.exists():
+            raise ConfigError(
+                f"{pipeline} line {_line_of(text, str(task['source']))}: "
+                f"task source {task['source']} does not exist",
+                "create the notebook or correct the path in pipeline.yaml",
+            )
+        result.tasks.append(str(task.get("name", Path(str(task["source"])).stem)))
+    defined = _flatten(env)
+    used: set[str] = set()
+    for match in _PLACEHOLDER.finditer(text):
+        name = match.group(1)
+        used.add(name.split(".", 1)[0])
+        if name.split(".", 1)[0] in BUILTIN_PLACEHOLDERS:
+            continue
+        if name not in defined:
+            raise ConfigError(
+                f"{pipeline} line {_line_of(text, match.group(0))} uses {{{{{name}}}}} "
+                f"but env.yaml defines no {name!r}",
+                f"add {name!r} to env.yaml or correct the placeholder",
+            )
+    unused = sorted(set(env) - used)
+    if unused:
+        result.notes.append(
+            f"env.yaml top-level key(s) not used in pipeline.yaml: {', '.join(unused)} "
+            "(Ploomber warns about these)"
+        )
+    return result
