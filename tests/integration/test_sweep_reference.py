@@ -61,3 +61,33 @@ def test_the_best_trial_goes_through_the_gates(swept: tuple[Path, dict, str]) ->
     assert churn["aliases"] == {"challenger": registered["version"]}
     assert churn["versions"][0]["run_id"] == record["best"]["run_id"]
     assert "registering best trial" in stdout
+
+
+def test_every_trial_is_a_complete_sealed_run_and_the_site_lists_them_all(
+        swept: tuple[Path, dict, str]) -> None:
+    """Trials forked by a warmed-up trial server (measured in-process, site index left to
+    the sweep) are still ordinary runs: sealed, verifiable, every page and diff written."""
+    from nbops.reports._paths import page_stem, task_page
+
+    project, record, _ = swept
+    runs = project / "reports" / "runs"
+    site = (project / "reports" / "index.html").read_text()
+    for number, trial in enumerate(record["trials"], 1):
+        run = runs / trial["run_id"]
+        verified = subprocess.run([str(BIN / "nbops"), "verify", trial["run_id"]], cwd=project,
+                                  env=build_environment(), capture_output=True, text=True)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        manifest = json.loads((run / "manifest.json").read_text())
+        assert manifest["status"] == "succeeded" and (run / "seal.json").is_file()
+        measured = manifest["gates"]["measured"]
+        assert measured["candidate"]["roc_auc"] > 0.5
+        # the first trial was forked before the server's warm-up: it started a helper
+        assert measured["measured_in"] == ("helper process" if number == 1 else "build process")
+        assert (run / "index.html").is_file()
+        for task in ("ingest", "validate", "features", "train", "evaluate"):
+            assert task_page(run, task).is_file(), (number, task)
+        if number > 1:  # diffed against the trial before
+            for task in ("train", "evaluate"):
+                assert (run / "diff" / f"{page_stem(task)}.html").is_file(), (number, task)
+        assert trial["run_id"] in site
+    assert record["registered"]["run_id"] in site

@@ -17,6 +17,7 @@ failed gate sets the run's outcome to ``gated`` and raises the one
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -51,7 +52,9 @@ class RegistryStep:
         """At ``on_render``: when this build will train the model, start the measuring helper.
 
         The helper imports what gating needs while the notebooks run (see
-        :mod:`nbops.registry._measure_helper`); a build that reuses the model needs none.
+        :mod:`nbops.registry._measure_helper`); a build that reuses the model needs none,
+        nor does one whose process already imported all of it (a sweep's trial, forked
+        by its warmed-up trial server): it measures in-process.
         """
         registry = ctx.env.get("registry")
         if registry is None:
@@ -61,6 +64,8 @@ class RegistryStep:
         if any(task.will_run and model_file in {Path(p).resolve()
                                                 for p in task.products.values()}
                for task in ctx.tasks):
+            if measuring_imported():
+                return  # measuring in this process costs no imports
             from nbops.registry._measure_helper import MeasureHelper
 
             self.helper = MeasureHelper(ctx.project.root)
@@ -77,6 +82,14 @@ class RegistryStep:
         helper, self.helper = self.helper, None
         if helper is not None:
             helper.close()
+
+
+def measuring_imported() -> bool:
+    """Whether this process already imported everything measuring a model needs (a sweep's
+    trial, forked by its warmed-up trial server: :func:`nbops.sweeps._trial_server.warm_up`)."""
+    from nbops.registry._measure_helper import WARM_IMPORTS
+
+    return all(module in sys.modules for module in WARM_IMPORTS)
 
 
 def check_settings(gates: Any, registry: Any) -> None:

@@ -23,12 +23,14 @@ if TYPE_CHECKING:
     from nbops.reports._notebook_page import NotebookPage, render_notebook_file
     from nbops.reports._publish import publish_html, publish_zip
     from nbops.reports._render import (
+        SITE_DEFERRED_ENV,
         ReportsStep,
         publish_reproduction,
         render_notebooks,
         render_run,
         render_site,
         runs_without_pages,
+        warm_up_renderers,
     )
     from nbops.reports._reproduction_page import verdict_sentence
     from nbops.reports._section_tables import section_tables
@@ -38,12 +40,12 @@ if TYPE_CHECKING:
     from nbops.reports._sweep_page import write_sweep_page
 
 __all__ = [
-    "HOST", "NotebookPage", "ReportsStep", "build_summary", "compare_runs", "comparison_markdown",
-    "comparison_table", "format_value", "list_summaries", "load_manifest", "make_server",
-    "publish_html", "publish_reproduction", "publish_zip", "render_notebook_file",
+    "HOST", "NotebookPage", "ReportsStep", "SITE_DEFERRED_ENV", "build_summary", "compare_runs",
+    "comparison_markdown", "comparison_table", "format_value", "list_summaries", "load_manifest",
+    "make_server", "publish_html", "publish_reproduction", "publish_zip", "render_notebook_file",
     "render_notebooks", "render_run", "render_site", "runs_without_pages", "section_tables",
-    "summary_markdown", "summary_text", "use_colour", "verdict_sentence", "write_compare_page",
-    "write_sweep_page",
+    "summary_markdown", "summary_text", "use_colour", "verdict_sentence", "warm_up_renderers",
+    "write_compare_page", "write_sweep_page",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -56,8 +58,8 @@ if not TYPE_CHECKING:
         "_notebook_page": ("NotebookPage", "render_notebook_file"),
         "_publish": ("publish_html", "publish_zip"),
         "_render": (
-            "ReportsStep", "publish_reproduction", "render_notebooks", "render_run", "render_site",
-            "runs_without_pages",
+            "ReportsStep", "SITE_DEFERRED_ENV", "publish_reproduction", "render_notebooks",
+            "render_run", "render_site", "runs_without_pages", "warm_up_renderers",
         ),
         "_reproduction_page": ("verdict_sentence",),
         "_section_tables": ("section_tables",),

@@ -40,6 +40,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("nbops")
 
+#: Set by a sweep's trials (:mod:`nbops.sweeps._trial_build`): a build renders its own run's
+#: pages, and leaves the site index (not part of any run's record) to the sweep, which
+#: renders it once when its trials end instead of once per trial.
+SITE_DEFERRED_ENV = "NBOPS_SITE_DEFERRED"
+
 
 @dataclass
 class RenderResult:
@@ -229,7 +234,8 @@ def runs_without_pages(reports_dir: Path) -> list[str]:
 
 def render_after_run(run_dir: Path, *, headline: list[str] | None = None,
                      manifest: dict[str, Any] | None = None) -> RenderResult | None:
-    """Render a just-closed run and the site; called by nbops.hooks.
+    """Render a just-closed run and the site (unless :data:`SITE_DEFERRED_ENV` is set);
+    called by nbops.hooks.
 
     The run's record is complete before this runs, so a rendering problem must
     not fail the build: it is logged as an error that says how to retry.
@@ -239,7 +245,8 @@ def render_after_run(run_dir: Path, *, headline: list[str] | None = None,
     try:
         result = render_run(run_dir, manifest=manifest)
         pending = None if manifest is None else summary_of(manifest)
-        render_site(run_dir.parent.parent, headline=headline, pending=pending)
+        if not os.environ.get(SITE_DEFERRED_ENV):
+            render_site(run_dir.parent.parent, headline=headline, pending=pending)
     except (NbopsError, OSError, ValueError) as exc:
         log.error(
             "nbops: the reports of run %s could not be rendered (%s); the run itself is "
@@ -310,3 +317,50 @@ def publish_reproduction(run_dir: Path, record: dict[str, Any]) -> Path:
             html_path,
         )
     return html_path
+
+
+#: A 1x1 PNG, for the warm-up notebook's image output.
+_PIXEL = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAA"
+          "AABJRU5ErkJggg==")
+
+
+def _warm_notebook(value: str) -> Any:
+    from nbformat import v4
+
+    outputs = [v4.new_output("stream", name="stdout", text=value + "\n"),
+               v4.new_output("execute_result", execution_count=1,
+                             data={"text/plain": value, "text/html": f"<b>{value}</b>"}),
+               v4.new_output("display_data", data={"image/png": _PIXEL, "text/plain": "fig"})]
+    failed = v4.new_output("error", ename="ValueError", evalue=value, traceback=[value])
+    return v4.new_notebook(
+        cells=[v4.new_markdown_cell("# warm-up"),
+               v4.new_code_cell("x = 1\nx", execution_count=1, outputs=outputs),
+               v4.new_code_cell("raise ValueError", execution_count=2, outputs=[failed])],
+        metadata={"language_info": {"name": "python", "pygments_lexer": "ipython3"}})
+
+
+def warm_up_renderers() -> None:
+    """Compile every report page template and get the notebook-page exporters and nbdime
+    ready, by rendering a small notebook (with and without code) and a diff of it.
+
+    For a long-lived process that forks builds (a sweep's trial server): each fork then
+    renders its run's pages with templates compiled once, not once per build.
+    """
+    import tempfile
+
+    import nbformat
+
+    from nbops.reports._notebook_diff import diff_page
+    from nbops.reports._notebook_page import NotebookPage, render_notebook
+    from nbops.reports._templates_env import environment
+
+    pages = environment()
+    for name in pages.list_templates():
+        pages.get_template(name)
+    for hide_code in (False, True):
+        render_notebook(_warm_notebook("1"), NotebookPage(task="warm-up", hide_code=hide_code))
+    with tempfile.TemporaryDirectory(prefix="nbops-warm-") as tmp:
+        a, b = Path(tmp) / "a.ipynb", Path(tmp) / "b.ipynb"
+        nbformat.write(_warm_notebook("1"), str(a))
+        nbformat.write(_warm_notebook("2"), str(b))
+        diff_page("warm-up", a, b, "a", "b", None, None)

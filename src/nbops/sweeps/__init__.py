@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from nbops.core import lazy_exports
 
 if TYPE_CHECKING:
-    from nbops.sweeps._launchers import DaskLauncher
+    from nbops.sweeps._launchers import DaskLauncher, start_servers
     from nbops.sweeps._plan import SweepRequest, create_sweep
     from nbops.sweeps._register import register_best
     from nbops.sweeps._runner import run_sweep
@@ -24,14 +24,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DaskLauncher", "SweepRequest", "create_sweep", "finished_trials", "read_sweep",
-    "register_best", "run_sweep",
+    "register_best", "run_sweep", "start_servers",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
 # imports above instead, so that they flag a name the package does not export.
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
-        "_launchers": ("DaskLauncher",),
+        "_launchers": ("DaskLauncher", "start_servers"),
         "_plan": ("SweepRequest", "create_sweep"),
         "_register": ("register_best",),
         "_runner": ("run_sweep",),

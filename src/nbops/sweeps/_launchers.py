@@ -52,7 +52,14 @@ class TrialServer:
     def __init__(self) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "nbops.sweeps._trial_server"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.ready = json.loads(self._stdout.readline() or "{}").get("ready") is True
+        self._ready: bool | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Whether the server finished its imports and serves (waits for it the first time)."""
+        if self._ready is None:
+            self._ready = json.loads(self._stdout.readline() or "{}").get("ready") is True
+        return self._ready
 
     @property
     def _stdout(self) -> IO[str]:
@@ -75,7 +82,9 @@ class TrialServer:
         return int(answer["exit"]) if "exit" in answer else None
 
     def close(self) -> None:
-        """End the server (it exits when its stdin closes)."""
+        """End the server (it exits when its stdin closes; one never used is not waited for)."""
+        if self._ready is None and self.proc.poll() is None:
+            self.proc.kill()  # still importing, no trial ever ran in it
         if self.proc.stdin is not None and not self.proc.stdin.closed:
             self.proc.stdin.close()
         try:
@@ -88,24 +97,52 @@ class TrialServer:
 
 _SERVERS = threading.local()
 _ALL: list[TrialServer] = []
+_SPARE: list[TrialServer] = []
+_SPARE_LOCK = threading.Lock()
+
+
+def _started() -> TrialServer:
+    server = TrialServer()
+    if not _ALL:
+        atexit.register(close_servers)
+    _ALL.append(server)
+    return server
+
+
+def start_servers(count: int) -> None:
+    """Start ``count`` trial servers now, without waiting for them: their imports overlap
+    the sweep's own start (reading env.yaml, planning); each trial thread takes one."""
+    with _SPARE_LOCK:
+        _SPARE.extend(_started() for _ in range(max(0, count)))
 
 
 def _server() -> TrialServer | None:
     server: TrialServer | None = getattr(_SERVERS, "server", None)
     if server is None or server.proc.poll() is not None:
-        server = TrialServer()
+        with _SPARE_LOCK:
+            server = _SPARE.pop(0) if _SPARE else _started()
         if not server.ready:
             server.close()
             return None
         _SERVERS.server = server
-        if not _ALL:
-            atexit.register(close_servers)
-        _ALL.append(server)
     return server
+
+
+def release_server() -> None:
+    """Give this thread's trial server (warmed up by its trials) to the next thread that
+    needs one, instead of leaving it idle: the sweep's first trial runs alone in the
+    sweep's own thread, before the worker threads start."""
+    server: TrialServer | None = getattr(_SERVERS, "server", None)
+    _SERVERS.server = None
+    if server is not None and server.proc.poll() is None:
+        with _SPARE_LOCK:
+            _SPARE.insert(0, server)
 
 
 def close_servers() -> None:
     """End every trial server this process started."""
+    with _SPARE_LOCK:
+        _SPARE.clear()
     while _ALL:
         _ALL.pop().close()
 

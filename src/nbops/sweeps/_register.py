@@ -17,7 +17,7 @@ from collections.abc import Callable
 from nbops.core import ConfigError, Project
 from nbops.runs import load_manifest
 from nbops.sweeps import _sweep_record as records
-from nbops.sweeps._runner import build_trial
+from nbops.sweeps._runner import build_trial, render_site_index
 
 
 def register_best(project: Project, record: records.Record,
@@ -44,5 +44,6 @@ def register_best(project: Project, record: records.Record,
                             "status": build.summary["status"], "decision": decision,
                             "version": registry.get("version")}
     records.write(project, record, "sweep.registered")
+    render_site_index(project)  # the registering build, like the trials, left it to us
     echo(f"registering best trial {best['number']} (run {build.summary['run_id']}): {decision}")
     return record

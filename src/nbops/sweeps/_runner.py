@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbops.core import ConfigError, Project, ProjectLock, crash_point, utc_now_iso
+from nbops.core import ConfigError, NbopsError, Project, ProjectLock, crash_point, utc_now_iso
 from nbops.runs import list_runs, load_manifest
 from nbops.sweeps import _sweep_record as records
-from nbops.sweeps._launchers import Launcher, run_here
+from nbops.sweeps._launchers import Launcher, release_server, run_here
 from nbops.sweeps._samplers import TpeSampler
 from nbops.sweeps._slots import slot_root
 from nbops.sweeps._space import Dimension
@@ -297,6 +297,7 @@ def run_sweep(project: Project, name: str, has_registry: bool, echo: Echo,
             slots = [slot_root(project, state, k) for k in range(1, workers + 1)]
             if not records.finished(record) and (first := sweep.take()) is not None:
                 sweep.execute(first, slots[0])
+                release_server()  # its warmed-up trial server goes to the first worker
             threads = [threading.Thread(target=sweep.worker, args=(slot,), daemon=True,
                                         name=f"nbops-sweep-{k}")
                        for k, slot in enumerate(slots, 1)]
@@ -308,7 +309,26 @@ def run_sweep(project: Project, name: str, has_registry: bool, echo: Echo,
             raise sweep.error
         return record
     finally:
-        lock.release()
+        try:
+            render_site_index(project)  # the trials left it to the sweep (also when stopped)
+        finally:
+            lock.release()
+
+
+def render_site_index(project: Project) -> None:
+    """Render ``reports/index.html`` once for all the runs the trials added.
+
+    Trials build with :data:`nbops.reports.SITE_DEFERRED_ENV` set: each renders
+    its own run's pages (part of the run), not the site index (a view of the ledger).
+    A failure is logged with how to retry: every run is recorded either way.
+    """
+    from nbops.reports import render_site
+
+    try:
+        render_site(project.reports_dir)
+    except (NbopsError, OSError, ValueError) as exc:
+        logger.error("nbops: the site index could not be rendered (%s); every trial's run "
+                     "is recorded. Fix the cause, then run `nbops report`.", exc)
 
 
 def _stop_if_metric_never_logged(record: records.Record, trial: records.Record) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from nbops.adapters import render_tasks
 from nbops.core import NbopsError, Project, atomic_write_json
+from nbops.reports import SITE_DEFERRED_ENV
 from nbops.runs import TAGS_ENV, plan_reuse, restore_products
 
 
@@ -40,6 +41,7 @@ def run(request: dict[str, object]) -> int:
     for key, value in overrides.items():
         argv += ["--env--" + key.replace(".", "--"), str(value)]
     os.environ[TAGS_ENV] = json.dumps(request["tags"])
+    os.environ[SITE_DEFERRED_ENV] = "1"  # the sweep renders the site index once, at its end
     return _ploomber(argv, root)
 
 

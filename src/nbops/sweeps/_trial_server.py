@@ -35,21 +35,104 @@ from __future__ import annotations
 import atexit
 import importlib
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
 from nbops.engine import StartedServer, hand_over, start_server
+
+logger = logging.getLogger("nbops")
 
 #: What every trial imports: modules, and public names (``package:name``) whose
 #: first use imports the private module behind them.
 PRELOAD = ("nbops.sweeps._trial_build", "ploomber_cli.cli", "ploomber.spec", "ploomber.executors",
            "nbops.hooks", "nbops.engine.executor", "nbops.registry:RegistryStep",
            "nbops.reports:ReportsStep", "nbops.monitoring:MonitoringStep", "nbops.runs:close_run")
+
+#: What every trial imports later on (``ploomber build``'s command, the close: pages,
+#: diffs, gates, push), imported by :func:`warm_up` while the first trial runs; the
+#: same ``package:name`` form as :data:`PRELOAD`.
+PRELOAD_LATER = ("ploomber.cli.build", "nbops.reports:write_sweep_page",
+                 "nbops.registry:MEASURING_IMPORTS", "nbops.sync:PushStep",
+                 "nbops.runs:verify_run", "nbops.core:check_parameters",
+                 "nbops.reproduce:REPRODUCTION_ENV", "pygments.lexers.python")
+
+
+def _preload(entries: Any) -> None:
+    for entry in entries:
+        module, _, name = entry.partition(":")
+        loaded = importlib.import_module(module)
+        if name:
+            getattr(loaded, name)
+
+
+def warm_up(request: dict[str, Any]) -> None:
+    """Do once, in this process, what every forked trial would otherwise do cold.
+
+    Called while the first trial builds (it costs that trial some CPU, once); every
+    later trial is forked with the result:
+
+    * :data:`PRELOAD_LATER` and the libraries that gating a model needs
+      (:data:`nbops.registry.MEASURING_IMPORTS`): a trial whose process already holds
+      them measures its model in-process, so the registry's post-close step starts no
+      measuring helper (whose imports cost 2-2.5 s of CPU next to the kernels, every
+      trial);
+    * the compiled templates of the report pages and of the notebook pages
+      (:func:`nbops.reports.warm_up_renderers`);
+    * one render of the trial's DAG (Ploomber's, jupytext's and Jinja's lazy
+      imports and caches), nothing executed, no run opened.
+
+    ``os.environ`` is left as it was (kernel fork servers are started from it).
+
+    None of it is needed for a trial to be right: a failure only means colder trials.
+    """
+    environ = dict(os.environ)
+    with warnings.catch_warnings():  # the trial shows its own warnings, in its log
+        warnings.simplefilter("ignore")
+        for entry in PRELOAD_LATER:
+            _quietly(_preload, [entry])
+        _quietly(_warm_measuring)
+        _quietly(_warm_pages)
+        _quietly(_warm_dag, request)
+    # what imports set for themselves (scikit-learn: KMP_* for OpenMP) must not reach
+    # the kernel fork servers started from this environment (trials get the sweep's own)
+    os.environ.clear()
+    os.environ.update(environ)
+
+
+def _quietly(step: Any, *args: Any) -> None:
+    try:
+        step(*args)
+    except Exception as exc:  # a cold trial is still a right one
+        logger.debug("nbops: trial server warm-up step failed (%s: %s)", type(exc).__name__, exc)
+
+
+def _warm_measuring() -> None:
+    from nbops.registry import MEASURING_IMPORTS
+
+    for module in MEASURING_IMPORTS:
+        _quietly(importlib.import_module, module)
+
+
+def _warm_pages() -> None:
+    from nbops.reports import warm_up_renderers
+
+    warm_up_renderers()
+
+
+def _warm_dag(request: dict[str, Any]) -> None:
+    """Render the trial's DAG in this process, as the trial itself is about to."""
+    from nbops.adapters import render_tasks
+
+    build = json.loads(Path(str(request["request"])).read_text(encoding="utf-8"))
+    render_tasks(Path(str(build["root"])), str(build["pipeline"]),
+                 {str(k): str(v) for k, v in dict(build["overrides"]).items()})
 
 
 def _child(request: dict[str, Any], out: int) -> None:
@@ -135,6 +218,7 @@ def _end(ahead: Ahead | None, used: bool) -> None:
 def serve(lines: Any, out: int) -> None:
     """Answer each request line with how its forked trial ended."""
     ahead: Ahead | None = None
+    warmed = False
     for line in lines:
         if not line.strip():
             continue
@@ -155,6 +239,9 @@ def serve(lines: Any, out: int) -> None:
             if current is not None:
                 current[1].close()  # the trial now holds the only ends of its pipes
             ahead = _start_ahead(preimport, request)  # imports while this trial runs
+            if not warmed:
+                warmed = True
+                warm_up(request)  # while the first trial runs; the next ones inherit it
             _, status = os.waitpid(pid, 0)
             _end(current, used=True)
             answer = ({"signal": os.WTERMSIG(status)} if os.WIFSIGNALED(status)
@@ -172,11 +259,7 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.close(devnull)
-    for entry in PRELOAD:
-        module, _, name = entry.partition(":")
-        loaded = importlib.import_module(module)
-        if name:
-            getattr(loaded, name)
+    _preload(PRELOAD)
     os.write(out, b'{"ready": true}\n')
     serve(sys.stdin, out)
     # Nothing to clean up (every trial has ended): skip the interpreter's slow

@@ -1,6 +1,7 @@
 """The warmed-up helper process measures exactly what the build process would."""
 
 import dataclasses
+import importlib
 import json
 import logging
 from pathlib import Path
@@ -15,7 +16,7 @@ from nbops.registry import _measurements as measurements
 from nbops.registry import _pipeline_step as pipeline_step
 from nbops.registry._artifacts import store_of
 from nbops.registry._config import parse_registry_config
-from nbops.registry._measure_helper import MeasureHelper
+from nbops.registry._measure_helper import WARM_IMPORTS, MeasureHelper
 from nbops.registry._promotion import gate_and_promote
 from nbops.runs._steps import OpenContext
 
@@ -79,7 +80,8 @@ def _prepared(project, env, task):
     return step
 
 
-def test_the_helper_starts_only_when_the_build_trains_the_model(project):
+def test_the_helper_starts_only_when_the_build_trains_the_model(project, monkeypatch):
+    monkeypatch.setattr(pipeline_step, "measuring_imported", lambda: False)  # a plain build
     env = {"registry": {"model": "churn"}}
     model = project / ".nbops" / "products" / "model.skops"
     steps = []
@@ -94,6 +96,15 @@ def test_the_helper_starts_only_when_the_build_trains_the_model(project):
         for step in steps:
             step.close()
     assert steps[-1].helper is None
+
+
+def test_a_process_that_already_imported_the_measuring_libraries_starts_no_helper(project):
+    # a sweep's trial, forked by its warmed-up trial server: measuring in-process is free
+    for module in WARM_IMPORTS:
+        importlib.import_module(module)
+    model = project / ".nbops" / "products" / "model.skops"
+    step = _prepared(project, {"registry": {"model": "churn"}}, _task(True, model))
+    assert step.helper is None
 
 
 def test_gating_a_failed_build_still_ends_its_helper(project):

@@ -70,3 +70,37 @@ def test_long_outputs_align_by_content_and_show_their_change():
     html = diff_html(pairs)
     assert "sha256:" not in html  # the page shows real outputs, never the digests
     assert '<span class="ins">+ epoch 199: loss 0.0200</span>' in html
+
+
+def test_small_html_tables_and_plots_align_by_their_cell_and_show_their_change():
+    """HTML and images go to nbdime as digests at any length (a 1 KB styled table was
+    most of a diff's time); a cell whose table and plot changed is still one 'changed'
+    cell, found past an inserted cell, and the page shows the real change."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
+
+    def nb(auc, png, note=False):  # type: ignore[no-untyped-def]
+        notebook = _nb()
+        rows = "".join(f"<tr><td>{m}</td><td>{v:.3f}</td></tr>"
+                       for m, v in (("roc_auc", auc), ("f1", 0.61), ("brier", 0.12)))
+        if note:
+            notebook.cells.append(new_markdown_cell("a new note"))
+        notebook.cells.append(new_code_cell("scores.style", execution_count=9, outputs=[
+            new_output("execute_result", execution_count=9,
+                       data={"text/html": f"<table>{rows * 8}</table>",
+                             "text/plain": f"roc_auc {auc:.3f}"}),
+            new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"})]))
+        return notebook
+
+    a = nb(0.81, PNG_1PX)
+    assert [p.kind for p in align(a, nb(0.81, PNG_1PX))].count("changed") == 0
+    pairs = align(a, nb(0.83, PNG_1PX[:-8] + "AAAAAAA=", note=True))
+    kinds = [p.kind for p in pairs]
+    assert kinds.count("added") == 1 and kinds.count("changed") == 1
+    assert "removed" not in kinds
+    changed = next(p for p in pairs if p.kind == "changed")
+    assert changed.b["source"] == "scores.style"
+    html = diff_html(pairs)
+    assert "sha256:" not in html
+    assert '<span class="del">- roc_auc 0.810</span>' in html
+    assert '<span class="ins">+ roc_auc 0.830</span>' in html
+    assert html.count('<div class="img-side"><img alt="output image" src="data:image/png') == 2

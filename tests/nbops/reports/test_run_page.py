@@ -143,3 +143,21 @@ def test_registry_section_is_a_table_of_rounded_numbers(tmp_path):
     assert ">0.8412<" in table and ">0.83<" in table and ">0.0112<" in table
     assert "0.8412345" not in html.split('id="registry-metrics"')[1].split("</section>")[0]
     assert "promoted churn:2 to @champion" in html
+
+
+def test_a_sweep_trial_renders_its_run_pages_and_leaves_the_site_index_to_the_sweep(
+        tmp_path, monkeypatch):
+    from nbops.reports._render import SITE_DEFERRED_ENV, render_after_run, render_site
+
+    reports = tmp_path / "reports"
+    first = make_run(reports, run_id_at(1), metrics={"roc_auc": 0.8})
+    render_after_run(first)  # an ordinary build: its pages and the site
+    assert run_id_at(1) in (reports / "index.html").read_text("utf-8")
+    monkeypatch.setenv(SITE_DEFERRED_ENV, "1")
+    second = make_run(reports, run_id_at(2), metrics={"roc_auc": 0.81})
+    result = render_after_run(second)
+    assert result is not None and (second / "index.html").is_file()
+    assert {"load", "features", "train", "evaluate"} <= set(result.notebook_pages)
+    assert run_id_at(2) not in (reports / "index.html").read_text("utf-8")
+    render_site(reports)  # what the sweep does once its trials ended
+    assert run_id_at(2) in (reports / "index.html").read_text("utf-8")
