@@ -67,6 +67,8 @@ class OpenRun:
     closed: bool = False
     sealed: str | None = None
     context: RunContext | None = None
+    #: ``$NBOPS_PROJECT_ROOT`` before this run set it (put back by :meth:`release`).
+    previous_root: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -74,10 +76,19 @@ class OpenRun:
         return self.context is not None and self.context.finished
 
     def release(self) -> None:
-        """Release the project lock and forget the run's environment variables."""
+        """Release the project lock and forget the run's environment variables.
+
+        The project root goes back to what it was, so that later commands in
+        the same process (a test session, a notebook server) find their own
+        project instead of this run's.
+        """
         atexit.unregister(self.abandon)
         if os.environ.get(RUN_ENV) == self.run_id:
             os.environ.pop(RUN_ENV, None)
+            if self.previous_root is None:
+                os.environ.pop(ROOT_ENV, None)
+            else:
+                os.environ[ROOT_ENV] = self.previous_root
         self.lock.release()
 
     def abandon(self, reason: str = EXIT_REASON) -> None:
@@ -183,10 +194,12 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
     except BaseException:
         lock.release()
         raise
+    previous_root = os.environ.get(ROOT_ENV)
     os.environ[RUN_ENV] = run_id
     os.environ[ROOT_ENV] = str(project.root)
     logger.info("nbops: run %s opened", run_id)
-    run = OpenRun(project, run_id, lock, manifest, started, sealed=sealed)
+    run = OpenRun(project, run_id, lock, manifest, started, sealed=sealed,
+                  previous_root=previous_root)
     atexit.register(run.abandon)
     return run
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from nbops.core._errors import GateFailure
 from nbops.hooks import run_post_close_steps
@@ -89,3 +90,21 @@ def test_a_slot_sharing_the_ledger_never_removes_a_run_another_build_is_opening(
     close_run(run, [], {}, None).finish()
     run.release()
     assert not opening.exists()
+
+
+def test_a_released_run_gives_back_the_processs_project_variables(project, monkeypatch) -> None:
+    """Seen in the suite: after a run closed in-process, `nbops models` read that run's
+    project instead of the current folder's (NBOPS_PROJECT_ROOT stayed set)."""
+    from nbops.core._project import ROOT_ENV, RUN_ENV
+
+    monkeypatch.delenv(ROOT_ENV, raising=False)
+    run = open_run(project, [], {"pipeline": "pipeline.yaml"}, {})
+    assert os.environ[ROOT_ENV] == str(project.root) and os.environ[RUN_ENV] == run.run_id
+    close_run(run, [], {}, None).finish()
+    run.release()
+    assert ROOT_ENV not in os.environ and RUN_ENV not in os.environ
+
+    monkeypatch.setenv(ROOT_ENV, "/the/outer/project")  # a build started inside another
+    run = open_run(project, [], {"pipeline": "pipeline.yaml"}, {})
+    run.abandon()
+    assert os.environ[ROOT_ENV] == "/the/outer/project"
