@@ -96,28 +96,29 @@ def warm_up(request: dict[str, Any]) -> None:
     with warnings.catch_warnings():  # the trial shows its own warnings, in its log
         warnings.simplefilter("ignore")
         for entry in PRELOAD_LATER:
-            _quietly(_preload, [entry])
-        _quietly(_warm_measuring)
-        _quietly(_warm_pages)
-        _quietly(_warm_dag, request)
+            _attempt(_preload, [entry])
+        _attempt(_warm_measuring)
+        _attempt(_warm_pages)
+        _attempt(_warm_dag, request)
     # what imports set for themselves (scikit-learn: KMP_* for OpenMP) must not reach
     # the kernel fork servers started from this environment (trials get the sweep's own)
     os.environ.clear()
     os.environ.update(environ)
 
 
-def _quietly(step: Any, *args: Any) -> None:
+def _attempt(step: Any, *args: Any) -> None:
     try:
         step(*args)
     except Exception as exc:  # a cold trial is still a right one
-        logger.debug("nbops: trial server warm-up step failed (%s: %s)", type(exc).__name__, exc)
+        logger.warning("nbops: the trial server's warm-up failed (%s: %s); the later trials "
+                       "run as the first did, only slower", type(exc).__name__, exc)
 
 
 def _warm_measuring() -> None:
     from nbops.registry import MEASURING_IMPORTS
 
     for module in MEASURING_IMPORTS:
-        _quietly(importlib.import_module, module)
+        _attempt(importlib.import_module, module)
 
 
 def _warm_pages() -> None:

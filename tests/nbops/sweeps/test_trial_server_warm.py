@@ -28,7 +28,8 @@ tasks:
     params:
       value: '{{value}}'
 """
-STEP = "# %% tags=['parameters']\nvalue = None\n# %%\nprint(value)\n"
+STEP = ("# %% tags=['parameters']\nupstream = None\nproduct = None\nvalue = None\n"
+        "# %%\nprint(value)\n")
 
 PROBE = """
 import json, sys
@@ -97,6 +98,9 @@ def test_the_warm_up_leaves_the_environment_kernels_are_started_from_as_it_was()
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           timeout=300, check=True)
     assert json.loads(done.stdout.splitlines()[-1]) == [True, True]
+    # the DAG render could not read its request: said, not swallowed; the rest warmed up
+    assert ("the trial server's warm-up failed (FileNotFoundError" in done.stderr
+            and "only slower" in done.stderr)
 
 
 def test_a_released_server_is_the_next_one_taken():
