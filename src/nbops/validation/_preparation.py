@@ -167,21 +167,26 @@ def _category_value(name: str, value: Any, strip: bool, blank: bool,
     return str(value)
 
 
+def _by_codes(name: str, categories: list[Any], codes: np.ndarray, strip: bool, blank: bool,
+              problems: list[FieldProblem]) -> np.ndarray:
+    """Each distinct value converted once, then spread over the rows by code (-1: missing)."""
+    mapped = np.array([_category_value(name, c, strip, blank, problems)
+                       for c in categories] + [np.nan], dtype=object)
+    return mapped[np.where(codes < 0, len(mapped) - 1, codes)]
+
+
 def _category(name: str, column: pd.Series, spec: dict[str, Any],
               problems: list[FieldProblem]) -> np.ndarray:
     strip = spec.get("strip_text", True)
     blank = spec.get("blank_is_missing", True)
     if not isinstance(column, (pd.Series, np.ndarray)) and hasattr(column, "dictionary"):
         # an Arrow dictionary array (a Series' attributes include its index labels)
-        mapped = np.array([_category_value(name, c, strip, blank, problems)
-                           for c in column.dictionary.to_pylist()] + [np.nan], dtype=object)
-        codes = column.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        return mapped[np.where(codes < 0, len(mapped) - 1, codes)]
+        return _by_codes(name, column.dictionary.to_pylist(),
+                         column.indices.fill_null(-1).to_numpy(zero_copy_only=False),
+                         strip, blank, problems)
     if isinstance(column.dtype, pd.CategoricalDtype):  # convert the categories, not the rows
-        mapped = np.array([_category_value(name, c, strip, blank, problems)
-                           for c in column.cat.categories] + [np.nan], dtype=object)
-        codes = column.cat.codes.to_numpy()
-        return mapped[np.where(codes < 0, len(mapped) - 1, codes)]
+        return _by_codes(name, list(column.cat.categories), column.cat.codes.to_numpy(),
+                         strip, blank, problems)
     values = _values(column)
     out = np.empty(len(values), dtype=object)
     for i, value in enumerate(values):
