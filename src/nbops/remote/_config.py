@@ -79,8 +79,9 @@ def check_url(url: str) -> str:
     return url.rstrip("/")
 
 
-def check_conditional_writes(url: str) -> None:
-    """Refuse a remote whose shared index and registry nbops cannot update safely (gs://).
+def conditional_writes_refusal(url: str) -> RemoteError | None:
+    """Why nbops cannot update the shared index and registry on ``url`` safely (gs://),
+    or None.
 
     GCS has generation preconditions, but nothing here can serve them to test
     against (the emulators on PyPI ignore ``ifGenerationMatch``), and untested
@@ -88,8 +89,8 @@ def check_conditional_writes(url: str) -> None:
     """
     scheme = urlsplit(url).scheme.lower()
     if scheme in CONDITIONAL_WRITES:
-        return
-    raise RemoteError(
+        return None
+    return RemoteError(
         f"The shared run index and registry on {redact_url(url)} cannot be updated safely: "
         f"nbops has no tested conditional writes for {scheme}:// (GCS generation "
         "preconditions need a server that honours them to be tested against, and none is "
@@ -97,6 +98,14 @@ def check_conditional_writes(url: str) -> None:
         "use an s3:// remote (any S3-compatible store), an az:// remote or a file:// "
         "mounted folder as the team remote",
     )
+
+
+def check_conditional_writes(url: str) -> None:
+    """Refuse (RemoteError) a remote whose shared index and registry nbops cannot update
+    safely, before any work."""
+    refusal = conditional_writes_refusal(url)
+    if refusal is not None:
+        raise refusal
 
 
 def configured_url(project: Project) -> str | None:

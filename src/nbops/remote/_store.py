@@ -50,7 +50,7 @@ from nbops.core import (
     is_hash,
 )
 from nbops.remote import _azure
-from nbops.remote._config import SCHEMES, check_conditional_writes, check_url, redact_url
+from nbops.remote._config import SCHEMES, check_url, conditional_writes_refusal, redact_url
 
 logger = logging.getLogger("nbops")
 T = TypeVar("T")
@@ -367,11 +367,9 @@ class RemoteStore:
 
     def _no_conditional_writes(self) -> RemoteError:
         """gs:// has no tested conditional writes: refuse rather than last-writer-wins."""
-        try:
-            check_conditional_writes(self.url)
-        except RemoteError as exc:
-            return exc
-        raise AssertionError(f"{self.scheme}:// has conditional writes")  # pragma: no cover
+        refusal = conditional_writes_refusal(self.url)
+        assert refusal is not None, f"{self.scheme}:// has conditional writes"
+        return refusal
 
     def update(self, key: str, change: Callable[[bytes | None], bytes | None],
                attempts: int = 50) -> bytes | None:
