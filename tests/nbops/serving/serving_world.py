@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from nbops.core._hashing import hash_bytes
 from nbops.core._store import ContentStore
 from nbops.registry import _artifacts as artifacts
 from nbops.registry import _operations as operations
+from ports import free_port
 
 
 def train_version(root: Path, raw: pd.DataFrame, target: str, *, seed: int = 0,
@@ -85,11 +85,6 @@ def make_project(root: Path, rows: int = 1200) -> Path:
 def promote(root: Path, version: int, name: str = "churn") -> None:
     operations.promote(root, name, version, reason="test", actor=operations.Actor())
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
