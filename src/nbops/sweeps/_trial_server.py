@@ -58,8 +58,7 @@ PRELOAD = ("nbops.sweeps._trial_build", "ploomber_cli.cli", "ploomber.spec", "pl
 #: What every trial imports later on (``ploomber build``'s command, the close: pages,
 #: diffs, gates, push), imported by :func:`warm_up` while the first trial runs; the
 #: same ``package:name`` form as :data:`PRELOAD`.
-PRELOAD_LATER = ("ploomber.cli.build", "nbops.reports:write_sweep_page",
-                 "nbops.registry:MEASURING_IMPORTS", "nbops.sync:PushStep",
+PRELOAD_LATER = ("ploomber.cli.build", "nbops.reports:write_sweep_page", "nbops.sync:PushStep",
                  "nbops.runs:verify_run", "nbops.core:check_parameters",
                  "nbops.reproduce:REPRODUCTION_ENV", "pygments.lexers.python")
 
