@@ -7,15 +7,22 @@ from typing import TYPE_CHECKING
 from nbops.core import lazy_exports
 
 if TYPE_CHECKING:
-    from nbops.engine._fork_provisioner import StartedServer, hand_over, start_server
+    from nbops.engine._fork_provisioner import (
+        ForkServerError,
+        StartedServer,
+        Zygote,
+        hand_over,
+        start_server,
+    )
 
 __all__ = [
-    "StartedServer", "hand_over", "start_server",
+    "ForkServerError", "StartedServer", "Zygote", "hand_over", "start_server",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
 # imports above instead, so that they flag a name the package does not export.
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
-        "_fork_provisioner": ("StartedServer", "hand_over", "start_server"),
+        "_fork_provisioner": ("ForkServerError", "StartedServer", "Zygote", "hand_over",
+                              "start_server"),
     })

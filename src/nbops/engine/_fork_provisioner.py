@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -98,6 +99,140 @@ def start_server(env: Mapping[str, str] | None = None, preimport: tuple[str, ...
         if output is not None:
             output.close()
     return process, StartedServer(process.pid, stdin_write, read_fd, full_env, tuple(preimport))
+
+
+class Zygote:
+    """A process that imported ``preimport`` once and forks kernel fork servers on request.
+
+    Each :meth:`spawn` gives, in milliseconds, what :func:`start_server` gives after
+    seconds of imports: a fresh kernel fork server that a build adopts
+    (:func:`hand_over`). A sweep's trial server keeps one for all its trials. Like
+    :func:`start_server`, it never starts a thread here; the protocol is in
+    :mod:`nbops.engine._forkserver`.
+    """
+
+    def __init__(self, env: Mapping[str, str] | None = None, preimport: tuple[str, ...] = (),
+                 log: str | None = None) -> None:
+        self.env = kernel_environment(env)
+        self.preimport = tuple(preimport)
+        self._exits: dict[int, int] = {}
+        #: Why the zygote cannot fork servers (a pre-imported module started a thread).
+        self.unforkable: str | None = None
+        self._ready = False
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        argv = [sys.executable, "-m", "nbops.engine._forkserver",
+                "--control-fd", str(theirs.fileno())]
+        for name in self.preimport:
+            argv += ["--preimport", name]
+        output = None if log is None else open(log, "ab")  # noqa: SIM115 - closed below
+        try:
+            self.process = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=output, stderr=output,
+                pass_fds=(theirs.fileno(),), env=self.env, start_new_session=True)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+            if output is not None:
+                output.close()
+        self._socket = ours
+
+    @property
+    def fileno(self) -> int:
+        """This process's end of the control socket (a forked build closes it)."""
+        return self._socket.fileno()
+
+    def spawn(self, timeout: float = 60) -> StartedServer:
+        """A new kernel fork server, forked by the zygote (which waits for its imports first).
+
+        Raises:
+            ForkServerError: the zygote is gone, did not answer in ``timeout`` seconds, or
+                refused (its imports started a thread).
+        """
+        read_fd, write_fd = os.pipe()
+        stdin_read, stdin_write = os.pipe()
+        try:
+            try:
+                socket.send_fds(self._socket, [b"fork"], [stdin_read, write_fd])
+            except OSError as exc:
+                raise ForkServerError("the zygote has gone") from exc
+            answer = self._answer(timeout)
+            if "pid" not in answer:
+                raise ForkServerError(answer.get("error", f"unexpected answer {answer!r}"))
+            pid = answer["pid"]
+            if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+                raise ForkServerError(f"the zygote answered an impossible pid {pid!r}")
+        except BaseException:
+            for fd in (read_fd, stdin_write):
+                os.close(fd)
+            raise
+        finally:
+            os.close(stdin_read)  # the server has its own copies now
+            os.close(write_fd)
+        return StartedServer(pid, stdin_write, read_fd, self.env, self.preimport)
+
+    def wait_exit(self, pid: int, timeout: float = 30) -> int | None:
+        """Wait for a server this zygote forked to end; its exit code (None on timeout)."""
+        deadline = time.monotonic() + timeout
+        while pid not in self._exits:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            try:
+                self._handle(self._receive(remaining))
+            except ForkServerError:
+                return None
+        return self._exits.pop(pid)
+
+    def end_server(self, pid: int, timeout: float = 30) -> int:
+        """Wait for a server to end (its build closed its pipes); kill it if it does not."""
+        code = self.wait_exit(pid, timeout)
+        if code is None:
+            try:
+                os.killpg(pid, signal.SIGKILL)  # the server and any kernel it still holds
+            except ProcessLookupError:
+                pass
+            code = self.wait_exit(pid, 5)
+        return -signal.SIGKILL if code is None else code
+
+    def close(self, timeout: float = 30) -> None:
+        """End the zygote (servers it forked live on until their builds end). Idempotent."""
+        self._socket.close()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def _receive(self, timeout: float) -> dict[str, Any]:
+        self._socket.settimeout(timeout)
+        try:
+            raw = self._socket.recv(4096)
+        except (TimeoutError, OSError) as exc:
+            raise ForkServerError("the zygote did not answer") from exc
+        if not raw:
+            raise ForkServerError("the zygote has gone")
+        message: dict[str, Any] = json.loads(raw)
+        return message
+
+    def _handle(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """Record an exit or the ready message; return any other message (an answer)."""
+        if "exit" in message:
+            self._exits[int(message["exit"])] = int(message["code"])
+        elif "ready" in message:
+            self._ready = True
+            self.unforkable = message.get("unforkable")
+        else:
+            return message
+        return None
+
+    def _answer(self, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = self._handle(self._receive(max(deadline - time.monotonic(), 0.001)))
+            if answer is not None:
+                return answer
 
 
 _handed_over: StartedServer | None = None

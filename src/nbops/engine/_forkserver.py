@@ -30,6 +30,22 @@ random state. If a pre-imported module still leaves a thread behind, the ready
 message names it and the server forks nothing (kernels then start the ordinary way).
 When stdin closes (the build ended or died) the server kills every kernel it
 forked and exits, so no kernel outlives its build.
+
+**Servers forked from a zygote.** A sweep runs many builds, one after another, each with
+its own kernel fork server; importing the ``preload`` modules again for each costs about
+1.8 s of CPU per build, next to the build's own kernels. Run as ``python -m
+nbops.engine._forkserver --control-fd N`` the process is a *zygote*: it does the same
+imports once, then, for each request on the control socket (an ``AF_UNIX``
+``SOCK_SEQPACKET`` socket, one message per request or answer), forks a kernel fork server
+that serves exactly as above. A request is the message ``fork`` carrying two file
+descriptors (``SCM_RIGHTS``): the read end of the new server's request pipe and the write
+end of its reply pipe. The zygote answers ``{"pid": N}`` or ``{"error": "..."}``, sends
+``{"ready": pid, ...}`` once its imports are done and ``{"exit": pid, "code": N}``
+whenever a server it forked ends (it reaps them). It exits when the control socket
+closes. The forked server is a new session, holds no end of the control socket, and is
+indistinguishable from a server started afresh to the build that adopts it
+(:func:`nbops.engine._fork_provisioner.hand_over`); the zygote itself never forks a
+kernel.
 """
 
 from __future__ import annotations
@@ -38,6 +54,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 from typing import Any
@@ -57,6 +74,9 @@ _children: set[int] = set()
 #: Whether this server capped OpenBLAS's threads for its imports (kernels get theirs back).
 _blas_capped = False
 _reply_fd = -1
+#: In a zygote: the control socket, and the kernel fork servers it forked and has not reaped.
+_control: socket.socket | None = None
+_servers: set[int] = set()
 
 
 def _send(message: dict[str, Any]) -> None:
@@ -189,7 +209,11 @@ def serve(preimport: list[str]) -> None:
     """Import the kernel machinery, then fork kernels on request until stdin closes."""
     # like ipykernel_launcher: the launch directory is not an import location
     base_path = [p for p in sys.path[1:]]
-    ready = _import_all(preimport)
+    _serve_kernels(_import_all(preimport), base_path)
+
+
+def _serve_kernels(ready: dict[str, Any], base_path: list[str]) -> None:
+    """Fork kernels on request (stdin) until stdin closes; then kill those still running."""
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build handles Ctrl-C, then closes stdin
     signal.signal(signal.SIGTERM, _terminate)  # still take the kernels down (finally below)
@@ -216,22 +240,111 @@ def serve(preimport: list[str]) -> None:
         _reap()
 
 
+# -- the zygote ---------------------------------------------------------------
+def _report(message: dict[str, Any]) -> None:
+    """One message on the control socket (a whole message per send: never interleaved)."""
+    assert _control is not None
+    _control.send(json.dumps(message).encode())
+
+
+def _reap_servers(signum: int = 0, frame: object = None) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        _servers.discard(pid)
+        try:
+            _report({"exit": pid, "code": os.waitstatus_to_exitcode(status)})
+        except OSError:
+            pass  # the client has gone; nobody is waiting for this server
+
+
+def _become_server(fds: list[int], ready: dict[str, Any], base_path: list[str]) -> None:
+    """In the zygote's child: become a kernel fork server on the pipes received (never
+    returns)."""
+    global _reply_fd
+    code = 0
+    try:
+        os.setsid()  # as a server started afresh: its own session
+        assert _control is not None
+        _control.close()
+        stdin_fd, _reply_fd = fds
+        os.dup2(stdin_fd, 0)  # kernels replace fd 0 with /dev/null: no kernel holds the pipe
+        os.close(stdin_fd)
+        _serve_kernels(ready, base_path)
+    except SystemExit as exc:  # SIGTERM (after the kernels were killed)
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # say why this server failed, in the kernels' log
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def serve_servers(control: socket.socket, preimport: list[str]) -> None:
+    """The zygote: import once, then fork a kernel fork server per request until the
+    control socket closes (see the module's docstring for the protocol)."""
+    global _control
+    _control = control
+    base_path = [p for p in sys.path[1:]]
+    ready = _import_all(preimport)
+    signal.signal(signal.SIGCHLD, _reap_servers)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the sweep handles Ctrl-C
+    _report({"ready": os.getpid(), **ready})
+    while True:
+        message, fds, _, _ = socket.recv_fds(control, 64, 2)
+        if not message:  # the client closed its end (or died): nothing more to fork
+            break
+        refusal = ready.get("unforkable")
+        if refusal is None and _thread_count() != 1:
+            refusal = "the zygote is no longer single-threaded"
+        if message != b"fork" or len(fds) != 2 or refusal is not None:
+            for fd in fds:
+                os.close(fd)
+            _report({"error": refusal or f"not a fork request: {message[:40]!r} with "
+                                         f"{len(fds)} file descriptors"})
+            continue
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            _become_server(fds, ready, base_path)
+        for fd in fds:
+            os.close(fd)
+        _servers.add(pid)
+        _report({"pid": pid})
+
+
 def main(argv: list[str] | None = None) -> None:
     global _reply_fd
     parser = argparse.ArgumentParser(prog="python -m nbops.engine._forkserver")
-    parser.add_argument("--reply-fd", type=int, required=True)
+    role = parser.add_mutually_exclusive_group(required=True)
+    role.add_argument("--reply-fd", type=int, help="serve kernels; answer on this pipe")
+    role.add_argument("--control-fd", type=int,
+                      help="be a zygote: fork kernel fork servers, on this socket's requests")
     parser.add_argument("--preimport", action="append", default=[])
     args = parser.parse_args(argv)
-    _reply_fd = args.reply_fd
     code = 0
     try:
-        serve(args.preimport)
+        if args.control_fd is not None:
+            serve_servers(socket.socket(fileno=args.control_fd), args.preimport)
+        else:
+            _reply_fd = args.reply_fd
+            serve(args.preimport)
     except SystemExit as exc:  # SIGTERM (after serve killed the kernels)
         code = exc.code if isinstance(exc.code, int) else 1
     sys.stdout.flush()
     sys.stderr.flush()
     # every kernel is gone (serve's last step): skip the slow tear-down of all the
-    # pre-imported modules, which the build would wait for as it ends
+    # pre-imported modules, which the build would wait for as it ends (a zygote's
+    # servers end with their own builds: they do not need it)
     os._exit(code)
 
 

@@ -16,14 +16,16 @@ main script in every child (a script that calls :func:`nbops.sweeps._runner.run_
 without an ``if __name__ == "__main__"`` guard starts its sweep again in each trial).
 The kernel fork server (:mod:`nbops.engine._forkserver`) is the same pattern for kernels.
 
-Kernels ahead of the trial: when the pipeline forks its kernels from a fork server
-(:class:`nbops.engine.executor.NbopsExecutor`), the trial server starts the *next*
-trial's kernel fork server while the current trial runs, so that its imports (the
-executor's ``preload``: pandas, scikit-learn ...) are done before that trial asks for
-its first kernel. The forked trial adopts it
-(:func:`nbops.engine._fork_provisioner.hand_over`) and holds the only ends of its
-pipes: when the trial ends, however it ends, the kernel fork server kills the trial's
-kernels and exits, and this server reaps it.
+Kernels without their imports: when the pipeline forks its kernels from a fork server
+(:class:`nbops.engine.executor.NbopsExecutor`), each trial adopts a kernel fork server
+(:func:`nbops.engine._fork_provisioner.hand_over`) that already holds the executor's
+``preload`` modules (pandas, scikit-learn ...). The first trial's is started as the trial
+is forked, and imports while the trial renders its DAG. Every later trial's is forked in
+milliseconds from a zygote (:class:`nbops.engine.Zygote`) that this server starts during
+the first trial and keeps: importing them again for each trial cost about 1.8 s of CPU
+per trial, next to that trial's own kernels. The trial holds the only ends of its
+server's pipes: when the trial ends, however it ends, its kernel fork server kills the
+trial's kernels and exits, and this server waits for that before answering.
 
 Fork safety: the server never starts a thread; it checks that before each fork
 and answers ``{"error": ...}`` instead (the launcher then runs the trial as a
@@ -42,10 +44,11 @@ import subprocess
 import sys
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nbops.engine import StartedServer, hand_over, start_server
+from nbops.engine import ForkServerError, StartedServer, Zygote, hand_over, start_server
 
 logger = logging.getLogger("nbops")
 
@@ -172,8 +175,8 @@ def _child(request: dict[str, Any], out: int) -> None:
         os._exit(code)
 
 
-#: A kernel fork server started ahead: the process (reaped here) and what a trial adopts.
-Ahead = tuple[subprocess.Popen[bytes], StartedServer]
+#: A trial's kernel fork server: what the trial adopts, and how to wait for it to end.
+Current = tuple[StartedServer, Callable[[], object]]
 
 
 def kernel_preimports(request: dict[str, Any]) -> tuple[str, ...] | None:
@@ -189,25 +192,22 @@ def kernel_preimports(request: dict[str, Any]) -> tuple[str, ...] | None:
         return None  # the trial itself reports what is wrong with it
 
 
-def _start_ahead(preimport: tuple[str, ...] | None, request: dict[str, Any]) -> Ahead | None:
-    """A kernel fork server for a trial of ``request``'s sweep; its output goes to the
-    sweep's ``kernels.log`` (the trial it will serve is not known yet)."""
-    if preimport is None:
-        return None
+def _kernels_log(request: dict[str, Any]) -> str:
+    """The sweep's ``kernels.log``: kernel servers' output (no one trial's)."""
+    return str(Path(str(request["log"])).parent / "kernels.log")
+
+
+def _start_afresh(preimport: tuple[str, ...], request: dict[str, Any]) -> Current | None:
+    """A kernel fork server started as a new interpreter (it imports while the trial starts)."""
     try:
-        return start_server(preimport=preimport,
-                            log=str(Path(str(request["log"])).parent / "kernels.log"))
+        process, started = start_server(preimport=preimport, log=_kernels_log(request))
     except OSError:
         return None  # the trial's build starts its own
+    return started, lambda: _reap(process)
 
 
-def _end(ahead: Ahead | None, used: bool) -> None:
-    """Reap a kernel fork server: it exits once no process holds its stdin."""
-    if ahead is None:
-        return
-    process, started = ahead
-    if not used:
-        started.close()
+def _reap(process: subprocess.Popen[bytes]) -> None:
+    """Wait for a kernel fork server to end: it exits once no process holds its stdin."""
     try:
         process.wait(30)
     except subprocess.TimeoutExpired:
@@ -215,39 +215,75 @@ def _end(ahead: Ahead | None, used: bool) -> None:
         process.wait()
 
 
+def _start_zygote(preimport: tuple[str, ...], request: dict[str, Any]) -> Zygote | None:
+    try:
+        return Zygote(preimport=preimport, log=_kernels_log(request))
+    except OSError as exc:
+        logger.warning("nbops: each trial starts its kernel fork server afresh (slower): %s",
+                       exc)
+        return None
+
+
+def _kernel_server(zygote: Zygote | None, preimport: tuple[str, ...] | None,
+                   request: dict[str, Any]) -> tuple[Current | None, Zygote | None]:
+    """The trial's kernel fork server, and the zygote to keep for the next trials."""
+    if preimport is None:
+        return None, zygote
+    if zygote is not None:
+        try:
+            started = zygote.spawn()
+        except ForkServerError as exc:
+            # e.g. a preload module starts a thread: each trial's own server says so
+            # in the trial's log, and its kernels start the ordinary way
+            logger.debug("the kernel server zygote cannot serve this sweep: %s", exc)
+            zygote.close()
+            zygote = None
+        else:
+            return (started, lambda: zygote.end_server(started.pid)), zygote
+    return _start_afresh(preimport, request), zygote
+
+
 def serve(lines: Any, out: int) -> None:
     """Answer each request line with how its forked trial ended."""
-    ahead: Ahead | None = None
+    zygote: Zygote | None = None
+    zygote_for: tuple[str, ...] | None = None  # the preload it was started (or failed) for
     warmed = False
     for line in lines:
         if not line.strip():
             continue
         request = json.loads(line)
         preimport = kernel_preimports(request)
-        if ahead is not None and ahead[1].preimport != preimport:
-            _end(ahead, used=False)  # the pipeline's preload changed between trials
-            ahead = None
+        if zygote_for != preimport:  # the pipeline's preload changed between trials
+            if zygote is not None:
+                zygote.close()
+            zygote, zygote_for = None, None
         if threading.active_count() != 1:
             answer: dict[str, Any] = {"error": "the trial server started a thread; not forking"}
         else:
-            current = ahead if ahead is not None else _start_ahead(preimport, request)
+            current, zygote = _kernel_server(zygote, preimport, request)
             pid = os.fork()
             if pid == 0:
+                if zygote is not None:
+                    os.close(zygote.fileno)  # the zygote ends with this server, not the trial
                 if current is not None:
-                    hand_over(current[1])
+                    hand_over(current[0])
                 _child(request, out)
             if current is not None:
-                current[1].close()  # the trial now holds the only ends of its pipes
-            ahead = _start_ahead(preimport, request)  # imports while this trial runs
+                current[0].close()  # the trial now holds the only ends of its pipes
+            if zygote_for is None and preimport is not None:
+                # forks the next trials' servers; imports while this trial runs
+                zygote, zygote_for = _start_zygote(preimport, request), preimport
             if not warmed:
                 warmed = True
                 warm_up(request)  # while the first trial runs; the next ones inherit it
             _, status = os.waitpid(pid, 0)
-            _end(current, used=True)
+            if current is not None:
+                current[1]()  # its kernels are gone before the sweep hears the trial ended
             answer = ({"signal": os.WTERMSIG(status)} if os.WIFSIGNALED(status)
                       else {"exit": os.WEXITSTATUS(status)})
         os.write(out, (json.dumps(answer) + "\n").encode())
-    _end(ahead, used=False)
+    if zygote is not None:
+        zygote.close()
 
 
 def main() -> None:

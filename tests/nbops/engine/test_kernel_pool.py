@@ -288,6 +288,95 @@ def test_a_server_started_ahead_is_adopted_and_ends_with_its_client(tmp_path):
     assert process.wait(10) == 0  # closing the client's pipe ended it
 
 
+# -- the zygote: kernel fork servers forked, not started (a sweep's trials) ----------
+
+WHERE_AND_PRELOADED = WHERE.replace('"ppid": os.getppid()}', '"ppid": os.getppid(), '
+                                    '"colorsys": "colorsys" in __import__("sys").modules}')
+
+
+def test_servers_forked_by_a_zygote_fork_kernels_and_end_with_their_client(tmp_path):
+    """Each build adopts its own server, forked in an instant with the zygote's imports;
+    it ends when its build closes it, and the zygote reports that it has."""
+    from nbops.engine import Zygote
+
+    zygote = Zygote(preimport=("colorsys",))
+    seen = []
+    try:
+        for _ in range(2):
+            started = zygote.spawn()
+            parent = _parent(started.pid)
+            server = ForkServer(started=started)
+            try:
+                server.wait_ready()
+                assert server.ready and server.preimport == ("colorsys",)
+                with KernelPool(ahead=0, fork_server=server) as pool:
+                    facts = _run(pool, tmp_path, WHERE_AND_PRELOADED)
+            finally:
+                server.close()
+            assert zygote.wait_exit(started.pid, 10) == 0  # ended with its client; reaped
+            seen.append((started.pid, parent, facts))
+    finally:
+        zygote.close()
+    (first, first_parent, first_facts), (second, second_parent, second_facts) = seen
+    assert first != second  # a server per build, never shared
+    assert first_parent == second_parent == zygote.process.pid  # forked, not started anew
+    assert first_facts["ppid"] == first and second_facts["ppid"] == second
+    assert first_facts["colorsys"] and second_facts["colorsys"]  # the zygote's import
+    assert zygote.process.returncode == 0  # closing its socket ended it
+
+
+def test_a_zygote_ends_when_its_client_does_and_leaves_a_working_server_to_its_build(
+        tmp_path):
+    from nbops.engine import Zygote
+
+    zygote = Zygote(preimport=("colorsys",))
+    started = zygote.spawn()
+    zygote.close()  # the trial server is gone; the build that adopted a server is not
+    assert zygote.process.returncode == 0
+    server = ForkServer(started=started)
+    try:
+        with KernelPool(ahead=0, fork_server=server) as pool:
+            facts = _run(pool, tmp_path, WHERE)
+    finally:
+        server.close()
+    assert facts["ppid"] == started.pid
+    deadline = time.monotonic() + 10
+    while _alive(started.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(started.pid)  # and it ended with its build
+
+
+def test_a_zygote_whose_imports_start_a_thread_refuses_to_fork_and_says_why(
+        tmp_path, monkeypatch):
+    from nbops.engine import ForkServerError, Zygote
+
+    _importable(tmp_path, monkeypatch, "nbops_starts_a_thread",
+                "import threading, time\n"
+                "threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n")
+    zygote = Zygote(preimport=("nbops_starts_a_thread",))
+    try:
+        with pytest.raises(ForkServerError, match="'nbops_starts_a_thread' started a thread"):
+            zygote.spawn()
+        assert zygote.process.poll() is None  # refused, not crashed: it still answers
+        with pytest.raises(ForkServerError, match="started a thread"):
+            zygote.spawn()
+    finally:
+        zygote.close()
+
+
+def test_a_gone_zygote_is_said_in_one_sentence_and_leaks_no_pipe():
+    from nbops.engine import ForkServerError, Zygote
+
+    zygote = Zygote()
+    zygote.process.kill()
+    zygote.process.wait()
+    before = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(ForkServerError, match="the zygote has gone|did not answer"):
+        zygote.spawn(timeout=5)
+    assert len(os.listdir("/proc/self/fd")) == before
+    zygote.close()
+
+
 @pytest.mark.parametrize("pid", [0, -1, "12", True, None])
 def test_an_impossible_pid_from_the_server_is_refused_before_anything_signals_it(pid):
     """A kernel is signalled by pid and process group: 0 would be this very build."""
@@ -335,13 +424,16 @@ def test_kernels_talk_over_private_ipc_sockets_removed_with_the_pool(server, tmp
         pool.acquire("python3")
 
 
+@pytest.mark.parametrize("name, value", [
+    ("PYTHONHASHSEED", "7"),  # only read when an interpreter starts
+])
 def test_a_kernel_started_before_a_start_up_variable_changed_is_discarded_and_killed(
-        server, tmp_path, monkeypatch):
-    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+        server, tmp_path, monkeypatch, name, value):
+    monkeypatch.delenv(name, raising=False)
     with KernelPool(ahead=1, fork_server=server) as pool:
         pool.prestart("python3")
         (stale,) = pool.live_pids()
-        monkeypatch.setenv("PYTHONHASHSEED", "7")  # only read when an interpreter starts
+        monkeypatch.setenv(name, value)
         facts = _run(pool, tmp_path)
         assert facts["pid"] != stale  # a new kernel, started with the new value
         deadline = time.monotonic() + 15

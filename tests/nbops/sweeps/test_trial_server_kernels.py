@@ -1,4 +1,5 @@
-"""The trial server starts each trial's kernel fork server ahead, during the trial before.
+"""Each trial adopts a kernel fork server with the preload done: the first trial's started
+with it, the later ones' forked from a zygote the trial server keeps.
 
 Real processes: :func:`serve` forks real trials (their body replaced by a probe that
 records what it was handed) and starts real kernel fork servers; nothing of them is
@@ -71,16 +72,19 @@ def age_s(pid):
 def probe(request, out):
     started = fork_provisioner.take_handed_over()
     log = Path(request["log"])
+    parent = None if started is None else int(
+        Path(f"/proc/{started.pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
     facts = {"pid": None if started is None else started.pid,
              "preimport": None if started is None else list(started.preimport),
-             "age_s": None if started is None else age_s(started.pid)}
+             "trial_server": os.getppid(), "parent": parent,
+             "parent_age_s": None if parent is None else age_s(parent)}
     if started is not None:
         server = fork_provisioner.ForkServer(started=started)
         server.wait_ready()
         facts["ready"] = server.ready
         server.close()
     (log.parent / (log.name.split(".")[0] + ".json")).write_text(json.dumps(facts))
-    time.sleep(1.0)  # a trial that takes a while: the next server starts meanwhile
+    time.sleep(1.0)  # a trial that takes a while: the zygote imports meanwhile
     os._exit(0)
 
 
@@ -104,16 +108,39 @@ def _serve_with_probe(tmp_path: Path, lines: list[str]) -> list[dict]:
             for n in range(1, len(lines) + 1)]
 
 
-def test_each_trial_adopts_a_kernel_server_started_during_the_trial_before(
-        tmp_path):
+def test_later_trials_adopt_kernel_servers_forked_from_one_zygote(tmp_path):
     facts = _serve_with_probe(tmp_path, _requests(tmp_path, PIPELINE, 3))
     pids = [f["pid"] for f in facts]
     assert None not in pids and len(set(pids)) == 3  # one server per trial, never shared
     assert all(f["preimport"] == ["colorsys"] and f["ready"] for f in facts)
-    # trials 2 and 3 got a server that had been importing since the trial before began
-    assert facts[1]["age_s"] > 0.8 and facts[2]["age_s"] > 0.8
-    assert (tmp_path / "kernels.log").exists()  # its output has a place to go
-    assert not any(_alive(pid) for pid in pids)  # each ended with its trial, and was reaped
+    first, second, third = facts
+    assert first["parent"] == first["trial_server"]  # started afresh, with the first trial
+    # the later ones were forked by one zygote, itself started during the first trial
+    zygote = second["parent"]
+    assert third["parent"] == zygote and zygote != second["trial_server"]
+    assert second["parent_age_s"] > 0.8 and third["parent_age_s"] > 1.8
+    assert (tmp_path / "kernels.log").exists()  # their output has a place to go
+    # each server ended with its trial and was reaped; the zygote ended with the server
+    assert not any(_alive(pid) for pid in [*pids, zygote])
+
+
+def test_when_the_zygote_cannot_fork_each_trial_starts_its_server_afresh(
+        tmp_path, monkeypatch):
+    # a preload module that starts a thread: no process that imported it may fork
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "nbops_starts_a_thread.py").write_text(
+        "import threading, time\n"
+        "threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        p for p in (str(lib), os.environ.get("PYTHONPATH")) if p))
+    pipeline = PIPELINE.replace("[colorsys]", "[nbops_starts_a_thread]")
+    facts = _serve_with_probe(tmp_path, _requests(tmp_path, pipeline, 3))
+    # every trial still got a server of its own, started afresh (its kernels then start
+    # the ordinary way, and the trial's log says why)
+    assert all(f["pid"] is not None and f["parent"] == f["trial_server"] for f in facts)
+    assert len({f["pid"] for f in facts}) == 3
+    assert not any(f["ready"] for f in facts)
 
 
 def test_a_pipeline_that_forks_no_kernels_gets_no_server(tmp_path):
