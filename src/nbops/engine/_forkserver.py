@@ -70,6 +70,9 @@ KERNEL_MODULES = (
 #: not set them) so that importing numpy and pyarrow starts no thread.
 QUIET_IMPORTS = {"OPENBLAS_NUM_THREADS": "1", "JE_ARROW_MALLOC_CONF": "background_thread:false"}
 
+#: The matplotlib backend ipykernel gives a kernel whose environment sets none.
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
 _children: set[int] = set()
 #: Whether this server capped OpenBLAS's threads for its imports (kernels get theirs back).
 _blas_capped = False
@@ -185,6 +188,9 @@ def _import_all(preimport: list[str]) -> dict[str, Any]:
     for name in KERNEL_MODULES:
         importlib.import_module(name)
     if preimport:
+        # what every kernel sets as it starts, before its code runs: matplotlib reads it
+        # when imported, which a pre-imported matplotlib is long before the kernel starts
+        os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
         for name, value in QUIET_IMPORTS.items():
             if name not in os.environ:
                 os.environ[name] = value

@@ -35,9 +35,11 @@ logger = logging.getLogger("nbops")
 
 #: Variables that only matter when an interpreter starts: a kernel launched
 #: with different values cannot be fixed afterwards, so it is discarded.
+#: (MPLBACKEND is read when matplotlib is imported: at start-up, for a preloaded one.)
 STARTUP_ONLY_VARIABLES = frozenset(
     {"PYTHONPATH", "PYTHONHOME", "PYTHONHASHSEED", "PYTHONNOUSERSITE", "LD_LIBRARY_PATH",
-     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VIRTUAL_ENV"}
+     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VIRTUAL_ENV",
+     "MPLBACKEND"}
 )
 
 

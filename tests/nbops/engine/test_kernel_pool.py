@@ -241,6 +241,43 @@ def test_kernels_forked_after_preimports_start_as_a_new_interpreter_would(tmp_pa
     assert first["blas"] == second["blas"] == _fresh_interpreter_blas_threads()
 
 
+PLOT = "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()\n"
+
+
+def _output_types(pool: KernelPool, tmp_path: Path, code: str) -> list[list[str]]:
+    import papermill
+
+    source = tmp_path / "plot.ipynb"
+    nb = new_notebook(cells=[new_code_cell(code)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, source)
+    out = papermill.execute_notebook(str(source), str(tmp_path / "plot.out.ipynb"),
+                                     engine_name="nbops", kernel_pool=pool, progress_bar=False)
+    return [sorted(o.get("data", {})) for o in out.cells[0].outputs]
+
+
+def test_a_kernel_forked_after_matplotlib_was_preimported_shows_figures_as_a_new_one_would(
+        tmp_path, monkeypatch):
+    """matplotlib reads MPLBACKEND when imported, which a kernel sets as it starts: long
+    after the server imported it. The figure must still show in the notebook."""
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    with KernelPool(ahead=0) as pool:
+        afresh = _output_types(pool, tmp_path, PLOT)
+    server = ForkServer(preimport=("matplotlib.pyplot",))
+    try:
+        server.wait_ready()
+        assert server.ready
+        with KernelPool(ahead=0, fork_server=server) as pool:
+            forked = _output_types(pool, tmp_path, PLOT)
+            pids = pool.live_pids()
+    finally:
+        server.close()
+    assert afresh == [["image/png", "text/plain"]]  # the figure, inline
+    assert forked == afresh
+    assert not pids  # (each kernel is gone with its notebook)
+
+
 def test_blas_threads_follow_the_variables_openblas_reads():
     from nbops.engine._forkserver import blas_threads
 
@@ -426,6 +463,7 @@ def test_kernels_talk_over_private_ipc_sockets_removed_with_the_pool(server, tmp
 
 @pytest.mark.parametrize("name, value", [
     ("PYTHONHASHSEED", "7"),  # only read when an interpreter starts
+    ("MPLBACKEND", "agg"),  # read when matplotlib is imported: by a preload, at start-up
 ])
 def test_a_kernel_started_before_a_start_up_variable_changed_is_discarded_and_killed(
         server, tmp_path, monkeypatch, name, value):
