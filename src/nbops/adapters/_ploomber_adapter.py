@@ -174,8 +174,6 @@ def env_overrides(data: Mapping[Any, Any], argv: list[str]) -> dict[tuple[Any, .
     """
     import argparse
 
-    from ploomber.env.expand import cast_if_possible  # type: ignore[import-untyped]
-
     keys = _flat_keys(data)
     parser = argparse.ArgumentParser(add_help=False)
     for number, key in enumerate(keys):
@@ -186,6 +184,10 @@ def env_overrides(data: Mapping[Any, Any], argv: list[str]) -> dict[tuple[Any, .
         value = getattr(known, f"key{number}")
         if value is None:
             continue
+        # imported only for a value to cast: importing Ploomber costs a command that has
+        # none (`nbops sweep` reading env.yaml before it plans) 1.3 s
+        from ploomber.env.expand import cast_if_possible  # type: ignore[import-untyped]
+
         overrides[key] = (str(Path(value).expanduser()) if key[0] == "path"
                           else cast_if_possible(value))
     return overrides

@@ -83,3 +83,25 @@ def test_task_errors_are_worded_as_ploomber_words_them() -> None:
         text = format_task_exception(exc)
     assert 'raise ValueError("boom")' in text and "ValueError: boom" in text
     assert text.endswith("ploomber.exceptions.TaskBuildError: task train failed")
+
+
+def test_reading_the_env_without_overrides_does_not_import_ploomber(tmp_path) -> None:
+    """`nbops sweep` reads env.yaml before it plans: importing Ploomber there (1.3 s)
+    delayed every sweep's first trial, for no value to cast."""
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "env.yaml").write_text("data:\n  rows: 10\n")
+    probe = ("import json, sys; from pathlib import Path; from nbops.adapters import "
+             "resolved_env; env = resolved_env(Path(sys.argv[1]), sys.argv[2:]); "
+             "print(json.dumps([env, 'ploomber' in sys.modules]))")
+    plain = ["ploomber", "build", "--entry-point", "pipeline.yaml"]
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path), *plain],
+                          capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == [{"data": {"rows": 10}}, False]
+    # with a value to cast, Ploomber's own cast types it (so the record matches the build)
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path), *plain,
+                           "--env--data--rows", "20"], capture_output=True, text=True,
+                          check=True)
+    assert json.loads(done.stdout) == [{"data": {"rows": 20}}, True]
