@@ -108,10 +108,6 @@ def sweep_command(ctx: click.Context, grids: tuple[str, ...], params: tuple[str,
     from nbops.sweeps import SweepRequest, create_sweep, finished_trials, read_sweep, run_sweep
 
     project = find_project(project_dir)
-    if dask is None:  # the trial servers import Ploomber while this process plans the sweep
-        from nbops.sweeps import start_servers
-
-        start_servers(1 if resume is not None else workers)
     fixed = _fixed_pairs(ctx.args)
     if resume is not None:
         if grids or params or fixed:
@@ -120,6 +116,10 @@ def sweep_command(ctx: click.Context, grids: tuple[str, ...], params: tuple[str,
         name = resume
         record = read_sweep(project, name)
         pipeline = record["pipeline"]
+    if dask is None:  # the trial servers import Ploomber while this process plans the sweep
+        from nbops.sweeps import start_servers
+
+        start_servers(1 if resume is not None else workers, project.root / pipeline)
     env = resolved_env(project.root, ["ploomber", "build", "--entry-point", pipeline])
     if resume is None:
         metric, way = _defaults(env, objective, direction)

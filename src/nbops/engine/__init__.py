@@ -14,9 +14,11 @@ if TYPE_CHECKING:
         hand_over,
         start_server,
     )
+    from nbops.engine._preimports import fork_preimports
 
 __all__ = [
-    "ForkServerError", "StartedServer", "Zygote", "hand_over", "start_server",
+    "ForkServerError", "StartedServer", "Zygote", "fork_preimports", "hand_over",
+    "start_server",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -25,4 +27,5 @@ if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
         "_fork_provisioner": ("ForkServerError", "StartedServer", "Zygote", "hand_over",
                               "start_server"),
+        "_preimports": ("fork_preimports",),
     })

@@ -143,18 +143,24 @@ class Zygote:
         """This process's end of the control socket (a forked build closes it)."""
         return self._socket.fileno()
 
-    def spawn(self, timeout: float = 60) -> StartedServer:
+    def spawn(self, timeout: float = 60, log: str | None = None) -> StartedServer:
         """A new kernel fork server, forked by the zygote (which waits for its imports first).
+
+        Its output and its kernels' (what they write outside the notebook) are appended to
+        the file ``log``, or go where the zygote's go.
 
         Raises:
             ForkServerError: the zygote is gone, did not answer in ``timeout`` seconds, or
                 refused (its imports started a thread).
         """
+        output = None if log is None else os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                                                  0o644)
         read_fd, write_fd = os.pipe()
         stdin_read, stdin_write = os.pipe()
         try:
             try:
-                socket.send_fds(self._socket, [b"fork"], [stdin_read, write_fd])
+                socket.send_fds(self._socket, [b"fork"], [stdin_read, write_fd]
+                                + ([] if output is None else [output]))
             except OSError as exc:
                 raise ForkServerError("the zygote has gone") from exc
             answer = self._answer(timeout)
@@ -164,12 +170,13 @@ class Zygote:
             if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
                 raise ForkServerError(f"the zygote answered an impossible pid {pid!r}")
         except BaseException:
-            for fd in (read_fd, stdin_write):
-                os.close(fd)
+            for ours in (read_fd, stdin_write):
+                os.close(ours)
             raise
         finally:
-            os.close(stdin_read)  # the server has its own copies now
-            os.close(write_fd)
+            for theirs in (stdin_read, write_fd, output):  # the server has its copies now
+                if theirs is not None:
+                    os.close(theirs)
         return StartedServer(pid, stdin_write, read_fd, self.env, self.preimport)
 
     def wait_exit(self, pid: int, timeout: float = 30) -> int | None:

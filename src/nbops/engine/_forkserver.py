@@ -37,13 +37,14 @@ its own kernel fork server; importing the ``preload`` modules again for each cos
 nbops.engine._forkserver --control-fd N`` the process is a *zygote*: it does the same
 imports once, then, for each request on the control socket (an ``AF_UNIX``
 ``SOCK_SEQPACKET`` socket, one message per request or answer), forks a kernel fork server
-that serves exactly as above. A request is the message ``fork`` carrying two file
-descriptors (``SCM_RIGHTS``): the read end of the new server's request pipe and the write
-end of its reply pipe. The zygote answers ``{"pid": N}`` or ``{"error": "..."}``, sends
-``{"ready": pid, ...}`` once its imports are done and ``{"exit": pid, "code": N}``
-whenever a server it forked ends (it reaps them). It exits when the control socket
-closes. The forked server is a new session, holds no end of the control socket, and is
-indistinguishable from a server started afresh to the build that adopts it
+that serves exactly as above. A request is the message ``fork`` carrying two or three
+file descriptors (``SCM_RIGHTS``): the read end of the new server's request pipe, the
+write end of its reply pipe and, optionally, the file its output and its kernels' go to.
+The zygote answers ``{"pid": N}`` or ``{"error": "..."}``, sends ``{"ready": pid, ...}``
+once its imports are done and ``{"exit": pid, "code": N}`` whenever a server it forked
+ends (it reaps them). It exits when the control socket closes. The forked server is a
+new session, holds no end of the control socket, and is indistinguishable from a server
+started afresh to the build that adopts it
 (:func:`nbops.engine._fork_provisioner.hand_over`); the zygote itself never forks a
 kernel.
 """
@@ -277,9 +278,13 @@ def _become_server(fds: list[int], ready: dict[str, Any], base_path: list[str]) 
         os.setsid()  # as a server started afresh: its own session
         assert _control is not None
         _control.close()
-        stdin_fd, _reply_fd = fds
+        stdin_fd, _reply_fd, *output = fds
         os.dup2(stdin_fd, 0)  # kernels replace fd 0 with /dev/null: no kernel holds the pipe
         os.close(stdin_fd)
+        for fd in output:  # this server's and its kernels' output: the build's log
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.close(fd)
         _serve_kernels(ready, base_path)
     except SystemExit as exc:  # SIGTERM (after the kernels were killed)
         code = exc.code if isinstance(exc.code, int) else 1
@@ -305,13 +310,13 @@ def serve_servers(control: socket.socket, preimport: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the sweep handles Ctrl-C
     _report({"ready": os.getpid(), **ready})
     while True:
-        message, fds, _, _ = socket.recv_fds(control, 64, 2)
+        message, fds, _, _ = socket.recv_fds(control, 64, 3)
         if not message:  # the client closed its end (or died): nothing more to fork
             break
         refusal = ready.get("unforkable")
         if refusal is None and _thread_count() != 1:
             refusal = "the zygote is no longer single-threaded"
-        if message != b"fork" or len(fds) != 2 or refusal is not None:
+        if message != b"fork" or len(fds) not in (2, 3) or refusal is not None:
             for fd in fds:
                 os.close(fd)
             _report({"error": refusal or f"not a fork request: {message[:40]!r} with "

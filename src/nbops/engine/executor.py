@@ -28,7 +28,7 @@ import importlib.util
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any
@@ -109,28 +109,6 @@ class NbopsExecutor(Executor):  # type: ignore[misc]
         finally:
             if server is not None:
                 server.close()
-
-
-def fork_preimports(pipeline: Mapping[str, Any]) -> tuple[str, ...] | None:
-    """What the kernel fork server of ``pipeline`` (a loaded ``pipeline.yaml``) pre-imports.
-
-    None when its builds fork no kernels: another executor, ``fork: false``, or a
-    ``preload`` that is not a plain list of names (checked when the build starts).
-    """
-    executor = pipeline.get("executor")
-    if not isinstance(executor, Mapping):
-        return None
-    path = str(executor.get("dotted_path", ""))
-    if path.rpartition(".")[2] != NbopsExecutor.__name__ or executor.get("fork") is False:
-        return None
-    if os.name != "posix":
-        return None
-    preload = executor.get("preload", [])
-    if isinstance(preload, str):
-        preload = [preload]
-    if not isinstance(preload, list) or not all(isinstance(m, str) for m in preload):
-        return None
-    return tuple(m.strip() for m in preload if m.strip())
 
 
 def _checked_preload(modules: Iterable[str]) -> tuple[str, ...]:

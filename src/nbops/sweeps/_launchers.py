@@ -49,9 +49,12 @@ def _run(argv: list[str], cwd: Path, log_path: Path) -> int:
 class TrialServer:
     """A running :mod:`nbops.sweeps._trial_server`: one trial at a time, forked."""
 
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "nbops.sweeps._trial_server"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    def __init__(self, pipeline: Path | None = None) -> None:
+        argv = [sys.executable, "-m", "nbops.sweeps._trial_server"]
+        if pipeline is not None:  # its kernel server zygote starts at once
+            argv += ["--pipeline", str(pipeline)]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
         self._ready: bool | None = None
 
     @property
@@ -101,18 +104,28 @@ _SPARE: list[TrialServer] = []
 _SPARE_LOCK = threading.Lock()
 
 
+#: The pipeline file of the sweep's builds, when known (for servers started on demand too).
+_PIPELINE: list[Path] = []
+
+
 def _started() -> TrialServer:
-    server = TrialServer()
+    server = TrialServer(_PIPELINE[0] if _PIPELINE else None)
     if not _ALL:
         atexit.register(close_servers)
     _ALL.append(server)
     return server
 
 
-def start_servers(count: int) -> None:
+def start_servers(count: int, pipeline: Path | None = None) -> None:
     """Start ``count`` trial servers now, without waiting for them: their imports overlap
-    the sweep's own start (reading env.yaml, planning); each trial thread takes one."""
+    the sweep's own start (reading env.yaml, planning); each trial thread takes one.
+
+    ``pipeline``: the sweep's pipeline file; each server then starts the zygote of its
+    trials' kernel fork servers at once (:func:`nbops.sweeps._trial_server.zygote_for`).
+    """
     with _SPARE_LOCK:
+        if pipeline is not None:
+            _PIPELINE[:] = [pipeline]
         _SPARE.extend(_started() for _ in range(max(0, count)))
 
 
@@ -143,6 +156,7 @@ def close_servers() -> None:
     """End every trial server this process started."""
     with _SPARE_LOCK:
         _SPARE.clear()
+        _PIPELINE.clear()
     while _ALL:
         _ALL.pop().close()
 

@@ -19,11 +19,13 @@ The kernel fork server (:mod:`nbops.engine._forkserver`) is the same pattern for
 Kernels without their imports: when the pipeline forks its kernels from a fork server
 (:class:`nbops.engine.executor.NbopsExecutor`), each trial adopts a kernel fork server
 (:func:`nbops.engine._fork_provisioner.hand_over`) that already holds the executor's
-``preload`` modules (pandas, scikit-learn ...). The first trial's is started as the trial
-is forked, and imports while the trial renders its DAG. Every later trial's is forked in
-milliseconds from a zygote (:class:`nbops.engine.Zygote`) that this server starts during
-the first trial and keeps: importing them again for each trial cost about 1.8 s of CPU
-per trial, next to that trial's own kernels. The trial holds the only ends of its
+``preload`` modules (pandas, scikit-learn ...), forked in milliseconds from a zygote
+(:class:`nbops.engine.Zygote`) that this server keeps: importing them again for each
+trial cost about 1.8 s of CPU per trial, next to that trial's own kernels. Told the
+sweep's pipeline (``--pipeline``), the server starts the zygote before its own imports,
+so both import side by side while the sweep plans, and the first trial's server is
+forked from it too. Otherwise the first trial's is started afresh as the trial is
+forked, and the zygote during that trial. The trial holds the only ends of its
 server's pipes: when the trial ends, however it ends, its kernel fork server kills the
 trial's kernels and exits, and this server waits for that before answering.
 
@@ -181,15 +183,30 @@ Current = tuple[StartedServer, Callable[[], object]]
 
 def kernel_preimports(request: dict[str, Any]) -> tuple[str, ...] | None:
     """What the trial's kernel fork server pre-imports; None if its build forks no kernels."""
-    from nbops.core import ConfigError, load_mapping
-    from nbops.engine.executor import fork_preimports
-
     try:
         build = json.loads(Path(str(request["request"])).read_text(encoding="utf-8"))
-        pipeline = Path(str(build["root"])) / str(build["pipeline"])
-        return fork_preimports(load_mapping(pipeline, "pipeline"))
-    except (OSError, ValueError, KeyError, ConfigError):
+        return pipeline_preimports(Path(str(build["root"])) / str(build["pipeline"]))
+    except (OSError, ValueError, KeyError):
         return None  # the trial itself reports what is wrong with it
+
+
+def pipeline_preimports(pipeline: Path) -> tuple[str, ...] | None:
+    """What the kernel fork server of ``pipeline``'s builds pre-imports (None: it forks no
+    kernels, or the file cannot be read; a build says why)."""
+    from nbops.core import ConfigError, load_mapping
+    from nbops.engine import fork_preimports
+
+    try:
+        return fork_preimports(load_mapping(pipeline, "pipeline"))
+    except (OSError, ValueError, ConfigError):
+        return None
+
+
+def zygote_for(pipeline: Path) -> Zygote | None:
+    """A kernel server zygote for ``pipeline``'s builds, started now (None if they fork no
+    kernels): its imports then overlap the trial server's own and the sweep's planning."""
+    preimport = pipeline_preimports(pipeline)
+    return None if preimport is None else _start_zygote(preimport, None)
 
 
 def _kernels_log(request: dict[str, Any]) -> str:
@@ -215,9 +232,11 @@ def _reap(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _start_zygote(preimport: tuple[str, ...], request: dict[str, Any]) -> Zygote | None:
+def _start_zygote(preimport: tuple[str, ...], request: dict[str, Any] | None) -> Zygote | None:
+    """A zygote; its own output (a module it could not import) goes to the sweep's
+    ``kernels.log`` when a request names it, else to this server's stderr."""
     try:
-        return Zygote(preimport=preimport, log=_kernels_log(request))
+        return Zygote(preimport=preimport, log=None if request is None else _kernels_log(request))
     except OSError as exc:
         logger.warning("nbops: each trial starts its kernel fork server afresh (slower): %s",
                        exc)
@@ -231,7 +250,7 @@ def _kernel_server(zygote: Zygote | None, preimport: tuple[str, ...] | None,
         return None, zygote
     if zygote is not None:
         try:
-            started = zygote.spawn()
+            started = zygote.spawn(log=_kernels_log(request))
         except ForkServerError as exc:
             # e.g. a preload module starts a thread: each trial's own server says so
             # in the trial's log, and its kernels start the ordinary way
@@ -243,10 +262,14 @@ def _kernel_server(zygote: Zygote | None, preimport: tuple[str, ...] | None,
     return _start_afresh(preimport, request), zygote
 
 
-def serve(lines: Any, out: int) -> None:
-    """Answer each request line with how its forked trial ended."""
-    zygote: Zygote | None = None
-    zygote_for: tuple[str, ...] | None = None  # the preload it was started (or failed) for
+def serve(lines: Any, out: int, zygote: Zygote | None = None) -> None:
+    """Answer each request line with how its forked trial ended.
+
+    ``zygote``: one started with this server (:func:`zygote_for`); without it, the first
+    trial's kernel fork server is started afresh and a zygote during that trial.
+    """
+    # the preload the zygote was started (or failed) for
+    zygote_for: tuple[str, ...] | None = None if zygote is None else zygote.preimport
     warmed = False
     for line in lines:
         if not line.strip():
@@ -286,8 +309,18 @@ def serve(lines: Any, out: int) -> None:
         zygote.close()
 
 
-def main() -> None:
-    """Entry point: ``python -m nbops.sweeps._trial_server``."""
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: ``python -m nbops.sweeps._trial_server [--pipeline FILE]``.
+
+    ``--pipeline``: the sweep's pipeline file, whose kernel server zygote then starts
+    before this server's own imports (both take about 2 s of CPU; side by side on two
+    cores, and while the sweep plans).
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m nbops.sweeps._trial_server")
+    parser.add_argument("--pipeline", type=Path)
+    args = parser.parse_args(argv)
     # Ctrl-C reaches the whole process group: the trial decides what it means; the
     # server only ends when the sweep closes its stdin.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -295,9 +328,10 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.close(devnull)
+    zygote = None if args.pipeline is None else zygote_for(args.pipeline)
     _preload(PRELOAD)
     os.write(out, b'{"ready": true}\n')
-    serve(sys.stdin, out)
+    serve(sys.stdin, out, zygote)
     # Nothing to clean up (every trial has ended): skip the interpreter's slow
     # tear-down of everything preloaded, which the sweep would wait for.
     os._exit(0)

@@ -19,7 +19,8 @@ import pytest
 
 with warnings.catch_warnings():  # Ploomber's own import-time deprecation warnings
     warnings.simplefilter("ignore", DeprecationWarning)
-    from nbops.engine.executor import fork_preimports
+    from nbops.engine import fork_preimports
+    from nbops.engine.executor import NbopsExecutor
 
 pytestmark = pytest.mark.integration
 
@@ -90,18 +91,22 @@ def probe(request, out):
 
 trial_server._child = probe
 read_fd, write_fd = os.pipe()
-trial_server.serve(json.loads(Path(sys.argv[1]).read_text()), write_fd)
+# as `python -m nbops.sweeps._trial_server --pipeline FILE` does, when a file is given
+zygote = trial_server.zygote_for(Path(sys.argv[2])) if len(sys.argv) > 2 else None
+trial_server.serve(json.loads(Path(sys.argv[1]).read_text()), write_fd, zygote)
 os.close(write_fd)
 with os.fdopen(read_fd) as answers:
     sys.stdout.write(answers.read())
 """
 
 
-def _serve_with_probe(tmp_path: Path, lines: list[str]) -> list[dict]:
+def _serve_with_probe(tmp_path: Path, lines: list[str],
+                      zygote_for: Path | None = None) -> list[dict]:
     """Run :func:`trial_server.serve` (see :data:`SERVE_WITH_PROBE`); what each trial saw."""
     requests = tmp_path / "lines.json"
     requests.write_text(json.dumps(lines))
-    done = subprocess.run([sys.executable, "-c", SERVE_WITH_PROBE, str(requests)],
+    extra = [] if zygote_for is None else [str(zygote_for)]
+    done = subprocess.run([sys.executable, "-c", SERVE_WITH_PROBE, str(requests), *extra],
                           capture_output=True, text=True, timeout=300, check=True)
     assert [json.loads(a) for a in done.stdout.splitlines()] == [{"exit": 0}] * len(lines)
     return [json.loads((tmp_path / f"trial-{n}.json").read_text())
@@ -122,6 +127,31 @@ def test_later_trials_adopt_kernel_servers_forked_from_one_zygote(tmp_path):
     assert (tmp_path / "kernels.log").exists()  # their output has a place to go
     # each server ended with its trial and was reaped; the zygote ended with the server
     assert not any(_alive(pid) for pid in [*pids, zygote])
+
+
+def test_a_server_told_its_pipeline_forks_every_trials_server_from_a_zygote_started_first(
+        tmp_path):
+    lines = _requests(tmp_path, PIPELINE, 3)
+    facts = _serve_with_probe(tmp_path, lines, zygote_for=tmp_path / "pipeline.yaml")
+    pids = [f["pid"] for f in facts]
+    assert None not in pids and len(set(pids)) == 3
+    assert all(f["preimport"] == ["colorsys"] and f["ready"] for f in facts)
+    # the first trial's server too: one zygote, started before any request
+    zygote = facts[0]["parent"]
+    assert all(f["parent"] == zygote != f["trial_server"] for f in facts)
+    assert facts[2]["parent_age_s"] > 1.8  # it served the two trials before
+    assert not any(_alive(pid) for pid in [*pids, zygote])
+
+
+def test_the_zygote_started_first_is_replaced_when_the_preload_differs(tmp_path):
+    lines = _requests(tmp_path, PIPELINE, 2)
+    other = tmp_path / "other.yaml"
+    other.write_text(PIPELINE.replace("[colorsys]", "[json]"))
+    facts = _serve_with_probe(tmp_path, lines, zygote_for=other)
+    # the trials' pipeline preloads colorsys: never served by a zygote that imported json
+    assert all(f["preimport"] == ["colorsys"] and f["ready"] for f in facts)
+    assert facts[0]["parent"] == facts[0]["trial_server"]  # started afresh instead
+    assert not any(_alive(f["pid"]) for f in facts)
 
 
 def test_when_the_zygote_cannot_fork_each_trial_starts_its_server_afresh(
@@ -163,3 +193,17 @@ def test_a_pipeline_that_forks_no_kernels_gets_no_server(tmp_path):
 ])
 def test_which_pipelines_fork_kernels_and_what_they_preimport(executor, expected):
     assert fork_preimports({"executor": executor, "tasks": []}) == expected
+
+
+def test_the_preload_list_is_read_without_ploomber_for_the_executor_that_forks():
+    # read by the trial server before it imports anything heavy: the class name is a string
+    from nbops.engine._preimports import EXECUTOR_CLASS
+
+    assert EXECUTOR_CLASS == NbopsExecutor.__name__
+    probe = ("import sys; from nbops.engine import fork_preimports; "
+             "print(fork_preimports({'executor': {'dotted_path': "
+             "'nbops.engine.executor.NbopsExecutor', 'preload': ['pandas']}}), "
+             "'ploomber' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["('pandas',)", "False"]
