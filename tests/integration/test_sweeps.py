@@ -87,6 +87,19 @@ def test_the_upstream_step_executes_once(project: Path, grid4: dict) -> None:
     assert executed.count("fit") == 4
 
 
+def reuse_reports(root: Path, name: str) -> list[dict]:
+    state = root / ".nbops" / "sweeps" / name
+    return [json.loads((state / f"trial-{t['number']}.reuse.json").read_text())
+            for t in record(root, name)["trials"]]
+
+
+def test_each_later_trials_dag_is_loaded_while_the_trial_before_builds(
+        project: Path, grid4: dict) -> None:
+    # the first has no trial before it; the records above are those of these very trials
+    assert [r["loaded_ahead"] for r in reuse_reports(project, "grid4")] == [
+        False, True, True, True]
+
+
 def test_the_best_trial_is_reported_on_the_terminal_and_the_page(project: Path,
                                                                  grid4: dict) -> None:
     best = grid4["best"]
@@ -123,6 +136,9 @@ def test_products_of_an_earlier_trial_are_restored_from_the_store(project: Path,
     assert "prepare" in first["executed"]
     assert second["reused"] == ["prepare"] and second["executed"] == ["fit"]
     assert "restored prepare" in done.stdout
+    # the second trial's DAG was loaded while the first built (and overwrote `prepare`'s
+    # product): which tasks were up to date was still read when the second started
+    assert [r["loaded_ahead"] for r in reuse_reports(project, "rows")] == [False, True]
 
 
 def test_parallel_trials_build_in_their_own_slots(project: Path, grid4: dict) -> None:

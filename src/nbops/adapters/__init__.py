@@ -23,9 +23,12 @@ if TYPE_CHECKING:
         env_file,
         format_task_exception,
         is_building,
+        load_dag,
+        loaded_from,
         metadata_path,
         pipeline_file,
         ploomber_command,
+        render_loaded,
         render_tasks,
         report_durations,
         resolved_env,
@@ -35,9 +38,9 @@ if TYPE_CHECKING:
 __all__ = [
     "TaskInfo", "build_options", "command_argv", "dag_root", "env_file", "execution_duration",
     "format_task_exception", "injected_values", "is_building", "is_error_banner",
-    "is_injected_parameters", "kernel_name", "metadata_path", "papermill_metadata",
-    "pipeline_file", "ploomber_command", "render_tasks", "report_durations", "resolved_env",
-    "task_infos",
+    "is_injected_parameters", "kernel_name", "load_dag", "loaded_from", "metadata_path",
+    "papermill_metadata", "pipeline_file", "ploomber_command", "render_loaded", "render_tasks",
+    "report_durations", "resolved_env", "task_infos",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -50,7 +53,8 @@ if not TYPE_CHECKING:
         ),
         "_ploomber_adapter": (
             "TaskInfo", "build_options", "command_argv", "dag_root", "env_file",
-            "format_task_exception", "is_building", "metadata_path", "pipeline_file",
-            "ploomber_command", "render_tasks", "report_durations", "resolved_env", "task_infos",
+            "format_task_exception", "is_building", "load_dag", "loaded_from", "metadata_path",
+            "pipeline_file", "ploomber_command", "render_loaded", "render_tasks",
+            "report_durations", "resolved_env", "task_infos",
         ),
     })

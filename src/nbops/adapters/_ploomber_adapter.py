@@ -322,6 +322,13 @@ def render_tasks(root: Path, pipeline: str = "pipeline.yaml",
         pipeline: the pipeline file, relative to ``root``.
         overrides: dotted env keys (``model.max_depth``) → the command-line string.
     """
+    return render_loaded(root, load_dag(root, pipeline, overrides))
+
+
+def load_dag(root: Path, pipeline: str = "pipeline.yaml",
+             overrides: Mapping[str, str] | None = None) -> Any:
+    """The first half of :func:`render_tasks`: the DAG loaded (its env file, overrides and
+    task sources read, as Ploomber's command line loads them), not rendered."""
     from ploomber.env.envdict import EnvDict
     from ploomber.spec import DAGSpec
 
@@ -336,11 +343,36 @@ def render_tasks(root: Path, pipeline: str = "pipeline.yaml",
                        for key, value in (overrides or {}).items()}
             if replace:
                 env = env._replace_flatten_keys(replace)
-        dag = DAGSpec(str(root / pipeline), env=env).to_dag()
+        return DAGSpec(str(root / pipeline), env=env).to_dag()
+    finally:
+        os.chdir(previous)
+
+
+def render_loaded(root: Path, dag: Any) -> list[TaskInfo]:
+    """The second half of :func:`render_tasks`: render a DAG from :func:`load_dag` (which
+    tasks are up to date is read now, from the products' metadata) and describe it."""
+    previous = os.getcwd()
+    os.chdir(root)
+    try:
         dag.render(show_progress=False)
         return task_infos(dag)
     finally:
         os.chdir(previous)
+
+
+def loaded_from(root: Path, pipeline: str, dag: Any = None) -> list[Path]:
+    """The files a DAG from :func:`load_dag` was read from: the pipeline file, its env file
+    and every task's source (the DAG is stale once one of them changed); without ``dag``,
+    the first two (known before loading)."""
+    files = [Path(root) / pipeline]
+    found = env_file(root, ["ploomber", "build", "--entry-point", pipeline])
+    if found is not None:
+        files.append(found)
+    for name in dag if dag is not None else ():
+        loc = getattr(dag[name].source, "loc", None)
+        if loc:
+            files.append(Path(root) / str(loc))
+    return files
 
 
 def ploomber_command() -> str:

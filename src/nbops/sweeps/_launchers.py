@@ -29,10 +29,13 @@ from typing import IO, Any, Protocol
 class Launcher(Protocol):
     """Runs the trial described by ``request`` in ``cwd`` with its output in ``log_path``.
 
-    Returns the exit code and where it ran (``"here"``, or the Dask worker's address).
+    ``upcoming``: the request of the trial that will follow in the same place, when
+    known, for a launcher that prepares it meanwhile. Returns the exit code and where it
+    ran (``"here"``, or the Dask worker's address).
     """
 
-    def __call__(self, request: Path, cwd: Path, log_path: Path) -> tuple[int, str]: ...
+    def __call__(self, request: Path, cwd: Path, log_path: Path,
+                 upcoming: Path | None = None) -> tuple[int, str]: ...
 
 
 def _trial_command(request: Path) -> list[str]:
@@ -69,11 +72,13 @@ class TrialServer:
         assert self.proc.stdout is not None
         return self.proc.stdout
 
-    def run(self, request: Path, cwd: Path, log_path: Path) -> int | None:
+    def run(self, request: Path, cwd: Path, log_path: Path,
+            upcoming: Path | None = None) -> int | None:
         """The trial's exit code (a signal as 128 + N), or None if the server could not fork."""
         assert self.proc.stdin is not None
         line = json.dumps({"request": str(request), "cwd": str(cwd), "log": str(log_path),
-                           "env": dict(os.environ)})
+                           "env": dict(os.environ),
+                           "upcoming": None if upcoming is None else str(upcoming)})
         try:
             self.proc.stdin.write(line + "\n")
             self.proc.stdin.flush()
@@ -161,11 +166,13 @@ def close_servers() -> None:
         _ALL.pop().close()
 
 
-def run_here(request: Path, cwd: Path, log_path: Path) -> tuple[int, str]:
-    """Run the trial on this machine, forked by this thread's trial server."""
+def run_here(request: Path, cwd: Path, log_path: Path,
+             upcoming: Path | None = None) -> tuple[int, str]:
+    """Run the trial on this machine, forked by this thread's trial server (which loads
+    the ``upcoming`` trial's DAG meanwhile)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     server = _server()
-    code = None if server is None else server.run(request, cwd, log_path)
+    code = None if server is None else server.run(request, cwd, log_path, upcoming)
     if code is None:  # no server (or it could not fork): a plain child process
         code = _run(_trial_command(request), cwd, log_path)
     return code, "here"
@@ -198,7 +205,9 @@ class DaskLauncher:
         else:
             self.client = Client(address)
 
-    def __call__(self, request: Path, cwd: Path, log_path: Path) -> tuple[int, str]:
+    def __call__(self, request: Path, cwd: Path, log_path: Path,
+                 upcoming: Path | None = None) -> tuple[int, str]:
+        # each trial is a new process on some worker: nothing to prepare ahead there
         future = self.client.submit(_run_on_worker, str(request), str(cwd), str(log_path),
                                     pure=False)
         code, where = future.result()

@@ -94,27 +94,46 @@ def find_run(project: Project, record: records.Record, number: int,
     return max(tagged, key=lambda s: s["run_id"]) if tagged else None
 
 
-def build_trial(project: Project, record: records.Record, trial: records.Record,
-                overrides: Mapping[str, Any], log_path: Path,
-                extra_tags: Mapping[str, Any] | None = None,
-                root: Path | None = None, launch: Launcher = run_here) -> TrialBuild:
-    """Restore what did not change, then run the trial's ``ploomber build``.
+def trial_log(project: Project, record: records.Record, trial: records.Record) -> Path:
+    """Where a trial's build writes its output (its request and reuse report sit beside)."""
+    return records.state_dir(project, record["name"]) / f"trial-{trial['number']}.log"
 
-    Both happen in a child process (:mod:`nbops.sweeps._trial_build`) working in
-    ``root``: the project itself, or a slot of it.
-    """
-    started = time.monotonic()
+
+def write_request(project: Project, record: records.Record, trial: records.Record,
+                  overrides: Mapping[str, Any], log_path: Path,
+                  extra_tags: Mapping[str, Any] | None = None,
+                  root: Path | None = None) -> Path:
+    """Write the request file of a trial's build (:mod:`nbops.sweeps._trial_build`)."""
     tags = {"sweep": record["name"], "sweep_id": record["id"], "trial": trial["number"],
             **(extra_tags or {})}
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    report = log_path.with_suffix(".reuse.json")
-    report.unlink(missing_ok=True)
     request = log_path.with_suffix(".request.json")
     request.write_text(json.dumps({
         "root": str(root or project.root), "pipeline": record["pipeline"],
         "overrides": {key: cli_value(value) for key, value in overrides.items()},
-        "tags": tags, "report": str(report)}), encoding="utf-8")
-    returncode, where = launch(request, root or project.root, log_path)
+        "tags": tags, "report": str(log_path.with_suffix(".reuse.json"))}), encoding="utf-8")
+    return request
+
+
+def build_trial(project: Project, record: records.Record, trial: records.Record,
+                overrides: Mapping[str, Any], log_path: Path,
+                extra_tags: Mapping[str, Any] | None = None,
+                root: Path | None = None, launch: Launcher = run_here,
+                upcoming: Path | None = None) -> TrialBuild:
+    """Restore what did not change, then run the trial's ``ploomber build``.
+
+    Both happen in a child process (:mod:`nbops.sweeps._trial_build`) working in
+    ``root``: the project itself, or a slot of it. ``upcoming``: the request file of
+    the trial that will build next in the same place, if known (the launcher may
+    prepare it meanwhile).
+    """
+    started = time.monotonic()
+    tags = {"sweep": record["name"], "sweep_id": record["id"], "trial": trial["number"],
+            **(extra_tags or {})}
+    report = log_path.with_suffix(".reuse.json")
+    report.unlink(missing_ok=True)
+    request = write_request(project, record, trial, overrides, log_path, extra_tags, root)
+    returncode, where = launch(request, root or project.root, log_path, upcoming)
     reused = json.loads(report.read_text())["reused"] if report.is_file() else []
     return TrialBuild(returncode, round(time.monotonic() - started, 3), reused,
                       find_run(project, record, trial["number"], tags.get("purpose")), where)
@@ -237,13 +256,25 @@ class _Sweep:
                 records.write(self.project, self.record, "sweep.trial_started")
             return trial
 
-    def execute(self, trial: records.Record, root: Path | None) -> None:
+    def upcoming(self) -> Path | None:
+        """The request file of the trial after the one just taken, written now (a single
+        worker only; None when it is not known yet, as with TPE)."""
+        with self.lock:
+            pending = [t for t in self.record["trials"] if t["status"] == "pending"]
+            if not pending:
+                return None
+            after = pending[0]
+            return write_request(self.project, self.record, after,
+                                 trial_overrides(self.record, after, self.has_registry),
+                                 trial_log(self.project, self.record, after))
+
+    def execute(self, trial: records.Record, root: Path | None,
+                upcoming: Path | None = None) -> None:
         """Build ``trial`` (in ``root``, a slot, when given) and record its outcome."""
-        name = self.record["name"]
-        log_path = records.state_dir(self.project, name) / f"trial-{trial['number']}.log"
+        log_path = trial_log(self.project, self.record, trial)
         build = build_trial(self.project, self.record, trial,
                             trial_overrides(self.record, trial, self.has_registry), log_path,
-                            root=root, launch=self.launch)
+                            root=root, launch=self.launch, upcoming=upcoming)
         crash_point("sweep.trial_built")
         with self.lock:
             _outcome(self.project, self.record, trial, build, log_path)
@@ -259,10 +290,14 @@ class _Sweep:
             _stop_if_metric_never_logged(self.record, trial)
 
     def worker(self, root: Path | None) -> None:
-        """Run trials until none is left (or another worker failed)."""
+        """Run trials until none is left (or another worker failed).
+
+        The only worker (``root`` None: trials in the project, one after another) also
+        names the next trial, whose DAG the launcher may load while this one builds.
+        """
         try:
             while (trial := self.take()) is not None:
-                self.execute(trial, root)
+                self.execute(trial, root, self.upcoming() if root is None else None)
         except BaseException as exc:
             with self.lock:
                 self.error = self.error or exc

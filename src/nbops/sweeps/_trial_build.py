@@ -16,27 +16,81 @@ twice, which saved about 2.5 s of each trial (``python -X importtime``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-from nbops.adapters import render_tasks
+from nbops.adapters import TaskInfo, load_dag, loaded_from, render_loaded, render_tasks
 from nbops.core import NbopsError, Project, atomic_write_json
 from nbops.reports import SITE_DEFERRED_ENV
 from nbops.runs import TAGS_ENV, plan_reuse, restore_products
 
+#: A coming trial's DAG, loaded by the trial server while the trial before it ran
+#: (:func:`load_ahead`): its request file, the digests of the files it was read from, and
+#: the DAG itself, inherited by the trial's forked process.
+_AHEAD: list[tuple[str, dict[str, str | None], Any]] = []
 
-def run(request: dict[str, object]) -> int:
+
+def _digests(files: Iterable[Path]) -> dict[str, str | None]:
+    digests: dict[str, str | None] = {}
+    for path in files:
+        try:
+            digests[str(path)] = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+        except OSError:
+            digests[str(path)] = None
+    return digests
+
+
+def _settings(request: dict[str, Any]) -> tuple[Path, str, dict[str, str]]:
+    return (Path(str(request["root"])), str(request["pipeline"]),
+            {str(k): str(v) for k, v in dict(request["overrides"]).items()})
+
+
+def load_ahead(request_file: str) -> None:
+    """Load the DAG of the trial ``request_file`` describes now, ahead of that trial.
+
+    Called by the trial server while the trial before runs (on a core its notebooks
+    leave free); the trial, forked afterwards, then only renders it (reading which tasks
+    are up to date from the products' metadata as they are by then) instead of loading
+    it again: about 0.12 s of each trial's start. Not used if any file it was read from
+    (the pipeline and env files, every task's source) differs when the trial starts.
+    Nothing is written.
+    """
+    _AHEAD.clear()
+    request = json.loads(Path(request_file).read_text(encoding="utf-8"))
+    root, pipeline, overrides = _settings(request)
+    before = _digests(loaded_from(root, pipeline))
+    dag = load_dag(root, pipeline, overrides)
+    digests = _digests(loaded_from(root, pipeline, dag))
+    if all(digests.get(name) == digest for name, digest in before.items()):
+        _AHEAD.append((request_file, digests, dag))
+    # else a file changed while it was read: the trial loads its own
+
+
+def _tasks(request_file: str | None, request: dict[str, Any]) -> tuple[list[TaskInfo], bool]:
+    """The trial's tasks, rendered; and whether its DAG had been loaded ahead."""
+    root, pipeline, overrides = _settings(request)
+    if _AHEAD:
+        path, digests, dag = _AHEAD.pop()
+        if path == request_file and _digests(Path(name) for name in digests) == digests:
+            return render_loaded(root, dag), True
+    return render_tasks(root, pipeline, overrides), False
+
+
+def run(request: dict[str, Any], request_file: str | None = None) -> int:
     """Restore, then build; returns ``ploomber build``'s exit code."""
-    root = Path(str(request["root"]))
-    pipeline = str(request["pipeline"])
-    overrides = dict(request["overrides"])  # type: ignore[call-overload]
+    root, pipeline, overrides = _settings(request)
     project = Project(root)
-    plan = plan_reuse(project, render_tasks(root, pipeline, overrides))
+    tasks, ahead = _tasks(request_file, request)
+    plan = plan_reuse(project, tasks)
     reused = restore_products(project, plan)
-    atomic_write_json(Path(str(request["report"])), {"reused": reused, "from": plan.run_id})
+    atomic_write_json(Path(str(request["report"])),
+                      {"reused": reused, "from": plan.run_id, "loaded_ahead": ahead})
     argv = ["ploomber", "build", "--entry-point", pipeline]
     for key, value in overrides.items():
         argv += ["--env--" + key.replace(".", "--"), str(value)]
@@ -66,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     warnings.filterwarnings("ignore", message="Found project root with filename")
     request = json.loads(Path(args[0]).read_text(encoding="utf-8"))
     try:
-        code = run(request)
+        code = run(request, args[0])
     except NbopsError as exc:  # e.g. a corrupt stored object: the trial fails, in one sentence
         sys.stderr.write(f"Error: {exc}\n")
         code = 1

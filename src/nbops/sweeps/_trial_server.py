@@ -5,10 +5,12 @@ before it does anything; in a sweep of small trials that is most of the cost.
 ``python -m nbops.sweeps._trial_server`` imports what every trial imports once,
 then serves requests read from stdin, one JSON object per line::
 
-    {"request": REQUEST.json, "cwd": DIR, "log": FILE, "env": {...}}
+    {"request": REQUEST.json, "cwd": DIR, "log": FILE, "env": {...}, "upcoming": NEXT.json}
 
 forks a child for each, which runs :func:`nbops.sweeps._trial_build.main` with the
-log as its stdout and stderr, and answers one JSON object per line on stdout:
+log as its stdout and stderr (``upcoming``, optional, names the next trial's request,
+whose DAG this server loads while the trial runs: :func:`_trial_build.load_ahead`), and
+answers one JSON object per line on stdout:
 ``{"exit": CODE}`` or ``{"signal": NUMBER}``. Stdin closing ends the server.
 
 Why not :mod:`multiprocessing`'s ``forkserver``: it re-runs the calling program's
@@ -108,6 +110,22 @@ def warm_up(request: dict[str, Any]) -> None:
     # the kernel fork servers started from this environment (trials get the sweep's own)
     os.environ.clear()
     os.environ.update(environ)
+
+
+def _load_ahead(request_file: str) -> None:
+    """Load the next trial's DAG while this one runs (:func:`_trial_build.load_ahead`)."""
+    from nbops.sweeps import _trial_build as trial_build
+
+    environ = dict(os.environ)
+    try:
+        with warnings.catch_warnings():  # the trial shows its own, in its log
+            warnings.simplefilter("ignore")
+            trial_build.load_ahead(request_file)
+    except Exception as exc:  # the trial loads its DAG itself, and reports what is wrong
+        logger.debug("nbops: the next trial's DAG was not loaded ahead: %s", exc)
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
 
 
 def _attempt(step: Any, *args: Any) -> None:
@@ -299,6 +317,8 @@ def serve(lines: Any, out: int, zygote: Zygote | None = None) -> None:
             if not warmed:
                 warmed = True
                 warm_up(request)  # while the first trial runs; the next ones inherit it
+            if request.get("upcoming"):
+                _load_ahead(str(request["upcoming"]))  # the next trial's DAG, meanwhile
             _, status = os.waitpid(pid, 0)
             if current is not None:
                 current[1]()  # its kernels are gone before the sweep hears the trial ended
