@@ -58,6 +58,7 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 #: What a kernel imports while it starts (``ipykernel.debugger`` pulls in
@@ -88,7 +89,8 @@ def _send(message: dict[str, Any]) -> None:
     os.write(_reply_fd, (json.dumps(message) + "\n").encode())
 
 
-def _reap(signum: int = 0, frame: object = None) -> None:
+def _ended() -> Iterator[tuple[int, int]]:
+    """Reap every child that has ended: its pid and exit code (a signal as -N)."""
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -96,8 +98,13 @@ def _reap(signum: int = 0, frame: object = None) -> None:
             return
         if pid == 0:
             return
+        yield pid, os.waitstatus_to_exitcode(status)
+
+
+def _reap(signum: int = 0, frame: object = None) -> None:
+    for pid, code in _ended():
         _children.discard(pid)
-        _send({"exit": pid, "code": os.waitstatus_to_exitcode(status)})
+        _send({"exit": pid, "code": code})
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -255,16 +262,10 @@ def _report(message: dict[str, Any]) -> None:
 
 
 def _reap_servers(signum: int = 0, frame: object = None) -> None:
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
+    for pid, code in _ended():
         _servers.discard(pid)
         try:
-            _report({"exit": pid, "code": os.waitstatus_to_exitcode(status)})
+            _report({"exit": pid, "code": code})
         except OSError:
             pass  # the client has gone; nobody is waiting for this server
 
