@@ -116,9 +116,6 @@ class Zygote:
         self.env = kernel_environment(env)
         self.preimport = tuple(preimport)
         self._exits: dict[int, int] = {}
-        #: Why the zygote cannot fork servers (a pre-imported module started a thread).
-        self.unforkable: str | None = None
-        self._ready = False
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         argv = [sys.executable, "-m", "nbops.engine._forkserver",
                 "--control-fd", str(theirs.fileno())]
@@ -163,12 +160,7 @@ class Zygote:
                                 + ([] if output is None else [output]))
             except OSError as exc:
                 raise ForkServerError("the zygote has gone") from exc
-            answer = self._answer(timeout)
-            if "pid" not in answer:
-                raise ForkServerError(answer.get("error", f"unexpected answer {answer!r}"))
-            pid = answer["pid"]
-            if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
-                raise ForkServerError(f"the zygote answered an impossible pid {pid!r}")
+            pid = kernel_pid(self._answer(timeout), "the zygote")
         except BaseException:
             for ours in (read_fd, stdin_write):
                 os.close(ours)
@@ -224,13 +216,11 @@ class Zygote:
         return message
 
     def _handle(self, message: dict[str, Any]) -> dict[str, Any] | None:
-        """Record an exit or the ready message; return any other message (an answer)."""
+        """Record an exit; return an answer. The ready message needs nothing: a refusal to
+        fork (its imports started a thread) comes as the answer to each request."""
         if "exit" in message:
             self._exits[int(message["exit"])] = int(message["code"])
-        elif "ready" in message:
-            self._ready = True
-            self.unforkable = message.get("unforkable")
-        else:
+        elif "ready" not in message:
             return message
         return None
 
@@ -258,19 +248,19 @@ def take_handed_over() -> StartedServer | None:
     return started
 
 
-def kernel_pid(answer: dict[str, Any]) -> int:
-    """The pid in the fork server's answer to a fork request.
+def kernel_pid(answer: dict[str, Any], sender: str = "the kernel fork server") -> int:
+    """The pid in the fork server's (or the zygote's) answer to a fork request.
 
     Raises:
         ForkServerError: the server refused, or answered a pid that is not a child's.
-            A kernel is later signalled by pid and by process group: 0 or -1 would
-            reach this build's own process group, or every process it may signal.
+            A kernel (or a server) is later signalled by pid and by process group: 0 or
+            -1 would reach this build's own process group, or every process it may signal.
     """
     if "pid" not in answer:
         raise ForkServerError(answer.get("error", f"unexpected answer {answer!r}"))
     pid = answer["pid"]
     if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
-        raise ForkServerError(f"the kernel fork server answered an impossible pid {pid!r}")
+        raise ForkServerError(f"{sender} answered an impossible pid {pid!r}")
     return pid
 
 

@@ -79,9 +79,8 @@ _children: set[int] = set()
 #: Whether this server capped OpenBLAS's threads for its imports (kernels get theirs back).
 _blas_capped = False
 _reply_fd = -1
-#: In a zygote: the control socket, and the kernel fork servers it forked and has not reaped.
+#: In a zygote: the control socket.
 _control: socket.socket | None = None
-_servers: set[int] = set()
 
 
 def _send(message: dict[str, Any]) -> None:
@@ -263,7 +262,6 @@ def _report(message: dict[str, Any]) -> None:
 
 def _reap_servers(signum: int = 0, frame: object = None) -> None:
     for pid, code in _ended():
-        _servers.discard(pid)
         try:
             _report({"exit": pid, "code": code})
         except OSError:
@@ -330,7 +328,6 @@ def serve_servers(control: socket.socket, preimport: list[str]) -> None:
             _become_server(fds, ready, base_path)
         for fd in fds:
             os.close(fd)
-        _servers.add(pid)
         _report({"pid": pid})
 
 
