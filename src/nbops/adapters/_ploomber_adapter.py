@@ -9,6 +9,7 @@ path helpers here do not pay for importing it.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -333,9 +334,7 @@ def load_dag(root: Path, pipeline: str = "pipeline.yaml",
     from ploomber.spec import DAGSpec
 
     path_to_env = env_file(root, ["ploomber", "build", "--entry-point", pipeline])
-    previous = os.getcwd()
-    os.chdir(root)
-    try:
+    with contextlib.chdir(root):
         env = None
         if path_to_env is not None:
             env = EnvDict(str(path_to_env), path_to_here=root)
@@ -344,20 +343,14 @@ def load_dag(root: Path, pipeline: str = "pipeline.yaml",
             if replace:
                 env = env._replace_flatten_keys(replace)
         return DAGSpec(str(root / pipeline), env=env).to_dag()
-    finally:
-        os.chdir(previous)
 
 
 def render_loaded(root: Path, dag: Any) -> list[TaskInfo]:
     """The second half of :func:`render_tasks`: render a DAG from :func:`load_dag` (which
     tasks are up to date is read now, from the products' metadata) and describe it."""
-    previous = os.getcwd()
-    os.chdir(root)
-    try:
+    with contextlib.chdir(root):
         dag.render(show_progress=False)
         return task_infos(dag)
-    finally:
-        os.chdir(previous)
 
 
 def loaded_from(root: Path, pipeline: str, dag: Any = None) -> list[Path]:

@@ -128,15 +128,14 @@ def build_trial(project: Project, record: records.Record, trial: records.Record,
     prepare it meanwhile).
     """
     started = time.monotonic()
-    tags = {"sweep": record["name"], "sweep_id": record["id"], "trial": trial["number"],
-            **(extra_tags or {})}
     report = log_path.with_suffix(".reuse.json")
     report.unlink(missing_ok=True)
     request = write_request(project, record, trial, overrides, log_path, extra_tags, root)
     returncode, where = launch(request, root or project.root, log_path, upcoming)
     reused = json.loads(report.read_text())["reused"] if report.is_file() else []
     return TrialBuild(returncode, round(time.monotonic() - started, 3), reused,
-                      find_run(project, record, trial["number"], tags.get("purpose")), where)
+                      find_run(project, record, trial["number"],
+                               (extra_tags or {}).get("purpose")), where)
 
 
 def _outcome(project: Project, record: records.Record, trial: records.Record,

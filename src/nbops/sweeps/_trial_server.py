@@ -39,6 +39,7 @@ plain child process).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
 import json
 import logging
@@ -48,7 +49,7 @@ import subprocess
 import sys
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -98,34 +99,38 @@ def warm_up(request: dict[str, Any]) -> None:
 
     None of it is needed for a trial to be right: a failure only means colder trials.
     """
-    environ = dict(os.environ)
-    with warnings.catch_warnings():  # the trial shows its own warnings, in its log
-        warnings.simplefilter("ignore")
+    with _quietly_keeping_environ():
         for entry in PRELOAD_LATER:
             _attempt(_preload, [entry])
         _attempt(_warm_measuring)
         _attempt(_warm_pages)
         _attempt(_warm_dag, request)
-    # what imports set for themselves (scikit-learn: KMP_* for OpenMP) must not reach
-    # the kernel fork servers started from this environment (trials get the sweep's own)
-    os.environ.clear()
-    os.environ.update(environ)
+
+
+@contextlib.contextmanager
+def _quietly_keeping_environ() -> Iterator[None]:
+    """Warnings unshown (a trial shows its own, in its log) and ``os.environ`` put back:
+    what imports set for themselves (scikit-learn: KMP_* for OpenMP) must not reach the
+    kernel fork servers started from this environment (trials get the sweep's own)."""
+    environ = dict(os.environ)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
 
 
 def _load_ahead(request_file: str) -> None:
     """Load the next trial's DAG while this one runs (:func:`_trial_build.load_ahead`)."""
     from nbops.sweeps import _trial_build as trial_build
 
-    environ = dict(os.environ)
     try:
-        with warnings.catch_warnings():  # the trial shows its own, in its log
-            warnings.simplefilter("ignore")
+        with _quietly_keeping_environ():
             trial_build.load_ahead(request_file)
     except Exception as exc:  # the trial loads its DAG itself, and reports what is wrong
         logger.debug("nbops: the next trial's DAG was not loaded ahead: %s", exc)
-    finally:
-        os.environ.clear()
-        os.environ.update(environ)
 
 
 def _attempt(step: Any, *args: Any) -> None:
