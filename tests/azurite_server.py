@@ -17,7 +17,6 @@ key is really refused.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ports import free_port
+from ports import free_port, kill_server
 
 ROOT = Path(__file__).resolve().parents[1]
 AZURITE = ROOT / ".cache" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
@@ -112,17 +111,8 @@ def running_azurite(folder: Path, timeout: float = 60) -> Iterator[Azurite]:
             raise RuntimeError(f"could not create the test container: {made.stderr[-2000:]}")
         yield server
     finally:
-        stop(proc)
+        kill_server(proc)
         log.close()
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the server's process group (a throwaway test server: no clean shutdown)."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait(10)
 
 
 def _wait_ready(server: Azurite, proc: subprocess.Popen[bytes], timeout: float) -> None:

@@ -9,8 +9,6 @@ refused), polled until its S3 API answers, and killed by its pid at the end.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from ports import kill_server
 
 WEED = Path(sys.executable).parent / "weed"
 ACCESS_KEY = "nbops-test-key"
@@ -105,15 +105,7 @@ def running_seaweedfs(folder: Path, timeout: float = 90) -> Iterator[SeaweedFS]:
         _wait_ready(server, proc, timeout)
         yield server
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # a throwaway test server: no clean shutdown
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+        kill_server(proc)
         log.close()
 
 
