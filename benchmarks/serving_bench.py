@@ -45,10 +45,12 @@ def _project(root: Path, rows: int) -> None:
     from churn import data, features, generator, models
     from nbops.core import hash_bytes
     from nbops.registry import Actor, inspect_types, promote, register_version, store_of
+    from nbops.registry._artifacts import DEFAULT_TRUSTED_TYPES
 
     (root / "pipeline.yaml").write_text("tasks: []\n")
-    trusted = ["sklearn.", "numpy.", "scipy.", "churn."]  # the reference model's converters
-    (root / "env.yaml").write_text(f"registry:\n  trusted_modules: {json.dumps(trusted)}\n")
+    extra = ["churn.features._as_float", "churn.features._as_text"]  # the model's converters
+    trusted = [*DEFAULT_TRUSTED_TYPES, *extra]
+    (root / "env.yaml").write_text(f"registry:\n  trusted_types: {json.dumps(extra)}\n")
     clean, _ = data.clean(generator.generate(rows, seed=7), "churn")
     roles, _ = data.infer_roles(clean, "churn")
     parts = features.split(clean, "churn", roles.date_column, 0.25, 42)

@@ -1,16 +1,24 @@
 """Model artifacts: skops files, kept in the content store, loaded only when trusted.
 
-A registered version records the blake3 hash of its model file and the list
-of non-default types skops reported in it at registration. Loading a version
+A registered version records the blake3 hash of its model file and the exact
+non-default types skops reported in it at registration. Loading a version
 re-hashes the stored file and refuses it unless the hash matches the registry
 (a tampered or swapped file never reaches the deserialiser); only then is the
-file loaded with skops, which builds objects from a declared list of types and
-never runs code from the file, trusting exactly the recorded types.
+file loaded with skops, which builds objects from a declared list of types.
+
+Which types may be trusted is never the registry's to say: the policy is an
+exact list of names (never prefixes) made of :data:`DEFAULT_TRUSTED_TYPES`
+plus ``registry.trusted_types`` in the project's env.yaml, and both the types
+recorded for the version and the types found in the file must be on it, at
+registration and at every load. A skops file can reduce to a call of any
+function it names (``numpy.testing.measure`` runs Python source), so a name
+is trusted only when someone who reads the code put it on that list.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -19,35 +27,67 @@ from nbops.core import ConfigError, ContentStore, Project, RegistryError, hash_f
 
 logger = logging.getLogger("nbops")
 
-# Module prefixes whose types a registered skops file may use. Anything else
-# (os, subprocess, builtins.eval, an unknown package — a project's own code
-# included, unless its env.yaml lists it in registry.trusted_modules) refuses
-# the registration.
-DEFAULT_TRUSTED_MODULES: tuple[str, ...] = ("sklearn.", "numpy.", "scipy.")
+#: Types nbops trusts in a model file besides those skops trusts itself (scikit-learn
+#: estimators, numpy arrays and ufuncs, plain containers): exact names, each a class that
+#: only holds data. None is a function: a file that reduces to a call of a function runs
+#: it while loading. A project adds its own under ``registry.trusted_types`` in env.yaml.
+DEFAULT_TRUSTED_TYPES: tuple[str, ...] = (
+    "collections.OrderedDict",
+    "numpy.dtype",
+    "numpy.random._generator.Generator",
+    "numpy.random._mt19937.MT19937",
+    "numpy.random._pcg64.PCG64",
+    "numpy.random.bit_generator.SeedSequence",
+    "numpy.random.mtrand.RandomState",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+)
+
+_TYPE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+MODULES_DROPPED = ("registry.trusted_modules in env.yaml lists module prefixes, which nbops "
+                    "no longer reads: a prefix trusts every function under it, and some of "
+                    "them run code")
+MODULES_FIX = ("replace it with registry.trusted_types, the exact names of the types your "
+                "model uses (a registration names each one it refuses)")
 
 
-def trusted_modules_of(root: Path) -> tuple[str, ...]:
-    """``registry.trusted_modules`` from the project's env.yaml, else the defaults.
+def trusted_types_problem(entries: object) -> str | None:
+    """Why ``entries`` (``registry.trusted_types``) is not a list of exact type names."""
+    if not isinstance(entries, (list, tuple)) or not all(isinstance(e, str) for e in entries):
+        return f"registry.trusted_types in env.yaml is {entries!r}, not a list of type names"
+    bad = [e for e in entries if not _TYPE_NAME.match(e)]
+    if bad:
+        return (f"registry.trusted_types in env.yaml has {bad[0]!r}, which is not an exact "
+                "type name like 'mypackage.features.to_float' (prefixes and wildcards are "
+                "not accepted)")
+    return None
+
+
+def trusted_types_of(root: Path) -> frozenset[str]:
+    """The exact types a model of the project at ``root`` may use: the defaults plus
+    ``registry.trusted_types`` of its env.yaml.
 
     Raises:
-        RegistryError: env.yaml cannot be read or the setting is not a list of strings.
+        RegistryError: env.yaml cannot be read, the setting is not a list of exact
+            names, or it still uses the prefix list ``trusted_modules``.
     """
     path = Path(root) / "env.yaml"
     if not path.is_file():
-        return DEFAULT_TRUSTED_MODULES
+        return frozenset(DEFAULT_TRUSTED_TYPES)
     try:
         env = load_yaml(path, "env.yaml")
     except ConfigError as exc:
-        raise RegistryError(f"cannot read the trusted modules: {exc.problem}",
+        raise RegistryError(f"cannot read the trusted types: {exc.problem}",
                             exc.fix or "fix env.yaml") from None
     section = env.get("registry") if isinstance(env, dict) else None
-    modules = section.get("trusted_modules") if isinstance(section, dict) else None
-    if modules is None:
-        return DEFAULT_TRUSTED_MODULES
-    if not isinstance(modules, list) or not all(isinstance(m, str) and m for m in modules):
-        raise RegistryError(f"registry.trusted_modules in {path} is {modules!r}",
-                            "give a list of module prefixes like 'sklearn.'")
-    return tuple(m if m.endswith(".") else m + "." for m in modules)
+    if not isinstance(section, dict):
+        return frozenset(DEFAULT_TRUSTED_TYPES)
+    if "trusted_modules" in section:
+        raise RegistryError(MODULES_DROPPED, MODULES_FIX)
+    extra = section.get("trusted_types") or []
+    problem = trusted_types_problem(extra)
+    if problem:
+        raise RegistryError(problem, "list exact type names, e.g. [mypackage.features.to_float]")
+    return frozenset(DEFAULT_TRUSTED_TYPES) | frozenset(extra)
 
 
 def store_of(root: Path) -> ContentStore:
@@ -56,13 +96,13 @@ def store_of(root: Path) -> ContentStore:
 
 
 def inspect_types(
-    path: Path, trusted_modules: Iterable[str] = DEFAULT_TRUSTED_MODULES
+    path: Path, trusted_types: Iterable[str] = DEFAULT_TRUSTED_TYPES
 ) -> list[str]:
     """Return the non-default types in the skops file ``path``, checked against a policy.
 
     Raises:
-        RegistryError: the file is not a skops archive, or uses a type from a
-            module outside ``trusted_modules``.
+        RegistryError: the file is not a skops archive, or uses a type not in
+            ``trusted_types`` (exact names).
     """
     import skops.io as sio
 
@@ -73,23 +113,23 @@ def inspect_types(
             f"{path} is not a readable skops model file ({type(exc).__name__}: {exc})",
             "save the model with skops.io.dump(model, path) in the train step",
         ) from exc
-    return check_types(path, types, trusted_modules)
+    return check_types(path, types, trusted_types)
 
 
-def check_types(path: Path, types: list[str], trusted_modules: Iterable[str]) -> list[str]:
-    """Return ``types`` (found in the model file ``path``) if all are trusted.
+def check_types(path: Path, types: list[str], trusted_types: Iterable[str]) -> list[str]:
+    """Return ``types`` (found in the model file ``path``) if each is in ``trusted_types``.
 
     Raises:
-        RegistryError: a type comes from a module outside ``trusted_modules``.
+        RegistryError: a type is not one of the exact trusted names.
     """
-    prefixes = tuple(trusted_modules)
-    refused = [t for t in types if not t.startswith(prefixes)]
+    policy = frozenset(trusted_types)
+    refused = sorted(t for t in types if t not in policy)
     if refused:
         raise RegistryError(
-            f"{path} uses types outside the trusted modules ({', '.join(prefixes)}): "
-            f"{', '.join(refused)}",
-            "build the model from scikit-learn/numpy/scipy objects, or add the module to "
-            "registry.trusted_modules in env.yaml if you wrote and trust it",
+            f"{path} uses types this project does not trust: {', '.join(refused)}",
+            "build the model from scikit-learn/numpy/scipy objects, or add the exact name to "
+            "registry.trusted_types in env.yaml if you wrote it and it runs no code you "
+            "would not run",
         )
     return types
 
@@ -130,29 +170,35 @@ def verified_path(root: Path, record: dict[str, Any], label: str) -> Path:
 
 
 def load_verified(root: Path, record: dict[str, Any], label: str) -> Any:
-    """Load the model of a registered version, after :func:`verified_path`."""
+    """Load the model of a registered version, after :func:`verified_path`.
+
+    Raises:
+        RegistryError: the file fails :func:`verified_path`, or the types recorded for
+            the version or found in its file are not all on the project's exact list.
+    """
     import skops.io as sio
 
     path = verified_path(root, record, label)
-    recorded = record["artifact"]["trusted_types"]
-    found = sio.get_untrusted_types(file=path)
-    # the registry is a file people can edit: the types it trusts are re-checked
-    # against the project's policy at every load, not only at registration
-    policy = trusted_modules_of(root)
-    outside = sorted(t for t in set(recorded) | set(found) if not t.startswith(policy))
-    if outside:
+    recorded = set(record["artifact"]["trusted_types"])
+    found = set(sio.get_untrusted_types(file=path))
+    # the registry is a file a bucket writer or a teammate can edit: it records which
+    # types the build found, never which may be trusted (env.yaml and the defaults say)
+    policy = trusted_types_of(root)
+    refused = sorted((recorded | found) - policy)
+    if refused:
         raise RegistryError(
-            f"refusing to load {label}: the registry trusts types outside the trusted modules "
-            f"({', '.join(policy)}): {', '.join(outside)}",
-            "restore .nbops/registry/models.json from git, or add the module to "
-            "registry.trusted_modules in env.yaml if you wrote and trust it",
+            f"refusing to load {label}: its model file or registry record uses types this "
+            f"project does not trust ({', '.join(refused)}), so it could run code",
+            "restore the registry from a teammate or git and run `nbops verify`; if you "
+            "wrote such a type and trust it, add its exact name to registry.trusted_types "
+            "in env.yaml",
         )
-    unexpected = sorted(set(found) - set(recorded))
-    if unexpected:  # unreachable unless blake3 collides; kept as a second lock
+    unexpected = sorted(found - recorded)
+    if unexpected:
         raise RegistryError(
             f"refusing to load {label}: it uses types not recorded at registration: "
             f"{', '.join(unexpected)}",
             "re-register the model from its run",
         )
     logger.debug("loading %s from %s", label, path)
-    return sio.load(path, trusted=recorded)
+    return sio.load(path, trusted=sorted(found))

@@ -22,7 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from nbops.core import ConfigError
-from nbops.registry._artifacts import DEFAULT_TRUSTED_MODULES
+from nbops.registry._artifacts import (
+    DEFAULT_TRUSTED_TYPES,
+    MODULES_DROPPED,
+    MODULES_FIX,
+    trusted_types_problem,
+)
 from nbops.registry._scoring import METRIC_DIRECTIONS
 
 #: auto: a passing candidate that beats the champion becomes it; manual: it becomes
@@ -44,7 +49,13 @@ class RegistryConfig:
     primary_metric: str = "roc_auc"
     promotion: str = "auto"
     min_improvement: float = 0.0
-    trusted_modules: tuple[str, ...] = field(default=DEFAULT_TRUSTED_MODULES)
+    #: exact type names a model may use besides :data:`DEFAULT_TRUSTED_TYPES`
+    trusted_types: tuple[str, ...] = field(default=())
+
+    @property
+    def trusted_policy(self) -> frozenset[str]:
+        """Every exact type name a registered model file may use."""
+        return frozenset(DEFAULT_TRUSTED_TYPES) | frozenset(self.trusted_types)
 
     @property
     def higher_is_better(self) -> bool:
@@ -81,6 +92,8 @@ def parse_registry_config(raw: Any, project_name: str = "model") -> RegistryConf
             "write registry: as a mapping, e.g. 'registry: {primary_metric: roc_auc}' "
             "(see docs/registry-and-gates.md)",
         )
+    if "trusted_modules" in raw:
+        raise ConfigError(MODULES_DROPPED, MODULES_FIX)
     known = set(RegistryConfig.__dataclass_fields__)
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -108,11 +121,11 @@ def parse_registry_config(raw: Any, project_name: str = "model") -> RegistryConf
             raise _bad(key, values[key], "give a path relative to the project root")
         if key in values:
             values[key] = str(values[key])
-    if "trusted_modules" in values:
-        modules = values["trusted_modules"]
-        if not isinstance(modules, (list, tuple)) or not all(isinstance(m, str) for m in modules):
-            raise _bad("trusted_modules", modules, "give a list of module prefixes like 'sklearn.'")
-        values["trusted_modules"] = tuple(m if m.endswith(".") else m + "." for m in modules)
+    if "trusted_types" in values:
+        problem = trusted_types_problem(values["trusted_types"])
+        if problem:
+            raise ConfigError(problem, "list exact type names, e.g. [mypackage.features.to_float]")
+        values["trusted_types"] = tuple(values["trusted_types"])
     return RegistryConfig(**values)
 
 

@@ -68,7 +68,7 @@ class MeasureHelper:
         request = {
             "root": str(root), "schema": schema, "inputs": inputs, "champion": champion,
             "config": {**dataclasses.asdict(config),
-                       "trusted_modules": list(config.trusted_modules)},
+                       "trusted_types": list(config.trusted_types)},
             "candidate": {"run_id": candidate.run_id, "model_run_id": candidate.model_run_id,
                           **{name: str(getattr(candidate, name)) for name in FILES}},
         }
@@ -118,7 +118,7 @@ def _read_answer(stdout: IO[str]) -> dict[str, Any]:
 def _serve_one(line: str) -> dict[str, Any]:
     request = json.loads(line)
     settings = dict(request["config"])
-    settings["trusted_modules"] = tuple(settings["trusted_modules"])
+    settings["trusted_types"] = tuple(settings["trusted_types"])
     config = RegistryConfig(**settings)
     paths = request["candidate"]
     candidate = Candidate(

@@ -124,7 +124,7 @@ def measure(root: Path, candidate: Candidate, config: RegistryConfig, schema: di
         DataError: the held-out data cannot be scored.
     """
     test = held_out(candidate.test_data)
-    types = artifacts.inspect_types(candidate.model_file, config.trusted_modules)
+    types = artifacts.inspect_types(candidate.model_file, config.trusted_policy)
     record = {"run_id": candidate.model_run_id or candidate.run_id,
               "artifact": {"hash": inputs["model_file"], "trusted_types": types}}
     model = artifacts.load_verified(root, record, f"{config.model} candidate")

@@ -177,7 +177,7 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
         measured = (measure or measurements.measure)(root, candidate, config, schema, inputs,
                                                      champ_record)
     else:
-        artifacts.check_types(candidate.model_file, measured.model_types, config.trusted_modules)
+        artifacts.check_types(candidate.model_file, measured.model_types, config.trusted_policy)
         logger.info("nbops registry: model and data unchanged since run %s, its scores reused",
                     measured.reused_from)
     artifact = {**stored_model, "format": "skops", "trusted_types": measured.model_types}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nbops.core._errors import ConfigError
-from nbops.registry._artifacts import DEFAULT_TRUSTED_MODULES
+from nbops.registry._artifacts import DEFAULT_TRUSTED_TYPES
 from nbops.registry._config import default_model_name, parse_registry_config, project_model_name
 
 
@@ -37,5 +37,12 @@ def test_project_model_name_reads_env_yaml_then_the_folder(tmp_path) -> None:
 
 
 def test_the_reference_project_is_not_trusted_by_default() -> None:
-    assert not any(m.startswith("churn") for m in DEFAULT_TRUSTED_MODULES)
-    assert parse_registry_config({"trusted_modules": ["churn"]}).trusted_modules == ("churn.",)
+    assert not any(t.startswith("churn") for t in DEFAULT_TRUSTED_TYPES)
+    exact = ["churn.features._as_float"]
+    assert parse_registry_config({"trusted_types": exact}).trusted_types == tuple(exact)
+    assert "churn.features._as_float" in parse_registry_config(
+        {"trusted_types": exact}).trusted_policy
+    with pytest.raises(ConfigError, match="trusted_modules.*no longer reads"):
+        parse_registry_config({"trusted_modules": ["churn."]})
+    with pytest.raises(ConfigError, match="'churn.' which is not an exact type name|'churn.'"):
+        parse_registry_config({"trusted_types": ["churn."]})

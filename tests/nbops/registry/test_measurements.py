@@ -68,11 +68,11 @@ def test_reused_model_types_still_meet_todays_trust_policy(project, make_run):
     first = gate_and_promote(project, trained, CONFIG, GATES)
     recorded = {**first.gates, "measured": {**first.gates["measured"],
                                             "model_types": ["mylib.Custom"]}}
-    with pytest.raises(RegistryError, match="types outside the trusted modules.*mylib.Custom"):
+    with pytest.raises(RegistryError, match="types this project does not trust: mylib.Custom"):
         gate_and_promote(project, _rebuild_of(trained), CONFIG, GATES,
                          earlier=(trained.run_id, recorded))
     trusting = parse_registry_config({"model": "churn",
-                                      "trusted_modules": ["sklearn.", "mylib."]})
+                                      "trusted_types": ["mylib.Custom"]})
     again = gate_and_promote(project, _rebuild_of(trained), trusting, GATES,
                              earlier=(trained.run_id, recorded))
     assert again.gates["measured"]["reused_from"] == trained.run_id

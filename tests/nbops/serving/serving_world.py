@@ -65,7 +65,8 @@ def train_version(root: Path, raw: pd.DataFrame, target: str, *, seed: int = 0,
     return number
 
 
-TRUSTED = ("sklearn.", "numpy.", "scipy.", "churn.")
+CHURN_TYPES = ("churn.features._as_float", "churn.features._as_text")
+TRUSTED = (*artifacts.DEFAULT_TRUSTED_TYPES, *CHURN_TYPES)
 
 
 def make_project(root: Path, rows: int = 1200) -> Path:
@@ -74,7 +75,8 @@ def make_project(root: Path, rows: int = 1200) -> Path:
     (root / "pipeline.yaml").write_text("tasks: []\n")
     # the churn model converts columns with two functions of the churn package
     (root / "env.yaml").write_text(
-        "registry:\n  model: churn\n  trusted_modules: [sklearn., numpy., scipy., churn.]\n")
+        "registry:\n  model: churn\n  trusted_types: "
+        "[churn.features._as_float, churn.features._as_text]\n")
     raw = generator.generate(rows, seed=3)
     train_version(root, raw, "churn", seed=0, max_iter=15)
     train_version(root, raw, "churn", seed=1, max_iter=40)

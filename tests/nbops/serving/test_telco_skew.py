@@ -34,7 +34,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root.mkdir()
     (root / "pipeline.yaml").write_text("tasks: []\n")
     (root / "env.yaml").write_text(  # the churn model's converters live in the churn package
-        "registry:\n  model: telco\n  trusted_modules: [sklearn., numpy., scipy., churn.]\n")
+        "registry:\n  model: telco\n  trusted_types: "
+        "[churn.features._as_float, churn.features._as_text]\n")
     train_version(root, pd.read_csv(SAMPLE), "Churn", name="telco", max_iter=30)
     operations.promote(root, "telco", 1, reason="test", actor=operations.Actor())
     return root
