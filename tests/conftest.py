@@ -13,7 +13,9 @@ Notebooks import ``churn`` and ``nbops`` from the editable install of ``src/``.
 
 from __future__ import annotations
 
+import os
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,12 @@ from project_files import (  # noqa: F401 - re-exported for older imports
     copy_project_files,
     run_build_process,
 )
+
+#: Every test machine holds the same team key (docs/remote.md), so remote registries written
+#: by one test process verify in its children; tests of a missing or wrong key unset it.
+#: Keys that `nbops remote set` writes go to a throwaway config folder, never ~/.config.
+os.environ.setdefault("NBOPS_REMOTE_KEY", "test-team-key-" + "k" * 32)
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="nbops-test-config-")
 
 
 @pytest.fixture

@@ -22,15 +22,58 @@ def remote_group() -> None:
 @click.argument("url")
 @click.option("--auto-push/--no-auto-push", default=None,
               help="Push every build's run when it closes (for CI).")
+@click.option("--key", "key", default=None, metavar="KEY",
+              help="The team key (from `nbops remote key` on a machine that has it); "
+                   "default: keep this machine's, or create one.")
 @_project_option
-def remote_set(url: str, auto_push: bool | None, project: Path | None) -> None:
-    """Record URL as the project's remote in .nbops/remote.yaml (commit that file)."""
-    from nbops.remote import REMOTE_RELPATH, auto_push_enabled, set_remote
+def remote_set(url: str, auto_push: bool | None, key: str | None, project: Path | None) -> None:
+    """Record URL as the project's remote in .nbops/remote.yaml (commit that file), and keep
+    the team key that signs its registry outside the repository (docs/remote.md)."""
+    import os
+
+    from nbops.remote import KEY_ENV, REMOTE_RELPATH, auto_push_enabled, set_remote, store_team_key
 
     proj = _project(project)
     written = set_remote(proj, url, auto_push=auto_push)
     click.echo(f"Remote set to {written} in {REMOTE_RELPATH} "
                f"(auto push {'on' if auto_push_enabled(proj) else 'off'}); commit that file.")
+    if os.environ.get(KEY_ENV) and key is None:
+        click.echo(f"Team key: from ${KEY_ENV}.")
+        return
+    path, wrote = store_team_key(written, key)
+    if key is not None:
+        click.echo(f"Team key stored in {path} (readable by you only).")
+    elif wrote:
+        click.echo(f"Team key created in {path} (readable by you only). Give it to each "
+                   f"teammate and CI job, never through git or the bucket: `nbops remote key` "
+                   f"prints it; they run `nbops remote set {written} --key KEY` or set "
+                   f"{KEY_ENV}.")
+    else:
+        click.echo(f"Team key: kept in {path}.")
+
+
+@remote_group.command("key")
+@_project_option
+def remote_key(project: Path | None) -> None:
+    """Print the team key of the project's remote (to hand to a teammate or a CI secret)."""
+    from nbops.core import ConfigError
+    from nbops.remote import no_key_fix, require_url, team_key
+
+    url = require_url(_project(project))
+    key = team_key(url)
+    if key is None:
+        raise ConfigError("This machine has no team key for the remote", no_key_fix(url))
+    click.echo(key.decode("utf-8"))
+
+
+@remote_group.command("restore-registry")
+@_project_option
+def remote_restore_registry(project: Path | None) -> None:
+    """Put this machine's registry back on the remote, signed (after a forgery or rollback)."""
+    from nbops.registry import restore_remote_registry
+
+    done = restore_remote_registry(_project(project).root)
+    click.echo(done[0].upper() + done[1:] + ".")
 
 
 @remote_group.command("show")

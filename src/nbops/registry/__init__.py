@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from nbops.registry._refs import resolve as resolve_version
     from nbops.registry._registry_file import read as read_registry
     from nbops.registry._registry_file import registry_path, seal_problem
+    from nbops.registry._registry_file import restore_remote as restore_remote_registry
     from nbops.registry._registry_file import transaction as registry_transaction
     from nbops.registry._scoring import METRIC_DIRECTIONS, predict_table
     from nbops.registry._scoring import read_table as read_input_table
@@ -34,8 +35,8 @@ __all__ = [
     "default_model_name", "find_root", "get_model", "get_version", "inspect_types", "load_model",
     "load_verified", "parse_ref", "parse_registry_config", "predict_table", "project_model_name",
     "promote", "read_input_table", "read_registry", "register_version", "registry_path",
-    "registry_transaction", "resolve_version", "rollback", "seal_problem", "store_of",
-    "write_scored_table",
+    "registry_transaction", "resolve_version", "restore_remote_registry", "rollback",
+    "seal_problem", "store_of", "write_scored_table",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -51,7 +52,7 @@ if not TYPE_CHECKING:
         "_refs": ("ModelRef", "get_model", "parse_ref", "resolve_version=resolve"),
         "_registry_file": (
             "read_registry=read", "registry_path", "registry_transaction=transaction",
-            "seal_problem",
+            "restore_remote_registry=restore_remote", "seal_problem",
         ),
         "_scoring": (
             "METRIC_DIRECTIONS", "predict_table", "read_input_table=read_table",

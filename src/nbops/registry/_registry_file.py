@@ -41,6 +41,7 @@ from nbops.core import (
     dumps_json,
     schema_errors,
 )
+from nbops.registry import _remote_trust as trust
 from nbops.registry import _seal as seal
 
 SCHEMA_VERSION = 1
@@ -143,15 +144,29 @@ REMOTE_KEY = "registry/models.json"
 REMOTE_LEASE = "registry/lease.json"
 
 
-def _parse_remote(data: bytes, where: str) -> Registry:
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RegistryError(f"{where} is not valid JSON ({exc})",
-                            "restore it from a machine's committed models.json") from None
+def _parse_remote(root: Path, remote: Any, data: bytes, where: str) -> Registry:
+    """The remote registry in ``data``, if this machine may believe it (see _remote_trust).
+
+    Raises:
+        RegistryError: not signed with the team key, or not extending the registry this
+            machine sealed (a forgery or a rollback), or invalid.
+    """
+    doc, signature = trust.split(data, where)
+    sealed = _sealed_or_none(root)
+    if doc == sealed:
+        return doc  # what this machine already holds: nothing new to trust
+    trust.check_signature(doc, signature, remote.url, where)
     validate(doc, where=where)
-    result: Registry = doc
-    return result
+    trust.check_extends(sealed, doc, where)
+    return doc
+
+
+def _sealed_or_none(root: Path) -> Registry | None:
+    """The local registry if it is there and its seal accepts it, else None."""
+    try:
+        return read_local(root) if registry_path(root).is_file() else None
+    except RegistryError:
+        return None
 
 
 def _refresh_from_remote(root: Path) -> None:
@@ -169,7 +184,7 @@ def _refresh_from_remote(root: Path) -> None:
         return
     if data is None:
         return
-    doc = _parse_remote(data, f"{REMOTE_KEY} on remote {remote.label}")
+    doc = _parse_remote(root, remote, data, f"{REMOTE_KEY} on remote {remote.label}")
     path = registry_path(root)
     new = dumps_json(doc).encode("utf-8")
     if _read_bytes(path) == new:
@@ -309,17 +324,18 @@ def _remote_transaction(root: Path, remote: Any) -> Iterator[Registry]:
     """Lease, read, change, conditional write to the remote, then the local mirror."""
     from nbops.remote import RemoteLease
 
+    trust.require_key(remote.url)
     with RemoteLease(remote, REMOTE_LEASE, purpose="registry update"):
         crash_point("registry.lease_taken")
         current, version = remote.read_versioned(REMOTE_KEY)
         if current is None:  # first write to this remote: start from the committed file
             data = read_local(root)
         else:
-            data = _parse_remote(current, f"{REMOTE_KEY} on remote {remote.label}")
+            data = _parse_remote(root, remote, current, f"{REMOTE_KEY} on remote {remote.label}")
         yield data
         validate(data, where="the updated registry")
         new = dumps_json(data).encode("utf-8")
-        if not remote.write_if(REMOTE_KEY, new, version):
+        if not remote.write_if(REMOTE_KEY, trust.signed(data, remote.url), version):
             raise RegistryError(
                 f"The registry on remote {remote.label} was changed by another machine while "
                 "this update held an expired lease; nothing was written",
@@ -329,3 +345,49 @@ def _remote_transaction(root: Path, remote: Any) -> Iterator[Registry]:
         path = registry_path(root)
         _write_sealed(path, new, _read_bytes(path))
         logger.debug("registry written to %s and %s", remote.label, path)
+
+
+def restore_remote(root: Path) -> str:
+    """Put this machine's sealed registry on the remote, signed: the fix for a remote
+    registry that was forged or rolled back.
+
+    Returns:
+        What was done, in one sentence.
+
+    Raises:
+        RegistryError: no remote, no team key, or no trustworthy local registry.
+    """
+    from nbops.core import ConfigError, NbopsError
+    from nbops.remote import RemoteLease
+
+    root = Path(root)
+    remote = _remote(root)
+    if remote is None:
+        raise ConfigError("This project has no remote", "run `nbops remote set URL` first")
+    trust.require_key(remote.url)
+    local = read_local(root)
+    if not local["models"]:
+        raise RegistryError("this machine has no registry to restore the remote from",
+                            "run the command on a machine that has the team's registry")
+    lock = ProjectLock(Path(root) / LOCK_RELPATH, purpose="registry restore")
+    lock.acquire(timeout=30)
+    try:
+        with RemoteLease(remote, REMOTE_LEASE, purpose="registry restore"):
+            current, version = remote.read_versioned(REMOTE_KEY)
+            if current is not None:
+                try:
+                    _parse_remote(root, remote, current, REMOTE_KEY)
+                except NbopsError:
+                    pass  # forged, rolled back or unreadable: replaced below
+                else:
+                    return (f"the registry on remote {remote.label} is signed and extends this "
+                            "machine's; nothing to restore")
+            if not remote.write_if(REMOTE_KEY, trust.signed(local, remote.url), version):
+                raise RegistryError(f"the registry on remote {remote.label} changed while it "
+                                    "was being restored; nothing was written",
+                                    "run `nbops remote restore-registry` again")
+    finally:
+        lock.release()
+    return (f"restored the registry on remote {remote.label} from this machine's copy "
+            f"({sum(len(m['versions']) for m in local['models'].values())} version(s)), signed "
+            "with the team key")

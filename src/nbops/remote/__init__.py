@@ -5,6 +5,7 @@
     _index      the remote's run index document (runs/index.json)
     _objects    fetch objects into the local content store on demand, verified
     _lease      a lease with expiry on the remote (who may change the shared registry)
+    _team_key   the team key kept outside the bucket, and the HMAC it signs the registry with
 
 Pushing and pulling runs (which needs the run ledger) lives one layer up, in
 :mod:`nbops.sync`.
@@ -32,12 +33,21 @@ if TYPE_CHECKING:
     from nbops.remote._lease import RemoteLease
     from nbops.remote._objects import download_objects, fetch_for
     from nbops.remote._store import RemoteStore, open_remote
+    from nbops.remote._team_key import (
+        KEY_ENV,
+        key_id,
+        mac,
+        mac_matches,
+        no_key_fix,
+        store_team_key,
+        team_key,
+    )
 
 __all__ = [
-    "Entry", "INDEX_KEY", "REMOTE_ENV", "REMOTE_RELPATH", "RemoteLease", "RemoteStore",
+    "Entry", "INDEX_KEY", "KEY_ENV", "REMOTE_ENV", "REMOTE_RELPATH", "RemoteLease", "RemoteStore",
     "add_entries", "auto_push_enabled", "check_conditional_writes", "check_url", "configured_url",
-    "download_objects", "fetch_for", "open_remote", "read_index", "redact_url", "require_url",
-    "set_remote",
+    "download_objects", "fetch_for", "key_id", "mac", "mac_matches", "no_key_fix", "open_remote",
+    "read_index", "redact_url", "require_url", "set_remote", "store_team_key", "team_key",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -52,4 +62,6 @@ if not TYPE_CHECKING:
         "_lease": ("RemoteLease",),
         "_objects": ("download_objects", "fetch_for"),
         "_store": ("RemoteStore", "open_remote"),
+        "_team_key": ("KEY_ENV", "key_id", "mac", "mac_matches", "no_key_fix", "store_team_key",
+                      "team_key"),
     })
