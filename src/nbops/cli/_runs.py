@@ -268,7 +268,9 @@ def verify_command(run: str, all_runs: bool, as_json: bool, project: Path | None
     else:
         for report in reports:
             if report.ok:
-                click.echo(f"{report.run_id}: OK ({report.checked} items verified)")
+                kept = (f"; {len(report.withheld)} object(s) holding secrets were not shared "
+                        "by its push" if report.withheld else "")
+                click.echo(f"{report.run_id}: OK ({report.checked} items verified{kept})")
             elif report.interrupted_only:
                 click.secho(f"{report.run_id}: interrupted (not altered)", fg="yellow")
                 for problem in report.problems:

@@ -27,6 +27,10 @@ from nbops.core import (
 )
 from nbops.runs._stale import UNFINISHED, build_alive
 
+#: In a pulled run folder: the objects its push withheld because they held a secret
+#: (digest -> {what, why}); verify reports them as withheld, not missing.
+WITHHELD_NAME = "withheld.json"
+
 
 @dataclass
 class VerifyReport:
@@ -35,6 +39,8 @@ class VerifyReport:
     run_id: str
     checked: int = 0
     problems: list[dict[str, str]] = field(default_factory=list)
+    #: objects the push that shared this run kept back (they held a secret): not problems
+    withheld: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -54,7 +60,7 @@ class VerifyReport:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view (for ``--json``)."""
         return {"run_id": self.run_id, "ok": self.ok, "checked": self.checked,
-                "problems": self.problems}
+                "problems": self.problems, "withheld": self.withheld}
 
 
 def referenced_objects(manifest: Manifest) -> Iterator[tuple[str, str]]:
@@ -99,11 +105,16 @@ def verify_run(project: Project, run_id: str) -> VerifyReport:
                    f"(pid {manifest['pid']}) is gone; `nbops runs` records it as interrupted",
                    "interrupted")
     store = ContentStore(project.store_dir)
+    withheld = _withheld(project, run_id)
     seen: set[str] = set()
     for what, digest in referenced_objects(manifest):
         if digest in seen:
             continue
         seen.add(digest)
+        if digest in withheld and not store.has(digest):
+            report.withheld.append({"what": what, "hash": digest,
+                                    "why": str(withheld[digest].get("why", ""))})
+            continue
         report.checked += 1
         try:
             store.verify(digest)
@@ -120,3 +131,15 @@ def verify_run(project: Project, run_id: str) -> VerifyReport:
         elif hash_file(copy) != notebook["hash"]:
             report.add(f"task {name} notebook", f"{copy} does not match its recorded hash")
     return report
+
+
+def _withheld(project: Project, run_id: str) -> dict[str, dict[str, Any]]:
+    """The pulled run's ``withheld.json`` (empty for a run made here)."""
+    import json
+
+    path = project.run_dir(run_id) / WITHHELD_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}

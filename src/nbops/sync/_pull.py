@@ -3,9 +3,11 @@
 Only runs listed in the remote's index are pulled. For each: the manifest and
 ``contents.json`` must hash to what the index says, the manifest must match
 its seal and schema, every object is re-hashed on arrival (an altered or
-deleted one is refused, naming it), and the run folder is assembled under a
-temporary name and renamed into place last (``pull.run_installed``), so a
-pull killed midway leaves no half run locally.
+deleted one is refused, naming it; one the push withheld because it held a
+secret is not fetched, and the run folder's ``withheld.json`` says so), and
+the run folder is assembled under a temporary name and renamed into place
+last (``pull.run_installed``), so a pull killed midway leaves no half run
+locally.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from nbops.core import (
     schema_errors,
 )
 from nbops.remote import Entry, RemoteStore, download_objects, open_remote, read_index, require_url
-from nbops.runs import append_summary, referenced_objects, summarize
+from nbops.runs import WITHHELD_NAME, append_summary, referenced_objects, summarize
 from nbops.sync._push import CONTENTS, MANIFEST
 
 logger = logging.getLogger("nbops")
@@ -145,7 +147,11 @@ def _pull_one(project: Project, remote: RemoteStore, store: ContentStore, run_id
         raise IntegrityError(f"{base}/{SEAL_NAME} on remote {remote.label} is missing or does "
                              "not match the manifest", "push that run again")
 
-    needed = [digest for _, digest in referenced_objects(manifest)]
+    withheld = contents.get("withheld") or {}
+    if not isinstance(withheld, dict):
+        raise IntegrityError(f"Run {run_id} on remote {remote.label} has an invalid contents "
+                             "list (withheld is not a mapping)", "push it again")
+    needed = [digest for _, digest in referenced_objects(manifest) if digest not in withheld]
     count, size = download_objects(remote, store, needed)
     result.objects_downloaded += count
     result.bytes_downloaded += size
@@ -166,6 +172,9 @@ def _pull_one(project: Project, remote: RemoteStore, store: ContentStore, run_id
             remote.get_object(digest, target)  # verified
             result.objects_downloaded += 1
             result.bytes_downloaded += item["size"]
+        if withheld:  # the record of what the push kept back (nbops verify reads it)
+            (staging / WITHHELD_NAME).write_text(json.dumps(withheld, indent=1, sort_keys=True),
+                                                 encoding="utf-8")
         (staging / SEAL_NAME).write_bytes(seal_bytes or b"")
         (staging / MANIFEST).write_bytes(manifest_bytes)
         final = project.run_dir(run_id)

@@ -8,6 +8,9 @@ only once everything it needs is there:
    never uploaded again;
 2. the run folder's other files (HTML pages, reproductions, logs) as objects
    too, listed in ``runs/<id>/contents.json`` (``push.contents_uploaded``);
+   an object or file holding a secret of the run (a raw executed notebook,
+   Ploomber's metadata, the git diff: :mod:`nbops.sync._withheld`) is not
+   uploaded, and ``contents.json`` lists it under ``withheld``;
 3. ``seal.json`` then ``manifest.json`` (``push.manifest_uploaded``);
 4. the run's entry in ``runs/index.json`` with a conditional write
    (``push.index_updated``): from here on ``nbops runs --remote`` lists it.
@@ -52,6 +55,7 @@ from nbops.remote import (
     require_url,
 )
 from nbops.runs import referenced_objects, resolve_run, run_ids_on_disk, summarize
+from nbops.sync._withheld import WHY, holds_secret, run_secrets
 
 logger = logging.getLogger("nbops")
 
@@ -72,6 +76,8 @@ class PushResult:
     objects_uploaded: int = 0
     bytes_uploaded: int = 0
     objects_present: int = 0
+    #: objects and run files kept back because they hold a secret of the run
+    objects_withheld: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
@@ -79,7 +85,8 @@ class PushResult:
                 "runs_up_to_date": self.up_to_date, "runs_skipped": self.skipped,
                 "objects_uploaded": self.objects_uploaded,
                 "bytes_uploaded": self.bytes_uploaded,
-                "objects_already_there": self.objects_present}
+                "objects_already_there": self.objects_present,
+                "objects_withheld": self.objects_withheld}
 
 
 def run_files(run_dir: Path) -> list[Path]:
@@ -154,17 +161,29 @@ def _push_one(project: Project, remote: RemoteStore, store: ContentStore, run_id
             raise IntegrityError(f"Run {run_id} cannot be pushed: its {what} ({digest}) is "
                                  "missing from the local store",
                                  f"run `nbops verify {run_id}`; rebuild or pull it first")
-    sources = {digest: store.path_for(digest) for digest in objects}
+    secrets = run_secrets(manifest, store)
+    withheld: dict[str, dict[str, str]] = {}  # digest -> what it is (never its content)
+    sources: dict[str, Path] = {}
+    for digest, what in objects.items():
+        if holds_secret(store.path_for(digest), secrets):
+            withheld[digest] = {"what": what, "why": WHY}
+        else:
+            sources[digest] = store.path_for(digest)
     run_dir = project.run_dir(run_id)
     contents: dict[str, dict[str, Any]] = {}
     for file in run_files(run_dir):
+        relpath = file.relative_to(run_dir).as_posix()
         digest = hash_file(file)
-        contents[file.relative_to(run_dir).as_posix()] = {"hash": digest,
-                                                          "size": file.stat().st_size}
+        if digest in withheld or holds_secret(file, secrets):
+            withheld.setdefault(digest, {"what": f"run folder file {relpath}", "why": WHY})
+            continue
+        contents[relpath] = {"hash": digest, "size": file.stat().st_size}
         sources.setdefault(digest, file)
+    result.objects_withheld += len(withheld)
     _upload_missing(remote, store, sources, objects, result)
 
-    contents_bytes = json.dumps({"schema_version": 1, "run_id": run_id, "files": contents},
+    contents_bytes = json.dumps({"schema_version": 1, "run_id": run_id, "files": contents,
+                                 "withheld": withheld},
                                 indent=1, sort_keys=True).encode("utf-8")
     remote.put_bytes(f"runs/{run_id}/{CONTENTS}", contents_bytes)
     crash_point("push.contents_uploaded")
