@@ -44,8 +44,14 @@ def _project(root: Path, rows: int) -> None:
     """A scratch project with churn:1 (the reference model kind) as champion."""
     from churn import data, features, generator, models
     from nbops.core import hash_bytes
-    from nbops.registry import Actor, inspect_types, promote, register_version, store_of
-    from nbops.registry._artifacts import DEFAULT_TRUSTED_TYPES
+    from nbops.registry import (
+        DEFAULT_TRUSTED_TYPES,
+        Actor,
+        inspect_types,
+        promote,
+        register_version,
+        store_of,
+    )
 
     (root / "pipeline.yaml").write_text("tasks: []\n")
     extra = ["churn.features._as_float", "churn.features._as_text"]  # the model's converters

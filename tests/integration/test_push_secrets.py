@@ -111,3 +111,17 @@ def test_a_teammate_pulls_and_verifies_what_was_uploaded(built: Path, pushed: di
     shown = nbops(clone, "show", "latest", **remote)
     assert shown.returncode == 0, shown.stderr
     assert not [s for s in SECRETS if s in shown.stdout]
+
+
+def test_reproduce_on_the_clone_says_why_the_diff_is_not_there(
+        built: Path, pushed: dict[str, str], tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(built), str(clone)], check=True)
+    remote = {k: v for k, v in pushed.items() if k != "result"}
+    assert nbops(clone, "pull", **remote).returncode == 0
+    done = nbops(clone, "reproduce", "latest", **remote)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "uncommitted diff held a secret" in lines[0]
+    assert not [s for s in SECRETS if s in done.stdout + done.stderr]

@@ -82,6 +82,14 @@ def plan_from_manifest(project: Project, manifest: Mapping[str, Any]) -> Plan:
     digest = git.get("diff_hash")
     if digest:
         store = ContentStore(project.store_dir)
+        from nbops.runs import withheld_objects
+
+        if not store.has(digest) and digest in withheld_objects(project, run_id):
+            raise ReproduceError(
+                f"run {run_id} was made from a dirty tree whose uncommitted diff held a secret, "
+                "so the push that shared the run kept that diff back",
+                "reproduce it on the machine that made it, or commit the change (with the "
+                "secret read from the environment instead) and build again")
         if not git.get("diff_stored", False) or not store.has(digest):
             size = git.get("diff_size")
             raise ReproduceError(

@@ -40,16 +40,16 @@ if TYPE_CHECKING:
     from nbops.runs._reuse import restore as restore_products
     from nbops.runs._steps import OpenContext, PostCloseStep, StepFactory
     from nbops.runs._tags import TAGS_ENV
-    from nbops.runs._verify import WITHHELD_NAME, referenced_objects, verify_run
+    from nbops.runs._verify import WITHHELD_NAME, referenced_objects, verify_run, withheld_objects
 
 __all__ = [
     "CORE_SECTIONS", "JsonObject", "LOCK_FILES", "OpenContext", "PostCloseStep", "RunContext",
-    "Section", "StepFactory", "TAGS_ENV", "amend_section", "append_summary", "checkout_run",
-    "close_run", "collect_garbage", "compare_notebooks", "diff_runs", "flat_params",
+    "Section", "StepFactory", "TAGS_ENV", "WITHHELD_NAME", "amend_section", "append_summary",
+    "checkout_run", "close_run", "collect_garbage", "compare_notebooks", "diff_runs", "flat_params",
     "installed_packages", "interpreter", "list_runs", "load_manifest", "normalise_notebook",
     "open_run", "plan_reuse", "read_pins", "referenced_objects", "resolve_run", "restore_products",
     "run_ids_on_disk", "run_summaries", "set_status", "summarize", "update_section", "verify_run",
-    "write_pins", "WITHHELD_NAME",
+    "withheld_objects", "write_pins",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -74,5 +74,5 @@ if not TYPE_CHECKING:
         "_reuse": ("plan_reuse", "restore_products=restore"),
         "_steps": ("OpenContext", "PostCloseStep", "StepFactory"),
         "_tags": ("TAGS_ENV",),
-        "_verify": ("WITHHELD_NAME", "referenced_objects", "verify_run"),
+        "_verify": ("WITHHELD_NAME", "referenced_objects", "verify_run", "withheld_objects"),
     })

@@ -105,7 +105,7 @@ def verify_run(project: Project, run_id: str) -> VerifyReport:
                    f"(pid {manifest['pid']}) is gone; `nbops runs` records it as interrupted",
                    "interrupted")
     store = ContentStore(project.store_dir)
-    withheld = _withheld(project, run_id)
+    withheld = withheld_objects(project, run_id)
     seen: set[str] = set()
     for what, digest in referenced_objects(manifest):
         if digest in seen:
@@ -133,7 +133,7 @@ def verify_run(project: Project, run_id: str) -> VerifyReport:
     return report
 
 
-def _withheld(project: Project, run_id: str) -> dict[str, dict[str, Any]]:
+def withheld_objects(project: Project, run_id: str) -> dict[str, dict[str, Any]]:
     """The pulled run's ``withheld.json`` (empty for a run made here)."""
     import json
 
