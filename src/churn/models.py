@@ -24,7 +24,9 @@ from nbops.core import RegistryError
 #: (parallel tasks, other kernels): fitting the default model on 2,700 rows took
 #: 45 s with 2 threads on a busy 2-core machine and 0.8 s with 1.
 TRAIN_THREADS = 1
-_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "churn.features.", "builtins.", "scipy.")
+#: Exact types a churn model file may hold besides nbops' defaults (never module prefixes:
+#: numpy., scipy. and sklearn. each hold functions that run code when a file calls them).
+CONVERTER_TYPES = ("churn.features._as_float", "churn.features._as_text")
 
 
 def make_model(
@@ -106,14 +108,18 @@ def save(model: Pipeline, path: str | Path) -> Path:
 
 
 def load(path: str | Path) -> Pipeline:
-    """Load a model saved by :func:`save`, refusing types outside sklearn/numpy/churn."""
+    """Load a model saved by :func:`save`, refusing any type nbops and this project do not
+    trust by exact name."""
     import skops.io
+
+    from nbops.registry import DEFAULT_TRUSTED_TYPES
 
     path = Path(path)
     if not path.exists():
         raise RegistryError(f"model file {path} does not exist", "run the train step first")
     untrusted = skops.io.get_untrusted_types(file=path)
-    unexpected = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+    trusted = {*DEFAULT_TRUSTED_TYPES, *CONVERTER_TYPES}
+    unexpected = sorted(t for t in untrusted if t not in trusted)
     if unexpected:
         raise RegistryError(
             f"model file {path} contains unexpected types {unexpected[:3]}",

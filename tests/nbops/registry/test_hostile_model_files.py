@@ -121,3 +121,14 @@ def test_the_defaults_are_exact_classes_none_a_function():
     hostile = {t for r in ROUTES for t in sio.get_untrusted_types(
         file=build(r, Path(__import__("tempfile").mkdtemp()))[0])}
     assert not hostile & set(artifacts.DEFAULT_TRUSTED_TYPES)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[r.name for r in ROUTES])
+def test_the_reference_projects_own_loader_refuses_every_hostile_file(route, tmp_path):
+    """churn.models.load (the evaluate notebook's) trusts exact names too, not prefixes."""
+    from churn import models
+
+    evil, marker = build(route, tmp_path)
+    with pytest.raises(RegistryError, match="contains unexpected types"):
+        models.load(evil)
+    assert not any(marker.iterdir()), f"the {route.name} payload ran"
