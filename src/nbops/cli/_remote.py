@@ -34,13 +34,14 @@ def remote_set(url: str, auto_push: bool | None, key: str | None, project: Path 
     from nbops.remote import KEY_ENV, REMOTE_RELPATH, auto_push_enabled, set_remote, store_team_key
 
     proj = _project(project)
+    from_env = bool(os.environ.get(KEY_ENV)) and key is None
+    path, wrote = (None, False) if from_env else store_team_key(url, key)  # a bad key: no change
     written = set_remote(proj, url, auto_push=auto_push)
     click.echo(f"Remote set to {written} in {REMOTE_RELPATH} "
                f"(auto push {'on' if auto_push_enabled(proj) else 'off'}); commit that file.")
-    if os.environ.get(KEY_ENV) and key is None:
+    if path is None:
         click.echo(f"Team key: from ${KEY_ENV}.")
         return
-    path, wrote = store_team_key(written, key)
     if key is not None:
         click.echo(f"Team key stored in {path} (readable by you only).")
     elif wrote:
