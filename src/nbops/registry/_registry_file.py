@@ -20,7 +20,10 @@ refresh the local file from it (falling back to the local copy, with a
 warning, when the remote is unreachable), and :func:`transaction` holds a
 lease on the remote, reads the remote document, and replaces it with a
 conditional write (``If-Match`` on the version read) before writing the local
-mirror, so two machines never lose each other's update.
+mirror, so two machines never lose each other's update. The remote document is
+signed with the team key and believed only if it verifies and extends what this
+machine sealed (:mod:`nbops.registry._remote_trust`); a refused one is never
+mirrored, and never re-signed by a write.
 """
 
 from __future__ import annotations

@@ -40,8 +40,8 @@ def _params_of(data: bytes) -> dict[str, Any]:
         return {}
     if not isinstance(doc, dict):
         return {}
-    papermill = (doc.get("metadata") or {}).get("papermill") if isinstance(
-        doc.get("metadata"), dict) else None
+    metadata = doc.get("metadata")
+    papermill = metadata.get("papermill") if isinstance(metadata, dict) else None
     params = papermill.get("parameters") if isinstance(papermill, dict) else doc.get("params")
     return params if isinstance(params, dict) else {}
 
@@ -66,9 +66,8 @@ def run_secrets(manifest: dict[str, Any], store: ContentStore) -> set[str]:
     found: set[str] = set()
     for task in manifest["tasks"].values():
         for product in task["products"].values():
-            for digest in (product.get("metadata_hash"),
-                           product.get("hash") if str(product.get("path", "")).endswith(
-                               ".ipynb") else None):
+            notebook = str(product.get("path", "")).endswith(".ipynb")
+            for digest in (product.get("metadata_hash"), product.get("hash") if notebook else None):
                 if digest and store.has(digest):
                     found |= set(secret_replacements(_params_of(store.read_bytes(digest))))
     git = manifest["provenance"]["git"]
