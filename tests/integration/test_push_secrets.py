@@ -125,3 +125,16 @@ def test_reproduce_on_the_clone_says_why_the_diff_is_not_there(
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
     assert "uncommitted diff held a secret" in lines[0]
     assert not [s for s in SECRETS if s in done.stdout + done.stderr]
+
+
+def test_checkout_on_the_clone_names_what_was_kept_back(
+        built: Path, pushed: dict[str, str], tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(built), str(clone)], check=True)
+    remote = {k: v for k, v in pushed.items() if k != "result"}
+    assert nbops(clone, "pull", **remote).returncode == 0
+    done = nbops(clone, "checkout", "latest", **remote)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert "held a secret, so the push that shared the run kept it back" in lines[0]
+    assert not (clone / ".nbops" / "products").exists()  # nothing half-restored

@@ -31,6 +31,7 @@ from nbops.core import (
     load_yaml,
     read_sealed_manifest,
 )
+from nbops.runs._verify import withheld_objects
 
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
 
@@ -74,6 +75,7 @@ def checkout_run(project: Project, run_id: str, lock_timeout: float | None = Non
     declared = declared_products(project, pipeline)
     for path, _, _ in plan:
         confine(project, path, declared, run_id, pipeline)
+    _refuse_withheld(project, run_id, store, plan)
     lock = ProjectLock(project.lock_path, purpose="checkout")
     lock.acquire(lock_timeout)
     try:
@@ -91,6 +93,19 @@ def checkout_run(project: Project, run_id: str, lock_timeout: float | None = Non
     finally:
         lock.release()
     return result
+
+
+def _refuse_withheld(project: Project, run_id: str, store: ContentStore,
+                     plan: list[tuple[str, str, str | None]]) -> None:
+    """Refuse, before any write, a pulled run whose push kept back a product it needs."""
+    withheld = withheld_objects(project, run_id)
+    for path, digest, meta in plan:
+        kept = [d for d in (digest, meta) if d and d in withheld and not store.has(d)]
+        if kept:
+            raise IntegrityError(
+                f"Run {run_id}'s {path} (or its Ploomber metadata) held a secret, so the push "
+                "that shared the run kept it back and it cannot be restored here",
+                "check the run out on the machine that made it, or build it again here")
 
 
 def pipeline_name(pipeline: str | None) -> str:
