@@ -112,14 +112,14 @@ def _champion_record(project: Path) -> dict:
     return resolve_version(read_registry(project), parse_ref("churn@champion"))
 
 
-def test_the_defaults_are_exact_classes_none_a_function():
+def test_the_defaults_are_exact_classes_none_a_function(tmp_path):
     assert artifacts.DEFAULT_TRUSTED_TYPES
     for name in artifacts.DEFAULT_TRUSTED_TYPES:
         module, _, attr = name.rpartition(".")
         obj = getattr(import_module(module), attr)
         assert inspect.isclass(obj), f"{name} is not a class"
-    hostile = {t for r in ROUTES for t in sio.get_untrusted_types(
-        file=build(r, Path(__import__("tempfile").mkdtemp()))[0])}
+    hostile = {t for r in ROUTES
+               for t in sio.get_untrusted_types(file=build(r, tmp_path / r.name)[0])}
     assert not hostile & set(artifacts.DEFAULT_TRUSTED_TYPES)
 
 
