@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from nbops.adapters._ploomber_adapter import (
         TaskInfo,
         build_options,
+        building_one_task,
+        call_project_hook,
         command_argv,
         dag_root,
         env_file,
@@ -36,7 +38,8 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "TaskInfo", "build_options", "command_argv", "dag_root", "env_file", "execution_duration",
+    "TaskInfo", "build_options", "building_one_task", "call_project_hook", "command_argv",
+    "dag_root", "env_file", "execution_duration",
     "format_task_exception", "injected_values", "is_building", "is_error_banner",
     "is_injected_parameters", "kernel_name", "load_dag", "loaded_from", "metadata_path",
     "papermill_metadata", "pipeline_file", "ploomber_command", "render_loaded", "render_tasks",
@@ -52,8 +55,9 @@ if not TYPE_CHECKING:
             "kernel_name", "papermill_metadata",
         ),
         "_ploomber_adapter": (
-            "TaskInfo", "build_options", "command_argv", "dag_root", "env_file",
-            "format_task_exception", "is_building", "load_dag", "loaded_from", "metadata_path",
+            "TaskInfo", "build_options", "building_one_task", "call_project_hook",
+            "command_argv", "dag_root", "env_file", "format_task_exception", "is_building",
+            "load_dag", "loaded_from", "metadata_path",
             "pipeline_file", "ploomber_command", "render_loaded", "render_tasks",
             "report_durations", "resolved_env", "task_infos",
         ),

@@ -105,6 +105,34 @@ def check_settings(gates: Any, registry: Any) -> None:
         parse_registry_config(registry)
 
 
+def check_model_product(registry: Any, project: Any, tasks: list[Any]) -> None:
+    """The registry's model file is a product of this pipeline (checked at ``on_render``).
+
+    A pipeline that passes ``registry: '{{registry}}'`` to ``on_render`` trains the
+    registered model; if no task produces ``registry.model_file``, its runs could never
+    be gated or registered, so the build fails before any task runs.
+
+    Raises:
+        ConfigError: naming the missing product and the file products there are.
+    """
+    from nbops.core import ConfigError
+
+    config = parse_registry_config(registry, project.name)
+    wanted = (project.root / config.model_file).resolve()
+    produced = [Path(p) for task in tasks for p in task.products.values()]
+    if wanted in {p.resolve() for p in produced}:
+        return
+    models = [project.relative(p) for p in produced
+              if p.suffix in {".skops", ".pkl", ".pickle", ".joblib"}]
+    shown = f" (model-like products: {', '.join(models)})" if models else ""
+    raise ConfigError(
+        f"registry.model_file is {config.model_file}, which no task of this pipeline "
+        f"produces{shown}, so no run could be gated or registered",
+        "set registry.model_file in env.yaml to the product path of your model, or remove "
+        "registry: '{{registry}}' from on_render in the pipeline that does not train it",
+    )
+
+
 def _product(root: Path, manifest: dict[str, Any], wanted: str) -> tuple[str, str, str | None]:
     """(path as recorded, hash, producing run) of the product whose path is ``wanted``."""
     target = (root / wanted).resolve()
