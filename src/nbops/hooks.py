@@ -125,6 +125,7 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
         call_project_hook,
         command_argv,
         env_file,
+        factory_entry_point,
         is_building,
         pipeline_file,
         resolved_env,
@@ -157,7 +158,8 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     project = _project_for(dag)
     build = build_options(dag)
     env_path = env_file(project.root)
-    build["pipeline"] = project.relative(pipeline_file(project.root))
+    # the pipeline file, or the dotted path of the factory that built the DAG
+    build["pipeline"] = factory_entry_point() or project.relative(pipeline_file(project.root))
     build["env_file"] = None if env_path is None else project.relative(env_path)
     tasks = task_infos(dag)
     env = resolved_env(project.root)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         command_argv,
         dag_root,
         env_file,
+        factory_entry_point,
         format_task_exception,
         is_building,
         load_dag,
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TaskInfo", "build_options", "building_one_task", "call_project_hook", "command_argv",
-    "dag_root", "env_file", "execution_duration",
+    "dag_root", "env_file", "execution_duration", "factory_entry_point",
     "format_task_exception", "injected_values", "is_building", "is_error_banner",
     "is_injected_parameters", "kernel_name", "load_dag", "loaded_from", "metadata_path",
     "papermill_metadata", "pipeline_file", "ploomber_command", "render_loaded", "render_tasks",
@@ -56,7 +57,8 @@ if not TYPE_CHECKING:
         ),
         "_ploomber_adapter": (
             "TaskInfo", "build_options", "building_one_task", "call_project_hook",
-            "command_argv", "dag_root", "env_file", "format_task_exception", "is_building",
+            "command_argv", "dag_root", "env_file", "factory_entry_point",
+            "format_task_exception", "is_building",
             "load_dag", "loaded_from", "metadata_path",
             "pipeline_file", "ploomber_command", "render_loaded", "render_tasks",
             "report_durations", "resolved_env", "task_infos",

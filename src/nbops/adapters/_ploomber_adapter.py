@@ -275,7 +275,8 @@ def resolved_env(root: Path, argv: list[str] | None = None) -> dict[str, Any]:
 def dag_root(dag: Any) -> Path | None:
     """The root of the project the DAG was loaded from, found as Ploomber finds it.
 
-    From the ``--entry-point`` file of Ploomber's command line when one was given,
+    From the ``--entry-point`` of Ploomber's command line when one was given (for a
+    dotted path to a factory: the project of the working folder, else that folder),
     else from the folder of the first task source that lies in a project
     (:func:`nbops.core.locate_pipeline`: a packaged project's root is its
     ``setup.py``'s folder, never ``src/<package>/``).
@@ -283,8 +284,8 @@ def dag_root(dag: Any) -> Path | None:
     from nbops.core import is_dotted_path, locate_pipeline
 
     entry = entry_point() if _from_ploomber_cli() else None
-    if entry is not None and not is_dotted_path(entry) and Path(entry).is_file():
-        located = locate_pipeline(Path.cwd(), entry)
+    if entry is not None and (is_dotted_path(entry) or Path(entry).is_file()):
+        located = locate_pipeline(Path.cwd(), entry)  # a factory's project: the cwd's
         if located is not None:
             return located.root
     for task_name in dag:
@@ -294,6 +295,14 @@ def dag_root(dag: Any) -> Path | None:
             if found is not None:
                 return found.root
     return None
+
+
+def factory_entry_point() -> str | None:
+    """The ``--entry-point`` of Ploomber's command line when it is a dotted path to a factory."""
+    from nbops.core import is_dotted_path
+
+    entry = entry_point() if _from_ploomber_cli() else None
+    return entry if entry is not None and is_dotted_path(entry) else None
 
 
 def _from_ploomber_cli() -> bool:

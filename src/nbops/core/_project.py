@@ -133,6 +133,11 @@ def find_project(start: Path | str | None = None) -> Project:
     location = locate_pipeline(here)
     if location is not None:
         return Project(location.root)
+    # a project whose pipeline is a factory (ploomber build -e pkg.module.make) has no
+    # pipeline file: its root is where its builds left .nbops/ (or nbops init, reports/)
+    for folder in (here, *here.parents[:5]):
+        if (folder / ".nbops").is_dir() or (folder / "reports" / "runs").is_dir():
+            return Project(folder)
     raise ConfigError(
         f"No {PIPELINE_FILE} found in {here} or the five folders above it (nor a setup.py "
         f"beside src/<package>/{PIPELINE_FILE}, nor a setup.cfg naming an entry-point)",

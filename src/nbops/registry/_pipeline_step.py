@@ -298,8 +298,12 @@ def _gate(context: RunContext, helper: MeasureHelper | None) -> None:
     try:
         config = parse_registry_config(env["registry"], project.name)
         if not trains_a_model(project.root, context.manifest, config):
-            logger.info("nbops registry: run %s produced none of the registry's files "
-                        "(%s), nothing to gate", run_id, config.model_file)
+            # said aloud: a registry that matches nothing guards nothing (a pipeline that
+            # trains the model passes registry: '{{registry}}' to on_render, which fails
+            # its build before any task runs: check_model_product)
+            logger.warning("nbops registry: run %s produced none of the registry's files "
+                           "(registry.model_file is %s), so nothing was gated or registered",
+                           run_id, config.model_file)
             return
         if _partial_without_model(project.root, context.manifest, config):
             logger.info("nbops registry: run %s is a partial build (--partially %s) that "

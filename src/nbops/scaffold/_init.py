@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -309,7 +310,9 @@ def _products_and_metrics(root: Path, pipeline: Path) -> tuple[list[str], dict[s
     products: list[str] = []
     problem = None
     try:
-        dag = load_dag(root, pipeline.relative_to(root).as_posix())
+        with warnings.catch_warnings():  # Ploomber's own warnings belong to ploomber build
+            warnings.simplefilter("ignore")
+            dag = load_dag(root, pipeline.relative_to(root).as_posix())
         for task in task_infos(dag):
             products += [Project(root).relative(p) for p in task.products.values()]
     except Exception as exc:  # the project's own code runs here: any error is the project's
@@ -330,7 +333,7 @@ def _env_changes(root: Path, pipeline: Path, notes: list[str]) -> tuple[Path, st
     from ruamel.yaml.comments import CommentedMap
 
     from nbops.registry import METRIC_DIRECTIONS, project_model_name
-    from nbops.scaffold._registry_proposal import propose
+    from nbops.scaffold._registry_proposal import propose, without_old_proposal
 
     path = _env_path(root, pipeline)
     data = None
@@ -352,6 +355,7 @@ def _env_changes(root: Path, pipeline: Path, notes: list[str]) -> tuple[Path, st
     proposal = propose(products, metrics, project_model_name(root), dict(METRIC_DIRECTIONS),
                        built)
     notes.extend(proposal.notes)
+    text = without_old_proposal(text)
     if not text.strip() and not proposal.active:
         # Ploomber refuses an env.yaml without a key: comments alone would break the build
         notes.append(f"no {path.name} written: the registry proposal is all placeholders; "

@@ -44,6 +44,24 @@ class Proposal:
     notes: list[str] = field(default_factory=list)
 
 
+#: The first line of each section :func:`propose` writes (a re-run replaces a proposal
+#: left all commented out).
+MARKERS = ("# nbops quality gates:", "# nbops model registry:")
+
+
+def without_old_proposal(text: str) -> str:
+    """``text`` without an earlier proposal that is still all comments (a re-run, after a
+    build, proposes again with what it has learned)."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.startswith(MARKERS)), None)
+    if start is None:
+        return text
+    end = start
+    while end < len(lines) and (not lines[end].strip() or lines[end].lstrip().startswith("#")):
+        end += 1
+    return "".join(lines[:start] + lines[end:])
+
+
 def _pick(paths: list[str], suffixes: tuple[str, ...], words: tuple[str, ...] = ()) -> list[str]:
     found = [p for p in paths if p.lower().endswith(suffixes)]
     if words:
@@ -98,7 +116,7 @@ def propose(products: list[str], metrics: dict[str, object], model_name: str,
                      "nbops.log_metric in your evaluation step")
     active = primary is not None and all(files.values())
     head = "" if active else "# "
-    gate_lines = [f"  # {m}: {m} >= {FILL_IN}" for m in numeric[:6]]
+    gate_lines = [f"#   min_{m}: {m} >= {FILL_IN}" for m in numeric[:6]]
     gates_intro = (
         "# nbops quality gates: each must pass for a model to be registered; a failing gate,\n"
         "# or one on a metric the run did not log, fails the build. Form: METRIC OP NUMBER,\n"
@@ -109,8 +127,9 @@ def propose(products: list[str], metrics: dict[str, object], model_name: str,
     else:
         gates_intro += ("# No metric logged yet: log them with nbops.log_metric(NAME, VALUE),\n"
                         "# build, and run nbops init --registry again to see them listed.\n")
-        gate_lines = [f"  # NAME: METRIC >= {FILL_IN}"]
-    gates = gates_intro + ("gates: {}\n" if active else "# gates:\n") + "\n".join(gate_lines) + "\n"
+        gate_lines = [f"#   NAME: METRIC >= {FILL_IN}"]
+    gates = gates_intro + ("gates: {}   # none yet: replace {} with gates like these\n" if active
+                           else "# gates:\n") + "\n".join(gate_lines) + "\n"
     registry_lines = [f"{head}registry:", f"{head}  model: {model_name}"]
     for key in _FILES:
         value = files[key]
