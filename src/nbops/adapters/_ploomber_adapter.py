@@ -231,15 +231,18 @@ def env_file(root: Path, argv: list[str] | None = None) -> Path | None:
 
     ``$PLOOMBER_ENV_FILENAME`` when set; else ``env.{name}.yaml`` for
     ``pipeline.{name}.yaml`` when it exists, else ``env.yaml``; each looked for in the
-    working folder first, then beside the pipeline file.
+    working folder first (the project root when the working folder is outside the
+    project: a caller naming ``root`` builds there), then beside the pipeline file.
     """
     pipeline = pipeline_file(root, argv)
+    here = Path.cwd()
+    working = here if here.is_relative_to(Path(root).resolve()) else Path(root)
     parts = pipeline.name.split(".")
     named = os.environ.get(ENV_FILENAME_ENV) or None
     wanted = [named] if named else (
         [f"env.{parts[1]}.yaml", "env.yaml"] if len(parts) >= 3 else ["env.yaml"])
     for name in wanted:
-        for folder in (Path.cwd(), pipeline.parent):
+        for folder in (working, pipeline.parent):
             if (folder / name).is_file():
                 return (folder / name).resolve()
     return None
