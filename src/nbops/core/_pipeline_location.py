@@ -144,11 +144,11 @@ def locate_pipeline(start: Path | str | None = None,
     if configured is not None:
         return configured
     name = named or DEFAULT_PIPELINE
-    root = _root(here, name)
-    if root is None:
+    found = _root(here, name)
+    if found is None:
         return None
-    packaged = _package_pipeline(root, name) if (root / "setup.py").is_file() else None
-    return PipelineLocation(root, packaged or root / name)
+    packaged = _package_pipeline(found, name) if (found / "setup.py").is_file() else None
+    return PipelineLocation(found, packaged or found / name)
 
 
 def pipeline_files(location: PipelineLocation) -> list[Path]:
