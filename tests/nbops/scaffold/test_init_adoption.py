@@ -157,3 +157,18 @@ def test_registry_proposes_the_products_the_pipeline_has(tmp_path) -> None:
     assert plan_init(root, registry=True, lab=False).notes  # a re-run proposes again …
     init_project(root, registry=True, lab=False)
     assert (root / "env.yaml").read_text() == text  # … replacing its proposal, not adding one
+
+
+def test_other_commands_find_the_packaged_project_from_its_root(tmp_path) -> None:
+    from nbops.cli._lab import lab_config_path
+    from nbops.scaffold import write_ci
+    from nbops.validation._config_files import check_project
+
+    root = _write(tmp_path, {"setup.py": "", "src/pkg/pipeline.yaml": (
+        "tasks:\n  - source: src/pkg/fit.py\n    product: out/fit.ipynb\n"),
+        "src/pkg/fit.py": SCRIPT})
+    init_project(root)
+    checked = check_project(root)
+    assert checked.pipeline == root / "src/pkg/pipeline.yaml" and checked.tasks == ["fit"]
+    assert str(root / ".jupyter") in lab_config_path(root / "src" / "pkg")
+    assert write_ci(root, "github") is not None
