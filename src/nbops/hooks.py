@@ -128,6 +128,7 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
         factory_entry_point,
         is_building,
         pipeline_file,
+        python_env,
         resolved_env,
         task_infos,
     )
@@ -162,7 +163,11 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     build["pipeline"] = factory_entry_point() or project.relative(pipeline_file(project.root))
     build["env_file"] = None if env_path is None else project.relative(env_path)
     tasks = task_infos(dag)
-    env = resolved_env(project.root)
+    # the pipeline and env a Python script gave DAGSpec, else the env file with overrides
+    scripted = python_env(dag)
+    env = resolved_env(project.root) if scripted is None else scripted[1]
+    if scripted is not None:
+        build["pipeline"] = project.relative(scripted[0])
     from nbops.core import check_parameters
 
     check_parameters(env)  # declared types and ranges, before any task runs or run is recorded

@@ -47,6 +47,12 @@ def packaged(tmp_path_factory) -> dict[str, object]:
     other = _run(project, "ploomber", "build", "-e", "src/pkgproj/pipeline.other.yaml")
     assert other.returncode == 0, other.stdout[-2000:] + other.stderr[-3000:]
     task = _run(project, "ploomber", "task", "make", "--force")
+    (project / "build_script.py").write_text(
+        "from ploomber.spec import DAGSpec\n\n"
+        "spec = DAGSpec('src/pkgproj/pipeline.yaml', env={'scale': 5})\n"
+        "spec.to_dag().build(force=True)\n")
+    script = _run(project, "python", "build_script.py")
+    assert script.returncode == 0, script.stdout[-2000:] + script.stderr[-3000:]
     return {"project": project, "init": init, "task": task}
 
 
@@ -56,7 +62,7 @@ def test_packaged_layout_is_found_from_the_root_and_reports_go_there(packaged) -
     assert (project / "reports/index.html").is_file() and (project / ".nbops/store").is_dir()
     assert not (project / "src/pkgproj/reports").exists()
     assert not (project / "src/pkgproj/.nbops").exists()
-    runs = _manifests(project)
+    runs = _manifests(project)[:2]  # the two ploomber build commands
     assert [m["build"]["pipeline"] for m in runs] == ["src/pkgproj/pipeline.yaml",
                                                       "src/pkgproj/pipeline.other.yaml"]
     assert all(m["status"] == "succeeded" for m in runs)
@@ -83,7 +89,16 @@ def test_ploomber_task_says_once_why_it_is_not_recorded(packaged) -> None:
     assert task.returncode == 0, task.stderr[-2000:]
     said = (task.stdout + task.stderr).count("ploomber task is not recorded")
     assert said == 1
-    assert len(_manifests(packaged["project"])) == 2
+    runs = _manifests(packaged["project"])  # two ploomber build commands and the script
+    assert len(runs) == 3 and not any("task" in m["command"] for m in runs)
+
+
+def test_an_env_passed_from_a_python_script_is_the_one_recorded(packaged) -> None:
+    project: Path = packaged["project"]
+    scripted = _manifests(project)[-1]
+    assert scripted["env"] == {"scale": 5} and scripted["status"] == "succeeded"
+    assert scripted["build"]["pipeline"] == "src/pkgproj/pipeline.yaml"
+    assert (project / "output/numbers.csv").read_text().split()[1:3] == ["0", "5"]
 
 
 def test_no_word_of_the_reference_project_in_a_foreign_projects_runs(packaged) -> None:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         metadata_path,
         pipeline_file,
         ploomber_command,
+        python_env,
         render_loaded,
         render_tasks,
         report_durations,
@@ -43,7 +44,8 @@ __all__ = [
     "dag_root", "env_file", "execution_duration", "factory_entry_point",
     "format_task_exception", "injected_values", "is_building", "is_error_banner",
     "is_injected_parameters", "kernel_name", "load_dag", "loaded_from", "metadata_path",
-    "papermill_metadata", "pipeline_file", "ploomber_command", "render_loaded", "render_tasks",
+    "papermill_metadata", "pipeline_file", "ploomber_command", "python_env", "render_loaded",
+    "render_tasks",
     "report_durations", "resolved_env", "task_infos",
 ]
 
@@ -60,7 +62,7 @@ if not TYPE_CHECKING:
             "command_argv", "dag_root", "env_file", "factory_entry_point",
             "format_task_exception", "is_building",
             "load_dag", "loaded_from", "metadata_path",
-            "pipeline_file", "ploomber_command", "render_loaded", "render_tasks",
+            "pipeline_file", "ploomber_command", "python_env", "render_loaded", "render_tasks",
             "report_durations", "resolved_env", "task_infos",
         ),
     })

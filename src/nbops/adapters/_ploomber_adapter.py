@@ -469,3 +469,35 @@ def building_one_task() -> bool:
             return True
         frame = frame.f_back
     return False
+
+
+def python_env(dag: Any) -> tuple[Path, dict[str, Any]] | None:
+    """The pipeline file and env a Python script gave Ploomber for ``dag``
+    (``DAGSpec(path, env={...})``).
+
+    Ploomber keeps no link from a DAG to the spec that made it; a script that builds
+    ``spec = DAGSpec("pipeline.yaml", env=...)``, then ``spec.to_dag().build()``, still
+    holds the spec in one of the frames above this build (beside this DAG, or alone). Its env (the
+    script's values over the env file's, Ploomber's own ``here``/``cwd``/``now``… left
+    out) is what the notebooks received. None when no such spec is found (a build from
+    Ploomber's command line, or a spec no frame holds any more).
+    """
+    if _from_ploomber_cli():
+        return None
+    from ploomber import DAG  # type: ignore[import-untyped]
+    from ploomber.spec import DAGSpec  # type: ignore[import-untyped]
+
+    frame: Any = sys._getframe(1)
+    while frame is not None:
+        values = list(frame.f_locals.values())
+        dags = [value for value in values if isinstance(value, DAG)]
+        # the script's frame: it holds this DAG, or only the spec (spec.to_dag().build())
+        if not dags or any(value is dag for value in dags):
+            for value in values:
+                if isinstance(value, DAGSpec) and value.path is not None:
+                    own = set(value.env.default_keys)
+                    env: dict[str, Any] = _plain({k: v for k, v in value.env.items()
+                                                  if k not in own})
+                    return Path(value.path).resolve(), env
+        frame = frame.f_back
+    return None
