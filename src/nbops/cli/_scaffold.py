@@ -44,7 +44,10 @@ def init_command(ctx: click.Context, project: Path, entry_point: str | None, reg
     _report(root, plan, f"nbops is already set up in {root}: nothing changed.")
     for note in plan.notes:
         click.echo(f"  to do: {note}")
-    if plan:
+    if plan and plan.factory is not None:
+        click.echo(f"nbops is set up in {root}: `ploomber build -e {plan.factory}` records "
+                   "runs once the factory sets nbops' hooks (to do above).")
+    elif plan:
         click.echo(f"nbops is set up in {root}: `ploomber build` now records runs "
                    "(nbops runs lists them).")
 

@@ -97,12 +97,25 @@ def check_settings(gates: Any, registry: Any) -> None:
 
     Called from ``on_render`` with the values Ploomber expanded from env.yaml.
 
+    Gates without a ``registry:`` would never be evaluated (the registry step gates
+    the model), so they are refused rather than left to look guarded.
+
     Raises:
         ConfigError: naming the bad gate or registry key.
     """
-    parse_gates(gates)
+    parsed = parse_gates(gates)
     if registry is not None:
         parse_registry_config(registry)
+    elif parsed:
+        from nbops.core import ConfigError
+
+        names = ", ".join(gate.name for gate in parsed)
+        raise ConfigError(
+            f"gates: in env.yaml declares {names} but there is no registry: section, so no "
+            "gate would ever be evaluated",
+            "add a registry: section naming your model's products (nbops init --registry "
+            "proposes one), or remove gates:",
+        )
 
 
 def check_model_product(registry: Any, project: Any, tasks: list[Any]) -> None:

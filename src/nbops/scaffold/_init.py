@@ -288,6 +288,7 @@ class InitPlan(list[PlannedWrite]):
         super().__init__()
         self.root = root
         self.notes: list[str] = []
+        self.factory: str | None = None  # the dotted path, when a factory builds the DAG
 
 
 def _env_path(root: Path, pipeline: Path) -> Path:
@@ -435,6 +436,7 @@ def plan_init(root: Path, registry: bool = False, executor: bool = False,
     plan = InitPlan(location.root)
     root = location.root
     if location.pipeline is None:
+        plan.factory = location.dotted_path
         plan.notes.append(_factory_note(str(location.dotted_path)))
         if registry:
             plan.notes.append("registry: nbops reads products from pipeline files only; add "

@@ -139,3 +139,9 @@ def test_data_that_does_not_fit_the_champion_is_its_own_experiment(project, make
     assert again.model == "churn.telco-customer-churn" and note_again
     # a run that fits the champion keeps the configured name
     assert own_experiment(project, config, make_run(seed=3), env) == (config, None)
+
+
+def test_gates_without_a_registry_are_refused_not_left_unchecked() -> None:
+    with pytest.raises(ConfigError, match="declares min_recall but there is no registry"):
+        check_settings({"min_recall": "recall >= 0.5"}, None)
+    check_settings({}, None)  # no gate, nothing to evaluate
