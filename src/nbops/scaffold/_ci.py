@@ -71,7 +71,7 @@ def write_ci(root: Path, kind: str, force: bool = False) -> Any:
             return None
         if not force:
             raise ConfigError(f"{path} already exists and differs from nbops' workflow",
-                              "merge the steps by hand (see docs/adopting-nbops.md) or pass "
+                              "merge the steps by hand (nbops' guide, Adopting nbops) or pass "
                               "--force to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, text)
