@@ -356,7 +356,7 @@ def _env_changes(root: Path, pipeline: Path, notes: list[str]) -> tuple[Path, st
     proposal = propose(products, metrics, project_model_name(root), dict(METRIC_DIRECTIONS),
                        built)
     notes.extend(proposal.notes)
-    text = without_old_proposal(text)
+    original, text = text, without_old_proposal(text)
     if not text.strip() and not proposal.active:
         # Ploomber refuses an env.yaml without a key: comments alone would break the build
         notes.append(f"no {path.name} written: the registry proposal is all placeholders; "
@@ -369,7 +369,8 @@ def _env_changes(root: Path, pipeline: Path, notes: list[str]) -> tuple[Path, st
     if newline != "\n":
         new = text.rstrip("\r\n") + newline * 2 + added.replace("\n", newline) \
             if text.strip() else added.replace("\n", newline)
-    return path, new, proposal.active or "registry" not in missing
+    in_force = proposal.active or "registry" not in missing
+    return path, None if new == original else new, in_force
 
 
 def _gitignore_changes(root: Path) -> tuple[str | None, list[str]]:

@@ -154,9 +154,11 @@ def test_registry_proposes_the_products_the_pipeline_has(tmp_path) -> None:
                  "#   feature_schema: out/feature_schema.json"):
         assert line in text
     assert yaml.safe_load(text) == {"seed": 1}
-    assert plan_init(root, registry=True, lab=False).notes  # a re-run proposes again …
+    again = plan_init(root, registry=True, lab=False)
+    assert again.notes and again == []  # a re-run says what is missing, writes nothing new
+    (root / "env.yaml").write_text(text.replace("clf.skops", "old.skops"))
     init_project(root, registry=True, lab=False)
-    assert (root / "env.yaml").read_text() == text  # … replacing its proposal, not adding one
+    assert (root / "env.yaml").read_text() == text  # an outdated proposal is replaced
 
 
 def test_other_commands_find_the_packaged_project_from_its_root(tmp_path) -> None:
