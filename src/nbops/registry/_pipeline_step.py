@@ -131,6 +131,14 @@ def check_model_product(registry: Any, project: Any, tasks: list[Any]) -> None:
     from nbops.core import ConfigError
 
     config = parse_registry_config(registry, project.name)
+    unnamed = [key for key in ("model_file", "train_data", "test_data", "feature_schema")
+               if key not in registry]
+    if unnamed:  # never fall back on paths of some other project's layout
+        raise ConfigError(
+            f"registry: in env.yaml names no {', '.join(unnamed)}, so nbops cannot tell "
+            "which products are the model and its data",
+            "set each to a product path of your pipeline (nbops init --registry proposes them)",
+        )
     wanted = (project.root / config.model_file).resolve()
     produced = [Path(p) for task in tasks for p in task.products.values()]
     if wanted in {p.resolve() for p in produced}:
