@@ -355,7 +355,10 @@ def _env_changes(root: Path, pipeline: Path, notes: list[str]) -> tuple[Path, st
         products = []
     proposal = propose(products, metrics, project_model_name(root), dict(METRIC_DIRECTIONS),
                        built)
-    notes.extend(proposal.notes)
+    unread = tuple(f"registry.{key}:" for key in ("model_file", "train_data", "test_data",
+                                                  "feature_schema"))
+    # products that could not be read are not missing: the sentence above says so once
+    notes.extend(n for n in proposal.notes if problem is None or not n.startswith(unread))
     original, text = text, without_old_proposal(text)
     if not text.strip() and not proposal.active:
         # Ploomber refuses an env.yaml without a key: comments alone would break the build
