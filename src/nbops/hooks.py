@@ -6,6 +6,11 @@ Declare them in ``pipeline.yaml``::
     on_finish: nbops.hooks.on_finish
     on_failure: nbops.hooks.on_failure
 
+A project that had its own DAG hooks keeps them: ``nbops init`` makes each
+``nbops.hooks.<hook>`` with the project's hook as its ``project_hook`` parameter
+(a dotted path, or a mapping with ``dotted_path`` and its parameters), and nbops'
+hook calls it first, with the arguments Ploomber would have given it.
+
 ``on_render`` opens a run (only when the DAG is being built: ``ploomber
 status`` or JupyterLab's cell injection render too, and must not record
 anything); ``on_finish`` / ``on_failure`` close it, then call the
@@ -88,8 +93,15 @@ def _project_for(dag: Any) -> Any:
     return Project(root) if root is not None else find_project(os.getcwd())
 
 
+def _pipeline_folder(dag: Any) -> Any:
+    """The folder of the pipeline file being built (Ploomber imports hooks from there)."""
+    from nbops.adapters import pipeline_file
+
+    return pipeline_file(_project_for(dag).root).parent
+
+
 def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any = None,
-              parameters: Any = None) -> None:
+              parameters: Any = None, project_hook: Any = None) -> None:
     """Open a run for this build (idempotent: Ploomber may render more than once).
 
     Args:
@@ -105,26 +117,39 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
             section is unused). The resolved values are checked against it
             (:mod:`nbops.core._parameters`) before any task runs or any run is
             recorded.
+        project_hook: the project's own ``on_render``, called first.
     """
     from nbops.adapters import (
         build_options,
+        building_one_task,
+        call_project_hook,
         command_argv,
         env_file,
+        factory_entry_point,
         is_building,
         pipeline_file,
+        python_env,
         resolved_env,
         task_infos,
     )
 
+    if project_hook is not None:
+        call_project_hook(project_hook, _pipeline_folder(dag), dag=dag)
     if gates is not None or registry is not None:
-        from nbops.registry import check_settings
+        from nbops.registry import check_model_product, check_settings
 
         check_settings(gates, registry)
+        if registry is not None:
+            check_model_product(registry, _project_for(dag), task_infos(dag))
     if reproduce is not None:
         from nbops.reproduce import check_tasks, parse_declaration
 
         check_tasks(parse_declaration(reproduce), [str(name) for name in dag])
     if not is_building(dag):
+        if building_one_task():
+            logger.warning("nbops: ploomber task is not recorded: Ploomber builds one task "
+                           "outside DAG.build and calls no DAG hook when it ends (ploomber "
+                           "build --partially NAME builds it and what it needs, recorded)")
         return
     current = getattr(dag, _ATTR, None)
     if current is not None and not current.closed:
@@ -134,10 +159,15 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     project = _project_for(dag)
     build = build_options(dag)
     env_path = env_file(project.root)
-    build["pipeline"] = project.relative(pipeline_file(project.root))
+    # the pipeline file, or the dotted path of the factory that built the DAG
+    build["pipeline"] = factory_entry_point() or project.relative(pipeline_file(project.root))
     build["env_file"] = None if env_path is None else project.relative(env_path)
     tasks = task_infos(dag)
-    env = resolved_env(project.root)
+    # the pipeline and env a Python script gave DAGSpec, else the env file with overrides
+    scripted = python_env(dag)
+    env = resolved_env(project.root) if scripted is None else scripted[1]
+    if scripted is not None:
+        build["pipeline"] = project.relative(scripted[0])
     from nbops.core import check_parameters
 
     check_parameters(env)  # declared types and ranges, before any task runs or run is recorded
@@ -170,16 +200,44 @@ def prepare_post_close_steps(project: Project, run_id: str, env: JsonObject,
     return steps
 
 
-def on_finish(dag: Any, report: Any) -> None:
-    """Close the run (to be ``succeeded``), run the post-close steps, then finish it."""
+def on_finish(dag: Any, report: Any, project_hook: Any = None) -> None:
+    """Close the run (to be ``succeeded``), run the post-close steps, then finish it.
+
+    The project's own ``on_finish`` (``project_hook``) runs first; if it raises, the
+    build fails (as Ploomber fails it), so the run is closed as ``failed`` with its error.
+    """
     from nbops.adapters import report_durations
 
+    if project_hook is not None:
+        from nbops.adapters import call_project_hook
+
+        try:
+            call_project_hook(project_hook, _pipeline_folder(dag), dag=dag, report=report)
+        except Exception as exc:
+            import traceback as tb
+
+            _close_failed(dag, "on_finish hook failed:\n" + "".join(tb.format_exception(exc)))
+            raise
     _close(dag, report_durations(report), None)
 
 
-def on_failure(dag: Any, traceback: dict[str, str]) -> None:
-    """Close the run (to be ``failed``: task, cell, error recorded), run the steps, finish it."""
+def on_failure(dag: Any, traceback: dict[str, str], project_hook: Any = None) -> None:
+    """Close the run (to be ``failed``: task, cell, error recorded), run the steps, finish it.
+
+    The project's own ``on_failure`` (``project_hook``) runs first; the run is closed
+    whether or not it raises.
+    """
     text = "\n".join(str(v) for v in traceback.values()) or "the build failed"
+    try:
+        if project_hook is not None:
+            from nbops.adapters import call_project_hook
+
+            call_project_hook(project_hook, _pipeline_folder(dag), dag=dag, traceback=traceback)
+    finally:
+        _close_failed(dag, text)
+
+
+def _close_failed(dag: Any, text: str) -> None:
     try:
         _close(dag, {}, text)
     except NbopsError as exc:  # the build already failed; say why the close failed too

@@ -18,9 +18,12 @@ if TYPE_CHECKING:
     from nbops.adapters._ploomber_adapter import (
         TaskInfo,
         build_options,
+        building_one_task,
+        call_project_hook,
         command_argv,
         dag_root,
         env_file,
+        factory_entry_point,
         format_task_exception,
         is_building,
         load_dag,
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
         metadata_path,
         pipeline_file,
         ploomber_command,
+        python_env,
         render_loaded,
         render_tasks,
         report_durations,
@@ -36,10 +40,12 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "TaskInfo", "build_options", "command_argv", "dag_root", "env_file", "execution_duration",
+    "TaskInfo", "build_options", "building_one_task", "call_project_hook", "command_argv",
+    "dag_root", "env_file", "execution_duration", "factory_entry_point",
     "format_task_exception", "injected_values", "is_building", "is_error_banner",
     "is_injected_parameters", "kernel_name", "load_dag", "loaded_from", "metadata_path",
-    "papermill_metadata", "pipeline_file", "ploomber_command", "render_loaded", "render_tasks",
+    "papermill_metadata", "pipeline_file", "ploomber_command", "python_env", "render_loaded",
+    "render_tasks",
     "report_durations", "resolved_env", "task_infos",
 ]
 
@@ -52,9 +58,11 @@ if not TYPE_CHECKING:
             "kernel_name", "papermill_metadata",
         ),
         "_ploomber_adapter": (
-            "TaskInfo", "build_options", "command_argv", "dag_root", "env_file",
-            "format_task_exception", "is_building", "load_dag", "loaded_from", "metadata_path",
-            "pipeline_file", "ploomber_command", "render_loaded", "render_tasks",
+            "TaskInfo", "build_options", "building_one_task", "call_project_hook",
+            "command_argv", "dag_root", "env_file", "factory_entry_point",
+            "format_task_exception", "is_building",
+            "load_dag", "loaded_from", "metadata_path",
+            "pipeline_file", "ploomber_command", "python_env", "render_loaded", "render_tasks",
             "report_durations", "resolved_env", "task_infos",
         ),
     })

@@ -194,38 +194,58 @@ def env_overrides(data: Mapping[Any, Any], argv: list[str]) -> dict[tuple[Any, .
     return overrides
 
 
-def entry_point(argv: list[str] | None = None) -> str:
-    """The pipeline file of this build (``-e``/``--entry-point``), by default ``pipeline.yaml``."""
+def entry_point(argv: list[str] | None = None) -> str | None:
+    """The ``-e``/``--entry-point`` of this build's command line, if one was given."""
     args = list(sys.argv if argv is None else argv)
     for index, arg in enumerate(args):
         if arg in ("-e", "--entry-point") and index + 1 < len(args):
             return args[index + 1]
         if arg.startswith("--entry-point="):
             return arg.partition("=")[2]
-    return "pipeline.yaml"
+    return None
 
 
 def pipeline_file(root: Path, argv: list[str] | None = None) -> Path:
-    """The absolute path of the pipeline file this build loaded."""
+    """The absolute path of the pipeline file this build loaded.
+
+    The ``--entry-point`` file when one was given, else the one Ploomber finds from
+    ``root`` (``src/<package>/pipeline.yaml`` in the packaged layout, ``$ENTRY_POINT``,
+    setup.cfg's ``entry-point``), else ``root/pipeline.yaml``.
+    """
+    from nbops.core import is_dotted_path, locate_pipeline
+
     entry = entry_point(argv)
-    if entry == "pipeline.yaml":
-        return Path(root) / entry
-    return Path(os.path.abspath(entry))
+    if entry is not None and not is_dotted_path(entry):
+        return Path(os.path.abspath(entry))
+    located = locate_pipeline(root) if entry is None else None
+    if located is not None and located.pipeline is not None:
+        return located.pipeline
+    return Path(root) / "pipeline.yaml"
+
+
+ENV_FILENAME_ENV = "PLOOMBER_ENV_FILENAME"
 
 
 def env_file(root: Path, argv: list[str] | None = None) -> Path | None:
-    """The env file Ploomber uses.
+    """The env file Ploomber uses (``ploomber.util.default.path_to_env_from_spec``).
 
-    ``env.{name}.yaml`` for ``pipeline.{name}.yaml`` when it exists, else ``env.yaml``.
+    ``$PLOOMBER_ENV_FILENAME`` when set; else ``env.{name}.yaml`` for
+    ``pipeline.{name}.yaml`` when it exists, else ``env.yaml``; each looked for in the
+    working folder first (the project root when the working folder is outside the
+    project: a caller naming ``root`` builds there), then beside the pipeline file.
     """
     pipeline = pipeline_file(root, argv)
-    folder = pipeline.parent
+    here = Path.cwd()
+    working = here if here.is_relative_to(Path(root).resolve()) else Path(root)
     parts = pipeline.name.split(".")
-    candidates = []
-    if len(parts) == 3 and parts[0] == "pipeline" and parts[2] in ("yaml", "yml"):
-        candidates.append(folder / f"env.{parts[1]}.yaml")
-    candidates.append(folder / "env.yaml")
-    return next((c for c in candidates if c.is_file()), None)
+    named = os.environ.get(ENV_FILENAME_ENV) or None
+    wanted = [named] if named else (
+        [f"env.{parts[1]}.yaml", "env.yaml"] if len(parts) >= 3 else ["env.yaml"])
+    for name in wanted:
+        for folder in (working, pipeline.parent):
+            if (folder / name).is_file():
+                return (folder / name).resolve()
+    return None
 
 
 def resolved_env(root: Path, argv: list[str] | None = None) -> dict[str, Any]:
@@ -256,15 +276,46 @@ def resolved_env(root: Path, argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def dag_root(dag: Any) -> Path | None:
-    """The folder of the ``pipeline.yaml`` the DAG was loaded from, when Ploomber knows it."""
+    """The root of the project the DAG was loaded from, found as Ploomber finds it.
+
+    From the ``--entry-point`` of Ploomber's command line when one was given (for a
+    dotted path to a factory: the project of the working folder, else that folder),
+    else from the folder of the first task source that lies in a project
+    (:func:`nbops.core.locate_pipeline`: a packaged project's root is its
+    ``setup.py``'s folder, never ``src/<package>/``).
+    """
+    from nbops.core import is_dotted_path, locate_pipeline
+
+    entry = entry_point() if _from_ploomber_cli() else None
+    if entry is not None and (is_dotted_path(entry) or Path(entry).is_file()):
+        located = locate_pipeline(Path.cwd(), entry)  # a factory's project: the cwd's
+        if located is not None:
+            return located.root
     for task_name in dag:
         loc = getattr(dag[task_name].source, "loc", None)
-        if loc:
-            folder = Path(os.path.abspath(str(loc))).parent
-            for candidate in (folder, *folder.parents):
-                if (candidate / "pipeline.yaml").is_file():
-                    return candidate
+        if loc and os.path.exists(str(loc)):
+            found = locate_pipeline(Path(os.path.abspath(str(loc))).parent)
+            if found is not None:
+                return found.root
     return None
+
+
+def factory_entry_point() -> str | None:
+    """The ``--entry-point`` of Ploomber's command line when it is a dotted path to a factory."""
+    from nbops.core import is_dotted_path
+
+    entry = entry_point() if _from_ploomber_cli() else None
+    return entry if entry is not None and is_dotted_path(entry) else None
+
+
+def _from_ploomber_cli() -> bool:
+    marker = os.path.join("ploomber", "cli", "")
+    frame: Any = sys._getframe(1)
+    while frame is not None:
+        if marker in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def report_durations(report: Any) -> dict[str, float]:
@@ -333,7 +384,7 @@ def load_dag(root: Path, pipeline: str = "pipeline.yaml",
     from ploomber.env.envdict import EnvDict
     from ploomber.spec import DAGSpec
 
-    path_to_env = env_file(root, ["ploomber", "build", "--entry-point", pipeline])
+    path_to_env = env_file(root, ["ploomber", "build", "--entry-point", str(Path(root) / pipeline)])
     with contextlib.chdir(root):
         env = None
         if path_to_env is not None:
@@ -358,7 +409,7 @@ def loaded_from(root: Path, pipeline: str, dag: Any = None) -> list[Path]:
     and every task's source (the DAG is stale once one of them changed); without ``dag``,
     the first two (known before loading)."""
     files = [Path(root) / pipeline]
-    found = env_file(root, ["ploomber", "build", "--entry-point", pipeline])
+    found = env_file(root, ["ploomber", "build", "--entry-point", str(Path(root) / pipeline)])
     if found is not None:
         files.append(found)
     for name in dag if dag is not None else ():
@@ -386,3 +437,67 @@ def ploomber_command() -> str:
         raise ConfigError("the ploomber command is not installed in this environment",
                           "install nbops with pip (it brings Ploomber), or run make install")
     return found
+
+
+def call_project_hook(spec: Any, folder: Path, **available: Any) -> None:
+    """Call the project's own DAG hook (``project_hook`` of nbops' hook) as Ploomber would.
+
+    ``spec`` is what the pipeline file said: a dotted path, or a mapping with
+    ``dotted_path`` and the hook's own parameters. It is imported with ``folder``
+    (the pipeline file's) on ``sys.path``, as Ploomber imports hooks while loading the
+    pipeline; Ploomber's ``callback_check`` passes it only the arguments its signature
+    asks for among ``available`` (``dag``, and ``report`` or ``traceback``).
+    """
+    from ploomber.util.dotted_path import DottedPath  # type: ignore[import-untyped]
+    from ploomber.util.util import (  # type: ignore[import-untyped]
+        add_to_sys_path,
+        callback_check,
+    )
+
+    with add_to_sys_path(str(folder), chdir=False):
+        hook = DottedPath(dict(spec) if isinstance(spec, Mapping) else spec, lazy_load=False)
+    hook(**callback_check(hook, available))
+
+
+def building_one_task() -> bool:
+    """Whether this is ``ploomber task NAME``: it builds one task outside ``DAG.build``, so
+    Ploomber calls no DAG hook when it ends."""
+    marker = os.path.join("ploomber", "cli", "task.py")
+    frame: Any = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_filename.endswith(marker):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def python_env(dag: Any) -> tuple[Path, dict[str, Any]] | None:
+    """The pipeline file and env a Python script gave Ploomber for ``dag``
+    (``DAGSpec(path, env={...})``).
+
+    Ploomber keeps no link from a DAG to the spec that made it; a script that builds
+    ``spec = DAGSpec("pipeline.yaml", env=...)``, then ``spec.to_dag().build()``, still
+    holds the spec in one of the frames above this build (beside this DAG, or alone). Its env (the
+    script's values over the env file's, Ploomber's own ``here``/``cwd``/``now``… left
+    out) is what the notebooks received. None when no such spec is found (a build from
+    Ploomber's command line, or a spec no frame holds any more).
+    """
+    if _from_ploomber_cli():
+        return None
+    from ploomber import DAG  # type: ignore[import-untyped]
+    from ploomber.spec import DAGSpec  # type: ignore[import-untyped]
+
+    frame: Any = sys._getframe(1)
+    while frame is not None:
+        values = list(frame.f_locals.values())
+        dags = [value for value in values if isinstance(value, DAG)]
+        # the script's frame: it holds this DAG, or only the spec (spec.to_dag().build())
+        if not dags or any(value is dag for value in dags):
+            for value in values:
+                if isinstance(value, DAGSpec) and value.path is not None:
+                    own = set(value.env.default_keys)
+                    env: dict[str, Any] = _plain({k: v for k, v in value.env.items()
+                                                  if k not in own})
+                    return Path(value.path).resolve(), env
+        frame = frame.f_back
+    return None

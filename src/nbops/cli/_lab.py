@@ -34,9 +34,11 @@ def lab_config_path(cwd: Path) -> str:
     The project's ``.jupyter/`` first when it has lab settings, else nbops'
     own copy of the same defaults, so steps open as notebooks either way.
     """
+    from nbops.core import locate_pipeline
     from nbops.scaffold import CONFIG_DIR, OVERRIDES, config_path_env, default_config_dir
 
-    root = next((p for p in (cwd, *cwd.parents) if (p / "pipeline.yaml").is_file()), cwd)
+    located = locate_pipeline(cwd)  # the project root as Ploomber finds it
+    root = cwd if located is None else located.root
     if (root / OVERRIDES).is_file():
         return config_path_env(root / CONFIG_DIR)
     return config_path_env(default_config_dir())

@@ -17,13 +17,18 @@ def _report(root: Path, plan: list, nothing: str) -> None:
 
 @click.group("init", invoke_without_command=True)
 @click.option("-C", "--project", "project", type=click.Path(file_okay=False, path_type=Path),
-              default=".", show_default=True, help="The folder holding pipeline.yaml.")
+              default=".", show_default=True,
+              help="Where ploomber build runs (the project is found from there as Ploomber "
+                   "finds it).")
+@click.option("-e", "--entry-point", "entry_point", default=None,
+              help="The pipeline file, or a dotted path to a factory, as for ploomber build.")
 @click.option("--registry", is_flag=True,
               help="Also add gates: and registry: sections to env.yaml, checked at on_render.")
 @click.option("--executor", is_flag=True,
               help="Also run the pipeline with nbops' executor (fresh kernels started ahead).")
 @click.pass_context
-def init_command(ctx: click.Context, project: Path, registry: bool, executor: bool) -> None:
+def init_command(ctx: click.Context, project: Path, entry_point: str | None, registry: bool,
+                 executor: bool) -> None:
     """Add nbops to the Ploomber project here: hooks, .gitignore, reports/, lab settings.
 
     Changes only what is missing (comments and order in pipeline.yaml are kept);
@@ -34,10 +39,15 @@ def init_command(ctx: click.Context, project: Path, registry: bool, executor: bo
         return
     from nbops.scaffold import init_project
 
-    plan = init_project(project, registry=registry, executor=executor)
-    root = project.resolve()
+    plan = init_project(project, registry=registry, executor=executor, entry_point=entry_point)
+    root = plan.root
     _report(root, plan, f"nbops is already set up in {root}: nothing changed.")
-    if plan:
+    for note in plan.notes:
+        click.echo(f"  to do: {note}")
+    if plan and plan.factory is not None:
+        click.echo(f"nbops is set up in {root}: `ploomber build -e {plan.factory}` records "
+                   "runs once the factory sets nbops' hooks (to do above).")
+    elif plan:
         click.echo(f"nbops is set up in {root}: `ploomber build` now records runs "
                    "(nbops runs lists them).")
 

@@ -62,15 +62,16 @@ def serve_model(ref: str, host: str, port: int, log_predictions: bool, max_body_
 
 @click.command("feedback")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--model", "ref", default="churn@champion", show_default=True,
-              help="Registered model whose prediction log the labels belong to.")
+@click.option("--model", "ref", default=None,
+              help="Registered model whose prediction log the labels belong to "
+                   "(default: the project's model @champion).")
 @click.option("--key", default=None,
               help="Column naming each outcome: request_id (plus row) or an id column of the "
                    "model (default: the first of those the file has).")
 @click.option("--label", "label_column", default=None,
               help="Column holding the outcome (default: the model's target).")
 @_project_option
-def feedback(file: Path, ref: str, key: str | None, label_column: str | None,
+def feedback(file: Path, ref: str | None, key: str | None, label_column: str | None,
              project: Path | None) -> None:
     """Attach outcomes that arrived later (FILE: CSV or Parquet) to the prediction log.
 
@@ -82,6 +83,10 @@ def feedback(file: Path, ref: str, key: str | None, label_column: str | None,
     from nbops.serving import log_dir, read_feedback_file, record_feedback
 
     root = _root(project)
+    if ref is None:
+        from nbops.registry import project_model_name
+
+        ref = f"{project_model_name(root)}@champion"
     record = get_version(ref, root)
     schema = record["feature_schema"]
     name = parse_ref(ref).name

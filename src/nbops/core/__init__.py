@@ -62,6 +62,12 @@ if TYPE_CHECKING:
     )
     from nbops.core._metrics import average_precision, brier, classification_metrics, roc_auc
     from nbops.core._parameters import check_parameters
+    from nbops.core._pipeline_location import (
+        PipelineLocation,
+        is_dotted_path,
+        locate_pipeline,
+        pipeline_files,
+    )
     from nbops.core._processes import pid_alive
     from nbops.core._project import ROOT_ENV, RUN_ENV, Project, find_project
     from nbops.core._schema import schema_errors
@@ -83,15 +89,19 @@ if TYPE_CHECKING:
 __all__ = [
     "ConfigError", "ContentStore", "DEFAULT_ENV_WHITELIST", "DataError", "FeatureSchema",
     "FeatureSpec", "GateFailure", "HashCache", "IntegrityError", "LedgerError", "LockTimeout",
-    "Manifest", "NEGATIVE", "NbopsError", "POSITIVE", "PREFIX", "Project", "ProjectLock",
+    "Manifest", "NEGATIVE", "NbopsError", "POSITIVE", "PREFIX", "PipelineLocation", "Project",
+    "ProjectLock",
     "REDACTED", "ROOT_ENV", "RUN_ENV", "RecordError", "RegistryError", "RemoteError",
     "ReproduceError", "SEAL_NAME", "SPEC_VERSION", "ValidationError", "atomic_path",
     "atomic_write_bytes", "atomic_write_json", "atomic_write_text", "average_precision", "brier",
     "check_batch", "check_input", "check_parameters", "check_seal", "classification_metrics",
     "crash_point", "data_slug", "dumps_json", "experiment_of", "find_project", "from_summary",
-    "fsync_dir", "hash_bytes", "hash_file", "is_hash", "is_locked", "is_run_id", "is_secret_name",
-    "json_strings", "lazy_exports", "link_or_copy", "load_mapping", "load_yaml", "manifest_errors",
-    "mask_credentials", "new_run_id", "of_version", "pid_alive", "read_holder", "read_manifest",
+    "fsync_dir", "hash_bytes", "hash_file", "is_dotted_path", "is_hash", "is_locked", "is_run_id",
+    "is_secret_name",
+    "json_strings", "lazy_exports", "link_or_copy", "load_mapping", "load_yaml",
+    "locate_pipeline", "manifest_errors",
+    "mask_credentials", "new_run_id", "of_version", "pid_alive", "pipeline_files", "read_holder",
+    "read_manifest",
     "read_sealed_manifest", "redact", "redact_argv", "rewrite_strings", "roc_auc", "schema_errors",
     "scrub", "seal_state", "secret_replacements", "spec_bytes", "spec_from_feature_schema",
     "spec_hash", "utc_now_iso", "whitelisted_env", "write_manifest",
@@ -130,6 +140,8 @@ if not TYPE_CHECKING:
         "_parameters": ("check_parameters",),
         "_processes": ("pid_alive",),
         "_project": ("Project", "ROOT_ENV", "RUN_ENV", "find_project"),
+        "_pipeline_location": ("PipelineLocation", "is_dotted_path", "locate_pipeline",
+                               "pipeline_files"),
         "_schema": ("schema_errors",),
         "_secrets": (
             "DEFAULT_ENV_WHITELIST", "REDACTED", "is_secret_name", "mask_credentials", "redact",

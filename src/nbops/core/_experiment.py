@@ -8,7 +8,9 @@ experiment is identified by
   when the registry step ran, else ``env.registry.model``; a monitoring run's
   champion model);
 * ``data``: the data source, the file name of ``env.data.path`` (the embedded
-  generator when it is null), or ``monitoring`` for monitoring builds;
+  generator when the env declares ``data.path`` as null, as the reference project
+  does; empty, and left out of labels, when the env has no ``data.path``), or
+  ``monitoring`` for monitoring builds;
 * ``name``: an optional name the user gives (``--env--experiment NAME``).
 
 The run index records it with each run (``experiment`` in the summary line),
@@ -56,9 +58,12 @@ class Experiment:
 
 
 def data_source(env: dict[str, Any] | None) -> str:
-    """The file name of ``env.data.path``, or :data:`EMBEDDED` when there is none."""
+    """The file name of ``env.data.path``; :data:`EMBEDDED` when it is declared null; ``""``
+    when the env has no ``data.path`` (a project that names no data file)."""
     data = (env or {}).get("data")
-    path = data.get("path") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or "path" not in data:
+        return ""
+    path = data.get("path")
     if not isinstance(path, str) or not path.strip():
         return EMBEDDED
     name = PureWindowsPath(path).name if "\\" in path else PurePosixPath(path).name
@@ -70,6 +75,8 @@ def data_slug(env: dict[str, Any] | None) -> str:
     source = data_source(env)
     if source == EMBEDDED:
         return "generated"
+    if not source:
+        return "data"
     stem = source.rsplit(".", 1)[0] if "." in source else source
     return _SLUG.sub("-", stem).strip("-")[:40] or "data"
 
@@ -99,8 +106,8 @@ def experiment_of(manifest: dict[str, Any]) -> Experiment:
 
 
 def from_summary(summary: dict[str, Any]) -> Experiment:
-    """The experiment recorded in a run-index line (older lines: unknown model, embedded data)."""
+    """The experiment recorded in a run-index line (older lines: unknown model and data)."""
     raw = summary.get("experiment")
     if not isinstance(raw, dict):
-        return Experiment(None, EMBEDDED, None)
-    return Experiment(raw.get("model"), str(raw.get("data") or EMBEDDED), raw.get("name"))
+        return Experiment(None, "", None)
+    return Experiment(raw.get("model"), str(raw.get("data") or ""), raw.get("name"))

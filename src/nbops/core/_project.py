@@ -1,4 +1,5 @@
-"""Where a project keeps its things (paths relative to the folder holding ``pipeline.yaml``).
+"""Where a project keeps its things (paths relative to the project root: the folder
+``ploomber build`` runs in, holding ``pipeline.yaml``, or ``setup.py`` in a packaged project).
 
 See the path table in ARCHITECTURE.md. :class:`Project` is a plain value
 object passed explicitly; nothing here is global.
@@ -22,7 +23,8 @@ class Project:
     """The paths of one nbops project.
 
     Args:
-        root: the folder holding ``pipeline.yaml``.
+        root: the project root: the folder holding ``pipeline.yaml`` (or, in the
+            packaged layout, ``setup.py``).
     """
 
     root: Path
@@ -116,16 +118,28 @@ class Project:
 def find_project(start: Path | str | None = None) -> Project:
     """The project containing ``start`` (default: ``$NBOPS_PROJECT_ROOT`` or the cwd).
 
+    Found as ``ploomber build`` finds its pipeline (:mod:`nbops.core._pipeline_location`):
+    a packaged project (``setup.py`` beside ``src/<package>/pipeline.yaml``) is rooted at
+    the ``setup.py``'s folder, not inside the package.
+
     Raises:
-        ConfigError: no ``pipeline.yaml`` in ``start`` or any parent.
+        ConfigError: ``start`` is in no Ploomber project.
     """
+    from nbops.core._pipeline_location import locate_pipeline
+
     if start is None:
         start = os.environ.get(ROOT_ENV) or os.getcwd()
     here = Path(os.path.abspath(start))
-    for folder in (here, *here.parents):
-        if (folder / PIPELINE_FILE).is_file():
+    location = locate_pipeline(here)
+    if location is not None:
+        return Project(location.root)
+    # a project whose pipeline is a factory (ploomber build -e pkg.module.make) has no
+    # pipeline file: its root is where its builds left .nbops/ (or nbops init, reports/)
+    for folder in (here, *here.parents[:5]):
+        if (folder / ".nbops").is_dir() or (folder / "reports" / "runs").is_dir():
             return Project(folder)
     raise ConfigError(
-        f"No {PIPELINE_FILE} found in {here} or any folder above it",
-        f"run nbops from inside a project (the folder holding {PIPELINE_FILE}) or pass --project",
+        f"No {PIPELINE_FILE} found in {here} or the five folders above it (nor a setup.py "
+        f"beside src/<package>/{PIPELINE_FILE}, nor a setup.cfg naming an entry-point)",
+        "run nbops from inside a project (where ploomber build runs) or pass --project",
     )

@@ -61,7 +61,7 @@ class RetrainPolicy:
             return cls()
         if not isinstance(raw, Mapping):
             raise ConfigError("monitoring.retrain_policy in env.monitor.yaml is not a mapping",
-                              "see docs/serving.md, Safe retraining")
+                              "see nbops' guide, Serving the champion: Safe retraining")
         triggers = raw.get("triggers") or {}
         if not isinstance(triggers, Mapping):
             raise ConfigError("monitoring.retrain_policy.triggers is not a mapping",

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from nbops.registry._config import default_model_name, parse_registry_config, project_model_name
     from nbops.registry._measure_helper import WARM_IMPORTS as MEASURING_IMPORTS
     from nbops.registry._operations import Actor, promote, register_version, rollback
-    from nbops.registry._pipeline_step import RegistryStep, check_settings
+    from nbops.registry._pipeline_step import RegistryStep, check_model_product, check_settings
     from nbops.registry._refs import ModelRef, get_model, parse_ref
     from nbops.registry._refs import resolve as resolve_version
     from nbops.registry._registry_file import read as read_registry
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Actor", "DEFAULT_TRUSTED_TYPES", "MEASURING_IMPORTS", "METRIC_DIRECTIONS", "ModelRef",
-    "RegistryStep", "check_settings",
+    "RegistryStep", "check_model_product", "check_settings",
     "default_model_name", "find_root", "get_model", "get_version", "inspect_types", "load_model",
     "load_verified", "parse_ref", "parse_registry_config", "predict_table", "project_model_name",
     "promote", "read_input_table", "read_registry", "register_version", "registry_path",
@@ -54,7 +54,7 @@ if not TYPE_CHECKING:
         "_config": ("default_model_name", "parse_registry_config", "project_model_name"),
         "_measure_helper": ("MEASURING_IMPORTS=WARM_IMPORTS",),
         "_operations": ("Actor", "promote", "register_version", "rollback"),
-        "_pipeline_step": ("RegistryStep", "check_settings"),
+        "_pipeline_step": ("RegistryStep", "check_model_product", "check_settings"),
         "_refs": ("ModelRef", "get_model", "parse_ref", "resolve_version=resolve"),
         "_registry_file": (
             "read_registry=read", "registry_path", "registry_transaction=transaction",

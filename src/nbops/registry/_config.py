@@ -90,7 +90,7 @@ def parse_registry_config(raw: Any, project_name: str = "model") -> RegistryConf
         raise ConfigError(
             f"the registry: section of env.yaml is a {type(raw).__name__}, not a mapping",
             "write registry: as a mapping, e.g. 'registry: {primary_metric: roc_auc}' "
-            "(see docs/registry-and-gates.md)",
+            "(see nbops' guide, Registry and gates)",
         )
     if "trusted_modules" in raw:
         raise ConfigError(MODULES_DROPPED, MODULES_FIX)

@@ -97,12 +97,61 @@ def check_settings(gates: Any, registry: Any) -> None:
 
     Called from ``on_render`` with the values Ploomber expanded from env.yaml.
 
+    Gates without a ``registry:`` would never be evaluated (the registry step gates
+    the model), so they are refused rather than left to look guarded.
+
     Raises:
         ConfigError: naming the bad gate or registry key.
     """
-    parse_gates(gates)
+    parsed = parse_gates(gates)
     if registry is not None:
         parse_registry_config(registry)
+    elif parsed:
+        from nbops.core import ConfigError
+
+        names = ", ".join(gate.name for gate in parsed)
+        raise ConfigError(
+            f"gates: in env.yaml declares {names} but there is no registry: section, so no "
+            "gate would ever be evaluated",
+            "add a registry: section naming your model's products (nbops init --registry "
+            "proposes one), or remove gates:",
+        )
+
+
+def check_model_product(registry: Any, project: Any, tasks: list[Any]) -> None:
+    """The registry's model file is a product of this pipeline (checked at ``on_render``).
+
+    A pipeline that passes ``registry: '{{registry}}'`` to ``on_render`` trains the
+    registered model; if no task produces ``registry.model_file``, its runs could never
+    be gated or registered, so the build fails before any task runs.
+
+    Raises:
+        ConfigError: naming the missing product and the file products there are.
+    """
+    from nbops.core import ConfigError
+
+    config = parse_registry_config(registry, project.name)
+    unnamed = [key for key in ("model_file", "train_data", "test_data", "feature_schema")
+               if key not in registry]
+    if unnamed:  # never fall back on paths of some other project's layout
+        raise ConfigError(
+            f"registry: in env.yaml names no {', '.join(unnamed)}, so nbops cannot tell "
+            "which products are the model and its data",
+            "set each to a product path of your pipeline (nbops init --registry proposes them)",
+        )
+    wanted = (project.root / config.model_file).resolve()
+    produced = [Path(p) for task in tasks for p in task.products.values()]
+    if wanted in {p.resolve() for p in produced}:
+        return
+    models = [project.relative(p) for p in produced
+              if p.suffix in {".skops", ".pkl", ".pickle", ".joblib"}]
+    shown = f" (model-like products: {', '.join(models)})" if models else ""
+    raise ConfigError(
+        f"registry.model_file is {config.model_file}, which no task of this pipeline "
+        f"produces{shown}, so no run could be gated or registered",
+        "set registry.model_file in env.yaml to the product path of your model, or remove "
+        "registry: '{{registry}}' from on_render in the pipeline that does not train it",
+    )
 
 
 def _product(root: Path, manifest: dict[str, Any], wanted: str) -> tuple[str, str, str | None]:
@@ -270,8 +319,12 @@ def _gate(context: RunContext, helper: MeasureHelper | None) -> None:
     try:
         config = parse_registry_config(env["registry"], project.name)
         if not trains_a_model(project.root, context.manifest, config):
-            logger.info("nbops registry: run %s produced none of the registry's files "
-                        "(%s), nothing to gate", run_id, config.model_file)
+            # said aloud: a registry that matches nothing guards nothing (a pipeline that
+            # trains the model passes registry: '{{registry}}' to on_render, which fails
+            # its build before any task runs: check_model_product)
+            logger.warning("nbops registry: run %s produced none of the registry's files "
+                           "(registry.model_file is %s), so nothing was gated or registered",
+                           run_id, config.model_file)
             return
         if _partial_without_model(project.root, context.manifest, config):
             logger.info("nbops registry: run %s is a partial build (--partially %s) that "

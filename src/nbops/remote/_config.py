@@ -150,7 +150,7 @@ def set_remote(project: Project, url: str, auto_push: bool | None = None) -> str
     path = remote_file(project)
     current = auto_push_enabled(project) if auto_push is None else auto_push
     lines = [
-        "# The team remote for `nbops push` / `nbops pull` (see docs/remote.md).",
+        "# The team remote for `nbops push` / `nbops pull` (nbops' guide: A team remote).",
         "# Credentials and endpoints come from the environment, never from this file.",
         f"url: {url}",
         f"auto_push: {'true' if current else 'false'}",

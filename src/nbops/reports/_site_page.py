@@ -12,7 +12,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from nbops.core import from_summary
+from nbops.core import from_summary, is_secret_name
 from nbops.reports._charts_svg import Point, Threshold, trend_svg
 from nbops.reports._markup import asset, page
 from nbops.reports._paths import rel_href
@@ -135,9 +135,15 @@ def runs_table(
              "linked": pages is None or s["run_id"] in pages} for s in summaries]
     found = {r["experiment"].key: r["experiment"] for r in rows}
     experiments = sorted(((k, e.label) for k, e in found.items()), key=lambda kv: kv[1])
+    # the filter's hint is one of this project's own numeric parameters, never a secret
+    example = next((f"{k}={v}" for r in rows for k, v in r["params"].items()
+                    if isinstance(v, int | float) and not isinstance(v, bool)
+                    and not is_secret_name(k)), None)
     return render("runs_table.html.j2", rows=rows, metrics=names, params=params or [],
+                  param_example=example or "name=value",
                   prefix=prefix, show_experiment=show_experiment, statuses=STATUSES,
-                  experiments=experiments, sources=sorted({e.data for e in found.values()}),
+                  experiments=experiments,
+                  sources=sorted({e.data for e in found.values() if e.data}),
                   monitor_css=_MONITOR_CSS)
 
 

@@ -57,10 +57,11 @@ def write_ci(root: Path, kind: str, force: bool = False) -> Any:
         ConfigError: ``root`` has no pipeline.yaml, or a different workflow file
             exists there (and ``force`` is off).
     """
+    from nbops.core import locate_pipeline
     from nbops.scaffold._init import PlannedWrite
 
     root = Path(root).resolve()
-    if not (root / "pipeline.yaml").is_file():
+    if locate_pipeline(root) is None:
         raise ConfigError(f"there is no pipeline.yaml in {root}",
                           "run nbops init ci in the folder that holds your pipeline.yaml")
     text = render_ci(root, kind)
@@ -70,7 +71,7 @@ def write_ci(root: Path, kind: str, force: bool = False) -> Any:
             return None
         if not force:
             raise ConfigError(f"{path} already exists and differs from nbops' workflow",
-                              "merge the steps by hand (see docs/adopting-nbops.md) or pass "
+                              "merge the steps by hand (nbops' guide, Adopting nbops) or pass "
                               "--force to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, text)

@@ -76,14 +76,20 @@ def check_project(root: Path | str = ".") -> ProjectCheck:
     Raises:
         ConfigError: one sentence naming the file, the problem and the fix.
     """
+    from nbops.core import locate_pipeline
+
     root = Path(root)
-    pipeline = root / "pipeline.yaml"
+    located = locate_pipeline(root)  # as Ploomber finds it: src/<package>/pipeline.yaml too
+    pipeline = root / "pipeline.yaml" if located is None or located.pipeline is None \
+        else located.pipeline
     if not pipeline.exists():
         raise ConfigError(
             f"no pipeline.yaml in {root.resolve()}",
             "run this from the project folder, or pass --project DIR",
         )
-    env_path = root / "env.yaml"
+    # Ploomber reads env.yaml from the folder it runs in first, then beside the pipeline
+    env_path = next((p for p in (root / "env.yaml", pipeline.parent / "env.yaml")
+                     if p.exists()), root / "env.yaml")
     env = check_env(env_path) if env_path.exists() else {}
     check_parameters(env)  # declared types and ranges (docs/ledger.md), as the build will
     spec = load_yaml(pipeline, "pipeline.yaml")

@@ -105,3 +105,29 @@ def test_reading_the_env_without_overrides_does_not_import_ploomber(tmp_path) ->
                            "--env--data--rows", "20"], capture_output=True, text=True,
                           check=True)
     assert json.loads(done.stdout) == [{"data": {"rows": 20}}, True]
+
+
+def test_env_file_is_ploombers_including_ploomber_env_filename(tmp_path, monkeypatch) -> None:
+    """The env file nbops records is the one Ploomber loads (``path_to_env_from_spec``),
+    ``$PLOOMBER_ENV_FILENAME`` included; in the packaged layout, beside the pipeline."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from ploomber.util.default import path_to_env_from_spec  # type: ignore[import-untyped]
+
+    (tmp_path / "setup.py").write_text("")
+    package = tmp_path / "src" / "pkg"
+    package.mkdir(parents=True)
+    for name in ("pipeline.yaml", "pipeline.train.yaml"):
+        (package / name).write_text("tasks: []\n")
+    for name in ("env.yaml", "env.train.yaml", "env.ci.yaml"):
+        (package / name).write_text(f"which: {name}\n")
+    monkeypatch.chdir(tmp_path)
+    cases = [([], None), (["-e", "src/pkg/pipeline.train.yaml"], None), ([], "env.ci.yaml")]
+    for args, variable in cases:
+        if variable:
+            monkeypatch.setenv("PLOOMBER_ENV_FILENAME", variable)
+        argv = ["ploomber", "build", *args]
+        expected = Path(path_to_env_from_spec(pipeline_file(tmp_path, argv)))
+        assert env_file(tmp_path, argv) == expected
+        assert resolved_env(tmp_path, argv) == {"which": expected.name}
+    assert resolved_env(tmp_path, ["ploomber", "build"]) == {"which": "env.ci.yaml"}

@@ -139,3 +139,24 @@ def test_data_that_does_not_fit_the_champion_is_its_own_experiment(project, make
     assert again.model == "churn.telco-customer-churn" and note_again
     # a run that fits the champion keeps the configured name
     assert own_experiment(project, config, make_run(seed=3), env) == (config, None)
+
+
+def test_gates_without_a_registry_are_refused_not_left_unchecked() -> None:
+    with pytest.raises(ConfigError, match="declares min_recall but there is no registry"):
+        check_settings({"min_recall": "recall >= 0.5"}, None)
+    check_settings({}, None)  # no gate, nothing to evaluate
+
+
+def test_a_registry_naming_no_model_file_is_refused_not_given_a_default(tmp_path) -> None:
+    from nbops.registry._pipeline_step import check_model_product
+
+    project = Project(tmp_path)
+    task = SimpleNamespace(products={"model": tmp_path / "out/model.skops"})
+    with pytest.raises(ConfigError, match="names no model_file, train_data") as raised:
+        check_model_product({"model": "m"}, project, [task])
+    assert ".nbops/products" not in str(raised.value)
+    paths = {"model_file": "out/model.skops", "train_data": "a.parquet",
+             "test_data": "b.parquet", "feature_schema": "s.json"}
+    check_model_product(paths, project, [task])
+    with pytest.raises(ConfigError, match="no task of this pipeline produces"):
+        check_model_product({**paths, "model_file": "out/other.skops"}, project, [task])
