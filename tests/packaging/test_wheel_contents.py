@@ -120,3 +120,27 @@ def test_dask_executor_without_dask_says_which_extra(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ConfigError, match=r"nbops\[dask\]"):
         DaskExecutor()(dag={})
+
+
+@pytest.mark.slow
+def test_nbops_resolves_beside_a_current_mlflow(tmp_path) -> None:
+    """A team's stack is more than nbops: with the old floors (pyarrow>=26) only MLflow 1.27
+    (2022) could be installed beside nbops."""
+    uv = Path(sys.executable).with_name("uv")
+    (tmp_path / "team.in").write_text("mlflow>=3\n")
+    done = subprocess.run([str(uv), "pip", "compile", "--quiet", "--python-version", "3.11",
+                           str(ROOT / "pyproject.toml"), str(tmp_path / "team.in")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(r"^mlflow==[3-9]", done.stdout, re.M), done.stdout
+
+
+def test_a_two_year_old_data_stack_is_allowed() -> None:
+    """The floors a team's own code most often pins (test_lowest_versions.py tests them)."""
+    floors = {_name(r): re.search(r">=([0-9.]+)", r)[1]
+              for r in PYPROJECT["project"]["dependencies"]}
+    old_stack = {"pandas": "2.2.0", "numpy": "1.26.0", "scikit-learn": "1.4.0", "pyarrow": "15.0.0",
+                 "scipy": "1.12.0", "matplotlib": "3.8.0", "ipykernel": "6.29.0"}
+    too_new = {name: floors[name] for name, old in old_stack.items()
+               if tuple(map(int, floors[name].split("."))) > tuple(map(int, old.split(".")))}
+    assert not too_new, f"a stack from early 2024 cannot install nbops: {too_new}"
