@@ -23,7 +23,8 @@ def _report(root: Path, plan: list, nothing: str) -> None:
 @click.option("--executor", is_flag=True,
               help="Also run the pipeline with nbops' executor (fresh kernels started ahead).")
 @click.option("--speedups", is_flag=True,
-              help="Also add nbops' start-up hooks to this Python environment (docs/speed.md).")
+              help="Also add nbops' start-up hooks to this Python environment "
+                   "(docs/adopting-nbops.md).")
 @click.option("--remove-speedups", is_flag=True,
               help="Only remove nbops' start-up hooks from this Python environment.")
 @click.pass_context
