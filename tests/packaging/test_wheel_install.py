@@ -8,7 +8,8 @@ Ploomber project + `ploomber build`, `nbops predict`, and the opt-in start-up ho
 
 Interpreters are looked up on PATH, then under ~/.pyenv/versions (packaging_smoke); a
 missing version is reported as skipped, never passed. uv's cache makes an environment a
-matter of links. The lowest allowed versions: test_lowest_versions.py.
+matter of links. The lowest allowed versions: test_lowest_versions.py. The per-version
+tests run here on 3.11 and in test_wheel_install_newer_pythons.py on 3.12 and 3.13.
 """
 
 from __future__ import annotations
@@ -37,8 +38,14 @@ from nbops.core.startup_hooks import HOOKS
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
-VERSIONS = ("3.11", "3.12", "3.13")
+VERSIONS = ("3.11",)  # 3.12 and 3.13: test_wheel_install_newer_pythons.py
 NEWEST_END = "3.11"  # the smoke steps beyond `new` + build, and the speedups
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Per-version tests run for the VERSIONS of the module collecting them."""
+    if "version" in metafunc.fixturenames:
+        metafunc.parametrize("version", metafunc.module.VERSIONS)
 
 
 def _python(version: str) -> str:
@@ -97,7 +104,6 @@ def demos(environments) -> Callable[[str], tuple[Path, dict]]:
     return get
 
 
-@pytest.mark.parametrize("version", VERSIONS)
 def test_the_wheel_adds_no_start_up_code_and_no_example(version, environments) -> None:
     shell, home = environments(version)
     site = shell.site_packages()
@@ -107,7 +113,6 @@ def test_the_wheel_adds_no_start_up_code_and_no_example(version, environments) -
     assert no_churn.returncode != 0 and "No module named 'churn'" in no_churn.stderr
 
 
-@pytest.mark.parametrize("version", VERSIONS)
 def test_a_new_project_builds_and_calls_no_one(version, environments, demos) -> None:
     shell, _ = environments(version)
     project, manifest = demos(version)
@@ -132,7 +137,6 @@ def test_init_makes_a_plain_ploomber_project_record_runs(newest) -> None:
     assert shell.calls_out() == []
 
 
-@pytest.mark.parametrize("version", VERSIONS)
 def test_the_sdist_installs(version, dist, tmp_path) -> None:
     """pip/uv build the wheel from the sdist themselves (hatchling, isolated)."""
     python = _python(version)
