@@ -39,6 +39,8 @@ def init_command(ctx: click.Context, project: Path, registry: bool, executor: bo
     if ctx.invoked_subcommand is not None:
         return
     if remove_speedups:
+        if speedups:
+            raise click.UsageError("choose one: --speedups or --remove-speedups")
         _remove_speedups()
         return
     from nbops.scaffold import init_project
