@@ -5,7 +5,8 @@
   a pyenv shim that refuses does not count).
 * :func:`lowest_environment`: a virtual environment at the lowest versions pyproject.toml
   allows (uv's ``--resolution lowest-direct``), created once under ``.cache/packaging/``
-  and keyed by a hash of pyproject.toml, so a re-run only reinstalls the wheel.
+  and keyed by a hash of pyproject.toml's dependencies, so a re-run only reinstalls the
+  wheel.
 * :class:`UserShell` and the smoke steps a new user takes: ``nbops new demo && ploomber
   build``, ``nbops init`` on a plain Ploomber project + ``ploomber build``, ``nbops
   predict``; the builds run with an audit hook that records any connection that is not
@@ -123,11 +124,13 @@ def lowest_environment(python: str, wheel: Path) -> Path:
     """A venv holding pyproject.toml's lowest allowed versions and this ``wheel``.
 
     The dependencies are resolved (``uv pip compile --resolution lowest-direct``) and
-    installed once per pyproject.toml (its hash names the folder; older folders are
-    removed); each call reinstalls only the wheel, without dependencies.
+    installed once per dependency list of pyproject.toml (its hash names the folder; older
+    folders are removed); each call reinstalls only the wheel, without dependencies.
     """
     version = run([python, "-c", SAY_VERSION], timeout=30).stdout.strip()
-    key = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:12]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    what = [project["dependencies"], project["requires-python"], version]  # nothing else counts
+    key = hashlib.sha256(json.dumps(what).encode()).hexdigest()[:12]
     venv = CACHE / f"lowest-py{version}-{key}"
     with _locked(CACHE / f"lowest-py{version}.lock"):
         if not (venv / ".complete").is_file():

@@ -5,7 +5,7 @@ Ploomber project + `ploomber build`, `nbops predict`. The newest end is
 test_wheel_install.py (a fresh resolution per run).
 
 The environment is created once under .cache/packaging/, keyed by a hash of
-pyproject.toml (packaging_smoke.lowest_environment); a run reinstalls only the wheel.
+pyproject.toml's dependencies (packaging_smoke.lowest_environment); a run reinstalls only the wheel.
 """
 
 from __future__ import annotations
