@@ -1,18 +1,18 @@
-"""The library wheel: compatible ranges, the framework only, start-up hooks included."""
+"""The library's sdist and wheel (`uv build`: the sdist, then the wheel from it): compatible
+ranges, the framework only, and no start-up code for other programs."""
 
 from __future__ import annotations
 
 import re
 import subprocess
 import sys
+import tarfile
 import tomllib
 import warnings
 import zipfile
 from pathlib import Path
 
 import pytest
-
-from nbops.core.startup_hooks import HOOKS
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -55,26 +55,47 @@ def test_python_range_and_dask_is_an_extra() -> None:
     assert {_name(r) for r in project["optional-dependencies"]["dask"]} == {"dask", "distributed"}
 
 
-def test_shipped_startup_hooks_match_the_installer() -> None:
-    folder = ROOT / "src/nbops_startup"
-    shipped = {p.name: p.read_text(encoding="utf-8") for p in folder.glob("*.pth")}
-    assert shipped == HOOKS
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory) -> dict[str, Path]:
+    """`uv build` as a release does it: the sdist, then the wheel built from the sdist."""
+    out = tmp_path_factory.mktemp("dist")
+    uv = Path(sys.executable).with_name("uv")
+    done = subprocess.run([str(uv), "build", "--quiet", "-o", str(out), str(ROOT)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (sdist,) = out.glob("nbops-*.tar.gz")
+    (wheel,) = out.glob("nbops-*.whl")
+    return {"sdist": sdist, "wheel": wheel}
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    uv = Path(sys.executable).with_name("uv")
-    subprocess.run([str(uv), "build", "--wheel", "--quiet", "-o", str(out), str(ROOT)],
-                   check=True, capture_output=True, text=True, timeout=120)
-    (path,) = out.glob("nbops-*.whl")
-    return path
+def wheel(dist) -> Path:
+    return dist["wheel"]
 
 
+@pytest.mark.slow
+def test_the_sdist_holds_the_sources_the_wheel_is_built_from(dist) -> None:
+    with tarfile.open(dist["sdist"]) as sdist:
+        names = {n.split("/", 1)[1] for n in sdist.getnames() if "/" in n}
+    assert {"pyproject.toml", "README.md", "src/nbops/__init__.py",
+            "src/nbops/scaffold/new/pipeline.yaml"} <= names
+    assert not [n for n in names if n.startswith(("src/churn", "tests/", "notebooks/"))]
+
+
+@pytest.mark.slow
+def test_the_wheel_runs_nothing_at_start_up(wheel) -> None:
+    """No .pth file: a wheel's .pth runs in every Python process of the user's environment
+    (the opt-in start-up hooks are written by `nbops init --speedups`)."""
+    names = zipfile.ZipFile(wheel).namelist()
+    assert not [n for n in names if n.endswith(".pth")]
+    assert not [n for n in names if n.split("/")[-1] in {"sitecustomize.py", "usercustomize.py"}]
+
+
+@pytest.mark.slow
 def test_the_wheel_holds_nbops_only(wheel) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/")[0] for n in names}
-    assert top == {"nbops", wheel.name.split("-py3")[0] + ".dist-info", *HOOKS}
+    assert top == {"nbops", wheel.name.split("-py3")[0] + ".dist-info"}
     assert not [n for n in names if n.startswith("churn")]
     # the project template and CI workflows travel with it (package data)
     assert {"nbops/scaffold/new/pipeline.yaml", "nbops/scaffold/new/notebooks/train.py",
@@ -99,3 +120,27 @@ def test_dask_executor_without_dask_says_which_extra(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ConfigError, match=r"nbops\[dask\]"):
         DaskExecutor()(dag={})
+
+
+@pytest.mark.slow
+def test_nbops_resolves_beside_a_current_mlflow(tmp_path) -> None:
+    """A team's stack is more than nbops: with the old floors (pyarrow>=26) only MLflow 1.27
+    (2022) could be installed beside nbops."""
+    uv = Path(sys.executable).with_name("uv")
+    (tmp_path / "team.in").write_text("mlflow>=3\n")
+    done = subprocess.run([str(uv), "pip", "compile", "--quiet", "--python-version", "3.11",
+                           str(ROOT / "pyproject.toml"), str(tmp_path / "team.in")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(r"^mlflow==[3-9]", done.stdout, re.M), done.stdout
+
+
+def test_a_two_year_old_data_stack_is_allowed() -> None:
+    """The floors a team's own code most often pins (test_lowest_versions.py tests them)."""
+    floors = {_name(r): re.search(r">=([0-9.]+)", r)[1]
+              for r in PYPROJECT["project"]["dependencies"]}
+    old_stack = {"pandas": "2.2.0", "numpy": "1.26.0", "scikit-learn": "1.4.0", "pyarrow": "15.0.0",
+                 "scipy": "1.12.0", "matplotlib": "3.8.0", "ipykernel": "6.29.0"}
+    too_new = {name: floors[name] for name, old in old_stack.items()
+               if tuple(map(int, floors[name].split("."))) > tuple(map(int, old.split(".")))}
+    assert not too_new, f"a stack from early 2024 cannot install nbops: {too_new}"

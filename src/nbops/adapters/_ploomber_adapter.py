@@ -258,12 +258,12 @@ def resolved_env(root: Path, argv: list[str] | None = None) -> dict[str, Any]:
     ``git`` look-ups a second time in every build). Returns an empty dict when
     the project has no env file.
     """
-    import yaml  # type: ignore[import-untyped]
+    from nbops.core import load_yaml
 
     path = env_file(root, argv)
     if path is None:
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path, path.name) or {}  # malformed: one sentence, with or without hooks
     if not isinstance(data, dict):
         return {}
     for keys, value in env_overrides(data, list(sys.argv if argv is None else argv)).items():

@@ -26,9 +26,14 @@ def _report(root: Path, plan: list, nothing: str) -> None:
               help="Also add gates: and registry: sections to env.yaml, checked at on_render.")
 @click.option("--executor", is_flag=True,
               help="Also run the pipeline with nbops' executor (fresh kernels started ahead).")
+@click.option("--speedups", is_flag=True,
+              help="Also add nbops' start-up hooks to this Python environment "
+                   "(docs/adopting-nbops.md).")
+@click.option("--remove-speedups", is_flag=True,
+              help="Only remove nbops' start-up hooks from this Python environment.")
 @click.pass_context
 def init_command(ctx: click.Context, project: Path, entry_point: str | None, registry: bool,
-                 executor: bool) -> None:
+                 executor: bool, speedups: bool, remove_speedups: bool) -> None:
     """Add nbops to the Ploomber project here: hooks, .gitignore, reports/, lab settings.
 
     Changes only what is missing (comments and order in pipeline.yaml are kept);
@@ -36,6 +41,11 @@ def init_command(ctx: click.Context, project: Path, entry_point: str | None, reg
     """
     ctx.obj = {**(ctx.obj or {}), "project": project}
     if ctx.invoked_subcommand is not None:
+        return
+    if remove_speedups:
+        if speedups:
+            raise click.UsageError("choose one: --speedups or --remove-speedups")
+        _remove_speedups()
         return
     from nbops.scaffold import init_project
 
@@ -50,6 +60,28 @@ def init_command(ctx: click.Context, project: Path, entry_point: str | None, reg
     elif plan:
         click.echo(f"nbops is set up in {root}: `ploomber build` now records runs "
                    "(nbops runs lists them).")
+    if speedups:
+        _install_speedups()
+
+
+# `nbops init --speedups` / `--remove-speedups`: the opt-in start-up hooks of the environment.
+def _install_speedups() -> None:
+    from nbops.core.startup_hooks import install_all, site_packages
+
+    for path in install_all():
+        click.echo(f"  wrote {path}")
+    click.echo(f"nbops' start-up hooks are on in {site_packages()}: every Python process of "
+               "this environment runs them (remove: nbops init --remove-speedups).")
+
+
+def _remove_speedups() -> None:
+    from nbops.core.startup_hooks import remove_all, site_packages
+
+    removed = remove_all()
+    for path in removed:
+        click.echo(f"  removed {path}")
+    if not removed:
+        click.echo(f"no nbops start-up hooks in {site_packages()}: nothing changed.")
 
 
 @init_command.command("ci")

@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> None:
     script reading stdout always gets JSON, success or not.
     """
     os.environ.setdefault("PLOOMBER_STATS_ENABLED", "false")
+    # ploomber-core checks PyPI for a newer version whenever it logs, stats on or off
+    os.environ.setdefault("PLOOMBER_VERSION_CHECK_DISABLED", "true")
     args = argv if argv is not None else sys.argv[1:]
     as_json = "--json" in args
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import pytest
+
 from nbops.adapters._ploomber_adapter import (
     _plain,
     env_file,
@@ -13,6 +15,7 @@ from nbops.adapters._ploomber_adapter import (
     pipeline_file,
     resolved_env,
 )
+from nbops.core import ConfigError
 
 # resolved_env types overrides with Ploomber's own functions; a build has
 # Ploomber imported already, so import it here once, without its dependencies'
@@ -131,3 +134,10 @@ def test_env_file_is_ploombers_including_ploomber_env_filename(tmp_path, monkeyp
         assert env_file(tmp_path, argv) == expected
         assert resolved_env(tmp_path, argv) == {"which": expected.name}
     assert resolved_env(tmp_path, ["ploomber", "build"]) == {"which": "env.ci.yaml"}
+
+
+def test_a_malformed_env_yaml_is_named_in_one_sentence(tmp_path) -> None:
+    """`nbops sweep` reads the env first: a traceback there, with or without start-up hooks."""
+    (tmp_path / "env.yaml").write_text("data:\n  rows: [1\nseed: 1\n")
+    with pytest.raises(ConfigError, match=r"env.yaml is not valid YAML at line 3, column 5"):
+        resolved_env(tmp_path, ["ploomber", "build"])

@@ -9,7 +9,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from nbops.core.startup_hooks import HOOKS, install_all
+from nbops.core.startup_hooks import HOOKS, install_all, remove_all
 
 
 def test_every_hook_is_one_line(tmp_path: Path) -> None:
@@ -41,3 +41,11 @@ def test_hooks_take_effect_in_a_fresh_interpreter(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["false", "True", "True"]
+
+
+def test_remove_all_deletes_only_the_hooks(tmp_path: Path) -> None:
+    (tmp_path / "other.pth").write_text("import os\n")
+    install_all(tmp_path)
+    assert sorted(p.name for p in remove_all(tmp_path)) == sorted(HOOKS)
+    assert [p.name for p in tmp_path.iterdir()] == ["other.pth"]
+    assert remove_all(tmp_path) == []  # a second removal changes nothing
