@@ -80,9 +80,10 @@ def models(name: str | None, as_json: bool, history: bool, project: Path | None)
 def promote(model: str, version: int, alias: str, reason: str, as_json: bool,
             project: Path | None) -> None:
     """Point MODEL@ALIAS at VERSION (recorded with time, reason and command)."""
-    from nbops.registry import Actor
+    from nbops.registry import Actor, check_card_for_alias
     from nbops.registry import promote as promote_version
 
+    check_card_for_alias(_root(project), model, alias)  # registry.require_card
     command = ("nbops", "promote", model, str(version), "--alias", alias, "--reason", reason)
     before = promote_version(_root(project), model, version, alias, reason=reason,
                              actor=Actor(command=command))

@@ -16,6 +16,7 @@ from nbops.core import lazy_exports
 if TYPE_CHECKING:
     from nbops.registry._api import find_root, get_version, load_model
     from nbops.registry._artifacts import inspect_types, load_verified, store_of
+    from nbops.registry._card_requirement import check_card_for_alias
     from nbops.registry._config import default_model_name, parse_registry_config, project_model_name
     from nbops.registry._measure_helper import WARM_IMPORTS as MEASURING_IMPORTS
     from nbops.registry._operations import Actor, promote, register_version, rollback
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
     from nbops.registry._scoring import write_table as write_scored_table
 
 __all__ = [
-    "Actor", "MEASURING_IMPORTS", "METRIC_DIRECTIONS", "ModelRef", "RegistryStep", "check_settings",
+    "Actor", "MEASURING_IMPORTS", "METRIC_DIRECTIONS", "ModelRef", "RegistryStep",
+    "check_card_for_alias", "check_settings",
     "default_model_name", "find_root", "get_model", "get_version", "inspect_types", "load_model",
     "load_verified", "parse_ref", "parse_registry_config", "predict_table", "project_model_name",
     "promote", "read_input_table", "read_registry", "register_version", "registry_path",
@@ -44,6 +46,7 @@ if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
         "_api": ("find_root", "get_version", "load_model"),
         "_artifacts": ("inspect_types", "load_verified", "store_of"),
+        "_card_requirement": ("check_card_for_alias",),
         "_config": ("default_model_name", "parse_registry_config", "project_model_name"),
         "_measure_helper": ("MEASURING_IMPORTS=WARM_IMPORTS",),
         "_operations": ("Actor", "promote", "register_version", "rollback"),

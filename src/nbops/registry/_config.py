@@ -11,6 +11,7 @@
       primary_metric: roc_auc                       # decides champion vs challenger
       promotion: auto                               # auto | manual | never
       min_improvement: 0.0                          # how much better than the champion
+      require_card: true    # no champion without intended use etc. in model_card.yaml
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class RegistryConfig:
     promotion: str = "auto"
     min_improvement: float = 0.0
     trusted_modules: tuple[str, ...] = field(default=DEFAULT_TRUSTED_MODULES)
+    require_card: bool = False  # model_card.yaml complete before @champion (docs/model-cards.md)
 
     @property
     def higher_is_better(self) -> bool:
@@ -108,6 +110,8 @@ def parse_registry_config(raw: Any, project_name: str = "model") -> RegistryConf
             raise _bad(key, values[key], "give a path relative to the project root")
         if key in values:
             values[key] = str(values[key])
+    if not isinstance(values.get("require_card", False), bool):
+        raise _bad("require_card", values["require_card"], "use true or false")
     if "trusted_modules" in values:
         modules = values["trusted_modules"]
         if not isinstance(modules, (list, tuple)) or not all(isinstance(m, str) for m in modules):
