@@ -15,13 +15,16 @@ from typing import TYPE_CHECKING
 from nbops.core import lazy_exports
 
 if TYPE_CHECKING:
-    from nbops.cards._document import CARD, CardSection, build_card
+    from nbops.cards._diff import card_diff, diff_markdown
+    from nbops.cards._document import CARD, CardSection, build_card, record_written_part
     from nbops.cards._evaluation import evaluate_for_card
     from nbops.cards._evaluation_file import read_evaluation, write_evaluation
+    from nbops.cards._markdown import card_markdown, front_matter
     from nbops.cards._step import CardStep
 
 __all__ = [
-    "CARD", "CardSection", "CardStep", "build_card", "evaluate_for_card", "read_evaluation",
+    "CARD", "CardSection", "CardStep", "build_card", "card_diff", "card_markdown",
+    "diff_markdown", "evaluate_for_card", "front_matter", "read_evaluation", "record_written_part",
     "write_evaluation",
 ]
 
@@ -29,6 +32,8 @@ if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
         "_evaluation": ("evaluate_for_card",),
         "_evaluation_file": ("read_evaluation", "write_evaluation"),
-        "_document": ("CARD", "CardSection", "build_card"),
+        "_diff": ("card_diff", "diff_markdown"),
+        "_document": ("CARD", "CardSection", "build_card", "record_written_part"),
+        "_markdown": ("card_markdown", "front_matter"),
         "_step": ("CardStep",),
     })

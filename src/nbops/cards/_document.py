@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from nbops.cards._evaluation_file import read_evaluation
-from nbops.core import ContentStore, missing_card_fields, read_model_card
+from nbops.core import ContentStore, Project, missing_card_fields, read_model_card
 from nbops.runs import Section
 
 SCHEMAS = "nbops.cards.schemas"
@@ -135,3 +135,23 @@ def build_card(root: Path, manifest: dict[str, Any], store: ContentStore) -> Car
         "missing": missing_card_fields(human),
     }
     return card
+
+
+def record_written_part(project: Project, run_id: str) -> CardSection | None:
+    """Re-record the project's current ``model_card.yaml`` in run ``run_id``'s card.
+
+    ``nbops promote`` calls it once a person completed the card and promoted the
+    version, so the version's card shows the words it was promoted with. A run
+    without a card is left alone (None).
+    """
+    from nbops.runs import amend_section, load_manifest
+
+    card = CARD.read(load_manifest(project, run_id))
+    if card is None:
+        return None
+    human = read_model_card(project.root)
+    if human == card["human"]:
+        return card
+    updated: CardSection = {**card, "human": human, "missing": missing_card_fields(human)}
+    amend_section(project, run_id, CARD, updated)
+    return updated

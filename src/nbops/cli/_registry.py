@@ -87,12 +87,24 @@ def promote(model: str, version: int, alias: str, reason: str, as_json: bool,
     command = ("nbops", "promote", model, str(version), "--alias", alias, "--reason", reason)
     before = promote_version(_root(project), model, version, alias, reason=reason,
                              actor=Actor(command=command))
+    _record_card(_root(project), model, version, alias)
     was = "nothing" if before is None else f"version {before}"
     if as_json:
         click.echo(json.dumps({"ok": True, "model": model, "alias": alias, "version": version,
                                "previous": before}))
         return
     click.echo(f"{model}@{alias} -> version {version} (was {was})")
+
+
+def _record_card(root: Path, model: str, version: int, alias: str) -> None:
+    """A new champion's card records the model_card.yaml it was promoted with."""
+    from nbops.cards import record_written_part
+    from nbops.core import Project
+    from nbops.registry import get_version
+
+    if alias == "champion":
+        record = get_version(f"{model}:{version}", root)
+        record_written_part(Project(root), record.get("registered_by_run") or record["run_id"])
 
 
 @click.command()
