@@ -123,9 +123,14 @@ def write_model_pages(reports_dir: Path, registry: dict[str, Any],
             dest = folder / model_page_name(name, record["version"])
             card, card_page = card_of_version(reports_dir, record), None
             if card is not None:
-                card_page = card_page_name(dest.name)
-                write_if_changed(folder / card_page, card_html(name, record["version"], card,
-                                                               dest.name, summaries))
+                try:
+                    html = card_html(name, record["version"], card, dest.name, summaries)
+                except Exception as exc:  # a card another nbops wrote must not stop the site
+                    log.warning("nbops: no card page for %s:%s (%s: %s)", name,
+                                record["version"], type(exc).__name__, exc)
+                else:
+                    card_page = card_page_name(dest.name)
+                    write_if_changed(folder / card_page, html)
             write_if_changed(dest, version_html(name, model, record, summaries, card_page))
             written.append(dest)
     return written
