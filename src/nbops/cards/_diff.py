@@ -16,6 +16,13 @@ def _change(label: str, old: Any, new: Any) -> str | None:
     return f"{label}: {fmt(old)} -> {fmt(new)}"
 
 
+def _text(value: Any) -> str:
+    """What a person wrote, on one line (a list's items joined by '; ')."""
+    if isinstance(value, list):
+        return "; ".join(str(item) for item in value)
+    return " ".join(str(value).split()) if value else "(not written)"
+
+
 def _data(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     lines = []
     for split in ("train", "test"):
@@ -73,7 +80,7 @@ def card_diff(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, list[str]
     human_a, human_b = a.get("human") or {}, b.get("human") or {}
     for key, heading in HUMAN_SECTIONS:
         if human_a.get(key) != human_b.get(key):
-            written.append(f"{heading}: {fmt(human_a.get(key))!s} -> {fmt(human_b.get(key))!s}")
+            written.append(f"{heading}: {_text(human_a.get(key))} -> {_text(human_b.get(key))}")
     return [("data", _data(a["data"], b["data"])), ("model parameters", params),
             ("metrics", metrics), ("slices", gate_metrics + _slices(ev_a["slices"],
                                                                     ev_b["slices"])),
