@@ -41,7 +41,7 @@ def _table(header: list[str], rows: Iterable[list[Any]]) -> list[str]:
 
 
 def _human(value: Any) -> list[str]:
-    if isinstance(value, list):
+    if isinstance(value, list) and value:
         return [f"- {item}" for item in value] + [""]
     if isinstance(value, str) and value.strip():
         return [value.strip(), ""]
