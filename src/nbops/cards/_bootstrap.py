@@ -1,16 +1,17 @@
 """Metrics of a binary classifier and their bootstrap confidence intervals, vectorised.
 
-A bootstrap resample is a vector of counts (how often each row was drawn), so
-each metric is written once, for a matrix of row weights (one resample per
-row of the matrix), and the point estimate is the same function with weight 1
-on every row. Rows are sorted by score once; ROC AUC and average precision are
-then sums over the groups of tied scores, computed for a block of resamples at
-a time (``numpy`` only, no Python loop over rows or resamples inside a block).
+Rows are grouped by distinct score once (sorted, best first). Every metric is
+then a sum over those groups of how many positives and negatives each holds
+(:func:`group_metrics`): a bootstrap resample is one ``bincount`` of the drawn
+rows' (group, label) keys, for a block of resamples at a time (``numpy`` only,
+no Python loop over rows or resamples inside a block), and the point estimate
+is the same function on the counts of every row once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,12 +23,19 @@ _BLOCK_CELLS = 4_000_000  # resamples x rows per block: ~32 MB per float matrix
 
 @dataclass(frozen=True)
 class SortedScores:
-    """Labels and scores sorted by descending score, with the tied-score groups' starts."""
+    """Labels and scores grouped by distinct score, best score first.
+
+    ``group_p`` is each group's score (groups ranked by score), and ``key`` each
+    row's ``label * groups + group``: one bootstrap resample's counts per
+    (label, group) are one ``bincount`` of ``key[draws]``.
+    """
 
     y: NDArray[np.float64]
     proba: NDArray[np.float64]
     order: NDArray[np.intp]
     starts: NDArray[np.intp]
+    group_p: NDArray[np.float64]
+    key: NDArray[np.intp]
 
     @classmethod
     def of(cls, y_true: NDArray[np.generic], proba: NDArray[np.generic]) -> SortedScores:
@@ -36,8 +44,45 @@ class SortedScores:
         p = np.asarray(proba, dtype=np.float64)
         order = np.argsort(-p, kind="stable")
         sorted_p = p[order]
-        starts = np.flatnonzero(np.r_[True, sorted_p[1:] != sorted_p[:-1]])
-        return cls(y=y, proba=p, order=order, starts=starts)
+        new_group = np.r_[True, sorted_p[1:] != sorted_p[:-1]]
+        starts = np.flatnonzero(new_group)
+        group = np.empty(p.size, dtype=np.intp)
+        group[order] = np.cumsum(new_group) - 1
+        key = (y > 0) * int(starts.size) + group
+        return cls(y=y, proba=p, order=order, starts=starts, group_p=sorted_p[starts], key=key)
+
+    @property
+    def groups(self) -> int:
+        """How many distinct scores there are."""
+        return int(self.starts.size)
+
+
+def group_metrics(pos: NDArray[Any], neg: NDArray[Any],
+                  group_p: NDArray[np.float64],
+                  threshold: float) -> dict[str, NDArray[np.float64]]:
+    """Each metric from positives and negatives per score group (shape ``(resamples, groups)``).
+
+    All rows of a group share one score, so ROC AUC (ties count half), average
+    precision, F1 at ``threshold`` and the Brier score are sums over groups.
+    """
+    n_pos, n_neg = pos.sum(axis=1), neg.sum(axis=1)
+    seen_neg = np.cumsum(neg, axis=1)  # negatives scored at least as high as the group
+    tp = np.cumsum(pos, axis=1)
+    predicted = (group_p >= threshold).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # a positive beats every negative scored lower; ties count half
+        below = n_neg[:, None] - seen_neg + 0.5 * neg
+        auc = np.einsum("ij,ij->i", pos, below) / (n_pos * n_neg)
+        seen = tp + seen_neg
+        precision = np.divide(tp, seen, out=np.zeros(tp.shape), where=seen > 0)
+        ap = np.einsum("ij,ij->i", pos, precision) / n_pos
+        tp_t, fp_t = pos @ predicted, neg @ predicted
+        denominator = tp_t + n_pos + fp_t  # 2 tp + fp + fn
+        f1 = np.divide(2 * tp_t, denominator, out=np.zeros(tp_t.shape), where=denominator > 0)
+        brier = (pos @ (1 - group_p) ** 2 + neg @ group_p**2) / (n_pos + n_neg)
+    auc[(n_pos == 0) | (n_neg == 0)] = np.nan
+    ap[n_pos == 0] = np.nan
+    return {"roc_auc": auc, "pr_auc": ap, "f1": f1, "brier": brier}
 
 
 def weighted_metrics(scores: SortedScores, weights: NDArray[np.float64],
@@ -49,33 +94,21 @@ def weighted_metrics(scores: SortedScores, weights: NDArray[np.float64],
     ``sample_weight`` set to the row's weights. A resample with one class only
     has no ROC AUC or average precision (NaN).
     """
-    y, p = scores.y, scores.proba
-    pos_w = weights * y
-    neg_w = weights - pos_w
-    n_pos, n_neg = pos_w.sum(axis=1), neg_w.sum(axis=1)
-    total = weights.sum(axis=1)
-    # groups of tied scores, best score first
-    pos_g = np.add.reduceat(pos_w[:, scores.order], scores.starts, axis=1)
-    neg_g = np.add.reduceat(neg_w[:, scores.order], scores.starts, axis=1)
-    neg_above = np.cumsum(neg_g, axis=1) - neg_g  # negatives scored higher than the group
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # a positive beats every negative scored lower; ties count half
-        wins = (pos_g * (n_neg[:, None] - neg_above - 0.5 * neg_g)).sum(axis=1)
-        auc = wins / (n_pos * n_neg)
-        tp = np.cumsum(pos_g, axis=1)
-        fp = np.cumsum(neg_g, axis=1)
-        precision = np.where(tp + fp > 0, tp / np.where(tp + fp > 0, tp + fp, 1), 0.0)
-        ap = (pos_g * precision).sum(axis=1) / n_pos
-        predicted = (p >= threshold).astype(np.float64)
-        tp_t = pos_w @ predicted
-        fp_t = neg_w @ predicted
-        fn_t = n_pos - tp_t
-        f1 = np.where(2 * tp_t + fp_t + fn_t > 0, 2 * tp_t / (2 * tp_t + fp_t + fn_t), 0.0)
-        brier = (weights @ (p - y) ** 2) / total
-    one_class = (n_pos == 0) | (n_neg == 0)
-    auc[one_class] = np.nan
-    ap[n_pos == 0] = np.nan
-    return {"roc_auc": auc, "pr_auc": ap, "f1": f1, "brier": brier}
+    pos_w = (weights * scores.y)[:, scores.order]
+    neg_w = weights[:, scores.order] - pos_w
+    pos = np.add.reduceat(pos_w, scores.starts, axis=1)
+    neg = np.add.reduceat(neg_w, scores.starts, axis=1)
+    return group_metrics(pos, neg, scores.group_p, threshold)
+
+
+def _resampled_counts(scores: SortedScores, draws: NDArray[np.integer[Any]]
+                      ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Positives and negatives per score group of each resample (``draws``: row indices)."""
+    size, width = draws.shape[0], 2 * scores.groups
+    keys = scores.key[draws]
+    keys += (np.arange(size, dtype=keys.dtype) * width)[:, None]
+    counts = np.bincount(keys.ravel(), minlength=size * width).reshape(size, 2, scores.groups)
+    return counts[:, 1, :], counts[:, 0, :]
 
 
 def point_metrics(y_true: NDArray[np.generic], proba: NDArray[np.generic],
@@ -104,10 +137,9 @@ def bootstrap_intervals(y_true: NDArray[np.generic], proba: NDArray[np.generic],
     done = 0
     while done < resamples:
         size = min(block, resamples - done)
-        draws = rng.integers(0, n, size=(size, n))
-        offsets = (np.arange(size) * n)[:, None]
-        weights = np.bincount((draws + offsets).ravel(), minlength=size * n)
-        values = weighted_metrics(scores, weights.reshape(size, n).astype(np.float64), threshold)
+        draws = rng.integers(0, n, size=(size, n), dtype=np.int32 if n < 2**31 else np.int64)
+        pos, neg = _resampled_counts(scores, draws)
+        values = group_metrics(pos, neg, scores.group_p, threshold)
         for name in METRICS:
             parts[name].append(values[name])
         done += size
