@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from nbops.core import RegistryError
+from nbops.core import NbopsError, RegistryError
 
 _project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -102,9 +102,14 @@ def _record_card(root: Path, model: str, version: int, alias: str) -> None:
     from nbops.core import Project
     from nbops.registry import get_version
 
-    if alias == "champion":
-        record = get_version(f"{model}:{version}", root)
-        record_written_part(Project(root), record.get("registered_by_run") or record["run_id"])
+    if alias != "champion":
+        return
+    record = get_version(f"{model}:{version}", root)
+    run_id = record.get("registered_by_run") or record["run_id"]
+    try:
+        record_written_part(Project(root), run_id)
+    except NbopsError as exc:  # the promotion stands; only its card is not refreshed
+        click.echo(f"note: the card of run {run_id} was not updated ({exc.problem})", err=True)
 
 
 @click.command()

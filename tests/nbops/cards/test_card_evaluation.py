@@ -34,7 +34,7 @@ def _scores(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def test_weighted_metrics_equal_scikit_learn_with_sample_weights() -> None:
     y, proba = _scores(400, 1)
     weights = np.random.default_rng(2).integers(0, 4, size=(3, y.size)).astype(float)
-    got = weighted_metrics(SortedScores.of(y, proba), weights, 0.5)
+    got = weighted_metrics(SortedScores.of(y, proba, 0.5), weights)
     for row, w in enumerate(weights):
         assert got["roc_auc"][row] == pytest.approx(roc_auc_score(y, proba, sample_weight=w))
         assert got["pr_auc"][row] == pytest.approx(
@@ -62,6 +62,24 @@ def test_the_same_seed_gives_the_same_intervals_in_any_block_size(monkeypatch) -
     again = bootstrap_intervals(y, proba, threshold=0.5, resamples=50, seed=9)
     for metric, values in first.items():
         assert again[metric] == pytest.approx(values, rel=1e-12), metric
+
+
+def test_on_many_distinct_scores_the_bootstrap_counts_per_quantile_and_stays_close(
+        monkeypatch) -> None:
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 2, 20_000)
+    proba = np.clip(0.3 * y + 0.7 * rng.random(y.size), 0, 1)  # ~20,000 distinct scores
+    exact = bootstrap_intervals(y, proba, threshold=0.5, resamples=40, seed=3)
+    monkeypatch.setattr("nbops.cards._bootstrap.MAX_GROUPS", 2000)
+    coarse = bootstrap_intervals(y, proba, threshold=0.5, resamples=40, seed=3)
+    assert SortedScores.of(y, proba, 0.5, 2000).groups <= 2001  # + the threshold's split
+    for name in ("roc_auc", "pr_auc"):  # ties inside a quantile: 1/2000 of the pairs at most
+        assert coarse[name]["value"] == exact[name]["value"]  # point estimates stay exact
+        assert coarse[name]["low"] == pytest.approx(exact[name]["low"], abs=1e-3)
+        assert coarse[name]["high"] == pytest.approx(exact[name]["high"], abs=1e-3)
+    for name in ("f1", "brier"):  # split at the threshold / summed over rows: unchanged
+        assert coarse[name]["low"] == pytest.approx(exact[name]["low"], rel=1e-9)
+        assert coarse[name]["high"] == pytest.approx(exact[name]["high"], rel=1e-9)
 
 
 @pytest.fixture(scope="module")
