@@ -15,15 +15,9 @@ import json
 import re
 
 import pytest
-from reports_fixture import (
-    XSS_IMG,
-    XSS_SCRIPT,
-    hostile_card,
-    make_run,
-    registry_with_version,
-    run_id_at,
-)
+from reports_fixture import XSS_IMG, XSS_SCRIPT, make_run, run_id_at
 
+from card_sections import hostile_card, registry_with_version
 from nbops.reports._publish import publish_html
 from nbops.reports._render import render_run, render_site
 
