@@ -61,7 +61,7 @@ def evaluate_for_card(model: Any, test: pd.DataFrame, *, target: str, features: 
                       proba: np.ndarray, threshold: float = 0.5, slices: list[str] | None = None,
                       train: pd.DataFrame | None = None, date_column: str | None = None,
                       seed: int = 0, resamples: int = 200, importance_repeats: int = 5,
-                      importance_rows: int = 2000) -> dict[str, Any]:
+                      importance_rows: int = 1000) -> dict[str, Any]:
     """Measure everything a model card reports about the model on its test set.
 
     Args:

@@ -16,7 +16,7 @@ import pandas as pd
 
 def permutation_importances(model: Any, features: pd.DataFrame, y: np.ndarray, *,
                             scoring: str = "roc_auc", repeats: int = 5, seed: int = 0,
-                            max_rows: int = 2000) -> dict[str, Any]:
+                            max_rows: int = 1000) -> dict[str, Any]:
     """Mean and standard deviation of the score drop per column, largest first."""
     from sklearn.inspection import permutation_importance
 

@@ -246,4 +246,3 @@ def built_project(base: Path) -> Path:
 def built_outputs() -> Any:
     """The two ``CompletedProcess`` of :func:`built_project` (passing, failing)."""
     return _BUILT["outputs"]
-
