@@ -23,6 +23,7 @@ def hostile_card(p: str) -> dict[str, Any]:
             {"value": f"slice{p}", "rows": 40, "positives": 9, "metrics": {"roc_auc": 0.7}}],
             "summary": {"roc_auc": {"best": f"best{p}", "best_value": 0.7, "worst": f"worst{p}",
                                     "worst_value": 0.7, "gap": 0.0}}}],
+        "slices_missing": f"card.slices names 'gone{p}'",
         "gate_metrics": {"worst_slice_roc_auc": 0.7},
         "calibration": {"bins": [{"low": 0.0, "high": 0.1, "rows": 10, "mean_predicted": 0.05,
                                   "observed_rate": 0.1}], "brier": 0.1,

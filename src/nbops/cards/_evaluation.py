@@ -13,6 +13,7 @@ Format (``schema_version: 1``, ``nbops/cards/schemas/card_evaluation.schema.json
      data {train {rows, positives, negatives, date_range}, test {..}},
      metrics {name: {value, low, high, std}}, bootstrap {resamples, level},
      slices [{column, slices [{value, rows, positives, metrics}], summary}],
+     slices_missing (a sentence: named slice columns the test data lacks) | null,
      gate_metrics {worst_slice_roc_auc, slice_gap_roc_auc, ..},
      calibration {bins [..], brier, expected_calibration_error},
      importance {scoring, repeats, rows, features [{feature, mean, std}]},
@@ -31,7 +32,7 @@ from nbops.cards._bootstrap import bootstrap_intervals
 from nbops.cards._calibration import calibration
 from nbops.cards._evaluation_file import SCHEMA_VERSION
 from nbops.cards._importance import permutation_importances
-from nbops.cards._slices import slice_metrics, worst_slice_metrics
+from nbops.cards._slices import missing_slices, slice_metrics, worst_slice_metrics
 from nbops.core import DataError
 
 
@@ -106,7 +107,8 @@ def evaluate_for_card(model: Any, test: pd.DataFrame, *, target: str, features: 
         "schema_version": SCHEMA_VERSION, "threshold": float(threshold), "seed": int(seed),
         "target": target, "model": _model_description(model), "data": data,
         "metrics": metrics, "bootstrap": {"resamples": int(resamples), "level": 0.95},
-        "slices": by_slice, "gate_metrics": worst_slice_metrics(by_slice),
+        "slices": by_slice, "slices_missing": missing_slices(test, list(slices or [])),
+        "gate_metrics": worst_slice_metrics(by_slice),
         "calibration": calibrated, "importance": importance,
         "seconds": {k: round(v, 4) for k, v in seconds.items()},
     }

@@ -153,9 +153,10 @@ def _metric_lines(evaluation: dict[str, Any]) -> list[str]:
 
 
 def _slice_lines(evaluation: dict[str, Any]) -> list[str]:
-    if not evaluation["slices"]:
+    note = evaluation.get("slices_missing")
+    if not evaluation["slices"] and not note:
         return []
-    out = ["## Metrics by slice", ""]
+    out = ["## Metrics by slice", ""] + ([f"> {note}.", ""] if note else [])
     for column in evaluation["slices"]:
         out += [f"### {column['column']}", ""]
         out += _table(["slice", "rows", "positives", "roc_auc", "pr_auc", "brier"],

@@ -144,8 +144,11 @@ def test_the_evaluation_file_is_checked_on_write_and_read(planted, tmp_path) -> 
         read_evaluation(b'{"schema_version": 2}')
 
 
-def test_a_slice_column_the_data_lacks_is_one_sentence(planted) -> None:
+def test_a_slice_column_the_data_lacks_is_one_sentence_on_the_card(planted) -> None:
     model, test, proba = planted
-    with pytest.raises(DataError, match="card.slices in env.yaml names 'contrat'"):
-        evaluate_for_card(model, test, target="label", features=["key"], proba=proba,
-                          slices=["contrat"])
+    card = evaluate_for_card(model, test, target="label", features=["noise_a", "noise_b", "key"],
+                             proba=proba, slices=["contrat", "group"], resamples=20)
+    assert [c["column"] for c in card["slices"]] == ["group"]
+    assert card["slices_missing"].startswith(
+        "card.slices in env.yaml names 'contrat', which the test data does not have (it has "
+        "noise_a, noise_b, key, group, label)")
