@@ -30,7 +30,6 @@ def hostile_card(p: str) -> dict[str, Any]:
                         "expected_calibration_error": 0.05},
         "importance": {"scoring": f"roc_auc{p}", "repeats": 5, "rows": 10,
                        "features": [{"feature": f"feature{p}", "mean": 0.1, "std": 0.01}]},
-        "seconds": {"bootstrap": 0.1},
     }
     return {
         "schema_version": 1,

@@ -16,8 +16,10 @@ Format (``schema_version: 1``, ``nbops/cards/schemas/card_evaluation.schema.json
      slices_missing (a sentence: named slice columns the test data lacks) | null,
      gate_metrics {worst_slice_roc_auc, slice_gap_roc_auc, ..},
      calibration {bins [..], brier, expected_calibration_error},
-     importance {scoring, repeats, rows, features [{feature, mean, std}]},
-     seconds {bootstrap, slices, calibration, importance}}
+     importance {scoring, repeats, rows, features [{feature, mean, std}]}}
+
+Deterministic for a given model, data and seed (the reference step runs it with one
+thread), so a reproduction of the build writes the same bytes.
 """
 
 from __future__ import annotations
@@ -62,7 +64,8 @@ def evaluate_for_card(model: Any, test: pd.DataFrame, *, target: str, features: 
                       proba: np.ndarray, threshold: float = 0.5, slices: list[str] | None = None,
                       train: pd.DataFrame | None = None, date_column: str | None = None,
                       seed: int = 0, resamples: int = 200, importance_repeats: int = 5,
-                      importance_rows: int = 1000) -> dict[str, Any]:
+                      importance_rows: int = 1000,
+                      timings: dict[str, float] | None = None) -> dict[str, Any]:
     """Measure everything a model card reports about the model on its test set.
 
     Args:
@@ -74,6 +77,9 @@ def evaluate_for_card(model: Any, test: pd.DataFrame, *, target: str, features: 
         train: the training frame (or just its target and date columns), for
             its size, class balance and date range.
         resamples: bootstrap resamples for the confidence intervals.
+        timings: when given, filled with the seconds each part took (kept out of
+            the result, so that a rebuild writes the same bytes: ``nbops reproduce``
+            compares products bit for bit).
 
     Raises:
         DataError: the test set is empty or lacks the target or a slice column.
@@ -86,7 +92,7 @@ def evaluate_for_card(model: Any, test: pd.DataFrame, *, target: str, features: 
     if proba.shape != y.shape:
         raise DataError(f"{proba.size} probabilities for {y.size} test rows",
                         "pass the model's probabilities for exactly the test rows")
-    seconds: dict[str, float] = {}
+    seconds: dict[str, float] = {} if timings is None else timings
     started = time.perf_counter()
     metrics = bootstrap_intervals(y, proba, threshold=threshold, resamples=resamples, seed=seed)
     seconds["bootstrap"] = time.perf_counter() - started
@@ -110,5 +116,4 @@ def evaluate_for_card(model: Any, test: pd.DataFrame, *, target: str, features: 
         "slices": by_slice, "slices_missing": missing_slices(test, list(slices or [])),
         "gate_metrics": worst_slice_metrics(by_slice),
         "calibration": calibrated, "importance": importance,
-        "seconds": {k: round(v, 4) for k, v in seconds.items()},
     }
