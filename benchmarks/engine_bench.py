@@ -62,6 +62,7 @@ def reference_project(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
     shutil.copy(ROOT / "env.yaml", root / "env.yaml")
+    shutil.copy(ROOT / "model_card.yaml", root / "model_card.yaml")
     shipped = yaml.safe_load((ROOT / "pipeline.yaml").read_text())
     shutil.copy(ROOT / "pipeline.yaml", root / "pipeline.yaml")
     bare = {k: v for k, v in shipped.items()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-PROJECT_FILES = ("pipeline.yaml", "env.yaml", "notebooks")
+PROJECT_FILES = ("pipeline.yaml", "env.yaml", "model_card.yaml", "notebooks")
 SMALL_ROWS = 2400
 _IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.ipynb")
 

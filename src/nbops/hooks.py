@@ -41,6 +41,12 @@ def _registry_step() -> PostCloseStep:
     return RegistryStep()
 
 
+def _card_step() -> PostCloseStep:
+    from nbops.cards import CardStep
+
+    return CardStep()
+
+
 def _monitoring_step() -> PostCloseStep:
     from nbops.monitoring import MonitoringStep
 
@@ -69,6 +75,7 @@ def _push_step() -> PostCloseStep:
 #: feature package, one factory here.
 POST_CLOSE_STEPS: list[StepFactory] = [
     _registry_step,  # gates, register, promote; may gate
+    _card_step,  # the model card: after the registry (version, gates), before the pages
     _monitoring_step,  # monitoring builds only: verdict, alert
     _reports_step,  # pages show final verdicts
     _push_step,  # after the pages: a failed push never fails the build

@@ -32,7 +32,7 @@ PRODUCTS = {
     "validate": ["validate.ipynb", "clean.parquet", "data_schema.json"],
     "features": ["features.ipynb", "train.parquet", "test.parquet", "feature_schema.json"],
     "train": ["train.ipynb", "model.skops", "baseline.skops"],
-    "evaluate": ["evaluate.ipynb", "metrics.json", "predictions.parquet"],
+    "evaluate": ["evaluate.ipynb", "metrics.json", "predictions.parquet", "card_evaluation.json"],
 }
 
 

@@ -16,7 +16,7 @@ def test_making_the_post_close_steps_imports_no_data_library():
     code = ("import json, sys\nfrom nbops.hooks import POST_CLOSE_STEPS\n"
             "steps = [make() for make in POST_CLOSE_STEPS]\n"
             "names = [s.name for s in steps]\n"
-            "assert names == ['registry', 'monitoring', 'reports', 'push'], names\n"
+            "assert names == ['registry', 'card', 'monitoring', 'reports', 'push'], names\n"
             f"print(json.dumps(sorted(h for h in {HEAVY!r} if h in sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout

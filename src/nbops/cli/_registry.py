@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from nbops.core import RegistryError
+from nbops.core import NbopsError, RegistryError
 
 _project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -80,18 +80,36 @@ def models(name: str | None, as_json: bool, history: bool, project: Path | None)
 def promote(model: str, version: int, alias: str, reason: str, as_json: bool,
             project: Path | None) -> None:
     """Point MODEL@ALIAS at VERSION (recorded with time, reason and command)."""
-    from nbops.registry import Actor
+    from nbops.registry import Actor, check_card_for_alias
     from nbops.registry import promote as promote_version
 
+    check_card_for_alias(_root(project), model, alias)  # registry.require_card
     command = ("nbops", "promote", model, str(version), "--alias", alias, "--reason", reason)
     before = promote_version(_root(project), model, version, alias, reason=reason,
                              actor=Actor(command=command))
+    _record_card(_root(project), model, version, alias)
     was = "nothing" if before is None else f"version {before}"
     if as_json:
         click.echo(json.dumps({"ok": True, "model": model, "alias": alias, "version": version,
                                "previous": before}))
         return
     click.echo(f"{model}@{alias} -> version {version} (was {was})")
+
+
+def _record_card(root: Path, model: str, version: int, alias: str) -> None:
+    """A new champion's card records the model_card.yaml it was promoted with."""
+    from nbops.cards import record_written_part
+    from nbops.core import Project
+    from nbops.registry import get_version
+
+    if alias != "champion":
+        return
+    record = get_version(f"{model}:{version}", root)
+    run_id = record.get("registered_by_run") or record["run_id"]
+    try:
+        record_written_part(Project(root), run_id)
+    except NbopsError as exc:  # the promotion stands; only its card is not refreshed
+        click.echo(f"note: the card of run {run_id} was not updated ({exc.problem})", err=True)
 
 
 @click.command()

@@ -21,6 +21,7 @@ from nbops.core import NbopsError
 # Feature command modules, in the order they appear in --help. Each feature
 # adds its module here when it lands.
 COMMAND_MODULES: tuple[str, ...] = (
+    "nbops.cli._cards",
     "nbops.cli._check",
     "nbops.cli._lab",
     "nbops.cli._monitor",

@@ -61,6 +61,11 @@ if TYPE_CHECKING:
         write_manifest,
     )
     from nbops.core._metrics import average_precision, brier, classification_metrics, roc_auc
+    from nbops.core._model_card import (
+        missing_card_fields,
+        missing_card_sentence,
+        read_model_card,
+    )
     from nbops.core._parameters import check_parameters
     from nbops.core._pipeline_location import (
         PipelineLocation,
@@ -100,8 +105,8 @@ __all__ = [
     "is_secret_name",
     "json_strings", "lazy_exports", "link_or_copy", "load_mapping", "load_yaml",
     "locate_pipeline", "manifest_errors",
-    "mask_credentials", "new_run_id", "of_version", "pid_alive", "pipeline_files", "read_holder",
-    "read_manifest",
+    "mask_credentials", "missing_card_fields", "missing_card_sentence", "new_run_id",
+    "of_version", "pid_alive", "pipeline_files", "read_holder", "read_manifest", "read_model_card",
     "read_sealed_manifest", "redact", "redact_argv", "rewrite_strings", "roc_auc", "schema_errors",
     "scrub", "seal_state", "secret_replacements", "spec_bytes", "spec_from_feature_schema",
     "spec_hash", "utc_now_iso", "whitelisted_env", "write_manifest",
@@ -136,6 +141,7 @@ if not TYPE_CHECKING:
             "Manifest", "SEAL_NAME", "check_seal", "manifest_errors", "read_manifest",
             "read_sealed_manifest", "seal_state", "write_manifest",
         ),
+        "_model_card": ("missing_card_fields", "missing_card_sentence", "read_model_card"),
         "_metrics": ("average_precision", "brier", "classification_metrics", "roc_auc"),
         "_parameters": ("check_parameters",),
         "_processes": ("pid_alive",),

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         load_verified,
         store_of,
     )
+    from nbops.registry._card_requirement import check_card_for_alias
     from nbops.registry._config import default_model_name, parse_registry_config, project_model_name
     from nbops.registry._measure_helper import WARM_IMPORTS as MEASURING_IMPORTS
     from nbops.registry._operations import Actor, promote, register_version, rollback
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Actor", "DEFAULT_TRUSTED_TYPES", "MEASURING_IMPORTS", "METRIC_DIRECTIONS", "ModelRef",
-    "RegistryStep", "check_model_product", "check_settings",
+    "RegistryStep", "check_card_for_alias", "check_model_product", "check_settings",
     "default_model_name", "find_root", "get_model", "get_version", "inspect_types", "load_model",
     "load_verified", "parse_ref", "parse_registry_config", "predict_table", "project_model_name",
     "promote", "read_input_table", "read_registry", "register_version", "registry_path",
@@ -51,6 +52,7 @@ if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
         "_api": ("find_root", "get_version", "load_model"),
         "_artifacts": ("DEFAULT_TRUSTED_TYPES", "inspect_types", "load_verified", "store_of"),
+        "_card_requirement": ("check_card_for_alias",),
         "_config": ("default_model_name", "parse_registry_config", "project_model_name"),
         "_measure_helper": ("MEASURING_IMPORTS=WARM_IMPORTS",),
         "_operations": ("Actor", "promote", "register_version", "rollback"),

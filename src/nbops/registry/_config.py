@@ -11,6 +11,7 @@
       primary_metric: roc_auc                       # decides champion vs challenger
       promotion: auto                               # auto | manual | never
       min_improvement: 0.0                          # how much better than the champion
+      require_card: true    # no champion without intended use etc. in model_card.yaml
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class RegistryConfig:
     min_improvement: float = 0.0
     #: exact type names a model may use besides :data:`DEFAULT_TRUSTED_TYPES`
     trusted_types: tuple[str, ...] = field(default=())
+    require_card: bool = False  # model_card.yaml complete before @champion (docs/model-cards.md)
 
     @property
     def trusted_policy(self) -> frozenset[str]:
@@ -121,6 +123,8 @@ def parse_registry_config(raw: Any, project_name: str = "model") -> RegistryConf
             raise _bad(key, values[key], "give a path relative to the project root")
         if key in values:
             values[key] = str(values[key])
+    if not isinstance(values.get("require_card", False), bool):
+        raise _bad("require_card", values["require_card"], "use true or false")
     if "trusted_types" in values:
         problem = trusted_types_problem(values["trusted_types"])
         if problem:

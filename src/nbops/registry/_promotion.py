@@ -39,6 +39,7 @@ from nbops.core import (
 from nbops.registry import _artifacts as artifacts
 from nbops.registry import _measurements as measurements
 from nbops.registry import _operations as operations
+from nbops.registry._card_requirement import card_refusal
 from nbops.registry._config import RegistryConfig
 from nbops.registry._gates import evaluate_gates, failure_lines, parse_gates
 from nbops.registry._refs import DEFAULT_ALIAS
@@ -278,6 +279,10 @@ def _decide(root: Path, config: RegistryConfig, number: int, champ_record: dict[
         operations.promote(root, name, number, CHALLENGER, reason=why, actor=actor)
         return (f"registered {name}:{number} as @{CHALLENGER} ({why}); promotion is manual: "
                 f"nbops promote {name} {number} --reason TEXT")
+    refusal = card_refusal(root, name) if config.require_card else None
+    if refusal is not None:
+        logger.warning("nbops registry: %s:%d not promoted: %s", name, number, refusal)
+        return f"registered {name}:{number} but not promoted: {refusal}"
     try:
         operations.promote(root, name, number, DEFAULT_ALIAS, reason=why, actor=actor,
                            expect=expect)

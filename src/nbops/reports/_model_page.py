@@ -40,7 +40,7 @@ def _size(count: Any) -> str:
 
 
 def version_html(name: str, model: dict[str, Any], record: dict[str, Any],
-                 summaries: list[dict[str, Any]]) -> str:
+                 summaries: list[dict[str, Any]], card_page: str | None = None) -> str:
     """The page of version ``record`` of model ``name`` (template ``model.html.j2``)."""
     version = record["version"]
     aliases = [a for a, v in (model.get("aliases") or {}).items() if v == version]
@@ -59,7 +59,8 @@ def version_html(name: str, model: dict[str, Any], record: dict[str, Any],
     used = [s for s in summaries
             if (s.get("model_version") or {}) == {"model": name, "version": version}]
     body = render("model.html.j2", record=record, metrics=record.get("metrics") or {},
-                  files=files, features=features, history=history, used=used, size=_size)
+                  files=files, features=features, history=history, used=used, size=_size,
+                  card_page=card_page)
     return page(f"nbops model {name}:{version}", body, header=header)
 
 
@@ -111,6 +112,7 @@ def read_registry(reports_dir: Path) -> dict[str, Any]:
 def write_model_pages(reports_dir: Path, registry: dict[str, Any],
                       summaries: list[dict[str, Any]]) -> list[Path]:
     """One page per registered version under ``reports/models/``."""
+    from nbops.reports._card_page import card_html, card_of_version, card_page_name
     from nbops.reports._render import write_if_changed
 
     folder = Path(reports_dir) / "models"
@@ -119,6 +121,16 @@ def write_model_pages(reports_dir: Path, registry: dict[str, Any],
         for record in model.get("versions") or []:
             folder.mkdir(parents=True, exist_ok=True)
             dest = folder / model_page_name(name, record["version"])
-            write_if_changed(dest, version_html(name, model, record, summaries))
+            card, card_page = card_of_version(reports_dir, record), None
+            if card is not None:
+                try:
+                    html = card_html(name, record["version"], card, dest.name, summaries)
+                except Exception as exc:  # a card another nbops wrote must not stop the site
+                    log.warning("nbops: no card page for %s:%s (%s: %s)", name,
+                                record["version"], type(exc).__name__, exc)
+                else:
+                    card_page = card_page_name(dest.name)
+                    write_if_changed(folder / card_page, html)
+            write_if_changed(dest, version_html(name, model, record, summaries, card_page))
             written.append(dest)
     return written

@@ -127,8 +127,9 @@ def run_page_html(
     metrics = manifest.get("metrics", {})
     header = Markup(render_string(
         '<h1>Run {{ run_id }}</h1> {{ badges }}<nav><a href="../../index.html">All runs</a>'
-        '<a href="manifest.json">manifest.json</a></nav>',
-        run_id=run_id, badges=Markup(_status_badges(manifest))))
+        '<a href="manifest.json">manifest.json</a>{% if card %}<a id="run-card-link" '
+        'href="../../models/{{ card|href }}">model card</a>{% endif %}</nav>',
+        run_id=run_id, badges=Markup(_status_badges(manifest)), card=_card_page(manifest)))
     body = render(
         "run.html.j2", status=manifest.get("status"), failure=_failure(manifest, run_dir),
         notices=Markup(notice_banners(manifest)),
@@ -145,6 +146,20 @@ def run_page_html(
         params=Markup(params_section(manifest)),
         provenance=Markup(provenance_section(manifest.get("provenance", {}))))
     return page(f"nbops run {run_id} ({manifest.get('status')})", body, header=header)
+
+
+def _card_page(manifest: dict[str, Any]) -> str | None:
+    """The card page of the version this run registered, when it recorded a card."""
+    from nbops.reports._card_page import card_page_name
+    from nbops.reports._model_page import model_page_name
+
+    registry, card = manifest.get("registry"), manifest.get("card")
+    if not (isinstance(registry, dict) and isinstance(card, dict)):
+        return None
+    name, version = registry.get("model"), registry.get("version")
+    if not isinstance(name, str) or not isinstance(version, int):
+        return None
+    return card_page_name(model_page_name(name, version))
 
 
 #: Per-feature monitoring figures: the drift table shows them; the raw values are folded.

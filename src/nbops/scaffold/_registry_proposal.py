@@ -139,6 +139,9 @@ def propose(products: list[str], metrics: dict[str, object], model_name: str,
         f"{head}  primary_metric: {primary}" if primary
         else f"#   primary_metric: {FILL_IN}   # one of {', '.join(metric_directions)}",
         f"{head}  promotion: auto   # auto | manual (@challenger) | never",
+        f"{head}  # no @champion until model_card.yaml (next to the pipeline) names the model's",
+        f"{head}  # intended use, out-of-scope uses, limitations and owner",
+        f"{head}  require_card: true",
     ]
     intro = ("# nbops model registry: the products that are the model, its data and its\n"
              "# feature schema (paths relative to the project root).\n")

@@ -11,11 +11,13 @@ it as live markup (the browser test proves the same in Chromium for a subset).
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from reports_fixture import XSS_IMG, XSS_SCRIPT, make_run, run_id_at
 
+from card_sections import hostile_card, registry_with_version
 from nbops.reports._publish import publish_html
 from nbops.reports._render import render_run, render_site
 
@@ -30,6 +32,7 @@ WHERE = [
     "monitoring banner", "monitoring summary", "monitoring problem", "feature name",
     "drift row kind", "drift row status", "error message", "failed cell evalue", "command",
     "git branch", "package name", "reproduction verdict", "reproduction link",
+    "model card (written part, slices, inputs, gates, data)",
 ]
 
 
@@ -41,12 +44,14 @@ def _hostile_sections(p: str) -> dict:
         "gates": {"verdict": "failed", "results": [
             {"name": f"gate{p}", "verdict": "failed", "value": 0.1, "threshold": 0.5,
              "expression": f"roc_auc >= {p}", "detail": f"detail{p}"}]},
-        "registry": {"model": "churn", "promoted": False, "decision": f"decision{p}",
-                     "champion_note": f"note{p}", "champion_before": None},
         "monitoring": {"verdict": "alert", "summary": f"summary{p}", "banner": f"banner{p}",
                        "problems": [f"problem{p}"], "top_features": [f"feat{p}"],
                        "features": {f"feat{p}": {"kind": f"kind{p}", "status": f"st{p}",
                                                  "psi": 0.3, "ks": 0.2}}},
+        "card": hostile_card(p),
+        "registry": {"model": "churn", "version": 1, "promoted": False,
+                     "decision": f"decision{p}", "champion_note": f"note{p}",
+                     "champion_before": None},
         "reproductions": {"items": [{"id": f"rep{p}", "started_at": "2026-01-01",
                                      "verdict": f"verdict{p}", "first_diverged": None,
                                      "environment_identical": True, "report": JS_URL}]},
@@ -74,6 +79,10 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
                        "python": "3.11", "platform": SVG, "packages": {f"p{XSS_IMG}": "1"},
                        "lock_hash": None, "sources": {}, "inputs": {}, "seeds": {}}})
     runs.append(failed)
+    # the first hostile run registered churn:1: its card page renders its card section
+    registry = reports.parent / ".nbops" / "registry" / "models.json"
+    registry.parent.mkdir(parents=True)
+    registry.write_text(json.dumps(registry_with_version(runs[0].name)))
     for run in sorted(p for p in (reports / "runs").iterdir() if p.is_dir()):
         render_run(run, reports_dir=reports)
     render_site(reports)
@@ -106,5 +115,7 @@ def test_the_payloads_are_shown_as_text(pages: dict[str, str]) -> None:
     every = "\n".join(pages.values()).replace("&#34;", "&quot;")  # Jinja2's spelling
     for planted in ("gate&lt;script&gt;", "banner&lt;svg", "feat&lt;script&gt;",
                     "decision&quot;&gt;&lt;img", "summary&lt;script&gt;", "problem&lt;svg",
-                    "b&lt;script&gt;", "name&lt;script&gt;"):
+                    "b&lt;script&gt;", "name&lt;script&gt;", "use&lt;script&gt;",
+                    "limit&lt;script&gt;", "slice&lt;script&gt;", "feature&lt;script&gt;"):
         assert planted in every, planted
+    assert "models/churn-v1-card.html" in pages  # the card page was rendered

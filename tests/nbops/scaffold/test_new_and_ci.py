@@ -30,7 +30,7 @@ def test_new_project_has_every_part_and_nbops_init_finds_nothing_missing(tmp_pat
     files = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     assert {"pipeline.yaml", "env.yaml", "README.md", "tests/test_pipeline.py",
             "notebooks/load.py", "notebooks/validate.py", "notebooks/train.py",
-            "notebooks/evaluate.py", "reports/README.md", ".gitignore",
+            "notebooks/evaluate.py", "reports/README.md", ".gitignore", "model_card.yaml",
             ".jupyter/labconfig/default_setting_overrides.json"} == files
     pipeline = yaml.safe_load((root / "pipeline.yaml").read_text())
     assert [t["name"] for t in pipeline["tasks"]] == ["load", "validate", "train", "evaluate"]

@@ -34,5 +34,16 @@ nbops.log_metrics(metrics)
 with open(product["metrics"], "w") as handle:
     json.dump(metrics, handle, indent=2)
 
+# %% [markdown]
+# The numbers of the model card (docs/model-cards.md): bootstrap intervals, calibration,
+# permutation importance; pass `slices=[...]` to add metrics by group.
+
+# %%
+from nbops.cards import evaluate_for_card, write_evaluation
+
+card = evaluate_for_card(model, test, target=target, features=features, proba=scores,
+                         threshold=threshold)
+write_evaluation(product["card_evaluation"], card)
+
 # %%
 pd.Series(metrics).to_frame("value")

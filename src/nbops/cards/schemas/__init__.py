@@ -1,0 +1,1 @@
+"""JSON Schemas of the card's files and manifest section (``card_evaluation``, ``card.section``)."""

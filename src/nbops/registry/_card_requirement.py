@@ -1,0 +1,47 @@
+"""Promotion to champion needs a written model card (``registry.require_card``).
+
+A project whose ``env.yaml`` sets ``registry: {require_card: true}`` (the
+default of projects made by ``nbops new`` and ``nbops init --registry``)
+promotes no model to ``@champion`` while its ``model_card.yaml`` lacks an
+intended use, out-of-scope uses, limitations or an owner. The pipeline then
+registers the model without promoting it, and ``nbops promote`` refuses with
+the same one sentence, before anything changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from nbops.core import RegistryError, missing_card_fields, missing_card_sentence, read_model_card
+from nbops.registry._refs import DEFAULT_ALIAS
+
+
+def card_refusal(root: Path, model: str) -> str | None:
+    """Why ``model`` may not become champion yet (its card's missing fields), or None."""
+    missing = missing_card_fields(read_model_card(root))
+    return missing_card_sentence(missing, model) if missing else None
+
+
+def project_requires_card(root: Path) -> bool:
+    """Whether the project's ``env.yaml`` sets ``registry.require_card: true``."""
+    from nbops.core import load_yaml
+
+    path = Path(root) / "env.yaml"
+    data = load_yaml(path, "env.yaml") if path.is_file() else None
+    section = data.get("registry") if isinstance(data, Mapping) else None
+    return isinstance(section, Mapping) and section.get("require_card") is True
+
+
+def check_card_for_alias(root: Path, model: str, alias: str) -> None:
+    """Refuse moving ``model@alias`` when it is the champion and the card is incomplete.
+
+    Raises:
+        RegistryError: the one sentence naming the missing fields.
+    """
+    if alias != DEFAULT_ALIAS or not project_requires_card(root):
+        return
+    refusal = card_refusal(root, model)
+    if refusal is not None:
+        raise RegistryError(f"not promoted: {refusal}",
+                            "then run the same nbops promote again")
