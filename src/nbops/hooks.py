@@ -111,6 +111,7 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
         command_argv,
         env_file,
         is_building,
+        keep_executed_notebooks,
         pipeline_file,
         resolved_env,
         task_infos,
@@ -143,6 +144,8 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     check_parameters(env)  # declared types and ranges, before any task runs or run is recorded
     run = open_run(project, tasks, build, env, command_argv())
     setattr(dag, _ATTR, run)
+    # notebooks saved as .html/.md/...: keep the executed .ipynb for the run record
+    keep_executed_notebooks(dag, project.state_dir / "executed")
     setattr(dag, _STEPS_ATTR, prepare_post_close_steps(project, run.run_id, env, tasks))
 
 

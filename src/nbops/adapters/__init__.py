@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from nbops.core import lazy_exports
 
 if TYPE_CHECKING:
+    from nbops.adapters._converted_notebooks import keep_executed_notebooks
     from nbops.adapters._papermill_adapter import (
         execution_duration,
         injected_values,
@@ -38,8 +39,8 @@ if TYPE_CHECKING:
 __all__ = [
     "TaskInfo", "build_options", "command_argv", "dag_root", "env_file", "execution_duration",
     "format_task_exception", "injected_values", "is_building", "is_error_banner",
-    "is_injected_parameters", "kernel_name", "load_dag", "loaded_from", "metadata_path",
-    "papermill_metadata", "pipeline_file", "ploomber_command", "render_loaded", "render_tasks",
+    "is_injected_parameters", "keep_executed_notebooks", "kernel_name", "load_dag",
+    "loaded_from", "metadata_path", "papermill_metadata", "pipeline_file", "ploomber_command", "render_loaded", "render_tasks",
     "report_durations", "resolved_env", "task_infos",
 ]
 
@@ -47,6 +48,7 @@ __all__ = [
 # imports above instead, so that they flag a name the package does not export.
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
+        "_converted_notebooks": ("keep_executed_notebooks",),
         "_papermill_adapter": (
             "execution_duration", "injected_values", "is_error_banner", "is_injected_parameters",
             "kernel_name", "papermill_metadata",

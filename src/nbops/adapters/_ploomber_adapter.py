@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbops.adapters._converted_notebooks import executed_notebook
+
 _STATUS = {"executed": "executed", "skipped": "skipped", "errored": "failed"}
 _PENDING = {"waiting_execution", "waiting_upstream", "waiting_download"}
 
@@ -37,6 +39,10 @@ class TaskInfo:
         notebook_key: the key of the executed-notebook product, if any.
         params: the task's own parameters (without ``product`` and ``upstream``).
         upstream: names of upstream tasks.
+        notebook_file: the file holding the executed notebook as JSON: the
+            ``.ipynb`` product, or, for a notebook Ploomber converts (``.html``,
+            ``.md``…), the copy kept before the conversion
+            (:mod:`nbops.adapters._converted_notebooks`); None when there is none.
     """
 
     name: str
@@ -48,6 +54,7 @@ class TaskInfo:
     params: dict[str, Any] = field(default_factory=dict)
     upstream: list[str] = field(default_factory=list)
     metadata: dict[str, Path] = field(default_factory=dict)
+    notebook_file: Path | None = None
 
 
 def _product_paths(product: Any) -> dict[str, Path]:
@@ -93,13 +100,16 @@ def task_info(task: Any) -> TaskInfo:
               if k not in ("product", "upstream")}
     loc = getattr(task.source, "loc", None)
     source_path = Path(os.path.abspath(str(loc))) if loc and os.path.isfile(str(loc)) else None
+    status = _STATUS.get(task.exec_status.value, "not_run")
+    notebook_key = _notebook_key(task, products)
     return TaskInfo(
         name=str(task.name),
-        status=_STATUS.get(task.exec_status.value, "not_run"),
+        status=status,
         will_run=task.exec_status.value in _PENDING,
         source_path=source_path,
         products=products,
-        notebook_key=_notebook_key(task, products),
+        notebook_key=notebook_key,
+        notebook_file=None if notebook_key is None else executed_notebook(task, status),
         params=params,
         upstream=[str(name) for name in task.upstream],
         metadata={key: metadata_path(path) for key, path in products.items()},

@@ -54,28 +54,37 @@ class Snapshotter:
                 meta = info.metadata.get(key)
                 if meta is not None and meta.is_file():
                     entry["products"][key]["metadata_hash"] = self._put(meta)["hash"]
+        if info.status == "skipped":
+            entry["duration_s"] = 0.0
+            entry["produced_by"] = self._producer(info.name, entry)
         facts = None
-        if info.notebook_key is not None:
-            notebook = info.products[info.notebook_key]
-            if entry["products"].get(info.notebook_key, {}).get("hash"):
-                entry["notebook"] = self._link_notebook(info, entry)
+        notebook = info.notebook_file
+        if info.notebook_key is not None and notebook is not None and notebook.is_file():
+            entry["notebook"] = self._link_notebook(info, self._stored_notebook(info, entry))
             facts = read_facts(notebook)
+        elif info.notebook_key is not None and info.status == "skipped":
+            self._reuse_notebook(info, entry)  # converted (.html…): the producer's copy
         if facts is not None:
             entry["metrics"] = facts.metrics
             entry["artifacts"] = [self._artifact(item) for item in facts.artifacts]
             if info.status == "failed":
                 entry["error"] = facts.error
-        if info.status == "skipped":
-            entry["duration_s"] = 0.0
-            entry["produced_by"] = self._producer(info.name, entry)
-        else:
+        if info.status != "skipped":
             seconds = duration if duration is not None else (facts.duration_s if facts else None)
             entry["duration_s"] = None if seconds is None else round(seconds, 3)
             entry["produced_by"] = self.run_id
 
-    def _link_notebook(self, info: TaskInfo, entry: dict[str, Any]) -> dict[str, Any]:
+    def _stored_notebook(self, info: TaskInfo, entry: dict[str, Any]) -> dict[str, Any]:
+        """The executed notebook in the store: the product itself, or the kept copy."""
+        assert info.notebook_key is not None and info.notebook_file is not None
+        if info.notebook_file == info.products.get(info.notebook_key):
+            stored = entry["products"].get(info.notebook_key) or {}
+            if stored.get("hash"):
+                return dict(stored)
+        return self._put(info.notebook_file)
+
+    def _link_notebook(self, info: TaskInfo, stored: dict[str, Any]) -> dict[str, Any]:
         """Link the output notebook into the run folder (secret parameters redacted)."""
-        stored = entry["products"][info.notebook_key]
         digest, size, redacted = stored["hash"], stored["size"], False
         clean = None
         if needs_redaction(info.params):
@@ -89,6 +98,34 @@ class Snapshotter:
         target = Path("notebooks") / f"{info.name}.ipynb"
         self.store.materialize(digest, self.project.run_dir(self.run_id) / target)
         return {"path": target.as_posix(), "hash": digest, "size": size, "redacted": redacted}
+
+    def _reuse_notebook(self, info: TaskInfo, entry: dict[str, Any]) -> None:
+        """A reused task whose product is not the notebook: link the producer's notebook.
+
+        Its metrics and artifacts come from the producer's record too (the
+        converted product holds no nbops records to read again).
+        """
+        old = self._task_in(entry.get("produced_by"), info.name)
+        notebook = None if old is None else old.get("notebook")
+        if old is None or not notebook:
+            return
+        target = Path("notebooks") / f"{info.name}.ipynb"
+        try:
+            self.store.materialize(notebook["hash"], self.project.run_dir(self.run_id) / target)
+        except NbopsError as exc:  # collected by `nbops gc`: the run keeps the rest
+            logger.warning("nbops: the notebook of reused task %s is not in the store (%s)",
+                           info.name, exc)
+            return
+        entry["notebook"] = {**notebook, "path": target.as_posix()}
+        entry["metrics"] = dict(old["metrics"])
+        entry["artifacts"] = [dict(item) for item in old["artifacts"]]
+
+    def _task_in(self, run_id: str | None, task: str) -> dict[str, Any] | None:
+        for manifest in self._previous_manifests():
+            if manifest["run_id"] == run_id:
+                found: dict[str, Any] | None = manifest["tasks"].get(task)
+                return found
+        return None
 
     def _artifact(self, item: dict[str, Any]) -> dict[str, Any]:
         path = self.project.absolute(item["path"])
