@@ -114,6 +114,7 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
         keep_executed_notebooks,
         pipeline_file,
         resolved_env,
+        see_early_stop,
         task_infos,
     )
 
@@ -146,6 +147,7 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     setattr(dag, _ATTR, run)
     # notebooks saved as .html/.md/...: keep the executed .ipynb for the run record
     keep_executed_notebooks(dag, project.state_dir / "executed")
+    see_early_stop(dag, _stopped_early)  # DAGBuildEarlyStop: recorded, exit status 0
     setattr(dag, _STEPS_ATTR, prepare_post_close_steps(project, run.run_id, env, tasks))
 
 
@@ -189,7 +191,13 @@ def on_failure(dag: Any, traceback: dict[str, str]) -> None:
         logger.error("nbops: %s", exc)
 
 
-def _close(dag: Any, durations: dict[str, float], error_text: str | None) -> None:
+def _stopped_early(dag: Any, reason: str) -> None:
+    """A task raised DAGBuildEarlyStop: close the run (``succeeded``, stopped early)."""
+    _close(dag, {}, None, stopped_early=reason)
+
+
+def _close(dag: Any, durations: dict[str, float], error_text: str | None,
+           stopped_early: str | None = None) -> None:
     """Close the run (``closing``), run every post-close step, then write its final status.
 
     If anything stops the close before the final status is written (Ctrl-C,
@@ -206,7 +214,8 @@ def _close(dag: Any, durations: dict[str, float], error_text: str | None) -> Non
         logger.warning("nbops: no open run for this build (was on_render declared?)")
         return
     try:
-        context = close_run(run, task_infos(dag), durations, error_text)
+        context = close_run(run, task_infos(dag), durations, error_text,
+                            stopped_early=stopped_early)
         # steps that only read the finished run (auto push: only final runs are pushed)
         # run after the final status is written
         after = [step for step in steps if getattr(step, "after_finish", False)]

@@ -8,6 +8,7 @@ from nbops.core import lazy_exports
 
 if TYPE_CHECKING:
     from nbops.adapters._converted_notebooks import keep_executed_notebooks
+    from nbops.adapters._early_stop import see_early_stop
     from nbops.adapters._papermill_adapter import (
         execution_duration,
         injected_values,
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
         kernel_name,
         papermill_metadata,
     )
+    from nbops.adapters._ploomber_errors import root_error
     from nbops.adapters._ploomber_adapter import (
         TaskInfo,
         build_options,
@@ -41,7 +43,7 @@ __all__ = [
     "format_task_exception", "injected_values", "is_building", "is_error_banner",
     "is_injected_parameters", "keep_executed_notebooks", "kernel_name", "load_dag",
     "loaded_from", "metadata_path", "papermill_metadata", "pipeline_file", "ploomber_command", "render_loaded", "render_tasks",
-    "report_durations", "resolved_env", "task_infos",
+    "report_durations", "resolved_env", "root_error", "see_early_stop", "task_infos",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -49,6 +51,7 @@ __all__ = [
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
         "_converted_notebooks": ("keep_executed_notebooks",),
+        "_early_stop": ("see_early_stop",),
         "_papermill_adapter": (
             "execution_duration", "injected_values", "is_error_banner", "is_injected_parameters",
             "kernel_name", "papermill_metadata",
@@ -59,4 +62,5 @@ if not TYPE_CHECKING:
             "pipeline_file", "ploomber_command", "render_loaded", "render_tasks",
             "report_durations", "resolved_env", "task_infos",
         ),
+        "_ploomber_errors": ("root_error",),
     })

@@ -93,13 +93,27 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _source_file(task: Any) -> Path | None:
+    """The file a task's source lives in: a notebook, script or SQL file, or the module
+    of a function task (Ploomber's ``loc`` of a ``PythonCallable`` is ``path:line``)."""
+    loc = getattr(task.source, "loc", None)
+    if not loc:
+        return None
+    text = str(loc)
+    if not os.path.isfile(text):
+        head, _, line = text.rpartition(":")
+        if not (line.isdigit() and os.path.isfile(head)):
+            return None
+        text = head
+    return Path(os.path.abspath(text))
+
+
 def task_info(task: Any) -> TaskInfo:
     """Describe one Ploomber task."""
     products = _product_paths(task.product)
     params = {k: _plain(v) for k, v in task.params.to_dict().items()
               if k not in ("product", "upstream")}
-    loc = getattr(task.source, "loc", None)
-    source_path = Path(os.path.abspath(str(loc))) if loc and os.path.isfile(str(loc)) else None
+    source_path = _source_file(task)
     status = _STATUS.get(task.exec_status.value, "not_run")
     notebook_key = _notebook_key(task, products)
     return TaskInfo(
