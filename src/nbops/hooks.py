@@ -148,7 +148,18 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     # notebooks saved as .html/.md/...: keep the executed .ipynb for the run record
     keep_executed_notebooks(dag, project.state_dir / "executed")
     see_early_stop(dag, _stopped_early)  # DAGBuildEarlyStop: recorded, exit status 0
+    _say_what_is_not_stored(tasks)
     setattr(dag, _STEPS_ATTR, prepare_post_close_steps(project, run.run_id, env, tasks))
+
+
+def _say_what_is_not_stored(tasks: list[TaskInfo]) -> None:
+    """One sentence, once per build, for products nbops records by name only."""
+    names = [name for info in tasks for name in info.unstored.values()]
+    if names:
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        logger.warning("nbops: %d product(s) are not files (%s): the run records them by "
+                       "name only, and nbops neither stores nor verifies their content",
+                       len(names), shown)
 
 
 def _skipped_for_reproduction() -> bool:

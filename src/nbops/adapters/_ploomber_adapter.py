@@ -43,6 +43,8 @@ class TaskInfo:
             ``.ipynb`` product, or, for a notebook Ploomber converts (``.html``,
             ``.md``…), the copy kept before the conversion
             (:mod:`nbops.adapters._converted_notebooks`); None when there is none.
+        unstored: products that are not files (SQL tables, views…): key → their
+            name; recorded by name, neither stored nor verified.
     """
 
     name: str
@@ -55,6 +57,7 @@ class TaskInfo:
     upstream: list[str] = field(default_factory=list)
     metadata: dict[str, Path] = field(default_factory=dict)
     notebook_file: Path | None = None
+    unstored: dict[str, str] = field(default_factory=dict)
 
 
 def _product_paths(product: Any) -> dict[str, Path]:
@@ -67,7 +70,25 @@ def _product_paths(product: Any) -> dict[str, Path]:
                 if isinstance(value, File)}
     if isinstance(product, File):
         return {"product": Path(os.path.abspath(str(product)))}
-    return {}  # SQL tables and other non-file products are not snapshotted
+    return {}  # SQL tables and other non-file products: see _unstored_products
+
+
+def _unstored_products(product: Any) -> dict[str, str]:
+    """Products that are not files (SQL tables and views, …): key → what Ploomber calls them."""
+    from ploomber.products import File, MetaProduct
+
+    if isinstance(product, MetaProduct):
+        inner = product.products.products
+        items = inner.items() if isinstance(inner, Mapping) else enumerate(inner)
+        return {str(key): _described(value) for key, value in items
+                if not isinstance(value, File)}
+    return {} if isinstance(product, File) else {"product": _described(product)}
+
+
+def _described(product: Any) -> str:
+    kind = getattr(product, "kind", None)
+    name = str(product)
+    return f"{name} ({kind})" if isinstance(kind, str) and kind not in name else name
 
 
 def _notebook_key(task: Any, products: dict[str, Path]) -> str | None:
@@ -97,6 +118,8 @@ def _source_file(task: Any) -> Path | None:
     """The file a task's source lives in: a notebook, script or SQL file, or the module
     of a function task (Ploomber's ``loc`` of a ``PythonCallable`` is ``path:line``)."""
     loc = getattr(task.source, "loc", None)
+    if not loc and type(task.source).__name__ == "FileSource":  # SQLUpload: the data file
+        loc = str(task.source)
     if not loc:
         return None
     text = str(loc)
@@ -127,6 +150,7 @@ def task_info(task: Any) -> TaskInfo:
         params=params,
         upstream=[str(name) for name in task.upstream],
         metadata={key: metadata_path(path) for key, path in products.items()},
+        unstored=_unstored_products(task.product),
     )
 
 

@@ -268,7 +268,9 @@ def verify_command(run: str, all_runs: bool, as_json: bool, project: Path | None
     else:
         for report in reports:
             if report.ok:
-                click.echo(f"{report.run_id}: OK ({report.checked} items verified)")
+                unchecked = (f"; {len(report.unchecked)} product(s) that are not files, such "
+                             f"as {report.unchecked[0]}, not checked" if report.unchecked else "")
+                click.echo(f"{report.run_id}: OK ({report.checked} items verified{unchecked})")
             elif report.interrupted_only:
                 click.secho(f"{report.run_id}: interrupted (not altered)", fg="yellow")
                 for problem in report.problems:

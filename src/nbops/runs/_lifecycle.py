@@ -117,8 +117,11 @@ def _task_entry(project: Project, info: TaskInfo, cache: HashCache) -> dict[str,
         "duration_s": None,
         "upstream": list(info.upstream),
         "source": source,
-        "products": {key: {"path": project.relative(path), "hash": None, "size": None}
-                     for key, path in info.products.items()},
+        "products": {**{key: {"path": project.relative(path), "hash": None, "size": None}
+                        for key, path in info.products.items()},
+                     # SQL tables and the like: recorded by name, not stored or verified
+                     **{key: {"path": name, "hash": None, "size": None, "kind": "external"}
+                        for key, name in info.unstored.items()}},
         "notebook": None,
         "produced_by": None,
         "metrics": {},

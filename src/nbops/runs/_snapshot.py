@@ -8,6 +8,7 @@ them, found by matching content hashes in earlier manifests.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,14 +44,38 @@ class Snapshotter:
             self.bytes_added += result.size
         return {"path": self.project.relative(path), "hash": result.digest, "size": result.size}
 
+    def _put_folder(self, folder: Path) -> dict[str, Any]:
+        """Store every file of a folder product; its hash names the stored listing.
+
+        The listing (``{"schema_version": 1, "files": {relative path: {hash, size}}}``,
+        canonical JSON) is one object; the files are listed in the manifest too, so
+        verify, gc, push and pull reach them without reading the store.
+        """
+        files: dict[str, dict[str, Any]] = {}
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                stored = self._put(path)
+                files[path.relative_to(folder).as_posix()] = {"hash": stored["hash"],
+                                                              "size": stored["size"]}
+        listing = json.dumps({"schema_version": 1, "files": files}, sort_keys=True,
+                             separators=(",", ":")).encode("utf-8")
+        result = self.store.put_bytes(listing)
+        if result.added:
+            self.objects_added += 1
+            self.bytes_added += result.size
+        return {"path": self.project.relative(folder), "hash": result.digest,
+                "size": sum(item["size"] for item in files.values()), "kind": "folder",
+                "files": files}
+
     def record_task(self, info: TaskInfo, entry: dict[str, Any], duration: float | None) -> None:
         """Fill ``entry`` (a manifest task) from the task's final state and files."""
         entry["status"] = info.status
         if info.status == "not_run":
             return
         for key, path in info.products.items():
-            if path.is_file():
-                entry["products"][key] = self._put(path)
+            if path.is_file() or path.is_dir():
+                entry["products"][key] = self._put(path) if path.is_file() else \
+                    self._put_folder(path)
                 meta = info.metadata.get(key)
                 if meta is not None and meta.is_file():
                     entry["products"][key]["metadata_hash"] = self._put(meta)["hash"]

@@ -35,6 +35,8 @@ class VerifyReport:
     run_id: str
     checked: int = 0
     problems: list[dict[str, str]] = field(default_factory=list)
+    #: products the run names but nbops cannot store (SQL tables…): not checked
+    unchecked: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -54,7 +56,7 @@ class VerifyReport:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view (for ``--json``)."""
         return {"run_id": self.run_id, "ok": self.ok, "checked": self.checked,
-                "problems": self.problems}
+                "problems": self.problems, "unchecked": self.unchecked}
 
 
 def referenced_objects(manifest: Manifest) -> Iterator[tuple[str, str]]:
@@ -63,6 +65,8 @@ def referenced_objects(manifest: Manifest) -> Iterator[tuple[str, str]]:
         for key, product in task["products"].items():
             if product.get("hash"):
                 yield f"task {name} product {key} ({product['path']})", product["hash"]
+            for relative, item in (product.get("files") or {}).items():  # a folder product
+                yield f"task {name} product {key} ({product['path']}/{relative})", item["hash"]
             if product.get("metadata_hash"):
                 yield f"task {name} product {key} metadata", product["metadata_hash"]
         if task["notebook"] and task["notebook"].get("hash"):
@@ -98,6 +102,10 @@ def verify_run(project: Project, run_id: str) -> VerifyReport:
         report.add("run", f"interrupted: the run is still {manifest['status']} but its build "
                    f"(pid {manifest['pid']}) is gone; `nbops runs` records it as interrupted",
                    "interrupted")
+    report.unchecked = [f"{product['path']} of task {name}"
+                        for name, task in manifest["tasks"].items()
+                        for key, product in task["products"].items()
+                        if product.get("kind") == "external"]
     store = ContentStore(project.store_dir)
     seen: set[str] = set()
     for what, digest in referenced_objects(manifest):
