@@ -232,6 +232,11 @@ def close_run(run: OpenRun, tasks: list[TaskInfo], durations: dict[str, float],
         if entry is None:
             entry = _task_entry(project, info, snap.cache)
             manifest["tasks"][info.name] = entry
+        if info.source_path is not None and not entry["source"]["path"]:
+            # a source an upstream task wrote (SQLUpload's data file): known only now
+            entry["source"] = {"path": project.relative(info.source_path),
+                               "hash": snap.cache.hash(info.source_path)[0]}
+            manifest["provenance"]["sources"][info.name] = entry["source"]["hash"]
         snap.record_task(info, entry, durations.get(info.name))
         if info.status == "failed" and failed_task is None:
             failed_task = info.name
