@@ -238,7 +238,8 @@ def test_a_failure_outside_a_notebook_records_the_real_error(failures) -> None:
     assert raised["failure"]["ename"] == "ValueError"
     assert raised["failure"]["message"] == (
         "task 'first' failed: ValueError: the input has 0 rows; expected at least 1")
-    assert raised["tasks"]["first"]["error"]["evalue"] == "the input has 0 rows; expected at least 1"
+    assert raised["tasks"]["first"]["error"]["evalue"] == (
+        "the input has 0 rows; expected at least 1")
     hooked = recorded["hook"]["failure"]
     assert (hooked["ename"], hooked["evalue"]) == (
         "RuntimeError", "first.txt says 'hook': refused by the on_finish hook")

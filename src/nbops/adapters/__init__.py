@@ -17,7 +17,6 @@ if TYPE_CHECKING:
         kernel_name,
         papermill_metadata,
     )
-    from nbops.adapters._ploomber_errors import root_error
     from nbops.adapters._ploomber_adapter import (
         TaskInfo,
         build_options,
@@ -37,13 +36,15 @@ if TYPE_CHECKING:
         resolved_env,
         task_infos,
     )
+    from nbops.adapters._ploomber_errors import root_error
 
 __all__ = [
     "TaskInfo", "build_options", "command_argv", "dag_root", "env_file", "execution_duration",
     "format_task_exception", "injected_values", "is_building", "is_error_banner",
     "is_injected_parameters", "keep_executed_notebooks", "kernel_name", "load_dag",
-    "loaded_from", "metadata_path", "papermill_metadata", "pipeline_file", "ploomber_command", "render_loaded", "render_tasks",
-    "report_durations", "resolved_env", "root_error", "see_early_stop", "task_infos",
+    "loaded_from", "metadata_path", "papermill_metadata", "pipeline_file", "ploomber_command",
+    "render_loaded", "render_tasks", "report_durations", "resolved_env", "root_error",
+    "see_early_stop", "task_infos",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
