@@ -67,7 +67,7 @@ def bench_project(fixture: str, repeats: int) -> list[dict[str, Any]]:
 
 def run(full: bool = True) -> list[dict[str, Any]]:
     """Forced and no-op builds of both fixture projects, with ÷ without nbops."""
-    repeats = 5 if full else 2
+    repeats = 3 if full else 1
     return [row for fixture in PROJECTS for row in bench_project(fixture, repeats)]
 
 
