@@ -254,6 +254,8 @@ def test_an_early_stop_is_a_recorded_graceful_end(failures) -> None:
     assert stopped["build"]["stopped_early"] == "nothing new to process today"
     assert stopped["tasks"]["report"]["status"] == "not_run"
     assert (project / "reports/runs" / stopped["run_id"] / "index.html").is_file()
+    said = failures["results"]["stop"][1].stderr
+    assert "stopped: nothing new to process today (a task raised DAGBuildEarlyStop)" in said
 
 
 def test_a_failed_notebook_saved_as_html_keeps_its_partial_notebook(failures) -> None:
