@@ -146,10 +146,21 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     run = open_run(project, tasks, build, env, command_argv())
     setattr(dag, _ATTR, run)
     # notebooks saved as .html/.md/...: keep the executed .ipynb for the run record
-    keep_executed_notebooks(dag, project.state_dir / "executed")
-    see_early_stop(dag, _stopped_early)  # DAGBuildEarlyStop: recorded, exit status 0
+    _unless_it_fails("keeping the executed notebooks of converted notebook products",
+                     keep_executed_notebooks, dag, project.state_dir / "executed")
+    _unless_it_fails("watching for DAGBuildEarlyStop",  # recorded, exit status 0
+                     see_early_stop, dag, _stopped_early)
     _say_what_is_not_stored(tasks)
     setattr(dag, _STEPS_ATTR, prepare_post_close_steps(project, run.run_id, env, tasks))
+
+
+def _unless_it_fails(what: str, action: Any, *args: Any) -> None:
+    """Adapt the DAG for a fuller record; a DAG nbops cannot adapt still builds."""
+    try:
+        action(*args)
+    except Exception as exc:  # an unusual task class: the run is recorded with less
+        logger.warning("nbops: %s failed (%s: %s); the build goes on and the run records "
+                       "less", what, type(exc).__name__, exc)
 
 
 def _say_what_is_not_stored(tasks: list[TaskInfo]) -> None:

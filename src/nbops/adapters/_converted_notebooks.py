@@ -86,11 +86,11 @@ def keep_executed_notebooks(dag: Any, folder: Path) -> None:
             continue
         copy_to = Path(folder) / copy_name(str(name))
         copy_to.unlink(missing_ok=True)
-        converters = task._converter
+        converters = getattr(task, "_converter", None)
         if isinstance(converters, list):
             if converters and not any(isinstance(c, KeepingConverter) for c in converters):
                 converters[0] = KeepingConverter(converters[0], copy_to)
-        elif not isinstance(converters, KeepingConverter):
+        elif converters is not None and not isinstance(converters, KeepingConverter):
             task._converter = KeepingConverter(converters, copy_to)
 
 
@@ -107,7 +107,7 @@ def executed_notebook(task: Any, status: str) -> Path | None:
     path = Path(path).absolute()
     if path.suffix == ".ipynb":
         return path
-    converters = task._converter
+    converters = getattr(task, "_converter", None)
     keeper = next((c for c in (converters if isinstance(converters, list) else [converters])
                    if isinstance(c, KeepingConverter)), None)
     if keeper is None:
