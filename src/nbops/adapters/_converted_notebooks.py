@@ -36,9 +36,16 @@ class KeepingConverter:
         self.since = time.time()
 
     def convert(self) -> None:
-        """Copy the executed notebook (still ``.ipynb`` JSON at this point), then convert."""
-        Path(self.copy_to).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(str(self.converter._path_to_output), self.copy_to)
+        """Copy the executed notebook (still ``.ipynb`` JSON at this point), then convert.
+
+        A copy that cannot be written (a Dask worker without the project folder)
+        only leaves the run without this notebook: the task itself goes on.
+        """
+        try:
+            Path(self.copy_to).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(str(self.converter._path_to_output), self.copy_to)
+        except OSError:
+            pass
         self.converter.convert()
 
     def __getattr__(self, name: str) -> Any:
