@@ -1,6 +1,7 @@
 """Ploomber features a project may use, each recorded fully by ``nbops init`` + ``ploomber build``.
 
-Three fixture projects (tests/fixtures/), each copied, built once without nbops
+Three fixture projects (tests/fixtures/, and a fourth, ``ploomber_factory``: a DAG made
+by a Python factory), each copied, built once without nbops
 (the exit status nbops must not change), then ``nbops init`` and built with real
 kernels, once or more per module:
 
@@ -201,6 +202,23 @@ def test_placeholders_are_recorded_as_ploomber_resolved_them(sql_grid) -> None:
                       "root": str(project), "branch": "main"}
     assert manifests(project)[0]["tasks"]["numbers"]["products"]["product"]["path"] == \
         "output/numbers.csv"  # '{{here}}/output/numbers.csv'
+
+
+def test_a_dag_made_by_a_factory_is_recorded_with_its_function_sources(
+        tmp_path_factory) -> None:
+    project = copied(tmp_path_factory, "ploomber_factory", "factory")
+    check = run(project, "nbops", "check")
+    assert check.returncode == 0 and "made by factory.make" in check.stdout, check.stdout
+    for _ in range(2):
+        build = run(project, "ploomber", "build")
+        assert build.returncode == 0, build.stderr[-2000:]
+    first, second = manifests(project)
+    assert first["tasks"]["total"]["source"] == {"path": "factory.py",
+                                                 "hash": hash_file(project / "factory.py")}
+    assert first["tasks"]["total"]["products"]["product"]["hash"] == \
+        hash_file(project / "output/total.txt")
+    assert {t["status"] for t in second["tasks"].values()} == {"skipped"}
+    assert run(project, "nbops", "verify", "--all").returncode == 0
 
 
 # ------------------------------------------------------------------------------ failures
