@@ -1,7 +1,6 @@
 """Ploomber features a project may use, each recorded fully by ``nbops init`` + ``ploomber build``.
 
-Three fixture projects (tests/fixtures/, and a fourth, ``ploomber_factory``: a DAG made
-by a Python factory), each copied, built once without nbops
+Fixture projects (tests/fixtures/), each copied, built once without nbops
 (the exit status nbops must not change), then ``nbops init`` and built with real
 kernels, once or more per module:
 
@@ -13,7 +12,8 @@ kernels, once or more per module:
   products per task, a folder product and Ploomber's placeholders; no notebook;
 * ``ploomber_failures``: a function that raises, stops the build early
   (``DAGBuildEarlyStop``) or is refused by its task hook, and a notebook saved
-  as HTML that fails in a cell, chosen with ``--env--mode``.
+  as HTML that fails in a cell, chosen with ``--env--mode``;
+* ``ploomber_factory``: a DAG made by a Python factory (``location:``).
 
 Every complete run has a page for every executed notebook, passes ``nbops
 verify``, and a rebuild with nothing to do is recorded.
