@@ -9,7 +9,8 @@ kernels, once or more per module:
   saved as Markdown, and a shell script writing a folder;
 * ``ploomber_sql_grid``: Python functions (the module as source), SQLUpload /
   SQLScript / SQLDump on SQLite, a grid, a serializer and unserializer, several
-  products per task, a folder product and Ploomber's placeholders; no notebook;
+  products per task, a folder product, Ploomber's placeholders and a
+  ``ScriptRunner`` script; no notebook;
 * ``ploomber_failures``: a function that raises, stops the build early
   (``DAGBuildEarlyStop``) or is refused by its task hook, and a notebook saved
   as HTML that fails in a cell, chosen with ``--env--mode``;
@@ -156,8 +157,11 @@ def test_function_and_sql_sources_are_recorded_with_their_files(sql_grid) -> Non
     project: Path = sql_grid["project"]
     tasks = manifests(project)[0]["tasks"]
     assert set(tasks) == {"numbers", "upload", "doubled", "dump", "scaled-0", "scaled-1",
-                          "total", "split"}
+                          "total", "split", "count"}
+    assert tasks["count"]["products"]["product"]["hash"] == hash_file(project / "output/count.txt")
+    assert (project / "output/count.txt").read_text() == "25 numbers\n"  # a ScriptRunner
     for name, path in [("numbers", "tasks/make.py"), ("scaled-1", "tasks/make.py"),
+                       ("count", "scripts/count.py"),
                        ("total", "tasks/make.py"), ("doubled", "sql/doubled.sql"),
                        ("dump", "sql/dump.sql"), ("upload", "output/numbers.csv")]:
         assert tasks[name]["source"]["path"] == path, name
