@@ -134,9 +134,11 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
         env_file,
         factory_entry_point,
         is_building,
+        keep_executed_notebooks,
         pipeline_file,
         python_env,
         resolved_env,
+        see_early_stop,
         task_infos,
     )
 
@@ -180,7 +182,32 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     check_parameters(env)  # declared types and ranges, before any task runs or run is recorded
     run = open_run(project, tasks, build, env, command_argv())
     setattr(dag, _ATTR, run)
+    # notebooks saved as .html/.md/...: keep the executed .ipynb for the run record
+    _unless_it_fails("keeping the executed notebooks of converted notebook products",
+                     keep_executed_notebooks, dag, project.state_dir / "executed")
+    _unless_it_fails("watching for DAGBuildEarlyStop",  # recorded, exit status 0
+                     see_early_stop, dag, _stopped_early)
+    _say_what_is_not_stored(tasks)
     setattr(dag, _STEPS_ATTR, prepare_post_close_steps(project, run.run_id, env, tasks))
+
+
+def _unless_it_fails(what: str, action: Any, *args: Any) -> None:
+    """Adapt the DAG for a fuller record; a DAG nbops cannot adapt still builds."""
+    try:
+        action(*args)
+    except Exception as exc:  # an unusual task class: the run is recorded with less
+        logger.warning("nbops: %s failed (%s: %s); the build goes on and the run records "
+                       "less", what, type(exc).__name__, exc)
+
+
+def _say_what_is_not_stored(tasks: list[TaskInfo]) -> None:
+    """One sentence, once per build, for products nbops records by name only."""
+    names = [name for info in tasks for name in info.unstored.values()]
+    if names:
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        logger.warning("nbops: %d product(s) are not files (%s): the run records them by "
+                       "name only, and nbops neither stores nor verifies their content",
+                       len(names), shown)
 
 
 def _skipped_for_reproduction() -> bool:
@@ -251,7 +278,13 @@ def _close_failed(dag: Any, text: str) -> None:
         logger.error("nbops: %s", exc)
 
 
-def _close(dag: Any, durations: dict[str, float], error_text: str | None) -> None:
+def _stopped_early(dag: Any, reason: str) -> None:
+    """A task raised DAGBuildEarlyStop: close the run (``succeeded``, stopped early)."""
+    _close(dag, {}, None, stopped_early=reason)
+
+
+def _close(dag: Any, durations: dict[str, float], error_text: str | None,
+           stopped_early: str | None = None) -> None:
     """Close the run (``closing``), run every post-close step, then write its final status.
 
     If anything stops the close before the final status is written (Ctrl-C,
@@ -268,7 +301,8 @@ def _close(dag: Any, durations: dict[str, float], error_text: str | None) -> Non
         logger.warning("nbops: no open run for this build (was on_render declared?)")
         return
     try:
-        context = close_run(run, task_infos(dag), durations, error_text)
+        context = close_run(run, task_infos(dag), durations, error_text,
+                            stopped_early=stopped_early)
         # steps that only read the finished run (auto push: only final runs are pushed)
         # run after the final status is written
         after = [step for step in steps if getattr(step, "after_finish", False)]

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from nbops.core import lazy_exports
 
 if TYPE_CHECKING:
+    from nbops.adapters._converted_notebooks import keep_executed_notebooks
+    from nbops.adapters._early_stop import see_early_stop
     from nbops.adapters._papermill_adapter import (
         execution_duration,
         injected_values,
@@ -38,21 +40,24 @@ if TYPE_CHECKING:
         resolved_env,
         task_infos,
     )
+    from nbops.adapters._ploomber_errors import root_error
 
 __all__ = [
     "TaskInfo", "build_options", "building_one_task", "call_project_hook", "command_argv",
     "dag_root", "env_file", "execution_duration", "factory_entry_point",
     "format_task_exception", "injected_values", "is_building", "is_error_banner",
-    "is_injected_parameters", "kernel_name", "load_dag", "loaded_from", "metadata_path",
-    "papermill_metadata", "pipeline_file", "ploomber_command", "python_env", "render_loaded",
-    "render_tasks",
-    "report_durations", "resolved_env", "task_infos",
+    "is_injected_parameters", "keep_executed_notebooks", "kernel_name", "load_dag",
+    "loaded_from", "metadata_path", "papermill_metadata", "pipeline_file", "ploomber_command",
+    "python_env", "render_loaded", "render_tasks", "report_durations", "resolved_env",
+    "root_error", "see_early_stop", "task_infos",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
 # imports above instead, so that they flag a name the package does not export.
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
+        "_converted_notebooks": ("keep_executed_notebooks",),
+        "_early_stop": ("see_early_stop",),
         "_papermill_adapter": (
             "execution_duration", "injected_values", "is_error_banner", "is_injected_parameters",
             "kernel_name", "papermill_metadata",
@@ -65,4 +70,5 @@ if not TYPE_CHECKING:
             "pipeline_file", "ploomber_command", "python_env", "render_loaded", "render_tasks",
             "report_durations", "resolved_env", "task_infos",
         ),
+        "_ploomber_errors": ("root_error",),
     })

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbops.adapters._converted_notebooks import executed_notebook
+
 _STATUS = {"executed": "executed", "skipped": "skipped", "errored": "failed"}
 _PENDING = {"waiting_execution", "waiting_upstream", "waiting_download"}
 
@@ -37,6 +39,12 @@ class TaskInfo:
         notebook_key: the key of the executed-notebook product, if any.
         params: the task's own parameters (without ``product`` and ``upstream``).
         upstream: names of upstream tasks.
+        notebook_file: the file holding the executed notebook as JSON: the
+            ``.ipynb`` product, or, for a notebook Ploomber converts (``.html``,
+            ``.md``…), the copy kept before the conversion
+            (:mod:`nbops.adapters._converted_notebooks`); None when there is none.
+        unstored: products that are not files (SQL tables, views…): key → their
+            name; recorded by name, neither stored nor verified.
     """
 
     name: str
@@ -48,6 +56,8 @@ class TaskInfo:
     params: dict[str, Any] = field(default_factory=dict)
     upstream: list[str] = field(default_factory=list)
     metadata: dict[str, Path] = field(default_factory=dict)
+    notebook_file: Path | None = None
+    unstored: dict[str, str] = field(default_factory=dict)
 
 
 def _product_paths(product: Any) -> dict[str, Path]:
@@ -60,7 +70,25 @@ def _product_paths(product: Any) -> dict[str, Path]:
                 if isinstance(value, File)}
     if isinstance(product, File):
         return {"product": Path(os.path.abspath(str(product)))}
-    return {}  # SQL tables and other non-file products are not snapshotted
+    return {}  # SQL tables and other non-file products: see _unstored_products
+
+
+def _unstored_products(product: Any) -> dict[str, str]:
+    """Products that are not files (SQL tables and views, …): key → what Ploomber calls them."""
+    from ploomber.products import File, MetaProduct
+
+    if isinstance(product, MetaProduct):
+        inner = product.products.products
+        items = inner.items() if isinstance(inner, Mapping) else enumerate(inner)
+        return {str(key): _described(value) for key, value in items
+                if not isinstance(value, File)}
+    return {} if isinstance(product, File) else {"product": _described(product)}
+
+
+def _described(product: Any) -> str:
+    kind = getattr(product, "kind", None)
+    name = str(product)
+    return f"{name} ({kind})" if isinstance(kind, str) and kind not in name else name
 
 
 def _notebook_key(task: Any, products: dict[str, Path]) -> str | None:
@@ -86,23 +114,43 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _source_file(task: Any) -> Path | None:
+    """The file a task's source lives in: a notebook, script or SQL file, or the module
+    of a function task (Ploomber's ``loc`` of a ``PythonCallable`` is ``path:line``)."""
+    loc = getattr(task.source, "loc", None)
+    if not loc and type(task.source).__name__ == "FileSource":  # SQLUpload: the data file
+        loc = str(task.source)
+    if not loc:
+        return None
+    text = str(loc)
+    if not os.path.isfile(text):
+        head, _, line = text.rpartition(":")
+        if not (line.isdigit() and os.path.isfile(head)):
+            return None
+        text = head
+    return Path(os.path.abspath(text))
+
+
 def task_info(task: Any) -> TaskInfo:
     """Describe one Ploomber task."""
     products = _product_paths(task.product)
     params = {k: _plain(v) for k, v in task.params.to_dict().items()
               if k not in ("product", "upstream")}
-    loc = getattr(task.source, "loc", None)
-    source_path = Path(os.path.abspath(str(loc))) if loc and os.path.isfile(str(loc)) else None
+    source_path = _source_file(task)
+    status = _STATUS.get(task.exec_status.value, "not_run")
+    notebook_key = _notebook_key(task, products)
     return TaskInfo(
         name=str(task.name),
-        status=_STATUS.get(task.exec_status.value, "not_run"),
+        status=status,
         will_run=task.exec_status.value in _PENDING,
         source_path=source_path,
         products=products,
-        notebook_key=_notebook_key(task, products),
+        notebook_key=notebook_key,
+        notebook_file=None if notebook_key is None else executed_notebook(task, status),
         params=params,
         upstream=[str(name) for name in task.upstream],
         metadata={key: metadata_path(path) for key, path in products.items()},
+        unstored=_unstored_products(task.product),
     )
 
 

@@ -42,9 +42,8 @@ def check(project: Path, as_json: bool) -> None:
     for note in result.notes:
         click.echo(f"note: {note}")
     env = "and env.yaml are" if result.env else "is"
-    click.echo(
-        f"OK: pipeline.yaml ({len(result.tasks)} tasks: {', '.join(result.tasks)}) {env} valid."
-    )
+    tasks = f" ({len(result.tasks)} tasks: {', '.join(result.tasks)})" if result.tasks else ""
+    click.echo(f"OK: pipeline.yaml{tasks} {env} valid.")
 
 
 def _check_nbops_sections(project: Path) -> None:

@@ -270,7 +270,10 @@ def verify_command(run: str, all_runs: bool, as_json: bool, project: Path | None
             if report.ok:
                 kept = (f"; {len(report.withheld)} object(s) holding secrets were not shared "
                         "by its push" if report.withheld else "")
-                click.echo(f"{report.run_id}: OK ({report.checked} items verified{kept})")
+                unchecked = (f"; {len(report.unchecked)} product(s) that are not files, such "
+                             f"as {report.unchecked[0]}, not checked" if report.unchecked else "")
+                click.echo(f"{report.run_id}: OK ({report.checked} items verified{kept}"
+                           f"{unchecked})")
             elif report.interrupted_only:
                 click.secho(f"{report.run_id}: interrupted (not altered)", fg="yellow")
                 for problem in report.problems:

@@ -99,7 +99,13 @@ def render_notebooks(
                 hide_code=hide_code,
                 links=(("run page", "../index.html"), (".ipynb", f"../{notebook}")),
             )
-            render_notebook_file(run_dir / notebook, dest, page)
+            try:
+                render_notebook_file(run_dir / notebook, dest, page)
+            except ValueError as exc:  # not a notebook (a run recorded before nbops kept
+                # the executed .ipynb of notebooks saved as .html): the other pages still
+                log.warning("nbops: task %s of run %s has no readable notebook (%s); its page "
+                            "is left out", name, manifest["run_id"], str(exc)[:80])
+                continue
         result.notebook_pages[name] = dest
         result.timings_s[name] = time.perf_counter() - started
     return result

@@ -213,6 +213,8 @@ def build_summary(manifest: dict[str, Any], run_dir: Path,
     elif manifest.get("status") == "interrupted":
         reason = (manifest.get("interrupted") or {}).get("reason")
         summary.failure = f"the build was interrupted{f' ({reason})' if reason else ''}"
+    elif (manifest.get("build") or {}).get("stopped_early"):  # DAGBuildEarlyStop: graceful
+        summary.failure = f"{manifest['build']['stopped_early']} (a task raised DAGBuildEarlyStop)"
     return summary
 
 

@@ -18,6 +18,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from nbops.adapters import metadata_path
 from nbops.core import (
@@ -33,7 +34,8 @@ from nbops.core import (
 )
 from nbops.runs._verify import withheld_objects
 
-_PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
+# '{{env placeholders}}' and the '[[grid values]]' of a grid task's product
+_PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\[\[.*?\]\]")
 
 
 @dataclass
@@ -59,6 +61,7 @@ def checkout_run(project: Project, run_id: str, lock_timeout: float | None = Non
     manifest = read_sealed_manifest(project.manifest_path(run_id))
     store = ContentStore(project.store_dir)
     plan: list[tuple[str, str, str | None]] = []
+    folders: dict[str, dict[str, Any] | None] = {}  # folder products: their files
     result = CheckoutResult(run_id)
     for name, task in manifest["tasks"].items():
         if tasks is not None and name not in tasks:
@@ -66,6 +69,8 @@ def checkout_run(project: Project, run_id: str, lock_timeout: float | None = Non
         for key, product in task["products"].items():
             if product.get("hash") and task["status"] in ("executed", "skipped"):
                 plan.append((product["path"], product["hash"], product.get("metadata_hash")))
+                folders[product["path"]] = product.get("files") or {} \
+                    if product.get("kind") == "folder" else None
             else:
                 result.skipped.append(f"{name}:{key}")
     if not plan:
@@ -79,13 +84,20 @@ def checkout_run(project: Project, run_id: str, lock_timeout: float | None = Non
     lock = ProjectLock(project.lock_path, purpose="checkout")
     lock.acquire(lock_timeout)
     try:
-        for _, digest, meta in plan:
+        for path, digest, meta in plan:
             store.verify(digest)
+            for item in (folders.get(path) or {}).values():
+                store.verify(item["hash"])
             if meta:
                 store.verify(meta)
         for path, digest, meta in plan:
             target = confine(project, path, declared, run_id, pipeline)
-            store.materialize(digest, target, link=False)
+            files = folders.get(path)
+            if files is None:
+                store.materialize(digest, target, link=False)
+            for relative, item in (files or {}).items():
+                store.materialize(item["hash"], _inside_folder(target, relative, run_id),
+                                  link=False)
             if meta:
                 store.materialize(meta, metadata_path(target), link=False)
             crash_point("checkout.product_restored")
@@ -106,6 +118,23 @@ def _refuse_withheld(project: Project, run_id: str, store: ContentStore,
                 f"Run {run_id}'s {path} (or its Ploomber metadata) held a secret, so the push "
                 "that shared the run kept it back and it cannot be restored here",
                 "check the run out on the machine that made it, or build it again here")
+
+
+def _inside_folder(folder: Path, relative: str, run_id: str) -> Path:
+    """A folder product's file, refused if its recorded name leaves the folder."""
+    pure = PurePosixPath(relative)
+    if pure.is_absolute() or ".." in pure.parts or "\\" in relative or not pure.parts:
+        raise IntegrityError(f"Run {run_id} names the file {relative!r} in a folder product, "
+                             "which leaves the folder",
+                             f"run `nbops verify {run_id}`; the manifest was forged or damaged")
+    target = folder
+    for part in pure.parts:
+        target = target / part
+        if target.is_symlink():
+            raise IntegrityError(f"Run {run_id}'s folder product file {relative!r} goes "
+                                 "through a symbolic link; checkout never follows links",
+                                 "remove the link, then check out again")
+    return target
 
 
 def pipeline_name(pipeline: str | None) -> str:

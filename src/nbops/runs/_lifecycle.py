@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from nbops.adapters import TaskInfo
+from nbops.adapters import TaskInfo, root_error
 from nbops.core import (
     ROOT_ENV,
     RUN_ENV,
@@ -117,8 +117,11 @@ def _task_entry(project: Project, info: TaskInfo, cache: HashCache) -> dict[str,
         "duration_s": None,
         "upstream": list(info.upstream),
         "source": source,
-        "products": {key: {"path": project.relative(path), "hash": None, "size": None}
-                     for key, path in info.products.items()},
+        "products": {**{key: {"path": project.relative(path), "hash": None, "size": None}
+                        for key, path in info.products.items()},
+                     # SQL tables and the like: recorded by name, not stored or verified
+                     **{key: {"path": name, "hash": None, "size": None, "kind": "external"}
+                        for key, name in info.unstored.items()}},
         "notebook": None,
         "produced_by": None,
         "metrics": {},
@@ -205,7 +208,7 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
 
 
 def close_run(run: OpenRun, tasks: list[TaskInfo], durations: dict[str, float],
-              error_text: str | None) -> RunContext:
+              error_text: str | None, stopped_early: str | None = None) -> RunContext:
     """Close ``run``: snapshot products, collect records, write the ``closing`` manifest.
 
     The run gets its final status from :meth:`RunContext.finish`, after the
@@ -216,6 +219,8 @@ def close_run(run: OpenRun, tasks: list[TaskInfo], durations: dict[str, float],
         tasks: the DAG's tasks with their final statuses.
         durations: seconds per executed task, when Ploomber reported them.
         error_text: Ploomber's build traceback when the build failed, else None.
+        stopped_early: why a task ended the build with ``DAGBuildEarlyStop`` (a
+            graceful end: the run succeeds, ``build.stopped_early`` says why).
     """
     closing = time.monotonic()
     project = run.project
@@ -227,6 +232,11 @@ def close_run(run: OpenRun, tasks: list[TaskInfo], durations: dict[str, float],
         if entry is None:
             entry = _task_entry(project, info, snap.cache)
             manifest["tasks"][info.name] = entry
+        if info.source_path is not None and not entry["source"]["path"]:
+            # a source an upstream task wrote (SQLUpload's data file): known only now
+            entry["source"] = {"path": project.relative(info.source_path),
+                               "hash": snap.cache.hash(info.source_path)[0]}
+            manifest["provenance"]["sources"][info.name] = entry["source"]["hash"]
         snap.record_task(info, entry, durations.get(info.name))
         if info.status == "failed" and failed_task is None:
             failed_task = info.name
@@ -237,6 +247,13 @@ def close_run(run: OpenRun, tasks: list[TaskInfo], durations: dict[str, float],
     if error_text is not None:
         outcome = "failed"
         manifest["failure"] = _failure(manifest, failed_task, error_text)
+    if stopped_early is not None:
+        stopped_early = mask_credentials(stopped_early)[:2000]
+        manifest["build"]["stopped_early"] = stopped_early
+        if failed_task is not None:  # the task that stopped the build, as Ploomber marks it
+            manifest["tasks"][failed_task]["error"] = {
+                "cell_index": None, "execution_count": None, "ename": "DAGBuildEarlyStop",
+                "evalue": stopped_early}
     manifest["status"] = "closing"
     manifest["finished_at"] = utc_now_iso()
     manifest["duration_s"] = round(time.monotonic() - run.started, 3)
@@ -258,6 +275,16 @@ def _failure(manifest: Manifest, task: str | None, error_text: str) -> dict[str,
                    f"{error['ename']}: {error['evalue']}")
         return {"task": task, "cell_index": error["cell_index"], "ename": error["ename"],
                 "evalue": error["evalue"], "message": message}
+    found = root_error(error_text)
+    if found is not None:  # a function, script, SQL task or hook: the real error, not the footer
+        ename, evalue = found
+        evalue = mask_credentials(evalue)[:2000]
+        if task is not None and not error:
+            manifest["tasks"][task]["error"] = {"cell_index": None, "execution_count": None,
+                                                "ename": ename, "evalue": evalue}
+        prefix = f"task {task!r} failed: " if task else "the build failed: "
+        return {"task": task, "cell_index": None, "ename": ename, "evalue": evalue,
+                "message": mask_credentials(f"{prefix}{ename}: {evalue}")[:2000]}
     lines = [line for line in error_text.strip().splitlines() if line.strip()]
     tail = lines[-1] if lines else "the build failed"
     prefix = f"task {task!r} failed: " if task else ""

@@ -8,6 +8,7 @@ them, found by matching content hashes in earlier manifests.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,39 +44,72 @@ class Snapshotter:
             self.bytes_added += result.size
         return {"path": self.project.relative(path), "hash": result.digest, "size": result.size}
 
+    def _put_folder(self, folder: Path) -> dict[str, Any]:
+        """Store every file of a folder product; its hash names the stored listing.
+
+        The listing (``{"schema_version": 1, "files": {relative path: {hash, size}}}``,
+        canonical JSON) is one object; the files are listed in the manifest too, so
+        verify, gc, push and pull reach them without reading the store.
+        """
+        files: dict[str, dict[str, Any]] = {}
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                stored = self._put(path)
+                files[path.relative_to(folder).as_posix()] = {"hash": stored["hash"],
+                                                              "size": stored["size"]}
+        listing = json.dumps({"schema_version": 1, "files": files}, sort_keys=True,
+                             separators=(",", ":")).encode("utf-8")
+        result = self.store.put_bytes(listing)
+        if result.added:
+            self.objects_added += 1
+            self.bytes_added += result.size
+        return {"path": self.project.relative(folder), "hash": result.digest,
+                "size": sum(item["size"] for item in files.values()), "kind": "folder",
+                "files": files}
+
     def record_task(self, info: TaskInfo, entry: dict[str, Any], duration: float | None) -> None:
         """Fill ``entry`` (a manifest task) from the task's final state and files."""
         entry["status"] = info.status
         if info.status == "not_run":
             return
         for key, path in info.products.items():
-            if path.is_file():
-                entry["products"][key] = self._put(path)
+            if path.is_file() or path.is_dir():
+                entry["products"][key] = self._put(path) if path.is_file() else \
+                    self._put_folder(path)
                 meta = info.metadata.get(key)
                 if meta is not None and meta.is_file():
                     entry["products"][key]["metadata_hash"] = self._put(meta)["hash"]
+        if info.status == "skipped":
+            entry["duration_s"] = 0.0
+            entry["produced_by"] = self._producer(info.name, entry)
         facts = None
-        if info.notebook_key is not None:
-            notebook = info.products[info.notebook_key]
-            if entry["products"].get(info.notebook_key, {}).get("hash"):
-                entry["notebook"] = self._link_notebook(info, entry)
+        notebook = info.notebook_file
+        if info.notebook_key is not None and notebook is not None and notebook.is_file():
+            entry["notebook"] = self._link_notebook(info, self._stored_notebook(info, entry))
             facts = read_facts(notebook)
+        elif info.notebook_key is not None and info.status == "skipped":
+            self._reuse_notebook(info, entry)  # converted (.html…): the producer's copy
         if facts is not None:
             entry["metrics"] = facts.metrics
             entry["artifacts"] = [self._artifact(item) for item in facts.artifacts]
             if info.status == "failed":
                 entry["error"] = facts.error
-        if info.status == "skipped":
-            entry["duration_s"] = 0.0
-            entry["produced_by"] = self._producer(info.name, entry)
-        else:
+        if info.status != "skipped":
             seconds = duration if duration is not None else (facts.duration_s if facts else None)
             entry["duration_s"] = None if seconds is None else round(seconds, 3)
             entry["produced_by"] = self.run_id
 
-    def _link_notebook(self, info: TaskInfo, entry: dict[str, Any]) -> dict[str, Any]:
+    def _stored_notebook(self, info: TaskInfo, entry: dict[str, Any]) -> dict[str, Any]:
+        """The executed notebook in the store: the product itself, or the kept copy."""
+        assert info.notebook_key is not None and info.notebook_file is not None
+        if info.notebook_file == info.products.get(info.notebook_key):
+            stored = entry["products"].get(info.notebook_key) or {}
+            if stored.get("hash"):
+                return dict(stored)
+        return self._put(info.notebook_file)
+
+    def _link_notebook(self, info: TaskInfo, stored: dict[str, Any]) -> dict[str, Any]:
         """Link the output notebook into the run folder (secret parameters redacted)."""
-        stored = entry["products"][info.notebook_key]
         digest, size, redacted = stored["hash"], stored["size"], False
         clean = None
         if needs_redaction(info.params):
@@ -89,6 +123,34 @@ class Snapshotter:
         target = Path("notebooks") / f"{info.name}.ipynb"
         self.store.materialize(digest, self.project.run_dir(self.run_id) / target)
         return {"path": target.as_posix(), "hash": digest, "size": size, "redacted": redacted}
+
+    def _reuse_notebook(self, info: TaskInfo, entry: dict[str, Any]) -> None:
+        """A reused task whose product is not the notebook: link the producer's notebook.
+
+        Its metrics and artifacts come from the producer's record too (the
+        converted product holds no nbops records to read again).
+        """
+        old = self._task_in(entry.get("produced_by"), info.name)
+        notebook = None if old is None else old.get("notebook")
+        if old is None or not notebook:
+            return
+        target = Path("notebooks") / f"{info.name}.ipynb"
+        try:
+            self.store.materialize(notebook["hash"], self.project.run_dir(self.run_id) / target)
+        except NbopsError as exc:  # collected by `nbops gc`: the run keeps the rest
+            logger.warning("nbops: the notebook of reused task %s is not in the store (%s)",
+                           info.name, exc)
+            return
+        entry["notebook"] = {**notebook, "path": target.as_posix()}
+        entry["metrics"] = dict(old["metrics"])
+        entry["artifacts"] = [dict(item) for item in old["artifacts"]]
+
+    def _task_in(self, run_id: str | None, task: str) -> dict[str, Any] | None:
+        for manifest in self._previous_manifests():
+            if manifest["run_id"] == run_id:
+                found: dict[str, Any] | None = manifest["tasks"].get(task)
+                return found
+        return None
 
     def _artifact(self, item: dict[str, Any]) -> dict[str, Any]:
         path = self.project.absolute(item["path"])

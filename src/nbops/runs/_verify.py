@@ -41,6 +41,8 @@ class VerifyReport:
     problems: list[dict[str, str]] = field(default_factory=list)
     #: objects the push that shared this run kept back (they held a secret): not problems
     withheld: list[dict[str, str]] = field(default_factory=list)
+    #: products the run names but nbops cannot store (SQL tables…): not checked
+    unchecked: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -60,7 +62,8 @@ class VerifyReport:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view (for ``--json``)."""
         return {"run_id": self.run_id, "ok": self.ok, "checked": self.checked,
-                "problems": self.problems, "withheld": self.withheld}
+                "problems": self.problems, "withheld": self.withheld,
+                "unchecked": self.unchecked}
 
 
 def referenced_objects(manifest: Manifest) -> Iterator[tuple[str, str]]:
@@ -69,6 +72,8 @@ def referenced_objects(manifest: Manifest) -> Iterator[tuple[str, str]]:
         for key, product in task["products"].items():
             if product.get("hash"):
                 yield f"task {name} product {key} ({product['path']})", product["hash"]
+            for relative, item in (product.get("files") or {}).items():  # a folder product
+                yield f"task {name} product {key} ({product['path']}/{relative})", item["hash"]
             if product.get("metadata_hash"):
                 yield f"task {name} product {key} metadata", product["metadata_hash"]
         if task["notebook"] and task["notebook"].get("hash"):
@@ -104,6 +109,10 @@ def verify_run(project: Project, run_id: str) -> VerifyReport:
         report.add("run", f"interrupted: the run is still {manifest['status']} but its build "
                    f"(pid {manifest['pid']}) is gone; `nbops runs` records it as interrupted",
                    "interrupted")
+    report.unchecked = [f"{product['path']} of task {name}"
+                        for name, task in manifest["tasks"].items()
+                        for key, product in task["products"].items()
+                        if product.get("kind") == "external"]
     store = ContentStore(project.store_dir)
     withheld = withheld_objects(project, run_id)
     seen: set[str] = set()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.core import ConfigError, check_parameters, load_yaml
+from nbops.validation._dotted_sources import dotted_problem, is_dotted
 
 # Placeholders Ploomber fills in itself.
 BUILTIN_PLACEHOLDERS = frozenset(
@@ -70,6 +71,19 @@ def check_env(path: Path) -> dict[str, Any]:
     return env
 
 
+def _check_factory(root: Path, pipeline: Path, env_path: Path, env: Any,
+                   location: str) -> ProjectCheck:
+    """A pipeline.yaml whose ``location:`` names a factory function building the DAG."""
+    problem = dotted_problem(root, location) if is_dotted(location) else (
+        f"{location!r} is not a dotted path")
+    if problem is not None:
+        raise ConfigError(f"{pipeline}: location {location}: {problem}",
+                          "point 'location:' at the function that returns the DAG")
+    result = ProjectCheck(pipeline=pipeline, env=env_path if env_path.exists() else None)
+    result.notes.append(f"the tasks are made by {location} (not checked before a build)")
+    return result
+
+
 def check_project(root: Path | str = ".") -> ProjectCheck:
     """Check the ``pipeline.yaml`` (and ``env.yaml`` beside it) of the project at ``root``.
 
@@ -94,6 +108,8 @@ def check_project(root: Path | str = ".") -> ProjectCheck:
     check_parameters(env)  # declared types and ranges (docs/ledger.md), as the build will
     spec = load_yaml(pipeline, "pipeline.yaml")
     tasks = spec.get("tasks") if isinstance(spec, dict) else None
+    if isinstance(spec, dict) and isinstance(spec.get("location"), str):
+        return _check_factory(root, pipeline, env_path, env, str(spec["location"]))
     if not isinstance(tasks, list) or not tasks:
         raise ConfigError(
             f"{pipeline} has no 'tasks:' list",
@@ -107,14 +123,22 @@ def check_project(root: Path | str = ".") -> ProjectCheck:
                 f"{pipeline} task #{number} lacks 'source:' or 'product:'",
                 "give every task a 'source:' (the notebook) and a 'product:'",
             )
-        source = root / str(task["source"])
-        if not source.exists():
+        written = str(task["source"])
+        where = f"{pipeline} line {_line_of(text, written)}"
+        if (root / written).exists() or "{{" in written:  # a placeholder: Ploomber expands it
+            result.tasks.append(str(task.get("name", Path(written).stem)))
+        elif is_dotted(written):  # a Python function (PythonCallable)
+            problem = dotted_problem(root, written)
+            if problem is not None:
+                raise ConfigError(f"{where}: task source {written}: {problem}",
+                                  "correct the dotted path in pipeline.yaml, or define the "
+                                  "function")
+            result.tasks.append(str(task.get("name", written.rpartition(".")[2])))
+        else:
             raise ConfigError(
-                f"{pipeline} line {_line_of(text, str(task['source']))}: "
-                f"task source {task['source']} does not exist",
+                f"{where}: task source {written} does not exist",
                 "create the notebook or correct the path in pipeline.yaml",
             )
-        result.tasks.append(str(task.get("name", Path(str(task["source"])).stem)))
     defined = _flatten(env)
     used: set[str] = set()
     for match in _PLACEHOLDER.finditer(text):

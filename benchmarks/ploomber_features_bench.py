@@ -1,0 +1,76 @@
+"""What nbops costs a Ploomber project that is not the reference pipeline.
+
+Two fixture projects of ``tests/fixtures/`` (``ploomber_formats``: three notebooks,
+one saved as HTML, a shell script, a folder product; ``ploomber_sql_grid``:
+functions, SQL on SQLite, a grid, no notebook), each copied twice: one copy as
+it is, one after ``nbops init`` (hooks only: no registry, Ploomber's own
+executor). Variants run alternately (``benchmarks/harness.py``):
+
+* ``forced``: ``ploomber build --force`` (every task executes), with ÷ without;
+* ``no_op``: ``ploomber build`` with every task up to date, with ÷ without.
+
+    python -m benchmarks.ploomber_features_bench
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import BIN, Variant, measure, summary
+
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
+PROJECTS = ("ploomber_formats", "ploomber_sql_grid")
+GOAL_RATIO = 1.05  # the issue's goal for a project without a registry
+
+
+def _copies(root: Path, fixture: str) -> tuple[Path, Path]:
+    vanilla, with_nbops = root / "vanilla" / fixture, root / "nbops" / fixture
+    for folder in (vanilla, with_nbops):
+        shutil.copytree(FIXTURES / fixture, folder)
+        git = ["git", "-c", "user.email=bench@example.com", "-c", "user.name=bench"]
+        for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "bench"]):
+            subprocess.run([*git, *args], cwd=folder, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([str(BIN / "nbops"), "init"], cwd=with_nbops, check=True,
+                   stdout=subprocess.DEVNULL)
+    for folder in (vanilla, with_nbops):  # warm: kernels' first start, products in place
+        subprocess.run([str(BIN / "ploomber"), "build"], cwd=folder, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return vanilla, with_nbops
+
+
+def bench_project(fixture: str, repeats: int) -> list[dict[str, Any]]:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="nbops-features-bench-") as tmp:
+        vanilla, with_nbops = _copies(Path(tmp), fixture)
+        ploomber = str(BIN / "ploomber")
+        for scenario, args in (("forced", ["build", "--force"]), ("no_op", ["build"])):
+            samples = measure([Variant("without", [ploomber, *args], cwd=vanilla),
+                               Variant("with", [ploomber, *args], cwd=with_nbops)], repeats)
+            without, with_ = summary(samples["without"]), summary(samples["with"])
+            ratio = with_["median_s"] / without["median_s"]
+            rows.append({
+                "name": f"features.{fixture}.{scenario}",
+                "what": f"`ploomber {' '.join(args)}` of tests/fixtures/{fixture} with nbops "
+                        f"(hooks only), median of {repeats}",
+                "seconds": with_["median_s"], "min_s": with_["min_s"], "max_s": with_["max_s"],
+                "vanilla_s": without["median_s"], "ratio_to_baseline": round(ratio, 3),
+                "delta_s": round(with_["median_s"] - without["median_s"], 3),
+                "target_ratio": GOAL_RATIO,
+            })
+    return rows
+
+
+def run(full: bool = True) -> list[dict[str, Any]]:
+    """Forced and no-op builds of both fixture projects, with ÷ without nbops."""
+    repeats = 3 if full else 1
+    return [row for fixture in PROJECTS for row in bench_project(fixture, repeats)]
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(json.dumps(row))  # noqa: T201
