@@ -147,7 +147,6 @@ class DaskExecutor(Executor):  # type: ignore[misc]
                 ) as cluster, Client(cluster) as client:
                     return self._run(dag, client)
         except ClusterError as exc:
-            logger.error("%s", exc)
             for task in dag.values():
                 if task.exec_status in _READY:
                     task.exec_status = TaskStatus.Aborted
@@ -155,6 +154,7 @@ class DaskExecutor(Executor):  # type: ignore[misc]
 
     def _run(self, dag: Any, client: Any) -> list[Any]:
         from distributed import wait
+        from distributed.client import FuturesCancelledError
 
         scheduler = str(client.scheduler.address)
         root, url = _remote_of(dag)
@@ -181,7 +181,12 @@ class DaskExecutor(Executor):  # type: ignore[misc]
                         running[future] = (task, t0, sent)
                 if not running:
                     break
-                done = wait(list(running), return_when="FIRST_COMPLETED").done
+                try:
+                    done = wait(list(running), return_when="FIRST_COMPLETED").done
+                except FuturesCancelledError:  # the client lost its scheduler
+                    lost = next(iter(running.values()))[0]
+                    lost.exec_status = TaskStatus.Errored
+                    raise ClusterError(_scheduler_gone(scheduler, lost.name)) from None
                 for future in done:
                     task, t0, sent = running.pop(future)
                     report = self._finish(task, future, errors, project, url, scheduler)
@@ -202,9 +207,7 @@ class DaskExecutor(Executor):  # type: ignore[misc]
         """Record a task the cluster finished with (build process)."""
         if future.status == "cancelled":
             task.exec_status = TaskStatus.Errored
-            raise ClusterError(
-                f"The Dask scheduler at {scheduler} went away while task {task.name!r} was "
-                "running. Fix: restart it (`dask scheduler`) and its workers, then build again")
+            raise ClusterError(_scheduler_gone(scheduler, task.name))
         if future.status == "finished":
             result = future.result()
             try:
@@ -254,6 +257,11 @@ class DaskExecutor(Executor):  # type: ignore[misc]
             errors.append(task=task, message=format_task_exception(hook_exc), obj=hook_exc)
         errors.append(task=task, message=message, obj=exc)
         return None
+
+
+def _scheduler_gone(scheduler: str, task: str) -> str:
+    return (f"The Dask scheduler at {scheduler} went away while task {task!r} was running. "
+            "Fix: restart it (`dask scheduler`) and its workers, then build again")
 
 
 def _runs_on_papermill(task: Any) -> bool:
