@@ -192,6 +192,8 @@ class DaskExecutor(Executor):  # type: ignore[misc]
                     report = self._finish(task, future, errors, project, url, scheduler)
                     if report is not None:
                         self.timings[-1].update(send_s=sent, total_s=time.perf_counter() - t0)
+                        logger.info("task %s timings: %s", task.name,
+                                    json.dumps(self.timings[-1]))
                         reports.append(report)
         except BaseException:
             client.cancel(list(running))
@@ -225,9 +227,10 @@ class DaskExecutor(Executor):  # type: ignore[misc]
                 errors.append(task=task, message=format_task_exception(lost), obj=lost)
                 return None
             task.exec_status = TaskStatus.Executed
+            timing = {"task": task.name, "worker": result["worker"], **result["timings"],
+                      "receive_s": received}
+            self.timings.append(timing)
             logger.info("task %s ran on Dask worker %s", task.name, result["worker"])
-            self.timings.append({"task": task.name, "worker": result["worker"],
-                                 **result["timings"], "receive_s": received})
             elapsed = sum(result["timings"].values()) + received
             return TaskReport.with_data(name=task.name, ran=True, elapsed=elapsed)
         exc = future.exception()
