@@ -160,8 +160,7 @@ class DaskExecutor(Executor):  # type: ignore[misc]
         root, url = _remote_of(dag)
         project = Path(root) if root is not None else Path.cwd()
         _check_workers(client, scheduler, url, str(project), dag)
-        env = {k: v for k, v in os.environ.items()
-               if k.startswith("NBOPS_") and not is_secret_name(k)}
+        env = _worker_env(os.environ)
         token = uuid.uuid4().hex[:8]
         reports: list[Any] = []
         errors = BuildExceptionsCollector()
@@ -260,6 +259,11 @@ class DaskExecutor(Executor):  # type: ignore[misc]
             errors.append(task=task, message=format_task_exception(hook_exc), obj=hook_exc)
         errors.append(task=task, message=message, obj=exc)
         return None
+
+
+def _worker_env(environ: Any) -> dict[str, str]:
+    """What a job carries of the build's environment: ``NBOPS_*``, never a secret-named one."""
+    return {k: v for k, v in environ.items() if k.startswith("NBOPS_") and not is_secret_name(k)}
 
 
 def _scheduler_gone(scheduler: str, task: str) -> str:
