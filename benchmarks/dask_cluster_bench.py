@@ -13,7 +13,9 @@ credentials), SeaweedFS as the team remote.
   stored and uploaded by the build, fetched by the worker, products pushed by the worker and
   received by the build), ``kernel_s`` (Papermill's run minus the cells' own time: kernel
   start, the notebook written, the kernel shut down) and ``cells_s``; ``dask_s`` is what is
-  left of the task's wall time (scheduling, the build's post-run work);
+  left of the task's wall time (scheduling, the build's post-run work); ``local_cells_s``
+  is the cells' own time in the local build, whose kernels are forked with the
+  ``preload`` modules imported (a worker's kernel imports them in its cells);
 * ``dask.noop_task``: one ``client.submit`` of a function that does nothing, round trip
   (Dask's own per-task cost, the anchor).
 
@@ -148,6 +150,8 @@ def run(full: bool = True) -> list[dict[str, Any]]:
                 local_s, _ = _build(local, rows_n, _clean_env())
                 dask_s, log = _build(on_dask, rows_n, _clean_env(**remote))
                 split = _per_task(log, on_dask)
+                split["local_cells_s"] = round(statistics.mean(
+                    _cells_s(p) for p in (local / ".nbops" / "products").glob("*.ipynb")), 3)
             finally:
                 for process in reversed(processes):
                     kill_server(process)

@@ -139,7 +139,9 @@ def builds(cluster: Any, seaweedfs: Any, tmp_path_factory: pytest.TempPathFactor
     project = _dask_project(tmp_path_factory.mktemp("on-dask") / "project", cluster["address"])
     result = _build(project, remote)
     return {"local": local, "project": project, "result": result, "remote": remote,
-            "finished_on": _finished_on(cluster["address"])}
+            "finished_on": _finished_on(cluster["address"]),
+            # what the workers' folders hold right after the build (later tests kill one)
+            "worker_files": {w: {p.name for p in w.rglob("*")} for w in cluster["workers"]}}
 
 
 def test_the_reference_pipeline_builds_on_the_cluster_like_it_does_locally(builds: Any) -> None:
@@ -166,10 +168,9 @@ def test_the_scheduler_saw_every_task_finish_on_a_worker(builds: Any) -> None:
 
 
 def test_no_worker_folder_holds_the_project_and_products_came_through_the_remote(
-        builds: Any, cluster: Any, seaweedfs: Any) -> None:
+        builds: Any, seaweedfs: Any) -> None:
     assert builds["result"].returncode == 0
-    for folder in cluster["workers"]:
-        names = {p.name for p in folder.rglob("*")}
+    for folder, names in builds["worker_files"].items():
         assert not names & {"pipeline.yaml", "env.yaml", "notebooks", "raw.parquet",
                             "model.skops", "metrics.json", "ingest.ipynb"}, (folder, names)
     import s3fs
@@ -184,6 +185,15 @@ def test_no_worker_folder_holds_the_project_and_products_came_through_the_remote
     for name in ("raw.parquet", "model.skops", "metrics.json", "evaluate.ipynb"):
         digest = hash_file(builds["project"] / ".nbops/products" / name).split(":", 1)[1]
         assert fs.exists(f"{prefix}/objects/{digest[:2]}/{digest[2:]}"), name
+
+
+def test_a_second_build_on_the_cluster_reuses_every_task(builds: Any) -> None:
+    assert builds["result"].returncode == 0
+    again = _build(builds["project"], builds["remote"])
+    assert again.returncode == 0, again.stderr[-4000:]
+    manifest = _latest_manifest(builds["project"])
+    assert manifest["status"] == "succeeded"
+    assert {t["status"] for t in manifest["tasks"].values()} == {"skipped"}
 
 
 def test_a_worker_killed_mid_task_is_replaced_and_the_build_succeeds(
