@@ -7,7 +7,8 @@ credentials only), SeaweedFS as the remote, one-notebook fixture projects:
   (the partially executed notebook comes back through the remote);
 * a worker whose environment lacks a package a notebook imports: one sentence naming
   the worker, the package and the fix;
-* the scheduler killed while a task runs: one sentence naming it and the fix.
+* the scheduler killed while a task runs, or its only worker killed (and no other
+  joining): one sentence naming it and the fix.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ def _cluster(folder: Path, worker_env: dict[str, str]) -> Iterator[dict[str, Any
         with Client(address, timeout=30) as client:
             client.wait_for_workers(1, timeout=90)
             worker = next(iter(client.scheduler_info()["workers"]))
-        yield {"address": address, "worker": worker, "scheduler": processes[0]}
+        yield {"address": address, "worker": worker, "scheduler": processes[0],
+               "worker_process": processes[1]}
     finally:
         for process in reversed(processes):
             kill_server(process)
@@ -183,3 +185,23 @@ def test_a_scheduler_that_goes_away_fails_the_build_with_one_sentence(
     manifest = _manifest(project)
     assert manifest["status"] == "failed"
     assert sentence in manifest["failure"]["message"]
+
+
+def test_a_cluster_left_without_workers_fails_the_build_with_one_sentence(
+        seaweedfs: Any, tmp_path: Path) -> None:
+    marker = tmp_path / "started.txt"
+    with _cluster(tmp_path / "cluster", _clean_env(**seaweedfs.env())) as running:
+        project = _project(tmp_path / "project", running["address"],
+                           "import time\ntime.sleep(120)", {"marker": str(marker)})
+        build = _build(project, _remote(seaweedfs), wait=False)
+        deadline = time.monotonic() + 300
+        while not marker.exists() and build.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert marker.exists(), "the task never started"
+        kill_server(running["worker_process"])  # the worker and its nanny: nobody restarts it
+        stdout, stderr = build.communicate(timeout=300)
+    assert build.returncode != 0
+    sentence = (f"Every worker of the Dask scheduler at {running['address']} is gone, and no "
+                "other joined within 30 s. Fix: start workers")
+    assert sentence in stderr, stderr[-3000:]
+    assert _manifest(project)["status"] == "failed"

@@ -35,6 +35,7 @@ Dask is imported only when this executor is built, never on the default path.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -52,7 +53,7 @@ from ploomber.tasks import NotebookRunner
 from ploomber.tasks.abc import TaskReport
 
 from nbops.adapters import format_task_exception, kernel_name
-from nbops.core import is_secret_name
+from nbops.core import NbopsError, is_secret_name
 from nbops.engine._dask_job import NotebookJob, TaskFailed, WorkerError, check_worker, run_job
 
 logger = logging.getLogger("nbops")
@@ -166,13 +167,22 @@ class DaskExecutor(Executor):  # type: ignore[misc]
         errors = BuildExceptionsCollector()
         running: dict[Any, tuple[Any, float, float]] = {}
         started: set[str] = set()
+        alone_since: float | None = None  # since when the scheduler has had no worker
         try:
             while True:
                 for task in dag.values():
                     if task.name not in started and task.exec_status in _READY:
                         started.add(task.name)
                         t0 = time.perf_counter()
-                        job = _job(task, project, env, url)
+                        try:
+                            job = _job(task, project, env, url)
+                        except Exception as exc:  # noqa: BLE001 - fails this task, not the loop
+                            logger.error("task %s could not be sent: %s", task.name, exc)
+                            task.exec_status = TaskStatus.Errored
+                            message = str(exc) if isinstance(exc, NbopsError) else (
+                                format_task_exception(exc))
+                            errors.append(task=task, message=message, obj=exc)
+                            continue
                         sent = time.perf_counter() - t0
                         logger.info("submitting task %s to %s", task.name, scheduler)
                         future = client.submit(run_job, job, key=f"nbops-{task.name}-{token}",
@@ -181,11 +191,23 @@ class DaskExecutor(Executor):  # type: ignore[misc]
                 if not running:
                     break
                 try:
-                    done = wait(list(running), return_when="FIRST_COMPLETED").done
+                    done = wait(list(running), timeout=5, return_when="FIRST_COMPLETED").done
                 except FuturesCancelledError:  # the client lost its scheduler
                     lost = next(iter(running.values()))[0]
                     lost.exec_status = TaskStatus.Errored
                     raise ClusterError(_scheduler_gone(scheduler, lost.name)) from None
+                except TimeoutError:
+                    if client.scheduler_info()["workers"]:
+                        alone_since = None
+                    elif alone_since is None:
+                        alone_since = time.monotonic()
+                    elif time.monotonic() - alone_since > WORKERS_TIMEOUT:
+                        raise ClusterError(
+                            f"Every worker of the Dask scheduler at {scheduler} is gone, and "
+                            f"no other joined within {WORKERS_TIMEOUT} s. Fix: start workers "
+                            f"(`dask worker {scheduler} --nthreads 1`), then build again"
+                        ) from None
+                    continue
                 for future in done:
                     task, t0, sent = running.pop(future)
                     report = self._finish(task, future, errors, project, url, scheduler)
@@ -195,7 +217,8 @@ class DaskExecutor(Executor):  # type: ignore[misc]
                                     json.dumps(self.timings[-1]))
                         reports.append(report)
         except BaseException:
-            client.cancel(list(running))
+            with contextlib.suppress(Exception):  # the scheduler may be gone already
+                client.cancel(list(running))
             raise
         if errors:
             if any(isinstance(m.obj, DAGBuildEarlyStop) for m in errors):
