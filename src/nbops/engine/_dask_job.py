@@ -68,10 +68,12 @@ class WorkerError(RuntimeError):
 
 
 class TaskFailed(RuntimeError):
-    """The task's notebook raised: ``(message, {relative path: hash} of what it left)``."""
+    """The task's notebook raised: its message, ``{relative path: hash}`` of what it left,
+    the worker, and the module it could not import (``""`` for any other error)."""
 
-    def __init__(self, message: str, outputs: dict[str, str]) -> None:
-        super().__init__(message, outputs)
+    def __init__(self, message: str, outputs: dict[str, str], worker: str = "",
+                 missing: str = "") -> None:
+        super().__init__(message, outputs, worker, missing)
 
     @property
     def message(self) -> str:
@@ -81,8 +83,25 @@ class TaskFailed(RuntimeError):
     def outputs(self) -> dict[str, str]:
         return dict(self.args[1])
 
+    @property
+    def worker(self) -> str:
+        return str(self.args[2])
+
+    @property
+    def missing(self) -> str:
+        """The top-level module a ``ModuleNotFoundError`` named."""
+        return str(self.args[3])
+
     def __str__(self) -> str:
         return self.message
+
+
+def missing_package(failed: TaskFailed, task: str) -> WorkerError:
+    """The sentence for a module the build's environment has and the worker's lacks."""
+    return WorkerError(
+        f"Dask worker {failed.worker} lacks the Python package {failed.missing!r} that task "
+        f"{task!r} imports. Fix: install the project's environment on every worker (the same "
+        "lock file as the build) and restart the workers")
 
 
 def _worker_address() -> str:
@@ -161,16 +180,15 @@ def _push(remote: Any, outputs: dict[str, str], workdir: Path) -> None:
         remote.put_object(source, digest)
 
 
-def _failure(exc: BaseException, job: NotebookJob, worker: str) -> str:
-    """The message of a notebook that raised; a sentence for a module the worker lacks."""
-    ename = getattr(exc, "ename", None)
-    if ename == "ModuleNotFoundError":
+def _failure(exc: BaseException, job: NotebookJob, worker: str,
+             outputs: dict[str, str]) -> TaskFailed:
+    """What a notebook that raised sends back (the build decides whose fault a missing
+    module is: only the build knows whether its own environment has it)."""
+    missing = ""
+    if getattr(exc, "ename", None) == "ModuleNotFoundError":
         missing = str(getattr(exc, "evalue", "")).replace("No module named ", "").strip("'\" ")
-        raise WorkerError(
-            f"Dask worker {worker} lacks the Python package {missing!r} that task {job.task!r} "
-            "imports. Fix: install the project's environment on every worker (the same lock "
-            "file as the build) and restart the workers") from None
-    return f"Error when executing task {job.task!r} on Dask worker {worker}:\n{exc}"
+    return TaskFailed(f"Error when executing task {job.task!r} on Dask worker {worker}:\n{exc}",
+                      outputs, worker, missing.split(".")[0])
 
 
 def run_job(job: NotebookJob) -> dict[str, Any]:
@@ -245,7 +263,7 @@ def run_job(job: NotebookJob) -> dict[str, Any]:
                 _push(remote, outputs, workdir)
             timings["push_s"] = time.perf_counter() - t2
             if failed is not None:
-                raise TaskFailed(_failure(failed, job, worker), outputs)
+                raise _failure(failed, job, worker, outputs)
             return {"worker": worker, "outputs": outputs, "timings": timings}
         finally:
             if remote is not None:

@@ -36,6 +36,7 @@ Dask is imported only when this executor is built, never on the default path.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import logging
 import os
@@ -54,7 +55,14 @@ from ploomber.tasks.abc import TaskReport
 
 from nbops.adapters import format_task_exception, kernel_name
 from nbops.core import NbopsError, is_secret_name
-from nbops.engine._dask_job import NotebookJob, TaskFailed, WorkerError, check_worker, run_job
+from nbops.engine._dask_job import (
+    NotebookJob,
+    TaskFailed,
+    WorkerError,
+    check_worker,
+    missing_package,
+    run_job,
+)
 
 logger = logging.getLogger("nbops")
 
@@ -268,6 +276,10 @@ class DaskExecutor(Executor):  # type: ignore[misc]
                     receive_outputs(root, url, exc.outputs)
                 except Exception as lost:  # noqa: BLE001 - the task's own error matters more
                     logger.error("task %s: its notebook could not be fetched: %s", task.name, lost)
+            if exc.missing and importlib.util.find_spec(exc.missing) is not None:
+                # the build has the package and the worker has not: the worker's fault
+                task.exec_status = TaskStatus.Errored
+                raise ClusterError(str(missing_package(exc, task.name)))
         elif type(exc).__name__ == "KilledWorker":
             message = (f"KilledWorker: task {task.name!r} ended every Dask worker that ran it "
                        f"({exc}); the scheduler gave up. Fix: read the workers' logs (memory, a "

@@ -63,9 +63,10 @@ def test_a_job_carries_no_secret_named_variable() -> None:
 
 
 def test_worker_failures_survive_the_trip_back() -> None:
-    failed = pickle.loads(pickle.dumps(TaskFailed("cell 3 raised", {"out/a.ipynb": "h"})))
-    assert (failed.message, failed.outputs, str(failed)) == (
-        "cell 3 raised", {"out/a.ipynb": "h"}, "cell 3 raised")
+    failed = pickle.loads(pickle.dumps(TaskFailed("cell 3 raised", {"out/a.ipynb": "h"},
+                                                  "tcp://w:1", "skops")))
+    assert (failed.message, failed.outputs, failed.worker, failed.missing, str(failed)) == (
+        "cell 3 raised", {"out/a.ipynb": "h"}, "tcp://w:1", "skops", "cell 3 raised")
     assert str(pickle.loads(pickle.dumps(WorkerError("Dask worker x …")))) == "Dask worker x …"
     job = NotebookJob(task="t", notebook="{}", root="/p", output="/p/t.ipynb", products=(),
                       papermill={}, env={})
