@@ -267,6 +267,12 @@ class DaskExecutor(Executor):  # type: ignore[misc]
         if isinstance(exc, WorkerError):
             task.exec_status = TaskStatus.Errored
             raise ClusterError(str(exc))
+        if isinstance(exc, TaskFailed) and exc.missing and (
+                importlib.util.find_spec(exc.missing) is not None):
+            # the build has the package and the worker has not: the worker's fault, and the
+            # run records this sentence (not the notebook's ModuleNotFoundError)
+            task.exec_status = TaskStatus.Errored
+            raise ClusterError(str(missing_package(exc, task.name)))
         if isinstance(exc, TaskFailed):
             message = exc.message
             if url is not None and exc.outputs:
@@ -276,10 +282,6 @@ class DaskExecutor(Executor):  # type: ignore[misc]
                     receive_outputs(root, url, exc.outputs)
                 except Exception as lost:  # noqa: BLE001 - the task's own error matters more
                     logger.error("task %s: its notebook could not be fetched: %s", task.name, lost)
-            if exc.missing and importlib.util.find_spec(exc.missing) is not None:
-                # the build has the package and the worker has not: the worker's fault
-                task.exec_status = TaskStatus.Errored
-                raise ClusterError(str(missing_package(exc, task.name)))
         elif type(exc).__name__ == "KilledWorker":
             message = (f"KilledWorker: task {task.name!r} ended every Dask worker that ran it "
                        f"({exc}); the scheduler gave up. Fix: read the workers' logs (memory, a "
