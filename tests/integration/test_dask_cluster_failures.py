@@ -1,8 +1,10 @@
-"""How a build on a real Dask cluster fails: honestly, with one sentence, recorded as failed.
+"""A real Dask cluster's edge cases: a project file named by a parameter reaches the
+worker, and every failure is honest (one sentence, the run recorded as failed).
 
 A ``dask scheduler`` and one ``dask worker`` process (its own empty folder, the remote's
 credentials only), SeaweedFS as the remote, one-notebook fixture projects:
 
+* a file of the project named by a task's parameter travels to the worker by hash;
 * a notebook that raises fails the build, and its failed cell reaches the run record
   (the partially executed notebook comes back through the remote);
 * a worker whose environment lacks a package a notebook imports: one sentence naming
@@ -205,3 +207,20 @@ def test_a_cluster_left_without_workers_fails_the_build_with_one_sentence(
                 "other joined within 30 s. Fix: start workers")
     assert sentence in stderr, stderr[-3000:]
     assert _manifest(project)["status"] == "failed"
+
+
+def test_a_project_file_named_by_a_parameter_reaches_the_worker(
+        cluster: Any, seaweedfs: Any, tmp_path: Path) -> None:
+    project = _project(tmp_path / "project", cluster["address"], "",
+                       {"source": "data/input.txt"})
+    (project / "step.py").write_text(
+        '# %% tags=["parameters"]\nupstream = None\nproduct = None\nsource = ""\n\n'
+        '# %%\nimport os\nfrom pathlib import Path\n'
+        'Path(product["data"]).write_text(Path(source).read_text() + os.getcwd())\n')
+    (project / "data").mkdir()
+    (project / "data/input.txt").write_text("from the build machine|")
+    result = _build(project, _remote(seaweedfs))
+    assert result.returncode == 0, result.stderr[-3000:]
+    read, cwd = (project / "out/step.txt").read_text().split("|")
+    assert read == "from the build machine"
+    assert not Path(cwd).is_relative_to(project)  # read in the worker's own folder
