@@ -71,3 +71,25 @@ def test_worker_failures_survive_the_trip_back() -> None:
     job = NotebookJob(task="t", notebook="{}", root="/p", output="/p/t.ipynb", products=(),
                       papermill={}, env={})
     assert pickle.loads(pickle.dumps(job)) == job
+
+
+def _touch(product: Any) -> None:
+    Path(str(product)).write_text("made")
+
+
+def test_a_task_that_is_not_a_notebook_is_refused_before_any_cluster(tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from ploomber import DAG
+        from ploomber.exceptions import DAGBuildError
+        from ploomber.products import File
+        from ploomber.tasks import PythonCallable
+
+        from nbops.engine.dask_executor import DaskExecutor
+
+    dag = DAG(executor=DaskExecutor(address="tcp://127.0.0.1:9"))  # nothing listens there
+    PythonCallable(_touch, File(tmp_path / "out.txt"), dag, name="touch")
+    dag.render()
+    with pytest.raises(DAGBuildError, match=r"runs notebook tasks .* touch \(PythonCallable\)"):
+        dag.executor(dag)
+    assert not (tmp_path / "out.txt").exists()
