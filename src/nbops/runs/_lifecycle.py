@@ -285,7 +285,9 @@ def _failure(manifest: Manifest, task: str | None, error_text: str) -> dict[str,
         prefix = f"task {task!r} failed: " if task else "the build failed: "
         return {"task": task, "cell_index": None, "ename": ename, "evalue": evalue,
                 "message": mask_credentials(f"{prefix}{ename}: {evalue}")[:2000]}
-    lines = [line for line in error_text.strip().splitlines() if line.strip()]
+    # (Ploomber ends each of its errors with a "Need help?" link: not the error)
+    lines = [line for line in error_text.strip().splitlines()
+             if line.strip() and not line.startswith("Need help?")]
     tail = lines[-1] if lines else "the build failed"
     prefix = f"task {task!r} failed: " if task else ""
     # Ploomber's traceback is outside any notebook: mask credentials it quotes too
