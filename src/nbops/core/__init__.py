@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from nbops.core._faults import crash_point
     from nbops.core._feature_schema import FeatureSchema, FeatureSpec, check_batch, check_input
     from nbops.core._hashing import PREFIX, HashCache, hash_bytes, hash_file, is_hash
+    from nbops.core._host_names import HostCheck
     from nbops.core._ids import is_run_id, new_run_id, utc_now_iso
     from nbops.core._input_preparation import (
         NEGATIVE,
@@ -82,7 +83,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConfigError", "ContentStore", "DEFAULT_ENV_WHITELIST", "DataError", "FeatureSchema",
-    "FeatureSpec", "GateFailure", "HashCache", "IntegrityError", "LedgerError", "LockTimeout",
+    "FeatureSpec", "GateFailure", "HashCache", "HostCheck", "IntegrityError", "LedgerError",
+    "LockTimeout",
     "Manifest", "NEGATIVE", "NbopsError", "POSITIVE", "PREFIX", "Project", "ProjectLock",
     "REDACTED", "ROOT_ENV", "RUN_ENV", "RecordError", "RegistryError", "RemoteError",
     "ReproduceError", "SEAL_NAME", "SPEC_VERSION", "ValidationError", "atomic_path",
@@ -115,6 +117,7 @@ if not TYPE_CHECKING:
         "_faults": ("crash_point",),
         "_feature_schema": ("FeatureSchema", "FeatureSpec", "check_batch", "check_input"),
         "_hashing": ("HashCache", "PREFIX", "hash_bytes", "hash_file", "is_hash"),
+        "_host_names": ("HostCheck",),
         "_ids": ("is_run_id", "new_run_id", "utc_now_iso"),
         "_input_preparation": (
             "NEGATIVE", "POSITIVE", "SPEC_VERSION", "of_version", "spec_bytes",

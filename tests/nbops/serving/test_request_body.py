@@ -14,6 +14,7 @@ import pytest
 from nbops.serving._request_body import BadRequest, parse
 from nbops.validation._preparation import prepare_for_model
 
+OCTET = "application/octet-stream"  # a Parquet body is recognised by its magic bytes
 SPEC = {"spec_version": 1, "strip_text": True, "blank_is_missing": True,
         "numeric": ["charges"], "categorical": ["plan", "region"],
         "order": ["charges", "plan", "region"]}
@@ -51,7 +52,7 @@ def test_text_columns_read_as_categories_prepare_exactly_as_text():
 def test_a_bad_value_in_a_category_column_is_still_named():
     frame = pd.DataFrame({"charges": [1.0, 2.0], "plan": ["basic", "pro"],
                           "region": pd.Series([True, False])})  # not text: refused
-    read = parse(_parquet(frame), None, SPEC["categorical"])
+    read = parse(_parquet(frame), OCTET, SPEC["categorical"])
     _, problems = prepare_for_model(read, SPEC)
     assert problems and problems[0].field == "region"
 
@@ -60,12 +61,12 @@ def test_unused_columns_are_not_read_but_unknown_and_missing_ones_still_count():
     frame = pd.DataFrame({"id": ["a", "b"], "signup": ["2024-01-01", "2024-02-01"],
                           "charges": [1.0, 2.0], "plan": ["basic", "pro"],
                           "region": ["north", "south"], "surprise": [1, 2]})
-    read = parse(_parquet(frame), None, SPEC["categorical"], unused={"signup", "id"})
+    read = parse(_parquet(frame), OCTET, SPEC["categorical"], unused={"signup", "id"})
     assert list(read.columns) == ["charges", "plan", "region", "surprise"]
     _, problems = prepare_for_model(read, SPEC, allowed={"id", "signup", "charges", "plan",
                                                           "region"})
     assert [p.field for p in problems] == ["surprise"]  # not an input: still refused
-    only_unused = parse(_parquet(frame[["id", "signup"]]), None, SPEC["categorical"],
+    only_unused = parse(_parquet(frame[["id", "signup"]]), OCTET, SPEC["categorical"],
                         unused={"signup", "id"})  # absent categorical columns: not an error
     _, problems = prepare_for_model(only_unused, SPEC)
     assert {p.field for p in problems} == {"charges", "plan", "region"}  # still missing
@@ -74,9 +75,9 @@ def test_unused_columns_are_not_read_but_unknown_and_missing_ones_still_count():
 def test_a_parquet_body_without_rows_is_refused():
     empty = pd.DataFrame({"charges": pd.Series([], dtype=float), "id": pd.Series([], dtype=str)})
     with pytest.raises(BadRequest, match="no rows"):
-        parse(_parquet(empty), None, (), unused={"id"})
+        parse(_parquet(empty), OCTET, (), unused={"id"})
     with pytest.raises(BadRequest, match="no rows"):  # nothing left to read: still no rows
-        parse(_parquet(empty[["id"]]), None, (), unused={"id"})
+        parse(_parquet(empty[["id"]]), OCTET, (), unused={"id"})
 
 
 def test_numbers_with_gaps_and_a_pandas_index_read_as_from_a_dataframe():
@@ -85,7 +86,7 @@ def test_numbers_with_gaps_and_a_pandas_index_read_as_from_a_dataframe():
                          index=[10, 11, 12])  # a non-range index is stored as a column
     buffer = io.BytesIO()
     frame.to_parquet(buffer)
-    read = parse(buffer.getvalue(), None, SPEC["categorical"])
+    read = parse(buffer.getvalue(), OCTET, SPEC["categorical"])
     assert read.columns == ["charges", "plan", "region"]  # the index is not a field
     got, problems = prepare_for_model(read, SPEC, allowed={"charges", "plan", "region"})
     expected, _ = prepare_for_model(frame.reset_index(drop=True), SPEC)
@@ -99,7 +100,7 @@ def test_a_column_sent_twice_is_named():
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
     with pytest.raises(BadRequest, match="'charges' appears more than once") as caught:
-        parse(buffer.getvalue(), None, SPEC["categorical"])
+        parse(buffer.getvalue(), OCTET, SPEC["categorical"])
     assert caught.value.status == 422 and caught.value.field == "charges"
 
 
@@ -107,8 +108,17 @@ def test_other_columns_stored_as_categories_read_as_their_values():
     frame = pd.DataFrame({"id": pd.Series(["a", "b", "a"], dtype="category"),
                           "charges": pd.Series([1.5, 2.0, 1.5], dtype="category"),
                           "plan": ["basic", "pro", None], "region": ["north", None, "x"]})
-    read = parse(_parquet(frame), None, SPEC["categorical"])
+    read = parse(_parquet(frame), OCTET, SPEC["categorical"])
     assert isinstance(read["id"], np.ndarray) and read["id"].tolist() == ["a", "b", "a"]
     assert isinstance(read["charges"], np.ndarray)  # decoded: read as the numbers it holds
     got, problems = prepare_for_model(read, SPEC)
     assert problems == [] and got["charges"].tolist() == [1.5, 2.0, 1.5]
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
+                                          "multipart/form-data; boundary=x"])
+def test_a_parquet_body_under_a_type_a_web_page_can_send_is_refused(content_type):
+    frame = pd.DataFrame({"charges": [1.0], "plan": ["basic"], "region": ["north"]})
+    with pytest.raises(BadRequest, match="any web page could send") as caught:
+        parse(_parquet(frame), content_type, SPEC["categorical"])
+    assert caught.value.status == 415
