@@ -52,11 +52,11 @@ def parse_window(text: str, now: datetime | None = None) -> Window:
     match = _LAST.match(value)
     if match:
         try:
-            start = now - timedelta(**{_UNITS[match.group("unit")]: float(match.group("n"))})
+            begins = now - timedelta(**{_UNITS[match.group("unit")]: float(match.group("n"))})
         except OverflowError:  # before year 1, or more days than a timedelta holds
             raise DataError(f"{text!r} is too long a log window (it starts before year 1)",
                             "write `all` for the whole log, or a shorter last:N") from None
-        return Window(start, None, value)
+        return Window(begins, None, value)
     if value == "all":
         return Window(None, None, value)
     if ".." in value:
