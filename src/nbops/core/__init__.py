@@ -79,6 +79,7 @@ if TYPE_CHECKING:
         whitelisted_env,
     )
     from nbops.core._store import ContentStore
+    from nbops.core._terminal_text import printable
     from nbops.core._yaml_files import load_mapping, load_yaml
 
 __all__ = [
@@ -93,7 +94,8 @@ __all__ = [
     "crash_point", "data_slug", "dumps_json", "experiment_of", "find_project", "from_summary",
     "fsync_dir", "hash_bytes", "hash_file", "is_hash", "is_locked", "is_run_id", "is_secret_name",
     "json_strings", "lazy_exports", "link_or_copy", "load_mapping", "load_yaml", "manifest_errors",
-    "mask_credentials", "new_run_id", "of_version", "pid_alive", "read_holder", "read_manifest",
+    "mask_credentials", "new_run_id", "of_version", "pid_alive", "printable", "read_holder",
+    "read_manifest",
     "read_sealed_manifest", "redact", "redact_argv", "rewrite_strings", "roc_auc", "schema_errors",
     "scrub", "seal_state", "secret_replacements", "spec_bytes", "spec_from_feature_schema",
     "spec_hash", "utc_now_iso", "whitelisted_env", "write_manifest",
@@ -139,5 +141,6 @@ if not TYPE_CHECKING:
             "redact_argv", "rewrite_strings", "scrub", "secret_replacements", "whitelisted_env",
         ),
         "_store": ("ContentStore",),
+        "_terminal_text": ("printable",),
         "_yaml_files": ("load_mapping", "load_yaml"),
     })
