@@ -175,3 +175,21 @@ def test_a_champion_that_cannot_be_loaded_shows_on_healthz(
         health = httpx.get(f"{server.url}/healthz").json()
     assert health["status"] == "ok" and health["last_error"] is None, health
     promote(project, 1)
+
+
+def test_a_chunked_body_over_the_limit_is_413_without_a_length_header(server: Server) -> None:
+    """No Content-Length to check up front: the limit is counted as the chunks arrive."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b"["
+        for _ in range(10):
+            yield b" " * (1024 * 1024)  # 10 MB in all, over the default 8 MB
+        yield b"]"
+
+    answer = httpx.post(f"{server.url}/predict", content=chunks(),
+                        headers={"content-type": "application/json"}, timeout=60)
+    assert answer.request.headers.get("transfer-encoding") == "chunked"
+    assert "content-length" not in answer.request.headers
+    assert answer.status_code == 413, answer.text[:300]
+    assert "limit" in answer.json()["error"]
+    assert httpx.get(f"{server.url}/healthz").status_code == 200
