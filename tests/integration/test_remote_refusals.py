@@ -176,3 +176,32 @@ def test_one_edited_run_does_not_block_push_all(
     assert as_json.returncode == 1
     report = json.loads(as_json.stdout)
     assert report["runs_up_to_date"] == [other] and list(report["runs_refused"]) == [edited]
+
+
+def test_a_forged_contents_entry_cannot_write_outside_the_run_folder(
+    built: Path, seaweedfs: Any, tmp_path: Path
+) -> None:
+    """A bucket writer adds ../../../escape.txt to a run's contents list (and rewrites the
+    index to match): pull resolves every listed path and refuses the run."""
+    from nbops.core import hash_bytes
+
+    bucket, remote = pushed_bucket(built, seaweedfs)
+    run_id = run_ids(built)[0]
+    fs = s3(seaweedfs)
+    contents_key = f"{bucket}/team/runs/{run_id}/contents.json"
+    contents = json.loads(fs.cat_file(contents_key))
+    some = next(iter(contents["files"].values()))
+    for escape in ("../../../escape.txt", "html/../../../../escape2.txt"):
+        contents["files"][escape] = dict(some)
+    forged = json.dumps(contents).encode()
+    fs.pipe_file(contents_key, forged)
+    index_key = f"{bucket}/team/runs/index.json"
+    index = json.loads(fs.cat_file(index_key))
+    index["runs"][run_id]["contents_hash"] = hash_bytes(forged)
+    fs.pipe_file(index_key, json.dumps(index).encode())
+    teammate = clone(built, tmp_path / "clone")
+    pulled = nbops(teammate, "pull", run_id, **remote)
+    assert pulled.returncode == 1, pulled.stdout + pulled.stderr
+    assert "outside its folder" in pulled.stderr
+    assert not list(tmp_path.rglob("escape*.txt"))
+    assert not (teammate / "reports" / "runs" / run_id).exists()
