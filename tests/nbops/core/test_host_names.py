@@ -1,4 +1,4 @@
-"""HostCheck: which Host headers a local server answers (DNS rebinding)."""
+"""HostCheck (nbops.core._host_names): which Host headers a local server answers (DNS rebinding)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""printable(): control and text-reordering characters are shown as escapes, nothing else
-changes; `nbops show`'s section tables print a hostile gate as text."""
+"""printable() (nbops.core._terminal_text): control and text-reordering characters are
+shown as escapes, nothing else changes; `nbops show`'s section tables print a hostile gate
+as text."""
 
 from __future__ import annotations
 
