@@ -188,6 +188,8 @@ def _entry() -> None:
         collect_or_load_stats(*args, **kwargs)
         known = state().duration_by_test
         for path, names in CHILD_PROCESS_TESTS.items():
+            if path not in config()["only_mutate"]:  # a run over a subset of the modules
+                continue
             tests = {t for t in known  # every parametrization of a named test
                      if t.rpartition("::")[2].partition("[")[0] in names}
             meta = json.loads((MUTANTS / (path + ".meta")).read_text("utf-8"))
