@@ -76,8 +76,8 @@ def test_push_killed_at_each_crash_point(two_clones: tuple[Path, Path], seaweedf
     points = log.read_text().split()
     uploads = points.count("push.object_uploaded")
     assert uploads == total and total > 3
-    assert points[-3:] == ["push.contents_uploaded", "push.manifest_uploaded",
-                           "push.index_updated"]
+    assert points[-4:] == ["push.contents_uploaded", "push.manifest_uploaded",
+                           "remote.update_read", "push.index_updated"]
 
     for target in ("push.object_uploaded#1", f"push.object_uploaded#{uploads}",
                    "push.contents_uploaded", "push.manifest_uploaded", "push.index_updated"):
