@@ -106,13 +106,13 @@ def _csv(body: bytes) -> pd.DataFrame:
     try:
         frame = pd.read_csv(io.BytesIO(body), dtype=object, keep_default_na=False,
                             na_values=[""])
+    except pd.errors.EmptyDataError:  # a ValueError too: caught first, or never
+        raise BadRequest(400, "the CSV body holds no header; send a header row and data "
+                              "rows") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise BadRequest(400, f"the CSV body cannot be parsed ({reason}); send a header "
                               "row and data rows") from None
-    except pd.errors.EmptyDataError:
-        raise BadRequest(400, "the CSV body holds no header; send a header row and data "
-                              "rows") from None
     if frame.empty:
         raise BadRequest(400, "the CSV body has no data rows; send at least one")
     return frame

@@ -122,3 +122,66 @@ def test_a_parquet_body_under_a_type_a_web_page_can_send_is_refused(content_type
     with pytest.raises(BadRequest, match="any web page could send") as caught:
         parse(_parquet(frame), content_type, SPEC["categorical"])
     assert caught.value.status == 415
+
+
+@pytest.mark.parametrize("body", [b'{"a": 1, "b": "x"}', b'[{"a": 1, "b": "x"}]',
+                                  b'{"records": [{"a": 1, "b": "x"}]}'])
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8",
+                                          "text/json", "application/ld+json", "APPLICATION/JSON"])
+def test_json_bodies_in_each_accepted_form(body: bytes, content_type: str) -> None:
+    read = parse(body, content_type)
+    assert read.columns == ["a", "b"] and len(read) == 1
+    assert read["a"].tolist() == [1] and read["b"].tolist() == ["x"]
+
+
+def test_a_list_value_stays_one_value_and_records_keep_their_order() -> None:
+    read = parse(b'[{"a": [1, 2], "b": null}, {"a": 3, "b": "y"}]', "application/json")
+    assert read["a"].dtype == object and read["a"][0] == [1, 2] and read["a"][1] == 3
+    assert read["b"].tolist() == [None, "y"]
+
+
+@pytest.mark.parametrize("body, status, words, field", [
+    (b"[{", 400, "not valid JSON", None),
+    (b"\xff\xfe", 400, "not valid JSON", None),
+    (b'"text"', 400, "must be a record, a list of records", None),
+    (b"[1, 2]", 400, "must be a record, a list of records", None),
+    (b'{"records": 5}', 400, "must be a record, a list of records", None),
+    (b"[]", 400, "holds no records", None),
+    (b'{"records": []}', 400, "holds no records", None),
+    (b'[{"a": 1, "b": 2}, {"a": 1}]', 422, "record 1 does not have the same fields", "b"),
+    (b'[{"a": 1}, {"a": 1, "c": 2}]', 422, "(differs in 'c')", "c"),
+    (b"[" * 100_000 + b"]" * 100_000, 400, "nested too deeply", None),
+    (b"", 400, "body is empty", None),
+])
+def test_bad_json_bodies_are_one_sentence(body: bytes, status: int, words: str,
+                                          field: str | None) -> None:
+    with pytest.raises(BadRequest) as refused:
+        parse(body, "application/json")
+    assert refused.value.status == status and words in refused.value.message
+    assert refused.value.field == field
+
+
+@pytest.mark.parametrize("content_type",
+                         ["text/csv", "application/csv", "text/csv; header=present"])
+def test_csv_bodies_keep_text_and_read_blanks_as_missing(content_type: str) -> None:
+    read = parse(b"a,b\n007,\n1.5,x\n", content_type)
+    assert list(read.columns) == ["a", "b"]
+    assert read["a"].tolist() == ["007", "1.5"]  # text, converted by preparation
+    assert pd.isna(read["b"][0]) and read["b"][1] == "x"
+
+
+@pytest.mark.parametrize("body, words", [
+    (b"a,b\n", "has no data rows"), (b"\n", "holds no header"),
+    (b'a,b\n"1,2\n', "cannot be parsed"), (b"a,b\n1,2\n3,4,5,6\n", "cannot be parsed")])
+def test_bad_csv_bodies_are_one_sentence(body: bytes, words: str) -> None:
+    with pytest.raises(BadRequest, match=words) as refused:
+        parse(body, "text/csv")
+    assert refused.value.status == 400
+
+
+@pytest.mark.parametrize("content_type", ["application/octet-stream", "application/xml",
+                                          "image/png"])
+def test_other_types_are_415_naming_the_supported_ones(content_type: str) -> None:
+    with pytest.raises(BadRequest, match="is not supported; send Content-Type") as refused:
+        parse(b"<a/>", content_type)
+    assert refused.value.status == 415 and content_type in refused.value.message
