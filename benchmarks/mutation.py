@@ -128,6 +128,32 @@ CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
         "test_a_preimport_that_starts_a_thread_leaves_kernels_to_start_the_ordinary_way",
         "test_a_server_started_ahead_is_adopted_and_ends_with_its_client",
         "test_losing_the_server_kills_the_kernels_it_forked",
+        # the zygote, started by the sweeps' trial server (its own process again)
+        "test_later_trials_adopt_kernel_servers_forked_from_one_zygote",
+        "test_a_server_told_its_pipeline_forks_every_trials_server_from_a_zygote_started_first",
+        "test_the_zygote_started_first_is_replaced_when_the_preload_differs",
+        "test_when_the_zygote_cannot_fork_each_trial_starts_its_server_afresh",
+    ),
+    # the real `nbops serve-model` process answers these tests' requests
+    "src/nbops/serving/_app.py": (
+        "test_an_infinite_number_is_422_naming_the_field",
+        "test_an_infinite_number_in_a_csv_body_is_422_too",
+        "test_deeply_nested_json_is_400_not_a_server_error",
+        "test_a_body_a_web_page_could_send_cross_site_is_415_and_not_logged",
+        "test_a_host_header_not_naming_this_machine_is_refused",
+        "test_loopback_names_and_allowed_names_are_served",
+        "test_a_champion_that_cannot_be_loaded_shows_on_healthz",
+        "test_a_chunked_body_over_the_limit_is_413_without_a_length_header",
+    ),
+    "src/nbops/serving/_request_body.py": (
+        "test_an_infinite_number_is_422_naming_the_field",
+        "test_an_infinite_number_in_a_csv_body_is_422_too",
+        "test_deeply_nested_json_is_400_not_a_server_error",
+        "test_a_body_a_web_page_could_send_cross_site_is_415_and_not_logged",
+        "test_a_host_header_not_naming_this_machine_is_refused",
+        "test_loopback_names_and_allowed_names_are_served",
+        "test_a_champion_that_cannot_be_loaded_shows_on_healthz",
+        "test_a_chunked_body_over_the_limit_is_413_without_a_length_header",
     ),
 }
 
@@ -162,7 +188,10 @@ def _entry() -> None:
         collect_or_load_stats(*args, **kwargs)
         known = state().duration_by_test
         for path, names in CHILD_PROCESS_TESTS.items():
-            tests = {t for t in known if t.rpartition("::")[2] in names}
+            if path not in config()["only_mutate"]:  # a run over a subset of the modules
+                continue
+            tests = {t for t in known  # every parametrization of a named test
+                     if t.rpartition("::")[2].partition("[")[0] in names}
             meta = json.loads((MUTANTS / (path + ".meta")).read_text("utf-8"))
             for key in meta["exit_code_by_key"]:
                 state().tests_by_mangled_function_name[mangled_name_from_mutant_name(key)] |= tests

@@ -76,8 +76,8 @@ def test_push_killed_at_each_crash_point(two_clones: tuple[Path, Path], seaweedf
     points = log.read_text().split()
     uploads = points.count("push.object_uploaded")
     assert uploads == total and total > 3
-    assert points[-3:] == ["push.contents_uploaded", "push.manifest_uploaded",
-                           "push.index_updated"]
+    assert points[-4:] == ["push.contents_uploaded", "push.manifest_uploaded",
+                           "remote.update_read", "push.index_updated"]
 
     for target in ("push.object_uploaded#1", f"push.object_uploaded#{uploads}",
                    "push.contents_uploaded", "push.manifest_uploaded", "push.index_updated"):
@@ -101,15 +101,22 @@ def test_push_killed_at_each_crash_point(two_clones: tuple[Path, Path], seaweedf
 
 @pytest.mark.parametrize("scheme", ["s3", "az"])
 def test_two_clones_push_at_the_same_time(two_clones: tuple[Path, Path], scheme: str,
-                                          request: pytest.FixtureRequest) -> None:
+                                          request: pytest.FixtureRequest,
+                                          tmp_path: Path) -> None:
     server = request.getfixturevalue({"s3": "seaweedfs", "az": "azurite"}[scheme])
     place = server.new_bucket() if scheme == "s3" else server.new_place()
-    variables = env(**server.env(NBOPS_REMOTE=f"{scheme}://{place}/team"))
+    # both pushes read the index and stop before writing it until the other has read it
+    # too: their index updates overlap, so a last-writer-wins update would lose a run
+    barrier = tmp_path / "barrier"
+    variables = env(**server.env(NBOPS_REMOTE=f"{scheme}://{place}/team"),
+                    NBOPS_BARRIER_AT="remote.update_read#1", NBOPS_BARRIER_DIR=str(barrier),
+                    NBOPS_BARRIER_PARTIES="2")
     procs = [subprocess.Popen([str(BIN / "nbops"), "push", "--json"], cwd=root, env=variables,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for root in two_clones]
     outputs = [proc.communicate(timeout=180) for proc in procs]
     assert all(proc.returncode == 0 for proc in procs), outputs
+    assert sorted(int(p.name) for p in barrier.iterdir()) == sorted(p.pid for p in procs)
     pushed = sorted(json.loads(out)["runs_pushed"][0] for out, _ in outputs)
     listed = subprocess.run([str(BIN / "nbops"), "runs", "--remote", "--json"],
                             cwd=two_clones[0], env=variables, capture_output=True, text=True,

@@ -6,11 +6,13 @@ Thin commands over :mod:`nbops.remote` and :mod:`nbops.sync` (see docs/remote.md
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
 
 from nbops.cli._runs import _project, _project_option, _size  # one definition each
+from nbops.core import IntegrityError, NbopsError
 
 
 @click.group("remote")
@@ -90,26 +92,47 @@ def remote_show(project: Path | None) -> None:
     click.echo(f"{redact_url(url)} (from {source})" if url else "No remote set.")
 
 
+def _refused(refused: dict[str, NbopsError], as_json: bool, command: str, verb: str) -> None:
+    """Exit 1 when runs were refused: their error as it is (one run) or in one sentence."""
+    if not refused:
+        return
+    if as_json:
+        sys.exit(1)  # the JSON printed names them
+    if len(refused) == 1:
+        raise next(iter(refused.values()))
+    raise IntegrityError(
+        f"{len(refused)} runs were not {verb}: "
+        + "; ".join(f"{run_id}: {exc.problem}" for run_id, exc in refused.items()),
+        f"{command} each alone (`nbops {command} RUN`) to see its fix; the others were {verb}")
+
+
 @click.command("push")
 @click.argument("runs", nargs=-1)
 @click.option("--all", "all_runs", is_flag=True, help="Push every local run.")
+@click.option("--repair", is_flag=True,
+              help="Upload every object and file of the runs again, even when the remote "
+                   "says they are up to date (the fix for a run damaged on the remote).")
 @click.option("--json", "as_json", is_flag=True, help="Report runs, objects and bytes as JSON.")
 @_project_option
-def push_command(runs: tuple[str, ...], all_runs: bool, as_json: bool,
+def push_command(runs: tuple[str, ...], all_runs: bool, repair: bool, as_json: bool,
                  project: Path | None) -> None:
-    """Upload RUNs (default: latest) and every object they reference to the remote."""
+    """Upload RUNs (default: latest) and every object they reference to the remote.
+
+    A run that cannot be pushed is named and the others are pushed (exit 1).
+    """
     from nbops.sync import push_runs
 
-    result = push_runs(_project(project), runs, all_runs=all_runs)
+    result = push_runs(_project(project), runs, all_runs=all_runs, repair=repair)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
-        return
-    click.echo(f"Pushed {len(result.pushed)} run(s) to {result.remote}: "
-               f"{result.objects_uploaded} object(s), {_size(result.bytes_uploaded)} uploaded, "
-               f"{result.objects_present} already there; "
-               f"{len(result.up_to_date)} run(s) already up to date.")
-    for run_id, why in result.skipped.items():
-        click.echo(f"  not pushed {run_id}: {why}")
+    else:
+        click.echo(f"Pushed {len(result.pushed)} run(s) to {result.remote}: "
+                   f"{result.objects_uploaded} object(s), {_size(result.bytes_uploaded)} "
+                   f"uploaded, {result.objects_present} already there; "
+                   f"{len(result.up_to_date)} run(s) already up to date.")
+        for run_id, why in result.skipped.items():
+            click.echo(f"  not pushed {run_id}: {why}")
+    _refused(result.refused, as_json, "push", "pushed")
 
 
 @click.command("pull")
@@ -125,10 +148,13 @@ def pull_command(runs: tuple[str, ...], all_runs: bool, as_json: bool,
     result = pull_runs(_project(project), runs, all_runs=all_runs)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
-        return
-    click.echo(f"Pulled {len(result.pulled)} run(s) from {result.remote}: "
-               f"{result.objects_downloaded} object(s), {_size(result.bytes_downloaded)}; "
-               f"{len(result.already_here)} already here.")
+    else:
+        click.echo(f"Pulled {len(result.pulled)} run(s) from {result.remote}: "
+                   f"{result.objects_downloaded} object(s), {_size(result.bytes_downloaded)}; "
+                   f"{len(result.already_here)} already here.")
+        for why in result.skipped.values():
+            click.echo(f"  {why}", err=True)
+    _refused(result.refused, as_json, "pull", "pulled")
 
 
 COMMANDS = [remote_group, push_command, pull_command]

@@ -150,8 +150,11 @@ def _publish_remote(proj, run: str | None, to_url: str | None, site: bool,  # ty
 @click.option("--port", type=int, default=8765, show_default=True, help="Port on 127.0.0.1.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the address as one JSON line when serving starts.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests whose Host header is NAME (repeatable); by default "
+                   "only loopback names are answered (DNS rebinding).")
 @_project_option
-def serve(port: int, as_json: bool, project: Path | None) -> None:
+def serve(port: int, as_json: bool, allow_hosts: tuple[str, ...], project: Path | None) -> None:
     """Serve the report site on http://127.0.0.1:PORT/ until Ctrl-C."""
     from nbops.reports import HOST, make_server, render_site
 
@@ -160,7 +163,7 @@ def serve(port: int, as_json: bool, project: Path | None) -> None:
         raise LedgerError(f"No reports in {proj.reports_dir}", "run `ploomber build` first")
     if not (proj.reports_dir / "index.html").is_file():
         render_site(proj.reports_dir)
-    server = make_server(proj.reports_dir, port)
+    server = make_server(proj.reports_dir, port, allow_hosts)
     bound = server.server_address[1]
     if as_json:
         click.echo(json.dumps({"ok": True, "url": f"http://{HOST}:{bound}/",

@@ -87,6 +87,7 @@ def runs_command(as_json: bool, limit: int | None, on_remote: bool,
                      right={i for i, (_, justify, _) in enumerate(_COLUMNS) if justify == "right"},
                      statuses=_STATUS_COLOURS)
         return
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
@@ -98,7 +99,7 @@ def runs_command(as_json: bool, limit: int | None, on_remote: bool,
             else status
         if verdict:
             styled += f" [{'red' if verdict == 'alert' else 'yellow'}]{verdict}[/]"
-        table.add_row(cells[0], styled, *cells[2:])
+        table.add_row(escape(cells[0]), styled, *map(escape, cells[2:]))  # text, not markup
     echo_rich(table)
 
 
@@ -111,17 +112,20 @@ _STATUS_COLOURS = {"succeeded": "green", "failed": "red", "gated": "yellow",
 
 
 def _listing_rows(summaries: list[dict[str, Any]]) -> list[tuple[list[str], str, str | None]]:
-    """Newest first, as the site lists them: (plain cells, status, monitoring verdict)."""
-    from nbops.core import from_summary
+    """Newest first, as the site lists them: (plain cells, status, monitoring verdict).
+
+    Cells are :func:`~nbops.core.printable`: a metric name's escape sequences are shown.
+    """
+    from nbops.core import from_summary, printable
 
     rows = []
     for s in reversed(summaries):
         verdict = s.get("monitoring_verdict")
         verdict = verdict if verdict in ("warn", "alert") else None
         status = f"{s['status']} {verdict}" if verdict else s["status"]
-        rows.append(([s["run_id"], status, from_summary(s).label, _duration(s["duration_s"]),
-                      str(s["executed"]), str(s["skipped"]), _metrics_text(s["metrics"])],
-                     s["status"], verdict))
+        cells = [s["run_id"], status, from_summary(s).label, _duration(s["duration_s"]),
+                 str(s["executed"]), str(s["skipped"]), _metrics_text(s["metrics"])]
+        rows.append(([printable(cell) for cell in cells], s["status"], verdict))
     return rows
 
 
@@ -131,6 +135,7 @@ def _listing_rows(summaries: list[dict[str, Any]]) -> list[tuple[list[str], str,
 @_project_option
 def show_command(run: str, as_json: bool, project: Path | None) -> None:
     """Show one run in full (RUN: an id, a unique prefix, latest or latest~N)."""
+    from nbops.core import printable
     from nbops.runs import CORE_SECTIONS, load_manifest
 
     proj = _project(project)
@@ -166,7 +171,7 @@ def show_command(run: str, as_json: bool, project: Path | None) -> None:
 
         out.append("metrics")
         out.extend(f"  {k:<24} {format_value(v):>12}" for k, v in manifest["metrics"].items())
-    click.echo("\n".join(out))
+    click.echo("\n".join(map(printable, out)))  # names and messages shown, never obeyed
     extra = sorted(set(manifest) - CORE_SECTIONS)
     if extra:
         from nbops.cli._output import echo_rich

@@ -34,9 +34,13 @@ def _root(project: Path | None) -> Path:
               help="How often logged rows are written (what a kill -9 can lose).")
 @click.option("--rotate-seconds", default=300.0, show_default=True,
               type=click.FloatRange(1.0), help="Start a new log part this often.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests whose Host header is NAME (repeatable); by default "
+                   "only loopback names and --host are answered (DNS rebinding).")
 @_project_option
 def serve_model(ref: str, host: str, port: int, log_predictions: bool, max_body_mb: float,
-                flush_seconds: float, rotate_seconds: float, project: Path | None) -> None:
+                flush_seconds: float, rotate_seconds: float, allow_hosts: tuple[str, ...],
+                project: Path | None) -> None:
     """Serve a registered model over HTTP: POST /predict, GET /healthz, GET /metrics.
 
     The service follows the alias: after `nbops promote` it switches to the
@@ -57,7 +61,8 @@ def serve_model(ref: str, host: str, port: int, log_predictions: bool, max_body_
         logging.getLogger("nbops").addHandler(handler)
     serve(_root(project), ref, host=host, port=port, log_predictions=log_predictions,
           max_body=int(max_body_mb * 1024 * 1024), flush_seconds=flush_seconds,
-          rotate_seconds=rotate_seconds, on_ready=lambda line: click.echo(line, err=True))
+          rotate_seconds=rotate_seconds, allow_hosts=allow_hosts,
+          on_ready=lambda line: click.echo(line, err=True))
 
 
 @click.command("feedback")

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from nbops.core._faults import crash_point
     from nbops.core._feature_schema import FeatureSchema, FeatureSpec, check_batch, check_input
     from nbops.core._hashing import PREFIX, HashCache, hash_bytes, hash_file, is_hash
+    from nbops.core._host_names import HostCheck
     from nbops.core._ids import is_run_id, new_run_id, utc_now_iso
     from nbops.core._input_preparation import (
         NEGATIVE,
@@ -89,13 +90,14 @@ if TYPE_CHECKING:
         whitelisted_env,
     )
     from nbops.core._store import ContentStore
+    from nbops.core._terminal_text import printable
     from nbops.core._yaml_files import load_mapping, load_yaml
 
 __all__ = [
     "ConfigError", "ContentStore", "DEFAULT_ENV_WHITELIST", "DataError", "FeatureSchema",
-    "FeatureSpec", "GateFailure", "HashCache", "IntegrityError", "LedgerError", "LockTimeout",
-    "Manifest", "NEGATIVE", "NbopsError", "POSITIVE", "PREFIX", "PipelineLocation", "Project",
-    "ProjectLock",
+    "FeatureSpec", "GateFailure", "HashCache", "HostCheck", "IntegrityError", "LedgerError",
+    "LockTimeout", "Manifest", "NEGATIVE", "NbopsError", "POSITIVE", "PREFIX", "PipelineLocation",
+    "Project", "ProjectLock",
     "REDACTED", "ROOT_ENV", "RUN_ENV", "RecordError", "RegistryError", "RemoteError",
     "ReproduceError", "SEAL_NAME", "SPEC_VERSION", "ValidationError", "atomic_path",
     "atomic_write_bytes", "atomic_write_json", "atomic_write_text", "average_precision", "brier",
@@ -106,7 +108,7 @@ __all__ = [
     "json_strings", "lazy_exports", "link_or_copy", "load_mapping", "load_yaml",
     "locate_pipeline", "manifest_errors",
     "mask_credentials", "missing_card_fields", "missing_card_sentence", "new_run_id",
-    "of_version", "pid_alive", "pipeline_files", "read_holder", "read_manifest", "read_model_card",
+    "of_version", "pid_alive", "pipeline_files", "printable", "read_holder", "read_manifest", "read_model_card",
     "read_sealed_manifest", "redact", "redact_argv", "rewrite_strings", "roc_auc", "schema_errors",
     "scrub", "seal_state", "secret_replacements", "spec_bytes", "spec_from_feature_schema",
     "spec_hash", "utc_now_iso", "whitelisted_env", "write_manifest",
@@ -130,6 +132,7 @@ if not TYPE_CHECKING:
         "_faults": ("crash_point",),
         "_feature_schema": ("FeatureSchema", "FeatureSpec", "check_batch", "check_input"),
         "_hashing": ("HashCache", "PREFIX", "hash_bytes", "hash_file", "is_hash"),
+        "_host_names": ("HostCheck",),
         "_ids": ("is_run_id", "new_run_id", "utc_now_iso"),
         "_input_preparation": (
             "NEGATIVE", "POSITIVE", "SPEC_VERSION", "of_version", "spec_bytes",
@@ -154,5 +157,6 @@ if not TYPE_CHECKING:
             "redact_argv", "rewrite_strings", "scrub", "secret_replacements", "whitelisted_env",
         ),
         "_store": ("ContentStore",),
+        "_terminal_text": ("printable",),
         "_yaml_files": ("load_mapping", "load_yaml"),
     })

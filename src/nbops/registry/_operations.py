@@ -17,6 +17,7 @@ from typing import Any
 from nbops.core import RegistryError, mask_credentials, redact_argv
 from nbops.core import utc_now_iso as now_iso
 from nbops.registry import _registry_file as registry_file
+from nbops.registry._artifacts import verified_path
 from nbops.registry._refs import DEFAULT_ALIAS, get_model
 
 logger = logging.getLogger("nbops")
@@ -101,8 +102,9 @@ def promote(root: Path, name: str, version: int, alias: str = DEFAULT_ALIAS, *,
             to; guards a compare-then-promote against a concurrent move.
 
     Raises:
-        RegistryError: unknown model or version, empty reason, or the alias
-            already points there.
+        RegistryError: unknown model or version, empty reason, the alias
+            already points there, or the version's model file is missing or does
+            not hash to what the registry recorded.
         AliasMoved: ``expect`` was given and the alias points elsewhere now.
     """
     reason = _require_reason(reason)
@@ -114,7 +116,8 @@ def promote(root: Path, name: str, version: int, alias: str = DEFAULT_ALIAS, *,
                 f"run compared against version {expect}",
                 "re-run the build so that it compares against the new champion",
             )
-        if not any(v["version"] == version for v in model["versions"]):
+        record = next((v for v in model["versions"] if v["version"] == version), None)
+        if record is None:
             raise RegistryError(
                 f"model {name!r} has no version {version} (it has {len(model['versions'])})",
                 f"list them with: nbops models {name}",
@@ -123,6 +126,9 @@ def promote(root: Path, name: str, version: int, alias: str = DEFAULT_ALIAS, *,
             raise RegistryError(
                 f"{name}@{alias} already points to version {version}", "nothing to do"
             )
+        # what the alias will point to is re-hashed first: a corrupt or missing model file
+        # is refused here, not by the service that loads it after the move
+        verified_path(root, record, f"{name}:{version}")
         before = _move(model, alias, version, reason, actor, "promote")
     logger.info("%s@%s: %s -> %s", name, alias, before, version)
     return before
@@ -151,7 +157,8 @@ def rollback(root: Path, name: str, alias: str = DEFAULT_ALIAS, *, reason: str,
     """Move ``name@alias`` back to the version it had before; return (from, to).
 
     Raises:
-        RegistryError: unknown model, or no earlier version to go back to.
+        RegistryError: unknown model, no earlier version to go back to, or its
+            model file is missing or altered.
     """
     reason = _require_reason(reason)
     with registry_file.transaction(root) as data:
@@ -164,6 +171,8 @@ def rollback(root: Path, name: str, alias: str = DEFAULT_ALIAS, *, reason: str,
                 f"promote a version explicitly: nbops promote {name} VERSION --alias {alias} "
                 "--reason TEXT",
             )
+        verified_path(root, next(v for v in model["versions"] if v["version"] == target),
+                      f"{name}:{target}")  # as promote: the file is re-hashed before the move
         _move(model, alias, target, reason, actor, "rollback")
     logger.info("%s@%s rolled back: %s -> %s", name, alias, current, target)
     return current, target

@@ -45,6 +45,7 @@ from nbops.core import (
     NbopsError,
     RemoteError,
     atomic_write_bytes,
+    crash_point,
     hash_bytes,
     hash_file,
     is_hash,
@@ -386,6 +387,7 @@ class RemoteStore:
             new = change(current)
             if new is None:
                 return current
+            crash_point("remote.update_read")  # read and changed, not yet written
             if self.write_if(key, new, version):
                 return new
             logger.info("nbops: %s changed on %s while we updated it; retrying", key, self.label)

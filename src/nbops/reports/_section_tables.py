@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from nbops.core import printable
 from nbops.reports._compare import cell
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Any:
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, title_justify="left", show_edge=False)
+    # Text, not markup: a name like "[/bold]" is shown; escape sequences are printable
+    table = Table(title=Text(printable(title)), title_justify="left", show_edge=False)
     for index, column in enumerate(columns):
         table.add_column(column, justify="left" if index == 0 else "right", overflow="fold")
     for row in rows:
-        table.add_row(*(cell(v) for v in row))
+        table.add_row(*(Text(printable(cell(v))) for v in row))
     return table
 
 

@@ -11,6 +11,10 @@ picked, their notebooks diffed cell by cell (the page ``nbops compare A B -o``
 writes). The site's compare page links to it when ``/_nbops/serve.json``
 answers, that is, when this server serves the site; opened from files or a
 bucket, it shows the command instead.
+
+Requests whose ``Host`` header does not name this machine (loopback names, or
+ones allowed with ``--allow-host``) get a 421: a web page whose own name was
+re-pointed at 127.0.0.1 (DNS rebinding) cannot read the site.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from nbops.core import ConfigError, LedgerError
+from nbops.core import ConfigError, HostCheck, LedgerError
 
 log = logging.getLogger("nbops")
 
@@ -43,6 +47,19 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib name)
         log.info("nbops serve: " + format, *args)
+
+    server: _SiteServer
+
+    def parse_request(self) -> bool:
+        """The request line and headers, refused (421) unless the Host names this server."""
+        if not super().parse_request():
+            return False
+        host = self.headers.get("Host")
+        if self.server.hosts.accepts(host):
+            return True
+        log.warning("nbops serve: refused a request for Host %r", host)
+        self._refuse(421, self.server.hosts.refusal(host) + ".")
+        return False
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         if self.path.startswith(DYNAMIC):
@@ -102,10 +119,18 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         return super().send_head()
 
 
-def make_server(reports_dir: Path, port: int = 8765) -> ThreadingHTTPServer:
+class _SiteServer(ThreadingHTTPServer):
+    """The site's HTTP server, with the Host names it answers."""
+
+    hosts = HostCheck(HOST)
+
+
+def make_server(reports_dir: Path, port: int = 8765,
+                allow_hosts: tuple[str, ...] = ()) -> ThreadingHTTPServer:
     """Create (not start) a server for ``reports_dir`` on 127.0.0.1:``port``.
 
-    ``port=0`` picks a free port (see ``server.server_address``).
+    ``port=0`` picks a free port (see ``server.server_address``).  Requests are
+    answered when their Host names loopback or one of ``allow_hosts``.
     """
     reports_dir = Path(reports_dir)
     if not (reports_dir / "index.html").is_file():
@@ -117,7 +142,9 @@ def make_server(reports_dir: Path, port: int = 8765) -> ThreadingHTTPServer:
         raise ConfigError(f"Port {port} is out of range", "pass --port between 1024 and 65535")
     handler = functools.partial(_QuietHandler, directory=str(reports_dir))
     try:
-        return ThreadingHTTPServer((HOST, port), handler)
+        server = _SiteServer((HOST, port), handler)
+        server.hosts = HostCheck(HOST, allow_hosts)
+        return server
     except OSError as exc:
         raise ConfigError(
             f"Cannot listen on {HOST}:{port} ({exc.strerror})",
@@ -125,9 +152,9 @@ def make_server(reports_dir: Path, port: int = 8765) -> ThreadingHTTPServer:
         ) from None
 
 
-def serve(reports_dir: Path, port: int = 8765) -> None:
+def serve(reports_dir: Path, port: int = 8765, allow_hosts: tuple[str, ...] = ()) -> None:
     """Serve ``reports_dir`` on 127.0.0.1:``port`` until interrupted."""
-    server = make_server(reports_dir, port)
+    server = make_server(reports_dir, port, allow_hosts)
     try:
         server.serve_forever()
     finally:

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from nbops.core import experiment_of, from_summary
+from nbops.core import experiment_of, from_summary, printable
 from nbops.reports._paths import task_page
 
 MAX_METRICS = 6
@@ -285,17 +285,18 @@ def _table(rows: list[list[str]]) -> list[str]:
 
 def summary_text(summary: BuildSummary, *, colour: bool = False) -> str:
     """The summary as a few terminal lines."""
-    out = [f"nbops: run {summary.run_id} {_paint(summary.verdict, colour)} "
+    p = printable  # every string a notebook or a file wrote: shown, never obeyed
+    out = [f"nbops: run {p(summary.run_id)} {_paint(summary.verdict, colour)} "
            f"({_duration(summary.duration_s)}, {summary.executed} executed, "
-           f"{summary.reused} reused) - experiment {summary.experiment}"]
+           f"{summary.reused} reused) - experiment {p(summary.experiment)}"]
     if summary.metrics:
-        champ = f"vs champion {summary.champion_label}" if summary.champion_label \
+        champ = f"vs champion {p(summary.champion_label)}" if summary.champion_label \
             else "vs champion"
         rows = [["metric", "value", "vs previous", champ]]
-        rows += [[m.name, fmt(m.value), fmt_delta(m.vs_previous), fmt_delta(m.vs_champion)]
+        rows += [[p(m.name), fmt(m.value), fmt_delta(m.vs_previous), fmt_delta(m.vs_champion)]
                  for m in summary.metrics]
         out += _table(rows)
-        out.append(f"  previous run of this experiment: {summary.previous_run or 'none'}")
+        out.append(f"  previous run of this experiment: {p(summary.previous_run or 'none')}")
     if summary.gates_verdict:
         failed = summary.failed_gates
         head = f"gates: {_paint(summary.gates_verdict, colour)}"
@@ -306,30 +307,31 @@ def summary_text(summary: BuildSummary, *, colour: bool = False) -> str:
         out.append(head)
         for gate in summary.gates if failed else []:
             mark = "x" if gate.verdict == "failed" else ("-" if gate.verdict == "skipped" else "v")
-            out.append(f"  {mark} {gate.name}: {_paint(gate.verdict, colour)} - {gate.detail}")
+            out.append(f"  {mark} {p(gate.name)}: {_paint(gate.verdict, colour)} - "
+                       f"{p(gate.detail)}")
         if summary.gates_error:
-            out.append(f"  {summary.gates_error}")
+            out.append(f"  {p(summary.gates_error)}")
         if failed or summary.gates_error:
-            out.append(f"  gates on the run page: {summary.run_page}#gates")
+            out.append(f"  gates on the run page: {p(summary.run_page)}#gates")
     if summary.registry_decision:
-        out.append(f"registry: {summary.registry_decision}")
+        out.append(f"registry: {p(summary.registry_decision)}")
     if summary.monitoring_verdict:
         text = f"monitoring: {_paint(summary.monitoring_verdict, colour)}"
         if summary.monitoring_summary:
-            text += f" - {summary.monitoring_summary}"
+            text += f" - {p(summary.monitoring_summary)}"
         out.append(text)
     if summary.failure:
         out.append(f"{_paint('failed', colour) if summary.status == 'failed' else 'stopped'}: "
-                   f"{summary.failure}")
+                   f"{p(summary.failure)}")
     if summary.problem_page:
-        out.append(f"failed cell: {summary.problem_page}")
-    out.append(f"run page: {summary.run_page}")
+        out.append(f"failed cell: {p(summary.problem_page)}")
+    out.append(f"run page: {p(summary.run_page)}")
     return "\n".join(out) + "\n"
 
 
 def _md(text: Any) -> str:
     """Escape text for a Markdown table cell (pipes, newlines, HTML)."""
-    value = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    value = printable(str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " "))
     return value.replace("<", "&lt;").replace(">", "&gt;")
 
 

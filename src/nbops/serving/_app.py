@@ -5,7 +5,9 @@ model once, at its start, so an alias move during the request cannot mix two
 versions. Requests waiting at the same time share one model call
 (:mod:`nbops.serving._batching`); each still gets exactly its own scores.
 Refusals are JSON ``{"error": sentence, "field": name|null, "request_id": id}``
-with a 4xx status; the server keeps serving.
+with a 4xx status; the server keeps serving.  Only requests whose ``Host``
+names this machine are answered (421 otherwise: DNS rebinding), and only
+bodies under a type a web page cannot send cross-site are read (415).
 
 A large body (over ``INLINE_BYTES``) is parsed, prepared and, when it alone
 fills a model call, scored in one trip to a worker thread, so the event loop
@@ -22,7 +24,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,10 +34,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from nbops.core import HostCheck
 from nbops.serving import _request_body as request_body
 from nbops.serving._batching import Batcher
 from nbops.serving._metrics import ServiceMetrics
@@ -61,6 +66,7 @@ class ServiceConfig:
 
     max_body: int = DEFAULT_MAX_BODY
     watch_interval: float = 0.25
+    hosts: HostCheck = field(default_factory=lambda: HostCheck("127.0.0.1"))
 
 
 def _json(data: dict[str, Any], status: int = 200) -> Response:
@@ -263,8 +269,11 @@ class Service:
             self.metrics.latency.observe(time.perf_counter() - started)
 
     async def healthz(self, request: Request) -> Response:
+        """``status`` is ``degraded`` while the alias points to a version this service
+        could not load (``last_error`` says why; the old version keeps answering)."""
         model = self.slot.current
-        return _json({"status": "ok", "model": model.name, "version": model.version,
+        status = "ok" if self.slot.last_error is None else "degraded"
+        return _json({"status": status, "model": model.name, "version": model.version,
                       "ref": str(self.slot.ref), "swaps": self.slot.swaps,
                       "last_error": self.slot.last_error,
                       "logging": self.log is not None})
@@ -279,6 +288,25 @@ class Service:
             self.log.close()
             logger.info("nbops serve-model: prediction log flushed (%d rows)",
                         self.log.rows_written)
+
+
+class HostGuard:
+    """ASGI middleware answering 421 to a request whose ``Host`` does not name this server."""
+
+    def __init__(self, app: ASGIApp, hosts: HostCheck) -> None:
+        self.app = app
+        self.hosts = hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = next((value.decode("latin-1") for name, value in scope["headers"]
+                         if name == b"host"), None)
+            if not self.hosts.accepts(host):
+                refused = _json({"error": self.hosts.refusal(host), "field": None,
+                                 "request_id": None}, 421)
+                await refused(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def build_app(service: Service, on_ready: Callable[[], None] | None = None) -> Starlette:
@@ -301,4 +329,5 @@ def build_app(service: Service, on_ready: Callable[[], None] | None = None) -> S
             Route("/metrics", service.prometheus, methods=["GET"]),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(HostGuard, hosts=service.config.hosts)],
     )

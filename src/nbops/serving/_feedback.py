@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from nbops.core import DataError, atomic_write_bytes
-from nbops.serving._prediction_log import META_FIELDS, read_parts
+from nbops.serving._prediction_log import META_FIELDS, read_part, read_parts
 from nbops.validation import map_labels
 
 _LAST = re.compile(r"^last:(?P<n>\d+(?:\.\d+)?)(?P<unit>[smhdw])$")
@@ -51,8 +51,12 @@ def parse_window(text: str, now: datetime | None = None) -> Window:
     value = text.strip()
     match = _LAST.match(value)
     if match:
-        delta = timedelta(**{_UNITS[match.group("unit")]: float(match.group("n"))})
-        return Window(now - delta, None, value)
+        try:
+            begins = now - timedelta(**{_UNITS[match.group("unit")]: float(match.group("n"))})
+        except OverflowError:  # before year 1, or more days than a timedelta holds
+            raise DataError(f"{text!r} is too long a log window (it starts before year 1)",
+                            "write `all` for the whole log, or a shorter last:N") from None
+        return Window(begins, None, value)
     if value == "all":
         return Window(None, None, value)
     if ".." in value:
@@ -148,7 +152,7 @@ def _feedback(log_folder: Path) -> pd.DataFrame:
     parts = sorted(feedback_dir(log_folder).glob("feedback-*.parquet"))
     if not parts:
         return pd.DataFrame(columns=["key", "value", "row", "label", "received_at"])
-    frame = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    frame = pd.concat([read_part(p) for p in parts], ignore_index=True)
     return frame.sort_values("received_at", kind="stable")
 
 

@@ -143,8 +143,8 @@ class ModelSlot:
         """Reload if the registry changed and the reference points elsewhere; True if swapped.
 
         A registry that cannot be read, or a new version that cannot be
-        loaded, leaves the current model serving (the problem is logged and
-        kept in ``last_error``).
+        loaded (for any reason), leaves the current model serving (the problem
+        is logged and kept in ``last_error``, which /healthz shows).
         """
         identity = _identity(registry_path(self.root))
         if identity == self._identity:
@@ -158,6 +158,13 @@ class ModelSlot:
         except RegistryError as exc:
             self.last_error = str(exc)
             logger.warning("nbops serve-model: keeping %s: %s", self.current.label, exc)
+            return False
+        except Exception as exc:  # a file that hashes right but is no model, a model that
+            # cannot score: the same failed swap, which /healthz must show
+            self.last_error = (f"cannot load {self.ref.name}:{record['version']} "
+                               f"({type(exc).__name__}: {exc}); still answering with "
+                               f"{self.current.label}")
+            logger.exception("nbops serve-model: keeping %s", self.current.label)
             return False
         before = self.current.label
         self.current = loaded  # one assignment: requests see the old or the new model

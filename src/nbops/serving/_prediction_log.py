@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from nbops.core import crash_point, fsync_dir, pid_alive
+from nbops.core import DataError, crash_point, fsync_dir, pid_alive
 
 logger = logging.getLogger("nbops")
 
@@ -287,12 +287,31 @@ class PredictionLog:
             self._rotate()
 
 
+def read_part(path: Path) -> pd.DataFrame:
+    """One closed Parquet part of the log (or of its feedback) as a frame.
+
+    Raises:
+        DataError: the file cannot be read as Parquet (truncated, overwritten, not ours),
+            naming it; nothing is changed.
+    """
+    try:
+        return pq.read_table(path).to_pandas()
+    except (pa.ArrowException, OSError) as exc:
+        reason = str(exc).splitlines()[0].split(": ")[-1] if str(exc) else type(exc).__name__
+        raise DataError(f"the prediction log file {path} cannot be read ({reason})",
+                        f"move it out of {path.parent} (keep it if you want to recover it) "
+                        "and run again; the other files are intact") from None
+
+
 def read_parts(folder: Path, since: datetime | None = None,
                until: datetime | None = None) -> pd.DataFrame:
     """Every logged row in ``folder``, oldest first.
 
     Closed parts, parts left by killed servers (finished first) and what live
     servers have flushed to their open parts so far.
+
+    Raises:
+        DataError: a closed part cannot be read (see :func:`read_part`).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -304,7 +323,7 @@ def read_parts(folder: Path, since: datetime | None = None,
         if table is not None:
             tables.append(table.to_pandas())
     for part in sorted(folder.glob("part-*.parquet")):  # after: a rotation in between is
-        tables.append(pq.read_table(part).to_pandas())  # read twice, never missed
+        tables.append(read_part(part))                  # read twice, never missed
     if not tables:
         return pd.DataFrame()
     frame = pd.concat(tables, ignore_index=True).drop_duplicates(["request_id", "row"])

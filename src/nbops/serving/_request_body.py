@@ -74,6 +74,9 @@ def _json_records(body: bytes) -> Records:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(400, f"the body is not valid JSON ({exc}); send a list of records "
                               "like [{\"column\": value, ...}]") from None
+    except RecursionError:  # Python's parser recurses per level of [ or {
+        raise BadRequest(400, "the JSON body is nested too deeply to be records; send a list "
+                              "of records like [{\"column\": value, ...}]") from None
     if isinstance(data, dict) and "records" in data:
         data = data["records"]
     elif isinstance(data, dict):
@@ -103,13 +106,13 @@ def _csv(body: bytes) -> pd.DataFrame:
     try:
         frame = pd.read_csv(io.BytesIO(body), dtype=object, keep_default_na=False,
                             na_values=[""])
+    except pd.errors.EmptyDataError:  # a ValueError too: caught first, or never
+        raise BadRequest(400, "the CSV body holds no header; send a header row and data "
+                              "rows") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise BadRequest(400, f"the CSV body cannot be parsed ({reason}); send a header "
                               "row and data rows") from None
-    except pd.errors.EmptyDataError:
-        raise BadRequest(400, "the CSV body holds no header; send a header row and data "
-                              "rows") from None
     if frame.empty:
         raise BadRequest(400, "the CSV body has no data rows; send at least one")
     return frame
@@ -165,26 +168,41 @@ def _parquet(body: bytes, categorical: Collection[str], unused: Collection[str])
     return Records(columns, rows)
 
 
+#: Types a web page can send to another site without the browser asking it first (CORS
+#: "simple" requests): a body under them could be forged by any page the user visits.
+CROSS_SITE_TYPES = ("", "text/plain", "application/x-www-form-urlencoded",
+                    "multipart/form-data")
+PARQUET_TYPES = ("application/vnd.apache.parquet", "application/x-parquet",
+                 "application/parquet")
+SUPPORTED = "send Content-Type: application/json, text/csv or application/vnd.apache.parquet"
+
+
 def parse(body: bytes, content_type: str | None, categorical: Collection[str] = (),
           unused: Collection[str] = ()) -> RawBatch:
     """The raw rows a request carries.
 
-    A Parquet body's ``categorical`` columns are read as categories, and its
-    ``unused`` columns (ones a request may carry but the service does not use)
-    are not read at all.
+    The body is read as its ``Content-Type`` says; a body starting with Parquet's
+    magic bytes is read as Parquet only under a type no web page can send cross-site
+    (``application/octet-stream`` or a Parquet type).  A Parquet body's
+    ``categorical`` columns are read as categories, and its ``unused`` columns
+    (ones a request may carry but the service does not use) are not read at all.
 
     Raises:
-        BadRequest: empty, malformed or unsupported bodies (status 400/415/422).
+        BadRequest: empty, malformed or unsupported bodies (status 400/415/422), and
+            bodies without a type or under a type a web page could forge (415).
     """
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind in CROSS_SITE_TYPES:
+        said = "no Content-Type" if not kind else f"Content-Type {kind!r}"
+        raise BadRequest(415, f"the request has {said}, which any web page could send "
+                              f"from the user's browser, so it is refused; {SUPPORTED}")
     if not body:
         raise BadRequest(400, "the request body is empty; send JSON records, CSV or Parquet")
-    kind = (content_type or "").split(";")[0].strip().lower()
-    if body[:4] == PARQUET_MAGIC or kind in ("application/vnd.apache.parquet",
-                                              "application/x-parquet", "application/parquet"):
+    if kind in PARQUET_TYPES or kind == "application/octet-stream" and (
+            body[:4] == PARQUET_MAGIC):
         return _parquet(body, categorical, unused)
     if kind in ("text/csv", "application/csv"):
         return _csv(body)
-    if kind in ("", "application/json", "text/json") or kind.endswith("+json"):
+    if kind in ("application/json", "text/json") or kind.endswith("+json"):
         return _json_records(body)
-    raise BadRequest(415, f"content type {kind!r} is not supported; send application/json, "
-                          "text/csv or application/vnd.apache.parquet")
+    raise BadRequest(415, f"Content-Type {kind!r} is not supported; {SUPPORTED}")

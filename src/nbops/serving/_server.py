@@ -59,9 +59,13 @@ def serve(
     flush_seconds: float = 1.0,
     rotate_seconds: float = 300.0,
     threads: int = 1,
+    allow_hosts: tuple[str, ...] = (),
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Load ``ref`` from the registry at ``root`` and serve it until SIGTERM/SIGINT.
+
+    Requests are answered when their ``Host`` names loopback, ``host`` or one of
+    ``allow_hosts``.
 
     Raises:
         RegistryError: the reference does not resolve or its model cannot be loaded.
@@ -70,6 +74,7 @@ def serve(
     limit_threads(threads)
     import uvicorn
 
+    from nbops.core import HostCheck
     from nbops.serving._app import DEFAULT_MAX_BODY, Service, ServiceConfig, build_app
     from nbops.serving._model_slot import ModelSlot
     from nbops.serving._prediction_log import PredictionLog, log_dir
@@ -79,7 +84,8 @@ def serve(
     if log_predictions:
         log = PredictionLog(log_dir(root, slot.ref.name), flush_seconds=flush_seconds,
                             rotate_seconds=rotate_seconds)
-    service = Service(slot, log, ServiceConfig(max_body=max_body or DEFAULT_MAX_BODY))
+    service = Service(slot, log, ServiceConfig(max_body=max_body or DEFAULT_MAX_BODY,
+                                                 hosts=HostCheck(host, allow_hosts)))
     model = slot.current
 
     def ready() -> None:

@@ -9,8 +9,11 @@ Two forms on the command line, both naming a dotted ``env.yaml`` key:
 
 Every key must exist in the project's resolved ``env.yaml`` and every value must
 have the type of the key's default (an ``int`` key takes whole numbers, a
-``float`` key any number, a ``bool`` key true/false), so a typo is one sentence
-before any trial runs.
+``float`` key any number, a ``bool`` key true/false) and lie within what
+``env.yaml``'s ``parameters:`` section declares for it (both bounds of a range),
+so a typo is one sentence before any trial runs.  A value that is not plain YAML
+(``[a``, a leading backtick) or looks like a template (``{{7*7}}``, which
+Ploomber would expand) is refused the same way.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from nbops.core import ConfigError
+from nbops.core import ConfigError, check_parameters
 
 #: The kinds of dimension a sweep knows.
 KINDS = ("grid", "float", "int", "choice")
@@ -76,13 +79,33 @@ def lookup(env: Mapping[str, Any], key: str) -> Any:
     return node
 
 
+def _plain(key: str, raw: str) -> Any:
+    """``raw`` read as one YAML scalar; ConfigError for YAML syntax or a template."""
+    fix = (f"give {key} plain values: numbers, true/false, null or text without brackets, "
+           "braces or backticks")
+    if "{{" in raw or "{%" in raw:
+        raise ConfigError(f"Sweep value {raw!r} for {key!r} looks like a template, which "
+                          "Ploomber would expand", fix)
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        reason = str(getattr(exc, "problem", None) or type(exc).__name__)
+        raise ConfigError(f"Sweep value {raw!r} for {key!r} is not a plain value ({reason})",
+                          fix) from None
+    if isinstance(value, list | dict):
+        raise ConfigError(f"Sweep value {raw!r} for {key!r} is a YAML "
+                          f"{'list' if isinstance(value, list) else 'mapping'}, not one value",
+                          fix)
+    return value
+
+
 def coerce(key: str, raw: Any, default: Any) -> Any:
     """``raw`` (a YAML scalar or a string from the command line) as the type of ``default``.
 
     Raises:
-        ConfigError: the value does not fit the key's type.
+        ConfigError: the value does not fit the key's type, or is not a plain value.
     """
-    value = yaml.safe_load(raw) if isinstance(raw, str) else raw
+    value = _plain(key, raw) if isinstance(raw, str) else raw
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value
@@ -108,6 +131,39 @@ def coerce(key: str, raw: Any, default: Any) -> Any:
                       f"env.yaml default {default!r}", f"give {key} {kind} values")
 
 
+def _with_value(env: Mapping[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """A copy of ``env`` (copied along ``key``'s path only) with ``key`` set to ``value``."""
+    top = dict(env)
+    node = top
+    parts = key.split(".")
+    for part in parts[:-1]:
+        node[part] = dict(node[part])
+        node = node[part]
+    node[parts[-1]] = value
+    return top
+
+
+def within_declaration(key: str, values: tuple[Any, ...], env: Mapping[str, Any]) -> None:
+    """Check ``values`` of ``key`` against ``env.yaml``'s ``parameters:`` declaration.
+
+    Raises:
+        ConfigError: a value a trial's build would refuse (outside the declared range or
+            choices), before any trial runs.
+    """
+    if not isinstance(env.get("parameters"), Mapping):
+        return
+    for value in values:
+        try:
+            check_parameters(_with_value(env, key, value))
+        except ConfigError as exc:
+            if key not in exc.problem:  # the declaration itself (or another default) is wrong
+                raise
+            raise ConfigError(f"Sweep value {value!r} for {key!r} is outside what env.yaml "
+                              f"declares: {exc.problem}",
+                              f"give {key} values its declaration under parameters: allows "
+                              "(or change the declaration)") from None
+
+
 def _split_assignment(text: str, flag: str) -> tuple[str, str]:
     key, sep, rest = text.partition("=")
     if not sep or not key.strip():
@@ -127,6 +183,7 @@ def parse_grid(text: str, env: Mapping[str, Any]) -> Dimension:
     values = tuple(coerce(key, part, default) for part in raw if part)
     if len(set(map(repr, values))) != len(values):
         raise ConfigError(f"--grid {key} lists a value twice", "list each value once")
+    within_declaration(key, values, env)
     return Dimension(key, "grid", values)
 
 
@@ -141,6 +198,7 @@ def parse_param(text: str, env: Mapping[str, Any]) -> Dimension:
         if not values:
             raise ConfigError(f"--param {key}=choice: lists no values",
                               f"write --param {key}=choice:A,B")
+        within_declaration(key, values, env)
         return Dimension(key, "choice", values)
     if kind not in ("float", "int"):
         raise ConfigError(f"--param {text!r} has an unknown kind {kind!r}",
@@ -157,12 +215,16 @@ def parse_param(text: str, env: Mapping[str, Any]) -> Dimension:
     if not low < high or (log and low <= 0):
         raise ConfigError(f"--param {key} has bounds {low}..{high}",
                           "give LOW < HIGH (and LOW > 0 for a log scale)")
+    within_declaration(key, (low, high), env)  # every draw lies between them
     return Dimension(key, kind, low=low, high=high, log=log)
 
 
 def parse_fixed(pairs: list[tuple[str, str]], env: Mapping[str, Any]) -> dict[str, Any]:
     """``--env--KEY VALUE`` overrides shared by every trial, typed like their defaults."""
-    return {key: coerce(key, value, lookup(env, key)) for key, value in pairs}
+    fixed = {key: coerce(key, value, lookup(env, key)) for key, value in pairs}
+    for key, value in fixed.items():
+        within_declaration(key, (value,), env)
+    return fixed
 
 
 def grid_size(space: list[Dimension]) -> int:

@@ -63,6 +63,8 @@ def push_after_close(context: RunContext) -> None:
                        "run `nbops push %s` when the remote is back", context.run_id,
                        redact_url(reason), context.run_id)
         return
+    for run_id, refusal in result.refused.items():
+        logger.warning("nbops: run %s was NOT pushed to the remote (%s)", run_id, refusal)
     logger.info("nbops: pushed %d run(s) to %s (%d objects, %d bytes uploaded)",
                    len(result.pushed), result.remote, result.objects_uploaded,
                    result.bytes_uploaded)

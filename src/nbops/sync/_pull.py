@@ -8,6 +8,12 @@ secret is not fetched, and the run folder's ``withheld.json`` says so), and
 the run folder is assembled under a temporary name and renamed into place
 last (``pull.run_installed``), so a pull killed midway leaves no half run
 locally.
+
+One bad run costs only itself: an index entry whose name is not a run id is
+skipped (``PullResult.skipped``), a damaged run is refused (``refused``, with
+the fix: ``nbops push RUN --repair`` on a machine that has it), and a local
+folder of the same id without a manifest (left by a killed command) is moved
+aside to ``.nbops/stray/`` rather than blocking the pull.
 """
 
 from __future__ import annotations
@@ -26,9 +32,11 @@ from nbops.core import (
     ContentStore,
     IntegrityError,
     LedgerError,
+    NbopsError,
     Project,
     crash_point,
     hash_bytes,
+    is_run_id,
     manifest_errors,
     schema_errors,
 )
@@ -46,6 +54,8 @@ class PullResult:
     remote: str
     pulled: list[str] = field(default_factory=list)
     already_here: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    refused: dict[str, NbopsError] = field(default_factory=dict)
     objects_downloaded: int = 0
     bytes_downloaded: int = 0
 
@@ -53,6 +63,8 @@ class PullResult:
         """A JSON-ready view."""
         return {"remote": self.remote, "runs_pulled": self.pulled,
                 "runs_already_here": self.already_here,
+                "runs_skipped": self.skipped,
+                "runs_refused": {run_id: str(exc) for run_id, exc in self.refused.items()},
                 "objects_downloaded": self.objects_downloaded,
                 "bytes_downloaded": self.bytes_downloaded}
 
@@ -83,16 +95,29 @@ def _select(visible: dict[str, Entry], refs: Iterable[str], all_runs: bool,
     return list(dict.fromkeys(chosen))
 
 
-def _verified(remote: RemoteStore, key: str, expected: str) -> bytes:
+def repair_fix(run_id: str) -> str:
+    """The fix for a run damaged on the remote: a command that uploads it whole again."""
+    return (f"run `nbops push {run_id} --repair` on a machine that has the run (it uploads "
+            "the run again whatever the remote holds), then pull again")
+
+
+def _verified(remote: RemoteStore, run_id: str, key: str, expected: str) -> bytes:
     data = remote.get_bytes(key)
     if data is None:
-        raise IntegrityError(f"{key} is missing from remote {remote.label}",
-                             "push that run again from a machine that has it")
+        raise IntegrityError(f"{key} is missing from remote {remote.label}", repair_fix(run_id))
     if hash_bytes(data) != expected:
         raise IntegrityError(f"{key} on remote {remote.label} is altered (it does not match "
-                             "the hash in runs/index.json)",
-                             "push that run again from a machine that has it")
+                             "the hash in runs/index.json)", repair_fix(run_id))
     return data
+
+
+def _valid_ids(visible: dict[str, Entry], result: PullResult) -> dict[str, Entry]:
+    """The index's entries named by run ids; the others are skipped, named in ``result``."""
+    for name in visible:
+        if not is_run_id(name):
+            result.skipped[name] = (f"{name[:80]!r} in runs/index.json is not a run id "
+                                    "(an entry nbops did not write); skipped")
+    return {name: entry for name, entry in visible.items() if is_run_id(name)}
 
 
 def pull_runs(project: Project, refs: Iterable[str] = (), all_runs: bool = False,
@@ -100,14 +125,17 @@ def pull_runs(project: Project, refs: Iterable[str] = (), all_runs: bool = False
     """Pull the runs named by ``refs`` (ids or prefixes; default the latest), or all."""
     remote = open_remote(url or require_url(project))
     remote.check_reachable()
-    visible = read_index(remote)
     result = PullResult(remote.label)
+    visible = _valid_ids(read_index(remote), result)
     store = ContentStore(project.store_dir)
     for run_id in _select(visible, refs, all_runs, remote.label):
         if project.manifest_path(run_id).is_file():
             result.already_here.append(run_id)
             continue
-        _pull_one(project, remote, store, run_id, visible[run_id], result)
+        try:
+            _pull_one(project, remote, store, run_id, visible[run_id], result)
+        except IntegrityError as exc:  # this run only: the others still come
+            result.refused[run_id] = exc
     if result.pulled:
         _render_site(project)
     return result
@@ -127,9 +155,27 @@ def _render_site(project: Project) -> None:
 
 def _pull_one(project: Project, remote: RemoteStore, store: ContentStore, run_id: str,
               entry: Entry, result: PullResult) -> None:
+    try:
+        _pull_verified(project, remote, store, run_id, entry, result)
+    except IntegrityError as exc:  # whatever is damaged, the fix is the same upload
+        raise IntegrityError(exc.problem, repair_fix(run_id)) from None
+
+
+def _set_aside(project: Project, folder: os.PathLike[str]) -> None:
+    """Move a run folder without a manifest to ``.nbops/stray/`` (its files kept)."""
+    name = os.path.basename(folder)
+    aside = project.state_dir / "stray" / f"{name}-{uuid.uuid4().hex[:8]}"
+    aside.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(folder, aside)
+    logger.warning("nbops: %s had no manifest (left by a killed command?); moved it to %s "
+                   "to pull the run", folder, aside)
+
+
+def _pull_verified(project: Project, remote: RemoteStore, store: ContentStore, run_id: str,
+                   entry: Entry, result: PullResult) -> None:
     base = f"runs/{run_id}"
-    manifest_bytes = _verified(remote, f"{base}/{MANIFEST}", entry["manifest_hash"])
-    contents_bytes = _verified(remote, f"{base}/{CONTENTS}", entry["contents_hash"])
+    manifest_bytes = _verified(remote, run_id, f"{base}/{MANIFEST}", entry["manifest_hash"])
+    contents_bytes = _verified(remote, run_id, f"{base}/{CONTENTS}", entry["contents_hash"])
     seal_bytes = remote.get_bytes(f"{base}/{SEAL_NAME}")
     try:
         manifest = json.loads(manifest_bytes)
@@ -178,6 +224,8 @@ def _pull_one(project: Project, remote: RemoteStore, store: ContentStore, run_id
         (staging / SEAL_NAME).write_bytes(seal_bytes or b"")
         (staging / MANIFEST).write_bytes(manifest_bytes)
         final = project.run_dir(run_id)
+        if final.is_dir() and not project.manifest_path(run_id).exists():
+            _set_aside(project, final)
         if final.exists():
             raise LedgerError(f"Run folder {final} appeared while pulling",
                               "pull again")

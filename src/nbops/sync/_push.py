@@ -17,7 +17,11 @@ only once everything it needs is there:
 
 A push killed anywhere leaves no visible partial run, and the next push
 uploads only what is still missing. A run whose entry already names the same
-manifest hash is skipped entirely (0 bytes).
+manifest hash is skipped entirely (0 bytes), unless ``repair`` is asked: then
+every object and file of the run is uploaded again whatever the remote holds
+(the fix a pull that found a damaged run prints).  A run that cannot be pushed
+(edited since it was sealed, an object missing here) is refused on its own,
+named in ``PushResult.refused``; the others are pushed all the same.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from nbops.core import (
     ContentStore,
     IntegrityError,
     LedgerError,
+    NbopsError,
     Project,
     check_seal,
     crash_point,
@@ -73,6 +78,7 @@ class PushResult:
     pushed: list[str] = field(default_factory=list)
     up_to_date: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    refused: dict[str, NbopsError] = field(default_factory=dict)
     objects_uploaded: int = 0
     bytes_uploaded: int = 0
     objects_present: int = 0
@@ -83,6 +89,7 @@ class PushResult:
         """A JSON-ready view."""
         return {"remote": self.remote, "runs_pushed": self.pushed,
                 "runs_up_to_date": self.up_to_date, "runs_skipped": self.skipped,
+                "runs_refused": {run_id: str(exc) for run_id, exc in self.refused.items()},
                 "objects_uploaded": self.objects_uploaded,
                 "bytes_uploaded": self.bytes_uploaded,
                 "objects_already_there": self.objects_present,
@@ -109,8 +116,14 @@ def _select(project: Project, refs: Iterable[str], all_runs: bool) -> list[str]:
 
 
 def push_runs(project: Project, refs: Iterable[str] = (), all_runs: bool = False,
-              url: str | None = None) -> PushResult:
-    """Push the runs named by ``refs`` (default: the latest), or every run."""
+              url: str | None = None, repair: bool = False) -> PushResult:
+    """Push the runs named by ``refs`` (default: the latest), or every run.
+
+    ``repair`` uploads every object and file of the runs again, even when the
+    remote's index says they are up to date.  A run that cannot be pushed is
+    named in the result's ``refused`` (with the error saying why) and costs only
+    itself; a remote that fails raises.
+    """
     url = url or require_url(project)
     check_conditional_writes(url)  # before any upload: the index could not be updated
     remote = open_remote(url)
@@ -121,7 +134,15 @@ def push_runs(project: Project, refs: Iterable[str] = (), all_runs: bool = False
     store = ContentStore(project.store_dir)
     pending: dict[str, Entry] = {}
     for run_id in run_ids:
-        entry = _push_one(project, remote, store, run_id, visible.get(run_id), result)
+        if not project.manifest_path(run_id).is_file():  # a stray folder, not a run
+            result.skipped[run_id] = "no manifest.json (not a run nbops finished)"
+            continue
+        try:
+            entry = _push_one(project, remote, store, run_id,
+                              None if repair else visible.get(run_id), result, repair)
+        except (IntegrityError, LedgerError) as exc:  # this run only: the others still go
+            result.refused[run_id] = exc
+            continue
         if entry is not None:
             pending[run_id] = entry
         if len(pending) >= _BATCH:
@@ -135,7 +156,8 @@ def push_runs(project: Project, refs: Iterable[str] = (), all_runs: bool = False
 
 
 def _push_one(project: Project, remote: RemoteStore, store: ContentStore, run_id: str,
-              current: Entry | None, result: PushResult) -> Entry | None:
+              current: Entry | None, result: PushResult, repair: bool = False
+              ) -> Entry | None:
     path = project.manifest_path(run_id)
     manifest = read_manifest(path)
     if manifest["status"] not in FINAL:
@@ -180,7 +202,7 @@ def _push_one(project: Project, remote: RemoteStore, store: ContentStore, run_id
         contents[relpath] = {"hash": digest, "size": file.stat().st_size}
         sources.setdefault(digest, file)
     result.objects_withheld += len(withheld)
-    _upload_missing(remote, store, sources, objects, result)
+    _upload_missing(remote, store, sources, objects, result, repair)
 
     contents_bytes = json.dumps({"schema_version": 1, "run_id": run_id, "files": contents,
                                  "withheld": withheld},
@@ -197,8 +219,9 @@ def _push_one(project: Project, remote: RemoteStore, store: ContentStore, run_id
 
 
 def _upload_missing(remote: RemoteStore, store: ContentStore, sources: dict[str, Path],
-                    stored: dict[str, str], result: PushResult) -> None:
-    missing = remote.missing_objects(sources)
+                    stored: dict[str, str], result: PushResult, repair: bool = False) -> None:
+    """Upload the objects of ``sources`` the remote lacks (all of them to ``repair``)."""
+    missing = list(sources) if repair else remote.missing_objects(sources)
     result.objects_present += len(sources) - len(missing)
 
     def upload(digest: str) -> int:

@@ -118,6 +118,20 @@ def _is_missing(value: Any) -> bool:
 
 def _numeric(name: str, column: pd.Series, spec: dict[str, Any],
              problems: list[FieldProblem]) -> np.ndarray:
+    """``column`` as float64 (NaN where missing); a value that is not a finite number is a
+    problem (``Infinity``, ``1e999`` or ``"inf"`` would reach the model as a value no
+    training row had)."""
+    out = _as_numbers(name, column, spec, problems)
+    infinite = np.isinf(out)
+    if infinite.any():
+        value = out[int(np.argmax(infinite))]
+        problems.append(FieldProblem(
+            name, f"field {name!r} must be a finite number (or null), got {value!r}"))
+    return out
+
+
+def _as_numbers(name: str, column: pd.Series, spec: dict[str, Any],
+                problems: list[FieldProblem]) -> np.ndarray:
     if pd.api.types.is_bool_dtype(column):
         problems.append(FieldProblem(name, f"field {name!r} must be a number, not true/false"))
         return np.full(len(column), np.nan)

@@ -49,3 +49,25 @@ def test_sigint_raises_keyboard_interrupt() -> None:
     assert done.returncode != 0
     assert "KeyboardInterrupt" in done.stderr
     assert "finished" not in done.stdout
+
+
+def test_a_barrier_holds_each_process_until_all_have_reached_it(tmp_path: Path) -> None:
+    import os
+    import time
+
+    script = ("import time\nfrom nbops.core._faults import crash_point\n"
+              "crash_point('b.second')\nprint(time.monotonic())\n")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("NBOPS_")},
+           "NBOPS_BARRIER_AT": "b.second#1", "NBOPS_BARRIER_DIR": str(tmp_path / "b"),
+           "NBOPS_BARRIER_PARTIES": "2"}
+    first = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
+                             text=True)
+    time.sleep(1.5)  # the first waits at the barrier meanwhile
+    assert first.poll() is None
+    started = time.monotonic()
+    second = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
+                              text=True)
+    passed = [float(p.communicate(timeout=60)[0]) for p in (first, second)]
+    assert all(at >= started for at in passed)  # the first went on only once the second came
+    assert sorted(int(p.name) for p in (tmp_path / "b").iterdir()) == sorted(
+        (first.pid, second.pid))

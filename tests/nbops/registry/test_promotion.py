@@ -4,6 +4,7 @@ import pytest
 import skops.io as sio
 from registry_helpers import FEATURE_SCHEMA, GATES, make_data
 
+from nbops.core import ContentStore
 from nbops.core._errors import GateFailure
 from nbops.registry import _registry_file as registry_file
 from nbops.registry import _scoring as scoring
@@ -144,8 +145,10 @@ def test_champion_moved_by_someone_else_during_the_build_is_not_overwritten(proj
 
     gate_and_promote(project, make_run(shuffle=0.6, seed=1), CONFIG, {"min": "roc_auc >= 0.5"})
     stale = registry_file.read(project)["models"]["churn"]["versions"][0]  # what the build saw
+    # by hand meanwhile: a version whose model file is there (promotion re-hashes it)
+    by_hand = ContentStore(project / ".nbops" / "store").put_bytes(b"a model made by hand")
     operations.register_version(project, "churn", {**stale, "artifact": {
-        **stale["artifact"], "hash": "blake3:" + "1" * 64}})
+        **stale["artifact"], "hash": by_hand.digest, "size": by_hand.size}})
     operations.promote(project, "churn", 2, reason="by hand meanwhile",
                        actor=operations.Actor(command=("nbops", "promote")))
     number, _ = operations.register_version(project, "churn", {**stale, "artifact": {

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from nbops.core import ContentStore, hash_bytes
 from nbops.core import _secrets as secrets
 from nbops.core._errors import RegistryError
 from nbops.registry import _operations as operations
@@ -17,11 +18,15 @@ from nbops.registry._operations import Actor
 HASH = "blake3:" + "ab" * 32
 
 
+def _model_bytes(n: int) -> bytes:
+    return f"model {n}".encode()  # stands for a model file: promotion re-hashes it
+
+
 def _record(n: int) -> dict:
     return {
         "run_id": f"run-{n}",
-        "artifact": {"hash": "blake3:" + f"{n:02x}" * 32, "size": 10, "format": "skops",
-                     "trusted_types": []},
+        "artifact": {"hash": hash_bytes(_model_bytes(n)), "size": len(_model_bytes(n)),
+                     "format": "skops", "trusted_types": []},
         "metrics": {"roc_auc": 0.7 + n / 100},
         "training_data": {"hash": HASH, "size": 1},
         "test_data": None,
@@ -30,7 +35,9 @@ def _record(n: int) -> dict:
 
 
 def _seed(root: Path, versions: int) -> None:
+    store = ContentStore(root / ".nbops" / "store")
     for n in range(1, versions + 1):
+        store.put_bytes(_model_bytes(n))
         operations.register_version(root, "churn", _record(n))
 
 

@@ -121,11 +121,13 @@ def test_nbops_predict_scores_with_the_remote_champion_in_a_fresh_folder(
 _REGISTRAR = """
 import sys
 from pathlib import Path
+from nbops.core import ContentStore
 from nbops.registry import _operations as operations
 root, machine, count = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 for n in range(count):
-    record = {"run_id": f"m{machine}-{n}",
-              "artifact": {"hash": "blake3:" + f"{machine}{n:x}".rjust(64, "0"), "size": 1,
+    model = ContentStore(root / ".nbops" / "store").put_bytes(f"m{machine} {n}".encode())
+    record = {"run_id": f"m{machine}-{n}",  # the model file is there: promotion re-hashes it
+              "artifact": {"hash": model.digest, "size": model.size,
                            "format": "skops", "trusted_types": []},
               "metrics": {"roc_auc": 0.5}, "test_data": None,
               "training_data": {"hash": "blake3:" + "ab" * 32, "size": 1},
