@@ -66,7 +66,7 @@ def test_after_a_build_the_logged_metrics_are_proposed(project) -> None:
         "model": "proj", "model_file": "output/classifier.skops",
         "train_data": "output/train_rows.parquet", "test_data": "output/test_rows.parquet",
         "feature_schema": "output/feature_schema.json", "primary_metric": "f1",
-        "promotion": "auto"}
+        "promotion": "auto", "require_card": True}
     assert env["gates"] == {}  # thresholds are the team's to choose …
     assert "#   min_accuracy: accuracy >= FILL_IN" in text  # … among what was logged
     for word in FALSE_WORDS:
