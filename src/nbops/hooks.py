@@ -148,7 +148,9 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
         from nbops.registry import check_model_product, check_settings
 
         check_settings(gates, registry)
-        if registry is not None:
+        # a partial build (`--partially NAME`) renders only NAME and what it needs: the
+        # model's task may rightly be absent, and nothing is registered from it
+        if registry is not None and build_options(dag)["partially"] is None:
             check_model_product(registry, _project_for(dag), task_infos(dag))
     if reproduce is not None:
         from nbops.reproduce import check_tasks, parse_declaration

@@ -222,8 +222,24 @@ def init_project_builds(shell: UserShell, where: Path) -> Path:
     return project
 
 
+MODEL_CARD = """owner: the smoke test (packaging)
+intended_use: checking that a freshly installed nbops builds, registers and serves a model
+out_of_scope_uses: [any decision about real customers]
+limitations: [trained on the demo's generated data only]
+"""
+
+
 def predict_scores(shell: UserShell, project: Path) -> tuple[list[str], int]:
-    """``nbops predict demo@champion`` on the demo's own raw data: (header, data rows)."""
+    """The demo's version 1 reaches ``@champion`` as a user gets it there (a new project
+    requires a model card: promotion is refused until model_card.yaml is written), then
+    ``nbops predict demo@champion`` on the demo's own raw data: (header, data rows)."""
+    promote = ("nbops", "promote", "demo", "1", "--reason", "first model")
+    refused = shell(*promote, cwd=project)
+    assert refused.returncode != 0 and "model_card.yaml" in refused.stdout + refused.stderr, (
+        refused.stdout + refused.stderr)
+    (project / "model_card.yaml").write_text(MODEL_CARD, encoding="utf-8")
+    promoted = shell(*promote, cwd=project)
+    assert promoted.returncode == 0, promoted.stdout + promoted.stderr
     scored = project / "scored.csv"
     done = shell("nbops", "predict", "demo@champion", ".nbops/products/raw.parquet",
                  "-o", str(scored), cwd=project)
