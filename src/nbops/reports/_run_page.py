@@ -77,6 +77,11 @@ def _facts(manifest: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def _tasks(manifest: dict[str, Any], run_dir: Path,
            diffs: dict[str, str]) -> list[dict[str, Any]]:
+    from nbops.core import ContentStore
+    from nbops.reports._task_page import products
+
+    # a task that is not a notebook lists its products (linked to their stored copies)
+    store = ContentStore(run_dir.parent.parent.parent / ".nbops" / "store")
     rows = []
     for name, task in manifest.get("tasks", {}).items():
         links = []
@@ -93,7 +98,8 @@ def _tasks(manifest: dict[str, Any], run_dir: Path,
         # a run deleted by nbops gc keeps its name here, without a dead link
         gone = origin is not None and not (run_dir.parent / origin / "index.html").is_file()
         rows.append({"name": name, "status": task.get("status"), "origin": origin,
-                     "origin_deleted": gone,
+                     "origin_deleted": gone, "products": [] if task.get("notebook") else
+                     products(task, store, run_dir),
                      "duration": task.get("duration_s"), "metrics": task.get("metrics") or {},
                      "links": links})
     return rows
