@@ -57,7 +57,10 @@ def _failure(manifest: dict[str, Any], run_dir: Path) -> dict[str, str] | None:
     message = failure.get("message") or what
     text = message if message else (f"task {task!r} failed" if task else "the run failed")
     link = task_href(task) if task and task_page(run_dir, task).is_file() else ""
-    return {"text": text.rstrip("."), "link": link}
+    if link and (manifest.get("tasks", {}).get(task) or {}).get("notebook"):
+        return {"text": text.rstrip("."), "link": link + "#nbops-failed-cell",
+                "label": "Open the failed cell"}
+    return {"text": text.rstrip("."), "link": link, "label": "Open the task's page"}
 
 
 def _facts(manifest: dict[str, Any]) -> list[tuple[str, Any]]:
