@@ -114,12 +114,13 @@ def render_notebooks(
 
 
 def render_task_pages(manifest: dict[str, Any], run_dir: Path, result: RenderResult) -> None:
-    """Write the page of every task that ran (or was reused) without a notebook page."""
+    """Write the page of every task that is not a notebook (no executed notebook recorded)
+    and ran, failed or was reused: functions, SQL, shell scripts, ``ScriptRunner``."""
     from nbops.reports._task_page import task_page_html
 
     project_root = run_dir.parent.parent.parent  # reports/runs/<run_id>
     for name, task in manifest.get("tasks", {}).items():
-        if name in result.notebook_pages or task.get("status") == "not_run":
+        if task.get("notebook") or task.get("status") == "not_run":
             continue
         dest = task_page(run_dir, name)
         started = time.perf_counter()
@@ -315,9 +316,10 @@ class ReportsStep:
 def render_after_close(context: RunContext) -> None:
     """Render the closing run's pages and the site, showing the run's final verdict."""
     view = {**context.manifest, "status": context.outcome}
-    render_after_run(Path(context.run_dir), manifest=view)
+    result = render_after_run(Path(context.run_dir), manifest=view)
     # the build's closing summary (run, metrics, gates, registry, monitoring, pages)
-    emit_summary(Path(context.run_dir), manifest=view)
+    rendered = result is not None or (Path(context.run_dir) / "index.html").is_file()
+    emit_summary(Path(context.run_dir), manifest=view, rendered=rendered)
 
 
 def publish_reproduction(run_dir: Path, record: dict[str, Any]) -> Path:

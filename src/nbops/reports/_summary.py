@@ -85,7 +85,7 @@ class BuildSummary:
     problem_page: str | None = None
     #: what ``problem_page`` shows: the failed cell, or the page of a task that is no notebook
     problem_label: str = "failed cell"
-    #: empty when the run's pages could not be rendered (the summary then says how to retry)
+    #: empty when the build could not render the run's pages (the summary says how to retry)
     run_page: str = ""
 
     @property
@@ -191,9 +191,7 @@ def build_summary(manifest: dict[str, Any], run_dir: Path,
         executed=sum(1 for t in tasks.values() if t.get("status") == "executed"),
         reused=sum(1 for t in tasks.values() if t.get("status") == "skipped"),
         metrics=lines, previous_run=(previous or {}).get("run_id"),
-        champion_label=champ_label,
-        run_page=_where(run_dir / "index.html", base) if (run_dir / "index.html").is_file()
-        else "",
+        champion_label=champ_label, run_page=_where(run_dir / "index.html", base),
     )
     gates = manifest.get("gates")
     if isinstance(gates, dict):
@@ -399,14 +397,16 @@ def _under_ploomber_cli() -> bool:
 
 
 def emit_summary(run_dir: Path, *, stream: TextIO | None = None,
-                 manifest: dict[str, Any] | None = None) -> BuildSummary | None:
+                 manifest: dict[str, Any] | None = None,
+                 rendered: bool = True) -> BuildSummary | None:
     """Write the summary of the run in ``run_dir`` for the person who started the build.
 
     Under the ``ploomber`` command it is written when the process exits (after
     Ploomber's task table or error); elsewhere (tests, notebooks driving a DAG)
     right away. ``NBOPS_SUMMARY=0`` turns it off. Never raises: the run is recorded.
     ``manifest``: the run as the build holds it (still ``closing`` on disk while the
-    post-close steps run, with the outcome it is about to close with).
+    post-close steps run, with the outcome it is about to close with). ``rendered=False``:
+    the run's pages could not be rendered, so no page path is printed (none exists).
     """
     import logging
 
@@ -418,6 +418,8 @@ def emit_summary(run_dir: Path, *, stream: TextIO | None = None,
         run_dir = Path(run_dir)
         summary = build_summary(manifest or load_manifest(run_dir), run_dir,
                                 list_summaries(run_dir.parent.parent))
+        if not rendered:
+            summary.run_page, summary.problem_page = "", None
     except Exception as exc:  # the summary is a courtesy; the run is already recorded
         logging.getLogger("nbops").warning("nbops: no build summary (%s: %s)",
                                            type(exc).__name__, exc)
