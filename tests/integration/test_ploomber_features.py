@@ -136,6 +136,7 @@ def test_report_renders_again_without_a_traceback(formats) -> None:
     result = run(project, "nbops", "report", first)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+    assert "(+3 notebook pages, 1 task pages)" in result.stdout  # split.sh has its page
 
 
 def test_a_folder_product_is_stored_file_by_file_and_checked_out(formats) -> None:
