@@ -23,7 +23,9 @@ verify``, and a rebuild with nothing to do is recorded.
 from __future__ import annotations
 
 import getpass
+import html
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -134,6 +136,7 @@ def test_report_renders_again_without_a_traceback(formats) -> None:
     result = run(project, "nbops", "report", first)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+    assert "(+3 notebook pages, 1 task pages)" in result.stdout  # split.sh has its page
 
 
 def test_a_folder_product_is_stored_file_by_file_and_checked_out(formats) -> None:
@@ -223,6 +226,79 @@ def test_a_dag_made_by_a_factory_is_recorded_with_its_function_sources(
         hash_file(project / "output/total.txt")
     assert {t["status"] for t in second["tasks"].values()} == {"skipped"}
     assert run(project, "nbops", "verify", "--all").returncode == 0
+    page = project / "reports/runs" / first["run_id"] / "html" / "total.html"
+    assert "PythonCallable" in page.read_text()  # a function task of a factory has its page
+
+
+# ------------------------------------------------------------ pages of tasks that are not notebooks
+
+def _text(html_page: str) -> str:
+    """The visible text of a page (tags dropped, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", html_page))
+
+
+def task_pages(project: Path, manifest: dict[str, Any]) -> dict[str, str]:
+    """Each task's page (``html/<task>.html``), by task, as text; a page missing is ``""``."""
+    run_dir = project / "reports" / "runs" / manifest["run_id"]
+    return {name: (run_dir / "html" / f"{name}.html").read_text()
+            if (run_dir / "html" / f"{name}.html").is_file() else ""
+            for name in manifest["tasks"]}
+
+
+@pytest.mark.parametrize("state, kinds", [
+    ("formats", {"split": "ShellScript"}),
+    ("sql_grid", {"numbers": "PythonCallable", "upload": "SQLUpload", "doubled": "SQLScript",
+                  "dump": "SQLDump", "scaled-0": "PythonCallable",
+                  "scaled-1": "PythonCallable", "total": "PythonCallable",
+                  "split": "PythonCallable", "count": "ScriptRunner"}),
+])
+def test_every_task_that_is_not_a_notebook_has_a_page_with_its_source_and_products(
+        request, state, kinds) -> None:
+    project: Path = request.getfixturevalue(state)["project"]
+    for manifest in manifests(project):  # executed, then reused from the first run
+        run_dir = project / "reports" / "runs" / manifest["run_id"]
+        run_page = (run_dir / "index.html").read_text()
+        pages = task_pages(project, manifest)
+        for name, kind in kinds.items():
+            task = manifest["tasks"][name]
+            assert task["kind"] == kind and task["notebook"] is None, name
+            shown = _text(pages[name])
+            assert f"kind {kind}" in " ".join(shown.split()), name
+            assert f'href="html/{name}.html"' in run_page, name  # linked from the task table
+            source = (project / task["source"]["path"]).read_text()
+            first_line = next(line for line in source.splitlines() if line.strip())
+            assert first_line in shown, name  # the source, as text
+            for product in task["products"].values():
+                assert product["path"] in shown, name
+                if product["hash"]:
+                    assert product["hash"] in shown, name
+                    row = run_page[run_page.index(f"<tr data-task=\"{name}\">"):]
+                    row = row[:row.index("</tr>")]
+                    assert product["path"] in html.unescape(row), name  # the files column
+            for product in task["products"].values():  # folders: each file, linked
+                for relative, item in (product.get("files") or {}).items():
+                    assert f"{product['path']}/{relative}" in shown and item["hash"] in shown
+        # a stored product's link opens the stored copy, which is the product
+        if state == "sql_grid":
+            link = re.search(r'href="([^"]+)">output/numbers.csv<', pages["numbers"])
+            assert link is not None
+            stored = (run_dir / "html" / link.group(1)).resolve()
+            assert hash_file(stored) == manifest["tasks"]["numbers"]["products"]["product"][
+                "hash"]
+            assert "doubled (table)" in _text(pages["doubled"])
+
+
+def test_a_secret_parameter_and_credentials_in_a_source_are_redacted_on_its_page(
+        sql_grid) -> None:
+    project: Path = sql_grid["project"]
+    manifest = manifests(project)[0]
+    assert manifest["params"]["total"] == {"api_key": "***redacted***"}
+    page = _text(task_pages(project, manifest)["total"])
+    assert "api_key" in page and "***redacted***" in page
+    assert "postgresql://loader:***redacted***@db/numbers" in page  # the source's comment
+    for html_file in (project / "reports").rglob("*.html"):
+        text = html_file.read_text()
+        assert "sk-fixture-7f3a9c2e" not in text and "hunter2-fixture" not in text, html_file
 
 
 # ------------------------------------------------------------------------------ failures
@@ -267,6 +343,13 @@ def test_a_failure_outside_a_notebook_records_the_real_error(failures) -> None:
         "RuntimeError", "first.txt says 'hook': refused by the on_finish hook")
     for manifest in recorded.values():
         assert "ploomber.io/community" not in json.dumps(manifest["failure"])
+    # the failed function's page shows the real error, and the run page links it
+    run_dir = failures["project"] / "reports/runs" / raised["run_id"]
+    page = _text((run_dir / "html" / "first.html").read_text())
+    assert "This task failed: ValueError: the input has 0 rows; expected at least 1" in page
+    assert "def first(product, mode):" in page and "kind PythonCallable" in " ".join(
+        page.split())
+    assert 'href="html/first.html">Open the task' in (run_dir / "index.html").read_text()
 
 
 def test_an_early_stop_is_a_recorded_graceful_end(failures) -> None:

@@ -45,6 +45,8 @@ class TaskInfo:
             (:mod:`nbops.adapters._converted_notebooks`); None when there is none.
         unstored: products that are not files (SQL tables, views…): key → their
             name; recorded by name, neither stored nor verified.
+        kind: Ploomber's task class (``NotebookRunner``, ``PythonCallable``,
+            ``SQLScript``, ``ShellScript``…), shown on the task's page.
     """
 
     name: str
@@ -58,6 +60,7 @@ class TaskInfo:
     metadata: dict[str, Path] = field(default_factory=dict)
     notebook_file: Path | None = None
     unstored: dict[str, str] = field(default_factory=dict)
+    kind: str = ""
 
 
 def _product_paths(product: Any) -> dict[str, Path]:
@@ -151,6 +154,7 @@ def task_info(task: Any) -> TaskInfo:
         upstream=[str(name) for name in task.upstream],
         metadata={key: metadata_path(path) for key, path in products.items()},
         unstored=_unstored_products(task.product),
+        kind=type(task).__name__,
     )
 
 

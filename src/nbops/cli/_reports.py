@@ -69,7 +69,8 @@ def report(runs: tuple[str, ...], all_runs: bool, hide_code: bool, as_json: bool
             refused.append(run_id)
             continue
         written.append({"run_id": run_id, "run_page": str(result.run_page),
-                        "notebook_pages": {k: str(v) for k, v in result.notebook_pages.items()}})
+                        "notebook_pages": {k: str(v) for k, v in result.notebook_pages.items()},
+                        "task_pages": {k: str(v) for k, v in result.task_pages.items()}})
     site = render_site(proj.reports_dir)
     if as_json:
         click.echo(json.dumps({"site": str(site), "runs": written, "refused": refused},
@@ -79,7 +80,8 @@ def report(runs: tuple[str, ...], all_runs: bool, hide_code: bool, as_json: bool
         return
     for item in written:
         click.echo(f"{item['run_id']}: {item['run_page']} "
-                   f"(+{len(item['notebook_pages'])} notebook pages)")
+                   f"(+{len(item['notebook_pages'])} notebook pages, "
+                   f"{len(item['task_pages'])} task pages)")
     click.echo(f"site: {site}")
     if refused:
         raise SystemExit(1)

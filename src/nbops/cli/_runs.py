@@ -242,11 +242,14 @@ def checkout_command(run: str, as_json: bool, project: Path | None) -> None:
     result = checkout_run(proj, resolve_run(proj, run))
     if as_json:
         _echo_json({"ok": True, "run_id": result.run_id, "restored": list(result.restored),
-                    "skipped": list(result.skipped)})
+                    "skipped": list(result.skipped), "not_stored": list(result.not_stored)})
         return
     click.echo(f"Restored {len(result.restored)} products of run {result.run_id}.")
     if result.skipped:
         click.echo(f"Not restored (not produced by that run): {', '.join(result.skipped)}")
+    if result.not_stored:
+        click.echo(f"Not restored (tables and other products that are not files, which "
+                   f"nbops does not store): {', '.join(result.not_stored)}")
 
 
 @click.command("verify")

@@ -52,6 +52,8 @@ class RenderResult:
 
     run_page: Path
     notebook_pages: dict[str, Path] = field(default_factory=dict)
+    #: pages of tasks that are not notebooks (functions, SQL, shell, scripts)
+    task_pages: dict[str, Path] = field(default_factory=dict)
     reused_pages: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
 
@@ -109,6 +111,23 @@ def render_notebooks(
         result.notebook_pages[name] = dest
         result.timings_s[name] = time.perf_counter() - started
     return result
+
+
+def render_task_pages(manifest: dict[str, Any], run_dir: Path, result: RenderResult) -> None:
+    """Write the page of every task that is not a notebook (no executed notebook recorded)
+    and ran, failed or was reused: functions, SQL, shell scripts, ``ScriptRunner``."""
+    from nbops.reports._task_page import task_page_html
+
+    project_root = run_dir.parent.parent.parent  # reports/runs/<run_id>
+    for name, task in manifest.get("tasks", {}).items():
+        if task.get("notebook") or task.get("status") == "not_run":
+            continue
+        dest = task_page(run_dir, name)
+        started = time.perf_counter()
+        dest.parent.mkdir(exist_ok=True)
+        atomic_write_text(dest, task_page_html(manifest, name, project_root, dest.parent))
+        result.task_pages[name] = dest
+        result.timings_s[name] = time.perf_counter() - started
 
 
 def render_notebook_diffs(manifest: dict[str, Any], run_dir: Path,
@@ -173,6 +192,7 @@ def render_run(
     manifest = load_manifest(run_dir) if manifest is None else manifest
     if notebooks:
         result = render_notebooks(manifest, run_dir, hide_code=hide_code)
+        render_task_pages(manifest, run_dir, result)
     else:
         result = RenderResult(run_page=run_dir / "index.html")
     summaries = list_summaries(reports_dir)
@@ -296,9 +316,10 @@ class ReportsStep:
 def render_after_close(context: RunContext) -> None:
     """Render the closing run's pages and the site, showing the run's final verdict."""
     view = {**context.manifest, "status": context.outcome}
-    render_after_run(Path(context.run_dir), manifest=view)
+    result = render_after_run(Path(context.run_dir), manifest=view)
     # the build's closing summary (run, metrics, gates, registry, monitoring, pages)
-    emit_summary(Path(context.run_dir), manifest=view)
+    rendered = result is not None or (Path(context.run_dir) / "index.html").is_file()
+    emit_summary(Path(context.run_dir), manifest=view, rendered=rendered)
 
 
 def publish_reproduction(run_dir: Path, record: dict[str, Any]) -> Path:

@@ -57,7 +57,10 @@ def _failure(manifest: dict[str, Any], run_dir: Path) -> dict[str, str] | None:
     message = failure.get("message") or what
     text = message if message else (f"task {task!r} failed" if task else "the run failed")
     link = task_href(task) if task and task_page(run_dir, task).is_file() else ""
-    return {"text": text.rstrip("."), "link": link}
+    if link and (manifest.get("tasks", {}).get(task) or {}).get("notebook"):
+        return {"text": text.rstrip("."), "link": link + "#nbops-failed-cell",
+                "label": "Open the failed cell"}
+    return {"text": text.rstrip("."), "link": link, "label": "Open the task's page"}
 
 
 def _facts(manifest: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -77,6 +80,11 @@ def _facts(manifest: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def _tasks(manifest: dict[str, Any], run_dir: Path,
            diffs: dict[str, str]) -> list[dict[str, Any]]:
+    from nbops.core import ContentStore
+    from nbops.reports._task_page import products
+
+    # a task that is not a notebook lists its products (linked to their stored copies)
+    store = ContentStore(run_dir.parent.parent.parent / ".nbops" / "store")
     rows = []
     for name, task in manifest.get("tasks", {}).items():
         links = []
@@ -93,7 +101,8 @@ def _tasks(manifest: dict[str, Any], run_dir: Path,
         # a run deleted by nbops gc keeps its name here, without a dead link
         gone = origin is not None and not (run_dir.parent / origin / "index.html").is_file()
         rows.append({"name": name, "status": task.get("status"), "origin": origin,
-                     "origin_deleted": gone,
+                     "origin_deleted": gone, "products": [] if task.get("notebook") else
+                     products(task, store, run_dir),
                      "duration": task.get("duration_s"), "metrics": task.get("metrics") or {},
                      "links": links})
     return rows

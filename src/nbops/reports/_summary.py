@@ -83,6 +83,9 @@ class BuildSummary:
     monitoring_summary: str | None = None
     failure: str | None = None
     problem_page: str | None = None
+    #: what ``problem_page`` shows: the failed cell, or the page of a task that is no notebook
+    problem_label: str = "failed cell"
+    #: empty when the build could not render the run's pages (the summary says how to retry)
     run_page: str = ""
 
     @property
@@ -209,7 +212,11 @@ def build_summary(manifest: dict[str, Any], run_dir: Path,
         task = failure.get("task")
         summary.failure = str(failure.get("message") or failure.get("evalue") or "failed")
         if task and task_page(run_dir, task).is_file():
-            summary.problem_page = _where(task_page(run_dir, task), base) + "#nbops-failed-cell"
+            summary.problem_page = _where(task_page(run_dir, task), base)
+            if (tasks.get(task) or {}).get("notebook"):
+                summary.problem_page += "#nbops-failed-cell"
+            else:
+                summary.problem_label = "failed task"
     elif manifest.get("status") == "interrupted":
         reason = (manifest.get("interrupted") or {}).get("reason")
         summary.failure = f"the build was interrupted{f' ({reason})' if reason else ''}"
@@ -283,6 +290,12 @@ def _table(rows: list[list[str]]) -> list[str]:
             for row in rows]
 
 
+def pages_missing(run_id: str) -> str:
+    """The sentence said instead of a run page that was not rendered."""
+    return (f"The pages of run {run_id} could not be rendered (the run itself is recorded); "
+            f"retry with `nbops report {run_id}`.")
+
+
 def summary_text(summary: BuildSummary, *, colour: bool = False) -> str:
     """The summary as a few terminal lines."""
     p = printable  # every string a notebook or a file wrote: shown, never obeyed
@@ -311,7 +324,7 @@ def summary_text(summary: BuildSummary, *, colour: bool = False) -> str:
                        f"{p(gate.detail)}")
         if summary.gates_error:
             out.append(f"  {p(summary.gates_error)}")
-        if failed or summary.gates_error:
+        if (failed or summary.gates_error) and summary.run_page:
             out.append(f"  gates on the run page: {p(summary.run_page)}#gates")
     if summary.registry_decision:
         out.append(f"registry: {p(summary.registry_decision)}")
@@ -324,8 +337,9 @@ def summary_text(summary: BuildSummary, *, colour: bool = False) -> str:
         out.append(f"{_paint('failed', colour) if summary.status == 'failed' else 'stopped'}: "
                    f"{p(summary.failure)}")
     if summary.problem_page:
-        out.append(f"failed cell: {p(summary.problem_page)}")
-    out.append(f"run page: {p(summary.run_page)}")
+        out.append(f"{summary.problem_label}: {p(summary.problem_page)}")
+    out.append(f"run page: {p(summary.run_page)}" if summary.run_page
+               else p(pages_missing(summary.run_id)))
     return "\n".join(out) + "\n"
 
 
@@ -370,8 +384,9 @@ def summary_markdown(summary: BuildSummary) -> str:
     if summary.failure:
         out += [f"**Failure:** {_md(summary.failure)}", ""]
     if summary.problem_page:
-        out += [f"Failed cell: `{summary.problem_page}`", ""]
-    out.append(f"Run page: `{summary.run_page}`")
+        out += [f"{summary.problem_label.capitalize()}: `{summary.problem_page}`", ""]
+    out.append(f"Run page: `{summary.run_page}`" if summary.run_page
+               else _md(pages_missing(summary.run_id)))
     return "\n".join(out) + "\n"
 
 
@@ -382,14 +397,16 @@ def _under_ploomber_cli() -> bool:
 
 
 def emit_summary(run_dir: Path, *, stream: TextIO | None = None,
-                 manifest: dict[str, Any] | None = None) -> BuildSummary | None:
+                 manifest: dict[str, Any] | None = None,
+                 rendered: bool = True) -> BuildSummary | None:
     """Write the summary of the run in ``run_dir`` for the person who started the build.
 
     Under the ``ploomber`` command it is written when the process exits (after
     Ploomber's task table or error); elsewhere (tests, notebooks driving a DAG)
     right away. ``NBOPS_SUMMARY=0`` turns it off. Never raises: the run is recorded.
     ``manifest``: the run as the build holds it (still ``closing`` on disk while the
-    post-close steps run, with the outcome it is about to close with).
+    post-close steps run, with the outcome it is about to close with). ``rendered=False``:
+    the run's pages could not be rendered, so no page path is printed (none exists).
     """
     import logging
 
@@ -401,6 +418,8 @@ def emit_summary(run_dir: Path, *, stream: TextIO | None = None,
         run_dir = Path(run_dir)
         summary = build_summary(manifest or load_manifest(run_dir), run_dir,
                                 list_summaries(run_dir.parent.parent))
+        if not rendered:
+            summary.run_page, summary.problem_page = "", None
     except Exception as exc:  # the summary is a courtesy; the run is already recorded
         logging.getLogger("nbops").warning("nbops: no build summary (%s: %s)",
                                            type(exc).__name__, exc)

@@ -45,6 +45,8 @@ class CheckoutResult:
     run_id: str
     restored: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    #: products that are not files (SQL tables, views): recorded by name, never stored
+    not_stored: list[str] = field(default_factory=list)
 
 
 def checkout_run(project: Project, run_id: str, lock_timeout: float | None = None,
@@ -71,6 +73,8 @@ def checkout_run(project: Project, run_id: str, lock_timeout: float | None = Non
                 plan.append((product["path"], product["hash"], product.get("metadata_hash")))
                 folders[product["path"]] = product.get("files") or {} \
                     if product.get("kind") == "folder" else None
+            elif product.get("kind") == "external":
+                result.not_stored.append(f"{name}:{key} ({product['path']})")
             else:
                 result.skipped.append(f"{name}:{key}")
     if not plan:

@@ -114,6 +114,7 @@ def _task_entry(project: Project, info: TaskInfo, cache: HashCache) -> dict[str,
                   "hash": cache.hash(info.source_path)[0]}
     return {
         "status": "not_run",
+        **({"kind": info.kind} if info.kind else {}),
         "duration_s": None,
         "upstream": list(info.upstream),
         "source": source,

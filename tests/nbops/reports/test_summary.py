@@ -160,3 +160,23 @@ def test_numbers_are_rounded_for_reading():
     assert fmt(20000.0) == "20,000"
     assert fmt(0.00001234) == "1.234e-05"
     assert fmt(None) == "-"
+
+
+def test_a_build_whose_pages_cannot_be_rendered_prints_no_page_path(tmp_path, capsys):
+    """Rendering really fails (``html`` is a file, not a folder): the summary says so and
+    how to retry, and names no page that does not exist."""
+    from types import SimpleNamespace
+
+    from nbops.reports._render import render_after_close
+
+    reports = tmp_path / "reports"
+    run_dir = make_run(reports, run_id_at(1))
+    (run_dir / "html").write_text("a file where the pages' folder should be")
+    manifest = load_manifest(run_dir)
+    render_after_close(SimpleNamespace(manifest=manifest, outcome="succeeded",  # type: ignore
+                                       run_dir=run_dir))
+    said = capsys.readouterr().err
+    assert not (run_dir / "index.html").exists()
+    assert "run page:" not in said and "index.html" not in said
+    assert (f"The pages of run {run_id_at(1)} could not be rendered (the run itself is "
+            f"recorded); retry with `nbops report {run_id_at(1)}`.") in said

@@ -15,7 +15,7 @@ import json
 import re
 
 import pytest
-from reports_fixture import XSS_IMG, XSS_SCRIPT, make_run, run_id_at
+from reports_fixture import SECRET, XSS_IMG, XSS_SCRIPT, make_run, run_id_at
 
 from card_sections import hostile_card, registry_with_version
 from nbops.reports._publish import publish_html
@@ -33,6 +33,7 @@ WHERE = [
     "drift row kind", "drift row status", "error message", "failed cell evalue", "command",
     "git branch", "package name", "reproduction verdict", "reproduction link",
     "model card (written part, slices, inputs, gates, data)",
+    "task that is not a notebook (name, kind, source text, parameter, product, error)",
 ]
 
 
@@ -79,6 +80,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
                        "python": "3.11", "platform": SVG, "packages": {f"p{XSS_IMG}": "1"},
                        "lock_hash": None, "sources": {}, "inputs": {}, "seeds": {}}})
     runs.append(failed)
+    _add_function_task(failed, reports.parent)
     # the first hostile run registered churn:1: its card page renders its card section
     registry = reports.parent / ".nbops" / "registry" / "models.json"
     registry.parent.mkdir(parents=True)
@@ -92,6 +94,31 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         publish_html(run.name, out, reports_dir=reports)
         shown[f"published {run.name}"] = out.read_text("utf-8")
     return shown
+
+
+def _add_function_task(run_dir, project_root) -> None:  # type: ignore[no-untyped-def]
+    """A failed function task whose every shown string carries a payload, and whose source
+    holds a credential: its page (``nbops.reports._task_page``) must escape and mask them."""
+    from nbops.core import hash_file
+    from nbops.core._manifest import write_manifest
+
+    source = project_root / "tasks" / "fn.py"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_text(f'# {XSS_SCRIPT} {SVG}\nDSN = "postgresql://u:{SECRET}@h/db"\n'
+                      f'def fn(product):\n    raise ValueError("{XSS_IMG}")\n')
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    manifest["tasks"][f"fn{SVG}"] = {
+        "status": "failed", "kind": f"Py{XSS_SCRIPT}", "duration_s": 0.1, "upstream": [],
+        "source": {"path": "tasks/fn.py", "hash": hash_file(source)},
+        "products": {f"k{XSS_IMG}": {"path": f"out/{XSS_SCRIPT}.csv", "hash": None,
+                                     "size": None},
+                     "t": {"path": f"{SVG} (table)", "hash": None, "size": None,
+                           "kind": "external"}},
+        "notebook": None, "produced_by": None, "metrics": {}, "artifacts": [],
+        "error": {"ename": f"E{XSS_IMG}", "evalue": XSS_SCRIPT}}
+    manifest["params"][f"fn{SVG}"] = {f"p{XSS_SCRIPT}": f"v{SVG}",
+                                      "api_token": "***redacted***"}
+    write_manifest(run_dir / "manifest.json", manifest)
 
 
 def _live(html: str) -> list[str]:
@@ -119,3 +146,8 @@ def test_the_payloads_are_shown_as_text(pages: dict[str, str]) -> None:
                     "limit&lt;script&gt;", "slice&lt;script&gt;", "feature&lt;script&gt;"):
         assert planted in every, planted
     assert "models/churn-v1-card.html" in pages  # the card page was rendered
+    task_page = next(html for name, html in pages.items() if "/html/fn-" in name)
+    for planted in ("Py&lt;script&gt;", "# &lt;script&gt;", "p&lt;script&gt;", "v&lt;svg",
+                    "E&#34;&gt;&lt;img", "out/&lt;script&gt;", "&lt;svg onload"):
+        assert planted in task_page, planted  # kind, source, parameter, error, product
+    assert SECRET not in task_page and "postgresql://u:***redacted***@h/db" in task_page

@@ -313,3 +313,23 @@ def test_gc_and_manifest_writes_pass_their_named_crash_points_in_order(
     manifest = json.loads(run.read_text())
     write_manifest(run, manifest)
     assert log.read_text().split() == ["manifest.seal_written", "manifest.replaced"]
+
+
+def test_checkout_names_sql_tables_as_products_nbops_does_not_store(project, add_run) -> None:
+    from click.testing import CliRunner
+
+    from nbops.cli._runs import checkout_command
+    from nbops.runs._persist import save_manifest
+
+    run = add_run(products={"data": b"rows " * 50})
+    run["tasks"]["a"]["products"]["table"] = {  # what the ledger records for a SQL table
+        "path": "doubled (table)", "hash": None, "size": None, "kind": "external"}
+    save_manifest(project, run)
+    result = checkout_run(project, run["run_id"])
+    assert result.restored == ["out/data"] and result.skipped == []
+    assert result.not_stored == ["a:table (doubled (table))"]
+    said = CliRunner().invoke(checkout_command, [run["run_id"], "--project", str(project.root)])
+    assert said.exit_code == 0, said.output
+    assert "not produced by that run" not in said.output
+    assert ("Not restored (tables and other products that are not files, which nbops does "
+            "not store): a:table (doubled (table))") in said.output
