@@ -154,6 +154,9 @@ def _parse_remote(data: bytes, where: str) -> Registry:
     return result
 
 
+_WARNED: set[tuple[str, str]] = set()
+
+
 def _refresh_from_remote(root: Path) -> None:
     """Copy the remote registry over the local mirror when they differ (best effort)."""
     from nbops.core import LockTimeout, NbopsError
@@ -164,8 +167,11 @@ def _refresh_from_remote(root: Path) -> None:
             return
         data = remote.get_bytes(REMOTE_KEY)
     except NbopsError as exc:
-        logger.warning("nbops: reading the registry from the local copy: the remote's could "
-                       "not be read (%s)", exc)
+        said = (str(Path(root).resolve()), exc.problem)
+        if said not in _WARNED:  # once per process: a build reads the registry several times
+            _WARNED.add(said)
+            logger.warning("nbops: reading the registry from the local copy: the remote's "
+                           "could not be read (%s)", exc)
         return
     if data is None:
         return
@@ -329,3 +335,51 @@ def _remote_transaction(root: Path, remote: Any) -> Iterator[Registry]:
         path = registry_path(root)
         _write_sealed(path, new, _read_bytes(path))
         logger.debug("registry written to %s and %s", remote.label, path)
+
+
+def share(root: Path, remote: Any) -> str:
+    """Put this project's registry on ``remote`` when the remote has none yet.
+
+    A registry made before the team remote was set lives only in the local
+    file, and :func:`transaction` would have sent it up only with the next
+    registry change: ``nbops push`` calls this so that a teammate's clone
+    finds the champion right away. A remote that already has a registry is the
+    source of truth and is left as it is (reads mirror it here).
+
+    Returns:
+        ``"published"`` (the local registry is now the remote's), ``"shared"``
+        (the remote already had one), ``"diverged"`` (the remote has one, and
+        this project has model files registered that it lacks: they are not
+        merged) or ``"empty"`` (nothing registered here).
+    """
+    root = Path(root)
+    current, _ = remote.read_versioned(REMOTE_KEY)
+    local = read_local(root)
+    if current is not None:
+        theirs = _parse_remote(current, f"{REMOTE_KEY} on remote {remote.label}")
+        return "diverged" if _model_files(local) - _model_files(theirs) else "shared"
+    if not local["models"]:
+        return "empty"
+    data = dumps_json(local).encode("utf-8")
+    if not remote.write_if(REMOTE_KEY, data, None):  # another machine published first
+        return "shared"
+    logger.info("nbops: the registry of %s is now shared on %s", root, remote.label)
+    return "published"
+
+
+def _model_files(registry: Registry) -> set[tuple[str, str]]:
+    return {(name, version["artifact"]["hash"]) for name, model in registry["models"].items()
+            for version in model["versions"]}
+
+
+def referenced_objects(registry: Registry) -> dict[str, str]:
+    """Every store object the registry's versions name (digest -> what it is)."""
+    found: dict[str, str] = {}
+    for name, model in registry["models"].items():
+        for version in model["versions"]:
+            for field in ("artifact", "training_data", "test_data"):
+                entry = version.get(field)
+                if isinstance(entry, dict) and entry.get("hash"):
+                    found.setdefault(entry["hash"],
+                                     f"{field.replace('_', ' ')} of {name}:{version['version']}")
+    return found

@@ -79,6 +79,7 @@ class BuildSummary:
     gates: list[GateLine] = field(default_factory=list)
     gates_error: str | None = None
     registry_decision: str | None = None
+    not_registered: bool = False  # the model passed but the remote's registry did not take it
     monitoring_verdict: str | None = None
     monitoring_summary: str | None = None
     failure: str | None = None
@@ -88,6 +89,8 @@ class BuildSummary:
     @property
     def verdict(self) -> str:
         """The one word for the run: its status, or the monitoring verdict when worse than ok."""
+        if self.status == "succeeded" and self.not_registered:
+            return "not registered"
         if self.status == "succeeded" and self.monitoring_verdict in ("warn", "alert"):
             return f"monitoring {self.monitoring_verdict}"
         return self.status
@@ -200,6 +203,7 @@ def build_summary(manifest: dict[str, Any], run_dir: Path,
             summary.gates_error = str(gates["error"])
     if registry.get("decision"):
         summary.registry_decision = str(registry["decision"])
+    summary.not_registered = isinstance(registry.get("registration_error"), dict)
     monitoring = manifest.get("monitoring")
     if isinstance(monitoring, dict) and monitoring.get("verdict"):
         summary.monitoring_verdict = str(monitoring["verdict"])
@@ -254,7 +258,7 @@ def _duration(seconds: Any) -> str:
 
 _STYLE = {"succeeded": "green", "passed": "green", "ok": "green", "promoted": "green",
           "failed": "red", "alert": "red", "error": "red", "monitoring alert": "red",
-          "gated": "yellow", "warn": "yellow", "monitoring warn": "yellow",
+          "gated": "yellow", "not registered": "red", "warn": "yellow", "monitoring warn": "yellow",
           "interrupted": "yellow", "skipped": "bright_black"}
 
 

@@ -72,6 +72,7 @@ class PushResult:
     objects_uploaded: int = 0
     bytes_uploaded: int = 0
     objects_present: int = 0
+    registry: str = "empty"  # published|shared|diverged|empty (nbops.registry.share_registry)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
@@ -79,7 +80,7 @@ class PushResult:
                 "runs_up_to_date": self.up_to_date, "runs_skipped": self.skipped,
                 "objects_uploaded": self.objects_uploaded,
                 "bytes_uploaded": self.bytes_uploaded,
-                "objects_already_there": self.objects_present}
+                "objects_already_there": self.objects_present, "registry": self.registry}
 
 
 def run_files(run_dir: Path) -> list[Path]:
@@ -124,7 +125,21 @@ def push_runs(project: Project, refs: Iterable[str] = (), all_runs: bool = False
     if pending:
         add_entries(remote, pending)
         crash_point("push.index_updated")
+    _share_registry(project, remote, store, result)
     return result
+
+
+def _share_registry(project: Project, remote: RemoteStore, store: ContentStore,
+                    result: PushResult) -> None:
+    """Every push shares the registry too, whatever its history: the model files its
+    versions name first (so a teammate's clone can load the champion), then the
+    registry document itself when the remote has none yet."""
+    from nbops.registry import read_local_registry, registry_objects, share_registry
+
+    objects = {digest: what for digest, what in registry_objects(
+        read_local_registry(project.root)).items() if store.has(digest)}
+    _upload_missing(remote, store, {d: store.path_for(d) for d in objects}, objects, result)
+    result.registry = share_registry(project.root, remote)
 
 
 def _push_one(project: Project, remote: RemoteStore, store: ContentStore, run_id: str,

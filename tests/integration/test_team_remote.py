@@ -1,0 +1,161 @@
+"""The team's daily loop on one real S3 remote (SeaweedFS): what it says is true.
+
+One lead project, built once without a remote (its champion churn:1 exists
+before the team remote does); every later build reuses all its tasks.
+
+* A registry made before the remote was set reaches the remote with the next
+  ``nbops push``: a teammate's fresh clone pulls and scores with churn@champion.
+* A passing model the remote's registry did not take fails the build, with one
+  sentence that tells "no credentials found" from "credentials refused" from
+  "remote unreachable", and changes nothing (remote and local registry as they were).
+* nbops' own files (the registry folder, the reports) never make a run look
+  made from uncommitted changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from project_files import build_environment
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+BIN = Path(sys.executable).parent
+REGISTRY = Path(".nbops") / "registry" / "models.json"
+GIT = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+ROWS = ("--env--data--rows", "2400")
+
+
+def _no_aws(**extra: str) -> dict[str, str]:
+    """The build environment without any AWS credential (none inherited, none on disk)."""
+    env = {k: v for k, v in build_environment().items() if not k.startswith("AWS_")}
+    return {**env, "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
+            "AWS_CONFIG_FILE": "/nonexistent/config", "AWS_EC2_METADATA_DISABLED": "true",
+            **extra}
+
+
+def _run(root: Path, argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+
+
+def _build(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return _run(root, [str(BIN / "ploomber"), "build", *ROWS, *args], env)
+
+
+def _nbops(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return _run(root, [str(BIN / "nbops"), *args], env)
+
+
+def _latest(root: Path) -> dict[str, Any]:
+    runs = sorted(p for p in (root / "reports" / "runs").iterdir() if p.is_dir())
+    return json.loads((runs[-1] / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def lead(tmp_path_factory: pytest.TempPathFactory, copy_project: Any) -> Path:
+    """The lead's project, committed with nbops' .gitignore, champion churn:1, no remote."""
+    from importlib.resources import files
+
+    root = copy_project(tmp_path_factory.mktemp("lead") / "project")
+    # what `nbops init` writes: .nbops/registry/ stays visible to git, so it can be committed
+    (root / ".gitignore").write_text(
+        (files("nbops.scaffold") / "files" / "gitignore.txt").read_text())
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run([*GIT, "commit", "-qm", "project"], cwd=root, check=True)
+    done = _build(root, _no_aws())
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads((root / REGISTRY).read_text())["models"]["churn"]["aliases"] == {
+        "champion": 1}
+    return root
+
+
+def test_the_registry_made_before_the_remote_reaches_a_teammates_clone(
+        lead: Path, seaweedfs: Any, tmp_path: Path) -> None:
+    url = f"s3://{seaweedfs.new_bucket()}/team"
+    team = _no_aws(**seaweedfs.env(NBOPS_REMOTE=url))
+    pushed = _nbops(lead, team, "push", "--all", "--json")
+    assert pushed.returncode == 0, pushed.stderr
+    assert json.loads(pushed.stdout)["registry"] == "published"
+    again = _nbops(lead, team, "push", "--all", "--json")
+    assert json.loads(again.stdout)["registry"] == "shared"
+
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(lead), str(clone)], check=True)
+    assert not (clone / REGISTRY).exists()  # the registry is not committed: only the remote has it
+    pulled = _nbops(clone, team, "pull", "--all")
+    assert pulled.returncode == 0, pulled.stderr
+    scored = _nbops(clone, team, "predict", "churn@champion",
+                    str(lead / ".nbops" / "products" / "clean.parquet"), "-o",
+                    str(tmp_path / "scored.csv"))
+    assert scored.returncode == 0, scored.stderr
+    assert "with churn:1" in scored.stdout
+    assert (tmp_path / "scored.csv").read_text().count("\n") == 2401
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("case", ["no-credentials", "refused", "unreachable"])
+def test_a_passing_model_the_remote_did_not_take_fails_the_build_in_one_sentence(
+        lead: Path, seaweedfs: Any, case: str) -> None:
+    import s3fs
+
+    from seaweed_server import ACCESS_KEY, SECRET_KEY
+
+    place = seaweedfs.new_bucket()
+    url = f"s3://{place}/team"
+    endpoint = {"unreachable": f"http://127.0.0.1:{_free_port()}"}.get(case, seaweedfs.endpoint)
+    keys = {"no-credentials": {},
+            "refused": {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": "wrong"},
+            "unreachable": {"AWS_ACCESS_KEY_ID": ACCESS_KEY,
+                            "AWS_SECRET_ACCESS_KEY": SECRET_KEY}}[case]
+    before = (lead / REGISTRY).read_bytes()
+    done = _build(lead, _no_aws(NBOPS_REMOTE=url, AWS_ENDPOINT_URL=endpoint,
+                                AWS_DEFAULT_REGION="us-east-1", **keys))
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output[-3000:]
+    sentences = {"no-credentials": f"no credentials found for remote {url}",
+                 "refused": f"remote {url} refused our credentials",
+                 "unreachable": f"remote {url} is unreachable"}
+    failures = [line for line in output.splitlines() if "was not registered" in line]
+    assert len(failures) == 1, output[-3000:]
+    assert "passed its gates" in failures[0], failures
+    assert [k for k, text in sentences.items() if text in failures[0]] == [case], failures
+    assert output.count("could not be read") <= 1  # the local-copy warning, once at most
+    manifest = _latest(lead)
+    assert manifest["status"] == "succeeded"  # the run itself is sound: rebuilding reuses it
+    assert manifest["registry"]["registration_error"]["kind"] == case
+    assert manifest["provenance"]["git"]["dirty"] is False  # nbops' own files do not count
+    assert (lead / REGISTRY).read_bytes() == before
+    fs = s3fs.S3FileSystem(key=ACCESS_KEY, secret=SECRET_KEY, skip_instance_cache=True,
+                           client_kwargs={"endpoint_url": seaweedfs.endpoint,
+                                          "region_name": "us-east-1"})
+    assert not fs.exists(f"{place}/team/registry/models.json")
+
+    if case == "no-credentials":  # the same build with credentials registers, exits 0
+        fixed = _build(lead, _no_aws(**seaweedfs.env(NBOPS_REMOTE=url)))
+        assert fixed.returncode == 0, (fixed.stdout + fixed.stderr)[-3000:]
+        assert "0 executed" in fixed.stdout + fixed.stderr  # nothing retrained
+        shared = json.loads(fs.cat_file(f"{place}/team/registry/models.json"))
+        assert shared["models"]["churn"]["aliases"] == {"champion": 1}
+
+
+def test_the_leads_runs_are_not_dirty(lead: Path) -> None:
+    """Only nbops wrote into the project after its commit: no run says otherwise."""
+    done = _build(lead, _no_aws())
+    assert done.returncode == 0, done.stderr[-3000:]
+    git = _latest(lead)["provenance"]["git"]
+    assert git["dirty"] is False and git["untracked"] == [], git
+    assert os.path.isdir(lead / ".nbops" / "registry")
