@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from nbops.core import LedgerError
+
 _project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Project folder (default: the one holding pipeline.yaml above the current folder).",
@@ -186,17 +188,29 @@ def _change_lines(title: str, changes: dict[str, Any]) -> list[str]:
 
 @click.command("diff")
 @click.argument("run_a")
-@click.argument("run_b", default="latest")
+@click.argument("run_b", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
 @click.option("--markdown", is_flag=True,
               help="Markdown tables of what changed (CI job summaries, PR comments).")
 @_project_option
-def diff_command(run_a: str, run_b: str, as_json: bool, markdown: bool,
+def diff_command(run_a: str, run_b: str | None, as_json: bool, markdown: bool,
                  project: Path | None) -> None:
-    """What changed from RUN_A to RUN_B: parameters, sources, inputs, packages, metrics."""
-    from nbops.runs import diff_runs, load_manifest
+    """What changed from RUN_A to RUN_B: parameters, sources, inputs, packages, metrics.
+
+    Without RUN_B: from RUN_A to the latest run, or, when RUN_A is the latest
+    (`nbops diff latest`), from the run before it to it.
+    """
+    from nbops.runs import diff_runs, load_manifest, resolve_run, run_ids_on_disk
 
     proj = _project(project)
+    if run_b is None:
+        run_b = resolve_run(proj, "latest")
+        if resolve_run(proj, run_a) == run_b:
+            earlier = [r for r in run_ids_on_disk(proj) if r < run_b]
+            if not earlier:
+                raise LedgerError(f"Run {run_b} is the only run, so there is nothing to compare "
+                                 "it with", "build again, then `nbops diff latest`")
+            run_a = earlier[-1]
     manifest_a, manifest_b = load_manifest(proj, run_a), load_manifest(proj, run_b)
     if markdown and not as_json:
         from nbops.reports import compare_runs, comparison_markdown

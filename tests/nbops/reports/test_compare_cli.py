@@ -116,3 +116,26 @@ def test_runs_list_shows_experiment_and_monitoring_verdict(tmp_path):
     row = next(line for line in out.splitlines() if line.startswith(run_id_at(1)))
     assert "succeeded alert" in " ".join(row.split()) and "churn · monitoring" in row
     assert "\x1b[" not in out
+
+
+def test_diff_of_one_run_compares_it_with_the_run_before_it(project):
+    """`nbops diff latest` used to compare the latest run with itself (nothing changed)."""
+    data = json.loads(_invoke(project, "diff", "latest", "--json"))
+    assert (data["a"], data["b"]) == (run_id_at(2), run_id_at(3))
+    assert data["metrics"]["roc_auc"]["a"] == pytest.approx(0.8301)
+    data = json.loads(_invoke(project, "diff", run_id_at(2), "--json"))
+    assert (data["a"], data["b"]) == (run_id_at(2), run_id_at(3))  # an older run: vs latest
+    text = _invoke(project, "diff", "latest")
+    assert text.startswith(f"{run_id_at(2)} -> {run_id_at(3)}")
+
+
+def test_diff_of_the_only_run_says_there_is_nothing_to_compare(tmp_path, capsys):
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pipeline.yaml").write_text("tasks: []\n")
+    make_run(root / "reports", run_id_at(1), metrics={"roc_auc": 0.8})
+    with pytest.raises(SystemExit) as exit_info:
+        main(["diff", "latest", "--project", str(root)])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert f"Run {run_id_at(1)} is the only run" in err and "Traceback" not in err
