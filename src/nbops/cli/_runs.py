@@ -106,10 +106,18 @@ def runs_command(as_json: bool, limit: int | None, on_remote: bool,
 
 #: (name, justify, min width): ids, statuses and numbers are never cut; the rest folds.
 _COLUMNS = (("RUN", "left", 29), ("STATUS", "left", 17), ("EXPERIMENT", "left", 12),
-            ("DURATION", "right", 8), ("EXEC", "right", 4), ("SKIP", "right", 4),
+            ("DURATION", "right", 8), ("EXEC", "right", 4), ("REUSED", "right", 6),
             ("METRICS", "left", 10))
 _STATUS_COLOURS = {"succeeded": "green", "failed": "red", "gated": "yellow",
                    "interrupted": "yellow", "running": "blue"}
+
+
+def _task_word(status: Any) -> Any:
+    """A task's status as every page and summary words it: a task a build did not run
+    again because its products were up to date is "reused" (the manifest says "skipped")."""
+    from nbops.reports import STATUS_LABELS
+
+    return STATUS_LABELS.get(status, status) if isinstance(status, str) else status
 
 
 def _listing_rows(summaries: list[dict[str, Any]]) -> list[tuple[list[str], str, str | None]]:
@@ -159,7 +167,8 @@ def show_command(run: str, as_json: bool, project: Path | None) -> None:
         by = ""
         if task["status"] == "skipped" and task["produced_by"]:
             by = f"  (from {task['produced_by']})"
-        out.append(f"  {name:<24} {task['status']:<9} {_duration(task['duration_s']):>8}{by}")
+        out.append(f"  {name:<24} {_task_word(task['status']):<9} "
+                   f"{_duration(task['duration_s']):>8}{by}")
         if task["error"]:
             err = task["error"]
             out.append(f"    cell {err['cell_index']}: {err['ename']}: {err['evalue']}")
@@ -224,8 +233,9 @@ def diff_command(run_a: str, run_b: str | None, as_json: bool, markdown: bool,
     out = [f"{result['a']} -> {result['b']}"]
     executed = result["executed_in_b"]
     out.append(f"re-executed in {result['b']}: {', '.join(executed) if executed else 'none'}")
-    out += _change_lines("task status", {k: v for k, v in result["tasks"].items()
-                                         if v["a"] != v["b"]})
+    out += _change_lines("task status", {
+        k: {"a": _task_word(v["a"]), "b": _task_word(v["b"])}
+        for k, v in result["tasks"].items() if v["a"] != v["b"]})
     for section in ("sources", "config", "params", "env", "inputs", "git", "packages"):
         out += _change_lines(section, result[section])
     if result["products"]:

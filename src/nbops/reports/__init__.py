@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from nbops.reports._compare import compare_runs, comparison_markdown, comparison_table
     from nbops.reports._compare_page import write_compare_page
     from nbops.reports._ledger_view import list_summaries, load_manifest
+    from nbops.reports._markup import STATUS_LABELS
     from nbops.reports._notebook_page import NotebookPage, render_notebook_file
     from nbops.reports._publish import publish_html, publish_zip
     from nbops.reports._render import (
@@ -40,8 +41,9 @@ if TYPE_CHECKING:
     from nbops.reports._sweep_page import write_sweep_page
 
 __all__ = [
-    "HOST", "NotebookPage", "ReportsStep", "SITE_DEFERRED_ENV", "build_summary", "compare_runs",
-    "comparison_markdown", "comparison_table", "format_value", "list_summaries", "load_manifest",
+    "HOST", "NotebookPage", "ReportsStep", "SITE_DEFERRED_ENV", "STATUS_LABELS", "build_summary",
+    "compare_runs", "comparison_markdown", "comparison_table", "format_value", "list_summaries",
+    "load_manifest",
     "make_server", "publish_html", "publish_reproduction", "publish_zip", "render_notebook_file",
     "render_notebooks", "render_run", "render_site", "runs_without_pages", "section_tables",
     "summary_markdown", "summary_text", "use_colour", "verdict_sentence", "warm_up_renderers",
@@ -55,6 +57,7 @@ if not TYPE_CHECKING:
         "_compare": ("compare_runs", "comparison_markdown", "comparison_table"),
         "_compare_page": ("write_compare_page",),
         "_ledger_view": ("list_summaries", "load_manifest"),
+        "_markup": ("STATUS_LABELS",),
         "_notebook_page": ("NotebookPage", "render_notebook_file"),
         "_publish": ("publish_html", "publish_zip"),
         "_render": (

@@ -139,3 +139,20 @@ def test_diff_of_the_only_run_says_there_is_nothing_to_compare(tmp_path, capsys)
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert f"Run {run_id_at(1)} is the only run" in err and "Traceback" not in err
+
+
+def test_a_task_a_build_did_not_run_again_is_reused_in_every_place(tmp_path):
+    """The summary and the pages said "reused" where `show`, `runs` and `diff` said "skipped"."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pipeline.yaml").write_text("tasks: []\n")
+    make_run(root / "reports", run_id_at(1))
+    make_run(root / "reports", run_id_at(2), skipped_from=run_id_at(1))
+    shown = _invoke(root, "show", "latest")
+    load = next(line for line in shown.splitlines() if line.strip().startswith("load "))
+    assert "reused" in load and "skipped" not in load, load
+    listed = _invoke(root, "runs")
+    assert "REUSED" in listed and "SKIP" not in listed, listed
+    diffed = _invoke(root, "diff", "latest")
+    assert "load: 'executed' -> 'reused'" in diffed, diffed
+    assert "skipped" not in shown + listed + diffed
