@@ -181,13 +181,21 @@ def on_failure(dag: Any, traceback: dict[str, str]) -> None:
     """Close the run (to be ``failed``: task, cell, error recorded), run the steps, finish it."""
     text = "\n".join(str(v) for v in traceback.values()) or "the build failed"
     try:
-        _close(dag, {}, text)
+        _close(dag, {}, text, finishing=False)
     except NbopsError as exc:  # the build already failed; say why the close failed too
         logger.error("nbops: %s", exc)
 
 
-def _close(dag: Any, durations: dict[str, float], error_text: str | None) -> None:
+def _close(dag: Any, durations: dict[str, float], error_text: str | None,
+           finishing: bool = True) -> None:
     """Close the run (``closing``), run every post-close step, then write its final status.
+
+    A step's :class:`~nbops.core.NbopsError` (failed gates, a model the team remote did
+    not register) fails the build. Under ``ploomber build`` the build summary, written
+    at exit, is then the verdict block (the failed gates with values and thresholds, the
+    registry's sentence, the run page): the build exits 1 without Ploomber's wrapper
+    around the same message (``Exception when running on_finish…``, the gate list a
+    second time, its community link). Elsewhere (a DAG built from Python) it is raised.
 
     If anything stops the close before the final status is written (Ctrl-C,
     an error in the ledger itself), the run is marked ``interrupted`` from
@@ -221,7 +229,15 @@ def _close(dag: Any, durations: dict[str, float], error_text: str | None) -> Non
             _close_step(step)
         run.release()
     if failure is not None:
+        if finishing and isinstance(failure, NbopsError) and _verdict_at_exit(run.run_id):
+            raise SystemExit(1)
         raise failure
+
+
+def _verdict_at_exit(run_id: str) -> bool:
+    from nbops.reports import verdict_at_exit
+
+    return bool(verdict_at_exit(run_id))
 
 
 def _close_step(step: PostCloseStep) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -159,3 +160,43 @@ def test_the_leads_runs_are_not_dirty(lead: Path) -> None:
     git = _latest(lead)["provenance"]["git"]
     assert git["dirty"] is False and git["untracked"] == [], git
     assert os.path.isdir(lead / ".nbops" / "registry")
+
+
+def test_a_gated_build_ends_with_one_verdict_block(lead: Path) -> None:
+    """Not Ploomber's wrapped exception (`Exception when running on_finish…`, the gate
+    list a second time, its community link): the failed gates with values and
+    thresholds, the fix, the registry's decision and the run page, then exit 1."""
+    before = (lead / REGISTRY).read_bytes()
+    done = _build(lead, _no_aws(), "--env--model--label_shuffle_fraction", "1.0")
+    assert done.returncode == 1, done.stderr[-3000:]
+    output = (done.stdout + done.stderr).replace("\r", "\n")
+    for noise in ("Exception when running", "Need help?", "ploomber.io", "Traceback",
+                  "QUALITY GATES FAILED", "Executing:"):
+        assert noise not in output, (noise, output[-3000:])
+    assert "train: 100%|" in output and "evaluate: 100%|" in output  # progress named by task
+    manifest = _latest(lead)
+    run_id, results = manifest["run_id"], manifest["gates"]["results"]
+    failed = [r for r in results if r["verdict"] == "failed"]
+    passed = [r["name"] for r in results if r["verdict"] != "failed"]
+    assert manifest["status"] == "gated" and failed
+    lines = [line for line in output.splitlines() if line.strip()]
+    start = lines.index(next(line for line in lines if line.startswith(f"nbops: run {run_id}")))
+    block = lines[start:]
+    assert block[0].startswith(f"nbops: run {run_id} gated (")
+    gates_at = block.index(f"gates: failed ({len(failed)} of {len(results)} failed)")
+    expected = [f"  x {r['name']}: {r['detail']}" for r in failed]
+    assert block[gates_at + 1:gates_at + 1 + len(failed)] == expected
+    for line, result in zip(expected, failed, strict=True):  # each with value and threshold
+        assert " needs " in line and None not in (result["value"], result["threshold"]), line
+    rest = block[gates_at + 1 + len(failed):]
+    assert rest == [
+        f"  ({len(passed)} passed: {', '.join(passed)})",
+        "  fix: improve the model, or adjust the thresholds under gates: in env.yaml if they "
+        "are wrong",
+        f"  gates on the run page: reports/runs/{run_id}/index.html#gates",
+        "registry: not registered: quality gates failed; champion unchanged (version 1)",
+        f"run page: reports/runs/{run_id}/index.html",
+    ]
+    for result in results:  # each gate named once in the whole output
+        assert len(re.findall(rf"\b{re.escape(result['name'])}\b", output)) == 1, result["name"]
+    assert (lead / REGISTRY).read_bytes() == before

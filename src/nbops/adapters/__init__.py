@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         report_durations,
         resolved_env,
         task_infos,
+        under_ploomber_cli,
     )
 
 __all__ = [
@@ -40,7 +41,7 @@ __all__ = [
     "format_task_exception", "injected_values", "is_building", "is_error_banner",
     "is_injected_parameters", "kernel_name", "load_dag", "loaded_from", "metadata_path",
     "papermill_metadata", "pipeline_file", "ploomber_command", "render_loaded", "render_tasks",
-    "report_durations", "resolved_env", "task_infos",
+    "report_durations", "resolved_env", "task_infos", "under_ploomber_cli",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -55,6 +56,6 @@ if not TYPE_CHECKING:
             "TaskInfo", "build_options", "command_argv", "dag_root", "env_file",
             "format_task_exception", "is_building", "load_dag", "loaded_from", "metadata_path",
             "pipeline_file", "ploomber_command", "render_loaded", "render_tasks",
-            "report_durations", "resolved_env", "task_infos",
+            "report_durations", "resolved_env", "task_infos", "under_ploomber_cli",
         ),
     })

@@ -36,7 +36,13 @@ if TYPE_CHECKING:
     from nbops.reports._reproduction_page import verdict_sentence
     from nbops.reports._section_tables import section_tables
     from nbops.reports._serve import HOST, make_server
-    from nbops.reports._summary import build_summary, summary_markdown, summary_text, use_colour
+    from nbops.reports._summary import (
+        build_summary,
+        summary_markdown,
+        summary_text,
+        use_colour,
+        verdict_at_exit,
+    )
     from nbops.reports._summary import fmt as format_value
     from nbops.reports._sweep_page import write_sweep_page
 
@@ -46,7 +52,8 @@ __all__ = [
     "load_manifest",
     "make_server", "publish_html", "publish_reproduction", "publish_zip", "render_notebook_file",
     "render_notebooks", "render_run", "render_site", "runs_without_pages", "section_tables",
-    "summary_markdown", "summary_text", "use_colour", "verdict_sentence", "warm_up_renderers",
+    "summary_markdown", "summary_text", "use_colour", "verdict_at_exit", "verdict_sentence",
+    "warm_up_renderers",
     "write_compare_page", "write_sweep_page",
 ]
 
@@ -68,7 +75,8 @@ if not TYPE_CHECKING:
         "_section_tables": ("section_tables",),
         "_serve": ("HOST", "make_server"),
         "_summary": (
-            "build_summary", "format_value=fmt", "summary_markdown", "summary_text", "use_colour",
+            "build_summary", "format_value=fmt", "summary_markdown", "summary_text",
+            "use_colour", "verdict_at_exit",
         ),
         "_sweep_page": ("write_sweep_page",),
     })

@@ -33,6 +33,9 @@ HIDDEN_PREFIXES = ("baseline_", "drift_", "monitor_threshold.", "monitor_rows")
 MONITORING_HEADLINE = ("live_roc_auc", "live_roc_auc_drop", "prediction_psi", "monitor_rows",
                        "monitor_problems")
 COMPARABLE = ("succeeded", "gated")
+#: What to do about failed gates (the registry's GatesFailed says the same).
+GATES_FIX = ("improve the model, or adjust the thresholds under gates: in env.yaml if they "
+             "are wrong")
 
 
 @dataclass
@@ -80,6 +83,7 @@ class BuildSummary:
     gates_error: str | None = None
     registry_decision: str | None = None
     not_registered: bool = False  # the model passed but the remote's registry did not take it
+    registry_error: str | None = None  # then: its one sentence, with the fix
     monitoring_verdict: str | None = None
     monitoring_summary: str | None = None
     failure: str | None = None
@@ -203,7 +207,10 @@ def build_summary(manifest: dict[str, Any], run_dir: Path,
             summary.gates_error = str(gates["error"])
     if registry.get("decision"):
         summary.registry_decision = str(registry["decision"])
-    summary.not_registered = isinstance(registry.get("registration_error"), dict)
+    error = registry.get("registration_error")
+    summary.not_registered = isinstance(error, dict)
+    if isinstance(error, dict) and error.get("message"):
+        summary.registry_error = str(error["message"])
     monitoring = manifest.get("monitoring")
     if isinstance(monitoring, dict) and monitoring.get("verdict"):
         summary.monitoring_verdict = str(monitoring["verdict"])
@@ -306,14 +313,20 @@ def summary_text(summary: BuildSummary, *, colour: bool = False) -> str:
         elif summary.gates:
             head += f" ({len(summary.gates)} of {len(summary.gates)})"
         out.append(head)
-        for gate in summary.gates if failed else []:
-            mark = "x" if gate.verdict == "failed" else ("-" if gate.verdict == "skipped" else "v")
-            out.append(f"  {mark} {gate.name}: {_paint(gate.verdict, colour)} - {gate.detail}")
+        for gate in failed:  # the failed ones, with their values and thresholds
+            out.append(f"  x {gate.name}: {gate.detail}")
+        passed = [g.name for g in summary.gates if g.verdict != "failed"]
+        if failed and passed:
+            out.append(f"  ({len(passed)} passed: {', '.join(passed)})")
+        if failed:
+            out.append(f"  fix: {GATES_FIX}")
         if summary.gates_error:
             out.append(f"  {summary.gates_error}")
         if failed or summary.gates_error:
             out.append(f"  gates on the run page: {summary.run_page}#gates")
-    if summary.registry_decision:
+    if summary.registry_error:
+        out.append(f"registry: {_paint('not registered', colour)}: {summary.registry_error}")
+    elif summary.registry_decision:
         out.append(f"registry: {summary.registry_decision}")
     if summary.monitoring_verdict:
         text = f"monitoring: {_paint(summary.monitoring_verdict, colour)}"
@@ -377,8 +390,21 @@ def summary_markdown(summary: BuildSummary) -> str:
 
 # ---------------------------------------------------------------- the build's last words
 
-def _under_ploomber_cli() -> bool:
-    return Path(sys.argv[0]).name in ("ploomber", "ploomber.exe") if sys.argv else False
+_AT_EXIT: set[str] = set()
+
+
+def verdict_at_exit(run_id: str) -> bool:
+    """Whether this process will write ``run_id``'s summary when it exits (see
+    :func:`emit_summary`): the build's verdict block, which a failing build ends with."""
+    return run_id in _AT_EXIT
+
+
+def summary_at_exit() -> bool:
+    """Whether a build's summary is written when the process exits (under ``ploomber``,
+    unless ``NBOPS_SUMMARY=0``): then it is the build's verdict block."""
+    from nbops.adapters import under_ploomber_cli
+
+    return os.environ.get("NBOPS_SUMMARY", "1") != "0" and under_ploomber_cli()
 
 
 def emit_summary(run_dir: Path, *, stream: TextIO | None = None,
@@ -414,8 +440,9 @@ def emit_summary(run_dir: Path, *, stream: TextIO | None = None,
         except (OSError, ValueError):  # closed stream at exit
             pass
 
-    if stream is None and _under_ploomber_cli():
+    if stream is None and summary_at_exit():
         atexit.register(write)
+        _AT_EXIT.add(summary.run_id)
     else:
         write()
     return summary
