@@ -200,3 +200,80 @@ def test_a_gated_build_ends_with_one_verdict_block(lead: Path) -> None:
     for result in results:  # each gate named once in the whole output
         assert len(re.findall(rf"\b{re.escape(result['name'])}\b", output)) == 1, result["name"]
     assert (lead / REGISTRY).read_bytes() == before
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_served_model_follows_a_promotion_made_on_another_clone(
+        lead: Path, seaweedfs: Any, tmp_path: Path) -> None:
+    """The service watched only its own copy of the registry: a promotion made on the
+    lead's clone was served only after someone ran nbops on the serving machine."""
+    import time
+
+    import httpx
+
+    url = f"s3://{seaweedfs.new_bucket()}/team"
+    team = _no_aws(**seaweedfs.env(NBOPS_REMOTE=url))
+    assert _nbops(lead, team, "push", "--all").returncode == 0  # the registry, churn:1
+    serving = tmp_path / "serving"
+    subprocess.run(["git", "clone", "-q", str(lead), str(serving)], check=True)
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    poll = 1.0
+    with open(log, "w") as stderr:
+        server = subprocess.Popen(
+            [str(BIN / "nbops"), "serve-model", "churn@champion", "--port", str(port),
+             "--no-log", "--remote-poll", str(poll)], cwd=serving, env=team,
+            stdout=subprocess.DEVNULL, stderr=stderr)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert httpx.get(f"{base}/healthz").json()["version"] == 1
+
+        # the cost of watching: CPU of the idle service over 10 polls
+        cpu, wall = _cpu_seconds(server.pid), time.monotonic()
+        time.sleep(10 * poll)
+        idle_cpu = (_cpu_seconds(server.pid) - cpu) / ((time.monotonic() - wall) / poll)
+
+        # the lead trains churn:2 (a challenger), shares it, then promotes it by hand
+        built = _build(lead, team, "--env--seed", "8", "--env--registry--promotion", "manual")
+        assert built.returncode == 0, (built.stdout + built.stderr)[-3000:]
+        assert _nbops(lead, team, "push").returncode == 0
+        assert httpx.get(f"{base}/healthz").json()["version"] == 1  # a challenger is not served
+        started = time.monotonic()  # the promote command writes the remote registry first
+        promoted = _nbops(lead, team, "promote", "churn", "2", "--reason", "looks better")
+        assert promoted.returncode == 0, promoted.stderr
+        promoted_in = time.monotonic() - started
+        while httpx.get(f"{base}/healthz").json()["version"] != 2:
+            assert time.monotonic() - started < poll + 30, log.read_text()
+            time.sleep(0.05)
+        followed = time.monotonic() - started
+        print(f"\nfollowed a remote promotion within {followed:.2f} s of starting `nbops "
+              f"promote` (which took {promoted_in:.2f} s; poll {poll:g} s); "
+              f"watching cost {idle_cpu * 1000:.1f} ms CPU per poll when idle")
+        assert idle_cpu < 0.1  # reading a few KB per poll, parsing only on change
+        record = {"customer_id": "C1", "tenure_months": 3, "monthly_charges": 70.0}
+        answer = httpx.post(f"{base}/predict", json=record)
+        assert answer.json().get("version") == 2, answer.text
+        metrics = httpx.get(f"{base}/metrics").text
+        assert 'nbops_model_version{model="churn"} 2.0' in metrics
+        polls = next(line for line in metrics.splitlines()
+                     if line.startswith("nbops_registry_remote_polls "))
+        assert float(polls.split()[1]) >= 10
+        assert "nbops_registry_remote_changes 2.0" in metrics  # registered, then promoted
+    finally:
+        server.terminate()
+        server.wait(30)
+    text = log.read_text()
+    assert f"following the registry on {url} every 1 s" in text
+    assert "churn:2 now answers (was churn:1)" in text

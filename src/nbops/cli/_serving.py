@@ -34,14 +34,19 @@ def _root(project: Path | None) -> Path:
               help="How often logged rows are written (what a kill -9 can lose).")
 @click.option("--rotate-seconds", default=300.0, show_default=True,
               type=click.FloatRange(1.0), help="Start a new log part this often.")
+@click.option("--remote-poll", "remote_poll", default=2.0, show_default=True,
+              type=click.FloatRange(0.0),
+              help="With a team remote: seconds between reads of its registry, to follow "
+                   "promotions made on other clones (0: never).")
 @_project_option
 def serve_model(ref: str, host: str, port: int, log_predictions: bool, max_body_mb: float,
-                flush_seconds: float, rotate_seconds: float, project: Path | None) -> None:
+                flush_seconds: float, rotate_seconds: float, remote_poll: float,
+                project: Path | None) -> None:
     """Serve a registered model over HTTP: POST /predict, GET /healthz, GET /metrics.
 
-    The service follows the alias: after `nbops promote` it switches to the
-    new version without failing a request, and every answer names the version
-    that scored it.
+    The service follows the alias: after `nbops promote` (here, or on any clone
+    sharing the team remote) it switches to the new version without failing a
+    request, and every answer names the version that scored it.
     """
     try:
         from nbops.serving import serve
@@ -57,7 +62,8 @@ def serve_model(ref: str, host: str, port: int, log_predictions: bool, max_body_
         logging.getLogger("nbops").addHandler(handler)
     serve(_root(project), ref, host=host, port=port, log_predictions=log_predictions,
           max_body=int(max_body_mb * 1024 * 1024), flush_seconds=flush_seconds,
-          rotate_seconds=rotate_seconds, on_ready=lambda line: click.echo(line, err=True))
+          rotate_seconds=rotate_seconds, remote_poll=remote_poll,
+          on_ready=lambda line: click.echo(line, err=True))
 
 
 @click.command("feedback")

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from nbops.registry._pipeline_step import RegistryStep, check_settings
     from nbops.registry._refs import ModelRef, get_model, parse_ref
     from nbops.registry._refs import resolve as resolve_version
+    from nbops.registry._registry_file import follow_remote as follow_remote_registry
     from nbops.registry._registry_file import read as read_registry
     from nbops.registry._registry_file import read_local as read_local_registry
     from nbops.registry._registry_file import referenced_objects as registry_objects
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Actor", "MEASURING_IMPORTS", "METRIC_DIRECTIONS", "ModelRef", "RegistryStep", "check_settings",
-    "default_model_name", "find_root", "get_model", "get_version", "inspect_types", "load_model",
+    "default_model_name", "find_root", "follow_remote_registry", "get_model", "get_version",
+    "inspect_types", "load_model",
     "load_verified", "parse_ref", "parse_registry_config", "predict_table", "project_model_name",
     "promote", "read_input_table", "read_local_registry", "read_registry", "register_version",
     "registry_objects", "registry_path", "registry_transaction", "resolve_version", "rollback",
@@ -53,7 +55,8 @@ if not TYPE_CHECKING:
         "_pipeline_step": ("RegistryStep", "check_settings"),
         "_refs": ("ModelRef", "get_model", "parse_ref", "resolve_version=resolve"),
         "_registry_file": (
-            "read_local_registry=read_local", "read_registry=read",
+            "follow_remote_registry=follow_remote", "read_local_registry=read_local",
+            "read_registry=read",
             "registry_objects=referenced_objects", "registry_path",
             "registry_transaction=transaction", "seal_problem", "share_registry=share",
         ),

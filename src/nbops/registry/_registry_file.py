@@ -159,7 +159,7 @@ _WARNED: set[tuple[str, str]] = set()
 
 def _refresh_from_remote(root: Path) -> None:
     """Copy the remote registry over the local mirror when they differ (best effort)."""
-    from nbops.core import LockTimeout, NbopsError
+    from nbops.core import NbopsError
 
     try:
         remote = _remote(root)
@@ -175,20 +175,52 @@ def _refresh_from_remote(root: Path) -> None:
         return
     if data is None:
         return
-    doc = _parse_remote(data, f"{REMOTE_KEY} on remote {remote.label}")
+    _mirror(root, _parse_remote(data, f"{REMOTE_KEY} on remote {remote.label}"))
+
+
+def _mirror(root: Path, doc: Registry) -> bool:
+    """Write the remote's registry ``doc`` over the local mirror when they differ;
+    returns whether it wrote."""
+    from nbops.core import LockTimeout
+
     path = registry_path(root)
     new = dumps_json(doc).encode("utf-8")
     if _read_bytes(path) == new:
-        return
+        return False
     lock = ProjectLock(Path(root) / LOCK_RELPATH, purpose="registry mirror")
     try:
         lock.acquire(timeout=5)
     except LockTimeout:
-        return  # a writer holds it and will write the mirror itself
+        return False  # a writer holds it and will write the mirror itself
     try:
         _write_sealed(path, new, _read_bytes(path))
     finally:
         lock.release()
+    return True
+
+
+def follow_remote(root: Path, seen: str | None) -> str | None:
+    """Mirror the team remote's registry here if it changed since version ``seen``.
+
+    One read of ``registry/models.json`` (a few KB; S3 returns its ETag with it); the
+    document is parsed, validated and mirrored only when its version is not ``seen``.
+    What a served model polls to follow promotions made on other machines.
+
+    Returns:
+        the version read (pass it back next time), or None without a remote or
+        without a registry on it.
+
+    Raises:
+        NbopsError: the remote cannot be read, or its registry is invalid.
+    """
+    remote = _remote(Path(root))
+    if remote is None:
+        return None
+    data, version = remote.read_versioned(REMOTE_KEY)
+    if data is None or (version is not None and version == seen):
+        return version
+    _mirror(Path(root), _parse_remote(data, f"{REMOTE_KEY} on remote {remote.label}"))
+    return str(version) if version is not None else None
 
 
 def _write_sealed(path: Path, new: bytes, previous: bytes | None) -> None:
