@@ -85,7 +85,7 @@ class Outcome:
         """Whether every gate passed."""
         return self.gates["verdict"] == "passed"
 
-    def error(self) -> GateFailure | None:
+    def error(self) -> GateFailure | RegistryError | None:
         """The build-failing error: failed gates, or a passing model that could not be
         registered; None when the model passed and is registered."""
         if self.passed:
