@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -65,7 +66,11 @@ def lead(tmp_path_factory: pytest.TempPathFactory, copy_project: Any) -> Path:
     """The lead's project, committed with nbops' .gitignore, champion churn:1, no remote."""
     from importlib.resources import files
 
+    from project_files import ROOT
+
     root = copy_project(tmp_path_factory.mktemp("lead") / "project")
+    for name in ("pipeline.monitor.yaml", "env.monitor.yaml"):  # the monitoring pipeline too
+        shutil.copy2(ROOT / name, root / name)
     # what `nbops init` writes: .nbops/registry/ stays visible to git, so it can be committed
     (root / ".gitignore").write_text(
         (files("nbops.scaffold") / "files" / "gitignore.txt").read_text())
@@ -277,3 +282,33 @@ def test_a_served_model_follows_a_promotion_made_on_another_clone(
     text = log.read_text()
     assert f"following the registry on {url} every 1 s" in text
     assert "churn:2 now answers (was churn:1)" in text
+
+
+def test_reproducing_a_monitoring_run_restores_the_champion_it_scored_with(lead: Path) -> None:
+    """It said "diverged … no model named 'churn' in the registry": the reproduction's
+    scratch copy had no registry. After a promotion it must not score with today's
+    champion either."""
+    local = _no_aws()
+    models = json.loads((lead / REGISTRY).read_text())["models"]["churn"]
+    if len(models["versions"]) < 2:  # a second version to promote after the monitoring run
+        built = _build(lead, local, "--env--seed", "8", "--env--registry--promotion", "manual")
+        assert built.returncode == 0, built.stderr[-3000:]
+        models = json.loads((lead / REGISTRY).read_text())["models"]["churn"]
+    read = models["aliases"]["champion"]
+    monitored = _run(lead, [str(BIN / "ploomber"), "build", "-e", "pipeline.monitor.yaml"],
+                     local)
+    assert monitored.returncode == 0, monitored.stderr[-3000:]
+    run = _latest(lead)
+    assert run["monitoring"]["champion"] == {"model": "churn", "version": read}
+    other = next(v["version"] for v in models["versions"] if v["version"] != read)
+    moved = _nbops(lead, local, "promote", "churn", str(other), "--reason", "after the run")
+    assert moved.returncode == 0, moved.stderr
+    before = (lead / REGISTRY).read_bytes()
+
+    done = _nbops(lead, local, "reproduce", run["run_id"], "--json")
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    result = json.loads(done.stdout)
+    assert result["verdict"] == "reproduced", result["tasks"]
+    assert f"churn@champion restored to version {read}, the version the run read" in \
+        result["warnings"]
+    assert (lead / REGISTRY).read_bytes() == before  # the project's registry is untouched

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from nbops.registry._registry_file import registry_path, seal_problem
     from nbops.registry._registry_file import share as share_registry
     from nbops.registry._registry_file import transaction as registry_transaction
+    from nbops.registry._restore import restore_champion
     from nbops.registry._scoring import METRIC_DIRECTIONS, predict_table
     from nbops.registry._scoring import read_table as read_input_table
     from nbops.registry._scoring import write_table as write_scored_table
@@ -39,7 +40,8 @@ __all__ = [
     "inspect_types", "load_model",
     "load_verified", "parse_ref", "parse_registry_config", "predict_table", "project_model_name",
     "promote", "read_input_table", "read_local_registry", "read_registry", "register_version",
-    "registry_objects", "registry_path", "registry_transaction", "resolve_version", "rollback",
+    "registry_objects", "registry_path", "registry_transaction", "resolve_version",
+    "restore_champion", "rollback",
     "seal_problem", "share_registry", "store_of", "write_scored_table",
 ]
 
@@ -60,6 +62,7 @@ if not TYPE_CHECKING:
             "registry_objects=referenced_objects", "registry_path",
             "registry_transaction=transaction", "seal_problem", "share_registry=share",
         ),
+        "_restore": ("restore_champion",),
         "_scoring": (
             "METRIC_DIRECTIONS", "predict_table", "read_input_table=read_table",
             "write_scored_table=write_table",
