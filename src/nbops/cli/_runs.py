@@ -56,14 +56,32 @@ def _metrics_text(metrics: dict[str, float], limit: int = 3) -> str:
 
 @click.command("runs")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summaries as JSON.")
-@click.option("--limit", type=int, default=None, help="Show only the newest N runs.")
+@click.option("--limit", type=int, default=None,
+              help="Show only N runs: the newest, or the first N in --sort order.")
+@click.option("--where", "where", default=None, metavar="EXPR",
+              help="Only runs matching EXPR, e.g. 'metrics.roc_auc > 0.85 and "
+                   "params.model.max_depth == 4' (fields: status, metrics.X, params.X, "
+                   "tags.X, experiment.data …; == != < <= > >= in, and/or/not).")
+@click.option("--sort", "sort", default=None, metavar="[-]FIELD",
+              help="Order by FIELD (e.g. -metrics.roc_auc: best first); runs without it last.")
 @click.option("--remote", "on_remote", is_flag=True,
               help="List the runs on the project's remote (from its index object).")
 @_project_option
-def runs_command(as_json: bool, limit: int | None, on_remote: bool,
-                 project: Path | None) -> None:
+def runs_command(as_json: bool, limit: int | None, where: str | None, sort: str | None,
+                 on_remote: bool, project: Path | None) -> None:
     """List runs, newest first as on the report site: id, status, experiment, duration, tasks,
-    metrics (--json keeps the ledger's oldest-first order; --remote lists the team remote's)."""
+    metrics (--json keeps the ledger's oldest-first order; --remote lists the team remote's).
+
+    \b
+    nbops runs --where 'metrics.roc_auc > 0.85 and params.model.max_depth == 4'
+    nbops runs --where 'status in ["gated", "failed"]' --sort -started_at --limit 5
+    nbops runs --sort -metrics.roc_auc --limit 10 --json
+    """
+    from nbops.runs import parse_query, sort_rows
+
+    query = None if where is None else parse_query(where)  # bad input: before any reading
+    if sort is not None:
+        sort_rows([], sort)
     if on_remote:
         from nbops.sync import remote_summaries
 
@@ -72,7 +90,14 @@ def runs_command(as_json: bool, limit: int | None, on_remote: bool,
         from nbops.runs import list_runs
 
         summaries = list_runs(_project(project))
-    if limit is not None:
+    if query is not None:
+        summaries = [s for s in summaries if query.matches(s)]
+    if sort is not None:  # best first: the listing shows it newest-first, so reverse it
+        ordered = sort_rows(summaries, sort)
+        if limit is not None:
+            ordered = ordered[:limit] if limit > 0 else []
+        summaries = list(reversed(ordered)) if not as_json else ordered
+    elif limit is not None:
         summaries = summaries[-limit:] if limit > 0 else []
     if as_json:
         _echo_json(summaries)

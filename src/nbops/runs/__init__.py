@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from nbops.runs._notebook_compare import compare_notebooks
     from nbops.runs._notebook_compare import normalise as normalise_notebook
     from nbops.runs._provenance import LOCK_FILES, installed_packages, interpreter
+    from nbops.runs._query import Query, parse_query, sort_rows
     from nbops.runs._reuse import plan_reuse
     from nbops.runs._reuse import restore as restore_products
     from nbops.runs._steps import OpenContext, PostCloseStep, StepFactory
@@ -43,13 +44,14 @@ if TYPE_CHECKING:
     from nbops.runs._verify import referenced_objects, verify_run
 
 __all__ = [
-    "CORE_SECTIONS", "JsonObject", "LOCK_FILES", "OpenContext", "PostCloseStep", "RunContext",
+    "CORE_SECTIONS", "JsonObject", "LOCK_FILES", "OpenContext", "PostCloseStep", "Query",
+    "RunContext",
     "Section", "StepFactory", "TAGS_ENV", "amend_section", "append_summary", "checkout_run",
     "close_run", "collect_garbage", "compare_notebooks", "diff_runs", "flat_params",
     "installed_packages", "interpreter", "list_runs", "load_manifest", "normalise_notebook",
-    "open_run", "plan_reuse", "read_pins", "referenced_objects", "resolve_run", "restore_products",
-    "run_ids_on_disk", "run_summaries", "set_status", "summarize", "update_section", "verify_run",
-    "write_pins",
+    "open_run", "parse_query", "plan_reuse", "read_pins", "referenced_objects", "resolve_run",
+    "restore_products", "run_ids_on_disk", "run_summaries", "set_status", "sort_rows",
+    "summarize", "update_section", "verify_run", "write_pins",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -59,6 +61,7 @@ if not TYPE_CHECKING:
         "_checkout": ("checkout_run",),
         "_context": ("CORE_SECTIONS", "JsonObject", "RunContext", "Section"),
         "_diff": ("diff_runs",),
+        "_query": ("Query", "parse_query", "sort_rows"),
         "_gc": ("collect_garbage", "read_pins", "write_pins"),
         "_index": (
             "append_summary=append", "flat_params", "run_ids_on_disk", "run_summaries=summaries",
