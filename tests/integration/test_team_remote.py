@@ -312,3 +312,31 @@ def test_reproducing_a_monitoring_run_restores_the_champion_it_scored_with(lead:
     assert f"churn@champion restored to version {read}, the version the run read" in \
         result["warnings"]
     assert (lead / REGISTRY).read_bytes() == before  # the project's registry is untouched
+
+
+def test_tags_and_notes_are_shown_searchable_and_sealed(lead: Path) -> None:
+    local = _no_aws()
+    run_id = _latest(lead)["run_id"]
+    tagged = _nbops(lead, local, "tag", run_id, "reviewed=true", "owner=ana", "max_auc=0.9")
+    assert tagged.returncode == 0, tagged.stderr
+    noted = _nbops(lead, local, "note", run_id, "label leak <b>fixed</b> in ingest")
+    assert noted.returncode == 0, noted.stderr
+    manifest = json.loads((lead / "reports" / "runs" / run_id / "manifest.json").read_text())
+    assert {"reviewed": True, "owner": "ana", "max_auc": 0.9}.items() <= \
+        manifest["tags"].items()
+    assert manifest["notes"]["items"][-1]["text"] == "label leak <b>fixed</b> in ingest"
+    assert _nbops(lead, local, "verify", run_id).returncode == 0  # sealed again, intact
+    found = _nbops(lead, local, "runs", "--json", "--where",
+                   'tags.reviewed == true and "leak" in notes and tags.max_auc > 0.85')
+    assert found.returncode == 0, found.stderr
+    assert [r["run_id"] for r in json.loads(found.stdout)] == [run_id]
+    page = (lead / "reports" / "runs" / run_id / "index.html").read_text()
+    assert "owner=ana" in page and "label leak &lt;b&gt;fixed&lt;/b&gt; in ingest" in page
+    for argv, words in ((("tag", run_id, "novalue"), "has no '='"),
+                        (("tag", run_id, "api_token=x"), "has a tag named 'api_token'"),
+                        (("note", run_id, "x" * 2001), "a note must have 1 to 2000")):
+        bad = _nbops(lead, local, *argv)
+        assert bad.returncode != 0 and words in bad.stderr, bad.stderr
+        assert "Traceback" not in bad.stderr
+    after = json.loads((lead / "reports" / "runs" / run_id / "manifest.json").read_text())
+    assert after == manifest  # bad input changed nothing

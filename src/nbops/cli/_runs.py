@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from nbops.core import LedgerError
+from nbops.core import LedgerError, NbopsError
 
 _project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -393,5 +393,56 @@ def pin_command(run: str, remove: bool, as_json: bool, project: Path | None) -> 
     click.echo(f"{'Unpinned' if remove else 'Pinned'} {run_id}.")
 
 
+def _refresh_run_pages(proj: Any, run_id: str) -> None:
+    """Re-render the run's page (and the site, when there is one) after a tag or a note."""
+    from nbops.reports import render_run, render_site
+
+    run_dir = proj.run_dir(run_id)
+    try:
+        if (run_dir / "index.html").is_file():
+            render_run(run_dir, notebooks=False)
+        if (proj.reports_dir / "index.html").is_file():
+            render_site(proj.reports_dir)
+    except (NbopsError, OSError, ValueError) as exc:
+        click.echo(f"Warning: the pages were not refreshed ({exc}); run `nbops report "
+                   f"{run_id}`", err=True)
+
+
+@click.command("tag")
+@click.argument("run")
+@click.argument("tags", nargs=-1, required=True, metavar="KEY=VALUE...")
+@_project_option
+def tag_command(run: str, tags: tuple[str, ...], project: Path | None) -> None:
+    """Add tags to RUN (merged with its tags; numbers and true/false kept as such).
+
+    \b
+    nbops tag latest reviewed=true owner=ana
+    nbops runs --where 'tags.reviewed == true'
+    """
+    from nbops.runs import parse_tag, resolve_run, tag_run
+
+    parsed = dict(parse_tag(text) for text in tags)  # every tag checked before writing
+    proj = _project(project)
+    run_id = resolve_run(proj, run)
+    manifest = tag_run(proj, run_id, parsed)
+    _refresh_run_pages(proj, run_id)
+    click.echo(f"Run {run_id} tags: " + ", ".join(f"{k}={v}" for k, v in manifest["tags"].items()))
+
+
+@click.command("note")
+@click.argument("run")
+@click.argument("text")
+@_project_option
+def note_command(run: str, text: str, project: Path | None) -> None:
+    """Add a note to RUN (shown on its page; found by nbops runs --where '"word" in notes')."""
+    from nbops.runs import note_run, resolve_run
+
+    proj = _project(project)
+    run_id = resolve_run(proj, run)
+    manifest = note_run(proj, run_id, text)
+    _refresh_run_pages(proj, run_id)
+    click.echo(f"Run {run_id}: note {len(manifest['notes']['items'])} added.")
+
+
 COMMANDS = [runs_command, show_command, diff_command, checkout_command, verify_command,
-            gc_command, pin_command]
+            gc_command, pin_command, tag_command, note_command]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from nbops.core import lazy_exports
 
 if TYPE_CHECKING:
+    from nbops.runs._annotations import note_run, parse_tag, tag_run
     from nbops.runs._checkout import checkout_run
     from nbops.runs._context import CORE_SECTIONS, JsonObject, RunContext, Section
     from nbops.runs._diff import diff_runs
@@ -49,15 +50,17 @@ __all__ = [
     "Section", "StepFactory", "TAGS_ENV", "amend_section", "append_summary", "checkout_run",
     "close_run", "collect_garbage", "compare_notebooks", "diff_runs", "flat_params",
     "installed_packages", "interpreter", "list_runs", "load_manifest", "normalise_notebook",
-    "open_run", "parse_query", "plan_reuse", "read_pins", "referenced_objects", "resolve_run",
+    "note_run", "open_run", "parse_query", "parse_tag", "plan_reuse", "read_pins",
+    "referenced_objects", "resolve_run",
     "restore_products", "run_ids_on_disk", "run_summaries", "set_status", "sort_rows",
-    "summarize", "update_section", "verify_run", "write_pins",
+    "summarize", "tag_run", "update_section", "verify_run", "write_pins",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
 # imports above instead, so that they flag a name the package does not export.
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
+        "_annotations": ("note_run", "parse_tag", "tag_run"),
         "_checkout": ("checkout_run",),
         "_context": ("CORE_SECTIONS", "JsonObject", "RunContext", "Section"),
         "_diff": ("diff_runs",),

@@ -10,7 +10,8 @@ An expression is Python syntax restricted to what a filter needs, parsed with
 * **fields** are dotted names read from a run's index line: ``run_id``, ``status``,
   ``started_at``, ``duration_s``, ``executed``, ``skipped`` (reused tasks), ``failed``,
   ``metrics.NAME``, ``params.KEY.SUB`` (the flattened ``env.yaml`` values, so
-  ``params.model.max_depth``), ``tags.NAME``, ``experiment.key``/``label``/``data``,
+  ``params.model.max_depth``), ``tags.NAME``, ``notes`` (text: ``"leak" in notes``),
+  ``experiment.key``/``label``/``data``,
   ``gates_verdict``, ``monitoring_verdict``, ``model_version.version`` …;
 * **values**: numbers, strings in quotes, ``true``/``false``/``none`` (or ``True`` …),
   lists of those (for ``in`` / ``not in``);
@@ -39,7 +40,7 @@ _MISSING = object()
 #: The first name of a field: the keys of an index line (``run_index.schema.json``);
 #: ``reused`` is the index's ``skipped`` under the word the pages use.
 FIELDS = ("run_id", "status", "started_at", "finished_at", "duration_s", "executed", "reused",
-          "skipped", "failed", "metrics", "params", "tags", "experiment", "gates_verdict",
+          "skipped", "failed", "metrics", "params", "tags", "notes", "experiment", "gates_verdict",
           "failed_gates", "monitoring_verdict", "model_version", "host", "pid", "pinned")
 _WORDS = {"true": True, "false": False, "none": None, "null": None}
 _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
