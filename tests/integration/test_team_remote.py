@@ -340,3 +340,41 @@ def test_tags_and_notes_are_shown_searchable_and_sealed(lead: Path) -> None:
         assert "Traceback" not in bad.stderr
     after = json.loads((lead / "reports" / "runs" / run_id / "manifest.json").read_text())
     assert after == manifest  # bad input changed nothing
+
+
+def test_apply_writes_a_past_runs_parameters_keeping_comments_diff_first(lead: Path) -> None:
+    local = _no_aws()
+    first = sorted(p.name for p in (lead / "reports" / "runs").iterdir() if p.is_dir())[0]
+    env_yaml = lead / "env.yaml"
+    original = env_yaml.read_text()
+    assert "  max_iter: 100\n" in original
+    edited = original.replace("  max_iter: 100\n", "  max_iter: 7   # tried something\n")
+    env_yaml.write_text(edited)
+    try:
+        shown = _nbops(lead, local, "apply", first, "--dry-run")
+        assert shown.returncode == 0, shown.stderr
+        changed = [line for line in shown.stdout.splitlines()
+                   if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+        assert [re.sub(r" +", " ", line) for line in changed] == [
+            "- rows: 20000 # rows the embedded generator makes (ignored when path is set)",
+            "+ rows: 2400 # rows the embedded generator makes (ignored when path is set)",
+            "- max_iter: 7 # tried something", "+ max_iter: 100 # tried something"], changed
+        assert env_yaml.read_text() == edited  # a dry run writes nothing
+        declined = _run(lead, [str(BIN / "nbops"), "apply", first], local)  # no one to ask
+        assert declined.returncode != 0 and "pass --yes" in declined.stderr, declined.stderr
+        assert env_yaml.read_text() == edited
+        done = _nbops(lead, local, "apply", first, "--yes")
+        assert done.returncode == 0, done.stderr
+        after = env_yaml.read_text().splitlines()
+        before = edited.splitlines()
+        assert len(after) == len(before)  # every comment and every other line kept as is
+        differ = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+        assert [b.split("#")[0].strip() for _, b in differ] == ["rows: 2400", "max_iter: 100"]
+        assert all(a.index("#") == b.index("#") for a, b in differ)  # comments stay put
+        again = _nbops(lead, local, "apply", first, "--yes")
+        assert "already holds run" in again.stdout
+        bad = _nbops(lead, local, "apply", "no-such-run")
+        assert bad.returncode != 0 and "no-such-run" in bad.stderr
+        assert "Traceback" not in bad.stderr
+    finally:
+        env_yaml.write_text(original)

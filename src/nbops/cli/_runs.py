@@ -7,12 +7,13 @@ that ``nbops runs`` stays fast with thousands of runs.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from nbops.core import LedgerError, NbopsError
+from nbops.core import ConfigError, LedgerError, NbopsError
 
 _project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -444,5 +445,48 @@ def note_command(run: str, text: str, project: Path | None) -> None:
     click.echo(f"Run {run_id}: note {len(manifest['notes']['items'])} added.")
 
 
+@click.command("apply")
+@click.argument("run")
+@click.option("--yes", is_flag=True, help="Write without asking (after showing the diff).")
+@click.option("--dry-run", is_flag=True, help="Only show the diff.")
+@_project_option
+def apply_command(run: str, yes: bool, dry_run: bool, project: Path | None) -> None:
+    """Write RUN's parameters back into env.yaml, keeping its comments; the diff comes first.
+
+    Only values in both that differ change; secrets, placeholders ({{here}}) and keys
+    today's file does not have are left alone and listed.
+    """
+    from nbops.adapters import env_file
+    from nbops.runs import load_manifest, plan_apply
+
+    proj = _project(project)
+    manifest = load_manifest(proj, run)
+    recorded = (manifest.get("build") or {}).get("env_file")
+    path = proj.root / recorded if recorded else env_file(proj.root)
+    if path is None:
+        raise LedgerError(f"the project {proj.root} has no env.yaml to apply run "
+                          f"{manifest['run_id']} to", "create env.yaml first")
+    plan = plan_apply(Path(path), manifest.get("env") or {}, manifest["run_id"])
+    for name, why in plan.skipped.items():
+        click.echo(f"left alone: {name}: {why}", err=True)
+    if not plan.changed:
+        click.echo(f"{plan.path.name} already holds run {manifest['run_id']}'s parameters.")
+        return
+    click.echo(plan.diff, nl=False)
+    if dry_run:
+        return
+    if not yes and not sys.stdin.isatty():
+        raise ConfigError(f"{plan.path.name} was not changed: nbops apply asks before writing, "
+                          "and there is no terminal to answer", "pass --yes to write the "
+                          "change shown above")
+    if not yes and not click.confirm(f"Write these {len(plan.changed)} change(s) to "
+                                     f"{plan.path}?", default=False):
+        click.echo("Nothing written.")
+        return
+    plan.write()
+    click.echo(f"{plan.path.name}: {len(plan.changed)} value(s) set to run "
+               f"{manifest['run_id']}'s; `ploomber build` reuses what it can.")
+
+
 COMMANDS = [runs_command, show_command, diff_command, checkout_command, verify_command,
-            gc_command, pin_command, tag_command, note_command]
+            gc_command, pin_command, tag_command, note_command, apply_command]

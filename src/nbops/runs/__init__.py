@@ -18,6 +18,7 @@ from nbops.core import lazy_exports
 
 if TYPE_CHECKING:
     from nbops.runs._annotations import note_run, parse_tag, tag_run
+    from nbops.runs._apply import ApplyPlan, plan_apply
     from nbops.runs._checkout import checkout_run
     from nbops.runs._context import CORE_SECTIONS, JsonObject, RunContext, Section
     from nbops.runs._diff import diff_runs
@@ -45,12 +46,12 @@ if TYPE_CHECKING:
     from nbops.runs._verify import referenced_objects, verify_run
 
 __all__ = [
-    "CORE_SECTIONS", "JsonObject", "LOCK_FILES", "OpenContext", "PostCloseStep", "Query",
-    "RunContext",
+    "ApplyPlan", "CORE_SECTIONS", "JsonObject", "LOCK_FILES", "OpenContext", "PostCloseStep",
+    "Query",    "RunContext",
     "Section", "StepFactory", "TAGS_ENV", "amend_section", "append_summary", "checkout_run",
     "close_run", "collect_garbage", "compare_notebooks", "diff_runs", "flat_params",
     "installed_packages", "interpreter", "list_runs", "load_manifest", "normalise_notebook",
-    "note_run", "open_run", "parse_query", "parse_tag", "plan_reuse", "read_pins",
+    "note_run", "open_run", "parse_query", "parse_tag", "plan_apply", "plan_reuse", "read_pins",
     "referenced_objects", "resolve_run",
     "restore_products", "run_ids_on_disk", "run_summaries", "set_status", "sort_rows",
     "summarize", "tag_run", "update_section", "verify_run", "write_pins",
@@ -61,6 +62,7 @@ __all__ = [
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
         "_annotations": ("note_run", "parse_tag", "tag_run"),
+        "_apply": ("ApplyPlan", "plan_apply"),
         "_checkout": ("checkout_run",),
         "_context": ("CORE_SECTIONS", "JsonObject", "RunContext", "Section"),
         "_diff": ("diff_runs",),
