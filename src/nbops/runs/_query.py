@@ -29,11 +29,12 @@ import ast
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from nbops.core import ConfigError
 
 Row = Mapping[str, Any]
+RowT = TypeVar("RowT", bound=Mapping[str, Any])
 Predicate = Callable[[Row], bool]
 
 _MISSING = object()
@@ -234,7 +235,7 @@ def check_field(text: str, what: str = "--sort") -> str:
     return name
 
 
-def sort_rows(rows: Sequence[Row], spec: str) -> list[Row]:
+def sort_rows(rows: Sequence[RowT], spec: str) -> list[RowT]:
     """``rows`` sorted by the field ``spec`` (``-field``: descending); runs without that
     field, or with a value of another kind than most, come last in their original order."""
     field = check_field(spec)
