@@ -354,6 +354,8 @@ def summary_markdown(summary: BuildSummary) -> str:
         summary.status, "•")
     if summary.monitoring_verdict in ("warn", "alert") and summary.status == "succeeded":
         icon = "🚨" if summary.monitoring_verdict == "alert" else "⚠️"
+    if summary.not_registered:
+        icon = "❌"
     out = [f"### {icon} nbops run `{summary.run_id}`: {_md(summary.verdict)}", "",
            f"Experiment **{_md(summary.experiment)}** · {_duration(summary.duration_s)} · "
            f"{summary.executed} executed, {summary.reused} reused", ""]
@@ -374,7 +376,9 @@ def summary_markdown(summary: BuildSummary) -> str:
             out.append("")
         if summary.gates_error:
             out += [_md(summary.gates_error), ""]
-    if summary.registry_decision:
+    if summary.registry_error:
+        out += [f"**Registry:** not registered: {_md(summary.registry_error)}", ""]
+    elif summary.registry_decision:
         out += [f"**Registry:** {_md(summary.registry_decision)}", ""]
     if summary.monitoring_verdict:
         out += [f"**Monitoring: {_md(summary.monitoring_verdict)}**"

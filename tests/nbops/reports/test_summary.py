@@ -160,3 +160,22 @@ def test_numbers_are_rounded_for_reading():
     assert fmt(20000.0) == "20,000"
     assert fmt(0.00001234) == "1.234e-05"
     assert fmt(None) == "-"
+
+
+def test_a_passing_model_the_remote_did_not_take_is_the_verdict(tmp_path):
+    """The summary said "succeeded" while the build exited 1: the model was not registered."""
+    from nbops.reports._summary import BuildSummary
+
+    sentence = ("Run r's model passed its gates but was not registered (the registry and its "
+                "champion are unchanged): no credentials found for remote s3://b/team. Fix: set "
+                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE in the environment")
+    summary = BuildSummary(run_id="r", status="succeeded", duration_s=1.0, experiment="churn",
+                           executed=1, reused=0, gates_verdict="passed",
+                           registry_decision="not registered: no credentials found",
+                           not_registered=True, registry_error=sentence, run_page="p")
+    assert summary.verdict == "not registered"
+    text = summary_text(summary)
+    assert text.splitlines()[0].startswith("nbops: run r not registered (")
+    assert f"registry: not registered: {sentence}" in text
+    assert text.count("no credentials found") == 1
+    assert summary_markdown(summary).startswith("### ❌ nbops run `r`: not registered")
