@@ -19,7 +19,7 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
-from nbops.core import NbopsError, crash_point
+from nbops.core import GateFailure, NbopsError, crash_point
 
 if TYPE_CHECKING:
     from nbops.adapters import TaskInfo
@@ -230,6 +230,8 @@ def _close(dag: Any, durations: dict[str, float], error_text: str | None,
         run.release()
     if failure is not None:
         if finishing and isinstance(failure, NbopsError) and _verdict_at_exit(run.run_id):
+            if not isinstance(failure, GateFailure):  # the summary lists failed gates itself
+                _add_build_error(run.run_id, failure.message)
             raise SystemExit(1)
         raise failure
 
@@ -238,6 +240,12 @@ def _verdict_at_exit(run_id: str) -> bool:
     from nbops.reports import verdict_at_exit
 
     return bool(verdict_at_exit(run_id))
+
+
+def _add_build_error(run_id: str, message: str) -> None:
+    from nbops.reports import add_build_error
+
+    add_build_error(run_id, message)
 
 
 def _close_step(step: PostCloseStep) -> None:

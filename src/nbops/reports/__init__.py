@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from nbops.reports._section_tables import section_tables
     from nbops.reports._serve import HOST, make_server
     from nbops.reports._summary import (
+        add_build_error,
         build_summary,
         summary_markdown,
         summary_text,
@@ -47,7 +48,8 @@ if TYPE_CHECKING:
     from nbops.reports._sweep_page import write_sweep_page
 
 __all__ = [
-    "HOST", "NotebookPage", "ReportsStep", "SITE_DEFERRED_ENV", "STATUS_LABELS", "build_summary",
+    "HOST", "NotebookPage", "ReportsStep", "SITE_DEFERRED_ENV", "STATUS_LABELS",
+    "add_build_error", "build_summary",
     "compare_runs", "comparison_markdown", "comparison_table", "format_value", "list_summaries",
     "load_manifest",
     "make_server", "publish_html", "publish_reproduction", "publish_zip", "render_notebook_file",
@@ -75,7 +77,8 @@ if not TYPE_CHECKING:
         "_section_tables": ("section_tables",),
         "_serve": ("HOST", "make_server"),
         "_summary": (
-            "build_summary", "format_value=fmt", "summary_markdown", "summary_text",
+            "add_build_error", "build_summary", "format_value=fmt", "summary_markdown",
+            "summary_text",
             "use_colour", "verdict_at_exit",
         ),
         "_sweep_page": ("write_sweep_page",),

@@ -395,6 +395,22 @@ def summary_markdown(summary: BuildSummary) -> str:
 # ---------------------------------------------------------------- the build's last words
 
 _AT_EXIT: set[str] = set()
+_BUILD_ERRORS: dict[str, str] = {}
+
+
+def add_build_error(run_id: str, message: str) -> None:
+    """The sentence that failed ``run_id``'s build (a post-close step's error), for its
+    summary written at exit: shown there unless the summary already says it."""
+    _BUILD_ERRORS[run_id] = message
+
+
+def with_build_error(text: str, message: str | None) -> str:
+    """``text`` (a summary) with ``build failed: MESSAGE`` before its last line, unless
+    the summary already holds the sentence."""
+    if not message or message.strip() in text:
+        return text
+    lines = text.rstrip("\n").split("\n")
+    return "\n".join([*lines[:-1], f"build failed: {message.strip()}", lines[-1]]) + "\n"
 
 
 def verdict_at_exit(run_id: str) -> bool:
@@ -439,7 +455,8 @@ def emit_summary(run_dir: Path, *, stream: TextIO | None = None,
     def write() -> None:
         out = stream or sys.stderr
         try:
-            out.write("\n" + summary_text(summary, colour=use_colour(out)))
+            out.write("\n" + with_build_error(summary_text(summary, colour=use_colour(out)),
+                                              _BUILD_ERRORS.get(summary.run_id)))
             out.flush()
         except (OSError, ValueError):  # closed stream at exit
             pass

@@ -179,3 +179,16 @@ def test_a_passing_model_the_remote_did_not_take_is_the_verdict(tmp_path):
     assert f"registry: not registered: {sentence}" in text
     assert text.count("no credentials found") == 1
     assert summary_markdown(summary).startswith("### ❌ nbops run `r`: not registered")
+
+
+def test_a_failing_steps_sentence_joins_the_verdict_block_once():
+    """A monitoring build failed by monitoring.fail_on ended without saying why."""
+    from nbops.reports._summary import with_build_error
+
+    text = "nbops: run r alert (1.0 s)\nmonitoring: alert - drift in age\nrun page: p\n"
+    sentence = "monitoring verdict is alert. Fix: look at the drift report"
+    assert with_build_error(text, sentence).splitlines() == [
+        "nbops: run r alert (1.0 s)", "monitoring: alert - drift in age",
+        f"build failed: {sentence}", "run page: p"]
+    assert with_build_error(text + sentence, sentence) == text + sentence  # said once
+    assert with_build_error(text, None) == text
