@@ -24,7 +24,7 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
-from nbops.core import NbopsError, crash_point
+from nbops.core import GateFailure, NbopsError, crash_point
 
 if TYPE_CHECKING:
     from nbops.adapters import TaskInfo
@@ -275,7 +275,7 @@ def on_failure(dag: Any, traceback: dict[str, str], project_hook: Any = None) ->
 
 def _close_failed(dag: Any, text: str) -> None:
     try:
-        _close(dag, {}, text)
+        _close(dag, {}, text, finishing=False)
     except NbopsError as exc:  # the build already failed; say why the close failed too
         logger.error("nbops: %s", exc)
 
@@ -286,8 +286,15 @@ def _stopped_early(dag: Any, reason: str) -> None:
 
 
 def _close(dag: Any, durations: dict[str, float], error_text: str | None,
-           stopped_early: str | None = None) -> None:
+           stopped_early: str | None = None, finishing: bool = True) -> None:
     """Close the run (``closing``), run every post-close step, then write its final status.
+
+    A step's :class:`~nbops.core.NbopsError` (failed gates, a model the team remote did
+    not register) fails the build. Under ``ploomber build`` the build summary, written
+    at exit, is then the verdict block (the failed gates with values and thresholds, the
+    registry's sentence, the run page): the build exits 1 without Ploomber's wrapper
+    around the same message (``Exception when running on_finish…``, the gate list a
+    second time, its community link). Elsewhere (a DAG built from Python) it is raised.
 
     If anything stops the close before the final status is written (Ctrl-C,
     an error in the ledger itself), the run is marked ``interrupted`` from
@@ -322,7 +329,23 @@ def _close(dag: Any, durations: dict[str, float], error_text: str | None,
             _close_step(step)
         run.release()
     if failure is not None:
+        if finishing and isinstance(failure, NbopsError) and _verdict_at_exit(run.run_id):
+            if not isinstance(failure, GateFailure):  # the summary lists failed gates itself
+                _add_build_error(run.run_id, failure.message)
+            raise SystemExit(1)
         raise failure
+
+
+def _verdict_at_exit(run_id: str) -> bool:
+    from nbops.reports import verdict_at_exit
+
+    return bool(verdict_at_exit(run_id))
+
+
+def _add_build_error(run_id: str, message: str) -> None:
+    from nbops.reports import add_build_error
+
+    add_build_error(run_id, message)
 
 
 def _close_step(step: PostCloseStep) -> None:

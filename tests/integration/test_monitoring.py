@@ -165,7 +165,7 @@ def test_pipeline_alert_starts_retraining_through_the_gates(project, run_build) 
     log = (project / retrain["log"]).read_text()
     assert "Loading pipeline" in log
     if run["gates"]["verdict"] != "passed":  # a gated retrain says so in its log
-        assert "QUALITY GATES FAILED" in log
+        assert "gates: failed (" in log
     champion = get_version("churn@champion", project)
     if run["gates"]["verdict"] == "passed" and run["registry"]["promoted"]:
         assert champion["version"] == run["registry"]["version"]
@@ -196,7 +196,7 @@ def test_cli_retrain_follows_the_policy_and_promotes_only_a_winner(project) -> N
                                     else before["version"])
     else:  # the candidate failed a quality gate: nothing registered, champion kept
         assert outcome["status"] == "failed" and after == before, outcome["output_tail"]
-        assert "QUALITY GATES FAILED" in outcome["output_tail"], outcome["output_tail"]
+        assert "gates: failed (" in outcome["output_tail"], outcome["output_tail"]
     assert proc.returncode == (1 if outcome["status"] == "failed" else 0), proc.stderr
 
 

@@ -55,11 +55,15 @@ def runs_of(root: Path, name: str) -> list[dict]:
     return [m for m in manifests(root) if (m.get("tags") or {}).get("sweep") == name]
 
 
+OUTPUT: dict[str, str] = {}  # what each module-level sweep printed
+
+
 @pytest.fixture(scope="module")
 def grid4(project: Path) -> dict:
     done = sweep(project, "--grid", "alpha=0.1,0.3", "--grid", "depth=1,2",
                  "--objective", "score", "--name", "grid4")
     assert done.returncode == 0, done.stdout + done.stderr
+    OUTPUT["grid4"] = done.stdout
     return record(project, "grid4")
 
 
@@ -108,6 +112,30 @@ def test_the_best_trial_is_reported_on_the_terminal_and_the_page(project: Path,
     assert f"runs/{best['run_id']}/index.html" in page
     assert "<svg" in page and ">alpha</text>" in page and ">score</text>" in page
     assert page.index("<td class=\"num\">3</td>") < page.index("<td class=\"num\">1</td>")
+
+
+def test_the_terminal_shows_each_trial_start_and_end_then_a_leaderboard(
+        project: Path, grid4: dict) -> None:
+    """It printed nothing while a trial ran, and only the best trial at the end."""
+    lines = OUTPUT["grid4"].splitlines()
+    for trial in grid4["trials"]:
+        params = f"alpha={trial['params']['alpha']} depth={trial['params']['depth']}"
+        started = lines.index(f"trial {trial['number']}/4 started: {params}")
+        ended = next(i for i, line in enumerate(lines)
+                     if line.startswith(f"trial {trial['number']}/4 {params}: succeeded"))
+        assert started < ended
+    board = lines[lines.index("leaderboard (best first):") + 1:]
+    assert board[0].split() == ["#", "trial", "alpha", "depth", "score", "verdict", "run"]
+    ranked = sorted(grid4["trials"], key=lambda t: (-t["value"], t["number"]))
+    for rank, (line, trial) in enumerate(zip(board[1:5], ranked, strict=True), 1):
+        cells = line.split()
+        assert cells[:2] == [str(rank), str(trial["number"])], line
+        assert cells[-2:] == ["succeeded", trial["run_id"]], line
+        assert float(cells[4]) == pytest.approx(trial["value"], abs=1e-4)
+    page = project / "reports" / "sweeps" / "grid4" / "index.html"
+    assert board[5] == f"sweep page: {page}"
+    site = (project / "reports" / "index.html").read_text()
+    assert '<a href="sweeps/grid4/index.html">grid4</a>' in site  # reachable from the site
 
 
 def test_same_seed_same_trials_and_metrics(project: Path, grid4: dict) -> None:

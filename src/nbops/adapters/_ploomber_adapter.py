@@ -471,6 +471,12 @@ def loaded_from(root: Path, pipeline: str, dag: Any = None) -> list[Path]:
     return files
 
 
+def under_ploomber_cli() -> bool:
+    """Whether this process is Ploomber's command line (``ploomber build`` …), whose
+    error handler wraps an exception from a DAG hook in its own message and link."""
+    return Path(sys.argv[0]).name in ("ploomber", "ploomber.exe") if sys.argv else False
+
+
 def ploomber_command() -> str:
     """The ``ploomber`` executable of this environment (for builds in a child process).
 

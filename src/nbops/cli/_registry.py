@@ -22,6 +22,22 @@ def _root(project: Path | None) -> Path:
     return find_root(project)
 
 
+def refresh_pages(root: Path) -> None:
+    """After the registry changed by hand, rewrite the site and the model pages (when the
+    project has a site), so they stop showing the champion of before; best effort."""
+    from nbops.core import NbopsError
+    from nbops.reports import render_site
+
+    reports = Path(root) / "reports"
+    if not (reports / "index.html").is_file():
+        return
+    try:
+        render_site(reports)
+    except (NbopsError, OSError, ValueError) as exc:
+        click.echo(f"Warning: the report site was not refreshed ({exc}); run "
+                   "`nbops report --all`", err=True)
+
+
 def _version_rows(name: str, model: dict[str, Any]) -> list[dict[str, Any]]:
     aliases: dict[int, list[str]] = {}
     for alias, number in sorted(model["aliases"].items()):
@@ -85,9 +101,11 @@ def promote(model: str, version: int, alias: str, reason: str, as_json: bool,
 
     check_card_for_alias(_root(project), model, alias)  # registry.require_card
     command = ("nbops", "promote", model, str(version), "--alias", alias, "--reason", reason)
-    before = promote_version(_root(project), model, version, alias, reason=reason,
+    root = _root(project)
+    before = promote_version(root, model, version, alias, reason=reason,
                              actor=Actor(command=command))
-    _record_card(_root(project), model, version, alias)
+    _record_card(root, model, version, alias)
+    refresh_pages(root)
     was = "nothing" if before is None else f"version {before}"
     if as_json:
         click.echo(json.dumps({"ok": True, "model": model, "alias": alias, "version": version,
@@ -124,8 +142,10 @@ def rollback(model: str, alias: str, reason: str, as_json: bool, project: Path |
     from nbops.registry import rollback as rollback_alias
 
     command = ("nbops", "rollback", model, "--alias", alias, "--reason", reason)
-    current, target = rollback_alias(_root(project), model, alias, reason=reason,
+    root = _root(project)
+    current, target = rollback_alias(root, model, alias, reason=reason,
                                      actor=Actor(command=command))
+    refresh_pages(root)
     if as_json:
         click.echo(json.dumps({"ok": True, "model": model, "alias": alias, "from": current,
                                "to": target}))

@@ -130,6 +130,13 @@ def push_command(runs: tuple[str, ...], all_runs: bool, repair: bool, as_json: b
                    f"{result.objects_uploaded} object(s), {_size(result.bytes_uploaded)} "
                    f"uploaded, {result.objects_present} already there; "
                    f"{len(result.up_to_date)} run(s) already up to date.")
+        if result.registry == "published":
+            click.echo("The model registry is now shared on the remote (it had none).")
+        elif result.registry == "diverged":
+            click.echo("Registry not shared: models registered here before the remote was set "
+                       "are not in the remote's registry, which is the team's and is kept. Fix: "
+                       "run `ploomber build` (nothing retrains) to register this project's "
+                       "model there.", err=True)
         for run_id, why in result.skipped.items():
             click.echo(f"  not pushed {run_id}: {why}")
     _refused(result.refused, as_json, "push", "pushed")

@@ -7,9 +7,9 @@ tolerance, 4 diverged, 1 the run could not be reproduced at all (message).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -44,6 +44,23 @@ def _announce_to(stream_err: bool) -> Callable[[EnvironmentReport, list[str]], N
         echo("Building the run's code in a scratch copy …")
 
     return announce
+
+
+def _registry_state(root: Path, scratch: Path, manifest: Mapping[str, Any]) -> list[str]:
+    """The registry as a monitoring run read it: its champion, from the store, in the
+    reproduction's scratch copy (features meet here: reproduce runs, registry restores)."""
+    champion = (manifest.get("monitoring") or {}).get("champion")
+    if not isinstance(champion, dict) or not champion.get("model") or not champion.get("version"):
+        return []
+    from nbops.registry import parse_ref, restore_champion
+
+    alias = "champion"
+    for params in (manifest.get("params") or {}).values():  # the reference it scored with
+        ref = (params or {}).get("champion") if isinstance(params, dict) else None
+        if isinstance(ref, str) and "@" in ref:
+            alias = parse_ref(ref).alias or alias
+    return [restore_champion(root, scratch, str(champion["model"]), int(champion["version"]),
+                             alias=alias, run_id=manifest.get("run_id"))]
 
 
 @click.command("reproduce")
@@ -89,6 +106,7 @@ def reproduce(
         keep=keep,
         timeout=timeout,
         announce=_announce_to(stream_err=as_json),
+        restore=_registry_state,
     )
     data = result.to_dict()
     report = publish_reproduction(found.run_dir(result.run_id), data)

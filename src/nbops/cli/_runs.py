@@ -7,10 +7,13 @@ that ``nbops runs`` stays fast with thousands of runs.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
+
+from nbops.core import ConfigError, LedgerError, NbopsError
 
 _project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -54,14 +57,32 @@ def _metrics_text(metrics: dict[str, float], limit: int = 3) -> str:
 
 @click.command("runs")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summaries as JSON.")
-@click.option("--limit", type=int, default=None, help="Show only the newest N runs.")
+@click.option("--limit", type=int, default=None,
+              help="Show only N runs: the newest, or the first N in --sort order.")
+@click.option("--where", "where", default=None, metavar="EXPR",
+              help="Only runs matching EXPR, e.g. 'metrics.roc_auc > 0.85 and "
+                   "params.model.max_depth == 4' (fields: status, metrics.X, params.X, "
+                   "tags.X, experiment.data …; == != < <= > >= in, and/or/not).")
+@click.option("--sort", "sort", default=None, metavar="[-]FIELD",
+              help="Order by FIELD (e.g. -metrics.roc_auc: best first); runs without it last.")
 @click.option("--remote", "on_remote", is_flag=True,
               help="List the runs on the project's remote (from its index object).")
 @_project_option
-def runs_command(as_json: bool, limit: int | None, on_remote: bool,
-                 project: Path | None) -> None:
+def runs_command(as_json: bool, limit: int | None, where: str | None, sort: str | None,
+                 on_remote: bool, project: Path | None) -> None:
     """List runs, newest first as on the report site: id, status, experiment, duration, tasks,
-    metrics (--json keeps the ledger's oldest-first order; --remote lists the team remote's)."""
+    metrics (--json keeps the ledger's oldest-first order; --remote lists the team remote's).
+
+    \b
+    nbops runs --where 'metrics.roc_auc > 0.85 and params.model.max_depth == 4'
+    nbops runs --where 'status in ["gated", "failed"]' --sort -started_at --limit 5
+    nbops runs --sort -metrics.roc_auc --limit 10 --json
+    """
+    from nbops.runs import parse_query, sort_rows
+
+    query = None if where is None else parse_query(where)  # bad input: before any reading
+    if sort is not None:
+        sort_rows([], sort)
     if on_remote:
         from nbops.sync import remote_summaries
 
@@ -70,7 +91,14 @@ def runs_command(as_json: bool, limit: int | None, on_remote: bool,
         from nbops.runs import list_runs
 
         summaries = list_runs(_project(project))
-    if limit is not None:
+    if query is not None:
+        summaries = [s for s in summaries if query.matches(s)]
+    if sort is not None:  # best first: the listing shows it newest-first, so reverse it
+        ordered = sort_rows(summaries, sort)
+        if limit is not None:
+            ordered = ordered[:limit] if limit > 0 else []
+        summaries = list(reversed(ordered)) if not as_json else ordered
+    elif limit is not None:
         summaries = summaries[-limit:] if limit > 0 else []
     if as_json:
         _echo_json(summaries)
@@ -105,10 +133,18 @@ def runs_command(as_json: bool, limit: int | None, on_remote: bool,
 
 #: (name, justify, min width): ids, statuses and numbers are never cut; the rest folds.
 _COLUMNS = (("RUN", "left", 29), ("STATUS", "left", 17), ("EXPERIMENT", "left", 12),
-            ("DURATION", "right", 8), ("EXEC", "right", 4), ("SKIP", "right", 4),
+            ("DURATION", "right", 8), ("EXEC", "right", 4), ("REUSED", "right", 6),
             ("METRICS", "left", 10))
 _STATUS_COLOURS = {"succeeded": "green", "failed": "red", "gated": "yellow",
                    "interrupted": "yellow", "running": "blue"}
+
+
+def _task_word(status: Any) -> Any:
+    """A task's status as every page and summary words it: a task a build did not run
+    again because its products were up to date is "reused" (the manifest says "skipped")."""
+    from nbops.reports import STATUS_LABELS
+
+    return STATUS_LABELS.get(status, status) if isinstance(status, str) else status
 
 
 def _listing_rows(summaries: list[dict[str, Any]]) -> list[tuple[list[str], str, str | None]]:
@@ -162,7 +198,8 @@ def show_command(run: str, as_json: bool, project: Path | None) -> None:
         by = ""
         if task["status"] == "skipped" and task["produced_by"]:
             by = f"  (from {task['produced_by']})"
-        out.append(f"  {name:<24} {task['status']:<9} {_duration(task['duration_s']):>8}{by}")
+        out.append(f"  {name:<24} {_task_word(task['status']):<9} "
+                   f"{_duration(task['duration_s']):>8}{by}")
         if task["error"]:
             err = task["error"]
             out.append(f"    cell {err['cell_index']}: {err['ename']}: {err['evalue']}")
@@ -191,17 +228,29 @@ def _change_lines(title: str, changes: dict[str, Any]) -> list[str]:
 
 @click.command("diff")
 @click.argument("run_a")
-@click.argument("run_b", default="latest")
+@click.argument("run_b", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
 @click.option("--markdown", is_flag=True,
               help="Markdown tables of what changed (CI job summaries, PR comments).")
 @_project_option
-def diff_command(run_a: str, run_b: str, as_json: bool, markdown: bool,
+def diff_command(run_a: str, run_b: str | None, as_json: bool, markdown: bool,
                  project: Path | None) -> None:
-    """What changed from RUN_A to RUN_B: parameters, sources, inputs, packages, metrics."""
-    from nbops.runs import diff_runs, load_manifest
+    """What changed from RUN_A to RUN_B: parameters, sources, inputs, packages, metrics.
+
+    Without RUN_B: from RUN_A to the latest run, or, when RUN_A is the latest
+    (`nbops diff latest`), from the run before it to it.
+    """
+    from nbops.runs import diff_runs, load_manifest, resolve_run, run_ids_on_disk
 
     proj = _project(project)
+    if run_b is None:
+        run_b = resolve_run(proj, "latest")
+        if resolve_run(proj, run_a) == run_b:
+            earlier = [r for r in run_ids_on_disk(proj) if r < run_b]
+            if not earlier:
+                raise LedgerError(f"Run {run_b} is the only run, so there is nothing to compare "
+                                 "it with", "build again, then `nbops diff latest`")
+            run_a = earlier[-1]
     manifest_a, manifest_b = load_manifest(proj, run_a), load_manifest(proj, run_b)
     if markdown and not as_json:
         from nbops.reports import compare_runs, comparison_markdown
@@ -215,8 +264,9 @@ def diff_command(run_a: str, run_b: str, as_json: bool, markdown: bool,
     out = [f"{result['a']} -> {result['b']}"]
     executed = result["executed_in_b"]
     out.append(f"re-executed in {result['b']}: {', '.join(executed) if executed else 'none'}")
-    out += _change_lines("task status", {k: v for k, v in result["tasks"].items()
-                                         if v["a"] != v["b"]})
+    out += _change_lines("task status", {
+        k: {"a": _task_word(v["a"]), "b": _task_word(v["b"])}
+        for k, v in result["tasks"].items() if v["a"] != v["b"]})
     for section in ("sources", "config", "params", "env", "inputs", "git", "packages"):
         out += _change_lines(section, result[section])
     if result["products"]:
@@ -357,5 +407,99 @@ def pin_command(run: str, remove: bool, as_json: bool, project: Path | None) -> 
     click.echo(f"{'Unpinned' if remove else 'Pinned'} {run_id}.")
 
 
+def _refresh_run_pages(proj: Any, run_id: str) -> None:
+    """Re-render the run's page (and the site, when there is one) after a tag or a note."""
+    from nbops.reports import render_run, render_site
+
+    run_dir = proj.run_dir(run_id)
+    try:
+        if (run_dir / "index.html").is_file():
+            render_run(run_dir, notebooks=False)
+        if (proj.reports_dir / "index.html").is_file():
+            render_site(proj.reports_dir)
+    except (NbopsError, OSError, ValueError) as exc:
+        click.echo(f"Warning: the pages were not refreshed ({exc}); run `nbops report "
+                   f"{run_id}`", err=True)
+
+
+@click.command("tag")
+@click.argument("run")
+@click.argument("tags", nargs=-1, required=True, metavar="KEY=VALUE...")
+@_project_option
+def tag_command(run: str, tags: tuple[str, ...], project: Path | None) -> None:
+    """Add tags to RUN (merged with its tags; numbers and true/false kept as such).
+
+    \b
+    nbops tag latest reviewed=true owner=ana
+    nbops runs --where 'tags.reviewed == true'
+    """
+    from nbops.runs import parse_tag, resolve_run, tag_run
+
+    parsed = dict(parse_tag(text) for text in tags)  # every tag checked before writing
+    proj = _project(project)
+    run_id = resolve_run(proj, run)
+    manifest = tag_run(proj, run_id, parsed)
+    _refresh_run_pages(proj, run_id)
+    click.echo(f"Run {run_id} tags: " + ", ".join(f"{k}={v}" for k, v in manifest["tags"].items()))
+
+
+@click.command("note")
+@click.argument("run")
+@click.argument("text")
+@_project_option
+def note_command(run: str, text: str, project: Path | None) -> None:
+    """Add a note to RUN (shown on its page; found by nbops runs --where '"word" in notes')."""
+    from nbops.runs import note_run, resolve_run
+
+    proj = _project(project)
+    run_id = resolve_run(proj, run)
+    manifest = note_run(proj, run_id, text)
+    _refresh_run_pages(proj, run_id)
+    click.echo(f"Run {run_id}: note {len(manifest['notes']['items'])} added.")
+
+
+@click.command("apply")
+@click.argument("run")
+@click.option("--yes", is_flag=True, help="Write without asking (after showing the diff).")
+@click.option("--dry-run", is_flag=True, help="Only show the diff.")
+@_project_option
+def apply_command(run: str, yes: bool, dry_run: bool, project: Path | None) -> None:
+    """Write RUN's parameters back into env.yaml, keeping its comments; the diff comes first.
+
+    Only values in both that differ change; secrets, placeholders ({{here}}) and keys
+    today's file does not have are left alone and listed.
+    """
+    from nbops.adapters import env_file
+    from nbops.runs import load_manifest, plan_apply
+
+    proj = _project(project)
+    manifest = load_manifest(proj, run)
+    recorded = (manifest.get("build") or {}).get("env_file")
+    path = proj.root / recorded if recorded else env_file(proj.root)
+    if path is None:
+        raise LedgerError(f"the project {proj.root} has no env.yaml to apply run "
+                          f"{manifest['run_id']} to", "create env.yaml first")
+    plan = plan_apply(Path(path), manifest.get("env") or {}, manifest["run_id"])
+    for name, why in plan.skipped.items():
+        click.echo(f"left alone: {name}: {why}", err=True)
+    if not plan.changed:
+        click.echo(f"{plan.path.name} already holds run {manifest['run_id']}'s parameters.")
+        return
+    click.echo(plan.diff, nl=False)
+    if dry_run:
+        return
+    if not yes and not sys.stdin.isatty():
+        raise ConfigError(f"{plan.path.name} was not changed: nbops apply asks before writing, "
+                          "and there is no terminal to answer", "pass --yes to write the "
+                          "change shown above")
+    if not yes and not click.confirm(f"Write these {len(plan.changed)} change(s) to "
+                                     f"{plan.path}?", default=False):
+        click.echo("Nothing written.")
+        return
+    plan.write()
+    click.echo(f"{plan.path.name}: {len(plan.changed)} value(s) set to run "
+               f"{manifest['run_id']}'s; `ploomber build` reuses what it can.")
+
+
 COMMANDS = [runs_command, show_command, diff_command, checkout_command, verify_command,
-            gc_command, pin_command]
+            gc_command, pin_command, tag_command, note_command, apply_command]

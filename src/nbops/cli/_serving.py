@@ -37,15 +37,20 @@ def _root(project: Path | None) -> Path:
 @click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
               help="Also answer requests whose Host header is NAME (repeatable); by default "
                    "only loopback names and --host are answered (DNS rebinding).")
+@click.option("--remote-poll", "remote_poll", default=2.0, show_default=True,
+              type=click.FloatRange(0.0),
+              help="With a team remote: seconds between reads of its registry, to follow "
+                   "promotions made on other clones (0: never).")
 @_project_option
 def serve_model(ref: str, host: str, port: int, log_predictions: bool, max_body_mb: float,
                 flush_seconds: float, rotate_seconds: float, allow_hosts: tuple[str, ...],
+                remote_poll: float,
                 project: Path | None) -> None:
     """Serve a registered model over HTTP: POST /predict, GET /healthz, GET /metrics.
 
-    The service follows the alias: after `nbops promote` it switches to the
-    new version without failing a request, and every answer names the version
-    that scored it.
+    The service follows the alias: after `nbops promote` (here, or on any clone
+    sharing the team remote) it switches to the new version without failing a
+    request, and every answer names the version that scored it.
     """
     try:
         from nbops.serving import serve
@@ -61,7 +66,7 @@ def serve_model(ref: str, host: str, port: int, log_predictions: bool, max_body_
         logging.getLogger("nbops").addHandler(handler)
     serve(_root(project), ref, host=host, port=port, log_predictions=log_predictions,
           max_body=int(max_body_mb * 1024 * 1024), flush_seconds=flush_seconds,
-          rotate_seconds=rotate_seconds, allow_hosts=allow_hosts,
+          rotate_seconds=rotate_seconds, allow_hosts=allow_hosts, remote_poll=remote_poll,
           on_ready=lambda line: click.echo(line, err=True))
 
 

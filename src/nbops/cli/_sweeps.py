@@ -157,7 +157,31 @@ def sweep_command(ctx: click.Context, grids: tuple[str, ...], params: tuple[str,
     click.echo(f"sweep {name}: {done}/{record['budget']} trial(s) finished; " + (
         f"best trial {best['number']}: {record['objective']['metric']} {best['value']:.4f} "
         f"(run {best['run_id']})" if best else "no trial succeeded"))
-    click.echo(f"page: {page}")
+    _echo_leaderboard(record)
+    click.echo(f"sweep page: {page}")
+
+
+def _echo_leaderboard(record: dict[str, Any]) -> None:
+    """Best first: rank, trial, the parameters that changed, the objective, the verdict."""
+    from nbops.reports import format_value
+    from nbops.sweeps import changed_parameters, leaderboard
+
+    trials = leaderboard(record)
+    if not trials:
+        return
+    keys = changed_parameters(record)
+    rows = [["#", "trial", *keys, record["objective"]["metric"], "verdict", "run"]]
+    for rank, trial in enumerate(trials, 1):
+        rows.append([str(rank), str(trial["number"]),
+                     *(format_value(trial["params"].get(k)) for k in keys),
+                     format_value(trial["value"]), trial["status"], trial["run_id"] or "-"])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    numeric = {0, 1, len(keys) + 2}
+    click.echo("leaderboard (best first):")
+    for row in rows:
+        click.echo("  " + "  ".join(cell.rjust(w) if i in numeric else cell.ljust(w)
+                                    for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
+                   .rstrip())
 
 
 COMMANDS = [sweep_command]

@@ -76,7 +76,17 @@ class RecordError(LedgerError):
 
 
 class RemoteError(LedgerError):
-    """The team remote is unreachable, refuses us, or holds something it should not."""
+    """The team remote is unreachable, refuses us, or holds something it should not.
+
+    ``kind`` says which, for callers that word the consequence (a build whose
+    model could not be registered): ``no-credentials`` (none were found in the
+    environment), ``refused`` (the remote rejected them), ``unreachable``,
+    ``missing`` (no such bucket or folder), or ``failed`` (anything else).
+    """
+
+    def __init__(self, problem: str, fix: str | None = None, kind: str = "failed") -> None:
+        self.kind = kind
+        super().__init__(problem, fix)
 
 
 class RegistryError(NbopsError):

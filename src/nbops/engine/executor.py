@@ -187,6 +187,9 @@ def _pooled(tasks: list[Any], pool: KernelPool) -> Iterator[None]:
                 # before and after every cell by default; write it once at the
                 # end (it is still written when a cell fails or the kernel dies).
                 "request_save_on_cell_execute": False,
+                # each notebook's progress line is named by its task ("train: 57%|…"),
+                # not Papermill's "Executing" (tasks run side by side in parallel builds)
+                "progress_bar": {"desc": t.name},
                 **t.executor_params,
                 "engine_name": ENGINE_NAME,
                 "kernel_pool": pool,

@@ -28,10 +28,15 @@ if TYPE_CHECKING:
     from nbops.registry._pipeline_step import RegistryStep, check_model_product, check_settings
     from nbops.registry._refs import ModelRef, get_model, parse_ref
     from nbops.registry._refs import resolve as resolve_version
+    from nbops.registry._registry_file import follow_remote as follow_remote_registry
     from nbops.registry._registry_file import read as read_registry
+    from nbops.registry._registry_file import read_local as read_local_registry
+    from nbops.registry._registry_file import referenced_objects as registry_objects
     from nbops.registry._registry_file import registry_path, seal_problem
     from nbops.registry._registry_file import restore_remote as restore_remote_registry
+    from nbops.registry._registry_file import share as share_registry
     from nbops.registry._registry_file import transaction as registry_transaction
+    from nbops.registry._restore import restore_champion
     from nbops.registry._scoring import METRIC_DIRECTIONS, predict_table
     from nbops.registry._scoring import read_table as read_input_table
     from nbops.registry._scoring import write_table as write_scored_table
@@ -39,11 +44,12 @@ if TYPE_CHECKING:
 __all__ = [
     "Actor", "DEFAULT_TRUSTED_TYPES", "MEASURING_IMPORTS", "METRIC_DIRECTIONS", "ModelRef",
     "RegistryStep", "check_card_for_alias", "check_model_product", "check_settings",
-    "default_model_name", "find_root", "get_model", "get_version", "inspect_types", "load_model",
-    "load_verified", "parse_ref", "parse_registry_config", "predict_table", "project_model_name",
-    "promote", "read_input_table", "read_registry", "register_version", "registry_path",
-    "registry_transaction", "resolve_version", "restore_remote_registry", "rollback",
-    "seal_problem", "store_of", "write_scored_table",
+    "default_model_name", "find_root", "follow_remote_registry", "get_model", "get_version",
+    "inspect_types", "load_model", "load_verified", "parse_ref", "parse_registry_config",
+    "predict_table", "project_model_name", "promote", "read_input_table", "read_local_registry",
+    "read_registry", "register_version", "registry_objects", "registry_path",
+    "registry_transaction", "resolve_version", "restore_champion", "restore_remote_registry",
+    "rollback", "seal_problem", "share_registry", "store_of", "write_scored_table",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -59,9 +65,12 @@ if not TYPE_CHECKING:
         "_pipeline_step": ("RegistryStep", "check_model_product", "check_settings"),
         "_refs": ("ModelRef", "get_model", "parse_ref", "resolve_version=resolve"),
         "_registry_file": (
-            "read_registry=read", "registry_path", "registry_transaction=transaction",
-            "restore_remote_registry=restore_remote", "seal_problem",
+            "follow_remote_registry=follow_remote", "read_local_registry=read_local",
+            "read_registry=read", "registry_objects=referenced_objects", "registry_path",
+            "registry_transaction=transaction", "restore_remote_registry=restore_remote",
+            "seal_problem", "share_registry=share",
         ),
+        "_restore": ("restore_champion",),
         "_scoring": (
             "METRIC_DIRECTIONS", "predict_table", "read_input_table=read_table",
             "write_scored_table=write_table",

@@ -79,16 +79,18 @@ class Outcome:
     gates: dict[str, Any]
     registry: dict[str, Any]
     message: str | None = None
+    not_registered: RegistryError | None = None  # passed, but the registry could not be written
 
     @property
     def passed(self) -> bool:
         """Whether every gate passed."""
         return self.gates["verdict"] == "passed"
 
-    def error(self) -> GateFailure | None:
-        """The build-failing error, or None when the gates passed."""
+    def error(self) -> GateFailure | RegistryError | None:
+        """The build-failing error: failed gates, or a passing model that could not be
+        registered; None when the model passed and is registered."""
         if self.passed:
-            return None
+            return self.not_registered
         return GatesFailed(
             self.message or "quality gates failed",
             "improve the model, or adjust the thresholds under gates: in env.yaml if they "
@@ -245,14 +247,37 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
         section.update(version=number, new_version=new)
         section["decision"] = _decide(root, config, number, champ_record, champ_metrics,
                                       champ_note, rescored, actor, section)
-    except RemoteError as exc:  # the shared registry is down: the build still succeeds
-        section["decision"] = (f"not registered: the team remote's registry could not be "
-                               f"updated ({exc.problem}); the model passed its gates: build "
-                               "again when the remote is back (nothing retrains)")
-        logger.warning("nbops registry: %s", section["decision"])
-        return Outcome(gates_section, section)
+    except RemoteError as exc:  # the shared registry cannot be written: the build fails
+        done = section["version"]
+        failure = registration_failure(candidate.run_id, exc, None if done is None
+                                       else f"{config.model}:{done}")
+        what = ("not registered" if done is None
+                else f"registered {config.model}:{done} but not promoted")
+        section["decision"] = f"{what}: {_lower_first(exc.problem)}"
+        section["registration_error"] = {"kind": exc.kind, "message": failure.message}
+        return Outcome(gates_section, section, not_registered=failure)
     logger.info("nbops registry: %s", section["decision"])
     return Outcome(gates_section, section)
+
+
+def registration_failure(run_id: str | None, exc: RemoteError,
+                         registered: str | None = None) -> RegistryError:
+    """The one sentence for a passing model the team remote's registry did not take.
+
+    Its words come from :class:`~nbops.core.RemoteError`'s: "no credentials found for
+    remote …", "remote … refused our credentials", "remote … is unreachable".
+    ``registered`` names the version when registering worked and promoting did not.
+    """
+    what = ("was not registered (the registry and its champion are unchanged)"
+            if registered is None else f"was registered as {registered} but not promoted "
+            "(the champion is unchanged)")
+    return RegistryError(
+        f"Run {run_id}'s model passed its gates but {what}: {_lower_first(exc.problem)}",
+        f"{exc.fix or 'check the remote'}; then build again (nothing retrains)")
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _decide(root: Path, config: RegistryConfig, number: int, champ_record: dict[str, Any] | None,

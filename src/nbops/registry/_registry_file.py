@@ -172,9 +172,12 @@ def _sealed_or_none(root: Path) -> Registry | None:
         return None
 
 
+_WARNED: set[tuple[str, str]] = set()
+
+
 def _refresh_from_remote(root: Path) -> None:
     """Copy the remote registry over the local mirror when they differ (best effort)."""
-    from nbops.core import LockTimeout, NbopsError
+    from nbops.core import NbopsError
 
     try:
         remote = _remote(root)
@@ -182,25 +185,61 @@ def _refresh_from_remote(root: Path) -> None:
             return
         data = remote.get_bytes(REMOTE_KEY)
     except NbopsError as exc:
-        logger.warning("nbops: reading the registry from the local copy: the remote's could "
-                       "not be read (%s)", exc)
+        said = (str(Path(root).resolve()), exc.problem)
+        if said not in _WARNED:  # once per process: a build reads the registry several times
+            _WARNED.add(said)
+            logger.warning("nbops: reading the registry from the local copy: the remote's "
+                           "could not be read (%s)", exc)
         return
     if data is None:
         return
-    doc = _parse_remote(root, remote, data, f"{REMOTE_KEY} on remote {remote.label}")
+    _mirror(root, _parse_remote(root, remote, data, f"{REMOTE_KEY} on remote {remote.label}"))
+
+
+def _mirror(root: Path, doc: Registry) -> bool:
+    """Write the remote's registry ``doc`` over the local mirror when they differ;
+    returns whether it wrote."""
+    from nbops.core import LockTimeout
+
     path = registry_path(root)
     new = dumps_json(doc).encode("utf-8")
     if _read_bytes(path) == new:
-        return
+        return False
     lock = ProjectLock(Path(root) / LOCK_RELPATH, purpose="registry mirror")
     try:
         lock.acquire(timeout=5)
     except LockTimeout:
-        return  # a writer holds it and will write the mirror itself
+        return False  # a writer holds it and will write the mirror itself
     try:
         _write_sealed(path, new, _read_bytes(path))
     finally:
         lock.release()
+    return True
+
+
+def follow_remote(root: Path, seen: str | None) -> str | None:
+    """Mirror the team remote's registry here if it changed since version ``seen``.
+
+    One read of ``registry/models.json`` (a few KB; S3 returns its ETag with it); the
+    document is parsed, validated and mirrored only when its version is not ``seen``.
+    What a served model polls to follow promotions made on other machines.
+
+    Returns:
+        the version read (pass it back next time), or None without a remote or
+        without a registry on it.
+
+    Raises:
+        NbopsError: the remote cannot be read, or its registry is invalid.
+    """
+    remote = _remote(Path(root))
+    if remote is None:
+        return None
+    data, version = remote.read_versioned(REMOTE_KEY)
+    if data is None or (version is not None and version == seen):
+        return version
+    where = f"{REMOTE_KEY} on remote {remote.label}"
+    _mirror(Path(root), _parse_remote(Path(root), remote, data, where))
+    return str(version) if version is not None else None
 
 
 def _write_sealed(path: Path, new: bytes, previous: bytes | None) -> None:
@@ -394,3 +433,52 @@ def restore_remote(root: Path) -> str:
     return (f"restored the registry on remote {remote.label} from this machine's copy "
             f"({sum(len(m['versions']) for m in local['models'].values())} version(s)), signed "
             "with the team key")
+
+
+def share(root: Path, remote: Any) -> str:
+    """Put this project's registry on ``remote`` when the remote has none yet.
+
+    A registry made before the team remote was set lives only in the local
+    file, and :func:`transaction` would have sent it up only with the next
+    registry change: ``nbops push`` calls this so that a teammate's clone
+    finds the champion right away. A remote that already has a registry is the
+    source of truth and is left as it is (reads mirror it here).
+
+    Returns:
+        ``"published"`` (the local registry is now the remote's), ``"shared"``
+        (the remote already had one), ``"diverged"`` (the remote has one, and
+        this project has model files registered that it lacks: they are not
+        merged) or ``"empty"`` (nothing registered here).
+    """
+    root = Path(root)
+    current, _ = remote.read_versioned(REMOTE_KEY)
+    local = read_local(root)
+    if current is not None:
+        theirs = _parse_remote(root, remote, current, f"{REMOTE_KEY} on remote {remote.label}")
+        return "diverged" if _model_files(local) - _model_files(theirs) else "shared"
+    if not local["models"]:
+        return "empty"
+    trust.require_key(remote.url)  # the team's registry is signed (docs/remote.md)
+    # create-only: when another machine published first, its registry is the team's
+    if not remote.write_if(REMOTE_KEY, trust.signed(local, remote.url), None):
+        return "shared"
+    logger.info("nbops: the registry of %s is now shared on %s", root, remote.label)
+    return "published"
+
+
+def _model_files(registry: Registry) -> set[tuple[str, str]]:
+    return {(name, version["artifact"]["hash"]) for name, model in registry["models"].items()
+            for version in model["versions"]}
+
+
+def referenced_objects(registry: Registry) -> dict[str, str]:
+    """Every store object the registry's versions name (digest -> what it is)."""
+    found: dict[str, str] = {}
+    for name, model in registry["models"].items():
+        for version in model["versions"]:
+            for field in ("artifact", "training_data", "test_data"):
+                entry = version.get(field)
+                if isinstance(entry, dict) and entry.get("hash"):
+                    found.setdefault(entry["hash"],
+                                     f"{field.replace('_', ' ')} of {name}:{version['version']}")
+    return found

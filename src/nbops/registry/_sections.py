@@ -45,6 +45,7 @@ class RegistrySection(TypedDict):
     champion_note: str | None
     decision: str
     experiment_note: NotRequired[str]
+    registration_error: NotRequired[dict[str, str]]  # {kind, message}: passed, not registered
 
 
 GATES: Section[GatesSection] = Section("gates", SCHEMAS)

@@ -77,6 +77,12 @@ _ENDPOINT_HINT = {
 }
 
 
+#: What a client says when it found no credentials at all (botocore's NoCredentialsError
+#: and PartialCredentialsError), as opposed to credentials the remote refused.
+_NO_CREDENTIALS = ("nocredentialserror", "unable to locate credentials",
+                   "partialcredentialserror", "partial credentials found")
+
+
 class PreconditionFailed(Exception):
     """A conditional write lost the race (S3 412): re-read and retry."""
 
@@ -93,21 +99,27 @@ def _translate(exc: BaseException, remote: str, doing: str, scheme: str = "s3") 
             "specified bucket" in lowered) or "containernotfound" in lowered or (
             "specified container does not exist" in lowered):
         return RemoteError(f"The {bucket} of remote {remote} does not exist (while {doing})",
-                           "create it, or fix the URL with `nbops remote set URL`")
+                           "create it, or fix the URL with `nbops remote set URL`",
+                           kind="missing")
+    if any(word in lowered for word in _NO_CREDENTIALS):
+        hint = _CREDENTIALS_HINT.get(scheme, "check the store's usual credentials")
+        return RemoteError(f"No credentials found for remote {remote} (while {doing})",
+                           f"{hint.replace('check ', 'set ', 1)} in the environment; nbops "
+                           "never records them", kind="no-credentials")
     if isinstance(exc, PermissionError) or any(word in lowered for word in (
             "accessdenied", "access denied", "invalidaccesskeyid", "signaturedoesnotmatch",
-            "forbidden", "403", "credentials", "unable to locate", "authenticationfailed",
+            "forbidden", "403", "credentials", "authenticationfailed",
             "clientauthenticationerror", "authorizationfailure", "failed to authenticate")):
         hint = _CREDENTIALS_HINT.get(scheme, "check the store's usual credentials")
         return RemoteError(f"Remote {remote} refused our credentials (while {doing})",
-                           f"{hint}; nbops never records them")
+                           f"{hint}; nbops never records them", kind="refused")
     if any(word in lowered for word in ("connect", "timeout", "timed out", "unreachable",
                                         "name or service", "endpoint", "refused",
                                         "servicerequesterror")):
         endpoint = _ENDPOINT_HINT.get(scheme, "the store's endpoint")
         return RemoteError(f"Remote {remote} is unreachable (while {doing}: {text})",
                            f"check the network and {endpoint}; nothing local was "
-                           "changed, retry later")
+                           "changed, retry later", kind="unreachable")
     return RemoteError(f"Remote {remote} failed while {doing} ({text})",
                        "retry; if it persists, check the remote's settings and credentials")
 

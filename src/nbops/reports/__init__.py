@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from nbops.reports._compare import compare_runs, comparison_markdown, comparison_table
     from nbops.reports._compare_page import write_compare_page
     from nbops.reports._ledger_view import list_summaries, load_manifest
+    from nbops.reports._markup import STATUS_LABELS
     from nbops.reports._notebook_page import NotebookPage, render_notebook_file
     from nbops.reports._publish import publish_html, publish_zip
     from nbops.reports._render import (
@@ -35,16 +36,26 @@ if TYPE_CHECKING:
     from nbops.reports._reproduction_page import verdict_sentence
     from nbops.reports._section_tables import section_tables
     from nbops.reports._serve import HOST, make_server
-    from nbops.reports._summary import build_summary, summary_markdown, summary_text, use_colour
+    from nbops.reports._summary import (
+        add_build_error,
+        build_summary,
+        summary_markdown,
+        summary_text,
+        use_colour,
+        verdict_at_exit,
+    )
     from nbops.reports._summary import fmt as format_value
     from nbops.reports._sweep_page import write_sweep_page
 
 __all__ = [
-    "HOST", "NotebookPage", "ReportsStep", "SITE_DEFERRED_ENV", "build_summary", "compare_runs",
-    "comparison_markdown", "comparison_table", "format_value", "list_summaries", "load_manifest",
+    "HOST", "NotebookPage", "ReportsStep", "SITE_DEFERRED_ENV", "STATUS_LABELS",
+    "add_build_error", "build_summary",
+    "compare_runs", "comparison_markdown", "comparison_table", "format_value", "list_summaries",
+    "load_manifest",
     "make_server", "publish_html", "publish_reproduction", "publish_zip", "render_notebook_file",
     "render_notebooks", "render_run", "render_site", "runs_without_pages", "section_tables",
-    "summary_markdown", "summary_text", "use_colour", "verdict_sentence", "warm_up_renderers",
+    "summary_markdown", "summary_text", "use_colour", "verdict_at_exit", "verdict_sentence",
+    "warm_up_renderers",
     "write_compare_page", "write_sweep_page",
 ]
 
@@ -55,6 +66,7 @@ if not TYPE_CHECKING:
         "_compare": ("compare_runs", "comparison_markdown", "comparison_table"),
         "_compare_page": ("write_compare_page",),
         "_ledger_view": ("list_summaries", "load_manifest"),
+        "_markup": ("STATUS_LABELS",),
         "_notebook_page": ("NotebookPage", "render_notebook_file"),
         "_publish": ("publish_html", "publish_zip"),
         "_render": (
@@ -65,7 +77,9 @@ if not TYPE_CHECKING:
         "_section_tables": ("section_tables",),
         "_serve": ("HOST", "make_server"),
         "_summary": (
-            "build_summary", "format_value=fmt", "summary_markdown", "summary_text", "use_colour",
+            "add_build_error", "build_summary", "format_value=fmt", "summary_markdown",
+            "summary_text",
+            "use_colour", "verdict_at_exit",
         ),
         "_sweep_page": ("write_sweep_page",),
     })

@@ -176,6 +176,65 @@ def _images(outputs: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return found
 
 
+#: Outputs the line diff does not show (it diffs text/plain, streams, errors): a change
+#: in one of these is named, with both sizes and digests, so a "changed" cell is never blank.
+_RICH_SKIPPED = ("text/plain",)
+
+
+def _rich_outputs(cell: dict[str, Any] | None) -> dict[str, list[str]]:
+    """MIME type -> its values in the cell's outputs, for every type but text/plain."""
+    found: dict[str, list[str]] = {}
+    for output in (cell or {}).get("outputs", []):
+        for mime, value in sorted((output.get("data") or {}).items()):
+            if mime in _RICH_SKIPPED:
+                continue
+            text = "".join(value) if isinstance(value, list) else value
+            found.setdefault(mime, []).append(text if isinstance(text, str) else str(text))
+    return found
+
+
+def _size(mime: str, values: list[str]) -> str:
+    if mime.startswith("image/") and mime != "image/svg+xml":  # base64 in the notebook
+        import base64
+        import binascii
+
+        try:
+            total = sum(len(base64.b64decode(v)) for v in values)
+        except (binascii.Error, ValueError):
+            total = sum(len(v) for v in values)
+        return f"{total:,} bytes"
+    return f"{sum(len(v) for v in values):,} characters"
+
+
+def _short_digest(values: list[str]) -> str:
+    joined = "\x00".join(values)
+    return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+def rich_output_changes(a: dict[str, Any] | None, b: dict[str, Any] | None) -> list[str]:
+    """One line per rich output (HTML, image, …) that differs between two cells, e.g.
+    ``image/png output changed: 1,204 → 1,210 bytes (digest 3f2a… → 9c1e…)``."""
+    before, after = _rich_outputs(a), _rich_outputs(b)
+    lines = []
+    for mime in sorted(set(before) | set(after)):
+        old, new = before.get(mime), after.get(mime)
+        if old == new:
+            continue
+        if old is None or new is None:
+            there = new if old is None else old
+            assert there is not None
+            lines.append(f"{mime} output {'added' if old is None else 'removed'}: "
+                         f"{_size(mime, there)} (digest {_short_digest(there)})")
+            continue
+        old_size, new_size = _size(mime, old), _size(mime, new)
+        unit = old_size.split(" ", 1)[1]
+        sizes = (f"{old_size.split(' ')[0]} → {new_size}" if unit == new_size.split(" ", 1)[1]
+                 else f"{old_size} → {new_size}")
+        lines.append(f"{mime} output changed: {sizes} (digest {_short_digest(old)} → "
+                     f"{_short_digest(new)})")
+    return lines
+
+
 def _line_diff(a: str, b: str) -> list[tuple[str, str, str]]:
     """A line diff as ``(css, tag, text)`` rows (``del``/``ins``/``ctx``), at most MAX_LINES."""
     rows = []
@@ -210,7 +269,8 @@ def _pair_item(pair: CellPair) -> dict[str, Any]:
     item: dict[str, Any] = {"kind": pair.kind, "badge": _KIND_CSS[pair.kind], "where": where,
                             "cell_type": (pair.b or pair.a or {}).get("cell_type"),
                             "source_diff": None, "source": "", "source_css": "source",
-                            "output_diff": None, "output": "", "output_css": ""}
+                            "output_diff": None, "output": "", "output_css": "",
+                            "rich_changes": []}
     if pair.kind == "changed":
         if a_source != b_source:
             item["source_diff"] = _line_diff(a_source, b_source)
@@ -219,6 +279,7 @@ def _pair_item(pair: CellPair) -> dict[str, Any]:
         a_out, b_out = _outputs_text(pair.a), _outputs_text(pair.b)
         if a_out != b_out:
             item["output_diff"] = _line_diff(a_out, b_out)
+        item["rich_changes"] = rich_output_changes(pair.a, pair.b)
     else:
         css = "del-block" if pair.kind == "removed" else "ins-block"
         item.update(source=_cut(a_source or b_source), source_css=f"source {css}",

@@ -235,8 +235,9 @@ def render_site(reports_dir: Path, *, headline: list[str] | None = None,
     write_site_compare_page(reports_dir)
     registry = read_registry(reports_dir)
     write_model_pages(reports_dir, registry, summaries)
+    sweeps = sorted(page.parent.name for page in (reports_dir / "sweeps").glob("*/index.html"))
     atomic_write_text(dest, site_html(summaries, headline=headline, pages=pages,
-                                      models=models_section(registry)))
+                                      models=models_section(registry), sweeps=sweeps))
     return dest
 
 

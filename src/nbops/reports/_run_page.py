@@ -15,7 +15,7 @@ from typing import Any
 from markupsafe import Markup
 
 from nbops.reports._graph_svg import graph_svg
-from nbops.reports._markup import badge, fmt_duration, page
+from nbops.reports._markup import STATUS_LABELS, badge, fmt_duration, page
 from nbops.reports._metric_deltas import delta_cell
 from nbops.reports._paths import rel_href, task_href, task_page
 from nbops.reports._reproduction_page import reproductions_section
@@ -67,13 +67,17 @@ def _facts(manifest: dict[str, Any]) -> list[tuple[str, Any]]:
     tasks = manifest.get("tasks", {})
     counts = {s: sum(1 for t in tasks.values() if t.get("status") == s) for s in
               ("executed", "skipped", "failed", "not_run")}
+    notes = (manifest.get("notes") or {}).get("items") or []
     facts = {
         "project": manifest.get("project"),
         "started (UTC)": manifest.get("started_at"),
         "duration": fmt_duration(manifest.get("duration_s")),
-        "tasks": ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n),
+        "tasks": ", ".join(f"{n} {STATUS_LABELS.get(k, k)}" for k, n in counts.items() if n),
         "command": " ".join(manifest.get("command", [])),
         "host": manifest.get("host"),
+        "tags": ", ".join(f"{k}={v}" for k, v in (manifest.get("tags") or {}).items()),
+        "notes": " · ".join(f"{n.get('text')} ({n.get('at')})" for n in notes
+                            if isinstance(n, dict)),
     }
     return [(k, v) for k, v in facts.items() if v]
 

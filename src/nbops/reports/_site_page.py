@@ -203,14 +203,27 @@ def experiment_html(runs: list[dict[str, Any]], *, pages: set[str] | None = None
                 script=asset("site.js"))
 
 
+def sweeps_section(names: list[str]) -> str:
+    """The front page's list of sweeps, newest name last, each linking its page."""
+    if not names:
+        return ""
+    from nbops.reports._templates_env import render_string
+
+    return render_string(
+        '<section id="sweeps"><h2>Sweeps</h2><ul>{% for name in names %}<li><a href="'
+        'sweeps/{{ name|href }}/index.html">{{ name }}</a></li>{% endfor %}</ul></section>',
+        names=names)
+
+
 def site_html(summaries: list[dict[str, Any]], *, headline: list[str] | None = None,
               title: str = "nbops runs", pages: set[str] | None = None,
-              models: str = "") -> str:
+              models: str = "", sweeps: list[str] | None = None) -> str:
     """The site's front page for ``summaries`` (newest first): experiments, then every run.
 
     Args:
         pages: run ids whose run page exists (``None``: all); others are not linked.
         models: the registered models section (already-safe HTML).
+        sweeps: names of the sweeps whose page exists (``sweeps/<name>/index.html``).
     """
     names = headline_metrics(summaries, headline)[:4]
     latest = summaries[0] if summaries else None
@@ -219,6 +232,7 @@ def site_html(summaries: list[dict[str, Any]], *, headline: list[str] | None = N
         _MONITOR_CSS))
     groups = group_experiments(summaries)
     shown = summaries[:MAX_FRONT_RUNS]
-    body = (experiments_section(groups, pages) + models + runs_table(shown, names, pages)
+    body = (experiments_section(groups, pages) + models + sweeps_section(sweeps or [])
+            + runs_table(shown, names, pages)
             + str(macro(_SITE, "older")(len(summaries) - len(shown))))
     return page(title, body, header=header, script=asset("site.js"))

@@ -33,6 +33,9 @@ HIDDEN_PREFIXES = ("baseline_", "drift_", "monitor_threshold.", "monitor_rows")
 MONITORING_HEADLINE = ("live_roc_auc", "live_roc_auc_drop", "prediction_psi", "monitor_rows",
                        "monitor_problems")
 COMPARABLE = ("succeeded", "gated")
+#: What to do about failed gates (the registry's GatesFailed says the same).
+GATES_FIX = ("improve the model, or adjust the thresholds under gates: in env.yaml if they "
+             "are wrong")
 
 
 @dataclass
@@ -79,6 +82,8 @@ class BuildSummary:
     gates: list[GateLine] = field(default_factory=list)
     gates_error: str | None = None
     registry_decision: str | None = None
+    not_registered: bool = False  # the model passed but the remote's registry did not take it
+    registry_error: str | None = None  # then: its one sentence, with the fix
     monitoring_verdict: str | None = None
     monitoring_summary: str | None = None
     failure: str | None = None
@@ -91,6 +96,8 @@ class BuildSummary:
     @property
     def verdict(self) -> str:
         """The one word for the run: its status, or the monitoring verdict when worse than ok."""
+        if self.status == "succeeded" and self.not_registered:
+            return "not registered"
         if self.status == "succeeded" and self.monitoring_verdict in ("warn", "alert"):
             return f"monitoring {self.monitoring_verdict}"
         return self.status
@@ -203,6 +210,10 @@ def build_summary(manifest: dict[str, Any], run_dir: Path,
             summary.gates_error = str(gates["error"])
     if registry.get("decision"):
         summary.registry_decision = str(registry["decision"])
+    error = registry.get("registration_error")
+    summary.not_registered = isinstance(error, dict)
+    if isinstance(error, dict) and error.get("message"):
+        summary.registry_error = str(error["message"])
     monitoring = manifest.get("monitoring")
     if isinstance(monitoring, dict) and monitoring.get("verdict"):
         summary.monitoring_verdict = str(monitoring["verdict"])
@@ -263,7 +274,7 @@ def _duration(seconds: Any) -> str:
 
 _STYLE = {"succeeded": "green", "passed": "green", "ok": "green", "promoted": "green",
           "failed": "red", "alert": "red", "error": "red", "monitoring alert": "red",
-          "gated": "yellow", "warn": "yellow", "monitoring warn": "yellow",
+          "gated": "yellow", "not registered": "red", "warn": "yellow", "monitoring warn": "yellow",
           "interrupted": "yellow", "skipped": "bright_black"}
 
 
@@ -318,15 +329,20 @@ def summary_text(summary: BuildSummary, *, colour: bool = False) -> str:
         elif summary.gates:
             head += f" ({len(summary.gates)} of {len(summary.gates)})"
         out.append(head)
-        for gate in summary.gates if failed else []:
-            mark = "x" if gate.verdict == "failed" else ("-" if gate.verdict == "skipped" else "v")
-            out.append(f"  {mark} {p(gate.name)}: {_paint(gate.verdict, colour)} - "
-                       f"{p(gate.detail)}")
+        for gate in failed:  # the failed ones, with their values and thresholds
+            out.append(f"  x {p(gate.name)}: {p(gate.detail)}")
+        passed = [p(g.name) for g in summary.gates if g.verdict != "failed"]
+        if failed and passed:
+            out.append(f"  ({len(passed)} passed: {', '.join(passed)})")
+        if failed:
+            out.append(f"  fix: {GATES_FIX}")
         if summary.gates_error:
             out.append(f"  {p(summary.gates_error)}")
         if (failed or summary.gates_error) and summary.run_page:
             out.append(f"  gates on the run page: {p(summary.run_page)}#gates")
-    if summary.registry_decision:
+    if summary.registry_error:
+        out.append(f"registry: {_paint('not registered', colour)}: {p(summary.registry_error)}")
+    elif summary.registry_decision:
         out.append(f"registry: {p(summary.registry_decision)}")
     if summary.monitoring_verdict:
         text = f"monitoring: {_paint(summary.monitoring_verdict, colour)}"
@@ -355,6 +371,8 @@ def summary_markdown(summary: BuildSummary) -> str:
         summary.status, "•")
     if summary.monitoring_verdict in ("warn", "alert") and summary.status == "succeeded":
         icon = "🚨" if summary.monitoring_verdict == "alert" else "⚠️"
+    if summary.not_registered:
+        icon = "❌"
     out = [f"### {icon} nbops run `{summary.run_id}`: {_md(summary.verdict)}", "",
            f"Experiment **{_md(summary.experiment)}** · {_duration(summary.duration_s)} · "
            f"{summary.executed} executed, {summary.reused} reused", ""]
@@ -375,7 +393,9 @@ def summary_markdown(summary: BuildSummary) -> str:
             out.append("")
         if summary.gates_error:
             out += [_md(summary.gates_error), ""]
-    if summary.registry_decision:
+    if summary.registry_error:
+        out += [f"**Registry:** not registered: {_md(summary.registry_error)}", ""]
+    elif summary.registry_decision:
         out += [f"**Registry:** {_md(summary.registry_decision)}", ""]
     if summary.monitoring_verdict:
         out += [f"**Monitoring: {_md(summary.monitoring_verdict)}**"
@@ -392,8 +412,37 @@ def summary_markdown(summary: BuildSummary) -> str:
 
 # ---------------------------------------------------------------- the build's last words
 
-def _under_ploomber_cli() -> bool:
-    return Path(sys.argv[0]).name in ("ploomber", "ploomber.exe") if sys.argv else False
+_AT_EXIT: set[str] = set()
+_BUILD_ERRORS: dict[str, str] = {}
+
+
+def add_build_error(run_id: str, message: str) -> None:
+    """The sentence that failed ``run_id``'s build (a post-close step's error), for its
+    summary written at exit: shown there unless the summary already says it."""
+    _BUILD_ERRORS[run_id] = message
+
+
+def with_build_error(text: str, message: str | None) -> str:
+    """``text`` (a summary) with ``build failed: MESSAGE`` before its last line, unless
+    the summary already holds the sentence."""
+    if not message or message.strip() in text:
+        return text
+    lines = text.rstrip("\n").split("\n")
+    return "\n".join([*lines[:-1], f"build failed: {message.strip()}", lines[-1]]) + "\n"
+
+
+def verdict_at_exit(run_id: str) -> bool:
+    """Whether this process will write ``run_id``'s summary when it exits (see
+    :func:`emit_summary`): the build's verdict block, which a failing build ends with."""
+    return run_id in _AT_EXIT
+
+
+def summary_at_exit() -> bool:
+    """Whether a build's summary is written when the process exits (under ``ploomber``,
+    unless ``NBOPS_SUMMARY=0``): then it is the build's verdict block."""
+    from nbops.adapters import under_ploomber_cli
+
+    return os.environ.get("NBOPS_SUMMARY", "1") != "0" and under_ploomber_cli()
 
 
 def emit_summary(run_dir: Path, *, stream: TextIO | None = None,
@@ -428,13 +477,15 @@ def emit_summary(run_dir: Path, *, stream: TextIO | None = None,
     def write() -> None:
         out = stream or sys.stderr
         try:
-            out.write("\n" + summary_text(summary, colour=use_colour(out)))
+            out.write("\n" + with_build_error(summary_text(summary, colour=use_colour(out)),
+                                              _BUILD_ERRORS.get(summary.run_id)))
             out.flush()
         except (OSError, ValueError):  # closed stream at exit
             pass
 
-    if stream is None and _under_ploomber_cli():
+    if stream is None and summary_at_exit():
         atexit.register(write)
+        _AT_EXIT.add(summary.run_id)
     else:
         write()
     return summary

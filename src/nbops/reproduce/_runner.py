@@ -45,6 +45,10 @@ logger = logging.getLogger("nbops")
 
 #: Called once the environment has been compared, before the build starts.
 Announce = Callable[[EnvironmentReport, list[str]], None]
+#: Called with (project folder, scratch project folder, the run's manifest) before the
+#: build: puts back state the run read that is not code or input data (the registry
+#: version a monitoring run scored with); returns sentences saying what it restored.
+Restore = Callable[[Path, Path, Mapping[str, Any]], list[str]]
 
 
 @dataclass(frozen=True)
@@ -192,6 +196,7 @@ def reproduce_run(
     keep: bool = False,
     timeout: float | None = None,
     announce: Announce | None = None,
+    restore: Restore | None = None,
 ) -> record.Reproduction:
     """Re-execute run ``ref`` in a scratch copy and compare it with the original.
 
@@ -202,6 +207,10 @@ def reproduce_run(
         keep: keep the scratch copy (its path is logged) for inspection.
         timeout: give up on the build after this many seconds.
         announce: called with the environment comparison and warnings before the build.
+        restore: puts back the state the run read besides code and data (see
+            :data:`Restore`). The scratch copy never uses the team remote (its
+            ``.nbops/remote.yaml`` is removed, ``$NBOPS_REMOTE`` unset): what the run
+            read is restored, not what the remote holds today.
 
     Raises:
         ReproduceError: the run cannot be reproduced (see the message), or ``strict``
@@ -234,7 +243,9 @@ def reproduce_run(
         overrides = compute_overrides(
             manifest.get("env") or {}, read_env_file(scratch.root / env_name), inputs.redirect
         )
-        warnings = _warnings(plan, overrides, inputs)
+        (scratch.root / ".nbops" / "remote.yaml").unlink(missing_ok=True)
+        restored = [] if restore is None else restore(project.root, scratch.root, manifest)
+        warnings = _warnings(plan, overrides, inputs) + restored
         if announce is not None:
             announce(environment, warnings)
         if strict and not environment.identical:
@@ -243,6 +254,7 @@ def reproduce_run(
         child_env = execute.child_environment(
             manifest["provenance"].get("env_vars") or {}, shim, run_id=run_id
         )
+        child_env.pop("NBOPS_REMOTE", None)
         build = execute.run_build(
             scratch.root,
             _entry_args(manifest) + overrides.argv(),

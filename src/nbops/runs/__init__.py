@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from nbops.core import lazy_exports
 
 if TYPE_CHECKING:
+    from nbops.runs._annotations import note_run, parse_tag, tag_run
+    from nbops.runs._apply import ApplyPlan, plan_apply
     from nbops.runs._checkout import checkout_run
     from nbops.runs._context import CORE_SECTIONS, JsonObject, RunContext, Section
     from nbops.runs._diff import diff_runs
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from nbops.runs._notebook_compare import compare_notebooks
     from nbops.runs._notebook_compare import normalise as normalise_notebook
     from nbops.runs._provenance import LOCK_FILES, installed_packages, interpreter
+    from nbops.runs._query import Query, parse_query, sort_rows
     from nbops.runs._reuse import plan_reuse
     from nbops.runs._reuse import restore as restore_products
     from nbops.runs._steps import OpenContext, PostCloseStep, StepFactory
@@ -43,22 +46,26 @@ if TYPE_CHECKING:
     from nbops.runs._verify import WITHHELD_NAME, referenced_objects, verify_run, withheld_objects
 
 __all__ = [
-    "CORE_SECTIONS", "JsonObject", "LOCK_FILES", "OpenContext", "PostCloseStep", "RunContext",
-    "Section", "StepFactory", "TAGS_ENV", "WITHHELD_NAME", "amend_section", "append_summary",
-    "checkout_run", "close_run", "collect_garbage", "compare_notebooks", "diff_runs", "flat_params",
-    "installed_packages", "interpreter", "list_runs", "load_manifest", "normalise_notebook",
-    "open_run", "plan_reuse", "read_pins", "referenced_objects", "resolve_run", "restore_products",
-    "run_ids_on_disk", "run_summaries", "set_status", "summarize", "update_section", "verify_run",
-    "withheld_objects", "write_pins",
+    "ApplyPlan", "CORE_SECTIONS", "JsonObject", "LOCK_FILES", "OpenContext", "PostCloseStep",
+    "Query", "RunContext", "Section", "StepFactory", "TAGS_ENV", "WITHHELD_NAME", "amend_section",
+    "append_summary", "checkout_run", "close_run", "collect_garbage", "compare_notebooks",
+    "diff_runs", "flat_params", "installed_packages", "interpreter", "list_runs", "load_manifest",
+    "normalise_notebook", "note_run", "open_run", "parse_query", "parse_tag", "plan_apply",
+    "plan_reuse", "read_pins", "referenced_objects", "resolve_run", "restore_products",
+    "run_ids_on_disk", "run_summaries", "set_status", "sort_rows", "summarize", "tag_run",
+    "update_section", "verify_run", "withheld_objects", "write_pins",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
 # imports above instead, so that they flag a name the package does not export.
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
+        "_annotations": ("note_run", "parse_tag", "tag_run"),
+        "_apply": ("ApplyPlan", "plan_apply"),
         "_checkout": ("checkout_run",),
         "_context": ("CORE_SECTIONS", "JsonObject", "RunContext", "Section"),
         "_diff": ("diff_runs",),
+        "_query": ("Query", "parse_query", "sort_rows"),
         "_gc": ("collect_garbage", "read_pins", "write_pins"),
         "_index": (
             "append_summary=append", "flat_params", "run_ids_on_disk", "run_summaries=summaries",

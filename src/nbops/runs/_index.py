@@ -58,6 +58,11 @@ def summarize(manifest: Manifest) -> Summary:
     }
     if manifest.get("tags"):
         summary["tags"] = manifest["tags"]
+    from nbops.runs._annotations import notes_text
+
+    notes = notes_text(manifest)
+    if notes is not None:
+        summary["notes"] = notes
     return summary
 
 

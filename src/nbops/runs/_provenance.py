@@ -33,6 +33,12 @@ def _git(root: Path, *args: str) -> bytes | None:
     return done.stdout if done.returncode == 0 else None
 
 
+#: git pathspecs: the whole repository but nbops' own state and output in this project
+#: (``.nbops/``: the registry a build or promotion rewrites, remote.yaml; ``reports/``),
+#: so that what nbops writes never makes a run look made from uncommitted changes.
+NOT_NBOPS_OWN = (":/", ":(exclude).nbops", ":(exclude)reports")
+
+
 def git_state(root: Path, store: ContentStore | None) -> dict[str, Any]:
     """Commit, branch, dirty flag and the uncommitted diff (hash, size, stored or not)."""
     state: dict[str, Any] = {"commit": None, "branch": None, "dirty": None, "diff_hash": None}
@@ -42,8 +48,10 @@ def git_state(root: Path, store: ContentStore | None) -> dict[str, Any]:
     state["commit"] = commit.decode().strip()
     branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD")
     state["branch"] = branch.decode().strip() if branch else None
-    diff = _git(root, "diff", "HEAD", "--binary", "--no-color", "--no-ext-diff")
-    status = _git(root, "status", "--porcelain", "--untracked-files=normal")
+    diff = _git(root, "diff", "HEAD", "--binary", "--no-color", "--no-ext-diff", "--",
+                *NOT_NBOPS_OWN)
+    status = _git(root, "status", "--porcelain", "--untracked-files=normal", "--",
+                  *NOT_NBOPS_OWN)
     untracked = [line[3:] for line in (status or b"").decode(errors="replace").splitlines()
                  if line.startswith("??")]
     state["dirty"] = bool(diff) or bool(untracked)

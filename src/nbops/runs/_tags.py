@@ -40,13 +40,23 @@ def run_tags(environ: dict[str, str] | None = None) -> Tags:
         raise ConfigError(f"{TAGS_ENV} is not a JSON object", fix)
     tags: Tags = {}
     for name, value in data.items():
-        if not _NAME.match(name) or is_secret_name(name):
-            raise ConfigError(f"{TAGS_ENV} has a tag named {name!r}",
-                              "name tags with a letter then letters, digits or _.- "
-                              "(and never after a secret)")
-        if not isinstance(value, str | int | float | bool) or (
-                isinstance(value, str) and len(value) > 200):
-            raise ConfigError(f"{TAGS_ENV} tag {name!r} is not a short string, number "
-                              "or boolean", fix)
-        tags[name] = value
+        tags[name] = check_tag(name, value, TAGS_ENV, fix)
     return tags
+
+
+def check_tag(name: Any, value: Any, where: str, fix: str) -> str | int | float | bool:
+    """``value`` when ``name=value`` is a valid tag.
+
+    Raises:
+        ConfigError: a bad name (or one that names a secret), or a value that is not a
+            short string, number or boolean.
+    """
+    if not isinstance(name, str) or not _NAME.match(name) or is_secret_name(name):
+        raise ConfigError(f"{where} has a tag named {name!r}",
+                          "name tags with a letter then letters, digits or _.- "
+                          "(and never after a secret)")
+    if not isinstance(value, str | int | float | bool) or (
+            isinstance(value, str) and len(value) > 200):
+        raise ConfigError(f"{where} tag {name!r} is not a short string, number "
+                          "or boolean", fix)
+    return value

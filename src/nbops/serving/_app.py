@@ -67,6 +67,7 @@ class ServiceConfig:
     max_body: int = DEFAULT_MAX_BODY
     watch_interval: float = 0.25
     hosts: HostCheck = field(default_factory=lambda: HostCheck("127.0.0.1"))
+    remote_interval: float = 0.0  # seconds between reads of the team remote's registry
 
 
 def _json(data: dict[str, Any], status: int = 200) -> Response:
@@ -132,7 +133,11 @@ class Service:
         self.metrics.version.labels(slot.current.name).set(slot.current.version)
         self._schemas: dict[int, pa.Schema] = {}
         self._unused_columns: dict[int, frozenset[str]] = {}
-        self.watcher = Watcher(slot, self.config.watch_interval, on_swap=self._swapped)
+        self.watcher = Watcher(slot, self.config.watch_interval, on_swap=self._swapped,
+                               remote_interval=self.config.remote_interval)
+        self.metrics.remote_polls.set_function(lambda: slot.remote_polls)
+        self.metrics.remote_changes.set_function(lambda: slot.remote_changes)
+        self.metrics.remote_errors.set_function(lambda: slot.remote_errors)
         self.batcher = Batcher(INLINE_ROWS, on_batch=self._batched)
 
     def _swapped(self, model: LoadedModel) -> None:

@@ -44,6 +44,16 @@ class ServiceMetrics:
         self.swaps = Counter(
             "nbops_model_swaps", "Times the service switched to a new version",
             registry=self.registry)
+        # following the team remote's registry (promotions made on other clones)
+        self.remote_polls = Gauge(
+            "nbops_registry_remote_polls", "Reads of the team remote's registry since start",
+            registry=self.registry)
+        self.remote_changes = Gauge(
+            "nbops_registry_remote_changes",
+            "Changes of the team remote's registry seen since start", registry=self.registry)
+        self.remote_errors = Gauge(
+            "nbops_registry_remote_errors",
+            "Reads of the team remote's registry that failed since start", registry=self.registry)
 
     def render(self) -> bytes:
         """The text exposition format."""

@@ -7,6 +7,14 @@ mtime); when it changes it resolves the reference again, and if the alias
 points elsewhere it loads the new version *fully* (hash-checked, deserialised,
 one warm-up prediction) before replacing the slot's reference in one
 assignment.  Requests in flight finish on the old model; none waits or fails.
+
+With a team remote, the local file is only a mirror: a promotion made on
+another clone changes the remote's ``registry/models.json``. The watcher then
+also reads that document every ``remote_interval`` seconds
+(:func:`nbops.registry.follow_remote_registry`: one GET of a few KB, parsed only
+when its ETag changed) and mirrors it here, which the file check above then
+sees. A promotion anywhere is served within ``remote_interval`` plus the load
+of the new version; an unreachable remote keeps the current model serving.
 """
 
 from __future__ import annotations
@@ -21,9 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nbops.core import RegistryError, of_version
+from nbops.core import NbopsError, RegistryError, of_version
 from nbops.registry import (
     ModelRef,
+    follow_remote_registry,
     load_verified,
     parse_ref,
     read_registry,
@@ -138,6 +147,36 @@ class ModelSlot:
         self.current: LoadedModel = load(self.root, self.ref, record)
         self.swaps = 0
         self.last_error: str | None = None
+        self.remote_seen: str | None = None  # version of the remote registry last mirrored
+        self.remote_polls = 0
+        self.remote_changes = 0
+        self.remote_errors = 0
+
+    def follow_remote(self) -> bool:
+        """Mirror the team remote's registry if it changed, then :meth:`refresh`.
+
+        Returns:
+            True if the model was swapped. A remote that cannot be read leaves the
+            current model serving (logged once per distinct problem, kept in
+            ``last_error``).
+        """
+        self.remote_polls += 1
+        try:
+            seen = follow_remote_registry(self.root, self.remote_seen)
+        except NbopsError as exc:
+            self.remote_errors += 1
+            if self.last_error != str(exc):
+                logger.warning("nbops serve-model: keeping %s: the team remote's registry "
+                               "could not be read (%s)", self.current.label, exc)
+            self.last_error = str(exc)
+            return False
+        if seen != self.remote_seen:
+            if self.remote_seen is not None:
+                self.remote_changes += 1
+            self.remote_seen = seen
+            if self.last_error is not None and "team remote" in self.last_error:
+                self.last_error = None
+        return self.refresh()
 
     def refresh(self) -> bool:
         """Reload if the registry changed and the reference points elsewhere; True if swapped.
@@ -175,20 +214,30 @@ class ModelSlot:
 
 
 class Watcher(threading.Thread):
-    """Background thread calling :meth:`ModelSlot.refresh` every ``interval`` seconds."""
+    """Background thread calling :meth:`ModelSlot.refresh` every ``interval`` seconds,
+    and :meth:`ModelSlot.follow_remote` every ``remote_interval`` seconds when the
+    project has a team remote (``remote_interval`` 0: never)."""
 
     def __init__(self, slot: ModelSlot, interval: float = 0.25,
-                 on_swap: Any = None) -> None:
+                 on_swap: Any = None, remote_interval: float = 0.0) -> None:
         super().__init__(name="nbops-model-watcher", daemon=True)
         self.slot = slot
         self.interval = interval
         self.on_swap = on_swap
+        self.remote_interval = remote_interval
         self._stop_event = threading.Event()
 
     def run(self) -> None:
+        import time
+
+        next_remote = time.monotonic() + self.remote_interval
         while not self._stop_event.wait(self.interval):
             try:
-                if self.slot.refresh() and self.on_swap is not None:
+                remote_due = self.remote_interval > 0 and time.monotonic() >= next_remote
+                if remote_due:
+                    next_remote = time.monotonic() + self.remote_interval
+                swapped = self.slot.follow_remote() if remote_due else self.slot.refresh()
+                if swapped and self.on_swap is not None:
                     self.on_swap(self.slot.current)
             except Exception:  # a watcher that dies would silently pin the old model
                 logger.exception("nbops serve-model: registry watcher error")

@@ -60,12 +60,17 @@ def serve(
     rotate_seconds: float = 300.0,
     threads: int = 1,
     allow_hosts: tuple[str, ...] = (),
+    remote_poll: float = 2.0,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Load ``ref`` from the registry at ``root`` and serve it until SIGTERM/SIGINT.
 
     Requests are answered when their ``Host`` names loopback, ``host`` or one of
     ``allow_hosts``.
+
+    ``remote_poll``: with a team remote, seconds between reads of its registry (a
+    promotion made on another clone is served within that, plus the new version's
+    load); 0 never reads it.
 
     Raises:
         RegistryError: the reference does not resolve or its model cannot be loaded.
@@ -84,15 +89,23 @@ def serve(
     if log_predictions:
         log = PredictionLog(log_dir(root, slot.ref.name), flush_seconds=flush_seconds,
                             rotate_seconds=rotate_seconds)
+    from nbops.core import Project
+    from nbops.remote import configured_url, redact_url
+
+    remote = configured_url(Project(Path(root)))
+    interval = remote_poll if remote is not None else 0.0
     service = Service(slot, log, ServiceConfig(max_body=max_body or DEFAULT_MAX_BODY,
-                                                 hosts=HostCheck(host, allow_hosts)))
+                                               remote_interval=interval,
+                                               hosts=HostCheck(host, allow_hosts)))
     model = slot.current
 
     def ready() -> None:
         if on_ready is not None:
             on_ready(f"nbops serve-model: {model.label} ({ref}) on http://{host}:{port} "
                      f"- POST /predict, GET /healthz, GET /metrics"
-                     + ("" if log is None else f"; logging to {log.folder}"))
+                     + ("" if log is None else f"; logging to {log.folder}")
+                     + ("" if not interval else f"; following the registry on "
+                        f"{redact_url(str(remote))} every {interval:g} s"))
 
     app = build_app(service, ready)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning",

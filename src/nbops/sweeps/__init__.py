@@ -19,12 +19,14 @@ if TYPE_CHECKING:
     from nbops.sweeps._plan import SweepRequest, create_sweep
     from nbops.sweeps._register import register_best
     from nbops.sweeps._runner import run_sweep
+    from nbops.sweeps._sweep_record import changed_keys as changed_parameters
     from nbops.sweeps._sweep_record import finished as finished_trials
+    from nbops.sweeps._sweep_record import leaderboard
     from nbops.sweeps._sweep_record import read as read_sweep
 
 __all__ = [
-    "DaskLauncher", "SweepRequest", "create_sweep", "finished_trials", "read_sweep",
-    "register_best", "run_sweep", "start_servers",
+    "DaskLauncher", "SweepRequest", "changed_parameters", "create_sweep", "finished_trials",
+    "leaderboard", "read_sweep", "register_best", "run_sweep", "start_servers",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -35,5 +37,8 @@ if not TYPE_CHECKING:
         "_plan": ("SweepRequest", "create_sweep"),
         "_register": ("register_best",),
         "_runner": ("run_sweep",),
-        "_sweep_record": ("finished_trials=finished", "read_sweep=read"),
+        "_sweep_record": (
+            "changed_parameters=changed_keys", "finished_trials=finished", "leaderboard",
+            "read_sweep=read",
+        ),
     })

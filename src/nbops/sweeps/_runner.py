@@ -253,6 +253,8 @@ class _Sweep:
             if trial is not None:
                 trial.update(status="running", started_at=utc_now_iso())
                 records.write(self.project, self.record, "sweep.trial_started")
+                params = " ".join(f"{k}={v}" for k, v in trial["params"].items())
+                self.echo(f"trial {trial['number']}/{self.record['budget']} started: {params}")
             return trial
 
     def upcoming(self) -> Path | None:

@@ -116,3 +116,28 @@ def best_trial(record: Record) -> Record | None:
         return None
     sign = 1.0 if record["objective"]["direction"] == "maximize" else -1.0
     return max(scored, key=lambda t: (sign * t["value"], -t["number"]))
+
+
+def changed_keys(record: Record) -> list[str]:
+    """The parameters whose value is not the same in every trial (a leaderboard's columns)."""
+    keys: dict[str, set[str]] = {}
+    for trial in record["trials"]:
+        for key, value in trial["params"].items():
+            keys.setdefault(key, set()).add(repr(value))
+    return [key for key, values in keys.items()
+            if len(values) > 1 or len(record["trials"]) == 1]
+
+
+def leaderboard(record: Record) -> list[Record]:
+    """The finished trials, best first: succeeded by objective (earliest on ties), then
+    gated ones by objective, then the rest (failed, no value) by number."""
+    sign = 1.0 if record["objective"]["direction"] == "maximize" else -1.0
+    rank = {"succeeded": 0, "gated": 1}
+
+    def key(trial: Record) -> tuple[int, float, int]:
+        value = trial["value"]
+        scored = value is not None and trial["status"] in rank
+        return (rank.get(trial["status"], 2) if scored else 3,
+                -sign * value if scored else 0.0, trial["number"])
+
+    return sorted(finished(record), key=key)

@@ -84,6 +84,7 @@ class PushResult:
     objects_present: int = 0
     #: objects and run files kept back because they hold a secret of the run
     objects_withheld: int = 0
+    registry: str = "empty"  # published|shared|diverged|empty (nbops.registry.share_registry)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
@@ -93,7 +94,7 @@ class PushResult:
                 "objects_uploaded": self.objects_uploaded,
                 "bytes_uploaded": self.bytes_uploaded,
                 "objects_already_there": self.objects_present,
-                "objects_withheld": self.objects_withheld}
+                "objects_withheld": self.objects_withheld, "registry": self.registry}
 
 
 def run_files(run_dir: Path) -> list[Path]:
@@ -152,7 +153,21 @@ def push_runs(project: Project, refs: Iterable[str] = (), all_runs: bool = False
     if pending:
         add_entries(remote, pending)
         crash_point("push.index_updated")
+    _share_registry(project, remote, store, result)
     return result
+
+
+def _share_registry(project: Project, remote: RemoteStore, store: ContentStore,
+                    result: PushResult) -> None:
+    """Every push shares the registry too, whatever its history: the model files its
+    versions name first (so a teammate's clone can load the champion), then the
+    registry document itself when the remote has none yet."""
+    from nbops.registry import read_local_registry, registry_objects, share_registry
+
+    objects = {digest: what for digest, what in registry_objects(
+        read_local_registry(project.root)).items() if store.has(digest)}
+    _upload_missing(remote, store, {d: store.path_for(d) for d in objects}, objects, result)
+    result.registry = share_registry(project.root, remote)
 
 
 def _push_one(project: Project, remote: RemoteStore, store: ContentStore, run_id: str,

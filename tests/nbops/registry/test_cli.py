@@ -124,3 +124,32 @@ def test_predict_refuses_a_tampered_model(two_versions, datasets, capsys, tmp_pa
                            str(tmp_path / "out.csv"))
     assert code == 1 and "refusing to load churn:2" in err and "modified or swapped" in err
     assert not (tmp_path / "out.csv").exists()
+
+
+def _champion_row(root):
+    site = (root / "reports" / "index.html").read_text("utf-8")
+    return site.split("@champion")[0].rsplit("<tr", 1)[1]
+
+
+def test_promote_and_rollback_refresh_the_site_and_model_pages(two_versions, capsys):
+    """The site and the model pages showed the old champion after a promotion."""
+    from nbops.reports import render_site
+
+    render_site(two_versions / "reports")
+    assert "churn:2" in _champion_row(two_versions)
+    code, _, err = run_cli(capsys, "promote", "churn", "1", "--reason", "v2 misbehaves")
+    assert code == 0, err
+    assert "churn:1" in _champion_row(two_versions)
+    page = (two_versions / "reports" / "models" / "churn-v1.html").read_text("utf-8")
+    assert "v2 misbehaves" in page
+    code, _, err = run_cli(capsys, "rollback", "churn")
+    assert code == 0, err
+    assert "churn:2" in _champion_row(two_versions)
+    assert "rolled back" in (two_versions / "reports" / "models" / "churn-v2.html").read_text(
+        "utf-8")
+
+
+def test_promote_without_a_site_writes_none(two_versions, capsys):
+    code, _, err = run_cli(capsys, "promote", "churn", "1", "--reason", "why")
+    assert code == 0, err
+    assert not (two_versions / "reports" / "index.html").exists()

@@ -174,7 +174,7 @@ def test_two_machines_registering_at_once_lose_nothing(remote_env: str, tmp_path
     assert read(machines[1]) == data
 
 
-def test_a_build_whose_remote_registry_is_down_still_passes(
+def test_a_passing_model_whose_remote_registry_is_down_fails_the_build(
         project: Path, make_run: MakeRun, monkeypatch: pytest.MonkeyPatch) -> None:
     from registry_helpers import GATES
 
@@ -187,7 +187,12 @@ def test_a_build_whose_remote_registry_is_down_still_passes(
         monkeypatch.setenv(key, value)
     outcome = gate_and_promote(project, make_run(), parse_registry_config({"model": "churn"}),
                                GATES)
-    assert outcome.passed and outcome.error() is None  # the build is not failed
+    assert outcome.passed  # the gates passed, but the model is not registered: the build fails
+    error = outcome.error()
+    assert isinstance(error, RegistryError)
+    assert "passed its gates but was not registered" in error.problem
+    assert "remote s3://some-bucket/team is unreachable" in error.problem
+    assert outcome.registry["registration_error"]["kind"] == "unreachable"
     decision = outcome.registry["decision"]
     assert decision.startswith("not registered") and "unreachable" in decision
     assert registry_file.read_local(project)["models"] == {}  # nothing half-written

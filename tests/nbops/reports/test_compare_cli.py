@@ -116,3 +116,43 @@ def test_runs_list_shows_experiment_and_monitoring_verdict(tmp_path):
     row = next(line for line in out.splitlines() if line.startswith(run_id_at(1)))
     assert "succeeded alert" in " ".join(row.split()) and "churn · monitoring" in row
     assert "\x1b[" not in out
+
+
+def test_diff_of_one_run_compares_it_with_the_run_before_it(project):
+    """`nbops diff latest` used to compare the latest run with itself (nothing changed)."""
+    data = json.loads(_invoke(project, "diff", "latest", "--json"))
+    assert (data["a"], data["b"]) == (run_id_at(2), run_id_at(3))
+    assert data["metrics"]["roc_auc"]["a"] == pytest.approx(0.8301)
+    data = json.loads(_invoke(project, "diff", run_id_at(2), "--json"))
+    assert (data["a"], data["b"]) == (run_id_at(2), run_id_at(3))  # an older run: vs latest
+    text = _invoke(project, "diff", "latest")
+    assert text.startswith(f"{run_id_at(2)} -> {run_id_at(3)}")
+
+
+def test_diff_of_the_only_run_says_there_is_nothing_to_compare(tmp_path, capsys):
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pipeline.yaml").write_text("tasks: []\n")
+    make_run(root / "reports", run_id_at(1), metrics={"roc_auc": 0.8})
+    with pytest.raises(SystemExit) as exit_info:
+        main(["diff", "latest", "--project", str(root)])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert f"Run {run_id_at(1)} is the only run" in err and "Traceback" not in err
+
+
+def test_a_task_a_build_did_not_run_again_is_reused_in_every_place(tmp_path):
+    """The summary and the pages said "reused" where `show`, `runs` and `diff` said "skipped"."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pipeline.yaml").write_text("tasks: []\n")
+    make_run(root / "reports", run_id_at(1))
+    make_run(root / "reports", run_id_at(2), skipped_from=run_id_at(1))
+    shown = _invoke(root, "show", "latest")
+    load = next(line for line in shown.splitlines() if line.strip().startswith("load "))
+    assert "reused" in load and "skipped" not in load, load
+    listed = _invoke(root, "runs")
+    assert "REUSED" in listed and "SKIP" not in listed, listed
+    diffed = _invoke(root, "diff", "latest")
+    assert "load: 'executed' -> 'reused'" in diffed, diffed
+    assert "skipped" not in shown + listed + diffed

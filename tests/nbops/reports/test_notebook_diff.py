@@ -104,3 +104,34 @@ def test_small_html_tables_and_plots_align_by_their_cell_and_show_their_change()
     assert '<span class="del">- roc_auc 0.810</span>' in html
     assert '<span class="ins">+ roc_auc 0.830</span>' in html
     assert html.count('<div class="img-side"><img alt="output image" src="data:image/png') == 2
+
+
+def test_a_cell_whose_only_change_is_html_or_an_image_says_which_output_changed():
+    """The cell was marked changed and the page showed no difference: its text/plain was
+    the same, and only the HTML table (or the image's bytes) differed."""
+    import hashlib
+
+    from nbformat.v4 import new_code_cell, new_output
+
+    def nb(html, png):  # type: ignore[no-untyped-def]
+        notebook = _nb()
+        notebook.cells.append(new_code_cell("scores.style", execution_count=9, outputs=[
+            new_output("execute_result", execution_count=9,
+                       data={"text/html": html, "text/plain": "<Styler>"}),
+            new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"})]))
+        return notebook
+
+    before, after = "<table><td>0.810</td></table>", "<table><td>0.830</td></table>"
+    pairs = align(nb(before, PNG_1PX), nb(after, PNG_1PX))
+    assert [p.kind for p in pairs].count("changed") == 1
+    html = diff_html(pairs)
+    short = [hashlib.sha256(t.encode()).hexdigest()[:12] for t in (before, after)]
+    line = html.split("text/html output changed")[1].split("</")[0]
+    assert f"{len(before)} → {len(after)} characters" in line, line
+    assert short[0] in line and short[1] in line
+    assert "image/png output changed" not in html
+
+    image_b = PNG_1PX[:-8] + "AAAAAAA="
+    html = diff_html(align(nb(before, PNG_1PX), nb(before, image_b)))
+    assert "image/png output changed" in html and "text/html output changed" not in html
+    assert "bytes" in html.split("image/png output changed")[1].split("</")[0]

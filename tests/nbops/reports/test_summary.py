@@ -101,7 +101,7 @@ def test_gated_build_names_the_failing_gate_and_deltas(runs):
     assert lines[2].split()[0] == "roc_auc"
     assert not any(line.startswith("  baseline_roc_auc") for line in lines)
     assert "gates: failed (1 of 2 failed)" in text
-    assert "  x no_regression: failed - roc_auc = 0.8, needs >= 0.83" in text
+    assert "  x no_regression: roc_auc = 0.8, needs >= 0.83" in text
     assert f"  gates on the run page: reports/runs/{run_id_at(2)}/index.html#gates" in text
     assert "registry: not registered: quality gates failed" in text
     assert f"previous run of this experiment: {run_id_at(1)}" in text
@@ -180,3 +180,35 @@ def test_a_build_whose_pages_cannot_be_rendered_prints_no_page_path(tmp_path, ca
     assert "run page:" not in said and "index.html" not in said
     assert (f"The pages of run {run_id_at(1)} could not be rendered (the run itself is "
             f"recorded); retry with `nbops report {run_id_at(1)}`.") in said
+
+
+def test_a_passing_model_the_remote_did_not_take_is_the_verdict(tmp_path):
+    """The summary said "succeeded" while the build exited 1: the model was not registered."""
+    from nbops.reports._summary import BuildSummary
+
+    sentence = ("Run r's model passed its gates but was not registered (the registry and its "
+                "champion are unchanged): no credentials found for remote s3://b/team. Fix: set "
+                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE in the environment")
+    summary = BuildSummary(run_id="r", status="succeeded", duration_s=1.0, experiment="churn",
+                           executed=1, reused=0, gates_verdict="passed",
+                           registry_decision="not registered: no credentials found",
+                           not_registered=True, registry_error=sentence, run_page="p")
+    assert summary.verdict == "not registered"
+    text = summary_text(summary)
+    assert text.splitlines()[0].startswith("nbops: run r not registered (")
+    assert f"registry: not registered: {sentence}" in text
+    assert text.count("no credentials found") == 1
+    assert summary_markdown(summary).startswith("### ❌ nbops run `r`: not registered")
+
+
+def test_a_failing_steps_sentence_joins_the_verdict_block_once():
+    """A monitoring build failed by monitoring.fail_on ended without saying why."""
+    from nbops.reports._summary import with_build_error
+
+    text = "nbops: run r alert (1.0 s)\nmonitoring: alert - drift in age\nrun page: p\n"
+    sentence = "monitoring verdict is alert. Fix: look at the drift report"
+    assert with_build_error(text, sentence).splitlines() == [
+        "nbops: run r alert (1.0 s)", "monitoring: alert - drift in age",
+        f"build failed: {sentence}", "run page: p"]
+    assert with_build_error(text + sentence, sentence) == text + sentence  # said once
+    assert with_build_error(text, None) == text
