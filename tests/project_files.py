@@ -34,6 +34,10 @@ def copy_project_files(dest: Path) -> Path:
 def build_environment() -> dict[str, str]:
     """The environment a test build runs in: telemetry off, no run inherited."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NBOPS_")}
+    # the machine's team key (tests/conftest.py sets the test session's): a team member's
+    # shell has it, and a build with a remote signs registry changes with it
+    if "NBOPS_REMOTE_KEY" in os.environ:
+        env["NBOPS_REMOTE_KEY"] = os.environ["NBOPS_REMOTE_KEY"]
     env["PLOOMBER_STATS_ENABLED"] = "false"
     env["PLOOMBER_VERSION_CHECK_DISABLED"] = "true"
     return env

@@ -242,8 +242,9 @@ def test_a_worker_without_the_remotes_credentials_fails_the_build_with_one_sente
     finally:
         kill_server(process)
     assert result.returncode != 0
-    sentence = (f"Dask worker {address} cannot use the team remote: Remote "
-                f"{builds['remote']['NBOPS_REMOTE']} refused our credentials")
+    # (it has none at all: said as such, not as credentials the remote refused)
+    sentence = (f"Dask worker {address} cannot use the team remote: No credentials found for "
+                f"remote {builds['remote']['NBOPS_REMOTE']}")
     assert sentence in result.stderr, result.stderr[-4000:]
     assert "AWS_ACCESS_KEY_ID" in result.stderr  # the fix
     assert "Traceback" not in result.stderr

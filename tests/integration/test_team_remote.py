@@ -39,6 +39,8 @@ ROWS = ("--env--data--rows", "2400")
 def _no_aws(**extra: str) -> dict[str, str]:
     """The build environment without any AWS credential (none inherited, none on disk)."""
     env = {k: v for k, v in build_environment().items() if not k.startswith("AWS_")}
+    # every machine of the team holds the team key (tests/conftest.py sets the test's)
+    env["NBOPS_REMOTE_KEY"] = os.environ["NBOPS_REMOTE_KEY"]
     return {**env, "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
             "AWS_CONFIG_FILE": "/nonexistent/config", "AWS_EC2_METADATA_DISABLED": "true",
             **extra}
@@ -113,7 +115,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.parametrize("case", ["no-credentials", "refused", "unreachable"])
+@pytest.mark.parametrize("case", ["no-credentials", "refused", "unreachable", "no-team-key"])
 def test_a_passing_model_the_remote_did_not_take_fails_the_build_in_one_sentence(
         lead: Path, seaweedfs: Any, case: str) -> None:
     import s3fs
@@ -126,15 +128,22 @@ def test_a_passing_model_the_remote_did_not_take_fails_the_build_in_one_sentence
     keys = {"no-credentials": {},
             "refused": {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": "wrong"},
             "unreachable": {"AWS_ACCESS_KEY_ID": ACCESS_KEY,
+                            "AWS_SECRET_ACCESS_KEY": SECRET_KEY},
+            "no-team-key": {"AWS_ACCESS_KEY_ID": ACCESS_KEY,
                             "AWS_SECRET_ACCESS_KEY": SECRET_KEY}}[case]
     before = (lead / REGISTRY).read_bytes()
-    done = _build(lead, _no_aws(NBOPS_REMOTE=url, AWS_ENDPOINT_URL=endpoint,
-                                AWS_DEFAULT_REGION="us-east-1", **keys))
+    env = _no_aws(NBOPS_REMOTE=url, AWS_ENDPOINT_URL=endpoint, AWS_DEFAULT_REGION="us-east-1",
+                  **keys)
+    if case == "no-team-key":  # credentials for the bucket, but not the key that signs
+        del env["NBOPS_REMOTE_KEY"]
+    done = _build(lead, env)
     output = done.stdout + done.stderr
     assert done.returncode != 0, output[-3000:]
     sentences = {"no-credentials": f"no credentials found for remote {url}",
                  "refused": f"remote {url} refused our credentials",
-                 "unreachable": f"remote {url} is unreachable"}
+                 "unreachable": f"remote {url} is unreachable",
+                 "no-team-key": f"the registry on remote {url} cannot be changed from this "
+                                "machine: it has no team key"}
     failures = [line for line in output.splitlines() if "was not registered" in line]
     assert len(failures) == 1, output[-3000:]
     assert "passed its gates" in failures[0], failures

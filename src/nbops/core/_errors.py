@@ -81,7 +81,8 @@ class RemoteError(LedgerError):
     ``kind`` says which, for callers that word the consequence (a build whose
     model could not be registered): ``no-credentials`` (none were found in the
     environment), ``refused`` (the remote rejected them), ``unreachable``,
-    ``missing`` (no such bucket or folder), or ``failed`` (anything else).
+    ``missing`` (no such bucket or folder), ``no-team-key`` (this machine cannot sign
+    the team's registry: docs/remote.md), or ``failed`` (anything else).
     """
 
     def __init__(self, problem: str, fix: str | None = None, kind: str = "failed") -> None:

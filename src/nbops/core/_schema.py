@@ -23,7 +23,8 @@ SUPPORTED_KEYWORDS = frozenset(
     {
         "$schema", "$id", "$defs", "$ref", "title", "description",
         "type", "properties", "required", "additionalProperties", "items",
-        "enum", "const", "pattern", "minimum", "maximum", "minLength", "anyOf",
+        "enum", "const", "pattern", "minimum", "maximum", "minLength", "maxLength",
+        "anyOf",
     }
 )
 
@@ -124,9 +125,10 @@ def _value_checks(schema: dict[str, Any]) -> list[Check]:
             if v != const or isinstance(v, bool) != isinstance(const, bool):
                 e.append(f"{w}: expected {const!r}, got {v!r}")
         checks.append(same)
-    if "pattern" in schema or "minLength" in schema:
+    if "pattern" in schema or "minLength" in schema or "maxLength" in schema:
         regex = _regex(schema["pattern"]) if "pattern" in schema else None
         min_length = schema.get("minLength", 0)
+        max_length = schema.get("maxLength")
 
         def text(v: Any, w: str | None, e: list[str]) -> None:
             if isinstance(v, str):
@@ -134,6 +136,8 @@ def _value_checks(schema: dict[str, Any]) -> list[Check]:
                     e.append(f"{w}: {v!r} does not match {regex.pattern}")
                 if len(v) < min_length:
                     e.append(f"{w}: shorter than {min_length} characters")
+                if max_length is not None and len(v) > max_length:
+                    e.append(f"{w}: longer than {max_length} characters")
         checks.append(text)
     if "minimum" in schema or "maximum" in schema:
         low, high = schema.get("minimum"), schema.get("maximum")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from nbops.core import RegistryError, dumps_json
+from nbops.core import RegistryError, RemoteError, dumps_json
 from nbops.remote import key_id, mac, mac_matches, no_key_fix, redact_url, team_key
 
 SIGNATURE = "signature"
@@ -44,12 +44,12 @@ def require_key(url: str) -> None:
     """Refuse, before any work, to change the remote registry from a machine without the key.
 
     Raises:
-        RegistryError: no team key for ``url`` on this machine.
+        RemoteError: no team key for ``url`` on this machine (kind ``no-team-key``).
     """
-    if team_key(url) is None:
-        raise RegistryError(
+    if team_key(url) is None:  # a RemoteError: a build's passing model is "not registered"
+        raise RemoteError(
             f"the registry on remote {redact_url(url)} cannot be changed from this machine: "
-            "it has no team key to sign it with", no_key_fix(url))
+            "it has no team key to sign it with", no_key_fix(url), kind="no-team-key")
 
 
 def signed(doc: Registry, url: str) -> bytes:

@@ -71,6 +71,7 @@ def _broken_variants(doc: dict) -> list[dict]:
         lambda d: d.update(pid=1.5),
         lambda d: d.update(gates=[1]),
         lambda d: d["provenance"].pop("git"),
+        lambda d: d.update(notes={"items": [{"at": "t", "text": "x" * 2001}]}),  # maxLength
     ):
         variant = copy.deepcopy(doc)
         mutate(variant)
