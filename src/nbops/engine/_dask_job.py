@@ -21,6 +21,8 @@ cannot run any task: one sentence naming it and the fix) and :class:`TaskFailed`
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import shutil
 import tempfile
@@ -30,6 +32,13 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+logger = logging.getLogger(__name__)
+
+#: how often a kernel that died before running anything is started again: a fresh
+#: kernel binds TCP ports jupyter_client chose a moment earlier, which another process
+#: on the worker's machine can take first ("Address already in use")
+KERNEL_START_ATTEMPTS = 3
 
 #: One task at a time per worker process: a job changes the process's working
 #: directory and environment while it runs.
@@ -191,6 +200,38 @@ def _failure(exc: BaseException, job: NotebookJob, worker: str,
                       outputs, worker, missing.split(".")[0])
 
 
+def _execute(papermill: Any, source: Path, output: Path, params: dict[str, Any],
+             task: str) -> BaseException | None:
+    """Run the notebook with Papermill; the cell error it raised, if any.
+
+    A kernel that dies before any cell ran (its ports taken between being chosen and
+    bound) is started again, at most :data:`KERNEL_START_ATTEMPTS` times in all.
+    """
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            papermill.execute_notebook(str(source), str(output), **params)
+        except papermill.PapermillExecutionError as exc:
+            return exc
+        except Exception as exc:
+            if attempt == KERNEL_START_ATTEMPTS or not nothing_ran(output):
+                raise
+            logger.warning("nbops: task %r: the kernel died before running a cell (%s); "
+                           "starting it again", task, exc)
+            continue
+        return None
+    return None
+
+
+def nothing_ran(output: Path) -> bool:
+    """Whether the executed notebook at ``output`` ran no cell (or was never written)."""
+    try:
+        cells = json.loads(output.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return True
+    return all(cell.get("execution_count") is None for cell in cells
+               if cell.get("cell_type") == "code")
+
+
 def run_job(job: NotebookJob) -> dict[str, Any]:
     """Worker side: run one notebook task; ``{worker, outputs, timings}``.
 
@@ -242,9 +283,7 @@ def run_job(job: NotebookJob) -> dict[str, Any]:
         failed: BaseException | None = None
         t1 = time.perf_counter()
         try:
-            papermill.execute_notebook(str(source), str(output), **params)
-        except papermill.PapermillExecutionError as exc:
-            failed = exc
+            failed = _execute(papermill, source, output, params, job.task)
         finally:
             timings["execute_s"] = time.perf_counter() - t1
             os.chdir(saved_cwd)

@@ -93,3 +93,42 @@ def test_a_task_that_is_not_a_notebook_is_refused_before_any_cluster(tmp_path: P
     with pytest.raises(DAGBuildError, match=r"runs notebook tasks .* touch \(PythonCallable\)"):
         dag.executor(dag)
     assert not (tmp_path / "out.txt").exists()
+
+
+class _FlakyPapermill:
+    """Papermill whose first kernels die at start (their ports taken), as on a busy worker."""
+
+    class PapermillExecutionError(Exception):
+        pass
+
+    def __init__(self, deaths: int, ran_cells: bool = False) -> None:
+        self.deaths, self.ran_cells, self.calls = deaths, ran_cells, 0
+
+    def execute_notebook(self, source: str, output: str, **_: object) -> None:
+        self.calls += 1
+        count = 1 if self.ran_cells else None
+        Path(output).write_text(json.dumps({"cells": [
+            {"cell_type": "code", "execution_count": count, "source": "", "outputs": []}]}))
+        if self.calls <= self.deaths:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+
+
+def test_a_kernel_that_died_before_any_cell_is_started_again(tmp_path) -> None:
+    from nbops.engine._dask_job import KERNEL_START_ATTEMPTS, _execute
+
+    flaky = _FlakyPapermill(deaths=KERNEL_START_ATTEMPTS - 1)
+    assert _execute(flaky, tmp_path / "in.ipynb", tmp_path / "out.ipynb", {}, "t") is None
+    assert flaky.calls == KERNEL_START_ATTEMPTS
+    dead = _FlakyPapermill(deaths=KERNEL_START_ATTEMPTS)  # bounded: then the error stands
+    with pytest.raises(RuntimeError, match="Kernel died"):
+        _execute(dead, tmp_path / "in.ipynb", tmp_path / "out2.ipynb", {}, "t")
+    assert dead.calls == KERNEL_START_ATTEMPTS
+
+
+def test_a_kernel_that_died_after_running_cells_is_not_run_again(tmp_path) -> None:
+    from nbops.engine._dask_job import _execute
+
+    flaky = _FlakyPapermill(deaths=1, ran_cells=True)  # its cells' effects may be half done
+    with pytest.raises(RuntimeError, match="Kernel died"):
+        _execute(flaky, tmp_path / "in.ipynb", tmp_path / "out.ipynb", {}, "t")
+    assert flaky.calls == 1
