@@ -52,6 +52,10 @@ def bench_project(fixture: str, repeats: int) -> list[dict[str, Any]]:
             samples = measure([Variant("without", [ploomber, *args], cwd=vanilla),
                                Variant("with", [ploomber, *args], cwd=with_nbops)], repeats)
             without, with_ = summary(samples["without"]), summary(samples["with"])
+            if without["failed"] or with_["failed"]:  # a failed build's time means nothing
+                raise SystemExit(f"{fixture}: `ploomber {' '.join(args)}` failed "
+                                 f"({without['failed']} without nbops, {with_['failed']} "
+                                 "with it): no figure is reported")
             ratio = with_["median_s"] / without["median_s"]
             rows.append({
                 "name": f"features.{fixture}.{scenario}",
