@@ -135,10 +135,7 @@ def builds(cluster: Any, seaweedfs: Any, tmp_path_factory: pytest.TempPathFactor
     local = copy_project_files(tmp_path_factory.mktemp("local") / "project")
     done = _build(local, {})
     assert done.returncode == 0, done.stderr[-4000:]
-    remote = seaweedfs.env(NBOPS_REMOTE=f"s3://{seaweedfs.new_bucket()}/team",
-                      # the build machine signs registry changes with the team key (workers
-                      # never touch the registry, so theirs have none)
-                      NBOPS_REMOTE_KEY=os.environ["NBOPS_REMOTE_KEY"])
+    remote = seaweedfs.env(NBOPS_REMOTE=f"s3://{seaweedfs.new_bucket()}/team")
     project = _dask_project(tmp_path_factory.mktemp("on-dask") / "project", cluster["address"])
     result = _build(project, remote)
     return {"local": local, "project": project, "result": result, "remote": remote,

@@ -125,10 +125,7 @@ def _manifest(project: Path) -> dict[str, Any]:
 
 
 def _remote(seaweedfs: Any) -> dict[str, str]:
-    return seaweedfs.env(NBOPS_REMOTE=f"s3://{seaweedfs.new_bucket()}/team",
-                      # the build machine signs registry changes with the team key (workers
-                      # never touch the registry, so theirs have none)
-                      NBOPS_REMOTE_KEY=os.environ["NBOPS_REMOTE_KEY"])
+    return seaweedfs.env(NBOPS_REMOTE=f"s3://{seaweedfs.new_bucket()}/team")
 
 
 def test_a_notebook_that_raises_on_a_worker_records_its_failed_cell(

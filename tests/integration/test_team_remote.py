@@ -39,8 +39,6 @@ ROWS = ("--env--data--rows", "2400")
 def _no_aws(**extra: str) -> dict[str, str]:
     """The build environment without any AWS credential (none inherited, none on disk)."""
     env = {k: v for k, v in build_environment().items() if not k.startswith("AWS_")}
-    # every machine of the team holds the team key (tests/conftest.py sets the test's)
-    env["NBOPS_REMOTE_KEY"] = os.environ["NBOPS_REMOTE_KEY"]
     return {**env, "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
             "AWS_CONFIG_FILE": "/nonexistent/config", "AWS_EC2_METADATA_DISABLED": "true",
             **extra}
