@@ -120,6 +120,18 @@ SAMPLE_USED: float | None = None
 #: Modules whose code runs only in a child process (the fork server), where mutmut's
 #: coverage stats cannot see it: their mutants run against these tests, which start that
 #: process (it inherits the active mutant's name and imports the mutated copy).
+# the real `nbops serve-model` process answers these tests' requests (request handling and
+# body parsing both run there, where mutmut's in-process coverage cannot see them)
+SERVE_MODEL_PROCESS_TESTS = (
+    "test_an_infinite_number_is_422_naming_the_field",
+    "test_an_infinite_number_in_a_csv_body_is_422_too",
+    "test_deeply_nested_json_is_400_not_a_server_error",
+    "test_a_body_a_web_page_could_send_cross_site_is_415_and_not_logged",
+    "test_a_host_header_not_naming_this_machine_is_refused",
+    "test_loopback_names_and_allowed_names_are_served",
+    "test_a_champion_that_cannot_be_loaded_shows_on_healthz",
+    "test_a_chunked_body_over_the_limit_is_413_without_a_length_header",
+)
 CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
     "src/nbops/engine/_forkserver.py": (
         "test_a_forked_kernel_takes_the_requested_environment_and_folder",
@@ -134,27 +146,8 @@ CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
         "test_the_zygote_started_first_is_replaced_when_the_preload_differs",
         "test_when_the_zygote_cannot_fork_each_trial_starts_its_server_afresh",
     ),
-    # the real `nbops serve-model` process answers these tests' requests
-    "src/nbops/serving/_app.py": (
-        "test_an_infinite_number_is_422_naming_the_field",
-        "test_an_infinite_number_in_a_csv_body_is_422_too",
-        "test_deeply_nested_json_is_400_not_a_server_error",
-        "test_a_body_a_web_page_could_send_cross_site_is_415_and_not_logged",
-        "test_a_host_header_not_naming_this_machine_is_refused",
-        "test_loopback_names_and_allowed_names_are_served",
-        "test_a_champion_that_cannot_be_loaded_shows_on_healthz",
-        "test_a_chunked_body_over_the_limit_is_413_without_a_length_header",
-    ),
-    "src/nbops/serving/_request_body.py": (
-        "test_an_infinite_number_is_422_naming_the_field",
-        "test_an_infinite_number_in_a_csv_body_is_422_too",
-        "test_deeply_nested_json_is_400_not_a_server_error",
-        "test_a_body_a_web_page_could_send_cross_site_is_415_and_not_logged",
-        "test_a_host_header_not_naming_this_machine_is_refused",
-        "test_loopback_names_and_allowed_names_are_served",
-        "test_a_champion_that_cannot_be_loaded_shows_on_healthz",
-        "test_a_chunked_body_over_the_limit_is_413_without_a_length_header",
-    ),
+    "src/nbops/serving/_app.py": SERVE_MODEL_PROCESS_TESTS,
+    "src/nbops/serving/_request_body.py": SERVE_MODEL_PROCESS_TESTS,
 }
 
 
