@@ -98,3 +98,16 @@ def run_writer(project: Path, datasets: tuple[pd.DataFrame, pd.DataFrame]) -> Ma
         )
 
     return _make
+
+
+def register_two_versions(root: Path, datasets: tuple[pd.DataFrame, pd.DataFrame]) -> Path:
+    """A project at ``root`` whose model ``churn`` has two versions, the better one champion."""
+    from nbops.registry._config import parse_registry_config
+    from nbops.registry._promotion import gate_and_promote
+
+    config = parse_registry_config({"model": "churn"})
+    (root / "pipeline.yaml").write_text("tasks: []\n")
+    make = run_writer(root, datasets)
+    gate_and_promote(root, make(shuffle=0.5, seed=1), config, {"min": "roc_auc >= 0.5"})
+    gate_and_promote(root, make(), config, GATES)
+    return root

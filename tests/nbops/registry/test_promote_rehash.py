@@ -6,25 +6,16 @@ import shutil
 import stat
 
 import pytest
-from registry_helpers import GATES, run_writer
+from registry_helpers import register_two_versions
 
 from nbops.cli.main import main
 from nbops.registry import _artifacts as artifacts
 from nbops.registry import _registry_file as registry_file
-from nbops.registry._config import parse_registry_config
-from nbops.registry._promotion import gate_and_promote
-
-CONFIG = parse_registry_config({"model": "churn"})
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory, datasets):
-    root = tmp_path_factory.mktemp("template")
-    (root / "pipeline.yaml").write_text("tasks: []\n")
-    make = run_writer(root, datasets)
-    gate_and_promote(root, make(shuffle=0.5, seed=1), CONFIG, {"min": "roc_auc >= 0.5"})
-    gate_and_promote(root, make(), CONFIG, GATES)
-    return root
+    return register_two_versions(tmp_path_factory.mktemp("template"), datasets)
 
 
 @pytest.fixture
