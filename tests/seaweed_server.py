@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ports import kill_server
 
@@ -62,6 +63,15 @@ class SeaweedFS:
                 "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_DEFAULT_REGION": "us-east-1",
                 **extra}
 
+    def filesystem(self) -> Any:
+        """A fresh s3fs client of this server, with no cache: each test sees what is there."""
+        import s3fs
+
+        return s3fs.S3FileSystem(key=ACCESS_KEY, secret=SECRET_KEY, skip_instance_cache=True,
+                                 use_listings_cache=False,
+                                 client_kwargs={"endpoint_url": self.endpoint,
+                                                "region_name": "us-east-1"})
+
     def new_bucket(self) -> str:
         """A fresh, empty place to use as a bucket: ``BUCKET/PREFIX``.
 
@@ -69,14 +79,9 @@ class SeaweedFS:
         bucket its own collection of volumes, and a few dozen buckets exhaust
         a test server's volume slots (it then answers InternalError).
         """
-        import s3fs
-
         if self.bucket is None:
             self.bucket = "nbops-tests"
-            fs = s3fs.S3FileSystem(key=ACCESS_KEY, secret=SECRET_KEY, skip_instance_cache=True,
-                                   client_kwargs={"endpoint_url": self.endpoint,
-                                                  "region_name": "us-east-1"})
-            fs.mkdir(self.bucket)
+            self.filesystem().mkdir(self.bucket)
         return f"{self.bucket}/t{uuid.uuid4().hex[:12]}"
 
 

@@ -173,14 +173,10 @@ def test_no_worker_folder_holds_the_project_and_products_came_through_the_remote
     for folder, names in builds["worker_files"].items():
         assert not names & {"pipeline.yaml", "env.yaml", "notebooks", "raw.parquet",
                             "model.skops", "metrics.json", "ingest.ipynb"}, (folder, names)
-    import s3fs
 
     from nbops.core._hashing import hash_file
-    from seaweed_server import ACCESS_KEY, SECRET_KEY
 
-    fs = s3fs.S3FileSystem(key=ACCESS_KEY, secret=SECRET_KEY, skip_instance_cache=True,
-                           client_kwargs={"endpoint_url": seaweedfs.endpoint,
-                                          "region_name": "us-east-1"})
+    fs = seaweedfs.filesystem()
     prefix = builds["remote"]["NBOPS_REMOTE"].removeprefix("s3://")
     for name in ("raw.parquet", "model.skops", "metrics.json", "evaluate.ipynb"):
         digest = hash_file(builds["project"] / ".nbops/products" / name).split(":", 1)[1]

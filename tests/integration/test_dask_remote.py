@@ -102,11 +102,7 @@ def test_workers_without_the_project_folder_exchange_products_through_the_remote
     from nbops.core._hashing import hash_file
 
     digest = hash_file(project / "out/first.txt").split(":", 1)[1]
-    import s3fs
 
-    from seaweed_server import ACCESS_KEY, SECRET_KEY
 
-    fs = s3fs.S3FileSystem(key=ACCESS_KEY, secret=SECRET_KEY, skip_instance_cache=True,
-                           client_kwargs={"endpoint_url": seaweedfs.endpoint,
-                                          "region_name": "us-east-1"})
+    fs = seaweedfs.filesystem()
     assert fs.exists(f"{bucket}/team/objects/{digest[:2]}/{digest[2:]}")

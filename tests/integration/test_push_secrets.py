@@ -62,14 +62,9 @@ def pushed(built: Path, seaweedfs: Any) -> dict[str, str]:
 
 
 def _bucket_objects(seaweedfs: Any, url: str) -> dict[str, bytes]:
-    import s3fs
 
-    from seaweed_server import ACCESS_KEY, SECRET_KEY
 
-    fs = s3fs.S3FileSystem(key=ACCESS_KEY, secret=SECRET_KEY, skip_instance_cache=True,
-                           use_listings_cache=False,
-                           client_kwargs={"endpoint_url": seaweedfs.endpoint,
-                                          "region_name": "us-east-1"})
+    fs = seaweedfs.filesystem()
     place = url.removeprefix("s3://")
     return {key: fs.cat_file(key) for key in fs.find(place)}
 

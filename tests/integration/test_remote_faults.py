@@ -25,19 +25,8 @@ def nbops(root: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[s
                           capture_output=True, text=True, timeout=180)
 
 
-def client(server: Any) -> Any:
-    import s3fs
-
-    from seaweed_server import ACCESS_KEY, SECRET_KEY
-
-    return s3fs.S3FileSystem(key=ACCESS_KEY, secret=SECRET_KEY, skip_instance_cache=True,
-                             use_listings_cache=False,
-                             client_kwargs={"endpoint_url": server.endpoint,
-                                            "region_name": "us-east-1"})
-
-
 def visible_runs(server: Any, bucket: str) -> list[str]:
-    fs = client(server)
+    fs = server.filesystem()
     try:
         doc = json.loads(fs.cat_file(f"{bucket}/team/runs/index.json"))
     except FileNotFoundError:
@@ -46,7 +35,7 @@ def visible_runs(server: Any, bucket: str) -> list[str]:
 
 
 def stored_objects(server: Any, bucket: str) -> int:
-    fs = client(server)
+    fs = server.filesystem()
     try:
         return len(fs.find(f"{bucket}/team/objects"))
     except FileNotFoundError:

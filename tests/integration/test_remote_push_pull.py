@@ -31,17 +31,6 @@ def fresh_clone(source: Path, dest: Path) -> Path:
     return dest
 
 
-def s3fs_client(server: Any) -> Any:
-    import s3fs
-
-    from seaweed_server import ACCESS_KEY, SECRET_KEY
-
-    return s3fs.S3FileSystem(key=ACCESS_KEY, secret=SECRET_KEY, skip_instance_cache=True,
-                             use_listings_cache=False,
-                             client_kwargs={"endpoint_url": server.endpoint,
-                                            "region_name": "us-east-1"})
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project with one finished run (a real ploomber build)."""
@@ -80,7 +69,7 @@ def damage_object(request: pytest.FixtureRequest, remote: dict[str, str], key: s
                                                              damage)
         assert done.returncode == 0, done.stderr
         return
-    fs = s3fs_client(request.getfixturevalue("seaweedfs"))
+    fs = request.getfixturevalue("seaweedfs").filesystem()
     if damage == "altered":
         fs.pipe_file(f"{place}/{key}", b"forged,rows\n1,2\n")
     else:

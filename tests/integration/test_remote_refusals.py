@@ -25,17 +25,6 @@ def nbops(root: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[s
                           capture_output=True, text=True, timeout=180)
 
 
-def s3(server: Any) -> Any:
-    import s3fs
-
-    from seaweed_server import ACCESS_KEY, SECRET_KEY
-
-    return s3fs.S3FileSystem(key=ACCESS_KEY, secret=SECRET_KEY, skip_instance_cache=True,
-                             use_listings_cache=False,
-                             client_kwargs={"endpoint_url": server.endpoint,
-                                            "region_name": "us-east-1"})
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project with two finished runs (two real ploomber builds)."""
@@ -84,7 +73,7 @@ def test_the_fix_a_failed_pull_prints_repairs_the_remote(
 ) -> None:
     bucket, remote = pushed_bucket(built, seaweedfs)
     run_id = run_ids(built)[0]
-    fs = s3(seaweedfs)
+    fs = seaweedfs.filesystem()
     what, how = damage.split()
     key = {"object": object_key(built, run_id), "contents": f"runs/{run_id}/contents.json",
            "seal": f"runs/{run_id}/seal.json"}[what]
@@ -111,7 +100,7 @@ def test_an_invalid_run_id_in_the_remote_index_skips_only_it(
     built: Path, seaweedfs: Any, tmp_path: Path, bad_id: str
 ) -> None:
     bucket, remote = pushed_bucket(built, seaweedfs)
-    fs = s3(seaweedfs)
+    fs = seaweedfs.filesystem()
     index_key = f"{bucket}/team/runs/index.json"
     index = json.loads(fs.cat_file(index_key))
     good = run_ids(built)
@@ -170,7 +159,7 @@ def test_one_edited_run_does_not_block_push_all(
     assert f"not pushed {stray.name}: no manifest.json" in done.stdout
     assert edited in done.stderr and other not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
-    index = json.loads(s3(seaweedfs).cat_file(f"{bucket}/team/runs/index.json"))
+    index = json.loads(seaweedfs.filesystem().cat_file(f"{bucket}/team/runs/index.json"))
     assert sorted(index["runs"]) == [other]
     as_json = nbops(copy, "push", "--all", "--json", **remote)
     assert as_json.returncode == 1
@@ -187,7 +176,7 @@ def test_a_forged_contents_entry_cannot_write_outside_the_run_folder(
 
     bucket, remote = pushed_bucket(built, seaweedfs)
     run_id = run_ids(built)[0]
-    fs = s3(seaweedfs)
+    fs = seaweedfs.filesystem()
     contents_key = f"{bucket}/team/runs/{run_id}/contents.json"
     contents = json.loads(fs.cat_file(contents_key))
     some = next(iter(contents["files"].values()))

@@ -116,7 +116,6 @@ def _free_port() -> int:
 @pytest.mark.parametrize("case", ["no-credentials", "refused", "unreachable", "no-team-key"])
 def test_a_passing_model_the_remote_did_not_take_fails_the_build_in_one_sentence(
         lead: Path, seaweedfs: Any, case: str) -> None:
-    import s3fs
 
     from seaweed_server import ACCESS_KEY, SECRET_KEY
 
@@ -152,9 +151,7 @@ def test_a_passing_model_the_remote_did_not_take_fails_the_build_in_one_sentence
     assert manifest["registry"]["registration_error"]["kind"] == case
     assert manifest["provenance"]["git"]["dirty"] is False  # nbops' own files do not count
     assert (lead / REGISTRY).read_bytes() == before
-    fs = s3fs.S3FileSystem(key=ACCESS_KEY, secret=SECRET_KEY, skip_instance_cache=True,
-                           client_kwargs={"endpoint_url": seaweedfs.endpoint,
-                                          "region_name": "us-east-1"})
+    fs = seaweedfs.filesystem()
     assert not fs.exists(f"{place}/team/registry/models.json")
 
     if case == "no-credentials":  # the same build with credentials registers, exits 0
