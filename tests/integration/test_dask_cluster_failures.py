@@ -167,8 +167,9 @@ def test_a_worker_without_a_package_fails_the_build_with_one_sentence(
     assert sentence in manifest["failure"]["message"]
 
 
-def test_a_scheduler_that_goes_away_fails_the_build_with_one_sentence(
-        seaweedfs: Any, tmp_path: Path) -> None:
+def _kill_mid_task(seaweedfs: Any, tmp_path: Path, victim: str) -> tuple[Any, Path, Any, str]:
+    """Build a one-task project whose task sleeps; once it runs, kill the cluster's
+    ``victim`` process. Returns (the cluster, the project, the ended build, its stderr)."""
     marker = tmp_path / "started.txt"
     with _cluster(tmp_path / "cluster", _clean_env(**seaweedfs.env())) as running:
         project = _project(tmp_path / "project", running["address"],
@@ -178,8 +179,14 @@ def test_a_scheduler_that_goes_away_fails_the_build_with_one_sentence(
         while not marker.exists() and build.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
         assert marker.exists(), "the task never started"
-        kill_server(running["scheduler"])
-        stdout, stderr = build.communicate(timeout=300)
+        kill_server(running[victim])
+        _, stderr = build.communicate(timeout=300)
+    return running, project, build, stderr
+
+
+def test_a_scheduler_that_goes_away_fails_the_build_with_one_sentence(
+        seaweedfs: Any, tmp_path: Path) -> None:
+    running, project, build, stderr = _kill_mid_task(seaweedfs, tmp_path, "scheduler")
     assert build.returncode != 0
     sentence = (f"The Dask scheduler at {running['address']} went away while task 'step' was "
                 "running. Fix: restart it")
@@ -191,17 +198,8 @@ def test_a_scheduler_that_goes_away_fails_the_build_with_one_sentence(
 
 def test_a_cluster_left_without_workers_fails_the_build_with_one_sentence(
         seaweedfs: Any, tmp_path: Path) -> None:
-    marker = tmp_path / "started.txt"
-    with _cluster(tmp_path / "cluster", _clean_env(**seaweedfs.env())) as running:
-        project = _project(tmp_path / "project", running["address"],
-                           "import time\ntime.sleep(120)", {"marker": str(marker)})
-        build = _build(project, _remote(seaweedfs), wait=False)
-        deadline = time.monotonic() + 300
-        while not marker.exists() and build.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert marker.exists(), "the task never started"
-        kill_server(running["worker_process"])  # the worker and its nanny: nobody restarts it
-        stdout, stderr = build.communicate(timeout=300)
+    # the worker and its nanny: nobody restarts it
+    running, project, build, stderr = _kill_mid_task(seaweedfs, tmp_path, "worker_process")
     assert build.returncode != 0
     sentence = (f"Every worker of the Dask scheduler at {running['address']} is gone, and no "
                 "other joined within 30 s. Fix: start workers")
