@@ -144,14 +144,17 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
 
     if project_hook is not None:
         call_project_hook(project_hook, _pipeline_folder(dag), dag=dag)
+    build = build_options(dag)
+    tasks: list[TaskInfo] | None = None
     if gates is not None or registry is not None:
         from nbops.registry import check_model_product, check_settings
 
         check_settings(gates, registry)
         # a partial build (`--partially NAME`) renders only NAME and what it needs: the
         # model's task may rightly be absent, and nothing is registered from it
-        if registry is not None and build_options(dag)["partially"] is None:
-            check_model_product(registry, _project_for(dag), task_infos(dag))
+        if registry is not None and build["partially"] is None:
+            tasks = task_infos(dag)
+            check_model_product(registry, _project_for(dag), tasks)
     if reproduce is not None:
         from nbops.reproduce import check_tasks, parse_declaration
 
@@ -168,12 +171,11 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     from nbops.runs import open_run
 
     project = _project_for(dag)
-    build = build_options(dag)
     env_path = env_file(project.root)
     # the pipeline file, or the dotted path of the factory that built the DAG
     build["pipeline"] = factory_entry_point() or project.relative(pipeline_file(project.root))
     build["env_file"] = None if env_path is None else project.relative(env_path)
-    tasks = task_infos(dag)
+    tasks = task_infos(dag) if tasks is None else tasks
     # the pipeline and env a Python script gave DAGSpec, else the env file with overrides
     scripted = python_env(dag)
     env = resolved_env(project.root) if scripted is None else scripted[1]
