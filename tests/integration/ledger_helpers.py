@@ -60,7 +60,12 @@ def wait_until_sleeping(root: Path, timeout: float = 120) -> None:
 
 
 def manifests(root: Path) -> list[dict[str, Any]]:
-    """Every run's manifest, oldest first."""
+    """Every run's manifest, oldest first.
+
+    A run being opened has its folder (and seal) before its first manifest, so a
+    folder without ``manifest.json`` is skipped, as ``nbops runs`` does.
+    """
     folder = root / "reports" / "runs"
     runs = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
-    return [json.loads((p / "manifest.json").read_text()) for p in runs]
+    return [json.loads((p / "manifest.json").read_text()) for p in runs
+            if (p / "manifest.json").is_file()]
