@@ -18,6 +18,9 @@ Usage::
 
     python -m benchmarks.mutation            # run, then report
     python -m benchmarks.mutation --report   # report on the last run only
+    # one module, against the tests that reach it (quick, while writing tests):
+    python -m benchmarks.mutation --module src/nbops/remote/_lease.py \
+        --tests tests/nbops/remote/test_lease_and_urls.py
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ MUTANTS = ROOT / "mutants"
 _SPEED_ONLY = ("only chooses between checking features one by one and in threads; the "
                "results are identical either way (test_big_batches_are_checked_in_parallel_"
                "with_the_same_result)")
+_NO_EXPIRY = ("a lease without expires_at is free either way: float(None) raises TypeError, "
+              "which frees it too, and any default in the past frees it")
+_JITTER = ("the poll pause's granularity: it stays between 0.1 and 0.3 s "
+           "(test_waiters_poll_every_tenth_to_three_tenths_of_a_second_at_random)")
 EQUIVALENT: dict[str, str] = {
     "nbops.core._hashing.xǁHashCacheǁ_load__mutmut_5": "'UTF-8' and 'utf-8' are one codec",
     "nbops.core._manifest.x__parse__mutmut_4": "'UTF-8' and 'utf-8' are one codec",
@@ -106,6 +113,18 @@ EQUIVALENT: dict[str, str] = {
     "nbops.monitoring._batch_check.x__feature_drifts__mutmut_32": _SPEED_ONLY,
     "nbops.monitoring._batch_check.x__feature_drifts__mutmut_37":
         "the thread pool's size changes speed, not the per-feature results",
+    "nbops.remote._lease.xǁRemoteLeaseǁ__init____mutmut_11":
+        "held is only read as `if not self.held`: None and False are both false",
+    "nbops.remote._lease.xǁRemoteLeaseǁrelease__mutmut_2":
+        "held is only read as `if not self.held`: None and False are both false",
+    "nbops.remote._lease.xǁRemoteLeaseǁrelease__mutmut_14":
+        "ours is only read as `if ours`: None and False are both false",
+    "nbops.remote._lease.xǁRemoteLeaseǁ_doc__mutmut_14": "'UTF-8' and 'utf-8' are one codec",
+    "nbops.remote._lease.xǁRemoteLeaseǁacquire__mutmut_17": _NO_EXPIRY,
+    "nbops.remote._lease.xǁRemoteLeaseǁacquire__mutmut_19": _NO_EXPIRY,
+    "nbops.remote._lease.xǁRemoteLeaseǁacquire__mutmut_22": _NO_EXPIRY,
+    "nbops.remote._lease.xǁRemoteLeaseǁacquire__mutmut_64": _JITTER,
+    "nbops.remote._lease.xǁRemoteLeaseǁacquire__mutmut_65": _JITTER,
     "nbops.reproduce._compare.x__product_checks__mutmut_73":
         "a missing path gives str(None) == 'None' instead of '': neither ends with .ipynb",
 }
@@ -151,15 +170,37 @@ CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: ``--module``/``--tests`` narrow a run to some modules and tests; the scope reaches the
+#: mutmut process (and ``--report``) through this variable, as JSON.
+SCOPE_VARIABLE = "NBOPS_MUTATION_SCOPE"
+
+
 def config() -> dict:
-    """The ``[tool.mutmut]`` table of pyproject.toml."""
-    return tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["mutmut"]
+    """The ``[tool.mutmut]`` table of pyproject.toml, narrowed by ``--module``/``--tests``."""
+    table = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["mutmut"]
+    scope = json.loads(os.environ.get(SCOPE_VARIABLE) or "{}")
+    return {**table, **scope}
+
+
+def _narrow_mutmut_config() -> None:
+    """Make mutmut's own configuration follow ``--module``/``--tests``."""
+    if not os.environ.get(SCOPE_VARIABLE):
+        return
+    import dataclasses
+
+    from mutmut import configuration
+
+    cfg = config()
+    configuration._config = dataclasses.replace(
+        configuration.config(), only_mutate=cfg["only_mutate"],
+        pytest_add_cli_args_test_selection=cfg["pytest_add_cli_args_test_selection"])
 
 
 def _entry() -> None:
     """Run mutmut's command line in this process, with the two adjustments above."""
     from mutmut import __main__ as mutmut_main
 
+    _narrow_mutmut_config()
     original = mutmut_main.setup_source_paths
 
     def setup_source_paths() -> None:
@@ -209,6 +250,12 @@ def _entry() -> None:
 #: A cheap module whose mutants are run first when sampling: that first run makes mutmut
 #: generate every mutant and learn which tests reach which function.
 FIRST = "nbops.monitoring._status.*"
+FIRST_PATH = "src/nbops/monitoring/_status.py"
+
+
+def _pattern(path: str) -> str:
+    """mutmut's name pattern for every mutant of a module listed under only_mutate."""
+    return path.removeprefix("src/").removesuffix(".py").replace("/", ".") + ".*"
 
 
 #: mutmut forks a child per mutant from a process that has already run the tests once.
@@ -259,7 +306,8 @@ def run(children: int, sample: float = 1.0, fresh: bool = True) -> float:
         _mutmut(children)
     else:
         if not (MUTANTS / "mutmut-stats.json").is_file():
-            _mutmut(children, FIRST)
+            _mutmut(children, FIRST if FIRST_PATH in config()["only_mutate"] else
+                    _pattern(config()["only_mutate"][0]))
         _mutmut(children, *sample_names(sample))
     return time.monotonic() - started
 
@@ -337,14 +385,21 @@ def collect(sample: float | None = None) -> dict:
             "stale_equivalents": stale}
 
 
+def _results() -> Path:
+    """Where the report goes: benchmarks/results/, or mutants/ for a narrowed run (whose
+    report must not replace the measured one)."""
+    return MUTANTS if os.environ.get(SCOPE_VARIABLE) else RESULTS
+
+
 def write(result: dict, wall_s: float | None, children: int) -> None:
-    """benchmarks/results/mutation.md and mutation.json."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    """mutation.md and mutation.json in benchmarks/results/ (mutants/ for a narrowed run)."""
+    results = _results()
+    results.mkdir(parents=True, exist_ok=True)
     cfg = config()
     result = {**result, "wall_s": None if wall_s is None else round(wall_s, 1),
               "children": children, "cpus": os.cpu_count(), "sample": SAMPLE_USED,
               "tests": cfg["pytest_add_cli_args_test_selection"]}
-    (RESULTS / "mutation.json").write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+    (results / "mutation.json").write_text(json.dumps(result, indent=2) + "\n", "utf-8")
     lines = [
         "# Mutation testing",
         "",
@@ -392,7 +447,7 @@ def write(result: dict, wall_s: float | None, children: int) -> None:
     if result["stale_equivalents"]:
         lines += ["", "Listed as equivalent but no longer surviving: "
                   + ", ".join(f"`{n}`" for n in result["stale_equivalents"])]
-    (RESULTS / "mutation.md").write_text("\n".join(lines) + "\n", "utf-8")
+    (results / "mutation.md").write_text("\n".join(lines) + "\n", "utf-8")
 
 
 def main() -> None:
@@ -404,12 +459,28 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--sample", type=float, default=float(os.environ.get("SAMPLE", 1)),
                         help="run this fraction of each module's mutants (default: all)")
+    parser.add_argument("--module", action="append", metavar="PATH",
+                        help="mutate only this module (a path listed under only_mutate; "
+                             "repeatable); the report covers it alone")
+    parser.add_argument("--tests", nargs="+", metavar="PATH",
+                        help="run only these test files (default: every listed one)")
     parser.add_argument("--no-wall", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--keep", action="store_true",
                         help="keep the mutants and results of the last run (re-run only the "
                              "sample; new tests are picked up)")
     args = parser.parse_args()
-    previous = RESULTS / "mutation.json"
+    scope: dict[str, list[str]] = {}
+    if args.module:
+        unknown = [m for m in args.module if m not in config()["only_mutate"]]
+        if unknown:
+            parser.error(f"{', '.join(unknown)} is not listed under only_mutate in "
+                         "pyproject.toml; list it there first")
+        scope["only_mutate"] = args.module
+    if args.tests:
+        scope["pytest_add_cli_args_test_selection"] = args.tests
+    if scope:
+        os.environ[SCOPE_VARIABLE] = json.dumps(scope)
+    previous = _results() / "mutation.json"
     wall = None
     if not args.report:
         wall = run(args.children, args.sample, fresh=not args.keep)
