@@ -115,6 +115,11 @@ def coerce(key: str, raw: Any, default: Any) -> Any:
         if isinstance(value, float) and value.is_integer():
             return int(value)
     elif isinstance(default, float):
+        if isinstance(value, str):  # YAML 1.1 reads 1e-3 (no dot) as text, not a number
+            try:
+                value = float(value)
+            except ValueError:
+                pass
         if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
             return float(value)
     elif default is None:
@@ -156,8 +161,8 @@ def within_declaration(key: str, values: tuple[Any, ...], env: Mapping[str, Any]
         try:
             check_parameters(_with_value(env, key, value))
         except ConfigError as exc:
-            if key not in exc.problem:  # the declaration itself (or another default) is wrong
-                raise
+            if not exc.problem.startswith(f"parameter {key} "):
+                raise  # the declaration itself (or another default) is wrong: said as it is
             raise ConfigError(f"Sweep value {value!r} for {key!r} is outside what env.yaml "
                               f"declares: {exc.problem}",
                               f"give {key} values its declaration under parameters: allows "
