@@ -45,6 +45,11 @@ MUTANTS = ROOT / "mutants"
 _SPEED_ONLY = ("only chooses between checking features one by one and in threads; the "
                "results are identical either way (test_big_batches_are_checked_in_parallel_"
                "with_the_same_result)")
+_CODEC = "'UTF-8' and 'utf-8' are one codec"
+_LOCALE = ("the default codec is the locale's, UTF-8 wherever nbops is tested and run; a "
+           "key is ASCII text")
+_FALSY_FLAG = ("json.dumps tests ensure_ascii and allow_nan for truth: None is False")
+_POOL = "the download pool's size changes speed, not which objects arrive or how they are checked"
 _NO_EXPIRY = ("a lease without expires_at is free either way: float(None) raises TypeError, "
               "which frees it too, and any default in the past frees it")
 _JITTER = ("the poll pause's granularity: it stays between 0.1 and 0.3 s "
@@ -113,6 +118,30 @@ EQUIVALENT: dict[str, str] = {
     "nbops.monitoring._batch_check.x__feature_drifts__mutmut_32": _SPEED_ONLY,
     "nbops.monitoring._batch_check.x__feature_drifts__mutmut_37":
         "the thread pool's size changes speed, not the per-feature results",
+    "nbops.remote._team_key.x__checked__mutmut_11": _CODEC,
+    "nbops.remote._team_key.x_key_file__mutmut_6": _CODEC,
+    "nbops.remote._team_key.x_store_team_key__mutmut_50": _CODEC,
+    "nbops.remote._team_key.x_team_key__mutmut_16": _CODEC,
+    "nbops.remote._team_key.x_store_team_key__mutmut_43": _LOCALE,
+    "nbops.remote._team_key.x_store_team_key__mutmut_46": _LOCALE,
+    "nbops.remote._team_key.x_team_key__mutmut_14": _LOCALE,
+    "nbops.remote._team_key.x_store_team_key__mutmut_16":
+        "secrets.token_urlsafe's default is 32 bytes: the same key length",
+    "nbops.remote._team_key.x_store_team_key__mutmut_29":
+        "the temp file's random part only avoids clashes; its length changes nothing else",
+    "nbops.remote._team_key.x_store_team_key__mutmut_30":
+        "the temp file's random part only avoids clashes; its length changes nothing else",
+    "nbops.remote._index.x__dump__mutmut_22": _CODEC,
+    "nbops.remote._index.x__dump__mutmut_6": _FALSY_FLAG,
+    "nbops.remote._index.x__dump__mutmut_7": _FALSY_FLAG,
+    "nbops.remote._objects.x_download_objects__mutmut_1": _POOL,
+    "nbops.remote._objects.x_download_objects__mutmut_22": _POOL,
+    "nbops.registry._remote_trust.x_canonical__mutmut_20": _CODEC,
+    "nbops.registry._remote_trust.x_canonical__mutmut_7": _FALSY_FLAG,
+    "nbops.registry._remote_trust.x_canonical__mutmut_8": _FALSY_FLAG,
+    "nbops.registry._remote_trust.x_signed__mutmut_32": _CODEC,
+    "nbops.registry._remote_trust.x_split__mutmut_5": _CODEC,
+    "nbops.registry._seal.x_problem__mutmut_7": _CODEC,
     "nbops.remote._lease.xǁRemoteLeaseǁ__init____mutmut_11":
         "held is only read as `if not self.held`: None and False are both false",
     "nbops.remote._lease.xǁRemoteLeaseǁrelease__mutmut_2":

@@ -132,6 +132,7 @@ def test_a_remote_that_extends_what_this_machine_sealed_is_accepted() -> None:
     assert trust.divergence(sealed, sealed) is None
     assert trust.divergence(sealed, _registry(4, [1, 3, 4])) is None
     assert trust.divergence({"schema_version": 1, "models": {}}, sealed) is None
+    assert trust.divergence({"schema_version": 1}, sealed) is None  # nothing registered yet
     trust.check_extends(None, {"schema_version": 1}, WHERE)  # nothing sealed yet
     trust.check_extends(sealed, _registry(3, [1, 3]), WHERE)
 

@@ -41,8 +41,10 @@ def test_entries_are_added_replaced_and_stored_sorted_and_compact(remote: Remote
 def test_entries_already_there_write_nothing(remote: RemoteStore) -> None:
     add_entries(remote, {"run-a": {"status": "failed"}, "run-b": {"status": "ok"}})
     _, version = remote.read_versioned(INDEX_KEY)
+    written = Path(remote.path(INDEX_KEY)).stat().st_ino  # a write replaces the file
     add_entries(remote, {"run-b": {"status": "ok"}})
     assert remote.read_versioned(INDEX_KEY)[1] == version
+    assert Path(remote.path(INDEX_KEY)).stat().st_ino == written
     add_entries(remote, {"run-b": {"status": "ok"}, "run-c": {"status": "ok"}})
     assert remote.read_versioned(INDEX_KEY)[1] != version
     assert sorted(read_index(remote)) == ["run-a", "run-b", "run-c"]

@@ -68,7 +68,7 @@ def test_the_environment_wins_over_the_key_file_and_no_key_at_all_is_none(
 def test_a_new_key_is_random_private_and_kept_until_another_is_given() -> None:
     path, written = team.store_team_key(URL)
     first = path.read_text(encoding="utf-8")
-    assert written and first.endswith("\n") and len(first.strip()) >= 43
+    assert written and first.endswith("\n") and len(first.strip()) == 43  # 256 random bits
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert team.store_team_key(URL) == (path, False)

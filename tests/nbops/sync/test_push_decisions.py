@@ -209,3 +209,24 @@ def test_a_file_changed_while_pushed_is_refused(here: Project, url: str,
     assert isinstance(refused, LedgerError) and (refused.problem, refused.fix) == (
         f"{here.run_dir(run) / 'index.html'} changed while it was being pushed",
         "push again once nothing writes to the run folder")
+
+
+def test_push_and_pull_pass_their_durable_steps_in_the_documented_order(
+    here: Project, url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the crash harness kills a push or pull at each of these names: they must be passed,
+    # in this order, for its kills to mean what docs/ledger.md says
+    run = _run(here)
+    log = tmp_path / "points.log"
+    monkeypatch.setenv("NBOPS_CRASH_POINTS_LOG", str(log))
+    push_runs(here, url=url)
+    pushed = log.read_text().split()
+    assert pushed[:2] == ["push.object_uploaded"] * 2
+    assert pushed[2:] == ["push.contents_uploaded", "push.manifest_uploaded",
+                          "remote.update_read", "push.index_updated"]
+    log.unlink()
+    from nbops.sync import pull_runs
+
+    there = _project(tmp_path / "there")
+    assert pull_runs(there, [run], url=url).pulled == [run]
+    assert log.read_text().split() == ["pull.object_downloaded", "pull.run_installed"]
