@@ -222,7 +222,8 @@ def _narrow_mutmut_config() -> None:
     cfg = config()
     configuration._config = dataclasses.replace(
         configuration.config(), only_mutate=cfg["only_mutate"],
-        pytest_add_cli_args_test_selection=cfg["pytest_add_cli_args_test_selection"])
+        pytest_add_cli_args_test_selection=cfg["pytest_add_cli_args_test_selection"],
+        timeout_multiplier=float(cfg["timeout_multiplier"]))
 
 
 def _entry() -> None:
@@ -493,12 +494,15 @@ def main() -> None:
                              "repeatable); the report covers it alone")
     parser.add_argument("--tests", nargs="+", metavar="PATH",
                         help="run only these test files (default: every listed one)")
+    parser.add_argument("--timeout-multiplier", type=float, metavar="N",
+                        help="mutmut's timeout_multiplier for this run (a narrowed run's "
+                             "endless-loop mutants then give up sooner)")
     parser.add_argument("--no-wall", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--keep", action="store_true",
                         help="keep the mutants and results of the last run (re-run only the "
                              "sample; new tests are picked up)")
     args = parser.parse_args()
-    scope: dict[str, list[str]] = {}
+    scope: dict[str, object] = {}
     if args.module:
         unknown = [m for m in args.module if m not in config()["only_mutate"]]
         if unknown:
@@ -507,6 +511,8 @@ def main() -> None:
         scope["only_mutate"] = args.module
     if args.tests:
         scope["pytest_add_cli_args_test_selection"] = args.tests
+    if args.timeout_multiplier:
+        scope["timeout_multiplier"] = args.timeout_multiplier
     if scope:
         os.environ[SCOPE_VARIABLE] = json.dumps(scope)
     previous = _results() / "mutation.json"
