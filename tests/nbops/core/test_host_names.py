@@ -29,3 +29,14 @@ def test_the_bound_address_is_answered_but_a_wildcard_bind_adds_no_name() -> Non
     assert not HostCheck("0.0.0.0").accepts("0.0.0.0")
     assert not HostCheck("::").accepts("[::]:80")
     assert HostCheck("::1").accepts("[::1]:80")
+
+
+def test_the_refusal_names_every_answered_name_and_both_fixes() -> None:
+    check = HostCheck("192.168.1.5", ["scoring.internal", " ", "[::]:80"])
+    assert check.refusal("evil.example:80") == (
+        "Host 'evil.example:80' does not name this server (it answers 127.0.0.1, "
+        "192.168.1.5, ::1, localhost, scoring.internal); a web page cannot reach it through "
+        "a name it controls. Use one of those names, or start the server with --allow-host "
+        "NAME for a name you trust")
+    assert check.refusal(None).startswith("Host None does not name this server")
+    assert "" not in check.names and "::" not in check.names
