@@ -61,6 +61,8 @@ def test_the_latest_run_is_pulled_by_default_then_reported_as_already_here(pushe
         "runs_skipped": {}, "runs_refused": {}, "objects_downloaded": 0,
         "bytes_downloaded": 0}
     assert pull_runs(there, all_runs=True, url=url).pulled == runs[:2]
+    site = (there.reports_dir / "index.html").read_text()  # the pulled runs are on the site
+    assert all(run in site for run in runs)
 
 
 def test_runs_are_chosen_by_unique_prefix_and_a_bad_prefix_is_one_sentence(pushed) -> None:
