@@ -497,6 +497,9 @@ def main() -> None:
     parser.add_argument("--timeout-multiplier", type=float, metavar="N",
                         help="mutmut's timeout_multiplier for this run (a narrowed run's "
                              "endless-loop mutants then give up sooner)")
+    parser.add_argument("--rerun-survivors", action="store_true",
+                        help="run the last run's survivors (not the equivalent ones) again, "
+                             "after new tests were written; the others keep their results")
     parser.add_argument("--no-wall", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--keep", action="store_true",
                         help="keep the mutants and results of the last run (re-run only the "
@@ -517,7 +520,14 @@ def main() -> None:
         os.environ[SCOPE_VARIABLE] = json.dumps(scope)
     previous = _results() / "mutation.json"
     wall = None
-    if not args.report:
+    if args.rerun_survivors:
+        started = time.monotonic()
+        survivors = [s["mutant"] for s in collect(args.sample)["survivors"]
+                     if not s["equivalent"]]
+        if survivors:
+            _mutmut(args.children, *survivors)
+        wall = time.monotonic() - started
+    elif not args.report:
         wall = run(args.children, args.sample, fresh=not args.keep)
     elif previous.is_file():
         wall = json.loads(previous.read_text("utf-8")).get("wall_s")
