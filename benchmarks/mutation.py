@@ -50,6 +50,8 @@ _LOCALE = ("the default codec is the locale's, UTF-8 wherever nbops is tested an
            "key is ASCII text")
 _FALSY_FLAG = ("json.dumps tests ensure_ascii and allow_nan for truth: None is False")
 _POOL = "the download pool's size changes speed, not which objects arrive or how they are checked"
+_STATE_DIR = ("pull opened the content store first, which made .nbops/: the stray folder's "
+              "parent always exists, so parents= changes nothing")
 _NO_EXPIRY = ("a lease without expires_at is free either way: float(None) raises TypeError, "
               "which frees it too, and any default in the past frees it")
 _JITTER = ("the poll pause's granularity: it stays between 0.1 and 0.3 s "
@@ -142,6 +144,11 @@ EQUIVALENT: dict[str, str] = {
     "nbops.registry._remote_trust.x_signed__mutmut_32": _CODEC,
     "nbops.registry._remote_trust.x_split__mutmut_5": _CODEC,
     "nbops.registry._seal.x_problem__mutmut_7": _CODEC,
+    "nbops.sync._pull.x__set_aside__mutmut_8":
+        "the stray folder's random suffix only avoids clashes; its length changes nothing else",
+    "nbops.sync._pull.x__set_aside__mutmut_9": _STATE_DIR,
+    "nbops.sync._pull.x__set_aside__mutmut_11": _STATE_DIR,
+    "nbops.sync._pull.x__set_aside__mutmut_13": _STATE_DIR,
     "nbops.remote._lease.xǁRemoteLeaseǁ__init____mutmut_11":
         "held is only read as `if not self.held`: None and False are both false",
     "nbops.remote._lease.xǁRemoteLeaseǁrelease__mutmut_2":

@@ -156,7 +156,32 @@ def test_restore_puts_products_back_and_forgets_what_ploomber_knew_below(
     metadata_path(site).write_text("{}")
     assert restore(project, plan) == ["a", "b"]
     assert (project.root / "out" / "data").read_bytes() == b"d"
-    assert not metadata_path(site).exists() and site.exists()
+    assert not metadata_path(site).exists()
+    assert site.read_text() == "built from other inputs"  # only the planned tasks restored
+
+
+def test_restoring_when_ploomber_knows_nothing_below_is_fine(
+    project: Project, add_run: Any, tasks: list[TaskInfo],
+) -> None:
+    _record(project, add_run, change=lambda m: m["tasks"]["c"].update(status="failed"))
+    plan = plan_reuse(project, tasks)
+    assert plan.downstream == [project.root / "out" / "site"]
+    assert restore(project, plan) == ["a", "b"]
+    assert not (project.root / "out" / "site").exists()
+
+
+@pytest.mark.parametrize("change", [
+    lambda m: m["tasks"]["b"].update(status="failed"),
+    lambda m: m["tasks"]["b"]["source"].update(hash="blake3:" + "1" * 64),
+    lambda m: m["params"]["b"].update(x=1),
+    lambda m: m["tasks"]["b"]["products"]["product"].update(path="elsewhere/report"),
+])
+def test_a_changed_task_listed_first_does_not_hide_the_unchanged_ones_after_it(
+    project: Project, add_run: Any, tasks: list[TaskInfo], change: Any,
+) -> None:
+    run_id = _record(project, add_run, change=change)
+    plan = plan_reuse(project, [tasks[1], tasks[0]])  # b before a
+    assert (plan.run_id, plan.tasks) == (run_id, ["a"])
 
 
 def test_no_run_no_restore(project: Project, tasks: list[TaskInfo]) -> None:

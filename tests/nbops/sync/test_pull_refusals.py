@@ -164,6 +164,7 @@ def test_each_damage_refuses_that_run_alone_with_the_repair_fix(
     assert isinstance(refused, IntegrityError)
     assert refused.problem.startswith(problem.format(run=run, label=result.remote))
     assert refused.fix == repair_fix(run)
+    assert result.to_dict()["runs_refused"] == {run: str(refused)}
     assert not there.run_dir(run).exists()
     assert not [p for p in there.runs_dir.iterdir() if p.name.startswith(".pull-")]
 
@@ -196,6 +197,10 @@ def test_a_stray_folder_of_the_same_id_is_moved_aside_and_the_run_pulled(pushed)
     assert len(aside) == 1 and aside[0].name.startswith(f"{runs[0]}-")
     assert (aside[0] / "half-written.txt").read_text() == "left by a killed command"
     assert there.manifest_path(runs[0]).is_file()
+    second = there.run_dir(runs[1])  # a second stray joins the first in .nbops/stray/
+    second.mkdir(parents=True)
+    assert pull_runs(there, [runs[1]], url=url).pulled == [runs[1]]
+    assert len(list((there.state_dir / "stray").iterdir())) == 2
 
 
 def test_withheld_objects_are_not_fetched_and_the_run_says_what_was_kept_back(
