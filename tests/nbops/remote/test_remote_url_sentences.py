@@ -136,3 +136,17 @@ def test_a_settings_file_without_a_url_or_with_a_bad_auto_push_says_how_to_fix_i
     assert auto_push_enabled(project) is True
     monkeypatch.setenv("NBOPS_AUTO_PUSH", "   ")  # blank: the file decides
     assert auto_push_enabled(project) is False
+
+
+def test_a_settings_file_that_is_not_a_mapping_says_what_it_should_hold(
+    project: Project,
+) -> None:
+    path = remote_file(project)
+    path.parent.mkdir(parents=True)
+    path.write_text("- s3://b/p\n")
+    for read in (configured_url, auto_push_enabled):
+        with pytest.raises(ConfigError) as refused:
+            read(project)
+        assert (refused.value.problem, refused.value.fix) == (
+            f"{path} holds a list, not a mapping of keys to values",
+            "write remote settings as 'key: value' lines (nested keys indented)")

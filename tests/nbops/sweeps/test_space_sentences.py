@@ -201,3 +201,9 @@ def test_a_grid_has_as_many_trials_as_the_product_of_its_value_counts() -> None:
     space = [Dimension("a", "grid", (1, 2, 3)), Dimension("b", "grid", ("x", "y"))]
     assert grid_size(space) == 6 == math.prod([3, 2])
     assert grid_size([]) == 1
+
+
+def test_a_fixed_override_of_the_wrong_type_names_its_key() -> None:
+    assert _refusal(parse_fixed, [("model.max_depth", "deep")], ENV) == (
+        "Sweep value 'deep' for 'model.max_depth' is not an int like its env.yaml default 3",
+        "give model.max_depth int values")
