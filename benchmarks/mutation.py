@@ -419,10 +419,19 @@ def collect(sample: float | None = None) -> dict:
             "stale_equivalents": stale}
 
 
+#: ``--save-as NAME``: a narrowed run's report goes to benchmarks/results/ as
+#: ``mutation-NAME.md`` and ``.json`` (a measured figure), not to mutants/.
+SAVE_AS: str | None = None
+
+
 def _results() -> Path:
     """Where the report goes: benchmarks/results/, or mutants/ for a narrowed run (whose
-    report must not replace the measured one)."""
-    return MUTANTS if os.environ.get(SCOPE_VARIABLE) else RESULTS
+    report must not replace the measured one) unless it is saved under a name."""
+    return MUTANTS if os.environ.get(SCOPE_VARIABLE) and not SAVE_AS else RESULTS
+
+
+def _report_name() -> str:
+    return f"mutation-{SAVE_AS}" if SAVE_AS else "mutation"
 
 
 def write(result: dict, wall_s: float | None, children: int) -> None:
@@ -433,7 +442,7 @@ def write(result: dict, wall_s: float | None, children: int) -> None:
     result = {**result, "wall_s": None if wall_s is None else round(wall_s, 1),
               "children": children, "cpus": os.cpu_count(), "sample": SAMPLE_USED,
               "tests": cfg["pytest_add_cli_args_test_selection"]}
-    (results / "mutation.json").write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+    (results / f"{_report_name()}.json").write_text(json.dumps(result, indent=2) + "\n", "utf-8")
     lines = [
         "# Mutation testing",
         "",
@@ -452,6 +461,10 @@ def write(result: dict, wall_s: float | None, children: int) -> None:
     if result["not_checked"]:
         lines.append(f"**{result['not_checked']} of {result['total']} mutants were not checked** "
                      "(the run was stopped before reaching them; see the table).")
+    scope = os.environ.get(SCOPE_VARIABLE)
+    if scope:
+        lines.append(f"Scope (narrowed with --module/--tests on {time.strftime('%Y-%m-%d')}): "
+                     f"`{scope}`.")
     if wall_s is not None:
         lines.append(f"Wall time: {wall_s / 60:.1f} min with {children} workers on "
                      f"{os.cpu_count()} CPUs.")
@@ -481,10 +494,11 @@ def write(result: dict, wall_s: float | None, children: int) -> None:
     if result["stale_equivalents"]:
         lines += ["", "Listed as equivalent but no longer surviving: "
                   + ", ".join(f"`{n}`" for n in result["stale_equivalents"])]
-    (results / "mutation.md").write_text("\n".join(lines) + "\n", "utf-8")
+    (results / f"{_report_name()}.md").write_text("\n".join(lines) + "\n", "utf-8")
 
 
 def main() -> None:
+    global SAVE_AS, SAMPLE_USED
     if len(sys.argv) > 1 and sys.argv[1] == "--mutmut":
         _entry()
         return
@@ -504,6 +518,9 @@ def main() -> None:
     parser.add_argument("--rerun-survivors", action="store_true",
                         help="run the last run's survivors (not the equivalent ones) again, "
                              "after new tests were written; the others keep their results")
+    parser.add_argument("--save-as", metavar="NAME",
+                        help="write a narrowed run's report to benchmarks/results/"
+                             "mutation-NAME.md and .json")
     parser.add_argument("--no-wall", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--keep", action="store_true",
                         help="keep the mutants and results of the last run (re-run only the "
@@ -522,7 +539,8 @@ def main() -> None:
         scope["timeout_multiplier"] = args.timeout_multiplier
     if scope:
         os.environ[SCOPE_VARIABLE] = json.dumps(scope)
-    previous = _results() / "mutation.json"
+    SAVE_AS = args.save_as
+    previous = _results() / f"{_report_name()}.json"
     wall = None
     if args.rerun_survivors:
         started = time.monotonic()
@@ -540,12 +558,11 @@ def main() -> None:
     if args.report and previous.is_file():
         sample = json.loads(previous.read_text("utf-8")).get("sample") or sample
     result = collect(sample)
-    global SAMPLE_USED
     SAMPLE_USED = sample
     write(result, wall, args.children)
     print(f"mutation: {result['kill_rate']} % killed ({result['killed']}/{result['checked']} "
           f"checked of {result['total']}, {result['equivalent']} equivalent); "
-          "see benchmarks/results/mutation.md")
+          f"see {(_results() / (_report_name() + '.md')).relative_to(ROOT)}")
     for module, m in result["modules"].items():
         print(f"  {module}: {m.get('kill_rate')} % of {m.get('checked')}/{m.get('mutants')}")
 
