@@ -149,6 +149,8 @@ EQUIVALENT: dict[str, str] = {
     "nbops.sync._pull.x__set_aside__mutmut_9": _STATE_DIR,
     "nbops.sync._pull.x__set_aside__mutmut_11": _STATE_DIR,
     "nbops.sync._pull.x__set_aside__mutmut_13": _STATE_DIR,
+    "nbops.sweeps._space.x_parse_grid__mutmut_15":
+        "an empty value list splits into [''], which holds no value either: the same refusal",
     "nbops.remote._lease.xǁRemoteLeaseǁ__init____mutmut_11":
         "held is only read as `if not self.held`: None and False are both false",
     "nbops.remote._lease.xǁRemoteLeaseǁrelease__mutmut_2":

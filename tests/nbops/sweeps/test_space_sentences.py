@@ -207,3 +207,29 @@ def test_a_fixed_override_of_the_wrong_type_names_its_key() -> None:
     assert _refusal(parse_fixed, [("model.max_depth", "deep")], ENV) == (
         "Sweep value 'deep' for 'model.max_depth' is not an int like its env.yaml default 3",
         "give model.max_depth int values")
+
+
+@pytest.mark.parametrize("parse, text, problem, fix", [
+    (parse_grid, "model.max_depth=3,deep",
+     "Sweep value 'deep' for 'model.max_depth' is not an int like its env.yaml default 3",
+     "give model.max_depth int values"),
+    (parse_param, "model.max_depth=choice:3,deep",
+     "Sweep value 'deep' for 'model.max_depth' is not an int like its env.yaml default 3",
+     "give model.max_depth int values"),
+    (parse_param, "model.learning_rate=float:low:1",
+     "Sweep value 'low' for 'model.learning_rate' is not a float like its env.yaml default "
+     "0.0", "give model.learning_rate float values"),
+    (parse_param, "seed", "--param 'seed' is not KEY=VALUES",
+     "write it as --param model.max_depth=3,5"),
+])
+def test_a_wrong_value_in_a_range_or_choice_names_its_key(
+    parse: Any, text: str, problem: str, fix: str,
+) -> None:
+    assert _refusal(parse, text, ENV) == (problem, fix)
+
+
+def test_a_choice_is_a_choice_dimension_of_its_key() -> None:
+    assert parse_param("model.kind=choice:hgb,rf", ENV) == Dimension(
+        "model.kind", "choice", ("hgb", "rf"))
+    assert parse_param("model.max_depth=choice:4,2", ENV) == Dimension(
+        "model.max_depth", "choice", (4, 2))
