@@ -151,6 +151,8 @@ EQUIVALENT: dict[str, str] = {
     "nbops.sync._pull.x__set_aside__mutmut_13": _STATE_DIR,
     "nbops.sweeps._space.x_parse_grid__mutmut_15":
         "an empty value list splits into [''], which holds no value either: the same refusal",
+    "nbops.sweeps._space.x_coerce__mutmut_36":
+        "no default's type name (bool, int, float, str, NoneType, list, dict) starts with X",
     "nbops.remote._lease.xǁRemoteLeaseǁ__init____mutmut_11":
         "held is only read as `if not self.held`: None and False are both false",
     "nbops.remote._lease.xǁRemoteLeaseǁrelease__mutmut_2":

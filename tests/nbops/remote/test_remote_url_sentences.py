@@ -150,3 +150,8 @@ def test_a_settings_file_that_is_not_a_mapping_says_what_it_should_hold(
         assert (refused.value.problem, refused.value.fix) == (
             f"{path} holds a list, not a mapping of keys to values",
             "write remote settings as 'key: value' lines (nested keys indented)")
+
+
+def test_only_trailing_slashes_are_dropped() -> None:
+    assert check_url("s3://BOX/X/") == "s3://BOX/X"
+    assert check_url("file:///mnt/X//") == "file:///mnt/X"

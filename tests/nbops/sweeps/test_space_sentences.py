@@ -233,3 +233,18 @@ def test_a_choice_is_a_choice_dimension_of_its_key() -> None:
         "model.kind", "choice", ("hgb", "rf"))
     assert parse_param("model.max_depth=choice:4,2", ENV) == Dimension(
         "model.max_depth", "choice", (4, 2))
+
+
+def test_the_first_equals_sign_separates_key_and_values() -> None:
+    assert parse_grid("model.kind=a=b,c", ENV).values == ("a=b", "c")
+
+
+def test_a_section_names_all_its_keys() -> None:
+    assert _refusal(lookup, ENV, "model")[1] == (
+        "name one of its keys: early, kind, layers, learning_rate, max_depth")
+
+
+def test_a_character_yaml_cannot_read_is_named_by_its_error() -> None:
+    assert _refusal(coerce, "k", "a\x00b", "text") == (
+        "Sweep value 'a\\x00b' for 'k' is not a plain value (ReaderError)",
+        PLAIN_FIX.format(key="k"))
