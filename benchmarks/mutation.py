@@ -426,6 +426,8 @@ def collect(sample: float | None = None) -> dict:
 #: ``--save-as NAME``: a narrowed run's report goes to benchmarks/results/ as
 #: ``mutation-NAME.md`` and ``.json`` (a measured figure), not to mutants/.
 SAVE_AS: str | None = None
+#: ``--rerun-survivors``: how many survivors were run again (the report says so).
+RERUN: int | None = None
 
 
 def _results() -> Path:
@@ -469,7 +471,12 @@ def write(result: dict, wall_s: float | None, children: int) -> None:
     if scope:
         lines.append(f"Scope (narrowed with --module/--tests on {time.strftime('%Y-%m-%d')}): "
                      f"`{scope}`.")
-    if wall_s is not None:
+    if wall_s is not None and RERUN is not None:
+        lines.append(f"Wall time of the last step: {wall_s / 60:.1f} min with {children} "
+                     f"workers on {os.cpu_count()} CPUs, re-running the {RERUN} survivors of "
+                     "the run before it after new tests were written (that run checked every "
+                     "mutant of the table).")
+    elif wall_s is not None:
         lines.append(f"Wall time: {wall_s / 60:.1f} min with {children} workers on "
                      f"{os.cpu_count()} CPUs.")
     lines += ["", "| module | mutants | checked | killed | survived | equivalent | no tests "
@@ -502,7 +509,7 @@ def write(result: dict, wall_s: float | None, children: int) -> None:
 
 
 def main() -> None:
-    global SAVE_AS, SAMPLE_USED
+    global SAVE_AS, SAMPLE_USED, RERUN
     if len(sys.argv) > 1 and sys.argv[1] == "--mutmut":
         _entry()
         return
@@ -550,6 +557,7 @@ def main() -> None:
         started = time.monotonic()
         survivors = [s["mutant"] for s in collect(args.sample)["survivors"]
                      if not s["equivalent"]]
+        RERUN = len(survivors)
         if survivors:
             _mutmut(args.children, *survivors)
         wall = time.monotonic() - started
