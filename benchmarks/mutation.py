@@ -447,6 +447,7 @@ def write(result: dict, wall_s: float | None, children: int) -> None:
     cfg = config()
     result = {**result, "wall_s": None if wall_s is None else round(wall_s, 1),
               "children": children, "cpus": os.cpu_count(), "sample": SAMPLE_USED,
+              "rerun": RERUN,
               "tests": cfg["pytest_add_cli_args_test_selection"]}
     (results / f"{_report_name()}.json").write_text(json.dumps(result, indent=2) + "\n", "utf-8")
     lines = [
@@ -566,6 +567,7 @@ def main() -> None:
     elif previous.is_file():
         wall = json.loads(previous.read_text("utf-8")).get("wall_s")
         wall = None if args.no_wall else wall
+        RERUN = json.loads(previous.read_text("utf-8")).get("rerun")
     sample = args.sample
     if args.report and previous.is_file():
         sample = json.loads(previous.read_text("utf-8")).get("sample") or sample
