@@ -189,3 +189,17 @@ def test_no_run_no_restore(project: Project, tasks: list[TaskInfo]) -> None:
     assert plan == ReusePlan() and restore(project, plan) == []
     assert restore(project, ReusePlan(run_id=None, tasks=["a"], needed=True)) == []
     assert not Path(project.root / "out").exists()
+
+
+def test_a_task_changed_since_the_run_keeps_its_current_product(
+    project: Project, add_run: Any, tasks: list[TaskInfo],
+) -> None:
+    _record(project, add_run)
+    (project.root / "publish.py").write_text("# publish.py, edited since\n")
+    plan = plan_reuse(project, tasks)
+    assert plan.tasks == ["a", "b"]
+    site = project.root / "out" / "site"
+    site.parent.mkdir(parents=True, exist_ok=True)
+    site.write_text("the current site")
+    assert restore(project, plan) == ["a", "b"]
+    assert site.read_text() == "the current site"  # c is rebuilt, never restored
