@@ -153,6 +153,8 @@ EQUIVALENT: dict[str, str] = {
         "an empty value list splits into [''], which holds no value either: the same refusal",
     "nbops.sweeps._space.x_coerce__mutmut_36":
         "no default's type name (bool, int, float, str, NoneType, list, dict) starts with X",
+    "nbops.core._host_names.x__name__mutmut_15":
+        "the host holds exactly one colon there: partition and rpartition split at it alike",
     "nbops.remote._lease.xǁRemoteLeaseǁ__init____mutmut_11":
         "held is only read as `if not self.held`: None and False are both false",
     "nbops.remote._lease.xǁRemoteLeaseǁrelease__mutmut_2":
