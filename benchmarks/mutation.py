@@ -50,6 +50,8 @@ _LOCALE = ("the default codec is the locale's, UTF-8 wherever nbops is tested an
            "key is ASCII text")
 _FALSY_FLAG = ("json.dumps tests ensure_ascii and allow_nan for truth: None is False")
 _POOL = "the download pool's size changes speed, not which objects arrive or how they are checked"
+_PULL_FIX = ("dead text: _pull_one replaces the fix of every IntegrityError raised under it "
+             "with repair_fix(run_id), the one fix a user sees (tested)")
 _STATE_DIR = ("pull opened the content store first, which made .nbops/: the stray folder's "
               "parent always exists, so parents= changes nothing")
 _NO_EXPIRY = ("a lease without expires_at is free either way: float(None) raises TypeError, "
@@ -155,6 +157,23 @@ EQUIVALENT: dict[str, str] = {
         "no default's type name (bool, int, float, str, NoneType, list, dict) starts with X",
     "nbops.core._host_names.x__name__mutmut_15":
         "the host holds exactly one colon there: partition and rpartition split at it alike",
+    "nbops.sync._pull.x__pull_verified__mutmut_125": _PULL_FIX,
+    "nbops.sync._pull.x__pull_verified__mutmut_126": _PULL_FIX,
+    "nbops.sync._pull.x__pull_verified__mutmut_127": _PULL_FIX,
+    "nbops.sync._pull.x__pull_verified__mutmut_38": _PULL_FIX,
+    "nbops.sync._pull.x__pull_verified__mutmut_51": _PULL_FIX,
+    "nbops.sync._pull.x__pull_verified__mutmut_60": _PULL_FIX,
+    "nbops.sync._pull.x__pull_verified__mutmut_76": _PULL_FIX,
+    "nbops.sync._pull.x__pull_verified__mutmut_81": _PULL_FIX,
+    "nbops.sync._pull.x__pull_verified__mutmut_82": _PULL_FIX,
+    "nbops.sync._pull.x__pull_verified__mutmut_92": _PULL_FIX,
+    "nbops.sync._pull.x__pull_verified__mutmut_95": _PULL_FIX,
+    "nbops.sync._pull.x__verified__mutmut_12": _PULL_FIX,
+    "nbops.sync._pull.x__verified__mutmut_14": _PULL_FIX,
+    "nbops.sync._pull.x__verified__mutmut_5": _PULL_FIX,
+    "nbops.sync._pull.x__verified__mutmut_8": _PULL_FIX,
+    "nbops.runs._reuse.x__downstream__mutmut_4":
+        "changed is only read as `while changed`: None and False are both false",
     "nbops.remote._lease.xǁRemoteLeaseǁ__init____mutmut_11":
         "held is only read as `if not self.held`: None and False are both false",
     "nbops.remote._lease.xǁRemoteLeaseǁrelease__mutmut_2":

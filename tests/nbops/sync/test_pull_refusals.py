@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from test_push_pull_local import _manifest, _project
 
-from nbops.core import IntegrityError, LedgerError, Project, hash_bytes, new_run_id
+from nbops.core import ContentStore, IntegrityError, LedgerError, Project, hash_bytes, new_run_id
 from nbops.runs._persist import save_manifest
 from nbops.sync import pull_runs, push_runs
 from nbops.sync._pull import repair_fix
@@ -220,3 +220,23 @@ def test_withheld_objects_are_not_fetched_and_the_run_says_what_was_kept_back(
     assert json.loads((there.run_dir(runs[0]) / "withheld.json").read_text()) == {
         digest: {"what": "product a.data", "why": "holds a secret"}}
     assert not (there.run_dir(runs[1]) / "withheld.json").exists()
+
+
+def test_run_files_the_store_holds_are_linked_and_nested_folders_made(tmp_path: Path) -> None:
+    here = _project(tmp_path / "here")
+    manifest = _manifest(here, new_run_id())
+    run = manifest["run_id"]
+    save_manifest(here, manifest)
+    nested = here.run_dir(run) / "pages" / "tasks" / "a"
+    nested.mkdir(parents=True)
+    (nested / "data.csv").write_bytes(f"rows of {run}".encode())  # the product's own bytes
+    (nested / "page.html").write_text("<p>a</p>")
+    (tmp_path / "bucket").mkdir()
+    url = f"file://{tmp_path / 'bucket'}"
+    push_runs(here, [run], url=url)
+    there = _project(tmp_path / "there")
+    assert pull_runs(there, [run], url=url).pulled == [run]
+    pulled = there.run_dir(run) / "pages" / "tasks" / "a"
+    assert (pulled / "page.html").read_text() == "<p>a</p>"
+    stored = ContentStore(there.store_dir).path_for(hash_bytes(f"rows of {run}".encode()))
+    assert (pulled / "data.csv").stat().st_ino == stored.stat().st_ino  # one copy on disk
