@@ -52,6 +52,11 @@ _FALSY_FLAG = ("json.dumps tests ensure_ascii and allow_nan for truth: None is F
 _POOL = "the download pool's size changes speed, not which objects arrive or how they are checked"
 _PULL_FIX = ("dead text: _pull_one replaces the fix of every IntegrityError raised under it "
              "with repair_fix(run_id), the one fix a user sees (tested)")
+_ARROW_THREADS = "one thread or Arrow's pool reads the same columns: speed only"
+_STRICT_ZIP = "a table's column_names and columns always have the same length: strict never fires"
+_NO_LATIN1_ESCAPE = ("no character from U+00A0 to U+200A is escaped, so 0xFF and 0x100 never reach "
+                     "the comparison")
+_ALL_COLUMNS = "reading the listed columns when they are all of them is the same read"
 _STATE_DIR = ("pull opened the content store first, which made .nbops/: the stray folder's "
               "parent always exists, so parents= changes nothing")
 _NO_EXPIRY = ("a lease without expires_at is free either way: float(None) raises TypeError, "
@@ -174,6 +179,18 @@ EQUIVALENT: dict[str, str] = {
     "nbops.sync._pull.x__verified__mutmut_8": _PULL_FIX,
     "nbops.runs._reuse.x__downstream__mutmut_4":
         "changed is only read as `while changed`: None and False are both false",
+    "nbops.serving._request_body.x__parquet__mutmut_24": _ARROW_THREADS,
+    "nbops.serving._request_body.x__parquet__mutmut_26": _ARROW_THREADS,
+    "nbops.serving._request_body.x__parquet__mutmut_30": _ARROW_THREADS,
+    "nbops.serving._request_body.x__parquet__mutmut_34": _STRICT_ZIP,
+    "nbops.serving._request_body.x__parquet__mutmut_37": _STRICT_ZIP,
+    "nbops.serving._request_body.x__parquet__mutmut_38": _STRICT_ZIP,
+    "nbops.serving._request_body.x__parquet__mutmut_28": _ALL_COLUMNS,
+    "nbops.serving._request_body.x__parquet__mutmut_29": _ALL_COLUMNS,
+    "nbops.serving._request_body.x__parquet__mutmut_9":
+        "ParquetFile reads the footer again without it: the same metadata, later",
+    "nbops.core._terminal_text.x__escaped__mutmut_6": _NO_LATIN1_ESCAPE,
+    "nbops.core._terminal_text.x__escaped__mutmut_7": _NO_LATIN1_ESCAPE,
     "nbops.remote._lease.xǁRemoteLeaseǁ__init____mutmut_11":
         "held is only read as `if not self.held`: None and False are both false",
     "nbops.remote._lease.xǁRemoteLeaseǁrelease__mutmut_2":

@@ -81,3 +81,34 @@ def test_json_types_and_parquet_types_are_read_as_such() -> None:
     status, message, _ = _refusal(b"PAR1 but not a file", "application/parquet")
     assert status == 400 and message.startswith("the Parquet body cannot be read (")
     assert message.endswith("); send a complete Parquet file")
+
+
+def _parquet(table: object) -> bytes:
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    pq.write_table(table, out)
+    return out.getvalue()
+
+
+def test_bad_parquet_is_one_whole_sentence_with_its_status() -> None:
+    import pyarrow as pa
+
+    kind = "application/vnd.apache.parquet"
+    assert _refusal(b"PAR1 but not a file", kind) == (
+        400, "the Parquet body cannot be read (Parquet magic bytes not found in footer. Either "
+             "the file is corrupted or this is not a parquet file.); send a complete Parquet "
+             "file", None)
+    twice = pa.Table.from_arrays([pa.array([1]), pa.array([2])], names=["x", "x"])
+    assert _refusal(_parquet(twice), kind) == (
+        422, "column 'x' appears more than once in the Parquet body; send each column once",
+        "x")
+    empty = pa.table({"x": pa.array([], pa.int64())})
+    assert _refusal(_parquet(empty), kind) == (
+        400, "the Parquet body has no rows; send at least one", None)
+
+
+def test_csv_text_that_looks_like_a_missing_value_stays_text() -> None:
+    read = parse(b"a,b\nNA,\nnull,x\n", "text/csv")
+    assert read["a"].tolist() == ["NA", "null"]  # a category called NA is a category
+    assert pd.isna(read["b"][0]) and read["b"][1] == "x"  # only a blank is missing
