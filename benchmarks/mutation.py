@@ -512,7 +512,7 @@ def write(result: dict, wall_s: float | None, children: int) -> None:
                      f"`{scope}`.")
     if wall_s is not None and RERUN is not None:
         lines.append(f"Wall time of the last step: {wall_s / 60:.1f} min with {children} "
-                     f"workers on {os.cpu_count()} CPUs, re-running the {RERUN} survivors of "
+                     f"workers on {os.cpu_count()} CPUs, re-running the {RERUN} survivors and timeouts of "
                      "the run before it after new tests were written (that run checked every "
                      "mutant of the table).")
     elif wall_s is not None:
@@ -566,8 +566,9 @@ def main() -> None:
                         help="mutmut's timeout_multiplier for this run (a narrowed run's "
                              "endless-loop mutants then give up sooner)")
     parser.add_argument("--rerun-survivors", action="store_true",
-                        help="run the last run's survivors (not the equivalent ones) again, "
-                             "after new tests were written; the others keep their results")
+                        help="run the last run's survivors (not the equivalent ones) and "
+                             "timed-out mutants again, after new tests were written; the "
+                             "others keep their results")
     parser.add_argument("--save-as", metavar="NAME",
                         help="write a narrowed run's report to benchmarks/results/"
                              "mutation-NAME.md and .json")
@@ -594,8 +595,9 @@ def main() -> None:
     wall = None
     if args.rerun_survivors:
         started = time.monotonic()
-        survivors = [s["mutant"] for s in collect(args.sample)["survivors"]
-                     if not s["equivalent"]]
+        last = collect(args.sample)
+        survivors = [s["mutant"] for s in last["survivors"] if not s["equivalent"]]
+        survivors += [n for m in last["modules"].values() for n in m.get("timed_out", [])]
         RERUN = len(survivors)
         if survivors:
             _mutmut(args.children, *survivors)
