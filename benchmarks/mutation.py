@@ -512,9 +512,9 @@ def write(result: dict, wall_s: float | None, children: int) -> None:
                      f"`{scope}`.")
     if wall_s is not None and RERUN is not None:
         lines.append(f"Wall time of the last step: {wall_s / 60:.1f} min with {children} "
-                     f"workers on {os.cpu_count()} CPUs, re-running the {RERUN} survivors and timeouts of "
-                     "the run before it after new tests were written (that run checked every "
-                     "mutant of the table).")
+                     f"workers on {os.cpu_count()} CPUs, re-running the {RERUN} survivors and "
+                     "timeouts of the run before it after new tests were written (that run "
+                     "checked every mutant of the table).")
     elif wall_s is not None:
         lines.append(f"Wall time: {wall_s / 60:.1f} min with {children} workers on "
                      f"{os.cpu_count()} CPUs.")
