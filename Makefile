@@ -34,6 +34,7 @@ run: install
 test: install
 	bash .ci/install-browser
 	bash .ci/install-azurite
+	bash .ci/install-postgresql
 	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/lint-imports
 	$(BIN)/mypy src/nbops --ignore-missing-imports
