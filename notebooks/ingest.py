@@ -16,8 +16,9 @@
 # # 1 · Ingest
 #
 # Load the raw customer table: the result of a SQL query (`data.sql` on
-# `data.connection`, snapshot by nbops before the build ran), a CSV or Parquet
-# file (`data.path`), or, by default, rows from the embedded, seeded churn generator. The file is stored
+# `data.connection`, snapshot by nbops before the build ran), a CSV or
+# Parquet file (`data.path`), or, by default, rows from the embedded, seeded
+# churn generator. The file is stored
 # as-is; cleaning happens, visibly, in the next step.
 
 # %% tags=["parameters"]

@@ -193,7 +193,6 @@ def _sqlalchemy(source: QuerySource) -> pa.Table:
         import sqlalchemy
     except ImportError as exc:
         raise _missing_driver("sqlalchemy", exc) from None
-    import pandas as pd
     import pyarrow as pa
 
     try:
@@ -204,8 +203,12 @@ def _sqlalchemy(source: QuerySource) -> pa.Table:
                           "install the database's SQLAlchemy driver or correct the URL") from None
     try:
         with engine.connect() as conn:
-            frame = pd.read_sql_query(sqlalchemy.text(source.sql), conn)
-        return pa.Table.from_pandas(frame, preserve_index=False)
+            result = conn.execute(sqlalchemy.text(source.sql))
+            names = list(result.keys())
+            rows = result.fetchall()
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+        return pa.table({name: pa.array(list(values)) for name, values in zip(names, columns,
+                                                                              strict=True)})
     except sqlalchemy.exc.DBAPIError as exc:
         text = str(exc.orig).lower()
         kind = ("syntax" if "syntax" in text else "table" if "no such table" in text
