@@ -13,16 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ploomber.constants import TaskStatus
-
-_DONE = {TaskStatus.Executed, TaskStatus.Skipped}
-
 
 def rerun(dag: Any, names: Iterable[str]) -> list[str]:
     """Mark ``names`` and their downstream tasks to be executed; return every task marked.
 
     Call it after the DAG rendered (in ``on_render``), before the executor starts.
     """
+    from ploomber.constants import TaskStatus
+
+    done = {TaskStatus.Executed, TaskStatus.Skipped}
     wanted = {name for name in names if name in dag}
     marked: list[str] = []
     for name in dag:  # topological order: upstream tasks are decided first
@@ -32,7 +31,7 @@ def rerun(dag: Any, names: Iterable[str]) -> list[str]:
             continue
         if name in wanted:
             task.product.metadata.delete()
-        ready = all(up.exec_status in _DONE for up in upstream)
+        ready = all(up.exec_status in done for up in upstream)
         # Ploomber's own statuses: an executor starts WaitingExecution tasks, and a task
         # that finishes moves its WaitingUpstream children on
         task._exec_status = TaskStatus.WaitingExecution if ready else TaskStatus.WaitingUpstream

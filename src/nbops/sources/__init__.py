@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 from nbops.core import lazy_exports
 
 if TYPE_CHECKING:
-    from nbops.sources._build import SECTION, section, snapshot_sources
+    from nbops.sources._build import SECTION, reproduction_notes, section, snapshot_sources
     from nbops.sources._connection import Connection, parse_connection
+    from nbops.sources._diff import diff_lines, diff_sources
     from nbops.sources._notebook import read_query
     from nbops.sources._query import QuerySource, find_query_sources, query_source
     from nbops.sources._readers import read_query as run_query
@@ -34,14 +35,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Connection", "QuerySource", "SECTION", "Snapshot", "check_result", "columns_of",
+    "diff_lines", "diff_sources",
     "find_query_sources", "frozen_snapshot", "parse_connection", "query_source", "read_query",
-    "run_query", "section", "snapshot_sources", "take_snapshot",
+    "reproduction_notes", "run_query", "section", "snapshot_sources", "take_snapshot",
 ]
 
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
-        "_build": ("SECTION", "section", "snapshot_sources"),
+        "_build": ("SECTION", "reproduction_notes", "section", "snapshot_sources"),
         "_connection": ("Connection", "parse_connection"),
+        "_diff": ("diff_lines", "diff_sources"),
         "_notebook": ("read_query",),
         "_query": ("QuerySource", "find_query_sources", "query_source"),
         "_readers": ("run_query=read_query",),

@@ -56,3 +56,11 @@ def snapshot_sources(params: Mapping[str, Mapping[str, Any]], root: Path,
 def section(snapshots: list[Snapshot]) -> dict[str, Any]:
     """The manifest's ``sources`` section: ``{task.param: record}``."""
     return {snap.source.name: snap.record() for snap in snapshots}
+
+
+def reproduction_notes(sources: Mapping[str, Any] | None) -> list[str]:
+    """What ``nbops reproduce`` says about a run's query sources: one line each."""
+    return [f"Data: {name} read its recorded snapshot {record['hash'][:19]}… "
+            f"({record['rows']:,} rows) from the content store, not the live database "
+            f"({record['connection']})"
+            for name, record in sorted((sources or {}).items())]

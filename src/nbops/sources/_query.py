@@ -28,7 +28,7 @@ from nbops.sources._connection import Connection, parse_connection
 
 #: The key that makes a parameter's mapping a query source.
 SQL_KEY = "sql"
-_KEYS = {"sql", "connection", "snapshot", "target"}
+_KEYS = {"sql", "connection", "snapshot", "target", "accept_type_changes"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class QuerySource:
         connection: where it runs.
         snapshot: the project-relative path of the Parquet result.
         target: a column the result must have, or None.
+        accept_type_changes: take a result whose column types differ from the
+            champion's training data (a deliberate retraining on the new types).
     """
 
     task: str
@@ -49,6 +51,7 @@ class QuerySource:
     connection: Connection
     snapshot: str
     target: str | None = None
+    accept_type_changes: bool = False
 
     @property
     def name(self) -> str:
@@ -95,7 +98,8 @@ def query_source(task: str, param: str, value: Mapping[str, Any],
     target = value.get("target")
     return QuerySource(task, param, sql.strip().rstrip(";").strip(),
                        parse_connection(value.get("connection"), root), snapshot,
-                       str(target) if target else None)
+                       str(target) if target else None,
+                       value.get("accept_type_changes") is True)
 
 
 def find_query_sources(params: Mapping[str, Mapping[str, Any]],

@@ -90,7 +90,7 @@ def check_result(source: QuerySource, table: pa.Table,
             f"The query of {source.name} returned no column {source.target!r}, the target "
             f"(it returned {', '.join(names[:12])}{'…' if len(names) > 12 else ''})",
             f"select the {source.target} column, or set the target to one of these columns")
-    if reference:
+    if reference and not source.accept_type_changes:
         now = {c["name"]: c["type"] for c in columns_of(table)}
         changed = [(c["name"], c["type"], now[c["name"]]) for c in reference
                    if c["name"] in now and now[c["name"]] != c["type"]]
@@ -100,8 +100,9 @@ def check_result(source: QuerySource, table: pa.Table,
             raise DataError(
                 f"Column {name!r} of the query of {source.name} is now {after}, but "
                 f"{reference_name} was trained on {before}{more}",
-                f"cast it back in the query (CAST({name} AS …)), or build with "
-                "--force after deciding the new type is right")
+                f"cast it back in the query (CAST({name} AS …)), or, to retrain on the new "
+                f"type, add accept_type_changes: true to the {source.param} parameter of task "
+                f"{source.task} in pipeline.yaml")
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:

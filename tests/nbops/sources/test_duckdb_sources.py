@@ -147,3 +147,35 @@ def test_any_sqlalchemy_url_works_sqlite_here(tmp_path: Path) -> None:
     assert snap.rows == 2 and snap.source.connection.kind == "sqlalchemy"
     with pytest.raises(DataError, match="reads a table that does not exist"):
         take_snapshot(source(tmp_path, "SELECT * FROM nope", f"sqlite:///{tmp_path}/s.db"))
+
+
+def test_a_deliberate_type_change_is_accepted_when_declared(tmp_path: Path) -> None:
+    make_db(tmp_path)
+    trained_on = take_snapshot(source(tmp_path)).columns
+    execute(tmp_path, "ALTER TABLE customers ALTER tenure TYPE BIGINT")
+    declared = QuerySource("ingest", "query", "SELECT * FROM customers ORDER BY id",
+                           parse_connection("duckdb:///warehouse.duckdb", tmp_path), SNAPSHOT,
+                           "churn", accept_type_changes=True)
+    assert take_snapshot(declared, trained_on).changed
+
+
+def test_diff_counts_rows_added_and_removed_and_retyped_columns(tmp_path: Path) -> None:
+    from nbops.core import ContentStore
+    from nbops.sources import diff_lines, diff_sources
+
+    make_db(tmp_path)
+    store = ContentStore(tmp_path / "store")
+    a = take_snapshot(source(tmp_path))
+    store.put_file(tmp_path / SNAPSHOT)
+    execute(tmp_path, "DELETE FROM customers WHERE id = 1")
+    execute(tmp_path, "INSERT INTO customers VALUES (4, 1, 'c', 1), (5, 2, 'c', 0)")
+    execute(tmp_path, "ALTER TABLE customers ALTER tenure TYPE BIGINT")
+    b = take_snapshot(source(tmp_path))
+    store.put_file(tmp_path / SNAPSHOT)
+    changes = diff_sources(store, {"ingest.query": a.record()}, {"ingest.query": b.record()})
+    change = changes["ingest.query"]
+    assert change["same_query"] and (change["added"], change["removed"]) == (2, 1)
+    assert change["columns"]["retyped"] == {"tenure": ["int32", "int64"]}
+    assert diff_lines(changes)[1] == ("  ingest.query: the same query read different data: "
+                                      "3 -> 4 rows (+2 added, -1 removed)")
+    assert diff_sources(store, {"ingest.query": a.record()}, {"ingest.query": a.record()}) == {}

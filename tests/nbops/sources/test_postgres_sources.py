@@ -17,10 +17,10 @@ from pathlib import Path
 import psycopg
 import pyarrow.parquet as pq
 import pytest
-from postgres_server import PASSWORD, PostgresServer, server_binaries
 
 from nbops.core import ConfigError, DataError
 from nbops.sources import QuerySource, parse_connection, take_snapshot
+from postgres_server import PASSWORD, PostgresServer, server_binaries
 
 pytestmark = pytest.mark.skipif(server_binaries() is None,
                                 reason="no PostgreSQL binaries: run .ci/install-postgresql")
