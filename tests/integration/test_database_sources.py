@@ -86,6 +86,19 @@ def duckdb_project(tmp_path_factory: pytest.TempPathFactory,
                           "SELECT * FROM customer", "--env--data--connection",
                           "duckdb:///warehouse.duckdb"], cwd=repo, env=build_environment(),
                          capture_output=True, text=True, timeout=600)
+    retyped = subprocess.run([str(BIN / "ploomber"), "build", "--env--data--sql",
+                              "SELECT * REPLACE (CAST(tenure_months AS DOUBLE) AS tenure_months)"
+                              " FROM customers", "--env--data--connection",
+                              "duckdb:///warehouse.duckdb"], cwd=repo, env=build_environment(),
+                             capture_output=True, text=True, timeout=600)
+    nbops = str(BIN / "nbops")
+    monitor = [nbops, "monitor", "--connection", "duckdb:///warehouse.duckdb", "--sql"]
+    monitored = subprocess.run([*monitor, "SELECT * FROM customers ORDER BY customer_id "
+                                "LIMIT 600", "--json"], cwd=repo, env=build_environment(),
+                               capture_output=True, text=True, timeout=600)
+    monitor_retyped = subprocess.run([*monitor, "SELECT * REPLACE (CAST(age AS VARCHAR) AS age) "
+                                      "FROM customers"], cwd=repo, env=build_environment(),
+                                     capture_output=True, text=True, timeout=600)
     con = duckdb.connect(str(repo / "warehouse.duckdb"))
     con.execute("DROP TABLE customers")
     con.close()
@@ -94,6 +107,7 @@ def duckdb_project(tmp_path_factory: pytest.TempPathFactory,
     reproduced = subprocess.run([str(BIN / "nbops"), "reproduce", changed["run_id"]], cwd=repo,
                                 capture_output=True, text=True, env=env, timeout=1200)
     return {"repo": repo, "first": first, "noop": noop, "changed": changed, "bad": bad,
+            "retyped": retyped, "monitored": monitored, "monitor_retyped": monitor_retyped,
             "reproduced": reproduced}
 
 
@@ -134,6 +148,26 @@ def test_a_missing_table_stops_the_build_before_any_step(duckdb_project: dict[st
     assert "The query of ingest.query reads a table that does not exist" in output
     assert "Traceback" not in output
     assert len(runs(duckdb_project["repo"])) == 3  # no run was opened
+
+
+def test_a_column_type_changed_since_the_champion_stops_the_build(
+        duckdb_project: dict[str, Any]) -> None:
+    retyped = duckdb_project["retyped"]
+    assert retyped.returncode != 0
+    assert ("Column 'tenure_months' of the query of ingest.query is now double, but the "
+            "champion (churn v1) was trained on int16") in retyped.stdout + retyped.stderr
+    assert len(runs(duckdb_project["repo"])) == 3
+
+
+def test_monitor_checks_a_batch_straight_from_the_database(
+        duckdb_project: dict[str, Any]) -> None:
+    done = duckdb_project["monitored"]
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report["rows"] == 600 and report["verdict"] == "ok"
+    retyped = duckdb_project["monitor_retyped"]
+    assert retyped.returncode != 0 and "Traceback" not in retyped.stderr
+    assert "Column 'age' of the query of monitor.sql is now string" in retyped.stderr
 
 
 def test_reproduce_reads_the_stored_snapshot_after_the_table_was_dropped(

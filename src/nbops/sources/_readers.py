@@ -57,7 +57,7 @@ def _failure(source: QuerySource, what: str, exc: BaseException) -> NbopsError:
     fixes = {
         "syntax": ("correct the SQL of the query (data.sql in env.yaml, or "
                    "--env--data--sql on the command line)"),
-        "table": "check the table's name and schema, or create it before the build",
+        "table": "check the table's name and schema, or create the table first",
         "column": "check the column names the query selects against the table",
         "refused": (f"start the database or correct the host and port in the connection "
                     f"({where})"),
