@@ -50,8 +50,11 @@ def _write_warehouse(path: Path) -> None:
         con.close()
 
 
-def _template_files() -> dict[str, str]:
-    """relative path -> template text of every file under ``nbops/scaffold/new``."""
+def _template_files(folder: str = "new") -> dict[str, str]:
+    """relative path -> template text of every file under ``nbops/scaffold/<folder>``.
+
+    ``new`` is the project; ``new_duckdb`` holds the files ``--duckdb`` replaces.
+    """
     files: dict[str, str] = {}
 
     def walk(node: Traversable, prefix: str) -> None:
@@ -63,7 +66,7 @@ def _template_files() -> dict[str, str]:
             else:
                 files[prefix + child.name] = child.read_text(encoding="utf-8")
 
-    walk(resources.files("nbops.scaffold").joinpath("new"), "")
+    walk(resources.files("nbops.scaffold").joinpath(folder), "")
     return files
 
 
@@ -84,8 +87,10 @@ def render_project(name: str, database: bool = False) -> dict[str, str]:
                              autoescape=False)
     values = {"name": name, "model_name": default_model_name(name), "target": TARGET,
               "database": database}
-    rendered = {path: env.from_string(text).render(values)
-                for path, text in _template_files().items()}
+    templates = _template_files()
+    if database:
+        templates.update(_template_files("new_duckdb"))
+    rendered = {path: env.from_string(text).render(values) for path, text in templates.items()}
     from nbops.core import dumps_json
 
     rendered[".gitignore"] = scaffold_text("gitignore.txt") + ".ipynb_checkpoints/\n__pycache__/\n"
