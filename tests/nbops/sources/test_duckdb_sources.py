@@ -179,3 +179,15 @@ def test_diff_counts_rows_added_and_removed_and_retyped_columns(tmp_path: Path) 
     assert diff_lines(changes)[1] == ("  ingest.query: the same query read different data: "
                                       "3 -> 4 rows (+2 added, -1 removed)")
     assert diff_sources(store, {"ingest.query": a.record()}, {"ingest.query": a.record()}) == {}
+
+
+def test_a_query_run_is_its_own_experiment_named_by_database_without_credentials() -> None:
+    from nbops.core import data_slug, experiment_of
+
+    env = {"data": {"path": None, "sql": "SELECT 1",
+                    "connection": "postgresql://app:hunter22@db.internal:5432/prod"}}
+    experiment = experiment_of({"env": env})
+    assert experiment.data == "query on prod" and "hunter22" not in experiment.key
+    assert data_slug(env) == "prod"
+    assert experiment_of({"env": {"data": {"path": None, "sql": None}}}).data == (
+        "embedded generator")
