@@ -214,7 +214,7 @@ def _sqlalchemy(source: QuerySource) -> pa.Table:
         kind = ("syntax" if "syntax" in text else "table" if "no such table" in text
                 or "does not exist" in text else "column" if "column" in text
                 else "refused" if exc.connection_invalidated or "connect" in text else "other")
-        raise _failure(source, kind, exc.orig) from None
+        raise _failure(source, kind, exc.orig or exc) from None
     except sqlalchemy.exc.SQLAlchemyError as exc:
         raise _failure(source, "other", exc) from None
     finally:
