@@ -34,6 +34,7 @@ run: install
 test: install
 	bash .ci/install-browser
 	bash .ci/install-azurite
+	bash .ci/install-postgresql
 	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/lint-imports
 	$(BIN)/mypy src/nbops --ignore-missing-imports
@@ -71,7 +72,7 @@ mutate: install
 # installs in .cache/azure-extra, outside .venv, for the az:// tests' child processes only.
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra sweep --extra dask \
-		--extra serve --extra remote --python-version 3.11 \
+		--extra serve --extra remote --extra db --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 -o requirements.lock
 	{ echo "# The azure extra's packages not in requirements.lock (make lock; .ci/install-azurite)"; \
 	  $(BIN)/uv pip compile pyproject.toml --extra azure -c requirements.lock \

@@ -15,8 +15,10 @@
 # %% [markdown]
 # # 1 · Ingest
 #
-# Load the raw customer table: a CSV or Parquet file (`data.path`), or, by
-# default, rows from the embedded, seeded churn generator. The file is stored
+# Load the raw customer table: the result of a SQL query (`data.sql` on
+# `data.connection`, snapshot by nbops before the build ran), a CSV or
+# Parquet file (`data.path`), or, by default, rows from the embedded, seeded
+# churn generator. The file is stored
 # as-is; cleaning happens, visibly, in the next step.
 
 # %% tags=["parameters"]
@@ -27,19 +29,23 @@ data_format = None
 target = "churn"
 rows = 20000
 data_seed = 7
+query = None  # {sql, connection, snapshot, target}: data from a database
 
 # %%
 from pathlib import Path
 
 from churn import data
 
-raw = data.load_raw(data_path, data_format, rows, data_seed)
+raw = data.load_raw(data_path, data_format, rows, data_seed, query)
 data.check_target(raw, target, min_rows=data.MIN_ROWS)
 Path(product["data"]).parent.mkdir(parents=True, exist_ok=True)
 raw.to_parquet(product["data"], index=False)
 
 # %%
-source = "the embedded generator" if data.is_embedded(data_path) else data_path
+if query and query.get("sql"):
+    source = f"the query snapshot {query['snapshot']}"
+else:
+    source = "the embedded generator" if data.is_embedded(data_path) else data_path
 print(f"{len(raw):,} rows x {raw.shape[1]} columns from {source}; target column: {target!r}")
 raw.head()
 

@@ -26,6 +26,7 @@ product = None
 target = "churn"
 data_path = None
 schema_path = None
+data_sql = None  # set when the data came from a query: its schema is inferred
 
 # %%
 import pandas as pd
@@ -48,7 +49,7 @@ print("\n".join(f"WARNING: {w}" for w in warnings) if warnings else "No changes 
 # ## Schema check
 
 # %%
-data_schema = schema.schema_for(clean, roles, data_path, schema_path)
+data_schema = schema.schema_for(clean, roles, data_path or data_sql, schema_path)
 validate(
     clean, data_schema, name="the input data", fix=schema.fix_hint(data_path, schema_path)
 )

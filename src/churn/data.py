@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -110,8 +111,18 @@ def _refuse_nested(path: Path) -> None:
         )
 
 
-def load_raw(path: str | Path | None, fmt: str | None, rows: int, seed: int) -> pd.DataFrame:
-    """The raw input: a file when ``path`` is set, else ``rows`` generated rows."""
+def load_raw(path: str | Path | None, fmt: str | None, rows: int, seed: int,
+             query: dict[str, Any] | None = None) -> pd.DataFrame:
+    """The raw input: a query's result when ``query`` has sql, a file when ``path`` is
+    set, else ``rows`` generated rows.
+
+    The query's result is the snapshot nbops took when the build started
+    (``nbops.sources``, docs/databases.md); the query is not run a second time.
+    """
+    if query and query.get("sql"):
+        from nbops.sources import read_query
+
+        return read_query(query)
     if is_embedded(path):
         return generator.generate(int(rows), seed=int(seed))
     assert path is not None

@@ -176,6 +176,9 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     build["pipeline"] = factory_entry_point() or project.relative(pipeline_file(project.root))
     build["env_file"] = None if env_path is None else project.relative(env_path)
     tasks = task_infos(dag) if tasks is None else tasks
+    snapshots = _snapshot_sources(dag, project, tasks, registry)
+    if any(snap.changed for snap in snapshots):
+        tasks = task_infos(dag)  # the steps reading a changed result now run
     # the pipeline and env a Python script gave DAGSpec, else the env file with overrides
     scripted = python_env(dag)
     env = resolved_env(project.root) if scripted is None else scripted[1]
@@ -184,7 +187,12 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     from nbops.core import check_parameters
 
     check_parameters(env)  # declared types and ranges, before any task runs or run is recorded
-    run = open_run(project, tasks, build, env, command_argv())
+    sections = {}
+    if snapshots:
+        from nbops.sources import SECTION, section
+
+        sections[SECTION] = section(snapshots)
+    run = open_run(project, tasks, build, env, command_argv(), sections=sections)
     setattr(dag, _ATTR, run)
     # notebooks saved as .html/.md/...: keep the executed .ipynb for the run record
     _unless_it_fails("keeping the executed notebooks of converted notebook products",
@@ -193,6 +201,57 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
                      see_early_stop, dag, _stopped_early)
     _say_what_is_not_stored(tasks)
     setattr(dag, _STEPS_ATTR, prepare_post_close_steps(project, run.run_id, env, tasks))
+
+
+def _snapshot_sources(dag: Any, project: Project, tasks: list[TaskInfo],
+                      registry: Any) -> list[Any]:
+    """Snapshot every query source the tasks read; re-run the readers of a changed result.
+
+    Runs before the run is opened: a query that cannot run, or a result without rows,
+    its target or a column type the champion was trained on, stops the build here with
+    its one sentence, before any task ran or any run was recorded.
+    """
+    from nbops.sources import find_query_sources, snapshot_sources
+
+    params = {info.name: info.params for info in tasks}
+    if not find_query_sources(params, project.root):
+        return []
+    from nbops.adapters import rerun
+
+    snapshots = snapshot_sources(params, project.root, reproduction=_skipped_for_reproduction(),
+                                 reference=lambda source: _champion_columns(project, registry,
+                                                                            source.name))
+    changed = [snap.source.task for snap in snapshots
+               if snap.changed and not _will_run(tasks, snap.source.task)]
+    if changed:
+        marked = rerun(dag, changed)
+        logger.info("nbops: the query result read by %s changed: %s will run",
+                    ", ".join(changed), ", ".join(marked))
+    return snapshots
+
+
+def _will_run(tasks: list[TaskInfo], name: str) -> bool:
+    return any(info.name == name and info.will_run for info in tasks)
+
+
+def _champion_columns(project: Project, registry: Any,
+                      name: str) -> tuple[list[dict[str, str]], str] | None:
+    """The columns source ``name`` had in the run that trained the model now in service."""
+    from nbops.core import NbopsError
+    from nbops.registry import default_model_name, read_local_registry, resolve_version
+    from nbops.runs import load_manifest
+
+    model = (registry or {}).get("model") if isinstance(registry, dict) else None
+    model = model or default_model_name(project.name)
+    try:
+        version = resolve_version(read_local_registry(project.root), f"{model}@champion")
+        manifest = load_manifest(project, version["run_id"])
+    except (NbopsError, KeyError, OSError):
+        return None  # no champion (yet): nothing to compare the columns with
+    entry = (manifest.get("sources") or {}).get(name)
+    if not isinstance(entry, dict) or not entry.get("columns"):
+        return None
+    return list(entry["columns"]), f"the champion ({model} v{version['version']})"
 
 
 def _unless_it_fails(what: str, action: Any, *args: Any) -> None:

@@ -9,6 +9,7 @@ from nbops.core import lazy_exports
 if TYPE_CHECKING:
     from nbops.adapters._converted_notebooks import keep_executed_notebooks
     from nbops.adapters._early_stop import see_early_stop
+    from nbops.adapters._outdated import rerun
     from nbops.adapters._papermill_adapter import (
         execution_duration,
         injected_values,
@@ -49,7 +50,7 @@ __all__ = [
     "format_task_exception", "injected_values", "is_building", "is_error_banner",
     "is_injected_parameters", "keep_executed_notebooks", "kernel_name", "load_dag", "loaded_from",
     "metadata_path", "papermill_metadata", "pipeline_file", "ploomber_command", "python_env",
-    "render_loaded", "render_tasks", "report_durations", "resolved_env", "root_error",
+    "render_loaded", "render_tasks", "report_durations", "rerun", "resolved_env", "root_error",
     "see_early_stop", "task_infos", "under_ploomber_cli",
 ]
 
@@ -59,6 +60,7 @@ if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
         "_converted_notebooks": ("keep_executed_notebooks",),
         "_early_stop": ("see_early_stop",),
+        "_outdated": ("rerun",),
         "_papermill_adapter": (
             "execution_duration", "injected_values", "is_error_banner", "is_injected_parameters",
             "kernel_name", "papermill_metadata",

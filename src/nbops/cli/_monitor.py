@@ -150,6 +150,12 @@ def _safe_retrain(root: Path, champion: Any, record: dict[str, Any], document: d
 @click.option("--log", "window", default=None, metavar="WINDOW",
               help="Check logged traffic of `nbops serve-model` instead of a file: last:7d "
                    "(s/m/h/d/w), all, or FROM..TO; labels come from `nbops feedback`.")
+@click.option("--sql", default=None, metavar="QUERY",
+              help="Check the rows a SQL query returns instead of a file (docs/databases.md).")
+@click.option("--connection", default=None, metavar="URL",
+              help="Where --sql runs (duckdb:///file.duckdb, postgresql://user:${PGPASSWORD}@"
+                   "host/db, any SQLAlchemy URL; default: the connection the champion's "
+                   "training run read, else DuckDB in memory).")
 @click.option("--champion", "ref", default=None,
               help="Registered model to compare with (NAME@ALIAS or NAME:VERSION; default: "
                    "the project's model, registry.model in env.yaml, @champion).")
@@ -163,8 +169,8 @@ def _safe_retrain(root: Path, champion: Any, record: dict[str, Any], document: d
                    "data plus BATCH's older rows, promoted only if it beats the champion on "
                    "BATCH's newest rows.")
 def monitor_command(
-    batch: Path | None, window: str | None, ref: str | None, target: str | None,
-    as_json: bool, fail_on: str | None, retrain: bool,
+    batch: Path | None, window: str | None, sql: str | None, connection: str | None,
+    ref: str | None, target: str | None, as_json: bool, fail_on: str | None, retrain: bool,
 ) -> None:
     """Check BATCH (CSV or Parquet) for drift against the champion and print the verdict.
 
@@ -172,6 +178,8 @@ def monitor_command(
     registered with it (blank strings missing, text to numbers, labels to 0/1)
     is applied first.  With --log WINDOW, the rows the scoring service logged
     in that window are checked instead, with the labels `nbops feedback` attached.
+    With --sql QUERY, the rows the query returns (e.g. yesterday's batch,
+    ``WHERE day = current_date - 1``), read straight from the database.
 
     Reads the champion's training data, scores and reference metrics from the
     registry; thresholds come from monitoring.thresholds in env.monitor.yaml.
@@ -191,8 +199,8 @@ def monitor_command(
     from nbops.registry import find_root, get_version, load_model, parse_ref, project_model_name
     from nbops.validation import clean_raw
 
-    if (batch is None) == (window is None):
-        raise click.UsageError("give either a BATCH file or --log WINDOW (not both)")
+    if [batch is not None, window is not None, sql is not None].count(True) != 1:
+        raise click.UsageError("give one of a BATCH file, --log WINDOW or --sql QUERY")
     root = find_root()
     ref = ref or f"{project_model_name(root)}@champion"
     settings = _settings(root)
@@ -217,6 +225,10 @@ def monitor_command(
         frame, problem = (logged, None) if len(logged) else (
             None, f"the prediction log of {champion.name} has no rows in {window}; "
                   "check that nbops serve-model ran with logging on, or widen the window")
+    elif sql is not None:
+        frame, info = _query_batch(root, record, sql, connection, target)
+        problem = None
+        frame = clean_raw(frame, preparation)
     else:
         assert batch is not None
         info = {"source": str(batch)}
@@ -269,6 +281,30 @@ def monitor_command(
         # stdout already holds the report (with retrain.status "failed"): one JSON document
         click.secho(f"Error: {failure}", fg="red", err=True)
         raise click.exceptions.Exit(1)
+
+
+def _query_batch(root: Path, record: dict[str, Any], sql: str, connection: str | None,
+                 target: str | None) -> tuple[Any, dict[str, Any]]:
+    """The batch a query returns, checked against the columns the champion trained on."""
+    from nbops.core import REDACTED, find_project
+    from nbops.runs import load_manifest
+    from nbops.sources import SECTION, QuerySource, check_result, parse_connection, run_query
+
+    trained: dict[str, Any] = {}
+    try:
+        sources = load_manifest(find_project(root), record["run_id"]).get(SECTION) or {}
+        trained = next(iter(sources.values()), {})
+    except (NbopsError, KeyError, OSError):
+        pass  # a champion trained on a file: nothing recorded to default to or compare with
+    if connection is None and REDACTED not in str(trained.get("connection", REDACTED)):
+        connection = trained["connection"]
+    source = QuerySource("monitor", "sql", sql.strip().rstrip(";"),
+                         parse_connection(connection, root), "", None)
+    table = run_query(source)
+    check_result(source, table, trained.get("columns"),
+                 f"the champion (v{record.get('version')})")
+    return table.to_pandas(), {"source": f"query on {source.connection.recorded}",
+                               "sql": source.sql}
 
 
 COMMANDS = [monitor_command]

@@ -110,14 +110,17 @@ def reproduce(
     )
     data = result.to_dict()
     report = publish_reproduction(found.run_dir(result.run_id), data)
+    notes = _source_notes(found, result.run_id)
     if as_json:
-        click.echo(json.dumps({**data, "report": str(report)}, indent=2))
+        click.echo(json.dumps({**data, "report": str(report), "sources": notes}, indent=2))
     else:
         click.echo(
             f"Reproduction of run {result.run_id} (commit {result.code['commit'][:12]}"
             + (", uncommitted diff re-applied" if result.code["diff_applied"] else "")
             + ")"
         )
+        for note in notes:
+            click.echo(note)
         width = max((len(t.task) for t in result.tasks), default=4)
         for task in result.tasks:
             colour = _OUTCOME_COLOURS.get(task.outcome)
@@ -126,6 +129,14 @@ def reproduce(
         click.secho(verdict_sentence(data), fg=_OUTCOME_COLOURS.get(result.verdict), bold=True)
         click.echo(f"Report: {report}")
     ctx.exit(EXIT_CODES[result.verdict])
+
+
+def _source_notes(project: Any, run_id: str) -> list[str]:
+    """The run's query sources were read from their stored snapshots: say so."""
+    from nbops.runs import load_manifest
+    from nbops.sources import SECTION, reproduction_notes
+
+    return reproduction_notes(load_manifest(project, run_id).get(SECTION))
 
 
 COMMANDS = [reproduce]

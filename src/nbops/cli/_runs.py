@@ -258,6 +258,11 @@ def diff_command(run_a: str, run_b: str | None, as_json: bool, markdown: bool,
         click.echo(comparison_markdown(compare_runs([manifest_a, manifest_b])), nl=False)
         return
     result = diff_runs(manifest_a, manifest_b)
+    from nbops.core import ContentStore
+    from nbops.sources import SECTION, diff_lines, diff_sources
+
+    result["query_results"] = diff_sources(ContentStore(proj.store_dir),
+                                           manifest_a.get(SECTION), manifest_b.get(SECTION))
     if as_json:
         _echo_json(result)
         return
@@ -269,6 +274,7 @@ def diff_command(run_a: str, run_b: str | None, as_json: bool, markdown: bool,
         for k, v in result["tasks"].items() if v["a"] != v["b"]})
     for section in ("sources", "config", "params", "env", "inputs", "git", "packages"):
         out += _change_lines(section, result[section])
+    out += diff_lines(result["query_results"])
     if result["products"]:
         out.append("products changed")
         out.extend(f"  {task}: {', '.join(keys)}" for task, keys in result["products"].items())

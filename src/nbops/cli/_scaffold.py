@@ -107,11 +107,14 @@ def init_ci_command(ctx: click.Context, kind: str | None, force: bool) -> None:
 @click.argument("name")
 @click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=".",
               show_default=True, help="Folder to create the project in.")
-def new_command(name: str, into: Path) -> None:
+@click.option("--duckdb", "database", is_flag=True,
+              help="The first step reads a SQL query's result from a DuckDB database in the "
+                   "project (data/warehouse.duckdb; docs/databases.md).")
+def new_command(name: str, into: Path, database: bool) -> None:
     """Create a new project NAME that builds out of the box (`cd NAME && ploomber build`)."""
     from nbops.scaffold import new_project
 
-    root = new_project(into, name)
+    root = new_project(into, name, database)
     click.echo(f"created {root}: cd {root.name} && ploomber build")
 
 

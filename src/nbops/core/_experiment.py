@@ -7,7 +7,8 @@ experiment is identified by
 * ``model``: the registered model name (the ``registry`` section's ``model``
   when the registry step ran, else ``env.registry.model``; a monitoring run's
   champion model);
-* ``data``: the data source, the file name of ``env.data.path`` (the embedded
+* ``data``: the data source: ``query on <database>`` when ``env.data.sql`` is set
+  (``nbops.sources``), else the file name of ``env.data.path`` (the embedded
   generator when the env declares ``data.path`` as null, as the reference project
   does; empty, and left out of labels, when the env has no ``data.path``), or
   ``monitoring`` for monitoring builds;
@@ -61,6 +62,8 @@ def data_source(env: dict[str, Any] | None) -> str:
     """The file name of ``env.data.path``; :data:`EMBEDDED` when it is declared null; ``""``
     when the env has no ``data.path`` (a project that names no data file)."""
     data = (env or {}).get("data")
+    if isinstance(data, dict) and isinstance(data.get("sql"), str) and data["sql"].strip():
+        return f"query on {_database_name(data.get('connection'))}"
     if not isinstance(data, dict) or "path" not in data:
         return ""
     path = data.get("path")
@@ -70,11 +73,22 @@ def data_source(env: dict[str, Any] | None) -> str:
     return name or path
 
 
+def _database_name(connection: Any) -> str:
+    """``warehouse.duckdb`` of ``duckdb:///data/warehouse.duckdb``, ``prod`` of a
+    ``postgresql://…/prod`` URL (never its credentials); ``duckdb`` for none."""
+    if not isinstance(connection, str) or "://" not in connection:
+        return "duckdb"
+    rest = connection.split("://", 1)[1].split("?", 1)[0].rsplit("@", 1)[-1]
+    return rest.rstrip("/").rsplit("/", 1)[-1] or connection.split("://", 1)[0]
+
+
 def data_slug(env: dict[str, Any] | None) -> str:
     """``data_source`` as a registry-name-safe word (``telco-customer-churn``, ``generated``)."""
     source = data_source(env)
     if source == EMBEDDED:
         return "generated"
+    if source.startswith("query on "):
+        source = source.removeprefix("query on ")
     if not source:
         return "data"
     stem = source.rsplit(".", 1)[0] if "." in source else source

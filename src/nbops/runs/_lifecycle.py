@@ -27,6 +27,7 @@ from nbops.core import (
     RUN_ENV,
     ContentStore,
     HashCache,
+    LedgerError,
     Manifest,
     Project,
     ProjectLock,
@@ -39,7 +40,7 @@ from nbops.core import (
     whitelisted_env,
 )
 from nbops.runs import _provenance as provenance
-from nbops.runs._context import Outcome, RunContext
+from nbops.runs._context import CORE_SECTIONS, Outcome, RunContext
 from nbops.runs._persist import save_manifest
 from nbops.runs._snapshot import Snapshotter
 from nbops.runs._stale import (
@@ -133,8 +134,13 @@ def _task_entry(project: Project, info: TaskInfo, cache: HashCache) -> dict[str,
 
 def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
              env: dict[str, Any], argv: list[str] | None = None,
-             lock_timeout: float | None = None) -> OpenRun:
+             lock_timeout: float | None = None,
+             sections: dict[str, dict[str, Any]] | None = None) -> OpenRun:
     """Start a run: lock, close stale runs, write the ``running`` manifest, export env vars.
+
+    Args:
+        sections: features' sections known before any task runs (``sources``: the
+            build's query snapshots), written with the first manifest.
 
     Raises:
         LockTimeout: another build holds the project lock.
@@ -191,6 +197,11 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
         }
         if tags:
             manifest["tags"] = tags
+        for name, data in (sections or {}).items():
+            if name in CORE_SECTIONS:
+                raise LedgerError(f"Manifest section {name!r} belongs to the run ledger",
+                                  "store feature data under your own section name")
+            manifest[name] = data
         manifest["overhead"] = {"open_s": round(time.monotonic() - acquired, 4)}
         sealed = save_manifest(project, manifest)
         crash_point("open.manifest_written")
