@@ -89,6 +89,15 @@ if TYPE_CHECKING:
         secret_replacements,
         whitelisted_env,
     )
+    from nbops.core._settings import (
+        ProjectSettings,
+        SettingKey,
+        all_keys,
+        build_command,
+        env_options,
+        flatten,
+        option_value,
+    )
     from nbops.core._store import ContentStore
     from nbops.core._terminal_text import printable
     from nbops.core._yaml_files import load_mapping, load_yaml
@@ -97,7 +106,8 @@ __all__ = [
     "ConfigError", "ContentStore", "DEFAULT_ENV_WHITELIST", "DataError", "FeatureSchema",
     "FeatureSpec", "GateFailure", "HashCache", "HostCheck", "IntegrityError", "LedgerError",
     "LockTimeout", "Manifest", "NEGATIVE", "NbopsError", "POSITIVE", "PREFIX", "PipelineLocation",
-    "Project", "ProjectLock",
+    "Project", "ProjectLock", "ProjectSettings", "SettingKey", "all_keys", "build_command",
+    "env_options", "flatten", "option_value",
     "REDACTED", "ROOT_ENV", "RUN_ENV", "RecordError", "RegistryError", "RemoteError",
     "ReproduceError", "SEAL_NAME", "SPEC_VERSION", "ValidationError", "atomic_path",
     "atomic_write_bytes", "atomic_write_json", "atomic_write_text", "average_precision", "brier",
@@ -157,6 +167,8 @@ if not TYPE_CHECKING:
             "DEFAULT_ENV_WHITELIST", "REDACTED", "is_secret_name", "mask_credentials", "redact",
             "redact_argv", "rewrite_strings", "scrub", "secret_replacements", "whitelisted_env",
         ),
+        "_settings": ("ProjectSettings", "SettingKey", "all_keys", "build_command",
+                      "env_options", "flatten", "option_value"),
         "_store": ("ContentStore",),
         "_terminal_text": ("printable",),
         "_yaml_files": ("load_mapping", "load_yaml"),
