@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from nbops.core import ConfigError
+from nbops.core import OPTION_PREFIX, ConfigError, SettingKey
 
 
 def _fixed_pairs(args: list[str]) -> list[tuple[str, str]]:
@@ -22,13 +22,13 @@ def _fixed_pairs(args: list[str]) -> list[tuple[str, str]]:
     rest = list(args)
     while rest:
         flag = rest.pop(0)
-        if not flag.startswith("--env--") or len(flag) <= len("--env--"):
+        if not flag.startswith(OPTION_PREFIX) or len(flag) <= len(OPTION_PREFIX):
             raise ConfigError(f"nbops sweep got an unexpected argument {flag!r}",
                               "fix every trial's values with --env--KEY VALUE, as for "
                               "ploomber build (see nbops sweep --help)")
         if not rest:
             raise ConfigError(f"{flag} has no value", f"write {flag} VALUE")
-        pairs.append((flag[len("--env--"):].replace("--", "."), rest.pop(0)))
+        pairs.append((SettingKey.parse(flag).dotted, rest.pop(0)))
     return pairs
 
 

@@ -90,6 +90,7 @@ if TYPE_CHECKING:
         whitelisted_env,
     )
     from nbops.core._settings import (
+        OPTION_PREFIX,
         ProjectSettings,
         SettingKey,
         all_keys,
@@ -105,7 +106,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ConfigError", "ContentStore", "DEFAULT_ENV_WHITELIST", "DataError", "FeatureSchema",
     "FeatureSpec", "GateFailure", "HashCache", "HostCheck", "IntegrityError", "LedgerError",
-    "LockTimeout", "Manifest", "NEGATIVE", "NbopsError", "POSITIVE", "PREFIX", "PipelineLocation",
+    "LockTimeout", "Manifest", "NEGATIVE", "NbopsError", "OPTION_PREFIX", "POSITIVE", "PREFIX",
+    "PipelineLocation",
     "Project", "ProjectLock", "ProjectSettings", "SettingKey", "all_keys", "build_command",
     "env_options", "flatten", "option_value",
     "REDACTED", "ROOT_ENV", "RUN_ENV", "RecordError", "RegistryError", "RemoteError",
@@ -167,7 +169,7 @@ if not TYPE_CHECKING:
             "DEFAULT_ENV_WHITELIST", "REDACTED", "is_secret_name", "mask_credentials", "redact",
             "redact_argv", "rewrite_strings", "scrub", "secret_replacements", "whitelisted_env",
         ),
-        "_settings": ("ProjectSettings", "SettingKey", "all_keys", "build_command",
+        "_settings": ("OPTION_PREFIX", "ProjectSettings", "SettingKey", "all_keys", "build_command",
                       "env_options", "flatten", "option_value"),
         "_store": ("ContentStore",),
         "_terminal_text": ("printable",),

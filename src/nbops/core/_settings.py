@@ -209,9 +209,16 @@ class ProjectSettings:
     values: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, path: Path, *, what: str = ENV_FILE, must_exist: bool = False
-             ) -> ProjectSettings:
+    def read(cls, path: Path, *, what: str = ENV_FILE, must_exist: bool = False,
+             mapping_required: bool = True) -> ProjectSettings:
         """The settings in ``path`` (empty when it does not exist, unless ``must_exist``).
+
+        Args:
+            path: the env file.
+            what: how messages name it.
+            must_exist: refuse a missing file instead of reading it as empty.
+            mapping_required: refuse a file holding a list or a scalar; when False it
+                reads as empty (for a caller whose tool refuses it with its own message).
 
         Raises:
             ConfigError: the file is unreadable, not YAML, or not a mapping: one sentence
@@ -223,7 +230,7 @@ class ProjectSettings:
                 raise ConfigError(f"{path} does not exist", f"create {path.name}")
             return cls(None, {})
         data = load_yaml(path, what)
-        if data is None:
+        if data is None or (not isinstance(data, dict) and not mapping_required):
             return cls(path, {})
         if not isinstance(data, dict):
             raise ConfigError(f"{path} holds a {type(data).__name__}, not a mapping",
