@@ -207,3 +207,39 @@ def test_cli_retrain_is_not_needed_when_live_performance_is_fine(project) -> Non
     outcome = json.loads(proc.stdout)["retrain"]
     assert outcome["status"] == "not_needed", outcome
     assert "live ROC AUC" in outcome["reason"]
+
+
+def test_a_retrain_judges_its_own_run_even_when_a_newer_build_finished_first(
+        project, run_build, monkeypatch) -> None:
+    """Another build that starts while the retraining build runs (here: a training build
+    registering a model) is the newest run when the retrain reads its outcome; the retrain
+    still scores and promotes the candidate its own build registered, or says it failed."""
+    import nbops.monitoring as monitoring
+    from click.testing import CliRunner
+
+    from nbops.cli.main import cli
+
+    real_run_retrain = monitoring.run_retrain
+
+    def retrain_while_another_build_runs(root, argv, *args, **kwargs):
+        done = real_run_retrain(root, argv, *args, **kwargs)
+        run_build(project, "--env--registry--promotion", "manual", rows=2400)  # newer run
+        return done
+
+    monkeypatch.setattr(monitoring, "run_retrain", retrain_while_another_build_runs)
+    drifted = generator.generate_month(16, 3000, seed=11,
+                                       drift=generator.DriftSpec(16, concept=1.0))
+    drifted.to_parquet(project / "newer_world.parquet")
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(cli, ["monitor", "newer_world.parquet", "--retrain", "--json"])
+    outcome = json.loads(result.stdout[:result.stdout.rindex("}") + 1])["retrain"]
+    own = [load_manifest(Project(project), s["run_id"]) for s in list_runs(Project(project))]
+    own = [m for m in own if "newer_world" not in str(m["params"]) and ".nbops/retrain/" in
+           str(m["params"].get("ingest", {}).get("data_path"))]
+    mine = own[-1]  # the retraining build of this test (the newest run on retrain data)
+    registered = (mine.get("registry") or {}).get("version")
+    assert list_runs(Project(project))[-1]["run_id"] != mine["run_id"]  # a newer run exists
+    if registered is None:
+        assert outcome["status"] == "failed", outcome
+    else:
+        assert outcome["candidate"]["version"] == registered, (outcome, mine["run_id"])

@@ -353,12 +353,9 @@ def verify_command(run: str, all_runs: bool, as_json: bool, project: Path | None
 @_project_option
 def gc_command(keep: int, dry_run: bool, as_json: bool, project: Path | None) -> None:
     """Delete old runs and unreferenced stored objects (pinned and registered runs stay)."""
-    from nbops.runs import collect_garbage
+    from nbops.app import collect_garbage_and_refresh
 
-    proj = _project(project)
-    result = collect_garbage(proj, keep, dry_run=dry_run)
-    if result.deleted_runs and not dry_run:
-        _refresh_pages(proj, result.deleted_runs, result.kept_runs)
+    result = collect_garbage_and_refresh(_project(project), keep, dry_run=dry_run)
     if as_json:
         _echo_json(result.to_dict())
         return
@@ -368,23 +365,6 @@ def gc_command(keep: int, dry_run: bool, as_json: bool, project: Path | None) ->
                f"{len(result.kept_runs)} runs.")
     for run_id in result.deleted_runs:
         click.echo(f"  {'would delete' if dry_run else 'deleted'} {run_id}")
-
-
-def _refresh_pages(proj: Any, deleted: list[str], kept: list[str]) -> None:
-    """Re-render the site, and every kept run page that linked to a deleted run."""
-    from nbops.reports import render_run, render_site
-
-    if not (proj.reports_dir / "index.html").is_file():
-        return
-    for run_id in kept:
-        page = proj.run_dir(run_id) / "index.html"
-        try:
-            text = page.read_text(encoding="utf-8")
-        except (OSError, ValueError):
-            continue
-        if any(gone in text for gone in deleted):
-            render_run(proj.run_dir(run_id), reports_dir=proj.reports_dir, notebooks=False)
-    render_site(proj.reports_dir)
 
 
 @click.command("pin")

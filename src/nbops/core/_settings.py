@@ -233,7 +233,8 @@ class ProjectSettings:
         if data is None or (not isinstance(data, dict) and not mapping_required):
             return cls(path, {})
         if not isinstance(data, dict):
-            raise ConfigError(f"{path} holds a {type(data).__name__}, not a mapping",
+            raise ConfigError(f"{path} holds a {type(data).__name__}, not a mapping of keys "
+                              "to values",
                               f"write {what} as 'key: value' lines (nested keys indented)")
         return cls(path, data)
 
