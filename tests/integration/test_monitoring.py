@@ -214,16 +214,18 @@ def test_a_retrain_judges_its_own_run_even_when_a_newer_build_finished_first(
     """Another build that starts while the retraining build runs (here: a training build
     registering a model) is the newest run when the retrain reads its outcome; the retrain
     still scores and promotes the candidate its own build registered, or says it failed."""
-    import nbops.monitoring as monitoring
     from click.testing import CliRunner
 
+    import nbops.monitoring as monitoring
     from nbops.cli.main import cli
 
     real_run_retrain = monitoring.run_retrain
 
     def retrain_while_another_build_runs(root, argv, *args, **kwargs):
         done = real_run_retrain(root, argv, *args, **kwargs)
-        run_build(project, "--env--registry--promotion", "manual", rows=2400)  # newer run
+        # a newer run that surely registers a model of its own (one more boosting round)
+        run_build(project, "--env--registry--promotion", "manual", "--env--model--max_iter",
+                  "101", rows=2400)
         return done
 
     monkeypatch.setattr(monitoring, "run_retrain", retrain_while_another_build_runs)
@@ -238,7 +240,9 @@ def test_a_retrain_judges_its_own_run_even_when_a_newer_build_finished_first(
            str(m["params"].get("ingest", {}).get("data_path"))]
     mine = own[-1]  # the retraining build of this test (the newest run on retrain data)
     registered = (mine.get("registry") or {}).get("version")
-    assert list_runs(Project(project))[-1]["run_id"] != mine["run_id"]  # a newer run exists
+    newest = load_manifest(Project(project), list_runs(Project(project))[-1]["run_id"])
+    assert newest["run_id"] != mine["run_id"]
+    assert (newest.get("registry") or {}).get("version") not in (None, registered), newest
     if registered is None:
         assert outcome["status"] == "failed", outcome
     else:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nbops.app._retrain import RetrainOutcome
 from nbops.core import ProjectSettings
 
 #: The files the ``monitoring:`` settings are read from, first found with the section.
@@ -70,7 +71,7 @@ class MonitorOutcome:
     champion: Any
     thresholds: Any
     fail_on: str | None
-    retrain: dict[str, Any] | None
+    retrain: RetrainOutcome | None
 
 
 def check_champion(request: MonitorRequest) -> MonitorOutcome:
@@ -97,7 +98,7 @@ def check_champion(request: MonitorRequest) -> MonitorOutcome:
         info["rows"] = len(frame)
         report = monitor(champion, frame, thresholds, info)
     document = report.to_dict()
-    outcome: dict[str, Any] | None = None
+    outcome: RetrainOutcome | None = None
     if request.retrain:
         outcome = ({"status": "skipped", "reason": "retraining from the log is not supported "
                     "yet; export the window with labels and pass it as BATCH"}

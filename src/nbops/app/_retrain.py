@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from nbops.core import Manifest, NbopsError, Project
 
@@ -23,6 +23,37 @@ if TYPE_CHECKING:
 
 #: The tag a retraining build's run carries: ``{"purpose": "retrain", "retrain": ID}``.
 RETRAIN_TAG = "retrain"
+
+
+class ModelScore(TypedDict):
+    """A model's version and its ROC AUC on the shared holdout."""
+
+    version: int | None
+    roc_auc: float
+
+
+class RetrainOutcome(TypedDict, total=False):
+    """What a retrain did, as ``nbops monitor --json`` prints it under ``retrain``.
+
+    ``status`` is always there: ``not_needed``, ``skipped`` (with ``reason``), ``failed``
+    (the build registered nothing: ``returncode``, ``output_tail``), ``promoted`` or
+    ``not_promoted`` (with ``candidate`` and ``champion``).
+    """
+
+    status: str
+    reason: str
+    why: list[str]
+    lines: list[str]
+    command: list[str]
+    returncode: int
+    training_rows: int
+    champion_rows: int
+    recent_rows: int
+    holdout_rows: int
+    output_tail: str
+    promoted: bool
+    candidate: ModelScore
+    champion: ModelScore
 
 
 @dataclass(frozen=True)
@@ -57,7 +88,7 @@ def own_run(project: Project, retrain_id: str) -> Manifest | None:
     return load_manifest(project, mine[-1]["run_id"]) if mine else None
 
 
-def retrain_champion(request: RetrainRequest) -> dict[str, Any]:
+def retrain_champion(request: RetrainRequest) -> RetrainOutcome:
     """Retrain when the policy's triggers fire; promote the candidate only if it wins.
 
     Trains (a normal build through the quality gates, same model name, promotion
@@ -96,7 +127,7 @@ def retrain_champion(request: RetrainRequest) -> dict[str, Any]:
 
 
 def _train(request: RetrainRequest, data: Any, why: list[str]
-           ) -> tuple[dict[str, Any], Manifest | None]:
+           ) -> tuple[RetrainOutcome, Manifest | None]:
     """Run the tagged training build on ``data.training``; its outcome and its own run."""
     from nbops.monitoring import retrain_command, run_retrain
 
@@ -115,15 +146,16 @@ def _train(request: RetrainRequest, data: Any, why: list[str]
         f"({data_path.relative_to(root)})",
         f"shared holdout: the {len(data.holdout):,} newest recent labelled rows "
         "(neither model trained on them)"]
-    outcome = {"why": why, "command": argv[1:], "returncode": done.returncode,
-               "training_rows": len(data.training), "champion_rows": data.champion_rows,
-               "recent_rows": data.recent_rows, "holdout_rows": len(data.holdout),
-               "lines": lines, "output_tail": (done.stdout + done.stderr)[-4000:]}
+    outcome: RetrainOutcome = {
+        "why": why, "command": argv[1:], "returncode": done.returncode,
+        "training_rows": len(data.training), "champion_rows": data.champion_rows,
+        "recent_rows": data.recent_rows, "holdout_rows": len(data.holdout),
+        "lines": lines, "output_tail": (done.stdout + done.stderr)[-4000:]}
     return outcome, own_run(Project(root), retrain_id)
 
 
 def _decide(request: RetrainRequest, data: Any, min_margin: float, why: list[str],
-            registered: int, manifest: Manifest, lines: list[str]) -> dict[str, Any]:
+            registered: int, manifest: Manifest, lines: list[str]) -> RetrainOutcome:
     """Score candidate and champion on the shared holdout; promote the candidate if it wins."""
     from nbops.core import of_version
     from nbops.monitoring import holdout_auc, should_promote

@@ -125,6 +125,8 @@ class SettingKey:
 
 #: Anything :meth:`SettingKey.parse` accepts.
 KeyLike = SettingKey | str | tuple[Any, ...]
+#: Keys (in one spelling) to values: what the functions setting keys take.
+Overrides = Mapping[str, Any] | Mapping[SettingKey, Any] | Mapping[tuple[str, ...], Any]
 _MISSING: Any = object()
 
 
@@ -169,10 +171,10 @@ def option_value(value: Any) -> str:
     return value if isinstance(value, str) else repr(value)
 
 
-def env_options(overrides: Mapping[KeyLike, Any] | Iterable[tuple[KeyLike, Any]]
-                ) -> list[str]:
+def env_options(overrides: Overrides | Iterable[tuple[KeyLike, Any]]) -> list[str]:
     """``{"model.max_depth": 5}`` -> ``["--env--model--max_depth", "5"]``, in the order given."""
-    pairs = overrides.items() if isinstance(overrides, Mapping) else overrides
+    pairs: Iterable[tuple[KeyLike, Any]] = (
+        overrides.items() if isinstance(overrides, Mapping) else overrides)
     args: list[str] = []
     for key, value in pairs:
         args += [SettingKey.parse(key).option, option_value(value)]
@@ -180,7 +182,7 @@ def env_options(overrides: Mapping[KeyLike, Any] | Iterable[tuple[KeyLike, Any]]
 
 
 def build_command(executable: str, *, entry_point: str | Path | None = None,
-                  overrides: Mapping[KeyLike, Any] | None = None,
+                  overrides: Overrides | None = None,
                   extra: Iterable[str] = ()) -> list[str]:
     """The ``ploomber build`` command line nbops starts a build with.
 
@@ -265,11 +267,12 @@ class ProjectSettings:
         """Every leaf, by key (see :func:`flatten`)."""
         return flatten(self.values)
 
-    def with_overrides(self, overrides: Mapping[KeyLike, Any]) -> ProjectSettings:
+    def with_overrides(self, overrides: Overrides) -> ProjectSettings:
         """A copy with each key of ``overrides`` set to its value."""
         import copy
 
         values = copy.deepcopy(self.values)
-        for key, value in overrides.items():
+        pairs: Iterable[tuple[KeyLike, Any]] = overrides.items()
+        for key, value in pairs:
             SettingKey.parse(key).set(values, value)
         return ProjectSettings(self.path, values)

@@ -47,7 +47,8 @@ def retrain_command(data_path: Path | str, target: str | None = None,
     }
     if target:
         data["data.target"] = target
-    return build_command(ploomber_command(), overrides={**data, **(overrides or {})})
+    data.update(overrides or {})
+    return build_command(ploomber_command(), overrides=data)
 
 
 def _environment(tags: Mapping[str, Any] | None = None) -> dict[str, str]:

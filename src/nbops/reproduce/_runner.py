@@ -247,8 +247,8 @@ def reproduce_run(
             scratch.root,
         )
         pipeline, env_name = _pipeline_files(manifest)
-        checkout = ProjectSettings.read(scratch.root / env_name)
-        overrides = compute_overrides(manifest.get("env") or {}, checkout.values, inputs.redirect)
+        at_commit = ProjectSettings.read(scratch.root / env_name)
+        overrides = compute_overrides(manifest.get("env") or {}, at_commit.values, inputs.redirect)
         (scratch.root / ".nbops" / "remote.yaml").unlink(missing_ok=True)
         restored = [] if restore is None else restore(project.root, scratch.root, manifest)
         warnings = _warnings(plan, overrides, inputs) + restored

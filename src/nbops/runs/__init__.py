@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from nbops.runs._verify import WITHHELD_NAME, referenced_objects, verify_run, withheld_objects
 
 __all__ = [
-    "ApplyPlan", "CORE_SECTIONS", "GcResult", "JsonObject", "LOCK_FILES", "OpenContext", "PostCloseStep",
+    "ApplyPlan", "CORE_SECTIONS", "GcResult", "JsonObject", "LOCK_FILES", "OpenContext",
+    "PostCloseStep",
     "Query", "RunContext", "Section", "StepFactory", "TAGS_ENV", "WITHHELD_NAME", "amend_section",
     "append_summary", "checkout_run", "close_run", "collect_garbage", "compare_notebooks",
     "diff_runs", "flat_params", "installed_packages", "interpreter", "list_runs", "load_manifest",
