@@ -429,8 +429,8 @@ def load_dag(root: Path, pipeline: str = "pipeline.yaml",
              overrides: Mapping[str, str] | None = None) -> Any:
     """The first half of :func:`render_tasks`: the DAG loaded (its env file, overrides and
     task sources read, as Ploomber's command line loads them), not rendered."""
-    from ploomber.env.envdict import EnvDict
-    from ploomber.spec import DAGSpec
+    from ploomber.env.envdict import EnvDict  # type: ignore[import-untyped,unused-ignore]
+    from ploomber.spec import DAGSpec  # type: ignore[import-untyped,unused-ignore]
 
     path_to_env = env_file(root, ["ploomber", "build", "--entry-point", str(Path(root) / pipeline)])
     with contextlib.chdir(root):
@@ -560,7 +560,7 @@ def python_env(dag: Any) -> tuple[Path, dict[str, Any]] | None:
     if _from_ploomber_cli():
         return None
     from ploomber import DAG  # type: ignore[import-untyped]
-    from ploomber.spec import DAGSpec  # type: ignore[import-untyped]
+    from ploomber.spec import DAGSpec  # type: ignore[import-untyped,unused-ignore]
 
     frame: Any = sys._getframe(1)
     while frame is not None:
