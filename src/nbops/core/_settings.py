@@ -212,7 +212,7 @@ class ProjectSettings:
 
     @classmethod
     def read(cls, path: Path, *, what: str = ENV_FILE, must_exist: bool = False,
-             mapping_required: bool = True) -> ProjectSettings:
+             mapping_required: bool = True, empty_ok: bool = True) -> ProjectSettings:
         """The settings in ``path`` (empty when it does not exist, unless ``must_exist``).
 
         Args:
@@ -221,6 +221,8 @@ class ProjectSettings:
             must_exist: refuse a missing file instead of reading it as empty.
             mapping_required: refuse a file holding a list or a scalar; when False it
                 reads as empty (for a caller whose tool refuses it with its own message).
+            empty_ok: read an empty file as no settings; when False refuse it (Ploomber's
+                own loader cannot read one).
 
         Raises:
             ConfigError: the file is unreadable, not YAML, or not a mapping: one sentence
@@ -232,11 +234,11 @@ class ProjectSettings:
                 raise ConfigError(f"{path} does not exist", f"create {path.name}")
             return cls(None, {})
         data = load_yaml(path, what)
-        if data is None or (not isinstance(data, dict) and not mapping_required):
+        if (data is None and empty_ok) or (not isinstance(data, dict) and not mapping_required):
             return cls(path, {})
         if not isinstance(data, dict):
-            raise ConfigError(f"{path} holds a {type(data).__name__}, not a mapping of keys "
-                              "to values",
+            kind = "nothing" if data is None else f"a {type(data).__name__}"
+            raise ConfigError(f"{path} holds {kind}, not a mapping of keys to values",
                               f"write {what} as 'key: value' lines (nested keys indented)")
         return cls(path, data)
 

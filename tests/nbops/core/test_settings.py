@@ -96,3 +96,10 @@ def test_a_malformed_env_file_is_one_sentence(tmp_path: Path, text, message) -> 
     (tmp_path / "env.yaml").write_text(text)
     with pytest.raises(ConfigError, match=message):
         ProjectSettings.of_project(tmp_path)
+
+
+def test_an_empty_file_is_no_settings_unless_refused(tmp_path: Path) -> None:
+    (tmp_path / "env.yaml").write_text("# nothing yet\n")
+    assert ProjectSettings.read(tmp_path / "env.yaml").values == {}
+    with pytest.raises(ConfigError, match="holds nothing, not a mapping of keys to values"):
+        ProjectSettings.read(tmp_path / "env.yaml", empty_ok=False)
