@@ -207,3 +207,48 @@ def test_cli_retrain_is_not_needed_when_live_performance_is_fine(project) -> Non
     outcome = json.loads(proc.stdout)["retrain"]
     assert outcome["status"] == "not_needed", outcome
     assert "live ROC AUC" in outcome["reason"]
+
+
+def test_a_retrain_judges_its_own_run_even_when_a_newer_build_finished_first(
+        project, run_build, monkeypatch) -> None:
+    """Another build that starts while the retraining build runs (here: a training build
+    registering a model of its own) is the newest run when the retrain reads its outcome;
+    the retrain still scores the candidate its own build registered."""
+    from click.testing import CliRunner
+
+    import nbops.monitoring as monitoring
+    from nbops.cli.main import cli
+
+    real_run_retrain = monitoring.run_retrain
+
+    def retrain_while_another_build_runs(root, argv, *args, **kwargs):
+        done = real_run_retrain(root, argv, *args, **kwargs)
+        # a newer run that surely registers a model of its own (one more boosting round)
+        run_build(project, "--env--registry--promotion", "manual", "--env--model--max_iter",
+                  "101", rows=2400)
+        return done
+
+    monkeypatch.setattr(monitoring, "run_retrain", retrain_while_another_build_runs)
+    # a steady month and a schedule that is due: the retrain passes its gates and registers
+    settings = project / "env.monitor.yaml"
+    original = settings.read_text()
+    settings.write_text(original.replace("every_days: null", "every_days: 0"))
+    generator.generate_month(12, 2000, seed=11).to_parquet(project / "steady_again.parquet")
+    monkeypatch.chdir(project)
+    try:
+        result = CliRunner().invoke(cli, ["monitor", "steady_again.parquet", "--retrain",
+                                          "--json"])
+    finally:
+        settings.write_text(original)
+    outcome = json.loads(result.stdout[:result.stdout.rindex("}") + 1])["retrain"]
+    summaries = list_runs(Project(project))
+    manifests = [load_manifest(Project(project), s["run_id"]) for s in summaries]
+    mine = [m for m in manifests
+            if ".nbops/retrain/" in str(m["params"].get("ingest", {}).get("data_path"))][-1]
+    registered = (mine.get("registry") or {}).get("version")
+    assert registered is not None, outcome.get("output_tail")  # the retrain registered
+    newest = manifests[-1]
+    assert newest["run_id"] != mine["run_id"]
+    assert (newest.get("registry") or {}).get("version") not in (None, registered), newest
+    assert outcome["status"] in ("promoted", "not_promoted"), outcome
+    assert outcome["candidate"]["version"] == registered, (outcome, mine["run_id"])

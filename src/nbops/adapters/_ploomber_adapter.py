@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.adapters._converted_notebooks import executed_notebook
+from nbops.core import SettingKey
 
 _STATUS = {"executed": "executed", "skipped": "skipped", "errored": "failed"}
 _PENDING = {"waiting_execution", "waiting_upstream", "waiting_download"}
@@ -205,44 +206,44 @@ def build_options(dag: Any) -> dict[str, Any]:
     return {"force": force, "partially": partially}
 
 
-def _flat_keys(data: Mapping[Any, Any], prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every leaf of ``data`` as a key path, as Ploomber's CLI flattens the env."""
-    keys: list[tuple[Any, ...]] = []
-    for key, value in data.items():
-        path = (*prefix, key)
-        keys.extend(_flat_keys(value, path) if isinstance(value, Mapping) else [path])
-    return keys
+def cast_env_value(key: SettingKey, text: str) -> Any:
+    """``text`` given as ``--env--KEY`` typed as Ploomber types it.
+
+    ``ploomber.env.expand.cast_if_possible``: ``2`` is an int, ``true`` a bool; under a
+    top-level ``path`` key, a path with ``~`` expanded.
+    """
+    if key.parts[0] == "path":
+        return str(Path(text).expanduser())
+    # imported only for a value to cast: importing Ploomber costs a command that has
+    # none (`nbops sweep` reading env.yaml before it plans) 1.3 s
+    from ploomber.env.expand import cast_if_possible  # type: ignore[import-untyped]
+
+    return cast_if_possible(text)
 
 
-def env_overrides(data: Mapping[Any, Any], argv: list[str]) -> dict[tuple[Any, ...], Any]:
+def env_overrides(data: Mapping[Any, Any], argv: list[str]) -> dict[SettingKey, Any]:
     """The ``--env--a--b VALUE`` overrides of ``argv``, read and typed as Ploomber reads them.
 
     Ploomber's CLI adds one ``--env--KEY`` option per leaf of the env file to
     an :mod:`argparse` parser (so ``--env--k=v`` and unambiguous prefixes work
-    too) and casts each value with ``ploomber.env.expand.cast_if_possible``
-    (``2`` is an int, ``true`` a bool; under a top-level ``path`` key, a
-    path). This does the same, so the recorded env holds the values the
-    notebooks received. Keys the env file lacks are ignored (Ploomber refuses
-    them before anything runs).
+    too) and casts each value (:func:`cast_env_value`). This does the same, so the
+    recorded env holds the values the notebooks received. Keys the env file lacks
+    are ignored (Ploomber refuses them before anything runs).
     """
     import argparse
 
-    keys = _flat_keys(data)
+    from nbops.core import flatten
+
+    keys = [key for key, value in flatten(data).items() if not isinstance(value, Mapping)]
     parser = argparse.ArgumentParser(add_help=False)
     for number, key in enumerate(keys):
-        parser.add_argument("--env--" + "--".join(map(str, key)), dest=f"key{number}")
+        parser.add_argument(key.option, dest=f"key{number}")
     known, _ = parser.parse_known_args(argv[1:])
-    overrides: dict[tuple[Any, ...], Any] = {}
+    overrides: dict[SettingKey, Any] = {}
     for number, key in enumerate(keys):
         value = getattr(known, f"key{number}")
-        if value is None:
-            continue
-        # imported only for a value to cast: importing Ploomber costs a command that has
-        # none (`nbops sweep` reading env.yaml before it plans) 1.3 s
-        from ploomber.env.expand import cast_if_possible  # type: ignore[import-untyped]
-
-        overrides[key] = (str(Path(value).expanduser()) if key[0] == "path"
-                          else cast_if_possible(value))
+        if value is not None:
+            overrides[key] = cast_env_value(key, value)
     return overrides
 
 
@@ -310,20 +311,15 @@ def resolved_env(root: Path, argv: list[str] | None = None) -> dict[str, Any]:
     ``git`` look-ups a second time in every build). Returns an empty dict when
     the project has no env file.
     """
-    from nbops.core import load_yaml
+    from nbops.core import ProjectSettings
 
     path = env_file(root, argv)
     if path is None:
         return {}
-    data = load_yaml(path, path.name) or {}  # malformed: one sentence, with or without hooks
-    if not isinstance(data, dict):
-        return {}
-    for keys, value in env_overrides(data, list(sys.argv if argv is None else argv)).items():
-        node = data
-        for key in keys[:-1]:
-            node = node[key]
-        node[keys[-1]] = value
-    plain: dict[str, Any] = _plain(data)
+    # malformed YAML: one sentence, with or without hooks; a list: Ploomber refuses it
+    settings = ProjectSettings.read(path, what=path.name, mapping_required=False)
+    overrides = env_overrides(settings.values, list(sys.argv if argv is None else argv))
+    plain: dict[str, Any] = _plain(settings.with_overrides(overrides).values)
     return plain
 
 
@@ -433,15 +429,15 @@ def load_dag(root: Path, pipeline: str = "pipeline.yaml",
              overrides: Mapping[str, str] | None = None) -> Any:
     """The first half of :func:`render_tasks`: the DAG loaded (its env file, overrides and
     task sources read, as Ploomber's command line loads them), not rendered."""
-    from ploomber.env.envdict import EnvDict
-    from ploomber.spec import DAGSpec
+    from ploomber.env.envdict import EnvDict  # type: ignore[import-untyped,unused-ignore]
+    from ploomber.spec import DAGSpec  # type: ignore[import-untyped,unused-ignore]
 
     path_to_env = env_file(root, ["ploomber", "build", "--entry-point", str(Path(root) / pipeline)])
     with contextlib.chdir(root):
         env = None
         if path_to_env is not None:
             env = EnvDict(str(path_to_env), path_to_here=root)
-            replace = {"env__" + key.replace(".", "__"): value
+            replace = {SettingKey.parse(key).ploomber_flat: value
                        for key, value in (overrides or {}).items()}
             if replace:
                 env = env._replace_flatten_keys(replace)
@@ -497,6 +493,27 @@ def ploomber_command() -> str:
     return found
 
 
+def run_ploomber_cli(argv: list[str], root: Path) -> int:
+    """Run Ploomber's command line (``argv`` as ``sys.argv``) in this process, in ``root``.
+
+    What the ``ploomber`` executable would do, without starting a new interpreter (a
+    sweep's trial builds this way: Ploomber is imported once per trial, not twice).
+    Changes the working folder and ``sys.argv`` of this process, for good.
+
+    Returns:
+        Ploomber's exit code.
+    """
+    from ploomber_cli.cli import cmd_router  # type: ignore[import-untyped]
+
+    os.chdir(root)
+    sys.argv = argv
+    try:
+        cmd_router()
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
 def call_project_hook(spec: Any, folder: Path, **available: Any) -> None:
     """Call the project's own DAG hook (``project_hook`` of nbops' hook) as Ploomber would.
 
@@ -543,7 +560,7 @@ def python_env(dag: Any) -> tuple[Path, dict[str, Any]] | None:
     if _from_ploomber_cli():
         return None
     from ploomber import DAG  # type: ignore[import-untyped]
-    from ploomber.spec import DAGSpec  # type: ignore[import-untyped]
+    from ploomber.spec import DAGSpec  # type: ignore[import-untyped,unused-ignore]
 
     frame: Any = sys._getframe(1)
     while frame is not None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from nbops.core import ConfigError, load_mapping
+from nbops.core import ConfigError, ProjectSettings, load_mapping
 
 ENV_MODULE = "ploomber.env.envdict"
 SPEC_MODULE = "ploomber.spec.dagspec"
@@ -48,7 +48,7 @@ def _checked_env_loader(original: Callable[..., Any]) -> Callable[..., Any]:
     def load_from_source(source: Any, *args: Any, **kwargs: Any) -> Any:
         if _is_yaml_path(source) and Path(source).is_file():
             try:
-                load_mapping(Path(source), "env.yaml")
+                ProjectSettings.read(Path(source), what="env.yaml", empty_ok=False)
             except ConfigError as exc:
                 raise _ploomber_error(exc) from None
         return original(source, *args, **kwargs)

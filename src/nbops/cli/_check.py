@@ -52,12 +52,9 @@ def _check_nbops_sections(project: Path) -> None:
     A malformed gate is rejected here with the build's own message, not only when a
     build reaches its ``on_render`` hook.
     """
-    from nbops.core import load_yaml
+    from nbops.core import ProjectSettings
 
-    env_path = project / "env.yaml"
-    env = load_yaml(env_path, "env.yaml") if env_path.is_file() else {}
-    if not isinstance(env, dict):
-        return
+    env = ProjectSettings.read(project / "env.yaml", mapping_required=False).values
     if env.get("gates") is not None or env.get("registry") is not None:
         from nbops.registry import check_settings
 

@@ -25,16 +25,11 @@ def _root(project: Path | None) -> Path:
 def refresh_pages(root: Path) -> None:
     """After the registry changed by hand, rewrite the site and the model pages (when the
     project has a site), so they stop showing the champion of before; best effort."""
-    from nbops.core import NbopsError
-    from nbops.reports import render_site
+    from nbops.app import refresh_site
 
-    reports = Path(root) / "reports"
-    if not (reports / "index.html").is_file():
-        return
-    try:
-        render_site(reports)
-    except (NbopsError, OSError, ValueError) as exc:
-        click.echo(f"Warning: the report site was not refreshed ({exc}); run "
+    problem = refresh_site(root)
+    if problem is not None:
+        click.echo(f"Warning: the report site was not refreshed ({problem}); run "
                    "`nbops report --all`", err=True)
 
 

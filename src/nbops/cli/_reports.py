@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -33,6 +34,29 @@ def _resolve(project, ref: str) -> str:  # type: ignore[no-untyped-def]
     return resolve_run(project, ref)
 
 
+def _render_runs(proj: Any, run_ids: list[str], hide_code: bool, named: bool
+                 ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Render each run's pages; what was written, and the runs refused as corrupt."""
+    from nbops.reports import render_run
+
+    written: list[dict[str, Any]] = []
+    refused: list[str] = []
+    for run_id in run_ids:
+        try:
+            result = render_run(proj.run_dir(run_id), reports_dir=proj.reports_dir,
+                                hide_code=hide_code)
+        except IntegrityError as exc:
+            if named:  # a run named on the command line: its one sentence is the answer
+                raise
+            click.secho(f"Error: {exc}", fg="red", err=True)  # the other runs still render
+            refused.append(run_id)
+            continue
+        written.append({"run_id": run_id, "run_page": str(result.run_page),
+                        "notebook_pages": {k: str(v) for k, v in result.notebook_pages.items()},
+                        "task_pages": {k: str(v) for k, v in result.task_pages.items()}})
+    return written, refused
+
+
 @click.command()
 @click.argument("runs", nargs=-1)
 @click.option("--all", "all_runs", is_flag=True, help="Re-render every run's pages too.")
@@ -47,7 +71,7 @@ def report(runs: tuple[str, ...], all_runs: bool, hide_code: bool, as_json: bool
     Without RUNS, runs that have no run page yet (copied ledgers, older
     versions) get theirs.
     """
-    from nbops.reports import list_summaries, render_run, render_site, runs_without_pages
+    from nbops.reports import list_summaries, render_site, runs_without_pages
 
     proj = _project(project)
     if all_runs:
@@ -56,21 +80,7 @@ def report(runs: tuple[str, ...], all_runs: bool, hide_code: bool, as_json: bool
         run_ids = [_resolve(proj, ref) for ref in runs]
     else:
         run_ids = runs_without_pages(proj.reports_dir)
-    written = []
-    refused: list[str] = []
-    for run_id in run_ids:
-        try:
-            result = render_run(proj.run_dir(run_id), reports_dir=proj.reports_dir,
-                                hide_code=hide_code)
-        except IntegrityError as exc:
-            if runs:  # a run named on the command line: its one sentence is the answer
-                raise
-            click.secho(f"Error: {exc}", fg="red", err=True)  # the other runs still render
-            refused.append(run_id)
-            continue
-        written.append({"run_id": run_id, "run_page": str(result.run_page),
-                        "notebook_pages": {k: str(v) for k, v in result.notebook_pages.items()},
-                        "task_pages": {k: str(v) for k, v in result.task_pages.items()}})
+    written, refused = _render_runs(proj, run_ids, hide_code, named=bool(runs))
     site = render_site(proj.reports_dir)
     if as_json:
         click.echo(json.dumps({"site": str(site), "runs": written, "refused": refused},

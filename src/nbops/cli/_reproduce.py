@@ -7,13 +7,14 @@ tolerance, 4 diverged, 1 the run could not be reproduced at all (message).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
+    from nbops.app import PublishedReproduction
     from nbops.reproduce import EnvironmentReport
 
 EXIT_CODES = {"reproduced": 0, "within-tolerance": 3, "diverged": 4}
@@ -44,23 +45,6 @@ def _announce_to(stream_err: bool) -> Callable[[EnvironmentReport, list[str]], N
         echo("Building the run's code in a scratch copy …")
 
     return announce
-
-
-def _registry_state(root: Path, scratch: Path, manifest: Mapping[str, Any]) -> list[str]:
-    """The registry as a monitoring run read it: its champion, from the store, in the
-    reproduction's scratch copy (features meet here: reproduce runs, registry restores)."""
-    champion = (manifest.get("monitoring") or {}).get("champion")
-    if not isinstance(champion, dict) or not champion.get("model") or not champion.get("version"):
-        return []
-    from nbops.registry import parse_ref, restore_champion
-
-    alias = "champion"
-    for params in (manifest.get("params") or {}).values():  # the reference it scored with
-        ref = (params or {}).get("champion") if isinstance(params, dict) else None
-        if isinstance(ref, str) and "@" in ref:
-            alias = parse_ref(ref).alias or alias
-    return [restore_champion(root, scratch, str(champion["model"]), int(champion["version"]),
-                             alias=alias, run_id=manifest.get("run_id"))]
 
 
 @click.command("reproduce")
@@ -94,41 +78,41 @@ def reproduce(
     RUN is a run id, a unique prefix, latest or latest~N. Exit code 0 only when
     every product is bit-identical (3: within declared tolerance, 4: diverged).
     """
+    from nbops.app import reproduce_and_publish
     from nbops.core import find_project
-    from nbops.reports import publish_reproduction, verdict_sentence
-    from nbops.reproduce import reproduce_run
 
     found = find_project(project)
-    result = reproduce_run(
-        run,
-        project=found,
-        strict=strict,
-        keep=keep,
-        timeout=timeout,
-        announce=_announce_to(stream_err=as_json),
-        restore=_registry_state,
-    )
-    data = result.to_dict()
-    report = publish_reproduction(found.run_dir(result.run_id), data)
-    notes = _source_notes(found, result.run_id)
+    done = reproduce_and_publish(run, found, strict=strict, keep=keep,
+                                 timeout=timeout, announce=_announce_to(stream_err=as_json))
+    notes = _source_notes(found, done.result.run_id)
     if as_json:
-        click.echo(json.dumps({**data, "report": str(report), "sources": notes}, indent=2))
+        click.echo(json.dumps({**done.record, "report": str(done.page), "sources": notes},
+                              indent=2))
     else:
-        click.echo(
-            f"Reproduction of run {result.run_id} (commit {result.code['commit'][:12]}"
-            + (", uncommitted diff re-applied" if result.code["diff_applied"] else "")
-            + ")"
-        )
-        for note in notes:
-            click.echo(note)
-        width = max((len(t.task) for t in result.tasks), default=4)
-        for task in result.tasks:
-            colour = _OUTCOME_COLOURS.get(task.outcome)
-            outcome = click.style(f"{task.outcome:16}", fg=colour)
-            click.echo(f"  {task.task:{width}}  {outcome} {task.reason}")
-        click.secho(verdict_sentence(data), fg=_OUTCOME_COLOURS.get(result.verdict), bold=True)
-        click.echo(f"Report: {report}")
-    ctx.exit(EXIT_CODES[result.verdict])
+        _echo_tasks(done, notes)
+    ctx.exit(EXIT_CODES[done.result.verdict])
+
+
+def _echo_tasks(done: PublishedReproduction, notes: list[str]) -> None:
+    """The reproduction task by task, its verdict and its page, for people."""
+    from nbops.reports import verdict_sentence
+
+    result = done.result
+    click.echo(
+        f"Reproduction of run {result.run_id} (commit {result.code['commit'][:12]}"
+        + (", uncommitted diff re-applied" if result.code["diff_applied"] else "")
+        + ")"
+    )
+    for note in notes:
+        click.echo(note)
+    width = max((len(t.task) for t in result.tasks), default=4)
+    for task in result.tasks:
+        colour = _OUTCOME_COLOURS.get(task.outcome)
+        outcome = click.style(f"{task.outcome:16}", fg=colour)
+        click.echo(f"  {task.task:{width}}  {outcome} {task.reason}")
+    click.secho(verdict_sentence(done.record), fg=_OUTCOME_COLOURS.get(result.verdict),
+                bold=True)
+    click.echo(f"Report: {done.page}")
 
 
 def _source_notes(project: Any, run_id: str) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from nbops.core import ConfigError, LedgerError, NbopsError
+from nbops.core import ConfigError, LedgerError, Manifest, NbopsError
 
 _project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -93,20 +93,34 @@ def runs_command(as_json: bool, limit: int | None, where: str | None, sort: str 
         summaries = list_runs(_project(project))
     if query is not None:
         summaries = [s for s in summaries if query.matches(s)]
-    if sort is not None:  # best first: the listing shows it newest-first, so reverse it
+    summaries = _ordered(summaries, sort, limit, best_last=not as_json)
+    if as_json:
+        _echo_json(summaries)
+    elif not summaries:
+        click.echo("No runs on the remote yet: run `nbops push`." if on_remote
+                   else "No runs yet: run `ploomber build` in the project.")
+    else:
+        _echo_listing(summaries)
+
+
+def _ordered(summaries: list[dict[str, Any]], sort: str | None, limit: int | None,
+             best_last: bool) -> list[dict[str, Any]]:
+    """``--sort`` then ``--limit`` (the first N sorted, or the newest N); the listing shows
+    runs newest-first, so a sorted listing is reversed to show the best first."""
+    from nbops.runs import sort_rows
+
+    if sort is not None:
         ordered = sort_rows(summaries, sort)
         if limit is not None:
             ordered = ordered[:limit] if limit > 0 else []
-        summaries = list(reversed(ordered)) if not as_json else ordered
-    elif limit is not None:
-        summaries = summaries[-limit:] if limit > 0 else []
-    if as_json:
-        _echo_json(summaries)
-        return
-    if not summaries:
-        click.echo("No runs on the remote yet: run `nbops push`." if on_remote
-                   else "No runs yet: run `ploomber build` in the project.")
-        return
+        return list(reversed(ordered)) if best_last else ordered
+    if limit is not None:
+        return summaries[-limit:] if limit > 0 else []
+    return summaries
+
+
+def _echo_listing(summaries: list[dict[str, Any]]) -> None:
+    """The runs as a table: rich for a screenful, plain columns for long listings."""
     from nbops.cli._output import RICH_ROWS, echo_columns, echo_rich
 
     rows = _listing_rows(summaries)
@@ -179,30 +193,7 @@ def show_command(run: str, as_json: bool, project: Path | None) -> None:
     if as_json:
         _echo_json(manifest)
         return
-    git = manifest["provenance"]["git"]
-    out = [
-        f"run       {manifest['run_id']}  ({manifest['status']})",
-        f"folder    {proj.run_dir(manifest['run_id'])}",
-        f"started   {manifest['started_at']}   duration {_duration(manifest['duration_s'])}",
-        f"command   {' '.join(manifest['command'])}",
-        f"git       {(git['commit'] or '-')[:12]} on {git['branch'] or '-'}"
-        f"{'  (dirty)' if git['dirty'] else ''}",
-        f"python    {manifest['provenance']['python']} on {manifest['provenance']['platform']}",
-    ]
-    if manifest["failure"]:
-        out.append(f"failure   {manifest['failure']['message']}")
-    if "interrupted" in manifest:
-        out.append(f"stopped   {manifest['interrupted'].get('reason', 'interrupted')}")
-    out.append("tasks")
-    for name, task in manifest["tasks"].items():
-        by = ""
-        if task["status"] == "skipped" and task["produced_by"]:
-            by = f"  (from {task['produced_by']})"
-        out.append(f"  {name:<24} {_task_word(task['status']):<9} "
-                   f"{_duration(task['duration_s']):>8}{by}")
-        if task["error"]:
-            err = task["error"]
-            out.append(f"    cell {err['cell_index']}: {err['ename']}: {err['evalue']}")
+    out = _header_lines(manifest, proj.run_dir(manifest["run_id"])) + _task_lines(manifest)
     if manifest["metrics"]:
         from nbops.reports import format_value
 
@@ -215,6 +206,41 @@ def show_command(run: str, as_json: bool, project: Path | None) -> None:
         from nbops.reports import section_tables
 
         echo_rich(section_tables(manifest, extra))
+
+
+def _header_lines(manifest: Manifest, folder: Path) -> list[str]:
+    """Who, when, where and how a run ran; how it ended when it did not succeed."""
+    git = manifest["provenance"]["git"]
+    out = [
+        f"run       {manifest['run_id']}  ({manifest['status']})",
+        f"folder    {folder}",
+        f"started   {manifest['started_at']}   duration {_duration(manifest['duration_s'])}",
+        f"command   {' '.join(manifest['command'])}",
+        f"git       {(git['commit'] or '-')[:12]} on {git['branch'] or '-'}"
+        f"{'  (dirty)' if git['dirty'] else ''}",
+        f"python    {manifest['provenance']['python']} on {manifest['provenance']['platform']}",
+    ]
+    if manifest["failure"]:
+        out.append(f"failure   {manifest['failure']['message']}")
+    if "interrupted" in manifest:
+        out.append(f"stopped   {manifest['interrupted'].get('reason', 'interrupted')}")
+    return out
+
+
+def _task_lines(manifest: Manifest) -> list[str]:
+    """Each task: its outcome, duration, where a skipped task's products came from, and
+    the failing cell of a failed one."""
+    out = ["tasks"]
+    for name, task in manifest["tasks"].items():
+        by = ""
+        if task["status"] == "skipped" and task["produced_by"]:
+            by = f"  (from {task['produced_by']})"
+        out.append(f"  {name:<24} {_task_word(task['status']):<9} "
+                   f"{_duration(task['duration_s']):>8}{by}")
+        if task["error"]:
+            err = task["error"]
+            out.append(f"    cell {err['cell_index']}: {err['ename']}: {err['evalue']}")
+    return out
 
 
 def _change_lines(title: str, changes: dict[str, Any]) -> list[str]:
@@ -240,17 +266,10 @@ def diff_command(run_a: str, run_b: str | None, as_json: bool, markdown: bool,
     Without RUN_B: from RUN_A to the latest run, or, when RUN_A is the latest
     (`nbops diff latest`), from the run before it to it.
     """
-    from nbops.runs import diff_runs, load_manifest, resolve_run, run_ids_on_disk
+    from nbops.runs import diff_runs, load_manifest
 
     proj = _project(project)
-    if run_b is None:
-        run_b = resolve_run(proj, "latest")
-        if resolve_run(proj, run_a) == run_b:
-            earlier = [r for r in run_ids_on_disk(proj) if r < run_b]
-            if not earlier:
-                raise LedgerError(f"Run {run_b} is the only run, so there is nothing to compare "
-                                 "it with", "build again, then `nbops diff latest`")
-            run_a = earlier[-1]
+    run_a, run_b = _diff_pair(proj, run_a, run_b)
     manifest_a, manifest_b = load_manifest(proj, run_a), load_manifest(proj, run_b)
     if markdown and not as_json:
         from nbops.reports import compare_runs, comparison_markdown
@@ -259,13 +278,36 @@ def diff_command(run_a: str, run_b: str | None, as_json: bool, markdown: bool,
         return
     result = diff_runs(manifest_a, manifest_b)
     from nbops.core import ContentStore
-    from nbops.sources import SECTION, diff_lines, diff_sources
+    from nbops.sources import SECTION, diff_sources
 
     result["query_results"] = diff_sources(ContentStore(proj.store_dir),
                                            manifest_a.get(SECTION), manifest_b.get(SECTION))
     if as_json:
         _echo_json(result)
-        return
+    else:
+        click.echo("\n".join(_diff_lines(result)))
+
+
+def _diff_pair(proj: Any, run_a: str, run_b: str | None) -> tuple[str, str]:
+    """RUN_A and RUN_B; without RUN_B the latest run, compared with the one before it
+    when RUN_A is the latest."""
+    from nbops.runs import resolve_run, run_ids_on_disk
+
+    if run_b is not None:
+        return run_a, run_b
+    run_b = resolve_run(proj, "latest")
+    if resolve_run(proj, run_a) == run_b:
+        earlier = [r for r in run_ids_on_disk(proj) if r < run_b]
+        if not earlier:
+            raise LedgerError(f"Run {run_b} is the only run, so there is nothing to compare "
+                             "it with", "build again, then `nbops diff latest`")
+        run_a = earlier[-1]
+    return run_a, run_b
+
+
+def _diff_lines(result: dict[str, Any]) -> list[str]:
+    from nbops.sources import diff_lines
+
     out = [f"{result['a']} -> {result['b']}"]
     executed = result["executed_in_b"]
     out.append(f"re-executed in {result['b']}: {', '.join(executed) if executed else 'none'}")
@@ -283,7 +325,7 @@ def diff_command(run_a: str, run_b: str | None, as_json: bool, markdown: bool,
         for name, m in result["metrics"].items():
             delta = f" ({m['delta']:+.4g})" if m["delta"] is not None else ""
             out.append(f"  {name}: {m['a']} -> {m['b']}{delta}")
-    click.echo("\n".join(out))
+    return out
 
 
 @click.command("checkout")
@@ -359,12 +401,9 @@ def verify_command(run: str, all_runs: bool, as_json: bool, project: Path | None
 @_project_option
 def gc_command(keep: int, dry_run: bool, as_json: bool, project: Path | None) -> None:
     """Delete old runs and unreferenced stored objects (pinned and registered runs stay)."""
-    from nbops.runs import collect_garbage
+    from nbops.app import collect_garbage_and_refresh
 
-    proj = _project(project)
-    result = collect_garbage(proj, keep, dry_run=dry_run)
-    if result.deleted_runs and not dry_run:
-        _refresh_pages(proj, result.deleted_runs, result.kept_runs)
+    result = collect_garbage_and_refresh(_project(project), keep, dry_run=dry_run)
     if as_json:
         _echo_json(result.to_dict())
         return
@@ -374,23 +413,6 @@ def gc_command(keep: int, dry_run: bool, as_json: bool, project: Path | None) ->
                f"{len(result.kept_runs)} runs.")
     for run_id in result.deleted_runs:
         click.echo(f"  {'would delete' if dry_run else 'deleted'} {run_id}")
-
-
-def _refresh_pages(proj: Any, deleted: list[str], kept: list[str]) -> None:
-    """Re-render the site, and every kept run page that linked to a deleted run."""
-    from nbops.reports import render_run, render_site
-
-    if not (proj.reports_dir / "index.html").is_file():
-        return
-    for run_id in kept:
-        page = proj.run_dir(run_id) / "index.html"
-        try:
-            text = page.read_text(encoding="utf-8")
-        except (OSError, ValueError):
-            continue
-        if any(gone in text for gone in deleted):
-            render_run(proj.run_dir(run_id), reports_dir=proj.reports_dir, notebooks=False)
-    render_site(proj.reports_dir)
 
 
 @click.command("pin")

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from nbops.core import ConfigError
+from nbops.core import OPTION_PREFIX, ConfigError, SettingKey
 
 
 def _fixed_pairs(args: list[str]) -> list[tuple[str, str]]:
@@ -22,36 +22,14 @@ def _fixed_pairs(args: list[str]) -> list[tuple[str, str]]:
     rest = list(args)
     while rest:
         flag = rest.pop(0)
-        if not flag.startswith("--env--") or len(flag) <= len("--env--"):
+        if not flag.startswith(OPTION_PREFIX) or len(flag) <= len(OPTION_PREFIX):
             raise ConfigError(f"nbops sweep got an unexpected argument {flag!r}",
                               "fix every trial's values with --env--KEY VALUE, as for "
                               "ploomber build (see nbops sweep --help)")
         if not rest:
             raise ConfigError(f"{flag} has no value", f"write {flag} VALUE")
-        pairs.append((flag[len("--env--"):].replace("--", "."), rest.pop(0)))
+        pairs.append((SettingKey.parse(flag).dotted, rest.pop(0)))
     return pairs
-
-
-def _defaults(env: dict[str, Any], objective: str | None, direction: str | None
-              ) -> tuple[str, str]:
-    """The objective (default: the registry's primary metric) and its direction."""
-    from nbops.registry import METRIC_DIRECTIONS, parse_registry_config
-
-    if objective is None:
-        if env.get("registry") is None:
-            raise ConfigError("This project has no registry: section to take an objective from",
-                              "name the metric to optimise with --objective METRIC")
-        objective = parse_registry_config(env["registry"]).primary_metric
-    if direction is None:
-        higher = METRIC_DIRECTIONS.get(objective, True)
-        direction = "maximize" if higher else "minimize"
-    return objective, direction
-
-
-def _render_page(project: Any, record: dict[str, Any]) -> Path:
-    from nbops.reports import write_sweep_page
-
-    return write_sweep_page(project, record)
 
 
 @click.command("sweep", context_settings={"ignore_unknown_options": True,
@@ -103,60 +81,30 @@ def sweep_command(ctx: click.Context, grids: tuple[str, ...], params: tuple[str,
     Every trial runs with --env--registry--promotion never: gates are evaluated and
     recorded, nothing is registered. Fixed overrides: --env--KEY VALUE.
     """
-    from nbops.adapters import resolved_env
+    from nbops.app import SweepOptions, sweep
     from nbops.core import find_project
-    from nbops.sweeps import SweepRequest, create_sweep, finished_trials, read_sweep, run_sweep
 
-    project = find_project(project_dir)
-    fixed = _fixed_pairs(ctx.args)
-    if resume is not None:
-        if grids or params or fixed:
-            raise ConfigError("--resume continues a sweep as it was planned",
-                              "drop --grid, --param and --env-- when resuming")
-        name = resume
-        record = read_sweep(project, name)
-        pipeline = record["pipeline"]
-    if dask is None:  # the trial servers import Ploomber while this process plans the sweep
-        from nbops.sweeps import start_servers
-
-        start_servers(1 if resume is not None else workers, project.root / pipeline)
-    env = resolved_env(project.root, ["ploomber", "build", "--entry-point", pipeline])
-    if resume is None:
-        metric, way = _defaults(env, objective, direction)
-        request = SweepRequest(name, pipeline, metric, way, list(grids), list(params), fixed,
-                               sampler, trials, seed, workers)
-        record = create_sweep(project, request, env)
-        name = record["name"]
-        click.echo(f"sweep {name}: {record['budget']} trial(s), {record['sampler']['kind']} "
-                   f"sampler, objective {metric} ({way})", err=as_json)
-    assert name is not None
+    options = SweepOptions(pipeline, list(grids), list(params), _fixed_pairs(ctx.args), sampler,
+                           trials, objective, direction, name, seed, workers, dask, resume,
+                           register == "best")
     echo = (lambda line: click.echo(line, err=True)) if as_json else click.echo
-    launcher = None
-    if dask is not None:
-        from nbops.sweeps import DaskLauncher
-
-        launcher = DaskLauncher(dask, record["workers"])
-    try:
-        record = run_sweep(project, name, env.get("registry") is not None, echo,
-                           on_change=lambda rec: _render_page(project, rec),
-                           **({} if launcher is None else {"launch": launcher}))
-    finally:
-        if launcher is not None:
-            launcher.close()
-    page = _render_page(project, record)
-    if register == "best":
-        from nbops.sweeps import register_best
-
-        record = register_best(project, record, echo)
-        page = _render_page(project, record)
+    done = sweep(find_project(project_dir), options, echo)
     if as_json:
-        click.echo(json.dumps(record, indent=2))
-        return
+        click.echo(json.dumps(done.record, indent=2))
+    else:
+        _echo_summary(done.record, done.page)
+
+
+def _echo_summary(record: dict[str, Any], page: Path) -> None:
+    """How many trials finished, the best one, the leaderboard and the page."""
+    from nbops.sweeps import finished_trials
+
     best = record["best"]
-    done = len(finished_trials(record))
-    click.echo(f"sweep {name}: {done}/{record['budget']} trial(s) finished; " + (
-        f"best trial {best['number']}: {record['objective']['metric']} {best['value']:.4f} "
-        f"(run {best['run_id']})" if best else "no trial succeeded"))
+    click.echo(f"sweep {record['name']}: {len(finished_trials(record))}/{record['budget']} "
+               "trial(s) finished; " + (
+                   f"best trial {best['number']}: {record['objective']['metric']} "
+                   f"{best['value']:.4f} (run {best['run_id']})" if best
+                   else "no trial succeeded"))
     _echo_leaderboard(record)
     click.echo(f"sweep page: {page}")
 

@@ -118,14 +118,19 @@ def main(argv: list[str] | None = None) -> None:
         click.secho(f"Error: {exc}", fg="red", err=True)
         sys.exit(1)
     except OSError as exc:
-        message = disk_error_message(exc)
-        if message is None or "--verbose" in args:
-            raise
-        if as_json:
-            click.echo(json.dumps({"ok": False, "error": {
-                "type": "DiskError", "problem": message, "fix": None, "message": message}},
-                ensure_ascii=False))
-        click.secho(f"Error: {message}", fg="red", err=True)
-        sys.exit(1)
+        _exit_on_disk_error(exc, args, as_json)
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+def _exit_on_disk_error(exc: OSError, args: list[str], as_json: bool) -> None:
+    """A full or read-only disk as one sentence (exit 1); any other OSError is a bug."""
+    message = disk_error_message(exc)
+    if message is None or "--verbose" in args:
+        raise exc
+    if as_json:
+        click.echo(json.dumps({"ok": False, "error": {
+            "type": "DiskError", "problem": message, "fix": None, "message": message}},
+            ensure_ascii=False))
+    click.secho(f"Error: {message}", fg="red", err=True)
+    sys.exit(1)

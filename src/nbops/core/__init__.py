@@ -89,6 +89,16 @@ if TYPE_CHECKING:
         secret_replacements,
         whitelisted_env,
     )
+    from nbops.core._settings import (
+        OPTION_PREFIX,
+        ProjectSettings,
+        SettingKey,
+        all_keys,
+        build_command,
+        env_options,
+        flatten,
+        option_value,
+    )
     from nbops.core._store import ContentStore
     from nbops.core._terminal_text import printable
     from nbops.core._yaml_files import load_mapping, load_yaml
@@ -96,23 +106,22 @@ if TYPE_CHECKING:
 __all__ = [
     "ConfigError", "ContentStore", "DEFAULT_ENV_WHITELIST", "DataError", "FeatureSchema",
     "FeatureSpec", "GateFailure", "HashCache", "HostCheck", "IntegrityError", "LedgerError",
-    "LockTimeout", "Manifest", "NEGATIVE", "NbopsError", "POSITIVE", "PREFIX", "PipelineLocation",
-    "Project", "ProjectLock",
-    "REDACTED", "ROOT_ENV", "RUN_ENV", "RecordError", "RegistryError", "RemoteError",
-    "ReproduceError", "SEAL_NAME", "SPEC_VERSION", "ValidationError", "atomic_path",
+    "LockTimeout", "Manifest", "NEGATIVE", "NbopsError", "OPTION_PREFIX", "POSITIVE", "PREFIX",
+    "PipelineLocation", "Project", "ProjectLock", "ProjectSettings", "REDACTED", "ROOT_ENV",
+    "RUN_ENV", "RecordError", "RegistryError", "RemoteError", "ReproduceError", "SEAL_NAME",
+    "SPEC_VERSION", "SettingKey", "ValidationError", "all_keys", "atomic_path",
     "atomic_write_bytes", "atomic_write_json", "atomic_write_text", "average_precision", "brier",
-    "check_batch", "check_input", "check_parameters", "check_seal", "classification_metrics",
-    "crash_point", "data_slug", "dumps_json", "experiment_of", "find_project", "from_summary",
-    "fsync_dir", "hash_bytes", "hash_file", "is_dotted_path", "is_hash", "is_locked", "is_run_id",
-    "is_secret_name",
-    "json_strings", "lazy_exports", "link_or_copy", "load_mapping", "load_yaml",
-    "locate_pipeline", "manifest_errors",
-    "mask_credentials", "missing_card_fields", "missing_card_sentence", "new_run_id",
-    "of_version", "pid_alive", "pipeline_files", "printable", "read_holder", "read_manifest",
-    "read_model_card",
-    "read_sealed_manifest", "redact", "redact_argv", "rewrite_strings", "roc_auc", "schema_errors",
-    "scrub", "seal_state", "secret_replacements", "spec_bytes", "spec_from_feature_schema",
-    "spec_hash", "utc_now_iso", "whitelisted_env", "write_manifest",
+    "build_command", "check_batch", "check_input", "check_parameters", "check_seal",
+    "classification_metrics", "crash_point", "data_slug", "dumps_json", "env_options",
+    "experiment_of", "find_project", "flatten", "from_summary", "fsync_dir", "hash_bytes",
+    "hash_file", "is_dotted_path", "is_hash", "is_locked", "is_run_id", "is_secret_name",
+    "json_strings", "lazy_exports", "link_or_copy", "load_mapping", "load_yaml", "locate_pipeline",
+    "manifest_errors", "mask_credentials", "missing_card_fields", "missing_card_sentence",
+    "new_run_id", "of_version", "option_value", "pid_alive", "pipeline_files", "printable",
+    "read_holder", "read_manifest", "read_model_card", "read_sealed_manifest", "redact",
+    "redact_argv", "rewrite_strings", "roc_auc", "schema_errors", "scrub", "seal_state",
+    "secret_replacements", "spec_bytes", "spec_from_feature_schema", "spec_hash", "utc_now_iso",
+    "whitelisted_env", "write_manifest",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -157,6 +166,8 @@ if not TYPE_CHECKING:
             "DEFAULT_ENV_WHITELIST", "REDACTED", "is_secret_name", "mask_credentials", "redact",
             "redact_argv", "rewrite_strings", "scrub", "secret_replacements", "whitelisted_env",
         ),
+        "_settings": ("OPTION_PREFIX", "ProjectSettings", "SettingKey", "all_keys", "build_command",
+                      "env_options", "flatten", "option_value"),
         "_store": ("ContentStore",),
         "_terminal_text": ("printable",),
         "_yaml_files": ("load_mapping", "load_yaml"),

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from nbops.core._errors import ConfigError
+from nbops.core._settings import SettingKey
 
 SECTION = "parameters"
 TYPES = ("int", "float", "bool", "str")
@@ -56,7 +57,7 @@ def check_parameters(env: Mapping[str, Any]) -> dict[str, Any]:
                           f"{SECTION}:")
     checked: dict[str, Any] = {}
     for name, rule in _leaves(spec, ()):
-        value = _lookup(env, name)
+        value = SettingKey(name).get(env, _MISSING)
         if value is _MISSING:
             raise ConfigError(f"{SECTION}: declares {'.'.join(name)}, which env.yaml does not set",
                               f"add {'.'.join(name)} to env.yaml or remove its declaration")
@@ -98,18 +99,9 @@ def _validated_rule(name: str, rule: Mapping[str, Any]) -> Mapping[str, Any]:
     return rule
 
 
-def _lookup(env: Mapping[str, Any], name: tuple[str, ...]) -> Any:
-    node: Any = env
-    for key in name:
-        if not isinstance(node, Mapping) or key not in node:
-            return _MISSING
-        node = node[key]
-    return node
-
-
 def check_value(name: str, value: Any, rule: Mapping[str, Any]) -> Any:
     """``value`` converted to ``rule``'s type, or ConfigError naming what is wrong."""
-    override = f"--env--{name.replace('.', '--')} VALUE"
+    override = f"{SettingKey.parse(name).option} VALUE"
     if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "null")):
         if rule.get("nullable", False):
             return None

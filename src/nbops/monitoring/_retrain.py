@@ -15,66 +15,63 @@ same quality gates and the same champion comparison as any other build.
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import subprocess
-import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from nbops.core import ConfigError
+from nbops.adapters import ploomber_command
+from nbops.core import build_command
+from nbops.runs import TAGS_ENV
 
 # How long a background retrain waits for the monitoring build to release the lock.
 LOCK_WAIT_S = 600
 
 
-def ploomber_executable() -> str:
-    """The ``ploomber`` next to this interpreter, else the one on PATH."""
-    beside = Path(sys.executable).with_name("ploomber")
-    if beside.is_file():
-        return str(beside)
-    found = shutil.which("ploomber")
-    if found is None:
-        raise ConfigError(
-            "cannot retrain: the ploomber command is not installed next to this Python "
-            "or on PATH",
-            "install the project environment (make install)",
-        )
-    return found
-
-
-def retrain_command(data_path: Path | str, target: str | None = None) -> list[str]:
+def retrain_command(data_path: Path | str, target: str | None = None,
+                    overrides: Mapping[str, Any] | None = None) -> list[str]:
     """The ``ploomber build`` command that retrains on ``data_path``.
 
     Files without a ``.csv`` suffix (such as content-store objects) are read as Parquet.
+    ``overrides``: further env keys to set (``{"registry.promotion": "manual"}``).
+
+    Raises:
+        ConfigError: Ploomber's command line is not installed.
     """
     path = Path(data_path).resolve()
-    data_format = "csv" if path.suffix.lower() == ".csv" else "parquet"
-    argv = [
-        ploomber_executable(), "build",
-        "--env--data--path", str(path),
-        "--env--data--format", data_format,
-    ]
+    data: dict[str, Any] = {
+        "data.path": str(path),
+        "data.format": "csv" if path.suffix.lower() == ".csv" else "parquet",
+    }
     if target:
-        argv += ["--env--data--target", target]
-    return argv
+        data["data.target"] = target
+    data.update(overrides or {})
+    return build_command(ploomber_command(), overrides=data)
 
 
-def _environment() -> dict[str, str]:
+def _environment(tags: Mapping[str, Any] | None = None) -> dict[str, str]:
     # A fresh build: nothing of the monitoring run (NBOPS_RUN_ID, ...) is inherited.
     env = {k: v for k, v in os.environ.items() if not k.startswith("NBOPS_")}
     env.setdefault("PLOOMBER_STATS_ENABLED", "false")
     env.setdefault("PLOOMBER_VERSION_CHECK_DISABLED", "true")
     env["NBOPS_LOCK_TIMEOUT"] = str(LOCK_WAIT_S)
+    if tags:
+        env[TAGS_ENV] = json.dumps(dict(tags))
     return env
 
 
-def run_retrain(root: Path, argv: list[str]) -> subprocess.CompletedProcess[str]:
-    """Run the retraining build in the foreground and return its outcome."""
+def run_retrain(root: Path, argv: list[str], tags: Mapping[str, Any] | None = None
+                ) -> subprocess.CompletedProcess[str]:
+    """Run the retraining build in the foreground and return its outcome.
+
+    ``tags`` label the run it records (``NBOPS_RUN_TAGS``), so the caller finds that very
+    run again, not whichever build finished last.
+    """
     return subprocess.run(
-        argv, cwd=root, env=_environment(), capture_output=True, text=True, check=False
+        argv, cwd=root, env=_environment(tags), capture_output=True, text=True, check=False
     )
-
-
 def start_retrain(root: Path, argv: list[str], log_path: Path) -> int:
     """Start the retraining build in the background (its own session); return its pid."""
     log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from nbops.core import ConfigError, ContentStore, Project, RegistryError, hash_file, load_yaml
+from nbops.core import (
+    ConfigError,
+    ContentStore,
+    Project,
+    ProjectSettings,
+    RegistryError,
+    hash_file,
+)
 
 logger = logging.getLogger("nbops")
 
@@ -70,16 +77,13 @@ def trusted_types_of(root: Path) -> frozenset[str]:
         RegistryError: env.yaml cannot be read, the setting is not a list of exact
             names, or it still uses the prefix list ``trusted_modules``.
     """
-    path = Path(root) / "env.yaml"
-    if not path.is_file():
-        return frozenset(DEFAULT_TRUSTED_TYPES)
     try:
-        env = load_yaml(path, "env.yaml")
+        settings = ProjectSettings.read(Path(root) / "env.yaml", mapping_required=False)
     except ConfigError as exc:
         raise RegistryError(f"cannot read the trusted types: {exc.problem}",
                             exc.fix or "fix env.yaml") from None
-    section = env.get("registry") if isinstance(env, dict) else None
-    if not isinstance(section, dict):
+    section = settings.section("registry")
+    if not section:
         return frozenset(DEFAULT_TRUSTED_TYPES)
     if "trusted_modules" in section:
         raise RegistryError(MODULES_DROPPED, MODULES_FIX)

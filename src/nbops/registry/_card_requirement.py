@@ -10,7 +10,6 @@ the same one sentence, before anything changes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 from nbops.core import RegistryError, missing_card_fields, missing_card_sentence, read_model_card
@@ -25,12 +24,10 @@ def card_refusal(root: Path, model: str) -> str | None:
 
 def project_requires_card(root: Path) -> bool:
     """Whether the project's ``env.yaml`` sets ``registry.require_card: true``."""
-    from nbops.core import load_yaml
+    from nbops.core import ProjectSettings
 
-    path = Path(root) / "env.yaml"
-    data = load_yaml(path, "env.yaml") if path.is_file() else None
-    section = data.get("registry") if isinstance(data, Mapping) else None
-    return isinstance(section, Mapping) and section.get("require_card") is True
+    settings = ProjectSettings.read(Path(root) / "env.yaml", mapping_required=False)
+    return settings.section("registry").get("require_card") is True
 
 
 def check_card_for_alias(root: Path, model: str, alias: str) -> None:

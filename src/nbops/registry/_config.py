@@ -135,16 +135,8 @@ def parse_registry_config(raw: Any, project_name: str = "model") -> RegistryConf
 
 def project_model_name(root: Path) -> str:
     """The model name a project registers: env.yaml's ``registry.model``, else its folder's."""
-    import yaml
+    from nbops.core import ProjectSettings
 
-    path = Path(root) / "env.yaml"
-    if path.is_file():
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path} is not valid YAML ({exc})",
-                              "fix the file, or pass the model explicitly") from None
-        section = data.get("registry") if isinstance(data, dict) else None
-        if isinstance(section, Mapping) and isinstance(section.get("model"), str):
-            return str(section["model"])
-    return default_model_name(Path(root).resolve().name)
+    settings = ProjectSettings.read(Path(root) / "env.yaml", mapping_required=False)
+    model = settings.get("registry.model")
+    return model if isinstance(model, str) else default_model_name(Path(root).resolve().name)

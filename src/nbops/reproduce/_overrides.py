@@ -10,36 +10,11 @@ secrets cannot be passed again; they are reported instead.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from nbops.core import REDACTED, ConfigError
-
-SEP = "--"
-
-
-def flatten(tree: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
-    """``{"a": {"b": 1}}`` -> ``{("a", "b"): 1}`` (lists and scalars are leaves)."""
-    flat: dict[tuple[str, ...], Any] = {}
-    for key, value in tree.items():
-        path = (*prefix, str(key))
-        if isinstance(value, Mapping) and value:
-            flat.update(flatten(value, path))
-        else:
-            flat[path] = value
-    return flat
-
-
-def as_cli_value(value: Any) -> str:
-    """The string Ploomber turns back into ``value`` (it ``literal_eval``s rendered values)."""
-    if isinstance(value, str):
-        return value
-    if value is None or isinstance(value, bool | int | float):
-        return repr(value)
-    return json.dumps(value)
+from nbops.core import REDACTED, SettingKey, env_options, flatten, option_value
 
 
 @dataclass
@@ -47,51 +22,22 @@ class Overrides:
     """What to pass to ``ploomber build`` and what could not be passed.
 
     Attributes:
-        values: ``{("data", "path"): "x.csv"}``: env keys to set and their values.
+        values: ``{SettingKey(("data", "path")): "x.csv"}``: env keys to set, their values.
         secrets: env keys whose recorded value was redacted.
         unknown: recorded env keys the checkout's env.yaml does not have.
     """
 
-    values: dict[tuple[str, ...], str] = field(default_factory=dict)
+    values: dict[SettingKey, str] = field(default_factory=dict)
     secrets: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
 
     def argv(self) -> list[str]:
         """``["--env--data--path", "x.csv", ...]`` in key order."""
-        args: list[str] = []
-        for keys in sorted(self.values):
-            args += [f"--env--{SEP.join(keys)}", self.values[keys]]
-        return args
+        return env_options(sorted(self.values.items()))
 
     def describe(self) -> list[str]:
         """One ``key=value`` string per override."""
-        return [f"{'.'.join(k)}={v}" for k, v in sorted(self.values.items())]
-
-
-def read_env_file(path: Path) -> dict[str, Any]:
-    """The raw ``env.yaml`` at ``path`` (empty when there is none).
-
-    Raises:
-        ConfigError: the file is not a YAML mapping.
-    """
-    import yaml  # type: ignore[import-untyped]
-
-    if not path.is_file():
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            f"{path} at the run's commit is not valid YAML ({exc})",
-            "fix env.yaml in a new commit; the recorded one cannot be reproduced",
-        ) from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{path} at the run's commit is not a mapping", "env.yaml must map names to values"
-        )
-    return data
+        return [f"{k.dotted}={v}" for k, v in sorted(self.values.items())]
 
 
 def compute_overrides(
@@ -115,11 +61,11 @@ def compute_overrides(
             value = redirect[value]
         if keys in current and current[keys] == value:
             continue
-        name = ".".join(keys)
+        name = keys.dotted
         if value == REDACTED:
             result.secrets.append(name)
         elif keys not in current:
             result.unknown.append(name)
         else:
-            result.values[keys] = as_cli_value(value)
+            result.values[keys] = option_value(value)
     return result

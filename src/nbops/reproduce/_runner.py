@@ -31,7 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbops.core import ContentStore, Project, ReproduceError, find_project, utc_now_iso
+from nbops.core import (
+    ContentStore,
+    Project,
+    ProjectSettings,
+    ReproduceError,
+    find_project,
+    utc_now_iso,
+)
 from nbops.reproduce import _compare as compare
 from nbops.reproduce import _execute as execute
 from nbops.reproduce import _reproduction_record as record
@@ -39,7 +46,7 @@ from nbops.reproduce import _worktree as worktree
 from nbops.reproduce._declaration import declaration_from_env
 from nbops.reproduce._environment import EnvironmentReport, compare_environment
 from nbops.reproduce._inputs import RestoredInputs, restore_inputs
-from nbops.reproduce._overrides import Overrides, compute_overrides, read_env_file
+from nbops.reproduce._overrides import Overrides, compute_overrides
 
 logger = logging.getLogger("nbops")
 
@@ -240,9 +247,8 @@ def reproduce_run(
             scratch.root,
         )
         pipeline, env_name = _pipeline_files(manifest)
-        overrides = compute_overrides(
-            manifest.get("env") or {}, read_env_file(scratch.root / env_name), inputs.redirect
-        )
+        at_commit = ProjectSettings.read(scratch.root / env_name)
+        overrides = compute_overrides(manifest.get("env") or {}, at_commit.values, inputs.redirect)
         (scratch.root / ".nbops" / "remote.yaml").unlink(missing_ok=True)
         restored = [] if restore is None else restore(project.root, scratch.root, manifest)
         warnings = _warnings(plan, overrides, inputs) + restored

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from nbops.runs._checkout import checkout_run
     from nbops.runs._context import CORE_SECTIONS, JsonObject, RunContext, Section
     from nbops.runs._diff import diff_runs
-    from nbops.runs._gc import collect_garbage, read_pins, write_pins
+    from nbops.runs._gc import GcResult, collect_garbage, read_pins, write_pins
     from nbops.runs._index import append as append_summary
     from nbops.runs._index import flat_params, run_ids_on_disk, summarize
     from nbops.runs._index import summaries as run_summaries
@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from nbops.runs._verify import WITHHELD_NAME, referenced_objects, verify_run, withheld_objects
 
 __all__ = [
-    "ApplyPlan", "CORE_SECTIONS", "JsonObject", "LOCK_FILES", "OpenContext", "PostCloseStep",
+    "ApplyPlan", "CORE_SECTIONS", "GcResult", "JsonObject", "LOCK_FILES", "OpenContext",
+    "PostCloseStep",
     "Query", "RunContext", "Section", "StepFactory", "TAGS_ENV", "WITHHELD_NAME", "amend_section",
     "append_summary", "checkout_run", "close_run", "collect_garbage", "compare_notebooks",
     "diff_runs", "flat_params", "installed_packages", "interpreter", "list_runs", "load_manifest",
@@ -66,7 +67,7 @@ if not TYPE_CHECKING:
         "_context": ("CORE_SECTIONS", "JsonObject", "RunContext", "Section"),
         "_diff": ("diff_runs",),
         "_query": ("Query", "parse_query", "sort_rows"),
-        "_gc": ("collect_garbage", "read_pins", "write_pins"),
+        "_gc": ("GcResult", "collect_garbage", "read_pins", "write_pins"),
         "_index": (
             "append_summary=append", "flat_params", "run_ids_on_disk", "run_summaries=summaries",
             "summarize",

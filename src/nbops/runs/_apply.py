@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbops.core import ConfigError, atomic_write_text
+from nbops.core import ConfigError, atomic_write_text, flatten
 
 REDACTED = "***redacted***"
 
@@ -47,13 +47,11 @@ class ApplyPlan:
         atomic_write_text(self.path, self.after)
 
 
-def _leaves(data: Mapping[str, Any], prefix: tuple[str, ...] = ()
-            ) -> Iterator[tuple[tuple[str, ...], Any]]:
-    for key, value in data.items():
-        if isinstance(value, Mapping):
-            yield from _leaves(value, (*prefix, str(key)))
-        else:
-            yield (*prefix, str(key)), value
+def _leaves(data: Mapping[str, Any]) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Each value of ``data`` by its key's levels (an empty mapping holds none)."""
+    for key, value in flatten(data).items():
+        if not isinstance(value, Mapping):
+            yield key.parts, value
 
 
 def plan_apply(path: Path, recorded_env: Mapping[str, Any], run_id: str) -> ApplyPlan:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from nbops.core import Manifest
+from nbops.core import Manifest, flatten
 
 
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(data, dict) and data:
-        flat: dict[str, Any] = {}
-        for key, value in data.items():
-            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    return {prefix: data}
+def _flatten(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {key.dotted: value for key, value in flatten(data).items()}
 
 
 def _changes(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, Any]]:

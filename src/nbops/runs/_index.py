@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from nbops.core import (
     ProjectLock,
     atomic_write_text,
     experiment_of,
+    flatten,
     is_run_id,
     read_manifest,
     schema_errors,
@@ -84,22 +86,15 @@ def manifest_stat(project: Project, run_id: str, runs_dir: str | None = None) ->
 _NOT_PARAMS = ("gates", "registry", "reproduce")
 
 
-def flat_params(env: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def flat_params(env: Mapping[str, Any]) -> dict[str, Any]:
     """The run's parameters as ``{"model.max_iter": 300, ...}`` (scalars only, short text).
 
     The reports' runs table shows the ones that vary between runs of an experiment.
     """
-    flat: dict[str, Any] = {}
-    for key, value in env.items():
-        name = f"{prefix}{key}"
-        if not prefix and key in _NOT_PARAMS:
-            continue
-        if isinstance(value, dict):
-            flat.update(flat_params(value, f"{name}."))
-        elif value is None or isinstance(value, bool | int | float) or (
-                isinstance(value, str) and len(value) <= 120):
-            flat[name] = value
-    return flat
+    return {key.dotted: value for key, value in flatten(env).items()
+            if key.parts[0] not in _NOT_PARAMS and (
+                value is None or isinstance(value, bool | int | float)
+                or (isinstance(value, str) and len(value) <= 120))}
 
 
 def _verdicts(manifest: Manifest) -> dict[str, Any]:

@@ -31,7 +31,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbops.core import ConfigError, NbopsError, Project, ProjectLock, crash_point, utc_now_iso
+from nbops.core import (
+    ConfigError,
+    NbopsError,
+    Project,
+    ProjectLock,
+    crash_point,
+    option_value,
+    utc_now_iso,
+)
 from nbops.runs import list_runs, load_manifest
 from nbops.sweeps import _sweep_record as records
 from nbops.sweeps._launchers import Launcher, release_server, run_here
@@ -43,21 +51,6 @@ logger = logging.getLogger("nbops")
 
 Echo = Callable[[str], None]
 OnChange = Callable[[records.Record], object]
-
-
-def cli_value(value: Any) -> str:
-    """A value as ``--env--KEY VALUE`` gives it to Ploomber (which reads it back as a literal)."""
-    if value is None or isinstance(value, bool | int | float):
-        return repr(value)
-    return str(value)
-
-
-def env_args(overrides: Mapping[str, Any]) -> list[str]:
-    """``{"model.max_depth": 5}`` → ``["--env--model--max_depth", "5"]``."""
-    args: list[str] = []
-    for key, value in overrides.items():
-        args += ["--env--" + key.replace(".", "--"), cli_value(value)]
-    return args
 
 
 @dataclass
@@ -110,7 +103,7 @@ def write_request(project: Project, record: records.Record, trial: records.Recor
     request = log_path.with_suffix(".request.json")
     request.write_text(json.dumps({
         "root": str(root or project.root), "pipeline": record["pipeline"],
-        "overrides": {key: cli_value(value) for key, value in overrides.items()},
+        "overrides": {key: option_value(value) for key, value in overrides.items()},
         "tags": tags, "report": str(log_path.with_suffix(".reuse.json"))}), encoding="utf-8")
     return request
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from nbops.core import ConfigError, check_parameters
+from nbops.core import ConfigError, SettingKey, check_parameters
 
 #: The kinds of dimension a sweep knows.
 KINDS = ("grid", "float", "int", "choice")
@@ -63,7 +63,7 @@ def lookup(env: Mapping[str, Any], key: str) -> Any:
         ConfigError: no such key, naming the keys that do exist at that level.
     """
     node: Any = env
-    parts = key.split(".")
+    parts = SettingKey.parse(key).parts
     for depth, part in enumerate(parts):
         if not isinstance(node, Mapping) or part not in node:
             where = ".".join(parts[:depth]) or "the top level"
@@ -140,7 +140,7 @@ def _with_value(env: Mapping[str, Any], key: str, value: Any) -> dict[str, Any]:
     """A copy of ``env`` (copied along ``key``'s path only) with ``key`` set to ``value``."""
     top = dict(env)
     node = top
-    parts = key.split(".")
+    parts = SettingKey.parse(key).parts
     for part in parts[:-1]:
         node[part] = dict(node[part])
         node = node[part]

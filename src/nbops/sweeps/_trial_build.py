@@ -25,8 +25,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from nbops.adapters import TaskInfo, load_dag, loaded_from, render_loaded, render_tasks
-from nbops.core import NbopsError, Project, atomic_write_json
+from nbops.adapters import (
+    TaskInfo,
+    load_dag,
+    loaded_from,
+    render_loaded,
+    render_tasks,
+    run_ploomber_cli,
+)
+from nbops.core import NbopsError, Project, atomic_write_json, build_command
 from nbops.reports import SITE_DEFERRED_ENV
 from nbops.runs import TAGS_ENV, plan_reuse, restore_products
 
@@ -91,25 +98,10 @@ def run(request: dict[str, Any], request_file: str | None = None) -> int:
     reused = restore_products(project, plan)
     atomic_write_json(Path(str(request["report"])),
                       {"reused": reused, "from": plan.run_id, "loaded_ahead": ahead})
-    argv = ["ploomber", "build", "--entry-point", pipeline]
-    for key, value in overrides.items():
-        argv += ["--env--" + key.replace(".", "--"), str(value)]
+    argv = build_command("ploomber", entry_point=pipeline, overrides=overrides)
     os.environ[TAGS_ENV] = json.dumps(request["tags"])
     os.environ[SITE_DEFERRED_ENV] = "1"  # the sweep renders the site index once, at its end
-    return _ploomber(argv, root)
-
-
-def _ploomber(argv: list[str], root: Path) -> int:
-    """Run Ploomber's command line in this process (in ``root``); its exit code."""
-    from ploomber_cli.cli import cmd_router
-
-    os.chdir(root)
-    sys.argv = argv
-    try:
-        cmd_router()
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    return 0
+    return run_ploomber_cli(argv, root)
 
 
 def main(argv: list[str] | None = None) -> None:

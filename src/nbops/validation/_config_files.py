@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbops.core import ConfigError, check_parameters, load_yaml
+from nbops.core import ConfigError, ProjectSettings, all_keys, check_parameters, load_yaml
 from nbops.validation._dotted_sources import dotted_problem, is_dotted
 
 # Placeholders Ploomber fills in itself.
@@ -34,16 +34,6 @@ class ProjectCheck:
     notes: list[str] = field(default_factory=list)
 
 
-def _flatten(data: Any, prefix: str = "") -> set[str]:
-    keys: set[str] = set()
-    if isinstance(data, dict):
-        for key, value in data.items():
-            name = f"{prefix}{key}"
-            keys.add(name)
-            keys |= _flatten(value, f"{name}.")
-    return keys
-
-
 def _line_of(text: str, needle: str) -> int:
     for number, line in enumerate(text.splitlines(), start=1):
         if needle in line:
@@ -53,19 +43,12 @@ def _line_of(text: str, needle: str) -> int:
 
 def check_env(path: Path) -> dict[str, Any]:
     """Parse and check ``env.yaml``: a mapping whose keys hold no double ``_``/``-``."""
-    env = load_yaml(path, "env.yaml")
-    if env is None:
-        return {}
-    if not isinstance(env, dict):
-        raise ConfigError(
-            f"{path} holds a {type(env).__name__}, not a mapping of keys to values",
-            "write env.yaml as 'key: value' lines (nested keys indented)",
-        )
-    for key in _flatten(env):
-        leaf = key.rsplit(".", 1)[-1]
+    env = ProjectSettings.read(path).values
+    for key in sorted(all_keys(env)):
+        leaf = key.parts[-1]
         if "__" in leaf or "--" in leaf:
             raise ConfigError(
-                f"{path} key {key!r} contains '__' or '--', which Ploomber reserves",
+                f"{path} key {key.dotted!r} contains '__' or '--', which Ploomber reserves",
                 "rename the key with single underscores",
             )
     return env
@@ -139,7 +122,7 @@ def check_project(root: Path | str = ".") -> ProjectCheck:
                 f"{where}: task source {written} does not exist",
                 "create the notebook or correct the path in pipeline.yaml",
             )
-    defined = _flatten(env)
+    defined = {key.dotted for key in all_keys(env)}
     used: set[str] = set()
     for match in _PLACEHOLDER.finditer(text):
         name = match.group(1)

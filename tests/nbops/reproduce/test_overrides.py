@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from nbops.core import ProjectSettings
+from nbops.core import option_value as as_cli_value
 from nbops.core._errors import ConfigError
 from nbops.core._secrets import REDACTED
-from nbops.reproduce._overrides import as_cli_value, compute_overrides, read_env_file
+from nbops.reproduce._overrides import compute_overrides
 
 
 def test_only_values_that_differ_from_env_yaml_are_passed_again() -> None:
@@ -42,6 +44,10 @@ def test_values_round_trip_through_ploomber_literal_eval() -> None:
     for value in (3, 0.1, True, None, [1, 2]):
         text = as_cli_value(value)
         assert ast.literal_eval(text) == value if value is not None else text == "None"
+
+
+def read_env_file(path: Path) -> dict:
+    return ProjectSettings.read(path).values  # how a reproduction reads its checkout's env
 
 
 def test_env_file_reading(tmp_path: Path) -> None:

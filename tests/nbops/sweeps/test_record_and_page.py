@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from nbops.core import env_options as env_args
+from nbops.core import option_value as cli_value
 from nbops.core._errors import ConfigError, IntegrityError
 from nbops.core._project import Project
 from nbops.reports._sweep_page import render_sweep_page
 from nbops.runs._tags import run_tags
 from nbops.sweeps import _sweep_record as records
-from nbops.sweeps._runner import cli_value, env_args, new_trial
+from nbops.sweeps._runner import new_trial
 
 
 def _record(direction: str = "maximize") -> dict:
