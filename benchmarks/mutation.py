@@ -200,6 +200,8 @@ EQUIVALENT: dict[str, str] = {
     "nbops.sync._push.x__upload_missing__mutmut_35": _BIG_OBJECTS,
     "nbops.sync._pull.x__pull_verified__mutmut_160": _LOCALE,
     "nbops.sync._pull.x__pull_verified__mutmut_171": _CODEC,
+    "nbops.sync._pull.x__pull_verified__mutmut_137":
+        "ContentStore.materialize's link defaults to True: the same call",
     "nbops.remote._lease.xǁRemoteLeaseǁ__init____mutmut_11":
         "held is only read as `if not self.held`: None and False are both false",
     "nbops.remote._lease.xǁRemoteLeaseǁrelease__mutmut_2":
