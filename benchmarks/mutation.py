@@ -57,6 +57,8 @@ _STRICT_ZIP = "a table's column_names and columns always have the same length: s
 _NO_LATIN1_ESCAPE = ("no character from U+00A0 to U+200A is escaped, so 0xFF and 0x100 never reach "
                      "the comparison")
 _ALL_COLUMNS = "reading the listed columns when they are all of them is the same read"
+_BIG_OBJECTS = ("whether an object is uploaded in the pool or alone changes speed, not what is "
+                "uploaded")
 _STATE_DIR = ("pull opened the content store first, which made .nbops/: the stray folder's "
               "parent always exists, so parents= changes nothing")
 _NO_EXPIRY = ("a lease without expires_at is free either way: float(None) raises TypeError, "
@@ -191,6 +193,15 @@ EQUIVALENT: dict[str, str] = {
         "ParquetFile reads the footer again without it: the same metadata, later",
     "nbops.core._terminal_text.x__escaped__mutmut_6": _NO_LATIN1_ESCAPE,
     "nbops.core._terminal_text.x__escaped__mutmut_7": _NO_LATIN1_ESCAPE,
+    "nbops.sync._push.x__push_one__mutmut_1":
+        "push_runs, its one caller, always passes repair: the default is never used",
+    "nbops.sync._push.x__push_one__mutmut_136": _CODEC,
+    "nbops.sync._push.x__upload_missing__mutmut_32": _BIG_OBJECTS,
+    "nbops.sync._push.x__upload_missing__mutmut_35": _BIG_OBJECTS,
+    "nbops.sync._pull.x__pull_verified__mutmut_160": _LOCALE,
+    "nbops.sync._pull.x__pull_verified__mutmut_171": _CODEC,
+    "nbops.sync._pull.x__pull_verified__mutmut_137":
+        "ContentStore.materialize's link defaults to True: the same call",
     "nbops.remote._lease.xǁRemoteLeaseǁ__init____mutmut_11":
         "held is only read as `if not self.held`: None and False are both false",
     "nbops.remote._lease.xǁRemoteLeaseǁrelease__mutmut_2":
