@@ -218,16 +218,16 @@ def _snapshot_sources(dag: Any, project: Project, tasks: list[TaskInfo],
         return []
     from nbops.adapters import rerun
 
-    snapshots = snapshot_sources(params, project.root, reproduction=_skipped_for_reproduction(),
-                                 reference=lambda source: _champion_columns(project, registry,
-                                                                            source.name))
-    changed = [snap.source.task for snap in snapshots
-               if snap.changed and not _will_run(tasks, snap.source.task)]
-    if changed:
-        marked = rerun(dag, changed)
-        logger.info("nbops: the query result read by %s changed: %s will run",
-                    ", ".join(changed), ", ".join(marked))
-    return snapshots
+    def readers_rerun(source: Any) -> None:  # before the new snapshot replaces the old
+        if not _will_run(tasks, source.task):
+            marked = rerun(dag, [source.task])
+            logger.info("nbops: the query result read by %s changed: %s will run",
+                        source.task, ", ".join(marked))
+
+    return snapshot_sources(params, project.root, reproduction=_skipped_for_reproduction(),
+                            reference=lambda source: _champion_columns(project, registry,
+                                                                       source.name),
+                            before_replace=readers_rerun)
 
 
 def _will_run(tasks: list[TaskInfo], name: str) -> bool:

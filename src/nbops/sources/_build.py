@@ -27,8 +27,13 @@ ReferenceColumns = Callable[[QuerySource], "tuple[list[dict[str, str]], str] | N
 
 def snapshot_sources(params: Mapping[str, Mapping[str, Any]], root: Path,
                      reproduction: bool = False,
-                     reference: ReferenceColumns | None = None) -> list[Snapshot]:
+                     reference: ReferenceColumns | None = None,
+                     before_replace: Callable[[QuerySource], None] | None = None
+                     ) -> list[Snapshot]:
     """Take this build's snapshot of every query source, in task order.
+
+    ``before_replace(source)`` is called when a result changed, before its file is
+    replaced (see :func:`~nbops.sources._snapshot.take_snapshot`).
 
     Raises:
         ConfigError, DataError: a query cannot run or its result is unusable (nothing
@@ -45,7 +50,7 @@ def snapshot_sources(params: Mapping[str, Mapping[str, Any]], root: Path,
         else:
             known = reference(source) if reference is not None else None
             columns, who = known if known is not None else (None, "")
-            snapshot = take_snapshot(source, columns, who)
+            snapshot = take_snapshot(source, columns, who, before_replace)
             state = "changed" if snapshot.changed else "unchanged"
             logger.info("nbops: %s: query result %s (%d rows, %s, %.2f s)", source.name,
                         state, snapshot.rows, snapshot.hash[:19], snapshot.query_s)

@@ -16,6 +16,7 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,8 +114,14 @@ def write_parquet(table: pa.Table, path: Path) -> None:
 
 
 def take_snapshot(source: QuerySource, reference: list[dict[str, str]] | None = None,
-                  reference_name: str = "the champion") -> Snapshot:
+                  reference_name: str = "the champion",
+                  before_replace: Callable[[QuerySource], None] | None = None) -> Snapshot:
     """Run the query, check its result, and put it at the snapshot path if it changed.
+
+    Args:
+        before_replace: called when the result changed, before the file is replaced
+            (the build marks the readers to re-run first: a crash in between never
+            leaves a new snapshot whose readers look up to date).
 
     Raises:
         ConfigError, DataError: the query could not run or its result is unusable;
@@ -135,6 +142,8 @@ def take_snapshot(source: QuerySource, reference: list[dict[str, str]] | None = 
         changed = digest != previous
         size = tmp.stat().st_size
         if changed:
+            if before_replace is not None:
+                before_replace(source)
             os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)

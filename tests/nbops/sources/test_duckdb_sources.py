@@ -191,3 +191,20 @@ def test_a_query_run_is_its_own_experiment_named_by_database_without_credentials
     assert data_slug(env) == "prod"
     assert experiment_of({"env": {"data": {"path": None, "sql": None}}}).data == (
         "embedded generator")
+
+
+def test_readers_are_marked_before_a_changed_snapshot_replaces_the_old_one(
+        tmp_path: Path) -> None:
+    make_db(tmp_path)
+    seen: list[bytes] = []
+    take_snapshot(source(tmp_path))
+    old = (tmp_path / SNAPSHOT).read_bytes()
+
+    def before_replace(changed: QuerySource) -> None:
+        seen.append((changed.snapshot_path()).read_bytes())
+
+    take_snapshot(source(tmp_path), before_replace=before_replace)
+    assert seen == []  # unchanged: nothing to mark
+    execute(tmp_path, "DELETE FROM customers WHERE id = 3")
+    take_snapshot(source(tmp_path), before_replace=before_replace)
+    assert seen == [old] and (tmp_path / SNAPSHOT).read_bytes() != old
