@@ -83,6 +83,7 @@ POST_CLOSE_STEPS: list[StepFactory] = [
 
 _ATTR = "_nbops_open_run"
 _STEPS_ATTR = "_nbops_post_close_steps"
+_LIVE_ATTR = "_nbops_live_view"
 
 
 def _project_for(dag: Any) -> Any:
@@ -193,6 +194,34 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
                      see_early_stop, dag, _stopped_early)
     _say_what_is_not_stored(tasks)
     setattr(dag, _STEPS_ATTR, prepare_post_close_steps(project, run.run_id, env, tasks))
+    if not _skipped_for_reproduction():
+        _unless_it_fails("starting the live page", _start_live_view, dag, project, run)
+
+
+def _start_live_view(dag: Any, project: Any, run: Any) -> None:
+    """The run page refreshes itself while the build runs (nbops.reports.LiveView)."""
+    from nbops.adapters import task_states
+    from nbops.reports import SITE_DEFERRED_ENV, LiveView
+
+    setattr(dag, _LIVE_ATTR, None)
+    live = LiveView(project.run_dir(run.run_id), run.manifest, lambda: task_states(dag),
+                    site=not os.environ.get(SITE_DEFERRED_ENV))
+    live.start()
+    setattr(dag, _LIVE_ATTR, live)
+
+
+def _live_view_closing(dag: Any) -> None:
+    live = getattr(dag, _LIVE_ATTR, None)
+    if live is not None:
+        _unless_it_fails("updating the live page", live.closing)
+
+
+def _end_live_view(dag: Any, status: str) -> None:
+    """The run is final (or interrupted): the page stops refreshing, the site shows it."""
+    live = getattr(dag, _LIVE_ATTR, None)
+    if live is not None:
+        setattr(dag, _LIVE_ATTR, None)
+        _unless_it_fails("ending the live page", live.end, status)
 
 
 def _unless_it_fails(what: str, action: Any, *args: Any) -> None:
@@ -312,6 +341,7 @@ def _close(dag: Any, durations: dict[str, float], error_text: str | None,
         logger.warning("nbops: no open run for this build (was on_render declared?)")
         return
     try:
+        _live_view_closing(dag)
         context = close_run(run, task_infos(dag), durations, error_text,
                             stopped_early=stopped_early)
         # steps that only read the finished run (auto push: only final runs are pushed)
@@ -319,12 +349,14 @@ def _close(dag: Any, durations: dict[str, float], error_text: str | None,
         after = [step for step in steps if getattr(step, "after_finish", False)]
         failure = run_post_close_steps(context, [s for s in steps if s not in after])
         context.finish()
+        _end_live_view(dag, str(context.manifest["status"]))
         failure = run_post_close_steps(context, after) or failure
     except BaseException:
         try:
             run.abandon()
         except Exception as exc:  # the original error matters more; say what else failed
             logger.error("nbops: run %s could not be marked interrupted (%s)", run.run_id, exc)
+        _end_live_view(dag, "interrupted")
         raise
     finally:
         for step in steps:
