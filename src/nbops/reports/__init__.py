@@ -47,9 +47,13 @@ if TYPE_CHECKING:
     )
     from nbops.reports._summary import fmt as format_value
     from nbops.reports._sweep_page import write_sweep_page
+    from nbops.reports._watch import WatchEvent, running_run
+    from nbops.reports._watch import exit_code as watch_exit_code
+    from nbops.reports._watch import follow as follow_run
 
 __all__ = [
     "HOST", "LIVE_FILE", "LiveView", "NotebookPage", "ReportsStep", "SITE_DEFERRED_ENV",
+    "WatchEvent", "follow_run", "running_run", "watch_exit_code",
     "STATUS_LABELS",
     "add_build_error", "build_summary",
     "compare_runs", "comparison_markdown", "comparison_table", "format_value", "list_summaries",
@@ -86,4 +90,5 @@ if not TYPE_CHECKING:
             "use_colour", "verdict_at_exit",
         ),
         "_sweep_page": ("write_sweep_page",),
+        "_watch": ("WatchEvent", "follow_run=follow", "running_run", "watch_exit_code=exit_code"),
     })

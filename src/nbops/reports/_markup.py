@@ -25,6 +25,7 @@ STATUS_LABELS = {
     "executed": "executed",
     "skipped": "reused",
     "not_run": "not run",
+    "waiting": "waiting",
 }
 # Verdict words other features use (gates, registry), coloured like statuses.
 _BADGE_CSS = {"passed": "passed", "pass": "passed", "promoted": "promoted", "ok": "succeeded",
