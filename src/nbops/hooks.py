@@ -356,7 +356,10 @@ def _close(dag: Any, durations: dict[str, float], error_text: str | None,
             run.abandon()
         except Exception as exc:  # the original error matters more; say what else failed
             logger.error("nbops: run %s could not be marked interrupted (%s)", run.run_id, exc)
-        _end_live_view(dag, "interrupted")
+        # the page shows what the ledger holds: interrupted, or the final status a
+        # Ctrl-C right after it was written could not take back
+        _end_live_view(dag, str(run.context.manifest["status"]) if run.context is not None
+                       and run.finished else "interrupted")
         raise
     finally:
         for step in steps:
