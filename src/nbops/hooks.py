@@ -20,6 +20,7 @@ while the run is ``closing``, and only then write its final status.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 from typing import TYPE_CHECKING, Any
@@ -208,6 +209,28 @@ def _start_live_view(dag: Any, project: Any, run: Any) -> None:
                     site=not os.environ.get(SITE_DEFERRED_ENV))
     live.start()
     setattr(dag, _LIVE_ATTR, live)
+    # Ctrl-C before the close: the run is marked interrupted first, then the page (the
+    # ledger's own exit handler, registered earlier, would run after this one)
+    atexit.register(_abandoned_at_exit, dag, run)
+
+
+def _abandoned_at_exit(dag: Any, run: Any) -> None:
+    if getattr(dag, _LIVE_ATTR, None) is None:
+        return  # the close ended the live page
+    status = _ledger_status(run)
+    try:
+        run.abandon()
+    finally:
+        _end_live_view(dag, status)
+
+
+def _ledger_status(run: Any) -> str:
+    """What the ledger will hold once ``run.abandon()`` ran: its final status if the
+    close wrote it (read before abandoning, which marks the context finished), else
+    ``interrupted``."""
+    if run.context is not None and run.finished:
+        return str(run.context.manifest["status"])
+    return "interrupted"
 
 
 def _live_view_closing(dag: Any) -> None:
@@ -221,6 +244,7 @@ def _end_live_view(dag: Any, status: str) -> None:
     live = getattr(dag, _LIVE_ATTR, None)
     if live is not None:
         setattr(dag, _LIVE_ATTR, None)
+        atexit.unregister(_abandoned_at_exit)
         _unless_it_fails("ending the live page", live.end, status)
 
 
@@ -352,14 +376,14 @@ def _close(dag: Any, durations: dict[str, float], error_text: str | None,
         _end_live_view(dag, str(context.manifest["status"]))
         failure = run_post_close_steps(context, after) or failure
     except BaseException:
+        status = _ledger_status(run)
         try:
             run.abandon()
         except Exception as exc:  # the original error matters more; say what else failed
             logger.error("nbops: run %s could not be marked interrupted (%s)", run.run_id, exc)
         # the page shows what the ledger holds: interrupted, or the final status a
         # Ctrl-C right after it was written could not take back
-        _end_live_view(dag, str(run.context.manifest["status"]) if run.context is not None
-                       and run.finished else "interrupted")
+        _end_live_view(dag, status)
         raise
     finally:
         for step in steps:

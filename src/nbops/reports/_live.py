@@ -16,7 +16,6 @@ refreshing and says when it was last updated; ``nbops watch`` sees the dead pid.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import re
@@ -124,9 +123,6 @@ class LiveView:
         self._update(self.states())
         if self.site:
             self._render_site()
-        # Ctrl-C before the close: the ledger's own exit handler (registered before this
-        # one, so run after it) marks the run interrupted; the page then stops refreshing
-        atexit.register(self._at_exit)
         self._thread = threading.Thread(target=self._follow, name="nbops-live", daemon=True)
         self._thread.start()
 
@@ -138,14 +134,6 @@ class LiveView:
                 log.warning("nbops: the live page of run %s stopped updating (%s: %s)",
                             self.run_dir.name, type(exc).__name__, exc)
                 return
-
-    def _at_exit(self) -> None:
-        if self.state not in _FINAL:
-            try:
-                self.end("interrupted")
-            except Exception as exc:  # at exit: say it, do not mask the real error
-                log.warning("nbops: the live page of run %s could not be ended (%s)",
-                            self.run_dir.name, exc)
 
     def closing(self) -> None:
         """The notebooks are done: stop the thread, record the tasks' last states."""
@@ -162,7 +150,6 @@ class LiveView:
         page still in its running state (no reports step ran: the close was cut
         short) is rendered once more with the final status.
         """
-        atexit.unregister(self._at_exit)
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
