@@ -68,10 +68,10 @@ def watch_command(run: str | None, project: Path | None, interval: float) -> Non
                           "start one (`ploomber build`), or name a run: `nbops watch RUN`")
     manifest = load_manifest(proj, run_id)
     width = max([len(name) for name in manifest.get("tasks") or {}] + [8])
-    if manifest["status"] in ("running", "closing"):
-        click.echo(f"Watching run {run_id} (Ctrl-C stops watching; the build goes on)")
     last = None
     try:
+        if manifest["status"] in ("running", "closing"):
+            click.echo(f"Watching run {run_id} (Ctrl-C stops watching; the build goes on)")
         for event in follow_run(proj, run_id, poll_s=interval):
             last = event
             if event.kind in ("task", "closing"):
