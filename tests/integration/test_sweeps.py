@@ -111,6 +111,8 @@ def test_the_best_trial_is_reported_on_the_terminal_and_the_page(project: Path,
     page = (project / "reports" / "sweeps" / "grid4" / "index.html").read_text()
     assert f"runs/{best['run_id']}/index.html" in page
     assert "<svg" in page and ">alpha</text>" in page and ">score</text>" in page
+    # rendered live (reloading itself) while trials ran; the last render, after them, is still
+    assert 'http-equiv="refresh"' not in page and "nbops-live" not in page
     assert page.index("<td class=\"num\">3</td>") < page.index("<td class=\"num\">1</td>")
 
 

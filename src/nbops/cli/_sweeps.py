@@ -48,10 +48,12 @@ def _defaults(env: dict[str, Any], objective: str | None, direction: str | None
     return objective, direction
 
 
-def _render_page(project: Any, record: dict[str, Any]) -> Path:
+def _render_page(project: Any, record: dict[str, Any], live: bool = False) -> Path:
+    """The sweep page; ``live`` while its trials run (it reloads itself until the last
+    render, after the sweep ended, which has no refresh)."""
     from nbops.reports import write_sweep_page
 
-    return write_sweep_page(project, record)
+    return write_sweep_page(project, record, live=live)
 
 
 @click.command("sweep", context_settings={"ignore_unknown_options": True,
@@ -138,7 +140,7 @@ def sweep_command(ctx: click.Context, grids: tuple[str, ...], params: tuple[str,
         launcher = DaskLauncher(dask, record["workers"])
     try:
         record = run_sweep(project, name, env.get("registry") is not None, echo,
-                           on_change=lambda rec: _render_page(project, rec),
+                           on_change=lambda rec: _render_page(project, rec, live=True),
                            **({} if launcher is None else {"launch": launcher}))
     finally:
         if launcher is not None:

@@ -68,19 +68,20 @@ def write_live_status(run_dir: Path, status: dict[str, Any]) -> None:
     crash_point("live.status_written")
 
 
-def live_marks(state: str, updated_at: str) -> dict[str, str]:
-    """The head and banner a page carries while its run is ``state`` (not final)."""
+def live_marks(state: str, updated_at: str, what: str = "run") -> dict[str, str]:
+    """The head and banner a page carries while its run (or sweep) is ``state``."""
     from nbops.reports._templates_env import render_string
 
     head = (f'{LIVE_START}<meta http-equiv="refresh" content="{REFRESH_S}">'
             f'<meta name="nbops-live" content="{state}">{LIVE_END}')
     banner = render_string(
         '{{ start }}<div class="banner live" id="nbops-live" data-state="{{ state }}" '
-        'role="status">This run is {{ state }}{% if state == "closing" %}: its notebooks '
-        "are done and the verdict below is not final until the ledger records it"
-        "{% endif %}. This page reloads itself every {{ refresh }} s until the run ends "
-        "(last update {{ updated_at }} UTC).</div>{{ end }}", start=_markup(LIVE_START),
-        end=_markup(LIVE_END), state=state, refresh=REFRESH_S, updated_at=updated_at)
+        'role="status">This {{ what }} is {{ state }}{% if state == "closing" %}: its '
+        "notebooks are done and the verdict below is not final until the ledger records it"
+        "{% endif %}. This page reloads itself every {{ refresh }} s until the {{ what }} "
+        "ends (last update {{ updated_at }} UTC).</div>{{ end }}", start=_markup(LIVE_START),
+        end=_markup(LIVE_END), state=state, refresh=REFRESH_S, what=what,
+        updated_at=updated_at.replace("T", " ")[:19])
     return {"head": head, "banner": banner}
 
 
