@@ -53,16 +53,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HOST", "LIVE_FILE", "LiveView", "NotebookPage", "ReportsStep", "SITE_DEFERRED_ENV",
-    "WatchEvent", "follow_run", "running_run", "watch_exit_code",
-    "STATUS_LABELS",
-    "add_build_error", "build_summary",
-    "compare_runs", "comparison_markdown", "comparison_table", "format_value", "list_summaries",
-    "load_manifest",
-    "make_server", "publish_html", "publish_reproduction", "publish_zip", "read_live_status",
-    "render_notebook_file",
-    "render_notebooks", "render_run", "render_site", "runs_without_pages", "section_tables",
-    "summary_markdown", "summary_text", "use_colour", "verdict_at_exit", "verdict_sentence",
-    "warm_up_renderers",
+    "STATUS_LABELS", "WatchEvent", "add_build_error", "build_summary", "compare_runs",
+    "comparison_markdown", "comparison_table", "follow_run", "format_value", "list_summaries",
+    "load_manifest", "make_server", "publish_html", "publish_reproduction", "publish_zip",
+    "read_live_status", "render_notebook_file", "render_notebooks", "render_run", "render_site",
+    "running_run", "runs_without_pages", "section_tables", "summary_markdown", "summary_text",
+    "use_colour", "verdict_at_exit", "verdict_sentence", "warm_up_renderers", "watch_exit_code",
     "write_compare_page", "write_sweep_page",
 ]
 
