@@ -85,6 +85,9 @@ POST_CLOSE_STEPS: list[StepFactory] = [
 _ATTR = "_nbops_open_run"
 _STEPS_ATTR = "_nbops_post_close_steps"
 _LIVE_ATTR = "_nbops_live_view"
+#: ``NBOPS_LIVE_VIEW=off``: no live page, live.json or site render at the build's start
+#: (the run page and the site are written once, at the end; docs/live-view.md)
+LIVE_VIEW_ENV = "NBOPS_LIVE_VIEW"
 
 
 def _project_for(dag: Any) -> Any:
@@ -195,7 +198,7 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
                      see_early_stop, dag, _stopped_early)
     _say_what_is_not_stored(tasks)
     setattr(dag, _STEPS_ATTR, prepare_post_close_steps(project, run.run_id, env, tasks))
-    if not _skipped_for_reproduction():
+    if not _skipped_for_reproduction() and os.environ.get(LIVE_VIEW_ENV, "") != "off":
         _unless_it_fails("starting the live page", _start_live_view, dag, project, run)
 
 
