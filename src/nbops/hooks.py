@@ -198,6 +198,7 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
                      see_early_stop, dag, _stopped_early)
     _say_what_is_not_stored(tasks)
     setattr(dag, _STEPS_ATTR, prepare_post_close_steps(project, run.run_id, env, tasks))
+    setattr(dag, _LIVE_ATTR, None)  # this build's, none yet
     if not _skipped_for_reproduction() and os.environ.get(LIVE_VIEW_ENV, "") != "off":
         _unless_it_fails("starting the live page", _start_live_view, dag, project, run)
 
@@ -207,7 +208,6 @@ def _start_live_view(dag: Any, project: Any, run: Any) -> None:
     from nbops.adapters import task_states
     from nbops.reports import SITE_DEFERRED_ENV, LiveView
 
-    setattr(dag, _LIVE_ATTR, None)
     live = LiveView(project.run_dir(run.run_id), run.manifest, lambda: task_states(dag),
                     site=not os.environ.get(SITE_DEFERRED_ENV))
     live.start()
@@ -218,7 +218,7 @@ def _start_live_view(dag: Any, project: Any, run: Any) -> None:
 
 
 def _abandoned_at_exit(dag: Any, run: Any) -> None:
-    if getattr(dag, _LIVE_ATTR, None) is None:
+    if getattr(dag, _LIVE_ATTR, None) in (None, "ended"):
         return  # the close ended the live page
     status = _ledger_status(run)
     try:
@@ -238,17 +238,34 @@ def _ledger_status(run: Any) -> str:
 
 def _live_view_closing(dag: Any) -> None:
     live = getattr(dag, _LIVE_ATTR, None)
-    if live is not None:
+    if live is not None and live != "ended":
         _unless_it_fails("updating the live page", live.closing)
 
 
 def _end_live_view(dag: Any, status: str) -> None:
-    """The run is final (or interrupted): the page stops refreshing, the site shows it."""
+    """The run is final (or interrupted): the page stops refreshing, the site shows it.
+
+    Without a live view (``NBOPS_LIVE_VIEW=off``, or it could not start) the site is
+    rendered here, once, as the live view would have.
+    """
     live = getattr(dag, _LIVE_ATTR, None)
+    if live == "ended":
+        return
+    setattr(dag, _LIVE_ATTR, "ended")
     if live is not None:
-        setattr(dag, _LIVE_ATTR, None)
         atexit.unregister(_abandoned_at_exit)
         _unless_it_fails("ending the live page", live.end, status)
+    elif not _skipped_for_reproduction():
+        _unless_it_fails("rendering the site", _end_without_live_view, dag, status)
+
+
+def _end_without_live_view(dag: Any, status: str) -> None:
+    from nbops.reports import SITE_DEFERRED_ENV, end_live_page, render_site
+
+    run = getattr(dag, _ATTR)
+    end_live_page(run.project.run_dir(run.run_id), status)
+    if not os.environ.get(SITE_DEFERRED_ENV):
+        render_site(run.project.reports_dir)
 
 
 def _unless_it_fails(what: str, action: Any, *args: Any) -> None:

@@ -96,6 +96,20 @@ def strip_live_marks(page_html: str) -> str:
     return _LIVE_BLOCK.sub("", page_html)
 
 
+def end_page(run_dir: Path, status: str) -> None:
+    """A run that had no live view ended: its closing page (the reports step marks it live)
+    loses the marks once ``status`` is final; an interrupted run's page keeps them (its
+    verdict was never recorded)."""
+    page = Path(run_dir) / "index.html"
+    try:
+        text = page.read_text(encoding="utf-8")
+    except OSError:
+        return
+    if status in _FINAL and status != "interrupted" and LIVE_START in text:
+        atomic_write_text(page, strip_live_marks(text))
+        crash_point("live.page_final")
+
+
 class LiveView:
     """The live page and ``live.json`` of one build's run, kept current by a thread.
 

@@ -98,3 +98,14 @@ def test_end_strips_the_marks_of_the_closing_page(tmp_path) -> None:
     view.end("succeeded")
     assert (run_dir / "index.html").read_text() == \
         "<html><head></head><body><p>verdict: succeeded</p></body></html>"
+
+
+def test_without_a_live_view_the_closing_page_loses_its_marks_only_when_final(tmp_path) -> None:
+    from nbops.reports._live import end_page
+
+    marked = f"<p>{LIVE_START}<meta http-equiv=\"refresh\">{LIVE_END}verdict</p>"
+    (tmp_path / "index.html").write_text(marked)
+    end_page(tmp_path, "interrupted")  # its verdict was never recorded: still not final
+    assert (tmp_path / "index.html").read_text() == marked
+    end_page(tmp_path, "gated")
+    assert (tmp_path / "index.html").read_text() == "<p>verdict</p>"
