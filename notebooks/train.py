@@ -58,6 +58,14 @@ for trained, path in ((model, product["model"]), (baseline, product["baseline"])
     models.save(trained, path)
 
 # %%
+# The learning curve: training log loss as trees are added (no refit), drawn on the run page
+import nbops
+
+with fixed_threads(models.TRAIN_THREADS):
+    for iteration, loss in models.training_curve(model, X, y):
+        nbops.log_metric("train_log_loss", loss, step=iteration)
+
+# %%
 if label_shuffle_fraction:
     print(f"WARNING: {label_shuffle_fraction:.0%} of the training labels were shuffled.")
 pd.DataFrame(

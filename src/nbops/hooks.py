@@ -20,6 +20,7 @@ while the run is ``closing``, and only then write its final status.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 from typing import TYPE_CHECKING, Any
@@ -83,6 +84,10 @@ POST_CLOSE_STEPS: list[StepFactory] = [
 
 _ATTR = "_nbops_open_run"
 _STEPS_ATTR = "_nbops_post_close_steps"
+_LIVE_ATTR = "_nbops_live_view"
+#: ``NBOPS_LIVE_VIEW=off``: no live page, live.json or site render at the build's start
+#: (the run page and the site are written once, at the end; docs/live-view.md)
+LIVE_VIEW_ENV = "NBOPS_LIVE_VIEW"
 
 
 def _project_for(dag: Any) -> Any:
@@ -201,6 +206,74 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
                      see_early_stop, dag, _stopped_early)
     _say_what_is_not_stored(tasks)
     setattr(dag, _STEPS_ATTR, prepare_post_close_steps(project, run.run_id, env, tasks))
+    setattr(dag, _LIVE_ATTR, None)  # this build's, none yet
+    if not _skipped_for_reproduction() and os.environ.get(LIVE_VIEW_ENV, "") != "off":
+        _unless_it_fails("starting the live page", _start_live_view, dag, project, run)
+
+
+def _start_live_view(dag: Any, project: Any, run: Any) -> None:
+    """The run page refreshes itself while the build runs (nbops.reports.LiveView)."""
+    from nbops.adapters import task_states
+    from nbops.reports import SITE_DEFERRED_ENV, LiveView
+
+    live = LiveView(project.run_dir(run.run_id), run.manifest, lambda: task_states(dag),
+                    site=not os.environ.get(SITE_DEFERRED_ENV))
+    live.start()
+    setattr(dag, _LIVE_ATTR, live)
+    # Ctrl-C before the close: the run is marked interrupted first, then the page (the
+    # ledger's own exit handler, registered earlier, would run after this one)
+    atexit.register(_abandoned_at_exit, dag, run)
+
+
+def _abandoned_at_exit(dag: Any, run: Any) -> None:
+    if getattr(dag, _LIVE_ATTR, None) in (None, "ended"):
+        return  # the close ended the live page
+    status = _ledger_status(run)
+    try:
+        run.abandon()
+    finally:
+        _end_live_view(dag, status)
+
+
+def _ledger_status(run: Any) -> str:
+    """What the ledger will hold once ``run.abandon()`` ran: its final status if the
+    close wrote it (read before abandoning, which marks the context finished), else
+    ``interrupted``."""
+    if run.context is not None and run.finished:
+        return str(run.context.manifest["status"])
+    return "interrupted"
+
+
+def _live_view_closing(dag: Any) -> None:
+    live = getattr(dag, _LIVE_ATTR, None)
+    if live is not None and live != "ended":
+        _unless_it_fails("updating the live page", live.closing)
+
+
+def _end_live_view(dag: Any, status: str) -> None:
+    """The run is final (or interrupted): the page stops refreshing, the site shows it.
+
+    Without a live view (``NBOPS_LIVE_VIEW=off``, or it could not start) the site is
+    rendered here, once, as the live view would have.
+    """
+    live = getattr(dag, _LIVE_ATTR, None)
+    if live == "ended":
+        return
+    setattr(dag, _LIVE_ATTR, "ended")
+    if live is not None:
+        atexit.unregister(_abandoned_at_exit)
+        _unless_it_fails("ending the live page", live.end, status)
+    elif not _skipped_for_reproduction():
+        _unless_it_fails("rendering the site", _end_without_live_view, dag, status)
+
+
+def _end_without_live_view(dag: Any, status: str) -> None:
+    from nbops.reports import SITE_DEFERRED_ENV, end_live_page, render_site
+
+    run = getattr(dag, _ATTR)
+    end_live_page(run.project.run_dir(run.run_id), status)
+    if not os.environ.get(SITE_DEFERRED_ENV):
+        render_site(run.project.reports_dir)
 
 
 def _snapshot_sources(dag: Any, project: Project, tasks: list[TaskInfo],
@@ -371,6 +444,7 @@ def _close(dag: Any, durations: dict[str, float], error_text: str | None,
         logger.warning("nbops: no open run for this build (was on_render declared?)")
         return
     try:
+        _live_view_closing(dag)
         context = close_run(run, task_infos(dag), durations, error_text,
                             stopped_early=stopped_early)
         # steps that only read the finished run (auto push: only final runs are pushed)
@@ -378,12 +452,17 @@ def _close(dag: Any, durations: dict[str, float], error_text: str | None,
         after = [step for step in steps if getattr(step, "after_finish", False)]
         failure = run_post_close_steps(context, [s for s in steps if s not in after])
         context.finish()
+        _end_live_view(dag, str(context.manifest["status"]))
         failure = run_post_close_steps(context, after) or failure
     except BaseException:
+        status = _ledger_status(run)
         try:
             run.abandon()
         except Exception as exc:  # the original error matters more; say what else failed
             logger.error("nbops: run %s could not be marked interrupted (%s)", run.run_id, exc)
+        # the page shows what the ledger holds: interrupted, or the final status a
+        # Ctrl-C right after it was written could not take back
+        _end_live_view(dag, status)
         raise
     finally:
         for step in steps:

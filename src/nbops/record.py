@@ -57,24 +57,78 @@ def _number(name: str, value: Any) -> float | int:
     return int(number) if isinstance(value, int) else number
 
 
-def log_metric(name: str, value: float) -> None:
+#: The most steps one metric may log in one notebook: a curve is stored in the manifest.
+MAX_STEPS = 10_000
+#: The last step each metric logged in this kernel (one kernel serves one notebook).
+_last_step: dict[str, int] = {}
+_step_count: dict[str, int] = {}
+
+
+def _step(name: str, step: Any) -> int | None:
+    """Check ``step`` (None, or an int after this metric's previous step) without recording it."""
+    if step is None:
+        return None
+    if isinstance(step, bool) or not isinstance(step, int):
+        import numbers
+
+        if not (isinstance(step, numbers.Integral) and not isinstance(step, bool)):
+            raise RecordError(f"Metric {name!r} has step {step!r}, which is not an integer",
+                              "pass the iteration or epoch number, e.g. step=i")
+        step = int(step)
+    if step < 0:
+        raise RecordError(f"Metric {name!r} has step {step}, which is negative",
+                          "count steps from 0 or 1")
+    last = _last_step.get(name)
+    if last is not None and step <= last:
+        again = "repeats" if step == last else "comes after"
+        raise RecordError(f"Metric {name!r} step {step} {again} step {last} of this notebook",
+                          "log each step once, in increasing order")
+    if _step_count.get(name, 0) >= MAX_STEPS:
+        raise RecordError(f"Metric {name!r} already logged {MAX_STEPS} steps",
+                          "log every n-th step (e.g. step % 10 == 0)")
+    return int(step)
+
+
+def _emit_metric(name: str, value: float | int, step: int | None) -> None:
+    payload: dict[str, Any] = {"kind": "metric", "name": name, "value": value}
+    text = f"metric {name} = {value}"
+    if step is not None:
+        payload["step"] = step
+        text += f" (step {step})"
+        _last_step[name] = step
+        _step_count[name] = _step_count.get(name, 0) + 1
+    _emit(payload, text)
+
+
+def log_metric(name: str, value: float, step: int | None = None) -> None:
     """Record one metric of the current run, e.g. ``nbops.log_metric("roc_auc", 0.91)``.
 
+    With ``step`` (an int, increasing from call to call for the same name) the
+    values form a curve, e.g. ``log_metric("loss", loss, step=epoch)``: the run
+    page draws it, and the last value logged is the metric's value for gates,
+    ``nbops runs`` and comparisons.
+
     Raises:
-        RecordError: the name is empty or the value is not a finite number.
+        RecordError: the name is empty, the value is not a finite number, or the
+            step is not an int greater than this metric's previous step.
     """
     number = _number(name, value)
+    checked = _step(name, step)
     if _in_run():
-        _emit({"kind": "metric", "name": name, "value": number}, f"metric {name} = {number}")
+        _emit_metric(name, number, checked)
 
 
-def log_metrics(metrics: Mapping[str, float]) -> None:
-    """Record several metrics at once (validated all before any is recorded)."""
+def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
+    """Record several metrics at once (validated all before any is recorded).
+
+    ``step`` applies to each of them, as in :func:`log_metric`.
+    """
     checked = {name: _number(name, value) for name, value in metrics.items()}
+    steps = {name: _step(name, step) for name in checked}
     if not _in_run():
         return
     for name, value in checked.items():
-        _emit({"kind": "metric", "name": name, "value": value}, f"metric {name} = {value}")
+        _emit_metric(name, value, steps[name])
 
 
 def log_artifact(path: str | os.PathLike[str]) -> str:

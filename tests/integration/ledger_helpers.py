@@ -69,3 +69,31 @@ def manifests(root: Path) -> list[dict[str, Any]]:
     runs = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
     return [json.loads((p / "manifest.json").read_text()) for p in runs
             if (p / "manifest.json").is_file()]
+
+
+CURVE_CELL = '''
+# %%
+for step in range(1, 6):  # a learning curve: its last value is the metric "loss"
+    nbops.log_metric("loss", mean / step, step=step)
+if curve == "backwards":
+    nbops.log_metric("loss", 0.1, step=3)
+'''
+
+
+def add_learning_curve(root: Path) -> Path:
+    """Make the fixture's ``train`` notebook log ``loss`` at steps 1..5 (``mean / step``),
+    then, with ``--env--curve backwards``, a step that goes back; committed."""
+    train = root / "notebooks" / "train.py"
+    text = train.read_text()
+    text = text.replace('fail = False\n', 'fail = False\ncurve = "ok"\n', 1)
+    text = text.replace('nbops.log_metric("train_mean", mean)\n',
+                        'nbops.log_metric("train_mean", mean)\n' + CURVE_CELL, 1)
+    train.write_text(text)
+    pipeline = root / "pipeline.yaml"
+    pipeline.write_text(pipeline.read_text().replace(
+        "      fail: '{{fail}}'\n", "      fail: '{{fail}}'\n      curve: '{{curve}}'\n", 1))
+    env_file = root / "env.yaml"
+    env_file.write_text(env_file.read_text() + "curve: ok\n")
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run([*git, "commit", "-qam", "learning curve"], cwd=root, check=True)
+    return root

@@ -157,12 +157,28 @@ def _check_ledger(root: Path, killed: set[str], where: str) -> None:
     for run_id, manifest in _manifests(root).items():
         if manifest["status"] == "succeeded":
             assert "gates" in manifest and "registry" in manifest, (where, run_id)
+        _check_live_view(root / "reports" / "runs" / run_id, manifest, where)
     project = Project(root)
     for run_id in run_ids_on_disk(project):
         report = verify_run(project, run_id)
         if report.ok:
             continue
         assert run_id in killed and report.interrupted_only, (where, run_id, report.problems)
+
+
+def _check_live_view(run_dir: Path, manifest: dict, where: str) -> None:
+    """The live page and live.json may lag behind the ledger, never run ahead of it: a
+    page that stopped refreshing, or a final live.json, belongs to a final run (the
+    same verdict)."""
+    unfinished = manifest["status"] in ("running", "closing")
+    page = run_dir / "index.html"
+    if page.is_file() and unfinished:
+        assert "<!--nbops:live-->" in page.read_text(), (where, "page final too early")
+    live = run_dir / "live.json"
+    if live.is_file():
+        status = json.loads(live.read_text())
+        if status["final"]:
+            assert status["state"] == manifest["status"], (where, status["state"], manifest)
 
 
 def _check_champion(root: Path, where: str) -> None:

@@ -111,6 +111,8 @@ def test_the_best_trial_is_reported_on_the_terminal_and_the_page(project: Path,
     page = (project / "reports" / "sweeps" / "grid4" / "index.html").read_text()
     assert f"runs/{best['run_id']}/index.html" in page
     assert "<svg" in page and ">alpha</text>" in page and ">score</text>" in page
+    # rendered live (reloading itself) while trials ran; the last render, after them, is still
+    assert 'http-equiv="refresh"' not in page and "nbops-live" not in page
     assert page.index("<td class=\"num\">3</td>") < page.index("<td class=\"num\">1</td>")
 
 
@@ -270,3 +272,32 @@ def test_trials_run_as_tasks_on_a_dask_cluster(project: Path, grid4: dict) -> No
     assert sorted(m["tags"]["trial"] for m in runs) == [1, 2, 3]
     # each trial's build ran in a Dask worker process, not as a child of the sweep
     assert all(t["ran_on"].startswith("dask worker tcp://127.0.0.1:") for t in trials)
+
+
+def test_nbops_watch_follows_a_sweep_started_by_another_process(project: Path) -> None:
+    import time
+
+    started = subprocess.Popen([str(BIN / "nbops"), "sweep", "--grid", "alpha=0.2,0.4",
+                                "--objective", "score", "--name", "watched"], cwd=project,
+                               env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    page = project / "reports" / "sweeps" / "watched" / "index.html"
+    deadline = time.monotonic() + 120
+    while not page.is_file():  # rendered, live, as the first trial starts
+        assert time.monotonic() < deadline and started.poll() is None
+        time.sleep(0.1)
+    assert 'http-equiv="refresh"' in page.read_text()  # the sweep is running
+    watched = subprocess.run([str(BIN / "nbops"), "watch"], cwd=project, env=env(),
+                             capture_output=True, text=True, timeout=600)
+    out, err = started.communicate(timeout=600)
+    assert started.returncode == 0, out + err
+    assert watched.returncode == 0, watched.stdout + watched.stderr
+    lines = watched.stdout.splitlines()
+    assert lines[0] == "Watching sweep watched (Ctrl-C stops watching; the sweep goes on)"
+    finished = record(project, "watched")["trials"]
+    for trial in finished:
+        assert any(f"trial {trial['number']}  {trial['status']}: {trial['run_id']}" in line
+                   for line in lines), watched.stdout
+    assert "leaderboard (best first):" in lines
+    assert lines[-1] == "sweep page: reports/sweeps/watched/index.html"
+    assert 'http-equiv="refresh"' not in page.read_text()  # the sweep ended: still

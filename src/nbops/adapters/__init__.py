@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         resolved_env,
         run_ploomber_cli,
         task_infos,
+        task_states,
         under_ploomber_cli,
     )
     from nbops.adapters._ploomber_errors import root_error
@@ -52,7 +53,7 @@ __all__ = [
     "is_injected_parameters", "keep_executed_notebooks", "kernel_name", "load_dag", "loaded_from",
     "metadata_path", "papermill_metadata", "pipeline_file", "ploomber_command", "python_env",
     "render_loaded", "render_tasks", "report_durations", "rerun", "resolved_env", "root_error",
-    "run_ploomber_cli", "see_early_stop", "task_infos", "under_ploomber_cli",
+    "run_ploomber_cli", "see_early_stop", "task_infos", "task_states", "under_ploomber_cli",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -71,7 +72,7 @@ if not TYPE_CHECKING:
             "dag_root", "env_file", "factory_entry_point", "format_task_exception", "is_building",
             "load_dag", "loaded_from", "metadata_path", "pipeline_file", "ploomber_command",
             "python_env", "render_loaded", "render_tasks", "report_durations", "resolved_env",
-            "run_ploomber_cli", "task_infos", "under_ploomber_cli",
+            "run_ploomber_cli", "task_infos", "task_states", "under_ploomber_cli",
         ),
         "_ploomber_errors": ("root_error",),
     })

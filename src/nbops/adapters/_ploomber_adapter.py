@@ -169,6 +169,35 @@ def task_infos(dag: Any) -> list[TaskInfo]:
     return [task_info(dag[name]) for name in dag]
 
 
+def task_states(dag: Any) -> dict[str, str]:
+    """Each task's state during a build, in nbops' words (the live view's source).
+
+    ``executed``, ``skipped``, ``failed``, ``not_run`` (aborted), ``running`` (its
+    upstream tasks are done and the executor has it: Ploomber has no status of its
+    own for a task in flight) or ``waiting``. Read from another thread while the
+    build runs: Ploomber's statuses are plain attributes, each read is atomic.
+    """
+    from ploomber.constants import TaskStatus
+
+    words = {TaskStatus.Executed: "executed", TaskStatus.Skipped: "skipped",
+             TaskStatus.Errored: "failed", TaskStatus.ErroredRender: "failed",
+             TaskStatus.Aborted: "not_run", TaskStatus.AbortedRender: "not_run",
+             TaskStatus.BrokenProcessPool: "failed"}
+    done = (TaskStatus.Executed, TaskStatus.Skipped)
+    states: dict[str, str] = {}
+    for name in list(dag):
+        task = dag[name]
+        status = task.exec_status
+        if status in words:
+            states[str(name)] = words[status]
+        elif status in (TaskStatus.WaitingExecution, TaskStatus.WaitingDownload) and all(
+                up.exec_status in done for up in task.upstream.values()):
+            states[str(name)] = "running"
+        else:
+            states[str(name)] = "waiting"
+    return states
+
+
 def _building_frame(dag: Any, code_name: str) -> Any:
     frame: Any = sys._getframe(1)
     while frame is not None:

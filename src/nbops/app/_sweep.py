@@ -122,14 +122,16 @@ def _run(project: Project, name: str, dask: str | None, has_registry: bool,
         launcher = DaskLauncher(dask, read_sweep(project, name)["workers"])
     try:
         return run_sweep(project, name, has_registry, echo,
-                         on_change=lambda rec: _write_page(project, rec),
+                         on_change=lambda rec: _write_page(project, rec, live=True),
                          **({} if launcher is None else {"launch": launcher}))
     finally:
         if launcher is not None:
             launcher.close()
 
 
-def _write_page(project: Project, record: dict[str, Any]) -> Path:
+def _write_page(project: Project, record: dict[str, Any], live: bool = False) -> Path:
+    """The sweep page; ``live`` while its trials run (it reloads itself until the last
+    render, after the sweep ended, which has no refresh)."""
     from nbops.reports import write_sweep_page
 
-    return write_sweep_page(project, record)
+    return write_sweep_page(project, record, live=live)

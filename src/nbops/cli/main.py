@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nbops.cli._sweeps",
     "nbops.cli._scaffold",
     "nbops.cli._serving",
+    "nbops.cli._watch",
 )
 
 

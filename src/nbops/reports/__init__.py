@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from nbops.reports._compare import compare_runs, comparison_markdown, comparison_table
     from nbops.reports._compare_page import write_compare_page
     from nbops.reports._ledger_view import list_summaries, load_manifest
+    from nbops.reports._live import LIVE_FILE, LiveView, read_live_status
+    from nbops.reports._live import end_page as end_live_page
     from nbops.reports._markup import STATUS_LABELS
     from nbops.reports._notebook_page import NotebookPage, render_notebook_file
     from nbops.reports._publish import publish_html, publish_zip
@@ -46,17 +48,19 @@ if TYPE_CHECKING:
     )
     from nbops.reports._summary import fmt as format_value
     from nbops.reports._sweep_page import write_sweep_page
+    from nbops.reports._watch import WatchEvent, running_run
+    from nbops.reports._watch import exit_code as watch_exit_code
+    from nbops.reports._watch import follow as follow_run
 
 __all__ = [
-    "HOST", "NotebookPage", "ReportsStep", "SITE_DEFERRED_ENV", "STATUS_LABELS",
-    "add_build_error", "build_summary",
-    "compare_runs", "comparison_markdown", "comparison_table", "format_value", "list_summaries",
-    "load_manifest",
-    "make_server", "publish_html", "publish_reproduction", "publish_zip", "render_notebook_file",
-    "render_notebooks", "render_run", "render_site", "runs_without_pages", "section_tables",
-    "summary_markdown", "summary_text", "use_colour", "verdict_at_exit", "verdict_sentence",
-    "warm_up_renderers",
-    "write_compare_page", "write_sweep_page",
+    "HOST", "LIVE_FILE", "LiveView", "NotebookPage", "ReportsStep", "SITE_DEFERRED_ENV",
+    "STATUS_LABELS", "WatchEvent", "add_build_error", "build_summary", "compare_runs",
+    "comparison_markdown", "comparison_table", "end_live_page", "follow_run", "format_value",
+    "list_summaries", "load_manifest", "make_server", "publish_html", "publish_reproduction",
+    "publish_zip", "read_live_status", "render_notebook_file", "render_notebooks", "render_run",
+    "render_site", "running_run", "runs_without_pages", "section_tables", "summary_markdown",
+    "summary_text", "use_colour", "verdict_at_exit", "verdict_sentence", "warm_up_renderers",
+    "watch_exit_code", "write_compare_page", "write_sweep_page",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -66,6 +70,7 @@ if not TYPE_CHECKING:
         "_compare": ("compare_runs", "comparison_markdown", "comparison_table"),
         "_compare_page": ("write_compare_page",),
         "_ledger_view": ("list_summaries", "load_manifest"),
+        "_live": ("LIVE_FILE", "LiveView", "end_live_page=end_page", "read_live_status"),
         "_markup": ("STATUS_LABELS",),
         "_notebook_page": ("NotebookPage", "render_notebook_file"),
         "_publish": ("publish_html", "publish_zip"),
@@ -82,4 +87,5 @@ if not TYPE_CHECKING:
             "use_colour", "verdict_at_exit",
         ),
         "_sweep_page": ("write_sweep_page",),
+        "_watch": ("WatchEvent", "follow_run=follow", "running_run", "watch_exit_code=exit_code"),
     })

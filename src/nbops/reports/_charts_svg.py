@@ -122,3 +122,69 @@ def trend_svg(name: str, points: list[Point], thresholds: tuple[Threshold, ...] 
     from nbops.reports._templates_env import macro
 
     return str(macro("trend.svg.j2", "trend")(trend_chart(name, points, thresholds)))
+
+
+#: Line colours of overlaid curves, run A first (the compare page's compare.js uses the same).
+CURVE_COLOURS = ("#0969da", "#cf222e", "#1a7f37", "#8250df", "#bf8700", "#0a3069")
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One metric logged with a step: its steps (increasing) and values."""
+
+    label: str
+    steps: tuple[int, ...]
+    values: tuple[float, ...]
+
+
+def curve_chart(name: str, curves: list[Curve]) -> dict[str, Any]:
+    """The geometry of a learning-curve chart (x = step) for ``curve.svg.j2``.
+
+    Each curve is one polyline in :data:`CURVE_COLOURS` order, all on one scale, so
+    two runs' curves overlay; x is the step number itself, not the point's index.
+    """
+    plot_w = WIDTH - LEFT - RIGHT
+    plot_h = HEIGHT - TOP - BOTTOM
+    chart: dict[str, Any] = {"name": name, "width": WIDTH, "height": HEIGHT, "left": LEFT,
+                             "top": TOP, "plot_w": plot_w, "plot_h": plot_h,
+                             "right_x": LEFT + plot_w, "lines": []}
+    kept = [[(s, v) for s, v in zip(c.steps, c.values, strict=True) if math.isfinite(v)]
+            for c in curves]
+    points = [p for pairs in kept for p in pairs]
+    if not points:
+        return chart
+    x_lo, x_hi = min(s for s, _ in points), max(s for s, _ in points)
+    lo, hi = min(v for _, v in points), max(v for _, v in points)
+    pad = (hi - lo) * 0.08 or (abs(hi) * 0.05 or 1.0)
+    lo, hi = lo - pad, hi + pad
+
+    def sx(step: float) -> float:
+        return LEFT + (plot_w / 2 if x_hi == x_lo else plot_w * (step - x_lo) / (x_hi - x_lo))
+
+    def sy(v: float) -> float:
+        return TOP + plot_h * (1 - (v - lo) / (hi - lo))
+
+    chart["ticks"] = [{"y": f"{sy(t):.1f}", "label_y": f"{sy(t) + 3:.1f}",
+                       "label": fmt_number(t)} for t in _ticks(lo, hi)]
+    chart["first"], chart["last"] = str(x_lo), str(x_hi)
+    x0 = LEFT + 4
+    for index, (curve, pairs) in enumerate(zip(curves, kept, strict=True)):
+        if not pairs:
+            continue
+        colour = CURVE_COLOURS[index % len(CURVE_COLOURS)]
+        last_step, last_value = pairs[-1]
+        chart["lines"].append({
+            "label": curve.label, "colour": colour, "count": len(pairs),
+            "points": " ".join(f"{sx(s):.1f},{sy(v):.1f}" for s, v in pairs),
+            "end_x": f"{sx(last_step):.1f}", "end_y": f"{sy(last_value):.1f}",
+            "title": f"{curve.label}: {name} = {fmt_number(last_value)} at step {last_step}",
+            "legend_x": x0})
+        x0 += 14 + 6 * len(curve.label)
+    return chart
+
+
+def curve_svg(name: str, curves: list[Curve]) -> str:
+    """Return an ``<svg>`` chart of ``curves`` of metric ``name`` (the ``curve`` macro)."""
+    from nbops.reports._templates_env import macro
+
+    return str(macro("trend.svg.j2", "curve")(curve_chart(name, curves)))

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from nbops.core import atomic_write_text
 from nbops.reports._compare import record_of
+from nbops.reports._curves import curves_of
 from nbops.reports._ledger_view import load_manifest, runs_dir
 from nbops.reports._markup import asset, page
 from nbops.reports._notebook_diff import DIFF_CSS
@@ -38,7 +39,7 @@ def run_record(manifest: dict[str, Any], previous: dict[str, Any] | None = None,
     """What the compare page knows of one run (and its notebook diffs vs the previous run)."""
     return {"run_id": manifest["run_id"], "status": manifest.get("status"),
             "sections": record_of(manifest), "previous": (previous or {}).get("run_id"),
-            "diffs": diffs or {}}
+            "diffs": diffs or {}, "curves": curves_of(manifest)}
 
 
 def record_script(manifest: dict[str, Any], previous: dict[str, Any] | None = None,

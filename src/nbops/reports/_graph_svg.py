@@ -18,6 +18,7 @@ FILL = {
     "skipped": ("#d0d7de", "#1f2328"),
     "failed": ("#cf222e", "#ffffff"),
     "not_run": ("#ffffff", "#57606a"),
+    "running": ("#0969da", "#ffffff"),  # a live page's task in flight
 }
 LEGEND = ("executed", "skipped", "failed", "not_run")
 
@@ -62,7 +63,8 @@ def graph_layout(
     legend = []
     x = 12.0
     y = lay.height + 8
-    for status in LEGEND:
+    shown = LEGEND + (("running",) if "running" in statuses.values() else ())
+    for status in shown:
         label = STATUS_LABELS[status]
         legend.append({"x": f"{x:.0f}", "y": f"{y:.0f}", "fill": FILL[status][0],
                        "text_x": f"{x + 16:.0f}", "text_y": f"{y + 10:.0f}", "label": label})

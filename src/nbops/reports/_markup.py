@@ -25,6 +25,7 @@ STATUS_LABELS = {
     "executed": "executed",
     "skipped": "reused",
     "not_run": "not run",
+    "waiting": "waiting",
 }
 # Verdict words other features use (gates, registry), coloured like statuses.
 _BADGE_CSS = {"passed": "passed", "pass": "passed", "promoted": "promoted", "ok": "succeeded",
@@ -102,7 +103,8 @@ def fmt_duration(seconds: Any) -> str:
     return f"{minutes} min {rest:02d} s"
 
 
-def page(title: str, body: str, *, header: str = "", script: str = "", css: str = "") -> str:
+def page(title: str, body: str, *, header: str = "", script: str = "", css: str = "",
+         head: str = "") -> str:
     """A complete HTML document with the report stylesheet inlined.
 
     Args:
@@ -111,10 +113,11 @@ def page(title: str, body: str, *, header: str = "", script: str = "", css: str 
         header: already-safe HTML for the top bar.
         script: inline JavaScript (package-owned, never user text).
         css: more package-owned CSS.
+        head: already-safe markup for ``<head>`` (a live page's refresh).
     """
     from markupsafe import Markup
 
     from nbops.reports._templates_env import render
 
     return render("page.html.j2", title=title, body=Markup(body), header=Markup(header),
-                  script=Markup(script), css=Markup(css))
+                  script=Markup(script), css=Markup(css), head=Markup(head))

@@ -175,6 +175,7 @@ def render_run(
     hide_code: bool = False,
     notebooks: bool = True,
     manifest: dict[str, Any] | None = None,
+    live: dict[str, str] | None = None,
 ) -> RenderResult:
     """Render the notebook pages and the run page of the run in ``run_dir``.
 
@@ -186,6 +187,7 @@ def render_run(
         notebooks: also render the notebook pages (``False``: run page only).
         manifest: the run's manifest as the build holds it (while it closes),
             instead of reading it from ``run_dir``.
+        live: marks of a run not final yet (:func:`nbops.reports._live.live_marks`).
     """
     run_dir = Path(run_dir)
     reports_dir = Path(reports_dir) if reports_dir else run_dir.parent.parent
@@ -204,7 +206,8 @@ def render_run(
     if notebooks and previous is not None:
         diffs = render_notebook_diffs(manifest, run_dir, runs_dir(reports_dir) /
                                       previous["run_id"])
-    html = run_page_html(manifest, run_dir, previous=previous, champion=champion, diffs=diffs)
+    html = run_page_html(manifest, run_dir, previous=previous, champion=champion, diffs=diffs,
+                         live=live)
     write_run_record(manifest, run_dir, previous=previous, diffs=diffs)
     atomic_write_text(result.run_page, html)
     return result
@@ -260,7 +263,8 @@ def runs_without_pages(reports_dir: Path) -> list[str]:
 
 
 def render_after_run(run_dir: Path, *, headline: list[str] | None = None,
-                     manifest: dict[str, Any] | None = None) -> RenderResult | None:
+                     manifest: dict[str, Any] | None = None, site: bool = True,
+                     live: dict[str, str] | None = None) -> RenderResult | None:
     """Render a just-closed run and the site (unless :data:`SITE_DEFERRED_ENV` is set);
     called by nbops.hooks.
 
@@ -270,9 +274,9 @@ def render_after_run(run_dir: Path, *, headline: list[str] | None = None,
     run_dir = Path(run_dir)
     started = time.perf_counter()
     try:
-        result = render_run(run_dir, manifest=manifest)
+        result = render_run(run_dir, manifest=manifest, live=live)
         pending = None if manifest is None else summary_of(manifest)
-        if not os.environ.get(SITE_DEFERRED_ENV):
+        if site and not os.environ.get(SITE_DEFERRED_ENV):
             render_site(run_dir.parent.parent, headline=headline, pending=pending)
     except (NbopsError, OSError, ValueError) as exc:
         log.error(
@@ -315,9 +319,19 @@ class ReportsStep:
 
 
 def render_after_close(context: RunContext) -> None:
-    """Render the closing run's pages and the site, showing the run's final verdict."""
+    """Render the closing run's pages, showing the verdict it is about to close with.
+
+    The page stays marked live (it refreshes, and says the verdict is not final)
+    until the ledger wrote the final status: the build's :class:`LiveView` then
+    removes the marks and renders the site, which shows the run as ``closing``
+    until then.
+    """
+    from nbops.core import utc_now_iso
+    from nbops.reports._live import live_marks
+
     view = {**context.manifest, "status": context.outcome}
-    result = render_after_run(Path(context.run_dir), manifest=view)
+    result = render_after_run(Path(context.run_dir), manifest=view, site=False,
+                              live=live_marks("closing", utc_now_iso()))
     # the build's closing summary (run, metrics, gates, registry, monitoring, pages)
     rendered = result is not None or (Path(context.run_dir) / "index.html").is_file()
     emit_summary(Path(context.run_dir), manifest=view, rendered=rendered)

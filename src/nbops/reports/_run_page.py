@@ -14,6 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from nbops.reports._curves import curves_section
 from nbops.reports._graph_svg import graph_svg
 from nbops.reports._markup import STATUS_LABELS, badge, fmt_duration, page
 from nbops.reports._metric_deltas import delta_cell
@@ -119,11 +120,14 @@ def run_page_html(
     previous: dict[str, Any] | None = None,
     champion: tuple[str, dict[str, Any]] = ("", {}),
     diffs: dict[str, str] | None = None,
+    live: dict[str, str] | None = None,
 ) -> str:
     """The complete run page for ``manifest`` stored in ``run_dir`` (``run.html.j2``).
 
     Args:
         diffs: ``{task: href}`` of its notebooks' diffs against the previous run.
+        live: the run is not final yet: the ``head`` (refresh) and ``banner`` markup of
+            :func:`nbops.reports._live.live_marks`, removed once it is.
     """
     from markupsafe import Markup
 
@@ -152,13 +156,17 @@ def run_page_html(
                              if not n.startswith(FOLDED_METRICS)}),
         folded=metric_rows({n: v for n, v in metrics.items() if n.startswith(FOLDED_METRICS)}),
         previous=(previous or {}).get("run_id"), champion=champ_label,
+        curves=Markup(curves_section(manifest)),
         gates=Markup(gates_section(manifest.get("gates"))),
         tasks=_tasks(manifest, run_dir, diffs or {}),
         registry=Markup(registry_section(manifest.get("registry"))),
         reproductions=Markup(reproductions_section(manifest.get("reproductions"))),
         params=Markup(params_section(manifest)),
         provenance=Markup(provenance_section(manifest.get("provenance", {}))))
-    return page(f"nbops run {run_id} ({manifest.get('status')})", body, header=header)
+    if live is not None:
+        body = Markup(live["banner"]) + Markup(body)
+    return page(f"nbops run {run_id} ({manifest.get('status')})", body, header=header,
+                head=live["head"] if live is not None else "")
 
 
 def _card_page(manifest: dict[str, Any]) -> str | None:

@@ -74,8 +74,19 @@ def scatter(key: str, metric: str, points: list[tuple[Any, float, int]]) -> dict
     }
 
 
-def render_sweep_page(record: dict[str, Any], run_prefix: str = "../../runs/") -> str:
-    """The sweep page's HTML (links to runs relative to ``reports/sweeps/<name>/``)."""
+def render_sweep_page(record: dict[str, Any], run_prefix: str = "../../runs/",
+                      live: bool = False) -> str:
+    """The sweep page's HTML (links to runs relative to ``reports/sweeps/<name>/``).
+
+    ``live``: the sweep is running; the page reloads itself (the live marks of
+    :mod:`nbops.reports._live`) until the sweep's last render.
+    """
+    from markupsafe import Markup
+
+    from nbops.core import utc_now_iso
+    from nbops.reports._live import live_marks
+
+    marks = live_marks("running", utc_now_iso(), "sweep") if live else {"head": "", "banner": ""}
     metric = record["objective"]["metric"]
     sign = -1.0 if record["objective"]["direction"] == "maximize" else 1.0
     trials = sorted(record["trials"], key=lambda t: (
@@ -95,12 +106,13 @@ def render_sweep_page(record: dict[str, Any], run_prefix: str = "../../runs/") -
         fmt=lambda v: "-" if v is None else fmt_number(v), duration=fmt_duration,
         run_href=lambda run_id: f"{run_prefix}{run_id}/index.html", site_href="../../index.html",
         known_status=set(STATUS_LABELS) | {"pending"}, css=asset("report.css"),
-        compare_command=compare)
+        compare_command=compare, live_head=Markup(marks["head"]),
+        live_banner=Markup(marks["banner"]))
     return html
 
 
-def write_sweep_page(project: Project, record: dict[str, Any]) -> Path:
-    """Write ``reports/sweeps/<name>/index.html``; returns its path."""
+def write_sweep_page(project: Project, record: dict[str, Any], live: bool = False) -> Path:
+    """Write ``reports/sweeps/<name>/index.html`` (``live``: while the sweep runs)."""
     path = project.reports_dir / "sweeps" / record["name"] / "index.html"
-    atomic_write_text(path, render_sweep_page(record))
+    atomic_write_text(path, render_sweep_page(record, live=live))
     return path

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from nbops.runs._query import Query, parse_query, sort_rows
     from nbops.runs._reuse import plan_reuse
     from nbops.runs._reuse import restore as restore_products
+    from nbops.runs._stale import build_alive
     from nbops.runs._steps import OpenContext, PostCloseStep, StepFactory
     from nbops.runs._tags import TAGS_ENV
     from nbops.runs._verify import WITHHELD_NAME, referenced_objects, verify_run, withheld_objects
@@ -49,7 +50,8 @@ __all__ = [
     "ApplyPlan", "CORE_SECTIONS", "GcResult", "JsonObject", "LOCK_FILES", "OpenContext",
     "PostCloseStep",
     "Query", "RunContext", "Section", "StepFactory", "TAGS_ENV", "WITHHELD_NAME", "amend_section",
-    "append_summary", "checkout_run", "close_run", "collect_garbage", "compare_notebooks",
+    "append_summary", "build_alive", "checkout_run", "close_run", "collect_garbage",
+    "compare_notebooks",
     "diff_runs", "flat_params", "installed_packages", "interpreter", "list_runs", "load_manifest",
     "normalise_notebook", "note_run", "open_run", "parse_query", "parse_tag", "plan_apply",
     "plan_reuse", "read_pins", "referenced_objects", "resolve_run", "restore_products",
@@ -80,6 +82,7 @@ if not TYPE_CHECKING:
         "_notebook_compare": ("compare_notebooks", "normalise_notebook=normalise"),
         "_provenance": ("LOCK_FILES", "installed_packages", "interpreter"),
         "_reuse": ("plan_reuse", "restore_products=restore"),
+        "_stale": ("build_alive",),
         "_steps": ("OpenContext", "PostCloseStep", "StepFactory"),
         "_tags": ("TAGS_ENV",),
         "_verify": ("WITHHELD_NAME", "referenced_objects", "verify_run", "withheld_objects"),

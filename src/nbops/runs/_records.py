@@ -25,6 +25,8 @@ class NotebookFacts:
     """What nbops collects from one output notebook."""
 
     metrics: dict[str, float] = field(default_factory=dict)
+    #: ``{name: {"steps": [int], "values": [number]}}`` of metrics logged with a step
+    curves: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     error: dict[str, Any] | None = None
     duration_s: float | None = None
@@ -78,6 +80,9 @@ def _add_record(facts: NotebookFacts, payload: dict[str, Any]) -> None:
         if (isinstance(name, str) and isinstance(value, (int, float))
                 and not isinstance(value, bool) and math.isfinite(value)):
             facts.metrics[name] = value
+            step = payload.get("step")
+            if isinstance(step, int) and not isinstance(step, bool):
+                _add_step(facts, name, step, value)
     elif kind == "artifact":
         path, digest, size = payload.get("path"), payload.get("hash"), payload.get("size")
         if isinstance(path, str):
@@ -86,3 +91,16 @@ def _add_record(facts: NotebookFacts, payload: dict[str, Any]) -> None:
                 "hash": digest if isinstance(digest, str) else None,
                 "size": size if isinstance(size, int) else None,
             })
+
+
+def _add_step(facts: NotebookFacts, name: str, step: int, value: float) -> None:
+    """Append a point to ``name``'s curve; a step not after the last one is dropped.
+
+    ``nbops.log_metric`` already refuses such steps in the kernel; this keeps a
+    hand-edited notebook from recording a curve that goes backwards.
+    """
+    curve = facts.curves.setdefault(name, {"steps": [], "values": []})
+    if curve["steps"] and step <= curve["steps"][-1]:
+        return
+    curve["steps"].append(step)
+    curve["values"].append(value)

@@ -20,6 +20,9 @@ from nbops.runs import _index as index
 from nbops.runs._notebook_redaction import needs_redaction, redact_notebook
 from nbops.runs._records import read_facts
 
+#: The version of a task's ``curves`` (metrics logged with a step) in the manifest.
+CURVES_VERSION = 1
+
 logger = logging.getLogger("nbops")
 _LOOKBACK = 50
 
@@ -91,6 +94,8 @@ class Snapshotter:
             self._reuse_notebook(info, entry)  # converted (.html…): the producer's copy
         if facts is not None:
             entry["metrics"] = facts.metrics
+            if facts.curves:
+                entry["curves"] = {"schema_version": CURVES_VERSION, "series": facts.curves}
             entry["artifacts"] = [self._artifact(item) for item in facts.artifacts]
             if info.status == "failed":
                 entry["error"] = facts.error
@@ -143,6 +148,8 @@ class Snapshotter:
             return
         entry["notebook"] = {**notebook, "path": target.as_posix()}
         entry["metrics"] = dict(old["metrics"])
+        if "curves" in old:
+            entry["curves"] = old["curves"]
         entry["artifacts"] = [dict(item) for item in old["artifacts"]]
 
     def _task_in(self, run_id: str | None, task: str) -> dict[str, Any] | None:

@@ -20,13 +20,16 @@ if TYPE_CHECKING:
     from nbops.sweeps._register import register_best
     from nbops.sweeps._runner import run_sweep
     from nbops.sweeps._sweep_record import changed_keys as changed_parameters
+    from nbops.sweeps._sweep_record import exists as sweep_exists
     from nbops.sweeps._sweep_record import finished as finished_trials
     from nbops.sweeps._sweep_record import leaderboard
     from nbops.sweeps._sweep_record import read as read_sweep
+    from nbops.sweeps._watch import SweepEvent, follow_sweep, running_sweep, sweep_exit_code
 
 __all__ = [
-    "DaskLauncher", "SweepRequest", "changed_parameters", "create_sweep", "finished_trials",
-    "leaderboard", "read_sweep", "register_best", "run_sweep", "start_servers",
+    "DaskLauncher", "SweepEvent", "SweepRequest", "changed_parameters", "create_sweep",
+    "finished_trials", "follow_sweep", "leaderboard", "read_sweep", "register_best",
+    "run_sweep", "running_sweep", "start_servers", "sweep_exists", "sweep_exit_code",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -39,6 +42,7 @@ if not TYPE_CHECKING:
         "_runner": ("run_sweep",),
         "_sweep_record": (
             "changed_parameters=changed_keys", "finished_trials=finished", "leaderboard",
-            "read_sweep=read",
+            "read_sweep=read", "sweep_exists=exists",
         ),
+        "_watch": ("SweepEvent", "follow_sweep", "running_sweep", "sweep_exit_code"),
     })

@@ -248,6 +248,8 @@ class _Sweep:
                 records.write(self.project, self.record, "sweep.trial_started")
                 params = " ".join(f"{k}={v}" for k, v in trial["params"].items())
                 self.echo(f"trial {trial['number']}/{self.record['budget']} started: {params}")
+                if self.on_change is not None:  # the live sweep page shows it running
+                    self.on_change(self.record)
             return trial
 
     def upcoming(self) -> Path | None:

@@ -105,6 +105,7 @@
       section.querySelector('h2').appendChild(el('span', changed ? ' ' + changed + ' differ' : ' identical', 'muted'));
       root.appendChild(section);
     });
+    curvesSection();
     if (!window.NBOPS_PICK) {
       var nb = el('section', null, 'compare-section notebook-links');
       nb.appendChild(el('h2', 'Notebooks, cell by cell'));
@@ -126,6 +127,72 @@
       nb.appendChild(list);
       root.appendChild(nb);
       offerPairDiff(nb, list);
+    }
+    /* Metrics logged with a step: each run's curve on one chart per metric, overlaid
+       (the run page's chart, nbops.reports._charts_svg.curve_chart, in the same layout). */
+    function curvesSection() {
+      var names = [];
+      present.forEach(function (run) {
+        Object.keys(run.curves || {}).forEach(function (n) { if (names.indexOf(n) < 0) names.push(n); });
+      });
+      if (!names.length) return;
+      var section = el('section', null, 'compare-section');
+      section.id = 'compare-curves';
+      section.appendChild(el('h2', 'Learning curves'));
+      var charts = el('div', null, 'charts');
+      names.forEach(function (name) { charts.appendChild(curveChart(name)); });
+      section.appendChild(charts);
+      root.appendChild(section);
+    }
+    function svgEl(tag, attrs, text) {
+      var node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+      Object.keys(attrs).forEach(function (k) { node.setAttribute(k, String(attrs[k])); });
+      if (text !== undefined) node.textContent = String(text);
+      return node;
+    }
+    function curveChart(name) {
+      var W = 360, H = 180, L = 60, R = 12, T = 22, B = 34, pw = W - L - R, ph = H - T - B;
+      var colours = ['#0969da', '#cf222e', '#1a7f37', '#8250df', '#bf8700', '#0a3069'];
+      var svg = svgEl('svg', {width: W, height: H, viewBox: '0 0 ' + W + ' ' + H, role: 'img',
+        'class': 'nbops-chart nbops-curve', 'data-metric': name, 'font-size': 10,
+        'font-family': 'system-ui, sans-serif', 'aria-label': 'curves of ' + name});
+      svg.appendChild(svgEl('rect', {x: L, y: T, width: pw, height: ph, fill: '#f6f8fa', stroke: '#d0d7de'}));
+      var all = [];
+      present.forEach(function (run) {
+        var c = (run.curves || {})[name];
+        if (c) c.steps.forEach(function (s, i) { all.push([s, c.values[i]]); });
+      });
+      var xs = all.map(function (p) { return p[0]; }), ys = all.map(function (p) { return p[1]; });
+      var x0 = Math.min.apply(null, xs), x1 = Math.max.apply(null, xs);
+      var lo = Math.min.apply(null, ys), hi = Math.max.apply(null, ys);
+      var pad = (hi - lo) * 0.08 || (Math.abs(hi) * 0.05 || 1); lo -= pad; hi += pad;
+      function sx(s) { return L + (x1 === x0 ? pw / 2 : pw * (s - x0) / (x1 - x0)); }
+      function sy(v) { return T + ph * (1 - (v - lo) / (hi - lo)); }
+      [lo + pad, hi - pad].forEach(function (v) {
+        svg.appendChild(svgEl('text', {x: L - 4, y: (sy(v) + 3).toFixed(1), 'text-anchor': 'end', fill: '#57606a'}, fmt(v)));
+      });
+      var lx = L + 4;
+      present.forEach(function (run, i) {
+        var c = (run.curves || {})[name];
+        var letter = String.fromCharCode(65 + i), colour = colours[i % colours.length];
+        if (!c) return;
+        var line = svgEl('polyline', {'class': 'curve', 'data-run': run.run_id, 'data-label': letter,
+          'data-points': c.steps.length, fill: 'none', stroke: colour, 'stroke-width': 2,
+          points: c.steps.map(function (s, k) { return sx(s).toFixed(1) + ',' + sy(c.values[k]).toFixed(1); }).join(' ')});
+        line.appendChild(svgEl('title', {}, letter + ': ' + run.run_id + ', last ' + fmt(c.values[c.values.length - 1]) +
+          ' at step ' + c.steps[c.steps.length - 1]));
+        svg.appendChild(line);
+        svg.appendChild(svgEl('line', {x1: lx, x2: lx + 9, y1: T - 11, y2: T - 11, stroke: colour, 'stroke-width': 2}));
+        svg.appendChild(svgEl('text', {x: lx + 11, y: T - 8, fill: '#57606a'}, letter));
+        lx += 30;
+      });
+      svg.appendChild(svgEl('text', {x: L, y: H - 20, fill: '#57606a'}, x0));
+      svg.appendChild(svgEl('text', {x: L + pw, y: H - 20, 'text-anchor': 'end', fill: '#57606a'}, x1));
+      svg.appendChild(svgEl('text', {x: L + pw / 2, y: H - 4, 'text-anchor': 'middle', fill: '#57606a'}, 'step'));
+      svg.appendChild(svgEl('text', {x: 10, y: T + ph / 2, 'text-anchor': 'middle', fill: '#57606a',
+        transform: 'rotate(-90 10 ' + (T + ph / 2) + ')'}, name.slice(0, 28)));
+      var box = el('div', null, 'chart'); box.appendChild(el('h3', name)); box.appendChild(svg);
+      return box;
     }
     /* Served by `nbops serve`: it diffs the notebooks of exactly the picked runs on request
        (a static copy of the site cannot hold that page for every pair). */

@@ -1,0 +1,85 @@
+"""``nbops watch`` follows builds started by another process, from the ledger alone."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+from ledger_helpers import BIN, env, make_project, manifests, wait_until_sleeping
+
+pytestmark = pytest.mark.integration
+
+EVENT = re.compile(r"^\d\d:\d\d:\d\d  (\S+)\s+(.*)$")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return make_project(tmp_path_factory.mktemp("watch"))
+
+
+def _start(cmd: list[str], root) -> subprocess.Popen:
+    return subprocess.Popen(cmd, cwd=root, env=env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _events(stdout: str) -> list[tuple[str, str]]:
+    return [(m.group(1), m.group(2)) for m in map(EVENT.match, stdout.splitlines()) if m]
+
+
+def test_watch_follows_a_build_task_by_task_and_ends_with_its_verdict(project) -> None:
+    build = _start([str(BIN / "ploomber"), "build", "--env--sleep_s", "3"], project)
+    wait_until_sleeping(project)
+    watcher = _start([str(BIN / "nbops"), "watch"], project)
+    quitter = _start([str(BIN / "nbops"), "watch"], project)  # Ctrl-C'd mid-build
+    assert quitter.stdout is not None
+    assert quitter.stdout.readline().startswith("Watching run ")
+    quitter.send_signal(signal.SIGINT)
+    q_out, q_err = quitter.communicate(timeout=60)
+    out, err = watcher.communicate(timeout=300)
+    build.communicate(timeout=300)
+    assert build.returncode == 0
+    run = manifests(project)[-1]
+    assert run["status"] == "succeeded"  # Ctrl-C in a watcher stopped only the watcher
+    assert quitter.returncode == 130 and "Stopped watching run" in q_err and "Traceback" \
+        not in q_err
+    assert watcher.returncode == 0, err
+    assert out.splitlines()[0] == f"Watching run {run['run_id']} (Ctrl-C stops watching; " \
+        "the build goes on)"
+    events = _events(out)
+    names = [name for name, _ in events]
+    assert events[0] == ("make_data", "started")
+    for task in ("make_data", "train", "evaluate"):
+        finished = [what for name, what in events if name == task and what != "started"]
+        assert len(finished) == 1 and re.fullmatch(r"executed in \d+\.\d s", finished[0]), events
+        assert names.index(task) == min(i for i, n in enumerate(names) if n == task)
+    assert names.index("train") > names.index("make_data")
+    assert any("notebooks done; closing" in line for line in out.splitlines())
+    assert f"nbops: run {run['run_id']} succeeded" in out  # the verdict block
+    assert f"run page: reports/runs/{run['run_id']}/index.html" in out
+
+
+def test_watch_exits_non_zero_for_a_failed_build(project) -> None:
+    build = _start([str(BIN / "ploomber"), "build", "--env--sleep_s", "2", "--env--fail",
+                    "true"], project)
+    wait_until_sleeping(project)
+    watched = subprocess.run([str(BIN / "nbops"), "watch"], cwd=project, env=env(),
+                             capture_output=True, text=True, timeout=300)
+    build.communicate(timeout=300)
+    assert build.returncode != 0
+    run = manifests(project)[-1]
+    assert run["status"] == "failed"
+    assert watched.returncode == 1, watched.stderr
+    assert ("train", "failed") in [(n, w.split(" in ")[0]) for n, w in _events(watched.stdout)]
+    assert f"nbops: run {run['run_id']} failed" in watched.stdout
+
+
+def test_watch_without_a_running_build_says_so_in_one_sentence(project) -> None:
+    started = time.monotonic()
+    done = subprocess.run([str(BIN / "nbops"), "watch"], cwd=project, env=env(),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and time.monotonic() - started < 30
+    assert done.stderr.strip() == ("Error: No build is running in this project. Fix: start one "
+                                   "(`ploomber build`), or name a run: `nbops watch RUN`")
