@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from nbops.reports._compare_page import write_compare_page
     from nbops.reports._ledger_view import list_summaries, load_manifest
     from nbops.reports._markup import STATUS_LABELS
+    from nbops.reports._notebook_diff import notebook_diff_page
     from nbops.reports._notebook_page import NotebookPage, render_notebook_file
     from nbops.reports._publish import publish_html, publish_zip
     from nbops.reports._render import (
@@ -52,7 +53,8 @@ __all__ = [
     "add_build_error", "build_summary",
     "compare_runs", "comparison_markdown", "comparison_table", "format_value", "list_summaries",
     "load_manifest",
-    "make_server", "publish_html", "publish_reproduction", "publish_zip", "render_notebook_file",
+    "make_server", "notebook_diff_page", "publish_html", "publish_reproduction", "publish_zip",
+    "render_notebook_file",
     "render_notebooks", "render_run", "render_site", "runs_without_pages", "section_tables",
     "summary_markdown", "summary_text", "use_colour", "verdict_at_exit", "verdict_sentence",
     "warm_up_renderers",
@@ -67,6 +69,7 @@ if not TYPE_CHECKING:
         "_compare_page": ("write_compare_page",),
         "_ledger_view": ("list_summaries", "load_manifest"),
         "_markup": ("STATUS_LABELS",),
+        "_notebook_diff": ("notebook_diff_page",),
         "_notebook_page": ("NotebookPage", "render_notebook_file"),
         "_publish": ("publish_html", "publish_zip"),
         "_render": (
