@@ -372,9 +372,17 @@ export class NbopsPanel extends Widget {
 
   private drawHistory(): void {
     const task = this.task!;
+    // the parameters that differ between the listed runs: what tells them apart
+    const varying = new Set<string>();
+    for (const run of this.runs) {
+      for (const [key, value] of Object.entries(run.params)) {
+        if (this.runs.some(other => JSON.stringify(other.params[key]) !== JSON.stringify(value))) {
+          varying.add(key);
+        }
+      }
+    }
     const rows = this.runs.map(run => {
-      const params = Object.entries(run.params).filter(([k]) => !k.startsWith('parameters.'))
-        .map(([k, v]) => `${k}=${short(v)}`).join(', ');
+      const params = [...varying].sort().map(k => `${k}=${short(run.params[k])}`).join(', ');
       const metrics = Object.entries(run.metrics).slice(0, 4).map(([k, v]) => `${k} ${short(v)}`).join(', ');
       return h('tr', { 'data-run': run.run_id, className: 'nbops-run-' + run.status },
         h('td', {}, h('input', {
@@ -384,7 +392,7 @@ export class NbopsPanel extends Widget {
         })),
         h('td', { title: run.run_id }, when(run.started_at), h('br', {}),
           h('span', { className: 'nbops-note' }, `${run.status} · ${seconds(run.duration_s)}`)),
-        h('td', { className: 'nbops-params', title: params }, params || '–',
+        h('td', { className: 'nbops-params', title: params }, params || 'same parameters',
           metrics ? h('div', { className: 'nbops-metrics' }, metrics) : null),
         h('td', {},
           h('button', { className: 'nbops-open-run', title: 'Open the executed notebook, read-only', onclick: () => void this.openRun(run.run_id) }, 'open'),
@@ -428,7 +436,8 @@ export class NbopsPanel extends Widget {
     }
     await widget.context.ready;
     widget.addClass('nbops-past-run');
-    widget.title.label = `${path.split('/').slice(-3, -2)[0] ?? ''} · ${widget.title.label} (read-only)`;
+    // never the label: JupyterLab renames the file when a document's label changes
+    widget.title.caption = `${path} (a past run's executed notebook, read-only)`;
     widget.context.model.readOnly = true;
     for (const cell of widget.content.widgets) {
       cell.readOnly = true;
