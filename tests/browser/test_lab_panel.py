@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,8 @@ def _states(panel: Any) -> dict[str, str]:
 def _wait_states(page: Any, expected: dict[str, str]) -> None:
     page.wait_for_function(
         """(expected) => Object.entries(expected).every(([task, state]) => {
-            const row = document.querySelector(`#nbops-panel table.nbops-tasks tr[data-task="${task}"]`);
+            const row = document.querySelector(
+                `#nbops-panel table.nbops-tasks tr[data-task="${task}"]`);
             return row && row.dataset.state === state;
         })""", arg=expected, timeout=60_000)
 
@@ -133,7 +135,7 @@ def test_build_one_task_from_the_panel_shows_progress_and_the_verdict(
     # only the rebuilt step is up to date again; what it feeds stays out of date
     _wait_states(page, {"features": "up to date", "train": "out of date"})
     shoot(page, "lab-panel-build-verdict")
-    print(f"build pressed -> first task progress shown: {FIRST_PROGRESS['ms']} ms")
+    sys.stderr.write(f"\nbuild pressed -> first task progress shown: {FIRST_PROGRESS['ms']} ms\n")
 
 
 def _train_runs(page: Any, lab: LabServer) -> tuple[Any, list[str]]:
