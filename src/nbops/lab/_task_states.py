@@ -4,18 +4,22 @@ Rendering the DAG costs a few hundred milliseconds (and imports Ploomber once pe
 server); the panel polls it. :class:`TaskStateCache` keeps the last answer with
 the size and modification time of every file it depends on: ``pipeline.yaml``, the
 env file, each task's source, each product and its Ploomber metadata file. A
-change to any of them (an edited notebook, a finished task) renders again.
+change to any of them (an edited notebook, a finished task) renders again, and an
+answer is not kept when one of them was written while it was being rendered.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 Stamp = tuple[tuple[str, int, int], ...]
+#: coarse file-system clocks: a file this close before a render counts as written during it
+MTIME_MARGIN_NS = 100_000_000
 
 
 def _stamp(paths: list[Path]) -> Stamp:
@@ -66,7 +70,12 @@ class TaskStateCache:
                 return self._states
             from nbops.adapters import task_states
 
+            started = time.time_ns()
             states = task_states(self.root, self.pipeline)
-            self._stamp = _stamp(_watched(self.root, self.pipeline, states))
+            stamp = _stamp(_watched(self.root, self.pipeline, states))
             self._states = states
+            # a file written while Ploomber rendered (a build finishing a task) may or may not
+            # be in this answer: kept only when every file is older than the render
+            settled = all(mtime < started - MTIME_MARGIN_NS for _, _, mtime in stamp)
+            self._stamp = stamp if settled else None
             return states
