@@ -148,9 +148,11 @@ class BuildBoard:
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      start_new_session=True)
         self._children[job_id] = child
-        job = BuildJob(
-            id=job_id, started_at=started, pid=child.pid, argv=argv, target=target,
-            overrides=checked, planned=planned,
+        from nbops.core import redact, redact_argv
+
+        job = BuildJob(  # the job file and the panel never hold a secret-named value
+            id=job_id, started_at=started, pid=child.pid, argv=redact_argv(argv),
+            target=target, overrides=redact(checked), planned=planned,
             upstream={s.name: [u for u in s.upstream if u in planned] for s in states
                       if s.name in planned},
             metadata_files={s.name: [str(metadata_path(self.root / p))
@@ -295,4 +297,6 @@ def _log_tail(project: Project, job: BuildJob) -> str:
     except OSError:
         return "the build ended without opening a run, and left no output"
     kept = [line for line in lines if line.strip()][-LOG_TAIL_LINES:]
-    return "\n".join(kept)
+    from nbops.core import mask_credentials
+
+    return str(mask_credentials("\n".join(kept)))

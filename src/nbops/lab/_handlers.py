@@ -85,8 +85,8 @@ class TaskRunsHandler(NbopsHandler):
     @web.authenticated
     @authorized
     async def get(self, task: str) -> None:
-        limit = int(self.get_argument("limit", "50")) if self.get_argument(
-            "limit", "50").isdigit() else 50
+        text = self.get_argument("limit", "50")
+        limit = min(int(text), 500) if text.isdigit() else 50
         self.answer(await self.call(self.context.task_runs, task, limit))
 
 
