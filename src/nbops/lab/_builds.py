@@ -21,6 +21,7 @@ import os
 import re
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -110,8 +111,13 @@ class BuildBoard:
         self.folder = self.project.state_dir / "lab" / "builds"
         self._children: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(self, target: str | None, overrides: dict[str, Any], force: bool = False) -> BuildJob:
+    def start(self, target: str | None, overrides: dict[str, Any], force: bool = False,
+              current: Callable[[], list[Any]] | None = None) -> BuildJob:
         """Check the request, then start ``ploomber build`` in the background.
+
+        Args:
+            current: the task states as they are now (the panel's cache), used to plan a
+                build without overrides instead of rendering the DAG again.
 
         Raises:
             ConfigError: an unknown task or override key.
@@ -128,7 +134,10 @@ class BuildBoard:
                 f"process {holder.get('pid')})",
                 "wait for it to finish; the panel shows its progress",
             )
-        states = task_states(self.root, overrides=checked)
+        if checked or current is None:
+            states = task_states(self.root, overrides=checked)
+        else:
+            states = current()
         planned = _planned(states, target, force)
         argv = [ploomber_command(), "build"]
         if target is not None:

@@ -108,8 +108,8 @@ class LabContext:
 
     def start_build(self, task: str | None, overrides: dict[str, Any],
                     force: bool) -> dict[str, Any]:
-        _, _, board = self._setup()
-        job = board.start(task, overrides, force)
+        _, cache, board = self._setup()
+        job = board.start(task, overrides, force, current=cache.states)
         return board.progress(job.id)
 
     def build_progress(self, build: str) -> dict[str, Any]:
