@@ -193,7 +193,7 @@ def test_open_a_step_with_a_past_runs_parameters(
 
 
 def test_promote_from_the_panel_is_refused_by_the_card_requirement(
-    lab: LabServer, page: Any, shoot: Callable[[Any, str], Path]
+    lab: LabServer, page: Any, guard: Any, shoot: Callable[[Any, str], Path]
 ) -> None:
     registry = lab.project / ".nbops" / "registry" / "models.json"
     before = json.loads(registry.read_text())["models"]["churn"]["aliases"]
@@ -212,3 +212,28 @@ def test_promote_from_the_panel_is_refused_by_the_card_requirement(
     assert "owner" in refusal.inner_text()
     assert json.loads(registry.read_text())["models"]["churn"]["aliases"] == before
     shoot(page, "lab-panel-promote-refused")
+    # the refusal is the server's answer 400, which the browser logs: expected here, once
+    guard.console_errors.remove(
+        "Failed to load resource: the server responded with a status of 400 (Bad Request)")
+
+
+def test_promote_and_rollback_through_the_api_move_the_alias_and_record_why(
+    lab: LabServer,
+) -> None:
+    """The card completed again, the same promotion goes through, then rolls back."""
+    card = lab.project / "model_card.yaml"
+    card.write_text("owner: the lab test\n" + card.read_text())
+    model = lab.request("/nbops/api/model")
+    champion = model["champion"]["version"]
+    other = next(v["version"] for v in model["versions"] if v["version"] != champion)
+    promoted = lab.request("/nbops/api/model/promote", "POST",
+                           {"model": "churn", "version": other, "reason": "from the panel"})
+    assert promoted["ok"] and promoted["previous"] == champion
+    assert lab.request("/nbops/api/model")["champion"]["version"] == other
+    rolled = lab.request("/nbops/api/model/rollback", "POST",
+                         {"model": "churn", "reason": "back again"})
+    assert (rolled["from"], rolled["to"]) == (other, champion)
+    history = json.loads((lab.project / ".nbops" / "registry" / "models.json").read_text())[
+        "models"]["churn"]["history"]
+    assert [m["reason"] for m in history[-2:]] == ["from the panel", "back again"]
+    assert history[-2]["by"]["command"][:2] == ["nbops lab", "promote"]
