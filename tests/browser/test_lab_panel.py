@@ -46,7 +46,7 @@ def allowed_url_prefixes(lab: LabServer) -> tuple[str, ...]:
 
 
 def _open_panel(page: Any, lab: LabServer) -> Any:
-    page.goto(f"{lab.url}/lab?token={TOKEN}")
+    page.goto(f"{lab.url}/lab?token={TOKEN}", timeout=120_000)
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.started",
                            timeout=120_000)
     page.evaluate("() => window.jupyterapp.restored")  # the restored layout would hide it

@@ -110,6 +110,7 @@ class BuildBoard:
         self.project = Project(self.root)
         self.folder = self.project.state_dir / "lab" / "builds"
         self._children: dict[str, subprocess.Popen[bytes]] = {}
+        self._final: dict[str, dict[str, Any]] = {}  # ended builds: their answer is settled
 
     def start(self, target: str | None, overrides: dict[str, Any], force: bool = False,
               current: Callable[[], list[Any]] | None = None) -> BuildJob:
@@ -203,6 +204,8 @@ class BuildBoard:
 
     def progress(self, job_id: str) -> dict[str, Any]:
         """Where build ``job_id`` is: each planned task's state, and the verdict once ended."""
+        if job_id in self._final:
+            return self._final[job_id]
         job = self.job(job_id)
         alive = self._alive(job)
         run = _run_of(self.project, job)
@@ -217,6 +220,7 @@ class BuildBoard:
             answer["tasks"] = _live_tasks(job)
             return answer
         answer["tasks"], answer["verdict"] = _ended(self.project, job, run)
+        self._final[job_id] = answer
         return answer
 
 

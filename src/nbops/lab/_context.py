@@ -25,12 +25,14 @@ class LabContext:
         self._project: Project | None = None
         self._cache: Any = None
         self._board: Any = None
+        self._runs: Any = None
 
     def _setup(self) -> tuple[Project, Any, Any]:
         with self._lock:
             if self._project is None:
                 from nbops.core import locate_pipeline
                 from nbops.lab._builds import BuildBoard
+                from nbops.lab._run_index_cache import RunIndexCache
                 from nbops.lab._task_states import TaskStateCache
 
                 located = locate_pipeline(self.lab_root)
@@ -41,6 +43,7 @@ class LabContext:
                 self._project = Project(located.root)
                 self._cache = TaskStateCache(located.root)
                 self._board = BuildBoard(located.root)
+                self._runs = RunIndexCache(self._project)
             return self._project, self._cache, self._board
 
     def _lab_path(self, relative_to_project: str) -> str:
@@ -53,22 +56,20 @@ class LabContext:
 
     def pipeline(self) -> dict[str, Any]:
         from nbops.lab._pipeline_view import pipeline_view
-        from nbops.runs import list_runs
 
         project, cache, board = self._setup()
         latest = board.latest()
         build = None if latest is None else board.progress(latest.id)
-        view = pipeline_view(project, cache.states(), list_runs(project), build)
+        view = pipeline_view(project, cache.states(), self._runs.summaries(), build)
         for task in view["tasks"]:
             task["path"] = self._lab_path(task["source"]) if task["source"] else None
         return view
 
     def task_runs(self, task: str, limit: int) -> dict[str, Any]:
         from nbops.lab._history import task_runs
-        from nbops.runs import list_runs
 
         project, _, _ = self._setup()
-        return {"task": task, "runs": task_runs(project, list_runs(project), task, limit)}
+        return {"task": task, "runs": task_runs(project, self._runs.summaries(), task, limit)}
 
     def executed_notebook(self, run: str, task: str) -> dict[str, Any]:
         from nbops.lab._history import executed_notebook_path
