@@ -9,16 +9,20 @@ STAMP := $(VENV)/.nbops-installed
 export PLOOMBER_STATS_ENABLED := false
 export PLOOMBER_VERSION_CHECK_DISABLED := true
 
-.PHONY: install run test lab bench lock screenshots docs mutate
+.PHONY: install run test lab labextension bench lock screenshots docs mutate
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.lock Makefile
+$(STAMP): pyproject.toml requirements.lock Makefile $(wildcard labextension/src/*.ts labextension/style/*.css)
 	@$(PYTHON) -c "import sys; assert sys.version_info[:2] == (3, 11)" 2>/dev/null || { echo "make: Python 3.11 is needed (found: $(PYTHON)); run: make PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
+	bash .ci/build-labextension  # only when labextension/ changed since its committed bundle
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	# the panel's bundle: a link to the committed one, so a rebuild shows at the next lab start
+	rm -rf $(VENV)/share/jupyter/labextensions/nbops-lab
+	ln -s $(CURDIR)/src/nbops/lab/labextension $(VENV)/share/jupyter/labextensions/nbops-lab
 	$(BIN)/python -m nbops.core.startup_hooks --install
 	# ploomber-extension only adds a cloud-upload button: keep it off.
 	$(BIN)/jupyter server extension disable --sys-prefix ploomber_extension >/dev/null 2>&1
@@ -46,6 +50,10 @@ test: install
 
 lab: install
 	$(BIN)/nbops lab
+
+# Rebuild the JupyterLab panel's committed bundle after editing labextension/ (needs Node.js).
+labextension: install
+	bash .ci/build-labextension
 
 # The user guide (docs/, mkdocs.yml) in site/; strict: a broken link fails.
 docs: install

@@ -213,10 +213,10 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
 
 def _start_live_view(dag: Any, project: Any, run: Any) -> None:
     """The run page refreshes itself while the build runs (nbops.reports.LiveView)."""
-    from nbops.adapters import task_states
+    from nbops.adapters import build_task_states
     from nbops.reports import SITE_DEFERRED_ENV, LiveView
 
-    live = LiveView(project.run_dir(run.run_id), run.manifest, lambda: task_states(dag),
+    live = LiveView(project.run_dir(run.run_id), run.manifest, lambda: build_task_states(dag),
                     site=not os.environ.get(SITE_DEFERRED_ENV))
     live.start()
     setattr(dag, _LIVE_ATTR, live)

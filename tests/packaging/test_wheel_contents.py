@@ -3,6 +3,7 @@ ranges, the framework only, and no start-up code for other programs."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -95,7 +96,9 @@ def test_the_wheel_runs_nothing_at_start_up(wheel) -> None:
 def test_the_wheel_holds_nbops_only(wheel) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/")[0] for n in names}
-    assert top == {"nbops", wheel.name.split("-py3")[0] + ".dist-info"}
+    stem = wheel.name.split("-py3")[0]
+    # .data: the JupyterLab extension and its server config (test_the_wheel_ships_the_lab_panel)
+    assert top == {"nbops", stem + ".dist-info", stem + ".data"}
     assert not [n for n in names if n.startswith("churn")]
     # the project template and CI workflows travel with it (package data)
     assert {"nbops/scaffold/new/pipeline.yaml", "nbops/scaffold/new/notebooks/train.py",
@@ -108,6 +111,30 @@ def test_the_wheel_holds_nbops_only(wheel) -> None:
     requires = re.findall(r"^Requires-Dist: (.*)$", metadata, re.M)
     assert requires and not [r for r in requires
                              if "==" in r.split(";")[0] and "extra == 'dev'" not in r]
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_lab_panel_prebuilt(wheel) -> None:
+    """The panel needs no Node.js: its built bundle lands in share/jupyter/labextensions and the
+    server extension is enabled by a config file in etc/jupyter (installed by pip with the
+    wheel's .data); the bundle is not also copied into the nbops package."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    data = wheel.name.split("-py3")[0] + ".data/data/"
+    labext = data + "share/jupyter/labextensions/nbops-lab/"
+    assert labext + "package.json" in names
+    assert [n for n in names if n.startswith(labext + "static/remoteEntry.")]
+    config = zipfile.ZipFile(wheel).read(data + "etc/jupyter/jupyter_server_config.d/nbops.json")
+    assert json.loads(config) == {"ServerApp": {"jpserver_extensions": {"nbops.lab": True}}}
+    assert not [n for n in names if n.startswith("nbops/lab/labextension/")]
+    built = json.loads(zipfile.ZipFile(wheel).read(labext + "package.json"))
+    assert built["name"] == "nbops-lab" and built["jupyterlab"]["_build"]["load"]
+
+
+def test_the_committed_bundle_is_built_from_the_current_sources() -> None:
+    """Edit labextension/ and forget `make labextension`: this fails (the bundle is what ships)."""
+    check = subprocess.run(["bash", str(ROOT / ".ci" / "build-labextension"), "--check"],
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stderr
 
 
 def test_dask_executor_without_dask_says_which_extra(monkeypatch) -> None:

@@ -14,6 +14,7 @@ tests run here on 3.11 and in test_wheel_install_newer_pythons.py on 3.12 and 3.
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import time
@@ -111,6 +112,18 @@ def test_the_wheel_adds_no_start_up_code_and_no_example(version, environments) -
     assert not [p.name for p in site.glob("*.pth") if "nbops" in p.name or p.name in HOOKS]
     no_churn = shell("python", "-c", "import churn", cwd=home)
     assert no_churn.returncode != 0 and "No module named 'churn'" in no_churn.stderr
+
+
+def test_the_wheel_installs_the_lab_panel(version, environments) -> None:
+    """With only the wheel (no Node.js, no repository), JupyterLab lists the prebuilt panel
+    and jupyter_server enables the API behind it."""
+    shell, home = environments(version)
+    labextensions = shell("jupyter", "labextension", "list", cwd=home)
+    listing = labextensions.stdout + labextensions.stderr
+    assert re.search(r"nbops-lab v[0-9.]+ .*enabled.*OK", listing), listing
+    server = shell("jupyter", "server", "extension", "list", cwd=home)
+    listing = server.stdout + server.stderr
+    assert re.search(r"nbops\.lab .*enabled", listing), listing
 
 
 def test_a_new_project_builds_and_calls_no_one(version, environments, demos) -> None:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from nbops.adapters._ploomber_adapter import (
         TaskInfo,
         build_options,
+        build_task_states,
         building_one_task,
         call_project_hook,
         command_argv,
@@ -41,19 +42,21 @@ if TYPE_CHECKING:
         resolved_env,
         run_ploomber_cli,
         task_infos,
-        task_states,
         under_ploomber_cli,
     )
     from nbops.adapters._ploomber_errors import root_error
+    from nbops.adapters._ploomber_status import TaskState, task_states
 
 __all__ = [
-    "TaskInfo", "build_options", "building_one_task", "call_project_hook", "command_argv",
+    "TaskInfo", "TaskState", "build_options", "building_one_task", "call_project_hook",
+    "command_argv",
     "dag_root", "env_file", "execution_duration", "factory_entry_point",
     "format_task_exception", "injected_values", "is_building", "is_error_banner",
     "is_injected_parameters", "keep_executed_notebooks", "kernel_name", "load_dag", "loaded_from",
     "metadata_path", "papermill_metadata", "pipeline_file", "ploomber_command", "python_env",
     "render_loaded", "render_tasks", "report_durations", "rerun", "resolved_env", "root_error",
     "run_ploomber_cli", "see_early_stop", "task_infos", "task_states", "under_ploomber_cli",
+    "build_task_states",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -72,7 +75,8 @@ if not TYPE_CHECKING:
             "dag_root", "env_file", "factory_entry_point", "format_task_exception", "is_building",
             "load_dag", "loaded_from", "metadata_path", "pipeline_file", "ploomber_command",
             "python_env", "render_loaded", "render_tasks", "report_durations", "resolved_env",
-            "run_ploomber_cli", "task_infos", "task_states", "under_ploomber_cli",
+            "run_ploomber_cli", "task_infos", "build_task_states", "under_ploomber_cli",
         ),
         "_ploomber_errors": ("root_error",),
+        "_ploomber_status": ("TaskState", "task_states"),
     })

@@ -169,7 +169,7 @@ def task_infos(dag: Any) -> list[TaskInfo]:
     return [task_info(dag[name]) for name in dag]
 
 
-def task_states(dag: Any) -> dict[str, str]:
+def build_task_states(dag: Any) -> dict[str, str]:
     """Each task's state during a build, in nbops' words (the live view's source).
 
     ``executed``, ``skipped``, ``failed``, ``not_run`` (aborted), ``running`` (its

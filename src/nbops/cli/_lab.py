@@ -58,7 +58,7 @@ def lab_argv(
         f"--ip={ip}",
         f"--port={port}",
         f"--ServerApp.contents_manager_class={CONTENTS_MANAGER}",
-        '--ServerApp.jpserver_extensions={"ploomber_extension": False}',
+        '--ServerApp.jpserver_extensions={"ploomber_extension": False, "nbops.lab": True}',
     ]
     if not open_browser:
         argv.append("--no-browser")

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from nbops.reports._live import LIVE_FILE, LiveView, read_live_status
     from nbops.reports._live import end_page as end_live_page
     from nbops.reports._markup import STATUS_LABELS
+    from nbops.reports._notebook_diff import notebook_diff_page
     from nbops.reports._notebook_page import NotebookPage, render_notebook_file
     from nbops.reports._publish import publish_html, publish_zip
     from nbops.reports._render import (
@@ -56,7 +57,8 @@ __all__ = [
     "HOST", "LIVE_FILE", "LiveView", "NotebookPage", "ReportsStep", "SITE_DEFERRED_ENV",
     "STATUS_LABELS", "WatchEvent", "add_build_error", "build_summary", "compare_runs",
     "comparison_markdown", "comparison_table", "end_live_page", "follow_run", "format_value",
-    "list_summaries", "load_manifest", "make_server", "publish_html", "publish_reproduction",
+    "list_summaries", "load_manifest", "make_server", "notebook_diff_page", "publish_html",
+    "publish_reproduction",
     "publish_zip", "read_live_status", "render_notebook_file", "render_notebooks", "render_run",
     "render_site", "running_run", "runs_without_pages", "section_tables", "summary_markdown",
     "summary_text", "use_colour", "verdict_at_exit", "verdict_sentence", "warm_up_renderers",
@@ -72,6 +74,7 @@ if not TYPE_CHECKING:
         "_ledger_view": ("list_summaries", "load_manifest"),
         "_live": ("LIVE_FILE", "LiveView", "end_live_page=end_page", "read_live_status"),
         "_markup": ("STATUS_LABELS",),
+        "_notebook_diff": ("notebook_diff_page",),
         "_notebook_page": ("NotebookPage", "render_notebook_file"),
         "_publish": ("publish_html", "publish_zip"),
         "_render": (

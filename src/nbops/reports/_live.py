@@ -116,7 +116,7 @@ class LiveView:
     Args:
         run_dir: ``reports/runs/<run_id>``.
         manifest: the run's manifest as opened (``running``; tasks not run yet).
-        states: returns ``{task: state}`` now (``nbops.adapters.task_states``).
+        states: returns ``{task: state}`` now (``nbops.adapters.build_task_states``).
         site: render the site index at the start and the end (not in a sweep's
             trials, whose sweep renders it once).
     """

@@ -364,3 +364,19 @@ def diff_page(task: str, a_path: Path, b_path: Path, a_run: str, b_run: str,
         "against this run ({{ b }}, green); timings, process ids and object addresses are "
         "masked.</p>", a=a_run, b=b_run)
     return page(f"nbops diff {task}", intro + body, header=header, css=DIFF_CSS)
+
+
+def notebook_diff_page(task: str, a_path: Path, b_path: Path, a_run: str, b_run: str,
+                       a_params: dict[str, Any] | None = None,
+                       b_params: dict[str, Any] | None = None) -> str:
+    """A page of its own (no links into a run folder): ``task``'s notebook of ``b_run``
+    against ``a_run``'s, for JupyterLab's panel (``nbops.lab``)."""
+    from nbops.reports._markup import page
+    from nbops.reports._templates_env import render_string
+
+    _, body = diff_notebook_files(a_path, b_path, a_params, b_params)
+    intro = render_string(
+        '<h1>{{ task }}: notebook diff</h1><p class="muted">Cell by cell, run {{ a }} (red) '
+        "against run {{ b }} (green); timings, process ids and object addresses are "
+        "masked.</p>", task=task, a=a_run, b=b_run)
+    return page(f"nbops diff {task}", intro + body, css=DIFF_CSS)

@@ -56,6 +56,9 @@ def summarize(manifest: Manifest) -> Summary:
         "host": manifest["host"],
         "experiment": experiment_of(manifest).to_dict(),
         "params": flat_params(manifest.get("env") or {}),
+        # each task's outcome, so that one notebook's history is read from the index
+        "tasks": {name: {"status": task["status"], "duration_s": task["duration_s"]}
+                  for name, task in manifest["tasks"].items()},
         **_verdicts(manifest),
     }
     if manifest.get("tags"):

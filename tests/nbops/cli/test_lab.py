@@ -31,7 +31,8 @@ def test_lab_argv_binds_loopback_and_uses_the_synchronous_manager() -> None:
     assert "--ip=127.0.0.1" in argv
     assert "--port=9999" in argv
     assert f"--ServerApp.contents_manager_class={CONTENTS_MANAGER}" in argv
-    assert '--ServerApp.jpserver_extensions={"ploomber_extension": False}' in argv
+    assert ('--ServerApp.jpserver_extensions={"ploomber_extension": False, "nbops.lab": True}'
+            in argv)
 
 
 def test_step_opens_as_notebook_with_injected_cell(lab_server: LabServer) -> None:

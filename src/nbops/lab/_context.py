@@ -1,0 +1,118 @@
+"""What the server extension knows about its project: one object, built once per server.
+
+The project is the one holding ``pipeline.yaml`` at or above JupyterLab's root
+folder (as ``nbops`` commands find it). Each method is what one endpoint answers;
+the handlers (:mod:`nbops.lab._handlers`) only parse requests and call them.
+Paths in answers are relative to JupyterLab's root folder, so the panel can open
+them as they are.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from nbops.core import ConfigError, Project
+
+
+class LabContext:
+    """The lab's view of one project: its task-state cache and its lab builds."""
+
+    def __init__(self, lab_root: Path) -> None:
+        self.lab_root = Path(lab_root).resolve()
+        self._lock = threading.Lock()
+        self._project: Project | None = None
+        self._cache: Any = None
+        self._board: Any = None
+        self._runs: Any = None
+
+    def _setup(self) -> tuple[Project, Any, Any]:
+        with self._lock:
+            if self._project is None:
+                from nbops.core import locate_pipeline
+                from nbops.lab._builds import BuildBoard
+                from nbops.lab._run_index_cache import RunIndexCache
+                from nbops.lab._task_states import TaskStateCache
+
+                located = locate_pipeline(self.lab_root)
+                if located is None:
+                    raise ConfigError(
+                        f"no pipeline.yaml at or above {self.lab_root}",
+                        "start JupyterLab in an nbops project (`nbops new NAME` makes one)")
+                self._project = Project(located.root)
+                self._cache = TaskStateCache(located.root)
+                self._board = BuildBoard(located.root)
+                self._runs = RunIndexCache(self._project)
+            return self._project, self._cache, self._board
+
+    def _lab_path(self, relative_to_project: str) -> str:
+        project, _, _ = self._setup()
+        path = (project.root / relative_to_project).resolve()
+        try:
+            return path.relative_to(self.lab_root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def pipeline(self) -> dict[str, Any]:
+        from nbops.lab._pipeline_view import pipeline_view
+
+        project, cache, board = self._setup()
+        latest = board.latest()
+        build = None if latest is None else board.progress(latest.id)
+        view = pipeline_view(project, cache.states(), self._runs.summaries(), build)
+        for task in view["tasks"]:
+            task["path"] = self._lab_path(task["source"]) if task["source"] else None
+        return view
+
+    def task_runs(self, task: str, limit: int) -> dict[str, Any]:
+        from nbops.lab._history import task_runs
+
+        project, _, _ = self._setup()
+        return {"task": task, "runs": task_runs(project, self._runs.summaries(), task, limit)}
+
+    def executed_notebook(self, run: str, task: str) -> dict[str, Any]:
+        from nbops.lab._history import executed_notebook_path
+
+        project, _, _ = self._setup()
+        return {"path": self._lab_path(executed_notebook_path(project, run, task))}
+
+    def parameters_cell(self, run: str, task: str) -> dict[str, Any]:
+        from nbops.lab._history import parameters_cell
+
+        project, _, _ = self._setup()
+        return parameters_cell(project, run, task)
+
+    def diff(self, task: str, run_a: str, run_b: str) -> str:
+        from nbops.lab._history import diff_page
+
+        project, _, _ = self._setup()
+        return diff_page(project, task, run_a, run_b)
+
+    def model(self) -> dict[str, Any]:
+        from nbops.lab._model_panel import model_view
+
+        project, _, _ = self._setup()
+        return model_view(project.root)
+
+    def promote(self, model: str, version: int, alias: str, reason: str) -> dict[str, Any]:
+        from nbops.lab._model_panel import promote
+
+        project, _, _ = self._setup()
+        return promote(project.root, model, version, alias, reason)
+
+    def rollback(self, model: str, alias: str, reason: str) -> dict[str, Any]:
+        from nbops.lab._model_panel import rollback
+
+        project, _, _ = self._setup()
+        return rollback(project.root, model, alias, reason)
+
+    def start_build(self, task: str | None, overrides: dict[str, Any],
+                    force: bool) -> dict[str, Any]:
+        _, cache, board = self._setup()
+        job = board.start(task, overrides, force, current=cache.states)
+        return board.progress(job.id)
+
+    def build_progress(self, build: str) -> dict[str, Any]:
+        _, _, board = self._setup()
+        return board.progress(build)
