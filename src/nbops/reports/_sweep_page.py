@@ -102,5 +102,5 @@ def render_sweep_page(record: dict[str, Any], run_prefix: str = "../../runs/") -
 def write_sweep_page(project: Project, record: dict[str, Any]) -> Path:
     """Write ``reports/sweeps/<name>/index.html``; returns its path."""
     path = project.reports_dir / "sweeps" / record["name"] / "index.html"
-    atomic_write_text(path, render_sweep_page(record))
+    atomic_write_text(path, render_sweep_page(record), durable=False)
     return path
