@@ -6,6 +6,11 @@ Every nbops write of a whole file goes through here: :func:`atomic_write_bytes`
 (and its text/JSON forms) for data in memory, :func:`atomic_path` for files a
 library writes itself (``DataFrame.to_parquet``, ``zipfile``), and
 :func:`link_or_copy` for putting an existing file in place.
+
+Files nbops can rebuild from the record (report pages, caches) are written with
+``durable=False``: still atomic, but not fsynced (each fsync costs milliseconds
+of a build's wall time, and only protects against losing power, after which
+``nbops report`` rewrites the pages and a cache is rebuilt).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ def fsync_dir(folder: Path) -> None:
 
 
 @contextmanager
-def atomic_path(path: Path, mode: int = 0o644) -> Iterator[Path]:
+def atomic_path(path: Path, mode: int = 0o644, durable: bool = True) -> Iterator[Path]:
     """A temporary path beside ``path`` to write to; it replaces ``path`` on success.
 
     Use it for files written by a library that wants a path::
@@ -39,8 +44,8 @@ def atomic_path(path: Path, mode: int = 0o644) -> Iterator[Path]:
             frame.to_parquet(tmp)
 
     On a clean exit the file is fsynced, given ``mode``, renamed over ``path``
-    and the folder fsynced; on an exception it is removed and ``path`` is
-    untouched.
+    and the folder fsynced (no fsync when ``durable`` is false); on an exception
+    it is removed and ``path`` is untouched.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,19 +54,22 @@ def atomic_path(path: Path, mode: int = 0o644) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
+        if durable:
+            with open(tmp, "rb") as handle:
+                os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
-def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` atomically and durably."""
-    with atomic_path(path, mode) as tmp:
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644,
+                       durable: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically (and durably, unless ``durable`` is false)."""
+    with atomic_path(path, mode, durable) as tmp:
         tmp.write_bytes(data)
 
 
@@ -84,9 +92,9 @@ def link_or_copy(source: Path, dest: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write UTF-8 ``text`` to ``path`` atomically."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: Path, text: str, durable: bool = True) -> None:
+    """Write UTF-8 ``text`` to ``path`` atomically (see :func:`atomic_write_bytes`)."""
+    atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
 
 
 def dumps_json(data: Any) -> str:
@@ -94,6 +102,6 @@ def dumps_json(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def atomic_write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as indented JSON to ``path`` atomically."""
-    atomic_write_text(path, dumps_json(data))
+def atomic_write_json(path: Path, data: Any, durable: bool = True) -> None:
+    """Write ``data`` as indented JSON to ``path`` atomically (see :func:`atomic_write_bytes`)."""
+    atomic_write_text(path, dumps_json(data), durable)

@@ -141,5 +141,5 @@ class HashCache:
         errors = schema_errors(data, "hash_cache")
         if errors:
             raise ValueError(f"hash cache would be invalid: {errors[0]}")
-        atomic_write_json(self.path, data)
+        atomic_write_json(self.path, data, durable=False)  # a cache: lost, it is rebuilt
         self._dirty = False

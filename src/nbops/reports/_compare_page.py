@@ -55,7 +55,7 @@ def write_run_record(manifest: dict[str, Any], run_dir: Path,
                      diffs: dict[str, str] | None = None) -> Path:
     """Write ``compare.js`` beside the run page."""
     dest = Path(run_dir) / RECORD_FILE
-    atomic_write_text(dest, record_script(manifest, previous, diffs))
+    atomic_write_text(dest, record_script(manifest, previous, diffs), durable=False)
     return dest
 
 

@@ -25,6 +25,7 @@ from nbops.adapters import is_error_banner, is_injected_parameters
 from nbops.reports._markup import asset
 from nbops.reports._page_redaction import redact_notebook, secret_replacements
 from nbops.reports._sanitize import clean_html
+from nbops.reports._template_cache import bytecode_cache
 from nbops.reports._templates_env import macro
 
 # HTML reprs that only make sense with their own stylesheet and scripts (which a
@@ -134,6 +135,8 @@ def _exporter(hide_code: bool) -> Any:
                 exclude_output_prompt=hide_code,
             )
             exporter.register_filter("clean_html", clean_html)
+            # nbconvert's templates compiled once, not once per build
+            exporter.environment.bytecode_cache = bytecode_cache("notebook")
             # The lab template's conf.json adds a preprocessor computing Pygments
             # CSS for every page; nbops' template inlines that CSS once (``_css``).
             exporter._preprocessors = [
@@ -236,5 +239,5 @@ def render_notebook_file(source: Path, dest: Path, page: NotebookPage) -> Path:
     from nbops.core import atomic_write_text
 
     nb = nbformat.read(str(source), as_version=4)
-    atomic_write_text(dest, render_notebook(nb, page))
+    atomic_write_text(dest, render_notebook(nb, page), durable=False)
     return dest

@@ -125,7 +125,8 @@ def render_task_pages(manifest: dict[str, Any], run_dir: Path, result: RenderRes
         dest = task_page(run_dir, name)
         started = time.perf_counter()
         dest.parent.mkdir(exist_ok=True)
-        atomic_write_text(dest, task_page_html(manifest, name, project_root, dest.parent))
+        atomic_write_text(dest, task_page_html(manifest, name, project_root, dest.parent),
+                          durable=False)
         result.task_pages[name] = dest
         result.timings_s[name] = time.perf_counter() - started
 
@@ -163,7 +164,7 @@ def render_notebook_diffs(manifest: dict[str, Any], run_dir: Path,
                         manifest["run_id"], type(exc).__name__, exc)
             continue
         dest.parent.mkdir(exist_ok=True)
-        atomic_write_text(dest, html)
+        atomic_write_text(dest, html, durable=False)
         written[name] = f"diff/{page_stem(name)}.html"
     return written
 
@@ -209,7 +210,7 @@ def render_run(
     html = run_page_html(manifest, run_dir, previous=previous, champion=champion, diffs=diffs,
                          live=live)
     write_run_record(manifest, run_dir, previous=previous, diffs=diffs)
-    atomic_write_text(result.run_page, html)
+    atomic_write_text(result.run_page, html, durable=False)
     return result
 
 
@@ -240,7 +241,8 @@ def render_site(reports_dir: Path, *, headline: list[str] | None = None,
     write_model_pages(reports_dir, registry, summaries)
     sweeps = sorted(page.parent.name for page in (reports_dir / "sweeps").glob("*/index.html"))
     atomic_write_text(dest, site_html(summaries, headline=headline, pages=pages,
-                                      models=models_section(registry), sweeps=sweeps))
+                                      models=models_section(registry), sweeps=sweeps),
+                      durable=False)
     return dest
 
 
@@ -252,7 +254,7 @@ def write_if_changed(path: Path, text: str) -> bool:
             return False
     except (OSError, UnicodeDecodeError):
         pass
-    atomic_write_text(path, text)
+    atomic_write_text(path, text, durable=False)  # a page: rebuilt by `nbops report`
     return True
 
 
@@ -349,7 +351,7 @@ def publish_reproduction(run_dir: Path, record: dict[str, Any]) -> Path:
     """
     run_dir = Path(run_dir)
     html_path = run_dir / "reproductions" / f"{record['id']}.html"
-    atomic_write_text(html_path, report_html(record))
+    atomic_write_text(html_path, report_html(record), durable=False)
     try:
         render_run(run_dir, notebooks=False)
     except (NbopsError, OSError, ValueError) as exc:

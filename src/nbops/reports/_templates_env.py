@@ -18,15 +18,17 @@ from markupsafe import Markup
 
 @cache
 def environment() -> Any:
-    """The shared, cached Environment (templates are compiled once per process)."""
+    """The shared, cached Environment (templates are compiled once per process, and
+    their compiled code is kept between processes: :mod:`nbops.reports._template_cache`)."""
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
     from nbops.reports._markup import asset, badge, fmt_duration, fmt_number
     from nbops.reports._paths import rel_href
+    from nbops.reports._template_cache import bytecode_cache
 
     env = Environment(loader=PackageLoader("nbops.reports", "templates/pages"),
                       autoescape=True, undefined=StrictUndefined, trim_blocks=True,
-                      lstrip_blocks=True)
+                      lstrip_blocks=True, bytecode_cache=bytecode_cache("pages"))
     env.filters["num"] = lambda v: Markup(fmt_number(v))
     env.filters["duration"] = fmt_duration
     env.filters["badge"] = lambda v, verdict=False: Markup(badge(v, verdict=verdict))

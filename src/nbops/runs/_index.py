@@ -17,7 +17,6 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from nbops.core import (
@@ -32,6 +31,7 @@ from nbops.core import (
     read_manifest,
     schema_errors,
 )
+from nbops.runs._index_checked import checked_prefix, remember_checked
 
 Summary = dict[str, Any]
 logger = logging.getLogger("nbops")
@@ -133,40 +133,58 @@ def _line(summary: Summary) -> str:
 
 
 def append(project: Project, summary: Summary) -> None:
-    """Append one summary line (a single ``write`` of a whole line under ``O_APPEND``)."""
+    """Append one summary line (a single ``write`` of a whole line under ``O_APPEND``).
+
+    Not fsynced: the index is a cache of the manifests (which are), and a line lost
+    with the power is summarised again from its manifest by the next reader.
+    """
     project.runs_dir.mkdir(parents=True, exist_ok=True)
     data = _line(summary).encode("utf-8")
     fd = os.open(project.index_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, data)
-        os.fsync(fd)
     except OSError as exc:  # name the file: "No space left on device" alone says too little
         raise OSError(exc.errno, exc.strerror, str(project.index_path)) from None
     finally:
         os.close(fd)
 
 
-def _read_lines(path: Path) -> tuple[dict[str, Summary], int, int]:
-    """``(latest summary per run id, damaged lines, total lines)``."""
+def _read_lines(project: Project) -> tuple[dict[str, Summary], int, int]:
+    """``(latest summary per run id, damaged lines, total lines)``.
+
+    Lines a previous reader already checked against the schema (the same leading
+    bytes of the file: :mod:`nbops.runs._index_checked`) are not checked again.
+    """
     latest: dict[str, Summary] = {}
     bad = total = 0
     try:
-        raw = path.read_bytes()
+        raw = project.index_path.read_bytes()
     except FileNotFoundError:
         return latest, 0, 0
-    for line in raw.splitlines():
+    checked = checked_prefix(project, raw)
+    lines = raw.split(b"\n")
+    known = raw.count(b"\n", 0, checked.length)  # lines wholly inside the checked bytes
+    damaged: set[int] = set(checked.damaged)
+    for number, line in enumerate(lines):
         if not line:
             continue
         total += 1
+        if number < known and number in damaged:
+            bad += 1
+            continue
         try:  # a damaged line (even a non-UTF-8 byte) is skipped, never fatal
             item = json.loads(line.decode("utf-8"))
         except ValueError:
+            item = None
+        if not isinstance(item, dict) or (number >= known and schema_errors(item, "run_index")):
             bad += 1
-            continue
-        if not isinstance(item, dict) or schema_errors(item, "run_index"):
-            bad += 1
+            damaged.add(number)
             continue
         latest[item["run_id"]] = item
+    complete = raw.rfind(b"\n") + 1  # a line still being appended is checked next time
+    if complete > checked.length:
+        whole = len(lines) - 1  # the lines before the last newline
+        remember_checked(project, raw, complete, {n for n in damaged if n < whole})
     return latest, bad, total
 
 
@@ -181,7 +199,7 @@ def run_ids_on_disk(project: Project) -> list[str]:
 
 def summaries(project: Project) -> list[Summary]:
     """Summaries of every run on disk, oldest first (healing the index as needed)."""
-    latest, bad, total = _read_lines(project.index_path)
+    latest, bad, total = _read_lines(project)
     on_disk = run_ids_on_disk(project)
     healed = 0
     folder = str(project.runs_dir)
