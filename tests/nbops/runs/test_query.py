@@ -106,11 +106,13 @@ def big_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_where_sort_limit_over_10000_runs_answers_within_a_second(
+def test_where_sort_limit_over_10000_runs_finds_the_right_ten(
         big_ledger: Path, record_property: Any) -> None:
-    """The query itself (parse, filter, sort, limit) over 10,000 index lines: < 1 s. The
-    command also reads the index, which the ledger checks line by line against its schema
-    (measured separately: that cost is the ledger's, with or without --where)."""
+    """The query (parse, filter, sort, limit) over 10,000 index lines picks the right rows.
+
+    Its speed is a benchmark, not an assertion here (``ledger.cli_runs_where`` in
+    ``python -m benchmarks --only ledger``): a timed assertion fails on a busy machine.
+    """
     from nbops.core import Project
     from nbops.runs import list_runs
 
@@ -125,7 +127,6 @@ def test_where_sort_limit_over_10000_runs_answers_within_a_second(
     assert values[0] == pytest.approx(0.997)
     assert all(r["params"]["model.max_depth"] == 4 for r in found)
     record_property("query_s_10000_rows", round(elapsed, 3))
-    assert elapsed < 1.0, f"{elapsed:.2f} s"
 
     base = [str(Path(sys.executable).parent / "nbops"), "runs", "--json", "--project",
             str(big_ledger)]
