@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml requirements.lock Makefile
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
-	$(BIN)/python -m nbops.core.startup_hooks --install
+	$(BIN)/python -m nbops.runtime.startup_hooks --install
 	# ploomber-extension only adds a cloud-upload button: keep it off.
 	$(BIN)/jupyter server extension disable --sys-prefix ploomber_extension >/dev/null 2>&1
 	$(BIN)/jupyter labextension disable --level=sys_prefix ploomber-extension >/dev/null 2>&1

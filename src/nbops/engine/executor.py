@@ -10,7 +10,7 @@ Chosen in ``pipeline.yaml`` without touching any notebook::
 How it differs from Ploomber's executors:
 
 * notebooks run through the ``nbops`` Papermill engine on kernels that a
-  :class:`~nbops.engine._kernel_pool.KernelPool` started ahead of need; each
+  :class:`~nbops.runtime._kernel_pool.KernelPool` started ahead of need; each
   kernel serves one notebook and is killed afterwards, and the pool is torn
   down when the build ends, fails or is interrupted;
 * tasks run in worker threads of the build process (the heavy lifting happens
@@ -41,8 +41,7 @@ from ploomber.tasks import NotebookRunner
 
 from nbops.adapters import format_task_exception, kernel_name
 from nbops.core import ConfigError
-from nbops.engine._fork_provisioner import ForkServer, take_handed_over
-from nbops.engine._kernel_pool import KernelPool
+from nbops.runtime import ForkServer, KernelPool, take_handed_over
 
 logger = logging.getLogger("nbops")
 

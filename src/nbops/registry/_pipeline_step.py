@@ -86,7 +86,7 @@ class RegistryStep:
 
 def measuring_imported() -> bool:
     """Whether this process already imported everything measuring a model needs (a sweep's
-    trial, forked by its warmed-up trial server: :func:`nbops.sweeps._trial_server.warm_up`)."""
+    trial, forked by its warmed-up trial server: :func:`nbops.runtime.trial_server.warm_up`)."""
     from nbops.registry._measure_helper import WARM_IMPORTS
 
     return all(module in sys.modules for module in WARM_IMPORTS)

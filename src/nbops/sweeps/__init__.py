@@ -23,10 +23,13 @@ if TYPE_CHECKING:
     from nbops.sweeps._sweep_record import finished as finished_trials
     from nbops.sweeps._sweep_record import leaderboard
     from nbops.sweeps._sweep_record import read as read_sweep
+    from nbops.sweeps._trial_build import load_ahead as load_trial_ahead
+    from nbops.sweeps._trial_build import main as build_trial
 
 __all__ = [
-    "DaskLauncher", "SweepRequest", "changed_parameters", "create_sweep", "finished_trials",
-    "leaderboard", "read_sweep", "register_best", "run_sweep", "start_servers",
+    "DaskLauncher", "SweepRequest", "build_trial", "changed_parameters", "create_sweep",
+    "finished_trials", "leaderboard", "load_trial_ahead", "read_sweep", "register_best",
+    "run_sweep", "start_servers",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -41,4 +44,5 @@ if not TYPE_CHECKING:
             "changed_parameters=changed_keys", "finished_trials=finished", "leaderboard",
             "read_sweep=read",
         ),
+        "_trial_build": ("build_trial=main", "load_trial_ahead=load_ahead"),
     })

@@ -16,7 +16,7 @@ with ``AttributeError`` without loading it: code that scans every module in
 grammar for nothing. The package's names are read from its source with
 :mod:`ast` (about a millisecond), never by running it.
 ``nbops init --speedups`` (and ``make install`` in the nbops repository) writes a ``.pth``
-file (:mod:`nbops.core.startup_hooks`) so that every interpreter of the project's
+file (:mod:`nbops.runtime.startup_hooks`) so that every interpreter of the project's
 environment installs the hook at start-up; the wheel ships none.
 """
 

@@ -9,7 +9,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from nbops.core.startup_hooks import HOOKS, install_all, remove_all
+from nbops.runtime.startup_hooks import HOOKS, install_all, remove_all
 
 
 def test_every_hook_is_one_line(tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ def test_hooks_take_effect_in_a_fresh_interpreter(tmp_path: Path) -> None:
     probe = (
         f"import sys; sys.path[:0] = [{str(src)!r}, {purelib!r}]; "
         "import site, os; site.addsitedir(sys.argv[1]); "
-        "from nbops.engine.lazy_grammar import LazyGrammarFinder; "
+        "from nbops.runtime.lazy_grammar import LazyGrammarFinder; "
         "import ploomber.env.envdict as e; "
         "print(os.environ.get('PLOOMBER_STATS_ENABLED'), "
         "any(isinstance(f, LazyGrammarFinder) for f in sys.meta_path), "

@@ -1,0 +1,43 @@
+"""The speed machinery: everything that makes a build faster and nothing that changes its result.
+
+Kernels forked from a pre-imported server (:mod:`._forkserver`, :mod:`._fork_provisioner`,
+zygotes), kernels started ahead of need (:mod:`._kernel_pool`), the sweep's trial server
+(:mod:`.trial_server`) and the opt-in ``.pth`` start-up hooks (:mod:`.startup_hooks`,
+:mod:`.lazy_grammar`). See docs/speed.md for what each saves.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nbops.core import lazy_exports
+
+if TYPE_CHECKING:
+    from nbops.runtime._fork_provisioner import (
+        ForkServer,
+        ForkServerError,
+        StartedServer,
+        Zygote,
+        hand_over,
+        kernel_environment,
+        start_server,
+        take_handed_over,
+    )
+    from nbops.runtime._kernel_pool import KernelPool, PooledKernel
+    from nbops.runtime._preimports import fork_preimports
+
+__all__ = [
+    "ForkServer", "ForkServerError", "KernelPool", "PooledKernel", "StartedServer", "Zygote",
+    "fork_preimports", "hand_over", "kernel_environment", "start_server", "take_handed_over",
+]
+
+# Each public name's private module, imported on first use. Type checkers see the
+# imports above instead, so that they flag a name the package does not export.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(__name__, {
+        "_fork_provisioner": ("ForkServer", "ForkServerError", "StartedServer", "Zygote",
+                              "hand_over", "kernel_environment", "start_server",
+                              "take_handed_over"),
+        "_kernel_pool": ("KernelPool", "PooledKernel"),
+        "_preimports": ("fork_preimports",),
+    })
