@@ -66,6 +66,10 @@ class RegistryStep:
                for task in ctx.tasks):
             if measuring_imported():
                 return  # measuring in this process costs no imports
+            from nbops.runtime import speedups_off
+
+            if speedups_off():
+                return  # NBOPS_RUNTIME=plain: measure in this process, after the build
             from nbops.registry._measure_helper import MeasureHelper
 
             self.helper = MeasureHelper(ctx.project.root)

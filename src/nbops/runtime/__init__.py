@@ -4,6 +4,8 @@ Kernels forked from a pre-imported server (:mod:`._forkserver`, :mod:`._fork_pro
 zygotes), kernels started ahead of need (:mod:`._kernel_pool`), the sweep's trial server
 (:mod:`.trial_server`) and the opt-in ``.pth`` start-up hooks (:mod:`.startup_hooks`,
 :mod:`.lazy_grammar`). See docs/speed.md for what each saves.
+
+``NBOPS_RUNTIME=plain`` turns all of it off (:mod:`._switch`): same run records, slower.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ if TYPE_CHECKING:
     )
     from nbops.runtime._kernel_pool import KernelPool, PooledKernel
     from nbops.runtime._preimports import fork_preimports
+    from nbops.runtime._switch import RUNTIME_ENV, speedups_off
 
 __all__ = [
-    "ForkServer", "ForkServerError", "KernelPool", "PooledKernel", "StartedServer", "Zygote",
-    "fork_preimports", "hand_over", "kernel_environment", "start_server", "take_handed_over",
+    "RUNTIME_ENV", "ForkServer", "ForkServerError", "KernelPool", "PooledKernel",
+    "StartedServer", "Zygote", "fork_preimports", "hand_over", "kernel_environment",
+    "speedups_off", "start_server", "take_handed_over",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -40,4 +44,5 @@ if not TYPE_CHECKING:
                               "take_handed_over"),
         "_kernel_pool": ("KernelPool", "PooledKernel"),
         "_preimports": ("fork_preimports",),
+        "_switch": ("RUNTIME_ENV", "speedups_off"),
     })

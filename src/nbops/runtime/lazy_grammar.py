@@ -137,7 +137,16 @@ class LazyGrammarFinder(importlib.abc.MetaPathFinder):
 
 def install() -> None:
     """Install the import hook in this interpreter (idempotent; no-op if too late)."""
-    if MODULE in sys.modules:
+    if MODULE in sys.modules or _speedups_off():
         return
     if not any(isinstance(f, LazyGrammarFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, LazyGrammarFinder())
+
+
+def _speedups_off() -> bool:
+    """``NBOPS_RUNTIME=plain`` (:mod:`nbops.runtime._switch`), read without importing nbops.core:
+    this runs in every interpreter of the environment, where a bad value must not raise."""
+    import os
+
+    return os.environ.get("NBOPS_RUNTIME", "").strip().lower() == "plain"
+

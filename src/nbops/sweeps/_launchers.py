@@ -128,6 +128,10 @@ def start_servers(count: int, pipeline: Path | None = None) -> None:
     ``pipeline``: the sweep's pipeline file; each server then starts the zygote of its
     trials' kernel fork servers at once (:func:`nbops.runtime.trial_server.zygote_for`).
     """
+    from nbops.runtime import speedups_off
+
+    if speedups_off():
+        return  # NBOPS_RUNTIME=plain: each trial a plain child process
     with _SPARE_LOCK:
         if pipeline is not None:
             _PIPELINE[:] = [pipeline]
@@ -171,7 +175,9 @@ def run_here(request: Path, cwd: Path, log_path: Path,
     """Run the trial on this machine, forked by this thread's trial server (which loads
     the ``upcoming`` trial's DAG meanwhile)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    server = _server()
+    from nbops.runtime import speedups_off
+
+    server = None if speedups_off() else _server()
     code = None if server is None else server.run(request, cwd, log_path, upcoming)
     if code is None:  # no server (or it could not fork): a plain child process
         code = _run(_trial_command(request), cwd, log_path)
