@@ -74,6 +74,12 @@ if TYPE_CHECKING:
         locate_pipeline,
         pipeline_files,
     )
+    from nbops.core._plugins import (
+        GATE_OPERATOR_PLUGINS,
+        POST_CLOSE_STEP_PLUGINS,
+        load_plugins,
+        plugin_problem,
+    )
     from nbops.core._processes import pid_alive
     from nbops.core._project import ROOT_ENV, RUN_ENV, Project, find_project
     from nbops.core._schema import schema_errors
@@ -95,8 +101,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConfigError", "ContentStore", "DEFAULT_ENV_WHITELIST", "DataError", "FeatureSchema",
-    "FeatureSpec", "GateFailure", "HashCache", "HostCheck", "IntegrityError", "LedgerError",
-    "LockTimeout", "Manifest", "NEGATIVE", "NbopsError", "POSITIVE", "PREFIX", "PipelineLocation",
+    "FeatureSpec",
+    "GATE_OPERATOR_PLUGINS",
+    "GateFailure", "HashCache", "HostCheck", "IntegrityError", "LedgerError",
+    "LockTimeout", "Manifest", "NEGATIVE", "NbopsError", "POSITIVE",
+    "POST_CLOSE_STEP_PLUGINS",
+    "PREFIX", "PipelineLocation",
     "Project", "ProjectLock",
     "REDACTED", "ROOT_ENV", "RUN_ENV", "RecordError", "RegistryError", "RemoteError",
     "ReproduceError", "SEAL_NAME", "SPEC_VERSION", "ValidationError", "atomic_path",
@@ -105,10 +115,12 @@ __all__ = [
     "crash_point", "data_slug", "dumps_json", "experiment_of", "find_project", "from_summary",
     "fsync_dir", "hash_bytes", "hash_file", "is_dotted_path", "is_hash", "is_locked", "is_run_id",
     "is_secret_name",
-    "json_strings", "lazy_exports", "link_or_copy", "load_mapping", "load_yaml",
+    "json_strings", "lazy_exports", "link_or_copy", "load_mapping", "load_plugins", "load_yaml",
     "locate_pipeline", "manifest_errors",
     "mask_credentials", "missing_card_fields", "missing_card_sentence", "new_run_id",
-    "of_version", "pid_alive", "pipeline_files", "printable", "read_holder", "read_manifest",
+    "of_version", "pid_alive", "pipeline_files",
+    "plugin_problem",
+    "printable", "read_holder", "read_manifest",
     "read_model_card",
     "read_sealed_manifest", "redact", "redact_argv", "rewrite_strings", "roc_auc", "schema_errors",
     "scrub", "seal_state", "secret_replacements", "spec_bytes", "spec_from_feature_schema",
@@ -148,6 +160,8 @@ if not TYPE_CHECKING:
         "_model_card": ("missing_card_fields", "missing_card_sentence", "read_model_card"),
         "_metrics": ("average_precision", "brier", "classification_metrics", "roc_auc"),
         "_parameters": ("check_parameters",),
+        "_plugins": ("GATE_OPERATOR_PLUGINS", "POST_CLOSE_STEP_PLUGINS", "load_plugins",
+                     "plugin_problem"),
         "_processes": ("pid_alive",),
         "_project": ("Project", "ROOT_ENV", "RUN_ENV", "find_project"),
         "_pipeline_location": ("PipelineLocation", "is_dotted_path", "locate_pipeline",

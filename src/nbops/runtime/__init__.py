@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from nbops.runtime._switch import RUNTIME_ENV, speedups_off
 
 __all__ = [
-    "RUNTIME_ENV", "ForkServer", "ForkServerError", "KernelPool", "PooledKernel",
+    "ForkServer", "ForkServerError", "KernelPool", "PooledKernel", "RUNTIME_ENV",
     "StartedServer", "Zygote", "fork_preimports", "hand_over", "kernel_environment",
     "speedups_off", "start_server", "take_handed_over",
 ]

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from project_files import copy_project_files, run_build_process
 
 from nbops.core import ConfigError
 from nbops.runtime import RUNTIME_ENV, speedups_off
+from project_files import copy_project_files, run_build_process
 
 MACHINERY = ("nbops.runtime._forkserver", "nbops.registry._measure_helper")
 
