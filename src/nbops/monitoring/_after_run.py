@@ -4,7 +4,7 @@
 does nothing for runs without a monitoring task (a task with a
 ``monitor_report`` product).
 
-The ``monitoring`` manifest section (contract in ARCHITECTURE.md) carries the
+The ``monitoring`` manifest section (contract in docs/contracts.md) carries the
 verdict, the one-line summary, a ``banner`` for alerts, the thresholds, the
 per-feature drift and what was done about it (``action``). When the verdict is
 at least the task's ``fail_on`` parameter, the run's status becomes ``alert``

@@ -1,7 +1,7 @@
 """Monitoring results as ledger metrics, so the report site can draw their trends.
 
 Naming convention (numbers only; written by the monitoring notebook with
-``nbops.log_metrics``, see ARCHITECTURE.md "Monitoring"):
+``nbops.log_metrics``, see docs/contracts.md "Monitoring"):
 
 =================================  ===============================================
 ``monitor_verdict``                0 ok, 1 warn, 2 alert
