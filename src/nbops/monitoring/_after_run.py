@@ -79,7 +79,8 @@ def manifest_section(
     features = {
         name: {
             key: drift[key]
-            for key in ("kind", "status", "psi", "ks", "missing_current", "unseen_share")
+            for key in ("kind", "status", "psi", "ks", "missing_current", "unseen_share", "tests")
+            if drift.get(key) != {}  # "tests": only when added drift tests ran (._drift_tests)
         }
         for name, drift in report["features"].items()
     }

@@ -55,6 +55,8 @@ def report_metrics(report: dict[str, Any]) -> dict[str, float]:
             out[f"drift_ks.{name}"] = drift["ks"]
         if drift["kind"] == "categorical":
             out[f"drift_unseen.{name}"] = drift["unseen_share"]
+        for test, value in drift.get("tests", {}).items():  # the added drift tests
+            out[f"drift_{test}.{name}"] = value
     prediction = report.get("prediction")
     if prediction:
         out["prediction_psi"] = prediction["psi"]

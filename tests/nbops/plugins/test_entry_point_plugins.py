@@ -136,3 +136,89 @@ def test_a_build_uses_the_plugins_gate_and_runs_its_step(tmp_path, monkeypatch) 
     audit = json.loads((root / "audit.json").read_text())
     assert audit == {"run_id": manifest["run_id"], "prepared_for": manifest["run_id"],
                      "outcome": "succeeded", "gates": "passed"}
+
+
+DRIFT_PLUGIN = '''
+import numpy as np
+
+from nbops.monitoring import DriftOutcome, graded
+
+
+class MeanShift:
+    """|mean(batch) - mean(reference)| in reference standard deviations."""
+
+    name = "mean_shift"
+    kinds = ("numeric",)
+    significance_tests = 0
+    warn, alert = 0.2, 0.5
+
+    def measure(self, reference, column, alpha_each, warn, alert):
+        ref = reference.sorted_values
+        value = float(abs(np.nanmean(column) - ref.mean()) / ref.std())
+        status = graded(True, value, warn, alert)
+        return DriftOutcome(value, status, f"mean shifted {value:.2f} SD")
+
+
+MEAN_SHIFT = MeanShift()
+'''
+
+CHECK_A_SHIFTED_BATCH = '''
+import json
+import numpy as np
+import pandas as pd
+from nbops.monitoring import Thresholds, build_profile, check_batch, report_metrics
+from nbops.monitoring._after_run import manifest_section
+rng = np.random.default_rng(0)
+profile = build_profile(pd.DataFrame({"x": rng.normal(size=4000)}),
+                        {"features": [{"name": "x", "dtype": "float64"}]})
+thresholds = Thresholds.from_mapping({"mean_shift_alert": 0.9})
+report = check_batch(profile, pd.DataFrame({"x": rng.normal(0.6, 1, size=4000)}), thresholds)
+doc = report.to_dict()
+section = manifest_section(doc, "monitor", {}, {"path": "r.json"})
+x = doc["features"]["x"]
+print(json.dumps({"tests": x["tests"], "reasons": x["reasons"],
+                  "metric": report_metrics(doc).get("drift_mean_shift.x"),
+                  "floor": doc["thresholds"].get("mean_shift_alert"),
+                  "section": section["features"]["x"].get("tests"), "count": doc["tests"]}))
+'''
+
+
+def test_a_plugin_drift_test_reaches_report_metrics_section_and_thresholds(tmp_path) -> None:
+    site = _install_plugin(tmp_path / "site",
+                           "[nbops.drift_tests]\nmean_shift = nbops_demo_plugin:MEAN_SHIFT\n",
+                           DRIFT_PLUGIN)
+    done = _python(site, CHECK_A_SHIFTED_BATCH)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    shift = seen["tests"]["mean_shift"]
+    assert 0.5 < shift < 0.7
+    assert seen["metric"] == shift and seen["section"] == {"mean_shift": shift}
+    assert seen["floor"] == 0.9  # env.yaml's floor, recorded with the thresholds
+    assert any(reason.startswith("mean shifted") for reason in seen["reasons"])
+    assert seen["count"] == 3  # no significance test added: alpha split as before
+    without = _python(tmp_path, CHECK_A_SHIFTED_BATCH)
+    assert json.loads(without.stdout.strip().splitlines()[-1])["tests"] == {}
+
+
+def test_a_drift_test_named_like_a_core_check_is_refused(tmp_path) -> None:
+    site = _install_plugin(tmp_path / "site",
+                           "[nbops.drift_tests]\npsi = nbops_demo_plugin:MEAN_SHIFT\n",
+                           DRIFT_PLUGIN.replace('name = "mean_shift"', 'name = "psi"'))
+    done = _python(site, "from nbops.monitoring._drift_tests import drift_tests\n"
+                         "drift_tests()\n")
+    assert "the nbops plug-in 'psi' in nbops.drift_tests has a name that" in done.stderr
+
+
+def test_the_run_page_and_the_cli_table_show_each_added_test_as_a_column() -> None:
+    from nbops.reports._run_sections import monitoring_section
+    from nbops.reports._section_tables import monitoring_table
+
+    section = {"verdict": "warn", "summary": "x drifted", "features": {
+        "x": {"kind": "numeric", "status": "warn", "psi": 0.1, "ks": 0.2,
+              "missing_current": 0.0, "unseen_share": 0.0, "tests": {"mean_shift": 0.61}},
+        "y": {"kind": "numeric", "status": "ok", "psi": 0.0, "ks": 0.0,
+              "missing_current": 0.0, "unseen_share": 0.0}}}
+    html = monitoring_section(section)
+    assert "<th>mean_shift</th>" in html and "0.61" in html
+    table = monitoring_table(section)[-1]
+    assert [column.header for column in table.columns][-1] == "mean_shift"
