@@ -33,6 +33,7 @@ NAMED_FROM_OUTSIDE = {
     "engine.dask_executor",  # the same, for a Dask cluster
     "engine.papermill_engine",  # [project.entry-points."papermill.engine"]
     "runtime.lazy_grammar",  # nbops_lazy_grammar.pth
+    "engine.lazy_grammar",  # the same line as written by nbops before nbops.runtime
     "adapters.ploomber_config_errors",  # nbops_ploomber_config_errors.pth
     "runtime.startup_hooks",  # python -m nbops.runtime.startup_hooks --install
     "runtime.trial_server",  # python -m nbops.runtime.trial_server (a sweep starts it)

@@ -49,3 +49,18 @@ def test_remove_all_deletes_only_the_hooks(tmp_path: Path) -> None:
     assert sorted(p.name for p in remove_all(tmp_path)) == sorted(HOOKS)
     assert [p.name for p in tmp_path.iterdir()] == ["other.pth"]
     assert remove_all(tmp_path) == []  # a second removal changes nothing
+
+
+def test_a_hook_line_written_before_the_runtime_package_still_installs(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    old = ("import importlib.util as _u; _u.find_spec('nbops') and "
+           "__import__('nbops.engine.lazy_grammar').engine.lazy_grammar.install()\n")
+    (tmp_path / "old_hook.pth").write_text(old)
+    code = ("import site, sys; site.addsitedir(sys.argv[1]); "
+            "from nbops.runtime.lazy_grammar import LazyGrammarFinder; "
+            "print(any(isinstance(f, LazyGrammarFinder) for f in sys.meta_path))")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                          text=True, timeout=60)
+    assert done.stderr == "" and done.stdout.strip() == "True"
