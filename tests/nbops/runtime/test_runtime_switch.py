@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -121,3 +122,13 @@ def test_a_plain_sweep_starts_no_trial_server(monkeypatch, tmp_path) -> None:
         assert launchers._ALL == [] and launchers._SPARE == []
     finally:
         launchers.close_servers()
+
+
+@pytest.mark.parametrize(("mode", "installed"), [("plain", "False"), ("fast", "True")])
+def test_the_lazy_grammar_hook_follows_the_switch(mode, installed) -> None:
+    code = ("import sys; from nbops.runtime import lazy_grammar; lazy_grammar.install(); "
+            "print(any(isinstance(f, lazy_grammar.LazyGrammarFinder) for f in sys.meta_path))")
+    env = {**os.environ, RUNTIME_ENV: mode}
+    done = subprocess.run([sys.executable, "-c", code], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == installed, done.stderr
