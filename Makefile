@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml requirements.lock Makefile $(wildcard labextension/src/
 	# the panel's bundle: a link to the committed one, so a rebuild shows at the next lab start
 	rm -rf $(VENV)/share/jupyter/labextensions/nbops-lab
 	ln -s $(CURDIR)/src/nbops/lab/labextension $(VENV)/share/jupyter/labextensions/nbops-lab
-	$(BIN)/python -m nbops.core.startup_hooks --install
+	$(BIN)/python -m nbops.runtime.startup_hooks --install
 	# ploomber-extension only adds a cloud-upload button: keep it off.
 	$(BIN)/jupyter server extension disable --sys-prefix ploomber_extension >/dev/null 2>&1
 	$(BIN)/jupyter labextension disable --level=sys_prefix ploomber-extension >/dev/null 2>&1

@@ -96,32 +96,32 @@ EQUIVALENT: dict[str, str] = {
         "the digest hint only spares re-hashing a file the build already hashed",
     "nbops.runs._checkout.x_confine__mutmut_7":
         "on POSIX, PurePosixPath and Path agree on whether a path is absolute",
-    "nbops.engine._forkserver.x_main__mutmut_7":
+    "nbops.runtime._forkserver.x_main__mutmut_7":
         "unreachable: ForkServer always passes --reply-fd",
-    "nbops.engine._forkserver.x_main__mutmut_10":
+    "nbops.runtime._forkserver.x_main__mutmut_10":
         "unreachable: ForkServer always passes --reply-fd",
-    "nbops.engine._kernel_pool.x__kill__mutmut_4":
+    "nbops.runtime._kernel_pool.x__kill__mutmut_4":
         "now=False asks the kernel to shut down before killing it: the process ends either "
         "way, later",
-    "nbops.engine._kernel_pool.xǁKernelPoolǁ__init____mutmut_32":
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁ__init____mutmut_32":
         "unreachable on POSIX: kernels use IPC sockets there, never TCP",
-    "nbops.engine._kernel_pool.xǁKernelPoolǁ__init____mutmut_39":
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁ__init____mutmut_39":
         "unreachable on POSIX: the socket folder is always made there",
-    "nbops.engine._kernel_pool.xǁKernelPoolǁ__init____mutmut_43":
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁ__init____mutmut_43":
         "unreachable on POSIX: the socket folder is always made there",
-    "nbops.engine._kernel_pool.xǁKernelPoolǁacquire__mutmut_18":
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁacquire__mutmut_18":
         "daemon only matters at interpreter exit, where the stale kernel's kill finishes "
         "either way",
-    "nbops.engine._kernel_pool.xǁKernelPoolǁacquire__mutmut_28":
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁacquire__mutmut_28":
         "with the budget spent, force only decides whether it goes below zero; a spent "
         "budget starts nothing ahead either way",
-    "nbops.engine._kernel_pool.xǁKernelPoolǁ_launch__mutmut_24":
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁ_launch__mutmut_24":
         "jupyter_client gives a kernel without an id a new uuid itself",
-    "nbops.engine._kernel_pool.xǁKernelPoolǁ_launch__mutmut_49":
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁ_launch__mutmut_49":
         "PooledKernel.cwd is informational: nothing reads it",
-    "nbops.engine._kernel_pool.xǁKernelPoolǁrefill__mutmut_11":
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁrefill__mutmut_11":
         "a thread's name is for debuggers only",
-    "nbops.engine._kernel_pool.xǁKernelPoolǁrelease__mutmut_7":
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁrelease__mutmut_7":
         "a thread's name is for debuggers only",
     "nbops.monitoring._batch_check.x__feature_drifts__mutmut_28":
         "os.cpu_count() is never None on Linux, so the fallback is never used",
@@ -241,7 +241,7 @@ SERVE_MODEL_PROCESS_TESTS = (
     "test_a_chunked_body_over_the_limit_is_413_without_a_length_header",
 )
 CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
-    "src/nbops/engine/_forkserver.py": (
+    "src/nbops/runtime/_forkserver.py": (
         "test_a_forked_kernel_takes_the_requested_environment_and_folder",
         "test_each_notebook_gets_a_new_process_that_is_gone_afterwards",
         "test_kernels_forked_after_preimports_start_as_a_new_interpreter_would",

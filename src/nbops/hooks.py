@@ -73,7 +73,8 @@ def _push_step() -> PostCloseStep:
 #: that raises NbopsError (e.g. GateFailure) fails the build, after the
 #: remaining steps ran. The run stays ``closing`` until every step finished.
 #: To add a step: one class with ``name``/``prepare``/``run``/``close`` in your
-#: feature package, one factory here.
+#: feature package, one factory here; or, from a plug-in package, an entry point
+#: of the ``nbops.post_close_steps`` group (see :func:`post_close_factories`).
 POST_CLOSE_STEPS: list[StepFactory] = [
     _registry_step,  # gates, register, promote; may gate
     _card_step,  # the model card: after the registry (version, gates), before the pages
@@ -81,6 +82,47 @@ POST_CLOSE_STEPS: list[StepFactory] = [
     _reports_step,  # pages show final verdicts
     _push_step,  # after the pages: a failed push never fails the build
 ]
+
+
+
+def post_close_factories() -> list[StepFactory]:
+    """This build's step factories: :data:`POST_CLOSE_STEPS`, with the plug-ins' steps
+    (entry points of ``nbops.post_close_steps``, in name order) after the monitoring
+    step and before the pages, so a plug-in sees the final verdict and its manifest
+    section shows on the run's page.
+
+    Raises:
+        ConfigError: a plug-in does not load or is not a step factory.
+    """
+    from nbops.core import POST_CLOSE_STEP_PLUGINS as GROUP
+    from nbops.core import load_plugins, plugin_problem
+
+    plugins: list[StepFactory] = []
+    for name, factory in load_plugins(GROUP):
+        if not callable(factory):
+            raise plugin_problem(GROUP, name, "is not a step factory",
+                                 "point the entry point at a class (or function) that makes "
+                                 "a step with name, prepare, run and close")
+        plugins.append(factory)
+    at = (POST_CLOSE_STEPS.index(_reports_step) if _reports_step in POST_CLOSE_STEPS
+          else len(POST_CLOSE_STEPS))
+    return [*POST_CLOSE_STEPS[:at], *plugins, *POST_CLOSE_STEPS[at:]]
+
+
+def _made(factory: StepFactory) -> PostCloseStep:
+    from nbops.runs import PostCloseStep
+
+    step = factory()
+    if not isinstance(step, PostCloseStep):
+        from nbops.core import ConfigError
+
+        raise ConfigError(
+            f"the post-close step made by {getattr(factory, '__qualname__', factory)!r} has "
+            "no name, prepare, run and close",
+            "give the plug-in's step class the four members of nbops.runs.PostCloseStep",
+        )
+    return step
+
 
 _ATTR = "_nbops_open_run"
 _STEPS_ATTR = "_nbops_post_close_steps"
@@ -192,6 +234,8 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     from nbops.core import check_parameters
 
     check_parameters(env)  # declared types and ranges, before any task runs or run is recorded
+    if not _skipped_for_reproduction():
+        post_close_factories()  # a broken plug-in fails here, before a run is recorded
     sections = {}
     if snapshots:
         from nbops.sources import SECTION, section
@@ -359,7 +403,7 @@ def prepare_post_close_steps(project: Project, run_id: str, env: JsonObject,
 
     if _skipped_for_reproduction():
         return []  # the steps will be skipped (see run_post_close_steps)
-    steps = [factory() for factory in POST_CLOSE_STEPS]
+    steps = [_made(factory) for factory in post_close_factories()]
     ctx = OpenContext(project, run_id, env, tasks)
     for step in steps:
         try:

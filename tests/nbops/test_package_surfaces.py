@@ -32,9 +32,11 @@ NAMED_FROM_OUTSIDE = {
     "engine.executor",  # executor: dotted_path in pipeline.yaml (nbops init writes it)
     "engine.dask_executor",  # the same, for a Dask cluster
     "engine.papermill_engine",  # [project.entry-points."papermill.engine"]
-    "engine.lazy_grammar",  # nbops_lazy_grammar.pth
+    "runtime.lazy_grammar",  # nbops_lazy_grammar.pth
+    "engine.lazy_grammar",  # the same line as written by nbops before nbops.runtime
     "adapters.ploomber_config_errors",  # nbops_ploomber_config_errors.pth
-    "core.startup_hooks",  # python -m nbops.core.startup_hooks --install
+    "runtime.startup_hooks",  # python -m nbops.runtime.startup_hooks --install
+    "runtime.trial_server",  # python -m nbops.runtime.trial_server (a sweep starts it)
 }
 PRIVATE = re.compile(r"^nbops\.([a-z]+)\.(_[a-z]\w*)")
 
@@ -84,11 +86,11 @@ def test_the_privacy_check_sees_a_reach(tmp_path: Path) -> None:
     try:
         planted.write_text("from nbops.registry._operations import promote\n"
                            "from nbops.registry import _artifacts\n"
-                           "HELPER = 'nbops.engine._forkserver'\n"
+                           "HELPER = 'nbops.runtime._forkserver'\n"
                            "from nbops.monitoring._batch_check import check_batch\n")
         assert [hit.split(": ")[1] for hit in _reaches(planted)] == [
             "nbops.registry._operations", "nbops.registry._operations.promote",
-            "nbops.registry._artifacts", "nbops.engine._forkserver"]
+            "nbops.registry._artifacts", "nbops.runtime._forkserver"]
     finally:
         planted.unlink()
 

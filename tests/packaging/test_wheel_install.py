@@ -35,7 +35,7 @@ from packaging_smoke import (
     predict_scores,
 )
 
-from nbops.core.startup_hooks import HOOKS
+from nbops.runtime.startup_hooks import HOOKS
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -162,7 +162,7 @@ def test_the_sdist_installs(version, dist, tmp_path) -> None:
 
 PROBE = (
     "import os, sys; import ploomber.env.envdict as e; "
-    "from nbops.engine.lazy_grammar import LazyGrammarFinder; "
+    "from nbops.runtime.lazy_grammar import LazyGrammarFinder; "
     "print(os.environ.get('PLOOMBER_STATS_ENABLED'), "
     "any(isinstance(f, LazyGrammarFinder) for f in sys.meta_path), "
     "getattr(e.load_from_source, '_nbops_checked', False))"

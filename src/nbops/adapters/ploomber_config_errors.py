@@ -11,7 +11,7 @@ imported, their YAML loading is preceded by nbops' own parse, which raises a
 Ploomber ``BaseException`` (printed by Ploomber's CLI as one red line, without
 a traceback) naming the file, the line, the problem and the fix. Valid files
 go to Ploomber unchanged. ``nbops init --speedups`` (and ``make install`` in the
-nbops repository) writes a ``.pth`` file (:mod:`nbops.core.startup_hooks`) so every
+nbops repository) writes a ``.pth`` file (:mod:`nbops.runtime.startup_hooks`) so every
 interpreter of the project's environment installs the hook at start-up; without it,
 ``nbops check`` names the same problems.
 """

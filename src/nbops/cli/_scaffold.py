@@ -66,7 +66,7 @@ def init_command(ctx: click.Context, project: Path, entry_point: str | None, reg
 
 # `nbops init --speedups` / `--remove-speedups`: the opt-in start-up hooks of the environment.
 def _install_speedups() -> None:
-    from nbops.core.startup_hooks import install_all, site_packages
+    from nbops.runtime.startup_hooks import install_all, site_packages
 
     for path in install_all():
         click.echo(f"  wrote {path}")
@@ -75,7 +75,7 @@ def _install_speedups() -> None:
 
 
 def _remove_speedups() -> None:
-    from nbops.core.startup_hooks import remove_all, site_packages
+    from nbops.runtime.startup_hooks import remove_all, site_packages
 
     removed = remove_all()
     for path in removed:

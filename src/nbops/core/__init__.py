@@ -74,6 +74,12 @@ if TYPE_CHECKING:
         locate_pipeline,
         pipeline_files,
     )
+    from nbops.core._plugins import (
+        GATE_OPERATOR_PLUGINS,
+        POST_CLOSE_STEP_PLUGINS,
+        load_plugins,
+        plugin_problem,
+    )
     from nbops.core._processes import pid_alive
     from nbops.core._project import ROOT_ENV, RUN_ENV, Project, find_project
     from nbops.core._schema import schema_errors
@@ -105,23 +111,24 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConfigError", "ContentStore", "DEFAULT_ENV_WHITELIST", "DataError", "FeatureSchema",
-    "FeatureSpec", "GateFailure", "HashCache", "HostCheck", "IntegrityError", "LedgerError",
-    "LockTimeout", "Manifest", "NEGATIVE", "NbopsError", "OPTION_PREFIX", "POSITIVE", "PREFIX",
-    "PipelineLocation", "Project", "ProjectLock", "ProjectSettings", "REDACTED", "ROOT_ENV",
-    "RUN_ENV", "RecordError", "RegistryError", "RemoteError", "ReproduceError", "SEAL_NAME",
+    "FeatureSpec", "GATE_OPERATOR_PLUGINS", "GateFailure", "HashCache", "HostCheck",
+    "IntegrityError", "LedgerError", "LockTimeout", "Manifest", "NEGATIVE", "NbopsError",
+    "OPTION_PREFIX", "POSITIVE", "POST_CLOSE_STEP_PLUGINS", "PREFIX", "PipelineLocation",
+    "Project", "ProjectLock", "ProjectSettings", "REDACTED", "ROOT_ENV", "RUN_ENV",
+    "RecordError", "RegistryError", "RemoteError", "ReproduceError", "SEAL_NAME",
     "SPEC_VERSION", "SettingKey", "ValidationError", "all_keys", "atomic_path",
-    "atomic_write_bytes", "atomic_write_json", "atomic_write_text", "average_precision", "brier",
-    "build_command", "check_batch", "check_input", "check_parameters", "check_seal",
+    "atomic_write_bytes", "atomic_write_json", "atomic_write_text", "average_precision",
+    "brier", "build_command", "check_batch", "check_input", "check_parameters", "check_seal",
     "classification_metrics", "crash_point", "data_slug", "dumps_json", "env_options",
     "experiment_of", "find_project", "flatten", "from_summary", "fsync_dir", "hash_bytes",
     "hash_file", "is_dotted_path", "is_hash", "is_locked", "is_run_id", "is_secret_name",
-    "json_strings", "lazy_exports", "link_or_copy", "load_mapping", "load_yaml", "locate_pipeline",
-    "manifest_errors", "mask_credentials", "missing_card_fields", "missing_card_sentence",
-    "new_run_id", "of_version", "option_value", "pid_alive", "pipeline_files", "printable",
-    "read_holder", "read_manifest", "read_model_card", "read_sealed_manifest", "redact",
-    "redact_argv", "rewrite_strings", "roc_auc", "schema_errors", "scrub", "seal_state",
-    "secret_replacements", "spec_bytes", "spec_from_feature_schema", "spec_hash", "utc_now_iso",
-    "whitelisted_env", "write_manifest",
+    "json_strings", "lazy_exports", "link_or_copy", "load_mapping", "load_plugins", "load_yaml",
+    "locate_pipeline", "manifest_errors", "mask_credentials", "missing_card_fields",
+    "missing_card_sentence", "new_run_id", "of_version", "option_value", "pid_alive",
+    "pipeline_files", "plugin_problem", "printable", "read_holder", "read_manifest",
+    "read_model_card", "read_sealed_manifest", "redact", "redact_argv", "rewrite_strings",
+    "roc_auc", "schema_errors", "scrub", "seal_state", "secret_replacements", "spec_bytes",
+    "spec_from_feature_schema", "spec_hash", "utc_now_iso", "whitelisted_env", "write_manifest",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -157,6 +164,8 @@ if not TYPE_CHECKING:
         "_model_card": ("missing_card_fields", "missing_card_sentence", "read_model_card"),
         "_metrics": ("average_precision", "brier", "classification_metrics", "roc_auc"),
         "_parameters": ("check_parameters",),
+        "_plugins": ("GATE_OPERATOR_PLUGINS", "POST_CLOSE_STEP_PLUGINS", "load_plugins",
+                     "plugin_problem"),
         "_processes": ("pid_alive",),
         "_project": ("Project", "ROOT_ENV", "RUN_ENV", "find_project"),
         "_pipeline_location": ("PipelineLocation", "is_dotted_path", "locate_pipeline",

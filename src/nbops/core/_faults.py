@@ -19,7 +19,7 @@ lookup and does nothing. Two variables turn it on for a test's child process:
     leaves a file named by its pid in FOLDER; at most 120 s), so a race test can
     prove its writers overlap instead of hoping they do.
 
-Point names are part of the crash-safety contract documented in ARCHITECTURE.md.
+Point names are part of the crash-safety contract documented in docs/contracts.md.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Differences from Papermill's own client:
 
 * the kernel is already running (started ahead of need by
-  :class:`nbops.engine._kernel_pool.KernelPool`); its ``os.environ`` is brought
+  :class:`nbops.runtime._kernel_pool.KernelPool`); its ``os.environ`` is brought
   up to date before the first cell, silently, binding no name;
 * a kernel that dies mid-notebook (``os._exit``, a segfault, the OOM killer)
   becomes an ordinary cell error, ``DeadKernelError`` on the cell that was
@@ -26,8 +26,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from papermill.clientwrap import PapermillNotebookClient
 
-from nbops.engine._fork_provisioner import kernel_environment
-from nbops.engine._kernel_pool import PooledKernel
+from nbops.runtime import PooledKernel, kernel_environment
 
 DEAD_KERNEL_ENAME = "DeadKernelError"
 

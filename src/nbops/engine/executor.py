@@ -10,7 +10,7 @@ Chosen in ``pipeline.yaml`` without touching any notebook::
 How it differs from Ploomber's executors:
 
 * notebooks run through the ``nbops`` Papermill engine on kernels that a
-  :class:`~nbops.engine._kernel_pool.KernelPool` started ahead of need; each
+  :class:`~nbops.runtime._kernel_pool.KernelPool` started ahead of need; each
   kernel serves one notebook and is killed afterwards, and the pool is torn
   down when the build ends, fails or is interrupted;
 * tasks run in worker threads of the build process (the heavy lifting happens
@@ -41,8 +41,7 @@ from ploomber.tasks import NotebookRunner
 
 from nbops.adapters import format_task_exception, kernel_name
 from nbops.core import ConfigError
-from nbops.engine._fork_provisioner import ForkServer, take_handed_over
-from nbops.engine._kernel_pool import KernelPool
+from nbops.runtime import ForkServer, KernelPool, speedups_off, take_handed_over
 
 logger = logging.getLogger("nbops")
 
@@ -74,6 +73,7 @@ class NbopsExecutor(Executor):  # type: ignore[misc]
         self.ahead = self.workers if ahead is None else max(0, int(ahead))
         self.preload = _checked_preload(preload)
         self.fork = bool(fork) and os.name == "posix"
+        speedups_off()  # a bad NBOPS_RUNTIME fails as the pipeline loads, before any task
 
     def __repr__(self) -> str:
         return f"NbopsExecutor(workers={self.workers}, ahead={self.ahead}, preload={self.preload})"
@@ -92,15 +92,19 @@ class NbopsExecutor(Executor):  # type: ignore[misc]
         # Started only when there is a notebook to run (a no-op build pays
         # nothing); the first kernels start the ordinary way while it imports,
         # unless a server was started ahead for this build (a sweep's next trial).
+        # NBOPS_RUNTIME=plain: each kernel a new interpreter started when its notebook is
+        # due, without the pipeline's preload (nbops.runtime._switch).
+        plain = speedups_off()
+        ahead, preload = (0, ()) if plain else (self.ahead, self.preload)
         started = take_handed_over()
         server = None
-        if self.fork and notebooks:
-            server = ForkServer(preimport=self.preload, started=started)
+        if self.fork and notebooks and not plain:
+            server = ForkServer(preimport=preload, started=started)
         elif started is not None:
             started.close()
         try:
             with KernelPool(
-                ahead=self.ahead, preload=self.preload, budget=len(notebooks), fork_server=server
+                ahead=ahead, preload=preload, budget=len(notebooks), fork_server=server
             ) as pool:
                 for name in _kernel_names(notebooks)[:1]:
                     pool.refill(name)

@@ -7,7 +7,7 @@ Two modes:
 
 * given a ``kernel_pool`` (the nbops executor passes one through the task's
   executor parameters), the notebook runs on a kernel started ahead of need,
-  which is killed afterwards (see :mod:`nbops.engine._kernel_pool`);
+  which is killed afterwards (see :mod:`nbops.runtime._kernel_pool`);
 * without one, it is Papermill's nbclient engine with an immediate kernel
   shutdown (a kernel that ignores a graceful shutdown request stalls the task
   for seconds; the notebook has finished by then, so nothing is lost).

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from nbops.monitoring._batch_check import check_batch
     from nbops.monitoring._batch_io import binary_labels, read_batch
     from nbops.monitoring._champion import Champion, monitor, unreadable_report
+    from nbops.monitoring._drift_tests import DriftOutcome, DriftTest
     from nbops.monitoring._metrics import report_metrics
     from nbops.monitoring._plots import COLORS as PLOT_COLORS
     from nbops.monitoring._plots import (
@@ -34,13 +35,14 @@ if TYPE_CHECKING:
         should_promote,
         split_recent,
     )
-    from nbops.monitoring._status import severity
+    from nbops.monitoring._status import graded, severity
     from nbops.monitoring._thresholds import Thresholds
 
 __all__ = [
-    "Champion", "MonitorReport", "MonitoringStep", "PLOT_COLORS", "ReferenceProfile",
+    "Champion", "DriftOutcome", "DriftTest", "MonitorReport", "MonitoringStep", "PLOT_COLORS",
+    "ReferenceProfile",
     "RetrainPolicy", "Thresholds", "binary_labels", "build_profile", "check_batch",
-    "drift_overview", "holdout_auc", "monitor", "read_batch", "reasons_to_retrain",
+    "drift_overview", "graded", "holdout_auc", "monitor", "read_batch", "reasons_to_retrain",
     "report_metrics", "retrain_command", "run_retrain", "scores_and_performance", "severity",
     "should_promote", "split_recent", "top_feature_distributions", "unreadable_report",
     "write_report",
@@ -54,6 +56,7 @@ if not TYPE_CHECKING:
         "_batch_check": ("check_batch",),
         "_batch_io": ("binary_labels", "read_batch"),
         "_champion": ("Champion", "monitor", "unreadable_report"),
+        "_drift_tests": ("DriftOutcome", "DriftTest"),
         "_metrics": ("report_metrics",),
         "_plots": (
             "PLOT_COLORS=COLORS", "drift_overview", "scores_and_performance",
@@ -65,6 +68,6 @@ if not TYPE_CHECKING:
         "_retrain_policy": (
             "RetrainPolicy", "holdout_auc", "reasons_to_retrain", "should_promote", "split_recent",
         ),
-        "_status": ("severity",),
+        "_status": ("graded", "severity"),
         "_thresholds": ("Thresholds",),
     })

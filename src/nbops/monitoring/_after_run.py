@@ -4,7 +4,7 @@
 does nothing for runs without a monitoring task (a task with a
 ``monitor_report`` product).
 
-The ``monitoring`` manifest section (contract in ARCHITECTURE.md) carries the
+The ``monitoring`` manifest section (contract in docs/contracts.md) carries the
 verdict, the one-line summary, a ``banner`` for alerts, the thresholds, the
 per-feature drift and what was done about it (``action``). When the verdict is
 at least the task's ``fail_on`` parameter, the run's status becomes ``alert``
@@ -79,7 +79,8 @@ def manifest_section(
     features = {
         name: {
             key: drift[key]
-            for key in ("kind", "status", "psi", "ks", "missing_current", "unseen_share")
+            for key in ("kind", "status", "psi", "ks", "missing_current", "unseen_share", "tests")
+            if drift.get(key) != {}  # "tests": only when added drift tests ran (._drift_tests)
         }
         for name, drift in report["features"].items()
     }

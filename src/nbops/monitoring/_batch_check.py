@@ -18,6 +18,7 @@ from nbops.monitoring._drift import (
     categorical_drift,
     numeric_drift,
 )
+from nbops.monitoring._drift_tests import DriftTest, drift_tests, tests_per_kind
 from nbops.monitoring._performance import PerformanceCheck, check_performance
 from nbops.monitoring._profile import NumericReference, ReferenceProfile, numeric_values
 from nbops.monitoring._report import MonitorReport
@@ -35,13 +36,14 @@ def _feature_drifts(
     skip: set[str | None],
     alpha_each: float,
     thresholds: Thresholds,
+    tests: tuple[DriftTest, ...] = (),
 ) -> list[FeatureDrift]:
     def one(name: str) -> FeatureDrift:
         reference = profile.features[name]
         if isinstance(reference, NumericReference):
             values = numeric_values(batch[name])
-            return numeric_drift(reference, values, alpha_each, thresholds)
-        return categorical_drift(reference, batch[name], alpha_each, thresholds)
+            return numeric_drift(reference, values, alpha_each, thresholds, tests=tests)
+        return categorical_drift(reference, batch[name], alpha_each, thresholds, tests=tests)
 
     names = [name for name in profile.features if name not in skip]
     workers = min(len(names), os.cpu_count() or 1)
@@ -51,14 +53,16 @@ def _feature_drifts(
         return list(pool.map(one, names))
 
 
-def count_tests(profile: ReferenceProfile, scored: bool, labelled: bool) -> int:
+def count_tests(profile: ReferenceProfile, scored: bool, labelled: bool,
+                drift_tests: tuple[DriftTest, ...] = ()) -> int:
     """How many statistical tests share the family-wise ``alpha`` for one batch."""
     tests = sum(
-        TESTS_PER_NUMERIC if ref.kind == "numeric" else TESTS_PER_CATEGORICAL
+        (TESTS_PER_NUMERIC if ref.kind == "numeric" else TESTS_PER_CATEGORICAL)
+        + tests_per_kind(drift_tests, ref.kind)
         for ref in profile.features.values()
     )
     if scored and profile.scores is not None:
-        tests += TESTS_PER_PREDICTION
+        tests += TESTS_PER_PREDICTION + tests_per_kind(drift_tests, "prediction")
     if labelled:
         tests += 1
     return max(tests, 1)
@@ -96,16 +100,17 @@ def check_batch(
         champion: Which model the profile belongs to, recorded in the report.
     """
     thresholds = thresholds or Thresholds()
+    added = drift_tests()
     problems = find_problems(profile, batch)
     bad_columns = {p.column for p in problems}
     labels = _labels(batch, profile.target) if len(batch) else None
     scored = scores is not None and len(batch) > 0
-    tests = count_tests(profile, scored, labels is not None and scored)
+    tests = count_tests(profile, scored, labels is not None and scored, added)
     alpha_each = thresholds.alpha / tests
 
     features: list[FeatureDrift] = []
     if len(batch):
-        features = _feature_drifts(profile, batch, bad_columns, alpha_each, thresholds)
+        features = _feature_drifts(profile, batch, bad_columns, alpha_each, thresholds, added)
 
     prediction: FeatureDrift | None = None
     performance: PerformanceCheck | None = None
@@ -113,7 +118,8 @@ def check_batch(
         score_values = np.asarray(scores, dtype=np.float64)
         if profile.scores is not None:
             prediction = numeric_drift(
-                profile.scores, score_values, alpha_each, thresholds, kind="prediction"
+                profile.scores, score_values, alpha_each, thresholds, kind="prediction",
+                tests=added,
             )
         if labels is not None:
             known = ~np.isnan(labels) & ~np.isnan(score_values)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from nbops.monitoring._drift_tests import DriftTest, run_tests
 from nbops.monitoring._ks import ks_pvalue, ks_statistic
 from nbops.monitoring._profile import CategoricalReference, NumericReference, category_codes
 from nbops.monitoring._psi import psi, psi_noise, psi_pvalue, used_bins
@@ -50,6 +51,7 @@ class FeatureDrift:
         unseen_values: Up to ten of those categories.
         status: ``ok``, ``warn`` or ``alert``.
         reasons: Why the status is not ``ok``, one short phrase each.
+        tests: The added drift tests' values, by test name (:mod:`._drift_tests`).
     """
 
     name: str
@@ -67,6 +69,7 @@ class FeatureDrift:
     unseen_values: list[str] = field(default_factory=list)
     status: str = OK
     reasons: list[str] = field(default_factory=list)
+    tests: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping."""
@@ -86,6 +89,7 @@ class FeatureDrift:
             "unseen_values": list(self.unseen_values),
             "status": self.status,
             "reasons": list(self.reasons),
+            "tests": dict(self.tests),
         }
 
 
@@ -126,6 +130,7 @@ def numeric_drift(
     alpha_each: float,
     thresholds: Thresholds,
     kind: str = "numeric",
+    tests: tuple[DriftTest, ...] = (),
 ) -> FeatureDrift:
     """Drift of one numeric column (NaN = missing) against its reference."""
     nan = np.isnan(values)
@@ -157,8 +162,23 @@ def numeric_drift(
     statuses = [shape]
     if kind != "prediction":
         statuses.append(_missing_status(result, reference.rows, alpha_each, thresholds))
+    statuses += _added_tests(result, tests, reference, values, alpha_each, thresholds)
     result.status = worst(*statuses)
     return result
+
+
+def _added_tests(result: FeatureDrift, tests: tuple[DriftTest, ...], reference: Any,
+                 column: Any, alpha_each: float, thresholds: Thresholds) -> list[str]:
+    """Run the added drift tests on one feature: their values and reasons go on ``result``;
+    returns their statuses."""
+    statuses = []
+    for name, outcome in run_tests(tests, result.kind, reference, column, alpha_each,
+                                   thresholds.extra):
+        result.tests[name] = float(outcome.value)
+        statuses.append(outcome.status)
+        if outcome.status != OK and outcome.reason:
+            result.reasons.append(outcome.reason)
+    return statuses
 
 
 def categorical_drift(
@@ -166,6 +186,7 @@ def categorical_drift(
     column: pd.Series,
     alpha_each: float,
     thresholds: Thresholds,
+    tests: tuple[DriftTest, ...] = (),
 ) -> FeatureDrift:
     """Drift of one categorical column against the reference categories.
 
@@ -174,6 +195,7 @@ def categorical_drift(
         column: The batch's column.
         alpha_each: Per-test significance level.
         thresholds: Effect floors.
+        tests: The added drift tests (:mod:`._drift_tests`).
     """
     codes = category_codes(column, reference.categories)
     rows = int(codes.size)
@@ -213,5 +235,6 @@ def categorical_drift(
         shown = ", ".join(result.unseen_values[:3])
         result.reasons.append(f"{result.unseen_share:.1%} rows with unseen categories ({shown})")
     missing = _missing_status(result, reference.rows, alpha_each, thresholds)
-    result.status = worst(shape, unseen_status, missing)
+    added = _added_tests(result, tests, reference, column, alpha_each, thresholds)
+    result.status = worst(shape, unseen_status, missing, *added)
     return result

@@ -1,7 +1,7 @@
 """Monitoring results as ledger metrics, so the report site can draw their trends.
 
 Naming convention (numbers only; written by the monitoring notebook with
-``nbops.log_metrics``, see ARCHITECTURE.md "Monitoring"):
+``nbops.log_metrics``, see docs/contracts.md "Monitoring"):
 
 =================================  ===============================================
 ``monitor_verdict``                0 ok, 1 warn, 2 alert
@@ -55,6 +55,8 @@ def report_metrics(report: dict[str, Any]) -> dict[str, float]:
             out[f"drift_ks.{name}"] = drift["ks"]
         if drift["kind"] == "categorical":
             out[f"drift_unseen.{name}"] = drift["unseen_share"]
+        for test, value in drift.get("tests", {}).items():  # the added drift tests
+            out[f"drift_{test}.{name}"] = value
     prediction = report.get("prediction")
     if prediction:
         out["prediction_psi"] = prediction["psi"]

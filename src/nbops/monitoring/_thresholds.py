@@ -26,7 +26,7 @@ batch caught at least 95 % of the time.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from nbops.core import ConfigError
@@ -48,6 +48,8 @@ class Thresholds:
         auc_drop_warn: Live ROC AUC drop below the reference to ``warn``.
         auc_drop_alert: Live ROC AUC drop below the reference to ``alert``.
         top_k: How many drifted features the verdict names.
+        extra: The floors of the added drift tests set in env.yaml
+            (``<test>_warn``/``<test>_alert``; unset ones take the test's defaults).
     """
 
     alpha: float = 0.01
@@ -61,6 +63,7 @@ class Thresholds:
     auc_drop_warn: float = 0.01
     auc_drop_alert: float = 0.02
     top_k: int = 5
+    extra: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < 1:
@@ -100,22 +103,28 @@ class Thresholds:
         Raises:
             ConfigError: a value has the wrong type or range.
         """
+        from nbops.monitoring._drift_tests import drift_tests
+
         values = dict(values or {})
         kwargs: dict[str, Any] = {}
-        for field in fields(cls):
-            if field.name not in values or values[field.name] is None:
+        extra: dict[str, float] = {}
+        names = [f.name for f in fields(cls) if f.name != "extra"]
+        added = [f"{test.name}_{level}" for test in drift_tests() for level in ("warn", "alert")]
+        for name in [*names, *added]:
+            if name not in values or values[name] is None:
                 continue
-            raw = values[field.name]
-            caster = int if field.type in ("int", int) else float
+            raw = values[name]
+            caster = int if name in ("bins", "top_k") else float
             try:
-                kwargs[field.name] = caster(raw)
+                (kwargs if name in names else extra)[name] = caster(raw)
             except (TypeError, ValueError):
                 raise ConfigError(
-                    f"monitoring.{field.name} is {raw!r}, not a number",
-                    f"set monitoring.{field.name} to a number in env.yaml",
+                    f"monitoring.{name} is {raw!r}, not a number",
+                    f"set monitoring.{name} to a number in env.yaml",
                 ) from None
-        return cls(**kwargs)
+        return cls(**kwargs, extra=extra)
 
     def to_dict(self) -> dict[str, float]:
         """The thresholds as a plain mapping (for the manifest and the ledger)."""
-        return {key: float(value) for key, value in asdict(self).items()}
+        fixed = {key: float(value) for key, value in asdict(self).items() if key != "extra"}
+        return {**fixed, **{key: float(value) for key, value in self.extra.items()}}

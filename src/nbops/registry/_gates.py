@@ -8,7 +8,8 @@
       beats_baseline: roc_auc >= baseline_roc_auc  # against another metric
       enough_rows: data.test_rows >= 200           # a data check
 
-Each gate is ``METRIC OP RIGHT`` where ``OP`` is one of ``>= > <= < == !=``
+Each gate is ``METRIC OP RIGHT`` where ``OP`` is one of ``>= > <= < == !=`` (or an
+operator a plug-in adds: :class:`GateOperator`, entry-point group ``nbops.gate_operators``)
 and ``RIGHT`` is a number, another metric, ``champion`` (the champion's value
 of the same metric, re-scored on this run's held-out data) or
 ``champion.METRIC``, optionally followed by ``+ NUMBER`` or ``- NUMBER``.
@@ -23,26 +24,73 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from nbops.core import ConfigError
+from nbops.core import GATE_OPERATOR_PLUGINS, ConfigError, load_plugins, plugin_problem
 
-_OPS: dict[str, Callable[[float, float], bool]] = {
-    ">=": operator.ge,
-    ">": operator.gt,
-    "<=": operator.le,
-    "<": operator.lt,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
+
+@dataclass(frozen=True)
+class GateOperator:
+    """A comparison a gate may use: ``METRIC {symbol} THRESHOLD``.
+
+    To add one, append it to :data:`OPERATORS`, or ship it in a plug-in package as an
+    entry point of the ``nbops.gate_operators`` group (an object with these two
+    attributes).
+
+    Attributes:
+        symbol: what a gate writes between the metric and the threshold (punctuation).
+        compare: ``compare(value, threshold)``, true when the gate passes.
+    """
+
+    symbol: str
+    compare: Callable[[float, float], bool]
+
+
+#: The built-in operators.
+OPERATORS: tuple[GateOperator, ...] = (
+    GateOperator(">=", operator.ge),
+    GateOperator(">", operator.gt),
+    GateOperator("<=", operator.le),
+    GateOperator("<", operator.lt),
+    GateOperator("==", operator.eq),
+    GateOperator("!=", operator.ne),
+)
+_SYMBOL = re.compile(r"^[<>=!~%^&|*/?@]{1,3}$")
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?"
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_GATE = re.compile(
-    rf"^\s*(?P<metric>{_IDENT})\s*(?P<op>>=|<=|==|!=|>|<)\s*"
-    rf"(?P<right>{_NUMBER}|{_IDENT})\s*(?:(?P<sign>[-+])\s*(?P<offset>{_NUMBER}))?\s*$"
-)
+
+
+def gate_operators() -> dict[str, Callable[[float, float], bool]]:
+    """Every operator a gate may use: the built-in ones, then the plug-ins'.
+
+    Raises:
+        ConfigError: a plug-in's operator has no usable symbol or ``compare``, or
+            reuses a symbol already taken.
+    """
+    known = {op.symbol: op.compare for op in OPERATORS}
+    for name, plugin in load_plugins(GATE_OPERATOR_PLUGINS):
+        symbol, compare = getattr(plugin, "symbol", None), getattr(plugin, "compare", None)
+        if not isinstance(symbol, str) or not _SYMBOL.match(symbol) or not callable(compare):
+            raise plugin_problem(GATE_OPERATOR_PLUGINS, name, "is not a gate operator",
+                                 "give it a `symbol` of one to three characters among "
+                                 "<>=!~%^&|*/?@ and a `compare(value, threshold)` function")
+        if symbol in known:
+            raise plugin_problem(GATE_OPERATOR_PLUGINS, name, f"reuses the operator {symbol!r}",
+                                 "pick a symbol no other operator uses")
+        known[symbol] = compare
+    return known
+
+
+def _gate_pattern(symbols: Iterable[str]) -> re.Pattern[str]:
+    ops = "|".join(re.escape(s) for s in sorted(symbols, key=len, reverse=True))
+    return re.compile(
+        rf"^\s*(?P<metric>{_IDENT})\s*(?P<op>{ops})\s*"
+        rf"(?P<right>{_NUMBER}|{_IDENT})\s*(?:(?P<sign>[-+])\s*(?P<offset>{_NUMBER}))?\s*$"
+    )
+
+
 _GATE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
@@ -97,7 +145,8 @@ def parse_gate(name: str, expression: Any) -> Gate:
             f"gate name {name!r} is not a simple name",
             "use letters, digits, '_' or '-' in gate names under gates: in env.yaml",
         )
-    match = _GATE.match(expression) if isinstance(expression, str) else None
+    pattern = _gate_pattern(gate_operators())
+    match = pattern.match(expression) if isinstance(expression, str) else None
     if not match:
         raise ConfigError(
             f"gate {name!r} in env.yaml reads {expression!r}, which is not a comparison",
@@ -198,7 +247,7 @@ def evaluate_gate(
         source = f" ({source} {sign} {_fmt(abs(gate.offset))})"
     elif source:
         source = f" ({source})"
-    passed = _OPS[gate.op](value, threshold)
+    passed = gate_operators()[gate.op](value, threshold)
     detail = f"{gate.metric} = {_fmt(value)}, needs {gate.op} {_fmt(threshold)}{source}"
     return result("passed" if passed else "failed", threshold, detail)
 

@@ -14,11 +14,8 @@ hashes, settings) as a JSON line on stdin and reads the
 helper runs the very same :func:`~nbops.registry._measurements.measure`; an
 ``NbopsError`` it raises is raised again here with the same problem and fix.
 
-A separate process rather than a thread: imports racing the build's own
-threads can trip Python's import-deadlock detection, and nothing here may make
-a task fail. If the helper is gone or answers nonsense, :class:`HelperGone`
-tells the caller to measure in-process instead; when the build process ends,
-the helper sees its stdin close and exits.
+The process machinery (start, one JSON line each way, :class:`HelperGone` when it
+cannot answer: measure in-process instead) is :mod:`nbops.runtime`'s helper process.
 """
 
 from __future__ import annotations
@@ -26,35 +23,29 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from nbops import core
 from nbops.core import NbopsError
 from nbops.registry._config import RegistryConfig
 from nbops.registry._measurements import FILES, Measurements, measure
 from nbops.registry._promotion import Candidate
+from nbops.runtime import HelperGone, HelperProcess, serve
+
+__all__ = ["WARM_IMPORTS", "HelperGone", "MeasureHelper", "main"]
 
 #: What the helper imports while it waits: everything measure() will need.
 WARM_IMPORTS = ("pandas", "pyarrow.parquet", "sklearn.metrics", "skops.io")
-_ANSWER = "nbops-measured "
 
 
-class HelperGone(Exception):
-    """The helper process died or answered something unreadable."""
-
-
-class MeasureHelper:
+class MeasureHelper(HelperProcess):
     """Client side: a started helper process, used for at most one measurement."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", __name__], cwd=self.root, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True,
-        )
+        super().__init__(__name__, self.root)
 
     def measure(self, root: Path, candidate: Candidate, config: RegistryConfig,
                 schema: dict[str, Any], inputs: dict[str, str],
@@ -72,14 +63,7 @@ class MeasureHelper:
             "candidate": {"run_id": candidate.run_id, "model_run_id": candidate.model_run_id,
                           **{name: str(getattr(candidate, name)) for name in FILES}},
         }
-        stdin, stdout = self._process.stdin, self._process.stdout
-        assert stdin is not None and stdout is not None
-        try:
-            stdin.write(json.dumps(request) + "\n")
-            stdin.flush()
-            answer = _read_answer(stdout)
-        except (OSError, ValueError) as exc:
-            raise HelperGone(f"the measuring helper did not answer ({exc})") from exc
+        answer = self.ask(request, "the measuring helper")
         if "error" in answer:
             error = answer["error"]
             kind = getattr(core, str(error.get("kind")), None)  # an error class nbops.core exports
@@ -87,32 +71,6 @@ class MeasureHelper:
                 raise HelperGone(f"the measuring helper failed: {error}")
             raise kind(error["problem"], error.get("fix"))
         return Measurements(**{**answer["measured"], "measured_in": "helper process"})
-
-    def close(self) -> None:
-        """End the helper (it exits when its stdin closes); kill it if it lingers."""
-        if self._process.stdin is not None:
-            try:
-                self._process.stdin.close()
-            except OSError:
-                pass
-        try:
-            self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        if self._process.stdout is not None:
-            self._process.stdout.close()
-
-
-def _read_answer(stdout: IO[str]) -> dict[str, Any]:
-    """The helper's answer line; other lines (a library printing) are skipped."""
-    for line in stdout:
-        if line.startswith(_ANSWER):
-            answer = json.loads(line[len(_ANSWER):])
-            if isinstance(answer, dict):
-                return answer
-            break
-    raise ValueError("no answer before the helper's output ended")
 
 
 def _serve_one(line: str) -> dict[str, Any]:
@@ -135,16 +93,7 @@ def _serve_one(line: str) -> dict[str, Any]:
 
 def main() -> int:
     """Warm up, then answer each request line on stdin until it closes."""
-    import importlib
-
-    for module in WARM_IMPORTS:
-        importlib.import_module(module)
-    for line in sys.stdin:
-        if line.strip():
-            answer = _serve_one(line)
-            sys.stdout.write(_ANSWER + json.dumps(answer) + "\n")
-            sys.stdout.flush()
-    return 0
+    return serve(WARM_IMPORTS, _serve_one)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,10 @@ class RegistryStep:
                for task in ctx.tasks):
             if measuring_imported():
                 return  # measuring in this process costs no imports
+            from nbops.runtime import speedups_off
+
+            if speedups_off():
+                return  # NBOPS_RUNTIME=plain: measure in this process, after the build
             from nbops.registry._measure_helper import MeasureHelper
 
             self.helper = MeasureHelper(ctx.project.root)
@@ -86,7 +90,7 @@ class RegistryStep:
 
 def measuring_imported() -> bool:
     """Whether this process already imported everything measuring a model needs (a sweep's
-    trial, forked by its warmed-up trial server: :func:`nbops.sweeps._trial_server.warm_up`)."""
+    trial, forked by its warmed-up trial server: :func:`nbops.runtime.trial_server.warm_up`)."""
     from nbops.registry._measure_helper import WARM_IMPORTS
 
     return all(module in sys.modules for module in WARM_IMPORTS)

@@ -16,7 +16,7 @@ measured twice (:mod:`nbops.registry._measurements`).
   verdict and the scores are recorded all the same.
 
 The two manifest sections this returns are the contract with the reports
-(see ARCHITECTURE.md, "gates" and "registry").
+(see docs/contracts.md, "gates" and "registry").
 """
 
 from __future__ import annotations

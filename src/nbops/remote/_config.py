@@ -22,14 +22,6 @@ from nbops.core import ConfigError, Project, RemoteError, atomic_write_text, loa
 
 REMOTE_ENV = "NBOPS_REMOTE"
 REMOTE_RELPATH = Path(".nbops") / "remote.yaml"
-#: URL schemes nbops can use, and the extra that installs each one's fsspec implementation.
-SCHEMES = {"s3": "remote", "file": "remote", "gs": "gcs", "gcs": "gcs", "az": "azure",
-           "abfs": "azure"}
-
-#: Schemes whose shared documents (run index, registry, lease) nbops updates with tested
-#: conditional writes: S3 If-Match/If-None-Match, Azure ETags, a flock on a mounted folder.
-CONDITIONAL_WRITES = ("s3", "file", "az", "abfs")
-
 _USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
 
 
@@ -55,12 +47,16 @@ def check_url(url: str) -> str:
                           "give a URL such as s3://bucket/prefix or file:///mnt/team/nbops")
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    if scheme not in SCHEMES:
+    # the backends (one class per kind of store) know their schemes; imported here, as
+    # they import this module
+    from nbops.remote._backends import BACKENDS, backend_for
+
+    if backend_for(scheme) is None:
+        examples = [backend.example for backend in BACKENDS]
         raise ConfigError(
             f"The remote URL {redact_url(url)!r} has "
             + (f"the unknown scheme {scheme + '://'!r}" if scheme else "no scheme"),
-            "use s3://bucket/prefix, gs://bucket/prefix, az://container/prefix or "
-            "file:///absolute/folder",
+            "use " + ", ".join(examples[:-1]) + " or " + examples[-1],
         )
     if parts.username is not None or parts.password is not None:
         raise ConfigError(
@@ -87,14 +83,18 @@ def conditional_writes_refusal(url: str) -> RemoteError | None:
     against (the emulators on PyPI ignore ``ifGenerationMatch``), and untested
     code guarding the registry is worse than a clear refusal.
     """
+    from nbops.remote._backends import backend_for
+    from nbops.remote._store import RemoteStore
+
     scheme = urlsplit(url).scheme.lower()
-    if scheme in CONDITIONAL_WRITES:
+    backend = backend_for(scheme) or RemoteStore
+    if backend.conditional_writes:
         return None
     return RemoteError(
         f"The shared run index and registry on {redact_url(url)} cannot be updated safely: "
-        f"nbops has no tested conditional writes for {scheme}:// (GCS generation "
-        "preconditions need a server that honours them to be tested against, and none is "
-        "available), so two machines could overwrite each other's updates",
+        f"nbops has no tested conditional writes for {scheme}:// "
+        f"({backend.no_conditional_writes}), so two machines could overwrite each other's "
+        "updates",
         "use an s3:// remote (any S3-compatible store), an az:// remote or a file:// "
         "mounted folder as the team remote",
     )

@@ -27,12 +27,9 @@ endpoint and credentials come from the environment (``AWS_ENDPOINT_URL``,
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import logging
 import os
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,14 +41,12 @@ from nbops.core import (
     IntegrityError,
     NbopsError,
     RemoteError,
-    atomic_write_bytes,
     crash_point,
-    hash_bytes,
     hash_file,
     is_hash,
 )
 from nbops.remote import _azure
-from nbops.remote._config import SCHEMES, check_url, conditional_writes_refusal, redact_url
+from nbops.remote._config import check_url, conditional_writes_refusal, redact_url
 
 logger = logging.getLogger("nbops")
 T = TypeVar("T")
@@ -60,21 +55,6 @@ T = TypeVar("T")
 Version = str | None
 
 _PARALLEL = 16
-_AZURE = ("az", "abfs")
-
-#: Per scheme: where credentials and the endpoint come from (the fix in error sentences).
-_CREDENTIALS_HINT = {
-    "s3": "check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE",
-    "az": "check " + _azure.CREDENTIALS_HINT.removeprefix("set "),
-    "abfs": "check " + _azure.CREDENTIALS_HINT.removeprefix("set "),
-    "gs": "check GOOGLE_APPLICATION_CREDENTIALS",
-    "gcs": "check GOOGLE_APPLICATION_CREDENTIALS",
-}
-_ENDPOINT_HINT = {
-    "s3": "AWS_ENDPOINT_URL",
-    "az": "the endpoint in AZURE_STORAGE_CONNECTION_STRING",
-    "abfs": "the endpoint in AZURE_STORAGE_CONNECTION_STRING",
-}
 
 
 #: What a client says when it found no credentials at all (botocore's NoCredentialsError
@@ -87,14 +67,18 @@ class PreconditionFailed(Exception):
     """A conditional write lost the race (S3 412): re-read and retry."""
 
 
-def _translate(exc: BaseException, remote: str, doing: str, scheme: str = "s3") -> NbopsError:
-    """One sentence for what went wrong talking to the remote (never a credential)."""
+def _translate(exc: BaseException, remote: str, doing: str,
+               store: type[RemoteStore] | RemoteStore | None = None) -> NbopsError:
+    """One sentence for what went wrong talking to the remote (never a credential);
+    ``store`` (the backend) gives its words: bucket or container, where credentials and
+    the endpoint come from."""
     if isinstance(exc, NbopsError):
         return exc
+    words = store or RemoteStore
     first_line = (str(exc).strip().splitlines() or [""])[0]
     text = _azure.scrub(f"{type(exc).__name__}: {first_line}")
     lowered = _azure.scrub(f"{type(exc).__name__}: {exc}").lower()
-    bucket = "container" if scheme in _AZURE else "bucket"
+    bucket = words.bucket_word
     if "nosuchbucket" in lowered or "bucket does not exist" in lowered or (
             "specified bucket" in lowered) or "containernotfound" in lowered or (
             "specified container does not exist" in lowered):
@@ -102,7 +86,7 @@ def _translate(exc: BaseException, remote: str, doing: str, scheme: str = "s3") 
                            "create it, or fix the URL with `nbops remote set URL`",
                            kind="missing")
     if any(word in lowered for word in _NO_CREDENTIALS):
-        hint = _CREDENTIALS_HINT.get(scheme, "check the store's usual credentials")
+        hint = words.credentials_hint
         return RemoteError(f"No credentials found for remote {remote} (while {doing})",
                            f"{hint.replace('check ', 'set ', 1)} in the environment; nbops "
                            "never records them", kind="no-credentials")
@@ -110,13 +94,13 @@ def _translate(exc: BaseException, remote: str, doing: str, scheme: str = "s3") 
             "accessdenied", "access denied", "invalidaccesskeyid", "signaturedoesnotmatch",
             "forbidden", "403", "credentials", "authenticationfailed",
             "clientauthenticationerror", "authorizationfailure", "failed to authenticate")):
-        hint = _CREDENTIALS_HINT.get(scheme, "check the store's usual credentials")
+        hint = words.credentials_hint
         return RemoteError(f"Remote {remote} refused our credentials (while {doing})",
                            f"{hint}; nbops never records them", kind="refused")
     if any(word in lowered for word in ("connect", "timeout", "timed out", "unreachable",
                                         "name or service", "endpoint", "refused",
                                         "servicerequesterror")):
-        endpoint = _ENDPOINT_HINT.get(scheme, "the store's endpoint")
+        endpoint = words.endpoint_hint
         return RemoteError(f"Remote {remote} is unreachable (while {doing}: {text})",
                            f"check the network and {endpoint}; nothing local was "
                            "changed, retry later", kind="unreachable")
@@ -147,9 +131,40 @@ def open_remote(url: str) -> RemoteStore:
 class RemoteStore:
     """One remote, opened from its URL (use :func:`open_remote` to reuse clients).
 
+    ``RemoteStore(url)`` makes the backend of the URL's scheme: one subclass per kind of
+    store (:mod:`nbops.remote._backends` lists them), each overriding only what its store
+    does differently from plain fsspec. A new scheme is a new subclass in its own module
+    plus one line in that list.
+
     Args:
         url: ``s3://bucket/prefix``, ``file:///folder``, ``gs://…``, ``az://…``.
     """
+
+    #: The URL schemes this backend serves, and the fsspec protocol it opens.
+    schemes: tuple[str, ...] = ()
+    protocol = ""
+    #: The nbops extra that installs its fsspec implementation.
+    extra = "remote"
+    #: An example URL (shown when a URL has an unknown scheme).
+    example = ""
+    #: Whether the shared documents (index, registry, lease) get tested conditional writes.
+    conditional_writes = False
+    #: Why not, when not (in the refusal's sentence).
+    no_conditional_writes = "none is implemented for this store"
+    #: Words of its error sentences: the top-level folder, where credentials and the
+    #: endpoint come from.
+    bucket_word = "bucket"
+    credentials_hint = "check the store's usual credentials"
+    endpoint_hint = "the store's endpoint"
+
+    def __new__(cls, url: str) -> RemoteStore:
+        if cls is RemoteStore:
+            from nbops.remote._backends import backend_for
+
+            backend = backend_for(urlsplit(check_url(url)).scheme.lower())
+            assert backend is not None, "check_url accepts only the backends' schemes"
+            cls = backend
+        return super().__new__(cls)
 
     def __init__(self, url: str) -> None:
         self.url = check_url(url)
@@ -157,10 +172,24 @@ class RemoteStore:
         parts = urlsplit(self.url)
         self.scheme = parts.scheme.lower()
         self.fs = self._filesystem()
-        if self.scheme == "file":
-            self.root = parts.path.rstrip("/")
-        else:
-            self.root = (parts.netloc + parts.path).rstrip("/")
+        self.root = self._root(parts.netloc, parts.path)
+
+    # --- what a backend may override ------------------------------------------------
+    def _root(self, netloc: str, path: str) -> str:
+        """The fsspec path of the remote's top folder."""
+        return (netloc + path).rstrip("/")
+
+    def _options(self) -> dict[str, Any]:
+        """fsspec options of this backend's filesystem."""
+        return {}
+
+    def _filesystem_refused(self, exc: ValueError) -> ConfigError:
+        """The sentence for a filesystem fsspec refuses to open."""
+        return ConfigError(f"fsspec cannot open {self.label}: {exc}", "check the URL scheme")
+
+    def _top_folder_exists(self, bucket: str) -> bool:
+        """Whether the bucket (container …) exists; may raise a transport error."""
+        return bool(self.fs.exists(bucket))
 
     # --- plumbing -------------------------------------------------------------------
     def _filesystem(self) -> Any:
@@ -169,29 +198,18 @@ class RemoteStore:
         except ImportError:
             raise ConfigError("nbops remotes need fsspec",
                               "install nbops with the 'remote' extra") from None
-        options: dict[str, Any] = {"skip_instance_cache": True}
-        if self.scheme == "s3":
-            options.update(use_listings_cache=False, config_kwargs={
-                "connect_timeout": 5, "read_timeout": 60,
-                "retries": {"max_attempts": 2, "mode": "standard"}})
-        elif self.scheme in _AZURE:
-            options.update(use_listings_cache=False, **_azure.filesystem_options())
+        options: dict[str, Any] = {"skip_instance_cache": True, **self._options()}
         try:
-            return fsspec.filesystem(self.scheme if self.scheme != "gs" else "gcs", **options)
+            return fsspec.filesystem(self.protocol or self.scheme, **options)
         except ImportError:
-            extra = SCHEMES[self.scheme]
             raise ConfigError(
                 f"The remote {self.label} needs the fsspec implementation for "
                 f"{self.scheme}://, which is not installed",
-                f"install nbops with the {extra!r} extra (pip install 'nbops[{extra}]')",
+                f"install nbops with the {self.extra!r} extra (pip install "
+                f"'nbops[{self.extra}]')",
             ) from None
         except ValueError as exc:
-            if self.scheme in _AZURE:  # adlfs: a malformed connection string, no account
-                raise ConfigError(
-                    f"The Azure client for {self.label} cannot start "
-                    f"({_azure.scrub(str(exc))})", _azure.CREDENTIALS_HINT) from None
-            raise ConfigError(f"fsspec cannot open {self.label}: {exc}",
-                              "check the URL scheme") from None
+            raise self._filesystem_refused(exc) from None
 
     def path(self, key: str) -> str:
         """The fsspec path of ``key`` (``objects/ab/…``, ``runs/index.json`` …)."""
@@ -204,7 +222,7 @@ class RemoteStore:
         except (NbopsError, PreconditionFailed, FileNotFoundError):
             raise
         except Exception as exc:  # noqa: BLE001 - every transport failure becomes one sentence
-            raise _translate(exc, self.label, doing, self.scheme) from exc
+            raise _translate(exc, self.label, doing, self) from exc
 
     @staticmethod
     def object_key(digest: str) -> str:
@@ -217,22 +235,11 @@ class RemoteStore:
 
     def check_reachable(self) -> None:
         """Fail early with one sentence when the remote cannot be used at all."""
-        if self.scheme == "file":
-            if not Path(self.root).is_dir():
-                raise RemoteError(f"The folder of remote {self.label} does not exist",
-                                  "mount it or create it, or fix the URL with "
-                                  "`nbops remote set URL`")
-            return
         bucket = self.root.split("/", 1)[0]
-        kind = "container" if self.scheme in _AZURE else "bucket"
+        kind = self.bucket_word
 
         def probe() -> None:
-            if self.scheme == "s3":
-                self.fs.call_s3("head_bucket", Bucket=bucket)
-            elif self.scheme in _AZURE:
-                if not _azure.container_exists(self.fs, bucket):
-                    raise FileNotFoundError(bucket)
-            elif not self.fs.exists(bucket):
+            if not self._top_folder_exists(bucket):
                 raise FileNotFoundError(bucket)
 
         try:
@@ -261,9 +268,6 @@ class RemoteStore:
     def put_file(self, source: Path, key: str) -> None:
         """Upload ``source`` to ``key``, atomically."""
         target = self.path(key)
-        if self.scheme == "file":
-            self._local_atomic_copy(Path(source), Path(target))
-            return
         self.call(f"uploading {key}", lambda: self.fs.put_file(str(source), target))
 
     def get_object(self, digest: str, dest: Path) -> int:
@@ -290,8 +294,6 @@ class RemoteStore:
     # --- small documents ------------------------------------------------------------
     def get_bytes(self, key: str) -> bytes | None:
         """The content of ``key``, or None when absent."""
-        if self.scheme in _AZURE:  # one bounded-retry request (see nbops.remote._azure)
-            return self.read_versioned(key)[0]
         try:
             data: bytes = self.call(f"reading {key}", lambda: self.fs.cat_file(self.path(key)))
         except FileNotFoundError:
@@ -300,33 +302,21 @@ class RemoteStore:
 
     def put_bytes(self, key: str, data: bytes) -> None:
         """Write ``key`` unconditionally (whole or not at all)."""
-        if self.scheme == "file":
-            self._local_atomic_write(Path(self.path(key)), data)
-            return
         self.call(f"writing {key}", lambda: self.fs.pipe_file(self.path(key), data))
 
     def put_page(self, key: str, data: bytes, content_type: str) -> None:
-        """Write a page for readers (with its content type, so browsers render it)."""
-        if self.scheme in _AZURE:
-            self.call(f"writing {key}", lambda: self.fs.pipe_file(
-                self.path(key), data, content_settings={"content_type": content_type}))
-            return
-        if self.scheme != "s3":
-            self.put_bytes(key, data)
-            return
-        self.call(f"writing {key}", lambda: self.fs.pipe_file(self.path(key), data,
-                                                              ContentType=content_type))
+        """Write a page for readers (with its content type, where the store keeps one)."""
+        self.put_bytes(key, data)
 
     def link(self, key: str, expires_s: int) -> str:
-        """A link a reader can open, valid ``expires_s``: presigned for s3://, a read-only SAS
-        for az:// when an account key is configured; else the store's own address."""
-        if self.scheme == "file":
-            return "file://" + self.path(key)
-        if self.scheme == "s3" or (self.scheme in _AZURE and _azure.can_sign()):
-            signed: str = self.call(f"signing {key}",
-                                    lambda: self.fs.sign(self.path(key), expiration=expires_s))
-            return signed
+        """A link a reader can open, valid ``expires_s`` where the store signs links
+        (presigned for s3://, a read-only SAS for az://); else the store's own address."""
         return f"{self.scheme}://{self.path(key)}"
+
+    def _signed(self, key: str, expires_s: int) -> str:
+        signed: str = self.call(f"signing {key}",
+                                lambda: self.fs.sign(self.path(key), expiration=expires_s))
+        return signed
 
     def delete(self, key: str) -> None:
         """Remove ``key`` (absent is fine)."""
@@ -343,24 +333,17 @@ class RemoteStore:
         prefix = self.root + "/"
         out = []
         for item in found:
-            item = str(item)
-            if self.scheme == "file":
-                item = item.replace("\\", "/")
+            item = self._found_path(str(item))
             out.append(item[len(prefix):] if item.startswith(prefix) else item)
         return sorted(out)
 
+    def _found_path(self, item: str) -> str:
+        """A path ``fs.find`` returned, in this store's ``/`` form."""
+        return item
+
     def read_versioned(self, key: str) -> tuple[bytes | None, Version]:
         """``(content, version)`` of a mutable document; ``(None, None)`` when absent."""
-        if self.scheme == "s3":
-            return self._s3_read_versioned(key)
-        if self.scheme in _AZURE:
-            found = self.call(f"reading {key}",
-                              lambda: _azure.read_versioned(self.fs, self.path(key)))
-            return (None, None) if found is None else found
-        if self.scheme != "file":
-            raise self._no_conditional_writes()
-        data = self.get_bytes(key)
-        return data, (hash_bytes(data) if data is not None else None)
+        raise self._no_conditional_writes()
 
     def write_if(self, key: str, data: bytes, version: Version) -> bool:
         """Replace ``key`` with ``data`` only if it is still at ``version`` (None: still absent).
@@ -368,18 +351,10 @@ class RemoteStore:
         Returns:
             False when another writer got there first (re-read and retry).
         """
-        if self.scheme == "s3":
-            return self._s3_write_if(key, data, version)
-        if self.scheme == "file":
-            return self._local_write_if(Path(self.path(key)), data, version)
-        if self.scheme in _AZURE:
-            written: bool = self.call(f"writing {key}", lambda: _azure.write_if(
-                self.fs, self.path(key), data, version))
-            return written
         raise self._no_conditional_writes()
 
     def _no_conditional_writes(self) -> RemoteError:
-        """gs:// has no tested conditional writes: refuse rather than last-writer-wins."""
+        """No tested conditional writes (gs://): refuse rather than last-writer-wins."""
         refusal = conditional_writes_refusal(self.url)
         assert refusal is not None, f"{self.scheme}:// has conditional writes"
         return refusal
@@ -406,97 +381,3 @@ class RemoteStore:
             time.sleep(min(0.02 * (2 ** attempt), 1.0) * random.random())
         raise RemoteError(f"Could not update {key} on {self.label}: {attempts} writers in a row "
                           "got there first", "retry in a moment")
-
-    # --- s3 ------------------------------------------------------------------------
-    def _bucket_key(self, key: str) -> tuple[str, str]:
-        bucket, _, prefix = self.path(key).partition("/")
-        return bucket, prefix
-
-    def _s3_read_versioned(self, key: str) -> tuple[bytes | None, Version]:
-        from fsspec.asyn import sync
-
-        bucket, name = self._bucket_key(key)
-
-        async def fetch() -> tuple[bytes, str]:
-            response = await self.fs._call_s3("get_object", Bucket=bucket, Key=name)
-            body = response["Body"]
-            try:
-                data = await body.read()
-            finally:
-                body.close()
-            return data, str(response["ETag"])
-
-        try:
-            data, etag = self.call(f"reading {key}", lambda: sync(self.fs.loop, fetch))
-        except FileNotFoundError:
-            return None, None
-        return data, etag
-
-    def _s3_write_if(self, key: str, data: bytes, version: Version) -> bool:
-        bucket, name = self._bucket_key(key)
-        condition = {"IfNoneMatch": "*"} if version is None else {"IfMatch": version}
-
-        def put() -> None:
-            try:
-                self.fs.call_s3("put_object", Bucket=bucket, Key=name, Body=data, **condition)
-            except Exception as exc:  # noqa: BLE001 - s3fs wraps the 412 in various ways
-                text = f"{exc} {getattr(exc, '__cause__', '')}".lower()
-                if "precondition" in text or "412" in text or (
-                        "conditionalrequestconflict" in text) or "409" in text:
-                    raise PreconditionFailed(key) from exc
-                raise
-
-        try:
-            self.call(f"writing {key}", put)
-        except PreconditionFailed:
-            return False
-        except FileNotFoundError:
-            return False
-        return True
-
-    # --- file:// -------------------------------------------------------------------
-    @staticmethod
-    def _local_atomic_write(target: Path, data: bytes) -> None:
-        atomic_write_bytes(target, data)  # core.atomic: temp file, fsync, replace
-
-    @staticmethod
-    def _local_atomic_copy(source: Path, target: Path) -> None:
-        import shutil
-
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-                shutil.copyfileobj(src, out, 1 << 20)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(tmp, 0o444)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-
-    @contextlib.contextmanager
-    def _local_lock(self, target: Path) -> Iterator[None]:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(str(target) + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
-
-    def _local_write_if(self, target: Path, data: bytes, version: Version) -> bool:
-        with self._local_lock(target):
-            try:
-                current: Version = hash_bytes(target.read_bytes())
-            except FileNotFoundError:
-                current = None
-            except OSError as exc:
-                if exc.errno == errno.EISDIR:
-                    raise
-                raise
-            if current != version:
-                return False
-            self._local_atomic_write(target, data)
-        return True

@@ -65,9 +65,13 @@ def monitoring_section(monitoring: Any) -> str:
         top = [n for n in monitoring.get("top_features") or [] if n in features]
         rows = [(name, features.get(name) or {})
                 for name in top + [n for n in features if n not in top]]
+    # each added drift test (a plug-in's too) is one more column, named by the test
+    added = sorted({test for _, f in rows for test in f.get("tests") or {}})
+    rows = [(name, {**f, **(f.get("tests") or {})}) for name, f in rows]
     shown = {"verdict", "summary", "problems", "features", "top_features", "banner"}
     rest = {k: v for k, v in monitoring.items() if k not in shown}
-    return str(macro(_SECTIONS, "monitoring")(monitoring, rows, _DRIFT_COLUMNS, rest))
+    return str(macro(_SECTIONS, "monitoring")(monitoring, rows, [*_DRIFT_COLUMNS, *added],
+                                              rest))
 
 
 def notice_banners(manifest: dict[str, Any]) -> str:

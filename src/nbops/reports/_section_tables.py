@@ -66,11 +66,13 @@ def monitoring_table(monitoring: dict[str, Any]) -> Any:
     if isinstance(features, dict) and features:
         top = [n for n in monitoring.get("top_features") or [] if n in features]
         order = top + [n for n in features if n not in top]
+        added = sorted({t for n in order for t in (features[n] or {}).get("tests") or {}})
         rows = [[n, (features[n] or {}).get("status"), (features[n] or {}).get("psi"),
-                 (features[n] or {}).get("ks"), (features[n] or {}).get("missing_current")]
+                 (features[n] or {}).get("ks"), (features[n] or {}).get("missing_current"),
+                 *(((features[n] or {}).get("tests") or {}).get(t) for t in added)]
                 for n in order]
         tables.append(_table("drift by feature", ["feature", "status", "psi", "ks",
-                                                  "missing"], rows))
+                                                  "missing", *added], rows))
     return tables
 
 

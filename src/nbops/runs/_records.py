@@ -2,7 +2,7 @@
 
 Output notebooks are parsed as plain JSON (no nbformat import): records are
 ``display_data`` outputs with MIME type :data:`RECORD_MIME` (see
-ARCHITECTURE.md, "Records inside notebooks"); a failure is the first code cell
+docs/contracts.md, "Records inside notebooks"); a failure is the first code cell
 with an ``error`` output.
 """
 

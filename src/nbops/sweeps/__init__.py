@@ -24,12 +24,15 @@ if TYPE_CHECKING:
     from nbops.sweeps._sweep_record import finished as finished_trials
     from nbops.sweeps._sweep_record import leaderboard
     from nbops.sweeps._sweep_record import read as read_sweep
+    from nbops.sweeps._trial_build import load_ahead as load_trial_ahead
+    from nbops.sweeps._trial_build import main as build_trial
     from nbops.sweeps._watch import SweepEvent, follow_sweep, running_sweep, sweep_exit_code
 
 __all__ = [
-    "DaskLauncher", "SweepEvent", "SweepRequest", "changed_parameters", "create_sweep",
-    "finished_trials", "follow_sweep", "leaderboard", "read_sweep", "register_best",
-    "run_sweep", "running_sweep", "start_servers", "sweep_exists", "sweep_exit_code",
+    "DaskLauncher", "SweepEvent", "SweepRequest", "build_trial", "changed_parameters",
+    "create_sweep", "finished_trials", "follow_sweep", "leaderboard", "load_trial_ahead",
+    "read_sweep", "register_best", "run_sweep", "running_sweep", "start_servers",
+    "sweep_exists", "sweep_exit_code",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -44,5 +47,6 @@ if not TYPE_CHECKING:
             "changed_parameters=changed_keys", "finished_trials=finished", "leaderboard",
             "read_sweep=read", "sweep_exists=exists",
         ),
+        "_trial_build": ("build_trial=main", "load_trial_ahead=load_ahead"),
         "_watch": ("SweepEvent", "follow_sweep", "running_sweep", "sweep_exit_code"),
     })

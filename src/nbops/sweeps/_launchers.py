@@ -3,7 +3,7 @@
 A trial is one call of :func:`nbops.sweeps._trial_build.main` with its request
 file, run in its slot with its output in a log file, in a process of its own.
 
-:func:`run_here` has it forked by a trial server (:mod:`nbops.sweeps._trial_server`)
+:func:`run_here` has it forked by a trial server (:mod:`nbops.runtime.trial_server`)
 that imported Ploomber and nbops once: a trial then costs its own work, not
 Ploomber's 2-3 s import. Each thread of the sweep (one per ``--workers`` slot)
 has its own server. :class:`DaskLauncher` runs ``python -m nbops.sweeps._trial_build
@@ -50,10 +50,10 @@ def _run(argv: list[str], cwd: Path, log_path: Path) -> int:
 
 
 class TrialServer:
-    """A running :mod:`nbops.sweeps._trial_server`: one trial at a time, forked."""
+    """A running :mod:`nbops.runtime.trial_server`: one trial at a time, forked."""
 
     def __init__(self, pipeline: Path | None = None) -> None:
-        argv = [sys.executable, "-m", "nbops.sweeps._trial_server"]
+        argv = [sys.executable, "-m", "nbops.runtime.trial_server"]
         if pipeline is not None:  # its kernel server zygote starts at once
             argv += ["--pipeline", str(pipeline)]
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -126,8 +126,12 @@ def start_servers(count: int, pipeline: Path | None = None) -> None:
     the sweep's own start (reading env.yaml, planning); each trial thread takes one.
 
     ``pipeline``: the sweep's pipeline file; each server then starts the zygote of its
-    trials' kernel fork servers at once (:func:`nbops.sweeps._trial_server.zygote_for`).
+    trials' kernel fork servers at once (:func:`nbops.runtime.trial_server.zygote_for`).
     """
+    from nbops.runtime import speedups_off
+
+    if speedups_off():
+        return  # NBOPS_RUNTIME=plain: each trial a plain child process
     with _SPARE_LOCK:
         if pipeline is not None:
             _PIPELINE[:] = [pipeline]
@@ -171,7 +175,9 @@ def run_here(request: Path, cwd: Path, log_path: Path,
     """Run the trial on this machine, forked by this thread's trial server (which loads
     the ``upcoming`` trial's DAG meanwhile)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    server = _server()
+    from nbops.runtime import speedups_off
+
+    server = None if speedups_off() else _server()
     code = None if server is None else server.run(request, cwd, log_path, upcoming)
     if code is None:  # no server (or it could not fork): a plain child process
         code = _run(_trial_command(request), cwd, log_path)

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from nbops.cli._scaffold import init_command
-from nbops.core import startup_hooks
+from nbops.runtime import startup_hooks
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "ploomber_notebooks"
 

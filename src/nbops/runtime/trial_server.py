@@ -2,7 +2,7 @@
 
 A trial's build spends 2-3 s importing Ploomber (papermill, pandas, matplotlib)
 before it does anything; in a sweep of small trials that is most of the cost.
-``python -m nbops.sweeps._trial_server`` imports what every trial imports once,
+``python -m nbops.runtime.trial_server`` imports what every trial imports once,
 then serves requests read from stdin, one JSON object per line::
 
     {"request": REQUEST.json, "cwd": DIR, "log": FILE, "env": {...}, "upcoming": NEXT.json}
@@ -16,11 +16,11 @@ answers one JSON object per line on stdout:
 Why not :mod:`multiprocessing`'s ``forkserver``: it re-runs the calling program's
 main script in every child (a script that calls :func:`nbops.sweeps._runner.run_sweep`
 without an ``if __name__ == "__main__"`` guard starts its sweep again in each trial).
-The kernel fork server (:mod:`nbops.engine._forkserver`) is the same pattern for kernels.
+The kernel fork server (:mod:`nbops.runtime._forkserver`) is the same pattern for kernels.
 
 Kernels without their imports: when the pipeline forks its kernels from a fork server
 (:class:`nbops.engine.executor.NbopsExecutor`), each trial adopts a kernel fork server
-(:func:`nbops.engine._fork_provisioner.hand_over`) that already holds the executor's
+(:func:`nbops.runtime._fork_provisioner.hand_over`) that already holds the executor's
 ``preload`` modules (pandas, scikit-learn ...), forked in milliseconds from a zygote
 (:class:`nbops.engine.Zygote`) that this server keeps: importing them again for each
 trial cost about 1.8 s of CPU per trial, next to that trial's own kernels. Told the
@@ -53,13 +53,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from nbops.engine import ForkServerError, StartedServer, Zygote, hand_over, start_server
+from nbops.runtime import ForkServerError, StartedServer, Zygote, hand_over, start_server
 
 logger = logging.getLogger("nbops")
 
 #: What every trial imports: modules, and public names (``package:name``) whose
 #: first use imports the private module behind them.
-PRELOAD = ("nbops.sweeps._trial_build", "ploomber_cli.cli", "ploomber.spec", "ploomber.executors",
+PRELOAD = ("nbops.sweeps:build_trial", "ploomber_cli.cli", "ploomber.spec", "ploomber.executors",
            "nbops.hooks", "nbops.engine.executor", "nbops.registry:RegistryStep",
            "nbops.reports:ReportsStep", "nbops.monitoring:MonitoringStep", "nbops.runs:close_run")
 
@@ -124,11 +124,11 @@ def _quietly_keeping_environ() -> Iterator[None]:
 
 def _load_ahead(request_file: str) -> None:
     """Load the next trial's DAG while this one runs (:func:`_trial_build.load_ahead`)."""
-    from nbops.sweeps import _trial_build as trial_build
+    from nbops.sweeps import load_trial_ahead
 
     try:
         with _quietly_keeping_environ():
-            trial_build.load_ahead(request_file)
+            load_trial_ahead(request_file)
     except Exception as exc:  # the trial loads its DAG itself, and reports what is wrong
         logger.debug("nbops: the next trial's DAG was not loaded ahead: %s", exc)
 
@@ -180,10 +180,10 @@ def _child(request: dict[str, Any], out: int) -> None:
         os.chdir(str(request["cwd"]))
         os.environ.clear()
         os.environ.update({str(k): str(v) for k, v in dict(request["env"]).items()})
-        from nbops.sweeps import _trial_build as trial_build
+        from nbops.sweeps import build_trial
 
         try:
-            trial_build.main([str(request["request"])])
+            build_trial([str(request["request"])])
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -217,7 +217,7 @@ def pipeline_preimports(pipeline: Path) -> tuple[str, ...] | None:
     """What the kernel fork server of ``pipeline``'s builds pre-imports (None: it forks no
     kernels, or the file cannot be read; a build says why)."""
     from nbops.core import ConfigError, load_mapping
-    from nbops.engine import fork_preimports
+    from nbops.runtime import fork_preimports
 
     try:
         return fork_preimports(load_mapping(pipeline, "pipeline"))
@@ -335,7 +335,7 @@ def serve(lines: Any, out: int, zygote: Zygote | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: ``python -m nbops.sweeps._trial_server [--pipeline FILE]``.
+    """Entry point: ``python -m nbops.runtime.trial_server [--pipeline FILE]``.
 
     ``--pipeline``: the sweep's pipeline file, whose kernel server zygote then starts
     before this server's own imports (both take about 2 s of CPU; side by side on two
@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> None:
     """
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m nbops.sweeps._trial_server")
+    parser = argparse.ArgumentParser(prog="python -m nbops.runtime.trial_server")
     parser.add_argument("--pipeline", type=Path)
     args = parser.parse_args(argv)
     # Ctrl-C reaches the whole process group: the trial decides what it means; the

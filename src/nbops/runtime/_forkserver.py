@@ -1,7 +1,7 @@
 """The kernel fork server: a pre-imported parent that forks one fresh kernel per notebook.
 
-Run as ``python -m nbops.engine._forkserver --reply-fd N`` by
-:class:`nbops.engine._fork_provisioner.ForkServer`. It imports ``ipykernel``
+Run as ``python -m nbops.runtime._forkserver --reply-fd N`` by
+:class:`nbops.runtime._fork_provisioner.ForkServer`. It imports ``ipykernel``
 once (the bulk of a kernel's 0.6 s start-up), then serves requests read from
 stdin, one JSON object per line::
 
@@ -34,7 +34,7 @@ forked and exits, so no kernel outlives its build.
 **Servers forked from a zygote.** A sweep runs many builds, one after another, each with
 its own kernel fork server; importing the ``preload`` modules again for each costs about
 1.8 s of CPU per build, next to the build's own kernels. Run as ``python -m
-nbops.engine._forkserver --control-fd N`` the process is a *zygote*: it does the same
+nbops.runtime._forkserver --control-fd N`` the process is a *zygote*: it does the same
 imports once, then, for each request on the control socket (an ``AF_UNIX``
 ``SOCK_SEQPACKET`` socket, one message per request or answer), forks a kernel fork server
 that serves exactly as above. A request is the message ``fork`` carrying two or three
@@ -45,7 +45,7 @@ once its imports are done and ``{"exit": pid, "code": N}`` whenever a server it 
 ends (it reaps them). It exits when the control socket closes. The forked server is a
 new session, holds no end of the control socket, and is indistinguishable from a server
 started afresh to the build that adopts it
-(:func:`nbops.engine._fork_provisioner.hand_over`); the zygote itself never forks a
+(:func:`nbops.runtime._fork_provisioner.hand_over`); the zygote itself never forks a
 kernel.
 """
 
@@ -333,7 +333,7 @@ def serve_servers(control: socket.socket, preimport: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     global _reply_fd
-    parser = argparse.ArgumentParser(prog="python -m nbops.engine._forkserver")
+    parser = argparse.ArgumentParser(prog="python -m nbops.runtime._forkserver")
     role = parser.add_mutually_exclusive_group(required=True)
     role.add_argument("--reply-fd", type=int, help="serve kernels; answer on this pipe")
     role.add_argument("--control-fd", type=int,
@@ -361,6 +361,6 @@ if __name__ == "__main__":
     # run the module under its own name, not as __main__: `make mutate` swaps in a
     # mutant by module name, and a process started with -m would otherwise never
     # run one (every fork-server mutant "survived" untested)
-    from nbops.engine._forkserver import main as _main
+    from nbops.runtime._forkserver import main as _main
 
     _main()

@@ -9,7 +9,7 @@ Each line does one cheap thing, and nothing at all once nbops is uninstalled:
 * ``nbops_telemetry_off.pth``: ``PLOOMBER_STATS_ENABLED=false`` and
   ``PLOOMBER_VERSION_CHECK_DISABLED=true`` unless the user set them, for every
   Ploomber-based tool of the environment (nbops sets them itself for what it runs).
-* ``nbops_lazy_grammar.pth``: :mod:`nbops.engine.lazy_grammar` defers
+* ``nbops_lazy_grammar.pth``: :mod:`nbops.runtime.lazy_grammar` defers
   rfc3987_syntax's grammar compilation (about 1 s of CPU) to its first use.
 * ``nbops_ploomber_config_errors.pth``: :mod:`nbops.adapters.ploomber_config_errors`
   turns a malformed env.yaml / pipeline.yaml read by a plain ``ploomber build``
@@ -38,7 +38,7 @@ HOOKS: dict[str, str] = {
         "import os; os.environ.setdefault('PLOOMBER_STATS_ENABLED', 'false'); "
         "os.environ.setdefault('PLOOMBER_VERSION_CHECK_DISABLED', 'true')\n"
     ),
-    "nbops_lazy_grammar.pth": _call("nbops.engine.lazy_grammar"),
+    "nbops_lazy_grammar.pth": _call("nbops.runtime.lazy_grammar"),
     "nbops_ploomber_config_errors.pth": _call("nbops.adapters.ploomber_config_errors"),
 }
 
@@ -80,4 +80,4 @@ if __name__ == "__main__":  # pragma: no cover - exercised by `make install`
     elif sys.argv[1:] == ["--remove"]:
         remove_all()
     else:
-        raise SystemExit("usage: python -m nbops.core.startup_hooks --install | --remove")
+        raise SystemExit("usage: python -m nbops.runtime.startup_hooks --install | --remove")

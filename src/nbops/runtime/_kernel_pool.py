@@ -93,7 +93,7 @@ class KernelPool:
         budget: the total number of kernels this pool may still launch (the
             number of notebooks left to run); ``None`` means unlimited. Keeps
             the pool from starting kernels nobody will use.
-        fork_server: a running :class:`~nbops.engine._fork_provisioner.ForkServer`
+        fork_server: a running :class:`~nbops.runtime._fork_provisioner.ForkServer`
             to fork kernels from (milliseconds instead of a fresh interpreter's
             start-up); ``None`` starts each kernel as a new process.
 
@@ -243,7 +243,7 @@ class KernelPool:
     def _launch(self, kernel_name: str, cwd: str) -> PooledKernel:
         from jupyter_client.manager import AsyncKernelManager
 
-        from nbops.engine._fork_provisioner import kernel_environment
+        from nbops.runtime._fork_provisioner import kernel_environment
 
         t0 = time.perf_counter()
         env = kernel_environment()
@@ -253,7 +253,7 @@ class KernelPool:
         manager = AsyncKernelManager(**options)
         server = self._fork_server
         if server is not None and _startup_env_matches(server.env, env):
-            from nbops.engine._fork_provisioner import ForkProvisioner
+            from nbops.runtime._fork_provisioner import ForkProvisioner
 
             manager.kernel_id = str(uuid.uuid4())
             provisioner = ForkProvisioner(

@@ -17,8 +17,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from nbops.engine._fork_provisioner import ForkServer
-from nbops.engine._kernel_pool import KernelPool
+from nbops.runtime._fork_provisioner import ForkServer
+from nbops.runtime._kernel_pool import KernelPool
 
 pytestmark = pytest.mark.integration
 
@@ -279,7 +279,7 @@ def test_a_kernel_forked_after_matplotlib_was_preimported_shows_figures_as_a_new
 
 
 def test_blas_threads_follow_the_variables_openblas_reads():
-    from nbops.engine._forkserver import blas_threads
+    from nbops.runtime._forkserver import blas_threads
 
     assert blas_threads({"OPENBLAS_NUM_THREADS": "3", "OMP_NUM_THREADS": "5"}) == 3
     assert blas_threads({"GOTO_NUM_THREADS": "4", "OMP_NUM_THREADS": "5"}) == 4
@@ -310,7 +310,7 @@ def test_a_preimport_that_starts_a_thread_leaves_kernels_to_start_the_ordinary_w
 
 
 def test_a_server_started_ahead_is_adopted_and_ends_with_its_client(tmp_path):
-    from nbops.engine._fork_provisioner import start_server
+    from nbops.runtime._fork_provisioner import start_server
 
     process, started = start_server(preimport=("colorsys",))
     server = ForkServer(started=started)
@@ -334,7 +334,7 @@ WHERE_AND_PRELOADED = WHERE.replace('"ppid": os.getppid()}', '"ppid": os.getppid
 def test_servers_forked_by_a_zygote_fork_kernels_and_end_with_their_client(tmp_path):
     """Each build adopts its own server, forked in an instant with the zygote's imports;
     it ends when its build closes it, and the zygote reports that it has."""
-    from nbops.engine import Zygote
+    from nbops.runtime import Zygote
 
     zygote = Zygote(preimport=("colorsys",))
     seen = []
@@ -364,7 +364,7 @@ def test_servers_forked_by_a_zygote_fork_kernels_and_end_with_their_client(tmp_p
 
 def test_a_zygote_ends_when_its_client_does_and_leaves_a_working_server_to_its_build(
         tmp_path):
-    from nbops.engine import Zygote
+    from nbops.runtime import Zygote
 
     zygote = Zygote(preimport=("colorsys",))
     started = zygote.spawn()
@@ -385,7 +385,7 @@ def test_a_zygote_ends_when_its_client_does_and_leaves_a_working_server_to_its_b
 
 def test_a_zygote_whose_imports_start_a_thread_refuses_to_fork_and_says_why(
         tmp_path, monkeypatch):
-    from nbops.engine import ForkServerError, Zygote
+    from nbops.runtime import ForkServerError, Zygote
 
     _importable(tmp_path, monkeypatch, "nbops_starts_a_thread",
                 "import threading, time\n"
@@ -402,7 +402,7 @@ def test_a_zygote_whose_imports_start_a_thread_refuses_to_fork_and_says_why(
 
 
 def test_a_gone_zygote_is_said_in_one_sentence_and_leaks_no_pipe():
-    from nbops.engine import ForkServerError, Zygote
+    from nbops.runtime import ForkServerError, Zygote
 
     zygote = Zygote()
     zygote.process.kill()
@@ -417,7 +417,7 @@ def test_a_gone_zygote_is_said_in_one_sentence_and_leaks_no_pipe():
 @pytest.mark.parametrize("pid", [0, -1, "12", True, None])
 def test_an_impossible_pid_from_the_server_is_refused_before_anything_signals_it(pid):
     """A kernel is signalled by pid and process group: 0 would be this very build."""
-    from nbops.engine._fork_provisioner import ForkServerError, kernel_pid
+    from nbops.runtime._fork_provisioner import ForkServerError, kernel_pid
 
     with pytest.raises(ForkServerError, match="impossible pid"):
         kernel_pid({"pid": pid})

@@ -19,8 +19,8 @@ import pytest
 
 with warnings.catch_warnings():  # Ploomber's own import-time deprecation warnings
     warnings.simplefilter("ignore", DeprecationWarning)
-    from nbops.engine import fork_preimports
     from nbops.engine.executor import NbopsExecutor
+    from nbops.runtime import fork_preimports
 
 pytestmark = pytest.mark.integration
 
@@ -60,8 +60,8 @@ SERVE_WITH_PROBE = """
 import json, os, sys, time
 from pathlib import Path
 
-from nbops.engine import _fork_provisioner as fork_provisioner
-from nbops.sweeps import _trial_server as trial_server
+from nbops.runtime import _fork_provisioner as fork_provisioner
+from nbops.runtime import trial_server as trial_server
 
 
 def age_s(pid):
@@ -91,7 +91,7 @@ def probe(request, out):
 
 trial_server._child = probe
 read_fd, write_fd = os.pipe()
-# as `python -m nbops.sweeps._trial_server --pipeline FILE` does, when a file is given
+# as `python -m nbops.runtime.trial_server --pipeline FILE` does, when a file is given
 zygote = trial_server.zygote_for(Path(sys.argv[2])) if len(sys.argv) > 2 else None
 trial_server.serve(json.loads(Path(sys.argv[1]).read_text()), write_fd, zygote)
 os.close(write_fd)
@@ -197,10 +197,10 @@ def test_which_pipelines_fork_kernels_and_what_they_preimport(executor, expected
 
 def test_the_preload_list_is_read_without_ploomber_for_the_executor_that_forks():
     # read by the trial server before it imports anything heavy: the class name is a string
-    from nbops.engine._preimports import EXECUTOR_CLASS
+    from nbops.runtime._preimports import EXECUTOR_CLASS
 
     assert EXECUTOR_CLASS == NbopsExecutor.__name__
-    probe = ("import sys; from nbops.engine import fork_preimports; "
+    probe = ("import sys; from nbops.runtime import fork_preimports; "
              "print(fork_preimports({'executor': {'dotted_path': "
              "'nbops.engine.executor.NbopsExecutor', 'preload': ['pandas']}}), "
              "'ploomber' in sys.modules)")

@@ -13,7 +13,7 @@ import nbops
 PROBE = """
 import json, sys
 if INSTALL:
-    from nbops.engine import lazy_grammar
+    from nbops.runtime import lazy_grammar
     lazy_grammar.install()
 import jsonschema
 loaded_on_import = "lark" in sys.modules
@@ -56,7 +56,7 @@ def test_iri_validation_still_works_and_loads_the_grammar_on_demand():
 
 SCAN = """
 import json, sys
-from nbops.engine import lazy_grammar
+from nbops.runtime import lazy_grammar
 lazy_grammar.install()
 import jsonschema
 stand_in = sys.modules["rfc3987_syntax"]
@@ -84,7 +84,7 @@ def test_scanning_every_module_for_a_name_it_lacks_does_not_compile_the_grammar(
 
 
 def test_names_are_read_from_the_source_and_unknowable_sources_give_none(tmp_path):
-    from nbops.engine.lazy_grammar import defined_names
+    from nbops.runtime.lazy_grammar import defined_names
 
     package = tmp_path / "pkg"
     package.mkdir()

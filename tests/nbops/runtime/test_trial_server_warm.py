@@ -1,7 +1,7 @@
 """What a trial server prepares once for all its trials, and what it starts ahead.
 
 Real processes: the warm-up runs in a fresh interpreter (what it imports shows in
-its ``sys.modules``), and trial servers are real ``python -m nbops.sweeps._trial_server``
+its ``sys.modules``), and trial servers are real ``python -m nbops.runtime.trial_server``
 processes.
 """
 
@@ -33,7 +33,7 @@ STEP = ("# %% tags=['parameters']\nupstream = None\nproduct = None\nvalue = None
 
 PROBE = """
 import json, sys
-from nbops.sweeps import _trial_server as trial_server
+from nbops.runtime import trial_server as trial_server
 from nbops.reports import _notebook_page as notebook_page, _templates_env as templates_env
 modules = set(sys.modules)
 trial_server.warm_up({"request": sys.argv[1]})
@@ -90,7 +90,7 @@ def test_servers_started_ahead_are_taken_by_trials_and_unused_ones_killed():
 
 def test_the_warm_up_leaves_the_environment_kernels_are_started_from_as_it_was():
     # scikit-learn sets KMP_* variables when imported: kernel servers must not inherit them
-    probe = ("import json, os; from nbops.sweeps import _trial_server as trial_server;"
+    probe = ("import json, os; from nbops.runtime import trial_server as trial_server;"
              " before = dict(os.environ);"
              " trial_server.warm_up({'request': '/nonexistent/request.json'});"
              " print(json.dumps([before == dict(os.environ), 'sklearn' in __import__('sys')"

@@ -1,6 +1,6 @@
 """Launch kernels by forking them from the pre-imported fork server.
 
-:class:`ForkServer` runs ``python -m nbops.engine._forkserver`` (see that module
+:class:`ForkServer` runs ``python -m nbops.runtime._forkserver`` (see that module
 for the protocol and the fork-safety rules) and keeps track of the kernels it
 forked; :class:`ForkProvisioner` is a jupyter_client kernel provisioner that
 asks the server for a kernel instead of starting a new interpreter, and looks
@@ -74,7 +74,7 @@ class StartedServer:
 
 def start_server(env: Mapping[str, str] | None = None, preimport: tuple[str, ...] = (),
                  log: str | None = None) -> tuple[subprocess.Popen[bytes], StartedServer]:
-    """Start ``python -m nbops.engine._forkserver`` without starting a thread here.
+    """Start ``python -m nbops.runtime._forkserver`` without starting a thread here.
 
     Its output and its kernels' (what they write outside the notebook) go to this
     process's, or are appended to the file ``log``.
@@ -83,7 +83,7 @@ def start_server(env: Mapping[str, str] | None = None, preimport: tuple[str, ...
     output = None if log is None else open(log, "ab")  # noqa: SIM115 - closed below
     read_fd, write_fd = os.pipe()
     stdin_read, stdin_write = os.pipe()
-    argv = [sys.executable, "-m", "nbops.engine._forkserver", "--reply-fd", str(write_fd)]
+    argv = [sys.executable, "-m", "nbops.runtime._forkserver", "--reply-fd", str(write_fd)]
     for name in preimport:
         argv += ["--preimport", name]
     try:
@@ -108,7 +108,7 @@ class Zygote:
     seconds of imports: a fresh kernel fork server that a build adopts
     (:func:`hand_over`). A sweep's trial server keeps one for all its trials. Like
     :func:`start_server`, it never starts a thread here; the protocol is in
-    :mod:`nbops.engine._forkserver`.
+    :mod:`nbops.runtime._forkserver`.
     """
 
     def __init__(self, env: Mapping[str, str] | None = None, preimport: tuple[str, ...] = (),
@@ -117,7 +117,7 @@ class Zygote:
         self.preimport = tuple(preimport)
         self._exits: dict[int, int] = {}
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        argv = [sys.executable, "-m", "nbops.engine._forkserver",
+        argv = [sys.executable, "-m", "nbops.runtime._forkserver",
                 "--control-fd", str(theirs.fileno())]
         for name in self.preimport:
             argv += ["--preimport", name]
