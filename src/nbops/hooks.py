@@ -29,7 +29,7 @@ from nbops.core import GateFailure, NbopsError, crash_point
 if TYPE_CHECKING:
     from nbops.adapters import TaskInfo
     from nbops.core import Project
-    from nbops.runs import JsonObject, PostCloseStep, RunContext, StepFactory
+    from nbops.runs import JsonObject, OpenRun, PostCloseStep, RunContext, StepFactory
 
 logger = logging.getLogger("nbops")
 
@@ -304,16 +304,35 @@ def _close(dag: Any, durations: dict[str, float], error_text: str | None,
     next reader to find (its build's pid is dead).
     """
     from nbops.adapters import task_infos
-    from nbops.runs import close_run
 
     run = getattr(dag, _ATTR, None)
     steps: list[PostCloseStep] = getattr(dag, _STEPS_ATTR, None) or []
     if run is None or run.closed:
         logger.warning("nbops: no open run for this build (was on_render declared?)")
         return
+    failure = close_and_finish(run, task_infos(dag), durations, error_text, steps,
+                               stopped_early=stopped_early)
+    if failure is not None:
+        if finishing and isinstance(failure, NbopsError) and _verdict_at_exit(run.run_id):
+            if not isinstance(failure, GateFailure):  # the summary lists failed gates itself
+                _add_build_error(run.run_id, failure.message)
+            raise SystemExit(1)
+        raise failure
+
+
+def close_and_finish(run: OpenRun, tasks: list[TaskInfo], durations: dict[str, float],
+                     error_text: str | None, steps: list[PostCloseStep],
+                     stopped_early: str | None = None) -> Exception | None:
+    """Close ``run``, run every post-close step, write its final status, release it.
+
+    The one sequence that ends a run, whoever built its tasks (``ploomber build``'s
+    hooks, or ``nbops run close`` for a run whose tasks ran under another scheduler).
+    Returns the first step's failure (for the caller to report), after all ran.
+    """
+    from nbops.runs import close_run
+
     try:
-        context = close_run(run, task_infos(dag), durations, error_text,
-                            stopped_early=stopped_early)
+        context = close_run(run, tasks, durations, error_text, stopped_early=stopped_early)
         # steps that only read the finished run (auto push: only final runs are pushed)
         # run after the final status is written
         after = [step for step in steps if getattr(step, "after_finish", False)]
@@ -330,12 +349,7 @@ def _close(dag: Any, durations: dict[str, float], error_text: str | None,
         for step in steps:
             _close_step(step)
         run.release()
-    if failure is not None:
-        if finishing and isinstance(failure, NbopsError) and _verdict_at_exit(run.run_id):
-            if not isinstance(failure, GateFailure):  # the summary lists failed gates itself
-                _add_build_error(run.run_id, failure.message)
-            raise SystemExit(1)
-        raise failure
+    return failure
 
 
 def _verdict_at_exit(run_id: str) -> bool:

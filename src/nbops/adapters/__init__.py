@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     )
     from nbops.adapters._ploomber_adapter import (
         TaskInfo,
+        build_one_task,
         build_options,
         building_one_task,
         call_project_hook,
@@ -44,8 +45,8 @@ if TYPE_CHECKING:
     from nbops.adapters._ploomber_errors import root_error
 
 __all__ = [
-    "TaskInfo", "build_options", "building_one_task", "call_project_hook", "command_argv",
-    "dag_root", "env_file", "execution_duration", "factory_entry_point",
+    "TaskInfo", "build_one_task", "build_options", "building_one_task", "call_project_hook",
+    "command_argv", "dag_root", "env_file", "execution_duration", "factory_entry_point",
     "format_task_exception", "injected_values", "is_building", "is_error_banner",
     "is_injected_parameters", "keep_executed_notebooks", "kernel_name", "load_dag", "loaded_from",
     "metadata_path", "papermill_metadata", "pipeline_file", "ploomber_command", "python_env",
@@ -64,8 +65,9 @@ if not TYPE_CHECKING:
             "kernel_name", "papermill_metadata",
         ),
         "_ploomber_adapter": (
-            "TaskInfo", "build_options", "building_one_task", "call_project_hook", "command_argv",
-            "dag_root", "env_file", "factory_entry_point", "format_task_exception", "is_building",
+            "TaskInfo", "build_one_task", "build_options", "building_one_task", "call_project_hook",
+            "command_argv", "dag_root", "env_file", "factory_entry_point", "format_task_exception",
+            "is_building",
             "load_dag", "loaded_from", "metadata_path", "pipeline_file", "ploomber_command",
             "python_env", "render_loaded", "render_tasks", "report_durations", "resolved_env",
             "task_infos", "under_ploomber_cli",

@@ -47,6 +47,9 @@ class TaskInfo:
             name; recorded by name, neither stored nor verified.
         kind: Ploomber's task class (``NotebookRunner``, ``PythonCallable``,
             ``SQLScript``, ``ShellScript``…), shown on the task's page.
+        produced_by: for a skipped task whose products came from an earlier run that
+            this machine has no record of (a scheduler's worker fetched them by hash):
+            that run's id. None lets the ledger find the producer among local runs.
     """
 
     name: str
@@ -61,6 +64,7 @@ class TaskInfo:
     notebook_file: Path | None = None
     unstored: dict[str, str] = field(default_factory=dict)
     kind: str = ""
+    produced_by: str | None = None
 
 
 def _product_paths(product: Any) -> dict[str, Path]:
@@ -446,6 +450,25 @@ def load_dag(root: Path, pipeline: str = "pipeline.yaml",
             if replace:
                 env = env._replace_flatten_keys(replace)
         return DAGSpec(str(root / pipeline), env=env).to_dag()
+
+
+def build_one_task(root: Path, dag: Any, name: str) -> str | None:
+    """Execute task ``name`` of a DAG from :func:`load_dag` on its own, as an executor does.
+
+    The DAG is rendered with ``force`` (every task to be executed) and only ``name``
+    runs, through the method Ploomber's executors call (``Task._build``: the task runs,
+    its product metadata is saved, its hooks are called); its upstream products must
+    already be in place. Ploomber's own ``Task.build`` is not used: it refuses a task
+    whose upstream's upstream is absent, which a worker that fetched only the task's
+    inputs never has. Returns None, or the task's error as Ploomber words it.
+    """
+    with contextlib.chdir(root):
+        dag.render(force=True, show_progress=False)
+        try:
+            dag[name]._build(catch_exceptions=True)
+        except Exception as exc:  # the task's own error, as a build would report it
+            return format_task_exception(exc)
+    return None
 
 
 def render_loaded(root: Path, dag: Any) -> list[TaskInfo]:
