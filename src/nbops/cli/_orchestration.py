@@ -95,23 +95,25 @@ def task_group() -> None:
 @click.option("--run", "run_id", required=True, metavar="RUN_ID")
 @click.option("--params", "params_text", default=None, metavar="JSON", help=_PARAMS_HELP)
 @click.option("--force", is_flag=True, help="Execute even when inputs and code are unchanged.")
+@click.option("--json", "as_json", is_flag=True, help="Print the task's result as JSON.")
 @_project_option
-def task_run(name: str, run_id: str, params_text: str | None, force: bool,
+def task_run(name: str, run_id: str, params_text: str | None, force: bool, as_json: bool,
              project: Path | None) -> None:
     """Fetch the task's inputs from the remote, run it, push its products; exit 1 if it failed."""
     from nbops.orchestration import parse_params, run_remote_task
 
     result = run_remote_task(_project(project), run_id, name, parse_params(params_text),
                              force=force)
-    if result["status"] == "skipped":
+    if as_json:
+        _echo_json(result)
+    elif result["status"] == "skipped":
         click.echo(f"Task {name}: up to date (products of run {result['produced_by']}).")
     elif result["status"] == "executed":
         click.echo(f"Task {name}: executed in {result['duration_s']:.1f} s.")
-    else:
+    if result["status"] == "failed":
         click.echo(result["error"] or "", err=True)
         click.secho(f"Error: task {name!r} failed; `nbops run close` records the failed cell "
                     "on the run's page", fg="red", err=True)
         sys.exit(1)
-
 
 COMMANDS = [export_group, run_group, task_group]

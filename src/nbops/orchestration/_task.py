@@ -151,7 +151,9 @@ def run_remote_task(project: Project, run_id: str, name: str, params: dict[str, 
     settings = run_settings(project, params, ["nbops", "task", "run", name])
     settings.check_same_env(opened["env"], run_id)
     inputs = _upstream_outputs(remote, run_id, name, list(entry["upstream"]))
+    started = time.perf_counter()
     materialize(project, remote, inputs)
+    timings = {"fetch_s": round(time.perf_counter() - started, 3)}
     dag = settings.load_dag()
     info = next(i for i in settings.render(dag) if i.name == name)
     source = None
@@ -175,10 +177,13 @@ def run_remote_task(project: Project, run_id: str, name: str, params: dict[str, 
                     earlier["produced_by"])
     else:
         error, seconds = _execute(project, dag, name, run_id)
+        started = time.perf_counter()
         outputs = _push_files(project, remote, _files_of(info))
+        timings["push_s"] = round(time.perf_counter() - started, 3)
         result = {**base, "status": "failed" if error else "executed",
                   "duration_s": round(seconds, 3), "outputs": outputs, "produced_by": run_id,
                   "error": None if error is None else mask_credentials(error)[-20000:]}
+    result["timings"] = timings
     write_result(remote, run_id, result)
     if result["status"] == "executed":
         remember(remote, result)
