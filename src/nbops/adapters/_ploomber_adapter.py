@@ -453,17 +453,15 @@ def load_dag(root: Path, pipeline: str = "pipeline.yaml",
 
 
 def build_one_task(root: Path, dag: Any, name: str) -> str | None:
-    """Execute task ``name`` of a DAG from :func:`load_dag` on its own, as an executor does.
+    """Execute task ``name`` of a DAG rendered with ``force`` on its own, as an executor does.
 
-    The DAG is rendered with ``force`` (every task to be executed) and only ``name``
-    runs, through the method Ploomber's executors call (``Task._build``: the task runs,
-    its product metadata is saved, its hooks are called); its upstream products must
-    already be in place. Ploomber's own ``Task.build`` is not used: it refuses a task
-    whose upstream's upstream is absent, which a worker that fetched only the task's
-    inputs never has. Returns None, or the task's error as Ploomber words it.
+    Only ``name`` runs, through the method Ploomber's executors call (``Task._build``:
+    the task runs, its product metadata is saved, its hooks are called); its upstream
+    products must already be in place. Ploomber's own ``Task.build`` is not used: it
+    refuses a task whose upstream's upstream is absent, which a worker that fetched only
+    the task's inputs never has. Returns None, or the task's error as Ploomber words it.
     """
     with contextlib.chdir(root):
-        dag.render(force=True, show_progress=False)
         try:
             dag[name]._build(catch_exceptions=True)
         except Exception as exc:  # the task's own error, as a build would report it
@@ -471,11 +469,12 @@ def build_one_task(root: Path, dag: Any, name: str) -> str | None:
     return None
 
 
-def render_loaded(root: Path, dag: Any) -> list[TaskInfo]:
+def render_loaded(root: Path, dag: Any, force: bool = False) -> list[TaskInfo]:
     """The second half of :func:`render_tasks`: render a DAG from :func:`load_dag` (which
-    tasks are up to date is read now, from the products' metadata) and describe it."""
+    tasks are up to date is read now, from the products' metadata; with ``force``, every
+    task is to be executed) and describe it."""
     with contextlib.chdir(root):
-        dag.render(show_progress=False)
+        dag.render(force=force, show_progress=False)
         return task_infos(dag)
 
 

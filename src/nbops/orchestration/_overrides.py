@@ -24,7 +24,7 @@ def parse_params(text: str | None) -> dict[str, Any]:
         return {}
     try:
         params = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise ConfigError(f"--params is not JSON ({exc.msg} at character {exc.pos})",
                           "pass one JSON object of env keys, e.g. '{\"model.max_depth\": 5}'"
                           ) from None

@@ -25,9 +25,9 @@ class RunSettings:
         """The pipeline's DAG with these overrides, loaded (not rendered)."""
         return load_dag(self.project.root, self.pipeline, self.overrides)
 
-    def render(self, dag: Any) -> list[Any]:
-        """Render ``dag`` and describe its tasks."""
-        return render_loaded(self.project.root, dag)
+    def render(self, dag: Any, force: bool = False) -> list[Any]:
+        """Render ``dag`` (``force``: every task to be executed) and describe its tasks."""
+        return render_loaded(self.project.root, dag, force=force)
 
     def check_same_env(self, recorded: dict[str, Any], run_id: str) -> None:
         """The run was opened with these values (else a task would mix two settings)."""

@@ -155,7 +155,7 @@ def run_remote_task(project: Project, run_id: str, name: str, params: dict[str, 
     materialize(project, remote, inputs)
     timings = {"fetch_s": round(time.perf_counter() - started, 3)}
     dag = settings.load_dag()
-    info = next(i for i in settings.render(dag) if i.name == name)
+    info = next(i for i in settings.render(dag, force=True) if i.name == name)
     source = None
     if info.source_path is not None:
         source = HashCache(project.hash_cache_path).hash(info.source_path)[0]
