@@ -157,7 +157,7 @@ def test_the_dag_follows_the_pipeline_and_holds_no_secret(airflow: dict[str, Any
                  if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "TASKS")
     assert {name: tuple(upstream) for name, (_, upstream) in tasks.items()} == {
         "ingest": (), "validate": ("ingest",), "features": ("validate",),
-        "train": ("features",), "evaluate": ("train",)}
+        "train": ("features",), "evaluate": ("train", "features")}
     assert "model.max_depth" in source and "data.rows" in source  # declared parameters
     env = airflow["seaweedfs"].env()
     for secret in (env["AWS_SECRET_ACCESS_KEY"], env["AWS_ACCESS_KEY_ID"],

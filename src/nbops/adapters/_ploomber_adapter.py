@@ -453,19 +453,28 @@ def load_dag(root: Path, pipeline: str = "pipeline.yaml",
 
 
 def build_one_task(root: Path, dag: Any, name: str) -> str | None:
-    """Execute task ``name`` of a DAG rendered with ``force`` on its own, as an executor does.
+    """Execute task ``name`` of a DAG rendered with ``force`` on its own, as its build would.
 
-    Only ``name`` runs, through the method Ploomber's executors call (``Task._build``:
-    the task runs, its product metadata is saved, its hooks are called); its upstream
-    products must already be in place. Ploomber's own ``Task.build`` is not used: it
-    refuses a task whose upstream's upstream is absent, which a worker that fetched only
-    the task's inputs never has. Returns None, or the task's error as Ploomber words it.
+    Every other task is marked up to date, so the pipeline's own executor (nbops' forked,
+    pre-imported kernels for the reference pipeline) runs ``name`` alone, exactly as it
+    runs it in a ``ploomber build``: the same engine, the same kernel set-up, so the
+    executed notebook is the one a local build writes (``nbops reproduce`` compares
+    them). The task's upstream products must already be in place; no DAG hook runs.
+    Ploomber's own ``Task.build`` is not used: it refuses a task whose upstream's
+    upstream is absent, which a worker that fetched only the task's inputs never has.
+    Returns None, or the task's error as the build would report it.
     """
+    from ploomber.constants import TaskStatus  # type: ignore[import-untyped]
+
+    for task in dag.values():  # topological order: the task's upstream first
+        if task.name != name:
+            task.exec_status = TaskStatus.Skipped
     with contextlib.chdir(root):
         try:
-            dag[name]._build(catch_exceptions=True)
+            dag.executor(dag=dag, show_progress=False)
         except Exception as exc:  # the task's own error, as a build would report it
-            return format_task_exception(exc)
+            return str(exc) if type(exc).__name__ == "DAGBuildError" else \
+                format_task_exception(exc)
     return None
 
 
