@@ -195,7 +195,9 @@ def test_an_airflow_run_is_recorded_as_a_local_build_is(airflow: dict[str, Any],
         r["name"] for r in local["gates"]["results"]]
     assert remote["registry"]["model"] == "churn" and remote["registry"]["promoted"]
     assert set(remote["card"]) == set(local["card"])
-    assert remote["provenance"]["git"]["commit"] == local["provenance"]["git"]["commit"]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=airflow["root"], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    assert remote["provenance"]["git"]["commit"] == head  # the worker's checkout, recorded
     assert remote["provenance"]["git"]["dirty"] is False
     assert (airflow["clone"] / "reports" / "runs" / run_id / "seal.json").is_file()
     assert (airflow["clone"] / "reports" / "runs" / run_id / "index.html").is_file()
