@@ -155,9 +155,9 @@ def test_the_dag_follows_the_pipeline_and_holds_no_secret(airflow: dict[str, Any
     tree = ast.parse(source)
     tasks = next(ast.literal_eval(node.value) for node in tree.body
                  if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "TASKS")
-    assert {name: tuple(upstream) for name, (_, upstream) in tasks.items()} == {
-        "ingest": (), "validate": ("ingest",), "features": ("validate",),
-        "train": ("features",), "evaluate": ("train", "features")}
+    assert {name: set(upstream) for name, (_, upstream) in tasks.items()} == {
+        "ingest": set(), "validate": {"ingest"}, "features": {"validate"},
+        "train": {"features"}, "evaluate": {"train", "features"}}  # Ploomber's order varies
     assert "model.max_depth" in source and "data.rows" in source  # declared parameters
     env = airflow["seaweedfs"].env()
     for secret in (env["AWS_SECRET_ACCESS_KEY"], env["AWS_ACCESS_KEY_ID"],
