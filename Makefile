@@ -4,6 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
+AIRFLOW_VERSION := 3.3.2
 STAMP := $(VENV)/.nbops-installed
 # Telemetry and upstream cloud features stay off everywhere we run things.
 export PLOOMBER_STATS_ENABLED := false
@@ -39,6 +40,7 @@ test: install
 	bash .ci/install-browser
 	bash .ci/install-azurite
 	bash .ci/install-postgresql
+	bash .ci/install-airflow  # Apache Airflow 3 in .cache/airflow-venv, for the exported DAG's tests
 	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/lint-imports
 	$(BIN)/mypy src/nbops --ignore-missing-imports
@@ -86,3 +88,8 @@ lock:
 	  $(BIN)/uv pip compile pyproject.toml --extra azure -c requirements.lock \
 		--python-version 3.11 --python-platform x86_64-manylinux_2_28 --quiet --no-header \
 		--no-annotate | grep -vxF -f requirements.lock; } > requirements-azure.lock
+	# Apache Airflow for the `nbops export airflow` tests: its own environment (its
+	# dependencies conflict with ours), .cache/airflow-venv, installed by .ci/install-airflow
+	{ echo "# Apache Airflow for the nbops export airflow tests, in .cache/airflow-venv (make lock; .ci/install-airflow)"; \
+	  echo "apache-airflow==$(AIRFLOW_VERSION)" | $(BIN)/uv pip compile - --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 --quiet --no-header; } > requirements-airflow.lock

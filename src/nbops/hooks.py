@@ -30,7 +30,7 @@ from nbops.core import GateFailure, NbopsError, crash_point
 if TYPE_CHECKING:
     from nbops.adapters import TaskInfo
     from nbops.core import Project
-    from nbops.runs import JsonObject, PostCloseStep, RunContext, StepFactory
+    from nbops.runs import JsonObject, OpenRun, PostCloseStep, RunContext, StepFactory
 
 logger = logging.getLogger("nbops")
 
@@ -311,10 +311,22 @@ def _end_live_view(dag: Any, status: str) -> None:
         _unless_it_fails("rendering the site", _end_without_live_view, dag, status)
 
 
+def _run_ended(dag: Any, run: Any, status: str) -> None:
+    """The run is final: its live page ends (a build's) or its page and the site are
+    brought up to date (a run closed by ``nbops run close``)."""
+    if dag is not None:
+        _end_live_view(dag, status)
+    else:
+        _unless_it_fails("rendering the site", _end_pages, run, status)
+
+
 def _end_without_live_view(dag: Any, status: str) -> None:
+    _end_pages(getattr(dag, _ATTR), status)
+
+
+def _end_pages(run: Any, status: str) -> None:
     from nbops.reports import SITE_DEFERRED_ENV, end_live_page, render_site
 
-    run = getattr(dag, _ATTR)
     end_live_page(run.project.run_dir(run.run_id), status)
     if not os.environ.get(SITE_DEFERRED_ENV):
         render_site(run.project.reports_dir)
@@ -480,23 +492,45 @@ def _close(dag: Any, durations: dict[str, float], error_text: str | None,
     next reader to find (its build's pid is dead).
     """
     from nbops.adapters import task_infos
-    from nbops.runs import close_run
 
     run = getattr(dag, _ATTR, None)
     steps: list[PostCloseStep] = getattr(dag, _STEPS_ATTR, None) or []
     if run is None or run.closed:
         logger.warning("nbops: no open run for this build (was on_render declared?)")
         return
+    failure = close_and_finish(run, task_infos(dag), durations, error_text, steps,
+                               stopped_early=stopped_early, dag=dag)
+    if failure is not None:
+        if finishing and isinstance(failure, NbopsError) and _verdict_at_exit(run.run_id):
+            if not isinstance(failure, GateFailure):  # the summary lists failed gates itself
+                _add_build_error(run.run_id, failure.message)
+            raise SystemExit(1)
+        raise failure
+
+
+def close_and_finish(run: OpenRun, tasks: list[TaskInfo], durations: dict[str, float],
+                     error_text: str | None, steps: list[PostCloseStep],
+                     stopped_early: str | None = None, dag: Any = None) -> Exception | None:
+    """Close ``run``, run every post-close step, write its final status, release it.
+
+    The one sequence that ends a run, whoever built its tasks (``ploomber build``'s
+    hooks, or ``nbops run close`` for a run whose tasks ran under another scheduler).
+    Returns the first step's failure (for the caller to report), after all ran.
+    ``dag``: the build's DAG, whose live page this ends (None: no live page; the
+    run's page is ended and the site rendered all the same).
+    """
+    from nbops.runs import close_run
+
     try:
-        _live_view_closing(dag)
-        context = close_run(run, task_infos(dag), durations, error_text,
-                            stopped_early=stopped_early)
+        if dag is not None:
+            _live_view_closing(dag)
+        context = close_run(run, tasks, durations, error_text, stopped_early=stopped_early)
         # steps that only read the finished run (auto push: only final runs are pushed)
         # run after the final status is written
         after = [step for step in steps if getattr(step, "after_finish", False)]
         failure = run_post_close_steps(context, [s for s in steps if s not in after])
         context.finish()
-        _end_live_view(dag, str(context.manifest["status"]))
+        _run_ended(dag, run, str(context.manifest["status"]))
         failure = run_post_close_steps(context, after) or failure
     except BaseException:
         status = _ledger_status(run)
@@ -506,18 +540,13 @@ def _close(dag: Any, durations: dict[str, float], error_text: str | None,
             logger.error("nbops: run %s could not be marked interrupted (%s)", run.run_id, exc)
         # the page shows what the ledger holds: interrupted, or the final status a
         # Ctrl-C right after it was written could not take back
-        _end_live_view(dag, status)
+        _run_ended(dag, run, status)
         raise
     finally:
         for step in steps:
             _close_step(step)
         run.release()
-    if failure is not None:
-        if finishing and isinstance(failure, NbopsError) and _verdict_at_exit(run.run_id):
-            if not isinstance(failure, GateFailure):  # the summary lists failed gates itself
-                _add_build_error(run.run_id, failure.message)
-            raise SystemExit(1)
-        raise failure
+    return failure
 
 
 def _verdict_at_exit(run_id: str) -> bool:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     )
     from nbops.adapters._ploomber_adapter import (
         TaskInfo,
+        build_one_task,
         build_options,
         build_task_states,
         building_one_task,
@@ -48,9 +49,9 @@ if TYPE_CHECKING:
     from nbops.adapters._ploomber_status import TaskState, task_states
 
 __all__ = [
-    "TaskInfo", "TaskState", "build_options", "building_one_task", "call_project_hook",
-    "command_argv",
-    "dag_root", "env_file", "execution_duration", "factory_entry_point",
+    "TaskInfo", "TaskState", "build_one_task", "build_options", "building_one_task",
+    "call_project_hook", "command_argv", "dag_root", "env_file", "execution_duration",
+    "factory_entry_point",
     "format_task_exception", "injected_values", "is_building", "is_error_banner",
     "is_injected_parameters", "keep_executed_notebooks", "kernel_name", "load_dag", "loaded_from",
     "metadata_path", "papermill_metadata", "pipeline_file", "ploomber_command", "python_env",
@@ -71,8 +72,9 @@ if not TYPE_CHECKING:
             "kernel_name", "papermill_metadata",
         ),
         "_ploomber_adapter": (
-            "TaskInfo", "build_options", "building_one_task", "call_project_hook", "command_argv",
-            "dag_root", "env_file", "factory_entry_point", "format_task_exception", "is_building",
+            "TaskInfo", "build_one_task", "build_options", "building_one_task", "call_project_hook",
+            "command_argv", "dag_root", "env_file", "factory_entry_point", "format_task_exception",
+            "is_building",
             "load_dag", "loaded_from", "metadata_path", "pipeline_file", "ploomber_command",
             "python_env", "render_loaded", "render_tasks", "report_durations", "resolved_env",
             "run_ploomber_cli", "task_infos", "build_task_states", "under_ploomber_cli",

@@ -48,6 +48,9 @@ class TaskInfo:
             name; recorded by name, neither stored nor verified.
         kind: Ploomber's task class (``NotebookRunner``, ``PythonCallable``,
             ``SQLScript``, ``ShellScript``…), shown on the task's page.
+        produced_by: for a skipped task whose products came from an earlier run that
+            this machine has no record of (a scheduler's worker fetched them by hash):
+            that run's id. None lets the ledger find the producer among local runs.
     """
 
     name: str
@@ -62,6 +65,7 @@ class TaskInfo:
     notebook_file: Path | None = None
     unstored: dict[str, str] = field(default_factory=dict)
     kind: str = ""
+    produced_by: str | None = None
 
 
 def _product_paths(product: Any) -> dict[str, Path]:
@@ -473,11 +477,38 @@ def load_dag(root: Path, pipeline: str = "pipeline.yaml",
         return DAGSpec(str(root / pipeline), env=env).to_dag()
 
 
-def render_loaded(root: Path, dag: Any) -> list[TaskInfo]:
-    """The second half of :func:`render_tasks`: render a DAG from :func:`load_dag` (which
-    tasks are up to date is read now, from the products' metadata) and describe it."""
+def build_one_task(root: Path, dag: Any, name: str) -> str | None:
+    """Execute task ``name`` of a DAG rendered with ``force`` on its own, as its build would.
+
+    Every other task is marked up to date, so the pipeline's own executor (nbops' forked,
+    pre-imported kernels for the reference pipeline) runs ``name`` alone, exactly as it
+    runs it in a ``ploomber build``: the same engine, the same kernel set-up, so the
+    executed notebook is the one a local build writes (``nbops reproduce`` compares
+    them). The task's upstream products must already be in place; no DAG hook runs.
+    Ploomber's own ``Task.build`` is not used: it refuses a task whose upstream's
+    upstream is absent, which a worker that fetched only the task's inputs never has.
+    Returns None, or the task's error as the build would report it.
+    """
+    from ploomber.constants import TaskStatus  # type: ignore[import-untyped]
+
+    for task in dag.values():  # topological order: the task's upstream first
+        if task.name != name:
+            task.exec_status = TaskStatus.Skipped
     with contextlib.chdir(root):
-        dag.render(show_progress=False)
+        try:
+            dag.executor(dag=dag, show_progress=False)
+        except Exception as exc:  # the task's own error, as a build would report it
+            return str(exc) if type(exc).__name__ == "DAGBuildError" else \
+                format_task_exception(exc)
+    return None
+
+
+def render_loaded(root: Path, dag: Any, force: bool = False) -> list[TaskInfo]:
+    """The second half of :func:`render_tasks`: render a DAG from :func:`load_dag` (which
+    tasks are up to date is read now, from the products' metadata; with ``force``, every
+    task is to be executed) and describe it."""
+    with contextlib.chdir(root):
+        dag.render(force=force, show_progress=False)
         return task_infos(dag)
 
 

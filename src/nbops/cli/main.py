@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nbops.cli._check",
     "nbops.cli._lab",
     "nbops.cli._monitor",
+    "nbops.cli._orchestration",
     "nbops.cli._registry",
     "nbops.cli._remote",
     "nbops.cli._reports",

@@ -46,6 +46,7 @@ from nbops.reproduce import _worktree as worktree
 from nbops.reproduce._declaration import declaration_from_env
 from nbops.reproduce._environment import EnvironmentReport, compare_environment
 from nbops.reproduce._inputs import RestoredInputs, restore_inputs
+from nbops.reproduce._origin import recorded_root
 from nbops.reproduce._overrides import Overrides, compute_overrides
 
 logger = logging.getLogger("nbops")
@@ -270,9 +271,10 @@ def reproduce_run(
             pipeline=pipeline,
         )
         reproduced = _reproduced_run(scratch, build)
+        origin = recorded_root(project, manifest)  # a pulled run was built elsewhere
         replacements = {
-            str(scratch.root): str(project.root),
-            os.path.realpath(scratch.root): str(project.root),
+            str(scratch.root): origin,
+            os.path.realpath(scratch.root): origin,
             reproduced["run_id"]: run_id,
         }
         sides = compare.Sides(

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
         set_status,
         update_section,
     )
-    from nbops.runs._lifecycle import close_run, open_run
+    from nbops.runs._lifecycle import OpenRun, adopt_run, close_run, open_run
     from nbops.runs._notebook_compare import compare_notebooks
     from nbops.runs._notebook_compare import normalise as normalise_notebook
     from nbops.runs._provenance import LOCK_FILES, installed_packages, interpreter
@@ -48,10 +48,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ApplyPlan", "CORE_SECTIONS", "GcResult", "JsonObject", "LOCK_FILES", "OpenContext",
-    "PostCloseStep",
-    "Query", "RunContext", "Section", "StepFactory", "TAGS_ENV", "WITHHELD_NAME", "amend_section",
-    "append_summary", "build_alive", "checkout_run", "close_run", "collect_garbage",
-    "compare_notebooks",
+    "OpenRun", "PostCloseStep", "Query", "RunContext", "Section", "StepFactory", "TAGS_ENV",
+    "WITHHELD_NAME", "adopt_run", "amend_section", "append_summary", "build_alive",
+    "checkout_run", "close_run", "collect_garbage", "compare_notebooks",
     "diff_runs", "flat_params", "installed_packages", "interpreter", "list_runs", "load_manifest",
     "normalise_notebook", "note_run", "open_run", "parse_query", "parse_tag", "plan_apply",
     "plan_reuse", "read_pins", "referenced_objects", "resolve_run", "restore_products",
@@ -78,7 +77,7 @@ if not TYPE_CHECKING:
             "amend_section", "list_runs", "load_manifest", "resolve_run", "set_status",
             "update_section",
         ),
-        "_lifecycle": ("close_run", "open_run"),
+        "_lifecycle": ("OpenRun", "adopt_run", "close_run", "open_run"),
         "_notebook_compare": ("compare_notebooks", "normalise_notebook=normalise"),
         "_provenance": ("LOCK_FILES", "installed_packages", "interpreter"),
         "_reuse": ("plan_reuse", "restore_products=restore"),

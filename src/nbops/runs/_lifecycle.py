@@ -219,6 +219,45 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
     return run
 
 
+def adopt_run(project: Project, manifest: Manifest,
+              lock_timeout: float | None = None) -> OpenRun:
+    """Take over, in this process, a run another process opened (and left ``running``).
+
+    For a run whose tasks an outside scheduler ran: its first task opened it with
+    :func:`open_run` on one machine, and the process that closes it (maybe on another)
+    writes that manifest in its own project folder, holds the lock and closes it as a
+    build would. The run's clock started when it was opened (``started_at``); this
+    process is the one a stale-run check must find alive (``host``, ``pid``).
+    """
+    from datetime import datetime
+
+    from nbops.core import hash_file
+
+    run_id = manifest["run_id"]
+    if manifest["status"] != "running":
+        raise LedgerError(f"run {run_id} is {manifest['status']}, not running: it was closed "
+                          "already", "open a new run")
+    lock = ProjectLock(project.lock_path, purpose="build")
+    lock.acquire(timeout=lock_timeout, run_id=run_id)
+    try:
+        manifest["host"] = socket.gethostname()
+        manifest["pid"] = os.getpid()
+        path = project.manifest_path(run_id)
+        previous = hash_file(path) if path.is_file() else None
+        sealed = save_manifest(project, manifest, previous)
+    except BaseException:
+        lock.release()
+        raise
+    elapsed = max(0.0, time.time() - datetime.fromisoformat(manifest["started_at"]).timestamp())
+    previous_root = os.environ.get(ROOT_ENV)
+    os.environ[RUN_ENV] = run_id
+    os.environ[ROOT_ENV] = str(project.root)
+    run = OpenRun(project, run_id, lock, manifest, time.monotonic() - elapsed, sealed=sealed,
+                  previous_root=previous_root)
+    atexit.register(run.abandon)
+    return run
+
+
 def close_run(run: OpenRun, tasks: list[TaskInfo], durations: dict[str, float],
               error_text: str | None, stopped_early: str | None = None) -> RunContext:
     """Close ``run``: snapshot products, collect records, write the ``closing`` manifest.

@@ -84,7 +84,7 @@ class Snapshotter:
                     entry["products"][key]["metadata_hash"] = self._put(meta)["hash"]
         if info.status == "skipped":
             entry["duration_s"] = 0.0
-            entry["produced_by"] = self._producer(info.name, entry)
+            entry["produced_by"] = info.produced_by or self._producer(info.name, entry)
         facts = None
         notebook = info.notebook_file
         if info.notebook_key is not None and notebook is not None and notebook.is_file():

@@ -1,0 +1,69 @@
+"""Parameters given at trigger time → Ploomber's ``--env--`` overrides: the one encoding.
+
+A scheduler hands each nbops command the run's parameters as one JSON object of
+dotted env keys (``{"model.max_depth": 5}``; ``None`` means "as in env.yaml").
+:func:`override_argv` turns them into the command-line words ``ploomber build``
+would take (``--env--model--max_depth 5``), which the ledger records and reads back
+with :func:`nbops.adapters.resolved_env`; :func:`dotted_overrides` gives the same
+values to :func:`nbops.adapters.load_dag`. Keep the encoding here only, so that one
+owner of build settings can take it over.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from nbops.core import ConfigError
+
+
+def parse_params(text: str | None) -> dict[str, Any]:
+    """The ``--params`` JSON object; one sentence when it is not one."""
+    if not text:
+        return {}
+    try:
+        params = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--params is not JSON ({exc.msg} at character {exc.pos})",
+                          "pass one JSON object of env keys, e.g. '{\"model.max_depth\": 5}'"
+                          ) from None
+    if not isinstance(params, dict) or not all(isinstance(k, str) and k for k in params):
+        raise ConfigError("--params must be one JSON object whose keys are env keys",
+                          "pass e.g. '{\"model.max_depth\": 5, \"seed\": 7}'")
+    return params
+
+
+def _word(value: Any) -> str:
+    # Ploomber casts each override with ast.literal_eval (``5`` an int, ``True`` a bool,
+    # ``[1, 2]`` a list); repr() is the literal it reads back
+    return value if isinstance(value, str) else repr(value)
+
+
+def dotted_overrides(params: Mapping[str, Any]) -> dict[str, str]:
+    """``{"model.max_depth": "5"}`` for every parameter given (not None)."""
+    return {key: _word(value) for key, value in sorted(params.items()) if value is not None}
+
+
+def override_argv(params: Mapping[str, Any]) -> list[str]:
+    """``["--env--model--max_depth", "5", …]`` for every parameter given (not None)."""
+    words: list[str] = []
+    for key, value in dotted_overrides(params).items():
+        words += ["--env--" + key.replace(".", "--"), value]
+    return words
+
+
+def check_known(env: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+    """Every parameter names a value of env.yaml (Ploomber would refuse the build)."""
+    for key in params:
+        node: Any = env
+        for part in key.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                raise ConfigError(f"parameter {key!r} is not a value of env.yaml",
+                                  "give env keys as they are nested in env.yaml, joined by "
+                                  "dots (model.max_depth), or add the key to env.yaml")
+            node = node[part]
+        if isinstance(node, Mapping):
+            raise ConfigError(f"parameter {key!r} names a section of env.yaml, not a value",
+                              "give one of its keys (e.g. " + key + "." + next(iter(node), "KEY")
+                              + ")")
