@@ -5,8 +5,9 @@ DuckDB: a file database in a temporary git project, queried with
 nothing reuses every step; changing one row gives a new snapshot and re-runs them;
 ``nbops reproduce`` still works after the table was dropped (it reads the stored
 snapshot, never the database); a bad query stops the build before any step runs.
-PostgreSQL: the same pipeline on a real server, the password only in the environment,
-and nowhere in reports/ or .nbops/ afterwards.
+PostgreSQL: the same pipeline on a real server, the password only in the environment
+and nowhere in reports/ or .nbops/ afterwards; no-op, one changed row and reproduce after
+the table was dropped as for DuckDB.
 """
 
 from __future__ import annotations
@@ -211,7 +212,19 @@ def postgres_project(tmp_path_factory: pytest.TempPathFactory,
                 "--env--data--connection", url]
         builds = [subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True,
                                  timeout=900) for _ in range(2)]
-        yield {"repo": repo, "builds": builds, "password": PASSWORD, "url": url}
+        with psycopg.connect(server.url(), autocommit=True) as con:
+            con.execute("UPDATE customers SET monthly_charges = monthly_charges + 5 "
+                        "WHERE customer_id = (SELECT min(customer_id) FROM customers)")
+        builds.append(subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True,
+                                     timeout=900))  # one row changed
+        with psycopg.connect(server.url(), autocommit=True) as con:
+            con.execute("DROP TABLE customers")
+        changed = runs(repo)[-1]
+        reproduced = subprocess.run([str(BIN / "nbops"), "reproduce", changed["run_id"]],
+                                    cwd=repo, env=env, capture_output=True, text=True,
+                                    timeout=1200)
+        yield {"repo": repo, "builds": builds, "reproduced": reproduced, "password": PASSWORD,
+               "url": url}
     finally:
         server.remove()
 
@@ -219,12 +232,24 @@ def postgres_project(tmp_path_factory: pytest.TempPathFactory,
 def test_postgres_build_then_noop_build(postgres_project: dict[str, Any]) -> None:
     for done in postgres_project["builds"]:
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    first, noop = runs(postgres_project["repo"])
+    first, noop, changed = runs(postgres_project["repo"])
     assert first["sources"]["ingest.query"]["kind"] == "postgresql"
     assert first["sources"]["ingest.query"]["rows"] == 2400
     assert set(statuses(first).values()) == {"executed"}
     assert noop["sources"]["ingest.query"]["changed"] is False
     assert set(statuses(noop).values()) == {"skipped"}
+    record = changed["sources"]["ingest.query"]
+    assert record["changed"] is True
+    assert record["previous_hash"] == first["sources"]["ingest.query"]["hash"] != record["hash"]
+    assert set(statuses(changed).values()) == {"executed"}
+
+
+def test_postgres_reproduce_reads_the_snapshot_after_the_table_was_dropped(
+        postgres_project: dict[str, Any]) -> None:
+    done = postgres_project["reproduced"]
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "reproduced" in done.stdout.lower()
+    assert "not the live database" in done.stdout
 
 
 def test_no_password_in_reports_state_or_logs(postgres_project: dict[str, Any]) -> None:
@@ -232,6 +257,6 @@ def test_no_password_in_reports_state_or_logs(postgres_project: dict[str, Any]) 
     found = subprocess.run(["grep", "-rl", "-a", password, "reports", ".nbops"], cwd=repo,
                            capture_output=True, text=True)
     assert found.stdout == "" and found.returncode == 1, found.stdout
-    for done in postgres_project["builds"]:
+    for done in [*postgres_project["builds"], postgres_project["reproduced"]]:
         assert password not in done.stdout + done.stderr
     assert os.environ.get("PGPASSWORD") != password  # the test never leaked it to itself

@@ -5,8 +5,8 @@ dotted env keys (``{"model.max_depth": 5}``; ``None`` means "as in env.yaml").
 :func:`override_argv` turns them into the command-line words ``ploomber build``
 would take (``--env--model--max_depth 5``), which the ledger records and reads back
 with :func:`nbops.adapters.resolved_env`; :func:`dotted_overrides` gives the same
-values to :func:`nbops.adapters.load_dag`. Keep the encoding here only, so that one
-owner of build settings can take it over.
+values to :func:`nbops.adapters.load_dag`. The spelling itself is the settings
+owner's (:class:`nbops.core.SettingKey`, :func:`nbops.core.env_options`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from nbops.core import ConfigError
+from nbops.core import ConfigError, SettingKey, env_options, option_value
 
 
 def parse_params(text: str | None) -> dict[str, Any]:
@@ -34,23 +34,15 @@ def parse_params(text: str | None) -> dict[str, Any]:
     return params
 
 
-def _word(value: Any) -> str:
-    # Ploomber casts each override with ast.literal_eval (``5`` an int, ``True`` a bool,
-    # ``[1, 2]`` a list); repr() is the literal it reads back
-    return value if isinstance(value, str) else repr(value)
-
-
 def dotted_overrides(params: Mapping[str, Any]) -> dict[str, str]:
     """``{"model.max_depth": "5"}`` for every parameter given (not None)."""
-    return {key: _word(value) for key, value in sorted(params.items()) if value is not None}
+    return {SettingKey.parse(key).dotted: option_value(value)
+            for key, value in sorted(params.items()) if value is not None}
 
 
 def override_argv(params: Mapping[str, Any]) -> list[str]:
     """``["--env--model--max_depth", "5", …]`` for every parameter given (not None)."""
-    words: list[str] = []
-    for key, value in dotted_overrides(params).items():
-        words += ["--env--" + key.replace(".", "--"), value]
-    return words
+    return env_options(dotted_overrides(params))
 
 
 def check_known(env: Mapping[str, Any], params: Mapping[str, Any]) -> None:
