@@ -49,15 +49,14 @@ if TYPE_CHECKING:
     from nbops.adapters._ploomber_status import TaskState, task_states
 
 __all__ = [
-    "TaskInfo", "TaskState", "build_one_task", "build_options", "building_one_task",
-    "call_project_hook", "command_argv", "dag_root", "env_file", "execution_duration",
-    "factory_entry_point",
-    "format_task_exception", "injected_values", "is_building", "is_error_banner",
-    "is_injected_parameters", "keep_executed_notebooks", "kernel_name", "load_dag", "loaded_from",
-    "metadata_path", "papermill_metadata", "pipeline_file", "ploomber_command", "python_env",
-    "render_loaded", "render_tasks", "report_durations", "rerun", "resolved_env", "root_error",
-    "run_ploomber_cli", "see_early_stop", "task_infos", "task_states", "under_ploomber_cli",
-    "build_task_states",
+    "TaskInfo", "TaskState", "build_one_task", "build_options", "build_task_states",
+    "building_one_task", "call_project_hook", "command_argv", "dag_root", "env_file",
+    "execution_duration", "factory_entry_point", "format_task_exception", "injected_values",
+    "is_building", "is_error_banner", "is_injected_parameters", "keep_executed_notebooks",
+    "kernel_name", "load_dag", "loaded_from", "metadata_path", "papermill_metadata",
+    "pipeline_file", "ploomber_command", "python_env", "render_loaded", "render_tasks",
+    "report_durations", "rerun", "resolved_env", "root_error", "run_ploomber_cli",
+    "see_early_stop", "task_infos", "task_states", "under_ploomber_cli",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the

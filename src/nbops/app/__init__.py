@@ -11,7 +11,9 @@ here, as DVC keeps its operations in ``dvc/repo/`` and its commands thin:
 * :func:`reproduce_and_publish`: ``nbops reproduce`` and the reproduction page;
 * :func:`collect_garbage_and_refresh` and :func:`refresh_site`: keep the report site
   true after ``nbops gc`` and after a promotion;
-* :func:`sweep`: plan or resume a sweep, run it, register its best trial.
+* :func:`sweep`: plan or resume a sweep, run it, register its best trial;
+* :func:`promote_alias` and :func:`roll_back_alias`: ``nbops promote`` / ``rollback``
+  and the lab panel's buttons (card requirement, card record, site refresh).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING
 from nbops.core import lazy_exports
 
 if TYPE_CHECKING:
+    from nbops.app._aliases import AliasMove, promote_alias, roll_back_alias
     from nbops.app._monitor import (
         MonitorOutcome,
         MonitorRequest,
@@ -33,16 +36,18 @@ if TYPE_CHECKING:
     from nbops.app._sweep import SweepOptions, SweepOutcome, objective_of, sweep
 
 __all__ = [
-    "MonitorOutcome", "MonitorRequest", "PublishedReproduction", "RETRAIN_TAG", "RetrainRequest",
-    "SweepOptions", "SweepOutcome", "check_champion", "collect_garbage_and_refresh",
-    "monitoring_settings", "objective_of", "own_run", "refresh_site", "registry_state",
-    "reproduce_and_publish", "retrain_champion", "sweep",
+    "AliasMove", "MonitorOutcome", "MonitorRequest", "PublishedReproduction", "RETRAIN_TAG",
+    "RetrainRequest", "SweepOptions", "SweepOutcome", "check_champion",
+    "collect_garbage_and_refresh", "monitoring_settings", "objective_of", "own_run",
+    "promote_alias", "refresh_site", "registry_state", "reproduce_and_publish",
+    "retrain_champion", "roll_back_alias", "sweep",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
 # imports above instead, so that they flag a name the package does not export.
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
+        "_aliases": ("AliasMove", "promote_alias", "roll_back_alias"),
         "_monitor": ("MonitorOutcome", "MonitorRequest", "check_champion",
                      "monitoring_settings"),
         "_pages": ("collect_garbage_and_refresh", "refresh_site"),

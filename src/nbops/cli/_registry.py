@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from nbops.core import NbopsError, RegistryError
+from nbops.core import RegistryError
 
 _project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -20,17 +20,6 @@ def _root(project: Path | None) -> Path:
     from nbops.registry import find_root
 
     return find_root(project)
-
-
-def refresh_pages(root: Path) -> None:
-    """After the registry changed by hand, rewrite the site and the model pages (when the
-    project has a site), so they stop showing the champion of before; best effort."""
-    from nbops.app import refresh_site
-
-    problem = refresh_site(root)
-    if problem is not None:
-        click.echo(f"Warning: the report site was not refreshed ({problem}); run "
-                   "`nbops report --all`", err=True)
 
 
 def _version_rows(name: str, model: dict[str, Any]) -> list[dict[str, Any]]:
@@ -91,38 +80,23 @@ def models(name: str | None, as_json: bool, history: bool, project: Path | None)
 def promote(model: str, version: int, alias: str, reason: str, as_json: bool,
             project: Path | None) -> None:
     """Point MODEL@ALIAS at VERSION (recorded with time, reason and command)."""
-    from nbops.registry import Actor, check_card_for_alias
-    from nbops.registry import promote as promote_version
+    from nbops.app import promote_alias
 
-    check_card_for_alias(_root(project), model, alias)  # registry.require_card
     command = ("nbops", "promote", model, str(version), "--alias", alias, "--reason", reason)
-    root = _root(project)
-    before = promote_version(root, model, version, alias, reason=reason,
-                             actor=Actor(command=command))
-    _record_card(root, model, version, alias)
-    refresh_pages(root)
-    was = "nothing" if before is None else f"version {before}"
+    move = promote_alias(_root(project), model, version, alias, reason, command)
+    _echo_notes(move.notes)
+    was = "nothing" if move.previous is None else f"version {move.previous}"
     if as_json:
         click.echo(json.dumps({"ok": True, "model": model, "alias": alias, "version": version,
-                               "previous": before}))
+                               "previous": move.previous}))
         return
     click.echo(f"{model}@{alias} -> version {version} (was {was})")
 
 
-def _record_card(root: Path, model: str, version: int, alias: str) -> None:
-    """A new champion's card records the model_card.yaml it was promoted with."""
-    from nbops.cards import record_written_part
-    from nbops.core import Project
-    from nbops.registry import get_version
-
-    if alias != "champion":
-        return
-    record = get_version(f"{model}:{version}", root)
-    run_id = record.get("registered_by_run") or record["run_id"]
-    try:
-        record_written_part(Project(root), run_id)
-    except NbopsError as exc:  # the promotion stands; only its card is not refreshed
-        click.echo(f"note: the card of run {run_id} was not updated ({exc.problem})", err=True)
+def _echo_notes(notes: list[str]) -> None:
+    """What a move did not bring up to date (the card, the site): the move stands."""
+    for note in notes:
+        click.echo(f"Warning: {note}", err=True)
 
 
 @click.command()
@@ -133,19 +107,16 @@ def _record_card(root: Path, model: str, version: int, alias: str) -> None:
 @_project_option
 def rollback(model: str, alias: str, reason: str, as_json: bool, project: Path | None) -> None:
     """Move MODEL@ALIAS back to the version it pointed to before."""
-    from nbops.registry import Actor
-    from nbops.registry import rollback as rollback_alias
+    from nbops.app import roll_back_alias
 
     command = ("nbops", "rollback", model, "--alias", alias, "--reason", reason)
-    root = _root(project)
-    current, target = rollback_alias(root, model, alias, reason=reason,
-                                     actor=Actor(command=command))
-    refresh_pages(root)
+    move = roll_back_alias(_root(project), model, alias, reason, command)
+    _echo_notes(move.notes)
     if as_json:
-        click.echo(json.dumps({"ok": True, "model": model, "alias": alias, "from": current,
-                               "to": target}))
+        click.echo(json.dumps({"ok": True, "model": model, "alias": alias,
+                               "from": move.previous, "to": move.current}))
         return
-    click.echo(f"{model}@{alias} rolled back: version {current} -> version {target}")
+    click.echo(f"{model}@{alias} rolled back: version {move.previous} -> version {move.current}")
 
 
 @click.command()

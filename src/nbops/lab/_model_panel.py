@@ -48,21 +48,6 @@ def model_view(root: Path) -> dict[str, Any]:
     }
 
 
-def _refresh_site(root: Path) -> str | None:
-    """Rewrite the report site after a move (as the CLI does); a warning if it failed."""
-    from nbops.core import NbopsError
-    from nbops.reports import render_site
-
-    reports = Path(root) / "reports"
-    if not (reports / "index.html").is_file():
-        return None
-    try:
-        render_site(reports)
-    except (NbopsError, OSError, ValueError) as exc:
-        return f"the report site was not refreshed ({exc}); run `nbops report --all`"
-    return None
-
-
 def promote(root: Path, model: str, version: int, alias: str, reason: str) -> dict[str, Any]:
     """``nbops promote MODEL VERSION --alias ALIAS --reason REASON``, from the panel.
 
@@ -70,28 +55,12 @@ def promote(root: Path, model: str, version: int, alias: str, reason: str) -> di
         RegistryError: the card is incomplete, the version is unknown or already there,
             its model file is missing or altered, or the reason is empty.
     """
-    from nbops.cards import record_written_part
-    from nbops.core import NbopsError, Project
-    from nbops.registry import Actor, check_card_for_alias, get_version
-    from nbops.registry import promote as promote_version
+    from nbops.app import promote_alias
 
-    check_card_for_alias(root, model, alias)
     command = ("nbops lab", "promote", model, str(version), "--alias", alias, "--reason", reason)
-    before = promote_version(root, model, version, alias, reason=reason,
-                             actor=Actor(command=command))
-    notes = []
-    if alias == "champion":
-        record = get_version(f"{model}:{version}", root)
-        run_id = record.get("registered_by_run") or record["run_id"]
-        try:
-            record_written_part(Project(root), run_id)
-        except NbopsError as exc:  # the promotion stands; only its card is not refreshed
-            notes.append(f"the card of run {run_id} was not updated ({exc.problem})")
-    warning = _refresh_site(root)
-    if warning:
-        notes.append(warning)
+    move = promote_alias(root, model, version, alias, reason, command)
     return {"ok": True, "model": model, "alias": alias, "version": version,
-            "previous": before, "notes": notes}
+            "previous": move.previous, "notes": move.notes}
 
 
 def rollback(root: Path, model: str, alias: str, reason: str) -> dict[str, Any]:
@@ -100,12 +69,9 @@ def rollback(root: Path, model: str, alias: str, reason: str) -> dict[str, Any]:
     Raises:
         RegistryError: no earlier version, or its model file is missing or altered.
     """
-    from nbops.registry import Actor
-    from nbops.registry import rollback as rollback_alias
+    from nbops.app import roll_back_alias
 
     command = ("nbops lab", "rollback", model, "--alias", alias, "--reason", reason)
-    current, target = rollback_alias(root, model, alias, reason=reason,
-                                     actor=Actor(command=command))
-    warning = _refresh_site(root)
-    return {"ok": True, "model": model, "alias": alias, "from": current, "to": target,
-            "notes": [warning] if warning else []}
+    move = roll_back_alias(root, model, alias, reason, command)
+    return {"ok": True, "model": model, "alias": alias, "from": move.previous,
+            "to": move.current, "notes": move.notes}
