@@ -24,7 +24,7 @@ SUPPORTED_KEYWORDS = frozenset(
         "$schema", "$id", "$defs", "$ref", "title", "description",
         "type", "properties", "required", "additionalProperties", "items",
         "enum", "const", "pattern", "minimum", "maximum", "minLength", "maxLength",
-        "anyOf",
+        "minItems", "maxItems", "anyOf",
     }
 )
 
@@ -149,6 +149,16 @@ def _value_checks(schema: dict[str, Any]) -> list[Check]:
                 if high is not None and v > high:
                     e.append(f"{w}: {v} is above {high}")
         checks.append(bounds)
+    if "minItems" in schema or "maxItems" in schema:
+        fewest, most = schema.get("minItems", 0), schema.get("maxItems")
+
+        def length(v: Any, w: str | None, e: list[str]) -> None:
+            if isinstance(v, list):
+                if len(v) < fewest:
+                    e.append(f"{w}: fewer than {fewest} items")
+                if most is not None and len(v) > most:
+                    e.append(f"{w}: more than {most} items")
+        checks.append(length)
     return checks
 
 

@@ -72,6 +72,8 @@ def _broken_variants(doc: dict) -> list[dict]:
         lambda d: d.update(gates=[1]),
         lambda d: d["provenance"].pop("git"),
         lambda d: d.update(notes={"items": [{"at": "t", "text": "x" * 2001}]}),  # maxLength
+        lambda d: d["tasks"]["a"].update(curves={  # minItems: a curve has a point
+            "schema_version": 1, "series": {"loss": {"steps": [], "values": []}}}),
     ):
         variant = copy.deepcopy(doc)
         mutate(variant)
