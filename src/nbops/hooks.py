@@ -127,6 +127,35 @@ def _made(factory: StepFactory) -> PostCloseStep:
 _ATTR = "_nbops_open_run"
 _STEPS_ATTR = "_nbops_post_close_steps"
 _LIVE_ATTR = "_nbops_live_view"
+
+
+class _ParentOnly:
+    """A value kept on the DAG for the building process only.
+
+    Ploomber pickles a task, and with it its DAG, into the subprocess that runs a
+    PythonCallable; a live page (a thread, a lock, a closure over the DAG) cannot be
+    pickled, and the subprocess has no use for it, so it arrives there as None.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any = None) -> None:
+        self.value = value
+
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        return (_ParentOnly, ())
+
+
+def _live_view(dag: Any) -> Any:
+    """The build's LiveView, "ended", or None (none started)."""
+    holder = getattr(dag, _LIVE_ATTR, None)
+    return holder.value if isinstance(holder, _ParentOnly) else None
+
+
+def _set_live_view(dag: Any, value: Any) -> None:
+    setattr(dag, _LIVE_ATTR, _ParentOnly(value))
+
+
 #: ``NBOPS_LIVE_VIEW=off``: no live page, live.json or site render at the build's start
 #: (the run page and the site are written once, at the end; docs/live-view.md)
 LIVE_VIEW_ENV = "NBOPS_LIVE_VIEW"
@@ -250,7 +279,7 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
                      see_early_stop, dag, _stopped_early)
     _say_what_is_not_stored(tasks)
     setattr(dag, _STEPS_ATTR, prepare_post_close_steps(project, run.run_id, env, tasks))
-    setattr(dag, _LIVE_ATTR, None)  # this build's, none yet
+    _set_live_view(dag, None)  # this build's, none yet
     if not _skipped_for_reproduction() and os.environ.get(LIVE_VIEW_ENV, "") != "off":
         _unless_it_fails("starting the live page", _start_live_view, dag, project, run)
 
@@ -263,14 +292,14 @@ def _start_live_view(dag: Any, project: Any, run: Any) -> None:
     live = LiveView(project.run_dir(run.run_id), run.manifest, lambda: build_task_states(dag),
                     site=not os.environ.get(SITE_DEFERRED_ENV))
     live.start()
-    setattr(dag, _LIVE_ATTR, live)
+    _set_live_view(dag, live)
     # Ctrl-C before the close: the run is marked interrupted first, then the page (the
     # ledger's own exit handler, registered earlier, would run after this one)
     atexit.register(_abandoned_at_exit, dag, run)
 
 
 def _abandoned_at_exit(dag: Any, run: Any) -> None:
-    if getattr(dag, _LIVE_ATTR, None) in (None, "ended"):
+    if _live_view(dag) in (None, "ended"):
         return  # the close ended the live page
     status = _ledger_status(run)
     try:
@@ -289,7 +318,7 @@ def _ledger_status(run: Any) -> str:
 
 
 def _live_view_closing(dag: Any) -> None:
-    live = getattr(dag, _LIVE_ATTR, None)
+    live = _live_view(dag)
     if live is not None and live != "ended":
         _unless_it_fails("updating the live page", live.closing)
 
@@ -300,10 +329,10 @@ def _end_live_view(dag: Any, status: str) -> None:
     Without a live view (``NBOPS_LIVE_VIEW=off``, or it could not start) the site is
     rendered here, once, as the live view would have.
     """
-    live = getattr(dag, _LIVE_ATTR, None)
+    live = _live_view(dag)
     if live == "ended":
         return
-    setattr(dag, _LIVE_ATTR, "ended")
+    _set_live_view(dag, "ended")
     if live is not None:
         atexit.unregister(_abandoned_at_exit)
         _unless_it_fails("ending the live page", live.end, status)

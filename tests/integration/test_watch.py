@@ -20,8 +20,8 @@ def project(tmp_path_factory):
     return make_project(tmp_path_factory.mktemp("watch"))
 
 
-def _start(cmd: list[str], root) -> subprocess.Popen:
-    return subprocess.Popen(cmd, cwd=root, env=env(), stdout=subprocess.PIPE,
+def _start(cmd: list[str], root, **extra: str) -> subprocess.Popen:
+    return subprocess.Popen(cmd, cwd=root, env=env(**extra), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 
@@ -29,8 +29,13 @@ def _events(stdout: str) -> list[tuple[str, str]]:
     return [(m.group(1), m.group(2)) for m in map(EVENT.match, stdout.splitlines()) if m]
 
 
-def test_watch_follows_a_build_task_by_task_and_ends_with_its_verdict(project) -> None:
-    build = _start([str(BIN / "ploomber"), "build", "--env--sleep_s", "3"], project)
+def test_watch_follows_a_build_task_by_task_and_ends_with_its_verdict(project, tmp_path) -> None:
+    # the build holds once its manifest says closing, until this test saw the watcher say so
+    # (a close shorter than the watcher's poll would otherwise pass unseen)
+    held = tmp_path / "barrier"
+    build = _start([str(BIN / "ploomber"), "build", "--env--sleep_s", "3"], project,
+                   NBOPS_BARRIER_AT="close.manifest_written", NBOPS_BARRIER_DIR=str(held),
+                   NBOPS_BARRIER_PARTIES="2")
     wait_until_sleeping(project)
     watcher = _start([str(BIN / "nbops"), "watch"], project)
     quitter = _start([str(BIN / "nbops"), "watch"], project)  # Ctrl-C'd mid-build
@@ -38,7 +43,16 @@ def test_watch_follows_a_build_task_by_task_and_ends_with_its_verdict(project) -
     assert quitter.stdout.readline().startswith("Watching run ")
     quitter.send_signal(signal.SIGINT)
     q_out, q_err = quitter.communicate(timeout=60)
-    out, err = watcher.communicate(timeout=300)
+    assert watcher.stdout is not None
+    seen = []
+    for line in watcher.stdout:  # ends early only if the watcher ends
+        seen.append(line)
+        if "notebooks done; closing" in line:
+            held.mkdir(exist_ok=True)
+            (held / "test").touch()  # the build goes on
+            break
+    rest, err = watcher.communicate(timeout=300)
+    out = "".join(seen) + rest
     build.communicate(timeout=300)
     assert build.returncode == 0
     run = manifests(project)[-1]

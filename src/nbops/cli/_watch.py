@@ -52,16 +52,8 @@ def watch_command(run: str | None, project: Path | None, interval: float) -> Non
     stops watching, not the build.
     """
     from nbops.core import find_project
-    from nbops.reports import (
-        build_summary,
-        follow_run,
-        list_summaries,
-        running_run,
-        summary_text,
-        use_colour,
-        watch_exit_code,
-    )
-    from nbops.runs import load_manifest, resolve_run
+    from nbops.reports import running_run
+    from nbops.runs import resolve_run
     from nbops.sweeps import running_sweep, sweep_exists
 
     proj = find_project(project)
@@ -73,6 +65,21 @@ def watch_command(run: str | None, project: Path | None, interval: float) -> Non
     if run_id is None:
         raise LedgerError("No build is running in this project",
                           "start one (`ploomber build`), or name a run: `nbops watch RUN`")
+    _watch_run(proj, run_id, interval)
+
+
+def _watch_run(proj: Any, run_id: str, interval: float) -> None:
+    """Print the run's tasks as they start and end, then its verdict; exit with its outcome."""
+    from nbops.reports import (
+        build_summary,
+        follow_run,
+        list_summaries,
+        summary_text,
+        use_colour,
+        watch_exit_code,
+    )
+    from nbops.runs import load_manifest
+
     manifest = load_manifest(proj, run_id)
     width = max([len(name) for name in manifest.get("tasks") or {}] + [8])
     last = None

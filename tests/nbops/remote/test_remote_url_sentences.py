@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from nbops.core import ConfigError, Project, RemoteError
+from nbops.remote._backends import BACKENDS
 from nbops.remote._config import (
-    CONDITIONAL_WRITES,
-    SCHEMES,
     auto_push_enabled,
     check_url,
     conditional_writes_refusal,
@@ -20,6 +19,10 @@ from nbops.remote._config import (
     require_url,
     set_remote,
 )
+
+SCHEMES = [scheme for backend in BACKENDS for scheme in backend.schemes]
+#: the schemes whose shared index and registry updates have a real-server test
+TESTED_CONDITIONAL_WRITES = {"s3", "az", "abfs", "file"}
 
 CREDENTIALS_FIX = ("remove them from the URL and set them the store's usual way "
                    "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE for s3://); nbops "
@@ -72,7 +75,7 @@ def test_every_known_scheme_is_accepted_and_only_tested_ones_are_updated() -> No
     for scheme in SCHEMES:
         url = "file:///mnt/t" if scheme == "file" else f"{scheme}://b/p"
         assert check_url(url) == url
-        assert (conditional_writes_refusal(url) is None) is (scheme in CONDITIONAL_WRITES)
+        assert (conditional_writes_refusal(url) is None) is (scheme in TESTED_CONDITIONAL_WRITES)
     assert check_url("file://localhost/mnt/t/") == "file://localhost/mnt/t"
     refusal = conditional_writes_refusal("GCS://b/p")
     assert isinstance(refusal, RemoteError)
