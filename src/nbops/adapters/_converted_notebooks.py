@@ -58,7 +58,7 @@ def notebook_product(task: Any) -> Path | None:
     """The product file Ploomber renames the executed notebook to (before conversion)."""
     if type(task).__name__ != "NotebookRunner":
         return None
-    from ploomber.products import MetaProduct  # type: ignore[import-untyped]
+    from ploomber.products import MetaProduct
 
     product = task.product
     if not isinstance(product, MetaProduct):

@@ -30,7 +30,7 @@ class EarlyStopWatch:
         self.on_stop = on_stop
 
     def __call__(self, dag: Any, show_progress: bool) -> Any:
-        from ploomber.exceptions import DAGBuildEarlyStop  # type: ignore[import-untyped]
+        from ploomber.exceptions import DAGBuildEarlyStop
 
         try:
             return self.executor(dag=dag, show_progress=show_progress)

@@ -69,7 +69,7 @@ class TaskInfo:
 
 
 def _product_paths(product: Any) -> dict[str, Path]:
-    from ploomber.products import File, MetaProduct  # type: ignore[import-untyped]
+    from ploomber.products import File, MetaProduct
 
     if isinstance(product, MetaProduct):
         inner = product.products.products
@@ -249,7 +249,7 @@ def cast_env_value(key: SettingKey, text: str) -> Any:
         return str(Path(text).expanduser())
     # imported only for a value to cast: importing Ploomber costs a command that has
     # none (`nbops sweep` reading env.yaml before it plans) 1.3 s
-    from ploomber.env.expand import cast_if_possible  # type: ignore[import-untyped]
+    from ploomber.env.expand import cast_if_possible
 
     return cast_if_possible(text)
 
@@ -417,7 +417,7 @@ def format_task_exception(exc: BaseException) -> str:
     it moves, the error falls back to the full Python traceback.
     """
     try:
-        from ploomber.executors._format import exception  # type: ignore[import-untyped]
+        from ploomber.executors._format import exception
     except ImportError:  # pragma: no cover - only on a Ploomber without the private module
         import traceback
 
@@ -462,8 +462,8 @@ def load_dag(root: Path, pipeline: str = "pipeline.yaml",
              overrides: Mapping[str, str] | None = None) -> Any:
     """The first half of :func:`render_tasks`: the DAG loaded (its env file, overrides and
     task sources read, as Ploomber's command line loads them), not rendered."""
-    from ploomber.env.envdict import EnvDict  # type: ignore[import-untyped,unused-ignore]
-    from ploomber.spec import DAGSpec  # type: ignore[import-untyped,unused-ignore]
+    from ploomber.env.envdict import EnvDict
+    from ploomber.spec import DAGSpec
 
     path_to_env = env_file(root, ["ploomber", "build", "--entry-point", str(Path(root) / pipeline)])
     with contextlib.chdir(root):
@@ -489,7 +489,7 @@ def build_one_task(root: Path, dag: Any, name: str) -> str | None:
     upstream is absent, which a worker that fetched only the task's inputs never has.
     Returns None, or the task's error as the build would report it.
     """
-    from ploomber.constants import TaskStatus  # type: ignore[import-untyped]
+    from ploomber.constants import TaskStatus
 
     for task in dag.values():  # topological order: the task's upstream first
         if task.name != name:
@@ -563,7 +563,7 @@ def run_ploomber_cli(argv: list[str], root: Path) -> int:
     Returns:
         Ploomber's exit code.
     """
-    from ploomber_cli.cli import cmd_router  # type: ignore[import-untyped]
+    from ploomber_cli.cli import cmd_router
 
     os.chdir(root)
     sys.argv = argv
@@ -583,8 +583,8 @@ def call_project_hook(spec: Any, folder: Path, **available: Any) -> None:
     pipeline; Ploomber's ``callback_check`` passes it only the arguments its signature
     asks for among ``available`` (``dag``, and ``report`` or ``traceback``).
     """
-    from ploomber.util.dotted_path import DottedPath  # type: ignore[import-untyped]
-    from ploomber.util.util import (  # type: ignore[import-untyped]
+    from ploomber.util.dotted_path import DottedPath
+    from ploomber.util.util import (
         add_to_sys_path,
         callback_check,
     )
@@ -619,8 +619,8 @@ def python_env(dag: Any) -> tuple[Path, dict[str, Any]] | None:
     """
     if _from_ploomber_cli():
         return None
-    from ploomber import DAG  # type: ignore[import-untyped]
-    from ploomber.spec import DAGSpec  # type: ignore[import-untyped,unused-ignore]
+    from ploomber import DAG
+    from ploomber.spec import DAGSpec
 
     frame: Any = sys._getframe(1)
     while frame is not None:

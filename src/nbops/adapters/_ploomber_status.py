@@ -57,7 +57,7 @@ def _file_products(product: Any) -> list[Any]:
 
 def _code_and_params_changed(task: Any) -> tuple[bool, bool]:
     """(code changed, params changed) against what made the task's first product."""
-    from ploomber.products._resources import process_resources  # type: ignore[import-untyped]
+    from ploomber.products._resources import process_resources
 
     metadata = _file_products(task.product)[0].metadata
     stored_code, stored_params = metadata.stored_source_code, metadata.params

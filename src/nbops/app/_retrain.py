@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from nbops.core import Manifest, NbopsError, Project
 
 if TYPE_CHECKING:
-    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+    import pandas as pd
 
 #: The tag a retraining build's run carries: ``{"purpose": "retrain", "retrain": ID}``.
 RETRAIN_TAG = "retrain"

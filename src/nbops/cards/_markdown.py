@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import yaml  # type: ignore[import-untyped,unused-ignore]
+import yaml
 
 HUMAN_SECTIONS = (("intended_use", "Intended use"), ("out_of_scope_uses", "Out-of-scope uses"),
                   ("limitations", "Limitations"), ("risks", "Risks"),

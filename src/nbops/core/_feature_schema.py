@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from nbops.core._errors import ValidationError
 
 if TYPE_CHECKING:
-    import pandas as pd  # type: ignore[import-untyped]
+    import pandas as pd
 
 logger = logging.getLogger("nbops")
 

@@ -18,7 +18,7 @@ CLASSIFICATION_METRICS = ("roc_auc", "pr_auc", "f1", "brier")
 
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     """ROC AUC by the rank-sum formula (ties get average ranks)."""
-    from scipy import stats  # type: ignore[import-untyped]
+    from scipy import stats
 
     ranks = stats.rankdata(scores)
     positives = int(labels.sum())

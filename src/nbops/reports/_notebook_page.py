@@ -71,7 +71,7 @@ class NotebookPage:
 
 @cache
 def _css() -> str:
-    from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
+    from pygments.formatters import HtmlFormatter
 
     pygments_css = HtmlFormatter(style="default").get_style_defs(".highlight")
     # IPython syntax (%magics, !shell) is lexed as Python: no red error boxes.

@@ -49,8 +49,8 @@ def _allow_attribute(tag: str, name: str, value: str) -> bool:
 
 @cache
 def _cleaner() -> Any:
-    import bleach  # type: ignore[import-untyped]
-    from bleach.css_sanitizer import CSSSanitizer  # type: ignore[import-untyped]
+    import bleach
+    from bleach.css_sanitizer import CSSSanitizer
 
     return bleach.Cleaner(
         tags=TAGS,
