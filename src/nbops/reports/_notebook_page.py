@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbops.adapters import is_error_banner, is_injected_parameters
 from nbops.reports._markup import asset
@@ -27,6 +27,9 @@ from nbops.reports._page_redaction import redact_notebook, secret_replacements
 from nbops.reports._sanitize import clean_html
 from nbops.reports._template_cache import bytecode_cache
 from nbops.reports._templates_env import macro
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 # HTML reprs that only make sense with their own stylesheet and scripts (which a
 # report drops) and are large enough to dominate sanitizing time: scikit-learn's
@@ -73,7 +76,7 @@ class NotebookPage:
 def _css() -> str:
     from pygments.formatters import HtmlFormatter
 
-    pygments_css = HtmlFormatter(style="default").get_style_defs(".highlight")
+    pygments_css: str = HtmlFormatter(style="default").get_style_defs(".highlight")
     # IPython syntax (%magics, !shell) is lexed as Python: no red error boxes.
     return asset("notebook.css") + "\n" + pygments_css + "\n.highlight .err { border: none; }\n"
 
@@ -95,20 +98,23 @@ def _exporter_class() -> Any:
     from nbconvert.filters.highlight import Highlight2HTML
     from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
-    class ReportExporter(HTMLExporter):  # type: ignore[misc]
-        def from_notebook_node(  # type: ignore[no-untyped-def]
-            self, nb, resources=None, **kw
-        ):
+    class ReportExporter(HTMLExporter):
+        # nbconvert's HTMLExporter overrides Exporter's notebook-returning signature the same way
+        def from_notebook_node(  # type: ignore[override]
+            self, nb: NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
+        ) -> tuple[str, dict[str, Any]]:
             info = nb.metadata.get("language_info", {})
             lexer = info.get("pygments_lexer", info.get("name"))
             if lexer in ("ipython3", "ipython"):
                 # Pygments' own Python lexer: the IPython lexer imports IPython
                 # (about a second, once per build) to colour %magic lines.
                 lexer = "python3"
-            resources = self._init_resources(resources)
-            self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=lexer,
-                                                                  parent=self))
-            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+            # seen as the nbconvert class whose unannotated methods pyproject.toml lists
+            exporter: HTMLExporter = self
+            resources = exporter._init_resources(resources)
+            exporter.register_filter("highlight_code", Highlight2HTML(pygments_lexer=lexer,
+                                                                      parent=self))
+            exporter.register_filter("filter_data_type", WidgetsDataTypeFilter(
                 notebook_metadata=self._nb_metadata, parent=self, resources=resources))
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 

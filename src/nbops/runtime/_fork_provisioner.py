@@ -454,7 +454,7 @@ class ForkedProcess:
         self.send_signal(signal.SIGTERM)
 
 
-class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
+class ForkProvisioner(LocalProvisioner):
     """A local kernel provisioner whose kernels are forked by a :class:`ForkServer`."""
 
     fork_server: ForkServer | None = None
