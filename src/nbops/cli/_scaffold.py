@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import click
 
 
-def _report(root: Path, plan: list, nothing: str) -> None:
+class _Written(Protocol):
+    """A file a scaffold command wrote (nbops.scaffold's planned writes)."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def description(self) -> str: ...
+
+
+def _report(root: Path, plan: Sequence[_Written], nothing: str) -> None:
     if not plan:
         click.echo(nothing)
         return

@@ -10,10 +10,26 @@ them as they are.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbops.core import ConfigError, Project
+
+if TYPE_CHECKING:
+    from nbops.lab._builds import BuildBoard
+    from nbops.lab._run_index_cache import RunIndexCache
+    from nbops.lab._task_states import TaskStateCache
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """The project the lab found, with its caches (made on the first request)."""
+
+    project: Project
+    cache: TaskStateCache
+    board: BuildBoard
+    runs: RunIndexCache
 
 
 class LabContext:
@@ -22,14 +38,11 @@ class LabContext:
     def __init__(self, lab_root: Path) -> None:
         self.lab_root = Path(lab_root).resolve()
         self._lock = threading.Lock()
-        self._project: Project | None = None
-        self._cache: Any = None
-        self._board: Any = None
-        self._runs: Any = None
+        self._loaded: _Loaded | None = None
 
-    def _setup(self) -> tuple[Project, Any, Any]:
+    def _load(self) -> _Loaded:
         with self._lock:
-            if self._project is None:
+            if self._loaded is None:
                 from nbops.core import locate_pipeline
                 from nbops.lab._builds import BuildBoard
                 from nbops.lab._run_index_cache import RunIndexCache
@@ -40,11 +53,14 @@ class LabContext:
                     raise ConfigError(
                         f"no pipeline.yaml at or above {self.lab_root}",
                         "start JupyterLab in an nbops project (`nbops new NAME` makes one)")
-                self._project = Project(located.root)
-                self._cache = TaskStateCache(located.root)
-                self._board = BuildBoard(located.root)
-                self._runs = RunIndexCache(self._project)
-            return self._project, self._cache, self._board
+                project = Project(located.root)
+                self._loaded = _Loaded(project, TaskStateCache(located.root),
+                                       BuildBoard(located.root), RunIndexCache(project))
+            return self._loaded
+
+    def _setup(self) -> tuple[Project, TaskStateCache, BuildBoard]:
+        loaded = self._load()
+        return loaded.project, loaded.cache, loaded.board
 
     def _lab_path(self, relative_to_project: str) -> str:
         project, _, _ = self._setup()
@@ -60,7 +76,7 @@ class LabContext:
         project, cache, board = self._setup()
         latest = board.latest()
         build = None if latest is None else board.progress(latest.id)
-        view = pipeline_view(project, cache.states(), self._runs.summaries(), build)
+        view = pipeline_view(project, cache.states(), self._load().runs.summaries(), build)
         for task in view["tasks"]:
             task["path"] = self._lab_path(task["source"]) if task["source"] else None
         return view
@@ -68,8 +84,9 @@ class LabContext:
     def task_runs(self, task: str, limit: int) -> dict[str, Any]:
         from nbops.lab._history import task_runs
 
-        project, _, _ = self._setup()
-        return {"task": task, "runs": task_runs(project, self._runs.summaries(), task, limit)}
+        loaded = self._load()
+        runs = task_runs(loaded.project, loaded.runs.summaries(), task, limit)
+        return {"task": task, "runs": runs}
 
     def executed_notebook(self, run: str, task: str) -> dict[str, Any]:
         from nbops.lab._history import executed_notebook_path

@@ -34,8 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nbops.core import ConfigError
-from nbops.monitoring._performance import roc_auc
+from nbops.core import ConfigError, roc_auc
 from nbops.monitoring._status import ALERT
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nbops.core import ConfigError, atomic_write_text, crash_point
+
+if TYPE_CHECKING:
+    from nbops.scaffold._init import PlannedWrite
 
 TARGETS = {"github": Path(".github/workflows/nbops.yml"), "gitlab": Path(".gitlab-ci.yml")}
 
@@ -50,7 +53,7 @@ def render_ci(root: Path, kind: str) -> str:
     return template.render(python=ci_python(), install=install_commands(root))
 
 
-def write_ci(root: Path, kind: str, force: bool = False) -> Any:
+def write_ci(root: Path, kind: str, force: bool = False) -> PlannedWrite | None:
     """Write the workflow into ``root``; None when the same file is already there.
 
     Raises:

@@ -70,7 +70,8 @@ def load_round_trip(path: Path, what: str, text: str | None = None) -> Any:
     Raises:
         ConfigError: the file is not valid YAML.
     """
-    from ruamel.yaml import YAML, YAMLError
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
 
     text = path.read_text(encoding="utf-8") if text is None else text
     try:
