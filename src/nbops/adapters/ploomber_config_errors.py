@@ -36,7 +36,8 @@ SPEC_MODULE = "ploomber.spec.dagspec"
 def _ploomber_error(exc: ConfigError) -> Exception:
     from ploomber.exceptions import DAGSpecInitializationError
 
-    return DAGSpecInitializationError(exc.message)
+    error: Exception = DAGSpecInitializationError(exc.message)  # Ploomber is untyped
+    return error
 
 
 def _is_yaml_path(source: Any) -> bool:

@@ -211,7 +211,8 @@ def _execute(papermill: Any, source: Path, output: Path, params: dict[str, Any],
         try:
             papermill.execute_notebook(str(source), str(output), **params)
         except papermill.PapermillExecutionError as exc:
-            return exc
+            cell_error: Exception = exc  # a RuntimeError; untyped, as all of Papermill
+            return cell_error
         except Exception as exc:
             if attempt == KERNEL_START_ATTEMPTS or not nothing_ran(output):
                 raise

@@ -42,6 +42,8 @@ def env_sync_code(to_set: dict[str, str], to_unset: list[str]) -> str:
 class PooledNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
     """Runs one notebook on one pre-started kernel, then hands it back to be killed."""
 
+    nb: NotebookNode  # set by nbclient's NotebookClient (untyped through Papermill's subclass)
+
     def __init__(self, nb_man: Any, kernel: PooledKernel, **kwargs: Any) -> None:
         super().__init__(nb_man, km=kernel.manager, **kwargs)
         self.pooled_kernel = kernel
@@ -84,7 +86,7 @@ class PooledNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
         """Execute every cell; never ask a dead kernel for its info."""
         self.reset_execution_trackers()
         with self.setup_kernel(**kwargs):
-            kc: Any = self.kc  # type: ignore[has-type]  # nbclient is untyped
+            kc: Any = self.kc  # nbclient's kernel client, from the untyped Papermill base
             try:
                 self.papermill_execute_cells()
                 if not self.kernel_died:
