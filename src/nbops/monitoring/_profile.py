@@ -96,7 +96,9 @@ def feature_kind(spec: dict[str, Any]) -> str:
 
 def numeric_values(column: pd.Series) -> np.ndarray:
     """A column as float64 with NaN for missing (booleans become 0/1)."""
-    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    numbers: np.ndarray = pd.to_numeric(column, errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan)
+    return numbers
 
 
 def category_codes(column: pd.Series, categories: tuple[str, ...]) -> np.ndarray:
@@ -108,7 +110,8 @@ def category_codes(column: pd.Series, categories: tuple[str, ...]) -> np.ndarray
         raw = column.cat.codes.to_numpy().astype(np.int64)
         return np.where(raw >= 0, mapping[raw], -2)
     missing = column.isna().to_numpy()
-    codes = known.get_indexer(column.astype(str).to_numpy(dtype=object)).astype(np.int64)
+    codes: np.ndarray = known.get_indexer(
+        column.astype(str).to_numpy(dtype=object)).astype(np.int64)
     codes[missing] = -2
     return codes
 

@@ -76,7 +76,8 @@ def parse_window(text: str, now: datetime | None = None) -> Window:
 def _when(text: str) -> datetime:
     stamp = pd.Timestamp(text)
     stamp = stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)
-    return stamp.to_pydatetime()
+    moment: datetime = stamp.to_pydatetime()
+    return moment
 
 
 def feedback_dir(log_folder: Path) -> Path:

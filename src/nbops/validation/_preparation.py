@@ -138,7 +138,8 @@ def _as_numbers(name: str, column: pd.Series, spec: dict[str, Any],
     if pd.api.types.is_numeric_dtype(column):
         if isinstance(column, np.ndarray):
             return column.astype("float64")
-        return column.to_numpy(dtype="float64", na_value=np.nan)
+        numbers: np.ndarray = column.to_numpy(dtype="float64", na_value=np.nan)
+        return numbers
     strip = spec.get("strip_text", True)
     blank = spec.get("blank_is_missing", True)
     values = _values(column)
@@ -230,7 +231,8 @@ def _values(column: Any) -> np.ndarray:
     """The column's values as an object array (a Series' values, or the array itself)."""
     if isinstance(column, np.ndarray):
         return column
-    return column.to_numpy(dtype=object)
+    values: np.ndarray = column.to_numpy(dtype=object)
+    return values
 
 
 def prepare_for_model(
