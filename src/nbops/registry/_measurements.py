@@ -31,7 +31,7 @@ from nbops.registry import _artifacts as artifacts
 from nbops.registry import _registry_file as registry_file
 from nbops.registry import _scoring as scoring
 from nbops.registry._config import RegistryConfig
-from nbops.registry._refs import DEFAULT_ALIAS
+from nbops.registry._refs import DEFAULT_ALIAS, ModelRef, resolve
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -155,11 +155,11 @@ def data_facts(train: Path, test: pd.DataFrame, schema: dict[str, Any]) -> dict[
 
 def current_champion(root: Path, config: RegistryConfig) -> dict[str, Any] | None:
     """The registry record of ``config.model``'s champion, or None."""
-    model = registry_file.read(root)["models"].get(config.model)
+    registry = registry_file.read(root)
+    model = registry["models"].get(config.model)
     if not model or DEFAULT_ALIAS not in model["aliases"]:
         return None
-    number = model["aliases"][DEFAULT_ALIAS]
-    return next(v for v in model["versions"] if v["version"] == number)
+    return resolve(registry, ModelRef(config.model, alias=DEFAULT_ALIAS))
 
 
 def score_champion(root: Path, config: RegistryConfig, record: dict[str, Any],

@@ -84,7 +84,8 @@ class Outcome:
     @property
     def passed(self) -> bool:
         """Whether every gate passed."""
-        return self.gates["verdict"] == "passed"
+        verdict: object = self.gates["verdict"]
+        return verdict == "passed"
 
     def error(self) -> GateFailure | RegistryError | None:
         """The build-failing error: failed gates, or a passing model that could not be

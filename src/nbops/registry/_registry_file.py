@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbops.core import (
     ProjectLock,
@@ -46,6 +46,9 @@ from nbops.core import (
 )
 from nbops.registry import _remote_trust as trust
 from nbops.registry import _seal as seal
+
+if TYPE_CHECKING:
+    from nbops.remote import RemoteStore
 
 SCHEMA_VERSION = 1
 REGISTRY_RELPATH = Path(".nbops") / "registry" / "models.json"
@@ -70,8 +73,11 @@ SCHEMA_NAME = "registry"  # nbops/core/schemas/registry.schema.json
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 
 
-def validate(data: Registry, where: str = "the registry") -> None:
+def validate(data: object, where: str = "the registry") -> Registry:
     """Check ``data`` against the schema and the registry's own rules.
+
+    Returns:
+        ``data``, now known to be a registry.
 
     Raises:
         RegistryError: naming the first problem found and how to fix it.
@@ -89,8 +95,11 @@ def validate(data: Registry, where: str = "the registry") -> None:
             f"{where} does not match the registry schema: {errors[0]}{more}",
             "restore models.json from git (git checkout -- .nbops/registry/models.json)",
         )
+    if not isinstance(data, dict):  # the schema above already refuses anything else
+        raise RegistryError(f"{where} is not a JSON object", "restore models.json from git")
     for name, model in data["models"].items():
         _check_model(name, model, where)
+    return data
 
 
 def _check_model(name: str, model: dict[str, Any], where: str) -> None:
@@ -130,7 +139,7 @@ def _check_model(name: str, model: dict[str, Any], where: str) -> None:
         )
 
 
-def _remote(root: Path) -> Any:
+def _remote(root: Path) -> RemoteStore | None:
     """The project's :class:`~nbops.remote._store.RemoteStore`, or None without a remote."""
     from nbops.core import Project
     from nbops.remote import configured_url
@@ -147,7 +156,7 @@ REMOTE_KEY = "registry/models.json"
 REMOTE_LEASE = "registry/lease.json"
 
 
-def _parse_remote(root: Path, remote: Any, data: bytes, where: str) -> Registry:
+def _parse_remote(root: Path, remote: RemoteStore, data: bytes, where: str) -> Registry:
     """The remote registry in ``data``, if this machine may believe it (see _remote_trust).
 
     Raises:
@@ -297,7 +306,8 @@ def _parse(path: Path, raw: bytes, check_seal: bool) -> Registry:
         raise RegistryError(
             f"{path} is not valid JSON (line {exc.lineno}: {exc.msg})", restore,
         ) from None
-    validate(data, where=str(path))  # names a broken rule more precisely than the seal
+    # validate names a broken rule more precisely than the seal
+    registry = validate(data, where=str(path))
     if check_seal:
         broken = seal.problem(path, raw)
         if broken:
@@ -306,7 +316,7 @@ def _parse(path: Path, raw: bytes, check_seal: bool) -> Registry:
                 "restore .nbops/registry/ from git; if the edit was deliberate, make it with "
                 "nbops promote/rollback instead",
             )
-    return data
+    return registry
 
 
 def seal_problem(root: Path) -> str | None:
@@ -362,7 +372,7 @@ def transaction(root: Path, timeout_s: float = 30.0) -> Iterator[Registry]:
 
 
 @contextmanager
-def _remote_transaction(root: Path, remote: Any) -> Iterator[Registry]:
+def _remote_transaction(root: Path, remote: RemoteStore) -> Iterator[Registry]:
     """Lease, read, change, conditional write to the remote, then the local mirror."""
     from nbops.remote import RemoteLease
 
@@ -435,7 +445,7 @@ def restore_remote(root: Path) -> str:
             "with the team key")
 
 
-def share(root: Path, remote: Any) -> str:
+def share(root: Path, remote: RemoteStore) -> str:
     """Put this project's registry on ``remote`` when the remote has none yet.
 
     A registry made before the team remote was set lives only in the local
