@@ -113,6 +113,6 @@ def render_sweep_page(record: dict[str, Any], run_prefix: str = "../../runs/",
 
 def write_sweep_page(project: Project, record: dict[str, Any], live: bool = False) -> Path:
     """Write ``reports/sweeps/<name>/index.html`` (``live``: while the sweep runs)."""
-    path = project.reports_dir / "sweeps" / record["name"] / "index.html"
+    path = Path(project.reports_dir, "sweeps", record["name"], "index.html")
     atomic_write_text(path, render_sweep_page(record, live=live), durable=False)
     return path

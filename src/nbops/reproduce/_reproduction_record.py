@@ -38,6 +38,11 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _finite_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with each non-finite float, at any depth, written as text (JSON has none)."""
+    return {key: _finite(value) for key, value in fields.items()}
+
+
 @dataclass
 class Reproduction:
     """Everything one reproduction found (see ``reproduction.schema.json``)."""
@@ -68,7 +73,7 @@ class Reproduction:
         first = None
         if self.first_diverged is not None:
             first = {"task": self.first_diverged.task, "reason": self.first_diverged.reason}
-        return _finite(
+        return _finite_fields(
             {
                 "schema_version": 1,
                 "id": self.id,

@@ -193,7 +193,7 @@ def _describe(trial: records.Record, metric: str, budget: int) -> str:
 
 
 def _next_trial(record: records.Record, tpe: TpeSampler | None) -> records.Record | None:
-    pending = [t for t in record["trials"] if t["status"] == "pending"]
+    pending: list[records.Record] = [t for t in record["trials"] if t["status"] == "pending"]
     if pending:
         return pending[0]
     if tpe is None or len(record["trials"]) >= record["budget"]:

@@ -111,7 +111,8 @@ def finished(record: Record) -> list[Record]:
 
 def best_trial(record: Record) -> Record | None:
     """The succeeded trial with the best objective value (earliest on ties), or None."""
-    scored = [t for t in record["trials"] if t["status"] == "succeeded" and t["value"] is not None]
+    scored: list[Record] = [t for t in record["trials"]
+                            if t["status"] == "succeeded" and t["value"] is not None]
     if not scored:
         return None
     sign = 1.0 if record["objective"]["direction"] == "maximize" else -1.0
