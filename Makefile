@@ -44,7 +44,7 @@ test: install
 	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/lint-imports
 	$(BIN)/mypy src/nbops --ignore-missing-imports
-	$(BIN)/mypy --strict src/nbops/core src/nbops/runs
+	$(BIN)/mypy --strict src/nbops
 	$(BIN)/mkdocs build --strict  # not --quiet: it hides the warnings strict counts
 	# one worker per core, each test module on one worker (its shared build stays one build);
 	# the slowest tests are listed so CI shows where the time goes
