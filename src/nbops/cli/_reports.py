@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from nbops.core import ConfigError, IntegrityError, LedgerError
+
+if TYPE_CHECKING:
+    from nbops.core import Manifest, Project
 
 _project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -22,19 +25,19 @@ _project_option = click.option(
 )
 
 
-def _project(project: Path | None):  # type: ignore[no-untyped-def]
+def _project(project: Path | None) -> Project:
     from nbops.core import find_project
 
     return find_project(project)
 
 
-def _resolve(project, ref: str) -> str:  # type: ignore[no-untyped-def]
+def _resolve(project: Project, ref: str) -> str:
     from nbops.runs import resolve_run
 
     return resolve_run(project, ref)
 
 
-def _render_runs(proj: Any, run_ids: list[str], hide_code: bool, named: bool
+def _render_runs(proj: Project, run_ids: list[str], hide_code: bool, named: bool
                  ) -> tuple[list[dict[str, Any]], list[str]]:
     """Render each run's pages; what was written, and the runs refused as corrupt."""
     from nbops.reports import render_run
@@ -140,7 +143,7 @@ def publish(run: str | None, output: Path | None, to_url: str | None, site: bool
                    "it opens offline in any browser.")
 
 
-def _publish_remote(proj, run: str | None, to_url: str | None, site: bool,  # type: ignore[no-untyped-def]
+def _publish_remote(proj: Project, run: str | None, to_url: str | None, site: bool,
                     expires: int, as_json: bool) -> None:
     from nbops.remote import check_url, require_url
     from nbops.sync import publish_run_to, publish_site_to
@@ -190,7 +193,7 @@ def serve(port: int, as_json: bool, allow_hosts: tuple[str, ...], project: Path 
         server.server_close()
 
 
-def _manifest(proj, ref: str):  # type: ignore[no-untyped-def]
+def _manifest(proj: Project, ref: str) -> Manifest:
     from nbops.runs import load_manifest
 
     return load_manifest(proj, ref)
