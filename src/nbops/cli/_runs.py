@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -134,7 +134,7 @@ def _echo_listing(summaries: list[dict[str, Any]]) -> None:
 
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     for column, justify, width in _COLUMNS:
-        table.add_column(column, justify=justify, no_wrap=True,  # type: ignore[arg-type]
+        table.add_column(column, justify=justify, no_wrap=True,
                          overflow="ellipsis", min_width=width)
     for cells, status, verdict in rows:
         styled = f"[{_STATUS_COLOURS[status]}]{status}[/]" if status in _STATUS_COLOURS \
@@ -146,9 +146,9 @@ def _echo_listing(summaries: list[dict[str, Any]]) -> None:
 
 
 #: (name, justify, min width): ids, statuses and numbers are never cut; the rest folds.
-_COLUMNS = (("RUN", "left", 29), ("STATUS", "left", 17), ("EXPERIMENT", "left", 12),
-            ("DURATION", "right", 8), ("EXEC", "right", 4), ("REUSED", "right", 6),
-            ("METRICS", "left", 10))
+_COLUMNS: tuple[tuple[str, Literal["left", "right"], int], ...] = (
+    ("RUN", "left", 29), ("STATUS", "left", 17), ("EXPERIMENT", "left", 12),
+    ("DURATION", "right", 8), ("EXEC", "right", 4), ("REUSED", "right", 6), ("METRICS", "left", 10))
 _STATUS_COLOURS = {"succeeded": "green", "failed": "red", "gated": "yellow",
                    "interrupted": "yellow", "running": "blue"}
 

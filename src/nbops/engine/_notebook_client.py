@@ -188,6 +188,7 @@ def _exit_code(kernel: PooledKernel) -> int | None:
     if process is None:
         return None
     try:
-        return process.wait(timeout=2)  # type: ignore[no-any-return]
+        code: int | None = process.wait(timeout=2)  # a Popen, or the fork provisioner's twin
+        return code
     except subprocess.TimeoutExpired:
         return None
