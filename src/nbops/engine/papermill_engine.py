@@ -18,10 +18,15 @@ from __future__ import annotations
 import logging
 import os
 import time
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from papermill.engines import NBClientEngine
 from papermill.utils import merge_kwargs, remove_args
+
+if TYPE_CHECKING:  # types only: this module must stay cheap to import (see above)
+    from nbformat import NotebookNode
+
+    from nbops.runtime import KernelPool
 
 logger = logging.getLogger("nbops")
 
@@ -30,25 +35,26 @@ class NbopsEngine(NBClientEngine):  # type: ignore[misc]
     """Papermill engine: pooled fresh kernels, immediate shutdown."""
 
     @classmethod
-    def execute_managed_notebook(  # type: ignore[no-untyped-def]
+    def execute_managed_notebook(
         cls,
-        nb_man,
-        kernel_name,
-        log_output=False,
-        stdout_file=None,
-        stderr_file=None,
-        start_timeout=60,
-        execution_timeout=None,
-        kernel_pool=None,
-        **kwargs,
-    ):
+        nb_man: Any,  # Papermill's NotebookExecutionManager (untyped)
+        kernel_name: str,
+        log_output: bool = False,
+        stdout_file: IO[str] | None = None,
+        stderr_file: IO[str] | None = None,
+        start_timeout: float = 60,
+        execution_timeout: float | None = None,
+        kernel_pool: KernelPool | None = None,
+        **kwargs: Any,
+    ) -> NotebookNode:
         if kernel_pool is None:
             kwargs.setdefault("shutdown_kernel", "immediate")
-            return super().execute_managed_notebook(
+            executed: NotebookNode = super().execute_managed_notebook(
                 nb_man, kernel_name, log_output=log_output, stdout_file=stdout_file,
                 stderr_file=stderr_file, start_timeout=start_timeout,
                 execution_timeout=execution_timeout, **kwargs,
             )
+            return executed
         from nbops.engine._notebook_client import PooledNotebookClient
 
         kwargs = remove_args(["input_path", "timeout", "startup_timeout", "kernel_name"], **kwargs)
