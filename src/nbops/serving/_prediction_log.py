@@ -202,7 +202,12 @@ class PredictionLog:
         ``frame`` may be a function returning it (``rows`` long), called by the
         writer, so that building the log rows costs the request nothing.
         """
-        n = len(frame) if rows is None else rows  # type: ignore[arg-type]
+        if rows is not None:
+            n = rows
+        elif callable(frame):  # len() would fail too, less clearly
+            raise TypeError("a function that builds the log rows needs rows= (how many)")
+        else:
+            n = len(frame)
         earlier: _Pending | None = None
         full: _Pending | None = None
         with self._lock:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from nbops.serving._prediction_log import PredictionLog, log_schema, read_parts
 
@@ -47,3 +48,14 @@ def test_parts_rotate_by_bytes_and_time(tmp_path: Path) -> None:
     assert len(read_parts(tmp_path / "t")) == 3
     assert list((tmp_path / "t").glob("part-*.parquet")), "the part was not closed in time"
     by_time.close()
+
+
+def test_rows_built_later_need_their_count(tmp_path: Path) -> None:
+    log = PredictionLog(tmp_path, flush_seconds=60)
+    try:
+        with pytest.raises(TypeError, match=r"needs rows="):
+            log.append(lambda: _rows(3), SCHEMA)
+        log.append(lambda: _rows(3), SCHEMA, rows=3)
+    finally:
+        log.close()
+    assert len(read_parts(tmp_path)) == 3
