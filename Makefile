@@ -43,7 +43,6 @@ test: install
 	bash .ci/install-airflow  # Apache Airflow 3 in .cache/airflow-venv, for the exported DAG's tests
 	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/lint-imports
-	$(BIN)/mypy src/nbops --ignore-missing-imports
 	$(BIN)/mypy --strict src/nbops
 	$(BIN)/mkdocs build --strict  # not --quiet: it hides the warnings strict counts
 	# one worker per core, each test module on one worker (its shared build stays one build);

@@ -116,3 +116,35 @@ def test_registry_and_executor_flags_are_in_force(notebooks_project) -> None:
     # the notebooks were executed by papermill in fresh kernels: outputs are there
     notebook = json.loads((project / "output" / "plot.ipynb").read_text())
     assert any(cell.get("outputs") for cell in notebook["cells"])
+
+
+@pytest.mark.parametrize("which, edited, change, downstream", [
+    ("functions_project", "clean", ("frame.dropna()", "frame.dropna(how='all')"), ["summarize"]),
+    ("notebooks_project", "clean", ("df.a > -2", "df.a > -3"), ["plot"]),
+])
+def test_the_lab_panel_reads_an_initialised_project(which, edited, change, downstream, request,
+                                                    tmp_path) -> None:
+    """The JupyterLab panel's pipeline (what GET /nbops/api/pipeline answers) on a project
+    nbops init set up: states after the build, then after one step's code changed."""
+    from nbops.lab._context import LabContext
+
+    project = tmp_path / "project"
+    shutil.copytree(request.getfixturevalue(which)["project"], project, symlinks=True)
+    lab = LabContext(project)
+    view = lab.pipeline()
+    assert view["runs"] == 1 and view["latest_run"]["status"] == "succeeded"
+    assert view["build"] is None and view["running_elsewhere"] is None
+    for task in view["tasks"]:
+        assert (task["state"], task["reasons"]) == ("up to date", []), task
+        assert task["last_run"]["status"] == "executed", task
+        assert task["path"] and (project / task["path"]).is_file(), task
+    source = project / next(t["path"] for t in view["tasks"] if t["name"] == edited)
+    assert change[0] in source.read_text()
+    source.write_text(source.read_text().replace(*change))
+    after = {task["name"]: task for task in lab.pipeline()["tasks"]}
+    assert after[edited]["state"] == "out of date" and "code" in after[edited]["reasons"]
+    for name in downstream:
+        assert after[name]["state"] == "out of date"
+        assert after[name]["reasons"] == ["upstream"], after[name]
+    untouched = set(after) - {edited, *downstream}
+    assert untouched and all(after[name]["state"] == "up to date" for name in untouched)
