@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -118,6 +120,14 @@ def test_registry_and_executor_flags_are_in_force(notebooks_project) -> None:
     assert any(cell.get("outputs") for cell in notebook["cells"])
 
 
+def _forget_modules_under(folder: Path) -> None:
+    """The project's task modules, imported into this process by Ploomber's render, leave
+    with it (another fixture project has a ``tasks`` package too)."""
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", None) or "").startswith(str(folder)):
+            del sys.modules[name]
+
+
 @pytest.mark.parametrize("which, edited, change, downstream", [
     ("functions_project", "clean", ("frame.dropna()", "frame.dropna(how='all')"), ["summarize"]),
     ("notebooks_project", "clean", ("df.a > -2", "df.a > -3"), ["plot"]),
@@ -131,7 +141,10 @@ def test_the_lab_panel_reads_an_initialised_project(which, edited, change, downs
     project = tmp_path / "project"
     shutil.copytree(request.getfixturevalue(which)["project"], project, symlinks=True)
     lab = LabContext(project)
-    view = lab.pipeline()
+    request.addfinalizer(lambda: _forget_modules_under(project))
+    with warnings.catch_warnings():  # Ploomber's dependencies' import-time deprecations
+        warnings.simplefilter("ignore", DeprecationWarning)
+        view = lab.pipeline()
     assert view["runs"] == 1 and view["latest_run"]["status"] == "succeeded"
     assert view["build"] is None and view["running_elsewhere"] is None
     for task in view["tasks"]:
