@@ -9,8 +9,9 @@ here, as DVC keeps its operations in ``dvc/repo/`` and its commands thin:
 * :func:`retrain_champion`: retrain under the policy, judge the retrain's *own* run
   (found by its tag, never "the newest run"), promote only a winner;
 * :func:`reproduce_and_publish`: ``nbops reproduce`` and the reproduction page;
-* :func:`collect_garbage_and_refresh` and :func:`refresh_site`: keep the report site
-  true after ``nbops gc`` and after a promotion;
+* :func:`collect_garbage_and_refresh`, :func:`pull_and_refresh` and
+  :func:`refresh_site`: keep the report site true after ``nbops gc``, ``nbops pull``
+  and a promotion;
 * :func:`sweep`: plan or resume a sweep, run it, register its best trial;
 * :func:`promote_alias` and :func:`roll_back_alias`: ``nbops promote`` / ``rollback``
   and the lab panel's buttons (card requirement, card record, site refresh).
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
         check_champion,
         monitoring_settings,
     )
-    from nbops.app._pages import collect_garbage_and_refresh, refresh_site
+    from nbops.app._pages import collect_garbage_and_refresh, pull_and_refresh, refresh_site
     from nbops.app._reproduce import PublishedReproduction, registry_state, reproduce_and_publish
     from nbops.app._retrain import RETRAIN_TAG, RetrainRequest, own_run, retrain_champion
     from nbops.app._sweep import SweepOptions, SweepOutcome, objective_of, sweep
@@ -39,7 +40,7 @@ __all__ = [
     "AliasMove", "MonitorOutcome", "MonitorRequest", "PublishedReproduction", "RETRAIN_TAG",
     "RetrainRequest", "SweepOptions", "SweepOutcome", "check_champion",
     "collect_garbage_and_refresh", "monitoring_settings", "objective_of", "own_run",
-    "promote_alias", "refresh_site", "registry_state", "reproduce_and_publish",
+    "promote_alias", "pull_and_refresh", "refresh_site", "registry_state", "reproduce_and_publish",
     "retrain_champion", "roll_back_alias", "sweep",
 ]
 
@@ -50,7 +51,7 @@ if not TYPE_CHECKING:
         "_aliases": ("AliasMove", "promote_alias", "roll_back_alias"),
         "_monitor": ("MonitorOutcome", "MonitorRequest", "check_champion",
                      "monitoring_settings"),
-        "_pages": ("collect_garbage_and_refresh", "refresh_site"),
+        "_pages": ("collect_garbage_and_refresh", "pull_and_refresh", "refresh_site"),
         "_reproduce": ("PublishedReproduction", "registry_state", "reproduce_and_publish"),
         "_retrain": ("RETRAIN_TAG", "RetrainRequest", "own_run", "retrain_champion"),
         "_sweep": ("SweepOptions", "SweepOutcome", "objective_of", "sweep"),

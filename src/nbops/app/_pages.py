@@ -2,17 +2,20 @@
 
 ``nbops gc`` deletes runs (the site and the kept run pages that linked to them are
 re-rendered); ``nbops promote``/``tag`` move an alias (the site and model pages
-stop showing the champion of before). A project without a site gets none.
+stop showing the champion of before). A project without a site gets none, except
+after ``nbops pull``: a teammate's fresh clone gets the site that lists what it pulled.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from nbops.core import Project
     from nbops.runs import GcResult
+    from nbops.sync import PullResult
 
 
 def refresh_site(root: Path) -> str | None:
@@ -32,6 +35,28 @@ def refresh_site(root: Path) -> str | None:
     except (NbopsError, OSError, ValueError) as exc:
         return str(exc)
     return None
+
+
+def pull_and_refresh(project: Project, refs: Iterable[str] = (), *, all_runs: bool = False,
+                     url: str | None = None) -> tuple[PullResult, str | None]:
+    """``nbops pull``: pull the runs, then render the site so they appear on it.
+
+    Returns:
+        The pull's result, and None or why the site could not be rendered (the pulled
+        runs stand; ``nbops report --all`` renders it later).
+    """
+    from nbops.core import NbopsError
+    from nbops.reports import render_site
+    from nbops.sync import pull_runs
+
+    result = pull_runs(project, refs, all_runs=all_runs, url=url)
+    if not result.pulled:
+        return result, None
+    try:
+        render_site(project.reports_dir)
+    except (NbopsError, OSError, ValueError) as exc:
+        return result, str(exc)
+    return result, None
 
 
 def collect_garbage_and_refresh(project: Project, keep: int, *, dry_run: bool = False

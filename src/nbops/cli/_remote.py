@@ -150,9 +150,12 @@ def push_command(runs: tuple[str, ...], all_runs: bool, repair: bool, as_json: b
 def pull_command(runs: tuple[str, ...], all_runs: bool, as_json: bool,
                  project: Path | None) -> None:
     """Download RUNs (default: the remote's latest) and their objects, re-hashing every byte."""
-    from nbops.sync import pull_runs
+    from nbops.app import pull_and_refresh
 
-    result = pull_runs(_project(project), runs, all_runs=all_runs)
+    result, site_problem = pull_and_refresh(_project(project), runs, all_runs=all_runs)
+    if site_problem is not None:
+        click.echo(f"nbops: the runs were pulled but the report site was not refreshed "
+                   f"({site_problem}); run `nbops report --all`", err=True)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:

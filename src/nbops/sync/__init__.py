@@ -14,11 +14,12 @@ if TYPE_CHECKING:
     from nbops.sync._after_build import PushStep
     from nbops.sync._listing import remote_summaries
     from nbops.sync._publish import publish_run_to, publish_site_to
-    from nbops.sync._pull import pull_runs
+    from nbops.sync._pull import PullResult, pull_runs
     from nbops.sync._push import push_runs
 
 __all__ = [
-    "PushStep", "publish_run_to", "publish_site_to", "pull_runs", "push_runs", "remote_summaries",
+    "PullResult", "PushStep", "publish_run_to", "publish_site_to", "pull_runs", "push_runs",
+    "remote_summaries",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -28,6 +29,6 @@ if not TYPE_CHECKING:
         "_after_build": ("PushStep",),
         "_listing": ("remote_summaries",),
         "_publish": ("publish_run_to", "publish_site_to"),
-        "_pull": ("pull_runs",),
+        "_pull": ("PullResult", "pull_runs"),
         "_push": ("push_runs",),
     })

@@ -122,7 +122,10 @@ def _valid_ids(visible: dict[str, Entry], result: PullResult) -> dict[str, Entry
 
 def pull_runs(project: Project, refs: Iterable[str] = (), all_runs: bool = False,
               url: str | None = None) -> PullResult:
-    """Pull the runs named by ``refs`` (ids or prefixes; default the latest), or all."""
+    """Pull the runs named by ``refs`` (ids or prefixes; default the latest), or all.
+
+    The report site is not touched: :func:`nbops.app.pull_and_refresh` (``nbops pull``)
+    pulls and then shows the pulled runs on it."""
     remote = open_remote(url or require_url(project))
     remote.check_reachable()
     result = PullResult(remote.label)
@@ -136,21 +139,7 @@ def pull_runs(project: Project, refs: Iterable[str] = (), all_runs: bool = False
             _pull_one(project, remote, store, run_id, visible[run_id], result)
         except IntegrityError as exc:  # this run only: the others still come
             result.refused[run_id] = exc
-    if result.pulled:
-        _render_site(project)
     return result
-
-
-def _render_site(project: Project) -> None:
-    """Refresh ``reports/index.html`` so the pulled runs appear on the site (best effort)."""
-    from nbops.core import NbopsError
-    from nbops.reports import render_site
-
-    try:
-        render_site(project.reports_dir)
-    except (NbopsError, OSError, ValueError) as exc:
-        logger.warning("nbops: the runs were pulled but the report site was not refreshed "
-                       "(%s); run `nbops report --all`", exc)
 
 
 def _pull_one(project: Project, remote: RemoteStore, store: ContentStore, run_id: str,

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from test_push_pull_local import _manifest, _project
 
+from nbops.app import pull_and_refresh
 from nbops.core import ContentStore, IntegrityError, LedgerError, Project, hash_bytes, new_run_id
 from nbops.runs._persist import save_manifest
 from nbops.sync import pull_runs, push_runs
@@ -60,7 +61,8 @@ def test_the_latest_run_is_pulled_by_default_then_reported_as_already_here(pushe
         "remote": again.remote, "runs_pulled": [], "runs_already_here": [runs[-1]],
         "runs_skipped": {}, "runs_refused": {}, "objects_downloaded": 0,
         "bytes_downloaded": 0}
-    assert pull_runs(there, all_runs=True, url=url).pulled == runs[:2]
+    pulled, site_problem = pull_and_refresh(there, all_runs=True, url=url)
+    assert pulled.pulled == runs[:2] and site_problem is None
     site = (there.reports_dir / "index.html").read_text()  # the pulled runs are on the site
     assert all(run in site for run in runs)
 
