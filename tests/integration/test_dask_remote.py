@@ -4,7 +4,9 @@ A LocalCluster runs in its own process from a scratch folder, its two workers
 each with a working folder of their own; the project has a remote (a real
 SeaweedFS bucket). The workers must build every task in their own folders,
 get the upstream product from the remote by hash, and the build must get the
-products back, verified, into the project.
+products back, verified, into the project. The second task takes a secret parameter:
+its executed notebook holds it, so it comes back with the task's result, never through
+the bucket.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import yaml
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
+SECRET = "pw-s3cr3t-for-the-db"
+
 FIRST = '''# %% tags=["parameters"]
 upstream = None
 product = None
@@ -36,8 +40,10 @@ Path(product["facts"]).write_text(json.dumps({"data": os.path.abspath(product["d
 SECOND = '''# %% tags=["parameters"]
 upstream = ["first"]
 product = None
+db_password = None
 
 # %%
+print("connecting with", db_password)
 import json, os
 from pathlib import Path
 source = upstream["first"]["data"]
@@ -78,7 +84,8 @@ def test_workers_without_the_project_folder_exchange_products_through_the_remote
                                                               "data": "out/first.txt",
                                                               "facts": "out/first.json"}},
                           {"source": "second.py", "product": {"nb": "out/second.ipynb",
-                                                               "facts": "out/second.json"}}]}
+                                                               "facts": "out/second.json"},
+                           "params": {"db_password": SECRET}}]}
         (project / "pipeline.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
         done = subprocess.run([str(Path(sys.executable).parent / "ploomber"), "build"],
                               cwd=project, capture_output=True, text=True, timeout=400,
@@ -106,3 +113,8 @@ def test_workers_without_the_project_folder_exchange_products_through_the_remote
 
     fs = seaweedfs.filesystem()
     assert fs.exists(f"{bucket}/team/objects/{digest[:2]}/{digest[2:]}")
+    # the secret reached the project's own notebook, byte for byte, and no object in the bucket
+    assert SECRET in (project / "out/second.ipynb").read_text()
+    objects = fs.find(f"{bucket}/team")
+    assert len(objects) >= 4
+    assert [key for key in objects if SECRET.encode() in fs.cat(key)] == []

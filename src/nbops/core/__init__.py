@@ -92,6 +92,7 @@ if TYPE_CHECKING:
         redact_argv,
         rewrite_strings,
         scrub,
+        secret_byte_pairs,
         secret_replacements,
         whitelisted_env,
     )
@@ -127,7 +128,8 @@ __all__ = [
     "missing_card_sentence", "new_run_id", "of_version", "option_value", "pid_alive",
     "pipeline_files", "plugin_problem", "printable", "read_holder", "read_manifest",
     "read_model_card", "read_sealed_manifest", "redact", "redact_argv", "rewrite_strings",
-    "roc_auc", "schema_errors", "scrub", "seal_state", "secret_replacements", "spec_bytes",
+    "roc_auc", "schema_errors", "scrub", "seal_state", "secret_byte_pairs", "secret_replacements",
+    "spec_bytes",
     "spec_from_feature_schema", "spec_hash", "utc_now_iso", "whitelisted_env", "write_manifest",
 ]
 
@@ -173,7 +175,8 @@ if not TYPE_CHECKING:
         "_schema": ("schema_errors",),
         "_secrets": (
             "DEFAULT_ENV_WHITELIST", "REDACTED", "is_secret_name", "mask_credentials", "redact",
-            "redact_argv", "rewrite_strings", "scrub", "secret_replacements", "whitelisted_env",
+            "redact_argv", "rewrite_strings", "scrub", "secret_byte_pairs", "secret_replacements",
+            "whitelisted_env",
         ),
         "_settings": ("OPTION_PREFIX", "ProjectSettings", "SettingKey", "all_keys", "build_command",
                       "env_options", "flatten", "option_value"),

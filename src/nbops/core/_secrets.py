@@ -153,6 +153,24 @@ def scrub(value: Any, replacements: Mapping[str, str]) -> Any:
     return rewrite_strings(value, pairs)
 
 
+def secret_byte_pairs(replacements: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    """Each raw secret of ``replacements`` (:func:`secret_replacements`) and what replaces
+    it, as bytes, also as both appear inside JSON strings; longest first, so a URL is
+    replaced whole before its password alone. For searching files as they are stored
+    (a notebook, Ploomber's metadata); secrets shorter than :data:`MIN_SCRUB_LENGTH` are
+    skipped, as in free text.
+    """
+    import json
+
+    pairs: dict[bytes, bytes] = {}
+    for raw, new in replacements.items():
+        if len(raw) < MIN_SCRUB_LENGTH or REDACTED in raw or raw == new:
+            continue
+        pairs[raw.encode("utf-8")] = new.encode("utf-8")
+        pairs[json.dumps(raw)[1:-1].encode("utf-8")] = json.dumps(new)[1:-1].encode("utf-8")
+    return sorted(pairs.items(), key=lambda pair: -len(pair[0]))
+
+
 def rewrite_strings(value: Any, pairs: Iterable[tuple[str, str]] | Mapping[str, str]) -> Any:
     """Replace every ``old`` by ``new`` in every string inside ``value``, in order."""
     items = list(pairs.items()) if isinstance(pairs, Mapping) else list(pairs)

@@ -59,6 +59,9 @@ class NotebookJob:
         env: the build's ``NBOPS_*`` variables (the run id …), never a credential.
         url: the team remote, or ``None`` for a shared folder.
         inputs: with a remote, ``{path relative to root: hash}`` of the upstream products.
+        secrets: the secret values among the task's parameters and what replaces each
+            (:func:`nbops.core.secret_replacements`; the rendered notebook holds them
+            anyway): files holding one never go through the remote.
     """
 
     task: str
@@ -70,6 +73,7 @@ class NotebookJob:
     env: dict[str, str]
     url: str | None = None
     inputs: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
 
 
 class WorkerError(RuntimeError):
@@ -81,8 +85,8 @@ class TaskFailed(RuntimeError):
     the worker, and the module it could not import (``""`` for any other error)."""
 
     def __init__(self, message: str, outputs: dict[str, str], worker: str = "",
-                 missing: str = "") -> None:
-        super().__init__(message, outputs, worker, missing)
+                 missing: str = "", inline: dict[str, bytes] | None = None) -> None:
+        super().__init__(message, outputs, worker, missing, inline or {})
 
     @property
     def message(self) -> str:
@@ -95,6 +99,11 @@ class TaskFailed(RuntimeError):
     @property
     def worker(self) -> str:
         return str(self.args[2])
+
+    @property
+    def inline(self) -> dict[str, bytes]:
+        """Files holding a secret, sent back with the result instead of through the remote."""
+        return dict(self.args[4])
 
     @property
     def missing(self) -> str:
@@ -183,6 +192,27 @@ def _hashes(paths: list[Path], workdir: Path) -> dict[str, str]:
     return {p.relative_to(workdir).as_posix(): hash_file(p) for p in paths if p.is_file()}
 
 
+def _withhold_secrets(outputs: dict[str, str], workdir: Path,
+                      secrets: dict[str, str]) -> dict[str, bytes]:
+    """Take the files holding a secret parameter's value out of ``outputs``; their bytes.
+
+    The team bucket never holds a secret (``nbops push`` keeps such objects back); the
+    executed notebook of a task with a secret parameter always holds it (``secrets``:
+    :attr:`NotebookJob.secrets`). Such files go
+    back to the build process with the task's result, over the cluster's own connection.
+    """
+    from nbops.core import secret_byte_pairs
+
+    pairs = secret_byte_pairs(secrets)
+    inline: dict[str, bytes] = {}
+    for relpath in list(outputs) if pairs else []:
+        data = (workdir / relpath).read_bytes()
+        if any(raw in data for raw, _ in pairs):
+            inline[relpath] = data
+            del outputs[relpath]
+    return inline
+
+
 def _push(remote: Any, outputs: dict[str, str], workdir: Path) -> None:
     for digest in remote.missing_objects(set(outputs.values())):
         source = next(workdir / r for r, d in outputs.items() if d == digest)
@@ -190,14 +220,14 @@ def _push(remote: Any, outputs: dict[str, str], workdir: Path) -> None:
 
 
 def _failure(exc: BaseException, job: NotebookJob, worker: str,
-             outputs: dict[str, str]) -> TaskFailed:
+             outputs: dict[str, str], inline: dict[str, bytes]) -> TaskFailed:
     """What a notebook that raised sends back (the build decides whose fault a missing
     module is: only the build knows whether its own environment has it)."""
     missing = ""
     if getattr(exc, "ename", None) == "ModuleNotFoundError":
         missing = str(getattr(exc, "evalue", "")).replace("No module named ", "").strip("'\" ")
     return TaskFailed(f"Error when executing task {job.task!r} on Dask worker {worker}:\n{exc}",
-                      outputs, worker, missing.split(".")[0])
+                      outputs, worker, missing.split(".")[0], inline)
 
 
 def _execute(papermill: Any, source: Path, output: Path, params: dict[str, Any],
@@ -294,17 +324,19 @@ def run_job(job: NotebookJob) -> dict[str, Any]:
         try:
             t2 = time.perf_counter()
             outputs: dict[str, str] = {}
+            inline: dict[str, bytes] = {}
             if remote is not None:
                 # the notebook shows the project's paths, as a local build's would
                 if output.is_file():
                     output.write_text(output.read_text(encoding="utf-8").replace(
                         str(workdir), job.root), encoding="utf-8")
                 outputs = _hashes([output] if failed else [output, *products], workdir)
+                inline = _withhold_secrets(outputs, workdir, job.secrets)
                 _push(remote, outputs, workdir)
             timings["push_s"] = time.perf_counter() - t2
             if failed is not None:
-                raise _failure(failed, job, worker, outputs)
-            return {"worker": worker, "outputs": outputs, "timings": timings}
+                raise _failure(failed, job, worker, outputs, inline)
+            return {"worker": worker, "outputs": outputs, "inline": inline, "timings": timings}
         finally:
             if remote is not None:
                 shutil.rmtree(workdir, ignore_errors=True)

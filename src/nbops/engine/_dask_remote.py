@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from nbops.core import ContentStore
+from nbops.core import ContentStore, atomic_write_bytes
 from nbops.remote import download_objects, open_remote
 
 
@@ -51,15 +51,25 @@ def send_inputs(paths: Iterable[Path], root: Path, url: str) -> dict[str, str]:
     return inputs
 
 
-def receive_outputs(root: Path, url: str, outputs: dict[str, str]) -> None:
-    """Download a task's products (verified) and put them in place."""
+def receive_outputs(root: Path, url: str, outputs: dict[str, str],
+                    inline: dict[str, bytes] | None = None) -> None:
+    """Download a task's products (verified) and put them in place, with the files the
+    worker sent in its result because they hold a secret (never through the remote)."""
     store = ContentStore(root / ".nbops" / "store")
     download_objects(open_remote(url), store, set(outputs.values()))
     for relpath, digest in outputs.items():
-        target = (root / relpath).resolve()
-        if root.resolve() not in target.parents:
-            raise ValueError(f"a worker returned a product outside the project: {relpath!r}")
-        store.materialize(digest, target, link=False)
+        store.materialize(digest, _inside(root, relpath), link=False)
+    for relpath, data in (inline or {}).items():
+        target = _inside(root, relpath)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(target, data)
+
+
+def _inside(root: Path, relpath: str) -> Path:
+    target = (root / relpath).resolve()
+    if root.resolve() not in target.parents:
+        raise ValueError(f"a worker returned a product outside the project: {relpath!r}")
+    return target
 
 
 def product_files(product: Any) -> Iterator[Any]:

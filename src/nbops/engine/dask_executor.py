@@ -247,7 +247,7 @@ class DaskExecutor(Executor):  # type: ignore[misc]
                 if url is not None:
                     from nbops.engine._dask_remote import receive_outputs
 
-                    receive_outputs(root, url, result["outputs"])
+                    receive_outputs(root, url, result["outputs"], result.get("inline") or {})
                 received = time.perf_counter() - t0
                 _settle_notebook(task)
                 task._post_run_actions()
@@ -275,11 +275,11 @@ class DaskExecutor(Executor):  # type: ignore[misc]
             raise ClusterError(str(missing_package(exc, task.name)))
         if isinstance(exc, TaskFailed):
             message = exc.message
-            if url is not None and exc.outputs:
+            if url is not None and (exc.outputs or exc.inline):
                 try:  # the partially executed notebook, for the run page
                     from nbops.engine._dask_remote import receive_outputs
 
-                    receive_outputs(root, url, exc.outputs)
+                    receive_outputs(root, url, exc.outputs, exc.inline)
                 except Exception as lost:  # noqa: BLE001 - the task's own error matters more
                     logger.error("task %s: its notebook could not be fetched: %s", task.name, lost)
         elif type(exc).__name__ == "KilledWorker":
@@ -394,15 +394,19 @@ def _job(task: Any, root: Path, env: dict[str, str], url: str | None) -> Noteboo
     if task.local_execution:
         papermill["cwd"] = str(Path(str(task.source.loc)).parent.resolve())
     inputs: dict[str, str] = {}
+    secrets: dict[str, str] = {}
     if url is not None:
+        from nbops.core import secret_replacements
         from nbops.engine._dask_remote import relative, send_inputs
+
+        secrets = secret_replacements(task.params.to_json_serializable(params_only=True))
 
         for path in [output, *_product_paths(task)]:
             relative(path, root)  # products must come back into the project
         inputs = send_inputs(_input_paths(task, root), root, url)
     return NotebookJob(task=task.name, notebook=task.source.nb_str_rendered, root=str(root),
                        output=str(output), products=tuple(str(p) for p in _product_paths(task)),
-                       papermill=papermill, env=env, url=url, inputs=inputs)
+                       papermill=papermill, env=env, url=url, inputs=inputs, secrets=secrets)
 
 
 def _settle_notebook(task: Any) -> None:

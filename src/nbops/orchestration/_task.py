@@ -12,8 +12,9 @@ environment and the remote's credentials; nothing else is shared. The task:
    tasks' products by hash (verified) into the project folder and executes the task on
    its own with Ploomber (Papermill for a notebook, as in a local build), with
    ``NBOPS_RUN_ID`` set so ``nbops.log_metric`` records;
-4. pushes every product file, Ploomber's metadata and the executed notebook by hash,
-   then its result (``open-runs/<run>/tasks/<task>.json``), also when it failed.
+4. pushes every product file, Ploomber's metadata and the executed notebook by hash
+   (the last two redacted when they hold a secret; a product holding one fails the
+   task), then its result (``open-runs/<run>/tasks/<task>.json``), also when it failed.
 """
 
 from __future__ import annotations
@@ -36,8 +37,11 @@ from nbops.core import (
     HashCache,
     NbopsError,
     Project,
+    atomic_write_bytes,
     hash_bytes,
     mask_credentials,
+    secret_byte_pairs,
+    secret_replacements,
 )
 from nbops.orchestration._remote_state import (
     read_opened,
@@ -46,6 +50,7 @@ from nbops.orchestration._remote_state import (
     remember,
     write_result,
 )
+from nbops.orchestration._secret_free import SecretInProduct, shareable_bytes
 from nbops.orchestration._settings import run_settings
 from nbops.remote import RemoteStore, download_objects, open_remote, require_url
 
@@ -94,13 +99,40 @@ def _files_of(info: TaskInfo) -> list[Path]:
     return files
 
 
-def _push_files(project: Project, remote: RemoteStore, files: list[Path]) -> dict[str, str]:
+def _push_files(project: Project, remote: RemoteStore, files: list[Path],
+                env: dict[str, Any]) -> dict[str, str]:
+    """Put the task's files on the remote by hash; ``{relative path: hash}`` of what was put.
+
+    A notebook or metadata file holding a secret of ``env`` is put redacted (the raw one
+    stays here, :mod:`nbops.orchestration._secret_free`).
+
+    Raises:
+        SecretInProduct: another product holds a secret (nothing of this task was put).
+    """
+    pairs = secret_byte_pairs(secret_replacements(env))
     cache = HashCache(project.hash_cache_path)
-    outputs = {project.relative(path): cache.hash(path)[0] for path in files}
+    outputs: dict[str, str] = {}
+    sources: dict[str, Path | bytes] = {}
+    for path in files:
+        relpath = project.relative(path)
+        shared = shareable_bytes(path, relpath, pairs)
+        digest = cache.hash(path)[0] if shared is None else hash_bytes(shared)
+        outputs[relpath] = digest
+        sources[digest] = path if shared is None else shared
     cache.save()
+    redacted = project.state_dir / "redacted"
     for digest in remote.missing_objects(set(outputs.values())):
-        source = next(project.absolute(rel) for rel, d in outputs.items() if d == digest)
-        remote.put_object(source, digest)
+        source = sources[digest]
+        if isinstance(source, Path):
+            remote.put_object(source, digest)
+            continue
+        copy = redacted / digest.replace(":", "-")  # put from a file, as every object is
+        redacted.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(copy, source)
+        try:
+            remote.put_object(copy, digest)
+        finally:
+            copy.unlink()
     return outputs
 
 
@@ -191,7 +223,10 @@ def run_remote_task(project: Project, run_id: str, name: str, params: dict[str, 
     info = next(i for i in settings.render(dag, force=True) if i.name == name)
     error, seconds = _execute(project, dag, name, run_id)
     started = time.perf_counter()
-    outputs = _push_files(project, remote, _files_of(info))
+    try:
+        outputs = _push_files(project, remote, _files_of(info), settings.env)
+    except SecretInProduct as refused:
+        error, outputs = str(refused), {}
     timings["push_s"] = round(time.perf_counter() - started, 3)
     result = {**base, "status": "failed" if error else "executed", "timings": timings,
               "duration_s": round(seconds, 3), "outputs": outputs, "produced_by": run_id,
