@@ -96,7 +96,7 @@ def load(root: Path, ref: ModelRef, record: dict[str, Any]) -> LoadedModel:
             score a row of its own training data.
     """
     label = f"{ref.name}:{record['version']}"
-    model = load_verified(root, record, label)
+    model = load_verified(root, record, label, keep=True)
     schema = dict(record["feature_schema"])
     preparation = of_version(record)
     allowed = set(preparation.get("numeric", ())) | set(preparation.get("categorical", ()))
