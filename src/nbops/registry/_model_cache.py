@@ -27,7 +27,8 @@ and cache folders can already run code as this user (the environment's ``.pth``
 files, the compiled templates), so the cache adds no way in.
 
 Where: ``$NBOPS_MODEL_CACHE`` (empty: no cache), else
-``$XDG_CACHE_HOME/nbops/verified-models`` (``~/.cache/...`` by default). A
+``$XDG_CACHE_HOME/nbops/verified-models`` (``~/.cache/...`` by default), the
+:data:`MAX_ENTRIES` last used. A
 folder or key that cannot be read or written means the full load every time,
 never a failure.
 """
@@ -55,6 +56,8 @@ CACHE_DIR_ENV = "NBOPS_MODEL_CACHE"
 #: The distributions whose versions decide what a model file loads as.
 _VERSIONED = ("skops", "scikit-learn", "numpy", "scipy")
 _MAGIC = b"nbops-verified-model 1\n"
+#: Entries kept at most; the least recently used go first (a model can be large).
+MAX_ENTRIES = 16
 
 
 def cache_dir() -> Path | None:
@@ -145,6 +148,10 @@ def kept(model_hash: str) -> KeptModel | None:
         found = json.loads(header)
     except ValueError:
         return None
+    try:
+        os.utime(path)  # used now: the last to be pruned
+    except OSError:
+        pass
     return KeptModel(frozenset(found), pickled)
 
 
@@ -168,3 +175,15 @@ def keep(model_hash: str, found: frozenset[str], model: Any) -> None:
                            + payload, mode=0o600, durable=False)
     except OSError as exc:
         logger.debug("nbops: model %s not kept (%s)", model_hash, exc)
+    _prune(folder)
+
+
+def _prune(folder: Path) -> None:
+    """Remove all but the :data:`MAX_ENTRIES` most recently used entries."""
+    try:
+        entries = sorted(folder.glob("*.model"), key=lambda p: p.stat().st_mtime_ns,
+                         reverse=True)
+        for stale in entries[MAX_ENTRIES:]:
+            stale.unlink(missing_ok=True)
+    except OSError as exc:  # another process pruned at the same time
+        logger.debug("nbops: model cache not pruned (%s)", exc)

@@ -12,6 +12,7 @@ import importlib.metadata
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -167,3 +168,23 @@ def test_an_empty_setting_keeps_nothing(project, tmp_path, monkeypatch):
                    "predict_proba")
     assert model_cache.kept(record["artifact"]["hash"]) is None
     assert not (tmp_path / "config").exists()
+
+
+def test_only_the_most_recently_used_entries_are_kept(cache, monkeypatch):
+    monkeypatch.setattr(model_cache, "MAX_ENTRIES", 3)
+    digests = [f"blake3:{i:064x}" for i in range(5)]
+
+    def age(digest: str, seconds: float) -> None:  # last used ``seconds`` ago
+        entry = model_cache._entry(cache, model_cache._context(digest))
+        os.utime(entry, (entry.stat().st_atime, time.time() - seconds))
+
+    for number, digest in enumerate(digests):
+        model_cache.keep(digest, frozenset(), {"model": number})
+        age(digest, 100 - number)
+    assert len(list(cache.iterdir())) == 3
+    assert [model_cache.kept(d) is not None for d in digests] == [False, False, True, True, True]
+    for digest, seconds in zip(digests[2:], (90, 50, 70), strict=True):
+        age(digest, seconds)
+    assert model_cache.kept(digests[2]).model() == {"model": 2}  # used now
+    model_cache.keep(digests[0], frozenset(), {"model": 0})  # 4 (70 s ago) goes
+    assert [model_cache.kept(d) is not None for d in digests] == [True, False, True, True, False]
