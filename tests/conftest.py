@@ -37,6 +37,9 @@ from project_files import (  # noqa: F401 - re-exported for older imports
 #: Keys that `nbops remote set` writes go to a throwaway config folder, never ~/.config.
 os.environ.setdefault("NBOPS_REMOTE_KEY", "test-team-key-" + "k" * 32)
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="nbops-test-config-")
+#: Models a service verified and kept for its next start (docs/serving.md): a throwaway
+#: folder too, never ~/.cache.
+os.environ["NBOPS_MODEL_CACHE"] = tempfile.mkdtemp(prefix="nbops-test-model-cache-")
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Entry point of the ``nbops`` command.
 
 Commands live in one module per feature (``nbops.cli.<feature>``), each exposing
-``COMMANDS``: a list of click commands. They are registered here, and every
+``COMMANDS``: a list of click commands. They are listed here (a module is imported
+when one of its commands runs), and every
 expected error (:class:`nbops.core._errors.NbopsError`) is printed as one clear
 message without a traceback; anything else is a bug and keeps its traceback.
 """
@@ -18,43 +19,57 @@ import click
 
 from nbops.core import NbopsError
 
-# Feature command modules, in the order they appear in --help. Each feature
-# adds its module here when it lands.
-COMMAND_MODULES: tuple[str, ...] = (
-    "nbops.cli._cards",
-    "nbops.cli._check",
-    "nbops.cli._lab",
-    "nbops.cli._monitor",
-    "nbops.cli._orchestration",
-    "nbops.cli._registry",
-    "nbops.cli._remote",
-    "nbops.cli._reports",
-    "nbops.cli._reproduce",
-    "nbops.cli._runs",
-    "nbops.cli._sweeps",
-    "nbops.cli._scaffold",
-    "nbops.cli._serving",
-    "nbops.cli._watch",
-)
+# Feature command modules and the commands each defines (its ``COMMANDS``), so that
+# a command imports its own module only: `nbops serve-model` then loads no runs,
+# reports or sweep commands before its first answer. `nbops --help` imports them all.
+# tests/nbops/cli/test_lazy_commands.py keeps this list equal to the modules' COMMANDS.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "nbops.cli._cards": ("card",),
+    "nbops.cli._check": ("check",),
+    "nbops.cli._lab": ("lab",),
+    "nbops.cli._monitor": ("monitor",),
+    "nbops.cli._orchestration": ("export", "run", "task"),
+    "nbops.cli._registry": ("models", "promote", "rollback", "predict"),
+    "nbops.cli._remote": ("remote", "push", "pull"),
+    "nbops.cli._reports": ("report", "publish", "serve", "summary", "compare"),
+    "nbops.cli._reproduce": ("reproduce",),
+    "nbops.cli._runs": ("runs", "show", "diff", "checkout", "verify", "gc", "pin", "tag",
+                        "note", "apply"),
+    "nbops.cli._sweeps": ("sweep",),
+    "nbops.cli._scaffold": ("init", "new"),
+    "nbops.cli._serving": ("serve-model", "feedback"),
+    "nbops.cli._watch": ("watch",),
+}
 
 
-@click.group()
+class _LazyGroup(click.Group):
+    """A group that imports a command's module when that command is looked up."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            for module, names in COMMAND_MODULES.items():
+                if cmd_name in names:
+                    self.load(module)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        for module in COMMAND_MODULES:
+            self.load(module)
+        return super().list_commands(ctx)
+
+    def load(self, module: str) -> None:
+        """Add the commands of ``module`` (``nbops.cli._<feature>``)."""
+        for command in getattr(importlib.import_module(module), "COMMANDS", ()):
+            self.add_command(command)
+
+
+@click.group(cls=_LazyGroup)
 @click.version_option(package_name="nbops")
 @click.option("--verbose", is_flag=True, help="Show tracebacks for expected errors too.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool) -> None:
     """nbops: run ledger, reports, registry and monitoring for notebook pipelines."""
     ctx.obj = {"verbose": verbose}
-
-
-def _register() -> None:
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(name)
-        for command in getattr(module, "COMMANDS", ()):
-            cli.add_command(command)
-
-
-_register()
 
 
 def error_json(exc: BaseException) -> str:

@@ -173,18 +173,31 @@ def verified_path(root: Path, record: dict[str, Any], label: str) -> Path:
     return path
 
 
-def load_verified(root: Path, record: dict[str, Any], label: str) -> Any:
+def load_verified(root: Path, record: dict[str, Any], label: str, *,
+                  keep: bool = False) -> Any:
     """Load the model of a registered version, after :func:`verified_path`.
+
+    ``keep``: take the model from this machine's cache of verified models when it
+    holds this file for this environment (no skops import), and keep it there after
+    a full load (:mod:`nbops.registry._model_cache`). The file's hash and its types
+    are checked against the registry and the policy either way.
 
     Raises:
         RegistryError: the file fails :func:`verified_path`, or the types recorded for
             the version or found in its file are not all on the project's exact list.
     """
-    import skops.io as sio
+    from nbops.registry._model_cache import keep as keep_model
+    from nbops.registry._model_cache import kept
 
     path = verified_path(root, record, label)
     recorded = set(record["artifact"]["trusted_types"])
-    found = set(sio.get_untrusted_types(file=path))
+    cached = kept(record["artifact"]["hash"]) if keep else None
+    if cached is None:
+        import skops.io as sio
+
+        found = set(sio.get_untrusted_types(file=path))
+    else:  # what skops found when this machine last loaded the same file the full way
+        found = set(cached.found)
     # the registry is a file a bucket writer or a teammate can edit: it records which
     # types the build found, never which may be trusted (env.yaml and the defaults say)
     policy = trusted_types_of(root)
@@ -204,5 +217,16 @@ def load_verified(root: Path, record: dict[str, Any], label: str) -> Any:
             f"{', '.join(unexpected)}",
             "re-register the model from its run",
         )
+    if cached is not None:
+        logger.debug("loading %s from this machine's verified copy of %s", label, path)
+        try:
+            return cached.model()
+        except Exception as exc:  # a copy this environment cannot rebuild: load the file
+            logger.debug("the verified copy of %s did not load (%s)", label, exc)
+    import skops.io as sio
+
     logger.debug("loading %s from %s", label, path)
-    return sio.load(path, trusted=sorted(found))
+    model = sio.load(path, trusted=sorted(found))
+    if keep:
+        keep_model(record["artifact"]["hash"], frozenset(found), model)
+    return model

@@ -96,7 +96,7 @@ def load(root: Path, ref: ModelRef, record: dict[str, Any]) -> LoadedModel:
             score a row of its own training data.
     """
     label = f"{ref.name}:{record['version']}"
-    model = load_verified(root, record, label)
+    model = load_verified(root, record, label, keep=True)
     schema = dict(record["feature_schema"])
     preparation = of_version(record)
     allowed = set(preparation.get("numeric", ())) | set(preparation.get("categorical", ()))
@@ -108,10 +108,16 @@ def load(root: Path, ref: ModelRef, record: dict[str, Any]) -> LoadedModel:
     training = record.get("training_data") or {}
     path = store_of(root).path_for(training["hash"]) if training.get("hash") else None
     if path is not None and path.is_file():
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        allowed |= set(pq.read_schema(path).names)
-        warm = pq.read_table(path).slice(0, 1).to_pandas()
+        # one row of the first row group: neither the whole table nor pyarrow.dataset
+        # (whose import read_table needs) for a warm-up
+        training_file = pq.ParquetFile(path)
+        allowed |= set(training_file.schema_arrow.names)
+        first = next(training_file.iter_batches(batch_size=1), None)
+        if first is not None:
+            warm = pa.Table.from_batches([first]).to_pandas()
     loaded = LoadedModel(
         name=ref.name, version=int(record["version"]), model=model, schema=schema,
         preparation=preparation, allowed=frozenset(allowed), threshold=_threshold(record),

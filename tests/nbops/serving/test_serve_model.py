@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -242,7 +244,11 @@ def test_promotion_under_load_switches_versions_without_failing_a_request_and_si
         def large_client() -> None:
             with httpx.Client(base_url=server.url, timeout=60,
                               headers={"content-type": "text/csv"}) as http:
-                for _ in range(60):  # until it has been answered by version 2
+                # until it has been answered by version 2: a restarted service whose model
+                # was kept imports skops at its first swap (docs/serving.md, start-up), so
+                # bound the wait by time, not by a number of requests
+                deadline = time.monotonic() + 90
+                while time.monotonic() < deadline:
                     answer = http.post("/predict", content=large_body)
                     body = answer.json()
                     version = body.get("version", -1)
@@ -253,8 +259,11 @@ def test_promotion_under_load_switches_versions_without_failing_a_request_and_si
                         return
 
         def client(k: int) -> None:
+            # per_client requests, then on until one is answered by version 2 (bounded by
+            # time: a restarted service imports skops at its first swap)
+            deadline = time.monotonic() + 90
             with httpx.Client(base_url=server.url, timeout=30) as http:
-                for i in range(per_client):
+                for i in itertools.count():
                     answer = http.post("/predict", json=batch)
                     body = answer.json()
                     with lock:
@@ -262,6 +271,9 @@ def test_promotion_under_load_switches_versions_without_failing_a_request_and_si
                                         body.get("request_id", "")))
                         if k == 0 and i == per_client // 3:
                             promoted.set()
+                    if i + 1 >= per_client and (body.get("version") == 2
+                                                or time.monotonic() > deadline):
+                        return
 
         threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
         threads.append(threading.Thread(target=large_client))
@@ -272,7 +284,7 @@ def test_promotion_under_load_switches_versions_without_failing_a_request_and_si
         promote(project, 2)
         for thread in threads:
             thread.join(120)
-        assert len(results) == 4 * per_client
+        assert len(results) >= 4 * per_client
         assert all(status == 200 for status, _, _ in large_results), large_results
         assert [v for _, v, _ in large_results][0] == 1
         assert [v for _, v, _ in large_results][-1] == 2
