@@ -55,7 +55,10 @@ def _requests(tmp_path: Path, pipeline: str, trials: int) -> list[str]:
 #: Runs :func:`trial_server.serve` in a fresh interpreter with each trial's body replaced by
 #: a probe that records what it was handed. Not in the test's own process: serve refuses
 #: to fork from a process with threads, and an earlier test on the same worker may have
-#: left one (fsspec's event-loop thread, once any s3fs call ran there).
+#: left one (fsspec's event-loop thread, once any s3fs call ran there). The warm-up the
+#: server does during the first trial is left out: it is about what trials import, not
+#: about their kernel servers, and is asserted in test_trial_server_warm.py and end to
+#: end by the sweep tests (a later trial measures its model in-process).
 SERVE_WITH_PROBE = """
 import json, os, sys, time
 from pathlib import Path
@@ -90,6 +93,7 @@ def probe(request, out):
 
 
 trial_server._child = probe
+trial_server.warm_up = lambda request: None
 read_fd, write_fd = os.pipe()
 # as `python -m nbops.runtime.trial_server --pipeline FILE` does, when a file is given
 zygote = trial_server.zygote_for(Path(sys.argv[2])) if len(sys.argv) > 2 else None
