@@ -11,6 +11,7 @@ pyproject.toml's dependencies (packaging_smoke.lowest_environment); a run reinst
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -83,3 +84,15 @@ def test_init_makes_a_plain_ploomber_project_record_runs(lowest) -> None:
     shell, home = lowest
     project = init_project_builds(shell, home)
     assert list((project / "reports" / "runs").glob("*/index.html"))
+
+
+def test_the_lab_panel_loads_on_the_lowest_jupyterlab(lowest) -> None:
+    """pyproject.toml lets nbops install next to JupyterLab 4.1.0, so the prebuilt panel must
+    declare shared packages 4.1.0 satisfies: JupyterLab lists it enabled and OK, not 'is not
+    compatible with the current JupyterLab' (which it then leaves out of the page)."""
+    shell, home = lowest
+    labextensions = shell("jupyter", "labextension", "list", cwd=home)
+    listing = labextensions.stdout + labextensions.stderr
+    assert floors()["jupyterlab"] == "4.1.0"
+    assert re.search(r"nbops-lab v[0-9.]+ .*enabled.*OK", listing), listing
+    assert "is not compatible" not in listing, listing

@@ -130,6 +130,19 @@ def test_the_wheel_ships_the_lab_panel_prebuilt(wheel) -> None:
     assert built["name"] == "nbops-lab" and built["jupyterlab"]["_build"]["load"]
 
 
+def test_the_lab_panel_asks_for_no_newer_jupyterlab_than_nbops_allows() -> None:
+    """The bundle's JupyterLab packages are declared twice, as dependencies (what `jupyter
+    labextension list` checks) and as the shared modules' requiredVersion (what the page
+    checks; the builder would write the .venv's JupyterLab there): the same ranges, starting
+    at pyproject.toml's jupyterlab floor."""
+    built = json.loads((ROOT / "src/nbops/lab/labextension/package.json").read_text("utf-8"))
+    shared = {name: spec["requiredVersion"]
+              for name, spec in built["jupyterlab"]["sharedPackages"].items()}
+    assert shared == built["dependencies"]
+    floor = next(r for r in PYPROJECT["project"]["dependencies"] if _name(r) == "jupyterlab")
+    assert built["dependencies"]["@jupyterlab/application"] == "^" + floor.split(">=")[1]
+
+
 def test_the_committed_bundle_is_built_from_the_current_sources() -> None:
     """Edit labextension/ and forget `make labextension`: this fails (the bundle is what ships)."""
     check = subprocess.run(["bash", str(ROOT / ".ci" / "build-labextension"), "--check"],
