@@ -140,7 +140,7 @@ def _wait_for(pid: int, timeout: float = 900) -> None:
             os.kill(pid, 0)
         except ProcessLookupError:
             return
-        time.sleep(2)
+        time.sleep(0.2)
     raise AssertionError(f"retraining build {pid} still running after {timeout} s")
 
 
