@@ -140,7 +140,7 @@ def _wait_for(pid: int, timeout: float = 900) -> None:
             os.kill(pid, 0)
         except ProcessLookupError:
             return
-        time.sleep(2)
+        time.sleep(0.2)
     raise AssertionError(f"retraining build {pid} still running after {timeout} s")
 
 
@@ -223,9 +223,9 @@ def test_a_retrain_judges_its_own_run_even_when_a_newer_build_finished_first(
 
     def retrain_while_another_build_runs(root, argv, *args, **kwargs):
         done = real_run_retrain(root, argv, *args, **kwargs)
-        # a newer run that surely registers a model of its own (one more boosting round)
-        run_build(project, "--env--registry--promotion", "manual", "--env--model--max_iter",
-                  "101", rows=2400)
+        # a newer, untagged run on the same data that surely registers a model of its own
+        # (one more boosting round; its data tasks are the retrain's, reused)
+        run_build(project, *argv[2:], "--env--model--max_iter", "101", rows=None)
         return done
 
     monkeypatch.setattr(monitoring, "run_retrain", retrain_while_another_build_runs)
@@ -243,8 +243,8 @@ def test_a_retrain_judges_its_own_run_even_when_a_newer_build_finished_first(
     outcome = json.loads(result.stdout[:result.stdout.rindex("}") + 1])["retrain"]
     summaries = list_runs(Project(project))
     manifests = [load_manifest(Project(project), s["run_id"]) for s in summaries]
-    mine = [m for m in manifests
-            if ".nbops/retrain/" in str(m["params"].get("ingest", {}).get("data_path"))][-1]
+    mine = [m for m in manifests if (m.get("tags") or {}).get("purpose") == "retrain"][-1]
+    assert ".nbops/retrain/" in str(mine["params"]["ingest"]["data_path"])
     registered = (mine.get("registry") or {}).get("version")
     assert registered is not None, outcome.get("output_tail")  # the retrain registered
     newest = manifests[-1]
