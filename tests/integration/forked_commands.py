@@ -100,7 +100,7 @@ class ForkedCommands:
     def close(self) -> None:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.close()
-        self.proc.wait(timeout=30)
+        self.proc.wait(timeout=120)
         self.proc.stdout.close()
         os.rmdir(self.outputs)
 
