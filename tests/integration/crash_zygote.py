@@ -10,9 +10,14 @@ runs the interpreter's exit handlers as a normal exit would, and exits; the
 parent reports how it ended.
 
 Protocol: one JSON request per stdin line, ``{"tool": "ploomber"|"nbops",
-"argv": [...], "cwd": DIR, "env": {...}, "log": FILE}``; one JSON answer per
-stdout line, ``{"exit": CODE}`` or ``{"signal": NUMBER}``, with ``cpu_s``, the CPU
-seconds the command used (a cost figure that does not depend on the machine's load).
+"argv": [...], "cwd": DIR, "env": {...}, "log": FILE}`` (the command's stdout and
+stderr, together) or, instead of ``log``, ``"stdout": FILE, "stderr": FILE``; one
+JSON line ``{"pid": PID}`` when the child is forked, then one JSON answer,
+``{"exit": CODE}`` or ``{"signal": NUMBER}``, with ``cpu_s``, the CPU seconds the
+command used (a cost figure that does not depend on the machine's load). The child
+reads its stdin from /dev/null, as a command run with no input does.
+
+Other modules that run many commands use it through ``forked_commands.py``.
 """
 
 from __future__ import annotations
@@ -37,9 +42,13 @@ def _child(request: dict[str, object]) -> None:
     """Run one command in this (forked) process, then exit without returning."""
     code = 1
     try:
-        log = os.open(str(request["log"]), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        out = str(request.get("stdout", request.get("log")))
+        err = str(request.get("stderr", request.get("log")))
+        os.dup2(os.open(out, flags, 0o644), 1)
+        os.dup2(os.open(err, flags, 0o644), 2)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        sys.stdin = open(os.devnull)  # noqa: SIM115 (the child's whole life)
         os.chdir(str(request["cwd"]))
         os.environ.clear()
         os.environ.update({str(k): str(v) for k, v in dict(request["env"]).items()})  # type: ignore[call-overload]
@@ -76,7 +85,7 @@ def _child(request: dict[str, object]) -> None:
 def main() -> None:
     import importlib
 
-    for module in WARM:
+    for module in (*WARM, *sys.argv[1:]):  # any more modules to import: its arguments
         importlib.import_module(module)
     import nbformat
     import parso
@@ -92,6 +101,8 @@ def main() -> None:
         pid = os.fork()
         if pid == 0:
             _child(request)
+        sys.stdout.write(json.dumps({"pid": pid}) + "\n")
+        sys.stdout.flush()
         _, status, usage = os.wait4(pid, 0)
         if os.WIFSIGNALED(status):
             answer: dict[str, float] = {"signal": os.WTERMSIG(status)}
@@ -100,6 +111,7 @@ def main() -> None:
         answer["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 3)
         sys.stdout.write(json.dumps(answer) + "\n")
         sys.stdout.flush()
+    os._exit(0)  # no interpreter finalization over everything imported: seconds on a busy machine
 
 
 if __name__ == "__main__":

@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from forked_commands import ForkedCommands, forked_commands
 
 pytestmark = pytest.mark.integration
 
@@ -61,12 +63,19 @@ CASES: dict[str, tuple[str | None, list[str], str]] = {
 }
 
 
+@pytest.fixture(scope="module")
+def commands() -> Iterator[ForkedCommands]:
+    """Builds and checks forked from one warm zygote (see forked_commands.py)."""
+    with forked_commands() as runner:
+        yield runner
+
+
 def _tail(proc: subprocess.CompletedProcess[str], lines: int = 12) -> str:
     return "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-lines:])
 
 
 @pytest.fixture(scope="module")
-def failed_builds(tmp_path_factory, copy_project, run_build) -> dict[str, tuple[str, str]]:
+def failed_builds(tmp_path_factory, copy_project, commands) -> dict[str, tuple[str, str]]:
     """Every bad-data build: case -> (last lines of output, expected sentence)."""
     jobs = {}
     for case, (content, args, sentence) in CASES.items():
@@ -76,7 +85,7 @@ def failed_builds(tmp_path_factory, copy_project, run_build) -> dict[str, tuple[
             data.write_text(content)
         jobs[case] = (project, [a.format(data=data) for a in args], sentence.format(data=data))
     procs = {
-        case: run_build(project, *argv, check=False, rows=500)
+        case: commands.build(project, *argv, check=False, rows=500)
         for case, (project, argv, _) in jobs.items()
     }
     return {case: (_tail(proc), jobs[case][2]) for case, proc in procs.items()} | {
@@ -94,14 +103,12 @@ def test_bad_data_fails_with_one_sentence_at_the_end(failed_builds, case: str) -
     assert sentence in tail, tail
 
 
-def _nbops_check(project: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(NBOPS), "check", "--project", str(project)], capture_output=True, text=True
-    )
+def _nbops_check(commands: ForkedCommands, project: Path) -> subprocess.CompletedProcess[str]:
+    return commands.run([NBOPS, "check", "--project", str(project)], project, dict(os.environ))
 
 
-def test_valid_project_passes_check(tmp_path: Path, copy_project) -> None:
-    proc = _nbops_check(copy_project(tmp_path / "project"))
+def test_valid_project_passes_check(tmp_path: Path, copy_project, commands) -> None:
+    proc = _nbops_check(commands, copy_project(tmp_path / "project"))
     assert proc.returncode == 0, proc.stderr
     assert "OK: pipeline.yaml (5 tasks: ingest, validate, features, train, evaluate)" in proc.stdout
 
@@ -122,18 +129,18 @@ def test_valid_project_passes_check(tmp_path: Path, copy_project) -> None:
     ],
 )
 def test_malformed_yaml_is_named_with_line_and_fix(
-    tmp_path: Path, copy_project, name: str, text: str, sentence: str
+    tmp_path: Path, copy_project, commands, name: str, text: str, sentence: str
 ) -> None:
     project = copy_project(tmp_path / "project")
     (project / name).write_text(text)
-    proc = _nbops_check(project)
+    proc = _nbops_check(commands, project)
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert sentence in lines[0]
     assert f"Fix: correct the {name} syntax there" in lines[0]
 
-    build = subprocess.run(
+    build = subprocess.run(  # a fresh interpreter: the .pth start-up hook is what is tested
         [str(NBOPS.parent / "ploomber"), "build"],
         cwd=project,
         capture_output=True,
@@ -146,10 +153,10 @@ def test_malformed_yaml_is_named_with_line_and_fix(
     assert sentence in output[-1] and f"Fix: correct the {name} syntax there" in output[-1]
 
 
-def test_env_yaml_that_is_not_a_mapping_is_named(tmp_path: Path, copy_project, run_build) -> None:
+def test_env_yaml_that_is_not_a_mapping_is_named(tmp_path: Path, copy_project, commands) -> None:
     project = copy_project(tmp_path / "project")
     (project / "env.yaml").write_text("- just\n- a list\n")
-    build = run_build(project, check=False)
+    build = commands.build(project, check=False)
     assert build.returncode == 1
     assert "Traceback" not in build.stderr, build.stderr
     assert "env.yaml holds a list, not a mapping of keys to values" in build.stderr
@@ -162,10 +169,10 @@ def test_env_yaml_that_is_not_a_mapping_is_named(tmp_path: Path, copy_project, r
      "integer. Fix: pass an integer with --env--model--max_iter VALUE"),
 ])
 def test_bad_parameters_stop_the_build_before_any_task_runs(
-    tmp_path: Path, copy_project, run_build, override: list[str], sentence: str
+    tmp_path: Path, copy_project, commands, override: list[str], sentence: str
 ) -> None:
     project = copy_project(tmp_path / "project")
-    build = run_build(project, *override, check=False, rows=None)
+    build = commands.build(project, *override, check=False, rows=None)
     output = (build.stdout + build.stderr).strip()
     assert build.returncode == 1
     assert "Traceback" not in output, output[-3000:]

@@ -75,6 +75,7 @@ class Zygote:
                    "env": {**build_environment(), **env}}
         self.proc.stdin.write(json.dumps(request) + "\n")
         self.proc.stdin.flush()
+        assert "pid" in json.loads(self.proc.stdout.readline())
         answer: dict[str, float] = json.loads(self.proc.stdout.readline())
         CPU[self.test] += answer.pop("cpu_s")
         return {key: int(value) for key, value in answer.items()}

@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from forked_commands import ForkedCommands, forked_commands
 
 from project_files import build_environment
 
@@ -61,6 +62,14 @@ def reference_project(base: Path, copy_project: Callable[[Path], Path]) -> Path:
     return repo
 
 
+@pytest.fixture(scope="module")
+def commands() -> Iterator[ForkedCommands]:
+    """The module's builds and nbops commands, forked from one warm zygote (one Ploomber
+    import instead of one per command; see forked_commands.py)."""
+    with forked_commands() as runner:
+        yield runner
+
+
 def customers() -> Any:
     from churn import generator
 
@@ -70,43 +79,38 @@ def customers() -> Any:
 @pytest.fixture(scope="module")
 def duckdb_project(tmp_path_factory: pytest.TempPathFactory,
                    copy_project: Callable[[Path], Path],
-                   run_build: Callable[..., subprocess.CompletedProcess[str]]) -> dict[str, Any]:
+                   commands: ForkedCommands) -> dict[str, Any]:
     repo = reference_project(tmp_path_factory.mktemp("duckdb"), copy_project)
     frame = customers()  # noqa: F841 (DuckDB reads the local frame by name)
     con = duckdb.connect(str(repo / "warehouse.duckdb"))
     con.execute("CREATE TABLE customers AS SELECT * FROM frame")
     con.close()
-    run_build(repo, *DUCKDB)
-    run_build(repo, *DUCKDB)  # nothing changed
+    commands.build(repo, *DUCKDB)
+    commands.build(repo, *DUCKDB)  # nothing changed
     con = duckdb.connect(str(repo / "warehouse.duckdb"))
     con.execute("UPDATE customers SET monthly_charges = monthly_charges + 5 "
                 "WHERE customer_id = (SELECT min(customer_id) FROM customers)")
     con.close()
-    run_build(repo, *DUCKDB)  # one row changed
-    bad = subprocess.run([str(BIN / "ploomber"), "build", "--env--data--sql",
-                          "SELECT * FROM customer", "--env--data--connection",
-                          "duckdb:///warehouse.duckdb"], cwd=repo, env=build_environment(),
-                         capture_output=True, text=True, timeout=600)
-    retyped = subprocess.run([str(BIN / "ploomber"), "build", "--env--data--sql",
-                              "SELECT * REPLACE (CAST(tenure_months AS DOUBLE) AS tenure_months)"
-                              " FROM customers", "--env--data--connection",
-                              "duckdb:///warehouse.duckdb"], cwd=repo, env=build_environment(),
-                             capture_output=True, text=True, timeout=600)
-    nbops = str(BIN / "nbops")
-    monitor = [nbops, "monitor", "--connection", "duckdb:///warehouse.duckdb", "--sql"]
-    monitored = subprocess.run([*monitor, "SELECT * FROM customers ORDER BY customer_id "
-                                "LIMIT 600", "--json"], cwd=repo, env=build_environment(),
-                               capture_output=True, text=True, timeout=600)
-    monitor_retyped = subprocess.run([*monitor, "SELECT * REPLACE (CAST(age AS VARCHAR) AS age) "
-                                      "FROM customers"], cwd=repo, env=build_environment(),
-                                     capture_output=True, text=True, timeout=600)
+    commands.build(repo, *DUCKDB)  # one row changed
+    bad = commands.run([BIN / "ploomber", "build", "--env--data--sql",
+                        "SELECT * FROM customer", "--env--data--connection",
+                        "duckdb:///warehouse.duckdb"], repo, build_environment(), timeout=600)
+    retyped = commands.run([BIN / "ploomber", "build", "--env--data--sql",
+                            "SELECT * REPLACE (CAST(tenure_months AS DOUBLE) AS tenure_months)"
+                            " FROM customers", "--env--data--connection",
+                            "duckdb:///warehouse.duckdb"], repo, build_environment(), timeout=600)
+    monitor = [BIN / "nbops", "monitor", "--connection", "duckdb:///warehouse.duckdb", "--sql"]
+    monitored = commands.run([*monitor, "SELECT * FROM customers ORDER BY customer_id "
+                              "LIMIT 600", "--json"], repo, build_environment(), timeout=600)
+    monitor_retyped = commands.run([*monitor, "SELECT * REPLACE (CAST(age AS VARCHAR) AS age) "
+                                    "FROM customers"], repo, build_environment(), timeout=600)
     con = duckdb.connect(str(repo / "warehouse.duckdb"))
     con.execute("DROP TABLE customers")
     con.close()
     first, noop, changed = runs(repo)
     env = build_environment()
-    reproduced = subprocess.run([str(BIN / "nbops"), "reproduce", changed["run_id"]], cwd=repo,
-                                capture_output=True, text=True, env=env, timeout=1200)
+    reproduced = commands.run([BIN / "nbops", "reproduce", changed["run_id"]], repo, env,
+                              timeout=1200)
     return {"repo": repo, "first": first, "noop": noop, "changed": changed, "bad": bad,
             "retyped": retyped, "monitored": monitored, "monitor_retyped": monitor_retyped,
             "reproduced": reproduced}
@@ -183,7 +187,8 @@ def test_reproduce_reads_the_stored_snapshot_after_the_table_was_dropped(
 
 @pytest.fixture(scope="module")
 def postgres_project(tmp_path_factory: pytest.TempPathFactory,
-                     copy_project: Callable[[Path], Path]) -> Iterator[dict[str, Any]]:
+                     copy_project: Callable[[Path], Path],
+                     commands: ForkedCommands) -> Iterator[dict[str, Any]]:
     from postgres_server import PASSWORD, PostgresServer, server_binaries
 
     if server_binaries() is None:
@@ -210,19 +215,16 @@ def postgres_project(tmp_path_factory: pytest.TempPathFactory,
         url = server.url().replace(f":{PASSWORD}@", "@")  # the password from PGPASSWORD only
         argv = [str(BIN / "ploomber"), "build", "--env--data--sql", SQL,
                 "--env--data--connection", url]
-        builds = [subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True,
-                                 timeout=900) for _ in range(2)]
+        builds = [commands.run(argv, repo, env) for _ in range(2)]
         with psycopg.connect(server.url(), autocommit=True) as con:
             con.execute("UPDATE customers SET monthly_charges = monthly_charges + 5 "
                         "WHERE customer_id = (SELECT min(customer_id) FROM customers)")
-        builds.append(subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True,
-                                     timeout=900))  # one row changed
+        builds.append(commands.run(argv, repo, env))  # one row changed
         with psycopg.connect(server.url(), autocommit=True) as con:
             con.execute("DROP TABLE customers")
         changed = runs(repo)[-1]
-        reproduced = subprocess.run([str(BIN / "nbops"), "reproduce", changed["run_id"]],
-                                    cwd=repo, env=env, capture_output=True, text=True,
-                                    timeout=1200)
+        reproduced = commands.run([BIN / "nbops", "reproduce", changed["run_id"]], repo, env,
+                                  timeout=1200)
         yield {"repo": repo, "builds": builds, "reproduced": reproduced, "password": PASSWORD,
                "url": url}
     finally:

@@ -28,10 +28,12 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from forked_commands import ForkedCommands, forked_commands
 
 from nbops.core import hash_file
 from project_files import BIN, build_environment
@@ -41,9 +43,22 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
+COMMANDS: list[ForkedCommands] = []  # the module's command zygote, while its tests run
+
+
+@pytest.fixture(scope="module", autouse=True)
+def commands() -> Iterator[ForkedCommands]:
+    """Every build and nbops command of the module forked from one warm zygote (one
+    Ploomber import instead of one per command; see forked_commands.py)."""
+    with forked_commands() as runner:
+        COMMANDS.append(runner)
+        yield runner
+        COMMANDS.remove(runner)
+
+
 def run(project: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / argv[0]), *argv[1:]], cwd=project, capture_output=True,
-                          text=True, env=build_environment(), timeout=600)
+    return COMMANDS[-1].run([BIN / argv[0], *argv[1:]], project, build_environment(),
+                            timeout=600)
 
 
 def copied(tmp_path_factory: pytest.TempPathFactory, fixture: str, name: str) -> Path:
