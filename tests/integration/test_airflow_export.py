@@ -7,8 +7,9 @@ temporary ``AIRFLOW_HOME``. The exported DAG's tasks run the project's nbops
 Airflow connection (``AIRFLOW_CONN_…``), never from the DAG file, and the workers'
 environment holds no AWS variable at all.
 
-One module fixture makes three DAG runs with ``airflow dags test`` (Airflow starts in
-about 20 s each; the pipeline on the small sample is most of the rest):
+One module fixture makes three DAG runs with ``airflow dags test``, after ``airflow db
+migrate``, all in one Airflow process (``airflow_cli_session.py``: Airflow's own parser and
+command functions, line by line; Airflow starts once instead of four times):
 
 1. the pipeline as committed (``data.rows`` given at trigger time);
 2. ``model.max_depth`` changed at trigger time: recorded, and the three tasks upstream of
@@ -25,9 +26,13 @@ from __future__ import annotations
 import ast
 import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +44,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 BIN = Path(sys.executable).parent
 AIRFLOW = ROOT / ".cache" / "airflow-venv" / "bin" / "airflow"
+AIRFLOW_SESSION = Path(__file__).with_name("airflow_cli_session.py")
+EXIT_MARK = "@@airflow-exit "
 GIT = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
 TASKS = ["ingest", "validate", "features", "train", "evaluate"]
 ROWS = {"data.rows": SMALL_ROWS}
@@ -83,18 +90,61 @@ def _nbops(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedP
                           text=True, timeout=1200)
 
 
-def _trigger(env: dict[str, str], home: Path, params: dict[str, Any]
+class AirflowSession:
+    """One Airflow process running ``airflow`` commands one after the other
+    (``airflow_cli_session.py``); each command's output and exit code as a
+    ``CompletedProcess`` (stdout and stderr together, in both)."""
+
+    def __init__(self, env: dict[str, str], home: Path) -> None:
+        self.process = subprocess.Popen(
+            [str(AIRFLOW.with_name("python")), str(AIRFLOW_SESSION)], cwd=home, env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+        self.lines.put(None)  # the process ended
+
+    def run(self, *argv: str, timeout: float) -> subprocess.CompletedProcess[str]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(argv) + "\n")
+        self.process.stdin.flush()
+        deadline, output = time.monotonic() + timeout, []
+        while True:
+            line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            if line is None:
+                raise AssertionError("the Airflow process ended: " + "".join(output)[-5000:])
+            if line.startswith(EXIT_MARK):
+                text = "".join(output)
+                return subprocess.CompletedProcess(["airflow", *argv],
+                                                   int(line.removeprefix(EXIT_MARK)), text, text)
+            output.append(line)
+
+    def close(self) -> None:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.reader.join(timeout=60)
+        self.process.stdout.close()
+
+
+def _trigger(airflow: AirflowSession, home: Path, params: dict[str, Any]
              ) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([str(AIRFLOW), "dags", "test", "nbops_project", "-c",
-                           json.dumps(params)], cwd=home, env=env, capture_output=True,
-                          text=True, timeout=1500)
-    (home / f"dags-test-{len(list(home.glob('dags-test-*')))}.log").write_text(
-        done.stdout + done.stderr)
+    done = airflow.run("dags", "test", "nbops_project", "-c", json.dumps(params), timeout=1500)
+    (home / f"dags-test-{len(list(home.glob('dags-test-*')))}.log").write_text(done.stdout)
     return done
 
 
 @pytest.fixture(scope="module")
-def airflow(tmp_path_factory: pytest.TempPathFactory, seaweedfs: Any) -> dict[str, Any]:
+def airflow(tmp_path_factory: pytest.TempPathFactory, seaweedfs: Any) -> Iterator[dict[str, Any]]:
     """Three DAG runs of the exported DAG, and a teammate's clone that pulled them."""
     assert AIRFLOW.is_file(), "run `bash .ci/install-airflow` (make test does)"
     base = tmp_path_factory.mktemp("airflow")
@@ -104,28 +154,31 @@ def airflow(tmp_path_factory: pytest.TempPathFactory, seaweedfs: Any) -> dict[st
     url = f"s3://{seaweedfs.new_bucket()}/team"
     env = _worker_env(seaweedfs, url, home)
     team = {**build_environment(), **seaweedfs.env(NBOPS_REMOTE=url)}  # a teammate's shell
-    migrated = subprocess.run([str(AIRFLOW), "db", "migrate"], cwd=home, env=env,
-                              capture_output=True, text=True, timeout=600)
-    assert migrated.returncode == 0, migrated.stderr[-3000:]
     exported = _nbops(root, env, "export", "airflow", "-o", str(home / "dags" / "nbops.py"),
                       "--connection", "nbops_remote")
     assert exported.returncode == 0, exported.stderr
-
-    runs = []
-    for params in (ROWS, {**ROWS, "model.max_depth": 4}, {**ROWS, "data.target": "no_such"}):
+    session = AirflowSession(env, home)
+    try:
+        migrated = session.run("db", "migrate", timeout=600)
+        assert migrated.returncode == 0, migrated.stdout[-3000:]
+        runs = []
         before = set(_remote_runs(root, team))
-        done = _trigger(env, home, params)
-        after = _remote_runs(root, team)
-        new = [run for run in after if run not in before]
-        assert len(new) == 1, (new, done.stdout[-3000:], done.stderr[-5000:])
-        runs.append((new[0], done))
+        for params in (ROWS, {**ROWS, "model.max_depth": 4}, {**ROWS, "data.target": "no_such"}):
+            done = _trigger(session, home, params)
+            after = _remote_runs(root, team)
+            new = [run for run in after if run not in before]
+            assert len(new) == 1, (new, done.stdout[-5000:])
+            runs.append((new[0], done))
+            before = set(after)
+    finally:
+        session.close()
 
     clone = base / "clone"
     subprocess.run(["git", "clone", "-q", str(root), str(clone)], check=True)
     pulled = _nbops(clone, team, "pull", "--all")
     assert pulled.returncode == 0, pulled.stderr
-    return {"root": root, "home": home, "clone": clone, "team": team, "runs": runs,
-            "dag": (home / "dags" / "nbops.py").read_text(), "seaweedfs": seaweedfs}
+    yield {"root": root, "home": home, "clone": clone, "team": team, "runs": runs,
+           "dag": (home / "dags" / "nbops.py").read_text(), "seaweedfs": seaweedfs}
 
 
 def _remote_runs(root: Path, team: dict[str, str]) -> list[str]:

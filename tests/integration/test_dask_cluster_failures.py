@@ -96,12 +96,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, seaweedfs: Any) -> Iterato
         yield running
 
 
-def _project(folder: Path, address: str, body: str, params: dict[str, str] | None = None
-             ) -> Path:
+def _project(folder: Path, address: str, body: str, params: dict[str, str] | None = None,
+             **executor: Any) -> Path:
     folder.mkdir(parents=True)
     (folder / "step.py").write_text(NOTEBOOK.format(body=body))
     spec = {"executor": {"dotted_path": "nbops.engine.dask_executor.DaskExecutor",
-                         "address": address},
+                         "address": address, **executor},
             "on_render": "nbops.hooks.on_render", "on_finish": "nbops.hooks.on_finish",
             "on_failure": "nbops.hooks.on_failure",
             "tasks": [{"source": "step.py", "name": "step", "params": params or {},
@@ -167,13 +167,14 @@ def test_a_worker_without_a_package_fails_the_build_with_one_sentence(
     assert sentence in manifest["failure"]["message"]
 
 
-def _kill_mid_task(seaweedfs: Any, tmp_path: Path, victim: str) -> tuple[Any, Path, Any, str]:
+def _kill_mid_task(seaweedfs: Any, tmp_path: Path, victim: str, **executor: Any
+                   ) -> tuple[Any, Path, Any, str]:
     """Build a one-task project whose task sleeps; once it runs, kill the cluster's
     ``victim`` process. Returns (the cluster, the project, the ended build, its stderr)."""
     marker = tmp_path / "started.txt"
     with _cluster(tmp_path / "cluster", _clean_env(**seaweedfs.env())) as running:
         project = _project(tmp_path / "project", running["address"],
-                           "import time\ntime.sleep(120)", {"marker": str(marker)})
+                           "import time\ntime.sleep(120)", {"marker": str(marker)}, **executor)
         build = _build(project, _remote(seaweedfs), wait=False)
         deadline = time.monotonic() + 300
         while not marker.exists() and build.poll() is None and time.monotonic() < deadline:
@@ -198,11 +199,13 @@ def test_a_scheduler_that_goes_away_fails_the_build_with_one_sentence(
 
 def test_a_cluster_left_without_workers_fails_the_build_with_one_sentence(
         seaweedfs: Any, tmp_path: Path) -> None:
-    # the worker and its nanny: nobody restarts it
-    running, project, build, stderr = _kill_mid_task(seaweedfs, tmp_path, "worker_process")
+    # the worker and its nanny: nobody restarts it; the executor waits `worker_wait` seconds
+    # (30 unless set) for another to join
+    running, project, build, stderr = _kill_mid_task(seaweedfs, tmp_path, "worker_process",
+                                                     worker_wait=3)
     assert build.returncode != 0
     sentence = (f"Every worker of the Dask scheduler at {running['address']} is gone, and no "
-                "other joined within 30 s. Fix: start workers")
+                "other joined within 3 s. Fix: start workers")
     assert sentence in stderr, stderr[-3000:]
     assert _manifest(project)["status"] == "failed"
 

@@ -6,6 +6,7 @@ Chosen in ``pipeline.yaml`` without touching any notebook::
       dotted_path: nbops.engine.dask_executor.DaskExecutor
       address: '{{dask.address}}'   # env.yaml; empty: a LocalCluster on 127.0.0.1
       workers: 2                    # LocalCluster only: worker processes
+      worker_wait: 30               # seconds for a worker to join when there is none
 
 Each notebook task goes to a worker as plain data (:class:`~nbops.engine._dask_job.
 NotebookJob`: the rendered notebook, product paths, Papermill options, the run's
@@ -67,8 +68,9 @@ from nbops.engine._dask_job import (
 logger = logging.getLogger("nbops")
 
 _READY = (TaskStatus.WaitingExecution, TaskStatus.WaitingDownload)
-#: Seconds to reach the scheduler, and for a first worker to join it.
+#: Seconds to reach the scheduler.
 CONNECT_TIMEOUT = 15
+#: Default seconds for a worker to join a scheduler that has none (``worker_wait``).
 WORKERS_TIMEOUT = 30
 
 
@@ -88,6 +90,9 @@ class DaskExecutor(Executor):  # type: ignore[misc]
             reschedules the task elsewhere) before it gives up with
             ``KilledWorker``; applies to the local cluster only — a remote
             scheduler keeps its own ``distributed.scheduler.allowed-failures``.
+        worker_wait: seconds to wait for a worker to join a scheduler that has none,
+            before the first task or once every worker is gone, before the build
+            fails with one sentence.
 
     After a build, :attr:`timings` holds one entry per task that ran: its worker
     and the seconds spent sending inputs, fetching them on the worker, running
@@ -100,11 +105,13 @@ class DaskExecutor(Executor):  # type: ignore[misc]
         workers: int = 2,
         retries: int = 0,
         allowed_failures: int = 1,
+        worker_wait: float = WORKERS_TIMEOUT,
     ) -> None:
         self.address = (address or "").strip() or None
         self.workers = max(1, int(workers))
         self.retries = max(0, int(retries))
         self.allowed_failures = max(0, int(allowed_failures))
+        self.worker_wait = max(0.0, float(worker_wait))
         self.timings: list[dict[str, Any]] = []
 
     def __repr__(self) -> str:
@@ -168,7 +175,7 @@ class DaskExecutor(Executor):  # type: ignore[misc]
         scheduler = str(client.scheduler.address)
         root, url = _remote_of(dag)
         project = Path(root) if root is not None else Path.cwd()
-        _check_workers(client, scheduler, url, str(project), dag)
+        _check_workers(client, scheduler, url, str(project), dag, self.worker_wait)
         env = _worker_env(os.environ)
         token = uuid.uuid4().hex[:8]
         reports: list[Any] = []
@@ -176,6 +183,7 @@ class DaskExecutor(Executor):  # type: ignore[misc]
         running: dict[Any, tuple[Any, float, float]] = {}
         started: set[str] = set()
         alone_since: float | None = None  # since when the scheduler has had no worker
+        poll = min(5.0, max(0.5, self.worker_wait / 2))  # seconds between looks at the workers
         try:
             while True:
                 for task in dag.values():
@@ -199,7 +207,7 @@ class DaskExecutor(Executor):  # type: ignore[misc]
                 if not running:
                     break
                 try:
-                    done = wait(list(running), timeout=5, return_when="FIRST_COMPLETED").done
+                    done = wait(list(running), timeout=poll, return_when="FIRST_COMPLETED").done
                 except FuturesCancelledError:  # the client lost its scheduler
                     lost = next(iter(running.values()))[0]
                     lost.exec_status = TaskStatus.Errored
@@ -209,10 +217,10 @@ class DaskExecutor(Executor):  # type: ignore[misc]
                         alone_since = None
                     elif alone_since is None:
                         alone_since = time.monotonic()
-                    elif time.monotonic() - alone_since > WORKERS_TIMEOUT:
+                    elif time.monotonic() - alone_since > self.worker_wait:
                         raise ClusterError(
                             f"Every worker of the Dask scheduler at {scheduler} is gone, and "
-                            f"no other joined within {WORKERS_TIMEOUT} s. Fix: start workers "
+                            f"no other joined within {self.worker_wait:g} s. Fix: start workers "
                             f"(`dask worker {scheduler} --nthreads 1`), then build again"
                         ) from None
                     continue
@@ -325,10 +333,11 @@ def _remote_of(dag: Any) -> tuple[Path | None, str | None]:
     return (root, url) if url else (None, None)
 
 
-def _check_workers(client: Any, scheduler: str, url: str | None, root: str, dag: Any) -> None:
+def _check_workers(client: Any, scheduler: str, url: str | None, root: str, dag: Any,
+                   worker_wait: float) -> None:
     """Every worker can run tasks (before the first one), else :class:`ClusterError`."""
     try:
-        client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
+        client.wait_for_workers(1, timeout=worker_wait)
     except TimeoutError:
         raise ClusterError(
             f"The Dask scheduler at {scheduler} has no workers. Fix: start some "
