@@ -11,38 +11,14 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from forked_commands import ForkedCommands, forked_commands
-from ledger_helpers import BIN, env, make_project
+from ledger_helpers import make_project
+from remote_commands import build, commands, nbops  # noqa: F401 - commands: autouse
 
 pytestmark = [pytest.mark.integration]
-
-
-COMMANDS: list[ForkedCommands] = []  # the module's command zygote, while its tests run
-WARM = ("s3fs", "nbops.remote._backends", "nbops.sync._push", "nbops.sync._pull")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def commands() -> Iterator[ForkedCommands]:
-    """The module's builds and nbops commands, forked from one warm zygote (Ploomber and
-    s3fs imported once instead of once per command; see forked_commands.py)."""
-    with forked_commands(env(), WARM) as runner:
-        COMMANDS.append(runner)
-        yield runner
-        COMMANDS.remove(runner)
-
-
-def nbops(root: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    return COMMANDS[-1].run([BIN / "nbops", *args], root, env(**extra), timeout=180)
-
-
-def build(root: Path, *args: str) -> None:
-    done = COMMANDS[-1].run([BIN / "ploomber", "build", *args], root, env(), timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:] + "\n" + done.stderr[-3000:]
 
 
 @pytest.fixture(scope="module")
