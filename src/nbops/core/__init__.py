@@ -108,6 +108,7 @@ if TYPE_CHECKING:
     )
     from nbops.core._store import ContentStore
     from nbops.core._terminal_text import printable
+    from nbops.core._user_folders import user_cache_folder, user_config_folder
     from nbops.core._yaml_files import load_mapping, load_yaml
 
 __all__ = [
@@ -130,7 +131,8 @@ __all__ = [
     "read_model_card", "read_sealed_manifest", "redact", "redact_argv", "rewrite_strings",
     "roc_auc", "schema_errors", "scrub", "seal_state", "secret_byte_pairs", "secret_replacements",
     "spec_bytes",
-    "spec_from_feature_schema", "spec_hash", "utc_now_iso", "whitelisted_env", "write_manifest",
+    "spec_from_feature_schema", "spec_hash", "user_cache_folder", "user_config_folder",
+    "utc_now_iso", "whitelisted_env", "write_manifest",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -178,6 +180,7 @@ if not TYPE_CHECKING:
             "redact_argv", "rewrite_strings", "scrub", "secret_byte_pairs", "secret_replacements",
             "whitelisted_env",
         ),
+        "_user_folders": ("user_cache_folder", "user_config_folder"),
         "_settings": ("OPTION_PREFIX", "ProjectSettings", "SettingKey", "all_keys", "build_command",
                       "env_options", "flatten", "option_value"),
         "_store": ("ContentStore",),

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbops.core import atomic_write_bytes
+from nbops.core import atomic_write_bytes, user_cache_folder, user_config_folder
 
 logger = logging.getLogger("nbops")
 
@@ -62,17 +62,12 @@ MAX_ENTRIES = 16
 
 def cache_dir() -> Path | None:
     """The folder of kept models, or ``None`` when keeping is turned off."""
-    configured = os.environ.get(CACHE_DIR_ENV)
-    if configured is not None:
-        return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "nbops" / "verified-models"
+    return user_cache_folder("verified-models", CACHE_DIR_ENV)
 
 
 def key_path() -> Path:
     """``$XDG_CONFIG_HOME/nbops/model-cache.key`` (``~/.config/...`` by default)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "nbops" / "model-cache.key"
+    return user_config_folder("model-cache.key")
 
 
 def _key() -> bytes | None:

@@ -22,7 +22,7 @@ import os
 import secrets
 from pathlib import Path
 
-from nbops.core import ConfigError
+from nbops.core import ConfigError, user_config_folder
 from nbops.remote._config import check_url, redact_url
 
 KEY_ENV = "NBOPS_REMOTE_KEY"
@@ -32,8 +32,7 @@ SCHEME = "hmac-sha256"
 
 def keys_dir() -> Path:
     """``$XDG_CONFIG_HOME/nbops/remote-keys`` (``~/.config/...`` by default)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "nbops" / "remote-keys"
+    return user_config_folder("remote-keys")
 
 
 def key_file(url: str) -> Path:

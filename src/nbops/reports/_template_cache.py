@@ -18,7 +18,6 @@ home, a full disk) means the templates are compiled as before, never a failed pa
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +49,9 @@ class _TolerantCache(FileSystemBytecodeCache):
 
 def cache_root() -> Path | None:
     """The folder of every template cache, or ``None`` when caching is turned off."""
-    configured = os.environ.get(CACHE_DIR_ENV)
-    if configured is not None:
-        return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "nbops" / "templates"
+    from nbops.core import user_cache_folder
+
+    return user_cache_folder("templates", CACHE_DIR_ENV)
 
 
 def bytecode_cache(environment_name: str) -> Any:
