@@ -85,6 +85,7 @@ if TYPE_CHECKING:
     from nbops.core._schema import schema_errors
     from nbops.core._secrets import (
         DEFAULT_ENV_WHITELIST,
+        MAX_SECRET_SCAN,
         REDACTED,
         is_secret_name,
         mask_credentials,
@@ -114,7 +115,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ConfigError", "ContentStore", "DEFAULT_ENV_WHITELIST", "DataError", "FeatureSchema",
     "FeatureSpec", "GATE_OPERATOR_PLUGINS", "GateFailure", "HashCache", "HostCheck",
-    "IntegrityError", "LedgerError", "LockTimeout", "Manifest", "NEGATIVE", "NbopsError",
+    "IntegrityError", "LedgerError", "LockTimeout", "MAX_SECRET_SCAN", "Manifest", "NEGATIVE",
+    "NbopsError",
     "OPTION_PREFIX", "POSITIVE", "POST_CLOSE_STEP_PLUGINS", "PREFIX", "PipelineLocation",
     "Project", "ProjectLock", "ProjectSettings", "REDACTED", "ROOT_ENV", "RUN_ENV",
     "RecordError", "RegistryError", "RemoteError", "ReproduceError", "SEAL_NAME",
@@ -176,9 +178,9 @@ if not TYPE_CHECKING:
                                "pipeline_files"),
         "_schema": ("schema_errors",),
         "_secrets": (
-            "DEFAULT_ENV_WHITELIST", "REDACTED", "is_secret_name", "mask_credentials", "redact",
-            "redact_argv", "rewrite_strings", "scrub", "secret_byte_pairs", "secret_replacements",
-            "whitelisted_env",
+            "DEFAULT_ENV_WHITELIST", "MAX_SECRET_SCAN", "REDACTED", "is_secret_name",
+            "mask_credentials", "redact", "redact_argv", "rewrite_strings", "scrub",
+            "secret_byte_pairs", "secret_replacements", "whitelisted_env",
         ),
         "_user_folders": ("user_cache_folder", "user_config_folder"),
         "_settings": ("OPTION_PREFIX", "ProjectSettings", "SettingKey", "all_keys", "build_command",

@@ -26,6 +26,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 REDACTED = "***redacted***"
+#: files larger than this are data, not notebooks or metadata: never read whole to look
+#: for a secret (every check that scans a file for one: push, scheduled tasks, Dask)
+MAX_SECRET_SCAN = 1 << 30
 
 _SECRET_NAME = re.compile(
     r"(token|passw(or)?d|passwd|passphrase|pwd|secret|credential|api[_-]?key|private[_-]?key|"

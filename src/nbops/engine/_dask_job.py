@@ -201,12 +201,15 @@ def _withhold_secrets(outputs: dict[str, str], workdir: Path,
     :attr:`NotebookJob.secrets`). Such files go
     back to the build process with the task's result, over the cluster's own connection.
     """
-    from nbops.core import secret_byte_pairs
+    from nbops.core import MAX_SECRET_SCAN, secret_byte_pairs
 
     pairs = secret_byte_pairs(secrets)
     inline: dict[str, bytes] = {}
     for relpath in list(outputs) if pairs else []:
-        data = (workdir / relpath).read_bytes()
+        path = workdir / relpath
+        if path.stat().st_size > MAX_SECRET_SCAN:  # data, not a notebook: never read whole
+            continue
+        data = path.read_bytes()
         if any(raw in data for raw, _ in pairs):
             inline[relpath] = data
             del outputs[relpath]

@@ -15,10 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nbops.core import NbopsError
-
-#: larger files are data, not notebooks or metadata: not read whole
-MAX_SCAN = 1 << 30
+from nbops.core import MAX_SECRET_SCAN, NbopsError
 
 
 class SecretInProduct(NbopsError):
@@ -40,7 +37,7 @@ def shareable_bytes(path: Path, relpath: str, pairs: Pairs) -> bytes | None:
     Raises:
         SecretInProduct: ``path`` is a product other than a notebook and holds a secret.
     """
-    if not pairs or path.stat().st_size > MAX_SCAN:
+    if not pairs or path.stat().st_size > MAX_SECRET_SCAN:
         return None
     data = path.read_bytes()
     if not any(raw in data for raw, _ in pairs):

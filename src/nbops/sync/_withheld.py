@@ -24,11 +24,16 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from nbops.core import REDACTED, ContentStore, is_secret_name, secret_replacements
+from nbops.core import (
+    MAX_SECRET_SCAN,
+    REDACTED,
+    ContentStore,
+    is_secret_name,
+    secret_replacements,
+)
 
 WHY = "holds a secret of the run (a secret parameter, a credential or a secret setting)"
 _MIN_LENGTH = 4  # as redaction: shorter strings are not searched for in free text
-_MAX_SCAN = 1 << 30  # larger objects are data, not notebooks or metadata: not read whole
 _YAML_PAIR = re.compile(r"^\s*[\"']?(?P<name>[A-Za-z0-9_.\-]+)[\"']?\s*[:=]\s*(?P<value>.+?)\s*$")
 
 
@@ -87,7 +92,7 @@ def _needles(secrets: Iterable[str]) -> list[bytes]:
 def holds_secret(path: Path, secrets: Iterable[str]) -> bool:
     """Whether the file ``path`` contains any of ``secrets``."""
     needles = _needles(secrets)
-    if not needles or path.stat().st_size > _MAX_SCAN:
+    if not needles or path.stat().st_size > MAX_SECRET_SCAN:
         return False
     data = path.read_bytes()
     return any(needle in data for needle in needles)

@@ -132,3 +132,20 @@ def test_a_kernel_that_died_after_running_cells_is_not_run_again(tmp_path) -> No
     with pytest.raises(RuntimeError, match="Kernel died"):
         _execute(flaky, tmp_path / "in.ipynb", tmp_path / "out.ipynb", {}, "t")
     assert flaky.calls == 1
+
+
+def test_the_secret_check_reads_no_file_over_the_scan_limit(tmp_path: Path, monkeypatch) -> None:
+    """As on the Airflow path: a file larger than MAX_SECRET_SCAN is data, never read whole
+    to look for a secret (it goes to the remote as it is); smaller ones holding one come
+    back inline."""
+    import nbops.core
+    from nbops.engine._dask_job import _withhold_secrets
+
+    secret = "s3cr3t-value-long-enough"
+    (tmp_path / "small.ipynb").write_text(f'{{"password": "{secret}"}}')
+    (tmp_path / "big.csv").write_text(f"{secret}," + "x" * 200)
+    monkeypatch.setattr(nbops.core, "MAX_SECRET_SCAN", 100)
+    outputs = {"small.ipynb": "blake3:aa", "big.csv": "blake3:bb"}
+    inline = _withhold_secrets(outputs, tmp_path, {secret: "***redacted***"})
+    assert list(inline) == ["small.ipynb"] and secret.encode() in inline["small.ipynb"]
+    assert outputs == {"big.csv": "blake3:bb"}
