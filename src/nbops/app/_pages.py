@@ -39,20 +39,24 @@ def refresh_site(root: Path) -> str | None:
 
 def pull_and_refresh(project: Project, refs: Iterable[str] = (), *, all_runs: bool = False,
                      url: str | None = None) -> tuple[PullResult, str | None]:
-    """``nbops pull``: pull the runs, then render the site so they appear on it.
+    """``nbops pull``: pull the runs, then render the site so they appear on it, and the
+    run page of each pulled or newly verified run (it says where the run came from).
 
     Returns:
         The pull's result, and None or why the site could not be rendered (the pulled
         runs stand; ``nbops report --all`` renders it later).
     """
     from nbops.core import NbopsError
-    from nbops.reports import render_site
+    from nbops.reports import render_run, render_site
     from nbops.sync import pull_runs
 
     result = pull_runs(project, refs, all_runs=all_runs, url=url)
-    if not result.pulled:
+    if not result.pulled and not result.verified_now:
         return result, None
     try:
+        for run_id in [*result.pulled, *result.verified_now]:
+            render_run(project.run_dir(run_id), reports_dir=project.reports_dir,
+                       notebooks=False)
         render_site(project.reports_dir)
     except (NbopsError, OSError, ValueError) as exc:
         return result, str(exc)

@@ -48,7 +48,8 @@ class PublishedReproduction:
 
 def reproduce_and_publish(run: str, project: Project, *, strict: bool = False,
                           keep: bool = False, timeout: float | None = None,
-                          announce: Announce | None = None) -> PublishedReproduction:
+                          announce: Announce | None = None,
+                          trust_unsigned: bool = False) -> PublishedReproduction:
     """Re-execute ``run`` in a scratch copy, compare it task by task, write its page.
 
     Raises:
@@ -58,7 +59,8 @@ def reproduce_and_publish(run: str, project: Project, *, strict: bool = False,
     from nbops.reproduce import reproduce_run
 
     result = reproduce_run(run, project=project, strict=strict, keep=keep, timeout=timeout,
-                           announce=announce, restore=registry_state)
+                           announce=announce, restore=registry_state,
+                           trust_unsigned=trust_unsigned)
     record = result.to_dict()
     page = publish_reproduction(project.run_dir(result.run_id), record)
     return PublishedReproduction(result, record, page)

@@ -164,6 +164,11 @@ def pull_command(runs: tuple[str, ...], all_runs: bool, as_json: bool,
                    f"{len(result.already_here)} already here.")
         for why in result.skipped.values():
             click.echo(f"  {why}", err=True)
+        for run_id in result.verified_now:
+            click.echo(f"  run {run_id}: its team-key signature now verifies")
+        for run_id, why in result.unverified.items():
+            click.echo(f"  run {run_id} is unverified ({why}): nbops reproduce and nbops "
+                       "apply refuse it until a key holder pushes it again", err=True)
     _refused(result.refused, as_json, "pull", "pulled")
 
 

@@ -58,6 +58,8 @@ def _announce_to(stream_err: bool) -> Callable[[EnvironmentReport, list[str]], N
 )
 @click.option("--keep", is_flag=True, help="Keep the scratch copy for inspection.")
 @click.option("--timeout", type=float, default=None, help="Give up on the build after SECONDS.")
+@click.option("--trust-unsigned", is_flag=True,
+              help="Run the code of a run pulled without a verified team-key signature.")
 @click.option(
     "--project",
     type=click.Path(file_okay=False, path_type=Path),
@@ -71,6 +73,7 @@ def reproduce(
     strict: bool,
     keep: bool,
     timeout: float | None,
+    trust_unsigned: bool,
     project: Path | None,
 ) -> None:
     """Re-execute RUN from its manifest in a scratch copy and compare it task by task.
@@ -83,7 +86,8 @@ def reproduce(
 
     found = find_project(project)
     done = reproduce_and_publish(run, found, strict=strict, keep=keep,
-                                 timeout=timeout, announce=_announce_to(stream_err=as_json))
+                                 timeout=timeout, announce=_announce_to(stream_err=as_json),
+                                 trust_unsigned=trust_unsigned)
     notes = _source_notes(found, done.result.run_id)
     if as_json:
         click.echo(json.dumps({**done.record, "report": str(done.page), "sources": notes},

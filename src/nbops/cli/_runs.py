@@ -490,18 +490,23 @@ def note_command(run: str, text: str, project: Path | None) -> None:
 @click.argument("run")
 @click.option("--yes", is_flag=True, help="Write without asking (after showing the diff).")
 @click.option("--dry-run", is_flag=True, help="Only show the diff.")
+@click.option("--trust-unsigned", is_flag=True,
+              help="Apply a run pulled without a verified team-key signature.")
 @_project_option
-def apply_command(run: str, yes: bool, dry_run: bool, project: Path | None) -> None:
+def apply_command(run: str, yes: bool, dry_run: bool, trust_unsigned: bool,
+                  project: Path | None) -> None:
     """Write RUN's parameters back into env.yaml, keeping its comments; the diff comes first.
 
     Only values in both that differ change; secrets, placeholders ({{here}}) and keys
     today's file does not have are left alone and listed.
     """
     from nbops.adapters import env_file
-    from nbops.runs import load_manifest, plan_apply
+    from nbops.runs import load_manifest, plan_apply, require_verified
 
     proj = _project(project)
     manifest = load_manifest(proj, run)
+    require_verified(proj, manifest["run_id"], "write its parameters into env.yaml",
+                     trust_unsigned=trust_unsigned)
     recorded = (manifest.get("build") or {}).get("env_file")
     path = proj.root / recorded if recorded else env_file(proj.root)
     if path is None:

@@ -23,7 +23,7 @@ import json
 from typing import Any
 
 from nbops.core import RegistryError, RemoteError, dumps_json
-from nbops.remote import key_id, mac, mac_matches, no_key_fix, redact_url, team_key
+from nbops.remote import key_id, mac_matches, no_key_fix, redact_url, signature_of, team_key
 
 SIGNATURE = "signature"
 Registry = dict[str, Any]
@@ -64,8 +64,7 @@ def signed(doc: Registry, url: str) -> bytes:
             f"the registry on remote {redact_url(url)} cannot be changed from this machine: "
             "it has no team key to sign it with", no_key_fix(url))
     body = {k: v for k, v in doc.items() if k != SIGNATURE}
-    signature = {"scheme": "hmac-sha256", "key_id": key_id(key), "mac": mac(key, canonical(body))}
-    return dumps_json({**body, SIGNATURE: signature}).encode("utf-8")
+    return dumps_json({**body, SIGNATURE: signature_of(key, canonical(body))}).encode("utf-8")
 
 
 def split(data: bytes, where: str) -> tuple[Registry, Any]:

@@ -103,6 +103,15 @@ def mac(key: bytes, data: bytes) -> str:
     return hmac.new(key, data, hashlib.sha256).hexdigest()
 
 
+def signature_of(key: bytes, data: bytes) -> dict[str, str]:
+    """What is stored beside signed ``data``: the scheme, the key's id (never the key), the MAC.
+
+    One code path for everything the team key signs: the remote registry
+    (:mod:`nbops.registry._remote_trust`) and each pushed run (:mod:`nbops.remote._run_signature`).
+    """
+    return {"scheme": SCHEME, "key_id": key_id(key), "mac": mac(key, data)}
+
+
 def mac_matches(key: bytes, data: bytes, claimed: object) -> bool:
     """Whether ``claimed`` is the MAC of ``data`` under ``key`` (constant-time)."""
     return isinstance(claimed, str) and hmac.compare_digest(mac(key, data), claimed)

@@ -64,7 +64,9 @@ def _failure(manifest: dict[str, Any], run_dir: Path) -> dict[str, str] | None:
     return {"text": text.rstrip("."), "link": link, "label": "Open the task's page"}
 
 
-def _facts(manifest: dict[str, Any]) -> list[tuple[str, Any]]:
+def _facts(manifest: dict[str, Any], run_dir: Path) -> list[tuple[str, Any]]:
+    from nbops.runs import origin_label
+
     tasks = manifest.get("tasks", {})
     counts = {s: sum(1 for t in tasks.values() if t.get("status") == s) for s in
               ("executed", "skipped", "failed", "not_run")}
@@ -76,6 +78,7 @@ def _facts(manifest: dict[str, Any]) -> list[tuple[str, Any]]:
         "tasks": ", ".join(f"{n} {STATUS_LABELS.get(k, k)}" for k, n in counts.items() if n),
         "command": " ".join(manifest.get("command", [])),
         "host": manifest.get("host"),
+        "origin": origin_label(run_dir),  # pulled, signature verified / unverified
         "tags": ", ".join(f"{k}={v}" for k, v in (manifest.get("tags") or {}).items()),
         "notes": " · ".join(f"{n.get('text')} ({n.get('at')})" for n in notes
                             if isinstance(n, dict)),
@@ -151,7 +154,7 @@ def run_page_html(
         "run.html.j2", status=manifest.get("status"), failure=_failure(manifest, run_dir),
         notices=Markup(notice_banners(manifest)),
         monitoring=Markup(monitoring_section(manifest.get("monitoring"))),
-        facts=_facts(manifest), graph=Markup(graph_section(manifest, run_dir)),
+        facts=_facts(manifest, run_dir), graph=Markup(graph_section(manifest, run_dir)),
         metrics=metric_rows({n: v for n, v in metrics.items()
                              if not n.startswith(FOLDED_METRICS)}),
         folded=metric_rows({n: v for n, v in metrics.items() if n.startswith(FOLDED_METRICS)}),

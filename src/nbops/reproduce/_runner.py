@@ -205,6 +205,7 @@ def reproduce_run(
     timeout: float | None = None,
     announce: Announce | None = None,
     restore: Restore | None = None,
+    trust_unsigned: bool = False,
 ) -> record.Reproduction:
     """Re-execute run ``ref`` in a scratch copy and compare it with the original.
 
@@ -219,16 +220,21 @@ def reproduce_run(
             :data:`Restore`). The scratch copy never uses the team remote (its
             ``.nbops/remote.yaml`` is removed, ``$NBOPS_REMOTE`` unset): what the run
             read is restored, not what the remote holds today.
+        trust_unsigned: run the code of a run pulled without a verified team-key
+            signature all the same (``--trust-unsigned``).
 
     Raises:
         ReproduceError: the run cannot be reproduced (see the message), or ``strict``
             and the environment differs.
+        IntegrityError: the run was pulled unverified (:func:`nbops.runs.require_verified`).
     """
     from nbops import __version__
-    from nbops.runs import load_manifest, resolve_run
+    from nbops.runs import load_manifest, require_verified, resolve_run
 
     project = project or find_project()
     run_id = resolve_run(project, ref)
+    require_verified(project, run_id, "run the code it records",
+                     trust_unsigned=trust_unsigned)
     manifest = load_manifest(project, run_id)
     plan = plan_from_manifest(project, manifest)
     declared = declaration_from_env(manifest.get("env") or {})

@@ -38,6 +38,13 @@ if TYPE_CHECKING:
     from nbops.runs._notebook_compare import compare_notebooks
     from nbops.runs._notebook_compare import normalise as normalise_notebook
     from nbops.runs._provenance import LOCK_FILES, installed_packages, interpreter
+    from nbops.runs._pulled import (
+        PULLED_NAME,
+        origin_label,
+        read_pulled,
+        require_verified,
+        write_pulled,
+    )
     from nbops.runs._query import Query, parse_query, sort_rows
     from nbops.runs._reuse import plan_reuse
     from nbops.runs._reuse import restore as restore_products
@@ -48,14 +55,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ApplyPlan", "CORE_SECTIONS", "GcResult", "JsonObject", "LOCK_FILES", "OpenContext",
-    "OpenRun", "PostCloseStep", "Query", "RunContext", "Section", "StepFactory", "TAGS_ENV",
-    "WITHHELD_NAME", "adopt_run", "amend_section", "append_summary", "build_alive",
+    "OpenRun", "PULLED_NAME", "PostCloseStep", "Query", "RunContext", "Section", "StepFactory",
+    "TAGS_ENV", "WITHHELD_NAME", "adopt_run", "amend_section", "append_summary", "build_alive",
     "checkout_run", "close_run", "collect_garbage", "compare_notebooks",
     "diff_runs", "flat_params", "installed_packages", "interpreter", "list_runs", "load_manifest",
-    "normalise_notebook", "note_run", "open_run", "parse_query", "parse_tag", "plan_apply",
-    "plan_reuse", "read_pins", "referenced_objects", "resolve_run", "restore_products",
+    "normalise_notebook", "note_run", "open_run", "origin_label", "parse_query", "parse_tag",
+    "plan_apply", "plan_reuse", "read_pins", "read_pulled", "referenced_objects",
+    "require_verified", "resolve_run", "restore_products",
     "run_ids_on_disk", "run_summaries", "set_status", "sort_rows", "summarize", "tag_run",
-    "update_section", "verify_run", "withheld_objects", "write_pins",
+    "update_section", "verify_run", "withheld_objects", "write_pins", "write_pulled",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -67,6 +75,8 @@ if not TYPE_CHECKING:
         "_checkout": ("checkout_run",),
         "_context": ("CORE_SECTIONS", "JsonObject", "RunContext", "Section"),
         "_diff": ("diff_runs",),
+        "_pulled": ("PULLED_NAME", "origin_label", "read_pulled", "require_verified",
+                    "write_pulled"),
         "_query": ("Query", "parse_query", "sort_rows"),
         "_gc": ("GcResult", "collect_garbage", "read_pins", "write_pins"),
         "_index": (

@@ -9,6 +9,14 @@ the run folder is assembled under a temporary name and renamed into place
 last (``pull.run_installed``), so a pull killed midway leaves no half run
 locally.
 
+Each run's team-key signature (:mod:`nbops.remote._run_signature`) is checked before
+anything of it is downloaded: one that does not match, or is made with another key,
+refuses the run (``SignatureRefused``, with its own fix); a run without one, or any run
+on a machine without the key, is pulled and recorded as unverified in the run folder's
+``pulled.json`` (:mod:`nbops.runs._pulled`), which ``nbops reproduce`` and ``nbops apply``
+read. A run already here that was pulled unverified is checked again (the fix after a
+key holder pushed it again): when its signature now verifies, its record says so.
+
 One bad run costs only itself: an index entry whose name is not a run id is
 skipped (``PullResult.skipped``), a damaged run is refused (``refused``, with
 the fix: ``nbops push RUN --repair`` on a machine that has it), and a local
@@ -39,12 +47,38 @@ from nbops.core import (
     is_run_id,
     manifest_errors,
     schema_errors,
+    utc_now_iso,
 )
-from nbops.remote import Entry, RemoteStore, download_objects, open_remote, read_index, require_url
-from nbops.runs import WITHHELD_NAME, append_summary, referenced_objects, summarize
+from nbops.remote import (
+    RUN_SIGNATURE_NAME,
+    Entry,
+    RemoteStore,
+    RunDigests,
+    SignatureRefused,
+    check_run_signature,
+    download_objects,
+    key_id,
+    open_remote,
+    read_index,
+    require_url,
+    team_key,
+)
+from nbops.runs import (
+    PULLED_NAME,
+    WITHHELD_NAME,
+    append_summary,
+    read_pulled,
+    referenced_objects,
+    summarize,
+    write_pulled,
+)
 from nbops.sync._push import CONTENTS, MANIFEST
 
 logger = logging.getLogger("nbops")
+
+#: files of a pulled run folder that pull itself writes, never taken from a contents list
+#: (a pulled run pushed again lists its withheld.json)
+_WRITTEN_BY_PULL = (MANIFEST, SEAL_NAME, WITHHELD_NAME, PULLED_NAME)
 
 
 @dataclass
@@ -58,11 +92,16 @@ class PullResult:
     refused: dict[str, NbopsError] = field(default_factory=dict)
     objects_downloaded: int = 0
     bytes_downloaded: int = 0
+    #: pulled runs (and runs already here) whose signature did not verify, and why
+    unverified: dict[str, str] = field(default_factory=dict)
+    #: runs already here, pulled unverified before, whose signature now verifies
+    verified_now: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
         return {"remote": self.remote, "runs_pulled": self.pulled,
                 "runs_already_here": self.already_here,
+                "runs_unverified": self.unverified, "runs_verified_now": self.verified_now,
                 "runs_skipped": self.skipped,
                 "runs_refused": {run_id: str(exc) for run_id, exc in self.refused.items()},
                 "objects_downloaded": self.objects_downloaded,
@@ -134,6 +173,7 @@ def pull_runs(project: Project, refs: Iterable[str] = (), all_runs: bool = False
     for run_id in _select(visible, refs, all_runs, remote.label):
         if project.manifest_path(run_id).is_file():
             result.already_here.append(run_id)
+            _check_again(project, remote, run_id, result)
             continue
         try:
             _pull_one(project, remote, store, run_id, visible[run_id], result)
@@ -146,8 +186,48 @@ def _pull_one(project: Project, remote: RemoteStore, store: ContentStore, run_id
               entry: Entry, result: PullResult) -> None:
     try:
         _pull_verified(project, remote, store, run_id, entry, result)
+    except SignatureRefused:  # its own fix: a key holder pushes it again
+        raise
     except IntegrityError as exc:  # whatever is damaged, the fix is the same upload
         raise IntegrityError(exc.problem, repair_fix(run_id)) from None
+
+
+def _pull_record(remote: RemoteStore, digests: RunDigests, why: str | None) -> dict[str, Any]:
+    """The ``pulled.json`` of a run whose signature check said ``why`` (None: verified)."""
+    record: dict[str, Any] = {"schema_version": 1, "remote": remote.label,
+                              "pulled_at": utc_now_iso(), "contents_hash": digests.contents_hash}
+    if why is None:
+        key = team_key(remote.url)
+        assert key is not None, "a signature verified without a key"
+        return {**record, "signature": "verified", "key_id": key_id(key)}
+    return {**record, "signature": "unverified", "why": why}
+
+
+def _check_again(project: Project, remote: RemoteStore, run_id: str,
+                 result: PullResult) -> None:
+    """A run pulled unverified earlier: is it signed now (a key holder pushed it again)?
+
+    The signature must cover the manifest and seal as they are here and the contents
+    list the run's files were pulled from; otherwise the record stays as it is."""
+    run_dir = project.run_dir(run_id)
+    record = read_pulled(run_dir)
+    if record is None or record["signature"] == "verified" or team_key(remote.url) is None:
+        return
+    digests = RunDigests(run_id, hash_bytes(project.manifest_path(run_id).read_bytes()),
+                         hash_bytes((run_dir / SEAL_NAME).read_bytes()),
+                         str(record.get("contents_hash")))
+    try:
+        why = check_run_signature(remote.url, digests, remote.get_bytes(
+            f"runs/{run_id}/{RUN_SIGNATURE_NAME}"))
+    except SignatureRefused:
+        why = ("its signature on the remote is not of the copy here; move the run folder "
+               "aside and pull it again")
+    if why is not None:
+        result.unverified[run_id] = why
+        return
+    write_pulled(run_dir, {**_pull_record(remote, digests, None),
+                           "pulled_at": record.get("pulled_at", utc_now_iso())})
+    result.verified_now.append(run_id)
 
 
 def _set_aside(project: Project, folder: os.PathLike[str]) -> None:
@@ -181,6 +261,10 @@ def _pull_verified(project: Project, remote: RemoteStore, store: ContentStore, r
             "manifest_hash"]:
         raise IntegrityError(f"{base}/{SEAL_NAME} on remote {remote.label} is missing or does "
                              "not match the manifest", "push that run again")
+    digests = RunDigests(run_id, entry["manifest_hash"], hash_bytes(seal_bytes or b""),
+                         entry["contents_hash"])
+    unverified = check_run_signature(remote.url, digests, remote.get_bytes(
+        f"{base}/{RUN_SIGNATURE_NAME}"))
 
     withheld = contents.get("withheld") or {}
     if not isinstance(withheld, dict):
@@ -199,6 +283,8 @@ def _pull_verified(project: Project, remote: RemoteStore, store: ContentStore, r
             if staging.resolve() not in target.parents:
                 raise IntegrityError(f"Run {run_id} on remote {remote.label} lists a file "
                                      f"outside its folder ({relpath!r})", "push it again")
+            if relpath.split("/", 1)[0] in _WRITTEN_BY_PULL:  # pull's own, never the bucket's
+                continue
             digest = item["hash"]
             if store.has(digest):  # a notebook or other stored object: link it (read-only)
                 store.materialize(digest, target, link=True)
@@ -210,6 +296,7 @@ def _pull_verified(project: Project, remote: RemoteStore, store: ContentStore, r
         if withheld:  # the record of what the push kept back (nbops verify reads it)
             (staging / WITHHELD_NAME).write_text(json.dumps(withheld, indent=1, sort_keys=True),
                                                  encoding="utf-8")
+        write_pulled(staging, _pull_record(remote, digests, unverified))
         (staging / SEAL_NAME).write_bytes(seal_bytes or b"")
         (staging / MANIFEST).write_bytes(manifest_bytes)
         final = project.run_dir(run_id)
@@ -225,3 +312,5 @@ def _pull_verified(project: Project, remote: RemoteStore, store: ContentStore, r
             shutil.rmtree(staging)
     append_summary(project, summarize(manifest))
     result.pulled.append(run_id)
+    if unverified is not None:
+        result.unverified[run_id] = unverified

@@ -11,7 +11,10 @@ only once everything it needs is there:
    an object or file holding a secret of the run (a raw executed notebook,
    Ploomber's metadata, the git diff: :mod:`nbops.sync._withheld`) is not
    uploaded, and ``contents.json`` lists it under ``withheld``;
-3. ``seal.json`` then ``manifest.json`` (``push.manifest_uploaded``);
+3. ``seal.json``, ``manifest.json`` and, on a machine with the team key,
+   ``signature.json``: the key's HMAC of the run as pushed
+   (:mod:`nbops.remote._run_signature`; without the key a stale one is deleted, so
+   the run reads as unsigned, never as forged) (``push.manifest_uploaded``);
 4. the run's entry in ``runs/index.json`` with a conditional write
    (``push.index_updated``): from here on ``nbops runs --remote`` lists it.
 
@@ -19,7 +22,10 @@ A push killed anywhere leaves no visible partial run, and the next push
 uploads only what is still missing. A run whose entry already names the same
 manifest hash is skipped entirely (0 bytes), unless ``repair`` is asked: then
 every object and file of the run is uploaded again whatever the remote holds
-(the fix a pull that found a damaged run prints).  A run that cannot be pushed
+(the fix a pull that found a damaged run prints). A machine with the team key also
+pushes again an up-to-date run whose signature on the remote is missing or not its own
+(the fix for a run pulled unverified); it never signs a run it pulled unverified
+itself (a bucket writer's run would come back signed). A run that cannot be pushed
 (edited since it was sealed, an object missing here) is refused on its own,
 named in ``PushResult.refused``; the others are pushed all the same.
 """
@@ -51,15 +57,28 @@ from nbops.core import (
     utc_now_iso,
 )
 from nbops.remote import (
+    RUN_SIGNATURE_NAME,
     Entry,
     RemoteStore,
+    RunDigests,
+    SignatureRefused,
     add_entries,
     check_conditional_writes,
+    check_run_signature,
     open_remote,
     read_index,
     require_url,
+    run_signature,
+    team_key,
 )
-from nbops.runs import referenced_objects, resolve_run, run_ids_on_disk, summarize
+from nbops.runs import (
+    PULLED_NAME,
+    read_pulled,
+    referenced_objects,
+    resolve_run,
+    run_ids_on_disk,
+    summarize,
+)
 from nbops.sync._withheld import WHY, holds_secret, run_secrets
 
 logger = logging.getLogger("nbops")
@@ -102,7 +121,7 @@ def run_files(run_dir: Path) -> list[Path]:
     out = []
     for path in sorted(run_dir.rglob("*")):
         name = path.relative_to(run_dir).as_posix()
-        if not path.is_file() or name in (MANIFEST, SEAL_NAME) or path.name.startswith(
+        if not path.is_file() or name in (MANIFEST, SEAL_NAME, PULLED_NAME) or path.name.startswith(
                 (".tmp-", ".pull-")):
             continue
         out.append(path)
@@ -133,6 +152,7 @@ def push_runs(project: Project, refs: Iterable[str] = (), all_runs: bool = False
     result = PushResult(remote.label)
     visible = read_index(remote)
     store = ContentStore(project.store_dir)
+    signs = team_key(url) is not None
     pending: dict[str, Entry] = {}
     for run_id in run_ids:
         if not project.manifest_path(run_id).is_file():  # a stray folder, not a run
@@ -140,7 +160,7 @@ def push_runs(project: Project, refs: Iterable[str] = (), all_runs: bool = False
             continue
         try:
             entry = _push_one(project, remote, store, run_id,
-                              None if repair else visible.get(run_id), result, repair)
+                              None if repair else visible.get(run_id), result, repair, signs)
         except (IntegrityError, LedgerError) as exc:  # this run only: the others still go
             result.refused[run_id] = exc
             continue
@@ -170,9 +190,27 @@ def _share_registry(project: Project, remote: RemoteStore, store: ContentStore,
     result.registry = share_registry(project.root, remote)
 
 
+def _signable(project: Project, run_id: str) -> bool:
+    """Whether this machine may sign the run: it was built here, or pulled verified."""
+    record = read_pulled(project.run_dir(run_id))
+    return record is None or record["signature"] == "verified"
+
+
+def _signed_as_here(remote: RemoteStore, run_id: str, manifest_bytes: bytes,
+                    seal_bytes: bytes, current: Entry) -> bool:
+    """Whether the remote's signature of an up-to-date run is this key's, of these bytes."""
+    digests = RunDigests(run_id, hash_bytes(manifest_bytes), hash_bytes(seal_bytes),
+                         str(current.get("contents_hash")))
+    try:
+        return check_run_signature(remote.url, digests, remote.get_bytes(
+            f"runs/{run_id}/{RUN_SIGNATURE_NAME}")) is None
+    except SignatureRefused:
+        return False
+
+
 def _push_one(project: Project, remote: RemoteStore, store: ContentStore, run_id: str,
-              current: Entry | None, result: PushResult, repair: bool = False
-              ) -> Entry | None:
+              current: Entry | None, result: PushResult, repair: bool = False,
+              signs: bool = False) -> Entry | None:
     path = project.manifest_path(run_id)
     manifest = read_manifest(path)
     if manifest["status"] not in FINAL:
@@ -184,7 +222,11 @@ def _push_one(project: Project, remote: RemoteStore, store: ContentStore, run_id
                              f"run `nbops verify {run_id}`; restore the manifest first")
     manifest_bytes = path.read_bytes()
     manifest_hash = hash_bytes(manifest_bytes)
-    if current is not None and current.get("manifest_hash") == manifest_hash:
+    run_dir = project.run_dir(run_id)
+    seal_bytes = (run_dir / SEAL_NAME).read_bytes()
+    signs = signs and _signable(project, run_id)
+    if current is not None and current.get("manifest_hash") == manifest_hash and not (
+            signs and not _signed_as_here(remote, run_id, manifest_bytes, seal_bytes, current)):
         result.up_to_date.append(run_id)
         return None
 
@@ -206,7 +248,6 @@ def _push_one(project: Project, remote: RemoteStore, store: ContentStore, run_id
             withheld[digest] = {"what": what, "why": WHY}
         else:
             sources[digest] = store.path_for(digest)
-    run_dir = project.run_dir(run_id)
     contents: dict[str, dict[str, Any]] = {}
     for file in run_files(run_dir):
         relpath = file.relative_to(run_dir).as_posix()
@@ -224,8 +265,15 @@ def _push_one(project: Project, remote: RemoteStore, store: ContentStore, run_id
                                 indent=1, sort_keys=True).encode("utf-8")
     remote.put_bytes(f"runs/{run_id}/{CONTENTS}", contents_bytes)
     crash_point("push.contents_uploaded")
-    remote.put_bytes(f"runs/{run_id}/{SEAL_NAME}", (run_dir / SEAL_NAME).read_bytes())
+    remote.put_bytes(f"runs/{run_id}/{SEAL_NAME}", seal_bytes)
     remote.put_bytes(f"runs/{run_id}/{MANIFEST}", manifest_bytes)
+    signature = run_signature(remote.url, RunDigests(
+        run_id, manifest_hash, hash_bytes(seal_bytes), hash_bytes(contents_bytes))) if (
+        signs) else None
+    if signature is None:  # an older signature would make this push read as forged
+        remote.delete(f"runs/{run_id}/{RUN_SIGNATURE_NAME}")
+    else:
+        remote.put_bytes(f"runs/{run_id}/{RUN_SIGNATURE_NAME}", signature)
     crash_point("push.manifest_uploaded")
     result.pushed.append(run_id)
     return {**summarize(manifest), "manifest_hash": manifest_hash,

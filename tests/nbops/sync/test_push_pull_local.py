@@ -110,6 +110,7 @@ def test_a_forged_contents_entry_never_writes_outside_the_run_folder(world, tmp_
     doc = json.loads(index.read_text())
     doc["runs"][first]["contents_hash"] = hash_bytes(forged)
     index.write_text(json.dumps(doc))
+    _remote_file(url, f"runs/{first}/signature.json").unlink()  # a writer without the key
     pulled = pull_runs(there, [first], url=url)
     assert "outside its folder" in str(pulled.refused[first])
     assert not list(tmp_path.rglob("escape.html"))
