@@ -55,10 +55,10 @@ def origin_label(run_dir: Path) -> str | None:
     record = read_pulled(run_dir)
     if record is None:
         return None
-    remote = f" from {record['remote']}" if record.get("remote") else ""
+    remote = f" (from {record['remote']})" if record.get("remote") else ""
     if record["signature"] == VERIFIED:
-        return f"pulled{remote}, signature verified"
-    return f"pulled{remote}, unverified ({record.get('why', 'no signature')})"
+        return f"pulled, signature verified{remote}"
+    return f"pulled, unverified: {record.get('why', 'no signature')}{remote}"
 
 
 def require_verified(project: Project, run_id: str, doing: str, *,

@@ -73,8 +73,7 @@ def test_a_signed_run_pulls_verified_and_reproduces(team, tmp_path: Path) -> Non
     assert pulled.returncode == 0, pulled.stderr
     report = json.loads(pulled.stdout)
     assert report["runs_pulled"] == [first] and report["runs_unverified"] == {}
-    assert "pulled from s3://" in _run_page(mate, first)
-    assert "signature verified" in _run_page(mate, first)
+    assert "pulled, signature verified (from s3://" in _run_page(mate, first)
     again = nbops(mate, "reproduce", first, **remote)
     # it ran: make_data's raw notebook holds the api_token secret, so the push withheld it
     # and that task reads as diverged here (exit 4); the others are bit-identical
@@ -100,7 +99,7 @@ def test_a_forged_run_is_pulled_unverified_and_reproduce_and_apply_refuse_it(
     pulled = nbops(mate, "pull", forged, **remote)
     assert pulled.returncode == 0, pulled.stderr
     assert f"run {forged} is unverified" in pulled.stderr
-    assert "unverified (it carries no team-key signature" in _run_page(mate, forged)
+    assert "pulled, unverified: it carries no team-key signature" in _run_page(mate, forged)
     for argv in (["reproduce", forged], ["apply", forged, "--yes"]):
         refused = nbops(mate, *argv, **remote)
         assert refused.returncode == 1, refused.stdout + refused.stderr
