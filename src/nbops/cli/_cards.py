@@ -24,7 +24,7 @@ def card_of(root: Path, ref: str) -> tuple[dict[str, Any], dict[str, Any], list[
     Raises:
         NbopsError: the version's run recorded no card.
     """
-    from nbops.cards import CARD
+    from nbops.contracts import CARD
     from nbops.core import Project
     from nbops.registry import get_version
     from nbops.runs import list_runs, load_manifest

@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 import click
 
-from nbops.core import ConfigError, LedgerError, Manifest, NbopsError
+from nbops.contracts import Manifest
+from nbops.core import ConfigError, LedgerError, NbopsError
 
 _project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -278,10 +279,10 @@ def diff_command(run_a: str, run_b: str | None, as_json: bool, markdown: bool,
         return
     result = diff_runs(manifest_a, manifest_b)
     from nbops.core import ContentStore
-    from nbops.sources import SECTION, diff_sources
+    from nbops.sources import diff_sources
 
     result["query_results"] = diff_sources(ContentStore(proj.store_dir),
-                                           manifest_a.get(SECTION), manifest_b.get(SECTION))
+                                           manifest_a.get("sources"), manifest_b.get("sources"))
     if as_json:
         _echo_json(result)
     else:

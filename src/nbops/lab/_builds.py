@@ -284,16 +284,18 @@ def _ended(project: Project, job: BuildJob,
     if page.is_file():
         verdict["run_page"] = project.relative(page)
     gates = manifest.get("gates")
-    if manifest["status"] == "gated" and isinstance(gates, dict):
+    if manifest["status"] == "gated" and gates is not None:
         verdict["failed_gates"] = [
             {"name": r["name"], "value": r.get("value"), "threshold": r.get("threshold"),
              "detail": r.get("detail")}
             for r in gates["results"] if r["verdict"] == "failed"]
     failure = manifest.get("failure")
     if manifest["status"] == "failed":
-        verdict["message"] = (failure or {}).get("message") or _log_tail(project, job)
-        if failure and failure.get("task") in manifest["tasks"]:
-            notebook = manifest["tasks"][failure["task"]].get("notebook")
+        verdict["message"] = (failure.get("message") if failure else None) \
+            or _log_tail(project, job)
+        failed_task = failure.get("task") if failure else None
+        if failure and failed_task is not None and failed_task in manifest["tasks"]:
+            notebook = manifest["tasks"][failed_task].get("notebook")
             verdict["failure"] = {
                 "task": failure["task"], "cell_index": failure.get("cell_index"),
                 "ename": failure.get("ename"), "evalue": failure.get("evalue"),

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import Manifest, RunStatus
 from nbops.core import (
     LedgerError,
     atomic_write_json,
@@ -41,7 +42,8 @@ LIVE_FILE = "live.json"
 REFRESH_S = 2
 #: Seconds between two looks at the tasks' states.
 POLL_S = 0.5
-_FINAL = ("succeeded", "failed", "gated", "alert", "interrupted")
+_FINAL_STATUSES: tuple[RunStatus, ...] = ("succeeded", "failed", "gated", "alert", "interrupted")
+_FINAL: dict[str, RunStatus] = {status: status for status in _FINAL_STATUSES}
 #: What a page rendered while the run is not final carries, between these markers.
 LIVE_START, LIVE_END = "<!--nbops:live-->", "<!--/nbops:live-->"
 _LIVE_BLOCK = re.compile(re.escape(LIVE_START) + ".*?" + re.escape(LIVE_END), re.DOTALL)
@@ -121,14 +123,14 @@ class LiveView:
             trials, whose sweep renders it once).
     """
 
-    def __init__(self, run_dir: Path, manifest: dict[str, Any],
+    def __init__(self, run_dir: Path, manifest: Manifest,
                  states: Callable[[], dict[str, str]], *, site: bool = True) -> None:
         self.run_dir = Path(run_dir)
         self.manifest = manifest
         self.states = states
         self.site = site
         self.tasks: dict[str, dict[str, str]] = {}
-        self.state = "running"
+        self.state: RunStatus = "running"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -168,7 +170,7 @@ class LiveView:
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
-        self.state = status if status in _FINAL else "interrupted"
+        self.state = _FINAL.get(status, "interrupted")
         page = self.run_dir / "index.html"
         try:
             text = page.read_text(encoding="utf-8")
@@ -213,14 +215,12 @@ class LiveView:
     def _write_page(self) -> None:
         from nbops.reports._run_page import run_page_html
 
-        view = dict(self.manifest)
-        view["status"] = self.state
-        view["tasks"] = {name: {**task, "status": _page_status(
-            (self.tasks.get(name) or {}).get("state"), task.get("status"))}
-            for name, task in (self.manifest.get("tasks") or {}).items()}
+        view: Manifest = {**self.manifest, "status": self.state}
+        states = {name: _page_status((self.tasks.get(name) or {}).get("state"), task["status"])
+                  for name, task in self.manifest["tasks"].items()}
         live = None if self.state in _FINAL else live_marks(self.state, utc_now_iso())
         atomic_write_text(self.run_dir / "index.html",
-                          run_page_html(view, self.run_dir, live=live))
+                          run_page_html(view, self.run_dir, live=live, task_states=states))
         crash_point("live.page_written")
 
     def _render_site(self) -> None:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
+from nbops.contracts import Manifest
 from nbops.core import IntegrityError, LedgerError, NbopsError, Project
 from nbops.reports._live import read_live_status
 
@@ -38,7 +38,7 @@ class WatchEvent:
     name: str = ""
     state: str = ""
     seconds: float | None = None
-    manifest: dict[str, Any] | None = None
+    manifest: Manifest | None = None
 
 
 def running_run(project: Project) -> str | None:
@@ -55,12 +55,12 @@ def running_run(project: Project) -> str | None:
     return None
 
 
-def _read(project: Project, run_id: str) -> dict[str, Any] | None:
+def _read(project: Project, run_id: str) -> Manifest | None:
     """The manifest now (None while a write is half done: the seal is written first)."""
     from nbops.runs import load_manifest
 
     try:
-        return dict(load_manifest(project, run_id))
+        return load_manifest(project, run_id)
     except IntegrityError:
         return None
 

@@ -151,7 +151,7 @@ def summary(record: dict[str, Any]) -> dict[str, Any]:
 
 def link_from_run(project: Project, record: dict[str, Any]) -> None:
     """Add the record's summary to the run manifest's ``reproductions`` section."""
-    from nbops.reproduce._sections import REPRODUCTIONS, ReproductionItem, ReproductionsSection
+    from nbops.contracts import REPRODUCTIONS, ReproductionItem, ReproductionsSection
     from nbops.runs import amend_section, load_manifest
 
     manifest = load_manifest(project, record["run_id"])

@@ -19,16 +19,15 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from nbops.contracts import Manifest, read_manifest
 from nbops.core import (
     LockTimeout,
-    Manifest,
     Project,
     ProjectLock,
     atomic_write_text,
     experiment_of,
     flatten,
     is_run_id,
-    read_manifest,
     schema_errors,
 )
 from nbops.runs._index_checked import checked_prefix, remember_checked
@@ -105,11 +104,12 @@ def _verdicts(manifest: Manifest) -> dict[str, Any]:
     monitored (``{model, version}``), when the run has them."""
     found: dict[str, Any] = {}
     registry, monitoring = manifest.get("registry"), manifest.get("monitoring")
-    used = None
-    if isinstance(registry, dict) and registry.get("version") is not None:
+    used: dict[str, object] | None = None
+    champion = monitoring.get("champion") if monitoring is not None else None
+    if registry is not None and registry.get("version") is not None:
         used = {"model": registry.get("model"), "version": registry.get("version")}
-    elif isinstance(monitoring, dict) and isinstance(monitoring.get("champion"), dict):
-        used = {k: monitoring["champion"].get(k) for k in ("model", "version")}
+    elif isinstance(champion, dict):
+        used = {k: champion.get(k) for k in ("model", "version")}
     if used and isinstance(used["model"], str) and isinstance(used["version"], int):
         found["model_version"] = used
     gates = manifest.get("gates")

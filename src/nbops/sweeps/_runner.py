@@ -150,8 +150,9 @@ def _outcome(project: Project, record: records.Record, trial: records.Record,
     value = summary["metrics"].get(metric)
     trial.update(status=summary["status"], run_id=summary["run_id"], value=value, note=None)
     if summary["status"] == "failed":
-        failure = manifest.get("failure") or {}
-        trial["note"] = failure.get("message") or f"the build failed; see {log_path}"
+        failure = manifest.get("failure")
+        trial["note"] = (failure.get("message") if failure else None) or \
+            f"the build failed; see {log_path}"
     elif summary["status"] == "gated":
         trial["note"] = "quality gates failed (the trial's metrics are still recorded)"
     elif value is None:

@@ -27,8 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from nbops.contracts import SEAL_NAME, manifest_errors
 from nbops.core import (
-    SEAL_NAME,
     ContentStore,
     IntegrityError,
     LedgerError,
@@ -37,7 +37,6 @@ from nbops.core import (
     crash_point,
     hash_bytes,
     is_run_id,
-    manifest_errors,
     schema_errors,
 )
 from nbops.remote import Entry, RemoteStore, download_objects, open_remote, read_index, require_url
