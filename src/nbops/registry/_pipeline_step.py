@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from nbops.contracts import GATES, REGISTRY, GatesSection, Manifest, RegistrySection
 from nbops.core import NbopsError, RegistryError
@@ -337,9 +337,9 @@ def _gate(context: RunContext, helper: MeasureHelper | None) -> None:
             return
         candidate = candidate_from_manifest(project.root, context.manifest, config)
 
-        def write_ahead(gates: dict[str, Any], registry: dict[str, Any]) -> None:
-            context.update(GATES, cast(GatesSection, gates))
-            context.update(REGISTRY, cast(RegistrySection, registry))
+        def write_ahead(gates: GatesSection, registry: RegistrySection) -> None:
+            context.update(GATES, gates)
+            context.update(REGISTRY, registry)
 
         config, moved = own_experiment(project.root, config, candidate, env)
         outcome = gate_and_promote(project.root, candidate, config, env.get("gates"),
@@ -354,8 +354,8 @@ def _gate(context: RunContext, helper: MeasureHelper | None) -> None:
     if moved:
         outcome.registry["experiment_note"] = moved
         outcome.registry["decision"] = f"{moved}; {outcome.registry['decision']}"
-    context.update(GATES, cast(GatesSection, outcome.gates))
-    context.update(REGISTRY, cast(RegistrySection, outcome.registry))
+    context.update(GATES, outcome.gates)
+    context.update(REGISTRY, outcome.registry)
     error = outcome.error()
     if error is not None:
         if not outcome.passed:  # a passing model the remote did not take is not gated
