@@ -243,3 +243,56 @@ class Manifest(TypedDict):
     card: NotRequired[CardSection]
     monitoring: NotRequired[MonitoringSection]
     reproductions: NotRequired[ReproductionsSection]
+
+
+class ExperimentRef(TypedDict, total=False):
+    """What a run is about (``nbops.core._experiment``): model, data source, given name."""
+
+    model: str | None
+    data: str
+    name: str | None
+
+
+class ModelRef(TypedDict):
+    """A registered model version."""
+
+    model: str
+    version: int
+
+
+class TaskOutcome(TypedDict):
+    """A task's outcome as the run index keeps it."""
+
+    status: str
+    duration_s: float | None
+
+
+class _SummaryRequired(TypedDict):
+    schema_version: int
+    run_id: str
+    status: RunStatus
+    started_at: str
+    finished_at: str | None
+    duration_s: float | None
+    executed: int
+    skipped: int
+    failed: int
+    metrics: dict[str, float]
+
+
+class RunSummary(_SummaryRequired, total=False):
+    """One line of ``reports/runs/index.jsonl`` (``run_index.schema.json``): a run in brief."""
+
+    pid: int
+    host: str
+    pinned: bool
+    manifest_stat: list[int]
+    tags: Tags
+    notes: str
+    experiment: ExperimentRef
+    params: UserValues  # env.yaml's scalars, flattened to dotted names
+    tasks: dict[str, TaskOutcome]
+    gates_verdict: str
+    failed_gates: list[str]
+    model_version: ModelRef
+    monitoring_verdict: str

@@ -55,7 +55,7 @@ class Experiment:
         text = _SLUG.sub("-", "-".join(p for p in (self.name, self.model, self.data) if p))
         return text.strip("-")[:80] or "experiment"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, str | None]:
         return {"model": self.model, "data": self.data, "name": self.name}
 
 
@@ -120,7 +120,7 @@ def experiment_of(manifest: Mapping[str, Any]) -> Experiment:
     return Experiment(model, data_source(env), name)
 
 
-def from_summary(summary: dict[str, Any]) -> Experiment:
+def from_summary(summary: Mapping[str, Any]) -> Experiment:
     """The experiment recorded in a run-index line (older lines: unknown model and data)."""
     raw = summary.get("experiment")
     if not isinstance(raw, dict):

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import RunSummary
 from nbops.core import ConfigError, LedgerError, Project
 
 _OVERRIDE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$")
@@ -233,7 +234,7 @@ def _holder_pid(project: Project) -> int | None:
     return pid if isinstance(pid, int) else None
 
 
-def _run_of(project: Project, job: BuildJob) -> dict[str, Any] | None:
+def _run_of(project: Project, job: BuildJob) -> RunSummary | None:
     """The run the job's process opened: its summary in the run index (None before it opens)."""
     from nbops.runs import run_summaries
 
@@ -268,7 +269,7 @@ _TASK_WORDS = {"executed": "done", "skipped": "skipped", "failed": "failed",
 
 
 def _ended(project: Project, job: BuildJob,
-           run: dict[str, Any] | None) -> tuple[dict[str, str], dict[str, Any]]:
+           run: RunSummary | None) -> tuple[dict[str, str], dict[str, Any]]:
     """Each task's outcome and the build's verdict, once its process ended."""
     if run is None:  # refused before it opened a run (a bad override, a broken pipeline)
         return ({task: "not run" for task in job.planned},

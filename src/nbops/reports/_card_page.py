@@ -14,7 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from nbops.contracts import CardSection
+from nbops.contracts import CardSection, RunSummary
 from nbops.core import NbopsError
 from nbops.reports._markup import page
 from nbops.reports._templates_env import render, render_string
@@ -50,7 +50,7 @@ def card_of_version(reports_dir: Path, record: dict[str, Any]) -> CardSection | 
 
 
 def card_html(name: str, version: int, card: CardSection, model_page: str,
-              summaries: list[dict[str, Any]]) -> str:
+              summaries: list[RunSummary]) -> str:
     """The card page of ``name:version`` (template ``card.html.j2``)."""
     header = Markup(render_string(
         '<h1>Model card {{ name }}:{{ version }}</h1><nav><a href="{{ model_page|href }}">'

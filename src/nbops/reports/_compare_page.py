@@ -17,7 +17,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from nbops.contracts import Manifest
+from nbops.contracts import Manifest, RunSummary
 from nbops.core import atomic_write_text
 from nbops.reports._compare import record_of
 from nbops.reports._curves import curves_of
@@ -35,15 +35,16 @@ def _script_json(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def run_record(manifest: Manifest, previous: dict[str, Any] | None = None,
+def run_record(manifest: Manifest, previous: RunSummary | None = None,
                diffs: dict[str, str] | None = None) -> dict[str, Any]:
     """What the compare page knows of one run (and its notebook diffs vs the previous run)."""
     return {"run_id": manifest["run_id"], "status": manifest.get("status"),
-            "sections": record_of(manifest), "previous": (previous or {}).get("run_id"),
+            "sections": record_of(manifest),
+            "previous": previous["run_id"] if previous is not None else None,
             "diffs": diffs or {}, "curves": curves_of(manifest)}
 
 
-def record_script(manifest: Manifest, previous: dict[str, Any] | None = None,
+def record_script(manifest: Manifest, previous: RunSummary | None = None,
                   diffs: dict[str, str] | None = None) -> str:
     """The ``runs/<id>/compare.js`` file of a run."""
     return ("window.NBOPS_RUNS = window.NBOPS_RUNS || {};\n"
@@ -52,7 +53,7 @@ def record_script(manifest: Manifest, previous: dict[str, Any] | None = None,
 
 
 def write_run_record(manifest: Manifest, run_dir: Path,
-                     previous: dict[str, Any] | None = None,
+                     previous: RunSummary | None = None,
                      diffs: dict[str, str] | None = None) -> Path:
     """Write ``compare.js`` beside the run page."""
     dest = Path(run_dir) / RECORD_FILE

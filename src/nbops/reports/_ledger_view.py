@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops import runs
-from nbops.contracts import Manifest
+from nbops.contracts import Manifest, RunSummary
 from nbops.core import NbopsError, Project
 from nbops.runs import run_summaries, summarize
 
@@ -23,7 +23,7 @@ log = logging.getLogger("nbops")
 
 COMPARABLE = ("succeeded", "gated")
 
-Summary = dict[str, Any]
+Summary = RunSummary
 
 
 def project_of(reports_dir: Path) -> Project:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nbops.contracts import Manifest, TaskRecord
+from nbops.contracts import Manifest, RunSummary, TaskRecord
 from nbops.core import NbopsError, atomic_write_text, from_summary, is_run_id, link_or_copy
 from nbops.reports._compare_page import write_run_record, write_site_compare_page
 from nbops.reports._ledger_view import (
@@ -222,7 +222,7 @@ def render_run(
 
 
 def render_site(reports_dir: Path, *, headline: list[str] | None = None,
-                pending: dict[str, Any] | None = None) -> Path:
+                pending: RunSummary | None = None) -> Path:
     """Rewrite ``reports/index.html`` from the run index; return its path.
 
     Args:

@@ -14,7 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from nbops.contracts import Manifest
+from nbops.contracts import Manifest, RunSummary
 from nbops.reports._curves import curves_section
 from nbops.reports._graph_svg import graph_svg
 from nbops.reports._markup import STATUS_LABELS, badge, fmt_duration, page
@@ -128,7 +128,7 @@ def run_page_html(
     manifest: Manifest,
     run_dir: Path,
     *,
-    previous: dict[str, Any] | None = None,
+    previous: RunSummary | None = None,
     champion: tuple[str, dict[str, Any]] = ("", {}),
     diffs: dict[str, str] | None = None,
     live: dict[str, str] | None = None,
@@ -148,7 +148,7 @@ def run_page_html(
     from nbops.reports._templates_env import render, render_string
 
     run_id = manifest["run_id"]
-    prev_metrics = (previous or {}).get("metrics", {})
+    prev_metrics = previous["metrics"] if previous is not None else {}
     champ_label, champ_metrics = champion
 
     def metric_rows(items: dict[str, Any]) -> list[tuple[str, Any, Markup, Markup]]:
@@ -170,7 +170,7 @@ def run_page_html(
         metrics=metric_rows({n: v for n, v in metrics.items()
                              if not n.startswith(FOLDED_METRICS)}),
         folded=metric_rows({n: v for n, v in metrics.items() if n.startswith(FOLDED_METRICS)}),
-        previous=(previous or {}).get("run_id"), champion=champ_label,
+        previous=previous["run_id"] if previous is not None else None, champion=champ_label,
         curves=Markup(curves_section(manifest)),
         gates=Markup(gates_section(manifest.get("gates"))),
         tasks=_tasks(manifest, run_dir, diffs or {}, states),

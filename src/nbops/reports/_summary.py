@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from nbops.contracts import Manifest
+from nbops.contracts import Manifest, RunSummary
 from nbops.core import experiment_of, from_summary, printable
 from nbops.reports._paths import task_page
 
@@ -163,7 +163,7 @@ def _where(path: Path, base: Path | None) -> str:
 
 
 def previous_in_experiment(manifest: Manifest,
-                           summaries: list[dict[str, Any]]) -> dict[str, Any] | None:
+                           summaries: list[RunSummary]) -> RunSummary | None:
     """The newest older run of the same experiment that finished with metrics."""
     mine = experiment_of(manifest)
     for summary in summaries:  # newest first
@@ -174,7 +174,7 @@ def previous_in_experiment(manifest: Manifest,
 
 
 def build_summary(manifest: Manifest, run_dir: Path,
-                  summaries: list[dict[str, Any]] | None = None,
+                  summaries: list[RunSummary] | None = None,
                   base: Path | None = None) -> BuildSummary:
     """The summary of the run whose manifest is ``manifest`` (stored in ``run_dir``).
 

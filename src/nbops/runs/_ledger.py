@@ -22,6 +22,7 @@ from typing import Any
 from nbops.contracts import (
     Manifest,
     RunStatus,
+    RunSummary,
     Section,
     SectionT,
     is_manifest,
@@ -125,7 +126,7 @@ def _amend(project: Project, run_id: str, change: Callable[[Manifest], Manifest]
     return manifest
 
 
-def list_runs(project: Project) -> list[dict[str, Any]]:
+def list_runs(project: Project) -> list[RunSummary]:
     """Summaries of every run, oldest first (see :func:`nbops.runs._index.summarize`).
 
     Runs left ``running`` or ``closing`` by a dead build are marked ``interrupted`` first.

@@ -28,6 +28,7 @@ def _section(name: str, package: str) -> dict[str, Any]:
 GATES = _section("gates", "nbops.registry.schemas")
 REGISTRY = _section("registry", "nbops.registry.schemas")
 REPRODUCTIONS = _section("reproductions", "nbops.reproduce.schemas")
+INDEX = load_schema("run_index")
 
 #: (type, the schema object describing it)
 PAIRS: list[tuple[Any, dict[str, Any]]] = [
@@ -54,6 +55,9 @@ PAIRS: list[tuple[Any, dict[str, Any]]] = [
     (contracts.MonitoringSection, _section("monitoring", "nbops.monitoring.schemas")),
     (contracts.ReproductionsSection, REPRODUCTIONS),
     (contracts.ReproductionItem, REPRODUCTIONS["properties"]["items"]["items"]),
+    (contracts.RunSummary, INDEX),
+    (contracts.ExperimentRef, INDEX["properties"]["experiment"]),
+    (contracts.ModelRef, INDEX["properties"]["model_version"]),
     (contracts.Diverged,
      REPRODUCTIONS["properties"]["items"]["items"]["properties"]["first_diverged"]["anyOf"][1]),
 ]
