@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from nbops import runs
 from nbops.contracts import Manifest, RunSummary
@@ -80,7 +79,7 @@ def previous_comparable(summaries: list[Summary], run_id: str) -> Summary | None
     return None
 
 
-def champion_metrics(manifest: Manifest, reports_dir: Path) -> tuple[str, dict[str, Any]]:
+def champion_metrics(manifest: Manifest, reports_dir: Path) -> tuple[str, dict[str, float]]:
     """The champion this run was compared with: ``(label, metrics)``.
 
     Reads the ``registry`` section (written by nbops.registry): the champion

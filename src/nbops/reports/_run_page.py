@@ -129,7 +129,7 @@ def run_page_html(
     run_dir: Path,
     *,
     previous: RunSummary | None = None,
-    champion: tuple[str, dict[str, Any]] = ("", {}),
+    champion: tuple[str, dict[str, float]] = ("", {}),
     diffs: dict[str, str] | None = None,
     live: dict[str, str] | None = None,
     task_states: TaskStates | None = None,
@@ -151,7 +151,7 @@ def run_page_html(
     prev_metrics = previous["metrics"] if previous is not None else {}
     champ_label, champ_metrics = champion
 
-    def metric_rows(items: dict[str, Any]) -> list[tuple[str, Any, Markup, Markup]]:
+    def metric_rows(items: dict[str, float]) -> list[tuple[str, float, Markup, Markup]]:
         return [(n, v, Markup(delta_cell(v, prev_metrics.get(n))),
                  Markup(delta_cell(v, champ_metrics.get(n)))) for n, v in items.items()]
 

@@ -39,7 +39,7 @@ THRESHOLD_LINES = {
 MAX_DRIFT_CHARTS = 4
 
 
-def _is_monitoring(metrics: dict[str, Any]) -> bool:
+def _is_monitoring(metrics: dict[str, float]) -> bool:
     return any(name.startswith(THRESHOLD_PREFIX) for name in metrics)
 
 
@@ -52,9 +52,9 @@ def headline_metrics(summaries: list[RunSummary], wanted: list[str] | None = Non
     """
     if wanted:
         return list(wanted)
-    training: dict[str, Any] = next((s["metrics"] for s in summaries
+    training: dict[str, float] = next((s["metrics"] for s in summaries
                      if s.get("metrics") and not _is_monitoring(s["metrics"])), {})
-    monitoring: dict[str, Any] = next((s["metrics"] for s in summaries
+    monitoring: dict[str, float] = next((s["metrics"] for s in summaries
                        if s.get("metrics") and _is_monitoring(s["metrics"])), {})
     names = list(training)[:MAX_HEADLINE]
     if "live_roc_auc" in monitoring:

@@ -19,6 +19,7 @@ import atexit
 import math
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -124,7 +125,7 @@ def _delta(value: Any, base: Any) -> float | None:
     return float(value) - float(base)
 
 
-def headline_names(metrics: dict[str, Any], primary: str | None = None,
+def headline_names(metrics: Mapping[str, float], primary: str | None = None,
                    limit: int = MAX_METRICS) -> list[str]:
     """The metrics worth a line: the primary metric first, then the run's own, in order.
 
@@ -142,7 +143,7 @@ def headline_names(metrics: dict[str, Any], primary: str | None = None,
     return names[:limit]
 
 
-def _champion(manifest: Manifest) -> tuple[str | None, dict[str, Any]]:
+def _champion(manifest: Manifest) -> tuple[str | None, dict[str, float]]:
     registry = manifest.get("registry")
     before = registry.get("champion_before") if registry is not None else None
     if registry is None or not isinstance(before, dict):
