@@ -296,3 +296,23 @@ class RunSummary(_SummaryRequired, total=False):
     failed_gates: list[str]
     model_version: ModelRef
     monitoring_verdict: str
+
+
+class LiveTask(TypedDict):
+    """A task of a build in progress, as ``live.json`` says (``waiting``, ``running``…)."""
+
+    state: str
+    started_at: NotRequired[str]
+    finished_at: NotRequired[str]
+
+
+class LiveStatus(TypedDict):
+    """``reports/runs/<run_id>/live.json`` (``live_status.schema.json``): a build in progress."""
+
+    schema_version: int
+    run_id: str
+    state: RunStatus
+    final: bool
+    updated_at: str
+    pid: int
+    tasks: dict[str, LiveTask]

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nbops.contracts import Manifest, RunStatus
+from nbops.contracts import LiveStatus, LiveTask, Manifest, RunStatus
 from nbops.core import (
     LedgerError,
     atomic_write_json,
@@ -49,7 +49,7 @@ LIVE_START, LIVE_END = "<!--nbops:live-->", "<!--/nbops:live-->"
 _LIVE_BLOCK = re.compile(re.escape(LIVE_START) + ".*?" + re.escape(LIVE_END), re.DOTALL)
 
 
-def read_live_status(run_dir: Path) -> dict[str, Any] | None:
+def read_live_status(run_dir: Path) -> LiveStatus | None:
     """The run's ``live.json`` (None when absent, unreadable or not valid)."""
     import json
 
@@ -57,10 +57,13 @@ def read_live_status(run_dir: Path) -> dict[str, Any] | None:
         status = json.loads((Path(run_dir) / LIVE_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return None if schema_errors(status, "live_status") else dict(status)
+    if schema_errors(status, "live_status"):
+        return None
+    checked: LiveStatus = status  # json.loads gives Any: the schema check above makes it one
+    return checked
 
 
-def write_live_status(run_dir: Path, status: dict[str, Any]) -> None:
+def write_live_status(run_dir: Path, status: LiveStatus) -> None:
     """Replace ``live.json`` atomically (checked against its schema first)."""
     errors = schema_errors(status, "live_status")
     if errors:
@@ -129,7 +132,7 @@ class LiveView:
         self.manifest = manifest
         self.states = states
         self.site = site
-        self.tasks: dict[str, dict[str, str]] = {}
+        self.tasks: dict[str, LiveTask] = {}
         self.state: RunStatus = "running"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -210,13 +213,17 @@ class LiveView:
         write_live_status(self.run_dir, {
             "schema_version": 1, "run_id": self.manifest["run_id"], "state": self.state,
             "final": self.state in _FINAL, "updated_at": utc_now_iso(), "pid": os.getpid(),
-            "tasks": {name: dict(entry) for name, entry in self.tasks.items()}})
+            "tasks": {name: {**entry} for name, entry in self.tasks.items()}})
+
+    def _state_of(self, task: str) -> str | None:
+        entry = self.tasks.get(task)
+        return entry["state"] if entry is not None else None
 
     def _write_page(self) -> None:
         from nbops.reports._run_page import run_page_html
 
         view: Manifest = {**self.manifest, "status": self.state}
-        states = {name: _page_status((self.tasks.get(name) or {}).get("state"), task["status"])
+        states = {name: _page_status(self._state_of(name), task["status"])
                   for name, task in self.manifest["tasks"].items()}
         live = None if self.state in _FINAL else live_marks(self.state, utc_now_iso())
         atomic_write_text(self.run_dir / "index.html",

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from nbops.contracts import Manifest
+from nbops.contracts import LiveTask, Manifest
 from nbops.core import IntegrityError, LedgerError, NbopsError, Project
 from nbops.reports._live import read_live_status
 
@@ -65,7 +65,7 @@ def _read(project: Project, run_id: str) -> Manifest | None:
         return None
 
 
-def _seconds(entry: dict[str, str]) -> float | None:
+def _seconds(entry: LiveTask) -> float | None:
     from datetime import datetime
 
     try:
@@ -99,7 +99,7 @@ def follow(project: Project, run_id: str, *, poll_s: float = 0.5,
             continue
         unreadable = 0
         live = read_live_status(project.run_dir(run_id))
-        for name, entry in ((live or {}).get("tasks") or {}).items():
+        for name, entry in (live["tasks"] if live is not None else {}).items():
             state = entry["state"]
             if seen.get(name) == state or state == "waiting":
                 continue

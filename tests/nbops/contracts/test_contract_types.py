@@ -29,6 +29,7 @@ GATES = _section("gates", "nbops.registry.schemas")
 REGISTRY = _section("registry", "nbops.registry.schemas")
 REPRODUCTIONS = _section("reproductions", "nbops.reproduce.schemas")
 INDEX = load_schema("run_index")
+LIVE = load_schema("live_status")
 
 #: (type, the schema object describing it)
 PAIRS: list[tuple[Any, dict[str, Any]]] = [
@@ -56,6 +57,8 @@ PAIRS: list[tuple[Any, dict[str, Any]]] = [
     (contracts.ReproductionsSection, REPRODUCTIONS),
     (contracts.ReproductionItem, REPRODUCTIONS["properties"]["items"]["items"]),
     (contracts.RunSummary, INDEX),
+    (contracts.LiveStatus, LIVE),
+    (contracts.LiveTask, LIVE["properties"]["tasks"]["additionalProperties"]),
     (contracts.ExperimentRef, INDEX["properties"]["experiment"]),
     (contracts.ModelRef, INDEX["properties"]["model_version"]),
     (contracts.Diverged,
