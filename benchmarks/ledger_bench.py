@@ -186,7 +186,7 @@ def build_overhead(project_dir: Path = ROOT, builds: int = 1) -> list[dict[str, 
     are real. Also times importing the hooks' modules in a process that already imported
     Ploomber (what a build pays once to load them).
     """
-    from nbops.core import read_manifest
+    from nbops.contracts import read_manifest
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="nbops-ledger-bench-") as tmp:

@@ -67,7 +67,7 @@ _JITTER = ("the poll pause's granularity: it stays between 0.1 and 0.3 s "
            "(test_waiters_poll_every_tenth_to_three_tenths_of_a_second_at_random)")
 EQUIVALENT: dict[str, str] = {
     "nbops.core._hashing.xǁHashCacheǁ_load__mutmut_5": "'UTF-8' and 'utf-8' are one codec",
-    "nbops.core._manifest.x__parse__mutmut_4": "'UTF-8' and 'utf-8' are one codec",
+    "nbops.contracts._manifest_file.x__parse__mutmut_4": "'UTF-8' and 'utf-8' are one codec",
     "nbops.runs._notebook_redaction.x_redact_notebook__mutmut_80":
         "'UTF-8' and 'utf-8' are one codec",
     "nbops.core._hashing.x_hash_file__mutmut_4":

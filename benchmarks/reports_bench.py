@@ -105,7 +105,7 @@ def _manifest(run_id: str, tasks: list[str]) -> dict[str, Any]:
 
 def _ledger(reports: Path, runs: int, png: str, tasks: list[str]) -> Path:
     """``runs`` index lines and folders; the newest run has real notebooks and a manifest."""
-    from nbops.core import write_manifest
+    from nbops.contracts import write_manifest
 
     folder = reports / "runs"
     folder.mkdir(parents=True)
@@ -158,7 +158,7 @@ def _subprocess_nbconvert(notebook: Path, out_dir: Path) -> None:
 
 def _compare(folder: Path, repeats: int) -> float:
     """Time the comparison page of three runs with full provenance (300 packages each)."""
-    from nbops.core import write_manifest
+    from nbops.contracts import write_manifest
     from nbops.reports import write_compare_page
 
     ids = [f"20260101T0{i}0000000000Z-cmpaaa" for i in range(3)]

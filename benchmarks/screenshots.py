@@ -30,7 +30,7 @@ def _run_id(index: int) -> str:
 def _write(reports: Path, index: int, *, status: str = "succeeded", roc: float = 0.85,
            data: str | None = None, max_iter: int = 100, monitoring: dict | None = None,
            png: str = "") -> Path:
-    from nbops.core import write_manifest
+    from nbops.contracts import write_manifest
     from nbops.runs import summarize
 
     run_id = _run_id(index)

@@ -265,12 +265,12 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     check_parameters(env)  # declared types and ranges, before any task runs or run is recorded
     if not _skipped_for_reproduction():
         post_close_factories()  # a broken plug-in fails here, before a run is recorded
-    sections = {}
+    sources = None
     if snapshots:
-        from nbops.sources import SECTION, section
+        from nbops.sources import section
 
-        sections[SECTION] = section(snapshots)
-    run = open_run(project, tasks, build, env, command_argv(), sections=sections)
+        sources = section(snapshots)
+    run = open_run(project, tasks, build, env, command_argv(), sources=sources)
     setattr(dag, _ATTR, run)
     # notebooks saved as .html/.md/...: keep the executed .ipynb for the run record
     _unless_it_fails("keeping the executed notebooks of converted notebook products",
@@ -407,9 +407,10 @@ def _champion_columns(project: Project, registry: Any,
     except (NbopsError, KeyError, OSError):
         return None  # no champion (yet): nothing to compare the columns with
     entry = (manifest.get("sources") or {}).get(name)
-    if not isinstance(entry, dict) or not entry.get("columns"):
+    if entry is None or not entry["columns"]:
         return None
-    return list(entry["columns"]), f"the champion ({model} v{version['version']})"
+    return [{"name": column["name"], "type": column["type"]} for column in entry["columns"]], \
+        f"the champion ({model} v{version['version']})"
 
 
 def _unless_it_fails(what: str, action: Any, *args: Any) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from ledger_helpers import build, make_project
 
-from nbops.core._manifest import write_manifest
+from nbops.contracts._manifest_file import write_manifest
 
 pytestmark = pytest.mark.integration
 

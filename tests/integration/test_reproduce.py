@@ -209,7 +209,7 @@ def test_declared_nondeterministic_step_reproduces_within_tolerance(
 def test_environment_differences_are_listed_and_strict_refuses(
     repo: Path, noisy_run: dict[str, Any]
 ) -> None:
-    from nbops.core._manifest import read_manifest, write_manifest
+    from nbops.contracts._manifest_file import read_manifest, write_manifest
 
     path = repo / "reports" / "runs" / noisy_run["run_id"] / "manifest.json"
     manifest = read_manifest(path)

@@ -19,9 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from nbops.adapters._converted_notebooks import executed_notebook
+from nbops.contracts import BuildRecord
+from nbops.contracts import TaskStatus as RecordedTaskStatus
 from nbops.core import SettingKey
 
-_STATUS = {"executed": "executed", "skipped": "skipped", "errored": "failed"}
+_STATUS: dict[str, RecordedTaskStatus] = {"executed": "executed", "skipped": "skipped",
+                                          "errored": "failed"}
 _PENDING = {"waiting_execution", "waiting_upstream", "waiting_download"}
 
 
@@ -54,7 +57,7 @@ class TaskInfo:
     """
 
     name: str
-    status: str
+    status: RecordedTaskStatus
     will_run: bool
     source_path: Path | None
     products: dict[str, Path]
@@ -221,7 +224,7 @@ def is_building(dag: Any) -> bool:
             or _building_frame(dag, "_build_partially") is not None)
 
 
-def build_options(dag: Any) -> dict[str, Any]:
+def build_options(dag: Any) -> BuildRecord:
     """How the build was requested: ``force`` and the ``partially`` target, if any.
 
     The pipeline and env files are added by the caller (see :func:`pipeline_file`).

@@ -160,12 +160,12 @@ def _query_batch(root: Path, record: dict[str, Any], sql: str,
     """The batch a query returns, checked against the columns the champion trained on."""
     from nbops.core import REDACTED, find_project
     from nbops.runs import load_manifest
-    from nbops.sources import SECTION, QuerySource, check_result, parse_connection, run_query
+    from nbops.sources import QuerySource, check_result, parse_connection, run_query
 
     trained: dict[str, Any] = {}
     try:
-        sources = load_manifest(find_project(root), record["run_id"]).get(SECTION) or {}
-        trained = next(iter(sources.values()), {})
+        sources = load_manifest(find_project(root), record["run_id"]).get("sources") or {}
+        trained = dict(next(iter(sources.values()), {}))
     except (NbopsError, KeyError, OSError):
         pass  # a champion trained on a file: nothing recorded to default to or compare with
     if connection is None and REDACTED not in str(trained.get("connection", REDACTED)):

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from nbops.core import Manifest, NbopsError, Project
+from nbops.contracts import Manifest
+from nbops.core import NbopsError, Project
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -115,7 +116,8 @@ def retrain_champion(request: RetrainRequest) -> RetrainOutcome:
     data = split_recent(champion.training, frame, target, champion.schema.get("date_column"),
                         policy.holdout_fraction)
     outcome, manifest = _train(request, data, why)
-    registered = ((manifest or {}).get("registry") or {}).get("version")
+    section = manifest.get("registry") if manifest is not None else None
+    registered = section.get("version") if section is not None else None
     if outcome["returncode"] != 0 or registered is None:
         outcome["lines"].append(
             f"the retraining build did not register a model (exit {outcome['returncode']}: "

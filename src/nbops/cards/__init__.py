@@ -16,14 +16,14 @@ from nbops.core import lazy_exports
 
 if TYPE_CHECKING:
     from nbops.cards._diff import card_diff, diff_markdown
-    from nbops.cards._document import CARD, CardSection, build_card, record_written_part
+    from nbops.cards._document import build_card, record_written_part
     from nbops.cards._evaluation import evaluate_for_card
     from nbops.cards._evaluation_file import read_evaluation, write_evaluation
     from nbops.cards._markdown import card_markdown, front_matter
     from nbops.cards._step import CardStep
 
 __all__ = [
-    "CARD", "CardSection", "CardStep", "build_card", "card_diff", "card_markdown",
+    "CardStep", "build_card", "card_diff", "card_markdown",
     "diff_markdown", "evaluate_for_card", "front_matter", "read_evaluation", "record_written_part",
     "write_evaluation",
 ]
@@ -33,7 +33,7 @@ if not TYPE_CHECKING:
         "_evaluation": ("evaluate_for_card",),
         "_evaluation_file": ("read_evaluation", "write_evaluation"),
         "_diff": ("card_diff", "diff_markdown"),
-        "_document": ("CARD", "CardSection", "build_card", "record_written_part"),
+        "_document": ("build_card", "record_written_part"),
         "_markdown": ("card_markdown", "front_matter"),
         "_step": ("CardStep",),
     })

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from nbops.contracts import RunSummary
+
 HUMAN_SECTIONS = (("intended_use", "Intended use"), ("out_of_scope_uses", "Out-of-scope uses"),
                   ("limitations", "Limitations"), ("risks", "Risks"),
                   ("ethical_considerations", "Ethical considerations"), ("notes", "Notes"),
@@ -65,7 +67,7 @@ def front_matter(card: dict[str, Any], version: dict[str, Any] | None) -> dict[s
 
 
 def card_markdown(card: dict[str, Any], version: dict[str, Any] | None = None,
-                  monitoring: list[dict[str, Any]] | None = None) -> str:
+                  monitoring: list[RunSummary] | None = None) -> str:
     """The whole card as Markdown with YAML front matter.
 
     Args:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from nbops.cards._document import CARD, build_card
+from nbops.cards._document import build_card
+from nbops.contracts import CARD
 
 if TYPE_CHECKING:
     from nbops.runs import OpenContext, RunContext

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from nbops.contracts import RunSummary
 from nbops.core import NbopsError, RegistryError
 
 _project_option = click.option(
@@ -18,13 +19,13 @@ _project_option = click.option(
 CARDS_DIR = Path(".nbops") / "registry" / "cards"
 
 
-def card_of(root: Path, ref: str) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+def card_of(root: Path, ref: str) -> tuple[dict[str, Any], dict[str, Any], list[RunSummary]]:
     """(card section, registry version record, monitoring runs) of ``ref`` (``churn@champion``).
 
     Raises:
         NbopsError: the version's run recorded no card.
     """
-    from nbops.cards import CARD
+    from nbops.contracts import CARD
     from nbops.core import Project
     from nbops.registry import get_version
     from nbops.runs import list_runs, load_manifest

@@ -17,7 +17,8 @@ import click
 from nbops.core import ConfigError, IntegrityError, LedgerError
 
 if TYPE_CHECKING:
-    from nbops.core import Manifest, Project
+    from nbops.contracts import Manifest
+    from nbops.core import Project
 
 _project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,

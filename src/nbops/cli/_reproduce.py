@@ -122,9 +122,9 @@ def _echo_tasks(done: PublishedReproduction, notes: list[str]) -> None:
 def _source_notes(project: Any, run_id: str) -> list[str]:
     """The run's query sources were read from their stored snapshots: say so."""
     from nbops.runs import load_manifest
-    from nbops.sources import SECTION, reproduction_notes
+    from nbops.sources import reproduction_notes
 
-    return reproduction_notes(load_manifest(project, run_id).get(SECTION))
+    return reproduction_notes(load_manifest(project, run_id).get("sources"))
 
 
 COMMANDS = [reproduce]

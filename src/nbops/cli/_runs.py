@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import click
 
-from nbops.core import ConfigError, LedgerError, Manifest, NbopsError
+from nbops.contracts import Manifest
+from nbops.core import ConfigError, LedgerError, NbopsError
+
+_RowT = TypeVar("_RowT", bound=Mapping[str, Any])
 
 _project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -83,6 +87,7 @@ def runs_command(as_json: bool, limit: int | None, where: str | None, sort: str 
     query = None if where is None else parse_query(where)  # bad input: before any reading
     if sort is not None:
         sort_rows([], sort)
+    summaries: Sequence[Mapping[str, Any]]  # the remote's rows are shorter than index lines
     if on_remote:
         from nbops.sync import remote_summaries
 
@@ -103,8 +108,8 @@ def runs_command(as_json: bool, limit: int | None, where: str | None, sort: str 
         _echo_listing(summaries)
 
 
-def _ordered(summaries: list[dict[str, Any]], sort: str | None, limit: int | None,
-             best_last: bool) -> list[dict[str, Any]]:
+def _ordered(summaries: Sequence[_RowT], sort: str | None, limit: int | None,
+             best_last: bool) -> Sequence[_RowT]:
     """``--sort`` then ``--limit`` (the first N sorted, or the newest N); the listing shows
     runs newest-first, so a sorted listing is reversed to show the best first."""
     from nbops.runs import sort_rows
@@ -119,7 +124,7 @@ def _ordered(summaries: list[dict[str, Any]], sort: str | None, limit: int | Non
     return summaries
 
 
-def _echo_listing(summaries: list[dict[str, Any]]) -> None:
+def _echo_listing(summaries: Sequence[Mapping[str, Any]]) -> None:
     """The runs as a table: rich for a screenful, plain columns for long listings."""
     from nbops.cli._output import RICH_ROWS, echo_columns, echo_rich
 
@@ -161,7 +166,8 @@ def _task_word(status: Any) -> Any:
     return STATUS_LABELS.get(status, status) if isinstance(status, str) else status
 
 
-def _listing_rows(summaries: list[dict[str, Any]]) -> list[tuple[list[str], str, str | None]]:
+def _listing_rows(summaries: Sequence[Mapping[str, Any]]
+                  ) -> list[tuple[list[str], str, str | None]]:
     """Newest first, as the site lists them: (plain cells, status, monitoring verdict).
 
     Cells are :func:`~nbops.core.printable`: a metric name's escape sequences are shown.
@@ -278,10 +284,10 @@ def diff_command(run_a: str, run_b: str | None, as_json: bool, markdown: bool,
         return
     result = diff_runs(manifest_a, manifest_b)
     from nbops.core import ContentStore
-    from nbops.sources import SECTION, diff_sources
+    from nbops.sources import diff_sources
 
     result["query_results"] = diff_sources(ContentStore(proj.store_dir),
-                                           manifest_a.get(SECTION), manifest_b.get(SECTION))
+                                           manifest_a.get("sources"), manifest_b.get("sources"))
     if as_json:
         _echo_json(result)
     else:

@@ -51,16 +51,6 @@ if TYPE_CHECKING:
     )
     from nbops.core._json_walk import strings as json_strings
     from nbops.core._locks import ProjectLock, is_locked, read_holder
-    from nbops.core._manifest import (
-        SEAL_NAME,
-        Manifest,
-        check_seal,
-        manifest_errors,
-        read_manifest,
-        read_sealed_manifest,
-        seal_state,
-        write_manifest,
-    )
     from nbops.core._metrics import average_precision, brier, classification_metrics, roc_auc
     from nbops.core._model_card import (
         missing_card_fields,
@@ -115,26 +105,24 @@ if TYPE_CHECKING:
 __all__ = [
     "ConfigError", "ContentStore", "DEFAULT_ENV_WHITELIST", "DataError", "FeatureSchema",
     "FeatureSpec", "GATE_OPERATOR_PLUGINS", "GateFailure", "HashCache", "HostCheck",
-    "IntegrityError", "LedgerError", "LockTimeout", "MAX_SECRET_SCAN", "Manifest", "NEGATIVE",
-    "NbopsError",
-    "OPTION_PREFIX", "POSITIVE", "POST_CLOSE_STEP_PLUGINS", "PREFIX", "PipelineLocation",
-    "Project", "ProjectLock", "ProjectSettings", "REDACTED", "ROOT_ENV", "RUN_ENV",
-    "RecordError", "RegistryError", "RemoteError", "ReproduceError", "SEAL_NAME",
-    "SPEC_VERSION", "SettingKey", "ValidationError", "all_keys", "atomic_path",
-    "atomic_write_bytes", "atomic_write_json", "atomic_write_text", "average_precision",
-    "brier", "build_command", "check_batch", "check_input", "check_parameters", "check_seal",
-    "classification_metrics", "crash_point", "data_slug", "dumps_json", "env_options",
-    "experiment_of", "find_project", "flatten", "from_summary", "fsync_dir", "hash_bytes",
-    "hash_file", "is_dotted_path", "is_hash", "is_locked", "is_run_id", "is_secret_name",
-    "json_strings", "lazy_exports", "link_or_copy", "load_mapping", "load_plugins", "load_yaml",
-    "locate_pipeline", "manifest_errors", "mask_credentials", "missing_card_fields",
-    "missing_card_sentence", "new_run_id", "of_version", "option_value", "pid_alive",
-    "pipeline_files", "plugin_problem", "printable", "read_holder", "read_manifest",
-    "read_model_card", "read_sealed_manifest", "redact", "redact_argv", "rewrite_strings",
-    "roc_auc", "schema_errors", "scrub", "seal_state", "secret_byte_pairs", "secret_replacements",
-    "spec_bytes",
+    "IntegrityError", "LedgerError", "LockTimeout", "MAX_SECRET_SCAN", "NEGATIVE", "NbopsError",
+    "OPTION_PREFIX",
+    "POSITIVE", "POST_CLOSE_STEP_PLUGINS", "PREFIX", "PipelineLocation", "Project",
+    "ProjectLock", "ProjectSettings", "REDACTED", "ROOT_ENV", "RUN_ENV", "RecordError",
+    "RegistryError", "RemoteError", "ReproduceError", "SPEC_VERSION", "SettingKey",
+    "ValidationError", "all_keys", "atomic_path", "atomic_write_bytes", "atomic_write_json",
+    "atomic_write_text", "average_precision", "brier", "build_command", "check_batch",
+    "check_input", "check_parameters", "classification_metrics", "crash_point", "data_slug",
+    "dumps_json", "env_options", "experiment_of", "find_project", "flatten", "from_summary",
+    "fsync_dir", "hash_bytes", "hash_file", "is_dotted_path", "is_hash", "is_locked",
+    "is_run_id", "is_secret_name", "json_strings", "lazy_exports", "link_or_copy",
+    "load_mapping", "load_plugins", "load_yaml", "locate_pipeline", "mask_credentials",
+    "missing_card_fields", "missing_card_sentence", "new_run_id", "of_version", "option_value",
+    "pid_alive", "pipeline_files", "plugin_problem", "printable", "read_holder",
+    "read_model_card", "redact", "redact_argv", "rewrite_strings", "roc_auc", "schema_errors",
+    "scrub", "secret_byte_pairs", "secret_replacements", "spec_bytes",
     "spec_from_feature_schema", "spec_hash", "user_cache_folder", "user_config_folder",
-    "utc_now_iso", "whitelisted_env", "write_manifest",
+    "utc_now_iso", "whitelisted_env",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -163,10 +151,6 @@ if not TYPE_CHECKING:
         ),
         "_json_walk": ("json_strings=strings",),
         "_locks": ("ProjectLock", "is_locked", "read_holder"),
-        "_manifest": (
-            "Manifest", "SEAL_NAME", "check_seal", "manifest_errors", "read_manifest",
-            "read_sealed_manifest", "seal_state", "write_manifest",
-        ),
         "_model_card": ("missing_card_fields", "missing_card_sentence", "read_model_card"),
         "_metrics": ("average_precision", "brier", "classification_metrics", "roc_auc"),
         "_parameters": ("check_parameters",),

@@ -21,6 +21,7 @@ so the site groups a thousand runs without opening their manifests.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
@@ -54,7 +55,7 @@ class Experiment:
         text = _SLUG.sub("-", "-".join(p for p in (self.name, self.model, self.data) if p))
         return text.strip("-")[:80] or "experiment"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, str | None]:
         return {"model": self.model, "data": self.data, "name": self.name}
 
 
@@ -95,12 +96,12 @@ def data_slug(env: dict[str, Any] | None) -> str:
     return _SLUG.sub("-", stem).strip("-")[:40] or "data"
 
 
-def _is_monitoring(manifest: dict[str, Any]) -> bool:
+def _is_monitoring(manifest: Mapping[str, Any]) -> bool:
     return isinstance(manifest.get("monitoring"), dict) or "monitor_verdict" in (
         manifest.get("metrics") or {})
 
 
-def experiment_of(manifest: dict[str, Any]) -> Experiment:
+def experiment_of(manifest: Mapping[str, Any]) -> Experiment:
     """The experiment of a run, from its manifest."""
     env = manifest.get("env") if isinstance(manifest.get("env"), dict) else {}
     assert isinstance(env, dict)
@@ -119,7 +120,7 @@ def experiment_of(manifest: dict[str, Any]) -> Experiment:
     return Experiment(model, data_source(env), name)
 
 
-def from_summary(summary: dict[str, Any]) -> Experiment:
+def from_summary(summary: Mapping[str, Any]) -> Experiment:
     """The experiment recorded in a run-index line (older lines: unknown model and data)."""
     raw = summary.get("experiment")
     if not isinstance(raw, dict):

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import RunSummary
 from nbops.core import ConfigError, LedgerError, Project
 
 _OVERRIDE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$")
@@ -233,7 +234,7 @@ def _holder_pid(project: Project) -> int | None:
     return pid if isinstance(pid, int) else None
 
 
-def _run_of(project: Project, job: BuildJob) -> dict[str, Any] | None:
+def _run_of(project: Project, job: BuildJob) -> RunSummary | None:
     """The run the job's process opened: its summary in the run index (None before it opens)."""
     from nbops.runs import run_summaries
 
@@ -268,7 +269,7 @@ _TASK_WORDS = {"executed": "done", "skipped": "skipped", "failed": "failed",
 
 
 def _ended(project: Project, job: BuildJob,
-           run: dict[str, Any] | None) -> tuple[dict[str, str], dict[str, Any]]:
+           run: RunSummary | None) -> tuple[dict[str, str], dict[str, Any]]:
     """Each task's outcome and the build's verdict, once its process ended."""
     if run is None:  # refused before it opened a run (a bad override, a broken pipeline)
         return ({task: "not run" for task in job.planned},
@@ -284,16 +285,18 @@ def _ended(project: Project, job: BuildJob,
     if page.is_file():
         verdict["run_page"] = project.relative(page)
     gates = manifest.get("gates")
-    if manifest["status"] == "gated" and isinstance(gates, dict):
+    if manifest["status"] == "gated" and gates is not None:
         verdict["failed_gates"] = [
             {"name": r["name"], "value": r.get("value"), "threshold": r.get("threshold"),
              "detail": r.get("detail")}
             for r in gates["results"] if r["verdict"] == "failed"]
     failure = manifest.get("failure")
     if manifest["status"] == "failed":
-        verdict["message"] = (failure or {}).get("message") or _log_tail(project, job)
-        if failure and failure.get("task") in manifest["tasks"]:
-            notebook = manifest["tasks"][failure["task"]].get("notebook")
+        verdict["message"] = (failure.get("message") if failure else None) \
+            or _log_tail(project, job)
+        failed_task = failure.get("task") if failure else None
+        if failure and failed_task is not None and failed_task in manifest["tasks"]:
+            notebook = manifest["tasks"][failed_task].get("notebook")
             verdict["failure"] = {
                 "task": failure["task"], "cell_index": failure.get("cell_index"),
                 "ename": failure.get("ename"), "evalue": failure.get("evalue"),

@@ -11,13 +11,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import RunSummary, TaskOutcome
 from nbops.core import LedgerError, Project
 
 #: a task's outcomes that mean its notebook ran in that run
 RAN = ("executed", "failed")
 
 
-def _task_outcome(project: Project, summary: dict[str, Any], task: str) -> dict[str, Any] | None:
+def _task_outcome(project: Project, summary: RunSummary, task: str) -> TaskOutcome | None:
     tasks = summary.get("tasks")
     if tasks is None:  # an index line written before the index recorded tasks
         from nbops.runs import load_manifest
@@ -31,7 +32,7 @@ def _task_outcome(project: Project, summary: dict[str, Any], task: str) -> dict[
     return tasks.get(task)
 
 
-def task_runs(project: Project, summaries: list[dict[str, Any]], task: str,
+def task_runs(project: Project, summaries: list[RunSummary], task: str,
               limit: int = 50) -> list[dict[str, Any]]:
     """The newest ``limit`` runs in which ``task``'s notebook ran, newest first."""
     found = []

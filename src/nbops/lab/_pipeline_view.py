@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from nbops.contracts import RunSummary
 from nbops.core import Project
 
 UNFINISHED = ("running", "closing")
 
 
-def _last_runs(summaries: list[dict[str, Any]], names: list[str]) -> dict[str, dict[str, Any]]:
+def _last_runs(summaries: list[RunSummary], names: list[str]) -> dict[str, dict[str, Any]]:
     """Each task's latest run in which it ran (executed or failed), newest first search."""
     last: dict[str, dict[str, Any]] = {}
     for summary in reversed(summaries):
@@ -48,7 +49,7 @@ def _state(task: Any, last: dict[str, Any] | None, busy: set[str]) -> str:
     return "out of date" if task.outdated else "up to date"
 
 
-def pipeline_view(project: Project, states: list[Any], summaries: list[dict[str, Any]],
+def pipeline_view(project: Project, states: list[Any], summaries: list[RunSummary],
                   build: dict[str, Any] | None) -> dict[str, Any]:
     """The panel's pipeline: tasks with states, the latest run, the build under way.
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
 
+from nbops.contracts import RunSummary
 from nbops.core import Project
 
 
@@ -33,10 +33,10 @@ class RunIndexCache:
     def __init__(self, project: Project) -> None:
         self.project = project
         self._key: tuple[tuple[int, int], ...] | None = None
-        self._summaries: list[dict[str, Any]] = []
+        self._summaries: list[RunSummary] = []
         self._lock = threading.Lock()
 
-    def summaries(self) -> list[dict[str, Any]]:
+    def summaries(self) -> list[RunSummary]:
         """Every run's summary, oldest first (read again if the ledger changed)."""
         from nbops.runs import list_runs
 

@@ -18,9 +18,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import MONITORING, FileRecord, Manifest, MonitoringSection
 from nbops.core import ContentStore, NbopsError
 from nbops.monitoring._retrain import retrain_command, start_retrain
-from nbops.monitoring._sections import MONITORING, MonitoringSection
 from nbops.monitoring._status import ALERT, LEVELS, severity
 from nbops.runs import OpenContext, RunContext
 
@@ -50,17 +50,18 @@ class MonitoringStep:
         """Nothing to release."""
 
 
-def _monitor_task(manifest: dict[str, Any]) -> str | None:
+def _monitor_task(manifest: Manifest) -> str | None:
     for name, entry in manifest["tasks"].items():
         if REPORT_PRODUCT in (entry.get("products") or {}):
             return str(name)
     return None
 
 
-def _stored(store: ContentStore, product: dict[str, Any] | None) -> Path | None:
-    if not product or not product.get("hash"):
+def _stored(store: ContentStore, product: FileRecord | None) -> Path | None:
+    digest = product.get("hash") if product else None
+    if not digest:
         return None
-    path = store.path_for(product["hash"])
+    path = store.path_for(digest)
     return path if path.is_file() else None
 
 

@@ -89,8 +89,8 @@ def close_remote_run(project: Project, run_id: str, params: dict[str, Any]) -> C
     from nbops.runs import load_manifest
 
     manifest = load_manifest(project, run_id)
-    failed = manifest.get("failure") or {}
-    message = failed.get("message") if isinstance(failed, dict) else None
+    failed = manifest.get("failure")
+    message = failed.get("message") if failed else None
     if failure is not None and not isinstance(failure, NbopsError):
         raise failure
     return Closed(run_id, manifest["status"], failure, message)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from nbops.contracts import BuildRecord, Manifest
 from nbops.core import ContentStore, Project, check_parameters, is_hash
 from nbops.orchestration._remote_state import manifest_key
 from nbops.orchestration._settings import run_settings
@@ -21,7 +22,7 @@ from nbops.remote import open_remote, require_url
 logger = logging.getLogger("nbops")
 
 
-def kept_objects(manifest: dict[str, Any]) -> set[str]:
+def kept_objects(manifest: Manifest) -> set[str]:
     """The objects the ledger stored at open for ``nbops reproduce`` (inputs, git diff)."""
     provenance = manifest["provenance"]
     found = {d for d in (provenance.get("inputs") or {}).values() if isinstance(d, str)}
@@ -45,8 +46,8 @@ def open_remote_run(project: Project, params: dict[str, Any], force: bool = Fals
     settings = run_settings(project, params, ["nbops", "run", "open"])
     check_parameters(settings.env)  # declared types and ranges, before anything is recorded
     tasks = settings.render(settings.load_dag())
-    build = {"force": force, "partially": None, "pipeline": settings.pipeline,
-             "env_file": settings.env_file}
+    build: BuildRecord = {"force": force, "partially": None, "pipeline": settings.pipeline,
+                          "env_file": settings.env_file}
     run = open_run(project, tasks, build, settings.env, settings.argv)
     try:
         store = ContentStore(project.store_dir)

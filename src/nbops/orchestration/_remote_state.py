@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from nbops.contracts import Manifest
 from nbops.core import LedgerError, NbopsError, schema_errors
 from nbops.remote import RemoteStore
 
@@ -44,14 +45,14 @@ def cache_key(task: str, fingerprint: str) -> str:
     return f"{CACHE_PREFIX}/{task}/{fingerprint.split(':', 1)[-1]}.json"
 
 
-def read_opened(remote: RemoteStore, run_id: str) -> dict[str, Any]:
+def read_opened(remote: RemoteStore, run_id: str) -> Manifest:
     """The manifest ``nbops run open`` left; one sentence when there is none."""
     data = remote.get_bytes(manifest_key(run_id))
     if data is None:
         raise NbopsError(f"run {run_id} is not open on the team remote {remote.label}",
                          "start the scheduler's run from its first task (`nbops run open`), "
                          "and give every task the run id it printed")
-    manifest: dict[str, Any] = json.loads(data)
+    manifest: Manifest = json.loads(data)  # the ledger's own write, checked when it is saved
     return manifest
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.adapters import TaskInfo, build_one_task, metadata_path
+from nbops.contracts import Manifest, TaskRecord
 from nbops.core import (
     REDACTED,
     ROOT_ENV,
@@ -136,7 +137,7 @@ def _push_files(project: Project, remote: RemoteStore, files: list[Path],
     return outputs
 
 
-def fingerprint(name: str, opened: dict[str, Any], source_hash: str | None,
+def fingerprint(name: str, opened: Manifest, source_hash: str | None,
                 inputs: dict[str, str], environment: dict[str, Any]) -> str | None:
     """What the task's products depend on, as one digest; None when it cannot be compared.
 
@@ -173,7 +174,7 @@ def _execute(project: Project, dag: Any, name: str, run_id: str) -> tuple[str | 
     return error, time.perf_counter() - started
 
 
-def _source_hash(project: Project, entry: dict[str, Any], name: str, run_id: str) -> str | None:
+def _source_hash(project: Project, entry: TaskRecord, name: str, run_id: str) -> str | None:
     """The task's source here, checked against the one the run was opened with."""
     path = entry["source"]["path"]
     source = None

@@ -25,9 +25,10 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
+from nbops.contracts import GateResultRecord, GateVerdict
 from nbops.core import GATE_OPERATOR_PLUGINS, ConfigError, load_plugins, plugin_problem
 
 
@@ -129,9 +130,11 @@ class GateResult:
     threshold: float | None
     detail: str
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> GateResultRecord:
         """Return a JSON-ready dict (manifest ``gates.results`` item)."""
-        return asdict(self)
+        return {"name": self.name, "expression": self.expression, "kind": self.kind,
+                "verdict": self.verdict, "value": self.value, "threshold": self.threshold,
+                "detail": self.detail}
 
 
 def parse_gate(name: str, expression: Any) -> Gate:
@@ -258,11 +261,11 @@ def evaluate_gates(
     task_metrics: Mapping[str, Mapping[str, Any]],
     champion: Mapping[str, Any] | None,
     champion_note: str | None = None,
-) -> tuple[str, list[GateResult]]:
+) -> tuple[GateVerdict, list[GateResult]]:
     """Evaluate every gate; the verdict is ``failed`` if any gate failed, else ``passed``."""
     results = [evaluate_gate(g, metrics, task_metrics, champion, champion_note) for g in gates]
-    verdict = "failed" if any(r.verdict == "failed" for r in results) else "passed"
-    return verdict, results
+    failed = any(r.verdict == "failed" for r in results)
+    return ("failed" if failed else "passed"), results
 
 
 def failure_lines(results: list[GateResult]) -> list[str]:

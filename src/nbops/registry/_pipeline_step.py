@@ -6,8 +6,8 @@ resolved ``env.yaml`` (``gates:`` and ``registry:``, command-line
 ``--env--…`` overrides included), finds the model, data and feature schema
 among the run's products by path, reads them back from the content store by
 the hashes the manifest recorded, and writes the ``gates`` and ``registry``
-manifest sections (:data:`~nbops.registry._sections.GATES`,
-:data:`~nbops.registry._sections.REGISTRY`). They are written *before* the
+manifest sections (:data:`~nbops.contracts.GATES`,
+:data:`~nbops.contracts.REGISTRY`). They are written *before* the
 registry file changes (and again with the final decision after), so a build
 killed in between leaves a champion whose run records why it was chosen. A
 failed gate sets the run's outcome to ``gated`` and raises the one
@@ -19,15 +19,15 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
+from nbops.contracts import GATES, REGISTRY, GatesSection, Manifest, RegistrySection
 from nbops.core import NbopsError, RegistryError
 from nbops.registry import _artifacts as artifacts
 from nbops.registry._config import RegistryConfig, parse_registry_config
 from nbops.registry._gates import parse_gates
 from nbops.registry._operations import Actor
 from nbops.registry._promotion import Candidate, gate_and_promote
-from nbops.registry._sections import GATES, REGISTRY, GatesSection, RegistrySection
 
 if TYPE_CHECKING:
     from nbops.registry._measure_helper import MeasureHelper
@@ -158,21 +158,21 @@ def check_model_product(registry: Any, project: Any, tasks: list[Any]) -> None:
     )
 
 
-def _product(root: Path, manifest: dict[str, Any], wanted: str) -> tuple[str, str, str | None]:
+def _product(root: Path, manifest: Manifest, wanted: str) -> tuple[str, str, str | None]:
     """(path as recorded, hash, producing run) of the product whose path is ``wanted``."""
     target = (root / wanted).resolve()
     for task in manifest["tasks"].values():
         for product in (task.get("products") or {}).values():
-            path = product.get("path")
-            if path and (root / path).resolve() == target and product.get("hash"):
-                return path, product["hash"], task.get("produced_by")
+            path, digest = product.get("path"), product.get("hash")
+            if path and (root / path).resolve() == target and digest:
+                return path, digest, task.get("produced_by")
     raise RegistryError(
         f"no product of this run is {wanted}, so the model cannot be gated or registered",
         "make registry.* paths in env.yaml match product paths in pipeline.yaml",
     )
 
 
-def trains_a_model(root: Path, manifest: dict[str, Any], config: RegistryConfig) -> bool:
+def trains_a_model(root: Path, manifest: Manifest, config: RegistryConfig) -> bool:
     """Whether any product of the run is one of the registry's files.
 
     A build of another pipeline of the project (e.g. ``pipeline.monitor.yaml``)
@@ -188,7 +188,7 @@ def trains_a_model(root: Path, manifest: dict[str, Any], config: RegistryConfig)
     )
 
 
-def _partial_without_model(root: Path, manifest: dict[str, Any],
+def _partial_without_model(root: Path, manifest: Manifest,
                            config: RegistryConfig) -> bool:
     """A ``--partially`` build whose lineage stops before the model file."""
     if not (manifest.get("build") or {}).get("partially"):
@@ -200,7 +200,7 @@ def _partial_without_model(root: Path, manifest: dict[str, Any],
     return False
 
 
-def candidate_from_manifest(root: Path, manifest: dict[str, Any],
+def candidate_from_manifest(root: Path, manifest: Manifest,
                             config: RegistryConfig) -> Candidate:
     """The run's model, data and schema, as verified content-store objects."""
     store = artifacts.store_of(root)
@@ -337,9 +337,9 @@ def _gate(context: RunContext, helper: MeasureHelper | None) -> None:
             return
         candidate = candidate_from_manifest(project.root, context.manifest, config)
 
-        def write_ahead(gates: dict[str, Any], registry: dict[str, Any]) -> None:
-            context.update(GATES, cast(GatesSection, gates))
-            context.update(REGISTRY, cast(RegistrySection, registry))
+        def write_ahead(gates: GatesSection, registry: RegistrySection) -> None:
+            context.update(GATES, gates)
+            context.update(REGISTRY, registry)
 
         config, moved = own_experiment(project.root, config, candidate, env)
         outcome = gate_and_promote(project.root, candidate, config, env.get("gates"),
@@ -354,8 +354,8 @@ def _gate(context: RunContext, helper: MeasureHelper | None) -> None:
     if moved:
         outcome.registry["experiment_note"] = moved
         outcome.registry["decision"] = f"{moved}; {outcome.registry['decision']}"
-    context.update(GATES, cast(GatesSection, outcome.gates))
-    context.update(REGISTRY, cast(RegistrySection, outcome.registry))
+    context.update(GATES, outcome.gates)
+    context.update(REGISTRY, outcome.registry)
     error = outcome.error()
     if error is not None:
         if not outcome.passed:  # a passing model the remote did not take is not gated

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import ChampionBefore, GatesSection, RegistrySection
 from nbops.core import (
     GateFailure,
     RegistryError,
@@ -76,16 +77,15 @@ class Candidate:
 class Outcome:
     """The manifest sections of a gated run, and the error to raise if it failed."""
 
-    gates: dict[str, Any]
-    registry: dict[str, Any]
+    gates: GatesSection
+    registry: RegistrySection
     message: str | None = None
     not_registered: RegistryError | None = None  # passed, but the registry could not be written
 
     @property
     def passed(self) -> bool:
         """Whether every gate passed."""
-        verdict: object = self.gates["verdict"]
-        return verdict == "passed"
+        return self.gates["verdict"] == "passed"
 
     def error(self) -> GateFailure | RegistryError | None:
         """The build-failing error: failed gates, or a passing model that could not be
@@ -144,7 +144,8 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
                      gates_config: Any, actor: operations.Actor | None = None,
                      earlier: tuple[str, Any] | None = None,
                      measure: measurements.Measure | None = None,
-                     before_registry_write: Callable[[Any, Any], None] | None = None,
+                     before_registry_write: Callable[[GatesSection, RegistrySection], None]
+                     | None = None,
                      ) -> Outcome:
     """Gate the candidate against the champion, then register and promote it if it earns it.
 
@@ -211,21 +212,21 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
     verdict, results = evaluate_gates(gates, gate_metrics,
                                       {"data": data_checks, **candidate.task_metrics},
                                       champ_metrics, champ_note)
-    champion_before = None if champ_record is None else {
+    champion_before: ChampionBefore | None = None if champ_record is None else {
         "version": champ_record["version"], "run_id": champ_record["run_id"],
         "metrics": champ_metrics}
     deltas = {k: rescored[k] - champ_metrics[k] for k in rescored if champ_metrics
               and k in champ_metrics}
-    section: dict[str, Any] = {
+    section: RegistrySection = {
         "model": config.model, "version": None, "new_version": False, "promoted": False,
         "alias": DEFAULT_ALIAS, "mode": config.promotion, "primary_metric": config.primary_metric,
         "candidate_metrics": rescored, "champion_before": champion_before,
         "champion_after": None if champ_record is None else champ_record["version"],
         "deltas": deltas, "champion_note": champ_note, "decision": "",
     }
-    gates_section = {"verdict": verdict, "evaluated_on": record["test_data"],
-                     "data": data_checks, "results": [r.to_dict() for r in results],
-                     "measured": measured.to_dict()}
+    gates_section: GatesSection = {
+        "verdict": verdict, "evaluated_on": record["test_data"], "data": dict(data_checks),
+        "results": [r.to_dict() for r in results], "measured": measured.to_dict()}
     before = "no champion" if champ_record is None else f"version {champ_record['version']}"
     if verdict == "failed":
         section["decision"] = f"not registered: quality gates failed; champion unchanged ({before})"
@@ -245,7 +246,7 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
         before_registry_write(gates_section, {**section, "decision": PENDING_DECISION})
     try:
         number, new = operations.register_version(root, config.model, record)
-        section.update(version=number, new_version=new)
+        section["version"], section["new_version"] = number, new
         section["decision"] = _decide(root, config, number, champ_record, champ_metrics,
                                       champ_note, rescored, actor, section)
     except RemoteError as exc:  # the shared registry cannot be written: the build fails
@@ -284,7 +285,7 @@ def _lower_first(text: str) -> str:
 def _decide(root: Path, config: RegistryConfig, number: int, champ_record: dict[str, Any] | None,
             champ_metrics: dict[str, Any] | None, champ_note: str | None,
             rescored: dict[str, float], actor: operations.Actor,
-            section: dict[str, Any]) -> str:
+            section: RegistrySection) -> str:
     name, primary = config.model, config.primary_metric
     expect = None if champ_record is None else champ_record["version"]
     if champ_record is not None and champ_record["version"] == number:
@@ -314,5 +315,5 @@ def _decide(root: Path, config: RegistryConfig, number: int, champ_record: dict[
                            expect=expect)
     except operations.AliasMoved as exc:
         return f"registered {name}:{number} but not promoted: {exc.problem}"
-    section.update(promoted=True, champion_after=number)
+    section["promoted"], section["champion_after"] = True, number
     return f"promoted {name}:{number} to @{DEFAULT_ALIAS}: {why}"

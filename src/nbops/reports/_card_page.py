@@ -14,6 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from nbops.contracts import CardSection, RunSummary
 from nbops.core import NbopsError
 from nbops.reports._markup import page
 from nbops.reports._templates_env import render, render_string
@@ -31,7 +32,7 @@ def card_page_name(model_page: str) -> str:
     return model_page.removesuffix(".html") + "-card.html"
 
 
-def card_of_version(reports_dir: Path, record: dict[str, Any]) -> dict[str, Any] | None:
+def card_of_version(reports_dir: Path, record: dict[str, Any]) -> CardSection | None:
     """The ``card`` section of the run that registered ``record``, or None."""
     from nbops.reports._ledger_view import load_manifest, runs_dir
 
@@ -42,15 +43,14 @@ def card_of_version(reports_dir: Path, record: dict[str, Any]) -> dict[str, Any]
     if not (run_dir / "manifest.json").is_file():
         return None
     try:
-        card = load_manifest(run_dir).get("card")
+        return load_manifest(run_dir).get("card")
     except NbopsError as exc:
         log.warning("nbops: no card page for run %s: %s", run_id, exc.problem)
         return None
-    return card if isinstance(card, dict) else None
 
 
-def card_html(name: str, version: int, card: dict[str, Any], model_page: str,
-              summaries: list[dict[str, Any]]) -> str:
+def card_html(name: str, version: int, card: CardSection, model_page: str,
+              summaries: list[RunSummary]) -> str:
     """The card page of ``name:version`` (template ``card.html.j2``)."""
     header = Markup(render_string(
         '<h1>Model card {{ name }}:{{ version }}</h1><nav><a href="{{ model_page|href }}">'

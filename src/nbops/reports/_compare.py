@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from nbops.contracts import Manifest
 from nbops.core import experiment_of
 from nbops.reports._summary import fmt, fmt_delta
 from nbops.runs import flat_params
@@ -80,51 +81,46 @@ def _rows(values: list[dict[str, Any]], *, only: tuple[str, ...] | None = None,
     return rows
 
 
-def record_of(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def record_of(manifest: Manifest) -> dict[str, dict[str, Any]]:
     """What one run contributes to a comparison, section by section (JSON-ready)."""
-    provenance = manifest.get("provenance") or {}
-    git = provenance.get("git") or {}
-    gates = manifest.get("gates") if isinstance(manifest.get("gates"), dict) else {}
-    registry = manifest.get("registry") if isinstance(manifest.get("registry"), dict) else {}
-    monitoring = manifest.get("monitoring") \
-        if isinstance(manifest.get("monitoring"), dict) else {}
-    assert isinstance(gates, dict) and isinstance(registry, dict) and isinstance(monitoring, dict)
+    provenance = manifest["provenance"]
+    git = provenance["git"]
+    gates, registry = manifest.get("gates"), manifest.get("registry")
+    monitoring, failure = manifest.get("monitoring"), manifest["failure"]
     run = {
-        "status": manifest.get("status"),
+        "status": manifest["status"],
         "experiment": experiment_of(manifest).label,
-        "started (UTC)": manifest.get("started_at"),
-        "duration (s)": manifest.get("duration_s"),
-        "gates": gates.get("verdict"),
-        "registry": registry.get("decision"),
-        "monitoring": monitoring.get("verdict"),
-        "failure": (manifest.get("failure") or {}).get("message"),
+        "started (UTC)": manifest["started_at"],
+        "duration (s)": manifest["duration_s"],
+        "gates": (gates.get("verdict") if gates else None),
+        "registry": (registry.get("decision") if registry else None),
+        "monitoring": (monitoring.get("verdict") if monitoring else None),
+        "failure": failure["message"] if failure else None,
     }
     task_params = {f"{task}.{name}": value
-                   for task, params in (manifest.get("params") or {}).items()
+                   for task, params in manifest["params"].items()
                    for name, value in (flat_params(params) if isinstance(params, dict)
                                        else {}).items()}
-    code = {"git commit": (git.get("commit") or "")[:12] or None,
-            "uncommitted changes": git.get("dirty"),
-            "diff": _short(git.get("diff_hash"))}
-    code.update({f"source {task}": _short(h)
-                 for task, h in (provenance.get("sources") or {}).items()})
+    code = {"git commit": (git["commit"] or "")[:12] or None,
+            "uncommitted changes": git["dirty"],
+            "diff": _short(git["diff_hash"])}
+    code.update({f"source {task}": _short(h) for task, h in provenance["sources"].items()})
     code.update({f"config {name}": _short(h)
                  for name, h in (provenance.get("config") or {}).items()})
-    environment = {"python": provenance.get("python"), "platform": provenance.get("platform"),
-                   "lock file": _short(provenance.get("lock_hash"))}
+    environment = {"python": provenance["python"], "platform": provenance["platform"],
+                   "lock file": _short(provenance["lock_hash"])}
     return {
         "Run": run,
-        "Parameters": flat_params(manifest.get("env") or {}),
+        "Parameters": flat_params(manifest["env"]),
         "Task parameters": task_params,
-        "Data inputs": {path: _short(h) for path, h in (provenance.get("inputs") or {}).items()},
+        "Data inputs": {path: _short(h) for path, h in provenance["inputs"].items()},
         "Code": code,
         "Environment": environment,
-        "Packages": dict(provenance.get("packages") or {}),
-        "Metrics": dict(manifest.get("metrics") or {}),
-        "Gates": {str(r.get("name")): r.get("verdict") for r in gates.get("results", [])
-                  if isinstance(r, dict)},
-        "Tasks": {name: task.get("status") for name, task in
-                  (manifest.get("tasks") or {}).items()},
+        "Packages": dict(provenance["packages"]),
+        "Metrics": dict(manifest["metrics"]),
+        "Gates": {str(r.get("name")): r.get("verdict")
+                  for r in (gates.get("results", []) if gates else []) if isinstance(r, dict)},
+        "Tasks": {name: task["status"] for name, task in manifest["tasks"].items()},
     }
 
 
@@ -145,7 +141,7 @@ def compare_records(run_ids: list[str], records: list[dict[str, dict[str, Any]]]
     return Comparison(list(run_ids), sections)
 
 
-def compare_runs(manifests: list[dict[str, Any]]) -> Comparison:
+def compare_runs(manifests: list[Manifest]) -> Comparison:
     """Compare two or more runs, in the order given."""
     return compare_records([m["run_id"] for m in manifests], [record_of(m) for m in manifests])
 

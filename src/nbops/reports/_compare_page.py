@@ -17,6 +17,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from nbops.contracts import Manifest, RunSummary
 from nbops.core import atomic_write_text
 from nbops.reports._compare import record_of
 from nbops.reports._curves import curves_of
@@ -34,15 +35,16 @@ def _script_json(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def run_record(manifest: dict[str, Any], previous: dict[str, Any] | None = None,
+def run_record(manifest: Manifest, previous: RunSummary | None = None,
                diffs: dict[str, str] | None = None) -> dict[str, Any]:
     """What the compare page knows of one run (and its notebook diffs vs the previous run)."""
     return {"run_id": manifest["run_id"], "status": manifest.get("status"),
-            "sections": record_of(manifest), "previous": (previous or {}).get("run_id"),
+            "sections": record_of(manifest),
+            "previous": previous["run_id"] if previous is not None else None,
             "diffs": diffs or {}, "curves": curves_of(manifest)}
 
 
-def record_script(manifest: dict[str, Any], previous: dict[str, Any] | None = None,
+def record_script(manifest: Manifest, previous: RunSummary | None = None,
                   diffs: dict[str, str] | None = None) -> str:
     """The ``runs/<id>/compare.js`` file of a run."""
     return ("window.NBOPS_RUNS = window.NBOPS_RUNS || {};\n"
@@ -50,8 +52,8 @@ def record_script(manifest: dict[str, Any], previous: dict[str, Any] | None = No
             f"{_script_json(run_record(manifest, previous, diffs))};\n")
 
 
-def write_run_record(manifest: dict[str, Any], run_dir: Path,
-                     previous: dict[str, Any] | None = None,
+def write_run_record(manifest: Manifest, run_dir: Path,
+                     previous: RunSummary | None = None,
                      diffs: dict[str, str] | None = None) -> Path:
     """Write ``compare.js`` beside the run page."""
     dest = Path(run_dir) / RECORD_FILE
@@ -110,15 +112,16 @@ def write_compare_page(reports_dir: Path, run_ids: list[str], output: Path) -> P
     return output
 
 
-def _notebook_file(reports_dir: Path, manifest: dict[str, Any], task: str) -> Path | None:
-    path = ((manifest.get("tasks") or {}).get(task) or {}).get("notebook") or {}
-    if not path.get("path"):
+def _notebook_file(reports_dir: Path, manifest: Manifest, task: str) -> Path | None:
+    recorded = manifest["tasks"].get(task)
+    notebook = recorded["notebook"] if recorded is not None else None
+    if not notebook or not notebook["path"]:
         return None
-    found = runs_dir(reports_dir) / manifest["run_id"] / path["path"]
+    found = runs_dir(reports_dir) / manifest["run_id"] / notebook["path"]
     return found if found.is_file() else None
 
 
-def notebooks_section(reports_dir: Path, manifests: list[dict[str, Any]]) -> str:
+def notebooks_section(reports_dir: Path, manifests: list[Manifest]) -> str:
     """Task by task, each run's executed notebook diffed cell by cell against the first's."""
     from markupsafe import Markup
 

@@ -12,10 +12,11 @@ from typing import Any
 
 from markupsafe import Markup
 
+from nbops.contracts import Manifest
 from nbops.reports._charts_svg import Curve, curve_svg
 
 
-def curves_of(manifest: dict[str, Any]) -> dict[str, dict[str, list[Any]]]:
+def curves_of(manifest: Manifest) -> dict[str, dict[str, list[Any]]]:
     """``{metric: {"steps": [...], "values": [...]}}`` of every task, in task order.
 
     A metric two tasks both logged with steps is named ``task.metric`` for each.
@@ -36,7 +37,7 @@ def curves_of(manifest: dict[str, Any]) -> dict[str, dict[str, list[Any]]]:
             for task, name, series in found}
 
 
-def curves_section(manifest: dict[str, Any]) -> str:
+def curves_section(manifest: Manifest) -> str:
     """The run page's "Learning curves" section (empty when no metric had a step)."""
     from nbops.reports._templates_env import render_string
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from nbops import runs
+from nbops.contracts import Manifest, RunSummary
 from nbops.core import NbopsError, Project
 from nbops.runs import run_summaries, summarize
 
@@ -22,7 +22,7 @@ log = logging.getLogger("nbops")
 
 COMPARABLE = ("succeeded", "gated")
 
-Summary = dict[str, Any]
+Summary = RunSummary
 
 
 def project_of(reports_dir: Path) -> Project:
@@ -45,13 +45,13 @@ def run_dir_of(reports_dir: Path, ref: str) -> Path:
     return project.run_dir(runs.resolve_run(project, ref))
 
 
-def load_manifest(run_dir: Path) -> dict[str, Any]:
+def load_manifest(run_dir: Path) -> Manifest:
     """The validated manifest of the run stored in ``run_dir``."""
     run_dir = Path(run_dir)
     return runs.load_manifest(project_of(run_dir.parent.parent), run_dir.name)
 
 
-def summary_of(manifest: dict[str, Any]) -> Summary:
+def summary_of(manifest: Manifest) -> Summary:
     """A run-index summary built from a full manifest (the ledger's own index line)."""
     return summarize(manifest)
 
@@ -79,7 +79,7 @@ def previous_comparable(summaries: list[Summary], run_id: str) -> Summary | None
     return None
 
 
-def champion_metrics(manifest: dict[str, Any], reports_dir: Path) -> tuple[str, dict[str, Any]]:
+def champion_metrics(manifest: Manifest, reports_dir: Path) -> tuple[str, dict[str, float]]:
     """The champion this run was compared with: ``(label, metrics)``.
 
     Reads the ``registry`` section (written by nbops.registry): the champion

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import LiveStatus, LiveTask, Manifest, RunStatus
 from nbops.core import (
     LedgerError,
     atomic_write_json,
@@ -41,13 +42,14 @@ LIVE_FILE = "live.json"
 REFRESH_S = 2
 #: Seconds between two looks at the tasks' states.
 POLL_S = 0.5
-_FINAL = ("succeeded", "failed", "gated", "alert", "interrupted")
+_FINAL_STATUSES: tuple[RunStatus, ...] = ("succeeded", "failed", "gated", "alert", "interrupted")
+_FINAL: dict[str, RunStatus] = {status: status for status in _FINAL_STATUSES}
 #: What a page rendered while the run is not final carries, between these markers.
 LIVE_START, LIVE_END = "<!--nbops:live-->", "<!--/nbops:live-->"
 _LIVE_BLOCK = re.compile(re.escape(LIVE_START) + ".*?" + re.escape(LIVE_END), re.DOTALL)
 
 
-def read_live_status(run_dir: Path) -> dict[str, Any] | None:
+def read_live_status(run_dir: Path) -> LiveStatus | None:
     """The run's ``live.json`` (None when absent, unreadable or not valid)."""
     import json
 
@@ -55,10 +57,13 @@ def read_live_status(run_dir: Path) -> dict[str, Any] | None:
         status = json.loads((Path(run_dir) / LIVE_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return None if schema_errors(status, "live_status") else dict(status)
+    if schema_errors(status, "live_status"):
+        return None
+    checked: LiveStatus = status  # json.loads gives Any: the schema check above makes it one
+    return checked
 
 
-def write_live_status(run_dir: Path, status: dict[str, Any]) -> None:
+def write_live_status(run_dir: Path, status: LiveStatus) -> None:
     """Replace ``live.json`` atomically (checked against its schema first)."""
     errors = schema_errors(status, "live_status")
     if errors:
@@ -121,14 +126,14 @@ class LiveView:
             trials, whose sweep renders it once).
     """
 
-    def __init__(self, run_dir: Path, manifest: dict[str, Any],
+    def __init__(self, run_dir: Path, manifest: Manifest,
                  states: Callable[[], dict[str, str]], *, site: bool = True) -> None:
         self.run_dir = Path(run_dir)
         self.manifest = manifest
         self.states = states
         self.site = site
-        self.tasks: dict[str, dict[str, str]] = {}
-        self.state = "running"
+        self.tasks: dict[str, LiveTask] = {}
+        self.state: RunStatus = "running"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -168,7 +173,7 @@ class LiveView:
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
-        self.state = status if status in _FINAL else "interrupted"
+        self.state = _FINAL.get(status, "interrupted")
         page = self.run_dir / "index.html"
         try:
             text = page.read_text(encoding="utf-8")
@@ -208,19 +213,21 @@ class LiveView:
         write_live_status(self.run_dir, {
             "schema_version": 1, "run_id": self.manifest["run_id"], "state": self.state,
             "final": self.state in _FINAL, "updated_at": utc_now_iso(), "pid": os.getpid(),
-            "tasks": {name: dict(entry) for name, entry in self.tasks.items()}})
+            "tasks": {name: {**entry} for name, entry in self.tasks.items()}})
+
+    def _state_of(self, task: str) -> str | None:
+        entry = self.tasks.get(task)
+        return entry["state"] if entry is not None else None
 
     def _write_page(self) -> None:
         from nbops.reports._run_page import run_page_html
 
-        view = dict(self.manifest)
-        view["status"] = self.state
-        view["tasks"] = {name: {**task, "status": _page_status(
-            (self.tasks.get(name) or {}).get("state"), task.get("status"))}
-            for name, task in (self.manifest.get("tasks") or {}).items()}
+        view: Manifest = {**self.manifest, "status": self.state}
+        states = {name: _page_status(self._state_of(name), task["status"])
+                  for name, task in self.manifest["tasks"].items()}
         live = None if self.state in _FINAL else live_marks(self.state, utc_now_iso())
         atomic_write_text(self.run_dir / "index.html",
-                          run_page_html(view, self.run_dir, live=live))
+                          run_page_html(view, self.run_dir, live=live, task_states=states))
         crash_point("live.page_written")
 
     def _render_site(self) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from nbops.contracts import RunSummary
 from nbops.reports._markup import page
 from nbops.reports._templates_env import render, render_string
 
@@ -40,7 +41,7 @@ def _size(count: Any) -> str:
 
 
 def version_html(name: str, model: dict[str, Any], record: dict[str, Any],
-                 summaries: list[dict[str, Any]], card_page: str | None = None) -> str:
+                 summaries: list[RunSummary], card_page: str | None = None) -> str:
     """The page of version ``record`` of model ``name`` (template ``model.html.j2``)."""
     version = record["version"]
     aliases = [a for a, v in (model.get("aliases") or {}).items() if v == version]
@@ -110,7 +111,7 @@ def read_registry(reports_dir: Path) -> dict[str, Any]:
 
 
 def write_model_pages(reports_dir: Path, registry: dict[str, Any],
-                      summaries: list[dict[str, Any]]) -> list[Path]:
+                      summaries: list[RunSummary]) -> list[Path]:
     """One page per registered version under ``reports/models/``."""
     from nbops.reports._card_page import card_html, card_of_version, card_page_name
     from nbops.reports._render import write_if_changed

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nbops.adapters import is_error_banner, is_injected_parameters
+from nbops.contracts import TaskError
 from nbops.reports._markup import asset
 from nbops.reports._page_redaction import redact_notebook, secret_replacements
 from nbops.reports._sanitize import clean_html
@@ -66,7 +67,7 @@ class NotebookPage:
     task: str
     run_id: str = ""
     status: str = ""
-    error: dict[str, Any] | None = None
+    error: TaskError | None = None
     params: dict[str, Any] | None = None
     hide_code: bool = False
     links: tuple[tuple[str, str], ...] = field(default_factory=tuple)
@@ -187,9 +188,9 @@ def prepare(nb: Any, page: NotebookPage) -> int | None:
     _prefer_text_for_styled_reprs(nb)
     redact_notebook(nb, secret_replacements(nb, page.params))
     failed = failed_cell_index(nb)
-    if failed is None and page.error and isinstance(page.error.get("cell_index"), int):
-        if 0 <= page.error["cell_index"] < len(nb.cells):
-            failed = page.error["cell_index"]
+    recorded = page.error.get("cell_index") if page.error else None
+    if failed is None and isinstance(recorded, int) and 0 <= recorded < len(nb.cells):
+        failed = recorded
     for index, cell in enumerate(nb.cells):
         cell.metadata["nbops_report"] = {
             "index": index,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nbops.contracts import Manifest, RunSummary, TaskRecord
 from nbops.core import NbopsError, atomic_write_text, from_summary, is_run_id, link_or_copy
 from nbops.reports._compare_page import write_run_record, write_site_compare_page
 from nbops.reports._ledger_view import (
@@ -64,7 +65,13 @@ def _inside(run_dir: Path, relative: str) -> bool:
     return os.path.realpath(run_dir / relative).startswith(root + os.sep)
 
 
-def _reusable_page(run_dir: Path, name: str, task: dict[str, Any]) -> Path | None:
+def _notebook_path(task: TaskRecord | None) -> str | None:
+    """Where a task's executed notebook is in its run folder (None: it has none)."""
+    notebook = task["notebook"] if task is not None else None
+    return notebook["path"] if notebook else None
+
+
+def _reusable_page(run_dir: Path, name: str, task: TaskRecord) -> Path | None:
     produced = task.get("produced_by")
     if task.get("status") != "skipped" or not produced or produced == run_dir.name:
         return None
@@ -75,14 +82,14 @@ def _reusable_page(run_dir: Path, name: str, task: dict[str, Any]) -> Path | Non
 
 
 def render_notebooks(
-    manifest: dict[str, Any], run_dir: Path, *, hide_code: bool = False, reuse: bool = True
+    manifest: Manifest, run_dir: Path, *, hide_code: bool = False, reuse: bool = True
 ) -> RenderResult:
     """Render the page of every task whose output notebook is in ``run_dir``."""
     from nbops.reports._notebook_page import NotebookPage, render_notebook_file
 
     result = RenderResult(run_page=run_dir / "index.html")
-    for name, task in manifest.get("tasks", {}).items():
-        notebook = (task.get("notebook") or {}).get("path")
+    for name, task in manifest["tasks"].items():
+        notebook = _notebook_path(task)
         if not notebook or not _inside(run_dir, notebook) or not (run_dir / notebook).is_file():
             continue
         dest = task_page(run_dir, name)
@@ -95,9 +102,9 @@ def render_notebooks(
             page = NotebookPage(
                 task=name,
                 run_id=manifest["run_id"],
-                status=task.get("status", ""),
-                error=task.get("error"),
-                params=manifest.get("params", {}).get(name),
+                status=task["status"],
+                error=task["error"],
+                params=manifest["params"].get(name),
                 hide_code=hide_code,
                 links=(("run page", "../index.html"), (".ipynb", f"../{notebook}")),
             )
@@ -113,7 +120,7 @@ def render_notebooks(
     return result
 
 
-def render_task_pages(manifest: dict[str, Any], run_dir: Path, result: RenderResult) -> None:
+def render_task_pages(manifest: Manifest, run_dir: Path, result: RenderResult) -> None:
     """Write the page of every task that is not a notebook (no executed notebook recorded)
     and ran, failed or was reused: functions, SQL, shell scripts, ``ScriptRunner``."""
     from nbops.reports._task_page import task_page_html
@@ -131,7 +138,7 @@ def render_task_pages(manifest: dict[str, Any], run_dir: Path, result: RenderRes
         result.timings_s[name] = time.perf_counter() - started
 
 
-def render_notebook_diffs(manifest: dict[str, Any], run_dir: Path,
+def render_notebook_diffs(manifest: Manifest, run_dir: Path,
                           previous_dir: Path) -> dict[str, str]:
     """Diff each notebook this run executed against the previous run's; {task: href}.
 
@@ -145,11 +152,11 @@ def render_notebook_diffs(manifest: dict[str, Any], run_dir: Path,
     except (NbopsError, OSError):
         return {}
     written: dict[str, str] = {}
-    for name, task in manifest.get("tasks", {}).items():
-        if task.get("status") not in ("executed", "failed"):
+    for name, task in manifest["tasks"].items():
+        if task["status"] not in ("executed", "failed"):
             continue
-        mine = (task.get("notebook") or {}).get("path")
-        theirs = ((previous.get("tasks", {}).get(name) or {}).get("notebook") or {}).get("path")
+        mine = _notebook_path(task)
+        theirs = _notebook_path(previous["tasks"].get(name))
         if not mine or not theirs or not (run_dir / mine).is_file() \
                 or not (previous_dir / theirs).is_file():
             continue
@@ -175,7 +182,7 @@ def render_run(
     reports_dir: Path | None = None,
     hide_code: bool = False,
     notebooks: bool = True,
-    manifest: dict[str, Any] | None = None,
+    manifest: Manifest | None = None,
     live: dict[str, str] | None = None,
 ) -> RenderResult:
     """Render the notebook pages and the run page of the run in ``run_dir``.
@@ -215,7 +222,7 @@ def render_run(
 
 
 def render_site(reports_dir: Path, *, headline: list[str] | None = None,
-                pending: dict[str, Any] | None = None) -> Path:
+                pending: RunSummary | None = None) -> Path:
     """Rewrite ``reports/index.html`` from the run index; return its path.
 
     Args:
@@ -265,7 +272,7 @@ def runs_without_pages(reports_dir: Path) -> list[str]:
 
 
 def render_after_run(run_dir: Path, *, headline: list[str] | None = None,
-                     manifest: dict[str, Any] | None = None, site: bool = True,
+                     manifest: Manifest | None = None, site: bool = True,
                      live: dict[str, str] | None = None) -> RenderResult | None:
     """Render a just-closed run and the site (unless :data:`SITE_DEFERRED_ENV` is set);
     called by nbops.hooks.
@@ -331,7 +338,7 @@ def render_after_close(context: RunContext) -> None:
     from nbops.core import utc_now_iso
     from nbops.reports._live import live_marks
 
-    view = {**context.manifest, "status": context.outcome}
+    view: Manifest = {**context.manifest, "status": context.outcome}
     result = render_after_run(Path(context.run_dir), manifest=view, site=False,
                               live=live_marks("closing", utc_now_iso()))
     # the build's closing summary (run, metrics, gates, registry, monitoring, pages)

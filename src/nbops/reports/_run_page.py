@@ -14,6 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from nbops.contracts import Manifest, RunSummary
 from nbops.reports._curves import curves_section
 from nbops.reports._graph_svg import graph_svg
 from nbops.reports._markup import STATUS_LABELS, badge, fmt_duration, page
@@ -35,95 +36,107 @@ def _run_href(run_id: str) -> str:
     return f"../{rel_href(run_id)}/index.html"
 
 
-def graph_section(manifest: dict[str, Any], run_dir: Path) -> str:
+#: A task's status as a page shows it: the recorded one, or a live build's state
+#: (``running``, ``waiting``: :func:`nbops.reports._live.LiveRun`).
+TaskStates = dict[str, str]
+
+
+def _states(manifest: Manifest, live: TaskStates | None) -> TaskStates:
+    recorded = {name: str(task["status"]) for name, task in manifest["tasks"].items()}
+    return {**recorded, **(live or {})}
+
+
+def graph_section(manifest: Manifest, run_dir: Path, states: TaskStates | None = None) -> str:
     """The DAG as SVG, nodes linking to task pages."""
-    tasks = manifest.get("tasks", {})
+    tasks = manifest["tasks"]
+    states = _states(manifest, states)
     order = list(tasks)
     for name in manifest.get("build", {}).get("tasks_in_dag", []):
         if name not in tasks:
             order.append(name)
-    graph = {name: list(tasks.get(name, {}).get("upstream", [])) for name in order}
-    statuses = {name: tasks.get(name, {}).get("status", "not_run") for name in order}
+    graph = {name: list(tasks[name]["upstream"]) if name in tasks else [] for name in order}
+    statuses = {name: states.get(name, "not_run") for name in order}
     links = {name: task_href(name) for name in order if task_page(run_dir, name).is_file()}
     svg = graph_svg(graph, statuses, links)
     return str(macro("markup.html.j2", "pipeline")(Markup(svg)))  # the svg is escaped there
 
 
-def _failure(manifest: dict[str, Any], run_dir: Path) -> dict[str, str] | None:
+def _failure(manifest: Manifest, run_dir: Path) -> dict[str, str] | None:
     failure = manifest.get("failure")
     if not failure:
         return None
-    task = failure.get("task") or ""
-    what = ": ".join(str(failure[k]) for k in ("ename", "evalue") if failure.get(k))
-    message = failure.get("message") or what
+    task = failure["task"] or ""
+    what = ": ".join(str(part) for part in (failure.get("ename"), failure.get("evalue")) if part)
+    message = failure["message"] or what
     text = message if message else (f"task {task!r} failed" if task else "the run failed")
     link = task_href(task) if task and task_page(run_dir, task).is_file() else ""
-    if link and (manifest.get("tasks", {}).get(task) or {}).get("notebook"):
+    recorded = manifest["tasks"].get(task)
+    if link and recorded is not None and recorded["notebook"]:
         return {"text": text.rstrip("."), "link": link + "#nbops-failed-cell",
                 "label": "Open the failed cell"}
     return {"text": text.rstrip("."), "link": link, "label": "Open the task's page"}
 
 
-def _facts(manifest: dict[str, Any], run_dir: Path) -> list[tuple[str, Any]]:
+def _facts(manifest: Manifest, run_dir: Path,
+           states: TaskStates) -> list[tuple[str, Any]]:
     from nbops.runs import origin_label
 
-    tasks = manifest.get("tasks", {})
-    counts = {s: sum(1 for t in tasks.values() if t.get("status") == s) for s in
+    counts = {s: sum(1 for state in states.values() if state == s) for s in
               ("executed", "skipped", "failed", "not_run")}
-    notes = (manifest.get("notes") or {}).get("items") or []
+    notes = manifest.get("notes")
     facts = {
-        "project": manifest.get("project"),
-        "started (UTC)": manifest.get("started_at"),
+        "project": manifest["project"],
+        "started (UTC)": manifest["started_at"],
         "duration": fmt_duration(manifest.get("duration_s")),
         "tasks": ", ".join(f"{n} {STATUS_LABELS.get(k, k)}" for k, n in counts.items() if n),
-        "command": " ".join(manifest.get("command", [])),
+        "command": " ".join(manifest["command"]),
         "host": manifest.get("host"),
         "origin": origin_label(run_dir),  # pulled, signature verified / unverified
         "tags": ", ".join(f"{k}={v}" for k, v in (manifest.get("tags") or {}).items()),
-        "notes": " · ".join(f"{n.get('text')} ({n.get('at')})" for n in notes
-                            if isinstance(n, dict)),
+        "notes": " · ".join(f"{n['text']} ({n['at']})" for n in (notes["items"] if notes else [])),
     }
     return [(k, v) for k, v in facts.items() if v]
 
 
-def _tasks(manifest: dict[str, Any], run_dir: Path,
-           diffs: dict[str, str]) -> list[dict[str, Any]]:
+def _tasks(manifest: Manifest, run_dir: Path, diffs: dict[str, str],
+           states: TaskStates) -> list[dict[str, Any]]:
     from nbops.core import ContentStore
     from nbops.reports._task_page import products
 
     # a task that is not a notebook lists its products (linked to their stored copies)
     store = ContentStore(run_dir.parent.parent.parent / ".nbops" / "store")
     rows = []
-    for name, task in manifest.get("tasks", {}).items():
+    for name, task in manifest["tasks"].items():
         links = []
         if task_page(run_dir, name).is_file():
             links.append(("report", task_href(name), ""))
-        notebook = task.get("notebook") or {}
-        if notebook.get("path") and (run_dir / notebook["path"]).is_file():
+        notebook = task["notebook"]
+        if notebook and notebook["path"] and (run_dir / notebook["path"]).is_file():
             links.append((".ipynb", rel_href(notebook["path"]), ""))
         if name in diffs:
             links.append(("diff vs previous", diffs[name], "diff-link"))
-        produced = task.get("produced_by")
-        origin = produced if (task.get("status") == "skipped" and produced
+        produced, status = task["produced_by"], states[name]
+        origin = produced if (status == "skipped" and produced
                               and produced != manifest["run_id"]) else None
         # a run deleted by nbops gc keeps its name here, without a dead link
         gone = origin is not None and not (run_dir.parent / origin / "index.html").is_file()
-        rows.append({"name": name, "status": task.get("status"), "origin": origin,
-                     "origin_deleted": gone, "products": [] if task.get("notebook") else
+        rows.append({"name": name, "status": status, "origin": origin,
+                     "origin_deleted": gone, "products": [] if notebook else
                      products(task, store, run_dir),
-                     "duration": task.get("duration_s"), "metrics": task.get("metrics") or {},
+                     "duration": task["duration_s"], "metrics": task["metrics"] or {},
                      "links": links})
     return rows
 
 
 def run_page_html(
-    manifest: dict[str, Any],
+    manifest: Manifest,
     run_dir: Path,
     *,
-    previous: dict[str, Any] | None = None,
-    champion: tuple[str, dict[str, Any]] = ("", {}),
+    previous: RunSummary | None = None,
+    champion: tuple[str, dict[str, float]] = ("", {}),
     diffs: dict[str, str] | None = None,
     live: dict[str, str] | None = None,
+    task_states: TaskStates | None = None,
 ) -> str:
     """The complete run page for ``manifest`` stored in ``run_dir`` (``run.html.j2``).
 
@@ -131,48 +144,52 @@ def run_page_html(
         diffs: ``{task: href}`` of its notebooks' diffs against the previous run.
         live: the run is not final yet: the ``head`` (refresh) and ``banner`` markup of
             :func:`nbops.reports._live.live_marks`, removed once it is.
+        task_states: a live build's task states (``running``, ``waiting``…), shown
+            instead of the recorded statuses.
     """
     from markupsafe import Markup
 
     from nbops.reports._templates_env import render, render_string
 
     run_id = manifest["run_id"]
-    prev_metrics = (previous or {}).get("metrics", {})
+    prev_metrics = previous["metrics"] if previous is not None else {}
     champ_label, champ_metrics = champion
 
-    def metric_rows(items: dict[str, Any]) -> list[tuple[str, Any, Markup, Markup]]:
+    def metric_rows(items: dict[str, float]) -> list[tuple[str, float, Markup, Markup]]:
         return [(n, v, Markup(delta_cell(v, prev_metrics.get(n))),
                  Markup(delta_cell(v, champ_metrics.get(n)))) for n, v in items.items()]
 
-    metrics = manifest.get("metrics", {})
+    metrics = manifest["metrics"]
+    states = _states(manifest, task_states)
     header = Markup(render_string(
         '<h1>Run {{ run_id }}</h1> {{ badges }}<nav><a href="../../index.html">All runs</a>'
         '<a href="manifest.json">manifest.json</a>{% if card %}<a id="run-card-link" '
         'href="../../models/{{ card|href }}">model card</a>{% endif %}</nav>',
         run_id=run_id, badges=Markup(_status_badges(manifest)), card=_card_page(manifest)))
     body = render(
-        "run.html.j2", status=manifest.get("status"), failure=_failure(manifest, run_dir),
+        "run.html.j2", status=manifest["status"], failure=_failure(manifest, run_dir),
         notices=Markup(notice_banners(manifest)),
         monitoring=Markup(monitoring_section(manifest.get("monitoring"))),
-        facts=_facts(manifest, run_dir), graph=Markup(graph_section(manifest, run_dir)),
+        facts=_facts(manifest, run_dir, states),
+        graph=Markup(graph_section(manifest, run_dir, states)),
         metrics=metric_rows({n: v for n, v in metrics.items()
                              if not n.startswith(FOLDED_METRICS)}),
         folded=metric_rows({n: v for n, v in metrics.items() if n.startswith(FOLDED_METRICS)}),
-        previous=(previous or {}).get("run_id"), champion=champ_label,
+        previous=previous["run_id"] if previous is not None else None, champion=champ_label,
         curves=Markup(curves_section(manifest)),
         gates=Markup(gates_section(manifest.get("gates"))),
-        tasks=_tasks(manifest, run_dir, diffs or {}),
+        tasks=_tasks(manifest, run_dir, diffs or {}, states),
         registry=Markup(registry_section(manifest.get("registry"))),
         reproductions=Markup(reproductions_section(manifest.get("reproductions"))),
         params=Markup(params_section(manifest)),
-        provenance=Markup(provenance_section(manifest.get("provenance", {}))))
+        provenance=Markup(provenance_section(manifest["provenance"])))
     if live is not None:
         body = Markup(live["banner"]) + Markup(body)
-    return page(f"nbops run {run_id} ({manifest.get('status')})", body, header=header,
+    return page(f"nbops run {run_id} ({manifest['status']})", body, header=header,
                 head=live["head"] if live is not None else "")
 
 
-def _card_page(manifest: dict[str, Any]) -> str | None:
+def _card_page(manifest: Manifest) -> str | None:
     """The card page of the version this run registered, when it recorded a card."""
     from nbops.reports._card_page import card_page_name
     from nbops.reports._model_page import model_page_name
@@ -190,7 +207,7 @@ def _card_page(manifest: dict[str, Any]) -> str | None:
 FOLDED_METRICS = ("drift_", "monitor_threshold.")
 
 
-def _status_badges(manifest: dict[str, Any]) -> str:
+def _status_badges(manifest: Manifest) -> str:
     """The run's status, and the monitoring verdict beside it (an alert is not green)."""
     monitoring = manifest.get("monitoring")
     verdict = monitoring.get("verdict") if isinstance(monitoring, dict) else None

@@ -9,8 +9,10 @@ without a report change. The markup is in ``templates/pages/sections.html.j2``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from nbops.contracts import Manifest, Provenance
 from nbops.reports._templates_env import macro
 
 KEY_PACKAGES = ("nbops", "ploomber", "papermill", "nbconvert", "nbformat", "nbclient", "ipykernel",
@@ -74,19 +76,20 @@ def monitoring_section(monitoring: Any) -> str:
                                               rest))
 
 
-def notice_banners(manifest: dict[str, Any]) -> str:
+def notice_banners(manifest: Manifest) -> str:
     """Amber or red banners for a gated run and for monitoring warnings or alerts."""
     gated = manifest.get("status") == "gated"
-    gates = manifest.get("gates") or {}
-    failed = [str(r.get("name")) for r in gates.get("results", []) if isinstance(r, dict)
-              and r.get("verdict") == "failed"]
+    gates = manifest.get("gates")
+    results = gates.get("results", []) if gates else []
+    failed = [str(r.get("name")) for r in results
+              if isinstance(r, dict) and r.get("verdict") == "failed"]
     monitoring = manifest.get("monitoring")
     banner = monitoring.get("banner") if isinstance(monitoring, dict) else None
     alert = isinstance(monitoring, dict) and monitoring.get("verdict") == "alert"
     return str(macro(_SECTIONS, "notices")(gated, failed, banner, alert)).strip()
 
 
-def params_section(manifest: dict[str, Any]) -> str:
+def params_section(manifest: Manifest) -> str:
     """Each task's resolved parameters, and the env (both redacted by the ledger)."""
     blocks = [(task, params) for task, params in manifest.get("params", {}).items() if params]
     env = manifest.get("env") or {}
@@ -95,11 +98,14 @@ def params_section(manifest: dict[str, Any]) -> str:
     return str(macro(_SECTIONS, "params")(blocks, env))
 
 
-def provenance_section(provenance: dict[str, Any]) -> str:
-    """Commit, dirty flag, Python, platform, key packages, hashes and seeds."""
-    git = provenance.get("git") or {}
+def provenance_section(provenance: Provenance) -> str:
+    """Commit, dirty flag, Python, platform, key packages, hashes and seeds.
+
+    Shown as far as recorded (a live page may show a record that is still partial).
+    """
+    git: Mapping[str, object] = provenance.get("git") or {}
     dirty = git.get("dirty")
-    facts: dict[str, Any] = {
+    facts: dict[str, object] = {
         "commit": git.get("commit"),
         "branch": git.get("branch"),
         "dirty": "yes (uncommitted changes)" if dirty else ("no" if dirty is False else None),
@@ -109,9 +115,11 @@ def provenance_section(provenance: dict[str, Any]) -> str:
         "lock hash": provenance.get("lock_hash"),
     }
     facts = {k: v for k, v in facts.items() if v not in (None, "")}
-    packages = provenance.get("packages") or {}
+    packages: Mapping[str, str] = provenance.get("packages") or {}
     key_packages = {name: packages[name] for name in KEY_PACKAGES if name in packages}
-    folded = [(title, provenance.get(key)) for key, title in (
-        ("packages", f"All {len(packages)} installed packages"), ("seeds", "Seeds"),
-        ("sources", "Source hashes"), ("inputs", "Input data hashes")) if provenance.get(key)]
+    tables: list[tuple[str, Mapping[str, object] | None]] = [
+        (f"All {len(packages)} installed packages", packages),
+        ("Seeds", provenance.get("seeds")), ("Source hashes", provenance.get("sources")),
+        ("Input data hashes", provenance.get("inputs"))]
+    folded = [(title, table) for title, table in tables if table]
     return str(macro(_SECTIONS, "provenance")(facts, key_packages, folded))

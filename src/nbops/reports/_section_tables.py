@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nbops.contracts import Manifest
 from nbops.core import printable
 from nbops.reports._compare import cell
 
@@ -76,7 +77,7 @@ def monitoring_table(monitoring: dict[str, Any]) -> Any:
     return tables
 
 
-def section_tables(manifest: dict[str, Any], sections: list[str]) -> Any:
+def section_tables(manifest: Manifest, sections: list[str]) -> Any:
     """A rich Group of tables for the named manifest sections."""
     from rich.console import Group
 

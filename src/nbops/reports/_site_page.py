@@ -12,6 +12,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from nbops.contracts import RunSummary
 from nbops.core import from_summary, is_secret_name
 from nbops.reports._charts_svg import Point, Threshold, trend_svg
 from nbops.reports._markup import asset, page
@@ -38,11 +39,11 @@ THRESHOLD_LINES = {
 MAX_DRIFT_CHARTS = 4
 
 
-def _is_monitoring(metrics: dict[str, Any]) -> bool:
+def _is_monitoring(metrics: dict[str, float]) -> bool:
     return any(name.startswith(THRESHOLD_PREFIX) for name in metrics)
 
 
-def headline_metrics(summaries: list[dict[str, Any]], wanted: list[str] | None = None) -> list[str]:
+def headline_metrics(summaries: list[RunSummary], wanted: list[str] | None = None) -> list[str]:
     """The metrics to chart: ``wanted`` if given, else the newest runs' headline metrics.
 
     That is the first :data:`MAX_HEADLINE` metrics of the newest training run (any
@@ -51,9 +52,9 @@ def headline_metrics(summaries: list[dict[str, Any]], wanted: list[str] | None =
     """
     if wanted:
         return list(wanted)
-    training: dict[str, Any] = next((s["metrics"] for s in summaries
+    training: dict[str, float] = next((s["metrics"] for s in summaries
                      if s.get("metrics") and not _is_monitoring(s["metrics"])), {})
-    monitoring: dict[str, Any] = next((s["metrics"] for s in summaries
+    monitoring: dict[str, float] = next((s["metrics"] for s in summaries
                        if s.get("metrics") and _is_monitoring(s["metrics"])), {})
     names = list(training)[:MAX_HEADLINE]
     if "live_roc_auc" in monitoring:
@@ -63,7 +64,7 @@ def headline_metrics(summaries: list[dict[str, Any]], wanted: list[str] | None =
     return names + drift[:MAX_DRIFT_CHARTS]
 
 
-def thresholds_for(name: str, summaries: list[dict[str, Any]]) -> tuple[Threshold, ...]:
+def thresholds_for(name: str, summaries: list[RunSummary]) -> tuple[Threshold, ...]:
     """The warn/alert lines of metric ``name``, as the newest run recording them set them."""
     lines = next((spec for prefix, spec in THRESHOLD_LINES.items()
                   if name == prefix or (prefix.endswith(".") and name.startswith(prefix))), ())
@@ -84,7 +85,7 @@ def _run_href(run_id: str, prefix: str = "") -> str:
 
 
 def charts_section(
-    summaries: list[dict[str, Any]], names: list[str], pages: set[str] | None = None,
+    summaries: list[RunSummary], names: list[str], pages: set[str] | None = None,
     prefix: str = "",
 ) -> str:
     """One trend chart per headline metric, oldest run on the left."""
@@ -117,7 +118,7 @@ def _param_text(value: Any) -> str:
 
 
 def runs_table(
-    summaries: list[dict[str, Any]], names: list[str], pages: set[str] | None = None,
+    summaries: list[RunSummary], names: list[str], pages: set[str] | None = None,
     *, params: list[str] | None = None, prefix: str = "", show_experiment: bool = True,
 ) -> str:
     """The runs table (template ``runs_table.html.j2``): pick boxes, sorting, filters.
@@ -133,10 +134,10 @@ def runs_table(
              "monitoring": s.get("monitoring_verdict"), "params": s.get("params") or {},
              "metrics": s.get("metrics") or {},
              "linked": pages is None or s["run_id"] in pages} for s in summaries]
-    found = {r["experiment"].key: r["experiment"] for r in rows}
+    found = {e.key: e for e in (from_summary(s) for s in summaries)}
     experiments = sorted(((k, e.label) for k, e in found.items()), key=lambda kv: kv[1])
     # the filter's hint is one of this project's own numeric parameters, never a secret
-    example = next((f"{k}={v}" for r in rows for k, v in r["params"].items()
+    example = next((f"{k}={v}" for s in summaries for k, v in (s.get("params") or {}).items()
                     if isinstance(v, int | float) and not isinstance(v, bool)
                     and not is_secret_name(k)), None)
     return render("runs_table.html.j2", rows=rows, metrics=names, params=params or [],
@@ -153,7 +154,7 @@ def _when(started: Any) -> str:
     return text[:16].replace("T", " ") if len(text) >= 16 else text
 
 
-def varying_params(summaries: list[dict[str, Any]], limit: int = 8) -> list[str]:
+def varying_params(summaries: list[RunSummary], limit: int = 8) -> list[str]:
     """Parameter names whose value differs between the runs (at most ``limit``)."""
     seen: dict[str, set[str]] = {}
     for s in summaries:
@@ -164,15 +165,15 @@ def varying_params(summaries: list[dict[str, Any]], limit: int = 8) -> list[str]
     return names[:limit]
 
 
-def group_experiments(summaries: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def group_experiments(summaries: list[RunSummary]) -> dict[str, list[RunSummary]]:
     """Runs (newest first) by experiment key, most recently active experiment first."""
-    groups: dict[str, list[dict[str, Any]]] = {}
+    groups: dict[str, list[RunSummary]] = {}
     for s in summaries:
         groups.setdefault(from_summary(s).key, []).append(s)
     return groups
 
 
-def experiments_section(groups: dict[str, list[dict[str, Any]]],
+def experiments_section(groups: dict[str, list[RunSummary]],
                         pages: set[str] | None = None) -> str:
     """One row per experiment: its runs, how many were gated or failed, the latest run."""
     rows = []
@@ -190,7 +191,7 @@ def experiments_section(groups: dict[str, list[dict[str, Any]]],
     return render("experiments.html.j2", groups=rows, monitor_css=_MONITOR_CSS)
 
 
-def experiment_html(runs: list[dict[str, Any]], *, pages: set[str] | None = None,
+def experiment_html(runs: list[RunSummary], *, pages: set[str] | None = None,
                     headline: list[str] | None = None) -> str:
     """The page of one experiment: trends, then its runs with the parameters that vary."""
     experiment = from_summary(runs[0])
@@ -215,7 +216,7 @@ def sweeps_section(names: list[str]) -> str:
         names=names)
 
 
-def site_html(summaries: list[dict[str, Any]], *, headline: list[str] | None = None,
+def site_html(summaries: list[RunSummary], *, headline: list[str] | None = None,
               title: str = "nbops runs", pages: set[str] | None = None,
               models: str = "", sweeps: list[str] | None = None) -> str:
     """The site's front page for ``summaries`` (newest first): experiments, then every run.

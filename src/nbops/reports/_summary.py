@@ -19,10 +19,12 @@ import atexit
 import math
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from nbops.contracts import Manifest, RunSummary
 from nbops.core import experiment_of, from_summary, printable
 from nbops.reports._paths import task_page
 
@@ -123,7 +125,7 @@ def _delta(value: Any, base: Any) -> float | None:
     return float(value) - float(base)
 
 
-def headline_names(metrics: dict[str, Any], primary: str | None = None,
+def headline_names(metrics: Mapping[str, float], primary: str | None = None,
                    limit: int = MAX_METRICS) -> list[str]:
     """The metrics worth a line: the primary metric first, then the run's own, in order.
 
@@ -141,11 +143,11 @@ def headline_names(metrics: dict[str, Any], primary: str | None = None,
     return names[:limit]
 
 
-def _champion(manifest: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+def _champion(manifest: Manifest) -> tuple[str | None, dict[str, float]]:
     registry = manifest.get("registry")
-    if not isinstance(registry, dict) or not isinstance(registry.get("champion_before"), dict):
+    before = registry.get("champion_before") if registry is not None else None
+    if registry is None or not isinstance(before, dict):
         return None, {}
-    before = registry["champion_before"]
     label = f"{registry.get('model')}:{before.get('version')}"
     metrics = before.get("metrics")
     return label, (metrics if isinstance(metrics, dict) else {})
@@ -161,8 +163,8 @@ def _where(path: Path, base: Path | None) -> str:
         return str(path)
 
 
-def previous_in_experiment(manifest: dict[str, Any],
-                           summaries: list[dict[str, Any]]) -> dict[str, Any] | None:
+def previous_in_experiment(manifest: Manifest,
+                           summaries: list[RunSummary]) -> RunSummary | None:
     """The newest older run of the same experiment that finished with metrics."""
     mine = experiment_of(manifest)
     for summary in summaries:  # newest first
@@ -172,8 +174,8 @@ def previous_in_experiment(manifest: dict[str, Any],
     return None
 
 
-def build_summary(manifest: dict[str, Any], run_dir: Path,
-                  summaries: list[dict[str, Any]] | None = None,
+def build_summary(manifest: Manifest, run_dir: Path,
+                  summaries: list[RunSummary] | None = None,
                   base: Path | None = None) -> BuildSummary:
     """The summary of the run whose manifest is ``manifest`` (stored in ``run_dir``).
 
@@ -182,53 +184,54 @@ def build_summary(manifest: dict[str, Any], run_dir: Path,
         base: paths are shown relative to this folder (default: the current one).
     """
     run_dir = Path(run_dir).resolve()
-    tasks = manifest.get("tasks", {})
-    registry = manifest.get("registry") if isinstance(manifest.get("registry"), dict) else {}
-    assert isinstance(registry, dict)
-    metrics = manifest.get("metrics") or {}
+    tasks = manifest["tasks"]
+    registry = manifest.get("registry")
+    metrics = manifest["metrics"]
     previous = previous_in_experiment(manifest, summaries or [])
     champ_label, champ_metrics = _champion(manifest)
     lines = [MetricLine(name, float(metrics[name]),
-                        (previous or {}).get("metrics", {}).get(name),
+                        (previous.get("metrics", {}) if previous else {}).get(name),
                         champ_metrics.get(name))
-             for name in headline_names(metrics, registry.get("primary_metric"))]
+             for name in headline_names(metrics,
+                                        (registry.get("primary_metric") if registry else None))]
     summary = BuildSummary(
-        run_id=manifest["run_id"], status=manifest.get("status", "unknown"),
-        duration_s=manifest.get("duration_s"), experiment=experiment_of(manifest).label,
-        executed=sum(1 for t in tasks.values() if t.get("status") == "executed"),
-        reused=sum(1 for t in tasks.values() if t.get("status") == "skipped"),
-        metrics=lines, previous_run=(previous or {}).get("run_id"),
+        run_id=manifest["run_id"], status=manifest["status"],
+        duration_s=manifest["duration_s"], experiment=experiment_of(manifest).label,
+        executed=sum(1 for t in tasks.values() if t["status"] == "executed"),
+        reused=sum(1 for t in tasks.values() if t["status"] == "skipped"),
+        metrics=lines, previous_run=(previous.get("run_id") if previous else None),
         champion_label=champ_label, run_page=_where(run_dir / "index.html", base),
     )
     gates = manifest.get("gates")
-    if isinstance(gates, dict):
+    if gates is not None:
         summary.gates_verdict = str(gates.get("verdict"))
         summary.gates = [GateLine(str(r.get("name")), str(r.get("verdict")),
                                   str(r.get("detail") or r.get("expression") or ""))
                          for r in gates.get("results", []) if isinstance(r, dict)]
         if gates.get("error"):
-            summary.gates_error = str(gates["error"])
-    if registry.get("decision"):
-        summary.registry_decision = str(registry["decision"])
-    error = registry.get("registration_error")
+            summary.gates_error = gates.get("error")
+    if registry is not None and registry.get("decision"):
+        summary.registry_decision = str(registry.get("decision"))
+    error = registry.get("registration_error") if registry is not None else None
     summary.not_registered = isinstance(error, dict)
     if isinstance(error, dict) and error.get("message"):
-        summary.registry_error = str(error["message"])
+        summary.registry_error = str(error.get("message"))
     monitoring = manifest.get("monitoring")
-    if isinstance(monitoring, dict) and monitoring.get("verdict"):
-        summary.monitoring_verdict = str(monitoring["verdict"])
+    if monitoring is not None and monitoring.get("verdict"):
+        summary.monitoring_verdict = str(monitoring.get("verdict"))
         summary.monitoring_summary = str(monitoring.get("summary") or "") or None
-    failure = manifest.get("failure")
-    if isinstance(failure, dict):
-        task = failure.get("task")
-        summary.failure = str(failure.get("message") or failure.get("evalue") or "failed")
+    failure = manifest["failure"]
+    if failure is not None:
+        task = failure["task"]
+        summary.failure = failure["message"] or failure.get("evalue") or "failed"
+        recorded = tasks.get(task) if task else None
         if task and task_page(run_dir, task).is_file():
             summary.problem_page = _where(task_page(run_dir, task), base)
-            if (tasks.get(task) or {}).get("notebook"):
+            if recorded is not None and recorded["notebook"]:
                 summary.problem_page += "#nbops-failed-cell"
             else:
                 summary.problem_label = "failed task"
-    elif manifest.get("status") == "interrupted":
+    elif manifest["status"] == "interrupted":
         reason = (manifest.get("interrupted") or {}).get("reason")
         summary.failure = f"the build was interrupted{f' ({reason})' if reason else ''}"
     elif (manifest.get("build") or {}).get("stopped_early"):  # DAGBuildEarlyStop: graceful
@@ -446,7 +449,7 @@ def summary_at_exit() -> bool:
 
 
 def emit_summary(run_dir: Path, *, stream: TextIO | None = None,
-                 manifest: dict[str, Any] | None = None,
+                 manifest: Manifest | None = None,
                  rendered: bool = True) -> BuildSummary | None:
     """Write the summary of the run in ``run_dir`` for the person who started the build.
 

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import FileRecord, Manifest, TaskRecord
 from nbops.core import ContentStore, hash_file, is_hash, mask_credentials
 from nbops.reports._markup import fmt_duration, page
 from nbops.reports._paths import rel_href
@@ -23,7 +24,7 @@ from nbops.reports._paths import rel_href
 MAX_SOURCE_CHARS = 64_000
 
 
-def source_text(project_root: Path, source: dict[str, Any]) -> tuple[str | None, str]:
+def source_text(project_root: Path, source: FileRecord) -> tuple[str | None, str]:
     """The task's source as the run executed it, and a note when it cannot be shown."""
     relative = source.get("path") or ""
     if not relative:
@@ -51,7 +52,7 @@ def _stored_href(store: ContentStore, digest: Any, page_dir: Path) -> str:
     return rel_href(os.path.relpath(store.path_for(digest), page_dir).replace(os.sep, "/"))
 
 
-def products(task: dict[str, Any], store: ContentStore, page_dir: Path) -> list[dict[str, Any]]:
+def products(task: TaskRecord, store: ContentStore, page_dir: Path) -> list[dict[str, Any]]:
     """Each product of ``task``: key, path, kind, hash, size, link to its stored copy, and a
     folder's files (each with its own hash and link)."""
     rows = []
@@ -67,7 +68,7 @@ def products(task: dict[str, Any], store: ContentStore, page_dir: Path) -> list[
     return rows
 
 
-def task_page_html(manifest: dict[str, Any], name: str, project_root: Path,
+def task_page_html(manifest: Manifest, name: str, project_root: Path,
                    page_dir: Path) -> str:
     """The complete page of task ``name`` of the run ``manifest`` (``task.html.j2``).
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
+from nbops.contracts import LiveTask, Manifest
 from nbops.core import IntegrityError, LedgerError, NbopsError, Project
 from nbops.reports._live import read_live_status
 
@@ -38,7 +38,7 @@ class WatchEvent:
     name: str = ""
     state: str = ""
     seconds: float | None = None
-    manifest: dict[str, Any] | None = None
+    manifest: Manifest | None = None
 
 
 def running_run(project: Project) -> str | None:
@@ -55,17 +55,17 @@ def running_run(project: Project) -> str | None:
     return None
 
 
-def _read(project: Project, run_id: str) -> dict[str, Any] | None:
+def _read(project: Project, run_id: str) -> Manifest | None:
     """The manifest now (None while a write is half done: the seal is written first)."""
     from nbops.runs import load_manifest
 
     try:
-        return dict(load_manifest(project, run_id))
+        return load_manifest(project, run_id)
     except IntegrityError:
         return None
 
 
-def _seconds(entry: dict[str, str]) -> float | None:
+def _seconds(entry: LiveTask) -> float | None:
     from datetime import datetime
 
     try:
@@ -99,7 +99,7 @@ def follow(project: Project, run_id: str, *, poll_s: float = 0.5,
             continue
         unreadable = 0
         live = read_live_status(project.run_dir(run_id))
-        for name, entry in ((live or {}).get("tasks") or {}).items():
+        for name, entry in (live["tasks"] if live is not None else {}).items():
             state = entry["state"]
             if seen.get(name) == state or state == "waiting":
                 continue

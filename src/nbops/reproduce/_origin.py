@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.adapters import injected_values, is_injected_parameters
+from nbops.contracts import Manifest
 from nbops.core import Project
 
 
@@ -37,7 +38,7 @@ def _injected(notebook: Path) -> dict[str, Any]:
     return {}
 
 
-def recorded_root(project: Project, manifest: dict[str, Any]) -> str:
+def recorded_root(project: Project, manifest: Manifest) -> str:
     """The folder run ``manifest`` was built in (this project's, when its notebooks agree
     or name no product)."""
     run_dir = project.run_dir(manifest["run_id"])
@@ -46,7 +47,8 @@ def recorded_root(project: Project, manifest: dict[str, Any]) -> str:
         if not notebook:
             continue
         for key, value in _products(_injected(run_dir / notebook["path"])).items():
-            recorded = (task["products"].get(key) or {}).get("path")
+            product = task["products"].get(key)
+            recorded = product.get("path") if product else None
             if recorded and not Path(recorded).is_absolute() and value.endswith("/" + recorded):
                 return value[: -len(recorded) - 1]
     return str(project.root)

@@ -17,8 +17,9 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
+from nbops.contracts import ReproductionItem
 from nbops.core import IntegrityError, LedgerError, Project, atomic_write_json, schema_errors
 from nbops.reproduce._compare import TaskResult
 from nbops.reproduce._environment import EnvironmentReport
@@ -136,7 +137,7 @@ def read_record(path: Path) -> dict[str, Any]:
     return record
 
 
-def summary(record: dict[str, Any]) -> dict[str, Any]:
+def summary(record: dict[str, Any]) -> ReproductionItem:
     """The entry the run manifest's ``reproductions`` section keeps for one record."""
     return {
         "id": record["id"],
@@ -151,12 +152,12 @@ def summary(record: dict[str, Any]) -> dict[str, Any]:
 
 def link_from_run(project: Project, record: dict[str, Any]) -> None:
     """Add the record's summary to the run manifest's ``reproductions`` section."""
-    from nbops.reproduce._sections import REPRODUCTIONS, ReproductionItem, ReproductionsSection
+    from nbops.contracts import REPRODUCTIONS, ReproductionsSection
     from nbops.runs import amend_section, load_manifest
 
     manifest = load_manifest(project, record["run_id"])
     section = REPRODUCTIONS.read(manifest) or {"items": []}
     items = [item for item in section["items"] if item["id"] != record["id"]]
-    items.append(cast(ReproductionItem, summary(record)))
+    items.append(summary(record))
     updated: ReproductionsSection = {"items": items}
     amend_section(project, record["run_id"], REPRODUCTIONS, updated)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import Manifest
 from nbops.core import (
     ContentStore,
     Project,
@@ -168,7 +169,7 @@ def _refuse(environment: EnvironmentReport) -> None:
     )
 
 
-def _reproduced_run(scratch: Project, build: execute.BuildResult) -> dict[str, Any]:
+def _reproduced_run(scratch: Project, build: execute.BuildResult) -> Manifest:
     from nbops.runs import load_manifest, run_ids_on_disk
 
     run_ids = run_ids_on_disk(scratch) if scratch.runs_dir.is_dir() else []
@@ -179,7 +180,7 @@ def _reproduced_run(scratch: Project, build: execute.BuildResult) -> dict[str, A
             "check that pipeline.yaml at the run's commit declares the nbops hooks; the build "
             f"log is in {build.log_path} with --keep",
         )
-    manifest: dict[str, Any] = load_manifest(scratch, run_ids[-1])
+    manifest: Manifest = load_manifest(scratch, run_ids[-1])
     return manifest
 
 

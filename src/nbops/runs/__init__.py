@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from nbops.runs._annotations import note_run, parse_tag, tag_run
     from nbops.runs._apply import ApplyPlan, plan_apply
     from nbops.runs._checkout import checkout_run
-    from nbops.runs._context import CORE_SECTIONS, JsonObject, RunContext, Section
+    from nbops.runs._context import CORE_SECTIONS, JsonObject, RunContext
     from nbops.runs._diff import diff_runs
     from nbops.runs._gc import GcResult, collect_garbage, read_pins, write_pins
     from nbops.runs._index import append as append_summary
@@ -55,8 +55,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ApplyPlan", "CORE_SECTIONS", "GcResult", "JsonObject", "LOCK_FILES", "OpenContext",
-    "OpenRun", "PULLED_NAME", "PostCloseStep", "Query", "RunContext", "Section", "StepFactory",
-    "TAGS_ENV", "WITHHELD_NAME", "adopt_run", "amend_section", "append_summary", "build_alive",
+    "OpenRun", "PULLED_NAME", "PostCloseStep", "Query", "RunContext", "StepFactory", "TAGS_ENV",
+    "WITHHELD_NAME", "adopt_run", "amend_section", "append_summary", "build_alive",
     "checkout_run", "close_run", "collect_garbage", "compare_notebooks",
     "diff_runs", "flat_params", "installed_packages", "interpreter", "list_runs", "load_manifest",
     "normalise_notebook", "note_run", "open_run", "origin_label", "parse_query", "parse_tag",
@@ -73,7 +73,7 @@ if not TYPE_CHECKING:
         "_annotations": ("note_run", "parse_tag", "tag_run"),
         "_apply": ("ApplyPlan", "plan_apply"),
         "_checkout": ("checkout_run",),
-        "_context": ("CORE_SECTIONS", "JsonObject", "RunContext", "Section"),
+        "_context": ("CORE_SECTIONS", "JsonObject", "RunContext"),
         "_diff": ("diff_runs",),
         "_pulled": ("PULLED_NAME", "origin_label", "read_pulled", "require_verified",
                     "write_pulled"),

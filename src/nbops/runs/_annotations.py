@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from nbops.core import ConfigError, Manifest, Project, utc_now_iso
+from nbops.contracts import Manifest
+from nbops.core import ConfigError, Project, utc_now_iso
 from nbops.runs._ledger import _amend
 from nbops.runs._tags import check_tag
 
@@ -49,8 +50,9 @@ def tag_run(project: Project, run: str, tags: dict[str, Any]) -> Manifest:
     checked = {name: check_tag(name, value, "nbops tag", "write tags as key=value")
                for name, value in tags.items()}
 
-    def change(manifest: Manifest) -> None:
+    def change(manifest: Manifest) -> Manifest:
         manifest["tags"] = {**(manifest.get("tags") or {}), **checked}
+        return manifest
 
     return _amend(project, run, change)
 
@@ -66,16 +68,18 @@ def note_run(project: Project, run: str, text: str) -> Manifest:
         raise ConfigError(f"a note must have 1 to {MAX_NOTE} characters (this one has "
                           f"{len(text)})", "write a shorter note, or several")
 
-    def change(manifest: Manifest) -> None:
+    def change(manifest: Manifest) -> Manifest:
         notes = manifest.get("notes") or {"items": []}
         notes["items"] = [*notes.get("items", []), {"at": utc_now_iso(), "text": text}]
         manifest["notes"] = notes
+        return manifest
 
     return _amend(project, run, change)
 
 
 def notes_text(manifest: Manifest) -> str | None:
     """The run's notes as one text for the index (None without notes)."""
-    items = (manifest.get("notes") or {}).get("items") or []
+    notes = manifest.get("notes")
+    items = (notes.get("items") if notes else None) or []
     texts = [str(item.get("text")) for item in items if isinstance(item, dict)]
     return " | ".join(texts) if texts else None

@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from nbops.adapters import metadata_path
+from nbops.contracts import read_sealed_manifest
 from nbops.core import (
     ConfigError,
     ContentStore,
@@ -30,7 +31,6 @@ from nbops.core import (
     ProjectLock,
     crash_point,
     load_yaml,
-    read_sealed_manifest,
 )
 from nbops.runs._verify import withheld_objects
 
@@ -69,9 +69,10 @@ def checkout_run(project: Project, run_id: str, lock_timeout: float | None = Non
         if tasks is not None and name not in tasks:
             continue
         for key, product in task["products"].items():
-            if product.get("hash") and task["status"] in ("executed", "skipped"):
-                plan.append((product["path"], product["hash"], product.get("metadata_hash")))
-                folders[product["path"]] = product.get("files") or {} \
+            digest = product["hash"]
+            if digest and task["status"] in ("executed", "skipped"):
+                plan.append((product["path"], digest, product.get("metadata_hash")))
+                folders[product["path"]] = dict(product.get("files") or {}) \
                     if product.get("kind") == "folder" else None
             elif product.get("kind") == "external":
                 result.not_stored.append(f"{name}:{key} ({product['path']})")

@@ -1,4 +1,4 @@
-"""The run context handed to every post-close step, and the typed manifest sections.
+"""The run context handed to every post-close step.
 
 While the post-close steps run, the run's manifest says ``closing``; the
 context keeps the verdict the run will close with (:attr:`RunContext.outcome`)
@@ -14,9 +14,10 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, Literal, TypeVar, cast
+from typing import Literal
 
-from nbops.core import ContentStore, LedgerError, Manifest, Project, crash_point, schema_errors
+from nbops.contracts import Manifest, Section, SectionT
+from nbops.core import ContentStore, LedgerError, Project, crash_point
 from nbops.runs._persist import save_manifest
 
 logger = logging.getLogger("nbops")
@@ -27,34 +28,6 @@ JsonObject = dict[str, object]
 Outcome = Literal["succeeded", "failed", "gated", "alert"]
 #: ``alert``: a monitoring build whose verdict reached its ``fail_on``.
 OUTCOMES: tuple[Outcome, ...] = ("succeeded", "failed", "gated", "alert")
-
-SectionT = TypeVar("SectionT", bound=Mapping[str, object])
-
-
-@dataclass(frozen=True)
-class Section(Generic[SectionT]):
-    """A feature's manifest section: its key, its JSON Schema and its TypedDict.
-
-    Each feature declares its own (``GATES: Section[GatesSection] =
-    Section("gates", "nbops.registry.schemas")``) and ships
-    ``<name>.section.schema.json`` in that package; :meth:`RunContext.update`
-    validates every write against it.
-    """
-
-    name: str
-    schema_package: str
-
-    def errors(self, value: object) -> list[str]:
-        """Every way ``value`` violates this section's schema (empty if valid)."""
-        return schema_errors(value, f"{self.name}.section", self.schema_package)
-
-    def read(self, manifest: Mapping[str, object]) -> SectionT | None:
-        """This section of ``manifest`` if present and valid, else None."""
-        value = manifest.get(self.name)
-        if value is None or self.errors(value):
-            return None
-        return cast(SectionT, value)
-
 
 #: Sections owned by the ledger itself; features add their own instead.
 CORE_SECTIONS = frozenset({
@@ -128,13 +101,14 @@ class RunContext:
 
     def notebook_path(self, task: str) -> Path | None:
         """The run's executed notebook for ``task`` (inside the run folder), if any."""
-        notebook = self.manifest["tasks"].get(task, {}).get("notebook")
-        return self.run_dir / str(notebook["path"]) if notebook else None
+        record = self.manifest["tasks"].get(task)
+        notebook = record.get("notebook") if record is not None else None
+        return self.run_dir / notebook["path"] if notebook else None
 
     def update(self, section: Section[SectionT], value: SectionT) -> None:
         """Set a feature's section, validated, in memory and on disk (still ``closing``)."""
         check_section(section, value)
-        self.manifest[section.name] = dict(value)
+        section.put(self.manifest, value)
         # only this section changed, and it was just checked against its own schema
         self._write(index_too=False, validate=False)
         crash_point(f"close.section.{section.name}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from nbops.core import Manifest, flatten
+from nbops.contracts import Manifest
+from nbops.core import flatten
 
 
 def _flatten(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -17,6 +18,11 @@ def _changes(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, Any]]:
             for key in sorted(set(a) | set(b)) if a.get(key) != b.get(key)}
 
 
+def _task_status(manifest: Manifest, name: str) -> str | None:
+    task = manifest["tasks"].get(name)
+    return task.get("status") if task is not None else None
+
+
 def diff_runs(a: Manifest, b: Manifest) -> dict[str, Any]:
     """Differences from run ``a`` to run ``b``, section by section (empty sections: no change)."""
     metrics: dict[str, dict[str, Any]] = {}
@@ -25,14 +31,14 @@ def diff_runs(a: Manifest, b: Manifest) -> dict[str, Any]:
         if old != new:
             delta = new - old if old is not None and new is not None else None
             metrics[name] = {"a": old, "b": new, "delta": delta}
-    tasks = {name: {"a": a["tasks"].get(name, {}).get("status"),
-                    "b": b["tasks"].get(name, {}).get("status")}
+    tasks = {name: {"a": _task_status(a, name), "b": _task_status(b, name)}
              for name in sorted(set(a["tasks"]) | set(b["tasks"]))}
     products = {}
     for name in sorted(set(a["tasks"]) & set(b["tasks"])):
-        old = {k: v.get("hash") for k, v in a["tasks"][name]["products"].items()}
-        new = {k: v.get("hash") for k, v in b["tasks"][name]["products"].items()}
-        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        hashes_a = {k: v.get("hash") for k, v in a["tasks"][name]["products"].items()}
+        hashes_b = {k: v.get("hash") for k, v in b["tasks"][name]["products"].items()}
+        changed = sorted(k for k in set(hashes_a) | set(hashes_b)
+                         if hashes_a.get(k) != hashes_b.get(k))
         if changed:
             products[name] = changed
     git_a, git_b = a["provenance"]["git"], b["provenance"]["git"]

@@ -18,6 +18,7 @@ import shutil
 from dataclasses import dataclass, field
 from typing import Any
 
+from nbops.contracts import read_sealed_manifest
 from nbops.core import (
     ContentStore,
     LedgerError,
@@ -29,7 +30,6 @@ from nbops.core import (
     is_hash,
     is_run_id,
     json_strings,
-    read_sealed_manifest,
     schema_errors,
 )
 from nbops.runs import _index as index

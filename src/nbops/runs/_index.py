@@ -19,21 +19,20 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from nbops.contracts import Manifest, RunSummary, read_manifest
 from nbops.core import (
     LockTimeout,
-    Manifest,
     Project,
     ProjectLock,
     atomic_write_text,
     experiment_of,
     flatten,
     is_run_id,
-    read_manifest,
     schema_errors,
 )
 from nbops.runs._index_checked import checked_prefix, remember_checked
 
-Summary = dict[str, Any]
+Summary = RunSummary
 logger = logging.getLogger("nbops")
 
 
@@ -43,6 +42,7 @@ def summarize(manifest: Manifest) -> Summary:
     for task in manifest["tasks"].values():
         if task["status"] in counts:
             counts[task["status"]] += 1
+    experiment = experiment_of(manifest)
     summary: Summary = {
         "schema_version": 1,
         "run_id": manifest["run_id"],
@@ -50,17 +50,20 @@ def summarize(manifest: Manifest) -> Summary:
         "started_at": manifest["started_at"],
         "finished_at": manifest["finished_at"],
         "duration_s": manifest["duration_s"],
-        **counts,
+        "executed": counts["executed"],
+        "skipped": counts["skipped"],
+        "failed": counts["failed"],
         "metrics": manifest["metrics"],
         "pid": manifest["pid"],
         "host": manifest["host"],
-        "experiment": experiment_of(manifest).to_dict(),
+        "experiment": {"model": experiment.model, "data": experiment.data,
+                       "name": experiment.name},
         "params": flat_params(manifest.get("env") or {}),
         # each task's outcome, so that one notebook's history is read from the index
         "tasks": {name: {"status": task["status"], "duration_s": task["duration_s"]}
                   for name, task in manifest["tasks"].items()},
-        **_verdicts(manifest),
     }
+    _add_verdicts(summary, manifest)
     if manifest.get("tags"):
         summary["tags"] = manifest["tags"]
     from nbops.runs._annotations import notes_text
@@ -100,29 +103,37 @@ def flat_params(env: Mapping[str, Any]) -> dict[str, Any]:
                 or (isinstance(value, str) and len(value) <= 120))}
 
 
-def _verdicts(manifest: Manifest) -> dict[str, Any]:
+def _add_verdicts(found: Summary, manifest: Manifest) -> None:
     """The gates' and the monitoring verdicts, and the model version the run registered or
     monitored (``{model, version}``), when the run has them."""
-    found: dict[str, Any] = {}
     registry, monitoring = manifest.get("registry"), manifest.get("monitoring")
-    used = None
-    if isinstance(registry, dict) and registry.get("version") is not None:
+    used: dict[str, object] | None = None
+    champion = monitoring.get("champion") if monitoring is not None else None
+    if registry is not None and registry.get("version") is not None:
         used = {"model": registry.get("model"), "version": registry.get("version")}
-    elif isinstance(monitoring, dict) and isinstance(monitoring.get("champion"), dict):
-        used = {k: monitoring["champion"].get(k) for k in ("model", "version")}
+    elif isinstance(champion, dict):
+        used = {k: champion.get(k) for k in ("model", "version")}
     if used and isinstance(used["model"], str) and isinstance(used["version"], int):
-        found["model_version"] = used
+        found["model_version"] = {"model": used["model"], "version": used["version"]}
     gates = manifest.get("gates")
     if isinstance(gates, dict):
         failed = [str(r.get("name")) for r in gates.get("results") or []
                   if isinstance(r, dict) and r.get("verdict") == "failed"]
         if failed:
             found["failed_gates"] = failed
-    for section, key in (("gates", "gates_verdict"), ("monitoring", "monitoring_verdict")):
-        value = manifest.get(section)
-        if isinstance(value, dict) and isinstance(value.get("verdict"), str):
-            found[key] = value["verdict"]
-    return found
+    gates_verdict = gates.get("verdict") if gates is not None else None
+    if isinstance(gates_verdict, str):
+        found["gates_verdict"] = gates_verdict
+    monitoring_verdict = monitoring.get("verdict") if monitoring is not None else None
+    if isinstance(monitoring_verdict, str):
+        found["monitoring_verdict"] = monitoring_verdict
+
+
+def _checked_line(item: Any) -> Summary:
+    """An index line checked against ``run_index.schema.json`` (now, or when it was first
+    read: ``index_checked.json``), as the type that schema describes."""
+    line: Summary = item
+    return line
 
 
 def _line(summary: Summary) -> str:
@@ -180,7 +191,7 @@ def _read_lines(project: Project) -> tuple[dict[str, Summary], int, int]:
             bad += 1
             damaged.add(number)
             continue
-        latest[item["run_id"]] = item
+        latest[item["run_id"]] = _checked_line(item)
     complete = raw.rfind(b"\n") + 1  # a line still being appended is checked next time
     if complete > checked.length:
         whole = len(lines) - 1  # the lines before the last newline

@@ -6,7 +6,7 @@
     list_runs(project)                             index summaries, oldest first
     resolve_run(project, ref)                      ``latest``, a full id or a unique prefix
 
-Every write goes through :func:`nbops.core._manifest.write_manifest`
+Every write goes through :func:`nbops.contracts._manifest_file.write_manifest`
 (schema-validated, sealed, atomic) and appends the run's summary to the index.
 These amend a run *on disk* (e.g. a reproduction recorded later), so they
 first check the manifest against its seal: a manifest edited outside nbops is
@@ -19,21 +19,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from nbops.core import (
-    IntegrityError,
-    LedgerError,
+from nbops.contracts import (
     Manifest,
-    Project,
+    RunStatus,
+    RunSummary,
+    Section,
+    SectionT,
+    is_manifest,
+    manifest_errors,
     read_manifest,
     read_sealed_manifest,
     seal_state,
 )
+from nbops.core import IntegrityError, LedgerError, Project
 from nbops.runs import _index as index
-from nbops.runs._context import CORE_SECTIONS, Section, SectionT, check_section
+from nbops.runs._context import CORE_SECTIONS, check_section
 from nbops.runs._persist import save_manifest
 from nbops.runs._stale import UNFINISHED, close_stale_runs
 
-FINAL_STATUSES = ("succeeded", "failed", "gated", "alert", "interrupted")
+FINAL_STATUSES: tuple[RunStatus, ...] = ("succeeded", "failed", "gated", "alert", "interrupted")
+_FINAL_STATUS: dict[str, RunStatus] = {status: status for status in FINAL_STATUSES}
 
 
 def load_manifest(project: Project, run_id: str) -> Manifest:
@@ -49,6 +54,10 @@ def load_manifest(project: Project, run_id: str) -> Manifest:
 def update_section(project: Project, run_id: str, section: str, data: dict[str, Any]) -> Manifest:
     """Set the top-level ``section`` of a run's manifest to ``data``.
 
+    For a section without a type of its own (a feature's typed section goes through
+    :func:`amend_section`): the whole manifest is checked against its schema before it
+    is written.
+
     Raises:
         LedgerError: ``section`` belongs to the ledger, or ``data`` is not an object.
     """
@@ -58,8 +67,14 @@ def update_section(project: Project, run_id: str, section: str, data: dict[str, 
     if not isinstance(data, dict):
         raise LedgerError(f"Manifest section {section!r} must be a JSON object",
                           "pass a dict")
-    def change(manifest: Manifest) -> None:
-        manifest[section] = data
+
+    def change(manifest: Manifest) -> Manifest:
+        changed: dict[str, object] = {**manifest, section: data}
+        if not is_manifest(changed):
+            raise LedgerError(f"Manifest section {section!r} does not fit the manifest "
+                              f"schema ({manifest_errors(changed)[0]})",
+                              "pass a JSON object of the section's own shape")
+        return changed
 
     return _amend(project, run_id, change)
 
@@ -74,24 +89,28 @@ def amend_section(project: Project, run_id: str, section: Section[SectionT],
     """
     check_section(section, value)
 
-    def change(manifest: Manifest) -> None:
-        manifest[section.name] = dict(value)
+    def change(manifest: Manifest) -> Manifest:
+        section.put(manifest, value)
+        return manifest
 
     return _amend(project, run_id, change)
 
 
 def set_status(project: Project, run_id: str, status: str) -> Manifest:
     """Change a closed run's final status (e.g. ``succeeded`` → ``gated``)."""
-    if status not in FINAL_STATUSES:
+    final = _FINAL_STATUS.get(status)
+    if final is None:
         raise LedgerError(f"{status!r} is not a final run status",
                           f"use one of {', '.join(FINAL_STATUSES)}")
-    def change(manifest: Manifest) -> None:
-        manifest["status"] = status
+
+    def change(manifest: Manifest) -> Manifest:
+        manifest["status"] = final
+        return manifest
 
     return _amend(project, run_id, change)
 
 
-def _amend(project: Project, run_id: str, change: Callable[[Manifest], None]) -> Manifest:
+def _amend(project: Project, run_id: str, change: Callable[[Manifest], Manifest]) -> Manifest:
     """Apply ``change`` to a run's manifest on disk, if it is the one nbops sealed."""
     run_id = resolve_run(project, run_id)
     path = project.manifest_path(run_id)
@@ -102,12 +121,12 @@ def _amend(project: Project, run_id: str, change: Callable[[Manifest], None]) ->
             f"Run {run_id} was not changed: {state.problem}, and nbops never seals a "
             "record it did not write",
             f"run `nbops verify {run_id}`; restore the manifest from a backup or delete the run")
-    change(manifest)
+    manifest = change(manifest)
     save_manifest(project, manifest, state.digest)
     return manifest
 
 
-def list_runs(project: Project) -> list[dict[str, Any]]:
+def list_runs(project: Project) -> list[RunSummary]:
     """Summaries of every run, oldest first (see :func:`nbops.runs._index.summarize`).
 
     Runs left ``running`` or ``closing`` by a dead build are marked ``interrupted`` first.

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from nbops.adapters import TaskInfo, root_error
+from nbops.contracts import BuildRecord, Failure, FileRecord, Manifest, SourceRecord, TaskRecord
 from nbops.core import (
     ROOT_ENV,
     RUN_ENV,
     ContentStore,
     HashCache,
     LedgerError,
-    Manifest,
     Project,
     ProjectLock,
     crash_point,
@@ -40,7 +40,7 @@ from nbops.core import (
     whitelisted_env,
 )
 from nbops.runs import _provenance as provenance
-from nbops.runs._context import CORE_SECTIONS, Outcome, RunContext
+from nbops.runs._context import Outcome, RunContext
 from nbops.runs._persist import save_manifest
 from nbops.runs._snapshot import Snapshotter
 from nbops.runs._stale import (
@@ -108,14 +108,13 @@ class OpenRun:
         self.release()
 
 
-def _task_entry(project: Project, info: TaskInfo, cache: HashCache) -> dict[str, Any]:
-    source: dict[str, Any] = {"path": "", "hash": None}
+def _task_entry(project: Project, info: TaskInfo, cache: HashCache) -> TaskRecord:
+    source: FileRecord = {"path": "", "hash": None}
     if info.source_path is not None:
         source = {"path": project.relative(info.source_path),
                   "hash": cache.hash(info.source_path)[0]}
-    return {
+    entry: TaskRecord = {
         "status": "not_run",
-        **({"kind": info.kind} if info.kind else {}),
         "duration_s": None,
         "upstream": list(info.upstream),
         "source": source,
@@ -130,17 +129,20 @@ def _task_entry(project: Project, info: TaskInfo, cache: HashCache) -> dict[str,
         "artifacts": [],
         "error": None,
     }
+    if info.kind:
+        entry["kind"] = info.kind
+    return entry
 
 
-def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
+def open_run(project: Project, tasks: list[TaskInfo], build: BuildRecord,
              env: dict[str, Any], argv: list[str] | None = None,
              lock_timeout: float | None = None,
-             sections: dict[str, dict[str, Any]] | None = None) -> OpenRun:
+             sources: dict[str, SourceRecord] | None = None) -> OpenRun:
     """Start a run: lock, close stale runs, write the ``running`` manifest, export env vars.
 
     Args:
-        sections: features' sections known before any task runs (``sources``: the
-            build's query snapshots), written with the first manifest.
+        sources: the build's query snapshots (``nbops.sources``), known before any
+            task runs: the ``sources`` section of the first manifest.
 
     Raises:
         LockTimeout: another build holds the project lock.
@@ -197,11 +199,8 @@ def open_run(project: Project, tasks: list[TaskInfo], build: dict[str, Any],
         }
         if tags:
             manifest["tags"] = tags
-        for name, data in (sections or {}).items():
-            if name in CORE_SECTIONS:
-                raise LedgerError(f"Manifest section {name!r} belongs to the run ledger",
-                                  "store feature data under your own section name")
-            manifest[name] = data
+        if sources:
+            manifest["sources"] = sources
         manifest["overhead"] = {"open_s": round(time.monotonic() - acquired, 4)}
         sealed = save_manifest(project, manifest)
         crash_point("open.manifest_written")
@@ -319,7 +318,7 @@ def close_run(run: OpenRun, tasks: list[TaskInfo], durations: dict[str, float],
     return run.context
 
 
-def _failure(manifest: Manifest, task: str | None, error_text: str) -> dict[str, Any]:
+def _failure(manifest: Manifest, task: str | None, error_text: str) -> Failure:
     error = manifest["tasks"][task]["error"] if task else None
     if error:
         message = (f"task {task!r} failed in cell {error['cell_index']}: "

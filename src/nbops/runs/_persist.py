@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from nbops.core import Manifest, Project, crash_point, write_manifest
+from nbops.contracts import Manifest, write_manifest
+from nbops.core import Project, crash_point
 from nbops.runs import _index as index
 
 
@@ -13,7 +14,7 @@ def save_manifest(project: Project, manifest: Manifest, previous_hash: str | Non
     Args:
         previous_hash: digest of the version being replaced (what nbops last
             wrote), so a crash between seal and manifest reads as an
-            interrupted write (see :func:`nbops.core._manifest.seal_state`).
+            interrupted write (see :func:`nbops.contracts._manifest_file.seal_state`).
         index_too: also append the run's summary line (skip it when the
             summary cannot have changed, e.g. a feature section was added).
         validate: check the whole manifest against its schema (skip it when

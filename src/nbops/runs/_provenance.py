@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import GitRecord
 from nbops.core import ContentStore, HashCache, hash_bytes, json_strings
 
 MAX_DIFF_BYTES = 20 << 20
@@ -39,9 +40,9 @@ def _git(root: Path, *args: str) -> bytes | None:
 NOT_NBOPS_OWN = (":/", ":(exclude).nbops", ":(exclude)reports")
 
 
-def git_state(root: Path, store: ContentStore | None) -> dict[str, Any]:
+def git_state(root: Path, store: ContentStore | None) -> GitRecord:
     """Commit, branch, dirty flag and the uncommitted diff (hash, size, stored or not)."""
-    state: dict[str, Any] = {"commit": None, "branch": None, "dirty": None, "diff_hash": None}
+    state: GitRecord = {"commit": None, "branch": None, "dirty": None, "diff_hash": None}
     commit = _git(root, "rev-parse", "HEAD")
     if commit is None:
         return state

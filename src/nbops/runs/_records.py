@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.adapters import execution_duration, is_error_banner
+from nbops.contracts import CurveSeries, FileRecord, TaskError
 from nbops.core import mask_credentials
 
 RECORD_MIME = "application/vnd.nbops.record+json"
@@ -26,13 +27,13 @@ class NotebookFacts:
 
     metrics: dict[str, float] = field(default_factory=dict)
     #: ``{name: {"steps": [int], "values": [number]}}`` of metrics logged with a step
-    curves: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
-    artifacts: list[dict[str, Any]] = field(default_factory=list)
-    error: dict[str, Any] | None = None
+    curves: dict[str, CurveSeries] = field(default_factory=dict)
+    artifacts: list[FileRecord] = field(default_factory=list)
+    error: TaskError | None = None
     duration_s: float | None = None
 
 
-def _error_of(cells: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _error_of(cells: list[dict[str, Any]]) -> TaskError | None:
     index = 0
     for cell in cells:
         if is_error_banner(cell):

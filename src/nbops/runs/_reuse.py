@@ -33,9 +33,9 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from nbops.adapters import TaskInfo, metadata_path
+from nbops.contracts import Manifest
 from nbops.core import HashCache, NbopsError, Project, redact
 from nbops.runs import _provenance as provenance
 from nbops.runs._checkout import checkout_run
@@ -66,7 +66,7 @@ def _current_sources(project: Project, tasks: Iterable[TaskInfo]) -> dict[str, s
     return sources
 
 
-def _unchanged(manifest: dict[str, Any], tasks: list[TaskInfo],
+def _unchanged(manifest: Manifest, tasks: list[TaskInfo],
                sources: dict[str, str | None], project: Project) -> list[str]:
     """The coming build's tasks that are unchanged against ``manifest`` (upstream-closed)."""
     recorded = manifest["tasks"]

@@ -12,10 +12,10 @@ import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from nbops.adapters import TaskInfo
-from nbops.core import ContentStore, HashCache, Manifest, NbopsError, Project, read_sealed_manifest
+from nbops.contracts import FileRecord, Manifest, StoredFile, TaskRecord, read_sealed_manifest
+from nbops.core import ContentStore, HashCache, NbopsError, Project
 from nbops.runs import _index as index
 from nbops.runs._notebook_redaction import needs_redaction, redact_notebook
 from nbops.runs._records import read_facts
@@ -39,27 +39,31 @@ class Snapshotter:
         self.bytes_added = 0
         self._previous: list[Manifest] | None = None
 
-    def _put(self, path: Path) -> dict[str, Any]:
-        digest, size = self.cache.hash(path)
+    def _store(self, path: Path) -> tuple[str, int]:
+        """Put the file at ``path`` in the store: its digest and size."""
+        digest, _ = self.cache.hash(path)
         result = self.store.put_file(path, digest)
         if result.added:
             self.objects_added += 1
             self.bytes_added += result.size
-        return {"path": self.project.relative(path), "hash": result.digest, "size": result.size}
+        return result.digest, result.size
 
-    def _put_folder(self, folder: Path) -> dict[str, Any]:
+    def _put(self, path: Path) -> FileRecord:
+        digest, size = self._store(path)
+        return {"path": self.project.relative(path), "hash": digest, "size": size}
+
+    def _put_folder(self, folder: Path) -> FileRecord:
         """Store every file of a folder product; its hash names the stored listing.
 
         The listing (``{"schema_version": 1, "files": {relative path: {hash, size}}}``,
         canonical JSON) is one object; the files are listed in the manifest too, so
         verify, gc, push and pull reach them without reading the store.
         """
-        files: dict[str, dict[str, Any]] = {}
+        files: dict[str, StoredFile] = {}
         for path in sorted(folder.rglob("*")):
             if path.is_file() and not path.is_symlink():
-                stored = self._put(path)
-                files[path.relative_to(folder).as_posix()] = {"hash": stored["hash"],
-                                                              "size": stored["size"]}
+                digest, size = self._store(path)
+                files[path.relative_to(folder).as_posix()] = {"hash": digest, "size": size}
         listing = json.dumps({"schema_version": 1, "files": files}, sort_keys=True,
                              separators=(",", ":")).encode("utf-8")
         result = self.store.put_bytes(listing)
@@ -70,7 +74,7 @@ class Snapshotter:
                 "size": sum(item["size"] for item in files.values()), "kind": "folder",
                 "files": files}
 
-    def record_task(self, info: TaskInfo, entry: dict[str, Any], duration: float | None) -> None:
+    def record_task(self, info: TaskInfo, entry: TaskRecord, duration: float | None) -> None:
         """Fill ``entry`` (a manifest task) from the task's final state and files."""
         entry["status"] = info.status
         if info.status == "not_run":
@@ -104,18 +108,19 @@ class Snapshotter:
             entry["duration_s"] = None if seconds is None else round(seconds, 3)
             entry["produced_by"] = self.run_id
 
-    def _stored_notebook(self, info: TaskInfo, entry: dict[str, Any]) -> dict[str, Any]:
-        """The executed notebook in the store: the product itself, or the kept copy."""
+    def _stored_notebook(self, info: TaskInfo, entry: TaskRecord) -> tuple[str, int | None]:
+        """The executed notebook in the store (the product itself, or the kept copy):
+        its digest and size."""
         assert info.notebook_key is not None and info.notebook_file is not None
         if info.notebook_file == info.products.get(info.notebook_key):
-            stored = entry["products"].get(info.notebook_key) or {}
-            if stored.get("hash"):
-                return dict(stored)
-        return self._put(info.notebook_file)
+            stored = entry["products"].get(info.notebook_key)
+            if stored is not None and stored["hash"]:
+                return stored["hash"], stored.get("size")
+        return self._store(info.notebook_file)
 
-    def _link_notebook(self, info: TaskInfo, stored: dict[str, Any]) -> dict[str, Any]:
+    def _link_notebook(self, info: TaskInfo, stored: tuple[str, int | None]) -> FileRecord:
         """Link the output notebook into the run folder (secret parameters redacted)."""
-        digest, size, redacted = stored["hash"], stored["size"], False
+        (digest, size), redacted = stored, False
         clean = None
         if needs_redaction(info.params):
             clean = redact_notebook(self.store.read_bytes(digest), info.params)
@@ -129,15 +134,15 @@ class Snapshotter:
         self.store.materialize(digest, self.project.run_dir(self.run_id) / target)
         return {"path": target.as_posix(), "hash": digest, "size": size, "redacted": redacted}
 
-    def _reuse_notebook(self, info: TaskInfo, entry: dict[str, Any]) -> None:
+    def _reuse_notebook(self, info: TaskInfo, entry: TaskRecord) -> None:
         """A reused task whose product is not the notebook: link the producer's notebook.
 
         Its metrics and artifacts come from the producer's record too (the
         converted product holds no nbops records to read again).
         """
         old = self._task_in(entry.get("produced_by"), info.name)
-        notebook = None if old is None else old.get("notebook")
-        if old is None or not notebook:
+        notebook = None if old is None else old["notebook"]
+        if old is None or not notebook or not notebook["hash"]:
             return
         target = Path("notebooks") / f"{info.name}.ipynb"
         try:
@@ -150,16 +155,15 @@ class Snapshotter:
         entry["metrics"] = dict(old["metrics"])
         if "curves" in old:
             entry["curves"] = old["curves"]
-        entry["artifacts"] = [dict(item) for item in old["artifacts"]]
+        entry["artifacts"] = list(old["artifacts"])
 
-    def _task_in(self, run_id: str | None, task: str) -> dict[str, Any] | None:
+    def _task_in(self, run_id: str | None, task: str) -> TaskRecord | None:
         for manifest in self._previous_manifests():
             if manifest["run_id"] == run_id:
-                found: dict[str, Any] | None = manifest["tasks"].get(task)
-                return found
+                return manifest["tasks"].get(task)
         return None
 
-    def _artifact(self, item: dict[str, Any]) -> dict[str, Any]:
+    def _artifact(self, item: FileRecord) -> FileRecord:
         path = self.project.absolute(item["path"])
         if not path.is_file():
             return {**item, "path": self.project.relative(path)}
@@ -181,13 +185,13 @@ class Snapshotter:
                     logger.warning("nbops: skipping unreadable run %s (%s)", run_id, exc)
         yield from self._previous
 
-    def _producer(self, task: str, entry: dict[str, Any]) -> str | None:
-        fingerprint = {k: v.get("hash") for k, v in entry["products"].items()}
+    def _producer(self, task: str, entry: TaskRecord) -> str | None:
+        fingerprint = {k: v["hash"] for k, v in entry["products"].items()}
         for manifest in self._previous_manifests():
             old = manifest["tasks"].get(task)
             if old is None or old["status"] not in ("executed", "skipped"):
                 continue
-            if {k: v.get("hash") for k, v in old["products"].items()} != fingerprint:
+            if {k: v["hash"] for k, v in old["products"].items()} != fingerprint:
                 continue
             producer = manifest["run_id"] if old["status"] == "executed" else old["produced_by"]
             return None if producer is None else str(producer)

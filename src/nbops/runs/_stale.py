@@ -16,17 +16,8 @@ import shutil
 import socket
 from pathlib import Path
 
-from nbops.core import (
-    Manifest,
-    NbopsError,
-    Project,
-    is_locked,
-    pid_alive,
-    read_holder,
-    read_manifest,
-    seal_state,
-    utc_now_iso,
-)
+from nbops.contracts import Manifest, read_manifest, seal_state
+from nbops.core import NbopsError, Project, is_locked, pid_alive, read_holder, utc_now_iso
 from nbops.runs import _index as index
 from nbops.runs._persist import save_manifest
 
@@ -141,10 +132,10 @@ def mark_interrupted(project: Project, manifest: Manifest, reason: str,
         previous_hash: digest of the manifest version being replaced, as nbops
             last wrote it (the seal's chain, see ``write_manifest``).
     """
-    phase = "closing" if manifest["status"] == "closing" else "running"
+    closing = manifest["status"] == "closing"
     manifest["status"] = "interrupted"
     manifest["interrupted"] = {"detected_at": utc_now_iso(), "detected_by_pid": os.getpid(),
-                               "reason": reason, "phase": phase}
+                               "reason": reason, "phase": "closing" if closing else "running"}
     digest = save_manifest(project, manifest, previous_hash)
     logger.warning("nbops: run %s was interrupted: %s", manifest["run_id"], reason)
     return digest

@@ -16,15 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from nbops.core import (
-    ContentStore,
-    Manifest,
-    NbopsError,
-    Project,
-    hash_file,
-    read_manifest,
-    seal_state,
-)
+from nbops.contracts import Manifest, read_manifest, seal_state
+from nbops.core import ContentStore, NbopsError, Project, hash_file
 from nbops.runs._stale import UNFINISHED, build_alive
 
 #: In a pulled run folder: the objects its push withheld because they held a secret
@@ -70,19 +63,21 @@ def referenced_objects(manifest: Manifest) -> Iterator[tuple[str, str]]:
     """Every ``(what, digest)`` stored object the manifest references."""
     for name, task in manifest["tasks"].items():
         for key, product in task["products"].items():
-            if product.get("hash"):
+            if product["hash"]:
                 yield f"task {name} product {key} ({product['path']})", product["hash"]
             for relative, item in (product.get("files") or {}).items():  # a folder product
                 yield f"task {name} product {key} ({product['path']}/{relative})", item["hash"]
-            if product.get("metadata_hash"):
-                yield f"task {name} product {key} metadata", product["metadata_hash"]
-        if task["notebook"] and task["notebook"].get("hash"):
-            yield f"task {name} notebook", task["notebook"]["hash"]
+            metadata_hash = product.get("metadata_hash")
+            if metadata_hash:
+                yield f"task {name} product {key} metadata", metadata_hash
+        notebook = task["notebook"]
+        if notebook and notebook["hash"]:
+            yield f"task {name} notebook", notebook["hash"]
         for artifact in task["artifacts"]:
-            if artifact.get("hash"):
+            if artifact["hash"]:
                 yield f"task {name} artifact {artifact['path']}", artifact["hash"]
     git = manifest["provenance"]["git"]
-    if git.get("diff_stored") and git.get("diff_hash"):
+    if git.get("diff_stored") and git["diff_hash"]:
         yield "uncommitted git diff", git["diff_hash"]
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import SourceRecord
 from nbops.sources._query import QuerySource, find_query_sources
 from nbops.sources._snapshot import Snapshot, frozen_snapshot, take_snapshot
 
@@ -58,12 +59,12 @@ def snapshot_sources(params: Mapping[str, Mapping[str, Any]], root: Path,
     return snapshots
 
 
-def section(snapshots: list[Snapshot]) -> dict[str, Any]:
+def section(snapshots: list[Snapshot]) -> dict[str, SourceRecord]:
     """The manifest's ``sources`` section: ``{task.param: record}``."""
     return {snap.source.name: snap.record() for snap in snapshots}
 
 
-def reproduction_notes(sources: Mapping[str, Any] | None) -> list[str]:
+def reproduction_notes(sources: Mapping[str, SourceRecord] | None) -> list[str]:
     """What ``nbops reproduce`` says about a run's query sources: one line each."""
     return [f"Data: {name} read its recorded snapshot {record['hash'][:19]}… "
             f"({record['rows']:,} rows) from the content store, not the live database "

@@ -63,13 +63,6 @@ class QuerySource:
         path = Path(self.snapshot)
         return path if path.is_absolute() else self.connection.root / path
 
-    def record(self) -> dict[str, Any]:
-        """What the manifest may say about the query (no secret)."""
-        return {"sql": self.sql, "connection": self.connection.recorded,
-                "kind": self.connection.kind, "snapshot": self.snapshot,
-                "target": self.target}
-
-
 def query_source(task: str, param: str, value: Mapping[str, Any],
                  root: Path) -> QuerySource | None:
     """The query source a parameter declares (None when its ``sql`` is null or empty).

@@ -19,8 +19,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from nbops.contracts import SourceRecord
 from nbops.core import DataError, ReproduceError, hash_file
 from nbops.sources._query import QuerySource
 from nbops.sources._readers import read_query
@@ -57,10 +58,14 @@ class Snapshot:
     frozen: bool = False
     notes: list[str] = field(default_factory=list)
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> SourceRecord:
         """The manifest entry: the query (no secret), the result's digest, rows, schema."""
-        return {**self.source.record(), "hash": self.hash, "rows": self.rows,
-                "size": self.size, "columns": self.columns, "changed": self.changed,
+        source = self.source
+        return {"sql": source.sql, "connection": source.connection.recorded,
+                "kind": source.connection.kind, "snapshot": source.snapshot,
+                "target": source.target, "hash": self.hash, "rows": self.rows,
+                "size": self.size, "changed": self.changed,
+                "columns": [{"name": c["name"], "type": c["type"]} for c in self.columns],
                 "previous_hash": self.previous_hash, "query_s": round(self.query_s, 4),
                 "frozen": self.frozen}
 

@@ -35,14 +35,15 @@ def register_best(project: Project, record: records.Record,
         raise ConfigError(f"The build registering trial {best['number']} recorded no run",
                           f"see {log_path}")
     manifest = load_manifest(project, build.summary["run_id"])
-    registry = manifest.get("registry") or {}
-    gates = manifest.get("gates") or {}
-    decision = registry.get("decision") or (
-        f"quality gates {gates.get('verdict', 'not evaluated')}"
-        + (f": {gates['error']}" if gates.get("error") else ""))
+    registry = manifest.get("registry")
+    gates = manifest.get("gates")
+    error = gates.get("error") if gates else None
+    decision = (registry.get("decision") if registry else None) or (
+        f"quality gates {(gates.get('verdict', 'not evaluated') if gates else 'not evaluated')}"
+        + (f": {error}" if error else ""))
     record["registered"] = {"trial": best["number"], "run_id": build.summary["run_id"],
                             "status": build.summary["status"], "decision": decision,
-                            "version": registry.get("version")}
+                            "version": (registry.get("version") if registry else None)}
     records.write(project, record, "sweep.registered")
     render_site_index(project)  # the registering build, like the trials, left it to us
     echo(f"registering best trial {best['number']} (run {build.summary['run_id']}): {decision}")

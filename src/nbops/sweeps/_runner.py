@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import RunSummary
 from nbops.core import (
     ConfigError,
     NbopsError,
@@ -60,7 +61,7 @@ class TrialBuild:
     returncode: int
     duration_s: float
     reused: list[str]
-    summary: dict[str, Any] | None
+    summary: RunSummary | None
     ran_on: str = "here"
 
 
@@ -74,7 +75,7 @@ def trial_overrides(record: records.Record, trial: records.Record,
 
 
 def find_run(project: Project, record: records.Record, number: int,
-             purpose: str | None = None) -> dict[str, Any] | None:
+             purpose: str | None = None) -> RunSummary | None:
     """The newest run in the index tagged with this sweep and trial ``number``.
 
     ``purpose`` tells the trial's own runs (None) from a later build of the same
@@ -150,8 +151,9 @@ def _outcome(project: Project, record: records.Record, trial: records.Record,
     value = summary["metrics"].get(metric)
     trial.update(status=summary["status"], run_id=summary["run_id"], value=value, note=None)
     if summary["status"] == "failed":
-        failure = manifest.get("failure") or {}
-        trial["note"] = failure.get("message") or f"the build failed; see {log_path}"
+        failure = manifest.get("failure")
+        trial["note"] = (failure.get("message") if failure else None) or \
+            f"the build failed; see {log_path}"
     elif summary["status"] == "gated":
         trial["note"] = "quality gates failed (the trial's metrics are still recorded)"
     elif value is None:

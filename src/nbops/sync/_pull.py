@@ -35,8 +35,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from nbops.contracts import SEAL_NAME, manifest_errors
 from nbops.core import (
-    SEAL_NAME,
     ContentStore,
     IntegrityError,
     LedgerError,
@@ -45,7 +45,6 @@ from nbops.core import (
     crash_point,
     hash_bytes,
     is_run_id,
-    manifest_errors,
     schema_errors,
     utc_now_iso,
 )

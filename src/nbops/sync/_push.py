@@ -42,18 +42,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import SEAL_NAME, check_seal, read_manifest
 from nbops.core import (
-    SEAL_NAME,
     ContentStore,
     IntegrityError,
     LedgerError,
     NbopsError,
     Project,
-    check_seal,
     crash_point,
     hash_bytes,
     hash_file,
-    read_manifest,
     utc_now_iso,
 )
 from nbops.remote import (

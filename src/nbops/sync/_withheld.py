@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import Manifest
 from nbops.core import (
     MAX_SECRET_SCAN,
     REDACTED,
@@ -66,7 +67,7 @@ def _diff_secrets(diff: bytes) -> set[str]:
     return found
 
 
-def run_secrets(manifest: dict[str, Any], store: ContentStore) -> set[str]:
+def run_secrets(manifest: Manifest, store: ContentStore) -> set[str]:
     """The raw secret strings of a run (long enough to be searched for)."""
     found: set[str] = set()
     for task in manifest["tasks"].values():
@@ -76,8 +77,9 @@ def run_secrets(manifest: dict[str, Any], store: ContentStore) -> set[str]:
                 if digest and store.has(digest):
                     found |= set(secret_replacements(_params_of(store.read_bytes(digest))))
     git = manifest["provenance"]["git"]
-    if git.get("diff_hash") and store.has(git["diff_hash"]):
-        found |= _diff_secrets(store.read_bytes(git["diff_hash"]))
+    diff_hash = git["diff_hash"]
+    if diff_hash and store.has(diff_hash):
+        found |= _diff_secrets(store.read_bytes(diff_hash))
     return {s for s in found if len(s) >= _MIN_LENGTH and REDACTED not in s}
 
 

@@ -8,8 +8,8 @@ from importlib import resources
 
 import pytest
 
+from nbops.contracts._manifest_file import check_seal, read_manifest, write_manifest
 from nbops.core._errors import IntegrityError, LedgerError
-from nbops.core._manifest import check_seal, read_manifest, write_manifest
 from nbops.core._schema import SUPPORTED_KEYWORDS, load_schema, schema_errors
 
 SCHEMAS = sorted(p.name.removesuffix(".schema.json")

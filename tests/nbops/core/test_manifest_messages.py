@@ -8,15 +8,15 @@ import json
 import pytest
 from test_core_schema_manifest import minimal_manifest
 
-from nbops.core._errors import IntegrityError, LedgerError
-from nbops.core._hashing import hash_bytes
-from nbops.core._manifest import (
+from nbops.contracts._manifest_file import (
     read_manifest,
     read_sealed_manifest,
     seal_path,
     seal_state,
     write_manifest,
 )
+from nbops.core._errors import IntegrityError, LedgerError
+from nbops.core._hashing import hash_bytes
 
 FIX = "restore it from a backup or delete the run folder"
 

@@ -2,7 +2,7 @@
 
 Reports are tested against these before and beside real builds: they let a
 test choose statuses, failures, metrics, a champion and hostile strings
-precisely. Manifests are written with nbops.core._manifest, so they must pass
+precisely. Manifests are written with nbops.contracts.write_manifest, so they must pass
 the real schema; notebooks are real nbformat v4 files with the outputs a
 kernel produces (stream, display_data with a PNG, execute_result HTML, error).
 """
@@ -17,7 +17,7 @@ from typing import Any
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from nbops.core._manifest import write_manifest
+from nbops.contracts._manifest_file import write_manifest
 from nbops.runs._index import summarize
 
 XSS_SCRIPT = "<script>window.__xss=1</script>"

@@ -99,8 +99,8 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def _add_function_task(run_dir, project_root) -> None:  # type: ignore[no-untyped-def]
     """A failed function task whose every shown string carries a payload, and whose source
     holds a credential: its page (``nbops.reports._task_page``) must escape and mask them."""
+    from nbops.contracts._manifest_file import write_manifest
     from nbops.core import hash_file
-    from nbops.core._manifest import write_manifest
 
     source = project_root / "tasks" / "fn.py"
     source.parent.mkdir(parents=True, exist_ok=True)

@@ -97,8 +97,8 @@ def test_checkout_refuses_a_sealed_run_whose_product_is_no_longer_declared(
     from, no longer declares that product: nothing is written."""
     import sys
 
+    from nbops.contracts._manifest_file import write_manifest
     from nbops.core._hashing import hash_bytes
-    from nbops.core._manifest import write_manifest
     from nbops.runs._checkout import checkout_run
 
     sys.path.insert(0, str(Path(__file__).parents[1] / "core"))

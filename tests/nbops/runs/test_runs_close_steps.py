@@ -68,7 +68,7 @@ def test_a_build_stopped_while_closing_is_recorded_as_interrupted(project) -> No
 def test_a_slot_sharing_the_ledger_never_removes_a_run_another_build_is_opening(
         project, tmp_path) -> None:
     """Seen in CI: a parallel sweep trial deleted the folder of a run being opened next door."""
-    from nbops.core._manifest import seal_path
+    from nbops.contracts._manifest_file import seal_path
     from nbops.core._project import Project
 
     opening = project.run_dir("20261128T235925514774Z-w6ngld")  # sealed, manifest not yet

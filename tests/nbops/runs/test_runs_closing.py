@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from nbops.contracts import GATES
+from nbops.contracts._manifest_file import check_seal, seal_path, seal_state, write_manifest
 from nbops.core._atomic import atomic_write_json
 from nbops.core._errors import IntegrityError, LedgerError
-from nbops.core._manifest import check_seal, seal_path, seal_state, write_manifest
-from nbops.registry._sections import GATES
 from nbops.runs import RunContext, list_runs, load_manifest, set_status, update_section
 from nbops.runs._verify import verify_run
 

@@ -278,7 +278,7 @@ def test_a_run_building_in_a_sweep_slot_is_live_while_the_slot_lock_is_held(proj
 
 
 def test_no_half_opened_run_is_removed_while_a_sweep_slot_builds(project) -> None:
-    from nbops.core._manifest import seal_path
+    from nbops.contracts._manifest_file import seal_path
     from nbops.runs._stale import discard_unwritten_runs
 
     opening = project.run_dir("20261128T235925514774Z-w6ngld")  # sealed, not yet written
@@ -307,7 +307,7 @@ def test_gc_and_manifest_writes_pass_their_named_crash_points_in_order(
     assert log.read_text().split() == ["gc.run_folder_moved", "gc.run_folder_removed",
                                        "gc.index_rewritten"]
     log.write_text("")
-    from nbops.core._manifest import write_manifest
+    from nbops.contracts._manifest_file import write_manifest
 
     run = project.manifest_path(newest["run_id"])
     manifest = json.loads(run.read_text())

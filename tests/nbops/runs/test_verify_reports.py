@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nbops.core._manifest import write_manifest
+from nbops.contracts._manifest_file import write_manifest
 from nbops.core._project import Project
 from nbops.runs._verify import verify_run
 

@@ -1,4 +1,4 @@
-"""Read and write run manifests, validated against ``schemas/manifest.schema.json``.
+"""Read and write run manifests, validated against ``nbops/core/schemas/manifest.schema.json``.
 
 A manifest that does not parse or does not match its schema is never used:
 :func:`read_manifest` raises :class:`~nbops.core._errors.IntegrityError`, and
@@ -10,25 +10,35 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypeGuard
 
-from nbops.core._atomic import atomic_write_bytes, atomic_write_json, dumps_json
-from nbops.core._errors import IntegrityError, LedgerError
-from nbops.core._faults import crash_point
-from nbops.core._hashing import hash_bytes
-from nbops.core._ids import utc_now_iso
-from nbops.core._schema import schema_errors
+from nbops.contracts._run_record import Manifest
+from nbops.core import (
+    IntegrityError,
+    LedgerError,
+    atomic_write_bytes,
+    atomic_write_json,
+    crash_point,
+    dumps_json,
+    hash_bytes,
+    schema_errors,
+    utc_now_iso,
+)
 
 SCHEMA_VERSION = 1
 SCHEMA_NAME = "manifest"
 SEAL_NAME = "seal.json"
 
-Manifest = dict[str, Any]
 
 
-def manifest_errors(manifest: Any) -> list[str]:
+def manifest_errors(manifest: object) -> list[str]:
     """Every schema violation in ``manifest`` (empty when valid)."""
     return schema_errors(manifest, SCHEMA_NAME)
+
+
+def is_manifest(value: object) -> TypeGuard[Manifest]:
+    """Whether ``value`` is a valid manifest (its schema is what makes it a :class:`Manifest`)."""
+    return not manifest_errors(value)
 
 
 def read_manifest(path: Path) -> Manifest:
@@ -68,7 +78,7 @@ def _parse(path: Path, raw: bytes) -> Manifest:
         raise IntegrityError(f"Manifest {path} does not match the manifest schema "
                              f"({errors[0]}{' …' if len(errors) > 1 else ''})",
                              "restore it from a backup or delete the run folder")
-    manifest: Manifest = data
+    manifest: Manifest = data  # json.loads gives Any: the schema check above makes it one
     return manifest
 
 

@@ -1,0 +1,118 @@
+"""Each contract type names exactly the fields its JSON Schema defines, so neither can drift.
+
+The JSON Schemas validate what is on disk; the TypedDicts of ``nbops.contracts`` are what
+producers and consumers are type-checked against. A field added to one and not the other
+fails here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from nbops import contracts
+from nbops.core import schema_errors
+from nbops.core._schema import load_schema
+
+MANIFEST = load_schema("manifest")
+DEFS = MANIFEST["$defs"]
+TOP = MANIFEST["properties"]
+
+
+def _section(name: str, package: str) -> dict[str, Any]:
+    return load_schema(f"{name}.section", package)
+
+
+GATES = _section("gates", "nbops.registry.schemas")
+REGISTRY = _section("registry", "nbops.registry.schemas")
+REPRODUCTIONS = _section("reproductions", "nbops.reproduce.schemas")
+INDEX = load_schema("run_index")
+LIVE = load_schema("live_status")
+
+#: (type, the schema object describing it)
+PAIRS: list[tuple[Any, dict[str, Any]]] = [
+    (contracts.TaskRecord, DEFS["task"]),
+    (contracts.FileRecord, DEFS["file"]),
+    (contracts.TaskError, DEFS["error"]),
+    (contracts.Failure, DEFS["failure"]),
+    (contracts.Curves, DEFS["curves"]),
+    (contracts.CurveSeries, DEFS["curves"]["properties"]["series"]["additionalProperties"]),
+    (contracts.Provenance, DEFS["provenance"]),
+    (contracts.GitRecord, DEFS["provenance"]["properties"]["git"]),
+    (contracts.BuildRecord, TOP["build"]),
+    (contracts.StoreRecord, TOP["store"]),
+    (contracts.Overhead, TOP["overhead"]),
+    (contracts.Notes, TOP["notes"]),
+    (contracts.Note, TOP["notes"]["properties"]["items"]["items"]),
+    (contracts.Interrupted, TOP["interrupted"]),
+    (contracts.GatesSection, GATES),
+    (contracts.EvaluatedOn, GATES["properties"]["evaluated_on"]),
+    (contracts.RegistrySection, REGISTRY),
+    (contracts.ChampionBefore, REGISTRY["properties"]["champion_before"]["anyOf"][1]),
+    (contracts.RegistrationError, REGISTRY["properties"]["registration_error"]),
+    (contracts.CardSection, _section("card", "nbops.cards.schemas")),
+    (contracts.MonitoringSection, _section("monitoring", "nbops.monitoring.schemas")),
+    (contracts.ReproductionsSection, REPRODUCTIONS),
+    (contracts.ReproductionItem, REPRODUCTIONS["properties"]["items"]["items"]),
+    (contracts.RunSummary, INDEX),
+    (contracts.LiveStatus, LIVE),
+    (contracts.LiveTask, LIVE["properties"]["tasks"]["additionalProperties"]),
+    (contracts.ExperimentRef, INDEX["properties"]["experiment"]),
+    (contracts.ModelRef, INDEX["properties"]["model_version"]),
+    (contracts.Diverged,
+     REPRODUCTIONS["properties"]["items"]["items"]["properties"]["first_diverged"]["anyOf"][1]),
+]
+
+
+def _keys(typed: Any) -> set[str]:
+    return set(typed.__required_keys__) | set(typed.__optional_keys__)
+
+
+@pytest.mark.parametrize(("typed", "schema"), PAIRS, ids=[t.__name__ for t, _ in PAIRS])
+def test_a_contract_type_has_its_schemas_fields(typed: Any, schema: dict[str, Any]) -> None:
+    assert _keys(typed) == set(schema["properties"])
+    # what the schema requires, the type requires (a type may require more: fields
+    # nbops always writes that the schema leaves optional for older records)
+    assert set(schema.get("required", [])) <= set(typed.__required_keys__)
+
+
+def test_the_manifest_type_has_the_schemas_sections_and_each_features() -> None:
+    features = {section.name for section in contracts.SECTIONS}
+    assert _keys(contracts.Manifest) == set(TOP) | features
+    assert set(contracts.Manifest.__required_keys__) == set(MANIFEST["required"])
+    assert features.isdisjoint(TOP)
+
+
+def test_each_feature_section_reads_and_sets_its_own_key() -> None:
+    for section in contracts.SECTIONS:
+        assert section.name in contracts.Manifest.__optional_keys__
+        manifest: dict[str, Any] = {}
+        section.put(manifest, {"marker": section.name})  # type: ignore[arg-type]
+        assert manifest == {section.name: {"marker": section.name}}
+        assert section.get(manifest) == {"marker": section.name}  # type: ignore[arg-type]
+
+
+def test_a_gate_result_record_has_the_gate_results_fields() -> None:
+    from nbops.registry._gates import GateResult
+
+    assert _keys(contracts.GateResultRecord) == {f.name for f in dataclasses.fields(GateResult)}
+
+
+def test_a_source_record_has_what_a_snapshot_records(tmp_path: Any) -> None:
+    from nbops.sources import QuerySource, Snapshot, parse_connection
+
+    source = QuerySource("ingest", "query", "select 1", parse_connection("duckdb:///w.duckdb",
+                                                                          tmp_path),
+                         ".nbops/sources/q.parquet")
+    record = Snapshot(source, "blake3:" + "0" * 64, 1, 10, [{"name": "a", "type": "int64"}],
+                      False).record()
+    assert set(record) == _keys(contracts.SourceRecord)
+
+
+def test_a_section_read_returns_none_for_an_invalid_value() -> None:
+    valid: Any = {"verdict": "passed", "results": []}
+    assert contracts.GATES.read({"gates": valid}) == valid  # type: ignore[typeddict-item]
+    assert contracts.GATES.read({"gates": {"verdict": "maybe"}}) is None  # type: ignore[typeddict-item]
+    assert schema_errors(valid, "gates.section", "nbops.registry.schemas") == []
