@@ -87,3 +87,22 @@ def counting_settings_reads() -> Iterator[SettingsReads]:
     finally:
         sys.setprofile(previous)
         threading.setprofile(None)  # type: ignore[arg-type]
+
+
+def main(argv: list[str]) -> None:
+    """``python settings_reads.py ROOT OUT.json [ploomber build options]``: build the project
+    at ROOT in this process (as the ``ploomber`` program would) and write the counts."""
+    import json
+
+    from nbops.adapters import run_ploomber_cli
+
+    root, out = Path(argv[0]), Path(argv[1])
+    with counting_settings_reads() as reads:
+        code = run_ploomber_cli(["ploomber", "build", *argv[2:]], root)
+    out.write_text(json.dumps({"exit": code, **reads.figures(), "env_reads": reads.env_reads,
+                               "registry_parses": reads.registry_parses,
+                               "gates_parses": reads.gates_parses}, indent=1))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
