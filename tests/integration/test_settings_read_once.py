@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from project_files import SMALL_ROWS, build_environment
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -18,11 +18,10 @@ import pytest
 from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from settings_reads import counting_settings_reads  # noqa: E402
-
 from nbops.registry._config import parse_registry_config  # noqa: E402
 from nbops.registry._parsed_sections import gates_of, registry_config_of  # noqa: E402
 from nbops.registry._promotion import gate_and_promote  # noqa: E402
+from settings_reads import counting_settings_reads  # noqa: E402
 
 GATES = {"auc": "roc_auc >= 0.6", "beats_baseline": "roc_auc >= baseline_roc_auc"}
 ENV = ("seed: 1\n"
