@@ -10,18 +10,16 @@ env.yaml twice more (the trusted types, for the candidate and for the champion);
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from nbops.registry._config import parse_registry_config  # noqa: E402
-from nbops.registry._parsed_sections import gates_of, registry_config_of  # noqa: E402
-from nbops.registry._promotion import gate_and_promote  # noqa: E402
-from settings_reads import counting_settings_reads  # noqa: E402
+from nbops.registry._config import parse_registry_config
+from nbops.registry._parsed_sections import gates_of, registry_config_of
+from nbops.registry._promotion import gate_and_promote
+from settings_reads import counting_settings_reads  # tests/settings_reads.py
 
 GATES = {"auc": "roc_auc >= 0.6", "beats_baseline": "roc_auc >= baseline_roc_auc"}
 ENV = ("seed: 1\n"
