@@ -225,12 +225,13 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     if gates is not None or registry is not None:
         from nbops.registry import check_model_product, check_settings
 
-        check_settings(gates, registry)
+        named = _project_for(dag) if registry is not None else None
+        config = check_settings(gates, registry, "model" if named is None else named.name)
         # a partial build (`--partially NAME`) renders only NAME and what it needs: the
         # model's task may rightly be absent, and nothing is registered from it
-        if registry is not None and build["partially"] is None:
+        if named is not None and build["partially"] is None:
             tasks = task_infos(dag)
-            check_model_product(registry, _project_for(dag), tasks)
+            check_model_product(registry, named, tasks, config)
     if reproduce is not None:
         from nbops.reproduce import check_tasks, parse_declaration
 

@@ -353,7 +353,8 @@ def resolved_env(root: Path, argv: list[str] | None = None) -> dict[str, Any]:
     if path is None:
         return {}
     # malformed YAML: one sentence, with or without hooks; a list: Ploomber refuses it
-    settings = ProjectSettings.read(path, what=path.name, mapping_required=False)
+    # shared: the env loader's check (ploomber_config_errors) parsed it in this build
+    settings = ProjectSettings.read(path, what=path.name, mapping_required=False, shared=True)
     overrides = env_overrides(settings.values, list(sys.argv if argv is None else argv))
     plain: dict[str, Any] = _plain(settings.with_overrides(overrides).values)
     return plain

@@ -49,7 +49,7 @@ def _checked_env_loader(original: Callable[..., Any]) -> Callable[..., Any]:
     def load_from_source(source: Any, *args: Any, **kwargs: Any) -> Any:
         if _is_yaml_path(source) and Path(source).is_file():
             try:
-                ProjectSettings.read(Path(source), what="env.yaml", empty_ok=False)
+                ProjectSettings.read(Path(source), what="env.yaml", empty_ok=False, shared=True)
             except ConfigError as exc:
                 raise _ploomber_error(exc) from None
         return original(source, *args, **kwargs)

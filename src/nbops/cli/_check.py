@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -24,7 +25,7 @@ def check(project: Path, as_json: bool) -> None:
     from nbops.validation import check_project
 
     result = check_project(project)
-    _check_nbops_sections(project)
+    _check_nbops_sections(result.values)
     if as_json:
         click.echo(
             json.dumps(
@@ -46,15 +47,13 @@ def check(project: Path, as_json: bool) -> None:
     click.echo(f"OK: pipeline.yaml{tasks} {env} valid.")
 
 
-def _check_nbops_sections(project: Path) -> None:
+def _check_nbops_sections(env: dict[str, Any]) -> None:
     """The ``gates:``, ``registry:`` and ``reproduce:`` sections, as the build would read them.
 
-    A malformed gate is rejected here with the build's own message, not only when a
+    ``env``: env.yaml's values, as :func:`~nbops.validation.check_project` read them. A
+    malformed gate is rejected here with the build's own message, not only when a
     build reaches its ``on_render`` hook.
     """
-    from nbops.core import ProjectSettings
-
-    env = ProjectSettings.read(project / "env.yaml", mapping_required=False).values
     if env.get("gates") is not None or env.get("registry") is not None:
         from nbops.registry import check_settings
 

@@ -8,6 +8,7 @@ API (all exported from :mod:`nbops.core`)::
 
     settings = ProjectSettings.of_project(root)          # root/env.yaml; empty when absent
     settings = ProjectSettings.read(path)                 # one file; ConfigError, one sentence
+    settings = ProjectSettings.read(path, shared=True)    # ...parsed once per process
     settings.section("registry")                          # {} when absent or not a mapping
     settings.get("model.max_depth")                       # any key spelling (below)
     settings.with_overrides({"model.max_depth": 5})       # a copy, the key set as given
@@ -29,6 +30,8 @@ applies them (``env_file``, ``resolved_env``) on top of this module.
 
 from __future__ import annotations
 
+import copy
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +48,36 @@ _FLAT_PREFIX = "env__"
 _FLAT_SEP = "__"
 
 ENV_FILE = "env.yaml"
+
+#: This process's parses of env files, for ``ProjectSettings.read(shared=True)``: by
+#: resolved path, the file's identity when parsed and what it held.
+_SHARED: dict[Path, tuple[tuple[int, int, int, int], Any]] = {}
+#: A file modified this recently may change again within the file system's timestamp
+#: granularity without its mtime changing: its parse is not kept (git's "racy" files).
+_RACY_NS = 100_000_000
+
+
+def _load_shared(path: Path, what: str) -> Any:
+    """``load_yaml(path)``, parsed once while the file keeps its identity.
+
+    A build reaches its env file from callbacks Ploomber calls one after the other
+    (its env loader, which nbops checks first, then ``on_render``) and hands none of
+    them an object nbops made, so this cache, rather than an argument, carries the
+    parse. It is keyed on the file's identity (device, inode, size, ``mtime_ns``):
+    any write that lands after the parse gives it another one. Each caller gets its
+    own copy.
+    """
+    stat = path.stat()
+    identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    key = path.resolve()
+    known = _SHARED.get(key)
+    if known is not None and known[0] == identity:
+        return copy.deepcopy(known[1])
+    started = time.time_ns()
+    data = load_yaml(path, what)
+    if stat.st_mtime_ns + _RACY_NS < started:
+        _SHARED[key] = (identity, copy.deepcopy(data))
+    return data
 
 
 @dataclass(frozen=True, order=True)
@@ -212,7 +245,8 @@ class ProjectSettings:
 
     @classmethod
     def read(cls, path: Path, *, what: str = ENV_FILE, must_exist: bool = False,
-             mapping_required: bool = True, empty_ok: bool = True) -> ProjectSettings:
+             mapping_required: bool = True, empty_ok: bool = True,
+             shared: bool = False) -> ProjectSettings:
         """The settings in ``path`` (empty when it does not exist, unless ``must_exist``).
 
         Args:
@@ -223,6 +257,9 @@ class ProjectSettings:
                 reads as empty (for a caller whose tool refuses it with its own message).
             empty_ok: read an empty file as no settings; when False refuse it (Ploomber's
                 own loader cannot read one).
+            shared: reuse this process's parse of the same, unchanged file (see
+                :func:`_load_shared`: for the callbacks of one build, which cannot pass
+                the settings to each other); other callers read once and pass the object.
 
         Raises:
             ConfigError: the file is unreadable, not YAML, or not a mapping: one sentence
@@ -233,7 +270,7 @@ class ProjectSettings:
             if must_exist:
                 raise ConfigError(f"{path} does not exist", f"create {path.name}")
             return cls(None, {})
-        data = load_yaml(path, what)
+        data = _load_shared(path, what) if shared else load_yaml(path, what)
         if (data is None and empty_ok) or (not isinstance(data, dict) and not mapping_required):
             return cls(path, {})
         if not isinstance(data, dict):
@@ -271,8 +308,6 @@ class ProjectSettings:
 
     def with_overrides(self, overrides: Overrides) -> ProjectSettings:
         """A copy with each key of ``overrides`` set to its value."""
-        import copy
-
         values = copy.deepcopy(self.values)
         pairs: Iterable[tuple[KeyLike, Any]] = overrides.items()
         for key, value in pairs:

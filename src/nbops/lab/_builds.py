@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.contracts import RunSummary
-from nbops.core import ConfigError, LedgerError, Project
+from nbops.core import ConfigError, LedgerError, Project, SettingKey, env_options
 
 _OVERRIDE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$")
 _JOB_ID = re.compile(r"^[0-9]{8}T[0-9]{12}Z-[a-z2-7]{6}$")
@@ -49,15 +49,6 @@ class BuildJob:
     metadata_files: dict[str, list[str]]
 
 
-def _env_leaves(data: Any, prefix: str = "") -> set[str]:
-    if not isinstance(data, dict):
-        return {prefix} if prefix else set()
-    leaves: set[str] = set()
-    for key, value in data.items():
-        leaves |= _env_leaves(value, f"{prefix}{key}" if not prefix else f"{prefix}.{key}")
-    return leaves
-
-
 def check_overrides(root: Path, overrides: dict[str, Any]) -> dict[str, str]:
     """The ``--env--`` overrides as strings, refusing a key the env file does not have.
 
@@ -65,10 +56,12 @@ def check_overrides(root: Path, overrides: dict[str, Any]) -> dict[str, str]:
         ConfigError: a malformed or unknown key, or a value that is not text or a number.
     """
     from nbops.adapters import env_file
-    from nbops.core import load_yaml
+    from nbops.core import ProjectSettings
 
     path = env_file(root, ["ploomber", "build"])
-    leaves = _env_leaves(load_yaml(path, path.name)) if path is not None else set()
+    settings = (ProjectSettings() if path is None
+                else ProjectSettings.read(path, what=path.name, mapping_required=False))
+    leaves = {key.dotted for key in settings.flat()}
     checked: dict[str, str] = {}
     for key, value in overrides.items():
         if not isinstance(key, str) or not _OVERRIDE_KEY.match(key):
@@ -79,7 +72,7 @@ def check_overrides(root: Path, overrides: dict[str, Any]) -> dict[str, str]:
                               "pick one of the keys in env.yaml (e.g. seed, model.max_depth)")
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise ConfigError(f"the override of {key} must be text or a number",
-                              "type the value as you would after --env--" + key.replace(".", "--"))
+                              f"type the value as you would after {SettingKey.parse(key).option}")
         if str(value).strip() == "":
             raise ConfigError(f"the override of {key} is empty", "type a value, or remove the row")
         checked[key] = str(value).strip()
@@ -146,8 +139,7 @@ class BuildBoard:
             argv += ["--partially", target]
         if force:
             argv.append("--force")
-        for key, value in checked.items():
-            argv += ["--env--" + key.replace(".", "--"), value]
+        argv += env_options(checked)
         job_id = new_run_id()
         self.folder.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("NBOPS_RUN")}

@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 
 from nbops.adapters import TaskInfo
-from nbops.core import Project, atomic_write_text, load_yaml
+from nbops.core import Project, ProjectSettings, atomic_write_text
 from nbops.orchestration._settings import run_settings
 
 _JSON_TYPES = {"int": "integer", "float": "number", "bool": "boolean", "str": "string"}
@@ -121,8 +121,8 @@ def export_airflow(project: Project, output: Path | None = None, dag_id: str | N
     tasks = settings.render(settings.load_dag())
     env: dict[str, Any] = {}
     if settings.env_file is not None:
-        loaded = load_yaml(project.absolute(settings.env_file), settings.env_file)
-        env = loaded if isinstance(loaded, dict) else {}
+        env = ProjectSettings.read(project.absolute(settings.env_file), what=settings.env_file,
+                                   mapping_required=False, shared=True).values
     slug = re.sub(r"[^A-Za-z0-9_]", "_", project.name)
     target = output or project.root / "dags" / f"nbops_{slug}.py"
     text = dag_source(project, tasks, env, dag_id or f"nbops_{slug}", nbops or default_nbops(),

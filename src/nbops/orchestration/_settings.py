@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nbops.adapters import env_file, load_dag, pipeline_file, render_loaded, resolved_env
-from nbops.core import ConfigError, Project, load_yaml, redact
+from nbops.core import ConfigError, Project, ProjectSettings, redact
 from nbops.orchestration._overrides import check_known, dotted_overrides, override_argv
 
 
@@ -45,8 +45,10 @@ def run_settings(project: Project, params: dict[str, Any], command: list[str]) -
     pipeline = pipeline_file(root)
     found = env_file(root, ["nbops", "--entry-point", str(pipeline)])
     if found is not None and params:
-        data = load_yaml(found, found.name) or {}
-        check_known(data if isinstance(data, dict) else {}, params)
+        # shared: resolved_env below parses the same file (one parse per command)
+        data = ProjectSettings.read(found, what=found.name, mapping_required=False,
+                                    shared=True).values
+        check_known(data, params)
     elif params:
         raise ConfigError("parameters were given but the project has no env.yaml",
                           "add the values to env.yaml, or trigger the run without parameters")

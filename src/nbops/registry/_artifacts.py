@@ -174,8 +174,12 @@ def verified_path(root: Path, record: dict[str, Any], label: str) -> Path:
 
 
 def load_verified(root: Path, record: dict[str, Any], label: str, *,
-                  keep: bool = False) -> Any:
+                  keep: bool = False, policy: frozenset[str] | None = None) -> Any:
     """Load the model of a registered version, after :func:`verified_path`.
+
+    ``policy``: the exact types the project trusts, when the caller holds its settings
+    already (a build gates with ``RegistryConfig.trusted_policy``, overrides included);
+    else :func:`trusted_types_of` reads them from env.yaml.
 
     ``keep``: take the model from this machine's cache of verified models when it
     holds this file for this environment (no skops import), and keep it there after
@@ -200,7 +204,8 @@ def load_verified(root: Path, record: dict[str, Any], label: str, *,
         found = set(cached.found)
     # the registry is a file a bucket writer or a teammate can edit: it records which
     # types the build found, never which may be trusted (env.yaml and the defaults say)
-    policy = trusted_types_of(root)
+    if policy is None:
+        policy = trusted_types_of(root)
     refused = sorted((recorded | found) - policy)
     if refused:
         raise RegistryError(

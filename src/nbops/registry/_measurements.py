@@ -127,7 +127,8 @@ def measure(root: Path, candidate: Candidate, config: RegistryConfig, schema: di
     types = artifacts.inspect_types(candidate.model_file, config.trusted_policy)
     record = {"run_id": candidate.model_run_id or candidate.run_id,
               "artifact": {"hash": inputs["model_file"], "trusted_types": types}}
-    model = artifacts.load_verified(root, record, f"{config.model} candidate")
+    model = artifacts.load_verified(root, record, f"{config.model} candidate",
+                                    policy=config.trusted_policy)
     measured = Measurements(inputs=dict(inputs), model_types=types,
                             candidate=scoring.evaluate(model, test(), schema),
                             data=data_facts(candidate.train_data, test(), schema))
@@ -169,7 +170,8 @@ def score_champion(root: Path, config: RegistryConfig, record: dict[str, Any],
     metrics: dict[str, Any] | None = None
     note: str | None = None
     try:
-        champion = artifacts.load_verified(root, record, f"{config.model}:{number} (champion)")
+        champion = artifacts.load_verified(root, record, f"{config.model}:{number} (champion)",
+                                           policy=config.trusted_policy)
         metrics = scoring.evaluate(champion, test(), record["feature_schema"], schema.get("target"))
     except NbopsError as exc:
         note = (f"the champion {config.model}:{number} could not be re-scored on this run's "

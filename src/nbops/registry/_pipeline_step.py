@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 from nbops.contracts import GATES, REGISTRY, GatesSection, Manifest, RegistrySection
 from nbops.core import NbopsError, RegistryError
 from nbops.registry import _artifacts as artifacts
-from nbops.registry._config import RegistryConfig, parse_registry_config
-from nbops.registry._gates import parse_gates
+from nbops.registry._config import RegistryConfig
+from nbops.registry._gates import Gate
 from nbops.registry._operations import Actor
+from nbops.registry._parsed_sections import gates_of, registry_config_of
 from nbops.registry._promotion import Candidate, gate_and_promote
 
 if TYPE_CHECKING:
@@ -40,13 +41,15 @@ class RegistryStep:
     """The post-close step: gates, registration, promotion.
 
     Its measuring helper (started by :meth:`prepare` when the build will train
-    the model) lives on the step object, one per build.
+    the model) and the ``registry:`` settings :meth:`prepare` parsed live on the step
+    object, one per build.
     """
 
     name = "registry"
 
     def __init__(self) -> None:
         self.helper: MeasureHelper | None = None
+        self.config: RegistryConfig | None = None
 
     def prepare(self, ctx: OpenContext) -> None:
         """At ``on_render``: when this build will train the model, start the measuring helper.
@@ -59,7 +62,7 @@ class RegistryStep:
         registry = ctx.env.get("registry")
         if registry is None:
             return
-        config = parse_registry_config(registry, ctx.project.name)
+        config = self.config = registry_config_of(registry, ctx.project.name)
         model_file = (ctx.project.root / config.model_file).resolve()
         if any(task.will_run and model_file in {Path(p).resolve()
                                                 for p in task.products.values()}
@@ -77,7 +80,7 @@ class RegistryStep:
     def run(self, ctx: RunContext) -> None:
         """Gate, register and promote the run's model (see the module docstring)."""
         try:
-            _gate(ctx, self.helper)
+            _gate(ctx, self.helper, self.config)
         finally:
             self.close()
 
@@ -96,10 +99,12 @@ def measuring_imported() -> bool:
     return all(module in sys.modules for module in WARM_IMPORTS)
 
 
-def check_settings(gates: Any, registry: Any) -> None:
+def check_settings(gates: Any, registry: Any,
+                   project_name: str = "model") -> RegistryConfig | None:
     """Parse the ``gates:`` and ``registry:`` sections, so a typo fails before the build runs.
 
-    Called from ``on_render`` with the values Ploomber expanded from env.yaml.
+    Called from ``on_render`` with the values Ploomber expanded from env.yaml; returns
+    the parsed ``registry:`` (None without one) for :func:`check_model_product`.
 
     Gates without a ``registry:`` would never be evaluated (the registry step gates
     the model), so they are refused rather than left to look guarded.
@@ -107,10 +112,10 @@ def check_settings(gates: Any, registry: Any) -> None:
     Raises:
         ConfigError: naming the bad gate or registry key.
     """
-    parsed = parse_gates(gates)
+    parsed = gates_of(gates)
     if registry is not None:
-        parse_registry_config(registry)
-    elif parsed:
+        return registry_config_of(registry, project_name)
+    if parsed:
         from nbops.core import ConfigError
 
         names = ", ".join(gate.name for gate in parsed)
@@ -120,21 +125,26 @@ def check_settings(gates: Any, registry: Any) -> None:
             "add a registry: section naming your model's products (nbops init --registry "
             "proposes one), or remove gates:",
         )
+    return None
 
 
-def check_model_product(registry: Any, project: Any, tasks: list[Any]) -> None:
+def check_model_product(registry: Any, project: Any, tasks: list[Any],
+                        config: RegistryConfig | None = None) -> None:
     """The registry's model file is a product of this pipeline (checked at ``on_render``).
 
     A pipeline that passes ``registry: '{{registry}}'`` to ``on_render`` trains the
     registered model; if no task produces ``registry.model_file``, its runs could never
     be gated or registered, so the build fails before any task runs.
 
+    ``config``: ``registry`` parsed already (:func:`check_settings` returns it).
+
     Raises:
         ConfigError: naming the missing product and the file products there are.
     """
     from nbops.core import ConfigError
 
-    config = parse_registry_config(registry, project.name)
+    if config is None:
+        config = registry_config_of(registry, project.name)
     unnamed = [key for key in ("model_file", "train_data", "test_data", "feature_schema")
                if key not in registry]
     if unnamed:  # never fall back on paths of some other project's layout
@@ -311,7 +321,8 @@ def _measure_with(helper: Any) -> Any:
     return measure_via_helper
 
 
-def _gate(context: RunContext, helper: MeasureHelper | None) -> None:
+def _gate(context: RunContext, helper: MeasureHelper | None,
+          prepared: RegistryConfig | None = None) -> None:
     if context.status != "succeeded":
         logger.info("nbops registry: run %s %s, nothing to gate", context.run_id, context.status)
         return
@@ -321,7 +332,7 @@ def _gate(context: RunContext, helper: MeasureHelper | None) -> None:
         return
     project, run_id = context.project, context.run_id
     try:
-        config = parse_registry_config(env["registry"], project.name)
+        config = prepared or registry_config_of(env["registry"], project.name)
         if not trains_a_model(project.root, context.manifest, config):
             # said aloud: a registry that matches nothing guards nothing (a pipeline that
             # trains the model passes registry: '{{registry}}' to on_render, which fails
@@ -342,7 +353,8 @@ def _gate(context: RunContext, helper: MeasureHelper | None) -> None:
             context.update(REGISTRY, registry)
 
         config, moved = own_experiment(project.root, config, candidate, env)
-        outcome = gate_and_promote(project.root, candidate, config, env.get("gates"),
+        gates: tuple[Gate, ...] = gates_of(env.get("gates"))
+        outcome = gate_and_promote(project.root, candidate, config, gates,
                                    Actor.from_process(run_id), _trainer_gates(project, candidate),
                                    None if helper is None else _measure_with(helper),
                                    before_registry_write=write_ahead)

@@ -42,7 +42,7 @@ from nbops.registry import _measurements as measurements
 from nbops.registry import _operations as operations
 from nbops.registry._card_requirement import card_refusal
 from nbops.registry._config import RegistryConfig
-from nbops.registry._gates import evaluate_gates, failure_lines, parse_gates
+from nbops.registry._gates import Gate, evaluate_gates, failure_lines, parse_gates
 from nbops.registry._refs import DEFAULT_ALIAS
 
 logger = logging.getLogger("nbops")
@@ -150,6 +150,8 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
     """Gate the candidate against the champion, then register and promote it if it earns it.
 
     Args:
+        gates_config: the gates, parsed (:class:`~nbops.registry._gates.Gate` objects, as
+            the build's registry step passes them) or as the ``gates:`` section.
         earlier: (run id, ``gates`` section) of the run that trained the model,
             when that was an earlier run: its measurements are reused if they
             were taken on the same files (see :mod:`nbops.registry._measurements`).
@@ -166,7 +168,9 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
     """
     root = Path(root)
     actor = actor or operations.Actor.from_process(candidate.run_id)
-    gates = parse_gates(gates_config)
+    gates = (list(gates_config) if isinstance(gates_config, list | tuple)
+             and all(isinstance(gate, Gate) for gate in gates_config)
+             else parse_gates(gates_config))
     schema_path = _require(candidate.feature_schema, "feature schema")
     schema_bytes = schema_path.read_bytes()
     schema = json.loads(schema_bytes)

@@ -26,12 +26,14 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
 
 @dataclass
 class ProjectCheck:
-    """What :func:`check_project` found: task names and non-fatal notes."""
+    """What :func:`check_project` found: task names, non-fatal notes, the env values."""
 
     pipeline: Path
     env: Path | None
     tasks: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: env.yaml's values, as read for the check (``{}`` without one), for later checks
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -62,7 +64,8 @@ def _check_factory(root: Path, pipeline: Path, env_path: Path, env: Any,
     if problem is not None:
         raise ConfigError(f"{pipeline}: location {location}: {problem}",
                           "point 'location:' at the function that returns the DAG")
-    result = ProjectCheck(pipeline=pipeline, env=env_path if env_path.exists() else None)
+    result = ProjectCheck(pipeline=pipeline, env=env_path if env_path.exists() else None,
+                          values=env)
     result.notes.append(f"the tasks are made by {location} (not checked before a build)")
     return result
 
@@ -98,7 +101,8 @@ def check_project(root: Path | str = ".") -> ProjectCheck:
             f"{pipeline} has no 'tasks:' list",
             "declare the steps under 'tasks:', each with 'source:' and 'product:'",
         )
-    result = ProjectCheck(pipeline=pipeline, env=env_path if env_path.exists() else None)
+    result = ProjectCheck(pipeline=pipeline, env=env_path if env_path.exists() else None,
+                          values=env)
     text = pipeline.read_text(encoding="utf-8")
     for number, task in enumerate(tasks, start=1):
         if not isinstance(task, dict) or "source" not in task or "product" not in task:
