@@ -32,6 +32,7 @@ the one line the service logs before it answers with scikit-learn.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,6 +41,9 @@ from typing import Any
 TOLERANCE = 1e-5
 #: Opsets the converted graph targets (onnxruntime has run both since 1.10).
 _OPSETS = {"": 17, "ai.onnx.ml": 3}
+
+
+_BOOL_AS_INT = r"Field onnx\.AttributeProto\.ints: Expected an int, got a boolean"
 
 
 class NotConvertible(Exception):
@@ -61,8 +65,14 @@ def convert(model: Any, numeric: Sequence[str], categorical: Sequence[str]) -> b
     inputs = ([(name, FloatTensorType([None, 1])) for name in numeric]
               + [(name, StringTensorType([None, 1])) for name in categorical])
     try:
-        onnx_model = convert_sklearn(graph_model, initial_types=inputs, target_opset=_OPSETS,
-                                     options={id(graph_model): {"zipmap": False}})
+        with warnings.catch_warnings():
+            # skl2onnx 1.20 writes a leaf's missing-value flag as False where ONNX wants
+            # 0; protobuf 6 warns (and converts it right), 7 refuses: the serve extra
+            # keeps protobuf below 7, and this one warning is not the user's to act on
+            warnings.filterwarnings("ignore", _BOOL_AS_INT, DeprecationWarning)
+            onnx_model = convert_sklearn(graph_model, initial_types=inputs,
+                                         target_opset=_OPSETS,
+                                         options={id(graph_model): {"zipmap": False}})
     except Exception as exc:  # noqa: BLE001 - skl2onnx raises anything it meets
         first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
         raise NotConvertible(f"skl2onnx cannot convert it ({type(exc).__name__}: "
