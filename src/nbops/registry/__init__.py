@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from nbops.registry._card_requirement import check_card_for_alias
     from nbops.registry._config import default_model_name, parse_registry_config, project_model_name
     from nbops.registry._measure_helper import WARM_IMPORTS as MEASURING_IMPORTS
+    from nbops.registry._onnx_form import TOLERANCE as ONNX_TOLERANCE
     from nbops.registry._onnx_form import NotConvertible as OnnxNotConvertible
     from nbops.registry._onnx_form import OnnxModel
-    from nbops.registry._onnx_form import TOLERANCE as ONNX_TOLERANCE
     from nbops.registry._onnx_form import convert as convert_to_onnx
     from nbops.registry._onnx_form import parity_problem as onnx_parity_problem
     from nbops.registry._operations import Actor, promote, register_version, rollback

@@ -103,7 +103,7 @@ def _without_identities(model: Any) -> Any:
             if not kept:
                 raise NotConvertible("a pipeline holds nothing but FunctionTransformers")
             part.steps = kept
-        if isinstance(part, SimpleImputer) and getattr(part.statistics_, "dtype", None) == object:
+        if isinstance(part, SimpleImputer) and part.statistics_.dtype.kind == "O":
             import numpy as np
 
             if isinstance(part.missing_values, float) and np.isnan(part.missing_values):

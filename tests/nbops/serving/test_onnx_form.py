@@ -139,9 +139,9 @@ def test_an_edited_or_foreign_onnx_form_is_never_loaded(world, cache, monkeypatc
 def _random_features_model(numeric: list[str], categorical: list[str]):
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
+    from sklearn.kernel_approximation import RBFSampler
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
-    from sklearn.kernel_approximation import RBFSampler
     from sklearn.preprocessing import OneHotEncoder
 
     return Pipeline([
