@@ -78,6 +78,15 @@ CHURN_TYPES = ("churn.features._as_float", "churn.features._as_text")
 TRUSTED = (*artifacts.DEFAULT_TRUSTED_TYPES, *CHURN_TYPES)
 
 
+def as_served(model: Any, preparation: dict[str, Any]) -> Any:
+    """What a service answers with for ``model``: its ONNX form (docs/serving.md, Start-up),
+    which scores the reference models within ONNX_TOLERANCE of ``model``."""
+    from nbops.registry import OnnxModel, convert_to_onnx
+
+    numeric, categorical = preparation["numeric"], preparation["categorical"]
+    return OnnxModel(convert_to_onnx(model, numeric, categorical), numeric, categorical)
+
+
 def make_project(root: Path, rows: int = 1200) -> Path:
     """A project (pipeline.yaml only) with churn:1 as champion and churn:2 registered."""
     root.mkdir(parents=True, exist_ok=True)
