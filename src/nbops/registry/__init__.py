@@ -18,12 +18,20 @@ if TYPE_CHECKING:
     from nbops.registry._artifacts import (
         DEFAULT_TRUSTED_TYPES,
         inspect_types,
+        keep_onnx_form,
         load_verified,
+        load_verified_onnx,
+        no_onnx_form,
         store_of,
     )
     from nbops.registry._card_requirement import check_card_for_alias
     from nbops.registry._config import default_model_name, parse_registry_config, project_model_name
     from nbops.registry._measure_helper import WARM_IMPORTS as MEASURING_IMPORTS
+    from nbops.registry._onnx_form import TOLERANCE as ONNX_TOLERANCE
+    from nbops.registry._onnx_form import NotConvertible as OnnxNotConvertible
+    from nbops.registry._onnx_form import OnnxModel
+    from nbops.registry._onnx_form import convert as convert_to_onnx
+    from nbops.registry._onnx_form import parity_problem as onnx_parity_problem
     from nbops.registry._operations import Actor, promote, register_version, rollback
     from nbops.registry._pipeline_step import RegistryStep, check_model_product, check_settings
     from nbops.registry._refs import ModelRef, get_model, parse_ref
@@ -43,9 +51,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Actor", "DEFAULT_TRUSTED_TYPES", "MEASURING_IMPORTS", "METRIC_DIRECTIONS", "ModelRef",
-    "RegistryStep", "check_card_for_alias", "check_model_product", "check_settings",
+    "ONNX_TOLERANCE", "OnnxModel", "OnnxNotConvertible", "RegistryStep",
+    "check_card_for_alias", "check_model_product", "check_settings", "convert_to_onnx",
     "default_model_name", "find_root", "follow_remote_registry", "get_model", "get_version",
-    "inspect_types", "load_model", "load_verified", "parse_ref", "parse_registry_config",
+    "inspect_types", "keep_onnx_form", "load_model", "load_verified", "load_verified_onnx",
+    "no_onnx_form", "onnx_parity_problem", "parse_ref", "parse_registry_config",
     "predict_table", "project_model_name", "promote", "read_input_table", "read_local_registry",
     "read_registry", "register_version", "registry_objects", "registry_path",
     "registry_transaction", "resolve_version", "restore_champion", "restore_remote_registry",
@@ -57,10 +67,14 @@ __all__ = [
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
         "_api": ("find_root", "get_version", "load_model"),
-        "_artifacts": ("DEFAULT_TRUSTED_TYPES", "inspect_types", "load_verified", "store_of"),
+        "_artifacts": ("DEFAULT_TRUSTED_TYPES", "inspect_types", "keep_onnx_form",
+                       "load_verified", "load_verified_onnx", "no_onnx_form", "store_of"),
         "_card_requirement": ("check_card_for_alias",),
         "_config": ("default_model_name", "parse_registry_config", "project_model_name"),
         "_measure_helper": ("MEASURING_IMPORTS=WARM_IMPORTS",),
+        "_onnx_form": ("ONNX_TOLERANCE=TOLERANCE", "OnnxModel",
+                       "OnnxNotConvertible=NotConvertible", "convert_to_onnx=convert",
+                       "onnx_parity_problem=parity_problem"),
         "_operations": ("Actor", "promote", "register_version", "rollback"),
         "_pipeline_step": ("RegistryStep", "check_model_product", "check_settings"),
         "_refs": ("ModelRef", "get_model", "parse_ref", "resolve_version=resolve"),

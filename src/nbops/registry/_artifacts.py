@@ -202,6 +202,24 @@ def load_verified(root: Path, record: dict[str, Any], label: str, *,
         found = set(sio.get_untrusted_types(file=path))
     else:  # what skops found when this machine last loaded the same file the full way
         found = set(cached.found)
+    _check_types(root, label, recorded, found)
+    if cached is not None:
+        logger.debug("loading %s from this machine's verified copy of %s", label, path)
+        try:
+            return cached.model()
+        except Exception as exc:  # a copy this environment cannot rebuild: load the file
+            logger.debug("the verified copy of %s did not load (%s)", label, exc)
+    import skops.io as sio
+
+    logger.debug("loading %s from %s", label, path)
+    model = sio.load(path, trusted=sorted(found))
+    if keep:
+        keep_model(record["artifact"]["hash"], frozenset(found), model)
+    return model
+
+
+def _check_types(root: Path, label: str, recorded: set[str], found: set[str]) -> None:
+    """Refuse types outside the project's policy, and found types not recorded."""
     # the registry is a file a bucket writer or a teammate can edit: it records which
     # types the build found, never which may be trusted (env.yaml and the defaults say)
     if policy is None:
@@ -222,16 +240,45 @@ def load_verified(root: Path, record: dict[str, Any], label: str, *,
             f"{', '.join(unexpected)}",
             "re-register the model from its run",
         )
-    if cached is not None:
-        logger.debug("loading %s from this machine's verified copy of %s", label, path)
-        try:
-            return cached.model()
-        except Exception as exc:  # a copy this environment cannot rebuild: load the file
-            logger.debug("the verified copy of %s did not load (%s)", label, exc)
-    import skops.io as sio
 
-    logger.debug("loading %s from %s", label, path)
-    model = sio.load(path, trusted=sorted(found))
-    if keep:
-        keep_model(record["artifact"]["hash"], frozenset(found), model)
-    return model
+
+def load_verified_onnx(root: Path, record: dict[str, Any], label: str) -> bytes | None:
+    """The ONNX form of a registered version kept on this machine, after the checks of
+    :func:`load_verified` (file hash, recorded and found types against the policy);
+    None when none is kept (:mod:`nbops.registry._onnx_form`). No scikit-learn is imported.
+
+    Raises:
+        RegistryError: as :func:`load_verified`.
+    """
+    from nbops.registry._model_cache import kept_onnx
+
+    verified_path(root, record, label)
+    entry = kept_onnx(record["artifact"]["hash"])
+    if entry is None:
+        return None
+    found, data = entry
+    _check_types(root, label, set(record["artifact"]["trusted_types"]), set(found))
+    return data
+
+
+def keep_onnx_form(record: dict[str, Any], data: bytes | None, reason: str = "") -> None:
+    """Keep ``data``, the ONNX form of ``record``'s model that passed its parity check,
+    beside the verified model kept by :func:`load_verified` (with the types found in its
+    file); or, with ``data`` None, ``reason``: why it has none. Nothing is kept when
+    that model is not (no cache, or it could not be written)."""
+    from nbops.registry._model_cache import keep_no_onnx, keep_onnx, kept
+
+    digest = record["artifact"]["hash"]
+    if data is None:
+        keep_no_onnx(digest, reason)
+        return
+    model = kept(digest)
+    if model is not None:
+        keep_onnx(digest, model.found, data)
+
+
+def no_onnx_form(record: dict[str, Any]) -> str | None:
+    """Why ``record``'s model has no usable ONNX form, as an earlier start found, or None."""
+    from nbops.registry._model_cache import kept_no_onnx
+
+    return kept_no_onnx(record["artifact"]["hash"])

@@ -26,6 +26,11 @@ file or environment is ignored and replaced. Who can write this user's config
 and cache folders can already run code as this user (the environment's ``.pth``
 files, the compiled templates), so the cache adds no way in.
 
+Beside a model, its ONNX form (``*.onnx``) when it passed its parity check
+(:mod:`nbops.registry._onnx_form`), or why it has none (``*.no-onnx``, so a
+restart does not convert again): each MAC'd the same way, for one model file and
+one onnxruntime version (scoring with it needs no scikit-learn).
+
 Where: ``$NBOPS_MODEL_CACHE`` (empty: no cache), else
 ``$XDG_CACHE_HOME/nbops/verified-models`` (``~/.cache/...`` by default), the
 :data:`MAX_ENTRIES` last used. A
@@ -102,8 +107,8 @@ def _context(model_hash: str) -> bytes:
     return "\n".join(parts).encode("utf-8")
 
 
-def _entry(folder: Path, context: bytes) -> Path:
-    return folder / f"{hashlib.sha256(context).hexdigest()[:40]}.model"
+def _entry(folder: Path, context: bytes, suffix: str = ".model") -> Path:
+    return folder / f"{hashlib.sha256(context).hexdigest()[:40]}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -118,13 +123,12 @@ class KeptModel:
         return pickle.loads(self._pickled)  # noqa: S301 - authenticated by its MAC
 
 
-def kept(model_hash: str) -> KeptModel | None:
-    """The entry of the model file ``model_hash``, if kept for this environment and intact."""
+def _read(context: bytes, suffix: str = ".model") -> tuple[frozenset[str], bytes] | None:
+    """The found types and the payload of an intact entry for ``context``, or None."""
     folder = cache_dir()
     if folder is None:
         return None
-    context = _context(model_hash)
-    path = _entry(folder, context)
+    path = _entry(folder, context, suffix)
     try:
         data = path.read_bytes()
     except OSError:
@@ -138,7 +142,7 @@ def kept(model_hash: str) -> KeptModel | None:
     if not hmac.compare_digest(expected.encode("ascii"), data[len(_MAGIC):mac_end]):
         logger.debug("nbops: ignoring the kept model %s: its MAC does not match", path)
         return None
-    header, _, pickled = payload.partition(b"\n")
+    header, _, body = payload.partition(b"\n")
     try:
         found = json.loads(header)
     except ValueError:
@@ -147,36 +151,81 @@ def kept(model_hash: str) -> KeptModel | None:
         os.utime(path)  # used now: the last to be pruned
     except OSError:
         pass
-    return KeptModel(frozenset(found), pickled)
+    return frozenset(found), body
 
 
-def keep(model_hash: str, found: frozenset[str], model: Any) -> None:
-    """Keep ``model`` (just loaded from the verified file ``model_hash``) for the next start."""
+def _write(context: bytes, found: frozenset[str], body: bytes, suffix: str = ".model") -> None:
     folder = cache_dir()
     key = _key() if folder is not None else None
     if folder is None or key is None:
         return
-    context = _context(model_hash)
+    payload = json.dumps(sorted(found)).encode("utf-8") + b"\n" + body
+    mac = hmac.new(key, context + b"\0" + payload, hashlib.sha256).hexdigest()
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        atomic_write_bytes(_entry(folder, context, suffix), _MAGIC + mac.encode("ascii")
+                           + b"\n" + payload, mode=0o600, durable=False)
+    except OSError as exc:
+        logger.debug("nbops: %s not kept (%s)", suffix, exc)
+    _prune(folder, suffix)
+
+
+def kept(model_hash: str) -> KeptModel | None:
+    """The entry of the model file ``model_hash``, if kept for this environment and intact."""
+    entry = _read(_context(model_hash))
+    return None if entry is None else KeptModel(*entry)
+
+
+def keep(model_hash: str, found: frozenset[str], model: Any) -> None:
+    """Keep ``model`` (just loaded from the verified file ``model_hash``) for the next start."""
+    if cache_dir() is None:
+        return
     try:
         pickled = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:  # a model that skops can store and pickle cannot
         logger.debug("nbops: model %s not kept (%s)", model_hash, exc)
         return
-    payload = json.dumps(sorted(found)).encode("utf-8") + b"\n" + pickled
-    mac = hmac.new(key, context + b"\0" + payload, hashlib.sha256).hexdigest()
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        atomic_write_bytes(_entry(folder, context), _MAGIC + mac.encode("ascii") + b"\n"
-                           + payload, mode=0o600, durable=False)
-    except OSError as exc:
-        logger.debug("nbops: model %s not kept (%s)", model_hash, exc)
-    _prune(folder)
+    _write(_context(model_hash), found, pickled)
 
 
-def _prune(folder: Path) -> None:
-    """Remove all but the :data:`MAX_ENTRIES` most recently used entries."""
+def _onnx_context(model_hash: str) -> bytes:
+    """An ONNX form serves one model file with one onnxruntime (no scikit-learn needed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        entries = sorted(folder.glob("*.model"), key=lambda p: p.stat().st_mtime_ns,
+        runtime = f"onnxruntime=={version('onnxruntime')}"
+    except PackageNotFoundError:
+        runtime = "onnxruntime absent"
+    return "\n".join(["onnx form 1", model_hash, sys.version, runtime]).encode("utf-8")
+
+
+def kept_onnx(model_hash: str) -> tuple[frozenset[str], bytes] | None:
+    """The types skops found in the model file ``model_hash`` and its ONNX form, if one
+    that passed its parity check was kept for this environment and is intact."""
+    return _read(_onnx_context(model_hash), ".onnx")
+
+
+def keep_onnx(model_hash: str, found: frozenset[str], data: bytes) -> None:
+    """Keep the ONNX form of the verified file ``model_hash`` (after its parity check)."""
+    _write(_onnx_context(model_hash), found, data, ".onnx")
+
+
+def kept_no_onnx(model_hash: str) -> str | None:
+    """Why the model file ``model_hash`` has no usable ONNX form, if an earlier start found
+    out with this onnxruntime (so a restart does not try again), else None."""
+    entry = _read(_onnx_context(model_hash), ".no-onnx")
+    return None if entry is None else entry[1].decode("utf-8", "replace")
+
+
+def keep_no_onnx(model_hash: str, reason: str) -> None:
+    """Remember that the model file ``model_hash`` has no usable ONNX form, and why."""
+    _write(_onnx_context(model_hash), frozenset(), reason.encode("utf-8"), ".no-onnx")
+
+
+def _prune(folder: Path, suffix: str = ".model") -> None:
+    """Remove all but the :data:`MAX_ENTRIES` most recently used entries of a kind."""
+    try:
+        entries = sorted(folder.glob(f"*{suffix}"), key=lambda p: p.stat().st_mtime_ns,
                          reverse=True)
         for stale in entries[MAX_ENTRIES:]:
             stale.unlink(missing_ok=True)

@@ -130,7 +130,9 @@ class Service:
         self.log = log
         self.config = config or ServiceConfig()
         self.metrics = ServiceMetrics()
-        self.metrics.version.labels(slot.current.name).set(slot.current.version)
+        current = slot.current
+        self.metrics.answering(current.name, current.version, current.scorer,
+                               current.scorer_version)
         self._schemas: dict[int, pa.Schema] = {}
         self._unused_columns: dict[int, frozenset[str]] = {}
         self.watcher = Watcher(slot, self.config.watch_interval, on_swap=self._swapped,
@@ -141,7 +143,7 @@ class Service:
         self.batcher = Batcher(INLINE_ROWS, on_batch=self._batched)
 
     def _swapped(self, model: LoadedModel) -> None:
-        self.metrics.version.labels(model.name).set(model.version)
+        self.metrics.answering(model.name, model.version, model.scorer, model.scorer_version)
         self.metrics.swaps.inc()
 
     def _unused(self, model: LoadedModel) -> frozenset[str]:
@@ -280,6 +282,7 @@ class Service:
         status = "ok" if self.slot.last_error is None else "degraded"
         return _json({"status": status, "model": model.name, "version": model.version,
                       "ref": str(self.slot.ref), "swaps": self.slot.swaps,
+                      "scorer": model.scorer, "scorer_version": model.scorer_version,
                       "last_error": self.slot.last_error,
                       "logging": self.log is not None})
 

@@ -38,6 +38,10 @@ class ServiceMetrics:
         self.version = Gauge(
             "nbops_model_version", "Registered version answering requests", ["model"],
             registry=self.registry)
+        self.scorer = Gauge(
+            "nbops_model_scorer", "1 for what scores the answering version: onnx (its ONNX "
+            "form) or sklearn, with the library's version", ["model", "scorer", "runtime"],
+            registry=self.registry)
         self.batch_requests = Histogram(
             "nbops_predict_batch_requests", "Requests scored together in one model call",
             buckets=(1, 2, 4, 8, 16, 32, 64), registry=self.registry)
@@ -54,6 +58,12 @@ class ServiceMetrics:
         self.remote_errors = Gauge(
             "nbops_registry_remote_errors",
             "Reads of the team remote's registry that failed since start", registry=self.registry)
+
+    def answering(self, name: str, version: int, scorer: str, runtime: str) -> None:
+        """Show ``name``'s answering version and what scores it (only that scorer)."""
+        self.version.labels(name).set(version)
+        self.scorer.clear()
+        self.scorer.labels(name, scorer, runtime).set(1)
 
     def render(self) -> bytes:
         """The text exposition format."""

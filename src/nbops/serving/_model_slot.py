@@ -32,8 +32,15 @@ import pandas as pd
 from nbops.core import NbopsError, RegistryError, of_version
 from nbops.registry import (
     ModelRef,
+    OnnxModel,
+    OnnxNotConvertible,
+    convert_to_onnx,
     follow_remote_registry,
+    keep_onnx_form,
     load_verified,
+    load_verified_onnx,
+    no_onnx_form,
+    onnx_parity_problem,
     parse_ref,
     read_registry,
     registry_path,
@@ -52,11 +59,13 @@ class LoadedModel:
     Attributes:
         name: Registered model name.
         version: Version number.
-        model: The deserialised model (``predict_proba``).
+        model: What scores: the deserialised model or its ONNX form (``predict_proba``).
         schema: Its feature schema (dict).
         preparation: The input-preparation spec applied before scoring.
         allowed: Column names a request may carry (the training data's columns).
         threshold: Probability at or above which the label is 1.
+        scorer: ``onnx`` (its ONNX form under onnxruntime) or ``sklearn``.
+        scorer_version: The scoring library and its version.
     """
 
     name: str
@@ -67,6 +76,8 @@ class LoadedModel:
     allowed: frozenset[str]
     threshold: float = 0.5
     id_columns: tuple[str, ...] = field(default=())
+    scorer: str = "sklearn"
+    scorer_version: str = ""
 
     @property
     def label(self) -> str:
@@ -96,9 +107,21 @@ def load(root: Path, ref: ModelRef, record: dict[str, Any]) -> LoadedModel:
             score a row of its own training data.
     """
     label = f"{ref.name}:{record['version']}"
-    model = load_verified(root, record, label, keep=True)
     schema = dict(record["feature_schema"])
     preparation = of_version(record)
+    numeric = list(preparation.get("numeric", ()))
+    categorical = list(preparation.get("categorical", ()))
+    onnx_form = load_verified_onnx(root, record, label)
+    model: Any = None
+    if onnx_form is not None:
+        try:
+            model = OnnxModel(onnx_form, numeric, categorical)
+        except Exception as exc:  # noqa: BLE001 - onnxruntime gone: scikit-learn answers
+            logger.warning("nbops serve-model: %s: its kept ONNX form cannot be opened "
+                           "(%s: %s); loading the model", label, type(exc).__name__, exc)
+    if model is None:
+        model = _onnx_or_model(root, record, label, preparation,
+                               load_verified(root, record, label, keep=True))
     allowed = set(preparation.get("numeric", ())) | set(preparation.get("categorical", ()))
     allowed |= set(schema.get("id_columns") or ())
     for key in ("target", "date_column"):
@@ -122,6 +145,8 @@ def load(root: Path, ref: ModelRef, record: dict[str, Any]) -> LoadedModel:
         name=ref.name, version=int(record["version"]), model=model, schema=schema,
         preparation=preparation, allowed=frozenset(allowed), threshold=_threshold(record),
         id_columns=tuple(schema.get("id_columns") or ()),
+        scorer=getattr(model, "scorer", "sklearn"),
+        scorer_version=getattr(model, "version", None) or _sklearn_version(),
     )
     if warm is not None:
         frame, problems = prepare_for_model(warm, preparation)
@@ -132,6 +157,73 @@ def load(root: Path, ref: ModelRef, record: dict[str, Any]) -> LoadedModel:
             )
         loaded.scores(frame)
     return loaded
+
+
+def _sklearn_version() -> str:
+    from importlib.metadata import version
+
+    return f"scikit-learn {version('scikit-learn')}"
+
+
+#: Rows of the version's test data (else training data) its ONNX form is checked on.
+PARITY_ROWS = 2000
+
+
+def _parity_rows(root: Path, record: dict[str, Any], preparation: dict[str, Any]
+                 ) -> pd.DataFrame:
+    """Up to :data:`PARITY_ROWS` prepared rows of the version's test (or training) data."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for key in ("test_data", "training_data"):
+        digest = (record.get(key) or {}).get("hash")
+        path = store_of(root).path_for(digest) if digest else None
+        if path is None or not path.is_file():
+            continue
+        first = next(pq.ParquetFile(path).iter_batches(batch_size=PARITY_ROWS), None)
+        if first is None:
+            continue
+        frame, problems = prepare_for_model(pa.Table.from_batches([first]).to_pandas(),
+                                            preparation)
+        if not problems:
+            return frame
+    return pd.DataFrame()
+
+
+def _onnx_or_model(root: Path, record: dict[str, Any], label: str,
+                   preparation: dict[str, Any], model: Any) -> Any:
+    """The model's ONNX form when it scores the version's rows as the model does, else
+    the model; either way, one line says which answers and why (docs/serving.md)."""
+    reason = no_onnx_form(record)
+    if reason is None:
+        numeric = list(preparation.get("numeric", ()))
+        categorical = list(preparation.get("categorical", ()))
+        try:
+            form = convert_to_onnx(model, numeric, categorical)
+            onnx_model = OnnxModel(form, numeric, categorical)
+        except ImportError as exc:  # not remembered: it may be installed before next start
+            logger.warning("nbops serve-model: %s answers with scikit-learn: skl2onnx or "
+                           "onnxruntime is not installed (%s; the serve extra has both)",
+                           label, exc)
+            return model
+        except Exception as exc:  # noqa: BLE001 - any failure to convert or to open the
+            # form means scikit-learn answers, never a failed start
+            reason = (str(exc) if isinstance(exc, OnnxNotConvertible)
+                      else f"onnxruntime cannot run its ONNX form ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0] if str(exc) else ''})")
+        else:
+            rows = _parity_rows(root, record, preparation)
+            reason = onnx_parity_problem(model, onnx_model, rows, _threshold(record))
+            if reason is None:
+                keep_onnx_form(record, form)
+                logger.warning("nbops serve-model: %s answers with its ONNX form (%s): it "
+                               "scored %d rows of its data as the model does", label,
+                               onnx_model.version, len(rows))
+                return onnx_model
+            reason = f"its ONNX form is not used: {reason}"
+        keep_onnx_form(record, None, reason)
+    logger.warning("nbops serve-model: %s answers with scikit-learn: %s", label, reason)
+    return model
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:

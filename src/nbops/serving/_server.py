@@ -102,7 +102,8 @@ def serve(
     def ready() -> None:
         if on_ready is not None:
             on_ready(f"nbops serve-model: {model.label} ({ref}) on http://{host}:{port} "
-                     f"- POST /predict, GET /healthz, GET /metrics"
+                     f"- POST /predict, GET /healthz, GET /metrics; scored by "
+                     f"{model.scorer} ({model.scorer_version})"
                      + ("" if log is None else f"; logging to {log.folder}")
                      + ("" if not interval else f"; following the registry on "
                         f"{redact_url(str(remote))} every {interval:g} s"))

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,13 +26,20 @@ from ports import free_port
 
 
 def train_version(root: Path, raw: pd.DataFrame, target: str, *, seed: int = 0,
-                  max_iter: int = 30, name: str = "churn") -> int:
-    """Clean ``raw`` as the validate step does, train, and register a version (not promoted)."""
+                  max_iter: int = 30, name: str = "churn",
+                  make: Callable[[list[str], list[str]], Any] | None = None,
+                  trusted: tuple[str, ...] = ()) -> int:
+    """Clean ``raw`` as the validate step does, train, and register a version (not promoted).
+
+    ``make(numeric, categorical)``: another model than churn's (its file may hold the
+    extra ``trusted`` types).
+    """
     clean, _ = data.clean(raw, target)
     roles, _ = data.infer_roles(clean, target)
     parts = features.split(clean, target, roles.date_column, 0.25, seed)
     schema = features.feature_schema(parts.train, roles).to_dict()
-    model = models.make_model(roles.numeric, roles.categorical, seed=seed, max_iter=max_iter)
+    model = (models.make_model(roles.numeric, roles.categorical, seed=seed, max_iter=max_iter)
+             if make is None else make(roles.numeric, roles.categorical))
     model.fit(parts.train[roles.features], parts.train[target])
     folder = root / ".nbops" / "products" / f"v{seed}-{max_iter}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -51,7 +59,8 @@ def train_version(root: Path, raw: pd.DataFrame, target: str, *, seed: int = 0,
     record = {
         "run_id": None, "registered_by_run": None,
         "artifact": {**stored(folder / "model.skops"), "format": "skops",
-                     "trusted_types": artifacts.inspect_types(folder / "model.skops", TRUSTED)},
+                     "trusted_types": artifacts.inspect_types(folder / "model.skops",
+                                                          (*TRUSTED, *trusted))},
         "metrics": {"roc_auc": float(roc_auc_score(parts.test[target], proba))},
         "training_data": stored(folder / "train.parquet"),
         "test_data": stored(folder / "test.parquet"),
@@ -67,6 +76,15 @@ def train_version(root: Path, raw: pd.DataFrame, target: str, *, seed: int = 0,
 
 CHURN_TYPES = ("churn.features._as_float", "churn.features._as_text")
 TRUSTED = (*artifacts.DEFAULT_TRUSTED_TYPES, *CHURN_TYPES)
+
+
+def as_served(model: Any, preparation: dict[str, Any]) -> Any:
+    """What a service answers with for ``model``: its ONNX form (docs/serving.md, Start-up),
+    which scores the reference models within ONNX_TOLERANCE of ``model``."""
+    from nbops.registry import OnnxModel, convert_to_onnx
+
+    numeric, categorical = preparation["numeric"], preparation["categorical"]
+    return OnnxModel(convert_to_onnx(model, numeric, categorical), numeric, categorical)
 
 
 def make_project(root: Path, rows: int = 1200) -> Path:

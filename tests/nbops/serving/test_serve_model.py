@@ -14,10 +14,11 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
-from serving_world import Server, make_project, promote, start_server
+from serving_world import Server, as_served, make_project, promote, start_server
 
 from churn import generator
 from nbops.core import spec_from_feature_schema
+from nbops.registry import ONNX_TOLERANCE
 from nbops.registry._api import get_version, load_model
 from nbops.serving._prediction_log import log_dir, read_parts
 from nbops.validation._preparation import prepare_for_model
@@ -48,18 +49,23 @@ def records(frame: pd.DataFrame) -> list[dict]:
     return json.loads(frame.to_json(orient="records", date_format="iso"))
 
 
-def in_process(project: Path, frame: pd.DataFrame, ref: str = "churn:1") -> np.ndarray:
+def in_process(project: Path, frame: pd.DataFrame, ref: str = "churn:1",
+               served: bool = True) -> np.ndarray:
+    """``ref``'s scores of ``frame``: as the service answers (its ONNX form), or ``served``
+    False, by the scikit-learn model itself."""
     record = get_version(ref, project)
-    features, problems = prepare_for_model(frame, spec_from_feature_schema(
-        record["feature_schema"]))
+    spec = spec_from_feature_schema(record["feature_schema"])
+    features, problems = prepare_for_model(frame, spec)
     assert not problems
-    return load_model(ref, project).predict_proba(features)[:, 1]
+    model = load_model(ref, project)
+    return (as_served(model, spec) if served else model).predict_proba(features)[:, 1]
 
 
 def test_json_csv_and_parquet_bodies_score_like_the_model_in_process(
     project: Path, server: Server, raw: pd.DataFrame
 ) -> None:
     expected = in_process(project, raw)
+    by_sklearn = in_process(project, raw, served=False)
     answers = {
         "json": httpx.post(f"{server.url}/predict", json=records(raw)),
         "csv": httpx.post(f"{server.url}/predict", content=raw.to_csv(index=False).encode(),
@@ -84,6 +90,7 @@ def test_json_csv_and_parquet_bodies_score_like_the_model_in_process(
         body = answer.json()
         assert body["model"] == "churn" and body["version"] == 1
         np.testing.assert_allclose(body["scores"], expected, rtol=0, atol=1e-12, err_msg=kind)
+        np.testing.assert_allclose(body["scores"], by_sklearn, rtol=0, atol=ONNX_TOLERANCE)
         assert body["labels"] == [int(s >= 0.5) for s in body["scores"]]
         ids.add(body["request_id"])
     assert len(ids) == 4
