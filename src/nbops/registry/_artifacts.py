@@ -202,7 +202,7 @@ def load_verified(root: Path, record: dict[str, Any], label: str, *,
         found = set(sio.get_untrusted_types(file=path))
     else:  # what skops found when this machine last loaded the same file the full way
         found = set(cached.found)
-    _check_types(root, label, recorded, found)
+    _check_types(root, label, recorded, found, policy)
     if cached is not None:
         logger.debug("loading %s from this machine's verified copy of %s", label, path)
         try:
@@ -218,7 +218,8 @@ def load_verified(root: Path, record: dict[str, Any], label: str, *,
     return model
 
 
-def _check_types(root: Path, label: str, recorded: set[str], found: set[str]) -> None:
+def _check_types(root: Path, label: str, recorded: set[str], found: set[str],
+                 policy: frozenset[str] | None = None) -> None:
     """Refuse types outside the project's policy, and found types not recorded."""
     # the registry is a file a bucket writer or a teammate can edit: it records which
     # types the build found, never which may be trusted (env.yaml and the defaults say)

@@ -16,10 +16,13 @@ What the conversion assumes, each checked by the parity rows rather than trusted
   ``float64``, fed as ``float32`` as onnxruntime's tree ensembles take them;
   categories as text, a missing one as the empty string, which preparation
   never lets through as a value);
-- a ``FunctionTransformer`` is the identity on prepared input (the reference
-  model's converters only re-type columns that preparation already typed), so
-  it is left out of the graph; a function that does more fails the parity rows,
-  unless it changes only values those rows never hold;
+- a ``FunctionTransformer`` is left out of the graph only if it is the identity
+  on prepared input (the reference model's converters only re-type columns that
+  preparation already typed): it is run on probe values of its columns' kind
+  (extremes, zero, signs, NaN; empty, numeric-looking and non-ASCII text) and on
+  the parity rows, and must give each back unchanged; one that changes a value
+  (a log, a clip of outliers the parity rows may not hold) makes the model
+  :class:`NotConvertible`, named;
 - ``SimpleImputer(add_indicator=True)`` (skl2onnx leaves the indicator columns
   out) is converted here, and a ``OneHotEncoder`` with
   ``handle_unknown="infrequent_if_exist"`` and no infrequent category encodes an
@@ -61,7 +64,7 @@ def convert(model: Any, numeric: Sequence[str], categorical: Sequence[str]) -> b
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
     _register_imputer()
-    graph_model = _without_identities(copy.deepcopy(model))
+    graph_model = _without_identities(copy.deepcopy(model), set(numeric), set(categorical))
     inputs = ([(name, FloatTensorType([None, 1])) for name in numeric]
               + [(name, StringTensorType([None, 1])) for name in categorical])
     try:
@@ -91,14 +94,66 @@ def _steps(estimator: Any) -> list[Any]:
     return found
 
 
-def _without_identities(model: Any) -> Any:
-    """The (copied) model with its FunctionTransformers left out and its NaN text
-    imputers and unknown-category encoders set as the ONNX graph needs them."""
+#: What a prepared numeric column can hold, and a categorical one (text or missing).
+_NUMBER_PROBES = (-1e300, -1e6, -2.5, -1.0, -0.5, 0.0, 0.5, 1.0, 2.5, 72.0, 1e6, 1e300,
+                  float("nan"))
+_TEXT_PROBES = ("", "0", "1.5", "-1", "Yes", "No", "(missing)", "Électricité ✓",
+                "x" * 300, float("nan"))
+
+
+def _is_identity(step: Any, numeric: set[str], categorical: set[str]) -> bool:
+    """Whether a fitted FunctionTransformer gives prepared input back unchanged."""
+    import numpy as np
+    import pandas as pd
+
+    if step.func is None:
+        return True
+    columns = list(getattr(step, "feature_names_in_", []))
+    if not columns or not set(columns) <= numeric | categorical:
+        return False  # fitted without column names, or on columns nbops does not prepare
+    length = max(len(_NUMBER_PROBES), len(_TEXT_PROBES))
+    probe = pd.DataFrame({
+        c: (pd.Series(np.resize(np.array(_NUMBER_PROBES, dtype="float64"), length))
+            if c in numeric else
+            pd.Series(np.resize(np.array(_TEXT_PROBES, dtype=object), length), dtype=object))
+        for c in columns})
+    try:
+        out = step.transform(probe.copy())
+    except Exception:  # noqa: BLE001 - a function that fails on a probe is not an identity
+        return False
+    out = pd.DataFrame(out, columns=columns) if not isinstance(out, pd.DataFrame) else out
+    if list(out.columns) != columns or len(out) != length:
+        return False
+    for c in columns:
+        given, back = probe[c], out[c]
+        if c in numeric:
+            back = pd.to_numeric(back, errors="coerce").astype("float64")
+            if not np.array_equal(given.to_numpy(), back.to_numpy(), equal_nan=True):
+                return False
+        elif not all((pd.isna(a) and pd.isna(b)) or a == b
+                     for a, b in zip(given, back, strict=True)):
+            return False
+    return True
+
+
+def _without_identities(model: Any, numeric: set[str], categorical: set[str]) -> Any:
+    """The (copied) model with its identity FunctionTransformers left out and its NaN
+    text imputers and unknown-category encoders set as the ONNX graph needs them.
+
+    Raises:
+        NotConvertible: a FunctionTransformer changes its input (the graph cannot hold it).
+    """
     from sklearn.impute import SimpleImputer
     from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 
     for part in _steps(model):
         if hasattr(part, "steps"):
+            for name, step in part.steps:
+                if (isinstance(step, FunctionTransformer)
+                        and not _is_identity(step, numeric, categorical)):
+                    raise NotConvertible(
+                        f"its FunctionTransformer {name!r} changes the values it is given "
+                        "(an ONNX graph cannot run a Python function)")
             kept = [(n, s) for n, s in part.steps if not isinstance(s, FunctionTransformer)]
             if not kept:
                 raise NotConvertible("a pipeline holds nothing but FunctionTransformers")
