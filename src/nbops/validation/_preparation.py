@@ -124,7 +124,7 @@ def _numeric(name: str, column: pd.Series, spec: dict[str, Any],
     out = _as_numbers(name, column, spec, problems)
     infinite = np.isinf(out)
     if infinite.any():
-        value = out[int(np.argmax(infinite))]
+        value = float(out[int(np.argmax(infinite))])  # inf, not np.float64(inf)
         problems.append(FieldProblem(
             name, f"field {name!r} must be a finite number (or null), got {value!r}"))
     return out
