@@ -236,7 +236,7 @@ SERVE_MODEL_PROCESS_TESTS = (
     "test_deeply_nested_json_is_400_not_a_server_error",
     "test_a_body_a_web_page_could_send_cross_site_is_415_and_not_logged",
     "test_a_host_header_not_naming_this_machine_is_refused",
-    "test_loopback_names_and_allowed_names_are_served",
+    "test_loopback_names_and_allowed_hosts_are_served",
     "test_a_champion_that_cannot_be_loaded_shows_on_healthz",
     "test_a_chunked_body_over_the_limit_is_413_without_a_length_header",
 )
