@@ -65,7 +65,74 @@ _NO_EXPIRY = ("a lease without expires_at is free either way: float(None) raises
               "which frees it too, and any default in the past frees it")
 _JITTER = ("the poll pause's granularity: it stays between 0.1 and 0.3 s "
            "(test_waiters_poll_every_tenth_to_three_tenths_of_a_second_at_random)")
+_EMPTY_FEEDBACK = ("with no feedback file the empty frame yields no group: only its key column "
+                   "is ever read")
+_FEEDBACK_INDEX = "the concatenated feedback's index is never read: labels are taken by to_numpy()"
+_NAN_START = ("a row no feedback labels ends up NaN either way: the labels become float64 "
+              "before they are returned")
+_LOG_INDEX = "read_parts returns a fresh RangeIndex: the same index as the default one"
+_COPY = "whether pandas copies the column changes memory, not the values"
+_FLOAT64 = "numpy and pandas read astype(None) as float64: the same dtype"
+_NA_TO_NAN = "pandas writes <NA> as NaN into a float64 array with or without na_value"
+_LAST_IS_NAN = ("the appended last entry is NaN: a negative code reads it whether or not it "
+                "is mapped first")
+_NO_NULLS = "after fill_null the indices hold no null: Arrow hands them over the same either way"
+_NA_ACTION = "one() returns a missing value unchanged, so mapping it or skipping it is the same"
+_WHERE_NAN = "pandas' where fills an object column's missing values with NaN, given None or not"
+_BOOL_MASK = "isin gives a bool Series: its array is bool with or without dtype=bool"
+_EMPTY_FLOAT64 = "an empty Float64 Series holds <NA> whatever the fill value"
+_OBJECT_VALUES = ("to_numpy() of the columns read here (object, numbers, strings, booleans) "
+                  "gives values that convert alike")
+_DISCARDED = ("with a problem the prepared frame is discarded by every caller (serve-model "
+              "answers 422)")
 EQUIVALENT: dict[str, str] = {
+    "nbops.serving._feedback.x__feedback__mutmut_11": _EMPTY_FEEDBACK,
+    "nbops.serving._feedback.x__feedback__mutmut_12": _EMPTY_FEEDBACK,
+    "nbops.serving._feedback.x__feedback__mutmut_13": _EMPTY_FEEDBACK,
+    "nbops.serving._feedback.x__feedback__mutmut_14": _EMPTY_FEEDBACK,
+    "nbops.serving._feedback.x__feedback__mutmut_15": _EMPTY_FEEDBACK,
+    "nbops.serving._feedback.x__feedback__mutmut_16": _EMPTY_FEEDBACK,
+    "nbops.serving._feedback.x__feedback__mutmut_17": _EMPTY_FEEDBACK,
+    "nbops.serving._feedback.x__feedback__mutmut_18": _EMPTY_FEEDBACK,
+    "nbops.serving._feedback.x__feedback__mutmut_21": _FEEDBACK_INDEX,
+    "nbops.serving._feedback.x__feedback__mutmut_23": _FEEDBACK_INDEX,
+    "nbops.serving._feedback.x__feedback__mutmut_25": _FEEDBACK_INDEX,
+    "nbops.serving._feedback.x_logged_batch__mutmut_25": _NAN_START,
+    "nbops.serving._feedback.x_logged_batch__mutmut_27": _NAN_START,
+    "nbops.serving._feedback.x_logged_batch__mutmut_31": _NAN_START,
+    "nbops.serving._feedback.x_logged_batch__mutmut_114": _FLOAT64,
+    "nbops.serving._feedback.x_logged_batch__mutmut_47":
+        "feedback by an id column is always stored with row 0: deduplicating by value and row "
+        "is deduplicating by value",
+    "nbops.serving._feedback.x_logged_batch__mutmut_84":
+        "row numbers as int32 or int64 find the same entries of the lookup",
+    "nbops.serving._feedback.x_logged_batch__mutmut_91": _LOG_INDEX,
+    "nbops.serving._feedback.x_logged_batch__mutmut_93": _LOG_INDEX,
+    "nbops.serving._feedback.x_parse_window__mutmut_39":
+        "an ISO date or time holds no '..': a window has one, where partition and rpartition "
+        "split alike",
+    "nbops.validation._preparation.x__as_numbers__mutmut_11":
+        "the per-value loop turns a numeric column's numbers into the same floats, slower",
+    "nbops.validation._preparation.x__as_numbers__mutmut_12": _FLOAT64,
+    "nbops.validation._preparation.x__as_numbers__mutmut_17": _NA_TO_NAN,
+    "nbops.validation._preparation.x__as_numbers__mutmut_19": _NA_TO_NAN,
+    "nbops.validation._preparation.x__by_codes__mutmut_17": _LAST_IS_NAN,
+    "nbops.validation._preparation.x__category__mutmut_40": _LAST_IS_NAN,
+    "nbops.validation._preparation.x__category__mutmut_37": _NO_NULLS,
+    "nbops.validation._preparation.x__category__mutmut_41": _NO_NULLS,
+    "nbops.validation._preparation.x__category__mutmut_84": _DISCARDED,
+    "nbops.validation._preparation.x__text__mutmut_4": _WHERE_NAN,
+    "nbops.validation._preparation.x__text__mutmut_28": _WHERE_NAN,
+    "nbops.validation._preparation.x__text__mutmut_30": _NA_ACTION,
+    "nbops.validation._preparation.x__text__mutmut_32": _NA_ACTION,
+    "nbops.validation._preparation.x__values__mutmut_2": _OBJECT_VALUES,
+    "nbops.validation._preparation.x_labels__mutmut_42": _EMPTY_FLOAT64,
+    "nbops.validation._preparation.x_labels__mutmut_45": _EMPTY_FLOAT64,
+    "nbops.validation._preparation.x_labels__mutmut_52": _BOOL_MASK,
+    "nbops.validation._preparation.x_labels__mutmut_56": _BOOL_MASK,
+    "nbops.validation._preparation.x_prepare_for_model__mutmut_68": _COPY,
+    "nbops.validation._preparation.x_prepare_for_model__mutmut_71": _COPY,
+    "nbops.validation._preparation.x_prepare_for_model__mutmut_72": _COPY,
     "nbops.core._hashing.xǁHashCacheǁ_load__mutmut_5": "'UTF-8' and 'utf-8' are one codec",
     "nbops.core._manifest.x__parse__mutmut_4": "'UTF-8' and 'utf-8' are one codec",
     "nbops.runs._notebook_redaction.x_redact_notebook__mutmut_80":

@@ -93,9 +93,7 @@ def clean_raw(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     out = frame.copy()
     for name in spec.get("numeric", ()):
         if name not in out.columns or pd.api.types.is_numeric_dtype(out[name]):
-            continue
-        if pd.api.types.is_bool_dtype(out[name]):
-            continue
+            continue  # booleans too: pandas counts them as numbers
         text = _text(out[name], spec)
         numbers = pd.to_numeric(text, errors="coerce")
         if not (numbers.isna() & text.notna()).any():

@@ -211,7 +211,7 @@ def test_feedback_without_any_usable_label_is_refused(tmp_path: Path) -> None:
 
 def _log(folder: Path, rows: list[dict[str, object]], name: str = "part-1.parquet") -> None:
     frame = pd.DataFrame(rows)
-    frame["logged_at"] = pd.to_datetime(frame["logged_at"], utc=True)
+    frame["logged_at"] = pd.to_datetime(frame["logged_at"], utc=True, format="ISO8601")
     frame = frame.astype({"row": "int32", "model_version": "int32", "label": "int8"})
     folder.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(folder / name, index=False)
@@ -305,3 +305,86 @@ def test_feedback_by_a_column_the_log_lacks_is_ignored(tmp_path: Path) -> None:
     _feedback(tmp_path, pd.DataFrame({"request_id": ["r1"], "churn": ["no"]}))
     batch, info = logged_batch(tmp_path, Window(None, None, "all"), "churn")
     assert batch["churn"].tolist() == [0.0] and info["labelled"] == 1
+
+
+def test_a_window_leaves_out_rows_before_it_starts(tmp_path: Path) -> None:
+    _log(tmp_path, [_row("r0", 0, "c0", "2026-10-31T23:59"), _row("r1", 0, "c1", "2026-11-01"),
+                    _row("r2", 0, "c2", "2026-11-08"), _row("r3", 0, "c3", "2026-11-08T00:01")])
+    batch, info = logged_batch(tmp_path, parse_window("2026-11-01..2026-11-08"), "churn")
+    assert batch["customer_id"].tolist() == ["c1", "c2"] and info["rows"] == 2
+
+
+def test_each_row_of_a_request_keeps_its_own_label(tmp_path: Path) -> None:
+    _log(tmp_path, [_row("r1", 0, "c1", "2026-11-01"), _row("r1", 1, "c2", "2026-11-01"),
+                    _row("r1", 2, "c3", "2026-11-01")])
+    _feedback(tmp_path, pd.DataFrame({"request_id": ["r1", "r1"], "row": [0, 2],
+                                      "churn": ["yes", "no"]}))
+    batch, _ = logged_batch(tmp_path, Window(None, None, "all"), "churn")
+    assert batch["churn"].fillna(-1).tolist() == [1.0, -1, 0.0]
+
+
+def test_a_label_by_id_column_after_one_by_request_id_replaces_it(tmp_path: Path) -> None:
+    _log(tmp_path, [_row("r1", 0, "c1", "2026-11-01"), _row("r2", 0, "c2", "2026-11-02")])
+    _feedback(tmp_path, pd.DataFrame({"request_id": ["r1", "r2"], "churn": ["yes", "yes"]}))
+    _feedback(tmp_path, pd.DataFrame({"customer_id": ["c1"], "churn": ["no"]}))
+    batch, _ = logged_batch(tmp_path, Window(None, None, "all"), "churn")
+    assert batch["churn"].tolist() == [0.0, 1.0]
+
+
+def test_many_labels_received_together_keep_their_order(tmp_path: Path) -> None:
+    _log(tmp_path, [_row("r1", 0, "c1", "2026-11-01"), _row("r2", 0, "c2", "2026-11-02")])
+    labels = ["no"] * 99 + ["yes"]
+    _feedback(tmp_path, pd.DataFrame({"customer_id": ["c1"] * 100 + ["c2"] * 100,
+                                      "churn": labels + labels[::-1]}))
+    batch, _ = logged_batch(tmp_path, Window(None, None, "all"), "churn")
+    assert batch["churn"].tolist() == [1.0, 0.0]  # the last of each, as written
+
+
+def test_a_request_row_that_is_not_a_number_is_row_zero(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"request_id": ["r1", "r2"], "row": ["x", None],
+                          "churn": ["yes", "no"]})
+    record_feedback(tmp_path, frame, target="churn", id_columns=[])
+    assert _stored(tmp_path)["row"].tolist() == [0, 0]
+
+
+def test_feedback_is_stored_with_its_utc_time_under_a_utc_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import re
+    import time
+
+    import pyarrow.parquet as pq
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")  # a local clock 9 hours off UTC
+    time.tzset()
+    try:
+        before = datetime.now(UTC)
+        record_feedback(tmp_path, pd.DataFrame({"request_id": ["r1"], "churn": ["yes"]}),
+                        target="churn", id_columns=[])
+        after = datetime.now(UTC)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    (part,) = feedback_dir(tmp_path).iterdir()
+    match = re.fullmatch(rf"feedback-(\d{{8}}T\d{{12}})Z-{os.getpid()}\.parquet", part.name)
+    assert match, part.name
+    stamp = datetime.strptime(match.group(1), "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
+    assert before <= stamp <= after
+    received = _stored(tmp_path)["received_at"].iloc[0]
+    assert before <= received.to_pydatetime() <= after
+    assert pq.read_schema(part).names == ["key", "value", "row", "label", "received_at"]
+
+
+def test_a_key_outside_two_id_columns_names_both(tmp_path: Path) -> None:
+    error = _refusal(tmp_path, pd.DataFrame({"who": ["r1"], "churn": [1]}), key="who",
+                     id_columns=["customer_id", "account"])
+    assert "(its id columns: customer_id, account)" in str(error)
+
+
+def test_without_a_preparation_labels_are_the_usual_words(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"request_id": ["a", "b", "c", "d"],
+                          "churn": ["Yes", "no", "TRUE", "0"]})
+    assert record_feedback(tmp_path, frame, target="churn", id_columns=[]) == (
+        "request_id", 4, 0)
+    assert _stored(tmp_path)["label"].tolist() == [1.0, 0.0, 1.0, 0.0]

@@ -243,3 +243,85 @@ def test_a_category_dictionary_that_is_not_text_is_named() -> None:
     assert problems[0] == FieldProblem(  # categories are sorted: False comes first
         "plan", "field 'plan' must be text (one of the model's categories), got False")
     assert {p.field for p in problems} == {"plan"}
+
+
+def test_without_the_flags_text_is_stripped_and_blanks_are_missing() -> None:
+    spec = {"numeric": ["charges"], "categorical": ["plan"]}
+    frame = pd.DataFrame({"charges": _column(" ", None, "2", "", " 3 "),
+                          "plan": _column(" a ", "", None, "  ", "b")})
+    out, problems = prepare_for_model(frame, spec)
+    assert problems == []
+    assert _values(out["charges"]) == [None, None, 2.0, None, 3.0]
+    assert _values(out["plan"]) == ["a", None, None, None, "b"]
+    cleaned = clean_raw(frame, spec)
+    assert _values(cleaned["charges"]) == [None, None, 2.0, None, 3.0]
+    assert _values(cleaned["plan"]) == ["a", None, None, None, "b"]
+    categories = pd.DataFrame({"charges": [1.0, 2.0], "plan": pd.Categorical([" a ", " "])})
+    assert _values(prepare_for_model(categories, spec)[0]["plan"]) == ["a", None]
+
+
+def test_a_spec_without_features_gives_a_frame_of_as_many_rows() -> None:
+    out, problems = prepare_for_model(pd.DataFrame({"x": [1, 2, 3]}), {})
+    assert problems == [] and len(out) == 3 and list(out.columns) == []
+    assert clean_raw(pd.DataFrame({"x": [" a "]}), {})["x"].tolist() == [" a "]
+
+
+def test_integer_columns_become_floats() -> None:
+    frame = pd.DataFrame({"charges": pd.Series([1, 2], dtype="int64"), "plan": ["a", "b"]})
+    out, _ = prepare_for_model(frame, SPEC)
+    assert out["charges"].dtype == "float64" and out["charges"].tolist() == [1.0, 2.0]
+    nullable = pd.DataFrame({"charges": pd.Series([1, None], dtype="Int64"),
+                             "plan": ["a", "b"]})
+    out, _ = prepare_for_model(nullable, SPEC)
+    assert out["charges"].dtype == "float64" and _values(out["charges"]) == [1.0, None]
+    text = clean_raw(pd.DataFrame({"charges": _column("1", "2")}), SPEC)
+    assert text["charges"].dtype == "float64"
+
+
+def test_values_after_a_missing_or_blank_one_are_still_read() -> None:
+    frame = pd.DataFrame({"charges": _column(None, "", "2"), "plan": _column(None, "", "b")})
+    out, problems = prepare_for_model(frame, SPEC)
+    assert problems == []
+    assert _values(out["charges"]) == [None, None, 2.0]
+    assert _values(out["plan"]) == [None, None, "b"]
+
+
+def test_every_feature_is_cleaned_whatever_comes_before_it() -> None:
+    spec = {"numeric": ["absent", "typed", "flag", "text"],
+            "categorical": ["gone", "coded", "free"]}
+    frame = pd.DataFrame({"typed": [1.0], "flag": [True], "text": _column("4"),
+                          "coded": pd.Categorical(["x"]), "free": _column(" y ")})
+    out = clean_raw(frame, spec)
+    assert out["text"].tolist() == [4.0] and out["free"].tolist() == ["y"]
+
+
+def test_a_series_indexed_by_the_word_dictionary_is_still_a_series() -> None:
+    frame = pd.DataFrame({"charges": [1.0, 2.0], "plan": [" a", "b"]},
+                         index=["dictionary", "indices"])
+    out, problems = prepare_for_model(frame, SPEC)
+    assert problems == [] and _values(out["plan"]) == ["a", "b"]
+
+
+def test_an_arrow_dictionary_that_is_not_text_is_named() -> None:
+    class Columns:
+        columns = ["charges", "plan"]
+
+        def __getitem__(self, name: str) -> object:
+            if name == "charges":
+                return np.array([1.0])
+            return pa.array([True]).dictionary_encode()
+
+        def __len__(self) -> int:
+            return 1
+
+    _, problems = prepare_for_model(Columns(), SPEC)
+    assert problems == [FieldProblem(
+        "plan", "field 'plan' must be text (one of the model's categories), got True")]
+
+
+def test_custom_label_words_replace_the_usual_ones_and_missing_stays_missing() -> None:
+    spec = {"target": {"name": "y", "positive": ["churned"], "negative": ["none"]}}
+    got = labels(_column("no", "yes", "None", None, float("nan"), "CHURNED"), spec)
+    assert _values(got) == [None, None, 0.0, None, None, 1.0]
+    nan_words = {"target": {"name": "y", "positive": ["nan"], "negative": ["0"]}}
+    assert _values(labels(_column(float("nan"), "NaN"), nan_words)) == [None, 1.0]
