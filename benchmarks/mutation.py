@@ -108,6 +108,10 @@ EQUIVALENT: dict[str, str] = {
         "row numbers as int32 or int64 find the same entries of the lookup",
     "nbops.serving._feedback.x_logged_batch__mutmut_91": _LOG_INDEX,
     "nbops.serving._feedback.x_logged_batch__mutmut_93": _LOG_INDEX,
+    "nbops.serving._feedback.x__feedback__mutmut_33":
+        "numpy reads a sort kind whatever its case: STABLE is stable",
+    "nbops.serving._feedback.x_logged_batch__mutmut_35": "groupby reads sort=None as false",
+    "nbops.validation._preparation.x_clean_raw__mutmut_27": _FLOAT64,
     "nbops.serving._feedback.x_parse_window__mutmut_39":
         "an ISO date or time holds no '..': a window has one, where partition and rpartition "
         "split alike",

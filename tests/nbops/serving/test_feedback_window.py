@@ -111,16 +111,22 @@ def _stored(log: Path) -> pd.DataFrame:
 def test_feedback_by_request_id_keeps_the_row_and_skips_rows_without_a_label(
     tmp_path: Path
 ) -> None:
-    frame = pd.DataFrame({"request_id": ["r1", "r1", "r2", None],
-                          "row": ["0", "1", "x", "0"], "churn": ["yes", "no", "maybe", "1"]})
+    frame = pd.DataFrame({"request_id": ["r1", "r1", "r2", None, "r3"],
+                          "row": ["0", "1", "x", "0", "0"],
+                          "churn": ["yes", "no", "maybe", "1", "yes"]})
     assert record_feedback(tmp_path, frame, target="churn", id_columns=["customer_id"]) == (
-        "request_id", 2, 2)
+        "request_id", 3, 2)
     stored = _stored(tmp_path)
     assert list(stored.columns) == ["key", "value", "row", "label", "received_at"]
     assert stored[["key", "value", "row", "label"]].to_dict("records") == [
         {"key": "request_id", "value": "r1", "row": 0, "label": 1.0},
-        {"key": "request_id", "value": "r1", "row": 1, "label": 0.0}]
+        {"key": "request_id", "value": "r1", "row": 1, "label": 0.0},
+        {"key": "request_id", "value": "r3", "row": 0, "label": 1.0}]
     assert str(stored["row"].dtype) == "int32" and str(stored["label"].dtype) == "float64"
+    import pyarrow.parquet as pq
+
+    (part,) = feedback_dir(tmp_path).iterdir()  # rows were left out: no index column
+    assert pq.read_schema(part).names == ["key", "value", "row", "label", "received_at"]
     assert feedback_dir(tmp_path) == tmp_path / "feedback"
     name = sorted(feedback_dir(tmp_path).iterdir())[0].name
     assert name.startswith("feedback-") and name.endswith(".parquet")
