@@ -215,3 +215,64 @@ def test_the_helper_starts_only_when_this_build_trains_the_model_and_needs_impor
     step.close()
     assert step.helper is None
     step.close()  # twice is harmless
+
+
+def _candidate(tmp_path: Path, run_id: str = "r2", trainer: str | None = None) -> Any:
+    from nbops.registry._promotion import Candidate
+
+    return Candidate(run_id=run_id, model_file=tmp_path / "m", train_data=tmp_path / "a",
+                     test_data=tmp_path / "missing.parquet", feature_schema=tmp_path / "s",
+                     metrics={}, model_run_id=trainer)
+
+
+def test_the_gates_of_the_run_that_trained_a_reused_model_are_read_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runs"))
+    from synthetic_runs import manifest_for
+
+    from nbops.core._ids import new_run_id
+    from nbops.registry._pipeline_step import _trainer_gates
+    from nbops.runs._persist import save_manifest
+
+    project = Project(tmp_path)
+    trainer = new_run_id()
+    gates = {"verdict": "passed", "results": []}
+    save_manifest(project, manifest_for(trainer, gates=gates))
+    assert _trainer_gates(project, _candidate(tmp_path, trainer=trainer)) == (trainer, gates)
+    assert _trainer_gates(project, _candidate(tmp_path, trainer=None)) is None
+    assert _trainer_gates(project, _candidate(tmp_path, run_id=trainer, trainer=trainer)) is None
+    caplog.set_level(logging.INFO, logger="nbops")
+    gone = new_run_id()
+    assert _trainer_gates(project, _candidate(tmp_path, trainer=gone)) is None
+    assert [r.getMessage().partition(" (")[0] for r in caplog.records] == [
+        f"nbops registry: run {gone}'s record is unavailable"]
+    assert caplog.records[0].getMessage().endswith("; measuring again")
+
+
+def test_measuring_falls_back_to_this_process_when_the_helper_is_gone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from nbops.registry._pipeline_step import _measure_with
+    from nbops.runtime._helper_process import HelperGone
+
+    class Helper:
+        def __init__(self, answer: Any) -> None:
+            self.answer = answer
+            self.asked: list[tuple[Any, ...]] = []
+
+        def measure(self, *args: Any) -> Any:
+            self.asked.append(args)
+            if isinstance(self.answer, Exception):
+                raise self.answer
+            return self.answer
+
+    args = (tmp_path, _candidate(tmp_path), CONFIG, {}, {}, None)
+    answering = Helper("measured there")
+    assert _measure_with(answering)(*args) == "measured there" and answering.asked == [args]
+    caplog.set_level(logging.WARNING, logger="nbops")
+    gone = Helper(HelperGone("the helper died"))
+    with pytest.raises(RegistryError, match="m is not a readable skops model file"):
+        _measure_with(gone)(*args)  # measured here: there is no model file
+    assert [r.getMessage() for r in caplog.records] == [
+        "nbops registry: the helper died; measuring in the build process instead"]
