@@ -533,7 +533,11 @@ def collect(sample: float | None = None) -> dict:
     killed = sum(m.get("killed", 0) for m in modules.values())
     equivalent = sum(m.get("equivalent", 0) for m in modules.values())
     timeouts = sum(m.get("timeouts", 0) for m in modules.values())
-    stale = sorted(set(EQUIVALENT) - {s["mutant"] for s in survivors})
+    # only mutants this run checked: a narrowed or sampled run says nothing about the others
+    checked_now = {name for name in EQUIVALENT
+                   if name.rpartition(".")[0] in modules and "error" not in
+                   modules[name.rpartition(".")[0]] and (chosen is None or name in chosen)}
+    stale = sorted(checked_now - {s["mutant"] for s in survivors})
     counted = checked - equivalent - timeouts
     return {"modules": modules, "survivors": survivors, "total": total, "checked": checked,
             "not_checked": total - checked, "killed": killed, "equivalent": equivalent,
