@@ -372,3 +372,42 @@ def test_a_sweep_already_running_elsewhere_is_refused_at_once(project: Project) 
     finally:
         holder.communicate("", timeout=60)
     assert _lock_is_free(lock)
+
+
+def test_a_tpe_sweep_asks_its_study_for_each_trial_and_tells_it_the_result(
+    project: Project
+) -> None:
+    pytest.importorskip("optuna")
+    import optuna
+
+    from nbops.sweeps._samplers import TpeSampler
+    from nbops.sweeps._space import Dimension
+
+    record = {**_record(trials=3, direction="minimize"), "trials": [],
+              "sampler": {"kind": "tpe", "seed": 7},
+              "space": {"lr": {"kind": "float", "low": 0.01, "high": 1.0, "log": True},
+                        "depth": {"kind": "int", "low": 2, "high": 9, "log": False}}}
+    final, _, seen = _sweep(project, record, lambda n: (
+        "succeeded", {"auc": 0.5 + n / 10}, None) if n != 2 else ("failed", {}, "boom"))
+    assert [t["sampler_trial"] for t in final["trials"]] == [0, 1, 2]
+    assert [t["number"] for t in final["trials"]] == [1, 2, 3]
+    assert final["best"]["number"] == 1  # minimize
+    journal = records.state_dir(project, "s1") / "optuna.journal"
+    study = optuna.load_study(study_name=record["id"],
+                              storage=optuna.storages.JournalStorage(
+                                  optuna.storages.journal.JournalFileBackend(str(journal))))
+    states = optuna.trial.TrialState
+    assert [(t.state, t.value) for t in study.trials] == [
+        (states.COMPLETE, 0.6), (states.FAIL, None), (states.COMPLETE, 0.8)]
+    assert study.direction == optuna.study.StudyDirection.MINIMIZE
+    # the same seed, space and results propose the same trials
+    replay = TpeSampler(project.root / "replay", record["id"],
+                        [Dimension("lr", "float", low=0.01, high=1.0, log=True),
+                         Dimension("depth", "int", low=2, high=9)], seed=7,
+                        direction="minimize", budget=3)
+    for trial in final["trials"]:
+        number, params = replay.ask()
+        assert params == trial["params"]
+        replay.tell(number, trial["value"] if trial["status"] == "succeeded" else None)
+    assert replay.study.sampler._n_startup_trials == 2
+    assert all(s["upcoming"] is None for s in seen)  # the next TPE trial is not known yet
