@@ -85,6 +85,8 @@ _OBJECT_VALUES = ("to_numpy() of the columns read here (object, numbers, strings
                   "gives values that convert alike")
 _DISCARDED = ("with a problem the prepared frame is discarded by every caller (serve-model "
               "answers 422)")
+_ONE_VALUE_EACH = ("itertools.product gives one value per dimension: zip's strict never "
+                   "fires")
 EQUIVALENT: dict[str, str] = {
     "nbops.serving._feedback.x__feedback__mutmut_11": _EMPTY_FEEDBACK,
     "nbops.serving._feedback.x__feedback__mutmut_12": _EMPTY_FEEDBACK,
@@ -108,6 +110,12 @@ EQUIVALENT: dict[str, str] = {
         "row numbers as int32 or int64 find the same entries of the lookup",
     "nbops.serving._feedback.x_logged_batch__mutmut_91": _LOG_INDEX,
     "nbops.serving._feedback.x_logged_batch__mutmut_93": _LOG_INDEX,
+    "nbops.sweeps._samplers.x__draw__mutmut_8":
+        "a range always has both bounds (parse_param): the assert only informs the type checker",
+    "nbops.sweeps._samplers.x_planned_trials__mutmut_25": _ONE_VALUE_EACH,
+    "nbops.sweeps._samplers.x_planned_trials__mutmut_28": _ONE_VALUE_EACH,
+    "nbops.sweeps._samplers.x_planned_trials__mutmut_29": _ONE_VALUE_EACH,
+    "nbops.sweeps._samplers.x_planned_trials__mutmut_30": "trials[:None] is every trial",
     "nbops.serving._feedback.x__feedback__mutmut_33":
         "numpy reads a sort kind whatever its case: STABLE is stable",
     "nbops.serving._feedback.x_logged_batch__mutmut_35": "groupby reads sort=None as false",

@@ -76,6 +76,8 @@ def test_the_refusals_say_what_to_do() -> None:
     assert str(unknown.value).startswith("Unknown sampler 'bayes'")
     assert unknown.value.fix == "use one of grid, random, tpe"
     assert SAMPLERS == ("grid", "random", "tpe")
+    with pytest.raises(ConfigError, match="cannot enumerate the range of lr"):
+        planned_trials("grid", [FLOAT], 0, None)
 
 
 optuna = pytest.importorskip("optuna")
@@ -93,17 +95,24 @@ def test_the_tpe_sampler_describes_each_dimension_to_optuna(tmp_path: Path) -> N
                               Dimension("c", "int", low=2, high=64, log=True),
                               Dimension("d", "int", low=1, high=5),
                               Dimension("e", "float", low=0.01, high=1.0, log=True),
-                              Dimension("f", "float", low=-1.0, high=1.0)])
+                              Dimension("f", "float", low=-1.0, high=1.0),
+                              Dimension("g", "int", low=0, high=3),
+                              Dimension("h", "int", low=-3, high=0),
+                              Dimension("i", "float", low=0.0, high=2.0),
+                              Dimension("j", "float", low=-2.0, high=0.0)])
     dists = optuna.distributions
     assert sampler.distributions == {
         "a": dists.CategoricalDistribution([1, 2]), "b": dists.CategoricalDistribution(["x"]),
         "c": dists.IntDistribution(2, 64, log=True), "d": dists.IntDistribution(1, 5),
         "e": dists.FloatDistribution(0.01, 1.0, log=True),
-        "f": dists.FloatDistribution(-1.0, 1.0)}
+        "f": dists.FloatDistribution(-1.0, 1.0), "g": dists.IntDistribution(0, 3),
+        "h": dists.IntDistribution(-3, 0), "i": dists.FloatDistribution(0.0, 2.0),
+        "j": dists.FloatDistribution(-2.0, 0.0)}
     assert (tmp_path / "state").is_dir()
 
 
-@pytest.mark.parametrize(("budget", "startup"), [(1, 2), (6, 2), (9, 3), (30, 10), (60, 10)])
+@pytest.mark.parametrize(("budget", "startup"),
+                         [(1, 2), (6, 2), (9, 3), (10, 3), (30, 10), (60, 10)])
 def test_tpe_draws_a_third_of_its_budget_at_random_first_between_2_and_10(
     tmp_path: Path, budget: int, startup: int
 ) -> None:
