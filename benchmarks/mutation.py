@@ -110,6 +110,8 @@ EQUIVALENT: dict[str, str] = {
         "row numbers as int32 or int64 find the same entries of the lookup",
     "nbops.serving._feedback.x_logged_batch__mutmut_91": _LOG_INDEX,
     "nbops.serving._feedback.x_logged_batch__mutmut_93": _LOG_INDEX,
+    "nbops.sweeps._runner.x__stop_if_metric_never_logged__mutmut_6":
+        "neither '' nor 'XXXX' starts with 'the run logged no metric': the same decision",
     "nbops.sweeps._samplers.x__draw__mutmut_8":
         "a range always has both bounds (parse_param): the assert only informs the type checker",
     "nbops.sweeps._samplers.x_planned_trials__mutmut_25": _ONE_VALUE_EACH,

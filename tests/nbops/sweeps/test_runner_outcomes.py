@@ -93,7 +93,8 @@ def launcher(ledger: Ledger, outcomes: Callable[[int], Outcome | None],
     def launch(request: Path, cwd: Path, log_path: Path,
                upcoming: Path | None = None) -> tuple[int, str]:
         data = json.loads(request.read_text("utf-8"))
-        seen.append({**data, "cwd": cwd, "upcoming": upcoming})
+        ahead = json.loads(upcoming.read_text("utf-8")) if upcoming and upcoming.is_file() else None
+        seen.append({**data, "cwd": cwd, "upcoming": upcoming, "ahead": ahead})
         outcome = outcomes(data["tags"]["trial"])
         if outcome is None:
             return 3, "nowhere"
@@ -290,6 +291,11 @@ def test_a_sweep_runs_every_pending_trial_in_order_and_records_the_best(
         {"epochs": "3", "lr": str(v), "registry.promotion": "never"} for v in (0.1, 0.2, 0.3)]
     assert [s["upcoming"] and s["upcoming"].name for s in seen] == [
         "trial-2.request.json", "trial-3.request.json", None]  # the next trial, prepared
+    assert seen[0]["ahead"]["overrides"] == {"epochs": "3", "lr": "0.2",
+                                             "registry.promotion": "never"}
+    assert lines[1] == (f"trial 1/3 lr=0.1: succeeded, auc 0.7000 (run "
+                        f"{final['trials'][0]['run_id']}, {final['trials'][0]['duration_s']:.1f} "
+                        "s, executed a, restored load)")
     assert all(s["cwd"] == project.root for s in seen)
     assert (project.reports_dir / "index.html").is_file()  # rendered once, at the end
     assert _lock_is_free(records.state_dir(project, "s1") / "lock")
@@ -298,6 +304,9 @@ def test_a_sweep_runs_every_pending_trial_in_order_and_records_the_best(
 def test_a_sweep_goes_on_after_failed_trials_and_finishes_none_twice(project: Project) -> None:
     final, lines, _ = _sweep(project, _record(trials=2), lambda n: None, has_registry=False)
     assert [t["status"] for t in final["trials"]] == ["failed", "failed"]
+    log = records.state_dir(project, "s1") / "trial-2.log"
+    assert final["trials"][1]["note"] == (
+        f"the build exited with code 3 without finishing a run; see {log}")
     assert final["best"] is None
     again, more, seen = _sweep(project, final, lambda n: ("succeeded", {"auc": 1.0}, None))
     assert more == [] and seen == [] and again["trials"] == final["trials"]
@@ -308,7 +317,7 @@ def test_the_first_run_without_the_objective_stops_the_sweep_with_what_it_logged
 ) -> None:
     with pytest.raises(ConfigError) as caught:
         _sweep(project, _record(trials=3), lambda n: ("succeeded", {"acc": 0.9}, None))
-    assert str(caught.value).startswith(
+    assert str(caught.value).split(". Fix:")[0].rstrip(".") == (
         "Trial 1 of sweep 's1' logged no metric 'auc' (it logged: acc)")
     assert caught.value.fix == "start a new sweep whose --objective is one of those"
     stored = records.read(project, "s1")
@@ -332,14 +341,25 @@ def test_parallel_workers_run_the_first_trial_alone_then_share_the_rest(
     project: Project
 ) -> None:
     (project.root / "pipeline.yaml").write_text("tasks: []\n", "utf-8")
-    final, lines, seen = _sweep(project, _record(trials=3, workers=2),
+    final, lines, seen = _sweep(project, _record(trials=5, workers=2),
                                 lambda n: ("succeeded", {"auc": n / 10}, None))
-    assert [t["status"] for t in final["trials"]] == ["succeeded"] * 3
+    assert [t["status"] for t in final["trials"]] == ["succeeded"] * 5
     slots = records.state_dir(project, "s1") / "slots"
     assert seen[0]["cwd"] == slots / "1" / project.name  # alone, in the first slot
     assert {s["cwd"] for s in seen} <= {slots / "1" / project.name, slots / "2" / project.name}
     assert all(s["upcoming"] is None for s in seen)
-    assert final["best"]["number"] == 3
+    assert final["best"]["number"] == 5
+
+
+def test_each_durable_step_of_a_sweep_is_a_named_crash_point(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    points = tmp_path / "points.log"
+    monkeypatch.setenv("NBOPS_CRASH_POINTS_LOG", str(points))
+    _sweep(project, _record(trials=2), lambda n: ("succeeded", {"auc": 0.5}, None))
+    passed = [p for p in points.read_text("utf-8").split() if p.startswith("sweep.")]
+    assert passed == ["sweep.healed"] + [
+        "sweep.trial_started", "sweep.trial_built", "sweep.trial_recorded"] * 2
 
 
 _FLOCK = ("import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
@@ -388,7 +408,8 @@ def test_a_tpe_sweep_asks_its_study_for_each_trial_and_tells_it_the_result(
               "space": {"lr": {"kind": "float", "low": 0.01, "high": 1.0, "log": True},
                         "depth": {"kind": "int", "low": 2, "high": 9, "log": False}}}
     final, _, seen = _sweep(project, record, lambda n: (
-        "succeeded", {"auc": 0.5 + n / 10}, None) if n != 2 else ("failed", {}, "boom"))
+        "succeeded", {"auc": 0.5 + n / 10}, None) if n != 2 else ("gated", {"auc": 0.1}, None))
+    assert final["trials"][1]["value"] == 0.1  # recorded, but not told as a result
     assert [t["sampler_trial"] for t in final["trials"]] == [0, 1, 2]
     assert [t["number"] for t in final["trials"]] == [1, 2, 3]
     assert final["best"]["number"] == 1  # minimize
@@ -409,5 +430,6 @@ def test_a_tpe_sweep_asks_its_study_for_each_trial_and_tells_it_the_result(
         number, params = replay.ask()
         assert params == trial["params"]
         replay.tell(number, trial["value"] if trial["status"] == "succeeded" else None)
+    assert [t.state for t in replay.study.trials] == [t.state for t in study.trials]
     assert replay.study.sampler._n_startup_trials == 2
     assert all(s["upcoming"] is None for s in seen)  # the next TPE trial is not known yet
