@@ -110,6 +110,17 @@ EQUIVALENT: dict[str, str] = {
         "row numbers as int32 or int64 find the same entries of the lookup",
     "nbops.serving._feedback.x_logged_batch__mutmut_91": _LOG_INDEX,
     "nbops.serving._feedback.x_logged_batch__mutmut_93": _LOG_INDEX,
+    "nbops.sweeps._runner.x_run_sweep__mutmut_74": "a thread's name is for debuggers only",
+    "nbops.sweeps._runner.x_run_sweep__mutmut_77": "a thread's name is for debuggers only",
+    "nbops.sweeps._runner.x_run_sweep__mutmut_78": "a thread's name is for debuggers only",
+    "nbops.sweeps._runner.x_run_sweep__mutmut_83": "a thread's name is for debuggers only",
+    "nbops.sweeps._runner.x_run_sweep__mutmut_79":
+        "run_sweep joins every worker thread: daemon only matters at interpreter exit",
+    "nbops.sweeps._runner.x_write_request__mutmut_26": _LOCALE,
+    "nbops.sweeps._runner.x__heal__mutmut_44":
+        "every trial has reused (new_trial sets it): the default is never used",
+    "nbops.sweeps._runner.x__heal__mutmut_46":
+        "every trial has reused (new_trial sets it): the default is never used",
     "nbops.sweeps._runner.x__stop_if_metric_never_logged__mutmut_6":
         "neither '' nor 'XXXX' starts with 'the run logged no metric': the same decision",
     "nbops.sweeps._samplers.x__draw__mutmut_8":

@@ -93,6 +93,7 @@ def launcher(ledger: Ledger, outcomes: Callable[[int], Outcome | None],
     def launch(request: Path, cwd: Path, log_path: Path,
                upcoming: Path | None = None) -> tuple[int, str]:
         data = json.loads(request.read_text("utf-8"))
+        assert log_path == request.with_suffix("").with_suffix(".log")  # trial-N.log
         ahead = json.loads(upcoming.read_text("utf-8")) if upcoming and upcoming.is_file() else None
         seen.append({**data, "cwd": cwd, "upcoming": upcoming, "ahead": ahead})
         outcome = outcomes(data["tags"]["trial"])
@@ -146,6 +147,9 @@ def test_a_trials_build_reports_its_run_what_it_restored_and_where_it_ran(
     build = build_trial(project, record, trial, {"lr": 0.1}, log, launch=launch,
                         upcoming=Path("next.json"), root=project.root / "slot")
     assert (build.returncode, build.reused, build.ran_on) == (0, ["load"], "slot")
+    assert isinstance(build.duration_s, float) and build.duration_s == round(build.duration_s, 3)
+    assert 0 <= build.duration_s < 60
+    assert seen[0]["root"] == str(project.root / "slot")
     assert build.summary is not None and build.summary["metrics"] == {"auc": 0.7}
     assert build.duration_s >= 0
     assert seen[0]["cwd"] == project.root / "slot" and seen[0]["upcoming"] == Path("next.json")
@@ -348,6 +352,7 @@ def test_parallel_workers_run_the_first_trial_alone_then_share_the_rest(
     assert seen[0]["cwd"] == slots / "1" / project.name  # alone, in the first slot
     assert {s["cwd"] for s in seen} <= {slots / "1" / project.name, slots / "2" / project.name}
     assert all(s["upcoming"] is None for s in seen)
+    assert all(s["root"] == str(s["cwd"]) for s in seen)  # each request names its slot
     assert final["best"]["number"] == 5
 
 
@@ -433,3 +438,61 @@ def test_a_tpe_sweep_asks_its_study_for_each_trial_and_tells_it_the_result(
     assert [t.state for t in replay.study.trials] == [t.state for t in study.trials]
     assert replay.study.sampler._n_startup_trials == 2
     assert all(s["upcoming"] is None for s in seen)  # the next TPE trial is not known yet
+
+
+def test_a_new_trial_is_pending_with_nothing_recorded() -> None:
+    assert new_trial(4, {"lr": 0.1}) == {
+        "number": 4, "params": {"lr": 0.1}, "status": "pending", "run_id": None, "value": None,
+        "started_at": None, "finished_at": None, "duration_s": None, "reused": [],
+        "executed": [], "note": None, "sampler_trial": None}
+
+
+def test_an_unfinished_run_leaves_a_failed_trial_without_its_earlier_results(
+    project: Project
+) -> None:
+    record = _record()
+    trial = record["trials"][0]
+    for status in ("running", "closing", "interrupted"):
+        trial.update(value=0.5, executed=["a"], note=None)
+        build = TrialBuild(1, 1.0, [], {"status": status, "run_id": "r9", "metrics": {}})
+        _outcome(project, record, trial, build, Path("t.log"))
+        assert (trial["status"], trial["run_id"], trial["value"], trial["executed"]) == (
+            "failed", "r9", None, [])
+        assert trial["note"] == ("the build exited with code 1 without finishing a run; see "
+                                 "t.log")
+
+
+def test_a_finished_trial_drops_an_earlier_note(project: Project) -> None:
+    record = _record()
+    record["trials"][0]["note"] = "interrupted; run again on resume"
+    trial = _trial_after(project, ("succeeded", {"auc": 0.75}, None), record)
+    assert trial["note"] is None
+
+
+def test_healing_reads_every_running_trial_and_marks_its_step(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = _record(trials=3)
+    record["trials"][0].update(status="succeeded", value=0.5, run_id="kept")
+    for trial in record["trials"][1:]:
+        trial.update(status="running", reused=["load"])
+    Ledger(project).run({"sweep_id": record["id"], "trial": 2}, "failed", {"auc": 0.1})
+    points = tmp_path / "points.log"
+    monkeypatch.setenv("NBOPS_CRASH_POINTS_LOG", str(points))
+    _heal(project, record)
+    first, second, third = record["trials"]
+    assert (first["status"], first["run_id"]) == ("succeeded", "kept")
+    assert (second["status"], second["value"], second["reused"], second["duration_s"]) == (
+        "failed", 0.1, ["load"], 0.0)
+    assert second["note"] == "the build failed; see -"  # the killed sweep's log is unknown
+    assert third["status"] == "pending"
+    assert points.read_text("utf-8").split() == ["sweep.healed"]
+
+
+def test_the_metric_stop_names_what_was_logged_even_with_parentheses(
+    project: Project
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _sweep(project, _record(trials=2), lambda n: ("succeeded", {"f1(macro)": 0.9}, None))
+    assert str(caught.value).split(". Fix:")[0] == (
+        "Trial 1 of sweep 's1' logged no metric 'auc' (it logged: f1(macro))")
