@@ -87,6 +87,9 @@ _DISCARDED = ("with a problem the prepared frame is discarded by every caller (s
               "answers 422)")
 _ONE_VALUE_EACH = ("itertools.product gives one value per dimension: zip's strict never "
                    "fires")
+_CAST = "typing.cast returns its value unchanged at run time, whatever the type named"
+_MODEL_FILE_ONLY = ("only registry.model_file is read there, and the project name only "
+                    "changes the default model name")
 EQUIVALENT: dict[str, str] = {
     "nbops.serving._feedback.x__feedback__mutmut_11": _EMPTY_FEEDBACK,
     "nbops.serving._feedback.x__feedback__mutmut_12": _EMPTY_FEEDBACK,
@@ -121,6 +124,13 @@ EQUIVALENT: dict[str, str] = {
         "every trial has reused (new_trial sets it): the default is never used",
     "nbops.sweeps._runner.x__heal__mutmut_46":
         "every trial has reused (new_trial sets it): the default is never used",
+    "nbops.registry._pipeline_step.x__gate__mutmut_41": _CAST,
+    "nbops.registry._pipeline_step.x__gate__mutmut_49": _CAST,
+    "nbops.registry._pipeline_step.x__gate__mutmut_120": _CAST,
+    "nbops.registry._pipeline_step.x__gate__mutmut_128": _CAST,
+    "nbops.registry._pipeline_step.xǁRegistryStepǁprepare__mutmut_8": _MODEL_FILE_ONLY,
+    "nbops.registry._pipeline_step.xǁRegistryStepǁprepare__mutmut_10": _MODEL_FILE_ONLY,
+    "nbops.registry._pipeline_step.x_check_model_product__mutmut_5": _MODEL_FILE_ONLY,
     "nbops.sweeps._runner.x__stop_if_metric_never_logged__mutmut_6":
         "neither '' nor 'XXXX' starts with 'the run logged no metric': the same decision",
     "nbops.sweeps._samplers.x__draw__mutmut_8":

@@ -23,7 +23,8 @@ FILES = ("model_file", "train_data", "test_data", "feature_schema")
 class Context:
     """The closing run as the step sees it; records each section write and the outcome."""
 
-    def __init__(self, root: Path, candidate: Candidate, gates: dict[str, str]) -> None:
+    def __init__(self, root: Path, candidate: Candidate, gates: dict[str, str],
+                 model: str | None = "churn", data: str = "/data/other-file.csv") -> None:
         store = ContentStore(Project(root).store_dir)
         paths = {key: str(Path(getattr(candidate, key)).relative_to(root)) for key in FILES}
         products = {key: {"path": paths[key], "size": 1,
@@ -32,8 +33,8 @@ class Context:
         self.status = "succeeded"
         self.project = Project(root)
         self.run_id = candidate.run_id
-        self.env = {"registry": {"model": "churn", **paths}, "gates": gates,
-                    "data": {"path": "/data/other-file.csv"}}
+        registry = {**paths, **({"model": model} if model else {})}
+        self.env = {"registry": registry, "gates": gates, "data": {"path": data}}
         self.manifest: dict[str, Any] = {
             "run_id": candidate.run_id, "metrics": candidate.metrics,
             "tasks": {"train": {"products": products, "produced_by": candidate.run_id,
@@ -124,3 +125,28 @@ def test_the_measuring_helper_measures_when_one_was_started(
     step.run(context)
     assert helper.asked == 1 and helper.closed and step.helper is None
     assert context.writes[-1][1]["decision"] != PENDING_DECISION
+
+
+def test_a_registry_without_a_model_name_registers_under_the_projects(
+    project: Path, make_run: MakeRun
+) -> None:
+    from nbops.registry._config import default_model_name
+
+    gate_after_close(Context(project, make_run(), GATES, model=None))
+    name = default_model_name(Project(project).name)
+    assert list(registry_file.read(project)["models"]) == [name]
+
+
+def test_a_long_experiment_name_is_cut_at_64_characters_without_a_trailing_dash(
+    project: Path, make_run: MakeRun, datasets: Any
+) -> None:
+    from test_pipeline_step import _renamed_run
+
+    model = "m" * 30
+    gate_after_close(Context(project, make_run(), GATES, model=model))
+    data = "/data/" + "a" * 32 + "-" + "b" * 10 + ".csv"
+    other = Context(project, _renamed_run(project, datasets), GATES, model=model, data=data)
+    gate_after_close(other)
+    moved = f"{model}.{'a' * 32}"
+    assert f"registered as {moved} (set" in other.writes[-1][1]["experiment_note"]
+    assert registry_file.read(project)["models"][moved]["aliases"]["champion"] == 1

@@ -163,9 +163,16 @@ def test_a_partial_build_without_the_model_is_not_gated(
     whole = SimpleNamespace(**{**vars(context), "manifest": {**manifest, "build": {}}},
                             update=lambda s, v: sections.__setitem__(s.name, v),
                             set_outcome=outcomes.append)
-    with pytest.raises(RegistryError, match="no product of this run is out/model.skops"):
+    with pytest.raises(RegistryError, match="no product of this run is out/model.skops") as e:
         gate_after_close(whole)
-    assert outcomes == ["gated"] and sections["gates"]["verdict"] == "error"
+    assert outcomes == ["gated"]
+    assert sections["gates"] == {"verdict": "error", "results": [], "error": str(e.value)}
+    # a partial build that does build the model is gated like a whole one
+    model = {"m": {"path": PATHS["model_file"], "hash": "blake3:" + "0" * 64}}
+    built = SimpleNamespace(**{**vars(whole), "manifest": _manifest(
+        ("t", None, {**products, **model}), build={"partially": "fit"})})
+    with pytest.raises(RegistryError, match="no product of this run is out/test.parquet"):
+        gate_after_close(built)
 
 
 def test_a_run_of_another_pipeline_is_said_to_be_ungated(
@@ -193,11 +200,14 @@ def test_the_helper_starts_only_when_this_build_trains_the_model_and_needs_impor
 ) -> None:
     model = tmp_path / "out" / "model.skops"
     step = RegistryStep()
+    monkeypatch.delitem(sys.modules, "skops.io", raising=False)  # a helper would help
+    monkeypatch.setenv("NBOPS_RUNTIME", "fast")
+    assert not measuring_imported()
     for ctx in (_open(tmp_path, False, model), _open(tmp_path, True, tmp_path / "other"),
                 SimpleNamespace(env={}, project=Project(tmp_path), tasks=[])):
         step.prepare(ctx)
         assert step.helper is None
-    monkeypatch.setitem(sys.modules, "skops.io", sys.modules.get("skops.io") or sys)
+    monkeypatch.setitem(sys.modules, "skops.io", sys)
     for name in ("pandas", "pyarrow.parquet", "sklearn.metrics"):
         monkeypatch.setitem(sys.modules, name, sys.modules.get(name) or sys)
     assert measuring_imported()
@@ -276,3 +286,15 @@ def test_measuring_falls_back_to_this_process_when_the_helper_is_gone(
         _measure_with(gone)(*args)  # measured here: there is no model file
     assert [r.getMessage() for r in caplog.records] == [
         "nbops registry: the helper died; measuring in the build process instead"]
+
+
+def test_gates_without_a_registry_are_named_in_the_refusal() -> None:
+    from nbops.registry._pipeline_step import check_settings
+
+    with pytest.raises(ConfigError) as caught:
+        check_settings({"min_auc": "roc_auc >= 0.7", "min_recall": "recall >= 0.5"}, None)
+    assert str(caught.value).startswith(
+        "gates: in env.yaml declares min_auc, min_recall but there is no registry: section, "
+        "so no gate would ever be evaluated")
+    assert caught.value.fix == ("add a registry: section naming your model's products (nbops "
+                                "init --registry proposes one), or remove gates:")
