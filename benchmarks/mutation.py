@@ -131,6 +131,18 @@ EQUIVALENT: dict[str, str] = {
     "nbops.registry._pipeline_step.xǁRegistryStepǁprepare__mutmut_8": _MODEL_FILE_ONLY,
     "nbops.registry._pipeline_step.xǁRegistryStepǁprepare__mutmut_10": _MODEL_FILE_ONLY,
     "nbops.registry._pipeline_step.x_check_model_product__mutmut_5": _MODEL_FILE_ONLY,
+    "nbops.serving._app.x_build_app__mutmut_16": "Starlette upper-cases a route's methods",
+    "nbops.serving._app.x_build_app__mutmut_26": "Starlette upper-cases a route's methods",
+    "nbops.serving._app.x_build_app__mutmut_29":
+        "a route given no methods answers GET (and HEAD), as methods=['GET'] does",
+    "nbops.serving._app.x_json_numbers__mutmut_41":
+        "the Arrow path runs for 256 values or more: the joined text is never empty",
+    "nbops.serving._app.xǁServiceǁ_log__mutmut_37": "np.full of a datetime64[us] value is datetime64[us] either way",
+    "nbops.serving._app.xǁServiceǁ_log__mutmut_69":
+        "an id column becomes the same text from an object array or a typed one",
+    "nbops.serving._app.xǁServiceǁpredict__mutmut_22": "HTTP header names are case-insensitive",
+    "nbops.serving._app.xǁServiceǁscore__mutmut_32":
+        "the batch is parsed already: _prepare_off_loop reads the content type only for bytes",
     "nbops.sweeps._runner.x__stop_if_metric_never_logged__mutmut_6":
         "neither '' nor 'XXXX' starts with 'the run logged no metric': the same decision",
     "nbops.sweeps._samplers.x__draw__mutmut_8":

@@ -271,3 +271,61 @@ def test_the_lifespan_starts_the_watcher_then_flushes_the_log_at_shutdown(tmp_pa
 
     client.loop.run_until_complete(serve())
     assert len(read_parts(log.folder)) == 1  # flushed at shutdown, before flush_seconds
+
+
+def test_refusals_are_json_too() -> None:
+    client, _ = _client()
+    refused = client.post("/predict", json=[{"x": "bad", "plan": "a"}])
+    assert refused.headers["content-type"] == "application/json"
+    assert client.get("/healthz").headers["content-type"] == "application/json"
+
+
+def test_each_model_call_records_how_many_requests_it_served() -> None:
+    client, _ = _client()
+    client.post("/predict", json=[{"x": 1, "plan": "a"}])
+    assert "nbops_predict_batch_requests_count 1.0" in client.get("/metrics").text
+
+
+def test_rows_are_logged_at_the_utc_time_they_were_scored(
+    log: PredictionLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    client, _ = _client(log=log)
+    monkeypatch.setenv("TZ", "Asia/Tokyo")  # a local clock 9 hours off UTC
+    time.tzset()
+    try:
+        before = datetime.now(UTC)
+        client.post("/predict", json=[{"x": 1, "plan": "a"}])
+        after = datetime.now(UTC)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    log.close()
+    logged_at = read_parts(log.folder)["logged_at"].iloc[0].to_pydatetime()
+    assert before <= logged_at <= after
+
+
+@pytest.mark.parametrize("rows", [2, 3000])
+def test_a_csv_body_reads_category_columns_as_text(log: PredictionLog, rows: int) -> None:
+    client, _ = _client(log=log)
+    body = "x,plan,note\n" + "".join(f"{i % 4},01,{'n' * 30}\n" for i in range(rows))
+    assert (len(body) > INLINE_BYTES) == (rows == 3000)
+    answer = client.post("/predict", content=body, headers={"content-type": "text/csv"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["scores"] == _expected([i % 4 for i in range(rows)])
+    log.close()
+    assert set(read_parts(log.folder)["plan"]) == {"01"}  # not the number 1
+
+
+def test_a_model_without_categories_logs_its_numbers(tmp_path: Path) -> None:
+    log = PredictionLog(tmp_path / "log", flush_seconds=0.05)
+    model = _model()
+    plain = LoadedModel(name="churn", version=3, model=model.model, schema={},
+                        preparation={"numeric": ["x"], "order": ["x"]},
+                        allowed=frozenset({"x"}))
+    client, _ = _client(plain, log=log)
+    assert client.post("/predict", json=[{"x": 2}]).status_code == 200
+    log.close()
+    assert read_parts(log.folder)["x"].tolist() == [2.0]
