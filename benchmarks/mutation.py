@@ -137,7 +137,8 @@ EQUIVALENT: dict[str, str] = {
         "a route given no methods answers GET (and HEAD), as methods=['GET'] does",
     "nbops.serving._app.x_json_numbers__mutmut_41":
         "the Arrow path runs for 256 values or more: the joined text is never empty",
-    "nbops.serving._app.xǁServiceǁ_log__mutmut_37": "np.full of a datetime64[us] value is datetime64[us] either way",
+    "nbops.serving._app.xǁServiceǁ_log__mutmut_37":
+        "np.full of a datetime64[us] value is datetime64[us] either way",
     "nbops.serving._app.xǁServiceǁ_log__mutmut_69":
         "an id column becomes the same text from an object array or a typed one",
     "nbops.serving._app.xǁServiceǁpredict__mutmut_22": "HTTP header names are case-insensitive",
