@@ -90,6 +90,8 @@ _ONE_VALUE_EACH = ("itertools.product gives one value per dimension: zip's stric
 _CAST = "typing.cast returns its value unchanged at run time, whatever the type named"
 _MODEL_FILE_ONLY = ("only registry.model_file is read there, and the project name only "
                     "changes the default model name")
+_PARQUET_READ = ("only a Parquet body reads the categorical and unused lists, and they change "
+                 "how it is read (dictionaries, columns skipped), not the rows prepared")
 EQUIVALENT: dict[str, str] = {
     "nbops.serving._feedback.x__feedback__mutmut_11": _EMPTY_FEEDBACK,
     "nbops.serving._feedback.x__feedback__mutmut_12": _EMPTY_FEEDBACK,
@@ -144,6 +146,8 @@ EQUIVALENT: dict[str, str] = {
     "nbops.serving._app.xǁServiceǁpredict__mutmut_22": "HTTP header names are case-insensitive",
     "nbops.serving._app.xǁServiceǁscore__mutmut_32":
         "the batch is parsed already: _prepare_off_loop reads the content type only for bytes",
+    "nbops.serving._app.xǁServiceǁscore__mutmut_19": _PARQUET_READ,
+    "nbops.serving._app.xǁServiceǁ_prepare_off_loop__mutmut_8": _PARQUET_READ,
     "nbops.sweeps._runner.x__stop_if_metric_never_logged__mutmut_6":
         "neither '' nor 'XXXX' starts with 'the run logged no metric': the same decision",
     "nbops.sweeps._samplers.x__draw__mutmut_8":

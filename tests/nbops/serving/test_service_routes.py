@@ -329,3 +329,20 @@ def test_a_model_without_categories_logs_its_numbers(tmp_path: Path) -> None:
     assert client.post("/predict", json=[{"x": 2}]).status_code == 200
     log.close()
     assert read_parts(log.folder)["x"].tolist() == [2.0]
+
+
+@pytest.mark.parametrize("rows", [2, 3000])
+def test_a_parquet_body_is_scored_like_json(rows: int) -> None:
+    import io
+
+    import pandas as pd
+
+    client, _ = _client()
+    xs = [float(i % 4) for i in range(rows)]
+    buffer = io.BytesIO()
+    pd.DataFrame({"x": xs, "plan": ["a"] * rows, "note": ["n" * 40] * rows}).to_parquet(
+        buffer, index=False)
+    answer = client.post("/predict", content=buffer.getvalue(),
+                         headers={"content-type": "application/octet-stream"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["scores"] == _expected(xs)
