@@ -65,7 +65,126 @@ _NO_EXPIRY = ("a lease without expires_at is free either way: float(None) raises
               "which frees it too, and any default in the past frees it")
 _JITTER = ("the poll pause's granularity: it stays between 0.1 and 0.3 s "
            "(test_waiters_poll_every_tenth_to_three_tenths_of_a_second_at_random)")
+_EMPTY_FEEDBACK = ("with no feedback file the empty frame yields no group: only its key column "
+                   "is ever read")
+_FEEDBACK_INDEX = "the concatenated feedback's index is never read: labels are taken by to_numpy()"
+_NAN_START = ("a row no feedback labels ends up NaN either way: the labels become float64 "
+              "before they are returned")
+_LOG_INDEX = "read_parts returns a fresh RangeIndex: the same index as the default one"
+_COPY = "whether pandas copies the column changes memory, not the values"
+_FLOAT64 = "numpy and pandas read astype(None) as float64: the same dtype"
+_NA_TO_NAN = "pandas writes <NA> as NaN into a float64 array with or without na_value"
+_LAST_IS_NAN = ("the appended last entry is NaN: a negative code reads it whether or not it "
+                "is mapped first")
+_NO_NULLS = "after fill_null the indices hold no null: Arrow hands them over the same either way"
+_NA_ACTION = "one() returns a missing value unchanged, so mapping it or skipping it is the same"
+_WHERE_NAN = "pandas' where fills an object column's missing values with NaN, given None or not"
+_BOOL_MASK = "isin gives a bool Series: its array is bool with or without dtype=bool"
+_EMPTY_FLOAT64 = "an empty Float64 Series holds <NA> whatever the fill value"
+_OBJECT_VALUES = ("to_numpy() of the columns read here (object, numbers, strings, booleans) "
+                  "gives values that convert alike")
+_DISCARDED = ("with a problem the prepared frame is discarded by every caller (serve-model "
+              "answers 422)")
+_ONE_VALUE_EACH = ("itertools.product gives one value per dimension: zip's strict never "
+                   "fires")
+_CAST = "typing.cast returns its value unchanged at run time, whatever the type named"
+_MODEL_FILE_ONLY = ("only registry.model_file is read there, and the project name only "
+                    "changes the default model name")
+_PARQUET_READ = ("only a Parquet body reads the categorical and unused lists, and they change "
+                 "how it is read (dictionaries, columns skipped), not the rows prepared")
 EQUIVALENT: dict[str, str] = {
+    "nbops.serving._feedback.x__feedback__mutmut_11": _EMPTY_FEEDBACK,
+    "nbops.serving._feedback.x__feedback__mutmut_12": _EMPTY_FEEDBACK,
+    "nbops.serving._feedback.x__feedback__mutmut_13": _EMPTY_FEEDBACK,
+    "nbops.serving._feedback.x__feedback__mutmut_14": _EMPTY_FEEDBACK,
+    "nbops.serving._feedback.x__feedback__mutmut_15": _EMPTY_FEEDBACK,
+    "nbops.serving._feedback.x__feedback__mutmut_16": _EMPTY_FEEDBACK,
+    "nbops.serving._feedback.x__feedback__mutmut_17": _EMPTY_FEEDBACK,
+    "nbops.serving._feedback.x__feedback__mutmut_18": _EMPTY_FEEDBACK,
+    "nbops.serving._feedback.x__feedback__mutmut_21": _FEEDBACK_INDEX,
+    "nbops.serving._feedback.x__feedback__mutmut_23": _FEEDBACK_INDEX,
+    "nbops.serving._feedback.x__feedback__mutmut_25": _FEEDBACK_INDEX,
+    "nbops.serving._feedback.x_logged_batch__mutmut_25": _NAN_START,
+    "nbops.serving._feedback.x_logged_batch__mutmut_27": _NAN_START,
+    "nbops.serving._feedback.x_logged_batch__mutmut_31": _NAN_START,
+    "nbops.serving._feedback.x_logged_batch__mutmut_114": _FLOAT64,
+    "nbops.serving._feedback.x_logged_batch__mutmut_47":
+        "feedback by an id column is always stored with row 0: deduplicating by value and row "
+        "is deduplicating by value",
+    "nbops.serving._feedback.x_logged_batch__mutmut_84":
+        "row numbers as int32 or int64 find the same entries of the lookup",
+    "nbops.serving._feedback.x_logged_batch__mutmut_91": _LOG_INDEX,
+    "nbops.serving._feedback.x_logged_batch__mutmut_93": _LOG_INDEX,
+    "nbops.sweeps._runner.x_run_sweep__mutmut_74": "a thread's name is for debuggers only",
+    "nbops.sweeps._runner.x_run_sweep__mutmut_77": "a thread's name is for debuggers only",
+    "nbops.sweeps._runner.x_run_sweep__mutmut_78": "a thread's name is for debuggers only",
+    "nbops.sweeps._runner.x_run_sweep__mutmut_83": "a thread's name is for debuggers only",
+    "nbops.sweeps._runner.x_run_sweep__mutmut_79":
+        "run_sweep joins every worker thread: daemon only matters at interpreter exit",
+    "nbops.sweeps._runner.x_write_request__mutmut_26": _LOCALE,
+    "nbops.sweeps._runner.x__heal__mutmut_44":
+        "every trial has reused (new_trial sets it): the default is never used",
+    "nbops.sweeps._runner.x__heal__mutmut_46":
+        "every trial has reused (new_trial sets it): the default is never used",
+    "nbops.registry._pipeline_step.x__gate__mutmut_41": _CAST,
+    "nbops.registry._pipeline_step.x__gate__mutmut_49": _CAST,
+    "nbops.registry._pipeline_step.x__gate__mutmut_120": _CAST,
+    "nbops.registry._pipeline_step.x__gate__mutmut_128": _CAST,
+    "nbops.registry._pipeline_step.xǁRegistryStepǁprepare__mutmut_8": _MODEL_FILE_ONLY,
+    "nbops.registry._pipeline_step.xǁRegistryStepǁprepare__mutmut_10": _MODEL_FILE_ONLY,
+    "nbops.registry._pipeline_step.x_check_model_product__mutmut_5": _MODEL_FILE_ONLY,
+    "nbops.serving._app.x_build_app__mutmut_16": "Starlette upper-cases a route's methods",
+    "nbops.serving._app.x_build_app__mutmut_26": "Starlette upper-cases a route's methods",
+    "nbops.serving._app.x_build_app__mutmut_29":
+        "a route given no methods answers GET (and HEAD), as methods=['GET'] does",
+    "nbops.serving._app.x_json_numbers__mutmut_41":
+        "the Arrow path runs for 256 values or more: the joined text is never empty",
+    "nbops.serving._app.xǁServiceǁ_log__mutmut_37":
+        "np.full of a datetime64[us] value is datetime64[us] either way",
+    "nbops.serving._app.xǁServiceǁ_log__mutmut_69":
+        "an id column becomes the same text from an object array or a typed one",
+    "nbops.serving._app.xǁServiceǁpredict__mutmut_22": "HTTP header names are case-insensitive",
+    "nbops.serving._app.xǁServiceǁscore__mutmut_32":
+        "the batch is parsed already: _prepare_off_loop reads the content type only for bytes",
+    "nbops.serving._app.xǁServiceǁscore__mutmut_19": _PARQUET_READ,
+    "nbops.serving._app.xǁServiceǁ_prepare_off_loop__mutmut_8": _PARQUET_READ,
+    "nbops.sweeps._runner.x__stop_if_metric_never_logged__mutmut_6":
+        "neither '' nor 'XXXX' starts with 'the run logged no metric': the same decision",
+    "nbops.sweeps._samplers.x__draw__mutmut_8":
+        "a range always has both bounds (parse_param): the assert only informs the type checker",
+    "nbops.sweeps._samplers.x_planned_trials__mutmut_25": _ONE_VALUE_EACH,
+    "nbops.sweeps._samplers.x_planned_trials__mutmut_28": _ONE_VALUE_EACH,
+    "nbops.sweeps._samplers.x_planned_trials__mutmut_29": _ONE_VALUE_EACH,
+    "nbops.sweeps._samplers.x_planned_trials__mutmut_30": "trials[:None] is every trial",
+    "nbops.serving._feedback.x__feedback__mutmut_33":
+        "numpy reads a sort kind whatever its case: STABLE is stable",
+    "nbops.serving._feedback.x_logged_batch__mutmut_35": "groupby reads sort=None as false",
+    "nbops.validation._preparation.x_clean_raw__mutmut_27": _FLOAT64,
+    "nbops.serving._feedback.x_parse_window__mutmut_39":
+        "an ISO date or time holds no '..': a window has one, where partition and rpartition "
+        "split alike",
+    "nbops.validation._preparation.x__as_numbers__mutmut_11":
+        "the per-value loop turns a numeric column's numbers into the same floats, slower",
+    "nbops.validation._preparation.x__as_numbers__mutmut_12": _FLOAT64,
+    "nbops.validation._preparation.x__as_numbers__mutmut_17": _NA_TO_NAN,
+    "nbops.validation._preparation.x__as_numbers__mutmut_19": _NA_TO_NAN,
+    "nbops.validation._preparation.x__by_codes__mutmut_17": _LAST_IS_NAN,
+    "nbops.validation._preparation.x__category__mutmut_40": _LAST_IS_NAN,
+    "nbops.validation._preparation.x__category__mutmut_37": _NO_NULLS,
+    "nbops.validation._preparation.x__category__mutmut_41": _NO_NULLS,
+    "nbops.validation._preparation.x__category__mutmut_84": _DISCARDED,
+    "nbops.validation._preparation.x__text__mutmut_4": _WHERE_NAN,
+    "nbops.validation._preparation.x__text__mutmut_28": _WHERE_NAN,
+    "nbops.validation._preparation.x__text__mutmut_30": _NA_ACTION,
+    "nbops.validation._preparation.x__text__mutmut_32": _NA_ACTION,
+    "nbops.validation._preparation.x__values__mutmut_2": _OBJECT_VALUES,
+    "nbops.validation._preparation.x_labels__mutmut_42": _EMPTY_FLOAT64,
+    "nbops.validation._preparation.x_labels__mutmut_45": _EMPTY_FLOAT64,
+    "nbops.validation._preparation.x_labels__mutmut_52": _BOOL_MASK,
+    "nbops.validation._preparation.x_labels__mutmut_56": _BOOL_MASK,
+    "nbops.validation._preparation.x_prepare_for_model__mutmut_68": _COPY,
+    "nbops.validation._preparation.x_prepare_for_model__mutmut_71": _COPY,
+    "nbops.validation._preparation.x_prepare_for_model__mutmut_72": _COPY,
     "nbops.core._hashing.xǁHashCacheǁ_load__mutmut_5": "'UTF-8' and 'utf-8' are one codec",
     "nbops.contracts._manifest_file.x__parse__mutmut_4": "'UTF-8' and 'utf-8' are one codec",
     "nbops.runs._notebook_redaction.x_redact_notebook__mutmut_80":
@@ -236,7 +355,7 @@ SERVE_MODEL_PROCESS_TESTS = (
     "test_deeply_nested_json_is_400_not_a_server_error",
     "test_a_body_a_web_page_could_send_cross_site_is_415_and_not_logged",
     "test_a_host_header_not_naming_this_machine_is_refused",
-    "test_loopback_names_and_allowed_names_are_served",
+    "test_loopback_names_and_allowed_hosts_are_served",
     "test_a_champion_that_cannot_be_loaded_shows_on_healthz",
     "test_a_chunked_body_over_the_limit_is_413_without_a_length_header",
 )
@@ -462,7 +581,11 @@ def collect(sample: float | None = None) -> dict:
     killed = sum(m.get("killed", 0) for m in modules.values())
     equivalent = sum(m.get("equivalent", 0) for m in modules.values())
     timeouts = sum(m.get("timeouts", 0) for m in modules.values())
-    stale = sorted(set(EQUIVALENT) - {s["mutant"] for s in survivors})
+    # only mutants this run checked: a narrowed or sampled run says nothing about the others
+    checked_now = {name for name in EQUIVALENT
+                   if name.rpartition(".")[0] in modules and "error" not in
+                   modules[name.rpartition(".")[0]] and (chosen is None or name in chosen)}
+    stale = sorted(checked_now - {s["mutant"] for s in survivors})
     counted = checked - equivalent - timeouts
     return {"modules": modules, "survivors": survivors, "total": total, "checked": checked,
             "not_checked": total - checked, "killed": killed, "equivalent": equivalent,

@@ -44,3 +44,22 @@ def test_the_make_target_runs_the_configured_tool() -> None:
     assert "\nmutate:" in makefile and "benchmarks.mutation" in makefile
     pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
     assert '"mutmut==' in pyproject  # pinned in the dev extra
+
+
+def test_every_child_process_test_is_a_selected_test_of_a_mutated_module() -> None:
+    """A child process's mutants run only the tests named in CHILD_PROCESS_TESTS (mutmut
+    cannot see what reaches that process); a renamed test would leave them untested."""
+    spec = importlib.util.spec_from_file_location("mutation_config",
+                                                  ROOT / "benchmarks" / "mutation.py")
+    assert spec is not None and spec.loader is not None
+    mutation = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mutation)
+    config = _config()
+    selected = "\n".join((ROOT / p.split("::")[0]).read_text("utf-8")
+                         for p in config["pytest_add_cli_args_test_selection"])
+    for module, names in mutation.CHILD_PROCESS_TESTS.items():
+        assert module in config["only_mutate"], f"{module} is not mutated"
+        assert names, module
+        for name in names:
+            assert f"def {name}(" in selected, (
+                f"{name} (child-process test of {module}) is in no selected test file")

@@ -124,8 +124,7 @@ def record_feedback(log_folder: Path, frame: pd.DataFrame, *, target: str,
         raise DataError(f"{chosen!r} is not an id column of the model "
                         f"(its id columns: {', '.join(id_columns) or 'none'})",
                         "join by request_id or by one of the model's id columns")
-    spec = preparation or {"target": {"name": target}}
-    values = map_labels(frame[label_column], spec)
+    values = map_labels(frame[label_column], preparation or {})  # the usual words by default
     out = pd.DataFrame({
         "key": chosen,
         "value": frame[chosen].astype(object).map(lambda v: None if pd.isna(v) else str(v)),

@@ -371,5 +371,5 @@ def _stop_if_metric_never_logged(record: records.Record, trial: records.Record) 
             t["value"] is not None for t in record["trials"]):
         raise ConfigError(
             f"Trial {trial['number']} of sweep {record['name']!r} logged no metric "
-            f"{record['objective']['metric']!r} ({note.partition('(')[2].rstrip(')')})",
+            f"{record['objective']['metric']!r} ({note.partition('(')[2].removesuffix(')')})",
             "start a new sweep whose --objective is one of those")

@@ -93,9 +93,7 @@ def clean_raw(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     out = frame.copy()
     for name in spec.get("numeric", ()):
         if name not in out.columns or pd.api.types.is_numeric_dtype(out[name]):
-            continue
-        if pd.api.types.is_bool_dtype(out[name]):
-            continue
+            continue  # booleans too: pandas counts them as numbers
         text = _text(out[name], spec)
         numbers = pd.to_numeric(text, errors="coerce")
         if not (numbers.isna() & text.notna()).any():
@@ -124,7 +122,7 @@ def _numeric(name: str, column: pd.Series, spec: dict[str, Any],
     out = _as_numbers(name, column, spec, problems)
     infinite = np.isinf(out)
     if infinite.any():
-        value = out[int(np.argmax(infinite))]
+        value = float(out[int(np.argmax(infinite))])  # inf, not np.float64(inf)
         problems.append(FieldProblem(
             name, f"field {name!r} must be a finite number (or null), got {value!r}"))
     return out

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import copy
-import os
-import socket
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,31 +15,8 @@ from nbops.core._project import Project
 from nbops.core._store import ContentStore
 from nbops.runs._persist import save_manifest
 
-HASH = "blake3:" + "00" * 32
-
-
-def manifest_for(run_id: str, status: str = "succeeded", **overrides: Any) -> dict[str, Any]:
-    """A valid manifest for one task ``a``; override any top-level key."""
-    task = {"status": "executed", "duration_s": 1.0, "upstream": [],
-            "source": {"path": "notebooks/a.py", "hash": HASH}, "products": {},
-            "notebook": None, "produced_by": run_id, "metrics": {}, "artifacts": [],
-            "error": None}
-    manifest = {
-        "schema_version": 1, "run_id": run_id, "project": "p", "status": status,
-        "started_at": "2026-01-01T00:00:00.000000Z",
-        "finished_at": None if status == "running" else "2026-01-01T00:00:02.000000Z",
-        "duration_s": None if status == "running" else 2.0,
-        "command": ["ploomber", "build"], "host": socket.gethostname(), "pid": os.getpid(),
-        "params": {"a": {"seed": 1}}, "env": {"seed": 1}, "tasks": {"a": task},
-        "metrics": {},
-        "provenance": {"git": {"commit": "c1", "branch": "main", "dirty": False,
-                               "diff_hash": None},
-                       "python": "3.11", "platform": "linux", "packages": {"numpy": "2.0"},
-                       "lock_hash": None, "sources": {"a": HASH}, "inputs": {}, "seeds": {}},
-        "failure": None,
-    }
-    manifest.update(copy.deepcopy(overrides))
-    return manifest
+sys.path.insert(0, str(Path(__file__).parent))
+from synthetic_runs import manifest_for  # noqa: E402
 
 
 @pytest.fixture
