@@ -22,15 +22,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from nbops.core import NbopsError, RegistryError
-from nbops.registry import _artifacts as artifacts
-from nbops.registry._config import RegistryConfig, parse_registry_config
-from nbops.registry._gates import parse_gates
-from nbops.registry._operations import Actor
-from nbops.registry._promotion import Candidate, gate_and_promote
 from nbops.registry._sections import GATES, REGISTRY, GatesSection, RegistrySection
 
+# The registry's machinery (configuration, gates, operations, promotion) is imported by
+# the functions that use it, once the build has a registry: section: a build without one
+# (a project that adopted nbops for its run records only) never loads it.
 if TYPE_CHECKING:
+    from nbops.registry._config import RegistryConfig
     from nbops.registry._measure_helper import MeasureHelper
+    from nbops.registry._promotion import Candidate
     from nbops.runs import OpenContext, RunContext
 
 logger = logging.getLogger("nbops")
@@ -59,6 +59,8 @@ class RegistryStep:
         registry = ctx.env.get("registry")
         if registry is None:
             return
+        from nbops.registry._config import parse_registry_config
+
         config = parse_registry_config(registry, ctx.project.name)
         model_file = (ctx.project.root / config.model_file).resolve()
         if any(task.will_run and model_file in {Path(p).resolve()
@@ -107,6 +109,9 @@ def check_settings(gates: Any, registry: Any) -> None:
     Raises:
         ConfigError: naming the bad gate or registry key.
     """
+    from nbops.registry._config import parse_registry_config
+    from nbops.registry._gates import parse_gates
+
     parsed = parse_gates(gates)
     if registry is not None:
         parse_registry_config(registry)
@@ -133,6 +138,7 @@ def check_model_product(registry: Any, project: Any, tasks: list[Any]) -> None:
         ConfigError: naming the missing product and the file products there are.
     """
     from nbops.core import ConfigError
+    from nbops.registry._config import parse_registry_config
 
     config = parse_registry_config(registry, project.name)
     unnamed = [key for key in ("model_file", "train_data", "test_data", "feature_schema")
@@ -203,6 +209,9 @@ def _partial_without_model(root: Path, manifest: dict[str, Any],
 def candidate_from_manifest(root: Path, manifest: dict[str, Any],
                             config: RegistryConfig) -> Candidate:
     """The run's model, data and schema, as verified content-store objects."""
+    from nbops.registry import _artifacts as artifacts
+    from nbops.registry._promotion import Candidate
+
     store = artifacts.store_of(root)
     files: dict[str, Path] = {}
     known: dict[str, str] = {}
@@ -319,6 +328,10 @@ def _gate(context: RunContext, helper: MeasureHelper | None) -> None:
     if env.get("registry") is None:
         logger.info("nbops registry: no registry: section in env.yaml, nothing to register")
         return
+    from nbops.registry._config import parse_registry_config
+    from nbops.registry._operations import Actor
+    from nbops.registry._promotion import gate_and_promote
+
     project, run_id = context.project, context.run_id
     try:
         config = parse_registry_config(env["registry"], project.name)
