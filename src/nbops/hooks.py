@@ -370,12 +370,13 @@ def _snapshot_sources(dag: Any, project: Project, tasks: list[TaskInfo],
     its target or a column type the champion was trained on, stops the build here with
     its one sentence, before any task ran or any run was recorded.
     """
-    from nbops.sources import find_query_sources, snapshot_sources
+    from nbops.sources import find_query_sources
 
     params = {info.name: info.params for info in tasks}
     if not find_query_sources(params, project.root):
-        return []
+        return []  # before importing the snapshot machinery: most pipelines have no query
     from nbops.adapters import rerun
+    from nbops.sources import snapshot_sources
 
     def readers_rerun(source: Any) -> None:  # before the new snapshot replaces the old
         if not _will_run(tasks, source.task):

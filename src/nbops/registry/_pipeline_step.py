@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Any
 
 from nbops.contracts import GATES, REGISTRY, GatesSection, Manifest, RegistrySection
 from nbops.core import NbopsError, RegistryError
-from nbops.registry import _artifacts as artifacts
-from nbops.registry._config import RegistryConfig
-from nbops.registry._gates import Gate
-from nbops.registry._operations import Actor
-from nbops.registry._parsed_sections import gates_of, registry_config_of
-from nbops.registry._promotion import Candidate, gate_and_promote
 
+# The registry's machinery (configuration, gates, operations, promotion) is imported by
+# the functions that use it, once the build has a registry: section: a build without one
+# (a project that adopted nbops for its run records only) never loads it.
 if TYPE_CHECKING:
+    from nbops.registry._config import RegistryConfig
+    from nbops.registry._gates import Gate
     from nbops.registry._measure_helper import MeasureHelper
+    from nbops.registry._promotion import Candidate
     from nbops.runs import OpenContext, RunContext
 
 logger = logging.getLogger("nbops")
@@ -62,6 +62,8 @@ class RegistryStep:
         registry = ctx.env.get("registry")
         if registry is None:
             return
+        from nbops.registry._parsed_sections import registry_config_of
+
         config = self.config = registry_config_of(registry, ctx.project.name)
         model_file = (ctx.project.root / config.model_file).resolve()
         if any(task.will_run and model_file in {Path(p).resolve()
@@ -112,6 +114,8 @@ def check_settings(gates: Any, registry: Any,
     Raises:
         ConfigError: naming the bad gate or registry key.
     """
+    from nbops.registry._parsed_sections import gates_of, registry_config_of
+
     parsed = gates_of(gates)
     if registry is not None:
         return registry_config_of(registry, project_name)
@@ -142,6 +146,7 @@ def check_model_product(registry: Any, project: Any, tasks: list[Any],
         ConfigError: naming the missing product and the file products there are.
     """
     from nbops.core import ConfigError
+    from nbops.registry._parsed_sections import registry_config_of
 
     if config is None:
         config = registry_config_of(registry, project.name)
@@ -213,6 +218,9 @@ def _partial_without_model(root: Path, manifest: Manifest,
 def candidate_from_manifest(root: Path, manifest: Manifest,
                             config: RegistryConfig) -> Candidate:
     """The run's model, data and schema, as verified content-store objects."""
+    from nbops.registry import _artifacts as artifacts
+    from nbops.registry._promotion import Candidate
+
     store = artifacts.store_of(root)
     files: dict[str, Path] = {}
     known: dict[str, str] = {}
@@ -330,6 +338,10 @@ def _gate(context: RunContext, helper: MeasureHelper | None,
     if env.get("registry") is None:
         logger.info("nbops registry: no registry: section in env.yaml, nothing to register")
         return
+    from nbops.registry._operations import Actor
+    from nbops.registry._parsed_sections import gates_of, registry_config_of
+    from nbops.registry._promotion import gate_and_promote
+
     project, run_id = context.project, context.run_id
     try:
         config = prepared or registry_config_of(env["registry"], project.name)

@@ -10,7 +10,7 @@ it as :class:`markupsafe.Markup` (the output of another template or macro). Filt
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from markupsafe import Markup
@@ -46,7 +46,14 @@ def render(name: str, **context: Any) -> str:
 
 def render_string(source: str, **context: Any) -> str:
     """Render a small inline template (headers) with the same escaping and filters."""
-    return str(environment().from_string(source).render(**context))
+    return str(_inline_template(source).render(**context))
+
+
+@lru_cache(maxsize=64)
+def _inline_template(source: str) -> Any:
+    """An inline template compiled once per process (``from_string`` compiles every call,
+    and a build renders the same headers and live banners several times)."""
+    return environment().from_string(source)
 
 
 @cache

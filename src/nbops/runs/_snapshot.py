@@ -37,7 +37,8 @@ class Snapshotter:
         self.cache = HashCache(project.hash_cache_path)
         self.objects_added = 0
         self.bytes_added = 0
-        self._previous: list[Manifest] | None = None
+        self._previous: list[Manifest] = []  # the earlier manifests read so far, newest first
+        self._unread: list[str] | None = None  # the earlier runs not read yet, newest first
 
     def _store(self, path: Path) -> tuple[str, int]:
         """Put the file at ``path`` in the store: its digest and size."""
@@ -175,15 +176,22 @@ class Snapshotter:
         return self._put(path)
 
     def _previous_manifests(self) -> Iterator[Manifest]:
-        if self._previous is None:
-            self._previous = []
+        """The earlier runs' manifests, newest first, each read (and its seal checked) only
+        when a task's producer was not found in the newer ones: the run before usually
+        answers every task, and the other 49 are never read."""
+        if self._unread is None:
             earlier = [r for r in index.run_ids_on_disk(self.project) if r < self.run_id]
-            for run_id in reversed(earlier[-_LOOKBACK:]):
-                try:
-                    self._previous.append(read_sealed_manifest(self.project.manifest_path(run_id)))
-                except NbopsError as exc:
-                    logger.warning("nbops: skipping unreadable run %s (%s)", run_id, exc)
+            self._unread = list(reversed(earlier[-_LOOKBACK:]))
         yield from self._previous
+        while self._unread:
+            run_id = self._unread.pop(0)
+            try:
+                manifest = read_sealed_manifest(self.project.manifest_path(run_id))
+            except NbopsError as exc:
+                logger.warning("nbops: skipping unreadable run %s (%s)", run_id, exc)
+                continue
+            self._previous.append(manifest)
+            yield manifest
 
     def _producer(self, task: str, entry: TaskRecord) -> str | None:
         fingerprint = {k: v["hash"] for k, v in entry["products"].items()}

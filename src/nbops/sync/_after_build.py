@@ -39,14 +39,14 @@ class PushStep:
 
 def push_after_close(context: RunContext) -> None:
     """Push this run (and earlier runs the remote lacks); log, never raise, on failure."""
-    from nbops.remote import open_remote, read_index
-    from nbops.runs import run_ids_on_disk
-    from nbops.sync._push import push_runs
-
     project = context.project
     try:
         if not auto_push_enabled(project):
-            return
+            return  # before importing the remote's stores and the push: most builds stop here
+        from nbops.remote import open_remote, read_index
+        from nbops.runs import run_ids_on_disk
+        from nbops.sync._push import push_runs
+
         url = configured_url(project)
         if url is None:
             logger.warning("nbops: auto_push is on but no remote is set; run %s was not pushed "

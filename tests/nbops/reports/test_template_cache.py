@@ -47,3 +47,25 @@ def test_a_damaged_or_unwritable_cache_still_renders(tmp_path: Path, monkeypatch
     blocker.write_text("not a folder")
     monkeypatch.setenv(CACHE_DIR_ENV, str(blocker / "cache"))
     assert bytecode_cache("pages") is None
+
+
+def test_an_inline_template_is_compiled_once_per_process(monkeypatch) -> None:
+    import jinja2.environment as jinja_environment
+
+    from nbops.reports._templates_env import render_string
+
+    compiled = []
+    real = jinja_environment.Environment.compile
+
+    def counting(self, source, *args, **kwargs):
+        compiled.append(source)
+        return real(self, source, *args, **kwargs)
+
+    monkeypatch.setattr(jinja_environment.Environment, "compile", counting)
+    source = "<h1>{{ name }} is {{ state }}</h1><!-- test_an_inline_template -->"
+    first = render_string(source, name="<run>", state="running")
+    second = render_string(source, name="r2", state="closing")
+
+    assert first == "<h1>&lt;run&gt; is running</h1><!-- test_an_inline_template -->"
+    assert second == "<h1>r2 is closing</h1><!-- test_an_inline_template -->"
+    assert compiled.count(source) == 1
