@@ -191,13 +191,33 @@ def test_a_form_that_scores_differently_is_not_used(world, tmp_path, caplog):
     form = onnx_form.OnnxModel(onnx_form.convert(model, spec["numeric"], spec["categorical"]),
                                spec["numeric"], spec["categorical"])
     assert onnx_form.parity_problem(model, form, rows, 0.5) is None
-    # a converter that does more than re-type its column: left out of the graph, so the
-    # form scores otherwise, and the parity rows say so
+    # a model that scores otherwise than the form (its numbers doubled first): the
+    # parity rows say so
     numeric_steps = model[0].named_transformers_["numeric"].steps
-    numeric_steps.insert(1, ("double", FunctionTransformer(lambda x: x * 2.0)))
-    changed = onnx_form.OnnxModel(onnx_form.convert(model, spec["numeric"],
-                                                    spec["categorical"]),
-                                  spec["numeric"], spec["categorical"])
-    problem = onnx_form.parity_problem(model, changed, rows, 0.5)
+    numeric_steps.insert(1, ("double", FunctionTransformer(lambda x: x * 2.0)
+                             .fit(rows[spec["numeric"]])))
+    problem = onnx_form.parity_problem(model, form, rows, 0.5)
     assert problem is not None and "differ" in problem
     assert json.dumps(problem)  # one line of text
+
+
+def test_a_function_that_changes_values_is_never_left_out_of_the_graph(world):
+    """A FunctionTransformer may be dropped from the graph only when it gives prepared
+    input back unchanged: a clip of values the parity rows never hold would otherwise
+    score those rows differently, unseen."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    record = _version(world)
+    spec = of_version(record)
+    rows, _ = prepare_for_model(_rows(world, record), spec)
+    for name, func in (("clip", lambda x: x.clip(upper=1e5)),
+                       ("double", lambda x: x * 2.0),
+                       ("blank", lambda x: x.fillna(0.0))):
+        model = artifacts.load_verified(world, record, "churn:1")
+        steps = model[0].named_transformers_["numeric"].steps
+        steps.insert(1, (name, FunctionTransformer(func).fit(rows[spec["numeric"]])))
+        with pytest.raises(onnx_form.NotConvertible, match=f"FunctionTransformer '{name}'"):
+            onnx_form.convert(model, spec["numeric"], spec["categorical"])
+    # the reference model's own converters only re-type: they are left out
+    model = artifacts.load_verified(world, record, "churn:1")
+    assert onnx_form.convert(model, spec["numeric"], spec["categorical"])
