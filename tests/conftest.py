@@ -4,6 +4,8 @@
   env.yaml, notebooks/) to build in, so tests never touch the checkout.
 * ``copy_project``: a session fixture returning ``copy_project_files(dest)``,
   for module-scoped fixtures (use it with ``tmp_path_factory``).
+* ``copy_built(dest)``: a copy of the reference project as built once per session
+  (2,400 rows, champion churn:1), for modules that start from a built project.
 * ``run_build(project_dir, *args, check=True)``: run ``.venv/bin/ploomber build``
   there as a subprocess (telemetry off, a small ``--env--data--rows`` unless
   given) and return the ``CompletedProcess``.
@@ -58,6 +60,17 @@ def copy_project() -> Callable[[Path], Path]:
 def run_build() -> Callable[..., subprocess.CompletedProcess[str]]:
     """The :func:`run_build_process` helper, as a fixture."""
     return run_build_process
+
+
+@pytest.fixture(scope="session")
+def copy_built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Path]:
+    """``copy_built(dest)``: a copy of the reference project built once per test session,
+    by whichever test process needs it first (project_files.built_reference: monitoring
+    pipeline, nbops' .gitignore, committed to git, champion churn:1)."""
+    from project_files import copy_built_reference, session_folder
+
+    shared = session_folder(tmp_path_factory.getbasetemp())
+    return lambda dest: copy_built_reference(shared, dest)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ so ``from conftest import …`` picks whichever was imported first.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -73,3 +74,67 @@ def run_build_process(
             f"--- stderr (tail) ---\n{proc.stderr[-6000:]}"
         )
     return proc
+
+
+#: What the shared reference build holds besides :data:`PROJECT_FILES`.
+MONITORING_FILES = ("pipeline.monitor.yaml", "env.monitor.yaml")
+GIT = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+
+
+def session_folder(base: Path) -> Path:
+    """The folder every test process of this session sees, from a process's own
+    ``tmp_path_factory.getbasetemp()`` (under pytest-xdist each worker has its own base
+    folder inside the session's)."""
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def built_reference(shared: Path) -> Path:
+    """The reference project built once (2,400 rows, champion churn:1) in ``shared``, a
+    folder every test process of the session sees; the first caller builds it, the others
+    wait for it under a lock. Copy it with :func:`copy_built_reference`, never build in it.
+
+    It is what a team lead has after ``nbops init``: the monitoring pipeline too, nbops'
+    .gitignore, everything committed to git before the build (nbops' own files stay
+    untracked), no remote.
+    """
+    from importlib.resources import files
+
+    built = shared / "reference-built" / "project"
+    with locked(shared / "reference-built.lock"):
+        if (built.parent / ".complete").is_file():
+            return built
+        shutil.rmtree(built.parent, ignore_errors=True)  # a build that failed half-way
+        copy_project_files(built)
+        for name in MONITORING_FILES:
+            shutil.copy2(ROOT / name, built / name)
+        # what `nbops init` writes: .nbops/registry/ stays visible to git (it can be committed)
+        (built / ".gitignore").write_text(
+            (files("nbops.scaffold") / "files" / "gitignore.txt").read_text())
+        subprocess.run(["git", "init", "-q"], cwd=built, check=True)
+        subprocess.run(["git", "add", "-A"], cwd=built, check=True)
+        subprocess.run([*GIT, "commit", "-qm", "project"], cwd=built, check=True)
+        run_build_process(built, rows=SMALL_ROWS)
+        (built.parent / ".complete").write_text("built\n")
+    return built
+
+
+def copy_built_reference(shared: Path, dest: Path) -> Path:
+    """A copy of :func:`built_reference` at ``dest`` (times kept: every task stays up to
+    date, a rebuild reuses them all)."""
+    shutil.copytree(built_reference(shared), dest, symlinks=True)
+    return dest
+
+
+class locked:
+    """An exclusive lock on ``path`` (a file), across processes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = self.path.open("w")
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.close()  # closing releases the lock

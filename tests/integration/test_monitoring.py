@@ -1,16 +1,15 @@
 """Monitoring end to end: a real champion, real monitoring builds, the CLI, retraining.
 
-One module-scoped project: a training build (2,400 rows) that the registry's
-post-close step gates and promotes to champion, then monitoring builds
-(`ploomber build -e pipeline.monitor.yaml`) on clean and drifted generator
-months, `nbops monitor` on files, and retraining on alert through the gates.
+One module-scoped project: a copy of the session's training build (2,400 rows) that the
+registry's post-close step gated and promoted to champion (tests/conftest.py: copy_built),
+then monitoring builds (`ploomber build -e pipeline.monitor.yaml`) on clean and drifted
+generator months, `nbops monitor` on files, and retraining on alert through the gates.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -25,16 +24,13 @@ from nbops.runs import list_runs, load_manifest
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 NBOPS = str(Path(sys.executable).with_name("nbops"))
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory, copy_project, run_build) -> Path:
-    root = copy_project(tmp_path_factory.mktemp("monitoring") / "project")
-    for name in ("pipeline.monitor.yaml", "env.monitor.yaml"):
-        shutil.copy2(ROOT / name, root / name)
-    run_build(root, rows=2400)
+def project(tmp_path_factory, copy_built) -> Path:
+    """The session's built reference project (2,400 rows, monitoring pipeline), copied."""
+    root = copy_built(tmp_path_factory.mktemp("monitoring") / "project")
     assert get_version("churn@champion", root)["version"] == 1
     return root
 

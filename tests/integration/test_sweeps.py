@@ -104,6 +104,17 @@ def test_each_later_trials_dag_is_loaded_while_the_trial_before_builds(
         False, True, True, True]
 
 
+def test_each_trial_tells_its_server_how_many_trials_follow(project: Path,
+                                                           grid4: dict) -> None:
+    # what the trial server's warm-up is worth: nothing after the last trial, and this
+    # pipeline (no registry: section) never measures a model
+    state = project / ".nbops" / "sweeps" / "grid4"
+    plans = [json.loads((state / f"trial-{t['number']}.request.json").read_text())
+             for t in grid4["trials"]]
+    assert [(p["later_trials"], p["measures_model"]) for p in plans] == [
+        (3, False), (2, False), (1, False), (0, False)]
+
+
 def test_the_best_trial_is_reported_on_the_terminal_and_the_page(project: Path,
                                                                  grid4: dict) -> None:
     best = grid4["best"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -32,7 +31,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 BIN = Path(sys.executable).parent
 REGISTRY = Path(".nbops") / "registry" / "models.json"
-GIT = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
 ROWS = ("--env--data--rows", "2400")
 
 
@@ -62,23 +60,10 @@ def _latest(root: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def lead(tmp_path_factory: pytest.TempPathFactory, copy_project: Any) -> Path:
-    """The lead's project, committed with nbops' .gitignore, champion churn:1, no remote."""
-    from importlib.resources import files
-
-    from project_files import ROOT
-
-    root = copy_project(tmp_path_factory.mktemp("lead") / "project")
-    for name in ("pipeline.monitor.yaml", "env.monitor.yaml"):  # the monitoring pipeline too
-        shutil.copy2(ROOT / name, root / name)
-    # what `nbops init` writes: .nbops/registry/ stays visible to git, so it can be committed
-    (root / ".gitignore").write_text(
-        (files("nbops.scaffold") / "files" / "gitignore.txt").read_text())
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-    subprocess.run([*GIT, "commit", "-qm", "project"], cwd=root, check=True)
-    done = _build(root, _no_aws())
-    assert done.returncode == 0, done.stderr[-3000:]
+def lead(tmp_path_factory: pytest.TempPathFactory, copy_built: Any) -> Path:
+    """The lead's project, committed with nbops' .gitignore, champion churn:1, no remote:
+    a copy of the session's built reference project (tests/conftest.py: copy_built)."""
+    root = copy_built(tmp_path_factory.mktemp("lead") / "project")
     assert json.loads((root / REGISTRY).read_text())["models"]["churn"]["aliases"] == {
         "champion": 1}
     return root

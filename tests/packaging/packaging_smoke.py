@@ -1,6 +1,7 @@
 """nbops as a user installs it, outside the repository (imported as ``packaging_smoke``).
 
-* :func:`build_dist`: ``uv build`` as a release does it (the sdist, then the wheel from it).
+* :func:`build_dist`: ``uv build`` as a release does it (the sdist, then the wheel from it);
+  :func:`shared_dist`: that build, once per test session for every packaging module.
 * :func:`find_python`: a working interpreter of a version (PATH, then ~/.pyenv/versions;
   a pyenv shim that refuses does not count).
 * :func:`lowest_environment`: a virtual environment at the lowest versions pyproject.toml
@@ -64,6 +65,24 @@ def build_dist(out: Path) -> dict[str, Path]:
     """``uv build`` of the repository into ``out``: {"sdist": …, "wheel": …}."""
     done = run([str(UV), "build", "--quiet", "-o", str(out), str(ROOT)], timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
+    (sdist,) = out.glob("nbops-*.tar.gz")
+    (wheel,) = out.glob("nbops-*.whl")
+    return {"sdist": sdist, "wheel": wheel}
+
+
+def shared_dist(shared: Path) -> dict[str, Path]:
+    """:func:`build_dist` once per test session, in ``shared`` (a folder every test process
+    of the session sees: project_files.session_folder); the modules that install or inspect
+    the wheel and the sdist all get these same two files."""
+    from project_files import locked
+
+    out = shared / "nbops-dist"
+    with locked(shared / "nbops-dist.lock"):
+        if not (out / ".complete").is_file():
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir(parents=True)
+            built = build_dist(out)
+            (out / ".complete").write_text(" ".join(p.name for p in built.values()))
     (sdist,) = out.glob("nbops-*.tar.gz")
     (wheel,) = out.glob("nbops-*.whl")
     return {"sdist": sdist, "wheel": wheel}

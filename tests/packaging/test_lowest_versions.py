@@ -20,7 +20,6 @@ import pytest
 from packaging_smoke import (
     ROOT,
     UserShell,
-    build_dist,
     check_new_project_run,
     find_python,
     floors,
@@ -40,13 +39,12 @@ LIST_INSTALLED = (
 
 
 @pytest.fixture(scope="module")
-def lowest(tmp_path_factory) -> tuple[UserShell, Path]:
+def lowest(tmp_path_factory, dist) -> tuple[UserShell, Path]:
     python = find_python("3.11")
     if python is None:
         pytest.skip("Python 3.11 is not installed (not on PATH, not under ~/.pyenv)")
     started = time.monotonic()
-    wheel = build_dist(tmp_path_factory.mktemp("dist"))["wheel"]
-    venv = lowest_environment(python, wheel)
+    venv = lowest_environment(python, dist["wheel"])
     sys.stderr.write(f"\nlowest versions: environment ready in {time.monotonic() - started:.1f} s"
                      f" ({venv.relative_to(ROOT)})\n")
     home = tmp_path_factory.mktemp("lowest")

@@ -57,19 +57,6 @@ def test_python_range_and_dask_is_an_extra() -> None:
 
 
 @pytest.fixture(scope="module")
-def dist(tmp_path_factory) -> dict[str, Path]:
-    """`uv build` as a release does it: the sdist, then the wheel built from the sdist."""
-    out = tmp_path_factory.mktemp("dist")
-    uv = Path(sys.executable).with_name("uv")
-    done = subprocess.run([str(uv), "build", "--quiet", "-o", str(out), str(ROOT)],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    (sdist,) = out.glob("nbops-*.tar.gz")
-    (wheel,) = out.glob("nbops-*.whl")
-    return {"sdist": sdist, "wheel": wheel}
-
-
-@pytest.fixture(scope="module")
 def wheel(dist) -> Path:
     return dist["wheel"]
 

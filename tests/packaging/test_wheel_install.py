@@ -26,7 +26,6 @@ from packaging_smoke import (
     FIXTURE_PROJECT,
     ROOT,
     UserShell,
-    build_dist,
     check_new_project_run,
     find_python,
     init_project_builds,
@@ -54,11 +53,6 @@ def _python(version: str) -> str:
     if python is None:
         pytest.skip(f"Python {version} is not installed (not on PATH, not under ~/.pyenv)")
     return python
-
-
-@pytest.fixture(scope="module")
-def dist(tmp_path_factory) -> dict[str, Path]:
-    return build_dist(tmp_path_factory.mktemp("dist"))
 
 
 @pytest.fixture(scope="module")

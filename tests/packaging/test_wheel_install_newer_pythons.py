@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 from test_wheel_install import (  # noqa: F401 - fixtures, the hook and tests, collected here
     demos,
-    dist,
     environments,
     pytest_generate_tests,
     test_a_new_project_builds_and_calls_no_one,

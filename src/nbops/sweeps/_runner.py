@@ -54,6 +54,16 @@ Echo = Callable[[str], None]
 OnChange = Callable[[records.Record], object]
 
 
+@dataclass(frozen=True)
+class TrialsAhead:
+    """What comes after a trial, for the trial server that forks it: how many trials of
+    the sweep are still to run, and whether their builds measure a model (the pipeline
+    has a ``registry:`` section). Its warm-up serves only those (none after the last)."""
+
+    later_trials: int
+    measures_model: bool
+
+
 @dataclass
 class TrialBuild:
     """What one trial's build did."""
@@ -96,16 +106,23 @@ def trial_log(project: Project, record: records.Record, trial: records.Record) -
 def write_request(project: Project, record: records.Record, trial: records.Record,
                   overrides: Mapping[str, Any], log_path: Path,
                   extra_tags: Mapping[str, Any] | None = None,
-                  root: Path | None = None) -> Path:
-    """Write the request file of a trial's build (:mod:`nbops.sweeps._trial_build`)."""
+                  root: Path | None = None, ahead: TrialsAhead | None = None) -> Path:
+    """Write the request file of a trial's build (:mod:`nbops.sweeps._trial_build`).
+
+    ``ahead``: what the trial server that forks it may prepare for the trials after it
+    (:func:`nbops.runtime.trial_server.worth_warming_up`); None: nothing comes after.
+    """
     tags = {"sweep": record["name"], "sweep_id": record["id"], "trial": trial["number"],
             **(extra_tags or {})}
     log_path.parent.mkdir(parents=True, exist_ok=True)
     request = log_path.with_suffix(".request.json")
+    ahead = ahead or TrialsAhead(later_trials=0, measures_model=False)
     request.write_text(json.dumps({
         "root": str(root or project.root), "pipeline": record["pipeline"],
         "overrides": {key: option_value(value) for key, value in overrides.items()},
-        "tags": tags, "report": str(log_path.with_suffix(".reuse.json"))}), encoding="utf-8")
+        "tags": tags, "report": str(log_path.with_suffix(".reuse.json")),
+        "later_trials": ahead.later_trials, "measures_model": ahead.measures_model}),
+        encoding="utf-8")
     return request
 
 
@@ -113,18 +130,19 @@ def build_trial(project: Project, record: records.Record, trial: records.Record,
                 overrides: Mapping[str, Any], log_path: Path,
                 extra_tags: Mapping[str, Any] | None = None,
                 root: Path | None = None, launch: Launcher = run_here,
-                upcoming: Path | None = None) -> TrialBuild:
+                upcoming: Path | None = None, ahead: TrialsAhead | None = None) -> TrialBuild:
     """Restore what did not change, then run the trial's ``ploomber build``.
 
     Both happen in a child process (:mod:`nbops.sweeps._trial_build`) working in
     ``root``: the project itself, or a slot of it. ``upcoming``: the request file of
     the trial that will build next in the same place, if known (the launcher may
-    prepare it meanwhile).
+    prepare it meanwhile). ``ahead``: the trials still to come (:func:`write_request`).
     """
     started = time.monotonic()
     report = log_path.with_suffix(".reuse.json")
     report.unlink(missing_ok=True)
-    request = write_request(project, record, trial, overrides, log_path, extra_tags, root)
+    request = write_request(project, record, trial, overrides, log_path, extra_tags, root,
+                            ahead)
     returncode, where = launch(request, root or project.root, log_path, upcoming)
     reused = json.loads(report.read_text())["reused"] if report.is_file() else []
     return TrialBuild(returncode, round(time.monotonic() - started, 3), reused,
@@ -254,6 +272,13 @@ class _Sweep:
                     self.on_change(self.record)
             return trial
 
+    def ahead(self) -> TrialsAhead:
+        """The trials no worker has taken yet (TPE's are not planned yet: the budget counts)."""
+        with self.lock:
+            taken = sum(1 for t in self.record["trials"] if t["status"] != "pending")
+            return TrialsAhead(later_trials=max(0, int(self.record["budget"]) - taken),
+                               measures_model=self.has_registry)
+
     def upcoming(self) -> Path | None:
         """The request file of the trial after the one just taken, written now (a single
         worker only; None when it is not known yet, as with TPE)."""
@@ -272,7 +297,8 @@ class _Sweep:
         log_path = trial_log(self.project, self.record, trial)
         build = build_trial(self.project, self.record, trial,
                             trial_overrides(self.record, trial, self.has_registry), log_path,
-                            root=root, launch=self.launch, upcoming=upcoming)
+                            root=root, launch=self.launch, upcoming=upcoming,
+                            ahead=self.ahead())
         crash_point("sweep.trial_built")
         with self.lock:
             _outcome(self.project, self.record, trial, build, log_path)

@@ -72,6 +72,41 @@ def test_the_warm_up_imports_compiles_and_renders_what_every_trial_would(tmp_pat
     assert done.stderr == ""  # quiet: the sweep's terminal is the trial server's stderr
 
 
+def test_trials_that_measure_no_model_get_no_measuring_libraries(tmp_path: Path):
+    """A sweep of a pipeline without a registry: section: its trials never gate a model,
+    so the warm-up leaves out what gating needs (3.5-4 s of CPU no trial would use)."""
+    (tmp_path / "pipeline.yaml").write_text(PIPELINE)
+    (tmp_path / "env.yaml").write_text("value: 1\n")
+    (tmp_path / "step.py").write_text(STEP)
+    request = tmp_path / "trial-1.request.json"
+    request.write_text(json.dumps({"root": str(tmp_path), "pipeline": "pipeline.yaml",
+                                   "overrides": {"value": "2"}, "later_trials": 3,
+                                   "measures_model": False}))
+    done = subprocess.run([sys.executable, "-c", PROBE, str(request)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, check=True)
+    facts = json.loads(done.stdout.splitlines()[-1])
+    assert not {"sklearn.metrics", "skops.io"} & set(facts["new"])
+    # the rest of the warm-up as before: pages compiled, the DAG rendered
+    assert facts["compiled"] == facts["templates"] and "jupytext" in facts["new"]
+    assert done.stderr == ""
+
+
+@pytest.mark.parametrize(("plan", "worth"), [
+    ({"later_trials": 0}, False),  # the sweep's last trial: no trial would use a warm-up
+    ({"later_trials": 1}, True),
+    ({}, True),  # a request that does not say
+    (None, True),  # no readable request: the trial says what is wrong; warming is harmless
+])
+def test_a_warm_up_is_only_worth_it_with_trials_after_this_one(
+        tmp_path: Path, plan: dict | None, worth: bool) -> None:
+    from nbops.runtime.trial_server import worth_warming_up
+
+    request = tmp_path / "trial-1.request.json"
+    if plan is not None:
+        request.write_text(json.dumps({"root": str(tmp_path), **plan}))
+    assert worth_warming_up({"request": str(request)}) is worth
+
+
 def test_servers_started_ahead_are_taken_by_trials_and_unused_ones_killed():
     launchers.start_servers(2)
     try:
