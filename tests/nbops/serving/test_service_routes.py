@@ -222,7 +222,7 @@ def test_healthz_says_ok_or_degraded_with_the_reason(log: PredictionLog) -> None
     client, _ = _client()
     assert client.get("/healthz").json() == {
         "status": "ok", "model": "churn", "version": 3, "ref": "churn@champion", "swaps": 2,
-        "last_error": None, "logging": False}
+        "scorer": "sklearn", "scorer_version": "", "last_error": None, "logging": False}
     degraded, _ = _client(error="version 4 cannot be loaded", log=log)
     data = degraded.get("/healthz").json()
     assert (data["status"], data["last_error"], data["logging"]) == (

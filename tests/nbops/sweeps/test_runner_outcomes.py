@@ -130,7 +130,8 @@ def test_the_request_names_the_pipeline_the_overrides_the_tags_and_the_report(
         "overrides": {"lr": "0.2", "flag": "True"},
         "tags": {"sweep": "s1", "sweep_id": "s1@2026-11-28T00:00:00Z", "trial": 2,
                  "purpose": "register"},
-        "report": str(log.with_suffix(".reuse.json"))}
+        "report": str(log.with_suffix(".reuse.json")),
+        "later_trials": 0, "measures_model": False}  # no ``ahead``: nothing comes after
     elsewhere = write_request(project, record, trial, {}, log, root=project.root / "slot")
     assert json.loads(elsewhere.read_text("utf-8"))["root"] == str(project.root / "slot")
 
