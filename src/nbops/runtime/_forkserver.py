@@ -254,16 +254,24 @@ def _serve_kernels(ready: dict[str, Any], base_path: list[str]) -> None:
 
 
 # -- the zygote ---------------------------------------------------------------
-def _report(message: dict[str, Any]) -> None:
-    """One message on the control socket (a whole message per send: never interleaved)."""
+def _report(message: dict[str, Any]) -> bool:
+    """One message on the control socket (a whole message per send: never interleaved).
+
+    False when the client has gone (its end closed, e.g. a sweep refused before its
+    first trial): nothing more to serve, and nothing to say about it on stderr.
+    """
     assert _control is not None
-    _control.send(json.dumps(message).encode())
+    try:
+        _control.send(json.dumps(message).encode())
+    except (BrokenPipeError, ConnectionResetError):
+        return False
+    return True
 
 
 def _reap_servers(signum: int = 0, frame: object = None) -> None:
     for pid, code in _ended():
         try:
-            _report({"exit": pid, "code": code})
+            _report({"exit": pid, "code": code})  # False: nobody is waiting for it
         except OSError:
             pass  # the client has gone; nobody is waiting for this server
 
@@ -307,9 +315,13 @@ def serve_servers(control: socket.socket, preimport: list[str]) -> None:
     ready = _import_all(preimport)
     signal.signal(signal.SIGCHLD, _reap_servers)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the sweep handles Ctrl-C
-    _report({"ready": os.getpid(), **ready})
+    if not _report({"ready": os.getpid(), **ready}):
+        return  # the client went while this imported: nothing to fork
     while True:
-        message, fds, _, _ = socket.recv_fds(control, 64, 3)
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 64, 3)
+        except ConnectionResetError:
+            break
         if not message:  # the client closed its end (or died): nothing more to fork
             break
         refusal = ready.get("unforkable")
@@ -318,8 +330,9 @@ def serve_servers(control: socket.socket, preimport: list[str]) -> None:
         if message != b"fork" or len(fds) not in (2, 3) or refusal is not None:
             for fd in fds:
                 os.close(fd)
-            _report({"error": refusal or f"not a fork request: {message[:40]!r} with "
-                                         f"{len(fds)} file descriptors"})
+            if not _report({"error": refusal or f"not a fork request: {message[:40]!r} "
+                                                f"with {len(fds)} file descriptors"}):
+                break
             continue
         sys.stdout.flush()
         sys.stderr.flush()
@@ -328,7 +341,8 @@ def serve_servers(control: socket.socket, preimport: list[str]) -> None:
             _become_server(fds, ready, base_path)
         for fd in fds:
             os.close(fd)
-        _report({"pid": pid})
+        if not _report({"pid": pid}):
+            break
 
 
 def main(argv: list[str] | None = None) -> None:

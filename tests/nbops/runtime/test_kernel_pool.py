@@ -383,6 +383,19 @@ def test_a_zygote_ends_when_its_client_does_and_leaves_a_working_server_to_its_b
     assert not _alive(started.pid)  # and it ended with its build
 
 
+def test_a_zygote_whose_client_goes_before_it_is_ready_exits_without_a_traceback(tmp_path):
+    """A sweep refused before its first trial closes its trial servers' zygotes while they
+    still import: the zygote's "ready" then meets a closed socket. It used to print
+    BrokenPipeError's traceback into the sweep's one-sentence refusal."""
+    from nbops.runtime import Zygote
+
+    log = tmp_path / "zygote.log"
+    zygote = Zygote(preimport=("colorsys",), log=str(log))
+    zygote._socket.close()  # the client is gone before the zygote has imported anything
+    assert zygote.process.wait(timeout=30) == 0
+    assert log.read_text() == ""
+
+
 def test_a_zygote_whose_imports_start_a_thread_refuses_to_fork_and_says_why(
         tmp_path, monkeypatch):
     from nbops.runtime import ForkServerError, Zygote
