@@ -7,6 +7,8 @@ consumer share a type without importing each other (ARCHITECTURE.md, "Contracts"
     GatesSection, RegistrySection, CardSection, ...     feature sections (their own schemas)
     GATES, REGISTRY, CARD, MONITORING, REPRODUCTIONS    each section's key, schema, read, set
     read_manifest / read_sealed_manifest / write_manifest   the file: validated, sealed
+    Format, FORMATS, MANIFEST_FILE, REGISTRY_FILE, ...  every on-disk format: version, schema,
+                                                        upgraders from older versions
 
 The JSON Schemas stay the validators; ``tests/nbops/contracts`` keeps each type's keys
 equal to its schema's properties. Only ``nbops.core`` sits below.
@@ -19,6 +21,33 @@ from typing import TYPE_CHECKING
 from nbops.core import lazy_exports
 
 if TYPE_CHECKING:
+    from nbops.contracts._formats import (
+        CARD_EVALUATION,
+        DATA_SCHEMA,
+        FEATURE_SCHEMA,
+        FORMATS,
+        HASH_CACHE,
+        INDEX_CHECKED,
+        LIVE_STATUS,
+        LOCK,
+        MANIFEST_FILE,
+        MONITOR_REPORT,
+        NEWER_FIX,
+        PINS,
+        PULLED_RUN,
+        REGISTRY_FILE,
+        REGISTRY_SEAL,
+        REMOTE_INDEX,
+        REPRODUCTION_RECORD,
+        RUN_CONTENTS,
+        RUN_INDEX_LINE,
+        RUN_SIGNATURE,
+        SEAL_FILE,
+        SWEEP_RECORD,
+        TASK_RESULT,
+        Format,
+        Upgrader,
+    )
     from nbops.contracts._manifest_file import (
         SEAL_NAME,
         SealState,
@@ -89,21 +118,32 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "BuildRecord", "CARD", "CardSection", "ChampionBefore", "ColumnType", "CurveSeries",
-    "Curves", "Diverged", "EvaluatedOn", "ExperimentRef", "Failure", "FileRecord", "GATES",
-    "GateResultRecord", "GateVerdict", "GatesSection", "GitRecord", "Interrupted",
-    "LiveStatus", "LiveTask", "MONITORING", "Manifest", "ModelRef", "MonitoringSection",
-    "Note", "Notes", "Overhead", "Provenance", "REGISTRY", "REPRODUCTIONS",
-    "RegistrationError", "RegistrySection", "ReproductionItem", "ReproductionsSection",
-    "RunStatus", "RunSummary", "SEAL_NAME", "SECTIONS", "SealState", "Section", "SectionName",
-    "SectionT", "SourceRecord", "StoreRecord", "StoredFile", "Tags", "TaskError",
-    "TaskOutcome", "TaskRecord", "TaskStatus", "UserValues", "check_seal", "is_manifest",
-    "manifest_errors", "read_manifest", "read_sealed_manifest", "reseal", "seal_path",
-    "seal_state", "write_manifest",
+    "BuildRecord", "CARD", "CARD_EVALUATION", "CardSection", "ChampionBefore", "ColumnType",
+    "CurveSeries", "Curves", "DATA_SCHEMA", "Diverged", "EvaluatedOn", "ExperimentRef",
+    "FEATURE_SCHEMA", "FORMATS", "Failure", "FileRecord", "Format", "GATES", "GateResultRecord",
+    "GateVerdict", "GatesSection", "GitRecord", "HASH_CACHE", "INDEX_CHECKED", "Interrupted",
+    "LIVE_STATUS", "LOCK", "LiveStatus", "LiveTask", "MANIFEST_FILE", "MONITORING",
+    "MONITOR_REPORT", "Manifest", "ModelRef", "MonitoringSection", "NEWER_FIX", "Note", "Notes",
+    "Overhead", "PINS", "PULLED_RUN", "Provenance", "REGISTRY", "REGISTRY_FILE",
+    "REGISTRY_SEAL", "REMOTE_INDEX", "REPRODUCTIONS", "REPRODUCTION_RECORD", "RUN_CONTENTS",
+    "RUN_INDEX_LINE", "RUN_SIGNATURE", "RegistrationError", "RegistrySection",
+    "ReproductionItem", "ReproductionsSection", "RunStatus", "RunSummary", "SEAL_FILE",
+    "SEAL_NAME", "SECTIONS", "SWEEP_RECORD", "SealState", "Section", "SectionName", "SectionT",
+    "SourceRecord", "StoreRecord", "StoredFile", "TASK_RESULT", "Tags", "TaskError",
+    "TaskOutcome", "TaskRecord", "TaskStatus", "Upgrader", "UserValues", "check_seal",
+    "is_manifest", "manifest_errors", "read_manifest", "read_sealed_manifest", "reseal",
+    "seal_path", "seal_state", "write_manifest",
 ]
 
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
+        "_formats": (
+            "CARD_EVALUATION", "DATA_SCHEMA", "FEATURE_SCHEMA", "FORMATS", "Format",
+            "HASH_CACHE", "INDEX_CHECKED", "LIVE_STATUS", "LOCK", "MANIFEST_FILE",
+            "MONITOR_REPORT", "NEWER_FIX", "PINS", "PULLED_RUN", "REGISTRY_FILE", "REGISTRY_SEAL",
+            "REMOTE_INDEX", "REPRODUCTION_RECORD", "RUN_CONTENTS", "RUN_INDEX_LINE",
+            "RUN_SIGNATURE", "SEAL_FILE", "SWEEP_RECORD", "TASK_RESULT", "Upgrader",
+        ),
         "_manifest_file": (
             "SEAL_NAME", "SealState", "check_seal", "is_manifest", "manifest_errors",
             "read_manifest", "read_sealed_manifest", "reseal", "seal_path", "seal_state",

@@ -2,7 +2,11 @@
 
 A manifest that does not parse or does not match its schema is never used:
 :func:`read_manifest` raises :class:`~nbops.core._errors.IntegrityError`, and
-:func:`write_manifest` refuses to write one (that would be an nbops bug).
+:func:`write_manifest` refuses to write one (that would be an nbops bug). Reading goes
+through the manifest's :class:`~nbops.contracts.Format` (``MANIFEST_FILE``): an older
+manifest is upgraded in memory (the seal is checked against the bytes on disk first, and
+nothing is written back), a newer one is refused in one sentence. ``seal.json`` likewise
+(``SEAL_FILE``).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeGuard
 
+from nbops.contracts._formats import MANIFEST_FILE, SEAL_FILE
 from nbops.contracts._run_record import Manifest
 from nbops.core import (
     IntegrityError,
@@ -25,10 +30,9 @@ from nbops.core import (
     utc_now_iso,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = MANIFEST_FILE.version
 SCHEMA_NAME = "manifest"
 SEAL_NAME = "seal.json"
-
 
 
 def manifest_errors(manifest: object) -> list[str]:
@@ -73,6 +77,7 @@ def _parse(path: Path, raw: bytes) -> Manifest:
         raise IntegrityError(f"Manifest {path} is not valid JSON ({exc}); it was truncated "
                              "or edited", "restore it from a backup or delete the run folder"
                              ) from None
+    data = MANIFEST_FILE.upgrade(data, f"Manifest {path}")
     errors = manifest_errors(data)
     if errors:
         raise IntegrityError(f"Manifest {path} does not match the manifest schema "
@@ -136,7 +141,7 @@ def write_manifest(path: Path, manifest: Manifest, previous_hash: str | None = N
                           "this is a bug in nbops; please report it with the message above")
     data = dumps_json(manifest).encode("utf-8")
     digest = hash_bytes(data)
-    seal: dict[str, object] = {"schema_version": 1, "manifest_hash": digest,
+    seal: dict[str, object] = {"schema_version": SEAL_FILE.version, "manifest_hash": digest,
                                "written_at": utc_now_iso()}
     if previous_hash is not None and previous_hash != digest:
         seal["previous_hash"] = previous_hash
@@ -183,7 +188,8 @@ def _state(path: Path, actual: str | None) -> SealState:
         return SealState("tampered", f"{seal_path(path)} is missing", actual)
     except ValueError:
         return SealState("tampered", f"{seal_path(path)} is not valid JSON", actual)
-    errors = schema_errors(seal, "seal")
+    seal = SEAL_FILE.upgrade(seal, seal_path(path))
+    errors = SEAL_FILE.errors(seal)
     if errors:
         return SealState("tampered", f"{seal_path(path)} is invalid ({errors[0]})", actual)
     if actual == seal["manifest_hash"]:
@@ -216,5 +222,5 @@ def reseal(path: Path, digest: str) -> None:
     Only for a manifest whose :func:`seal_state` is ``interrupted`` with this
     ``digest`` (the caller checked): the bytes are a version nbops itself wrote.
     """
-    atomic_write_json(seal_path(path), {"schema_version": 1, "manifest_hash": digest,
-                                        "written_at": utc_now_iso()})
+    atomic_write_json(seal_path(path), {"schema_version": SEAL_FILE.version,
+                                        "manifest_hash": digest, "written_at": utc_now_iso()})
