@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import CARD_EVALUATION
 from nbops.core import DataError, atomic_write_json, schema_errors
 
 SCHEMA_VERSION = 1
@@ -42,6 +43,7 @@ def read_evaluation(data: bytes) -> dict[str, Any]:
     except ValueError as exc:
         raise DataError(f"card_evaluation.json is not JSON ({exc})",
                         "rebuild the evaluate step") from None
+    evaluation = CARD_EVALUATION.upgrade(evaluation, "card_evaluation.json")
     errors = evaluation_errors(evaluation)
     if errors:
         raise DataError(f"card_evaluation.json is invalid: {'; '.join(errors[:3])}",

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import MONITOR_REPORT
 from nbops.core import DataError, atomic_write_json, schema_errors
 from nbops.monitoring._batch_checks import BatchProblem
 from nbops.monitoring._drift import FeatureDrift
@@ -103,6 +104,7 @@ def check_report(data: Any, where: str) -> dict[str, Any]:
     Raises:
         DataError: the document does not match ``monitor_report.schema.json``.
     """
+    data = MONITOR_REPORT.upgrade(data, where)
     errors = schema_errors(data, SCHEMA_NAME)
     if errors:
         raise DataError(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from nbops.contracts import Manifest
+from nbops.contracts import MANIFEST_FILE, TASK_RESULT, Manifest
 from nbops.core import LedgerError, NbopsError, schema_errors
 from nbops.remote import RemoteStore
 
@@ -52,7 +52,8 @@ def read_opened(remote: RemoteStore, run_id: str) -> Manifest:
         raise NbopsError(f"run {run_id} is not open on the team remote {remote.label}",
                          "start the scheduler's run from its first task (`nbops run open`), "
                          "and give every task the run id it printed")
-    manifest: Manifest = json.loads(data)  # the ledger's own write, checked when it is saved
+    manifest: Manifest = MANIFEST_FILE.upgrade(  # the ledger's own write, checked when saved
+        json.loads(data), f"Run {run_id}'s manifest on the team remote {remote.label}")
     return manifest
 
 
@@ -70,6 +71,7 @@ def _decoded(data: bytes | None, where: str) -> dict[str, Any] | None:
         document = json.loads(data)
     except ValueError:
         document = None
+    document = TASK_RESULT.upgrade(document, f"{where} on the team remote")
     errors = ["not JSON"] if document is None else schema_errors(document, "task_result", SCHEMAS)
     if errors:
         raise LedgerError(f"{where} on the team remote is not a task result ({errors[0]})",

@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nbops.contracts import REGISTRY_FILE
 from nbops.core import (
     ProjectLock,
     RegistryError,
@@ -82,12 +83,7 @@ def validate(data: object, where: str = "the registry") -> Registry:
     Raises:
         RegistryError: naming the first problem found and how to fix it.
     """
-    if isinstance(data, dict) and data.get("schema_version") not in (None, SCHEMA_VERSION):
-        raise RegistryError(
-            f"{where} has schema_version {data.get('schema_version')!r}, this nbops reads "
-            f"version {SCHEMA_VERSION}",
-            "upgrade nbops to the version that wrote it",
-        )
+    data = REGISTRY_FILE.upgrade(data, where)  # older: upgraded in memory; newer: refused
     errors = schema_errors(data, SCHEMA_NAME)
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -168,7 +164,7 @@ def _parse_remote(root: Path, remote: RemoteStore, data: bytes, where: str) -> R
     if doc == sealed:
         return doc  # what this machine already holds: nothing new to trust
     trust.check_signature(doc, signature, remote.url, where)
-    validate(doc, where=where)
+    doc = validate(doc, where=where)
     trust.check_extends(sealed, doc, where)
     return doc
 

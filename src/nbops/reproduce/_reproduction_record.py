@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbops.contracts import ReproductionItem
+from nbops.contracts import REPRODUCTION_RECORD, ReproductionItem
 from nbops.core import IntegrityError, LedgerError, Project, atomic_write_json, schema_errors
 from nbops.reproduce._compare import TaskResult
 from nbops.reproduce._environment import EnvironmentReport
@@ -127,6 +127,7 @@ def read_record(path: Path) -> dict[str, Any]:
             f"reproduction record {path} cannot be read ({exc})",
             "delete it and run nbops reproduce again",
         ) from None
+    data = REPRODUCTION_RECORD.upgrade(data, f"reproduction record {path}")
     errors = schema_errors(data, SCHEMA)
     if errors:
         raise IntegrityError(

@@ -18,7 +18,7 @@ import shutil
 from dataclasses import dataclass, field
 from typing import Any
 
-from nbops.contracts import read_sealed_manifest
+from nbops.contracts import PINS, read_sealed_manifest
 from nbops.core import (
     ContentStore,
     LedgerError,
@@ -65,6 +65,7 @@ def read_pins(project: Project) -> set[str]:
     except ValueError as exc:
         raise LedgerError(f"{project.pins_path} is not valid JSON ({exc})",
                           "fix or delete it; gc refuses to guess what is pinned") from None
+    data = PINS.upgrade(data, project.pins_path)
     errors = schema_errors(data, "pins")
     if errors:
         raise LedgerError(f"{project.pins_path} is invalid ({errors[0]})",

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import SWEEP_RECORD
 from nbops.core import (
     ConfigError,
     IntegrityError,
@@ -86,6 +87,7 @@ def read(project: Project, name: str) -> Record:
         raise IntegrityError(f"The sweep record {path} is not valid JSON ({exc})",
                              "restore it from a backup, or delete the folder and start "
                              "the sweep again") from None
+    data = SWEEP_RECORD.upgrade(data, f"The sweep record {path}")
     errors = schema_errors(data, "sweep")
     if errors:
         raise IntegrityError(f"The sweep record {path} is invalid: {errors[0]}",

@@ -35,7 +35,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from nbops.contracts import SEAL_NAME, manifest_errors
+from nbops.contracts import (
+    MANIFEST_FILE,
+    NEWER_FIX,
+    RUN_CONTENTS,
+    SEAL_NAME,
+    manifest_errors,
+)
 from nbops.core import (
     ContentStore,
     IntegrityError,
@@ -188,7 +194,8 @@ def _pull_one(project: Project, remote: RemoteStore, store: ContentStore, run_id
     except SignatureRefused:  # its own fix: a key holder pushes it again
         raise
     except IntegrityError as exc:  # whatever is damaged, the fix is the same upload
-        raise IntegrityError(exc.problem, repair_fix(run_id)) from None
+        newer = exc.fix == NEWER_FIX  # ...unless a later nbops pushed it: upgrade this one
+        raise IntegrityError(exc.problem, exc.fix if newer else repair_fix(run_id)) from None
 
 
 def _pull_record(remote: RemoteStore, digests: RunDigests, why: str | None) -> dict[str, Any]:
@@ -252,6 +259,9 @@ def _pull_verified(project: Project, remote: RemoteStore, store: ContentStore, r
     except ValueError:
         raise IntegrityError(f"Run {run_id} on remote {remote.label} has an unreadable "
                              "manifest, contents list or seal", "push it again") from None
+    where = f"Run {run_id} on remote {remote.label}: its"  # newer than this nbops: refused
+    manifest, contents = (MANIFEST_FILE.upgrade(manifest, f"{where} {MANIFEST}"),
+                          RUN_CONTENTS.upgrade(contents, f"{where} {CONTENTS}"))
     errors = manifest_errors(manifest)
     if errors or manifest.get("run_id") != run_id:
         raise IntegrityError(f"Run {run_id} on remote {remote.label} has an invalid manifest "

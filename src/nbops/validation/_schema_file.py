@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import FORMATS
 from nbops.core import ConfigError, FeatureSchema, atomic_write_json
 from nbops.validation._spec import DataSchema
 
@@ -51,6 +52,7 @@ def _read(path: Path, schema_name: str) -> Any:
             f"{path} is not valid JSON (line {exc.lineno}: {exc.msg})",
             "regenerate it by re-running the pipeline step that writes it",
         ) from None
+    data = FORMATS[schema_name.removesuffix(".schema.json")].upgrade(data, path)
     _check(data, schema_name, path)
     return data
 

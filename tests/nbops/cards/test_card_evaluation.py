@@ -141,6 +141,8 @@ def test_the_evaluation_file_is_checked_on_write_and_read(planted, tmp_path) -> 
     path = write_evaluation(tmp_path / "card_evaluation.json", card)
     assert read_evaluation(path.read_bytes()) == card
     with pytest.raises(DataError, match="invalid"):
+        read_evaluation(b'{"schema_version": 1}')
+    with pytest.raises(DataError, match="card_evaluation.json has schema_version 2, newer than"):
         read_evaluation(b'{"schema_version": 2}')
 
 

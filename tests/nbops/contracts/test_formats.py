@@ -22,10 +22,11 @@ from nbops.contracts import (
     GATES,
     MANIFEST_FILE,
     MONITORING,
+    REGISTRY_FILE,
     SECTIONS,
     Format,
 )
-from nbops.core import IntegrityError
+from nbops.core import IntegrityError, NbopsError
 from nbops.core._schema import load_schema
 
 EXAMPLES = {  # a value matching each pattern the shipped schemas use
@@ -245,3 +246,126 @@ def test_a_section_from_a_newer_nbops_is_refused(section: Any) -> None:
 def test_formats_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         MANIFEST_FILE.version = 2  # type: ignore[misc]
+
+
+def test_a_registry_from_a_newer_nbops_is_refused_by_its_reader(tmp_path: Path) -> None:
+    from nbops.registry._registry_file import validate
+
+    with pytest.raises(NbopsError) as raised:
+        validate({**sample(REGISTRY_FILE), "schema_version": 2}, "models.json")
+    assert NEWER.match(str(raised.value)), str(raised.value)
+    assert validate({"models": {}}) == {"schema_version": 1, "models": {}}
+
+
+def _newer(fmt: Format[Any]) -> dict[str, Any]:
+    return {**sample(fmt), "schema_version": fmt.version + 1}
+
+
+def _read_pins(tmp_path: Path) -> object:
+    from nbops.core import Project
+    from nbops.runs._gc import read_pins
+
+    project = Project(tmp_path)
+    project.pins_path.parent.mkdir(parents=True, exist_ok=True)
+    project.pins_path.write_text(json.dumps(_newer(FORMATS["pins"])))
+    return read_pins(project)
+
+
+def _read_sweep(tmp_path: Path) -> object:
+    from nbops.core import Project
+    from nbops.sweeps import _sweep_record
+
+    project = Project(tmp_path)
+    path = _sweep_record.record_path(project, "s1")
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(_newer(FORMATS["sweep"])))
+    return _sweep_record.read(project, "s1")
+
+
+def _check_monitor_report(tmp_path: Path) -> object:
+    from nbops.monitoring._report import check_report
+
+    return check_report(_newer(FORMATS["monitor_report"]), "monitor_report.json")
+
+
+def _decode_task_result(tmp_path: Path) -> object:
+    from nbops.orchestration._remote_state import _decoded
+
+    return _decoded(json.dumps(_newer(FORMATS["task_result"])).encode(), "tasks/a.json")
+
+
+def _read_feature_schema(tmp_path: Path) -> object:
+    from nbops.validation._schema_file import read_feature_schema
+
+    path = tmp_path / "feature_schema.json"
+    path.write_text(json.dumps(_newer(FORMATS["feature_schema"])))
+    return read_feature_schema(path)
+
+
+def _read_data_schema(tmp_path: Path) -> object:
+    from nbops.validation._schema_file import read_data_schema
+
+    path = tmp_path / "data_schema.json"
+    path.write_text(json.dumps(_newer(FORMATS["data_schema"])))
+    return read_data_schema(path)
+
+
+def _read_reproduction(tmp_path: Path) -> object:
+    from nbops.reproduce._reproduction_record import read_record
+
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(_newer(FORMATS["reproduction"])))
+    return read_record(path)
+
+
+def _read_card_evaluation(tmp_path: Path) -> object:
+    from nbops.cards._evaluation_file import read_evaluation
+
+    return read_evaluation(json.dumps(_newer(FORMATS["card_evaluation"])).encode())
+
+
+@pytest.mark.parametrize("read", [_read_pins, _read_sweep, _check_monitor_report,
+                                  _decode_task_result, _read_feature_schema, _read_data_schema,
+                                  _read_reproduction, _read_card_evaluation],
+                         ids=lambda f: f.__name__.strip("_"))
+def test_each_wired_reader_refuses_a_newer_file_in_one_sentence(read: Any,
+                                                               tmp_path: Path) -> None:
+    with pytest.raises(NbopsError) as raised:
+        read(tmp_path)
+    assert NEWER.match(str(raised.value)), str(raised.value)
+
+
+@pytest.mark.parametrize("name, field", [("manifest.json", "manifest_hash"),
+                                         ("contents.json", "contents_hash")])
+def test_a_pull_refuses_a_run_a_newer_nbops_pushed(tmp_path: Path, name: str,
+                                                   field: str) -> None:
+    from nbops.core import Project, hash_bytes, new_run_id
+    from nbops.runs._persist import save_manifest
+    from nbops.sync import pull_runs, push_runs
+
+    projects = []
+    for side in ("here", "there"):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "pipeline.yaml").write_text("tasks: []\n")
+        projects.append(Project(tmp_path / side))
+    here, there = projects
+    run_id = new_run_id()
+    save_manifest(here, {**sample(MANIFEST_FILE), "run_id": run_id, "status": "succeeded"})
+    bucket = tmp_path / "bucket"
+    bucket.mkdir()
+    assert push_runs(here, all_runs=True, url=f"file://{bucket}").pushed == [run_id]
+    # What a later nbops would push: the same run in a newer format, indexed and unsigned.
+    remote_file = bucket / "runs" / run_id / name
+    newer = json.dumps({**json.loads(remote_file.read_bytes()), "schema_version": 2}).encode()
+    remote_file.write_bytes(newer)
+    (bucket / "runs" / run_id / "signature.json").unlink(missing_ok=True)
+    index = json.loads((bucket / "runs" / "index.json").read_text())
+    index["runs"][run_id][field] = hash_bytes(newer)
+    (bucket / "runs" / "index.json").write_text(json.dumps(index))
+    result = pull_runs(there, all_runs=True, url=f"file://{bucket}")
+    assert list(result.refused) == [run_id]
+    message = str(result.refused[run_id])
+    assert message.startswith(f"Run {run_id} on remote {result.remote}: its {name} has "
+                              "schema_version 2, newer than the"), message
+    assert NEWER.match(message), message
+    assert not there.run_dir(run_id).exists()

@@ -87,8 +87,12 @@ def test_invalid_records_are_neither_written_nor_read(tmp_path: Path) -> None:
     with pytest.raises(LedgerError, match="invalid reproduction record"):
         write_record(Project(tmp_path), {**data, "verdict": "maybe"})
     path = tmp_path / "r.json"
-    path.write_text(json.dumps({**data, "schema_version": 2}))
+    path.write_text(json.dumps({**data, "verdict": "maybe"}))
     with pytest.raises(IntegrityError, match="does not match its schema"):
+        read_record(path)
+    path.write_text(json.dumps({**data, "schema_version": 2}))  # a later nbops wrote it
+    with pytest.raises(IntegrityError, match="has schema_version 2, newer than the reproduction "
+                                             "version 1 this nbops reads. Fix: upgrade nbops"):
         read_record(path)
 
 
