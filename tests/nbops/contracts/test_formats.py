@@ -369,3 +369,52 @@ def test_a_pull_refuses_a_run_a_newer_nbops_pushed(tmp_path: Path, name: str,
                               "schema_version 2, newer than the"), message
     assert NEWER.match(message), message
     assert not there.run_dir(run_id).exists()
+
+
+# Files written by the first nbops that wrote each format, read by this one.
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_a_manifest_written_by_the_first_ledger_is_read_unchanged(tmp_path: Path) -> None:
+    """``fixtures/<run>/`` is what ``ploomber build`` wrote with nbops at 37ae0f9 (the commit
+    that introduced the manifest) for a one-task pipeline: later changes only added keys."""
+    from nbops.contracts import read_sealed_manifest, seal_state
+
+    run = next(p for p in FIXTURES.iterdir() if p.is_dir())
+    folder = tmp_path / run.name
+    folder.mkdir()
+    for name in ("manifest.json", "seal.json"):
+        (folder / name).write_bytes((run / name).read_bytes())
+    raw = (folder / "manifest.json").read_bytes()
+    manifest = read_sealed_manifest(folder / "manifest.json")
+    assert manifest == json.loads(raw)
+    assert (manifest["schema_version"], manifest["status"], manifest["run_id"]) == (
+        1, "succeeded", run.name)
+    assert seal_state(folder / "manifest.json").kind == "ok"
+    assert (folder / "manifest.json").read_bytes() == raw
+
+
+def test_a_registry_written_by_the_first_registry_is_read_unchanged(tmp_path: Path) -> None:
+    """``fixtures/models-0424578.json``: two versions registered and promoted by nbops at
+    0424578 (the commit that introduced models.json), before registries were sealed."""
+    from nbops.core import Project
+    from nbops.registry import _registry_file as registry_file
+
+    path = registry_file.registry_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    raw = (FIXTURES / "models-0424578.json").read_bytes()
+    path.write_bytes(raw)
+    (tmp_path / "pipeline.yaml").write_text("tasks: []\n")
+    registry = registry_file.read(Project(tmp_path).root)
+    assert registry == json.loads(raw)
+    assert registry["models"]["churn"]["aliases"] == {"champion": 2}
+    assert path.read_bytes() == raw
+
+
+def test_the_formats_table_in_the_docs_lists_every_format() -> None:
+    docs = (Path(__file__).parents[3] / "docs" / "contracts.md").read_text()
+    table = docs.split("\n## Versioned formats", 1)[1].split("\n## ", 1)[0]
+    for fmt in [*ALL, *SECTION_FORMATS]:
+        assert re.search(rf"^\| `{re.escape(fmt.name)}` \|[^\n]*\| {fmt.version} \|", table,
+                         re.M), f"{fmt.name} is missing from docs/contracts.md"
