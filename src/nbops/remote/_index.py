@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from nbops.contracts import REMOTE_INDEX
 from nbops.core import RemoteError
 from nbops.remote._store import RemoteStore
 
@@ -30,6 +31,8 @@ def _parse(data: bytes | None, remote: RemoteStore) -> dict[str, Entry]:
         raise RemoteError(f"{INDEX_KEY} on remote {remote.label} is not valid JSON",
                           "restore it from the bucket's versioning, or delete it and push "
                           "every run again (objects already there are not re-uploaded)") from None
+    if isinstance(doc, dict) and "schema_version" in doc:  # none at all: not ours (below)
+        doc = REMOTE_INDEX.upgrade(doc, f"{INDEX_KEY} on remote {remote.label}")
     if not isinstance(doc, dict) or doc.get("schema_version") != 1 or not isinstance(
             doc.get("runs"), dict):
         raise RemoteError(f"{INDEX_KEY} on remote {remote.label} is not an nbops run index",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from nbops.contracts import NEWER_FIX
 from nbops.core import RemoteError
 from nbops.remote import RemoteStore, open_remote
 from nbops.remote._index import INDEX_KEY, add_entries, read_index
@@ -56,8 +57,9 @@ def test_entries_already_there_write_nothing(remote: RemoteStore) -> None:
      "(objects already there are not re-uploaded)"),
     (b"[]", "is not an nbops run index",
      "check the remote URL; delete the file and push again if it is ours"),
-    (b'{"schema_version": 2, "runs": {}}', "is not an nbops run index",
-     "check the remote URL; delete the file and push again if it is ours"),
+    (b'{"schema_version": 2, "runs": {}}',  # ours, from a later nbops: not to be deleted
+     "has schema_version 2, newer than the remote_index version 1 this nbops reads",
+     NEWER_FIX),
     (b'{"runs": {}}', "is not an nbops run index",
      "check the remote URL; delete the file and push again if it is ours"),
     (b'{"schema_version": 1, "runs": []}', "is not an nbops run index",
