@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from nbops.contracts import REGISTRY_SEAL
 from nbops.core import atomic_write_json, hash_bytes, is_hash, utc_now_iso
 
 SEAL_NAME = "models.seal.json"
@@ -40,6 +41,8 @@ def problem(registry: Path, data: bytes) -> str | None:
         return None  # never sealed (an older project): sealed by its next write
     except ValueError:
         return f"its seal {path.name} is not valid JSON"
+    if isinstance(seal, dict) and "schema_version" in seal:  # a later nbops's: RegistryError
+        seal = REGISTRY_SEAL.upgrade(seal, path)
     accepted = _accepted(seal)
     if not accepted:
         return f"its seal {path.name} is invalid (no registry_hash)"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nbops.core import hash_bytes
+from nbops.core import RegistryError, hash_bytes
 from nbops.registry import _seal as seal
 
 OLD = b'{"models": {"churn": 1}}\n'
@@ -55,8 +55,6 @@ def test_a_registry_never_sealed_is_accepted(registry: Path) -> None:
     (b"{not json", "its seal models.seal.json is not valid JSON"),
     (b"\xff\xfe", "its seal models.seal.json is not valid JSON"),
     (b"[]", "its seal models.seal.json is invalid (no registry_hash)"),
-    (b'{"schema_version": 2, "registry_hash": "HASH"}',
-     "its seal models.seal.json is invalid (no registry_hash)"),
     (b'{"registry_hash": "HASH"}', "its seal models.seal.json is invalid (no registry_hash)"),
     (b'{"schema_version": 1, "registry_hash": "not-a-hash"}',
      "its seal models.seal.json is invalid (no registry_hash)"),
@@ -68,6 +66,16 @@ def test_a_broken_seal_is_named_and_accepts_nothing(
 ) -> None:
     seal.seal_path(registry).write_bytes(content.replace(b"HASH", hash_bytes(OLD).encode()))
     assert seal.problem(registry, OLD) == problem
+
+
+def test_a_seal_from_a_later_nbops_is_refused_as_newer_not_as_broken(registry: Path) -> None:
+    # "restore .nbops/registry/ from git" would restore the same committed file: upgrade nbops
+    seal.seal_path(registry).write_text(json.dumps(
+        {"schema_version": 2, "registry_hash": hash_bytes(OLD)}))
+    with pytest.raises(RegistryError, match=r"models\.seal\.json has schema_version 2, newer "
+                                            "than the registry_seal version 1 this nbops "
+                                            "reads. Fix: upgrade nbops"):
+        seal.problem(registry, OLD)
 
 
 @pytest.mark.parametrize("field", ["registry_hash", "previous_hash"])
