@@ -203,8 +203,7 @@ REMOTE_INDEX = _core("remote_index", "runs/index.json on the remote",
                      RemoteError, schema_file=False)
 RUN_CONTENTS = _core("run_contents", "runs/<run_id>/contents.json on the remote",
                      schema_file=False)
-RUN_SIGNATURE = _core("run_signature", "runs/<run_id>/signature.json on the remote",
-                      error=RemoteError)
+RUN_SIGNATURE = _core("run_signature", "runs/<run_id>/signature.json on the remote")
 # Read and written in nbops.core, below this layer: listed for the record.
 LOCK = _core("lock", ".nbops/lock")
 HASH_CACHE = _core("hash_cache", ".nbops/cache/hashes.json")

@@ -335,6 +335,21 @@ def test_each_wired_reader_refuses_a_newer_file_in_one_sentence(read: Any,
     assert NEWER.match(str(raised.value)), str(raised.value)
 
 
+def test_a_signature_from_a_newer_nbops_is_refused_as_newer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from nbops.core import hash_bytes
+    from nbops.remote._run_signature import RunDigests, SignatureRefused, check_run_signature
+
+    monkeypatch.setenv("NBOPS_REMOTE_KEY", "format-test-key-" + "k" * 32)
+    digests = RunDigests("20261207T210000000000Z-abcdef", hash_bytes(b"m"), hash_bytes(b"s"),
+                         hash_bytes(b"c"))
+    newer = json.dumps(_newer(FORMATS["run_signature"])).encode()
+    with pytest.raises(SignatureRefused) as raised:  # a pull refuses the run, a push re-signs
+        check_run_signature("file:///tmp/nbops-format-test-bucket", digests, newer)
+    assert NEWER.match(str(raised.value)), str(raised.value)
+
+
 @pytest.mark.parametrize("name, field", [("manifest.json", "manifest_hash"),
                                          ("contents.json", "contents_hash")])
 def test_a_pull_refuses_a_run_a_newer_nbops_pushed(tmp_path: Path, name: str,
