@@ -39,15 +39,16 @@ class Section(Generic[SectionT]):
 
     ``get``/``put`` read and set the key in a typed :class:`Manifest` (one small function
     per section, so that neither side needs a cast). ``version``, ``upgraders`` and
-    ``versioned`` are the section's :class:`Format` (``versioned=False``: the section
-    carries no ``schema_version``).
+    ``versioned`` are the section's :class:`Format`; a section carries no
+    ``schema_version`` unless it says ``versioned=True`` (then one it lacks is version 1,
+    and a newer one is refused).
     """
 
     name: SectionName
     schema_package: str
     get: Callable[[Manifest], SectionT | None]
     put: Callable[[Manifest, SectionT], None]
-    versioned: bool = True
+    versioned: bool = False
     version: int = 1
     upgraders: Mapping[int, Upgrader] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -103,19 +104,19 @@ def _put_reproductions(manifest: Manifest, value: ReproductionsSection) -> None:
 
 
 GATES: Section[GatesSection] = Section(
-    "gates", "nbops.registry.schemas", lambda manifest: manifest.get("gates"), _put_gates,
-    versioned=False)
+    "gates", "nbops.registry.schemas", lambda manifest: manifest.get("gates"), _put_gates)
 REGISTRY: Section[RegistrySection] = Section(
     "registry", "nbops.registry.schemas", lambda manifest: manifest.get("registry"),
-    _put_registry, versioned=False)
+    _put_registry)
 CARD: Section[CardSection] = Section(
-    "card", "nbops.cards.schemas", lambda manifest: manifest.get("card"), _put_card)
+    "card", "nbops.cards.schemas", lambda manifest: manifest.get("card"), _put_card,
+    versioned=True)
 MONITORING: Section[MonitoringSection] = Section(
     "monitoring", "nbops.monitoring.schemas", lambda manifest: manifest.get("monitoring"),
-    _put_monitoring)
+    _put_monitoring, versioned=True)
 REPRODUCTIONS: Section[ReproductionsSection] = Section(
     "reproductions", "nbops.reproduce.schemas", lambda manifest: manifest.get("reproductions"),
-    _put_reproductions, versioned=False)
+    _put_reproductions)
 
 #: Every feature section, by key.
 SECTIONS: tuple[Section[GatesSection] | Section[RegistrySection] | Section[CardSection]
