@@ -59,7 +59,7 @@ def check_overrides(root: Path, overrides: dict[str, Any]) -> dict[str, str]:
     from nbops.adapters import env_file
     from nbops.core import ProjectSettings
 
-    path = env_file(root, ["ploomber", "build"])
+    path = env_file(root, build_command("ploomber"))
     settings = (ProjectSettings() if path is None
                 else ProjectSettings.read(path, what=path.name, mapping_required=False))
     leaves = {key.dotted for key in settings.flat()}
