@@ -99,6 +99,13 @@ def test_monitor_reads_env_yaml_once(project, capsys):
     code, reads, output = _run(capsys, "monitor", "drifted.csv")
     assert code == 1 and "--fail-on warn" in output, output
     _read_once_by_the_command(reads)
+    # env.monitor.yaml (the monitoring pipeline's env file) comes first when it has the
+    # section: it is read once too, and env.yaml still once, by the command
+    (project / "env.monitor.yaml").write_text("monitoring:\n  fail_on: never\n")
+    code, reads, output = _run(capsys, "monitor", "drifted.csv")
+    assert code == 0, output
+    assert reads.env_reads == ["nbops.app._monitor:check_champion",
+                               "nbops.app._monitor:monitoring_settings"], reads.env_reads
 
 
 def test_a_retrain_scores_its_candidate_with_the_commands_settings(
