@@ -103,12 +103,12 @@ def check_champion(request: MonitorRequest) -> MonitorOutcome:
     )
 
     root = request.root
-    project = ProjectSettings.of_project(root, mapping_required=False)  # the one read
-    ref = request.ref or f"{project_model_name(root, project)}@champion"
-    settings = monitoring_settings(root, project)
+    env = ProjectSettings.of_project(root, mapping_required=False)  # the command's one read
+    ref = request.ref or f"{project_model_name(root, env)}@champion"
+    settings = monitoring_settings(root, env)
     thresholds = Thresholds.from_mapping(settings.get("thresholds"))
     record = get_version(ref, root)
-    trusted = trusted_types_of(root, project)
+    trusted = trusted_types_of(root, env)
     name = parse_ref(ref).name
     model = load_verified(root, record, f"{name}:{record['version']}", policy=trusted)
     champion = Champion.from_record(root, name, record, model)
