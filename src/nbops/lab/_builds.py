@@ -4,9 +4,9 @@ The build runs in a process of its own (its own session, so closing the browser
 tab, or even stopping JupyterLab, does not stop it), exactly the command a person
 would type (:func:`nbops.core.build_command`): ``ploomber build [--env--KEY VALUE …]
 [--partially TASK] [--force]``, so the run ledger, the gates and the reports do
-what they do for any build. A job
-file under ``.nbops/lab/builds/`` records what was started (the command, the
-planned tasks, the process id); its output goes to the ``.log`` beside it.
+what they do for any build. A job file under ``.nbops/lab/builds/`` records what
+was started (the command, the planned tasks, the process id); its output goes to
+the ``.log`` beside it.
 
 Progress is read from what the build leaves on disk, never from its output:
 a planned task is done once Ploomber rewrote one of its products' metadata files
