@@ -55,3 +55,64 @@ def test_a_build_reads_env_yaml_once_and_parses_each_section_once(tmp_path, copy
     assert manifest["gates"]["measured"]["champion"]["metrics"] is not None
     expressions = {r["name"]: r["expression"] for r in manifest["gates"]["results"]}
     assert expressions["min_roc_auc"] == "roc_auc >= 0.01"
+
+
+# Per command (issue 27): ``nbops reproduce`` and ``nbops sweep`` read env.yaml once in
+# their own process (their builds are processes of their own, counted above). Both read
+# once already before the commands passed settings down (unlike predict, promote and
+# monitor: tests/nbops/registry/test_settings_once_per_command.py); these keep it so.
+
+FIXTURES = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def _committed_copy(name: str, dest: Path) -> Path:
+    import shutil
+
+    shutil.copytree(FIXTURES / name, dest)
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "fixture"]):
+        subprocess.run([*git, *args], cwd=dest, check=True)
+    return dest
+
+
+def _counted_command(root: Path, monkeypatch, *argv: str) -> tuple[int, list[str]]:
+    from nbops.cli.main import main
+    from settings_reads import counting_settings_reads
+
+    for name in [n for n in os.environ if n.startswith("NBOPS_") and n != "NBOPS_REMOTE_KEY"]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(root)
+    code = 0
+    with counting_settings_reads() as reads:
+        try:
+            main(list(argv))
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return code, reads.env_reads
+
+
+def test_nbops_reproduce_reads_env_yaml_once(tmp_path, monkeypatch):
+    repo = _committed_copy("reproduce_project", tmp_path / "project")
+    env = {**build_environment(), "PYTHONPATH": str(repo / "src")}
+    done = subprocess.run([str(Path(sys.executable).with_name("ploomber")), "build",
+                           "--env--noise", "0"], cwd=repo, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    monkeypatch.setenv("PYTHONPATH", str(repo / "src"))
+    code, reads = _counted_command(repo, monkeypatch, "reproduce", "latest", "--json")
+    assert code == 0
+    # the one read: env.yaml at the run's commit, in the reproduction's checkout (the
+    # recorded --env--noise 0 is passed again from it)
+    assert reads == ["nbops.reproduce._runner:reproduce_run"], reads
+
+
+def test_nbops_sweep_reads_env_yaml_once(tmp_path, monkeypatch):
+    root = _committed_copy("sweep_project", tmp_path / "project")
+    code, reads = _counted_command(root, monkeypatch, "sweep", "--grid", "alpha=0.1,0.3",
+                                   "--objective", "score", "--name", "counted")
+    assert code == 0
+    # the one read: the build's env file with the sweep's overrides (Ploomber's rules,
+    # so the adapter's), handed to the plan and to every trial's overrides
+    assert reads == ["nbops.adapters._ploomber_adapter:resolved_env"], reads
+    record = json.loads((root / "reports" / "sweeps" / "counted" / "sweep.json").read_text())
+    assert [t["status"] for t in record["trials"]] == ["succeeded", "succeeded"], record

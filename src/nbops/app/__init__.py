@@ -13,6 +13,7 @@ here, as DVC keeps its operations in ``dvc/repo/`` and its commands thin:
   :func:`refresh_site`: keep the report site true after ``nbops gc``, ``nbops pull``
   and a promotion;
 * :func:`sweep`: plan or resume a sweep, run it, register its best trial;
+* :func:`score_file`: ``nbops predict`` (verify the model, prepare the rows, score them);
 * :func:`promote_alias` and :func:`roll_back_alias`: ``nbops promote`` / ``rollback``
   and the lab panel's buttons (card requirement, card record, site refresh).
 """
@@ -32,16 +33,17 @@ if TYPE_CHECKING:
         monitoring_settings,
     )
     from nbops.app._pages import collect_garbage_and_refresh, pull_and_refresh, refresh_site
+    from nbops.app._predict import ScoredFile, score_file
     from nbops.app._reproduce import PublishedReproduction, registry_state, reproduce_and_publish
     from nbops.app._retrain import RETRAIN_TAG, RetrainRequest, own_run, retrain_champion
     from nbops.app._sweep import SweepOptions, SweepOutcome, objective_of, sweep
 
 __all__ = [
     "AliasMove", "MonitorOutcome", "MonitorRequest", "PublishedReproduction", "RETRAIN_TAG",
-    "RetrainRequest", "SweepOptions", "SweepOutcome", "check_champion",
+    "RetrainRequest", "ScoredFile", "SweepOptions", "SweepOutcome", "check_champion",
     "collect_garbage_and_refresh", "monitoring_settings", "objective_of", "own_run",
     "promote_alias", "pull_and_refresh", "refresh_site", "registry_state", "reproduce_and_publish",
-    "retrain_champion", "roll_back_alias", "sweep",
+    "retrain_champion", "roll_back_alias", "score_file", "sweep",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -52,6 +54,7 @@ if not TYPE_CHECKING:
         "_monitor": ("MonitorOutcome", "MonitorRequest", "check_champion",
                      "monitoring_settings"),
         "_pages": ("collect_garbage_and_refresh", "pull_and_refresh", "refresh_site"),
+        "_predict": ("ScoredFile", "score_file"),
         "_reproduce": ("PublishedReproduction", "registry_state", "reproduce_and_publish"),
         "_retrain": ("RETRAIN_TAG", "RetrainRequest", "own_run", "retrain_champion"),
         "_sweep": ("SweepOptions", "SweepOutcome", "objective_of", "sweep"),

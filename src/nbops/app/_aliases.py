@@ -36,10 +36,15 @@ def promote_alias(root: Path, model: str, version: int, alias: str, reason: str,
         RegistryError: the card is incomplete, the version is unknown, its model file
             is missing or altered, or the reason is empty.
     """
+    from nbops.core import ProjectSettings
     from nbops.registry import Actor, check_card_for_alias
     from nbops.registry import promote as promote_version
 
-    check_card_for_alias(root, model, alias)
+    # the move's one read of env.yaml (registry.require_card), for a champion only: as
+    # before, moving another alias does not depend on the file
+    settings = (ProjectSettings.of_project(root, mapping_required=False)
+                if alias == "champion" else ProjectSettings())
+    check_card_for_alias(root, model, alias, settings)
     before = promote_version(root, model, version, alias, reason=reason,
                              actor=Actor(command=command))
     move = AliasMove(before, version)

@@ -20,11 +20,18 @@ from nbops.core import NbopsError, ProjectSettings
 MONITORING_FILES = ("env.monitor.yaml", "env.yaml")
 
 
-def monitoring_settings(root: Path) -> dict[str, Any]:
-    """The ``monitoring:`` section of env.monitor.yaml (or env.yaml), ``{}`` if none."""
+def monitoring_settings(root: Path, settings: ProjectSettings | None = None) -> dict[str, Any]:
+    """The ``monitoring:`` section of env.monitor.yaml (or env.yaml), ``{}`` if none.
+
+    ``settings``: the project's env.yaml as the command read it (read here when None);
+    env.monitor.yaml, the monitoring pipeline's own env file, is read when it exists.
+    """
     for name in MONITORING_FILES:
-        section = ProjectSettings.read(Path(root) / name, what=name,
-                                       mapping_required=False).section("monitoring")
+        if name == "env.yaml" and settings is not None:
+            section = settings.section("monitoring")
+        else:
+            section = ProjectSettings.read(Path(root) / name, what=name,
+                                           mapping_required=False).section("monitoring")
         if section:
             return section
     return {}
@@ -87,14 +94,24 @@ def check_champion(request: MonitorRequest) -> MonitorOutcome:
     """
     from nbops.app._retrain import RetrainRequest, retrain_champion
     from nbops.monitoring import Champion, Thresholds, monitor, unreadable_report
-    from nbops.registry import get_version, load_model, parse_ref, project_model_name
+    from nbops.registry import (
+        get_version,
+        load_verified,
+        parse_ref,
+        project_model_name,
+        trusted_types_of,
+    )
 
     root = request.root
-    ref = request.ref or f"{project_model_name(root)}@champion"
-    settings = monitoring_settings(root)
+    env = ProjectSettings.of_project(root, mapping_required=False)  # the command's one read
+    ref = request.ref or f"{project_model_name(root, env)}@champion"
+    settings = monitoring_settings(root, env)
     thresholds = Thresholds.from_mapping(settings.get("thresholds"))
     record = get_version(ref, root)
-    champion = Champion.from_record(root, parse_ref(ref).name, record, load_model(ref, root))
+    trusted = trusted_types_of(root, env)
+    name = parse_ref(ref).name
+    model = load_verified(root, record, f"{name}:{record['version']}", policy=trusted)
+    champion = Champion.from_record(root, name, record, model)
     target = request.target or champion.schema.get("target")
     frame, problem, info = _read_batch(request, champion, record, target)
     if frame is None:
@@ -108,7 +125,7 @@ def check_champion(request: MonitorRequest) -> MonitorOutcome:
         outcome = ({"status": "skipped", "reason": "retraining from the log is not supported "
                     "yet; export the window with labels and pass it as BATCH"}
                    if request.batch is None else retrain_champion(RetrainRequest(
-                       root, champion, record, document, frame, target, settings)))
+                       root, champion, record, document, frame, target, settings, trusted)))
         document["retrain"] = outcome
     return MonitorOutcome(report, document, champion, thresholds,
                           _fail_on(request.fail_on, settings), outcome)

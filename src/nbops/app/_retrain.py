@@ -69,6 +69,9 @@ class RetrainRequest:
         frame: the batch, cleaned as the champion's data was (None: unreadable).
         target: the label column.
         settings: the ``monitoring:`` settings (``retrain_policy``).
+        trusted_types: the types the project trusts (``registry.trusted_types``, from the
+            command's one read of env.yaml); None: read from env.yaml when the candidate
+            is loaded.
     """
 
     root: Path
@@ -78,6 +81,7 @@ class RetrainRequest:
     frame: pd.DataFrame | None
     target: str | None
     settings: dict[str, Any]
+    trusted_types: frozenset[str] | None = None
 
 
 def own_run(project: Project, retrain_id: str) -> Manifest | None:
@@ -161,7 +165,7 @@ def _decide(request: RetrainRequest, data: Any, min_margin: float, why: list[str
     """Score candidate and champion on the shared holdout; promote the candidate if it wins."""
     from nbops.core import of_version
     from nbops.monitoring import holdout_auc, should_promote
-    from nbops.registry import Actor, get_version, load_model, promote
+    from nbops.registry import Actor, get_version, load_verified, promote
     from nbops.validation import prepare_for_model
 
     root, champion, target = request.root, request.champion, str(request.target)
@@ -172,7 +176,8 @@ def _decide(request: RetrainRequest, data: Any, min_margin: float, why: list[str
                          "check the batch's columns")
     y = data.holdout[target]
     champion_auc = holdout_auc(champion.model.predict_proba(holdout)[:, 1], y)
-    candidate_model = load_model(candidate_label, root)
+    candidate_model = load_verified(root, get_version(candidate_label, root), candidate_label,
+                                    policy=request.trusted_types)
     candidate_auc = holdout_auc(candidate_model.predict_proba(holdout)[:, 1], y)
     promoted = should_promote(candidate_auc, champion_auc, min_margin)
     lines.append(f"on the shared holdout: candidate {candidate_label} ROC AUC "

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbops.core import ConfigError, Project
+from nbops.core import ConfigError, Project, build_command
 
 Echo = Callable[[str], None]
 
@@ -84,7 +84,7 @@ def sweep(project: Project, options: SweepOptions, echo: Echo) -> SweepOutcome:
 
         start_servers(1 if options.resume is not None else options.workers,
                       project.root / pipeline)
-    env = resolved_env(project.root, ["ploomber", "build", "--entry-point", pipeline])
+    env = resolved_env(project.root, build_command("ploomber", entry_point=pipeline))
     if options.resume is None:
         name = _plan(project, options, env, echo)
     assert name is not None

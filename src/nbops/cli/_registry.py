@@ -8,8 +8,6 @@ from typing import Any
 
 import click
 
-from nbops.core import RegistryError
-
 _project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Project folder (default: the one holding pipeline.yaml above the current folder).",
@@ -135,38 +133,16 @@ def predict(ref: str, input_path: Path, output: Path, threshold: float, as_json:
     INPUT is in the raw format the model was trained from: the input preparation
     registered with it (blank strings missing, text to numbers) is applied first.
     """
-    from nbops.core import of_version
-    from nbops.registry import (
-        load_verified,
-        parse_ref,
-        predict_table,
-        read_input_table,
-        read_registry,
-        resolve_version,
-        write_scored_table,
-    )
-    from nbops.validation import clean_raw
+    from nbops.app import score_file
 
-    if output.resolve() == input_path.resolve():
-        raise RegistryError("the output would overwrite the input file",
-                            "give -o a different path")
-    root = _root(project)
-    parsed = parse_ref(ref)
-    record = resolve_version(read_registry(root), parsed)
-    table = read_input_table(input_path)
-    label = f"{parsed.name}:{record['version']}"
-    model = load_verified(root, record, label)
-    prepared = clean_raw(table, of_version(record))
-    scored, warnings = predict_table(model, prepared, record["feature_schema"], threshold)
-    scored = table.assign(score=scored["score"], prediction=scored["prediction"])
-    write_scored_table(scored, output)
-    for note in warnings:
+    done = score_file(_root(project), ref, input_path, output, threshold)
+    for note in done.warnings:
         click.echo(f"Warning: {note}", err=True)
     if as_json:
-        click.echo(json.dumps({"ok": True, "model": label, "rows": len(scored),
-                               "output": str(output), "warnings": list(warnings)}))
+        click.echo(json.dumps({"ok": True, "model": done.label, "rows": done.rows,
+                               "output": str(output), "warnings": done.warnings}))
         return
-    click.echo(f"Scored {len(scored)} rows with {label} -> {output}")
+    click.echo(f"Scored {done.rows} rows with {done.label} -> {output}")
 
 
 COMMANDS = [models, promote, rollback, predict]

@@ -7,6 +7,7 @@ nothing else in nbops parses ``env.yaml`` or writes ``--env--`` by hand.
 API (all exported from :mod:`nbops.core`)::
 
     settings = ProjectSettings.of_project(root)          # root/env.yaml; empty when absent
+                                                          # (a command's one read)
     settings = ProjectSettings.read(path)                 # one file; ConfigError, one sentence
     settings = ProjectSettings.read(path, shared=True)    # ...parsed once per process
     settings.section("registry")                          # {} when absent or not a mapping
@@ -280,11 +281,17 @@ class ProjectSettings:
         return cls(path, data)
 
     @classmethod
-    def of_project(cls, root: Path, names: Iterable[str] = (ENV_FILE,)) -> ProjectSettings:
-        """The first of ``names`` that exists in the project folder ``root`` (empty if none)."""
+    def of_project(cls, root: Path, names: Iterable[str] = (ENV_FILE,), *,
+                   mapping_required: bool = True) -> ProjectSettings:
+        """The first of ``names`` that exists in the project folder ``root`` (empty if none).
+
+        What a command reads once, at its start, and hands to every function that needs
+        a setting (``nbops predict``, ``promote``, ``monitor``): those functions take the
+        object and never open the file by path themselves.
+        """
         for name in names:
             if (Path(root) / name).is_file():
-                return cls.read(Path(root) / name, what=name)
+                return cls.read(Path(root) / name, what=name, mapping_required=mapping_required)
         return cls(None, {})
 
     def __bool__(self) -> bool:

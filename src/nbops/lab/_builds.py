@@ -2,10 +2,11 @@
 
 The build runs in a process of its own (its own session, so closing the browser
 tab, or even stopping JupyterLab, does not stop it), exactly the command a person
-would type: ``ploomber build [--partially TASK] [--force] [--env--KEY VALUE …]``, so
-the run ledger, the gates and the reports do what they do for any build. A job
-file under ``.nbops/lab/builds/`` records what was started (the command, the
-planned tasks, the process id); its output goes to the ``.log`` beside it.
+would type (:func:`nbops.core.build_command`): ``ploomber build [--env--KEY VALUE …]
+[--partially TASK] [--force]``, so the run ledger, the gates and the reports do
+what they do for any build. A job file under ``.nbops/lab/builds/`` records what
+was started (the command, the planned tasks, the process id); its output goes to
+the ``.log`` beside it.
 
 Progress is read from what the build leaves on disk, never from its output:
 a planned task is done once Ploomber rewrote one of its products' metadata files
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.contracts import RunSummary
-from nbops.core import ConfigError, LedgerError, Project, SettingKey, env_options
+from nbops.core import ConfigError, LedgerError, Project, SettingKey, build_command
 
 _OVERRIDE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$")
 _JOB_ID = re.compile(r"^[0-9]{8}T[0-9]{12}Z-[a-z2-7]{6}$")
@@ -58,7 +59,7 @@ def check_overrides(root: Path, overrides: dict[str, Any]) -> dict[str, str]:
     from nbops.adapters import env_file
     from nbops.core import ProjectSettings
 
-    path = env_file(root, ["ploomber", "build"])
+    path = env_file(root, build_command("ploomber"))
     settings = (ProjectSettings() if path is None
                 else ProjectSettings.read(path, what=path.name, mapping_required=False))
     leaves = {key.dotted for key in settings.flat()}
@@ -134,12 +135,9 @@ class BuildBoard:
         else:
             states = current()
         planned = _planned(states, target, force)
-        argv = [ploomber_command(), "build"]
-        if target is not None:
-            argv += ["--partially", target]
-        if force:
-            argv.append("--force")
-        argv += env_options(checked)
+        argv = build_command(ploomber_command(), overrides=checked,
+                             extra=[*(["--partially", target] if target is not None else []),
+                                    *(["--force"] if force else [])])
         job_id = new_run_id()
         self.folder.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("NBOPS_RUN")}

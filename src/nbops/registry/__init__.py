@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         load_verified_onnx,
         no_onnx_form,
         store_of,
+        trusted_types_of,
     )
     from nbops.registry._card_requirement import check_card_for_alias
     from nbops.registry._config import default_model_name, parse_registry_config, project_model_name
@@ -59,7 +60,8 @@ __all__ = [
     "predict_table", "project_model_name", "promote", "read_input_table", "read_local_registry",
     "read_registry", "register_version", "registry_objects", "registry_path",
     "registry_transaction", "resolve_version", "restore_champion", "restore_remote_registry",
-    "rollback", "seal_problem", "share_registry", "store_of", "write_scored_table",
+    "rollback", "seal_problem", "share_registry", "store_of", "trusted_types_of",
+    "write_scored_table",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
@@ -68,7 +70,8 @@ if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
         "_api": ("find_root", "get_version", "load_model"),
         "_artifacts": ("DEFAULT_TRUSTED_TYPES", "inspect_types", "keep_onnx_form",
-                       "load_verified", "load_verified_onnx", "no_onnx_form", "store_of"),
+                       "load_verified", "load_verified_onnx", "no_onnx_form", "store_of",
+                       "trusted_types_of"),
         "_card_requirement": ("check_card_for_alias",),
         "_config": ("default_model_name", "parse_registry_config", "project_model_name"),
         "_measure_helper": ("MEASURING_IMPORTS=WARM_IMPORTS",),

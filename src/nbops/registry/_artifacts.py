@@ -69,19 +69,22 @@ def trusted_types_problem(entries: object) -> str | None:
     return None
 
 
-def trusted_types_of(root: Path) -> frozenset[str]:
+def trusted_types_of(root: Path, settings: ProjectSettings | None = None) -> frozenset[str]:
     """The exact types a model of the project at ``root`` may use: the defaults plus
     ``registry.trusted_types`` of its env.yaml.
+
+    ``settings``: the project's env.yaml as the command read it; read here when None.
 
     Raises:
         RegistryError: env.yaml cannot be read, the setting is not a list of exact
             names, or it still uses the prefix list ``trusted_modules``.
     """
-    try:
-        settings = ProjectSettings.read(Path(root) / "env.yaml", mapping_required=False)
-    except ConfigError as exc:
-        raise RegistryError(f"cannot read the trusted types: {exc.problem}",
-                            exc.fix or "fix env.yaml") from None
+    if settings is None:
+        try:
+            settings = ProjectSettings.read(Path(root) / "env.yaml", mapping_required=False)
+        except ConfigError as exc:
+            raise RegistryError(f"cannot read the trusted types: {exc.problem}",
+                                exc.fix or "fix env.yaml") from None
     section = settings.section("registry")
     if not section:
         return frozenset(DEFAULT_TRUSTED_TYPES)

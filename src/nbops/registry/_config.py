@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbops.core import ConfigError
 from nbops.registry._artifacts import (
@@ -30,6 +30,9 @@ from nbops.registry._artifacts import (
     trusted_types_problem,
 )
 from nbops.registry._scoring import METRIC_DIRECTIONS
+
+if TYPE_CHECKING:
+    from nbops.core import ProjectSettings
 
 #: auto: a passing candidate that beats the champion becomes it; manual: it becomes
 #: @challenger; never: the gates are evaluated and recorded, nothing is registered
@@ -133,10 +136,14 @@ def parse_registry_config(raw: Any, project_name: str = "model") -> RegistryConf
     return RegistryConfig(**values)
 
 
-def project_model_name(root: Path) -> str:
-    """The model name a project registers: env.yaml's ``registry.model``, else its folder's."""
-    from nbops.core import ProjectSettings
+def project_model_name(root: Path, settings: ProjectSettings | None = None) -> str:
+    """The model name a project registers: env.yaml's ``registry.model``, else its folder's.
 
-    settings = ProjectSettings.read(Path(root) / "env.yaml", mapping_required=False)
+    ``settings``: the project's env.yaml as the command read it; read here when None.
+    """
+    if settings is None:
+        from nbops.core import ProjectSettings
+
+        settings = ProjectSettings.read(Path(root) / "env.yaml", mapping_required=False)
     model = settings.get("registry.model")
     return model if isinstance(model, str) else default_model_name(Path(root).resolve().name)

@@ -14,12 +14,20 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from nbops.adapters import ploomber_command
-from nbops.core import DEFAULT_ENV_WHITELIST, REDACTED, ROOT_ENV, RUN_ENV, ReproduceError
+from nbops.core import (
+    DEFAULT_ENV_WHITELIST,
+    REDACTED,
+    ROOT_ENV,
+    RUN_ENV,
+    ReproduceError,
+    SettingKey,
+    build_command,
+)
 
 #: Set (to the reproduced run's id) in the scratch build: nbops.hooks then skips the
 #: post-close steps (gates, registry, monitoring, pages), whose results would be discarded.
@@ -101,18 +109,24 @@ def child_environment(
 
 def run_build(
     project_dir: Path,
-    extra_args: list[str],
+    overrides: Mapping[SettingKey, str],
     env: Mapping[str, str],
     log_path: Path,
     timeout: float | None = None,
     pipeline: str = "pipeline.yaml",
+    extra_args: Sequence[str] = (),
 ) -> BuildResult:
     """Run ``ploomber build`` of ``pipeline`` in ``project_dir``, logging to ``log_path``.
+
+    ``overrides``: the env keys to set (``--env--KEY VALUE``, in the order given);
+    ``extra_args``: further build options (``--partially TASK``). The command line is
+    :func:`nbops.core.build_command`'s, as every build nbops starts.
 
     Raises:
         ReproduceError: the build did not finish within ``timeout`` seconds.
     """
-    argv = [ploomber_command(), "build", "--entry-point", pipeline, *extra_args]
+    argv = build_command(ploomber_command(), entry_point=pipeline, overrides=overrides,
+                         extra=extra_args)
     started = time.monotonic()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:

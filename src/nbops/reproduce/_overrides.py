@@ -31,9 +31,13 @@ class Overrides:
     secrets: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
 
+    def ordered(self) -> dict[SettingKey, str]:
+        """The keys to set and their values, in key order (the build's, as :meth:`argv`)."""
+        return dict(sorted(self.values.items()))
+
     def argv(self) -> list[str]:
         """``["--env--data--path", "x.csv", ...]`` in key order."""
-        return env_options(sorted(self.values.items()))
+        return env_options(self.ordered())
 
     def describe(self) -> list[str]:
         """One ``key=value`` string per override."""

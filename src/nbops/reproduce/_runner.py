@@ -271,11 +271,12 @@ def reproduce_run(
         child_env.pop("NBOPS_REMOTE", None)
         build = execute.run_build(
             scratch.root,
-            _entry_args(manifest) + overrides.argv(),
+            overrides.ordered(),
             child_env,
             scratch_dir / "build.log",
             timeout,
             pipeline=pipeline,
+            extra_args=_entry_args(manifest),
         )
         reproduced = _reproduced_run(scratch, build)
         origin = recorded_root(project, manifest)  # a pulled run was built elsewhere
