@@ -19,6 +19,44 @@ from typing import TYPE_CHECKING
 from nbops.core import lazy_exports
 
 if TYPE_CHECKING:
+    from nbops.contracts._card_types import (
+        Bootstrap,
+        Calibration,
+        CalibrationBin,
+        CardCode,
+        CardData,
+        CardDataFile,
+        CardDataSource,
+        CardEnvironment,
+        CardEvaluation,
+        CardEvaluationRef,
+        CardFeature,
+        CardFeatureSchema,
+        CardGateResult,
+        CardGates,
+        CardModel,
+        CardModelType,
+        DataFacts,
+        EvaluationData,
+        Importance,
+        ImportanceItem,
+        Interval,
+        ModelDescription,
+        SliceColumn,
+        SliceRow,
+        SliceSummary,
+    )
+    from nbops.contracts._data_schema_types import (
+        ColumnDtype,
+        ColumnRule,
+        DataSchemaRecord,
+        FeatureEntry,
+        FeatureSchemaRecord,
+    )
+    from nbops.contracts._json import (
+        JSONObject,
+        JSONValue,
+    )
     from nbops.contracts._manifest_file import (
         SEAL_NAME,
         SealState,
@@ -31,6 +69,20 @@ if TYPE_CHECKING:
         seal_path,
         seal_state,
         write_manifest,
+    )
+    from nbops.contracts._monitoring_types import (
+        BatchProblemRecord,
+        DriftRecord,
+        FeatureDriftSummary,
+        MonitoredChampion,
+        MonitoringAction,
+        MonitoringReportFile,
+        MonitorReportRecord,
+        PerformanceRecord,
+        PerformanceSummary,
+        PredictionDriftSummary,
+        RetrainAction,
+        RetrainStatus,
     )
     from nbops.contracts._run_record import (
         BuildRecord,
@@ -62,6 +114,7 @@ if TYPE_CHECKING:
         TaskStatus,
         UserValues,
     )
+    from nbops.contracts._section_types import CardChampion as CardChampion
     from nbops.contracts._section_types import (
         CardSection,
         ChampionBefore,
@@ -101,6 +154,18 @@ __all__ = [
     "manifest_errors", "read_manifest", "read_sealed_manifest", "reseal", "seal_path",
     "seal_state", "write_manifest",
 ]
+__all__ += [
+    "BatchProblemRecord", "Bootstrap", "Calibration", "CalibrationBin", "CardChampion",
+    "CardCode", "CardData", "CardDataFile", "CardDataSource", "CardEnvironment",
+    "CardEvaluation", "CardEvaluationRef", "CardFeature", "CardFeatureSchema",
+    "CardGateResult", "CardGates", "CardModel", "CardModelType", "DataFacts", "DriftRecord",
+    "EvaluationData", "FeatureDriftSummary", "Importance", "ImportanceItem", "Interval",
+    "JSONObject", "JSONValue", "ModelDescription", "MonitorReportRecord", "MonitoredChampion",
+    "MonitoringAction", "MonitoringReportFile", "PerformanceRecord", "PerformanceSummary",
+    "PredictionDriftSummary", "RetrainAction", "RetrainStatus", "SliceColumn", "SliceRow",
+    "SliceSummary",
+]
+__all__ += ["ColumnDtype", "ColumnRule", "DataSchemaRecord", "FeatureEntry", "FeatureSchemaRecord"]
 
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
@@ -124,5 +189,24 @@ if not TYPE_CHECKING:
         "_sections": (
             "CARD", "GATES", "MONITORING", "REGISTRY", "REPRODUCTIONS", "SECTIONS", "Section",
             "SectionName", "SectionT",
+        ),
+        "_card_types": (
+            "Bootstrap", "Calibration", "CalibrationBin", "CardCode", "CardData",
+            "CardDataFile", "CardDataSource", "CardEnvironment", "CardEvaluation",
+            "CardEvaluationRef", "CardFeature", "CardFeatureSchema", "CardGateResult",
+            "CardGates", "CardModel", "CardModelType", "DataFacts", "EvaluationData",
+            "Importance", "ImportanceItem", "Interval", "ModelDescription", "SliceColumn",
+            "SliceRow", "SliceSummary",
+        ),
+        "_json": ("JSONObject", "JSONValue"),
+        "_monitoring_types": (
+            "BatchProblemRecord", "DriftRecord", "FeatureDriftSummary", "MonitorReportRecord",
+            "MonitoredChampion", "MonitoringAction", "MonitoringReportFile",
+            "PerformanceRecord", "PerformanceSummary", "PredictionDriftSummary",
+            "RetrainAction", "RetrainStatus",
+        ),
+        "nbops.contracts._section_types": ("CardChampion",),
+        "_data_schema_types": (
+            "ColumnDtype", "ColumnRule", "DataSchemaRecord", "FeatureEntry", "FeatureSchemaRecord",
         ),
     })
