@@ -7,6 +7,9 @@ consumer share a type without importing each other (ARCHITECTURE.md, "Contracts"
     GatesSection, RegistrySection, CardSection, ...     feature sections (their own schemas)
     GATES, REGISTRY, CARD, MONITORING, REPRODUCTIONS    each section's key, schema, read, set
     read_manifest / read_sealed_manifest / write_manifest   the file: validated, sealed
+    CardEvaluation, MonitorReportRecord, DataSchemaRecord   formats features share
+    FeatureSchemaRecord, ... and their parts
+    JSONValue, JSONObject                               free-form JSON, the one type of it
 
 The JSON Schemas stay the validators; ``tests/nbops/contracts`` keeps each type's keys
 equal to its schema's properties. Only ``nbops.core`` sits below.
@@ -114,8 +117,8 @@ if TYPE_CHECKING:
         TaskStatus,
         UserValues,
     )
-    from nbops.contracts._section_types import CardChampion as CardChampion
     from nbops.contracts._section_types import (
+        CardChampion,
         CardSection,
         ChampionBefore,
         Diverged,
@@ -142,30 +145,27 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "BuildRecord", "CARD", "CardSection", "ChampionBefore", "ColumnType", "CurveSeries",
-    "Curves", "Diverged", "EvaluatedOn", "ExperimentRef", "Failure", "FileRecord", "GATES",
-    "GateResultRecord", "GateVerdict", "GatesSection", "GitRecord", "Interrupted",
-    "LiveStatus", "LiveTask", "MONITORING", "Manifest", "ModelRef", "MonitoringSection",
-    "Note", "Notes", "Overhead", "Provenance", "REGISTRY", "REPRODUCTIONS",
-    "RegistrationError", "RegistrySection", "ReproductionItem", "ReproductionsSection",
-    "RunStatus", "RunSummary", "SEAL_NAME", "SECTIONS", "SealState", "Section", "SectionName",
-    "SectionT", "SourceRecord", "StoreRecord", "StoredFile", "Tags", "TaskError",
-    "TaskOutcome", "TaskRecord", "TaskStatus", "UserValues", "check_seal", "is_manifest",
-    "manifest_errors", "read_manifest", "read_sealed_manifest", "reseal", "seal_path",
-    "seal_state", "write_manifest",
+    "BatchProblemRecord", "Bootstrap", "BuildRecord", "CARD", "Calibration", "CalibrationBin",
+    "CardChampion", "CardCode", "CardData", "CardDataFile", "CardDataSource",
+    "CardEnvironment", "CardEvaluation", "CardEvaluationRef", "CardFeature",
+    "CardFeatureSchema", "CardGateResult", "CardGates", "CardModel", "CardModelType",
+    "CardSection", "ChampionBefore", "ColumnDtype", "ColumnRule", "ColumnType", "CurveSeries",
+    "Curves", "DataFacts", "DataSchemaRecord", "Diverged", "DriftRecord", "EvaluatedOn",
+    "EvaluationData", "ExperimentRef", "Failure", "FeatureDriftSummary", "FeatureEntry",
+    "FeatureSchemaRecord", "FileRecord", "GATES", "GateResultRecord", "GateVerdict",
+    "GatesSection", "GitRecord", "Importance", "ImportanceItem", "Interrupted", "Interval",
+    "JSONObject", "JSONValue", "LiveStatus", "LiveTask", "MONITORING", "Manifest",
+    "ModelDescription", "ModelRef", "MonitorReportRecord", "MonitoredChampion",
+    "MonitoringAction", "MonitoringReportFile", "MonitoringSection", "Note", "Notes",
+    "Overhead", "PerformanceRecord", "PerformanceSummary", "PredictionDriftSummary",
+    "Provenance", "REGISTRY", "REPRODUCTIONS", "RegistrationError", "RegistrySection",
+    "ReproductionItem", "ReproductionsSection", "RetrainAction", "RetrainStatus", "RunStatus",
+    "RunSummary", "SEAL_NAME", "SECTIONS", "SealState", "Section", "SectionName", "SectionT",
+    "SliceColumn", "SliceRow", "SliceSummary", "SourceRecord", "StoreRecord", "StoredFile",
+    "Tags", "TaskError", "TaskOutcome", "TaskRecord", "TaskStatus", "UserValues", "check_seal",
+    "is_manifest", "manifest_errors", "read_manifest", "read_sealed_manifest", "reseal",
+    "seal_path", "seal_state", "write_manifest",
 ]
-__all__ += [
-    "BatchProblemRecord", "Bootstrap", "Calibration", "CalibrationBin", "CardChampion",
-    "CardCode", "CardData", "CardDataFile", "CardDataSource", "CardEnvironment",
-    "CardEvaluation", "CardEvaluationRef", "CardFeature", "CardFeatureSchema",
-    "CardGateResult", "CardGates", "CardModel", "CardModelType", "DataFacts", "DriftRecord",
-    "EvaluationData", "FeatureDriftSummary", "Importance", "ImportanceItem", "Interval",
-    "JSONObject", "JSONValue", "ModelDescription", "MonitorReportRecord", "MonitoredChampion",
-    "MonitoringAction", "MonitoringReportFile", "PerformanceRecord", "PerformanceSummary",
-    "PredictionDriftSummary", "RetrainAction", "RetrainStatus", "SliceColumn", "SliceRow",
-    "SliceSummary",
-]
-__all__ += ["ColumnDtype", "ColumnRule", "DataSchemaRecord", "FeatureEntry", "FeatureSchemaRecord"]
 
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
@@ -182,9 +182,9 @@ if not TYPE_CHECKING:
             "TaskRecord", "TaskStatus", "UserValues",
         ),
         "_section_types": (
-            "CardSection", "ChampionBefore", "Diverged", "EvaluatedOn", "GateResultRecord",
-            "GateVerdict", "GatesSection", "MonitoringSection", "RegistrationError",
-            "RegistrySection", "ReproductionItem", "ReproductionsSection",
+            "CardChampion", "CardSection", "ChampionBefore", "Diverged", "EvaluatedOn",
+            "GateResultRecord", "GateVerdict", "GatesSection", "MonitoringSection",
+            "RegistrationError", "RegistrySection", "ReproductionItem", "ReproductionsSection",
         ),
         "_sections": (
             "CARD", "GATES", "MONITORING", "REGISTRY", "REPRODUCTIONS", "SECTIONS", "Section",
@@ -205,7 +205,6 @@ if not TYPE_CHECKING:
             "PerformanceRecord", "PerformanceSummary", "PredictionDriftSummary",
             "RetrainAction", "RetrainStatus",
         ),
-        "nbops.contracts._section_types": ("CardChampion",),
         "_data_schema_types": (
             "ColumnDtype", "ColumnRule", "DataSchemaRecord", "FeatureEntry", "FeatureSchemaRecord",
         ),
