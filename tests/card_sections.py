@@ -11,7 +11,8 @@ HASH = "blake3:" + "0" * 64
 
 
 def hostile_card(p: str) -> dict[str, Any]:
-    """A run's ``card`` section (nbops.cards) with ``p`` in every string people or data write."""
+    """A run's ``card`` section (nbops.cards) with ``p`` in every string people or data write
+    (valid: every field a card step writes, so that readers checking the schema take it)."""
     metric = {"value": 0.8, "low": 0.7, "high": 0.9, "std": 0.01}
     evaluation = {
         "schema_version": 1, "threshold": 0.5, "seed": 1, "target": f"t{p}",
@@ -33,13 +34,16 @@ def hostile_card(p: str) -> dict[str, Any]:
     }
     return {
         "schema_version": 1,
-        "model": {"name": "churn", "version": 1, "type": evaluation["model"],
+        "model": {"name": "churn", "version": 1,
+                  "type": {**evaluation["model"], "trusted_types": [f"mod{p}.Type"]},
                   "parameters": {f"param{p}": f"value{p}"},
                   "code": {"commit": f"c{p}", "branch": f"b{p}", "dirty": False},
-                  "environment": {"python": f"3{p}", "packages": {f"pkg{p}": f"1{p}"}}},
+                  "environment": {"python": f"3{p}", "platform": f"os{p}", "lock_hash": None,
+                                  "packages": {f"pkg{p}": f"1{p}"}}},
         "data": {"source": {"env": {"path": f"data{p}.csv"}, "inputs": {}},
                  "train": None, "test": {**evaluation["data"]["test"], "hash": f"h{p}"},
-                 "schema": {"target": f"t{p}", "features": [{"name": f"f{p}", "dtype": "float"}]}},
+                 "schema": {"target": f"t{p}", "date_column": None,
+                            "features": [{"name": f"f{p}", "dtype": "float"}]}},
         "evaluation": {"hash": HASH, "path": f"e{p}.json", "content": evaluation},
         "gates": {"verdict": "passed", "results": [
             {"name": f"gate{p}", "expression": f"x >= {p}", "verdict": "passed", "value": 1.0,

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from nbops.contracts import Interval
+
 #: Metrics the card measures, and whether a larger value is better.
 METRICS: dict[str, bool] = {"roc_auc": True, "pr_auc": True, "f1": True, "brier": False}
 _BLOCK_CELLS = 4_000_000  # resamples x rows per block: ~32 MB per float matrix
@@ -143,7 +145,7 @@ def point_metrics(y_true: NDArray[np.generic], proba: NDArray[np.generic],
 
 def bootstrap_intervals(y_true: NDArray[np.generic], proba: NDArray[np.generic], *,
                         threshold: float, resamples: int, seed: int,
-                        level: float = 0.95) -> dict[str, dict[str, float | None]]:
+                        level: float = 0.95) -> dict[str, Interval]:
     """Point estimate and percentile bootstrap interval of each metric.
 
     Returns:
@@ -170,7 +172,7 @@ def bootstrap_intervals(y_true: NDArray[np.generic], proba: NDArray[np.generic],
         done += size
     point = point_metrics(y_true, proba, threshold)
     tail = (1 - level) / 2 * 100
-    result: dict[str, dict[str, float | None]] = {}
+    result: dict[str, Interval] = {}
     for name in METRICS:
         sample = np.concatenate(parts[name])
         sample = sample[~np.isnan(sample)]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+
+from nbops.contracts import Calibration, CalibrationBin
 
 BINS = 10
 
 
-def calibration(y: np.ndarray, proba: np.ndarray, bins: int = BINS) -> dict[str, Any]:
+def calibration(y: np.ndarray, proba: np.ndarray, bins: int = BINS) -> Calibration:
     """Equal-width reliability bins, the Brier score and the expected calibration error.
 
     Each bin: its probability range, rows, mean predicted probability and
@@ -22,7 +22,7 @@ def calibration(y: np.ndarray, proba: np.ndarray, bins: int = BINS) -> dict[str,
     rows = np.bincount(index, minlength=bins)
     predicted = np.bincount(index, weights=p, minlength=bins)
     observed = np.bincount(index, weights=y, minlength=bins)
-    out = []
+    out: list[CalibrationBin] = []
     error = 0.0
     for b in np.flatnonzero(rows):
         mean_p, rate = predicted[b] / rows[b], observed[b] / rows[b]

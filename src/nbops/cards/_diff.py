@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from nbops.cards._markdown import HUMAN_SECTIONS, fmt
+from nbops.contracts import CardData, CardDataFile, CardSection, JSONValue, SliceColumn
 
 
-def _change(label: str, old: Any, new: Any) -> str | None:
+def _change(label: str, old: object, new: object) -> str | None:
     if old == new:
         return None
     if isinstance(old, (int, float)) and isinstance(new, (int, float)) and not isinstance(
@@ -16,23 +15,24 @@ def _change(label: str, old: Any, new: Any) -> str | None:
     return f"{label}: {fmt(old)} -> {fmt(new)}"
 
 
-def _text(value: Any) -> str:
+def _text(value: JSONValue) -> str:
     """What a person wrote, on one line (a list's items joined by '; ')."""
     if isinstance(value, list):
         return "; ".join(str(item) for item in value)
     return " ".join(str(value).split()) if value else "(not written)"
 
 
-def _data(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+def _data(a: CardData, b: CardData) -> list[str]:
     lines = []
-    for split in ("train", "test"):
-        old, new = a.get(split) or {}, b.get(split) or {}
+    empty: CardDataFile = {}
+    for split, old, new in (("train", a["train"] or empty, b["train"] or empty),
+                            ("test", a["test"] or empty, b["test"] or empty)):
         for key in ("hash", "rows", "positives", "positive_rate", "date_range"):
             line = _change(f"{split} {key}", old.get(key), new.get(key))
             if line:
                 lines.append(line)
-    old_env = (a.get("source") or {}).get("env") or {}
-    new_env = (b.get("source") or {}).get("env") or {}
+    old_env = a["source"]["env"] or {}
+    new_env = b["source"]["env"] or {}
     for key in sorted(set(old_env) | set(new_env)):
         line = _change(f"source {key}", old_env.get(key), new_env.get(key))
         if line:
@@ -40,7 +40,7 @@ def _data(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _slices(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
+def _slices(a: list[SliceColumn], b: list[SliceColumn]) -> list[str]:
     lines = []
     old = {(c["column"], s["value"]): s for c in a for s in c["slices"]}
     new = {(c["column"], s["value"]): s for c in b for s in c["slices"]}
@@ -60,16 +60,17 @@ def _slices(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def card_diff(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, list[str]]]:
+def card_diff(a: CardSection, b: CardSection) -> list[tuple[str, list[str]]]:
     """The changes from card ``a`` to card ``b``, grouped: (section, lines) pairs."""
     ev_a, ev_b = a["evaluation"]["content"], b["evaluation"]["content"]
     metrics = []
     for name in sorted(set(ev_a["metrics"]) | set(ev_b["metrics"])):
-        old, new = ev_a["metrics"].get(name) or {}, ev_b["metrics"].get(name) or {}
-        line = _change(name, old.get("value"), new.get("value"))
+        old, new = ev_a["metrics"].get(name), ev_b["metrics"].get(name)
+        line = _change(name, old and old["value"], new and new["value"])
         if line:
-            metrics.append(f"{line}; interval [{fmt(old.get('low'))}, {fmt(old.get('high'))}]"
-                           f" -> [{fmt(new.get('low'))}, {fmt(new.get('high'))}]")
+            metrics.append(f"{line}; interval [{fmt(old and old['low'])}, "
+                           f"{fmt(old and old['high'])}] -> [{fmt(new and new['low'])}, "
+                           f"{fmt(new and new['high'])}]")
     gate_metrics = [line for name in sorted(set(ev_a["gate_metrics"]) | set(ev_b["gate_metrics"]))
                     if (line := _change(name, ev_a["gate_metrics"].get(name),
                                         ev_b["gate_metrics"].get(name)))]

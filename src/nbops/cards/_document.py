@@ -10,10 +10,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from nbops.cards._evaluation_file import read_evaluation
-from nbops.contracts import CARD, CardSection, FileRecord, Manifest
+from nbops.contracts import (
+    CARD,
+    CardDataFile,
+    CardFeatureSchema,
+    CardSection,
+    DataFacts,
+    FileRecord,
+    JSONObject,
+    JSONValue,
+    Manifest,
+    UserValues,
+)
 from nbops.core import ContentStore, Project, missing_card_fields, read_model_card
 
 #: where the reference pipeline writes the card's numbers (``card.evaluation`` in env.yaml)
@@ -23,7 +33,7 @@ _PACKAGES = ("scikit-learn", "numpy", "pandas", "scipy", "skops", "nbops", "ploo
 
 
 
-def card_settings(env: dict[str, Any]) -> dict[str, Any]:
+def card_settings(env: UserValues) -> JSONObject:
     """env.yaml's ``card:`` section (``slices``, ``evaluation``), empty when absent."""
     card = env.get("card")
     return dict(card) if isinstance(card, dict) else {}
@@ -47,19 +57,22 @@ def _record(found: _Found | None) -> FileRecord | None:
     return found[2] if found is not None else None
 
 
-def _data_file(record: FileRecord | None,
-               facts: dict[str, Any] | None) -> dict[str, Any] | None:
+def _data_file(record: FileRecord | None, facts: DataFacts | None) -> CardDataFile | None:
     if record is None and facts is None:
         return None
-    return {**(facts or {}), **({"hash": record["hash"], "path": record["path"]}
-                                if record else {})}
+    located: CardDataFile = {"hash": record["hash"], "path": record["path"]} if record else {}
+    return {**facts, **located} if facts else located
+
+
+def _text(value: JSONValue) -> str | None:
+    return None if value is None else str(value)
 
 
 def build_card(root: Path, manifest: Manifest, store: ContentStore) -> CardSection | None:
     """The card of the run ``manifest`` describes, or None when it measured no card evaluation."""
     env = manifest["env"]
-    registry_env: dict[str, Any] = (env["registry"] if isinstance(env.get("registry"), dict)
-                                    else {})
+    registry_env: JSONObject = (env["registry"] if isinstance(env.get("registry"), dict)
+                                else {})
     found = _product(root, manifest, str(card_settings(env).get("evaluation")
                                          or DEFAULT_EVALUATION))
     if found is None:
@@ -70,13 +83,15 @@ def build_card(root: Path, manifest: Manifest, store: ContentStore) -> CardSecti
     registry = manifest.get("registry")
     gates = manifest.get("gates")
     measured = (gates.get("measured") if gates else None) or {}
+    model_types = measured.get("model_types")
+    trusted_types = [str(t) for t in model_types] if isinstance(model_types, list) else []
     provenance = manifest["provenance"]
     git = provenance["git"]
     model_file = str(registry_env.get("model_file") or ".nbops/products/model.skops")
     model_task = _product(root, manifest, model_file)
     parameters = manifest["params"].get(model_task[0], {}) if model_task else {}
     packages = provenance["packages"]
-    schema = None
+    schema: CardFeatureSchema | None = None
     schema_product = _product(root, manifest, str(registry_env.get("feature_schema")
                                                   or ".nbops/products/feature_schema.json"))
     if schema_product is not None and store.path_for(schema_product[1]).is_file():
@@ -91,9 +106,9 @@ def build_card(root: Path, manifest: Manifest, store: ContentStore) -> CardSecti
     card: CardSection = {
         "schema_version": 1,
         "model": {
-            "name": (registry.get("model") if registry else None) or registry_env.get("model"),
+            "name": (registry["model"] if registry else None) or _text(registry_env.get("model")),
             "version": (registry.get("version") if registry else None),
-            "type": {**evaluation["model"], "trusted_types": measured.get("model_types", [])},
+            "type": {**evaluation["model"], "trusted_types": trusted_types},
             "parameters": dict(parameters),
             "code": {"commit": git["commit"], "branch": git["branch"], "dirty": git["dirty"]},
             "environment": {"python": provenance["python"],

@@ -35,10 +35,11 @@ from nbops.cards._calibration import calibration
 from nbops.cards._evaluation_file import SCHEMA_VERSION
 from nbops.cards._importance import permutation_importances
 from nbops.cards._slices import missing_slices, slice_metrics, worst_slice_metrics
+from nbops.contracts import CardEvaluation, DataFacts, EvaluationData, ModelDescription
 from nbops.core import DataError
 
 
-def _model_description(model: Any) -> dict[str, Any]:
+def _model_description(model: Any) -> ModelDescription:
     steps = getattr(model, "steps", None)
     final = steps[-1][1] if steps else model
     return {"type": type(final).__name__,
@@ -46,11 +47,11 @@ def _model_description(model: Any) -> dict[str, Any]:
             "steps": [f"{name}: {type(step).__name__}" for name, step in steps or []]}
 
 
-def data_facts(frame: pd.DataFrame, target: str, date_column: str | None) -> dict[str, Any]:
+def data_facts(frame: pd.DataFrame, target: str, date_column: str | None) -> DataFacts:
     """Rows, class balance and (with a date column) the first and last date."""
     y = frame[target]
     positives = int((y == 1).sum())
-    facts: dict[str, Any] = {"rows": len(frame), "positives": positives,
+    facts: DataFacts = {"rows": len(frame), "positives": positives,
                              "negatives": int(len(frame) - positives),
                              "positive_rate": positives / len(frame) if len(frame) else None,
                              "date_range": None}
@@ -65,7 +66,7 @@ def evaluate_for_card(model: Any, test: pd.DataFrame, *, target: str, features: 
                       train: pd.DataFrame | None = None, date_column: str | None = None,
                       seed: int = 0, resamples: int = 200, importance_repeats: int = 5,
                       importance_rows: int = 1000,
-                      timings: dict[str, float] | None = None) -> dict[str, Any]:
+                      timings: dict[str, float] | None = None) -> CardEvaluation:
     """Measure everything a model card reports about the model on its test set.
 
     Args:
@@ -106,7 +107,7 @@ def evaluate_for_card(model: Any, test: pd.DataFrame, *, target: str, features: 
     importance = permutation_importances(model, test[features], y, repeats=importance_repeats,
                                          seed=seed, max_rows=importance_rows)
     seconds["importance"] = time.perf_counter() - started
-    data = {"test": data_facts(test, target, date_column)}
+    data: EvaluationData = {"test": data_facts(test, target, date_column)}
     if train is not None:
         data["train"] = data_facts(train, target, date_column)
     return {

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nbops.contracts import CARD_EVALUATION
+from nbops.contracts import CARD_EVALUATION, CardEvaluation
 from nbops.core import DataError, atomic_write_json, schema_errors
 
 SCHEMA_VERSION = 1
@@ -22,7 +22,7 @@ def evaluation_errors(evaluation: Any) -> list[str]:
     return schema_errors(evaluation, "card_evaluation", SCHEMAS)
 
 
-def write_evaluation(path: str | Path, evaluation: dict[str, Any]) -> Path:
+def write_evaluation(path: str | Path, evaluation: CardEvaluation) -> Path:
     """Write ``card_evaluation.json`` (schema-checked, atomic)."""
     errors = evaluation_errors(evaluation)
     if errors:
@@ -32,7 +32,7 @@ def write_evaluation(path: str | Path, evaluation: dict[str, Any]) -> Path:
     return Path(path)
 
 
-def read_evaluation(data: bytes) -> dict[str, Any]:
+def read_evaluation(data: bytes) -> CardEvaluation:
     """Parse and check a stored ``card_evaluation.json``.
 
     Raises:
@@ -48,4 +48,5 @@ def read_evaluation(data: bytes) -> dict[str, Any]:
     if errors:
         raise DataError(f"card_evaluation.json is invalid: {'; '.join(errors[:3])}",
                         "rebuild the evaluate step with this version of nbops")
-    return dict(evaluation)
+    checked: CardEvaluation = evaluation  # valid against its schema, just checked
+    return checked

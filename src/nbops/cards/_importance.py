@@ -13,10 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nbops.contracts import Importance, ImportanceItem
+
 
 def permutation_importances(model: Any, features: pd.DataFrame, y: np.ndarray, *,
                             scoring: str = "roc_auc", repeats: int = 5, seed: int = 0,
-                            max_rows: int = 1000) -> dict[str, Any]:
+                            max_rows: int = 1000) -> Importance:
     """Mean and standard deviation of the score drop per column, largest first."""
     from sklearn.inspection import permutation_importance
 
@@ -29,7 +31,7 @@ def permutation_importances(model: Any, features: pd.DataFrame, y: np.ndarray, *
                                     random_state=seed, n_jobs=1)
     ranked = sorted(zip(features.columns, result.importances_mean, result.importances_std,
                         strict=True), key=lambda item: float(item[1]), reverse=True)
-    items = [{"feature": str(name), "mean": float(mean), "std": float(std)}
+    items: list[ImportanceItem] = [{"feature": str(name), "mean": float(mean), "std": float(std)}
              for name, mean, std in ranked]
     return {"scoring": scoring, "repeats": repeats, "rows": int(min(rows, max_rows)),
             "features": items}

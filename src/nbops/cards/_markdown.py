@@ -8,12 +8,22 @@ those cards are read. Numbers come from the run's ``card`` section only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TypedDict
 
 import yaml
 
-from nbops.contracts import RunSummary
+from nbops.contracts import (
+    Calibration,
+    CardChampion,
+    CardData,
+    CardEvaluation,
+    CardGates,
+    CardSection,
+    Importance,
+    JSONValue,
+    RunSummary,
+)
 
 HUMAN_SECTIONS = (("intended_use", "Intended use"), ("out_of_scope_uses", "Out-of-scope uses"),
                   ("limitations", "Limitations"), ("risks", "Risks"),
@@ -21,7 +31,7 @@ HUMAN_SECTIONS = (("intended_use", "Intended use"), ("out_of_scope_uses", "Out-o
                   ("owner", "Owner"))
 
 
-def fmt(value: Any, digits: int = 4) -> str:
+def fmt(value: object, digits: int = 4) -> str:
     """A number for a card: 4 significant digits; '-' for nothing."""
     if value is None:
         return "-"
@@ -32,17 +42,17 @@ def fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: object) -> str:
     return fmt(value).replace("|", "\\|").replace("\n", " ")
 
 
-def _table(header: list[str], rows: Iterable[list[Any]]) -> list[str]:
+def _table(header: list[str], rows: Iterable[list[object]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
     return lines + [""]
 
 
-def _human(value: Any) -> list[str]:
+def _human(value: JSONValue) -> list[str]:
     if isinstance(value, list) and value:
         return [f"- {item}" for item in value] + [""]
     if isinstance(value, str) and value.strip():
@@ -50,11 +60,30 @@ def _human(value: Any) -> list[str]:
     return ["*Not written yet (model_card.yaml).*", ""]
 
 
-def front_matter(card: dict[str, Any], version: dict[str, Any] | None) -> dict[str, Any]:
+class _NbopsMeta(TypedDict):
+    model: str | None
+    version: int | None
+    run_id: object
+    model_hash: object
+    card_schema_version: int
+
+
+class FrontMatter(TypedDict):
+    """The card's YAML metadata block."""
+
+    library_name: str
+    tags: list[str]
+    model_format: str
+    model_file: object
+    nbops: _NbopsMeta
+
+
+def front_matter(card: CardSection, version: Mapping[str, object] | None) -> FrontMatter:
     """The YAML metadata block (Hugging Face / skops card layout)."""
     model = card["model"]
-    artifact = (version or {}).get("artifact") or {}
-    meta: dict[str, Any] = {
+    recorded = (version or {}).get("artifact")
+    artifact: Mapping[str, object] = recorded if isinstance(recorded, dict) else {}
+    meta: FrontMatter = {
         "library_name": "sklearn",
         "tags": ["sklearn", "skops", "tabular-classification", "nbops"],
         "model_format": "skops",
@@ -66,7 +95,7 @@ def front_matter(card: dict[str, Any], version: dict[str, Any] | None) -> dict[s
     return meta
 
 
-def card_markdown(card: dict[str, Any], version: dict[str, Any] | None = None,
+def card_markdown(card: CardSection, version: Mapping[str, object] | None = None,
                   monitoring: list[RunSummary] | None = None) -> str:
     """The whole card as Markdown with YAML front matter.
 
@@ -118,33 +147,32 @@ def card_markdown(card: dict[str, Any], version: dict[str, Any] | None = None,
     return "\n".join(out).rstrip() + "\n"
 
 
-def _data_lines(data: dict[str, Any]) -> list[str]:
+def _data_lines(data: CardData) -> list[str]:
     out = ["## Data", ""]
-    source = data.get("source") or {}
-    env = source.get("env") or {}
+    source = data["source"]
+    env = source["env"] or {}
     if env:
         out += ["- Source: " + ", ".join(f"{k} {fmt(v)}" for k, v in env.items()
                                          if v is not None)]
-    for path, digest in (source.get("inputs") or {}).items():
+    for path, digest in source["inputs"].items():
         out += [f"- Input file {path}: {digest}"]
     out += [""]
-    rows = []
-    for split in ("train", "test"):
-        facts = data.get(split) or {}
+    rows: list[list[object]] = []
+    for split, facts in (("train", data["train"]), ("test", data["test"])):
         if facts:
             dates = facts.get("date_range")
             rows.append([split, facts.get("rows"), facts.get("positives"),
                          facts.get("positive_rate"), " to ".join(dates) if dates else "-",
                          facts.get("hash")])
     out += _table(["split", "rows", "positives", "positive rate", "dates", "snapshot"], rows)
-    schema = data.get("schema") or {}
-    if schema.get("features"):
-        out += [f"Target `{schema.get('target')}`; inputs: "
+    schema = data["schema"]
+    if schema and schema["features"]:
+        out += [f"Target `{schema['target']}`; inputs: "
                 + ", ".join(f"{f['name']} ({f['dtype']})" for f in schema["features"]), ""]
     return out
 
 
-def _metric_lines(evaluation: dict[str, Any]) -> list[str]:
+def _metric_lines(evaluation: CardEvaluation) -> list[str]:
     boot = evaluation["bootstrap"]
     out = ["## Metrics on the test set", "",
            f"{int(boot['level'] * 100)} % bootstrap intervals ({boot['resamples']} resamples); "
@@ -154,7 +182,7 @@ def _metric_lines(evaluation: dict[str, Any]) -> list[str]:
                          for name, m in evaluation["metrics"].items()])
 
 
-def _slice_lines(evaluation: dict[str, Any]) -> list[str]:
+def _slice_lines(evaluation: CardEvaluation) -> list[str]:
     note = evaluation.get("slices_missing")
     if not evaluation["slices"] and not note:
         return []
@@ -172,7 +200,7 @@ def _slice_lines(evaluation: dict[str, Any]) -> list[str]:
     return out
 
 
-def _calibration_lines(calibration: dict[str, Any]) -> list[str]:
+def _calibration_lines(calibration: Calibration) -> list[str]:
     out = ["## Calibration", "",
            f"Brier score {fmt(calibration['brier'])}; expected calibration error "
            f"{fmt(calibration['expected_calibration_error'])}.", ""]
@@ -181,7 +209,7 @@ def _calibration_lines(calibration: dict[str, Any]) -> list[str]:
                           b["observed_rate"]] for b in calibration["bins"]])
 
 
-def _importance_lines(importance: dict[str, Any]) -> list[str]:
+def _importance_lines(importance: Importance) -> list[str]:
     out = ["## Most important inputs", "",
            f"Permutation importance: drop in {importance['scoring']} when one input is "
            f"shuffled ({importance['repeats']} repeats on {importance['rows']} test rows).", ""]
@@ -190,7 +218,7 @@ def _importance_lines(importance: dict[str, Any]) -> list[str]:
                          for f in importance["features"][:15]])
 
 
-def _gate_lines(gates: dict[str, Any] | None) -> list[str]:
+def _gate_lines(gates: CardGates | None) -> list[str]:
     if not gates:
         return ["## Gates", "", "Not gated.", ""]
     out = ["## Gates", "", f"Verdict: {gates.get('verdict')}.", ""]
@@ -199,7 +227,7 @@ def _gate_lines(gates: dict[str, Any] | None) -> list[str]:
                          for r in gates.get("results") or []])
 
 
-def _champion_lines(champion: dict[str, Any] | None, name: str) -> list[str]:
+def _champion_lines(champion: CardChampion | None, name: str | None) -> list[str]:
     if not champion:
         return []
     out = ["## Champion", "", f"{champion.get('decision')}", ""]

@@ -8,12 +8,11 @@ metrics, and the best and worst slice on each metric with the gap between them.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from nbops.cards._bootstrap import METRICS, point_metrics
+from nbops.contracts import SliceColumn, SliceRow, SliceSummary
 
 #: a numeric column with more distinct values than this is cut at its quartiles
 MAX_LEVELS = 12
@@ -44,17 +43,17 @@ def missing_slices(frame: pd.DataFrame, columns: list[str]) -> str | None:
 
 
 def slice_metrics(frame: pd.DataFrame, columns: list[str], y: np.ndarray, proba: np.ndarray,
-                  threshold: float) -> list[dict[str, Any]]:
+                  threshold: float) -> list[SliceColumn]:
     """One entry per column the test data has: its slices' metrics and, per metric, the
     best and worst slice and the gap between them (see :func:`missing_slices` for the rest).
     """
     columns = [c for c in columns if c in frame.columns]
     y = np.asarray(y)
     proba = np.asarray(proba)
-    result = []
+    result: list[SliceColumn] = []
     for column in columns:
         labels = slice_labels(frame[column]).to_numpy()
-        slices = []
+        slices: list[SliceRow] = []
         for value in sorted(set(labels.tolist())):
             mask = labels == value
             positives = int(y[mask].sum())
@@ -64,23 +63,24 @@ def slice_metrics(frame: pd.DataFrame, columns: list[str], y: np.ndarray, proba:
     return result
 
 
-def _summary(slices: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _summary(slices: list[SliceRow]) -> dict[str, SliceSummary]:
     """Per metric: the best and worst ranked slice and the gap between them."""
-    summary: dict[str, dict[str, Any]] = {}
+    summary: dict[str, SliceSummary] = {}
     ranked = [s for s in slices if s["rows"] >= MIN_RANKED_ROWS]
     for name, higher_is_better in METRICS.items():
-        scored = [s for s in ranked if s["metrics"][name] is not None]
+        scored = [(value, s["value"]) for s in ranked
+                  if (value := s["metrics"][name]) is not None]
         if not scored:
             continue
-        ordered = sorted(scored, key=lambda s: s["metrics"][name], reverse=higher_is_better)
-        best, worst = ordered[0], ordered[-1]
-        summary[name] = {"best": best["value"], "best_value": best["metrics"][name],
-                         "worst": worst["value"], "worst_value": worst["metrics"][name],
-                         "gap": abs(best["metrics"][name] - worst["metrics"][name])}
+        ordered = sorted(scored, key=lambda pair: pair[0], reverse=higher_is_better)
+        (best_value, best), (worst_value, worst) = ordered[0], ordered[-1]
+        summary[name] = {"best": best, "best_value": best_value,
+                         "worst": worst, "worst_value": worst_value,
+                         "gap": abs(best_value - worst_value)}
     return summary
 
 
-def worst_slice_metrics(slices: list[dict[str, Any]]) -> dict[str, float]:
+def worst_slice_metrics(slices: list[SliceColumn]) -> dict[str, float]:
     """Gate metrics over every sliced column: ``worst_slice_<m>`` and ``slice_gap_<m>``."""
     out: dict[str, float] = {}
     for name, higher_is_better in METRICS.items():

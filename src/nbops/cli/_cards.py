@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import click
 
-from nbops.contracts import RunSummary
+from nbops.contracts import CardSection, RunSummary
 from nbops.core import NbopsError, RegistryError
 
 _project_option = click.option(
@@ -19,7 +19,8 @@ _project_option = click.option(
 CARDS_DIR = Path(".nbops") / "registry" / "cards"
 
 
-def card_of(root: Path, ref: str) -> tuple[dict[str, Any], dict[str, Any], list[RunSummary]]:
+def card_of(root: Path, ref: str
+            ) -> tuple[CardSection, Mapping[str, object], list[RunSummary]]:
     """(card section, registry version record, monitoring runs) of ``ref`` (``churn@champion``).
 
     Raises:
@@ -43,7 +44,7 @@ def card_of(root: Path, ref: str) -> tuple[dict[str, Any], dict[str, Any], list[
     monitoring = [s for s in list_runs(project)
                   if s.get("model_version") == {"model": name, "version": number}
                   and s.get("monitoring_verdict")]
-    return dict(card), version, monitoring
+    return card, version, monitoring
 
 
 @click.command()

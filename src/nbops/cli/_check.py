@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from nbops.contracts import JSONObject
 
 
 @click.command("check")
@@ -47,7 +50,7 @@ def check(project: Path, as_json: bool) -> None:
     click.echo(f"OK: pipeline.yaml{tasks} {env} valid.")
 
 
-def _check_nbops_sections(env: dict[str, Any]) -> None:
+def _check_nbops_sections(env: JSONObject) -> None:
     """The ``gates:``, ``registry:`` and ``reproduce:`` sections, as the build would read them.
 
     ``env``: env.yaml's values, as :func:`~nbops.validation.check_project` read them. A

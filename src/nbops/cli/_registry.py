@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import click
 
@@ -20,7 +20,18 @@ def _root(project: Path | None) -> Path:
     return find_root(project)
 
 
-def _version_rows(name: str, model: dict[str, Any]) -> list[dict[str, Any]]:
+class VersionRow(TypedDict):
+    """One registered version as ``nbops models`` lists it (``--json``)."""
+
+    model: str
+    version: int
+    aliases: list[str]
+    registered_at: str
+    run_id: str | None
+    metrics: dict[str, float]
+
+
+def _version_rows(name: str, model: dict[str, Any]) -> list[VersionRow]:
     aliases: dict[int, list[str]] = {}
     for alias, number in sorted(model["aliases"].items()):
         aliases.setdefault(number, []).append(alias)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 import click
 
@@ -38,12 +38,21 @@ def _resolve(project: Project, ref: str) -> str:
     return resolve_run(project, ref)
 
 
+class RenderedRun(TypedDict):
+    """What ``nbops report`` wrote of one run (``--json``)."""
+
+    run_id: str
+    run_page: str
+    notebook_pages: dict[str, str]
+    task_pages: dict[str, str]
+
+
 def _render_runs(proj: Project, run_ids: list[str], hide_code: bool, named: bool
-                 ) -> tuple[list[dict[str, Any]], list[str]]:
+                 ) -> tuple[list[RenderedRun], list[str]]:
     """Render each run's pages; what was written, and the runs refused as corrupt."""
     from nbops.reports import render_run
 
-    written: list[dict[str, Any]] = []
+    written: list[RenderedRun] = []
     refused: list[str] = []
     for run_id in run_ids:
         try:

@@ -249,7 +249,7 @@ def _task_lines(manifest: Manifest) -> list[str]:
     return out
 
 
-def _change_lines(title: str, changes: dict[str, Any]) -> list[str]:
+def _change_lines(title: str, changes: Mapping[str, Mapping[str, object]]) -> list[str]:
     if not changes:
         return []
     lines = [title]

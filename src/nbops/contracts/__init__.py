@@ -9,6 +9,9 @@ consumer share a type without importing each other (ARCHITECTURE.md, "Contracts"
     read_manifest / read_sealed_manifest / write_manifest   the file: validated, sealed
     Format, FORMATS, MANIFEST_FILE, REGISTRY_FILE, ...  every on-disk format: version, schema,
                                                         upgraders from older versions
+    CardEvaluation, MonitorReportRecord, DataSchemaRecord   formats features share
+    FeatureSchemaRecord, ... and their parts
+    JSONValue, JSONObject                               free-form JSON, the one type of it
 
 The JSON Schemas stay the validators; ``tests/nbops/contracts`` keeps each type's keys
 equal to its schema's properties. Only ``nbops.core`` sits below.
@@ -21,6 +24,40 @@ from typing import TYPE_CHECKING
 from nbops.core import lazy_exports
 
 if TYPE_CHECKING:
+    from nbops.contracts._card_types import (
+        Bootstrap,
+        Calibration,
+        CalibrationBin,
+        CardCode,
+        CardData,
+        CardDataFile,
+        CardDataSource,
+        CardEnvironment,
+        CardEvaluation,
+        CardEvaluationRef,
+        CardFeature,
+        CardFeatureSchema,
+        CardGateResult,
+        CardGates,
+        CardModel,
+        CardModelType,
+        DataFacts,
+        EvaluationData,
+        Importance,
+        ImportanceItem,
+        Interval,
+        ModelDescription,
+        SliceColumn,
+        SliceRow,
+        SliceSummary,
+    )
+    from nbops.contracts._data_schema_types import (
+        ColumnDtype,
+        ColumnRule,
+        DataSchemaRecord,
+        FeatureEntry,
+        FeatureSchemaRecord,
+    )
     from nbops.contracts._formats import (
         CARD_EVALUATION,
         DATA_SCHEMA,
@@ -48,6 +85,10 @@ if TYPE_CHECKING:
         Format,
         Upgrader,
     )
+    from nbops.contracts._json import (
+        JSONObject,
+        JSONValue,
+    )
     from nbops.contracts._manifest_file import (
         SEAL_NAME,
         SealState,
@@ -60,6 +101,20 @@ if TYPE_CHECKING:
         seal_path,
         seal_state,
         write_manifest,
+    )
+    from nbops.contracts._monitoring_types import (
+        BatchProblemRecord,
+        DriftRecord,
+        FeatureDriftSummary,
+        MonitoredChampion,
+        MonitoringAction,
+        MonitoringReportFile,
+        MonitorReportRecord,
+        PerformanceRecord,
+        PerformanceSummary,
+        PredictionDriftSummary,
+        RetrainAction,
+        RetrainStatus,
     )
     from nbops.contracts._run_record import (
         BuildRecord,
@@ -92,6 +147,7 @@ if TYPE_CHECKING:
         UserValues,
     )
     from nbops.contracts._section_types import (
+        CardChampion,
         CardSection,
         ChampionBefore,
         Diverged,
@@ -118,19 +174,29 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "BuildRecord", "CARD", "CARD_EVALUATION", "CardSection", "ChampionBefore", "ColumnType",
-    "CurveSeries", "Curves", "DATA_SCHEMA", "Diverged", "EvaluatedOn", "ExperimentRef",
-    "FEATURE_SCHEMA", "FORMATS", "Failure", "FileRecord", "Format", "GATES", "GateResultRecord",
-    "GateVerdict", "GatesSection", "GitRecord", "HASH_CACHE", "INDEX_CHECKED", "Interrupted",
-    "LIVE_STATUS", "LOCK", "LiveStatus", "LiveTask", "MANIFEST_FILE", "MONITORING",
-    "MONITOR_REPORT", "Manifest", "ModelRef", "MonitoringSection", "NEWER_FIX", "Note", "Notes",
-    "Overhead", "PINS", "PULLED_RUN", "Provenance", "REGISTRY", "REGISTRY_FILE",
-    "REGISTRY_SEAL", "REMOTE_INDEX", "REPRODUCTIONS", "REPRODUCTION_RECORD", "RUN_CONTENTS",
-    "RUN_INDEX_LINE", "RUN_SIGNATURE", "RegistrationError", "RegistrySection",
-    "ReproductionItem", "ReproductionsSection", "RunStatus", "RunSummary", "SEAL_FILE",
-    "SEAL_NAME", "SECTIONS", "SWEEP_RECORD", "SealState", "Section", "SectionName", "SectionT",
-    "SourceRecord", "StoreRecord", "StoredFile", "TASK_RESULT", "Tags", "TaskError",
-    "TaskOutcome", "TaskRecord", "TaskStatus", "Upgrader", "UserValues", "check_seal",
+    "BatchProblemRecord", "Bootstrap", "BuildRecord", "CARD", "CARD_EVALUATION", "Calibration",
+    "CalibrationBin", "CardChampion", "CardCode", "CardData", "CardDataFile", "CardDataSource",
+    "CardEnvironment", "CardEvaluation", "CardEvaluationRef", "CardFeature",
+    "CardFeatureSchema", "CardGateResult", "CardGates", "CardModel", "CardModelType",
+    "CardSection", "ChampionBefore", "ColumnDtype", "ColumnRule", "ColumnType", "CurveSeries",
+    "Curves", "DATA_SCHEMA", "DataFacts", "DataSchemaRecord", "Diverged", "DriftRecord",
+    "EvaluatedOn", "EvaluationData", "ExperimentRef", "FEATURE_SCHEMA", "FORMATS", "Failure",
+    "FeatureDriftSummary", "FeatureEntry", "FeatureSchemaRecord", "FileRecord", "Format",
+    "GATES", "GateResultRecord", "GateVerdict", "GatesSection", "GitRecord", "HASH_CACHE",
+    "INDEX_CHECKED", "Importance", "ImportanceItem", "Interrupted", "Interval", "JSONObject",
+    "JSONValue", "LIVE_STATUS", "LOCK", "LiveStatus", "LiveTask", "MANIFEST_FILE",
+    "MONITORING", "MONITOR_REPORT", "Manifest", "ModelDescription", "ModelRef",
+    "MonitorReportRecord", "MonitoredChampion", "MonitoringAction", "MonitoringReportFile",
+    "MonitoringSection", "NEWER_FIX", "Note", "Notes", "Overhead", "PINS", "PULLED_RUN",
+    "PerformanceRecord", "PerformanceSummary", "PredictionDriftSummary", "Provenance",
+    "REGISTRY", "REGISTRY_FILE", "REGISTRY_SEAL", "REMOTE_INDEX", "REPRODUCTIONS",
+    "REPRODUCTION_RECORD", "RUN_CONTENTS", "RUN_INDEX_LINE", "RUN_SIGNATURE",
+    "RegistrationError", "RegistrySection", "ReproductionItem", "ReproductionsSection",
+    "RetrainAction", "RetrainStatus", "RunStatus", "RunSummary", "SEAL_FILE", "SEAL_NAME",
+    "SECTIONS", "SWEEP_RECORD", "SealState", "Section", "SectionName", "SectionT",
+    "SliceColumn", "SliceRow", "SliceSummary", "SourceRecord", "StoreRecord", "StoredFile",
+    "TASK_RESULT", "Tags", "TaskError", "TaskOutcome", "TaskRecord", "TaskStatus", "Upgrader",
+    "UserValues", "check_seal",
     "is_manifest", "manifest_errors", "read_manifest", "read_sealed_manifest", "reseal",
     "seal_path", "seal_state", "write_manifest",
 ]
@@ -157,12 +223,30 @@ if not TYPE_CHECKING:
             "TaskRecord", "TaskStatus", "UserValues",
         ),
         "_section_types": (
-            "CardSection", "ChampionBefore", "Diverged", "EvaluatedOn", "GateResultRecord",
-            "GateVerdict", "GatesSection", "MonitoringSection", "RegistrationError",
-            "RegistrySection", "ReproductionItem", "ReproductionsSection",
+            "CardChampion", "CardSection", "ChampionBefore", "Diverged", "EvaluatedOn",
+            "GateResultRecord", "GateVerdict", "GatesSection", "MonitoringSection",
+            "RegistrationError", "RegistrySection", "ReproductionItem", "ReproductionsSection",
         ),
         "_sections": (
             "CARD", "GATES", "MONITORING", "REGISTRY", "REPRODUCTIONS", "SECTIONS", "Section",
             "SectionName", "SectionT",
+        ),
+        "_card_types": (
+            "Bootstrap", "Calibration", "CalibrationBin", "CardCode", "CardData",
+            "CardDataFile", "CardDataSource", "CardEnvironment", "CardEvaluation",
+            "CardEvaluationRef", "CardFeature", "CardFeatureSchema", "CardGateResult",
+            "CardGates", "CardModel", "CardModelType", "DataFacts", "EvaluationData",
+            "Importance", "ImportanceItem", "Interval", "ModelDescription", "SliceColumn",
+            "SliceRow", "SliceSummary",
+        ),
+        "_json": ("JSONObject", "JSONValue"),
+        "_monitoring_types": (
+            "BatchProblemRecord", "DriftRecord", "FeatureDriftSummary", "MonitorReportRecord",
+            "MonitoredChampion", "MonitoringAction", "MonitoringReportFile",
+            "PerformanceRecord", "PerformanceSummary", "PredictionDriftSummary",
+            "RetrainAction", "RetrainStatus",
+        ),
+        "_data_schema_types": (
+            "ColumnDtype", "ColumnRule", "DataSchemaRecord", "FeatureEntry", "FeatureSchemaRecord",
         ),
     })

@@ -10,6 +10,17 @@ keeps these keys equal to the schemas' properties.
 
 from typing import Literal, NotRequired, TypedDict
 
+from nbops.contracts._card_types import CardData, CardEvaluationRef, CardGates, CardModel
+from nbops.contracts._json import JSONObject
+from nbops.contracts._monitoring_types import (
+    FeatureDriftSummary,
+    MonitoredChampion,
+    MonitoringAction,
+    MonitoringReportFile,
+    PerformanceSummary,
+    PredictionDriftSummary,
+)
+
 GateVerdict = Literal["passed", "failed", "error"]
 
 
@@ -82,16 +93,26 @@ class RegistrySection(TypedDict):
     registration_error: NotRequired[RegistrationError]
 
 
+class CardChampion(TypedDict):
+    """``card.champion``: the champion the model was compared with, and the decision."""
+
+    replaced: ChampionBefore | None
+    deltas: dict[str, float]
+    promoted: bool
+    decision: str
+    primary_metric: str
+
+
 class CardSection(TypedDict):
     """``manifest["card"]``: the run's model card (see ``card.section.schema.json``)."""
 
     schema_version: int
-    model: dict[str, object]
-    data: dict[str, object]
-    evaluation: dict[str, object]
-    gates: dict[str, object] | None
-    champion: dict[str, object] | None
-    human: dict[str, object] | None
+    model: CardModel
+    data: CardData
+    evaluation: CardEvaluationRef
+    gates: CardGates | None
+    champion: CardChampion | None
+    human: JSONObject | None
     missing: list[str]
 
 
@@ -106,14 +127,14 @@ class MonitoringSection(TypedDict):
     top_features: list[str]
     problems: list[str]
     rows: int
-    batch: dict[str, object]
-    champion: dict[str, object]
+    batch: JSONObject
+    champion: MonitoredChampion
     thresholds: dict[str, float]
-    features: dict[str, dict[str, object]]
-    prediction: dict[str, object] | None
-    performance: dict[str, object] | None
-    report: dict[str, object]
-    action: dict[str, object]
+    features: dict[str, FeatureDriftSummary]
+    prediction: PredictionDriftSummary | None
+    performance: PerformanceSummary | None
+    report: MonitoringReportFile
+    action: MonitoringAction
 
 
 class Diverged(TypedDict):

@@ -22,13 +22,16 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbops.contracts import RunSummary
 from nbops.core import ConfigError, LedgerError, Project, SettingKey, build_command
+
+if TYPE_CHECKING:
+    from nbops.lab._answers import BuildProgress, Verdict
 
 _OVERRIDE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$")
 _JOB_ID = re.compile(r"^[0-9]{8}T[0-9]{12}Z-[a-z2-7]{6}$")
@@ -50,7 +53,7 @@ class BuildJob:
     metadata_files: dict[str, list[str]]
 
 
-def check_overrides(root: Path, overrides: dict[str, Any]) -> dict[str, str]:
+def check_overrides(root: Path, overrides: Mapping[str, object]) -> dict[str, str]:
     """The ``--env--`` overrides as strings, refusing a key the env file does not have.
 
     Raises:
@@ -105,9 +108,9 @@ class BuildBoard:
         self.project = Project(self.root)
         self.folder = self.project.state_dir / "lab" / "builds"
         self._children: dict[str, subprocess.Popen[bytes]] = {}
-        self._final: dict[str, dict[str, Any]] = {}  # ended builds: their answer is settled
+        self._final: dict[str, BuildProgress] = {}  # ended builds: their answer is settled
 
-    def start(self, target: str | None, overrides: dict[str, Any], force: bool = False,
+    def start(self, target: str | None, overrides: Mapping[str, object], force: bool = False,
               current: Callable[[], list[Any]] | None = None) -> BuildJob:
         """Check the request, then start ``ploomber build`` in the background.
 
@@ -193,14 +196,14 @@ class BuildBoard:
         # started by an earlier server: the pid is ours only while the lock says so
         return pid_alive(job.pid) and _holder_pid(self.project) == job.pid
 
-    def progress(self, job_id: str) -> dict[str, Any]:
+    def progress(self, job_id: str) -> BuildProgress:
         """Where build ``job_id`` is: each planned task's state, and the verdict once ended."""
         if job_id in self._final:
             return self._final[job_id]
         job = self.job(job_id)
         alive = self._alive(job)
         run = _run_of(self.project, job)
-        answer: dict[str, Any] = {
+        answer: BuildProgress = {
             "id": job.id, "target": job.target, "overrides": job.overrides,
             "planned": job.planned, "running": alive,
             "elapsed_s": round(time.time() - job.started_at, 1),
@@ -259,7 +262,7 @@ _TASK_WORDS = {"executed": "done", "skipped": "skipped", "failed": "failed",
 
 
 def _ended(project: Project, job: BuildJob,
-           run: RunSummary | None) -> tuple[dict[str, str], dict[str, Any]]:
+           run: RunSummary | None) -> tuple[dict[str, str], Verdict]:
     """Each task's outcome and the build's verdict, once its process ended."""
     if run is None:  # refused before it opened a run (a bad override, a broken pipeline)
         return ({task: "not run" for task in job.planned},
@@ -269,7 +272,7 @@ def _ended(project: Project, job: BuildJob,
     manifest = load_manifest(project, run["run_id"])
     tasks = {name: _TASK_WORDS.get(entry["status"], entry["status"])
              for name, entry in manifest["tasks"].items()}
-    verdict: dict[str, Any] = {"outcome": manifest["status"], "run_id": run["run_id"],
+    verdict: Verdict = {"outcome": manifest["status"], "run_id": run["run_id"],
                                "duration_s": manifest["duration_s"]}
     page = project.run_dir(run["run_id"]) / "index.html"
     if page.is_file():
@@ -288,7 +291,7 @@ def _ended(project: Project, job: BuildJob,
         if failure and failed_task is not None and failed_task in manifest["tasks"]:
             notebook = manifest["tasks"][failed_task].get("notebook")
             verdict["failure"] = {
-                "task": failure["task"], "cell_index": failure.get("cell_index"),
+                "task": failed_task, "cell_index": failure.get("cell_index"),
                 "ename": failure.get("ename"), "evalue": failure.get("evalue"),
                 "notebook": None if not notebook else project.relative(
                     project.run_dir(run["run_id"]) / notebook["path"]),

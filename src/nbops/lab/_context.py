@@ -10,13 +10,24 @@ them as they are.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nbops.core import ConfigError, Project
 
 if TYPE_CHECKING:
+    from nbops.lab._answers import (
+        BuildProgress,
+        ModelView,
+        NotebookPath,
+        ParametersCell,
+        PipelineView,
+        Promoted,
+        RolledBack,
+        TaskRuns,
+    )
     from nbops.lab._builds import BuildBoard
     from nbops.lab._run_index_cache import RunIndexCache
     from nbops.lab._task_states import TaskStateCache
@@ -70,7 +81,7 @@ class LabContext:
         except ValueError:
             return str(path)
 
-    def pipeline(self) -> dict[str, Any]:
+    def pipeline(self) -> PipelineView:
         from nbops.lab._pipeline_view import pipeline_view
 
         project, cache, board = self._setup()
@@ -81,20 +92,20 @@ class LabContext:
             task["path"] = self._lab_path(task["source"]) if task["source"] else None
         return view
 
-    def task_runs(self, task: str, limit: int) -> dict[str, Any]:
+    def task_runs(self, task: str, limit: int) -> TaskRuns:
         from nbops.lab._history import task_runs
 
         loaded = self._load()
         runs = task_runs(loaded.project, loaded.runs.summaries(), task, limit)
         return {"task": task, "runs": runs}
 
-    def executed_notebook(self, run: str, task: str) -> dict[str, Any]:
+    def executed_notebook(self, run: str, task: str) -> NotebookPath:
         from nbops.lab._history import executed_notebook_path
 
         project, _, _ = self._setup()
         return {"path": self._lab_path(executed_notebook_path(project, run, task))}
 
-    def parameters_cell(self, run: str, task: str) -> dict[str, Any]:
+    def parameters_cell(self, run: str, task: str) -> ParametersCell:
         from nbops.lab._history import parameters_cell
 
         project, _, _ = self._setup()
@@ -106,30 +117,30 @@ class LabContext:
         project, _, _ = self._setup()
         return diff_page(project, task, run_a, run_b)
 
-    def model(self) -> dict[str, Any]:
+    def model(self) -> ModelView:
         from nbops.lab._model_panel import model_view
 
         project, _, _ = self._setup()
         return model_view(project.root)
 
-    def promote(self, model: str, version: int, alias: str, reason: str) -> dict[str, Any]:
+    def promote(self, model: str, version: int, alias: str, reason: str) -> Promoted:
         from nbops.lab._model_panel import promote
 
         project, _, _ = self._setup()
         return promote(project.root, model, version, alias, reason)
 
-    def rollback(self, model: str, alias: str, reason: str) -> dict[str, Any]:
+    def rollback(self, model: str, alias: str, reason: str) -> RolledBack:
         from nbops.lab._model_panel import rollback
 
         project, _, _ = self._setup()
         return rollback(project.root, model, alias, reason)
 
-    def start_build(self, task: str | None, overrides: dict[str, Any],
-                    force: bool) -> dict[str, Any]:
+    def start_build(self, task: str | None, overrides: Mapping[str, object],
+                    force: bool) -> BuildProgress:
         _, cache, board = self._setup()
         job = board.start(task, overrides, force, current=cache.states)
         return board.progress(job.id)
 
-    def build_progress(self, build: str) -> dict[str, Any]:
+    def build_progress(self, build: str) -> BuildProgress:
         _, _, board = self._setup()
         return board.progress(build)

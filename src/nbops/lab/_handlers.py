@@ -20,6 +20,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 from tornado.ioloop import IOLoop
 
+from nbops.contracts import JSONObject
 from nbops.core import NbopsError
 from nbops.lab._context import LabContext
 
@@ -43,7 +44,7 @@ class NbopsHandler(APIHandler):
         except NbopsError as exc:  # bad input, or a state that refuses it: one sentence
             raise _Refused(400, exc) from None
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> JSONObject:
         try:
             data = json.loads(self.request.body or b"{}")
         except ValueError:
@@ -166,7 +167,8 @@ class BuildHandler(NbopsHandler):
         self.answer(await self.call(self.context.build_progress, build))
 
 
-def handlers(base_url: str, context: LabContext) -> list[tuple[str, type, dict[str, Any]]]:
+def handlers(base_url: str, context: LabContext
+             ) -> list[tuple[str, type, dict[str, LabContext]]]:
     """The URL patterns of ``/nbops/api/``, under the server's base URL."""
     from jupyter_server.utils import url_path_join
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from nbops.contracts import RunSummary, TaskOutcome
+from nbops.contracts import RunSummary, TaskOutcome, UserValues
 from nbops.core import LedgerError, Project
+
+if TYPE_CHECKING:
+    from nbops.lab._answers import ParametersCell, TaskRun
 
 #: a task's outcomes that mean its notebook ran in that run
 RAN = ("executed", "failed")
@@ -33,9 +36,9 @@ def _task_outcome(project: Project, summary: RunSummary, task: str) -> TaskOutco
 
 
 def task_runs(project: Project, summaries: list[RunSummary], task: str,
-              limit: int = 50) -> list[dict[str, Any]]:
+              limit: int = 50) -> list[TaskRun]:
     """The newest ``limit`` runs in which ``task``'s notebook ran, newest first."""
-    found = []
+    found: list[TaskRun] = []
     for summary in reversed(summaries):
         outcome = _task_outcome(project, summary, task)
         if outcome is None or outcome["status"] not in RAN:
@@ -51,7 +54,7 @@ def task_runs(project: Project, summaries: list[RunSummary], task: str,
     return found
 
 
-def _executed_notebook(project: Project, run_id: str, task: str) -> tuple[Path, dict[str, Any]]:
+def _executed_notebook(project: Project, run_id: str, task: str) -> tuple[Path, UserValues]:
     """The run's stored copy of ``task``'s executed notebook, and the task's parameters."""
     from nbops.runs import load_manifest, resolve_run
 
@@ -75,7 +78,7 @@ def executed_notebook_path(project: Project, run_id: str, task: str) -> str:
     return project.relative(path)
 
 
-def parameters_cell(project: Project, run_id: str, task: str) -> dict[str, Any]:
+def parameters_cell(project: Project, run_id: str, task: str) -> ParametersCell:
     """The injected-parameters cell ``task`` ran with in ``run_id`` (secrets redacted).
 
     That cell, as Papermill wrote it into the executed notebook, holds what the step

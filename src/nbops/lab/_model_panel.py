@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nbops.lab._answers import ModelView, Promoted, RolledBack, VersionRow
 
 logger = logging.getLogger("nbops")
 
@@ -20,12 +23,12 @@ logger = logging.getLogger("nbops")
 SHOWN_VERSIONS = 10
 
 
-def _version_row(record: dict[str, Any], aliases: list[str]) -> dict[str, Any]:
+def _version_row(record: dict[str, Any], aliases: list[str]) -> VersionRow:
     return {"version": record["version"], "aliases": aliases, "run_id": record["run_id"],
             "registered_at": record["registered_at"], "metrics": record["metrics"]}
 
 
-def model_view(root: Path) -> dict[str, Any]:
+def model_view(root: Path) -> ModelView:
     """Champion, challenger and the latest versions of the project's model."""
     from nbops.registry import project_model_name, read_registry
 
@@ -48,7 +51,7 @@ def model_view(root: Path) -> dict[str, Any]:
     }
 
 
-def promote(root: Path, model: str, version: int, alias: str, reason: str) -> dict[str, Any]:
+def promote(root: Path, model: str, version: int, alias: str, reason: str) -> Promoted:
     """``nbops promote MODEL VERSION --alias ALIAS --reason REASON``, from the panel.
 
     Raises:
@@ -63,7 +66,7 @@ def promote(root: Path, model: str, version: int, alias: str, reason: str) -> di
             "previous": move.previous, "notes": move.notes}
 
 
-def rollback(root: Path, model: str, alias: str, reason: str) -> dict[str, Any]:
+def rollback(root: Path, model: str, alias: str, reason: str) -> RolledBack:
     """``nbops rollback MODEL --alias ALIAS --reason REASON``, from the panel.
 
     Raises:

@@ -14,17 +14,20 @@ thousands of runs answers as fast as one with ten.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbops.contracts import RunSummary
 from nbops.core import Project
 
+if TYPE_CHECKING:
+    from nbops.lab._answers import BuildProgress, LastRun, PipelineView, TaskView
+
 UNFINISHED = ("running", "closing")
 
 
-def _last_runs(summaries: list[RunSummary], names: list[str]) -> dict[str, dict[str, Any]]:
+def _last_runs(summaries: list[RunSummary], names: list[str]) -> dict[str, LastRun]:
     """Each task's latest run in which it ran (executed or failed), newest first search."""
-    last: dict[str, dict[str, Any]] = {}
+    last: dict[str, LastRun] = {}
     for summary in reversed(summaries):
         tasks = summary.get("tasks")
         if tasks is None:  # index lines from before tasks were recorded: not searched
@@ -41,7 +44,7 @@ def _last_runs(summaries: list[RunSummary], names: list[str]) -> dict[str, dict[
     return last
 
 
-def _state(task: Any, last: dict[str, Any] | None, busy: set[str]) -> str:
+def _state(task: Any, last: LastRun | None, busy: set[str]) -> str:
     if task.name in busy:
         return "running"
     if last is not None and last["status"] == "failed" and task.outdated:
@@ -50,7 +53,7 @@ def _state(task: Any, last: dict[str, Any] | None, busy: set[str]) -> str:
 
 
 def pipeline_view(project: Project, states: list[Any], summaries: list[RunSummary],
-                  build: dict[str, Any] | None) -> dict[str, Any]:
+                  build: BuildProgress | None) -> PipelineView:
     """The panel's pipeline: tasks with states, the latest run, the build under way.
 
     Args:
@@ -66,7 +69,7 @@ def pipeline_view(project: Project, states: list[Any], summaries: list[RunSummar
     outside = next((s for s in reversed(summaries) if s["status"] in UNFINISHED), None)
     if outside is not None and not busy:  # a build from a terminal: every outdated task
         busy = {state.name for state in states if state.outdated}
-    tasks = [{
+    tasks: list[TaskView] = [{
         "name": state.name, "state": _state(state, last.get(state.name), busy),
         "reasons": state.reasons, "upstream": state.upstream, "source": state.source,
         "kind": state.kind, "last_run": last.get(state.name),
@@ -77,7 +80,8 @@ def pipeline_view(project: Project, states: list[Any], summaries: list[RunSummar
         "tasks": tasks,
         "runs": len(summaries),
         "latest_run": None if latest is None else {
-            key: latest.get(key) for key in ("run_id", "status", "started_at", "duration_s")},
+            "run_id": latest.get("run_id"), "status": latest.get("status"),
+            "started_at": latest.get("started_at"), "duration_s": latest.get("duration_s")},
         "build": build,
         "running_elsewhere": None if outside is None or build is not None and build["running"]
         else {"run_id": outside["run_id"], "pid": outside.get("pid")},

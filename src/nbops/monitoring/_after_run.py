@@ -18,7 +18,18 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from nbops.contracts import MONITORING, FileRecord, Manifest, MonitoringSection
+from nbops.contracts import (
+    MONITORING,
+    FeatureDriftSummary,
+    FileRecord,
+    Manifest,
+    MonitoringAction,
+    MonitoringReportFile,
+    MonitoringSection,
+    MonitorReportRecord,
+    RetrainAction,
+    UserValues,
+)
 from nbops.core import ContentStore, NbopsError
 from nbops.monitoring._retrain import retrain_command, start_retrain
 from nbops.monitoring._status import ALERT, LEVELS, severity
@@ -65,7 +76,7 @@ def _stored(store: ContentStore, product: FileRecord | None) -> Path | None:
     return path if path.is_file() else None
 
 
-def banner(report: dict[str, Any]) -> str | None:
+def banner(report: MonitorReportRecord) -> str | None:
     """The run page banner: set for ``alert`` and ``warn``, ``None`` when ``ok``."""
     if report["verdict"] == "ok":
         return None
@@ -74,17 +85,18 @@ def banner(report: dict[str, Any]) -> str | None:
 
 
 def manifest_section(
-    report: dict[str, Any], task: str, action: dict[str, Any], report_file: dict[str, Any]
+    report: MonitorReportRecord, task: str, action: MonitoringAction,
+    report_file: MonitoringReportFile,
 ) -> MonitoringSection:
     """The ``monitoring`` manifest section for one monitoring report."""
-    features = {
-        name: {
-            key: drift[key]
-            for key in ("kind", "status", "psi", "ks", "missing_current", "unseen_share", "tests")
-            if drift.get(key) != {}  # "tests": only when added drift tests ran (._drift_tests)
-        }
-        for name, drift in report["features"].items()
-    }
+    features: dict[str, FeatureDriftSummary] = {}
+    for name, drift in report["features"].items():
+        features[name] = {"kind": drift["kind"], "status": drift["status"], "psi": drift["psi"],
+                          "ks": drift["ks"], "missing_current": drift["missing_current"],
+                          "unseen_share": drift["unseen_share"]}
+        tests = drift.get("tests")
+        if tests != {} and tests is not None:  # only when added drift tests ran (._drift_tests)
+            features[name]["tests"] = tests
     prediction = report.get("prediction")
     performance = report.get("performance")
     return {
@@ -101,11 +113,12 @@ def manifest_section(
         "thresholds": report["thresholds"],
         "features": features,
         "prediction": None if not prediction else {
-            key: prediction[key] for key in ("status", "psi", "ks")
+            "status": prediction["status"], "psi": prediction["psi"], "ks": prediction["ks"]
         },
         "performance": None if not performance else {
-            key: performance[key]
-            for key in ("status", "live", "reference", "roc_auc_drop", "reasons")
+            "status": performance["status"], "live": performance["live"],
+            "reference": performance["reference"], "roc_auc_drop": performance["roc_auc_drop"],
+            "reasons": performance["reasons"],
         },
         "report": report_file,
         "action": action,
@@ -150,7 +163,7 @@ def record_monitoring(context: RunContext) -> None:
     report = read_report(report_path)
     params = (manifest.get("params") or {}).get(task, {})
     fail_on = _level(params.get("fail_on"))
-    action: dict[str, Any] = {
+    action: MonitoringAction = {
         "fail_on": fail_on,
         "failed_build": bool(fail_on and severity(report["verdict"]) >= severity(fail_on)),
         "retrain": {"requested": _truthy(params.get("retrain")), "status": "not_needed"},
@@ -160,7 +173,7 @@ def record_monitoring(context: RunContext) -> None:
     elif not action["retrain"]["requested"]:
         action["retrain"]["status"] = "not_configured"
     context.update(MONITORING,
-                   manifest_section(report, task, action, dict(products[REPORT_PRODUCT])))
+                   manifest_section(report, task, action, products[REPORT_PRODUCT].copy()))
     if action["failed_build"]:
         # The verdict is the run's outcome: recorded as "alert", and the build exits non-zero.
         context.set_outcome("alert")
@@ -172,8 +185,8 @@ def record_monitoring(context: RunContext) -> None:
 
 
 def _retrain(
-    context: RunContext, params: dict[str, Any], products: dict[str, Any], store: ContentStore
-) -> dict[str, Any]:
+    context: RunContext, params: UserValues, products: dict[str, FileRecord], store: ContentStore
+) -> RetrainAction:
     explicit = params.get("retrain_data")
     if explicit not in (None, "", "None", "null"):
         data: Path | None = context.project.absolute(str(explicit))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from nbops.contracts import JSONObject, MonitoredChampion
 from nbops.monitoring._batch_checks import find_problems
 from nbops.monitoring._drift import (
     TESTS_PER_CATEGORICAL,
@@ -81,8 +81,8 @@ def check_batch(
     thresholds: Thresholds | None = None,
     *,
     scores: np.ndarray | None = None,
-    batch_info: dict[str, Any] | None = None,
-    champion: dict[str, Any] | None = None,
+    batch_info: JSONObject | None = None,
+    champion: MonitoredChampion | None = None,
 ) -> MonitorReport:
     """Monitor ``batch`` against the reference ``profile``.
 
@@ -150,5 +150,5 @@ def check_batch(
         alpha_each=alpha_each,
         tests=tests,
         batch=dict(batch_info or {}),
-        champion=dict(champion or {}),
+        champion=champion.copy() if champion else MonitoredChampion(),
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 from pandas.api import types as ptypes
 
+from nbops.contracts import BatchProblemRecord
 from nbops.monitoring._profile import ReferenceProfile
 
 
@@ -29,7 +30,7 @@ class BatchProblem:
     column: str | None
     message: str
 
-    def to_dict(self) -> dict[str, str | None]:
+    def to_dict(self) -> BatchProblemRecord:
         return {"kind": self.kind, "column": self.column, "message": self.message}
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nbops.contracts import FeatureSchemaRecord, JSONObject
 from nbops.core import ContentStore, RegistryError, roc_auc
 from nbops.monitoring._batch_check import check_batch
 from nbops.monitoring._batch_checks import BatchProblem, find_problems
@@ -53,7 +54,7 @@ class Champion:
     name: str
     version: int | None
     model: Any
-    schema: dict[str, Any]
+    schema: FeatureSchemaRecord
     training: pd.DataFrame
     test: pd.DataFrame | None
     metrics: dict[str, float]
@@ -101,7 +102,7 @@ class Champion:
             name=name,
             version=record.get("version"),
             model=model,
-            schema=dict(record["feature_schema"]),
+            schema=_feature_schema(record),
             training=training,
             test=table("test_data"),
             metrics={k: float(v) for k, v in (record.get("metrics") or {}).items()},
@@ -137,11 +138,17 @@ class Champion:
         )
 
 
+def _feature_schema(record: dict[str, Any]) -> FeatureSchemaRecord:
+    """A copy of the feature schema the registry recorded with the version."""
+    recorded: FeatureSchemaRecord = record["feature_schema"]
+    return recorded.copy()
+
+
 def monitor(
     champion: Champion,
     batch: pd.DataFrame,
     thresholds: Thresholds | None = None,
-    batch_info: dict[str, Any] | None = None,
+    batch_info: JSONObject | None = None,
     profile: ReferenceProfile | None = None,
 ) -> MonitorReport:
     """Score ``batch`` with the champion (when it can be scored) and check it.
@@ -180,7 +187,7 @@ def monitor(
 
 
 def unreadable_report(
-    message: str, thresholds: Thresholds | None = None, batch_info: dict[str, Any] | None = None
+    message: str, thresholds: Thresholds | None = None, batch_info: JSONObject | None = None
 ) -> MonitorReport:
     """An ``alert`` report for a batch that could not even be read."""
     thresholds = thresholds or Thresholds()

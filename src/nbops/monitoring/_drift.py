@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from nbops.contracts import DriftRecord
 from nbops.monitoring._drift_tests import DriftTest, run_tests
 from nbops.monitoring._ks import ks_pvalue, ks_statistic
 from nbops.monitoring._profile import CategoricalReference, NumericReference, category_codes
@@ -71,7 +72,7 @@ class FeatureDrift:
     reasons: list[str] = field(default_factory=list)
     tests: dict[str, float] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> DriftRecord:
         """A JSON-ready mapping."""
         return {
             "name": self.name,

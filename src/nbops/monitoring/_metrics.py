@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from nbops.contracts import MonitorReportRecord
 from nbops.monitoring._status import severity
 
 THRESHOLD_PREFIX = "monitor_threshold."
@@ -41,7 +42,7 @@ def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def report_metrics(report: dict[str, Any]) -> dict[str, float]:
+def report_metrics(report: MonitorReportRecord) -> dict[str, float]:
     """The ledger metrics of one monitoring report document (``MonitorReport.to_dict``)."""
     out: dict[str, float] = {
         "monitor_verdict": float(severity(report["verdict"])),
@@ -74,13 +75,13 @@ def report_metrics(report: dict[str, Any]) -> dict[str, float]:
     return {name: float(value) for name, value in out.items() if _finite(value)}
 
 
-def threshold_metrics(report: dict[str, Any]) -> dict[str, float]:
+def threshold_metrics(report: MonitorReportRecord) -> dict[str, float]:
     """``monitor_threshold.*``: the thresholds, plus the live ROC AUC lines when known."""
     thresholds = report["thresholds"]
     out = {f"{THRESHOLD_PREFIX}{name}": float(value) for name, value in thresholds.items()}
-    performance = report.get("performance") or {}
-    reference = (performance.get("reference") or {}).get("roc_auc")
-    if _finite(reference):
+    performance = report["performance"]
+    reference = performance["reference"].get("roc_auc") if performance else None
+    if reference is not None and _finite(reference):
         out[f"{THRESHOLD_PREFIX}live_roc_auc_warn"] = reference - thresholds["auc_drop_warn"]
         out[f"{THRESHOLD_PREFIX}live_roc_auc_alert"] = reference - thresholds["auc_drop_alert"]
     return out

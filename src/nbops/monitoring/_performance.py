@@ -11,11 +11,11 @@ the registry recorded them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from scipy import stats
 
+from nbops.contracts import PerformanceRecord
 from nbops.core import average_precision, brier, roc_auc
 from nbops.monitoring._status import OK, graded
 
@@ -44,7 +44,7 @@ class PerformanceCheck:
     status: str = OK
     reasons: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> PerformanceRecord:
         """A JSON-ready mapping."""
         return {
             "rows": self.rows,

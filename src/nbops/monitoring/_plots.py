@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from nbops.contracts import MonitorReportRecord
 from nbops.monitoring._profile import (
     CategoricalReference,
     NumericReference,
@@ -23,15 +24,16 @@ from nbops.monitoring._status import severity
 COLORS = {"ok": "#4c9a5b", "warn": "#e0a030", "alert": "#c8453c"}
 
 
-def drift_overview(report: dict[str, Any]) -> Figure:
+def drift_overview(report: MonitorReportRecord) -> Figure:
     """Horizontal bars: PSI beyond noise per feature and for the scores, floors drawn.
 
     A bar past a line is flagged only if the change is also significant, so a
     feature can sit past ``psi warn`` in a small batch and stay green.
     """
     rows = list(report["features"].values())
-    if report.get("prediction"):
-        rows.append(report["prediction"])
+    prediction = report["prediction"]
+    if prediction:
+        rows.append(prediction)
     # Worst last (barh draws bottom-up, so they end on top): status, then PSI beyond noise.
     rows.sort(key=lambda d: (severity(d["status"]), d["psi"] - d["psi_noise"]))
     figure = Figure(figsize=(7, 0.35 * max(len(rows), 3) + 1.2))
@@ -86,7 +88,7 @@ def _categorical_panel(
 
 
 def top_feature_distributions(
-    report: dict[str, Any], profile: ReferenceProfile, batch: pd.DataFrame, limit: int = 3
+    report: MonitorReportRecord, profile: ReferenceProfile, batch: pd.DataFrame, limit: int = 3
 ) -> Figure | None:
     """Reference vs batch distributions of the most drifted features (``None`` if none)."""
     names = [n for n in report["top_features"] if n in batch.columns][:limit]
@@ -106,7 +108,7 @@ def top_feature_distributions(
 
 
 def scores_and_performance(
-    report: dict[str, Any], profile: ReferenceProfile, scores: np.ndarray | None
+    report: MonitorReportRecord, profile: ReferenceProfile, scores: np.ndarray | None
 ) -> Figure | None:
     """The champion's score distribution (reference vs batch) and live vs reference ROC AUC."""
     performance = report.get("performance")
@@ -117,7 +119,8 @@ def scores_and_performance(
     axes_list = list(np.atleast_1d(figure.subplots(1, panels)))
     if scores is not None and profile.scores is not None:
         axes = axes_list.pop(0)
-        status = report["prediction"]["status"] if report.get("prediction") else "ok"
+        prediction = report["prediction"]
+        status = prediction["status"] if prediction else "ok"
         _numeric_panel(axes, profile.scores, np.asarray(scores, float),
                        f"champion scores: {status}")
         axes.set_xlim(0, 1)

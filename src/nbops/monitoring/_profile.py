@@ -15,11 +15,11 @@ dtype is an integer, float or boolean type (booleans count as 0/1), a *date*
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from nbops.contracts import FeatureEntry, FeatureSchemaRecord
 from nbops.core import DataError
 from nbops.monitoring._psi import bin_counts, quantile_edges
 
@@ -82,7 +82,7 @@ class ReferenceProfile:
     metrics_counts: tuple[int, int] | None = None
 
 
-def feature_kind(spec: dict[str, Any]) -> str:
+def feature_kind(spec: FeatureEntry) -> str:
     """``"numeric"``, ``"categorical"`` or ``"date"`` for one schema feature entry."""
     if spec.get("categories") is not None:
         return "categorical"
@@ -133,7 +133,7 @@ def numeric_reference(name: str, values: np.ndarray, bins: int) -> NumericRefere
 
 def build_profile(
     reference: pd.DataFrame,
-    schema: dict[str, Any],
+    schema: FeatureSchemaRecord,
     *,
     bins: int = 10,
     scores: np.ndarray | None = None,

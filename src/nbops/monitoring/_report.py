@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbops.contracts import MONITOR_REPORT
+from nbops.contracts import MONITOR_REPORT, JSONObject, MonitoredChampion, MonitorReportRecord
 from nbops.core import DataError, atomic_write_json, schema_errors
 from nbops.monitoring._batch_checks import BatchProblem
 from nbops.monitoring._drift import FeatureDrift
@@ -44,8 +44,8 @@ class MonitorReport:
     thresholds: dict[str, float]
     alpha_each: float
     tests: int
-    batch: dict[str, Any] = field(default_factory=dict)
-    champion: dict[str, Any] = field(default_factory=dict)
+    batch: JSONObject = field(default_factory=dict)
+    champion: MonitoredChampion = field(default_factory=MonitoredChampion)
 
     @property
     def top_features(self) -> list[str]:
@@ -79,6 +79,10 @@ class MonitorReport:
         return self.verdict == ALERT
 
     def to_dict(self) -> dict[str, Any]:
+        """:meth:`record` as a plain dict to extend (``nbops monitor`` adds ``retrain``)."""
+        return dict(self.record())
+
+    def record(self) -> MonitorReportRecord:
         """The JSON document (``monitor_report.schema.json``)."""
         return {
             "schema_version": SCHEMA_VERSION,
@@ -87,7 +91,7 @@ class MonitorReport:
             "top_features": self.top_features,
             "rows": self.rows,
             "batch": dict(self.batch),
-            "champion": dict(self.champion),
+            "champion": self.champion.copy(),
             "thresholds": dict(self.thresholds),
             "alpha_each": self.alpha_each,
             "tests": self.tests,
@@ -98,7 +102,7 @@ class MonitorReport:
         }
 
 
-def check_report(data: Any, where: str) -> dict[str, Any]:
+def check_report(data: Any, where: str) -> MonitorReportRecord:
     """Validate a monitoring report document against its shipped JSON Schema.
 
     Raises:
@@ -111,18 +115,18 @@ def check_report(data: Any, where: str) -> dict[str, Any]:
             f"{where} is not a valid nbops monitoring report ({'; '.join(errors[:3])})",
             "re-run the monitoring step to write it again",
         )
-    report: dict[str, Any] = data
+    report: MonitorReportRecord = data
     return report
 
 
-def write_report(report: MonitorReport, path: Path | str) -> dict[str, Any]:
+def write_report(report: MonitorReport, path: Path | str) -> MonitorReportRecord:
     """Write ``report`` as validated JSON to ``path`` atomically; return the document."""
-    data = check_report(report.to_dict(), "the monitoring report being written")
+    data = check_report(report.record(), "the monitoring report being written")
     atomic_write_json(Path(path), data)
     return data
 
 
-def read_report(path: Path | str) -> dict[str, Any]:
+def read_report(path: Path | str) -> MonitorReportRecord:
     """Read and validate a monitoring report written by :func:`write_report`.
 
     Raises:

@@ -41,7 +41,7 @@ def retrain_command(data_path: Path | str, target: str | None = None,
         ConfigError: Ploomber's command line is not installed.
     """
     path = Path(data_path).resolve()
-    data: dict[str, Any] = {
+    data: dict[str, object] = {
         "data.path": str(path),
         "data.format": "csv" if path.suffix.lower() == ".csv" else "parquet",
     }

@@ -26,6 +26,7 @@ batch caught at least 95 % of the time.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -95,7 +96,7 @@ class Thresholds:
                 )
 
     @classmethod
-    def from_mapping(cls, values: dict[str, Any] | None) -> Thresholds:
+    def from_mapping(cls, values: Mapping[str, object] | None) -> Thresholds:
         """Build thresholds from a mapping (e.g. env.yaml ``monitoring:``), defaults elsewhere.
 
         Keys that are not thresholds (such as ``retrain`` or ``fail_on``) are ignored.
@@ -116,6 +117,8 @@ class Thresholds:
             raw = values[name]
             caster = int if name in ("bins", "top_k") else float
             try:
+                if not isinstance(raw, int | float | str):
+                    raise TypeError(raw)
                 (kwargs if name in names else extra)[name] = caster(raw)
             except (TypeError, ValueError):
                 raise ConfigError(

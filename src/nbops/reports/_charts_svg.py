@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from nbops.reports._markup import fmt_number
 
@@ -58,16 +58,97 @@ class Threshold:
     colour: str = "#bf8700"
 
 
+class Tick(TypedDict):
+    """A labelled y grid line."""
+
+    y: str
+    label_y: str
+    label: str
+
+
+class ThresholdLine(TypedDict):
+    """A dashed reference line and its label."""
+
+    y: str
+    label_y: str
+    colour: str
+    label: str
+    value: str
+
+
+class PointMark(TypedDict):
+    """One run's point on a trend chart, with its tooltip and link."""
+
+    x: str
+    y: str
+    status: str
+    href: str | None
+    fill: str
+    stroke: str
+    title: str
+
+
+class LegendItem(TypedDict):
+    """One entry of a trend chart's legend."""
+
+    x: int
+    fill: str
+    stroke: str
+    label: str
+
+
+class _Frame(TypedDict):
+    name: str
+    width: int
+    height: int
+    left: int
+    top: int
+    plot_w: int
+    plot_h: int
+    right_x: int
+    ticks: NotRequired[list[Tick]]
+    first: NotRequired[str]
+    last: NotRequired[str]
+
+
+class TrendChart(_Frame):
+    """The geometry ``trend.svg.j2``'s ``trend`` macro draws (only the frame when empty)."""
+
+    points: list[PointMark]
+    thresholds: NotRequired[list[ThresholdLine]]
+    line: NotRequired[str]
+    legend: NotRequired[list[LegendItem]]
+
+
+class CurveLine(TypedDict):
+    """One curve of a learning-curve chart."""
+
+    label: str
+    colour: str
+    count: int
+    points: str
+    end_x: str
+    end_y: str
+    title: str
+    legend_x: int
+
+
+class CurveChart(_Frame):
+    """The geometry ``trend.svg.j2``'s ``curve`` macro draws (only the frame when empty)."""
+
+    lines: list[CurveLine]
+
+
 def trend_chart(name: str, points: list[Point],
-                thresholds: tuple[Threshold, ...] = ()) -> dict[str, Any]:
+                thresholds: tuple[Threshold, ...] = ()) -> TrendChart:
     """The geometry of a trend chart (numbers and plain strings) for ``trend.svg.j2``."""
     finite = [p for p in points if math.isfinite(p.value)]
     lines = [t for t in thresholds if math.isfinite(t.value)]
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
-    chart: dict[str, Any] = {"name": name, "width": WIDTH, "height": HEIGHT, "left": LEFT,
-                             "top": TOP, "plot_w": plot_w, "plot_h": plot_h,
-                             "right_x": LEFT + plot_w, "points": []}
+    chart: TrendChart = {"name": name, "width": WIDTH, "height": HEIGHT, "left": LEFT,
+                         "top": TOP, "plot_w": plot_w, "plot_h": plot_h,
+                         "right_x": LEFT + plot_w, "points": []}
     if not finite:
         return chart
     lo = min([p.value for p in finite] + [t.value for t in lines])
@@ -137,7 +218,7 @@ class Curve:
     values: tuple[float, ...]
 
 
-def curve_chart(name: str, curves: list[Curve]) -> dict[str, Any]:
+def curve_chart(name: str, curves: list[Curve]) -> CurveChart:
     """The geometry of a learning-curve chart (x = step) for ``curve.svg.j2``.
 
     Each curve is one polyline in :data:`CURVE_COLOURS` order, all on one scale, so
@@ -145,9 +226,9 @@ def curve_chart(name: str, curves: list[Curve]) -> dict[str, Any]:
     """
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
-    chart: dict[str, Any] = {"name": name, "width": WIDTH, "height": HEIGHT, "left": LEFT,
-                             "top": TOP, "plot_w": plot_w, "plot_h": plot_h,
-                             "right_x": LEFT + plot_w, "lines": []}
+    chart: CurveChart = {"name": name, "width": WIDTH, "height": HEIGHT, "left": LEFT,
+                         "top": TOP, "plot_w": plot_w, "plot_h": plot_h,
+                         "right_x": LEFT + plot_w, "lines": []}
     kept = [[(s, v) for s, v in zip(c.steps, c.values, strict=True) if math.isfinite(v)]
             for c in curves]
     points = [p for pairs in kept for p in pairs]

@@ -10,9 +10,9 @@ reads), so every view says the same thing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
-from nbops.contracts import Manifest
+from nbops.contracts import JSONObject, JSONValue, Manifest
 from nbops.core import experiment_of
 from nbops.reports._summary import fmt, fmt_delta
 from nbops.runs import flat_params
@@ -26,7 +26,7 @@ class Row:
     """One compared fact: its name and each run's value (``None``: absent)."""
 
     name: str
-    values: list[Any]
+    values: list[JSONValue]
 
     @property
     def differs(self) -> bool:
@@ -46,6 +46,28 @@ class Section:
         return [r for r in self.rows if r.differs]
 
 
+class RowDocument(TypedDict):
+    """One row of ``nbops compare --json``."""
+
+    name: str
+    values: list[JSONValue]
+    differs: bool
+
+
+class SectionDocument(TypedDict):
+    """One section of ``nbops compare --json``."""
+
+    title: str
+    rows: list[RowDocument]
+
+
+class ComparisonDocument(TypedDict):
+    """``nbops compare --json``: the runs and each section's rows."""
+
+    runs: list[str]
+    sections: list[SectionDocument]
+
+
 @dataclass
 class Comparison:
     """Two or more runs compared (oldest run first is not required: the order given)."""
@@ -56,7 +78,7 @@ class Comparison:
     def section(self, title: str) -> Section:
         return next(s for s in self.sections if s.title == title)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ComparisonDocument:
         return {"runs": self.run_ids, "sections": [
             {"title": s.title, "rows": [{"name": r.name, "values": r.values,
                                          "differs": r.differs} for r in s.rows]}
@@ -70,7 +92,7 @@ def _short(digest: Any) -> Any:
     return digest
 
 
-def _rows(values: list[dict[str, Any]], *, only: tuple[str, ...] | None = None,
+def _rows(values: list[JSONObject], *, only: tuple[str, ...] | None = None,
           differing_only: bool = False) -> list[Row]:
     names: list[str] = []
     for mapping in values:
@@ -81,13 +103,13 @@ def _rows(values: list[dict[str, Any]], *, only: tuple[str, ...] | None = None,
     return rows
 
 
-def record_of(manifest: Manifest) -> dict[str, dict[str, Any]]:
+def record_of(manifest: Manifest) -> dict[str, JSONObject]:
     """What one run contributes to a comparison, section by section (JSON-ready)."""
     provenance = manifest["provenance"]
     git = provenance["git"]
     gates, registry = manifest.get("gates"), manifest.get("registry")
     monitoring, failure = manifest.get("monitoring"), manifest["failure"]
-    run = {
+    run: JSONObject = {
         "status": manifest["status"],
         "experiment": experiment_of(manifest).label,
         "started (UTC)": manifest["started_at"],
@@ -97,18 +119,18 @@ def record_of(manifest: Manifest) -> dict[str, dict[str, Any]]:
         "monitoring": (monitoring.get("verdict") if monitoring else None),
         "failure": failure["message"] if failure else None,
     }
-    task_params = {f"{task}.{name}": value
-                   for task, params in manifest["params"].items()
-                   for name, value in (flat_params(params) if isinstance(params, dict)
-                                       else {}).items()}
-    code = {"git commit": (git["commit"] or "")[:12] or None,
-            "uncommitted changes": git["dirty"],
-            "diff": _short(git["diff_hash"])}
+    task_params: JSONObject = {
+        f"{task}.{name}": value for task, params in manifest["params"].items()
+        for name, value in (flat_params(params) if isinstance(params, dict) else {}).items()}
+    code: JSONObject = {"git commit": (git["commit"] or "")[:12] or None,
+                        "uncommitted changes": git["dirty"],
+                        "diff": _short(git["diff_hash"])}
     code.update({f"source {task}": _short(h) for task, h in provenance["sources"].items()})
     code.update({f"config {name}": _short(h)
                  for name, h in (provenance.get("config") or {}).items()})
-    environment = {"python": provenance["python"], "platform": provenance["platform"],
-                   "lock file": _short(provenance["lock_hash"])}
+    environment: JSONObject = {"python": provenance["python"],
+                               "platform": provenance["platform"],
+                               "lock file": _short(provenance["lock_hash"])}
     return {
         "Run": run,
         "Parameters": flat_params(manifest["env"]),
@@ -128,7 +150,7 @@ def record_of(manifest: Manifest) -> dict[str, dict[str, Any]]:
 ONLY_CHANGES = ("Task parameters", "Packages", "Data inputs", "Code")
 
 
-def compare_records(run_ids: list[str], records: list[dict[str, dict[str, Any]]]) -> Comparison:
+def compare_records(run_ids: list[str], records: list[dict[str, JSONObject]]) -> Comparison:
     """The comparison of runs given as :func:`record_of` records."""
     sections = []
     for title in records[0]:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from markupsafe import Markup
 
-from nbops.contracts import Manifest, RunSummary
+from nbops.contracts import JSONObject, Manifest, RunSummary
 from nbops.core import atomic_write_text
 from nbops.reports._compare import record_of
 from nbops.reports._curves import curves_of
@@ -35,8 +35,29 @@ def _script_json(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+class RunRecord(TypedDict):
+    """What the compare page's script knows of one run (``runs/<id>/compare.js``)."""
+
+    run_id: str
+    status: str
+    sections: dict[str, JSONObject]
+    previous: str | None
+    diffs: dict[str, str]
+    curves: dict[str, dict[str, list[Any]]]
+
+
+class NotebookEntry(TypedDict):
+    """One task's notebook diff on the compare page."""
+
+    task: str
+    letter: str
+    missing: bool
+    changed: int
+    html: str
+
+
 def run_record(manifest: Manifest, previous: RunSummary | None = None,
-               diffs: dict[str, str] | None = None) -> dict[str, Any]:
+               diffs: dict[str, str] | None = None) -> RunRecord:
     """What the compare page knows of one run (and its notebook diffs vs the previous run)."""
     return {"run_id": manifest["run_id"], "status": manifest.get("status"),
             "sections": record_of(manifest),
@@ -61,7 +82,7 @@ def write_run_record(manifest: Manifest, run_dir: Path,
     return dest
 
 
-def compare_html(*, prefix: str = "", inline: list[dict[str, Any]] | None = None,
+def compare_html(*, prefix: str = "", inline: list[RunRecord] | None = None,
                  notebooks: str = "") -> str:
     """The compare page; ``inline`` records make it self-contained (no run files read).
 
@@ -130,18 +151,18 @@ def notebooks_section(reports_dir: Path, manifests: list[Manifest]) -> str:
 
     first = manifests[0]
     tasks = list(first.get("tasks") or {})
-    entries = []
+    entries: list[NotebookEntry] = []
     for other_index, other in enumerate(manifests[1:], start=1):
         letter = chr(65 + other_index) if other_index < 26 else str(other_index + 1)
         for task in tasks + [t for t in other.get("tasks") or {} if t not in tasks]:
             a = _notebook_file(reports_dir, first, task)
             b = _notebook_file(reports_dir, other, task)
-            entry: dict[str, Any] = {"task": task, "letter": letter, "missing": a is None
-                                     or b is None, "changed": 0, "html": ""}
+            entry: NotebookEntry = {"task": task, "letter": letter, "missing": a is None
+                                    or b is None, "changed": 0, "html": ""}
             if a is not None and b is not None:
                 pairs, html = diff_notebook_files(a, b, (first.get("params") or {}).get(task),
                                                   (other.get("params") or {}).get(task))
-                entry.update(changed=sum(1 for p in pairs if p.kind != "same"),
-                             html=Markup(html))
+                entry["changed"] = sum(1 for p in pairs if p.kind != "same")
+                entry["html"] = Markup(html)
             entries.append(entry)
     return render("compare_notebooks.html.j2", first=first["run_id"], entries=entries)

@@ -8,7 +8,7 @@ shortened on the box and shown whole on hover.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from nbops.reports._graph_layout import CHAR_W, Layout, layout
 from nbops.reports._markup import STATUS_LABELS
@@ -42,15 +42,55 @@ def _edge(lay: Layout, up: str, down: str) -> str:
     return f"M{x1:.1f},{y1:.1f} {curve}{x2 - 4:.1f},{y2:.1f}"
 
 
+class GraphNode(TypedDict):
+    """One task's box: position, colours, label and link."""
+
+    name: str
+    status: str
+    status_label: str
+    x: str
+    y: str
+    w: str
+    h: str
+    fill: str
+    ink: str
+    dashed: bool
+    text_x: str
+    text_y: str
+    label: str
+    href: str | None
+
+
+class GraphLegendItem(TypedDict):
+    """One status of the legend under the graph."""
+
+    x: str
+    y: str
+    fill: str
+    text_x: str
+    text_y: str
+    label: str
+
+
+class GraphLayout(TypedDict):
+    """What ``graph.svg.j2``'s ``graph`` macro draws."""
+
+    width: str
+    height: str
+    edges: list[str]
+    nodes: list[GraphNode]
+    legend: list[GraphLegendItem]
+
+
 def graph_layout(
     tasks: dict[str, list[str]],
     statuses: dict[str, str],
     links: dict[str, str] | None = None,
-) -> dict[str, Any]:
+) -> GraphLayout:
     """Positions, colours and labels of the graph (plain data for ``graph.svg.j2``)."""
     lay = layout(tasks)
     links = links or {}
-    nodes = []
+    nodes: list[GraphNode] = []
     for name, node in lay.nodes.items():
         status = statuses.get(name, "not_run")
         fill, ink = FILL.get(status, FILL["not_run"])
@@ -60,7 +100,7 @@ def graph_layout(
             "h": f"{node.h:.1f}", "fill": fill, "ink": ink, "dashed": status == "not_run",
             "text_x": f"{node.x + node.w / 2:.1f}", "text_y": f"{node.y + node.h / 2 + 4:.1f}",
             "label": _label(name, node.w), "href": links.get(name)})
-    legend = []
+    legend: list[GraphLegendItem] = []
     x = 12.0
     y = lay.height + 8
     shown = LEGEND + (("running",) if "running" in statuses.values() else ())

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
+from nbops.contracts import JSONObject, JSONValue
 from nbops.runs import normalise_notebook
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
@@ -30,24 +32,34 @@ class CellPair:
     """One row of the alignment: ``kind`` is same, changed, added or removed."""
 
     kind: str
-    a: dict[str, Any] | None
-    b: dict[str, Any] | None
+    a: JSONObject | None
+    b: JSONObject | None
     a_index: int | None
     b_index: int | None
 
 
-def _as_notebook(cells: list[dict[str, Any]]) -> Any:
+def _objects(value: JSONValue) -> list[JSONObject]:
+    """The objects of a JSON list (a cell's outputs); nothing for anything else."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _outputs(cell: JSONObject | None) -> list[JSONObject]:
+    return _objects(cell.get("outputs", [])) if cell else []
+
+
+def _as_notebook(cells: list[JSONObject]) -> Any:
     """nbdime wants an nbformat-shaped document; execution counts are not results."""
     shaped = []
     for cell in cells:
-        entry: dict[str, Any] = {"cell_type": cell.get("cell_type"),
-                                 "source": cell.get("source") or "",
-                 "metadata": {}}
+        entry: JSONObject = {"cell_type": cell.get("cell_type"),
+                             "source": cell.get("source") or "",
+                             "metadata": {}}
         if cell.get("cell_type") == "code":
-            entry["outputs"] = [
+            outputs: list[JSONValue] = [
                 {**o, "metadata": {}} if o.get("output_type") in ("display_data",
                                                                    "execute_result") else o
-                for o in cell.get("outputs", [])]
+                for o in _outputs(cell)]
+            entry["outputs"] = outputs
             entry["execution_count"] = None
         shaped.append(entry)
     import nbformat
@@ -108,13 +120,23 @@ def _long_outputs_digested(notebook: Any) -> Any:
     return digested
 
 
-def align(a_notebook: dict[str, Any], b_notebook: dict[str, Any]) -> list[CellPair]:
+class _DiffEntry(TypedDict, total=False):
+    """One operation of an nbdime diff (at ``key``: ``addrange``, ``removerange``, ``patch``)."""
+
+    op: str
+    key: int
+    diff: list[_DiffEntry]
+    valuelist: list[JSONValue]
+    length: int
+
+
+def align(a_notebook: JSONObject, b_notebook: JSONObject) -> list[CellPair]:
     """The cells of two notebooks aligned by nbdime, after normalisation."""
     from nbdime import diff_notebooks
 
     a = _as_notebook(normalise_notebook(a_notebook))
     b = _as_notebook(normalise_notebook(b_notebook))
-    cells_diff: list[dict[str, Any]] = []
+    cells_diff: list[_DiffEntry] = []
     for entry in diff_notebooks(_long_outputs_digested(a), _long_outputs_digested(b)):
         if entry.get("key") == "cells" and entry.get("op") == "patch":
             cells_diff = entry["diff"]
@@ -145,27 +167,31 @@ def align(a_notebook: dict[str, Any], b_notebook: dict[str, Any]) -> list[CellPa
 
 # ---------------------------------------------------------------- rendering
 
-def _output_text(output: dict[str, Any]) -> str:
+def _data(output: JSONObject) -> JSONObject:
+    data = output.get("data")
+    return data if isinstance(data, dict) else {}
+
+
+def _output_text(output: JSONObject) -> str:
     kind = output.get("output_type")
     if kind == "stream":
         return str(output.get("text") or "")
     if kind == "error":
         return f"{output.get('ename')}: {output.get('evalue')}"
-    data = output.get("data") or {}
-    text = data.get("text/plain")
+    text = _data(output).get("text/plain")
     if isinstance(text, list):
-        text = "".join(text)
+        text = "".join(map(str, text))
     return str(text) if text is not None else ""
 
 
-def _images(outputs: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def _images(outputs: list[JSONObject]) -> list[tuple[str, str]]:
     found = []
     for output in outputs:
-        data = output.get("data") or {}
+        data = _data(output)
         for mime in IMAGE_TYPES:
             value = data.get(mime)
             if isinstance(value, list):
-                value = "".join(value)
+                value = "".join(map(str, value))
             if isinstance(value, str) and value:
                 if mime == "image/svg+xml":
                     import base64
@@ -181,14 +207,14 @@ def _images(outputs: list[dict[str, Any]]) -> list[tuple[str, str]]:
 _RICH_SKIPPED = ("text/plain",)
 
 
-def _rich_outputs(cell: dict[str, Any] | None) -> dict[str, list[str]]:
+def _rich_outputs(cell: JSONObject | None) -> dict[str, list[str]]:
     """MIME type -> its values in the cell's outputs, for every type but text/plain."""
     found: dict[str, list[str]] = {}
-    for output in (cell or {}).get("outputs", []):
-        for mime, value in sorted((output.get("data") or {}).items()):
+    for output in _outputs(cell):
+        for mime, value in sorted(_data(output).items()):
             if mime in _RICH_SKIPPED:
                 continue
-            text = "".join(value) if isinstance(value, list) else value
+            text = "".join(map(str, value)) if isinstance(value, list) else value
             found.setdefault(mime, []).append(text if isinstance(text, str) else str(text))
     return found
 
@@ -211,7 +237,7 @@ def _short_digest(values: list[str]) -> str:
     return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
-def rich_output_changes(a: dict[str, Any] | None, b: dict[str, Any] | None) -> list[str]:
+def rich_output_changes(a: JSONObject | None, b: JSONObject | None) -> list[str]:
     """One line per rich output (HTML, image, …) that differs between two cells, e.g.
     ``image/png output changed: 1,204 → 1,210 bytes (digest 3f2a… → 9c1e…)``."""
     before, after = _rich_outputs(a), _rich_outputs(b)
@@ -253,24 +279,46 @@ def _cut(text: str) -> str:
     return "\n".join(text.splitlines()[:MAX_LINES])
 
 
-def _outputs_text(cell: dict[str, Any] | None) -> str:
+def _outputs_text(cell: JSONObject | None) -> str:
     if not cell:
         return ""
-    return "\n".join(t for t in (_output_text(o) for o in cell.get("outputs", [])) if t)
+    return "\n".join(t for t in (_output_text(o) for o in _outputs(cell)) if t)
 
 
-def _pair_item(pair: CellPair) -> dict[str, Any]:
+def _source(cell: JSONObject | None) -> str:
+    source = cell.get("source", "") if cell else ""
+    return "".join(map(str, source)) if isinstance(source, list) else str(source or "")
+
+
+class _CellItem(TypedDict):
+    """What ``notebook_diff.html.j2`` shows of one changed, added or removed cell."""
+
+    kind: str
+    badge: str
+    where: str
+    cell_type: JSONValue
+    source_diff: list[tuple[str, str, str]] | None
+    source: str
+    source_css: str
+    output_diff: list[tuple[str, str, str]] | None
+    output: str
+    output_css: str
+    rich_changes: list[str]
+    images: list[list[tuple[str, str]] | None] | None
+
+
+def _pair_item(pair: CellPair) -> _CellItem:
     """What the template shows of one changed, added or removed cell."""
     where = (f"cell {pair.a_index}" if pair.b_index is None else
              f"cell {pair.b_index}" if pair.a_index is None or pair.a_index == pair.b_index
              else f"cell {pair.a_index} → {pair.b_index}")
-    a_source = (pair.a or {}).get("source", "")
-    b_source = (pair.b or {}).get("source", "")
-    item: dict[str, Any] = {"kind": pair.kind, "badge": _KIND_CSS[pair.kind], "where": where,
-                            "cell_type": (pair.b or pair.a or {}).get("cell_type"),
-                            "source_diff": None, "source": "", "source_css": "source",
-                            "output_diff": None, "output": "", "output_css": "",
-                            "rich_changes": []}
+    a_source, b_source = _source(pair.a), _source(pair.b)
+    either = pair.b or pair.a
+    item: _CellItem = {"kind": pair.kind, "badge": _KIND_CSS[pair.kind], "where": where,
+                       "cell_type": either.get("cell_type") if either else None,
+                       "source_diff": None, "source": "", "source_css": "source",
+                       "output_diff": None, "output": "", "output_css": "",
+                       "rich_changes": [], "images": None}
     if pair.kind == "changed":
         if a_source != b_source:
             item["source_diff"] = _line_diff(a_source, b_source)
@@ -282,11 +330,10 @@ def _pair_item(pair: CellPair) -> dict[str, Any]:
         item["rich_changes"] = rich_output_changes(pair.a, pair.b)
     else:
         css = "del-block" if pair.kind == "removed" else "ins-block"
-        item.update(source=_cut(a_source or b_source), source_css=f"source {css}",
-                    output=_cut(_outputs_text(pair.a or pair.b)), output_css=css)
-    a_images = _images((pair.a or {}).get("outputs", []))
-    b_images = _images((pair.b or {}).get("outputs", []))
-    item["images"] = None
+        item["source"], item["source_css"] = _cut(a_source or b_source), f"source {css}"
+        item["output"], item["output_css"] = _cut(_outputs_text(pair.a or pair.b)), css
+    a_images = _images(_outputs(pair.a))
+    b_images = _images(_outputs(pair.b))
     if (a_images or b_images) and a_images != b_images:
         item["images"] = [None if pair.a is None else a_images,
                           None if pair.b is None else b_images]
@@ -313,7 +360,7 @@ def diff_html(pairs: list[CellPair]) -> str:
     return render("notebook_diff.html.j2", items=items, identical=identical)
 
 
-def _redacted(path: Path, params: dict[str, Any] | None) -> Any:
+def _redacted(path: Path, params: Mapping[str, object] | None) -> Any:
     """The notebook at ``path`` with the secrets its run's manifest redacted masked,
     as on its notebook page (stored copies are redacted already: this is the second
     line of defence)."""
@@ -326,8 +373,8 @@ def _redacted(path: Path, params: dict[str, Any] | None) -> Any:
     return nb
 
 
-def diff_notebook_files(a_path: Path, b_path: Path, a_params: dict[str, Any] | None = None,
-                        b_params: dict[str, Any] | None = None) -> tuple[list[CellPair], str]:
+def diff_notebook_files(a_path: Path, b_path: Path, a_params: Mapping[str, object] | None = None,
+                        b_params: Mapping[str, object] | None = None) -> tuple[list[CellPair], str]:
     """Align and render two ``.ipynb`` files; ``*_params``: each task's recorded parameters."""
     pairs = align(_redacted(a_path, a_params), _redacted(b_path, b_params))
     return pairs, diff_html(pairs)
@@ -348,8 +395,8 @@ pre.line-diff .ctx { color: var(--muted); }
 
 
 def diff_page(task: str, a_path: Path, b_path: Path, a_run: str, b_run: str,
-              a_params: dict[str, Any] | None = None,
-              b_params: dict[str, Any] | None = None) -> str:
+              a_params: Mapping[str, object] | None = None,
+              b_params: Mapping[str, object] | None = None) -> str:
     """``runs/<b_run>/diff/<task>.html``: task's notebook of ``b_run`` against ``a_run``'s."""
     from nbops.reports._markup import page
     from nbops.reports._templates_env import render_string
@@ -367,8 +414,8 @@ def diff_page(task: str, a_path: Path, b_path: Path, a_run: str, b_run: str,
 
 
 def notebook_diff_page(task: str, a_path: Path, b_path: Path, a_run: str, b_run: str,
-                       a_params: dict[str, Any] | None = None,
-                       b_params: dict[str, Any] | None = None) -> str:
+                       a_params: Mapping[str, object] | None = None,
+                       b_params: Mapping[str, object] | None = None) -> str:
     """A page of its own (no links into a run folder): ``task``'s notebook of ``b_run``
     against ``a_run``'s, for JupyterLab's panel (``nbops.lab``)."""
     from nbops.reports._markup import page

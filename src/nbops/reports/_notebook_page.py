@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -68,7 +69,7 @@ class NotebookPage:
     run_id: str = ""
     status: str = ""
     error: TaskError | None = None
-    params: dict[str, Any] | None = None
+    params: Mapping[str, object] | None = None
     hide_code: bool = False
     links: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 

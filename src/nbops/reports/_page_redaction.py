@@ -12,6 +12,7 @@ every text output of the notebook.
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from typing import Any
 
 from nbops.adapters import is_injected_parameters
@@ -19,7 +20,7 @@ from nbops.core import scrub
 from nbops.core import secret_replacements as _value_secrets
 
 
-def injected_literals(source: str) -> dict[str, Any]:
+def injected_literals(source: str) -> dict[str, object]:
     """Return ``name -> value`` for the literal assignments of an injected cell.
 
     Non-literal assignments (Ploomber injects ``product`` and ``upstream`` as
@@ -30,7 +31,7 @@ def injected_literals(source: str) -> dict[str, Any]:
         tree = ast.parse(source)
     except SyntaxError:
         return {}
-    values: dict[str, Any] = {}
+    values: dict[str, object] = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
@@ -42,7 +43,7 @@ def injected_literals(source: str) -> dict[str, Any]:
     return values
 
 
-def secret_replacements(nb: Any, recorded: dict[str, Any] | None) -> dict[str, str]:
+def secret_replacements(nb: Any, recorded: Mapping[str, object] | None) -> dict[str, str]:
     """Map raw secret strings found in ``nb``'s injected cell to their markers.
 
     Args:
@@ -61,7 +62,7 @@ def secret_replacements(nb: Any, recorded: dict[str, Any] | None) -> dict[str, s
     return replacements
 
 
-def _collect(raw: Any, recorded: Any, replacements: dict[str, str]) -> None:
+def _collect(raw: object, recorded: object, replacements: dict[str, str]) -> None:
     """Pair raw strings with the redacted values recorded in their place, at any depth."""
     if isinstance(raw, dict) and isinstance(recorded, dict):
         for key, value in raw.items():

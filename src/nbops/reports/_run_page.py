@@ -10,7 +10,7 @@ Everything shown comes from the manifest and is escaped.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from markupsafe import Markup
 
@@ -30,6 +30,9 @@ from nbops.reports._run_sections import (
     registry_section,
 )
 from nbops.reports._templates_env import macro
+
+if TYPE_CHECKING:
+    from nbops.reports._task_page import ProductRow
 
 
 def _run_href(run_id: str) -> str:
@@ -98,16 +101,29 @@ def _facts(manifest: Manifest, run_dir: Path,
     return [(k, v) for k, v in facts.items() if v]
 
 
+class TaskRow(TypedDict):
+    """One task of the run page's task table."""
+
+    name: str
+    status: str
+    origin: str | None
+    origin_deleted: bool
+    products: list[ProductRow]
+    duration: float | None
+    metrics: dict[str, float]
+    links: list[tuple[str, str, str]]
+
+
 def _tasks(manifest: Manifest, run_dir: Path, diffs: dict[str, str],
-           states: TaskStates) -> list[dict[str, Any]]:
+           states: TaskStates) -> list[TaskRow]:
     from nbops.core import ContentStore
     from nbops.reports._task_page import products
 
     # a task that is not a notebook lists its products (linked to their stored copies)
     store = ContentStore(run_dir.parent.parent.parent / ".nbops" / "store")
-    rows = []
+    rows: list[TaskRow] = []
     for name, task in manifest["tasks"].items():
-        links = []
+        links: list[tuple[str, str, str]] = []
         if task_page(run_dir, name).is_file():
             links.append(("report", task_href(name), ""))
         notebook = task["notebook"]

@@ -6,9 +6,10 @@ gate or per feature, numbers rounded, nested detail left to ``--json``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from nbops.contracts import Manifest
+from nbops.contracts import GatesSection, Manifest, MonitoringSection, RegistrySection
 from nbops.core import printable
 from nbops.reports._compare import cell
 
@@ -26,13 +27,13 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Any:
     return table
 
 
-def _facts(title: str, facts: dict[str, Any]) -> Any:
+def _facts(title: str, facts: Mapping[str, object]) -> Any:
     rows = [[k, v] for k, v in facts.items()
             if v is not None and not isinstance(v, dict | list)]
     return _table(title, ["", ""], rows)
 
 
-def gates_table(gates: dict[str, Any]) -> Any:
+def gates_table(gates: GatesSection) -> Any:
     rows = [[r.get("name"), r.get("verdict"), r.get("value"), r.get("threshold"),
              r.get("detail")] for r in gates.get("results", []) if isinstance(r, dict)]
     title = f"gates: {gates.get('verdict')}"
@@ -41,17 +42,15 @@ def gates_table(gates: dict[str, Any]) -> Any:
     return _table(title, ["gate", "verdict", "value", "threshold", "detail"], rows)
 
 
-def registry_table(registry: dict[str, Any]) -> Any:
-    before = registry.get("champion_before") if isinstance(
-        registry.get("champion_before"), dict) else {}
-    assert isinstance(before, dict)
+def registry_table(registry: RegistrySection) -> Any:
+    before = registry.get("champion_before")
     facts = {"decision": registry.get("decision"), "model": registry.get("model"),
              "version": registry.get("version"), "promoted": registry.get("promoted"),
-             "champion before": before.get("version"), "champion after":
+             "champion before": before.get("version") if before else None, "champion after":
              registry.get("champion_after"), "primary metric": registry.get("primary_metric")}
     tables = [_facts("registry", facts)]
     candidate = registry.get("candidate_metrics") or {}
-    champion = before.get("metrics") or {}
+    champion = (before.get("metrics") if before else None) or {}
     if candidate:
         rows = [[name, value, champion.get(name), (registry.get("deltas") or {}).get(name)]
                 for name, value in candidate.items()]
@@ -60,7 +59,7 @@ def registry_table(registry: dict[str, Any]) -> Any:
     return tables
 
 
-def monitoring_table(monitoring: dict[str, Any]) -> Any:
+def monitoring_table(monitoring: MonitoringSection) -> Any:
     tables = [_facts(f"monitoring: {monitoring.get('verdict')}",
                      {"summary": monitoring.get("summary"), "rows": monitoring.get("rows")})]
     features = monitoring.get("features")
@@ -86,15 +85,18 @@ def section_tables(manifest: Manifest, sections: list[str]) -> Any:
         value = manifest.get(name)
         if not isinstance(value, dict):
             continue
-        if name == "gates":
-            parts.append(gates_table(value))
-        elif name == "registry":
-            parts += registry_table(value)
-        elif name == "monitoring":
-            parts += monitoring_table(value)
-        elif name == "reproductions":
-            rows = [[i.get("id"), i.get("verdict"), (i.get("first_diverged") or {}).get("task")]
-                    for i in value.get("items", []) if isinstance(i, dict)]
+        gates, registry = manifest.get("gates"), manifest.get("registry")
+        monitoring, reproductions = manifest.get("monitoring"), manifest.get("reproductions")
+        if name == "gates" and gates is not None:
+            parts.append(gates_table(gates))
+        elif name == "registry" and registry is not None:
+            parts += registry_table(registry)
+        elif name == "monitoring" and monitoring is not None:
+            parts += monitoring_table(monitoring)
+        elif name == "reproductions" and reproductions is not None:
+            rows = [[i.get("id"), i.get("verdict"), diverged.get("task") if diverged else None]
+                    for i in reproductions.get("items", []) if isinstance(i, dict)
+                    for diverged in [i.get("first_diverged")]]
             parts.append(_table("reproductions", ["reproduction", "verdict", "first diverged"],
                                 rows))
         else:

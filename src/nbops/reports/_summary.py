@@ -20,9 +20,9 @@ import math
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypedDict
 
 from nbops.contracts import Manifest, RunSummary
 from nbops.core import experiment_of, from_summary, printable
@@ -67,6 +67,52 @@ class GateLine:
     detail: str
 
 
+class MetricLineDocument(TypedDict):
+    """One headline metric in ``nbops summary --json``."""
+
+    name: str
+    value: float
+    previous: float | None
+    champion: float | None
+    vs_previous: float | None
+    vs_champion: float | None
+
+
+class GateLineDocument(TypedDict):
+    """One gate in ``nbops summary --json``."""
+
+    name: str
+    verdict: str
+    detail: str
+
+
+class BuildSummaryDocument(TypedDict):
+    """``nbops summary --json``: :class:`BuildSummary`'s fields and its verdict."""
+
+    run_id: str
+    status: str
+    duration_s: float | None
+    experiment: str
+    executed: int
+    reused: int
+    metrics: list[MetricLineDocument]
+    previous_run: str | None
+    champion_label: str | None
+    gates_verdict: str | None
+    gates: list[GateLineDocument]
+    gates_error: str | None
+    registry_decision: str | None
+    not_registered: bool
+    registry_error: str | None
+    monitoring_verdict: str | None
+    monitoring_summary: str | None
+    failure: str | None
+    problem_page: str | None
+    problem_label: str
+    run_page: str
+    verdict: str
+
+
 @dataclass
 class BuildSummary:
     """The facts of one run that its build summary shows (see :func:`build_summary`)."""
@@ -108,13 +154,25 @@ class BuildSummary:
     def failed_gates(self) -> list[GateLine]:
         return [g for g in self.gates if g.verdict == "failed"]
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["verdict"] = self.verdict
-        for line, item in zip(self.metrics, data["metrics"], strict=True):
-            item["vs_previous"] = line.vs_previous
-            item["vs_champion"] = line.vs_champion
-        return data
+    def to_dict(self) -> BuildSummaryDocument:
+        """``nbops summary --json``: every field, each metric's deltas, and the verdict."""
+        return {
+            "run_id": self.run_id, "status": self.status, "duration_s": self.duration_s,
+            "experiment": self.experiment, "executed": self.executed, "reused": self.reused,
+            "metrics": [{"name": m.name, "value": m.value, "previous": m.previous,
+                         "champion": m.champion, "vs_previous": m.vs_previous,
+                         "vs_champion": m.vs_champion} for m in self.metrics],
+            "previous_run": self.previous_run, "champion_label": self.champion_label,
+            "gates_verdict": self.gates_verdict,
+            "gates": [{"name": g.name, "verdict": g.verdict, "detail": g.detail}
+                      for g in self.gates],
+            "gates_error": self.gates_error, "registry_decision": self.registry_decision,
+            "not_registered": self.not_registered, "registry_error": self.registry_error,
+            "monitoring_verdict": self.monitoring_verdict,
+            "monitoring_summary": self.monitoring_summary, "failure": self.failure,
+            "problem_page": self.problem_page, "problem_label": self.problem_label,
+            "run_page": self.run_page, "verdict": self.verdict,
+        }
 
 
 def _delta(value: Any, base: Any) -> float | None:

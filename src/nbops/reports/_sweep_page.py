@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from nbops.core import Project, atomic_write_text
 from nbops.reports._markup import STATUS_LABELS, asset, fmt_duration, fmt_number
@@ -37,7 +37,36 @@ def _positions(values: list[Any]) -> tuple[list[float], list[str] | None]:
     return [float(labels.index(str(v))) for v in values], labels
 
 
-def scatter(key: str, metric: str, points: list[tuple[Any, float, int]]) -> dict[str, Any] | None:
+class _Dot(TypedDict):
+    cx: str
+    cy: str
+    title: str
+
+
+class _XTick(TypedDict):
+    x: str
+    label: str
+
+
+class _YTick(TypedDict):
+    y: str
+    label: str
+
+
+class ScatterChart(TypedDict):
+    """What ``scatter.svg.j2`` draws: one parameter (x) against the objective (y)."""
+
+    width: int
+    height: int
+    pad: int
+    key: str
+    metric: str
+    dots: list[_Dot]
+    x_ticks: list[_XTick]
+    y_ticks: list[_YTick]
+
+
+def scatter(key: str, metric: str, points: list[tuple[Any, float, int]]) -> ScatterChart | None:
     """Geometry of one parameter (x) against the objective (y), for ``scatter.svg.j2``.
 
     ``points`` are (value, objective, trial); None when there is nothing to plot.

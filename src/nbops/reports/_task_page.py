@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from nbops.contracts import FileRecord, Manifest, TaskRecord
 from nbops.core import ContentStore, hash_file, is_hash, mask_credentials
@@ -52,15 +52,37 @@ def _stored_href(store: ContentStore, digest: Any, page_dir: Path) -> str:
     return rel_href(os.path.relpath(store.path_for(digest), page_dir).replace(os.sep, "/"))
 
 
-def products(task: TaskRecord, store: ContentStore, page_dir: Path) -> list[dict[str, Any]]:
+class ProductFile(TypedDict):
+    """One file of a folder product, linked to its stored copy."""
+
+    name: str
+    hash: str
+    size: int
+    href: str
+
+
+class ProductRow(TypedDict):
+    """One product of a task as a page lists it."""
+
+    key: str
+    path: str
+    kind: str
+    hash: str | None
+    size: int | None
+    files: list[ProductFile]
+    href: str
+
+
+def products(task: TaskRecord, store: ContentStore, page_dir: Path) -> list[ProductRow]:
     """Each product of ``task``: key, path, kind, hash, size, link to its stored copy, and a
     folder's files (each with its own hash and link)."""
-    rows = []
+    rows: list[ProductRow] = []
     for key, product in (task.get("products") or {}).items():
         kind = product.get("kind") or "file"
-        files = [{"name": relative, "hash": item.get("hash"), "size": item.get("size"),
-                  "href": _stored_href(store, item.get("hash"), page_dir)}
-                 for relative, item in sorted((product.get("files") or {}).items())]
+        files: list[ProductFile] = [
+            {"name": relative, "hash": item.get("hash"), "size": item.get("size"),
+             "href": _stored_href(store, item.get("hash"), page_dir)}
+            for relative, item in sorted((product.get("files") or {}).items())]
         rows.append({"key": key, "path": product.get("path"), "kind": kind,
                      "hash": product.get("hash"), "size": product.get("size"), "files": files,
                      "href": "" if kind != "file" else

@@ -22,11 +22,10 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,7 +69,7 @@ class ServiceConfig:
     remote_interval: float = 0.0  # seconds between reads of the team remote's registry
 
 
-def _json(data: dict[str, Any], status: int = 200) -> Response:
+def _json(data: Mapping[str, object], status: int = 200) -> Response:
     return Response(json.dumps(data, allow_nan=False), status_code=status,
                     media_type="application/json")
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from nbops.contracts import JSONObject, JSONValue
 from nbops.core import DataError, atomic_write_bytes
 from nbops.serving._prediction_log import META_FIELDS, read_part, read_parts
 from nbops.validation import map_labels
@@ -156,11 +157,11 @@ def _feedback(log_folder: Path) -> pd.DataFrame:
     return frame.sort_values("received_at", kind="stable")
 
 
-def logged_batch(log_folder: Path, window: Window, target: str) -> tuple[pd.DataFrame,
-                                                                         dict[str, Any]]:
+def logged_batch(log_folder: Path, window: Window, target: str
+                 ) -> tuple[pd.DataFrame, JSONObject]:
     """Logged rows of ``window`` with their labels; and facts about them for the report."""
     logged = read_parts(log_folder, window.since, window.until)
-    info: dict[str, Any] = {"source": f"prediction log {window.text}", "log": str(log_folder),
+    info: JSONObject = {"source": f"prediction log {window.text}", "log": str(log_folder),
                             "window": window.text}
     if logged.empty:
         info.update(rows=0, labelled=0, versions=[])
@@ -184,7 +185,7 @@ def logged_batch(log_folder: Path, window: Window, target: str) -> tuple[pd.Data
         labels = found.combine_first(labels)
     batch = logged.drop(columns=[c for c in META if c in logged.columns])
     batch[target] = labels.astype("float64").to_numpy()
-    info.update(rows=len(batch), labelled=int(labels.notna().sum()),
-                versions=sorted(int(v) for v in logged["model_version"].unique()),
+    versions: list[JSONValue] = [*sorted(int(v) for v in logged["model_version"].unique())]
+    info.update(rows=len(batch), labelled=int(labels.notna().sum()), versions=versions,
                 first=str(logged["logged_at"].min()), last=str(logged["logged_at"].max()))
     return batch, info

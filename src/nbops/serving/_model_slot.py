@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nbops.contracts import FeatureSchemaRecord
 from nbops.core import NbopsError, RegistryError, of_version
 from nbops.registry import (
     ModelRef,
@@ -71,7 +72,7 @@ class LoadedModel:
     name: str
     version: int
     model: Any
-    schema: dict[str, Any]
+    schema: FeatureSchemaRecord
     preparation: dict[str, Any]
     allowed: frozenset[str]
     threshold: float = 0.5
@@ -107,7 +108,8 @@ def load(root: Path, ref: ModelRef, record: dict[str, Any]) -> LoadedModel:
             score a row of its own training data.
     """
     label = f"{ref.name}:{record['version']}"
-    schema = dict(record["feature_schema"])
+    recorded: FeatureSchemaRecord = record["feature_schema"]
+    schema = recorded.copy()
     preparation = of_version(record)
     numeric = list(preparation.get("numeric", ()))
     categorical = list(preparation.get("categorical", ()))
@@ -124,9 +126,9 @@ def load(root: Path, ref: ModelRef, record: dict[str, Any]) -> LoadedModel:
                                load_verified(root, record, label, keep=True))
     allowed = set(preparation.get("numeric", ())) | set(preparation.get("categorical", ()))
     allowed |= set(schema.get("id_columns") or ())
-    for key in ("target", "date_column"):
-        if schema.get(key):
-            allowed.add(schema[key])
+    for column in (schema.get("target"), schema.get("date_column")):
+        if column:
+            allowed.add(column)
     warm: pd.DataFrame | None = None
     training = record.get("training_data") or {}
     path = store_of(root).path_for(training["hash"]) if training.get("hash") else None

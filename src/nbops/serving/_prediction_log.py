@@ -68,7 +68,7 @@ def log_schema(numeric: list[str], text: list[str]) -> pa.Schema:
 
 
 #: One request's log rows: a frame, or its columns as arrays.
-Rows: TypeAlias = "pd.DataFrame | dict[str, Any]"
+Rows: TypeAlias = "pd.DataFrame | dict[str, np.ndarray]"
 
 
 @dataclass

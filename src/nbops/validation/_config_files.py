@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import JSONObject
 from nbops.core import ConfigError, ProjectSettings, all_keys, check_parameters, load_yaml
 from nbops.validation._dotted_sources import dotted_problem, is_dotted
 
@@ -33,7 +34,7 @@ class ProjectCheck:
     tasks: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     #: env.yaml's values, as read for the check (``{}`` without one), for later checks
-    values: dict[str, Any] = field(default_factory=dict)
+    values: JSONObject = field(default_factory=dict)
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -43,7 +44,7 @@ def _line_of(text: str, needle: str) -> int:
     return 0
 
 
-def check_env(path: Path) -> dict[str, Any]:
+def check_env(path: Path) -> JSONObject:
     """Parse and check ``env.yaml``: a mapping whose keys hold no double ``_``/``-``."""
     env = ProjectSettings.read(path).values
     for key in sorted(all_keys(env)):

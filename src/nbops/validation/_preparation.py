@@ -27,7 +27,7 @@ so monitoring reports it as a finding instead of failing.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -48,11 +48,22 @@ class FieldProblem:
     message: str
 
 
-def _text(column: pd.Series, spec: dict[str, Any]) -> pd.Series:
+@dataclass(frozen=True)
+class _Cleaning:
+    """The spec's text rules: strip text, and count a blank as missing (both by default)."""
+
+    strip: bool
+    blank: bool
+
+    @classmethod
+    def of(cls, spec: Mapping[str, object]) -> _Cleaning:
+        return cls(bool(spec.get("strip_text", True)), bool(spec.get("blank_is_missing", True)))
+
+
+def _text(column: pd.Series, cleaning: _Cleaning) -> pd.Series:
     """Object column of stripped strings (blanks missing); non-strings kept as they are."""
     values = column.astype(object).where(column.notna(), None)
-    strip = spec.get("strip_text", True)
-    blank = spec.get("blank_is_missing", True)
+    strip, blank = cleaning.strip, cleaning.blank
 
     def one(value: Any) -> Any:
         if isinstance(value, str):
@@ -91,10 +102,11 @@ def clean_raw(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     present, becomes 0/1.  Other columns are untouched.
     """
     out = frame.copy()
+    cleaning = _Cleaning.of(spec)
     for name in spec.get("numeric", ()):
         if name not in out.columns or pd.api.types.is_numeric_dtype(out[name]):
             continue  # booleans too: pandas counts them as numbers
-        text = _text(out[name], spec)
+        text = _text(out[name], cleaning)
         numbers = pd.to_numeric(text, errors="coerce")
         if not (numbers.isna() & text.notna()).any():
             out[name] = numbers.astype("float64")
@@ -103,7 +115,7 @@ def clean_raw(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
         if column is None or isinstance(column.dtype, pd.CategoricalDtype):
             continue
         if column.dtype == object or pd.api.types.is_string_dtype(column):
-            out[name] = _text(column, spec).astype(object)
+            out[name] = _text(column, cleaning).astype(object)
     target = (spec.get("target") or {}).get("name")
     if target and target in out.columns:
         out[target] = labels(out[target], spec)
@@ -114,12 +126,12 @@ def _is_missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
-def _numeric(name: str, column: pd.Series, spec: dict[str, Any],
+def _numeric(name: str, column: pd.Series, cleaning: _Cleaning,
              problems: list[FieldProblem]) -> np.ndarray:
     """``column`` as float64 (NaN where missing); a value that is not a finite number is a
     problem (``Infinity``, ``1e999`` or ``"inf"`` would reach the model as a value no
     training row had)."""
-    out = _as_numbers(name, column, spec, problems)
+    out = _as_numbers(name, column, cleaning, problems)
     infinite = np.isinf(out)
     if infinite.any():
         value = float(out[int(np.argmax(infinite))])  # inf, not np.float64(inf)
@@ -128,7 +140,7 @@ def _numeric(name: str, column: pd.Series, spec: dict[str, Any],
     return out
 
 
-def _as_numbers(name: str, column: pd.Series, spec: dict[str, Any],
+def _as_numbers(name: str, column: pd.Series, cleaning: _Cleaning,
                 problems: list[FieldProblem]) -> np.ndarray:
     if pd.api.types.is_bool_dtype(column):
         problems.append(FieldProblem(name, f"field {name!r} must be a number, not true/false"))
@@ -138,8 +150,7 @@ def _as_numbers(name: str, column: pd.Series, spec: dict[str, Any],
             return column.astype("float64")
         numbers: np.ndarray = column.to_numpy(dtype="float64", na_value=np.nan)
         return numbers
-    strip = spec.get("strip_text", True)
-    blank = spec.get("blank_is_missing", True)
+    strip, blank = cleaning.strip, cleaning.blank
     values = _values(column)
     out = np.full(len(values), np.nan)
     for i, value in enumerate(values):  # plain loop: no per-column pandas calls
@@ -188,10 +199,9 @@ def _by_codes(name: str, categories: list[Any], codes: np.ndarray, strip: bool, 
     return mapped[np.where(codes < 0, len(mapped) - 1, codes)]
 
 
-def _category(name: str, column: pd.Series, spec: dict[str, Any],
+def _category(name: str, column: pd.Series, cleaning: _Cleaning,
               problems: list[FieldProblem]) -> np.ndarray:
-    strip = spec.get("strip_text", True)
-    blank = spec.get("blank_is_missing", True)
+    strip, blank = cleaning.strip, cleaning.blank
     if not isinstance(column, (pd.Series, np.ndarray)) and hasattr(column, "dictionary"):
         # an Arrow dictionary array (a Series' attributes include its index labels)
         return _by_codes(name, column.dictionary.to_pylist(),
@@ -260,11 +270,12 @@ def prepare_for_model(
                     str(name), f"field {name!r} is not an input of this model"))
     if problems:
         return pd.DataFrame(), problems
-    data: dict[str, Any] = {}
+    data: dict[str, np.ndarray] = {}
+    cleaning = _Cleaning.of(spec)
     for name in numeric:
-        data[name] = _numeric(name, frame[name], spec, problems)
+        data[name] = _numeric(name, frame[name], cleaning, problems)
     for name in categorical:
-        data[name] = _category(name, frame[name], spec, problems)
+        data[name] = _category(name, frame[name], cleaning, problems)
     numeric_names = set(numeric)
     # float64 arrays become float64 columns as they are; text needs an explicit object
     # Series (pandas 3 would otherwise infer its string dtype, which encodes differently)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Literal
+
+from nbops.contracts import ColumnRule, DataSchemaRecord
 
 SCHEMA_VERSION = 1
 
@@ -35,20 +37,29 @@ class ColumnSpec:
     categories: tuple[str, ...] | None = None
     unique: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form: only the rules that are set."""
-        data = {k: v for k, v in asdict(self).items() if v is not None}
+    def to_dict(self) -> ColumnRule:
+        """The JSON form: only the rules that are set (in field order)."""
+        data: ColumnRule = {"name": self.name, "dtype": self.dtype, "nullable": self.nullable}
+        if self.max_null_rate is not None:
+            data["max_null_rate"] = self.max_null_rate
+        if self.min is not None:
+            data["min"] = self.min
+        if self.max is not None:
+            data["max"] = self.max
         if self.categories is not None:
             data["categories"] = list(self.categories)
+        data["unique"] = self.unique
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ColumnSpec:
+    def from_dict(cls, data: ColumnRule) -> ColumnSpec:
         """Inverse of :meth:`to_dict`."""
-        data = dict(data)
-        if data.get("categories") is not None:
-            data["categories"] = tuple(data["categories"])
-        return cls(**data)
+        categories = data.get("categories")
+        return cls(name=data["name"], dtype=data["dtype"], nullable=data.get("nullable", True),
+                   max_null_rate=data.get("max_null_rate"), min=data.get("min"),
+                   max=data.get("max"),
+                   categories=tuple(categories) if categories is not None else None,
+                   unique=data.get("unique", False))
 
 
 @dataclass(frozen=True)
@@ -75,9 +86,9 @@ class DataSchema:
                 return spec
         raise KeyError(name)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> DataSchemaRecord:
         """The JSON form written to ``data_schema.json``."""
-        data: dict[str, Any] = {
+        data: DataSchemaRecord = {
             "schema_version": self.schema_version,
             "min_rows": self.min_rows,
             "target": self.target,
@@ -87,7 +98,7 @@ class DataSchema:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DataSchema:
+    def from_dict(cls, data: DataSchemaRecord) -> DataSchema:
         """Inverse of :meth:`to_dict`."""
         return cls(
             columns=tuple(ColumnSpec.from_dict(c) for c in data["columns"]),

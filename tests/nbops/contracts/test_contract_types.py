@@ -28,6 +28,12 @@ def _section(name: str, package: str) -> dict[str, Any]:
 GATES = _section("gates", "nbops.registry.schemas")
 REGISTRY = _section("registry", "nbops.registry.schemas")
 REPRODUCTIONS = _section("reproductions", "nbops.reproduce.schemas")
+CARD = _section("card", "nbops.cards.schemas")
+CARD_EVALUATION = load_schema("card_evaluation", "nbops.cards.schemas")
+MONITORING = _section("monitoring", "nbops.monitoring.schemas")
+MONITOR_REPORT = load_schema("monitor_report")
+DATA_SCHEMA = load_schema("data_schema", "nbops.validation.schemas")
+FEATURE_SCHEMA = load_schema("feature_schema", "nbops.validation.schemas")
 INDEX = load_schema("run_index")
 LIVE = load_schema("live_status")
 
@@ -52,8 +58,58 @@ PAIRS: list[tuple[Any, dict[str, Any]]] = [
     (contracts.RegistrySection, REGISTRY),
     (contracts.ChampionBefore, REGISTRY["properties"]["champion_before"]["anyOf"][1]),
     (contracts.RegistrationError, REGISTRY["properties"]["registration_error"]),
-    (contracts.CardSection, _section("card", "nbops.cards.schemas")),
-    (contracts.MonitoringSection, _section("monitoring", "nbops.monitoring.schemas")),
+    (contracts.CardSection, CARD),
+    (contracts.CardModel, CARD["properties"]["model"]),
+    (contracts.CardModelType, CARD["properties"]["model"]["properties"]["type"]),
+    (contracts.CardCode, CARD["properties"]["model"]["properties"]["code"]),
+    (contracts.CardEnvironment, CARD["properties"]["model"]["properties"]["environment"]),
+    (contracts.CardData, CARD["properties"]["data"]),
+    (contracts.CardDataSource, CARD["properties"]["data"]["properties"]["source"]),
+    (contracts.CardDataFile, CARD["$defs"]["data_file"]),
+    (contracts.CardFeatureSchema, CARD["properties"]["data"]["properties"]["schema"]["anyOf"][1]),
+    (contracts.CardFeature,
+     CARD["properties"]["data"]["properties"]["schema"]["anyOf"][1]["properties"]["features"]
+     ["items"]),
+    (contracts.CardEvaluationRef, CARD["properties"]["evaluation"]),
+    (contracts.CardGates, CARD["properties"]["gates"]["anyOf"][1]),
+    (contracts.CardGateResult,
+     CARD["properties"]["gates"]["anyOf"][1]["properties"]["results"]["items"]),
+    (contracts.CardChampion, CARD["properties"]["champion"]["anyOf"][1]),
+    (contracts.ChampionBefore,
+     CARD["properties"]["champion"]["anyOf"][1]["properties"]["replaced"]["anyOf"][1]),
+    (contracts.CardEvaluation, CARD_EVALUATION),
+    (contracts.ModelDescription, CARD_EVALUATION["properties"]["model"]),
+    (contracts.DataFacts, CARD_EVALUATION["$defs"]["facts"]),
+    (contracts.EvaluationData, CARD_EVALUATION["properties"]["data"]),
+    (contracts.Interval, CARD_EVALUATION["$defs"]["interval"]),
+    (contracts.Bootstrap, CARD_EVALUATION["properties"]["bootstrap"]),
+    (contracts.SliceColumn, CARD_EVALUATION["properties"]["slices"]["items"]),
+    (contracts.SliceRow,
+     CARD_EVALUATION["properties"]["slices"]["items"]["properties"]["slices"]["items"]),
+    (contracts.SliceSummary, CARD_EVALUATION["$defs"]["slice_summary"]),
+    (contracts.Calibration, CARD_EVALUATION["properties"]["calibration"]),
+    (contracts.CalibrationBin,
+     CARD_EVALUATION["properties"]["calibration"]["properties"]["bins"]["items"]),
+    (contracts.Importance, CARD_EVALUATION["properties"]["importance"]),
+    (contracts.ImportanceItem,
+     CARD_EVALUATION["properties"]["importance"]["properties"]["features"]["items"]),
+    (contracts.MonitoringSection, MONITORING),
+    (contracts.MonitoredChampion, MONITORING["properties"]["champion"]),
+    (contracts.FeatureDriftSummary, MONITORING["properties"]["features"]["additionalProperties"]),
+    (contracts.PredictionDriftSummary, MONITORING["properties"]["prediction"]["anyOf"][1]),
+    (contracts.PerformanceSummary, MONITORING["properties"]["performance"]["anyOf"][1]),
+    (contracts.MonitoringReportFile, MONITORING["properties"]["report"]),
+    (contracts.MonitoringAction, MONITORING["properties"]["action"]),
+    (contracts.RetrainAction,
+     MONITORING["properties"]["action"]["properties"]["retrain"]),
+    (contracts.MonitorReportRecord, MONITOR_REPORT),
+    (contracts.BatchProblemRecord, MONITOR_REPORT["properties"]["problems"]["items"]),
+    (contracts.DriftRecord, MONITOR_REPORT["$defs"]["drift"]),
+    (contracts.PerformanceRecord, MONITOR_REPORT["properties"]["performance"]["anyOf"][1]),
+    (contracts.DataSchemaRecord, DATA_SCHEMA),
+    (contracts.ColumnRule, DATA_SCHEMA["properties"]["columns"]["items"]),
+    (contracts.FeatureSchemaRecord, FEATURE_SCHEMA),
+    (contracts.FeatureEntry, FEATURE_SCHEMA["properties"]["features"]["items"]),
     (contracts.ReproductionsSection, REPRODUCTIONS),
     (contracts.ReproductionItem, REPRODUCTIONS["properties"]["items"]["items"]),
     (contracts.RunSummary, INDEX),

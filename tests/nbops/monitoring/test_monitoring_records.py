@@ -47,6 +47,36 @@ def test_manifest_section_carries_verdict_banner_and_thresholds(drifted) -> None
     json.dumps(section, allow_nan=False)
 
 
+def test_the_section_matches_its_schema_inner_fields_included(drifted) -> None:
+    from nbops.contracts import MONITORING
+
+    report_file = {"path": ".nbops/products/monitor.json", "hash": "blake3:" + "0" * 64,
+                   "size": 10, "metadata_hash": None}
+    action = {"fail_on": "alert", "failed_build": True,
+              "retrain": {"requested": True, "status": "skipped", "reason": "no data"}}
+    section = manifest_section(drifted.to_dict(), "monitor", action, report_file)
+    assert MONITORING.errors(section) == []
+    assert MONITORING.errors({**section, "action": {**action, "retried": True}})  # closed
+
+
+def test_a_report_without_added_drift_tests_still_makes_a_section(drifted) -> None:
+    """``tests`` is optional in ``monitor.json`` (reports from before drift tests were
+    added, or written without them): the section then leaves it out, as for an empty one."""
+    from nbops.contracts import MONITORING
+    from nbops.monitoring._report import check_report
+
+    document = json.loads(json.dumps(drifted.to_dict()))
+    for drift in document["features"].values():
+        drift.pop("tests", None)
+    report = check_report(document, "a report without drift tests")
+    section = manifest_section(report, "monitor", {"fail_on": None, "failed_build": False,
+                                                   "retrain": {"requested": False,
+                                                               "status": "not_configured"}},
+                               {"path": "monitor.json", "hash": None})
+    assert all("tests" not in feature for feature in section["features"].values())
+    assert MONITORING.errors(section) == []
+
+
 def test_report_file_round_trips_and_is_validated(drifted, tmp_path: Path) -> None:
     path = tmp_path / "monitor.json"
     written = write_report(drifted, path)

@@ -212,3 +212,23 @@ def test_a_failing_steps_sentence_joins_the_verdict_block_once():
         f"build failed: {sentence}", "run page: p"]
     assert with_build_error(text + sentence, sentence) == text + sentence  # said once
     assert with_build_error(text, None) == text
+
+
+def test_the_json_summary_has_every_field_and_each_metrics_deltas() -> None:
+    """``nbops summary --json`` is written field by field: a field added to BuildSummary
+    must be added to its document too."""
+    import dataclasses
+
+    from nbops.reports._summary import BuildSummary, GateLine, MetricLine
+
+    summary = BuildSummary("r", "succeeded", 1.5, "churn", 2, 1,
+                           [MetricLine("roc_auc", 0.9, 0.8, None)],
+                           gates=[GateLine("min_roc_auc", "passed", "roc_auc = 0.9")])
+    document = summary.to_dict()
+    assert list(document) == [f.name for f in dataclasses.fields(BuildSummary)] + ["verdict"]
+    assert document["metrics"] == [{"name": "roc_auc", "value": 0.9, "previous": 0.8,
+                                    "champion": None, "vs_previous": pytest.approx(0.1),
+                                    "vs_champion": None}]
+    assert document["gates"] == [{"name": "min_roc_auc", "verdict": "passed",
+                                  "detail": "roc_auc = 0.9"}]
+    assert document["verdict"] == "succeeded"
