@@ -164,7 +164,9 @@ def _query_batch(root: Path, record: dict[str, Any], sql: str,
 
     trained: dict[str, Any] = {}
     try:
-        sources = load_manifest(find_project(root), record["run_id"]).get("sources") or {}
+        trainer = record["run_id"]
+        sources = ({} if trainer is None  # registered outside a run: nothing recorded
+                   else load_manifest(find_project(root), trainer).get("sources") or {})
         trained = dict(next(iter(sources.values()), {}))
     except (NbopsError, KeyError, OSError):
         pass  # a champion trained on a file: nothing recorded to default to or compare with

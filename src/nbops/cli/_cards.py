@@ -32,6 +32,9 @@ def card_of(root: Path, ref: str) -> tuple[dict[str, Any], dict[str, Any], list[
 
     version = get_version(ref, root)
     run_id = version.get("registered_by_run") or version["run_id"]
+    if run_id is None:
+        raise NbopsError(f"{ref} has no model card: it was registered outside a run",
+                         "register the model with a pipeline build (see docs/model-cards.md)")
     project = Project(root)
     card = CARD.read(load_manifest(project, run_id))
     if card is None:
