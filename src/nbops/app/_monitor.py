@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbops.app._retrain import RetrainOutcome
 from nbops.core import NbopsError, ProjectSettings
+
+if TYPE_CHECKING:
+    from nbops.contracts import ModelVersion
 
 #: The files the ``monitoring:`` settings are read from, first found with the section.
 MONITORING_FILES = ("env.monitor.yaml", "env.yaml")
@@ -121,7 +124,7 @@ def _fail_on(option: str | None, settings: dict[str, Any]) -> str | None:
     return None if option == "never" else option
 
 
-def _read_batch(request: MonitorRequest, champion: Any, record: dict[str, Any],
+def _read_batch(request: MonitorRequest, champion: Any, record: ModelVersion,
                 target: str | None) -> tuple[Any, str | None, dict[str, Any]]:
     """The batch to check, cleaned and labelled (None and why when unreadable); its info."""
     from nbops.core import of_version
@@ -155,7 +158,7 @@ def _read_batch(request: MonitorRequest, champion: Any, record: dict[str, Any],
     return frame, problem, info
 
 
-def _query_batch(root: Path, record: dict[str, Any], sql: str,
+def _query_batch(root: Path, record: ModelVersion, sql: str,
                  connection: str | None) -> tuple[Any, dict[str, Any]]:
     """The batch a query returns, checked against the columns the champion trained on."""
     from nbops.core import REDACTED, find_project

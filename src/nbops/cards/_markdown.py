@@ -8,7 +8,7 @@ those cards are read. Numbers come from the run's ``card`` section only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import yaml
@@ -50,7 +50,7 @@ def _human(value: Any) -> list[str]:
     return ["*Not written yet (model_card.yaml).*", ""]
 
 
-def front_matter(card: dict[str, Any], version: dict[str, Any] | None) -> dict[str, Any]:
+def front_matter(card: dict[str, Any], version: Mapping[str, Any] | None) -> dict[str, Any]:
     """The YAML metadata block (Hugging Face / skops card layout)."""
     model = card["model"]
     artifact = (version or {}).get("artifact") or {}
@@ -66,7 +66,7 @@ def front_matter(card: dict[str, Any], version: dict[str, Any] | None) -> dict[s
     return meta
 
 
-def card_markdown(card: dict[str, Any], version: dict[str, Any] | None = None,
+def card_markdown(card: dict[str, Any], version: Mapping[str, Any] | None = None,
                   monitoring: list[RunSummary] | None = None) -> str:
     """The whole card as Markdown with YAML front matter.
 

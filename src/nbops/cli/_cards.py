@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from nbops.contracts import RunSummary
 from nbops.core import NbopsError, RegistryError
+
+if TYPE_CHECKING:
+    from nbops.contracts import ModelVersion
 
 _project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -19,7 +22,7 @@ _project_option = click.option(
 CARDS_DIR = Path(".nbops") / "registry" / "cards"
 
 
-def card_of(root: Path, ref: str) -> tuple[dict[str, Any], dict[str, Any], list[RunSummary]]:
+def card_of(root: Path, ref: str) -> tuple[dict[str, Any], ModelVersion, list[RunSummary]]:
     """(card section, registry version record, monitoring runs) of ``ref`` (``churn@champion``).
 
     Raises:

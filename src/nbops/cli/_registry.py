@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from nbops.core import RegistryError
+
+if TYPE_CHECKING:
+    from nbops.contracts import RegisteredModel
 
 _project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -22,7 +25,7 @@ def _root(project: Path | None) -> Path:
     return find_root(project)
 
 
-def _version_rows(name: str, model: dict[str, Any]) -> list[dict[str, Any]]:
+def _version_rows(name: str, model: RegisteredModel) -> list[dict[str, Any]]:
     aliases: dict[int, list[str]] = {}
     for alias, number in sorted(model["aliases"].items()):
         aliases.setdefault(number, []).append(alias)

@@ -7,6 +7,9 @@ consumer share a type without importing each other (ARCHITECTURE.md, "Contracts"
     GatesSection, RegistrySection, CardSection, ...     feature sections (their own schemas)
     GATES, REGISTRY, CARD, MONITORING, REPRODUCTIONS    each section's key, schema, read, set
     read_manifest / read_sealed_manifest / write_manifest   the file: validated, sealed
+    RegistryDocument, RegisteredModel, ModelVersion, ...  .nbops/registry/models.json
+    PulledRecord                                        a pulled run's pulled.json
+    JSONValue, JSONObject                               free-form JSON (the one type)
 
 The JSON Schemas stay the validators; ``tests/nbops/contracts`` keeps each type's keys
 equal to its schema's properties. Only ``nbops.core`` sits below.
@@ -19,6 +22,7 @@ from typing import TYPE_CHECKING
 from nbops.core import lazy_exports
 
 if TYPE_CHECKING:
+    from nbops.contracts._json import JSONObject, JSONValue
     from nbops.contracts._manifest_file import (
         SEAL_NAME,
         SealState,
@@ -31,6 +35,17 @@ if TYPE_CHECKING:
         seal_path,
         seal_state,
         write_manifest,
+    )
+    from nbops.contracts._registry_types import (
+        AliasMove,
+        DataFileRef,
+        GateOutcome,
+        ModelArtifact,
+        ModelVersion,
+        MoveActor,
+        NewVersion,
+        RegisteredModel,
+        RegistryDocument,
     )
     from nbops.contracts._run_record import (
         BuildRecord,
@@ -87,19 +102,22 @@ if TYPE_CHECKING:
         SectionName,
         SectionT,
     )
+    from nbops.contracts._sync_types import PulledRecord
 
 __all__ = [
-    "BuildRecord", "CARD", "CardSection", "ChampionBefore", "ColumnType", "CurveSeries",
-    "Curves", "Diverged", "EvaluatedOn", "ExperimentRef", "Failure", "FileRecord", "GATES",
-    "GateResultRecord", "GateVerdict", "GatesSection", "GitRecord", "Interrupted",
-    "LiveStatus", "LiveTask", "MONITORING", "Manifest", "ModelRef", "MonitoringSection",
-    "Note", "Notes", "Overhead", "Provenance", "REGISTRY", "REPRODUCTIONS",
-    "RegistrationError", "RegistrySection", "ReproductionItem", "ReproductionsSection",
+    "AliasMove", "BuildRecord", "CARD", "CardSection", "ChampionBefore", "ColumnType",
+    "CurveSeries", "Curves", "DataFileRef", "Diverged", "EvaluatedOn", "ExperimentRef",
+    "Failure", "FileRecord", "GATES", "GateOutcome", "GateResultRecord", "GateVerdict",
+    "GatesSection", "GitRecord", "Interrupted", "JSONObject", "JSONValue", "LiveStatus",
+    "LiveTask", "MONITORING", "Manifest", "ModelArtifact", "ModelRef", "ModelVersion",
+    "MonitoringSection", "MoveActor", "NewVersion", "Note", "Notes", "Overhead", "Provenance",
+    "PulledRecord", "REGISTRY", "REPRODUCTIONS", "RegisteredModel", "RegistrationError",
+    "RegistryDocument", "RegistrySection", "ReproductionItem", "ReproductionsSection",
     "RunStatus", "RunSummary", "SEAL_NAME", "SECTIONS", "SealState", "Section", "SectionName",
-    "SectionT", "SourceRecord", "StoreRecord", "StoredFile", "Tags", "TaskError",
-    "TaskOutcome", "TaskRecord", "TaskStatus", "UserValues", "check_seal", "is_manifest",
-    "manifest_errors", "read_manifest", "read_sealed_manifest", "reseal", "seal_path",
-    "seal_state", "write_manifest",
+    "SectionT", "SourceRecord", "StoreRecord", "StoredFile", "Tags", "TaskError", "TaskOutcome",
+    "TaskRecord", "TaskStatus", "UserValues", "check_seal", "is_manifest", "manifest_errors",
+    "read_manifest", "read_sealed_manifest", "reseal", "seal_path", "seal_state",
+    "write_manifest",
 ]
 
 if not TYPE_CHECKING:
@@ -125,4 +143,10 @@ if not TYPE_CHECKING:
             "CARD", "GATES", "MONITORING", "REGISTRY", "REPRODUCTIONS", "SECTIONS", "Section",
             "SectionName", "SectionT",
         ),
+        "_json": ("JSONObject", "JSONValue"),
+        "_registry_types": (
+            "AliasMove", "DataFileRef", "GateOutcome", "ModelArtifact", "ModelVersion",
+            "MoveActor", "NewVersion", "RegisteredModel", "RegistryDocument",
+        ),
+        "_sync_types": ("PulledRecord",),
     })

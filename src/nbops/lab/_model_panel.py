@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nbops.contracts import ModelVersion
 
 logger = logging.getLogger("nbops")
 
@@ -20,7 +23,7 @@ logger = logging.getLogger("nbops")
 SHOWN_VERSIONS = 10
 
 
-def _version_row(record: dict[str, Any], aliases: list[str]) -> dict[str, Any]:
+def _version_row(record: ModelVersion, aliases: list[str]) -> dict[str, Any]:
     return {"version": record["version"], "aliases": aliases, "run_id": record["run_id"],
             "registered_at": record["registered_at"], "metrics": record["metrics"]}
 

@@ -16,6 +16,7 @@ content store.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ class Champion:
 
     @classmethod
     def from_record(
-        cls, root: Path | str, name: str, record: dict[str, Any], model: Any
+        cls, root: Path | str, name: str, record: Mapping[str, Any], model: Any
     ) -> Champion:
         """Read the champion's training and test data from the project's content store.
 

@@ -27,9 +27,9 @@ so monitoring reports it as a finding instead of failing.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,9 @@ from nbops.core import (
     NEGATIVE,
     POSITIVE,
 )
+
+if TYPE_CHECKING:
+    from nbops.core import InputSpec
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class FieldProblem:
     message: str
 
 
-def _text(column: pd.Series, spec: dict[str, Any]) -> pd.Series:
+def _text(column: pd.Series, spec: Mapping[str, Any]) -> pd.Series:
     """Object column of stripped strings (blanks missing); non-strings kept as they are."""
     values = column.astype(object).where(column.notna(), None)
     strip = spec.get("strip_text", True)
@@ -65,7 +68,7 @@ def _text(column: pd.Series, spec: dict[str, Any]) -> pd.Series:
     return values.map(one, na_action="ignore").where(values.notna(), None)
 
 
-def labels(column: pd.Series, spec: dict[str, Any]) -> pd.Series:
+def labels(column: pd.Series, spec: Mapping[str, Any]) -> pd.Series:
     """0/1 labels (``Float64``, missing stays missing) per the spec's target mapping."""
     target = spec.get("target") or {}
     positive = {str(v).lower() for v in target.get("positive", POSITIVE)}
@@ -82,7 +85,7 @@ def labels(column: pd.Series, spec: dict[str, Any]) -> pd.Series:
     return out
 
 
-def clean_raw(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+def clean_raw(frame: pd.DataFrame, spec: InputSpec) -> pd.DataFrame:
     """``frame`` cleaned as the validate step cleaned the training data (lenient).
 
     Numeric features: blanks missing, text converted to numbers when every
@@ -114,7 +117,7 @@ def _is_missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
-def _numeric(name: str, column: pd.Series, spec: dict[str, Any],
+def _numeric(name: str, column: pd.Series, spec: Mapping[str, Any],
              problems: list[FieldProblem]) -> np.ndarray:
     """``column`` as float64 (NaN where missing); a value that is not a finite number is a
     problem (``Infinity``, ``1e999`` or ``"inf"`` would reach the model as a value no
@@ -128,7 +131,7 @@ def _numeric(name: str, column: pd.Series, spec: dict[str, Any],
     return out
 
 
-def _as_numbers(name: str, column: pd.Series, spec: dict[str, Any],
+def _as_numbers(name: str, column: pd.Series, spec: Mapping[str, Any],
                 problems: list[FieldProblem]) -> np.ndarray:
     if pd.api.types.is_bool_dtype(column):
         problems.append(FieldProblem(name, f"field {name!r} must be a number, not true/false"))
@@ -188,7 +191,7 @@ def _by_codes(name: str, categories: list[Any], codes: np.ndarray, strip: bool, 
     return mapped[np.where(codes < 0, len(mapped) - 1, codes)]
 
 
-def _category(name: str, column: pd.Series, spec: dict[str, Any],
+def _category(name: str, column: pd.Series, spec: Mapping[str, Any],
               problems: list[FieldProblem]) -> np.ndarray:
     strip = spec.get("strip_text", True)
     blank = spec.get("blank_is_missing", True)
@@ -234,7 +237,7 @@ def _values(column: Any) -> np.ndarray:
 
 
 def prepare_for_model(
-    frame: Columns, spec: dict[str, Any], allowed: Collection[str] | None = None
+    frame: Columns, spec: InputSpec, allowed: Collection[str] | None = None
 ) -> tuple[pd.DataFrame, list[FieldProblem]]:
     """The model's input frame built from a raw ``frame``, and what does not fit.
 
