@@ -405,7 +405,10 @@ def _champion_columns(project: Project, registry: Any,
     model = model or default_model_name(project.name)
     try:
         version = resolve_version(read_local_registry(project.root), f"{model}@champion")
-        manifest = load_manifest(project, version["run_id"])
+        trainer = version["run_id"]
+        if trainer is None:
+            return None  # registered outside a run: no columns recorded to compare with
+        manifest = load_manifest(project, trainer)
     except (NbopsError, KeyError, OSError):
         return None  # no champion (yet): nothing to compare the columns with
     entry = (manifest.get("sources") or {}).get(name)

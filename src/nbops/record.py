@@ -14,7 +14,7 @@ import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from nbops.core import RecordError
 
@@ -33,7 +33,28 @@ def _in_run() -> bool:
     return False
 
 
-def _emit(payload: dict[str, Any], text: str) -> None:
+class _MetricRequired(TypedDict):
+    kind: Literal["metric"]
+    name: str
+    value: float | int
+
+
+class MetricPayload(_MetricRequired, total=False):
+    """A logged metric as the kernel displays it (read by :mod:`nbops.runs._records`)."""
+
+    step: int
+
+
+class ArtifactPayload(TypedDict):
+    """A logged artifact as the kernel displays it."""
+
+    kind: Literal["artifact"]
+    path: str
+    hash: str
+    size: int
+
+
+def _emit(payload: MetricPayload | ArtifactPayload, text: str) -> None:
     from IPython.display import display
 
     display({RECORD_MIME: payload, "text/plain": text}, raw=True)
@@ -90,7 +111,7 @@ def _step(name: str, step: Any) -> int | None:
 
 
 def _emit_metric(name: str, value: float | int, step: int | None) -> None:
-    payload: dict[str, Any] = {"kind": "metric", "name": name, "value": value}
+    payload: MetricPayload = {"kind": "metric", "name": name, "value": value}
     text = f"metric {name} = {value}"
     if step is not None:
         payload["step"] = step

@@ -76,6 +76,8 @@ def _record_card(root: Path, model: str, version: int) -> list[str]:
 
     record = get_version(f"{model}:{version}", root)
     run_id = record.get("registered_by_run") or record["run_id"]
+    if run_id is None:
+        return [f"{model}:{version} has no card to update: it was registered outside a run"]
     try:
         record_written_part(Project(root), run_id)
     except NbopsError as exc:  # the promotion stands; only its card is not refreshed

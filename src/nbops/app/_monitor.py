@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbops.app._retrain import RetrainOutcome
 from nbops.core import NbopsError, ProjectSettings
+
+if TYPE_CHECKING:
+    from nbops.contracts import ModelVersion
 
 #: The files the ``monitoring:`` settings are read from, first found with the section.
 MONITORING_FILES = ("env.monitor.yaml", "env.yaml")
@@ -138,7 +141,7 @@ def _fail_on(option: str | None, settings: dict[str, Any]) -> str | None:
     return None if option == "never" else option
 
 
-def _read_batch(request: MonitorRequest, champion: Any, record: dict[str, Any],
+def _read_batch(request: MonitorRequest, champion: Any, record: ModelVersion,
                 target: str | None) -> tuple[Any, str | None, dict[str, Any]]:
     """The batch to check, cleaned and labelled (None and why when unreadable); its info."""
     from nbops.core import of_version
@@ -172,7 +175,7 @@ def _read_batch(request: MonitorRequest, champion: Any, record: dict[str, Any],
     return frame, problem, info
 
 
-def _query_batch(root: Path, record: dict[str, Any], sql: str,
+def _query_batch(root: Path, record: ModelVersion, sql: str,
                  connection: str | None) -> tuple[Any, dict[str, Any]]:
     """The batch a query returns, checked against the columns the champion trained on."""
     from nbops.core import REDACTED, find_project
@@ -181,7 +184,9 @@ def _query_batch(root: Path, record: dict[str, Any], sql: str,
 
     trained: dict[str, Any] = {}
     try:
-        sources = load_manifest(find_project(root), record["run_id"]).get("sources") or {}
+        trainer = record["run_id"]
+        sources = ({} if trainer is None  # registered outside a run: nothing recorded
+                   else load_manifest(find_project(root), trainer).get("sources") or {})
         trained = dict(next(iter(sources.values()), {}))
     except (NbopsError, KeyError, OSError):
         pass  # a champion trained on a file: nothing recorded to default to or compare with

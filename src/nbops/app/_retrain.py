@@ -22,6 +22,8 @@ from nbops.core import NbopsError, Project
 if TYPE_CHECKING:
     import pandas as pd
 
+    from nbops.contracts import ModelVersion
+
 #: The tag a retraining build's run carries: ``{"purpose": "retrain", "retrain": ID}``.
 RETRAIN_TAG = "retrain"
 
@@ -76,7 +78,7 @@ class RetrainRequest:
 
     root: Path
     champion: Any
-    record: dict[str, Any]
+    record: ModelVersion
     report: dict[str, Any]
     frame: pd.DataFrame | None
     target: str | None

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from nbops.contracts import CardSection, RunSummary
 from nbops.core import NbopsError, RegistryError
+
+if TYPE_CHECKING:
+    from nbops.contracts import ModelVersion
 
 _project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -19,8 +22,7 @@ _project_option = click.option(
 CARDS_DIR = Path(".nbops") / "registry" / "cards"
 
 
-def card_of(root: Path, ref: str
-            ) -> tuple[CardSection, Mapping[str, object], list[RunSummary]]:
+def card_of(root: Path, ref: str) -> tuple[CardSection, ModelVersion, list[RunSummary]]:
     """(card section, registry version record, monitoring runs) of ``ref`` (``churn@champion``).
 
     Raises:
@@ -33,6 +35,9 @@ def card_of(root: Path, ref: str
 
     version = get_version(ref, root)
     run_id = version.get("registered_by_run") or version["run_id"]
+    if run_id is None:
+        raise NbopsError(f"{ref} has no model card: it was registered outside a run",
+                         "register the model with a pipeline build (see docs/model-cards.md)")
     project = Project(root)
     card = CARD.read(load_manifest(project, run_id))
     if card is None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import click
+
+if TYPE_CHECKING:
+    from nbops.contracts import RegisteredModel
 
 _project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -31,7 +34,7 @@ class VersionRow(TypedDict):
     metrics: dict[str, float]
 
 
-def _version_rows(name: str, model: dict[str, Any]) -> list[VersionRow]:
+def _version_rows(name: str, model: RegisteredModel) -> list[VersionRow]:
     aliases: dict[int, list[str]] = {}
     for alias, number in sorted(model["aliases"].items()):
         aliases.setdefault(number, []).append(alias)

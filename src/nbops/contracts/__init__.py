@@ -12,6 +12,8 @@ consumer share a type without importing each other (ARCHITECTURE.md, "Contracts"
     CardEvaluation, MonitorReportRecord, DataSchemaRecord   formats features share
     FeatureSchemaRecord, ... and their parts
     JSONValue, JSONObject                               free-form JSON, the one type of it
+    RegistryDocument, RegisteredModel, ModelVersion, ...  .nbops/registry/models.json
+    PulledRecord                                        a pulled run's pulled.json
 
 The JSON Schemas stay the validators; ``tests/nbops/contracts`` keeps each type's keys
 equal to its schema's properties. Only ``nbops.core`` sits below.
@@ -116,6 +118,17 @@ if TYPE_CHECKING:
         RetrainAction,
         RetrainStatus,
     )
+    from nbops.contracts._registry_types import (
+        AliasMove,
+        DataFileRef,
+        GateOutcome,
+        ModelArtifact,
+        ModelVersion,
+        MoveActor,
+        NewVersion,
+        RegisteredModel,
+        RegistryDocument,
+    )
     from nbops.contracts._run_record import (
         BuildRecord,
         ColumnType,
@@ -172,33 +185,34 @@ if TYPE_CHECKING:
         SectionName,
         SectionT,
     )
+    from nbops.contracts._sync_types import PulledRecord
 
 __all__ = [
-    "BatchProblemRecord", "Bootstrap", "BuildRecord", "CARD", "CARD_EVALUATION", "Calibration",
-    "CalibrationBin", "CardChampion", "CardCode", "CardData", "CardDataFile", "CardDataSource",
-    "CardEnvironment", "CardEvaluation", "CardEvaluationRef", "CardFeature",
+    "AliasMove", "BatchProblemRecord", "Bootstrap", "BuildRecord", "CARD", "CARD_EVALUATION",
+    "Calibration", "CalibrationBin", "CardChampion", "CardCode", "CardData", "CardDataFile",
+    "CardDataSource", "CardEnvironment", "CardEvaluation", "CardEvaluationRef", "CardFeature",
     "CardFeatureSchema", "CardGateResult", "CardGates", "CardModel", "CardModelType",
     "CardSection", "ChampionBefore", "ColumnDtype", "ColumnRule", "ColumnType", "CurveSeries",
-    "Curves", "DATA_SCHEMA", "DataFacts", "DataSchemaRecord", "Diverged", "DriftRecord",
-    "EvaluatedOn", "EvaluationData", "ExperimentRef", "FEATURE_SCHEMA", "FORMATS", "Failure",
-    "FeatureDriftSummary", "FeatureEntry", "FeatureSchemaRecord", "FileRecord", "Format",
-    "GATES", "GateResultRecord", "GateVerdict", "GatesSection", "GitRecord", "HASH_CACHE",
-    "INDEX_CHECKED", "Importance", "ImportanceItem", "Interrupted", "Interval", "JSONObject",
-    "JSONValue", "LIVE_STATUS", "LOCK", "LiveStatus", "LiveTask", "MANIFEST_FILE",
-    "MONITORING", "MONITOR_REPORT", "Manifest", "ModelDescription", "ModelRef",
-    "MonitorReportRecord", "MonitoredChampion", "MonitoringAction", "MonitoringReportFile",
-    "MonitoringSection", "NEWER_FIX", "Note", "Notes", "Overhead", "PINS", "PULLED_RUN",
-    "PerformanceRecord", "PerformanceSummary", "PredictionDriftSummary", "Provenance",
-    "REGISTRY", "REGISTRY_FILE", "REGISTRY_SEAL", "REMOTE_INDEX", "REPRODUCTIONS",
-    "REPRODUCTION_RECORD", "RUN_CONTENTS", "RUN_INDEX_LINE", "RUN_SIGNATURE",
-    "RegistrationError", "RegistrySection", "ReproductionItem", "ReproductionsSection",
+    "Curves", "DATA_SCHEMA", "DataFacts", "DataFileRef", "DataSchemaRecord", "Diverged",
+    "DriftRecord", "EvaluatedOn", "EvaluationData", "ExperimentRef", "FEATURE_SCHEMA",
+    "FORMATS", "Failure", "FeatureDriftSummary", "FeatureEntry", "FeatureSchemaRecord",
+    "FileRecord", "Format", "GATES", "GateOutcome", "GateResultRecord", "GateVerdict",
+    "GatesSection", "GitRecord", "HASH_CACHE", "INDEX_CHECKED", "Importance", "ImportanceItem",
+    "Interrupted", "Interval", "JSONObject", "JSONValue", "LIVE_STATUS", "LOCK", "LiveStatus",
+    "LiveTask", "MANIFEST_FILE", "MONITORING", "MONITOR_REPORT", "Manifest", "ModelArtifact",
+    "ModelDescription", "ModelRef", "ModelVersion", "MonitorReportRecord", "MonitoredChampion",
+    "MonitoringAction", "MonitoringReportFile", "MonitoringSection", "MoveActor", "NEWER_FIX",
+    "NewVersion", "Note", "Notes", "Overhead", "PINS", "PULLED_RUN", "PerformanceRecord",
+    "PerformanceSummary", "PredictionDriftSummary", "Provenance", "PulledRecord", "REGISTRY",
+    "REGISTRY_FILE", "REGISTRY_SEAL", "REMOTE_INDEX", "REPRODUCTIONS", "REPRODUCTION_RECORD",
+    "RUN_CONTENTS", "RUN_INDEX_LINE", "RUN_SIGNATURE", "RegisteredModel", "RegistrationError",
+    "RegistryDocument", "RegistrySection", "ReproductionItem", "ReproductionsSection",
     "RetrainAction", "RetrainStatus", "RunStatus", "RunSummary", "SEAL_FILE", "SEAL_NAME",
     "SECTIONS", "SWEEP_RECORD", "SealState", "Section", "SectionName", "SectionT",
     "SliceColumn", "SliceRow", "SliceSummary", "SourceRecord", "StoreRecord", "StoredFile",
     "TASK_RESULT", "Tags", "TaskError", "TaskOutcome", "TaskRecord", "TaskStatus", "Upgrader",
-    "UserValues", "check_seal",
-    "is_manifest", "manifest_errors", "read_manifest", "read_sealed_manifest", "reseal",
-    "seal_path", "seal_state", "write_manifest",
+    "UserValues", "check_seal", "is_manifest", "manifest_errors", "read_manifest",
+    "read_sealed_manifest", "reseal", "seal_path", "seal_state", "write_manifest",
 ]
 
 if not TYPE_CHECKING:
@@ -249,4 +263,9 @@ if not TYPE_CHECKING:
         "_data_schema_types": (
             "ColumnDtype", "ColumnRule", "DataSchemaRecord", "FeatureEntry", "FeatureSchemaRecord",
         ),
+        "_registry_types": (
+            "AliasMove", "DataFileRef", "GateOutcome", "ModelArtifact", "ModelVersion",
+            "MoveActor", "NewVersion", "RegisteredModel", "RegistryDocument",
+        ),
+        "_sync_types": ("PulledRecord",),
     })

@@ -36,7 +36,14 @@ if TYPE_CHECKING:
     from nbops.core._experiment import data_slug, experiment_of, from_summary
     from nbops.core._exports import lazy_exports
     from nbops.core._faults import crash_point
-    from nbops.core._feature_schema import FeatureSchema, FeatureSpec, check_batch, check_input
+    from nbops.core._feature_schema import (
+        FeatureRecord,
+        FeatureSchema,
+        FeatureSchemaRecord,
+        FeatureSpec,
+        check_batch,
+        check_input,
+    )
     from nbops.core._hashing import PREFIX, HashCache, hash_bytes, hash_file, is_hash
     from nbops.core._host_names import HostCheck
     from nbops.core._ids import is_run_id, new_run_id, utc_now_iso
@@ -44,6 +51,8 @@ if TYPE_CHECKING:
         NEGATIVE,
         POSITIVE,
         SPEC_VERSION,
+        InputSpec,
+        TargetLabels,
         of_version,
         spec_bytes,
         spec_from_feature_schema,
@@ -103,14 +112,16 @@ if TYPE_CHECKING:
     from nbops.core._yaml_files import load_mapping, load_yaml
 
 __all__ = [
-    "ConfigError", "ContentStore", "DEFAULT_ENV_WHITELIST", "DataError", "FeatureSchema",
-    "FeatureSpec", "GATE_OPERATOR_PLUGINS", "GateFailure", "HashCache", "HostCheck",
-    "IntegrityError", "LedgerError", "LockTimeout", "MAX_SECRET_SCAN", "NEGATIVE", "NbopsError",
+    "ConfigError", "ContentStore", "DEFAULT_ENV_WHITELIST", "DataError", "FeatureRecord",
+    "FeatureSchema", "FeatureSchemaRecord", "FeatureSpec", "GATE_OPERATOR_PLUGINS",
+    "GateFailure", "HashCache", "HostCheck", "InputSpec", "IntegrityError", "LedgerError",
+    "LockTimeout", "MAX_SECRET_SCAN", "NEGATIVE", "NbopsError",
     "OPTION_PREFIX",
     "POSITIVE", "POST_CLOSE_STEP_PLUGINS", "PREFIX", "PipelineLocation", "Project",
     "ProjectLock", "ProjectSettings", "REDACTED", "ROOT_ENV", "RUN_ENV", "RecordError",
     "RegistryError", "RemoteError", "ReproduceError", "SPEC_VERSION", "SettingKey",
-    "ValidationError", "all_keys", "atomic_path", "atomic_write_bytes", "atomic_write_json",
+    "TargetLabels", "ValidationError", "all_keys", "atomic_path", "atomic_write_bytes",
+    "atomic_write_json",
     "atomic_write_text", "average_precision", "brier", "build_command", "check_batch",
     "check_input", "check_parameters", "classification_metrics", "crash_point", "data_slug",
     "dumps_json", "env_options", "experiment_of", "find_project", "flatten", "from_summary",
@@ -141,13 +152,14 @@ if not TYPE_CHECKING:
         "_experiment": ("data_slug", "experiment_of", "from_summary"),
         "_exports": ("lazy_exports",),
         "_faults": ("crash_point",),
-        "_feature_schema": ("FeatureSchema", "FeatureSpec", "check_batch", "check_input"),
+        "_feature_schema": ("FeatureRecord", "FeatureSchema", "FeatureSchemaRecord",
+                            "FeatureSpec", "check_batch", "check_input"),
         "_hashing": ("HashCache", "PREFIX", "hash_bytes", "hash_file", "is_hash"),
         "_host_names": ("HostCheck",),
         "_ids": ("is_run_id", "new_run_id", "utc_now_iso"),
         "_input_preparation": (
-            "NEGATIVE", "POSITIVE", "SPEC_VERSION", "of_version", "spec_bytes",
-            "spec_from_feature_schema", "spec_hash",
+            "InputSpec", "NEGATIVE", "POSITIVE", "SPEC_VERSION", "TargetLabels", "of_version",
+            "spec_bytes", "spec_from_feature_schema", "spec_hash",
         ),
         "_json_walk": ("json_strings=strings",),
         "_locks": ("ProjectLock", "is_locked", "read_holder"),

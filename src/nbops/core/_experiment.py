@@ -59,7 +59,7 @@ class Experiment:
         return {"model": self.model, "data": self.data, "name": self.name}
 
 
-def data_source(env: dict[str, Any] | None) -> str:
+def data_source(env: Mapping[str, object] | None) -> str:
     """The file name of ``env.data.path``; :data:`EMBEDDED` when it is declared null; ``""``
     when the env has no ``data.path`` (a project that names no data file)."""
     data = (env or {}).get("data")
@@ -83,7 +83,7 @@ def _database_name(connection: Any) -> str:
     return rest.rstrip("/").rsplit("/", 1)[-1] or connection.split("://", 1)[0]
 
 
-def data_slug(env: dict[str, Any] | None) -> str:
+def data_slug(env: Mapping[str, object] | None) -> str:
     """``data_source`` as a registry-name-safe word (``telco-customer-churn``, ``generated``)."""
     source = data_source(env)
     if source == EMBEDDED:

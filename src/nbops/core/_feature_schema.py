@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from nbops.core._errors import ValidationError
 
@@ -34,6 +34,33 @@ logger = logging.getLogger("nbops")
 
 SCHEMA_VERSION = 1
 FeatureDtype = Literal["int", "float", "category"]
+
+
+class _FeatureRequired(TypedDict):
+    name: str
+    dtype: str  # FeatureDtype, or (registered models) a pandas dtype name: see kind_of
+
+
+class FeatureRecord(_FeatureRequired, total=False):
+    """One feature of ``feature_schema.json``: the JSON form of :class:`FeatureSpec`."""
+
+    categories: list[str] | None
+
+
+class _FeatureSchemaRequired(TypedDict):
+    features: list[FeatureRecord]
+
+
+class FeatureSchemaRecord(_FeatureSchemaRequired, total=False):
+    """``feature_schema.json`` (and a registered version's ``feature_schema``), as JSON.
+
+    Only ``features`` is required: a registered model's schema may predate the others.
+    """
+
+    schema_version: int
+    target: str | None
+    date_column: str | None
+    id_columns: list[str]
 
 
 @dataclass(frozen=True)
@@ -49,9 +76,9 @@ class FeatureSpec:
         """True for ``int`` and ``float`` features."""
         return self.dtype in ("int", "float")
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> FeatureRecord:
         """The JSON form."""
-        data: dict[str, Any] = {"name": self.name, "dtype": self.dtype}
+        data: FeatureRecord = {"name": self.name, "dtype": self.dtype}
         if self.categories is not None:
             data["categories"] = list(self.categories)
         return data
@@ -82,7 +109,7 @@ class FeatureSchema:
         """Names of the categorical features."""
         return [f.name for f in self.features if not f.is_numeric]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> FeatureSchemaRecord:
         """The JSON form written to ``feature_schema.json``."""
         return {
             "schema_version": self.schema_version,
@@ -93,15 +120,24 @@ class FeatureSchema:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FeatureSchema:
-        """Inverse of :meth:`to_dict`."""
+    def from_dict(cls, data: FeatureSchemaRecord) -> FeatureSchema:
+        """Inverse of :meth:`to_dict`.
+
+        Raises:
+            ValidationError: ``data`` names no target, or a dtype other than int, float
+                and category (``feature_schema.json``'s schema refuses both).
+        """
+        target = data.get("target")
+        if target is None:
+            raise ValidationError("the feature schema names no target column",
+                                  "set target in feature_schema.json")
         return cls(
-            target=data["target"],
+            target=target,
             features=tuple(
                 FeatureSpec(
                     f["name"],
-                    f["dtype"],
-                    tuple(f["categories"]) if "categories" in f else None,
+                    _feature_dtype(f["name"], f["dtype"]),
+                    _categories(f.get("categories")),
                 )
                 for f in data["features"]
             ),
@@ -109,6 +145,20 @@ class FeatureSchema:
             id_columns=tuple(data.get("id_columns", ())),
             schema_version=data["schema_version"],
         )
+
+
+def _categories(categories: list[str] | None) -> tuple[str, ...] | None:
+    return None if categories is None else tuple(categories)
+
+
+_DTYPES: dict[str, FeatureDtype] = {"int": "int", "float": "float", "category": "category"}
+
+
+def _feature_dtype(name: str, dtype: str) -> FeatureDtype:
+    if dtype in _DTYPES:
+        return _DTYPES[dtype]
+    raise ValidationError(f"feature {name!r} has dtype {dtype!r}",
+                          "use int, float or category in feature_schema.json")
 
 
 _EXAMPLES = 3
@@ -214,7 +264,7 @@ def _to_text(column: pd.Series, name: str, categories: set[str],
     return text
 
 
-def inspect_input(df: pd.DataFrame, schema: dict[str, Any]) -> CheckedInput:
+def inspect_input(df: pd.DataFrame, schema: FeatureSchemaRecord) -> CheckedInput:
     """Coerce the feature columns of ``df`` to the schema's types; never raises.
 
     Extra columns (ids, the target) are ignored. Blank strings in numeric
@@ -276,7 +326,7 @@ def _problem_text(finding: ColumnFinding) -> str:
             f"(values like {finding.examples()})")
 
 
-def check_input(df: pd.DataFrame, schema: dict[str, Any]) -> CheckedInput:
+def check_input(df: pd.DataFrame, schema: FeatureSchemaRecord) -> CheckedInput:
     """Return the feature columns of ``df`` coerced to the schema's types.
 
     Extra columns (ids, the target) are ignored. Blank strings in numeric

@@ -29,9 +29,10 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class NotebookJob:
     root: str
     output: str
     products: tuple[str, ...]
-    papermill: dict[str, Any]
+    papermill: dict[str, object]  # keyword arguments of papermill.execute_notebook
     env: dict[str, str]
     url: str | None = None
     inputs: dict[str, str] = field(default_factory=dict)
@@ -233,7 +234,7 @@ def _failure(exc: BaseException, job: NotebookJob, worker: str,
                       outputs, worker, missing.split(".")[0], inline)
 
 
-def _execute(papermill: Any, source: Path, output: Path, params: dict[str, Any],
+def _execute(papermill: Any, source: Path, output: Path, params: Mapping[str, object],
              task: str) -> BaseException | None:
     """Run the notebook with Papermill; the cell error it raised, if any.
 
@@ -266,7 +267,16 @@ def nothing_ran(output: Path) -> bool:
                if cell.get("cell_type") == "code")
 
 
-def run_job(job: NotebookJob) -> dict[str, Any]:
+class JobResult(TypedDict):
+    """What a worker answers for a task that ran (a failed one raises :class:`TaskFailed`)."""
+
+    worker: str
+    outputs: dict[str, str]  # path relative to the project -> hash of the pushed product
+    inline: dict[str, bytes]  # products holding a secret: their bytes, never the remote
+    timings: dict[str, float]
+
+
+def run_job(job: NotebookJob) -> JobResult:
     """Worker side: run one notebook task; ``{worker, outputs, timings}``.
 
     ``outputs`` is ``{path relative to the project: hash}`` of the products pushed
@@ -303,8 +313,9 @@ def run_job(job: NotebookJob) -> dict[str, Any]:
         products = [here(p) for p in job.products]
         params = dict(job.papermill)
         if "cwd" in params:
-            params["cwd"] = str(here(str(params["cwd"])))
-            Path(params["cwd"]).mkdir(parents=True, exist_ok=True)
+            cwd = here(str(params["cwd"]))
+            params["cwd"] = str(cwd)
+            cwd.mkdir(parents=True, exist_ok=True)
         for path in [output, *products]:
             path.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(".ipynb")

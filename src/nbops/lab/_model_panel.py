@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from nbops.contracts import ModelVersion
     from nbops.lab._answers import ModelView, Promoted, RolledBack, VersionRow
 
 logger = logging.getLogger("nbops")
@@ -23,7 +24,7 @@ logger = logging.getLogger("nbops")
 SHOWN_VERSIONS = 10
 
 
-def _version_row(record: dict[str, Any], aliases: list[str]) -> VersionRow:
+def _version_row(record: ModelVersion, aliases: list[str]) -> VersionRow:
     return {"version": record["version"], "aliases": aliases, "run_id": record["run_id"],
             "registered_at": record["registered_at"], "metrics": record["metrics"]}
 

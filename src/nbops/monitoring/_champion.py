@@ -16,6 +16,7 @@ content store.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,7 @@ class Champion:
 
     @classmethod
     def from_record(
-        cls, root: Path | str, name: str, record: dict[str, Any], model: Any
+        cls, root: Path | str, name: str, record: Mapping[str, Any], model: Any
     ) -> Champion:
         """Read the champion's training and test data from the project's content store.
 
@@ -138,7 +139,7 @@ class Champion:
         )
 
 
-def _feature_schema(record: dict[str, Any]) -> FeatureSchemaRecord:
+def _feature_schema(record: Mapping[str, Any]) -> FeatureSchemaRecord:
     """A copy of the feature schema the registry recorded with the version."""
     recorded: FeatureSchemaRecord = record["feature_schema"]
     return recorded.copy()

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import jinja2
 
@@ -30,8 +31,8 @@ def _py(value: Any) -> str:
     return repr(value)
 
 
-def _flat(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    leaves: list[tuple[str, Any]] = []
+def _flat(data: Mapping[str, object], prefix: str = "") -> list[tuple[str, object]]:
+    leaves: list[tuple[str, object]] = []
     for key, value in data.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
@@ -45,25 +46,38 @@ def _declared(rule: Any) -> bool:
     return isinstance(rule, dict) and "type" in rule
 
 
-def _declarations(spec: dict[str, Any], prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
-    found: list[tuple[str, dict[str, Any]]] = []
+def _declarations(spec: Mapping[str, object],
+                  prefix: str = "") -> list[tuple[str, Mapping[str, object]]]:
+    found: list[tuple[str, Mapping[str, object]]] = []
     for key, rule in spec.items():
-        if _declared(rule):
+        if isinstance(rule, dict) and _declared(rule):
             found.append((f"{prefix}{key}", rule))
         elif isinstance(rule, dict):
             found += _declarations(rule, f"{prefix}{key}.")
     return found
 
 
-def trigger_params(env: dict[str, Any]) -> list[dict[str, Any]]:
+class TriggerParam(TypedDict):
+    """One param of the DAG's trigger form (the template writes each as an Airflow Param)."""
+
+    key: str
+    types: list[str | None]
+    enum: list[object] | None
+    minimum: object
+    maximum: object
+    description: str
+
+
+def trigger_params(env: Mapping[str, object]) -> list[TriggerParam]:
     """The DAG's params: env.yaml's declared parameters, else its scalar values."""
     spec = env.get("parameters")
-    params = []
+    params: list[TriggerParam] = []
     if isinstance(spec, dict) and spec:
         for key, rule in _declarations(spec):
+            choices = rule.get("choices")
             params.append({
                 "key": key, "types": ["null", _JSON_TYPES.get(str(rule["type"]), "string")],
-                "enum": [None, *rule["choices"]] if rule.get("choices") else None,
+                "enum": [None, *choices] if isinstance(choices, list) and choices else None,
                 "minimum": rule.get("min"), "maximum": rule.get("max"),
                 "description": f"env.yaml {key} (empty: as in env.yaml)"})
         return params
@@ -83,7 +97,7 @@ def task_id(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:250] or "task"
 
 
-def dag_source(project: Project, tasks: list[TaskInfo], env: dict[str, Any], dag_id: str,
+def dag_source(project: Project, tasks: list[TaskInfo], env: Mapping[str, object], dag_id: str,
                nbops: str, project_path: str, connection: str | None) -> str:
     """The DAG file's text."""
     from nbops.remote import KEY_ENV
@@ -119,7 +133,7 @@ def export_airflow(project: Project, output: Path | None = None, dag_id: str | N
     """Write the DAG file (default ``dags/nbops_<project>.py``); its path."""
     settings = run_settings(project, {}, ["nbops", "export", "airflow"])
     tasks = settings.render(settings.load_dag())
-    env: dict[str, Any] = {}
+    env: Mapping[str, object] = {}
     if settings.env_file is not None:
         env = ProjectSettings.read(project.absolute(settings.env_file), what=settings.env_file,
                                    mapping_required=False, shared=True).values

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
+from collections.abc import Mapping
 
 from nbops.core import ContentStore, NbopsError, Project, RemoteError
 from nbops.orchestration._open import kept_objects
@@ -36,7 +36,7 @@ class Closed:
     message: str | None  # the run's failure message (a task's error)
 
 
-def close_remote_run(project: Project, run_id: str, params: dict[str, Any]) -> Closed:
+def close_remote_run(project: Project, run_id: str, params: Mapping[str, object]) -> Closed:
     """Close the open run ``run_id`` of ``project`` and push its record."""
     from nbops.hooks import close_and_finish, prepare_post_close_steps
     from nbops.runs import adopt_run

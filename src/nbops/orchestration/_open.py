@@ -11,7 +11,7 @@ released at once (the other tasks may run anywhere).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
 
 from nbops.contracts import BuildRecord, Manifest
 from nbops.core import ContentStore, Project, check_parameters, is_hash
@@ -32,7 +32,7 @@ def kept_objects(manifest: Manifest) -> set[str]:
     return {d for d in found if is_hash(d)}
 
 
-def open_remote_run(project: Project, params: dict[str, Any], force: bool = False) -> str:
+def open_remote_run(project: Project, params: Mapping[str, object], force: bool = False) -> str:
     """Open a run of ``project`` with trigger-time ``params``; its id.
 
     Raises:

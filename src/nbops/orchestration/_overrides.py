@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbops.core import ConfigError, SettingKey, env_options, option_value
 
+if TYPE_CHECKING:
+    from nbops.contracts import JSONObject
 
-def parse_params(text: str | None) -> dict[str, Any]:
+
+def parse_params(text: str | None) -> JSONObject:
     """The ``--params`` JSON object; one sentence when it is not one."""
     if not text:
         return {}

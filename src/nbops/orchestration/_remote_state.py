@@ -19,7 +19,7 @@ and removes ``open-runs/<run_id>/``.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Literal, TypedDict
 
 from nbops.contracts import MANIFEST_FILE, TASK_RESULT, Manifest
 from nbops.core import LedgerError, NbopsError, schema_errors
@@ -28,6 +28,24 @@ from nbops.remote import RemoteStore
 PREFIX = "open-runs"
 CACHE_PREFIX = "task-cache"
 SCHEMAS = "nbops.orchestration.schemas"
+
+
+class _TaskResultRequired(TypedDict):
+    schema_version: int
+    task: str
+    host: str
+    fingerprint: str | None
+    status: Literal["executed", "skipped", "failed"]
+    duration_s: float | None
+    outputs: dict[str, str]  # path relative to the project -> digest of the object
+    produced_by: str | None
+    error: str | None
+
+
+class TaskResult(_TaskResultRequired, total=False):
+    """A task's result on the team remote (``schemas/task_result.schema.json``)."""
+
+    timings: dict[str, float]
 
 
 def manifest_key(run_id: str) -> str:
@@ -57,14 +75,14 @@ def read_opened(remote: RemoteStore, run_id: str) -> Manifest:
     return manifest
 
 
-def _encoded(document: dict[str, Any]) -> bytes:
+def _encoded(document: TaskResult) -> bytes:
     errors = schema_errors(document, "task_result", SCHEMAS)
     if errors:  # a bug: never leave a result later tasks cannot read
         raise ValueError(f"invalid task result: {errors[:3]}")
     return json.dumps(document, indent=1, sort_keys=True).encode("utf-8")
 
 
-def _decoded(data: bytes | None, where: str) -> dict[str, Any] | None:
+def _decoded(data: bytes | None, where: str) -> TaskResult | None:
     if data is None:
         return None
     try:
@@ -76,27 +94,27 @@ def _decoded(data: bytes | None, where: str) -> dict[str, Any] | None:
     if errors:
         raise LedgerError(f"{where} on the team remote is not a task result ({errors[0]})",
                           "run the task again (its result is written anew)")
-    result: dict[str, Any] = document
+    result: TaskResult = document  # json.loads gives Any: the schema check above makes it one
     return result
 
 
-def write_result(remote: RemoteStore, run_id: str, result: dict[str, Any]) -> None:
+def write_result(remote: RemoteStore, run_id: str, result: TaskResult) -> None:
     """Record a task's result for later tasks and the close."""
     remote.put_bytes(result_key(run_id, result["task"]), _encoded(result))
 
 
-def read_result(remote: RemoteStore, run_id: str, task: str) -> dict[str, Any] | None:
+def read_result(remote: RemoteStore, run_id: str, task: str) -> TaskResult | None:
     """A task's result, or None if it has not finished (or never ran)."""
     return _decoded(remote.get_bytes(result_key(run_id, task)), result_key(run_id, task))
 
 
-def remember(remote: RemoteStore, result: dict[str, Any]) -> None:
+def remember(remote: RemoteStore, result: TaskResult) -> None:
     """Keep an executed task's result under its fingerprint."""
-    if result.get("fingerprint"):
+    if result["fingerprint"]:
         remote.put_bytes(cache_key(result["task"], result["fingerprint"]), _encoded(result))
 
 
-def recall(remote: RemoteStore, task: str, fingerprint: str) -> dict[str, Any] | None:
+def recall(remote: RemoteStore, task: str, fingerprint: str) -> TaskResult | None:
     """What an earlier execution with this fingerprint produced, if all of it is still there."""
     found = _decoded(remote.get_bytes(cache_key(task, fingerprint)), cache_key(task, fingerprint))
     if found is None or remote.missing_objects(set(found["outputs"].values())):

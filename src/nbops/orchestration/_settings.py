@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbops.adapters import env_file, load_dag, pipeline_file, render_loaded, resolved_env
 from nbops.core import ConfigError, Project, ProjectSettings, redact
 from nbops.orchestration._overrides import check_known, dotted_overrides, override_argv
+
+if TYPE_CHECKING:
+    from nbops.runs import JsonObject
 
 
 @dataclass
@@ -19,7 +23,7 @@ class RunSettings:
     env_file: str | None  # relative to the project
     overrides: dict[str, str]  # dotted env key -> the command-line word
     argv: list[str]  # the command as the ledger records it
-    env: dict[str, Any]  # resolved (overrides applied), unredacted
+    env: JsonObject  # resolved (overrides applied), unredacted
 
     def load_dag(self) -> Any:
         """The pipeline's DAG with these overrides, loaded (not rendered)."""
@@ -29,7 +33,7 @@ class RunSettings:
         """Render ``dag`` (``force``: every task to be executed) and describe its tasks."""
         return render_loaded(self.project.root, dag, force=force)
 
-    def check_same_env(self, recorded: dict[str, Any], run_id: str) -> None:
+    def check_same_env(self, recorded: Mapping[str, object], run_id: str) -> None:
         """The run was opened with these values (else a task would mix two settings)."""
         if redact(self.env) != recorded:
             raise ConfigError(
@@ -39,7 +43,7 @@ class RunSettings:
                 "of the project to every worker")
 
 
-def run_settings(project: Project, params: dict[str, Any], command: list[str]) -> RunSettings:
+def run_settings(project: Project, params: Mapping[str, object], command: list[str]) -> RunSettings:
     """Resolve the pipeline and env of ``project`` with trigger-time ``params``."""
     root = project.root
     pipeline = pipeline_file(root)

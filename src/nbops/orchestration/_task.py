@@ -24,6 +24,7 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ from nbops.core import (
     secret_replacements,
 )
 from nbops.orchestration._remote_state import (
+    TaskResult,
     read_opened,
     read_result,
     recall,
@@ -101,7 +103,7 @@ def _files_of(info: TaskInfo) -> list[Path]:
 
 
 def _push_files(project: Project, remote: RemoteStore, files: list[Path],
-                env: dict[str, Any]) -> dict[str, str]:
+                env: Mapping[str, object]) -> dict[str, str]:
     """Put the task's files on the remote by hash; ``{relative path: hash}`` of what was put.
 
     A notebook or metadata file holding a secret of ``env`` is put redacted (the raw one
@@ -138,7 +140,7 @@ def _push_files(project: Project, remote: RemoteStore, files: list[Path],
 
 
 def fingerprint(name: str, opened: Manifest, source_hash: str | None,
-                inputs: dict[str, str], environment: dict[str, Any]) -> str | None:
+                inputs: dict[str, str], environment: Mapping[str, object]) -> str | None:
     """What the task's products depend on, as one digest; None when it cannot be compared.
 
     Its source, its resolved parameters and declared products (as the run's opener
@@ -187,8 +189,8 @@ def _source_hash(project: Project, entry: TaskRecord, name: str, run_id: str) ->
     return source
 
 
-def run_remote_task(project: Project, run_id: str, name: str, params: dict[str, Any],
-                    force: bool = False) -> dict[str, Any]:
+def run_remote_task(project: Project, run_id: str, name: str, params: Mapping[str, object],
+                    force: bool = False) -> TaskResult:
     """Run task ``name`` of the open run ``run_id``; its result (also kept on the remote)."""
     from nbops.runs import installed_packages, interpreter
 
@@ -205,12 +207,12 @@ def run_remote_task(project: Project, run_id: str, name: str, params: dict[str, 
     digest = fingerprint(name, opened, source, inputs,
                          {"python": python, "packages": installed_packages()})
     earlier = None if force or digest is None else recall(remote, name, digest)
-    base = {"schema_version": 1, "task": name, "host": socket.gethostname(),
-            "fingerprint": digest}
+    host = socket.gethostname()
     if earlier is not None:  # inputs, code and environment unchanged: nothing to fetch or run
-        result = {**base, "status": "skipped", "duration_s": 0.0, "timings": {},
-                  "outputs": earlier["outputs"], "produced_by": earlier["produced_by"],
-                  "error": None}
+        result: TaskResult = {
+            "schema_version": 1, "task": name, "host": host, "fingerprint": digest,
+            "status": "skipped", "duration_s": 0.0, "timings": {},
+            "outputs": earlier["outputs"], "produced_by": earlier["produced_by"], "error": None}
         logger.info("nbops: task %s is up to date (executed by run %s)", name,
                     earlier["produced_by"])
         write_result(remote, run_id, result)
@@ -219,7 +221,7 @@ def run_remote_task(project: Project, run_id: str, name: str, params: dict[str, 
     settings.check_same_env(opened["env"], run_id)
     started = time.perf_counter()
     materialize(project, remote, inputs)
-    timings = {"fetch_s": round(time.perf_counter() - started, 3)}
+    timings: dict[str, float] = {"fetch_s": round(time.perf_counter() - started, 3)}
     dag = settings.load_dag()
     info = next(i for i in settings.render(dag, force=True) if i.name == name)
     error, seconds = _execute(project, dag, name, run_id)
@@ -229,9 +231,11 @@ def run_remote_task(project: Project, run_id: str, name: str, params: dict[str, 
     except SecretInProduct as refused:
         error, outputs = str(refused), {}
     timings["push_s"] = round(time.perf_counter() - started, 3)
-    result = {**base, "status": "failed" if error else "executed", "timings": timings,
-              "duration_s": round(seconds, 3), "outputs": outputs, "produced_by": run_id,
-              "error": None if error is None else mask_credentials(error)[-20000:]}
+    result = {
+        "schema_version": 1, "task": name, "host": host, "fingerprint": digest,
+        "status": "failed" if error else "executed", "timings": timings,
+        "duration_s": round(seconds, 3), "outputs": outputs, "produced_by": run_id,
+        "error": None if error is None else mask_credentials(error)[-20000:]}
     write_result(remote, run_id, result)
     if result["status"] == "executed":
         remember(remote, result)

@@ -6,12 +6,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbops.core import find_project
 from nbops.registry import _artifacts as artifacts
 from nbops.registry import _registry_file as registry_file
 from nbops.registry._refs import ModelRef, parse_ref, resolve
+
+if TYPE_CHECKING:
+    from nbops.contracts import ModelVersion
 
 
 def find_root(start: Path | str | None = None) -> Path:
@@ -23,7 +26,7 @@ def find_root(start: Path | str | None = None) -> Path:
     return find_project(start).root
 
 
-def get_version(ref: ModelRef | str, root: Path | None = None) -> dict[str, Any]:
+def get_version(ref: ModelRef | str, root: Path | None = None) -> ModelVersion:
     """Return the registry record of ``ref`` (``NAME``, ``NAME@ALIAS`` or ``NAME:VERSION``)."""
     root = find_root() if root is None else Path(root)
     return resolve(registry_file.read(root), ref)

@@ -21,7 +21,7 @@ import logging
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from nbops.core import (
     ConfigError,
@@ -32,7 +32,18 @@ from nbops.core import (
     hash_file,
 )
 
+if TYPE_CHECKING:
+    from nbops.contracts import ModelArtifact, ModelVersion
+
 logger = logging.getLogger("nbops")
+
+
+class LoadableVersion(TypedDict):
+    """What loading a model reads of its version record (a :class:`ModelVersion` is one);
+    gating builds one for a candidate not yet registered."""
+
+    run_id: str | None
+    artifact: ModelArtifact
 
 #: Types nbops trusts in a model file besides those skops trusts itself (scikit-learn
 #: estimators, numpy arrays and ufuncs, plain containers): exact names, each a class that
@@ -141,7 +152,7 @@ def check_types(path: Path, types: list[str], trusted_types: Iterable[str]) -> l
     return types
 
 
-def verified_path(root: Path, record: dict[str, Any], label: str) -> Path:
+def verified_path(root: Path, record: LoadableVersion, label: str) -> Path:
     """Return the stored model file of ``record`` after checking its hash.
 
     Raises:
@@ -176,7 +187,7 @@ def verified_path(root: Path, record: dict[str, Any], label: str) -> Path:
     return path
 
 
-def load_verified(root: Path, record: dict[str, Any], label: str, *,
+def load_verified(root: Path, record: LoadableVersion, label: str, *,
                   keep: bool = False, policy: frozenset[str] | None = None) -> Any:
     """Load the model of a registered version, after :func:`verified_path`.
 
@@ -246,7 +257,7 @@ def _check_types(root: Path, label: str, recorded: set[str], found: set[str],
         )
 
 
-def load_verified_onnx(root: Path, record: dict[str, Any], label: str) -> bytes | None:
+def load_verified_onnx(root: Path, record: ModelVersion, label: str) -> bytes | None:
     """The ONNX form of a registered version kept on this machine, after the checks of
     :func:`load_verified` (file hash, recorded and found types against the policy);
     None when none is kept (:mod:`nbops.registry._onnx_form`). No scikit-learn is imported.
@@ -265,7 +276,7 @@ def load_verified_onnx(root: Path, record: dict[str, Any], label: str) -> bytes 
     return data
 
 
-def keep_onnx_form(record: dict[str, Any], data: bytes | None, reason: str = "") -> None:
+def keep_onnx_form(record: ModelVersion, data: bytes | None, reason: str = "") -> None:
     """Keep ``data``, the ONNX form of ``record``'s model that passed its parity check,
     beside the verified model kept by :func:`load_verified` (with the types found in its
     file); or, with ``data`` None, ``reason``: why it has none. Nothing is kept when
@@ -281,7 +292,7 @@ def keep_onnx_form(record: dict[str, Any], data: bytes | None, reason: str = "")
         keep_onnx(digest, model.found, data)
 
 
-def no_onnx_form(record: dict[str, Any]) -> str | None:
+def no_onnx_form(record: ModelVersion) -> str | None:
     """Why ``record``'s model has no usable ONNX form, as an earlier start found, or None."""
     from nbops.registry._model_cache import kept_no_onnx
 

@@ -25,7 +25,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nbops import core
 from nbops.core import NbopsError
@@ -33,6 +33,10 @@ from nbops.registry._config import RegistryConfig
 from nbops.registry._measurements import FILES, Measurements, measure
 from nbops.registry._promotion import Candidate
 from nbops.runtime import HelperGone, HelperProcess, serve
+
+if TYPE_CHECKING:
+    from nbops.contracts import JSONObject, ModelVersion
+    from nbops.core import FeatureSchemaRecord
 
 __all__ = ["WARM_IMPORTS", "HelperGone", "MeasureHelper", "main"]
 
@@ -48,8 +52,8 @@ class MeasureHelper(HelperProcess):
         super().__init__(__name__, self.root)
 
     def measure(self, root: Path, candidate: Candidate, config: RegistryConfig,
-                schema: dict[str, Any], inputs: dict[str, str],
-                champion: dict[str, Any] | None) -> Measurements:
+                schema: FeatureSchemaRecord, inputs: dict[str, str],
+                champion: ModelVersion | None) -> Measurements:
         """What :func:`~nbops.registry._measurements.measure` returns, computed by the helper.
 
         Raises:
@@ -66,14 +70,19 @@ class MeasureHelper(HelperProcess):
         answer = self.ask(request, "the measuring helper")
         if "error" in answer:
             error = answer["error"]
-            kind = getattr(core, str(error.get("kind")), None)  # an error class nbops.core exports
+            said = error if isinstance(error, dict) else {}
+            kind = getattr(core, str(said.get("kind")), None)  # an error class nbops.core exports
             if not (isinstance(kind, type) and issubclass(kind, NbopsError)):
                 raise HelperGone(f"the measuring helper failed: {error}")
-            raise kind(error["problem"], error.get("fix"))
-        return Measurements(**{**answer["measured"], "measured_in": "helper process"})
+            fix = said.get("fix")
+            raise kind(str(said["problem"]), fix if isinstance(fix, str) else None)
+        measured = answer.get("measured")
+        if not isinstance(measured, dict):
+            raise HelperGone(f"the measuring helper answered no measurements: {answer}")
+        return Measurements.from_dict({**measured, "measured_in": "helper process"})
 
 
-def _serve_one(line: str) -> dict[str, Any]:
+def _serve_one(line: str) -> JSONObject:
     request = json.loads(line)
     settings = dict(request["config"])
     settings["trusted_types"] = tuple(settings["trusted_types"])
@@ -88,7 +97,7 @@ def _serve_one(line: str) -> dict[str, Any]:
                            request["inputs"], request["champion"])
     except NbopsError as exc:
         return {"error": {"kind": type(exc).__name__, "problem": exc.problem, "fix": exc.fix}}
-    return {"measured": measured.to_dict()}
+    return {"measured": dataclasses.asdict(measured)}
 
 
 def main() -> int:

@@ -21,10 +21,10 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from nbops.core import NbopsError, hash_file
 from nbops.registry import _artifacts as artifacts
@@ -36,6 +36,8 @@ from nbops.registry._refs import DEFAULT_ALIAS, ModelRef, resolve
 if TYPE_CHECKING:
     import pandas as pd
 
+    from nbops.contracts import ModelVersion
+    from nbops.core import FeatureSchemaRecord
     from nbops.registry._promotion import Candidate
 
 logger = logging.getLogger("nbops")
@@ -43,6 +45,15 @@ logger = logging.getLogger("nbops")
 #: Distributions whose code produces the measurements; a new version measures again.
 SCORING_PACKAGES = ("nbops", "scikit-learn", "skops")
 FILES = ("model_file", "train_data", "test_data", "feature_schema")
+
+
+class ChampionScore(TypedDict):
+    """The champion scored on the candidate's rows; ``note`` says why ``metrics`` is None."""
+
+    version: int
+    hash: str
+    metrics: dict[str, float] | None
+    note: str | None
 
 
 @dataclass
@@ -53,20 +64,25 @@ class Measurements:
     model_types: list[str]
     candidate: dict[str, float]
     data: dict[str, float]
-    #: the champion scored on these rows: {version, hash, metrics | None, note | None}
-    champion: dict[str, Any] | None = None
+    #: the champion scored on these rows
+    champion: ChampionScore | None = None
     reused_from: str | None = None
     #: where the figures were computed: the build process, or the warmed-up helper
     measured_in: str = "build process"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """The manifest's ``gates.measured``."""
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Measurements:
+        """Inverse of :meth:`to_dict` (the measuring helper's answer: nbops' own JSON)."""
+        return cls(**data)
+
 
 #: measure()'s signature: (root, candidate, config, schema, inputs, champion record).
-Measure = Callable[[Path, "Candidate", RegistryConfig, dict[str, Any], dict[str, str],
-                    "dict[str, Any] | None"], Measurements]
+Measure = Callable[[Path, "Candidate", RegistryConfig, "FeatureSchemaRecord", dict[str, str],
+                    "ModelVersion | None"], Measurements]
 
 
 def inputs_of(candidate: Candidate) -> dict[str, str]:
@@ -112,8 +128,9 @@ def held_out(path: Path) -> Callable[[], pd.DataFrame]:
     return read
 
 
-def measure(root: Path, candidate: Candidate, config: RegistryConfig, schema: dict[str, Any],
-            inputs: dict[str, str], champion: dict[str, Any] | None) -> Measurements:
+def measure(root: Path, candidate: Candidate, config: RegistryConfig,
+            schema: FeatureSchemaRecord, inputs: dict[str, str],
+            champion: ModelVersion | None) -> Measurements:
     """Inspect and score the candidate, describe its data, score the champion on it.
 
     ``champion`` is the champion's registry record (None: there is none); it
@@ -125,8 +142,10 @@ def measure(root: Path, candidate: Candidate, config: RegistryConfig, schema: di
     """
     test = held_out(candidate.test_data)
     types = artifacts.inspect_types(candidate.model_file, config.trusted_policy)
-    record = {"run_id": candidate.model_run_id or candidate.run_id,
-              "artifact": {"hash": inputs["model_file"], "trusted_types": types}}
+    record: artifacts.LoadableVersion = {
+        "run_id": candidate.model_run_id or candidate.run_id,
+        "artifact": {"hash": inputs["model_file"], "size": candidate.model_file.stat().st_size,
+                     "format": "skops", "trusted_types": types}}
     model = artifacts.load_verified(root, record, f"{config.model} candidate",
                                     policy=config.trusted_policy)
     measured = Measurements(inputs=dict(inputs), model_types=types,
@@ -137,7 +156,7 @@ def measure(root: Path, candidate: Candidate, config: RegistryConfig, schema: di
     return measured
 
 
-def data_facts(train: Path, test: pd.DataFrame, schema: dict[str, Any]) -> dict[str, float]:
+def data_facts(train: Path, test: pd.DataFrame, schema: FeatureSchemaRecord) -> dict[str, float]:
     """Facts about the data the model was trained and tested on, for ``data.*`` gates."""
     import pyarrow.parquet as pq
 
@@ -154,7 +173,7 @@ def data_facts(train: Path, test: pd.DataFrame, schema: dict[str, Any]) -> dict[
     }
 
 
-def current_champion(root: Path, config: RegistryConfig) -> dict[str, Any] | None:
+def current_champion(root: Path, config: RegistryConfig) -> ModelVersion | None:
     """The registry record of ``config.model``'s champion, or None."""
     registry = registry_file.read(root)
     model = registry["models"].get(config.model)
@@ -163,11 +182,12 @@ def current_champion(root: Path, config: RegistryConfig) -> dict[str, Any] | Non
     return resolve(registry, ModelRef(config.model, alias=DEFAULT_ALIAS))
 
 
-def score_champion(root: Path, config: RegistryConfig, record: dict[str, Any],
-                   test: Callable[[], pd.DataFrame], schema: dict[str, Any]) -> dict[str, Any]:
+def score_champion(root: Path, config: RegistryConfig, record: ModelVersion,
+                   test: Callable[[], pd.DataFrame],
+                   schema: FeatureSchemaRecord) -> ChampionScore:
     """The champion scored on ``test``: ``{version, hash, metrics, note}`` (note: why not)."""
     number = record["version"]
-    metrics: dict[str, Any] | None = None
+    metrics: dict[str, float] | None = None
     note: str | None = None
     try:
         champion = artifacts.load_verified(root, record, f"{config.model}:{number} (champion)",
@@ -182,8 +202,8 @@ def score_champion(root: Path, config: RegistryConfig, record: dict[str, Any],
 
 
 def champion_scores(root: Path, config: RegistryConfig, measured: Measurements,
-                    record: dict[str, Any] | None, test_data: Path, schema: dict[str, Any],
-                    ) -> tuple[dict[str, Any] | None, str | None]:
+                    record: ModelVersion | None, test_data: Path, schema: FeatureSchemaRecord,
+                    ) -> tuple[dict[str, float] | None, str | None]:
     """The champion's scores on the candidate's held-out rows, and why they are missing.
 
     From the candidate's own scores when the champion is the same model file,

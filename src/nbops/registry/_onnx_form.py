@@ -255,7 +255,7 @@ class OnnxModel:
         """Class probabilities (float64) of a prepared frame (numbers float64, text or NaN)."""
         import numpy as np
 
-        feeds: dict[str, Any] = {}
+        feeds: dict[str, np.ndarray[Any, Any]] = {}
         for name in self.numeric:
             feeds[name] = np.asarray(features[name], dtype=np.float32).reshape(-1, 1)
         for name in self.categorical:

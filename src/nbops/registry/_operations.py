@@ -12,13 +12,16 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from nbops.core import RegistryError, mask_credentials, redact_argv
 from nbops.core import utc_now_iso as now_iso
 from nbops.registry import _registry_file as registry_file
 from nbops.registry._artifacts import verified_path
 from nbops.registry._refs import DEFAULT_ALIAS, get_model
+
+if TYPE_CHECKING:
+    from nbops.contracts import ModelVersion, MoveActor, NewVersion, RegisteredModel
 
 logger = logging.getLogger("nbops")
 
@@ -35,7 +38,7 @@ class Actor:
         """The current process's command line (and run, if any), secrets redacted."""
         return cls(run_id=run_id, command=tuple(redact_argv(sys.argv)))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> MoveActor:
         """JSON form for the history."""
         try:
             user: str | None = getpass.getuser()
@@ -44,7 +47,7 @@ class Actor:
         return {"run_id": self.run_id, "command": list(self.command), "user": user}
 
 
-def register_version(root: Path, name: str, record: dict[str, Any]) -> tuple[int, bool]:
+def register_version(root: Path, name: str, record: NewVersion) -> tuple[int, bool]:
     """Add ``record`` (everything but ``version``/``registered_at``) as a new version.
 
     A model file already registered under ``name`` is not registered twice.
@@ -60,14 +63,16 @@ def register_version(root: Path, name: str, record: dict[str, Any]) -> tuple[int
             if existing["artifact"]["hash"] == record["artifact"]["hash"]:
                 return existing["version"], False
         number = len(model["versions"]) + 1
-        fields = {k: v for k, v in record.items() if k not in ("version", "registered_at")}
-        model["versions"].append({"version": number, "registered_at": now_iso(), **fields})
+        at = now_iso()
+        entry: ModelVersion = {"version": number, "registered_at": at, **record}
+        entry["version"], entry["registered_at"] = number, at  # not a caller's own
+        model["versions"].append(entry)
     logger.info("registered %s:%d", name, number)
     return number, True
 
 
-def _move(model: dict[str, Any], alias: str, to: int | None, reason: str, actor: Actor,
-          action: str) -> int | None:
+def _move(model: RegisteredModel, alias: str, to: int | None, reason: str, actor: Actor,
+          action: Literal["promote", "rollback"]) -> int | None:
     before = model["aliases"].get(alias)
     if to is None:
         model["aliases"].pop(alias, None)
@@ -77,7 +82,7 @@ def _move(model: dict[str, Any], alias: str, to: int | None, reason: str, actor:
         {"alias": alias, "from": before, "to": to, "at": now_iso(), "reason": reason,
          "by": actor.to_dict(), "action": action}
     )
-    return before  # type: ignore[no-any-return]
+    return before
 
 
 def _require_reason(reason: str) -> str:
@@ -134,7 +139,7 @@ def promote(root: Path, name: str, version: int, alias: str = DEFAULT_ALIAS, *,
     return before
 
 
-def rollback_target(model: dict[str, Any], alias: str) -> int | None:
+def rollback_target(model: RegisteredModel, alias: str) -> int | None:
     """The version ``alias`` pointed to before its current promotion, or None.
 
     Rollbacks unwind promotions one at a time: two rollbacks after three

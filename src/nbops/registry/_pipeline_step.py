@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from nbops.core import NbopsError, RegistryError
 # the functions that use it, once the build has a registry: section: a build without one
 # (a project that adopted nbops for its run records only) never loads it.
 if TYPE_CHECKING:
+    from nbops.core import FeatureSchemaRecord
     from nbops.registry._config import RegistryConfig
     from nbops.registry._gates import Gate
     from nbops.registry._measure_helper import MeasureHelper
@@ -264,16 +266,19 @@ def gate_after_close(context: RunContext) -> None:
     RegistryStep().run(context)
 
 
-def missing_inputs(champion_schema: Any, schema: dict[str, Any]) -> list[str]:
+def missing_inputs(champion_schema: FeatureSchemaRecord | None,
+                   schema: Mapping[str, object]) -> list[str]:
     """The champion's input features that this run's feature schema does not have."""
-    have = {f.get("name") for f in schema.get("features", []) if isinstance(f, dict)}
-    wanted = [f.get("name") for f in (champion_schema or {}).get("features", [])
-              if isinstance(f, dict)]
+    features = schema.get("features", [])
+    have = ({f.get("name") for f in features if isinstance(f, dict)}
+            if isinstance(features, list) else set())
+    registered: list[object] = list(champion_schema.get("features", [])) if champion_schema else []
+    wanted = [f.get("name") for f in registered if isinstance(f, dict)]
     return [str(name) for name in wanted if name not in have]
 
 
 def own_experiment(root: Path, config: RegistryConfig, candidate: Candidate,
-                   env: dict[str, Any]) -> tuple[RegistryConfig, str | None]:
+                   env: Mapping[str, object]) -> tuple[RegistryConfig, str | None]:
     """Register a model whose data does not fit the champion's input under its own name.
 
     A model trained on other columns (the telco file after the embedded churn

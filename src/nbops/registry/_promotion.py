@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbops.contracts import ChampionBefore, GatesSection, RegistrySection
 from nbops.core import (
@@ -44,6 +44,9 @@ from nbops.registry._card_requirement import card_refusal
 from nbops.registry._config import RegistryConfig
 from nbops.registry._gates import Gate, evaluate_gates, failure_lines, parse_gates
 from nbops.registry._refs import DEFAULT_ALIAS
+
+if TYPE_CHECKING:
+    from nbops.contracts import DataFileRef, ModelArtifact, ModelVersion, NewVersion
 
 logger = logging.getLogger("nbops")
 CHALLENGER = "challenger"
@@ -65,8 +68,8 @@ class Candidate:
     train_data: Path
     test_data: Path
     feature_schema: Path
-    metrics: dict[str, Any]
-    task_metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    metrics: dict[str, float]
+    task_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     git_commit: str | None = None
     hashes: dict[str, str] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)
@@ -121,7 +124,7 @@ def _require(path: Path, what: str) -> Path:
     return Path(path)
 
 
-def _stored(root: Path, path: Path, candidate: Candidate) -> dict[str, Any]:
+def _stored(root: Path, path: Path, candidate: Candidate) -> DataFileRef:
     result = artifacts.store_of(root).put_file(path, candidate.hashes.get(str(path)))
     shown = candidate.paths.get(str(path)) or _relative(root, path)
     return {"hash": result.digest, "size": result.size, "path": shown}
@@ -189,16 +192,20 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
         artifacts.check_types(candidate.model_file, measured.model_types, config.trusted_policy)
         logger.info("nbops registry: model and data unchanged since run %s, its scores reused",
                     measured.reused_from)
-    artifact = {**stored_model, "format": "skops", "trusted_types": measured.model_types}
+    artifact: ModelArtifact = {"hash": stored_model["hash"], "size": stored_model["size"],
+                               "path": stored_model["path"], "format": "skops",
+                               "trusted_types": measured.model_types}
+    train_file = _stored(root, candidate.train_data, candidate)
+    test_file = _stored(root, candidate.test_data, candidate)
     preparation = spec_from_feature_schema(schema)  # raw data -> model input, for serve/monitor
-    record = {
+    record: NewVersion = {
         "run_id": candidate.model_run_id or candidate.run_id,
         "registered_by_run": candidate.run_id,
         "artifact": artifact,
         "metrics": {k: v for k, v in candidate.metrics.items()
                     if isinstance(v, (int, float)) and not isinstance(v, bool)},
-        "training_data": _stored(root, candidate.train_data, candidate),
-        "test_data": _stored(root, candidate.test_data, candidate),
+        "training_data": train_file,
+        "test_data": test_file,
         "feature_schema": schema,
         "feature_schema_hash": hash_bytes(schema_bytes),
         "input_preparation": preparation,
@@ -229,7 +236,9 @@ def gate_and_promote(root: Path, candidate: Candidate, config: RegistryConfig,
         "deltas": deltas, "champion_note": champ_note, "decision": "",
     }
     gates_section: GatesSection = {
-        "verdict": verdict, "evaluated_on": record["test_data"], "data": dict(data_checks),
+        "verdict": verdict,
+        "evaluated_on": {"hash": test_file["hash"], "path": test_file["path"],
+                         "size": test_file["size"]}, "data": dict(data_checks),
         "results": [r.to_dict() for r in results], "measured": measured.to_dict()}
     before = "no champion" if champ_record is None else f"version {champ_record['version']}"
     if verdict == "failed":
@@ -286,8 +295,8 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _decide(root: Path, config: RegistryConfig, number: int, champ_record: dict[str, Any] | None,
-            champ_metrics: dict[str, Any] | None, champ_note: str | None,
+def _decide(root: Path, config: RegistryConfig, number: int, champ_record: ModelVersion | None,
+            champ_metrics: dict[str, float] | None, champ_note: str | None,
             rescored: dict[str, float], actor: operations.Actor,
             section: RegistrySection) -> str:
     name, primary = config.model, config.primary_metric

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nbops.core import RegistryError
+
+if TYPE_CHECKING:
+    from nbops.contracts import ModelVersion, RegisteredModel, RegistryDocument
 
 DEFAULT_ALIAS = "champion"
 _NAME = r"[A-Za-z][A-Za-z0-9_.-]{0,63}"
@@ -48,10 +51,10 @@ def parse_ref(text: str) -> ModelRef:
     return ModelRef(match.group("name"), alias=match.group("alias") or DEFAULT_ALIAS)
 
 
-def get_model(registry: dict[str, Any], name: str) -> dict[str, Any]:
+def get_model(registry: RegistryDocument, name: str) -> RegisteredModel:
     """Return the entry of model ``name`` or raise a RegistryError listing known ones."""
     try:
-        return registry["models"][name]  # type: ignore[no-any-return]
+        return registry["models"][name]
     except KeyError:
         known = ", ".join(sorted(registry["models"])) or "none yet"
         raise RegistryError(
@@ -60,7 +63,7 @@ def get_model(registry: dict[str, Any], name: str) -> dict[str, Any]:
         ) from None
 
 
-def resolve(registry: dict[str, Any], ref: ModelRef | str) -> dict[str, Any]:
+def resolve(registry: RegistryDocument, ref: ModelRef | str) -> ModelVersion:
     """Return the version record ``ref`` points to.
 
     Raises:
@@ -82,7 +85,7 @@ def resolve(registry: dict[str, Any], ref: ModelRef | str) -> dict[str, Any]:
         number = model["aliases"][alias]
     for version in model["versions"]:
         if version["version"] == number:
-            return version  # type: ignore[no-any-return]
+            return version
     raise RegistryError(
         f"model {ref.name!r} has no version {number} (it has {len(model['versions'])})",
         f"list them with: nbops models {ref.name}",

@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeGuard
 
 from nbops.contracts import REGISTRY_FILE
 from nbops.core import (
@@ -49,6 +49,7 @@ from nbops.registry import _remote_trust as trust
 from nbops.registry import _seal as seal
 
 if TYPE_CHECKING:
+    from nbops.contracts import RegisteredModel, RegistryDocument
     from nbops.remote import RemoteStore
 
 SCHEMA_VERSION = 1
@@ -57,15 +58,13 @@ LOCK_RELPATH = Path(".nbops") / "registry.lock"
 
 logger = logging.getLogger("nbops")
 
-Registry = dict[str, Any]
-
 
 def registry_path(root: Path) -> Path:
     """Return the registry file of the project rooted at ``root``."""
     return Path(root) / REGISTRY_RELPATH
 
 
-def empty_registry() -> Registry:
+def empty_registry() -> RegistryDocument:
     """Return a registry with no models."""
     return {"schema_version": SCHEMA_VERSION, "models": {}}
 
@@ -74,7 +73,7 @@ SCHEMA_NAME = "registry"  # nbops/core/schemas/registry.schema.json
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 
 
-def validate(data: object, where: str = "the registry") -> Registry:
+def validate(data: object, where: str = "the registry") -> RegistryDocument:
     """Check ``data`` against the schema and the registry's own rules.
 
     Returns:
@@ -84,21 +83,26 @@ def validate(data: object, where: str = "the registry") -> Registry:
         RegistryError: naming the first problem found and how to fix it.
     """
     data = REGISTRY_FILE.upgrade(data, where)  # older: upgraded in memory; newer: refused
-    errors = schema_errors(data, SCHEMA_NAME)
-    if errors:
+    errors: list[str] = []
+    if not _matches_schema(data, errors):
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise RegistryError(
             f"{where} does not match the registry schema: {errors[0]}{more}",
             "restore models.json from git (git checkout -- .nbops/registry/models.json)",
         )
-    if not isinstance(data, dict):  # the schema above already refuses anything else
-        raise RegistryError(f"{where} is not a JSON object", "restore models.json from git")
     for name, model in data["models"].items():
         _check_model(name, model, where)
     return data
 
 
-def _check_model(name: str, model: dict[str, Any], where: str) -> None:
+def _matches_schema(data: object, errors: list[str]) -> TypeGuard[RegistryDocument]:
+    """Whether ``data`` is a registry document, by the schema; adds each violation to
+    ``errors`` (anything but a JSON object is one)."""
+    errors.extend(schema_errors(data, SCHEMA_NAME))
+    return not errors
+
+
+def _check_model(name: str, model: RegisteredModel, where: str) -> None:
     bad = [n for n in (name, *model["aliases"]) if not _NAME.match(n)]
     if bad:
         raise RegistryError(
@@ -152,24 +156,24 @@ REMOTE_KEY = "registry/models.json"
 REMOTE_LEASE = "registry/lease.json"
 
 
-def _parse_remote(root: Path, remote: RemoteStore, data: bytes, where: str) -> Registry:
+def _parse_remote(root: Path, remote: RemoteStore, data: bytes, where: str) -> RegistryDocument:
     """The remote registry in ``data``, if this machine may believe it (see _remote_trust).
 
     Raises:
         RegistryError: not signed with the team key, or not extending the registry this
             machine sealed (a forgery or a rollback), or invalid.
     """
-    doc, signature = trust.split(data, where)
+    body, signature = trust.split(data, where)
     sealed = _sealed_or_none(root)
-    if doc == sealed:
-        return doc  # what this machine already holds: nothing new to trust
-    trust.check_signature(doc, signature, remote.url, where)
-    doc = validate(doc, where=where)
+    if sealed is not None and body == sealed:
+        return sealed  # what this machine already holds: nothing new to trust
+    trust.check_signature(body, signature, remote.url, where)
+    doc = validate(body, where=where)
     trust.check_extends(sealed, doc, where)
     return doc
 
 
-def _sealed_or_none(root: Path) -> Registry | None:
+def _sealed_or_none(root: Path) -> RegistryDocument | None:
     """The local registry if it is there and its seal accepts it, else None."""
     try:
         return read_local(root) if registry_path(root).is_file() else None
@@ -201,7 +205,7 @@ def _refresh_from_remote(root: Path) -> None:
     _mirror(root, _parse_remote(root, remote, data, f"{REMOTE_KEY} on remote {remote.label}"))
 
 
-def _mirror(root: Path, doc: Registry) -> bool:
+def _mirror(root: Path, doc: RegistryDocument) -> bool:
     """Write the remote's registry ``doc`` over the local mirror when they differ;
     returns whether it wrote."""
     from nbops.core import LockTimeout
@@ -261,7 +265,7 @@ def _write_sealed(path: Path, new: bytes, previous: bytes | None) -> None:
     crash_point("registry.sealed")
 
 
-def read(root: Path) -> Registry:
+def read(root: Path) -> RegistryDocument:
     """Read, check against its seal and validate the registry (refreshed from the remote).
 
     A project without one has an empty registry.
@@ -273,7 +277,7 @@ def read(root: Path) -> Registry:
     return read_local(root)
 
 
-def read_local(root: Path) -> Registry:
+def read_local(root: Path) -> RegistryDocument:
     """Like :func:`read`, from the local file only (no remote consulted)."""
     path = registry_path(root)
     raw = _read_bytes(path)
@@ -289,7 +293,7 @@ def _read_bytes(path: Path) -> bytes | None:
         return None
 
 
-def _parse(path: Path, raw: bytes, check_seal: bool) -> Registry:
+def _parse(path: Path, raw: bytes, check_seal: bool) -> RegistryDocument:
     restore = "restore it from git (git checkout -- .nbops/registry/)"
     try:
         text = raw.decode("utf-8")
@@ -338,7 +342,7 @@ def remove_stray_temp_files(root: Path) -> list[Path]:
 
 
 @contextmanager
-def transaction(root: Path, timeout_s: float = 30.0) -> Iterator[Registry]:
+def transaction(root: Path, timeout_s: float = 30.0) -> Iterator[RegistryDocument]:
     """Lock the registry, yield its current content, and write it back on success.
 
     The caller mutates the yielded dict in place. Nothing is written if the
@@ -368,7 +372,7 @@ def transaction(root: Path, timeout_s: float = 30.0) -> Iterator[Registry]:
 
 
 @contextmanager
-def _remote_transaction(root: Path, remote: RemoteStore) -> Iterator[Registry]:
+def _remote_transaction(root: Path, remote: RemoteStore) -> Iterator[RegistryDocument]:
     """Lease, read, change, conditional write to the remote, then the local mirror."""
     from nbops.remote import RemoteLease
 
@@ -472,19 +476,21 @@ def share(root: Path, remote: RemoteStore) -> str:
     return "published"
 
 
-def _model_files(registry: Registry) -> set[tuple[str, str]]:
+def _model_files(registry: RegistryDocument) -> set[tuple[str, str]]:
     return {(name, version["artifact"]["hash"]) for name, model in registry["models"].items()
             for version in model["versions"]}
 
 
-def referenced_objects(registry: Registry) -> dict[str, str]:
+def referenced_objects(registry: RegistryDocument) -> dict[str, str]:
     """Every store object the registry's versions name (digest -> what it is)."""
     found: dict[str, str] = {}
     for name, model in registry["models"].items():
         for version in model["versions"]:
-            for field in ("artifact", "training_data", "test_data"):
-                entry = version.get(field)
-                if isinstance(entry, dict) and entry.get("hash"):
+            files = (("artifact", version["artifact"]),
+                     ("training_data", version["training_data"]),
+                     ("test_data", version.get("test_data")))
+            for field, entry in files:
+                if entry is not None and entry.get("hash"):
                     found.setdefault(entry["hash"],
                                      f"{field.replace('_', ' ')} of {name}:{version['version']}")
     return found

@@ -20,20 +20,23 @@ protected by its seal; a refused remote document is never written to it.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from nbops.core import RegistryError, RemoteError, dumps_json
 from nbops.remote import key_id, mac_matches, no_key_fix, redact_url, signature_of, team_key
 
+if TYPE_CHECKING:
+    from nbops.contracts import JSONObject, JSONValue, RegistryDocument
+
 SIGNATURE = "signature"
-Registry = dict[str, Any]
 
 _RESTORE = ("nothing on this machine was changed; ask who can write the bucket what "
             "happened, then run `nbops remote restore-registry` on a machine whose registry "
             "is right")
 
 
-def canonical(doc: Registry) -> bytes:
+def canonical(doc: Mapping[str, object]) -> bytes:
     """The bytes a signature covers: ``doc`` without its signature, keys sorted, compact."""
     body = {k: v for k, v in doc.items() if k != SIGNATURE}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
@@ -52,7 +55,7 @@ def require_key(url: str) -> None:
             "it has no team key to sign it with", no_key_fix(url), kind="no-team-key")
 
 
-def signed(doc: Registry, url: str) -> bytes:
+def signed(doc: RegistryDocument, url: str) -> bytes:
     """``doc`` as the remote stores it: with the team key's signature.
 
     Raises:
@@ -67,7 +70,7 @@ def signed(doc: Registry, url: str) -> bytes:
     return dumps_json({**body, SIGNATURE: signature_of(key, canonical(body))}).encode("utf-8")
 
 
-def split(data: bytes, where: str) -> tuple[Registry, Any]:
+def split(data: bytes, where: str) -> tuple[JSONObject, JSONValue]:
     """The document in ``data`` without its signature, and the signature (None: unsigned).
 
     Raises:
@@ -83,7 +86,8 @@ def split(data: bytes, where: str) -> tuple[Registry, Any]:
     return doc, signature
 
 
-def check_signature(doc: Registry, signature: Any, url: str, where: str) -> None:
+def check_signature(doc: Mapping[str, object], signature: JSONValue, url: str,
+                    where: str) -> None:
     """Refuse ``doc`` unless ``signature`` is the team key's HMAC of it.
 
     Raises:
@@ -110,7 +114,7 @@ def check_signature(doc: Registry, signature: Any, url: str, where: str) -> None
             "by someone who does not hold the team key", _RESTORE)
 
 
-def divergence(sealed: Registry, remote: Registry) -> str | None:
+def divergence(sealed: RegistryDocument, remote: RegistryDocument) -> str | None:
     """How ``remote`` fails to extend ``sealed`` (what this machine holds), or None."""
     for name, mine in sealed.get("models", {}).items():
         theirs = remote.get("models", {}).get(name)
@@ -132,7 +136,8 @@ def divergence(sealed: Registry, remote: Registry) -> str | None:
     return None
 
 
-def check_extends(sealed: Registry | None, remote: Registry, where: str) -> None:
+def check_extends(sealed: RegistryDocument | None, remote: RegistryDocument,
+                  where: str) -> None:
     """Refuse ``remote`` unless it extends the registry this machine sealed.
 
     Raises:

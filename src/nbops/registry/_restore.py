@@ -14,11 +14,14 @@ to the project's registry or to the remote.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nbops.core import ContentStore, RegistryError, dumps_json, utc_now_iso
 from nbops.registry import _registry_file as registry_file
 from nbops.registry._artifacts import store_of
+
+if TYPE_CHECKING:
+    from nbops.contracts import ModelVersion
 
 
 def restore_champion(source: Path, target: Path, name: str, version: int,
@@ -34,7 +37,7 @@ def restore_champion(source: Path, target: Path, name: str, version: int,
     """
     registry = registry_file.read(Path(source))
     model = registry["models"].get(name)
-    versions = [v for v in (model or {}).get("versions", []) if v["version"] <= version]
+    versions = [v for v in (model["versions"] if model else []) if v["version"] <= version]
     if model is None or not versions or versions[-1]["version"] != version:
         raise RegistryError(
             f"the run read {name}:{version}, which this project's registry does not have",
@@ -58,14 +61,13 @@ def restore_champion(source: Path, target: Path, name: str, version: int,
     return f"{name}@{alias} restored to version {version}, the version the run read"
 
 
-def _copy_objects(source: Path, target: Path, record: dict[str, Any], label: str) -> None:
+def _copy_objects(source: Path, target: Path, record: ModelVersion, label: str) -> None:
     from nbops.registry._artifacts import verified_path
 
     verified_path(source, record, label)  # the model, fetched from the remote if needed
     store, scratch = store_of(source), ContentStore(Path(target) / ".nbops" / "store")
-    for key in ("artifact", "training_data", "test_data"):
-        entry = record.get(key)
-        if not isinstance(entry, dict) or not entry.get("hash"):
+    for entry in (record["artifact"], record["training_data"], record.get("test_data")):
+        if entry is None or not entry.get("hash"):
             continue
         digest = entry["hash"]
         if not store.has(digest):

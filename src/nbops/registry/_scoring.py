@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from nbops.core import FeatureSchemaRecord
+
 # metric name -> True when higher is better
 METRIC_DIRECTIONS: dict[str, bool] = {"roc_auc": True, "pr_auc": True, "f1": True, "brier": False}
 _FORMATS = (".csv", ".parquet", ".pq")
@@ -64,7 +66,7 @@ def positive_scores(model: Any, features: pd.DataFrame) -> np.ndarray:
 
 
 def predict_table(
-    model: Any, df: pd.DataFrame, feature_schema: dict[str, Any], threshold: float = 0.5
+    model: Any, df: pd.DataFrame, feature_schema: FeatureSchemaRecord, threshold: float = 0.5
 ) -> tuple[pd.DataFrame, list[str]]:
     """Return ``df`` plus ``score`` (positive-class probability) and ``prediction`` columns.
 
@@ -108,7 +110,7 @@ def write_table(df: pd.DataFrame, path: Path) -> None:
             df.to_parquet(tmp, index=False)
 
 
-def evaluate(model: Any, df: pd.DataFrame, feature_schema: dict[str, Any],
+def evaluate(model: Any, df: pd.DataFrame, feature_schema: FeatureSchemaRecord,
              target: str | None = None) -> dict[str, float]:
     """Measure ``model`` on labelled ``df``.
 

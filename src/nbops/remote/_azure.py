@@ -28,7 +28,7 @@ from typing import Any
 from nbops.core import ConfigError
 
 #: Per-call settings of the Azure SDK's retry policy (see the module docstring).
-_CALL: dict[str, Any] = {"retry_connect": 0, "retry_total": 1}
+_CALL: dict[str, object] = {"retry_connect": 0, "retry_total": 1}
 
 #: Variables adlfs reads for the account and its credentials (any one route suffices).
 ACCOUNT_VARIABLES = ("AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_ACCOUNT_NAME")
@@ -51,7 +51,7 @@ def scrub(text: str) -> str:
     return text
 
 
-def filesystem_options() -> dict[str, Any]:
+def filesystem_options() -> dict[str, object]:
     """adlfs options: bounded timeouts; fail early when no account is configured at all."""
     if not any(os.environ.get(name, "").strip() for name in ACCOUNT_VARIABLES):
         raise ConfigError("No Azure storage account is configured for the az:// remote",
@@ -104,7 +104,7 @@ def write_if(fs: Any, path: str, data: bytes, etag: str | None) -> bool:
     from fsspec.asyn import sync
 
     container, blob = _split(fs, path)
-    condition: dict[str, Any] = (
+    condition: dict[str, object] = (
         {"overwrite": False} if etag is None else
         {"overwrite": True, "etag": etag, "match_condition": MatchConditions.IfNotModified})
 

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from nbops.core import ConfigError
 from nbops.remote import _azure
 from nbops.remote._store import RemoteStore, Version
@@ -21,7 +19,7 @@ class AzureStore(RemoteStore):
     credentials_hint = "check " + _azure.CREDENTIALS_HINT.removeprefix("set ")
     endpoint_hint = "the endpoint in AZURE_STORAGE_CONNECTION_STRING"
 
-    def _options(self) -> dict[str, Any]:
+    def _options(self) -> dict[str, object]:
         return {"use_listings_cache": False, **_azure.filesystem_options()}
 
     def _filesystem_refused(self, exc: ValueError) -> ConfigError:

@@ -12,14 +12,21 @@ Document: ``{"schema_version": 1, "runs": {RUN_ID: {…the run's summary line…
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from nbops.contracts import REMOTE_INDEX
+from nbops.contracts import REMOTE_INDEX, RunSummary
 from nbops.core import RemoteError
 from nbops.remote._store import RemoteStore
 
 INDEX_KEY = "runs/index.json"
-Entry = dict[str, Any]
+
+
+class Entry(RunSummary, total=False):
+    """A run visible on the remote: its summary line and what its push recorded."""
+
+    manifest_hash: str
+    contents_hash: str
+    pushed_at: str
+    pushed_from: str
 
 
 def _parse(data: bytes | None, remote: RemoteStore) -> dict[str, Entry]:

@@ -7,8 +7,6 @@ writer won. Pages keep their content type; links are presigned.
 
 from __future__ import annotations
 
-from typing import Any
-
 from nbops.remote._store import PreconditionFailed, RemoteStore, Version
 
 
@@ -22,7 +20,7 @@ class S3Store(RemoteStore):
     credentials_hint = "check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE"
     endpoint_hint = "AWS_ENDPOINT_URL"
 
-    def _options(self) -> dict[str, Any]:
+    def _options(self) -> dict[str, object]:
         return {"use_listings_cache": False, "config_kwargs": {
             "connect_timeout": 5, "read_timeout": 60,
             "retries": {"max_attempts": 2, "mode": "standard"}}}

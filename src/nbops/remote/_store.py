@@ -179,7 +179,7 @@ class RemoteStore:
         """The fsspec path of the remote's top folder."""
         return (netloc + path).rstrip("/")
 
-    def _options(self) -> dict[str, Any]:
+    def _options(self) -> dict[str, object]:
         """fsspec options of this backend's filesystem."""
         return {}
 
@@ -198,7 +198,7 @@ class RemoteStore:
         except ImportError:
             raise ConfigError("nbops remotes need fsspec",
                               "install nbops with the 'remote' extra") from None
-        options: dict[str, Any] = {"skip_instance_cache": True, **self._options()}
+        options: dict[str, object] = {"skip_instance_cache": True, **self._options()}
         try:
             return fsspec.filesystem(self.protocol or self.scheme, **options)
         except ImportError:

@@ -133,7 +133,7 @@ def record_of(manifest: Manifest) -> dict[str, JSONObject]:
                                "lock file": _short(provenance["lock_hash"])}
     return {
         "Run": run,
-        "Parameters": flat_params(manifest["env"]),
+        "Parameters": {**flat_params(manifest["env"])},
         "Task parameters": task_params,
         "Data inputs": {path: _short(h) for path, h in provenance["inputs"].items()},
         "Code": code,

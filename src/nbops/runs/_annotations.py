@@ -12,6 +12,7 @@ shows them once the CLI re-renders it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from nbops.contracts import Manifest
@@ -45,7 +46,7 @@ def parse_tag(text: str) -> tuple[str, str | int | float | bool]:
     return name.strip(), check_tag(name.strip(), value, "nbops tag", fix)
 
 
-def tag_run(project: Project, run: str, tags: dict[str, Any]) -> Manifest:
+def tag_run(project: Project, run: str, tags: Mapping[str, object]) -> Manifest:
     """Merge ``tags`` into run ``run``'s tags (validated first; nothing written on error)."""
     checked = {name: check_tag(name, value, "nbops tag", "write tags as key=value")
                for name, value in tags.items()}

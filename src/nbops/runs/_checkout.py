@@ -18,7 +18,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nbops.adapters import metadata_path
 from nbops.contracts import read_sealed_manifest
@@ -33,6 +33,9 @@ from nbops.core import (
     load_yaml,
 )
 from nbops.runs._verify import withheld_objects
+
+if TYPE_CHECKING:
+    from nbops.contracts import StoredFile
 
 # '{{env placeholders}}' and the '[[grid values]]' of a grid task's product
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\[\[.*?\]\]")
@@ -63,7 +66,7 @@ def checkout_run(project: Project, run_id: str, lock_timeout: float | None = Non
     manifest = read_sealed_manifest(project.manifest_path(run_id))
     store = ContentStore(project.store_dir)
     plan: list[tuple[str, str, str | None]] = []
-    folders: dict[str, dict[str, Any] | None] = {}  # folder products: their files
+    folders: dict[str, dict[str, StoredFile] | None] = {}  # folder products: their files
     result = CheckoutResult(run_id)
     for name, task in manifest["tasks"].items():
         if tasks is not None and name not in tasks:

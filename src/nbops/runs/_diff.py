@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from nbops.contracts import Manifest
 from nbops.core import flatten
 
 
-def _flatten(data: Mapping[str, Any]) -> dict[str, Any]:
+def _flatten(data: Mapping[str, Any]) -> dict[str, object]:
     return {key.dotted: value for key, value in flatten(data).items()}
 
 
-def _changes(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, Any]]:
+class Change(TypedDict):
+    """A value in run ``a`` and in run ``b`` (None: not there)."""
+
+    a: object
+    b: object
+
+
+class MetricChange(TypedDict):
+    """A metric in both runs and how it moved (None when either lacks it)."""
+
+    a: float | None
+    b: float | None
+    delta: float | None
+
+
+def _changes(a: Mapping[str, object], b: Mapping[str, object]) -> dict[str, Change]:
     return {key: {"a": a.get(key), "b": b.get(key)}
             for key in sorted(set(a) | set(b)) if a.get(key) != b.get(key)}
 
@@ -25,7 +40,7 @@ def _task_status(manifest: Manifest, name: str) -> str | None:
 
 def diff_runs(a: Manifest, b: Manifest) -> dict[str, Any]:
     """Differences from run ``a`` to run ``b``, section by section (empty sections: no change)."""
-    metrics: dict[str, dict[str, Any]] = {}
+    metrics: dict[str, MetricChange] = {}
     for name in sorted(set(a["metrics"]) | set(b["metrics"])):
         old, new = a["metrics"].get(name), b["metrics"].get(name)
         if old != new:

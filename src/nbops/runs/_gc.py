@@ -16,7 +16,7 @@ import logging
 import os
 import shutil
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 from nbops.contracts import PINS, read_sealed_manifest
 from nbops.core import (
@@ -39,6 +39,16 @@ from nbops.runs._verify import referenced_objects
 logger = logging.getLogger("nbops")
 
 
+class GcSummary(TypedDict):
+    """:class:`GcResult` as ``nbops gc --json`` prints it."""
+
+    kept_runs: list[str]
+    deleted_runs: list[str]
+    deleted_objects: int
+    freed_bytes: int
+    dry_run: bool
+
+
 @dataclass
 class GcResult:
     """What ``gc`` kept and freed."""
@@ -49,7 +59,7 @@ class GcResult:
     freed_bytes: int = 0
     dry_run: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> GcSummary:
         """A JSON-ready view (for ``--json``)."""
         return {"kept_runs": self.kept_runs, "deleted_runs": self.deleted_runs,
                 "deleted_objects": self.deleted_objects, "freed_bytes": self.freed_bytes,

@@ -92,7 +92,7 @@ def manifest_stat(project: Project, run_id: str, runs_dir: str | None = None) ->
 _NOT_PARAMS = ("gates", "registry", "reproduce")
 
 
-def flat_params(env: Mapping[str, Any]) -> dict[str, Any]:
+def flat_params(env: Mapping[str, Any]) -> dict[str, bool | int | float | str | None]:
     """The run's parameters as ``{"model.max_iter": 300, ...}`` (scalars only, short text).
 
     The reports' runs table shows the ones that vary between runs of an experiment.

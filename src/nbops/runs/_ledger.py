@@ -16,8 +16,7 @@ refused, never sealed again. During a build's close, steps use
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from nbops.contracts import (
     Manifest,
@@ -51,7 +50,8 @@ def load_manifest(project: Project, run_id: str) -> Manifest:
     return read_sealed_manifest(project.manifest_path(resolve_run(project, run_id)))
 
 
-def update_section(project: Project, run_id: str, section: str, data: dict[str, Any]) -> Manifest:
+def update_section(project: Project, run_id: str, section: str,
+                   data: Mapping[str, object]) -> Manifest:
     """Set the top-level ``section`` of a run's manifest to ``data``.
 
     For a section without a type of its own (a feature's typed section goes through

@@ -19,7 +19,7 @@ import socket
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nbops.adapters import TaskInfo, root_error
 from nbops.contracts import BuildRecord, Failure, FileRecord, Manifest, SourceRecord, TaskRecord
@@ -50,6 +50,9 @@ from nbops.runs._stale import (
     mark_interrupted,
 )
 from nbops.runs._tags import run_tags
+
+if TYPE_CHECKING:
+    from nbops.runs._context import JsonObject
 
 logger = logging.getLogger("nbops")
 EXIT_REASON = ("the build process exited before the run closed (Ctrl-C, or an error outside "
@@ -135,7 +138,7 @@ def _task_entry(project: Project, info: TaskInfo, cache: HashCache) -> TaskRecor
 
 
 def open_run(project: Project, tasks: list[TaskInfo], build: BuildRecord,
-             env: dict[str, Any], argv: list[str] | None = None,
+             env: JsonObject, argv: list[str] | None = None,
              lock_timeout: float | None = None,
              sources: dict[str, SourceRecord] | None = None) -> OpenRun:
     """Start a run: lock, close stale runs, write the ``running`` manifest, export env vars.

@@ -22,10 +22,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbops.adapters import injected_values, is_injected_parameters
 from nbops.core import rewrite_strings
+
+if TYPE_CHECKING:
+    from nbops.contracts import JSONObject
 
 #: ``(pattern, mask)`` pairs applied to every string inside outputs.
 VOLATILE: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -66,18 +69,20 @@ def mask_volatile(value: Any) -> Any:
     return value
 
 
-def _output(output: Mapping[str, Any]) -> dict[str, Any]:
+def _output(output: Mapping[str, Any]) -> JSONObject:
     kind = output.get("output_type", "")
-    kept: dict[str, Any] = {"output_type": kind}
+    kept: JSONObject = {"output_type": kind}
     for key in _KEPT_OUTPUT_KEYS.get(kind, ()):
         if key in output:
             value = output[key]
             if key == "data":
                 value = {mime: _text(v) for mime, v in sorted(value.items())}
             kept[key] = _text(value) if key == "text" else value
-    if kind == "stream" and isinstance(kept.get("text"), str):
+    text = kept.get("text")
+    if kind == "stream" and isinstance(text, str):
         for pattern in ENVIRONMENT_NOISE:
-            kept["text"] = pattern.sub("", kept["text"])
+            text = pattern.sub("", text)
+        kept["text"] = text
     return kept
 
 
@@ -97,7 +102,7 @@ def canonical_parameters(source: str) -> str:
 
 def normalise(
     notebook: Mapping[str, Any], replacements: Mapping[str, str] | None = None
-) -> list[dict[str, Any]]:
+) -> list[JSONObject]:
     """The comparable content of an executed notebook: one dict per cell.
 
     Args:
@@ -109,7 +114,7 @@ def normalise(
         source = _text(cell.get("source", ""))
         if is_injected_parameters(cell):
             source = canonical_parameters(source)
-        entry: dict[str, Any] = {"cell_type": cell.get("cell_type"), "source": source}
+        entry: JSONObject = {"cell_type": cell.get("cell_type"), "source": source}
         if cell.get("cell_type") == "code":
             entry["execution_count"] = cell.get("execution_count")
             outputs = [_output(o) for o in cell.get("outputs", [])]
@@ -149,7 +154,7 @@ def _excerpt(value: Any, limit: int = 400) -> str:
 
 
 def first_difference(
-    recorded: list[dict[str, Any]], reproduced: list[dict[str, Any]]
+    recorded: list[JSONObject], reproduced: list[JSONObject]
 ) -> NotebookDifference | None:
     """The first cell where two normalised notebooks differ, or ``None`` if equal."""
     for index, (a, b) in enumerate(zip(recorded, reproduced, strict=False)):

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from nbops.adapters import is_injected_parameters, papermill_metadata
 from nbops.core import redact, scrub, secret_replacements
 
 
-def _changed_params(params: dict[str, Any]) -> dict[str, Any]:
+def _changed_params(params: Mapping[str, object]) -> dict[str, object]:
     changed = {}
     for name, value in params.items():
         clean = redact(value, name)
@@ -30,12 +31,12 @@ def _changed_params(params: dict[str, Any]) -> dict[str, Any]:
     return changed
 
 
-def needs_redaction(params: dict[str, Any]) -> bool:
+def needs_redaction(params: Mapping[str, object]) -> bool:
     """Whether any parameter value would be redacted."""
     return bool(_changed_params(params))
 
 
-def redact_notebook(data: bytes, params: dict[str, Any]) -> bytes | None:
+def redact_notebook(data: bytes, params: Mapping[str, object]) -> bytes | None:
     """A copy of the notebook ``data`` with secret parameter values replaced.
 
     Returns:
@@ -60,7 +61,7 @@ def redact_notebook(data: bytes, params: dict[str, Any]) -> bytes | None:
     return (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _redact_injected(source: Any, changed: dict[str, Any]) -> str:
+def _redact_injected(source: object, changed: Mapping[str, object]) -> str:
     """The injected cell with each changed parameter's assignment rewritten."""
     text = "".join(source) if isinstance(source, list) else str(source)
     for name, clean in changed.items():

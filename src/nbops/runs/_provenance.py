@@ -13,7 +13,7 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,8 @@ def lock_hash(root: Path) -> str | None:
     return None
 
 
-def seeds(params: dict[str, dict[str, Any]], env: dict[str, Any]) -> dict[str, int | None]:
+def seeds(params: Mapping[str, Mapping[str, object]],
+          env: Mapping[str, object]) -> dict[str, int | None]:
     """Every parameter or env value whose name contains ``seed``."""
     found: dict[str, int | None] = {}
 
@@ -124,7 +125,8 @@ def seeds(params: dict[str, dict[str, Any]], env: dict[str, Any]) -> dict[str, i
     return found
 
 
-def input_hashes(root: Path, params: dict[str, dict[str, Any]], env: dict[str, Any],
+def input_hashes(root: Path, params: Mapping[str, Mapping[str, object]],
+                 env: Mapping[str, object],
                  cache: HashCache, relative: Any, exclude: Iterable[Path] = (),
                  store: ContentStore | None = None) -> dict[str, str | None]:
     """Digests of input files named by parameters or env values (``data.path`` and the like).

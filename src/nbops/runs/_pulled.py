@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Final
 
 from nbops.core import IntegrityError, Project, atomic_write_json, schema_errors
 
+if TYPE_CHECKING:
+    from nbops.contracts import PulledRecord
+
 PULLED_NAME = "pulled.json"
-VERIFIED = "verified"
-UNVERIFIED = "unverified"
+VERIFIED: Final = "verified"
+UNVERIFIED: Final = "unverified"
 
 
-def read_pulled(run_dir: Path) -> dict[str, Any] | None:
+def read_pulled(run_dir: Path) -> PulledRecord | None:
     """The pull record of the run in ``run_dir``; None for a run built here.
 
     An unreadable or invalid record is returned as an unverified one (never trusted).
@@ -39,10 +42,11 @@ def read_pulled(run_dir: Path) -> dict[str, Any] | None:
         record = None
     if schema_errors(record, "pulled_run"):
         return {"signature": UNVERIFIED, "why": f"its {PULLED_NAME} is unreadable"}
-    return dict(record)
+    pulled: PulledRecord = record  # json.loads gives Any: the schema check above makes it one
+    return pulled
 
 
-def write_pulled(run_dir: Path, record: dict[str, Any]) -> None:
+def write_pulled(run_dir: Path, record: PulledRecord) -> None:
     """Write (or replace) the pull record of the run in ``run_dir`` (validated, atomic)."""
     errors = schema_errors(record, "pulled_run")
     if errors:

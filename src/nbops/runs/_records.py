@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbops.adapters import execution_duration, is_error_banner
 from nbops.contracts import CurveSeries, FileRecord, TaskError
 from nbops.core import mask_credentials
+
+if TYPE_CHECKING:
+    pass
 
 RECORD_MIME = "application/vnd.nbops.record+json"
 
@@ -33,7 +37,7 @@ class NotebookFacts:
     duration_s: float | None = None
 
 
-def _error_of(cells: list[dict[str, Any]]) -> TaskError | None:
+def _error_of(cells: list[Mapping[str, Any]]) -> TaskError | None:
     index = 0
     for cell in cells:
         if is_error_banner(cell):
@@ -74,7 +78,7 @@ def read_facts(path: Path) -> NotebookFacts:
     return facts
 
 
-def _add_record(facts: NotebookFacts, payload: dict[str, Any]) -> None:
+def _add_record(facts: NotebookFacts, payload: Mapping[str, object]) -> None:
     kind = payload.get("kind")
     if kind == "metric":
         name, value = payload.get("name"), payload.get("value")

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nbops.contracts import Manifest, read_manifest, seal_state
 from nbops.core import ContentStore, NbopsError, Project, hash_file
 from nbops.runs._stale import UNFINISHED, build_alive
+
+if TYPE_CHECKING:
+    from nbops.contracts import JSONObject
 
 #: In a pulled run folder: the objects its push withheld because they held a secret
 #: (digest -> {what, why}); verify reports them as withheld, not missing.
@@ -52,7 +55,7 @@ class VerifyReport:
         """Record one problem."""
         self.problems.append({"what": what, "problem": problem, "kind": kind})
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """A JSON-ready view (for ``--json``)."""
         return {"run_id": self.run_id, "ok": self.ok, "checked": self.checked,
                 "problems": self.problems, "withheld": self.withheld,
@@ -137,7 +140,7 @@ def verify_run(project: Project, run_id: str) -> VerifyReport:
     return report
 
 
-def withheld_objects(project: Project, run_id: str) -> dict[str, dict[str, Any]]:
+def withheld_objects(project: Project, run_id: str) -> dict[str, JSONObject]:
     """The pulled run's ``withheld.json`` (empty for a run made here)."""
     import json
 

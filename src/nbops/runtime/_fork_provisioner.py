@@ -24,9 +24,12 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+if TYPE_CHECKING:
+    from nbops.runtime._forkserver import ServerMessage
 
 logger = logging.getLogger("nbops")
 
@@ -204,7 +207,7 @@ class Zygote:
             self.process.kill()
             self.process.wait()
 
-    def _receive(self, timeout: float) -> dict[str, Any]:
+    def _receive(self, timeout: float) -> ServerMessage:
         self._socket.settimeout(timeout)
         try:
             raw = self._socket.recv(4096)
@@ -212,10 +215,10 @@ class Zygote:
             raise ForkServerError("the zygote did not answer") from exc
         if not raw:
             raise ForkServerError("the zygote has gone")
-        message: dict[str, Any] = json.loads(raw)
+        message: ServerMessage = json.loads(raw)
         return message
 
-    def _handle(self, message: dict[str, Any]) -> dict[str, Any] | None:
+    def _handle(self, message: ServerMessage) -> ServerMessage | None:
         """Record an exit; return an answer. The ready message needs nothing: a refusal to
         fork (its imports started a thread) comes as the answer to each request."""
         if "exit" in message:
@@ -224,7 +227,7 @@ class Zygote:
             return message
         return None
 
-    def _answer(self, timeout: float) -> dict[str, Any]:
+    def _answer(self, timeout: float) -> ServerMessage:
         deadline = time.monotonic() + timeout
         while True:
             answer = self._handle(self._receive(max(deadline - time.monotonic(), 0.001)))
@@ -248,7 +251,7 @@ def take_handed_over() -> StartedServer | None:
     return started
 
 
-def kernel_pid(answer: dict[str, Any], sender: str = "the kernel fork server") -> int:
+def kernel_pid(answer: ServerMessage, sender: str = "the kernel fork server") -> int:
     """The pid in the fork server's (or the zygote's) answer to a fork request.
 
     Raises:
@@ -288,7 +291,7 @@ class ForkServer:
         self._stdin = os.fdopen(started.stdin_fd, "wb")
         self._replies = os.fdopen(started.reply_fd, "rb")
         self._cond = threading.Condition()
-        self._answers: list[dict[str, Any]] = []
+        self._answers: list[ServerMessage] = []
         self._exits: dict[int, int] = {}
         self._request_lock = threading.Lock()
         self._alive = True
@@ -379,7 +382,7 @@ class ForkServer:
                     raise ForkServerError("the kernel fork server did not start")
                 self._cond.wait(remaining)
 
-    def _await_answer(self, timeout: float) -> dict[str, Any]:
+    def _await_answer(self, timeout: float) -> ServerMessage:
         deadline = time.monotonic() + timeout
         with self._cond:
             while not self._answers:
@@ -391,7 +394,7 @@ class ForkServer:
 
     def _read(self) -> None:
         for raw in self._replies:
-            message = json.loads(raw)
+            message: ServerMessage = json.loads(raw)
             with self._cond:
                 if "exit" in message:
                     self._exits[int(message["exit"])] = int(message["code"])

@@ -59,7 +59,7 @@ import socket
 import sys
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TypedDict
 
 #: What a kernel imports while it starts (``ipykernel.debugger`` pulls in
 #: debugpy/pydevd, the slowest part). None of these start a thread.
@@ -83,7 +83,40 @@ _reply_fd = -1
 _control: socket.socket | None = None
 
 
-def _send(message: dict[str, Any]) -> None:
+class KernelRequest(TypedDict):
+    """A request to fork a kernel (one line on the server's stdin)."""
+
+    argv: list[str]
+    cwd: str
+    env: dict[str, str]
+
+
+class Readiness(TypedDict, total=False):
+    """What the ready message adds: why the server cannot fork, if so."""
+
+    unforkable: str
+
+
+class ServerMessage(TypedDict, total=False):
+    """A fork server's (or the zygote's) message: ``ready`` (with :class:`Readiness`),
+    ``pid`` or ``error`` answering a request, or ``exit`` and ``code`` of a child."""
+
+    ready: int
+    unforkable: str
+    pid: int
+    error: str
+    exit: int
+    code: int
+
+
+def _ready_message(ready: Readiness) -> ServerMessage:
+    message: ServerMessage = {"ready": os.getpid()}
+    if "unforkable" in ready:
+        message["unforkable"] = ready["unforkable"]
+    return message
+
+
+def _send(message: ServerMessage) -> None:
     # one small write per message: atomic on a pipe, even from a signal handler
     os.write(_reply_fd, (json.dumps(message) + "\n").encode())
 
@@ -110,7 +143,7 @@ def _terminate(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def _become_kernel(request: dict[str, Any], base_path: list[str]) -> None:
+def _become_kernel(request: KernelRequest, base_path: list[str]) -> None:
     """In the child: turn this fresh process into an IPython kernel (never returns)."""
     code = 1
     try:
@@ -182,7 +215,7 @@ def _thread_count() -> int:
         return threading.active_count()
 
 
-def _import_all(preimport: list[str]) -> dict[str, Any]:
+def _import_all(preimport: list[str]) -> Readiness:
     """Import the kernel machinery and ``preimport``; what the ready message adds.
 
     Returns ``{}``, or ``{"unforkable": sentence}`` when an import left a thread
@@ -225,15 +258,15 @@ def serve(preimport: list[str]) -> None:
     _serve_kernels(_import_all(preimport), base_path)
 
 
-def _serve_kernels(ready: dict[str, Any], base_path: list[str]) -> None:
+def _serve_kernels(ready: Readiness, base_path: list[str]) -> None:
     """Fork kernels on request (stdin) until stdin closes; then kill those still running."""
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build handles Ctrl-C, then closes stdin
     signal.signal(signal.SIGTERM, _terminate)  # still take the kernels down (finally below)
-    _send({"ready": os.getpid(), **ready})
+    _send(_ready_message(ready))
     try:
         for line in sys.stdin:
-            request = json.loads(line)
+            request: KernelRequest = json.loads(line)  # written by ForkServer.fork
             if _thread_count() != 1:
                 _send({"error": "the fork server is no longer single-threaded"})
                 continue
@@ -254,7 +287,7 @@ def _serve_kernels(ready: dict[str, Any], base_path: list[str]) -> None:
 
 
 # -- the zygote ---------------------------------------------------------------
-def _report(message: dict[str, Any]) -> bool:
+def _report(message: ServerMessage) -> bool:
     """One message on the control socket (a whole message per send: never interleaved).
 
     False when the client has gone (its end closed, e.g. a sweep refused before its
@@ -276,7 +309,7 @@ def _reap_servers(signum: int = 0, frame: object = None) -> None:
             pass  # the client has gone; nobody is waiting for this server
 
 
-def _become_server(fds: list[int], ready: dict[str, Any], base_path: list[str]) -> None:
+def _become_server(fds: list[int], ready: Readiness, base_path: list[str]) -> None:
     """In the zygote's child: become a kernel fork server on the pipes received (never
     returns)."""
     global _reply_fd
@@ -315,7 +348,7 @@ def serve_servers(control: socket.socket, preimport: list[str]) -> None:
     ready = _import_all(preimport)
     signal.signal(signal.SIGCHLD, _reap_servers)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the sweep handles Ctrl-C
-    if not _report({"ready": os.getpid(), **ready}):
+    if not _report(_ready_message(ready)):
         return  # the client went while this imported: nothing to fork
     while True:
         try:

@@ -18,9 +18,12 @@ import importlib
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nbops.contracts import JSONObject
 
 _ANSWER = "nbops-answer "
 
@@ -38,7 +41,7 @@ class HelperProcess:
             stdout=subprocess.PIPE, text=True,
         )
 
-    def ask(self, request: dict[str, Any], what: str = "the helper") -> dict[str, Any]:
+    def ask(self, request: Mapping[str, object], what: str = "the helper") -> JSONObject:
         """The helper's answer to ``request``.
 
         Raises:
@@ -69,7 +72,7 @@ class HelperProcess:
             self._process.stdout.close()
 
 
-def _read_answer(stdout: IO[str]) -> dict[str, Any]:
+def _read_answer(stdout: IO[str]) -> JSONObject:
     """The helper's answer line; other lines (a library printing) are skipped."""
     for line in stdout:
         if line.startswith(_ANSWER):
@@ -80,7 +83,7 @@ def _read_answer(stdout: IO[str]) -> dict[str, Any]:
     raise ValueError("no answer before the helper's output ended")
 
 
-def serve(warm_imports: Iterable[str], handle: Callable[[str], dict[str, Any]]) -> int:
+def serve(warm_imports: Iterable[str], handle: Callable[[str], JSONObject]) -> int:
     """Helper side: import ``warm_imports``, then answer each request line on stdin with
     ``handle(line)`` until stdin closes."""
     for module in warm_imports:

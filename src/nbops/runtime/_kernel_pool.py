@@ -247,7 +247,7 @@ class KernelPool:
 
         t0 = time.perf_counter()
         env = kernel_environment()
-        options: dict[str, Any] = {"kernel_name": kernel_name, "transport": self.transport}
+        options: dict[str, object] = {"kernel_name": kernel_name, "transport": self.transport}
         if self._socket_dir:
             options["ip"] = os.path.join(self._socket_dir, f"k{next(self._serial)}")
         manager = AsyncKernelManager(**options)

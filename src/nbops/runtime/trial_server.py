@@ -51,11 +51,27 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from nbops.runtime import ForkServerError, StartedServer, Zygote, hand_over, start_server
 
+if TYPE_CHECKING:
+    from nbops.contracts import JSONObject
+
 logger = logging.getLogger("nbops")
+
+
+class _TrialRequired(TypedDict):
+    request: str  # the trial's build request file (nbops.sweeps' write_request)
+    cwd: str
+    log: str
+    env: dict[str, str]
+
+
+class TrialRequest(_TrialRequired, total=False):
+    """One request line (the module docstring); ``upcoming`` names the next trial's."""
+
+    upcoming: str | None
 
 #: What every trial imports: modules, and public names (``package:name``) whose
 #: first use imports the private module behind them.
@@ -79,7 +95,7 @@ def _preload(entries: Any) -> None:
             getattr(loaded, name)
 
 
-def warm_up(request: dict[str, Any]) -> None:
+def warm_up(request: TrialRequest) -> None:
     """Do once, in this process, what every forked trial would otherwise do cold.
 
     Called while the first trial with trials after it builds (it costs that trial some
@@ -112,7 +128,7 @@ def warm_up(request: dict[str, Any]) -> None:
         _attempt(_warm_dag, request)
 
 
-def _plan(request: dict[str, Any]) -> dict[str, Any]:
+def _plan(request: TrialRequest) -> JSONObject:
     """The trial's build request (:func:`nbops.sweeps._runner.write_request`), or ``{}``
     if it cannot be read (the trial itself then says what is wrong with it)."""
     try:
@@ -122,11 +138,12 @@ def _plan(request: dict[str, Any]) -> dict[str, Any]:
     return plan if isinstance(plan, dict) else {}
 
 
-def worth_warming_up(request: dict[str, Any]) -> bool:
+def worth_warming_up(request: TrialRequest) -> bool:
     """Whether a warm-up now would serve anyone: only trials forked after this one use it,
     so none when the sweep has no trial left after this one (the last trial of a sweep, or
     the only one a resumed sweep still had to run). A request that does not say warms up."""
-    return int(_plan(request).get("later_trials", 1)) > 0
+    later = _plan(request).get("later_trials", 1)
+    return not isinstance(later, int | float | str) or int(later) > 0
 
 
 @contextlib.contextmanager
@@ -176,7 +193,7 @@ def _warm_pages() -> None:
     warm_up_renderers()
 
 
-def _warm_dag(request: dict[str, Any]) -> None:
+def _warm_dag(request: TrialRequest) -> None:
     """Render the trial's DAG in this process, as the trial itself is about to."""
     from nbops.adapters import render_tasks
 
@@ -185,7 +202,7 @@ def _warm_dag(request: dict[str, Any]) -> None:
                  {str(k): str(v) for k, v in dict(build["overrides"]).items()})
 
 
-def _child(request: dict[str, Any], out: int) -> None:
+def _child(request: TrialRequest, out: int) -> None:
     """Run one trial in this forked process, then exit without returning."""
     code = 1
     try:
@@ -226,7 +243,7 @@ def _child(request: dict[str, Any], out: int) -> None:
 Current = tuple[StartedServer, Callable[[], object]]
 
 
-def kernel_preimports(request: dict[str, Any]) -> tuple[str, ...] | None:
+def kernel_preimports(request: TrialRequest) -> tuple[str, ...] | None:
     """What the trial's kernel fork server pre-imports; None if its build forks no kernels."""
     try:
         build = json.loads(Path(str(request["request"])).read_text(encoding="utf-8"))
@@ -254,12 +271,12 @@ def zygote_for(pipeline: Path) -> Zygote | None:
     return None if preimport is None else _start_zygote(preimport, None)
 
 
-def _kernels_log(request: dict[str, Any]) -> str:
+def _kernels_log(request: TrialRequest) -> str:
     """The sweep's ``kernels.log``: kernel servers' output (no one trial's)."""
     return str(Path(str(request["log"])).parent / "kernels.log")
 
 
-def _start_afresh(preimport: tuple[str, ...], request: dict[str, Any]) -> Current | None:
+def _start_afresh(preimport: tuple[str, ...], request: TrialRequest) -> Current | None:
     """A kernel fork server started as a new interpreter (it imports while the trial starts)."""
     try:
         process, started = start_server(preimport=preimport, log=_kernels_log(request))
@@ -277,7 +294,7 @@ def _reap(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _start_zygote(preimport: tuple[str, ...], request: dict[str, Any] | None) -> Zygote | None:
+def _start_zygote(preimport: tuple[str, ...], request: TrialRequest | None) -> Zygote | None:
     """A zygote; its own output (a module it could not import) goes to the sweep's
     ``kernels.log`` when a request names it, else to this server's stderr."""
     try:
@@ -289,7 +306,7 @@ def _start_zygote(preimport: tuple[str, ...], request: dict[str, Any] | None) ->
 
 
 def _kernel_server(zygote: Zygote | None, preimport: tuple[str, ...] | None,
-                   request: dict[str, Any]) -> tuple[Current | None, Zygote | None]:
+                   request: TrialRequest) -> tuple[Current | None, Zygote | None]:
     """The trial's kernel fork server, and the zygote to keep for the next trials."""
     if preimport is None:
         return None, zygote
@@ -319,14 +336,15 @@ def serve(lines: Any, out: int, zygote: Zygote | None = None) -> None:
     for line in lines:
         if not line.strip():
             continue
-        request = json.loads(line)
+        request: TrialRequest = json.loads(line)  # written by nbops.sweeps' launcher
         preimport = kernel_preimports(request)
         if zygote_for != preimport:  # the pipeline's preload changed between trials
             if zygote is not None:
                 zygote.close()
             zygote, zygote_for = None, None
         if threading.active_count() != 1:
-            answer: dict[str, Any] = {"error": "the trial server started a thread; not forking"}
+            answer: dict[str, int | str] = {
+                "error": "the trial server started a thread; not forking"}
         else:
             current, zygote = _kernel_server(zygote, preimport, request)
             pid = os.fork()

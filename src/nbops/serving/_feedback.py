@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -27,6 +27,9 @@ from nbops.contracts import JSONObject, JSONValue
 from nbops.core import DataError, atomic_write_bytes
 from nbops.serving._prediction_log import META_FIELDS, read_part, read_parts
 from nbops.validation import map_labels
+
+if TYPE_CHECKING:
+    from nbops.core import InputSpec
 
 _LAST = re.compile(r"^last:(?P<n>\d+(?:\.\d+)?)(?P<unit>[smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -104,7 +107,7 @@ def read_feedback_file(path: Path) -> pd.DataFrame:
 def record_feedback(log_folder: Path, frame: pd.DataFrame, *, target: str,
                     id_columns: list[str], key: str | None = None,
                     label_column: str | None = None,
-                    preparation: dict[str, Any] | None = None) -> tuple[str, int, int]:
+                    preparation: InputSpec | None = None) -> tuple[str, int, int]:
     """Store the labels of ``frame``; return (key used, labels stored, rows without a label).
 
     Raises:

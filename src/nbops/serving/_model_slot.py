@@ -24,7 +24,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,10 @@ from nbops.registry import (
 )
 from nbops.validation import prepare_for_model
 
+if TYPE_CHECKING:
+    from nbops.contracts import ModelVersion
+    from nbops.core import FeatureSchemaRecord, InputSpec
+
 logger = logging.getLogger("nbops")
 
 
@@ -73,7 +77,7 @@ class LoadedModel:
     version: int
     model: Any
     schema: FeatureSchemaRecord
-    preparation: dict[str, Any]
+    preparation: InputSpec
     allowed: frozenset[str]
     threshold: float = 0.5
     id_columns: tuple[str, ...] = field(default=())
@@ -95,12 +99,12 @@ class LoadedModel:
         return np.asarray(proba)[:, -1].astype(np.float64)
 
 
-def _threshold(record: dict[str, Any]) -> float:
+def _threshold(record: ModelVersion) -> float:
     value = (record.get("metrics") or {}).get("threshold")
     return float(value) if isinstance(value, (int, float)) and 0 < value < 1 else 0.5
 
 
-def load(root: Path, ref: ModelRef, record: dict[str, Any]) -> LoadedModel:
+def load(root: Path, ref: ModelRef, record: ModelVersion) -> LoadedModel:
     """Load ``record`` (the version ``ref`` resolved to) and score one warm-up row.
 
     Raises:
@@ -171,14 +175,14 @@ def _sklearn_version() -> str:
 PARITY_ROWS = 2000
 
 
-def _parity_rows(root: Path, record: dict[str, Any], preparation: dict[str, Any]
+def _parity_rows(root: Path, record: ModelVersion, preparation: InputSpec
                  ) -> pd.DataFrame:
     """Up to :data:`PARITY_ROWS` prepared rows of the version's test (or training) data."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    for key in ("test_data", "training_data"):
-        digest = (record.get(key) or {}).get("hash")
+    for entry in (record.get("test_data"), record.get("training_data")):
+        digest = entry["hash"] if entry else None
         path = store_of(root).path_for(digest) if digest else None
         if path is None or not path.is_file():
             continue
@@ -192,8 +196,8 @@ def _parity_rows(root: Path, record: dict[str, Any], preparation: dict[str, Any]
     return pd.DataFrame()
 
 
-def _onnx_or_model(root: Path, record: dict[str, Any], label: str,
-                   preparation: dict[str, Any], model: Any) -> Any:
+def _onnx_or_model(root: Path, record: ModelVersion, label: str,
+                   preparation: InputSpec, model: Any) -> Any:
     """The model's ONNX form when it scores the version's rows as the model does, else
     the model; either way, one line says which answers and why (docs/serving.md)."""
     reason = no_onnx_form(record)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from nbops.core import ContentStore
 
@@ -28,22 +28,45 @@ def _row_counts(store: ContentStore, digest: str) -> Counter[int] | None:
     return Counter(pd.util.hash_pandas_object(frame.astype(str), index=False).tolist())
 
 
+class ColumnChanges(TypedDict):
+    """Columns only in run b (``added``), only in run a (``removed``), of another type."""
+
+    added: list[str]
+    removed: list[str]
+    retyped: dict[str, list[str]]
+
+
+class SourceChange(TypedDict):
+    """How one query source's result differs between two runs (see :func:`diff_sources`)."""
+
+    same_query: bool
+    sql_a: str | None
+    sql_b: str | None
+    rows_a: int | None
+    rows_b: int | None
+    hash_a: str | None
+    hash_b: str | None
+    added: int | None
+    removed: int | None
+    columns: ColumnChanges
+
+
 def diff_sources(store: ContentStore, sources_a: Mapping[str, Any] | None,
-                 sources_b: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+                 sources_b: Mapping[str, Any] | None) -> dict[str, SourceChange]:
     """``{task.param: change}`` for each query source whose result differs between runs.
 
     A change holds ``sql_a``/``sql_b`` (equal when the same query read different data),
     ``rows_a``/``rows_b``, ``added``/``removed`` (rows, None when a snapshot is no longer
     stored), and ``columns`` ``{added, removed, retyped {name: [a, b]}}``.
     """
-    changes: dict[str, dict[str, Any]] = {}
+    changes: dict[str, SourceChange] = {}
     for name in sorted(set(sources_a or {}) | set(sources_b or {})):
         a = (sources_a or {}).get(name) or {}
         b = (sources_b or {}).get(name) or {}
         if a.get("hash") == b.get("hash"):
             continue
         cols_a, cols_b = _columns(a), _columns(b)
-        change: dict[str, Any] = {
+        change: SourceChange = {
             "same_query": a.get("sql") == b.get("sql")
             and a.get("connection") == b.get("connection"),
             "sql_a": a.get("sql"), "sql_b": b.get("sql"),

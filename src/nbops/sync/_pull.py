@@ -33,7 +33,7 @@ import shutil
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nbops.contracts import (
     MANIFEST_FILE,
@@ -79,6 +79,9 @@ from nbops.runs import (
 )
 from nbops.sync._push import CONTENTS, MANIFEST
 
+if TYPE_CHECKING:
+    from nbops.contracts import PulledRecord
+
 logger = logging.getLogger("nbops")
 
 #: files of a pulled run folder that pull itself writes, never taken from a contents list
@@ -102,7 +105,7 @@ class PullResult:
     #: runs already here, pulled unverified before, whose signature now verifies
     verified_now: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """A JSON-ready view."""
         return {"remote": self.remote, "runs_pulled": self.pulled,
                 "runs_already_here": self.already_here,
@@ -198,15 +201,18 @@ def _pull_one(project: Project, remote: RemoteStore, store: ContentStore, run_id
         raise IntegrityError(exc.problem, exc.fix if newer else repair_fix(run_id)) from None
 
 
-def _pull_record(remote: RemoteStore, digests: RunDigests, why: str | None) -> dict[str, Any]:
+def _pull_record(remote: RemoteStore, digests: RunDigests, why: str | None) -> PulledRecord:
     """The ``pulled.json`` of a run whose signature check said ``why`` (None: verified)."""
-    record: dict[str, Any] = {"schema_version": 1, "remote": remote.label,
-                              "pulled_at": utc_now_iso(), "contents_hash": digests.contents_hash}
+    record: PulledRecord = {"schema_version": 1, "remote": remote.label,
+                            "pulled_at": utc_now_iso(), "contents_hash": digests.contents_hash,
+                            "signature": "unverified"}
     if why is None:
         key = team_key(remote.url)
         assert key is not None, "a signature verified without a key"
-        return {**record, "signature": "verified", "key_id": key_id(key)}
-    return {**record, "signature": "unverified", "why": why}
+        record["signature"], record["key_id"] = "verified", key_id(key)
+    else:
+        record["why"] = why
+    return record
 
 
 def _check_again(project: Project, remote: RemoteStore, run_id: str,
@@ -231,8 +237,9 @@ def _check_again(project: Project, remote: RemoteStore, run_id: str,
     if why is not None:
         result.unverified[run_id] = why
         return
-    write_pulled(run_dir, {**_pull_record(remote, digests, None),
-                           "pulled_at": record.get("pulled_at", utc_now_iso())})
+    verified = _pull_record(remote, digests, None)
+    verified["pulled_at"] = record.get("pulled_at", utc_now_iso())
+    write_pulled(run_dir, verified)
     result.verified_now.append(run_id)
 
 

@@ -40,7 +40,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nbops.contracts import SEAL_NAME, check_seal, read_manifest
 from nbops.core import (
@@ -79,6 +79,9 @@ from nbops.runs import (
 )
 from nbops.sync._withheld import WHY, holds_secret, run_secrets
 
+if TYPE_CHECKING:
+    from nbops.contracts import StoredFile
+
 logger = logging.getLogger("nbops")
 
 MANIFEST = "manifest.json"
@@ -103,7 +106,7 @@ class PushResult:
     objects_withheld: int = 0
     registry: str = "empty"  # published|shared|diverged|empty (nbops.registry.share_registry)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """A JSON-ready view."""
         return {"remote": self.remote, "runs_pushed": self.pushed,
                 "runs_up_to_date": self.up_to_date, "runs_skipped": self.skipped,
@@ -246,7 +249,7 @@ def _push_one(project: Project, remote: RemoteStore, store: ContentStore, run_id
             withheld[digest] = {"what": what, "why": WHY}
         else:
             sources[digest] = store.path_for(digest)
-    contents: dict[str, dict[str, Any]] = {}
+    contents: dict[str, StoredFile] = {}
     for file in run_files(run_dir):
         relpath = file.relative_to(run_dir).as_posix()
         digest = hash_file(file)

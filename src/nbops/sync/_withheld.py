@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nbops.contracts import Manifest
 from nbops.core import (
@@ -33,12 +33,15 @@ from nbops.core import (
     secret_replacements,
 )
 
+if TYPE_CHECKING:
+    from nbops.contracts import JSONObject
+
 WHY = "holds a secret of the run (a secret parameter, a credential or a secret setting)"
 _MIN_LENGTH = 4  # as redaction: shorter strings are not searched for in free text
 _YAML_PAIR = re.compile(r"^\s*[\"']?(?P<name>[A-Za-z0-9_.\-]+)[\"']?\s*[:=]\s*(?P<value>.+?)\s*$")
 
 
-def _params_of(data: bytes) -> dict[str, Any]:
+def _params_of(data: bytes) -> JSONObject:
     """The parameters a raw notebook (papermill metadata) or a Ploomber metadata file holds."""
     try:
         doc = json.loads(data)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,9 @@ from nbops.core import (
     NEGATIVE,
     POSITIVE,
 )
+
+if TYPE_CHECKING:
+    from nbops.core import InputSpec
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def _text(column: pd.Series, cleaning: _Cleaning) -> pd.Series:
     return values.map(one, na_action="ignore").where(values.notna(), None)
 
 
-def labels(column: pd.Series, spec: dict[str, Any]) -> pd.Series:
+def labels(column: pd.Series, spec: Mapping[str, Any]) -> pd.Series:
     """0/1 labels (``Float64``, missing stays missing) per the spec's target mapping."""
     target = spec.get("target") or {}
     positive = {str(v).lower() for v in target.get("positive", POSITIVE)}
@@ -93,7 +96,7 @@ def labels(column: pd.Series, spec: dict[str, Any]) -> pd.Series:
     return out
 
 
-def clean_raw(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+def clean_raw(frame: pd.DataFrame, spec: InputSpec) -> pd.DataFrame:
     """``frame`` cleaned as the validate step cleaned the training data (lenient).
 
     Numeric features: blanks missing, text converted to numbers when every
@@ -244,7 +247,7 @@ def _values(column: Any) -> np.ndarray:
 
 
 def prepare_for_model(
-    frame: Columns, spec: dict[str, Any], allowed: Collection[str] | None = None
+    frame: Columns, spec: InputSpec, allowed: Collection[str] | None = None
 ) -> tuple[pd.DataFrame, list[FieldProblem]]:
     """The model's input frame built from a raw ``frame``, and what does not fit.
 
