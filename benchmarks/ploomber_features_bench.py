@@ -18,6 +18,8 @@ again (≈0.1 s), a cost no pip-installed nbops has.
 
     python -m benchmarks.ploomber_features_bench [--repeats N] [--only FIXTURE]
                                                  [--speedups] [--baseline-src DIR]
+                                                 [--scenario forced|no_op]
+                                                 [--speedups-variant]
 
 The start-up hooks (``.pth`` lines that ``nbops init --speedups`` writes into the
 environment, and ``make install`` into this repository's ``.venv``) run in every
@@ -32,6 +34,8 @@ the project after ``nbops init --speedups``: its builds run with them.
 project with nbops imported from ``DIR`` (another checkout's ``src``, put first on
 ``PYTHONPATH``), so a change's before and after are measured in the same run
 (``git archive HEAD src | tar -x -C /tmp/base`` keeps the code before a change).
+``--speedups-variant`` adds the nbops copy built with the start-up hooks on as one more
+alternated variant (both modes in one run); ``--scenario`` runs one scenario only.
 """
 
 from __future__ import annotations
@@ -86,8 +90,8 @@ def _median_cpu(samples: list[Any]) -> float:
     return round(statistics.median(sample.detail["cpu_s"] for sample in samples), 3)
 
 
-def _copies(root: Path, fixture: str, speedups: bool,
-            baseline: Path | None = None) -> list[tuple[str, Path, dict[str, str]]]:
+def _copies(root: Path, fixture: str, speedups: bool, baseline: Path | None = None,
+            speedups_variant: bool = False) -> list[tuple[str, Path, dict[str, str]]]:
     """(variant name, project copy, extra environment) for each variant, warmed."""
     vanilla, with_nbops = root / "vanilla" / fixture, root / "nbops" / fixture
     hooks = {} if speedups else _NO_STARTUP_HOOKS
@@ -96,6 +100,8 @@ def _copies(root: Path, fixture: str, speedups: bool,
     if baseline is not None:
         variants.append(("baseline", root / "baseline" / fixture,
                          {**hooks, "PYTHONPATH": str(baseline)}))
+    if speedups_variant:
+        variants.append(("with_speedups", root / "speedups" / fixture, {}))
     for _, folder, _ in variants:
         shutil.copytree(FIXTURES / fixture, folder)
         git = ["git", "-c", "user.email=bench@example.com", "-c", "user.name=bench"]
@@ -112,14 +118,18 @@ def _copies(root: Path, fixture: str, speedups: bool,
     return variants
 
 
+SCENARIOS = {"forced": ["build", "--force"], "no_op": ["build"]}
+
+
 def bench_project(fixture: str, repeats: int, speedups: bool = False,
-                  baseline: Path | None = None) -> list[dict[str, Any]]:
+                  baseline: Path | None = None, scenarios: tuple[str, ...] = tuple(SCENARIOS),
+                  speedups_variant: bool = False) -> list[dict[str, Any]]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="nbops-features-bench-") as tmp:
-        variants = _copies(Path(tmp), fixture, speedups, baseline)
+        variants = _copies(Path(tmp), fixture, speedups, baseline, speedups_variant)
         ploomber = str(BIN / "ploomber")
         env, cpu = _compiled_bytecode(Path(tmp)), _TreeCPU()
-        for scenario, args in (("forced", ["build", "--force"]), ("no_op", ["build"])):
+        for scenario, args in ((name, SCENARIOS[name]) for name in scenarios):
             samples = measure([Variant(name, [ploomber, *args], cwd=folder,
                                        env={**env, **extra}, before=cpu.start, after=cpu.stop)
                                for name, folder, extra in variants], repeats)
@@ -147,6 +157,11 @@ def bench_project(fixture: str, repeats: int, speedups: bool = False,
                 rows[-1].update({"baseline_s": summary(samples["baseline"])["median_s"],
                                  "baseline_cpu_s": cpu_baseline,
                                  "baseline_cpu_ratio": round(cpu_baseline / cpu_without, 3)})
+            if speedups_variant:
+                cpu_fast = _median_cpu(samples["with_speedups"])
+                rows[-1].update({"speedups_s": summary(samples["with_speedups"])["median_s"],
+                                 "speedups_cpu_s": cpu_fast,
+                                 "speedups_cpu_ratio": round(cpu_fast / cpu_without, 3)})
     return rows
 
 
@@ -168,10 +183,16 @@ def main() -> None:
                              "in the nbops variants)")
     parser.add_argument("--baseline-src", type=Path, metavar="DIR",
                         help="a third variant: nbops imported from DIR (another src folder)")
+    parser.add_argument("--scenario", choices=tuple(SCENARIOS), action="append",
+                        help="this scenario only (repeatable)")
+    parser.add_argument("--speedups-variant", action="store_true",
+                        help="one more variant: the nbops copy with the start-up hooks on")
     args = parser.parse_args()
     for fixture in args.only or PROJECTS:
         for row in bench_project(fixture, args.repeats, speedups=args.speedups,
-                                 baseline=args.baseline_src):
+                                 baseline=args.baseline_src,
+                                 scenarios=tuple(args.scenario or SCENARIOS),
+                                 speedups_variant=args.speedups_variant):
             print(json.dumps(row), flush=True)  # noqa: T201
 
 
