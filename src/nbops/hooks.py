@@ -282,16 +282,18 @@ def on_render(dag: Any, reproduce: Any = None, gates: Any = None, registry: Any 
     setattr(dag, _STEPS_ATTR, prepare_post_close_steps(project, run.run_id, env, tasks))
     _set_live_view(dag, None)  # this build's, none yet
     if not _skipped_for_reproduction() and os.environ.get(LIVE_VIEW_ENV, "") != "off":
-        _unless_it_fails("starting the live page", _start_live_view, dag, project, run)
+        _unless_it_fails("starting the live page", _start_live_view, dag, project, run,
+                         not any(info.will_run for info in tasks))
 
 
-def _start_live_view(dag: Any, project: Any, run: Any) -> None:
-    """The run page refreshes itself while the build runs (nbops.reports.LiveView)."""
+def _start_live_view(dag: Any, project: Any, run: Any, idle: bool = False) -> None:
+    """The run page refreshes itself while the build runs (nbops.reports.LiveView);
+    ``idle``: no task will run, the page and the site are rendered once, at the end."""
     from nbops.adapters import build_task_states
     from nbops.reports import SITE_DEFERRED_ENV, LiveView
 
     live = LiveView(project.run_dir(run.run_id), run.manifest, lambda: build_task_states(dag),
-                    site=not os.environ.get(SITE_DEFERRED_ENV))
+                    site=not os.environ.get(SITE_DEFERRED_ENV), idle=idle)
     live.start()
     _set_live_view(dag, live)
     # Ctrl-C before the close: the run is marked interrupted first, then the page (the

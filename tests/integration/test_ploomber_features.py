@@ -115,6 +115,11 @@ def test_nbops_adds_no_failure_and_a_no_op_rebuild_is_recorded(formats, sql_grid
         verify = run(state["project"], "nbops", "verify", "--all")
         assert verify.returncode == 0, verify.stdout + verify.stderr
         assert verify.stdout.count(": OK (") == 2
+        # nothing ran: its page and the site are rendered once, at the end, and final
+        run_dir = state["project"] / "reports" / "runs" / second["run_id"]
+        assert "<!--nbops:live-->" not in (run_dir / "index.html").read_text()
+        assert json.loads((run_dir / "live.json").read_text())["final"]
+        assert second["run_id"] in (state["project"] / "reports" / "index.html").read_text()
 
 
 @pytest.mark.parametrize("task, product, text", [

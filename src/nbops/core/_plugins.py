@@ -16,6 +16,8 @@ naming it and its distribution, before any work.
 
 from __future__ import annotations
 
+import os
+import sys
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 
@@ -35,11 +37,15 @@ def _distribution(entry: EntryPoint) -> str:
 def load_plugins(group: str) -> tuple[tuple[str, object], ...]:
     """``(name, loaded object)`` of every entry point in ``group``, sorted by name.
 
-    Read once per process (scanning the installed distributions costs tens of ms).
+    Read once per process (scanning the installed distributions costs tens of ms), and
+    only when some distribution's ``entry_points.txt`` names ``group`` at all
+    (:func:`_maybe_declared`).
 
     Raises:
         ConfigError: an entry point does not import (naming it and its distribution).
     """
+    if not _maybe_declared(group):
+        return ()
     found = sorted(entry_points(group=group), key=lambda entry: entry.name)
     loaded = []
     for entry in found:
@@ -52,6 +58,40 @@ def load_plugins(group: str) -> tuple[tuple[str, object], ...]:
                 f"fix or reinstall {_distribution(entry)}, or uninstall it",
             ) from None
     return tuple(loaded)
+
+
+def _maybe_declared(group: str) -> bool:
+    """Whether a distribution on ``sys.path`` may declare an entry point of ``group``.
+
+    A text search of the ``entry_points.txt`` of each ``.dist-info``/``.egg-info``
+    folder (~5 ms, against ~25 ms of CPU for importlib.metadata's scan, which parses
+    every one): False only when none names the group. True whenever it cannot tell:
+    a ``sys.path`` entry that is a file (a zip, an egg), or a finder on
+    ``sys.meta_path`` that finds distributions elsewhere.
+    """
+    from importlib.machinery import PathFinder
+
+    if any(getattr(finder, "find_distributions", None) is not None
+           and finder is not PathFinder for finder in sys.meta_path):
+        return True
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except NotADirectoryError:
+            return True
+        except OSError:  # a folder that does not exist: nothing to find there
+            continue
+        for name in names:
+            if not name.endswith((".dist-info", ".egg-info")):
+                continue
+            try:
+                with open(os.path.join(entry or ".", name, "entry_points.txt"),
+                          encoding="utf-8", errors="replace") as declared:
+                    if group in declared.read():
+                        return True
+            except OSError:  # none (most distributions), or an .egg-info file
+                continue
+    return False
 
 
 def plugin_problem(group: str, name: str, problem: str, fix: str) -> ConfigError:

@@ -39,6 +39,7 @@ class Snapshotter:
         self.bytes_added = 0
         self._previous: list[Manifest] = []  # the earlier manifests read so far, newest first
         self._unread: list[str] | None = None  # the earlier runs not read yet, newest first
+        self._named: dict[str, Manifest | None] = {}  # runs read by id (_task_in)
 
     def _store(self, path: Path) -> tuple[str, int]:
         """Put the file at ``path`` in the store: its digest and size."""
@@ -159,10 +160,26 @@ class Snapshotter:
         entry["artifacts"] = list(old["artifacts"])
 
     def _task_in(self, run_id: str | None, task: str) -> TaskRecord | None:
-        for manifest in self._previous_manifests():
-            if manifest["run_id"] == run_id:
-                return manifest["tasks"].get(task)
-        return None
+        """``task`` as run ``run_id`` recorded it: that run's manifest alone is read (not
+        every run since, which a series of no-op builds made one more each time)."""
+        if run_id is None or run_id >= self.run_id:
+            return None
+        if run_id not in self._named:
+            self._named[run_id] = next(
+                (m for m in self._previous if m["run_id"] == run_id), None) or \
+                self._read_run(run_id)
+        manifest = self._named[run_id]
+        return None if manifest is None else manifest["tasks"].get(task)
+
+    def _read_run(self, run_id: str) -> Manifest | None:
+        path = self.project.manifest_path(run_id)
+        if not path.is_file():
+            return None  # collected by `nbops gc`: the run keeps the rest
+        try:
+            return read_sealed_manifest(path)
+        except NbopsError as exc:
+            logger.warning("nbops: skipping unreadable run %s (%s)", run_id, exc)
+            return None
 
     def _artifact(self, item: FileRecord) -> FileRecord:
         path = self.project.absolute(item["path"])

@@ -222,3 +222,29 @@ def test_the_run_page_and_the_cli_table_show_each_added_test_as_a_column() -> No
     assert "<th>mean_shift</th>" in html and "0.61" in html
     table = monitoring_table(section)[-1]
     assert [column.header for column in table.columns][-1] == "mean_shift"
+
+
+def test_the_installed_distributions_are_parsed_only_when_one_names_the_group(
+        tmp_path, monkeypatch) -> None:
+    """A text search of the entry_points.txt files decides whether importlib.metadata's
+    (slower) scan runs: not for a group no distribution names; always for one that does,
+    and whenever a sys.path entry is a file (a zip) it cannot search."""
+    from nbops.core import _plugins
+
+    scanned: list[str] = []
+
+    def scan(group):
+        scanned.append(group)
+        return ()
+
+    monkeypatch.setattr(_plugins, "entry_points", scan)
+    site = _install_plugin(tmp_path / "site", ENTRY_POINTS)
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "missing"), str(site)])
+    assert _plugins.load_plugins.__wrapped__("nbops.no_such_group") == ()
+    assert scanned == []
+    assert _plugins.load_plugins.__wrapped__("nbops.post_close_steps") == ()
+    assert scanned == ["nbops.post_close_steps"]
+    (tmp_path / "plugins.zip").write_bytes(b"")
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "plugins.zip"), str(site)])
+    _plugins.load_plugins.__wrapped__("nbops.no_such_group")
+    assert scanned == ["nbops.post_close_steps", "nbops.no_such_group"]

@@ -109,3 +109,27 @@ def test_without_a_live_view_the_closing_page_loses_its_marks_only_when_final(tm
     assert (tmp_path / "index.html").read_text() == marked
     end_page(tmp_path, "gated")
     assert (tmp_path / "index.html").read_text() == "<p>verdict</p>"
+
+
+def test_an_idle_build_writes_its_status_at_once_and_its_page_and_site_at_the_end(
+        tmp_path) -> None:
+    """Nothing will run (a no-op build): no running page or site render at the start."""
+    reports = tmp_path / "reports"
+    run_dir = reports / "runs" / RUN
+    run_dir.mkdir(parents=True)
+    view = LiveView(run_dir, _manifest(), lambda: {"a": "skipped", "b": "skipped"},
+                    idle=True)
+    view.start()
+    try:
+        status = read_live_status(run_dir)
+        assert status is not None and status["state"] == "running" and not status["final"]
+        assert status["tasks"]["a"]["state"] == "skipped"
+        assert not (run_dir / "index.html").exists()
+        assert not (reports / "index.html").exists()
+    finally:
+        view.closing()
+    view.end("succeeded")  # no reports step ran: the page is rendered once, final
+    page = (run_dir / "index.html").read_text()
+    assert LIVE_START not in page and "(succeeded)" in page
+    assert read_live_status(run_dir)["final"]  # type: ignore[index]
+    assert (reports / "index.html").is_file()

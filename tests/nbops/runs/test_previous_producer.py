@@ -54,3 +54,19 @@ def test_an_older_producer_is_still_found_and_each_manifest_read_once(project, a
     assert snapshotter._producer("a", {"products": {"data": {"hash": "blake3:" + "11" * 32}}}) \
         is None
     assert read == [newest["run_id"], middle["run_id"], oldest["run_id"]]
+
+
+def test_a_reused_task_reads_its_producers_manifest_not_every_run_since(project, add_run,
+                                                                       monkeypatch):
+    """A series of no-op builds: each one's reused notebook comes from the run that
+    produced it, read directly, however many no-op runs came in between."""
+    producer = add_run(products={"data": b"v1"})
+    for _ in range(3):
+        add_run(products={"data": b"v2"})
+    read = _counting_reads(monkeypatch)
+    snapshotter = Snapshotter(project, _later_run_id())
+
+    assert snapshotter._task_in(producer["run_id"], "a") == producer["tasks"]["a"]
+    assert snapshotter._task_in(producer["run_id"], "a") == producer["tasks"]["a"]
+    assert snapshotter._task_in(_later_run_id(), "a") is None  # never a later run
+    assert read == [producer["run_id"]]
