@@ -45,9 +45,10 @@ test: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy --strict src/nbops
 	$(BIN)/mkdocs build --strict  # not --quiet: it hides the warnings strict counts
-	# one worker per core, each test module on one worker (its shared build stays one build);
-	# the slowest tests are listed so CI shows where the time goes
-	$(BIN)/python -m pytest -n auto --dist loadfile --durations=15
+	# one worker per core, each test module on one worker (its shared build stays one build),
+	# modules handed out in tests/conftest.py's order (longest first; xdist's default re-sorts
+	# them by number of tests); the slowest tests are listed so CI shows where the time goes
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder --durations=15
 
 lab: install
 	$(BIN)/nbops lab

@@ -91,14 +91,40 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield server
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """End-to-end modules first (slow, integration, browser), each module's tests kept
-    together and in order.
+#: The longest modules, longest first (test-seconds in CI, 2026-12-07): each starts before
+#: any other, so that no worker is left alone with one of them at the end of the suite.
+#: pytest-xdist hands modules out in this order only with ``--no-loadscope-reorder`` (its
+#: default re-sorts them by number of tests: these few-test modules went last).
+LONGEST = (
+    "tests/integration/test_airflow_export.py",
+    "tests/integration/test_crash_points.py",
+    "tests/integration/test_monitoring.py",
+    "tests/integration/test_team_remote.py",
+    "tests/integration/test_dask_cluster.py",
+    "tests/browser/test_lab_panel.py",
+    "tests/integration/test_sweeps.py",
+    "tests/integration/test_settings_read_once.py",
+)
 
-    ``make test`` hands whole modules to the workers (``--dist loadfile``) in this
-    order; the long end-to-end modules going first and the many quick unit modules
-    filling the gaps at the end keeps one worker from finishing the suite alone.
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest modules first (:data:`LONGEST`), then the other end-to-end modules
+    (slow, integration, browser), then the rest; each module's tests kept together and in
+    order.
+
+    ``make test`` hands whole modules to the workers (``--dist loadfile
+    --no-loadscope-reorder``) in this order; the long end-to-end modules going first and
+    the many quick unit modules filling the gaps at the end keeps one worker from
+    finishing the suite alone.
     """
+    missing = [module for module in LONGEST if not (config.rootpath / module).is_file()]
+    assert not missing, f"tests/conftest.py LONGEST names modules that do not exist: {missing}"
     heavy = {item.nodeid.split("::")[0] for item in items
              if any(item.get_closest_marker(m) for m in ("slow", "integration", "browser"))}
-    items.sort(key=lambda item: item.nodeid.split("::")[0] not in heavy)
+
+    def rank(item: pytest.Item) -> tuple[int, bool]:
+        module = item.nodeid.split("::")[0]
+        first = LONGEST.index(module) if module in LONGEST else len(LONGEST)
+        return first, module not in heavy
+
+    items.sort(key=rank)

@@ -18,7 +18,8 @@ command functions, line by line; Airflow starts once instead of four times):
    cell on its page.
 
 A teammate's fresh clone pulls the runs, verifies them and reproduces the first; a
-local build of the same commit gives the shape a record must have.
+local build of the same pipeline (the session's reference build) gives the shape a record
+must have.
 """
 
 from __future__ import annotations
@@ -192,13 +193,10 @@ def _manifest(folder: Path, run_id: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def local_build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The same commit built locally by `ploomber build`: the shape a record has."""
-    root = _committed_project(tmp_path_factory.mktemp("local") / "project")
-    done = subprocess.run([str(BIN / "ploomber"), "build", "--env--data--rows",
-                           str(SMALL_ROWS)], cwd=root, env=build_environment(),
-                          capture_output=True, text=True, timeout=1200)
-    assert done.returncode == 0, done.stderr[-3000:]
+def local_build(tmp_path_factory: pytest.TempPathFactory, copy_built: Any) -> dict[str, Any]:
+    """The same pipeline, env and rows built locally by `ploomber build`: the shape a record
+    has (the session's reference build, tests/conftest.py: copy_built)."""
+    root = copy_built(tmp_path_factory.mktemp("local") / "project")
     (run,) = [p.name for p in (root / "reports" / "runs").iterdir() if p.is_dir()]
     return _manifest(root, run)
 

@@ -17,8 +17,9 @@ checked:
   interrupted build runs its clean-up first, and the first three invariants are
   checked after every one; the rebuilds are most of this module's time).
 
-Cheap by construction: the reference pipeline is built once (the one real
-build, which trains churn v1); every trial copies it with the registry emptied
+Cheap by construction: the one real build is the session's reference build
+(tests/conftest.py: ``copy_built``, which trains churn v1; other modules share
+it); every trial copies it with the registry emptied
 and runs a no-op ``ploomber build``, whose close gates, registers and promotes
 the model again: the whole close runs for real, no notebook does. Commands
 are forked from a zygote that imported Ploomber and nbops once
@@ -95,11 +96,10 @@ def zygote():
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, copy_project, run_build):
-    """The reference project after one real build (churn v1 registered and champion)."""
-    root = copy_project(tmp_path_factory.mktemp("crash") / "built")
-    run_build(root)
-    return root
+def built(tmp_path_factory, copy_built):
+    """The reference project after one real build (churn v1 registered and champion): a
+    copy of the session's build, not a build of this module's own."""
+    return copy_built(tmp_path_factory.mktemp("crash") / "built")
 
 
 @pytest.fixture(scope="module")

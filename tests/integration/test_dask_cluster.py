@@ -130,11 +130,11 @@ def _finished_on(address: str) -> dict[str, set[str]]:
 
 
 @pytest.fixture(scope="module")
-def builds(cluster: Any, seaweedfs: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The reference pipeline built locally and on the cluster (remote set)."""
-    local = copy_project_files(tmp_path_factory.mktemp("local") / "project")
-    done = _build(local, {})
-    assert done.returncode == 0, done.stderr[-4000:]
+def builds(cluster: Any, seaweedfs: Any, tmp_path_factory: pytest.TempPathFactory,
+           copy_built: Any) -> Any:
+    """The reference pipeline built on the cluster (remote set), and built locally: the
+    session's reference build (tests/conftest.py: copy_built, the same rows and env)."""
+    local = copy_built(tmp_path_factory.mktemp("local") / "project")
     remote = seaweedfs.env(NBOPS_REMOTE=f"s3://{seaweedfs.new_bucket()}/team")
     project = _dask_project(tmp_path_factory.mktemp("on-dask") / "project", cluster["address"])
     result = _build(project, remote)

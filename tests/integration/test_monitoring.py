@@ -13,9 +13,11 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from forked_commands import ForkedCommands, forked_commands
 
 from churn import generator
 from nbops.core._project import Project
@@ -45,15 +47,22 @@ def _latest_manifest(root: Path) -> dict:
     raise AssertionError("no monitoring run in the ledger")
 
 
-def _nbops(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+@pytest.fixture(scope="module")
+def commands() -> Iterator[ForkedCommands]:
+    """The module's builds and nbops commands, forked from one warm zygote
+    (forked_commands.py: Ploomber, pandas and nbops imported once, not once per command)."""
+    with forked_commands() as runner:
+        yield runner
+
+
+def _nbops(commands: ForkedCommands, root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NBOPS_")}
     env["PLOOMBER_STATS_ENABLED"] = "false"
-    return subprocess.run([NBOPS, *args], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=900)
+    return commands.run([NBOPS, *args], root, env, timeout=900)
 
 
-def test_clean_month_is_ok_and_recorded_with_metrics(project, run_build) -> None:
-    run_build(project, "-e", "pipeline.monitor.yaml", rows=None)
+def test_clean_month_is_ok_and_recorded_with_metrics(project, commands) -> None:
+    commands.build(project, "-e", "pipeline.monitor.yaml", rows=None)
     manifest = _latest_manifest(project)
     section = manifest["monitoring"]
     assert section["verdict"] == "ok", section["summary"]
@@ -71,10 +80,10 @@ def test_clean_month_is_ok_and_recorded_with_metrics(project, run_build) -> None
 
 
 def test_drifted_month_alerts_names_the_feature_and_can_fail_the_build(
-    project, run_build
+    project, commands
 ) -> None:
     before = get_version("churn@champion", project)
-    proc = run_build(
+    proc = commands.build(
         project, "-e", "pipeline.monitor.yaml", "--env--batch--shift", "age=0.5",
         "--env--monitoring--fail_on", "alert", rows=None, check=False,
     )
@@ -91,11 +100,11 @@ def test_drifted_month_alerts_names_the_feature_and_can_fail_the_build(
     assert get_version("churn@champion", project) == before  # monitoring never touches it
 
 
-def test_cli_json_verdict_and_fail_on(project) -> None:
+def test_cli_json_verdict_and_fail_on(project, commands) -> None:
     month = generator.generate_month(13, 3000, seed=7,
                                      drift=generator.DriftSpec(13, concept=0.8))
     month.to_parquet(project / "concept.parquet")
-    proc = _nbops(project, "monitor", "concept.parquet", "--json", "--fail-on", "alert")
+    proc = _nbops(commands, project, "monitor", "concept.parquet", "--json", "--fail-on", "alert")
     assert proc.returncode == 1, proc.stderr
     report = json.loads(proc.stdout)
     assert report["verdict"] == "alert"
@@ -103,7 +112,7 @@ def test_cli_json_verdict_and_fail_on(project) -> None:
     assert set(report["features"]) >= {"age", "contract"}
     clean = generator.generate_month(14, 3000, seed=7).drop(columns=["churn"])
     clean.to_csv(project / "clean.csv", index=False)
-    proc = _nbops(project, "monitor", "clean.csv", "--fail-on", "alert")
+    proc = _nbops(commands, project, "monitor", "clean.csv", "--fail-on", "alert")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("ok:")
 
@@ -117,12 +126,13 @@ def test_cli_json_verdict_and_fail_on(project) -> None:
         (lambda f: f.assign(monthly_charges="cheap"), "Column 'monthly_charges' should be numeric"),
     ],
 )
-def test_bad_batches_give_a_named_verdict_not_a_traceback(project, make, expected) -> None:
+def test_bad_batches_give_a_named_verdict_not_a_traceback(project, commands, make,
+                                                          expected) -> None:
     frame = make(generator.generate_month(15, 500, seed=7))
     path = project / "bad.csv"
     frame.to_csv(path, index=False)
     registry = (project / ".nbops" / "registry" / "models.json").read_bytes()
-    proc = _nbops(project, "monitor", str(path), "--fail-on", "alert")
+    proc = _nbops(commands, project, "monitor", str(path), "--fail-on", "alert")
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert proc.stdout.startswith("alert:") and expected in proc.stdout
@@ -149,8 +159,8 @@ def _retrain_outcome(project: Path, data_path_part: str) -> dict:
     return retrain_run
 
 
-def test_pipeline_alert_starts_retraining_through_the_gates(project, run_build) -> None:
-    run_build(project, "-e", "pipeline.monitor.yaml", "--env--batch--concept", "1.0",
+def test_pipeline_alert_starts_retraining_through_the_gates(project, commands) -> None:
+    commands.build(project, "-e", "pipeline.monitor.yaml", "--env--batch--concept", "1.0",
               "--env--batch--month", "17", "--env--monitoring--retrain", "true", rows=None)
     section = _latest_manifest(project)["monitoring"]
     assert section["verdict"] == "alert"
@@ -169,12 +179,12 @@ def test_pipeline_alert_starts_retraining_through_the_gates(project, run_build) 
         assert champion["version"] == 1
 
 
-def test_cli_retrain_follows_the_policy_and_promotes_only_a_winner(project) -> None:
+def test_cli_retrain_follows_the_policy_and_promotes_only_a_winner(project, commands) -> None:
     before = get_version("churn@champion", project)
     drifted = generator.generate_month(16, 3000, seed=7,
                                        drift=generator.DriftSpec(16, concept=1.0))
     drifted.to_parquet(project / "new_world.parquet")
-    proc = _nbops(project, "monitor", "new_world.parquet", "--retrain", "--json")
+    proc = _nbops(commands, project, "monitor", "new_world.parquet", "--retrain", "--json")
     report = json.loads(proc.stdout)
     assert report["verdict"] == "alert"
     outcome = report["retrain"]
@@ -196,17 +206,17 @@ def test_cli_retrain_follows_the_policy_and_promotes_only_a_winner(project) -> N
     assert proc.returncode == (1 if outcome["status"] == "failed" else 0), proc.stderr
 
 
-def test_cli_retrain_is_not_needed_when_live_performance_is_fine(project) -> None:
+def test_cli_retrain_is_not_needed_when_live_performance_is_fine(project, commands) -> None:
     steady = generator.generate_month(12, 2000, seed=7)
     steady.to_parquet(project / "steady.parquet")
-    proc = _nbops(project, "monitor", "steady.parquet", "--retrain", "--json")
+    proc = _nbops(commands, project, "monitor", "steady.parquet", "--retrain", "--json")
     outcome = json.loads(proc.stdout)["retrain"]
     assert outcome["status"] == "not_needed", outcome
     assert "live ROC AUC" in outcome["reason"]
 
 
 def test_a_retrain_judges_its_own_run_even_when_a_newer_build_finished_first(
-        project, run_build, monkeypatch) -> None:
+        project, commands, monkeypatch) -> None:
     """Another build that starts while the retraining build runs (here: a training build
     registering a model of its own) is the newest run when the retrain reads its outcome;
     the retrain still scores the candidate its own build registered."""
@@ -221,7 +231,7 @@ def test_a_retrain_judges_its_own_run_even_when_a_newer_build_finished_first(
         done = real_run_retrain(root, argv, *args, **kwargs)
         # a newer, untagged run on the same data that surely registers a model of its own
         # (one more boosting round; its data tasks are the retrain's, reused)
-        run_build(project, *argv[2:], "--env--model--max_iter", "101", rows=None)
+        commands.build(project, *argv[2:], "--env--model--max_iter", "101", rows=None)
         return done
 
     monkeypatch.setattr(monitoring, "run_retrain", retrain_while_another_build_runs)

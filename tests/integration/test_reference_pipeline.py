@@ -1,6 +1,7 @@
 """The reference churn pipeline, built for real (real kernels) in a temporary copy.
 
-One build on a small embedded sample is shared by the assertions below; the
+One build on a small embedded sample is shared by the assertions below (the session's
+reference build, which other modules copy too: tests/conftest.py, copy_built); the
 telco dataset gets its own build (it is the acceptance check: ROC AUC >= 0.80
 and the blank-string handling shown in the validate notebook).
 """
@@ -52,9 +53,9 @@ def _text(notebook: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, copy_project, run_build) -> Path:
-    project = copy_project(tmp_path_factory.mktemp("reference"))
-    run_build(project, "--env--data--rows", "2400")
+def built(tmp_path_factory, copy_built) -> Path:
+    """The products of the session's reference build (2,400 rows; tests/conftest.py)."""
+    project = copy_built(tmp_path_factory.mktemp("reference") / "project")
     return project / ".nbops" / "products"
 
 

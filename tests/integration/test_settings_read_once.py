@@ -43,16 +43,19 @@ def test_a_build_reads_env_yaml_once_and_parses_each_section_once(tmp_path, copy
     assert first["env.yaml reads"] == 1, first["env_reads"]
     assert first["registry: parses"] == 1, first["registry_parses"]
     assert first["gates: parses"] == 1, first["gates_parses"]
-    # again, on other rows (another model, so the champion is re-scored), with a gate
-    # changed on the command line: the override is in the one parse the gating uses
-    second = _counted_build(root, "--env--gates--min_roc_auc", "roc_auc >= 0.01",
-                            rows=SMALL_ROWS - 400)
+    # again, with another max_iter (another model, so the champion is re-scored; only
+    # train and evaluate run again) and a gate changed on the command line: the override
+    # is in the one parse the gating uses
+    second = _counted_build(root, "--env--model--max_iter", "101",
+                            "--env--gates--min_roc_auc", "roc_auc >= 0.01")
     assert (second["env.yaml reads"], second["registry: parses"],
             second["gates: parses"]) == (1, 1, 1), second
     runs = sorted(p for p in (root / "reports" / "runs").iterdir() if p.is_dir())
     manifest = json.loads((runs[-1] / "manifest.json").read_text())
     assert manifest["gates"]["verdict"] == "passed"
     assert manifest["gates"]["measured"]["champion"]["metrics"] is not None
+    assert [name for name, task in manifest["tasks"].items() if task["status"] == "executed"
+            ] == ["train", "evaluate"]
     expressions = {r["name"]: r["expression"] for r in manifest["gates"]["results"]}
     assert expressions["min_roc_auc"] == "roc_auc >= 0.01"
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from remote_commands import COMMANDS, commands  # noqa: F401 - the autouse module fixture
 
 from project_files import build_environment
 
@@ -43,7 +44,9 @@ def _no_aws(**extra: str) -> dict[str, str]:
 
 
 def _run(root: Path, argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    """A ``ploomber`` or ``nbops`` command line, forked from the module's warm zygote
+    (remote_commands.py: Ploomber and s3fs imported once, not once per command)."""
+    return COMMANDS[-1].run(argv, root, env, timeout=600)
 
 
 def _build(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
