@@ -602,10 +602,17 @@ SAVE_AS: str | None = None
 RERUN: int | None = None
 
 
+def _narrowed() -> bool:
+    """Whether ``--module``/``--tests`` narrowed this run (``--timeout-multiplier`` alone
+    changes how long a mutant may take, not which mutants and tests are run)."""
+    scope = json.loads(os.environ.get(SCOPE_VARIABLE) or "{}")
+    return bool({"only_mutate", "pytest_add_cli_args_test_selection"} & set(scope))
+
+
 def _results() -> Path:
     """Where the report goes: benchmarks/results/, or mutants/ for a narrowed run (whose
     report must not replace the measured one) unless it is saved under a name."""
-    return MUTANTS if os.environ.get(SCOPE_VARIABLE) and not SAVE_AS else RESULTS
+    return MUTANTS if _narrowed() and not SAVE_AS else RESULTS
 
 
 def _report_name() -> str:
@@ -641,9 +648,13 @@ def write(result: dict, wall_s: float | None, children: int) -> None:
         lines.append(f"**{result['not_checked']} of {result['total']} mutants were not checked** "
                      "(the run was stopped before reaching them; see the table).")
     scope = os.environ.get(SCOPE_VARIABLE)
-    if scope:
+    if _narrowed():
         lines.append(f"Scope (narrowed with --module/--tests on {time.strftime('%Y-%m-%d')}): "
                      f"`{scope}`.")
+    else:
+        options = f"; options `{scope}`" if scope else ""
+        lines.append(f"Scope: every module under `only_mutate` (run on "
+                     f"{time.strftime('%Y-%m-%d')}{options}).")
     if wall_s is not None and RERUN is not None:
         lines.append(f"Wall time of the last step: {wall_s / 60:.1f} min with {children} "
                      f"workers on {os.cpu_count()} CPUs, re-running the {RERUN} survivors and "
