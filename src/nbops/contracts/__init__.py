@@ -15,6 +15,7 @@ consumer share a type without importing each other (ARCHITECTURE.md, "Contracts"
     RegistryDocument, RegisteredModel, ModelVersion, ...  .nbops/registry/models.json
     PulledRecord                                        a pulled run's pulled.json
     ReproductionRecord, ReproducedTask, ...             a reproduction record
+    SweepRecord, SweepTrial, ...                        a sweep's sweep.json
 
 The JSON Schemas stay the validators; ``tests/nbops/contracts`` keeps each type's keys
 equal to its schema's properties. Only ``nbops.core`` sits below.
@@ -199,6 +200,15 @@ if TYPE_CHECKING:
         SectionName,
         SectionT,
     )
+    from nbops.contracts._sweep_types import (
+        SweepBest,
+        SweepDimension,
+        SweepObjective,
+        SweepRecord,
+        SweepRegistered,
+        SweepSampler,
+        SweepTrial,
+    )
     from nbops.contracts._sync_types import PulledRecord
 
 __all__ = [
@@ -226,10 +236,12 @@ __all__ = [
     "ReproductionParameters", "ReproductionRecord", "ReproductionsSection", "RetrainAction",
     "RetrainStatus", "RunStatus", "RunSummary", "SEAL_FILE", "SEAL_NAME", "SECTIONS",
     "SWEEP_RECORD", "SealState", "Section", "SectionName", "SectionT", "SliceColumn", "SliceRow",
-    "SliceSummary", "SourceRecord", "StoreRecord", "StoredFile", "TASK_RESULT", "Tags",
-    "TaskError", "TaskOutcome", "TaskRecord", "TaskStatus", "ToleranceRecord", "Upgrader",
-    "UserValues", "check_seal", "is_manifest", "manifest_errors", "read_manifest",
-    "read_sealed_manifest", "reseal", "seal_path", "seal_state", "write_manifest",
+    "SliceSummary", "SourceRecord", "StoreRecord", "StoredFile", "SweepBest", "SweepDimension",
+    "SweepObjective", "SweepRecord", "SweepRegistered", "SweepSampler", "SweepTrial",
+    "TASK_RESULT", "Tags", "TaskError", "TaskOutcome", "TaskRecord", "TaskStatus",
+    "ToleranceRecord", "Upgrader", "UserValues", "check_seal", "is_manifest", "manifest_errors",
+    "read_manifest", "read_sealed_manifest", "reseal", "seal_path", "seal_state",
+    "write_manifest",
 ]
 
 if not TYPE_CHECKING:
@@ -289,5 +301,9 @@ if not TYPE_CHECKING:
             "EnvironmentComparison", "EnvironmentDifference", "LockComparison", "ReproducedCode",
             "ReproducedTask", "ReproductionBuild", "ReproductionCheck", "ReproductionInputs",
             "ReproductionParameters", "ReproductionRecord", "ToleranceRecord",
+        ),
+        "_sweep_types": (
+            "SweepBest", "SweepDimension", "SweepObjective", "SweepRecord", "SweepRegistered",
+            "SweepSampler", "SweepTrial",
         ),
     })

@@ -37,6 +37,7 @@ FEATURE_SCHEMA = load_schema("feature_schema", "nbops.validation.schemas")
 INDEX = load_schema("run_index")
 REPRODUCTION = load_schema("reproduction")
 REPRO_TASK = REPRODUCTION["$defs"]["task"]
+SWEEP = load_schema("sweep")
 LIVE = load_schema("live_status")
 
 #: (type, the schema object describing it)
@@ -134,6 +135,12 @@ PAIRS: list[tuple[Any, dict[str, Any]]] = [
     (contracts.ReproductionParameters, REPRODUCTION["properties"]["parameters"]),
     (contracts.ReproductionInputs, REPRODUCTION["properties"]["inputs"]),
     (contracts.ReproductionBuild, REPRODUCTION["properties"]["build"]),
+    (contracts.SweepRecord, SWEEP),
+    (contracts.SweepSampler, SWEEP["properties"]["sampler"]),
+    (contracts.SweepObjective, SWEEP["properties"]["objective"]),
+    (contracts.SweepDimension, SWEEP["$defs"]["dimension"]),
+    (contracts.SweepTrial, SWEEP["$defs"]["trial"]),
+    (contracts.SweepBest, SWEEP["$defs"]["best"]),
 ]
 
 
