@@ -17,7 +17,7 @@ from nbops.app._retrain import RetrainOutcome
 from nbops.core import NbopsError, ProjectSettings
 
 if TYPE_CHECKING:
-    from nbops.contracts import ModelVersion
+    from nbops.contracts import JSONObject, ModelVersion
 
 #: The files the ``monitoring:`` settings are read from, first found with the section.
 MONITORING_FILES = ("env.monitor.yaml", "env.yaml")
@@ -142,7 +142,7 @@ def _fail_on(option: str | None, settings: dict[str, Any]) -> str | None:
 
 
 def _read_batch(request: MonitorRequest, champion: Any, record: ModelVersion,
-                target: str | None) -> tuple[Any, str | None, dict[str, Any]]:
+                target: str | None) -> tuple[Any, str | None, JSONObject]:
     """The batch to check, cleaned and labelled (None and why when unreadable); its info."""
     from nbops.core import of_version
     from nbops.monitoring import binary_labels, read_batch
@@ -152,7 +152,7 @@ def _read_batch(request: MonitorRequest, champion: Any, record: ModelVersion,
     if target:
         preparation = {**preparation, "target": {**(preparation.get("target") or {}),
                                                  "name": target}}
-    info: dict[str, Any]
+    info: JSONObject
     if request.window is not None:
         from nbops.serving import log_dir, logged_batch, parse_window
 
@@ -176,7 +176,7 @@ def _read_batch(request: MonitorRequest, champion: Any, record: ModelVersion,
 
 
 def _query_batch(root: Path, record: ModelVersion, sql: str,
-                 connection: str | None) -> tuple[Any, dict[str, Any]]:
+                 connection: str | None) -> tuple[Any, JSONObject]:
     """The batch a query returns, checked against the columns the champion trained on."""
     from nbops.core import REDACTED, find_project
     from nbops.runs import load_manifest

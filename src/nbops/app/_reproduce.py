@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from nbops.contracts import ReproductionRecord
     from nbops.core import Project
     from nbops.reproduce import EnvironmentReport
 
@@ -42,7 +43,7 @@ class PublishedReproduction:
     dict, and the page written for it."""
 
     result: Any
-    record: dict[str, Any]
+    record: ReproductionRecord
     page: Path
 
 

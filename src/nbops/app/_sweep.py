@@ -7,12 +7,15 @@ writes the sweep's page after every change.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nbops.core import ConfigError, Project, build_command
+
+if TYPE_CHECKING:
+    from nbops.contracts import SweepRecord
 
 Echo = Callable[[str], None]
 
@@ -42,11 +45,11 @@ class SweepOptions:
 class SweepOutcome:
     """The sweep's record after its last trial (and registration), and its page."""
 
-    record: dict[str, Any]
+    record: SweepRecord
     page: Path
 
 
-def objective_of(env: dict[str, Any], objective: str | None, direction: str | None
+def objective_of(env: Mapping[str, object], objective: str | None, direction: str | None
                  ) -> tuple[str, str]:
     """The objective (default: the registry's primary metric) and its direction."""
     from nbops.registry import METRIC_DIRECTIONS, parse_registry_config
@@ -98,7 +101,8 @@ def sweep(project: Project, options: SweepOptions, echo: Echo) -> SweepOutcome:
     return SweepOutcome(record, page)
 
 
-def _plan(project: Project, options: SweepOptions, env: dict[str, Any], echo: Echo) -> str:
+def _plan(project: Project, options: SweepOptions, env: Mapping[str, object], echo: Echo
+          ) -> str:
     from nbops.sweeps import SweepRequest, create_sweep
 
     metric, way = objective_of(env, options.objective, options.direction)
@@ -112,7 +116,7 @@ def _plan(project: Project, options: SweepOptions, env: dict[str, Any], echo: Ec
 
 
 def _run(project: Project, name: str, dask: str | None, has_registry: bool,
-         echo: Echo) -> dict[str, Any]:
+         echo: Echo) -> SweepRecord:
     from nbops.sweeps import run_sweep
 
     launcher = None
@@ -129,7 +133,7 @@ def _run(project: Project, name: str, dask: str | None, has_registry: bool,
             launcher.close()
 
 
-def _write_page(project: Project, record: dict[str, Any], live: bool = False) -> Path:
+def _write_page(project: Project, record: SweepRecord, live: bool = False) -> Path:
     """The sweep page; ``live`` while its trials run (it reloads itself until the last
     render, after the sweep ended, which has no refresh)."""
     from nbops.reports import write_sweep_page

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from nbops.core import OPTION_PREFIX, ConfigError, SettingKey
+
+if TYPE_CHECKING:
+    from nbops.contracts import SweepRecord
 
 
 def _fixed_pairs(args: list[str]) -> list[tuple[str, str]]:
@@ -95,7 +98,7 @@ def sweep_command(ctx: click.Context, grids: tuple[str, ...], params: tuple[str,
         _echo_summary(done.record, done.page)
 
 
-def _echo_summary(record: dict[str, Any], page: Path) -> None:
+def _echo_summary(record: SweepRecord, page: Path) -> None:
     """How many trials finished, the best one, the leaderboard and the page."""
     from nbops.sweeps import finished_trials
 
@@ -109,7 +112,7 @@ def _echo_summary(record: dict[str, Any], page: Path) -> None:
     click.echo(f"sweep page: {page}")
 
 
-def _echo_leaderboard(record: dict[str, Any]) -> None:
+def _echo_leaderboard(record: SweepRecord) -> None:
     """Best first: rank, trial, the parameters that changed, the objective, the verdict."""
     from nbops.reports import format_value
     from nbops.sweeps import changed_parameters, leaderboard

@@ -14,6 +14,8 @@ consumer share a type without importing each other (ARCHITECTURE.md, "Contracts"
     JSONValue, JSONObject                               free-form JSON, the one type of it
     RegistryDocument, RegisteredModel, ModelVersion, ...  .nbops/registry/models.json
     PulledRecord                                        a pulled run's pulled.json
+    ReproductionRecord, ReproducedTask, ...             a reproduction record
+    SweepRecord, SweepTrial, ...                        a sweep's sweep.json
 
 The JSON Schemas stay the validators; ``tests/nbops/contracts`` keeps each type's keys
 equal to its schema's properties. Only ``nbops.core`` sits below.
@@ -129,6 +131,19 @@ if TYPE_CHECKING:
         RegisteredModel,
         RegistryDocument,
     )
+    from nbops.contracts._reproduction_types import (
+        EnvironmentComparison,
+        EnvironmentDifference,
+        LockComparison,
+        ReproducedCode,
+        ReproducedTask,
+        ReproductionBuild,
+        ReproductionCheck,
+        ReproductionInputs,
+        ReproductionParameters,
+        ReproductionRecord,
+        ToleranceRecord,
+    )
     from nbops.contracts._run_record import (
         BuildRecord,
         ColumnType,
@@ -185,6 +200,15 @@ if TYPE_CHECKING:
         SectionName,
         SectionT,
     )
+    from nbops.contracts._sweep_types import (
+        SweepBest,
+        SweepDimension,
+        SweepObjective,
+        SweepRecord,
+        SweepRegistered,
+        SweepSampler,
+        SweepTrial,
+    )
     from nbops.contracts._sync_types import PulledRecord
 
 __all__ = [
@@ -194,25 +218,30 @@ __all__ = [
     "CardFeatureSchema", "CardGateResult", "CardGates", "CardModel", "CardModelType",
     "CardSection", "ChampionBefore", "ColumnDtype", "ColumnRule", "ColumnType", "CurveSeries",
     "Curves", "DATA_SCHEMA", "DataFacts", "DataFileRef", "DataSchemaRecord", "Diverged",
-    "DriftRecord", "EvaluatedOn", "EvaluationData", "ExperimentRef", "FEATURE_SCHEMA",
-    "FORMATS", "Failure", "FeatureDriftSummary", "FeatureEntry", "FeatureSchemaRecord",
-    "FileRecord", "Format", "GATES", "GateOutcome", "GateResultRecord", "GateVerdict",
-    "GatesSection", "GitRecord", "HASH_CACHE", "INDEX_CHECKED", "Importance", "ImportanceItem",
-    "Interrupted", "Interval", "JSONObject", "JSONValue", "LIVE_STATUS", "LOCK", "LiveStatus",
-    "LiveTask", "MANIFEST_FILE", "MONITORING", "MONITOR_REPORT", "Manifest", "ModelArtifact",
+    "DriftRecord", "EnvironmentComparison", "EnvironmentDifference", "EvaluatedOn",
+    "EvaluationData", "ExperimentRef", "FEATURE_SCHEMA", "FORMATS", "Failure",
+    "FeatureDriftSummary", "FeatureEntry", "FeatureSchemaRecord", "FileRecord", "Format", "GATES",
+    "GateOutcome", "GateResultRecord", "GateVerdict", "GatesSection", "GitRecord", "HASH_CACHE",
+    "INDEX_CHECKED", "Importance", "ImportanceItem", "Interrupted", "Interval", "JSONObject",
+    "JSONValue", "LIVE_STATUS", "LOCK", "LiveStatus", "LiveTask", "LockComparison",
+    "MANIFEST_FILE", "MONITORING", "MONITOR_REPORT", "Manifest", "ModelArtifact",
     "ModelDescription", "ModelRef", "ModelVersion", "MonitorReportRecord", "MonitoredChampion",
     "MonitoringAction", "MonitoringReportFile", "MonitoringSection", "MoveActor", "NEWER_FIX",
     "NewVersion", "Note", "Notes", "Overhead", "PINS", "PULLED_RUN", "PerformanceRecord",
     "PerformanceSummary", "PredictionDriftSummary", "Provenance", "PulledRecord", "REGISTRY",
     "REGISTRY_FILE", "REGISTRY_SEAL", "REMOTE_INDEX", "REPRODUCTIONS", "REPRODUCTION_RECORD",
     "RUN_CONTENTS", "RUN_INDEX_LINE", "RUN_SIGNATURE", "RegisteredModel", "RegistrationError",
-    "RegistryDocument", "RegistrySection", "ReproductionItem", "ReproductionsSection",
-    "RetrainAction", "RetrainStatus", "RunStatus", "RunSummary", "SEAL_FILE", "SEAL_NAME",
-    "SECTIONS", "SWEEP_RECORD", "SealState", "Section", "SectionName", "SectionT",
-    "SliceColumn", "SliceRow", "SliceSummary", "SourceRecord", "StoreRecord", "StoredFile",
-    "TASK_RESULT", "Tags", "TaskError", "TaskOutcome", "TaskRecord", "TaskStatus", "Upgrader",
-    "UserValues", "check_seal", "is_manifest", "manifest_errors", "read_manifest",
-    "read_sealed_manifest", "reseal", "seal_path", "seal_state", "write_manifest",
+    "RegistryDocument", "RegistrySection", "ReproducedCode", "ReproducedTask",
+    "ReproductionBuild", "ReproductionCheck", "ReproductionInputs", "ReproductionItem",
+    "ReproductionParameters", "ReproductionRecord", "ReproductionsSection", "RetrainAction",
+    "RetrainStatus", "RunStatus", "RunSummary", "SEAL_FILE", "SEAL_NAME", "SECTIONS",
+    "SWEEP_RECORD", "SealState", "Section", "SectionName", "SectionT", "SliceColumn", "SliceRow",
+    "SliceSummary", "SourceRecord", "StoreRecord", "StoredFile", "SweepBest", "SweepDimension",
+    "SweepObjective", "SweepRecord", "SweepRegistered", "SweepSampler", "SweepTrial",
+    "TASK_RESULT", "Tags", "TaskError", "TaskOutcome", "TaskRecord", "TaskStatus",
+    "ToleranceRecord", "Upgrader", "UserValues", "check_seal", "is_manifest", "manifest_errors",
+    "read_manifest", "read_sealed_manifest", "reseal", "seal_path", "seal_state",
+    "write_manifest",
 ]
 
 if not TYPE_CHECKING:
@@ -268,4 +297,13 @@ if not TYPE_CHECKING:
             "MoveActor", "NewVersion", "RegisteredModel", "RegistryDocument",
         ),
         "_sync_types": ("PulledRecord",),
+        "_reproduction_types": (
+            "EnvironmentComparison", "EnvironmentDifference", "LockComparison", "ReproducedCode",
+            "ReproducedTask", "ReproductionBuild", "ReproductionCheck", "ReproductionInputs",
+            "ReproductionParameters", "ReproductionRecord", "ToleranceRecord",
+        ),
+        "_sweep_types": (
+            "SweepBest", "SweepDimension", "SweepObjective", "SweepRecord", "SweepRegistered",
+            "SweepSampler", "SweepTrial",
+        ),
     })

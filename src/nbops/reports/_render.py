@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nbops.contracts import Manifest, RunSummary, TaskRecord
+from nbops.contracts import Manifest, ReproductionRecord, RunSummary, TaskRecord
 from nbops.core import NbopsError, atomic_write_text, from_summary, is_run_id, link_or_copy
 from nbops.reports._compare_page import write_run_record, write_site_compare_page
 from nbops.reports._ledger_view import (
@@ -346,7 +346,7 @@ def render_after_close(context: RunContext) -> None:
     emit_summary(Path(context.run_dir), manifest=view, rendered=rendered)
 
 
-def publish_reproduction(run_dir: Path, record: dict[str, Any]) -> Path:
+def publish_reproduction(run_dir: Path, record: ReproductionRecord) -> Path:
     """Write a reproduction's page beside its record and refresh the run page.
 
     ``record`` is the reproduction record (``reproductions/<id>.json``, written

@@ -12,13 +12,14 @@ from typing import Any
 
 from markupsafe import Markup
 
+from nbops.contracts import LockComparison, ReproducedTask, ReproductionRecord
 from nbops.reports._markup import fmt_duration, page, safe_href
 from nbops.reports._templates_env import macro
 
 _TEMPLATE = "reproduction.html.j2"
 
 
-def verdict_sentence(record: dict[str, Any]) -> str:
+def verdict_sentence(record: ReproductionRecord) -> str:
     """The verdict in one sentence, as the CLI prints it too."""
     verdict = record["verdict"]
     if verdict == "reproduced":
@@ -34,7 +35,7 @@ def verdict_sentence(record: dict[str, Any]) -> str:
     return f"Diverged at task {first['task']}: {first['reason']}."
 
 
-def _lock_sentence(lock: dict[str, Any]) -> str:
+def _lock_sentence(lock: LockComparison) -> str:
     recorded = lock["recorded_hash"]
     if recorded is None:
         return f"the run recorded no {lock['path']}."
@@ -42,7 +43,7 @@ def _lock_sentence(lock: dict[str, Any]) -> str:
     return f"the run was made with {lock['path']} {recorded}; the current one {same}."
 
 
-def _declaration(task: dict[str, Any]) -> str:
+def _declaration(task: ReproducedTask) -> str:
     declared = "declared non-deterministic" if task["nondeterministic"] else ""
     tol = task["tolerance"]
     if tol:
@@ -52,7 +53,7 @@ def _declaration(task: dict[str, Any]) -> str:
     return declared
 
 
-def report_html(record: dict[str, Any]) -> str:
+def report_html(record: ReproductionRecord) -> str:
     """The complete reproduction page for ``record``."""
     code, params, build = record["code"], record["parameters"], record["build"]
     code_facts = {

@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypedDict
 
+from nbops.contracts import SweepRecord
 from nbops.core import Project, atomic_write_text
 from nbops.reports._markup import STATUS_LABELS, asset, fmt_duration, fmt_number
 
@@ -103,7 +104,7 @@ def scatter(key: str, metric: str, points: list[tuple[Any, float, int]]) -> Scat
     }
 
 
-def render_sweep_page(record: dict[str, Any], run_prefix: str = "../../runs/",
+def render_sweep_page(record: SweepRecord, run_prefix: str = "../../runs/",
                       live: bool = False) -> str:
     """The sweep page's HTML (links to runs relative to ``reports/sweeps/<name>/``).
 
@@ -122,10 +123,10 @@ def render_sweep_page(record: dict[str, Any], run_prefix: str = "../../runs/",
         t["value"] is None, sign * (t["value"] if t["value"] is not None else 0.0),
         t["number"]))
     keys = list(record["space"])
-    scored = [t for t in record["trials"] if t["value"] is not None
+    scored = [(t["value"], t) for t in record["trials"] if t["value"] is not None
               and isinstance(t["value"], int | float) and math.isfinite(t["value"])]
-    plots = [scatter(key, metric, [(t["params"].get(key), float(t["value"]), t["number"])
-                                   for t in scored]) for key in keys]
+    plots = [scatter(key, metric, [(t["params"].get(key), float(value), t["number"])
+                                   for value, t in scored]) for key in keys]
     ranked = [t["run_id"] for t in trials if t["status"] == "succeeded" and t["run_id"]][:3]
     compare = f"nbops compare {' '.join(ranked)}" if len(ranked) >= 2 else ""
     html: str = _template().render(
@@ -140,7 +141,7 @@ def render_sweep_page(record: dict[str, Any], run_prefix: str = "../../runs/",
     return html
 
 
-def write_sweep_page(project: Project, record: dict[str, Any], live: bool = False) -> Path:
+def write_sweep_page(project: Project, record: SweepRecord, live: bool = False) -> Path:
     """Write ``reports/sweeps/<name>/index.html`` (``live``: while the sweep runs)."""
     path = Path(project.reports_dir, "sweeps", record["name"], "index.html")
     atomic_write_text(path, render_sweep_page(record, live=live), durable=False)

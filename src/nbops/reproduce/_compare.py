@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import ReproducedTask, ReproductionCheck
 from nbops.core import rewrite_strings
 from nbops.reproduce._declaration import Tolerance
 from nbops.runs import compare_notebooks
@@ -56,7 +57,7 @@ class Check:
     tolerance: float | None = None
     acceptable: bool = True
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ReproductionCheck:
         """JSON form."""
         return {
             "what": self.what,
@@ -88,7 +89,7 @@ class TaskResult:
     tolerance: Tolerance | None
     checks: list[Check] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ReproducedTask:
         """JSON form."""
         return {
             "task": self.task,

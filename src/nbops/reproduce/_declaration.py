@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from nbops.contracts import ToleranceRecord
 from nbops.core import ConfigError
 
 SECTION = "reproduce"
@@ -58,7 +59,7 @@ class Tolerance:
             parts.insert(0, f"±{self.default:g}" + (" otherwise" if parts else ""))
         return ", ".join(parts) if parts else "exact metrics"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ToleranceRecord:
         """JSON form."""
         return {"default": self.default, "per_metric": dict(self.per_metric)}
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import EnvironmentComparison, EnvironmentDifference, LockComparison
 from nbops.core import hash_file
 from nbops.runs import LOCK_FILES, interpreter
 from nbops.runs import installed_packages as distributions
@@ -45,9 +46,10 @@ class Difference:
             return f"{self.name}: {self.recorded} at run time, now missing"
         return f"{self.name}: {self.recorded} at run time, now {self.current}"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> EnvironmentDifference:
         """JSON form."""
-        return asdict(self)
+        return {"kind": self.kind, "name": self.name, "recorded": self.recorded,
+                "current": self.current}
 
 
 def normalise_name(name: str) -> str:
@@ -108,9 +110,10 @@ class LockStatus:
             return f"{head}; the current {self.path} matches"
         return f"{head}; the current {self.path} differs ({self.current_hash[:19]}…)"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> LockComparison:
         """JSON form."""
-        return {**asdict(self), "matches": self.matches}
+        return {"recorded_hash": self.recorded_hash, "current_hash": self.current_hash,
+                "commit_hash": self.commit_hash, "path": self.path, "matches": self.matches}
 
 
 def lock_file(folder: Path) -> Path | None:
@@ -144,7 +147,7 @@ class EnvironmentReport:
         """No package, Python or platform difference and the same lock."""
         return not self.differences and (self.lock.matches or self.lock.recorded_hash is None)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> EnvironmentComparison:
         """JSON form."""
         return {
             "identical": self.identical,

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from nbops.adapters import injected_values, is_injected_parameters
-from nbops.contracts import Manifest
+from nbops.contracts import JSONObject, Manifest
 from nbops.core import Project
 
 
-def _products(values: dict[str, Any]) -> dict[str, str]:
+def _products(values: JSONObject) -> dict[str, str]:
     product = values.get("product")
     if isinstance(product, str):
         return {"product": product}
@@ -26,7 +25,7 @@ def _products(values: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
-def _injected(notebook: Path) -> dict[str, Any]:
+def _injected(notebook: Path) -> JSONObject:
     try:
         cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
     except (OSError, ValueError):

@@ -17,9 +17,19 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from nbops.contracts import REPRODUCTION_RECORD, ReproductionItem
+from nbops.contracts import (
+    REPRODUCTION_RECORD,
+    Diverged,
+    JSONValue,
+    ReproducedCode,
+    ReproducedTask,
+    ReproductionBuild,
+    ReproductionInputs,
+    ReproductionItem,
+    ReproductionParameters,
+    ReproductionRecord,
+)
 from nbops.core import IntegrityError, LedgerError, Project, atomic_write_json, schema_errors
 from nbops.reproduce._compare import TaskResult
 from nbops.reproduce._environment import EnvironmentReport
@@ -29,7 +39,8 @@ SECTION = "reproductions"
 FOLDER = "reproductions"
 
 
-def _finite(value: Any) -> Any:
+def _finite(value: JSONValue) -> JSONValue:
+    """``value`` with each non-finite float, at any depth, written as text (JSON has none)."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, dict):
@@ -39,9 +50,14 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def _finite_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    """``fields`` with each non-finite float, at any depth, written as text (JSON has none)."""
-    return {key: _finite(value) for key, value in fields.items()}
+def _finite_task(task: ReproducedTask) -> ReproducedTask:
+    """``task`` with its checks' values made finite: only they hold values nbops did not
+    make (metrics, parameters); every other number in a record is a duration or a
+    validated tolerance."""
+    for check in task["checks"]:
+        check["recorded"] = _finite(check["recorded"])
+        check["reproduced"] = _finite(check["reproduced"])
+    return task
 
 
 @dataclass
@@ -57,10 +73,10 @@ class Reproduction:
     first_diverged: TaskResult | None
     tasks: list[TaskResult]
     environment: EnvironmentReport
-    code: dict[str, Any]
-    parameters: dict[str, Any]
-    inputs: dict[str, Any]
-    build: dict[str, Any]
+    code: ReproducedCode
+    parameters: ReproductionParameters
+    inputs: ReproductionInputs
+    build: ReproductionBuild
     warnings: list[str]
     nbops_version: str
 
@@ -69,31 +85,29 @@ class Reproduction:
         """Whether the verdict is ``reproduced`` (bit-identical)."""
         return self.verdict == "reproduced"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ReproductionRecord:
         """The JSON record."""
-        first = None
+        first: Diverged | None = None
         if self.first_diverged is not None:
             first = {"task": self.first_diverged.task, "reason": self.first_diverged.reason}
-        return _finite_fields(
-            {
-                "schema_version": 1,
-                "id": self.id,
-                "run_id": self.run_id,
-                "started_at": self.started_at,
-                "finished_at": self.finished_at,
-                "duration_s": self.duration_s,
-                "verdict": self.verdict,
-                "first_diverged": first,
-                "tasks": [t.to_dict() for t in self.tasks],
-                "environment": self.environment.to_dict(),
-                "code": self.code,
-                "parameters": self.parameters,
-                "inputs": self.inputs,
-                "build": self.build,
-                "warnings": list(self.warnings),
-                "nbops_version": self.nbops_version,
-            }
-        )
+        return {
+            "schema_version": 1,
+            "id": self.id,
+            "run_id": self.run_id,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "duration_s": self.duration_s,
+            "verdict": self.verdict,
+            "first_diverged": first,
+            "tasks": [_finite_task(t.to_dict()) for t in self.tasks],
+            "environment": self.environment.to_dict(),
+            "code": self.code,
+            "parameters": self.parameters,
+            "inputs": self.inputs,
+            "build": self.build,
+            "warnings": list(self.warnings),
+            "nbops_version": self.nbops_version,
+        }
 
 
 def folder(project: Project, run_id: str) -> Path:
@@ -101,7 +115,7 @@ def folder(project: Project, run_id: str) -> Path:
     return project.run_dir(run_id) / FOLDER
 
 
-def write_record(project: Project, record: dict[str, Any]) -> Path:
+def write_record(project: Project, record: ReproductionRecord) -> Path:
     """Validate and atomically write a reproduction record; return its path."""
     errors = schema_errors(record, SCHEMA)
     if errors:
@@ -114,7 +128,7 @@ def write_record(project: Project, record: dict[str, Any]) -> Path:
     return path
 
 
-def read_record(path: Path) -> dict[str, Any]:
+def read_record(path: Path) -> ReproductionRecord:
     """Load and validate a reproduction record.
 
     Raises:
@@ -134,11 +148,11 @@ def read_record(path: Path) -> dict[str, Any]:
             f"reproduction record {path} does not match its schema ({errors[0]})",
             "delete it and run nbops reproduce again",
         )
-    record: dict[str, Any] = data
+    record: ReproductionRecord = data
     return record
 
 
-def summary(record: dict[str, Any]) -> ReproductionItem:
+def summary(record: ReproductionRecord) -> ReproductionItem:
     """The entry the run manifest's ``reproductions`` section keeps for one record."""
     return {
         "id": record["id"],
@@ -151,7 +165,7 @@ def summary(record: dict[str, Any]) -> ReproductionItem:
     }
 
 
-def link_from_run(project: Project, record: dict[str, Any]) -> None:
+def link_from_run(project: Project, record: ReproductionRecord) -> None:
     """Add the record's summary to the run manifest's ``reproductions`` section."""
     from nbops.contracts import REPRODUCTIONS, ReproductionsSection
     from nbops.runs import amend_section, load_manifest

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbops.contracts import Manifest
+from nbops.contracts import Manifest, ReproductionRecord
 from nbops.core import (
     ContentStore,
     Project,
@@ -348,7 +348,7 @@ def _delete(folder: Path) -> None:
         logger.warning("nbops: could not delete the scratch folder %s (%s)", folder, exc)
 
 
-def publish(project: Project, data: dict[str, Any]) -> Path:
+def publish(project: Project, data: ReproductionRecord) -> Path:
     """Write the record and link it from the run; return the record's path.
 
     The HTML page (``<id>.html`` beside the record) and the refreshed run page

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from nbops.contracts import SweepRecord
 from nbops.core import ConfigError, Project, new_run_id, utc_now_iso
 from nbops.runs import list_runs
 from nbops.sweeps import _sweep_record as records
@@ -58,7 +59,7 @@ def _space(request: SweepRequest, env: Mapping[str, Any]) -> list[Dimension]:
 
 
 def create_sweep(project: Project, request: SweepRequest, env: Mapping[str, Any]
-                 ) -> records.Record:
+                 ) -> SweepRecord:
     """Check ``request`` against the project and write the new sweep's record.
 
     Raises:
@@ -95,7 +96,7 @@ def create_sweep(project: Project, request: SweepRequest, env: Mapping[str, Any]
                           f"pick one it logs with --objective: {', '.join(sorted(known))}")
     planned = planned_trials(kind, space, request.seed, request.trials)
     budget = len(planned) if kind != "tpe" else int(request.trials or 0)
-    record: records.Record = {
+    record: SweepRecord = {
         "schema_version": 1,
         "name": name,
         "id": f"{name}@{utc_now_iso()}",

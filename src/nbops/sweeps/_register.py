@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from nbops.contracts import SweepRecord
 from nbops.core import ConfigError, Project
 from nbops.runs import load_manifest
 from nbops.sweeps import _sweep_record as records
 from nbops.sweeps._runner import build_trial, render_site_index
 
 
-def register_best(project: Project, record: records.Record,
-                  echo: Callable[[str], None]) -> records.Record:
+def register_best(project: Project, record: SweepRecord,
+                  echo: Callable[[str], None]) -> SweepRecord:
     """Gate and register the best trial's model as ``@challenger``; record the outcome."""
     best = records.best_trial(record)
     if best is None:

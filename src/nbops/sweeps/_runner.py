@@ -29,9 +29,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nbops.contracts import RunSummary
+from nbops.contracts import JSONObject, RunSummary, SweepRecord, SweepTrial
 from nbops.core import (
     ConfigError,
     NbopsError,
@@ -48,10 +48,13 @@ from nbops.sweeps._samplers import TpeSampler
 from nbops.sweeps._slots import slot_root
 from nbops.sweeps._space import Dimension
 
+if TYPE_CHECKING:
+    from nbops.sweeps._trial_build import TrialRequest
+
 logger = logging.getLogger("nbops")
 
 Echo = Callable[[str], None]
-OnChange = Callable[[records.Record], object]
+OnChange = Callable[[SweepRecord], object]
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,8 @@ class TrialBuild:
     ran_on: str = "here"
 
 
-def trial_overrides(record: records.Record, trial: records.Record,
-                    has_registry: bool) -> dict[str, Any]:
+def trial_overrides(record: SweepRecord, trial: SweepTrial,
+                    has_registry: bool) -> JSONObject:
     """Every ``--env--`` override of a trial: fixed ones, the trial's, and no registration."""
     overrides = {**record["fixed"], **trial["params"]}
     if has_registry:
@@ -84,7 +87,7 @@ def trial_overrides(record: records.Record, trial: records.Record,
     return overrides
 
 
-def find_run(project: Project, record: records.Record, number: int,
+def find_run(project: Project, record: SweepRecord, number: int,
              purpose: str | None = None) -> RunSummary | None:
     """The newest run in the index tagged with this sweep and trial ``number``.
 
@@ -98,12 +101,12 @@ def find_run(project: Project, record: records.Record, number: int,
     return max(tagged, key=lambda s: s["run_id"]) if tagged else None
 
 
-def trial_log(project: Project, record: records.Record, trial: records.Record) -> Path:
+def trial_log(project: Project, record: SweepRecord, trial: SweepTrial) -> Path:
     """Where a trial's build writes its output (its request and reuse report sit beside)."""
     return records.state_dir(project, record["name"]) / f"trial-{trial['number']}.log"
 
 
-def write_request(project: Project, record: records.Record, trial: records.Record,
+def write_request(project: Project, record: SweepRecord, trial: SweepTrial,
                   overrides: Mapping[str, Any], log_path: Path,
                   extra_tags: Mapping[str, Any] | None = None,
                   root: Path | None = None, ahead: TrialsAhead | None = None) -> Path:
@@ -117,16 +120,16 @@ def write_request(project: Project, record: records.Record, trial: records.Recor
     log_path.parent.mkdir(parents=True, exist_ok=True)
     request = log_path.with_suffix(".request.json")
     ahead = ahead or TrialsAhead(later_trials=0, measures_model=False)
-    request.write_text(json.dumps({
+    payload: TrialRequest = {
         "root": str(root or project.root), "pipeline": record["pipeline"],
         "overrides": {key: option_value(value) for key, value in overrides.items()},
         "tags": tags, "report": str(log_path.with_suffix(".reuse.json")),
-        "later_trials": ahead.later_trials, "measures_model": ahead.measures_model}),
-        encoding="utf-8")
+        "later_trials": ahead.later_trials, "measures_model": ahead.measures_model}
+    request.write_text(json.dumps(payload), encoding="utf-8")
     return request
 
 
-def build_trial(project: Project, record: records.Record, trial: records.Record,
+def build_trial(project: Project, record: SweepRecord, trial: SweepTrial,
                 overrides: Mapping[str, Any], log_path: Path,
                 extra_tags: Mapping[str, Any] | None = None,
                 root: Path | None = None, launch: Launcher = run_here,
@@ -150,24 +153,26 @@ def build_trial(project: Project, record: records.Record, trial: records.Record,
                                (extra_tags or {}).get("purpose")), where)
 
 
-def _outcome(project: Project, record: records.Record, trial: records.Record,
+def _outcome(project: Project, record: SweepRecord, trial: SweepTrial,
              build: TrialBuild, log_path: Path) -> None:
     """Fill in ``trial`` from its build."""
     metric = record["objective"]["metric"]
-    trial.update(finished_at=utc_now_iso(), duration_s=build.duration_s, reused=build.reused,
-                 ran_on=build.ran_on)
+    trial.update({"finished_at": utc_now_iso(), "duration_s": build.duration_s,
+                  "reused": build.reused, "ran_on": build.ran_on})
     summary = build.summary
     if summary is None or summary["status"] in ("running", "closing", "interrupted"):
-        trial.update(status="failed", run_id=None if summary is None else summary["run_id"],
-                     value=None, executed=[],
-                     note=f"the build exited with code {build.returncode} without finishing "
-                          f"a run; see {log_path}")
+        trial.update({"status": "failed",
+                      "run_id": None if summary is None else summary["run_id"],
+                      "value": None, "executed": [],
+                      "note": f"the build exited with code {build.returncode} without "
+                              f"finishing a run; see {log_path}"})
         return
     manifest = load_manifest(project, summary["run_id"])
     trial["executed"] = [name for name, task in manifest["tasks"].items()
                          if task["status"] == "executed"]
     value = summary["metrics"].get(metric)
-    trial.update(status=summary["status"], run_id=summary["run_id"], value=value, note=None)
+    trial.update({"status": summary["status"], "run_id": summary["run_id"], "value": value,
+                  "note": None})
     if summary["status"] == "failed":
         failure = manifest.get("failure")
         trial["note"] = (failure.get("message") if failure else None) or \
@@ -176,11 +181,11 @@ def _outcome(project: Project, record: records.Record, trial: records.Record,
         trial["note"] = "quality gates failed (the trial's metrics are still recorded)"
     elif value is None:
         logged = ", ".join(sorted(summary["metrics"])) or "none"
-        trial.update(status="failed", note=f"the run logged no metric {metric!r} "
-                                           f"(it logged: {logged})")
+        trial.update({"status": "failed", "note": f"the run logged no metric {metric!r} "
+                                                  f"(it logged: {logged})"})
 
 
-def _heal(project: Project, record: records.Record) -> None:
+def _heal(project: Project, record: SweepRecord) -> None:
     """Trials left ``running`` by a killed sweep: take their run if it finished, else redo them."""
     for trial in record["trials"]:
         if trial["status"] != "running":
@@ -190,18 +195,20 @@ def _heal(project: Project, record: records.Record) -> None:
             _outcome(project, record, trial, TrialBuild(0, 0.0, trial.get("reused", []), summary),
                      Path("-"))
         else:
-            trial.update(status="pending", run_id=None, value=None, started_at=None,
-                         note="interrupted; run again on resume")
+            trial.update({"status": "pending", "run_id": None, "value": None,
+                          "started_at": None, "note": "interrupted; run again on resume"})
     records.write(project, record, "sweep.healed")
 
 
-def _update_best(record: records.Record) -> None:
+def _update_best(record: SweepRecord) -> None:
     best = records.best_trial(record)
-    record["best"] = None if best is None else {
-        "number": best["number"], "run_id": best["run_id"], "value": best["value"]}
+    if best is None or best["run_id"] is None or best["value"] is None:
+        record["best"] = None  # a succeeded trial has both; best_trial checked the value
+        return
+    record["best"] = {"number": best["number"], "run_id": best["run_id"], "value": best["value"]}
 
 
-def _describe(trial: records.Record, metric: str, budget: int) -> str:
+def _describe(trial: SweepTrial, metric: str, budget: int) -> str:
     params = " ".join(f"{k}={v}" for k, v in trial["params"].items())
     value = "-" if trial["value"] is None else f"{trial['value']:.4f}"
     reused = f", restored {', '.join(trial['reused'])}" if trial.get("reused") else ""
@@ -212,8 +219,8 @@ def _describe(trial: records.Record, metric: str, budget: int) -> str:
     return line + (f"; {trial['note']}" if trial.get("note") else "")
 
 
-def _next_trial(record: records.Record, tpe: TpeSampler | None) -> records.Record | None:
-    pending: list[records.Record] = [t for t in record["trials"] if t["status"] == "pending"]
+def _next_trial(record: SweepRecord, tpe: TpeSampler | None) -> SweepTrial | None:
+    pending: list[SweepTrial] = [t for t in record["trials"] if t["status"] == "pending"]
     if pending:
         return pending[0]
     if tpe is None or len(record["trials"]) >= record["budget"]:
@@ -225,14 +232,14 @@ def _next_trial(record: records.Record, tpe: TpeSampler | None) -> records.Recor
     return trial
 
 
-def new_trial(number: int, params: dict[str, Any]) -> records.Record:
+def new_trial(number: int, params: JSONObject) -> SweepTrial:
     """A pending trial."""
     return {"number": number, "params": params, "status": "pending", "run_id": None,
             "value": None, "started_at": None, "finished_at": None, "duration_s": None,
             "reused": [], "executed": [], "note": None, "sampler_trial": None}
 
 
-def tpe_for(project: Project, record: records.Record) -> TpeSampler | None:
+def tpe_for(project: Project, record: SweepRecord) -> TpeSampler | None:
     """The TPE sampler of a ``tpe`` sweep (None for grid and random)."""
     if record["sampler"]["kind"] != "tpe":
         return None
@@ -245,7 +252,7 @@ def tpe_for(project: Project, record: records.Record) -> TpeSampler | None:
 class _Sweep:
     """A running sweep: its record, sampler and lock, shared by its worker threads."""
 
-    def __init__(self, project: Project, record: records.Record, has_registry: bool,
+    def __init__(self, project: Project, record: SweepRecord, has_registry: bool,
                  echo: Echo, on_change: OnChange | None, launch: Launcher) -> None:
         self.project = project
         self.launch = launch
@@ -257,14 +264,14 @@ class _Sweep:
         self.lock = threading.Lock()
         self.error: BaseException | None = None
 
-    def take(self) -> records.Record | None:
+    def take(self) -> SweepTrial | None:
         """The next trial to run, marked ``running`` (a durable step), or None."""
         with self.lock:
             if self.error is not None:
                 return None
             trial = _next_trial(self.record, self.tpe)
             if trial is not None:
-                trial.update(status="running", started_at=utc_now_iso())
+                trial.update({"status": "running", "started_at": utc_now_iso()})
                 records.write(self.project, self.record, "sweep.trial_started")
                 params = " ".join(f"{k}={v}" for k, v in trial["params"].items())
                 self.echo(f"trial {trial['number']}/{self.record['budget']} started: {params}")
@@ -291,7 +298,7 @@ class _Sweep:
                                  trial_overrides(self.record, after, self.has_registry),
                                  trial_log(self.project, self.record, after))
 
-    def execute(self, trial: records.Record, root: Path | None,
+    def execute(self, trial: SweepTrial, root: Path | None,
                 upcoming: Path | None = None) -> None:
         """Build ``trial`` (in ``root``, a slot, when given) and record its outcome."""
         log_path = trial_log(self.project, self.record, trial)
@@ -328,7 +335,7 @@ class _Sweep:
 
 
 def run_sweep(project: Project, name: str, has_registry: bool, echo: Echo,
-              on_change: OnChange | None = None, launch: Launcher = run_here) -> records.Record:
+              on_change: OnChange | None = None, launch: Launcher = run_here) -> SweepRecord:
     """Run every trial of sweep ``name`` that is not finished yet; return the final record.
 
     With ``workers`` > 1 in the record, trials build side by side, each worker in
@@ -390,7 +397,7 @@ def render_site_index(project: Project) -> None:
                      "is recorded. Fix the cause, then run `nbops report`.", exc)
 
 
-def _stop_if_metric_never_logged(record: records.Record, trial: records.Record) -> None:
+def _stop_if_metric_never_logged(record: SweepRecord, trial: SweepTrial) -> None:
     """Stop after the first trial that ran the whole pipeline without logging the objective."""
     note = trial.get("note") or ""
     if trial["status"] == "failed" and note.startswith("the run logged no metric") and not any(

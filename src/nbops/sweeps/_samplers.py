@@ -15,6 +15,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+from nbops.contracts import JSONObject
 from nbops.core import ConfigError
 from nbops.sweeps._space import Dimension, grid_size
 
@@ -40,7 +41,7 @@ def _draw(dim: Dimension, rng: random.Random) -> Any:
 
 
 def planned_trials(kind: str, space: list[Dimension], seed: int,
-                   budget: int | None) -> list[dict[str, Any]]:
+                   budget: int | None) -> list[JSONObject]:
     """Every trial's parameters for the grid and random samplers (TPE plans none ahead).
 
     Raises:
@@ -103,7 +104,7 @@ class TpeSampler:
         return dists.FloatDistribution(float(dim.low or 0.0), float(dim.high or 0.0),
                                        log=dim.log)
 
-    def ask(self) -> tuple[int, dict[str, Any]]:
+    def ask(self) -> tuple[int, JSONObject]:
         """A new trial: its Optuna number and its parameters."""
         trial = self.study.ask(self.distributions)
         params = {key: (_round(value) if isinstance(value, float) else value)

@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from nbops.contracts import JSONObject, SweepDimension
 from nbops.core import ConfigError, SettingKey, check_parameters
 
 #: The kinds of dimension a sweep knows.
@@ -42,7 +43,7 @@ class Dimension:
     high: float | None = None
     log: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> SweepDimension:
         """As recorded in the sweep record's ``space``."""
         if self.kind in ("grid", "choice"):
             return {"kind": self.kind, "values": list(self.values)}
@@ -224,7 +225,7 @@ def parse_param(text: str, env: Mapping[str, Any]) -> Dimension:
     return Dimension(key, kind, low=low, high=high, log=log)
 
 
-def parse_fixed(pairs: list[tuple[str, str]], env: Mapping[str, Any]) -> dict[str, Any]:
+def parse_fixed(pairs: list[tuple[str, str]], env: Mapping[str, Any]) -> JSONObject:
     """``--env--KEY VALUE`` overrides shared by every trial, typed like their defaults."""
     fixed = {key: coerce(key, value, lookup(env, key)) for key, value in pairs}
     for key, value in fixed.items():

@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
-from nbops.contracts import SWEEP_RECORD
+from nbops.contracts import SWEEP_RECORD, SweepRecord, SweepTrial
 from nbops.core import (
     ConfigError,
     IntegrityError,
@@ -26,8 +25,6 @@ from nbops.core import (
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 FINAL = ("succeeded", "failed", "gated")
-
-Record = dict[str, Any]
 
 
 def check_name(name: str) -> str:
@@ -67,7 +64,7 @@ def exists(project: Project, name: str) -> bool:
     return record_path(project, name).is_file()
 
 
-def read(project: Project, name: str) -> Record:
+def read(project: Project, name: str) -> SweepRecord:
     """The validated record of sweep ``name``.
 
     Raises:
@@ -93,11 +90,11 @@ def read(project: Project, name: str) -> Record:
         raise IntegrityError(f"The sweep record {path} is invalid: {errors[0]}",
                              "restore it from a backup, or delete the folder and start "
                              "the sweep again")
-    record: Record = data
+    record: SweepRecord = data
     return record
 
 
-def write(project: Project, record: Record, point: str) -> None:
+def write(project: Project, record: SweepRecord, point: str) -> None:
     """Validate and atomically replace the record; ``point`` names this durable step."""
     errors = schema_errors(record, "sweep")
     if errors:
@@ -106,22 +103,22 @@ def write(project: Project, record: Record, point: str) -> None:
     crash_point(point)
 
 
-def finished(record: Record) -> list[Record]:
+def finished(record: SweepRecord) -> list[SweepTrial]:
     """The trials with a final status."""
     return [trial for trial in record["trials"] if trial["status"] in FINAL]
 
 
-def best_trial(record: Record) -> Record | None:
+def best_trial(record: SweepRecord) -> SweepTrial | None:
     """The succeeded trial with the best objective value (earliest on ties), or None."""
-    scored: list[Record] = [t for t in record["trials"]
-                            if t["status"] == "succeeded" and t["value"] is not None]
+    scored = [(t["value"], t) for t in record["trials"]
+              if t["status"] == "succeeded" and t["value"] is not None]
     if not scored:
         return None
     sign = 1.0 if record["objective"]["direction"] == "maximize" else -1.0
-    return max(scored, key=lambda t: (sign * t["value"], -t["number"]))
+    return max(scored, key=lambda pair: (sign * pair[0], -pair[1]["number"]))[1]
 
 
-def changed_keys(record: Record) -> list[str]:
+def changed_keys(record: SweepRecord) -> list[str]:
     """The parameters whose value is not the same in every trial (a leaderboard's columns)."""
     keys: dict[str, set[str]] = {}
     for trial in record["trials"]:
@@ -131,16 +128,16 @@ def changed_keys(record: Record) -> list[str]:
             if len(values) > 1 or len(record["trials"]) == 1]
 
 
-def leaderboard(record: Record) -> list[Record]:
+def leaderboard(record: SweepRecord) -> list[SweepTrial]:
     """The finished trials, best first: succeeded by objective (earliest on ties), then
     gated ones by objective, then the rest (failed, no value) by number."""
     sign = 1.0 if record["objective"]["direction"] == "maximize" else -1.0
     rank = {"succeeded": 0, "gated": 1}
 
-    def key(trial: Record) -> tuple[int, float, int]:
+    def key(trial: SweepTrial) -> tuple[int, float, int]:
         value = trial["value"]
-        scored = value is not None and trial["status"] in rank
-        return (rank.get(trial["status"], 2) if scored else 3,
-                -sign * value if scored else 0.0, trial["number"])
+        if value is None or trial["status"] not in rank:
+            return (3, 0.0, trial["number"])
+        return (rank[trial["status"]], -sign * value, trial["number"])
 
     return sorted(finished(record), key=key)

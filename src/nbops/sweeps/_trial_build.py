@@ -23,7 +23,7 @@ import sys
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from nbops.adapters import (
     TaskInfo,
@@ -36,6 +36,23 @@ from nbops.adapters import (
 from nbops.core import NbopsError, Project, atomic_write_json, build_command
 from nbops.reports import SITE_DEFERRED_ENV
 from nbops.runs import TAGS_ENV, plan_reuse, restore_products
+
+if TYPE_CHECKING:
+    from nbops.contracts import JSONObject
+
+
+class TrialRequest(TypedDict):
+    """A trial's request file (``<log>.request.json``, written by
+    :func:`nbops.sweeps._runner.write_request`)."""
+
+    root: str
+    pipeline: str
+    overrides: dict[str, str]
+    tags: JSONObject
+    report: str
+    later_trials: int
+    measures_model: bool
+
 
 #: A coming trial's DAG, loaded by the trial server while the trial before it ran
 #: (:func:`load_ahead`): its request file, the digests of the files it was read from, and
@@ -53,7 +70,7 @@ def _digests(files: Iterable[Path]) -> dict[str, str | None]:
     return digests
 
 
-def _settings(request: dict[str, Any]) -> tuple[Path, str, dict[str, str]]:
+def _settings(request: TrialRequest) -> tuple[Path, str, dict[str, str]]:
     return (Path(str(request["root"])), str(request["pipeline"]),
             {str(k): str(v) for k, v in dict(request["overrides"]).items()})
 
@@ -79,7 +96,7 @@ def load_ahead(request_file: str) -> None:
     # else a file changed while it was read: the trial loads its own
 
 
-def _tasks(request_file: str | None, request: dict[str, Any]) -> tuple[list[TaskInfo], bool]:
+def _tasks(request_file: str | None, request: TrialRequest) -> tuple[list[TaskInfo], bool]:
     """The trial's tasks, rendered; and whether its DAG had been loaded ahead."""
     root, pipeline, overrides = _settings(request)
     if _AHEAD:
@@ -89,7 +106,7 @@ def _tasks(request_file: str | None, request: dict[str, Any]) -> tuple[list[Task
     return render_tasks(root, pipeline, overrides), False
 
 
-def run(request: dict[str, Any], request_file: str | None = None) -> int:
+def run(request: TrialRequest, request_file: str | None = None) -> int:
     """Restore, then build; returns ``ploomber build``'s exit code."""
     root, pipeline, overrides = _settings(request)
     project = Project(root)

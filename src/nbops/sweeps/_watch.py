@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from nbops.contracts import SweepRecord, SweepTrial
 from nbops.core import NbopsError, Project, is_locked
 from nbops.sweeps import _sweep_record as records
 
@@ -26,8 +27,8 @@ class SweepEvent:
 
     kind: str
     at: float
-    trial: dict[str, Any] | None = None
-    record: dict[str, Any] | None = None
+    trial: SweepTrial | None = None
+    record: SweepRecord | None = None
 
 
 def _lock(project: Project, name: str) -> Any:
@@ -70,7 +71,7 @@ def follow_sweep(project: Project, name: str, *, poll_s: float = 0.5,
         sleep(poll_s)
 
 
-def sweep_exit_code(record: dict[str, Any]) -> int:
+def sweep_exit_code(record: SweepRecord) -> int:
     """0 when every planned trial ended (whatever its verdict, as ``nbops sweep``), else 1:
     the sweep was stopped before its budget was spent."""
     ended = [t for t in record["trials"] if t["status"] in ENDED]

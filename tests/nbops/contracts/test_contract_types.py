@@ -35,6 +35,9 @@ MONITOR_REPORT = load_schema("monitor_report")
 DATA_SCHEMA = load_schema("data_schema", "nbops.validation.schemas")
 FEATURE_SCHEMA = load_schema("feature_schema", "nbops.validation.schemas")
 INDEX = load_schema("run_index")
+REPRODUCTION = load_schema("reproduction")
+REPRO_TASK = REPRODUCTION["$defs"]["task"]
+SWEEP = load_schema("sweep")
 LIVE = load_schema("live_status")
 
 #: (type, the schema object describing it)
@@ -119,6 +122,25 @@ PAIRS: list[tuple[Any, dict[str, Any]]] = [
     (contracts.ModelRef, INDEX["properties"]["model_version"]),
     (contracts.Diverged,
      REPRODUCTIONS["properties"]["items"]["items"]["properties"]["first_diverged"]["anyOf"][1]),
+    (contracts.ReproductionRecord, REPRODUCTION),
+    (contracts.Diverged, REPRODUCTION["properties"]["first_diverged"]["anyOf"][1]),
+    (contracts.ReproducedTask, REPRO_TASK),
+    (contracts.ToleranceRecord, REPRO_TASK["properties"]["tolerance"]["anyOf"][1]),
+    (contracts.ReproductionCheck, REPRO_TASK["properties"]["checks"]["items"]),
+    (contracts.EnvironmentComparison, REPRODUCTION["properties"]["environment"]),
+    (contracts.EnvironmentDifference,
+     REPRODUCTION["properties"]["environment"]["properties"]["differences"]["items"]),
+    (contracts.LockComparison, REPRODUCTION["properties"]["environment"]["properties"]["lock"]),
+    (contracts.ReproducedCode, REPRODUCTION["properties"]["code"]),
+    (contracts.ReproductionParameters, REPRODUCTION["properties"]["parameters"]),
+    (contracts.ReproductionInputs, REPRODUCTION["properties"]["inputs"]),
+    (contracts.ReproductionBuild, REPRODUCTION["properties"]["build"]),
+    (contracts.SweepRecord, SWEEP),
+    (contracts.SweepSampler, SWEEP["properties"]["sampler"]),
+    (contracts.SweepObjective, SWEEP["properties"]["objective"]),
+    (contracts.SweepDimension, SWEEP["$defs"]["dimension"]),
+    (contracts.SweepTrial, SWEEP["$defs"]["trial"]),
+    (contracts.SweepBest, SWEEP["$defs"]["best"]),
 ]
 
 
