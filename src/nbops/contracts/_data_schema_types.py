@@ -10,8 +10,6 @@ the registry records with each version and monitoring and serving read).
 
 from typing import Literal, NotRequired, TypedDict
 
-import nbops.core as _core
-
 ColumnDtype = Literal["int", "float", "bool", "category", "string", "datetime"]
 
 
@@ -38,8 +36,25 @@ class DataSchemaRecord(TypedDict):
     columns: list[ColumnRule]
 
 
-#: ``feature_schema.json`` and one of its features: ``nbops.core`` owns these types (the
-#: one check of a frame against the schema lives there, below this layer); they are
-#: named here too so that features find every shared format in one place.
-FeatureSchemaRecord = _core.FeatureSchemaRecord
-FeatureEntry = _core.FeatureRecord
+class FeatureEntry(TypedDict):
+    """One feature a model scores: its name, type and (categorical) known values."""
+
+    name: str
+    dtype: str  # int | float | category
+    categories: NotRequired[list[str]]
+
+
+class FeatureSchemaRecord(TypedDict):
+    """``feature_schema.json``: the target, the date and id columns, and the features.
+
+    The file as validation writes it. A registered version's copy is typed by
+    ``nbops.core.FeatureSchemaRecord``, which requires only ``features`` (versions
+    registered before the other keys existed still load); scoring code below this layer
+    reads that one.
+    """
+
+    schema_version: int
+    target: str
+    date_column: NotRequired[str | None]
+    id_columns: NotRequired[list[str]]
+    features: list[FeatureEntry]

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from nbops.contracts import FeatureSchemaRecord
 from nbops.core import NbopsError, RegistryError, of_version
 from nbops.registry import (
     ModelRef,
