@@ -106,3 +106,16 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+
+
+def counted_command(*argv: str) -> tuple[int, SettingsReads]:
+    """Run ``nbops ARGV`` in this process; its exit code and what it read."""
+    from nbops.cli.main import main
+
+    code = 0
+    with counting_settings_reads() as reads:
+        try:
+            main(list(argv))
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return code, reads

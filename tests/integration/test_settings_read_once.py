@@ -79,18 +79,12 @@ def _committed_copy(name: str, dest: Path) -> Path:
 
 
 def _counted_command(root: Path, monkeypatch, *argv: str) -> tuple[int, list[str]]:
-    from nbops.cli.main import main
-    from settings_reads import counting_settings_reads
+    from settings_reads import counted_command
 
     for name in [n for n in os.environ if n.startswith("NBOPS_") and n != "NBOPS_REMOTE_KEY"]:
         monkeypatch.delenv(name)
     monkeypatch.chdir(root)
-    code = 0
-    with counting_settings_reads() as reads:
-        try:
-            main(list(argv))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
+    code, reads = counted_command(*argv)
     return code, reads.env_reads
 
 

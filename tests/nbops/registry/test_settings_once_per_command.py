@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 from registry_helpers import GATES, make_data, register_two_versions, run_writer
 
-from nbops.cli.main import main
-from settings_reads import SettingsReads, counting_settings_reads
+from settings_reads import SettingsReads, counted_command
 
 #: Packages that take the settings from their caller instead of reading the file.
 FEATURES = ("nbops.registry", "nbops.monitoring", "nbops.reproduce", "nbops.sweeps",
@@ -46,12 +45,7 @@ def project(template, tmp_path, monkeypatch):
 
 
 def _run(capsys, *argv: str) -> tuple[int, SettingsReads, str]:
-    code = 0
-    with counting_settings_reads() as reads:
-        try:
-            main(list(argv))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
+    code, reads = counted_command(*argv)
     out, err = capsys.readouterr()
     return code, reads, out + err
 
