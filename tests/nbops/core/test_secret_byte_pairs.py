@@ -46,3 +46,9 @@ def test_every_leaf_of_a_secret_named_mapping_is_a_secret() -> None:
 def test_an_option_named_harmlessly_keeps_a_value_that_looks_like_a_secret_name() -> None:
     assert redact_argv(["--mode=token"]) == ["--mode=token"]
     assert redact_argv(["--api-token=abc"]) == [f"--api-token={REDACTED}"]
+
+
+def test_a_header_with_only_a_colon_is_masked() -> None:
+    from nbops.core._secrets import mask_credentials
+
+    assert mask_credentials("token: abc123") == f"token: {REDACTED}"

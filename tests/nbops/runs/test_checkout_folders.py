@@ -105,3 +105,40 @@ def test_a_folder_file_through_a_link_is_refused(tmp_path: Path, tmp_path_factor
                                    target_is_directory=True)
     with pytest.raises(IntegrityError, match="goes through a symbolic link"):
         _inside_folder(tmp_path, "conf/params.json", "r1")
+
+
+def test_a_folder_file_is_restored_as_a_private_writable_copy(project, add_run) -> None:
+    run = _with_folder(project, add_run, {"weights.bin": b"w" * 40})
+    checkout_run(project, run["run_id"])
+    digest = run["tasks"]["a"]["products"]["model"]["files"]["weights.bin"]["hash"]
+    restored = project.absolute("out/model") / "weights.bin"
+    store = ContentStore(project.store_dir)
+    assert restored.stat().st_ino != store.path_for(digest).stat().st_ino
+    restored.write_bytes(b"retrained")
+    store.verify(digest)
+
+
+def test_a_withheld_object_missing_here_is_refused_with_what_to_do(project, add_run) -> None:
+    run = add_run(products={"data": b"rows " * 50})
+    digest = run["tasks"]["a"]["products"]["data"]["hash"]
+    store = ContentStore(project.store_dir)
+    os.chmod(store.path_for(digest), 0o644)
+    store.path_for(digest).unlink()
+    (project.run_dir(run["run_id"]) / "withheld.json").write_text(
+        json.dumps({digest: {"what": "task a product data (out/data)", "why": "a secret"}}))
+    with pytest.raises(IntegrityError) as raised:
+        checkout_run(project, run["run_id"])
+    assert raised.value.problem == (
+        f"Run {run['run_id']}'s out/data (or its Ploomber metadata) held a secret, so the push "
+        "that shared the run kept it back and it cannot be restored here")
+    assert raised.value.fix == ("check the run out on the machine that made it, or build it "
+                                "again here")
+
+
+def test_a_run_without_products_says_which_run_to_pick(project, add_run) -> None:
+    from nbops.core._errors import LedgerError
+
+    run = add_run()
+    with pytest.raises(LedgerError) as raised:
+        checkout_run(project, run["run_id"])
+    assert raised.value.fix == "pick a run whose tasks executed or were reused"

@@ -38,3 +38,10 @@ def test_a_task_without_a_notebook_does_not_end_the_notebook_checks(project, add
     missing = project.run_dir(run["run_id"]) / "notebooks" / "b.ipynb"
     assert report.problems == [{"what": "task b notebook", "problem": f"{missing} is missing",
                                 "kind": "integrity"}]
+
+
+def test_a_withheld_list_that_is_not_a_mapping_withholds_nothing(project, add_run) -> None:
+    run = add_run(products={"data": b"rows " * 50})
+    (project.run_dir(run["run_id"]) / "withheld.json").write_text('["not", "a", "mapping"]')
+    report = verify_run(project, run["run_id"])
+    assert report.ok and report.withheld == [] and report.checked == 2
