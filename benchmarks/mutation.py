@@ -335,6 +335,15 @@ EQUIVALENT: dict[str, str] = {
     "nbops.remote._lease.xǁRemoteLeaseǁacquire__mutmut_65": _JITTER,
     "nbops.reproduce._compare.x__product_checks__mutmut_73":
         "a missing path gives str(None) == 'None' instead of '': neither ends with .ipynb",
+    "nbops.runs._verify.x_verify_run__mutmut_46":
+        "seal_state gives every 'tampered' state a problem sentence: the fallback is unreachable",
+    "nbops.core._secrets.x_redact_argv__mutmut_17":
+        "the text before the first '=' is the same however many times the rest is split",
+    "nbops.runs._checkout.x_checkout_run__mutmut_125":
+        "the pipeline name only words the undeclared-path refusal, which the same declared "
+        "list already passed before the lock",
+    "nbops.runs._reuse.x__unchanged__mutmut_62":
+        "a matching task is in matching but never its own upstream: <= and < agree",
 }
 
 KILLED = {"killed", "caught by type check"}

@@ -103,3 +103,21 @@ def test_a_remote_that_cannot_be_opened_is_named_with_what_needed_it(
                                             "it: The remote URL 'ftp://nowhere/x' has the "
                                             "unknown scheme")
     assert refused.value.fix.startswith("use s3://bucket/prefix")
+
+
+def test_a_refusal_without_a_fix_of_its_own_says_where_the_object_can_come_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from nbops.core import NbopsError
+    from nbops.remote import _objects
+
+    def refuse(root: Path, digests: list[str]) -> bool:
+        raise NbopsError("the remote answered nonsense")
+
+    monkeypatch.setattr(_objects, "fetch_missing", refuse)
+    with pytest.raises(RemoteError) as refused:
+        fetch_for(tmp_path, hash_bytes(b"x"), "churn:3")
+    assert refused.value.problem == (f"churn:3 needs {hash_bytes(b'x')}, which is not in the "
+                                     "local store, and the remote cannot supply it: the remote "
+                                     "answered nonsense")
+    assert refused.value.fix == "push the run that produced it from its machine"

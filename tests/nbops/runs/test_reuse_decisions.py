@@ -203,3 +203,28 @@ def test_a_task_changed_since_the_run_keeps_its_current_product(
     site.write_text("the current site")
     assert restore(project, plan) == ["a", "b"]
     assert site.read_text() == "the current site"  # c is rebuilt, never restored
+
+
+def test_a_change_reaches_every_task_above_it_whatever_their_names(
+    project: Project, add_run: Any, tasks: list[TaskInfo],
+) -> None:
+    # the chain runs against the names' order: a reads b, b reads c; only c changed, so
+    # dropping b must then drop a (the upstream check is repeated until nothing changes)
+    import dataclasses
+
+    _record(project, add_run,
+            change=lambda m: m["tasks"]["c"]["source"].update(hash="blake3:" + "1" * 64))
+    reversed_chain = [dataclasses.replace(tasks[0], upstream=["b"]),
+                      dataclasses.replace(tasks[1], upstream=["c"]),
+                      dataclasses.replace(tasks[2], upstream=[])]
+    plan = plan_reuse(project, reversed_chain)
+    assert (plan.run_id, plan.tasks) == (None, [])
+
+
+def test_a_newer_run_from_another_environment_does_not_end_the_search(
+    project: Project, add_run: Any, tasks: list[TaskInfo],
+) -> None:
+    older = _record(project, add_run)
+    _record(project, add_run, change=lambda m: m["provenance"].update(packages={"numpy": "0"}))
+    plan = plan_reuse(project, tasks)
+    assert (plan.run_id, plan.tasks) == (older, ["a", "b", "c"])
