@@ -389,3 +389,23 @@ def test_a_registration_failure_is_one_sentence(registered, what) -> None:
     assert error.problem == (f"Run r1's model passed its gates but {what}: "
                              "no credentials found for remote 'team'")
     assert error.fix == "check the remote; then build again (nothing retrains)"
+
+
+def test_a_champion_not_measured_yet_is_scored_in_this_project(world, tmp_path) -> None:
+    template, second, measured = world
+    root = tmp_path / "project"
+    shutil.copytree(template, root)
+    moved = dataclasses.replace(second, **{
+        name: root / Path(getattr(second, name)).relative_to(template)
+        for name in ("model_file", "train_data", "test_data", "feature_schema")})
+
+    def measure(*args: Any) -> measurements.Measurements:
+        fresh = copy.deepcopy(measured)
+        fresh.champion = None  # as if the champion had not been scored with the candidate
+        return fresh
+
+    config = parse_registry_config({"model": "churn", "promotion": "never"})
+    outcome = gate_and_promote(root, moved, config, {}, measure=measure)
+    assert measured.champion is not None
+    assert outcome.registry["champion_note"] is None
+    assert outcome.registry["champion_before"]["metrics"] == measured.champion["metrics"]
