@@ -84,6 +84,7 @@ def test_the_reference_counts_widen_the_auc_drop_test(profile: ReferenceProfile)
     assert expected.pvalue != without.pvalue  # the counts matter for this batch
     assert report.performance.pvalue == expected.pvalue
     assert report.performance.roc_auc_drop == expected.roc_auc_drop
+    assert report.rows == 600 and report.to_dict()["rows"] == 600
 
 
 def test_scores_given_as_a_list_with_gaps_are_read_as_floats(profile: ReferenceProfile) -> None:
@@ -98,3 +99,23 @@ def test_scores_given_as_a_list_with_gaps_are_read_as_floats(profile: ReferenceP
     assert report.performance.pvalue == expected.performance.pvalue
     assert report.prediction is not None and expected.prediction is not None
     assert report.prediction.to_dict() == expected.prediction.to_dict()
+
+
+def test_added_drift_tests_run_on_every_feature_of_their_kinds(
+        profile: ReferenceProfile, monitoring_batch_check: Any) -> None:
+    batch, _ = _labelled_batch()
+    report = check_batch(profile, batch)
+    numeric = [f for f in report.features if f.kind == "numeric"]
+    others = [f for f in report.features if f.kind != "numeric"]
+    assert numeric and others
+    assert all(set(f.tests) == {"wide"} for f in numeric)
+    assert all(f.tests == {} for f in others)
+
+
+@pytest.fixture
+def monitoring_batch_check(monkeypatch: pytest.MonkeyPatch) -> Any:
+    from nbops.monitoring import _batch_check
+
+    added = (_Added("wide", ("numeric",), 1),)
+    monkeypatch.setattr(_batch_check, "drift_tests", lambda: added)
+    return _batch_check
