@@ -335,6 +335,10 @@ EQUIVALENT: dict[str, str] = {
     "nbops.remote._lease.xǁRemoteLeaseǁacquire__mutmut_65": _JITTER,
     "nbops.reproduce._compare.x__product_checks__mutmut_73":
         "a missing path gives str(None) == 'None' instead of '': neither ends with .ipynb",
+    "nbops.monitoring._batch_check.x_check_batch__mutmut_12":
+        "an empty batch has no labels either way: _labels gives None for 0 rows (all-NaN)",
+    "nbops.monitoring._batch_check.x__feature_drifts__mutmut_34":
+        "two threads or one give the same drifts in the same order (pool.map); only speed",
 }
 
 KILLED = {"killed", "caught by type check"}
