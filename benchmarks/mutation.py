@@ -344,6 +344,10 @@ EQUIVALENT: dict[str, str] = {
         "list already passed before the lock",
     "nbops.runs._reuse.x__unchanged__mutmut_62":
         "a matching task is in matching but never its own upstream: <= and < agree",
+    "nbops.monitoring._batch_check.x_check_batch__mutmut_12":
+        "an empty batch has no labels either way: _labels gives None for 0 rows (all-NaN)",
+    "nbops.monitoring._batch_check.x__feature_drifts__mutmut_34":
+        "two threads or one give the same drifts in the same order (pool.map); only speed",
 }
 
 KILLED = {"killed", "caught by type check"}

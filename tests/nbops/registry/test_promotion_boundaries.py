@@ -302,3 +302,110 @@ def test_an_earlier_run_s_measurements_are_reused_when_the_files_match(world, tm
     assert calls == [] and again.gates["measured"]["reused_from"] == \
         "20260101T000000000009Z-abcdef"
     assert again.registry["candidate_metrics"] == first.registry["candidate_metrics"]
+
+
+def test_gates_given_as_a_list_of_expressions_are_parsed(world, tmp_path) -> None:
+    outcome, _ = _gate(world, tmp_path, {}, ["roc_auc > 0.5", "roc_auc >= 0.875"],
+                       {"roc_auc": 0.75}, {"roc_auc": 0.5})
+    assert [(r["name"], r["verdict"]) for r in outcome.gates["results"]] == [
+        ("gate_1", "passed"), ("gate_2", "failed")]
+
+
+def test_the_measurement_is_taken_against_the_current_champion(world, tmp_path) -> None:
+    template, second, measured = world
+    root = tmp_path / "project"
+    shutil.copytree(template, root)
+    moved = dataclasses.replace(second, **{
+        name: root / Path(getattr(second, name)).relative_to(template)
+        for name in ("model_file", "train_data", "test_data", "feature_schema")})
+    config = parse_registry_config({"model": "churn", "promotion": "never"})
+    seen: list[Any] = []
+
+    def measure(*args: Any) -> measurements.Measurements:
+        seen.append(args)
+        return copy.deepcopy(measured)
+
+    gate_and_promote(root, moved, config, {}, measure=measure)
+    assert len(seen) == 1
+    champion = seen[0][5]
+    assert champion is not None and champion == measurements.current_champion(root, config)
+    assert champion["version"] == 1
+
+
+def test_a_required_card_that_is_missing_keeps_the_champion(world, tmp_path) -> None:
+    from nbops.registry._card_requirement import card_refusal
+
+    outcome, root = _gate(world, tmp_path, {"require_card": True}, {},
+                          {"roc_auc": 0.875}, {"roc_auc": 0.5})
+    refusal = card_refusal(root, "churn")
+    assert refusal is not None
+    assert outcome.passed and _aliases(root) == {"champion": 1}
+    assert outcome.registry["promoted"] is False
+    assert outcome.registry["decision"] == f"registered churn:2 but not promoted: {refusal}"
+
+
+@pytest.mark.parametrize(("registered", "decision", "what"), [
+    (False, "not registered: remote 'team' refused our credentials",
+     "was not registered (the registry and its champion are unchanged)"),
+    (True, "registered churn:2 but not promoted: remote 'team' refused our credentials",
+     "was registered as churn:2 but not promoted (the champion is unchanged)"),
+])
+def test_a_registry_the_remote_refuses_is_recorded_with_its_kind(
+        world, tmp_path, monkeypatch, registered, decision, what) -> None:
+    from nbops.core._errors import RemoteError
+    from nbops.registry import _operations as operations
+
+    refused = RemoteError("Remote 'team' refused our credentials", "log in again",
+                          kind="refused")
+    if registered:
+        def refuse_promote(*args: Any, **kwargs: Any) -> None:
+            raise refused
+        monkeypatch.setattr(operations, "promote", refuse_promote)
+    else:
+        def refuse(*args: Any, **kwargs: Any) -> None:
+            raise refused
+        monkeypatch.setattr(operations, "register_version", refuse)
+    outcome, _ = _gate(world, tmp_path, {}, {}, {"roc_auc": 0.875}, {"roc_auc": 0.5})
+    failure = outcome.error()
+    assert failure is not None and outcome.not_registered is failure
+    assert failure.problem == (f"Run {world[1].run_id}'s model passed its gates but {what}: "
+                               "remote 'team' refused our credentials")
+    assert failure.fix == "log in again; then build again (nothing retrains)"
+    assert outcome.registry["decision"] == decision
+    assert outcome.registry["registration_error"] == {"kind": "refused",
+                                                      "message": failure.message}
+
+
+@pytest.mark.parametrize(("registered", "what"), [
+    (None, "was not registered (the registry and its champion are unchanged)"),
+    ("churn:3", "was registered as churn:3 but not promoted (the champion is unchanged)"),
+])
+def test_a_registration_failure_is_one_sentence(registered, what) -> None:
+    from nbops.core._errors import RemoteError
+    from nbops.registry._promotion import registration_failure
+
+    error = registration_failure("r1", RemoteError("No credentials found for remote 'team'",
+                                                   kind="no-credentials"), registered)
+    assert error.problem == (f"Run r1's model passed its gates but {what}: "
+                             "no credentials found for remote 'team'")
+    assert error.fix == "check the remote; then build again (nothing retrains)"
+
+
+def test_a_champion_not_measured_yet_is_scored_in_this_project(world, tmp_path) -> None:
+    template, second, measured = world
+    root = tmp_path / "project"
+    shutil.copytree(template, root)
+    moved = dataclasses.replace(second, **{
+        name: root / Path(getattr(second, name)).relative_to(template)
+        for name in ("model_file", "train_data", "test_data", "feature_schema")})
+
+    def measure(*args: Any) -> measurements.Measurements:
+        fresh = copy.deepcopy(measured)
+        fresh.champion = None  # as if the champion had not been scored with the candidate
+        return fresh
+
+    config = parse_registry_config({"model": "churn", "promotion": "never"})
+    outcome = gate_and_promote(root, moved, config, {}, measure=measure)
+    assert measured.champion is not None
+    assert outcome.registry["champion_note"] is None
+    assert outcome.registry["champion_before"]["metrics"] == measured.champion["metrics"]
