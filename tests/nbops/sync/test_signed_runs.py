@@ -173,9 +173,13 @@ def test_a_run_pushed_before_signing_is_unverified_until_a_key_holder_pushes_it_
     (_bucket(url) / "runs" / first / "signature.json").unlink()  # as pushed before this change
     result = pull_runs(mate, all_runs=True, url=url)
     assert result.pulled == [first, second] and list(result.unverified) == [first]
+    pulled_at = read_pulled(mate.run_dir(first))["pulled_at"]
     assert push_runs(lead, all_runs=True, url=url).pushed == [first]  # the unsigned one only
     again = pull_runs(mate, all_runs=True, url=url)
     assert again.verified_now == [first] and again.unverified == {}
+    record = read_pulled(mate.run_dir(first))
+    assert record["signature"] == "verified" and record["key_id"] == key_id(KEY.encode())
+    assert record["pulled_at"] == pulled_at  # when it came, not when it was checked again
     require_verified(mate, first, "run the code it records")
     assert pull_runs(mate, all_runs=True, url=url).verified_now == []  # checked once
 
