@@ -335,6 +335,16 @@ EQUIVALENT: dict[str, str] = {
     "nbops.remote._lease.xǁRemoteLeaseǁacquire__mutmut_65": _JITTER,
     "nbops.reproduce._compare.x__product_checks__mutmut_73":
         "a missing path gives str(None) == 'None' instead of '': neither ends with .ipynb",
+    "nbops.sync._pull.x__pull_verified__mutmut_15": _PULL_FIX,
+    "nbops.sync._pull.x__pull_verified__mutmut_96":
+        "a missing seal is refused and an empty one is unreadable JSON before: seal_bytes is "
+        "never empty here",
+    "nbops.sync._pull.x__pull_record__mutmut_15":
+        "an assert's message: why is None only when check_run_signature found the key "
+        "(and _check_again returns first without one), so it never fires",
+    "nbops.serving._app.xǁServiceǁ_log__mutmut_23":
+        "request ids are the server's own ASCII text: a NumPy str array and an object array "
+        "of them become the same Arrow string column",
 }
 
 KILLED = {"killed", "caught by type check"}
