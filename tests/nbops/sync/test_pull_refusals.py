@@ -168,6 +168,8 @@ def test_each_damage_refuses_that_run_alone_with_the_repair_fix(
     refused = result.refused[run]
     assert isinstance(refused, IntegrityError)
     assert refused.problem.startswith(problem.format(run=run, label=result.remote))
+    if damage == "manifest invalid":  # the schema's first complaint, named
+        assert "exploded" in refused.problem and "wrong run id" not in refused.problem
     assert refused.fix == repair_fix(run)
     assert result.to_dict()["runs_refused"] == {run: str(refused)}
     assert not there.run_dir(run).exists()
@@ -282,6 +284,7 @@ def test_withheld_json_lists_what_was_kept_back_in_one_order(pushed) -> None:
     assert text.index(first) < text.index(second)
     assert text.index('"what"') < text.index('"why"')
     assert json.loads(text) == contents["withheld"]
+    assert text == json.dumps(contents["withheld"], indent=1, sort_keys=True)  # as ever written
 
 
 def test_a_run_folder_that_appears_while_pulling_stops_the_pull(
