@@ -355,6 +355,11 @@ EQUIVALENT: dict[str, str] = {
     "nbops.serving._app.xǁServiceǁ_log__mutmut_23":
         "request ids are the server's own ASCII text: a NumPy str array and an object array "
         "of them become the same Arrow string column",
+    "nbops.serving._app.xǁServiceǁ_log__mutmut_30":
+        "row numbers of one request fit int32: the log's schema casts int64 to the same column",
+    "nbops.serving._app.xǁServiceǁ_log__mutmut_50":
+        "model names match [A-Za-z][A-Za-z0-9_.-]*: a NumPy str array and an object array of "
+        "one become the same Arrow string column",
 }
 
 KILLED = {"killed", "caught by type check"}
