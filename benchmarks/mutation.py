@@ -348,6 +348,31 @@ EQUIVALENT: dict[str, str] = {
         "an empty batch has no labels either way: _labels gives None for 0 rows (all-NaN)",
     "nbops.monitoring._batch_check.x__feature_drifts__mutmut_34":
         "two threads or one give the same drifts in the same order (pool.map); only speed",
+    # numbered as mutmut numbers sync/_pull.py after issue 27's merges (_pull_record and
+    # _check_again grew; the fresh report's _96 is _106 here, its _15 of _pull_record _19)
+    "nbops.sync._pull.x__pull_verified__mutmut_15": _PULL_FIX,
+    "nbops.sync._pull.x__pull_verified__mutmut_36": _PULL_FIX,
+    "nbops.sync._pull.x__pull_verified__mutmut_42": _PULL_FIX,
+    "nbops.sync._pull.x__pull_verified__mutmut_61": _PULL_FIX,
+    "nbops.sync._pull.x__pull_verified__mutmut_181":
+        "ContentStore.materialize's link defaults to True: the same call",
+    "nbops.sync._pull.x__pull_verified__mutmut_106":
+        "a missing seal is refused and an empty one is unreadable JSON before: seal_bytes is "
+        "never empty there",
+    "nbops.sync._pull.x__pull_verified__mutmut_229":
+        "a missing seal is refused and an empty one is unreadable JSON before: seal_bytes is "
+        "never empty there",
+    "nbops.sync._pull.x__pull_record__mutmut_19":
+        "an assert's message: why is None only when check_run_signature found the key "
+        "(and _check_again returns first without one), so it never fires",
+    "nbops.serving._app.xǁServiceǁ_log__mutmut_23":
+        "request ids are the server's own ASCII text: a NumPy str array and an object array "
+        "of them become the same Arrow string column",
+    "nbops.serving._app.xǁServiceǁ_log__mutmut_30":
+        "row numbers of one request fit int32: the log's schema casts int64 to the same column",
+    "nbops.serving._app.xǁServiceǁ_log__mutmut_50":
+        "model names match [A-Za-z][A-Za-z0-9_.-]*: a NumPy str array and an object array of "
+        "one become the same Arrow string column",
 }
 
 KILLED = {"killed", "caught by type check"}

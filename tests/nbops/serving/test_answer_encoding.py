@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from nbops.serving._app import json_numbers
+from nbops.serving._app import ARROW_TEXT_MIN, json_numbers
 
 
 def test_scores_read_back_exactly_and_stay_floats():
@@ -44,3 +44,20 @@ def test_a_score_json_cannot_carry_is_refused(n):
     scores[n // 2] = np.nan
     with pytest.raises(ValueError):
         json_numbers(scores)
+
+
+def test_many_whole_float_scores_are_still_floats():
+    # all whole: no value Arrow could write, so Python's json writes them all
+    scores = np.full(ARROW_TEXT_MIN * 4, 1.0)
+    scores[::2] = 0.0
+    text = json_numbers(scores)
+    assert b"1.0" in text and b"0.0" in text
+    back = json.loads(text)
+    assert back == scores.tolist() and all(type(v) is float for v in back)
+
+
+def test_from_arrow_text_min_values_on_arrow_writes_them():
+    # Arrow writes 1e-7 as "1e-7", Python as "1e-07": the same float, told apart by its text
+    assert json_numbers(np.full(ARROW_TEXT_MIN - 1, 1e-7)).startswith(b"[1e-07,")
+    assert json_numbers(np.full(ARROW_TEXT_MIN, 1e-7)).startswith(b"[1e-7,")
+    assert json.loads(json_numbers(np.full(ARROW_TEXT_MIN, 1e-7))) == [1e-7] * ARROW_TEXT_MIN

@@ -346,3 +346,53 @@ def test_a_parquet_body_is_scored_like_json(rows: int) -> None:
                          headers={"content-type": "application/octet-stream"})
     assert answer.status_code == 200, answer.text
     assert answer.json()["scores"] == _expected(xs)
+
+
+class ByPlan:
+    """A model that reads only the category: 0.9 for plan "a", else 0.1."""
+
+    def predict_proba(self, frame: Any) -> np.ndarray:
+        high = (frame["plan"] == "a").to_numpy()
+        p = np.where(high, 0.9, 0.1)
+        return np.column_stack([1 - p, p])
+
+
+def test_a_model_without_numbers_logs_its_categories(tmp_path: Path) -> None:
+    log = PredictionLog(tmp_path / "log", flush_seconds=0.05)
+    plain = LoadedModel(name="churn", version=3, model=ByPlan(), schema={},
+                        preparation={"categorical": ["plan"], "order": ["plan"]},
+                        allowed=frozenset({"plan"}))
+    client, _ = _client(plain, log=log)
+    answer = client.post("/predict", json=[{"plan": "a"}, {"plan": "b"}])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["scores"] == [0.9, 0.1]
+    log.close()
+    assert read_parts(log.folder)["plan"].tolist() == ["a", "b"]
+
+
+def test_the_watcher_checks_the_model_at_the_configured_interval() -> None:
+    config = ServiceConfig(watch_interval=1.75, remote_interval=30.0)
+    service = Service(_slot(_model()), None, config)
+    assert (service.watcher.interval, service.watcher.remote_interval) == (1.75, 30.0)
+
+
+def test_a_large_parquet_body_is_scored_on_a_worker_like_json(log: PredictionLog) -> None:
+    import io
+    import secrets
+
+    import pandas as pd
+
+    client, _ = _client(log=log)
+    rows = 3000
+    xs = [float(i % 4) for i in range(rows)]
+    buffer = io.BytesIO()
+    pd.DataFrame({"x": xs, "plan": ["a", "b"] * (rows // 2),
+                  "note": [secrets.token_hex(16) for _ in range(rows)]}).to_parquet(
+        buffer, index=False)
+    assert len(buffer.getvalue()) > INLINE_BYTES  # parsed off the event loop
+    answer = client.post("/predict", content=buffer.getvalue(),
+                         headers={"content-type": "application/octet-stream"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["scores"] == _expected(xs)
+    log.close()
+    assert read_parts(log.folder)["plan"].tolist() == ["a", "b"] * (rows // 2)

@@ -168,6 +168,8 @@ def test_each_damage_refuses_that_run_alone_with_the_repair_fix(
     refused = result.refused[run]
     assert isinstance(refused, IntegrityError)
     assert refused.problem.startswith(problem.format(run=run, label=result.remote))
+    if damage == "manifest invalid":  # the schema's first complaint, named
+        assert "exploded" in refused.problem and "wrong run id" not in refused.problem
     assert refused.fix == repair_fix(run)
     assert result.to_dict()["runs_refused"] == {run: str(refused)}
     assert not there.run_dir(run).exists()
@@ -245,3 +247,63 @@ def test_run_files_the_store_holds_are_linked_and_nested_folders_made(tmp_path: 
     assert (pulled / "page.html").read_text() == "<p>a</p>"
     stored = ContentStore(there.store_dir).path_for(hash_bytes(f"rows of {run}".encode()))
     assert (pulled / "data.csv").stat().st_ino == stored.stat().st_ino  # one copy on disk
+
+
+def test_a_run_file_in_a_new_nested_folder_is_pulled(tmp_path: Path) -> None:
+    here = _project(tmp_path / "here")
+    manifest = _manifest(here, new_run_id())
+    run = manifest["run_id"]
+    save_manifest(here, manifest)
+    nested = here.run_dir(run) / "pages" / "tasks" / "b"  # no stored object makes it first
+    nested.mkdir(parents=True)
+    (nested / "page.html").write_text("<p>b</p>")
+    (tmp_path / "bucket").mkdir()
+    url = f"file://{tmp_path / 'bucket'}"
+    push_runs(here, [run], url=url)
+    there = _project(tmp_path / "there")
+    result = pull_runs(there, [run], url=url)
+    assert result.pulled == [run] and not result.refused
+    assert (there.run_dir(run) / "pages" / "tasks" / "b" / "page.html").read_text() == "<p>b</p>"
+
+
+def test_withheld_json_lists_what_was_kept_back_in_one_order(pushed) -> None:
+    # its bytes do not depend on the order the contents list gives (a pulled run pushed
+    # again lists its withheld.json by hash)
+    there, url, runs = pushed
+    folder = _bucket(url) / "runs" / runs[0]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    digest = manifest["tasks"]["a"]["products"]["data"]["hash"]
+    other = hash_bytes(b"another secret-bearing object")
+    first, second = sorted([digest, other])
+    contents = json.loads((folder / "contents.json").read_text())
+    contents["withheld"] = {second: {"why": "holds a secret", "what": "file b"},
+                            first: {"why": "holds a secret", "what": "file a"}}
+    _rewrite(url, runs[0], "contents.json", json.dumps(contents).encode(), "contents_hash")
+    assert pull_runs(there, [runs[0]], url=url).pulled == [runs[0]]
+    text = (there.run_dir(runs[0]) / "withheld.json").read_text()
+    assert text.index(first) < text.index(second)
+    assert text.index('"what"') < text.index('"why"')
+    assert json.loads(text) == contents["withheld"]
+    assert text == json.dumps(contents["withheld"], indent=1, sort_keys=True)  # as ever written
+
+
+def test_a_run_folder_that_appears_while_pulling_stops_the_pull(
+    pushed, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import nbops.sync._pull as pull_module
+
+    there, url, runs = pushed
+    real_write = pull_module.write_pulled
+
+    def racing_write(folder: Path, record: Any) -> None:
+        real_write(folder, record)  # meanwhile another command installs the run
+        there.run_dir(runs[0]).mkdir(parents=True)
+        there.manifest_path(runs[0]).write_text("{}")
+
+    monkeypatch.setattr(pull_module, "write_pulled", racing_write)
+    with pytest.raises(LedgerError) as caught:
+        pull_runs(there, [runs[0]], url=url)
+    assert "appeared while pulling" in caught.value.problem
+    assert caught.value.fix == "pull again"
+    assert [p.name for p in there.runs_dir.iterdir()] == [runs[0]]  # no staging folder left
+    assert there.manifest_path(runs[0]).read_text() == "{}"

@@ -173,9 +173,13 @@ def test_a_run_pushed_before_signing_is_unverified_until_a_key_holder_pushes_it_
     (_bucket(url) / "runs" / first / "signature.json").unlink()  # as pushed before this change
     result = pull_runs(mate, all_runs=True, url=url)
     assert result.pulled == [first, second] and list(result.unverified) == [first]
+    pulled_at = read_pulled(mate.run_dir(first))["pulled_at"]
     assert push_runs(lead, all_runs=True, url=url).pushed == [first]  # the unsigned one only
     again = pull_runs(mate, all_runs=True, url=url)
     assert again.verified_now == [first] and again.unverified == {}
+    record = read_pulled(mate.run_dir(first))
+    assert record["signature"] == "verified" and record["key_id"] == key_id(KEY.encode())
+    assert record["pulled_at"] == pulled_at  # when it came, not when it was checked again
     require_verified(mate, first, "run the code it records")
     assert pull_runs(mate, all_runs=True, url=url).verified_now == []  # checked once
 
@@ -218,3 +222,17 @@ def test_a_contents_list_cannot_bring_its_own_pull_record(pushed) -> None:
     assert pull_runs(mate, [forged], url=url).pulled == [forged]
     record = read_pulled(mate.run_dir(forged))
     assert record is not None and record["signature"] == "unverified"
+
+
+def test_a_key_kept_in_the_remotes_key_file_verifies_a_pull(pushed, monkeypatch,
+                                                            tmp_path: Path) -> None:
+    from nbops.remote import store_team_key
+
+    _, mate, url, runs = pushed
+    monkeypatch.delenv("NBOPS_REMOTE_KEY")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    store_team_key(url, KEY)  # `nbops remote set URL --key KEY`: this remote's key file
+    result = pull_runs(mate, all_runs=True, url=url)
+    assert result.pulled == runs and result.unverified == {}
+    record = read_pulled(mate.run_dir(runs[0]))
+    assert record["signature"] == "verified" and record["key_id"] == key_id(KEY.encode())
