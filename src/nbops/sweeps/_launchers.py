@@ -140,7 +140,8 @@ def start_servers(count: int, pipeline: Path | None = None) -> None:
 
 def _server() -> TrialServer | None:
     server: TrialServer | None = getattr(_SERVERS, "server", None)
-    if server is None or server.proc.poll() is not None:
+    # a server close_servers() ended is gone even while its process is still exiting
+    if server is None or server not in _ALL or server.proc.poll() is not None:
         with _SPARE_LOCK:
             server = _SPARE.pop(0) if _SPARE else _started()
         if not server.ready:

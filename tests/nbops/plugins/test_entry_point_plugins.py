@@ -240,6 +240,10 @@ def test_the_installed_distributions_are_parsed_only_when_one_names_the_group(
     monkeypatch.setattr(_plugins, "entry_points", scan)
     site = _install_plugin(tmp_path / "site", ENTRY_POINTS)
     monkeypatch.setattr(sys, "path", [str(tmp_path / "missing"), str(site)])
+    # only the standard finders: a finder another test or package added that finds
+    # distributions elsewhere makes the search say "cannot tell" and scan
+    from importlib.machinery import BuiltinImporter, FrozenImporter, PathFinder
+    monkeypatch.setattr(sys, "meta_path", [BuiltinImporter, FrozenImporter, PathFinder])
     assert _plugins.load_plugins.__wrapped__("nbops.no_such_group") == ()
     assert scanned == []
     assert _plugins.load_plugins.__wrapped__("nbops.post_close_steps") == ()
