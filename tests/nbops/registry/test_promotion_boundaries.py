@@ -197,6 +197,15 @@ def test_the_first_version_to_pass_becomes_champion(world, tmp_path) -> None:
                                    "gates (roc_auc 0.7500)")
 
 
+def _copied_project(template: Path, candidate: Any, tmp_path: Path) -> tuple[Path, Any]:
+    """A copy of the registered template project, and ``candidate`` with its files there."""
+    root = tmp_path / "project"
+    shutil.copytree(template, root)
+    return root, dataclasses.replace(candidate, **{
+        name: root / Path(getattr(candidate, name)).relative_to(template)
+        for name in ("model_file", "train_data", "test_data", "feature_schema")})
+
+
 def test_the_registry_section_names_alias_mode_and_the_champion_it_was_judged_against(
         world, tmp_path) -> None:
     written: list[tuple[Any, Any]] = []
@@ -205,11 +214,7 @@ def test_the_registry_section_names_alias_mode_and_the_champion_it_was_judged_ag
     def record_first(gates: Any, registry: Any) -> None:
         written.append((gates, registry))
 
-    root = tmp_path / "project"
-    shutil.copytree(template, root)
-    moved = dataclasses.replace(second, **{
-        name: root / Path(getattr(second, name)).relative_to(template)
-        for name in ("model_file", "train_data", "test_data", "feature_schema")})
+    root, moved = _copied_project(template, second, tmp_path)
     config = parse_registry_config({"model": "churn"})
     outcome = gate_and_promote(root, moved, config, {"ok": "roc_auc > 0.5"},
                                before_registry_write=record_first)
@@ -284,11 +289,7 @@ def test_gates_read_the_measured_data_checks_under_data(world, tmp_path) -> None
 
 def test_an_earlier_run_s_measurements_are_reused_when_the_files_match(world, tmp_path) -> None:
     template, second, _ = world
-    root = tmp_path / "project"
-    shutil.copytree(template, root)
-    moved = dataclasses.replace(second, **{
-        name: root / Path(getattr(second, name)).relative_to(template)
-        for name in ("model_file", "train_data", "test_data", "feature_schema")})
+    root, moved = _copied_project(template, second, tmp_path)
     config = parse_registry_config({"model": "churn", "promotion": "never"})
     first = gate_and_promote(root, moved, config, {})
     calls: list[Any] = []
@@ -313,11 +314,7 @@ def test_gates_given_as_a_list_of_expressions_are_parsed(world, tmp_path) -> Non
 
 def test_the_measurement_is_taken_against_the_current_champion(world, tmp_path) -> None:
     template, second, measured = world
-    root = tmp_path / "project"
-    shutil.copytree(template, root)
-    moved = dataclasses.replace(second, **{
-        name: root / Path(getattr(second, name)).relative_to(template)
-        for name in ("model_file", "train_data", "test_data", "feature_schema")})
+    root, moved = _copied_project(template, second, tmp_path)
     config = parse_registry_config({"model": "churn", "promotion": "never"})
     seen: list[Any] = []
 
@@ -393,11 +390,7 @@ def test_a_registration_failure_is_one_sentence(registered, what) -> None:
 
 def test_a_champion_not_measured_yet_is_scored_in_this_project(world, tmp_path) -> None:
     template, second, measured = world
-    root = tmp_path / "project"
-    shutil.copytree(template, root)
-    moved = dataclasses.replace(second, **{
-        name: root / Path(getattr(second, name)).relative_to(template)
-        for name in ("model_file", "train_data", "test_data", "feature_schema")})
+    root, moved = _copied_project(template, second, tmp_path)
 
     def measure(*args: Any) -> measurements.Measurements:
         fresh = copy.deepcopy(measured)
