@@ -113,3 +113,7 @@ def test_nbops_sweep_reads_env_yaml_once(tmp_path, monkeypatch):
     assert reads == ["nbops.adapters._ploomber_adapter:resolved_env"], reads
     record = json.loads((root / "reports" / "sweeps" / "counted" / "sweep.json").read_text())
     assert [t["status"] for t in record["trials"]] == ["succeeded", "succeeded"], record
+    # the sweep's trial servers ended with it, not at this process's exit
+    from nbops.sweeps import _launchers
+
+    assert _launchers._ALL == [] and getattr(_launchers._SERVERS, "server", None) is None

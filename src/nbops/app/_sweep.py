@@ -72,7 +72,6 @@ def sweep(project: Project, options: SweepOptions, echo: Echo) -> SweepOutcome:
         ConfigError: a bad plan (unknown key, wrong values…) or ``--resume`` with new
             parameters, before any trial runs.
     """
-    from nbops.adapters import resolved_env
     from nbops.sweeps import read_sweep
 
     pipeline, name = options.pipeline, options.name
@@ -82,11 +81,23 @@ def sweep(project: Project, options: SweepOptions, echo: Echo) -> SweepOutcome:
                               "drop --grid, --param and --env-- when resuming")
         name = options.resume
         pipeline = read_sweep(project, name)["pipeline"]
-    if options.dask is None:  # the trial servers import Ploomber while this plans the sweep
-        from nbops.sweeps import start_servers
+    if options.dask is not None:
+        return _sweep(project, options, pipeline, name, echo)
+    from nbops.sweeps import close_servers, start_servers
 
-        start_servers(1 if options.resume is not None else options.workers,
-                      project.root / pipeline)
+    # the trial servers import Ploomber while this plans the sweep; they end with it, not
+    # at the process's exit (a caller in the same process, a test or a notebook, goes on)
+    start_servers(1 if options.resume is not None else options.workers, project.root / pipeline)
+    try:
+        return _sweep(project, options, pipeline, name, echo)
+    finally:
+        close_servers()
+
+
+def _sweep(project: Project, options: SweepOptions, pipeline: str, name: str | None,
+           echo: Echo) -> SweepOutcome:
+    from nbops.adapters import resolved_env
+
     env = resolved_env(project.root, build_command("ploomber", entry_point=pipeline))
     if options.resume is None:
         name = _plan(project, options, env, echo)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from nbops.core import lazy_exports
 
 if TYPE_CHECKING:
-    from nbops.sweeps._launchers import DaskLauncher, start_servers
+    from nbops.sweeps._launchers import DaskLauncher, close_servers, start_servers
     from nbops.sweeps._plan import SweepRequest, create_sweep
     from nbops.sweeps._register import register_best
     from nbops.sweeps._runner import run_sweep
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DaskLauncher", "SweepEvent", "SweepRequest", "build_trial", "changed_parameters",
-    "create_sweep", "finished_trials", "follow_sweep", "leaderboard", "load_trial_ahead",
+    "close_servers", "create_sweep", "finished_trials", "follow_sweep", "leaderboard", "load_trial_ahead",
     "read_sweep", "register_best", "run_sweep", "running_sweep", "start_servers",
     "sweep_exists", "sweep_exit_code",
 ]
@@ -39,7 +39,7 @@ __all__ = [
 # imports above instead, so that they flag a name the package does not export.
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(__name__, {
-        "_launchers": ("DaskLauncher", "start_servers"),
+        "_launchers": ("DaskLauncher", "close_servers", "start_servers"),
         "_plan": ("SweepRequest", "create_sweep"),
         "_register": ("register_best",),
         "_runner": ("run_sweep",),

@@ -164,6 +164,7 @@ def release_server() -> None:
 
 def close_servers() -> None:
     """End every trial server this process started."""
+    _SERVERS.server = None  # the calling thread's; another thread's is no longer in _ALL
     with _SPARE_LOCK:
         _SPARE.clear()
         _PIPELINE.clear()
