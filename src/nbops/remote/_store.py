@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -61,6 +62,24 @@ _PARALLEL = 16
 #: and PartialCredentialsError), as opposed to credentials the remote refused.
 _NO_CREDENTIALS = ("nocredentialserror", "unable to locate credentials",
                    "partialcredentialserror", "partial credentials found")
+_REFUSED = ("accessdenied", "access denied", "invalidaccesskeyid", "signaturedoesnotmatch",
+            "forbidden", "credentials", "authenticationfailed", "clientauthenticationerror",
+            "authorizationfailure", "failed to authenticate")
+#: an HTTP 403 said in words ("HTTP 403", "status 403"), never the digits inside a port
+#: or an address (http://127.0.0.1:44031/ is no refusal)
+_STATUS_403 = re.compile(r"(?<![\w:./-])403(?![\w.:/-])")
+#: exception classes that mean the endpoint never answered (botocore, aiohttp, requests, azure)
+_NO_ANSWER = ("connect", "timeout", "servicerequesterror")
+
+
+def _http_status(exc: BaseException) -> int | None:
+    """The HTTP status the store answered with, when its exception carries one."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):  # botocore's ClientError
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return status if isinstance(status, int) else None
+    status = getattr(exc, "status_code", None) or getattr(exc, "code", None)  # azure, gcsfs
+    return status if isinstance(status, int) else None
 
 
 class PreconditionFailed(Exception):
@@ -90,10 +109,11 @@ def _translate(exc: BaseException, remote: str, doing: str,
         return RemoteError(f"No credentials found for remote {remote} (while {doing})",
                            f"{hint.replace('check ', 'set ', 1)} in the environment; nbops "
                            "never records them", kind="no-credentials")
-    if isinstance(exc, PermissionError) or any(word in lowered for word in (
-            "accessdenied", "access denied", "invalidaccesskeyid", "signaturedoesnotmatch",
-            "forbidden", "403", "credentials", "authenticationfailed",
-            "clientauthenticationerror", "authorizationfailure", "failed to authenticate")):
+    status = _http_status(exc)
+    no_answer = status is None and any(
+        word in type(exc).__name__.lower() for word in _NO_ANSWER)
+    if not no_answer and (isinstance(exc, PermissionError) or status in (401, 403) or any(
+            word in lowered for word in _REFUSED) or _STATUS_403.search(lowered)):
         hint = words.credentials_hint
         return RemoteError(f"Remote {remote} refused our credentials (while {doing})",
                            f"{hint}; nbops never records them", kind="refused")

@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DaskLauncher", "SweepEvent", "SweepRequest", "build_trial", "changed_parameters",
-    "close_servers", "create_sweep", "finished_trials", "follow_sweep", "leaderboard", "load_trial_ahead",
-    "read_sweep", "register_best", "run_sweep", "running_sweep", "start_servers",
-    "sweep_exists", "sweep_exit_code",
+    "close_servers", "create_sweep", "finished_trials", "follow_sweep", "leaderboard",
+    "load_trial_ahead", "read_sweep", "register_best", "run_sweep", "running_sweep",
+    "start_servers", "sweep_exists", "sweep_exit_code",
 ]
 
 # Each public name's private module, imported on first use. Type checkers see the
