@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -167,6 +168,15 @@ def test_undeclared_nondeterministic_step_diverges_naming_the_task(
     assert "product estimate" in result["first_diverged"]["reason"]
     outcomes = {t["task"]: t["outcome"] for t in result["tasks"]}
     assert outcomes == {"make_data": "identical", "noisy": "diverged"}
+    # for people (and CI logs): the diverged task's two sides, under its line
+    text = subprocess.run([str(BIN / "nbops"), "reproduce", noisy_run["run_id"]], cwd=repo,
+                          capture_output=True, text=True, env=environment(repo), timeout=600)
+    assert text.returncode == 4, text.stderr[-3000:]
+    lines = text.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if re.match(r"\s+noisy\s+diverged", line))
+    assert re.match(r"\s+recorded:\s+blake3:[0-9a-f]{8}", lines[at + 1]), lines
+    assert re.match(r"\s+reproduced:\s+blake3:[0-9a-f]{8}", lines[at + 2]), lines
+    assert lines[at + 1].split()[-1] != lines[at + 2].split()[-1]
 
 
 def test_declared_nondeterministic_step_reproduces_within_tolerance(

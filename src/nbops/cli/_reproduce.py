@@ -7,7 +7,7 @@ tolerance, 4 diverged, 1 the run could not be reproduced at all (message).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +15,7 @@ import click
 
 if TYPE_CHECKING:
     from nbops.app import PublishedReproduction
-    from nbops.reproduce import EnvironmentReport
+    from nbops.reproduce import Check, EnvironmentReport
 
 EXIT_CODES = {"reproduced": 0, "within-tolerance": 3, "diverged": 4}
 _OUTCOME_COLOURS = {
@@ -114,9 +114,23 @@ def _echo_tasks(done: PublishedReproduction, notes: list[str]) -> None:
         colour = _OUTCOME_COLOURS.get(task.outcome)
         outcome = click.style(f"{task.outcome:16}", fg=colour)
         click.echo(f"  {task.task:{width}}  {outcome} {task.reason}")
+        if task.outcome == "diverged":
+            _echo_sides(task.checks, " " * (width + 4))
     click.secho(verdict_sentence(done.record), fg=_OUTCOME_COLOURS.get(result.verdict),
                 bold=True)
     click.echo(f"Report: {done.page}")
+
+
+def _echo_sides(checks: Iterable[Check], indent: str, limit: int = 300) -> None:
+    """The two sides of a diverged task's first unacceptable difference, one line each,
+    so that a CI log says what differed without the report page."""
+    check = next((c for c in checks if not c.acceptable), None)
+    if check is None:
+        return
+    for side, value in (("recorded", check.recorded), ("reproduced", check.reproduced)):
+        text = str(value).replace("\n", "\\n")
+        text = text if len(text) <= limit else text[:limit] + "…"
+        click.echo(f"{indent}{side + ':':12}{text}")
 
 
 def _source_notes(project: Any, run_id: str) -> list[str]:
