@@ -11,8 +11,9 @@ Outputs also carry a few strings that change on every execution without
 saying anything about results (:data:`VOLATILE`): the kernel's temporary
 file names in warnings (they contain its process id), object addresses in
 default reprs (also inside scikit-learn's HTML diagrams), and the random
-table ids of pandas' ``Styler`` HTML. Those are masked; everything else in an
-output must match exactly.
+table ids of pandas' ``Styler`` HTML. Those are masked. What a cell printed
+is compared as the text of each stream (stdout, stderr), however the kernel cut it into
+messages. Everything else in an output must match exactly.
 """
 
 from __future__ import annotations
@@ -78,12 +79,30 @@ def _output(output: Mapping[str, Any]) -> JSONObject:
             if key == "data":
                 value = {mime: _text(v) for mime, v in sorted(value.items())}
             kept[key] = _text(value) if key == "text" else value
-    text = kept.get("text")
-    if kind == "stream" and isinstance(text, str):
-        for pattern in ENVIRONMENT_NOISE:
-            text = pattern.sub("", text)
-        kept["text"] = text
     return kept
+
+
+def _streams_joined(outputs: list[JSONObject]) -> list[JSONObject]:
+    """Each stream's text as one output, where its first part was: the kernel sends what a
+    cell prints in as many messages as its flush timer happens to cut it into (a loaded
+    machine cuts ``print(x)`` into ``x`` and ``"\\n"``), and stdout and stderr are
+    separate channels, so only the text of each, in order, is a result."""
+    joined: list[JSONObject] = []
+    streams: dict[object, JSONObject] = {}
+    for output in outputs:
+        if output["output_type"] != "stream":
+            joined.append(output)
+            continue
+        name, text = output.get("name"), output.get("text")
+        first = streams.get(name)
+        if first is None:
+            streams[name] = first = {**output, "text": ""}
+            joined.append(first)
+        first["text"] = f"{first['text']}{text if isinstance(text, str) else ''}"
+    for stream in streams.values():
+        for pattern in ENVIRONMENT_NOISE:
+            stream["text"] = pattern.sub("", str(stream["text"]))
+    return [o for o in joined if o["output_type"] != "stream" or o.get("text")]
 
 
 def canonical_parameters(source: str) -> str:
@@ -117,8 +136,7 @@ def normalise(
         entry: JSONObject = {"cell_type": cell.get("cell_type"), "source": source}
         if cell.get("cell_type") == "code":
             entry["execution_count"] = cell.get("execution_count")
-            outputs = [_output(o) for o in cell.get("outputs", [])]
-            outputs = [o for o in outputs if o["output_type"] != "stream" or o.get("text")]
+            outputs = _streams_joined([_output(o) for o in cell.get("outputs", [])])
             entry["outputs"] = mask_volatile(outputs)
         cells.append(entry)
     ordered = dict(sorted((replacements or {}).items(), key=lambda kv: -len(kv[0])))

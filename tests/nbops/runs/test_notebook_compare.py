@@ -115,6 +115,32 @@ def test_one_off_environment_messages_are_ignored() -> None:
     assert first_difference(normalise(nb), normalise(noisy)) is not None
 
 
+def test_printed_text_cut_into_other_messages_is_equal_but_other_text_is_not() -> None:
+    from nbops.runs._notebook_compare import first_difference
+
+    def printed(*parts: tuple[str, str]) -> dict:
+        nb = notebook("/p", "1", 1)
+        nb["cells"][1]["outputs"] = [
+            {"output_type": "stream", "name": name, "text": text} for name, text in parts]
+        return nb
+
+    whole = printed(("stdout", "13 inputs become 33 features.\n"))
+    # a loaded kernel flushed between print()'s text and its newline (CI, features cell 6)
+    cut = printed(("stdout", "13 inputs become 33 features."), ("stdout", ["\n"]))
+    assert first_difference(normalise(whole), normalise(cut)) is None
+    # stderr arriving between two stdout parts: each stream's text is still the same
+    warned = printed(("stdout", "a\n"), ("stderr", "careful\n"), ("stdout", "b\n"))
+    later = printed(("stdout", "a\nb\n"), ("stderr", "careful\n"))
+    assert first_difference(normalise(warned), normalise(later)) is None
+    # but the text itself, or the stream it went to, still counts
+    assert first_difference(normalise(whole), normalise(
+        printed(("stdout", "13 inputs become 34 features.\n")))) is not None
+    assert first_difference(normalise(whole), normalise(
+        printed(("stderr", "13 inputs become 33 features.\n")))) is not None
+    assert first_difference(normalise(later), normalise(
+        printed(("stdout", "a\nb\n")))) is not None
+
+
 def _injected(source: str) -> dict:
     return {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]},
             "source": source, "outputs": [], "execution_count": 1}
