@@ -96,13 +96,13 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Any:
 #: pytest-xdist hands modules out in this order only with ``--no-loadscope-reorder`` (its
 #: default re-sorts them by number of tests: these few-test modules went last).
 LONGEST = (
-    "tests/integration/test_airflow_export.py",  # its worker makes the shared reference build
-    "tests/integration/test_sweeps.py",  # the other worker: no wait for that build
+    "tests/integration/test_airflow_export.py",
     "tests/integration/test_crash_points.py",
     "tests/integration/test_monitoring.py",
     "tests/integration/test_team_remote.py",
     "tests/integration/test_dask_cluster.py",
     "tests/browser/test_lab_panel.py",
+    "tests/integration/test_sweeps.py",
     "tests/integration/test_settings_read_once.py",
 )
 
