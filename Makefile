@@ -48,7 +48,7 @@ test: install
 	# one worker per core, each test module on one worker (its shared build stays one build),
 	# modules handed out in tests/conftest.py's order (longest first; xdist's default re-sorts
 	# them by number of tests); the slowest tests are listed so CI shows where the time goes
-	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder --durations=15
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder --durations=30
 
 lab: install
 	$(BIN)/nbops lab
