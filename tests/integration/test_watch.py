@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 
 import pytest
 from ledger_helpers import BIN, env, make_project, manifests, wait_until_sleeping
@@ -21,24 +22,42 @@ def project(tmp_path_factory):
 
 
 def _start(cmd: list[str], root, **extra: str) -> subprocess.Popen:
+    # Ctrl-C as a terminal sends it: a shell that runs jobs in the background (nohup, `&`)
+    # starts them with SIGINT ignored, and Python then installs no KeyboardInterrupt handler
     return subprocess.Popen(cmd, cwd=root, env=env(**extra), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+@pytest.fixture
+def started() -> Iterator[list[subprocess.Popen]]:
+    """The processes a test starts, ended if the test fails half-way: a build left running
+    would hold the project and fail the module's next test too."""
+    procs: list[subprocess.Popen] = []
+    yield procs
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
 
 
 def _events(stdout: str) -> list[tuple[str, str]]:
     return [(m.group(1), m.group(2)) for m in map(EVENT.match, stdout.splitlines()) if m]
 
 
-def test_watch_follows_a_build_task_by_task_and_ends_with_its_verdict(project, tmp_path) -> None:
+def test_watch_follows_a_build_task_by_task_and_ends_with_its_verdict(
+        project, tmp_path, started) -> None:
     # the build holds once its manifest says closing, until this test saw the watcher say so
     # (a close shorter than the watcher's poll would otherwise pass unseen)
     held = tmp_path / "barrier"
     build = _start([str(BIN / "ploomber"), "build", "--env--sleep_s", "3"], project,
                    NBOPS_BARRIER_AT="close.manifest_written", NBOPS_BARRIER_DIR=str(held),
                    NBOPS_BARRIER_PARTIES="2")
+    started.append(build)
     wait_until_sleeping(project)
     watcher = _start([str(BIN / "nbops"), "watch"], project)
     quitter = _start([str(BIN / "nbops"), "watch"], project)  # Ctrl-C'd mid-build
+    started.extend((watcher, quitter))
     assert quitter.stdout is not None
     assert quitter.stdout.readline().startswith("Watching run ")
     quitter.send_signal(signal.SIGINT)
@@ -75,9 +94,10 @@ def test_watch_follows_a_build_task_by_task_and_ends_with_its_verdict(project, t
     assert f"run page: reports/runs/{run['run_id']}/index.html" in out
 
 
-def test_watch_exits_non_zero_for_a_failed_build(project) -> None:
+def test_watch_exits_non_zero_for_a_failed_build(project, started) -> None:
     build = _start([str(BIN / "ploomber"), "build", "--env--sleep_s", "2", "--env--fail",
                     "true"], project)
+    started.append(build)
     wait_until_sleeping(project)
     watched = subprocess.run([str(BIN / "nbops"), "watch"], cwd=project, env=env(),
                              capture_output=True, text=True, timeout=300)
