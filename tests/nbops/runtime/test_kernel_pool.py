@@ -449,6 +449,7 @@ def test_the_budget_caps_kernels_started_ahead_but_never_a_notebook(server, tmp_
         pool.prestart("python3")
         assert pool.live_pids() == []  # the budget is spent: nothing more ahead
         again = _run(pool, tmp_path)  # forced: a notebook is never refused a kernel
+        assert pool.started == 2  # every kernel it launched: the one ahead and the forced one
     assert facts["pid"] != again["pid"]
     with KernelPool(ahead=0, fork_server=server) as pool:
         pool.prestart("python3")
@@ -470,7 +471,7 @@ def test_kernels_talk_over_private_ipc_sockets_removed_with_the_pool(server, tmp
     assert not folder.exists()
     pool.prestart("python3")  # a closed pool starts nothing
     assert pool.live_pids() == []
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(RuntimeError, match="^the kernel pool is closed$"):
         pool.acquire("python3")
 
 
@@ -491,3 +492,28 @@ def test_a_kernel_started_before_a_start_up_variable_changed_is_discarded_and_ki
         while _alive(stale) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not _alive(stale)  # and the stale one is gone, not left running
+
+
+def test_top_ups_racing_for_one_kernel_name_start_no_more_than_ahead(server):
+    """Each notebook's start tops the pool up in a thread of its own (refill): two top-ups
+    at once must count each other's kernels still starting, or the pool starts kernels
+    nobody asked for (and miscounts those on their way)."""
+    import threading
+
+    with KernelPool(ahead=2, fork_server=server) as pool:
+        together = threading.Barrier(2)
+
+        def top_up() -> None:
+            together.wait()
+            pool.prestart("python3")
+
+        threads = [threading.Thread(target=top_up) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(pool.live_pids()) == 2
+        pool.prestart("python3")  # two are waiting: nothing more to start
+        assert len(pool.live_pids()) == 2
+        assert pool.started == 2
+
