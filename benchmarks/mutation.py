@@ -219,6 +219,8 @@ EQUIVALENT: dict[str, str] = {
         "unreachable: ForkServer always passes --reply-fd",
     "nbops.runtime._forkserver.x_main__mutmut_10":
         "unreachable: ForkServer always passes --reply-fd",
+    "nbops.runtime._forkserver.x__serve_kernels__mutmut_42":
+        "the set is read once, by the loop this line is in; the server exits right after it",
     "nbops.runtime._kernel_pool.x__kill__mutmut_4":
         "now=False asks the kernel to shut down before killing it: the process ends either "
         "way, later",
@@ -405,6 +407,17 @@ CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
         "test_a_preimport_that_starts_a_thread_leaves_kernels_to_start_the_ordinary_way",
         "test_a_server_started_ahead_is_adopted_and_ends_with_its_client",
         "test_losing_the_server_kills_the_kernels_it_forked",
+        "test_a_kernel_forked_after_matplotlib_was_preimported_shows_figures_as_a_new_one_would",
+        "test_a_kernel_forked_after_scikit_learn_was_preimported_keeps_a_new_interpreters_openmp",
+        "test_a_preimport_that_exits_ends_the_server_with_code_1_and_kernels_start_anyway",
+        "test_a_server_that_started_a_thread_after_its_imports_refuses_to_fork_and_says_why",
+        # the zygote, driven directly (its refusals, its servers' exits)
+        "test_servers_forked_by_a_zygote_fork_kernels_and_end_with_their_client",
+        "test_a_zygote_ends_when_its_client_does_and_leaves_a_working_server_to_its_build",
+        "test_a_zygote_whose_client_goes_before_it_is_ready_exits_without_a_traceback",
+        "test_a_zygote_whose_imports_start_a_thread_refuses_to_fork_and_says_why",
+        "test_a_terminated_server_forked_by_a_zygote_kills_its_kernels_and_says_how_it_ended",
+        "test_a_server_forked_by_a_zygote_that_exits_with_a_message_ends_with_code_1",
         # the zygote, started by the sweeps' trial server (its own process again)
         "test_later_trials_adopt_kernel_servers_forked_from_one_zygote",
         "test_a_server_told_its_pipeline_forks_every_trials_server_from_a_zygote_started_first",

@@ -517,3 +517,169 @@ def test_top_ups_racing_for_one_kernel_name_start_no_more_than_ahead(server):
         assert len(pool.live_pids()) == 2
         assert pool.started == 2
 
+
+# -- how a fork server ends, and what it says when it cannot fork -------------------
+
+
+def test_the_fork_servers_command_line_names_itself_and_asks_for_its_role(capsys):
+    from nbops.runtime._forkserver import main
+
+    with pytest.raises(SystemExit) as info:
+        main([])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: python -m nbops.runtime._forkserver ")
+    assert "one of the arguments --reply-fd --control-fd is required" in err
+
+
+def test_a_preimport_that_exits_ends_the_server_with_code_1_and_kernels_start_anyway(
+        tmp_path, monkeypatch):
+    """A `preload` module that calls sys.exit('...') as it is imported: the server ends as
+    Python ends on such an exit (code 1), and every notebook still gets a kernel, started
+    the ordinary way."""
+    from nbops.runtime import ForkServerError
+
+    _importable(tmp_path, monkeypatch, "nbops_exits_at_import",
+                "import sys\nsys.exit('no kernels from here')\n")
+    server = ForkServer(preimport=("nbops_exits_at_import",))
+    try:
+        with pytest.raises(ForkServerError, match="did not start"):
+            server.wait_ready()
+        with KernelPool(ahead=0, fork_server=server) as pool:
+            facts = _run(pool, tmp_path, WHERE)
+    finally:
+        server.close()
+    assert facts["ppid"] != server.pid
+    assert server._process is not None and server._process.returncode == 1
+
+
+THREAD_ON_SIGNAL = ("import signal, threading, time\n"
+                    "signal.signal(signal.SIGUSR1, lambda *_: threading.Thread(\n"
+                    "    target=time.sleep, args=(600,), daemon=True).start())\n")
+
+
+def _threads_of(pid: int, count: int) -> None:
+    deadline = time.monotonic() + 15
+    while len(os.listdir(f"/proc/{pid}/task")) != count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(os.listdir(f"/proc/{pid}/task")) == count
+
+
+def test_a_server_that_started_a_thread_after_its_imports_refuses_to_fork_and_says_why(
+        tmp_path, monkeypatch, caplog):
+    """A pre-imported module that starts a thread later (here: on a signal) makes every
+    fork unsafe: the server (and a zygote) refuses each request, saying why, and the
+    notebook's kernel starts the ordinary way."""
+    import logging
+
+    from nbops.runtime import ForkServerError, Zygote
+
+    caplog.set_level(logging.WARNING, logger="nbops")
+    _importable(tmp_path, monkeypatch, "nbops_threads_on_signal", THREAD_ON_SIGNAL)
+    server = ForkServer(preimport=("nbops_threads_on_signal",))
+    try:
+        server.wait_ready()
+        assert server.ready  # single-threaded when its imports were done
+        os.kill(server.pid, signal.SIGUSR1)
+        _threads_of(server.pid, 2)
+        with KernelPool(ahead=0, fork_server=server) as pool:
+            facts = _run(pool, tmp_path, WHERE)
+    finally:
+        server.close()
+    assert facts["ppid"] != server.pid  # started the ordinary way
+    assert ("starting a kernel the ordinary way: the fork server is no longer "
+            "single-threaded") in caplog.text
+    zygote = Zygote(preimport=("nbops_threads_on_signal",))
+    try:
+        zygote.spawn().close()  # its imports are done; it can fork
+        os.kill(zygote.process.pid, signal.SIGUSR1)
+        _threads_of(zygote.process.pid, 2)
+        with pytest.raises(ForkServerError, match="^the zygote is no longer single-threaded$"):
+            zygote.spawn()
+    finally:
+        zygote.close()
+
+
+def test_a_terminated_server_forked_by_a_zygote_kills_its_kernels_and_says_how_it_ended():
+    from nbops.runtime import Zygote
+
+    zygote = Zygote()
+    try:
+        started = zygote.spawn()
+        server = ForkServer(started=started)
+        pool = KernelPool(ahead=1, fork_server=server)
+        try:
+            server.wait_ready()  # otherwise the kernel would start the ordinary way
+            pool.prestart("python3")
+            (pid,) = pool.live_pids()
+            assert _parent(pid) == started.pid
+            os.kill(started.pid, signal.SIGTERM)  # as if its build died without cleaning up
+            assert zygote.wait_exit(started.pid, 15) == 128 + signal.SIGTERM
+            deadline = time.monotonic() + 15
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not _alive(pid)
+        finally:
+            pool.close()
+            server.close()
+    finally:
+        zygote.close()
+
+
+
+def test_a_server_forked_by_a_zygote_that_exits_with_a_message_ends_with_code_1(
+        tmp_path, monkeypatch):
+    """A `preload` module's signal handler calls sys.exit('...') in a server the zygote
+    forked: the server ends as Python ends on such an exit (code 1), as a server started
+    afresh does."""
+    from nbops.runtime import Zygote
+
+    _importable(tmp_path, monkeypatch, "nbops_exits_on_signal",
+                "import signal, sys\n"
+                "signal.signal(signal.SIGUSR1, lambda *_: sys.exit('asked to leave'))\n")
+    zygote = Zygote(preimport=("nbops_exits_on_signal",))
+    try:
+        started = zygote.spawn()
+        server = ForkServer(started=started)
+        try:
+            server.wait_ready()
+            os.kill(started.pid, signal.SIGUSR1)
+            assert zygote.wait_exit(started.pid, 15) == 1
+        finally:
+            server.close()
+    finally:
+        zygote.close()
+
+
+THREADS = """
+import json
+from threadpoolctl import threadpool_info
+print(json.dumps(sorted({(i["user_api"], i["num_threads"]) for i in threadpool_info()})))
+"""
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs for two threads")
+def test_a_kernel_forked_after_scikit_learn_was_preimported_keeps_a_new_interpreters_openmp(
+        tmp_path, monkeypatch):
+    """The server caps only OpenBLAS for its imports. Giving a kernel its BLAS threads back
+    must leave OpenMP's (scikit-learn's) as a new interpreter sets them: here OpenBLAS reads
+    GOTO_NUM_THREADS=2, OpenMP OMP_NUM_THREADS=1."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("GOTO_NUM_THREADS", "2")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    fresh = subprocess.run([sys.executable, "-c", "import numpy, sklearn\n" + THREADS],
+                           capture_output=True, text=True, check=True)
+    server = ForkServer(preimport=("numpy", "sklearn"))
+    try:
+        server.wait_ready()
+        assert server.ready
+        with KernelPool(ahead=0, fork_server=server) as pool:
+            forked = _run(pool, tmp_path, THREADS)
+    finally:
+        server.close()
+    afresh = json.loads(fresh.stdout)
+    assert ["openmp", 1] in afresh and ["blas", 2] in afresh
+    assert forked == afresh
