@@ -17,8 +17,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from nbops.runtime._fork_provisioner import ForkServer
-from nbops.runtime._kernel_pool import KernelPool
+from nbops.runtime._fork_provisioner import ForkServer, kernel_pid
+from nbops.runtime._kernel_pool import KernelPool, PooledKernel
 
 pytestmark = pytest.mark.integration
 
@@ -473,6 +473,7 @@ def test_kernels_talk_over_private_ipc_sockets_removed_with_the_pool(server, tmp
     assert pool.live_pids() == []
     with pytest.raises(RuntimeError, match="^the kernel pool is closed$"):
         pool.acquire("python3")
+    pool.close()  # twice is harmless (close() inside its `with` block, then its exit)
 
 
 @pytest.mark.parametrize("name, value", [
@@ -530,6 +531,13 @@ def test_the_fork_servers_command_line_names_itself_and_asks_for_its_role(capsys
     err = capsys.readouterr().err
     assert err.startswith("usage: python -m nbops.runtime._forkserver ")
     assert "one of the arguments --reply-fd --control-fd is required" in err
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    shown = " ".join(capsys.readouterr().out.split())  # as argparse wraps it
+    assert "--reply-fd REPLY_FD serve kernels; answer on this pipe" in shown
+    assert ("--control-fd CONTROL_FD be a zygote: fork kernel fork servers, on this "
+            "socket's requests") in shown
 
 
 def test_a_preimport_that_exits_ends_the_server_with_code_1_and_kernels_start_anyway(
@@ -683,3 +691,126 @@ def test_a_kernel_forked_after_scikit_learn_was_preimported_keeps_a_new_interpre
     afresh = json.loads(fresh.stdout)
     assert ["openmp", 1] in afresh and ["blas", 2] in afresh
     assert forked == afresh
+
+
+EXIT_WHEN_IDLE = ("import os, signal, sys, threading; "
+                  "signal.signal(signal.SIGUSR1, lambda *_: sys.exit('ended by its own code')); "
+                  "threading.Timer(1, os.kill, (os.getpid(), signal.SIGUSR1)).start()")
+
+
+def test_a_kernel_its_own_code_ends_with_a_message_exits_1_and_takes_no_other_kernel(
+        server, tmp_path):
+    """Code in a kernel ends it with sys.exit('...') while it waits (here a signal handler
+    a notebook could install): the kernel exits 1, as a kernel started afresh does, and the
+    server's other kernels live on."""
+    env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
+    other = server.fork(["-f", str(tmp_path / "other.json")], str(tmp_path), env)
+    ending = server.fork(["-f", str(tmp_path / "ending.json"),
+                          f"--IPKernelApp.exec_lines={EXIT_WHEN_IDLE}"], str(tmp_path), env)
+    try:
+        assert server.wait(ending, 30) == 1
+        time.sleep(0.5)
+        assert _alive(other) and server.exit_code(other) is None
+    finally:
+        os.killpg(other, signal.SIGKILL)
+    assert server.wait(other, 10) == -signal.SIGKILL
+
+
+def test_closing_the_pool_kills_a_kernel_still_in_use(server):
+    """A build interrupted while a notebook runs: its kernel goes with the pool."""
+    pool = KernelPool(ahead=0, fork_server=server)
+    try:
+        kernel = pool.acquire("python3")
+        pid = kernel.pid
+        assert pid is not None and pool.live_pids() == [pid]
+    finally:
+        pool.close()
+    deadline = time.monotonic() + 15
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def test_a_kernel_that_finishes_starting_after_the_pool_closed_is_killed(server):
+    """A top-up still starting a kernel when the build ends: that kernel is killed as it
+    arrives, not left running."""
+    import threading
+
+    launched: list[int] = []
+    closed = threading.Event()
+
+    class SlowToStart(KernelPool):
+        def _launch(self, kernel_name: str, cwd: str) -> PooledKernel:
+            kernel = super()._launch(kernel_name, cwd)
+            launched.append(kernel.pid)
+            assert closed.wait(30)  # the pool closes while this kernel is on its way
+            return kernel
+
+    pool = SlowToStart(ahead=1, fork_server=server)
+    top_up = threading.Thread(target=pool.prestart, args=("python3",))
+    top_up.start()
+    deadline = time.monotonic() + 30
+    while not launched and time.monotonic() < deadline:
+        time.sleep(0.02)
+    pool.close()
+    closed.set()
+    top_up.join(30)
+    (pid,) = launched
+    deadline = time.monotonic() + 15
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+    assert pool.live_pids() == []
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+def test_kernels_get_their_blas_threads_back_when_the_user_tunes_jemalloc(tmp_path, monkeypatch):
+    """The user sets JE_ARROW_MALLOC_CONF (one of the two variables the server sets for its
+    imports when unset): the server still caps OpenBLAS for its imports, and its kernels
+    still get the BLAS threads a new interpreter gets."""
+    import subprocess
+    import sys
+
+    for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("JE_ARROW_MALLOC_CONF", "background_thread:false,narenas:1")
+    fresh = subprocess.run([sys.executable, "-c", "import numpy\n" + THREADS],
+                           capture_output=True, text=True, check=True)
+    server = ForkServer(preimport=("numpy",))
+    try:
+        server.wait_ready()
+        assert server.ready
+        with KernelPool(ahead=0, fork_server=server) as pool:
+            forked = _run(pool, tmp_path, THREADS)
+    finally:
+        server.close()
+    afresh = json.loads(fresh.stdout)
+    assert ["blas", len(os.sched_getaffinity(0))] in afresh
+    assert forked == afresh
+
+
+@pytest.mark.parametrize("message, fds", [(b"fork", 0), (b"fork", 1), (b"spawn", 2)])
+def test_a_zygote_refuses_a_request_that_is_not_a_fork_with_two_or_three_descriptors(
+        message, fds):
+    """The control socket's protocol: `fork` with the new server's two pipe ends (and
+    maybe its log). Anything else is answered with a refusal naming it, and forks nothing."""
+    import socket
+
+    from nbops.runtime import ForkServerError, Zygote
+
+    zygote = Zygote()
+    sent = [os.open(os.devnull, os.O_RDONLY) for _ in range(fds)]
+    try:
+        socket.send_fds(zygote._socket, [message], sent)
+        with pytest.raises(ForkServerError, match=(
+                f"^not a fork request: {message!r} with {fds} file descriptors$")):
+            kernel_pid(zygote._answer(30), "the zygote")
+        started = zygote.spawn()  # and it still forks on a proper request
+        server = ForkServer(started=started)
+        server.wait_ready()
+        server.close()
+        assert zygote.wait_exit(started.pid, 15) == 0
+    finally:
+        for fd in sent:
+            os.close(fd)
+        zygote.close()
