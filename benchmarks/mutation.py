@@ -215,11 +215,7 @@ EQUIVALENT: dict[str, str] = {
         "the digest hint only spares re-hashing a file the build already hashed",
     "nbops.runs._checkout.x_confine__mutmut_7":
         "on POSIX, PurePosixPath and Path agree on whether a path is absolute",
-    "nbops.runtime._forkserver.x_main__mutmut_7":
-        "unreachable: ForkServer always passes --reply-fd",
-    "nbops.runtime._forkserver.x_main__mutmut_10":
-        "unreachable: ForkServer always passes --reply-fd",
-    "nbops.runtime._forkserver.x__serve_kernels__mutmut_42":
+    "nbops.runtime._forkserver.x__serve_kernels__mutmut_41":
         "the set is read once, by the loop this line is in; the server exits right after it",
     "nbops.runtime._forkserver.x__reap__mutmut_1":
         "a signal handler's signal number: _reap never reads it",

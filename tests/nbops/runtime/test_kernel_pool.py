@@ -592,11 +592,14 @@ def test_a_server_that_started_a_thread_after_its_imports_refuses_to_fork_and_sa
         _threads_of(server.pid, 2)
         with KernelPool(ahead=0, fork_server=server) as pool:
             facts = _run(pool, tmp_path, WHERE)
+            again = _run(pool, tmp_path, WHERE)
+        assert server._process is not None and server._process.poll() is None  # refusing,
+        assert server.alive  # not gone: it still reports the exits of kernels it forked
     finally:
         server.close()
-    assert facts["ppid"] != server.pid  # started the ordinary way
-    assert ("starting a kernel the ordinary way: the fork server is no longer "
-            "single-threaded") in caplog.text
+    assert facts["ppid"] != server.pid and again["ppid"] != server.pid  # the ordinary way
+    assert caplog.text.count("starting a kernel the ordinary way: the fork server is no "
+                             "longer single-threaded") == 2  # each request refused, saying why
     zygote = Zygote(preimport=("nbops_threads_on_signal",))
     try:
         zygote.spawn().close()  # its imports are done; it can fork
