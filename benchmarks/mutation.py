@@ -240,6 +240,21 @@ EQUIVALENT: dict[str, str] = {
     "nbops.runtime._kernel_pool.xǁKernelPoolǁacquire__mutmut_18":
         "daemon only matters at interpreter exit, where the stale kernel's kill finishes "
         "either way",
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁacquire__mutmut_21":
+        "daemon only matters at interpreter exit, where the stale kernel's kill finishes "
+        "either way",
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁacquire__mutmut_22":
+        "daemon only matters at interpreter exit, where the stale kernel's kill finishes "
+        "either way",
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁacquire__mutmut_24":
+        "no launch in flight for the key reads None instead of 0: both are false",
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁacquire__mutmut_26":
+        "no launch in flight for the key reads None instead of 0: both are false",
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁ__init____mutmut_31":
+        "unreachable on POSIX: kernels use IPC sockets there, never TCP",
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁrefill__mutmut_12":
+        "daemon only matters at interpreter exit: it would wait for a top-up still launching, "
+        "whose kernel is killed as it arrives (the pool is closed by then)",
     "nbops.runtime._kernel_pool.xǁKernelPoolǁacquire__mutmut_28":
         "with the budget spent, force only decides whether it goes below zero; a spent "
         "budget starts nothing ahead either way",
@@ -420,6 +435,7 @@ CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
         "test_a_server_that_started_a_thread_after_its_imports_refuses_to_fork_and_says_why",
         "test_a_kernel_its_own_code_ends_with_a_message_exits_1_and_takes_no_other_kernel",
         "test_kernels_get_their_blas_threads_back_when_the_user_tunes_jemalloc",
+        "test_kernels_import_from_every_pythonpath_folder_however_their_server_started",
         # the zygote, driven directly (its refusals, its servers' exits)
         "test_servers_forked_by_a_zygote_fork_kernels_and_end_with_their_client",
         "test_a_zygote_ends_when_its_client_does_and_leaves_a_working_server_to_its_build",

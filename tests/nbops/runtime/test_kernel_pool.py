@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -792,7 +793,8 @@ def test_kernels_get_their_blas_threads_back_when_the_user_tunes_jemalloc(tmp_pa
     assert forked == afresh
 
 
-@pytest.mark.parametrize("message, fds", [(b"fork", 0), (b"fork", 1), (b"spawn", 2)])
+@pytest.mark.parametrize("message, fds", [(b"fork", 0), (b"fork", 1), (b"spawn", 2),
+                                          (b"fork " + b"x" * 50, 2)])
 def test_a_zygote_refuses_a_request_that_is_not_a_fork_with_two_or_three_descriptors(
         message, fds):
     """The control socket's protocol: `fork` with the new server's two pipe ends (and
@@ -806,7 +808,8 @@ def test_a_zygote_refuses_a_request_that_is_not_a_fork_with_two_or_three_descrip
     try:
         socket.send_fds(zygote._socket, [message], sent)
         with pytest.raises(ForkServerError, match=(
-                f"^not a fork request: {message!r} with {fds} file descriptors$")):
+                f"^not a fork request: {re.escape(repr(message[:40]))} with {fds} file "
+                "descriptors$")):  # a long one quoted to its first 40 bytes
             kernel_pid(zygote._answer(30), "the zygote")
         started = zygote.spawn()  # and it still forks on a proper request
         server = ForkServer(started=started)
@@ -817,3 +820,40 @@ def test_a_zygote_refuses_a_request_that_is_not_a_fork_with_two_or_three_descrip
         for fd in sent:
             os.close(fd)
         zygote.close()
+
+
+ON_THE_PATH = """
+import json
+import nbops_on_the_path
+print(json.dumps({"value": nbops_on_the_path.VALUE}))
+"""
+
+
+def test_kernels_import_from_every_pythonpath_folder_however_their_server_started(
+        tmp_path, monkeypatch):
+    """A module in the first PYTHONPATH folder imports in a kernel forked by a server
+    started afresh and by one a zygote forked, as in a kernel started the ordinary way."""
+    from nbops.runtime import Zygote
+
+    _importable(tmp_path, monkeypatch, "nbops_on_the_path", "VALUE = 42\n")
+    seen = []
+    server = ForkServer()
+    try:
+        server.wait_ready()
+        with KernelPool(ahead=0, fork_server=server) as pool:
+            seen.append(_run(pool, tmp_path, ON_THE_PATH))
+    finally:
+        server.close()
+    zygote = Zygote()
+    try:
+        started = zygote.spawn()
+        server = ForkServer(started=started)
+        try:
+            server.wait_ready()
+            with KernelPool(ahead=0, fork_server=server) as pool:
+                seen.append(_run(pool, tmp_path, ON_THE_PATH))
+        finally:
+            server.close()
+    finally:
+        zygote.close()
+    assert seen == [{"value": 42}, {"value": 42}]
