@@ -215,12 +215,21 @@ EQUIVALENT: dict[str, str] = {
         "the digest hint only spares re-hashing a file the build already hashed",
     "nbops.runs._checkout.x_confine__mutmut_7":
         "on POSIX, PurePosixPath and Path agree on whether a path is absolute",
-    "nbops.runtime._forkserver.x_main__mutmut_7":
-        "unreachable: ForkServer always passes --reply-fd",
-    "nbops.runtime._forkserver.x_main__mutmut_10":
-        "unreachable: ForkServer always passes --reply-fd",
+    "nbops.runtime._forkserver.x__serve_kernels__mutmut_41":
+        "the set is read once, by the loop this line is in; the server exits right after it",
+    "nbops.runtime._forkserver.x__reap__mutmut_1":
+        "a signal handler's signal number: _reap never reads it",
+    "nbops.runtime._forkserver.x_serve_servers__mutmut_25":
+        "a request is 'fork' (4 bytes); a longer one is refused either way, quoting its first 40",
+    "nbops.runtime._forkserver.x_serve_servers__mutmut_29":
+        "nothing follows the loop: break and return both end serve_servers",
+    "nbops.runtime._forkserver.x_serve_servers__mutmut_73":
+        "nothing follows the loop: break and return both end serve_servers",
     "nbops.runtime._kernel_pool.x__kill__mutmut_4":
         "now=False asks the kernel to shut down before killing it: the process ends either "
+        "way, later",
+    "nbops.runtime._kernel_pool.x__kill__mutmut_3":
+        "now=None is now=False (jupyter_client tests it for truth): the process ends either "
         "way, later",
     "nbops.runtime._kernel_pool.xǁKernelPoolǁ__init____mutmut_32":
         "unreachable on POSIX: kernels use IPC sockets there, never TCP",
@@ -231,6 +240,21 @@ EQUIVALENT: dict[str, str] = {
     "nbops.runtime._kernel_pool.xǁKernelPoolǁacquire__mutmut_18":
         "daemon only matters at interpreter exit, where the stale kernel's kill finishes "
         "either way",
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁacquire__mutmut_21":
+        "daemon only matters at interpreter exit, where the stale kernel's kill finishes "
+        "either way",
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁacquire__mutmut_22":
+        "daemon only matters at interpreter exit, where the stale kernel's kill finishes "
+        "either way",
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁacquire__mutmut_24":
+        "no launch in flight for the key reads None instead of 0: both are false",
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁacquire__mutmut_26":
+        "no launch in flight for the key reads None instead of 0: both are false",
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁ__init____mutmut_31":
+        "unreachable on POSIX: kernels use IPC sockets there, never TCP",
+    "nbops.runtime._kernel_pool.xǁKernelPoolǁrefill__mutmut_12":
+        "daemon only matters at interpreter exit: it would wait for a top-up still launching, "
+        "whose kernel is killed as it arrives (the pool is closed by then)",
     "nbops.runtime._kernel_pool.xǁKernelPoolǁacquire__mutmut_28":
         "with the budget spent, force only decides whether it goes below zero; a spent "
         "budget starts nothing ahead either way",
@@ -405,6 +429,21 @@ CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
         "test_a_preimport_that_starts_a_thread_leaves_kernels_to_start_the_ordinary_way",
         "test_a_server_started_ahead_is_adopted_and_ends_with_its_client",
         "test_losing_the_server_kills_the_kernels_it_forked",
+        "test_a_kernel_forked_after_matplotlib_was_preimported_shows_figures_as_a_new_one_would",
+        "test_a_kernel_forked_after_scikit_learn_was_preimported_keeps_a_new_interpreters_openmp",
+        "test_a_preimport_that_exits_ends_the_server_with_code_1_and_kernels_start_anyway",
+        "test_a_server_that_started_a_thread_after_its_imports_refuses_to_fork_and_says_why",
+        "test_a_kernel_its_own_code_ends_with_a_message_exits_1_and_takes_no_other_kernel",
+        "test_kernels_get_their_blas_threads_back_when_the_user_tunes_jemalloc",
+        "test_kernels_import_from_every_pythonpath_folder_however_their_server_started",
+        # the zygote, driven directly (its refusals, its servers' exits)
+        "test_servers_forked_by_a_zygote_fork_kernels_and_end_with_their_client",
+        "test_a_zygote_ends_when_its_client_does_and_leaves_a_working_server_to_its_build",
+        "test_a_zygote_whose_client_goes_before_it_is_ready_exits_without_a_traceback",
+        "test_a_zygote_whose_imports_start_a_thread_refuses_to_fork_and_says_why",
+        "test_a_terminated_server_forked_by_a_zygote_kills_its_kernels_and_says_how_it_ended",
+        "test_a_server_forked_by_a_zygote_that_exits_with_a_message_ends_with_code_1",
+        "test_a_zygote_refuses_a_request_that_is_not_a_fork_with_two_or_three_descriptors",
         # the zygote, started by the sweeps' trial server (its own process again)
         "test_later_trials_adopt_kernel_servers_forked_from_one_zygote",
         "test_a_server_told_its_pipeline_forks_every_trials_server_from_a_zygote_started_first",

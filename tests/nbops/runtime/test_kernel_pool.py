@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -17,8 +18,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from nbops.runtime._fork_provisioner import ForkServer
-from nbops.runtime._kernel_pool import KernelPool
+from nbops.runtime._fork_provisioner import ForkServer, kernel_pid
+from nbops.runtime._kernel_pool import KernelPool, PooledKernel
 
 pytestmark = pytest.mark.integration
 
@@ -449,6 +450,7 @@ def test_the_budget_caps_kernels_started_ahead_but_never_a_notebook(server, tmp_
         pool.prestart("python3")
         assert pool.live_pids() == []  # the budget is spent: nothing more ahead
         again = _run(pool, tmp_path)  # forced: a notebook is never refused a kernel
+        assert pool.started == 2  # every kernel it launched: the one ahead and the forced one
     assert facts["pid"] != again["pid"]
     with KernelPool(ahead=0, fork_server=server) as pool:
         pool.prestart("python3")
@@ -470,8 +472,9 @@ def test_kernels_talk_over_private_ipc_sockets_removed_with_the_pool(server, tmp
     assert not folder.exists()
     pool.prestart("python3")  # a closed pool starts nothing
     assert pool.live_pids() == []
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(RuntimeError, match="^the kernel pool is closed$"):
         pool.acquire("python3")
+    pool.close()  # twice is harmless (close() inside its `with` block, then its exit)
 
 
 @pytest.mark.parametrize("name, value", [
@@ -491,3 +494,366 @@ def test_a_kernel_started_before_a_start_up_variable_changed_is_discarded_and_ki
         while _alive(stale) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not _alive(stale)  # and the stale one is gone, not left running
+
+
+def test_top_ups_racing_for_one_kernel_name_start_no_more_than_ahead(server):
+    """Each notebook's start tops the pool up in a thread of its own (refill): two top-ups
+    at once must count each other's kernels still starting, or the pool starts kernels
+    nobody asked for (and miscounts those on their way)."""
+    import threading
+
+    with KernelPool(ahead=2, fork_server=server) as pool:
+        together = threading.Barrier(2)
+
+        def top_up() -> None:
+            together.wait()
+            pool.prestart("python3")
+
+        threads = [threading.Thread(target=top_up) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(pool.live_pids()) == 2
+        pool.prestart("python3")  # two are waiting: nothing more to start
+        assert len(pool.live_pids()) == 2
+        assert pool.started == 2
+
+
+# -- how a fork server ends, and what it says when it cannot fork -------------------
+
+
+def test_the_fork_servers_command_line_names_itself_and_asks_for_its_role(capsys):
+    from nbops.runtime._forkserver import main
+
+    with pytest.raises(SystemExit) as info:
+        main([])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: python -m nbops.runtime._forkserver ")
+    assert "one of the arguments --reply-fd --control-fd is required" in err
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    shown = " ".join(capsys.readouterr().out.split())  # as argparse wraps it
+    assert "--reply-fd REPLY_FD serve kernels; answer on this pipe" in shown
+    assert ("--control-fd CONTROL_FD be a zygote: fork kernel fork servers, on this "
+            "socket's requests") in shown
+
+
+def test_a_preimport_that_exits_ends_the_server_with_code_1_and_kernels_start_anyway(
+        tmp_path, monkeypatch):
+    """A `preload` module that calls sys.exit('...') as it is imported: the server ends as
+    Python ends on such an exit (code 1), and every notebook still gets a kernel, started
+    the ordinary way."""
+    from nbops.runtime import ForkServerError
+
+    _importable(tmp_path, monkeypatch, "nbops_exits_at_import",
+                "import sys\nsys.exit('no kernels from here')\n")
+    server = ForkServer(preimport=("nbops_exits_at_import",))
+    try:
+        with pytest.raises(ForkServerError, match="did not start"):
+            server.wait_ready()
+        with KernelPool(ahead=0, fork_server=server) as pool:
+            facts = _run(pool, tmp_path, WHERE)
+    finally:
+        server.close()
+    assert facts["ppid"] != server.pid
+    assert server._process is not None and server._process.returncode == 1
+
+
+THREAD_ON_SIGNAL = ("import signal, threading, time\n"
+                    "signal.signal(signal.SIGUSR1, lambda *_: threading.Thread(\n"
+                    "    target=time.sleep, args=(600,), daemon=True).start())\n")
+
+
+def _threads_of(pid: int, count: int) -> None:
+    deadline = time.monotonic() + 15
+    while len(os.listdir(f"/proc/{pid}/task")) != count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(os.listdir(f"/proc/{pid}/task")) == count
+
+
+def test_a_server_that_started_a_thread_after_its_imports_refuses_to_fork_and_says_why(
+        tmp_path, monkeypatch, caplog):
+    """A pre-imported module that starts a thread later (here: on a signal) makes every
+    fork unsafe: the server (and a zygote) refuses each request, saying why, and the
+    notebook's kernel starts the ordinary way."""
+    import logging
+
+    from nbops.runtime import ForkServerError, Zygote
+
+    caplog.set_level(logging.WARNING, logger="nbops")
+    _importable(tmp_path, monkeypatch, "nbops_threads_on_signal", THREAD_ON_SIGNAL)
+    server = ForkServer(preimport=("nbops_threads_on_signal",))
+    try:
+        server.wait_ready()
+        assert server.ready  # single-threaded when its imports were done
+        os.kill(server.pid, signal.SIGUSR1)
+        _threads_of(server.pid, 2)
+        with KernelPool(ahead=0, fork_server=server) as pool:
+            facts = _run(pool, tmp_path, WHERE)
+            again = _run(pool, tmp_path, WHERE)
+        assert server._process is not None and server._process.poll() is None  # refusing,
+        assert server.alive  # not gone: it still reports the exits of kernels it forked
+    finally:
+        server.close()
+    assert facts["ppid"] != server.pid and again["ppid"] != server.pid  # the ordinary way
+    assert caplog.text.count("starting a kernel the ordinary way: the fork server is no "
+                             "longer single-threaded") == 2  # each request refused, saying why
+    zygote = Zygote(preimport=("nbops_threads_on_signal",))
+    try:
+        zygote.spawn().close()  # its imports are done; it can fork
+        os.kill(zygote.process.pid, signal.SIGUSR1)
+        _threads_of(zygote.process.pid, 2)
+        with pytest.raises(ForkServerError, match="^the zygote is no longer single-threaded$"):
+            zygote.spawn()
+    finally:
+        zygote.close()
+
+
+def test_a_terminated_server_forked_by_a_zygote_kills_its_kernels_and_says_how_it_ended():
+    from nbops.runtime import Zygote
+
+    zygote = Zygote()
+    try:
+        started = zygote.spawn()
+        server = ForkServer(started=started)
+        pool = KernelPool(ahead=1, fork_server=server)
+        try:
+            server.wait_ready()  # otherwise the kernel would start the ordinary way
+            pool.prestart("python3")
+            (pid,) = pool.live_pids()
+            assert _parent(pid) == started.pid
+            os.kill(started.pid, signal.SIGTERM)  # as if its build died without cleaning up
+            assert zygote.wait_exit(started.pid, 15) == 128 + signal.SIGTERM
+            deadline = time.monotonic() + 15
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not _alive(pid)
+        finally:
+            pool.close()
+            server.close()
+    finally:
+        zygote.close()
+
+
+
+def test_a_server_forked_by_a_zygote_that_exits_with_a_message_ends_with_code_1(
+        tmp_path, monkeypatch):
+    """A `preload` module's signal handler calls sys.exit('...') in a server the zygote
+    forked: the server ends as Python ends on such an exit (code 1), as a server started
+    afresh does."""
+    from nbops.runtime import Zygote
+
+    _importable(tmp_path, monkeypatch, "nbops_exits_on_signal",
+                "import signal, sys\n"
+                "signal.signal(signal.SIGUSR1, lambda *_: sys.exit('asked to leave'))\n")
+    zygote = Zygote(preimport=("nbops_exits_on_signal",))
+    try:
+        started = zygote.spawn()
+        server = ForkServer(started=started)
+        try:
+            server.wait_ready()
+            os.kill(started.pid, signal.SIGUSR1)
+            assert zygote.wait_exit(started.pid, 15) == 1
+        finally:
+            server.close()
+    finally:
+        zygote.close()
+
+
+THREADS = """
+import json
+from threadpoolctl import threadpool_info
+print(json.dumps(sorted({(i["user_api"], i["num_threads"]) for i in threadpool_info()})))
+"""
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs for two threads")
+def test_a_kernel_forked_after_scikit_learn_was_preimported_keeps_a_new_interpreters_openmp(
+        tmp_path, monkeypatch):
+    """The server caps only OpenBLAS for its imports. Giving a kernel its BLAS threads back
+    must leave OpenMP's (scikit-learn's) as a new interpreter sets them: here OpenBLAS reads
+    GOTO_NUM_THREADS=2, OpenMP OMP_NUM_THREADS=1."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("GOTO_NUM_THREADS", "2")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    fresh = subprocess.run([sys.executable, "-c", "import numpy, sklearn\n" + THREADS],
+                           capture_output=True, text=True, check=True)
+    server = ForkServer(preimport=("numpy", "sklearn"))
+    try:
+        server.wait_ready()
+        assert server.ready
+        with KernelPool(ahead=0, fork_server=server) as pool:
+            forked = _run(pool, tmp_path, THREADS)
+    finally:
+        server.close()
+    afresh = json.loads(fresh.stdout)
+    assert ["openmp", 1] in afresh and ["blas", 2] in afresh
+    assert forked == afresh
+
+
+EXIT_WHEN_IDLE = ("import os, signal, sys, threading; "
+                  "signal.signal(signal.SIGUSR1, lambda *_: sys.exit('ended by its own code')); "
+                  "threading.Timer(1, os.kill, (os.getpid(), signal.SIGUSR1)).start()")
+
+
+def test_a_kernel_its_own_code_ends_with_a_message_exits_1_and_takes_no_other_kernel(
+        server, tmp_path):
+    """Code in a kernel ends it with sys.exit('...') while it waits (here a signal handler
+    a notebook could install): the kernel exits 1, as a kernel started afresh does, and the
+    server's other kernels live on."""
+    env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
+    other = server.fork(["-f", str(tmp_path / "other.json")], str(tmp_path), env)
+    ending = server.fork(["-f", str(tmp_path / "ending.json"),
+                          f"--IPKernelApp.exec_lines={EXIT_WHEN_IDLE}"], str(tmp_path), env)
+    try:
+        assert server.wait(ending, 30) == 1
+        time.sleep(0.5)
+        assert _alive(other) and server.exit_code(other) is None
+    finally:
+        os.killpg(other, signal.SIGKILL)
+    assert server.wait(other, 10) == -signal.SIGKILL
+
+
+def test_closing_the_pool_kills_a_kernel_still_in_use(server):
+    """A build interrupted while a notebook runs: its kernel goes with the pool."""
+    pool = KernelPool(ahead=0, fork_server=server)
+    try:
+        kernel = pool.acquire("python3")
+        pid = kernel.pid
+        assert pid is not None and pool.live_pids() == [pid]
+    finally:
+        pool.close()
+    deadline = time.monotonic() + 15
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def test_a_kernel_that_finishes_starting_after_the_pool_closed_is_killed(server):
+    """A top-up still starting a kernel when the build ends: that kernel is killed as it
+    arrives, not left running."""
+    import threading
+
+    launched: list[int] = []
+    closed = threading.Event()
+
+    class SlowToStart(KernelPool):
+        def _launch(self, kernel_name: str, cwd: str) -> PooledKernel:
+            kernel = super()._launch(kernel_name, cwd)
+            launched.append(kernel.pid)
+            assert closed.wait(30)  # the pool closes while this kernel is on its way
+            return kernel
+
+    pool = SlowToStart(ahead=1, fork_server=server)
+    top_up = threading.Thread(target=pool.prestart, args=("python3",))
+    top_up.start()
+    deadline = time.monotonic() + 30
+    while not launched and time.monotonic() < deadline:
+        time.sleep(0.02)
+    pool.close()
+    closed.set()
+    top_up.join(30)
+    (pid,) = launched
+    deadline = time.monotonic() + 15
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+    assert pool.live_pids() == []
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+def test_kernels_get_their_blas_threads_back_when_the_user_tunes_jemalloc(tmp_path, monkeypatch):
+    """The user sets JE_ARROW_MALLOC_CONF (one of the two variables the server sets for its
+    imports when unset): the server still caps OpenBLAS for its imports, and its kernels
+    still get the BLAS threads a new interpreter gets."""
+    import subprocess
+    import sys
+
+    for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("JE_ARROW_MALLOC_CONF", "background_thread:false,narenas:1")
+    fresh = subprocess.run([sys.executable, "-c", "import numpy\n" + THREADS],
+                           capture_output=True, text=True, check=True)
+    server = ForkServer(preimport=("numpy",))
+    try:
+        server.wait_ready()
+        assert server.ready
+        with KernelPool(ahead=0, fork_server=server) as pool:
+            forked = _run(pool, tmp_path, THREADS)
+    finally:
+        server.close()
+    afresh = json.loads(fresh.stdout)
+    assert ["blas", len(os.sched_getaffinity(0))] in afresh
+    assert forked == afresh
+
+
+@pytest.mark.parametrize("message, fds", [(b"fork", 0), (b"fork", 1), (b"spawn", 2),
+                                          (b"fork " + b"x" * 50, 2)])
+def test_a_zygote_refuses_a_request_that_is_not_a_fork_with_two_or_three_descriptors(
+        message, fds):
+    """The control socket's protocol: `fork` with the new server's two pipe ends (and
+    maybe its log). Anything else is answered with a refusal naming it, and forks nothing."""
+    import socket
+
+    from nbops.runtime import ForkServerError, Zygote
+
+    zygote = Zygote()
+    sent = [os.open(os.devnull, os.O_RDONLY) for _ in range(fds)]
+    try:
+        socket.send_fds(zygote._socket, [message], sent)
+        with pytest.raises(ForkServerError, match=(
+                f"^not a fork request: {re.escape(repr(message[:40]))} with {fds} file "
+                "descriptors$")):  # a long one quoted to its first 40 bytes
+            kernel_pid(zygote._answer(30), "the zygote")
+        started = zygote.spawn()  # and it still forks on a proper request
+        server = ForkServer(started=started)
+        server.wait_ready()
+        server.close()
+        assert zygote.wait_exit(started.pid, 15) == 0
+    finally:
+        for fd in sent:
+            os.close(fd)
+        zygote.close()
+
+
+ON_THE_PATH = """
+import json
+import nbops_on_the_path
+print(json.dumps({"value": nbops_on_the_path.VALUE}))
+"""
+
+
+def test_kernels_import_from_every_pythonpath_folder_however_their_server_started(
+        tmp_path, monkeypatch):
+    """A module in the first PYTHONPATH folder imports in a kernel forked by a server
+    started afresh and by one a zygote forked, as in a kernel started the ordinary way."""
+    from nbops.runtime import Zygote
+
+    _importable(tmp_path, monkeypatch, "nbops_on_the_path", "VALUE = 42\n")
+    seen = []
+    server = ForkServer()
+    try:
+        server.wait_ready()
+        with KernelPool(ahead=0, fork_server=server) as pool:
+            seen.append(_run(pool, tmp_path, ON_THE_PATH))
+    finally:
+        server.close()
+    zygote = Zygote()
+    try:
+        started = zygote.spawn()
+        server = ForkServer(started=started)
+        try:
+            server.wait_ready()
+            with KernelPool(ahead=0, fork_server=server) as pool:
+                seen.append(_run(pool, tmp_path, ON_THE_PATH))
+        finally:
+            server.close()
+    finally:
+        zygote.close()
+    assert seen == [{"value": 42}, {"value": 42}]
