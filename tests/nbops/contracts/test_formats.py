@@ -433,3 +433,30 @@ def test_the_formats_table_in_the_docs_lists_every_format() -> None:
     for fmt in [*ALL, *SECTION_FORMATS]:
         assert re.search(rf"^\| `{re.escape(fmt.name)}` \|[^\n]*\| {fmt.version} \|", table,
                          re.M), f"{fmt.name} is missing from docs/contracts.md"
+
+
+def test_a_manifest_with_one_schema_error_names_it_and_nothing_more(tmp_path: Path) -> None:
+    from nbops.contracts import read_manifest
+
+    document = {**sample(MANIFEST_FILE), "status": 7}  # one error: a number for a string
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(IntegrityError) as raised:
+        read_manifest(path)
+    from nbops.contracts import manifest_errors
+
+    (error,) = manifest_errors(document)
+    # one error: named whole, with no "more follow" mark
+    assert raised.value.problem == f"Manifest {path} does not match the manifest schema ({error})"
+
+
+def test_reseal_seals_the_manifest_that_survived_at_its_seal_path(tmp_path: Path) -> None:
+    from nbops.contracts import check_seal, reseal
+    from nbops.core import hash_bytes
+
+    path = _sealed_manifest(tmp_path, sample(MANIFEST_FILE))
+    (path.parent / "seal.json").unlink()
+    reseal(path, hash_bytes(path.read_bytes()))
+    seal = json.loads((path.parent / "seal.json").read_text())
+    assert seal["schema_version"] == 1 and seal["manifest_hash"] == hash_bytes(path.read_bytes())
+    assert check_seal(path) is None
