@@ -43,11 +43,11 @@ def test_a_build_reads_env_yaml_once_and_parses_each_section_once(tmp_path, copy
     root = copy_built(tmp_path / "project")
     past = time.time() - 60  # as a project's env.yaml is when a build starts
     os.utime(root / "env.yaml", (past, past))
-    second = _counted_build(root, "--env--model--max_iter", "101",
+    counts = _counted_build(root, "--env--model--max_iter", "101",
                             "--env--gates--min_roc_auc", "roc_auc >= 0.01")
-    assert second["env.yaml reads"] == 1, second["env_reads"]
-    assert second["registry: parses"] == 1, second["registry_parses"]
-    assert second["gates: parses"] == 1, second["gates_parses"]
+    assert counts["env.yaml reads"] == 1, counts["env_reads"]
+    assert counts["registry: parses"] == 1, counts["registry_parses"]
+    assert counts["gates: parses"] == 1, counts["gates_parses"]
     runs = sorted(p for p in (root / "reports" / "runs").iterdir() if p.is_dir())
     manifest = json.loads((runs[-1] / "manifest.json").read_text())
     assert manifest["gates"]["verdict"] == "passed"

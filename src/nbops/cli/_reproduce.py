@@ -123,12 +123,15 @@ def _echo_tasks(done: PublishedReproduction, notes: list[str]) -> None:
 
 def _echo_sides(checks: Iterable[Check], indent: str, limit: int = 300) -> None:
     """The two sides of a diverged task's first unacceptable difference, one line each,
-    so that a CI log says what differed without the report page."""
+    so that a CI log says what differed without the report page (a notebook's output can
+    hold terminal escapes: shown, not obeyed)."""
+    from nbops.core import printable
+
     check = next((c for c in checks if not c.acceptable), None)
     if check is None:
         return
     for side, value in (("recorded", check.recorded), ("reproduced", check.reproduced)):
-        text = str(value).replace("\n", "\\n")
+        text = printable(value)
         text = text if len(text) <= limit else text[:limit] + "…"
         click.echo(f"{indent}{side + ':':12}{text}")
 
