@@ -29,7 +29,9 @@ BLAS thread count (see :func:`_as_if_started_afresh`) and its own numpy global
 random state. If a pre-imported module still leaves a thread behind, the ready
 message names it and the server forks nothing (kernels then start the ordinary way).
 When stdin closes (the build ended or died) the server kills every kernel it
-forked and exits, so no kernel outlives its build.
+forked and exits, so no kernel outlives its build. Signals (SIGTERM, a kernel's exit)
+wake the server's wait for a request through a pipe (``signal.set_wakeup_fd``), so a
+signal is never held until the next request; kernels hold no end of it.
 
 **Servers forked from a zygote.** A sweep runs many builds, one after another, each with
 its own kernel fork server; importing the ``preload`` modules again for each costs about
@@ -54,6 +56,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import select
 import signal
 import socket
 import sys
@@ -81,6 +84,8 @@ _blas_capped = False
 _reply_fd = -1
 #: In a zygote: the control socket.
 _control: socket.socket | None = None
+#: The pipe Python's own signal handler writes to (``signal.set_wakeup_fd``): read end, write end.
+_wakeup: tuple[int, int] | None = None
 
 
 class KernelRequest(TypedDict):
@@ -133,6 +138,67 @@ def _ended() -> Iterator[tuple[int, int]]:
         yield pid, os.waitstatus_to_exitcode(status)
 
 
+def _wake_on_signals() -> None:
+    """Make every signal wake this process's waits (a fresh pipe in each process).
+
+    Python runs a signal's handler between two bytecodes. A signal that arrives after the
+    last check and before a blocking read starts would wait for that read's data: a
+    server's exit on SIGTERM until its build's next request, a server's exit report until
+    the zygote's next request. The C-level handler writes to this pipe instead, and
+    :func:`_wait_readable` waits on it too.
+    """
+    global _wakeup
+    _stop_waking()
+    read_fd, write_fd = os.pipe()
+    for fd in (read_fd, write_fd):
+        os.set_blocking(fd, False)
+    signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    _wakeup = read_fd, write_fd
+
+
+def _stop_waking() -> None:
+    """Undo :func:`_wake_on_signals` (a kernel, or a server forked by the zygote)."""
+    global _wakeup
+    if _wakeup is not None:
+        signal.set_wakeup_fd(-1)
+        for fd in _wakeup:
+            os.close(fd)
+        _wakeup = None
+
+
+def _wait_readable(fd: int) -> None:
+    """Block until ``fd`` has data or is closed, running the handler of every signal that
+    arrives meanwhile (even one that arrived just before this started to wait)."""
+    assert _wakeup is not None
+    poller = select.poll()
+    for watched in (fd, _wakeup[0]):
+        poller.register(watched, select.POLLIN)
+    while True:
+        events = dict(poller.poll())
+        if _wakeup[0] in events:
+            try:
+                while os.read(_wakeup[0], 512):
+                    pass
+            except BlockingIOError:
+                pass  # drained; the handlers run as this returns to Python code
+        if fd in events:
+            return
+
+
+def _requests() -> Iterator[KernelRequest]:
+    """Each request on stdin (one JSON object per line), until stdin closes."""
+    pending = b""
+    while True:
+        _wait_readable(0)
+        chunk = os.read(0, 65536)
+        if not chunk:  # the build closed its end: a half-written last line has no reader
+            return
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in lines:
+            request: KernelRequest = json.loads(line)  # written by ForkServer.fork
+            yield request
+
+
 def _reap(signum: int = 0, frame: object = None) -> None:
     for pid, code in _ended():
         _children.discard(pid)
@@ -150,6 +216,7 @@ def _become_kernel(request: KernelRequest, base_path: list[str]) -> None:
         os.setsid()
         for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
+        _stop_waking()
         os.close(_reply_fd)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
@@ -263,10 +330,10 @@ def _serve_kernels(ready: Readiness, base_path: list[str]) -> None:
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build handles Ctrl-C, then closes stdin
     signal.signal(signal.SIGTERM, _terminate)  # still take the kernels down (finally below)
+    _wake_on_signals()
     _send(_ready_message(ready))
     try:
-        for line in sys.stdin:
-            request: KernelRequest = json.loads(line)  # written by ForkServer.fork
+        for request in _requests():
             if _thread_count() != 1:
                 _send({"error": "the fork server is no longer single-threaded"})
                 continue
@@ -348,9 +415,11 @@ def serve_servers(control: socket.socket, preimport: list[str]) -> None:
     ready = _import_all(preimport)
     signal.signal(signal.SIGCHLD, _reap_servers)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the sweep handles Ctrl-C
+    _wake_on_signals()
     if not _report(_ready_message(ready)):
         return  # the client went while this imported: nothing to fork
     while True:
+        _wait_readable(control.fileno())
         try:
             message, fds, _, _ = socket.recv_fds(control, 64, 3)
         except ConnectionResetError:

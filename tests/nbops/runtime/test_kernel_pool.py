@@ -663,6 +663,84 @@ def test_a_server_forked_by_a_zygote_that_exits_with_a_message_ends_with_code_1(
         zygote.close()
 
 
+def test_a_signal_sent_as_a_server_says_it_is_ready_is_never_left_waiting(
+        tmp_path, monkeypatch):
+    """The moment a server says it is ready it goes back to waiting for a request: a signal
+    that lands just before that wait starts must still run its handler (Python runs it
+    between bytecodes; a blocking read would hold it until the next request). The zygote
+    waits the same way for its next request while the server's exit reaches it. Two
+    hundred servers, each signalled as soon as it is ready: before the wake-up pipe, about
+    one in ten waited until killed (three runs on an idle machine, each failed)."""
+    from nbops.runtime import Zygote
+
+    _importable(tmp_path, monkeypatch, "nbops_exits_on_signal",
+                "import signal, sys\n"
+                "signal.signal(signal.SIGUSR1, lambda *_: sys.exit('asked to leave'))\n")
+    zygote = Zygote(preimport=("nbops_exits_on_signal",))
+    codes = []
+    try:
+        for _ in range(200):
+            started = zygote.spawn()
+            server = ForkServer(started=started)
+            try:
+                server.wait_ready()
+                os.kill(started.pid, signal.SIGUSR1)
+                codes.append(zygote.wait_exit(started.pid, 5))
+            finally:
+                server.close()
+            if codes[-1] is None:  # left waiting: end it, and say so below
+                zygote.end_server(started.pid, 0)
+    finally:
+        zygote.close()
+    assert codes == [1] * 200
+
+
+WAKEUP = """
+import json, os, signal
+wakeup = signal.set_wakeup_fd(-1)
+signal.set_wakeup_fd(wakeup)
+pipes = set()
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        pipes.add(os.readlink(f"/proc/self/fd/{fd}"))
+    except OSError:
+        pass
+print(json.dumps({"wakeup": wakeup, "pipes": sorted(p for p in pipes if p.startswith("pipe:"))}))
+"""
+
+
+def _pipes_of(pid: int) -> set[str]:
+    """What ``pid`` has open, but its output (the build's log, which its kernels share)."""
+    return {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")
+            if fd not in ("1", "2")}
+
+
+def test_a_forked_kernel_keeps_neither_the_servers_wakeup_pipe_nor_the_zygotes(tmp_path):
+    """The server's and the zygote's signals wake their own waits through a pipe: a kernel
+    forked from them holds no end of either, and its signals wake nothing, as in a kernel
+    started afresh."""
+    from nbops.runtime import Zygote
+
+    with KernelPool(ahead=0) as pool:
+        afresh = _run(pool, tmp_path, WAKEUP)
+    zygote = Zygote()
+    try:
+        started = zygote.spawn()
+        server = ForkServer(started=started)
+        try:
+            server.wait_ready()
+            with KernelPool(ahead=0, fork_server=server) as pool:
+                forked = _run(pool, tmp_path, WAKEUP)
+            shared = set(forked["pipes"]) & (_pipes_of(started.pid)
+                                             | _pipes_of(zygote.process.pid))
+        finally:
+            server.close()
+    finally:
+        zygote.close()
+    assert forked["wakeup"] == afresh["wakeup"] == -1
+    assert shared == set()
+
+
 THREADS = """
 import json
 from threadpoolctl import threadpool_info
