@@ -133,6 +133,7 @@ EQUIVALENT: dict[str, str] = {
     "nbops.registry._pipeline_step.xǁRegistryStepǁprepare__mutmut_8": _MODEL_FILE_ONLY,
     "nbops.registry._pipeline_step.xǁRegistryStepǁprepare__mutmut_10": _MODEL_FILE_ONLY,
     "nbops.registry._pipeline_step.x_check_model_product__mutmut_5": _MODEL_FILE_ONLY,
+    "nbops.registry._pipeline_step.x_check_model_product__mutmut_6": _MODEL_FILE_ONLY,
     "nbops.serving._app.x_build_app__mutmut_16": "Starlette upper-cases a route's methods",
     "nbops.serving._app.x_build_app__mutmut_26": "Starlette upper-cases a route's methods",
     "nbops.serving._app.x_build_app__mutmut_29":

@@ -160,3 +160,40 @@ def test_a_registry_naming_no_model_file_is_refused_not_given_a_default(tmp_path
     check_model_product(paths, project, [task])
     with pytest.raises(ConfigError, match="no task of this pipeline produces"):
         check_model_product({**paths, "model_file": "out/other.skops"}, project, [task])
+
+
+def test_a_run_fitting_neither_champion_keeps_its_name_and_the_note_shows_four_inputs(
+        project, make_run, datasets, tmp_path):
+    """Which champion a later run is compared to, and the note the build prints."""
+    import json
+
+    from registry_helpers import FEATURE_SCHEMA
+
+    from nbops.registry._config import parse_registry_config
+    from nbops.registry._pipeline_step import own_experiment
+    from nbops.registry._promotion import gate_and_promote
+
+    config = parse_registry_config({"model": "churn"})
+    extra = [{"name": name, "dtype": "float64"} for name in ("region", "age", "contract")]
+    wide = {**FEATURE_SCHEMA, "features": FEATURE_SCHEMA["features"] + extra}
+    test = datasets[1].assign(region=0.0, age=0.0, contract=0.0)  # the model ignores them
+    assert gate_and_promote(project, make_run(schema=wide, test=test), config, {}).passed
+
+    def candidate(*names):  # own_experiment reads only the run's feature schema
+        path = tmp_path / f"schema-{len(names)}.json"
+        path.write_text(json.dumps({**FEATURE_SCHEMA, "features": [
+            {"name": name, "dtype": "float64"} for name in names]}))
+        return SimpleNamespace(feature_schema=path)
+
+    env = {"data": {"path": "/data/telco-customer-churn.csv"}}
+    moved, note = own_experiment(project, config, candidate("months"), env)
+    assert moved.model == "churn.telco-customer-churn"
+    assert note == ("this run's data does not fit churn:1's input (no tenure, charges, plan, "
+                    "region and 2 more), so it is its own experiment: registered as "
+                    "churn.telco-customer-churn (set registry.model to name it yourself)")
+    # churn.telco-customer-churn's champion takes tenure, charges and plan
+    assert gate_and_promote(project, make_run(), moved, {}).passed
+    fits = candidate("tenure", "charges", "plan")  # not churn:1's region, age, contract
+    assert own_experiment(project, config, fits, env)[0].model == "churn.telco-customer-churn"
+    # fitting neither: nothing changes (gating against churn:1 then says why)
+    assert own_experiment(project, config, candidate("months"), env) == (config, None)

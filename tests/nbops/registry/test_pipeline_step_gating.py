@@ -150,3 +150,31 @@ def test_a_long_experiment_name_is_cut_at_64_characters_without_a_trailing_dash(
     moved = f"{model}.{'a' * 32}"
     assert f"registered as {moved} (set" in other.writes[-1][1]["experiment_note"]
     assert registry_file.read(project)["models"][moved]["aliases"]["champion"] == 1
+
+
+def test_a_reused_model_is_gated_on_the_measurements_of_the_run_that_trained_it(
+    project: Path, make_run: MakeRun
+) -> None:
+    import dataclasses
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runs"))
+    from synthetic_runs import manifest_for
+
+    from nbops.runs._persist import save_manifest
+
+    candidate = make_run()
+    trained = Context(project, candidate, GATES)
+    gate_after_close(trained)
+    measured = trained.writes[-2][1]["measured"]
+    assert measured["reused_from"] is None
+    save_manifest(Project(project), manifest_for(trained.run_id, gates=trained.writes[-2][1]))
+    # a later build reused the model file: its product was produced by the earlier run
+    later = Context(project, dataclasses.replace(candidate, run_id="20260101T000000000050Z-abcdef"),
+                    GATES)
+    later.manifest["tasks"]["train"]["produced_by"] = trained.run_id
+    gate_after_close(later)
+    gates = later.writes[-2][1]
+    assert gates["verdict"] == "passed"
+    assert gates["measured"]["reused_from"] == trained.run_id
+    assert gates["measured"]["candidate"] == measured["candidate"]
