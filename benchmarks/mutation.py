@@ -220,6 +220,9 @@ EQUIVALENT: dict[str, str] = {
         "the set is read once, by the loop this line is in; the server exits right after it",
     "nbops.runtime._forkserver.x__reap__mutmut_1":
         "a signal handler's signal number: _reap never reads it",
+    "nbops.runtime._forkserver.x__requests__mutmut_12":
+        "the read size bounds one chunk only: a longer request is joined across reads "
+        "(tested)",
     "nbops.runtime._forkserver.x_serve_servers__mutmut_25":
         "a request is 'fork' (4 bytes); a longer one is refused either way, quoting its first 40",
     "nbops.runtime._forkserver.x_serve_servers__mutmut_29":
@@ -425,6 +428,7 @@ SERVE_MODEL_PROCESS_TESTS = (
 CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
     "src/nbops/runtime/_forkserver.py": (
         "test_a_forked_kernel_takes_the_requested_environment_and_folder",
+        "test_a_request_longer_than_one_read_reaches_the_server_whole",
         "test_each_notebook_gets_a_new_process_that_is_gone_afterwards",
         "test_kernels_forked_after_preimports_start_as_a_new_interpreter_would",
         "test_a_preimport_that_starts_a_thread_leaves_kernels_to_start_the_ordinary_way",
@@ -444,6 +448,8 @@ CHILD_PROCESS_TESTS: dict[str, tuple[str, ...]] = {
         "test_a_zygote_whose_imports_start_a_thread_refuses_to_fork_and_says_why",
         "test_a_terminated_server_forked_by_a_zygote_kills_its_kernels_and_says_how_it_ended",
         "test_a_server_forked_by_a_zygote_that_exits_with_a_message_ends_with_code_1",
+        "test_a_signal_sent_as_a_server_says_it_is_ready_is_never_left_waiting",
+        "test_a_forked_kernel_keeps_neither_the_servers_wakeup_pipe_nor_the_zygotes",
         "test_a_zygote_refuses_a_request_that_is_not_a_fork_with_two_or_three_descriptors",
         # the zygote, started by the sweeps' trial server (its own process again)
         "test_later_trials_adopt_kernel_servers_forked_from_one_zygote",

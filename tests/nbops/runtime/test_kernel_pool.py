@@ -185,6 +185,25 @@ def test_a_forked_kernel_takes_the_requested_environment_and_folder(tmp_path, mo
     assert facts["probe"] == "from the build"
 
 
+def test_a_request_longer_than_one_read_reaches_the_server_whole(tmp_path, monkeypatch):
+    """A build's environment can be large (a long PATH, a JSON credential): its request,
+    one line of several reads, still forks a kernel that sees all of it."""
+    large = {f"NBOPS_POOL_LARGE_{i}": str(i) * 60_000 for i in range(5)}  # 128 KiB at most each
+    for name, value in large.items():
+        monkeypatch.setenv(name, value)
+    server = ForkServer()
+    try:
+        server.wait_ready()
+        with KernelPool(ahead=0, fork_server=server) as pool:
+            facts = _run(pool, tmp_path, 'import json, os\nprint(json.dumps({"ppid": '
+                         'os.getppid(), "large": {k: v for k, v in os.environ.items() '
+                         'if k.startswith("NBOPS_POOL_LARGE_")}}))')
+    finally:
+        server.close()
+    assert facts["ppid"] == server.pid
+    assert facts["large"] == large
+
+
 # -- pre-imports: the executor's `preload` imported once, by the fork server ---------
 
 AFRESH = """
