@@ -7,12 +7,15 @@ process, and closing the pool (or losing the build process) leaves no kernel.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 import pytest
@@ -20,6 +23,9 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from nbops.runtime._fork_provisioner import ForkServer, kernel_pid
 from nbops.runtime._kernel_pool import KernelPool, PooledKernel
+
+if TYPE_CHECKING:
+    from nbops.runtime import Zygote
 
 pytestmark = pytest.mark.integration
 
@@ -49,6 +55,25 @@ def _run(pool: KernelPool, tmp_path: Path, code: str = FACTS,
         progress_bar=False, cwd=None if cwd is None else str(cwd),
     )
     return json.loads(out.cells[0].outputs[0]["text"])
+
+
+@contextlib.contextmanager
+def _zygote_server(preimport: tuple[str, ...] = ()) -> Iterator[tuple[Zygote, int, ForkServer]]:
+    """A new zygote, the pid of a kernel fork server it forked, and that server (ready);
+    both are closed on leaving."""
+    from nbops.runtime import Zygote
+
+    zygote = Zygote(preimport=preimport)
+    try:
+        started = zygote.spawn()
+        server = ForkServer(started=started)
+        try:
+            server.wait_ready()
+            yield zygote, started.pid, server
+        finally:
+            server.close()
+    finally:
+        zygote.close()
 
 
 def _alive(pid: int) -> bool:
@@ -663,23 +688,12 @@ def test_a_server_forked_by_a_zygote_that_exits_with_a_message_ends_with_code_1(
     """A `preload` module's signal handler calls sys.exit('...') in a server the zygote
     forked: the server ends as Python ends on such an exit (code 1), as a server started
     afresh does."""
-    from nbops.runtime import Zygote
-
     _importable(tmp_path, monkeypatch, "nbops_exits_on_signal",
                 "import signal, sys\n"
                 "signal.signal(signal.SIGUSR1, lambda *_: sys.exit('asked to leave'))\n")
-    zygote = Zygote(preimport=("nbops_exits_on_signal",))
-    try:
-        started = zygote.spawn()
-        server = ForkServer(started=started)
-        try:
-            server.wait_ready()
-            os.kill(started.pid, signal.SIGUSR1)
-            assert zygote.wait_exit(started.pid, 15) == 1
-        finally:
-            server.close()
-    finally:
-        zygote.close()
+    with _zygote_server(("nbops_exits_on_signal",)) as (zygote, pid, _):
+        os.kill(pid, signal.SIGUSR1)
+        assert zygote.wait_exit(pid, 15) == 1
 
 
 def test_a_signal_sent_as_a_server_says_it_is_ready_is_never_left_waiting(
@@ -738,24 +752,12 @@ def test_a_forked_kernel_keeps_neither_the_servers_wakeup_pipe_nor_the_zygotes(t
     """The server's and the zygote's signals wake their own waits through a pipe: a kernel
     forked from them holds no end of either, and its signals wake nothing, as in a kernel
     started afresh."""
-    from nbops.runtime import Zygote
-
     with KernelPool(ahead=0) as pool:
         afresh = _run(pool, tmp_path, WAKEUP)
-    zygote = Zygote()
-    try:
-        started = zygote.spawn()
-        server = ForkServer(started=started)
-        try:
-            server.wait_ready()
-            with KernelPool(ahead=0, fork_server=server) as pool:
-                forked = _run(pool, tmp_path, WAKEUP)
-            shared = set(forked["pipes"]) & (_pipes_of(started.pid)
-                                             | _pipes_of(zygote.process.pid))
-        finally:
-            server.close()
-    finally:
-        zygote.close()
+    with _zygote_server() as (zygote, pid, server):
+        with KernelPool(ahead=0, fork_server=server) as pool:
+            forked = _run(pool, tmp_path, WAKEUP)
+        shared = set(forked["pipes"]) & (_pipes_of(pid) | _pipes_of(zygote.process.pid))
     assert forked["wakeup"] == afresh["wakeup"] == -1
     assert shared == set()
 
@@ -930,7 +932,6 @@ def test_kernels_import_from_every_pythonpath_folder_however_their_server_starte
         tmp_path, monkeypatch):
     """A module in the first PYTHONPATH folder imports in a kernel forked by a server
     started afresh and by one a zygote forked, as in a kernel started the ordinary way."""
-    from nbops.runtime import Zygote
 
     _importable(tmp_path, monkeypatch, "nbops_on_the_path", "VALUE = 42\n")
     seen = []
@@ -941,16 +942,6 @@ def test_kernels_import_from_every_pythonpath_folder_however_their_server_starte
             seen.append(_run(pool, tmp_path, ON_THE_PATH))
     finally:
         server.close()
-    zygote = Zygote()
-    try:
-        started = zygote.spawn()
-        server = ForkServer(started=started)
-        try:
-            server.wait_ready()
-            with KernelPool(ahead=0, fork_server=server) as pool:
-                seen.append(_run(pool, tmp_path, ON_THE_PATH))
-        finally:
-            server.close()
-    finally:
-        zygote.close()
+    with _zygote_server() as (_, _, server), KernelPool(ahead=0, fork_server=server) as pool:
+        seen.append(_run(pool, tmp_path, ON_THE_PATH))
     assert seen == [{"value": 42}, {"value": 42}]
